@@ -1,0 +1,72 @@
+import { Packr, Unpackr } from 'msgpackr';
+import type { Batch } from './batch.js';
+import { ProtocolError } from './errors.js';
+import { type CodecId, Codec, frame, unframe } from './framing.js';
+import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
+
+/**
+ * msgpackr options shared by encoder and decoder. Records (`useRecords`) turn repeated object
+ * shapes into one structure definition plus positional values. A fresh Packr per batch keeps every
+ * batch self-contained: no structure is shared across batches, so a lost batch never makes a later
+ * one undecodable.
+ */
+const PACKR_OPTIONS = { useRecords: true, moreTypes: false, int64AsType: 'number' } as const;
+
+/**
+ * rrweb events carry many properties whose value is `undefined`; JSON drops them but msgpack
+ * would encode each one. Drop them (and functions, symbols) before packing.
+ */
+export function stripUndefined<T>(value: T): T {
+  if (Array.isArray(value)) {
+    return value.map((item) => (item === undefined ? null : stripUndefined(item))) as T;
+  }
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      out[key] = stripUndefined(item);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+export function encodeBatch(batch: Batch): Uint8Array {
+  return new Packr(PACKR_OPTIONS).pack(stripUndefined(batch));
+}
+
+/** msgpack bytes -> unvalidated value. Throws ProtocolError('bad_msgpack') on anything unparsable. */
+export function unpackBatch(bytes: Uint8Array): unknown {
+  try {
+    const unpackr = new Unpackr(PACKR_OPTIONS);
+    // Exactly one value: trailing bytes mean a corrupt or concatenated body.
+    const values = unpackr.unpackMultiple(bytes) as unknown[];
+    if (values.length !== 1) {
+      throw new ProtocolError('bad_msgpack', `Body holds ${values.length} msgpack values; a batch is exactly one.`);
+    }
+    return values[0];
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
+    // Includes RangeError from hostile nesting deeper than the stack.
+    throw new ProtocolError('bad_msgpack', `Body is not valid msgpack: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
+  return validateBatch(unpackBatch(bytes), limits);
+}
+
+/** Encode, compress and frame a batch: the body of `POST /v1/ingest`. */
+export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip): Uint8Array {
+  return frame(encodeBatch(batch), codec);
+}
+
+/**
+ * Unframe, decompress (bounded), unpack and validate: what a collector does with a request body.
+ * Every failure is a ProtocolError carrying the HTTP status to answer with.
+ */
+export function decodeBatchFrame(body: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
+  const resolved = { ...DEFAULT_LIMITS, ...limits };
+  return decodeBatch(unframe(body, resolved.maxDecompressedBytes), resolved);
+}

@@ -1,0 +1,155 @@
+/**
+ * Reprise events are rrweb events, so any rrweb replayer plays a Reprise session.
+ * Reprise's own kinds (navigation, console, network, error, identify, custom, breaker) travel as
+ * rrweb custom events (`type: 5`) whose `data.tag` starts with `reprise.`.
+ */
+
+/** rrweb's `EventType`, repeated here so the protocol has no runtime dependency on rrweb. */
+export const EventType = {
+  DomContentLoaded: 0,
+  Load: 1,
+  FullSnapshot: 2,
+  IncrementalSnapshot: 3,
+  Meta: 4,
+  Custom: 5,
+  Plugin: 6,
+} as const;
+export type EventTypeValue = (typeof EventType)[keyof typeof EventType];
+
+/** Any recorded event: rrweb's `{ type, data, timestamp }`. */
+export interface RecordedEvent {
+  type: number;
+  data: unknown;
+  timestamp: number;
+  delay?: number;
+}
+
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+export const REPRISE_TAG_PREFIX = 'reprise.';
+
+export const RepriseTag = {
+  navigation: 'reprise.navigation',
+  console: 'reprise.console',
+  network: 'reprise.network',
+  error: 'reprise.error',
+  identify: 'reprise.identify',
+  custom: 'reprise.custom',
+  breaker: 'reprise.breaker',
+} as const;
+export type RepriseKind = keyof typeof RepriseTag;
+
+export type NavigationType = 'initial' | 'push' | 'replace' | 'pop' | 'reload';
+
+export interface NavigationPayload {
+  /** Full URL after the navigation (redacted like any other string). */
+  url: string;
+  /** Matched route pattern, e.g. `/users/:id`, when a router integration knows it. */
+  route?: string;
+  params?: Record<string, string>;
+  navigationType?: NavigationType;
+  title?: string;
+}
+
+export type ConsoleLevel = 'debug' | 'log' | 'info' | 'warn' | 'error' | 'trace' | 'assert';
+
+export interface ConsolePayload {
+  level: ConsoleLevel;
+  /** Each argument serialized to a bounded string. */
+  args: string[];
+  /** True when arguments were cut to fit the size caps. */
+  truncated?: boolean;
+  /** Call-site stack, for `trace` and `assert`. */
+  trace?: string;
+}
+
+export interface NetworkPayload {
+  initiator: 'fetch' | 'xhr';
+  method: string;
+  url: string;
+  /** HTTP status; 0 when the request failed before a response (network error, abort, CORS). */
+  status: number;
+  /** Epoch milliseconds when the request started. */
+  startTime: number;
+  /** Milliseconds from start to the end of the response (or failure). */
+  duration: number;
+  requestSize?: number;
+  responseSize?: number;
+  requestHeaders?: Record<string, string>;
+  responseHeaders?: Record<string, string>;
+  requestBody?: string;
+  responseBody?: string;
+  /** Failure description when `status` is 0. */
+  error?: string;
+}
+
+export interface ErrorPayload {
+  source: 'error' | 'unhandledrejection' | 'framework' | 'manual';
+  name?: string;
+  message: string;
+  stack?: string;
+  filename?: string;
+  lineno?: number;
+  colno?: number;
+  /** Framework component stack (React, Vue, Angular), when an adapter supplies it. */
+  componentStack?: string;
+  framework?: string;
+}
+
+export interface IdentifyPayload {
+  userId: string | null;
+  traits?: Record<string, JsonValue>;
+}
+
+export interface CustomPayload {
+  name: string;
+  props?: Record<string, JsonValue>;
+}
+
+/** The mutation circuit-breaker paused or resumed DOM capture. */
+export interface BreakerPayload {
+  state: 'paused' | 'resumed';
+  /** Node changes counted in the window that tripped the breaker. */
+  mutations: number;
+  windowMs: number;
+}
+
+export interface ReprisePayloads {
+  navigation: NavigationPayload;
+  console: ConsolePayload;
+  network: NetworkPayload;
+  error: ErrorPayload;
+  identify: IdentifyPayload;
+  custom: CustomPayload;
+  breaker: BreakerPayload;
+}
+
+export interface RepriseEvent<K extends RepriseKind = RepriseKind> extends RecordedEvent {
+  type: typeof EventType.Custom;
+  data: { tag: (typeof RepriseTag)[K]; payload: ReprisePayloads[K] };
+}
+
+export function createRepriseEvent<K extends RepriseKind>(
+  kind: K,
+  payload: ReprisePayloads[K],
+  timestamp: number = Date.now(),
+): RepriseEvent<K> {
+  return { type: EventType.Custom, timestamp, data: { tag: RepriseTag[kind], payload } };
+}
+
+/** Narrow any recorded event to a Reprise event of one kind (or of any kind). */
+export function isRepriseEvent<K extends RepriseKind>(
+  event: RecordedEvent,
+  kind?: K,
+): event is RepriseEvent<K> {
+  if (event.type !== EventType.Custom) return false;
+  const tag = (event.data as { tag?: unknown } | null)?.tag;
+  if (typeof tag !== 'string') return false;
+  return kind === undefined ? tag.startsWith(REPRISE_TAG_PREFIX) : tag === RepriseTag[kind];
+}

@@ -1,0 +1,96 @@
+// One rollup recipe for every library package: ESM + CJS + bundled .d.ts (and .d.cts),
+// optional IIFE builds for a plain <script> tag. A package's rollup.config.mjs stays ~10 lines.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import esbuild from 'rollup-plugin-esbuild';
+import { dts } from 'rollup-plugin-dts';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+import replace from '@rollup/plugin-replace';
+
+/**
+ * @typedef {object} IifeBuild
+ * @property {string} input        entry file
+ * @property {string} file         output file under dist/
+ * @property {string} [name]       global name (window.X); omit for a classic worker script
+ * @property {boolean} [minify]
+ */
+
+/**
+ * @param {object} options
+ * @param {Record<string, string>} options.input  entry name -> source file (e.g. { index: 'src/index.ts' })
+ * @param {string} [options.cwd]
+ * @param {IifeBuild[]} [options.iife]
+ * @param {'browser' | 'node'} [options.platform]
+ * @param {string[]} [options.external]  extra externals beyond dependencies/peerDependencies
+ * @param {import('rollup').Plugin[]} [options.plugins] extra plugins placed before esbuild
+ * @param {Record<string,string>} [options.define] compile-time replacements for every build
+ */
+export function defineRollupConfig(options) {
+  const cwd = options.cwd ?? process.cwd();
+  const pkg = JSON.parse(readFileSync(resolve(cwd, 'package.json'), 'utf8'));
+  const deps = [
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.peerDependencies ?? {}),
+    ...(options.external ?? []),
+  ];
+  // Dependencies stay external for npm consumers: their bundler dedupes them.
+  const isExternal = (id) =>
+    id.startsWith('node:') || deps.some((dep) => id === dep || id.startsWith(`${dep}/`));
+  const target = options.platform === 'node' ? 'node20' : 'es2020';
+  const define = {
+    __REPRISE_VERSION__: JSON.stringify(pkg.version),
+    ...(options.define ?? {}),
+  };
+  const replacePlugin = () =>
+    replace({ preventAssignment: true, values: define });
+
+  /** @type {import('rollup').RollupOptions[]} */
+  const configs = [
+    {
+      input: options.input,
+      external: isExternal,
+      plugins: [
+        ...(options.plugins ?? []),
+        replacePlugin(),
+        nodeResolve({ exportConditions: ['@reprise/source'] }),
+        esbuild({ target, tsconfig: resolve(cwd, 'tsconfig.json') }),
+      ],
+      output: [
+        { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
+        { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', sourcemap: true, exports: 'named' },
+      ],
+    },
+    {
+      input: options.input,
+      external: isExternal,
+      plugins: [dts({ tsconfig: resolve(cwd, 'tsconfig.json'), compilerOptions: { composite: false, declarationMap: false } })],
+      output: [
+        { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
+        { dir: 'dist', format: 'es', entryFileNames: '[name].d.cts' },
+      ],
+    },
+  ];
+
+  for (const build of options.iife ?? []) {
+    configs.push({
+      input: build.input,
+      // A script-tag build carries its dependencies inside.
+      plugins: [
+        ...(options.plugins ?? []),
+        replace({ preventAssignment: true, values: { ...define, 'process.env.NODE_ENV': JSON.stringify('production') } }),
+        nodeResolve({ browser: true, exportConditions: ['@reprise/source'] }),
+        commonjs(),
+        esbuild({ target: 'es2020', minify: build.minify ?? true, tsconfig: resolve(cwd, 'tsconfig.json') }),
+      ],
+      output: {
+        file: build.file,
+        format: 'iife',
+        name: build.name,
+        sourcemap: true,
+        inlineDynamicImports: true,
+      },
+    });
+  }
+  return configs;
+}
