@@ -1,0 +1,138 @@
+/**
+ * Session identity. The session id lives in sessionStorage so same-origin reloads and navigations
+ * in one tab continue one session; a new session starts after 30 minutes without activity or 24
+ * hours after it began. The tab id is per tab (also in sessionStorage, under its own key) so
+ * batches from a duplicated tab never collide on seq. Sampling is decided once per session.
+ */
+
+export const SESSION_STORAGE_KEY = 'reprise:session';
+export const TAB_STORAGE_KEY = 'reprise:tab';
+export const OPT_OUT_STORAGE_KEY = 'reprise:opt-out';
+/** A session ends after this long without recorded activity. */
+export const SESSION_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+/** A session never lasts longer than this. */
+export const SESSION_MAX_DURATION_MS = 24 * 60 * 60 * 1000;
+
+export interface StoredSession {
+  id: string;
+  startedAt: number;
+  lastActivityAt: number;
+  sampled: boolean;
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  tabId: string;
+  sampled: boolean;
+  /** True when this call started a new session (first visit, expiry, or a reset). */
+  isNew: boolean;
+  startedAt: number;
+}
+
+/** Random URL-safe id; crypto.randomUUID where there is one (secure contexts), getRandomValues otherwise. */
+export function randomId(): string {
+  const cryptoApi = globalThis.crypto;
+  if (typeof cryptoApi?.randomUUID === 'function') return cryptoApi.randomUUID().replace(/-/g, '');
+  const bytes = new Uint8Array(16);
+  cryptoApi.getRandomValues(bytes);
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+function storage(): Storage | undefined {
+  try {
+    return globalThis.sessionStorage;
+  } catch {
+    // Sandboxed iframes and some privacy modes throw on access.
+    return undefined;
+  }
+}
+
+function readStored(): StoredSession | undefined {
+  try {
+    const raw = storage()?.getItem(SESSION_STORAGE_KEY);
+    if (!raw) return undefined;
+    const parsed = JSON.parse(raw) as Partial<StoredSession>;
+    if (typeof parsed.id !== 'string' || typeof parsed.startedAt !== 'number' || typeof parsed.lastActivityAt !== 'number') return undefined;
+    return { id: parsed.id, startedAt: parsed.startedAt, lastActivityAt: parsed.lastActivityAt, sampled: parsed.sampled !== false };
+  } catch {
+    return undefined;
+  }
+}
+
+function writeStored(session: StoredSession): void {
+  try {
+    storage()?.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
+  } catch {
+    // Quota or access errors: the session simply will not survive a reload.
+  }
+}
+
+export function isExpired(session: StoredSession, now: number): boolean {
+  return now - session.lastActivityAt > SESSION_IDLE_TIMEOUT_MS || now - session.startedAt > SESSION_MAX_DURATION_MS;
+}
+
+function tabId(): string {
+  const store = storage();
+  try {
+    const existing = store?.getItem(TAB_STORAGE_KEY);
+    if (existing) return existing;
+  } catch {
+    // ignore, make a new one
+  }
+  const id = randomId();
+  try {
+    store?.setItem(TAB_STORAGE_KEY, id);
+  } catch {
+    // ignore
+  }
+  return id;
+}
+
+/** Continue the stored session or start a new one (deciding sampling for it). */
+export function resolveSession(options: { sampleRate: number; now?: number; forceNew?: boolean }): SessionInfo {
+  const now = options.now ?? Date.now();
+  const stored = readStored();
+  if (stored && !options.forceNew && !isExpired(stored, now)) {
+    stored.lastActivityAt = now;
+    writeStored(stored);
+    return { sessionId: stored.id, tabId: tabId(), sampled: stored.sampled, isNew: false, startedAt: stored.startedAt };
+  }
+  const sampled = Math.random() < Math.min(1, Math.max(0, options.sampleRate));
+  const session: StoredSession = { id: randomId(), startedAt: now, lastActivityAt: now, sampled };
+  writeStored(session);
+  return { sessionId: session.id, tabId: tabId(), sampled, isNew: true, startedAt: now };
+}
+
+/** Record activity; returns false when the stored session has expired (the caller should start a new one). */
+export function touchSession(sessionId: string, now: number = Date.now()): boolean {
+  const stored = readStored();
+  if (!stored || stored.id !== sessionId || isExpired(stored, now)) return false;
+  stored.lastActivityAt = now;
+  writeStored(stored);
+  return true;
+}
+
+export function clearSession(): void {
+  try {
+    storage()?.removeItem(SESSION_STORAGE_KEY);
+  } catch {
+    // ignore
+  }
+}
+
+/** Opt-out is remembered per browser (localStorage), not per session. */
+export function isOptedOut(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(OPT_OUT_STORAGE_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function rememberOptOut(): void {
+  try {
+    globalThis.localStorage?.setItem(OPT_OUT_STORAGE_KEY, '1');
+  } catch {
+    // ignore
+  }
+}
