@@ -87,7 +87,7 @@ function checkShapeLimits(value: unknown, limits: ValidationLimits): void {
 /** Check an unpacked value against the batch schema and limits; returns it typed or throws ProtocolError. */
 export function validateBatch(value: unknown, limits: Partial<ValidationLimits> = {}): Batch {
   const resolved = { ...DEFAULT_LIMITS, ...limits };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) {
     throw new ProtocolError('invalid_batch', 'A batch is a msgpack map { v, project, session, seq, tab, start, end, events }.');
   }
   const version = (value as { v?: unknown }).v;
