@@ -1,0 +1,46 @@
+import type { Batch } from '@reprise/protocol';
+
+/** Identity of a batch for deduplication: a retry keeps all four. */
+export function batchId(batch: Pick<Batch, 'project' | 'session' | 'tab' | 'seq'>): string {
+  return `${batch.project}/${batch.session}/${batch.tab}/${batch.seq}`;
+}
+
+/** What ingest appends: the validated, redacted batch, its project id and a digest of the request body. */
+export interface LogRecord {
+  /** Project id (not the ingest key). */
+  project: string;
+  /** Epoch ms when the collector received the batch. */
+  receivedAt: number;
+  /** sha-256 of the request body, base64url, first 22 chars: tells a retry from a conflicting reuse of a seq. */
+  digest: string;
+  batch: Batch;
+}
+
+/** A record read back from the log, with the position needed to release it. */
+export interface LogEntry {
+  position: number;
+  record: LogRecord;
+}
+
+export type AppendOutcome = 'appended' | 'duplicate';
+
+/**
+ * The durable spool between ingest and the writer. `append` resolves only when the record would
+ * survive `kill -9` (fsync / JetStream ack). Implementations: FileIngestLog (embedded, default),
+ * NatsIngestLog (JetStream, several collector nodes).
+ */
+export interface IngestLog {
+  readonly description: string;
+  open(): Promise<void>;
+  append(record: LogRecord): Promise<AppendOutcome>;
+  /**
+   * Up to `max` records not yet handed out, waiting at most `waitMs` for the first one. After a
+   * restart, records appended but never released are handed out again (at-least-once).
+   */
+  read(max: number, waitMs: number): Promise<LogEntry[]>;
+  /** The writer stored these records: the log may forget them. */
+  release(entries: readonly LogEntry[]): Promise<void>;
+  /** Records appended but not yet released. */
+  lag(): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+/**
+ * Where encrypted segments (and, by default, wrapped data keys) live. Keys are `/`-separated
+ * paths with no leading slash. Implementations: FolderObjectStore (default), S3ObjectStore.
+ */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface ObjectStore {
+  /** Human-readable location for logs, e.g. `folder:/srv/reprise/objects` or `s3://bucket`. */
+  readonly description: string;
+  /** Store bytes atomically: a reader sees the whole object or none of it. Overwrites. */
+  put(key: string, body: Uint8Array, options?: { contentType?: string }): Promise<void>;
+  /** The object's bytes, or `undefined` when there is no such key. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  exists(key: string): Promise<boolean>;
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Remove one object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Per-project retention (days). `archiveAfterDays` only means something for S3 (storage-class transition). */
+export interface RetentionRule {
+  project: string;
+  retentionDays: number;
+  archiveAfterDays?: number;
+}

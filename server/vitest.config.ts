@@ -1,0 +1,13 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { sharedTestConfig } from '../vitest.shared.mjs';
+
+// Process-level tests (kill -9, S3 outage) spawn the built collector; `npm test` builds first.
+export default mergeConfig(sharedTestConfig('collector'), defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Files run one at a time: the machine has two cores shared with the collector processes under test.
+    fileParallelism: false,
+  },
+}));
