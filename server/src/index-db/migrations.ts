@@ -1,0 +1,211 @@
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import type { IndexEngine } from './database.js';
+
+/**
+ * Versioned schema migrations, applied in name order at start. Never edit a released migration:
+ * add the next number. They live in code (not files read at run time) so a bundled collector
+ * carries them. Kysely records applied ones in `reprise_migration` and holds a lock while
+ * migrating, so several collector nodes starting together on PostgreSQL apply each once.
+ */
+type MigrationFactory = (engine: IndexEngine) => Migration;
+
+// Dialect-specific column types: an auto-increment key and a 64-bit integer.
+const autoId = (engine: IndexEngine) => (engine === 'postgres' ? 'bigserial' : 'integer');
+const int64 = 'bigint' as const;
+
+const migrations: Record<string, MigrationFactory> = {
+  '0001_sessions_index': (engine) => ({
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', autoId(engine), (c) =>
+          engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+        .addColumn('user_id', 'text')
+        .addColumn('user_traits', 'text')
+        .addColumn('started_at', int64, (c) => c.notNull())
+        .addColumn('ended_at', int64, (c) => c.notNull())
+        .addColumn('duration_ms', int64, (c) => c.notNull())
+        .addColumn('active_ms', int64, (c) => c.notNull().defaultTo(0))
+        .addColumn('last_activity_at', int64)
+        .addColumn('first_url', 'text')
+        .addColumn('pages', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('search_text', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('user_agent', 'text')
+        .addColumn('browser', 'text')
+        .addColumn('os', 'text')
+        .addColumn('viewport_width', 'integer')
+        .addColumn('viewport_height', 'integer')
+        .addColumn('event_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('click_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('console_error_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failed_request_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('segment_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('byte_size', int64, (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', int64, (c) => c.notNull())
+        .addColumn('updated_at', int64, (c) => c.notNull())
+        .addUniqueConstraint('sessions_project_session_unique', ['project', 'session_id'])
+        .execute();
+      // Search is always within one or more projects and sorted by a column, newest first by
+      // default: each index leads with project and carries the sort column, id breaks ties.
+      await db.schema.createIndex('sessions_by_start').on('sessions').columns(['project', 'started_at', 'id']).execute();
+      await db.schema.createIndex('sessions_by_duration').on('sessions').columns(['project', 'duration_ms', 'id']).execute();
+      await db.schema
+        .createIndex('sessions_by_user')
+        .on('sessions')
+        .columns(['project', 'user_id', 'started_at'])
+        .execute();
+      await db.schema
+        .createIndex('sessions_with_errors')
+        .on('sessions')
+        .columns(['project', 'started_at', 'id'])
+        .where(sql.ref('error_count'), '>', 0)
+        .execute();
+      await db.schema.createIndex('sessions_by_session_id').on('sessions').column('session_id').execute();
+
+      await db.schema
+        .createTable('segments')
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('segment', 'text', (c) => c.notNull())
+        .addColumn('object_key', 'text', (c) => c.notNull())
+        .addColumn('started_at', int64, (c) => c.notNull())
+        .addColumn('ended_at', int64, (c) => c.notNull())
+        .addColumn('full_snapshot_at', int64)
+        .addColumn('event_count', 'integer', (c) => c.notNull())
+        .addColumn('byte_size', int64, (c) => c.notNull())
+        .addColumn('data_key_id', 'text', (c) => c.notNull())
+        .addColumn('stored_at', int64, (c) => c.notNull())
+        .addPrimaryKeyConstraint('segments_pk', ['project', 'session_id', 'segment'])
+        .execute();
+
+      await db.schema
+        .createTable('session_custom_events')
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_at', int64, (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_custom_events_pk', ['project', 'session_id', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('session_custom_events_by_name')
+        .on('session_custom_events')
+        .columns(['project', 'name', 'session_id'])
+        .execute();
+    },
+  }),
+
+  '0002_access_and_audit': (engine) => ({
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', autoId(engine), (c) =>
+          engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', int64, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('user_roles')
+        .addColumn('user_id', int64, (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'project'])
+        .execute();
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('operations', 'text', (c) => c.notNull())
+        .addColumn('created_by', int64)
+        .addColumn('created_at', int64, (c) => c.notNull())
+        .addColumn('revoked_at', int64)
+        .addColumn('last_used_at', int64)
+        .execute();
+      await db.schema
+        .createTable('login_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', int64, (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', int64, (c) => c.notNull())
+        .addColumn('expires_at', int64, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('setup_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', int64, (c) => c.notNull())
+        .addColumn('expires_at', int64, (c) => c.notNull())
+        .addColumn('used_at', int64)
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', autoId(engine), (c) =>
+          engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('at', int64, (c) => c.notNull())
+        .addColumn('actor_type', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('actor_name', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('project', 'text')
+        .addColumn('session_id', 'text')
+        .addColumn('detail', 'text')
+        .addColumn('ip', 'text')
+        .addColumn('user_agent', 'text')
+        .execute();
+      await db.schema.createIndex('audit_log_by_project').on('audit_log').columns(['project', 'id']).execute();
+
+      // Append-only is enforced by the database itself, not only by the code that writes it.
+      if (engine === 'postgres') {
+        await sql`CREATE FUNCTION reprise_audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$`.execute(db);
+        await sql`CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+          FOR EACH ROW EXECUTE FUNCTION reprise_audit_log_append_only()`.execute(db);
+        await sql`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+          FOR EACH STATEMENT EXECUTE FUNCTION reprise_audit_log_append_only()`.execute(db);
+      } else {
+        await sql`CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+          BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`.execute(db);
+        await sql`CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+          BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`.execute(db);
+      }
+    },
+  }),
+};
+
+export class IndexMigrationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`[@reprise/collector] index migration failed: ${message}`, options);
+    this.name = 'IndexMigrationError';
+  }
+}
+
+export async function migrateIndexDatabase(db: Kysely<any>, engine: IndexEngine): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    migrationTableName: 'reprise_migration',
+    migrationLockTableName: 'reprise_migration_lock',
+    provider: {
+      getMigrations: async () =>
+        Object.fromEntries(Object.entries(migrations).map(([name, factory]) => [name, factory(engine)])),
+    },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new IndexMigrationError(
+      `${failed}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Check that the database is reachable and that this collector is not older than the schema.',
+      { cause: error },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

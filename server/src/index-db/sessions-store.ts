@@ -1,0 +1,252 @@
+import type { RecordedEvent } from '@reprise/protocol';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { StoredSegment } from '../writer/types.js';
+import type { IndexEngine } from './database.js';
+import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
+import { MAX_PAGES_PER_SESSION, parseUserAgent, summariseSegment, type PageVisit } from './summarise.js';
+
+/** Optional fields ingest may attach to a batch; read when present. */
+interface BatchWithClientInfo {
+  userAgent?: unknown;
+}
+
+/** A segment's events in time order (a segment may hold batches of several tabs). */
+export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): RecordedEvent[] {
+  const events = segment.batches.flatMap((batch) => batch.events);
+  // Array.prototype.sort is stable: events with equal timestamps keep their recorded order.
+  return events.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+function segmentUserAgent(segment: StoredSegment): string | null {
+  for (const batch of segment.batches) {
+    const ua = (batch as BatchWithClientInfo).userAgent;
+    if (typeof ua === 'string' && ua !== '') return ua;
+  }
+  return null;
+}
+
+/**
+ * Adds a durable segment to the index: its row in `segments` and its summary folded into the
+ * session's row. Called only after the object store confirmed the write, so a session is never
+ * searchable before its data can be played. Idempotent per segment: a writer that retries after
+ * a crash does not count a segment twice.
+ */
+export async function indexStoredSegment(
+  db: Kysely<IndexSchema>,
+  engine: IndexEngine,
+  info: StoredSegment,
+): Promise<{ indexed: boolean }> {
+  const now = info.storedAt ?? Date.now();
+  const events = segmentEvents(info);
+  return db.transaction().execute(async (trx) => {
+    // The session row is taken first (and locked on PostgreSQL) so that two nodes indexing two
+    // segments of one session fold them one after the other.
+    await trx
+      .insertInto('sessions')
+      .values({
+        project: info.project,
+        session_id: info.sessionId,
+        started_at: Number.MAX_SAFE_INTEGER,
+        ended_at: 0,
+        duration_ms: 0,
+        active_ms: 0,
+        pages: '[]',
+        search_text: '',
+        event_count: 0,
+        click_count: 0,
+        error_count: 0,
+        console_error_count: 0,
+        failed_request_count: 0,
+        segment_count: 0,
+        byte_size: 0,
+        user_id: null,
+        user_traits: null,
+        last_activity_at: null,
+        first_url: null,
+        user_agent: null,
+        browser: null,
+        os: null,
+        viewport_width: null,
+        viewport_height: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.columns(['project', 'session_id']).doNothing())
+      .execute();
+    const session = await trx
+      .selectFrom('sessions')
+      .selectAll()
+      .where('project', '=', info.project)
+      .where('session_id', '=', info.sessionId)
+      .$if(engine === 'postgres', (qb) => qb.forUpdate())
+      .executeTakeFirstOrThrow();
+
+    const summary = summariseSegment(events, session.last_activity_at);
+    const segmentStart = events.length > 0 ? summary.startedAt : info.startTs;
+    const segmentEnd = events.length > 0 ? summary.endedAt : info.endTs;
+    const inserted = await trx
+      .insertInto('segments')
+      .values({
+        project: info.project,
+        session_id: info.sessionId,
+        segment: info.segment,
+        object_key: info.key,
+        started_at: segmentStart,
+        ended_at: segmentEnd,
+        full_snapshot_at: summary.fullSnapshotAt,
+        event_count: summary.eventCount,
+        byte_size: info.bytes,
+        data_key_id: info.dataKeyId,
+        stored_at: now,
+      })
+      .onConflict((oc) => oc.columns(['project', 'session_id', 'segment']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return { indexed: false };
+
+    const startedAt = Math.min(session.started_at, segmentStart);
+    const endedAt = Math.max(session.ended_at, segmentEnd);
+    const pages = mergePages(JSON.parse(session.pages) as PageVisit[], summary.pages);
+    const firstUrl = pages[0]?.url ?? session.first_url;
+    const ua = segmentUserAgent(info) ?? session.user_agent;
+    const parsedUa = parseUserAgent(ua);
+    const traits =
+      summary.userId === null
+        ? null
+        : summary.traits
+          ? JSON.stringify({ ...(session.user_traits ? JSON.parse(session.user_traits) : {}), ...summary.traits })
+          : session.user_traits;
+
+    await trx
+      .updateTable('sessions')
+      .set({
+        started_at: startedAt,
+        ended_at: endedAt,
+        duration_ms: Math.max(0, endedAt - startedAt),
+        active_ms: session.active_ms + summary.activeMs,
+        last_activity_at: summary.lastActivityAt,
+        user_id: summary.userId === undefined ? session.user_id : summary.userId,
+        user_traits: traits,
+        first_url: firstUrl,
+        pages: JSON.stringify(pages),
+        search_text: pages
+          .flatMap((p) => (p.route ? [p.url, p.route] : [p.url]))
+          .join('\n')
+          .toLowerCase(),
+        user_agent: ua,
+        browser: parsedUa.browser,
+        os: parsedUa.os,
+        viewport_width: summary.viewport?.width ?? session.viewport_width,
+        viewport_height: summary.viewport?.height ?? session.viewport_height,
+        event_count: session.event_count + summary.eventCount,
+        click_count: session.click_count + summary.clicks,
+        error_count: session.error_count + summary.errors,
+        console_error_count: session.console_error_count + summary.consoleErrors,
+        failed_request_count: session.failed_request_count + summary.failedRequests,
+        segment_count: session.segment_count + 1,
+        byte_size: session.byte_size + info.bytes,
+        updated_at: now,
+      })
+      .where('id', '=', session.id)
+      .execute();
+
+    for (const [name, { count, firstAt }] of summary.customEvents) {
+      await trx
+        .insertInto('session_custom_events')
+        .values({ project: info.project, session_id: info.sessionId, name, count, first_at: firstAt })
+        .onConflict((oc) =>
+          oc.columns(['project', 'session_id', 'name']).doUpdateSet((eb) => ({
+            count: eb(eb.ref('session_custom_events.count'), '+', eb.ref('excluded.count')),
+            first_at: sql<number>`CASE WHEN excluded.first_at < session_custom_events.first_at
+              THEN excluded.first_at ELSE session_custom_events.first_at END`,
+          })),
+        )
+        .execute();
+    }
+    return { indexed: true };
+  });
+}
+
+function mergePages(existing: PageVisit[], added: PageVisit[]): PageVisit[] {
+  const seen = new Set(existing.map((p) => `${p.url}\n${p.route ?? ''}`));
+  const merged = [...existing];
+  for (const page of added) {
+    if (merged.length >= MAX_PAGES_PER_SESSION) break;
+    const key = `${page.url}\n${page.route ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    merged.push(page);
+  }
+  // Segments may be indexed out of order after a retry: keep visit order by time.
+  return merged.sort((a, b) => a.at - b.at);
+}
+
+/** Every project holding a live session with this id (ids are chosen by browsers, so not unique). */
+export async function findSessionsById(db: Kysely<IndexSchema>, sessionId: string): Promise<SessionRow[]> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('status', '=', 'active')
+    .execute();
+}
+
+export async function getSession(
+  db: Kysely<IndexSchema>,
+  project: string,
+  sessionId: string,
+): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('project', '=', project)
+    .where('session_id', '=', sessionId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+}
+
+export async function listSegments(
+  db: Kysely<IndexSchema> | Transaction<IndexSchema>,
+  project: string,
+  sessionId: string,
+): Promise<SegmentRow[]> {
+  return db
+    .selectFrom('segments')
+    .selectAll()
+    .where('project', '=', project)
+    .where('session_id', '=', sessionId)
+    .orderBy('segment', 'asc')
+    .execute();
+}
+
+export async function listCustomEventNames(
+  db: Kysely<IndexSchema>,
+  project: string,
+  sessionId: string,
+): Promise<{ name: string; count: number; firstAt: number }[]> {
+  const rows = await db
+    .selectFrom('session_custom_events')
+    .select(['name', 'count', 'first_at'])
+    .where('project', '=', project)
+    .where('session_id', '=', sessionId)
+    .orderBy('first_at', 'asc')
+    .execute();
+  return rows.map((r) => ({ name: r.name, count: r.count, firstAt: r.first_at }));
+}
+
+/** Hides a session from search and playback while its keys and objects are being removed. */
+export async function markSessionDeleting(db: Kysely<IndexSchema>, project: string, sessionId: string) {
+  await db
+    .updateTable('sessions')
+    .set({ status: 'deleting', updated_at: Date.now() })
+    .where('project', '=', project)
+    .where('session_id', '=', sessionId)
+    .execute();
+}
+
+export async function deleteSessionRows(db: Kysely<IndexSchema>, project: string, sessionId: string) {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('session_custom_events').where('project', '=', project).where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('segments').where('project', '=', project).where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('sessions').where('project', '=', project).where('session_id', '=', sessionId).execute();
+  });
+}

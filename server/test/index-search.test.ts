@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IndexDatabase } from '../src/index-db/database.js';
+import { InvalidCursorError, searchSessions, type SessionSearch } from '../src/index-db/search.js';
+import { getSession, indexStoredSegment, listCustomEventNames, listSegments } from '../src/index-db/sessions-store.js';
+import { CHROME_UA, ev, storedSegment } from './index-events.js';
+import { ENGINES, openTestIndex } from './index-helpers.js';
+
+const T = Date.UTC(2026, 10, 1, 8, 0, 0);
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+describe.each(ENGINES)('sessions index on %s', (engine) => {
+  let index: IndexDatabase;
+
+  const add = (project: string, sessionId: string, segment: string, events: Parameters<typeof storedSegment>[0]['events'], userAgent?: string) =>
+    indexStoredSegment(index.db, index.engine, storedSegment({ project, sessionId, segment, events, userAgent }));
+
+  beforeAll(async () => {
+    index = await openTestIndex(engine);
+    await add('p1', 's-alice', '000001', [
+      ev.meta(T, 'https://shop.test/home'),
+      ev.full(T + 1),
+      ev.identify(T + 100, 'alice', { plan: 'pro' }),
+      ev.nav(T + 5_000, 'https://shop.test/checkout', '/checkout'),
+      ev.error(T + 20_000),
+      ev.custom(T + 30_000, 'purchase'),
+      ev.click(T + 60_000),
+    ], CHROME_UA);
+    await add('p1', 's-bob', '000001', [
+      ev.meta(T + HOUR, 'https://shop.test/home'),
+      ev.full(T + HOUR + 1),
+      ev.identify(T + HOUR + 2, 'bob'),
+      ev.custom(T + HOUR + 3, 'signup'),
+      ev.click(T + HOUR + 5_000),
+    ]);
+    await add('p1', 's-carol', '000001', [
+      ev.meta(T + 2 * HOUR, 'https://shop.test/products/42'),
+      ev.full(T + 2 * HOUR + 1),
+      ev.identify(T + 2 * HOUR + 2, 'carol'),
+      ev.nav(T + 2 * HOUR + 3, 'https://shop.test/products/42', '/products/:id'),
+      ev.console(T + 2 * HOUR + 4),
+      ev.request(T + 2 * HOUR + 5, 500),
+      ev.request(T + 2 * HOUR + 6, 0),
+      ev.request(T + 2 * HOUR + 7, 200),
+      ev.move(T + 2 * HOUR + 10 * MIN),
+    ]);
+    await add('p1', 's-anon', '000001', [
+      ev.meta(T + 3 * HOUR, 'https://shop.test/about?q=100%_off'),
+      ev.full(T + 3 * HOUR + 1),
+      ev.error(T + 3 * HOUR + 2),
+      ev.error(T + 3 * HOUR + 3),
+      ev.custom(T + 3 * HOUR + 4, 'purchase'),
+      ev.click(T + 3 * HOUR + 30_000),
+    ]);
+    await add('p2', 's-other', '000001', [
+      ev.meta(T + HOUR, 'https://other.test/checkout'),
+      ev.full(T + HOUR + 1),
+      ev.identify(T + HOUR + 2, 'alice'),
+      ev.error(T + HOUR + 3),
+      ev.custom(T + HOUR + 4, 'purchase'),
+      ev.click(T + HOUR + 70_000),
+    ]);
+    for (let i = 0; i < 20; i++) {
+      const start = T + 10 * HOUR + i * MIN;
+      await add('p1', `f-${String(i).padStart(2, '0')}`, '000001', [
+        ev.meta(start, `https://shop.test/list/${i}`),
+        ev.full(start + 1),
+        ev.click(start + i * 1000 + 2),
+      ]);
+    }
+  });
+  afterAll(() => index?.close());
+
+  const ids = async (search: Partial<SessionSearch>) =>
+    (await searchSessions(index.db, { projects: ['p1'], limit: 500, ...search })).sessions.map((s) => s.session_id);
+
+  it('folds a session from several segments, once per segment even when the writer retries', async () => {
+    const events2 = [
+      ev.full(T + 100_000),
+      ev.move(T + 100_500),
+      ev.move(T + 101_500),
+      ev.resize(T + 102_000, 390, 844),
+      ev.nav(T + 103_000, 'https://shop.test/thanks', '/thanks'),
+      ev.custom(T + 104_000, 'purchase'),
+      ev.custom(T + 105_000, 'review'),
+      ev.console(T + 105_500, 'log'),
+      ev.click(T + 106_000),
+    ];
+    await add('p1', 's-multi', '000001', [ev.meta(T, 'https://shop.test/home'), ev.full(T + 1), ev.move(T + 1_000), ev.move(T + 3_000)]);
+    const segment2 = storedSegment({ project: 'p1', sessionId: 's-multi', segment: '000002', events: events2 });
+    expect(await indexStoredSegment(index.db, index.engine, segment2)).toEqual({ indexed: true });
+    expect(await indexStoredSegment(index.db, index.engine, segment2)).toEqual({ indexed: false });
+
+    const row = await getSession(index.db, 'p1', 's-multi');
+    expect(row).toMatchObject({
+      started_at: T,
+      ended_at: T + 106_000,
+      duration_ms: 106_000,
+      segment_count: 2,
+      byte_size: 2000,
+      event_count: 4 + events2.length,
+      click_count: 1,
+      first_url: 'https://shop.test/home',
+      viewport_width: 390,
+      viewport_height: 844,
+    });
+    // 2 s of moves in segment 1; the 97.5 s gap is idle; then 1 + 0.5 + 4 s of activity.
+    expect(row!.active_ms).toBe(2_000 + 1_000 + 500 + 4_000);
+    expect(JSON.parse(row!.pages)).toEqual([
+      { url: 'https://shop.test/home', at: T },
+      { url: 'https://shop.test/thanks', route: '/thanks', at: T + 103_000 },
+    ]);
+    const segments = await listSegments(index.db, 'p1', 's-multi');
+    expect(segments.map((s) => [s.segment, s.started_at, s.ended_at, s.full_snapshot_at, s.byte_size])).toEqual([
+      ['000001', T, T + 3_000, T + 1, 1000],
+      ['000002', T + 100_000, T + 106_000, T + 100_000, 1000],
+    ]);
+    expect(await listCustomEventNames(index.db, 'p1', 's-multi')).toEqual([
+      { name: 'purchase', count: 1, firstAt: T + 104_000 },
+      { name: 'review', count: 1, firstAt: T + 105_000 },
+    ]);
+    // Not part of the seeded search set below.
+    await index.db.deleteFrom('sessions').where('session_id', '=', 's-multi').execute();
+  });
+
+  it('keeps user, traits, errors, requests and the browser of a session', async () => {
+    const alice = await getSession(index.db, 'p1', 's-alice');
+    expect(alice).toMatchObject({
+      user_id: 'alice',
+      error_count: 1,
+      click_count: 1,
+      browser: 'Chrome 156',
+      os: 'Linux',
+      viewport_width: 1280,
+      duration_ms: 60_000,
+    });
+    expect(JSON.parse(alice!.user_traits!)).toEqual({ plan: 'pro' });
+    const carol = await getSession(index.db, 'p1', 's-carol');
+    expect(carol).toMatchObject({ console_error_count: 1, failed_request_count: 2, error_count: 0 });
+  });
+
+  it('filters by project', async () => {
+    expect(await ids({ projects: ['p2'] })).toEqual(['s-other']);
+    expect(await ids({ projects: ['p1'] })).toHaveLength(24);
+    expect(await ids({ projects: ['p1', 'p2'] })).toHaveLength(25);
+    expect(await ids({ projects: [] })).toEqual([]);
+    expect(await ids({ projects: 'all' })).toHaveLength(25);
+  });
+
+  it('filters by time range, user, URL or route, error, custom event and duration', async () => {
+    expect(await ids({ from: T + 30 * MIN, to: T + 150 * MIN })).toEqual(['s-carol', 's-bob']);
+    expect(await ids({ userId: 'alice' })).toEqual(['s-alice']);
+    expect(await ids({ url: 'checkout' })).toEqual(['s-alice']);
+    expect(await ids({ url: 'PRODUCTS/:ID' })).toEqual(['s-carol']);
+    expect(await ids({ url: '100%_off' })).toEqual(['s-anon']);
+    expect(await ids({ url: '1%0' })).toEqual([]);
+    expect(await ids({ hasError: true })).toEqual(['s-anon', 's-alice']);
+    expect(await ids({ customEvent: 'purchase' })).toEqual(['s-anon', 's-alice']);
+    expect(await ids({ customEvent: 'purchase', projects: ['p1', 'p2'] })).toEqual(['s-anon', 's-other', 's-alice']);
+    expect(await ids({ minDurationMs: 60_000 })).toEqual(['s-carol', 's-alice']);
+    expect(await ids({ hasError: true, customEvent: 'purchase', minDurationMs: 60_000 })).toEqual(['s-alice']);
+  });
+
+  it('sorts by start or duration in either order', async () => {
+    expect((await ids({ order: 'asc' })).slice(0, 3)).toEqual(['s-alice', 's-bob', 's-carol']);
+    expect((await ids({ sort: 'duration', order: 'desc' }))[0]).toBe('s-carol');
+    expect((await ids({ sort: 'duration', order: 'asc', minDurationMs: 3 })).slice(0, 2)).toEqual(['f-01', 'f-02']);
+  });
+
+  it('pages through every result once with a cursor', async () => {
+    for (const [sort, order] of [['startedAt', 'desc'], ['duration', 'asc']] as const) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await searchSessions(index.db, { projects: ['p1'], sort, order, limit: 7, cursor });
+        seen.push(...page.sessions.map((s) => s.session_id));
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(4);
+      expect(new Set(seen).size).toBe(24);
+      expect(seen).toEqual(await ids({ sort, order }));
+    }
+  });
+
+  it('refuses a cursor from another sort or a forged one', async () => {
+    const page = await searchSessions(index.db, { projects: ['p1'], limit: 2 });
+    await expect(searchSessions(index.db, { projects: ['p1'], sort: 'duration', cursor: page.nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(searchSessions(index.db, { projects: ['p1'], cursor: 'not-json' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+});
