@@ -65,6 +65,9 @@ const migrations: Record<string, MigrationFactory> = {
         .columns(['project', 'started_at', 'id'])
         .where(sql.ref('error_count'), '>', 0)
         .execute();
+      // A search over several projects (an admin of `*`, a viewer of many) sorts across them.
+      await db.schema.createIndex('sessions_all_by_start').on('sessions').columns(['started_at', 'id']).execute();
+      await db.schema.createIndex('sessions_all_by_duration').on('sessions').columns(['duration_ms', 'id']).execute();
       await db.schema.createIndex('sessions_by_session_id').on('sessions').column('session_id').execute();
 
       await db.schema
