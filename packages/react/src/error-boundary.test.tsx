@@ -1,0 +1,70 @@
+import { useState } from 'react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { createRecorder } from '@reprise/core';
+import { RecorderErrorBoundary, RecorderProvider, reactErrorHandler } from './index.js';
+import { eventSink } from './test-utils.js';
+
+afterEach(() => {
+  cleanup();
+  sessionStorage.clear();
+  vi.restoreAllMocks();
+});
+
+function Exploding({ message }: { message: string }): never {
+  throw new Error(message);
+}
+
+function Toggle() {
+  const [broken, setBroken] = useState(false);
+  return broken ? <Exploding message="render went wrong" /> : <button type="button" onClick={() => setBroken(true)}>break</button>;
+}
+
+describe('RecorderErrorBoundary', () => {
+  test('records the error with its component stack and renders the fallback', async () => {
+    // React logs caught errors to console.error; keep the test output readable.
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const sink = eventSink();
+    const onError = vi.fn();
+    render(
+      <RecorderProvider options={{ onEvents: sink.onEvents, console: false }}>
+        <RecorderErrorBoundary fallback={({ error, reset }) => <button type="button" onClick={reset}>fallback: {(error as Error).message}</button>} onError={onError}>
+          <Toggle />
+        </RecorderErrorBoundary>
+      </RecorderProvider>,
+    );
+    fireEvent.click(screen.getByText('break'));
+    expect(screen.getByRole('button').textContent).toBe('fallback: render went wrong');
+    await waitFor(() => expect(sink.payloads('error').filter((error) => error.source === 'framework')).toHaveLength(1));
+    const [recorded] = sink.payloads('error').filter((error) => error.source === 'framework');
+    expect(recorded).toMatchObject({ message: 'render went wrong', framework: 'react', name: 'Error' });
+    expect(recorded!.componentStack).toMatch(/Exploding[\s\S]*Toggle[\s\S]*RecorderErrorBoundary/);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'render went wrong' }), expect.objectContaining({ componentStack: expect.any(String) }));
+
+    fireEvent.click(screen.getByRole('button'));
+    expect(screen.getByText('break')).toBeTruthy();
+  });
+
+  test('a static fallback node works too, and no provider only warns', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    render(
+      <RecorderErrorBoundary fallback={<p>static fallback</p>}>
+        <Exploding message="no provider" />
+      </RecorderErrorBoundary>,
+    );
+    expect(screen.getByText('static fallback')).toBeTruthy();
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('[@reprise/react] <RecorderErrorBoundary> caught an error but has no <RecorderProvider>'));
+  });
+
+  test('reactErrorHandler() records errors that the app\'s own boundaries catch', async () => {
+    const sink = eventSink();
+    const recorder = createRecorder({ onEvents: sink.onEvents, console: false });
+    recorder.start();
+    const next = vi.fn();
+    reactErrorHandler(recorder, next)(new TypeError('caught elsewhere'), { componentStack: '\n    at Widget' });
+    await waitFor(() => expect(sink.payloads('error')).toContainEqual(expect.objectContaining({ message: 'caught elsewhere', componentStack: '\n    at Widget', framework: 'react' })));
+    expect(next).toHaveBeenCalledOnce();
+    recorder.stop();
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { sharedTestConfig } from '../../vitest.shared.mjs';
+
+export default mergeConfig(sharedTestConfig('react'), defineConfig({
+  test: {
+    include: ['src/**/*.test.{ts,tsx}'],
+    // jsdom by default; the SSR test opts into node with a `@vitest-environment node` comment.
+    environment: 'jsdom',
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+  },
+}));

@@ -1,0 +1,13 @@
+import { createRecorder } from '@reprise/core';
+
+/** The local collector (`npm start`); a build for another collector sets VITE_REPRISE_ENDPOINT. */
+const endpoint = import.meta.env.VITE_REPRISE_ENDPOINT || 'http://127.0.0.1:4400';
+
+// Created outside React because the data router is too: both live as long as the page.
+// navigation: 'manual' because withRouterMarkers() marks each navigation with its route pattern.
+export const recorder = createRecorder({
+  project: 'dev',
+  endpoint,
+  navigation: 'manual',
+  debug: import.meta.env.DEV,
+});
