@@ -2,6 +2,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
 import { type CodecId, Codec, frame, unframe } from './framing.js';
+import { EVENT_TRANSFORMS_VERSION, compactEvents, expandEvents } from './transform.js';
 import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
 
 /**
@@ -32,8 +33,38 @@ export function stripUndefined<T>(value: T): T {
   return value;
 }
 
-export function encodeBatch(batch: Batch): Uint8Array {
-  return new Packr(PACKR_OPTIONS).pack(stripUndefined(batch));
+export interface EncodeOptions {
+  /**
+   * Apply the event transforms (transform.ts) and mark the batch with `x`. Off only to measure
+   * them or to produce a batch for a decoder older than the transforms.
+   * @default true
+   */
+  transforms?: boolean;
+}
+
+/** The batch as it travels: the optional `x` names the event transforms applied (PROTOCOL.md). */
+type WireBatch = Batch & { x?: number };
+
+export function encodeBatch(batch: Batch, options: EncodeOptions = {}): Uint8Array {
+  const wire: WireBatch = stripUndefined(batch);
+  if (options.transforms !== false) {
+    // stripUndefined made a deep copy: the caller's events are never rewritten.
+    compactEvents(wire.events, wire.start);
+    wire.x = EVENT_TRANSFORMS_VERSION;
+  }
+  return new Packr(PACKR_OPTIONS).pack(wire);
+}
+
+/** Undo the event transforms named by `x` (if any) so the value validates as a plain Batch. */
+function restoreTransforms(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || !('x' in value)) return value;
+  const wire = value as { x?: unknown; start?: unknown; events?: unknown };
+  if (wire.x !== EVENT_TRANSFORMS_VERSION) {
+    throw new ProtocolError('unsupported_version', `Event transforms version ${JSON.stringify(wire.x)} is not supported; this collector knows x=${EVENT_TRANSFORMS_VERSION}. Upgrade the collector.`, { path: 'x' });
+  }
+  if (Array.isArray(wire.events) && typeof wire.start === 'number') expandEvents(wire.events, wire.start);
+  delete wire.x;
+  return wire;
 }
 
 /** msgpack bytes -> unvalidated value. Throws ProtocolError('bad_msgpack') on anything unparsable. */
@@ -54,12 +85,12 @@ export function unpackBatch(bytes: Uint8Array): unknown {
 }
 
 export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
-  return validateBatch(unpackBatch(bytes), limits);
+  return validateBatch(restoreTransforms(unpackBatch(bytes)), limits);
 }
 
 /** Encode, compress and frame a batch: the body of `POST /v1/ingest`. */
-export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip): Uint8Array {
-  return frame(encodeBatch(batch), codec);
+export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip, options: EncodeOptions = {}): Uint8Array {
+  return frame(encodeBatch(batch, options), codec);
 }
 
 /**

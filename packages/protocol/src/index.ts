@@ -5,3 +5,4 @@ export * from './framing.js';
 export * from './codec.js';
 export * from './validate.js';
 export * from './redact.js';
+export * from './transform.js';
