@@ -1,0 +1,241 @@
+import { describe, expect, test, vi } from 'vitest';
+import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
+import { consolePayload } from './capture/console.js';
+import { errorPayload } from './capture/errors.js';
+import { navigationPayload } from './capture/navigation.js';
+import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
+import { patchMethod } from './capture/patch.js';
+import { ELLIPSIS, serializeValue, utf8Length } from './capture/serialize.js';
+
+describe('serializeValue', () => {
+  test('strings pass through; primitives print like the console', () => {
+    expect(serializeValue('plain', 100)).toEqual({ text: 'plain', truncated: false });
+    expect(serializeValue(42, 100).text).toBe('42');
+    expect(serializeValue(10n, 100).text).toBe('10n');
+    expect(serializeValue(undefined, 100).text).toBe('undefined');
+    expect(serializeValue(null, 100).text).toBe('null');
+    expect(serializeValue(Symbol('s'), 100).text).toBe('Symbol(s)');
+    expect(serializeValue(function named() {}, 100).text).toBe('[Function named]');
+  });
+
+  test('objects, arrays, maps and sets are shown with their content', () => {
+    expect(serializeValue({ a: 1, b: 'x', c: [true, null] }, 100).text).toBe('{"a": 1, "b": "x", "c": [true, null]}');
+    expect(serializeValue(new Map([['k', 1]]), 100).text).toBe('Map(1) {"k" => 1}');
+    expect(serializeValue(new Set([1, 2]), 100).text).toBe('Set(2) {1, 2}');
+    expect(serializeValue(new Date(0), 100).text).toBe('1970-01-01T00:00:00.000Z');
+  });
+
+  test('circular references are named, never followed', () => {
+    const node: { name: string; self?: unknown; list: unknown[] } = { name: 'n', list: [] };
+    node.self = node;
+    node.list.push(node);
+    expect(serializeValue(node, 200).text).toBe('{"name": "n", "list": [[Circular]], "self": [Circular]}');
+  });
+
+  test('a shared (non-circular) object is printed twice', () => {
+    const shared = { x: 1 };
+    expect(serializeValue([shared, shared], 100).text).toBe('[{"x": 1}, {"x": 1}]');
+  });
+
+  test('deep nesting is summarised past the depth limit', () => {
+    const deep = { a: { b: { c: { d: { e: { f: 1 } } } } } };
+    expect(serializeValue(deep, 200).text).toBe('{"a": {"b": {"c": {"d": [Object]}}}}');
+  });
+
+  test('the length cap holds for huge values and marks them truncated', () => {
+    const huge = Array.from({ length: 100_000 }, (_, i) => ({ i, text: 'x'.repeat(50) }));
+    const started = performance.now();
+    const result = serializeValue(huge, 500);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(result.text.length).toBeLessThanOrEqual(500);
+    expect(result.text.endsWith(ELLIPSIS)).toBe(true);
+    expect(result.truncated).toBe(true);
+    expect(serializeValue('y'.repeat(10), 5)).toEqual({ text: `yyyy${ELLIPSIS}`, truncated: true });
+  });
+
+  test('errors keep name, message and stack; throwing getters do not break serialization', () => {
+    const error = new TypeError('bad thing');
+    expect(serializeValue(error, 10_000).text).toContain('TypeError: bad thing');
+    const hostile = Object.defineProperty({}, 'boom', { enumerable: true, get: () => { throw new Error('no'); } });
+    expect(serializeValue(hostile, 100).text).toBe('{"boom": "[getter threw]"}');
+  });
+
+  test('utf8Length counts bytes', () => {
+    expect(utf8Length('abc')).toBe(3);
+    expect(utf8Length('é')).toBe(2);
+    expect(utf8Length('€')).toBe(3);
+    expect(utf8Length('😀')).toBe(4);
+  });
+});
+
+describe('consolePayload', () => {
+  test('serializes each argument and caps their number and length', () => {
+    const payload = consolePayload('log', ['hello', { a: 1 }, 3], { maxArgLength: 100, maxArgs: 50 });
+    expect(payload).toEqual({ level: 'log', args: ['hello', '{"a": 1}', '3'] });
+    const capped = consolePayload('warn', ['x'.repeat(20), 'y', 'z'], { maxArgLength: 10, maxArgs: 2 });
+    expect(capped.args).toEqual([`xxxxxxxxx${ELLIPSIS}`, 'y']);
+    expect(capped.truncated).toBe(true);
+  });
+});
+
+describe('network helpers', () => {
+  test('headers: nothing by default, all or an allow-list when asked, never credentials', () => {
+    const headers: Array<[string, string]> = [
+      ['Content-Type', 'application/json'],
+      ['Authorization', 'Bearer secret'],
+      ['Cookie', 'sid=1'],
+      ['Set-Cookie', 'sid=2'],
+      ['Proxy-Authorization', 'Basic x'],
+      ['X-Request-Id', 'r1'],
+    ];
+    expect(filterHeaders(headers, false)).toBeUndefined();
+    expect(filterHeaders(headers, true)).toEqual({ 'content-type': 'application/json', 'x-request-id': 'r1' });
+    expect(filterHeaders(headers, ['x-request-id', 'AUTHORIZATION', 'cookie'])).toEqual({ 'x-request-id': 'r1' });
+    expect(filterHeaders([['authorization', 'x']], true)).toBeUndefined();
+  });
+
+  test('raw XHR header blocks are parsed', () => {
+    expect(parseRawHeaders('content-type: text/plain\r\nx-a: 1: 2\r\n\r\n')).toEqual([
+      ['content-type', 'text/plain'],
+      ['x-a', '1: 2'],
+    ]);
+  });
+
+  test('the collector endpoint and ignoreUrls are never recorded', () => {
+    const endpoint = 'https://replay.example.com';
+    expect(isIgnoredUrl('https://replay.example.com/v1/ingest', endpoint, [])).toBe(true);
+    expect(isIgnoredUrl('https://replay.example.com', endpoint, [])).toBe(true);
+    expect(isIgnoredUrl('https://replay.example.com.evil.test/x', endpoint, [])).toBe(false);
+    expect(isIgnoredUrl('https://api.example.com/health', undefined, ['/health'])).toBe(true);
+    expect(isIgnoredUrl('https://api.example.com/users/1', undefined, [/\/users\/\d+/])).toBe(true);
+    expect(isIgnoredUrl('https://api.example.com/users', undefined, ['/health', /\/users\/\d+/])).toBe(false);
+  });
+
+  test('text content types are recognised', () => {
+    for (const type of ['text/html; charset=utf-8', 'application/json', 'application/problem+json', 'application/x-www-form-urlencoded', 'image/svg+xml']) {
+      expect(isTextContentType(type), type).toBe(true);
+    }
+    for (const type of ['image/png', 'application/octet-stream', null, '']) expect(isTextContentType(type), String(type)).toBe(false);
+  });
+
+  test('request bodies report their byte size and, when text, their content', () => {
+    expect(describeBody('héllo')).toEqual({ size: 6, text: 'héllo' });
+    expect(describeBody(new URLSearchParams({ a: '1' }))).toEqual({ size: 3, text: 'a=1' });
+    expect(describeBody(new Uint8Array(4))).toEqual({ size: 4, text: '[Uint8Array 4 bytes]' });
+    expect(describeBody(new Blob(['abc']))).toEqual({ size: 3, text: '[Blob 3 bytes]' });
+    expect(describeBody(undefined)).toEqual({});
+  });
+});
+
+describe('mutation breaker logic', () => {
+  test('the sliding window forgets counts older than the window', () => {
+    const counter = new SlidingWindowCounter(1000);
+    expect(counter.add(400, 0)).toBe(400);
+    expect(counter.add(400, 500)).toBe(800);
+    expect(counter.add(400, 999)).toBe(1200);
+    expect(counter.total(1000)).toBe(800);
+    expect(counter.total(1500)).toBe(400);
+    expect(counter.total(5000)).toBe(0);
+  });
+
+  test('node changes count added and removed nodes, attribute and text changes', () => {
+    const nodes = (n: number) => ({ length: n }) as NodeList;
+    const records = [
+      { type: 'childList', addedNodes: nodes(3), removedNodes: nodes(2) },
+      { type: 'attributes', addedNodes: nodes(0), removedNodes: nodes(0) },
+      { type: 'characterData', addedNodes: nodes(0), removedNodes: nodes(0) },
+    ] as const;
+    expect(countNodeChanges(records)).toBe(7);
+  });
+
+  test('trips once over the limit, stays paused through the storm, resumes after the quiet period', () => {
+    const state = new BreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
+    expect(state.onMutations(600, 0)).toBe('none');
+    expect(state.onMutations(400, 100)).toBe('none'); // exactly at the limit is fine
+    expect(state.onMutations(1, 200)).toBe('trip');
+    expect(state.trippedAt).toBe(1001);
+    expect(state.isPaused).toBe(true);
+    expect(state.onMutations(5000, 300)).toBe('none'); // still paused: no second trip
+    expect(state.resumeDelay(300)).toBe(500);
+    expect(state.resumeDelay(600)).toBe(200);
+    // A calm trickle does not hold resumption back.
+    expect(state.onMutations(10, 1400)).toBe('none');
+    expect(state.resumeDelay(800)).toBe(0);
+    state.resume();
+    expect(state.isPaused).toBe(false);
+    expect(state.current(1401)).toBe(0);
+    expect(state.onMutations(1001, 1500)).toBe('trip');
+  });
+
+  test('a steady rate under the limit never trips', () => {
+    const state = new BreakerState({ maxMutations: 10_000, windowMs: 1000, resumeAfterMs: 1000 });
+    for (let t = 0; t < 10_000; t += 16) expect(state.onMutations(150, t)).toBe('none');
+  });
+});
+
+describe('payload builders', () => {
+  test('errorPayload keeps Error fields and serializes anything else', () => {
+    const error = new RangeError('out of range');
+    const payload = errorPayload(error, 'manual');
+    expect(payload).toMatchObject({ source: 'manual', name: 'RangeError', message: 'out of range' });
+    expect(payload.stack).toContain('out of range');
+    expect(errorPayload({ code: 7 }, 'unhandledrejection')).toEqual({ source: 'unhandledrejection', message: '{"code": 7}' });
+    expect(errorPayload('just a string', 'error')).toEqual({ source: 'error', message: 'just a string' });
+    expect(errorPayload({ message: 'error-like' }, 'error')).toEqual({ source: 'error', message: 'error-like' });
+  });
+
+  test('navigationPayload fills url and title from the page unless given', () => {
+    const page = { href: 'https://app.test/a', title: 'A' };
+    expect(navigationPayload(undefined, page)).toEqual({ url: 'https://app.test/a', title: 'A' });
+    expect(navigationPayload({ url: '/users/7', route: '/users/:id', params: { id: '7' }, navigationType: 'push' }, page)).toEqual({
+      url: '/users/7',
+      route: '/users/:id',
+      params: { id: '7' },
+      navigationType: 'push',
+      title: 'A',
+    });
+  });
+});
+
+describe('patchMethod', () => {
+  test('restores the exact original own function', () => {
+    const target = { greet(name: string) { return `hi ${name}`; } };
+    const original = target.greet;
+    const seen: unknown[] = [];
+    const restore = patchMethod(target, 'greet', (orig) => function (this: unknown, ...args: unknown[]) {
+      seen.push(args[0]);
+      return orig.apply(this, args);
+    });
+    expect(target.greet).not.toBe(original);
+    expect(target.greet('a')).toBe('hi a');
+    restore();
+    expect(target.greet).toBe(original);
+    expect(seen).toEqual(['a']);
+  });
+
+  test('an inherited method is restored by deleting the own property', () => {
+    class Base { method() { return 1; } }
+    const instance = new Base();
+    const restore = patchMethod(instance, 'method', (orig) => function (this: unknown, ...args: unknown[]) {
+      return (orig.apply(this, args) as number) + 1;
+    });
+    expect(instance.method()).toBe(2);
+    restore();
+    expect(Object.prototype.hasOwnProperty.call(instance, 'method')).toBe(false);
+    expect(instance.method).toBe(Base.prototype.method);
+  });
+
+  test('when wrapped again by someone else, ours turns into a pass-through instead of dropping theirs', () => {
+    const target = { run: () => 'base' };
+    const spy = vi.fn();
+    const restore = patchMethod(target, 'run', (orig) => function (this: unknown, ...args: unknown[]) {
+      spy();
+      return orig.apply(this, args);
+    });
+    const ours = target.run;
+    target.run = () => `theirs(${ours()})`;
+    restore();
+    expect(target.run()).toBe('theirs(base)');
+    expect(spy).not.toHaveBeenCalled();
+  });
+});

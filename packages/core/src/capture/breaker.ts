@@ -1,0 +1,158 @@
+import type { ResolvedBreaker } from '../defaults.js';
+import type { Teardown } from './context.js';
+
+/**
+ * Mutation circuit-breaker. A page that changes tens of thousands of nodes a second (a runaway
+ * list render, an animation written as DOM churn) would make rrweb serialize every change on the
+ * main thread and freeze the tab. The breaker counts node changes in a sliding window and, over
+ * the limit, stops DOM capture until the page has been calm for a while; capture then restarts,
+ * which begins with a fresh full snapshot.
+ *
+ * The breaker's MutationObserver must be created BEFORE rrweb's: observers are notified in
+ * creation order, so ours sees each batch first, and stopping rrweb right there (disconnect
+ * empties an observer's pending records) means rrweb never processes the storm that tripped it.
+ */
+
+/** Counts in a sliding time window; entries older than `windowMs` fall out. */
+export class SlidingWindowCounter {
+  private times: number[] = [];
+  private counts: number[] = [];
+  private head = 0;
+  private sum = 0;
+
+  constructor(readonly windowMs: number) {}
+
+  add(count: number, now: number): number {
+    this.times.push(now);
+    this.counts.push(count);
+    this.sum += count;
+    return this.total(now);
+  }
+
+  total(now: number): number {
+    const cutoff = now - this.windowMs;
+    while (this.head < this.times.length && this.times[this.head]! <= cutoff) {
+      this.sum -= this.counts[this.head]!;
+      this.head++;
+    }
+    // Compact now and then so the arrays do not grow for the page's lifetime.
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.counts = this.counts.slice(this.head);
+      this.head = 0;
+    }
+    return this.sum;
+  }
+
+  reset(): void {
+    this.times = [];
+    this.counts = [];
+    this.head = 0;
+    this.sum = 0;
+  }
+}
+
+/** Node changes in one batch of mutation records: each added or removed node, each attribute or text change. */
+export function countNodeChanges(records: ArrayLike<Pick<MutationRecord, 'type' | 'addedNodes' | 'removedNodes'>>): number {
+  let count = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    count += record.type === 'childList' ? record.addedNodes.length + record.removedNodes.length : 1;
+  }
+  return count;
+}
+
+export type BreakerDecision = 'trip' | 'none';
+
+/**
+ * The breaker's decisions without the DOM, so they can be tested with a fake clock. Running: trip
+ * when the window holds more than `maxMutations`. Paused: every batch that keeps the window over
+ * the limit pushes resumption back; `resumeAfterMs` after the last such batch capture may resume.
+ */
+export class BreakerState {
+  private readonly window: SlidingWindowCounter;
+  private paused = false;
+  private lastStormAt = 0;
+  /** Window total at the moment the breaker tripped (reported in the `paused` event). */
+  trippedAt = 0;
+
+  constructor(private readonly limits: ResolvedBreaker) {
+    this.window = new SlidingWindowCounter(limits.windowMs);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  onMutations(count: number, now: number): BreakerDecision {
+    const total = this.window.add(count, now);
+    if (total <= this.limits.maxMutations) return 'none';
+    this.lastStormAt = now;
+    if (this.paused) return 'none';
+    this.paused = true;
+    this.trippedAt = total;
+    return 'trip';
+  }
+
+  /** Milliseconds until capture may resume (0: now). Only meaningful while paused. */
+  resumeDelay(now: number): number {
+    return Math.max(0, this.lastStormAt + this.limits.resumeAfterMs - now);
+  }
+
+  /** Mutations counted in the current window. */
+  current(now: number): number {
+    return this.window.total(now);
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.window.reset();
+  }
+}
+
+export interface MutationBreakerHooks {
+  /** The storm tripped the breaker: stop DOM capture now (synchronously). */
+  onPause(mutations: number): void;
+  /** The page has been calm for `resumeAfterMs`: restart DOM capture. */
+  onResume(mutations: number): void;
+  onError(error: unknown): void;
+}
+
+/** Observe `root` (call BEFORE starting rrweb) and drive the hooks; the teardown disconnects everything. */
+export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks: MutationBreakerHooks): Teardown {
+  const state = new BreakerState(limits);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const now = () => performance.now();
+
+  const scheduleResume = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      const delay = state.resumeDelay(now());
+      if (delay > 0) return scheduleResume();
+      const mutations = state.current(now());
+      state.resume();
+      try {
+        hooks.onResume(mutations);
+      } catch (error) {
+        hooks.onError(error);
+      }
+    }, Math.max(state.resumeDelay(now()), 1));
+  };
+
+  const observer = new MutationObserver((records) => {
+    const decision = state.onMutations(countNodeChanges(records), now());
+    if (decision !== 'trip') return;
+    try {
+      hooks.onPause(state.trippedAt);
+    } catch (error) {
+      hooks.onError(error);
+    }
+    scheduleResume();
+  });
+  observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+  return () => {
+    observer.disconnect();
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,45 @@
+import { record } from '@rrweb/record';
+import type { RecordedEvent } from '@reprise/protocol';
+import type { ResolvedOptions } from '../defaults.js';
+import { domPrivacy } from '../privacy.js';
+import type { Teardown } from './context.js';
+
+type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
+
+/**
+ * DOM capture with rrweb: snapshots and incremental changes, same-origin iframes, shadow DOM
+ * (adopted stylesheets included), inline stylesheets, sampled mouse moves and scrolls, and a full
+ * snapshot every `checkoutEveryMs`. Returns rrweb's stop function.
+ */
+export function startDomCapture(
+  options: ResolvedOptions,
+  emit: (event: RecordedEvent) => void,
+  onError: (error: unknown) => void,
+): Teardown {
+  const config: RecordOptions = {
+    emit: (event) => emit(event as RecordedEvent),
+    checkoutEveryNms: options.checkoutEveryMs,
+    // rrweb waits for `load` by default; DOMContentLoaded starts as soon as the DOM is there.
+    recordAfter: 'DOMContentLoaded',
+    sampling: {
+      mousemove: options.sampling.mousemove,
+      scroll: options.sampling.scroll,
+      input: options.sampling.input,
+    },
+    inlineStylesheet: true,
+    recordCrossOriginIframes: false,
+    recordCanvas: false,
+    inlineImages: false,
+    collectFonts: false,
+    // Scripts never replay, and comments can hold anything; favicons and head whitespace are noise.
+    slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true },
+    ...domPrivacy(options.privacy),
+    // rrweb's own failures are reported, never thrown into the page.
+    errorHandler: (error: unknown) => {
+      onError(error);
+      return true;
+    },
+  };
+  const stop = record(config);
+  return stop ?? (() => {});
+}

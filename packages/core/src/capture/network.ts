@@ -1,0 +1,331 @@
+import type { NetworkPayload } from '@reprise/protocol';
+import { ALWAYS_DROPPED_HEADERS, type ResolvedNetwork } from '../defaults.js';
+import { describeError } from '../errors.js';
+import type { CaptureContext, Teardown } from './context.js';
+import { patchMethod, runTeardowns } from './patch.js';
+import { truncate, utf8Length } from './serialize.js';
+
+/*
+ * fetch and XMLHttpRequest: method, URL, status, timing and sizes always; headers and bodies only
+ * when the options allow them, and never Authorization, Cookie or Set-Cookie. Requests to the
+ * collector itself (and `ignoreUrls`) are not recorded, so delivery never records itself.
+ */
+
+/** Keep the headers the options allow; the always-dropped ones go whatever the allow-list says. */
+export function filterHeaders(
+  entries: Iterable<[string, string]>,
+  allow: boolean | readonly string[],
+): Record<string, string> | undefined {
+  if (allow === false) return undefined;
+  const allowed = allow === true ? undefined : new Set(allow.map((name) => name.toLowerCase()));
+  const out: Record<string, string> = {};
+  let any = false;
+  for (const [rawName, value] of entries) {
+    const name = rawName.toLowerCase();
+    if (ALWAYS_DROPPED_HEADERS.includes(name)) continue;
+    if (allowed && !allowed.has(name)) continue;
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+    any = true;
+  }
+  return any ? out : undefined;
+}
+
+/** Parse `getAllResponseHeaders()` ("name: value\r\n" lines). */
+export function parseRawHeaders(raw: string): Array<[string, string]> {
+  const entries: Array<[string, string]> = [];
+  for (const line of raw.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    entries.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  return entries;
+}
+
+/** True when `url` must not be recorded: under the collector endpoint or matching `ignoreUrls`. */
+export function isIgnoredUrl(url: string, endpoint: string | undefined, ignoreUrls: ReadonlyArray<string | RegExp>): boolean {
+  if (endpoint && (url === endpoint || url.startsWith(`${endpoint}/`) || url.startsWith(`${endpoint}?`))) return true;
+  return ignoreUrls.some((rule) => (typeof rule === 'string' ? url.includes(rule) : rule.test(url)));
+}
+
+/** Content types whose bodies are text and worth recording. */
+export function isTextContentType(contentType: string | null | undefined): boolean {
+  if (!contentType) return false;
+  return /^text\/|[/+](json|xml|javascript|x-www-form-urlencoded|graphql)\b/i.test(contentType);
+}
+
+type BodyLike = Document | XMLHttpRequestBodyInit | ReadableStream | null | undefined;
+
+/** Request body: its size when it can be known cheaply, and its text when it is text. */
+export function describeBody(body: BodyLike): { size?: number; text?: string } {
+  if (body === null || body === undefined) return {};
+  if (typeof body === 'string') return { size: utf8Length(body), text: body };
+  if (body instanceof URLSearchParams) {
+    const text = body.toString();
+    return { size: utf8Length(text), text };
+  }
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return { size: body.size, text: `[Blob ${body.size} bytes]` };
+  if (body instanceof ArrayBuffer) return { size: body.byteLength, text: `[ArrayBuffer ${body.byteLength} bytes]` };
+  if (ArrayBuffer.isView(body)) return { size: body.byteLength, text: `[${body.constructor.name} ${body.byteLength} bytes]` };
+  if (typeof FormData !== 'undefined' && body instanceof FormData) return { text: '[FormData]' };
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return { text: '[ReadableStream]' };
+  if (typeof Document !== 'undefined' && body instanceof Document) return { text: '[Document]' };
+  return {};
+}
+
+function absoluteUrl(url: string | URL, base: string): string {
+  try {
+    return new URL(String(url), base).href;
+  } catch {
+    return String(url);
+  }
+}
+
+function contentLength(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const length = Number(value);
+  return Number.isFinite(length) && length >= 0 ? length : undefined;
+}
+
+/** Read at most `maxLength` characters of a (cloned) response body, giving up after `timeoutMs`. */
+async function readTextPrefix(response: Response, maxLength: number, timeoutMs: number): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (!reader) return undefined;
+  const decoder = new TextDecoder();
+  let text = '';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    while (text.length <= maxLength) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === 'timeout') break;
+      if (next.done) {
+        text += decoder.decode();
+        return text;
+      }
+      text += decoder.decode(next.value, { stream: true });
+    }
+    return text;
+  } finally {
+    clearTimeout(timer);
+    // Stop downloading our copy; the page's own copy is untouched.
+    reader.cancel().catch(() => {});
+  }
+}
+
+interface NetworkCaptureContext {
+  context: CaptureContext;
+  options: ResolvedNetwork;
+  endpoint: string | undefined;
+  target: Window;
+}
+
+function finishPayload(
+  payload: NetworkPayload,
+  options: ResolvedNetwork,
+  extra: { requestText?: string; responseText?: string },
+): NetworkPayload {
+  if (options.captureBodies) {
+    if (extra.requestText !== undefined) payload.requestBody = truncate(extra.requestText, options.maxBodyLength).text;
+    if (extra.responseText !== undefined) payload.responseBody = truncate(extra.responseText, options.maxBodyLength).text;
+  }
+  return payload;
+}
+
+function startFetchCapture({ context, options, endpoint, target }: NetworkCaptureContext): Teardown {
+  if (typeof target.fetch !== 'function') return () => {};
+  return patchMethod(target, 'fetch', (original) =>
+    function (this: unknown, ...args: unknown[]) {
+      let method = 'GET';
+      let url = '';
+      let requestHeaders: Headers | undefined;
+      let body: BodyLike;
+      try {
+        const [input, init] = args as Parameters<typeof fetch>;
+        const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
+        url = absoluteUrl(request ? request.url : (input as string | URL), target.location.href);
+        method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+        if (options.captureHeaders) requestHeaders = new Headers(init?.headers ?? request?.headers);
+        body = init?.body;
+      } catch {
+        // Let fetch itself report malformed arguments.
+      }
+      const promise = original.apply(this, args) as Promise<Response>;
+      if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return promise;
+
+      const startTime = Date.now();
+      const started = performance.now();
+      const request = describeBody(body);
+      const base = (): NetworkPayload => {
+        const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
+        if (request.size !== undefined) payload.requestSize = request.size;
+        const headers = requestHeaders && filterHeaders(requestHeaders, options.captureHeaders);
+        if (headers) payload.requestHeaders = headers;
+        return payload;
+      };
+      promise.then(
+        async (response) => {
+          try {
+            const payload = base();
+            payload.status = response.status;
+            const size = contentLength(response.headers.get('content-length'));
+            if (size !== undefined) payload.responseSize = size;
+            const headers = filterHeaders(response.headers, options.captureHeaders);
+            if (headers) payload.responseHeaders = headers;
+            let responseText: string | undefined;
+            if (options.captureBodies && isTextContentType(response.headers.get('content-type'))) {
+              // A clone, so the page reads its body exactly as without us.
+              responseText = await readTextPrefix(response.clone(), options.maxBodyLength, options.bodyTimeoutMs);
+            }
+            payload.duration = Math.round(performance.now() - started);
+            context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
+          } catch (error) {
+            context.reportError(error, 'recording a fetch response');
+          }
+        },
+        (error: unknown) => {
+          try {
+            const payload = base();
+            payload.duration = Math.round(performance.now() - started);
+            payload.error = describeError(error);
+            context.emit('network', finishPayload(payload, options, { requestText: request.text }));
+          } catch (failure) {
+            context.reportError(failure, 'recording a failed fetch');
+          }
+        },
+      );
+      return promise;
+    },
+  );
+}
+
+interface XhrState {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+}
+
+function xhrResponseSize(xhr: XMLHttpRequest): number | undefined {
+  const declared = contentLength(xhr.getResponseHeader('content-length'));
+  if (declared !== undefined) return declared;
+  switch (xhr.responseType) {
+    case '':
+    case 'text':
+      return utf8Length(xhr.responseText);
+    case 'arraybuffer':
+      return (xhr.response as ArrayBuffer | null)?.byteLength;
+    case 'blob':
+      return (xhr.response as Blob | null)?.size;
+    default:
+      return undefined;
+  }
+}
+
+function xhrResponseText(xhr: XMLHttpRequest): string | undefined {
+  if (!isTextContentType(xhr.getResponseHeader('content-type'))) return undefined;
+  if (xhr.responseType === '' || xhr.responseType === 'text') return xhr.responseText;
+  if (xhr.responseType === 'json') {
+    try {
+      return JSON.stringify(xhr.response);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureContext): Teardown {
+  const Xhr = (target as Window & { XMLHttpRequest?: typeof XMLHttpRequest }).XMLHttpRequest;
+  if (!Xhr) return () => {};
+  const proto = Xhr.prototype;
+  const states = new WeakMap<XMLHttpRequest, XhrState>();
+  /** Listeners on requests still in flight, removed on teardown so nothing fires after stop(). */
+  const inFlight = new Map<XMLHttpRequest, () => void>();
+
+  const teardowns: Teardown[] = [
+    patchMethod(proto, 'open', (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const xhr = this as XMLHttpRequest;
+        try {
+          const [method, url] = args as [string, string | URL];
+          states.set(xhr, { method: String(method).toUpperCase(), url: absoluteUrl(url, target.location.href), headers: [] });
+        } catch {
+          states.delete(xhr);
+        }
+        return original.apply(this, args);
+      },
+    ),
+    patchMethod(proto, 'setRequestHeader', (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const result = original.apply(this, args);
+        states.get(this as XMLHttpRequest)?.headers.push([String(args[0]), String(args[1])]);
+        return result;
+      },
+    ),
+    patchMethod(proto, 'send', (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const xhr = this as XMLHttpRequest;
+        const state = states.get(xhr);
+        if (state && !isIgnoredUrl(state.url, endpoint, options.ignoreUrls)) {
+          const startTime = Date.now();
+          const started = performance.now();
+          const request = describeBody(args[0] as BodyLike);
+          let failure: string | undefined;
+          const onFailure = (event: Event) => {
+            failure = event.type === 'abort' ? 'aborted' : event.type === 'timeout' ? 'timeout' : 'network error';
+          };
+          const onLoadEnd = () => {
+            cleanup();
+            try {
+              const payload: NetworkPayload = {
+                initiator: 'xhr',
+                method: state.method,
+                url: state.url,
+                status: xhr.status,
+                startTime,
+                duration: Math.round(performance.now() - started),
+              };
+              if (request.size !== undefined) payload.requestSize = request.size;
+              const responseSize = xhr.status ? xhrResponseSize(xhr) : undefined;
+              if (responseSize !== undefined) payload.responseSize = responseSize;
+              const requestHeaders = filterHeaders(state.headers, options.captureHeaders);
+              if (requestHeaders) payload.requestHeaders = requestHeaders;
+              const responseHeaders = options.captureHeaders ? filterHeaders(parseRawHeaders(xhr.getAllResponseHeaders()), options.captureHeaders) : undefined;
+              if (responseHeaders) payload.responseHeaders = responseHeaders;
+              if (xhr.status === 0) payload.error = failure ?? 'network error';
+              const responseText = options.captureBodies && xhr.status ? xhrResponseText(xhr) : undefined;
+              context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
+            } catch (error) {
+              context.reportError(error, 'recording an XMLHttpRequest');
+            }
+          };
+          const cleanup = () => {
+            inFlight.delete(xhr);
+            xhr.removeEventListener('loadend', onLoadEnd);
+            xhr.removeEventListener('error', onFailure);
+            xhr.removeEventListener('abort', onFailure);
+            xhr.removeEventListener('timeout', onFailure);
+          };
+          xhr.addEventListener('error', onFailure);
+          xhr.addEventListener('abort', onFailure);
+          xhr.addEventListener('timeout', onFailure);
+          xhr.addEventListener('loadend', onLoadEnd);
+          inFlight.set(xhr, cleanup);
+        }
+        return original.apply(this, args);
+      },
+    ),
+    () => {
+      for (const cleanup of [...inFlight.values()]) cleanup();
+    },
+  ];
+  return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring XMLHttpRequest'));
+}
+
+/** fetch and XMLHttpRequest capture; the teardown restores both exactly. */
+export function startNetworkCapture(context: CaptureContext, options: ResolvedNetwork, endpoint: string | undefined, target: Window): Teardown {
+  const capture = { context, options, endpoint, target };
+  const teardowns = [startFetchCapture(capture), startXhrCapture(capture)];
+  return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring network APIs'));
+}

@@ -1,0 +1,66 @@
+import type { Teardown } from './context.js';
+
+/** Patched methods are seen through this loose signature; the wrapper passes arguments through unchanged. */
+export type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Replace `target[name]` by a wrapper around the current function, and return a teardown that
+ * puts back exactly what was there: the same function object, or no own property at all when the
+ * method was inherited (so `history.pushState` resolves to the prototype's again).
+ *
+ * If someone else wrapped our wrapper after us, removing ours would drop theirs too; the wrapper is
+ * then left in their chain but turned into a pass-through.
+ */
+export function patchMethod<T extends object, K extends keyof T>(
+  target: T,
+  name: K,
+  makeWrapper: (original: AnyMethod) => AnyMethod,
+): Teardown {
+  const original = target[name] as unknown as AnyMethod;
+  if (typeof original !== 'function') return () => {};
+  const hadOwn = Object.prototype.hasOwnProperty.call(target, name);
+  let active = true;
+  const wrapped = makeWrapper(original);
+  const wrapper = function (this: unknown, ...args: unknown[]) {
+    return active ? wrapped.apply(this, args) : original.apply(this, args);
+  };
+  // Keep what pages and tests may inspect (`fetch.name`, `fetch.length`).
+  try {
+    Object.defineProperty(wrapper, 'name', { value: original.name });
+    Object.defineProperty(wrapper, 'length', { value: original.length });
+  } catch {
+    // non-configurable in some engines; cosmetic only
+  }
+  const slot = target as Record<K, unknown>;
+  slot[name] = wrapper;
+  return () => {
+    if (!active) return;
+    active = false;
+    if (slot[name] !== wrapper) return;
+    if (hadOwn) slot[name] = original;
+    else delete slot[name];
+  };
+}
+
+/** Add an event listener and return its removal. */
+export function listen<K extends string>(
+  target: EventTarget,
+  type: K,
+  listener: (event: Event) => void,
+  options?: AddEventListenerOptions,
+): Teardown {
+  target.addEventListener(type, listener, options);
+  return () => target.removeEventListener(type, listener, options);
+}
+
+/** Run every teardown, even if one throws; report failures to `onError`. */
+export function runTeardowns(teardowns: Teardown[], onError: (error: unknown) => void): void {
+  while (teardowns.length > 0) {
+    const teardown = teardowns.pop()!;
+    try {
+      teardown();
+    } catch (error) {
+      onError(error);
+    }
+  }
+}

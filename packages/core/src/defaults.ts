@@ -1,0 +1,167 @@
+import type { ConsoleLevel, RedactionOptions } from '@reprise/protocol';
+import type { DeliveryOptions, RecorderOptions } from './types.js';
+
+/*
+ * Every default of `RecorderOptions`, named, and applied in one place: `resolveOptions()`.
+ * The README's option table mirrors this file.
+ */
+
+export const DEFAULT_REQUIRE_CONSENT = false;
+export const DEFAULT_SAMPLE_RATE = 1;
+export const DEFAULT_CAPTURE_ERRORS = true;
+export const DEFAULT_NAVIGATION = 'history' as const;
+/** A full snapshot every 5 minutes, so a replay can start from any segment. */
+export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
+export const DEFAULT_DEBUG = false;
+
+export const DEFAULT_MASK_SELECTORS: readonly string[] = ['[data-reprise-mask]', '.reprise-mask'];
+export const DEFAULT_BLOCK_SELECTORS: readonly string[] = ['[data-reprise-block]', '.reprise-block'];
+export const DEFAULT_UNMASK_SELECTORS: readonly string[] = ['[data-reprise-unmask]'];
+export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, patterns: [] };
+
+export const DEFAULT_SAMPLING_MOUSEMOVE_MS = 50;
+export const DEFAULT_SAMPLING_SCROLL_MS = 150;
+export const DEFAULT_SAMPLING_INPUT = 'last' as const;
+
+export const DEFAULT_CONSOLE_LEVELS: readonly ConsoleLevel[] = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'assert'];
+export const DEFAULT_CONSOLE_MAX_ARG_LENGTH = 2000;
+/** Arguments beyond this many are dropped (and the event marked `truncated`). */
+export const DEFAULT_CONSOLE_MAX_ARGS = 50;
+
+export const DEFAULT_NETWORK_CAPTURE_HEADERS = false;
+export const DEFAULT_NETWORK_CAPTURE_BODIES = false;
+export const DEFAULT_NETWORK_MAX_BODY_LENGTH = 10_000;
+/** Reading a response body for capture gives up after this long (streams may never end). */
+export const DEFAULT_NETWORK_BODY_TIMEOUT_MS = 5000;
+/** Never recorded, whatever the allow-list says. */
+export const ALWAYS_DROPPED_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
+
+export const DEFAULT_BREAKER_MAX_MUTATIONS = 10_000;
+export const DEFAULT_BREAKER_WINDOW_MS = 1000;
+export const DEFAULT_BREAKER_RESUME_AFTER_MS = 1000;
+
+/** A session's stored activity time is refreshed at most this often. */
+export const SESSION_TOUCH_INTERVAL_MS = 5000;
+
+export interface ResolvedPrivacy {
+  maskSelectors: string[];
+  blockSelectors: string[];
+  unmaskSelectors: string[];
+  redact: Required<RedactionOptions>;
+}
+
+export interface ResolvedNetwork {
+  captureHeaders: boolean | string[];
+  captureBodies: boolean;
+  maxBodyLength: number;
+  bodyTimeoutMs: number;
+  ignoreUrls: Array<string | RegExp>;
+}
+
+export interface ResolvedConsole {
+  levels: ConsoleLevel[];
+  maxArgLength: number;
+  maxArgs: number;
+}
+
+export interface ResolvedBreaker {
+  maxMutations: number;
+  windowMs: number;
+  resumeAfterMs: number;
+}
+
+/** `RecorderOptions` with every default applied. */
+export interface ResolvedOptions {
+  project: string | undefined;
+  endpoint: string | undefined;
+  requireConsent: boolean;
+  sampleRate: number;
+  onEvents: RecorderOptions['onEvents'];
+  onError: RecorderOptions['onError'];
+  privacy: ResolvedPrivacy;
+  network: ResolvedNetwork | false;
+  console: ResolvedConsole | false;
+  errors: boolean;
+  navigation: 'history' | 'manual';
+  sampling: { mousemove: number; scroll: number; input: 'last' | 'all' };
+  checkoutEveryMs: number;
+  mutationBreaker: ResolvedBreaker | false;
+  delivery: DeliveryOptions;
+  debug: boolean;
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function clampRate(value: number | undefined): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) return DEFAULT_SAMPLE_RATE;
+  return Math.min(1, Math.max(0, value));
+}
+
+/** Collector URL without trailing slashes, so `${endpoint}/v1/ingest` is well-formed. */
+function normalizeEndpoint(endpoint: string | undefined): string | undefined {
+  return endpoint ? endpoint.replace(/\/+$/, '') : undefined;
+}
+
+export function resolveOptions(options: RecorderOptions = {}): ResolvedOptions {
+  const privacy = options.privacy ?? {};
+  const network = options.network;
+  const consoleOptions = options.console;
+  const breaker = options.mutationBreaker;
+  const sampling = options.sampling ?? {};
+  return {
+    project: options.project || undefined,
+    endpoint: normalizeEndpoint(options.endpoint),
+    requireConsent: options.requireConsent ?? DEFAULT_REQUIRE_CONSENT,
+    sampleRate: clampRate(options.sampleRate),
+    onEvents: options.onEvents,
+    onError: options.onError,
+    privacy: {
+      maskSelectors: [...DEFAULT_MASK_SELECTORS, ...(privacy.maskSelectors ?? [])],
+      blockSelectors: [...DEFAULT_BLOCK_SELECTORS, ...(privacy.blockSelectors ?? [])],
+      unmaskSelectors: [...DEFAULT_UNMASK_SELECTORS, ...(privacy.unmaskSelectors ?? [])],
+      redact: {
+        emails: privacy.redact?.emails ?? DEFAULT_REDACTION.emails,
+        cards: privacy.redact?.cards ?? DEFAULT_REDACTION.cards,
+        patterns: [...DEFAULT_REDACTION.patterns, ...(privacy.redact?.patterns ?? [])],
+      },
+    },
+    network:
+      network === false
+        ? false
+        : {
+            captureHeaders: network?.captureHeaders ?? DEFAULT_NETWORK_CAPTURE_HEADERS,
+            captureBodies: network?.captureBodies ?? DEFAULT_NETWORK_CAPTURE_BODIES,
+            maxBodyLength: positive(network?.maxBodyLength, DEFAULT_NETWORK_MAX_BODY_LENGTH),
+            bodyTimeoutMs: DEFAULT_NETWORK_BODY_TIMEOUT_MS,
+            ignoreUrls: [...(network?.ignoreUrls ?? [])],
+          },
+    console:
+      consoleOptions === false
+        ? false
+        : {
+            levels: [...(consoleOptions?.levels ?? DEFAULT_CONSOLE_LEVELS)],
+            maxArgLength: positive(consoleOptions?.maxArgLength, DEFAULT_CONSOLE_MAX_ARG_LENGTH),
+            maxArgs: DEFAULT_CONSOLE_MAX_ARGS,
+          },
+    errors: options.errors ?? DEFAULT_CAPTURE_ERRORS,
+    navigation: options.navigation ?? DEFAULT_NAVIGATION,
+    sampling: {
+      mousemove: positive(sampling.mousemove, DEFAULT_SAMPLING_MOUSEMOVE_MS),
+      scroll: positive(sampling.scroll, DEFAULT_SAMPLING_SCROLL_MS),
+      input: sampling.input ?? DEFAULT_SAMPLING_INPUT,
+    },
+    checkoutEveryMs: positive(options.checkoutEveryMs, DEFAULT_CHECKOUT_EVERY_MS),
+    mutationBreaker:
+      breaker === false
+        ? false
+        : {
+            maxMutations: positive(breaker?.maxMutations, DEFAULT_BREAKER_MAX_MUTATIONS),
+            windowMs: positive(breaker?.windowMs, DEFAULT_BREAKER_WINDOW_MS),
+            resumeAfterMs: positive(breaker?.resumeAfterMs, DEFAULT_BREAKER_RESUME_AFTER_MS),
+          },
+    delivery: { ...(options.delivery ?? {}) },
+    debug: options.debug ?? DEFAULT_DEBUG,
+  };
+}

@@ -1,0 +1,69 @@
+import { createRedactor, maskText, type Redactor } from '@reprise/protocol';
+import type { ResolvedPrivacy } from './defaults.js';
+
+/*
+ * Privacy defaults (DESIGN.md), all applied in the browser before an event leaves the page:
+ * every field value masked, passwords never recorded (not even their length), masked and blocked
+ * subtrees, opt-in unmasking, and PII patterns redacted from every string of every event.
+ */
+
+/** What a password field's value always becomes: fixed, so not even its length is recorded. */
+export const PASSWORD_PLACEHOLDER = '********';
+
+/** Input events from these are ignored outright (rrweb marks former password fields with `data-rr-is-password`). */
+export const PASSWORD_SELECTOR = 'input[type="password" i], [data-rr-is-password]';
+
+/**
+ * rrweb masks a field when either its tag name or its type is listed. Listing the `input` tag
+ * masks every input type, including `hidden` and types rrweb's own list misses; buttons,
+ * checkboxes and radios keep their (static) values because rrweb never masks those.
+ */
+export const MASK_ALL_FIELDS = { input: true, textarea: true, select: true, password: true } as const;
+
+export function isPasswordField(element: Element | null | undefined): boolean {
+  if (!element || element.tagName !== 'INPUT') return false;
+  return (element as HTMLInputElement).type === 'password' || element.hasAttribute('data-rr-is-password');
+}
+
+function closestMatches(element: Element, selector: string): boolean {
+  try {
+    return element.closest(selector) !== null;
+  } catch {
+    // An invalid user selector must not unmask anything.
+    return false;
+  }
+}
+
+export interface DomPrivacy {
+  maskTextSelector: string;
+  blockSelector: string;
+  ignoreSelector: string;
+  maskInputOptions: typeof MASK_ALL_FIELDS;
+  maskInputFn: (text: string, element: HTMLElement | null) => string;
+  maskTextFn: (text: string, element: HTMLElement | null) => string;
+}
+
+/** rrweb's privacy options built from Reprise's. */
+export function domPrivacy(privacy: ResolvedPrivacy): DomPrivacy {
+  const maskSelector = privacy.maskSelectors.join(',');
+  const unmaskSelector = privacy.unmaskSelectors.join(',');
+  return {
+    maskTextSelector: maskSelector,
+    blockSelector: privacy.blockSelectors.join(','),
+    ignoreSelector: PASSWORD_SELECTOR,
+    maskInputOptions: MASK_ALL_FIELDS,
+    maskInputFn: (text, element) => maskFieldValue(text, element, maskSelector, unmaskSelector),
+    maskTextFn: (text) => maskText(text),
+  };
+}
+
+/** A field's recorded value: passwords a fixed placeholder, unmasked fields as typed, the rest masked. */
+export function maskFieldValue(text: string, element: Element | null, maskSelector: string, unmaskSelector: string): string {
+  if (!element || isPasswordField(element)) return text ? PASSWORD_PLACEHOLDER : '';
+  if (unmaskSelector && closestMatches(element, unmaskSelector) && !(maskSelector && closestMatches(element, maskSelector))) return text;
+  return maskText(text);
+}
+
+export function eventRedactor(privacy: ResolvedPrivacy): Redactor {
+  return createRedactor(privacy.redact);
+}

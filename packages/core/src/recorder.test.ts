@@ -1,0 +1,133 @@
+import { describe, expect, test, vi } from 'vitest';
+import {
+  DEFAULT_BLOCK_SELECTORS,
+  DEFAULT_BREAKER_MAX_MUTATIONS,
+  DEFAULT_BREAKER_RESUME_AFTER_MS,
+  DEFAULT_BREAKER_WINDOW_MS,
+  DEFAULT_CHECKOUT_EVERY_MS,
+  DEFAULT_CONSOLE_LEVELS,
+  DEFAULT_CONSOLE_MAX_ARG_LENGTH,
+  DEFAULT_MASK_SELECTORS,
+  DEFAULT_NETWORK_MAX_BODY_LENGTH,
+  DEFAULT_UNMASK_SELECTORS,
+  resolveOptions,
+} from './defaults.js';
+import { createEmitter } from './emitter.js';
+import { createRecorder } from './index.js';
+import { maskFieldValue, PASSWORD_PLACEHOLDER } from './privacy.js';
+
+describe('resolveOptions', () => {
+  test('applies every documented default', () => {
+    const resolved = resolveOptions();
+    expect(resolved).toMatchObject({
+      requireConsent: false,
+      sampleRate: 1,
+      errors: true,
+      navigation: 'history',
+      checkoutEveryMs: DEFAULT_CHECKOUT_EVERY_MS,
+      debug: false,
+      sampling: { mousemove: 50, scroll: 150, input: 'last' },
+      network: { captureHeaders: false, captureBodies: false, maxBodyLength: DEFAULT_NETWORK_MAX_BODY_LENGTH, ignoreUrls: [] },
+      console: { levels: [...DEFAULT_CONSOLE_LEVELS], maxArgLength: DEFAULT_CONSOLE_MAX_ARG_LENGTH },
+      mutationBreaker: { maxMutations: DEFAULT_BREAKER_MAX_MUTATIONS, windowMs: DEFAULT_BREAKER_WINDOW_MS, resumeAfterMs: DEFAULT_BREAKER_RESUME_AFTER_MS },
+      privacy: {
+        maskSelectors: [...DEFAULT_MASK_SELECTORS],
+        blockSelectors: [...DEFAULT_BLOCK_SELECTORS],
+        unmaskSelectors: [...DEFAULT_UNMASK_SELECTORS],
+        redact: { emails: true, cards: true, patterns: [] },
+      },
+    });
+    expect(DEFAULT_CHECKOUT_EVERY_MS).toBe(300_000);
+  });
+
+  test('extra selectors add to the defaults; false turns a plugin off; bad numbers fall back', () => {
+    const resolved = resolveOptions({
+      endpoint: 'https://replay.example.com//',
+      sampleRate: 7,
+      privacy: { maskSelectors: ['.secret'], blockSelectors: ['#ads'], unmaskSelectors: ['.public'], redact: { emails: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] } },
+      network: false,
+      console: false,
+      mutationBreaker: false,
+      checkoutEveryMs: -5,
+      sampling: { mousemove: Number.NaN },
+    });
+    expect(resolved.endpoint).toBe('https://replay.example.com');
+    expect(resolved.sampleRate).toBe(1);
+    expect(resolved.privacy.maskSelectors).toEqual(['[data-reprise-mask]', '.reprise-mask', '.secret']);
+    expect(resolved.privacy.blockSelectors).toEqual(['[data-reprise-block]', '.reprise-block', '#ads']);
+    expect(resolved.privacy.unmaskSelectors).toEqual(['[data-reprise-unmask]', '.public']);
+    expect(resolved.privacy.redact).toEqual({ emails: false, cards: true, patterns: ['\\d{3}-\\d{2}-\\d{4}'] });
+    expect(resolved.network).toBe(false);
+    expect(resolved.console).toBe(false);
+    expect(resolved.mutationBreaker).toBe(false);
+    expect(resolved.checkoutEveryMs).toBe(DEFAULT_CHECKOUT_EVERY_MS);
+    expect(resolved.sampling.mousemove).toBe(50);
+    expect(resolveOptions({ sampleRate: -1 }).sampleRate).toBe(0);
+  });
+});
+
+describe('maskFieldValue', () => {
+  /** Just enough of an Element for the privacy rules. */
+  function field(options: { type?: string; matches?: string[]; attributes?: string[] }): Element {
+    return {
+      tagName: 'INPUT',
+      type: options.type ?? 'text',
+      closest: (selector: string) => (selector.split(',').some((part) => options.matches?.includes(part)) ? ({} as Element) : null),
+      hasAttribute: (name: string) => options.attributes?.includes(name) ?? false,
+    } as unknown as Element;
+  }
+  const mask = '[data-reprise-mask],.reprise-mask';
+  const unmask = '[data-reprise-unmask]';
+
+  test('values are masked with the same length by default', () => {
+    expect(maskFieldValue('hello world', field({}), mask, unmask)).toBe('***** *****');
+  });
+
+  test('passwords become a fixed placeholder whatever their length, even when unmasked', () => {
+    expect(maskFieldValue('a', field({ type: 'password' }), mask, unmask)).toBe(PASSWORD_PLACEHOLDER);
+    expect(maskFieldValue('a much longer password', field({ type: 'password', matches: ['[data-reprise-unmask]'] }), mask, unmask)).toBe(PASSWORD_PLACEHOLDER);
+    expect(maskFieldValue('was a password', field({ type: 'text', attributes: ['data-rr-is-password'] }), mask, unmask)).toBe(PASSWORD_PLACEHOLDER);
+    expect(maskFieldValue('', field({ type: 'password' }), mask, unmask)).toBe('');
+  });
+
+  test('unmask opts a field back in, unless it sits in a masked subtree', () => {
+    expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]'] }), mask, unmask)).toBe('Paris');
+    expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]', '.reprise-mask'] }), mask, unmask)).toBe('*****');
+  });
+});
+
+describe('createRecorder outside a browser (SSR)', () => {
+  test('importing and creating touch no window; start() is a no-op with a warning', () => {
+    expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const onEvents = vi.fn();
+      const recorder = createRecorder({ onEvents });
+      recorder.start();
+      recorder.start();
+      expect(recorder.isRecording).toBe(false);
+      expect(recorder.sessionId).toBeNull();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('[@reprise/core] start() was called outside a browser'));
+      recorder.track('ignored');
+      recorder.stop();
+      recorder.stop();
+      expect(onEvents).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test('on() returns an unsubscribe, and a throwing listener does not stop the others', () => {
+    const emitter = createEmitter<{ ping: number }>(() => {});
+    const seen: number[] = [];
+    const off = emitter.on('ping', (value) => seen.push(value));
+    emitter.on('ping', () => {
+      throw new Error('listener bug');
+    });
+    emitter.on('ping', (value) => seen.push(value * 10));
+    emitter.emit('ping', 1);
+    off();
+    emitter.emit('ping', 2);
+    expect(seen).toEqual([1, 10, 20]);
+  });
+});

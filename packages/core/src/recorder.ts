@@ -1,0 +1,340 @@
+import { createRepriseEvent, redactInPlace, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
+import { startMutationBreaker } from './capture/breaker.js';
+import { startConsoleCapture } from './capture/console.js';
+import type { CaptureContext, Teardown } from './capture/context.js';
+import { startDomCapture } from './capture/dom.js';
+import { errorPayload, startErrorCapture } from './capture/errors.js';
+import { startNetworkCapture } from './capture/network.js';
+import { currentPage, navigationPayload, startHistoryCapture } from './capture/navigation.js';
+import { runTeardowns } from './capture/patch.js';
+import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
+import { getDeliveryFactory } from './delivery-seam.js';
+import type { Delivery } from './delivery/types.js';
+import { createEmitter } from './emitter.js';
+import { devWarn, isBrowser } from './env.js';
+import { describeError, RecorderError, type RecorderErrorCode } from './errors.js';
+import { eventRedactor } from './privacy.js';
+import { clearSession, isOptedOut, rememberOptOut, resolveSession, touchSession, type SessionInfo } from './session.js';
+import type { Recorder, RecorderEvents, RecorderOptions } from './types.js';
+
+type StopReason = RecorderEvents['stop']['reason'];
+
+/**
+ * Create a recorder. Nothing happens until `start()` (or an adapter's `mount()`); creating one
+ * is safe during server-side rendering.
+ */
+export function createRecorder(options: RecorderOptions = {}): Recorder {
+  const config = resolveOptions(options);
+  const redact = eventRedactor(config.privacy);
+  const emitter = createEmitter<RecorderEvents>((error) => devWarn('a recorder event listener threw', error));
+
+  /** start() was asked for (and not stopped since). */
+  let active = false;
+  /** Capture is installed: the session is sampled and listeners, observers and patches are in place. */
+  let recording = false;
+  let consentGiven = false;
+  let session: SessionInfo | null = null;
+  let lastTouchAt = 0;
+  let mountCount = 0;
+  let pendingUnmount: ReturnType<typeof setTimeout> | undefined;
+  let teardowns: Teardown[] = [];
+  let stopDom: Teardown | undefined;
+  let delivery: Delivery | undefined;
+  let queue: RecordedEvent[] = [];
+  let drainScheduled = false;
+
+  function report(error: unknown, code: RecorderErrorCode, what: string): void {
+    const recorderError = error instanceof RecorderError ? error : new RecorderError(code, `${what} failed: ${describeError(error)}`, { cause: error });
+    try {
+      config.onError?.(recorderError);
+    } catch (failure) {
+      devWarn('the onError option threw', failure);
+    }
+    emitter.emit('error', recorderError);
+    if (config.debug) devWarn(recorderError.message, error);
+  }
+
+  // ---- the event pipeline: privacy, then the sink and delivery ------------------------------
+
+  /** Every event, rrweb's and Reprise's, passes here: PII is redacted before anything else sees it. */
+  function push(event: RecordedEvent): void {
+    if (!recording) return;
+    try {
+      redactInPlace(event, redact);
+    } catch (error) {
+      // An event that could not be redacted is dropped: privacy over completeness.
+      report(error, 'capture', 'redacting an event');
+      return;
+    }
+    queue.push(event);
+    if (!drainScheduled) {
+      drainScheduled = true;
+      // Events emitted together (meta + full snapshot, a burst of mutations) travel as one array.
+      queueMicrotask(drain);
+    }
+  }
+
+  function emitReprise<K extends RepriseKind>(kind: K, payload: ReprisePayloads[K]): void {
+    push(createRepriseEvent(kind, payload));
+  }
+
+  function drain(): void {
+    drainScheduled = false;
+    if (queue.length === 0) return;
+    const events = queue;
+    queue = [];
+    if (!keepSessionAlive()) return;
+    deliver(events);
+  }
+
+  function deliver(events: RecordedEvent[]): void {
+    if (config.onEvents) {
+      try {
+        config.onEvents(events);
+      } catch (error) {
+        report(error, 'sink', 'the onEvents option');
+      }
+    }
+    if (delivery) {
+      try {
+        delivery.push(events);
+      } catch (error) {
+        report(error, 'delivery', 'handing events to delivery');
+      }
+    }
+  }
+
+  /**
+   * Refresh the stored session's activity time (at most every few seconds). When the session has
+   * expired (30 minutes idle, or 24 hours old) capture restarts in a new one, beginning with a
+   * full snapshot; the events that revealed the expiry are dropped (they continue the old one).
+   */
+  function keepSessionAlive(): boolean {
+    if (!session) return true;
+    const now = Date.now();
+    if (now - lastTouchAt < SESSION_TOUCH_INTERVAL_MS) return true;
+    lastTouchAt = now;
+    if (touchSession(session.sessionId, now)) return true;
+    endCapture('deliver');
+    beginCapture(resolveSession({ sampleRate: config.sampleRate, now }));
+    return false;
+  }
+
+  // ---- delivery seam ---------------------------------------------------------------------------
+
+  // delivery seam: with `project` and `endpoint` set, one Delivery per recording (per session)
+  // receives every privacy-filtered event (deliver() pushes into it); flush() calls
+  // delivery.flush(), stop() calls delivery.stop(), optOut() calls delivery.discard().
+  function openDelivery(info: SessionInfo): Delivery | undefined {
+    if (!config.project || !config.endpoint) return undefined;
+    const createDelivery = getDeliveryFactory();
+    if (!createDelivery) {
+      report(
+        new RecorderError('delivery', '`project` and `endpoint` are set but no delivery is registered, so events only reach `onEvents`. Import createRecorder from "@reprise/core" itself, not from a deep path.'),
+        'delivery',
+        'opening delivery',
+      );
+      return undefined;
+    }
+    try {
+      return createDelivery({
+        project: config.project,
+        endpoint: config.endpoint,
+        sessionId: info.sessionId,
+        tabId: info.tabId,
+        options: config.delivery,
+        onError: (error) => report(error, 'delivery', 'delivery'),
+      });
+    } catch (error) {
+      report(error, 'delivery', 'starting delivery');
+      return undefined;
+    }
+  }
+
+  // ---- capture lifecycle -----------------------------------------------------------------------
+
+  function startDom(): void {
+    stopDom = startDomCapture(config, push, (error) => report(error, 'capture', 'rrweb'));
+  }
+
+  function stopDomNow(): void {
+    const stop = stopDom;
+    stopDom = undefined;
+    stop?.();
+  }
+
+  function beginCapture(info: SessionInfo): void {
+    session = info;
+    lastTouchAt = Date.now();
+    if (!info.sampled) {
+      if (config.debug) devWarn(`this session is not sampled (sampleRate ${config.sampleRate}); nothing is recorded.`);
+      return;
+    }
+    recording = true;
+    delivery = openDelivery(info);
+    const context: CaptureContext = {
+      emit: emitReprise,
+      reportError: (error, what) => report(error, 'plugin', what),
+    };
+    const breaker = config.mutationBreaker;
+    try {
+      // The breaker's observer must exist before rrweb's (see capture/breaker.ts).
+      if (breaker) {
+        teardowns.push(
+          startMutationBreaker(document, breaker, {
+            onPause(mutations) {
+              stopDom?.();
+              stopDom = undefined;
+              emitReprise('breaker', { state: 'paused', mutations, windowMs: breaker.windowMs });
+              emitter.emit('breaker', { state: 'paused', mutations });
+            },
+            onResume(mutations) {
+              if (!recording) return;
+              startDom();
+              emitReprise('breaker', { state: 'resumed', mutations, windowMs: breaker.windowMs });
+              emitter.emit('breaker', { state: 'resumed', mutations });
+            },
+            onError: (error) => report(error, 'capture', 'the mutation breaker'),
+          }),
+        );
+      }
+      startDom();
+      teardowns.push(stopDomNow);
+      if (config.console) teardowns.push(startConsoleCapture(context, config.console));
+      if (config.errors) teardowns.push(startErrorCapture(context, window));
+      if (config.network) teardowns.push(startNetworkCapture(context, config.network, config.endpoint, window));
+      if (config.navigation === 'history') teardowns.push(startHistoryCapture(context, window));
+    } catch (error) {
+      report(error, 'capture', 'starting capture');
+    }
+    emitter.emit('start', { sessionId: info.sessionId });
+  }
+
+  /** Remove every listener, observer and patch; hand over or drop what is still queued. */
+  function endCapture(pending: 'deliver' | 'discard'): boolean {
+    if (!recording) return false;
+    const installed = teardowns;
+    teardowns = [];
+    runTeardowns(installed, (error) => report(error, 'capture', 'removing capture'));
+    const events = queue;
+    queue = [];
+    if (pending === 'deliver' && events.length > 0) deliver(events);
+    recording = false;
+    const closing = delivery;
+    delivery = undefined;
+    if (closing) {
+      const done = pending === 'deliver' ? closing.stop() : closing.discard();
+      done.catch((error: unknown) => report(error, 'delivery', pending === 'deliver' ? 'stopping delivery' : 'discarding unsent events'));
+    }
+    return true;
+  }
+
+  function activate(): void {
+    clearTimeout(pendingUnmount);
+    pendingUnmount = undefined;
+    if (active) return;
+    if (!isBrowser()) {
+      devWarn('start() was called outside a browser (no window or document), so nothing is recorded. Call it from client-side code, e.g. in an effect or onMounted().');
+      return;
+    }
+    if (isOptedOut()) {
+      if (config.debug) devWarn('this browser opted out of recording (optOut() was called); start() does nothing.');
+      return;
+    }
+    active = true;
+    beginCapture(resolveSession({ sampleRate: config.sampleRate }));
+  }
+
+  function deactivate(reason: StopReason): void {
+    clearTimeout(pendingUnmount);
+    pendingUnmount = undefined;
+    if (!active) return;
+    active = false;
+    if (endCapture(reason === 'optOut' ? 'discard' : 'deliver')) emitter.emit('stop', { reason });
+  }
+
+  /** Reprise events from the public API; outside a recording they are dropped (with a debug warning). */
+  function recordApiEvent<K extends RepriseKind>(kind: K, build: () => ReprisePayloads[K]): void {
+    if (!recording) {
+      if (config.debug) devWarn(`${kind} ignored: the recorder is not recording (call start() first).`);
+      return;
+    }
+    try {
+      emitReprise(kind, build());
+    } catch (error) {
+      report(error, 'plugin', `recording ${kind}`);
+    }
+  }
+
+  return {
+    start() {
+      consentGiven = true;
+      activate();
+    },
+    stop() {
+      deactivate('stop');
+    },
+    identify(userId, traits) {
+      recordApiEvent('identify', () => (traits ? { userId, traits: { ...traits } } : { userId }));
+    },
+    track(name, props) {
+      recordApiEvent('custom', () => (props ? { name, props: { ...props } } : { name }));
+    },
+    markNavigation(marker) {
+      recordApiEvent('navigation', () => navigationPayload(marker, currentPage()));
+    },
+    captureError(error, context) {
+      recordApiEvent('error', () => {
+        const payload = errorPayload(error, context?.framework || context?.componentStack ? 'framework' : 'manual');
+        if (context?.componentStack) payload.componentStack = context.componentStack;
+        if (context?.framework) payload.framework = context.framework;
+        return payload;
+      });
+    },
+    async flush() {
+      drain();
+      try {
+        await delivery?.flush();
+      } catch (error) {
+        report(error, 'delivery', 'flushing');
+      }
+    },
+    optOut() {
+      rememberOptOut();
+      consentGiven = false;
+      deactivate('optOut');
+      clearSession();
+      session = null;
+    },
+    mount() {
+      mountCount++;
+      if (!config.requireConsent || consentGiven) activate();
+      else {
+        clearTimeout(pendingUnmount);
+        pendingUnmount = undefined;
+      }
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        mountCount--;
+        if (mountCount > 0) return;
+        // React StrictMode unmounts and remounts at once: wait a tick so that stays one recording.
+        clearTimeout(pendingUnmount);
+        pendingUnmount = setTimeout(() => {
+          pendingUnmount = undefined;
+          if (mountCount === 0) deactivate('unmount');
+        }, 0);
+      };
+    },
+    on(event, listener) {
+      return emitter.on(event, listener);
+    },
+    get sessionId() {
+      return session?.sessionId ?? null;
+    },
+    get isRecording() {
+      return recording;
+    },
+  };
+}
