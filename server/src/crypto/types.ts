@@ -43,14 +43,18 @@ export interface KeyProvider {
 }
 
 /**
- * Persistence of wrapped data keys, one per (project, session) (plus older ids after a rekey).
+ * Persistence of wrapped data keys. A session normally has one; it may have more (two collector
+ * nodes starting the same session, a rekey), which is why every object names its data key id.
  * Deleting a session's keys makes its objects unreadable (crypto-shredding).
  */
 export interface DataKeyStore {
-  get(project: string, sessionId: string): Promise<WrappedDataKey | undefined>;
-  /** Durable before it resolves. */
+  get(project: string, sessionId: string, dataKeyId: string): Promise<WrappedDataKey | undefined>;
+  /** Every key of one session, oldest first. */
+  listSession(project: string, sessionId: string): Promise<WrappedDataKey[]>;
+  /** Durable before it resolves; replaces a record with the same id (rewrap). */
   put(key: WrappedDataKey): Promise<void>;
+  /** Delete every key of the session. */
   delete(project: string, sessionId: string): Promise<void>;
-  /** Every stored wrapped key of a project (or all projects): used by key rotation. */
+  /** Every stored wrapped key of a project (or of all projects): used by key rotation. */
   list(project?: string): AsyncIterable<WrappedDataKey>;
 }

@@ -20,6 +20,8 @@ export interface LogRecord {
 export interface LogEntry {
   position: number;
   record: LogRecord;
+  /** Encoded size of the record, when the log knows it (segment size accounting). */
+  bytes?: number;
 }
 
 export type AppendOutcome = 'appended' | 'duplicate';

@@ -1,0 +1,58 @@
+import { createCollector } from './collector.js';
+import { helpText, loadConfig } from './config.js';
+import { CollectorError } from './errors.js';
+import { defaultPlugins } from './plugins.js';
+
+/** `reprise-collector [flags]`: validate the configuration, start, print where everything is, stop cleanly on SIGINT/SIGTERM. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig({ env, argv });
+  } catch (error) {
+    if (error instanceof CollectorError && error.code === 'bad_config') {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (loaded.help) {
+    console.log(helpText());
+    return;
+  }
+  const { config } = loaded;
+  const collector = await createCollector(config, { plugins: defaultPlugins(config, env) });
+  const { url } = await collector.start();
+  const where = config.store === 's3' ? `s3://${config.s3Bucket}/${config.s3Prefix}${config.s3Endpoint ? ` at ${config.s3Endpoint}` : ''}` : config.objectsDir;
+  const lines = [
+    `[@reprise/collector] listening on ${url}  (POST ${url}/v1/ingest, ${url}/healthz, ${url}/readyz, ${url}/metrics)`,
+    `  ingest log : ${collector.log.description}`,
+    `  objects    : ${where}`,
+    `  data keys  : ${config.keysDir}`,
+    `  keyring    : ${config.keyring}`,
+  ];
+  if (config.devProject) {
+    lines.push('  project    : "dev" (ingest key "dev"), origins http://127.0.0.1:* and http://localhost:* (set REPRISE_PROJECTS for real projects)');
+  } else {
+    lines.push(`  projects   : ${config.projectList.map((project) => project.id).join(', ')}`);
+  }
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      collector.logger.warn({ signal }, 'second signal: exiting without draining (the log keeps everything)');
+      process.exit(1);
+    }
+    stopping = true;
+    collector.logger.info({ signal }, 'shutting down: draining the log into the store');
+    collector.stop().then(
+      () => process.exit(0),
+      (error) => {
+        collector.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -1,0 +1,240 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { pino, type Logger } from 'pino';
+import type { CollectorConfig } from './config.js';
+import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
+import { FileKeyring } from './crypto/keyring.js';
+import type { DataKeyStore, KeyProvider } from './crypto/types.js';
+import { CollectorError } from './errors.js';
+import { DedupeIndex } from './ingest/dedupe.js';
+import { createIngestRouter } from './ingest/route.js';
+import { FileIngestLog } from './log/file-log.js';
+import { NatsIngestLog } from './log/nats-log.js';
+import type { IngestLog } from './log/types.js';
+import { createMetrics, type CollectorMetrics } from './metrics.js';
+import { ProjectRegistry } from './projects.js';
+import { FolderObjectStore } from './store/folder-store.js';
+import { sweepExpiredSegments } from './store/retention.js';
+import { S3ObjectStore } from './store/s3-store.js';
+import type { ObjectStore, RetentionRule } from './store/types.js';
+import { WriterLedger } from './writer/ledger.js';
+import type { SegmentStoredHook } from './writer/types.js';
+import { SegmentWriter } from './writer/writer.js';
+
+/** Adds behaviour to a collector (index, playback API, audit...). */
+export interface CollectorPlugin {
+  name: string;
+  /** Runs inside createCollector, before start(): subscribe hooks, mount routers. */
+  setup(collector: Collector): void | Promise<void>;
+  /** Runs during stop(), after the writer drained, in reverse order of setup. */
+  stop?(): void | Promise<void>;
+}
+
+export interface CollectorOptions {
+  logger?: Logger;
+  plugins?: CollectorPlugin[];
+  extraRouters?: Array<{ path: string; router: RequestHandler }>;
+  onSegmentStored?: SegmentStoredHook[];
+  /** Replace a component (tests, a KMS key provider, another store). */
+  store?: ObjectStore;
+  keyProvider?: KeyProvider;
+  dataKeyStore?: DataKeyStore;
+  log?: IngestLog;
+}
+
+export interface Collector {
+  app: Express;
+  config: CollectorConfig;
+  logger: Logger;
+  metrics: CollectorMetrics;
+  projects: ProjectRegistry;
+  store: ObjectStore;
+  keys: KeyProvider;
+  dataKeyStore: DataKeyStore;
+  dataKeys: DataKeyService;
+  log: IngestLog;
+  writer: SegmentWriter;
+  onSegmentStored(hook: SegmentStoredHook): () => void;
+  /** Serve more routes (before the JSON 404); works before and after start(). */
+  mount(path: string, ...handlers: RequestHandler[]): void;
+  /** Open the log, start the writer, listen. Resolves with the bound address. */
+  start(): Promise<{ url: string; host: string; port: number }>;
+  /** Stop accepting, drain the log into the store (bounded by shutdownTimeoutMs), close everything. */
+  stop(): Promise<void>;
+  /** Ready: log open, writer running, store reachable at start. */
+  readonly ready: boolean;
+}
+
+export function retentionRules(config: CollectorConfig): RetentionRule[] {
+  return config.projectList.map((project) => ({
+    project: project.id,
+    retentionDays: project.retentionDays ?? config.retentionDays,
+    ...((project.archiveAfterDays ?? config.archiveAfterDays) !== undefined ? { archiveAfterDays: project.archiveAfterDays ?? config.archiveAfterDays } : {}),
+  }));
+}
+
+export async function createCollector(config: CollectorConfig, options: CollectorOptions = {}): Promise<Collector> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'reprise-collector' } });
+  const metrics = createMetrics();
+  const projects = new ProjectRegistry(config.projectList);
+  const store = options.store ?? (config.store === 's3'
+    ? new S3ObjectStore({
+        bucket: config.s3Bucket!,
+        region: config.s3Region,
+        ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+        forcePathStyle: config.s3ForcePathStyle,
+        prefix: config.s3Prefix,
+        createBucket: config.s3CreateBucket,
+        archiveStorageClass: config.s3ArchiveClass,
+      })
+    : new FolderObjectStore(config.objectsDir));
+  let keys = options.keyProvider;
+  if (!keys) {
+    const loaded = await FileKeyring.load(config.keyring);
+    if (loaded.created) {
+      // Loud on purpose, on stderr as plain text as well as in the structured log.
+      console.error([
+        '!'.repeat(80),
+        `[@reprise/collector] Created a NEW keyring at ${config.keyring} (mode 0600).`,
+        'Every stored session is encrypted under it: lose it and the recordings are gone.',
+        'This is for development. In production provision your own key (a KMS, or your',
+        'own keyring file from a secret store) and back it up apart from the data.',
+        '!'.repeat(80),
+      ].join('\n'));
+      logger.warn({ keyring: config.keyring }, 'created a new development keyring; production needs its own key');
+    }
+    if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
+    keys = loaded.keyring;
+  }
+  const dataKeyStore = options.dataKeyStore ?? new ObjectDataKeyStore(new FolderObjectStore(config.keysDir));
+  const dataKeys = new DataKeyService(keys, dataKeyStore);
+  const log = options.log ?? (config.logBackend === 'nats'
+    ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, logger })
+    : new FileIngestLog({ dir: join(config.dataDir, 'log'), logger }));
+  const dedupe = new DedupeIndex(config.dedupeCapacity);
+  const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
+  const writer = new SegmentWriter(
+    { log, store, dataKeys, dataKeyStore, ledger, logger, metrics, onBatchSeen: (id, digest) => dedupe.remember(id, digest) },
+    { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
+  );
+  metrics.setLagSource(() => log.lag());
+
+  let accepting = false;
+  let ready = false;
+  let server: Server | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(createIngestRouter({
+    projects,
+    log,
+    dedupe,
+    metrics,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    limits: { maxDecompressedBytes: config.maxDecompressedBytes, maxEvents: config.maxEvents, maxStringLength: config.maxStringLength, maxDepth: config.maxDepth },
+    redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
+    defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    accepting: () => accepting,
+  }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.status(ready ? 200 : 503).json({ ready, log: log.description, store: store.description, lag: log.lag() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  const extensions = Router();
+  app.use(extensions);
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `[@reprise/collector] No route for ${req.method} ${req.path}.` });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = error instanceof CollectorError ? error.status : (error as { status?: number }).status ?? 500;
+    const code = error instanceof CollectorError ? error.code : status === 400 ? 'bad_request' : 'internal_error';
+    if (status >= 500) logger.error({ err: error }, 'request failed');
+    if (res.headersSent) return;
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: code, message: status >= 500 && !(error instanceof CollectorError) ? '[@reprise/collector] Internal error; see the collector log.' : (error as Error).message });
+  });
+
+  const plugins = options.plugins ?? [];
+  const collector: Collector = {
+    app,
+    config,
+    logger,
+    metrics,
+    projects,
+    store,
+    keys,
+    dataKeyStore,
+    dataKeys,
+    log,
+    writer,
+    onSegmentStored: (hook) => writer.onSegmentStored(hook),
+    mount: (path, ...handlers) => {
+      extensions.use(path, ...handlers);
+    },
+    get ready() {
+      return ready;
+    },
+    async start() {
+      if (store instanceof S3ObjectStore) {
+        await store.open();
+        await store.applyRetention(retentionRules(config), logger);
+      }
+      await log.open();
+      await ledger.open();
+      for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);
+      await writer.start();
+      if (config.store === 'folder' || store instanceof FolderObjectStore) {
+        const sweep = () => void sweepExpiredSegments(store, retentionRules(config), { logger }).catch((error) => logger.error({ err: error }, 'retention sweep failed'));
+        sweepTimer = setInterval(sweep, config.sweepIntervalMs);
+        sweepTimer.unref();
+      }
+      server = await new Promise<Server>((resolve, reject) => {
+        const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+      });
+      // Beacons and keep-alive clients: keep idle sockets a little longer than typical proxies.
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+      server.requestTimeout = 30_000;
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      accepting = true;
+      ready = true;
+      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      return { url, host: config.host, port };
+    },
+    async stop() {
+      accepting = false;
+      ready = false;
+      if (sweepTimer) clearInterval(sweepTimer);
+      const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+      server?.closeIdleConnections();
+      const drained = await writer.stop(config.shutdownTimeoutMs);
+      if (!drained) logger.warn({ lag: log.lag() }, 'shutdown: the object store did not take everything in time; the rest stays in the log for the next start');
+      for (const plugin of [...plugins].reverse()) {
+        try {
+          await plugin.stop?.();
+        } catch (error) {
+          logger.error({ err: error, plugin: plugin.name }, 'plugin stop failed');
+        }
+      }
+      await log.close();
+      await ledger.close();
+      await store.close();
+      server?.closeAllConnections();
+      await closing;
+    },
+  };
+  for (const hook of options.onSegmentStored ?? []) writer.onSegmentStored(hook);
+  for (const { path, router } of options.extraRouters ?? []) extensions.use(path, router);
+  for (const plugin of plugins) await plugin.setup(collector);
+  return collector;
+}

@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
+import { z } from 'zod';
+import { CollectorError } from './errors.js';
+import { DEV_PROJECT, projectsSchema, type ProjectConfig } from './projects.js';
+
+/**
+ * Every setting: an environment variable `REPRISE_X_Y` and the flag `--x-y`. Flags win over the
+ * environment; everything is validated at start and each bad value gets its own message.
+ */
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int(`must be a whole number`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+const positive = z.coerce.number().positive('must be a positive number');
+
+interface OptionSpec {
+  key: keyof CollectorConfigInput;
+  env: string;
+  help: string;
+  schema: z.ZodType;
+  /** Shown in --help. */
+  default?: string;
+}
+
+const options: OptionSpec[] = [
+  { key: 'host', env: 'REPRISE_HOST', help: 'Address to listen on (0.0.0.0 to accept remote clients).', schema: z.string().min(1), default: '127.0.0.1' },
+  { key: 'port', env: 'REPRISE_PORT', help: 'Port to listen on (0 picks a free one).', schema: int(0, 65535), default: '4400' },
+  { key: 'dataDir', env: 'REPRISE_DATA_DIR', help: 'Folder for the log, the keyring, data keys and (folder store) objects.', schema: z.string().min(1), default: './.reprise' },
+  { key: 'logBackend', env: 'REPRISE_LOG_BACKEND', help: 'Ingest log: "file" (embedded, fsync) or "nats" (JetStream).', schema: z.enum(['file', 'nats']), default: 'file' },
+  { key: 'natsUrl', env: 'REPRISE_NATS_URL', help: 'NATS servers for the nats log, comma-separated.', schema: z.string().regex(/^nats:\/\//, 'must start with nats://'), default: 'nats://127.0.0.1:4222' },
+  { key: 'natsStream', env: 'REPRISE_NATS_STREAM', help: 'JetStream stream name.', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), default: 'REPRISE_INGEST' },
+  { key: 'natsReplicas', env: 'REPRISE_NATS_REPLICAS', help: 'Stream replicas (3 in a JetStream cluster).', schema: int(1, 5), default: '1' },
+  { key: 'store', env: 'REPRISE_STORE', help: 'Object store: "folder" or "s3".', schema: z.enum(['folder', 's3']), default: 'folder' },
+  { key: 'objectsDir', env: 'REPRISE_OBJECTS_DIR', help: 'Folder store location.', schema: z.string().min(1), default: '<data dir>/objects' },
+  { key: 's3Bucket', env: 'REPRISE_S3_BUCKET', help: 'S3 bucket (required with REPRISE_STORE=s3).', schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name') },
+  { key: 's3Region', env: 'REPRISE_S3_REGION', help: 'S3 region.', schema: z.string().min(1), default: 'us-east-1 (or AWS_REGION)' },
+  { key: 's3Endpoint', env: 'REPRISE_S3_ENDPOINT', help: 'S3-compatible endpoint URL (MinIO, R2, s3rver); omit for AWS.', schema: z.string().url('must be a URL') },
+  { key: 's3ForcePathStyle', env: 'REPRISE_S3_FORCE_PATH_STYLE', help: 'Path-style bucket URLs (most S3-compatible servers).', schema: bool, default: 'false' },
+  { key: 's3Prefix', env: 'REPRISE_S3_PREFIX', help: 'Key prefix inside the bucket, e.g. "reprise/".', schema: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or end with "/"'), default: '' },
+  { key: 's3CreateBucket', env: 'REPRISE_S3_CREATE_BUCKET', help: 'Create the bucket when missing (development).', schema: bool, default: 'false' },
+  { key: 's3ArchiveClass', env: 'REPRISE_S3_ARCHIVE_CLASS', help: 'Storage class for archived objects.', schema: z.string().min(1), default: 'GLACIER_IR' },
+  { key: 'keyring', env: 'REPRISE_KEYRING', help: 'Keyring file with the key-encryption keys (created 0600 on first start).', schema: z.string().min(1), default: '<data dir>/keyring.json' },
+  { key: 'keysDir', env: 'REPRISE_KEYS_DIR', help: 'Folder for wrapped per-session data keys (kept apart from the objects).', schema: z.string().min(1), default: '<data dir>/keys' },
+  { key: 'projects', env: 'REPRISE_PROJECTS', help: 'Projects as JSON: [{"id","keys":[...],"origins":[...],"retentionDays","archiveAfterDays","rateLimit":{"perSecond","burst"}}].', schema: z.string().min(1) },
+  { key: 'projectsFile', env: 'REPRISE_PROJECTS_FILE', help: 'Path of a JSON file with the same projects array.', schema: z.string().min(1) },
+  { key: 'maxBodyBytes', env: 'REPRISE_MAX_BODY_BYTES', help: 'Largest request body.', schema: int(64, 64 * 1024 * 1024), default: String(1024 * 1024) },
+  { key: 'maxDecompressedBytes', env: 'REPRISE_MAX_DECOMPRESSED_BYTES', help: 'Largest batch after decompression.', schema: int(1024, 256 * 1024 * 1024), default: String(DEFAULT_MAX_DECOMPRESSED_BYTES) },
+  { key: 'maxEvents', env: 'REPRISE_MAX_EVENTS', help: 'Most events in one batch.', schema: int(1), default: String(DEFAULT_MAX_EVENTS) },
+  { key: 'maxStringLength', env: 'REPRISE_MAX_STRING_LENGTH', help: 'Longest string in a batch.', schema: int(16), default: String(DEFAULT_MAX_STRING_LENGTH) },
+  { key: 'maxDepth', env: 'REPRISE_MAX_DEPTH', help: 'Deepest nesting in a batch.', schema: int(8, 10_000), default: String(DEFAULT_MAX_DEPTH) },
+  { key: 'rateLimitPerSecond', env: 'REPRISE_RATE_LIMIT_PER_SECOND', help: 'Batches per second per ingest key (projects may set their own).', schema: positive, default: '200' },
+  { key: 'rateLimitBurst', env: 'REPRISE_RATE_LIMIT_BURST', help: 'Burst allowance per ingest key.', schema: positive, default: '400' },
+  { key: 'redactEmails', env: 'REPRISE_REDACT_EMAILS', help: 'Redact e-mail addresses server-side.', schema: bool, default: 'true' },
+  { key: 'redactCards', env: 'REPRISE_REDACT_CARDS', help: 'Redact Luhn-valid card numbers server-side.', schema: bool, default: 'true' },
+  { key: 'redactPatterns', env: 'REPRISE_REDACT_PATTERNS', help: 'Extra patterns as a JSON array of RegExp sources, e.g. ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"].', schema: z.string() },
+  { key: 'segmentMaxBytes', env: 'REPRISE_SEGMENT_MAX_BYTES', help: 'Cut a segment past this many bytes of batches.', schema: int(1024), default: String(2 * 1024 * 1024) },
+  { key: 'segmentMaxAgeMs', env: 'REPRISE_SEGMENT_MAX_AGE_MS', help: 'Cut a segment this long after its first batch.', schema: int(10), default: '10000' },
+  { key: 'retentionDays', env: 'REPRISE_RETENTION_DAYS', help: 'Default retention in days (projects may set their own).', schema: int(1, 36500), default: '30' },
+  { key: 'archiveAfterDays', env: 'REPRISE_ARCHIVE_AFTER_DAYS', help: 'Default days before S3 objects move to the archive class.', schema: int(1, 36500) },
+  { key: 'sweepIntervalMs', env: 'REPRISE_SWEEP_INTERVAL_MS', help: 'How often the folder store and data keys are swept for expired sessions.', schema: int(1000), default: '3600000' },
+  { key: 'shutdownTimeoutMs', env: 'REPRISE_SHUTDOWN_TIMEOUT_MS', help: 'How long shutdown waits for the log to drain into the store.', schema: int(0), default: '30000' },
+  { key: 'dedupeCapacity', env: 'REPRISE_DEDUPE_CAPACITY', help: 'Batch ids remembered for ack-time dedupe.', schema: int(1000), default: '500000' },
+  { key: 'logLevel', env: 'REPRISE_LOG_LEVEL', help: 'pino level: fatal, error, warn, info, debug, trace, silent.', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
+];
+
+export interface CollectorConfigInput {
+  host: string;
+  port: number;
+  dataDir: string;
+  logBackend: 'file' | 'nats';
+  natsUrl: string;
+  natsStream: string;
+  natsReplicas: number;
+  store: 'folder' | 's3';
+  objectsDir?: string;
+  s3Bucket?: string;
+  s3Region?: string;
+  s3Endpoint?: string;
+  s3ForcePathStyle: boolean;
+  s3Prefix: string;
+  s3CreateBucket: boolean;
+  s3ArchiveClass: string;
+  keyring?: string;
+  keysDir?: string;
+  projects?: string;
+  projectsFile?: string;
+  maxBodyBytes: number;
+  maxDecompressedBytes: number;
+  maxEvents: number;
+  maxStringLength: number;
+  maxDepth: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  redactEmails: boolean;
+  redactCards: boolean;
+  redactPatterns?: string;
+  segmentMaxBytes: number;
+  segmentMaxAgeMs: number;
+  retentionDays: number;
+  archiveAfterDays?: number;
+  sweepIntervalMs: number;
+  shutdownTimeoutMs: number;
+  dedupeCapacity: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** The resolved configuration `createCollector` takes. */
+export interface CollectorConfig extends Omit<CollectorConfigInput, 'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region'> {
+  objectsDir: string;
+  keyring: string;
+  keysDir: string;
+  s3Region: string;
+  projectList: ProjectConfig[];
+  /** True when no project was configured and the dev project is in use. */
+  devProject: boolean;
+  redactPatterns: string[];
+}
+
+const flagOf = (env: string) => `--${env.slice('REPRISE_'.length).toLowerCase().replaceAll('_', '-')}`;
+
+export function helpText(): string {
+  const lines = [
+    'reprise-collector: Reprise session ingest and storage',
+    '',
+    'Usage: reprise-collector [--flag value]...   (flags override REPRISE_* environment variables)',
+    '',
+  ];
+  for (const option of options) {
+    lines.push(`  ${flagOf(option.env).padEnd(32)} ${option.env}`);
+    lines.push(`      ${option.help}${option.default !== undefined ? ` Default: ${option.default || '(empty)'}` : ''}`);
+  }
+  lines.push('', '  --help                           Show this help.', '');
+  lines.push('With no configuration: 127.0.0.1:4400, data in ./.reprise, embedded log, folder store, project "dev" (key "dev").');
+  return lines.join('\n');
+}
+
+function parseArgv(argv: readonly string[]): { values: Record<string, string>; errors: string[]; help: boolean } {
+  const byFlag = new Map(options.map((option) => [flagOf(option.env), option.env]));
+  const values: Record<string, string> = {};
+  const errors: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const env = byFlag.get(flag);
+    if (!env) {
+      errors.push(`Unknown argument "${arg}" (see --help).`);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) errors.push(`${flag} needs a value.`);
+    else values[env] = value;
+  }
+  return { values, errors, help };
+}
+
+/** Apply defaults and derived paths to a partial config (tests and embedding use this directly). */
+export function resolveConfig(input: Partial<CollectorConfigInput> & { projectList?: ProjectConfig[] } = {}): CollectorConfig {
+  const raw: Record<string, string> = {};
+  for (const option of options) {
+    const value = input[option.key];
+    if (value !== undefined) raw[option.env] = String(value);
+  }
+  const config = validate(raw, []);
+  if (input.projectList) return { ...config, projectList: input.projectList, devProject: false };
+  return config;
+}
+
+/** Read, validate and resolve the configuration from the environment and the command line. */
+export function loadConfig(source: { env: NodeJS.ProcessEnv | Record<string, string | undefined>; argv: readonly string[] }): { config: CollectorConfig; help: false } | { help: true } {
+  const parsed = parseArgv(source.argv);
+  if (parsed.help) return { help: true };
+  const raw: Record<string, string> = {};
+  for (const option of options) {
+    const value = parsed.values[option.env] ?? source.env[option.env];
+    if (value !== undefined && value !== '') raw[option.env] = value;
+  }
+  return { config: validate(raw, parsed.errors), help: false };
+}
+
+function validate(raw: Record<string, string>, errors: string[]): CollectorConfig {
+  const values: Record<string, unknown> = {};
+  for (const option of options) {
+    const input = raw[option.env] ?? (option.default !== undefined && !option.default.startsWith('<') && !option.default.includes(' ') ? option.default : undefined);
+    if (input === undefined) continue;
+    const result = option.schema.safeParse(input);
+    if (result.success) values[option.key] = result.data;
+    else errors.push(`${option.env} (${flagOf(option.env)}) = ${JSON.stringify(input).slice(0, 80)}: ${result.error.issues[0]?.message ?? 'invalid'}.`);
+  }
+  const input = values as unknown as CollectorConfigInput;
+  if (input.store === 's3' && !input.s3Bucket) errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
+  if (input.s3Prefix === undefined) input.s3Prefix = '';
+
+  let projectList: ProjectConfig[] = [DEV_PROJECT];
+  let devProject = true;
+  const projectsSource = input.projects ?? (input.projectsFile ? readProjectsFile(input.projectsFile, errors) : undefined);
+  if (input.projects && input.projectsFile) errors.push('Set REPRISE_PROJECTS or REPRISE_PROJECTS_FILE, not both.');
+  if (projectsSource !== undefined) {
+    try {
+      const parsed = projectsSchema.safeParse(JSON.parse(projectsSource));
+      if (parsed.success) {
+        projectList = parsed.data;
+        devProject = false;
+      } else {
+        for (const issue of parsed.error.issues) errors.push(`REPRISE_PROJECTS at ${issue.path.join('.') || '(root)'}: ${issue.message}.`);
+      }
+    } catch (error) {
+      errors.push(`REPRISE_PROJECTS is not valid JSON: ${(error as Error).message}.`);
+    }
+  }
+  let redactPatterns: string[] = [];
+  if (input.redactPatterns) {
+    try {
+      const list = z.array(z.string()).parse(JSON.parse(input.redactPatterns));
+      for (const pattern of list) new RegExp(pattern, 'g');
+      redactPatterns = list;
+    } catch (error) {
+      errors.push(`REPRISE_REDACT_PATTERNS must be a JSON array of valid RegExp sources: ${(error as Error).message}.`);
+    }
+  }
+  if (errors.length > 0) {
+    throw new CollectorError('bad_config', 2, `Invalid configuration:\n  - ${errors.join('\n  - ')}\nRun reprise-collector --help for every setting.`);
+  }
+  const dataDir = resolve(input.dataDir);
+  const { projects: _projects, projectsFile: _projectsFile, ...rest } = input;
+  return {
+    ...rest,
+    dataDir,
+    objectsDir: resolve(input.objectsDir ?? `${dataDir}/objects`),
+    keyring: resolve(input.keyring ?? `${dataDir}/keyring.json`),
+    keysDir: resolve(input.keysDir ?? `${dataDir}/keys`),
+    s3Region: input.s3Region ?? process.env.AWS_REGION ?? 'us-east-1',
+    projectList,
+    devProject,
+    redactPatterns,
+  };
+}
+
+function readProjectsFile(path: string, errors: string[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    errors.push(`REPRISE_PROJECTS_FILE ${path} cannot be read: ${(error as Error).message}.`);
+    return undefined;
+  }
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { CollectorError } from '../errors.js';
+import { assertSafeElement } from '../store/keys.js';
+import type { ObjectStore } from '../store/types.js';
+import type { DataKeyContext, DataKeyStore, KeyProvider, WrappedDataKey } from './types.js';
+
+const wrappedDataKeySchema = z.object({
+  v: z.literal(1),
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  project: z.string(),
+  sessionId: z.string(),
+  kekId: z.string(),
+  nonce: z.string(),
+  wrapped: z.string(),
+  createdAt: z.string(),
+});
+
+/**
+ * Wrapped data keys as small JSON objects `{project}/{sessionId}/{dataKeyId}.json` in an object
+ * store of their own (a folder by default, or another bucket / prefix): apart from the segments.
+ */
+export class ObjectDataKeyStore implements DataKeyStore {
+  readonly store: ObjectStore;
+
+  constructor(store: ObjectStore) {
+    this.store = store;
+  }
+
+  private keyOf(project: string, sessionId: string, id: string): string {
+    assertSafeElement('project', project);
+    assertSafeElement('sessionId', sessionId);
+    assertSafeElement('data key id', id);
+    return `${project}/${sessionId}/${id}.json`;
+  }
+
+  private parse(bytes: Uint8Array, where: string): WrappedDataKey {
+    try {
+      return wrappedDataKeySchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8'))) as WrappedDataKey;
+    } catch (error) {
+      throw new CollectorError('bad_data_key', 500, `Wrapped data key ${where} is not valid JSON of the documented shape.`, { cause: error });
+    }
+  }
+
+  async get(project: string, sessionId: string, dataKeyId: string): Promise<WrappedDataKey | undefined> {
+    const key = this.keyOf(project, sessionId, dataKeyId);
+    const bytes = await this.store.get(key);
+    return bytes ? this.parse(bytes, key) : undefined;
+  }
+
+  async listSession(project: string, sessionId: string): Promise<WrappedDataKey[]> {
+    assertSafeElement('project', project);
+    assertSafeElement('sessionId', sessionId);
+    const keys: WrappedDataKey[] = [];
+    for await (const object of this.store.list(`${project}/${sessionId}/`)) {
+      const bytes = await this.store.get(object.key);
+      if (bytes) keys.push(this.parse(bytes, object.key));
+    }
+    return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async put(key: WrappedDataKey): Promise<void> {
+    await this.store.put(this.keyOf(key.project, key.sessionId, key.id), Buffer.from(`${JSON.stringify(key)}\n`), { contentType: 'application/json' });
+  }
+
+  async delete(project: string, sessionId: string): Promise<void> {
+    for await (const object of this.store.list(`${project}/${sessionId}/`)) await this.store.delete(object.key);
+  }
+
+  async *list(project?: string): AsyncIterable<WrappedDataKey> {
+    if (project !== undefined) assertSafeElement('project', project);
+    for await (const object of this.store.list(project === undefined ? '' : `${project}/`)) {
+      if (!object.key.endsWith('.json')) continue;
+      const bytes = await this.store.get(object.key);
+      if (bytes) yield this.parse(bytes, object.key);
+    }
+  }
+}
+
+/** An unwrapped data key ready for AES-GCM. */
+export interface ActiveDataKey {
+  id: string;
+  key: Buffer;
+  /** Epoch ms the key was created: the writer files all of a session's segments under this day. */
+  createdAt: number;
+}
+
+/**
+ * Data keys in use: creates a session's key on its first segment (stored before any object that
+ * needs it), unwraps on read, and keeps recently used clear keys in a bounded in-memory cache.
+ */
+export class DataKeyService {
+  private readonly provider: KeyProvider;
+  private readonly store: DataKeyStore;
+  private readonly cache = new Map<string, ActiveDataKey>();
+  private readonly writing = new Map<string, Promise<ActiveDataKey>>();
+  private readonly capacity: number;
+
+  constructor(provider: KeyProvider, store: DataKeyStore, options: { cacheSize?: number } = {}) {
+    this.provider = provider;
+    this.store = store;
+    this.capacity = options.cacheSize ?? 10_000;
+  }
+
+  private remember(cacheKey: string, value: ActiveDataKey): ActiveDataKey {
+    this.cache.delete(cacheKey);
+    this.cache.set(cacheKey, value);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value as string);
+    return value;
+  }
+
+  /** The key new segments of this session are encrypted with (created and stored on first use). */
+  async forWriting(context: DataKeyContext): Promise<ActiveDataKey> {
+    const sessionKey = `w:${context.project}/${context.sessionId}`;
+    const cached = this.cache.get(sessionKey);
+    if (cached) return this.remember(sessionKey, cached);
+    let pending = this.writing.get(sessionKey);
+    if (!pending) {
+      pending = (async () => {
+        const existing = (await this.store.listSession(context.project, context.sessionId))[0];
+        if (existing) return { id: existing.id, key: await this.provider.unwrap(existing), createdAt: Date.parse(existing.createdAt) };
+        const created = await this.provider.createDataKey(context);
+        await this.store.put(created.wrapped);
+        return { id: created.wrapped.id, key: created.plaintext, createdAt: Date.parse(created.wrapped.createdAt) };
+      })();
+      this.writing.set(sessionKey, pending);
+      pending.finally(() => this.writing.delete(sessionKey)).catch(() => {});
+    }
+    return this.remember(sessionKey, await pending);
+  }
+
+  /** The clear key an object names in its header; throws `data_key_missing` after crypto-shredding. */
+  async forReading(project: string, sessionId: string, dataKeyId: string): Promise<ActiveDataKey> {
+    const cacheKey = `r:${project}/${sessionId}/${dataKeyId}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return this.remember(cacheKey, cached);
+    const wrapped = await this.store.get(project, sessionId, dataKeyId);
+    if (!wrapped) {
+      throw new CollectorError('data_key_missing', 410, `Data key ${dataKeyId} of session ${project}/${sessionId} does not exist (deleted session, or the key store was lost); its objects cannot be decrypted.`);
+    }
+    return this.remember(cacheKey, { id: dataKeyId, key: await this.provider.unwrap(wrapped), createdAt: Date.parse(wrapped.createdAt) });
+  }
+
+  /** Crypto-shredding: delete every data key of the session and forget cached clear keys. */
+  async shred(project: string, sessionId: string): Promise<void> {
+    await this.store.delete(project, sessionId);
+    this.forget(project, sessionId);
+  }
+
+  /** Drop cached clear keys of a session (after deletion or rewrap elsewhere). */
+  forget(project: string, sessionId: string): void {
+    for (const key of [...this.cache.keys()]) {
+      if (key.slice(2).startsWith(`${project}/${sessionId}`)) this.cache.delete(key);
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Router, type Request, type Response } from 'express';
+import { ProtocolError, createRedactor, decodeBatchFrame, redactInPlace, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import type { Logger } from 'pino';
+import { CollectorError } from '../errors.js';
+import { batchId, type IngestLog } from '../log/types.js';
+import type { CollectorMetrics } from '../metrics.js';
+import type { ProjectConfig, ProjectRegistry } from '../projects.js';
+import type { DedupeIndex } from './dedupe.js';
+import { RateLimiter } from './rate-limit.js';
+
+/**
+ * Accepted content types. `application/vnd.reprise.batch` is what the recorder sends with
+ * fetch; `application/octet-stream` for generic clients; `text/plain` because `navigator.sendBeacon`
+ * with a Blob of an unlisted type may be sent (or normalised) as a CORS-safelisted type, and
+ * the safelisted types are the only ones a beacon can use without a preflight. The body is
+ * always the binary frame, whatever the label.
+ */
+export const INGEST_CONTENT_TYPES = ['application/vnd.reprise.batch', 'application/octet-stream', 'text/plain'] as const;
+
+export interface IngestOptions {
+  projects: ProjectRegistry;
+  log: IngestLog;
+  dedupe: DedupeIndex;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  maxBodyBytes: number;
+  limits: ValidationLimits;
+  redaction: RedactionOptions;
+  defaultRateLimit: { perSecond: number; burst: number };
+  /** False while shutting down: ingest answers 503 so clients retry elsewhere or later. */
+  accepting: () => boolean;
+}
+
+const CORS_ALLOW_HEADERS = 'Content-Type, X-Reprise-Project';
+const CORS_MAX_AGE_SECONDS = '600';
+
+function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      if (error) {
+        // Stop buffering a body we already refused; the connection closes after the answer.
+        req.resume();
+        reject(error);
+      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > limit) finish(new CollectorError('body_too_large', 413, `Request body is over ${limit} bytes; send smaller batches.`));
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => finish());
+    req.once('error', (error) => finish(new CollectorError('body_unreadable', 400, `Request body could not be read: ${error.message}.`)));
+    req.once('aborted', () => finish(new CollectorError('body_unreadable', 400, 'The client aborted the request body.')));
+  });
+}
+
+function mediaType(req: Request): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function createIngestRouter(options: IngestOptions): Router {
+  const router = Router();
+  const limiter = new RateLimiter();
+  const redact = createRedactor(options.redaction);
+  const { metrics } = options;
+
+  const setCors = (res: Response, origin: string | undefined) => {
+    res.vary('Origin');
+    if (origin) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+    }
+  };
+
+  router.options('/v1/ingest', (req, res) => {
+    const origin = req.headers.origin;
+    const early = typeof req.query.project === 'string' ? options.projects.byIngestKey(req.query.project) : undefined;
+    const allowed = origin !== undefined && (early ? options.projects.originAllowed(early, origin) : options.projects.originAllowedByAny(origin));
+    res.vary('Origin');
+    if (!allowed) {
+      metrics.refusals.inc({ reason: 'origin_not_allowed', status: '403' });
+      res.status(403).json({ error: 'origin_not_allowed', message: `[@reprise/collector] Origin ${origin ?? '(none)'} may not send to this collector; add it to the project's origins.` });
+      return;
+    }
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
+    res.setHeader('Access-Control-Max-Age', CORS_MAX_AGE_SECONDS);
+    res.status(204).end();
+  });
+
+  router.post('/v1/ingest', async (req, res) => {
+    const stopTimer = metrics.ingestLatency.startTimer();
+    const origin = req.headers.origin;
+    let project: ProjectConfig | undefined;
+    const refuse = (status: number, error: string, message: string, headers: Record<string, string> = {}) => {
+      metrics.refusals.inc({ reason: error, status: String(status) });
+      // CORS headers on refusals too, for an origin the project allows, so the recorder can read why.
+      const corsOrigin = origin && (project ? options.projects.originAllowed(project, origin) : options.projects.originAllowedByAny(origin)) ? origin : undefined;
+      setCors(res, corsOrigin);
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      if (!req.complete) res.setHeader('Connection', 'close');
+      res.status(status).json({ error, message: message.startsWith('[@reprise/') ? message : `[@reprise/collector] ${message}` });
+      stopTimer({ status: String(status) });
+    };
+    const checkProject = (candidate: ProjectConfig, key: string): boolean => {
+      project = candidate;
+      if (!options.projects.originAllowed(candidate, origin)) {
+        refuse(403, 'origin_not_allowed', `Origin ${origin ?? '(none)'} is not allowed for this project key; add it to the project's origins.`);
+        return false;
+      }
+      const verdict = limiter.take(key, candidate.rateLimit ?? options.defaultRateLimit);
+      if (!verdict.ok) {
+        refuse(429, 'rate_limited', `Too many batches for this project key; retry after ${verdict.retryAfterSeconds} s.`, { 'Retry-After': String(verdict.retryAfterSeconds) });
+        return false;
+      }
+      return true;
+    };
+
+    if (!options.accepting()) return refuse(503, 'shutting_down', 'The collector is shutting down; retry shortly.', { 'Retry-After': '2' });
+    const type = mediaType(req);
+    if (!(INGEST_CONTENT_TYPES as readonly string[]).includes(type)) {
+      return refuse(415, 'unsupported_media_type', `Content-Type "${type || '(none)'}" is not accepted; send the batch frame as application/vnd.reprise.batch.`);
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') {
+      return refuse(415, 'unsupported_content_encoding', `Content-Encoding "${encoding}" is not accepted: the frame carries its own compression.`);
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+      return refuse(413, 'body_too_large', `Request body is ${declared} bytes; the limit is ${options.maxBodyBytes}. Send smaller batches.`);
+    }
+    // Optional early key (header or query, which a beacon can carry): refuse before decoding anything.
+    const earlyKey = (typeof req.headers['x-reprise-project'] === 'string' ? req.headers['x-reprise-project'] : undefined) ?? (typeof req.query.project === 'string' ? req.query.project : undefined);
+    if (earlyKey !== undefined) {
+      const early = options.projects.byIngestKey(earlyKey);
+      if (!early) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
+      if (!checkProject(early, earlyKey)) return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBoundedBody(req, options.maxBodyBytes);
+    } catch (error) {
+      const e = error instanceof CollectorError ? error : new CollectorError('body_unreadable', 400, String(error));
+      return refuse(e.status, e.code, e.message);
+    }
+    let batch;
+    try {
+      batch = decodeBatchFrame(body, options.limits);
+    } catch (error) {
+      if (error instanceof ProtocolError) return refuse(error.status, error.code, error.message);
+      options.logger.error({ err: error }, 'ingest: unexpected decode failure');
+      return refuse(400, 'invalid_batch', 'The batch could not be decoded.');
+    }
+    if (earlyKey !== undefined) {
+      if (batch.project !== earlyKey) return refuse(400, 'project_mismatch', 'The batch names another project key than the request.');
+    } else {
+      const candidate = options.projects.byIngestKey(batch.project);
+      if (!candidate) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
+      if (!checkProject(candidate, batch.project)) return;
+    }
+    const accepted = project!;
+    const id = batchId({ project: accepted.id, session: batch.session, tab: batch.tab, seq: batch.seq });
+    const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
+    const verdict = options.dedupe.claim(id, digest);
+    if (verdict === 'conflict') {
+      return refuse(409, 'seq_conflict', `Batch seq ${batch.seq} of this session and tab was already accepted with different content; a retry must resend the same bytes, new data needs a new seq.`);
+    }
+    const answer = (duplicate: boolean) => {
+      metrics.batches.inc({ project: accepted.id, outcome: duplicate ? 'duplicate' : 'accepted' });
+      if (!duplicate) {
+        metrics.bytes.inc({ project: accepted.id }, body.byteLength);
+        metrics.events.inc({ project: accepted.id }, batch.events.length);
+      }
+      setCors(res, origin);
+      res.status(202).json(duplicate ? { ok: true, seq: batch.seq, duplicate: true } : { ok: true, seq: batch.seq });
+      stopTimer({ status: '202' });
+    };
+    if (verdict === 'duplicate') return answer(true);
+
+    // Second line of PII redaction (the recorder did the first): same patterns as the browser.
+    const redacted = redactInPlace(batch.events, redact);
+    if (redacted > 0) metrics.redactions.inc(redacted);
+    const stopAppend = metrics.appendLatency.startTimer();
+    try {
+      const outcome = await options.log.append({ project: accepted.id, receivedAt: Date.now(), digest, batch });
+      stopAppend();
+      answer(outcome === 'duplicate');
+    } catch (error) {
+      options.dedupe.forget(id);
+      options.logger.error({ err: error }, 'ingest: append to the log failed');
+      const e = error instanceof CollectorError ? error : new CollectorError('log_write_failed', 503, 'The batch could not be made durable; retry.');
+      refuse(503, e.code, e.message, { 'Retry-After': '1' });
+    }
+  });
+
+  return router;
+}

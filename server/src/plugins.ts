@@ -1,0 +1,10 @@
+import type { CollectorConfig } from './config.js';
+import type { CollectorPlugin } from './collector.js';
+
+/**
+ * The plugins the CLI installs. The index, playback API, access control and audit (issue 5)
+ * register here; each reads its own REPRISE_* variables from `env`.
+ */
+export function defaultPlugins(_config: CollectorConfig, _env: NodeJS.ProcessEnv): CollectorPlugin[] {
+  return [];
+}

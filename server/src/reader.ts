@@ -1,0 +1,75 @@
+import type { RecordedEvent } from '@reprise/protocol';
+import { CollectorError } from './errors.js';
+import type { DataKeyService } from './crypto/data-keys.js';
+import { decryptSegment, readSegmentHeader, type SegmentHeader } from './crypto/segment-format.js';
+import type { DataKeyStore } from './crypto/types.js';
+import { parseSegmentObjectKey } from './store/keys.js';
+import type { ObjectStore } from './store/types.js';
+import { batchId } from './log/types.js';
+import { decodeSegmentPayload, type SegmentPayload } from './writer/segment.js';
+
+export interface ReaderDeps {
+  store: ObjectStore;
+  dataKeys: DataKeyService;
+  dataKeyStore: DataKeyStore;
+}
+
+/**
+ * Fetch, authenticate, decrypt and decode one stored segment. Errors: `segment_not_found` (404),
+ * `segment_corrupt` / `segment_tampered` (422), `data_key_missing` (410, crypto-shredded).
+ */
+export async function readStoredSegment(deps: ReaderDeps, key: string): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
+  const location = parseSegmentObjectKey(key);
+  if (!location) throw new CollectorError('bad_object_key', 400, `"${key.slice(0, 100)}" is not a segment key {project}/{yyyy}/{mm}/{dd}/{sessionId}/{segment}.`);
+  const object = await deps.store.get(key);
+  if (!object) throw new CollectorError('segment_not_found', 404, `Segment ${key} does not exist.`);
+  const header = readSegmentHeader(object, `Segment ${key}`);
+  let dataKey;
+  try {
+    dataKey = await deps.dataKeys.forReading(location.project, location.sessionId, header.dataKeyId);
+  } catch (error) {
+    // A header naming a key the session never had is a modified object, not a deleted session.
+    if (error instanceof CollectorError && error.code === 'data_key_missing' && (await deps.dataKeyStore.listSession(location.project, location.sessionId)).length > 0) {
+      throw new CollectorError('segment_tampered', 422, `Segment ${key} names data key "${header.dataKeyId.slice(0, 40)}", which its session does not have: the object was modified. It was not returned.`);
+    }
+    throw error;
+  }
+  const compressed = decryptSegment(object, dataKey.key, location, header);
+  return { header, payload: decodeSegmentPayload(compressed, location) };
+}
+
+/**
+ * Every segment key of a session, in time order. The writer files a session's segments under the
+ * day its data key was created, so only those day folders are listed.
+ */
+export async function listSessionSegments(deps: Pick<ReaderDeps, 'store' | 'dataKeyStore'>, project: string, sessionId: string): Promise<string[]> {
+  const days = new Set((await deps.dataKeyStore.listSession(project, sessionId)).map((key) => new Date(key.createdAt).toISOString().slice(0, 10)));
+  const keys: string[] = [];
+  for (const day of days) {
+    for await (const object of deps.store.list(`${project}/${day.replaceAll('-', '/')}/${sessionId}/`)) {
+      if (parseSegmentObjectKey(object.key)) keys.push(object.key);
+    }
+  }
+  const name = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+  return keys.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+}
+
+/**
+ * A whole session's events in timestamp order, each batch once even if a crash made the writer
+ * store it twice (de-duplicated by batch id as the last line of defence).
+ */
+export async function readSessionEvents(deps: ReaderDeps, project: string, sessionId: string): Promise<RecordedEvent[]> {
+  const seen = new Set<string>();
+  const events: RecordedEvent[] = [];
+  for (const key of await listSessionSegments(deps, project, sessionId)) {
+    const { payload } = await readStoredSegment(deps, key);
+    for (const batch of payload.batches) {
+      const id = batchId({ project, session: sessionId, tab: batch.tab, seq: batch.seq });
+      if (seen.has(id)) continue;
+      seen.add(id);
+      events.push(...batch.events);
+    }
+  }
+  // Stable sort: several tabs interleave by time, events of one tab keep their order.
+  return events.sort((a, b) => a.timestamp - b.timestamp);
+}

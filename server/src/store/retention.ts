@@ -1,0 +1,56 @@
+import type { LifecycleRule } from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import { parseSegmentObjectKey } from './keys.js';
+import type { ObjectStore, RetentionRule } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * One S3 lifecycle rule per project: move to an archive class after `archiveAfterDays`, expire
+ * at `retentionDays`, and abort multipart uploads left incomplete for a day.
+ */
+export function lifecycleRules(
+  rules: readonly RetentionRule[],
+  options: { prefix?: string; archiveStorageClass?: string } = {},
+): LifecycleRule[] {
+  return rules.map((rule) => {
+    const archive = rule.archiveAfterDays !== undefined && rule.archiveAfterDays > 0 && rule.archiveAfterDays < rule.retentionDays;
+    return {
+      ID: `reprise-retention-${rule.project}`,
+      Status: 'Enabled',
+      Filter: { Prefix: `${options.prefix ?? ''}${rule.project}/` },
+      Expiration: { Days: rule.retentionDays },
+      ...(archive ? { Transitions: [{ Days: rule.archiveAfterDays, StorageClass: (options.archiveStorageClass ?? 'GLACIER_IR') as 'GLACIER_IR' }] } : {}),
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    };
+  });
+}
+
+/** UTC midnight of the day `retentionDays` before `now`: objects from days before it are expired. */
+function cutoffDay(now: number, retentionDays: number): string {
+  return new Date(now - retentionDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * The folder store's retention: delete every segment whose day folder is older than the
+ * project's retention. Returns how many objects went.
+ */
+export async function sweepExpiredSegments(
+  store: ObjectStore,
+  rules: readonly RetentionRule[],
+  options: { now?: number; logger?: Logger } = {},
+): Promise<number> {
+  const now = options.now ?? Date.now();
+  let deleted = 0;
+  for (const rule of rules) {
+    const cutoff = cutoffDay(now, rule.retentionDays);
+    for await (const object of store.list(`${rule.project}/`)) {
+      const location = parseSegmentObjectKey(object.key);
+      if (!location || location.day >= cutoff) continue;
+      await store.delete(object.key);
+      deleted++;
+    }
+  }
+  if (deleted > 0) options.logger?.info({ deleted }, 'retention sweep deleted expired segments');
+  return deleted;
+}

@@ -1,0 +1,161 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketLifecycleConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+  type LifecycleRule,
+} from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import { CollectorError, errorMessage } from '../errors.js';
+import { lifecycleRules } from './retention.js';
+import type { ObjectInfo, ObjectStore, RetentionRule } from './types.js';
+
+export interface S3StoreOptions {
+  bucket: string;
+  region: string;
+  /** Custom endpoint (MinIO, s3rver, R2...); omit for AWS. */
+  endpoint?: string;
+  /** Path-style URLs (`endpoint/bucket/key`), needed by most S3-compatible servers. */
+  forcePathStyle?: boolean;
+  /** Prefix inside the bucket, e.g. `reprise/`; empty by default. */
+  prefix?: string;
+  /** Create the bucket when it does not exist (development). @default false */
+  createBucket?: boolean;
+  /** Milliseconds before a request is abandoned (and retried by the writer). @default 15000 */
+  requestTimeoutMs?: number;
+  /** Storage class archived objects move to. @default GLACIER_IR */
+  archiveStorageClass?: string;
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * Objects in an S3 bucket. Credentials come from the SDK's standard chain (environment,
+ * shared config, instance/container roles); none are configured here.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  readonly client: S3Client;
+  private readonly options: S3StoreOptions;
+  private readonly prefix: string;
+
+  constructor(options: S3StoreOptions) {
+    this.options = options;
+    this.prefix = options.prefix ?? '';
+    this.description = `s3://${options.bucket}/${this.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+    this.client = new S3Client({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      forcePathStyle: options.forcePathStyle ?? false,
+      // Without these the SDK wraps bodies in aws-chunked framing with trailing checksums, which
+      // S3-compatible servers (s3rver, older MinIO) store verbatim inside the object.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs ?? 15_000 },
+    });
+  }
+
+  /** Check the bucket answers (and create it when allowed). Throws a CollectorError that names the bucket. */
+  async open(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    } catch (error) {
+      if (isNotFound(error) && this.options.createBucket) {
+        await this.client.send(new CreateBucketCommand({ Bucket: this.options.bucket }));
+        return;
+      }
+      throw new CollectorError('s3_unavailable', 503, `S3 bucket "${this.options.bucket}" is not reachable (${errorMessage(error)}). Check REPRISE_S3_ENDPOINT / REPRISE_S3_BUCKET and the credentials chain${isNotFound(error) ? ', or set REPRISE_S3_CREATE_BUCKET=true' : ''}.`, { cause: error });
+    }
+  }
+
+  async put(key: string, body: Uint8Array, options: { contentType?: string } = {}): Promise<void> {
+    await this.client.send(new PutObjectCommand({
+      Bucket: this.options.bucket,
+      Key: this.prefix + key,
+      Body: body,
+      ContentLength: body.byteLength,
+      ContentType: options.contentType ?? 'application/octet-stream',
+    }));
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+      return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array(0);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({
+        Bucket: this.options.bucket,
+        Prefix: this.prefix + prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }));
+      for (const item of page.Contents ?? []) {
+        if (!item.Key) continue;
+        yield { key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+  }
+
+  /** The lifecycle document this store sends for the given rules (tested on its own: s3rver cannot apply it). */
+  lifecycleDocument(rules: readonly RetentionRule[]): LifecycleRule[] {
+    return lifecycleRules(rules, { prefix: this.prefix, archiveStorageClass: this.options.archiveStorageClass ?? 'GLACIER_IR' });
+  }
+
+  /**
+   * Install per-project lifecycle rules. A server without lifecycle support (s3rver answers
+   * NotImplemented) gets a warning and the collector carries on: retention then needs the
+   * bucket's own policy.
+   */
+  async applyRetention(rules: readonly RetentionRule[], logger: Logger): Promise<'applied' | 'unsupported'> {
+    if (rules.length === 0) return 'applied';
+    try {
+      await this.client.send(new PutBucketLifecycleConfigurationCommand({
+        Bucket: this.options.bucket,
+        LifecycleConfiguration: { Rules: this.lifecycleDocument(rules) },
+      }));
+      return 'applied';
+    } catch (error) {
+      const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotImplemented' || e.Code === 'NotImplemented' || e.$metadata?.httpStatusCode === 501) {
+        logger.warn({ bucket: this.options.bucket }, '[@reprise/collector] This S3 server does not implement lifecycle configuration: retention rules were NOT applied. Configure expiry on the bucket yourself.');
+        return 'unsupported';
+      }
+      throw new CollectorError('s3_lifecycle_failed', 500, `Could not set lifecycle rules on bucket "${this.options.bucket}": ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,314 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EventType } from '@reprise/protocol';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.js';
+import type { DataKeyService } from '../crypto/data-keys.js';
+import { encryptSegment } from '../crypto/segment-format.js';
+import type { DataKeyStore } from '../crypto/types.js';
+import { batchId, type IngestLog, type LogEntry } from '../log/types.js';
+import type { CollectorMetrics } from '../metrics.js';
+import { readStoredSegment } from '../reader.js';
+import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
+import type { ObjectStore } from '../store/types.js';
+import type { WriterLedger, LedgerIntent } from './ledger.js';
+import { encodeSegmentPayload } from './segment.js';
+import { summarizeBatches } from './summary.js';
+import type { SegmentBatch, SegmentStoredHook, StoredSegment } from './types.js';
+
+export interface WriterOptions {
+  /** Cut a segment once its batches hold this many bytes (log record size). @default 2 MiB */
+  maxSegmentBytes: number;
+  /** Cut a segment this long after its first batch arrived. @default 10 s */
+  maxSegmentAgeMs: number;
+  /** Segments being stored at once. @default 16 */
+  maxInFlight: number;
+  /** Stop reading the log while this many bytes wait in open or unstored segments. @default 64 MiB */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
+  maxSegmentBytes: 2 * 1024 * 1024,
+  maxSegmentAgeMs: 10_000,
+  maxInFlight: 16,
+  maxBufferedBytes: 64 * 1024 * 1024,
+};
+
+interface OpenSegment {
+  project: string;
+  sessionId: string;
+  batches: SegmentBatch[];
+  entries: LogEntry[];
+  ids: Array<[string, string]>;
+  bytes: number;
+  openedAt: number;
+}
+
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * Drains the ingest log into the object store: groups each session's batches into segments
+ * (a new segment at every full snapshot, and by size and age), compresses, encrypts with the
+ * session's data key, stores, announces (onSegmentStored), and only then releases the log records.
+ * Store and hook failures are retried with capped backoff for as long as it takes; the log keeps
+ * everything meanwhile, so ingest is unaffected by an object-store outage.
+ */
+export class SegmentWriter {
+  private readonly options: WriterOptions;
+  private readonly hooks = new Set<SegmentStoredHook>();
+  private readonly open = new Map<string, OpenSegment>();
+  /** Batch id -> log position of batches in open or unstored segments. */
+  private readonly pending = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private bufferedBytes = 0;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private abandon = false;
+
+  constructor(
+    private readonly deps: {
+      log: IngestLog;
+      store: ObjectStore;
+      dataKeys: DataKeyService;
+      dataKeyStore: DataKeyStore;
+      ledger: WriterLedger;
+      logger: Logger;
+      metrics: CollectorMetrics;
+      /** Ack-time dedupe, told about every batch the writer sees so a restart keeps refusing replays. */
+      onBatchSeen?: (id: string, digest: string) => void;
+    },
+    options: Partial<WriterOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_WRITER_OPTIONS, ...options };
+  }
+
+  onSegmentStored(hook: SegmentStoredHook): () => void {
+    this.hooks.add(hook);
+    return () => this.hooks.delete(hook);
+  }
+
+  /** Resolve what a crash left unknown, then start draining the log. */
+  async start(): Promise<void> {
+    for (const intent of this.deps.ledger.unresolvedIntents()) await this.recover(intent);
+    this.loop = this.run();
+  }
+
+  private async recover(intent: LedgerIntent): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!(await this.deps.store.exists(intent.key))) {
+          await this.deps.ledger.void(intent);
+          return;
+        }
+        const { header, payload } = await readStoredSegment({ store: this.deps.store, dataKeys: this.deps.dataKeys, dataKeyStore: this.deps.dataKeyStore }, intent.key);
+        const object = await this.deps.store.get(intent.key);
+        await this.announce(this.describe(intent.key, payload.batches, header.dataKeyId, object?.byteLength ?? 0, 0));
+        await this.deps.ledger.done(intent);
+        this.deps.logger.info({ key: intent.key }, 'writer: recovered a segment stored before a crash');
+        return;
+      } catch (error) {
+        this.deps.metrics.storeErrors.inc({ operation: 'recover' });
+        this.deps.logger.warn({ err: error, key: intent.key }, 'writer: recovery check failed; retrying');
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt));
+      }
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (true) {
+      if (this.abandon) return;
+      if (this.inFlight.size >= this.options.maxInFlight || this.bufferedBytes >= this.options.maxBufferedBytes) {
+        await Promise.race([...this.inFlight, sleep(100)]);
+        this.cutExpired(Date.now());
+        continue;
+      }
+      const entries = await this.deps.log.read(512, this.stopping ? 0 : 200);
+      for (const entry of entries) this.accept(entry);
+      this.cutExpired(Date.now());
+      if (this.stopping && entries.length === 0) {
+        for (const segment of [...this.open.values()]) this.cut(segment);
+        while (this.inFlight.size > 0 && !this.abandon) await Promise.race([...this.inFlight]);
+        return;
+      }
+    }
+  }
+
+  private accept(entry: LogEntry): void {
+    const { record } = entry;
+    const batch = record.batch;
+    const id = batchId({ project: record.project, session: batch.session, tab: batch.tab, seq: batch.seq });
+    this.deps.onBatchSeen?.(id, record.digest);
+    const pendingAt = this.pending.get(id);
+    if (pendingAt !== undefined) {
+      // A redelivery of the very record we hold (NATS) must not be released before it is stored.
+      if (pendingAt !== entry.position) void this.deps.log.release([entry]);
+      this.deps.metrics.writerDuplicates.inc();
+      return;
+    }
+    if (this.deps.ledger.isStored(id)) {
+      this.deps.metrics.writerDuplicates.inc();
+      void this.deps.log.release([entry]);
+      return;
+    }
+    const sessionKey = `${record.project}/${batch.session}`;
+    const size = estimateBytes(entry);
+    let segment = this.open.get(sessionKey);
+    const startsWithSnapshot = batch.events.some((event) => event.type === EventType.FullSnapshot);
+    if (segment && (startsWithSnapshot || segment.bytes + size > this.options.maxSegmentBytes)) {
+      this.cut(segment);
+      segment = undefined;
+    }
+    if (!segment) {
+      segment = { project: record.project, sessionId: batch.session, batches: [], entries: [], ids: [], bytes: 0, openedAt: Date.now() };
+      this.open.set(sessionKey, segment);
+      this.deps.metrics.openSegments.inc();
+    }
+    segment.batches.push({ tab: batch.tab, seq: batch.seq, start: batch.start, end: batch.end, receivedAt: record.receivedAt, events: batch.events });
+    segment.entries.push(entry);
+    segment.ids.push([id, record.digest]);
+    segment.bytes += size;
+    this.bufferedBytes += size;
+    this.pending.set(id, entry.position);
+    if (segment.bytes >= this.options.maxSegmentBytes) this.cut(segment);
+  }
+
+  private cutExpired(now: number): void {
+    for (const segment of [...this.open.values()]) {
+      if (now - segment.openedAt >= this.options.maxSegmentAgeMs) this.cut(segment);
+    }
+  }
+
+  private cut(segment: OpenSegment): void {
+    this.open.delete(`${segment.project}/${segment.sessionId}`);
+    const task = this.store(segment).finally(() => {
+      this.inFlight.delete(task);
+      this.bufferedBytes -= segment.bytes;
+      for (const [id] of segment.ids) this.pending.delete(id);
+      this.deps.metrics.openSegments.dec();
+    });
+    this.inFlight.add(task);
+  }
+
+  private describe(key: string, batches: SegmentBatch[], dataKeyId: string, bytes: number, plainBytes: number): StoredSegment {
+    const location = parseSegmentObjectKey(key)!;
+    let startTs = Number.POSITIVE_INFINITY;
+    let endTs = 0;
+    for (const batch of batches) {
+      for (const event of batch.events) {
+        if (event.timestamp < startTs) startTs = event.timestamp;
+        if (event.timestamp > endTs) endTs = event.timestamp;
+      }
+    }
+    return {
+      project: location.project,
+      sessionId: location.sessionId,
+      segment: location.segment,
+      key,
+      bytes,
+      plainBytes,
+      startTs: Number.isFinite(startTs) ? startTs : 0,
+      endTs,
+      dataKeyId,
+      batches,
+      summary: summarizeBatches(batches),
+      storedAt: Date.now(),
+    };
+  }
+
+  /** Retry `step` with capped exponential backoff until it succeeds or shutdown gives up. */
+  private async retry<T>(operation: string, context: Record<string, unknown>, step: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.abandon) return undefined;
+      try {
+        return await step();
+      } catch (error) {
+        if (operation === 'hook') this.deps.metrics.hookErrors.inc();
+        else this.deps.metrics.storeErrors.inc({ operation });
+        const log = attempt === 0 || attempt % 20 === 0 ? 'warn' : 'debug';
+        this.deps.logger[log]({ ...context, attempt, error: errorMessage(error) }, `writer: ${operation} failed; retrying`);
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt, 10)));
+      }
+    }
+  }
+
+  private async store(segment: OpenSegment): Promise<void> {
+    const context = { project: segment.project, sessionId: segment.sessionId };
+    const startTs = Math.min(...segment.batches.map((batch) => batch.start));
+    const name = segmentName(startTs, randomBytes(4).toString('hex'));
+    const dataKey = await this.retry('data_key', context, () => this.deps.dataKeys.forWriting(context));
+    if (!dataKey) return;
+    const key = segmentObjectKey({ ...context, segment: name, at: dataKey.createdAt });
+    const location = { ...context, segment: name };
+    const { plain, compressed } = encodeSegmentPayload(location, segment.batches);
+    // Encryption failing is a bug or a bad key, never a reason to store plaintext: it throws.
+    const sealed = encryptSegment(compressed, dataKey, location);
+    const intent: LedgerIntent = { key, ids: segment.ids };
+    const noted = await this.retry('ledger', { key }, async () => {
+      await this.deps.ledger.intent(intent);
+      return true;
+    });
+    if (!noted) return;
+    const stopTimer = this.deps.metrics.storeLatency.startTimer();
+    const stored = await this.retry('put', { key }, async () => {
+      await this.deps.store.put(key, sealed, { contentType: 'application/vnd.reprise.segment' });
+      return true;
+    });
+    if (!stored) return;
+    stopTimer();
+    this.deps.metrics.segments.inc({ project: segment.project });
+    this.deps.metrics.segmentBytes.inc({ project: segment.project }, sealed.byteLength);
+    const announced = await this.announce(this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength));
+    if (!announced) return;
+    await this.deps.log.release(segment.entries);
+    await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a stored segment in the ledger'));
+  }
+
+  private async announce(stored: StoredSegment): Promise<boolean> {
+    for (const hook of [...this.hooks]) {
+      const ok = await this.retry('hook', { key: stored.key }, async () => {
+        await hook(stored);
+        return true;
+      });
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  /** Cut every open segment now and wait until all are stored (tests, admin "flush"). */
+  async flush(): Promise<void> {
+    for (const segment of [...this.open.values()]) this.cut(segment);
+    while (this.inFlight.size > 0) await Promise.race([...this.inFlight]);
+  }
+
+  get openSegmentCount(): number {
+    return this.open.size + this.inFlight.size;
+  }
+
+  /**
+   * Graceful stop: read the log to its end, store everything, then return. After `timeoutMs`
+   * (object store down) it gives up; unstored records stay in the log for the next start.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    if (!this.loop) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.loop.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.abandon = true;
+      await this.loop;
+      await Promise.allSettled([...this.inFlight]);
+    }
+    return drained;
+  }
+}
+
+function estimateBytes(entry: LogEntry): number {
+  return entry.bytes ?? JSON.stringify(entry.record.batch.events).length;
+}
