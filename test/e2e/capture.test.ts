@@ -1,0 +1,392 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import {
+  allStrings,
+  CAPTURE_FIXTURES,
+  capturedEvents,
+  CORE_IIFE,
+  EventType,
+  fixture,
+  IncrementalSource,
+  jsonRoute,
+  repriseEvents,
+} from './capture-helpers.js';
+
+/*
+ * @reprise/core capture in Chromium, through the script-tag build (packages/core/dist/reprise.iife.js;
+ * build it first: `cd packages/core && npx rollup -c`).
+ */
+
+const SECRETS = {
+  password: 'Hunter2Secret', // 13 characters: no run of 13 asterisks may appear anywhere
+  card: '4242 4242 4242 4242',
+  email: 'jane.doe@example.com',
+  maskedField: 'my-masked-value',
+};
+
+/** What the redactor and text masking leave: same length, whitespace kept. */
+const mask = (text: string) => text.replace(/\S/g, '*');
+
+let browser: TestBrowser;
+let server: TestServer;
+const received: Array<{ path: string; headers: Record<string, string | string[] | undefined> }> = [];
+
+beforeAll(async () => {
+  if (!existsSync(CORE_IIFE)) throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
+  const app = fixture('app.html');
+  server = await serve({
+    mounts: { '/': CAPTURE_FIXTURES },
+    pages: { '/app': app, '/app/items': app },
+    routes: {
+      'GET /api/items': (req, res, body) => {
+        received.push({ path: req.url!, headers: req.headers });
+        jsonRoute({ items: ['a', 'b'], owner: 'owner.person@example.com' }, { 'set-cookie': 'sid=server-secret', 'x-served-by': 'test' })(req, res, body);
+      },
+      'POST /api/echo': (req, res, body) => {
+        received.push({ path: req.url!, headers: req.headers });
+        const text = body.toString('utf8');
+        res.writeHead(201, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(text)) });
+        res.end(text);
+      },
+      '/collector/v1/ingest': (_req, res) => {
+        res.writeHead(202);
+        res.end();
+      },
+    },
+  });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openApp(options: Record<string, unknown> = {}): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/app`);
+  await page.evaluate((opts) => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder(opts), options);
+  return page;
+}
+
+async function typeInto(page: Page, selector: string, text: string): Promise<void> {
+  await page.click(selector);
+  await page.keyboard.type(text, { delay: 0 });
+  await page.keyboard.press('Tab'); // blur: rrweb's 'last' input sampling records on change
+}
+
+describe('@reprise/core capture in Chromium', () => {
+  let page: Page;
+  let events: Awaited<ReturnType<typeof capturedEvents>>;
+  let liveText: { list: string; view: string; title: string };
+
+  beforeAll(async () => {
+    page = await openApp({
+      endpoint: `${server.url}/collector`,
+      network: { captureHeaders: true, captureBodies: true },
+    });
+    await typeInto(page, '#name', 'Ada Lovelace');
+    await typeInto(page, '#email', SECRETS.email);
+    await typeInto(page, '#password', SECRETS.password);
+    await typeInto(page, '#card', SECRETS.card);
+    await typeInto(page, '#private-note', SECRETS.maskedField);
+    await typeInto(page, '#city', 'Lisbon');
+    await typeInto(page, '#public-notes', `reach me at ${SECRETS.email} any time`);
+    await typeInto(page, '#bio', 'I like long walks');
+    await page.selectOption('#plan', 'pro');
+    await page.click('#add-item');
+    await page.click('#add-item');
+    await page.click('#nav-items'); // route change through pushState
+    await page.evaluate(async () => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder };
+      console.log('hello from the page', { answer: 42 });
+      const circular: Record<string, unknown> = { name: 'loop' };
+      circular.self = circular;
+      console.warn('circular', circular);
+      console.error('contact', 'someone.else@example.com');
+      console.assert(false, 'assertion message');
+      setTimeout(() => {
+        throw new TypeError('uncaught from a timer');
+      });
+      void Promise.reject(new Error('rejected promise'));
+      await fetch('/api/items?q=1', { headers: { Authorization: 'Bearer top-secret', 'X-Trace': 'trace-1' } }).then((r) => r.json());
+      await fetch('http://127.0.0.1:9/unreachable').catch(() => undefined);
+      await fetch('/collector/v1/ingest', { method: 'POST', body: 'delivery traffic' });
+      await new Promise<void>((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', '/api/echo');
+        xhr.setRequestHeader('Content-Type', 'text/plain');
+        xhr.setRequestHeader('Cookie', 'client-cookie');
+        xhr.onloadend = () => resolve();
+        xhr.send('xhr payload body');
+      });
+      w.recorder.markNavigation({ url: '/app/items/7', route: '/app/items/:id', params: { id: '7' }, navigationType: 'push' });
+      w.recorder.identify('user-42', { plan: 'pro', contact: 'user.fortytwo@example.com' });
+      w.recorder.track('checkout', { total: 12.5 });
+      w.recorder.captureError(new Error('caught by a boundary'), { componentStack: '\n    at Cart', framework: 'react' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    events = await capturedEvents(page);
+    liveText = await page.evaluate(() => ({
+      list: document.querySelector('#list')!.textContent!,
+      view: document.querySelector('#view')!.textContent!,
+      title: document.querySelector('#title')!.textContent!,
+    }));
+  });
+
+  test('records a full snapshot, the form, the list and the route change', () => {
+    expect(events[0]!.type).toBe(EventType.Meta);
+    expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
+    const inputs = events.filter((event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Input);
+    expect(inputs.length).toBeGreaterThanOrEqual(6);
+    const mutations = events.filter((event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation);
+    expect(JSON.stringify(mutations)).toContain('item 3');
+    expect(JSON.stringify(mutations)).toContain('Items page');
+  });
+
+  test('replays in rrweb Replayer to the same DOM text', async () => {
+    const replayPage = await browser.newPage();
+    try {
+      await replayPage.goto(`${server.url}/replay.html`);
+      const replayed = await replayPage.evaluate(async (recorded) => {
+        const doc = await (window as unknown as { replayToEnd(e: unknown[]): Promise<Document> }).replayToEnd(recorded);
+        const value = (selector: string) => (doc.querySelector(selector) as HTMLInputElement).value;
+        return {
+          list: doc.querySelector('#list')!.textContent!,
+          view: doc.querySelector('#view')!.textContent!,
+          title: doc.querySelector('#title')!.textContent!,
+          masked: doc.querySelector('#masked-text')!.textContent!,
+          contact: doc.querySelector('#contact')!.textContent!,
+          // rrweb keeps nothing of a blocked element but its tag and size (not even its id).
+          blocked: [...doc.querySelectorAll('div')]
+            .filter((div) => div.style.width === '300px' && div.style.height === '120px')
+            .map((div) => ({ children: div.childNodes.length, text: div.textContent })),
+          values: { name: value('#name'), password: value('#password'), city: value('#city'), notes: value('#public-notes') },
+        };
+      }, events);
+      expect(replayed.list).toBe(liveText.list);
+      expect(replayed.list).toContain('item 3');
+      expect(replayed.view).toBe(liveText.view);
+      expect(replayed.view).toContain('Items page');
+      expect(replayed.title).toBe(liveText.title);
+      // Privacy survives into the replay: masked text keeps its shape, the blocked box its size only.
+      expect(replayed.masked).toBe(mask('Confidential diagnosis: hypertension'));
+      expect(replayed.contact).toBe(`Write to ${mask('help.desk@example.org')} or pay with ${mask(SECRETS.card)}.`);
+      expect(replayed.blocked).toEqual([{ children: 0, text: '' }]);
+      expect(replayed.values).toMatchObject({ name: mask('Ada Lovelace'), city: 'Lisbon', notes: `reach me at ${mask(SECRETS.email)} any time` });
+      // Password input is never recorded; at most the fixed placeholder shows.
+      expect(['', '********']).toContain(replayed.values.password);
+    } finally {
+      await replayPage.close();
+    }
+  });
+
+  test('typed secrets and masked or blocked content appear in no recorded event', () => {
+    const json = JSON.stringify(events);
+    for (const secret of [SECRETS.password, SECRETS.card, SECRETS.card.replace(/ /g, ''), SECRETS.email, SECRETS.maskedField]) {
+      expect(json, secret).not.toContain(secret);
+    }
+    for (const hidden of ['hypertension', 'Blocked banking widget', '12345678', 'help.desk@example.org', 'someone.else@example.com', 'user.fortytwo@example.com', 'owner.person@example.com', 'I like long walks', 'Ada Lovelace']) {
+      expect(json, hidden).not.toContain(hidden);
+    }
+    // Not even the password's length: no string holds a run of exactly its length in asterisks.
+    const passwordLengthMask = new RegExp(`(^|[^*])\\*{${SECRETS.password.length}}([^*]|$)`);
+    expect(allStrings(events).filter((text) => passwordLengthMask.test(text))).toEqual([]);
+    // Unmasked fields are recorded (redacted where they hold PII).
+    expect(json).toContain('Lisbon');
+    expect(json).toContain('reach me at');
+  });
+
+  test('console events carry level and serialized, capped, circular-safe arguments', () => {
+    const consoleEvents = repriseEvents(events, 'reprise.console');
+    expect(consoleEvents).toContainEqual({ level: 'log', args: ['hello from the page', '{"answer": 42}'] });
+    expect(consoleEvents).toContainEqual({ level: 'warn', args: ['circular', '{"name": "loop", "self": [Circular]}'] });
+    expect(consoleEvents).toContainEqual({ level: 'error', args: ['contact', mask('someone.else@example.com')] });
+    const assertion = consoleEvents.find((event) => event.level === 'assert');
+    expect(assertion).toMatchObject({ level: 'assert', args: ['assertion message'] });
+    expect(assertion!.trace).toEqual(expect.any(String));
+  });
+
+  test('uncaught errors, unhandled rejections and captured errors are recorded with message and stack', () => {
+    const errors = repriseEvents(events, 'reprise.error');
+    const uncaught = errors.find((event) => event.source === 'error');
+    expect(uncaught).toMatchObject({ name: 'TypeError', message: 'uncaught from a timer' });
+    expect(uncaught!.stack).toContain('uncaught from a timer');
+    expect(errors.find((event) => event.source === 'unhandledrejection')).toMatchObject({ name: 'Error', message: 'rejected promise' });
+    expect(errors.find((event) => event.source === 'framework')).toMatchObject({ message: 'caught by a boundary', framework: 'react', componentStack: '\n    at Cart' });
+  });
+
+  test('fetch and XHR are recorded with method, URL, status, timing and sizes; credentials never; the collector never', () => {
+    const network = repriseEvents(events, 'reprise.network');
+    const items = network.find((event) => String(event.url).endsWith('/api/items?q=1'))!;
+    expect(items).toMatchObject({ initiator: 'fetch', method: 'GET', url: `${server.url}/api/items?q=1`, status: 200 });
+    expect(items.duration).toEqual(expect.any(Number));
+    expect(items.startTime).toBeGreaterThan(Date.now() - 60_000);
+    expect(items.responseSize).toBe(Buffer.byteLength(JSON.stringify({ items: ['a', 'b'], owner: 'owner.person@example.com' })));
+    expect(items.requestHeaders).toEqual({ 'x-trace': 'trace-1' });
+    expect(items.responseHeaders).toMatchObject({ 'x-served-by': 'test', 'content-type': 'application/json' });
+    expect(items.responseHeaders).not.toHaveProperty('set-cookie');
+    expect(items.responseBody).toBe(`{"items":["a","b"],"owner":"${mask('owner.person@example.com')}"}`);
+    // The page itself still sent its Authorization header: capture only reads.
+    expect(received.find((request) => request.path === '/api/items?q=1')?.headers.authorization).toBe('Bearer top-secret');
+
+    const failed = network.find((event) => String(event.url).includes('/unreachable'))!;
+    expect(failed).toMatchObject({ initiator: 'fetch', status: 0, error: expect.any(String) });
+
+    const xhr = network.find((event) => event.initiator === 'xhr')!;
+    expect(xhr).toMatchObject({
+      method: 'POST',
+      url: `${server.url}/api/echo`,
+      status: 201,
+      requestSize: 16,
+      responseSize: 16,
+      requestHeaders: { 'content-type': 'text/plain' },
+      requestBody: 'xhr payload body',
+      responseBody: 'xhr payload body',
+    });
+    expect(network.some((event) => String(event.url).includes('/collector'))).toBe(false);
+  });
+
+  test('navigation: the initial page, pushState route changes and markNavigation', () => {
+    const navigations = repriseEvents(events, 'reprise.navigation');
+    expect(navigations[0]).toMatchObject({ url: `${server.url}/app`, navigationType: 'initial', title: 'Reprise capture fixture' });
+    expect(navigations).toContainEqual(expect.objectContaining({ url: `${server.url}/app/items`, navigationType: 'push' }));
+    expect(navigations).toContainEqual(expect.objectContaining({ url: '/app/items/7', route: '/app/items/:id', params: { id: '7' }, navigationType: 'push' }));
+  });
+
+  test('identify and track are recorded, with PII redacted from their values', () => {
+    expect(repriseEvents(events, 'reprise.identify')).toEqual([{ userId: 'user-42', traits: { plan: 'pro', contact: mask('user.fortytwo@example.com') } }]);
+    expect(repriseEvents(events, 'reprise.custom')).toEqual([{ name: 'checkout', props: { total: 12.5 } }]);
+  });
+
+  test('stop() restores fetch, XHR, console and history exactly and nothing emits afterwards', async () => {
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as {
+        recorder: import('@reprise/core').Recorder;
+        __events: unknown[];
+        __recorderEvents: Array<{ name: string; payload: unknown }>;
+        __originals: Record<string, unknown> & { console: Record<string, unknown> };
+      };
+      const patchedWhileRecording = window.fetch !== w.__originals.fetch && console.log !== w.__originals.console.log;
+      w.recorder.stop();
+      w.recorder.stop(); // idempotent
+      const before = w.__events.length;
+      const o = w.__originals;
+      const identical = {
+        fetch: window.fetch === o.fetch,
+        xhrOpen: XMLHttpRequest.prototype.open === o.xhrOpen,
+        xhrSend: XMLHttpRequest.prototype.send === o.xhrSend,
+        xhrSetRequestHeader: XMLHttpRequest.prototype.setRequestHeader === o.xhrSetRequestHeader,
+        pushState: history.pushState === o.pushState && !Object.prototype.hasOwnProperty.call(history, 'pushState'),
+        replaceState: history.replaceState === o.replaceState && !Object.prototype.hasOwnProperty.call(history, 'replaceState'),
+        console: Object.entries(o.console).every(([level, fn]) => (console as unknown as Record<string, unknown>)[level] === fn),
+      };
+      // Everything that was captured before: none of it may reach the sink now.
+      document.querySelector('#list')!.appendChild(document.createElement('li')).textContent = 'after stop';
+      (document.querySelector('#name') as HTMLInputElement).value = 'typed after stop';
+      console.log('after stop');
+      history.pushState({}, '', '/app/after-stop');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+      setTimeout(() => {
+        throw new Error('after stop');
+      });
+      void Promise.reject(new Error('after stop'));
+      await fetch('/api/items?after=stop');
+      await new Promise<void>((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('GET', '/api/items?xhr=after-stop');
+        xhr.onloadend = () => resolve();
+        xhr.send();
+      });
+      window.scrollTo(0, 100);
+      document.body.dispatchEvent(new MouseEvent('mousemove', { clientX: 5, clientY: 5, bubbles: true }));
+      w.recorder.track('after stop');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return {
+        patchedWhileRecording,
+        identical,
+        emittedAfterStop: w.__events.length - before,
+        isRecording: w.recorder.isRecording,
+        lifecycle: w.__recorderEvents.filter((event) => event.name === 'start' || event.name === 'stop').map((event) => event.name),
+      };
+    });
+    expect(result.patchedWhileRecording).toBe(true);
+    expect(result.identical).toEqual({ fetch: true, xhrOpen: true, xhrSend: true, xhrSetRequestHeader: true, pushState: true, replaceState: true, console: true });
+    expect(result.emittedAfterStop).toBe(0);
+    expect(result.isRecording).toBe(false);
+    expect(result.lifecycle).toEqual(['start', 'stop']);
+    await page.close();
+  });
+});
+
+describe('recorder lifecycle in Chromium', () => {
+  test('a double mount (React StrictMode) yields one recording; the last release stops it', async () => {
+    const page = await openApp({ autoStart: false });
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __events: Array<{ type: number }>; __recorderEvents: Array<{ name: string; payload: { reason?: string } }> };
+      const releaseFirst = w.recorder.mount();
+      releaseFirst();
+      const releaseSecond = w.recorder.mount();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const whileMounted = { recording: w.recorder.isRecording, metas: w.__events.filter((event) => event.type === 4).length };
+      releaseSecond();
+      releaseSecond(); // a second call of the same release is ignored
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { whileMounted, after: w.recorder.isRecording, lifecycle: w.__recorderEvents.map((event) => [event.name, event.payload?.reason ?? null]) };
+    });
+    expect(result.whileMounted).toEqual({ recording: true, metas: 1 });
+    expect(result.after).toBe(false);
+    expect(result.lifecycle.map(([name]) => name)).toEqual(['start', 'stop']);
+    expect(result.lifecycle[1]).toEqual(['stop', 'unmount']);
+    await page.close();
+  });
+
+  test('requireConsent: nothing before start(); an unsampled session records nothing', async () => {
+    const page = await openApp({ autoStart: false, requireConsent: true });
+    const consent = await page.evaluate(async () => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __events: unknown[] };
+      w.recorder.mount();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const beforeConsent = w.__events.length;
+      w.recorder.start();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { beforeConsent, afterConsent: w.__events.length, sessionId: w.recorder.sessionId };
+    });
+    expect(consent.beforeConsent).toBe(0);
+    expect(consent.afterConsent).toBeGreaterThan(0);
+    expect(consent.sessionId).toMatch(/^[0-9a-f]{32}$/);
+    await page.close();
+
+    const unsampled = await openApp({ sampleRate: 0 });
+    const nothing = await unsampled.evaluate(async () => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __events: unknown[] };
+      w.recorder.track('ignored');
+      console.log('ignored');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { events: w.__events.length, recording: w.recorder.isRecording, patched: window.fetch !== (window as unknown as { __originals: { fetch: unknown } }).__originals.fetch };
+    });
+    expect(nothing).toEqual({ events: 0, recording: false, patched: false });
+    await unsampled.close();
+  });
+
+  test('optOut() drops what is pending and is remembered by the browser', async () => {
+    const page = await openApp();
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __events: unknown[]; __startRecorder(o: unknown): string | null };
+      await w.recorder.flush();
+      const before = w.__events.length;
+      w.recorder.track('pending when opting out'); // queued, not yet handed over
+      w.recorder.optOut();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const dropped = w.__events.length === before;
+      w.__startRecorder({});
+      const restarted = w.recorder.isRecording;
+      localStorage.removeItem('reprise:opt-out'); // leave the shared profile clean for other tests
+      return { dropped, restarted, optOutStored: localStorage.getItem('reprise:opt-out') };
+    });
+    expect(result).toEqual({ dropped: true, restarted: false, optOutStored: null });
+    await page.close();
+  });
+});
