@@ -1,10 +1,11 @@
 import type { CollectorConfig } from './config.js';
 import type { CollectorPlugin } from './collector.js';
+import { sessionsPlugin, sessionsPluginOptionsFromEnv } from './sessions-api/plugin.js';
 
 /**
  * The plugins the CLI installs. The index, playback API, access control and audit (issue 5)
  * register here; each reads its own REPRISE_* variables from `env`.
  */
-export function defaultPlugins(_config: CollectorConfig, _env: NodeJS.ProcessEnv): CollectorPlugin[] {
-  return [];
+export function defaultPlugins(config: CollectorConfig, env: NodeJS.ProcessEnv): CollectorPlugin[] {
+  return [sessionsPlugin(sessionsPluginOptionsFromEnv(config, env))];
 }

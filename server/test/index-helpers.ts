@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openIndexDatabase, type IndexDatabase, type IndexEngine } from '../src/index-db/database.js';
+import { openIndexDatabase, type IndexDatabase, type IndexDatabaseOptions, type IndexEngine } from '../src/index-db/database.js';
 
 export const ENGINES: IndexEngine[] = ['sqlite', 'postgres'];
 
@@ -22,6 +22,12 @@ export async function openTestIndex(engine: IndexEngine): Promise<IndexDatabase>
       },
     };
   }
+  return openIndexDatabase(await openTestIndexOptions('postgres'));
+}
+
+/** Options for a fresh index: SQLite in `dir`, or a new database in the run's PostgreSQL. */
+export async function openTestIndexOptions(engine: IndexEngine, dir?: string): Promise<IndexDatabaseOptions> {
+  if (engine === 'sqlite') return { engine, path: join(dir ?? mkdtempSync(join(tmpdir(), 'reprise-index-')), 'index.sqlite') };
   const adminUrl = inject('postgresAdminUrl');
   const name = `reprise_test_${process.pid}_${Date.now()}_${databaseCounter++}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -31,5 +37,5 @@ export async function openTestIndex(engine: IndexEngine): Promise<IndexDatabase>
   } finally {
     await admin.end();
   }
-  return openIndexDatabase({ engine: 'postgres', connectionString: adminUrl.replace(/\/postgres$/, `/${name}`) });
+  return { engine: 'postgres', connectionString: adminUrl.replace(/\/postgres$/, `/${name}`) };
 }

@@ -1,0 +1,114 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Kysely } from 'kysely';
+import { CollectorError } from '../errors.js';
+import type { IndexSchema } from '../index-db/schema.js';
+import { findLoginSession, verifyApiToken } from './access-store.js';
+import type { Principal } from './principal.js';
+
+export const SESSION_COOKIE = 'reprise_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!cookies.has(name)) {
+      try {
+        cookies.set(name, decodeURIComponent(part.slice(eq + 1).trim()));
+      } catch {
+        // A malformed cookie value is treated as absent.
+      }
+    }
+  }
+  return cookies;
+}
+
+/** HTTPS as the client sees it (Express honours X-Forwarded-Proto only with `trust proxy`). */
+export function isHttps(req: Request): boolean {
+  return req.secure;
+}
+
+export function sessionCookie(req: Request, value: string, maxAgeMs: number): string {
+  const parts = [
+    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`,
+  ];
+  if (isHttps(req)) parts.push('Secure');
+  return parts.join('; ');
+}
+
+function sameToken(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * A browser always sends Origin on cross-site state-changing requests; when it is there, it has
+ * to be this server. Used where no CSRF token exists yet (login, setup).
+ */
+export function assertSameOrigin(req: Request): void {
+  const origin = req.get('origin');
+  if (!origin) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new CollectorError('csrf_failed', 403, 'the Origin header is not a URL.');
+  }
+  if (host !== req.get('host')) throw new CollectorError('csrf_failed', 403, `requests from ${origin.slice(0, 100)} are not accepted.`);
+}
+
+/**
+ * Finds the caller: `Authorization: Bearer rpt_...` (an API token) or the login cookie. A cookie
+ * caller must echo its CSRF token in `X-CSRF-Token` on every state-changing request; token
+ * callers are not exposed to CSRF (a browser never attaches the bearer on its own).
+ */
+export function authenticate(db: Kysely<IndexSchema>) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const authorization = req.get('authorization');
+    if (authorization !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      const token = match ? await verifyApiToken(db, match[1]!) : undefined;
+      if (!token) throw new CollectorError('unauthenticated', 401, 'the API token is unknown, revoked or malformed.');
+      res.locals.principal = { kind: 'token', token } satisfies Principal;
+      return next();
+    }
+    const cookie = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
+    if (cookie) {
+      const session = await findLoginSession(db, cookie);
+      if (session) {
+        if (!SAFE_METHODS.has(req.method)) {
+          assertSameOrigin(req);
+          const sent = req.get(CSRF_HEADER);
+          if (!sent || !sameToken(sent, session.csrfToken)) {
+            throw new CollectorError('csrf_failed', 403, `state-changing requests need the ${CSRF_HEADER} header from GET /v1/auth/me.`);
+          }
+        }
+        res.locals.principal = { kind: 'user', user: session.user, csrfToken: session.csrfToken } satisfies Principal;
+      }
+    }
+    next();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) {
+    throw new CollectorError('unauthenticated', 401, 'log in (POST /v1/auth/login) or send an API token as "Authorization: Bearer rpt_...".');
+  }
+  return principal;
+}
+
+/** Where a request came from, for the audit log. */
+export function requestOrigin(req: Request): { ip: string | null; userAgent: string | null } {
+  return { ip: req.ip ?? req.socket.remoteAddress ?? null, userAgent: req.get('user-agent')?.slice(0, 512) ?? null };
+}

@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import type { DataKeyService } from '../crypto/data-keys.js';
+import type { IndexSchema } from '../index-db/schema.js';
+import { deleteSessionRows, listSegments, markSessionDeleting } from '../index-db/sessions-store.js';
+import { parseSegmentObjectKey } from '../store/keys.js';
+import type { ObjectStore, RetentionRule } from '../store/types.js';
+
+export interface DeletionDeps {
+  db: Kysely<IndexSchema>;
+  store: ObjectStore;
+  dataKeys: Pick<DataKeyService, 'shred'>;
+}
+
+export interface DeletedSession {
+  project: string;
+  sessionId: string;
+  objects: number;
+}
+
+/**
+ * Deletes a session for real, in the order that keeps it unreadable at every step:
+ *  1. hide it from search and playback,
+ *  2. shred its data keys: from here on no copy of its objects (backups included) decrypts,
+ *  3. delete its objects,
+ *  4. delete its index rows.
+ * A failure after step 2 leaves a hidden, undecryptable session that running this again finishes.
+ */
+export async function deleteSession(deps: DeletionDeps, project: string, sessionId: string): Promise<DeletedSession> {
+  await markSessionDeleting(deps.db, project, sessionId);
+  const segments = await listSegments(deps.db, project, sessionId);
+  await deps.dataKeys.shred(project, sessionId);
+
+  // Objects the index knows, plus anything else in the session's day folders (a segment stored
+  // but not yet indexed when the deletion came in).
+  const keys = new Set(segments.map((s) => s.object_key));
+  const folders = new Set<string>();
+  for (const key of keys) {
+    const location = parseSegmentObjectKey(key);
+    if (location) folders.add(`${project}/${location.day.replaceAll('-', '/')}/${sessionId}/`);
+  }
+  for (const folder of folders) {
+    for await (const object of deps.store.list(folder)) keys.add(object.key);
+  }
+  for (const key of keys) await deps.store.delete(key);
+  await deleteSessionRows(deps.db, project, sessionId);
+  return { project, sessionId, objects: keys.size };
+}
+
+/** Right to erasure: every session of one end user in the given projects. */
+export async function deleteUserSessions(
+  deps: DeletionDeps,
+  projects: readonly string[] | 'all',
+  userId: string,
+  beforeEach?: (session: { project: string; sessionId: string }) => Promise<void>,
+): Promise<DeletedSession[]> {
+  if (projects !== 'all' && projects.length === 0) return [];
+  let query = deps.db.selectFrom('sessions').select(['project', 'session_id']).where('user_id', '=', userId);
+  if (projects !== 'all') query = query.where('project', 'in', [...projects]);
+  const sessions = await query.execute();
+  const deleted: DeletedSession[] = [];
+  for (const session of sessions) {
+    await beforeEach?.({ project: session.project, sessionId: session.session_id });
+    deleted.push(await deleteSession(deps, session.project, session.session_id));
+  }
+  return deleted;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention for the index and the keys: sessions filed under a day older than the project's
+ * retention go the same way as a deletion (keys, objects, rows). The day is the object keys'
+ * day folder, the same one the object store's own retention (folder sweep, S3 lifecycle) uses,
+ * so index, keys and objects expire together.
+ */
+export async function sweepExpiredSessions(
+  deps: DeletionDeps,
+  rules: readonly RetentionRule[],
+  now = Date.now(),
+): Promise<DeletedSession[]> {
+  const deleted: DeletedSession[] = [];
+  for (const rule of rules) {
+    const cutoffMs = now - rule.retentionDays * DAY_MS;
+    const cutoffDay = new Date(cutoffMs).toISOString().slice(0, 10);
+    // Browser clocks may be off: look a day past the cutoff, then decide by the object keys' day.
+    const candidates = await deps.db
+      .selectFrom('sessions')
+      .select(['session_id', 'started_at'])
+      .where('project', '=', rule.project)
+      .where('started_at', '<', cutoffMs + DAY_MS)
+      .execute();
+    for (const candidate of candidates) {
+      const segments = await listSegments(deps.db, rule.project, candidate.session_id);
+      const days = segments.map((s) => parseSegmentObjectKey(s.object_key)?.day).filter((d): d is string => d !== undefined);
+      const expired = days.length > 0 ? days.every((day) => day < cutoffDay) : candidate.started_at < cutoffMs;
+      if (expired) deleted.push(await deleteSession(deps, rule.project, candidate.session_id));
+    }
+  }
+  return deleted;
+}

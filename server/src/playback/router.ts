@@ -1,0 +1,194 @@
+import { once } from 'node:events';
+import { Router, type Request, type Response } from 'express';
+import type { Kysely } from 'kysely';
+import { principalOf, requestOrigin } from '../access/middleware.js';
+import { can, principalId, resolveProjects, type Permission, type Principal } from '../access/principal.js';
+import { recordAudit, type AuditAction } from '../audit/audit-log.js';
+import { deleteSession, deleteUserSessions, type DeletionDeps } from '../deletion/delete-sessions.js';
+import { CollectorError } from '../errors.js';
+import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js';
+import { searchSessions, type SessionSearch } from '../index-db/search.js';
+import { findSessionsById, listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
+import type { ReaderDeps } from '../reader.js';
+import {
+  queryBoolean,
+  queryEnum,
+  queryList,
+  queryNumber,
+  queryString,
+  queryTime,
+} from '../sessions-api/http.js';
+import { PLAYBACK_CONTENT_TYPE, PLAYBACK_STREAM_VERSION, playbackRecords } from './event-stream.js';
+
+export interface PlaybackRouterDeps {
+  db: Kysely<IndexSchema>;
+  reader: ReaderDeps;
+  deletion: DeletionDeps;
+  logger?: { warn: (obj: object, msg: string) => void };
+}
+
+export function sessionJson(row: SessionRow) {
+  return {
+    id: row.session_id,
+    project: row.project,
+    userId: row.user_id,
+    userTraits: row.user_traits ? (JSON.parse(row.user_traits) as Record<string, unknown>) : null,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    durationMs: row.duration_ms,
+    activeMs: row.active_ms,
+    firstUrl: row.first_url,
+    pages: JSON.parse(row.pages) as { url: string; route?: string; at: number }[],
+    browser: row.browser,
+    os: row.os,
+    userAgent: row.user_agent,
+    viewport: row.viewport_width !== null && row.viewport_height !== null ? { width: row.viewport_width, height: row.viewport_height } : null,
+    counts: {
+      events: row.event_count,
+      clicks: row.click_count,
+      errors: row.error_count,
+      consoleErrors: row.console_error_count,
+      failedRequests: row.failed_request_count,
+    },
+    segmentCount: row.segment_count,
+    bytes: row.byte_size,
+  };
+}
+
+function segmentJson(row: SegmentRow) {
+  return {
+    name: row.segment,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    fullSnapshotAt: row.full_snapshot_at,
+    events: row.event_count,
+    bytes: row.byte_size,
+  };
+}
+
+/**
+ * The session the caller may act on. Session ids are chosen by browsers, so one id can exist in
+ * several projects: only the caller's projects are considered, and "exists elsewhere" answers
+ * exactly like "does not exist" (404).
+ */
+async function locateSession(db: Kysely<IndexSchema>, principal: Principal, req: Request, permission: Permission): Promise<SessionRow> {
+  const sessionId = String(req.params.id);
+  const project = queryString(req, 'project');
+  if (project !== undefined) resolveProjects(principal, 'read', [project]);
+  const rows = (await findSessionsById(db, sessionId)).filter(
+    (row) => can(principal, 'read', row.project) && (project === undefined || row.project === project),
+  );
+  const row = rows.find((r) => can(principal, permission, r.project));
+  if (row) return row;
+  if (rows.length > 0) throw new CollectorError('forbidden', 403, `you have no ${permission} access to project "${rows[0]!.project}".`);
+  throw new CollectorError('session_not_found', 404, `no session "${sessionId.slice(0, 128)}" in your projects.`);
+}
+
+/** GET /v1/sessions, /v1/sessions/:id, /events, /export; DELETE /v1/sessions/:id, /v1/users/:userId/sessions. */
+export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
+  const { db } = deps;
+  const router = Router();
+  const audit = (req: Request, principal: Principal, action: AuditAction, entry: { project?: string | null; sessionId?: string; detail?: Record<string, unknown> }) =>
+    recordAudit(db, { actor: principalId(principal), action, ...entry, ...requestOrigin(req) });
+
+  router.get('/v1/sessions', async (req, res) => {
+    const principal = principalOf(res);
+    const projects = resolveProjects(principal, 'read', queryList(req, 'project'));
+    const search: SessionSearch = {
+      projects,
+      from: queryTime(req, 'from'),
+      to: queryTime(req, 'to'),
+      userId: queryString(req, 'user'),
+      url: queryString(req, 'url'),
+      hasError: queryBoolean(req, 'hasError'),
+      customEvent: queryString(req, 'event'),
+      minDurationMs: queryNumber(req, 'minDuration', { min: 0 }),
+      sort: queryEnum(req, 'sort', ['startedAt', 'duration'] as const),
+      order: queryEnum(req, 'order', ['asc', 'desc'] as const),
+      limit: queryNumber(req, 'limit', { min: 1 }),
+      cursor: queryString(req, 'cursor'),
+    };
+    const page = await searchSessions(db, search);
+    const { projects: _projects, cursor: _cursor, ...filters } = search;
+    await audit(req, principal, 'session.search', {
+      project: projects !== 'all' && projects.length === 1 ? projects[0] : null,
+      detail: { projects, filters: JSON.parse(JSON.stringify(filters)) as object, results: page.sessions.length },
+    });
+    res.json({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor });
+  });
+
+  router.get('/v1/sessions/:id', async (req, res) => {
+    const principal = principalOf(res);
+    const session = await locateSession(db, principal, req, 'read');
+    const [segments, customEvents] = await Promise.all([
+      listSegments(db, session.project, session.session_id),
+      listCustomEventNames(db, session.project, session.session_id),
+    ]);
+    await audit(req, principal, 'session.view', { project: session.project, sessionId: session.session_id });
+    res.json({ ...sessionJson(session), customEvents, segments: segments.map(segmentJson) });
+  });
+
+  const streamSession = async (req: Request, res: Response, action: 'session.play' | 'session.export') => {
+    const principal = principalOf(res);
+    const session = await locateSession(db, principal, req, 'read');
+    const fromMs = action === 'session.play' ? (queryNumber(req, 'from', { min: 0 }) ?? null) : null;
+    const segments = await listSegments(db, session.project, session.session_id);
+    await audit(req, principal, action, { project: session.project, sessionId: session.session_id, detail: fromMs === null ? {} : { from: fromMs } });
+
+    res.status(200);
+    res.setHeader('Content-Type', PLAYBACK_CONTENT_TYPE);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Reprise-Stream-Version', String(PLAYBACK_STREAM_VERSION));
+    if (action === 'session.export') {
+      res.setHeader('Content-Disposition', `attachment; filename="reprise-${session.project}-${session.session_id}.ndjson"`);
+    }
+    res.flushHeaders();
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    const records = playbackRecords(deps.reader, session, segments, {
+      fromMs,
+      onSkip: (segment, error) =>
+        deps.logger?.warn({ err: error, project: session.project, sessionId: session.session_id, segment: segment.segment }, 'playback skipped an unreadable segment'),
+    });
+    // One write per segment: the player gets each segment as soon as it is decrypted.
+    let chunk = '';
+    for await (const record of records) {
+      if (closed) break;
+      const isBoundary = 'stream' in record;
+      if (isBoundary && chunk !== '') {
+        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        chunk = '';
+      }
+      chunk += `${JSON.stringify(record)}\n`;
+    }
+    if (!closed) res.end(chunk);
+  };
+
+  router.get('/v1/sessions/:id/events', (req, res) => streamSession(req, res, 'session.play'));
+  router.get('/v1/sessions/:id/export', (req, res) => streamSession(req, res, 'session.export'));
+
+  router.delete('/v1/sessions/:id', async (req, res) => {
+    const principal = principalOf(res);
+    const session = await locateSession(db, principal, req, 'delete');
+    // Recorded before acting: a deletion interrupted half way is still on the record.
+    await audit(req, principal, 'session.delete', { project: session.project, sessionId: session.session_id });
+    const deleted = await deleteSession(deps.deletion, session.project, session.session_id);
+    res.json({ deleted: [deleted] });
+  });
+
+  router.delete('/v1/users/:userId/sessions', async (req, res) => {
+    const principal = principalOf(res);
+    const projects = resolveProjects(principal, 'delete', queryList(req, 'project'));
+    const userId = String(req.params.userId);
+    await audit(req, principal, 'user_sessions.delete', { project: projects !== 'all' && projects.length === 1 ? projects[0] : null, detail: { userId, projects } });
+    const deleted = await deleteUserSessions(deps.deletion, projects, userId, (session) =>
+      audit(req, principal, 'session.delete', { project: session.project, sessionId: session.sessionId, detail: { userId } }),
+    );
+    res.json({ deleted });
+  });
+
+  return router;
+}

@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import type { Kysely } from 'kysely';
+import { authenticate } from '../access/middleware.js';
+import { createAccessRouter } from '../access/router.js';
+import { createAuditRouter } from '../audit/router.js';
+import type { DataKeyService } from '../crypto/data-keys.js';
+import type { DataKeyStore } from '../crypto/types.js';
+import type { IndexSchema } from '../index-db/schema.js';
+import { createPlaybackRouter } from '../playback/router.js';
+import type { ObjectStore } from '../store/types.js';
+import { apiErrorHandler } from './http.js';
+
+export interface SessionsApiDeps {
+  db: Kysely<IndexSchema>;
+  store: ObjectStore;
+  dataKeys: DataKeyService;
+  dataKeyStore: DataKeyStore;
+  logger?: { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
+}
+
+/**
+ * Everything a viewer talks to: login and setup, users and tokens, session search, metadata,
+ * playback stream, export, deletion and the audit log. One router, mounted at `/`.
+ */
+export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
+  const router = Router();
+  const reader = { store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore };
+  // Only this API's paths: a request for another extension never meets these credentials checks.
+  router.use(['/v1/auth', '/v1/sessions', '/v1/users', '/v1/tokens', '/v1/audit'], authenticate(deps.db));
+  router.use(createAccessRouter(deps.db));
+  router.use(createPlaybackRouter({ db: deps.db, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys }, logger: deps.logger }));
+  router.use(createAuditRouter(deps.db));
+  router.use(apiErrorHandler(deps.logger));
+  return router;
+}

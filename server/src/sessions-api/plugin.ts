@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { countUsers, issueSetupToken } from '../access/access-store.js';
+import { recordAudit } from '../audit/audit-log.js';
+import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
+import type { CollectorConfig } from '../config.js';
+import { sweepExpiredSessions } from '../deletion/delete-sessions.js';
+import { CollectorError } from '../errors.js';
+import { openIndexDatabase, type IndexDatabase, type IndexDatabaseOptions } from '../index-db/database.js';
+import { indexStoredSegment } from '../index-db/sessions-store.js';
+import { createSessionsApiRouter } from './api.js';
+
+export interface SessionsPluginOptions {
+  /** Where the index lives. @default embedded SQLite at `<data dir>/index.sqlite` */
+  index?: IndexDatabaseOptions;
+  /** Base URL viewers use, for the setup link. @default `http://<host>:<port>` */
+  publicUrl?: string;
+  /** Called with the one-time setup link when the index has no users (also logged). */
+  onSetupLink?: (url: string) => void;
+}
+
+const envSchema = z.object({
+  REPRISE_INDEX: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  REPRISE_INDEX_PATH: z.string().min(1).optional(),
+  REPRISE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(),
+  REPRISE_PUBLIC_URL: z.string().url('must be a URL').optional(),
+});
+
+/** `REPRISE_INDEX` (sqlite | postgres), `REPRISE_INDEX_PATH`, `REPRISE_DATABASE_URL`, `REPRISE_PUBLIC_URL`. */
+export function sessionsPluginOptionsFromEnv(config: CollectorConfig, env: NodeJS.ProcessEnv): SessionsPluginOptions {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CollectorError('bad_config', 400, `${String(issue.path[0])}: ${issue.message}.`);
+  }
+  const vars = parsed.data;
+  if (vars.REPRISE_INDEX === 'postgres' && !vars.REPRISE_DATABASE_URL) {
+    throw new CollectorError('bad_config', 400, 'REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
+  }
+  return {
+    index:
+      vars.REPRISE_INDEX === 'postgres'
+        ? { engine: 'postgres', connectionString: vars.REPRISE_DATABASE_URL! }
+        : { engine: 'sqlite', path: vars.REPRISE_INDEX_PATH ?? join(config.dataDir, 'index.sqlite') },
+    ...(vars.REPRISE_PUBLIC_URL ? { publicUrl: vars.REPRISE_PUBLIC_URL.replace(/\/$/, '') } : {}),
+  };
+}
+
+export interface SessionsPlugin extends CollectorPlugin {
+  /** The open index, once `setup` ran. */
+  readonly index: IndexDatabase;
+  /** Runs the index / key retention sweep now (it also runs every `sweepIntervalMs`). */
+  sweep(now?: number): Promise<number>;
+}
+
+/**
+ * The index, playback API, access control and audit, plugged into a collector: indexes each
+ * segment once it is durable, serves the viewer API, sweeps expired sessions out of the index
+ * and the key store, and prints a one-time setup link while there are no users.
+ */
+export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlugin {
+  let index: IndexDatabase | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let collectorRef: Collector | undefined;
+
+  const sweep = async (now = Date.now()) => {
+    const collector = collectorRef!;
+    const deleted = await sweepExpiredSessions(
+      { db: index!.db, store: collector.store, dataKeys: collector.dataKeys },
+      retentionRules(collector.config),
+      now,
+    );
+    for (const session of deleted) {
+      await recordAudit(index!.db, {
+        actor: { type: 'system', id: 'retention', name: 'retention sweep' },
+        action: 'retention.delete',
+        project: session.project,
+        sessionId: session.sessionId,
+        detail: { objects: session.objects },
+      });
+    }
+    if (deleted.length > 0) collector.logger.info({ sessions: deleted.length }, 'retention sweep removed expired sessions from the index and key store');
+    return deleted.length;
+  };
+
+  return {
+    name: 'sessions',
+    get index() {
+      if (!index) throw new CollectorError('not_ready', 503, 'the sessions plugin has not been set up yet.');
+      return index;
+    },
+    sweep,
+    async setup(collector) {
+      collectorRef = collector;
+      const { config, logger } = collector;
+      index = await openIndexDatabase(options.index ?? { engine: 'sqlite', path: join(config.dataDir, 'index.sqlite') });
+      const db = index.db;
+      const engine = index.engine;
+      collector.onSegmentStored(async (segment) => {
+        await indexStoredSegment(db, engine, segment);
+      });
+      collector.mount('/', createSessionsApiRouter({ db, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger }));
+      timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
+      timer.unref();
+
+      if ((await countUsers(db)) === 0) {
+        const token = await issueSetupToken(db);
+        const base = options.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+        const link = `${base}/setup#token=${token}`;
+        options.onSetupLink?.(link);
+        logger.warn(
+          { setupLink: link },
+          `[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link: ${link}`,
+        );
+      }
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await index?.close();
+    },
+  };
+}
