@@ -9,7 +9,8 @@ export default mergeConfig(sharedTestConfig('collector'), defineConfig({
     hookTimeout: 60_000,
     // Files run one at a time: the machine has two cores shared with the collector processes under test.
     fileParallelism: false,
-    // One PostgreSQL 15 on 127.0.0.1 for the index / access / playback tests (issue 5).
-    globalSetup: ['test/index-postgres.global.ts'],
+    // Builds dist/ for the process tests (collector), and one PostgreSQL 15 on 127.0.0.1 for the
+    // index / access / playback tests (issue 5).
+    globalSetup: ['test/collector/global-setup.ts', 'test/index-postgres.global.ts'],
   },
 }));

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
 import { z } from 'zod';
 import { CollectorError } from './errors.js';
-import { DEV_PROJECT, projectsSchema, type ProjectConfig } from './projects.js';
+import { DEV_PROJECT, projectsSchema, type ProjectConfig, type ProjectInput } from './projects.js';
 
 /**
  * Every setting: an environment variable `REPRISE_X_Y` and the flag `--x-y`. Flags win over the
@@ -159,14 +159,18 @@ function parseArgv(argv: readonly string[]): { values: Record<string, string>; e
 }
 
 /** Apply defaults and derived paths to a partial config (tests and embedding use this directly). */
-export function resolveConfig(input: Partial<CollectorConfigInput> & { projectList?: ProjectConfig[] } = {}): CollectorConfig {
+export function resolveConfig(input: Partial<CollectorConfigInput> & { projectList?: ProjectInput[] } = {}): CollectorConfig {
   const raw: Record<string, string> = {};
   for (const option of options) {
     const value = input[option.key];
     if (value !== undefined) raw[option.env] = String(value);
   }
   const config = validate(raw, []);
-  if (input.projectList) return { ...config, projectList: input.projectList, devProject: false };
+  if (input.projectList) {
+    const parsed = projectsSchema.safeParse(input.projectList);
+    if (!parsed.success) throw new CollectorError('bad_config', 2, `Invalid projectList: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`);
+    return { ...config, projectList: parsed.data, devProject: false };
+  }
   return config;
 }
 

@@ -2,7 +2,7 @@ export { createCollector, retentionRules, type Collector, type CollectorOptions,
 export { loadConfig, resolveConfig, helpText, type CollectorConfig, type CollectorConfigInput } from './config.js';
 export { CollectorError } from './errors.js';
 export { createMetrics, type CollectorMetrics } from './metrics.js';
-export { ProjectRegistry, DEV_PROJECT, originMatcher, type ProjectConfig } from './projects.js';
+export { ProjectRegistry, DEV_PROJECT, originMatcher, type ProjectConfig, type ProjectInput } from './projects.js';
 export type { ObjectStore, ObjectInfo, RetentionRule } from './store/types.js';
 export { FolderObjectStore } from './store/folder-store.js';
 export { S3ObjectStore, type S3StoreOptions } from './store/s3-store.js';

@@ -1,5 +1,6 @@
 import type { CollectorConfig } from './config.js';
 import type { CollectorPlugin } from './collector.js';
+import { adminUiPlugin } from './admin-ui.js';
 import { sessionsPlugin, sessionsPluginOptionsFromEnv } from './sessions-api/plugin.js';
 
 /**
@@ -7,5 +8,7 @@ import { sessionsPlugin, sessionsPluginOptionsFromEnv } from './sessions-api/plu
  * register here; each reads its own REPRISE_* variables from `env`.
  */
 export function defaultPlugins(config: CollectorConfig, env: NodeJS.ProcessEnv): CollectorPlugin[] {
-  return [sessionsPlugin(sessionsPluginOptionsFromEnv(config, env))];
+  const sessions = sessionsPlugin(sessionsPluginOptionsFromEnv(config, env));
+  // The admin UI goes first: its /setup page (the SPA's) replaces the sessions API's bare one.
+  return [adminUiPlugin({ sessions }), sessions];
 }

@@ -9,12 +9,14 @@ export const projectSchema = z.object({
   /** Allowed page origins: exact (`https://shop.example`), `https://*.shop.example`, `http://localhost:*`, or `*`. */
   origins: z.array(z.string().min(1)).default([]),
   /** Refuse requests without an Origin header (non-browser senders). @default false */
-  requireOrigin: z.boolean().default(false),
+  requireOrigin: z.boolean().optional(),
   retentionDays: z.number().int().positive().optional(),
   archiveAfterDays: z.number().int().positive().optional(),
   rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().positive() }).optional(),
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;
+/** What a caller may write: `origins` and `requireOrigin` have defaults. */
+export type ProjectInput = z.input<typeof projectSchema>;
 export const projectsSchema = z.array(projectSchema).min(1, 'at least one project');
 
 /** The project every zero-config start gets: key `dev`, pages served from this machine. */
@@ -71,7 +73,7 @@ export class ProjectRegistry {
   }
 
   originAllowed(project: ProjectConfig, origin: string | undefined): boolean {
-    if (origin === undefined) return !project.requireOrigin;
+    if (origin === undefined) return project.requireOrigin !== true;
     return (this.byId.get(project.id)?.matches ?? []).some((match) => match(origin));
   }
 

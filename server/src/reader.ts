@@ -64,7 +64,7 @@ export async function readSessionEvents(deps: ReaderDeps, project: string, sessi
   for (const key of await listSessionSegments(deps, project, sessionId)) {
     const { payload } = await readStoredSegment(deps, key);
     for (const batch of payload.batches) {
-      const id = batchId({ project, session: sessionId, tab: batch.tab, seq: batch.seq });
+      const id = batchId({ project, session: sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
       if (seen.has(id)) continue;
       seen.add(id);
       events.push(...batch.events);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { CollectorError } from '../errors.js';
 import type { IndexSchema, Role } from '../index-db/schema.js';
 import {
@@ -44,10 +44,13 @@ export async function countUsers(db: Kysely<IndexSchema>): Promise<number> {
   return Number(row.n);
 }
 
-export async function createUser(
-  db: Kysely<IndexSchema>,
-  input: { username: string; password: string; roles: Record<string, Role> },
-): Promise<UserIdentity> {
+interface NewUser {
+  username: string;
+  password: string;
+  roles: Record<string, Role>;
+}
+
+function validateNewUser(input: NewUser): void {
   if (!USERNAME.test(input.username)) {
     throw new CollectorError('bad_username', 400, 'username: 1-64 letters, digits or "_.@-".');
   }
@@ -58,21 +61,27 @@ export async function createUser(
     assertValidProject(project);
     if (!ROLES.includes(role)) throw new CollectorError('bad_role', 400, `role "${String(role)}" is not one of ${ROLES.join(', ')}.`);
   }
+}
+
+async function insertUser(trx: Transaction<IndexSchema>, input: NewUser, passwordHash: string): Promise<UserIdentity> {
+  const existing = await trx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
+  if (existing) throw new CollectorError('user_exists', 409, `user "${input.username}" already exists.`);
+  const { id } = await trx
+    .insertInto('users')
+    .values({ username: input.username, password_hash: passwordHash, created_at: Date.now() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const userId = Number(id);
+  for (const [project, role] of Object.entries(input.roles)) {
+    await trx.insertInto('user_roles').values({ user_id: userId, project, role }).execute();
+  }
+  return { id: userId, username: input.username, roles: new Map(Object.entries(input.roles)) };
+}
+
+export async function createUser(db: Kysely<IndexSchema>, input: NewUser): Promise<UserIdentity> {
+  validateNewUser(input);
   const passwordHash = await hashPassword(input.password);
-  return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
-    if (existing) throw new CollectorError('user_exists', 409, `user "${input.username}" already exists.`);
-    const { id } = await trx
-      .insertInto('users')
-      .values({ username: input.username, password_hash: passwordHash, created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const userId = Number(id);
-    for (const [project, role] of Object.entries(input.roles)) {
-      await trx.insertInto('user_roles').values({ user_id: userId, project, role }).execute();
-    }
-    return { id: userId, username: input.username, roles: new Map(Object.entries(input.roles)) };
-  });
+  return db.transaction().execute((trx) => insertUser(trx, input, passwordHash));
 }
 
 export async function setUserRole(db: Kysely<IndexSchema>, userId: number, project: string, role: Role | null) {
@@ -226,24 +235,31 @@ export async function issueSetupToken(db: Kysely<IndexSchema>, now = Date.now())
   return token;
 }
 
-/** Creates the first admin (role admin on `*`) and burns the token; refuses once any user exists. */
+/**
+ * Creates the first admin (role admin on `*`) and burns the token, in one transaction; refuses
+ * once any user exists. Input is checked first, so a rejected password does not burn the link.
+ */
 export async function completeSetup(
   db: Kysely<IndexSchema>,
   input: { token: string; username: string; password: string },
   now = Date.now(),
 ): Promise<UserIdentity> {
+  const user: NewUser = { username: input.username, password: input.password, roles: { [ALL_PROJECTS]: 'admin' } };
+  const invalid = () =>
+    new CollectorError('setup_token_invalid', 403, 'this setup link is used, expired or replaced; restart the collector with no users to get a new one.');
   const row = await db.selectFrom('setup_tokens').selectAll().where('token_hash', '=', sha256(input.token)).executeTakeFirst();
-  if (!row || row.used_at !== null || row.expires_at <= now || (await countUsers(db)) > 0) {
-    throw new CollectorError('setup_token_invalid', 403, 'this setup link is used, expired or replaced; restart the collector with no users to get a new one.');
-  }
-  const burned = await db
-    .updateTable('setup_tokens')
-    .set({ used_at: now })
-    .where('token_hash', '=', row.token_hash)
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  if (Number(burned.numUpdatedRows) !== 1) {
-    throw new CollectorError('setup_token_invalid', 403, 'this setup link was just used.');
-  }
-  return createUser(db, { username: input.username, password: input.password, roles: { [ALL_PROJECTS]: 'admin' } });
+  if (!row || row.used_at !== null || row.expires_at <= now) throw invalid();
+  validateNewUser(user);
+  const passwordHash = await hashPassword(user.password);
+  return db.transaction().execute(async (trx) => {
+    const burned = await trx
+      .updateTable('setup_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', row.token_hash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    const users = await trx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    if (Number(burned.numUpdatedRows) !== 1 || Number(users.n) > 0) throw invalid();
+    return insertUser(trx, user, passwordHash);
+  });
 }

@@ -170,7 +170,7 @@ export function createIngestRouter(options: IngestOptions): Router {
       if (!checkProject(candidate, batch.project)) return;
     }
     const accepted = project!;
-    const id = batchId({ project: accepted.id, session: batch.session, tab: batch.tab, seq: batch.seq });
+    const id = batchId({ project: accepted.id, session: batch.session, tab: batch.tab, seq: batch.seq, part: (batch as { part?: string }).part });
     const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
     const verdict = options.dedupe.claim(id, digest);
     if (verdict === 'conflict') {

@@ -96,7 +96,7 @@ export class NatsIngestLog implements IngestLog {
 
   async append(record: LogRecord): Promise<AppendOutcome> {
     if (!this.js) throw new CollectorError('log_closed', 503, 'The NATS ingest log is not open; retry shortly.');
-    const id = batchId({ ...record.batch, project: record.project });
+    const id = batchId({ ...record.batch, project: record.project, part: (record.batch as { part?: string }).part });
     try {
       const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packr.pack(record), { msgID: id, timeout: 5_000 });
       return ack.duplicate ? 'duplicate' : 'appended';

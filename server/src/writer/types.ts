@@ -4,6 +4,8 @@ import type { RecordedEvent } from '@reprise/protocol';
 export interface SegmentBatch {
   tab: string;
   seq: number;
+  /** Split path of a batch the recorder halved after a 413; absent otherwise. */
+  part?: string;
   start: number;
   end: number;
   /** Epoch ms when ingest accepted it. */

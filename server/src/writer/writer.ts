@@ -137,7 +137,8 @@ export class SegmentWriter {
   private accept(entry: LogEntry): void {
     const { record } = entry;
     const batch = record.batch;
-    const id = batchId({ project: record.project, session: batch.session, tab: batch.tab, seq: batch.seq });
+    const part = (batch as { part?: string }).part;
+    const id = batchId({ project: record.project, session: batch.session, tab: batch.tab, seq: batch.seq, part });
     this.deps.onBatchSeen?.(id, record.digest);
     const pendingAt = this.pending.get(id);
     if (pendingAt !== undefined) {
@@ -164,7 +165,7 @@ export class SegmentWriter {
       this.open.set(sessionKey, segment);
       this.deps.metrics.openSegments.inc();
     }
-    segment.batches.push({ tab: batch.tab, seq: batch.seq, start: batch.start, end: batch.end, receivedAt: record.receivedAt, events: batch.events });
+    segment.batches.push({ tab: batch.tab, seq: batch.seq, ...(part ? { part } : {}), start: batch.start, end: batch.end, receivedAt: record.receivedAt, events: batch.events });
     segment.entries.push(entry);
     segment.ids.push([id, record.digest]);
     segment.bytes += size;

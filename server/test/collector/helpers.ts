@@ -1,0 +1,244 @@
+/**
+ * Real processes for the collector's tests: the built collector (bin/reprise-collector.js),
+ * s3rver from npm, Debian's nats-server. Everything on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeBatchFrame, EventType, createRepriseEvent, type Batch, type RecordedEvent } from '@reprise/protocol';
+import { pino } from 'pino';
+import { FileKeyring } from '../../src/crypto/keyring.js';
+import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.js';
+import { FolderObjectStore } from '../../src/store/folder-store.js';
+import { S3ObjectStore } from '../../src/store/s3-store.js';
+import { parseSegmentObjectKey } from '../../src/store/keys.js';
+import type { ObjectStore } from '../../src/store/types.js';
+import { readStoredSegment } from '../../src/reader.js';
+import { batchId } from '../../src/log/types.js';
+
+export const SERVER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = join(SERVER_DIR, 'bin/reprise-collector.js');
+const S3RVER_BIN = resolve(SERVER_DIR, '../node_modules/s3rver/bin/s3rver.js');
+export const ORIGIN = 'http://127.0.0.1:5173';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `reprise-${prefix}-`));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface CollectorProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for exit (graceful drain). */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no chance to flush anything. */
+  kill(): Promise<void>;
+}
+
+/** Start the built collector; resolves once it printed its address. */
+export async function startCollector(env: Record<string, string>, options: { port?: number } = {}): Promise<CollectorProcess> {
+  const child = spawn(process.execPath, [BIN], {
+    env: { PATH: process.env.PATH, REPRISE_HOST: '127.0.0.1', REPRISE_PORT: String(options.port ?? 0), REPRISE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`collector did not start in 15 s:\n${output}`)), 15_000);
+    const onData = () => {
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`collector exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface S3rverProcess {
+  endpoint: string;
+  port: number;
+  directory: string;
+  stop(): Promise<void>;
+}
+
+export async function startS3rver(options: { port?: number; directory?: string } = {}): Promise<S3rverProcess> {
+  const port = options.port ?? (await freePort());
+  const directory = options.directory ?? tempDir('s3rver');
+  const child = spawn(process.execPath, [S3RVER_BIN, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  while (true) {
+    try {
+      await fetch(endpoint);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`s3rver did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    endpoint,
+    port,
+    directory,
+    async stop() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = tempDir('nats');
+  const port = await freePort();
+  const httpPort = await freePort();
+  const config = join(dir, 'nats.conf');
+  writeFileSync(config, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n`);
+  const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    try {
+      const answer = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+      if (answer.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('nats-server did not start');
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+let eventCounter = 0;
+
+/** A realistic-enough batch: incremental snapshots with text, optionally a Meta + FullSnapshot first. */
+export function makeBatch(fields: { session: string; seq: number; project?: string; tab?: string; fullSnapshot?: boolean; events?: number; padding?: number; extra?: RecordedEvent[] }): Batch {
+  const now = Date.now();
+  const events: RecordedEvent[] = [];
+  if (fields.fullSnapshot) {
+    events.push({ type: EventType.Meta, data: { href: 'http://127.0.0.1:5173/page', width: 1280, height: 720 }, timestamp: now });
+    events.push({ type: EventType.FullSnapshot, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } }, timestamp: now });
+  }
+  const count = fields.events ?? 5;
+  for (let i = 0; i < count; i++) {
+    events.push({ type: EventType.IncrementalSnapshot, data: { source: 0, texts: [{ id: ++eventCounter, value: `text ${fields.seq}-${i} ${'x'.repeat(fields.padding ?? 0)}` }], attributes: [], removes: [], adds: [] }, timestamp: now + i });
+  }
+  events.push(...(fields.extra ?? []));
+  return { v: 1, project: fields.project ?? 'dev', session: fields.session, seq: fields.seq, tab: fields.tab ?? 'tab1', start: events[0]!.timestamp, end: events[events.length - 1]!.timestamp, events };
+}
+
+export function frameOf(batch: Batch): Uint8Array {
+  return encodeBatchFrame(batch);
+}
+
+export async function postBatch(url: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; body: { error?: string; message?: string; duplicate?: boolean }; headers: Headers }> {
+  const answer = await fetch(`${url}/v1/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN, ...headers },
+    body: typeof body === 'string' ? body : Buffer.from(body),
+  });
+  const text = await answer.text();
+  let parsed = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: answer.status, body: parsed, headers: answer.headers };
+}
+
+export async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Poll /readyz until the log lag is 0 (everything stored). */
+export async function waitForDrain(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as { lag: number };
+    if (ready.lag === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the writer did not drain the log in time');
+}
+
+/** Open a data dir's stores offline and count how often each batch id is stored. */
+export async function storedBatchCounts(dataDir: string, store?: ObjectStore): Promise<{ counts: Map<string, number>; objects: number }> {
+  const objects = store ?? new FolderObjectStore(join(dataDir, 'objects'));
+  const { keyring } = await FileKeyring.load(join(dataDir, 'keyring.json'));
+  const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
+  const deps = { store: objects, dataKeys: new DataKeyService(keyring, dataKeyStore), dataKeyStore };
+  const counts = new Map<string, number>();
+  let count = 0;
+  for await (const info of objects.list('')) {
+    const location = parseSegmentObjectKey(info.key);
+    if (!location) continue;
+    count++;
+    const { payload } = await readStoredSegment(deps, info.key);
+    for (const batch of payload.batches) {
+      const id = batchId({ project: location.project, session: location.sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return { counts, objects: count };
+}
+
+export function s3StoreFor(endpoint: string, bucket: string): S3ObjectStore {
+  return new S3ObjectStore({ bucket, region: 'us-east-1', endpoint, forcePathStyle: true });
+}
+
+export const S3_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+
+export const silentLogger = pino({ level: 'silent' });
+
+export { createRepriseEvent };
