@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { defineRollupConfig } from '@reprise/rollup-config';
+
+/**
+ * `import css from './x.css?inline'` becomes the stylesheet's text (as Vite does for the unit
+ * tests), and the player's full stylesheet is also written to dist/ for <link> users.
+ */
+function inlineCss() {
+  // Only this package's own stylesheets: a dependency's `?inline` import would stay external.
+  let emitted = false;
+  return {
+    name: 'reprise-inline-css',
+    async resolveId(source, importer) {
+      if (!source.endsWith('.css?inline')) return null;
+      const resolved = await this.resolve(source.slice(0, -'?inline'.length), importer, { skipSelf: true });
+      return resolved ? `${resolved.id}?inline` : null;
+    },
+    load(id) {
+      if (!id.endsWith('.css?inline')) return null;
+      const css = readFileSync(id.slice(0, -'?inline'.length), 'utf8');
+      return `export default ${JSON.stringify(css)};`;
+    },
+    generateBundle() {
+      if (emitted) return;
+      emitted = true;
+      const css = readFileSync(new URL('./src/player.css', import.meta.url), 'utf8');
+      this.emitFile({ type: 'asset', fileName: 'reprise-player.css', source: css });
+    },
+  };
+}
+
+export default defineRollupConfig({
+  input: { index: 'src/index.ts' },
+  plugins: [inlineCss()],
+  iife: [{ input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer' }],
+});

@@ -1,0 +1,6 @@
+// Script-tag build: `window.ReprisePlayer.Player`, and `<reprise-player>` registered on load.
+import { defineReprisePlayerElement } from './element.js';
+
+export * from './index.js';
+
+defineReprisePlayerElement();

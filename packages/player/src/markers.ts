@@ -1,0 +1,228 @@
+import {
+  EventType,
+  isRepriseEvent,
+  type ConsoleLevel,
+  type RecordedEvent,
+} from '@reprise/protocol';
+import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
+import { IncrementalSource, MouseInteraction } from './rrweb-constants.js';
+import type { Marker } from './types.js';
+
+/** A console call as the console panel lists it. */
+export interface ConsoleRow {
+  /** ms from the start */
+  time: number;
+  level: ConsoleLevel;
+  text: string;
+  trace?: string;
+}
+
+/** A request as the network panel lists it. */
+export interface NetworkRow {
+  /** ms from the start of the recording to the request's start */
+  time: number;
+  method: string;
+  url: string;
+  status: number;
+  duration: number;
+  failed: boolean;
+  error?: string;
+  initiator: 'fetch' | 'xhr';
+}
+
+const LABEL_LIMIT = 140;
+
+function clip(text: string, limit = LABEL_LIMIT): string {
+  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
+}
+
+function pathOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return url;
+  }
+}
+
+function json(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A marker in absolute time, before the recording's start is subtracted. */
+interface PendingMarker extends Omit<Marker, 'time' | 'endTime'> {
+  timestamp: number;
+  endTimestamp?: number;
+}
+
+/**
+ * Everything the timeline and panels show, built incrementally from the stream of events:
+ * markers (navigation, clicks, rage clicks, errors, console errors, failed requests, custom events,
+ * identify, gaps), console rows and network rows. Pure: no DOM, no rrweb.
+ */
+export class RecordingIndex {
+  private startTimestamp: number | undefined;
+  private endTimestamp: number | undefined;
+  private readonly pending: PendingMarker[] = [];
+  /** Clicks in absolute time (epoch ms). */
+  private readonly clicks: ClickPoint[] = [];
+  private readonly consoleRows: Array<Omit<ConsoleRow, 'time'> & { timestamp: number }> = [];
+  private readonly networkRows: Array<Omit<NetworkRow, 'time'> & { timestamp: number }> = [];
+  private openGap: PendingMarker | undefined;
+  private cachedMarkers: Marker[] | undefined;
+
+  constructor(private readonly rageOptions: RageClickOptions = {}) {}
+
+  get start(): number | undefined {
+    return this.startTimestamp;
+  }
+
+  get end(): number | undefined {
+    return this.endTimestamp;
+  }
+
+  /** Recording length in ms, so far. */
+  get duration(): number {
+    return this.startTimestamp === undefined || this.endTimestamp === undefined ? 0 : this.endTimestamp - this.startTimestamp;
+  }
+
+  add(event: RecordedEvent): void {
+    this.startTimestamp = Math.min(this.startTimestamp ?? event.timestamp, event.timestamp);
+    this.endTimestamp = Math.max(this.endTimestamp ?? event.timestamp, event.timestamp);
+    if (this.openGap) {
+      this.openGap.endTimestamp = event.timestamp;
+      this.openGap = undefined;
+    }
+    if (event.type === EventType.IncrementalSnapshot) {
+      this.addIncremental(event);
+      return;
+    }
+    if (!isRepriseEvent(event)) return;
+    const at = event.timestamp;
+    if (isRepriseEvent(event, 'navigation')) {
+      const { url, route } = event.data.payload;
+      this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? pathOf(url)), detail: url });
+    } else if (isRepriseEvent(event, 'error')) {
+      const { name, message, stack } = event.data.payload;
+      // Browsers already put the name in uncaught errors' messages ("Uncaught TypeError: ...").
+      const label = name && !message.includes(name) ? `${name}: ${message}` : message;
+      this.push({ kind: 'error', timestamp: at, label: clip(label), ...(stack ? { detail: stack } : {}) });
+    } else if (isRepriseEvent(event, 'console')) {
+      const { level, args, trace } = event.data.payload;
+      const text = args.join(' ');
+      this.consoleRows.push({ timestamp: at, level, text, ...(trace ? { trace } : {}) });
+      if (level === 'error' || level === 'assert') {
+        this.push({ kind: 'console-error', timestamp: at, label: clip(`console.${level}: ${text}`), ...(trace ? { detail: trace } : {}) });
+      }
+    } else if (isRepriseEvent(event, 'network')) {
+      const payload = event.data.payload;
+      const failed = payload.status === 0 || payload.status >= 400;
+      const startTimestamp = Number.isFinite(payload.startTime) ? payload.startTime : at;
+      this.networkRows.push({
+        timestamp: startTimestamp,
+        method: payload.method,
+        url: payload.url,
+        status: payload.status,
+        duration: payload.duration,
+        failed,
+        initiator: payload.initiator,
+        ...(payload.error ? { error: payload.error } : {}),
+      });
+      if (failed) {
+        const outcome = payload.status === 0 ? (payload.error ?? 'failed') : String(payload.status);
+        this.push({ kind: 'network-error', timestamp: startTimestamp, label: clip(`${payload.method} ${pathOf(payload.url)} → ${outcome}`), detail: payload.url });
+      }
+    } else if (isRepriseEvent(event, 'custom')) {
+      const { name, props } = event.data.payload;
+      const detail = json(props);
+      this.push({ kind: 'custom', timestamp: at, label: clip(name), ...(detail ? { detail } : {}) });
+    } else if (isRepriseEvent(event, 'identify')) {
+      const { userId, traits } = event.data.payload;
+      const detail = json(traits);
+      this.push({ kind: 'identify', timestamp: at, label: clip(`Identify ${userId ?? '(anonymous)'}`), ...(detail ? { detail } : {}) });
+    }
+  }
+
+  /** A segment could not be delivered: it spans from the last event before it to the next one after. */
+  addGap(segment: number | undefined, reason: string): Marker {
+    const at = this.endTimestamp ?? 0;
+    const gap: PendingMarker = {
+      kind: 'gap',
+      timestamp: at,
+      label: segment === undefined ? 'Missing data' : `Missing data (segment ${segment})`,
+      detail: reason,
+    };
+    this.openGap = gap;
+    this.push(gap);
+    return this.toMarker(gap);
+  }
+
+  private addIncremental(event: RecordedEvent): void {
+    const data = event.data as { source?: number; type?: number; x?: number; y?: number } | null;
+    if (data?.source !== IncrementalSource.MouseInteraction) return;
+    if (data.type !== MouseInteraction.Click && data.type !== MouseInteraction.DblClick && data.type !== MouseInteraction.TouchEnd) return;
+    if (typeof data.x !== 'number' || typeof data.y !== 'number') return;
+    this.clicks.push({ time: event.timestamp, x: data.x, y: data.y });
+    this.cachedMarkers = undefined;
+  }
+
+  private push(marker: PendingMarker): void {
+    this.pending.push(marker);
+    this.cachedMarkers = undefined;
+  }
+
+  private toMarker(pending: PendingMarker): Marker {
+    const start = this.startTimestamp ?? pending.timestamp;
+    const { timestamp, endTimestamp, ...rest } = pending;
+    return { ...rest, time: timestamp - start, ...(endTimestamp !== undefined ? { endTime: endTimestamp - start } : {}) };
+  }
+
+  /** All markers sorted by time, in ms from the start. Rage clicks replace the clicks they are made of. */
+  getMarkers(): Marker[] {
+    if (this.cachedMarkers && !this.openGap) return this.cachedMarkers;
+    const rage = detectRageClicks(this.clicks, this.rageOptions);
+    const inRage = new Set(rage.flatMap((cluster) => cluster.indexes));
+    const clickMarkers: PendingMarker[] = [];
+    this.clicks.forEach((click, index) => {
+      if (!inRage.has(index)) {
+        clickMarkers.push({ kind: 'click', timestamp: click.time, label: `Click at ${Math.round(click.x)}, ${Math.round(click.y)}` });
+      }
+    });
+    for (const cluster of rage) {
+      clickMarkers.push({
+        kind: 'rage-click',
+        timestamp: cluster.start,
+        endTimestamp: cluster.end,
+        label: `Rage click ×${cluster.count} at ${Math.round(cluster.x)}, ${Math.round(cluster.y)}`,
+      });
+    }
+    this.cachedMarkers = [...this.pending, ...clickMarkers]
+      .map((marker) => this.toMarker(marker))
+      .sort((a, b) => a.time - b.time);
+    return this.cachedMarkers;
+  }
+
+  getConsoleRows(): ConsoleRow[] {
+    const start = this.startTimestamp ?? 0;
+    return this.consoleRows.map(({ timestamp, ...row }) => ({ ...row, time: timestamp - start }));
+  }
+
+  getNetworkRows(): NetworkRow[] {
+    const start = this.startTimestamp ?? 0;
+    return this.networkRows
+      .map(({ timestamp, ...row }) => ({ ...row, time: timestamp - start }))
+      .sort((a, b) => a.time - b.time);
+  }
+}
+
+/** Markers of a whole recording (ms from its first event). */
+export function extractMarkers(events: readonly RecordedEvent[], rageOptions: RageClickOptions = {}): Marker[] {
+  const index = new RecordingIndex(rageOptions);
+  for (const event of events) index.add(event);
+  return index.getMarkers();
+}

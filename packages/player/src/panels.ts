@@ -1,0 +1,217 @@
+import type { ConsoleLevel } from '@reprise/protocol';
+import { h } from './dom.js';
+import { formatClock, formatDuration, lastIndexAtOrBefore } from './format.js';
+import type { ConsoleRow, NetworkRow } from './markers.js';
+import { MARKER_KIND_LABELS } from './timeline.js';
+import type { Marker } from './types.js';
+
+/**
+ * A list of timed rows synced with playback: rows after the current time are dimmed, the current
+ * row is highlighted and kept in view, and clicking a row seeks to it.
+ */
+class SyncedList<Row extends { time: number }> {
+  readonly element: HTMLOListElement;
+  private rows: Row[] = [];
+  private items: HTMLLIElement[] = [];
+  private current = -1;
+  private time = 0;
+
+  constructor(
+    label: string,
+    private readonly renderRow: (row: Row) => HTMLLIElement,
+    private readonly seek: (time: number) => void,
+    private readonly empty: string,
+  ) {
+    this.element = h('ol', { class: 'rp-rows', 'aria-label': label });
+  }
+
+  setRows(rows: Row[]): void {
+    this.rows = rows;
+    this.items = rows.map((row) => {
+      const item = this.renderRow(row);
+      item.tabIndex = 0;
+      item.classList.add('rp-row');
+      item.dataset.time = String(Math.round(row.time));
+      item.addEventListener('click', () => this.seek(row.time));
+      item.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') {
+          event.preventDefault();
+          this.seek(row.time);
+        }
+      });
+      return item;
+    });
+    this.current = -1;
+    if (this.items.length === 0) this.element.replaceChildren(h('li', { class: 'rp-empty', text: this.empty }));
+    else this.element.replaceChildren(...this.items);
+    this.setTime(this.time, true);
+  }
+
+  setTime(time: number, force = false): void {
+    this.time = time;
+    const next = lastIndexAtOrBefore(this.rows, time);
+    if (next === this.current && !force) return;
+    const from = Math.min(next, this.current);
+    const to = Math.max(next, this.current);
+    for (let index = Math.max(0, force ? 0 : from); index <= (force ? this.items.length - 1 : to); index += 1) {
+      const item = this.items[index];
+      if (!item) continue;
+      item.classList.toggle('rp-future', index > next);
+      item.classList.toggle('rp-current', index === next);
+      if (index === next) item.setAttribute('aria-current', 'true');
+      else item.removeAttribute('aria-current');
+    }
+    this.current = next;
+    this.reveal(this.items[next]);
+  }
+
+  /** Keep the current row in view by scrolling the list only (never the page around the player). */
+  private reveal(item: HTMLLIElement | undefined): void {
+    if (!item || this.element.clientHeight === 0) return;
+    const top = item.offsetTop;
+    const bottom = top + item.offsetHeight;
+    if (top < this.element.scrollTop || bottom > this.element.scrollTop + this.element.clientHeight) {
+      this.element.scrollTop = Math.max(0, top - this.element.clientHeight / 2);
+    }
+  }
+}
+
+/** Distinguishes the ids of several players on one page. */
+let uid = 0;
+
+const CONSOLE_FILTERS: Array<{ value: string; label: string; levels: ConsoleLevel[] | null }> = [
+  { value: 'all', label: 'All levels', levels: null },
+  { value: 'error', label: 'Errors', levels: ['error', 'assert'] },
+  { value: 'warn', label: 'Warnings', levels: ['warn'] },
+  { value: 'info', label: 'Info', levels: ['info'] },
+  { value: 'log', label: 'Log', levels: ['log', 'trace'] },
+  { value: 'debug', label: 'Debug', levels: ['debug'] },
+];
+
+type TabName = 'console' | 'network' | 'events';
+
+export interface PanelData {
+  consoleRows: ConsoleRow[];
+  networkRows: NetworkRow[];
+  markers: readonly Marker[];
+}
+
+/** The side panels: console (with a level filter), network (waterfall), events. */
+export class Panels {
+  readonly element: HTMLElement;
+  private readonly consoleList: SyncedList<ConsoleRow>;
+  private readonly networkList: SyncedList<NetworkRow>;
+  private readonly eventsList: SyncedList<Marker>;
+  private readonly tabs = new Map<TabName, { button: HTMLButtonElement; panel: HTMLElement; count: HTMLSpanElement }>();
+  private readonly levelFilter: HTMLSelectElement;
+  private consoleRows: ConsoleRow[] = [];
+  private networkSpan = { start: 0, length: 1 };
+
+  constructor(seek: (time: number) => void) {
+    this.consoleList = new SyncedList('Console messages', (row) => this.renderConsoleRow(row), seek, 'No console messages');
+    this.networkList = new SyncedList('Network requests', (row) => this.renderNetworkRow(row), seek, 'No requests');
+    this.eventsList = new SyncedList('Events', (marker) => this.renderEventRow(marker), seek, 'No events yet');
+
+    this.levelFilter = h('select', { class: 'rp-select', 'aria-label': 'Console level' });
+    for (const filter of CONSOLE_FILTERS) this.levelFilter.append(h('option', { value: filter.value, text: filter.label }));
+    this.levelFilter.addEventListener('change', () => this.renderConsole());
+
+    const tabList = h('div', { class: 'rp-tabs', role: 'tablist', 'aria-label': 'Session details' });
+    const body = h('div', { class: 'rp-panel-body' });
+    const panels: Array<[TabName, string, HTMLElement]> = [
+      ['console', 'Console', h('div', { class: 'rp-panel-inner' }, h('div', { class: 'rp-panel-toolbar' }, this.levelFilter), this.consoleList.element)],
+      ['network', 'Network', h('div', { class: 'rp-panel-inner' }, this.networkList.element)],
+      ['events', 'Events', h('div', { class: 'rp-panel-inner' }, this.eventsList.element)],
+    ];
+    for (const [name, label, content] of panels) {
+      const count = h('span', { class: 'rp-tab-count', text: '0' });
+      const button = h('button', { type: 'button', class: 'rp-tab', role: 'tab', id: `rp-tab-${name}-${uid}`, 'aria-controls': `rp-panel-${name}-${uid}`, 'data-tab': name }, label, count);
+      const panel = h('section', { class: 'rp-panel', role: 'tabpanel', id: `rp-panel-${name}-${uid}`, 'aria-labelledby': button.id, 'data-panel': name }, content);
+      button.addEventListener('click', () => this.select(name));
+      tabList.append(button);
+      body.append(panel);
+      this.tabs.set(name, { button, panel, count });
+    }
+    uid += 1;
+    tabList.addEventListener('keydown', (event) => {
+      if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+      event.stopPropagation();
+      const names = [...this.tabs.keys()];
+      const current = names.findIndex((name) => this.tabs.get(name)!.button.getAttribute('aria-selected') === 'true');
+      const next = names[(current + (event.key === 'ArrowRight' ? 1 : names.length - 1)) % names.length]!;
+      this.select(next);
+      this.tabs.get(next)!.button.focus();
+    });
+    this.element = h('aside', { class: 'rp-panels', 'aria-label': 'Console, network and events' }, tabList, body);
+    this.select('console');
+  }
+
+  select(name: TabName): void {
+    for (const [tab, parts] of this.tabs) {
+      const selected = tab === name;
+      parts.button.setAttribute('aria-selected', String(selected));
+      parts.button.tabIndex = selected ? 0 : -1;
+      parts.panel.hidden = !selected;
+    }
+  }
+
+  setData(data: PanelData): void {
+    this.consoleRows = data.consoleRows;
+    this.renderConsole();
+    const ends = data.networkRows.map((row) => row.time + Math.max(0, row.duration));
+    const start = data.networkRows.length ? Math.min(...data.networkRows.map((row) => row.time)) : 0;
+    const end = ends.length ? Math.max(...ends) : 1;
+    this.networkSpan = { start, length: Math.max(1, end - start) };
+    this.networkList.setRows(data.networkRows);
+    this.eventsList.setRows([...data.markers]);
+    this.tabs.get('network')!.count.textContent = String(data.networkRows.length);
+    this.tabs.get('events')!.count.textContent = String(data.markers.length);
+  }
+
+  private renderConsole(): void {
+    const filter = CONSOLE_FILTERS.find((entry) => entry.value === this.levelFilter.value)?.levels ?? null;
+    const rows = filter ? this.consoleRows.filter((row) => filter.includes(row.level)) : this.consoleRows;
+    this.consoleList.setRows(rows);
+    this.tabs.get('console')!.count.textContent = String(this.consoleRows.length);
+  }
+
+  setTime(time: number): void {
+    this.consoleList.setTime(time);
+    this.networkList.setTime(time);
+    this.eventsList.setTime(time);
+  }
+
+  private renderConsoleRow(row: ConsoleRow): HTMLLIElement {
+    return h('li', { class: `rp-console rp-level-${row.level}`, 'data-level': row.level, title: row.trace },
+      h('span', { class: 'rp-row-time', text: formatClock(row.time) }),
+      h('span', { class: 'rp-badge', text: row.level }),
+      h('span', { class: 'rp-row-text', text: row.text }));
+  }
+
+  private renderNetworkRow(row: NetworkRow): HTMLLIElement {
+    let path = row.url;
+    try {
+      const url = new URL(row.url);
+      path = `${url.pathname}${url.search}`;
+    } catch {
+      // keep the URL as recorded
+    }
+    const left = ((row.time - this.networkSpan.start) / this.networkSpan.length) * 100;
+    const width = Math.max(0.8, (Math.max(0, row.duration) / this.networkSpan.length) * 100);
+    const status = row.status === 0 ? (row.error ? 'failed' : '—') : String(row.status);
+    return h('li', { class: `rp-network${row.failed ? ' rp-failed' : ''}`, title: `${row.method} ${row.url}${row.error ? `\n${row.error}` : ''}` },
+      h('span', { class: 'rp-method', text: row.method }),
+      h('span', { class: 'rp-row-text rp-request-url', text: path }),
+      h('span', { class: 'rp-status', text: status }),
+      h('span', { class: 'rp-duration', text: formatDuration(row.duration) }),
+      h('span', { class: 'rp-waterfall', 'aria-hidden': 'true' }, h('span', { class: 'rp-waterfall-bar', style: `left:${left}%;width:${width}%` })));
+  }
+
+  private renderEventRow(marker: Marker): HTMLLIElement {
+    return h('li', { class: `rp-event rp-event--${marker.kind}`, 'data-kind': marker.kind, title: marker.detail },
+      h('span', { class: 'rp-row-time', text: formatClock(marker.time) }),
+      h('span', { class: `rp-dot rp-marker--${marker.kind}`, 'aria-hidden': 'true' }),
+      // "Click at 3, 4" needs no "Click" before it; "Custom event checkout" does.
+      h('span', { class: 'rp-row-text' }, marker.label.startsWith(MARKER_KIND_LABELS[marker.kind]) ? null : h('span', { class: 'rp-event-kind', text: `${MARKER_KIND_LABELS[marker.kind]} ` }), marker.label));
+  }
+}

@@ -1,0 +1,749 @@
+import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { Replayer } from '@rrweb/replay';
+import { h, icon, setIcon } from './dom.js';
+import { Emitter } from './emitter.js';
+import { formatClock, formatDuration } from './format.js';
+import { DEFAULT_INACTIVITY_THRESHOLD, InactivityTracker, periodAt } from './inactivity.js';
+import { RecordingIndex } from './markers.js';
+import { Panels } from './panels.js';
+import playerCss from './player.css?inline';
+import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from './rage-clicks.js';
+import { GapFilter, readSource } from './stream.js';
+import { Timeline } from './timeline.js';
+import type {
+  LoadProgress,
+  Marker,
+  PlayerEventMap,
+  PlayerOptions,
+  PlayerSource,
+  PlayerState,
+  StreamItem,
+  TimeRange,
+  UrlAtTime,
+} from './types.js';
+import { UrlTimeline } from './url-timeline.js';
+
+export const DEFAULT_SPEEDS = [1, 2, 4, 8];
+/** Jump of the arrow keys, in ms of recording. */
+const ARROW_STEP = 5000;
+const ARROW_STEP_FINE = 1000;
+/** Skipping an inactive stretch takes about this long on screen, however long the stretch. */
+const SKIP_WALL_MS = 800;
+const MAX_SKIP_SPEED = 2000;
+/** Stretches shorter than this (ms left) are not worth a visible fast-forward. */
+const MIN_SKIP_REMAINING = 1000;
+/** The panels and markers are rebuilt at most this often while the stream is still arriving. */
+const UI_REFRESH_MS = 250;
+/** The load loop yields to the page after this much work so controls stay responsive. */
+const LOAD_SLICE_MS = 12;
+
+type RrwebEvent = ConstructorParameters<typeof Replayer>[0][number];
+
+let stylesInjected = false;
+
+/** Insert the player's stylesheet once per document (also done by `new Player` unless `injectStyles: false`). */
+export function injectPlayerStyles(doc: Document = document): void {
+  if (stylesInjected || doc.querySelector('style[data-reprise-player]')) return;
+  stylesInjected = true;
+  doc.head.append(h('style', { 'data-reprise-player': '', text: playerCss }));
+}
+
+/**
+ * A session replay player: rrweb's Replayer fed progressively from an event array, an async
+ * iterable or the playback stream, with a timeline of markers, skip-inactivity, speed, fullscreen,
+ * a URL bar and console / network / events panels synced with playback.
+ */
+export class Player {
+  /** The player's root element (inside the container given to the constructor). */
+  readonly root: HTMLDivElement;
+  private readonly emitter = new Emitter<PlayerEventMap>();
+  private readonly index: RecordingIndex;
+  private readonly inactivity: InactivityTracker;
+  private readonly urls = new UrlTimeline();
+  private readonly gapFilter = new GapFilter();
+  private readonly abort = new AbortController();
+  private readonly speeds: number[];
+  private replayer: Replayer | undefined;
+  private pendingEvents: RecordedEvent[] = [];
+  private state: PlayerState = 'loading';
+  private speed: number;
+  private skipInactive: boolean;
+  private autoplay: boolean;
+  private startAt: number | undefined;
+  private skipRange: TimeRange | undefined;
+  private currentTime = 0;
+  private lastTickTime = 0;
+  private inactivePeriods: TimeRange[] = [];
+  private markers: readonly Marker[] = [];
+  private progress: LoadProgress = { events: 0, bytes: 0, done: false };
+  private streamEnd: number | undefined;
+  private lastUrl: UrlAtTime | undefined;
+  private viewport = { width: 0, height: 0 };
+  private raf = 0;
+  private uiTimer: ReturnType<typeof setTimeout> | undefined;
+  private uiDirty = false;
+  private destroyed = false;
+  /** Playback was paused by dragging the timeline and resumes at the drag's final seek. */
+  private resumeAfterDrag = false;
+  private resizeObserver: ResizeObserver | undefined;
+  private readonly cleanups: Array<() => void> = [];
+
+  // UI parts
+  private readonly stage: HTMLDivElement;
+  private readonly frame: HTMLDivElement;
+  private readonly timeline: Timeline;
+  private readonly panels: Panels | undefined;
+  private readonly playButton: HTMLButtonElement;
+  private readonly clock: HTMLSpanElement;
+  private readonly speedButtons = new Map<number, HTMLButtonElement>();
+  private readonly skipToggle: HTMLButtonElement;
+  private readonly fullscreenButton: HTMLButtonElement;
+  private readonly urlRoute: HTMLSpanElement;
+  private readonly urlText: HTMLSpanElement;
+  private readonly viewportLabel: HTMLSpanElement;
+  private readonly loadingLabel: HTMLSpanElement;
+  private readonly overlay: HTMLDivElement;
+  private readonly skipIndicator: HTMLDivElement;
+  private readonly gapBanner: HTMLDivElement;
+  private readonly announcer: HTMLDivElement;
+
+  constructor(private readonly container: HTMLElement, private readonly options: PlayerOptions) {
+    if (!(container instanceof HTMLElement)) {
+      throw new TypeError('[@reprise/player] new Player(element, options) needs a DOM element to render into');
+    }
+    if (!options || options.source === undefined || options.source === null) {
+      throw new TypeError('[@reprise/player] options.source is required: an array of events, an async iterable of events or the playback URL');
+    }
+    if (options.injectStyles !== false) injectPlayerStyles(container.ownerDocument);
+    this.speeds = options.speeds?.length ? [...options.speeds] : DEFAULT_SPEEDS;
+    this.speed = options.speed ?? 1;
+    this.skipInactive = options.skipInactive ?? true;
+    this.autoplay = options.autoplay ?? true;
+    this.startAt = options.startAt;
+    this.index = new RecordingIndex({
+      minClicks: options.rageClickCount ?? DEFAULT_RAGE_MIN_CLICKS,
+      maxInterval: options.rageClickWindow ?? DEFAULT_RAGE_MAX_INTERVAL,
+      radius: options.rageClickRadius ?? DEFAULT_RAGE_RADIUS,
+    });
+    this.inactivity = new InactivityTracker(options.inactivityThreshold ?? DEFAULT_INACTIVITY_THRESHOLD);
+
+    // --- stage: the replayed page, scaled to fit
+    this.frame = h('div', { class: 'rp-frame' });
+    this.overlay = h('div', { class: 'rp-overlay', role: 'status' }, h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }), h('span', { text: 'Loading recording…' }));
+    this.skipIndicator = h('div', { class: 'rp-skip-indicator', role: 'status', hidden: true });
+    this.gapBanner = h('div', { class: 'rp-gap-banner', role: 'status', hidden: true });
+    this.stage = h('div', { class: 'rp-stage' }, this.frame, this.overlay, this.skipIndicator, this.gapBanner);
+    this.stage.addEventListener('click', () => this.togglePlay());
+
+    // --- URL bar
+    this.urlRoute = h('span', { class: 'rp-url-route', hidden: true });
+    this.urlText = h('span', { class: 'rp-url-text', text: '' });
+    this.viewportLabel = h('span', { class: 'rp-viewport', title: 'Recorded viewport size and current zoom' });
+    const urlBar = h('div', { class: 'rp-urlbar', 'aria-label': 'Page address at this moment' },
+      h('span', { class: 'rp-url-dots', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')),
+      h('div', { class: 'rp-url-field' }, this.urlRoute, this.urlText),
+      this.viewportLabel);
+
+    // --- timeline and controls
+    this.timeline = new Timeline({
+      seek: (time, final) => {
+        if (final) this.seek(time);
+        else this.seekPreview(time);
+      },
+      dragStart: () => undefined,
+      markerClick: (marker) => this.seek(marker.time),
+    });
+    this.playButton = h('button', { type: 'button', class: 'rp-button rp-play', 'aria-label': 'Play', title: 'Play (Space)' }, icon('play'));
+    this.playButton.addEventListener('click', () => this.togglePlay());
+    this.clock = h('span', { class: 'rp-clock', 'aria-live': 'off', text: '0:00 / 0:00' });
+    const speedGroup = h('div', { class: 'rp-speeds', role: 'group', 'aria-label': 'Playback speed' });
+    this.speeds.forEach((speed) => {
+      const button = h('button', { type: 'button', class: 'rp-chip', 'aria-pressed': 'false', 'aria-label': `Speed ${speed}×`, title: `Speed ${speed}×`, 'data-speed': speed, text: `${speed}×` });
+      button.addEventListener('click', () => this.setSpeed(speed));
+      this.speedButtons.set(speed, button);
+      speedGroup.append(button);
+    });
+    this.skipToggle = h('button', { type: 'button', class: 'rp-toggle', role: 'switch', 'aria-checked': 'true', title: 'Skip inactivity (S)' },
+      h('span', { class: 'rp-switch', 'aria-hidden': 'true' }), h('span', { text: 'Skip inactivity' }));
+    this.skipToggle.addEventListener('click', () => this.setSkipInactive(!this.skipInactive));
+    this.loadingLabel = h('span', { class: 'rp-loading', role: 'status' });
+    this.fullscreenButton = h('button', { type: 'button', class: 'rp-button', 'aria-label': 'Fullscreen', title: 'Fullscreen (F)' }, icon('fullscreen'));
+    this.fullscreenButton.addEventListener('click', () => void this.toggleFullscreen());
+    const controls = h('div', { class: 'rp-controls' },
+      this.playButton, this.clock, speedGroup, this.skipToggle, h('span', { class: 'rp-spacer' }), this.loadingLabel, this.fullscreenButton);
+
+    this.announcer = h('div', { class: 'rp-sr-only', 'aria-live': 'polite' });
+    const main = h('div', { class: 'rp-main' }, urlBar, this.stage, this.timeline.element, controls);
+    this.root = h('div', { class: 'rp-player', tabindex: 0, role: 'region', 'aria-label': 'Session replay', 'aria-keyshortcuts': 'Space ArrowLeft ArrowRight 1 2 4 8 S F' }, main);
+    if (options.panels !== false) {
+      this.panels = new Panels((time) => this.seek(time));
+      this.root.append(this.panels.element);
+    } else {
+      this.root.classList.add('rp-no-panels');
+    }
+    this.root.append(this.announcer);
+    this.root.addEventListener('keydown', (event) => this.onKey(event));
+    const onFullscreen = () => {
+      const active = this.root.ownerDocument.fullscreenElement === this.root;
+      setIcon(this.fullscreenButton, active ? 'exitFullscreen' : 'fullscreen');
+      this.fullscreenButton.setAttribute('aria-label', active ? 'Exit fullscreen' : 'Fullscreen');
+    };
+    this.root.ownerDocument.addEventListener('fullscreenchange', onFullscreen);
+    this.cleanups.push(() => this.root.ownerDocument.removeEventListener('fullscreenchange', onFullscreen));
+    container.append(this.root);
+
+    if (typeof ResizeObserver !== 'undefined') {
+      this.resizeObserver = new ResizeObserver(() => this.fit());
+      this.resizeObserver.observe(this.stage);
+    }
+    this.paintSpeed();
+    this.paintSkip();
+    this.paintLoading();
+    void this.load(options.source);
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Listen to player events; returns the function that removes the listener. */
+  on<K extends keyof PlayerEventMap>(name: K, listener: (value: PlayerEventMap[K]) => void): () => void {
+    return this.emitter.on(name, listener);
+  }
+
+  play(): void {
+    if (this.destroyed) return;
+    if (!this.replayer) {
+      this.autoplay = true;
+      return;
+    }
+    let from = this.currentTime;
+    if (this.state === 'ended' || (this.progress.done && from >= this.getDuration() - 1)) from = 0;
+    this.replayer.play(from);
+    this.lastTickTime = from;
+    this.setState('playing');
+    this.startTicking();
+  }
+
+  pause(): void {
+    if (this.destroyed) return;
+    if (!this.replayer) {
+      this.autoplay = false;
+      return;
+    }
+    if (this.state === 'playing' || this.state === 'buffering') {
+      this.endSkip();
+      this.replayer.pause();
+      this.setCurrentTime(this.clampTime(this.replayer.getCurrentTime()));
+    }
+    this.stopTicking();
+    if (this.state !== 'ended') this.setState('paused');
+  }
+
+  togglePlay(): void {
+    if (this.state === 'playing' || this.state === 'buffering') this.pause();
+    else this.play();
+  }
+
+  /** Jump to `time` ms from the start (clamped to what has loaded). Keeps playing if it was playing. */
+  seek(time: number): void {
+    if (this.destroyed) return;
+    const target = this.clampTime(time);
+    if (!this.replayer) {
+      this.startAt = target;
+      return;
+    }
+    this.endSkip();
+    const resume = this.resumeAfterDrag;
+    this.resumeAfterDrag = false;
+    if (resume || this.state === 'playing' || this.state === 'buffering') {
+      this.replayer.play(target);
+      this.setState('playing');
+      this.startTicking();
+    } else {
+      this.showFrameAt(target);
+      if (this.state === 'ended') this.setState('paused');
+    }
+    this.lastTickTime = target;
+    this.setCurrentTime(target);
+  }
+
+  setSpeed(speed: number): void {
+    if (!Number.isFinite(speed) || speed <= 0) {
+      throw new RangeError(`[@reprise/player] setSpeed(${speed}): the speed must be a positive number such as 1, 2, 4 or 8`);
+    }
+    this.speed = speed;
+    if (!this.skipRange) this.replayer?.setConfig({ speed });
+    this.paintSpeed();
+    this.emitter.emit('speed', speed);
+  }
+
+  getSpeed(): number {
+    return this.speed;
+  }
+
+  setSkipInactive(skip: boolean): void {
+    this.skipInactive = skip;
+    if (!skip) this.endSkip();
+    this.paintSkip();
+  }
+
+  getSkipInactive(): boolean {
+    return this.skipInactive;
+  }
+
+  /** ms from the start of the recording. */
+  getCurrentTime(): number {
+    return this.currentTime;
+  }
+
+  /** Length of the recording in ms: the whole session when the stream announced it, else what has loaded. */
+  getDuration(): number {
+    const start = this.index.start;
+    if (start !== undefined && this.streamEnd !== undefined && this.streamEnd > start) {
+      return Math.max(this.streamEnd - start, this.index.duration);
+    }
+    return this.index.duration;
+  }
+
+  getState(): PlayerState {
+    return this.state;
+  }
+
+  getMarkers(): readonly Marker[] {
+    return this.markers;
+  }
+
+  getInactivePeriods(): readonly TimeRange[] {
+    return this.inactivePeriods;
+  }
+
+  getProgress(): LoadProgress {
+    return { ...this.progress };
+  }
+
+  /** The page address (and route pattern) at the current moment. */
+  getUrl(): UrlAtTime | undefined {
+    return this.lastUrl;
+  }
+
+  /** The recorded viewport size. */
+  getViewport(): { width: number; height: number } {
+    return { ...this.viewport };
+  }
+
+  /** The iframe holding the replayed page (undefined until the first full snapshot). */
+  getIframe(): HTMLIFrameElement | undefined {
+    return this.replayer?.iframe;
+  }
+
+  async toggleFullscreen(): Promise<void> {
+    const doc = this.root.ownerDocument;
+    try {
+      if (doc.fullscreenElement === this.root) await doc.exitFullscreen();
+      else await this.root.requestFullscreen();
+    } catch (error) {
+      this.emitter.emit('error', new Error(`[@reprise/player] fullscreen was refused by the browser: ${String(error)}`));
+    }
+  }
+
+  /** Stop loading and playing, remove the player's DOM and listeners. The instance is unusable afterwards. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.abort.abort();
+    this.stopTicking();
+    if (this.uiTimer) clearTimeout(this.uiTimer);
+    this.resizeObserver?.disconnect();
+    for (const cleanup of this.cleanups) cleanup();
+    try {
+      this.replayer?.destroy();
+    } catch {
+      // rrweb throws when destroyed before its first frame; nothing left to clean then.
+    }
+    this.replayer = undefined;
+    this.root.remove();
+    this.emitter.clear();
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  private async load(source: PlayerSource): Promise<void> {
+    let sliceStart = performance.now();
+    try {
+      const items = readSource(source, {
+        signal: this.abort.signal,
+        ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
+        ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
+        onProgress: (progress) => {
+          this.progress = progress;
+          this.paintLoading();
+          this.emitter.emit('progress', { ...progress });
+        },
+      });
+      for await (const item of items) {
+        if (this.destroyed) return;
+        this.handleItem(item);
+        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
+          this.afterBatch();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          sliceStart = performance.now();
+        }
+      }
+      if (this.destroyed) return;
+      this.progress = { ...this.progress, done: true, fraction: 1 };
+      this.afterBatch();
+      this.refreshUi();
+      if (!this.replayer) {
+        this.fail(new Error('[@reprise/player] the recording has no full snapshot, so there is nothing to show; check that the recorder started before the page was captured'));
+      } else if (this.state === 'buffering') {
+        this.setState('ended');
+      }
+    } catch (error) {
+      if (this.destroyed || this.abort.signal.aborted) return;
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private handleItem(item: StreamItem): void {
+    if (item.kind === 'meta') {
+      if (item.end !== undefined) this.streamEnd = item.end;
+      return;
+    }
+    if (item.kind === 'gap') {
+      const marker = this.index.addGap(item.segment, item.reason);
+      this.gapFilter.noteGap();
+      this.uiDirty = true;
+      this.emitter.emit('gap', marker);
+      return;
+    }
+    const event = item.event;
+    this.index.add(event);
+    this.uiDirty = true;
+    if (!this.gapFilter.accept(event)) return;
+    if (this.inactivity.add(event)) this.uiDirty = true;
+    this.urls.add(event);
+    if (!this.replayer) {
+      this.pendingEvents.push(event);
+      if (event.type === EventType.FullSnapshot && this.pendingEvents.length >= 2) this.createReplayer();
+      return;
+    }
+    this.replayer.addEvent(event as unknown as RrwebEvent);
+  }
+
+  /** After each slice of stream items: resume if playback was waiting for data, refresh the UI soon. */
+  private afterBatch(): void {
+    if (this.state === 'buffering' && this.replayer && this.index.duration > this.currentTime + 50) {
+      this.replayer.play(this.currentTime);
+      this.setState('playing');
+      this.startTicking();
+    }
+    if (this.state !== 'playing') this.paintClock();
+    this.paintLoading();
+    this.scheduleUi();
+  }
+
+  private createReplayer(): void {
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    const replayer = new Replayer(events as unknown as RrwebEvent[], {
+      root: this.frame,
+      speed: this.speed,
+      skipInactive: false,
+      showWarning: false,
+      showDebug: false,
+      // Replaying focus would move the host page's keyboard focus into the iframe mid-playback
+      // and the player's shortcuts would stop working.
+      triggerFocus: false,
+      UNSAFE_replayCanvas: false,
+      mouseTail: { duration: 600, lineCap: 'round', lineWidth: 3, strokeStyle: 'rgba(129, 140, 248, 0.65)' },
+    });
+    this.replayer = replayer;
+    replayer.on('resize', (dimension) => {
+      const { width, height } = dimension as { width: number; height: number };
+      this.viewport = { width, height };
+      this.fit();
+      this.emitter.emit('resize', { width, height });
+    });
+    replayer.on('finish', () => this.onFinish());
+    const meta = events.find((event) => event.type === EventType.Meta)?.data as { width?: number; height?: number } | undefined;
+    if (meta?.width && meta.height) this.viewport = { width: meta.width, height: meta.height };
+    this.fit();
+    this.overlay.hidden = true;
+    this.root.classList.add('rp-ready');
+    const start = this.startAt ?? 0;
+    this.startAt = undefined;
+    this.emitter.emit('ready', { ...this.viewport });
+    if (this.autoplay) {
+      this.currentTime = start;
+      this.play();
+    } else {
+      this.showFrameAt(start);
+      this.setCurrentTime(start);
+      this.setState('paused');
+    }
+    this.scheduleUi();
+  }
+
+  private onFinish(): void {
+    if (this.destroyed || this.state !== 'playing') return;
+    this.endSkip();
+    this.stopTicking();
+    this.setCurrentTime(this.clampTime(this.replayer?.getCurrentTime() ?? this.currentTime));
+    // Playback caught up with the download: wait for more instead of ending.
+    this.setState(this.progress.done ? 'ended' : 'buffering');
+  }
+
+  private fail(error: Error): void {
+    this.overlay.hidden = false;
+    this.overlay.replaceChildren(h('span', { class: 'rp-error-text', text: error.message }));
+    this.setState('error');
+    this.emitter.emit('error', error);
+  }
+
+  // ---------------------------------------------------------------- clock
+
+  private clampTime(time: number): number {
+    const loaded = this.index.duration;
+    return Math.min(Math.max(0, Number.isFinite(time) ? time : 0), loaded);
+  }
+
+  /** Show the frame at `time` while paused. The +1 ms makes events stamped exactly at `time` part of it. */
+  private showFrameAt(time: number): void {
+    this.replayer?.pause(Math.min(time + 1, this.index.duration));
+  }
+
+  private seekPreview(time: number): void {
+    if (!this.replayer) return;
+    const wasPlaying = this.state === 'playing';
+    const target = this.clampTime(time);
+    this.showFrameAt(target);
+    if (wasPlaying) {
+      this.stopTicking();
+      this.setState('paused');
+      // The drag ends with a final seek; playing resumes from there.
+      this.resumeAfterDrag = true;
+    }
+    this.setCurrentTime(target);
+  }
+
+  private startTicking(): void {
+    if (this.raf) return;
+    const tick = () => {
+      this.raf = requestAnimationFrame(tick);
+      if (!this.replayer || this.state !== 'playing') return;
+      const time = this.clampTime(this.replayer.getCurrentTime());
+      this.updateSkip(time);
+      this.passMarkers(this.lastTickTime, time);
+      this.lastTickTime = time;
+      this.setCurrentTime(time);
+    };
+    this.raf = requestAnimationFrame(tick);
+  }
+
+  private stopTicking(): void {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.raf = 0;
+  }
+
+  private passMarkers(from: number, to: number): void {
+    if (to <= from || to - from > 10_000) return;
+    for (const marker of this.markers) {
+      if (marker.time > from && marker.time <= to) this.emitter.emit('marker', marker);
+    }
+  }
+
+  /**
+   * Skip inactivity: inside an inactive stretch the replayer's clock is sped up so the stretch
+   * passes in under a second, then the chosen speed is restored just before activity resumes.
+   */
+  private updateSkip(time: number): void {
+    if (!this.replayer) return;
+    if (this.skipRange) {
+      const remaining = this.skipRange.end - time;
+      const rate = this.replayer.config.speed;
+      if (!this.skipInactive || time < this.skipRange.start || remaining <= Math.max(rate * 40, 200)) this.endSkip();
+      return;
+    }
+    if (!this.skipInactive) return;
+    const period = periodAt(this.inactivePeriods, time);
+    if (!period || period.end - time < MIN_SKIP_REMAINING) return;
+    const rate = Math.min(MAX_SKIP_SPEED, Math.max(this.speed * 2, Math.ceil((period.end - time) / SKIP_WALL_MS)));
+    this.skipRange = period;
+    this.replayer.setConfig({ speed: rate });
+    this.skipIndicator.hidden = false;
+    this.skipIndicator.replaceChildren(icon('skip'), h('span', { text: `Skipping ${formatDuration(period.end - time)} of inactivity` }));
+    this.root.classList.add('rp-skipping');
+    this.emitter.emit('skip', { skipping: true, range: { ...period } });
+  }
+
+  private endSkip(): void {
+    if (!this.skipRange) return;
+    const range = this.skipRange;
+    this.skipRange = undefined;
+    this.replayer?.setConfig({ speed: this.speed });
+    this.skipIndicator.hidden = true;
+    this.root.classList.remove('rp-skipping');
+    this.emitter.emit('skip', { skipping: false, range });
+  }
+
+  private setCurrentTime(time: number): void {
+    this.currentTime = time;
+    this.timeline.setTime(time);
+    this.panels?.setTime(time);
+    this.paintClock();
+    this.paintUrl();
+    this.paintGap();
+    this.emitter.emit('time', time);
+  }
+
+  private setState(state: PlayerState): void {
+    if (this.state === state) return;
+    this.state = state;
+    const playing = state === 'playing' || state === 'buffering';
+    setIcon(this.playButton, playing ? 'pause' : state === 'ended' ? 'replay' : 'play');
+    const label = playing ? 'Pause' : state === 'ended' ? 'Replay' : 'Play';
+    this.playButton.setAttribute('aria-label', label);
+    this.playButton.title = `${label} (Space)`;
+    this.root.dataset.state = state;
+    this.emitter.emit('state', state);
+  }
+
+  // ---------------------------------------------------------------- painting
+
+  private scheduleUi(): void {
+    if (this.uiTimer || !this.uiDirty) return;
+    this.uiTimer = setTimeout(() => {
+      this.uiTimer = undefined;
+      this.refreshUi();
+    }, this.markers.length === 0 ? 0 : UI_REFRESH_MS);
+  }
+
+  /** Rebuild what depends on the whole recording: markers, shading, panels, duration. */
+  private refreshUi(): void {
+    if (this.destroyed || !this.uiDirty) return;
+    this.uiDirty = false;
+    const start = this.index.start ?? 0;
+    const end = this.progress.done ? this.index.end : undefined;
+    this.inactivePeriods = this.inactivity.getPeriods(end).map((period) => ({ start: period.start - start, end: period.end - start }));
+    this.markers = this.index.getMarkers();
+    const duration = this.getDuration();
+    this.timeline.setDuration(duration);
+    this.timeline.setBuffered(duration > 0 ? this.index.duration / duration : 0);
+    this.timeline.setInactive(this.inactivePeriods);
+    this.timeline.setMarkers(this.markers);
+    this.panels?.setData({ consoleRows: this.index.getConsoleRows(), networkRows: this.index.getNetworkRows(), markers: this.markers });
+    this.panels?.setTime(this.currentTime);
+    this.paintClock();
+    this.emitter.emit('markers', this.markers);
+  }
+
+  private paintClock(): void {
+    this.clock.textContent = `${formatClock(this.currentTime)} / ${formatClock(this.getDuration())}`;
+  }
+
+  private paintSpeed(): void {
+    for (const [speed, button] of this.speedButtons) button.setAttribute('aria-pressed', String(speed === this.speed));
+  }
+
+  private paintSkip(): void {
+    this.skipToggle.setAttribute('aria-checked', String(this.skipInactive));
+  }
+
+  private paintLoading(): void {
+    const { done, fraction, events } = this.progress;
+    this.root.classList.toggle('rp-streaming', !done);
+    if (done) {
+      this.loadingLabel.hidden = true;
+      return;
+    }
+    this.loadingLabel.hidden = false;
+    this.loadingLabel.textContent = fraction !== undefined
+      ? `Loading ${Math.round(fraction * 100)}%`
+      : `Loading… ${events.toLocaleString('en-US')} events`;
+  }
+
+  private paintUrl(): void {
+    const start = this.index.start;
+    const url = start === undefined ? undefined : this.urls.at(start + this.currentTime);
+    if (url?.url === this.lastUrl?.url && url?.route === this.lastUrl?.route) return;
+    this.lastUrl = url;
+    this.urlText.textContent = url?.url ?? '';
+    this.urlText.title = url?.url ?? '';
+    this.urlRoute.hidden = !url?.route;
+    this.urlRoute.textContent = url?.route ?? '';
+    this.emitter.emit('url', url);
+  }
+
+  private paintGap(): void {
+    const gap = this.markers.find((marker) => marker.kind === 'gap' && this.currentTime >= marker.time && this.currentTime < (marker.endTime ?? Infinity));
+    this.gapBanner.hidden = !gap;
+    if (gap) this.gapBanner.textContent = `${gap.label}: ${gap.detail ?? 'segment missing'}. Playback resumes at the next snapshot.`;
+  }
+
+  /** Scale the recorded viewport to fit the stage, centred, never above `maxScale`. */
+  private fit(): void {
+    const { width, height } = this.viewport;
+    if (!width || !height) return;
+    const available = this.stage.getBoundingClientRect();
+    const scale = Math.min(this.options.maxScale ?? 1, available.width / width, available.height / height);
+    const safeScale = Number.isFinite(scale) && scale > 0 ? scale : 1;
+    // Whole-pixel offsets: a frame at half a pixel would be resampled and look blurry.
+    this.frame.style.width = `${width}px`;
+    this.frame.style.height = `${height}px`;
+    // Rounded in page coordinates, since the stage itself may sit at a fractional position.
+    const left = Math.round(available.left + (available.width - width * safeScale) / 2) - available.left;
+    const top = Math.round(available.top + (available.height - height * safeScale) / 2) - available.top;
+    this.frame.style.left = `${left}px`;
+    this.frame.style.top = `${top}px`;
+    this.frame.style.transform = `scale(${safeScale})`;
+    this.viewportLabel.textContent = `${width} × ${height} · ${Math.round(safeScale * 100)}%`;
+  }
+
+  // ---------------------------------------------------------------- keyboard
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target as HTMLElement;
+    const tag = target.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+    // Space and Enter on a focused button or row belong to that control.
+    const onControl = tag === 'BUTTON' || target.classList.contains('rp-row');
+    switch (event.key) {
+      case ' ':
+      case 'k':
+        if (onControl && event.key === ' ') return;
+        this.togglePlay();
+        break;
+      case 'ArrowLeft':
+      case 'ArrowRight': {
+        const step = event.shiftKey ? ARROW_STEP_FINE : ARROW_STEP;
+        this.seek(this.currentTime + (event.key === 'ArrowLeft' ? -step : step));
+        break;
+      }
+      case 'Home':
+        this.seek(0);
+        break;
+      case 'End':
+        this.seek(this.getDuration());
+        break;
+      case 's':
+      case 'S':
+        this.setSkipInactive(!this.skipInactive);
+        this.announcer.textContent = `Skip inactivity ${this.skipInactive ? 'on' : 'off'}`;
+        break;
+      case 'f':
+      case 'F':
+        void this.toggleFullscreen();
+        break;
+      default: {
+        if (!/^[0-9]$/.test(event.key)) return;
+        // A digit that is one of the speeds selects it ("4" is 4×); other digits pick the n-th speed.
+        const digit = Number(event.key);
+        const speed = this.speeds.includes(digit) ? digit : this.speeds[digit - 1];
+        if (speed === undefined) return;
+        this.setSpeed(speed);
+        this.announcer.textContent = `Speed ${speed}×`;
+      }
+    }
+    event.preventDefault();
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, test } from 'vitest';
+import { GapFilter, parsePlaybackLine, readLines, readSource } from './stream.js';
+import { click, full, meta, mutation, T0 } from './test-events.js';
+import type { StreamItem } from './types.js';
+
+async function* chunksOf(text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let offset = 0; offset < bytes.length; offset += size) yield bytes.slice(offset, offset + size);
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+describe('parsePlaybackLine', () => {
+  test('reads an rrweb event line', () => {
+    const event = meta(0, 'http://a.test/');
+    expect(parsePlaybackLine(JSON.stringify(event))).toEqual({ kind: 'event', event });
+  });
+  test('reads a gap marker with its segment and reason', () => {
+    expect(parsePlaybackLine('{"type":"reprise.gap","segment":3,"reason":"corrupt"}')).toEqual({ kind: 'gap', segment: 3, reason: 'corrupt' });
+  });
+  test('reads session bounds', () => {
+    expect(parsePlaybackLine('{"type":"reprise.meta","start":1,"end":9}')).toEqual({ kind: 'meta', start: 1, end: 9 });
+  });
+  test('ignores blank lines and unknown shapes, reports unreadable lines as gaps', () => {
+    expect(parsePlaybackLine('   ')).toBeNull();
+    expect(parsePlaybackLine('{"type":"reprise.future"}')).toBeNull();
+    expect(parsePlaybackLine('[1,2]')).toBeNull();
+    expect(parsePlaybackLine('{"type":2,"timesta')).toMatchObject({ kind: 'gap' });
+  });
+});
+
+describe('readLines', () => {
+  test('splits lines across chunk boundaries, multi-byte characters included, last line without newline', async () => {
+    const text = '{"a":"é"}\n{"b":"日本"}\n\n{"c":1}';
+    let bytes = 0;
+    const lines = await collect(readLines(chunksOf(text, 3), (n) => (bytes += n)));
+    expect(lines).toEqual(['{"a":"é"}', '{"b":"日本"}', '', '{"c":1}']);
+    expect(bytes).toBe(new TextEncoder().encode(text).length);
+  });
+});
+
+describe('readSource', () => {
+  test('an array yields its events and reports completion', async () => {
+    const progress: boolean[] = [];
+    const items = await collect(readSource([meta(0, 'http://a/'), full(1)], { onProgress: (p) => progress.push(p.done) }));
+    expect(items.map((item) => item.kind)).toEqual(['event', 'event']);
+    expect(progress.at(-1)).toBe(true);
+  });
+  test('an async iterable may mix events and stream items', async () => {
+    async function* source(): AsyncGenerator<unknown> {
+      yield meta(0, 'http://a/');
+      yield { kind: 'gap', reason: 'lost' } satisfies StreamItem;
+      yield full(10);
+    }
+    const items = await collect(readSource(source() as AsyncIterable<StreamItem>));
+    expect(items.map((item) => item.kind)).toEqual(['event', 'gap', 'event']);
+  });
+});
+
+describe('GapFilter', () => {
+  test('drops DOM changes after a gap until the next full snapshot, keeps Reprise events', () => {
+    const filter = new GapFilter();
+    expect(filter.accept(mutation(1))).toBe(true);
+    filter.noteGap();
+    expect(filter.accept(mutation(2))).toBe(false);
+    expect(filter.accept(click(3))).toBe(false);
+    expect(filter.accept({ type: 5, timestamp: T0 + 4, data: { tag: 'reprise.console', payload: {} } })).toBe(true);
+    expect(filter.accept(meta(5, 'http://a/'))).toBe(true);
+    expect(filter.isWaiting).toBe(true);
+    expect(filter.accept(full(5))).toBe(true);
+    expect(filter.accept(mutation(6))).toBe(true);
+  });
+});

@@ -1,0 +1,164 @@
+import { EventType, type RecordedEvent } from '@reprise/protocol';
+import type { LoadProgress, PlayerSource, StreamItem } from './types.js';
+
+/**
+ * The playback stream adapter. `GET /v1/sessions/:id/events` sends newline-delimited JSON: each
+ * line is an rrweb event, or a control object whose `type` is a string starting with `reprise.`:
+ *   {"type":"reprise.gap","segment":3,"reason":"corrupt"}   a segment that could not be delivered
+ *   {"type":"reprise.meta","start":..,"end":..}              optional session bounds
+ * Lines of unknown shape are ignored so that the server can add kinds without breaking players.
+ * Everything format-specific lives in this file (and can be swapped with `options.parseLine`).
+ */
+export function parsePlaybackLine(line: string): StreamItem | null {
+  const text = line.trim();
+  if (text === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'gap', reason: 'unreadable line in the playback stream' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const record = value as Record<string, unknown>;
+  if (typeof record.type === 'string') {
+    if (record.type === 'reprise.gap') {
+      return {
+        kind: 'gap',
+        ...(typeof record.segment === 'number' ? { segment: record.segment } : {}),
+        reason: typeof record.reason === 'string' ? record.reason : 'segment missing',
+      };
+    }
+    if (record.type === 'reprise.meta' || record.type === 'reprise.session') {
+      return {
+        kind: 'meta',
+        ...(typeof record.start === 'number' ? { start: record.start } : {}),
+        ...(typeof record.end === 'number' ? { end: record.end } : {}),
+        ...(typeof record.eventCount === 'number' ? { eventCount: record.eventCount } : {}),
+      };
+    }
+    return null;
+  }
+  if (isRecordedEvent(record)) return { kind: 'event', event: record };
+  return null;
+}
+
+export function isRecordedEvent(value: unknown): value is RecordedEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = value as Record<string, unknown>;
+  return typeof event.type === 'number' && typeof event.timestamp === 'number' && 'data' in event;
+}
+
+/** Split a byte stream into text lines; the last line may end without a newline. */
+export async function* readLines(
+  chunks: AsyncIterable<Uint8Array>,
+  onBytes?: (byteCount: number) => void,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of chunks) {
+    onBytes?.(chunk.byteLength);
+    pending += decoder.decode(chunk, { stream: true });
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      yield pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+  }
+  pending += decoder.decode();
+  if (pending.trim() !== '') yield pending;
+}
+
+export interface ReadSourceOptions {
+  fetchInit?: RequestInit;
+  parseLine?: (line: string) => StreamItem | null;
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** Turn any supported source into one async stream of items, reporting load progress as it goes. */
+export async function* readSource(source: PlayerSource, options: ReadSourceOptions = {}): AsyncGenerator<StreamItem> {
+  const progress: LoadProgress = { events: 0, bytes: 0, done: false };
+  const report = () => options.onProgress?.({ ...progress });
+  const count = (item: StreamItem) => {
+    if (item.kind === 'event') progress.events += 1;
+    return item;
+  };
+
+  if (Array.isArray(source)) {
+    for (const event of source as readonly RecordedEvent[]) yield count({ kind: 'event', event });
+  } else if (typeof source === 'string' || source instanceof URL) {
+    const response = await fetch(source, { ...options.fetchInit, signal: options.signal ?? null });
+    if (!response.ok || response.body === null) {
+      throw new Error(`[@reprise/player] the playback stream answered ${response.status} ${response.statusText} for ${String(source)}; check the URL and that the viewer may see this session`);
+    }
+    const length = Number(response.headers.get('content-length'));
+    if (Number.isFinite(length) && length > 0) progress.totalBytes = length;
+    const parse = options.parseLine ?? parsePlaybackLine;
+    let lastReport = 0;
+    const lines = readLines(iterateStream(response.body), (bytes) => {
+      progress.bytes += bytes;
+      if (progress.totalBytes) progress.fraction = Math.min(1, progress.bytes / progress.totalBytes);
+    });
+    for await (const line of lines) {
+      const item = parse(line);
+      if (item === null) continue;
+      yield count(item);
+      // Reporting per line would flood listeners on a fast connection.
+      if (progress.events - lastReport >= 200) {
+        lastReport = progress.events;
+        report();
+      }
+    }
+  } else {
+    for await (const value of source as AsyncIterable<RecordedEvent | StreamItem>) {
+      const item: StreamItem = isRecordedEvent(value) ? { kind: 'event', event: value } : (value as StreamItem);
+      yield count(item);
+      if (progress.events % 200 === 0) report();
+    }
+  }
+  progress.done = true;
+  progress.fraction = 1;
+  report();
+}
+
+async function* iterateStream(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (value) yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * After a lost segment the DOM changes that follow refer to nodes the replayer never saw, so they
+ * are dropped until the next full snapshot rebuilds the page. Reprise's own events (console,
+ * network, ...) do not depend on the DOM and always pass.
+ */
+export class GapFilter {
+  private waitingForSnapshot = false;
+
+  noteGap(): void {
+    this.waitingForSnapshot = true;
+  }
+
+  /** True when the event should reach the replayer. */
+  accept(event: RecordedEvent): boolean {
+    if (!this.waitingForSnapshot) return true;
+    if (event.type === EventType.Meta || event.type === EventType.Custom) return true;
+    if (event.type === EventType.FullSnapshot) {
+      this.waitingForSnapshot = false;
+      return true;
+    }
+    return false;
+  }
+
+  get isWaiting(): boolean {
+    return this.waitingForSnapshot;
+  }
+}

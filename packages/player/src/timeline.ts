@@ -1,0 +1,186 @@
+import { h } from './dom.js';
+import { formatClock } from './format.js';
+import type { Marker, MarkerKind, TimeRange } from './types.js';
+
+export const MARKER_KIND_LABELS: Record<MarkerKind, string> = {
+  navigation: 'Navigation',
+  click: 'Click',
+  'rage-click': 'Rage click',
+  error: 'Error',
+  'console-error': 'Console error',
+  'network-error': 'Failed request',
+  custom: 'Custom event',
+  identify: 'Identify',
+  gap: 'Missing data',
+};
+
+export interface TimelineCallbacks {
+  /** `final` is false for the previews sent while dragging. */
+  seek(time: number, final: boolean): void;
+  dragStart(): void;
+  markerClick(marker: Marker): void;
+}
+
+/** The scrubber: played / loaded bars, shaded inactive stretches, gaps and clickable markers. */
+export class Timeline {
+  readonly element: HTMLDivElement;
+  private readonly track: HTMLDivElement;
+  private readonly played: HTMLDivElement;
+  private readonly buffered: HTMLDivElement;
+  private readonly thumb: HTMLDivElement;
+  private readonly shading: HTMLDivElement;
+  private readonly markerLayer: HTMLDivElement;
+  private readonly hoverLabel: HTMLDivElement;
+  private duration = 0;
+  private time = 0;
+  private markers: readonly Marker[] = [];
+  private inactive: readonly TimeRange[] = [];
+  private dragging = false;
+  private lastDragSeek = 0;
+
+  constructor(private readonly callbacks: TimelineCallbacks) {
+    this.buffered = h('div', { class: 'rp-track-buffered' });
+    this.shading = h('div', { class: 'rp-track-shading' });
+    this.played = h('div', { class: 'rp-track-played' });
+    this.thumb = h('div', { class: 'rp-track-thumb' });
+    this.hoverLabel = h('div', { class: 'rp-track-hover', 'aria-hidden': 'true' });
+    this.track = h('div', {
+      class: 'rp-track',
+      role: 'slider',
+      tabindex: 0,
+      'aria-label': 'Seek',
+      'aria-valuemin': 0,
+      'aria-valuemax': 0,
+      'aria-valuenow': 0,
+      'aria-valuetext': '0:00 of 0:00',
+    }, h('div', { class: 'rp-track-rail' }, this.buffered, this.shading, this.played), this.thumb, this.hoverLabel);
+    this.markerLayer = h('div', { class: 'rp-markers', role: 'group', 'aria-label': 'Timeline markers' });
+    this.element = h('div', { class: 'rp-timeline' }, this.markerLayer, this.track);
+    this.bindPointer();
+  }
+
+  private timeAt(clientX: number): number {
+    const rect = this.track.getBoundingClientRect();
+    const fraction = rect.width > 0 ? Math.min(1, Math.max(0, (clientX - rect.left) / rect.width)) : 0;
+    return fraction * this.duration;
+  }
+
+  private bindPointer(): void {
+    this.track.addEventListener('pointerdown', (event) => {
+      if (event.button !== 0 || this.duration <= 0) return;
+      event.preventDefault();
+      this.track.focus();
+      this.track.setPointerCapture(event.pointerId);
+      this.dragging = true;
+      this.element.classList.add('rp-dragging');
+      this.callbacks.dragStart();
+      this.preview(this.timeAt(event.clientX));
+    });
+    this.track.addEventListener('pointermove', (event) => {
+      const time = this.timeAt(event.clientX);
+      this.hoverLabel.textContent = formatClock(time);
+      this.hoverLabel.style.left = `${this.percent(time)}%`;
+      if (!this.dragging) return;
+      this.preview(time);
+      // Rebuilding the replayed DOM costs a few ms, so scrubbing previews at most ~8 times a second.
+      if (performance.now() - this.lastDragSeek > 120) {
+        this.lastDragSeek = performance.now();
+        this.callbacks.seek(time, false);
+      }
+    });
+    const finish = (event: PointerEvent) => {
+      if (!this.dragging) return;
+      this.dragging = false;
+      this.element.classList.remove('rp-dragging');
+      this.callbacks.seek(this.timeAt(event.clientX), true);
+    };
+    this.track.addEventListener('pointerup', finish);
+    this.track.addEventListener('pointercancel', finish);
+  }
+
+  private preview(time: number): void {
+    this.time = time;
+    this.paintTime();
+  }
+
+  private percent(time: number): number {
+    return this.duration > 0 ? Math.min(100, Math.max(0, (time / this.duration) * 100)) : 0;
+  }
+
+  setTime(time: number): void {
+    if (this.dragging) return;
+    this.time = time;
+    this.paintTime();
+  }
+
+  private paintTime(): void {
+    const percent = this.percent(this.time);
+    this.played.style.width = `${percent}%`;
+    this.thumb.style.left = `${percent}%`;
+    this.track.setAttribute('aria-valuenow', String(Math.round(this.time)));
+    this.track.setAttribute('aria-valuetext', `${formatClock(this.time)} of ${formatClock(this.duration)}`);
+  }
+
+  setDuration(duration: number): void {
+    if (duration === this.duration) return;
+    this.duration = duration;
+    this.track.setAttribute('aria-valuemax', String(Math.round(duration)));
+    this.paintTime();
+    this.paintShading();
+    this.paintMarkers();
+  }
+
+  /** Share of the timeline that has loaded (1 once the whole recording is in). */
+  setBuffered(fraction: number): void {
+    this.buffered.style.width = `${Math.min(1, Math.max(0, fraction)) * 100}%`;
+  }
+
+  setInactive(periods: readonly TimeRange[]): void {
+    this.inactive = periods;
+    this.paintShading();
+  }
+
+  setMarkers(markers: readonly Marker[]): void {
+    this.markers = markers;
+    this.paintShading();
+    this.paintMarkers();
+  }
+
+  private span(range: TimeRange, className: string, title: string): HTMLDivElement {
+    const left = this.percent(range.start);
+    const width = Math.max(0.3, this.percent(range.end) - left);
+    return h('div', { class: className, title, style: `left:${left}%;width:${width}%` });
+  }
+
+  private paintShading(): void {
+    const spans: HTMLElement[] = this.inactive.map((period) => this.span(period, 'rp-inactive', 'Inactive'));
+    for (const marker of this.markers) {
+      if (marker.kind === 'gap') {
+        spans.push(this.span({ start: marker.time, end: marker.endTime ?? this.duration }, 'rp-gap', marker.label));
+      }
+    }
+    this.shading.replaceChildren(...spans);
+  }
+
+  private paintMarkers(): void {
+    const buttons = this.markers.map((marker) => {
+      const kindLabel = MARKER_KIND_LABELS[marker.kind];
+      const text = `${kindLabel}: ${marker.label} at ${formatClock(marker.time)}`;
+      const button = h('button', {
+        type: 'button',
+        class: `rp-marker rp-marker--${marker.kind}`,
+        style: `left:${this.percent(marker.time)}%`,
+        'aria-label': text,
+        title: marker.detail ? `${text}\n${marker.detail}` : text,
+        'data-kind': marker.kind,
+        'data-time': Math.round(marker.time),
+      });
+      button.addEventListener('click', (event) => {
+        event.stopPropagation();
+        this.callbacks.markerClick(marker);
+      });
+      return button;
+    });
+    this.markerLayer.replaceChildren(...buttons);
+  }
+}

@@ -1,0 +1,122 @@
+import type { RecordedEvent } from '@reprise/protocol';
+
+/** Where a recording comes from: all events at once, an async stream of events, or the playback URL. */
+export type PlayerSource =
+  | readonly RecordedEvent[]
+  | AsyncIterable<RecordedEvent | StreamItem>
+  | string
+  | URL;
+
+/** One item of the playback stream after parsing: an event, or a segment the server could not deliver. */
+export type StreamItem =
+  | { kind: 'event'; event: RecordedEvent }
+  | { kind: 'gap'; segment?: number; reason: string }
+  | { kind: 'meta'; start?: number; end?: number; eventCount?: number };
+
+export type MarkerKind =
+  | 'navigation'
+  | 'click'
+  | 'rage-click'
+  | 'error'
+  | 'console-error'
+  | 'network-error'
+  | 'custom'
+  | 'identify'
+  | 'gap';
+
+export interface Marker {
+  kind: MarkerKind;
+  /** Milliseconds from the start of the recording. */
+  time: number;
+  /** Short text for the timeline tooltip and the events list. */
+  label: string;
+  /** Longer text (URL, stack, props), when there is one. */
+  detail?: string;
+  /** For spans (rage clicks, gaps): where the span ends, ms from the start. */
+  endTime?: number;
+}
+
+export interface TimeRange {
+  /** ms from the start of the recording */
+  start: number;
+  end: number;
+}
+
+export type PlayerState = 'loading' | 'paused' | 'playing' | 'buffering' | 'ended' | 'error';
+
+export interface LoadProgress {
+  /** Events received so far. */
+  events: number;
+  /** Bytes read so far (URL sources only). */
+  bytes: number;
+  /** Total bytes when the server sent a Content-Length. */
+  totalBytes?: number;
+  /** 0..1 when known. */
+  fraction?: number;
+  done: boolean;
+}
+
+export interface UrlAtTime {
+  url: string;
+  route?: string;
+}
+
+export interface SkipInfo {
+  skipping: boolean;
+  /** The inactive stretch being skipped (ms from start). */
+  range?: TimeRange;
+}
+
+export interface PlayerEventMap {
+  /** Current time in ms from the start; fires on every frame while playing and after seeks. */
+  time: number;
+  state: PlayerState;
+  /** Playback reached a marker (fires once per marker passed while playing). */
+  marker: Marker;
+  /** The marker list changed (more of the recording arrived). */
+  markers: readonly Marker[];
+  progress: LoadProgress;
+  speed: number;
+  skip: SkipInfo;
+  url: UrlAtTime | undefined;
+  /** The first full snapshot is on screen. */
+  ready: { width: number; height: number };
+  /** The recorded viewport size changed. */
+  resize: { width: number; height: number };
+  gap: Marker;
+  error: Error;
+}
+
+export type PlayerEventName = keyof PlayerEventMap;
+
+export interface PlayerOptions {
+  source: PlayerSource;
+  /** Start playing as soon as the first full snapshot is in. @default true */
+  autoplay?: boolean;
+  /** @default 1 */
+  speed?: number;
+  /** Fast-forward through inactive stretches. @default true */
+  skipInactive?: boolean;
+  /** A stretch with no user input longer than this (ms) counts as inactive. @default 5000 */
+  inactivityThreshold?: number;
+  /** Speeds offered in the controls. @default [1, 2, 4, 8] */
+  speeds?: number[];
+  /** Show the console / network / events panels. @default true */
+  panels?: boolean;
+  /** Never scale the recorded viewport above this factor. @default 1 */
+  maxScale?: number;
+  /** Insert the player's stylesheet into the document once. @default true */
+  injectStyles?: boolean;
+  /** Passed to `fetch` for URL sources (credentials, headers). */
+  fetchInit?: RequestInit;
+  /** Parse a playback-stream line into stream items; replace when the server's format differs. */
+  parseLine?: (line: string) => StreamItem | null;
+  /** Rage click: at least this many clicks ... @default 3 */
+  rageClickCount?: number;
+  /** ... within this many ms ... @default 1000 */
+  rageClickWindow?: number;
+  /** ... within this many CSS pixels of each other. @default 40 */
+  rageClickRadius?: number;
+  /** Open on this moment (ms from the start) once it has loaded. */
+  startAt?: number;
+}
