@@ -6,6 +6,7 @@ export default mergeConfig(sharedTestConfig('react'), defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     // jsdom by default; the SSR test opts into node with a `@vitest-environment node` comment.
     environment: 'jsdom',
-    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    // Without project references, so types resolve to the workspace sources (no core build needed).
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
   },
 }));

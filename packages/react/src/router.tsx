@@ -74,11 +74,11 @@ export function useRouterMarkers(routes?: RouteObject[]): void {
     if (!recorder.isRecording || lastMarkedKey.current === location.key) return;
     const isFirst = lastMarkedKey.current === null && action === 'POP';
     mark(isFirst ? 'initial' : NAVIGATION_TYPES[action]);
-  }, [recorder, location.key]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [recorder, location.key]);
 
   // Child effects run before the provider's mount(): mark where the app is once recording starts,
   // and again on every restart so each recording knows its route.
-  useEffect(() => recorder.on('start', () => mark('initial')), [recorder]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => recorder.on('start', () => mark('initial')), [recorder]);
 }
 
 /** `useRouterMarkers()` as a component: render it anywhere inside the router. */

@@ -1,4 +1,11 @@
-import { createRecorder } from '@reprise/core';
+import { createRecorder, type Recorder } from '@reprise/core';
+
+declare global {
+  interface Window {
+    /** The playground's recorder, for devtools (`reprise.flush()`) and the end-to-end test. */
+    reprise?: Recorder;
+  }
+}
 
 /** The local collector (`npm start`); a build for another collector sets VITE_REPRISE_ENDPOINT. */
 const endpoint = import.meta.env.VITE_REPRISE_ENDPOINT || 'http://127.0.0.1:4400';
@@ -11,3 +18,5 @@ export const recorder = createRecorder({
   navigation: 'manual',
   debug: import.meta.env.DEV,
 });
+
+window.reprise = recorder;
