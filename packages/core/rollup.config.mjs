@@ -1,7 +1,16 @@
 import { defineRollupConfig } from '@reprise/rollup-config';
 
-export default defineRollupConfig({
+const configs = defineRollupConfig({
   input: { index: 'src/index.ts' },
   // window.Reprise for a plain <script> tag: rrweb and the protocol bundled in.
   iife: [{ input: 'src/index.ts', file: 'dist/reprise.iife.js', name: 'Reprise' }],
 });
+
+// @reprise/protocol is side-effect free, but its sources (reached through the @reprise/source
+// condition) lose the package's `sideEffects: false`; without this the validator's top-level zod
+// schemas, which only the collector needs, would ride along into the script-tag build.
+for (const config of configs) {
+  config.treeshake = { moduleSideEffects: (id) => !/[\\/]packages[\\/]protocol[\\/]src[\\/]/.test(id) };
+}
+
+export default configs;
