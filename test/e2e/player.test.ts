@@ -99,25 +99,69 @@ async function clockAdvance(page: Page, from: number, wallMs: number): Promise<n
 }
 
 describe('@reprise/player in Chromium', () => {
-  test('starts playing a streamed session before the stream has ended, then loads the rest', async () => {
+  test('starts playing a streamed session before the stream has ended, waits when it catches up, then plays on', async () => {
+    const first = session.events[0]!.timestamp;
+    const last = session.events.at(-1)!.timestamp;
     const firstSnapshot = session.events.findIndex((event) => event.type === 2);
     const head = session.events.slice(0, firstSnapshot + 6);
     const tail = session.events.slice(firstSnapshot + 6);
     let release!: () => void;
-    streams.set('partial', { parts: [toNdjson(head), toNdjson(tail)], release: new Promise((resolve) => (release = resolve)) });
+    streams.set('partial', {
+      parts: [
+        toNdjson([{ stream: 'session', version: 1, id: 's1', project: 'p', startedAt: first, endedAt: last, segments: 2, startSegment: 0, from: null }, ...head]),
+        toNdjson([...tail, { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: session.events.length }]),
+      ],
+      release: new Promise((resolve) => (release = resolve)),
+    });
 
     const page = await openPlayer({ source: `${server.url}/stream?name=partial` });
-    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getState() === 'playing');
+    const states: string[] = await page.evaluate(() => {
+      const w = window as unknown as PlayerWindow & { states: string[] };
+      w.states = [w.player.getState()];
+      w.player.on('state', (state) => w.states.push(state as string));
+      return w.states;
+    });
+    expect(states).toEqual(['loading']);
+    // Playing the head, then waiting for more: the stream has not ended.
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getState() === 'buffering');
+    expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual(['loading', 'playing', 'buffering']);
     expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getProgress().done)).toBe(false);
     expect(await frameText(page)).toContain('Home');
-    expect(await page.locator('.rp-loading').textContent()).toMatch(/Loading/);
-    expect(await page.locator('.rp-urlbar').textContent()).toContain('/app/');
+    expect(await page.locator('.rp-loading').textContent()).toMatch(/^Loading \d+%$/);
+    expect(await page.locator('.rp-url-text').first().textContent()).toBe(`${server.url}/app/`);
+    // The session line gives the timeline its full length before the events arrive.
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getDuration())).toBe(last - first);
 
     release();
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
-    const duration = await page.evaluate(() => (window as unknown as PlayerWindow).player.getDuration());
-    expect(duration).toBe(session.events.at(-1)!.timestamp - session.events[0]!.timestamp);
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getCurrentTime() > 700);
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('playing');
     expect(await page.locator('.rp-loading').isHidden()).toBe(true);
+    await page.close();
+  });
+
+  test('<reprise-player> plays from its src, opens at start-at, and removing it destroys the player', async () => {
+    streams.set('element', { parts: [toNdjson(session.events)], release: Promise.resolve() });
+    const userShot = session.shots.find((shot) => shot.name === 'user')!;
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/fixture/player.html`);
+    await page.evaluate(({ src, startAt }) => {
+      const element = document.createElement('reprise-player');
+      element.setAttribute('src', src);
+      element.setAttribute('autoplay', 'false');
+      element.setAttribute('start-at', String(startAt));
+      element.style.height = '600px';
+      document.getElementById('mount')!.append(element);
+    }, { src: `${server.url}/stream?name=element`, startAt: userShot.time });
+    await page.waitForSelector('reprise-player .rp-ready');
+    const state = await page.evaluate(() => {
+      const player = (document.querySelector('reprise-player') as unknown as { player: PagePlayer }).player;
+      return { time: player.getCurrentTime(), state: player.getState(), text: player.getIframe()?.contentDocument?.body.textContent ?? '' };
+    });
+    expect(state).toMatchObject({ time: userShot.time, state: 'paused' });
+    expect(state.text).toContain('User 7');
+    await page.evaluate(() => document.querySelector('reprise-player')!.remove());
+    expect(await page.locator('.rp-player').count()).toBe(0);
     await page.close();
   });
 
@@ -273,17 +317,23 @@ describe('@reprise/player in Chromium', () => {
     expect(checkoutIndex).toBeGreaterThan(0);
     const userShot = session.shots.find((shot) => shot.name === 'user')!;
     const lostFrom = session.events.findIndex((event) => event.timestamp - start > userShot.time + 100);
+    const segment = (index: number, events: typeof session.events) => ({ stream: 'segment', index, name: String(index), startedAt: events[0]!.timestamp, endedAt: events.at(-1)!.timestamp, events: events.length });
+    const [kept, lost, after] = [session.events.slice(0, lostFrom), session.events.slice(lostFrom, checkoutIndex), session.events.slice(checkoutIndex)];
     const lines = [
-      ...session.events.slice(0, lostFrom),
-      { type: 'reprise.gap', segment: 2, reason: 'segment failed its integrity check' },
-      ...session.events.slice(checkoutIndex),
+      { stream: 'session', version: 1, id: 's1', project: 'p', startedAt: start, endedAt: after.at(-1)!.timestamp, segments: 3, startSegment: 0, from: null },
+      segment(0, kept),
+      ...kept,
+      { stream: 'skipped', index: 1, name: '1', startedAt: lost[0]!.timestamp, endedAt: lost.at(-1)!.timestamp, reason: 'corrupt', message: 'segment failed its integrity check' },
+      segment(2, after),
+      ...after,
+      { stream: 'end', segments: 3, delivered: 2, skipped: 1, events: kept.length + after.length },
     ];
     streams.set('gap', { parts: [toNdjson(lines)], release: Promise.resolve() });
     const page = await openReady({ source: `${server.url}/stream?name=gap`, autoplay: false });
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
     await page.waitForSelector('.rp-marker--gap');
     const gap = (await markersOf(page)).find((marker) => marker.kind === 'gap')!;
-    expect(gap.label).toBe('Missing data (segment 2)');
+    expect(gap.label).toBe('Missing data (segment 1)');
     expect(gap.endTime).toBe(session.events[checkoutIndex]!.timestamp - start);
     expect(await page.locator('.rp-track .rp-gap').count()).toBe(1);
 

@@ -149,14 +149,16 @@ export class RecordingIndex {
   }
 
   /** A segment could not be delivered: it spans from the last event before it to the next one after. */
-  addGap(segment: number | undefined, reason: string): Marker {
-    const at = this.endTimestamp ?? 0;
+  addGap(segment: number | undefined, reason: string, range: { start?: number; end?: number } = {}): Marker {
+    const lastEvent = this.endTimestamp ?? range.start ?? 0;
     const gap: PendingMarker = {
       kind: 'gap',
-      timestamp: at,
+      // Never before what has been shown: the replayer keeps the last frame until the next snapshot.
+      timestamp: Math.max(lastEvent, range.start ?? lastEvent),
       label: segment === undefined ? 'Missing data' : `Missing data (segment ${segment})`,
       detail: reason,
     };
+    // The gap lasts until the next event arrives (the next segment's full snapshot).
     this.openGap = gap;
     this.push(gap);
     return this.toMarker(gap);

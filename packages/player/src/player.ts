@@ -70,6 +70,8 @@ export class Player {
   private skipInactive: boolean;
   private autoplay: boolean;
   private startAt: number | undefined;
+  /** `startAt` beyond what had loaded when the first snapshot arrived. */
+  private pendingStart: number | undefined;
   private skipRange: TimeRange | undefined;
   private currentTime = 0;
   private lastTickTime = 0;
@@ -409,7 +411,7 @@ export class Player {
       return;
     }
     if (item.kind === 'gap') {
-      const marker = this.index.addGap(item.segment, item.reason);
+      const marker = this.index.addGap(item.segment, item.reason, item);
       this.gapFilter.noteGap();
       this.uiDirty = true;
       this.emitter.emit('gap', marker);
@@ -431,6 +433,9 @@ export class Player {
 
   /** After each slice of stream items: resume if playback was waiting for data, refresh the UI soon. */
   private afterBatch(): void {
+    if (this.pendingStart !== undefined && (this.index.duration >= this.pendingStart || this.progress.done)) {
+      this.begin(this.clampTime(this.pendingStart));
+    }
     if (this.state === 'buffering' && this.replayer && this.index.duration > this.currentTime + 50) {
       this.replayer.play(this.currentTime);
       this.setState('playing');
@@ -467,10 +472,19 @@ export class Player {
     const meta = events.find((event) => event.type === EventType.Meta)?.data as { width?: number; height?: number } | undefined;
     if (meta?.width && meta.height) this.viewport = { width: meta.width, height: meta.height };
     this.fit();
-    this.overlay.hidden = true;
-    this.root.classList.add('rp-ready');
+    this.scheduleUi();
     const start = this.startAt ?? 0;
     this.startAt = undefined;
+    // A deep link past what has arrived waits for that part of the stream.
+    if (start > this.index.duration && !this.progress.done) this.pendingStart = start;
+    else this.begin(start);
+  }
+
+  /** First frame on screen: hide the loading overlay and play (or show) from `start`. */
+  private begin(start: number): void {
+    this.pendingStart = undefined;
+    this.overlay.hidden = true;
+    this.root.classList.add('rp-ready');
     this.emitter.emit('ready', { ...this.viewport });
     if (this.autoplay) {
       this.currentTime = start;
@@ -480,7 +494,6 @@ export class Player {
       this.setCurrentTime(start);
       this.setState('paused');
     }
-    this.scheduleUi();
   }
 
   private onFinish(): void {
@@ -649,7 +662,10 @@ export class Player {
   }
 
   private paintLoading(): void {
-    const { done, fraction, events } = this.progress;
+    const { done, events } = this.progress;
+    // The collector's stream has no Content-Length, but its first line gives the session's end.
+    const duration = this.getDuration();
+    const fraction = this.progress.fraction ?? (this.streamEnd !== undefined && duration > 0 ? this.index.duration / duration : undefined);
     this.root.classList.toggle('rp-streaming', !done);
     if (done) {
       this.loadingLabel.hidden = true;

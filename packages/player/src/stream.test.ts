@@ -22,7 +22,15 @@ describe('parsePlaybackLine', () => {
   test('reads a gap marker with its segment and reason', () => {
     expect(parsePlaybackLine('{"type":"reprise.gap","segment":3,"reason":"corrupt"}')).toEqual({ kind: 'gap', segment: 3, reason: 'corrupt' });
   });
-  test('reads session bounds', () => {
+  test('reads the collector stream records: session bounds and skipped segments', () => {
+    expect(parsePlaybackLine('{"stream":"session","version":1,"id":"s","project":"p","startedAt":1,"endedAt":9,"segments":3,"startSegment":0,"from":null}'))
+      .toEqual({ kind: 'meta', start: 1, end: 9 });
+    expect(parsePlaybackLine('{"stream":"skipped","index":1,"name":"00001","startedAt":5,"endedAt":7,"reason":"corrupt","message":"tag mismatch"}'))
+      .toEqual({ kind: 'gap', segment: 1, reason: 'corrupt: tag mismatch', start: 5, end: 7 });
+    expect(parsePlaybackLine('{"stream":"segment","index":2,"name":"00002","startedAt":7,"endedAt":9,"events":10}')).toBeNull();
+    expect(parsePlaybackLine('{"stream":"end","segments":3,"delivered":2,"skipped":1,"events":10}')).toBeNull();
+  });
+  test('reads the draft session-bounds line', () => {
     expect(parsePlaybackLine('{"type":"reprise.meta","start":1,"end":9}')).toEqual({ kind: 'meta', start: 1, end: 9 });
   });
   test('ignores blank lines and unknown shapes, reports unreadable lines as gaps', () => {

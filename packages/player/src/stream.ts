@@ -2,12 +2,15 @@ import { EventType, type RecordedEvent } from '@reprise/protocol';
 import type { LoadProgress, PlayerSource, StreamItem } from './types.js';
 
 /**
- * The playback stream adapter. `GET /v1/sessions/:id/events` sends newline-delimited JSON: each
- * line is an rrweb event, or a control object whose `type` is a string starting with `reprise.`:
- *   {"type":"reprise.gap","segment":3,"reason":"corrupt"}   a segment that could not be delivered
- *   {"type":"reprise.meta","start":..,"end":..}              optional session bounds
+ * The playback stream adapter. `GET /v1/sessions/:id/events` (server/src/playback, stream version 1)
+ * sends newline-delimited JSON: each line is an rrweb event, or a record with a `stream` field:
+ *   {"stream":"session","startedAt":..,"endedAt":..,...}   first line: the session's bounds
+ *   {"stream":"segment","index":2,...}                      a segment follows (informational)
+ *   {"stream":"skipped","index":3,"startedAt":..,"endedAt":..,"reason":"corrupt","message":".."}
+ *   {"stream":"end",...}                                    the stream is complete
+ * The earlier draft form `{"type":"reprise.gap","segment":3,"reason":"..."}` is read as well.
  * Lines of unknown shape are ignored so that the server can add kinds without breaking players.
- * Everything format-specific lives in this file (and can be swapped with `options.parseLine`).
+ * Everything format-specific lives in this function (and can be swapped with `options.parseLine`).
  */
 export function parsePlaybackLine(line: string): StreamItem | null {
   const text = line.trim();
@@ -20,22 +23,36 @@ export function parsePlaybackLine(line: string): StreamItem | null {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const record = value as Record<string, unknown>;
+  const number = (key: string) => (typeof record[key] === 'number' ? { [key]: record[key] as number } : {});
+  if (typeof record.stream === 'string') {
+    if (record.stream === 'session') {
+      return {
+        kind: 'meta',
+        ...(typeof record.startedAt === 'number' ? { start: record.startedAt } : {}),
+        ...(typeof record.endedAt === 'number' ? { end: record.endedAt } : {}),
+      };
+    }
+    if (record.stream === 'skipped') {
+      const reason = [record.reason, record.message].filter((part) => typeof part === 'string' && part !== '').join(': ');
+      return {
+        kind: 'gap',
+        ...(typeof record.index === 'number' ? { segment: record.index } : {}),
+        reason: reason || 'segment could not be read',
+        ...(typeof record.startedAt === 'number' ? { start: record.startedAt } : {}),
+        ...(typeof record.endedAt === 'number' ? { end: record.endedAt } : {}),
+      };
+    }
+    return null;
+  }
   if (typeof record.type === 'string') {
     if (record.type === 'reprise.gap') {
       return {
         kind: 'gap',
-        ...(typeof record.segment === 'number' ? { segment: record.segment } : {}),
+        ...number('segment'),
         reason: typeof record.reason === 'string' ? record.reason : 'segment missing',
       };
     }
-    if (record.type === 'reprise.meta' || record.type === 'reprise.session') {
-      return {
-        kind: 'meta',
-        ...(typeof record.start === 'number' ? { start: record.start } : {}),
-        ...(typeof record.end === 'number' ? { end: record.end } : {}),
-        ...(typeof record.eventCount === 'number' ? { eventCount: record.eventCount } : {}),
-      };
-    }
+    if (record.type === 'reprise.meta') return { kind: 'meta', ...number('start'), ...number('end') };
     return null;
   }
   if (isRecordedEvent(record)) return { kind: 'event', event: record };

@@ -172,6 +172,8 @@ export class Timeline {
         style: `left:${this.percent(marker.time)}%`,
         'aria-label': text,
         title: marker.detail ? `${text}\n${marker.detail}` : text,
+        // Out of the tab order: a long session has hundreds of markers; the events panel is the keyboard path.
+        tabindex: -1,
         'data-kind': marker.kind,
         'data-time': Math.round(marker.time),
       });

@@ -10,8 +10,10 @@ export type PlayerSource =
 /** One item of the playback stream after parsing: an event, or a segment the server could not deliver. */
 export type StreamItem =
   | { kind: 'event'; event: RecordedEvent }
-  | { kind: 'gap'; segment?: number; reason: string }
-  | { kind: 'meta'; start?: number; end?: number; eventCount?: number };
+  /** `start` / `end`: the lost segment's time range (epoch ms) when the server knows it. */
+  | { kind: 'gap'; segment?: number; reason: string; start?: number; end?: number }
+  /** The whole session's bounds (epoch ms), so the timeline has its full length while loading. */
+  | { kind: 'meta'; start?: number; end?: number };
 
 export type MarkerKind =
   | 'navigation'
