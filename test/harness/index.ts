@@ -1,2 +1,3 @@
 export * from './browser.js';
 export * from './server.js';
+export * from './ingest-server.js';

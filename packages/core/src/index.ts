@@ -18,3 +18,10 @@ export { PASSWORD_PLACEHOLDER } from './privacy.js';
 export { setDeliveryFactory } from './delivery-seam.js';
 export type { CreateDelivery, Delivery, DeliveryContext } from './delivery/types.js';
 export type { RecordedEvent, JsonValue } from '@reprise/protocol';
+
+// delivery seam: the batching worker, outbox and transport, registered when the package entry
+// loads, so `project` + `endpoint` are all a recorder needs to send.
+import { setDeliveryFactory as registerDelivery } from './delivery-seam.js';
+import { createDelivery } from './delivery/index.js';
+registerDelivery(createDelivery);
+export { createDelivery, deliveryMode, DeliveryDropError } from './delivery/index.js';

@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
-import { type CodecId, Codec, frame, unframe } from './framing.js';
+import { type CodecId, Codec, frame, readFrameHeader, unframe } from './framing.js';
 import { EVENT_TRANSFORMS_VERSION, compactEvents, expandEvents } from './transform.js';
 import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
 
@@ -91,6 +91,17 @@ export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits>
 /** Encode, compress and frame a batch: the body of `POST /v1/ingest`. */
 export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip, options: EncodeOptions = {}): Uint8Array {
   return frame(encodeBatch(batch, options), codec);
+}
+
+/**
+ * Read back a frame this side wrote itself (a recorder splitting a batch from its own outbox):
+ * unframe, unpack, undo the transforms, without the schema validation a collector needs (which
+ * would pull zod into the recorder's worker).
+ */
+export function readOwnBatchFrame(body: Uint8Array): Batch {
+  // The frame's own declared length is the bound: this side wrote it. (Not DEFAULT_LIMITS: that
+  // import would pull the validator, and zod with it, into the worker.)
+  return restoreTransforms(unpackBatch(unframe(body, readFrameHeader(body).uncompressedLength))) as Batch;
 }
 
 /**

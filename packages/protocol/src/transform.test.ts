@@ -53,3 +53,17 @@ describe('event transforms', () => {
     expect(() => decodeBatch(new Packr({ useRecords: true }).pack(wire))).toThrow(/transforms version 9/);
   });
 });
+
+describe('splitting', () => {
+  test('halves keep the seq, extend the part path, and decode', async () => {
+    const { splitBatch } = await import('./batch.js');
+    const batch = recordedLikeBatch();
+    const [first, second] = splitBatch(batch);
+    expect([first.part, second.part, first.seq, second.seq]).toEqual(['0', '1', 3, 3]);
+    expect([...first.events, ...second.events]).toEqual(batch.events);
+    const [a, b] = splitBatch(second);
+    expect([a.part, b.part]).toEqual(['10', '11']);
+    expect(decodeBatch(encodeBatch(b))).toEqual(b);
+    expect(() => decodeBatch(encodeBatch({ ...b, part: '2' }))).toThrow(/split path/);
+  });
+});

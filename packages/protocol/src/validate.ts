@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Batch, SUPPORTED_VERSIONS } from './batch.js';
+import { type Batch, MAX_PART_LENGTH, SUPPORTED_VERSIONS } from './batch.js';
 import { ProtocolError } from './errors.js';
 
 export interface ValidationLimits {
@@ -47,6 +47,7 @@ const batchShape = z
     start: epochMs,
     end: epochMs,
     events: z.array(eventSchema).min(1, 'a batch holds at least one event'),
+    part: z.string().regex(new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`), `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`).optional(),
   })
   .strict()
   .refine((batch) => batch.end >= batch.start, { message: 'end is before start', path: ['end'] });

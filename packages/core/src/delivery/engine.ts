@@ -1,0 +1,261 @@
+import { readOwnBatchFrame, splitBatch, type RecordedEvent } from '@reprise/protocol';
+import { MAX_BATCH_EVENTS, PAGE_SENT_GRACE_MS } from './defaults.js';
+import { type BatchIdentity, type EncodedFrame, encodeFrames, estimateBytes, makeBatch } from './encode.js';
+import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
+import { type Outbox, type OutboxRecord, openOutbox, outboxKey, selectOverflow } from './outbox.js';
+import { type Fetcher, backoffDelay, sendFrame } from './transport.js';
+
+export const INSTANCE_LOCK_PREFIX = 'reprise-delivery:';
+
+export interface EngineDeps {
+  fetcher?: Fetcher;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * The batching engine: buffers events, cuts batches when the page says so (the page owns seq
+ * numbers, so it can number its own last batch at unload), encodes and compresses them, stores
+ * them in the outbox and sends them in order. Runs in the worker, or on the main thread in idle
+ * callbacks when no worker can start. Messages are handled strictly one after another.
+ */
+export class DeliveryEngine {
+  private config: EngineConfig | undefined;
+  private outbox: Outbox | undefined;
+  private buffer: RecordedEvent[] = [];
+  private sizes: number[] = [];
+  private bufferBytes = 0;
+  private fullSignalled = false;
+  private online = true;
+  private stopped = false;
+  private attempt = 0;
+  private retryAt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pumping: Promise<void> | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly post: (message: FromEngine) => void, private readonly deps: EngineDeps = {}) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Queue a message; resolves when it (and everything before it) has been handled. */
+  handle(message: ToEngine): Promise<void> {
+    this.queue = this.queue.then(() => this.process(message)).catch((error: unknown) => {
+      this.post({ type: 'warning', message: `[@reprise/core] Delivery failed to handle "${message.type}": ${(error as Error).message}` });
+    });
+    return this.queue;
+  }
+
+  private get identity(): BatchIdentity {
+    const config = this.config!;
+    return { project: config.project, session: config.session, tab: config.tab };
+  }
+
+  private async process(message: ToEngine): Promise<void> {
+    switch (message.type) {
+      case 'init':
+        return this.init(message.config);
+      case 'events':
+        return this.add(message.events);
+      case 'cut':
+        return this.cut(message.seq, message.count, message.sentByPage ?? false);
+      case 'delivered':
+        return this.forget((record) => record.session === this.config!.session && record.tab === this.config!.tab && record.seq === message.seq);
+      case 'online':
+        this.online = message.online;
+        if (message.online) {
+          // Coming back online is the best moment to retry: skip the remaining backoff.
+          this.retryAt = 0;
+          void this.pump();
+        }
+        return;
+      case 'flush':
+        await this.pump();
+        return this.post({ type: 'done', id: message.id });
+      case 'discard':
+        this.buffer = [];
+        this.sizes = [];
+        this.bufferBytes = 0;
+        await this.forget((record) => record.session === this.config!.session);
+        this.stop();
+        return this.post({ type: 'done', id: message.id });
+      case 'stop':
+        await this.pump();
+        this.stop();
+        return this.post({ type: 'done', id: message.id });
+    }
+  }
+
+  private async init(config: EngineConfig): Promise<void> {
+    this.config = config;
+    this.online = config.online;
+    this.outbox = (await openOutbox(config.memoryOutbox)).outbox;
+    await this.holdInstanceLock();
+    this.post({ type: 'ready' });
+    // Resume what earlier pages of this origin left in the outbox.
+    void this.pump();
+  }
+
+  /** Held while this page (or worker) lives: other pages leave our records to us until it is released. */
+  private async holdInstanceLock(): Promise<void> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return;
+    await new Promise<void>((acquired) => {
+      void locks.request(INSTANCE_LOCK_PREFIX + this.config!.instance, () => {
+        acquired();
+        return new Promise<void>(() => {});
+      });
+    });
+  }
+
+  private add(events: RecordedEvent[]): void {
+    for (const event of events) {
+      const size = estimateBytes(event);
+      this.buffer.push(event);
+      this.sizes.push(size);
+      this.bufferBytes += size;
+    }
+    if (!this.fullSignalled && (this.bufferBytes >= this.config!.maxBatchBytes || this.buffer.length >= MAX_BATCH_EVENTS)) {
+      this.fullSignalled = true;
+      this.post({ type: 'full' });
+    }
+  }
+
+  private async cut(seq: number, count: number, sentByPage: boolean): Promise<void> {
+    const events = this.buffer.splice(0, count);
+    for (const size of this.sizes.splice(0, count)) this.bufferBytes -= size;
+    this.fullSignalled = false;
+    if (this.bufferBytes >= this.config!.maxBatchBytes) {
+      this.fullSignalled = true;
+      this.post({ type: 'full' });
+    }
+    if (events.length === 0) return this.post({ type: 'stored', seq });
+    const frames = encodeFrames(makeBatch(this.identity, seq, events));
+    await this.store(frames, sentByPage ? this.now() : undefined);
+    this.post({ type: 'stored', seq });
+    void this.pump();
+  }
+
+  private async store(frames: EncodedFrame[], pageSentAt?: number): Promise<void> {
+    const config = this.config!;
+    const createdAt = this.now();
+    const records: OutboxRecord[] = frames.map((frame) => ({
+      key: outboxKey(config.session, config.tab, frame.seq, frame.part),
+      session: config.session,
+      tab: config.tab,
+      seq: frame.seq,
+      part: frame.part,
+      url: config.url,
+      body: frame.body,
+      createdAt,
+      owner: config.instance,
+      ...(pageSentAt === undefined ? {} : { pageSentAt }),
+    }));
+    await this.outbox!.put(records);
+    const overflow = selectOverflow(await this.outbox!.list(), config.maxOutboxBytes, config.session);
+    if (overflow.length > 0) {
+      await this.outbox!.remove(overflow.map((record) => record.key));
+      const sessions = new Set(overflow.map((record) => record.session)).size;
+      this.post({
+        type: 'dropped',
+        reason: 'outbox_full',
+        batches: overflow.length,
+        bytes: overflow.reduce((sum, record) => sum + record.body.byteLength, 0),
+        detail: `the outbox passed ${config.maxOutboxBytes} bytes (collector unreachable?); dropped ${overflow.length} batch(es) of ${sessions} oldest session(s)`,
+      });
+    }
+  }
+
+  private async forget(match: (record: OutboxRecord) => boolean): Promise<void> {
+    const records = (await this.outbox!.list()).filter(match);
+    await this.outbox!.remove(records.map((record) => record.key));
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  /** One sending pass at a time; resolves when nothing more can be sent right now. */
+  pump(): Promise<void> {
+    if (!this.outbox || this.stopped) return Promise.resolve();
+    this.pumping ??= this.sendAll().finally(() => {
+      this.pumping = undefined;
+    });
+    return this.pumping;
+  }
+
+  private async liveOwners(): Promise<Set<string> | undefined> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return undefined;
+    const state = await locks.query();
+    return new Set((state.held ?? []).map((lock) => lock.name ?? ''));
+  }
+
+  private async nextRecord(): Promise<OutboxRecord | undefined> {
+    const records = await this.outbox!.list();
+    const live = records.some((record) => record.owner !== this.config!.instance) ? await this.liveOwners() : undefined;
+    const now = this.now();
+    let revisitAt = Infinity;
+    const blockedStreams = new Set<string>();
+    for (const record of records) {
+      const stream = `${record.session}|${record.tab}`;
+      if (blockedStreams.has(stream)) continue;
+      const othersAlive = record.owner !== this.config!.instance && live?.has(INSTANCE_LOCK_PREFIX + record.owner);
+      // Our own page sent it with keepalive (tab hidden) and may still confirm it; a page that is
+      // gone cannot, so its batches go out at once (the collector keeps one copy per seq).
+      const waitingForPage = record.owner === this.config!.instance && record.pageSentAt !== undefined && now < record.pageSentAt + PAGE_SENT_GRACE_MS;
+      if (othersAlive || waitingForPage) {
+        // Keep the stream in order: nothing after a batch we may not send yet.
+        blockedStreams.add(stream);
+        if (waitingForPage) revisitAt = Math.min(revisitAt, record.pageSentAt! + PAGE_SENT_GRACE_MS);
+        continue;
+      }
+      return record;
+    }
+    if (revisitAt !== Infinity) this.schedule(revisitAt);
+    return undefined;
+  }
+
+  private schedule(at: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.pump(), Math.max(0, at - this.now()));
+  }
+
+  private async sendAll(): Promise<void> {
+    while (!this.stopped && this.online) {
+      if (this.now() < this.retryAt) return this.schedule(this.retryAt);
+      const record = await this.nextRecord();
+      if (!record) return;
+      const result = await sendFrame(record.url, record.body, { fetcher: this.deps.fetcher });
+      if (result.kind === 'ok') {
+        this.attempt = 0;
+        await this.outbox!.remove([record.key]);
+        this.post({ type: 'sent', seq: record.seq, ...(record.part ? { part: record.part } : {}), bytes: record.body.byteLength });
+      } else if (result.kind === 'retry') {
+        this.attempt++;
+        this.retryAt = this.now() + (result.delayMs ?? backoffDelay(this.attempt - 1, this.deps.random));
+      } else if (result.kind === 'split') {
+        await this.split(record);
+      } else {
+        await this.outbox!.remove([record.key]);
+        this.post({ type: 'dropped', reason: 'rejected', batches: 1, bytes: record.body.byteLength, detail: `the collector answered ${result.status} to batch seq ${record.seq}${record.part ? ` part ${record.part}` : ''}: ${result.detail || 'no detail'}` });
+      }
+    }
+  }
+
+  /** 413: halve the batch (same seq, longer part path) and put the halves where it was. */
+  private async split(record: OutboxRecord): Promise<void> {
+    const batch = readOwnBatchFrame(record.body);
+    if (batch.events.length < 2) {
+      await this.outbox!.remove([record.key]);
+      this.post({ type: 'dropped', reason: 'too_large', batches: 1, bytes: record.body.byteLength, detail: `the collector refused batch seq ${record.seq} as too large (413) and it holds a single event; raise the collector's body limit` });
+      return;
+    }
+    const halves = splitBatch(batch).flatMap((half) => encodeFrames(half));
+    const records = halves.map((frame) => ({ ...record, key: outboxKey(record.session, record.tab, frame.seq, frame.part), part: frame.part, body: frame.body }));
+    await this.outbox!.put(records);
+    await this.outbox!.remove([record.key]);
+  }
+}

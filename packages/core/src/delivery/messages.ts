@@ -1,0 +1,42 @@
+import type { RecordedEvent } from '@reprise/protocol';
+
+/** What the engine (worker or main-thread fallback) needs to know, sent once at start. */
+export interface EngineConfig {
+  project: string;
+  /** Full ingest URL, `${endpoint}/v1/ingest`. */
+  url: string;
+  session: string;
+  tab: string;
+  /** This page's delivery instance: outbox records are owned by it while the page lives. */
+  instance: string;
+  maxBatchBytes: number;
+  maxOutboxBytes: number;
+  online: boolean;
+  /** Use an in-memory outbox (tests; browsers without IndexedDB get it automatically). */
+  memoryOutbox?: boolean;
+}
+
+/** Main thread -> engine. */
+export type ToEngine =
+  | { type: 'init'; config: EngineConfig }
+  | { type: 'events'; events: RecordedEvent[] }
+  /** Cut the first `count` buffered events into batch `seq`. `sentByPage`: the page already sent it with keepalive. */
+  | { type: 'cut'; seq: number; count: number; sentByPage?: boolean }
+  /** The page's keepalive send of `seq` was acknowledged. */
+  | { type: 'delivered'; seq: number }
+  | { type: 'online'; online: boolean }
+  | { type: 'flush'; id: number }
+  | { type: 'discard'; id: number }
+  | { type: 'stop'; id: number };
+
+/** Engine -> main thread. */
+export type FromEngine =
+  | { type: 'ready' }
+  /** The buffer reached maxBatchBytes / MAX_BATCH_EVENTS: cut now. */
+  | { type: 'full' }
+  /** Batch `seq` is in the outbox (the page may forget its events). */
+  | { type: 'stored'; seq: number }
+  | { type: 'sent'; seq: number; part?: string; bytes: number }
+  | { type: 'done'; id: number }
+  | { type: 'dropped'; reason: 'outbox_full' | 'rejected' | 'too_large'; batches: number; bytes: number; detail: string }
+  | { type: 'warning'; message: string };

@@ -1,0 +1,248 @@
+// Delivery end to end: the built @reprise/core IIFE in Chromium, recording real DOM activity,
+// delivering to a loopback fake collector (test/harness/ingest-server.ts) that decodes every body
+// with @reprise/protocol. One Chromium for the file.
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { batchOrder, launchBrowser, serve, startIngestServer, type IngestServer, type TestBrowser, type TestServer } from '../harness/index.js';
+
+let browser: TestBrowser;
+let site: TestServer;
+let ingest: IngestServer;
+
+const PAGE_BODY = `<h1>Delivery</h1><button id="add">add</button><ul id="list"></ul>
+<script>document.getElementById('add').onclick = () => { const li = document.createElement('li'); li.textContent = 'item ' + document.querySelectorAll('li').length; document.getElementById('list').appendChild(li); };</script>`;
+
+/** A page that starts a recorder; `delivery` options and the endpoint come from the query string. */
+function recorderPage(csp?: string): string {
+  return `<!doctype html><html><head>${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}<title>delivery</title></head><body>${PAGE_BODY}
+<script src="/dist/core/reprise.iife.js"></script>
+<script>
+  const params = new URLSearchParams(location.search);
+  window.__errors = [];
+  window.__emitted = 0;
+  window.recorder = Reprise.createRecorder({
+    project: 'e2e',
+    endpoint: params.get('endpoint'),
+    delivery: JSON.parse(params.get('delivery') || '{}'),
+    onEvents: (events) => { window.__emitted += events.length; },
+    onError: (error) => window.__errors.push(error.message),
+  });
+  window.recorder.start();
+</script></body></html>`;
+}
+
+beforeAll(async () => {
+  ingest = await startIngestServer();
+  site = await serve({
+    pages: {
+      '/app': recorderPage(),
+      '/csp': recorderPage("worker-src 'self'"),
+      '/away': '<!doctype html><title>away</title><p>another page</p>',
+      '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
+    },
+  });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await ingest?.close();
+});
+
+beforeEach(async () => {
+  // Every test starts with an empty outbox, so nothing an earlier test left is resumed into it.
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/away`);
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase('reprise');
+    request.onsuccess = request.onblocked = resolve;
+    request.onerror = () => reject(request.error);
+  }));
+  await page.close();
+  ingest.set({});
+  ingest.reset();
+});
+
+function appUrl(delivery: Record<string, unknown> = {}, path = '/app'): string {
+  return `${site.url}${path}?endpoint=${encodeURIComponent(ingest.url)}&delivery=${encodeURIComponent(JSON.stringify(delivery))}`;
+}
+
+async function clickTimes(page: Page, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await page.click('#add');
+}
+
+/** Events emitted so far on this page, all of them flushed into batches (read first: rrweb keeps emitting). */
+const emittedThenFlush = (page: Page) =>
+  page.evaluate(async () => {
+    const win = window as unknown as { __emitted: number; recorder: { flush(): Promise<void> } };
+    const emitted = win.__emitted;
+    await win.recorder.flush();
+    return emitted;
+  });
+
+const sessionOf = (page: Page) => page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId);
+
+/** Outbox records of this origin, read straight from IndexedDB. */
+const outboxRecords = (page: Page) =>
+  page.evaluate(() => new Promise<Array<{ session: string; seq: number }>>((resolve, reject) => {
+    const open = indexedDB.open('reprise');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('outbox')) return resolve([]);
+      const req = db.transaction('outbox').objectStore('outbox').getAll();
+      req.onsuccess = () => { resolve(req.result.map((r: { session: string; seq: number }) => ({ session: r.session, seq: r.seq }))); db.close(); };
+      req.onerror = () => reject(req.error);
+    };
+  }));
+
+/** rrweb MouseInteraction clicks (type 3, source 2, interaction type 2) in a list of events. */
+const clicksIn = (events: Array<{ type: number; data: unknown }>) =>
+  events.filter((event) => event.type === 3 && (event.data as { source?: number; type?: number }).source === 2 && (event.data as { type?: number }).type === 2).length;
+
+test('a session recorded while the collector is down, reloaded, then back online arrives complete, in order, without duplicates', async () => {
+  ingest.set({ down: true });
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 300 }));
+  await clickTimes(page, 5);
+  const session = await sessionOf(page);
+  // Batches pile up in IndexedDB while every send fails.
+  await expect.poll(async () => (await outboxRecords(page)).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  const emittedBefore = await page.evaluate(() => (window as unknown as { __emitted: number }).__emitted);
+  await page.reload();
+  expect(await sessionOf(page)).toBe(session);
+  await clickTimes(page, 4);
+  await page.waitForTimeout(500);
+  ingest.set({});
+  const emittedAfter = await emittedThenFlush(page);
+  await ingest.waitFor(() => ingest.eventsOf(session).length >= emittedBefore + emittedAfter, 20_000, 'every recorded event');
+
+  const batches = ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session);
+  const seqs = [...new Set(batches.map((batch) => batch.seq))].sort((a, b) => a - b);
+  expect(seqs).toEqual(seqs.map((_, index) => index)); // 0..n, no gap
+  expect(ingest.duplicates).toBe(0);
+  // Arrival order is seq order: the outbox sends each stream in order.
+  expect(ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session)).toEqual([...batches].sort(batchOrder));
+  const events = ingest.eventsOf(session);
+  expect(events.length).toBeGreaterThanOrEqual(emittedBefore + emittedAfter);
+  expect(clicksIn(events)).toBe(9);
+  expect(events.filter((event) => event.type === 2).length).toBe(2); // a full snapshot per page load
+  for (let i = 1; i < events.length; i++) expect(events[i]!.timestamp).toBeGreaterThanOrEqual(events[i - 1]!.timestamp - 1000);
+  await expect.poll(() => outboxRecords(page)).toEqual([]);
+  await page.close();
+});
+
+test('a 413 is answered by splitting the batch; every event still arrives', async () => {
+  ingest.set({ maxBodyBytes: 700 });
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 60_000 }));
+  await clickTimes(page, 12);
+  const session = await sessionOf(page);
+  const emitted = await emittedThenFlush(page);
+  const errors = await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors);
+  await ingest.waitFor(() => ingest.eventsOf(session).length >= emitted, 15_000, 'all events after splitting').catch((error: Error) => {
+    throw new Error(`${error.message}; requests ${JSON.stringify(ingest.requests)}; errors ${JSON.stringify(errors)}`);
+  });
+  expect(ingest.requests.some((request) => request.status === 413)).toBe(true);
+  const parts = ingest.batches.map((item) => item.batch.part).filter(Boolean);
+  expect(parts.length).toBeGreaterThanOrEqual(2);
+  expect(ingest.batches.every((item) => item.bytes <= 700)).toBe(true);
+  expect(ingest.eventsOf(session).length).toBeGreaterThanOrEqual(emitted);
+  expect(clicksIn(ingest.eventsOf(session))).toBe(12);
+  await page.close();
+});
+
+test('a 429 waits for Retry-After before sending again', async () => {
+  ingest.set({ tooManyRequests: { count: 1, retryAfterSeconds: 2 } });
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 60_000 }));
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+  await ingest.waitFor(() => ingest.batches.length >= 1, 10_000, 'the batch after the 429');
+  const [refused, accepted] = ingest.requests;
+  expect(refused!.status).toBe(429);
+  expect(accepted!.status).toBe(202);
+  expect(accepted!.at - refused!.at).toBeGreaterThanOrEqual(1900);
+  expect(clicksIn(ingest.eventsOf(session))).toBe(2);
+  await page.close();
+});
+
+test('optOut() sends nothing more and deletes the session from the outbox', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 200 }));
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+  await ingest.waitFor(() => ingest.batches.length >= 1, 10_000, 'the first batches');
+  // Now the collector is down: what is recorded next only reaches the outbox.
+  ingest.set({ down: true });
+  await clickTimes(page, 3);
+  await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 10_000 }).toBeGreaterThan(0);
+  const before = ingest.batches.length;
+  await page.evaluate(() => (window as unknown as { recorder: { optOut(): void } }).recorder.optOut());
+  await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 5_000 }).toBe(0);
+  ingest.set({});
+  await clickTimes(page, 3);
+  await page.waitForTimeout(1_000);
+  expect(ingest.batches.length).toBe(before);
+  // And after a reload: the opt-out is remembered, nothing is left to resume.
+  await page.reload();
+  await clickTimes(page, 1);
+  await page.waitForTimeout(800);
+  expect(ingest.batches.length).toBe(before);
+  // The opt-out is per browser: let the next tests record again.
+  await page.evaluate(() => localStorage.clear());
+  await page.close();
+});
+
+test('a page unload sends the last batch (keepalive at pagehide)', async () => {
+  const page = await browser.newPage();
+  // A cut only every minute: without the unload path the clicks would wait for the next visit.
+  await page.goto(appUrl({ maxBatchDelayMs: 60_000 }));
+  await clickTimes(page, 3);
+  const session = await sessionOf(page);
+  await page.goto(`${site.url}/away`);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 3, 5_000, 'the last batch');
+  expect(ingest.requests.every((request) => request.contentType.startsWith('application/vnd.reprise.batch') || request.contentType.startsWith('text/plain'))).toBe(true);
+  await page.close();
+});
+
+/** Create deliveries directly in the page (no recorder), push two events into each, flush; returns how each ran. */
+function deliverInPage(page: Page, deliveries: Array<{ tab: string; options: Record<string, unknown> }>): Promise<Array<string | undefined>> {
+  return page.evaluate(async ({ endpoint, deliveries }) => {
+    type Delivery = { push(events: unknown[]): void; flush(): Promise<void> };
+    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery; deliveryMode(delivery: Delivery): string | undefined } }).Reprise;
+    const modes: Array<string | undefined> = [];
+    for (const { tab, options } of deliveries) {
+      const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: `direct${tab}`, tabId: tab, options, onError: () => {} });
+      const now = Date.now();
+      delivery.push([{ type: 4, data: { href: location.href, width: 800, height: 600 }, timestamp: now }, { type: 5, data: { tag: 'reprise.custom', payload: { name: tab } }, timestamp: now + 1 }]);
+      await delivery.flush();
+      modes.push(api.deliveryMode(delivery));
+    }
+    return modes;
+  }, { endpoint: ingest.url, deliveries });
+}
+
+test('under a CSP without worker-src blob: the self-hosted worker or the main-thread fallback delivers', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/delivery-only`);
+  const modes = await deliverInPage(page, [{ tab: 'hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } }, { tab: 'fallback', options: {} }]);
+  expect(modes).toEqual(['hosted-worker', 'main-thread']);
+  await ingest.waitFor(() => ingest.batches.length >= 2, 5_000, 'both batches');
+  const tabs = ingest.batches.map((item) => item.batch.tab);
+  expect(tabs).toContain('hosted');
+  expect(tabs).toContain('fallback');
+  await page.close();
+});
+
+test('without a CSP the inline Blob worker runs the engine', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/away`);
+  await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  expect(await deliverInPage(page, [{ tab: 'inline', options: {} }])).toEqual(['inline-worker']);
+  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'inline'), 5_000, 'the inline worker batch');
+  await page.close();
+});

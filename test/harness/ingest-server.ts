@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { type Batch, ProtocolError, decodeBatchFrame } from '@reprise/protocol';
+
+/**
+ * A loopback fake collector speaking `POST /v1/ingest` (DESIGN.md step 4, minus storage): decodes
+ * each body with @reprise/protocol, keeps one copy per (session, tab, seq, part) like the real
+ * collector, answers 202, and can be told to be down, fail, delay, 429 or 413.
+ */
+export interface IngestBehaviour {
+  /** Drop every connection without an answer (a collector that is down or unreachable). */
+  down?: boolean;
+  /** Answer every ingest with this status (e.g. 500, 400). */
+  failWith?: number;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Answer the next `count` ingests with 429 and `Retry-After: retryAfterSeconds`. */
+  tooManyRequests?: { count: number; retryAfterSeconds: number };
+  /** Answer 413 to bodies larger than this. */
+  maxBodyBytes?: number;
+}
+
+export interface IngestRequest {
+  at: number;
+  status: number;
+  bytes: number;
+  contentType: string;
+  seq?: number;
+  part?: string;
+}
+
+export interface ReceivedBatch {
+  batch: Batch;
+  bytes: number;
+  at: number;
+}
+
+export interface IngestServer {
+  url: string;
+  /** Stored batches, one per (session, tab, seq, part), in arrival order. */
+  batches: ReceivedBatch[];
+  /** Every POST, answered or not. */
+  requests: IngestRequest[];
+  /** Bodies that repeated a stored (session, tab, seq, part). */
+  duplicates: number;
+  behaviour: IngestBehaviour;
+  set(behaviour: IngestBehaviour): void;
+  /** Resolve once `predicate` holds (polled), or reject after `timeoutMs`. */
+  waitFor(predicate: (server: IngestServer) => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  /** Events of a session, batches sorted by seq then part. */
+  eventsOf(session: string): Batch['events'];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'content-type',
+  'access-control-expose-headers': 'retry-after',
+  'access-control-max-age': '600',
+};
+
+export const batchOrder = (a: Batch, b: Batch): number => a.seq - b.seq || ((a.part ?? '') < (b.part ?? '') ? -1 : 1);
+
+export async function startIngestServer(initial: IngestBehaviour = {}): Promise<IngestServer> {
+  const sockets = new Set<Socket>();
+  const stored = new Set<string>();
+  let tooManyLeft = 0;
+  const state: IngestServer = {
+    url: '',
+    batches: [],
+    requests: [],
+    duplicates: 0,
+    behaviour: {},
+    set(behaviour) {
+      state.behaviour = behaviour;
+      tooManyLeft = behaviour.tooManyRequests?.count ?? 0;
+    },
+    async waitFor(predicate, timeoutMs = 15_000, what = 'condition') {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(state)) {
+        if (Date.now() > deadline) throw new Error(`ingest server: timed out after ${timeoutMs} ms waiting for ${what} (${state.batches.length} batches, ${state.requests.length} requests)`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    eventsOf(session) {
+      return state.batches.map((item) => item.batch).filter((batch) => batch.session === session).sort(batchOrder).flatMap((batch) => batch.events);
+    },
+    reset() {
+      state.batches = [];
+      state.requests = [];
+      state.duplicates = 0;
+      stored.clear();
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  state.set(initial);
+
+  const answer = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { ...CORS, 'content-type': 'text/plain', ...headers });
+    res.end(body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const behaviour = state.behaviour;
+    if (behaviour.down) {
+      req.socket.destroy();
+      return;
+    }
+    if (req.method === 'OPTIONS') return answer(res, 204, '');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method !== 'POST' || url.pathname !== '/v1/ingest') return answer(res, 404, 'not found');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = new Uint8Array(Buffer.concat(chunks));
+    const log: IngestRequest = { at: Date.now(), status: 0, bytes: body.byteLength, contentType: req.headers['content-type'] ?? '' };
+    state.requests.push(log);
+    if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+    let batch: Batch;
+    try {
+      batch = decodeBatchFrame(body);
+    } catch (error) {
+      log.status = error instanceof ProtocolError ? error.status : 400;
+      return answer(res, log.status, (error as Error).message);
+    }
+    log.seq = batch.seq;
+    if (batch.part !== undefined) log.part = batch.part;
+    const contentType = log.contentType.split(';')[0]!.trim();
+    if (contentType !== 'application/vnd.reprise.batch' && contentType !== 'text/plain') {
+      log.status = 415;
+      return answer(res, 415, `unsupported content-type ${contentType}`);
+    }
+    if (behaviour.maxBodyBytes !== undefined && body.byteLength > behaviour.maxBodyBytes) {
+      log.status = 413;
+      return answer(res, 413, `body of ${body.byteLength} bytes is over ${behaviour.maxBodyBytes}`);
+    }
+    if (tooManyLeft > 0) {
+      tooManyLeft--;
+      log.status = 429;
+      return answer(res, 429, 'slow down', { 'retry-after': String(behaviour.tooManyRequests!.retryAfterSeconds) });
+    }
+    if (behaviour.failWith) {
+      log.status = behaviour.failWith;
+      return answer(res, behaviour.failWith, 'told to fail');
+    }
+    const key = `${batch.session}|${batch.tab}|${batch.seq}|${batch.part ?? ''}`;
+    if (stored.has(key)) state.duplicates++;
+    else {
+      stored.add(key);
+      state.batches.push({ batch, bytes: body.byteLength, at: log.at });
+    }
+    log.status = 202;
+    answer(res, 202, 'accepted');
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => answer(res, 500, String(error)));
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('ingest server has no port');
+  state.url = `http://127.0.0.1:${address.port}`;
+  return state;
+}
