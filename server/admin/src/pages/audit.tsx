@@ -1,0 +1,188 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { api, type AuditEntry } from '../api.js';
+import { Empty, ErrorNotice, Loading } from '../components/states.js';
+import { formatDateTime, formatRelative } from '../format.js';
+import { useRequest } from '../use-request.js';
+
+const PAGE_SIZE = 50;
+
+/** What each recorded action means, in words. */
+const ACTION_LABELS: Record<string, string> = {
+  'session.search': 'Searched sessions',
+  'session.view': 'Viewed session details',
+  'session.play': 'Played a session',
+  'session.export': 'Exported a session',
+  'session.delete': 'Deleted a session',
+  'user_sessions.delete': "Deleted a user's sessions",
+  'retention.delete': 'Retention removed a session',
+  'audit.view': 'Read the audit log',
+  'auth.login': 'Logged in',
+  'auth.login_failed': 'Failed login',
+  'auth.logout': 'Logged out',
+  'auth.setup': 'Created the first admin',
+  'user.create': 'Created a user',
+  'token.create': 'Created an API token',
+  'token.revoke': 'Revoked an API token',
+  'keys.rotate': 'Rotated encryption keys',
+};
+
+export function AuditPage() {
+  const [params, setParams] = useSearchParams();
+  const action = params.get('action') ?? '';
+  const actor = params.get('actor') ?? '';
+  const sessionId = params.get('session') ?? '';
+  const cursor = params.get('cursor') ?? undefined;
+  const [previousCursors, setPreviousCursors] = useState<Array<string | undefined>>([]);
+  const request = useRequest(params.toString(), (signal) =>
+    api.audit({ action: action || undefined, actor: actor || undefined, sessionId: sessionId || undefined, cursor, limit: PAGE_SIZE }, signal),
+  );
+
+  const [draft, setDraft] = useState({ action, actor, sessionId });
+  useEffect(() => setDraft({ action, actor, sessionId }), [action, actor, sessionId]);
+  const apply = (next: typeof draft) => {
+    setPreviousCursors([]);
+    const search = new URLSearchParams();
+    if (next.action) search.set('action', next.action);
+    if (next.actor.trim()) search.set('actor', next.actor.trim());
+    if (next.sessionId.trim()) search.set('session', next.sessionId.trim());
+    setParams(search);
+  };
+  const page = (next: string | undefined, back: boolean) => {
+    setPreviousCursors((stack) => (back ? stack.slice(0, -1) : [...stack, cursor]));
+    const search = new URLSearchParams(params);
+    if (next) search.set('cursor', next);
+    else search.delete('cursor');
+    setParams(search);
+  };
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>Audit log</h1>
+          <p className="muted">Every search, view, playback, deletion and login, newest first. Entries cannot be changed or removed.</p>
+        </div>
+      </div>
+      <form
+        className="filters"
+        role="search"
+        aria-label="Filter the audit log"
+        onSubmit={(event: FormEvent) => {
+          event.preventDefault();
+          apply(draft);
+        }}
+      >
+        <label className="field field-compact">
+          <span>Action</span>
+          <select
+            value={draft.action}
+            onChange={(event) => {
+              const next = { ...draft, action: event.target.value };
+              setDraft(next);
+              apply(next);
+            }}
+          >
+            <option value="">All actions</option>
+            {Object.entries(ACTION_LABELS).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field field-compact">
+          <span>Who</span>
+          <input type="search" placeholder="Username or token name" value={draft.actor} onChange={(event) => setDraft({ ...draft, actor: event.target.value })} />
+        </label>
+        <label className="field field-compact field-grow">
+          <span>Session id</span>
+          <input type="search" value={draft.sessionId} onChange={(event) => setDraft({ ...draft, sessionId: event.target.value })} />
+        </label>
+        <div className="filters-actions">
+          <button type="submit" className="button button-primary">
+            Filter
+          </button>
+        </div>
+      </form>
+      {request.status === 'error' ? (
+        <ErrorNotice title="Could not load the audit log" message={request.error.message} />
+      ) : request.status === 'loading' ? (
+        <Loading label="Loading the audit log…" />
+      ) : request.data.items.length === 0 ? (
+        <Empty title={action || actor || sessionId ? 'No entry matches these filters' : 'The audit log is empty'} />
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table audit-table">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Session</th>
+                  <th scope="col">From</th>
+                </tr>
+              </thead>
+              <tbody>
+                {request.data.items.map((entry) => (
+                  <AuditRow key={entry.id} entry={entry} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pager" aria-label="Pages of the audit log">
+            <button type="button" className="button" disabled={!cursor} onClick={() => page(previousCursors.at(-1), true)}>
+              ← Newer
+            </button>
+            <span className="muted">{request.data.items.length} entries</span>
+            <button type="button" className="button" disabled={!request.data.nextCursor} onClick={() => page(request.data.nextCursor ?? undefined, false)}>
+              Older →
+            </button>
+          </nav>
+        </>
+      )}
+    </div>
+  );
+}
+
+function AuditRow({ entry }: { entry: AuditEntry }) {
+  const detail = entry.detail && Object.keys(entry.detail).length > 0 ? entry.detail : null;
+  return (
+    <tr data-action={entry.action}>
+      <td>
+        <span title={formatDateTime(entry.at)}>{formatDateTime(entry.at)}</span>
+        <div className="muted small">{formatRelative(entry.at)}</div>
+      </td>
+      <td>
+        {entry.actor.name}
+        <div className="muted small">{entry.actor.type}</div>
+      </td>
+      <td>
+        <span className={entry.action.includes('delete') || entry.action.endsWith('failed') ? 'badge badge-error' : 'badge'}>{ACTION_LABELS[entry.action] ?? entry.action}</span>
+        {detail ? <div className="muted small detail">{describeDetail(detail)}</div> : null}
+      </td>
+      <td>
+        {entry.sessionId ? (
+          <Link className="mono small" to={`/sessions/${encodeURIComponent(entry.sessionId)}${entry.project ? `?project=${encodeURIComponent(entry.project)}` : ''}`}>
+            {entry.sessionId.slice(0, 12)}…
+          </Link>
+        ) : (
+          <span className="muted">–</span>
+        )}
+        {entry.project ? <div className="muted small">{entry.project}</div> : null}
+      </td>
+      <td className="small">
+        {entry.ip ?? '–'}
+        {entry.userAgent ? <div className="muted small ua" title={entry.userAgent}>{entry.userAgent}</div> : null}
+      </td>
+    </tr>
+  );
+}
+
+function describeDetail(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .map(([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' · ')
+    .slice(0, 300);
+}

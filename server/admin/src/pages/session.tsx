@@ -1,0 +1,206 @@
+import { Player, type Marker } from '@reprise/player';
+import { useEffect, useRef, useState } from 'react';
+import { Link, useLocation, useParams, useSearchParams } from 'react-router';
+import { api, type SessionSummary } from '../api.js';
+import { CopyButton } from '../components/copy-button.js';
+import { ErrorNotice, Loading } from '../components/states.js';
+import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, shortUrl } from '../format.js';
+import { parseCollectorLine } from '../playback.js';
+import { useRequest } from '../use-request.js';
+
+export function SessionPage() {
+  const { id = '' } = useParams();
+  const [params] = useSearchParams();
+  const project = params.get('project') ?? undefined;
+  const request = useRequest(`${project ?? ''}/${id}`, (signal) => api.session(id, project, signal));
+
+  if (request.status === 'loading') return <Loading label="Loading session…" />;
+  if (request.status === 'error') {
+    return (
+      <div className="page">
+        <BackLink />
+        <ErrorNotice
+          title={request.error.status === 404 ? 'Session not found' : 'Could not load this session'}
+          message={
+            request.error.status === 404
+              ? 'It may have been deleted by the retention policy or on request, or the link is incomplete.'
+              : request.error.message
+          }
+        />
+      </div>
+    );
+  }
+  return <SessionView session={request.data} />;
+}
+
+function BackLink() {
+  return (
+    <Link to="/sessions" className="back-link">
+      ← All sessions
+    </Link>
+  );
+}
+
+function SessionView({ session }: { session: SessionSummary }) {
+  const location = useLocation();
+  const containerRef = useRef<HTMLDivElement>(null);
+  const playerRef = useRef<Player | undefined>(undefined);
+  const [playerError, setPlayerError] = useState<string>();
+  const [gaps, setGaps] = useState<Marker[]>([]);
+
+  useEffect(() => {
+    const container = containerRef.current;
+    if (!container) return;
+    const startAt = parseMoment(window.location.hash, window.location.search);
+    const player = new Player(container, {
+      source: api.eventsUrl(session.id, session.project),
+      fetchInit: { credentials: 'same-origin' },
+      parseLine: parseCollectorLine,
+      ...(startAt !== undefined ? { startAt, autoplay: false } : {}),
+    });
+    playerRef.current = player;
+    // Exposed for scripted checks (the end-to-end tests) and for the browser console.
+    (window as unknown as { reprisePlayer?: Player }).reprisePlayer = player;
+    const offError = player.on('error', (error) => setPlayerError(error.message));
+    const offGap = player.on('gap', (marker) => setGaps((current) => [...current, marker]));
+    return () => {
+      offError();
+      offGap();
+      player.destroy();
+      playerRef.current = undefined;
+      delete (window as unknown as { reprisePlayer?: Player }).reprisePlayer;
+    };
+  }, [session.id, session.project]);
+
+  // A deep link followed while the page is open (`#t=` edited, or another moment's link) seeks.
+  useEffect(() => {
+    const moment = parseMoment(location.hash, location.search);
+    if (moment !== undefined) playerRef.current?.seek(moment);
+  }, [location.hash, location.search]);
+
+  const seek = (epochMs: number) => {
+    playerRef.current?.seek(Math.max(0, epochMs - session.startedAt));
+    playerRef.current?.root.focus();
+  };
+  const linkToMoment = () => {
+    const url = new URL(window.location.href);
+    url.hash = `t=${formatMoment(playerRef.current?.getCurrentTime() ?? 0)}`;
+    url.searchParams.delete('t');
+    return url.toString();
+  };
+
+  const title = session.userId ?? 'Anonymous visitor';
+  return (
+    <div className="session-page">
+      <div className="session-header">
+        <div>
+          <BackLink />
+          <h1>
+            {title} <span className="muted h1-sub">· {formatDateTime(session.startedAt)}</span>
+          </h1>
+        </div>
+        <div className="session-actions">
+          <CopyButton label="Copy link to this moment" text={linkToMoment} />
+        </div>
+      </div>
+      {playerError ? <ErrorNotice title="The replay could not be loaded" message={playerError} /> : null}
+      {gaps.length > 0 ? (
+        <div className="notice notice-warning" role="status" data-testid="gap-notice">
+          <strong>Part of this recording could not be played.</strong>
+          <p>
+            {gaps.length === 1 ? 'One stretch is' : `${gaps.length} stretches are`} missing ({gaps[0]?.label.toLowerCase() ?? 'unreadable segment'}). Playback
+            continues from the next complete snapshot; the gap is marked on the timeline.
+          </p>
+        </div>
+      ) : null}
+      <div className="session-layout">
+        <section className="player-card" aria-label="Replay">
+          <div ref={containerRef} className="player-host" />
+        </section>
+        <aside className="meta-card" aria-label="Session details">
+          <Metadata session={session} onSeek={seek} />
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epochMs: number) => void }) {
+  const traits = session.userTraits ? Object.entries(session.userTraits) : [];
+  return (
+    <>
+      <h2 className="meta-title">User</h2>
+      <dl className="meta-list">
+        <dt>User id</dt>
+        <dd>{session.userId ?? <span className="muted">Not identified</span>}</dd>
+        {traits.map(([name, value]) => (
+          <div key={name} className="meta-pair">
+            <dt>{name}</dt>
+            <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+          </div>
+        ))}
+      </dl>
+
+      <h2 className="meta-title">Visit</h2>
+      <dl className="meta-list">
+        <dt>Started</dt>
+        <dd>{formatDateTime(session.startedAt)}</dd>
+        <dt>Duration</dt>
+        <dd>
+          {formatDuration(session.durationMs)}
+          {session.activeMs > 0 ? <span className="muted"> · {formatDuration(session.activeMs)} active</span> : null}
+        </dd>
+        <dt>Activity</dt>
+        <dd>
+          {session.clickCount} clicks · {session.errorCount} errors
+          {session.consoleErrorCount > 0 ? ` · ${session.consoleErrorCount} console errors` : ''}
+          {session.failedRequestCount > 0 ? ` · ${session.failedRequestCount} failed requests` : ''}
+        </dd>
+        {session.customEvents.length > 0 ? (
+          <>
+            <dt>Custom events</dt>
+            <dd>{session.customEvents.join(', ')}</dd>
+          </>
+        ) : null}
+      </dl>
+
+      <h2 className="meta-title">Device</h2>
+      <dl className="meta-list">
+        <dt>Browser</dt>
+        <dd>{session.browser ?? '–'}</dd>
+        <dt>OS</dt>
+        <dd>{session.os ?? '–'}</dd>
+        <dt>Viewport</dt>
+        <dd>{session.viewport ? `${session.viewport.width} × ${session.viewport.height}` : '–'}</dd>
+      </dl>
+
+      <h2 className="meta-title">Pages ({session.pages.length})</h2>
+      {session.pages.length === 0 ? (
+        <p className="muted small">{shortUrl(session.firstUrl)}</p>
+      ) : (
+        <ol className="page-list">
+          {session.pages.map((page, index) => (
+            <li key={`${index}-${page.url}`}>
+              <button type="button" className="page-link" onClick={() => onSeek(page.at)} title={`Jump to ${page.url}`}>
+                <span className="page-time mono">{formatDuration(Math.max(0, page.at - session.startedAt))}</span>
+                <span className="page-url">{page.route ?? shortUrl(page.url)}</span>
+              </button>
+            </li>
+          ))}
+        </ol>
+      )}
+
+      <h2 className="meta-title">Recording</h2>
+      <dl className="meta-list">
+        <dt>Project</dt>
+        <dd>{session.project}</dd>
+        <dt>Session id</dt>
+        <dd className="mono small break">{session.id}</dd>
+        <dt>Stored</dt>
+        <dd>
+          {session.segmentCount} segment{session.segmentCount === 1 ? '' : 's'} · {formatBytes(session.byteSize)}
+        </dd>
+      </dl>
+    </>
+  );
+}

@@ -1,0 +1,82 @@
+import { api, type ProjectSettings } from '../api.js';
+import { CopyButton } from '../components/copy-button.js';
+import { Empty, ErrorNotice, Loading } from '../components/states.js';
+import { useRequest } from '../use-request.js';
+
+/**
+ * Project settings as the collector runs them. They come from the collector's configuration
+ * (REPRISE_PROJECTS / its config file), so this page shows them and says where to change them.
+ */
+export function SettingsPage() {
+  const request = useRequest('projects', (signal) => api.projects(signal));
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1>Project settings</h1>
+          <p className="muted">
+            Ingest keys, allowed origins and retention of each project. They are read from the collector's configuration
+            (<code>REPRISE_PROJECTS</code>); change them there and restart the collector.
+          </p>
+        </div>
+      </div>
+      {request.status === 'error' ? (
+        <ErrorNotice title="Could not load the project settings" message={request.error.message} />
+      ) : request.status === 'loading' ? (
+        <Loading label="Loading projects…" />
+      ) : request.data.length === 0 ? (
+        <Empty title="No project you administer" />
+      ) : (
+        <div className="cards">
+          {request.data.map((project) => (
+            <ProjectCard key={project.id} project={project} />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function ProjectCard({ project }: { project: ProjectSettings }) {
+  return (
+    <section className="card" aria-labelledby={`project-${project.id}`}>
+      <h2 id={`project-${project.id}`}>{project.id}</h2>
+      <h3>Ingest keys</h3>
+      <p className="muted small">Public and write-only: they let pages send recordings, never read them.</p>
+      <ul className="key-list">
+        {project.keys.map((key) => (
+          <li key={key}>
+            <code>{key}</code>
+            <CopyButton label="Copy" className="button button-small" text={() => key} />
+          </li>
+        ))}
+      </ul>
+      <h3>Allowed origins</h3>
+      {project.origins.length === 0 ? (
+        <p className="muted small">No origin allowed: browsers cannot send recordings{project.requireOrigin ? '.' : ' (servers without an Origin header can).'}</p>
+      ) : (
+        <ul className="tag-list">
+          {project.origins.map((origin) => (
+            <li key={origin}>
+              <code>{origin}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+      <dl className="meta-list">
+        <dt>Requests without Origin</dt>
+        <dd>{project.requireOrigin ? 'Refused' : 'Accepted'}</dd>
+        <dt>Retention</dt>
+        <dd>{project.retentionDays ? `${project.retentionDays} days, then deleted` : 'Kept until deleted'}</dd>
+        {project.archiveAfterDays ? (
+          <>
+            <dt>Archive</dt>
+            <dd>after {project.archiveAfterDays} days</dd>
+          </>
+        ) : null}
+        <dt>Rate limit</dt>
+        <dd>{project.rateLimit ? `${project.rateLimit.perSecond}/s, bursts of ${project.rateLimit.burst}` : 'Collector default'}</dd>
+      </dl>
+    </section>
+  );
+}

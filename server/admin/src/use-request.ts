@@ -1,0 +1,36 @@
+import { useEffect, useState } from 'react';
+import { ApiError } from './api.js';
+import { useAuth } from './auth.js';
+
+export type RequestState<T> =
+  | { status: 'loading'; data?: undefined; error?: undefined }
+  | { status: 'ok'; data: T; error?: undefined }
+  | { status: 'error'; data?: undefined; error: ApiError };
+
+/**
+ * Runs `load` whenever `key` changes, aborting the previous run, so a fast typist never sees an
+ * older answer replace a newer one. A 401 ends the login instead of showing an error.
+ */
+export function useRequest<T>(key: string, load: (signal: AbortSignal) => Promise<T>): RequestState<T> {
+  const [state, setState] = useState<RequestState<T>>({ status: 'loading' });
+  const { expire } = useAuth();
+  useEffect(() => {
+    const abort = new AbortController();
+    setState({ status: 'loading' });
+    load(abort.signal).then(
+      (data) => {
+        if (!abort.signal.aborted) setState({ status: 'ok', data });
+      },
+      (reason: unknown) => {
+        if (abort.signal.aborted) return;
+        const error = reason instanceof ApiError ? reason : new ApiError(0, 'client', reason instanceof Error ? reason.message : String(reason));
+        if (error.status === 401) expire();
+        setState({ status: 'error', error });
+      },
+    );
+    return () => abort.abort();
+    // `load` is a fresh closure on every render; `key` names what it loads.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return state;
+}
