@@ -1,18 +1,18 @@
 // @vitest-environment node
 import { renderToString } from 'react-dom/server';
-import { StaticRouter } from 'react-router';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Block, Mask, RecorderErrorBoundary, RecorderProvider, useRecorder } from './index.js';
-import { RecordedRoutes, RouterMarkers } from './router.js';
-import { Route } from 'react-router';
+import { Route, StaticRouter } from 'react-router';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 
 // Every global a browser has and Node has not: reading any of them during a render is a bug,
 // because the same code would throw (or branch differently) on a real server.
 const BROWSER_GLOBALS = ['window', 'document', 'location', 'history', 'sessionStorage', 'localStorage', 'indexedDB', 'MutationObserver', 'XMLHttpRequest', 'HTMLElement'];
 let touched: string[] = [];
+// Imported once the traps are set: every trap answers undefined, so any use of a browser global
+// while importing would throw (dependencies probe with `typeof window`, which is fine).
+let reprise: typeof import('./index.js');
+let router: typeof import('./router.js');
 
-beforeEach(() => {
-  touched = [];
+beforeAll(async () => {
   for (const name of BROWSER_GLOBALS) {
     expect(name in globalThis, `${name} must not exist in the node environment`).toBe(false);
     Object.defineProperty(globalThis, name, {
@@ -23,18 +23,29 @@ beforeEach(() => {
       },
     });
   }
+  reprise = await import('./index.js');
+  router = await import('./router.js');
 });
-afterEach(() => {
+beforeEach(() => {
+  touched = [];
+});
+afterAll(() => {
   for (const name of BROWSER_GLOBALS) delete (globalThis as Record<string, unknown>)[name];
 });
 
 function SessionBadge() {
-  const { sessionId } = useRecorder();
+  const { sessionId } = reprise.useRecorder();
   return <small>session {sessionId ?? 'pending'}</small>;
 }
 
 describe('server-side rendering', () => {
+  test('@reprise/react, its router entry and the core import where no browser global exists', () => {
+    expect(typeof reprise.RecorderProvider).toBe('function');
+    expect(typeof router.withRouterMarkers).toBe('function');
+  });
+
   test('the provider, hook, privacy components and error boundary render without a browser global', () => {
+    const { Block, Mask, RecorderErrorBoundary, RecorderProvider } = reprise;
     const html = renderToString(
       <RecorderProvider options={{ project: 'dev', endpoint: 'http://127.0.0.1:4400' }}>
         <RecorderErrorBoundary fallback={<p>broken</p>}>
@@ -49,6 +60,8 @@ describe('server-side rendering', () => {
   });
 
   test('router markers render on the server under <StaticRouter>', () => {
+    const { RecorderProvider } = reprise;
+    const { RecordedRoutes, RouterMarkers } = router;
     const html = renderToString(
       <RecorderProvider options={{ navigation: 'manual' }}>
         <StaticRouter location="/users/42">
