@@ -12,7 +12,11 @@ let browser: TestBrowser;
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await serve({ mounts: { '/': CAPTURE_FIXTURES } });
+  // A big page whose recorder starts from <head>, before the parser has built the body.
+  const rows = Array.from({ length: 15_000 }, (_, i) => `<li>parsed row ${i}</li>`).join('');
+  const bigPage = `<!doctype html><html><head><script src="/dist/core/reprise.iife.js"></script><script src="/recorder-setup.js"></script>
+    <script>__startRecorder({})</script></head><body><ul id="list">${rows}</ul></body></html>`;
+  server = await serve({ mounts: { '/': CAPTURE_FIXTURES }, pages: { '/big.html': bigPage } });
   browser = await launchBrowser();
 });
 
@@ -95,5 +99,18 @@ test('a 20,000-node storm trips the breaker, the tab stays responsive, capture r
   expect(JSON.stringify(events.slice(resumedAt))).toContain('after the storm');
 
   await page.evaluate(() => (window as unknown as { recorder: { stop(): void } }).recorder.stop());
+  await page.close();
+});
+
+test('the parser building a big page is not a storm: no breaker, one full snapshot with every row', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/big.html`);
+  await page.waitForTimeout(200);
+  const breakerEvents = await page.evaluate(() => (window as unknown as { __recorderEvents: Array<{ name: string }> }).__recorderEvents.filter((event) => event.name === 'breaker'));
+  const events = await capturedEvents(page);
+  expect(breakerEvents).toEqual([]);
+  const snapshots = events.filter((event) => event.type === EventType.FullSnapshot);
+  expect(snapshots).toHaveLength(1);
+  expect(countElements(snapshots[0]!.data.node, 'li')).toBe(15_000);
   await page.close();
 });

@@ -140,7 +140,11 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
     }, Math.max(state.resumeDelay(now()), 1));
   };
 
+  const doc = root.ownerDocument ?? (root as Document);
   const observer = new MutationObserver((records) => {
+    // While the HTML parser is still building the page (start() called from a script in <head>)
+    // its insertions are not a storm, and rrweb has not started yet anyway.
+    if (doc.readyState === 'loading') return;
     const decision = state.onMutations(countNodeChanges(records), now());
     if (decision !== 'trip') return;
     try {
