@@ -18,12 +18,13 @@ export interface TestCollector {
   url: string;
   dataDir: string;
   setupLinks: string[];
-  stop(): Promise<void>;
+  /** Stops the collector; the data folder is removed unless `keepData` (to start again on it). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 /** A real collector (HTTP, file log, folder store, keyring) with the sessions plugin on `engine`. */
-export async function startTestCollector(engine: IndexEngine, projects = ['dev']): Promise<TestCollector> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'reprise-collector-'));
+export async function startTestCollector(engine: IndexEngine, projects = ['dev'], options: { dataDir?: string } = {}): Promise<TestCollector> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reprise-collector-'));
   const setupLinks: string[] = [];
   const plugin = sessionsPlugin({ index: await openTestIndexOptions(engine, dataDir), onSetupLink: (link) => setupLinks.push(link) });
   const config = resolveConfig({
@@ -44,9 +45,9 @@ export async function startTestCollector(engine: IndexEngine, projects = ['dev']
     url,
     dataDir,
     setupLinks,
-    async stop() {
+    async stop(stopOptions = {}) {
       await collector.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!stopOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

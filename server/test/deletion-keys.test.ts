@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../src/access/access-store.js';
+import { readSegmentHeader } from '../src/crypto/segment-format.js';
+import { deleteSession } from '../src/deletion/delete-sessions.js';
+import { runKeysCommand } from '../src/deletion/keys-command.js';
+import { CollectorError } from '../src/errors.js';
+import { listSegments } from '../src/index-db/sessions-store.js';
+import { readStoredSegment } from '../src/reader.js';
+import { ev } from './index-events.js';
+import { ingest, readPlayback, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+
+const T = Date.now() - 600_000;
+/** Two page loads, so two segments per session. */
+const recording = (sessionId: string, userId: string, offset: number) => {
+  const start = T + offset;
+  const events = [
+    ev.meta(start, `https://app.test/${sessionId}/1`), ev.full(start + 1), ev.identify(start + 2, userId), ev.custom(start + 3, 'checkout'), ev.click(start + 1_000),
+    ev.meta(start + 60_000, `https://app.test/${sessionId}/2`), ev.full(start + 60_001), ev.click(start + 61_000),
+  ];
+  return { events, batches: toBatches(sessionId, events, 50, (e) => e.type === 4) };
+};
+const SESSIONS = {
+  's-1': recording('s-1', 'u-1', 0),
+  's-2': recording('s-2', 'u-1', 1_000),
+  's-3': recording('s-3', 'u-2', 2_000),
+  's-4': recording('s-4', 'u-3', 3_000),
+};
+
+describe('deletion, crypto-shredding, key rotation and retention', () => {
+  let env: TestCollector;
+  let token: string;
+  const call = (method: string, path: string) => fetch(`${env.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  const deps = () => ({ store: env.collector.store, dataKeys: env.collector.dataKeys, dataKeyStore: env.collector.dataKeyStore });
+  const objectsOf = async (sessionId: string) => {
+    const keys: string[] = [];
+    for await (const object of env.collector.store.list('shop/')) if (object.key.includes(`/${sessionId}/`)) keys.push(object.key);
+    return keys;
+  };
+
+  beforeAll(async () => {
+    env = await startTestCollector('sqlite', ['shop']);
+    token = (await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read', 'delete'], createdBy: null })).token;
+    for (const [id, { batches, events }] of Object.entries(SESSIONS)) {
+      await ingest(env.url, 'shop', batches);
+      await waitForIndexed(env.plugin, 'shop', id, events.length);
+    }
+  });
+  afterAll(() => env?.stop());
+
+  it('deletes a session: keys shredded first, then objects, then rows; a backup of its objects no longer decrypts', async () => {
+    const objects = await objectsOf('s-1');
+    expect(objects).toHaveLength(2);
+    const backup = new Map<string, Uint8Array>();
+    for (const key of objects) backup.set(key, (await env.collector.store.get(key))!);
+    // The backup decrypts while the session exists.
+    expect((await readStoredSegment(deps(), objects[0]!)).payload.sessionId).toBe('s-1');
+    expect(await env.collector.dataKeyStore.listSession('shop', 's-1')).toHaveLength(1);
+
+    const response = await call('DELETE', '/v1/sessions/s-1');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ deleted: [{ project: 'shop', sessionId: 's-1', objects: 2 }] });
+
+    expect(await objectsOf('s-1')).toEqual([]);
+    expect(await env.collector.dataKeyStore.listSession('shop', 's-1')).toEqual([]);
+    const keyFolder = join(env.dataDir, 'keys', 'shop', 's-1');
+    expect(existsSync(keyFolder) ? readdirSync(keyFolder, { recursive: true }).filter((f) => String(f).endsWith('.json')) : []).toEqual([]);
+    const db = env.plugin.index.db;
+    for (const table of ['sessions', 'segments', 'session_custom_events'] as const) {
+      expect(await db.selectFrom(table).select('session_id').where('session_id', '=', 's-1').execute()).toEqual([]);
+    }
+    expect((await call('GET', '/v1/sessions/s-1')).status).toBe(404);
+
+    // Put the backed-up objects back, raw: with the keyring and the key store, nothing decrypts.
+    for (const [key, bytes] of backup) {
+      await env.collector.store.put(key, bytes);
+      const header = readSegmentHeader(bytes);
+      await expect(env.collector.dataKeys.forReading('shop', 's-1', header.dataKeyId)).rejects.toMatchObject({ code: 'data_key_missing' });
+      await expect(readStoredSegment(deps(), key)).rejects.toBeInstanceOf(CollectorError);
+      await expect(readStoredSegment(deps(), key)).rejects.toMatchObject({ code: 'data_key_missing' });
+      // Nor with any key-encryption key of the keyring: there is no wrapped data key left to unwrap.
+      const keyring = JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { keys: unknown[] };
+      expect(keyring.keys.length).toBeGreaterThan(0);
+      const stillWrapped: unknown[] = [];
+      for await (const wrapped of env.collector.dataKeyStore.list('shop')) if (wrapped.sessionId === 's-1') stillWrapped.push(wrapped);
+      expect(stillWrapped).toEqual([]);
+      await env.collector.store.delete(key);
+    }
+  });
+
+  it('shreds keys before deleting any object or row', async () => {
+    const calls: string[] = [];
+    const store = env.collector.store;
+    const recordingStore = Object.create(store, {
+      delete: { value: async (key: string) => { calls.push(`object ${key.split('/').pop()}`); return store.delete(key); } },
+    });
+    const dataKeys = { shred: async (project: string, sessionId: string) => { calls.push('keys'); return env.collector.dataKeys.shred(project, sessionId); } };
+    const segments = await listSegments(env.plugin.index.db, 'shop', 's-4');
+    expect(segments).toHaveLength(2);
+    await deleteSession({ db: env.plugin.index.db, store: recordingStore, dataKeys }, 'shop', 's-4');
+    expect(calls[0]).toBe('keys');
+    expect(calls.slice(1).sort()).toEqual(segments.map((s) => `object ${s.segment}`).sort());
+    expect(await listSegments(env.plugin.index.db, 'shop', 's-4')).toEqual([]);
+  });
+
+  it('erases every session of one end user', async () => {
+    const response = await call('DELETE', '/v1/users/u-1/sessions');
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { deleted: unknown }).deleted).toEqual([{ project: 'shop', sessionId: 's-2', objects: 2 }]);
+    expect(await objectsOf('s-2')).toEqual([]);
+    expect(await env.collector.dataKeyStore.listSession('shop', 's-2')).toEqual([]);
+    expect((await call('GET', '/v1/sessions/s-3')).status).toBe(200);
+    const audit = await env.plugin.index.db.selectFrom('audit_log').select(['action', 'session_id']).where('action', 'in', ['session.delete', 'user_sessions.delete']).orderBy('id').execute();
+    expect(audit).toEqual([
+      { action: 'session.delete', session_id: 's-1' },
+      { action: 'user_sessions.delete', session_id: null },
+      { action: 'session.delete', session_id: 's-2' },
+    ]);
+  });
+
+  it('rotates the key-encryption key without touching objects; old sessions play after a restart with the old key retired', async () => {
+    const digest = async (key: string) => createHash('sha256').update((await env.collector.store.get(key))!).digest('hex');
+    const objects = await objectsOf('s-3');
+    const before = await Promise.all(objects.map(digest));
+    const oldKek = env.collector.keys.activeKeyId;
+    await env.stop({ keepData: true });
+
+    const output: string[] = [];
+    expect(await runKeysCommand(['rotate', '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(0);
+    expect(output.join('\n')).toMatch(/rewrapped 1 data key\(s\)/);
+    expect(output.join('\n')).toContain(`no longer used: ${oldKek}`);
+    const keyring = JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { active: string; keys: { id: string }[] };
+    expect(keyring.active).not.toBe(oldKek);
+    const wrappedFiles = readdirSync(join(env.dataDir, 'keys', 'shop', 's-3'));
+    const wrapped = JSON.parse(readFileSync(join(env.dataDir, 'keys', 'shop', 's-3', wrappedFiles[0]!), 'utf8')) as { kekId: string };
+    expect(wrapped.kekId).toBe(keyring.active);
+    expect(await runKeysCommand(['retire', oldKek, '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(0);
+    expect((JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { keys: { id: string }[] }).keys.map((k) => k.id)).toEqual([keyring.active]);
+    // The active key cannot be retired.
+    expect(await runKeysCommand(['retire', keyring.active, '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(1);
+
+    env = await startTestCollector('sqlite', ['shop'], { dataDir: env.dataDir });
+    expect(env.collector.keys.activeKeyId).toBe(keyring.active);
+    expect(await Promise.all(objects.map(digest))).toEqual(before);
+    const response = await call('GET', '/v1/sessions/s-3/events');
+    expect(response.status).toBe(200);
+    const { events, records } = await readPlayback(response);
+    expect(events.map((e) => e.timestamp)).toEqual(SESSIONS['s-3'].events.map((e) => e.timestamp));
+    expect(records.at(-1)).toMatchObject({ stream: 'end', skipped: 0 });
+  });
+
+  it('retention removes index rows and keys with the objects', async () => {
+    expect(await objectsOf('s-3')).toHaveLength(2);
+    expect(await env.plugin.sweep(Date.now())).toBe(0);
+    const removed = await env.plugin.sweep(Date.now() + 31 * 86_400_000);
+    expect(removed).toBe(1);
+    expect(await objectsOf('s-3')).toEqual([]);
+    expect(await env.collector.dataKeyStore.listSession('shop', 's-3')).toEqual([]);
+    expect(await env.plugin.index.db.selectFrom('sessions').select('session_id').execute()).toEqual([]);
+    const audit = await env.plugin.index.db.selectFrom('audit_log').select(['actor_type', 'session_id']).where('action', '=', 'retention.delete').execute();
+    expect(audit).toEqual([{ actor_type: 'system', session_id: 's-3' }]);
+  });
+});
