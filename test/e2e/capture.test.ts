@@ -371,6 +371,33 @@ describe('recorder lifecycle in Chromium', () => {
     await unsampled.close();
   });
 
+  test('an expired session (30 minutes idle) continues in a new session that starts with a full snapshot', async () => {
+    const page = await browser.newPage();
+    await page.clock.install();
+    await page.goto(`${server.url}/app`);
+    const first = await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+    // The tab sat idle for 31 minutes: the stored session's last activity is that old.
+    await page.evaluate(() => {
+      const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as { lastActivityAt: number };
+      stored.lastActivityAt -= 31 * 60 * 1000;
+      sessionStorage.setItem('reprise:session', JSON.stringify(stored));
+    });
+    await page.clock.fastForward(6000);
+    const before = (await capturedEvents(page)).length;
+    await page.evaluate(() => (window as unknown as { app: { addItem(text: string): void } }).app.addItem('back after a break'));
+    await page.evaluate(() => new Promise((resolve) => queueMicrotask(() => resolve(null))));
+    const events = (await capturedEvents(page)).slice(before);
+    const result = await page.evaluate(() => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __recorderEvents: Array<{ name: string; payload: { sessionId?: string } }> };
+      return { sessionId: w.recorder.sessionId, starts: w.__recorderEvents.filter((event) => event.name === 'start').map((event) => event.payload.sessionId) };
+    });
+    expect(result.sessionId).not.toBe(first);
+    expect(result.starts).toEqual([first, result.sessionId]);
+    expect(events.map((event) => event.type).slice(0, 2)).toEqual([EventType.Meta, EventType.FullSnapshot]);
+    expect(JSON.stringify(events[1])).toContain('back after a break');
+    await page.close();
+  });
+
   test('optOut() drops what is pending and is remembered by the browser', async () => {
     const page = await openApp();
     const result = await page.evaluate(async () => {
