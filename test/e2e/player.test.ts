@@ -239,6 +239,11 @@ describe('@reprise/player in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('playing');
     await page.keyboard.press('Space');
     expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('paused');
+    await page.keyboard.press('f');
+    await page.waitForFunction(() => document.fullscreenElement?.classList.contains('rp-player'));
+    expect(await page.locator('.rp-button[aria-label="Exit fullscreen"]').count()).toBe(1);
+    await page.keyboard.press('f');
+    await page.waitForFunction(() => document.fullscreenElement === null);
 
     const periods = await page.evaluate(() => (window as unknown as PlayerWindow).player.getInactivePeriods());
     const idle = periods.find((period) => period.start <= session.idle.start + 500 && period.end >= session.idle.end - 500);

@@ -176,10 +176,11 @@ export class Player {
 
     this.announcer = h('div', { class: 'rp-sr-only', 'aria-live': 'polite' });
     const main = h('div', { class: 'rp-main' }, urlBar, this.stage, this.timeline.element, controls);
-    this.root = h('div', { class: 'rp-player', tabindex: 0, role: 'region', 'aria-label': 'Session replay', 'aria-keyshortcuts': 'Space ArrowLeft ArrowRight 1 2 4 8 S F' }, main);
+    const layout = h('div', { class: 'rp-layout' }, main);
+    this.root = h('div', { class: 'rp-player', tabindex: 0, role: 'region', 'aria-label': 'Session replay', 'aria-keyshortcuts': 'Space ArrowLeft ArrowRight 1 2 4 8 S F' }, layout);
     if (options.panels !== false) {
       this.panels = new Panels((time) => this.seek(time));
-      this.root.append(this.panels.element);
+      layout.append(this.panels.element);
     } else {
       this.root.classList.add('rp-no-panels');
     }
