@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
+import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { errorPayload } from './capture/errors.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
@@ -182,6 +183,19 @@ describe('payload builders', () => {
     expect(errorPayload({ code: 7 }, 'unhandledrejection')).toEqual({ source: 'unhandledrejection', message: '{"code": 7}' });
     expect(errorPayload('just a string', 'error')).toEqual({ source: 'error', message: 'just a string' });
     expect(errorPayload({ message: 'error-like' }, 'error')).toEqual({ source: 'error', message: 'error-like' });
+  });
+
+  test('track, identify and captureError payloads copy their values and classify the source', () => {
+    const props = { total: 1 };
+    const custom = customPayload('checkout', props);
+    props.total = 2;
+    expect(custom).toEqual({ name: 'checkout', props: { total: 1 } });
+    expect(customPayload('ping')).toEqual({ name: 'ping' });
+    expect(identifyPayload(null)).toEqual({ userId: null });
+    expect(identifyPayload('u1', { plan: 'pro' })).toEqual({ userId: 'u1', traits: { plan: 'pro' } });
+    expect(capturedErrorPayload(new Error('x'))).toMatchObject({ source: 'manual', message: 'x' });
+    expect(capturedErrorPayload(new Error('y'), { framework: 'vue' })).toMatchObject({ source: 'framework', framework: 'vue', message: 'y' });
+    expect(capturedErrorPayload('z', { componentStack: 'at App' })).toEqual({ source: 'framework', message: 'z', componentStack: 'at App' });
   });
 
   test('navigationPayload fills url and title from the page unless given', () => {

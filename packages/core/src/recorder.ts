@@ -3,7 +3,8 @@ import { startMutationBreaker } from './capture/breaker.js';
 import { startConsoleCapture } from './capture/console.js';
 import type { CaptureContext, Teardown } from './capture/context.js';
 import { startDomCapture } from './capture/dom.js';
-import { errorPayload, startErrorCapture } from './capture/errors.js';
+import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
+import { startErrorCapture } from './capture/errors.js';
 import { startNetworkCapture } from './capture/network.js';
 import { currentPage, navigationPayload, startHistoryCapture } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
@@ -275,21 +276,16 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       deactivate('stop');
     },
     identify(userId, traits) {
-      recordApiEvent('identify', () => (traits ? { userId, traits: { ...traits } } : { userId }));
+      recordApiEvent('identify', () => identifyPayload(userId, traits));
     },
     track(name, props) {
-      recordApiEvent('custom', () => (props ? { name, props: { ...props } } : { name }));
+      recordApiEvent('custom', () => customPayload(name, props));
     },
     markNavigation(marker) {
       recordApiEvent('navigation', () => navigationPayload(marker, currentPage()));
     },
     captureError(error, context) {
-      recordApiEvent('error', () => {
-        const payload = errorPayload(error, context?.framework || context?.componentStack ? 'framework' : 'manual');
-        if (context?.componentStack) payload.componentStack = context.componentStack;
-        if (context?.framework) payload.framework = context.framework;
-        return payload;
-      });
+      recordApiEvent('error', () => capturedErrorPayload(error, context));
     },
     async flush() {
       drain();
