@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { ReactElement, ReactNode } from 'react';
 import { describe, expectTypeOf, test } from 'vitest';
 import { createMemoryRouter, type DataRouter } from 'react-router';
 import type { Recorder, RecorderOptions } from '@reprise/core';
@@ -24,7 +24,7 @@ describe('public types', () => {
     expectTypeOf<{ options: RecorderOptions }>().toExtend<RecorderProviderProps>();
     expectTypeOf<{ recorder: Recorder }>().toExtend<RecorderProviderProps>();
     expectTypeOf<{ options: RecorderOptions; recorder: Recorder }>().not.toExtend<RecorderProviderProps>();
-    expectTypeOf(RecorderProvider).returns.toEqualTypeOf<ReactNode>();
+    expectTypeOf(RecorderProvider).returns.toEqualTypeOf<ReactElement>();
   });
 
   test('useRecorder() returns the recorder methods and a nullable session id', () => {
@@ -56,7 +56,8 @@ describe('public types', () => {
     expectTypeOf(router).toEqualTypeOf<DataRouter>();
     expectTypeOf(useRouterMarkers).returns.toBeVoid();
     expectTypeOf(RouterMarkers).returns.toBeNull();
-    expectTypeOf(RecordedRoutes).returns.toEqualTypeOf<ReactNode>();
+    expectTypeOf(RecordedRoutes).returns.toEqualTypeOf<ReactElement | null>();
+    expectTypeOf(Mask).returns.toEqualTypeOf<ReactElement>();
     // @ts-expect-error a router needs state, subscribe and createHref
     withRouterMarkers({}, recorder);
   });

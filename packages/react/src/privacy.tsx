@@ -33,7 +33,8 @@ export interface PrivacyProps {
 }
 
 function privacyComponent(attribute: PrivacyAttribute, displayName: string, wrapperStyle?: { display: 'contents' }) {
-  function PrivacyComponent({ children, as = 'div' }: PrivacyProps): ReactNode {
+  // ReactElement, not ReactNode: @types/react 18 rejects components typed to return ReactNode.
+  function PrivacyComponent({ children, as = 'div' }: PrivacyProps): ReactElement {
     // Only a host element is sure to put its props on the DOM; a component may drop them.
     if (isValidElement(children) && typeof children.type === 'string') {
       return cloneElement(children as ReactElement<Record<string, unknown>>, { [attribute]: '' });

@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactElement, type ReactNode } from 'react';
 import { createRecorder, type Recorder, type RecorderOptions } from '@reprise/core';
 import { RecorderContext } from './context.js';
 
@@ -11,7 +11,7 @@ export type RecorderProviderProps =
  * `options` (the provider creates the recorder once; later changes to `options` are ignored) or a
  * `recorder` you created with `createRecorder()` outside React.
  */
-export function RecorderProvider({ options, recorder: givenRecorder, children }: RecorderProviderProps): ReactNode {
+export function RecorderProvider({ options, recorder: givenRecorder, children }: RecorderProviderProps): ReactElement {
   // useState, not useMemo: React may drop a memo, but never state, so the recorder is created once
   // per provider. Creating a recorder is side-effect free, so StrictMode's discarded second call is harmless.
   const [ownRecorder] = useState(() => (givenRecorder ? null : createRecorder(options)));

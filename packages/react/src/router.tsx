@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactElement, type ReactNode } from 'react';
 import {
   createRoutesFromChildren,
   matchRoutes,
@@ -91,7 +91,7 @@ export function RouterMarkers({ routes }: { routes?: RouteObject[] }): null {
  * A drop-in `<Routes>` that also marks each navigation with the matched `<Route>` pattern.
  * `<RecordedRoutes><Route path="/users/:id" element={<User />} /></RecordedRoutes>`
  */
-export function RecordedRoutes({ children, location }: { children?: ReactNode; location?: Partial<Location> | string }): ReactNode {
+export function RecordedRoutes({ children, location }: { children?: ReactNode; location?: Partial<Location> | string }): ReactElement | null {
   const routes = createRoutesFromChildren(children);
   useRouterMarkers(routes);
   return useRoutes(routes, location);
