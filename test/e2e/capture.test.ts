@@ -398,6 +398,23 @@ describe('recorder lifecycle in Chromium', () => {
     await page.close();
   });
 
+  test('a second recorder on the same page refuses with a clear error and installs nothing', async () => {
+    const page = await openApp();
+    const result = await page.evaluate(() => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; Reprise: typeof import('@reprise/core') };
+      const errors: Array<{ code: string; message: string }> = [];
+      const fetchBefore = window.fetch;
+      const second = w.Reprise.createRecorder({ onError: (error) => errors.push({ code: (error as import('@reprise/core').RecorderError).code, message: error.message }) });
+      second.start();
+      const secondLeftFetch = window.fetch === fetchBefore;
+      second.stop();
+      return { errors, secondRecording: second.isRecording, secondLeftFetch, firstRecording: w.recorder.isRecording };
+    });
+    expect(result.errors).toEqual([{ code: 'capture', message: expect.stringContaining('[@reprise/core] another recorder is already recording this page') }]);
+    expect(result).toMatchObject({ secondRecording: false, secondLeftFetch: true, firstRecording: true });
+    await page.close();
+  });
+
   test('optOut() drops what is pending and is remembered by the browser', async () => {
     const page = await openApp();
     const result = await page.evaluate(async () => {

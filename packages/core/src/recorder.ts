@@ -172,7 +172,6 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       return;
     }
     recording = true;
-    delivery = openDelivery(info);
     const context: CaptureContext = {
       emit: emitReprise,
       reportError: (error, what) => report(error, 'plugin', what),
@@ -184,8 +183,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         teardowns.push(
           startMutationBreaker(document, breaker, {
             onPause(mutations) {
-              stopDom?.();
-              stopDom = undefined;
+              stopDomNow();
               emitReprise('breaker', { state: 'paused', mutations, windowMs: breaker.windowMs });
               emitter.emit('breaker', { state: 'paused', mutations });
             },
@@ -206,8 +204,14 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       if (config.network) teardowns.push(startNetworkCapture(context, config.network, config.endpoint, window));
       if (config.navigation === 'history') teardowns.push(startHistoryCapture(context, window));
     } catch (error) {
+      // Half a recording is worse than none: take down whatever was installed.
+      runTeardowns(teardowns.splice(0), (failure) => report(failure, 'capture', 'removing capture'));
+      queue = [];
+      recording = false;
       report(error, 'capture', 'starting capture');
+      return;
     }
+    delivery = openDelivery(info);
     emitter.emit('start', { sessionId: info.sessionId });
   }
 

@@ -1,10 +1,14 @@
 import { record } from '@rrweb/record';
 import type { RecordedEvent } from '@reprise/protocol';
 import type { ResolvedOptions } from '../defaults.js';
+import { RecorderError } from '../errors.js';
 import { domPrivacy } from '../privacy.js';
 import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
+
+/** rrweb keeps one mirror of the page per module: two recordings at once would corrupt each other. */
+let domCaptureRunning = false;
 
 /**
  * DOM capture with rrweb: snapshots and incremental changes, same-origin iframes, shadow DOM
@@ -40,6 +44,25 @@ export function startDomCapture(
       return true;
     },
   };
-  const stop = record(config);
-  return stop ?? (() => {});
+  if (domCaptureRunning) {
+    throw new RecorderError(
+      'capture',
+      'another recorder is already recording this page. Create one recorder per page and share it (the framework adapters do this for you).',
+    );
+  }
+  domCaptureRunning = true;
+  let stop: (() => void) | undefined;
+  try {
+    stop = record(config);
+  } catch (error) {
+    domCaptureRunning = false;
+    throw error;
+  }
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    domCaptureRunning = false;
+    stop?.();
+  };
 }
