@@ -13,7 +13,7 @@ import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } fr
 // the session is read back from the collector's encrypted store and replayed with rrweb's Replayer.
 
 const PLAYGROUND = join(REPO_ROOT, 'playground/react');
-const BUILT_PACKAGES = ['packages/protocol/dist/index.js', 'packages/core/dist/index.js', 'packages/react/dist/index.js', 'packages/react/dist/router.js'];
+const BUILT_PACKAGES = ['packages/player/dist/reprise-player.iife.js', 'packages/protocol/dist/index.js', 'packages/core/dist/index.js', 'packages/react/dist/index.js', 'packages/react/dist/router.js'];
 
 const TYPED = {
   name: 'Ada Byron-King',
@@ -38,6 +38,10 @@ const REPLAY_PAGE = `<!doctype html><meta charset="utf-8"><title>replay</title>
     return { main: doc.querySelector('main')?.textContent ?? null, maskedPanel: doc.querySelector('#masked-panel')?.textContent ?? null };
   };
 </script>`;
+
+const PLAYER_PAGE = `<!doctype html><meta charset="utf-8"><title>player</title>
+<script src="/dist/player/reprise-player.iife.js"></script>
+<div id="mount" style="height: 640px; width: 1000px"></div>`;
 
 let collector: Collector;
 let server: TestServer;
@@ -132,7 +136,10 @@ beforeAll(async () => {
   const { url: collectorUrl } = await collector.start();
   await buildPlayground(collectorUrl);
   // The app's index at `/` explicitly: the harness serves files from mounts, not a folder's index.
-  server = await serve({ mounts: { '/': outDir }, pages: { '/': readFileSync(join(outDir, 'index.html'), 'utf8'), '/replay.html': REPLAY_PAGE } });
+  server = await serve({
+    mounts: { '/': outDir, '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+    pages: { '/': readFileSync(join(outDir, 'index.html'), 'utf8'), '/replay.html': REPLAY_PAGE, '/player.html': PLAYER_PAGE },
+  });
   browser = await launchBrowser();
   const page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -207,6 +214,39 @@ describe('React playground recorded through the collector', () => {
       for (const hidden of HIDDEN_TEXT) expect(settings.main).not.toContain(hidden);
       expect(settings.main).toContain('Your plan: Team, billed monthly.');
       expect((await replayAt(events.at(-1)!.timestamp + 1)).main).toBe(liveMainText.crashed);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('@reprise/player plays the stored session with a marker per route', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/player.html`);
+      const played = await page.evaluate(async (recorded) => {
+        interface PlayerLike {
+          on(event: string, listener: (value: unknown) => void): () => void;
+          getMarkers(): Array<{ kind: string; time: number; label: string }>;
+          seek(ms: number): void;
+          getIframe(): HTMLIFrameElement | null;
+        }
+        const { Player } = (window as unknown as { ReprisePlayer: { Player: new (element: Element, options: unknown) => PlayerLike } }).ReprisePlayer;
+        const player = new Player(document.getElementById('mount')!, { source: recorded, autoplay: false, skipInactive: false });
+        await new Promise((resolve) => player.on('ready', resolve));
+        // Events are indexed while they load: wait for the whole session's markers.
+        const navigationMarkers = () => player.getMarkers().filter((marker) => marker.kind === 'navigation');
+        for (let tries = 0; navigationMarkers().length < 8 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+        const navigation = navigationMarkers();
+        const settings = navigation[5]!;
+        player.seek(navigation[6]!.time - 1);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return { labels: navigation.map((marker) => marker.label), settingsText: player.getIframe()?.contentDocument?.querySelector('main')?.textContent ?? null, settingsLabel: settings.label };
+      }, events);
+      expect(played.labels).toHaveLength(8);
+      expect(played.labels.join(' ')).toContain('/users/:userId');
+      expect(played.settingsLabel).toContain('/settings');
+      expect(played.settingsText).toContain('Your plan: Team, billed monthly.');
+      for (const hidden of HIDDEN_TEXT) expect(played.settingsText).not.toContain(hidden);
     } finally {
       await page.close();
     }
