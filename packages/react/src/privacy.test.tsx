@@ -64,7 +64,7 @@ describe('privacy components', () => {
     expect(container.innerHTML).toBe('<p data-reprise-mask="">hidden</p>');
   });
 
-  test('masked and blocked text never reaches the recording', async () => {
+  test('masked and blocked text never reaches the recording; an unmasked field does', async () => {
     const sink = eventSink();
     render(
       <RecorderProvider options={{ onEvents: sink.onEvents }}>
@@ -72,6 +72,8 @@ describe('privacy components', () => {
         <Mask><p>masked words</p></Mask>
         <Mask>wrapped masked words</Mask>
         <Block><p>blocked words</p></Block>
+        <input name="masked-by-default" defaultValue="Berlin" />
+        <Unmask><input name="unmasked" defaultValue="Lisbon" /></Unmask>
       </RecorderProvider>,
     );
     await waitFor(() => expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1));
@@ -79,5 +81,7 @@ describe('privacy components', () => {
     expect(recorded).toContain('visible words');
     expect(recorded).not.toContain('masked words');
     expect(recorded).not.toContain('blocked words');
+    expect(recorded).not.toContain('Berlin');
+    expect(recorded).toContain('Lisbon');
   });
 });
