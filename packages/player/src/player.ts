@@ -1,3 +1,4 @@
+/// <reference path="./css.d.ts" />
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
 import { h, icon, setIcon } from './dom.js';
