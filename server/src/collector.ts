@@ -110,7 +110,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const dataKeyStore = options.dataKeyStore ?? new ObjectDataKeyStore(new FolderObjectStore(config.keysDir));
   const dataKeys = new DataKeyService(keys, dataKeyStore);
   const log = options.log ?? (config.logBackend === 'nats'
-    ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, logger })
+    ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
     : new FileIngestLog({ dir: join(config.dataDir, 'log'), logger }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });

@@ -29,6 +29,7 @@ const options: OptionSpec[] = [
   { key: 'logBackend', env: 'REPRISE_LOG_BACKEND', help: 'Ingest log: "file" (embedded, fsync) or "nats" (JetStream).', schema: z.enum(['file', 'nats']), default: 'file' },
   { key: 'natsUrl', env: 'REPRISE_NATS_URL', help: 'NATS servers for the nats log, comma-separated.', schema: z.string().regex(/^nats:\/\//, 'must start with nats://'), default: 'nats://127.0.0.1:4222' },
   { key: 'natsStream', env: 'REPRISE_NATS_STREAM', help: 'JetStream stream name.', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), default: 'REPRISE_INGEST' },
+  { key: 'natsAckWaitMs', env: 'REPRISE_NATS_ACK_WAIT_MS', help: 'After this long without a heartbeat, a crashed node\'s messages go to another writer.', schema: int(1000), default: '30000' },
   { key: 'natsReplicas', env: 'REPRISE_NATS_REPLICAS', help: 'Stream replicas (3 in a JetStream cluster).', schema: int(1, 5), default: '1' },
   { key: 'store', env: 'REPRISE_STORE', help: 'Object store: "folder" or "s3".', schema: z.enum(['folder', 's3']), default: 'folder' },
   { key: 'objectsDir', env: 'REPRISE_OBJECTS_DIR', help: 'Folder store location.', schema: z.string().min(1), default: '<data dir>/objects' },
@@ -71,6 +72,7 @@ export interface CollectorConfigInput {
   natsUrl: string;
   natsStream: string;
   natsReplicas: number;
+  natsAckWaitMs: number;
   store: 'folder' | 's3';
   objectsDir?: string;
   s3Bucket?: string;

@@ -17,6 +17,12 @@ export interface NatsLogOptions {
   duplicateWindowMs?: number;
   /** Stream replicas (3 in a JetStream cluster for real durability). @default 1 */
   replicas?: number;
+  /**
+   * How long a message handed to a writer stays invisible to the others. Messages a live writer
+   * still holds (an object-store outage) are kept invisible by heartbeats; a crashed writer's
+   * messages go to another writer after this. @default 30 s
+   */
+  ackWaitMs?: number;
   logger?: Logger;
 }
 
@@ -36,6 +42,7 @@ export class NatsIngestLog implements IngestLog {
   private readonly inFlight = new Map<number, JsMsg>();
   private lastLag = 0;
   private lagTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(options: NatsLogOptions) {
     this.options = {
@@ -45,6 +52,7 @@ export class NatsIngestLog implements IngestLog {
       consumer: options.consumer ?? 'reprise-writer',
       duplicateWindowMs: options.duplicateWindowMs ?? 600_000,
       replicas: options.replicas ?? 1,
+      ackWaitMs: options.ackWaitMs ?? 30_000,
     };
     this.logger = options.logger;
     this.description = `nats:${options.servers} stream ${this.options.stream}`;
@@ -70,18 +78,27 @@ export class NatsIngestLog implements IngestLog {
     } catch {
       await manager.streams.add(streamConfig);
     }
-    await manager.consumers.add(this.options.stream, {
+    const consumerConfig = {
       durable_name: this.options.consumer,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      // Long enough to ride out an object-store outage without redelivery storms; the writer
-      // de-duplicates redeliveries anyway.
-      ack_wait: nanos(30 * 60_000),
+      ack_wait: nanos(this.options.ackWaitMs),
       max_ack_pending: 200_000,
-    });
+    };
+    try {
+      await manager.consumers.add(this.options.stream, consumerConfig);
+    } catch {
+      // It exists with other settings (an older collector): bring it in line.
+      await manager.consumers.update(this.options.stream, this.options.consumer, { ack_wait: consumerConfig.ack_wait, max_ack_pending: consumerConfig.max_ack_pending });
+    }
     this.js = this.connection.jetstream();
     this.lagTimer = setInterval(() => void this.refreshLag(), 1000);
     this.lagTimer.unref();
+    // Keep what this writer holds (open segments, an object-store outage) from being redelivered.
+    this.heartbeatTimer = setInterval(() => {
+      for (const message of this.inFlight.values()) message.working();
+    }, Math.max(500, Math.floor(this.options.ackWaitMs / 3)));
+    this.heartbeatTimer.unref();
   }
 
   private async refreshLag(): Promise<void> {
@@ -140,6 +157,7 @@ export class NatsIngestLog implements IngestLog {
 
   async close(): Promise<void> {
     if (this.lagTimer) clearInterval(this.lagTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     const connection = this.connection;
     this.connection = undefined;
     this.js = undefined;
