@@ -50,8 +50,12 @@ async function openPlayer(options: Record<string, unknown>): Promise<Page> {
   page.on('pageerror', (error) => console.error('player page error:', error));
   await page.goto(`${server.url}/fixture/player.html`);
   await page.evaluate((opts) => {
-    const w = window as unknown as { player: unknown; ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown } };
+    type Created = { getState(): string; on(name: string, listener: (value: unknown) => void): unknown };
+    const w = window as unknown as { player: Created; states: string[]; ReprisePlayer: { Player: new (el: Element, o: unknown) => Created } };
     w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, opts);
+    // Subscribed in the same task as the construction, so no state change can be missed.
+    w.states = [w.player.getState()];
+    w.player.on('state', (state) => w.states.push(state as string));
   }, options);
   return page;
 }
@@ -115,13 +119,6 @@ describe('@reprise/player in Chromium', () => {
     });
 
     const page = await openPlayer({ source: `${server.url}/stream?name=partial` });
-    const states: string[] = await page.evaluate(() => {
-      const w = window as unknown as PlayerWindow & { states: string[] };
-      w.states = [w.player.getState()];
-      w.player.on('state', (state) => w.states.push(state as string));
-      return w.states;
-    });
-    expect(states).toEqual(['loading']);
     // Playing the head, then waiting for more: the stream has not ended.
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getState() === 'buffering');
     expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual(['loading', 'playing', 'buffering']);

@@ -1,3 +1,5 @@
+// Consumers type-checking these sources (through the @reprise/source condition) need the `?inline` module type too.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration has nothing to import
 /// <reference path="./css.d.ts" />
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
