@@ -321,6 +321,46 @@ describe('@reprise/core capture in Chromium', () => {
   });
 });
 
+describe('privacy edge cases in Chromium', () => {
+  test('a password revealed by a "show password" toggle stays unrecorded; prefilled, cleared and programmatic values are masked', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/app`);
+    // A server-rendered prefill that was cleared before recording started (rrweb would keep the attribute).
+    await page.evaluate(() => {
+      const cleared = document.createElement('input');
+      cleared.setAttribute('value', 'Cleared Carl');
+      cleared.value = '';
+      document.querySelector('#signup')!.appendChild(cleared);
+      (window as unknown as { __startRecorder(o: unknown): void }).__startRecorder({});
+    });
+    await typeInto(page, '#password', 'Toggle1Secret');
+    await page.evaluate(() => {
+      (document.querySelector('#password') as HTMLInputElement).type = 'text'; // "show password"
+    });
+    await typeInto(page, '#password', 'Zq9xMore');
+    await page.evaluate(() => {
+      (document.querySelector('#password') as HTMLInputElement).value = 'SetBy5cript';
+      (document.querySelector('#name') as HTMLInputElement).value = 'Programmatic Pat';
+      const prefilled = document.createElement('input');
+      prefilled.value = 'Prefilled Pete';
+      prefilled.setAttribute('value', 'Attribute Anna');
+      document.querySelector('#signup')!.appendChild(prefilled);
+      const addedCleared = document.createElement('textarea');
+      addedCleared.setAttribute('value', 'Added Adele');
+      const addedInput = document.createElement('input');
+      addedInput.setAttribute('value', 'Added Albert');
+      addedInput.value = '';
+      document.querySelector('#signup')!.append(addedCleared, addedInput);
+    });
+    await page.waitForTimeout(50);
+    const json = JSON.stringify(await capturedEvents(page));
+    for (const secret of ['Toggle1Secret', 'Zq9xMore', 'SetBy5cript', 'Programmatic Pat', 'Prefilled Pete', 'Attribute Anna', 'Cleared Carl', 'Added Albert', 'Added Adele']) {
+      expect(json, secret).not.toContain(secret);
+    }
+    await page.close();
+  });
+});
+
 describe('recorder lifecycle in Chromium', () => {
   test('a double mount (React StrictMode) yields one recording; the last release stops it', async () => {
     const page = await openApp({ autoStart: false });

@@ -35,6 +35,8 @@ function closestMatches(element: Element, selector: string): boolean {
 }
 
 export interface DomPrivacy {
+  /** Not an rrweb option: the unmask selector, for `maskSerializedFields`. */
+  unmaskSelector: string;
   maskTextSelector: string;
   blockSelector: string;
   ignoreSelector: string;
@@ -48,6 +50,7 @@ export function domPrivacy(privacy: ResolvedPrivacy): DomPrivacy {
   const maskSelector = privacy.maskSelectors.join(',');
   const unmaskSelector = privacy.unmaskSelectors.join(',');
   return {
+    unmaskSelector,
     maskTextSelector: maskSelector,
     blockSelector: privacy.blockSelectors.join(','),
     ignoreSelector: PASSWORD_SELECTOR,
@@ -59,9 +62,48 @@ export function domPrivacy(privacy: ResolvedPrivacy): DomPrivacy {
 
 /** A field's recorded value: passwords a fixed placeholder, unmasked fields as typed, the rest masked. */
 export function maskFieldValue(text: string, element: Element | null, maskSelector: string, unmaskSelector: string): string {
-  if (!element || isPasswordField(element)) return text ? PASSWORD_PLACEHOLDER : '';
+  if (!element) return maskText(text);
+  if (isPasswordField(element)) return text ? PASSWORD_PLACEHOLDER : '';
   if (unmaskSelector && closestMatches(element, unmaskSelector) && !(maskSelector && closestMatches(element, maskSelector))) return text;
   return maskText(text);
+}
+
+interface SerializedNodeLike {
+  id?: number;
+  tagName?: string;
+  attributes?: Record<string, unknown>;
+  childNodes?: unknown[];
+}
+
+const FIELD_TAGS = new Set(['input', 'textarea', 'select']);
+/** Input types whose `value` is a static label or choice, which rrweb records as is. */
+const STATIC_VALUE_TYPES = new Set(['checkbox', 'radio', 'submit', 'button', 'reset', 'image']);
+
+/**
+ * rrweb masks a field's current value, but when that value is empty it keeps the raw `value`
+ * attribute (a server-rendered prefill the user cleared, say). Re-apply the field rule to every
+ * serialized field of a snapshot or of added nodes; already masked values come out unchanged.
+ */
+export function maskSerializedFields(
+  root: unknown,
+  elementById: (id: number) => Element | null,
+  maskSelector: string,
+  unmaskSelector: string,
+): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as SerializedNodeLike | null | undefined;
+    if (!node || typeof node !== 'object') continue;
+    const value = node.attributes?.value;
+    if (node.tagName && FIELD_TAGS.has(node.tagName) && typeof value === 'string' && value) {
+      const type = typeof node.attributes!.type === 'string' ? node.attributes!.type.toLowerCase() : '';
+      if (node.tagName !== 'input' || !STATIC_VALUE_TYPES.has(type)) {
+        const element = typeof node.id === 'number' ? elementById(node.id) : null;
+        node.attributes!.value = maskFieldValue(value, element, maskSelector, unmaskSelector);
+      }
+    }
+    if (Array.isArray(node.childNodes)) for (const child of node.childNodes) stack.push(child);
+  }
 }
 
 export function eventRedactor(privacy: ResolvedPrivacy): Redactor {

@@ -14,7 +14,7 @@ import {
 } from './defaults.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
-import { maskFieldValue, PASSWORD_PLACEHOLDER } from './privacy.js';
+import { maskFieldValue, maskSerializedFields, PASSWORD_PLACEHOLDER } from './privacy.js';
 
 describe('resolveOptions', () => {
   test('applies every documented default', () => {
@@ -93,6 +93,30 @@ describe('maskFieldValue', () => {
   test('unmask opts a field back in, unless it sits in a masked subtree', () => {
     expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]'] }), mask, unmask)).toBe('Paris');
     expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]', '.reprise-mask'] }), mask, unmask)).toBe('*****');
+  });
+});
+
+describe('maskSerializedFields', () => {
+  test('re-masks raw value attributes of fields in a serialized tree, leaving static values and masked ones as they are', () => {
+    const tree = {
+      id: 1,
+      tagName: 'form',
+      attributes: {},
+      childNodes: [
+        { id: 2, tagName: 'input', attributes: { value: 'Cleared Carl' } },
+        { id: 3, tagName: 'input', attributes: { type: 'submit', value: 'Send' } },
+        { id: 4, tagName: 'textarea', attributes: { value: '*****' } },
+        { id: 5, tagName: 'input', attributes: { type: 'password', value: 'hunter2' } },
+        { id: 6, tagName: 'option', attributes: { value: 'pt' } },
+        { id: 7, tagName: 'input', attributes: { value: 'gone' } },
+      ],
+    };
+    const elements: Record<number, Element> = {
+      2: { tagName: 'INPUT', type: 'text', closest: () => null, hasAttribute: () => false } as unknown as Element,
+      5: { tagName: 'INPUT', type: 'password', closest: () => null, hasAttribute: () => false } as unknown as Element,
+    };
+    maskSerializedFields(tree, (id) => elements[id] ?? null, '[data-reprise-mask]', '[data-reprise-unmask]');
+    expect(tree.childNodes.map((node) => node.attributes.value)).toEqual(['******* ****', 'Send', '*****', PASSWORD_PLACEHOLDER, 'pt', '****']);
   });
 });
 

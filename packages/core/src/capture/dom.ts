@@ -1,11 +1,14 @@
 import { record } from '@rrweb/record';
-import type { RecordedEvent } from '@reprise/protocol';
+import { EventType, type RecordedEvent } from '@reprise/protocol';
 import type { ResolvedOptions } from '../defaults.js';
 import { RecorderError } from '../errors.js';
-import { domPrivacy } from '../privacy.js';
+import { domPrivacy, maskSerializedFields } from '../privacy.js';
 import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
+
+/** rrweb's IncrementalSource.Mutation. */
+const MUTATION_SOURCE = 0;
 
 /** rrweb keeps one mirror of the page per module: two recordings at once would corrupt each other. */
 let domCaptureRunning = false;
@@ -20,8 +23,21 @@ export function startDomCapture(
   emit: (event: RecordedEvent) => void,
   onError: (error: unknown) => void,
 ): Teardown {
+  const { unmaskSelector, ...privacy } = domPrivacy(options.privacy);
+  const elementById = (id: number): Element | null => {
+    const node = record.mirror.getNode(id);
+    return node && node.nodeType === 1 ? (node as Element) : null;
+  };
+  const protectFields = (root: unknown) => maskSerializedFields(root, elementById, privacy.maskTextSelector, unmaskSelector);
   const config: RecordOptions = {
-    emit: (event) => emit(event as RecordedEvent),
+    emit: (raw) => {
+      const event = raw as RecordedEvent & { data: { node?: unknown; source?: number; adds?: Array<{ node: unknown }> } };
+      if (event.type === EventType.FullSnapshot) protectFields(event.data.node);
+      else if (event.type === EventType.IncrementalSnapshot && event.data.source === MUTATION_SOURCE) {
+        for (const add of event.data.adds ?? []) protectFields(add.node);
+      }
+      emit(event);
+    },
     checkoutEveryNms: options.checkoutEveryMs,
     // rrweb waits for `load` by default; DOMContentLoaded starts as soon as the DOM is there.
     recordAfter: 'DOMContentLoaded',
@@ -37,7 +53,7 @@ export function startDomCapture(
     collectFonts: false,
     // Scripts never replay, and comments can hold anything; favicons and head whitespace are noise.
     slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true },
-    ...domPrivacy(options.privacy),
+    ...privacy,
     // rrweb's own failures are reported, never thrown into the page.
     errorHandler: (error: unknown) => {
       onError(error);
