@@ -29,6 +29,7 @@ export interface IndexDatabase {
 }
 
 const PG_INT8_OID = 20;
+const BUSY_TIMEOUT_MS = 5_000;
 const PG_NUMERIC_OID = 1700;
 
 /**
@@ -36,26 +37,71 @@ const PG_NUMERIC_OID = 1700;
  * a collector node never runs against an older schema than its code expects.
  */
 export async function openIndexDatabase(options: IndexDatabaseOptions): Promise<IndexDatabase> {
-  const db = options.engine === 'sqlite' ? openSqlite(options.path) : openPostgres(options);
+  if (options.engine === 'sqlite') {
+    const { db, database } = openSqlite(options.path);
+    try {
+      // Kysely takes no lock on SQLite (it assumes one process): two collectors starting on one
+      // data folder would both create the tables. An exclusive transaction around the whole
+      // migration makes the second wait, then find everything applied; SQLite DDL is
+      // transactional, so a failed migration leaves nothing half-done.
+      await beginExclusive(database);
+      try {
+        await migrateIndexDatabase(db, 'sqlite');
+        database.exec('COMMIT');
+      } catch (error) {
+        if (database.inTransaction) database.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return { db, engine: 'sqlite', close: () => db.destroy() };
+  }
+  const db = openPostgres(options);
   try {
-    await migrateIndexDatabase(db, options.engine);
+    await migrateIndexDatabase(db, 'postgres');
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { db, engine: options.engine, close: () => db.destroy() };
+  return { db, engine: 'postgres', close: () => db.destroy() };
 }
 
-function openSqlite(path: string): Kysely<IndexSchema> {
+const MIGRATION_LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Takes SQLite's exclusive lock without blocking the event loop: better-sqlite3 waits
+ * synchronously on a busy database, which would also stall a migration running in this process.
+ */
+async function beginExclusive(database: SqliteDatabase.Database): Promise<void> {
+  const deadline = Date.now() + MIGRATION_LOCK_TIMEOUT_MS;
+  database.pragma('busy_timeout = 0');
+  try {
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        database.exec('BEGIN EXCLUSIVE');
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  } finally {
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
+function openSqlite(path: string): { db: Kysely<IndexSchema>; database: SqliteDatabase.Database } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   // WAL lets readers (search, playback) run while the writer indexes a segment; a lost index
   // write on power loss is re-done from the durable segment, so NORMAL sync is enough.
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
-  database.pragma('busy_timeout = 5000');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
-  return new Kysely<IndexSchema>({ dialect: new SqliteDialect({ database }) });
+  return { db: new Kysely<IndexSchema>({ dialect: new SqliteDialect({ database }) }), database };
 }
 
 function openPostgres(options: { connectionString: string; maxConnections?: number }): Kysely<IndexSchema> {

@@ -182,6 +182,19 @@ const migrations: Record<string, MigrationFactory> = {
       }
     },
   }),
+
+  '0003_url_search_trigrams': (engine) => ({
+    async up(db: Kysely<any>) {
+      // A substring search (`?url=`) on a rare term otherwise reads every session of the project.
+      // pg_trgm turns LIKE '%term%' into an index lookup; it ships with PostgreSQL (contrib) and
+      // is a trusted extension, but a server without it still works, only slower.
+      if (engine !== 'postgres') return;
+      const available = await sql<{ name: string }>`SELECT name FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
+      if (available.rows.length === 0) return;
+      await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
+      await sql`CREATE INDEX sessions_search_text_trgm ON sessions USING gin (search_text gin_trgm_ops)`.execute(db);
+    },
+  }),
 };
 
 export class IndexMigrationError extends Error {

@@ -181,8 +181,8 @@ async function measure(db) {
 }
 
 async function dropSecondaryIndexes(db) {
-  for (const name of ['sessions_by_start', 'sessions_by_duration', 'sessions_all_by_start', 'sessions_all_by_duration', 'sessions_by_user', 'sessions_with_errors', 'session_custom_events_by_name']) {
-    await sql`DROP INDEX ${sql.id(name)}`.execute(db);
+  for (const name of ['sessions_by_start', 'sessions_by_duration', 'sessions_all_by_start', 'sessions_all_by_duration', 'sessions_by_user', 'sessions_with_errors', 'session_custom_events_by_name', 'sessions_search_text_trgm']) {
+    await sql`DROP INDEX IF EXISTS ${sql.id(name)}`.execute(db);
   }
   await sql`ANALYZE`.execute(db);
 }

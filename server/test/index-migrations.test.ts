@@ -1,0 +1,40 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { openIndexDatabase } from '../src/index-db/database.js';
+import { migrateIndexDatabase } from '../src/index-db/migrations.js';
+import { ENGINES, openTestIndexOptions } from './index-helpers.js';
+
+describe.each(ENGINES)('index migrations on %s', (engine) => {
+  it('apply once at start, even when several collector nodes start together', async () => {
+    const options = await openTestIndexOptions(engine);
+    // Two nodes opening the same empty database at the same moment.
+    const [first, second] = await Promise.all([openIndexDatabase(options), openIndexDatabase(options)]);
+    try {
+      const applied = await first.db
+        .selectFrom('reprise_migration' as never)
+        .select(sql<string>`name`.as('name'))
+        .orderBy(sql`name`)
+        .execute();
+      expect(applied.map((row) => row.name)).toEqual(['0001_sessions_index', '0002_access_and_audit', '0003_url_search_trigrams']);
+      // A restart finds nothing left to do.
+      expect(await migrateIndexDatabase(first.db, engine)).toEqual([]);
+      await first.db.insertInto('users').values({ username: 'u', password_hash: 'x', created_at: 1 }).execute();
+      expect(await second.db.selectFrom('users').select('username').execute()).toEqual([{ username: 'u' }]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  if (engine === 'postgres') {
+    it('indexes URL substrings with trigrams where pg_trgm is available', async () => {
+      const index = await openIndexDatabase(await openTestIndexOptions(engine));
+      try {
+        const { rows } = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'`.execute(index.db);
+        expect(rows.map((r) => r.indexname)).toContain('sessions_search_text_trgm');
+      } finally {
+        await index.close();
+      }
+    });
+  }
+});

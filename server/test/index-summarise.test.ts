@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, parseUserAgent, summariseSegment } from '../src/index-db/summarise.js';
+import { CHROME_UA, ev } from './index-events.js';
+
+describe('segment summariser', () => {
+  it('counts clicks, errors, console errors and failed requests by their rrweb and reprise shapes', () => {
+    const summary = summariseSegment([
+      ev.meta(0, 'https://a.test/'),
+      ev.full(1),
+      ev.click(2),
+      ev.click(3),
+      ev.error(4),
+      ev.console(5, 'error'),
+      ev.console(6, 'warn'),
+      ev.request(7, 404),
+      ev.request(8, 0),
+      ev.request(9, 304),
+    ]);
+    expect(summary).toMatchObject({ clicks: 2, errors: 1, consoleErrors: 1, failedRequests: 2, fullSnapshotAt: 1, startedAt: 0, endedAt: 9, eventCount: 10 });
+  });
+
+  it('counts active time between interactions, not idle gaps, and carries it across segments', () => {
+    const first = summariseSegment([ev.move(0), ev.move(1_000), ev.move(1_000 + INACTIVITY_THRESHOLD_MS + 1)]);
+    expect(first.activeMs).toBe(1_000);
+    const second = summariseSegment([ev.mutation(20_000), ev.click(first.lastActivityAt! + 500)], first.lastActivityAt);
+    expect(second.activeMs).toBe(500);
+  });
+
+  it('keeps the last identify (null un-identifies), merged traits, pages with routes, and custom event names', () => {
+    const summary = summariseSegment([
+      ev.identify(0, 'ann', { plan: 'free' }),
+      ev.identify(1, 'ann', { seats: '3' }),
+      ev.nav(2, 'https://a.test/p/1', '/p/:id'),
+      ev.nav(3, 'https://a.test/p/1', '/p/:id'),
+      ev.custom(4, 'buy'),
+      ev.custom(5, 'buy'),
+    ]);
+    expect(summary.userId).toBe('ann');
+    expect(summary.traits).toEqual({ plan: 'free', seats: '3' });
+    expect(summary.pages).toEqual([{ url: 'https://a.test/p/1', route: '/p/:id', at: 2 }]);
+    expect([...summary.customEvents]).toEqual([['buy', { count: 2, firstAt: 4 }]]);
+    expect(summariseSegment([ev.identify(0, null)]).userId).toBeNull();
+    expect(summariseSegment([ev.click(0)]).userId).toBeUndefined();
+  });
+
+  it('bounds what one session can make the index keep', () => {
+    const events = Array.from({ length: MAX_CUSTOM_EVENT_NAMES + 50 }, (_, i) => ev.custom(i, `event-${i}`));
+    expect(summariseSegment(events).customEvents.size).toBe(MAX_CUSTOM_EVENT_NAMES);
+  });
+
+  it('names browser family and OS from a user agent', () => {
+    expect(parseUserAgent(CHROME_UA)).toEqual({ browser: 'Chrome 156', os: 'Linux' });
+    expect(parseUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1')).toEqual({ browser: 'Safari 18', os: 'iOS' });
+    expect(parseUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0')).toEqual({ browser: 'Firefox 140', os: 'Windows' });
+    expect(parseUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0')).toEqual({ browser: 'Edge 140', os: 'macOS' });
+    expect(parseUserAgent(undefined)).toEqual({ browser: null, os: null });
+  });
+});
