@@ -1,13 +1,12 @@
 import { useState } from 'react';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createRecorder } from '@reprise/core';
 import { RecorderErrorBoundary, RecorderProvider, reactErrorHandler } from './index.js';
-import { eventSink } from './test-utils.js';
+import { cleanupRecorders, eventSink } from './test-utils.js';
 
-afterEach(() => {
-  cleanup();
-  sessionStorage.clear();
+afterEach(async () => {
+  await cleanupRecorders();
   vi.restoreAllMocks();
 });
 

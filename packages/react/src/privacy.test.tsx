@@ -1,14 +1,11 @@
 import { forwardRef, type ComponentProps } from 'react';
-import { cleanup, render, waitFor } from '@testing-library/react';
+import { render, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
 import { EventType } from '@reprise/protocol';
 import { Block, Mask, RecorderProvider, Unmask, blockProps, maskProps, unmaskProps } from './index.js';
-import { eventSink } from './test-utils.js';
+import { cleanupRecorders, eventSink } from './test-utils.js';
 
-afterEach(() => {
-  cleanup();
-  sessionStorage.clear();
-});
+afterEach(cleanupRecorders);
 
 describe('privacy components', () => {
   test('<Mask> puts the attribute on a DOM child, with no extra element', () => {

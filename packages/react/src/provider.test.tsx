@@ -1,16 +1,12 @@
 import { StrictMode, type ReactNode } from 'react';
-import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react';
+import { act, render, renderHook, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createRecorder, type Recorder } from '@reprise/core';
 import { EventType } from '@reprise/protocol';
 import { RecorderProvider, useRecorder, type UseRecorderResult } from './index.js';
-import { eventSink } from './test-utils.js';
+import { cleanupRecorders, eventSink } from './test-utils.js';
 
-afterEach(() => {
-  cleanup();
-  sessionStorage.clear();
-  localStorage.clear();
-});
+afterEach(cleanupRecorders);
 
 /** Renders the provider and hands back what useRecorder() returned on the last render. */
 function renderWithProvider(provider: (children: ReactNode) => ReactNode) {

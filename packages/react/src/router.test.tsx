@@ -1,16 +1,13 @@
 import { StrictMode } from 'react';
-import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryRouter, Outlet, Route, RouterProvider, createMemoryRouter, useNavigate, useRoutes, type NavigateFunction, type RouteObject } from 'react-router';
 import { createRecorder } from '@reprise/core';
 import { RecorderProvider } from './index.js';
 import { RecordedRoutes, RouterMarkers, withRouterMarkers } from './router.js';
-import { eventSink } from './test-utils.js';
+import { cleanupRecorders, eventSink } from './test-utils.js';
 
-afterEach(() => {
-  cleanup();
-  sessionStorage.clear();
-});
+afterEach(cleanupRecorders);
 
 const navigateRef: { current: NavigateFunction | null } = { current: null };
 function NavigateProbe() {

@@ -1,3 +1,4 @@
+import { cleanup } from '@testing-library/react';
 import { isRepriseEvent, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
 
 /** An `onEvents` sink that keeps everything the recorder emits, after privacy. */
@@ -13,4 +14,16 @@ export function eventSink() {
       return events.filter((event) => event.type === type);
     },
   };
+}
+
+/**
+ * Unmount what the test rendered and let the recorders stop before the next test: the core stops
+ * an unmounted recorder a tick later (so StrictMode's remount stays one recording), and only one
+ * recorder may record a page at a time.
+ */
+export async function cleanupRecorders(): Promise<void> {
+  cleanup();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  sessionStorage.clear();
+  localStorage.clear();
 }
