@@ -101,6 +101,7 @@ describe('@reprise/core capture in Chromium', () => {
     await page.click('#nav-items'); // route change through pushState
     await page.evaluate(async () => {
       const w = window as unknown as { recorder: import('@reprise/core').Recorder };
+      document.querySelector('#masked-text')!.setAttribute('aria-label', 'Label Lucy');
       console.log('hello from the page', { answer: 42 });
       const circular: Record<string, unknown> = { name: 'loop' };
       circular.self = circular;
@@ -188,7 +189,7 @@ describe('@reprise/core capture in Chromium', () => {
     for (const secret of [SECRETS.password, SECRETS.card, SECRETS.card.replace(/ /g, ''), SECRETS.email, SECRETS.maskedField]) {
       expect(json, secret).not.toContain(secret);
     }
-    for (const hidden of ['hypertension', 'Blocked banking widget', '12345678', 'help.desk@example.org', 'someone.else@example.com', 'user.fortytwo@example.com', 'owner.person@example.com', 'I like long walks', 'Ada Lovelace']) {
+    for (const hidden of ['Jane Roe', 'Label Lucy', 'hypertension', 'Blocked banking widget', '12345678', 'help.desk@example.org', 'someone.else@example.com', 'user.fortytwo@example.com', 'owner.person@example.com', 'I like long walks', 'Ada Lovelace']) {
       expect(json, hidden).not.toContain(hidden);
     }
     // Not even the password's length: no string holds a run of exactly its length in asterisks.

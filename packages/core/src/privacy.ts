@@ -80,29 +80,67 @@ const FIELD_TAGS = new Set(['input', 'textarea', 'select']);
 const STATIC_VALUE_TYPES = new Set(['checkbox', 'radio', 'submit', 'button', 'reset', 'image']);
 
 /**
- * rrweb masks a field's current value, but when that value is empty it keeps the raw `value`
- * attribute (a server-rendered prefill the user cleared, say). Re-apply the field rule to every
- * serialized field of a snapshot or of added nodes; already masked values come out unchanged.
+ * Attributes that carry human-readable text. Inside a masked subtree they are masked like the
+ * text itself (rrweb masks only text nodes there).
  */
-export function maskSerializedFields(
-  root: unknown,
-  elementById: (id: number) => Element | null,
-  maskSelector: string,
-  unmaskSelector: string,
-): void {
+export const TEXT_ATTRIBUTES: readonly string[] = ['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'aria-valuetext', 'label', 'value'];
+
+function hasTextAttribute(attributes: Record<string, unknown>): boolean {
+  return TEXT_ATTRIBUTES.some((name) => typeof attributes[name] === 'string' && attributes[name] !== '');
+}
+
+function maskTextAttributes(attributes: Record<string, unknown>): void {
+  for (const name of TEXT_ATTRIBUTES) {
+    const value = attributes[name];
+    if (typeof value === 'string' && value) attributes[name] = maskText(value);
+  }
+}
+
+export interface SerializedPrivacy {
+  elementById: (id: number) => Element | null;
+  maskSelector: string;
+  unmaskSelector: string;
+}
+
+/**
+ * Finish what rrweb's options leave open, on serialized nodes (a full snapshot, or nodes added by
+ * a mutation): (1) a field whose current value is empty keeps its raw `value` attribute in rrweb
+ * (a server-rendered prefill the user cleared, say), so every field value goes through the field
+ * rule again (already masked values come out unchanged); (2) text attributes inside a masked
+ * subtree are masked.
+ */
+export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy): void {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const node = stack.pop() as SerializedNodeLike | null | undefined;
     if (!node || typeof node !== 'object') continue;
-    const value = node.attributes?.value;
-    if (node.tagName && FIELD_TAGS.has(node.tagName) && typeof value === 'string' && value) {
-      const type = typeof node.attributes!.type === 'string' ? node.attributes!.type.toLowerCase() : '';
-      if (node.tagName !== 'input' || !STATIC_VALUE_TYPES.has(type)) {
-        const element = typeof node.id === 'number' ? elementById(node.id) : null;
-        node.attributes!.value = maskFieldValue(value, element, maskSelector, unmaskSelector);
+    const attributes = node.attributes;
+    if (node.tagName && attributes) {
+      let element: Element | null | undefined;
+      const lookup = () => (element === undefined ? (element = typeof node.id === 'number' ? privacy.elementById(node.id) : null) : element);
+      const value = attributes.value;
+      if (FIELD_TAGS.has(node.tagName) && typeof value === 'string' && value) {
+        const type = typeof attributes.type === 'string' ? attributes.type.toLowerCase() : '';
+        if (node.tagName !== 'input' || !STATIC_VALUE_TYPES.has(type)) {
+          attributes.value = maskFieldValue(value, lookup(), privacy.maskSelector, privacy.unmaskSelector);
+        }
+      }
+      if (privacy.maskSelector && hasTextAttribute(attributes)) {
+        const target = lookup();
+        if (target && closestMatches(target, privacy.maskSelector)) maskTextAttributes(attributes);
       }
     }
     if (Array.isArray(node.childNodes)) for (const child of node.childNodes) stack.push(child);
+  }
+}
+
+/** Attribute changes (rrweb mutation `attributes`): text attributes inside a masked subtree are masked. */
+export function protectAttributeChanges(changes: ReadonlyArray<{ id: number; attributes: Record<string, unknown> }>, privacy: SerializedPrivacy): void {
+  if (!privacy.maskSelector) return;
+  for (const change of changes) {
+    if (!hasTextAttribute(change.attributes)) continue;
+    const element = privacy.elementById(change.id);
+    if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(change.attributes);
   }
 }
 

@@ -14,7 +14,7 @@ import {
 } from './defaults.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
-import { maskFieldValue, maskSerializedFields, PASSWORD_PLACEHOLDER } from './privacy.js';
+import { maskFieldValue, PASSWORD_PLACEHOLDER, protectAttributeChanges, protectSerializedNodes } from './privacy.js';
 
 describe('resolveOptions', () => {
   test('applies every documented default', () => {
@@ -96,7 +96,7 @@ describe('maskFieldValue', () => {
   });
 });
 
-describe('maskSerializedFields', () => {
+describe('protectSerializedNodes', () => {
   test('re-masks raw value attributes of fields in a serialized tree, leaving static values and masked ones as they are', () => {
     const tree = {
       id: 1,
@@ -115,8 +115,27 @@ describe('maskSerializedFields', () => {
       2: { tagName: 'INPUT', type: 'text', closest: () => null, hasAttribute: () => false } as unknown as Element,
       5: { tagName: 'INPUT', type: 'password', closest: () => null, hasAttribute: () => false } as unknown as Element,
     };
-    maskSerializedFields(tree, (id) => elements[id] ?? null, '[data-reprise-mask]', '[data-reprise-unmask]');
+    protectSerializedNodes(tree, { elementById: (id) => elements[id] ?? null, maskSelector: '[data-reprise-mask]', unmaskSelector: '[data-reprise-unmask]' });
     expect(tree.childNodes.map((node) => node.attributes.value)).toEqual(['******* ****', 'Send', '*****', PASSWORD_PLACEHOLDER, 'pt', '****']);
+  });
+
+  test('text attributes are masked inside a masked subtree only', () => {
+    const inside = { closest: (selector: string) => (selector.includes('[data-reprise-mask]') ? ({} as Element) : null) } as unknown as Element;
+    const outside = { closest: () => null } as unknown as Element;
+    const elements: Record<number, Element> = { 1: inside, 2: outside, 3: inside };
+    const tree = {
+      id: 1,
+      tagName: 'img',
+      attributes: { alt: 'X-ray of Ann', src: 'a.png', title: 'Ann B.' },
+      childNodes: [{ id: 2, tagName: 'span', attributes: { title: 'public title' } }],
+    };
+    const privacy = { elementById: (id: number) => elements[id] ?? null, maskSelector: '[data-reprise-mask]', unmaskSelector: '' };
+    protectSerializedNodes(tree, privacy);
+    expect(tree.attributes).toEqual({ alt: '***** ** ***', src: 'a.png', title: '*** **' });
+    expect(tree.childNodes[0]!.attributes.title).toBe('public title');
+    const changes = [{ id: 3, attributes: { 'aria-label': 'Ann B.', class: 'x' } }, { id: 2, attributes: { title: 'kept' } }];
+    protectAttributeChanges(changes, privacy);
+    expect(changes.map((change) => change.attributes)).toEqual([{ 'aria-label': '*** **', class: 'x' }, { title: 'kept' }]);
   });
 });
 

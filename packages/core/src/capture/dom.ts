@@ -2,13 +2,19 @@ import { record } from '@rrweb/record';
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 import type { ResolvedOptions } from '../defaults.js';
 import { RecorderError } from '../errors.js';
-import { domPrivacy, maskSerializedFields } from '../privacy.js';
+import { domPrivacy, protectAttributeChanges, protectSerializedNodes, type SerializedPrivacy } from '../privacy.js';
 import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
 
 /** rrweb's IncrementalSource.Mutation. */
 const MUTATION_SOURCE = 0;
+
+interface MutationLike {
+  source?: number;
+  adds?: Array<{ node: unknown }>;
+  attributes?: Array<{ id: number; attributes: Record<string, unknown> }>;
+}
 
 /** rrweb keeps one mirror of the page per module: two recordings at once would corrupt each other. */
 let domCaptureRunning = false;
@@ -24,17 +30,21 @@ export function startDomCapture(
   onError: (error: unknown) => void,
 ): Teardown {
   const { unmaskSelector, ...privacy } = domPrivacy(options.privacy);
-  const elementById = (id: number): Element | null => {
-    const node = record.mirror.getNode(id);
-    return node && node.nodeType === 1 ? (node as Element) : null;
+  const serialized: SerializedPrivacy = {
+    elementById: (id) => {
+      const node = record.mirror.getNode(id);
+      return node && node.nodeType === 1 ? (node as Element) : null;
+    },
+    maskSelector: privacy.maskTextSelector,
+    unmaskSelector,
   };
-  const protectFields = (root: unknown) => maskSerializedFields(root, elementById, privacy.maskTextSelector, unmaskSelector);
   const config: RecordOptions = {
     emit: (raw) => {
-      const event = raw as RecordedEvent & { data: { node?: unknown; source?: number; adds?: Array<{ node: unknown }> } };
-      if (event.type === EventType.FullSnapshot) protectFields(event.data.node);
+      const event = raw as RecordedEvent & { data: MutationLike & { node?: unknown } };
+      if (event.type === EventType.FullSnapshot) protectSerializedNodes(event.data.node, serialized);
       else if (event.type === EventType.IncrementalSnapshot && event.data.source === MUTATION_SOURCE) {
-        for (const add of event.data.adds ?? []) protectFields(add.node);
+        for (const add of event.data.adds ?? []) protectSerializedNodes(add.node, serialized);
+        if (event.data.attributes) protectAttributeChanges(event.data.attributes, serialized);
       }
       emit(event);
     },
