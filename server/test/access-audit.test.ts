@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../src/audit/audit-log.js';
 import { ev } from './index-events.js';
 import { ingest, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
 
@@ -184,7 +185,7 @@ describe('access control and audit (PostgreSQL index)', () => {
 
     const log = await call(admin, 'GET', `/v1/audit?project=alpha&from=${before}`);
     expect(log.status).toBe(200);
-    const entries = log.body.entries as Array<Record<string, any>>;
+    const entries = log.body.entries as AuditEntry[];
     const actions = entries.map((e) => `${e.action} ${e.actor.name} ${e.sessionId ?? ''}`.trim());
     expect(actions).toEqual([
       'session.search vera',

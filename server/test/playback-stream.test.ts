@@ -4,6 +4,7 @@ import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from '../src/access/access-store.js';
 import { listSegments } from '../src/index-db/sessions-store.js';
+import type { sessionJson } from '../src/playback/router.js';
 import { ev } from './index-events.js';
 import { ingest, readPlayback, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
 
@@ -77,7 +78,7 @@ describe('playback stream of a session recorded through the real ingest path', (
       expect(segment.started_at).toBe(start + page * SNAPSHOT_EVERY_MS);
     }
     expect(segments.reduce((n, s) => n + s.event_count, 0)).toBe(events.length);
-    const meta = (await (await fetch(`${env.url}/v1/sessions/long`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, any>;
+    const meta = (await (await fetch(`${env.url}/v1/sessions/long`, { headers: { authorization: `Bearer ${token}` } })).json()) as ReturnType<typeof sessionJson> & { segments: unknown[] };
     expect(meta).toMatchObject({ id: 'long', project: 'shop', durationMs: events.at(-1)!.timestamp - start, segmentCount: segments.length });
     expect(meta.counts.events).toBe(events.length);
     expect(meta.pages).toHaveLength(PAGE_LOADS);

@@ -15,7 +15,7 @@ const int64 = 'bigint' as const;
 
 const migrations: Record<string, MigrationFactory> = {
   '0001_sessions_index': (engine) => ({
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('sessions')
         .addColumn('id', autoId(engine), (c) =>
@@ -104,7 +104,7 @@ const migrations: Record<string, MigrationFactory> = {
   }),
 
   '0002_access_and_audit': (engine) => ({
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('users')
         .addColumn('id', autoId(engine), (c) =>
@@ -184,7 +184,7 @@ const migrations: Record<string, MigrationFactory> = {
   }),
 
   '0003_url_search_trigrams': (engine) => ({
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       // A substring search (`?url=`) on a rare term otherwise reads every session of the project.
       // pg_trgm turns LIKE '%term%' into an index lookup; it ships with PostgreSQL (contrib) and
       // is a trusted extension, but a server without it still works, only slower.
@@ -204,7 +204,7 @@ export class IndexMigrationError extends Error {
   }
 }
 
-export async function migrateIndexDatabase(db: Kysely<any>, engine: IndexEngine): Promise<string[]> {
+export async function migrateIndexDatabase<DB>(db: Kysely<DB>, engine: IndexEngine): Promise<string[]> {
   const migrator = new Migrator({
     db,
     migrationTableName: 'reprise_migration',
