@@ -456,6 +456,28 @@ describe('recorder lifecycle in Chromium', () => {
     await page.close();
   });
 
+  test('plugins turned off in options patch nothing and record nothing; navigation: manual records only markers', async () => {
+    const page = await openApp({ console: false, network: false, errors: false, navigation: 'manual' });
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __originals: Record<string, unknown> & { console: Record<string, unknown> } };
+      const untouched = window.fetch === w.__originals.fetch && console.log === w.__originals.console.log && history.pushState === w.__originals.pushState;
+      console.log('not recorded');
+      await fetch('/api/items');
+      history.pushState({}, '', '/app/items');
+      setTimeout(() => {
+        throw new Error('not recorded');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      w.recorder.markNavigation({ route: '/app/items' });
+      return untouched;
+    });
+    const events = await capturedEvents(page);
+    expect(result).toBe(true);
+    expect(events.filter((event) => event.type === EventType.Custom).map((event) => event.data.tag)).toEqual(['reprise.navigation']);
+    expect(repriseEvents(events, 'reprise.navigation')).toEqual([{ url: `${server.url}/app/items`, route: '/app/items', title: 'Reprise capture fixture' }]);
+    await page.close();
+  });
+
   test('optOut() drops what is pending and is remembered by the browser', async () => {
     const page = await openApp();
     const result = await page.evaluate(async () => {
