@@ -93,7 +93,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       try {
         config.onEvents(events);
       } catch (error) {
-        report(error, 'sink', 'the onEvents option');
+        report(error, 'sink', 'the onEvents callback (it must not throw; delivery is unaffected)');
       }
     }
     if (delivery) {
@@ -212,6 +212,9 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       return;
     }
     delivery = openDelivery(info);
+    if (config.debug && !delivery && !config.onEvents) {
+      devWarn('recording, but events go nowhere: set `project` and `endpoint` to send them, or `onEvents` to receive them.');
+    }
     emitter.emit('start', { sessionId: info.sessionId });
   }
 
