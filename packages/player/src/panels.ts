@@ -5,64 +5,113 @@ import type { ConsoleRow, NetworkRow } from './markers.js';
 import { MARKER_KIND_LABELS } from './timeline.js';
 import type { Marker } from './types.js';
 
+/** Rows rendered per animation frame: a long session has thousands, and playback must stay smooth. */
+const ROWS_PER_FRAME = 250;
+
 /**
  * A list of timed rows synced with playback: rows after the current time are dimmed, the current
- * row is highlighted and kept in view, and clicking a row seeks to it.
+ * row is highlighted and kept in view, and clicking a row seeks to it. Rows are rendered only
+ * while the list is visible, a few hundred per frame.
  */
 class SyncedList<Row extends { time: number }> {
   readonly element: HTMLOListElement;
   private rows: Row[] = [];
+  /** Rendered rows: `items[i]` shows `rows[i]`; rendering catches up frame by frame. */
   private items: HTMLLIElement[] = [];
   private current = -1;
   private time = 0;
+  private visible = false;
+  private renderFrame = 0;
 
   constructor(
     label: string,
     private readonly renderRow: (row: Row) => HTMLLIElement,
+    /** Identity of a row, to recognise a list that only grew; null: always re-render. */
+    private readonly key: ((row: Row) => string) | null,
     private readonly seek: (time: number) => void,
     private readonly empty: string,
   ) {
     this.element = h('ol', { class: 'rp-rows', 'aria-label': label });
-  }
-
-  setRows(rows: Row[]): void {
-    this.rows = rows;
-    this.items = rows.map((row) => {
-      const item = this.renderRow(row);
-      item.tabIndex = 0;
-      item.classList.add('rp-row');
-      item.dataset.time = String(Math.round(row.time));
-      item.addEventListener('click', () => this.seek(row.time));
-      item.addEventListener('keydown', (event) => {
-        if (event.key === 'Enter') {
-          event.preventDefault();
-          this.seek(row.time);
-        }
-      });
-      return item;
+    // One listener for all rows: cheaper than one per row in a list of thousands.
+    this.element.addEventListener('click', (event) => this.seekToRowOf(event.target));
+    this.element.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter') return;
+      event.preventDefault();
+      this.seekToRowOf(event.target);
     });
-    this.current = -1;
-    if (this.items.length === 0) this.element.replaceChildren(h('li', { class: 'rp-empty', text: this.empty }));
-    else this.element.replaceChildren(...this.items);
-    this.setTime(this.time, true);
   }
 
-  setTime(time: number, force = false): void {
+  private seekToRowOf(target: EventTarget | null): void {
+    const item = (target as Element | null)?.closest?.('.rp-row');
+    if (!item) return;
+    const row = this.rows[this.items.indexOf(item as HTMLLIElement)];
+    if (row) this.seek(row.time);
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.renderMore();
+  }
+
+  /** While a recording streams in, the new list usually extends the old one: keep what is rendered. */
+  setRows(rows: Row[]): void {
+    const previous = this.rows;
+    const key = this.key;
+    const grew = key !== null && previous.length > 0 && rows.length >= previous.length
+      && key(previous[0]!) === key(rows[0]!)
+      && key(previous[previous.length - 1]!) === key(rows[previous.length - 1]!);
+    this.rows = rows;
+    if (!grew) {
+      this.items = [];
+      this.current = -1;
+      this.element.replaceChildren(...(rows.length === 0 ? [h('li', { class: 'rp-empty', text: this.empty })] : []));
+    }
+    this.current = Math.min(this.current, this.items.length - 1);
+    this.renderMore();
+  }
+
+  private renderMore(): void {
+    if (!this.visible || this.renderFrame || this.items.length >= this.rows.length) return;
+    const added: HTMLLIElement[] = [];
+    const end = Math.min(this.rows.length, this.items.length + ROWS_PER_FRAME);
+    for (let index = this.items.length; index < end; index += 1) added.push(this.renderItem(this.rows[index]!));
+    this.items.push(...added);
+    this.element.append(...added);
+    this.setTime(this.time, this.items.length - added.length);
+    if (this.items.length < this.rows.length) {
+      this.renderFrame = requestAnimationFrame(() => {
+        this.renderFrame = 0;
+        this.renderMore();
+      });
+    }
+  }
+
+  private renderItem(row: Row): HTMLLIElement {
+    const item = this.renderRow(row);
+    item.tabIndex = 0;
+    item.classList.add('rp-row', 'rp-future');
+    item.dataset.time = String(Math.round(row.time));
+    return item;
+  }
+
+  /** Mark the row playing at `time`; `freshFrom`: rendered rows from this index need their classes set. */
+  setTime(time: number, freshFrom = Infinity): void {
     this.time = time;
-    const next = lastIndexAtOrBefore(this.rows, time);
-    if (next === this.current && !force) return;
-    const from = Math.min(next, this.current);
-    const to = Math.max(next, this.current);
-    for (let index = Math.max(0, force ? 0 : from); index <= (force ? this.items.length - 1 : to); index += 1) {
+    const next = Math.min(lastIndexAtOrBefore(this.rows, time), this.items.length - 1);
+    if (next === this.current && freshFrom >= this.items.length) return;
+    const paint = (index: number) => {
       const item = this.items[index];
-      if (!item) continue;
+      if (!item) return;
       item.classList.toggle('rp-future', index > next);
       item.classList.toggle('rp-current', index === next);
       if (index === next) item.setAttribute('aria-current', 'true');
       else item.removeAttribute('aria-current');
-    }
+    };
+    for (let index = Math.max(0, Math.min(next, this.current)); index <= Math.max(next, this.current); index += 1) paint(index);
+    for (let index = Math.max(0, freshFrom); index < this.items.length; index += 1) paint(index);
+    const moved = next !== this.current;
     this.current = next;
-    this.reveal(this.items[next]);
+    if (moved) this.reveal(this.items[next]);
   }
 
   /** Keep the current row in view by scrolling the list only (never the page around the player). */
@@ -73,6 +122,11 @@ class SyncedList<Row extends { time: number }> {
     if (top < this.element.scrollTop || bottom > this.element.scrollTop + this.element.clientHeight) {
       this.element.scrollTop = Math.max(0, top - this.element.clientHeight / 2);
     }
+  }
+
+  destroy(): void {
+    if (this.renderFrame) cancelAnimationFrame(this.renderFrame);
+    this.renderFrame = 0;
   }
 }
 
@@ -108,9 +162,10 @@ export class Panels {
   private networkSpan = { start: 0, length: 1 };
 
   constructor(seek: (time: number) => void) {
-    this.consoleList = new SyncedList('Console messages', (row) => this.renderConsoleRow(row), seek, 'No console messages');
-    this.networkList = new SyncedList('Network requests', (row) => this.renderNetworkRow(row), seek, 'No requests');
-    this.eventsList = new SyncedList('Events', (marker) => this.renderEventRow(marker), seek, 'No events yet');
+    this.consoleList = new SyncedList('Console messages', (row) => this.renderConsoleRow(row), (row) => `${row.time}|${row.level}|${row.text}`, seek, 'No console messages');
+    // The waterfall bars depend on the span of all requests, so network rows always re-render.
+    this.networkList = new SyncedList('Network requests', (row) => this.renderNetworkRow(row), null, seek, 'No requests');
+    this.eventsList = new SyncedList('Events', (marker) => this.renderEventRow(marker), (marker) => `${marker.kind}|${marker.time}|${marker.endTime}|${marker.label}`, seek, 'No events yet');
 
     this.levelFilter = h('select', { class: 'rp-select', 'aria-label': 'Console level' });
     for (const filter of CONSOLE_FILTERS) this.levelFilter.append(h('option', { value: filter.value, text: filter.label }));
@@ -153,6 +208,15 @@ export class Panels {
       parts.button.tabIndex = selected ? 0 : -1;
       parts.panel.hidden = !selected;
     }
+    for (const [tab, list] of this.lists()) list.setVisible(tab === name);
+  }
+
+  private lists(): Array<[TabName, SyncedList<never>]> {
+    return [['console', this.consoleList], ['network', this.networkList], ['events', this.eventsList]] as unknown as Array<[TabName, SyncedList<never>]>;
+  }
+
+  destroy(): void {
+    for (const [, list] of this.lists()) list.destroy();
   }
 
   setData(data: PanelData): void {

@@ -199,7 +199,10 @@ export class Player {
     container.append(this.root);
 
     if (typeof ResizeObserver !== 'undefined') {
-      this.resizeObserver = new ResizeObserver(() => this.fit());
+      this.resizeObserver = new ResizeObserver(() => {
+        this.fit();
+        this.timeline.relayout();
+      });
       this.resizeObserver.observe(this.stage);
     }
     this.paintSpeed();
@@ -359,6 +362,7 @@ export class Player {
     this.stopTicking();
     if (this.uiTimer) clearTimeout(this.uiTimer);
     this.resizeObserver?.disconnect();
+    this.panels?.destroy();
     for (const cleanup of this.cleanups) cleanup();
     try {
       this.replayer?.destroy();

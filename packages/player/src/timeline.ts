@@ -36,6 +36,7 @@ export class Timeline {
   private markers: readonly Marker[] = [];
   private inactive: readonly TimeRange[] = [];
   private dragging = false;
+  private paintedWidth = 0;
   private lastDragSeek = 0;
 
   constructor(private readonly callbacks: TimelineCallbacks) {
@@ -162,20 +163,32 @@ export class Timeline {
     this.shading.replaceChildren(...spans);
   }
 
+  /** Re-place markers after the timeline changed width (dense timelines group by pixel). */
+  relayout(): void {
+    const width = this.track.clientWidth;
+    if (width !== this.paintedWidth) this.paintMarkers();
+  }
+
   private paintMarkers(): void {
-    const buttons = this.markers.map((marker) => {
-      const kindLabel = MARKER_KIND_LABELS[marker.kind];
-      const text = `${kindLabel}: ${marker.label} at ${formatClock(marker.time)}`;
+    this.paintedWidth = this.track.clientWidth;
+    const buttons = groupMarkers(this.markers, this.duration, this.paintedWidth).map((group) => {
+      const marker = group[0]!;
+      const describe = (item: Marker) => `${MARKER_KIND_LABELS[item.kind]}: ${item.label} at ${formatClock(item.time)}`;
+      const text = group.length === 1 ? describe(marker) : `${group.length} events near ${formatClock(marker.time)}, first ${describe(marker)}`;
+      const title = group.length === 1
+        ? (marker.detail ? `${text}\n${marker.detail}` : text)
+        : group.slice(0, 8).map(describe).join('\n') + (group.length > 8 ? `\n… ${group.length - 8} more` : '');
       const button = h('button', {
         type: 'button',
-        class: `rp-marker rp-marker--${marker.kind}`,
+        class: `rp-marker rp-marker--${marker.kind}${group.length > 1 ? ' rp-marker-group' : ''}`,
         style: `left:${this.percent(marker.time)}%`,
         'aria-label': text,
-        title: marker.detail ? `${text}\n${marker.detail}` : text,
+        title,
         // Out of the tab order: a long session has hundreds of markers; the events panel is the keyboard path.
         tabindex: -1,
         'data-kind': marker.kind,
         'data-time': Math.round(marker.time),
+        'data-count': group.length,
       });
       button.addEventListener('click', (event) => {
         event.stopPropagation();
@@ -185,4 +198,32 @@ export class Timeline {
     });
     this.markerLayer.replaceChildren(...buttons);
   }
+}
+
+/** Which kinds stand for a group of nearby markers: what a viewer most needs to find. */
+const KIND_PRIORITY: MarkerKind[] = ['error', 'rage-click', 'console-error', 'network-error', 'gap', 'navigation', 'custom', 'identify', 'click'];
+
+/** Markers closer than this many pixels share one button when the timeline is crowded. */
+const GROUP_PIXELS = 6;
+
+/**
+ * Marker groups for the timeline: one marker per group while there is room, else the markers
+ * within a few pixels of each other grouped, the most important kind first. Sorted input.
+ */
+export function groupMarkers(markers: readonly Marker[], duration: number, widthPx: number): Marker[][] {
+  const crowded = widthPx > 0 && duration > 0 && markers.length > widthPx / (GROUP_PIXELS * 2);
+  if (!crowded) return markers.map((marker) => [marker]);
+  const groups: Marker[][] = [];
+  let groupStart = -Infinity;
+  for (const marker of markers) {
+    const x = (marker.time / duration) * widthPx;
+    const current = groups[groups.length - 1];
+    if (current && x - groupStart < GROUP_PIXELS) current.push(marker);
+    else {
+      groups.push([marker]);
+      groupStart = x;
+    }
+  }
+  const rank = (marker: Marker) => KIND_PRIORITY.indexOf(marker.kind);
+  return groups.map((group) => [...group].sort((a, b) => rank(a) - rank(b) || a.time - b.time));
 }

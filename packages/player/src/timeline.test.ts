@@ -1,0 +1,25 @@
+import { expect, test } from 'vitest';
+import { groupMarkers } from './timeline.js';
+import type { Marker } from './types.js';
+
+const marker = (kind: Marker['kind'], time: number): Marker => ({ kind, time, label: `${kind}@${time}` });
+
+test('a roomy timeline shows every marker on its own', () => {
+  const markers = [marker('click', 0), marker('error', 1), marker('navigation', 500)];
+  expect(groupMarkers(markers, 1000, 800)).toEqual(markers.map((m) => [m]));
+});
+
+test('a crowded timeline groups markers a few pixels apart, the most important kind first', () => {
+  const clicks = Array.from({ length: 200 }, (_, index) => marker('click', index * 10));
+  const markers = [...clicks, marker('error', 1001), marker('navigation', 1002)].sort((a, b) => a.time - b.time);
+  const groups = groupMarkers(markers, 2000, 400); // 5 ms per pixel: 200 markers on 400 px is crowded
+  expect(groups.length).toBeLessThan(markers.length);
+  expect(groups.flat()).toHaveLength(markers.length);
+  const withError = groups.find((group) => group.some((m) => m.kind === 'error'))!;
+  expect(withError[0]!.kind).toBe('error');
+  expect(withError.length).toBeGreaterThan(1);
+  for (const group of groups) {
+    const times = group.map((m) => m.time);
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThanOrEqual(30); // 6 px × 5 ms
+  }
+});
