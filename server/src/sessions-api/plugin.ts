@@ -105,7 +105,9 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
 
       if ((await countUsers(db)) === 0) {
         const token = await issueSetupToken(db);
-        const base = options.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+        // With port 0 the address is only known after start(), which plugins do not see: the
+        // link is then printed as a path on the collector's address.
+        const base = options.publicUrl ?? (config.port === 0 ? '' : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
         const link = `${base}/setup#token=${token}`;
         options.onSetupLink?.(link);
         logger.warn(
