@@ -478,6 +478,21 @@ describe('recorder lifecycle in Chromium', () => {
     await page.close();
   });
 
+  test('checkoutEveryMs takes periodic full snapshots, so a replay can start from any segment', async () => {
+    const page = await openApp({ checkoutEveryMs: 150 });
+    await page.evaluate(async () => {
+      const app = (window as unknown as { app: { addItem(text: string): void } }).app;
+      for (let i = 0; i < 8; i++) {
+        app.addItem(`tick ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+    });
+    const snapshots = (await capturedEvents(page)).filter((event) => event.type === EventType.FullSnapshot);
+    expect(snapshots.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(snapshots.at(-1))).toContain('tick ');
+    await page.close();
+  });
+
   test('optOut() drops what is pending and is remembered by the browser', async () => {
     const page = await openApp();
     const result = await page.evaluate(async () => {
