@@ -1,12 +1,13 @@
 import { defineRollupConfig } from '@reprise/rollup-config';
-import { inlineWorker } from './rollup.worker.mjs';
+import { inlineWorker, protocolSideEffectFree } from './rollup.worker.mjs';
 
 const configs = defineRollupConfig({
   input: { index: 'src/index.ts' },
   // window.Reprise for a plain <script> tag: rrweb and the protocol bundled in.
   iife: [{ input: 'src/index.ts', file: 'dist/reprise.iife.js', name: 'Reprise' }],
-  // delivery worker: inlined as a string for a Blob URL, and written to dist/reprise.worker.js.
-  plugins: [inlineWorker()],
+  // delivery worker: inlined as a string for a Blob URL, and written to dist/reprise.worker.js;
+  // and no zod in browser bundles (see protocolSideEffectFree).
+  plugins: [inlineWorker(), protocolSideEffectFree()],
 });
 
 // @reprise/protocol is side-effect free, but its sources (reached through the @reprise/source

@@ -10,15 +10,30 @@ import replace from '@rollup/plugin-replace';
 export const WORKER_INPUT = 'src/delivery/worker.ts';
 export const WORKER_FILE = 'dist/reprise.worker.js';
 
+/** @reprise/protocol's sources, reached through the @reprise/source condition. */
+const PROTOCOL_SOURCE = /[\\/]packages[\\/]protocol[\\/]src[\\/]/;
+
+/**
+ * @reprise/protocol declares sideEffects: false, but its sources are reached through the
+ * @reprise/source condition and .js -> .ts specifiers that lose that flag; without it the
+ * validator's top-level zod schemas (~40 KB gzip) ride along into every browser bundle even
+ * though only the collector validates.
+ */
+export function protocolSideEffectFree() {
+  return {
+    name: 'reprise-protocol-side-effect-free',
+    transform(code, id) {
+      return PROTOCOL_SOURCE.test(id) ? { code, map: null, moduleSideEffects: false } : null;
+    },
+  };
+}
+
 let compiled;
 function compileWorker() {
   compiled ??= (async () => {
     const bundle = await rollup({
       input: WORKER_INPUT,
-      // @reprise/protocol declares sideEffects: false, but its sources are reached through the
-      // @reprise/source condition and .js -> .ts specifiers that lose that flag; without it the
-      // validator's top-level zod schemas (40 KB gzip) would ride along into the worker.
-      treeshake: { moduleSideEffects: (id) => !/[\\/]packages[\\/]protocol[\\/]src[\\/]/.test(id) },
+      treeshake: { moduleSideEffects: (id) => !PROTOCOL_SOURCE.test(id) },
       plugins: [
         replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
         nodeResolve({ browser: true, exportConditions: ['@reprise/source'] }),

@@ -9,6 +9,8 @@ export const INSTANCE_LOCK_PREFIX = 'reprise-delivery:';
 
 export interface EngineDeps {
   fetcher?: Fetcher;
+  /** An outbox to use instead of opening IndexedDB (tests that pre-fill one). */
+  outbox?: Outbox;
   now?: () => number;
   random?: () => number;
 }
@@ -90,7 +92,7 @@ export class DeliveryEngine {
   private async init(config: EngineConfig): Promise<void> {
     this.config = config;
     this.online = config.online;
-    this.outbox = (await openOutbox(config.memoryOutbox)).outbox;
+    this.outbox = this.deps.outbox ?? (await openOutbox(config.memoryOutbox)).outbox;
     await this.holdInstanceLock();
     this.post({ type: 'ready' });
     // Resume what earlier pages of this origin left in the outbox.

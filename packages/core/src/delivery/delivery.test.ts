@@ -1,0 +1,90 @@
+import { describe, expect, test } from 'vitest';
+import { decodeBatchFrame, type RecordedEvent } from '@reprise/protocol';
+import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
+import { encodeFrames, estimateBytes, makeBatch } from './encode.js';
+import { type OutboxRecord, outboxKey, selectOverflow } from './outbox.js';
+import { backoffDelay, classify, parseRetryAfter } from './transport.js';
+
+const identity = { project: 'p', session: 's1', tab: 't1' };
+
+/** Events that do not compress: random text, so frame sizes are predictable. */
+function noisyEvents(count: number, bytesEach: number): RecordedEvent[] {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let seed = 7;
+  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  return Array.from({ length: count }, (_, index) => ({
+    type: 5,
+    data: { tag: 'reprise.custom', payload: { text: Array.from({ length: bytesEach }, () => alphabet[Math.floor(random() * alphabet.length)]).join('') } },
+    timestamp: 1_700_000_000_000 + index,
+  }));
+}
+
+describe('encodeFrames', () => {
+  test('a batch that compresses past the keepalive limit is halved into parts that each fit and decode in order', () => {
+    const events = noisyEvents(40, 4000);
+    const frames = encodeFrames(makeBatch(identity, 5, events));
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.every((frame) => frame.body.byteLength <= MAX_FRAME_BYTES)).toBe(true);
+    expect(frames.map((frame) => frame.part)).toEqual([...frames.map((frame) => frame.part)].sort());
+    const decoded = frames.map((frame) => decodeBatchFrame(frame.body));
+    expect(decoded.every((batch) => batch.seq === 5)).toBe(true);
+    expect(decoded.flatMap((batch) => batch.events)).toEqual(events);
+  });
+
+  test('a small batch stays whole (no part)', () => {
+    const frames = encodeFrames(makeBatch(identity, 0, noisyEvents(3, 100)));
+    expect(frames.map((frame) => frame.part)).toEqual(['']);
+    expect(decodeBatchFrame(frames[0]!.body).part).toBeUndefined();
+  });
+
+  test('estimateBytes is close to the JSON size', () => {
+    const events = noisyEvents(10, 300);
+    const json = JSON.stringify(events).length;
+    expect(estimateBytes(events)).toBeGreaterThan(json * 0.8);
+    expect(estimateBytes(events)).toBeLessThan(json * 1.3);
+  });
+});
+
+describe('transport rules', () => {
+  test('Retry-After in seconds or as an HTTP date; garbage is ignored; a day is capped', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('86400')).toBe(60 * 60_000);
+  });
+
+  test('backoff doubles, is capped, and jitters down by at most half', () => {
+    expect(backoffDelay(0, () => 1)).toBe(RETRY_BASE_DELAY_MS);
+    expect(backoffDelay(3, () => 1)).toBe(RETRY_BASE_DELAY_MS * 8);
+    expect(backoffDelay(3, () => 0)).toBe(RETRY_BASE_DELAY_MS * 4);
+    expect(backoffDelay(50, () => 1)).toBe(RETRY_MAX_DELAY_MS);
+  });
+
+  test('statuses: 2xx ok, 413 split, 429/408/5xx retry, other 4xx dropped', () => {
+    expect(classify(202, null, '')).toEqual({ kind: 'ok' });
+    expect(classify(413, null, '')).toEqual({ kind: 'split' });
+    expect(classify(429, '2', '')).toEqual({ kind: 'retry', delayMs: 2000, status: 429 });
+    expect(classify(503, null, '')).toMatchObject({ kind: 'retry', status: 503 });
+    expect(classify(400, null, 'bad')).toEqual({ kind: 'drop', status: 400, detail: 'bad' });
+    expect(classify(401, null, '')).toMatchObject({ kind: 'drop' });
+  });
+});
+
+describe('outbox bound', () => {
+  const record = (session: string, seq: number, bytes: number, createdAt: number): OutboxRecord => ({
+    key: outboxKey(session, 't', seq, ''), session, tab: 't', seq, part: '', url: 'http://x/v1/ingest', body: new Uint8Array(bytes), createdAt, owner: 'o',
+  });
+
+  test('drops the oldest whole sessions first, never the current one while another remains', () => {
+    const records = [record('old', 0, 400, 1), record('old', 1, 400, 2), record('mid', 0, 400, 3), record('now', 0, 400, 4), record('now', 1, 400, 5)];
+    const dropped = selectOverflow(records, 1300, 'now');
+    expect(dropped.map((r) => `${r.session}:${r.seq}`)).toEqual(['old:0', 'old:1']);
+  });
+
+  test('when the current session alone is too large, its oldest batches go', () => {
+    const records = [record('now', 0, 400, 1), record('now', 1, 400, 2), record('now', 2, 400, 3)];
+    expect(selectOverflow(records, 900, 'now').map((r) => r.seq)).toEqual([0]);
+    expect(selectOverflow(records, 5000, 'now')).toEqual([]);
+  });
+});

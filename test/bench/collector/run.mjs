@@ -1,0 +1,127 @@
+// Durable acks per second of the collector (embedded log, fsync + group commit, writer running)
+// for 8 KB batches, beside a bare Express echo in the same run; then p50/p99 at 1,000 batches/s.
+// Run alone: `npm run bench -- collector` (or `node test/bench/collector/run.mjs`).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { encodeBatchFrame } from '@reprise/protocol';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const FIXED_RATE = 1000;
+const FIXED_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 8);
+const BATCHES_PER_SESSION = 50;
+const TARGET_BODY_BYTES = 8 * 1024;
+
+/** Node flags that let a child import TypeScript sources the way this script is run. */
+const tsFlags = ['--conditions=@reprise/source', '--import', 'tsx'];
+
+function startChild(script, env = {}) {
+  const child = spawn(process.execPath, [...tsFlags, join(here, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ url: match[1], stop: () => new Promise((done) => { child.once('exit', done); child.kill('SIGTERM'); }) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
+  });
+}
+
+// Event text: random base64 compresses about as badly as real DOM text after rrweb's own
+// dedupe, so an ~8 KB body carries ~8 KB of events.
+const noise = Buffer.from(Array.from({ length: 1 << 20 }, () => Math.floor(Math.random() * 256))).toString('base64');
+let noiseAt = 0;
+function batchFrame(session, seq, chars) {
+  const now = Date.now();
+  const events = [];
+  for (let i = 0; i < 8; i++) {
+    const take = Math.floor(chars / 8);
+    if (noiseAt + take > noise.length) noiseAt = 0;
+    events.push({ type: 3, timestamp: now + i, data: { source: 0, texts: [{ id: i + 1, value: noise.slice(noiseAt, noiseAt + take) }], attributes: [], removes: [], adds: [] } });
+    noiseAt += take;
+  }
+  return Buffer.from(encodeBatchFrame({ v: 1, project: 'bench', session, seq, tab: 't', start: now, end: now + 7, events }));
+}
+// Calibrate the text size so the frame is ~8 KB.
+let chars = 6000;
+for (let i = 0; i < 6; i++) chars = Math.round(chars * (TARGET_BODY_BYTES / batchFrame('calibrate', 0, chars).byteLength));
+
+function frames(prefix, count) {
+  const list = [];
+  for (let i = 0; i < count; i++) list.push(batchFrame(`${prefix}${Math.floor(i / BATCHES_PER_SESSION)}`, i % BATCHES_PER_SESSION, chars));
+  return list;
+}
+
+function load(url, bodies, options) {
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({
+      url: `${url}/v1/ingest`,
+      method: 'POST',
+      connections: CONNECTIONS,
+      headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173' },
+      requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+      ...options,
+    }, (error, result) => (error ? reject(error) : resolve(result)));
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+const summary = (name, result) => ({
+  name,
+  requests: result.requests.total,
+  '2xx': result['2xx'],
+  non2xx: result.non2xx + result.errors + result.timeouts,
+  per_s: Math.round(result.requests.total / (result.duration || 1)),
+  p50_ms: result.latency.p50,
+  p99_ms: result.latency.p99,
+});
+
+const dataDir = mkdtempSync(join(tmpdir(), 'reprise-bench-collector-'));
+const echo = await startChild('echo-child.mjs');
+const collector = await startChild('collector-child.mjs', {
+  REPRISE_HOST: '127.0.0.1',
+  REPRISE_PORT: '0',
+  REPRISE_DATA_DIR: dataDir,
+  REPRISE_LOG_LEVEL: 'warn',
+  REPRISE_RATE_LIMIT_PER_SECOND: '1000000',
+  REPRISE_RATE_LIMIT_BURST: '1000000',
+  REPRISE_PROJECTS: JSON.stringify([{ id: 'bench', keys: ['bench'], origins: ['http://127.0.0.1:*'] }]),
+});
+
+try {
+  const sample = batchFrame('size', 0, chars);
+  console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${THROUGHPUT_REQUESTS} requests per throughput run; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
+  const throughputFrames = frames('max', THROUGHPUT_REQUESTS);
+  const fixedFrames = frames('fixed', FIXED_RATE * FIXED_SECONDS + CONNECTIONS);
+  // Warm up both (JIT, connection pools) with bodies the measured runs do not reuse.
+  await load(echo.url, frames('warm', 500), { amount: 500 });
+  await load(collector.url, frames('warm', 500), { amount: 500 });
+
+  const echoResult = await load(echo.url, throughputFrames, { amount: THROUGHPUT_REQUESTS });
+  const acksResult = await load(collector.url, throughputFrames, { amount: THROUGHPUT_REQUESTS });
+  const fixedResult = await load(collector.url, fixedFrames, { overallRate: FIXED_RATE, duration: FIXED_SECONDS });
+  const rows = [summary('echo (bare Express)', echoResult), summary('collector, max', acksResult), summary(`collector, ${FIXED_RATE}/s`, fixedResult)];
+  console.table(rows);
+  for (const row of rows.slice(1)) {
+    if (row.non2xx > 0) throw new Error(`${row.name}: ${row.non2xx} requests were not acknowledged`);
+  }
+  const acks = rows[1].per_s;
+  const echoPerS = rows[0].per_s;
+  console.log(`BENCH collector acks_per_s=${acks} echo_per_s=${echoPerS} ratio=${(acks / echoPerS).toFixed(2)} p99_ms=${fixedResult.latency.p99}`);
+} finally {
+  await collector.stop();
+  await echo.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
