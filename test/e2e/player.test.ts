@@ -157,6 +157,15 @@ describe('@reprise/player in Chromium', () => {
     });
     expect(state).toMatchObject({ time: userShot.time, state: 'paused' });
     expect(state.text).toContain('User 7');
+    // A 600 px tall element: the 800 × 500 recording is scaled down to fit, and says so.
+    const label = (await page.locator('.rp-viewport').textContent())!;
+    const scale = Number(/^800 × 500 · (\d+)%$/.exec(label)?.[1]) / 100;
+    expect(scale).toBeGreaterThan(0.3);
+    expect(scale).toBeLessThan(1);
+    const frame = (await page.locator('.rp-frame iframe').boundingBox())!;
+    expect(frame.width).toBeCloseTo(800 * scale, -1);
+    const stage = (await page.locator('.rp-stage').boundingBox())!;
+    expect(frame.height).toBeLessThanOrEqual(stage.height + 1);
     await page.evaluate(() => document.querySelector('reprise-player')!.remove());
     expect(await page.locator('.rp-player').count()).toBe(0);
     await page.close();

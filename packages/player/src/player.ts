@@ -313,6 +313,11 @@ export class Player {
     return this.index.duration;
   }
 
+  /** Epoch ms of time 0 (the first event), to convert between player time and timestamps. */
+  getStartTimestamp(): number | undefined {
+    return this.index.start;
+  }
+
   getState(): PlayerState {
     return this.state;
   }
