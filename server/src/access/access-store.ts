@@ -137,6 +137,12 @@ export async function findLoginSession(db: Kysely<IndexSchema>, cookieValue: str
   return { user: await loadIdentity(db, row), csrfToken: row.csrf_token };
 }
 
+/** Forgets expired login sessions and setup tokens (run by the plugin's periodic sweep). */
+export async function deleteExpiredCredentials(db: Kysely<IndexSchema>, now = Date.now()): Promise<void> {
+  await db.deleteFrom('login_sessions').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('setup_tokens').where('expires_at', '<=', now).execute();
+}
+
 export async function deleteLoginSession(db: Kysely<IndexSchema>, cookieValue: string) {
   await db.deleteFrom('login_sessions').where('id_hash', '=', sha256(cookieValue)).execute();
 }

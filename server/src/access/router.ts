@@ -28,6 +28,7 @@ import { setupPage } from './setup-page.js';
 /** Failed logins allowed per username and address in the window, before answering 429. */
 const LOGIN_FAILURES_ALLOWED = 10;
 const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
+const MAX_TRACKED_LOGIN_FAILURES = 10_000;
 
 function userJson(user: UserIdentity) {
   return { id: user.id, username: user.username, roles: Object.fromEntries(user.roles) };
@@ -80,6 +81,11 @@ export function createAccessRouter(db: Kysely<IndexSchema>): Router {
     }
     const user = await authenticatePassword(db, username, password);
     if (!user) {
+      if (failures.size >= MAX_TRACKED_LOGIN_FAILURES) {
+        // Bounded memory against a spray of usernames: forget windows that have ended.
+        for (const [key, entry] of failures) if (now - entry.since >= LOGIN_FAILURE_WINDOW_MS) failures.delete(key);
+        if (failures.size >= MAX_TRACKED_LOGIN_FAILURES) failures.delete(failures.keys().next().value as string);
+      }
       const fresh = !seen || now - seen.since >= LOGIN_FAILURE_WINDOW_MS;
       failures.set(failureKey, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since });
       await recordAudit(db, { actor: { type: 'user', id: '', name: username }, action: 'auth.login_failed', ...origin });

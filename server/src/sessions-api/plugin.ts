@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { countUsers, issueSetupToken } from '../access/access-store.js';
+import { countUsers, deleteExpiredCredentials, issueSetupToken } from '../access/access-store.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
 import type { CollectorConfig } from '../config.js';
@@ -79,6 +79,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
         detail: { objects: session.objects },
       });
     }
+    await deleteExpiredCredentials(index!.db, now);
     if (deleted.length > 0) collector.logger.info({ sessions: deleted.length }, 'retention sweep removed expired sessions from the index and key store');
     return deleted.length;
   };
