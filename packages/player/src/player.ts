@@ -39,6 +39,8 @@ const MIN_SKIP_REMAINING = 1000;
 const UI_REFRESH_MS = 250;
 /** The load loop yields to the page after this much work so controls stay responsive. */
 const LOAD_SLICE_MS = 12;
+/** How soon what has arrived is shown when the stream pauses between segments. */
+const STALL_REFRESH_MS = 50;
 
 type RrwebEvent = ConstructorParameters<typeof Replayer>[0][number];
 
@@ -86,6 +88,7 @@ export class Player {
   private viewport = { width: 0, height: 0 };
   private raf = 0;
   private uiTimer: ReturnType<typeof setTimeout> | undefined;
+  private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private uiDirty = false;
   private destroyed = false;
   /** Playback was paused by dragging the timeline and resumes at the drag's final seek. */
@@ -155,7 +158,6 @@ export class Player {
         if (final) this.seek(time);
         else this.seekPreview(time);
       },
-      dragStart: () => undefined,
       markerClick: (marker) => this.seek(marker.time),
     });
     this.playButton = h('button', { type: 'button', class: 'rp-button rp-play', 'aria-label': 'Play', title: 'Play (Space)' }, icon('play'));
@@ -366,6 +368,7 @@ export class Player {
     this.abort.abort();
     this.stopTicking();
     if (this.uiTimer) clearTimeout(this.uiTimer);
+    if (this.batchTimer) clearTimeout(this.batchTimer);
     this.resizeObserver?.disconnect();
     this.panels?.destroy();
     for (const cleanup of this.cleanups) cleanup();
@@ -397,6 +400,12 @@ export class Player {
       for await (const item of items) {
         if (this.destroyed) return;
         this.handleItem(item);
+        // If the stream now stalls (the server is still reading the next segment), what has
+        // arrived is shown anyway.
+        this.batchTimer ??= setTimeout(() => {
+          this.batchTimer = undefined;
+          if (!this.destroyed) this.afterBatch();
+        }, STALL_REFRESH_MS);
         if (performance.now() - sliceStart > LOAD_SLICE_MS) {
           this.afterBatch();
           await new Promise((resolve) => setTimeout(resolve, 0));

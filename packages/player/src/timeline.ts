@@ -17,7 +17,6 @@ export const MARKER_KIND_LABELS: Record<MarkerKind, string> = {
 export interface TimelineCallbacks {
   /** `final` is false for the previews sent while dragging. */
   seek(time: number, final: boolean): void;
-  dragStart(): void;
   markerClick(marker: Marker): void;
 }
 
@@ -74,7 +73,6 @@ export class Timeline {
       this.track.setPointerCapture(event.pointerId);
       this.dragging = true;
       this.element.classList.add('rp-dragging');
-      this.callbacks.dragStart();
       this.preview(this.timeAt(event.clientX));
     });
     this.track.addEventListener('pointermove', (event) => {
