@@ -50,6 +50,14 @@ beforeAll(async () => {
         res.writeHead(201, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(text)) });
         res.end(text);
       },
+      // Headers at once, the body 150 ms later and chunked (no Content-Length).
+      'GET /api/slow-chunked': async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.flushHeaders();
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        res.write('first part, ');
+        res.end('second part');
+      },
       '/collector/v1/ingest': (_req, res) => {
         res.writeHead(202);
         res.end();
@@ -113,6 +121,7 @@ describe('@reprise/core capture in Chromium', () => {
       });
       void Promise.reject(new Error('rejected promise'));
       await fetch('/api/items?q=1', { headers: { Authorization: 'Bearer top-secret', 'X-Trace': 'trace-1' } }).then((r) => r.json());
+      await fetch('/api/slow-chunked').then((r) => r.text());
       await fetch('http://127.0.0.1:9/unreachable').catch(() => undefined);
       await fetch('/collector/v1/ingest', { method: 'POST', body: 'delivery traffic' });
       await new Promise<void>((resolve) => {
@@ -232,6 +241,11 @@ describe('@reprise/core capture in Chromium', () => {
     expect(items.responseBody).toBe(`{"items":["a","b"],"owner":"${mask('owner.person@example.com')}"}`);
     // The page itself still sent its Authorization header: capture only reads.
     expect(received.find((request) => request.path === '/api/items?q=1')?.headers.authorization).toBe('Bearer top-secret');
+
+    // Duration runs to the last byte and the size is known without Content-Length (Resource Timing).
+    const chunked = network.find((event) => String(event.url).endsWith('/api/slow-chunked'))!;
+    expect(chunked).toMatchObject({ initiator: 'fetch', status: 200, responseSize: 'first part, second part'.length });
+    expect(chunked.duration).toBeGreaterThanOrEqual(140);
 
     const failed = network.find((event) => String(event.url).includes('/unreachable'))!;
     expect(failed).toMatchObject({ initiator: 'fetch', status: 0, error: expect.any(String) });

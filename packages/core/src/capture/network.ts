@@ -3,6 +3,7 @@ import { ALWAYS_DROPPED_HEADERS, type ResolvedNetwork } from '../defaults.js';
 import { describeError } from '../errors.js';
 import type { CaptureContext, Teardown } from './context.js';
 import { patchMethod, runTeardowns } from './patch.js';
+import { observeResourceTimings, type ResourceTimings } from './resource-timing.js';
 import { truncate, utf8Length } from './serialize.js';
 
 /*
@@ -119,6 +120,7 @@ interface NetworkCaptureContext {
   options: ResolvedNetwork;
   endpoint: string | undefined;
   target: Window;
+  timings: ResourceTimings;
 }
 
 function finishPayload(
@@ -133,7 +135,7 @@ function finishPayload(
   return payload;
 }
 
-function startFetchCapture({ context, options, endpoint, target }: NetworkCaptureContext): Teardown {
+function startFetchCapture({ context, options, endpoint, target, timings }: NetworkCaptureContext): Teardown {
   if (typeof target.fetch !== 'function') return () => {};
   return patchMethod(target, 'fetch', (original) =>
     function (this: unknown, ...args: unknown[]) {
@@ -151,11 +153,12 @@ function startFetchCapture({ context, options, endpoint, target }: NetworkCaptur
       } catch {
         // Let fetch itself report malformed arguments.
       }
-      const promise = original.apply(this, args) as Promise<Response>;
-      if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return promise;
+      if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return original.apply(this, args);
 
       const startTime = Date.now();
       const started = performance.now();
+      const timing = timings.expect(url, started);
+      const promise = original.apply(this, args) as Promise<Response>;
       const request = describeBody(body);
       const base = (): NetworkPayload => {
         const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
@@ -178,7 +181,11 @@ function startFetchCapture({ context, options, endpoint, target }: NetworkCaptur
               // A clone, so the page reads its body exactly as without us.
               responseText = await readTextPrefix(response.clone(), options.maxBodyLength, options.bodyTimeoutMs);
             }
-            payload.duration = Math.round(performance.now() - started);
+            // The browser's entry arrives once the body is in: duration to the last byte, and the
+            // size when no Content-Length said it. Without one, time to the response headers.
+            const measured = await timing;
+            payload.duration = measured ? measured.duration : Math.round(performance.now() - started);
+            if (payload.responseSize === undefined && measured?.encodedBodySize) payload.responseSize = measured.encodedBodySize;
             context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
           } catch (error) {
             context.reportError(error, 'recording a fetch response');
@@ -325,7 +332,8 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
 
 /** fetch and XMLHttpRequest capture; the teardown restores both exactly. */
 export function startNetworkCapture(context: CaptureContext, options: ResolvedNetwork, endpoint: string | undefined, target: Window): Teardown {
-  const capture = { context, options, endpoint, target };
-  const teardowns = [startFetchCapture(capture), startXhrCapture(capture)];
+  const timings = observeResourceTimings();
+  const capture = { context, options, endpoint, target, timings };
+  const teardowns = [() => timings.disconnect(), startFetchCapture(capture), startXhrCapture(capture)];
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring network APIs'));
 }
