@@ -26,6 +26,18 @@ const SECRETS = {
   maskedField: 'my-masked-value',
 };
 
+/** Text of the serialized element with this id in an rrweb snapshot tree. */
+function textOfElement(node: unknown, id: string): string | undefined {
+  const stack = [node];
+  while (stack.length > 0) {
+    const current = stack.pop() as { attributes?: { id?: string }; childNodes?: Array<{ textContent?: string }> } | undefined;
+    if (!current) continue;
+    if (current.attributes?.id === id) return (current.childNodes ?? []).map((child) => child.textContent ?? '').join('');
+    stack.push(...(current.childNodes ?? []));
+  }
+  return undefined;
+}
+
 /** What the redactor and text masking leave: same length, whitespace kept. */
 const mask = (text: string) => text.replace(/\S/g, '*');
 
@@ -372,6 +384,34 @@ describe('privacy edge cases in Chromium', () => {
     for (const secret of ['Toggle1Secret', 'Zq9xMore', 'SetBy5cript', 'Programmatic Pat', 'Prefilled Pete', 'Attribute Anna', 'Cleared Carl', 'Added Albert', 'Added Adele']) {
       expect(json, secret).not.toContain(secret);
     }
+    await page.close();
+  });
+});
+
+describe('privacy options in Chromium', () => {
+  test('extra mask, block and unmask selectors and custom redaction patterns apply', async () => {
+    const page = await openApp({
+      privacy: {
+        maskSelectors: ['#title'],
+        blockSelectors: ['#list'],
+        unmaskSelectors: ['#name'],
+        redact: { patterns: ['\\bACCT-\\d{6}\\b'] },
+      },
+    });
+    await typeInto(page, '#name', 'Grace Hopper');
+    await page.evaluate(() => {
+      (window as unknown as { app: { addItem(text: string): void } }).app.addItem('hidden row');
+      console.log('account ACCT-123456 looked up');
+    });
+    const events = await capturedEvents(page);
+    const json = JSON.stringify(events);
+    expect(json).toContain('Grace Hopper');
+    const snapshot = events.find((event) => event.type === EventType.FullSnapshot)!;
+    expect(textOfElement(snapshot.data.node, 'title')).toBe('******* ******* *******');
+    expect(json).not.toContain('first item');
+    expect(json).not.toContain('hidden row');
+    expect(json).not.toContain('ACCT-123456');
+    expect(repriseEvents(events, 'reprise.console')).toContainEqual({ level: 'log', args: [`account ${'*'.repeat(11)} looked up`] });
     await page.close();
   });
 });
