@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DataKeyService } from '../crypto/data-keys.js';
+import type { DataKeyStore } from '../crypto/types.js';
 import type { IndexSchema } from '../index-db/schema.js';
 import { deleteSessionRows, listSegments, markSessionDeleting } from '../index-db/sessions-store.js';
 import { parseSegmentObjectKey } from '../store/keys.js';
@@ -9,6 +10,8 @@ export interface DeletionDeps {
   db: Kysely<IndexSchema>;
   store: ObjectStore;
   dataKeys: Pick<DataKeyService, 'shred'>;
+  /** When given, objects are also found from the data keys' days (segments stored, not yet indexed). */
+  dataKeyStore?: Pick<DataKeyStore, 'listSession'>;
 }
 
 export interface DeletedSession {
@@ -28,16 +31,20 @@ export interface DeletedSession {
 export async function deleteSession(deps: DeletionDeps, project: string, sessionId: string): Promise<DeletedSession> {
   await markSessionDeleting(deps.db, project, sessionId);
   const segments = await listSegments(deps.db, project, sessionId);
-  await deps.dataKeys.shred(project, sessionId);
-
-  // Objects the index knows, plus anything else in the session's day folders (a segment stored
-  // but not yet indexed when the deletion came in).
+  // Day folders of the session, known before its keys go: from the index's object keys and from
+  // the data keys' creation days (the writer files a session under that day), so a segment
+  // stored but not yet indexed when the deletion came in is found too.
   const keys = new Set(segments.map((s) => s.object_key));
   const folders = new Set<string>();
   for (const key of keys) {
     const location = parseSegmentObjectKey(key);
     if (location) folders.add(`${project}/${location.day.replaceAll('-', '/')}/${sessionId}/`);
   }
+  for (const dataKey of (await deps.dataKeyStore?.listSession(project, sessionId)) ?? []) {
+    folders.add(`${project}/${new Date(dataKey.createdAt).toISOString().slice(0, 10).replaceAll('-', '/')}/${sessionId}/`);
+  }
+  await deps.dataKeys.shred(project, sessionId);
+
   for (const folder of folders) {
     for await (const object of deps.store.list(folder)) keys.add(object.key);
   }

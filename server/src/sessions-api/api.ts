@@ -28,7 +28,7 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
   // Only this API's paths: a request for another extension never meets these credentials checks.
   router.use(['/v1/auth', '/v1/sessions', '/v1/users', '/v1/tokens', '/v1/audit'], authenticate(deps.db));
   router.use(createAccessRouter(deps.db));
-  router.use(createPlaybackRouter({ db: deps.db, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys }, logger: deps.logger }));
+  router.use(createPlaybackRouter({ db: deps.db, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore }, logger: deps.logger }));
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));
   return router;

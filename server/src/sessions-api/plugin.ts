@@ -66,7 +66,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
   const sweep = async (now = Date.now()) => {
     const collector = collectorRef!;
     const deleted = await sweepExpiredSessions(
-      { db: index!.db, store: collector.store, dataKeys: collector.dataKeys },
+      { db: index!.db, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore },
       retentionRules(collector.config),
       now,
     );
