@@ -11,6 +11,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (value === undefined || value === false) continue;
     if (name === 'class') element.className = String(value);
     else if (name === 'text') element.textContent = String(value);
+    // Through the CSSOM: a strict Content-Security-Policy blocks style attributes, not this.
+    else if (name === 'style') element.style.cssText = String(value);
     else element.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) {
