@@ -10,6 +10,7 @@ import {
 import { encodeFrames, makeBatch } from './encode.js';
 import { DeliveryEngine } from './engine.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
+import { IndexedDbOutbox, type Outbox, outboxKey } from './outbox.js';
 import { sendAtUnload } from './transport.js';
 import type { CreateDelivery, Delivery, DeliveryContext } from './types.js';
 import { INLINE_WORKER_SOURCE } from './worker-source.js';
@@ -132,6 +133,8 @@ class PageDelivery implements Delivery {
   private closed = false;
   private readonly config: EngineConfig;
   private readonly removeListeners: Array<() => void> = [];
+  /** The page's own handle on the outbox, to store its last batches itself at unload (a worker may be killed first). */
+  private pageOutbox: Outbox | undefined;
 
   constructor(private readonly context: DeliveryContext) {
     const options = context.options;
@@ -151,6 +154,9 @@ class PageDelivery implements Delivery {
     this.send({ type: 'init', config: this.config });
     this.startEngine(this.candidates());
     this.listen();
+    if (typeof indexedDB !== 'undefined') {
+      IndexedDbOutbox.open().then((outbox) => (this.pageOutbox = outbox), () => undefined);
+    }
   }
 
   /** How this page may run the engine, best first. */
@@ -303,13 +309,29 @@ class PageDelivery implements Delivery {
     this.cut(true);
     let budget = KEEPALIVE_LIMIT_BYTES;
     const identity = { project: this.context.project, session: this.context.sessionId, tab: this.context.tabId };
+    const now = Date.now();
     for (const [seq, events] of this.unstored) {
       const frames = encodeFrames(makeBatch(identity, seq, events));
+      // Stored by the page too: IndexedDB writes begun in pagehide complete, a worker may not get to its own.
+      const stored = this.pageOutbox?.put(frames.map((frame) => ({
+        key: outboxKey(identity.session, identity.tab, frame.seq, frame.part),
+        session: identity.session,
+        tab: identity.tab,
+        seq: frame.seq,
+        part: frame.part,
+        url: this.url,
+        body: frame.body,
+        createdAt: now,
+        owner: this.config.instance,
+        pageSentAt: now,
+      }))).catch(() => undefined) ?? Promise.resolve();
       const size = frames.reduce((sum, frame) => sum + frame.body.byteLength, 0);
       // Past the keepalive quota the outbox sends it on the next page load.
       if (size > budget) continue;
       budget -= size;
-      void Promise.all(frames.map((frame) => sendAtUnload(this.url, frame.body))).then((results) => {
+      void Promise.all(frames.map((frame) => sendAtUnload(this.url, frame.body))).then(async (results) => {
+        // After our own write, so the engine's removal cannot be overtaken by it.
+        await stored;
         if (results.every(Boolean)) this.send({ type: 'delivered', seq });
       });
     }
