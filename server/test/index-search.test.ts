@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { InvalidCursorError, searchSessions, type SessionSearch } from '../src/index-db/search.js';
-import { getSession, indexStoredSegment, listCustomEventNames, listSegments } from '../src/index-db/sessions-store.js';
+import { deleteSessionRows, getSession, indexStoredSegment, listCustomEventNames, listSegments } from '../src/index-db/sessions-store.js';
 import { CHROME_UA, ev, storedSegment } from './index-events.js';
 import { ENGINES, openTestIndex } from './index-helpers.js';
 
@@ -121,6 +121,17 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
     ]);
     // Not part of the seeded search set below.
     await index.db.deleteFrom('sessions').where('session_id', '=', 's-multi').execute();
+  });
+
+  it('folds segments indexed at the same moment (several writers) without losing counts', async () => {
+    const segments = Array.from({ length: 12 }, (_, i) =>
+      storedSegment({ project: 'p3', sessionId: 's-race', segment: String(i).padStart(6, '0'), events: [ev.click(T + i * 1_000), ev.custom(T + i * 1_000 + 1, 'tick')] }),
+    );
+    const results = await Promise.all(segments.map((segment) => indexStoredSegment(index.db, index.engine, segment)));
+    expect(results.every((r) => r.indexed)).toBe(true);
+    expect(await getSession(index.db, 'p3', 's-race')).toMatchObject({ segment_count: 12, click_count: 12, event_count: 24, started_at: T, ended_at: T + 11_001 });
+    expect(await listCustomEventNames(index.db, 'p3', 's-race')).toEqual([{ name: 'tick', count: 12, firstAt: T + 1 }]);
+    await deleteSessionRows(index.db, 'p3', 's-race');
   });
 
   it('keeps user, traits, errors, requests and the browser of a session', async () => {
