@@ -128,6 +128,7 @@ describe('access control and audit (PostgreSQL index)', () => {
   it('keeps a project-A viewer out of project B: 403 for B by name, 404 for B sessions', async () => {
     const own = await call(viewerA, 'GET', '/v1/sessions');
     expect(own.status).toBe(200);
+    expect(own.headers.get('cache-control')).toBe('no-store');
     expect(own.body.sessions.map((s: { project: string; id: string }) => `${s.project}/${s.id}`).sort()).toEqual(['alpha/a-1', 'alpha/shared-id']);
     expect((await call(viewerA, 'GET', '/v1/sessions?project=alpha')).status).toBe(200);
     const searchB = await call(viewerA, 'GET', '/v1/sessions?project=beta');

@@ -25,8 +25,14 @@ export interface SessionsApiDeps {
 export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
   const router = Router();
   const reader = { store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore };
-  // Only this API's paths: a request for another extension never meets these credentials checks.
-  router.use(['/v1/auth', '/v1/sessions', '/v1/users', '/v1/tokens', '/v1/audit'], authenticate(deps.db));
+  // Only this API's paths: a request for another extension never meets these credential checks.
+  const paths = ['/v1/auth', '/v1/sessions', '/v1/users', '/v1/tokens', '/v1/audit'];
+  // Recordings, audit entries and tokens must not linger in browser or proxy caches.
+  router.use(paths, (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  router.use(paths, authenticate(deps.db));
   router.use(createAccessRouter(deps.db));
   router.use(createPlaybackRouter({ db: deps.db, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore }, logger: deps.logger }));
   router.use(createAuditRouter(deps.db));
