@@ -26,33 +26,46 @@ export const DEFAULT_LIMITS: ValidationLimits = {
 };
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-const id = (what: string) =>
-  z.string().min(1, `${what} is empty`).max(128, `${what} is longer than 128 characters`).regex(ID_PATTERN, `${what} may hold only letters, digits, "_" and "-"`);
-const epochMs = z.number().finite().nonnegative();
 
-export const eventSchema = z.object({
-  type: z.number().int().min(0).max(6),
-  data: z.unknown(),
-  timestamp: epochMs,
-  delay: z.number().finite().optional(),
-});
+/**
+ * The schemas are built on first use, not at import: a top-level `z.object(...)` is a call a
+ * bundler must keep, which dragged all of zod into every browser app that imports the protocol
+ * for its types and codec. Only the collector validates.
+ */
+function buildSchemas() {
+  const id = (what: string) =>
+    z.string().min(1, `${what} is empty`).max(128, `${what} is longer than 128 characters`).regex(ID_PATTERN, `${what} may hold only letters, digits, "_" and "-"`);
+  const epochMs = z.number().finite().nonnegative();
+  const event = z.object({
+    type: z.number().int().min(0).max(6),
+    data: z.unknown(),
+    timestamp: epochMs,
+    delay: z.number().finite().optional(),
+  });
+  const batch = z
+    .object({
+      v: z.number().int(),
+      project: id('project'),
+      session: id('session'),
+      seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+      tab: id('tab'),
+      start: epochMs,
+      end: epochMs,
+      events: z.array(event).min(1, 'a batch holds at least one event'),
+      part: z.string().regex(new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`), `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`).optional(),
+    })
+    .strict()
+    .refine((value) => value.end >= value.start, { message: 'end is before start', path: ['end'] });
+  return { event, batch };
+}
 
-const batchShape = z
-  .object({
-    v: z.number().int(),
-    project: id('project'),
-    session: id('session'),
-    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    tab: id('tab'),
-    start: epochMs,
-    end: epochMs,
-    events: z.array(eventSchema).min(1, 'a batch holds at least one event'),
-    part: z.string().regex(new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`), `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`).optional(),
-  })
-  .strict()
-  .refine((batch) => batch.end >= batch.start, { message: 'end is before start', path: ['end'] });
+let schemas: ReturnType<typeof buildSchemas> | undefined;
 
-export const batchSchema = batchShape;
+/** The zod schemas for one event and one batch (built once, on first call). */
+export function getSchemas(): ReturnType<typeof buildSchemas> {
+  schemas ??= buildSchemas();
+  return schemas;
+}
 
 /**
  * Walk the value iteratively (a hostile depth must not overflow the stack) and refuse the first
@@ -100,7 +113,7 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
     throw new ProtocolError('too_many_events', `Batch has ${events.length} events; the limit is ${resolved.maxEvents}.`, { path: 'events' });
   }
   checkShapeLimits(value, resolved);
-  const parsed = batchSchema.safeParse(value);
+  const parsed = getSchemas().batch.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String).join('.');
