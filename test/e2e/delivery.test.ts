@@ -26,8 +26,9 @@ function recorderPage(csp?: string): string {
     delivery: JSON.parse(params.get('delivery') || '{}'),
     onEvents: (events) => { window.__emitted += events.length; },
     onError: (error) => window.__errors.push(error.message),
+    ...JSON.parse(params.get('options') || '{}'),
   });
-  window.recorder.start();
+  if (params.get('autostart') !== '0') window.recorder.start();
 </script></body></html>`;
 }
 
@@ -64,8 +65,10 @@ beforeEach(async () => {
   ingest.reset();
 });
 
-function appUrl(delivery: Record<string, unknown> = {}, path = '/app'): string {
-  return `${site.url}${path}?endpoint=${encodeURIComponent(ingest.url)}&delivery=${encodeURIComponent(JSON.stringify(delivery))}`;
+function appUrl(delivery: Record<string, unknown> = {}, extra: { options?: Record<string, unknown>; autostart?: boolean } = {}): string {
+  const options = extra.options ? `&options=${encodeURIComponent(JSON.stringify(extra.options))}` : '';
+  const autostart = extra.autostart === false ? '&autostart=0' : '';
+  return `${site.url}/app?endpoint=${encodeURIComponent(ingest.url)}&delivery=${encodeURIComponent(JSON.stringify(delivery))}${options}${autostart}`;
 }
 
 async function clickTimes(page: Page, times: number): Promise<void> {
@@ -207,6 +210,29 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 3, 5_000, 'the last batch');
   expect(ingest.requests.every((request) => request.contentType.startsWith('application/vnd.reprise.batch') || request.contentType.startsWith('text/plain'))).toBe(true);
   await page.close();
+});
+
+test('requireConsent sends nothing before start(); sampleRate 0 sends nothing at all', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 200 }, { options: { requireConsent: true }, autostart: false }));
+  await clickTimes(page, 2);
+  await page.waitForTimeout(600);
+  expect(ingest.requests.length).toBe(0);
+  await page.evaluate(() => (window as unknown as { recorder: { start(): void } }).recorder.start());
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  await emittedThenFlush(page);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 5_000, 'the clicks after consent');
+
+  await page.close();
+  const unsampled = await browser.newPage();
+  await unsampled.goto(appUrl({ maxBatchDelayMs: 200 }, { options: { sampleRate: 0 } }));
+  await clickTimes(unsampled, 2);
+  await unsampled.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+  await unsampled.waitForTimeout(600);
+  // (The consent page's own unload batch may still land; nothing of any other session does.)
+  expect(ingest.batches.filter((item) => item.batch.session !== session)).toEqual([]);
+  await unsampled.close();
 });
 
 /** Create deliveries directly in the page (no recorder), push two events into each, flush; returns how each ran. */

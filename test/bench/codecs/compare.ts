@@ -35,7 +35,10 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 function streamedZlib(chunks: Uint8Array[]): number {
   let total = 0;
   const fflateStream = new FflateDeflate({ level: 6 }, (data) => { total += data.byteLength; });
-  for (const chunk of chunks) fflateStream.push(chunk, false), (fflateStream as unknown as { flush(): void }).flush();
+  for (const chunk of chunks) {
+    fflateStream.push(chunk, false);
+    (fflateStream as unknown as { flush(): void }).flush();
+  }
   fflateStream.push(new Uint8Array(0), true);
   return total;
 }
