@@ -54,7 +54,7 @@ const options: OptionSpec[] = [
   { key: 'redactEmails', env: 'REPRISE_REDACT_EMAILS', help: 'Redact e-mail addresses server-side.', schema: bool, default: 'true' },
   { key: 'redactCards', env: 'REPRISE_REDACT_CARDS', help: 'Redact Luhn-valid card numbers server-side.', schema: bool, default: 'true' },
   { key: 'redactPatterns', env: 'REPRISE_REDACT_PATTERNS', help: 'Extra patterns as a JSON array of RegExp sources, e.g. ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"].', schema: z.string() },
-  { key: 'segmentMaxBytes', env: 'REPRISE_SEGMENT_MAX_BYTES', help: 'Cut a segment past this many bytes of batches.', schema: int(1024), default: String(2 * 1024 * 1024) },
+  { key: 'segmentMaxBytes', env: 'REPRISE_SEGMENT_MAX_BYTES', help: 'Cut a segment past this many bytes of batches.', schema: int(1024), default: String(1024 * 1024) },
   { key: 'segmentMaxAgeMs', env: 'REPRISE_SEGMENT_MAX_AGE_MS', help: 'Cut a segment this long after its first batch.', schema: int(10), default: '10000' },
   { key: 'retentionDays', env: 'REPRISE_RETENTION_DAYS', help: 'Default retention in days (projects may set their own).', schema: int(1, 36500), default: '30' },
   { key: 'archiveAfterDays', env: 'REPRISE_ARCHIVE_AFTER_DAYS', help: 'Default days before S3 objects move to the archive class.', schema: int(1, 36500) },

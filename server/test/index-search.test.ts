@@ -72,7 +72,7 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
   afterAll(() => index?.close());
 
   const ids = async (search: Partial<SessionSearch>) =>
-    (await searchSessions(index.db, { projects: ['p1'], limit: 500, ...search })).sessions.map((s) => s.session_id);
+    (await searchSessions(index.db, { projects: ['p1'], limit: 500, ...search }, { engine })).sessions.map((s) => s.session_id);
 
   it('folds a session from several segments, once per segment even when the writer retries', async () => {
     const events2 = [
@@ -119,8 +119,10 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
       { name: 'purchase', count: 1, firstAt: T + 104_000 },
       { name: 'review', count: 1, firstAt: T + 105_000 },
     ]);
-    // Not part of the seeded search set below.
-    await index.db.deleteFrom('sessions').where('session_id', '=', 's-multi').execute();
+    // The URL index follows the row: the second segment's page is searchable, and not after deletion.
+    expect(await ids({ url: 'shop.test/thanks' })).toEqual(['s-multi']);
+    await deleteSessionRows(index.db, 'p1', 's-multi');
+    expect(await ids({ url: 'shop.test/thanks' })).toEqual([]);
   });
 
   it('folds segments indexed at the same moment (several writers) without losing counts', async () => {

@@ -186,9 +186,23 @@ const migrations: Record<string, MigrationFactory> = {
   '0003_url_search_trigrams': (engine) => ({
     async up(db: Kysely<unknown>) {
       // A substring search (`?url=`) on a rare term otherwise reads every session of the project.
+      if (engine === 'sqlite') {
+        // An FTS5 trigram index over search_text, kept in step by triggers; search.ts asks it
+        // which sessions hold a term before scanning (see `urlCandidates`).
+        await sql`CREATE VIRTUAL TABLE sessions_search USING fts5(search_text, content='sessions', content_rowid='id', tokenize='trigram')`.execute(db);
+        await sql`CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions BEGIN
+          INSERT INTO sessions_search(rowid, search_text) VALUES (new.id, new.search_text); END`.execute(db);
+        await sql`CREATE TRIGGER sessions_search_delete AFTER DELETE ON sessions BEGIN
+          INSERT INTO sessions_search(sessions_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END`.execute(db);
+        await sql`CREATE TRIGGER sessions_search_update AFTER UPDATE OF search_text ON sessions
+          WHEN old.search_text IS NOT new.search_text BEGIN
+          INSERT INTO sessions_search(sessions_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+          INSERT INTO sessions_search(rowid, search_text) VALUES (new.id, new.search_text); END`.execute(db);
+        await sql`INSERT INTO sessions_search(sessions_search) VALUES ('rebuild')`.execute(db);
+        return;
+      }
       // pg_trgm turns LIKE '%term%' into an index lookup; it ships with PostgreSQL (contrib) and
       // is a trusted extension, but a server without it still works, only slower.
-      if (engine !== 'postgres') return;
       const available = await sql<{ name: string }>`SELECT name FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
       if (available.rows.length === 0) return;
       await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);

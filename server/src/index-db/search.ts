@@ -24,6 +24,11 @@ export interface SessionSearch {
   cursor?: string;
 }
 
+/** How the caller's engine can speed up a URL substring search. */
+export interface SearchEngineHints {
+  engine?: 'sqlite' | 'postgres';
+}
+
 export interface SessionSearchPage {
   sessions: SessionRow[];
   /** Pass back as `cursor` for the next page; `null` on the last page. */
@@ -78,7 +83,25 @@ export function likePattern(substring: string): string {
  * row's pair keeps pages stable while new sessions arrive, and each page costs the same however
  * deep the reader scrolls.
  */
-export async function searchSessions(db: Kysely<IndexSchema>, search: SessionSearch): Promise<SessionSearchPage> {
+/**
+ * Sessions that may contain `term`, from SQLite's trigram index, when the term is rare enough
+ * for the list to pay off. A common term returns `undefined`: scanning in sort order then finds
+ * a page of matches within the first rows, faster than collecting thousands of ids.
+ */
+export const RARE_TERM_LIMIT = 2_000;
+async function urlCandidates(db: Kysely<IndexSchema>, term: string): Promise<number[] | undefined> {
+  // The trigram index answers terms of three or more characters.
+  if ([...term].length < 3) return undefined;
+  const phrase = `"${term.toLowerCase().replaceAll('"', '""')}"`;
+  const { rows } = await sql<{ rowid: number }>`SELECT rowid FROM sessions_search WHERE sessions_search MATCH ${phrase} LIMIT ${RARE_TERM_LIMIT}`.execute(db);
+  return rows.length < RARE_TERM_LIMIT ? rows.map((r) => Number(r.rowid)) : undefined;
+}
+
+export async function searchSessions(
+  db: Kysely<IndexSchema>,
+  search: SessionSearch,
+  hints: SearchEngineHints = {},
+): Promise<SessionSearchPage> {
   const sort = search.sort ?? 'startedAt';
   const order = search.order ?? 'desc';
   const limit = Math.min(Math.max(1, Math.trunc(search.limit ?? DEFAULT_SEARCH_LIMIT)), MAX_SEARCH_LIMIT);
@@ -100,6 +123,10 @@ export async function searchSessions(db: Kysely<IndexSchema>, search: SessionSea
   if (search.hasError === true) query = query.where('s.error_count', '>', 0);
   if (search.hasError === false) query = query.where('s.error_count', '=', 0);
   if (search.url !== undefined && search.url !== '') {
+    const candidates = hints.engine === 'sqlite' ? await urlCandidates(db, search.url) : undefined;
+    if (candidates?.length === 0) return { sessions: [], nextCursor: null };
+    if (candidates) query = query.where('s.id', 'in', candidates);
+    // Always checked: the exact, case-insensitive substring (trigrams only narrow the candidates).
     query = query.where(sql<boolean>`s.search_text LIKE ${likePattern(search.url)} ESCAPE '\\'`);
   }
   if (search.customEvent !== undefined) {

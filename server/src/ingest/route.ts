@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Router, type Request, type Response } from 'express';
-import { ProtocolError, createRedactor, decodeBatchFrame, redactInPlace, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import { ProtocolError, createRedactor, redactInPlace, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
 import { batchId, type IngestLog } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
 import type { DedupeIndex } from './dedupe.js';
+import { decodeIngestBody } from './decode.js';
 import { RateLimiter } from './rate-limit.js';
 
 /**
@@ -156,7 +157,7 @@ export function createIngestRouter(options: IngestOptions): Router {
     }
     let batch;
     try {
-      batch = decodeBatchFrame(body, options.limits);
+      batch = decodeIngestBody(body, options.limits);
     } catch (error) {
       if (error instanceof ProtocolError) return refuse(error.status, error.code, error.message);
       options.logger.error({ err: error }, 'ingest: unexpected decode failure');

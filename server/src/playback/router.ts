@@ -6,6 +6,7 @@ import { can, principalId, resolveProjects, type Permission, type Principal } fr
 import { recordAudit, type AuditAction } from '../audit/audit-log.js';
 import { deleteSession, deleteUserSessions, type DeletionDeps } from '../deletion/delete-sessions.js';
 import { CollectorError } from '../errors.js';
+import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js';
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
 import { findSessionsById, listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
@@ -22,6 +23,7 @@ import { PLAYBACK_CONTENT_TYPE, PLAYBACK_STREAM_VERSION, playbackRecords } from 
 
 export interface PlaybackRouterDeps {
   db: Kysely<IndexSchema>;
+  engine?: IndexEngine;
   reader: ReaderDeps;
   deletion: DeletionDeps;
   logger?: { warn: (obj: object, msg: string) => void };
@@ -108,7 +110,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       limit: queryNumber(req, 'limit', { min: 1 }),
       cursor: queryString(req, 'cursor'),
     };
-    const page = await searchSessions(db, search);
+    const page = await searchSessions(db, search, { engine: deps.engine });
     const { projects: _projects, cursor: _cursor, ...filters } = search;
     await audit(req, principal, 'session.search', {
       project: projects !== 'all' && projects.length === 1 ? projects[0] : null,

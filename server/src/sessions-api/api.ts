@@ -5,6 +5,7 @@ import { createAccessRouter } from '../access/router.js';
 import { createAuditRouter } from '../audit/router.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import type { DataKeyStore } from '../crypto/types.js';
+import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema } from '../index-db/schema.js';
 import { createPlaybackRouter } from '../playback/router.js';
 import type { ObjectStore } from '../store/types.js';
@@ -12,6 +13,7 @@ import { apiErrorHandler } from './http.js';
 
 export interface SessionsApiDeps {
   db: Kysely<IndexSchema>;
+  engine?: IndexEngine;
   store: ObjectStore;
   dataKeys: DataKeyService;
   dataKeyStore: DataKeyStore;
@@ -34,7 +36,7 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
   });
   router.use(paths, authenticate(deps.db));
   router.use(createAccessRouter(deps.db));
-  router.use(createPlaybackRouter({ db: deps.db, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore }, logger: deps.logger }));
+  router.use(createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore }, logger: deps.logger }));
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));
   return router;

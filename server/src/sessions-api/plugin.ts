@@ -100,7 +100,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
       collector.onSegmentStored(async (segment) => {
         await indexStoredSegment(db, engine, segment);
       });
-      collector.mount('/', createSessionsApiRouter({ db, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger }));
+      collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger }));
       timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
       timer.unref();
 

@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { CollectorError } from '../errors.js';
 import type { SegmentLocation } from '../store/keys.js';
 import type { SegmentBatch } from './types.js';
@@ -15,11 +16,13 @@ export interface SegmentPayload {
 /** Upper bound for a decompressed payload on read: a corrupt or hostile object cannot exhaust memory. */
 const MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
 
-export function encodeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): { plain: Buffer; compressed: Buffer } {
+const gzipAsync = promisify(gzip);
+
+export async function encodeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Promise<{ plain: Buffer; compressed: Buffer }> {
   const payload: SegmentPayload = { v: 1, project: location.project, sessionId: location.sessionId, segment: location.segment, batches };
   const plain = Buffer.from(JSON.stringify(payload), 'utf8');
-  // Level 6: most of the ratio of 9 at a fraction of the CPU; the writer is off the ack path but shares the core.
-  return { plain, compressed: gzipSync(plain, { level: 6 }) };
+  // Compressed on libuv's thread pool: the event loop keeps answering ingest meanwhile.
+  return { plain, compressed: await gzipAsync(plain, { level: 6 }) };
 }
 
 export function decodeSegmentPayload(compressed: Uint8Array, location: SegmentLocation): SegmentPayload {

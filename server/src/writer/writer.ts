@@ -17,7 +17,7 @@ import { summarizeBatches } from './summary.js';
 import type { SegmentBatch, SegmentStoredHook, StoredSegment } from './types.js';
 
 export interface WriterOptions {
-  /** Cut a segment once its batches hold this many bytes (log record size). @default 2 MiB */
+  /** Cut a segment once its batches hold this many bytes (log record size). @default 1 MiB */
   maxSegmentBytes: number;
   /** Cut a segment this long after its first batch arrived. @default 10 s */
   maxSegmentAgeMs: number;
@@ -28,7 +28,7 @@ export interface WriterOptions {
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
-  maxSegmentBytes: 2 * 1024 * 1024,
+  maxSegmentBytes: 1024 * 1024,
   maxSegmentAgeMs: 10_000,
   maxInFlight: 16,
   maxBufferedBytes: 64 * 1024 * 1024,
@@ -123,8 +123,10 @@ export class SegmentWriter {
         this.cutExpired(Date.now());
         continue;
       }
-      const entries = await this.deps.log.read(512, this.stopping ? 0 : 200);
+      // Small reads: decoding records is synchronous work on the event loop that ingest shares.
+      const entries = await this.deps.log.read(64, this.stopping ? 0 : 200);
       for (const entry of entries) this.accept(entry);
+      if (entries.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       this.cutExpired(Date.now());
       if (this.stopping && entries.length === 0) {
         for (const segment of [...this.open.values()]) this.cut(segment);
@@ -241,7 +243,7 @@ export class SegmentWriter {
     if (!dataKey) return;
     const key = segmentObjectKey({ ...context, segment: name, at: dataKey.createdAt });
     const location = { ...context, segment: name };
-    const { plain, compressed } = encodeSegmentPayload(location, segment.batches);
+    const { plain, compressed } = await encodeSegmentPayload(location, segment.batches);
     // Encryption failing is a bug or a bad key, never a reason to store plaintext: it throws.
     const sealed = encryptSegment(compressed, dataKey, location);
     const intent: LedgerIntent = { key, ids: segment.ids };

@@ -157,7 +157,7 @@ function filters() {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function measure(db) {
+async function measure(db, hints) {
   const results = {};
   for (const [name, make] of Object.entries(filters())) {
     const times = [];
@@ -167,7 +167,7 @@ async function measure(db) {
       const started = performance.now();
       let cursor;
       for (let p = 0; p < pages; p++) {
-        const page = await searchSessions(db, { ...search, limit: 50, cursor });
+        const page = await searchSessions(db, { ...search, limit: 50, cursor }, hints);
         found += page.sessions.length;
         cursor = page.nextCursor ?? undefined;
         if (!cursor) break;
@@ -203,9 +203,9 @@ for (const engine of engines) {
   try {
     const seedMs = await seed(index.db, engine);
     console.log(`${engine}: seeded ${SESSIONS} sessions in ${(seedMs / 1000).toFixed(1)} s`);
-    const indexed = await measure(index.db);
+    const indexed = await measure(index.db, { engine });
     await dropSecondaryIndexes(index.db);
-    const scanned = await measure(index.db);
+    const scanned = await measure(index.db, {});
     console.log(`${engine}: filter              p50 ms   p99 ms | full scan p50   p99 | rows/page`);
     for (const name of Object.keys(indexed)) {
       const a = indexed[name];
