@@ -238,8 +238,13 @@ describe('@reprise/player in Chromium', () => {
     expect(atNormal).toBeLessThan(1100);
     expect(atFour / atNormal).toBeGreaterThan(2.8);
 
+    // A click on the replay plays or pauses and gives the player the keyboard.
+    await page.click('.rp-stage');
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('playing');
+    await page.click('.rp-stage');
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('paused');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('rp-player'))).toBe(true);
     // Keyboard: digits choose the speed, Space plays and pauses, arrows jump 5 s.
-    await page.focus('.rp-player');
     await page.keyboard.press('8');
     expect(await page.locator('.rp-chip[aria-pressed="true"]').textContent()).toBe('8×');
     await page.keyboard.press('1');

@@ -191,6 +191,11 @@ export class Player {
     }
     this.root.append(this.announcer);
     this.root.addEventListener('keydown', (event) => this.onKey(event));
+    // A click on the replay or the timeline gives the player the keyboard, so shortcuts work at once.
+    this.root.addEventListener('pointerdown', (event) => {
+      const target = event.target as Element;
+      if (!target.closest('button, select, input, textarea, [tabindex]:not(.rp-player)')) this.root.focus({ preventScroll: true });
+    });
     const onFullscreen = () => {
       const active = this.root.ownerDocument.fullscreenElement === this.root;
       setIcon(this.fullscreenButton, active ? 'exitFullscreen' : 'fullscreen');
@@ -580,7 +585,8 @@ export class Player {
   }
 
   private passMarkers(from: number, to: number): void {
-    if (to <= from || to - from > 10_000) return;
+    // Seeks reset `lastTickTime`, so only what playback (or a fast-forward) went through counts.
+    if (to <= from) return;
     for (const marker of this.markers) {
       if (marker.time > from && marker.time <= to) this.emitter.emit('marker', marker);
     }
