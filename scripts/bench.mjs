@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { provision } from './provision.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const benchDir = join(root, 'test/bench');
@@ -19,6 +20,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+// The browser benches need Debian's Chromium, as the tests do.
+provision();
 const build = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@reprise/core...', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) {
   console.error('[bench] Building @reprise/core failed; fix the build, then run the benchmarks again.');

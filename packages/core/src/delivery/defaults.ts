@@ -38,6 +38,9 @@ export const RETRY_MAX_DELAY_MS = 5 * 60_000;
 /** A Retry-After longer than this is capped (a misconfigured collector must not park a tab for a day). */
 export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
+/** A send that has not been answered after this long is abandoned and retried with backoff. */
+export const SEND_TIMEOUT_MS = 30_000;
+
 /** How long a worker may take to say it is ready before delivery falls back to the next way. */
 export const WORKER_START_TIMEOUT_MS = 5_000;
 

@@ -1,4 +1,4 @@
-import { BATCH_CONTENT_TYPE, MAX_RETRY_AFTER_MS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
+import { BATCH_CONTENT_TYPE, MAX_RETRY_AFTER_MS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, SEND_TIMEOUT_MS } from './defaults.js';
 
 export type SendResult =
   | { kind: 'ok' }
@@ -43,6 +43,8 @@ export async function sendFrame(url: string, body: Uint8Array, options: { keepal
       keepalive: options.keepalive ?? false,
       credentials: 'omit',
       mode: 'cors',
+      // A connection that never answers must not hold the ordered queue forever.
+      ...(typeof AbortSignal.timeout === 'function' ? { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) } : {}),
     });
     const detail = response.ok ? '' : await response.text().catch(() => '');
     return classify(response.status, response.headers.get('retry-after'), detail.slice(0, 300));
