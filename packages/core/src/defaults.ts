@@ -1,4 +1,5 @@
 import type { ConsoleLevel, RedactionOptions } from '@reprise/protocol';
+import { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE } from './privacy.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 
 /*
@@ -14,9 +15,9 @@ export const DEFAULT_NAVIGATION = 'history' as const;
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
 export const DEFAULT_DEBUG = false;
 
-export const DEFAULT_MASK_SELECTORS: readonly string[] = ['[data-reprise-mask]', '.reprise-mask'];
-export const DEFAULT_BLOCK_SELECTORS: readonly string[] = ['[data-reprise-block]', '.reprise-block'];
-export const DEFAULT_UNMASK_SELECTORS: readonly string[] = ['[data-reprise-unmask]'];
+export const DEFAULT_MASK_SELECTORS: readonly string[] = [`[${MASK_ATTRIBUTE}]`, `.${MASK_CLASS}`];
+export const DEFAULT_BLOCK_SELECTORS: readonly string[] = [`[${BLOCK_ATTRIBUTE}]`, `.${BLOCK_CLASS}`];
+export const DEFAULT_UNMASK_SELECTORS: readonly string[] = [`[${UNMASK_ATTRIBUTE}]`];
 export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, patterns: [] };
 
 export const DEFAULT_SAMPLING_MOUSEMOVE_MS = 50;

@@ -42,11 +42,23 @@ export function withoutConsoleCapture(run: () => void): void {
 
 export const PACKAGE_PREFIX = '[@reprise/core]';
 
-/** A dev-only console warning; production builds never print it. */
-export function devWarn(message: string, detail?: unknown): void {
-  if (!DEBUG_BUILD || typeof console === 'undefined') return;
+function printWarning(message: string, detail?: unknown): void {
+  if (typeof console === 'undefined') return;
   withoutConsoleCapture(() => {
     if (detail === undefined) console.warn(`${PACKAGE_PREFIX} ${message}`);
     else console.warn(`${PACKAGE_PREFIX} ${message}`, detail);
   });
+}
+
+/** A dev-only console warning; production builds (and the script-tag build) never print it. */
+export function devWarn(message: string, detail?: unknown): void {
+  if (DEBUG_BUILD) printWarning(message, detail);
+}
+
+/**
+ * A warning asked for with the `debug` option. It follows the option at runtime in every build,
+ * because the script-tag build is compiled as production and is where a page author needs it most.
+ */
+export function debugWarn(debug: boolean, message: string, detail?: unknown): void {
+  if (debug) printWarning(message, detail);
 }

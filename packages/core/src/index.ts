@@ -9,12 +9,13 @@ export type {
   Recorder,
   RecorderEvents,
   RecorderOptions,
+  RecorderState,
   SamplingOptions,
   Unsubscribe,
 } from './types.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
 export * from './defaults.js';
-export { PASSWORD_PLACEHOLDER } from './privacy.js';
+export { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, PASSWORD_PLACEHOLDER, UNMASK_ATTRIBUTE } from './privacy.js';
 export { setDeliveryFactory } from './delivery-seam.js';
 export type { CreateDelivery, Delivery, DeliveryContext } from './delivery/types.js';
 export type { RecordedEvent, JsonValue } from '@reprise/protocol';

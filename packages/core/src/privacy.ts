@@ -7,6 +7,21 @@ import type { ResolvedPrivacy } from './defaults.js';
  * subtrees, opt-in unmasking, and PII patterns redacted from every string of every event.
  */
 
+/*
+ * The names that mark privacy in a page's markup, the same in every package (framework adapters
+ * import them rather than spelling them again).
+ */
+/** Masks the text of an element's subtree: `<div data-reprise-mask>`. */
+export const MASK_ATTRIBUTE = 'data-reprise-mask';
+/** Replaces an element's subtree by a same-size placeholder: `<div data-reprise-block>`. */
+export const BLOCK_ATTRIBUTE = 'data-reprise-block';
+/** Records a field's value as typed (never a password's), unless inside a masked subtree. */
+export const UNMASK_ATTRIBUTE = 'data-reprise-unmask';
+/** The class form of `MASK_ATTRIBUTE`: `<div class="reprise-mask">`. */
+export const MASK_CLASS = 'reprise-mask';
+/** The class form of `BLOCK_ATTRIBUTE`: `<div class="reprise-block">`. */
+export const BLOCK_CLASS = 'reprise-block';
+
 /** What a password field's value always becomes: fixed, so not even its length is recorded. */
 export const PASSWORD_PLACEHOLDER = '********';
 

@@ -1,4 +1,4 @@
-import { createRepriseEvent, redactInPlace, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
+import { createRepriseEvent, redactInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
 import { startMutationBreaker } from './capture/breaker.js';
 import { startConsoleCapture } from './capture/console.js';
 import type { CaptureContext, Teardown } from './capture/context.js';
@@ -6,19 +6,27 @@ import { startDomCapture } from './capture/dom.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { startErrorCapture } from './capture/errors.js';
 import { startNetworkCapture } from './capture/network.js';
-import { currentPage, navigationPayload, startHistoryCapture } from './capture/navigation.js';
+import { currentPage, isSameNavigation, navigationPayload, startHistoryCapture } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
 import { getDeliveryFactory } from './delivery-seam.js';
 import type { Delivery } from './delivery/types.js';
 import { createEmitter } from './emitter.js';
-import { devWarn, isBrowser } from './env.js';
+import { debugWarn, devWarn, isBrowser } from './env.js';
 import { describeError, RecorderError, type RecorderErrorCode } from './errors.js';
 import { eventRedactor } from './privacy.js';
 import { clearSession, isOptedOut, rememberOptOut, resolveSession, touchSession, type SessionInfo } from './session.js';
-import type { Recorder, RecorderEvents, RecorderOptions } from './types.js';
+import type { Recorder, RecorderEvents, RecorderOptions, RecorderState } from './types.js';
 
 type StopReason = RecorderEvents['stop']['reason'];
+
+/**
+ * Stops of recorders whose last mount() was released and that wait their tick before stopping.
+ * rrweb records a page once, so a recorder that starts meanwhile (a provider remounted with a new
+ * key, or toggled off and on) would be refused by one that is about to stop anyway: instead, the
+ * released one stops at once and gives way.
+ */
+const pendingReleases = new Set<() => void>();
 
 /**
  * Create a recorder. Nothing happens until `start()` (or an adapter's `mount()`); creating one
@@ -27,7 +35,11 @@ type StopReason = RecorderEvents['stop']['reason'];
 export function createRecorder(options: RecorderOptions = {}): Recorder {
   const config = resolveOptions(options);
   const redact = eventRedactor(config.privacy);
-  const emitter = createEmitter<RecorderEvents>((error) => devWarn('a recorder event listener threw', error));
+  /** Dev-build warnings, and in every build with `debug: true`. */
+  const warn = (message: string, detail?: unknown) => (config.debug ? debugWarn(true, message, detail) : devWarn(message, detail));
+  const emitter = createEmitter<RecorderEvents>((error) => warn('a recorder event listener threw', error));
+  const stateEmitter = createEmitter<{ change: RecorderState }>((error) => warn('a recorder subscribe() listener threw', error));
+  let lastState: RecorderState = { isRecording: false, sessionId: null };
 
   /** start() was asked for (and not stopped since). */
   let active = false;
@@ -40,6 +52,13 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   let pendingUnmount: ReturnType<typeof setTimeout> | undefined;
   let teardowns: Teardown[] = [];
   let stopDom: Teardown | undefined;
+  let stopHistory: Teardown | undefined;
+  /** The last navigation marker, kept across recordings so each (re)start can record it. */
+  let currentNavigation: NavigationPayload | undefined;
+  /** `currentNavigation` has been recorded in the running recording. */
+  let navigationRecorded = false;
+  /** Router integrations holding `claimNavigation()`: automatic history tracking is off meanwhile. */
+  let navigationClaims = 0;
   let delivery: Delivery | undefined;
   let queue: RecordedEvent[] = [];
   let drainScheduled = false;
@@ -49,10 +68,18 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     try {
       config.onError?.(recorderError);
     } catch (failure) {
-      devWarn('the onError option threw', failure);
+      warn('the onError option threw', failure);
     }
     emitter.emit('error', recorderError);
-    if (config.debug) devWarn(recorderError.message, error);
+    debugWarn(config.debug, recorderError.message, error);
+  }
+
+  /** Tell subscribe() listeners when `isRecording` or `sessionId` changed. */
+  function notifyState(): void {
+    const state: RecorderState = { isRecording: recording, sessionId: session?.sessionId ?? null };
+    if (state.isRecording === lastState.isRecording && state.sessionId === lastState.sessionId) return;
+    lastState = state;
+    stateEmitter.emit('change', state);
   }
 
   // ---- the event pipeline: privacy, then the sink and delivery ------------------------------
@@ -77,6 +104,28 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
 
   function emitReprise<K extends RepriseKind>(kind: K, payload: ReprisePayloads[K]): void {
     push(createRepriseEvent(kind, payload));
+  }
+
+  /**
+   * Every navigation marker, from history tracking and from markNavigation(): remembered (also
+   * while not recording), and recorded unless it repeats the one recorded last.
+   */
+  function navigate(payload: NavigationPayload): void {
+    if (navigationRecorded && isSameNavigation(currentNavigation, payload)) return;
+    currentNavigation = payload;
+    navigationRecorded = recording;
+    // A copy: redaction rewrites the event in place, and the remembered marker is compared as given.
+    if (recording) emitReprise('navigation', { ...payload, ...(payload.params ? { params: { ...payload.params } } : {}) });
+  }
+
+  function startHistory(markInitial: boolean): void {
+    stopHistory = startHistoryCapture({ reportError: (error, what) => report(error, 'plugin', what) }, window, navigate, markInitial);
+  }
+
+  function stopHistoryNow(): void {
+    const stop = stopHistory;
+    stopHistory = undefined;
+    stop?.();
   }
 
   function drain(): void {
@@ -118,6 +167,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     if (touchSession(session.sessionId, now)) return true;
     endCapture('deliver');
     beginCapture(resolveSession({ sampleRate: config.sampleRate, now }));
+    notifyState();
     return false;
   }
 
@@ -168,10 +218,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     session = info;
     lastTouchAt = Date.now();
     if (!info.sampled) {
-      if (config.debug) devWarn(`this session is not sampled (sampleRate ${config.sampleRate}); nothing is recorded.`);
+      debugWarn(config.debug, `this session is not sampled (sampleRate ${config.sampleRate}); nothing is recorded.`);
       return;
     }
     recording = true;
+    navigationRecorded = false;
     const context: CaptureContext = {
       emit: emitReprise,
       reportError: (error, what) => report(error, 'plugin', what),
@@ -202,7 +253,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       if (config.console) teardowns.push(startConsoleCapture(context, config.console));
       if (config.errors) teardowns.push(startErrorCapture(context, window));
       if (config.network) teardowns.push(startNetworkCapture(context, config.network, config.endpoint, window));
-      if (config.navigation === 'history') teardowns.push(startHistoryCapture(context, window));
+      teardowns.push(stopHistoryNow);
+      // Each recording starts knowing where the app is: the page itself with automatic tracking,
+      // else the last marker a router gave (before start() too), recorded again as `initial`.
+      if (config.navigation === 'history' && navigationClaims === 0) startHistory(true);
+      else if (currentNavigation) navigate({ ...currentNavigation, navigationType: 'initial' });
     } catch (error) {
       // Half a recording is worse than none: take down whatever was installed.
       runTeardowns(teardowns.splice(0), (failure) => report(failure, 'capture', 'removing capture'));
@@ -212,8 +267,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       return;
     }
     delivery = openDelivery(info);
-    if (config.debug && !delivery && !config.onEvents) {
-      devWarn('recording, but events go nowhere: set `project` and `endpoint` to send them, or `onEvents` to receive them.');
+    if (!delivery && !config.onEvents) {
+      debugWarn(config.debug, 'recording, but events go nowhere: set `project` and `endpoint` to send them, or `onEvents` to receive them.');
     }
     emitter.emit('start', { sessionId: info.sessionId });
   }
@@ -228,6 +283,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     queue = [];
     if (pending === 'deliver' && events.length > 0) deliver(events);
     recording = false;
+    navigationRecorded = false;
     const closing = delivery;
     delivery = undefined;
     if (closing) {
@@ -237,34 +293,48 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     return true;
   }
 
-  function activate(): void {
+  /** The stop scheduled by the last release of mount(), run early when another recorder starts. */
+  function stopReleased(): void {
+    cancelPendingRelease();
+    if (mountCount === 0) deactivate('unmount');
+  }
+
+  function cancelPendingRelease(): void {
     clearTimeout(pendingUnmount);
     pendingUnmount = undefined;
+    pendingReleases.delete(stopReleased);
+  }
+
+  function activate(): void {
+    cancelPendingRelease();
     if (active) return;
     if (!isBrowser()) {
-      devWarn('start() was called outside a browser (no window or document), so nothing is recorded. Call it from client-side code, e.g. in an effect or onMounted().');
+      warn('start() was called outside a browser (no window or document), so nothing is recorded. Call it from client-side code, e.g. in an effect or onMounted().');
       return;
     }
     if (isOptedOut()) {
-      if (config.debug) devWarn('this browser opted out of recording (optOut() was called); start() does nothing.');
+      debugWarn(config.debug, 'this browser opted out of recording (optOut() was called); start() does nothing.');
       return;
     }
+    // Released recorders stop now rather than a tick later, so this one can record the page.
+    for (const stopOther of [...pendingReleases]) stopOther();
     active = true;
     beginCapture(resolveSession({ sampleRate: config.sampleRate }));
+    notifyState();
   }
 
   function deactivate(reason: StopReason): void {
-    clearTimeout(pendingUnmount);
-    pendingUnmount = undefined;
+    cancelPendingRelease();
     if (!active) return;
     active = false;
     if (endCapture(reason === 'optOut' ? 'discard' : 'deliver')) emitter.emit('stop', { reason });
+    notifyState();
   }
 
   /** Reprise events from the public API; outside a recording they are dropped (with a debug warning). */
   function recordApiEvent<K extends RepriseKind>(kind: K, build: () => ReprisePayloads[K]): void {
     if (!recording) {
-      if (config.debug) devWarn(`${kind} ignored: the recorder is not recording (call start() first).`);
+      debugWarn(config.debug, `${kind} ignored: the recorder is not recording (call start() first).`);
       return;
     }
     try {
@@ -289,7 +359,22 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       recordApiEvent('custom', () => customPayload(name, props));
     },
     markNavigation(marker) {
-      recordApiEvent('navigation', () => navigationPayload(marker, currentPage()));
+      try {
+        navigate(navigationPayload(marker, currentPage()));
+      } catch (error) {
+        report(error, 'plugin', 'recording navigation');
+      }
+    },
+    claimNavigation() {
+      navigationClaims++;
+      stopHistoryNow();
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        navigationClaims--;
+        if (navigationClaims === 0 && recording && config.navigation === 'history' && !stopHistory) startHistory(false);
+      };
     },
     captureError(error, context) {
       recordApiEvent('error', () => capturedErrorPayload(error, context));
@@ -308,30 +393,30 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       deactivate('optOut');
       clearSession();
       session = null;
+      notifyState();
     },
     mount() {
       mountCount++;
       if (!config.requireConsent || consentGiven) activate();
-      else {
-        clearTimeout(pendingUnmount);
-        pendingUnmount = undefined;
-      }
+      else cancelPendingRelease();
       let released = false;
       return () => {
         if (released) return;
         released = true;
         mountCount--;
         if (mountCount > 0) return;
-        // React StrictMode unmounts and remounts at once: wait a tick so that stays one recording.
-        clearTimeout(pendingUnmount);
-        pendingUnmount = setTimeout(() => {
-          pendingUnmount = undefined;
-          if (mountCount === 0) deactivate('unmount');
-        }, 0);
+        // React StrictMode unmounts and remounts at once: wait a tick so that stays one recording
+        // (unless another recorder starts meanwhile: see pendingReleases).
+        cancelPendingRelease();
+        pendingUnmount = setTimeout(stopReleased, 0);
+        pendingReleases.add(stopReleased);
       };
     },
     on(event, listener) {
       return emitter.on(event, listener);
+    },
+    subscribe(listener) {
+      return stateEmitter.on('change', listener);
     },
     get sessionId() {
       return session?.sessionId ?? null;

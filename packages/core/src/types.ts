@@ -23,8 +23,9 @@ export interface RecorderOptions {
   /** Record uncaught errors and unhandled rejections. @default true */
   errors?: boolean;
   /**
-   * `history`: record a navigation on every pushState/replaceState/popstate.
-   * `manual`: only `markNavigation()` (router integrations set this).
+   * `history`: record a navigation on every pushState/replaceState/popstate, unless a router
+   * integration has taken over with `claimNavigation()`.
+   * `manual`: only `markNavigation()`.
    * @default 'history'
    */
   navigation?: 'history' | 'manual';
@@ -35,7 +36,7 @@ export interface RecorderOptions {
   mutationBreaker?: MutationBreakerOptions | false;
   /** Delivery (batching worker + transport) options. */
   delivery?: DeliveryOptions;
-  /** Log recorder warnings to the console (dropped from production builds). @default false */
+  /** Log recorder warnings to the console, in every build (the script-tag build included). @default false */
   debug?: boolean;
 }
 
@@ -118,6 +119,14 @@ export interface RecorderEvents {
 
 export type Unsubscribe = () => void;
 
+/** What `subscribe()` listeners receive whenever either field changes. */
+export interface RecorderState {
+  /** Capture is running (false before start, after stop, and for an unsampled session). */
+  isRecording: boolean;
+  /** Current session id, or null before the first start and after `optOut()`. */
+  sessionId: string | null;
+}
+
 export interface Recorder {
   /** Start recording (gives consent when `requireConsent` is set). Idempotent; a no-op with a warning outside a browser. */
   start(): void;
@@ -127,8 +136,23 @@ export interface Recorder {
   identify(userId: string | null, traits?: Record<string, JsonValue>): void;
   /** Record a custom event. */
   track(name: string, props?: Record<string, JsonValue>): void;
-  /** Record a navigation (router integrations call this with the matched route pattern). */
+  /**
+   * Record a navigation (router integrations call this with the matched route pattern). The
+   * recorder remembers the last marker: one given before `start()` is recorded when recording
+   * starts, and every (re)start records the current one again (as `initial`), so each recording
+   * knows where the app is. A marker with the same URL and route as the previous one is dropped,
+   * so calling this on every router update is fine.
+   */
   markNavigation(marker?: NavigationMarker): void;
+  /**
+   * For router integrations: take over navigation markers from the `history` mode. While at least
+   * one claim is held, pushState / replaceState / popstate record nothing automatically (the
+   * patches are removed), so only `markNavigation()` marks navigations; the returned function
+   * gives the claim back, and automatic tracking resumes (without marking the current page again).
+   * Without effect in `navigation: 'manual'`. Claim before `mount()` / `start()` so not even the
+   * initial page is recorded twice.
+   */
+  claimNavigation(): () => void;
   /** Record an error caught by the app or a framework (error boundaries, ErrorHandler). */
   captureError(error: unknown, context?: { componentStack?: string; framework?: string }): void;
   /** Send everything recorded so far. */
@@ -139,9 +163,23 @@ export interface Recorder {
    * For framework adapters: the app mounted. Starts recording unless `requireConsent` is set and
    * returns a release function. Reference-counted, so a double mount (React StrictMode) yields one
    * recording, one session, one set of listeners.
+   *
+   * The release is asynchronous: when the last mount is released, recording stops one macrotask
+   * later (`setTimeout(0)`), so an unmount followed at once by a mount (StrictMode, a remount)
+   * keeps the same recording. Until then `isRecording` stays true, and the `stop` event and the
+   * `subscribe()` notification come with the actual stop. Two things end the wait early: another
+   * recorder starting on the page (one page records once: the released recorder stops at once and
+   * gives way, and the newcomer continues the same session when the session rules allow), and
+   * `stop()` / `optOut()`, which stop synchronously. A `mount()` before the tick cancels the stop.
    */
   mount(): () => void;
   on<E extends keyof RecorderEvents>(event: E, listener: (payload: RecorderEvents[E]) => void): Unsubscribe;
+  /**
+   * Listen to `{ isRecording, sessionId }`: the listener is called after every change (start,
+   * stop, a new session after expiry, optOut), not on subscribing; read `isRecording` and
+   * `sessionId` for the current values. Returns an unsubscribe function.
+   */
+  subscribe(listener: (state: RecorderState) => void): Unsubscribe;
   /** Current session id, or null before the first start. */
   readonly sessionId: string | null;
   readonly isRecording: boolean;

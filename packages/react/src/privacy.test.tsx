@@ -1,6 +1,7 @@
 import { forwardRef, type ComponentProps } from 'react';
 import { render, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
+import { BLOCK_ATTRIBUTE, MASK_ATTRIBUTE, UNMASK_ATTRIBUTE } from '@reprise/core';
 import { EventType } from '@reprise/protocol';
 import { Block, Mask, RecorderProvider, Unmask, blockProps, maskProps, unmaskProps } from './index.js';
 import { cleanupRecorders, eventSink } from './test-utils.js';
@@ -59,6 +60,11 @@ describe('privacy components', () => {
     expect(unmaskProps()).toEqual({ 'data-reprise-unmask': '' });
     const { container } = render(<p {...maskProps()}>hidden</p>);
     expect(container.innerHTML).toBe('<p data-reprise-mask="">hidden</p>');
+  });
+
+  test("the attributes are the core's own names", () => {
+    expect([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]).toEqual(['data-reprise-mask', 'data-reprise-block', 'data-reprise-unmask']);
+    expect(Object.keys({ ...maskProps(), ...blockProps(), ...unmaskProps() })).toEqual([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]);
   });
 
   test('masked and blocked text never reaches the recording; an unmasked field does', async () => {

@@ -1,24 +1,20 @@
 import { cloneElement, createElement, isValidElement, type ReactElement, type ReactNode } from 'react';
-
-// The core's privacy attributes (DESIGN.md, "Privacy defaults").
-const MASK_ATTRIBUTE = 'data-reprise-mask';
-const BLOCK_ATTRIBUTE = 'data-reprise-block';
-const UNMASK_ATTRIBUTE = 'data-reprise-unmask';
+import { BLOCK_ATTRIBUTE, MASK_ATTRIBUTE, UNMASK_ATTRIBUTE } from '@reprise/core';
 
 type PrivacyAttribute = typeof MASK_ATTRIBUTE | typeof BLOCK_ATTRIBUTE | typeof UNMASK_ATTRIBUTE;
 
 /** Spread on any element (or a component that forwards props to its root) to mask its text. */
-export function maskProps(): { 'data-reprise-mask': '' } {
+export function maskProps(): { [MASK_ATTRIBUTE]: '' } {
   return { [MASK_ATTRIBUTE]: '' };
 }
 
 /** Spread on any element to replace it by a same-size placeholder in recordings. */
-export function blockProps(): { 'data-reprise-block': '' } {
+export function blockProps(): { [BLOCK_ATTRIBUTE]: '' } {
   return { [BLOCK_ATTRIBUTE]: '' };
 }
 
 /** Spread on a field to record its value again (passwords never are). */
-export function unmaskProps(): { 'data-reprise-unmask': '' } {
+export function unmaskProps(): { [UNMASK_ATTRIBUTE]: '' } {
   return { [UNMASK_ATTRIBUTE]: '' };
 }
 

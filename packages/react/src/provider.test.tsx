@@ -78,6 +78,42 @@ describe('RecorderProvider lifecycle', () => {
     await waitFor(() => expect(recorder.isRecording).toBe(false));
   });
 
+  test('a provider remounted with a new key, or toggled off and on, keeps recording in the same session', async () => {
+    const sink = eventSink();
+    const recorders: Recorder[] = [];
+    function Probe() {
+      const { recorder } = useRecorder();
+      if (!recorders.includes(recorder)) recorders.push(recorder);
+      return null;
+    }
+    function App({ providerKey, show = true }: { providerKey: string; show?: boolean }) {
+      return show ? <RecorderProvider key={providerKey} options={{ onEvents: sink.onEvents }}><Probe /></RecorderProvider> : null;
+    }
+    const { rerender } = render(<App providerKey="first" />);
+    await waitFor(() => expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1));
+    const sessionId = recorders[0]!.sessionId;
+
+    // The first recorder is released (it would stop a tick later): the new one must not be refused.
+    rerender(<App providerKey="second" />);
+    expect(recorders).toHaveLength(2);
+    expect(recorders[0]!.isRecording).toBe(false);
+    expect(recorders[1]!.isRecording).toBe(true);
+    expect(recorders[1]!.sessionId).toBe(sessionId);
+
+    rerender(<App providerKey="second" show={false} />);
+    rerender(<App providerKey="second" />);
+    expect(recorders).toHaveLength(3);
+    expect(recorders[2]!.isRecording).toBe(true);
+    expect(recorders[2]!.sessionId).toBe(sessionId);
+
+    // Still recording after the released recorders' tick: a full snapshot each, and new events.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(recorders.map((recorder) => recorder.isRecording)).toEqual([false, false, true]);
+    expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(3);
+    act(() => recorders[2]!.track('after remount'));
+    await waitFor(() => expect(sink.payloads('custom')).toContainEqual({ name: 'after remount' }));
+  });
+
   test('with requireConsent nothing records until start() from the hook', async () => {
     const sink = eventSink();
     const { seen } = renderWithProvider((children) => <RecorderProvider options={{ requireConsent: true, onEvents: sink.onEvents }}>{children}</RecorderProvider>);
@@ -120,10 +156,14 @@ describe('useRecorder()', () => {
     expect(results[0]).toBe(results.at(-1));
   });
 
-  test('optOut() stops recording', () => {
+  test('optOut() stops recording and the session id goes with it', async () => {
     const { seen } = renderWithProvider((children) => <RecorderProvider options={{}}>{children}</RecorderProvider>);
     expect(seen.current!.recorder.isRecording).toBe(true);
+    await waitFor(() => expect(screen.getByTestId('session').textContent).toMatch(/^[0-9a-f]{16,}$/));
     act(() => seen.current!.optOut());
     expect(seen.current!.recorder.isRecording).toBe(false);
+    // The hook follows the core's state subscription, which also reports the forgotten session.
+    expect(screen.getByTestId('session').textContent).toBe('none');
+    expect(seen.current!.sessionId).toBeNull();
   });
 });

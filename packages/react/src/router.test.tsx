@@ -1,13 +1,16 @@
 import { StrictMode } from 'react';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
-import { MemoryRouter, Outlet, Route, RouterProvider, createMemoryRouter, useNavigate, useRoutes, type NavigateFunction, type RouteObject } from 'react-router';
+import { BrowserRouter, MemoryRouter, Outlet, Route, RouterProvider, createBrowserRouter, createMemoryRouter, useNavigate, useRoutes, type NavigateFunction, type RouteObject } from 'react-router';
 import { createRecorder } from '@reprise/core';
 import { RecorderProvider } from './index.js';
 import { RecordedRoutes, RouterMarkers, withRouterMarkers } from './router.js';
 import { cleanupRecorders, eventSink } from './test-utils.js';
 
-afterEach(cleanupRecorders);
+afterEach(async () => {
+  await cleanupRecorders();
+  window.history.replaceState(null, '', '/');
+});
 
 const navigateRef: { current: NavigateFunction | null } = { current: null };
 function NavigateProbe() {
@@ -69,9 +72,10 @@ function RoutesFromObjects() {
 describe('React Router markers', () => {
   test('<RecordedRoutes> under <MemoryRouter>: one marker per navigation with pattern, params and type', async () => {
     const sink = eventSink();
+    // No `navigation: 'manual'`: the markers claim navigation from the core's history tracking.
     render(
       <StrictMode>
-        <RecorderProvider options={{ onEvents: sink.onEvents, navigation: 'manual' }}>
+        <RecorderProvider options={{ onEvents: sink.onEvents }}>
           <MemoryRouter>
             <RecordedRoutes>
               <Route path="/" element={<><NavigateProbe /><Outlet /></>}>
@@ -89,6 +93,25 @@ describe('React Router markers', () => {
     await drive(() => navigateRef.current!);
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(EXPECTED_MARKERS.length));
     expectMarkers(sink);
+  });
+
+  test('<BrowserRouter> in the default history mode: each navigation is marked once, by the router', async () => {
+    const sink = eventSink();
+    render(
+      <RecorderProvider options={{ onEvents: sink.onEvents }}>
+        <BrowserRouter>
+          <RouterMarkers routes={routes} />
+          <RoutesFromObjects />
+        </BrowserRouter>
+      </RecorderProvider>,
+    );
+    await screen.findByText('home');
+    await drive(() => navigateRef.current!);
+    await waitFor(() => expect(sink.payloads('navigation').length).toBeGreaterThanOrEqual(EXPECTED_MARKERS.length));
+    // Real pushState / replaceState / popstate happened: the core's own tracking stayed out.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expectMarkers(sink);
+    expect(window.location.pathname).toBe('/users/42');
   });
 
   test('<RouterMarkers routes> beside useRoutes() records the same markers', async () => {
@@ -142,6 +165,38 @@ describe('React Router markers', () => {
     await drive(() => router.navigate as NavigateFunction);
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(EXPECTED_MARKERS.length));
     expectMarkers(sink);
+    router.dispose();
+  });
+
+  test('withRouterMarkers() on a browser router claims navigation until router.dispose()', async () => {
+    const sink = eventSink();
+    const recorder = createRecorder({ onEvents: sink.onEvents });
+    const router = withRouterMarkers(createBrowserRouter(routes), recorder);
+    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    await screen.findByText('home');
+    await drive(() => router.navigate as NavigateFunction);
+    await waitFor(() => expect(sink.payloads('navigation').length).toBeGreaterThanOrEqual(EXPECTED_MARKERS.length));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expectMarkers(sink);
+
+    // Once the router is gone, the core's history tracking is back.
+    router.dispose();
+    act(() => window.history.pushState(null, '', '/after-router'));
+    await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(EXPECTED_MARKERS.length + 1));
+    expect(sink.payloads('navigation').at(-1)).toMatchObject({ url: new URL('/after-router', window.location.origin).href, navigationType: 'push' });
+    expect(sink.payloads('navigation').at(-1)!.route).toBeUndefined();
+  });
+
+  test('a marker given before consent is recorded when recording starts', async () => {
+    const sink = eventSink();
+    const recorder = createRecorder({ onEvents: sink.onEvents, requireConsent: true });
+    const router = withRouterMarkers(createMemoryRouter(routes, { initialEntries: ['/teams/1/members/2'] }), recorder);
+    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    await screen.findByText('member');
+    expect(recorder.isRecording).toBe(false);
+    act(() => recorder.start());
+    await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(1));
+    expect(sink.payloads('navigation')[0]).toMatchObject({ route: '/teams/:teamId/members/:memberId', params: { teamId: '1', memberId: '2' }, navigationType: 'initial' });
     router.dispose();
   });
 

@@ -15,8 +15,10 @@ import type { NavigationMarker, Recorder } from '@reprise/core';
 import { useRecorderInstance } from './context.js';
 
 // React Router integration, a separate entry so that apps without React Router never load it.
-// Use it with `navigation: 'manual'` in the recorder options: the markers below replace the core's
-// history tracking, which would otherwise record every navigation a second time without its route.
+// The markers below replace the core's history tracking (recorder.claimNavigation()), which would
+// otherwise record every navigation a second time, without its route. The core remembers the last
+// marker until recording starts, records it again on every restart and drops repeats, so the
+// adapter only reports where the router is.
 
 interface MatchLike {
   route: { path?: string };
@@ -59,26 +61,17 @@ export function useRouterMarkers(routes?: RouteObject[]): void {
   const location = useLocation();
   const action = useNavigationType();
   const href = useHref(location);
-  const current = useRef({ location, action, href, routes });
-  current.current = { location, action, href, routes };
-  const lastMarkedKey = useRef<string | null>(null);
+  const hasMarked = useRef(false);
 
-  const mark = (navigationType: NavigationMarker['navigationType']) => {
-    const { location: at, href: atHref, routes: routeList } = current.current;
-    lastMarkedKey.current = at.key;
-    recorder.markNavigation(navigationMarker(atHref, routeList ? matchRoutes(routeList, at) : null, navigationType));
-  };
+  // Child effects run before the provider's mount(), so the claim precedes the recording.
+  useEffect(() => recorder.claimNavigation(), [recorder]);
 
   useEffect(() => {
-    // The location key dedupes StrictMode's second effect run and re-renders without navigation.
-    if (!recorder.isRecording || lastMarkedKey.current === location.key) return;
-    const isFirst = lastMarkedKey.current === null && action === 'POP';
-    mark(isFirst ? 'initial' : NAVIGATION_TYPES[action]);
+    const navigationType = !hasMarked.current && action === 'POP' ? 'initial' : NAVIGATION_TYPES[action];
+    hasMarked.current = true;
+    recorder.markNavigation(navigationMarker(href, routes ? matchRoutes(routes, location) : null, navigationType));
+    // A navigation is a new location key; other re-renders mark nothing.
   }, [recorder, location.key]);
-
-  // Child effects run before the provider's mount(): mark where the app is once recording starts,
-  // and again on every restart so each recording knows its route.
-  useEffect(() => recorder.on('start', () => mark('initial')), [recorder]);
 }
 
 /** `useRouterMarkers()` as a component: render it anywhere inside the router. */
@@ -97,31 +90,35 @@ export function RecordedRoutes({ children, location }: { children?: ReactNode; l
   return useRoutes(routes, location);
 }
 
-type MarkableRouter = Pick<DataRouter, 'state' | 'subscribe' | 'createHref'>;
+type MarkableRouter = Pick<DataRouter, 'state' | 'subscribe' | 'createHref'> & Partial<Pick<DataRouter, 'dispose'>>;
 
 /**
  * Marks every navigation of a data router (`createBrowserRouter`, `createMemoryRouter`), with the
  * matched route pattern, params and navigation type. Returns the router, so it wraps the creation:
  * `const router = withRouterMarkers(createBrowserRouter(routes), recorder)`.
- * The subscription ends with the router (`router.dispose()`).
+ * The markers replace the recorder's history tracking until `router.dispose()`, which also ends
+ * the subscription.
  */
 export function withRouterMarkers<R extends MarkableRouter>(router: R, recorder: Recorder): R {
-  let lastMarkedKey: string | null = null;
-  const mark = (navigationType: NavigationMarker['navigationType']) => {
-    const { location, matches } = router.state;
-    lastMarkedKey = location.key;
+  const releaseNavigation = recorder.claimNavigation();
+  let hasMarked = false;
+  const markCurrent = () => {
+    const { location, matches, historyAction, initialized } = router.state;
+    if (!initialized) return;
+    // Subscribers hear every state change (loading, fetchers); the core drops a marker that
+    // repeats the last one, so only a completed navigation to a new place is recorded.
+    const navigationType = !hasMarked && historyAction === 'POP' ? 'initial' : NAVIGATION_TYPES[historyAction];
+    hasMarked = true;
     recorder.markNavigation(navigationMarker(router.createHref(location), matches, navigationType));
   };
-  const markIfNew = () => {
-    const { location, historyAction, initialized } = router.state;
-    // Subscribers hear every state change (loading, fetchers); a navigation is a new location key.
-    if (!initialized || !recorder.isRecording || lastMarkedKey === location.key) return;
-    mark(lastMarkedKey === null && historyAction === 'POP' ? 'initial' : NAVIGATION_TYPES[historyAction]);
-  };
-  router.subscribe(markIfNew);
-  recorder.on('start', () => {
-    if (router.state.initialized) mark('initial');
-  });
-  markIfNew();
+  router.subscribe(markCurrent);
+  markCurrent();
+  const dispose = router.dispose;
+  if (dispose) {
+    router.dispose = () => {
+      releaseNavigation();
+      dispose.call(router);
+    };
+  }
   return router;
 }

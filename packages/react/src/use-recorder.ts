@@ -9,7 +9,7 @@ export interface UseRecorderResult {
   start: Recorder['start'];
   stop: Recorder['stop'];
   optOut: Recorder['optOut'];
-  /** The current session id; re-renders the component when recording starts or stops. */
+  /** The current session id; the component re-renders when it changes (start, a new session, optOut). */
   sessionId: string | null;
   /** The recorder itself, for the rest of its API (`flush`, `captureError`, `on`). */
   recorder: Recorder;
@@ -20,14 +20,7 @@ const serverSessionId = () => null;
 /** The recorder of the nearest `<RecorderProvider>`. Throws when there is none. */
 export function useRecorder(): UseRecorderResult {
   const recorder = useRecorderInstance('useRecorder()');
-  const subscribe = useCallback((onChange: () => void) => {
-    const offStart = recorder.on('start', onChange);
-    const offStop = recorder.on('stop', onChange);
-    return () => {
-      offStart();
-      offStop();
-    };
-  }, [recorder]);
+  const subscribe = useCallback((onChange: () => void) => recorder.subscribe(onChange), [recorder]);
   const sessionId = useSyncExternalStore(subscribe, () => recorder.sessionId, serverSessionId);
   const methods = useMemo(() => ({
     identify: recorder.identify.bind(recorder),

@@ -19,18 +19,25 @@ export function currentPage(): { href: string; title: string } | undefined {
   return { href: location.href, title: typeof document === 'undefined' ? '' : document.title };
 }
 
+/** Two markers name the same place when URL and route pattern are equal (type and title aside). */
+export function isSameNavigation(a: NavigationPayload | undefined, b: NavigationPayload): boolean {
+  return a !== undefined && a.url === b.url && a.route === b.route;
+}
+
 /**
- * `navigation: 'history'`: the initial page, then every pushState / replaceState / popstate.
- * A call that leaves the URL unchanged (a state-only replaceState) records nothing.
+ * `navigation: 'history'`: the current page (unless `markInitial` is false), then every
+ * pushState / replaceState / popstate. Each goes to `navigate`, which drops a marker that repeats
+ * the previous one (a state-only replaceState, say).
  */
-export function startHistoryCapture(context: CaptureContext, target: Window): Teardown {
-  let lastUrl = target.location.href;
+export function startHistoryCapture(
+  context: Pick<CaptureContext, 'reportError'>,
+  target: Window,
+  navigate: (payload: NavigationPayload) => void,
+  markInitial = true,
+): Teardown {
   const record = (navigationType: NavigationType) => {
     try {
-      const href = target.location.href;
-      if (navigationType !== 'initial' && href === lastUrl) return;
-      lastUrl = href;
-      context.emit('navigation', navigationPayload({ navigationType }, { href, title: target.document.title }));
+      navigate(navigationPayload({ navigationType }, { href: target.location.href, title: target.document.title }));
     } catch (error) {
       context.reportError(error, 'recording a navigation');
     }
@@ -53,6 +60,6 @@ export function startHistoryCapture(context: CaptureContext, target: Window): Te
     ),
     listen(target, 'popstate', () => record('pop')),
   ];
-  record('initial');
+  if (markInitial) record('initial');
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring history'));
 }
