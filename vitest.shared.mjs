@@ -7,6 +7,8 @@ export function sharedTestConfig(name) {
   const resultsDir = process.env.REPRISE_TEST_RESULTS;
   return {
     resolve: { conditions: ['@reprise/source'] },
+    // Tests in the node environment resolve through Vite's SSR options: sources there too.
+    ssr: { resolve: { conditions: ['@reprise/source'] } },
     test: {
       reporters: resultsDir ? ['default', ['json', { outputFile: join(resultsDir, `${name}.json`) }]] : ['default'],
     },

@@ -2,8 +2,6 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import { sharedTestConfig } from '../../vitest.shared.mjs';
 
 export default mergeConfig(sharedTestConfig('react'), defineConfig({
-  // The node-environment (SSR) test resolves through Vite's ssr options: sources there too.
-  ssr: { resolve: { conditions: ['@reprise/source'] } },
   test: {
     include: ['src/**/*.test.{ts,tsx}'],
     // jsdom by default; the SSR test opts into node with a `@vitest-environment node` comment.

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,11 @@ export interface ServeOptions {
   routes?: Record<string, RouteHandler>;
   /** Inline pages: path -> HTML. */
   pages?: Record<string, string>;
+  /**
+   * Single-page apps: a GET for a path under one of `mounts` that is no file and has no file
+   * extension (`/app/users/42`) is answered with that mount's `index.html`. @default false
+   */
+  spaFallback?: boolean;
 }
 
 export interface TestServer {
@@ -41,9 +46,21 @@ export const DEFAULT_MOUNTS: Record<string, string> = {
   '/node_modules/': join(REPO_ROOT, 'node_modules'),
 };
 
+/** The file at `relative` inside `dir`; a folder (the mount root too) answers with its `index.html`. */
+async function readMounted(dir: string, relative: string): Promise<{ file: string; data: Buffer } | undefined> {
+  let file = join(dir, relative);
+  try {
+    if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+    return { file, data: await readFile(file) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A static + route server on 127.0.0.1 and a random port. */
 export async function serve(options: ServeOptions = {}): Promise<TestServer> {
   const mounts = Object.entries({ ...DEFAULT_MOUNTS, ...(options.mounts ?? {}) }).sort((a, b) => b[0].length - a[0].length);
+  const spaMounts = options.spaFallback ? mounts.filter(([prefix]) => prefix in (options.mounts ?? {})) : [];
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -57,17 +74,25 @@ export async function serve(options: ServeOptions = {}): Promise<TestServer> {
         res.writeHead(200, { 'content-type': MIME['.html']!, 'cache-control': 'no-store' });
         return void res.end(page);
       }
+      const send = ({ file, data }: { file: string; data: Buffer }) => {
+        res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+        res.end(data);
+      };
+      // `/app` is the root of the `/app/` mount, like `/app/`.
+      const pathname = mounts.some(([prefix]) => prefix === `${url.pathname}/`) ? `${url.pathname}/` : url.pathname;
       for (const [prefix, dir] of mounts) {
-        if (!url.pathname.startsWith(prefix)) continue;
-        const relative = normalize(decodeURIComponent(url.pathname.slice(prefix.length))).replace(/^([/\\])+/, '');
+        if (!pathname.startsWith(prefix)) continue;
+        const relative = normalize(decodeURIComponent(pathname.slice(prefix.length))).replace(/^([/\\])+/, '');
         if (relative.startsWith('..')) break;
-        const file = join(dir, relative || 'index.html');
-        try {
-          const data = await readFile(file);
-          res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-          return void res.end(data);
-        } catch {
-          // fall through to the next mount
+        const found = await readMounted(dir, relative);
+        if (found) return send(found);
+        // else fall through to the next mount
+      }
+      if (req.method === 'GET' && extname(pathname) === '') {
+        for (const [prefix, dir] of spaMounts) {
+          if (!pathname.startsWith(prefix)) continue;
+          const found = await readMounted(dir, 'index.html');
+          if (found) return send(found);
         }
       }
       res.writeHead(404, { 'content-type': 'text/plain' });

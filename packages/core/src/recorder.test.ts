@@ -160,6 +160,12 @@ describe('createRecorder outside a browser (SSR)', () => {
     }
   });
 
+  test('node-environment tests resolve workspace packages to their sources (vitest.shared.mjs)', async () => {
+    // Through the package name, the same module as the relative import: not a possibly stale dist/.
+    const byName = await import('@reprise/core');
+    expect(byName.createRecorder).toBe(createRecorder);
+  });
+
   test('on() returns an unsubscribe, and a throwing listener does not stop the others', () => {
     const emitter = createEmitter<{ ping: number }>(() => {});
     const seen: number[] = [];
