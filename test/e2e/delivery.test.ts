@@ -212,6 +212,27 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   await page.close();
 });
 
+test('offline holds batches in the outbox; the online event sends them without waiting out the backoff', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 200 }));
+  const session = await sessionOf(page);
+  await browser.context.setOffline(true);
+  try {
+    await clickTimes(page, 3);
+    await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 5_000 }).toBeGreaterThan(0);
+    const offlineRequests = ingest.requests.length;
+    await page.waitForTimeout(400);
+    expect(ingest.requests.length).toBe(offlineRequests);
+  } finally {
+    await browser.context.setOffline(false);
+  }
+  const backOnline = Date.now();
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 3, 5_000, 'the offline clicks');
+  // Well before the first backoff step could have elapsed on its own: the online event did it.
+  expect(Date.now() - backOnline).toBeLessThan(2_500);
+  await page.close();
+});
+
 test('requireConsent sends nothing before start(); sampleRate 0 sends nothing at all', async () => {
   const page = await browser.newPage();
   await page.goto(appUrl({ maxBatchDelayMs: 200 }, { options: { requireConsent: true }, autostart: false }));
