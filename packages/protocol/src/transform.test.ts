@@ -67,3 +67,11 @@ describe('splitting', () => {
     expect(() => decodeBatch(encodeBatch({ ...b, part: '2' }))).toThrow(/split path/);
   });
 });
+
+describe('readOwnBatchFrame', () => {
+  test('reads back a frame this side wrote, transforms undone, without schema validation', async () => {
+    const { readOwnBatchFrame } = await import('./codec.js');
+    const batch = recordedLikeBatch();
+    expect(readOwnBatchFrame(encodeBatchFrame(batch, Codec.deflateRaw))).toEqual(batch);
+  });
+});
