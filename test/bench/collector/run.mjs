@@ -11,7 +11,9 @@ import { encodeBatchFrame } from '@reprise/protocol';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 12_000);
+/** Echo and collector runs alternate this many times; the best of each counts (the machine is shared, noise only slows). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const FIXED_RATE = 1000;
 const FIXED_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 8);
 const BATCHES_PER_SESSION = 50;
@@ -20,8 +22,16 @@ const TARGET_BODY_BYTES = 8 * 1024;
 /** Node flags that let a child import TypeScript sources the way this script is run. */
 const tsFlags = ['--conditions=@reprise/source', '--import', 'tsx'];
 
+const children = new Set();
+// Never leave a collector or echo behind, whatever happens to this script.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 function startChild(script, env = {}) {
   const child = spawn(process.execPath, [...tsFlags, join(here, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let output = '';
   child.stderr.on('data', (chunk) => (output += chunk));
   return new Promise((resolve, reject) => {
@@ -102,20 +112,29 @@ const collector = await startChild('collector-child.mjs', {
 
 try {
   const sample = batchFrame('size', 0, chars);
-  console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${THROUGHPUT_REQUESTS} requests per throughput run; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
-  const throughputFrames = frames('max', THROUGHPUT_REQUESTS);
+  console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${ROUNDS} x ${THROUGHPUT_REQUESTS} requests per target; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
   const fixedFrames = frames('fixed', FIXED_RATE * FIXED_SECONDS + CONNECTIONS);
   // Warm up both (JIT, connection pools) with bodies the measured runs do not reuse.
   await load(echo.url, frames('warm', 500), { amount: 500 });
   await load(collector.url, frames('warm', 500), { amount: 500 });
 
-  const echoResult = await load(echo.url, throughputFrames, { amount: THROUGHPUT_REQUESTS });
-  const acksResult = await load(collector.url, throughputFrames, { amount: THROUGHPUT_REQUESTS });
+  const best = (results) => results.reduce((a, b) => (b.requests.total / b.duration > a.requests.total / a.duration ? b : a));
+  const echoRuns = [];
+  const ackRuns = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Fresh sessions every round: a repeated batch would be a cheap duplicate, not a durable write.
+    const bodies = frames(`max${round}-`, THROUGHPUT_REQUESTS);
+    echoRuns.push(await load(echo.url, bodies, { amount: THROUGHPUT_REQUESTS }));
+    ackRuns.push(await load(collector.url, bodies, { amount: THROUGHPUT_REQUESTS }));
+  }
+  const echoResult = best(echoRuns);
+  const acksResult = best(ackRuns);
   const fixedResult = await load(collector.url, fixedFrames, { overallRate: FIXED_RATE, duration: FIXED_SECONDS });
-  const rows = [summary('echo (bare Express)', echoResult), summary('collector, max', acksResult), summary(`collector, ${FIXED_RATE}/s`, fixedResult)];
+  const rows = [summary('echo (bare Express), best', echoResult), summary('collector, max, best', acksResult), summary(`collector, ${FIXED_RATE}/s`, fixedResult)];
   console.table(rows);
-  for (const row of rows.slice(1)) {
-    if (row.non2xx > 0) throw new Error(`${row.name}: ${row.non2xx} requests were not acknowledged`);
+  for (const result of [...ackRuns, fixedResult]) {
+    const failed = result.non2xx + result.errors + result.timeouts;
+    if (failed > 0) throw new Error(`${failed} collector requests were not acknowledged`);
   }
   const acks = rows[1].per_s;
   const echoPerS = rows[0].per_s;
