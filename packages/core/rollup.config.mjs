@@ -1,13 +1,12 @@
 import { defineRollupConfig } from '@reprise/rollup-config';
-import { inlineWorker, protocolSideEffectFree } from './rollup.worker.mjs';
+import { inlineWorker } from './worker/rollup-plugin.mjs';
 
 const configs = defineRollupConfig({
   input: { index: 'src/index.ts' },
   // window.Reprise for a plain <script> tag: rrweb and the protocol bundled in.
   iife: [{ input: 'src/index.ts', file: 'dist/reprise.iife.js', name: 'Reprise' }],
-  // delivery worker: inlined as a string for a Blob URL, and written to dist/reprise.worker.js;
-  // and no zod in browser bundles (see protocolSideEffectFree).
-  plugins: [inlineWorker(), protocolSideEffectFree()],
+  // delivery worker: inlined as a string for a Blob URL, and written to dist/reprise.worker.js.
+  plugins: [inlineWorker()],
 });
 
 // @reprise/protocol is side-effect free, but its sources (reached through the @reprise/source

@@ -1,3 +1,4 @@
+// Lives in worker/ because turbo's build inputs include worker/** (a change here rebuilds the core).
 // The delivery worker in the build: compiled once as a classic-script IIFE, then (1) inlined as a
 // string into every bundle that imports src/delivery/worker-source.ts (started from a Blob URL)
 // and (2) written to dist/reprise.worker.js for self-hosting under a CSP without `worker-src blob:`.
@@ -10,23 +11,12 @@ import replace from '@rollup/plugin-replace';
 export const WORKER_INPUT = 'src/delivery/worker.ts';
 export const WORKER_FILE = 'dist/reprise.worker.js';
 
-/** @reprise/protocol's sources, reached through the @reprise/source condition. */
-const PROTOCOL_SOURCE = /[\\/]packages[\\/]protocol[\\/]src[\\/]/;
-
 /**
- * @reprise/protocol declares sideEffects: false, but its sources are reached through the
- * @reprise/source condition and .js -> .ts specifiers that lose that flag; without it the
- * validator's top-level zod schemas (~40 KB gzip) ride along into every browser bundle even
- * though only the collector validates.
+ * @reprise/protocol's sources, reached through the @reprise/source condition, which loses the
+ * package's `sideEffects: false`: declared again for the worker so zod (only the collector
+ * validates) stays out of it. rollup.config.mjs does the same for the other bundles.
  */
-export function protocolSideEffectFree() {
-  return {
-    name: 'reprise-protocol-side-effect-free',
-    transform(code, id) {
-      return PROTOCOL_SOURCE.test(id) ? { code, map: null, moduleSideEffects: false } : null;
-    },
-  };
-}
+const PROTOCOL_SOURCE = /[\\/]packages[\\/]protocol[\\/]src[\\/]/;
 
 let compiled;
 function compileWorker() {
