@@ -1,3 +1,4 @@
+/* global process, Buffer, console, setTimeout, clearTimeout */
 // Durable acks per second of the collector (embedded log, fsync + group commit, writer running)
 // for 8 KB batches, beside a bare Express echo in the same run; then p50/p99 at 1,000 batches/s.
 // Run alone: `npm run bench -- collector` (or `node test/bench/collector/run.mjs`).
