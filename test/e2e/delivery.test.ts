@@ -125,6 +125,7 @@ test('a session recorded while the collector is down, reloaded, then back online
   const seqs = [...new Set(batches.map((batch) => batch.seq))].sort((a, b) => a - b);
   expect(seqs).toEqual(seqs.map((_, index) => index)); // 0..n, no gap
   expect(ingest.duplicates).toBe(0);
+  expect(ingest.conflicts).toBe(0);
   // Arrival order is seq order: the outbox sends each stream in order.
   expect(ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session)).toEqual([...batches].sort(batchOrder));
   const events = ingest.eventsOf(session);
@@ -208,6 +209,13 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   const session = await sessionOf(page);
   await page.goto(`${site.url}/away`);
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 3, 5_000, 'the last batch');
+  // The next page load resends what the worker also stored: same seq, same bytes, stored once.
+  const next = await browser.newPage();
+  await next.goto(appUrl({ maxBatchDelayMs: 60_000 }));
+  await next.waitForTimeout(1_000);
+  expect(ingest.conflicts).toBe(0);
+  expect(clicksIn(ingest.eventsOf(session))).toBe(3);
+  await next.close();
   expect(ingest.requests.every((request) => request.contentType.startsWith('application/vnd.reprise.batch') || request.contentType.startsWith('text/plain'))).toBe(true);
   await page.close();
 });

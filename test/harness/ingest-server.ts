@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type Batch, ProtocolError, decodeBatchFrame } from '@reprise/protocol';
 
 /**
  * A loopback fake collector speaking `POST /v1/ingest` (DESIGN.md step 4, minus storage): decodes
  * each body with @reprise/protocol, keeps one copy per (session, tab, seq, part) like the real
- * collector, answers 202, and can be told to be down, fail, delay, 429 or 413.
+ * collector (a repeat with other content is a 409), answers 202, and can be told to be down,
+ * fail, delay, 429 or 413.
  */
 export interface IngestBehaviour {
   /** Drop every connection without an answer (a collector that is down or unreachable). */
@@ -43,6 +45,8 @@ export interface IngestServer {
   requests: IngestRequest[];
   /** Bodies that repeated a stored (session, tab, seq, part). */
   duplicates: number;
+  /** Repeats whose batch differed from the stored one (answered 409, like the real collector). */
+  conflicts: number;
   behaviour: IngestBehaviour;
   set(behaviour: IngestBehaviour): void;
   /** Resolve once `predicate` holds (polled), or reject after `timeoutMs`. */
@@ -65,13 +69,15 @@ export const batchOrder = (a: Batch, b: Batch): number => a.seq - b.seq || ((a.p
 
 export async function startIngestServer(initial: IngestBehaviour = {}): Promise<IngestServer> {
   const sockets = new Set<Socket>();
-  const stored = new Set<string>();
+  /** (session, tab, seq, part) -> digest of the decoded batch. */
+  const stored = new Map<string, string>();
   let tooManyLeft = 0;
   const state: IngestServer = {
     url: '',
     batches: [],
     requests: [],
     duplicates: 0,
+    conflicts: 0,
     behaviour: {},
     set(behaviour) {
       state.behaviour = behaviour;
@@ -91,6 +97,7 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       state.batches = [];
       state.requests = [];
       state.duplicates = 0;
+      state.conflicts = 0;
       stored.clear();
     },
     close: () => new Promise<void>((resolve) => {
@@ -148,9 +155,16 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       return answer(res, behaviour.failWith, 'told to fail');
     }
     const key = `${batch.session}|${batch.tab}|${batch.seq}|${batch.part ?? ''}`;
-    if (stored.has(key)) state.duplicates++;
+    const digest = createHash('sha256').update(JSON.stringify(batch)).digest('hex');
+    const previous = stored.get(key);
+    if (previous !== undefined && previous !== digest) {
+      state.conflicts++;
+      log.status = 409;
+      return answer(res, 409, `seq ${batch.seq} was already accepted with different content`);
+    }
+    if (previous !== undefined) state.duplicates++;
     else {
-      stored.add(key);
+      stored.set(key, digest);
       state.batches.push({ batch, bytes: body.byteLength, at: log.at });
     }
     log.status = 202;
