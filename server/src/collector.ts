@@ -15,7 +15,7 @@ import type { IngestLog } from './log/types.js';
 import { createMetrics, type CollectorMetrics } from './metrics.js';
 import { ProjectRegistry } from './projects.js';
 import { FolderObjectStore } from './store/folder-store.js';
-import { sweepExpiredSegments } from './store/retention.js';
+import { shredExpiredDataKeys, sweepExpiredSegments } from './store/retention.js';
 import { S3ObjectStore } from './store/s3-store.js';
 import type { ObjectStore, RetentionRule } from './store/types.js';
 import { WriterLedger } from './writer/ledger.js';
@@ -192,11 +192,15 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await ledger.open();
       for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);
       await writer.start();
-      if (config.store === 'folder' || store instanceof FolderObjectStore) {
-        const sweep = () => void sweepExpiredSegments(store, retentionRules(config), { logger }).catch((error) => logger.error({ err: error }, 'retention sweep failed'));
-        sweepTimer = setInterval(sweep, config.sweepIntervalMs);
-        sweepTimer.unref();
-      }
+      // Retention: the folder store deletes expired segments itself (S3 has lifecycle rules);
+      // every store gets its expired sessions' data keys deleted.
+      const sweep = () => void (async () => {
+        const rules = retentionRules(config);
+        if (store instanceof FolderObjectStore) await sweepExpiredSegments(store, rules, { logger });
+        await shredExpiredDataKeys(dataKeyStore, rules, { logger, onShred: (project, sessionId) => dataKeys.forget(project, sessionId) });
+      })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
+      sweepTimer = setInterval(sweep, config.sweepIntervalMs);
+      sweepTimer.unref();
       server = await new Promise<Server>((resolve, reject) => {
         const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
       });

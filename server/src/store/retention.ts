@@ -1,6 +1,7 @@
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { parseSegmentObjectKey } from './keys.js';
+import type { DataKeyStore } from '../crypto/types.js';
 import type { ObjectStore, RetentionRule } from './types.js';
 
 const DAY_MS = 86_400_000;
@@ -53,4 +54,32 @@ export async function sweepExpiredSegments(
   }
   if (deleted > 0) options.logger?.info({ deleted }, 'retention sweep deleted expired segments');
   return deleted;
+}
+
+/**
+ * Crypto-shred sessions past retention: delete data keys created more than `retentionDays` (+1
+ * day of grace for sessions that span midnight) ago. Runs for every store, so even where S3
+ * lifecycle rules could not be set, expired sessions become unreadable on time.
+ */
+export async function shredExpiredDataKeys(
+  keys: DataKeyStore,
+  rules: readonly RetentionRule[],
+  options: { now?: number; logger?: Logger; onShred?: (project: string, sessionId: string) => void } = {},
+): Promise<number> {
+  const now = options.now ?? Date.now();
+  let shredded = 0;
+  for (const rule of rules) {
+    const cutoff = now - (rule.retentionDays + 1) * DAY_MS;
+    const expired = new Set<string>();
+    for await (const key of keys.list(rule.project)) {
+      if (Date.parse(key.createdAt) < cutoff) expired.add(key.sessionId);
+    }
+    for (const sessionId of expired) {
+      await keys.delete(rule.project, sessionId);
+      options.onShred?.(rule.project, sessionId);
+      shredded++;
+    }
+  }
+  if (shredded > 0) options.logger?.info({ sessions: shredded }, 'retention: deleted the data keys of expired sessions');
+  return shredded;
 }
