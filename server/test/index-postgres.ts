@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +36,10 @@ async function freePort(): Promise<number> {
 export async function startTestPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'reprise-pg-'));
   const asRoot = process.getuid?.() === 0;
+  // Bounded: a cluster that cannot start fails the run with its log instead of hanging it.
+  const options = { timeout: 60_000 };
   const as = (cmd: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args);
+    asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args], options) : run(cmd, args, options);
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres']);
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
@@ -47,11 +49,16 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const dataDir = join(dir, 'data');
   const port = await freePort();
   await as(join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
-  await as(join(PG_BIN, 'pg_ctl'), [
-    '-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30',
-    '-o', `-k ${dir} -h 127.0.0.1 -p ${port} -F -c max_connections=200`,
-    'start',
-  ]);
+  try {
+    await as(join(PG_BIN, 'pg_ctl'), [
+      '-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30',
+      '-o', `-k ${dir} -h 127.0.0.1 -p ${port} -F -c max_connections=200`,
+      'start',
+    ]);
+  } catch (error) {
+    const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000) : '(no log)';
+    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${(error as Error).message}\n${log}`, { cause: error });
+  }
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
   return {

@@ -92,6 +92,7 @@ describe('playback stream of a session recorded through the real ingest path', (
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const { records, events: played, firstEventMs } = await readPlayback(response, started);
     expect(firstEventMs).toBeLessThan(1000);
+    console.info(`30-minute session: first event after ${firstEventMs!.toFixed(0)} ms, all ${played.length} events after ${(performance.now() - started).toFixed(0)} ms`);
     expect(played).toHaveLength(events.length);
     expect(played.map((e) => e.timestamp)).toEqual(events.map((e) => e.timestamp));
     const segments = (await segmentsOf('long')).length;
