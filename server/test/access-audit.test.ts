@@ -90,6 +90,9 @@ describe('access control and audit (PostgreSQL index)', () => {
     expect((await call(undefined, 'POST', '/v1/auth/login', { username: 'root', password: 'not the password' })).status).toBe(401);
     expect((await call(undefined, 'POST', '/v1/auth/login', { username: 'nobody', password: 'not the password' })).status).toBe(401);
     admin = await login('root', 'a long enough password');
+    // Logging in again while the cookie is still valid works (no CSRF token needed to log in).
+    const again = await call({ cookie: admin.cookie }, 'POST', '/v1/auth/login', { username: 'root', password: 'a long enough password' });
+    expect(again.status).toBe(200);
     const me = await call(admin, 'GET', '/v1/auth/me');
     expect(me.body).toMatchObject({ kind: 'user', user: { username: 'root' }, csrfToken: admin.csrf });
   });

@@ -9,6 +9,11 @@ import type { Principal } from './principal.js';
 export const SESSION_COOKIE = 'reprise_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Login and setup do not act on the cookie's session (they start a new one) and check Origin
+ * themselves; a still-valid cookie must not make logging in again fail for want of a token.
+ */
+const CSRF_EXEMPT_PATHS = new Set(['/v1/auth/login', '/v1/auth/setup']);
 
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
@@ -86,7 +91,7 @@ export function authenticate(db: Kysely<IndexSchema>) {
     if (cookie) {
       const session = await findLoginSession(db, cookie);
       if (session) {
-        if (!SAFE_METHODS.has(req.method)) {
+        if (!SAFE_METHODS.has(req.method) && !CSRF_EXEMPT_PATHS.has(req.baseUrl + req.path)) {
           assertSameOrigin(req);
           const sent = req.get(CSRF_HEADER);
           if (!sent || !sameToken(sent, session.csrfToken)) {
