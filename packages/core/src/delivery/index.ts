@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_OUTBOX_BYTES,
   INGEST_PATH,
   KEEPALIVE_LIMIT_BYTES,
+  POST_COALESCE_MS,
   WORKER_START_TIMEOUT_MS,
 } from './defaults.js';
 import { encodeFrames, makeBatch } from './encode.js';
@@ -125,6 +126,9 @@ class PageDelivery implements Delivery {
   private ready = false;
   /** Events pushed since the last cut. */
   private current: RecordedEvent[] = [];
+  /** Events not yet posted to the engine: one postMessage per POST_COALESCE_MS, not one per event. */
+  private unposted: RecordedEvent[] = [];
+  private postTimer: ReturnType<typeof setTimeout> | undefined;
   /** Cut batches the engine has not yet stored: the page can still send them itself at unload. */
   private readonly unstored = new Map<number, RecordedEvent[]>();
   private cutTimer: ReturnType<typeof setTimeout> | undefined;
@@ -284,14 +288,27 @@ class PageDelivery implements Delivery {
       clearTimeout(this.cutTimer);
       this.cutTimer = setTimeout(() => this.cut(), this.maxBatchDelayMs);
     }
-    for (const event of events) this.current.push(event);
-    this.send({ type: 'events', events });
+    for (const event of events) {
+      this.current.push(event);
+      this.unposted.push(event);
+    }
+    this.postTimer ??= setTimeout(() => this.postEvents(), POST_COALESCE_MS);
+  }
+
+  private postEvents(): void {
+    clearTimeout(this.postTimer);
+    this.postTimer = undefined;
+    if (this.unposted.length === 0) return;
+    this.send({ type: 'events', events: this.unposted });
+    this.unposted = [];
   }
 
   /** Close the current batch under the next seq. */
   private cut(sentByPage = false): number | undefined {
     clearTimeout(this.cutTimer);
     if (this.current.length === 0) return undefined;
+    // The engine must hold every event of the batch before it is told to cut it.
+    this.postEvents();
     const seq = this.seq.take();
     this.unstored.set(seq, this.current);
     this.send({ type: 'cut', seq, count: this.current.length, ...(sentByPage ? { sentByPage } : {}) });
@@ -354,6 +371,7 @@ class PageDelivery implements Delivery {
   private close(): void {
     this.closed = true;
     clearTimeout(this.cutTimer);
+    clearTimeout(this.postTimer);
     for (const remove of this.removeListeners.splice(0)) remove();
   }
 
@@ -369,6 +387,7 @@ class PageDelivery implements Delivery {
     if (this.closed) return;
     this.close();
     this.current = [];
+    this.unposted = [];
     this.unstored.clear();
     await this.request('discard');
     this.channel?.terminate();
