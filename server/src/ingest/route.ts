@@ -71,6 +71,8 @@ function mediaType(req: Request): string {
 export function createIngestRouter(options: IngestOptions): Router {
   const router = Router();
   const limiter = new RateLimiter();
+  /** Appends in progress by batch id: a retry racing its original waits for the original's fsync. */
+  const appending = new Map<string, Promise<unknown>>();
   const redact = createRedactor(options.redaction);
   const { metrics } = options;
 
@@ -187,14 +189,26 @@ export function createIngestRouter(options: IngestOptions): Router {
       res.status(202).json(duplicate ? { ok: true, seq: batch.seq, duplicate: true } : { ok: true, seq: batch.seq });
       stopTimer({ status: '202' });
     };
-    if (verdict === 'duplicate') return answer(true);
+    if (verdict === 'duplicate') {
+      const original = appending.get(id);
+      if (original) {
+        try {
+          await original;
+        } catch {
+          return refuse(503, 'log_write_failed', 'The first copy of this batch could not be made durable; retry.', { 'Retry-After': '1' });
+        }
+      }
+      return answer(true);
+    }
 
     // Second line of PII redaction (the recorder did the first): same patterns as the browser.
     const redacted = redactInPlace(batch.events, redact);
     if (redacted > 0) metrics.redactions.inc(redacted);
     const stopAppend = metrics.appendLatency.startTimer();
+    const appended = options.log.append({ project: accepted.id, receivedAt: Date.now(), digest, batch });
+    appending.set(id, appended);
     try {
-      const outcome = await options.log.append({ project: accepted.id, receivedAt: Date.now(), digest, batch });
+      const outcome = await appended;
       stopAppend();
       answer(outcome === 'duplicate');
     } catch (error) {
@@ -202,6 +216,8 @@ export function createIngestRouter(options: IngestOptions): Router {
       options.logger.error({ err: error }, 'ingest: append to the log failed');
       const e = error instanceof CollectorError ? error : new CollectorError('log_write_failed', 503, 'The batch could not be made durable; retry.');
       refuse(503, e.code, e.message, { 'Retry-After': '1' });
+    } finally {
+      appending.delete(id);
     }
   });
 

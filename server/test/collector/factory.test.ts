@@ -65,7 +65,7 @@ test('plugins, routers and the onSegmentStored hook; stop() drains the log befor
   expect(await boom.json()).toEqual({ error: 'access_denied', message: '[@reprise/collector] No.' });
   const missing = await fetch(`${url}/v1/nothing`);
   expect(missing.status).toBe(404);
-  expect((await missing.json()).error).toBe('not_found');
+  expect(((await missing.json()) as { error: string }).error).toBe('not_found');
 
   const events = [
     createRepriseEvent('navigation', { url: 'http://127.0.0.1:5173/cart' }),
