@@ -27,6 +27,7 @@ const SESSIONS = {
   's-2': recording('s-2', 'u-1', 1_000),
   's-3': recording('s-3', 'u-2', 2_000),
   's-4': recording('s-4', 'u-3', 3_000),
+  's-5': recording('s-5', 'u-4', 4_000),
 };
 
 describe('deletion, crypto-shredding, key rotation and retention', () => {
@@ -129,7 +130,7 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
 
     const output: string[] = [];
     expect(await runKeysCommand(['rotate', '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(0);
-    expect(output.join('\n')).toMatch(/rewrapped 1 data key\(s\)/);
+    expect(output.join('\n')).toMatch(/rewrapped 2 data key\(s\)/);
     expect(output.join('\n')).toContain(`no longer used: ${oldKek}`);
     const keyring = JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { active: string; keys: { id: string }[] };
     expect(keyring.active).not.toBe(oldKek);
@@ -144,22 +145,25 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
     env = await startTestCollector('sqlite', ['shop'], { dataDir: env.dataDir });
     expect(env.collector.keys.activeKeyId).toBe(keyring.active);
     expect(await Promise.all(objects.map(digest))).toEqual(before);
-    const response = await call('GET', '/v1/sessions/s-3/events');
-    expect(response.status).toBe(200);
-    const { events, records } = await readPlayback(response);
-    expect(events.map((e) => e.timestamp)).toEqual(SESSIONS['s-3'].events.map((e) => e.timestamp));
-    expect(records.at(-1)).toMatchObject({ stream: 'end', skipped: 0 });
+    for (const id of ['s-3', 's-5'] as const) {
+      const response = await call('GET', `/v1/sessions/${id}/events`);
+      expect(response.status).toBe(200);
+      const { events, records } = await readPlayback(response);
+      expect(events.map((e) => e.timestamp)).toEqual(SESSIONS[id].events.map((e) => e.timestamp));
+      expect(records.at(-1)).toMatchObject({ stream: 'end', skipped: 0 });
+    }
   });
 
   it('retention removes index rows and keys with the objects', async () => {
     expect(await objectsOf('s-3')).toHaveLength(2);
     expect(await env.plugin.sweep(Date.now())).toBe(0);
     const removed = await env.plugin.sweep(Date.now() + 31 * 86_400_000);
-    expect(removed).toBe(1);
+    expect(removed).toBe(2);
     expect(await objectsOf('s-3')).toEqual([]);
+    expect(await objectsOf('s-5')).toEqual([]);
     expect(await env.collector.dataKeyStore.listSession('shop', 's-3')).toEqual([]);
     expect(await env.plugin.index.db.selectFrom('sessions').select('session_id').execute()).toEqual([]);
     const audit = await env.plugin.index.db.selectFrom('audit_log').select(['actor_type', 'session_id']).where('action', '=', 'retention.delete').execute();
-    expect(audit).toEqual([{ actor_type: 'system', session_id: 's-3' }]);
+    expect(audit.map((a) => `${a.actor_type} ${a.session_id}`).sort()).toEqual(['system s-3', 'system s-5']);
   });
 });
