@@ -75,3 +75,8 @@ export function shortUrl(url: string | null | undefined): string {
     return url;
   }
 }
+
+/** `1 error`, `3 errors`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

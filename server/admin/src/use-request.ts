@@ -29,8 +29,7 @@ export function useRequest<T>(key: string, load: (signal: AbortSignal) => Promis
       },
     );
     return () => abort.abort();
-    // `load` is a fresh closure on every render; `key` names what it loads.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a fresh closure on every render; `key` names what it loads, so only `key` re-runs it.
   }, [key]);
   return state;
 }

@@ -93,7 +93,7 @@ export function AuditPage() {
         </label>
         <label className="field field-compact">
           <span>Who</span>
-          <input type="search" placeholder="Username or token name" value={draft.actor} onChange={(event) => setDraft({ ...draft, actor: event.target.value })} />
+          <input type="search" placeholder="Username or token" value={draft.actor} onChange={(event) => setDraft({ ...draft, actor: event.target.value })} />
         </label>
         <label className="field field-compact field-grow">
           <span>Session id</span>
@@ -180,9 +180,16 @@ function AuditRow({ entry }: { entry: AuditEntry }) {
   );
 }
 
+/** `{ filters: { url: '/cart', hasError: true }, results: 3 }` → `url /cart · hasError true · results 3`. */
 function describeDetail(detail: Record<string, unknown>): string {
-  return Object.entries(detail)
-    .map(([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' · ')
-    .slice(0, 300);
+  const parts: string[] = [];
+  const walk = (value: unknown, name: string) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value)) walk(inner, key);
+    } else {
+      parts.push(`${name} ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+    }
+  };
+  walk(detail, '');
+  return parts.join(' · ').slice(0, 300);
 }

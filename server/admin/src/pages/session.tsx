@@ -4,7 +4,7 @@ import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { api, type SessionSummary } from '../api.js';
 import { CopyButton } from '../components/copy-button.js';
 import { ErrorNotice, Loading } from '../components/states.js';
-import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, shortUrl } from '../format.js';
+import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, plural, shortUrl } from '../format.js';
 import { parseCollectorLine } from '../playback.js';
 import { useRequest } from '../use-request.js';
 
@@ -73,7 +73,11 @@ function SessionView({ session }: { session: SessionSummary }) {
   }, [session.id, session.project]);
 
   // A deep link followed while the page is open (`#t=` edited, or another moment's link) seeks.
+  // The address the page opened with is the player's `startAt`, so only later changes count.
+  const openedAt = useRef(`${location.search}${location.hash}`);
   useEffect(() => {
+    if (`${location.search}${location.hash}` === openedAt.current) return;
+    openedAt.current = `${location.search}${location.hash}`;
     const moment = parseMoment(location.hash, location.search);
     if (moment !== undefined) playerRef.current?.seek(moment);
   }, [location.hash, location.search]);
@@ -108,7 +112,7 @@ function SessionView({ session }: { session: SessionSummary }) {
         <div className="notice notice-warning" role="status" data-testid="gap-notice">
           <strong>Part of this recording could not be played.</strong>
           <p>
-            {gaps.length === 1 ? 'One stretch is' : `${gaps.length} stretches are`} missing ({gaps[0]?.label.toLowerCase() ?? 'unreadable segment'}). Playback
+            {gaps.length === 1 ? 'One stretch is' : `${gaps.length} stretches are`} missing ({gaps[0]?.detail ?? gaps[0]?.label ?? 'a segment could not be read'}). Playback
             continues from the next complete snapshot; the gap is marked on the timeline.
           </p>
         </div>
@@ -152,9 +156,12 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
         </dd>
         <dt>Activity</dt>
         <dd>
-          {session.clickCount} clicks · {session.errorCount} errors
-          {session.consoleErrorCount > 0 ? ` · ${session.consoleErrorCount} console errors` : ''}
-          {session.failedRequestCount > 0 ? ` · ${session.failedRequestCount} failed requests` : ''}
+          {[
+            plural(session.clickCount, 'click'),
+            plural(session.errorCount, 'error'),
+            ...(session.consoleErrorCount > 0 ? [plural(session.consoleErrorCount, 'console error')] : []),
+            ...(session.failedRequestCount > 0 ? [plural(session.failedRequestCount, 'failed request')] : []),
+          ].join(' · ')}
         </dd>
         {session.customEvents.length > 0 ? (
           <>
@@ -198,7 +205,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
         <dd className="mono small break">{session.id}</dd>
         <dt>Stored</dt>
         <dd>
-          {session.segmentCount} segment{session.segmentCount === 1 ? '' : 's'} · {formatBytes(session.byteSize)}
+          {plural(session.segmentCount, 'segment')} · {formatBytes(session.byteSize)}
         </dd>
       </dl>
     </>

@@ -5,7 +5,8 @@ import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatDuration, formatRelative, formatShortDateTime, shortUrl } from '../format.js';
 import { useRequest } from '../use-request.js';
 
-const PAGE_SIZE = 25;
+const DEFAULT_PAGE_SIZE = 25;
+const MAX_PAGE_SIZE = 200;
 
 const RANGES = [
   { value: '1h', label: 'Last hour', ms: 3_600_000 },
@@ -28,9 +29,11 @@ interface Filters {
   minDuration: string;
   sort: 'startedAt' | 'duration';
   order: 'asc' | 'desc';
+  /** Sessions per page (`?limit=`, no control for it: the default suits a screen). */
+  limit: string;
 }
 
-const FILTER_DEFAULTS: Filters = { range: 'all', from: '', to: '', user: '', url: '', errors: '', event: '', minDuration: '', sort: 'startedAt', order: 'desc' };
+const FILTER_DEFAULTS: Filters = { range: 'all', from: '', to: '', user: '', url: '', errors: '', event: '', minDuration: '', sort: 'startedAt', order: 'desc', limit: String(DEFAULT_PAGE_SIZE) };
 
 function readFilters(params: URLSearchParams): Filters {
   const get = (name: keyof Filters) => params.get(name) ?? FILTER_DEFAULTS[name];
@@ -46,6 +49,7 @@ function readFilters(params: URLSearchParams): Filters {
     minDuration: get('minDuration'),
     sort: get('sort') === 'duration' ? 'duration' : 'startedAt',
     order: get('order') === 'asc' ? 'asc' : 'desc',
+    limit: String(Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(Number(get('limit'))) || DEFAULT_PAGE_SIZE))),
   };
 }
 
@@ -59,7 +63,7 @@ function writeFilters(filters: Filters): URLSearchParams {
 
 function toSearch(filters: Filters, cursor: string | undefined, now: number): SessionSearchParams {
   const range = RANGES.find((entry) => entry.value === filters.range);
-  const search: SessionSearchParams = { sort: filters.sort, order: filters.order, limit: PAGE_SIZE };
+  const search: SessionSearchParams = { sort: filters.sort, order: filters.order, limit: Number(filters.limit) };
   if (range && range.ms > 0) search.from = now - range.ms;
   if (filters.range === 'custom') {
     const from = Date.parse(filters.from);
@@ -143,7 +147,7 @@ export function SessionsPage() {
         ) : activeFilterCount(filters) > 0 ? (
           <Empty title="No session matches these filters">
             <p>Widen the time range or remove a filter.</p>
-            <button type="button" className="button" onClick={() => apply({ ...FILTER_DEFAULTS })}>
+            <button type="button" className="button" onClick={() => apply({ ...FILTER_DEFAULTS, limit: filters.limit })}>
               Clear all filters
             </button>
           </Empty>
@@ -244,7 +248,7 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
           Search
         </button>
         {count > 0 ? (
-          <button type="button" className="button button-quiet" onClick={() => onApply({ ...FILTER_DEFAULTS, sort: filters.sort, order: filters.order })}>
+          <button type="button" className="button button-quiet" onClick={() => onApply({ ...FILTER_DEFAULTS, sort: filters.sort, order: filters.order, limit: filters.limit })}>
             Clear {count === 1 ? 'filter' : `${count} filters`}
           </button>
         ) : null}

@@ -82,7 +82,6 @@ export function SetupPage() {
             type="password"
             autoComplete="new-password"
             required
-            minLength={MIN_PASSWORD}
             autoFocus
             value={password}
             aria-describedby="password-hint"
