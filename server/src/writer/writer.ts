@@ -124,7 +124,17 @@ export class SegmentWriter {
         continue;
       }
       // Small reads: decoding records is synchronous work on the event loop that ingest shares.
-      const entries = await this.deps.log.read(64, this.stopping ? 0 : 200);
+      let entries: LogEntry[];
+      try {
+        entries = await this.deps.log.read(64, this.stopping ? 0 : 200);
+      } catch (error) {
+        // NATS reconnecting, a read error: the records stay in the log; try again shortly.
+        this.deps.metrics.storeErrors.inc({ operation: 'log_read' });
+        this.deps.logger.warn({ error: errorMessage(error) }, 'writer: reading the ingest log failed; retrying');
+        await sleep(500);
+        if (this.stopping) return;
+        continue;
+      }
       for (const entry of entries) this.accept(entry);
       if (entries.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       this.cutExpired(Date.now());
@@ -184,7 +194,12 @@ export class SegmentWriter {
 
   private cut(segment: OpenSegment): void {
     this.open.delete(`${segment.project}/${segment.sessionId}`);
-    const task = this.store(segment).finally(() => {
+    const task = this.store(segment).catch((error: unknown) => {
+      // Not retried (an encryption or encoding failure is a bug or a bad key, never a reason to
+      // store plaintext): the records stay unreleased in the log and are tried again at restart.
+      this.deps.metrics.storeErrors.inc({ operation: 'segment' });
+      this.deps.logger.error({ err: error, project: segment.project, sessionId: segment.sessionId }, 'writer: could not build an encrypted segment; its batches stay in the log');
+    }).finally(() => {
       this.inFlight.delete(task);
       this.bufferedBytes -= segment.bytes;
       for (const [id] of segment.ids) this.pending.delete(id);
