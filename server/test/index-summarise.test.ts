@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, parseUserAgent, summariseSegment } from '../src/index-db/summarise.js';
+import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, MAX_TRAITS_JSON_LENGTH, parseUserAgent, summariseSegment } from '../src/index-db/summarise.js';
 import { CHROME_UA, ev } from './index-events.js';
 
 describe('segment summariser', () => {
@@ -46,6 +46,18 @@ describe('segment summariser', () => {
   it('bounds what one session can make the index keep', () => {
     const events = Array.from({ length: MAX_CUSTOM_EVENT_NAMES + 50 }, (_, i) => ev.custom(i, `event-${i}`));
     expect(summariseSegment(events).customEvents.size).toBe(MAX_CUSTOM_EVENT_NAMES);
+  });
+
+  it('skips malformed reprise payloads instead of failing the writer, and bounds traits', () => {
+    const broken = [
+      { type: 5, timestamp: 1, data: { tag: 'reprise.navigation', payload: null } },
+      { type: 5, timestamp: 2, data: { tag: 'reprise.console' } },
+      { type: 5, timestamp: 3, data: null },
+      { type: 3, timestamp: 4, data: null },
+    ];
+    expect(summariseSegment(broken)).toMatchObject({ eventCount: 4, pages: [], consoleErrors: 0, startedAt: 1, endedAt: 4 });
+    const huge = summariseSegment([ev.identify(0, 'ann', { small: 'x', big: 'y'.repeat(MAX_TRAITS_JSON_LENGTH), other: 'z' })]);
+    expect(huge.traits).toEqual({ _truncated: true, small: 'x', other: 'z' });
   });
 
   it('names browser family and OS from a user agent', () => {

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { StoredSegment } from '../writer/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
-import { MAX_PAGES_PER_SESSION, parseUserAgent, summariseSegment, type PageVisit } from './summarise.js';
+import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, summariseSegment, type PageVisit } from './summarise.js';
 
 /** Optional fields ingest may attach to a batch; read when present. */
 interface BatchWithClientInfo {
@@ -113,7 +113,7 @@ export async function indexStoredSegment(
       summary.userId === null
         ? null
         : summary.traits
-          ? JSON.stringify({ ...(session.user_traits ? JSON.parse(session.user_traits) : {}), ...summary.traits })
+          ? JSON.stringify(boundedTraits({ ...(session.user_traits ? JSON.parse(session.user_traits) : {}), ...summary.traits }))
           : session.user_traits;
 
     await trx

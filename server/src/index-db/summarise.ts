@@ -151,6 +151,9 @@ function summariseRepriseEvent(
   summary: SegmentSummary,
   addPage: (url: unknown, route: unknown, at: number) => void,
 ) {
+  // The index must never stop the writer: a malformed payload is skipped, not thrown on.
+  const payload = (event.data as { payload?: unknown } | null)?.payload;
+  if (payload === null || typeof payload !== 'object') return;
   if (isRepriseEvent(event, 'navigation')) {
     addPage(event.data.payload.url, event.data.payload.route, at);
   } else if (isRepriseEvent(event, 'error')) {
@@ -164,7 +167,7 @@ function summariseRepriseEvent(
   } else if (isRepriseEvent(event, 'identify')) {
     const { userId, traits } = event.data.payload;
     summary.userId = typeof userId === 'string' && userId !== '' ? userId.slice(0, MAX_NAME_LENGTH) : null;
-    if (traits && typeof traits === 'object') summary.traits = { ...summary.traits, ...traits };
+    if (traits && typeof traits === 'object' && !Array.isArray(traits)) summary.traits = boundedTraits({ ...summary.traits, ...traits });
   } else if (isRepriseEvent(event, 'custom')) {
     const name = event.data.payload.name;
     if (typeof name !== 'string' || name === '') return;
@@ -173,6 +176,23 @@ function summariseRepriseEvent(
     if (seen) seen.count++;
     else if (summary.customEvents.size < MAX_CUSTOM_EVENT_NAMES) summary.customEvents.set(key, { count: 1, firstAt: at });
   }
+}
+
+/** Traits kept per session, as JSON: what a viewer reads, not a place to store blobs. */
+export const MAX_TRAITS_JSON_LENGTH = 16_384;
+
+/** Keeps traits in insertion order while their JSON fits, and says when some were left out. */
+export function boundedTraits(traits: Record<string, JsonValue>): Record<string, JsonValue> {
+  if (JSON.stringify(traits).length <= MAX_TRAITS_JSON_LENGTH) return traits;
+  const kept: Record<string, JsonValue> = { _truncated: true };
+  let length = JSON.stringify(kept).length;
+  for (const [key, value] of Object.entries(traits)) {
+    const entry = JSON.stringify({ [key]: value }).length;
+    if (length + entry > MAX_TRAITS_JSON_LENGTH) continue;
+    kept[key] = value;
+    length += entry;
+  }
+  return kept;
 }
 
 export interface ParsedUserAgent {
