@@ -166,15 +166,21 @@ export async function indexStoredSegment(
   });
 }
 
+/** URL and route text kept per session (and scanned by a substring search). */
+const MAX_PAGES_CHARACTERS = 32_768;
+
 function mergePages(existing: PageVisit[], added: PageVisit[]): PageVisit[] {
   const seen = new Set(existing.map((p) => `${p.url}\n${p.route ?? ''}`));
   const merged = [...existing];
+  let characters = existing.reduce((n, p) => n + p.url.length + (p.route?.length ?? 0), 0);
   for (const page of added) {
-    if (merged.length >= MAX_PAGES_PER_SESSION) break;
+    const size = page.url.length + (page.route?.length ?? 0);
+    if (merged.length >= MAX_PAGES_PER_SESSION || characters + size > MAX_PAGES_CHARACTERS) break;
     const key = `${page.url}\n${page.route ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     merged.push(page);
+    characters += size;
   }
   // Segments may be indexed out of order after a retry: keep visit order by time.
   return merged.sort((a, b) => a.at - b.at);
