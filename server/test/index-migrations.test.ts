@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openIndexDatabase } from '../src/index-db/database.js';
 import { migrateIndexDatabase } from '../src/index-db/migrations.js';
@@ -34,6 +35,27 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
         expect(rows.map((r) => r.indexname)).toContain('sessions_search_text_trgm');
       } finally {
         await index.close();
+      }
+    });
+
+    it('still migrates for a role that may create tables but not extensions (no trigram index then)', async () => {
+      const options = await openTestIndexOptions(engine);
+      if (options.engine !== 'postgres') throw new Error('unreachable');
+      const owner = new pg.Client({ connectionString: options.connectionString });
+      await owner.connect();
+      try {
+        await owner.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reprise_limited') THEN CREATE ROLE reprise_limited LOGIN; END IF; END $$`);
+        await owner.query('GRANT USAGE, CREATE ON SCHEMA public TO reprise_limited');
+      } finally {
+        await owner.end();
+      }
+      const limited = await openIndexDatabase({ engine: 'postgres', connectionString: options.connectionString.replace('postgres@', 'reprise_limited@') });
+      try {
+        const { rows } = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'`.execute(limited.db);
+        expect(rows.map((r) => r.indexname)).not.toContain('sessions_search_text_trgm');
+        expect(rows.map((r) => r.indexname)).toContain('sessions_by_start');
+      } finally {
+        await limited.close();
       }
     });
   }

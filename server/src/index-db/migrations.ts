@@ -205,8 +205,16 @@ const migrations: Record<string, MigrationFactory> = {
       // is a trusted extension, but a server without it still works, only slower.
       const available = await sql<{ name: string }>`SELECT name FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
       if (available.rows.length === 0) return;
-      await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
-      await sql`CREATE INDEX sessions_search_text_trgm ON sessions USING gin (search_text gin_trgm_ops)`.execute(db);
+      // A role that may create tables but not extensions still gets a working index: the
+      // savepoint undoes only this step (the migration runs in one transaction).
+      await sql`SAVEPOINT reprise_trgm`.execute(db);
+      try {
+        await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
+        await sql`CREATE INDEX sessions_search_text_trgm ON sessions USING gin (search_text gin_trgm_ops)`.execute(db);
+        await sql`RELEASE SAVEPOINT reprise_trgm`.execute(db);
+      } catch {
+        await sql`ROLLBACK TO SAVEPOINT reprise_trgm`.execute(db);
+      }
     },
   }),
 };
