@@ -1,6 +1,8 @@
 /* global process, Buffer, console, setTimeout, clearTimeout */
 // Durable acks per second of the collector (embedded log, fsync + group commit, writer running)
 // for 8 KB batches, beside a bare Express echo in the same run; then p50/p99 at 1,000 batches/s.
+// The writer (segments, gzip, AES-GCM, folder store) runs during every measurement; each collector
+// run starts once the previous run's backlog is stored.
 // Run alone: `npm run bench -- collector` (or `node test/bench/collector/run.mjs`).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -89,6 +91,15 @@ function load(url, bodies, options) {
   });
 }
 
+/** Wait until the writer stored everything: each measured run starts without a backlog. */
+async function drained(url) {
+  for (;;) {
+    const ready = await (await fetch(`${url}/readyz`)).json();
+    if (ready.lag === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 const summary = (name, result) => ({
   name,
   requests: result.requests.total,
@@ -126,10 +137,12 @@ try {
     // Fresh sessions every round: a repeated batch would be a cheap duplicate, not a durable write.
     const bodies = frames(`max${round}-`, THROUGHPUT_REQUESTS);
     echoRuns.push(await load(echo.url, bodies, { amount: THROUGHPUT_REQUESTS }));
+    await drained(collector.url);
     ackRuns.push(await load(collector.url, bodies, { amount: THROUGHPUT_REQUESTS }));
   }
   const echoResult = best(echoRuns);
   const acksResult = best(ackRuns);
+  await drained(collector.url);
   const fixedResult = await load(collector.url, fixedFrames, { overallRate: FIXED_RATE, duration: FIXED_SECONDS });
   const rows = [summary('echo (bare Express), best', echoResult), summary('collector, max, best', acksResult), summary(`collector, ${FIXED_RATE}/s`, fixedResult)];
   console.table(rows);
