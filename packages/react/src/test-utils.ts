@@ -18,8 +18,8 @@ export function eventSink() {
 
 /**
  * Unmount what the test rendered and let the recorders stop before the next test: the core stops
- * an unmounted recorder a tick later (so StrictMode's remount stays one recording), and only one
- * recorder may record a page at a time.
+ * an unmounted recorder a tick later (so StrictMode's remount stays one recording), and tests that
+ * start a recorder with start() rather than a provider must find the page free.
  */
 export async function cleanupRecorders(): Promise<void> {
   cleanup();
