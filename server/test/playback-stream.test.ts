@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +101,24 @@ describe('playback stream of a session recorded through the real ingest path', (
     expect(records[0]).toMatchObject({ stream: 'session', version: 1, id: 'long', segments, startSegment: 0 });
     expect(records.filter((r) => r.stream === 'segment')).toHaveLength(segments);
     expect(records.at(-1)).toEqual({ stream: 'end', segments, delivered: segments, skipped: 0, events: events.length });
+  });
+
+  it('compresses the stream with gzip when the client accepts it, flushed segment by segment', async () => {
+    const raw = (encoding: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const request = httpGet(`${env.url}/v1/sessions/long/events`, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': encoding } }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+        });
+        request.on('error', reject);
+      });
+    const zipped = await raw('gzip');
+    const plain = await raw('identity');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 4);
   });
 
   it('starts ?from= at the segment holding that moment, beginning with its full snapshot', async () => {

@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { constants, createGzip } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import { principalOf, requestOrigin } from '../access/middleware.js';
@@ -145,11 +147,29 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     if (action === 'session.export') {
       res.setHeader('Content-Disposition', `attachment; filename="reprise-${session.project}-${session.session_id}.ndjson"`);
     }
+    res.vary('Accept-Encoding');
+    // rrweb JSON shrinks 5-10x with gzip; the stream is flushed at each segment boundary so
+    // compression never holds back a segment the player could already draw.
+    const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip' ? createGzip({ level: 6 }) : undefined;
+    if (gzip) {
+      res.setHeader('Content-Encoding', 'gzip');
+      gzip.pipe(res);
+    }
+    const sink: Writable = gzip ?? res;
     res.flushHeaders();
     let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
+    // One listener for the whole stream, raced against each wait (a listener per wait would pile up).
+    const closing = new Promise<void>((resolve) =>
+      res.once('close', () => {
+        closed = true;
+        gzip?.destroy();
+        resolve();
+      }),
+    );
+    const send = async (text: string) => {
+      if (!sink.write(text) && !closed) await Promise.race([once(sink, 'drain'), closing]);
+      if (gzip && !closed) await Promise.race([new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve())), closing]);
+    };
     const records = playbackRecords(deps.reader, session, segments, {
       fromMs,
       onSkip: (segment, error) =>
@@ -161,12 +181,12 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       if (closed) break;
       const isBoundary = 'stream' in record;
       if (isBoundary && chunk !== '') {
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        await send(chunk);
         chunk = '';
       }
       chunk += `${JSON.stringify(record)}\n`;
     }
-    if (!closed) res.end(chunk);
+    if (!closed) sink.end(chunk);
   };
 
   router.get('/v1/sessions/:id/events', (req, res) => streamSession(req, res, 'session.play'));
