@@ -1,0 +1,4 @@
+import type { UserConfig } from 'vitest/config';
+
+/** Shared vitest settings; see vitest.shared.mjs. */
+export function sharedTestConfig(name: string): UserConfig;
