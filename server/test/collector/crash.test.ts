@@ -29,6 +29,8 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
   const acked = new Set<string>();
   let stopLoad = false;
   let sent = 0;
+  let retriedAfterFailure = 0;
+  let duplicates = 0;
 
   // Each client records its own sessions like a recorder: numbered batches, a retry resends the same bytes.
   const client = async (index: number) => {
@@ -41,8 +43,9 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
         for (;;) {
           try {
             const answer = await fetch(`${url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN }, body: Buffer.from(body) });
-            await answer.arrayBuffer();
+            const answered = (await answer.json()) as { duplicate?: boolean };
             sent++;
+            if (answered.duplicate) duplicates++;
             if (answer.status === 202) {
               acked.add(`dev/${sessionId}/tab1/${seq}`);
               break;
@@ -51,6 +54,7 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
           } catch (error) {
             if ((error as Error).message.startsWith('unexpected')) throw error;
             // Connection refused or reset: the collector is down; retry like the recorder would.
+            retriedAfterFailure++;
           }
           await new Promise((r) => setTimeout(r, 30));
         }
@@ -80,5 +84,5 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
   expect(missing).toEqual([]);
   expect(twice).toEqual([]);
   // Batches stored but never acknowledged are fine (the ack was lost in the kill); nothing else is stored.
-  console.log(`crash test: ${sent} requests, ${acked.size} acknowledged, ${counts.size} stored in ${objects} objects, ${KILLS} kills`);
+  console.log(`crash test: ${sent} answered requests, ${retriedAfterFailure} failed attempts retried, ${duplicates} retries recognised as duplicates, ${acked.size} acknowledged, ${counts.size} stored in ${objects} objects, ${KILLS} kills`);
 }, 120_000);

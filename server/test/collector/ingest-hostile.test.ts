@@ -4,9 +4,9 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Codec, frame, writeFrame } from '@reprise/protocol';
+import { Codec, encodeBatchFrame, frame, writeFrame } from '@reprise/protocol';
 import { Packr } from 'msgpackr';
 import { frameOf, makeBatch, metricValue, postBatch, startCollector, storedBatchCounts, tempDir, waitForDrain, type CollectorProcess } from './helpers.js';
 
@@ -87,6 +87,10 @@ function buildCases(): HostileCase[] {
     cases.push({ name: `bomb ${size} MiB declared honestly`, body: writeFrame(Codec.gzip, zeros.byteLength, compressed), status: 413, error: 'too_large' });
     cases.push({ name: `bomb ${size} MiB declared as 1 KiB`, body: writeFrame(Codec.gzip, 1024, compressed), status: 413, error: 'too_large' });
     cases.push({ name: `bomb ${size} MiB declared as 1 MiB`, body: writeFrame(Codec.gzip, 1024 * 1024, compressed), status: 413, error: 'too_large' });
+  }
+  for (const size of [8, 32]) {
+    const zeros = new Uint8Array(size * 1024 * 1024);
+    cases.push({ name: `raw-deflate bomb ${size} MiB declared as 1 KiB`, body: writeFrame(Codec.deflateRaw, 1024, deflateRawSync(zeros, { level: 9 })), status: 413, error: 'too_large' });
   }
   cases.push({ name: 'declared 4 GiB', body: writeFrame(Codec.gzip, 0xffffffff, gzipSync(new Uint8Array(10))), status: 413, error: 'too_large' });
 
@@ -279,6 +283,10 @@ describe('hostile ingest', () => {
     const accepted = await postBatch(collector.url, frameOf(makeBatch({ session: 'cors', seq: 0 })), { origin: 'http://localhost:3000' });
     expect(accepted.status).toBe(202);
     expect(accepted.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    // Every codec of the frame decodes.
+    for (const [seq, codec] of [[10, Codec.none], [11, Codec.deflateRaw], [12, Codec.gzip]] as const) {
+      expect((await postBatch(collector.url, encodeBatchFrame(makeBatch({ session: 'codecs', seq }), codec))).status).toBe(202);
+    }
     // sendBeacon's text/plain is accepted too.
     const beacon = await postBatch(collector.url, frameOf(makeBatch({ session: 'cors', seq: 1 })), { 'content-type': 'text/plain;charset=UTF-8' });
     expect(beacon.status).toBe(202);
