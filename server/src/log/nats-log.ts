@@ -1,4 +1,4 @@
-import { AckPolicy, connect, DeliverPolicy, nanos, RetentionPolicy, StorageType, type JsMsg, type JetStreamClient, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, nanos, RetentionPolicy, StorageType, type Consumer, type JsMsg, type JetStreamClient, type NatsConnection } from 'nats';
 import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
@@ -39,6 +39,7 @@ export class NatsIngestLog implements IngestLog {
   private readonly logger: Logger | undefined;
   private connection: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
+  private consumer: Consumer | undefined;
   private readonly inFlight = new Map<number, JsMsg>();
   private lastLag = 0;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -124,7 +125,8 @@ export class NatsIngestLog implements IngestLog {
 
   async read(max: number, waitMs: number): Promise<LogEntry[]> {
     if (!this.js) return [];
-    const consumer = await this.js.consumers.get(this.options.stream, this.options.consumer);
+    this.consumer ??= await this.js.consumers.get(this.options.stream, this.options.consumer);
+    const consumer = this.consumer;
     const messages = await consumer.fetch({ max_messages: max, expires: Math.max(1_000, waitMs) });
     const entries: LogEntry[] = [];
     for await (const message of messages) {
@@ -161,6 +163,7 @@ export class NatsIngestLog implements IngestLog {
     const connection = this.connection;
     this.connection = undefined;
     this.js = undefined;
+    this.consumer = undefined;
     // drain() flushes pending acks before closing.
     await connection?.drain().catch(() => connection.close());
   }
