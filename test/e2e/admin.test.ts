@@ -61,6 +61,8 @@ const frameQuery = (page: Page, selector: string) => onPlayer(page, (player, sel
 
 /** Opens the session page and waits until the whole recording has loaded. */
 async function openSession(page: Page, suffix = ''): Promise<void> {
+  // A change of hash alone would not reload the page: start from a blank one.
+  await page.goto('about:blank');
   await page.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev${suffix}`);
   await page.waitForFunction(() => {
     const player = (window as unknown as PlayerWindow).reprisePlayer;
@@ -257,12 +259,12 @@ describe('admin UI served by the collector', () => {
     for (const expected of ['baker-7', 'plan', 'wholesale', 'Lyon', '800 × 500', 'loaves-loaded', 'dev', recorded.sessionId]) expect(details).toContain(expected);
     await keepShot(admin, 'session-playing');
 
-    await openSession(admin, '#t=0');
-    await admin.addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
     const ratios: Record<string, number> = {};
     const replayed: Record<string, PNG> = {};
     for (const shot of recorded.shots) {
-      await onPlayer(admin, (player, time) => player.seek(time as number), shot.at - startedAt);
+      // Each moment opened fresh from its deep link, so one frame's state cannot leak into the next.
+      await openSession(admin, `#t=${((shot.at - startedAt) / 1000).toFixed(3)}`);
+      await admin.addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
       expect(await admin.locator('.rp-viewport').textContent()).toBe(`${RECORDED_VIEWPORT.width} × ${RECORDED_VIEWPORT.height} · 100%`);
       const box = (await admin.locator('.rp-frame iframe').boundingBox())!;
       const live = PNG.sync.read(shot.png);
@@ -293,7 +295,7 @@ describe('admin UI served by the collector', () => {
     for (const [index, marker] of markers.entries()) {
       // A marker is an action; its effect on the page (the mutations its handler made) follows
       // within a frame or two, and stays until the next action.
-      const next = markers.slice(index + 1).find((later) => later.time > marker.time);
+      const next = markers.slice(index + 1).find((later) => later.time > marker.time && ['click', 'rage-click', 'navigation'].includes(later.kind));
       const settle = Math.min(SETTLE_MS, next ? (next.time - marker.time) / 2 : SETTLE_MS);
       await onPlayer(admin, (player, time) => player.seek(time as number), marker.time + settle);
       const title = await frameQuery(admin, 'h1');
@@ -307,7 +309,8 @@ describe('admin UI served by the collector', () => {
     // Clicking a marker in the timeline seeks there too.
     const orders = admin.locator('.rp-markers [data-kind="navigation"][aria-label*="/orders/12"]');
     const ordersTime = Number(await orders.getAttribute('data-time'));
-    await orders.click();
+    // Markers a few ms apart overlap on the timeline; dispatch to this one rather than click at its centre.
+    await orders.dispatchEvent('click');
     await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBeGreaterThanOrEqual(ordersTime - 1);
     expect(await onPlayer(admin, (player) => player.getCurrentTime())).toBeLessThan(ordersTime + 100);
   });
@@ -387,8 +390,21 @@ describe('admin UI served by the collector', () => {
   test('audit log and project settings, for admins', async () => {
     await admin.goto(`${running.url}/audit`);
     await admin.waitForSelector('.audit-table');
-    const actions = await admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action')));
-    for (const action of ['auth.setup', 'auth.login_failed', 'auth.login', 'session.search', 'session.view', 'session.play']) expect(actions, action).toContain(action);
+    // Newest first, 50 a page: walk the older pages (the cursor) until the first entry, the setup.
+    const rowActions = () => admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action')));
+    const actions = await rowActions();
+    expect(actions[0]).toBe('session.play');
+    for (let page = 0; page < 20 && !(await admin.locator('button:has-text("Older")').isDisabled()); page += 1) {
+      const firstBefore = await admin.locator('.audit-table tbody tr').first().textContent();
+      await admin.click('button:has-text("Older")');
+      await expect.poll(() => admin.locator('.audit-table tbody tr').first().textContent()).not.toBe(firstBefore);
+      actions.push(...(await rowActions()));
+    }
+    expect(actions.at(-1)).toBe('auth.setup');
+    for (const action of ['auth.setup', 'auth.login_failed', 'auth.login', 'auth.logout', 'session.search', 'session.view', 'session.play']) expect(actions, action).toContain(action);
+    await admin.click('button:has-text("Newer")');
+    await admin.goto(`${running.url}/audit`);
+    await admin.waitForSelector('.audit-table');
     await keepShot(admin, 'audit');
     await admin.selectOption('select', 'session.play');
     await expect.poll(async () => new Set(await admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))))).toEqual(new Set(['session.play']));
@@ -427,6 +443,62 @@ describe('admin UI served by the collector', () => {
     expect(['playing', 'ended']).toContain(await onPlayer(admin, (player) => player.getState()));
     await onPlayer(admin, (player, time) => player.seek(time as number), recorded.shots.at(-1)!.at - startedAt);
     await expect.poll(() => frameQuery(admin, 'h1')).toBe('Fresh bread');
+  });
+
+  test('keyboard: the list, a session and the player work without a mouse', async () => {
+    await admin.goto(`${running.url}/sessions`);
+    await admin.waitForSelector('.sessions-table');
+    // The skip link is the first stop and lands on the content.
+    await admin.keyboard.press('Tab');
+    expect(await admin.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    // Tab through the filters until the first row's link has focus, then open it with Enter.
+    for (let step = 0; step < 40; step += 1) {
+      await admin.keyboard.press('Tab');
+      if (await admin.evaluate(() => document.activeElement?.classList.contains('row-title'))) break;
+    }
+    expect(await admin.evaluate(() => document.activeElement?.classList.contains('row-title'))).toBe(true);
+    await admin.keyboard.press('Enter');
+    await admin.waitForURL(/\/sessions\/[0-9a-f]+/);
+    await admin.waitForFunction(() => (window as unknown as PlayerWindow).reprisePlayer?.getProgress().done === true);
+    // Space toggles playback, Home and End move along the timeline.
+    await admin.focus('.rp-player');
+    const stateBefore = await onPlayer(admin, (player) => player.getState());
+    await admin.keyboard.press('Space');
+    await expect.poll(() => onPlayer(admin, (player) => player.getState())).toBe(stateBefore === 'playing' ? 'paused' : 'playing');
+    if (stateBefore !== 'playing') await admin.keyboard.press('Space');
+    await expect.poll(() => onPlayer(admin, (player) => player.getState())).toBe('paused');
+    const duration = await onPlayer(admin, (player) => player.getDuration());
+    await admin.keyboard.press('End');
+    await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBeGreaterThan(duration - 50);
+    await admin.keyboard.press('Home');
+    await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBeLessThan(50);
+  });
+
+  test('a viewer sees sessions, but neither the audit log nor the settings', async () => {
+    const created = await admin.evaluate(async () => {
+      const me = (await (await fetch('/v1/auth/me')).json()) as { csrfToken: string };
+      const response = await fetch('/v1/users', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+        body: JSON.stringify({ username: 'victor', password: 'viewer password 1', roles: { dev: 'viewer' } }),
+      });
+      return response.status;
+    });
+    expect(created).toBe(201);
+    await admin.click('text=Log out');
+    await admin.waitForURL(/\/login/);
+    await admin.fill('input[name=username]', 'victor');
+    await admin.fill('input[name=password]', 'viewer password 1');
+    await admin.press('input[name=password]', 'Enter');
+    await admin.waitForURL(`${running.url}/sessions`);
+    await admin.locator(`tr[data-session-id="${recorded.sessionId}"]`).waitFor();
+    expect(await admin.locator('nav[aria-label=Main] a').allTextContents()).toEqual(['Sessions']);
+    await admin.goto(`${running.url}/settings`);
+    await admin.waitForSelector('text=Only project admins can see this page');
+    expect(await admin.evaluate(async () => (await fetch('/v1/projects')).status)).toBe(403);
+    expect(await admin.evaluate(async () => (await fetch('/v1/audit')).status)).toBe(403);
+    await admin.click('text=Log out');
+    await admin.waitForURL(/\/login/);
   });
 });
 

@@ -28,13 +28,14 @@ export function App() {
 
 /** Pages behind the login: shows the shell, or sends to /login remembering where to come back. */
 function Authenticated({ children, title, admin = false, wide = false }: { children: ReactNode; title: string; admin?: boolean; wide?: boolean }) {
-  const { me } = useAuth();
+  const { me, loggedOut } = useAuth();
   const location = useLocation();
   useEffect(() => {
     document.title = `${title} · Reprise`;
   }, [title]);
   if (me === undefined) return <Loading label="Checking your login…" />;
   if (me === null) {
+    if (loggedOut) return <Navigate to="/login" replace />;
     const back = `${location.pathname}${location.search}${location.hash}`;
     return <Navigate to={`/login?next=${encodeURIComponent(back)}`} replace />;
   }
@@ -76,7 +77,7 @@ function Shell({ children, wide }: { children: ReactNode; wide: boolean }) {
           <button
             type="button"
             className="button button-quiet"
-            onClick={() => void logout().then(() => navigate('/login'))}
+            onClick={() => void logout().then(() => navigate('/login', { replace: true }))}
           >
             Log out
           </button>

@@ -6,6 +6,8 @@ interface AuthState {
   me: Me | null | undefined;
   /** Words for a failed first check (the collector unreachable...), shown instead of the login form. */
   error: string | undefined;
+  /** The user logged out on purpose: the login page should not offer to return to where they were. */
+  loggedOut: boolean;
   login(username: string, password: string): Promise<void>;
   setup(token: string, username: string, password: string): Promise<void>;
   logout(): Promise<void>;
@@ -18,6 +20,7 @@ const AuthContext = createContext<AuthState | undefined>(undefined);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [error, setError] = useState<string>();
+  const [loggedOut, setLoggedOut] = useState(false);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -35,6 +38,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const login = useCallback(async (username: string, password: string) => {
     setMe(await api.login(username, password));
     setError(undefined);
+    setLoggedOut(false);
   }, []);
   const setup = useCallback(async (token: string, username: string, password: string) => {
     setMe(await api.setup(token, username, password));
@@ -44,12 +48,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     try {
       await api.logout();
     } finally {
+      setLoggedOut(true);
       setMe(null);
     }
   }, []);
   const expire = useCallback(() => setMe(null), []);
 
-  const value = useMemo(() => ({ me, error, login, setup, logout, expire }), [me, error, login, setup, logout, expire]);
+  const value = useMemo(() => ({ me, error, loggedOut, login, setup, logout, expire }), [me, error, loggedOut, login, setup, logout, expire]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

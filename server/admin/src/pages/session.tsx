@@ -4,7 +4,7 @@ import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { api, type SessionSummary } from '../api.js';
 import { CopyButton } from '../components/copy-button.js';
 import { ErrorNotice, Loading } from '../components/states.js';
-import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, plural, shortUrl } from '../format.js';
+import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, pathOf, plural, shortUrl } from '../format.js';
 import { parseCollectorLine } from '../playback.js';
 import { useRequest } from '../use-request.js';
 
@@ -190,7 +190,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
             <li key={`${index}-${page.url}`}>
               <button type="button" className="page-link" onClick={() => onSeek(page.at)} title={`Jump to ${page.url}`}>
                 <span className="page-time mono">{formatDuration(Math.max(0, page.at - session.startedAt))}</span>
-                <span className="page-url">{page.route ?? shortUrl(page.url)}</span>
+                <span className="page-url">{page.route ?? pathOf(page.url)}</span>
               </button>
             </li>
           ))}
