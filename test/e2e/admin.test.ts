@@ -410,8 +410,21 @@ describe('admin UI served by the collector', () => {
     await expect.poll(async () => new Set(await admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))))).toEqual(new Set(['session.play']));
     expect(await admin.locator('.audit-table tbody tr').first().textContent()).toContain(USERNAME);
 
+    // An API token made through the API shows under its project, without its secret.
+    const secret = await admin.evaluate(async () => {
+      const me = (await (await fetch('/v1/auth/me')).json()) as { csrfToken: string };
+      const response = await fetch('/v1/tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+        body: JSON.stringify({ name: 'nightly-export', project: 'dev', operations: ['read'] }),
+      });
+      return ((await response.json()) as { token: string }).token;
+    });
     await admin.click('nav >> text=Settings');
     await admin.waitForSelector('.card');
+    await admin.waitForSelector('[data-token="nightly-export"]');
+    expect(await admin.locator('[data-token="nightly-export"]').textContent()).toContain('never used');
+    expect(await admin.locator('.card').textContent()).not.toContain(secret);
     const settings = await admin.locator('.card').textContent();
     for (const expected of ['dev', 'http://127.0.0.1:*', 'http://localhost:*', 'Kept until deleted']) expect(settings).toContain(expected);
     await keepShot(admin, 'settings');

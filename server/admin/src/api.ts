@@ -88,6 +88,17 @@ export interface ProjectSettings {
   rateLimit: { perSecond: number; burst: number } | null;
 }
 
+/** An API token as `GET /v1/tokens` lists it (the secret itself is shown only once, at creation). */
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  project: string;
+  operations: string[];
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
 /** A failed request, with the server's own words when it sent any. */
 export class ApiError extends Error {
   constructor(
@@ -291,6 +302,11 @@ export const api = {
       signal,
     );
     return { items: (Array.isArray(data.entries) ? data.entries : []) as AuditEntry[], nextCursor: str(data.nextCursor) };
+  },
+
+  async tokens(signal?: AbortSignal): Promise<ApiTokenInfo[]> {
+    const data = await request<Json>('GET', '/v1/tokens', undefined, signal);
+    return (Array.isArray(data.tokens) ? data.tokens : []) as ApiTokenInfo[];
   },
 
   async projects(signal?: AbortSignal): Promise<ProjectSettings[]> {

@@ -1,6 +1,7 @@
-import { api, type ProjectSettings } from '../api.js';
+import { api, type ApiTokenInfo, type ProjectSettings } from '../api.js';
 import { CopyButton } from '../components/copy-button.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
+import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
 
 /**
@@ -8,7 +9,10 @@ import { useRequest } from '../use-request.js';
  * (REPRISE_PROJECTS / its config file), so this page shows them and says where to change them.
  */
 export function SettingsPage() {
-  const request = useRequest('projects', (signal) => api.projects(signal));
+  const request = useRequest('projects', async (signal) => {
+    const [projects, tokens] = await Promise.all([api.projects(signal), api.tokens(signal)]);
+    return { projects, tokens };
+  });
   return (
     <div className="page">
       <div className="page-header">
@@ -24,12 +28,12 @@ export function SettingsPage() {
         <ErrorNotice title="Could not load the project settings" message={request.error.message} />
       ) : request.status === 'loading' ? (
         <Loading label="Loading projects…" />
-      ) : request.data.length === 0 ? (
+      ) : request.data.projects.length === 0 ? (
         <Empty title="No project you administer" />
       ) : (
         <div className="cards">
-          {request.data.map((project) => (
-            <ProjectCard key={project.id} project={project} />
+          {request.data.projects.map((project) => (
+            <ProjectCard key={project.id} project={project} tokens={request.data.tokens.filter((token) => token.project === project.id)} />
           ))}
         </div>
       )}
@@ -37,7 +41,7 @@ export function SettingsPage() {
   );
 }
 
-function ProjectCard({ project }: { project: ProjectSettings }) {
+function ProjectCard({ project, tokens }: { project: ProjectSettings; tokens: ApiTokenInfo[] }) {
   return (
     <section className="card" aria-labelledby={`project-${project.id}`}>
       <h2 id={`project-${project.id}`}>{project.id}</h2>
@@ -77,6 +81,29 @@ function ProjectCard({ project }: { project: ProjectSettings }) {
         <dt>Rate limit</dt>
         <dd>{project.rateLimit ? `${project.rateLimit.perSecond}/s, bursts of ${project.rateLimit.burst}` : 'Collector default'}</dd>
       </dl>
+      <h3>API tokens</h3>
+      <p className="muted small">
+        For scripts and tools: read or delete this project's sessions with <code>Authorization: Bearer …</code>. Create and revoke them
+        with <code>POST /v1/tokens</code> and <code>DELETE /v1/tokens/:id</code>.
+      </p>
+      {tokens.length === 0 ? (
+        <p className="muted small">No API token.</p>
+      ) : (
+        <ul className="token-list">
+          {tokens.map((token) => (
+            <li key={token.id} data-token={token.name} className={token.revokedAt ? 'token-revoked' : undefined}>
+              <div>
+                <strong>{token.name}</strong> <span className="muted small">{token.operations.join(', ')}</span>
+              </div>
+              <div className="muted small">
+                {token.revokedAt
+                  ? `Revoked ${formatRelative(token.revokedAt)}`
+                  : `Created ${formatDateTime(token.createdAt)} · ${token.lastUsedAt ? `last used ${formatRelative(token.lastUsedAt)}` : 'never used'}`}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
