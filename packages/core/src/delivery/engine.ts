@@ -73,8 +73,9 @@ export class DeliveryEngine {
         }
         return;
       case 'flush':
-        await this.pump();
-        return this.post({ type: 'done', id: message.id });
+        // Not awaited: a long backlog must not hold up the events and cuts queued behind it.
+        void this.pump().then(() => this.post({ type: 'done', id: message.id }));
+        return;
       case 'discard':
         this.buffer = [];
         this.sizes = [];
@@ -83,9 +84,11 @@ export class DeliveryEngine {
         this.stop();
         return this.post({ type: 'done', id: message.id });
       case 'stop':
-        await this.pump();
-        this.stop();
-        return this.post({ type: 'done', id: message.id });
+        void this.pump().then(() => {
+          this.stop();
+          this.post({ type: 'done', id: message.id });
+        });
+        return;
     }
   }
 
