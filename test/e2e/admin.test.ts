@@ -198,6 +198,13 @@ describe('admin UI served by the collector', () => {
     await expectRows('range=1h', 1);
     await expectRows(`range=custom&from=2001-01-01T00%3A00&to=2001-01-02T00%3A00`, 0);
 
+    // A session that is not there (deleted, or a mistyped link) is said in words, with a way back.
+    await admin.goto(`${running.url}/sessions/no-such-session?project=dev`);
+    await admin.waitForSelector('text=Session not found');
+    expect(await admin.locator('[role=alert]').textContent()).toContain('deleted');
+    await admin.click('text=All sessions');
+    await row.waitFor();
+
     // The form drives the same filters: typing a URL and pressing Enter puts it in the address.
     await admin.goto(`${running.url}/sessions`);
     await admin.fill('input[placeholder="/checkout"]', 'no-such-page');
