@@ -264,6 +264,23 @@ test('requireConsent sends nothing before start(); sampleRate 0 sends nothing at
   await unsampled.close();
 });
 
+test('a hidden tab sends its tail with keepalive once; the acknowledged copy leaves the outbox, no second send', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 60_000 }));
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 5_000, 'the tail of the hidden tab');
+  await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 5_000 }).toBe(0);
+  await page.waitForTimeout(500);
+  expect(ingest.requests.filter((request) => request.status === 202).length).toBe(ingest.batches.length);
+  expect(ingest.duplicates).toBe(0);
+  await page.close();
+});
+
 /** Create deliveries directly in the page (no recorder), push two events into each, flush; returns how each ran. */
 function deliverInPage(page: Page, deliveries: Array<{ tab: string; options: Record<string, unknown> }>): Promise<Array<string | undefined>> {
   return page.evaluate(async ({ endpoint, deliveries }) => {
