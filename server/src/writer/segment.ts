@@ -18,11 +18,20 @@ const MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
 
 const gzipAsync = promisify(gzip);
 
-export async function encodeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Promise<{ plain: Buffer; compressed: Buffer }> {
+/** The payload's JSON bytes: synchronous work, a few ms per MiB. */
+export function serializeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Buffer {
   const payload: SegmentPayload = { v: 1, project: location.project, sessionId: location.sessionId, segment: location.segment, batches };
-  const plain = Buffer.from(JSON.stringify(payload), 'utf8');
-  // Compressed on libuv's thread pool: the event loop keeps answering ingest meanwhile.
-  return { plain, compressed: await gzipAsync(plain, { level: 6 }) };
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
+/** Compressed on libuv's thread pool: the event loop keeps answering ingest meanwhile. */
+export function compressSegmentPayload(plain: Buffer): Promise<Buffer> {
+  return gzipAsync(plain, { level: 6 });
+}
+
+export async function encodeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Promise<{ plain: Buffer; compressed: Buffer }> {
+  const plain = serializeSegmentPayload(location, batches);
+  return { plain, compressed: await compressSegmentPayload(plain) };
 }
 
 export function decodeSegmentPayload(compressed: Uint8Array, location: SegmentLocation): SegmentPayload {

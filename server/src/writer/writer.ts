@@ -12,7 +12,7 @@ import { readStoredSegment } from '../reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
 import type { WriterLedger, LedgerIntent } from './ledger.js';
-import { encodeSegmentPayload } from './segment.js';
+import { compressSegmentPayload, serializeSegmentPayload } from './segment.js';
 import { summarizeBatches } from './summary.js';
 import type { SegmentBatch, SegmentStoredHook, StoredSegment } from './types.js';
 
@@ -65,6 +65,8 @@ export class SegmentWriter {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private abandon = false;
+  /** Chain that runs segments' synchronous steps one at a time (see `oneAtATime`). */
+  private syncChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -258,9 +260,10 @@ export class SegmentWriter {
     if (!dataKey) return;
     const key = segmentObjectKey({ ...context, segment: name, at: dataKey.createdAt });
     const location = { ...context, segment: name };
-    const { plain, compressed } = await encodeSegmentPayload(location, segment.batches);
+    const plain = await this.oneAtATime(() => serializeSegmentPayload(location, segment.batches));
+    const compressed = await compressSegmentPayload(plain);
     // Encryption failing is a bug or a bad key, never a reason to store plaintext: it throws.
-    const sealed = encryptSegment(compressed, dataKey, location);
+    const sealed = await this.oneAtATime(() => encryptSegment(compressed, dataKey, location));
     const intent: LedgerIntent = { key, ids: segment.ids };
     const noted = await this.retry('ledger', { key }, async () => {
       await this.deps.ledger.intent(intent);
@@ -276,10 +279,31 @@ export class SegmentWriter {
     stopTimer();
     this.deps.metrics.segments.inc({ project: segment.project });
     this.deps.metrics.segmentBytes.inc({ project: segment.project }, sealed.byteLength);
-    const announced = await this.announce(this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength));
+    const described = await this.oneAtATime(() => this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength));
+    const announced = await this.announce(described);
     if (!announced) return;
     await this.deps.log.release(segment.entries);
     await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a stored segment in the ledger'));
+  }
+
+  /**
+   * Run a synchronous step (JSON of a segment, AES-GCM) after the previous one and after a turn
+   * of the event loop: when many segments are cut at once (all reaching their age together),
+   * ingest acknowledgements get through between them instead of waiting for all of them.
+   */
+  private async oneAtATime<T>(step: () => T): Promise<T> {
+    const previous = this.syncChain;
+    let release!: () => void;
+    this.syncChain = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      return step();
+    } finally {
+      release();
+    }
   }
 
   private async announce(stored: StoredSegment): Promise<boolean> {

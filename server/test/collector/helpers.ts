@@ -169,7 +169,9 @@ export function makeBatch(fields: { session: string; seq: number; project?: stri
     events.push({ type: EventType.IncrementalSnapshot, data: { source: 0, texts: [{ id: ++eventCounter, value: `text ${fields.seq}-${i} ${'x'.repeat(fields.padding ?? 0)}` }], attributes: [], removes: [], adds: [] }, timestamp: now + i });
   }
   events.push(...(fields.extra ?? []));
-  return { v: 1, project: fields.project ?? 'dev', session: fields.session, seq: fields.seq, tab: fields.tab ?? 'tab1', start: events[0]!.timestamp, end: events[events.length - 1]!.timestamp, events };
+  // Extra events may carry earlier timestamps (created before this call): bounds are min and max.
+  const timestamps = events.map((event) => event.timestamp);
+  return { v: 1, project: fields.project ?? 'dev', session: fields.session, seq: fields.seq, tab: fields.tab ?? 'tab1', start: Math.min(...timestamps), end: Math.max(...timestamps), events };
 }
 
 export function frameOf(batch: Batch): Uint8Array {
