@@ -2,9 +2,15 @@ import { defineRollupConfig } from '@reprise/rollup-config';
 import { inlineWorker } from './worker/rollup-plugin.mjs';
 
 const configs = defineRollupConfig({
-  input: { index: 'src/index.ts' },
-  // window.Reprise for a plain <script> tag: rrweb and the protocol bundled in.
-  iife: [{ input: 'src/index.ts', file: 'dist/reprise.iife.js', name: 'Reprise' }],
+  // lazy: createLazyRecorder(), which import()s the index entry on start.
+  input: { index: 'src/index.ts', lazy: 'src/loader/lazy.ts' },
+  iife: [
+    // window.Reprise for a plain <script> tag: rrweb and the protocol bundled in.
+    { input: 'src/index.ts', file: 'dist/reprise.iife.js', name: 'Reprise' },
+    // A few KB that define window.Reprise at once and fetch reprise.iife.js after the page's load
+    // event; the entry assigns window.Reprise itself (so no `name`).
+    { input: 'src/loader/script.ts', file: 'dist/reprise.loader.js' },
+  ],
   // delivery worker: inlined as a string for a Blob URL, and written to dist/reprise.worker.js.
   plugins: [inlineWorker()],
 });

@@ -1,0 +1,311 @@
+import type { Recorder, RecorderEvents, RecorderOptions, RecorderState, Unsubscribe } from '../types.js';
+import { PACKAGE_PREFIX } from '../env.js';
+
+/** What the loader needs from the full recorder: the script tag's `window.Reprise` or the package entry. */
+export interface RecorderCore {
+  createRecorder(options?: RecorderOptions): Recorder;
+}
+
+/** How the full recorder is fetched: a `<script>` for the loader, `import()` for `@reprise/core/lazy`. */
+export type LoadCore = () => Promise<RecorderCore>;
+
+/**
+ * The stand-in returned before the full recorder has arrived: the `Recorder` methods, plus
+ * `load()` to fetch the full recorder now instead of waiting for `start()`.
+ */
+export interface LazyRecorder extends Recorder {
+  /**
+   * Fetch the full recorder now (it still waits for the page's `load` event) and hand the queued
+   * calls over. Resolves `true` once the full recorder has taken over, `false` if it could not be
+   * loaded (the error went to `onError`); never rejects.
+   */
+  load(): Promise<boolean>;
+}
+
+export type LoaderErrorCode =
+  /** The full recorder could not be fetched or did not define `createRecorder`. */
+  | 'load'
+  /** More calls were made before the full recorder arrived than the loader keeps. */
+  | 'queue';
+
+/** Errors of the loader itself; `onError` and the `error` event receive them. */
+export class RecorderLoadError extends Error {
+  override readonly name = 'RecorderLoadError';
+  readonly code: LoaderErrorCode;
+
+  constructor(code: LoaderErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${PACKAGE_PREFIX} ${message}`, options);
+    this.code = code;
+  }
+}
+
+/**
+ * Calls kept until the full recorder arrives. Enough for an app's start-up (identify, a few
+ * tracks and navigations, early errors), small enough that a page which never loads the full
+ * recorder holds no noticeable memory.
+ */
+export const MAX_QUEUED_CALLS = 500;
+
+/** Uncaught errors kept from before the first recorder is created (the script loader listens at once). */
+const MAX_EARLY_ERRORS = 50;
+
+/** How long the loader waits for an idle moment after the page's `load` event. */
+const IDLE_TIMEOUT_MS = 1_000;
+
+interface QueuedCall {
+  run(recorder: Recorder): void;
+  /** An uncaught error seen by the loader: handed over once the full recorder records. */
+  pageError?: true;
+  /** Settles a waiting promise if the full recorder never arrives. */
+  abandon?(): void;
+}
+
+interface PendingRecorder {
+  queuePageError(error: unknown): void;
+}
+
+/** Recorders still waiting for the full recorder; each one queues the page's uncaught errors. */
+const waiting = new Set<PendingRecorder>();
+/** Errors before any recorder exists, for the first one created. */
+let errorsBeforeRecorder: unknown[] | undefined;
+let stopListening: (() => void) | undefined;
+
+function onPageError(error: unknown): void {
+  if (waiting.size > 0) {
+    for (const recorder of waiting) recorder.queuePageError(error);
+  } else if (errorsBeforeRecorder && errorsBeforeRecorder.length < MAX_EARLY_ERRORS) {
+    errorsBeforeRecorder.push(error);
+  }
+}
+
+/**
+ * Listen for uncaught errors and unhandled rejections until the full recorder, whose own error
+ * capture then takes over, has arrived. `beforeRecorder`: also keep the ones that happen before
+ * any recorder is created (the script loader, evaluated at the top of the page).
+ */
+export function listenForEarlyErrors(beforeRecorder = false): void {
+  if (beforeRecorder) errorsBeforeRecorder ??= [];
+  if (stopListening || typeof window === 'undefined') return;
+  const onError = (event: ErrorEvent) => onPageError(event.error ?? event.message);
+  const onRejection = (event: PromiseRejectionEvent) => onPageError(event.reason);
+  window.addEventListener('error', onError);
+  window.addEventListener('unhandledrejection', onRejection);
+  stopListening = () => {
+    window.removeEventListener('error', onError);
+    window.removeEventListener('unhandledrejection', onRejection);
+    stopListening = undefined;
+  };
+}
+
+/** After the page's `load` event and then an idle moment, so the full recorder never competes with the page's own loading. */
+function afterPageLoad(run: () => void): void {
+  if (typeof document === 'undefined') return run();
+  const whenIdle = () => {
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: IDLE_TIMEOUT_MS });
+    else setTimeout(run, 0);
+  };
+  if (document.readyState === 'complete') whenIdle();
+  else window.addEventListener('load', whenIdle, { once: true });
+}
+
+/** Never let a page's callback break the loader (or the loader break the page). */
+function safely(run: () => void): void {
+  try {
+    run();
+  } catch {
+    // a throwing onError or listener must not stop the hand-over
+  }
+}
+
+/**
+ * A `Recorder` that queues every call until `loadCore()` delivers the full recorder, then replays
+ * the calls in order on a real recorder created with the same options and forwards from then on.
+ * Loading starts on the first `start()` (or `mount()` without `requireConsent`), or `load()`, and
+ * waits for the page's `load` event. If loading fails, `onError` and `error` listeners get a
+ * `RecorderLoadError` and every method becomes a no-op.
+ */
+export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadCore): LazyRecorder {
+  let real: Recorder | undefined;
+  let failed = false;
+  let loading: Promise<boolean> | undefined;
+  let queue: QueuedCall[] = [];
+  let dropped = 0;
+  const eventListeners = new Set<{ event: keyof RecorderEvents; listener: (payload: never) => void; off?: Unsubscribe }>();
+  const stateListeners = new Set<{ listener: (state: RecorderState) => void; off?: Unsubscribe }>();
+
+  const pending: PendingRecorder = {
+    queuePageError(error) {
+      enqueue({ run: (recorder) => recorder.captureError(error), pageError: true });
+    },
+  };
+
+  function enqueue(call: QueuedCall): void {
+    if (queue.length >= MAX_QUEUED_CALLS) {
+      dropped++;
+      call.abandon?.();
+      return;
+    }
+    queue.push(call);
+  }
+
+  /** Run on the full recorder when it is here, queue until then, drop after a failed load. */
+  function dispatch(run: (recorder: Recorder) => void): void {
+    if (real) run(real);
+    else if (!failed) enqueue({ run });
+  }
+
+  function reportError(error: RecorderLoadError): void {
+    if (options.debug && typeof console !== 'undefined') console.warn(error.message);
+    if (options.onError) safely(() => options.onError!(error));
+    for (const { event, listener } of eventListeners) {
+      if (event === 'error') safely(() => (listener as (payload: Error) => void)(error));
+    }
+  }
+
+  function handOver(core: RecorderCore): void {
+    const recorder = core.createRecorder(options);
+    real = recorder;
+    waiting.delete(pending);
+    if (waiting.size === 0) stopListening?.();
+    // Listeners first, so the replayed start() reaches them.
+    for (const entry of eventListeners) entry.off = recorder.on(entry.event, entry.listener as never);
+    for (const entry of stateListeners) entry.off = recorder.subscribe(entry.listener);
+    const calls = queue;
+    queue = [];
+    // An uncaught error from before start() would be ignored by a recorder that is not recording
+    // yet; it is handed over right after the call that starts recording instead.
+    let heldErrors: QueuedCall[] = [];
+    for (const call of calls) {
+      if (call.pageError && !recorder.isRecording) {
+        heldErrors.push(call);
+        continue;
+      }
+      safely(() => call.run(recorder));
+      if (heldErrors.length > 0 && recorder.isRecording) {
+        for (const held of heldErrors) safely(() => held.run(recorder));
+        heldErrors = [];
+      }
+    }
+    if (dropped > 0) {
+      reportError(new RecorderLoadError('queue', `${dropped} calls made before the full recorder loaded were dropped (the loader keeps ${MAX_QUEUED_CALLS}). Call start() early so the full recorder loads sooner.`));
+    }
+  }
+
+  function fail(error: RecorderLoadError): void {
+    failed = true;
+    waiting.delete(pending);
+    if (waiting.size === 0) stopListening?.();
+    for (const call of queue) call.abandon?.();
+    queue = [];
+    reportError(error);
+  }
+
+  function load(): Promise<boolean> {
+    if (real) return Promise.resolve(true);
+    loading ??= new Promise<void>((resolve) => afterPageLoad(resolve))
+      .then(loadCore)
+      .then((core) => {
+        if (typeof core?.createRecorder !== 'function') {
+          throw new RecorderLoadError('load', 'the loaded script has no createRecorder(): point the loader at reprise.iife.js of the same @reprise/core version. Nothing is recorded on this page.');
+        }
+        handOver(core);
+        return true;
+      })
+      .catch((error: unknown) => {
+        const detail = error instanceof Error ? error.message : String(error);
+        fail(error instanceof RecorderLoadError ? error : new RecorderLoadError('load', `could not load the full recorder (${detail}). Nothing is recorded on this page.`, { cause: error }));
+        return false;
+      });
+    return loading;
+  }
+
+  if (options.errors !== false) {
+    listenForEarlyErrors();
+    waiting.add(pending);
+    const early = errorsBeforeRecorder;
+    errorsBeforeRecorder = undefined;
+    for (const error of early ?? []) pending.queuePageError(error);
+  }
+
+  return {
+    load,
+    start() {
+      dispatch((recorder) => recorder.start());
+      void load();
+    },
+    stop() {
+      dispatch((recorder) => recorder.stop());
+    },
+    identify(userId, traits) {
+      dispatch((recorder) => recorder.identify(userId, traits));
+    },
+    track(name, props) {
+      dispatch((recorder) => recorder.track(name, props));
+    },
+    markNavigation(marker) {
+      dispatch((recorder) => recorder.markNavigation(marker));
+    },
+    captureError(error, context) {
+      dispatch((recorder) => recorder.captureError(error, context));
+    },
+    optOut() {
+      dispatch((recorder) => recorder.optOut());
+    },
+    claimNavigation() {
+      return releasable((recorder) => recorder.claimNavigation());
+    },
+    mount() {
+      const release = releasable((recorder) => recorder.mount());
+      if (!options.requireConsent) void load();
+      return release;
+    },
+    flush() {
+      if (real) return real.flush();
+      if (failed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        enqueue({ run: (recorder) => void recorder.flush().then(resolve, resolve), abandon: resolve });
+      });
+    },
+    on(event, listener) {
+      if (real) return real.on(event, listener);
+      const entry: { event: keyof RecorderEvents; listener: (payload: never) => void; off?: Unsubscribe } = { event, listener };
+      eventListeners.add(entry);
+      return () => {
+        eventListeners.delete(entry);
+        entry.off?.();
+      };
+    },
+    subscribe(listener) {
+      if (real) return real.subscribe(listener);
+      const entry: { listener: (state: RecorderState) => void; off?: Unsubscribe } = { listener };
+      stateListeners.add(entry);
+      return () => {
+        stateListeners.delete(entry);
+        entry.off?.();
+      };
+    },
+    get sessionId() {
+      return real ? real.sessionId : null;
+    },
+    get isRecording() {
+      return real ? real.isRecording : false;
+    },
+  };
+
+  /**
+   * mount() and claimNavigation() return a release function before the real call has happened: a
+   * release before the hand-over cancels the queued call, a later one releases the real claim.
+   */
+  function releasable(acquire: (recorder: Recorder) => () => void): () => void {
+    let released = false;
+    let releaseReal: (() => void) | undefined;
+    dispatch((recorder) => {
+      if (!released) releaseReal = acquire(recorder);
+    });
+    return () => {
+      if (released) return;
+      released = true;
+      releaseReal?.();
+    };
+  }
+}
