@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
@@ -71,8 +73,24 @@ const NOT_STARTED_PAGE = `${PAGE_HEAD}
   window.recorder = Reprise.createRecorder({ onEvents: (events) => window.__events.push(...events), console: false });
 </script>`;
 
+/** An app bundled the way a site would, with `@reprise/core/lazy` (resolved through the package's exports to dist/). */
+const LAZY_APP_ENTRY = `import { createLazyRecorder } from '@reprise/core/lazy';
+window.__events = [];
+const recorder = createLazyRecorder({ onEvents: (events) => window.__events.push(...events), console: false });
+window.recorder = recorder;
+recorder.start();
+recorder.identify('user-9');
+recorder.track('lazy-early', { step: 1 });
+window.__flushed = recorder.flush().then(() => performance.now());
+`;
+
+const LAZY_APP_PAGE = `<!doctype html><meta charset="utf-8"><title>lazy</title>
+<script type="module" src="/lazy-app/entry.js"></script>
+<main><h1>bundled app</h1></main>`;
+
 let browser: TestBrowser;
 let server: TestServer;
+let lazyAppDir: string;
 const fullScriptRequests: number[] = [];
 
 beforeAll(async () => {
@@ -80,8 +98,22 @@ beforeAll(async () => {
     if (!existsSync(file)) throw new Error(`${file} is missing: run \`cd packages/core && npx rollup -c\` first`);
   }
   const fullScript = readFileSync(CORE_IIFE);
+  lazyAppDir = mkdtempSync(join(tmpdir(), 'reprise-lazy-app-'));
+  writeFileSync(join(lazyAppDir, 'app.js'), LAZY_APP_ENTRY);
+  await build({
+    entryPoints: { entry: join(lazyAppDir, 'app.js') },
+    absWorkingDir: REPO_ROOT,
+    nodePaths: [join(REPO_ROOT, 'node_modules')],
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    minify: true,
+    outdir: join(lazyAppDir, 'out'),
+    logLevel: 'silent',
+  });
   server = await serve({
-    pages: { '/early': EARLY_CALLS_PAGE, '/failed': FAILED_LOAD_PAGE, '/idle': NOT_STARTED_PAGE },
+    mounts: { '/lazy-app/': join(lazyAppDir, 'out') },
+    pages: { '/early': EARLY_CALLS_PAGE, '/failed': FAILED_LOAD_PAGE, '/idle': NOT_STARTED_PAGE, '/lazy': LAZY_APP_PAGE },
     routes: {
       // Routes win over the /dist/core/ mount: the same file, counted and late.
       'GET /dist/core/reprise.iife.js': async (_req, res) => {
@@ -98,6 +130,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (lazyAppDir) rmSync(lazyAppDir, { recursive: true, force: true });
 });
 
 async function open(path: string): Promise<{ page: Page; pageErrors: string[] }> {
@@ -232,6 +265,40 @@ describe('the script-tag loader', () => {
       return { pings: w.__pings, isRecording: w.recorder.isRecording, sessionId: w.recorder.sessionId, events: w.__events.length, loaded: await w.recorder.load() };
     });
     expect(after).toEqual({ pings: 1, isRecording: false, sessionId: null, events: 0, loaded: false });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('@reprise/core/lazy in a bundled app', () => {
+  test('the core is a separate chunk imported after the load event; calls made before it arrives are recorded in order', async () => {
+    const out = join(lazyAppDir, 'out');
+    const entryBytes = statSync(join(out, 'entry.js')).size;
+    const chunks = readdirSync(out).filter((name) => name !== 'entry.js');
+    // rrweb and the delivery code live in the split chunk, not in the app's entry.
+    expect(entryBytes).toBeLessThan(15_000);
+    // esbuild also splits out small chunks the entry imports statically; the core is the big one.
+    const coreChunks = chunks.filter((name) => statSync(join(out, name)).size > 100_000);
+    expect(coreChunks).toHaveLength(1);
+
+    const { page, pageErrors } = await open('/lazy');
+    const flushedAt = await page.evaluate(() => (window as unknown as { __flushed: Promise<number> }).__flushed);
+    const timing = await page.evaluate((coreChunk) => {
+      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const chunkStarts = performance.getEntriesByType('resource')
+        .filter((entry) => entry.name.endsWith(`/lazy-app/${coreChunk}`))
+        .map((entry) => entry.startTime);
+      return { loadEventEnd: navigation.loadEventEnd, chunkStarts };
+    }, coreChunks[0]!);
+    expect(timing.chunkStarts).toHaveLength(1);
+    for (const start of timing.chunkStarts) expect(start).toBeGreaterThanOrEqual(timing.loadEventEnd);
+    expect(flushedAt).toBeGreaterThan(Math.min(...timing.chunkStarts));
+
+    const events = JSON.parse(await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events))) as CapturedEvent[];
+    expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
+    const custom = events.filter((event) => event.data.tag === 'reprise.identify' || event.data.tag === 'reprise.custom').map((event) => event.data.payload);
+    expect(custom).toEqual([{ userId: 'user-9' }, { name: 'lazy-early', props: { step: 1 } }]);
+    expect(await page.evaluate(() => (window as unknown as LoaderPageGlobals).recorder.isRecording)).toBe(true);
     expect(pageErrors).toEqual([]);
     await page.close();
   });
