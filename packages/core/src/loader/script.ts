@@ -50,7 +50,6 @@ function loadFullScript(src: string | undefined, api: RepriseLoaderGlobal): Prom
       const script = document.createElement('script');
       script.src = src;
       script.async = true;
-      script.crossOrigin = 'anonymous';
       script.onload = () => {
         // The full script declares its own `var Reprise`; keep the loader's global (with the full
         // script's exports added) so `Reprise.createRecorder` means the same thing all page long.
