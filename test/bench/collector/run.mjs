@@ -142,6 +142,14 @@ function steadyLoad(url, bodies, rate, seconds) {
   });
 }
 
+/** Count of appends and of appends slower than 50 ms, from the collector's own histogram. */
+async function appendBuckets(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const count = value('reprise_log_append_duration_seconds_count');
+  return { count, over50ms: count - value('reprise_log_append_duration_seconds_bucket\\{le="0.05"\\}'), loopMaxMs: Math.round(value('reprise_nodejs_eventloop_lag_max_seconds') * 1000) };
+}
+
 /** Wait until the writer stored everything: each measured run starts without a backlog. */
 async function drained(url) {
   for (;;) {
@@ -194,7 +202,9 @@ try {
   const echoResult = best(echoRuns);
   const acksResult = best(ackRuns);
   await drained(collector.url);
+  const before = await appendBuckets(collector.url);
   const fixed = await steadyLoad(collector.url, fixedFrames, FIXED_RATE, FIXED_SECONDS);
+  const after = await appendBuckets(collector.url);
   const rows = [
     summary('echo (bare Express), best', echoResult),
     summary('collector, max, best', acksResult),
@@ -206,6 +216,9 @@ try {
     if (failed > 0) throw new Error(`${failed} collector requests were not acknowledged`);
   }
   if (fixed.failed > 0) throw new Error(`${fixed.failed} collector requests were not acknowledged at ${FIXED_RATE}/s`);
+  // Where the steady run's tail came from: fsync (append) or the event loop (CPU, GC, other processes).
+  const slowAppends = after.over50ms - before.over50ms;
+  console.log(`steady run: ${slowAppends} of ${after.count - before.count} log appends took over 50 ms; event-loop delay max ${after.loopMaxMs} ms; load average ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const acks = rows[1].per_s;
   const echoPerS = rows[0].per_s;
   console.log(`BENCH collector acks_per_s=${acks} echo_per_s=${echoPerS} ratio=${(acks / echoPerS).toFixed(2)} p99_ms=${fixed.p99}`);
