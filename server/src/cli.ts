@@ -32,7 +32,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     `[@reprise/collector] listening on ${url}  (POST ${url}/v1/ingest, ${url}/healthz, ${url}/readyz, ${url}/metrics)`,
     `  ingest log : ${collector.log.description}`,
     `  objects    : ${where}`,
-    `  data keys  : ${config.keysDir}`,
+    `  data keys  : ${config.keysS3Bucket ? `s3://${config.keysS3Bucket}/${config.keysS3Prefix}` : config.keysDir}`,
     `  keyring    : ${config.keyring}`,
   ];
   if (config.devProject) {

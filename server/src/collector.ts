@@ -107,7 +107,17 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
     keys = loaded.keyring;
   }
-  const dataKeyStore = options.dataKeyStore ?? new ObjectDataKeyStore(new FolderObjectStore(config.keysDir));
+  const keysS3 = config.keysS3Bucket
+    ? new S3ObjectStore({
+        bucket: config.keysS3Bucket,
+        region: config.s3Region,
+        ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+        forcePathStyle: config.s3ForcePathStyle,
+        prefix: config.keysS3Prefix,
+        createBucket: config.s3CreateBucket,
+      })
+    : undefined;
+  const dataKeyStore = options.dataKeyStore ?? new ObjectDataKeyStore(keysS3 ?? new FolderObjectStore(config.keysDir));
   const dataKeys = new DataKeyService(keys, dataKeyStore);
   const log = options.log ?? (config.logBackend === 'nats'
     ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
@@ -188,6 +198,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await store.open();
         await store.applyRetention(retentionRules(config), logger);
       }
+      if (keysS3 && !options.dataKeyStore) await keysS3.open();
       await log.open();
       await ledger.open();
       for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);
@@ -233,6 +244,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await log.close();
       await ledger.close();
       await store.close();
+      await keysS3?.close();
       server?.closeAllConnections();
       await closing;
     },

@@ -42,6 +42,8 @@ const options: OptionSpec[] = [
   { key: 's3ArchiveClass', env: 'REPRISE_S3_ARCHIVE_CLASS', help: 'Storage class for archived objects.', schema: z.string().min(1), default: 'GLACIER_IR' },
   { key: 'keyring', env: 'REPRISE_KEYRING', help: 'Keyring file with the key-encryption keys (created 0600 on first start).', schema: z.string().min(1), default: '<data dir>/keyring.json' },
   { key: 'keysDir', env: 'REPRISE_KEYS_DIR', help: 'Folder for wrapped per-session data keys (kept apart from the objects).', schema: z.string().min(1), default: '<data dir>/keys' },
+  { key: 'keysS3Bucket', env: 'REPRISE_KEYS_S3_BUCKET', help: 'Keep wrapped data keys in this S3 bucket instead of REPRISE_KEYS_DIR (several nodes); same endpoint, region and path style as the object store.', schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name') },
+  { key: 'keysS3Prefix', env: 'REPRISE_KEYS_S3_PREFIX', help: 'Key prefix for data keys in REPRISE_KEYS_S3_BUCKET.', schema: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or end with "/"'), default: 'reprise-keys/' },
   { key: 'projects', env: 'REPRISE_PROJECTS', help: 'Projects as JSON: [{"id","keys":[...],"origins":[...],"retentionDays","archiveAfterDays","rateLimit":{"perSecond","burst"}}].', schema: z.string().min(1) },
   { key: 'projectsFile', env: 'REPRISE_PROJECTS_FILE', help: 'Path of a JSON file with the same projects array.', schema: z.string().min(1) },
   { key: 'maxBodyBytes', env: 'REPRISE_MAX_BODY_BYTES', help: 'Largest request body.', schema: int(64, 64 * 1024 * 1024), default: String(1024 * 1024) },
@@ -84,6 +86,8 @@ export interface CollectorConfigInput {
   s3ArchiveClass: string;
   keyring?: string;
   keysDir?: string;
+  keysS3Bucket?: string;
+  keysS3Prefix: string;
   projects?: string;
   projectsFile?: string;
   maxBodyBytes: number;
@@ -200,6 +204,10 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
   const input = values as unknown as CollectorConfigInput;
   if (input.store === 's3' && !input.s3Bucket) errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
   if (input.s3Prefix === undefined) input.s3Prefix = '';
+  if (input.keysS3Prefix === undefined) input.keysS3Prefix = 'reprise-keys/';
+  if (input.keysS3Bucket && input.keysS3Bucket === input.s3Bucket && input.keysS3Prefix === input.s3Prefix) {
+    errors.push('REPRISE_KEYS_S3_PREFIX must differ from REPRISE_S3_PREFIX when data keys share the objects\' bucket: keys live apart from the objects they protect.');
+  }
 
   let projectList: ProjectConfig[] = [DEV_PROJECT];
   let devProject = true;

@@ -220,6 +220,15 @@ describe('S3 store on s3rver', () => {
     const logger = { ...silentLogger, warn: (_obj: unknown, message: string) => warnings.push(message) } as unknown as typeof silentLogger;
     expect(await creating.applyRetention([{ project: 'p', retentionDays: 30 }], logger)).toBe('unsupported');
     expect(warnings.join()).toMatch(/does not implement lifecycle configuration/);
+    // Wrapped data keys can live in S3 too (several nodes), under their own prefix.
+    const keyStore = new ObjectDataKeyStore(new S3ObjectStore({ bucket: 'unit-bucket', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, prefix: 'reprise-keys/' }));
+    const { keyring } = await FileKeyring.load(join(tempDir('s3keys'), 'keyring.json'));
+    const service = new DataKeyService(keyring, keyStore);
+    const written = await service.forWriting({ project: 'p', sessionId: 's3' });
+    expect((await keyStore.listSession('p', 's3')).map((key) => key.id)).toEqual([written.id]);
+    expect((await new DataKeyService(keyring, keyStore).forReading('p', 's3', written.id)).key.equals(written.key)).toBe(true);
+    await service.shred('p', 's3');
+    expect(await keyStore.listSession('p', 's3')).toEqual([]);
     await creating.close();
     await store.close();
   });
