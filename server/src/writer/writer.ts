@@ -121,6 +121,12 @@ export class SegmentWriter {
     while (true) {
       if (this.abandon) return;
       if (this.inFlight.size >= this.options.maxInFlight || this.bufferedBytes >= this.options.maxBufferedBytes) {
+        // Memory full of open segments (many sessions at once): store the oldest now rather
+        // than wait for their age, so reading the log can resume.
+        for (const segment of this.open.values()) {
+          if (this.inFlight.size >= this.options.maxInFlight) break;
+          this.cut(segment);
+        }
         await Promise.race([...this.inFlight, sleep(100)]);
         this.cutExpired(Date.now());
         continue;

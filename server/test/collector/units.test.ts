@@ -16,6 +16,8 @@ import { lifecycleRules, sweepExpiredSegments } from '../../src/store/retention.
 import { segmentObjectKey } from '../../src/store/keys.js';
 import { summarizeBatches } from '../../src/writer/summary.js';
 import { WriterLedger } from '../../src/writer/ledger.js';
+import { SegmentWriter } from '../../src/writer/writer.js';
+import { createMetrics } from '../../src/metrics.js';
 import { makeBatch, S3_ENV, s3StoreFor, silentLogger, startS3rver, tempDir, type S3rverProcess } from './helpers.js';
 
 describe('configuration', () => {
@@ -231,5 +233,34 @@ describe('S3 store on s3rver', () => {
     expect(await keyStore.listSession('p', 's3')).toEqual([]);
     await creating.close();
     await store.close();
+  });
+});
+
+describe('writer backpressure', () => {
+  test('with memory full of young open segments, the oldest are stored at once', async () => {
+    const dir = tempDir('backpressure');
+    const log = new FileIngestLog({ dir: join(dir, 'log'), logger: silentLogger });
+    await log.open();
+    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+    const ledger = new WriterLedger(join(dir, 'ledger.jsonl'));
+    await ledger.open();
+    const store = new FolderObjectStore(join(dir, 'objects'));
+    const writer = new SegmentWriter(
+      { log, store, dataKeys: new DataKeyService(keyring, dataKeyStore), dataKeyStore, ledger, logger: silentLogger, metrics: createMetrics() },
+      // An hour of age: only backpressure can cut these segments.
+      { maxSegmentAgeMs: 3_600_000, maxBufferedBytes: 40 * 1024, maxInFlight: 4 },
+    );
+    await writer.start();
+    for (let session = 0; session < 40; session++) {
+      await log.append({ project: 'dev', receivedAt: Date.now(), digest: `d${session}`, batch: makeBatch({ session: `bp${session}`, seq: 0, padding: 2000 }) });
+    }
+    const deadline = Date.now() + 10_000;
+    while (log.lag() > 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(log.lag()).toBeLessThanOrEqual(20);
+    expect(await writer.stop(10_000)).toBe(true);
+    expect(log.lag()).toBe(0);
+    await log.close();
+    await ledger.close();
   });
 });
