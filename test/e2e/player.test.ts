@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
@@ -5,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { fixtureServeOptions, recordFixtureSession, toNdjson, type FixtureSession } from '../fixtures/player/session.js';
+import { FIXTURE_DIR, fixtureServeOptions, recordFixtureSession, toNdjson, type FixtureSession } from '../fixtures/player/session.js';
 
 let browser: TestBrowser;
 let server: TestServer;
@@ -405,6 +406,172 @@ describe('@reprise/player in Chromium', () => {
     const home = replayed.home!;
     const other = decode(session.shots.find((shot) => shot.name === 'loaded')!.png);
     expect(pixelmatch(home.data, other.data, undefined, home.width, home.height, { threshold: 0.1 }) / (home.width * home.height)).toBeGreaterThan(0.03);
+    await page.close();
+  });
+});
+
+/**
+ * A basket page recorded through the real pipeline (test/fixtures/admin/app.html, @reprise/core,
+ * the collector's playback stream): each "Add a loaf" click replaces the count's text node
+ * (remove node 36 "1", add node 37 "2"), and a batched mouse move recorded 36 ms after the second
+ * click starts 38 ms before it. Stored so that the exact timing that misled rrweb's forward seeks
+ * is replayed every time.
+ */
+const basketLines = readFileSync(join(FIXTURE_DIR, 'basket-session.ndjson'), 'utf8').trim().split('\n');
+const basketEvents = basketLines.map((line) => JSON.parse(line) as { type?: number; timestamp: number; data: { source?: number; type?: number; positions?: Array<{ timeOffset: number }> } })
+  .filter((event) => typeof event.type === 'number');
+const basketStart = basketEvents[0]!.timestamp;
+type LooseEvent = { type?: number; timestamp: number; data: unknown };
+/** Player times (ms) of the clicks whose handler set a counter: within 50 ms one text node of digits replaces another. */
+function counterClicks(events: readonly LooseEvent[]): number[] {
+  const start = events[0]!.timestamp;
+  const source = (event: LooseEvent) => (event.type === 3 ? (event.data as { source?: number }).source : undefined);
+  return events.filter((event, index) => {
+    if (source(event) !== 2 || (event.data as { type?: number }).type !== 2) return false;
+    const effect = events.slice(index + 1).find((later) => source(later) === 0 && later.timestamp - event.timestamp <= 50);
+    const { adds = [], removes = [] } = (effect?.data ?? {}) as { adds?: Array<{ node: { type: number; textContent?: string } }>; removes?: unknown[] };
+    return removes.length === 1 && adds.length === 1 && adds[0]!.node.type === 3 && /^\d+$/.test(adds[0]!.node.textContent ?? '');
+  }).map((event) => event.timestamp - start);
+}
+const basketClicks = counterClicks(basketEvents);
+/** A batched mouse move recorded just after the second basket click, its first position before that click. */
+const laggingMove = basketEvents.find((event) => event.type === 3 && event.data.source === 1 && event.timestamp - basketStart > basketClicks[1]! && event.data.positions![0]!.timeOffset < 0)!.timestamp - basketStart;
+
+describe('@reprise/player frames after seeks', () => {
+  /** The basket count as the replayed page shows it, and how many text nodes make it up. */
+  const basket = (page: Page) => page.evaluate(() => {
+    const count = (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.getElementById('count');
+    return { text: count?.textContent ?? null, nodes: count?.childNodes.length ?? 0 };
+  });
+  const seekTo = (page: Page, time: number) => page.evaluate((ms) => (window as unknown as PlayerWindow).player.seek(ms), time);
+
+  for (const source of ['stream', 'iterable'] as const) {
+    test(`seeking back and forth while paused shows each moment's count, streamed as ${source === 'stream' ? 'NDJSON' : 'an async iterable'}`, async () => {
+      const [clickA, clickB] = [basketClicks[0]!, basketClicks[1]!];
+      expect(laggingMove - clickB).toBeLessThan(100);
+      const page = await browser.newPage();
+      page.on('pageerror', (error) => console.error('player page error:', error));
+      await page.goto(`${server.url}/fixture/player.html`);
+      if (source === 'stream') {
+        // In pieces of a few lines, as the collector flushes segments.
+        const parts: string[] = [];
+        for (let index = 0; index < basketLines.length; index += 7) parts.push(basketLines.slice(index, index + 7).join('\n') + '\n');
+        streams.set('basket', { parts, release: Promise.resolve() });
+      }
+      await page.evaluate(({ source, url, events }) => {
+        const w = window as unknown as { player: unknown; ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown } };
+        async function* trickle() {
+          for (const [index, event] of events.entries()) {
+            if (index % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+            yield event;
+          }
+        }
+        w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, { source: source === 'stream' ? url : trickle(), autoplay: false });
+      }, { source, url: `${server.url}/stream?name=basket`, events: basketEvents });
+      await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done && (window as unknown as PlayerWindow).player.getState() === 'paused');
+
+      const expectations: Array<[number, string]> = [
+        [clickA + 200, '1'],
+        [clickB + 5, '2'],
+        // rrweb's last played event is now the mouse move, which it dates 38 ms earlier, before clickB.
+        [laggingMove + 1, '2'],
+        [clickB + 100, '2'],
+        [clickA + 200, '1'],
+        [clickB + 5, '2'],
+        [clickA - 100, '0'],
+        [laggingMove + 50, '2'],
+        // Before the first full snapshot (rrweb would draw nothing and leave the last frame).
+        [0, '0'],
+        [clickB + 5, '2'],
+      ];
+      const seen: string[] = [];
+      for (const [time, text] of expectations) {
+        await seekTo(page, time);
+        const shown = await basket(page);
+        seen.push(`${time} ms: "${shown.text}" in ${shown.nodes} node(s)`);
+        expect(shown, seen.join('; ')).toEqual({ text, nodes: 1 });
+      }
+      await page.close();
+    });
+  }
+
+  test('seeking to a marker shows the page after that action: the click\'s own DOM change included', async () => {
+    streams.set('basket-markers', { parts: [basketLines.join('\n') + '\n'], release: Promise.resolve() });
+    const page = await openReady({ source: `${server.url}/stream?name=basket-markers`, autoplay: false });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done && (window as unknown as PlayerWindow).player.getMarkers().length > 0);
+    const clicks = (await markersOf(page)).filter((marker) => marker.kind === 'click' && basketClicks.includes(marker.time));
+    // The three "Add a loaf" clicks: two at the start, one after the route changes and the idle stretch.
+    expect(clicks.map((marker) => marker.time)).toEqual(basketClicks);
+    expect(basketClicks).toHaveLength(3);
+    const counts = ['1', '2', '3'];
+    for (const [index, marker] of clicks.entries()) {
+      // From the timeline's marker button, from the API, and after seeking elsewhere first.
+      await seekTo(page, 0);
+      await page.locator(`.rp-marker--click[data-time="${marker.time}"]`).first().dispatchEvent('click');
+      expect(await currentTime(page)).toBe(marker.time);
+      expect(await basket(page), `click marker at ${marker.time} ms`).toEqual({ text: counts[index], nodes: 1 });
+      await seekTo(page, marker.time + 3000);
+      await seekTo(page, marker.time);
+      expect(await basket(page), `seek(${marker.time})`).toEqual({ text: counts[index], nodes: 1 });
+    }
+    // A route change's marker shows the new page, not the one it left.
+    const home = (await markersOf(page)).find((marker) => marker.kind === 'navigation' && marker.time > basketClicks[1]! + 2000)!;
+    await seekTo(page, home.time);
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.querySelector('h1')?.textContent)).toBe('Fresh bread');
+    // The events panel's row for a click seeks there too.
+    await page.click('.rp-tab[data-tab="events"]');
+    await seekTo(page, 0);
+    await page.locator(`.rp-event[data-kind="click"][data-time="${clicks[1]!.time}"]`).click();
+    expect(await basket(page)).toEqual({ text: '2', nodes: 1 });
+    await page.close();
+  });
+
+  test('a click marker in a live-recorded session shows the counter it changed', async () => {
+    const page = await openReady({ source: session.events, autoplay: false });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getMarkers().length > 0);
+    const clicks = counterClicks(session.events);
+    expect(clicks).toHaveLength(2);
+    for (const [index, time] of clicks.entries()) {
+      await page.locator(`.rp-marker--click[data-time="${time}"]`).first().dispatchEvent('click');
+      expect(await frameText(page)).toContain(`Counter: ${index + 1}`);
+    }
+    await page.close();
+  });
+
+  test('keyboard: Tab moves from the player to its controls, never into the replayed page; arrows jump 5 s, with Shift 1 s', async () => {
+    streams.set('basket-keys', { parts: [basketLines.join('\n') + '\n'], release: Promise.resolve() });
+    const page = await openReady({ source: `${server.url}/stream?name=basket-keys`, autoplay: false, skipInactive: false });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    const focused = () => page.evaluate(() => {
+      const active = document.activeElement as HTMLElement | null;
+      return { tag: active?.tagName, inPlayer: !!active?.closest('.rp-player'), className: active?.className ?? '' };
+    });
+    // The recorded page has links and buttons; none of them (nor its iframe) takes the keyboard.
+    await page.focus('.rp-player');
+    for (let step = 0; step < 6; step += 1) {
+      await page.keyboard.press('Tab');
+      expect(await focused(), `Tab stop ${step + 1}`).toMatchObject({ inPlayer: true });
+      expect((await focused()).tag).not.toBe('IFRAME');
+    }
+    await page.focus('.rp-player');
+    await page.keyboard.press('Tab');
+    expect((await focused()).className).toContain('rp-track');
+
+    const steps: Array<[string, number]> = [['Home', 0], ['ArrowRight', 5000], ['ArrowRight', 10000], ['Shift+ArrowLeft', 9000], ['ArrowLeft', 4000], ['Shift+ArrowRight', 5000], ['Shift+ArrowLeft', 4000], ['ArrowLeft', 0]];
+    for (const [key, time] of steps) {
+      await page.keyboard.press(key);
+      expect(await currentTime(page), key).toBe(time);
+    }
+    // While playing, from wherever playback has got to.
+    await page.keyboard.press('k');
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getCurrentTime() > 200);
+    const before = await currentTime(page);
+    await page.keyboard.press('ArrowRight');
+    const after = await currentTime(page);
+    expect(after - before).toBeGreaterThanOrEqual(5000);
+    expect(after - before).toBeLessThan(5600);
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('playing');
+    await page.keyboard.press('k');
     await page.close();
   });
 });

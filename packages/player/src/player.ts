@@ -6,6 +6,7 @@ import { Replayer } from '@rrweb/replay';
 import { h, icon, setIcon } from './dom.js';
 import { Emitter } from './emitter.js';
 import { formatClock, formatDuration } from './format.js';
+import { FrameIndex } from './frames.js';
 import { DEFAULT_INACTIVITY_THRESHOLD, InactivityTracker, periodAt } from './inactivity.js';
 import { RecordingIndex } from './markers.js';
 import { Panels } from './panels.js';
@@ -66,6 +67,7 @@ export class Player {
   private readonly inactivity: InactivityTracker;
   private readonly urls = new UrlTimeline();
   private readonly gapFilter = new GapFilter();
+  private readonly frames = new FrameIndex();
   private readonly abort = new AbortController();
   private readonly speeds: number[];
   private replayer: Replayer | undefined;
@@ -233,7 +235,7 @@ export class Player {
     }
     let from = this.currentTime;
     if (this.state === 'ended' || (this.progress.done && from >= this.getDuration() - 1)) from = 0;
-    this.replayer.play(from);
+    this.playFrom(from);
     this.lastTickTime = from;
     this.setState('playing');
     this.startTicking();
@@ -271,7 +273,7 @@ export class Player {
     const resume = this.resumeAfterDrag;
     this.resumeAfterDrag = false;
     if (resume || this.state === 'playing' || this.state === 'buffering') {
-      this.replayer.play(target);
+      this.playFrom(target);
       this.setState('playing');
       this.startTicking();
     } else {
@@ -450,6 +452,7 @@ export class Player {
     if (!this.gapFilter.accept(event)) return;
     if (this.inactivity.add(event)) this.uiDirty = true;
     this.urls.add(event);
+    this.frames.add(event);
     if (!this.replayer) {
       this.pendingEvents.push(event);
       if (event.type === EventType.FullSnapshot && this.pendingEvents.length >= 2) this.createReplayer();
@@ -464,7 +467,7 @@ export class Player {
       this.begin(this.clampTime(this.pendingStart));
     }
     if (this.state === 'buffering' && this.replayer && this.index.duration > this.currentTime + 50) {
-      this.replayer.play(this.currentTime);
+      this.playFrom(this.currentTime);
       this.setState('playing');
       this.startTicking();
     }
@@ -496,6 +499,14 @@ export class Player {
       this.emitter.emit('resize', { width, height });
     });
     replayer.on('finish', () => this.onFinish());
+    // The replayed page is a picture, not a page to use: without this, Tab from the player walks
+    // into the recorded page's links and buttons, where the player's keys (arrows, Space) are lost.
+    replayer.iframe.inert = true;
+    replayer.iframe.tabIndex = -1;
+    // Draw the first snapshot now. rrweb also draws it from a timer and then skips the first time
+    // playback reaches it, assuming the page is still that first frame; after a seek elsewhere it is
+    // not, and the changes after the snapshot would be applied to another page's DOM.
+    this.showFrameAt(0);
     const meta = events.find((event) => event.type === EventType.Meta)?.data as { width?: number; height?: number } | undefined;
     if (meta?.width && meta.height) this.viewport = { width: meta.width, height: meta.height };
     this.fit();
@@ -546,9 +557,36 @@ export class Player {
     return Math.min(Math.max(0, Number.isFinite(time) ? time : 0), loaded);
   }
 
-  /** Show the frame at `time` while paused. The +1 ms makes events stamped exactly at `time` part of it. */
+  /**
+   * Show the page at `time` (ms) while paused: every event stamped up to and at `time`, and when
+   * `time` is a marker's, the DOM changes its action made (a click handler's mutations are recorded
+   * a few ms after the click itself).
+   */
   private showFrameAt(time: number): void {
-    this.replayer?.pause(Math.min(time + 1, this.index.duration));
+    if (!this.replayer) return;
+    const start = this.index.start ?? 0;
+    let at = start + Math.min(time, this.index.duration);
+    if (this.markers.some((marker) => marker.kind !== 'gap' && Math.abs(marker.time - time) < 0.5)) at = this.frames.effectEnd(at);
+    at = this.frames.drawableTime(at);
+    this.forgetPlayedPosition();
+    // rrweb applies the events stamped before the moment it pauses at: +1 includes those at `at`.
+    this.replayer.pause(at - start + 1);
+  }
+
+  private playFrom(time: number): void {
+    this.forgetPlayedPosition();
+    this.replayer?.play(time);
+  }
+
+  /**
+   * Make rrweb rebuild the next frame from the nearest full snapshot. Otherwise, seeking forward,
+   * it applies only the events after the last one it played, and it dates that event by the first
+   * position of a batched mouse move (up to 500 ms before the batch): DOM changes already on screen
+   * were applied again, and rrweb then drops the removals it could not apply from the stored event
+   * itself, so the old text stayed in every later frame ("12" instead of "2", even after seek(0)).
+   */
+  private forgetPlayedPosition(): void {
+    if (this.replayer) this.replayer.service.state.context.lastPlayedEvent = null;
   }
 
   private seekPreview(time: number): void {
