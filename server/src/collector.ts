@@ -137,6 +137,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
 
   const app = express();
   app.disable('x-powered-by');
+  // API answers are never cached; computing an ETag per 202 is wasted work on the ingest path.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(createIngestRouter({
     projects,
