@@ -16,7 +16,10 @@ import { encodeBatchFrame } from '@reprise/protocol';
 const here = dirname(fileURLToPath(import.meta.url));
 // A collector serves many browsers at once; both targets get the same concurrency.
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 12_000);
+/** Seconds per throughput run (autocannon ends `amount` runs on a whole-second tick, so runs are timed). */
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Distinct batches per run, more than the collector can take in THROUGHPUT_SECONDS: a repeat would be a cheap duplicate. */
+const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 25_000);
 /** Echo and collector runs alternate this many times; the best of each counts (the machine is shared, noise only slows). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const FIXED_RATE = 1000;
@@ -159,8 +162,7 @@ async function drained(url) {
   }
 }
 
-/** Requests per second from autocannon's start/finish times (its `duration` is rounded to whole seconds). */
-const rateOf = (result) => result.requests.total / Math.max(0.001, (new Date(result.finish) - new Date(result.start)) / 1000);
+const rateOf = (result) => result.requests.total / THROUGHPUT_SECONDS;
 
 const summary = (name, result) => ({
   name,
@@ -186,7 +188,7 @@ const collector = await startChild('collector-child.mjs', {
 
 try {
   const sample = batchFrame('size', 0, chars);
-  console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${ROUNDS} x ${THROUGHPUT_REQUESTS} requests per target; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
+  console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${ROUNDS} x ${THROUGHPUT_SECONDS} s per target; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
   const fixedFrames = frames('fixed', FIXED_RATE * FIXED_SECONDS + CONNECTIONS);
   // Warm up both (JIT, connection pools) with bodies the measured runs do not reuse.
   await load(echo.url, frames('warm', 500), { amount: 500 });
@@ -198,9 +200,11 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     // Fresh sessions every round: a repeated batch would be a cheap duplicate, not a durable write.
     const bodies = frames(`max${round}-`, THROUGHPUT_REQUESTS);
-    echoRuns.push(await load(echo.url, bodies, { amount: THROUGHPUT_REQUESTS }));
+    echoRuns.push(await load(echo.url, bodies, { duration: THROUGHPUT_SECONDS }));
     await drained(collector.url);
-    ackRuns.push(await load(collector.url, bodies, { amount: THROUGHPUT_REQUESTS }));
+    const run = await load(collector.url, bodies, { duration: THROUGHPUT_SECONDS });
+    if (run.requests.total > bodies.length) throw new Error(`the collector took more than ${bodies.length} batches in ${THROUGHPUT_SECONDS} s: raise BENCH_REQUESTS so no batch repeats`);
+    ackRuns.push(run);
   }
   const echoResult = best(echoRuns);
   const acksResult = best(ackRuns);
