@@ -70,7 +70,9 @@ function restoreTransforms(value: unknown): unknown {
 /** msgpack bytes -> unvalidated value. Throws ProtocolError('bad_msgpack') on anything unparsable. */
 export function unpackBatch(bytes: Uint8Array): unknown {
   try {
-    const unpackr = new Unpackr(PACKR_OPTIONS);
+    // Plain msgpack maps (any encoder that is not msgpackr with records: Python, Go...) must read
+    // as objects too; msgpackr would otherwise hand them back as Map and validation would refuse them.
+    const unpackr = new Unpackr({ ...PACKR_OPTIONS, mapsAsObjects: true });
     // Exactly one value: trailing bytes mean a corrupt or concatenated body.
     const values = unpackr.unpackMultiple(bytes) as unknown[];
     if (values.length !== 1) {

@@ -54,6 +54,12 @@ describe('round trip', () => {
     expect(decodeBatchFrame(encodeBatchFrame(batch, codec))).toEqual(batch);
   });
 
+  test('a batch from a plain msgpack encoder (no records, maps everywhere) decodes', () => {
+    const batch = sampleBatch();
+    const plain = new Packr({ useRecords: false, mapsAsObjects: true }).pack(batch);
+    expect(decodeBatch(plain)).toEqual(batch);
+  });
+
   test('undefined properties are dropped, not encoded', () => {
     const batch = sampleBatch();
     (batch.events[1]!.data as Record<string, unknown>).unused = undefined;
