@@ -53,12 +53,12 @@ export async function startTestCollector(engine: IndexEngine, projects = ['dev']
 }
 
 /** Sends batches through POST /v1/ingest, the way the recorder does; every one must be acknowledged. */
-export async function ingest(url: string, project: string, batches: Omit<Batch, 'v' | 'project'>[]): Promise<void> {
+export async function ingest(url: string, project: string, batches: Omit<Batch, 'v' | 'project'>[], headers: Record<string, string> = {}): Promise<void> {
   for (const batch of batches) {
     const body = encodeBatchFrame({ v: 1, project: `key-${project}`, ...batch });
     const response = await fetch(`${url}/v1/ingest`, {
       method: 'POST',
-      headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN },
+      headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN, ...headers },
       body,
     });
     expect(response.status, await response.text()).toBe(202);

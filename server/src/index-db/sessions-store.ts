@@ -5,11 +5,6 @@ import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
 import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, summariseSegment, type PageVisit } from './summarise.js';
 
-/** Optional fields ingest may attach to a batch; read when present. */
-interface BatchWithClientInfo {
-  userAgent?: unknown;
-}
-
 /** A segment's events in time order (a segment may hold batches of several tabs). */
 export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): RecordedEvent[] {
   const events = segment.batches.flatMap((batch) => batch.events);
@@ -19,8 +14,7 @@ export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): Recorded
 
 function segmentUserAgent(segment: StoredSegment): string | null {
   for (const batch of segment.batches) {
-    const ua = (batch as BatchWithClientInfo).userAgent;
-    if (typeof ua === 'string' && ua !== '') return ua;
+    if (batch.userAgent) return batch.userAgent;
   }
   return null;
 }

@@ -36,6 +36,8 @@ export interface IngestOptions {
 
 const CORS_ALLOW_HEADERS = 'Content-Type, X-Reprise-Project';
 const CORS_MAX_AGE_SECONDS = '600';
+/** Longest `User-Agent` kept with a batch: real ones are a few hundred characters; the rest is noise. */
+export const MAX_USER_AGENT_LENGTH = 512;
 
 function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -205,7 +207,9 @@ export function createIngestRouter(options: IngestOptions): Router {
     const redacted = redactInPlace(batch.events, redact);
     if (redacted > 0) metrics.redactions.inc(redacted);
     const stopAppend = metrics.appendLatency.startTimer();
-    const appended = options.log.append({ project: accepted.id, receivedAt: Date.now(), digest, batch });
+    // The recorder does not send its user agent; the browser's request header is where it is.
+    const userAgent = req.get('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
+    const appended = options.log.append({ project: accepted.id, receivedAt: Date.now(), digest, batch, ...(userAgent ? { userAgent } : {}) });
     appending.set(id, appended);
     try {
       const outcome = await appended;

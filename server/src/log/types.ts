@@ -17,6 +17,11 @@ export interface LogRecord {
   /** sha-256 of the request body, base64url, first 22 chars: tells a retry from a conflicting reuse of a seq. */
   digest: string;
   batch: Batch;
+  /**
+   * The ingest request's `User-Agent` (bounded), for the index's browser / OS. Absent in records
+   * written before it was carried, and when the request had none.
+   */
+  userAgent?: string;
 }
 
 /** A record read back from the log, with the position needed to release it. */

@@ -10,6 +10,8 @@ export interface SegmentBatch {
   end: number;
   /** Epoch ms when ingest accepted it. */
   receivedAt: number;
+  /** `User-Agent` of the request that carried the batch; absent when unknown (older log records). */
+  userAgent?: string;
   events: RecordedEvent[];
 }
 

@@ -185,7 +185,7 @@ export class SegmentWriter {
       this.open.set(sessionKey, segment);
       this.deps.metrics.openSegments.inc();
     }
-    segment.batches.push({ tab: batch.tab, seq: batch.seq, ...(part ? { part } : {}), start: batch.start, end: batch.end, receivedAt: record.receivedAt, events: batch.events });
+    segment.batches.push({ tab: batch.tab, seq: batch.seq, ...(part ? { part } : {}), start: batch.start, end: batch.end, receivedAt: record.receivedAt, ...(record.userAgent ? { userAgent: record.userAgent } : {}), events: batch.events });
     segment.entries.push(entry);
     segment.ids.push([id, record.digest]);
     segment.bytes += size;
