@@ -27,8 +27,20 @@ export interface CollectorPlugin {
   name: string;
   /** Runs inside createCollector, before start(): subscribe hooks, mount routers. */
   setup(collector: Collector): void | Promise<void>;
+  /**
+   * Runs at the end of start(), in order, once the collector listens: the bound address is only
+   * known here (port 0). A throwing plugin is logged; the collector keeps running.
+   */
+  started?(address: CollectorAddress): void | Promise<void>;
   /** Runs during stop(), after the writer drained, in reverse order of setup. */
   stop?(): void | Promise<void>;
+}
+
+/** Where a started collector listens; `url` has no trailing slash. */
+export interface CollectorAddress {
+  url: string;
+  host: string;
+  port: number;
 }
 
 export interface CollectorOptions {
@@ -59,7 +71,7 @@ export interface Collector {
   /** Serve more routes (before the JSON 404); works before and after start(). */
   mount(path: string, ...handlers: RequestHandler[]): void;
   /** Open the log, start the writer, listen. Resolves with the bound address. */
-  start(): Promise<{ url: string; host: string; port: number }>;
+  start(): Promise<CollectorAddress>;
   /** Stop accepting, drain the log into the store (bounded by shutdownTimeoutMs), close everything. */
   stop(): Promise<void>;
   /** Ready: log open, writer running, store reachable at start. */
@@ -221,12 +233,19 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
       server.requestTimeout = 30_000;
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
+      const bound = server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : config.port;
       accepting = true;
       ready = true;
-      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      return { url, host: config.host, port };
+      const address: CollectorAddress = { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, host: config.host, port };
+      for (const plugin of plugins) {
+        try {
+          await plugin.started?.(address);
+        } catch (error) {
+          logger.error({ err: error, plugin: plugin.name }, 'plugin started hook failed');
+        }
+      }
+      return address;
     },
     async stop() {
       accepting = false;

@@ -56,8 +56,8 @@ describe('access control and audit (PostgreSQL index)', () => {
 
   it('prints a one-time setup link on first start and creates the first admin from it', async () => {
     expect(env.setupLinks).toHaveLength(1);
-    expect(env.setupLinks[0]).toMatch(/^\/setup#token=[A-Za-z0-9_-]{43}$/);
-    const token = new URL(env.setupLinks[0]!, env.url).hash.replace('#token=', '');
+    expect(env.setupLinks[0]!.startsWith(`${env.url}/setup#token=`), env.setupLinks[0]).toBe(true);
+    const token = new URL(env.setupLinks[0]!).hash.replace('#token=', '');
     const page = await call(undefined, 'GET', '/setup');
     expect(page.status).toBe(200);
     expect(page.body).toContain('Create the first admin');

@@ -13,7 +13,7 @@ import { createSessionsApiRouter } from './api.js';
 export interface SessionsPluginOptions {
   /** Where the index lives. @default embedded SQLite at `<data dir>/index.sqlite` */
   index?: IndexDatabaseOptions;
-  /** Base URL viewers use, for the setup link. @default `http://<host>:<port>` */
+  /** Base URL viewers use, for the setup link. @default the address the collector listens on */
   publicUrl?: string;
   /** Called with the one-time setup link when the index has no users (also logged). */
   onSetupLink?: (url: string) => void;
@@ -103,19 +103,18 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
       collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger }));
       timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
       timer.unref();
-
-      if ((await countUsers(db)) === 0) {
-        const token = await issueSetupToken(db);
-        // With port 0 the address is only known after start(), which plugins do not see: the
-        // link is then printed as a path on the collector's address.
-        const base = options.publicUrl ?? (config.port === 0 ? '' : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
-        const link = `${base}/setup#token=${token}`;
-        options.onSetupLink?.(link);
-        logger.warn(
-          { setupLink: link },
-          `[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link: ${link}`,
-        );
-      }
+    },
+    // The link is made once the collector listens: with port 0 the port is only known then.
+    async started({ url }) {
+      const db = index!.db;
+      if ((await countUsers(db)) > 0) return;
+      const token = await issueSetupToken(db);
+      const link = `${options.publicUrl ?? url}/setup#token=${token}`;
+      options.onSetupLink?.(link);
+      collectorRef!.logger.warn(
+        { setupLink: link },
+        `[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link: ${link}`,
+      );
     },
     async stop() {
       if (timer) clearInterval(timer);
