@@ -25,7 +25,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return;
   }
   const { config } = loaded;
-  const collector = await createCollector(config, { plugins: defaultPlugins(config, env) });
+  const collector = await createCollector(config, { plugins: defaultPlugins(config) });
   const { url } = await collector.start();
   const where = config.store === 's3' ? `s3://${config.s3Bucket}/${config.s3Prefix}${config.s3Endpoint ? ` at ${config.s3Endpoint}` : ''}` : config.objectsDir;
   const lines = [

@@ -63,6 +63,10 @@ const options: OptionSpec[] = [
   { key: 'sweepIntervalMs', env: 'REPRISE_SWEEP_INTERVAL_MS', help: 'How often the folder store and data keys are swept for expired sessions.', schema: int(1000), default: '3600000' },
   { key: 'shutdownTimeoutMs', env: 'REPRISE_SHUTDOWN_TIMEOUT_MS', help: 'How long shutdown waits for the log to drain into the store.', schema: int(0), default: '30000' },
   { key: 'dedupeCapacity', env: 'REPRISE_DEDUPE_CAPACITY', help: 'Batch ids remembered for ack-time dedupe.', schema: int(1000), default: '500000' },
+  { key: 'index', env: 'REPRISE_INDEX', help: 'Session index: "sqlite" (embedded) or "postgres" (several collector nodes).', schema: z.enum(['sqlite', 'postgres']), default: 'sqlite' },
+  { key: 'indexPath', env: 'REPRISE_INDEX_PATH', help: 'SQLite index file.', schema: z.string().min(1), default: '<data dir>/index.sqlite' },
+  { key: 'databaseUrl', env: 'REPRISE_DATABASE_URL', help: 'PostgreSQL connection string (required with REPRISE_INDEX=postgres), e.g. postgres://user:password@host:5432/database.', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://') },
+  { key: 'publicUrl', env: 'REPRISE_PUBLIC_URL', help: 'Base URL viewers reach the collector at (behind a proxy), for the printed setup link. Default: the listen address.', schema: z.string().url('must be a URL') },
   { key: 'logLevel', env: 'REPRISE_LOG_LEVEL', help: 'pino level: fatal, error, warn, info, debug, trace, silent.', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
 ];
 
@@ -107,12 +111,18 @@ export interface CollectorConfigInput {
   sweepIntervalMs: number;
   shutdownTimeoutMs: number;
   dedupeCapacity: number;
+  index: 'sqlite' | 'postgres';
+  indexPath?: string;
+  databaseUrl?: string;
+  publicUrl?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 /** The resolved configuration `createCollector` takes. */
-export interface CollectorConfig extends Omit<CollectorConfigInput, 'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region'> {
+export interface CollectorConfig extends Omit<CollectorConfigInput, 'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region' | 'indexPath'> {
   objectsDir: string;
+  /** SQLite index file (used when `index` is `sqlite`). */
+  indexPath: string;
   keyring: string;
   keysDir: string;
   s3Region: string;
@@ -203,6 +213,7 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
   }
   const input = values as unknown as CollectorConfigInput;
   if (input.store === 's3' && !input.s3Bucket) errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
+  if (input.index === 'postgres' && !input.databaseUrl) errors.push('REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
   if (input.s3Prefix === undefined) input.s3Prefix = '';
   if (input.keysS3Prefix === undefined) input.keysS3Prefix = 'reprise-keys/';
   if (input.keysS3Bucket && input.keysS3Bucket === input.s3Bucket && input.keysS3Prefix === input.s3Prefix) {
@@ -247,6 +258,8 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     objectsDir: resolve(input.objectsDir ?? `${dataDir}/objects`),
     keyring: resolve(input.keyring ?? `${dataDir}/keyring.json`),
     keysDir: resolve(input.keysDir ?? `${dataDir}/keys`),
+    indexPath: resolve(input.indexPath ?? `${dataDir}/index.sqlite`),
+    ...(input.publicUrl ? { publicUrl: input.publicUrl.replace(/\/$/, '') } : {}),
     s3Region: input.s3Region ?? process.env.AWS_REGION ?? 'us-east-1',
     projectList,
     devProject,

@@ -1,27 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/config.js';
-import { sessionsPluginOptionsFromEnv } from '../src/sessions-api/plugin.js';
+import { helpText, loadConfig, type CollectorConfig } from '../src/config.js';
+import { sessionsPluginOptionsFromConfig } from '../src/sessions-api/plugin.js';
+
+const configFrom = (env: Record<string, string>, argv: string[] = []): CollectorConfig => {
+  const loaded = loadConfig({ env: { REPRISE_DATA_DIR: '/srv/reprise', ...env }, argv });
+  if (loaded.help) throw new Error('unexpected --help');
+  return loaded.config;
+};
 
 describe('sessions plugin configuration from REPRISE_* variables', () => {
-  const config = resolveConfig({ dataDir: '/srv/reprise' });
-
   it('defaults to embedded SQLite in the data folder', () => {
-    expect(sessionsPluginOptionsFromEnv(config, {})).toEqual({ index: { engine: 'sqlite', path: '/srv/reprise/index.sqlite' } });
+    expect(sessionsPluginOptionsFromConfig(configFrom({}))).toEqual({ index: { engine: 'sqlite', path: '/srv/reprise/index.sqlite' } });
   });
 
   it('takes PostgreSQL with a connection string, and a public URL for the setup link', () => {
     expect(
-      sessionsPluginOptionsFromEnv(config, {
+      sessionsPluginOptionsFromConfig(configFrom({
         REPRISE_INDEX: 'postgres',
         REPRISE_DATABASE_URL: 'postgres://reprise@db:5432/reprise',
         REPRISE_PUBLIC_URL: 'https://replay.example.com/',
-      }),
+      })),
     ).toEqual({ index: { engine: 'postgres', connectionString: 'postgres://reprise@db:5432/reprise' }, publicUrl: 'https://replay.example.com' });
   });
 
-  it('says what is wrong with a bad value', () => {
-    expect(() => sessionsPluginOptionsFromEnv(config, { REPRISE_INDEX: 'mysql' })).toThrow(/REPRISE_INDEX/);
-    expect(() => sessionsPluginOptionsFromEnv(config, { REPRISE_INDEX: 'postgres' })).toThrow(/REPRISE_DATABASE_URL=postgres:\/\//);
-    expect(() => sessionsPluginOptionsFromEnv(config, { REPRISE_DATABASE_URL: 'mysql://x' })).toThrow(/must start with postgres/);
+  it('takes the same settings as flags, like every other setting', () => {
+    expect(sessionsPluginOptionsFromConfig(configFrom({}, ['--index', 'sqlite', '--index-path', '/var/index.db', '--public-url=https://r.example']))).toEqual({
+      index: { engine: 'sqlite', path: '/var/index.db' },
+      publicUrl: 'https://r.example',
+    });
+  });
+
+  it('says what is wrong with a bad value, in the same list as the other settings', () => {
+    expect(() => configFrom({ REPRISE_INDEX: 'mysql', REPRISE_PORT: '99999' })).toThrow(/REPRISE_PORT \(--port\) = "99999"[\s\S]*\n  - REPRISE_INDEX \(--index\) = "mysql"/);
+    expect(() => configFrom({ REPRISE_INDEX: 'postgres' })).toThrow(/REPRISE_DATABASE_URL=postgres:\/\//);
+    expect(() => configFrom({ REPRISE_DATABASE_URL: 'mysql://x' })).toThrow(/must start with postgres/);
+    expect(() => configFrom({ REPRISE_PUBLIC_URL: 'replay.example.com' })).toThrow(/REPRISE_PUBLIC_URL .*must be a URL/);
+  });
+
+  it('--help lists the index and public URL settings with their flags', () => {
+    const help = helpText();
+    for (const name of ['REPRISE_INDEX', '--index ', 'REPRISE_INDEX_PATH', '--index-path', 'REPRISE_DATABASE_URL', '--database-url', 'REPRISE_PUBLIC_URL', '--public-url']) {
+      expect(help).toContain(name);
+    }
   });
 });

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { z } from 'zod';
 import { countUsers, deleteExpiredCredentials, issueSetupToken } from '../access/access-store.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
@@ -19,30 +17,17 @@ export interface SessionsPluginOptions {
   onSetupLink?: (url: string) => void;
 }
 
-const envSchema = z.object({
-  REPRISE_INDEX: z.enum(['sqlite', 'postgres']).default('sqlite'),
-  REPRISE_INDEX_PATH: z.string().min(1).optional(),
-  REPRISE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(),
-  REPRISE_PUBLIC_URL: z.string().url('must be a URL').optional(),
-});
-
-/** `REPRISE_INDEX` (sqlite | postgres), `REPRISE_INDEX_PATH`, `REPRISE_DATABASE_URL`, `REPRISE_PUBLIC_URL`. */
-export function sessionsPluginOptionsFromEnv(config: CollectorConfig, env: NodeJS.ProcessEnv): SessionsPluginOptions {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new CollectorError('bad_config', 400, `${String(issue.path[0])}: ${issue.message}.`);
-  }
-  const vars = parsed.data;
-  if (vars.REPRISE_INDEX === 'postgres' && !vars.REPRISE_DATABASE_URL) {
-    throw new CollectorError('bad_config', 400, 'REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
-  }
+/**
+ * The plugin's options from the collector's settings (`REPRISE_INDEX`, `REPRISE_INDEX_PATH`,
+ * `REPRISE_DATABASE_URL`, `REPRISE_PUBLIC_URL`: validated and listed in --help with the others).
+ */
+export function sessionsPluginOptionsFromConfig(config: CollectorConfig): SessionsPluginOptions {
   return {
     index:
-      vars.REPRISE_INDEX === 'postgres'
-        ? { engine: 'postgres', connectionString: vars.REPRISE_DATABASE_URL! }
-        : { engine: 'sqlite', path: vars.REPRISE_INDEX_PATH ?? join(config.dataDir, 'index.sqlite') },
-    ...(vars.REPRISE_PUBLIC_URL ? { publicUrl: vars.REPRISE_PUBLIC_URL.replace(/\/$/, '') } : {}),
+      config.index === 'postgres'
+        ? { engine: 'postgres', connectionString: config.databaseUrl! }
+        : { engine: 'sqlite', path: config.indexPath },
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   };
 }
 
@@ -94,7 +79,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
     async setup(collector) {
       collectorRef = collector;
       const { config, logger } = collector;
-      index = await openIndexDatabase(options.index ?? { engine: 'sqlite', path: join(config.dataDir, 'index.sqlite') });
+      index = await openIndexDatabase(options.index ?? { engine: 'sqlite', path: config.indexPath });
       const db = index.db;
       const engine = index.engine;
       collector.onSegmentStored(async (segment) => {

@@ -19,7 +19,7 @@ test('with port 0 the logged setup link names the bound address and creates the 
     },
   });
   const config = resolveConfig({ dataDir: tempDir('setup-link'), port: 0, logLevel: 'warn' });
-  const collector = await createCollector(config, { plugins: defaultPlugins(config, {}), logger: pino({ level: 'warn' }, capture) });
+  const collector = await createCollector(config, { plugins: defaultPlugins(config), logger: pino({ level: 'warn' }, capture) });
   try {
     const { url, port } = await collector.start();
     expect(port).toBeGreaterThan(0);
