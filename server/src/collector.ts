@@ -151,7 +151,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   app.disable('x-powered-by');
   // API answers are never cached; computing an ETag per 202 is wasted work on the ingest path.
   app.set('etag', false);
-  app.set('trust proxy', false);
+  // Only with a proxy configured do X-Forwarded-Proto / -For count (Secure cookies, audit IPs).
+  app.set('trust proxy', config.trustProxy);
   app.use(createIngestRouter({
     projects,
     log,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
 import { z } from 'zod';
@@ -13,6 +14,31 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int(`must be a whole number`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 const positive = z.coerce.number().positive('must be a positive number');
 
+/** Express's named subnets, accepted in a REPRISE_TRUST_PROXY list. */
+const NAMED_SUBNETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function isAddressOrSubnet(entry: string): boolean {
+  if (NAMED_SUBNETS.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+/**
+ * Express `trust proxy`: `false` (clients connect directly), a hop count, or the proxies'
+ * addresses. `true` (trust every hop) is refused: any client could then claim any IP.
+ */
+const trustProxy = z.string().trim().transform((value, ctx): false | number | string[] => {
+  if (value === 'false' || value === '0') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !isAddressOrSubnet(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must be false, a hop count (1 for one proxy in front) or a comma-separated list of proxy addresses / subnets (10.0.0.0/8, loopback); not ${bad.length > 0 ? bad.map((entry) => JSON.stringify(entry)).join(', ') : 'empty'}` });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 interface OptionSpec {
   key: keyof CollectorConfigInput;
   env: string;
@@ -25,6 +51,7 @@ interface OptionSpec {
 const options: OptionSpec[] = [
   { key: 'host', env: 'REPRISE_HOST', help: 'Address to listen on (0.0.0.0 to accept remote clients).', schema: z.string().min(1), default: '127.0.0.1' },
   { key: 'port', env: 'REPRISE_PORT', help: 'Port to listen on (0 picks a free one).', schema: int(0, 65535), default: '4400' },
+  { key: 'trustProxy', env: 'REPRISE_TRUST_PROXY', help: 'Behind a TLS proxy: trust its X-Forwarded-For / -Proto / -Host. false, a hop count, or the proxies\' addresses / subnets (comma-separated; loopback, linklocal, uniquelocal allowed).', schema: trustProxy, default: 'false' },
   { key: 'dataDir', env: 'REPRISE_DATA_DIR', help: 'Folder for the log, the keyring, data keys and (folder store) objects.', schema: z.string().min(1), default: './.reprise' },
   { key: 'logBackend', env: 'REPRISE_LOG_BACKEND', help: 'Ingest log: "file" (embedded, fsync) or "nats" (JetStream).', schema: z.enum(['file', 'nats']), default: 'file' },
   { key: 'natsUrl', env: 'REPRISE_NATS_URL', help: 'NATS servers for the nats log, comma-separated.', schema: z.string().regex(/^nats:\/\//, 'must start with nats://'), default: 'nats://127.0.0.1:4222' },
@@ -73,6 +100,8 @@ const options: OptionSpec[] = [
 export interface CollectorConfigInput {
   host: string;
   port: number;
+  /** Express `trust proxy`: which hops' X-Forwarded-* headers count (cookies' Secure, audit IPs). */
+  trustProxy: false | number | string[];
   dataDir: string;
   logBackend: 'file' | 'nats';
   natsUrl: string;

@@ -5,7 +5,7 @@ import { encodeBatchFrame, type Batch, type RecordedEvent } from '@reprise/proto
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import { createCollector, type Collector } from '../src/collector.js';
-import { resolveConfig } from '../src/config.js';
+import { resolveConfig, type CollectorConfigInput } from '../src/config.js';
 import type { IndexEngine } from '../src/index-db/database.js';
 import { sessionsPlugin, type SessionsPlugin } from '../src/sessions-api/plugin.js';
 import { openTestIndexOptions } from './index-helpers.js';
@@ -23,7 +23,7 @@ export interface TestCollector {
 }
 
 /** A real collector (HTTP, file log, folder store, keyring) with the sessions plugin on `engine`. */
-export async function startTestCollector(engine: IndexEngine, projects = ['dev'], options: { dataDir?: string } = {}): Promise<TestCollector> {
+export async function startTestCollector(engine: IndexEngine, projects = ['dev'], options: { dataDir?: string; config?: Partial<CollectorConfigInput> } = {}): Promise<TestCollector> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reprise-collector-'));
   const setupLinks: string[] = [];
   const plugin = sessionsPlugin({ index: await openTestIndexOptions(engine, dataDir), onSetupLink: (link) => setupLinks.push(link) });
@@ -32,6 +32,7 @@ export async function startTestCollector(engine: IndexEngine, projects = ['dev']
     port: 0,
     segmentMaxAgeMs: 200,
     logLevel: 'silent',
+    ...options.config,
   });
   const projectList = projects.map((id) => ({ id, keys: [`key-${id}`], origins: [ORIGIN] }));
   const collector = await createCollector(
