@@ -31,7 +31,7 @@ describe('sessions plugin configuration from REPRISE_* variables', () => {
   });
 
   it('says what is wrong with a bad value, in the same list as the other settings', () => {
-    expect(() => configFrom({ REPRISE_INDEX: 'mysql', REPRISE_PORT: '99999' })).toThrow(/REPRISE_PORT \(--port\) = "99999"[\s\S]*\n  - REPRISE_INDEX \(--index\) = "mysql"/);
+    expect(() => configFrom({ REPRISE_INDEX: 'mysql', REPRISE_PORT: '99999' })).toThrow(/REPRISE_PORT \(--port\) = "99999"[\s\S]*\n {2}- REPRISE_INDEX \(--index\) = "mysql"/);
     expect(() => configFrom({ REPRISE_INDEX: 'postgres' })).toThrow(/REPRISE_DATABASE_URL=postgres:\/\//);
     expect(() => configFrom({ REPRISE_DATABASE_URL: 'mysql://x' })).toThrow(/must start with postgres/);
     expect(() => configFrom({ REPRISE_PUBLIC_URL: 'replay.example.com' })).toThrow(/REPRISE_PUBLIC_URL .*must be a URL/);
