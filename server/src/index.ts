@@ -1,4 +1,4 @@
-export { createCollector, retentionRules, type Collector, type CollectorOptions, type CollectorPlugin } from './collector.js';
+export { createCollector, retentionRules, type Collector, type CollectorAddress, type CollectorOptions, type CollectorPlugin } from './collector.js';
 export { loadConfig, resolveConfig, helpText, type CollectorConfig, type CollectorConfigInput } from './config.js';
 export { CollectorError } from './errors.js';
 export { createMetrics, type CollectorMetrics } from './metrics.js';
