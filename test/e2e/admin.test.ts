@@ -408,21 +408,50 @@ describe('admin UI served by the collector', () => {
   });
 
   test('audit log and project settings, for admins', async () => {
+    // Each read of the log is itself an entry: 120 reads at once (many in the same millisecond)
+    // make sure the log spans several pages, whatever the tests before wrote.
+    expect(await admin.evaluate(async () => (await Promise.all(Array.from({ length: 120 }, () => fetch('/v1/audit?limit=1')))).map((r) => r.status))).toEqual(Array(120).fill(200));
     await admin.goto(`${running.url}/audit`);
     await admin.waitForSelector('.audit-table');
+    // Rows are told apart by entry id, never by text: a row's text holds a relative time
+    // ("5 seconds ago") that changes by itself, so a changed text does not mean a new page.
+    const readRows = () =>
+      admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => ({ id: Number(row.getAttribute('data-entry-id')), action: row.getAttribute('data-action') })));
+    const older = admin.locator('button:has-text("Older")');
+    const newer = admin.locator('button:has-text("Newer")');
     // Newest first, 50 a page: walk the older pages (the cursor) until the first entry, the setup.
-    const rowActions = () => admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action')));
-    const actions = await rowActions();
-    expect(actions[0]).toBe('session.play');
-    for (let page = 0; page < 20 && !(await admin.locator('button:has-text("Older")').isDisabled()); page += 1) {
-      const firstBefore = await admin.locator('.audit-table tbody tr').first().textContent();
-      await admin.click('button:has-text("Older")');
-      await expect.poll(() => admin.locator('.audit-table tbody tr').first().textContent()).not.toBe(firstBefore);
-      actions.push(...(await rowActions()));
+    const pages = [await readRows()];
+    expect(pages[0]![0]!.action).toBe('audit.view');
+    expect(await newer.isDisabled()).toBe(true);
+    while (!(await older.isDisabled())) {
+      expect(pages.length, 'audit pages walked').toBeLessThan(30);
+      const oldestShown = pages.at(-1)!.at(-1)!.id;
+      await older.click();
+      await expect.poll(async () => (await readRows())[0]?.id ?? Infinity).toBeLessThan(oldestShown);
+      pages.push(await readRows());
     }
-    expect(actions.at(-1)).toBe('auth.setup');
-    for (const action of ['auth.setup', 'auth.login_failed', 'auth.login', 'auth.logout', 'session.search', 'session.view', 'session.play']) expect(actions, action).toContain(action);
-    await admin.click('button:has-text("Newer")');
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    const walked = pages.flat();
+    // Strictly decreasing ids: no entry repeated, none out of order across page boundaries.
+    for (let index = 1; index < walked.length; index += 1) expect(walked[index]!.id, `entry ${index}`).toBeLessThan(walked[index - 1]!.id);
+    expect(walked.at(-1)!.action).toBe('auth.setup');
+    const actions = walked.map((row) => row.action);
+    for (const action of ['auth.setup', 'auth.login_failed', 'auth.login', 'auth.logout', 'session.search', 'session.view', 'session.play', 'audit.view']) expect(actions, action).toContain(action);
+    // Newer walks back through the same pages; the newest one has gained the reads made since.
+    for (let index = pages.length - 2; index >= 0; index -= 1) {
+      const newestShown = pages[index + 1]![0]!.id;
+      await newer.click();
+      await expect.poll(async () => (await readRows()).at(-1)?.id ?? -Infinity).toBeGreaterThan(newestShown);
+      const rows = await readRows();
+      if (index > 0) {
+        expect(rows).toEqual(pages[index]);
+      } else {
+        const known = rows.filter((row) => row.id <= pages[0]![0]!.id);
+        expect(known).toEqual(pages[0]!.slice(0, known.length));
+        expect(new Set(rows.slice(0, rows.length - known.length).map((row) => row.action))).toEqual(new Set(['audit.view']));
+      }
+    }
+    expect(await newer.isDisabled()).toBe(true);
     await admin.goto(`${running.url}/audit`);
     await admin.waitForSelector('.audit-table');
     await keepShot(admin, 'audit');

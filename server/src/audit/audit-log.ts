@@ -80,7 +80,12 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** Newest first, paginated by id. */
+/**
+ * Newest first, paginated by id. The id alone is the order and the cursor: it is unique, so the
+ * order is strict and a page boundary cannot split entries written in the same millisecond (a
+ * cursor on `at` would skip or repeat them), and it follows write order even if the clock steps
+ * back. `at` is what people read; it is not the key.
+ */
 export async function queryAudit(
   db: Kysely<IndexSchema>,
   query: AuditQuery,

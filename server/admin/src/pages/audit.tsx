@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useLocation, useSearchParams } from 'react-router';
 import { api, type AuditEntry } from '../api.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
@@ -33,7 +33,10 @@ export function AuditPage() {
   const actor = params.get('actor') ?? '';
   const sessionId = params.get('session') ?? '';
   const cursor = params.get('cursor') ?? undefined;
-  const [previousCursors, setPreviousCursors] = useState<Array<string | undefined>>([]);
+  // The cursors of the newer pages walked through, kept in the history entry rather than in
+  // component state: Back, Forward and a reload then leave Newer pointing at the page before the
+  // one shown (component state would still hold the trail of a page no longer on screen).
+  const trail = readTrail(useLocation().state);
   const request = useRequest(params.toString(), (signal) =>
     api.audit({ action: action || undefined, actor: actor || undefined, sessionId: sessionId || undefined, cursor, limit: PAGE_SIZE }, signal),
   );
@@ -41,7 +44,6 @@ export function AuditPage() {
   const [draft, setDraft] = useState({ action, actor, sessionId });
   useEffect(() => setDraft({ action, actor, sessionId }), [action, actor, sessionId]);
   const apply = (next: typeof draft) => {
-    setPreviousCursors([]);
     const search = new URLSearchParams();
     if (next.action) search.set('action', next.action);
     if (next.actor.trim()) search.set('actor', next.actor.trim());
@@ -49,11 +51,10 @@ export function AuditPage() {
     setParams(search);
   };
   const page = (next: string | undefined, back: boolean) => {
-    setPreviousCursors((stack) => (back ? stack.slice(0, -1) : [...stack, cursor]));
     const search = new URLSearchParams(params);
     if (next) search.set('cursor', next);
     else search.delete('cursor');
-    setParams(search);
+    setParams(search, { state: { [TRAIL_STATE]: back ? trail.slice(0, -1) : [...trail, cursor ?? null] } });
   };
 
   return (
@@ -132,7 +133,7 @@ export function AuditPage() {
             </table>
           </div>
           <nav className="pager" aria-label="Pages of the audit log">
-            <button type="button" className="button" disabled={!cursor} onClick={() => page(previousCursors.at(-1), true)}>
+            <button type="button" className="button" disabled={!cursor} onClick={() => page(trail.at(-1) ?? undefined, true)}>
               ← Newer
             </button>
             <span className="muted">{request.data.items.length} entries</span>
@@ -146,10 +147,18 @@ export function AuditPage() {
   );
 }
 
+const TRAIL_STATE = 'auditNewerCursors';
+
+/** The trail saved by `page` in the history entry; none (a typed or shared link) means Newer goes to the newest page. */
+function readTrail(state: unknown): Array<string | null> {
+  const trail = state !== null && typeof state === 'object' ? (state as Record<string, unknown>)[TRAIL_STATE] : undefined;
+  return Array.isArray(trail) ? trail.map((cursor) => (typeof cursor === 'string' ? cursor : null)) : [];
+}
+
 function AuditRow({ entry }: { entry: AuditEntry }) {
   const detail = entry.detail && Object.keys(entry.detail).length > 0 ? entry.detail : null;
   return (
-    <tr data-action={entry.action}>
+    <tr data-action={entry.action} data-entry-id={entry.id}>
       <td>
         <span title={formatDateTime(entry.at)}>{formatDateTime(entry.at)}</span>
         <div className="muted small">{formatRelative(entry.at)}</div>
