@@ -42,21 +42,26 @@ function buildSchemas() {
     timestamp: epochMs,
     delay: z.number().finite().optional(),
   });
-  const batch = z
-    .object({
-      v: z.number().int(),
-      project: id('project'),
-      session: id('session'),
-      seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-      tab: id('tab'),
-      start: epochMs,
-      end: epochMs,
-      events: z.array(event).min(1, 'a batch holds at least one event'),
-      part: z.string().regex(new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`), `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`).optional(),
-    })
-    .strict()
-    .refine((value) => value.end >= value.start, { message: 'end is before start', path: ['end'] });
-  return { event, batch };
+  /** The batch, with `events` checked by `eventsSchema`. */
+  const batchWith = <Events extends z.ZodType>(eventsSchema: Events) =>
+    z
+      .object({
+        v: z.number().int(),
+        project: id('project'),
+        session: id('session'),
+        seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+        tab: id('tab'),
+        start: epochMs,
+        end: epochMs,
+        events: eventsSchema,
+        part: z.string().regex(new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`), `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`).optional(),
+      })
+      .strict()
+      .refine((value) => value.end >= value.start, { message: 'end is before start', path: ['end'] });
+  const batch = batchWith(z.array(event).min(1, 'a batch holds at least one event'));
+  // The same batch with events left to validateBatch's per-event check (same rules as `event`).
+  const envelope = batchWith(z.array(z.unknown()).min(1, 'a batch holds at least one event'));
+  return { event, batch, envelope };
 }
 
 let schemas: ReturnType<typeof buildSchemas> | undefined;
@@ -67,35 +72,95 @@ export function getSchemas(): ReturnType<typeof buildSchemas> {
   return schemas;
 }
 
+interface ShapeNode {
+  value: unknown;
+  depth: number;
+  key: string;
+  parent: ShapeNode | undefined;
+}
+
+/** The dotted path of a node, built only for an error message (not for every node walked). */
+function pathOf(node: ShapeNode): string {
+  const keys: string[] = [];
+  for (let at: ShapeNode | undefined = node; at?.parent; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+}
+
 /**
  * Walk the value iteratively (a hostile depth must not overflow the stack) and refuse the first
  * string or nesting past the limits.
  */
 function checkShapeLimits(value: unknown, limits: ValidationLimits): void {
-  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+  const stack: ShapeNode[] = [{ value, depth: 0, key: '', parent: undefined }];
   while (stack.length > 0) {
-    const { value: current, depth, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const { value: current, depth } = node;
     if (typeof current === 'string') {
       if (current.length > limits.maxStringLength) {
+        const path = pathOf(node);
         throw new ProtocolError('string_too_long', `String at ${path || '(root)'} has ${current.length} characters; the limit is ${limits.maxStringLength}.`, { path });
       }
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
     if (depth >= limits.maxDepth) {
+      const path = pathOf(node);
       throw new ProtocolError('too_deep', `Value at ${path} is nested deeper than ${limits.maxDepth} levels.`, { path });
     }
     if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) stack.push({ value: current[i], depth: depth + 1, path: path ? `${path}.${i}` : String(i) });
+      for (let i = 0; i < current.length; i++) {
+        const item: unknown = current[i];
+        // Numbers, booleans and null cannot break a limit: no node for them.
+        if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, depth: depth + 1, key: String(i), parent: node });
+      }
     } else if (!ArrayBuffer.isView(current)) {
-      for (const [key, item] of Object.entries(current)) {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
         if (key.length > limits.maxStringLength) {
+          const path = pathOf(node);
           throw new ProtocolError('string_too_long', `A key at ${path || '(root)'} has ${key.length} characters; the limit is ${limits.maxStringLength}.`, { path });
         }
-        stack.push({ value: item, depth: depth + 1, path: path ? `${path}.${key}` : key });
+        const item: unknown = (current as Record<string, unknown>)[key];
+        if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, depth: depth + 1, key, parent: node });
       }
     }
   }
+}
+
+/**
+ * The event schema's rules without zod, for the common case: a plain object with exactly the
+ * schema's keys, each valid. Anything else (a bad field, an extra or undefined key) returns false
+ * and goes through the zod event schema, which then gives the same answer and message as before.
+ */
+function isPlainValidEvent(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const event = value as Record<string, unknown>;
+  let keys = 0;
+  for (const key in event) {
+    if (key !== 'type' && key !== 'data' && key !== 'timestamp' && key !== 'delay') return false;
+    keys++;
+  }
+  const { type, timestamp, delay } = event;
+  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0 || type > 6) return false;
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) return false;
+  if (!('data' in event)) return false;
+  if ('delay' in event) return typeof delay === 'number' && Number.isFinite(delay) && keys === 4;
+  return keys === 3;
+}
+
+interface RecordedEventFields {
+  type: number;
+  data: unknown;
+  timestamp: number;
+  delay?: number;
+}
+
+/** Envelope fields zod checks before `events`: their issues come first, as with the whole-batch schema. */
+const FIELDS_BEFORE_EVENTS = new Set(['v', 'project', 'session', 'seq', 'tab', 'start', 'end']);
+
+function invalid(path: readonly PropertyKey[], message: string): ProtocolError {
+  const joined = path.map(String).join('.');
+  return new ProtocolError('invalid_batch', `Invalid batch at ${joined || '(root)'}: ${message}.`, { path: joined });
 }
 
 /** Check an unpacked value against the batch schema and limits; returns it typed or throws ProtocolError. */
@@ -113,11 +178,31 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
     throw new ProtocolError('too_many_events', `Batch has ${events.length} events; the limit is ${resolved.maxEvents}.`, { path: 'events' });
   }
   checkShapeLimits(value, resolved);
-  const parsed = getSchemas().batch.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    throw new ProtocolError('invalid_batch', `Invalid batch at ${path || '(root)'}: ${issue.message}.`, { path });
+  // zod checks the envelope; events (most of the batch) get the hand-written check above, and
+  // zod only for an event that check does not pass (so messages and the stripped output match).
+  const { envelope, event } = getSchemas();
+  const parsed = envelope.safeParse(value);
+  const firstIssue = parsed.success ? undefined : parsed.error.issues[0]!;
+  // The `end >= start` refinement (code custom) ran only once events were valid: it comes last.
+  if (firstIssue && firstIssue.code !== 'custom' && FIELDS_BEFORE_EVENTS.has(String(firstIssue.path[0]))) throw invalid(firstIssue.path, firstIssue.message);
+  const validEvents: unknown[] = [];
+  if (Array.isArray(events)) {
+    for (let i = 0; i < events.length; i++) {
+      const item: unknown = events[i];
+      if (isPlainValidEvent(item)) {
+        // A fresh object in the schema's key order, as zod's output was: stored bytes do not change.
+        const { type, data, timestamp, delay } = item as RecordedEventFields;
+        validEvents.push(delay === undefined ? { type, data, timestamp } : { type, data, timestamp, delay });
+        continue;
+      }
+      const checked = event.safeParse(item);
+      if (!checked.success) {
+        const issue = checked.error.issues[0]!;
+        throw invalid(['events', i, ...issue.path], issue.message);
+      }
+      validEvents.push(checked.data);
+    }
   }
-  return parsed.data as Batch;
+  if (!parsed.success) throw invalid(firstIssue!.path, firstIssue!.message);
+  return { ...parsed.data, events: validEvents } as Batch;
 }
