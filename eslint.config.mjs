@@ -1,10 +1,16 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.tsbuild/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // Repository scripts and build helpers run on Node.
+    files: ['scripts/**/*.mjs', 'tools/**/*.mjs', '**/rollup.config.mjs', '**/worker/*.mjs', 'test/bench/**/*.mjs', 'vitest.shared.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
