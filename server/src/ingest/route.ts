@@ -188,7 +188,13 @@ export function createIngestRouter(options: IngestOptions): Router {
         metrics.events.inc({ project: accepted.id }, batch.events.length);
       }
       setCors(res, origin);
-      res.status(202).json(duplicate ? { ok: true, seq: batch.seq, duplicate: true } : { ok: true, seq: batch.seq });
+      // Written directly rather than with res.json(): the ack is the hot path, and Express's send
+      // (charset parsing, freshness check) added ~1% of the collector's CPU for a 30-byte body.
+      const ack = JSON.stringify(duplicate ? { ok: true, seq: batch.seq, duplicate: true } : { ok: true, seq: batch.seq });
+      res.statusCode = 202;
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(ack));
+      res.end(ack);
       stopTimer({ status: '202' });
     };
     if (verdict === 'duplicate') {
