@@ -114,6 +114,12 @@ describe('access control and audit (PostgreSQL index)', () => {
     deleteTokenA = { token: (await call(admin, 'POST', '/v1/tokens', { name: 'eraser', project: 'alpha', operations: ['delete', 'read'] })).body.token };
     // A viewer administers nothing.
     expect((await call(viewerA, 'POST', '/v1/tokens', { name: 'x', project: 'alpha', operations: ['read'] })).status).toBe(403);
+    // Nor can a viewer or a token create an account by naming no project at all.
+    for (const caller of [viewerA, readTokenA]) {
+      const roleless = await call(caller, 'POST', '/v1/users', { username: 'mallory', password: 'roleless password', roles: {} });
+      expect(roleless.status).toBe(400);
+    }
+    expect(await env.plugin.index.db.selectFrom('users').select('id').where('username', '=', 'mallory').executeTakeFirst()).toBeUndefined();
     const stored = await env.plugin.index.db.selectFrom('api_tokens').select('secret_hash').execute();
     expect(stored.every((row) => !read.body.token.includes(row.secret_hash))).toBe(true);
   });

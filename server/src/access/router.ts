@@ -119,8 +119,10 @@ export function createAccessRouter(db: Kysely<IndexSchema>): Router {
   router.post('/v1/users', jsonBody, async (req, res) => {
     const principal = principalOf(res);
     const roles = (req.body as { roles?: unknown }).roles;
-    if (!roles || typeof roles !== 'object' || Array.isArray(roles)) {
-      throw new CollectorError('bad_request', 400, 'body field "roles" must be an object { project: "admin" | "viewer" }.');
+    // At least one project: the admin check below runs per project, so an empty object would let
+    // any caller (a viewer, a read token) create accounts.
+    if (!roles || typeof roles !== 'object' || Array.isArray(roles) || Object.keys(roles).length === 0) {
+      throw new CollectorError('bad_request', 400, 'body field "roles" must be a non-empty object { project: "admin" | "viewer" }.');
     }
     for (const project of Object.keys(roles)) assertCan(principal, 'admin', project);
     const user = await createUser(db, {
