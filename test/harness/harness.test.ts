@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchBrowser, serve, type TestBrowser, type TestServer } from './index.js';
+import { launchBrowser, serve, startIngestServer, type TestBrowser, type TestServer } from './index.js';
 
 let browser: TestBrowser;
 let server: TestServer;
@@ -20,4 +20,20 @@ test('serves a page on 127.0.0.1 that headless Chromium can drive', async () => 
   await page.click('#b');
   expect(await page.textContent('#b')).toBe('clicked');
   expect(await page.evaluate(() => navigator.userAgent)).toContain('HeadlessChrome');
+});
+
+test('the fake ingest server refuses a body over its limit with 413 without storing it', async () => {
+  const ingest = await startIngestServer({ maxBodyBytes: 1024 });
+  try {
+    const response = await fetch(`${ingest.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.reprise.batch' },
+      body: new Uint8Array(64 * 1024),
+    });
+    expect(response.status).toBe(413);
+    expect(ingest.requests).toEqual([expect.objectContaining({ status: 413, bytes: 64 * 1024 })]);
+    expect(ingest.batches).toEqual([]);
+  } finally {
+    await ingest.close();
+  }
 });

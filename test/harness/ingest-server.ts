@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { type Batch, ProtocolError, decodeBatchFrame } from '@reprise/protocol';
+import { type Batch, DEFAULT_MAX_DECOMPRESSED_BYTES, ProtocolError, decodeBatchFrame } from '@reprise/protocol';
 
 /**
  * A loopback fake collector speaking `POST /v1/ingest` (DESIGN.md step 4, minus storage): decodes
@@ -18,7 +18,7 @@ export interface IngestBehaviour {
   delayMs?: number;
   /** Answer the next `count` ingests with 429 and `Retry-After: retryAfterSeconds`. */
   tooManyRequests?: { count: number; retryAfterSeconds: number };
-  /** Answer 413 to bodies larger than this. */
+  /** Answer 413 to bodies larger than this (default: the protocol's decompressed limit, 8 MiB). */
   maxBodyBytes?: number;
 }
 
@@ -121,11 +121,22 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
     if (req.method === 'OPTIONS') return answer(res, 204, '');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'POST' || url.pathname !== '/v1/ingest') return answer(res, 404, 'not found');
+    // Keep at most maxBodyBytes of a body: a larger one is only counted (drained), then refused,
+    // so a runaway client cannot grow this process's memory without bound.
+    const maxBodyBytes = behaviour.maxBodyBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = new Uint8Array(Buffer.concat(chunks));
-    const log: IngestRequest = { at: Date.now(), status: 0, bytes: body.byteLength, contentType: req.headers['content-type'] ?? '' };
+    let received = 0;
+    for await (const chunk of req) {
+      received += (chunk as Buffer).byteLength;
+      if (received <= maxBodyBytes) chunks.push(chunk as Buffer);
+    }
+    const log: IngestRequest = { at: Date.now(), status: 0, bytes: received, contentType: req.headers['content-type'] ?? '' };
     state.requests.push(log);
+    if (received > maxBodyBytes) {
+      log.status = 413;
+      return answer(res, 413, `body of ${received} bytes is over ${maxBodyBytes}`);
+    }
+    const body = new Uint8Array(Buffer.concat(chunks));
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     let batch: Batch;
     try {
@@ -140,10 +151,6 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
     if (contentType !== 'application/vnd.reprise.batch' && contentType !== 'text/plain') {
       log.status = 415;
       return answer(res, 415, `unsupported content-type ${contentType}`);
-    }
-    if (behaviour.maxBodyBytes !== undefined && body.byteLength > behaviour.maxBodyBytes) {
-      log.status = 413;
-      return answer(res, 413, `body of ${body.byteLength} bytes is over ${behaviour.maxBodyBytes}`);
     }
     if (tooManyLeft > 0) {
       tooManyLeft--;
