@@ -46,13 +46,15 @@ export interface EncodeOptions {
 type WireBatch = Batch & { x?: number };
 
 export function encodeBatch(batch: Batch, options: EncodeOptions = {}): Uint8Array {
+  // stripUndefined makes a deep copy: the caller's events are never rewritten.
   const wire: WireBatch = stripUndefined(batch);
-  if (options.transforms !== false) {
-    // stripUndefined made a deep copy: the caller's events are never rewritten.
-    compactEvents(wire.events, wire.start);
+  if (options.transforms === false) return new Packr(PACKR_OPTIONS).pack(wire);
+  if (compactEvents(wire.events, wire.start)) {
     wire.x = EVENT_TRANSFORMS_VERSION;
+    return new Packr(PACKR_OPTIONS).pack(wire);
   }
-  return new Packr(PACKR_OPTIONS).pack(wire);
+  // An integer too far from its predecessor to code exactly: send the batch as it is.
+  return new Packr(PACKR_OPTIONS).pack(stripUndefined(batch));
 }
 
 /** Undo the event transforms named by `x` (if any) so the value validates as a plain Batch. */

@@ -46,6 +46,17 @@ describe('event transforms', () => {
     expect(decodeBatch(encodeBatch(batch, { transforms: false }))).toEqual(batch);
   });
 
+  test('a delta past the safe integers sends the batch untransformed, so it still decodes exactly', () => {
+    const batch = recordedLikeBatch();
+    const click = (x: number, at: number) => ({ type: 3, data: { source: 2, type: 2, id: 27, x, y: 0 }, timestamp: start + at });
+    // 2^52 - (-2^52) = 2^53 is not a safe integer; the later x = 5 would decode relative to a wrong chain.
+    batch.events.push(click(-(2 ** 52), 901), click(2 ** 52, 902), click(5, 903));
+    batch.end = start + 903;
+    const bytes = encodeBatch(batch);
+    expect((unpackBatch(bytes) as { x?: number }).x).toBeUndefined();
+    expect(decodeBatch(bytes)).toEqual(batch);
+  });
+
   test('an unknown transforms version is refused with a clear 400', () => {
     const bytes = encodeBatch(recordedLikeBatch());
     const wire = unpackBatch(bytes) as Record<string, unknown>;

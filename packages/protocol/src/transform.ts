@@ -15,6 +15,9 @@ export const EVENT_TRANSFORMS_VERSION = 1;
 type Direction = 'encode' | 'decode';
 type Node = Record<string, unknown>;
 
+/** An integer whose delta is not a safe integer: the batch must travel without transforms. */
+class UncodableBatch extends Error {}
+
 /** A running "previous value": each coded field is stored as the difference from it. */
 class Chain {
   constructor(public previous = 0) {}
@@ -28,7 +31,11 @@ function code(holder: Node, key: string, chain: Chain, direction: Direction): nu
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) return undefined;
   const original = direction === 'encode' ? value : value + chain.previous;
   const coded = direction === 'encode' ? value - chain.previous : original;
-  if (!Number.isSafeInteger(original) || !Number.isSafeInteger(coded)) return undefined;
+  if (!Number.isSafeInteger(original) || !Number.isSafeInteger(coded)) {
+    // Left raw, the decoder would still add the chain to it (it cannot tell): refuse the batch instead.
+    if (direction === 'encode') throw new UncodableBatch();
+    return undefined;
+  }
   holder[key] = coded;
   chain.previous = original;
   return original;
@@ -145,9 +152,19 @@ function codeEvents(events: unknown[], start: number, direction: Direction): voi
   }
 }
 
-/** Rewrite events in place for the wire (the caller passes a copy it owns). */
-export function compactEvents(events: RecordedEvent[], start: number): void {
-  codeEvents(events, start, 'encode');
+/**
+ * Rewrite events in place for the wire (the caller passes a copy it owns). Returns false when a
+ * delta would not be a safe integer: the events are then partly rewritten and must be discarded,
+ * and the batch sent without transforms.
+ */
+export function compactEvents(events: RecordedEvent[], start: number): boolean {
+  try {
+    codeEvents(events, start, 'encode');
+    return true;
+  } catch (error) {
+    if (error instanceof UncodableBatch) return false;
+    throw error;
+  }
 }
 
 /** Undo compactEvents in place. Tolerates any shape: unknown fields pass through. */
