@@ -67,7 +67,9 @@ export async function readSessionEvents(deps: ReaderDeps, project: string, sessi
       const id = batchId({ project, session: sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
       if (seen.has(id)) continue;
       seen.add(id);
-      events.push(...batch.events);
+      // A loop, not push(...events): spreading a batch of ~120k+ events (REPRISE_MAX_EVENTS has no
+      // upper bound) as call arguments overflows the stack and the session could never be read.
+      for (const event of batch.events) events.push(event);
     }
   }
   // Stable sort: several tabs interleave by time, events of one tab keep their order.
