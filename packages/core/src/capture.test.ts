@@ -253,3 +253,19 @@ describe('patchMethod', () => {
     expect(spy).not.toHaveBeenCalled();
   });
 });
+
+describe('session without sessionStorage (node has none, like a sandboxed iframe)', () => {
+  test('the session continues in memory, still expires when idle, and clearSession ends it', async () => {
+    const { clearSession, resolveSession, SESSION_IDLE_TIMEOUT_MS, touchSession } = await import('./session.js');
+    expect(globalThis.sessionStorage).toBeUndefined();
+    const first = resolveSession({ sampleRate: 1, now: 1_000 });
+    expect(first.isNew).toBe(true);
+    // Before the fix every activity check found no session, so capture restarted every 5 seconds.
+    expect(touchSession(first.sessionId, 7_000)).toBe(true);
+    const again = resolveSession({ sampleRate: 1, now: 8_000 });
+    expect(again).toMatchObject({ sessionId: first.sessionId, tabId: first.tabId, isNew: false });
+    expect(touchSession(first.sessionId, 8_000 + SESSION_IDLE_TIMEOUT_MS + 1)).toBe(false);
+    clearSession();
+    expect(resolveSession({ sampleRate: 1, now: 9_000 }).sessionId).not.toBe(first.sessionId);
+  });
+});

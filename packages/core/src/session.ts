@@ -47,7 +47,17 @@ function storage(): Storage | undefined {
   }
 }
 
+/**
+ * The session, kept for this page's lifetime when sessionStorage could not take it (sandboxed
+ * iframes, some privacy modes, a full quota): the session then still continues while the page
+ * lives, instead of every activity check finding no session and starting a new one.
+ */
+let unstoredSession: StoredSession | undefined;
+let unstoredTabId: string | undefined;
+
 function readStored(): StoredSession | undefined {
+  // The last write failed: this copy is newer than anything sessionStorage holds.
+  if (unstoredSession) return { ...unstoredSession };
   try {
     const raw = storage()?.getItem(SESSION_STORAGE_KEY);
     if (!raw) return undefined;
@@ -61,9 +71,13 @@ function readStored(): StoredSession | undefined {
 
 function writeStored(session: StoredSession): void {
   try {
-    storage()?.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
+    const store = storage();
+    if (!store) throw new Error('no sessionStorage');
+    store.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
+    unstoredSession = undefined;
   } catch {
-    // Quota or access errors: the session simply will not survive a reload.
+    // Quota or access errors: the session lives in memory and will not survive a reload.
+    unstoredSession = { ...session };
   }
 }
 
@@ -79,11 +93,14 @@ function tabId(): string {
   } catch {
     // ignore, make a new one
   }
+  if (unstoredTabId) return unstoredTabId;
   const id = randomId();
   try {
-    store?.setItem(TAB_STORAGE_KEY, id);
+    if (!store) throw new Error('no sessionStorage');
+    store.setItem(TAB_STORAGE_KEY, id);
   } catch {
-    // ignore
+    // Kept in memory instead, so this page keeps one tab id.
+    unstoredTabId = id;
   }
   return id;
 }
@@ -113,6 +130,7 @@ export function touchSession(sessionId: string, now: number = Date.now()): boole
 }
 
 export function clearSession(): void {
+  unstoredSession = undefined;
   try {
     storage()?.removeItem(SESSION_STORAGE_KEY);
   } catch {
