@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
-import { errorPayload } from './capture/errors.js';
+import { errorPayload, MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
 import { patchMethod } from './capture/patch.js';
@@ -183,6 +183,10 @@ describe('payload builders', () => {
     expect(errorPayload({ code: 7 }, 'unhandledrejection')).toEqual({ source: 'unhandledrejection', message: '{"code": 7}' });
     expect(errorPayload('just a string', 'error')).toEqual({ source: 'error', message: 'just a string' });
     expect(errorPayload({ message: 'error-like' }, 'error')).toEqual({ source: 'error', message: 'error-like' });
+    // Every string is capped: one oversized field would get the whole batch refused by the collector.
+    const huge = 'x'.repeat(MAX_ERROR_TEXT_LENGTH * 3);
+    const capped = errorPayload({ name: huge, message: huge, stack: huge }, 'manual');
+    for (const field of [capped.name, capped.message, capped.stack]) expect(field).toHaveLength(MAX_ERROR_TEXT_LENGTH);
   });
 
   test('track, identify and captureError payloads copy their values and classify the source', () => {

@@ -15,7 +15,7 @@ export function errorPayload(error: unknown, source: ErrorPayload['source']): Er
   if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')) {
     const { name, message, stack } = error as Partial<Error> & { message: string };
     const payload: ErrorPayload = { source, message: capped(message) };
-    if (typeof name === 'string' && name) payload.name = name;
+    if (typeof name === 'string' && name) payload.name = capped(name);
     if (typeof stack === 'string' && stack) payload.stack = capped(stack);
     return payload;
   }
