@@ -225,7 +225,9 @@ export function createIngestRouter(options: IngestOptions): Router {
       options.dedupe.forget(id);
       options.logger.error({ err: error }, 'ingest: append to the log failed');
       const e = error instanceof CollectorError ? error : new CollectorError('log_write_failed', 503, 'The batch could not be made durable; retry.');
-      refuse(503, e.code, e.message, { 'Retry-After': '1' });
+      // A 4xx from the log (a batch the log can never carry) is final; anything else is worth a retry.
+      if (e.status >= 400 && e.status < 500) refuse(e.status, e.code, e.message);
+      else refuse(503, e.code, e.message, { 'Retry-After': '1' });
     } finally {
       appending.delete(id);
     }

@@ -119,6 +119,12 @@ export class NatsIngestLog implements IngestLog {
       const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packr.pack(record), { msgID: id, timeout: 5_000 });
       return ack.duplicate ? 'duplicate' : 'appended';
     } catch (error) {
+      // The record is the decoded batch, up to the decompressed limit (8 MiB by default), while
+      // NATS carries at most its max_payload (1 MiB by default): 413 makes the recorder halve the
+      // batch, where 503 would have it resend the same bytes forever.
+      if ((error as { code?: unknown }).code === 'MAX_PAYLOAD_EXCEEDED') {
+        throw new CollectorError('too_large', 413, `The batch is larger decoded than this collector's NATS server carries in one message (max_payload ${this.connection?.info?.max_payload ?? 'unknown'} bytes); send smaller batches, or raise max_payload in nats-server's config.`, { cause: error });
+      }
       throw new CollectorError('log_write_failed', 503, `JetStream did not acknowledge the batch (${errorMessage(error)}); nothing was acknowledged, retry.`, { cause: error });
     }
   }
