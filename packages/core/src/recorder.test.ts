@@ -180,3 +180,25 @@ describe('createRecorder outside a browser (SSR)', () => {
     expect(seen).toEqual([1, 10, 20]);
   });
 });
+
+describe('loader queue', () => {
+  test('start() and optOut() made after the queue is full of tracks still reach the full recorder', async () => {
+    const { createQueueingRecorder, MAX_QUEUED_CALLS } = await import('./loader/queueing-recorder.js');
+    const reached: string[] = [];
+    const errors: string[] = [];
+    const lazy = createQueueingRecorder({ errors: false, onError: (error) => errors.push(error.message) }, async () => ({
+      createRecorder(options) {
+        // The real recorder, with its handed-over calls noted (in node it cannot record itself).
+        const recorder = createRecorder(options);
+        return { ...recorder, start: () => reached.push('start'), track: () => reached.push('track'), optOut: () => reached.push('optOut') };
+      },
+    }));
+    for (let i = 0; i < MAX_QUEUED_CALLS + 10; i++) lazy.track(`event ${i}`);
+    lazy.start();
+    lazy.optOut();
+    expect(await lazy.load()).toBe(true);
+    expect(reached.filter((call) => call === 'track')).toHaveLength(MAX_QUEUED_CALLS);
+    expect(reached.slice(-2)).toEqual(['start', 'optOut']);
+    expect(errors).toEqual([expect.stringContaining('10 calls made before the full recorder loaded were dropped')]);
+  });
+});

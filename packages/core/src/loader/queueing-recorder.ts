@@ -40,7 +40,7 @@ export class RecorderLoadError extends Error {
 }
 
 /**
- * Calls kept until the full recorder arrives. Enough for an app's start-up (identify, a few
+ * Calls of each kind (recorded data; start, stop and the other control calls) kept until the full recorder arrives. Enough for an app's start-up (identify, a few
  * tracks and navigations, early errors), small enough that a page which never loads the full
  * recorder holds no noticeable memory.
  */
@@ -58,6 +58,11 @@ interface QueuedCall {
   pageError?: true;
   /** Settles a waiting promise if the full recorder never arrives. */
   abandon?(): void;
+  /**
+   * start, stop, optOut, mount, claimNavigation, flush: counted apart from recorded data, so a
+   * page that tracks a lot before the load never loses its start() (or its optOut()).
+   */
+  control?: true;
 }
 
 interface PendingRecorder {
@@ -129,6 +134,9 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
   let failed = false;
   let loading: Promise<boolean> | undefined;
   let queue: QueuedCall[] = [];
+  /** Queued calls per kind (data, control), each kind held to MAX_QUEUED_CALLS. */
+  let queuedData = 0;
+  let queuedControl = 0;
   let dropped = 0;
   const eventListeners = new Set<{ event: keyof RecorderEvents; listener: (payload: never) => void; off?: Unsubscribe }>();
   const stateListeners = new Set<{ listener: (state: RecorderState) => void; off?: Unsubscribe }>();
@@ -140,18 +148,28 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
   };
 
   function enqueue(call: QueuedCall): void {
-    if (queue.length >= MAX_QUEUED_CALLS) {
+    if ((call.control ? queuedControl : queuedData) >= MAX_QUEUED_CALLS) {
       dropped++;
       call.abandon?.();
       return;
     }
+    if (call.control) queuedControl++;
+    else queuedData++;
     queue.push(call);
   }
 
+  function takeQueue(): QueuedCall[] {
+    const calls = queue;
+    queue = [];
+    queuedData = 0;
+    queuedControl = 0;
+    return calls;
+  }
+
   /** Run on the full recorder when it is here, queue until then, drop after a failed load. */
-  function dispatch(run: (recorder: Recorder) => void): void {
+  function dispatch(run: (recorder: Recorder) => void, control?: true): void {
     if (real) run(real);
-    else if (!failed) enqueue({ run });
+    else if (!failed) enqueue(control ? { run, control } : { run });
   }
 
   function reportError(error: RecorderLoadError): void {
@@ -170,8 +188,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     // Listeners first, so the replayed start() reaches them.
     for (const entry of eventListeners) entry.off = recorder.on(entry.event, entry.listener as never);
     for (const entry of stateListeners) entry.off = recorder.subscribe(entry.listener);
-    const calls = queue;
-    queue = [];
+    const calls = takeQueue();
     // An uncaught error from before start() would be ignored by a recorder that is not recording
     // yet; it is handed over right after the call that starts recording instead.
     let heldErrors: QueuedCall[] = [];
@@ -195,8 +212,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     failed = true;
     waiting.delete(pending);
     if (waiting.size === 0) stopListening?.();
-    for (const call of queue) call.abandon?.();
-    queue = [];
+    for (const call of takeQueue()) call.abandon?.();
     reportError(error);
   }
 
@@ -230,11 +246,11 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
   return {
     load,
     start() {
-      dispatch((recorder) => recorder.start());
+      dispatch((recorder) => recorder.start(), true);
       void load();
     },
     stop() {
-      dispatch((recorder) => recorder.stop());
+      dispatch((recorder) => recorder.stop(), true);
     },
     identify(userId, traits) {
       dispatch((recorder) => recorder.identify(userId, traits));
@@ -249,7 +265,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       dispatch((recorder) => recorder.captureError(error, context));
     },
     optOut() {
-      dispatch((recorder) => recorder.optOut());
+      dispatch((recorder) => recorder.optOut(), true);
     },
     claimNavigation() {
       return releasable((recorder) => recorder.claimNavigation());
@@ -263,7 +279,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       if (real) return real.flush();
       if (failed) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        enqueue({ run: (recorder) => void recorder.flush().then(resolve, resolve), abandon: resolve });
+        enqueue({ run: (recorder) => void recorder.flush().then(resolve, resolve), abandon: resolve, control: true });
       });
     },
     on(event, listener) {
@@ -301,7 +317,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     let releaseReal: (() => void) | undefined;
     dispatch((recorder) => {
       if (!released) releaseReal = acquire(recorder);
-    });
+    }, true);
     return () => {
       if (released) return;
       released = true;
