@@ -30,12 +30,19 @@ export class FolderObjectStore implements ObjectStore {
     const temp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
     const handle = await open(temp, 'w', 0o600);
     try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (error) {
+      // The writer retries a failed put forever (a full disk, say): each attempt must not leave
+      // its partial temp file behind, or the retries themselves fill the disk.
+      await rm(temp, { force: true });
+      throw error;
     }
-    await rename(temp, path);
     await syncDirectory(dir);
   }
 
