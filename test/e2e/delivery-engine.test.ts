@@ -56,7 +56,8 @@ test('a 5xx is retried with backoff until the collector takes it', async () => {
   expect(ingest.requests.map((request) => request.status)).toEqual([503, 202]);
   // First retry waits RETRY_BASE_DELAY_MS jittered down to half: 500 ms.
   expect(ingest.requests[1]!.at - ingest.requests[0]!.at).toBeGreaterThanOrEqual(450);
-  expect(messages).toContainEqual({ type: 'sent', seq: 0, bytes: ingest.batches[0]!.bytes });
+  // The engine hears the 202 a moment after the server stored the batch.
+  await expect.poll(() => messages).toContainEqual({ type: 'sent', seq: 0, bytes: ingest.batches[0]!.bytes });
   await engine.handle({ type: 'stop', id: 1 });
 });
 
