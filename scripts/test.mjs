@@ -25,6 +25,7 @@ function summarize() {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures = [];
   try {
     for (const file of readdirSync(resultsDir)) {
       if (!file.endsWith('.json')) continue;
@@ -32,10 +33,24 @@ function summarize() {
       passed += report.numPassedTests ?? 0;
       failed += report.numFailedTests ?? 0;
       skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+      for (const suite of report.testResults ?? []) {
+        const where = suite.name.startsWith(root) ? suite.name.slice(root.length + 1) : suite.name;
+        // A file that failed outside any test (import error, a hook) has no failed assertion to name.
+        if (suite.status === 'failed' && !(suite.assertionResults ?? []).some((test) => test.status === 'failed')) {
+          failures.push(`FAILED ${where}\n    ${String(suite.message ?? '').split('\n').slice(0, 6).join('\n    ')}`);
+        }
+        for (const test of suite.assertionResults ?? []) {
+          if (test.status !== 'failed') continue;
+          const why = (test.failureMessages?.[0] ?? '').split('\n').slice(0, 6).join('\n    ');
+          failures.push(`FAILED ${where} > ${test.fullName}\n    ${why}`);
+        }
+      }
     }
   } catch {
     // no reports yet
   }
+  // Repeated at the very end so a log that keeps only its tail still names what failed and why.
+  if (failures.length) console.log(`\n${failures.join('\n')}`);
   console.log(`\n[test] finished in ${Math.round((Date.now() - started) / 1000)} s`);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 }
