@@ -14,6 +14,7 @@ export type {
   Unsubscribe,
 } from './types.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
+export { createNavigationMarkers, joinRoutePatterns, type NavigationMarkers, type RouteChange, type RouteChangeType } from './navigation-markers.js';
 export * from './defaults.js';
 export { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, PASSWORD_PLACEHOLDER, UNMASK_ATTRIBUTE } from './privacy.js';
 export { setDeliveryFactory } from './delivery-seam.js';

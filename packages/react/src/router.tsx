@@ -11,43 +11,25 @@ import {
   type NavigationType as RouterAction,
   type RouteObject,
 } from 'react-router';
-import type { NavigationMarker, Recorder } from '@reprise/core';
+import { createNavigationMarkers, type NavigationMarkers, type Recorder, type RouteChange } from '@reprise/core';
 import { useRecorderInstance } from './context.js';
 
 // React Router integration, a separate entry so that apps without React Router never load it.
-// The markers below replace the core's history tracking (recorder.claimNavigation()), which would
-// otherwise record every navigation a second time, without its route. The core remembers the last
-// marker until recording starts, records it again on every restart and drops repeats, so the
-// adapter only reports where the router is.
+// Only the mapping of React Router's state onto the core's route changes lives here; the core's
+// createNavigationMarkers() claims navigation from its history tracking, tells the initial load
+// from a back/forward, joins nested patterns and skips repeats.
 
 interface MatchLike {
   route: { path?: string };
   params: Record<string, string | undefined>;
 }
 
-const NAVIGATION_TYPES: Record<`${RouterAction}`, NavigationMarker['navigationType']> = {
-  PUSH: 'push',
-  REPLACE: 'replace',
-  POP: 'pop',
-};
-
-/** `/users/:id` from the matched routes' paths, as declared (not as visited). */
-function routePattern(matches: readonly MatchLike[]): string {
-  const joined = matches.map((match) => match.route.path ?? '').filter(Boolean).join('/');
-  const pattern = `/${joined}`.replace(/\/{2,}/g, '/');
-  return pattern.length > 1 ? pattern.replace(/\/$/, '') : pattern;
-}
-
-function definedParams(params: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
-
-function navigationMarker(href: string, matches: readonly MatchLike[] | null, navigationType: NavigationMarker['navigationType']): NavigationMarker {
+function routeChange(href: string, matches: readonly MatchLike[] | null, type: `${RouterAction}`): RouteChange {
   const lastMatch = matches?.[matches.length - 1];
   return {
-    url: new URL(href, window.location.href).href,
-    navigationType,
-    ...(matches && lastMatch ? { route: routePattern(matches), params: definedParams(lastMatch.params) } : {}),
+    url: href,
+    type,
+    ...(matches && lastMatch ? { route: matches.map((match) => match.route.path), params: lastMatch.params } : {}),
   };
 }
 
@@ -61,15 +43,20 @@ export function useRouterMarkers(routes?: RouteObject[]): void {
   const location = useLocation();
   const action = useNavigationType();
   const href = useHref(location);
-  const hasMarked = useRef(false);
+  const markers = useRef<NavigationMarkers | null>(null);
 
   // Child effects run before the provider's mount(), so the claim precedes the recording.
-  useEffect(() => recorder.claimNavigation(), [recorder]);
+  useEffect(() => {
+    const created = createNavigationMarkers(recorder);
+    markers.current = created;
+    return () => {
+      created.dispose();
+      if (markers.current === created) markers.current = null;
+    };
+  }, [recorder]);
 
   useEffect(() => {
-    const navigationType = !hasMarked.current && action === 'POP' ? 'initial' : NAVIGATION_TYPES[action];
-    hasMarked.current = true;
-    recorder.markNavigation(navigationMarker(href, routes ? matchRoutes(routes, location) : null, navigationType));
+    markers.current?.routeChanged(routeChange(href, routes ? matchRoutes(routes, location) : null, action));
     // A navigation is a new location key; other re-renders mark nothing.
   }, [recorder, location.key]);
 }
@@ -100,23 +87,19 @@ type MarkableRouter = Pick<DataRouter, 'state' | 'subscribe' | 'createHref'> & P
  * the subscription.
  */
 export function withRouterMarkers<R extends MarkableRouter>(router: R, recorder: Recorder): R {
-  const releaseNavigation = recorder.claimNavigation();
-  let hasMarked = false;
+  const markers = createNavigationMarkers(recorder);
   const markCurrent = () => {
     const { location, matches, historyAction, initialized } = router.state;
-    if (!initialized) return;
-    // Subscribers hear every state change (loading, fetchers); the core drops a marker that
-    // repeats the last one, so only a completed navigation to a new place is recorded.
-    const navigationType = !hasMarked && historyAction === 'POP' ? 'initial' : NAVIGATION_TYPES[historyAction];
-    hasMarked = true;
-    recorder.markNavigation(navigationMarker(router.createHref(location), matches, navigationType));
+    // Subscribers hear every state change (loading, fetchers); the markers skip one that repeats
+    // the last place, so only a completed navigation to a new place is recorded.
+    if (initialized) markers.routeChanged(routeChange(router.createHref(location), matches, historyAction));
   };
   router.subscribe(markCurrent);
   markCurrent();
   const dispose = router.dispose;
   if (dispose) {
     router.dispose = () => {
-      releaseNavigation();
+      markers.dispose();
       dispose.call(router);
     };
   }
