@@ -13,6 +13,24 @@ export const SESSION_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 /** A session never lasts longer than this. */
 export const SESSION_MAX_DURATION_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * What a stored session or tab id must look like to be used: the protocol's id characters
+ * (letters, digits, `_`, `-`), 16 to 64 of them (ours are 32 hex digits). Anything else in storage
+ * (a value edited by hand or by another script, a truncated write) is ignored and a fresh id made,
+ * so a tampered value never reaches a batch, where the collector would refuse it.
+ */
+export const STORED_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+/** A stored session whose times lie further ahead than this (a tampered value) is not continued. */
+export const SESSION_CLOCK_SKEW_MS = 60 * 1000;
+
+export function isValidStoredId(value: unknown): value is string {
+  return typeof value === 'string' && STORED_ID_PATTERN.test(value);
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 export interface StoredSession {
   id: string;
   startedAt: number;
@@ -62,7 +80,8 @@ function readStored(): StoredSession | undefined {
     const raw = storage()?.getItem(SESSION_STORAGE_KEY);
     if (!raw) return undefined;
     const parsed = JSON.parse(raw) as Partial<StoredSession>;
-    if (typeof parsed.id !== 'string' || typeof parsed.startedAt !== 'number' || typeof parsed.lastActivityAt !== 'number') return undefined;
+    if (parsed === null || typeof parsed !== 'object') return undefined;
+    if (!isValidStoredId(parsed.id) || !isTime(parsed.startedAt) || !isTime(parsed.lastActivityAt) || parsed.lastActivityAt < parsed.startedAt) return undefined;
     return { id: parsed.id, startedAt: parsed.startedAt, lastActivityAt: parsed.lastActivityAt, sampled: parsed.sampled !== false };
   } catch {
     return undefined;
@@ -82,6 +101,8 @@ function writeStored(session: StoredSession): void {
 }
 
 export function isExpired(session: StoredSession, now: number): boolean {
+  // A session from the future cannot be trusted (its idle and age checks would never fire).
+  if (session.startedAt > now + SESSION_CLOCK_SKEW_MS || session.lastActivityAt > now + SESSION_CLOCK_SKEW_MS) return true;
   return now - session.lastActivityAt > SESSION_IDLE_TIMEOUT_MS || now - session.startedAt > SESSION_MAX_DURATION_MS;
 }
 
@@ -89,7 +110,7 @@ function tabId(): string {
   const store = storage();
   try {
     const existing = store?.getItem(TAB_STORAGE_KEY);
-    if (existing) return existing;
+    if (isValidStoredId(existing)) return existing;
   } catch {
     // ignore, make a new one
   }

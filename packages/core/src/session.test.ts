@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { resolveSession, SESSION_STORAGE_KEY, TAB_STORAGE_KEY, touchSession } from './session.js';
+
+/**
+ * Node has no Web Storage; this is the Storage contract the session module uses (getItem, setItem,
+ * removeItem), kept in a Map. Chromium's real sessionStorage is exercised by test/e2e/capture*.
+ */
+class MemoryStorage {
+  private readonly items = new Map<string, string>();
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this.items.set(key, String(value));
+  }
+  removeItem(key: string): void {
+    this.items.delete(key);
+  }
+}
+
+let storage: MemoryStorage;
+const NOW = Date.UTC(2026, 0, 15, 12);
+const GOOD_ID = 'a'.repeat(32);
+
+beforeEach(() => {
+  storage = new MemoryStorage();
+  vi.stubGlobal('sessionStorage', storage);
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+function store(value: unknown): void {
+  storage.setItem(SESSION_STORAGE_KEY, typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+describe('stored session and tab ids', () => {
+  test('a well-formed stored session is continued', () => {
+    store({ id: GOOD_ID, startedAt: NOW - 1000, lastActivityAt: NOW - 500, sampled: true });
+    storage.setItem(TAB_STORAGE_KEY, 'b'.repeat(32));
+    expect(resolveSession({ sampleRate: 1, now: NOW })).toMatchObject({ sessionId: GOOD_ID, tabId: 'b'.repeat(32), isNew: false });
+  });
+
+  test.each([
+    ['an id with characters the protocol refuses', { id: '../../etc"<script>', startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
+    ['a too short id', { id: 'abc', startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
+    ['a too long id', { id: 'x'.repeat(10_000), startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
+    ['a non-string id', { id: 12345678901234567890, startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
+    ['times that are not finite numbers', { id: GOOD_ID, startedAt: 'yesterday', lastActivityAt: NOW }],
+    ['negative times', { id: GOOD_ID, startedAt: -5, lastActivityAt: NOW }],
+    ['activity before the start', { id: GOOD_ID, startedAt: NOW - 10, lastActivityAt: NOW - 1000 }],
+    ['a start in the future, which would never expire', { id: GOOD_ID, startedAt: NOW + 365 * 86_400_000, lastActivityAt: NOW + 365 * 86_400_000 }],
+    ['JSON that is not an object', 'null'],
+    ['corrupt JSON', '{"id": "aaaa'],
+  ])('%s starts a fresh session', (_what, value) => {
+    store(value);
+    const session = resolveSession({ sampleRate: 1, now: NOW });
+    expect(session.isNew).toBe(true);
+    expect(session.sessionId).toMatch(/^[0-9a-f]{32}$/);
+    // The bad value is replaced, so the next page load continues the fresh session.
+    expect(JSON.parse(storage.getItem(SESSION_STORAGE_KEY)!)).toMatchObject({ id: session.sessionId, startedAt: NOW });
+    expect(touchSession(session.sessionId, NOW + 1000)).toBe(true);
+  });
+
+  test('a tampered tab id is replaced by a fresh one', () => {
+    for (const bad of ['', 'short', 'has spaces in it, 1234567890', 'é'.repeat(32), 'z'.repeat(65)]) {
+      storage.setItem(TAB_STORAGE_KEY, bad);
+      const { tabId } = resolveSession({ sampleRate: 1, now: NOW });
+      expect(tabId).toMatch(/^[0-9a-f]{32}$/);
+      expect(storage.getItem(TAB_STORAGE_KEY)).toBe(tabId);
+    }
+  });
+});
