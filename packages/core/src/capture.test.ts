@@ -1,12 +1,13 @@
 import { describe, expect, test, vi } from 'vitest';
 import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
-import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
+import { capturedErrorPayload, CIRCULAR_MARKER, copyUserValue, customPayload, identifyPayload, MAX_USER_VALUE_DEPTH } from './capture/custom.js';
 import { errorPayload, MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
 import { patchMethod } from './capture/patch.js';
 import { ELLIPSIS, serializeValue, utf8Length } from './capture/serialize.js';
+import { DEFAULT_MAX_STRING_LENGTH, encodeBatch, redactInPlace, type JsonValue } from '@reprise/protocol';
 
 describe('serializeValue', () => {
   test('strings pass through; primitives print like the console', () => {
@@ -200,6 +201,62 @@ describe('payload builders', () => {
     expect(capturedErrorPayload(new Error('x'))).toMatchObject({ source: 'manual', message: 'x' });
     expect(capturedErrorPayload(new Error('y'), { framework: 'vue' })).toMatchObject({ source: 'framework', framework: 'vue', message: 'y' });
     expect(capturedErrorPayload('z', { componentStack: 'at App' })).toEqual({ source: 'framework', message: 'z', componentStack: 'at App' });
+  });
+
+  test('track props and identify traits with reference cycles are recorded with a marker, and encode', () => {
+    const cart: Record<string, unknown> = { total: 3, items: [{ sku: 'a' }] };
+    cart.self = cart;
+    (cart.items as Array<Record<string, unknown>>)[0]!.cart = cart;
+    const user: Record<string, unknown> = { plan: 'pro' };
+    user.manager = { name: 'boss', reports: [user] };
+    const custom = customPayload('checkout', { cart } as unknown as Record<string, JsonValue>);
+    const identify = identifyPayload('u1', user as unknown as Record<string, JsonValue>);
+    expect(custom.props).toEqual({ cart: { total: 3, items: [{ sku: 'a', cart: CIRCULAR_MARKER }], self: CIRCULAR_MARKER } });
+    expect(identify.traits).toEqual({ plan: 'pro', manager: { name: 'boss', reports: [CIRCULAR_MARKER] } });
+    // What the payload goes through next: redaction (an iterative walk that looped forever on a
+    // cycle) and the encoder (a recursive copy that overflowed the stack).
+    expect(redactInPlace(custom, (text) => text)).toBe(0);
+    const events = [custom, identify].map((payload, i) => ({ type: 5, timestamp: 1 + i, data: { tag: 'reprise.custom', payload } }));
+    expect(encodeBatch({ v: 1, project: 'p', session: 's', tab: 't', seq: 0, start: 1, end: 2, events }).byteLength).toBeGreaterThan(0);
+  });
+
+  test('user values: depth is bounded, non-JSON values are dropped or converted, a shared object is kept', () => {
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 10_000; i++) deep = { next: deep };
+    const copied = customPayload('deep', { deep } as unknown as Record<string, JsonValue>).props!;
+    let level: unknown = copied.deep;
+    let depth = 1;
+    while (level && typeof level === 'object') {
+      level = (level as { next?: unknown }).next;
+      depth++;
+    }
+    expect(depth).toBe(MAX_USER_VALUE_DEPTH);
+    expect(level).toBe('[Object]');
+
+    const shared = { x: 1 };
+    expect(copyUserValue({ a: shared, b: shared, list: [shared, undefined, () => 1], u: undefined, f: () => 1, s: Symbol('s'), n: 10n, d: new Date(0) })).toEqual({
+      a: { x: 1 },
+      b: { x: 1 },
+      list: [{ x: 1 }, null, null],
+      n: '10',
+      d: '1970-01-01T00:00:00.000Z',
+    });
+    // Copied, not referenced: a later change by the app does not alter the event.
+    const props = { nested: { v: 1 } };
+    const recorded = customPayload('copy', props);
+    props.nested.v = 2;
+    expect(recorded.props).toEqual({ nested: { v: 1 } });
+    // A string the collector would refuse (and with it the whole batch) is cut to the protocol's limit.
+    expect((copyUserValue({ big: 'x'.repeat(DEFAULT_MAX_STRING_LENGTH + 10) }) as { big: string }).big).toHaveLength(DEFAULT_MAX_STRING_LENGTH);
+  });
+
+  test('a component stack is capped like the error stack', () => {
+    const componentStack = '\n    at Row (app.js:1:1)'.repeat(50_000);
+    const payload = capturedErrorPayload(new Error('render failed'), { componentStack, framework: 'react' });
+    expect(payload.componentStack).toHaveLength(MAX_ERROR_TEXT_LENGTH);
+    expect(payload.componentStack!.endsWith(ELLIPSIS)).toBe(true);
+    expect(payload.componentStack!.startsWith('\n    at Row (app.js:1:1)')).toBe(true);
+    expect(capturedErrorPayload('x', { framework: 'f'.repeat(MAX_ERROR_TEXT_LENGTH * 2) }).framework).toHaveLength(MAX_ERROR_TEXT_LENGTH);
   });
 
   test('navigationPayload fills url and title from the page unless given', () => {

@@ -45,7 +45,7 @@ describe('stored session and tab ids', () => {
     ['an id with characters the protocol refuses', { id: '../../etc"<script>', startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
     ['a too short id', { id: 'abc', startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
     ['a too long id', { id: 'x'.repeat(10_000), startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
-    ['a non-string id', { id: 12345678901234567890, startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
+    ['a non-string id', { id: 1234567890123456, startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
     ['times that are not finite numbers', { id: GOOD_ID, startedAt: 'yesterday', lastActivityAt: NOW }],
     ['negative times', { id: GOOD_ID, startedAt: -5, lastActivityAt: NOW }],
     ['activity before the start', { id: GOOD_ID, startedAt: NOW - 10, lastActivityAt: NOW - 1000 }],

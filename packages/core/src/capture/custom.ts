@@ -1,23 +1,82 @@
-import type { CustomPayload, ErrorPayload, IdentifyPayload, JsonValue } from '@reprise/protocol';
-import { errorPayload } from './errors.js';
+import { DEFAULT_MAX_STRING_LENGTH, type CustomPayload, type ErrorPayload, type IdentifyPayload, type JsonValue } from '@reprise/protocol';
+import { cappedErrorText, errorPayload } from './errors.js';
+import { truncate } from './serialize.js';
 
 /*
  * Payloads of the public API's events: `track`, `identify` and `captureError`. Values are copied
  * so a later change by the app does not alter what was recorded; redaction happens in the recorder.
  */
 
+/** Nesting kept in `track()` props and `identify()` traits; deeper values become `[Object]` / `[Array]`. */
+export const MAX_USER_VALUE_DEPTH = 10;
+/** What a reference back to an enclosing object becomes in `track()` props and `identify()` traits. */
+export const CIRCULAR_MARKER = '[Circular]';
+
+/**
+ * A JSON-safe deep copy of values the app hands in (typed as JSON, but anything at runtime): a
+ * reference cycle would hang redaction and overflow the encoder's stack, so it becomes
+ * `[Circular]`; nesting past MAX_USER_VALUE_DEPTH is summarised; `undefined`, functions and
+ * symbols are dropped from objects (`null` in arrays, as JSON does); a Date becomes its ISO string,
+ * a bigint its digits; a string longer than the protocol allows is cut (the collector would refuse
+ * the whole batch). An object shared (not cyclic) is copied at each place.
+ */
+export function copyUserValue(value: unknown, depth = 0, ancestors: object[] = []): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+      return truncate(value, DEFAULT_MAX_STRING_LENGTH).text;
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
+  if (ancestors.includes(object)) return CIRCULAR_MARKER;
+  if (depth >= MAX_USER_VALUE_DEPTH) return Array.isArray(object) ? '[Array]' : '[Object]';
+  ancestors.push(object);
+  try {
+    if (Array.isArray(object)) return object.map((item: unknown) => copyUserValue(item, depth + 1, ancestors) ?? null);
+    const out: Record<string, JsonValue> = {};
+    for (const key of Object.keys(object)) {
+      let item: unknown;
+      try {
+        item = (object as Record<string, unknown>)[key];
+      } catch {
+        item = '[getter threw]';
+      }
+      const copy = copyUserValue(item, depth + 1, ancestors);
+      if (copy !== undefined) out[key] = copy;
+    }
+    return out;
+  } finally {
+    ancestors.pop();
+  }
+}
+
+function copyRecord(record: Record<string, JsonValue>): Record<string, JsonValue> {
+  const copy = copyUserValue(record);
+  return copy !== null && typeof copy === 'object' && !Array.isArray(copy) ? copy : {};
+}
+
 export function customPayload(name: string, props?: Record<string, JsonValue>): CustomPayload {
-  return props ? { name, props: { ...props } } : { name };
+  return props ? { name, props: copyRecord(props) } : { name };
 }
 
 export function identifyPayload(userId: string | null, traits?: Record<string, JsonValue>): IdentifyPayload {
-  return traits ? { userId, traits: { ...traits } } : { userId };
+  return traits ? { userId, traits: copyRecord(traits) } : { userId };
 }
 
 /** An error the app or a framework caught: `framework` when an adapter supplies context, `manual` otherwise. */
 export function capturedErrorPayload(error: unknown, context?: { componentStack?: string; framework?: string }): ErrorPayload {
   const payload = errorPayload(error, context?.framework || context?.componentStack ? 'framework' : 'manual');
-  if (context?.componentStack) payload.componentStack = context.componentStack;
-  if (context?.framework) payload.framework = context.framework;
+  // Capped like the stack: a deep component tree gives a stack of any length.
+  if (context?.componentStack) payload.componentStack = cappedErrorText(String(context.componentStack));
+  if (context?.framework) payload.framework = cappedErrorText(String(context.framework));
   return payload;
 }

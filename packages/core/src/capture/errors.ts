@@ -3,10 +3,13 @@ import type { CaptureContext, Teardown } from './context.js';
 import { listen, runTeardowns } from './patch.js';
 import { serializeValue } from './serialize.js';
 
-/** Longest error message or stack recorded. */
+/**
+ * Longest text of an error event recorded, in characters: name, message, stack, a framework's
+ * component stack, file name. Longer ones are cut and end with `…`.
+ */
 export const MAX_ERROR_TEXT_LENGTH = 10_000;
 
-function capped(text: string): string {
+export function cappedErrorText(text: string): string {
   return serializeValue(text, MAX_ERROR_TEXT_LENGTH).text;
 }
 
@@ -14,9 +17,9 @@ function capped(text: string): string {
 export function errorPayload(error: unknown, source: ErrorPayload['source']): ErrorPayload {
   if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')) {
     const { name, message, stack } = error as Partial<Error> & { message: string };
-    const payload: ErrorPayload = { source, message: capped(message) };
-    if (typeof name === 'string' && name) payload.name = capped(name);
-    if (typeof stack === 'string' && stack) payload.stack = capped(stack);
+    const payload: ErrorPayload = { source, message: cappedErrorText(message) };
+    if (typeof name === 'string' && name) payload.name = cappedErrorText(name);
+    if (typeof stack === 'string' && stack) payload.stack = cappedErrorText(stack);
     return payload;
   }
   return { source, message: serializeValue(error, MAX_ERROR_TEXT_LENGTH).text };
@@ -32,8 +35,8 @@ export function startErrorCapture(context: CaptureContext, target: Window): Tear
       try {
         const payload = event.error !== undefined && event.error !== null
           ? errorPayload(event.error, 'error')
-          : { source: 'error' as const, message: capped(event.message || 'Script error') };
-        if (event.filename) payload.filename = event.filename;
+          : { source: 'error' as const, message: cappedErrorText(event.message || 'Script error') };
+        if (event.filename) payload.filename = cappedErrorText(event.filename);
         if (event.lineno) payload.lineno = event.lineno;
         if (event.colno) payload.colno = event.colno;
         context.emit('error', payload);
