@@ -1,4 +1,4 @@
-import type { ConsoleLevel, RedactionOptions } from '@reprise/protocol';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type ConsoleLevel, type RedactionOptions } from '@reprise/protocol';
 import { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE } from './privacy.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 
@@ -40,6 +40,17 @@ export const ALWAYS_DROPPED_HEADERS: readonly string[] = ['authorization', 'prox
 export const DEFAULT_BREAKER_MAX_MUTATIONS = 10_000;
 export const DEFAULT_BREAKER_WINDOW_MS = 1000;
 export const DEFAULT_BREAKER_RESUME_AFTER_MS = 1000;
+
+/**
+ * Upper bounds of the size options, from the protocol's limits (what a collector accepts): a body
+ * or console argument is one string, at most `DEFAULT_MAX_STRING_LENGTH` (2 MiB) characters, and
+ * a batch decodes to at most `DEFAULT_MAX_DECOMPRESSED_BYTES` (8 MiB). A larger value set in the
+ * options is lowered to the bound (with an `options` RecorderError): above it, the collector
+ * refuses every batch carrying such an event.
+ */
+export const MAX_NETWORK_MAX_BODY_LENGTH = DEFAULT_MAX_STRING_LENGTH;
+export const MAX_CONSOLE_MAX_ARG_LENGTH = DEFAULT_MAX_STRING_LENGTH;
+export const MAX_DELIVERY_MAX_BATCH_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES;
 
 /** A session's stored activity time is refreshed at most this often. */
 export const SESSION_TOUCH_INTERVAL_MS = 5000;
@@ -91,6 +102,12 @@ export interface ResolvedOptions {
   debug: boolean;
 }
 
+function resolveDelivery(delivery: DeliveryOptions | undefined, onClamp: ((message: string) => void) | undefined): DeliveryOptions {
+  const resolved = { ...(delivery ?? {}) };
+  if (resolved.maxBatchBytes !== undefined) resolved.maxBatchBytes = atMost(resolved.maxBatchBytes, MAX_DELIVERY_MAX_BATCH_BYTES, 'delivery.maxBatchBytes', onClamp);
+  return resolved;
+}
+
 function positive(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
@@ -105,7 +122,18 @@ function normalizeEndpoint(endpoint: string | undefined): string | undefined {
   return endpoint ? endpoint.replace(/\/+$/, '') : undefined;
 }
 
-export function resolveOptions(options: RecorderOptions = {}): ResolvedOptions {
+/** `value` lowered to `max`, telling `onClamp` which option was too large (values under it, and non-numbers, pass unchanged). */
+function atMost<T>(value: T, max: number, name: string, onClamp: ((message: string) => void) | undefined): T | number {
+  if (typeof value !== 'number' || !(value > max)) return value;
+  onClamp?.(`\`${name}\` is ${value}, above the protocol's limit of ${max}: using ${max}. A larger value would make the collector refuse the batches; lower the option to ${max} or less.`);
+  return max;
+}
+
+/**
+ * Every default applied. Size options above the protocol's limits are lowered to them, and
+ * `onClamp` hears about each (createRecorder() reports it as an `options` RecorderError).
+ */
+export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message: string) => void): ResolvedOptions {
   const privacy = options.privacy ?? {};
   const network = options.network;
   const consoleOptions = options.console;
@@ -134,7 +162,7 @@ export function resolveOptions(options: RecorderOptions = {}): ResolvedOptions {
         : {
             captureHeaders: network?.captureHeaders ?? DEFAULT_NETWORK_CAPTURE_HEADERS,
             captureBodies: network?.captureBodies ?? DEFAULT_NETWORK_CAPTURE_BODIES,
-            maxBodyLength: positive(network?.maxBodyLength, DEFAULT_NETWORK_MAX_BODY_LENGTH),
+            maxBodyLength: positive(atMost(network?.maxBodyLength, MAX_NETWORK_MAX_BODY_LENGTH, 'network.maxBodyLength', onClamp), DEFAULT_NETWORK_MAX_BODY_LENGTH),
             bodyTimeoutMs: DEFAULT_NETWORK_BODY_TIMEOUT_MS,
             ignoreUrls: [...(network?.ignoreUrls ?? [])],
           },
@@ -143,7 +171,7 @@ export function resolveOptions(options: RecorderOptions = {}): ResolvedOptions {
         ? false
         : {
             levels: [...(consoleOptions?.levels ?? DEFAULT_CONSOLE_LEVELS)],
-            maxArgLength: positive(consoleOptions?.maxArgLength, DEFAULT_CONSOLE_MAX_ARG_LENGTH),
+            maxArgLength: positive(atMost(consoleOptions?.maxArgLength, MAX_CONSOLE_MAX_ARG_LENGTH, 'console.maxArgLength', onClamp), DEFAULT_CONSOLE_MAX_ARG_LENGTH),
             maxArgs: DEFAULT_CONSOLE_MAX_ARGS,
           },
     errors: options.errors ?? DEFAULT_CAPTURE_ERRORS,
@@ -162,7 +190,7 @@ export function resolveOptions(options: RecorderOptions = {}): ResolvedOptions {
             windowMs: positive(breaker?.windowMs, DEFAULT_BREAKER_WINDOW_MS),
             resumeAfterMs: positive(breaker?.resumeAfterMs, DEFAULT_BREAKER_RESUME_AFTER_MS),
           },
-    delivery: { ...(options.delivery ?? {}) },
+    delivery: resolveDelivery(options.delivery, onClamp),
     debug: options.debug ?? DEFAULT_DEBUG,
   };
 }

@@ -10,8 +10,13 @@ import {
   DEFAULT_MASK_SELECTORS,
   DEFAULT_NETWORK_MAX_BODY_LENGTH,
   DEFAULT_UNMASK_SELECTORS,
+  MAX_CONSOLE_MAX_ARG_LENGTH,
+  MAX_DELIVERY_MAX_BATCH_BYTES,
+  MAX_NETWORK_MAX_BODY_LENGTH,
   resolveOptions,
 } from './defaults.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
+import { RecorderError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
 import { maskFieldValue, PASSWORD_PLACEHOLDER, protectAttributeChanges, protectSerializedNodes } from './privacy.js';
@@ -63,6 +68,40 @@ describe('resolveOptions', () => {
     expect(resolved.checkoutEveryMs).toBe(DEFAULT_CHECKOUT_EVERY_MS);
     expect(resolved.sampling.mousemove).toBe(50);
     expect(resolveOptions({ sampleRate: -1 }).sampleRate).toBe(0);
+  });
+
+  test('size options above the protocol limits are lowered to them at createRecorder(), with an options RecorderError each', () => {
+    const errors: Error[] = [];
+    const warnings: unknown[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args[0]));
+    try {
+      createRecorder({
+        network: { maxBodyLength: 5 * 1024 * 1024 },
+        console: { maxArgLength: 1e9 },
+        delivery: { maxBatchBytes: 64 * 1024 * 1024, maxBatchDelayMs: 1000 },
+        onError: (error) => errors.push(error),
+      });
+    } finally {
+      warn.mockRestore();
+    }
+    expect(errors.map((error) => [error instanceof RecorderError && error.code, error.message.match(/`([a-zA-Z.]+)`/)?.[1]])).toEqual([
+      ['options', 'network.maxBodyLength'],
+      ['options', 'console.maxArgLength'],
+      ['options', 'delivery.maxBatchBytes'],
+    ]);
+    expect(errors[0]!.message).toMatch(/^\[@reprise\/core\] `network.maxBodyLength` is 5242880, above the protocol's limit of 2097152: using 2097152\./);
+    expect(warnings).toHaveLength(3); // development build: a console warning too
+
+    const resolved = resolveOptions({ network: { maxBodyLength: 5 * 1024 * 1024 }, console: { maxArgLength: 1e9 }, delivery: { maxBatchBytes: 64 * 1024 * 1024, maxBatchDelayMs: 1000 } });
+    expect(resolved.network && resolved.network.maxBodyLength).toBe(MAX_NETWORK_MAX_BODY_LENGTH);
+    expect(resolved.console && resolved.console.maxArgLength).toBe(MAX_CONSOLE_MAX_ARG_LENGTH);
+    expect(resolved.delivery).toEqual({ maxBatchBytes: MAX_DELIVERY_MAX_BATCH_BYTES, maxBatchDelayMs: 1000 });
+    expect([MAX_NETWORK_MAX_BODY_LENGTH, MAX_CONSOLE_MAX_ARG_LENGTH, MAX_DELIVERY_MAX_BATCH_BYTES]).toEqual([DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_DECOMPRESSED_BYTES]);
+
+    // At the limit, nothing is said or changed.
+    const quiet: Error[] = [];
+    createRecorder({ network: { maxBodyLength: MAX_NETWORK_MAX_BODY_LENGTH }, console: { maxArgLength: 100 }, onError: (error) => quiet.push(error) });
+    expect(quiet).toEqual([]);
   });
 });
 

@@ -33,7 +33,8 @@ const pendingReleases = new Set<() => void>();
  * is safe during server-side rendering.
  */
 export function createRecorder(options: RecorderOptions = {}): Recorder {
-  const config = resolveOptions(options);
+  const optionProblems: string[] = [];
+  const config = resolveOptions(options, (problem) => optionProblems.push(problem));
   const redact = eventRedactor(config.privacy);
   /** Dev-build warnings, and in every build with `debug: true`. */
   const warn = (message: string, detail?: unknown) => (config.debug ? debugWarn(true, message, detail) : devWarn(message, detail));
@@ -72,6 +73,12 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     }
     emitter.emit('error', recorderError);
     debugWarn(config.debug, recorderError.message, error);
+  }
+
+  // A size option above the protocol's limits was lowered: say so where the app listens.
+  for (const problem of optionProblems) {
+    report(new RecorderError('options', problem), 'options', 'resolving options');
+    if (!config.debug) warn(problem);
   }
 
   /** Tell subscribe() listeners when `isRecording` or `sessionId` changed. */
