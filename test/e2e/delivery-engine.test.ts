@@ -89,3 +89,77 @@ test('a full outbox drops the oldest whole session, counts and reports it, and k
   await engine.handle({ type: 'discard', id: 1 });
   expect(await outbox.list()).toEqual([]);
 });
+
+/** A MemoryOutbox that remembers the most bytes it ever held (the bound must hold at every moment). */
+class MeasuredOutbox extends MemoryOutbox {
+  peakBytes = 0;
+  override async put(records: Parameters<MemoryOutbox['put']>[0]): Promise<void> {
+    await super.put(records);
+    this.peakBytes = Math.max(this.peakBytes, this.list().reduce((sum, record) => sum + record.body.byteLength, 0));
+  }
+}
+
+const oldRecord = (seq: number, bytes: number) => ({ key: outboxKey('old-session', 't', seq, ''), session: 'old-session', tab: 't', seq, part: '', url: `${ingest.url}/v1/ingest`, body: new Uint8Array(bytes), createdAt: 1, owner: 'gone' });
+
+test('the bound is applied before a write: the outbox never holds more than maxOutboxBytes, not even for a moment', async () => {
+  const outbox = new MeasuredOutbox();
+  await outbox.put([oldRecord(0, 2400), oldRecord(1, 2400)]);
+  const { engine, messages } = startEngine(config({ maxOutboxBytes: 5000, online: false }), { outbox });
+  await engine.handle({ type: 'events', events: events(60) });
+  await engine.handle({ type: 'cut', seq: 0, count: 60 });
+  const stored = outbox.list();
+  expect(stored.map((record) => record.session)).toEqual(['engine-s']);
+  // 4800 old bytes + the new batch would pass 5000: the old session went before the write.
+  expect(4800 + stored[0]!.body.byteLength).toBeGreaterThan(5000);
+  expect(outbox.peakBytes).toBeLessThanOrEqual(5000);
+  expect(messages).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 4800 }));
+  await engine.handle({ type: 'discard', id: 1 });
+});
+
+/** IndexedDB's answer to a write past the origin's quota (the browser test provokes the real one). */
+class FullOutbox extends MemoryOutbox {
+  override async put(): Promise<void> {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  }
+}
+
+test('a batch the outbox refuses to store (quota) is still sent from memory and the refusal is reported, not lost silently', async () => {
+  ingest.set({ down: true });
+  const { engine, messages } = startEngine(config(), { outbox: new FullOutbox(), random: () => 0 });
+  await engine.handle({ type: 'events', events: events(4) });
+  await engine.handle({ type: 'cut', seq: 0, count: 4 });
+  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/could not store batches in IndexedDB \(QuotaExceededError/) }));
+  // Only memory holds it: the page must keep the events (to send them itself at unload) until it is sent.
+  expect(messages).not.toContainEqual({ type: 'stored', seq: 0 });
+  ingest.set({});
+  await ingest.waitFor(() => ingest.batches.length === 1, 5_000, 'the memory-held batch');
+  expect(ingest.batches[0]!.batch.events).toEqual(events(4));
+  await expect.poll(() => messages).toContainEqual({ type: 'stored', seq: 0 });
+  expect(messages.filter((message) => message.type === 'warning')).toHaveLength(1);
+  await engine.handle({ type: 'stop', id: 1 });
+});
+
+/** A durable store that can no longer delete (e.g. closed for good): the sent batch must not be sent again and again. */
+class StuckOutbox extends MemoryOutbox {
+  override async remove(): Promise<void> {
+    throw new DOMException('The database connection is closing.', 'InvalidStateError');
+  }
+}
+
+test('a sent batch the outbox cannot delete is not resent on every pass; the failure is reported', async () => {
+  const { engine, messages } = startEngine(config(), { outbox: new StuckOutbox() });
+  await engine.handle({ type: 'events', events: events(2) });
+  await engine.handle({ type: 'cut', seq: 0, count: 2 });
+  await ingest.waitFor(() => ingest.batches.length === 1, 5_000, 'the batch');
+  for (let seq = 1; seq <= 3; seq++) {
+    await engine.handle({ type: 'events', events: events(1, 10 + seq) });
+    await engine.handle({ type: 'cut', seq, count: 1 });
+  }
+  await ingest.waitFor(() => ingest.batches.length === 4, 5_000, 'the later batches');
+  await engine.handle({ type: 'flush', id: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(ingest.requests.map((request) => request.seq)).toEqual([0, 1, 2, 3]);
+  expect(ingest.duplicates).toBe(0);
+  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/could not delete from IndexedDB/) }));
+  await engine.handle({ type: 'stop', id: 2 });
+});

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { decodeBatchFrame, type RecordedEvent } from '@reprise/protocol';
 import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
 import { encodeFrames, estimateBytes, makeBatch } from './encode.js';
-import { type OutboxRecord, outboxKey, selectOverflow } from './outbox.js';
+import { type OutboxEntry, outboxKey, selectOverflow } from './outbox.js';
 import { backoffDelay, classify, parseRetryAfter } from './transport.js';
 
 const identity = { project: 'p', session: 's1', tab: 't1' };
@@ -72,8 +72,8 @@ describe('transport rules', () => {
 });
 
 describe('outbox bound', () => {
-  const record = (session: string, seq: number, bytes: number, createdAt: number): OutboxRecord => ({
-    key: outboxKey(session, 't', seq, ''), session, tab: 't', seq, part: '', url: 'http://x/v1/ingest', body: new Uint8Array(bytes), createdAt, owner: 'o',
+  const record = (session: string, seq: number, bytes: number, createdAt: number): OutboxEntry => ({
+    key: outboxKey(session, 't', seq, ''), session, tab: 't', seq, part: '', url: 'http://x/v1/ingest', bytes, createdAt, owner: 'o',
   });
 
   test('drops the oldest whole sessions first, never the current one while another remains', () => {

@@ -2,7 +2,7 @@ import { readOwnBatchFrame, splitBatch, type RecordedEvent } from '@reprise/prot
 import { MAX_BATCH_EVENTS, PAGE_SENT_GRACE_MS } from './defaults.js';
 import { type BatchIdentity, type EncodedFrame, encodeFrames, estimateBytes, makeBatch } from './encode.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
-import { type Outbox, type OutboxRecord, openOutbox, outboxKey, selectOverflow } from './outbox.js';
+import { type Outbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, entryOf, openOutbox, outboxKey, selectOverflow } from './outbox.js';
 import { type Fetcher, backoffDelay, sendFrame } from './transport.js';
 
 export const INSTANCE_LOCK_PREFIX = 'reprise-delivery:';
@@ -23,7 +23,11 @@ export interface EngineDeps {
  */
 export class DeliveryEngine {
   private config: EngineConfig | undefined;
-  private outbox: Outbox | undefined;
+  private outbox: SpillingOutbox | undefined;
+  /** Seqs of this page's batches that only memory holds: the page keeps their events until they are sent. */
+  private readonly volatileSeqs = new Set<number>();
+  /** Which outbox failures were already reported (once each until the outbox works again). */
+  private readonly reportedFailures = new Set<string>();
   private buffer: RecordedEvent[] = [];
   private sizes: number[] = [];
   private bufferBytes = 0;
@@ -63,7 +67,7 @@ export class DeliveryEngine {
       case 'cut':
         return this.cut(message.seq, message.count, message.sentByPage ?? false);
       case 'delivered':
-        return this.forget((record) => record.session === this.config!.session && record.tab === this.config!.tab && record.seq === message.seq);
+        return this.forget((entry) => entry.session === this.config!.session && entry.tab === this.config!.tab && entry.seq === message.seq);
       case 'online':
         this.online = message.online;
         if (message.online) {
@@ -80,7 +84,8 @@ export class DeliveryEngine {
         this.buffer = [];
         this.sizes = [];
         this.bufferBytes = 0;
-        await this.forget((record) => record.session === this.config!.session);
+        await this.forget((entry) => entry.session === this.config!.session);
+        this.volatileSeqs.clear();
         this.stop();
         return this.post({ type: 'done', id: message.id });
       case 'stop':
@@ -95,7 +100,8 @@ export class DeliveryEngine {
   private async init(config: EngineConfig): Promise<void> {
     this.config = config;
     this.online = config.online;
-    this.outbox = this.deps.outbox ?? (await openOutbox(config.memoryOutbox)).outbox;
+    const durable = this.deps.outbox ?? (await openOutbox(config.memoryOutbox)).outbox;
+    this.outbox = new SpillingOutbox(durable, (operation, error) => this.reportOutboxFailure(operation, error));
     await this.holdInstanceLock();
     this.post({ type: 'ready' });
     // Resume what earlier pages of this origin left in the outbox.
@@ -137,12 +143,47 @@ export class DeliveryEngine {
     }
     if (events.length === 0) return this.post({ type: 'stored', seq });
     const frames = encodeFrames(makeBatch(this.identity, seq, events));
-    await this.store(frames, sentByPage ? this.now() : undefined);
-    this.post({ type: 'stored', seq });
+    const durable = await this.store(frames, sentByPage ? this.now() : undefined);
+    // Held only in memory: the page keeps the events (and sends them itself at unload) until
+    // this page has sent them.
+    if (durable) this.post({ type: 'stored', seq });
+    else this.volatileSeqs.add(seq);
     void this.pump();
   }
 
-  private async store(frames: EncodedFrame[], pageSentAt?: number): Promise<void> {
+  private reportOutboxFailure(operation: 'put' | 'read' | 'remove', error: unknown): void {
+    if (this.reportedFailures.has(operation)) return;
+    this.reportedFailures.add(operation);
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const consequence = {
+      put: 'the batches are kept in memory and sent by this page, but a reload or a crash before they are sent loses them; free storage or check the browser\'s storage settings',
+      read: 'only the batches this page holds in memory are sent until IndexedDB works again',
+      remove: 'sent batches stay in IndexedDB and a later page load sends them again (the collector stores them once)',
+    }[operation];
+    this.post({ type: 'warning', message: `[@reprise/core] The delivery outbox could not ${operation === 'put' ? 'store batches in' : operation === 'read' ? 'read' : 'delete from'} IndexedDB (${reason}): ${consequence}.` });
+  }
+
+  /** Tell the page which of its memory-only batches are gone from memory (sent, dropped, or now durable). */
+  private releaseVolatile(): void {
+    if (this.volatileSeqs.size === 0) return;
+    const { session, tab } = this.config!;
+    for (const seq of this.volatileSeqs) {
+      if (this.outbox!.memory.has((record) => record.session === session && record.tab === tab && record.seq === seq)) continue;
+      this.volatileSeqs.delete(seq);
+      this.post({ type: 'stored', seq });
+    }
+  }
+
+  private async remove(keys: string[]): Promise<void> {
+    await this.outbox!.remove(keys);
+    this.releaseVolatile();
+  }
+
+  /**
+   * Apply the bound, then write: the outbox never holds more than `maxOutboxBytes`, and a write
+   * too large for what is left is not even tried. Resolves whether the batch is durable.
+   */
+  private async store(frames: EncodedFrame[], pageSentAt?: number): Promise<boolean> {
     const config = this.config!;
     const createdAt = this.now();
     const records: OutboxRecord[] = frames.map((frame) => ({
@@ -157,24 +198,32 @@ export class DeliveryEngine {
       owner: config.instance,
       ...(pageSentAt === undefined ? {} : { pageSentAt }),
     }));
-    await this.outbox!.put(records);
-    const overflow = selectOverflow(await this.outbox!.list(), config.maxOutboxBytes, config.session);
+    const incoming = new Set(records.map((record) => record.key));
+    // The page may have stored the same frames at unload: count each key once.
+    const stored = (await this.outbox!.entries()).filter((entry) => !incoming.has(entry.key));
+    const overflow = selectOverflow([...stored, ...records.map(entryOf)], config.maxOutboxBytes, config.session);
     if (overflow.length > 0) {
-      await this.outbox!.remove(overflow.map((record) => record.key));
-      const sessions = new Set(overflow.map((record) => record.session)).size;
+      await this.remove(overflow.map((entry) => entry.key));
+      const sessions = new Set(overflow.map((entry) => entry.session)).size;
       this.post({
         type: 'dropped',
         reason: 'outbox_full',
         batches: overflow.length,
-        bytes: overflow.reduce((sum, record) => sum + record.body.byteLength, 0),
-        detail: `the outbox passed ${config.maxOutboxBytes} bytes (collector unreachable?); dropped ${overflow.length} batch(es) of ${sessions} oldest session(s)`,
+        bytes: overflow.reduce((sum, entry) => sum + entry.bytes, 0),
+        detail: `the outbox would pass ${config.maxOutboxBytes} bytes (collector unreachable?); dropped ${overflow.length} batch(es) of ${sessions} oldest session(s)`,
       });
     }
+    const dropped = new Set(overflow.map((entry) => entry.key));
+    const kept = records.filter((record) => !dropped.has(record.key));
+    if (kept.length === 0) return true;
+    const durable = await this.outbox!.put(kept);
+    if (durable) this.reportedFailures.delete('put');
+    return durable;
   }
 
-  private async forget(match: (record: OutboxRecord) => boolean): Promise<void> {
-    const records = (await this.outbox!.list()).filter(match);
-    await this.outbox!.remove(records.map((record) => record.key));
+  private async forget(match: (entry: OutboxEntry) => boolean): Promise<void> {
+    const entries = (await this.outbox!.entries()).filter(match);
+    await this.remove(entries.map((entry) => entry.key));
   }
 
   private stop(): void {
@@ -198,26 +247,27 @@ export class DeliveryEngine {
     return new Set((state.held ?? []).map((lock) => lock.name ?? ''));
   }
 
-  private async nextRecord(): Promise<OutboxRecord | undefined> {
-    const records = await this.outbox!.list();
-    const live = records.some((record) => record.owner !== this.config!.instance) ? await this.liveOwners() : undefined;
+  /** The first batch that may be sent now, from the index alone. */
+  private async nextEntry(): Promise<OutboxEntry | undefined> {
+    const entries = await this.outbox!.entries();
+    const live = entries.some((entry) => entry.owner !== this.config!.instance) ? await this.liveOwners() : undefined;
     const now = this.now();
     let revisitAt = Infinity;
     const blockedStreams = new Set<string>();
-    for (const record of records) {
-      const stream = `${record.session}|${record.tab}`;
+    for (const entry of entries) {
+      const stream = `${entry.session}|${entry.tab}`;
       if (blockedStreams.has(stream)) continue;
-      const othersAlive = record.owner !== this.config!.instance && live?.has(INSTANCE_LOCK_PREFIX + record.owner);
+      const othersAlive = entry.owner !== this.config!.instance && live?.has(INSTANCE_LOCK_PREFIX + entry.owner);
       // Our own page sent it with keepalive (tab hidden) and may still confirm it; a page that is
       // gone cannot, so its batches go out at once (the collector keeps one copy per seq).
-      const waitingForPage = record.owner === this.config!.instance && record.pageSentAt !== undefined && now < record.pageSentAt + PAGE_SENT_GRACE_MS;
+      const waitingForPage = entry.owner === this.config!.instance && entry.pageSentAt !== undefined && now < entry.pageSentAt + PAGE_SENT_GRACE_MS;
       if (othersAlive || waitingForPage) {
         // Keep the stream in order: nothing after a batch we may not send yet.
         blockedStreams.add(stream);
-        if (waitingForPage) revisitAt = Math.min(revisitAt, record.pageSentAt! + PAGE_SENT_GRACE_MS);
+        if (waitingForPage) revisitAt = Math.min(revisitAt, entry.pageSentAt! + PAGE_SENT_GRACE_MS);
         continue;
       }
-      return record;
+      return entry;
     }
     if (revisitAt !== Infinity) this.schedule(revisitAt);
     return undefined;
@@ -231,36 +281,60 @@ export class DeliveryEngine {
   private async sendAll(): Promise<void> {
     while (!this.stopped && this.online) {
       if (this.now() < this.retryAt) return this.schedule(this.retryAt);
-      const record = await this.nextRecord();
-      if (!record) return;
-      const result = await sendFrame(record.url, record.body, { fetcher: this.deps.fetcher });
-      if (result.kind === 'ok') {
-        this.attempt = 0;
-        await this.outbox!.remove([record.key]);
-        this.post({ type: 'sent', seq: record.seq, ...(record.part ? { part: record.part } : {}), bytes: record.body.byteLength });
-      } else if (result.kind === 'retry') {
+      let more: boolean;
+      try {
+        more = await this.sendNext();
+      } catch (error) {
+        // The outbox failed under us: report it and come back later, never in a tight loop.
+        this.post({ type: 'warning', message: `[@reprise/core] Delivery could not send from the outbox (${(error as Error).message}); retrying with backoff.` });
         this.attempt++;
-        this.retryAt = this.now() + (result.delayMs ?? backoffDelay(this.attempt - 1, this.deps.random));
-      } else if (result.kind === 'split') {
-        await this.split(record);
-      } else {
-        await this.outbox!.remove([record.key]);
-        this.post({ type: 'dropped', reason: 'rejected', batches: 1, bytes: record.body.byteLength, detail: `the collector answered ${result.status} to batch seq ${record.seq}${record.part ? ` part ${record.part}` : ''}: ${result.detail || 'no detail'}` });
+        this.retryAt = this.now() + backoffDelay(this.attempt - 1, this.deps.random);
+        continue;
       }
+      if (!more) return;
     }
+  }
+
+  /** Send the first batch that may go now; resolves false when there is none. */
+  private async sendNext(): Promise<boolean> {
+    const entry = await this.nextEntry();
+    if (!entry) return false;
+    const body = await this.outbox!.body(entry.key);
+    if (!body) {
+      // Sent by another page meanwhile (or an index entry without its body): nothing to send.
+      await this.remove([entry.key]);
+      return true;
+    }
+    const { bytes: _bytes, ...meta } = entry;
+    const record: OutboxRecord = { ...meta, body };
+    const result = await sendFrame(record.url, body, { fetcher: this.deps.fetcher });
+    if (result.kind === 'ok') {
+      this.attempt = 0;
+      await this.remove([record.key]);
+      this.post({ type: 'sent', seq: record.seq, ...(record.part ? { part: record.part } : {}), bytes: body.byteLength });
+    } else if (result.kind === 'retry') {
+      this.attempt++;
+      this.retryAt = this.now() + (result.delayMs ?? backoffDelay(this.attempt - 1, this.deps.random));
+    } else if (result.kind === 'split') {
+      await this.split(record);
+    } else {
+      await this.remove([record.key]);
+      this.post({ type: 'dropped', reason: 'rejected', batches: 1, bytes: body.byteLength, detail: `the collector answered ${result.status} to batch seq ${record.seq}${record.part ? ` part ${record.part}` : ''}: ${result.detail || 'no detail'}` });
+    }
+    return true;
   }
 
   /** 413: halve the batch (same seq, longer part path) and put the halves where it was. */
   private async split(record: OutboxRecord): Promise<void> {
     const batch = readOwnBatchFrame(record.body);
     if (batch.events.length < 2) {
-      await this.outbox!.remove([record.key]);
+      await this.remove([record.key]);
       this.post({ type: 'dropped', reason: 'too_large', batches: 1, bytes: record.body.byteLength, detail: `the collector refused batch seq ${record.seq} as too large (413) and it holds a single event; raise the collector's body limit` });
       return;
     }
     const halves = splitBatch(batch).flatMap((half) => encodeFrames(half));
     const records = halves.map((frame) => ({ ...record, key: outboxKey(record.session, record.tab, frame.seq, frame.part), part: frame.part, body: frame.body }));
     await this.outbox!.put(records);
-    await this.outbox!.remove([record.key]);
+    await this.remove([record.key]);
   }
 }

@@ -341,7 +341,7 @@ class PageDelivery implements Delivery {
         createdAt: now,
         owner: this.config.instance,
         pageSentAt: now,
-      }))).catch(() => undefined) ?? Promise.resolve();
+      }))).catch((error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload (${(error as Error).message}); it is sent with keepalive but not kept for the next page load if that send fails.`))) ?? Promise.resolve();
       const size = frames.reduce((sum, frame) => sum + frame.body.byteLength, 0);
       // Past the keepalive quota the outbox sends it on the next page load.
       if (size > budget) continue;
@@ -349,7 +349,8 @@ class PageDelivery implements Delivery {
       void Promise.all(frames.map((frame) => sendAtUnload(this.url, frame.body))).then(async (results) => {
         // After our own write, so the engine's removal cannot be overtaken by it.
         await stored;
-        if (results.every(Boolean)) this.send({ type: 'delivered', seq });
+        // A queued beacon is unconfirmed: the batch stays in the outbox and goes again later.
+        if (results.every((result) => result === 'confirmed')) this.send({ type: 'delivered', seq });
       });
     }
   }

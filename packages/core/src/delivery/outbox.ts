@@ -2,9 +2,15 @@
  * The outbox: every encoded batch is stored here before it is sent and removed only after the
  * collector's 2xx, so a reload, a crash or an offline hour loses nothing. IndexedDB is shared by
  * the page and its workers on one origin, so the next page load sends what this one left.
+ *
+ * Bodies and their index live in two object stores: picking the next batch and enforcing the
+ * size bound read only the index (a few dozen bytes a batch), and a body is read only to send it.
+ * With a 10 MiB offline backlog, reading every body on each store or send cost 10 MiB of reads
+ * (and structured clones) per batch.
  */
 
-export interface OutboxRecord {
+/** What the engine needs to know about a stored batch to order, bound and route it: no body. */
+export interface OutboxEntry {
   /** `${session}|${tab}|${seq, 12 digits}|${part}`: sorting by key sends each stream in order. */
   key: string;
   session: string;
@@ -13,7 +19,8 @@ export interface OutboxRecord {
   part: string;
   /** Ingest URL the batch is for (a page of another config may resume it). */
   url: string;
-  body: Uint8Array;
+  /** Byte length of the body. */
+  bytes: number;
   createdAt: number;
   /** Delivery instance that stored it; records of a live instance are left to it. */
   owner: string;
@@ -21,34 +28,61 @@ export interface OutboxRecord {
   pageSentAt?: number;
 }
 
+export interface OutboxRecord extends Omit<OutboxEntry, 'bytes'> {
+  body: Uint8Array;
+}
+
 export function outboxKey(session: string, tab: string, seq: number, part: string): string {
   return `${session}|${tab}|${String(seq).padStart(12, '0')}|${part}`;
 }
 
+export function entryOf(record: OutboxRecord): OutboxEntry {
+  const { body, ...rest } = record;
+  return { ...rest, bytes: body.byteLength };
+}
+
 export interface Outbox {
   put(records: OutboxRecord[]): Promise<void>;
-  /** Every record, in send order. */
-  list(): Promise<OutboxRecord[]>;
+  /** The index of every record, in send order; no bodies are read. */
+  entries(): Promise<OutboxEntry[]>;
+  /** One record's body; undefined when it is gone (another page sent it meanwhile). */
+  body(key: string): Promise<Uint8Array | undefined>;
   remove(keys: string[]): Promise<void>;
 }
+
+const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 export class MemoryOutbox implements Outbox {
   private readonly records = new Map<string, OutboxRecord>();
   async put(records: OutboxRecord[]): Promise<void> {
     for (const record of records) this.records.set(record.key, record);
   }
-  async list(): Promise<OutboxRecord[]> {
-    return [...this.records.values()].sort(byKey);
+  async entries(): Promise<OutboxEntry[]> {
+    return [...this.records.values()].map(entryOf).sort(byKey);
+  }
+  async body(key: string): Promise<Uint8Array | undefined> {
+    return this.records.get(key)?.body;
   }
   async remove(keys: string[]): Promise<void> {
     for (const key of keys) this.records.delete(key);
   }
+  /** Every record with its body, in send order (tests, diagnostics). */
+  list(): OutboxRecord[] {
+    return [...this.records.values()].sort(byKey);
+  }
+  has(match: (record: OutboxRecord) => boolean): boolean {
+    for (const record of this.records.values()) if (match(record)) return true;
+    return false;
+  }
 }
 
-const byKey = (a: OutboxRecord, b: OutboxRecord): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
 export const OUTBOX_DB = 'reprise';
-const STORE = 'outbox';
+/** Version 2 added the index store; version 1 databases are indexed on upgrade. */
+const OUTBOX_DB_VERSION = 2;
+/** Whole records, body included (keyPath `key`). */
+const BODY_STORE = 'outbox';
+/** `OutboxEntry` per record, same key: what ordering and the bound read. */
+const INDEX_STORE = 'outbox-index';
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -65,37 +99,92 @@ function done(tx: IDBTransaction): Promise<void> {
 }
 
 export class IndexedDbOutbox implements Outbox {
-  private constructor(private readonly db: IDBDatabase) {}
+  private db: IDBDatabase | undefined;
+
+  private constructor(private readonly name: string, db: IDBDatabase) {
+    this.adopt(db);
+  }
 
   static async open(name: string = OUTBOX_DB): Promise<IndexedDbOutbox> {
-    const req = indexedDB.open(name, 1);
+    return new IndexedDbOutbox(name, await IndexedDbOutbox.connect(name));
+  }
+
+  private static async connect(name: string): Promise<IDBDatabase> {
+    const req = indexedDB.open(name, OUTBOX_DB_VERSION);
     req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'key' });
+      const db = req.result;
+      if (!db.objectStoreNames.contains(BODY_STORE)) db.createObjectStore(BODY_STORE, { keyPath: 'key' });
+      if (db.objectStoreNames.contains(INDEX_STORE)) return;
+      const index = db.createObjectStore(INDEX_STORE, { keyPath: 'key' });
+      // Records a version-1 page left: index them once, here, so they are still sent.
+      const cursor = req.transaction!.objectStore(BODY_STORE).openCursor();
+      cursor.onsuccess = () => {
+        if (!cursor.result) return;
+        index.put(entryOf(cursor.result.value as OutboxRecord));
+        cursor.result.continue();
+      };
     };
-    const db = await request(req);
-    // Another tab upgrading the schema must not be blocked by this one.
-    db.onversionchange = () => db.close();
-    return new IndexedDbOutbox(db);
+    return request(req);
+  }
+
+  private adopt(db: IDBDatabase): void {
+    this.db = db;
+    // Another tab upgrading or deleting the database must not be blocked by this one; the next
+    // operation opens it again (a deleted database comes back empty, a newer schema refuses us).
+    db.onversionchange = () => {
+      db.close();
+      if (this.db === db) this.db = undefined;
+    };
+    db.onclose = () => {
+      if (this.db === db) this.db = undefined;
+    };
+  }
+
+  private async transaction(mode: IDBTransactionMode): Promise<IDBTransaction> {
+    if (!this.db) this.adopt(await IndexedDbOutbox.connect(this.name));
+    try {
+      return this.db!.transaction([BODY_STORE, INDEX_STORE], mode);
+    } catch (error) {
+      // Closed under us without an event (storage cleared): reopen once.
+      if ((error as DOMException).name !== 'InvalidStateError') throw error;
+      this.adopt(await IndexedDbOutbox.connect(this.name));
+      return this.db!.transaction([BODY_STORE, INDEX_STORE], mode);
+    }
   }
 
   async put(records: OutboxRecord[]): Promise<void> {
-    const tx = this.db.transaction(STORE, 'readwrite');
-    const store = tx.objectStore(STORE);
-    for (const record of records) store.put(record);
+    if (records.length === 0) return;
+    const tx = await this.transaction('readwrite');
+    const bodies = tx.objectStore(BODY_STORE);
+    const index = tx.objectStore(INDEX_STORE);
+    for (const record of records) {
+      bodies.put(record);
+      index.put(entryOf(record));
+    }
     await done(tx);
   }
 
-  async list(): Promise<OutboxRecord[]> {
-    const tx = this.db.transaction(STORE, 'readonly');
+  async entries(): Promise<OutboxEntry[]> {
+    const tx = await this.transaction('readonly');
     // Keys are ordered by IndexedDB itself: getAll returns send order.
-    return (await request(tx.objectStore(STORE).getAll())) as OutboxRecord[];
+    return (await request(tx.objectStore(INDEX_STORE).getAll())) as OutboxEntry[];
+  }
+
+  async body(key: string): Promise<Uint8Array | undefined> {
+    const tx = await this.transaction('readonly');
+    const record = (await request(tx.objectStore(BODY_STORE).get(key))) as OutboxRecord | undefined;
+    return record?.body;
   }
 
   async remove(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    const tx = this.db.transaction(STORE, 'readwrite');
-    const store = tx.objectStore(STORE);
-    for (const key of keys) store.delete(key);
+    const tx = await this.transaction('readwrite');
+    const bodies = tx.objectStore(BODY_STORE);
+    const index = tx.objectStore(INDEX_STORE);
+    for (const key of keys) {
+      bodies.delete(key);
+      index.delete(key);
+    }
     await done(tx);
   }
 }
@@ -113,32 +202,99 @@ export async function openOutbox(memory = false): Promise<{ outbox: Outbox; dura
 }
 
 /**
+ * The durable outbox with a memory outbox behind it: a batch IndexedDB refuses to store (quota
+ * exceeded, a private mode, a database closed under us) is kept in memory and still sent by this
+ * page; `onFailure` hears each refusal, so it is reported, never silent. A durable store that
+ * cannot even be read or cleaned is worked around the same way: what was sent is remembered
+ * here, so a record whose removal failed is not sent again and again.
+ */
+export class SpillingOutbox {
+  readonly memory = new MemoryOutbox();
+  /** Sent or dropped, but the durable store refused to delete them. */
+  private readonly removedKeys = new Set<string>();
+
+  constructor(private readonly durable: Outbox, private readonly onFailure: (operation: 'put' | 'read' | 'remove', error: unknown) => void) {}
+
+  /** Resolves `true` when the records are in the durable store, `false` when only in memory. */
+  async put(records: OutboxRecord[]): Promise<boolean> {
+    for (const record of records) this.removedKeys.delete(record.key);
+    try {
+      await this.durable.put(records);
+      // A newer copy is durable now: an older one in memory must not shadow it.
+      await this.memory.remove(records.map((record) => record.key));
+      return true;
+    } catch (error) {
+      this.onFailure('put', error);
+      await this.memory.put(records);
+      return false;
+    }
+  }
+
+  async entries(): Promise<OutboxEntry[]> {
+    let durable: OutboxEntry[] = [];
+    try {
+      durable = await this.durable.entries();
+    } catch (error) {
+      this.onFailure('read', error);
+    }
+    const inMemory = await this.memory.entries();
+    const merged = new Map<string, OutboxEntry>();
+    for (const entry of durable) if (!this.removedKeys.has(entry.key)) merged.set(entry.key, entry);
+    for (const entry of inMemory) merged.set(entry.key, entry);
+    return [...merged.values()].sort(byKey);
+  }
+
+  async body(key: string): Promise<Uint8Array | undefined> {
+    const inMemory = await this.memory.body(key);
+    if (inMemory) return inMemory;
+    try {
+      return await this.durable.body(key);
+    } catch (error) {
+      this.onFailure('read', error);
+      return undefined;
+    }
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.memory.remove(keys);
+    try {
+      await this.durable.remove(keys);
+    } catch (error) {
+      this.onFailure('remove', error);
+      for (const key of keys) this.removedKeys.add(key);
+    }
+  }
+}
+
+/**
  * Which records to drop so the outbox fits `maxBytes`: whole sessions, oldest first, never the
  * current one while another remains; only if the current session alone is too large, its oldest
- * batches.
+ * batches. `entries` may include batches about to be written: the bound is applied before a
+ * write, so the outbox never holds more than `maxBytes`.
  */
-export function selectOverflow(records: OutboxRecord[], maxBytes: number, currentSession: string): OutboxRecord[] {
-  let total = records.reduce((sum, record) => sum + record.body.byteLength, 0);
+export function selectOverflow<T extends OutboxEntry>(entries: T[], maxBytes: number, currentSession: string): T[] {
+  let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
   if (total <= maxBytes) return [];
-  const sessions = new Map<string, { firstAt: number; records: OutboxRecord[] }>();
-  for (const record of records) {
-    const entry = sessions.get(record.session) ?? { firstAt: record.createdAt, records: [] };
-    entry.firstAt = Math.min(entry.firstAt, record.createdAt);
-    entry.records.push(record);
-    sessions.set(record.session, entry);
+  const sessions = new Map<string, { firstAt: number; entries: T[] }>();
+  for (const entry of entries) {
+    const group = sessions.get(entry.session) ?? { firstAt: entry.createdAt, entries: [] };
+    group.firstAt = Math.min(group.firstAt, entry.createdAt);
+    group.entries.push(entry);
+    sessions.set(entry.session, group);
   }
-  const dropped: OutboxRecord[] = [];
+  const dropped: T[] = [];
   const others = [...sessions.entries()].filter(([session]) => session !== currentSession).sort((a, b) => a[1].firstAt - b[1].firstAt);
-  for (const [, entry] of others) {
+  for (const [, group] of others) {
     if (total <= maxBytes) break;
-    for (const record of entry.records) total -= record.body.byteLength;
-    dropped.push(...entry.records);
+    for (const entry of group.entries) total -= entry.bytes;
+    dropped.push(...group.entries);
   }
-  const own = (sessions.get(currentSession)?.records ?? []).slice().sort((a, b) => a.createdAt - b.createdAt || (a.key < b.key ? -1 : 1));
-  for (const record of own) {
+  const own = (sessions.get(currentSession)?.entries ?? []).slice().sort((a, b) => a.createdAt - b.createdAt || byKey(a, b));
+  for (const entry of own) {
     if (total <= maxBytes) break;
-    total -= record.body.byteLength;
-    dropped.push(record);
+    total -= entry.bytes;
+    dropped.push(entry);
   }
   return dropped;
 }

@@ -55,16 +55,35 @@ export async function sendFrame(url: string, body: Uint8Array, options: { keepal
 }
 
 /**
- * Fire-and-forget at unload, when no response can be awaited: keepalive fetch, else sendBeacon.
- * A beacon cannot set headers; a Blob of type text/plain keeps it a CORS "simple" request, so the
- * collector must also accept `text/plain` bodies that start with the frame magic (PROTOCOL.md).
+ * How an unload send ended. Only `confirmed` (the collector answered 2xx) lets the batch leave the
+ * outbox; a beacon is queued by the browser but never answered, so a batch sent that way stays in
+ * the outbox and is sent again later (the collector keeps one copy per seq).
  */
-export function sendAtUnload(url: string, body: Uint8Array): Promise<boolean> {
+export type UnloadSendResult = 'confirmed' | 'beacon-queued' | 'failed';
+
+/**
+ * At unload, when a response may never be awaited: a keepalive fetch, and when the browser
+ * refuses or fails it (keepalive quota, a preflight the collector does not answer, no keepalive
+ * support), `sendBeacon`. A beacon cannot set headers; a Blob of type text/plain keeps it a CORS
+ * "simple" request, so the collector must also accept `text/plain` bodies that start with the
+ * frame magic (PROTOCOL.md).
+ */
+export async function sendAtUnload(url: string, body: Uint8Array): Promise<UnloadSendResult> {
   try {
-    return fetch(url, { method: 'POST', headers: { 'content-type': BATCH_CONTENT_TYPE }, body: body as BodyInit, keepalive: true, credentials: 'omit', mode: 'cors' })
-      .then((response) => response.ok, () => false);
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': BATCH_CONTENT_TYPE }, body: body as BodyInit, keepalive: true, credentials: 'omit', mode: 'cors' });
+    // An answer other than 2xx is left to the outbox, which applies the status rules (413 split...).
+    return response.ok ? 'confirmed' : 'failed';
   } catch {
-    const queued = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'text/plain' }));
-    return Promise.resolve(queued && false);
+    // fetch rejects (it does not throw) when keepalive is refused or the request fails.
+    return sendBeacon(url, body) ? 'beacon-queued' : 'failed';
+  }
+}
+
+function sendBeacon(url: string, body: Uint8Array): boolean {
+  if (typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return false;
+  try {
+    return navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'text/plain' }));
+  } catch {
+    return false;
   }
 }
