@@ -566,3 +566,47 @@ describe('recorder lifecycle in Chromium', () => {
     await page.close();
   });
 });
+
+describe('network capture of fetch(Request)', () => {
+  test('a Request object with a body: size and body recorded, the request itself sent exactly as without the recorder', async () => {
+    const sendAll = async () => {
+      const text = 'request object body, for alice@example.org';
+      const echoed = await fetch(new Request('/api/echo?case=text', { method: 'POST', body: text, headers: { 'content-type': 'text/plain' } })).then((r) => r.text());
+      const bytes = await fetch(new Request('/api/echo?case=binary', { method: 'POST', body: new Uint8Array([1, 2, 3, 4, 5]) })).then((r) => r.arrayBuffer());
+      const form = await fetch(new Request('/api/echo?case=form', { method: 'POST', body: new URLSearchParams({ q: 'reprise', page: '2' }) })).then((r) => r.text());
+      // init.body wins over the Request's own, as in fetch itself.
+      const overridden = await fetch(new Request('/api/echo?case=override', { method: 'POST', body: 'from the request' }), { body: 'from init' }).then((r) => r.text());
+      return { echoed, bytes: [...new Uint8Array(bytes)], form, overridden };
+    };
+    const requestsFor = (marker: string) => received.filter((request) => request.path.startsWith('/api/echo?case=')).map((request) => ({ path: request.path, length: request.headers['content-length'], chunked: request.headers['transfer-encoding'] ?? null })).filter((request) => request.path.includes(marker));
+
+    // Without the recorder first: what the server receives is the reference.
+    const plain = await browser.newPage();
+    await plain.goto(`${server.url}/app`);
+    received.length = 0;
+    const expected = await plain.evaluate(sendAll);
+    const reference = requestsFor('case=');
+    await plain.close();
+
+    const page = await openApp({ network: { captureBodies: true } });
+    received.length = 0;
+    const result = await page.evaluate(sendAll);
+    expect(result).toEqual(expected);
+    expect(result).toEqual({ echoed: 'request object body, for alice@example.org', bytes: [1, 2, 3, 4, 5], form: 'q=reprise&page=2', overridden: 'from init' });
+    expect(requestsFor('case=')).toEqual(reference);
+    expect(reference.every((request) => request.length !== undefined && request.chunked === null)).toBe(true);
+
+    // Each event waits for the browser's Resource Timing entry of its response: poll for all four.
+    let network: Array<Record<string, unknown>> = [];
+    await expect.poll(async () => {
+      network = repriseEvents(await capturedEvents(page), 'reprise.network').filter((event) => String(event.url).includes('/api/echo?case='));
+      return network.length;
+    }, { timeout: 10_000 }).toBe(4);
+    const byCase = Object.fromEntries(network.map((event) => [new URL(String(event.url)).searchParams.get('case'), event]));
+    expect(byCase.text).toMatchObject({ method: 'POST', status: 201, requestSize: 42, requestBody: `request object body, for ${mask('alice@example.org')}` });
+    expect(byCase.binary).toMatchObject({ method: 'POST', status: 201, requestSize: 5, requestBody: '[Request body 5 bytes]' });
+    expect(byCase.form).toMatchObject({ requestSize: 16, requestBody: 'q=reprise&page=2' });
+    expect(byCase.override).toMatchObject({ requestSize: 9, requestBody: 'from init' });
+    await page.close();
+  });
+});

@@ -115,6 +115,40 @@ async function readTextPrefix(response: Response, maxLength: number, timeoutMs: 
   }
 }
 
+/**
+ * The body of a `Request` passed to fetch without an `init.body` of its own: its byte size, and its
+ * text (at most `maxLength` characters, and only if `captureText` and its Content-Type is text).
+ * Read from a clone made before fetch takes the original: cloning tees the body, so the page's
+ * request is sent exactly as it was. A body that does not end within `timeoutMs` (a stream) is
+ * given up on: no size then.
+ */
+async function describeRequestBody(clone: Request, captureText: boolean, maxLength: number, timeoutMs: number): Promise<{ size?: number; text?: string }> {
+  const reader = clone.body?.getReader();
+  if (!reader) return {};
+  const decoder = captureText && isTextContentType(clone.headers.get('content-type')) ? new TextDecoder() : undefined;
+  let text = '';
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), timeout]);
+      if (next === 'timeout') return decoder ? { text } : {};
+      if (next.done) break;
+      size += next.value.byteLength;
+      // Decode only what can be recorded; the rest is counted.
+      if (decoder && text.length <= maxLength) text += decoder.decode(next.value, { stream: true });
+    }
+    if (decoder && text.length <= maxLength) text += decoder.decode();
+    return { size, text: decoder ? text : `[Request body ${size} bytes]` };
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+  }
+}
+
 interface NetworkCaptureContext {
   context: CaptureContext;
   options: ResolvedNetwork;
@@ -143,6 +177,7 @@ function startFetchCapture({ context, options, endpoint, target, timings }: Netw
       let url = '';
       let requestHeaders: Headers | undefined;
       let body: BodyLike;
+      let bodyRequest: Request | undefined;
       try {
         const [input, init] = args as Parameters<typeof fetch>;
         const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
@@ -150,16 +185,28 @@ function startFetchCapture({ context, options, endpoint, target, timings }: Netw
         method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
         if (options.captureHeaders) requestHeaders = new Headers(init?.headers ?? request?.headers);
         body = init?.body;
+        // `fetch(new Request(url, { body }))`: the body is the Request's (unless init gives one).
+        if (request && init?.body === undefined && request.body !== null && !request.bodyUsed) bodyRequest = request;
       } catch {
         // Let fetch itself report malformed arguments.
       }
       if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return original.apply(this, args);
 
+      // Cloned before fetch takes the Request's body: afterwards it could no longer be read.
+      let requestBody: Promise<{ size?: number; text?: string }> | undefined;
+      try {
+        if (bodyRequest) requestBody = describeRequestBody(bodyRequest.clone(), options.captureBodies, options.maxBodyLength, options.bodyTimeoutMs);
+      } catch {
+        requestBody = undefined; // a Request that cannot be cloned: recorded without its body
+      }
       const startTime = Date.now();
       const started = performance.now();
       const timing = timings.expect(url, started);
       const promise = original.apply(this, args) as Promise<Response>;
-      const request = describeBody(body);
+      let request = describeBody(body);
+      const readRequestBody = async () => {
+        if (requestBody) request = await requestBody.catch(() => ({}));
+      };
       const base = (): NetworkPayload => {
         const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
         if (request.size !== undefined) payload.requestSize = request.size;
@@ -170,17 +217,19 @@ function startFetchCapture({ context, options, endpoint, target, timings }: Netw
       promise.then(
         async (response) => {
           try {
+            // A clone, so the page reads its body exactly as without us; made at once, before the
+            // page's own handlers (registered after ours) can read the body.
+            const responseTextRead = options.captureBodies && isTextContentType(response.headers.get('content-type'))
+              ? readTextPrefix(response.clone(), options.maxBodyLength, options.bodyTimeoutMs)
+              : undefined;
+            await readRequestBody();
             const payload = base();
             payload.status = response.status;
             const size = contentLength(response.headers.get('content-length'));
             if (size !== undefined) payload.responseSize = size;
             const headers = filterHeaders(response.headers, options.captureHeaders);
             if (headers) payload.responseHeaders = headers;
-            let responseText: string | undefined;
-            if (options.captureBodies && isTextContentType(response.headers.get('content-type'))) {
-              // A clone, so the page reads its body exactly as without us.
-              responseText = await readTextPrefix(response.clone(), options.maxBodyLength, options.bodyTimeoutMs);
-            }
+            const responseText = await responseTextRead;
             // The browser's entry arrives once the body is in: duration to the last byte, and the
             // size when no Content-Length said it. Without one, time to the response headers.
             const measured = await timing;
@@ -191,10 +240,12 @@ function startFetchCapture({ context, options, endpoint, target, timings }: Netw
             context.reportError(error, 'recording a fetch response');
           }
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           try {
+            const duration = Math.round(performance.now() - started);
+            await readRequestBody();
             const payload = base();
-            payload.duration = Math.round(performance.now() - started);
+            payload.duration = duration;
             payload.error = describeError(error);
             context.emit('network', finishPayload(payload, options, { requestText: request.text }));
           } catch (failure) {
