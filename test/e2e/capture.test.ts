@@ -488,8 +488,38 @@ describe('recorder lifecycle in Chromium', () => {
     });
     expect(result.sessionId).not.toBe(first);
     expect(result.starts).toEqual([first, result.sessionId]);
-    expect(events.map((event) => event.type).slice(0, 2)).toEqual([EventType.Meta, EventType.FullSnapshot]);
-    expect(JSON.stringify(events[1])).toContain('back after a break');
+    // The old session's last event says why it ended and where recording went on, stamped at its
+    // last recorded event (not 31 minutes later); the new one starts with a full snapshot, then
+    // says which session it continues.
+    const [ended, ...continued] = events;
+    expect(ended).toMatchObject({ type: EventType.Custom, data: { tag: 'reprise.session', payload: { state: 'ended', reason: 'idle', nextSessionId: result.sessionId } } });
+    expect(ended!.timestamp).toBe(Math.max(...(await capturedEvents(page)).slice(0, before).map((event) => event.timestamp)));
+    expect(continued.map((event) => event.type).slice(0, 2)).toEqual([EventType.Meta, EventType.FullSnapshot]);
+    expect(JSON.stringify(continued[1])).toContain('back after a break');
+    expect(repriseEvents(continued, 'reprise.session')).toEqual([{ state: 'started', reason: 'idle', previousSessionId: first }]);
+    expect(continued.findIndex((event) => event.data.tag === 'reprise.session')).toBe(2);
+    await page.close();
+  });
+
+  test('a session 24 hours old ends with reason maxDuration, and the next one names it', async () => {
+    const page = await browser.newPage();
+    await page.clock.install();
+    await page.goto(`${server.url}/app`);
+    const first = await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+    await page.evaluate(() => {
+      const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as { startedAt: number };
+      stored.startedAt -= 25 * 60 * 60 * 1000;
+      sessionStorage.setItem('reprise:session', JSON.stringify(stored));
+    });
+    await page.clock.fastForward(6000);
+    await page.evaluate(() => (window as unknown as { app: { addItem(text: string): void } }).app.addItem('a day later'));
+    const next = await page.evaluate(() => (window as unknown as { recorder: import('@reprise/core').Recorder }).recorder.sessionId);
+    const markers = repriseEvents(await capturedEvents(page), 'reprise.session');
+    expect(next).not.toBe(first);
+    expect(markers).toEqual([
+      { state: 'ended', reason: 'maxDuration', nextSessionId: next },
+      { state: 'started', reason: 'maxDuration', previousSessionId: first },
+    ]);
     await page.close();
   });
 

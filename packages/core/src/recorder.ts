@@ -1,4 +1,4 @@
-import { createRepriseEvent, redactInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
+import { createRepriseEvent, redactInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol';
 import { startMutationBreaker } from './capture/breaker.js';
 import { startConsoleCapture } from './capture/console.js';
 import type { CaptureContext, Teardown } from './capture/context.js';
@@ -15,7 +15,7 @@ import { createEmitter } from './emitter.js';
 import { debugWarn, devWarn, isBrowser } from './env.js';
 import { describeError, RecorderError, type RecorderErrorCode } from './errors.js';
 import { eventRedactor } from './privacy.js';
-import { clearSession, isOptedOut, rememberOptOut, resolveSession, touchSession, type SessionInfo } from './session.js';
+import { clearSession, isOptedOut, rememberOptOut, resolveSession, sessionEndReason, touchSession, type SessionInfo } from './session.js';
 import type { Recorder, RecorderEvents, RecorderOptions, RecorderState } from './types.js';
 
 type StopReason = RecorderEvents['stop']['reason'];
@@ -61,6 +61,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   /** Router integrations holding `claimNavigation()`: automatic history tracking is off meanwhile. */
   let navigationClaims = 0;
   let delivery: Delivery | undefined;
+  /** Timestamp of the latest event handed over in the current recording (0 before the first). */
+  let lastDeliveredAt = 0;
   let queue: RecordedEvent[] = [];
   let drainScheduled = false;
 
@@ -145,6 +147,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   }
 
   function deliver(events: RecordedEvent[]): void {
+    for (const event of events) if (event.timestamp > lastDeliveredAt) lastDeliveredAt = event.timestamp;
     if (config.onEvents) {
       try {
         config.onEvents(events);
@@ -172,8 +175,14 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     if (now - lastTouchAt < SESSION_TOUCH_INTERVAL_MS) return true;
     lastTouchAt = now;
     if (touchSession(session.sessionId, now)) return true;
+    const previousSessionId = session.sessionId;
+    const reason = sessionEndReason(previousSessionId, now);
+    const next = resolveSession({ sampleRate: config.sampleRate, now });
+    // The old session's last event says why it ended and where recording went on; stamped at its
+    // last recorded event, so an idle half hour is not added to its length.
+    push(createRepriseEvent('session', { state: 'ended', reason, nextSessionId: next.sessionId }, lastDeliveredAt || now));
     endCapture('deliver');
-    beginCapture(resolveSession({ sampleRate: config.sampleRate, now }));
+    beginCapture(next, { state: 'started', reason, previousSessionId });
     notifyState();
     return false;
   }
@@ -221,9 +230,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     stop?.();
   }
 
-  function beginCapture(info: SessionInfo): void {
+  /** `continued`: the `reprise.session` marker when this session follows one that expired. */
+  function beginCapture(info: SessionInfo, continued?: SessionPayload): void {
     session = info;
     lastTouchAt = Date.now();
+    lastDeliveredAt = 0;
     if (!info.sampled) {
       debugWarn(config.debug, `this session is not sampled (sampleRate ${config.sampleRate}); nothing is recorded.`);
       return;
@@ -257,6 +268,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       }
       startDom();
       teardowns.push(stopDomNow);
+      // After rrweb's Meta and full snapshot, which a replay needs first.
+      if (continued) emitReprise('session', continued);
       if (config.console) teardowns.push(startConsoleCapture(context, config.console));
       if (config.errors) teardowns.push(startErrorCapture(context, window));
       if (config.network) teardowns.push(startNetworkCapture(context, config.network, config.endpoint, window));

@@ -81,7 +81,7 @@ function readStored(): StoredSession | undefined {
     if (!raw) return undefined;
     const parsed = JSON.parse(raw) as Partial<StoredSession>;
     if (parsed === null || typeof parsed !== 'object') return undefined;
-    if (!isValidStoredId(parsed.id) || !isTime(parsed.startedAt) || !isTime(parsed.lastActivityAt) || parsed.lastActivityAt < parsed.startedAt) return undefined;
+    if (!isValidStoredId(parsed.id) || !isTime(parsed.startedAt) || !isTime(parsed.lastActivityAt)) return undefined;
     return { id: parsed.id, startedAt: parsed.startedAt, lastActivityAt: parsed.lastActivityAt, sampled: parsed.sampled !== false };
   } catch {
     return undefined;
@@ -148,6 +148,14 @@ export function touchSession(sessionId: string, now: number = Date.now()): boole
   stored.lastActivityAt = now;
   writeStored(stored);
   return true;
+}
+
+/** Why `touchSession()` found `sessionId` over: expired idle or by age, or no longer the stored session. */
+export function sessionEndReason(sessionId: string, now: number = Date.now()): 'idle' | 'maxDuration' | 'reset' {
+  const stored = readStored();
+  if (!stored || stored.id !== sessionId) return 'reset';
+  if (now - stored.startedAt > SESSION_MAX_DURATION_MS) return 'maxDuration';
+  return now - stored.lastActivityAt > SESSION_IDLE_TIMEOUT_MS ? 'idle' : 'reset';
 }
 
 export function clearSession(): void {

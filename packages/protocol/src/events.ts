@@ -1,6 +1,6 @@
 /**
  * Reprise events are rrweb events, so any rrweb replayer plays a Reprise session.
- * Reprise's own kinds (navigation, console, network, error, identify, custom, breaker) travel as
+ * Reprise's own kinds (navigation, console, network, error, identify, custom, breaker, session) travel as
  * rrweb custom events (`type: 5`) whose `data.tag` starts with `reprise.`.
  */
 
@@ -42,6 +42,7 @@ export const RepriseTag = {
   identify: 'reprise.identify',
   custom: 'reprise.custom',
   breaker: 'reprise.breaker',
+  session: 'reprise.session',
 } as const;
 export type RepriseKind = keyof typeof RepriseTag;
 
@@ -120,6 +121,21 @@ export interface BreakerPayload {
   windowMs: number;
 }
 
+/**
+ * A session gave way to a new one in the same tab: it expired (`idle`: 30 minutes without activity;
+ * `maxDuration`: 24 hours old) or its stored state was gone or replaced (`reset`). `ended` is the
+ * old session's last event, `started` follows the new session's first full snapshot; each names
+ * the other session, so a player or an index can chain them.
+ */
+export interface SessionPayload {
+  state: 'ended' | 'started';
+  reason: 'idle' | 'maxDuration' | 'reset';
+  /** On `ended`: the session recording continues in. */
+  nextSessionId?: string;
+  /** On `started`: the session that ended. */
+  previousSessionId?: string;
+}
+
 export interface ReprisePayloads {
   navigation: NavigationPayload;
   console: ConsolePayload;
@@ -128,6 +144,7 @@ export interface ReprisePayloads {
   identify: IdentifyPayload;
   custom: CustomPayload;
   breaker: BreakerPayload;
+  session: SessionPayload;
 }
 
 export interface RepriseEvent<K extends RepriseKind = RepriseKind> extends RecordedEvent {
