@@ -2,17 +2,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../src/audit/audit-log.js';
 import { ev } from './index-events.js';
-import { ingest, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+import { callApi, ingest, startTestCollector, toBatches, waitForIndexed, type ApiCaller, type TestCollector } from './playback-collector.js';
 
 const T = Date.now() - 3_600_000;
 const session = (sessionId: string, start: number, userId: string) =>
   toBatches(sessionId, [ev.meta(start, `https://app.test/${sessionId}`), ev.full(start + 1), ev.identify(start + 2, userId), ev.click(start + 5_000)], 10);
 
-interface Caller {
-  cookie?: string;
-  csrf?: string;
-  token?: string;
-}
+type Caller = ApiCaller;
 
 /** Access control and audit over real HTTP, with the index on PostgreSQL. */
 describe('access control and audit (PostgreSQL index)', () => {
@@ -22,22 +18,8 @@ describe('access control and audit (PostgreSQL index)', () => {
   let readTokenA: Caller;
   let deleteTokenA: Caller;
 
-  const call = async (caller: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${env.url}${path}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(caller?.cookie ? { cookie: caller.cookie } : {}),
-        ...(caller?.csrf && method !== 'GET' ? { 'x-csrf-token': caller.csrf } : {}),
-        ...(caller?.token ? { authorization: `Bearer ${caller.token}` } : {}),
-        'user-agent': 'reprise-access-test',
-        ...headers,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
-  };
+  const call = (caller: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    callApi(env.url, caller, method, path, body, { 'user-agent': 'reprise-access-test', ...headers });
   const login = async (username: string, password: string): Promise<Caller> => {
     const response = await call(undefined, 'POST', '/v1/auth/login', { username, password });
     expect(response.status, JSON.stringify(response.body)).toBe(200);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeSetup, createApiToken, issueSetupToken, verifyApiToken } from '../src/access/access-store.js';
 import { parseCookies, sessionCookie } from '../src/access/middleware.js';
 import { hashPassword, verifyPassword } from '../src/access/passwords.js';
-import { can, projectsWith, type Principal } from '../src/access/principal.js';
+import { LoginThrottle } from '../src/access/login-throttle.js';
+import { assertMayChangeRole, can, effectiveRole, hasAnyAccess, projectsWith, type Principal } from '../src/access/principal.js';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { openTestIndex } from './index-helpers.js';
 
@@ -64,5 +65,108 @@ describe('access rules', () => {
     expect(sessionCookie({ secure: true } as Request, 'v', 60_000)).toBe('reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
     expect(sessionCookie({ secure: false } as Request, 'v', 60_000)).toBe('reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60');
     expect(parseCookies('a=1; reprise_session=abc%3D; a=2; bad')).toEqual(new Map([['a', '1'], ['reprise_session', 'abc=']]));
+  });
+
+  it('takes the higher of a project role and the `*` role, the same in every check', () => {
+    const rootAlsoViewer = user({ '*': 'admin', a: 'viewer' });
+    expect(effectiveRole((rootAlsoViewer as { user: { roles: Map<string, 'admin' | 'viewer'> } }).user, 'a')).toBe('admin');
+    // `can` and `projectsWith` agree: the explicit viewer role does not take `a` away from a `*` admin.
+    expect([can(rootAlsoViewer, 'delete', 'a'), can(rootAlsoViewer, 'admin', 'a'), can(rootAlsoViewer, 'delete', 'b')]).toEqual([true, true, true]);
+    expect([projectsWith(rootAlsoViewer, 'delete'), projectsWith(rootAlsoViewer, 'admin')]).toEqual(['all', 'all']);
+    // And the other way round: a `*` viewer who administers one project.
+    const viewerAlsoAdmin = user({ '*': 'viewer', a: 'admin' });
+    expect([can(viewerAlsoAdmin, 'delete', 'a'), can(viewerAlsoAdmin, 'delete', 'b'), can(viewerAlsoAdmin, 'read', 'b')]).toEqual([true, false, true]);
+    expect([projectsWith(viewerAlsoAdmin, 'delete'), projectsWith(viewerAlsoAdmin, 'read')]).toEqual([['a'], 'all']);
+    // `*` itself is never listed as a project.
+    expect(projectsWith(user({ '*': 'viewer', b: 'admin' }), 'admin')).toEqual(['b']);
+  });
+
+  it('lets a project admin change roles of viewers and fellow admins of the project, never of an all-projects admin', () => {
+    const alphaAdmin = user({ alpha: 'admin' });
+    const root = user({ '*': 'admin' });
+    const target = (roles: Record<string, 'admin' | 'viewer'>) => ({ username: 't', roles: new Map(Object.entries(roles)) });
+    expect(() => assertMayChangeRole(alphaAdmin, target({ alpha: 'viewer' }), 'alpha')).not.toThrow();
+    expect(() => assertMayChangeRole(alphaAdmin, target({ alpha: 'admin', beta: 'admin' }), 'alpha')).not.toThrow();
+    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'viewer' }), 'alpha')).not.toThrow();
+    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'admin' }), 'alpha')).toThrow(/only an admin of every project/);
+    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'admin', alpha: 'viewer' }), 'alpha')).toThrow(/only an admin of every project/);
+    expect(() => assertMayChangeRole(alphaAdmin, target({}), 'beta')).toThrow(/no admin access to project "beta"/);
+    expect(() => assertMayChangeRole(alphaAdmin, target({}), '*')).toThrow(/no admin access/);
+    expect(() => assertMayChangeRole(root, target({ '*': 'admin' }), 'alpha')).not.toThrow();
+  });
+
+  it('counts a delete-only token as having access to its project (for the 404-vs-403 rule), not to others', async () => {
+    const { token } = await createApiToken(index.db, { name: 'eraser', project: 'a', operations: ['delete'], createdBy: null });
+    const principal: Principal = { kind: 'token', token: (await verifyApiToken(index.db, token))! };
+    expect([hasAnyAccess(principal, 'a'), hasAnyAccess(principal, 'b'), can(principal, 'read', 'a')]).toEqual([true, false, false]);
+    expect([hasAnyAccess(user({ '*': 'viewer' }), 'z'), hasAnyAccess(user({ a: 'viewer' }), 'z')]).toEqual([true, false]);
+  });
+});
+
+describe('login throttle', () => {
+  const limits = { perAddress: { failures: 3, windowMs: 60_000 }, perUsername: { burst: 5, refillMs: 10_000 } };
+  const clock = () => {
+    const state = { now: 1_000_000 };
+    return { state, now: () => state.now };
+  };
+
+  it('slows down guessing of one username spread over many addresses, for at most one refill interval at a time', () => {
+    const { state, now } = clock();
+    const throttle = new LoginThrottle(limits, now);
+    for (let i = 0; i < 5; i++) expect(throttle.attempt(`198.51.100.${i}`, 'root')).toEqual({ allowed: true });
+    const blocked = throttle.attempt('198.51.100.99', 'root');
+    expect(blocked).toMatchObject({ allowed: false, scope: 'username', retryAfterMs: 10_000 });
+    expect(blocked.allowed === false && blocked.message).toMatch(/slowed down to one every 10 s/);
+    // Other accounts are not affected.
+    expect(throttle.attempt('198.51.100.99', 'someone-else')).toEqual({ allowed: true });
+    state.now += 4_000;
+    expect(throttle.attempt('198.51.100.100', 'root')).toMatchObject({ allowed: false, retryAfterMs: 6_000 });
+    state.now += 6_000;
+    // One guess per refill interval: never a permanent lock.
+    expect(throttle.attempt('198.51.100.100', 'root')).toEqual({ allowed: true });
+    expect(throttle.attempt('198.51.100.101', 'root')).toMatchObject({ allowed: false, scope: 'username' });
+  });
+
+  it('lets an address that logged in before through while the username is under attack', () => {
+    const { now } = clock();
+    const throttle = new LoginThrottle(limits, now);
+    expect(throttle.attempt('192.0.2.1', 'root')).toEqual({ allowed: true });
+    throttle.succeeded('192.0.2.1', 'root');
+    for (let i = 0; i < 5; i++) throttle.attempt(`198.51.100.${i}`, 'root');
+    expect(throttle.attempt('198.51.100.200', 'root')).toMatchObject({ allowed: false, scope: 'username' });
+    expect(throttle.attempt('192.0.2.1', 'root')).toEqual({ allowed: true });
+    throttle.succeeded('192.0.2.1', 'root');
+    // The trusted address's own attempts spent no tokens, and the real user's success gave no attacker a fresh burst.
+    expect(throttle.attempt('198.51.100.201', 'root')).toMatchObject({ allowed: false, scope: 'username' });
+  });
+
+  it('keeps the per-address limit, and counts an attempt before its password is checked', () => {
+    const { state, now } = clock();
+    const throttle = new LoginThrottle(limits, now);
+    // Three attempts in flight at once (their passwords still being hashed) use up the address's allowance.
+    for (let i = 0; i < 3; i++) expect(throttle.attempt('203.0.113.9', 'ann').allowed).toBe(true);
+    expect(throttle.attempt('203.0.113.9', 'ann')).toMatchObject({ allowed: false, scope: 'address', retryAfterMs: 60_000 });
+    state.now += 60_000;
+    expect(throttle.attempt('203.0.113.9', 'ann')).toEqual({ allowed: true });
+    throttle.succeeded('203.0.113.9', 'ann');
+    expect(throttle.attempt('203.0.113.9', 'ann')).toEqual({ allowed: true });
+  });
+
+  it('gives a successful attempt its token back', () => {
+    const { now } = clock();
+    const throttle = new LoginThrottle(limits, now);
+    expect(throttle.attempt('203.0.113.9', 'ann').allowed).toBe(true);
+    throttle.succeeded('203.0.113.9', 'ann');
+    // The whole burst of 5 is still there for other addresses.
+    for (let i = 0; i < 5; i++) expect(throttle.attempt(`198.51.100.${i}`, 'ann').allowed).toBe(true);
+    expect(throttle.attempt('198.51.100.9', 'ann')).toMatchObject({ allowed: false, scope: 'username' });
+  });
+
+  it('stays bounded in memory without letting a spray of made-up usernames reset the account under attack', () => {
+    const { now } = clock();
+    const throttle = new LoginThrottle({ ...limits, maxTracked: 50 }, now);
+    for (let i = 0; i < 5; i++) throttle.attempt(`198.51.100.${i}`, 'root');
+    for (let i = 0; i < 500; i++) throttle.attempt('198.51.100.250', `made-up-${i}`);
+    expect(throttle.attempt('198.51.100.251', 'root')).toMatchObject({ allowed: false, scope: 'username' });
   });
 });

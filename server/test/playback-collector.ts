@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { createCollector, type Collector } from '../src/collector.js';
 import { resolveConfig, type CollectorConfigInput } from '../src/config.js';
 import type { IndexEngine } from '../src/index-db/database.js';
-import { sessionsPlugin, type SessionsPlugin } from '../src/sessions-api/plugin.js';
+import { sessionsPlugin, type SessionsPlugin, type SessionsPluginOptions } from '../src/sessions-api/plugin.js';
 import { openTestIndexOptions } from './index-helpers.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
@@ -23,10 +23,14 @@ export interface TestCollector {
 }
 
 /** A real collector (HTTP, file log, folder store, keyring) with the sessions plugin on `engine`. */
-export async function startTestCollector(engine: IndexEngine, projects = ['dev'], options: { dataDir?: string; config?: Partial<CollectorConfigInput> } = {}): Promise<TestCollector> {
+export async function startTestCollector(
+  engine: IndexEngine,
+  projects = ['dev'],
+  options: { dataDir?: string; config?: Partial<CollectorConfigInput>; plugin?: Pick<SessionsPluginOptions, 'loginLimits'> } = {},
+): Promise<TestCollector> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reprise-collector-'));
   const setupLinks: string[] = [];
-  const plugin = sessionsPlugin({ index: await openTestIndexOptions(engine, dataDir), onSetupLink: (link) => setupLinks.push(link) });
+  const plugin = sessionsPlugin({ ...options.plugin, index: await openTestIndexOptions(engine, dataDir), onSetupLink: (link) => setupLinks.push(link) });
   const config = resolveConfig({
     dataDir,
     port: 0,
@@ -119,4 +123,30 @@ export async function readPlayback(response: Response, startedAt = performance.n
   const records = lines.filter((l) => 'stream' in l);
   const events = lines.filter((l) => !('stream' in l)) as unknown as RecordedEvent[];
   return { lines, records, events, firstEventMs };
+}
+
+/** Who calls the sessions API in a test: a login cookie (with its CSRF token) or an API token. */
+export interface ApiCaller {
+  cookie?: string;
+  csrf?: string;
+  token?: string;
+}
+
+/** One request to the sessions API as `caller`; the body is parsed when it is JSON. */
+export async function callApi(url: string, caller: ApiCaller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(caller?.cookie ? { cookie: caller.cookie } : {}),
+      ...(caller?.csrf && method !== 'GET' ? { 'x-csrf-token': caller.csrf } : {}),
+      ...(caller?.token ? { authorization: `Bearer ${caller.token}` } : {}),
+      ...headers,
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API answered
+  const parsed: any = text && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text;
+  return { status: response.status, headers: response.headers, body: parsed };
 }

@@ -21,14 +21,10 @@ import {
   type Operation,
   type UserIdentity,
 } from './access-store.js';
+import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { assertSameOrigin, parseCookies, principalOf, requestOrigin, SESSION_COOKIE, sessionCookie } from './middleware.js';
-import { assertCan, principalId, projectsWith, resolveProjects, type Principal } from './principal.js';
+import { assertCan, assertMayChangeRole, principalId, projectsWith, resolveProjects, type Principal } from './principal.js';
 import { setupPage } from './setup-page.js';
-
-/** Failed logins allowed per username and address in the window, before answering 429. */
-const LOGIN_FAILURES_ALLOWED = 10;
-const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
-const MAX_TRACKED_LOGIN_FAILURES = 10_000;
 
 function userJson(user: UserIdentity) {
   return { id: user.id, username: user.username, roles: Object.fromEntries(user.roles) };
@@ -39,9 +35,9 @@ function auditActor(principal: Principal) {
 }
 
 /** Login, first-start setup, users and API tokens. Mounted after `authenticate`. */
-export function createAccessRouter(db: Kysely<IndexSchema>): Router {
+export function createAccessRouter(db: Kysely<IndexSchema>, options: { loginLimits?: LoginLimits } = {}): Router {
   const router = Router();
-  const failures = new Map<string, { count: number; since: number }>();
+  const throttle = new LoginThrottle(options.loginLimits);
 
   const startLoginSession = async (req: Request, res: Response, user: UserIdentity) => {
     const session = await createLoginSession(db, user.id);
@@ -72,26 +68,18 @@ export function createAccessRouter(db: Kysely<IndexSchema>): Router {
     const username = bodyString(req.body, 'username', { max: 64 });
     const password = bodyString(req.body, 'password');
     const origin = requestOrigin(req);
-    const failureKey = `${origin.ip}\n${username}`;
-    const now = Date.now();
-    const seen = failures.get(failureKey);
-    if (seen && now - seen.since < LOGIN_FAILURE_WINDOW_MS && seen.count >= LOGIN_FAILURES_ALLOWED) {
-      res.setHeader('Retry-After', String(Math.ceil((seen.since + LOGIN_FAILURE_WINDOW_MS - now) / 1000)));
-      throw new CollectorError('too_many_attempts', 429, 'too many failed logins; try again later.');
+    const address = origin.ip ?? '';
+    const verdict = throttle.attempt(address, username);
+    if (!verdict.allowed) {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
+      throw new CollectorError('too_many_attempts', 429, verdict.message);
     }
     const user = await authenticatePassword(db, username, password);
     if (!user) {
-      if (failures.size >= MAX_TRACKED_LOGIN_FAILURES) {
-        // Bounded memory against a spray of usernames: forget windows that have ended.
-        for (const [key, entry] of failures) if (now - entry.since >= LOGIN_FAILURE_WINDOW_MS) failures.delete(key);
-        if (failures.size >= MAX_TRACKED_LOGIN_FAILURES) failures.delete(failures.keys().next().value as string);
-      }
-      const fresh = !seen || now - seen.since >= LOGIN_FAILURE_WINDOW_MS;
-      failures.set(failureKey, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since });
       await recordAudit(db, { actor: { type: 'user', id: '', name: username }, action: 'auth.login_failed', ...origin });
       throw new CollectorError('invalid_credentials', 401, 'wrong username or password.');
     }
-    failures.delete(failureKey);
+    throttle.succeeded(address, username);
     await recordAudit(db, { actor: { type: 'user', id: String(user.id), name: user.username }, action: 'auth.login', ...origin });
     const csrfToken = await startLoginSession(req, res, user);
     res.json({ user: userJson(user), csrfToken });
@@ -144,6 +132,7 @@ export function createAccessRouter(db: Kysely<IndexSchema>): Router {
     }
     const user = await findUserByName(db, String(req.params.username));
     if (!user) throw new CollectorError('user_not_found', 404, `no user "${String(req.params.username).slice(0, 64)}".`);
+    assertMayChangeRole(principal, user, project);
     await setUserRole(db, user.id, project, role);
     await recordAudit(db, { actor: auditActor(principal), action: 'user.role', project, detail: { user: user.username, role }, ...requestOrigin(req) });
     res.json({ user: userJson((await findUserByName(db, user.username))!) });

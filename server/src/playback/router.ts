@@ -4,14 +4,14 @@ import { constants, createGzip } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import { principalOf, requestOrigin } from '../access/middleware.js';
-import { can, principalId, resolveProjects, type Permission, type Principal } from '../access/principal.js';
+import { locateSession as locateSessionFor } from '../access/locate-session.js';
+import { principalId, resolveProjects, type Principal } from '../access/principal.js';
 import { recordAudit, type AuditAction } from '../audit/audit-log.js';
 import { deleteSession, deleteUserSessions, type DeletionDeps } from '../deletion/delete-sessions.js';
-import { CollectorError } from '../errors.js';
 import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js';
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
-import { findSessionsById, listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
+import { listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
 import type { ReaderDeps } from '../reader.js';
 import {
   queryBoolean,
@@ -70,28 +70,13 @@ function segmentJson(row: SegmentRow) {
   };
 }
 
-/**
- * The session the caller may act on. Session ids are chosen by browsers, so one id can exist in
- * several projects: only the caller's projects are considered, and "exists elsewhere" answers
- * exactly like "does not exist" (404).
- */
-async function locateSession(db: Kysely<IndexSchema>, principal: Principal, req: Request, permission: Permission): Promise<SessionRow> {
-  const sessionId = String(req.params.id);
-  const project = queryString(req, 'project');
-  if (project !== undefined) resolveProjects(principal, 'read', [project]);
-  const rows = (await findSessionsById(db, sessionId)).filter(
-    (row) => can(principal, 'read', row.project) && (project === undefined || row.project === project),
-  );
-  const row = rows.find((r) => can(principal, permission, r.project));
-  if (row) return row;
-  if (rows.length > 0) throw new CollectorError('forbidden', 403, `you have no ${permission} access to project "${rows[0]!.project}".`);
-  throw new CollectorError('session_not_found', 404, `no session "${sessionId.slice(0, 128)}" in your projects.`);
-}
-
 /** GET /v1/sessions, /v1/sessions/:id, /events, /export; DELETE /v1/sessions/:id, /v1/users/:userId/sessions. */
 export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
   const { db } = deps;
   const router = Router();
+  // The access rule (which projects count, 404 vs 403) lives in access/locate-session.ts.
+  const locateSession = (principal: Principal, req: Request, permission: 'read' | 'delete') =>
+    locateSessionFor(db, principal, String(req.params.id), { permission, project: queryString(req, 'project') });
   const audit = (req: Request, principal: Principal, action: AuditAction, entry: { project?: string | null; sessionId?: string; detail?: Record<string, unknown> }) =>
     recordAudit(db, { actor: principalId(principal), action, ...entry, ...requestOrigin(req) });
 
@@ -123,7 +108,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
 
   router.get('/v1/sessions/:id', async (req, res) => {
     const principal = principalOf(res);
-    const session = await locateSession(db, principal, req, 'read');
+    const session = await locateSession(principal, req, 'read');
     const [segments, customEvents] = await Promise.all([
       listSegments(db, session.project, session.session_id),
       listCustomEventNames(db, session.project, session.session_id),
@@ -134,7 +119,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
 
   const streamSession = async (req: Request, res: Response, action: 'session.play' | 'session.export') => {
     const principal = principalOf(res);
-    const session = await locateSession(db, principal, req, 'read');
+    const session = await locateSession(principal, req, 'read');
     const fromMs = action === 'session.play' ? (queryNumber(req, 'from', { min: 0 }) ?? null) : null;
     const segments = await listSegments(db, session.project, session.session_id);
     await audit(req, principal, action, { project: session.project, sessionId: session.session_id, detail: fromMs === null ? {} : { from: fromMs } });
@@ -194,7 +179,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
 
   router.delete('/v1/sessions/:id', async (req, res) => {
     const principal = principalOf(res);
-    const session = await locateSession(db, principal, req, 'delete');
+    const session = await locateSession(principal, req, 'delete');
     // Recorded before acting: a deletion interrupted half way is still on the record.
     await audit(req, principal, 'session.delete', { project: session.project, sessionId: session.session_id });
     const deleted = await deleteSession(deps.deletion, session.project, session.session_id);

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import { authenticate } from '../access/middleware.js';
+import type { LoginLimits } from '../access/login-throttle.js';
 import { createAccessRouter } from '../access/router.js';
 import { createAuditRouter } from '../audit/router.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
@@ -18,6 +19,8 @@ export interface SessionsApiDeps {
   dataKeys: DataKeyService;
   dataKeyStore: DataKeyStore;
   logger?: { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
+  /** Brakes on password guessing (defaults in `access/login-throttle.ts`). */
+  loginLimits?: LoginLimits;
 }
 
 /**
@@ -35,7 +38,7 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
     next();
   });
   router.use(paths, authenticate(deps.db));
-  router.use(createAccessRouter(deps.db));
+  router.use(createAccessRouter(deps.db, { loginLimits: deps.loginLimits }));
   router.use(createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore }, logger: deps.logger }));
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));

@@ -1,4 +1,5 @@
 import { countUsers, deleteExpiredCredentials, issueSetupToken } from '../access/access-store.js';
+import type { LoginLimits } from '../access/login-throttle.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
 import type { CollectorConfig } from '../config.js';
@@ -15,6 +16,11 @@ export interface SessionsPluginOptions {
   publicUrl?: string;
   /** Called with the one-time setup link when the index has no users (also logged). */
   onSetupLink?: (url: string) => void;
+  /**
+   * Brakes on password guessing: per address and username, and per username from every address.
+   * @default DEFAULT_LOGIN_LIMITS (access/login-throttle.ts)
+   */
+  loginLimits?: LoginLimits;
 }
 
 /**
@@ -85,7 +91,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
       collector.onSegmentStored(async (segment) => {
         await indexStoredSegment(db, engine, segment);
       });
-      collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger }));
+      collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger, loginLimits: options.loginLimits }));
       timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
       timer.unref();
     },
