@@ -4,6 +4,7 @@
  */
 
 import type { AuditEntry } from '../../src/audit/audit-log.js';
+import type { SessionSearchFilters } from '../../src/index-db/search.js';
 
 /** The audit log's entries travel exactly as the server defines them. */
 export type { AuditEntry };
@@ -48,20 +49,30 @@ export interface SessionSummary {
   customEvents: string[];
 }
 
-export interface SessionSearchParams {
+/** The server's search filters (one definition, in the index), plus the one project the UI picked. */
+export interface SessionSearchParams extends SessionSearchFilters {
+  /** Omitted: every project the viewer can read. */
   project?: string;
-  from?: number;
-  to?: number;
-  userId?: string;
-  url?: string;
-  hasError?: boolean;
-  customEvent?: string;
-  minDurationMs?: number;
-  sort?: 'startedAt' | 'duration';
-  order?: 'asc' | 'desc';
-  limit?: number;
-  cursor?: string;
 }
+
+/**
+ * `GET /v1/sessions`'s query parameter for each filter. Typed against the server's filters, so a
+ * filter added there does not compile here until the UI sends it.
+ */
+const SEARCH_QUERY_NAMES: { [Field in keyof SessionSearchParams]-?: string } = {
+  project: 'project',
+  from: 'from',
+  to: 'to',
+  userId: 'user',
+  url: 'url',
+  hasError: 'hasError',
+  customEvent: 'event',
+  minDurationMs: 'minDuration',
+  sort: 'sort',
+  order: 'order',
+  limit: 'limit',
+  cursor: 'cursor',
+};
 
 export interface Page<T> {
   items: T[];
@@ -261,25 +272,9 @@ export const api = {
   },
 
   async searchSessions(params: SessionSearchParams, signal?: AbortSignal): Promise<Page<SessionSummary>> {
-    const data = await request<Json>(
-      'GET',
-      `/v1/sessions${query({
-        project: params.project,
-        from: params.from,
-        to: params.to,
-        user: params.userId,
-        url: params.url,
-        hasError: params.hasError,
-        event: params.customEvent,
-        minDuration: params.minDurationMs,
-        sort: params.sort,
-        order: params.order,
-        limit: params.limit,
-        cursor: params.cursor,
-      })}`,
-      undefined,
-      signal,
-    );
+    const names: Record<string, string | number | boolean | undefined> = {};
+    for (const [field, name] of Object.entries(SEARCH_QUERY_NAMES)) names[name] = params[field as keyof SessionSearchParams];
+    const data = await request<Json>('GET', `/v1/sessions${query(names)}`, undefined, signal);
     const rows = (Array.isArray(data.sessions) ? data.sessions : []) as Json[];
     return { items: rows.map(toSessionSummary), nextCursor: str(data.nextCursor) };
   },

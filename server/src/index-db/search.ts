@@ -4,9 +4,12 @@ import type { IndexSchema, SessionRow } from './schema.js';
 export type SessionSortField = 'startedAt' | 'duration';
 export type SortOrder = 'asc' | 'desc';
 
-export interface SessionSearch {
-  /** Projects to search in: the caller's readable projects, already checked. `all` for `*` admins. */
-  projects: readonly string[] | 'all';
+/**
+ * What a viewer can filter and sort sessions by: `GET /v1/sessions`'s query parameters, parsed.
+ * The admin UI's `SessionSearchParams` (admin/src/api.ts) is this type plus the project it
+ * picked, so a filter added here is a filter the UI's compiler knows about.
+ */
+export interface SessionSearchFilters {
   /** Sessions that started at or after this epoch ms. */
   from?: number;
   /** Sessions that started before this epoch ms. */
@@ -22,6 +25,11 @@ export interface SessionSearch {
   /** @default 50, at most 500 */
   limit?: number;
   cursor?: string;
+}
+
+export interface SessionSearch extends SessionSearchFilters {
+  /** Projects to search in: the caller's readable projects, already checked. `all` for `*` admins. */
+  projects: readonly string[] | 'all';
 }
 
 /** How the caller's engine can speed up a URL substring search. */
