@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants, createGzip } from 'node:zlib';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,8 +13,29 @@ import { FIXTURE_DIR, fixtureServeOptions, recordFixtureSession, toNdjson, type 
 let browser: TestBrowser;
 let server: TestServer;
 let session: FixtureSession;
-/** Stream routes: name -> body parts; the response waits for `release` between parts. */
-const streams = new Map<string, { parts: string[]; release: Promise<void> }>();
+/**
+ * Stream routes: name -> body parts; the response waits for `release` between parts. `gzip`
+ * compresses the body, each part flushed on its own (as the collector does at segment boundaries);
+ * `contentLength` announces the length of the body as sent (compressed, when gzip), as a static
+ * file server or a CDN does; without it the response is chunked, like the collector's.
+ */
+const streams = new Map<string, { parts: string[]; release: Promise<void>; gzip?: boolean; contentLength?: boolean }>();
+
+async function gzipParts(parts: string[]): Promise<Buffer[]> {
+  const gzip = createGzip();
+  const output: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => output.push(chunk));
+  const compressed: Buffer[] = [];
+  for (const part of parts) {
+    gzip.write(part);
+    await new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+    compressed.push(Buffer.concat(output.splice(0)));
+  }
+  gzip.end();
+  await once(gzip, 'end');
+  compressed[compressed.length - 1] = Buffer.concat([compressed.at(-1)!, ...output]);
+  return compressed;
+}
 
 async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? '';
@@ -21,8 +44,14 @@ async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<v
     res.writeHead(404).end();
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  const [first, ...rest] = stream.parts;
+  const parts = stream.gzip ? await gzipParts(stream.parts) : stream.parts.map((part) => Buffer.from(part));
+  res.writeHead(200, {
+    'content-type': 'application/x-ndjson',
+    'cache-control': 'no-store',
+    ...(stream.gzip ? { 'content-encoding': 'gzip' } : {}),
+    ...(stream.contentLength ? { 'content-length': String(parts.reduce((sum, part) => sum + part.length, 0)) } : {}),
+  });
+  const [first, ...rest] = parts;
   res.write(first);
   await stream.release;
   for (const part of rest) res.write(part);
@@ -67,7 +96,7 @@ interface PagePlayer {
   getState(): string;
   getCurrentTime(): number;
   getDuration(): number;
-  getProgress(): { done: boolean; events: number };
+  getProgress(): { done: boolean; events: number; bytes: number; totalBytes?: number; fraction?: number };
   getMarkers(): Array<{ kind: string; time: number; endTime?: number; label: string }>;
   getInactivePeriods(): Array<{ start: number; end: number }>;
   getUrl(): { url: string; route?: string } | undefined;
@@ -135,6 +164,61 @@ describe('@reprise/player in Chromium', () => {
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getCurrentTime() > 700);
     expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).toBe('playing');
     expect(await page.locator('.rp-loading').isHidden()).toBe(true);
+    await page.close();
+  });
+
+  test('loading progress of a compressed stream: the time covered with a session line, a count without, never the compressed length', async () => {
+    const first = session.events[0]!.timestamp;
+    const last = session.events.at(-1)!.timestamp;
+    // Cut after the checkout snapshot: the head holds most of the bytes, and about half the time.
+    const cut = session.events.findIndex((event) => event.timestamp - first >= session.checkoutTime && event.type === 2) + 1;
+    const head = session.events.slice(0, cut);
+    const tail = session.events.slice(cut);
+    const sessionLine = { stream: 'session', version: 1, id: 's1', project: 'p', startedAt: first, endedAt: last, segments: 2, startSegment: 0, from: null };
+    const waitForHead = (page: Page) =>
+      page.waitForFunction((count) => (window as unknown as PlayerWindow).player.getProgress().events === count, head.length);
+    const progressOf = (page: Page) => page.evaluate(() => (window as unknown as PlayerWindow).player.getProgress());
+
+    // 1. A gzip file with its (compressed) Content-Length and no session line: the total is unknown.
+    let release!: () => void;
+    streams.set('gzip-length', {
+      parts: [toNdjson(head), toNdjson(tail)],
+      release: new Promise((resolve) => (release = resolve)),
+      gzip: true,
+      contentLength: true,
+    });
+    let page = await openPlayer({ source: `${server.url}/stream?name=gzip-length`, autoplay: false });
+    await waitForHead(page);
+    let progress = await progressOf(page);
+    expect(progress.done).toBe(false);
+    // The decompressed head alone is longer than the whole compressed body.
+    expect(progress.bytes).toBeGreaterThan(Buffer.byteLength(toNdjson(session.events)) / 5);
+    expect(progress.totalBytes).toBeUndefined();
+    expect(progress.fraction).toBeUndefined();
+    expect(await page.locator('.rp-loading').textContent()).toBe(`Loading… ${head.length} events`);
+    release();
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    expect(await page.locator('.rp-loading').isHidden()).toBe(true);
+    await page.close();
+
+    // 2. The collector's form: gzip, chunked, the session's bounds on the first line.
+    streams.set('gzip-chunked', {
+      parts: [toNdjson([sessionLine, ...head]), toNdjson([...tail, { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: session.events.length }])],
+      release: new Promise((resolve) => (release = resolve)),
+      gzip: true,
+    });
+    page = await openPlayer({ source: `${server.url}/stream?name=gzip-chunked`, autoplay: false });
+    await waitForHead(page);
+    progress = await progressOf(page);
+    const covered = (head.at(-1)!.timestamp - first) / (last - first);
+    expect(progress.done).toBe(false);
+    expect(progress.fraction).toBeCloseTo(covered, 5);
+    expect(progress.fraction).toBeGreaterThan(0.1);
+    expect(progress.fraction).toBeLessThan(0.9);
+    expect(await page.locator('.rp-loading').textContent()).toBe(`Loading ${Math.round(covered * 100)}%`);
+    release();
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    expect(await progressOf(page)).toMatchObject({ done: true, fraction: 1, events: session.events.length });
     await page.close();
   });
 

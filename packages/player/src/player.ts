@@ -728,10 +728,8 @@ export class Player {
   }
 
   private paintLoading(): void {
-    const { done, events } = this.progress;
-    // The collector's stream has no Content-Length, but its first line gives the session's end.
-    const duration = this.getDuration();
-    const fraction = this.progress.fraction ?? (this.streamEnd !== undefined && duration > 0 ? this.index.duration / duration : undefined);
+    // fraction is undefined when the total is unknown (see LoadMeter): then the count is shown.
+    const { done, events, fraction } = this.progress;
     this.root.classList.toggle('rp-streaming', !done);
     if (done) {
       this.loadingLabel.hidden = true;

@@ -49,6 +49,11 @@ describe('readLines', () => {
     expect(lines).toEqual(['{"a":"é"}', '{"b":"日本"}', '', '{"c":1}']);
     expect(bytes).toBe(new TextEncoder().encode(text).length);
   });
+  test('onDrained runs after each chunk\'s complete lines were consumed, before the next chunk is read', async () => {
+    const seen: string[] = [];
+    for await (const line of readLines(chunksOf('a\nb\nc', 4), (n) => seen.push(`bytes ${n}`), () => seen.push('drained'))) seen.push(line);
+    expect(seen).toEqual(['bytes 4', 'a', 'b', 'drained', 'bytes 1', 'drained', 'c']);
+  });
 });
 
 describe('readSource', () => {

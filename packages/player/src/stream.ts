@@ -1,4 +1,5 @@
 import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { contentLengthOfBody, LoadMeter } from './load-progress.js';
 import type { LoadProgress, PlayerSource, StreamItem } from './types.js';
 
 /**
@@ -65,10 +66,14 @@ export function isRecordedEvent(value: unknown): value is RecordedEvent {
   return typeof event.type === 'number' && typeof event.timestamp === 'number' && 'data' in event;
 }
 
-/** Split a byte stream into text lines; the last line may end without a newline. */
+/**
+ * Split a byte stream into text lines; the last line may end without a newline. `onDrained` runs
+ * once the lines complete so far have been consumed, before waiting for the next chunk.
+ */
 export async function* readLines(
   chunks: AsyncIterable<Uint8Array>,
   onBytes?: (byteCount: number) => void,
+  onDrained?: () => void,
 ): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let pending = '';
@@ -81,6 +86,7 @@ export async function* readLines(
       pending = pending.slice(newline + 1);
       newline = pending.indexOf('\n');
     }
+    onDrained?.();
   }
   pending += decoder.decode();
   if (pending.trim() !== '') yield pending;
@@ -93,49 +99,53 @@ export interface ReadSourceOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
+/** Listeners hear about progress every this many events, or sooner when the share grew a percent. */
+const PROGRESS_EVERY_EVENTS = 200;
+const PROGRESS_EVERY_FRACTION = 0.01;
+
 /** Turn any supported source into one async stream of items, reporting load progress as it goes. */
 export async function* readSource(source: PlayerSource, options: ReadSourceOptions = {}): AsyncGenerator<StreamItem> {
-  const progress: LoadProgress = { events: 0, bytes: 0, done: false };
-  const report = () => options.onProgress?.({ ...progress });
-  const count = (item: StreamItem) => {
-    if (item.kind === 'event') progress.events += 1;
+  const meter = new LoadMeter();
+  let reported: LoadProgress = { events: -1, bytes: -1, done: false };
+  const report = (progress = meter.snapshot()) => {
+    reported = progress;
+    options.onProgress?.(progress);
+  };
+  // Reporting per item would flood listeners on a fast connection.
+  const measure = (item: StreamItem) => {
+    meter.add(item);
+    const progress = meter.snapshot();
+    if (progress.events - reported.events >= PROGRESS_EVERY_EVENTS || (progress.fraction ?? -1) - (reported.fraction ?? -1) >= PROGRESS_EVERY_FRACTION) {
+      report(progress);
+    }
     return item;
+  };
+  // When a stream stalls (the collector reads the next segment), what came before it is counted.
+  const reportIfChanged = () => {
+    const progress = meter.snapshot();
+    if (progress.events !== reported.events || progress.bytes !== reported.bytes) report(progress);
   };
 
   if (Array.isArray(source)) {
-    for (const event of source as readonly RecordedEvent[]) yield count({ kind: 'event', event });
+    for (const event of source as readonly RecordedEvent[]) yield measure({ kind: 'event', event });
   } else if (typeof source === 'string' || source instanceof URL) {
     const response = await fetch(source, { ...options.fetchInit, signal: options.signal ?? null });
     if (!response.ok || response.body === null) {
       throw new Error(`[@reprise/player] the playback stream answered ${response.status} ${response.statusText} for ${String(source)}; check the URL and that the viewer may see this session`);
     }
-    const length = Number(response.headers.get('content-length'));
-    if (Number.isFinite(length) && length > 0) progress.totalBytes = length;
+    meter.setTotalBytes(contentLengthOfBody(response));
     const parse = options.parseLine ?? parsePlaybackLine;
-    let lastReport = 0;
-    const lines = readLines(iterateStream(response.body), (bytes) => {
-      progress.bytes += bytes;
-      if (progress.totalBytes) progress.fraction = Math.min(1, progress.bytes / progress.totalBytes);
-    });
+    const lines = readLines(iterateStream(response.body), (bytes) => meter.addBytes(bytes), reportIfChanged);
     for await (const line of lines) {
       const item = parse(line);
-      if (item === null) continue;
-      yield count(item);
-      // Reporting per line would flood listeners on a fast connection.
-      if (progress.events - lastReport >= 200) {
-        lastReport = progress.events;
-        report();
-      }
+      if (item !== null) yield measure(item);
     }
   } else {
     for await (const value of source as AsyncIterable<RecordedEvent | StreamItem>) {
-      const item: StreamItem = isRecordedEvent(value) ? { kind: 'event', event: value } : (value as StreamItem);
-      yield count(item);
-      if (progress.events % 200 === 0) report();
+      yield measure(isRecordedEvent(value) ? { kind: 'event', event: value } : (value as StreamItem));
     }
   }
-  progress.done = true;
-  progress.fraction = 1;
+  meter.finish();
   report();
 }
 

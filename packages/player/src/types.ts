@@ -51,9 +51,17 @@ export interface LoadProgress {
   events: number;
   /** Bytes read so far (URL sources only). */
   bytes: number;
-  /** Total bytes when the server sent a Content-Length. */
+  /**
+   * The body's length, when the server's Content-Length counts the bytes read: absent for a
+   * compressed response (its length counts compressed bytes), a chunked one, or a cross-origin
+   * one that hides its Content-Encoding.
+   */
   totalBytes?: number;
-  /** 0..1 when known. */
+  /**
+   * 0..1 when the total is known: bytes read of `totalBytes`, else the time covered so far of the
+   * session's length announced by the stream (the collector's `session` line); undefined while
+   * unknown (indeterminate). Never decreases; below 1 until `done`.
+   */
   fraction?: number;
   done: boolean;
 }
@@ -99,7 +107,11 @@ export interface PlayerOptions {
   speed?: number;
   /** Fast-forward through inactive stretches. @default true */
   skipInactive?: boolean;
-  /** A stretch with no user input longer than this (ms) counts as inactive. @default 5000 */
+  /**
+   * A stretch with no user input longer than this (ms) counts as inactive. The default is the
+   * protocol's `INACTIVITY_THRESHOLD_MS`, which the collector also uses for a session's active time.
+   * @default 5000
+   */
   inactivityThreshold?: number;
   /** Speeds offered in the controls. @default [1, 2, 4, 8] */
   speeds?: number[];
