@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { CollectorError, errorMessage } from '../errors.js';
+import { syncDirectory } from '../store/folder-store.js';
 import type { DataKeyContext, KeyProvider, WrappedDataKey } from './types.js';
 
 export const KEY_BYTES = 32;
@@ -51,6 +52,9 @@ export class FileKeyring implements KeyProvider {
     this.path = path;
     this.file = file;
     for (const entry of file.keys) {
+      if (this.keys.has(entry.id)) {
+        throw new CollectorError('bad_keyring', 500, `Keyring ${path}: key id "${entry.id}" appears twice; data keys name their KEK by id, so each id must be unique.`);
+      }
       const material = Buffer.from(entry.key, 'base64');
       if (material.byteLength !== KEY_BYTES) {
         throw new CollectorError('bad_keyring', 500, `Keyring ${path}: key "${entry.id}" is ${material.byteLength} bytes; a key-encryption key is 32 bytes of base64.`);
@@ -81,11 +85,19 @@ export class FileKeyring implements KeyProvider {
       }
       return { keyring: new FileKeyring(path, file), created: true };
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Neither the parser's message nor its error as cause: V8 quotes the text around the fault,
+      // which here is key material, and both end up in logs.
+      throw new CollectorError('bad_keyring', 500, `Keyring ${path} is not valid JSON. Restore it from backup: without it stored sessions cannot be decrypted.`);
+    }
     let parsed: KeyringFile;
     try {
-      parsed = keyringSchema.parse(JSON.parse(text));
+      parsed = keyringSchema.parse(json);
     } catch (error) {
-      throw new CollectorError('bad_keyring', 500, `Keyring ${path} is not a valid keyring file (${errorMessage(error)}). Restore it from backup: without it stored sessions cannot be decrypted.`, { cause: error });
+      throw new CollectorError('bad_keyring', 500, `Keyring ${path} is not a valid keyring file (${errorMessage(error)}). Restore it from backup: without it stored sessions cannot be decrypted.`);
     }
     const mode = (await stat(path)).mode & 0o777;
     const permissionWarning = (mode & 0o077) !== 0 ? `Keyring ${path} has mode ${mode.toString(8)}; run chmod 600 on it.` : undefined;
@@ -163,15 +175,29 @@ export class FileKeyring implements KeyProvider {
   }
 }
 
+/**
+ * Write the keyring so that a crash or a concurrent reader never sees half a file: temp file
+ * (0600) + fsync, then an atomic rename (or, for first creation, link() which fails with EEXIST
+ * when another process won), then fsync the directory. Without the directory fsync a crash after
+ * `keys rotate` could bring back the old keyring while the data keys, already rewrapped and
+ * durable, name the lost new KEK: every session unreadable.
+ */
 async function writeKeyringFile(path: string, file: KeyringFile, mode: 'wx' | 'replace'): Promise<void> {
-  const target = mode === 'wx' ? path : `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  const handle = await open(target, mode === 'wx' ? 'wx' : 'w', 0o600);
+  const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
   try {
-    await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`);
-    await handle.sync();
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(temp, 0o600);
+    if (mode === 'replace') await rename(temp, path);
+    else await link(temp, path);
   } finally {
-    await handle.close();
+    // Holds key material: never leave it behind (after link() it is a second name for the file).
+    await rm(temp, { force: true });
   }
-  await chmod(target, 0o600);
-  if (mode === 'replace') await rename(target, path);
+  await syncDirectory(dirname(path));
 }
