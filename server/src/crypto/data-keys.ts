@@ -33,12 +33,22 @@ export class ObjectDataKeyStore implements DataKeyStore {
     return `${project}/${sessionId}/${id}.json`;
   }
 
+  /**
+   * A record must be the one its path names: the unwrap binds the record's own project/session,
+   * so a record copied into another session's folder would still unwrap, and that session's
+   * reads (and new segments) would use the other session's key.
+   */
   private parse(bytes: Uint8Array, where: string): WrappedDataKey {
+    let key: WrappedDataKey;
     try {
-      return wrappedDataKeySchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8'))) as WrappedDataKey;
+      key = wrappedDataKeySchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8'))) as WrappedDataKey;
     } catch (error) {
       throw new CollectorError('bad_data_key', 500, `Wrapped data key ${where} is not valid JSON of the documented shape.`, { cause: error });
     }
+    if (where !== `${key.project}/${key.sessionId}/${key.id}.json`) {
+      throw new CollectorError('bad_data_key', 500, `Wrapped data key ${where} holds the record of ${key.project.slice(0, 40)}/${key.sessionId.slice(0, 40)}/${key.id}: it was copied or moved, and is refused. Restore the key store from backup.`);
+    }
+    return key;
   }
 
   async get(project: string, sessionId: string, dataKeyId: string): Promise<WrappedDataKey | undefined> {
@@ -63,6 +73,8 @@ export class ObjectDataKeyStore implements DataKeyStore {
   }
 
   async delete(project: string, sessionId: string): Promise<void> {
+    assertSafeElement('project', project);
+    assertSafeElement('sessionId', sessionId);
     for await (const object of this.store.list(`${project}/${sessionId}/`)) await this.store.delete(object.key);
   }
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CollectorError } from '../errors.js';
 import { NONCE_BYTES, TAG_BYTES } from './keyring.js';
-import type { SegmentLocation } from '../store/keys.js';
+import { isSafeElement, type SegmentLocation } from '../store/keys.js';
 
 /**
  * Stored object layout, version 1 (STORAGE.md is the normative description):
@@ -36,10 +36,10 @@ export function segmentAad(headerBytes: Buffer, location: SegmentLocation): Buff
 }
 
 export function encryptSegment(plaintext: Uint8Array, dataKey: { id: string; key: Buffer }, location: SegmentLocation): Buffer {
-  const keyId = Buffer.from(dataKey.id, 'ascii');
-  if (keyId.byteLength === 0 || keyId.byteLength > 255) {
-    throw new CollectorError('encryption_failed', 500, `Data key id "${dataKey.id}" must be 1-255 ASCII bytes.`);
+  if (!isSafeElement(dataKey.id)) {
+    throw new CollectorError('encryption_failed', 500, `Data key id "${dataKey.id.slice(0, 40)}" must be 1-128 of A-Z a-z 0-9 _ -.`);
   }
+  const keyId = Buffer.from(dataKey.id, 'ascii');
   if (dataKey.key.byteLength !== 32) {
     throw new CollectorError('encryption_failed', 500, 'A segment data key must be 32 bytes (AES-256).');
   }
@@ -67,10 +67,16 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
   if (keyIdLength === 0 || bytes.byteLength < ciphertextOffset + TAG_BYTES) {
     throw new CollectorError('segment_corrupt', 422, `${where} is truncated (${bytes.byteLength} bytes).`);
   }
+  // Checked here so a damaged key id is reported as a damaged segment, not as a bad request for
+  // an invalid key name (and never decoded lossily: 'ascii' drops the high bit).
+  const dataKeyId = bytes.subarray(7, 7 + keyIdLength).toString('latin1');
+  if (!isSafeElement(dataKeyId)) {
+    throw new CollectorError('segment_corrupt', 422, `${where} names a data key id with characters outside A-Z a-z 0-9 _ -: its header is damaged.`);
+  }
   return {
     version,
     encoding,
-    dataKeyId: bytes.subarray(7, 7 + keyIdLength).toString('ascii'),
+    dataKeyId,
     nonce: bytes.subarray(7 + keyIdLength, ciphertextOffset),
     headerBytes: bytes.subarray(0, 7 + keyIdLength),
     ciphertextOffset,

@@ -3,8 +3,12 @@ import { CollectorError } from '../errors.js';
 /** Path elements that end up in object keys and file names: the protocol's id alphabet. */
 const SAFE_ELEMENT = /^[A-Za-z0-9_-]{1,128}$/;
 
+export function isSafeElement(value: string): boolean {
+  return SAFE_ELEMENT.test(value);
+}
+
 export function assertSafeElement(what: string, value: string): void {
-  if (!SAFE_ELEMENT.test(value)) {
+  if (!isSafeElement(value)) {
     throw new CollectorError('bad_key_element', 400, `${what} "${value.slice(0, 40)}" may hold only letters, digits, "_" and "-" (1-128 characters).`);
   }
 }

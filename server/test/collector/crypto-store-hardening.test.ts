@@ -1,13 +1,20 @@
 /**
  * Encryption and storage under hostile or broken input: a damaged keyring never shows its key
- * material and keyring writes are atomic.
+ * material, keyring writes are atomic, a data key record copied to another session is refused,
+ * every flipped byte of a segment is a typed segment error.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
 import { FileKeyring } from '../../src/crypto/keyring.js';
-import { tempDir } from './helpers.js';
+import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.js';
+import { encryptSegment } from '../../src/crypto/segment-format.js';
+import { FolderObjectStore } from '../../src/store/folder-store.js';
+import { segmentObjectKey } from '../../src/store/keys.js';
+import { readStoredSegment } from '../../src/reader.js';
+import { encodeSegmentPayload } from '../../src/writer/segment.js';
+import { makeBatch, tempDir } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<CollectorError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -53,5 +60,66 @@ describe('keyring file', () => {
     mkdirSync(path);
     await expect(keyring.rotate()).rejects.toThrow();
     expect(readdirSync(dir)).toEqual(['keyring.json']);
+  });
+});
+
+describe('data key records', () => {
+  test('a record copied into another session is refused for reading and for writing', async () => {
+    const dir = tempDir('dek-copy');
+    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+    const store = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+    const service = new DataKeyService(keyring, store);
+    const victim = await service.forWriting({ project: 'p', sessionId: 'victim' });
+    mkdirSync(join(dir, 'keys', 'p', 'other'), { recursive: true });
+    copyFileSync(join(dir, 'keys', 'p', 'victim', `${victim.id}.json`), join(dir, 'keys', 'p', 'other', `${victim.id}.json`));
+
+    const fresh = new DataKeyService(keyring, store);
+    expect((await rejection(fresh.forReading('p', 'other', victim.id))).code).toBe('bad_data_key');
+    // Without the check the writer would encrypt "other" under the victim's key.
+    expect((await rejection(fresh.forWriting({ project: 'p', sessionId: 'other' }))).message).toMatch(/copied or moved/);
+    expect((await fresh.forReading('p', 'victim', victim.id)).key.equals(victim.key)).toBe(true);
+  });
+});
+
+describe('stored segment', () => {
+  let dir: string;
+  let deps: Parameters<typeof readStoredSegment>[0];
+  let key: string;
+  let original: Buffer;
+
+  beforeAll(async () => {
+    dir = tempDir('segment-bytes');
+    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+    const dataKeys = new DataKeyService(keyring, dataKeyStore);
+    const store = new FolderObjectStore(join(dir, 'objects'));
+    deps = { store, dataKeys, dataKeyStore };
+    const location = { project: 'p', sessionId: 's', segment: '0000000000001-abcdef01' };
+    const dataKey = await dataKeys.forWriting(location);
+    const batch = makeBatch({ session: 's', seq: 0, events: 2 });
+    const { compressed } = await encodeSegmentPayload(location, [{ tab: batch.tab, seq: batch.seq, start: 1, end: 2, receivedAt: 3, events: batch.events }]);
+    original = encryptSegment(compressed, dataKey, location);
+    key = segmentObjectKey({ ...location, at: Date.now() });
+    await store.put(key, original);
+  });
+
+  test('every single flipped bit is a segment error, never plaintext and never a bad-request error', async () => {
+    expect((await readStoredSegment(deps, key)).payload.batches).toHaveLength(1);
+    const path = join(dir, 'objects', ...key.split('/'));
+    try {
+      for (let position = 0; position < original.byteLength; position++) {
+        for (const bit of [0x01, 0x80]) {
+          const tampered = Buffer.from(original);
+          tampered[position] = tampered[position]! ^ bit;
+          writeFileSync(path, tampered);
+          const error = await rejection(readStoredSegment(deps, key));
+          expect(error.code, `byte ${position} ^ ${bit}: ${error.message}`).toMatch(/^segment_(tampered|corrupt)$/);
+          expect(error.status).toBe(422);
+        }
+      }
+    } finally {
+      writeFileSync(path, original);
+    }
+    expect((await readStoredSegment(deps, key)).payload.batches).toHaveLength(1);
   });
 });
