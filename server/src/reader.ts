@@ -8,6 +8,13 @@ import type { ObjectStore } from './store/types.js';
 import { batchId } from './log/types.js';
 import { decodeSegmentPayload, type SegmentPayload } from './writer/segment.js';
 
+/**
+ * Largest stored segment the reader loads. The decompressed payload is capped at 512 MiB
+ * (writer/segment.ts) and gzip never shrinks incompressible data, so a bigger object cannot
+ * decode anyway: a corrupt or planted one is refused before it is read into memory.
+ */
+export const MAX_SEGMENT_OBJECT_BYTES = 512 * 1024 * 1024 + 64 * 1024;
+
 export interface ReaderDeps {
   store: ObjectStore;
   dataKeys: DataKeyService;
@@ -21,8 +28,19 @@ export interface ReaderDeps {
 export async function readStoredSegment(deps: ReaderDeps, key: string): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
   const location = parseSegmentObjectKey(key);
   if (!location) throw new CollectorError('bad_object_key', 400, `"${key.slice(0, 100)}" is not a segment key {project}/{yyyy}/{mm}/{dd}/{sessionId}/{segment}.`);
-  const object = await deps.store.get(key);
+  let object;
+  try {
+    object = await deps.store.get(key, { maxBytes: MAX_SEGMENT_OBJECT_BYTES });
+  } catch (error) {
+    if (error instanceof CollectorError && error.code === 'object_too_large') {
+      throw new CollectorError('segment_corrupt', 422, `Segment ${key} is larger than any segment the collector writes (${MAX_SEGMENT_OBJECT_BYTES} bytes at most): it was not read.`, { cause: error });
+    }
+    throw error;
+  }
   if (!object) throw new CollectorError('segment_not_found', 404, `Segment ${key} does not exist.`);
+  if (object.byteLength > MAX_SEGMENT_OBJECT_BYTES) {
+    throw new CollectorError('segment_corrupt', 422, `Segment ${key} is larger than any segment the collector writes (${MAX_SEGMENT_OBJECT_BYTES} bytes at most).`);
+  }
   const header = readSegmentHeader(object, `Segment ${key}`);
   let dataKey;
   try {

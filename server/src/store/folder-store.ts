@@ -1,8 +1,8 @@
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CollectorError } from '../errors.js';
-import type { ObjectInfo, ObjectStore } from './types.js';
+import { objectTooLarge, type ObjectInfo, type ObjectStore } from './types.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 
@@ -17,7 +17,7 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   private pathOf(key: string): string {
-    if (!KEY_PATTERN.test(key) || key.split('/').some((part) => part === '.' || part === '..' || part.startsWith('.tmp-'))) {
+    if (!isSafeKey(key)) {
       throw new CollectorError('bad_object_key', 400, `Object key "${key.slice(0, 80)}" is not a safe relative path.`);
     }
     return join(this.root, ...key.split('/'));
@@ -46,12 +46,20 @@ export class FolderObjectStore implements ObjectStore {
     await syncDirectory(dir);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, options: { maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
+    let handle;
     try {
-      return await readFile(this.pathOf(key));
+      handle = await open(this.pathOf(key), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (options.maxBytes !== undefined && size > options.maxBytes) throw objectTooLarge(key, size, options.maxBytes);
+      return await handle.readFile();
+    } finally {
+      await handle.close();
     }
   }
 
@@ -65,9 +73,13 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    // Walk only the folders the prefix can reach.
+    // Walk only the folders the prefix can reach, and never above the root: a prefix made of
+    // request input ("../..") would otherwise walk and name files outside the store.
     const slash = prefix.lastIndexOf('/');
     const base = slash >= 0 ? prefix.slice(0, slash) : '';
+    if (base !== '' && !isSafeKey(base)) {
+      throw new CollectorError('bad_object_key', 400, `Object key prefix "${prefix.slice(0, 80)}" is not a safe relative path.`);
+    }
     const start = base ? join(this.root, ...base.split('/')) : this.root;
     for await (const file of walk(start)) {
       const key = relative(this.root, file).split(sep).join('/');
@@ -82,6 +94,10 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
+}
+
+function isSafeKey(key: string): boolean {
+  return KEY_PATTERN.test(key) && !key.split('/').some((part) => part === '.' || part === '..' || part.startsWith('.tmp-'));
 }
 
 async function* walk(dir: string): AsyncIterable<string> {

@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
 import { lifecycleRules } from './retention.js';
-import type { ObjectInfo, ObjectStore, RetentionRule } from './types.js';
+import { objectTooLarge, type ObjectInfo, type ObjectStore, type RetentionRule } from './types.js';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -32,9 +32,25 @@ export interface S3StoreOptions {
   archiveStorageClass?: string;
 }
 
+type S3Failure = { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+
+/** A missing object. A missing bucket also answers 404, but is a misconfiguration, not "no such key". */
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const e = error as S3Failure;
+  if (e?.name === 'NoSuchBucket' || e?.Code === 'NoSuchBucket') return false;
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** Any other S3 failure as a typed error that names the operation, key and bucket and what to check. */
+function s3Failure(operation: string, bucket: string, key: string, error: unknown): CollectorError {
+  const e = error as S3Failure;
+  const status = e?.$metadata?.httpStatusCode;
+  const hint = e?.name === 'NoSuchBucket'
+    ? 'the bucket does not exist: check REPRISE_S3_BUCKET'
+    : status === 401 || status === 403
+      ? 'access denied: check the credentials chain and the bucket policy'
+      : 'check REPRISE_S3_ENDPOINT and that the S3 server is up; the writer retries';
+  return new CollectorError('s3_unavailable', 503, `S3 ${operation} of "${key.slice(0, 200)}" in bucket "${bucket}" failed (${e?.name ?? 'Error'}${status ? ` ${status}` : ''}: ${errorMessage(error)}): ${hint}.`, { cause: error });
 }
 
 /**
@@ -78,22 +94,38 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array, options: { contentType?: string } = {}): Promise<void> {
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.options.bucket,
-      Key: this.prefix + key,
-      Body: body,
-      ContentLength: body.byteLength,
-      ContentType: options.contentType ?? 'application/octet-stream',
-    }));
+    try {
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.prefix + key,
+        Body: body,
+        ContentLength: body.byteLength,
+        ContentType: options.contentType ?? 'application/octet-stream',
+      }));
+    } catch (error) {
+      throw s3Failure('put', this.options.bucket, this.prefix + key, error);
+    }
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, options: { maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
+    let answer;
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
-      return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array(0);
+      answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw error;
+      throw s3Failure('get', this.options.bucket, this.prefix + key, error);
+    }
+    if (!answer.Body) return new Uint8Array(0);
+    const size = answer.ContentLength;
+    if (options.maxBytes !== undefined && (size === undefined || size > options.maxBytes)) {
+      // Not read: close the connection's body instead of buffering a hostile or corrupt object.
+      (answer.Body as { destroy?: () => void }).destroy?.();
+      throw objectTooLarge(this.prefix + key, size ?? Number.NaN, options.maxBytes);
+    }
+    try {
+      return await answer.Body.transformToByteArray();
+    } catch (error) {
+      throw s3Failure('get', this.options.bucket, this.prefix + key, error);
     }
   }
 
@@ -103,18 +135,23 @@ export class S3ObjectStore implements ObjectStore {
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
-      throw error;
+      throw s3Failure('head', this.options.bucket, this.prefix + key, error);
     }
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({
-        Bucket: this.options.bucket,
-        Prefix: this.prefix + prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }));
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({
+          Bucket: this.options.bucket,
+          Prefix: this.prefix + prefix,
+          ...(token ? { ContinuationToken: token } : {}),
+        }));
+      } catch (error) {
+        throw s3Failure('list', this.options.bucket, this.prefix + prefix, error);
+      }
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue;
         yield { key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
@@ -124,7 +161,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+    } catch (error) {
+      throw s3Failure('delete', this.options.bucket, this.prefix + key, error);
+    }
   }
 
   /** The lifecycle document this store sends for the given rules (tested on its own: s3rver cannot apply it). */
@@ -146,7 +187,7 @@ export class S3ObjectStore implements ObjectStore {
       }));
       return 'applied';
     } catch (error) {
-      const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+      const e = error as S3Failure;
       if (e.name === 'NotImplemented' || e.Code === 'NotImplemented' || e.$metadata?.httpStatusCode === 501) {
         logger.warn({ bucket: this.options.bucket }, '[@reprise/collector] This S3 server does not implement lifecycle configuration: retention rules were NOT applied. Configure expiry on the bucket yourself.');
         return 'unsupported';

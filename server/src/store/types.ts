@@ -1,3 +1,5 @@
+import { CollectorError } from '../errors.js';
+
 /**
  * Where encrypted segments (and, by default, wrapped data keys) live. Keys are `/`-separated
  * paths with no leading slash. Implementations: FolderObjectStore (default), S3ObjectStore.
@@ -13,8 +15,11 @@ export interface ObjectStore {
   readonly description: string;
   /** Store bytes atomically: a reader sees the whole object or none of it. Overwrites. */
   put(key: string, body: Uint8Array, options?: { contentType?: string }): Promise<void>;
-  /** The object's bytes, or `undefined` when there is no such key. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The object's bytes, or `undefined` when there is no such key. With `maxBytes`, a larger
+   * object is refused (CollectorError `object_too_large`) before it is read into memory.
+   */
+  get(key: string, options?: { maxBytes?: number }): Promise<Uint8Array | undefined>;
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
@@ -28,4 +33,9 @@ export interface RetentionRule {
   project: string;
   retentionDays: number;
   archiveAfterDays?: number;
+}
+
+/** What `ObjectStore.get` throws for an object over its `maxBytes`. */
+export function objectTooLarge(key: string, size: number, maxBytes: number): CollectorError {
+  return new CollectorError('object_too_large', 422, `Object ${key.slice(0, 200)} is ${size} bytes, over the ${maxBytes} bytes allowed for it: refused unread.`);
 }

@@ -1,9 +1,10 @@
 /**
  * Encryption and storage under hostile or broken input: a damaged keyring never shows its key
  * material, keyring writes are atomic, a data key record copied to another session is refused,
- * every flipped byte of a segment is a typed segment error.
+ * every flipped byte of a segment is a typed segment error, ids cannot walk out of the folder
+ * store, and oversized objects are refused unread.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
@@ -12,7 +13,7 @@ import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.j
 import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { segmentObjectKey } from '../../src/store/keys.js';
-import { readStoredSegment } from '../../src/reader.js';
+import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES } from '../../src/reader.js';
 import { encodeSegmentPayload } from '../../src/writer/segment.js';
 import { makeBatch, tempDir } from './helpers.js';
 
@@ -121,5 +122,46 @@ describe('stored segment', () => {
       writeFileSync(path, original);
     }
     expect((await readStoredSegment(deps, key)).payload.batches).toHaveLength(1);
+  });
+
+  test('an object larger than any segment is refused without being read', async () => {
+    const bigKey = segmentObjectKey({ project: 'p', sessionId: 's', segment: '0000000000002-abcdef02', at: Date.now() });
+    const path = join(dir, 'objects', ...bigKey.split('/'));
+    writeFileSync(path, original);
+    truncateSync(path, MAX_SEGMENT_OBJECT_BYTES + 1); // sparse: no disk used
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await rejection(readStoredSegment(deps, bigKey));
+    expect(error.code).toBe('segment_corrupt');
+    expect(error.message).toMatch(/larger than any segment/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    await deps.store.delete(bigKey);
+  });
+});
+
+describe('folder store paths', () => {
+  test('project and session ids cannot reach outside the store', async () => {
+    const parent = tempDir('traversal');
+    const store = new FolderObjectStore(join(parent, 'keys'));
+    const keyStore = new ObjectDataKeyStore(store);
+    mkdirSync(join(parent, 'outside', 'dir'), { recursive: true });
+    writeFileSync(join(parent, 'outside', 'dir', 'victim.json'), 'keep me');
+    await store.put('p/s/x.json', Buffer.from('{}'));
+
+    await expect(async () => { for await (const _ of store.list('../outside/')) void _; }).rejects.toMatchObject({ code: 'bad_object_key' });
+    await expect(async () => { for await (const _ of store.list('p/../../outside/')) void _; }).rejects.toMatchObject({ code: 'bad_object_key' });
+    await expect(keyStore.delete('..', 'outside')).rejects.toMatchObject({ code: 'bad_key_element' });
+    await expect(keyStore.delete('p', '../../outside')).rejects.toMatchObject({ code: 'bad_key_element' });
+    await expect(store.put('../outside/dir/victim.json', Buffer.from('x'))).rejects.toMatchObject({ code: 'bad_object_key' });
+    expect(readFileSync(join(parent, 'outside', 'dir', 'victim.json'), 'utf8')).toBe('keep me');
+    const listed: string[] = [];
+    for await (const object of store.list('p/')) listed.push(object.key);
+    expect(listed).toEqual(['p/s/x.json']);
+  });
+
+  test('get with maxBytes refuses a larger object', async () => {
+    const store = new FolderObjectStore(tempDir('max-bytes'));
+    await store.put('a/b', Buffer.alloc(100, 1));
+    expect((await store.get('a/b', { maxBytes: 100 }))!.byteLength).toBe(100);
+    await expect(store.get('a/b', { maxBytes: 99 })).rejects.toMatchObject({ code: 'object_too_large' });
   });
 });

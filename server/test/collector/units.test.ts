@@ -234,6 +234,23 @@ describe('S3 store on s3rver', () => {
     await creating.close();
     await store.close();
   });
+
+  test('a missing bucket is a typed error, not a missing object; maxBytes refuses before reading', async () => {
+    const missing = new S3ObjectStore({ bucket: 'no-such-bucket', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true });
+    await expect(missing.get('p/2026/11/23/s/seg')).rejects.toMatchObject({ code: 's3_unavailable' });
+    await expect(missing.get('p/2026/11/23/s/seg')).rejects.toThrow(/bucket "no-such-bucket".*REPRISE_S3_BUCKET/);
+    await expect(missing.put('p/x', Buffer.from('x'))).rejects.toMatchObject({ code: 's3_unavailable' });
+    await expect(async () => { for await (const _ of missing.list('p/')) void _; }).rejects.toMatchObject({ code: 's3_unavailable' });
+    await missing.close();
+
+    const store = new S3ObjectStore({ bucket: 'hardening', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, createBucket: true });
+    await store.open();
+    await store.put('p/big', Buffer.alloc(300_000, 3));
+    await expect(store.get('p/big', { maxBytes: 1000 })).rejects.toMatchObject({ code: 'object_too_large' });
+    expect((await store.get('p/big', { maxBytes: 300_000 }))!.byteLength).toBe(300_000);
+    expect(await store.get('p/none')).toBeUndefined();
+    await store.close();
+  });
 });
 
 describe('writer backpressure', () => {
