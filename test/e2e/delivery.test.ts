@@ -318,3 +318,136 @@ test('without a CSP the inline Blob worker runs the engine', async () => {
   await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'inline'), 5_000, 'the inline worker batch');
   await page.close();
 });
+
+/**
+ * In the page: a delivery made directly (no recorder) that receives `batches` batches, each of one
+ * custom event carrying `bytesEach` random (incompressible) characters, flushed one by one.
+ */
+function pushNoisyBatches(page: Page, options: { session: string; tab: string; batches: number; bytesEach: number; delivery: Record<string, unknown> }): Promise<string[]> {
+  return page.evaluate(async ({ endpoint, session, tab, batches, bytesEach, delivery: deliveryOptions }) => {
+    type Delivery = { push(events: unknown[]): void; flush(): Promise<void> };
+    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
+    const errors: string[] = [];
+    const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: session, tabId: tab, options: deliveryOptions, onError: (error: Error) => errors.push(error.message) });
+    Object.assign(window, { __delivery: delivery, __deliveryErrors: errors });
+    const noise = (length: number) => {
+      const bytes = crypto.getRandomValues(new Uint8Array(length));
+      return Array.from(bytes, (byte) => String.fromCharCode(33 + (byte % 90))).join('');
+    };
+    for (let index = 0; index < batches; index++) {
+      delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: `n${index}`, text: noise(bytesEach) } }, timestamp: Date.now() + index }]);
+      await delivery.flush();
+    }
+    return errors;
+  }, { endpoint: ingest.url, ...options });
+}
+
+test('a backlog is sent from the outbox index: each body is read once, to send it; no pass reads every stored body', async () => {
+  // A page that went away offline left 30 batches of ~3 KB.
+  const first = await browser.newPage();
+  await first.goto(`${site.url}/away`);
+  await first.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await browser.context.setOffline(true);
+  try {
+    await pushNoisyBatches(first, { session: 'backlog', tab: 'left', batches: 30, bytesEach: 3000, delivery: { disableWorker: true } });
+    await expect.poll(async () => (await outboxRecords(first)).length, { timeout: 10_000 }).toBe(30);
+  } finally {
+    await first.close();
+    await browser.context.setOffline(false);
+  }
+  // The next page runs the engine on the main thread, so every IndexedDB read it makes is seen here.
+  const page = await browser.newPage();
+  await page.addInitScript(() => {
+    const reads: string[] = [];
+    (window as unknown as { __idbReads: string[] }).__idbReads = reads;
+    for (const method of ['get', 'getAll', 'openCursor', 'getAllKeys', 'openKeyCursor'] as const) {
+      const original = IDBObjectStore.prototype[method] as (...args: unknown[]) => IDBRequest;
+      (IDBObjectStore.prototype as unknown as Record<string, unknown>)[method] = function (this: IDBObjectStore, ...args: unknown[]) {
+        reads.push(`${this.name}.${method}`);
+        return original.apply(this, args);
+      };
+    }
+  });
+  await page.goto(`${site.url}/away`);
+  await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await pushNoisyBatches(page, { session: 'after-backlog', tab: 'new', batches: 1, bytesEach: 3000, delivery: { disableWorker: true } });
+  await ingest.waitFor(() => ingest.batches.length === 31, 15_000, 'the backlog and the new batch');
+  expect(ingest.batches.filter((item) => item.batch.session === 'backlog').map((item) => item.batch.seq)).toEqual(Array.from({ length: 30 }, (_, seq) => seq));
+  const reads = await page.evaluate(() => (window as unknown as { __idbReads: string[] }).__idbReads.slice());
+  await expect.poll(() => outboxRecords(page)).toEqual([]);
+  // Bodies live in the `outbox` store: read one at a time (31 sends), never all at once.
+  const bodyReads = reads.filter((read) => read.startsWith('outbox.'));
+  expect(bodyReads.filter((read) => read !== 'outbox.get')).toEqual([]);
+  expect(bodyReads.length).toBeLessThanOrEqual(31);
+  await page.close();
+});
+
+test('IndexedDB refusing a write (quota exceeded) still delivers the batch from memory and reports the refusal', async () => {
+  // A fresh origin: Chromium applies a quota override only to storage the origin has not opened yet.
+  const fresh = await serve({ pages: { '/away': '<!doctype html><title>quota</title>' } });
+  const page = await browser.newPage();
+  const cdp = await browser.context.newCDPSession(page);
+  try {
+    await page.goto(`${fresh.url}/away`);
+    // A real QuotaExceededError: the database opens, but a ~20 KB frame does not fit.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url, quotaSize: 5_000 });
+    // The override reaches the storage service asynchronously: start once a 20 KB write is refused.
+    await expect.poll(() => page.evaluate(() => new Promise<string>((resolve) => {
+      const open = indexedDB.open('quota-probe', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('probe');
+      open.onerror = () => resolve(`open: ${open.error?.name}`);
+      open.onsuccess = () => {
+        const tx = open.result.transaction('probe', 'readwrite');
+        tx.objectStore('probe').put(crypto.getRandomValues(new Uint8Array(20_000)), 'probe');
+        tx.oncomplete = () => resolve('stored');
+        tx.onabort = () => resolve(tx.error?.name ?? 'aborted');
+        open.result.close();
+      };
+    })), { timeout: 10_000 }).toBe('QuotaExceededError');
+    await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+    await pushNoisyBatches(page, { session: 'quota', tab: 'q', batches: 2, bytesEach: 20_000, delivery: {} });
+    await ingest.waitFor(() => ingest.batches.filter((item) => item.batch.session === 'quota').length === 2, 10_000, 'both batches despite the quota');
+    const errors = () => page.evaluate(() => (window as unknown as { __deliveryErrors: string[] }).__deliveryErrors);
+    await expect.poll(errors).toContainEqual(expect.stringMatching(/could not store batches in IndexedDB \(QuotaExceededError.*kept in memory and sent by this page/));
+    expect(ingest.batches.map((item) => item.batch.events[0]!.data)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ name: 'n0' }) }), expect.objectContaining({ payload: expect.objectContaining({ name: 'n1' }) })]);
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url });
+    await cdp.detach();
+    await page.close();
+    await fresh.close();
+  }
+});
+
+test('a keepalive fetch refused when the tab is hidden (here: the CORS preflight) falls back to sendBeacon; unconfirmed, the batch stays in the outbox and the next page load resends it, stored once', async () => {
+  // A fresh origin: Chromium caches a granted preflight (max-age) per origin, and earlier tests got one.
+  const fresh = await serve({ pages: { '/app': recorderPage() } });
+  const freshAppUrl = appUrl({ maxBatchDelayMs: 60_000 }).replace(site.url, fresh.url);
+  ingest.set({ refusePreflight: true });
+  const page = await browser.newPage();
+  await page.goto(freshAppUrl);
+  await clickTimes(page, 3);
+  const session = await sessionOf(page);
+  // Hidden, not unloaded: the fetch's rejection arrives after the preflight round trip, and only a
+  // page that still runs can answer it (at pagehide the document is gone by then).
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  // Only the beacon can pass: a text/plain Blob is a "simple" request, sent without a preflight.
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 3, 5_000, 'the beacon with the tail');
+  const accepted = ingest.requests.filter((request) => request.status === 202);
+  expect(accepted.length).toBeGreaterThan(0);
+  expect(accepted.every((request) => request.contentType.startsWith('text/plain'))).toBe(true);
+  // Nobody could confirm the beacon: its batch is still in the outbox.
+  expect((await outboxRecords(page)).filter((record) => record.session === session).length).toBeGreaterThan(0);
+  await page.close();
+  ingest.set({});
+  const next = await browser.newPage();
+  await next.goto(freshAppUrl);
+  await expect.poll(async () => (await outboxRecords(next)).filter((record) => record.session === session).length, { timeout: 10_000 }).toBe(0);
+  expect(ingest.requests.some((request) => request.status === 202 && request.contentType.startsWith('application/vnd.reprise.batch'))).toBe(true);
+  expect(ingest.conflicts).toBe(0);
+  expect(clicksIn(ingest.eventsOf(session))).toBe(3);
+  await next.close();
+  await fresh.close();
+});

@@ -20,6 +20,12 @@ export interface IngestBehaviour {
   tooManyRequests?: { count: number; retryAfterSeconds: number };
   /** Answer 413 to bodies larger than this (default: the protocol's decompressed limit, 8 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Refuse every CORS preflight (403, no CORS headers), like a proxy that only forwards POST: a
+   * cross-origin `fetch` with the batch content type then fails, while a `sendBeacon` of a
+   * text/plain Blob (a "simple" request, no preflight) still arrives.
+   */
+  refusePreflight?: boolean;
 }
 
 export interface IngestRequest {
@@ -118,7 +124,14 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       req.socket.destroy();
       return;
     }
-    if (req.method === 'OPTIONS') return answer(res, 204, '');
+    if (req.method === 'OPTIONS') {
+      if (behaviour.refusePreflight) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('preflight refused');
+        return;
+      }
+      return answer(res, 204, '');
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'POST' || url.pathname !== '/v1/ingest') return answer(res, 404, 'not found');
     // Keep at most maxBodyBytes of a body: a larger one is only counted (drained), then refused,
