@@ -87,27 +87,34 @@ function contentLength(value: string | null): number | undefined {
   return Number.isFinite(length) && length >= 0 ? length : undefined;
 }
 
-/** Read at most `maxLength` characters of a (cloned) response body, giving up after `timeoutMs`. */
-async function readTextPrefix(response: Response, maxLength: number, timeoutMs: number): Promise<string | undefined> {
-  const reader = response.body?.getReader();
-  if (!reader) return undefined;
-  const decoder = new TextDecoder();
+/**
+ * Read a cloned body: its text when `decode` (at most about `maxLength` characters), and, with
+ * `toEnd`, its byte size (else reading stops once the text is long enough). Gives up after
+ * `timeoutMs` (streams may never end) with the text so far and no size.
+ */
+async function readBody(body: ReadableStream<Uint8Array> | null, decode: boolean, maxLength: number, timeoutMs: number, toEnd: boolean): Promise<{ text?: string; size?: number }> {
+  const reader = body?.getReader();
+  if (!reader) return {};
+  const decoder = decode ? new TextDecoder() : undefined;
   let text = '';
+  let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    while (text.length <= maxLength) {
+    while (toEnd || text.length <= maxLength) {
       const next = await Promise.race([reader.read(), timeout]);
-      if (next === 'timeout') break;
+      if (next === 'timeout') return decoder ? { text } : {};
       if (next.done) {
-        text += decoder.decode();
-        return text;
+        if (decoder) text += decoder.decode();
+        return decoder ? { text, size } : { size };
       }
-      text += decoder.decode(next.value, { stream: true });
+      size += next.value.byteLength;
+      // Decode only what can be recorded; the rest is counted.
+      if (decoder && text.length <= maxLength) text += decoder.decode(next.value, { stream: true });
     }
-    return text;
+    return { text };
   } finally {
     clearTimeout(timer);
     // Stop downloading our copy; the page's own copy is untouched.
@@ -117,36 +124,13 @@ async function readTextPrefix(response: Response, maxLength: number, timeoutMs: 
 
 /**
  * The body of a `Request` passed to fetch without an `init.body` of its own: its byte size, and its
- * text (at most `maxLength` characters, and only if `captureText` and its Content-Type is text).
- * Read from a clone made before fetch takes the original: cloning tees the body, so the page's
- * request is sent exactly as it was. A body that does not end within `timeoutMs` (a stream) is
- * given up on: no size then.
+ * text when `captureText` and its Content-Type is text. Read from a clone made before fetch takes
+ * the original: cloning tees the body, so the page's request is sent exactly as it was.
  */
 async function describeRequestBody(clone: Request, captureText: boolean, maxLength: number, timeoutMs: number): Promise<{ size?: number; text?: string }> {
-  const reader = clone.body?.getReader();
-  if (!reader) return {};
-  const decoder = captureText && isTextContentType(clone.headers.get('content-type')) ? new TextDecoder() : undefined;
-  let text = '';
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  try {
-    for (;;) {
-      const next = await Promise.race([reader.read(), timeout]);
-      if (next === 'timeout') return decoder ? { text } : {};
-      if (next.done) break;
-      size += next.value.byteLength;
-      // Decode only what can be recorded; the rest is counted.
-      if (decoder && text.length <= maxLength) text += decoder.decode(next.value, { stream: true });
-    }
-    if (decoder && text.length <= maxLength) text += decoder.decode();
-    return { size, text: decoder ? text : `[Request body ${size} bytes]` };
-  } finally {
-    clearTimeout(timer);
-    reader.cancel().catch(() => {});
-  }
+  const decode = captureText && isTextContentType(clone.headers.get('content-type'));
+  const { text, size } = await readBody(clone.body, decode, maxLength, timeoutMs, true);
+  return decode || size === undefined ? { text, size } : { size, text: `[Request body ${size} bytes]` };
 }
 
 interface NetworkCaptureContext {
@@ -220,7 +204,7 @@ function startFetchCapture({ context, options, endpoint, target, timings }: Netw
             // A clone, so the page reads its body exactly as without us; made at once, before the
             // page's own handlers (registered after ours) can read the body.
             const responseTextRead = options.captureBodies && isTextContentType(response.headers.get('content-type'))
-              ? readTextPrefix(response.clone(), options.maxBodyLength, options.bodyTimeoutMs)
+              ? readBody(response.clone().body, true, options.maxBodyLength, options.bodyTimeoutMs, false)
               : undefined;
             await readRequestBody();
             const payload = base();
@@ -229,7 +213,7 @@ function startFetchCapture({ context, options, endpoint, target, timings }: Netw
             if (size !== undefined) payload.responseSize = size;
             const headers = filterHeaders(response.headers, options.captureHeaders);
             if (headers) payload.responseHeaders = headers;
-            const responseText = await responseTextRead;
+            const responseText = (await responseTextRead)?.text;
             // The browser's entry arrives once the body is in: duration to the last byte, and the
             // size when no Content-Length said it. Without one, time to the response headers.
             const measured = await timing;
