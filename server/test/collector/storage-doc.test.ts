@@ -68,6 +68,17 @@ describe('stored objects', () => {
   test('a segment decrypts and decodes with only node:crypto, node:zlib and STORAGE.md', () => {
     expect(objectKeys.length).toBeGreaterThan(0);
     expect(objectKeys[0]).toMatch(/^dev\/\d{4}\/\d{2}\/\d{2}\/doc\/\d{13}-[0-9a-f]{8}$/);
+    // Every field is one the page describes, and the payload names its own object key.
+    for (const key of objectKeys) {
+      const payload = decryptByTheDoc(dataDir, key) as unknown as Record<string, unknown> & { batches: Array<Record<string, unknown>> };
+      const [project, , , , session, segment] = key.split('/');
+      expect(Object.keys(payload).sort()).toEqual(['batches', 'project', 'segment', 'sessionId', 'v']);
+      expect(payload).toMatchObject({ v: 1, project, sessionId: session, segment });
+      for (const batch of payload.batches) {
+        expect(['end', 'events', 'part', 'receivedAt', 'seq', 'start', 'tab', 'userAgent']).toEqual(expect.arrayContaining(Object.keys(batch)));
+        expect(batch).toMatchObject({ tab: expect.any(String), seq: expect.any(Number), start: expect.any(Number), end: expect.any(Number), receivedAt: expect.any(Number), userAgent: expect.any(String) });
+      }
+    }
     const seqs = objectKeys.flatMap((key) => decryptByTheDoc(dataDir, key).batches.map((batch) => batch.seq)).sort();
     expect(seqs).toEqual([0, 1]);
     const first = decryptByTheDoc(dataDir, objectKeys.find((key) => decryptByTheDoc(dataDir, key).batches.some((b) => b.seq === 0))!);
