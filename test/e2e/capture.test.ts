@@ -147,6 +147,10 @@ describe('@reprise/core capture in Chromium', () => {
       w.recorder.markNavigation({ url: '/app/items/7', route: '/app/items/:id', params: { id: '7' }, navigationType: 'push' });
       w.recorder.identify('user-42', { plan: 'pro', contact: 'user.fortytwo@example.com' });
       w.recorder.track('checkout', { total: 12.5 });
+      // A reference cycle in props used to hang the tab (redaction looped, the encoder overflowed).
+      const cart: Record<string, unknown> = { owner: 'cart.owner@example.com' };
+      cart.self = cart;
+      w.recorder.track('cyclic', cart as never);
       w.recorder.captureError(new Error('caught by a boundary'), { componentStack: '\n    at Cart', framework: 'react' });
       await new Promise((resolve) => setTimeout(resolve, 50));
     });
@@ -285,7 +289,10 @@ describe('@reprise/core capture in Chromium', () => {
 
   test('identify and track are recorded, with PII redacted from their values', () => {
     expect(repriseEvents(events, 'reprise.identify')).toEqual([{ userId: 'user-42', traits: { plan: 'pro', contact: mask('user.fortytwo@example.com') } }]);
-    expect(repriseEvents(events, 'reprise.custom')).toEqual([{ name: 'checkout', props: { total: 12.5 } }]);
+    expect(repriseEvents(events, 'reprise.custom')).toEqual([
+      { name: 'checkout', props: { total: 12.5 } },
+      { name: 'cyclic', props: { owner: mask('cart.owner@example.com'), self: '[Circular]' } },
+    ]);
   });
 
   test('stop() restores fetch, XHR, console and history exactly and nothing emits afterwards', async () => {
