@@ -62,6 +62,9 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
     throw new CollectorError('segment_corrupt', 422, `${where} has segment format version ${version}; this collector reads version ${SEGMENT_FORMAT_VERSION}.`);
   }
   const encoding = bytes[5]!;
+  if (encoding !== PayloadEncoding.gzipJson) {
+    throw new CollectorError('segment_corrupt', 422, `${where} has payload encoding ${encoding}; this collector reads ${PayloadEncoding.gzipJson} (gzip of JSON).`);
+  }
   const keyIdLength = bytes[6]!;
   const ciphertextOffset = 7 + keyIdLength + NONCE_BYTES;
   if (keyIdLength === 0 || bytes.byteLength < ciphertextOffset + TAG_BYTES) {

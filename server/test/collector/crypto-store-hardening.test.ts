@@ -118,6 +118,11 @@ describe('stored segment', () => {
           expect(error.status).toBe(422);
         }
       }
+      // An unknown payload encoding is named as such, not reported as a failed decryption.
+      const otherEncoding = Buffer.from(original);
+      otherEncoding[5] = 2;
+      writeFileSync(path, otherEncoding);
+      await expect(readStoredSegment(deps, key)).rejects.toThrow(/payload encoding 2/);
     } finally {
       writeFileSync(path, original);
     }
