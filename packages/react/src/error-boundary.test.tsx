@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { createRecorder } from '@reprise/core';
+import { createRecorder, MAX_ERROR_TEXT_LENGTH } from '@reprise/core';
 import { RecorderErrorBoundary, RecorderProvider, reactErrorHandler } from './index.js';
 import { cleanupRecorders, eventSink } from './test-utils.js';
 
@@ -42,6 +42,36 @@ describe('RecorderErrorBoundary', () => {
 
     fireEvent.click(screen.getByRole('button'));
     expect(screen.getByText('break')).toBeTruthy();
+  });
+
+  test('a deep tree\'s component stack is recorded capped at the core\'s MAX_ERROR_TEXT_LENGTH; onError gets it whole', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const sink = eventSink();
+    const onError = vi.fn();
+    function Nested({ depth }: { depth: number }) {
+      return depth === 0 ? <Exploding message="deep render failure" /> : <Nested depth={depth - 1} />;
+    }
+    // Broken after mount: an error during the first render is caught before recording starts.
+    function DeepToggle() {
+      const [broken, setBroken] = useState(false);
+      return broken ? <Nested depth={1500} /> : <button type="button" onClick={() => setBroken(true)}>go deep</button>;
+    }
+    render(
+      <RecorderProvider options={{ onEvents: sink.onEvents, console: false }}>
+        <RecorderErrorBoundary fallback={<p>deep fallback</p>} onError={onError}>
+          <DeepToggle />
+        </RecorderErrorBoundary>
+      </RecorderProvider>,
+    );
+    fireEvent.click(screen.getByText('go deep'));
+    expect(screen.getByText('deep fallback')).toBeTruthy();
+    await waitFor(() => expect(sink.payloads('error').filter((error) => error.source === 'framework')).toHaveLength(1));
+    const [recorded] = sink.payloads('error').filter((error) => error.source === 'framework');
+    const fullStack = (onError.mock.calls[0]![1] as { componentStack: string }).componentStack;
+    expect(fullStack.length).toBeGreaterThan(MAX_ERROR_TEXT_LENGTH);
+    expect(recorded!.componentStack).toHaveLength(MAX_ERROR_TEXT_LENGTH);
+    expect(recorded!.componentStack!.endsWith('…')).toBe(true);
+    expect(fullStack.startsWith(recorded!.componentStack!.slice(0, -1))).toBe(true);
   });
 
   test('a static fallback node works too, and no provider only warns', () => {
