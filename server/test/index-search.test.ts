@@ -104,8 +104,9 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
       viewport_width: 390,
       viewport_height: 844,
     });
-    // 2 s of moves in segment 1; the 97.5 s gap is idle; then 1 + 0.5 + 4 s of activity.
-    expect(row!.active_ms).toBe(2_000 + 1_000 + 500 + 4_000);
+    // Segment 1: meta starts the clock, full snapshot and moves make 3 s; the 97 s gap to the next
+    // full snapshot is idle; then moves, resize, navigation and the click make 6 s; no idle tail.
+    expect(row!.active_ms).toBe(3_000 + 500 + 1_000 + 500 + 1_000 + 3_000);
     expect(JSON.parse(row!.pages)).toEqual([
       { url: 'https://shop.test/home', at: T },
       { url: 'https://shop.test/thanks', route: '/thanks', at: T + 103_000 },

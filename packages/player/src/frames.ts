@@ -1,5 +1,4 @@
-import { EventType, type RecordedEvent } from '@reprise/protocol';
-import { IncrementalSource } from './rrweb-constants.js';
+import { EventType, IncrementalSource, type RecordedEvent } from '@reprise/protocol';
 
 /**
  * How long after an action (a click, a route change) the DOM changes its handler made are still

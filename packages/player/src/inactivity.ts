@@ -1,17 +1,11 @@
-import { EventType, isRepriseEvent, type RecordedEvent } from '@reprise/protocol';
-import { isUserInteractionSource } from './rrweb-constants.js';
+import { INACTIVITY_THRESHOLD_MS, isUserActivity, type RecordedEvent } from '@reprise/protocol';
 import type { TimeRange } from './types.js';
 
-export const DEFAULT_INACTIVITY_THRESHOLD = 5000;
+/** The protocol's idle threshold: the collector's index computes a session's active time with the same one. */
+export const DEFAULT_INACTIVITY_THRESHOLD = INACTIVITY_THRESHOLD_MS;
 
-/** Input, scrolling, pointer movement, a page load or a route change: something a viewer wants to see. */
-export function isActivity(event: RecordedEvent): boolean {
-  if (event.type === EventType.FullSnapshot) return true;
-  if (event.type === EventType.IncrementalSnapshot) {
-    return isUserInteractionSource((event.data as { source?: unknown } | null)?.source);
-  }
-  return isRepriseEvent(event, 'navigation');
-}
+/** Input, scrolling, pointer movement, a page load or a route change (the protocol's `isUserActivity`). */
+export const isActivity = isUserActivity;
 
 /**
  * Finds stretches with no activity longer than `threshold`, incrementally as events stream in.

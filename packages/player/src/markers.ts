@@ -1,11 +1,12 @@
 import {
   EventType,
+  IncrementalSource,
   isRepriseEvent,
+  MouseInteractions,
   type ConsoleLevel,
   type RecordedEvent,
 } from '@reprise/protocol';
 import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
-import { IncrementalSource, MouseInteraction } from './rrweb-constants.js';
 import type { Marker } from './types.js';
 
 /** A console call as the console panel lists it. */
@@ -167,7 +168,7 @@ export class RecordingIndex {
   private addIncremental(event: RecordedEvent): void {
     const data = event.data as { source?: number; type?: number; x?: number; y?: number } | null;
     if (data?.source !== IncrementalSource.MouseInteraction) return;
-    if (data.type !== MouseInteraction.Click && data.type !== MouseInteraction.DblClick && data.type !== MouseInteraction.TouchEnd) return;
+    if (data.type !== MouseInteractions.Click && data.type !== MouseInteractions.DblClick && data.type !== MouseInteractions.TouchEnd) return;
     if (typeof data.x !== 'number' || typeof data.y !== 'number') return;
     this.clicks.push({ time: event.timestamp, x: data.x, y: data.y });
     this.cachedMarkers = undefined;

@@ -1,4 +1,5 @@
 export * from './events.js';
+export * from './rrweb.js';
 export * from './batch.js';
 export * from './errors.js';
 export * from './framing.js';

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from './events.js';
+import { IncrementalSource } from './rrweb.js';
 
 /**
  * Event transforms (PROTOCOL.md, "Event transforms"): reversible rewrites applied to a batch's
@@ -78,12 +79,6 @@ function codeNodeTree(root: unknown, chains: Chains, direction: Direction): numb
   return rootId;
 }
 
-const MUTATION = 0;
-const MOUSE_MOVE = 1;
-const MOUSE_INTERACTION = 2;
-const TOUCH_MOVE = 6;
-const DRAG = 12;
-
 function codeMutation(data: Node, chains: Chains, direction: Direction): void {
   for (const key of ['texts', 'attributes'] as const) {
     const list = data[key];
@@ -135,9 +130,9 @@ function codeEvents(events: unknown[], start: number, direction: Direction): voi
       codeNodeTree(data.node, chains, direction);
     } else if (event.type === 3) {
       const source = data.source;
-      if (source === MUTATION) {
+      if (source === IncrementalSource.Mutation) {
         codeMutation(data, chains, direction);
-      } else if (source === MOUSE_MOVE || source === TOUCH_MOVE || source === DRAG) {
+      } else if (source === IncrementalSource.MouseMove || source === IncrementalSource.TouchMove || source === IncrementalSource.Drag) {
         const positions = data.positions;
         if (!Array.isArray(positions)) continue;
         for (const position of positions) {
@@ -145,7 +140,7 @@ function codeEvents(events: unknown[], start: number, direction: Direction): voi
           codePointer(position, chains, direction);
           code(position, 'timeOffset', chains.timeOffset, direction);
         }
-      } else if (source === MOUSE_INTERACTION) {
+      } else if (source === IncrementalSource.MouseInteraction) {
         codePointer(data, chains, direction);
       }
     }

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { StoredSegment } from '../writer/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
-import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, summariseSegment, type PageVisit } from './summarise.js';
+import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summariseSegment, type PageVisit } from './summarise.js';
 
 /** A segment's events in time order (a segment may hold batches of several tabs). */
 export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): RecordedEvent[] {
@@ -116,7 +116,11 @@ export async function indexStoredSegment(
         started_at: startedAt,
         ended_at: endedAt,
         duration_ms: Math.max(0, endedAt - startedAt),
-        active_ms: session.active_ms + summary.activeMs,
+        active_ms: sessionActiveMs(
+          { activeMs: session.active_ms, endedAt: session.ended_at, lastActivityAt: session.last_activity_at },
+          summary,
+          { endedAt, lastActivityAt: summary.lastActivityAt },
+        ),
         last_activity_at: summary.lastActivityAt,
         user_id: summary.userId === undefined ? session.user_id : summary.userId,
         user_traits: traits,

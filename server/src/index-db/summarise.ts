@@ -1,37 +1,27 @@
 import {
   EventType,
+  INACTIVITY_THRESHOLD_MS,
+  IncrementalSource,
   isRepriseEvent,
+  isUserActivity,
+  MouseInteractions,
   type JsonValue,
   type RecordedEvent,
 } from '@reprise/protocol';
 
 /**
  * Turns one segment's events (rrweb + `reprise.*`) into what the index keeps about it. Pure and
- * incremental: a session's row is the fold of its segments' summaries (see `mergeIntoSession`).
+ * incremental: a session's row is the fold of its segments' summaries (`indexStoredSegment` in sessions-store.ts).
+ *
+ * Active time is the player's notion, with the protocol's `isUserActivity` and
+ * `INACTIVITY_THRESHOLD_MS`: the session's first event starts the clock, each gap between two
+ * activities counts when it is no longer than the threshold, and so does the stretch from the
+ * last activity to the end (`activeTail`). So `durationMs - activeMs` is exactly the time the
+ * player shades as inactive and skips.
  */
 
-/** rrweb's IncrementalSource values that mean a person did something. */
-const USER_ACTIVITY_SOURCES = new Set([
-  1, // MouseMove
-  2, // MouseInteraction
-  3, // Scroll
-  4, // ViewportResize
-  5, // Input
-  6, // TouchMove
-  7, // MediaInteraction
-  12, // Drag
-  14, // Selection
-]);
-const INCREMENTAL_MOUSE_INTERACTION = 2;
-const INCREMENTAL_VIEWPORT_RESIZE = 4;
-const MOUSE_INTERACTION_CLICK = 2;
-
-/**
- * Gaps between two interactions longer than this count as idle, not active time. The same
- * threshold rrweb's replayer uses to skip inactive periods, so "active time" matches what a
- * viewer sees when skipping idle.
- */
-export const INACTIVITY_THRESHOLD_MS = 10_000;
+/** The idle threshold, re-exported for the index's readers: one value, in `@reprise/protocol`. */
+export { INACTIVITY_THRESHOLD_MS };
 /** Pages kept per session: enough for any real visit, bounded against a runaway router loop. */
 export const MAX_PAGES_PER_SESSION = 200;
 /** Distinct custom event names kept per session, for the same reason. */
@@ -103,6 +93,13 @@ export function summariseSegment(
     if (typeof at !== 'number' || !Number.isFinite(at)) continue;
     if (at < summary.startedAt) summary.startedAt = at;
     if (at > summary.endedAt) summary.endedAt = at;
+    const last = summary.lastActivityAt;
+    if (last === null) {
+      summary.lastActivityAt = at; // the session's first event, whatever it is, starts the clock
+    } else if (isUserActivity(event) && at > last) {
+      if (at - last <= INACTIVITY_THRESHOLD_MS) summary.activeMs += at - last;
+      summary.lastActivityAt = at;
+    }
     const data = (event.data ?? {}) as Record<string, unknown>;
 
     switch (event.type) {
@@ -117,17 +114,9 @@ export function summariseSegment(
         break;
       case EventType.IncrementalSnapshot: {
         const source = data.source as number;
-        if (source === INCREMENTAL_MOUSE_INTERACTION && data.type === MOUSE_INTERACTION_CLICK) summary.clicks++;
-        if (source === INCREMENTAL_VIEWPORT_RESIZE && typeof data.width === 'number' && typeof data.height === 'number') {
+        if (source === IncrementalSource.MouseInteraction && data.type === MouseInteractions.Click) summary.clicks++;
+        if (source === IncrementalSource.ViewportResize && typeof data.width === 'number' && typeof data.height === 'number') {
           summary.viewport = { width: data.width, height: data.height };
-        }
-        if (USER_ACTIVITY_SOURCES.has(source)) {
-          const last = summary.lastActivityAt;
-          if (last !== null && at > last) {
-            const gap = at - last;
-            if (gap <= INACTIVITY_THRESHOLD_MS) summary.activeMs += gap;
-          }
-          if (last === null || at > last) summary.lastActivityAt = at;
         }
         break;
       }
@@ -176,6 +165,30 @@ function summariseRepriseEvent(
     if (seen) seen.count++;
     else if (summary.customEvents.size < MAX_CUSTOM_EVENT_NAMES) summary.customEvents.set(key, { count: 1, firstAt: at });
   }
+}
+
+/**
+ * The stretch from the last activity to the session's end, when it is short enough to count as
+ * active (a longer one is the idle tail the player skips). Not part of `activeMs` of a segment:
+ * the end moves as segments arrive, so the index adds it when it folds (`sessionActiveMs`).
+ */
+export function activeTail(endedAt: number, lastActivityAt: number | null): number {
+  if (lastActivityAt === null) return 0;
+  const tail = endedAt - lastActivityAt;
+  return tail > 0 && tail <= INACTIVITY_THRESHOLD_MS ? tail : 0;
+}
+
+/**
+ * A session's active time after folding in one more segment: the stored value less its old
+ * tail, plus the segment's active time, plus the new tail.
+ */
+export function sessionActiveMs(
+  before: { activeMs: number; endedAt: number; lastActivityAt: number | null },
+  segment: { activeMs: number },
+  after: { endedAt: number; lastActivityAt: number | null },
+): number {
+  const between = Math.max(0, before.activeMs - activeTail(before.endedAt, before.lastActivityAt));
+  return between + segment.activeMs + activeTail(after.endedAt, after.lastActivityAt);
 }
 
 /** Traits kept per session, as JSON: what a viewer reads, not a place to store blobs. */
