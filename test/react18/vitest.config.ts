@@ -30,10 +30,12 @@ export default mergeConfig(sharedTestConfig('react18'), defineConfig({
   },
   test: {
     dir: root,
-    // Every component test of @reprise/react (dist.test.ts checks the build, not React; the type
-    // tests are for the React 19 types the package is built with), plus this workspace's checks.
+    // Every component test of @reprise/react (dist.test.ts checks the build, not React), plus
+    // this workspace's checks that React 18 is the one in use.
     include: ['packages/react/src/**/*.test.tsx', 'test/react18/**/*.test.tsx'],
     environment: 'jsdom',
+    // The public API's type tests, against @types/react 18 (see tsconfig.typecheck.json).
+    typecheck: { enabled: true, include: ['packages/react/src/**/*.test-d.ts', 'test/react18/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
     // Dependencies are normally loaded by Node, past the aliases above: these two import React
     // themselves, so they are bundled by Vite and get React 18 too.
     server: { deps: { inline: ['@testing-library/react', 'react-router'] } },
