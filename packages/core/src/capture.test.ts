@@ -259,6 +259,16 @@ describe('payload builders', () => {
     expect(capturedErrorPayload('x', { framework: 'f'.repeat(MAX_ERROR_TEXT_LENGTH * 2) }).framework).toHaveLength(MAX_ERROR_TEXT_LENGTH);
   });
 
+  test('values that are not what the types say are made strings (or dropped) before they can hang redaction', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const marker = navigationPayload({ url: '/files/a', route: '/files/:path+', params: { path: ['docs', 'a.md'], page: 2, loop: cyclic, none: undefined } as never });
+    expect(marker).toEqual({ url: '/files/a', route: '/files/:path+', params: { path: 'docs/a.md', page: '2' } });
+    expect(redactInPlace(marker, (text) => text)).toBe(0);
+    expect(customPayload(cyclic as never)).toEqual({ name: '[object Object]' });
+    expect(identifyPayload(42 as never)).toEqual({ userId: '42' });
+  });
+
   test('navigationPayload fills url and title from the page unless given', () => {
     const page = { href: 'https://app.test/a', title: 'A' };
     expect(navigationPayload(undefined, page)).toEqual({ url: 'https://app.test/a', title: 'A' });

@@ -1,4 +1,5 @@
 import type { NavigationType } from '@reprise/protocol';
+import { stringParams } from './capture/navigation.js';
 import type { NavigationMarker, Recorder } from './types.js';
 
 /*
@@ -66,15 +67,6 @@ export function joinRoutePatterns(patterns: ReadonlyArray<string | null | undefi
   return normalized.length > 1 ? normalized.replace(/\/$/, '') : normalized;
 }
 
-function definedParams(params: NonNullable<RouteChange['params']>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(params)) {
-    if (value === undefined || value === null) continue;
-    out[name] = typeof value === 'string' ? value : value.join('/');
-  }
-  return out;
-}
-
 function resolveUrl(url: string | undefined): string | undefined {
   if (typeof location === 'undefined') return url;
   try {
@@ -96,7 +88,7 @@ export function routeChangeMarker(change: RouteChange, isFirst: boolean): Naviga
   const url = resolveUrl(change.url);
   if (url !== undefined) marker.url = url;
   if (change.route !== undefined) marker.route = joinRoutePatterns(typeof change.route === 'string' ? [change.route] : change.route);
-  if (change.params) marker.params = definedParams(change.params);
+  if (change.params) marker.params = stringParams(change.params);
   if (change.title !== undefined) marker.title = change.title;
   return marker;
 }

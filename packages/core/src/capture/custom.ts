@@ -64,12 +64,14 @@ function copyRecord(record: Record<string, JsonValue>): Record<string, JsonValue
   return copy !== null && typeof copy === 'object' && !Array.isArray(copy) ? copy : {};
 }
 
+// Names and ids are strings whatever was passed at runtime (an object there could be cyclic too).
 export function customPayload(name: string, props?: Record<string, JsonValue>): CustomPayload {
-  return props ? { name, props: copyRecord(props) } : { name };
+  return props ? { name: String(name), props: copyRecord(props) } : { name: String(name) };
 }
 
 export function identifyPayload(userId: string | null, traits?: Record<string, JsonValue>): IdentifyPayload {
-  return traits ? { userId, traits: copyRecord(traits) } : { userId };
+  const id = userId === null ? null : String(userId);
+  return traits ? { userId: id, traits: copyRecord(traits) } : { userId: id };
 }
 
 /** An error the app or a framework caught: `framework` when an adapter supplies context, `manual` otherwise. */

@@ -3,11 +3,25 @@ import type { NavigationMarker } from '../types.js';
 import type { CaptureContext, Teardown } from './context.js';
 import { listen, patchMethod, runTeardowns } from './patch.js';
 
+/**
+ * Params as strings only, whatever the app passed at runtime: a list (a repeatable param) is joined
+ * with `/`, numbers and booleans are printed, anything else (an object, maybe cyclic) is dropped,
+ * so a marker can never hang redaction or the encoder.
+ */
+export function stringParams(params: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (Array.isArray(value)) out[name] = value.join('/');
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+  }
+  return out;
+}
+
 /** Fill a marker's defaults from the page: the current URL and title. */
 export function navigationPayload(marker: NavigationMarker = {}, page?: { href: string; title: string }): NavigationPayload {
-  const payload: NavigationPayload = { url: marker.url ?? page?.href ?? '' };
-  if (marker.route !== undefined) payload.route = marker.route;
-  if (marker.params !== undefined) payload.params = { ...marker.params };
+  const payload: NavigationPayload = { url: String(marker.url ?? page?.href ?? '') };
+  if (marker.route !== undefined) payload.route = String(marker.route);
+  if (marker.params !== undefined) payload.params = stringParams(marker.params);
   if (marker.navigationType !== undefined) payload.navigationType = marker.navigationType;
   const title = marker.title ?? page?.title;
   if (title) payload.title = title;
