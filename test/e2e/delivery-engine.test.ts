@@ -83,11 +83,11 @@ test('a full outbox drops the oldest whole session, counts and reports it, and k
   const { engine, messages } = startEngine(config({ maxOutboxBytes: 5000, online: false }), { outbox });
   await engine.handle({ type: 'events', events: events(50) });
   await engine.handle({ type: 'cut', seq: 0, count: 50 });
-  const left = await outbox.list();
-  expect(left.map((record) => record.session)).toEqual(['engine-s']);
+  const left = await outbox.entries();
+  expect(left.map((entry) => entry.session)).toEqual(['engine-s']);
   expect(messages).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 6000 }));
   await engine.handle({ type: 'discard', id: 1 });
-  expect(await outbox.list()).toEqual([]);
+  expect(await outbox.entries()).toEqual([]);
 });
 
 /** A MemoryOutbox that remembers the most bytes it ever held (the bound must hold at every moment). */
@@ -95,7 +95,7 @@ class MeasuredOutbox extends MemoryOutbox {
   peakBytes = 0;
   override async put(records: Parameters<MemoryOutbox['put']>[0]): Promise<void> {
     await super.put(records);
-    this.peakBytes = Math.max(this.peakBytes, this.list().reduce((sum, record) => sum + record.body.byteLength, 0));
+    this.peakBytes = Math.max(this.peakBytes, (await this.entries()).reduce((sum, entry) => sum + entry.bytes, 0));
   }
 }
 
@@ -107,10 +107,10 @@ test('the bound is applied before a write: the outbox never holds more than maxO
   const { engine, messages } = startEngine(config({ maxOutboxBytes: 5000, online: false }), { outbox });
   await engine.handle({ type: 'events', events: events(60) });
   await engine.handle({ type: 'cut', seq: 0, count: 60 });
-  const stored = outbox.list();
-  expect(stored.map((record) => record.session)).toEqual(['engine-s']);
+  const stored = await outbox.entries();
+  expect(stored.map((entry) => entry.session)).toEqual(['engine-s']);
   // 4800 old bytes + the new batch would pass 5000: the old session went before the write.
-  expect(4800 + stored[0]!.body.byteLength).toBeGreaterThan(5000);
+  expect(4800 + stored[0]!.bytes).toBeGreaterThan(5000);
   expect(outbox.peakBytes).toBeLessThanOrEqual(5000);
   expect(messages).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 4800 }));
   await engine.handle({ type: 'discard', id: 1 });
@@ -128,7 +128,7 @@ test('a batch the outbox refuses to store (quota) is still sent from memory and 
   const { engine, messages } = startEngine(config(), { outbox: new FullOutbox(), random: () => 0 });
   await engine.handle({ type: 'events', events: events(4) });
   await engine.handle({ type: 'cut', seq: 0, count: 4 });
-  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/could not store batches in IndexedDB \(QuotaExceededError/) }));
+  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/IndexedDB put failed \(QuotaExceededError/) }));
   // Only memory holds it: the page must keep the events (to send them itself at unload) until it is sent.
   expect(messages).not.toContainEqual({ type: 'stored', seq: 0 });
   ingest.set({});
@@ -160,6 +160,6 @@ test('a sent batch the outbox cannot delete is not resent on every pass; the fai
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(ingest.requests.map((request) => request.seq)).toEqual([0, 1, 2, 3]);
   expect(ingest.duplicates).toBe(0);
-  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/could not delete from IndexedDB/) }));
+  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/IndexedDB remove failed/) }));
   await engine.handle({ type: 'stop', id: 2 });
 });

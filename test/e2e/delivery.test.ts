@@ -408,7 +408,7 @@ test('IndexedDB refusing a write (quota exceeded) still delivers the batch from 
     await pushNoisyBatches(page, { session: 'quota', tab: 'q', batches: 2, bytesEach: 20_000, delivery: {} });
     await ingest.waitFor(() => ingest.batches.filter((item) => item.batch.session === 'quota').length === 2, 10_000, 'both batches despite the quota');
     const errors = () => page.evaluate(() => (window as unknown as { __deliveryErrors: string[] }).__deliveryErrors);
-    await expect.poll(errors).toContainEqual(expect.stringMatching(/could not store batches in IndexedDB \(QuotaExceededError.*kept in memory and sent by this page/));
+    await expect.poll(errors).toContainEqual(expect.stringMatching(/IndexedDB put failed \(QuotaExceededError.*delivery goes on from memory/));
     expect(ingest.batches.map((item) => item.batch.events[0]!.data)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ name: 'n0' }) }), expect.objectContaining({ payload: expect.objectContaining({ name: 'n1' }) })]);
   } finally {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url });

@@ -24,9 +24,9 @@ export interface EngineDeps {
 export class DeliveryEngine {
   private config: EngineConfig | undefined;
   private outbox: SpillingOutbox | undefined;
-  /** Seqs of this page's batches that only memory holds: the page keeps their events until they are sent. */
+  // Seqs of this page's batches that only memory holds: the page keeps their events until they are sent.
   private readonly volatileSeqs = new Set<number>();
-  /** Which outbox failures were already reported (once each until the outbox works again). */
+  // Which outbox failures were already reported (once each until the outbox works again).
   private readonly reportedFailures = new Set<string>();
   private buffer: RecordedEvent[] = [];
   private sizes: number[] = [];
@@ -45,7 +45,7 @@ export class DeliveryEngine {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Queue a message; resolves when it (and everything before it) has been handled. */
+  // Queue a message; resolves when it (and everything before it) has been handled.
   handle(message: ToEngine): Promise<void> {
     this.queue = this.queue.then(() => this.process(message)).catch((error: unknown) => {
       this.post({ type: 'warning', message: `[@reprise/core] Delivery failed to handle "${message.type}": ${(error as Error).message}` });
@@ -108,7 +108,7 @@ export class DeliveryEngine {
     void this.pump();
   }
 
-  /** Held while this page (or worker) lives: other pages leave our records to us until it is released. */
+  // Held while this page (or worker) lives: other pages leave our records to us until it is released.
   private async holdInstanceLock(): Promise<void> {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return;
@@ -154,16 +154,10 @@ export class DeliveryEngine {
   private reportOutboxFailure(operation: 'put' | 'read' | 'remove', error: unknown): void {
     if (this.reportedFailures.has(operation)) return;
     this.reportedFailures.add(operation);
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const consequence = {
-      put: 'the batches are kept in memory and sent by this page, but a reload or a crash before they are sent loses them; free storage or check the browser\'s storage settings',
-      read: 'only the batches this page holds in memory are sent until IndexedDB works again',
-      remove: 'sent batches stay in IndexedDB and a later page load sends them again (the collector stores them once)',
-    }[operation];
-    this.post({ type: 'warning', message: `[@reprise/core] The delivery outbox could not ${operation === 'put' ? 'store batches in' : operation === 'read' ? 'read' : 'delete from'} IndexedDB (${reason}): ${consequence}.` });
+    this.post({ type: 'warning', message: `[@reprise/core] IndexedDB ${operation} failed (${(error as Error)?.name}: ${(error as Error)?.message}); delivery goes on from memory, what is not sent before a reload is lost. Free storage?` });
   }
 
-  /** Tell the page which of its memory-only batches are gone from memory (sent, dropped, or now durable). */
+  // Tell the page which of its memory-only batches are gone from memory (sent, dropped, or now durable).
   private releaseVolatile(): void {
     if (this.volatileSeqs.size === 0) return;
     const { session, tab } = this.config!;
@@ -179,10 +173,8 @@ export class DeliveryEngine {
     this.releaseVolatile();
   }
 
-  /**
-   * Apply the bound, then write: the outbox never holds more than `maxOutboxBytes`, and a write
-   * too large for what is left is not even tried. Resolves whether the batch is durable.
-   */
+  // Apply the bound, then write: the outbox never holds more than `maxOutboxBytes`, and a write
+  // too large for what is left is not even tried. Resolves whether the batch is durable.
   private async store(frames: EncodedFrame[], pageSentAt?: number): Promise<boolean> {
     const config = this.config!;
     const createdAt = this.now();
@@ -231,7 +223,7 @@ export class DeliveryEngine {
     clearTimeout(this.retryTimer);
   }
 
-  /** One sending pass at a time; resolves when nothing more can be sent right now. */
+  // One sending pass at a time; resolves when nothing more can be sent right now.
   pump(): Promise<void> {
     if (!this.outbox || this.stopped) return Promise.resolve();
     this.pumping ??= this.sendAll().finally(() => {
@@ -247,7 +239,7 @@ export class DeliveryEngine {
     return new Set((state.held ?? []).map((lock) => lock.name ?? ''));
   }
 
-  /** The first batch that may be sent now, from the index alone. */
+  // The first batch that may be sent now, from the index alone.
   private async nextEntry(): Promise<OutboxEntry | undefined> {
     const entries = await this.outbox!.entries();
     const live = entries.some((entry) => entry.owner !== this.config!.instance) ? await this.liveOwners() : undefined;
@@ -286,7 +278,7 @@ export class DeliveryEngine {
         more = await this.sendNext();
       } catch (error) {
         // The outbox failed under us: report it and come back later, never in a tight loop.
-        this.post({ type: 'warning', message: `[@reprise/core] Delivery could not send from the outbox (${(error as Error).message}); retrying with backoff.` });
+        this.post({ type: 'warning', message: `[@reprise/core] Delivery could not read the outbox (${(error as Error).message}); retrying later.` });
         this.attempt++;
         this.retryAt = this.now() + backoffDelay(this.attempt - 1, this.deps.random);
         continue;
@@ -295,7 +287,7 @@ export class DeliveryEngine {
     }
   }
 
-  /** Send the first batch that may go now; resolves false when there is none. */
+  // Send the first batch that may go now; resolves false when there is none.
   private async sendNext(): Promise<boolean> {
     const entry = await this.nextEntry();
     if (!entry) return false;
@@ -324,7 +316,7 @@ export class DeliveryEngine {
     return true;
   }
 
-  /** 413: halve the batch (same seq, longer part path) and put the halves where it was. */
+  // 413: halve the batch (same seq, longer part path) and put the halves where it was.
   private async split(record: OutboxRecord): Promise<void> {
     const batch = readOwnBatchFrame(record.body);
     if (batch.events.length < 2) {

@@ -121,15 +121,15 @@ class PageDelivery implements Delivery {
   private readonly seq: SeqCounter;
   private readonly maxBatchDelayMs: number;
   private channel: EngineChannel | undefined;
-  /** Messages not yet accepted by a started engine (replayed into the next way if a worker fails). */
+  // Messages not yet accepted by a started engine (replayed into the next way if a worker fails).
   private pendingStart: ToEngine[] = [];
   private ready = false;
-  /** Events pushed since the last cut. */
+  // Events pushed since the last cut.
   private current: RecordedEvent[] = [];
-  /** Events not yet posted to the engine: one postMessage per POST_COALESCE_MS, not one per event. */
+  // Events not yet posted to the engine: one postMessage per POST_COALESCE_MS, not one per event.
   private unposted: RecordedEvent[] = [];
   private postTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Cut batches the engine has not yet stored: the page can still send them itself at unload. */
+  // Cut batches the engine has not yet stored: the page can still send them itself at unload.
   private readonly unstored = new Map<number, RecordedEvent[]>();
   private cutTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly waiters = new Map<number, () => void>();
@@ -137,7 +137,7 @@ class PageDelivery implements Delivery {
   private closed = false;
   private readonly config: EngineConfig;
   private readonly removeListeners: Array<() => void> = [];
-  /** The page's own handle on the outbox, to store its last batches itself at unload (a worker may be killed first). */
+  // The page's own handle on the outbox, to store its last batches itself at unload (a worker may be killed first).
   private pageOutbox: Outbox | undefined;
 
   constructor(private readonly context: DeliveryContext) {
@@ -163,7 +163,7 @@ class PageDelivery implements Delivery {
     }
   }
 
-  /** How this page may run the engine, best first. */
+  // How this page may run the engine, best first.
   private candidates(): Array<{ mode: EngineMode; url: () => string }> {
     const options = this.context.options;
     if (options.disableWorker || typeof Worker === 'undefined') return [];
@@ -232,7 +232,7 @@ class PageDelivery implements Delivery {
     for (const message of this.pendingStart) channel.post(message);
   }
 
-  /** The way the engine runs now (tests assert the CSP fallbacks with it). */
+  // The way the engine runs now (tests assert the CSP fallbacks with it).
   get mode(): EngineMode | undefined {
     return this.ready ? this.channel?.mode : undefined;
   }
@@ -303,7 +303,7 @@ class PageDelivery implements Delivery {
     this.unposted = [];
   }
 
-  /** Close the current batch under the next seq. */
+  // Close the current batch under the next seq.
   private cut(sentByPage = false): number | undefined {
     clearTimeout(this.cutTimer);
     if (this.current.length === 0) return undefined;
@@ -316,11 +316,9 @@ class PageDelivery implements Delivery {
     return seq;
   }
 
-  /**
-   * The page is going away (or hidden, which on mobile may be the last chance): encode what the
-   * engine may not get to store, here and now, and send it with keepalive. The engine stores the
-   * same batches too; the collector keeps one copy per seq.
-   */
+  // The page is going away (or hidden, which on mobile may be the last chance): encode what the
+  // engine may not get to store, here and now, and send it with keepalive. The engine stores the
+  // same batches too; the collector keeps one copy per seq.
   private sendTail(): void {
     if (this.closed) return;
     this.cut(true);
@@ -341,7 +339,7 @@ class PageDelivery implements Delivery {
         createdAt: now,
         owner: this.config.instance,
         pageSentAt: now,
-      }))).catch((error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload (${(error as Error).message}); it is sent with keepalive but not kept for the next page load if that send fails.`))) ?? Promise.resolve();
+      }))).catch((error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload: ${(error as Error).message}`))) ?? Promise.resolve();
       const size = frames.reduce((sum, frame) => sum + frame.body.byteLength, 0);
       // Past the keepalive quota the outbox sends it on the next page load.
       if (size > budget) continue;

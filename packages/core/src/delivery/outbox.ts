@@ -66,10 +66,6 @@ export class MemoryOutbox implements Outbox {
   async remove(keys: string[]): Promise<void> {
     for (const key of keys) this.records.delete(key);
   }
-  /** Every record with its body, in send order (tests, diagnostics). */
-  list(): OutboxRecord[] {
-    return [...this.records.values()].sort(byKey);
-  }
   has(match: (record: OutboxRecord) => boolean): boolean {
     for (const record of this.records.values()) if (match(record)) return true;
     return false;
@@ -127,7 +123,7 @@ export class IndexedDbOutbox implements Outbox {
     return request(req);
   }
 
-  private adopt(db: IDBDatabase): void {
+  private adopt(db: IDBDatabase): IDBDatabase {
     this.db = db;
     // Another tab upgrading or deleting the database must not be blocked by this one; the next
     // operation opens it again (a deleted database comes back empty, a newer schema refuses us).
@@ -138,18 +134,12 @@ export class IndexedDbOutbox implements Outbox {
     db.onclose = () => {
       if (this.db === db) this.db = undefined;
     };
+    return db;
   }
 
   private async transaction(mode: IDBTransactionMode): Promise<IDBTransaction> {
-    if (!this.db) this.adopt(await IndexedDbOutbox.connect(this.name));
-    try {
-      return this.db!.transaction([BODY_STORE, INDEX_STORE], mode);
-    } catch (error) {
-      // Closed under us without an event (storage cleared): reopen once.
-      if ((error as DOMException).name !== 'InvalidStateError') throw error;
-      this.adopt(await IndexedDbOutbox.connect(this.name));
-      return this.db!.transaction([BODY_STORE, INDEX_STORE], mode);
-    }
+    this.db ??= this.adopt(await IndexedDbOutbox.connect(this.name));
+    return this.db.transaction([BODY_STORE, INDEX_STORE], mode);
   }
 
   async put(records: OutboxRecord[]): Promise<void> {
@@ -210,12 +200,12 @@ export async function openOutbox(memory = false): Promise<{ outbox: Outbox; dura
  */
 export class SpillingOutbox {
   readonly memory = new MemoryOutbox();
-  /** Sent or dropped, but the durable store refused to delete them. */
+  // Sent or dropped, but the durable store refused to delete them.
   private readonly removedKeys = new Set<string>();
 
   constructor(private readonly durable: Outbox, private readonly onFailure: (operation: 'put' | 'read' | 'remove', error: unknown) => void) {}
 
-  /** Resolves `true` when the records are in the durable store, `false` when only in memory. */
+  // Resolves `true` when the records are in the durable store, `false` when only in memory.
   async put(records: OutboxRecord[]): Promise<boolean> {
     for (const record of records) this.removedKeys.delete(record.key);
     try {
@@ -231,32 +221,22 @@ export class SpillingOutbox {
   }
 
   async entries(): Promise<OutboxEntry[]> {
-    let durable: OutboxEntry[] = [];
-    try {
-      durable = await this.durable.entries();
-    } catch (error) {
+    const durable = await this.durable.entries().catch((error: unknown) => {
       this.onFailure('read', error);
-    }
-    const inMemory = await this.memory.entries();
+      return [];
+    });
     const merged = new Map<string, OutboxEntry>();
     for (const entry of durable) if (!this.removedKeys.has(entry.key)) merged.set(entry.key, entry);
-    for (const entry of inMemory) merged.set(entry.key, entry);
+    for (const entry of await this.memory.entries()) merged.set(entry.key, entry);
     return [...merged.values()].sort(byKey);
   }
 
   async body(key: string): Promise<Uint8Array | undefined> {
-    const inMemory = await this.memory.body(key);
-    if (inMemory) return inMemory;
-    try {
-      return await this.durable.body(key);
-    } catch (error) {
-      this.onFailure('read', error);
-      return undefined;
-    }
+    // A durable read that fails throws: the engine backs off and tries again.
+    return (await this.memory.body(key)) ?? this.durable.body(key);
   }
 
   async remove(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
     await this.memory.remove(keys);
     try {
       await this.durable.remove(keys);

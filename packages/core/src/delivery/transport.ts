@@ -75,15 +75,10 @@ export async function sendAtUnload(url: string, body: Uint8Array): Promise<Unloa
     return response.ok ? 'confirmed' : 'failed';
   } catch {
     // fetch rejects (it does not throw) when keepalive is refused or the request fails.
-    return sendBeacon(url, body) ? 'beacon-queued' : 'failed';
-  }
-}
-
-function sendBeacon(url: string, body: Uint8Array): boolean {
-  if (typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return false;
-  try {
-    return navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'text/plain' }));
-  } catch {
-    return false;
+    try {
+      return navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'text/plain' })) ? 'beacon-queued' : 'failed';
+    } catch {
+      return 'failed';
+    }
   }
 }
