@@ -187,6 +187,18 @@ describe('React Router markers', () => {
     expect(sink.payloads('navigation').at(-1)!.route).toBeUndefined();
   });
 
+  test('absolute child paths are not joined onto their parent\'s (the core\'s joinRoutePatterns)', async () => {
+    const sink = eventSink();
+    const recorder = createRecorder({ onEvents: sink.onEvents, navigation: 'manual' });
+    const nested: RouteObject[] = [{ path: '/app', element: <Outlet />, children: [{ path: '/app/users/:userId', element: <Page name="absolute child" /> }] }];
+    const router = withRouterMarkers(createMemoryRouter(nested, { initialEntries: ['/app/users/8'] }), recorder);
+    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    await screen.findByText('absolute child');
+    await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(1));
+    expect(sink.payloads('navigation')[0]).toMatchObject({ route: '/app/users/:userId', params: { userId: '8' }, navigationType: 'initial' });
+    router.dispose();
+  });
+
   test('a marker given before consent is recorded when recording starts', async () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents, requireConsent: true });
