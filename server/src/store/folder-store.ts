@@ -1,5 +1,5 @@
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CollectorError } from '../errors.js';
 import { objectTooLarge, type ObjectInfo, type ObjectStore } from './types.js';
@@ -26,9 +26,19 @@ export class FolderObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array): Promise<void> {
     const path = this.pathOf(key);
     const dir = dirname(path);
-    await mkdir(dir, { recursive: true });
     const temp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
-    const handle = await open(temp, 'w', 0o600);
+    let firstCreated: string | undefined;
+    let handle;
+    for (let attempt = 0; ; attempt++) {
+      firstCreated = (await mkdir(dir, { recursive: true })) ?? firstCreated;
+      try {
+        handle = await open(temp, 'w', 0o600);
+        break;
+      } catch (error) {
+        // A delete that emptied this folder may have removed it between mkdir and open.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
     try {
       try {
         await handle.writeFile(body);
@@ -44,6 +54,12 @@ export class FolderObjectStore implements ObjectStore {
       throw error;
     }
     await syncDirectory(dir);
+    // A folder made for this object is an entry in its parent: fsync each parent up to the first
+    // folder that already existed, or a power loss can drop the new folder with the object in it.
+    for (let child = dir; firstCreated !== undefined; child = dirname(child)) {
+      await syncDirectory(dirname(child));
+      if (child === firstCreated || dirname(child) === child) break;
+    }
   }
 
   async get(key: string, options: { maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
@@ -90,7 +106,18 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const path = this.pathOf(key);
+    await rm(path, { force: true });
+    // Remove the folders this emptied: retention deletes every object of a day, and the empty
+    // session and day folders left behind would pile up by the million and slow every sweep.
+    const root = resolve(this.root);
+    for (let dir = dirname(resolve(path)); dir.startsWith(root + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break; // not empty (or already gone): the folders above it are in use too
+      }
+    }
   }
 
   async close(): Promise<void> {}

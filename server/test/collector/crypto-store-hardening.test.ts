@@ -4,7 +4,7 @@
  * every flipped byte of a segment is a typed segment error, ids cannot walk out of the folder
  * store, and oversized objects are refused unread.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
@@ -13,6 +13,7 @@ import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.j
 import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { segmentObjectKey } from '../../src/store/keys.js';
+import { sweepExpiredSegments } from '../../src/store/retention.js';
 import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES } from '../../src/reader.js';
 import { encodeSegmentPayload } from '../../src/writer/segment.js';
 import { makeBatch, tempDir } from './helpers.js';
@@ -161,6 +162,26 @@ describe('folder store paths', () => {
     const listed: string[] = [];
     for await (const object of store.list('p/')) listed.push(object.key);
     expect(listed).toEqual(['p/s/x.json']);
+  });
+
+  test('the retention sweep leaves no empty session or day folders behind', async () => {
+    const root = join(tempDir('sweep-folders'), 'objects');
+    const store = new FolderObjectStore(root);
+    const now = Date.UTC(2026, 10, 23);
+    const at = (days: number) => now - days * 86_400_000;
+    const oldA = segmentObjectKey({ project: 'p', sessionId: 'a', segment: '0000000000001-aaaaaaaa', at: at(40) });
+    const oldB = segmentObjectKey({ project: 'p', sessionId: 'b', segment: '0000000000001-bbbbbbbb', at: at(40) });
+    const recent = segmentObjectKey({ project: 'p', sessionId: 'c', segment: '0000000000001-cccccccc', at: at(2) });
+    for (const key of [oldA, oldB, recent]) await store.put(key, Buffer.from('x'));
+    expect(await sweepExpiredSegments(store, [{ project: 'p', retentionDays: 30 }], { now })).toBe(2);
+    // The old day's folders went with their last object; the recent one's stay.
+    expect(existsSync(join(root, ...oldA.split('/').slice(0, 4)))).toBe(false);
+    expect(readdirSync(join(root, ...recent.split('/').slice(0, -1)))).toEqual([recent.split('/').at(-1)]);
+    await store.delete(recent);
+    expect(readdirSync(root)).toEqual([]);
+    // A put into a folder a delete removed recreates it.
+    await store.put(oldA, Buffer.from('again'));
+    expect(Buffer.from((await store.get(oldA))!).toString()).toBe('again');
   });
 
   test('get with maxBytes refuses a larger object', async () => {
