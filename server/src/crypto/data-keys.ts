@@ -12,7 +12,10 @@ const wrappedDataKeySchema = z.object({
   kekId: z.string(),
   nonce: z.string(),
   wrapped: z.string(),
-  createdAt: z.string(),
+  // Not covered by the wrap's associated data, yet it picks the day folder of every segment of the
+  // session and when retention shreds it: an unparsable value filed segments under "NaN/NaN/NaN"
+  // (invisible to readers) and never expired.
+  createdAt: z.iso.datetime(),
 });
 
 /**

@@ -80,6 +80,13 @@ describe('data key records', () => {
     // Without the check the writer would encrypt "other" under the victim's key.
     expect((await rejection(fresh.forWriting({ project: 'p', sessionId: 'other' }))).message).toMatch(/copied or moved/);
     expect((await fresh.forReading('p', 'victim', victim.id)).key.equals(victim.key)).toBe(true);
+
+    // createdAt is not authenticated by the wrap; an unparsable one is refused, not used as a date.
+    const recordPath = join(dir, 'keys', 'p', 'victim', `${victim.id}.json`);
+    const record = JSON.parse(readFileSync(recordPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(recordPath, JSON.stringify({ ...record, createdAt: 'yesterday' }));
+    const fresher = new DataKeyService(keyring, store);
+    expect((await rejection(fresher.forWriting({ project: 'p', sessionId: 'victim' }))).code).toBe('bad_data_key');
   });
 });
 
