@@ -11,6 +11,7 @@ import { DedupeIndex } from './ingest/dedupe.js';
 import { createIngestRouter } from './ingest/route.js';
 import { FileIngestLog } from './log/file-log.js';
 import { NatsIngestLog } from './log/nats-log.js';
+import { maxLogRecordBytes } from './log/record.js';
 import type { IngestLog } from './log/types.js';
 import { createMetrics, type CollectorMetrics } from './metrics.js';
 import { ProjectRegistry } from './projects.js';
@@ -133,7 +134,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const dataKeys = new DataKeyService(keys, dataKeyStore);
   const log = options.log ?? (config.logBackend === 'nats'
     ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
-    : new FileIngestLog({ dir: join(config.dataDir, 'log'), logger }));
+    : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
   const writer = new SegmentWriter(

@@ -12,12 +12,19 @@ export class DedupeIndex {
     this.capacity = capacity;
   }
 
-  /** Check and, when new, claim the id (call `forget` if the append then fails). */
-  claim(id: string, digest: string): DedupeVerdict {
+  /** What ingest should answer for this id and body digest, without claiming anything. */
+  check(id: string, digest: string): DedupeVerdict {
     const known = this.seen.get(id);
-    if (known !== undefined) return known === digest ? 'duplicate' : 'conflict';
+    if (known === undefined) return 'new';
+    return known === digest ? 'duplicate' : 'conflict';
+  }
+
+  /**
+   * Claim a new id just before its append, so that a retry racing the append is recognised; the
+   * caller must `forget` it if the append fails.
+   */
+  claim(id: string, digest: string): void {
     this.remember(id, digest);
-    return 'new';
   }
 
   remember(id: string, digest: string): void {

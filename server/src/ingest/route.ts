@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Router, type Request, type Response } from 'express';
-import { ProtocolError, createRedactor, redactInPlace, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import { ProtocolError, createRedactor, redactInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
-import { batchId, type IngestLog } from '../log/types.js';
+import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
 import type { DedupeIndex } from './dedupe.js';
-import { decodeIngestBody } from './decode.js';
+import { claimedProjectKey, inflateIngestBody, validateUnpackedBatch } from './decode.js';
 import { RateLimiter } from './rate-limit.js';
 
 /**
@@ -159,9 +159,22 @@ export function createIngestRouter(options: IngestOptions): Router {
       const e = error instanceof CollectorError ? error : new CollectorError('body_unreadable', 400, String(error));
       return refuse(e.status, e.code, e.message);
     }
-    let batch;
+    let raw: Uint8Array;
+    let batch: Batch;
     try {
-      batch = decodeIngestBody(body, options.limits);
+      raw = inflateIngestBody(body, options.limits);
+      const unpacked = unpackBatch(raw);
+      if (earlyKey === undefined) {
+        // The key is inside the body: look at it as soon as the body is unpacked, so an unknown
+        // key, a foreign origin or a rate-limited key costs no validation, redaction or hashing.
+        const claimed = claimedProjectKey(unpacked);
+        if (claimed !== undefined) {
+          const candidate = options.projects.byIngestKey(claimed);
+          if (!candidate) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
+          if (!checkProject(candidate, claimed)) return;
+        }
+      }
+      batch = validateUnpackedBatch(unpacked, options.limits);
     } catch (error) {
       if (error instanceof ProtocolError) return refuse(error.status, error.code, error.message);
       options.logger.error({ err: error }, 'ingest: unexpected decode failure');
@@ -169,7 +182,8 @@ export function createIngestRouter(options: IngestOptions): Router {
     }
     if (earlyKey !== undefined) {
       if (batch.project !== earlyKey) return refuse(400, 'project_mismatch', 'The batch names another project key than the request.');
-    } else {
+    } else if (!project) {
+      // Unreachable for a valid batch (its project is a key-shaped string); kept as the rule.
       const candidate = options.projects.byIngestKey(batch.project);
       if (!candidate) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
       if (!checkProject(candidate, batch.project)) return;
@@ -177,10 +191,6 @@ export function createIngestRouter(options: IngestOptions): Router {
     const accepted = project!;
     const id = batchId({ project: accepted.id, session: batch.session, tab: batch.tab, seq: batch.seq, part: (batch as { part?: string }).part });
     const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
-    const verdict = options.dedupe.claim(id, digest);
-    if (verdict === 'conflict') {
-      return refuse(409, 'seq_conflict', `Batch seq ${batch.seq} of this session and tab was already accepted with different content; a retry must resend the same bytes, new data needs a new seq.`);
-    }
     const answer = (duplicate: boolean) => {
       metrics.batches.inc({ project: accepted.id, outcome: duplicate ? 'duplicate' : 'accepted' });
       if (!duplicate) {
@@ -197,7 +207,11 @@ export function createIngestRouter(options: IngestOptions): Router {
       res.end(ack);
       stopTimer({ status: '202' });
     };
-    if (verdict === 'duplicate') {
+    const known = options.dedupe.check(id, digest);
+    if (known === 'conflict') {
+      return refuse(409, 'seq_conflict', `Batch seq ${batch.seq} of this session and tab was already accepted with different content; a retry must resend the same bytes, new data needs a new seq.`);
+    }
+    if (known === 'duplicate') {
       const original = appending.get(id);
       if (original) {
         try {
@@ -212,10 +226,22 @@ export function createIngestRouter(options: IngestOptions): Router {
     // Second line of PII redaction (the recorder did the first): same patterns as the browser.
     const redacted = redactInPlace(batch.events, redact);
     if (redacted > 0) metrics.redactions.inc(redacted);
-    const stopAppend = metrics.appendLatency.startTimer();
     // The recorder does not send its user agent; the browser's request header is where it is.
     const userAgent = req.get('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
-    const appended = options.log.append({ project: accepted.id, receivedAt: Date.now(), digest, batch, ...(userAgent ? { userAgent } : {}) });
+    // Unredacted, the bytes the recorder sent are the record's batch: the log stores them as
+    // they are instead of packing the batch again. Redacted, only the masked batch may be stored.
+    const record: LogRecord = { project: accepted.id, receivedAt: Date.now(), digest, batch, ...(redacted === 0 ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
+    // Claimed only now, with nothing left to fail between the claim and the append but the append
+    // itself, and released on any failure: a claim must never outlive a batch that was not made
+    // durable, or its retry would be answered "duplicate" and the batch lost.
+    options.dedupe.claim(id, digest);
+    const stopAppend = metrics.appendLatency.startTimer();
+    let appended: Promise<AppendOutcome>;
+    try {
+      appended = options.log.append(record);
+    } catch (error) {
+      appended = Promise.reject(error);
+    }
     appending.set(id, appended);
     try {
       const outcome = await appended;

@@ -1,10 +1,10 @@
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
 import { syncDirectory } from '../store/folder-store.js';
+import { maxLogRecordBytes, packLogRecord, unpackLogRecord } from './record.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
 
 /**
@@ -19,6 +19,16 @@ import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
  * fdatasync that covers it. `cursor.json` remembers the first position not yet released; after a
  * crash, everything from there is handed out again, and a torn record at the tail (a write that
  * never got its fsync, so was never acknowledged) is cut off.
+ *
+ * A bad record (length out of bounds, crc mismatch, undecodable) that valid records follow is not
+ * a torn tail: it is corruption of acknowledged data. The log then looks for the first offset
+ * after it from which records parse back to back to the end of the file, skips only the bytes in
+ * between (logged as an error with their range) and keeps everything after: one damaged record
+ * must not silently take every acknowledged record behind it along.
+ *
+ * Records appended by this process are also kept in memory (bounded) until the writer reads them:
+ * a caught-up writer gets the decoded record without reading it back from disk and unpacking it
+ * again. After a restart everything comes from disk.
  */
 export interface FileLogOptions {
   dir: string;
@@ -26,16 +36,19 @@ export interface FileLogOptions {
   maxFileBytes?: number;
   /** How often the release cursor is persisted. @default 1000 */
   cursorIntervalMs?: number;
+  /**
+   * Largest record: an append past it is refused (413), a longer length read back is corruption.
+   * @default maxLogRecordBytes() (for the protocol's default 8 MiB batches)
+   */
+  maxRecordBytes?: number;
+  /** Encoded bytes of appended records kept in memory for the writer. @default 16 MiB */
+  maxCachedBytes?: number;
   logger?: Logger;
 }
 
 const HEADER_BYTES = 8;
 const FILE_SPAN = 2 ** 32;
-/** A record longer than this is corruption, not data (the decompressed batch limit is far below). */
-const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
 
 const fileName = (n: number) => `wal-${String(n).padStart(8, '0')}.log`;
 const positionOf = (file: number, offset: number) => file * FILE_SPAN + offset;
@@ -44,16 +57,71 @@ const offsetOf = (position: number) => position % FILE_SPAN;
 
 interface PendingAppend {
   bytes: Buffer;
+  record: LogRecord;
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
+/** A record appended by this process, waiting in memory for the writer. */
+interface CachedRecord {
+  position: number;
+  record: LogRecord;
+  length: number;
+}
+
+/** Header (length, crc32) and payload of one record, in one buffer. */
 export function encodeLogRecord(record: LogRecord): Buffer {
-  const payload = packr.pack(record);
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header.writeUInt32LE(payload.byteLength, 0);
-  header.writeUInt32LE(crc32(payload), 4);
-  return Buffer.concat([header, payload]);
+  const payload = packLogRecord(record);
+  const bytes = Buffer.allocUnsafe(HEADER_BYTES + payload.byteLength);
+  bytes.writeUInt32LE(payload.byteLength, 0);
+  bytes.writeUInt32LE(crc32(payload), 4);
+  payload.copy(bytes, HEADER_BYTES);
+  return bytes;
+}
+
+/**
+ * Length of the valid record at `offset` of `bytes`, or -1: a length within bounds and inside the
+ * buffer, a matching crc32 and, when `decode` is set, a payload that decodes as a LogRecord.
+ */
+function validRecordAt(bytes: Buffer, offset: number, maxRecordBytes: number, decode: boolean): number {
+  if (offset + HEADER_BYTES > bytes.byteLength) return -1;
+  const length = bytes.readUInt32LE(offset);
+  if (length === 0 || length > maxRecordBytes || offset + HEADER_BYTES + length > bytes.byteLength) return -1;
+  const payload = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+  if (crc32(payload) !== bytes.readUInt32LE(offset + 4)) return -1;
+  if (decode) {
+    try {
+      unpackLogRecord(payload);
+    } catch {
+      return -1;
+    }
+  }
+  return length;
+}
+
+/**
+ * Where records resume after a bad one at `from`: the first offset past it from which valid,
+ * decodable records follow one another to the end of `bytes`, or to more damage that records
+ * resume after in turn. Random damage does not chain by chance, nor does a record torn by a crash
+ * (its bytes end mid-record). Returns -1 when there is none: everything from `from` on is a torn
+ * tail. (Only physical damage to the log makes this search run; a frame forged inside a batch's
+ * own bytes could then be picked up, which a reader of a damaged log has no way to tell apart.)
+ */
+export function resyncOffset(bytes: Buffer, from: number, maxRecordBytes: number, depth = 0): number {
+  if (depth > 64) return -1;
+  for (let candidate = from + 1; candidate + HEADER_BYTES < bytes.byteLength; candidate++) {
+    let at = candidate;
+    let length = validRecordAt(bytes, at, maxRecordBytes, true);
+    if (length <= 0) continue;
+    while (length > 0) {
+      at += HEADER_BYTES + length;
+      if (at === bytes.byteLength) return candidate;
+      length = validRecordAt(bytes, at, maxRecordBytes, false);
+    }
+    // The chain ran into more damage: the candidate counts if records resume after that too.
+    if (resyncOffset(bytes, at, maxRecordBytes, depth + 1) >= 0) return candidate;
+  }
+  return -1;
 }
 
 export class FileIngestLog implements IngestLog {
@@ -61,6 +129,8 @@ export class FileIngestLog implements IngestLog {
   private readonly dir: string;
   private readonly maxFileBytes: number;
   private readonly cursorIntervalMs: number;
+  private readonly maxRecordBytes: number;
+  private readonly maxCachedBytes: number;
   private readonly logger: Logger | undefined;
 
   private writeHandle: FileHandle | undefined;
@@ -75,8 +145,17 @@ export class FileIngestLog implements IngestLog {
   private readOffset = 0;
   private readHandle: FileHandle | undefined;
   private readHandleFile = 0;
+  /** Size of the file behind readHandle when it was opened (finished files no longer grow). */
+  private readHandleSize = 0;
   private readBuffer = Buffer.alloc(0);
   private readBufferStart = 0;
+
+  /** Appended by this process, not yet read, in position order (`cachedHead` is the first live one). */
+  private cached: CachedRecord[] = [];
+  private cachedHead = 0;
+  private cachedBytes = 0;
+  /** Damaged byte ranges found at open: position of the bad record -> position where records resume. */
+  private readonly skips = new Map<number, number>();
 
   /** Handed out, not yet released, in increasing position order. */
   private readonly outstanding = new Map<number, true>();
@@ -92,6 +171,8 @@ export class FileIngestLog implements IngestLog {
     this.dir = options.dir;
     this.maxFileBytes = options.maxFileBytes ?? 64 * 1024 * 1024;
     this.cursorIntervalMs = options.cursorIntervalMs ?? 1000;
+    this.maxRecordBytes = options.maxRecordBytes ?? maxLogRecordBytes();
+    this.maxCachedBytes = options.maxCachedBytes ?? 16 * 1024 * 1024;
     this.logger = options.logger;
     this.description = `file:${options.dir}`;
   }
@@ -101,7 +182,7 @@ export class FileIngestLog implements IngestLog {
     const files = (await readdir(this.dir)).map((name) => /^wal-(\d{8})\.log$/.exec(name)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
     const cursor = await this.readCursor();
     this.committedCursor = cursor ?? (files.length > 0 ? positionOf(files[0]!, 0) : positionOf(1, 0));
-    // Scan from the cursor to the end: count what is left and cut a torn tail.
+    // Scan from the cursor to the end: count what is left, skip damage, cut a torn tail.
     let lastFile = files.length > 0 ? files[files.length - 1]! : fileOf(this.committedCursor);
     let endOffset = 0;
     for (const file of files) {
@@ -117,7 +198,8 @@ export class FileIngestLog implements IngestLog {
           await handle.sync();
           await handle.close();
         } else {
-          this.logger?.error({ file: fileName(file), offset: validEnd }, 'ingest log: a corrupt record in the middle of the log; records after it in this file are skipped');
+          // Files roll only after an fsynced write: a finished file cannot have a torn end.
+          this.logger?.error({ file: fileName(file), offset: validEnd }, 'ingest log: the end of a finished log file is unreadable and no record follows the damage; those bytes are skipped');
         }
       }
       if (file === lastFile) endOffset = validEnd;
@@ -143,40 +225,43 @@ export class FileIngestLog implements IngestLog {
     }
   }
 
+  /**
+   * Validate one file from `start`: count its records, note damaged ranges that records follow
+   * (`skips`), and say where the valid data ends when the rest is a torn tail.
+   */
   private async scanFile(file: number, start: number): Promise<{ validEnd: number; records: number; torn: boolean }> {
-    let handle: FileHandle;
+    let bytes: Buffer;
     try {
-      handle = await open(join(this.dir, fileName(file)), 'r');
+      bytes = await readFile(join(this.dir, fileName(file)));
     } catch {
       return { validEnd: start, records: 0, torn: false };
     }
-    try {
-      const size = (await handle.stat()).size;
-      let offset = start;
-      let records = 0;
-      const header = Buffer.alloc(HEADER_BYTES);
-      while (offset < size) {
-        if (size - offset < HEADER_BYTES) return { validEnd: offset, records, torn: true };
-        await handle.read(header, 0, HEADER_BYTES, offset);
-        const length = header.readUInt32LE(0);
-        if (length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > size) return { validEnd: offset, records, torn: true };
-        const payload = Buffer.alloc(length);
-        await handle.read(payload, 0, length, offset + HEADER_BYTES);
-        if (crc32(payload) !== header.readUInt32LE(4)) return { validEnd: offset, records, torn: true };
+    let offset = start;
+    let records = 0;
+    while (offset < bytes.byteLength) {
+      const length = validRecordAt(bytes, offset, this.maxRecordBytes, false);
+      if (length > 0) {
         offset += HEADER_BYTES + length;
         records++;
+        continue;
       }
-      return { validEnd: offset, records, torn: false };
-    } finally {
-      await handle.close();
+      const resume = resyncOffset(bytes, offset, this.maxRecordBytes);
+      if (resume < 0) return { validEnd: offset, records, torn: true };
+      this.logger?.error({ file: fileName(file), from: offset, to: resume, bytes: resume - offset }, 'ingest log: a damaged record in the middle of the log (acknowledged data); skipping only its bytes and keeping the records after it');
+      this.skips.set(positionOf(file, offset), positionOf(file, resume));
+      offset = resume;
     }
+    return { validEnd: offset, records, torn: false };
   }
 
   append(record: LogRecord): Promise<AppendOutcome> {
     if (this.closed || !this.writeHandle) return Promise.reject(new CollectorError('log_closed', 503, 'The ingest log is closed (the collector is shutting down); retry shortly.'));
     const bytes = encodeLogRecord(record);
+    if (bytes.byteLength - HEADER_BYTES > this.maxRecordBytes) {
+      return Promise.reject(new CollectorError('too_large', 413, `The batch makes a ${bytes.byteLength}-byte log record; the limit is ${this.maxRecordBytes}. Send smaller batches.`));
+    }
     return new Promise<AppendOutcome>((resolve, reject) => {
-      this.pending.push({ bytes, resolve: () => resolve('appended'), reject });
+      this.pending.push({ bytes, record, resolve: () => resolve('appended'), reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -196,6 +281,11 @@ export class FileIngestLog implements IngestLog {
             written += bytesWritten;
           }
           await handle.datasync();
+          let at = this.writeOffset;
+          for (const item of group) {
+            this.remember(positionOf(this.writeFile, at), item.record, item.bytes.byteLength - HEADER_BYTES);
+            at += item.bytes.byteLength;
+          }
           this.writeOffset += buffer.byteLength;
           this.durableEnd = positionOf(this.writeFile, this.writeOffset);
           this.appendedCount += group.length;
@@ -213,6 +303,29 @@ export class FileIngestLog implements IngestLog {
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  /** Keep a durable record for the writer, unless the writer is so far behind that the cache is full. */
+  private remember(position: number, record: LogRecord, length: number): void {
+    if (this.cachedBytes + length > this.maxCachedBytes) return;
+    this.cached.push({ position, record, length });
+    this.cachedBytes += length;
+  }
+
+  /** The cached record at `position`, dropping any the reader has passed (read from disk instead). */
+  private takeCached(position: number): CachedRecord | undefined {
+    while (this.cachedHead < this.cached.length) {
+      const head = this.cached[this.cachedHead]!;
+      if (head.position > position) return undefined;
+      this.cached[this.cachedHead++] = undefined as unknown as CachedRecord;
+      this.cachedBytes -= head.length;
+      if (this.cachedHead > 1024 && this.cachedHead * 2 > this.cached.length) {
+        this.cached = this.cached.slice(this.cachedHead);
+        this.cachedHead = 0;
+      }
+      if (head.position === position) return head;
+    }
+    return undefined;
   }
 
   private async roll(): Promise<void> {
@@ -252,11 +365,17 @@ export class FileIngestLog implements IngestLog {
         this.readOffset = 0;
         continue;
       }
-      const entry = await this.readRecordAt(this.readFile, this.readOffset);
+      const position = positionOf(this.readFile, this.readOffset);
+      const skipTo = this.skips.get(position);
+      if (skipTo !== undefined) {
+        this.skips.delete(position);
+        this.readOffset = offsetOf(skipTo);
+        continue;
+      }
+      const cached = this.takeCached(position);
+      const entry = cached ? { position, record: cached.record, bytes: cached.length } : await this.readRecordAt(this.readFile, this.readOffset);
       if (!entry) {
-        // Unreadable record in a finished file: skip the rest of that file.
-        this.readFile++;
-        this.readOffset = 0;
+        await this.skipDamage(this.readFile, this.readOffset);
         continue;
       }
       this.outstanding.set(entry.position, true);
@@ -264,6 +383,41 @@ export class FileIngestLog implements IngestLog {
       entries.push(entry);
     }
     return entries;
+  }
+
+  /**
+   * A record that passed the scan at open (or was written since) no longer reads back: the disk
+   * changed under us. Resume at the next offset from which records chain to the end of what is
+   * durable in that file, or at the next file; never give up the rest of the file silently.
+   */
+  private async skipDamage(file: number, offset: number): Promise<void> {
+    let bytes: Buffer | undefined;
+    try {
+      const handle = await open(join(this.dir, fileName(file)), 'r');
+      try {
+        const end = file === this.writeFile ? this.writeOffset : (await handle.stat()).size;
+        bytes = Buffer.alloc(Math.max(0, end - offset));
+        await handle.read(bytes, 0, bytes.byteLength, offset);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      this.logger?.error({ err: error, file: fileName(file) }, 'ingest log: cannot read a log file back');
+    }
+    const resume = bytes ? resyncOffset(bytes, 0, this.maxRecordBytes) : -1;
+    this.readBuffer = Buffer.alloc(0);
+    if (resume > 0) {
+      this.logger?.error({ file: fileName(file), from: offset, to: offset + resume }, 'ingest log: a record no longer reads back (disk damage); skipping its bytes and keeping the records after it');
+      this.readOffset = offset + resume;
+    } else if (file < this.writeFile) {
+      this.logger?.error({ file: fileName(file), from: offset }, 'ingest log: the rest of a finished log file no longer reads back (disk damage); moving to the next file');
+      this.readFile = file + 1;
+      this.readOffset = 0;
+    } else {
+      // The file being written: nothing valid follows up to the durable end. Wait for more.
+      this.logger?.error({ file: fileName(file), from: offset }, 'ingest log: a record being read is damaged and nothing valid follows it yet');
+      this.readOffset = this.writeOffset;
+    }
   }
 
   private fileEnd(file: number): number {
@@ -275,12 +429,13 @@ export class FileIngestLog implements IngestLog {
     const header = await this.readBytes(file, offset, HEADER_BYTES);
     if (!header) return undefined;
     const length = header.readUInt32LE(0);
-    if (length > MAX_RECORD_BYTES) return undefined;
+    // Bounded before anything is allocated: a damaged length must not ask for gigabytes.
+    if (length === 0 || length > this.maxRecordBytes) return undefined;
     const payload = await this.readBytes(file, offset + HEADER_BYTES, length);
     if (!payload || crc32(payload) !== header.readUInt32LE(4)) return undefined;
     let record: LogRecord;
     try {
-      record = packr.unpack(payload) as LogRecord;
+      record = unpackLogRecord(payload);
     } catch {
       return undefined;
     }
@@ -294,14 +449,19 @@ export class FileIngestLog implements IngestLog {
         await this.readHandle?.close();
         try {
           this.readHandle = await open(join(this.dir, fileName(file)), 'r');
+          this.readHandleSize = (await this.readHandle.stat()).size;
         } catch {
           this.readHandle = undefined;
           return undefined;
         }
         this.readHandleFile = file;
       }
+      // A file opened while it was being written has grown since, up to its roll.
+      if (file !== this.writeFile && offset + length > this.readHandleSize) this.readHandleSize = (await this.readHandle.stat()).size;
       // Never buffer past the durable end of the file being written: those bytes may still change.
-      const size = Math.max(length, Math.min(READ_CHUNK_BYTES, this.fileEnd(file) - offset));
+      const end = file === this.writeFile ? this.writeOffset : this.readHandleSize;
+      if (offset + length > end) return undefined;
+      const size = Math.max(length, Math.min(READ_CHUNK_BYTES, end - offset));
       const buffer = Buffer.allocUnsafe(size);
       const { bytesRead } = await this.readHandle.read(buffer, 0, size, offset);
       this.readBuffer = buffer.subarray(0, bytesRead);

@@ -1,7 +1,7 @@
 import { AckPolicy, connect, DeliverPolicy, nanos, RetentionPolicy, StorageType, type Consumer, type JsMsg, type JetStreamClient, type NatsConnection } from 'nats';
-import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
+import { packLogRecord, unpackLogRecord } from './record.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogEntry, type LogRecord } from './types.js';
 
 export interface NatsLogOptions {
@@ -25,8 +25,6 @@ export interface NatsLogOptions {
   ackWaitMs?: number;
   logger?: Logger;
 }
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
  * NATS JetStream as the spool, for several collector nodes: a work-queue stream with file
@@ -116,7 +114,7 @@ export class NatsIngestLog implements IngestLog {
     if (!this.js) throw new CollectorError('log_closed', 503, 'The NATS ingest log is not open; retry shortly.');
     const id = batchId({ ...record.batch, project: record.project, part: (record.batch as { part?: string }).part });
     try {
-      const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packr.pack(record), { msgID: id, timeout: 5_000 });
+      const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packLogRecord(record), { msgID: id, timeout: 5_000 });
       return ack.duplicate ? 'duplicate' : 'appended';
     } catch (error) {
       // The record is the decoded batch, up to the decompressed limit (8 MiB by default), while
@@ -138,7 +136,7 @@ export class NatsIngestLog implements IngestLog {
     for await (const message of messages) {
       let record: LogRecord;
       try {
-        record = packr.unpack(message.data) as LogRecord;
+        record = unpackLogRecord(message.data);
       } catch (error) {
         this.logger?.error({ err: error, seq: message.seq }, 'nats log: undecodable message terminated');
         message.term();

@@ -18,6 +18,13 @@ export interface LogRecord {
   digest: string;
   batch: Batch;
   /**
+   * The batch's msgpack as the recorder sent it (decompressed), when redaction changed nothing:
+   * logs store these bytes instead of packing `batch` again (`src/log/record.ts`). Decoding them
+   * gives `batch`. Absent when the server-side redaction masked something: then only the redacted
+   * `batch` may be stored.
+   */
+  wire?: Uint8Array;
+  /**
    * The ingest request's `User-Agent` (bounded), for the index's browser / OS. Absent in records
    * written before it was carried, and when the request had none.
    */
