@@ -1,4 +1,3 @@
-/* global process, console */
 // The collector as the CLI runs it, from its TypeScript sources (run under tsx with the
 // @reprise/source condition, as scripts/bench.mjs does). Same thread-pool size as bin/reprise-collector.js.
 process.env.UV_THREADPOOL_SIZE ??= '16';

@@ -1,4 +1,3 @@
-/* global process, console */
 // The baseline: a bare Express 5 app that reads the body and answers 202, nothing durable.
 import express from 'express';
 

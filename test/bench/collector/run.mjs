@@ -1,4 +1,3 @@
-/* global process, Buffer, console, setTimeout, clearTimeout, setInterval, clearInterval, performance, URL, fetch */
 // Durable acks per second of the collector (embedded log, fsync + group commit, writer running)
 // for 8 KB batches, beside a bare Express echo in the same run; then p50/p99 at 1,000 batches/s.
 // The writer (segments, gzip, AES-GCM, folder store) runs during every measurement; each collector
@@ -11,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { encodeBatchFrame } from '@reprise/protocol';
+import { batchFrame, collectorEnv, frames } from './workload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // A collector serves many browsers at once; both targets get the same concurrency.
@@ -24,8 +23,6 @@ const THROUGHPUT_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 25_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const FIXED_RATE = 1000;
 const FIXED_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 8);
-const BATCHES_PER_SESSION = 50;
-const TARGET_BODY_BYTES = 8 * 1024;
 
 /** Node flags that let a child import TypeScript sources the way this script is run. */
 const tsFlags = ['--conditions=@reprise/source', '--import', 'tsx'];
@@ -54,31 +51,6 @@ function startChild(script, env = {}) {
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
   });
-}
-
-// Event text: random base64 compresses about as badly as real DOM text after rrweb's own
-// dedupe, so an ~8 KB body carries ~8 KB of events.
-const noise = Buffer.from(Array.from({ length: 1 << 20 }, () => Math.floor(Math.random() * 256))).toString('base64');
-let noiseAt = 0;
-function batchFrame(session, seq, chars) {
-  const now = Date.now();
-  const events = [];
-  for (let i = 0; i < 8; i++) {
-    const take = Math.floor(chars / 8);
-    if (noiseAt + take > noise.length) noiseAt = 0;
-    events.push({ type: 3, timestamp: now + i, data: { source: 0, texts: [{ id: i + 1, value: noise.slice(noiseAt, noiseAt + take) }], attributes: [], removes: [], adds: [] } });
-    noiseAt += take;
-  }
-  return Buffer.from(encodeBatchFrame({ v: 1, project: 'bench', session, seq, tab: 't', start: now, end: now + 7, events }));
-}
-// Calibrate the text size so the frame is ~8 KB.
-let chars = 6000;
-for (let i = 0; i < 6; i++) chars = Math.round(chars * (TARGET_BODY_BYTES / batchFrame('calibrate', 0, chars).byteLength));
-
-function frames(prefix, count) {
-  const list = [];
-  for (let i = 0; i < count; i++) list.push(batchFrame(`${prefix}${Math.floor(i / BATCHES_PER_SESSION)}`, i % BATCHES_PER_SESSION, chars));
-  return list;
 }
 
 function load(url, bodies, options) {
@@ -176,18 +148,10 @@ const summary = (name, result) => ({
 
 const dataDir = mkdtempSync(join(tmpdir(), 'reprise-bench-collector-'));
 const echo = await startChild('echo-child.mjs');
-const collector = await startChild('collector-child.mjs', {
-  REPRISE_HOST: '127.0.0.1',
-  REPRISE_PORT: '0',
-  REPRISE_DATA_DIR: dataDir,
-  REPRISE_LOG_LEVEL: 'warn',
-  REPRISE_RATE_LIMIT_PER_SECOND: '1000000',
-  REPRISE_RATE_LIMIT_BURST: '1000000',
-  REPRISE_PROJECTS: JSON.stringify([{ id: 'bench', keys: ['bench'], origins: ['http://127.0.0.1:*'] }]),
-});
+const collector = await startChild('collector-child.mjs', collectorEnv(dataDir));
 
 try {
-  const sample = batchFrame('size', 0, chars);
+  const sample = batchFrame('size', 0);
   console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${ROUNDS} x ${THROUGHPUT_SECONDS} s per target; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
   const fixedFrames = frames('fixed', FIXED_RATE * FIXED_SECONDS + CONNECTIONS);
   // Warm up both (JIT, connection pools) with bodies the measured runs do not reuse.
