@@ -116,15 +116,27 @@ export class S3ObjectStore implements ObjectStore {
       throw s3Failure('get', this.options.bucket, this.prefix + key, error);
     }
     if (!answer.Body) return new Uint8Array(0);
-    const size = answer.ContentLength;
-    if (options.maxBytes !== undefined && (size === undefined || size > options.maxBytes)) {
-      // Not read: close the connection's body instead of buffering a hostile or corrupt object.
-      (answer.Body as { destroy?: () => void }).destroy?.();
-      throw objectTooLarge(this.prefix + key, size ?? Number.NaN, options.maxBytes);
-    }
+    const body = answer.Body;
+    const limit = options.maxBytes;
+    const refuse = (size: number) => {
+      // Not read on: close the body instead of buffering a hostile or corrupt object.
+      (body as { destroy?: () => void }).destroy?.();
+      return objectTooLarge(this.prefix + key, size, limit!);
+    };
+    if (limit !== undefined && answer.ContentLength !== undefined && answer.ContentLength > limit) throw refuse(answer.ContentLength);
     try {
-      return await answer.Body.transformToByteArray();
+      if (limit === undefined) return await body.transformToByteArray();
+      // Counted as it arrives too: a server may send no length, or more than it announced.
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        total += chunk.byteLength;
+        if (total > limit) throw refuse(total);
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks, total);
     } catch (error) {
+      if (error instanceof CollectorError) throw error;
       throw s3Failure('get', this.options.bucket, this.prefix + key, error);
     }
   }
