@@ -19,7 +19,7 @@ let session: FixtureSession;
  * `contentLength` announces the length of the body as sent (compressed, when gzip), as a static
  * file server or a CDN does; without it the response is chunked, like the collector's.
  */
-const streams = new Map<string, { parts: string[]; release: Promise<void>; gzip?: boolean; contentLength?: boolean }>();
+const streams = new Map<string, { parts: string[]; release: Promise<void>; gzip?: boolean; contentLength?: boolean; cors?: boolean }>();
 
 async function gzipParts(parts: string[]): Promise<Buffer[]> {
   const gzip = createGzip();
@@ -50,6 +50,7 @@ async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<v
     'cache-control': 'no-store',
     ...(stream.gzip ? { 'content-encoding': 'gzip' } : {}),
     ...(stream.contentLength ? { 'content-length': String(parts.reduce((sum, part) => sum + part.length, 0)) } : {}),
+    ...(stream.cors ? { 'access-control-allow-origin': '*' } : {}),
   });
   const [first, ...rest] = parts;
   res.write(first);
@@ -167,7 +168,7 @@ describe('@reprise/player in Chromium', () => {
     await page.close();
   });
 
-  test('loading progress of a compressed stream: the time covered with a session line, a count without, never the compressed length', async () => {
+  test('loading progress: bytes of a plain length, else the time covered with a session line, else a count; never a compressed or hidden-coding length', async () => {
     const first = session.events[0]!.timestamp;
     const last = session.events.at(-1)!.timestamp;
     // Cut after the checkout snapshot: the head holds most of the bytes, and about half the time.
@@ -219,6 +220,41 @@ describe('@reprise/player in Chromium', () => {
     release();
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
     expect(await progressOf(page)).toMatchObject({ done: true, fraction: 1, events: session.events.length });
+    await page.close();
+
+    // 3. Uncompressed with its Content-Length: bytes read of it.
+    const body = [toNdjson(head), toNdjson(tail)];
+    streams.set('plain-length', { parts: body, release: new Promise((resolve) => (release = resolve)), contentLength: true });
+    page = await openPlayer({ source: `${server.url}/stream?name=plain-length`, autoplay: false });
+    await waitForHead(page);
+    progress = await progressOf(page);
+    const totalBytes = Buffer.byteLength(body.join(''));
+    expect(progress).toMatchObject({ done: false, totalBytes, bytes: Buffer.byteLength(body[0]!) });
+    expect(progress.fraction).toBeCloseTo(progress.bytes / totalBytes, 5);
+    expect(await page.locator('.rp-loading').textContent()).toBe(`Loading ${Math.round((progress.bytes / totalBytes) * 100)}%`);
+    release();
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    await page.close();
+
+    // 4. Cross-origin (localhost is another origin than 127.0.0.1): Chromium hides Content-Encoding
+    // from the page, so the compressed length looks like a plain one and must not be used. The
+    // first part is only the session line and the first event, fewer bytes than the compressed
+    // whole, so nothing but the hidden coding gives the length away.
+    streams.set('cross-origin', {
+      parts: [toNdjson([sessionLine, session.events[0]]), toNdjson(session.events.slice(1))],
+      release: new Promise((resolve) => (release = resolve)),
+      gzip: true,
+      contentLength: true,
+      cors: true,
+    });
+    page = await openPlayer({ source: `${server.url.replace('127.0.0.1', 'localhost')}/stream?name=cross-origin`, autoplay: false });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().events === 1);
+    progress = await progressOf(page);
+    expect(progress.totalBytes).toBeUndefined();
+    expect(progress.fraction).toBe(0);
+    expect(await page.locator('.rp-loading').textContent()).toBe('Loading 0%');
+    release();
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
     await page.close();
   });
 
