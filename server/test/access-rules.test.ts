@@ -155,7 +155,7 @@ describe('access rules', () => {
     }
     const blocked = await call({ ip: '203.0.113.5' }, 'POST', '/v1/auth/login', { username: 'bob', password: PASSWORD });
     expect(blocked.status).toBe(429);
-    expect(blocked.body.message).toContain('from your address');
+    expect(blocked.body.message).toMatch(/from your address; try again in \d+ s\./);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(50);
     // Bob from elsewhere is fine.
     await login('bob', '203.0.113.6');

@@ -116,7 +116,7 @@ describe('login throttle', () => {
     for (let i = 0; i < 5; i++) expect(throttle.attempt(`198.51.100.${i}`, 'root')).toEqual({ allowed: true });
     const blocked = throttle.attempt('198.51.100.99', 'root');
     expect(blocked).toMatchObject({ allowed: false, scope: 'username', retryAfterMs: 10_000 });
-    expect(blocked.allowed === false && blocked.message).toMatch(/slowed down to one every 10 s/);
+    expect(blocked.allowed === false && blocked.message).toMatch(/slowed down to one every 10 s; try again in 10 s\./);
     // Other accounts are not affected.
     expect(throttle.attempt('198.51.100.99', 'someone-else')).toEqual({ allowed: true });
     state.now += 4_000;

@@ -69,21 +69,23 @@ export class LoginThrottle {
     const seen = this.addressFailures.get(pair);
     const freshWindow = !seen || now - seen.since >= perAddress.windowMs;
     if (!freshWindow && seen.count >= perAddress.failures) {
+      const retryAfterMs = seen.since + perAddress.windowMs - now;
       return {
         allowed: false,
         scope: 'address',
-        retryAfterMs: seen.since + perAddress.windowMs - now,
-        message: 'too many failed logins for this username from your address; try again later.',
+        retryAfterMs,
+        message: `too many failed logins for this username from your address; try again in ${waitText(retryAfterMs)}.`,
       };
     }
     const trusted = this.isTrusted(pair, now);
     const tokens = this.tokens(username, now);
     if (!trusted && tokens < 1) {
+      const retryAfterMs = Math.ceil((1 - tokens) * perUsername.refillMs);
       return {
         allowed: false,
         scope: 'username',
-        retryAfterMs: Math.ceil((1 - tokens) * perUsername.refillMs),
-        message: `too many failed logins for this username from many addresses: logins to it are slowed down to one every ${Math.ceil(perUsername.refillMs / 1000)} s; try again shortly.`,
+        retryAfterMs,
+        message: `too many failed logins for this username from many addresses, so logins to it are slowed down to one every ${waitText(perUsername.refillMs)}; try again in ${waitText(retryAfterMs)}.`,
       };
     }
     if (freshWindow) this.makeRoom(this.addressFailures, (entry) => now - entry.since >= perAddress.windowMs, (entry) => -entry.count);
@@ -149,3 +151,6 @@ export class LoginThrottle {
 }
 
 const pairKey = (address: string, username: string) => `${address}\n${username}`;
+
+/** `45 s` or `12 min`, rounded up: never promises less wait than the Retry-After header. */
+const waitText = (ms: number) => (ms <= 90_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`);
