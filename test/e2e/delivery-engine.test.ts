@@ -163,3 +163,20 @@ test('a sent batch the outbox cannot delete is not resent on every pass; the fai
   expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/IndexedDB remove failed/) }));
   await engine.handle({ type: 'stop', id: 2 });
 });
+
+test('a stream that keeps failing (its old collector is gone) backs off alone: the streams after it are still sent', async () => {
+  const outbox = new MemoryOutbox();
+  // Left by an earlier page configured with a collector that no longer answers; its key sorts first.
+  const deadUrl = 'http://127.0.0.1:1/v1/ingest';
+  await outbox.put([0, 1].map((seq) => ({ key: outboxKey('aaa-old', 't', seq, ''), session: 'aaa-old', tab: 't', seq, part: '', url: deadUrl, body: new Uint8Array(10), createdAt: 1, owner: 'gone' })));
+  const { engine } = startEngine(config(), { outbox, random: () => 0 });
+  for (let seq = 0; seq < 3; seq++) {
+    await engine.handle({ type: 'events', events: events(2, seq * 2) });
+    await engine.handle({ type: 'cut', seq, count: 2 });
+  }
+  await ingest.waitFor(() => ingest.batches.length === 3, 5_000, 'the live stream');
+  expect(ingest.batches.map((item) => item.batch.seq)).toEqual([0, 1, 2]);
+  // The dead stream is still waiting, in order, for its collector.
+  expect((await outbox.entries()).map((entry) => `${entry.session}:${entry.seq}`)).toEqual(['aaa-old:0', 'aaa-old:1']);
+  await engine.handle({ type: 'stop', id: 1 });
+});

@@ -36,6 +36,9 @@ export class DeliveryEngine {
   private stopped = false;
   private attempt = 0;
   private retryAt = 0;
+  // Backoff per (session, tab) stream: a stream that keeps failing (a dead old endpoint, a batch
+  // the collector always answers 5xx) must not hold back the other streams behind it.
+  private readonly streamRetry = new Map<string, { at: number; attempt: number }>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pumping: Promise<void> | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -45,8 +48,8 @@ export class DeliveryEngine {
     this.now = deps.now ?? Date.now;
   }
 
-  // Queue a message; resolves when it (and everything before it) has been handled.
   handle(message: ToEngine): Promise<void> {
+    // Queue a message; resolves when it (and everything before it) has been handled.
     this.queue = this.queue.then(() => this.process(message)).catch((error: unknown) => {
       this.post({ type: 'warning', message: `[@reprise/core] Delivery failed to handle "${message.type}": ${(error as Error).message}` });
     });
@@ -73,6 +76,7 @@ export class DeliveryEngine {
         if (message.online) {
           // Coming back online is the best moment to retry: skip the remaining backoff.
           this.retryAt = 0;
+          this.streamRetry.clear();
           void this.pump();
         }
         return;
@@ -108,8 +112,8 @@ export class DeliveryEngine {
     void this.pump();
   }
 
-  // Held while this page (or worker) lives: other pages leave our records to us until it is released.
   private async holdInstanceLock(): Promise<void> {
+    // Held while this page (or worker) lives: other pages leave our records to us until it is released.
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return;
     await new Promise<void>((acquired) => {
@@ -157,8 +161,8 @@ export class DeliveryEngine {
     this.post({ type: 'warning', message: `[@reprise/core] IndexedDB ${operation} failed (${(error as Error)?.name}: ${(error as Error)?.message}); delivery goes on from memory, what is not sent before a reload is lost. Free storage?` });
   }
 
-  // Tell the page which of its memory-only batches are gone from memory (sent, dropped, or now durable).
   private releaseVolatile(): void {
+    // Tell the page which of its memory-only batches are gone from memory (sent, dropped, or now durable).
     if (this.volatileSeqs.size === 0) return;
     const { session, tab } = this.config!;
     for (const seq of this.volatileSeqs) {
@@ -173,9 +177,9 @@ export class DeliveryEngine {
     this.releaseVolatile();
   }
 
-  // Apply the bound, then write: the outbox never holds more than `maxOutboxBytes`, and a write
-  // too large for what is left is not even tried. Resolves whether the batch is durable.
   private async store(frames: EncodedFrame[], pageSentAt?: number): Promise<boolean> {
+    // Apply the bound, then write: the outbox never holds more than `maxOutboxBytes`, and a write
+    // too large for what is left is not even tried. Resolves whether the batch is durable.
     const config = this.config!;
     const createdAt = this.now();
     const records: OutboxRecord[] = frames.map((frame) => ({
@@ -223,8 +227,8 @@ export class DeliveryEngine {
     clearTimeout(this.retryTimer);
   }
 
-  // One sending pass at a time; resolves when nothing more can be sent right now.
   pump(): Promise<void> {
+    // One sending pass at a time; resolves when nothing more can be sent right now.
     if (!this.outbox || this.stopped) return Promise.resolve();
     this.pumping ??= this.sendAll().finally(() => {
       this.pumping = undefined;
@@ -239,8 +243,8 @@ export class DeliveryEngine {
     return new Set((state.held ?? []).map((lock) => lock.name ?? ''));
   }
 
-  // The first batch that may be sent now, from the index alone.
   private async nextEntry(): Promise<OutboxEntry | undefined> {
+    // The first batch that may be sent now, from the index alone.
     const entries = await this.outbox!.entries();
     const live = entries.some((entry) => entry.owner !== this.config!.instance) ? await this.liveOwners() : undefined;
     const now = this.now();
@@ -249,6 +253,12 @@ export class DeliveryEngine {
     for (const entry of entries) {
       const stream = `${entry.session}|${entry.tab}`;
       if (blockedStreams.has(stream)) continue;
+      const retryAt = this.streamRetry.get(stream)?.at ?? 0;
+      if (now < retryAt) {
+        blockedStreams.add(stream);
+        revisitAt = Math.min(revisitAt, retryAt);
+        continue;
+      }
       const othersAlive = entry.owner !== this.config!.instance && live?.has(INSTANCE_LOCK_PREFIX + entry.owner);
       // Our own page sent it with keepalive (tab hidden) and may still confirm it; a page that is
       // gone cannot, so its batches go out at once (the collector keeps one copy per seq).
@@ -278,7 +288,7 @@ export class DeliveryEngine {
         more = await this.sendNext();
       } catch (error) {
         // The outbox failed under us: report it and come back later, never in a tight loop.
-        this.post({ type: 'warning', message: `[@reprise/core] Delivery could not read the outbox (${(error as Error).message}); retrying later.` });
+        this.reportOutboxFailure('read', error);
         this.attempt++;
         this.retryAt = this.now() + backoffDelay(this.attempt - 1, this.deps.random);
         continue;
@@ -287,8 +297,8 @@ export class DeliveryEngine {
     }
   }
 
-  // Send the first batch that may go now; resolves false when there is none.
   private async sendNext(): Promise<boolean> {
+    // Send the first batch that may go now; resolves false when there is none.
     const entry = await this.nextEntry();
     if (!entry) return false;
     const body = await this.outbox!.body(entry.key);
@@ -300,13 +310,18 @@ export class DeliveryEngine {
     const { bytes: _bytes, ...meta } = entry;
     const record: OutboxRecord = { ...meta, body };
     const result = await sendFrame(record.url, body, { fetcher: this.deps.fetcher });
+    const stream = `${record.session}|${record.tab}`;
     if (result.kind === 'ok') {
       this.attempt = 0;
+      this.streamRetry.delete(stream);
       await this.remove([record.key]);
       this.post({ type: 'sent', seq: record.seq, ...(record.part ? { part: record.part } : {}), bytes: body.byteLength });
+    } else if (result.kind === 'retry' && result.delayMs !== undefined) {
+      // Retry-After (429, 503) speaks for the collector: every stream waits.
+      this.retryAt = this.now() + result.delayMs;
     } else if (result.kind === 'retry') {
-      this.attempt++;
-      this.retryAt = this.now() + (result.delayMs ?? backoffDelay(this.attempt - 1, this.deps.random));
+      const attempt = (this.streamRetry.get(stream)?.attempt ?? 0) + 1;
+      this.streamRetry.set(stream, { attempt, at: this.now() + backoffDelay(attempt - 1, this.deps.random) });
     } else if (result.kind === 'split') {
       await this.split(record);
     } else {
@@ -316,8 +331,8 @@ export class DeliveryEngine {
     return true;
   }
 
-  // 413: halve the batch (same seq, longer part path) and put the halves where it was.
   private async split(record: OutboxRecord): Promise<void> {
+    // 413: halve the batch (same seq, longer part path) and put the halves where it was.
     const batch = readOwnBatchFrame(record.body);
     if (batch.events.length < 2) {
       await this.remove([record.key]);

@@ -163,8 +163,8 @@ class PageDelivery implements Delivery {
     }
   }
 
-  // How this page may run the engine, best first.
   private candidates(): Array<{ mode: EngineMode; url: () => string }> {
+    // How this page may run the engine, best first.
     const options = this.context.options;
     if (options.disableWorker || typeof Worker === 'undefined') return [];
     const list: Array<{ mode: EngineMode; url: () => string }> = [];
@@ -232,8 +232,8 @@ class PageDelivery implements Delivery {
     for (const message of this.pendingStart) channel.post(message);
   }
 
-  // The way the engine runs now (tests assert the CSP fallbacks with it).
   get mode(): EngineMode | undefined {
+    // The way the engine runs now (tests assert the CSP fallbacks with it).
     return this.ready ? this.channel?.mode : undefined;
   }
 
@@ -303,8 +303,8 @@ class PageDelivery implements Delivery {
     this.unposted = [];
   }
 
-  // Close the current batch under the next seq.
   private cut(sentByPage = false): number | undefined {
+    // Close the current batch under the next seq.
     clearTimeout(this.cutTimer);
     if (this.current.length === 0) return undefined;
     // The engine must hold every event of the batch before it is told to cut it.
@@ -316,10 +316,10 @@ class PageDelivery implements Delivery {
     return seq;
   }
 
-  // The page is going away (or hidden, which on mobile may be the last chance): encode what the
-  // engine may not get to store, here and now, and send it with keepalive. The engine stores the
-  // same batches too; the collector keeps one copy per seq.
   private sendTail(): void {
+    // The page is going away (or hidden, which on mobile may be the last chance): encode what the
+    // engine may not get to store, here and now, and send it with keepalive. The engine stores the
+    // same batches too; the collector keeps one copy per seq.
     if (this.closed) return;
     this.cut(true);
     let budget = KEEPALIVE_LIMIT_BYTES;

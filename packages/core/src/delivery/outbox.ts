@@ -125,13 +125,11 @@ export class IndexedDbOutbox implements Outbox {
 
   private adopt(db: IDBDatabase): IDBDatabase {
     this.db = db;
-    // Another tab upgrading or deleting the database must not be blocked by this one; the next
-    // operation opens it again (a deleted database comes back empty, a newer schema refuses us).
-    db.onversionchange = () => {
+    // Another tab upgrading or deleting the database must not be blocked by this one, and a
+    // connection the browser closed (storage cleared) is dead: the next operation opens it again
+    // (a deleted database comes back empty, a newer schema refuses us and batches go to memory).
+    db.onversionchange = db.onclose = () => {
       db.close();
-      if (this.db === db) this.db = undefined;
-    };
-    db.onclose = () => {
       if (this.db === db) this.db = undefined;
     };
     return db;
@@ -142,32 +140,8 @@ export class IndexedDbOutbox implements Outbox {
     return this.db.transaction([BODY_STORE, INDEX_STORE], mode);
   }
 
-  async put(records: OutboxRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const tx = await this.transaction('readwrite');
-    const bodies = tx.objectStore(BODY_STORE);
-    const index = tx.objectStore(INDEX_STORE);
-    for (const record of records) {
-      bodies.put(record);
-      index.put(entryOf(record));
-    }
-    await done(tx);
-  }
-
-  async entries(): Promise<OutboxEntry[]> {
-    const tx = await this.transaction('readonly');
-    // Keys are ordered by IndexedDB itself: getAll returns send order.
-    return (await request(tx.objectStore(INDEX_STORE).getAll())) as OutboxEntry[];
-  }
-
-  async body(key: string): Promise<Uint8Array | undefined> {
-    const tx = await this.transaction('readonly');
-    const record = (await request(tx.objectStore(BODY_STORE).get(key))) as OutboxRecord | undefined;
-    return record?.body;
-  }
-
-  async remove(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
+  private async write(records: OutboxRecord[], keys: string[]): Promise<void> {
+    // One transaction over both stores: the index never lists a body that is not there.
     const tx = await this.transaction('readwrite');
     const bodies = tx.objectStore(BODY_STORE);
     const index = tx.objectStore(INDEX_STORE);
@@ -175,7 +149,28 @@ export class IndexedDbOutbox implements Outbox {
       bodies.delete(key);
       index.delete(key);
     }
+    for (const record of records) {
+      bodies.put(record);
+      index.put(entryOf(record));
+    }
     await done(tx);
+  }
+
+  put(records: OutboxRecord[]): Promise<void> {
+    return this.write(records, []);
+  }
+
+  remove(keys: string[]): Promise<void> {
+    return this.write([], keys);
+  }
+
+  async entries(): Promise<OutboxEntry[]> {
+    // Keys are ordered by IndexedDB itself: getAll returns send order.
+    return (await request((await this.transaction('readonly')).objectStore(INDEX_STORE).getAll())) as OutboxEntry[];
+  }
+
+  async body(key: string): Promise<Uint8Array | undefined> {
+    return ((await request((await this.transaction('readonly')).objectStore(BODY_STORE).get(key))) as OutboxRecord | undefined)?.body;
   }
 }
 
