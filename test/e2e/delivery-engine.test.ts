@@ -180,3 +180,18 @@ test('a stream that keeps failing (its old collector is gone) backs off alone: t
   expect((await outbox.entries()).map((entry) => `${entry.session}:${entry.seq}`)).toEqual(['aaa-old:0', 'aaa-old:1']);
   await engine.handle({ type: 'stop', id: 1 });
 });
+
+test('a 413 for a batch that cannot be split (its stored body no longer decodes) drops it with a report instead of refusing it on every pass', async () => {
+  ingest.set({ maxBodyBytes: 50 });
+  const outbox = new MemoryOutbox();
+  // Damaged in storage: the frame magic is there, the rest is noise.
+  const body = new Uint8Array(200).map((_, index) => (index < 2 ? [0x52, 0x50][index]! : (index * 37) % 251));
+  await outbox.put([{ key: outboxKey('damaged', 't', 0, ''), session: 'damaged', tab: 't', seq: 0, part: '', url: `${ingest.url}/v1/ingest`, body, createdAt: 1, owner: 'gone' }]);
+  const { engine, messages } = startEngine(config(), { outbox, random: () => 0 });
+  await expect.poll(() => messages, { timeout: 5_000 }).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'too_large', batches: 1, bytes: 200 }));
+  expect(await outbox.entries()).toEqual([]);
+  await engine.handle({ type: 'flush', id: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  expect(ingest.requests.map((request) => request.status)).toEqual([413]);
+  await engine.handle({ type: 'stop', id: 2 });
+});

@@ -3,6 +3,7 @@
 // with @reprise/protocol. One Chromium for the file.
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
+import { Codec, PROTOCOL_VERSION, encodeBatchFrame } from '@reprise/protocol';
 import { batchOrder, launchBrowser, serve, startIngestServer, type IngestServer, type TestBrowser, type TestServer } from '../harness/index.js';
 
 let browser: TestBrowser;
@@ -450,4 +451,28 @@ test('a keepalive fetch refused when the tab is hidden (here: the CORS preflight
   expect(clicksIn(ingest.eventsOf(session))).toBe(3);
   await next.close();
   await fresh.close();
+});
+
+test('batches a version-1 outbox (one store, no index) left behind are indexed on upgrade and sent', async () => {
+  const events = [{ type: 5, data: { tag: 'reprise.custom', payload: { name: 'left-by-v1' } }, timestamp: 1_700_000_000_000 }];
+  const body = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'e2e', session: 'v1-session', tab: 'v1-tab', seq: 0, start: events[0]!.timestamp, end: events[0]!.timestamp, events }, Codec.deflateRaw);
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/away`);
+  await page.evaluate(({ url, bytes }) => new Promise<void>((resolve, reject) => {
+    const open = indexedDB.open('reprise', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('outbox', { keyPath: 'key' });
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('outbox', 'readwrite');
+      tx.objectStore('outbox').put({ key: `v1-session|v1-tab|${'0'.padStart(12, '0')}|`, session: 'v1-session', tab: 'v1-tab', seq: 0, part: '', url, body: new Uint8Array(bytes), createdAt: Date.now(), owner: 'a-page-long-gone' });
+      tx.oncomplete = () => { open.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), { url: `${ingest.url}/v1/ingest`, bytes: [...body] });
+  await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await pushNoisyBatches(page, { session: 'after-upgrade', tab: 'new', batches: 1, bytesEach: 100, delivery: {} });
+  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.session === 'v1-session'), 10_000, 'the version-1 batch');
+  expect(ingest.eventsOf('v1-session')).toEqual(events);
+  await expect.poll(() => outboxRecords(page)).toEqual([]);
+  await page.close();
 });

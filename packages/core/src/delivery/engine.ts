@@ -333,13 +333,18 @@ export class DeliveryEngine {
 
   private async split(record: OutboxRecord): Promise<void> {
     // 413: halve the batch (same seq, longer part path) and put the halves where it was.
-    const batch = readOwnBatchFrame(record.body);
-    if (batch.events.length < 2) {
+    let halves: EncodedFrame[] = [];
+    try {
+      halves = splitBatch(readOwnBatchFrame(record.body)).flatMap((half) => encodeFrames(half));
+    } catch {
+      // A single event, or a body that no longer decodes: it can never pass, and must not be
+      // refused again on every pass.
+    }
+    if (halves.length === 0) {
       await this.remove([record.key]);
-      this.post({ type: 'dropped', reason: 'too_large', batches: 1, bytes: record.body.byteLength, detail: `the collector refused batch seq ${record.seq} as too large (413) and it holds a single event; raise the collector's body limit` });
+      this.post({ type: 'dropped', reason: 'too_large', batches: 1, bytes: record.body.byteLength, detail: `the collector refused batch seq ${record.seq} as too large (413) and it cannot be split (one event); raise the collector's body limit` });
       return;
     }
-    const halves = splitBatch(batch).flatMap((half) => encodeFrames(half));
     const records = halves.map((frame) => ({ ...record, key: outboxKey(record.session, record.tab, frame.seq, frame.part), part: frame.part, body: frame.body }));
     await this.outbox!.put(records);
     await this.remove([record.key]);
