@@ -34,7 +34,7 @@ export type FromEngine =
   | { type: 'ready' }
   /** The buffer reached maxBatchBytes / MAX_BATCH_EVENTS: cut now. */
   | { type: 'full' }
-  /** Batch `seq` is in the outbox (the page may forget its events). */
+  /** Batch `seq` is in the durable outbox, or (when only memory could hold it) sent or dropped: the page may forget its events. */
   | { type: 'stored'; seq: number }
   | { type: 'sent'; seq: number; part?: string; bytes: number }
   | { type: 'done'; id: number }
