@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -12,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
-import { lifecycleRules } from './retention.js';
+import { lifecycleRules, mergeLifecycleRules } from './retention.js';
 import { objectTooLarge, type ObjectInfo, type ObjectStore, type RetentionRule } from './types.js';
 
 export interface S3StoreOptions {
@@ -186,16 +187,22 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Install per-project lifecycle rules. A server without lifecycle support (s3rver answers
-   * NotImplemented) gets a warning and the collector carries on: retention then needs the
-   * bucket's own policy.
+   * Install per-project lifecycle rules, keeping every other rule the bucket has. A server
+   * without lifecycle support (s3rver answers NotImplemented) gets a warning and the collector
+   * carries on: retention then needs the bucket's own policy.
    */
   async applyRetention(rules: readonly RetentionRule[], logger: Logger): Promise<'applied' | 'unsupported'> {
     if (rules.length === 0) return 'applied';
     try {
+      let existing: LifecycleRule[] = [];
+      try {
+        existing = (await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.options.bucket }))).Rules ?? [];
+      } catch (error) {
+        if ((error as S3Failure).name !== 'NoSuchLifecycleConfiguration') throw error;
+      }
       await this.client.send(new PutBucketLifecycleConfigurationCommand({
         Bucket: this.options.bucket,
-        LifecycleConfiguration: { Rules: this.lifecycleDocument(rules) },
+        LifecycleConfiguration: { Rules: mergeLifecycleRules(existing, this.lifecycleDocument(rules), this.prefix) },
       }));
       return 'applied';
     } catch (error) {

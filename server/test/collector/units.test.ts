@@ -12,7 +12,7 @@ import { FileIngestLog } from '../../src/log/file-log.js';
 import { originMatcher } from '../../src/projects.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { S3ObjectStore } from '../../src/store/s3-store.js';
-import { lifecycleRules, sweepExpiredSegments } from '../../src/store/retention.js';
+import { lifecycleRules, mergeLifecycleRules, sweepExpiredSegments } from '../../src/store/retention.js';
 import { segmentObjectKey } from '../../src/store/keys.js';
 import { summarizeBatches } from '../../src/writer/summary.js';
 import { WriterLedger } from '../../src/writer/ledger.js';
@@ -173,9 +173,22 @@ describe('segments and retention', () => {
   test('S3 lifecycle rules: archive, expire, abort incomplete uploads, one rule per project', () => {
     const rules = lifecycleRules([{ project: 'shop', retentionDays: 90, archiveAfterDays: 30 }, { project: 'blog', retentionDays: 7 }], { prefix: 'reprise/', archiveStorageClass: 'GLACIER_IR' });
     expect(rules).toEqual([
-      { ID: 'reprise-retention-shop', Status: 'Enabled', Filter: { Prefix: 'reprise/shop/' }, Expiration: { Days: 90 }, Transitions: [{ Days: 30, StorageClass: 'GLACIER_IR' }], AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-      { ID: 'reprise-retention-blog', Status: 'Enabled', Filter: { Prefix: 'reprise/blog/' }, Expiration: { Days: 7 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      { ID: 'reprise-retention-reprise/shop', Status: 'Enabled', Filter: { Prefix: 'reprise/shop/' }, Expiration: { Days: 90 }, Transitions: [{ Days: 30, StorageClass: 'GLACIER_IR' }], AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      { ID: 'reprise-retention-reprise/blog', Status: 'Enabled', Filter: { Prefix: 'reprise/blog/' }, Expiration: { Days: 7 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
     ]);
+  });
+
+  test('S3 lifecycle rules are merged into the bucket\'s: the operator\'s and another prefix\'s rules stay', () => {
+    const operators = { ID: 'logs-expiry', Status: 'Enabled' as const, Filter: { Prefix: 'logs/' }, Expiration: { Days: 3 } };
+    const otherPrefix = lifecycleRules([{ project: 'shop', retentionDays: 5 }], { prefix: 'staging/' })[0]!;
+    const removedProject = lifecycleRules([{ project: 'old', retentionDays: 5 }], { prefix: 'reprise/' })[0]!;
+    const previous = lifecycleRules([{ project: 'shop', retentionDays: 10 }], { prefix: 'reprise/' })[0]!;
+    const olderIdForm = { ...previous, ID: 'reprise-retention-shop' };
+    const ours = lifecycleRules([{ project: 'shop', retentionDays: 90 }], { prefix: 'reprise/' });
+    expect(mergeLifecycleRules([operators, otherPrefix, removedProject, previous, olderIdForm], ours, 'reprise/')).toEqual([operators, otherPrefix, ...ours]);
+    // With no prefix, collectors under a prefix in the same bucket keep their rules.
+    const unprefixed = lifecycleRules([{ project: 'shop', retentionDays: 30 }]);
+    expect(mergeLifecycleRules([otherPrefix, ...ours], unprefixed)).toEqual([otherPrefix, ...ours, ...unprefixed]);
   });
 
   test('the folder sweep deletes segments past retention and keeps the rest', async () => {
