@@ -184,20 +184,35 @@ export class FileKeyring implements KeyProvider {
  */
 async function writeKeyringFile(path: string, file: KeyringFile, mode: 'wx' | 'replace'): Promise<void> {
   const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  const text = `${JSON.stringify(file, null, 2)}\n`;
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    await writeSynced(temp, text);
+    if (mode === 'replace') {
+      await rename(temp, path);
+    } else {
+      try {
+        await link(temp, path);
+      } catch (error) {
+        // Some mounts (SMB, a few FUSE file systems) have no hard links: create in place then.
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        await writeSynced(path, text);
+      }
     }
-    await chmod(temp, 0o600);
-    if (mode === 'replace') await rename(temp, path);
-    else await link(temp, path);
   } finally {
     // Holds key material: never leave it behind (after link() it is a second name for the file).
     await rm(temp, { force: true });
   }
   await syncDirectory(dirname(path));
+}
+
+/** Create `path` (never overwriting), write, fsync, mode 0600. */
+async function writeSynced(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await chmod(path, 0o600);
 }
