@@ -9,7 +9,7 @@ import { isSafeElement, type SegmentLocation } from '../store/keys.js';
  *   offset 0     4 bytes   magic "RPSG" (0x52 0x50 0x53 0x47)
  *   offset 4     1 byte    format version (1)
  *   offset 5     1 byte    payload encoding (1 = gzip of UTF-8 JSON)
- *   offset 6     1 byte    key id length N (1..255)
+ *   offset 6     1 byte    key id length N (1..128)
  *   offset 7     N bytes   data key id, ASCII
  *   offset 7+N   12 bytes  AES-GCM nonce (random per object)
  *   offset 19+N  ...       ciphertext
@@ -74,7 +74,7 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
   // an invalid key name (and never decoded lossily: 'ascii' drops the high bit).
   const dataKeyId = bytes.subarray(7, 7 + keyIdLength).toString('latin1');
   if (!isSafeElement(dataKeyId)) {
-    throw new CollectorError('segment_corrupt', 422, `${where} names a data key id with characters outside A-Z a-z 0-9 _ -: its header is damaged.`);
+    throw new CollectorError('segment_corrupt', 422, `${where} names a data key id that is not 1-128 of A-Z a-z 0-9 _ -: its header is damaged.`);
   }
   return {
     version,
