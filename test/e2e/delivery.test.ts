@@ -343,7 +343,7 @@ function pushNoisyBatches(page: Page, options: { session: string; tab: string; b
   }, { endpoint: ingest.url, ...options });
 }
 
-test('a backlog is sent from the outbox index: each body is read once, to send it; no pass reads every stored body', async () => {
+test('a backlog is sent from the outbox index: each body is read once, to send it; no pass reads every stored body, and the index is not read again per send', async () => {
   // A page that went away offline left 30 batches of ~3 KB.
   const first = await browser.newPage();
   await first.goto(`${site.url}/away`);
@@ -380,6 +380,8 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   const bodyReads = reads.filter((read) => read.startsWith('outbox.'));
   expect(bodyReads.filter((read) => read !== 'outbox.get')).toEqual([]);
   expect(bodyReads.length).toBeLessThanOrEqual(31);
+  // And the index is read when the engine starts and before each write, not once per send.
+  expect(reads.filter((read) => read === 'outbox-index.getAll').length).toBeLessThanOrEqual(4);
   await page.close();
 });
 

@@ -196,7 +196,7 @@ export class DeliveryEngine {
     }));
     const incoming = new Set(records.map((record) => record.key));
     // The page may have stored the same frames at unload: count each key once.
-    const stored = (await this.outbox!.entries()).filter((entry) => !incoming.has(entry.key));
+    const stored = (await this.outbox!.entries(true)).filter((entry) => !incoming.has(entry.key));
     const overflow = selectOverflow([...stored, ...records.map(entryOf)], config.maxOutboxBytes, config.session);
     if (overflow.length > 0) {
       await this.remove(overflow.map((entry) => entry.key));
@@ -218,7 +218,8 @@ export class DeliveryEngine {
   }
 
   private async forget(match: (entry: OutboxEntry) => boolean): Promise<void> {
-    const entries = (await this.outbox!.entries()).filter(match);
+    // Fresh: the page stores its unload batches itself, past this index.
+    const entries = (await this.outbox!.entries(true)).filter(match);
     await this.remove(entries.map((entry) => entry.key));
   }
 
