@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { decodeBatchFrame, type RecordedEvent } from '@reprise/protocol';
 import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
 import { encodeFrames, estimateBytes, makeBatch } from './encode.js';
-import { type OutboxEntry, outboxKey, selectOverflow } from './outbox.js';
+import { MemoryOutbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, outboxKey, selectOverflow } from './outbox.js';
 import { backoffDelay, classify, parseRetryAfter } from './transport.js';
 
 const identity = { project: 'p', session: 's1', tab: 't1' };
@@ -86,5 +86,66 @@ describe('outbox bound', () => {
     const records = [record('now', 0, 400, 1), record('now', 1, 400, 2), record('now', 2, 400, 3)];
     expect(selectOverflow(records, 900, 'now').map((r) => r.seq)).toEqual([0]);
     expect(selectOverflow(records, 5000, 'now')).toEqual([]);
+  });
+});
+
+describe('SpillingOutbox', () => {
+  const stored = (seq: number): OutboxRecord => ({ key: outboxKey('s', 't', seq, ''), session: 's', tab: 't', seq, part: '', url: 'http://x/v1/ingest', body: new Uint8Array([seq]), createdAt: seq, owner: 'o' });
+
+  /** A real MemoryOutbox standing for IndexedDB, told to refuse what IndexedDB can refuse, and counting index reads. */
+  class Durable extends MemoryOutbox {
+    refusePut = false;
+    refuseRemove = false;
+    indexReads = 0;
+    override async put(records: OutboxRecord[]): Promise<void> {
+      if (this.refusePut) throw new DOMException('quota', 'QuotaExceededError');
+      return super.put(records);
+    }
+    override async remove(keys: string[]): Promise<void> {
+      if (this.refuseRemove) throw new DOMException('closing', 'InvalidStateError');
+      return super.remove(keys);
+    }
+    override async entries(): Promise<OutboxEntry[]> {
+      this.indexReads++;
+      return super.entries();
+    }
+  }
+
+  test('a refused write lands in memory, is listed in key order among durable records, and is reported', async () => {
+    const durable = new Durable();
+    const failures: string[] = [];
+    const outbox = new SpillingOutbox(durable, (operation) => failures.push(operation));
+    expect(await outbox.put([stored(0), stored(2)])).toBe(true);
+    durable.refusePut = true;
+    expect(await outbox.put([stored(1)])).toBe(false);
+    expect(failures).toEqual(['put']);
+    expect((await outbox.entries()).map((entry) => entry.seq)).toEqual([0, 1, 2]);
+    expect(await outbox.body(stored(1).key)).toEqual(new Uint8Array([1]));
+    await outbox.remove([stored(1).key]);
+    expect(outbox.memory.has(() => true)).toBe(false);
+  });
+
+  test('a record whose delete failed is not listed again, even after the index is read afresh', async () => {
+    const durable = new Durable();
+    const outbox = new SpillingOutbox(durable, () => {});
+    await outbox.put([stored(0), stored(1)]);
+    durable.refuseRemove = true;
+    await outbox.remove([stored(0).key]);
+    expect((await outbox.entries(true)).map((entry) => entry.seq)).toEqual([1]);
+  });
+
+  test('the index is read from the durable store once, then only when asked afresh', async () => {
+    const durable = new Durable();
+    const outbox = new SpillingOutbox(durable, () => {});
+    await durable.put([stored(0)]);
+    await outbox.entries();
+    await outbox.put([stored(1)]);
+    await outbox.remove([stored(0).key]);
+    expect((await outbox.entries()).map((entry) => entry.seq)).toEqual([1]);
+    expect(durable.indexReads).toBe(1);
+    // Another tab stored a batch: seen on the next fresh read.
+    await durable.put([stored(5)]);
+    expect((await outbox.entries(true)).map((entry) => entry.seq)).toEqual([1, 5]);
+    expect(durable.indexReads).toBe(2);
   });
 });
