@@ -18,6 +18,8 @@ const wrappedDataKeySchema = z.object({
   createdAt: z.iso.datetime(),
 });
 
+const MAX_RECORD_BYTES = 64 * 1024;
+
 /**
  * Wrapped data keys as small JSON objects `{project}/{sessionId}/{dataKeyId}.json` in an object
  * store of their own (a folder by default, or another bucket / prefix): apart from the segments.
@@ -54,9 +56,21 @@ export class ObjectDataKeyStore implements DataKeyStore {
     return key;
   }
 
+  /** A record is ~300 bytes: a large object in the key store is damage, refused before reading it. */
+  private async read(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.store.get(key, { maxBytes: MAX_RECORD_BYTES });
+    } catch (error) {
+      if (error instanceof CollectorError && error.code === 'object_too_large') {
+        throw new CollectorError('bad_data_key', 500, `Wrapped data key ${key} is larger than any data key record (${MAX_RECORD_BYTES} bytes at most). Restore the key store from backup.`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
   async get(project: string, sessionId: string, dataKeyId: string): Promise<WrappedDataKey | undefined> {
     const key = this.keyOf(project, sessionId, dataKeyId);
-    const bytes = await this.store.get(key);
+    const bytes = await this.read(key);
     return bytes ? this.parse(bytes, key) : undefined;
   }
 
@@ -65,7 +79,7 @@ export class ObjectDataKeyStore implements DataKeyStore {
     assertSafeElement('sessionId', sessionId);
     const keys: WrappedDataKey[] = [];
     for await (const object of this.store.list(`${project}/${sessionId}/`)) {
-      const bytes = await this.store.get(object.key);
+      const bytes = await this.read(object.key);
       if (bytes) keys.push(this.parse(bytes, object.key));
     }
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -85,7 +99,7 @@ export class ObjectDataKeyStore implements DataKeyStore {
     if (project !== undefined) assertSafeElement('project', project);
     for await (const object of this.store.list(project === undefined ? '' : `${project}/`)) {
       if (!object.key.endsWith('.json')) continue;
-      const bytes = await this.store.get(object.key);
+      const bytes = await this.read(object.key);
       if (bytes) yield this.parse(bytes, object.key);
     }
   }

@@ -87,6 +87,9 @@ describe('data key records', () => {
     writeFileSync(recordPath, JSON.stringify({ ...record, createdAt: 'yesterday' }));
     const fresher = new DataKeyService(keyring, store);
     expect((await rejection(fresher.forWriting({ project: 'p', sessionId: 'victim' }))).code).toBe('bad_data_key');
+    // A huge object in its place is refused unread.
+    writeFileSync(recordPath, JSON.stringify({ ...record, padding: 'x'.repeat(100_000) }));
+    expect((await rejection(store.get('p', 'victim', victim.id))).message).toMatch(/larger than any data key record/);
   });
 });
 
