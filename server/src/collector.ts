@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pino, type Logger } from 'pino';
@@ -8,7 +8,7 @@ import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
 import { CollectorError } from './errors.js';
 import { DedupeIndex } from './ingest/dedupe.js';
-import { createIngestRouter } from './ingest/route.js';
+import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
 import { FileIngestLog } from './log/file-log.js';
 import { NatsIngestLog } from './log/nats-log.js';
 import { maxLogRecordBytes } from './log/record.js';
@@ -154,7 +154,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   app.set('etag', false);
   // Only with a proxy configured do X-Forwarded-Proto / -For count (Secure cookies, audit IPs).
   app.set('trust proxy', config.trustProxy);
-  app.use(createIngestRouter({
+  const ingestOptions: IngestOptions = {
     projects,
     log,
     dedupe,
@@ -165,7 +165,9 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
     defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     accepting: () => accepting,
-  }));
+  };
+  const ingest = createIngestHandler(ingestOptions);
+  app.use(createIngestRouter(ingestOptions, ingest));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -228,8 +230,17 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
       sweepTimer = setInterval(sweep, config.sweepIntervalMs);
       sweepTimer.unref();
+      // POST /v1/ingest goes straight to the ingest handler; everything else through Express.
+      const listening = createServer((req, res) => {
+        if (isIngestPost(req)) void ingest(req, res);
+        else app(req, res);
+      });
       server = await new Promise<Server>((resolve, reject) => {
-        const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+        listening.once('error', reject);
+        listening.listen(config.port, config.host, () => {
+          listening.off('error', reject);
+          resolve(listening);
+        });
       });
       // Beacons and keep-alive clients: keep idle sockets a little longer than typical proxies.
       server.keepAliveTimeout = 65_000;
