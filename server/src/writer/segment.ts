@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gunzipSync, gzip } from 'node:zlib';
+import { constants, deflateRaw, gunzipSync, gzip, type ZlibOptions } from 'node:zlib';
 import { CollectorError } from '../errors.js';
 import type { SegmentLocation } from '../store/keys.js';
 import type { SegmentBatch } from './types.js';
@@ -17,6 +17,16 @@ export interface SegmentPayload {
 const MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
 
 const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
+
+/** Bytes of a payload compressed at level 1 to tell text that compresses from text that barely does. */
+const PROBE_BYTES = 64 * 1024;
+/**
+ * Past this compressed / plain ratio of the probe, the payload is mostly incompressible text
+ * (base64 images and fonts inlined in snapshots, encrypted or random-looking values): LZ matching
+ * finds next to nothing in it and costs ~4x the CPU of entropy coding alone.
+ */
+const INCOMPRESSIBLE_RATIO = 0.5;
 
 /** The payload's JSON bytes: synchronous work, a few ms per MiB. */
 export function serializeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Buffer {
@@ -24,9 +34,22 @@ export function serializeSegmentPayload(location: SegmentLocation, batches: Segm
   return Buffer.from(JSON.stringify(payload), 'utf8');
 }
 
+/**
+ * How to gzip a payload: level 6 for text that compresses (DOM, JSON structure: ~10x), Huffman
+ * coding only for text that barely does. Measured on 1 MiB: DOM-like JSON 5.5 ms at level 6
+ * (ratio 0.09); base64-like text 14 ms at level 6 (ratio 0.67) against 3.7 ms Huffman-only
+ * (ratio 0.77). Either way the object is a standard gzip stream (STORAGE.md is unchanged).
+ */
+export async function segmentGzipOptions(plain: Buffer): Promise<ZlibOptions> {
+  if (plain.byteLength < 2 * PROBE_BYTES) return { level: 6 };
+  const middle = Math.floor((plain.byteLength - PROBE_BYTES) / 2);
+  const probe = await deflateRawAsync(plain.subarray(middle, middle + PROBE_BYTES), { level: 1 });
+  return probe.byteLength / PROBE_BYTES > INCOMPRESSIBLE_RATIO ? { strategy: constants.Z_HUFFMAN_ONLY } : { level: 6 };
+}
+
 /** Compressed on libuv's thread pool: the event loop keeps answering ingest meanwhile. */
-export function compressSegmentPayload(plain: Buffer): Promise<Buffer> {
-  return gzipAsync(plain, { level: 6 });
+export async function compressSegmentPayload(plain: Buffer): Promise<Buffer> {
+  return gzipAsync(plain, await segmentGzipOptions(plain));
 }
 
 export async function encodeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Promise<{ plain: Buffer; compressed: Buffer }> {
