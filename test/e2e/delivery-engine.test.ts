@@ -1,7 +1,7 @@
 // The delivery engine in Node against the loopback ingest server (real HTTP, real decoding): the
 // transport rules a browser test would take minutes to reach.
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import type { RecordedEvent } from '@reprise/protocol';
+import { Codec, PROTOCOL_VERSION, encodeBatchFrame, type RecordedEvent } from '@reprise/protocol';
 import { DeliveryEngine } from '../../packages/core/src/delivery/engine.js';
 import type { EngineConfig, FromEngine } from '../../packages/core/src/delivery/messages.js';
 import { MemoryOutbox, outboxKey } from '../../packages/core/src/delivery/outbox.js';
@@ -194,4 +194,25 @@ test('a 413 for a batch that cannot be split (its stored body no longer decodes)
   await new Promise((resolve) => setTimeout(resolve, 1_200));
   expect(ingest.requests.map((request) => request.status)).toEqual([413]);
   await engine.handle({ type: 'stop', id: 2 });
+});
+
+test('a collector that does not answer is backed off as a whole: one request per backoff step, not one per stream', async () => {
+  ingest.set({ down: true });
+  const outbox = new MemoryOutbox();
+  // A page that is gone left a stream for the same collector.
+  const left = events(1, 100);
+  const body = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'p', session: 'aaa-left', tab: 't', seq: 0, start: left[0]!.timestamp, end: left[0]!.timestamp, events: left }, Codec.deflateRaw);
+  await outbox.put([{ key: outboxKey('aaa-left', 't', 0, ''), session: 'aaa-left', tab: 't', seq: 0, part: '', url: `${ingest.url}/v1/ingest`, body, createdAt: 1, owner: 'gone' }]);
+  const { engine } = startEngine(config(), { outbox, random: () => 1 });
+  await engine.handle({ type: 'events', events: events(2) });
+  await engine.handle({ type: 'cut', seq: 0, count: 2 });
+  await ingest.waitFor(() => ingest.unanswered >= 1, 3_000, 'the first attempt');
+  // The first backoff step is 1 s (random 1: no jitter): the other stream must wait it out too.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(ingest.unanswered).toBe(1);
+  ingest.set({});
+  await engine.handle({ type: 'online', online: true });
+  await ingest.waitFor(() => ingest.batches.length === 2, 5_000, 'both streams once the collector answers');
+  expect(ingest.batches.map((item) => item.batch.session).sort()).toEqual(['aaa-left', 'engine-s']);
+  await engine.handle({ type: 'stop', id: 1 });
 });

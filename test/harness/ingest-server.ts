@@ -53,6 +53,8 @@ export interface IngestServer {
   duplicates: number;
   /** Repeats whose batch differed from the stored one (answered 409, like the real collector). */
   conflicts: number;
+  /** Requests whose connection was dropped without an answer while `down` (not in `requests`). */
+  unanswered: number;
   behaviour: IngestBehaviour;
   set(behaviour: IngestBehaviour): void;
   /** Resolve once `predicate` holds (polled), or reject after `timeoutMs`. */
@@ -84,6 +86,7 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
     requests: [],
     duplicates: 0,
     conflicts: 0,
+    unanswered: 0,
     behaviour: {},
     set(behaviour) {
       state.behaviour = behaviour;
@@ -104,6 +107,7 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       state.requests = [];
       state.duplicates = 0;
       state.conflicts = 0;
+      state.unanswered = 0;
       stored.clear();
     },
     close: () => new Promise<void>((resolve) => {
@@ -121,6 +125,7 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const behaviour = state.behaviour;
     if (behaviour.down) {
+      if (req.method === 'POST') state.unanswered++;
       req.socket.destroy();
       return;
     }

@@ -36,9 +36,10 @@ export class DeliveryEngine {
   private stopped = false;
   private attempt = 0;
   private retryAt = 0;
-  // Backoff per (session, tab) stream: a stream that keeps failing (a dead old endpoint, a batch
-  // the collector always answers 5xx) must not hold back the other streams behind it.
-  private readonly streamRetry = new Map<string, { at: number; attempt: number }>();
+  // Backoff per ingest URL (no answer: the collector is unreachable, every stream to it waits) and
+  // per (session, tab) stream (an error status for one batch): a dead old endpoint, or a batch the
+  // collector always answers 5xx, must not hold back the streams behind it.
+  private readonly backoff = new Map<string, { at: number; attempt: number }>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pumping: Promise<void> | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -76,7 +77,7 @@ export class DeliveryEngine {
         if (message.online) {
           // Coming back online is the best moment to retry: skip the remaining backoff.
           this.retryAt = 0;
-          this.streamRetry.clear();
+          this.backoff.clear();
           void this.pump();
         }
         return;
@@ -254,7 +255,7 @@ export class DeliveryEngine {
     for (const entry of entries) {
       const stream = `${entry.session}|${entry.tab}`;
       if (blockedStreams.has(stream)) continue;
-      const retryAt = this.streamRetry.get(stream)?.at ?? 0;
+      const retryAt = Math.max(this.backoff.get(stream)?.at ?? 0, this.backoff.get(entry.url)?.at ?? 0);
       if (now < retryAt) {
         blockedStreams.add(stream);
         revisitAt = Math.min(revisitAt, retryAt);
@@ -314,15 +315,17 @@ export class DeliveryEngine {
     const stream = `${record.session}|${record.tab}`;
     if (result.kind === 'ok') {
       this.attempt = 0;
-      this.streamRetry.delete(stream);
+      this.backoff.delete(stream);
+      this.backoff.delete(record.url);
       await this.remove([record.key]);
       this.post({ type: 'sent', seq: record.seq, ...(record.part ? { part: record.part } : {}), bytes: body.byteLength });
     } else if (result.kind === 'retry' && result.delayMs !== undefined) {
       // Retry-After (429, 503) speaks for the collector: every stream waits.
       this.retryAt = this.now() + result.delayMs;
     } else if (result.kind === 'retry') {
-      const attempt = (this.streamRetry.get(stream)?.attempt ?? 0) + 1;
-      this.streamRetry.set(stream, { attempt, at: this.now() + backoffDelay(attempt - 1, this.deps.random) });
+      const scope = result.status === undefined ? record.url : stream;
+      const attempt = (this.backoff.get(scope)?.attempt ?? 0) + 1;
+      this.backoff.set(scope, { attempt, at: this.now() + backoffDelay(attempt - 1, this.deps.random) });
     } else if (result.kind === 'split') {
       await this.split(record);
     } else {
