@@ -71,11 +71,10 @@ interface CachedRecord {
 
 /** Header (length, crc32) and payload of one record, in one buffer. */
 export function encodeLogRecord(record: LogRecord): Buffer {
-  const payload = packLogRecord(record);
-  const bytes = Buffer.allocUnsafe(HEADER_BYTES + payload.byteLength);
+  const bytes = packLogRecord(record, HEADER_BYTES);
+  const payload = bytes.subarray(HEADER_BYTES);
   bytes.writeUInt32LE(payload.byteLength, 0);
   bytes.writeUInt32LE(crc32(payload), 4);
-  payload.copy(bytes, HEADER_BYTES);
   return bytes;
 }
 

@@ -244,7 +244,7 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
     const plain = makeBatch({ session: 'w', seq: 0 });
     const log = new FileIngestLog({ dir, logger: silentLogger });
     await log.open();
-    await log.append({ project: 'dev', receivedAt: 1, digest: 'dw', batch: plain, wire: encodeBatch(plain) });
+    await log.append({ project: 'dev', receivedAt: 1_763_900_000_123, digest: 'dw', batch: plain, wire: encodeBatch(plain), userAgent: 'Mozilla/5.0 (X11; Linux) ü' });
     await log.append({ project: 'dev', receivedAt: 2, digest: 'db', batch: makeBatch({ session: 'w', seq: 1 }), userAgent: 'UA' });
     await log.close();
     const reopened = new FileIngestLog({ dir, logger: silentLogger });
@@ -252,7 +252,7 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
     const [wire, packed] = await readAll(reopened);
     await reopened.close();
     expect(wire!.record.batch).toEqual(plain);
-    expect(wire!.record.digest).toBe('dw');
+    expect(wire!.record).toMatchObject({ digest: 'dw', receivedAt: 1_763_900_000_123, userAgent: 'Mozilla/5.0 (X11; Linux) ü' });
     expect(packed!.record.batch.seq).toBe(1);
     expect(packed!.record.userAgent).toBe('UA');
   });
