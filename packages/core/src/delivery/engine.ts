@@ -20,13 +20,20 @@ export interface EngineDeps {
  * numbers, so it can number its own last batch at unload), encodes and compresses them, stores
  * them in the outbox and sends them in order. Runs in the worker, or on the main thread in idle
  * callbacks when no worker can start. Messages are handled strictly one after another.
+ *
+ * Fields:
+ * `volatileSeqs`: Seqs of this page's batches that only memory holds: the page keeps their
+ *   events until they are sent.
+ * `reportedFailures`: Which outbox failures were already reported (once each until the outbox
+ *   works again).
+ * `backoff`: Backoff per ingest URL (no answer: the collector is unreachable, every stream to it
+ *   waits) and per (session, tab) stream (an error status for one batch): a dead old endpoint, or
+ *   a batch the collector always answers 5xx, must not hold back the streams behind it.
  */
 export class DeliveryEngine {
   private config: EngineConfig | undefined;
   private outbox: SpillingOutbox | undefined;
-  // Seqs of this page's batches that only memory holds: the page keeps their events until they are sent.
   private readonly volatileSeqs = new Set<number>();
-  // Which outbox failures were already reported (once each until the outbox works again).
   private readonly reportedFailures = new Set<string>();
   private buffer: RecordedEvent[] = [];
   private sizes: number[] = [];
@@ -36,9 +43,6 @@ export class DeliveryEngine {
   private stopped = false;
   private attempt = 0;
   private retryAt = 0;
-  // Backoff per ingest URL (no answer: the collector is unreachable, every stream to it waits) and
-  // per (session, tab) stream (an error status for one batch): a dead old endpoint, or a batch the
-  // collector always answers 5xx, must not hold back the streams behind it.
   private readonly backoff = new Map<string, { at: number; attempt: number }>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pumping: Promise<void> | undefined;

@@ -116,20 +116,31 @@ function mainThreadChannel(onMessage: (message: FromEngine) => void): EngineChan
   };
 }
 
+/**
+ * The page side of delivery (README.md, "Who does what"). Comments on members live in the class
+ * comment or inside the members: the ESM build keeps the leading comments of class members.
+ *
+ * Fields:
+ * `pendingStart`: Messages not yet accepted by a started engine (replayed into the next way if a
+ *   worker fails).
+ * `current`: Events pushed since the last cut.
+ * `unposted`: Events not yet posted to the engine: one postMessage per POST_COALESCE_MS, not one
+ *   per event.
+ * `unstored`: Cut batches the engine has not yet stored: the page can still send them itself at
+ *   unload.
+ * `pageOutbox`: The page's own handle on the outbox, to store its last batches itself at unload
+ *   (a worker may be killed first).
+ */
 class PageDelivery implements Delivery {
   private readonly url: string;
   private readonly seq: SeqCounter;
   private readonly maxBatchDelayMs: number;
   private channel: EngineChannel | undefined;
-  // Messages not yet accepted by a started engine (replayed into the next way if a worker fails).
   private pendingStart: ToEngine[] = [];
   private ready = false;
-  // Events pushed since the last cut.
   private current: RecordedEvent[] = [];
-  // Events not yet posted to the engine: one postMessage per POST_COALESCE_MS, not one per event.
   private unposted: RecordedEvent[] = [];
   private postTimer: ReturnType<typeof setTimeout> | undefined;
-  // Cut batches the engine has not yet stored: the page can still send them itself at unload.
   private readonly unstored = new Map<number, RecordedEvent[]>();
   private cutTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly waiters = new Map<number, () => void>();
@@ -137,7 +148,6 @@ class PageDelivery implements Delivery {
   private closed = false;
   private readonly config: EngineConfig;
   private readonly removeListeners: Array<() => void> = [];
-  // The page's own handle on the outbox, to store its last batches itself at unload (a worker may be killed first).
   private pageOutbox: Outbox | undefined;
 
   constructor(private readonly context: DeliveryContext) {

@@ -197,10 +197,12 @@ export async function openOutbox(memory = false): Promise<{ outbox: Outbox; dura
  * read again from IndexedDB only when asked (`entries(true)`: before each write, when the bound
  * needs what other tabs stored). Draining a backlog of n batches thus reads the index once, not
  * n times: with 10,000 small batches one read of the index took ~90 ms in Chromium.
+ *
+ * Fields:
+ * `removedKeys`: Sent or dropped, but the durable store refused to delete them.
  */
 export class SpillingOutbox {
   readonly memory = new MemoryOutbox();
-  // Sent or dropped, but the durable store refused to delete them.
   private readonly removedKeys = new Set<string>();
   private durableIndex: Map<string, OutboxEntry> | undefined;
 
