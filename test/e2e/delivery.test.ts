@@ -376,10 +376,11 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   expect(ingest.batches.filter((item) => item.batch.session === 'backlog').map((item) => item.batch.seq)).toEqual(Array.from({ length: 30 }, (_, seq) => seq));
   const reads = await page.evaluate(() => (window as unknown as { __idbReads: string[] }).__idbReads.slice());
   await expect.poll(() => outboxRecords(page)).toEqual([]);
-  // Bodies live in the `outbox` store: read one at a time (31 sends), never all at once.
+  // Bodies live in the `outbox` store: read one at a time, once per send (31, and a few more if
+  // the loaded machine made a send time out and go again), never all at once.
   const bodyReads = reads.filter((read) => read.startsWith('outbox.'));
   expect(bodyReads.filter((read) => read !== 'outbox.get')).toEqual([]);
-  expect(bodyReads.length).toBeLessThanOrEqual(31);
+  expect(bodyReads.length).toBeLessThanOrEqual(31 + 5);
   // And the index is read when the engine starts and before each write, not once per send.
   expect(reads.filter((read) => read === 'outbox-index.getAll').length).toBeLessThanOrEqual(4);
   await page.close();
