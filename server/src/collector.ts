@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { CollectorConfig } from './config.js';
-import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
+import { createConfiguredDataKeyStore } from './crypto/data-key-store-factory.js';
+import { DataKeyService } from './crypto/data-keys.js';
 import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
 import { CollectorError } from './errors.js';
@@ -120,17 +121,9 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
     keys = loaded.keyring;
   }
-  const keysS3 = config.keysS3Bucket
-    ? new S3ObjectStore({
-        bucket: config.keysS3Bucket,
-        region: config.s3Region,
-        ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-        forcePathStyle: config.s3ForcePathStyle,
-        prefix: config.keysS3Prefix,
-        createBucket: config.s3CreateBucket,
-      })
-    : undefined;
-  const dataKeyStore = options.dataKeyStore ?? new ObjectDataKeyStore(keysS3 ?? new FolderObjectStore(config.keysDir));
+  const configuredKeys = options.dataKeyStore ? undefined : createConfiguredDataKeyStore(config);
+  const keysS3 = configuredKeys?.s3;
+  const dataKeyStore = options.dataKeyStore ?? configuredKeys!.dataKeyStore;
   const dataKeys = new DataKeyService(keys, dataKeyStore);
   const log = options.log ?? (config.logBackend === 'nats'
     ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
@@ -216,7 +209,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await store.open();
         await store.applyRetention(retentionRules(config), logger);
       }
-      if (keysS3 && !options.dataKeyStore) await keysS3.open();
+      await keysS3?.open();
       await log.open();
       await ledger.open();
       for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);

@@ -41,20 +41,39 @@ export async function rewrapDataKeys(keyring: KeyProvider, dataKeyStore: DataKey
 }
 
 export async function unusedKeyIds(keyring: RotatableKeyProvider, dataKeyStore: DataKeyStore): Promise<string[]> {
-  const used = new Set<string>();
-  for await (const key of dataKeyStore.list()) used.add(key.kekId);
+  const used = await dataKeysPerKek(dataKeyStore);
   return keyring.keyIds.filter((id) => id !== keyring.activeKeyId && !used.has(id));
+}
+
+/** How many stored data keys each KEK wraps. */
+export async function dataKeysPerKek(dataKeyStore: DataKeyStore): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const key of dataKeyStore.list()) counts.set(key.kekId, (counts.get(key.kekId) ?? 0) + 1);
+  return counts;
 }
 
 /**
  * Removes an old KEK from the keyring, refusing while any data key is still wrapped by it
- * (that session would become unreadable). A collector still running with the old keyring in
- * memory may wrap new data keys with the old KEK: restart every node after `rotate`, then retire.
+ * (those sessions would become unreadable) unless `force`. Returns how many data keys it still
+ * wrapped (0 unless forced). A collector still running with the old keyring in memory may wrap
+ * new data keys with the old KEK: restart every node after `rotate`, then retire.
  */
-export async function retireKeyEncryptionKey(keyring: RotatableKeyProvider, dataKeyStore: DataKeyStore, id: string): Promise<void> {
+export async function retireKeyEncryptionKey(
+  keyring: RotatableKeyProvider,
+  dataKeyStore: DataKeyStore,
+  id: string,
+  options: { force?: boolean; where?: string } = {},
+): Promise<{ stillWrapped: number }> {
   if (!keyring.keyIds.includes(id)) throw new CollectorError('unknown_kek', 404, `KEK "${id}" is not in the keyring.`);
-  if (!(await unusedKeyIds(keyring, dataKeyStore)).includes(id)) {
-    throw new CollectorError('key_in_use', 409, `KEK "${id}" still wraps data keys (or is active); run "keys rotate" and restart every collector first.`);
+  if (id === keyring.activeKeyId) throw new CollectorError('key_in_use', 409, `KEK "${id}" is the active key: run "reprise-collector keys rotate" first, restart every collector, then retire it.`);
+  const stillWrapped = (await dataKeysPerKek(dataKeyStore)).get(id) ?? 0;
+  if (stillWrapped > 0 && !options.force) {
+    throw new CollectorError(
+      'key_in_use',
+      409,
+      `KEK "${id}" still wraps ${stillWrapped} data key(s)${options.where ? ` in ${options.where}` : ''}: retiring it would make those sessions unreadable. Run "reprise-collector keys rotate" first (it rewraps them under the active key), restart every collector, then retire it. --force retires it anyway.`,
+    );
   }
   await keyring.retire(id);
+  return { stillWrapped };
 }
