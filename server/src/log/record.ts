@@ -97,7 +97,7 @@ function writeKey(bytes: Buffer, at: number, key: string): number {
   return at + 1 + bytes.write(key, at + 1, 'latin1');
 }
 
-/** Throws on bytes that are not a LogRecord (the caller treats that as corruption). */
+/** Throws on bytes that are not a LogRecord (the caller treats that as corruption). The result has no `wire`. */
 export function unpackLogRecord(bytes: Uint8Array): LogRecord {
   const value = packr.unpack(bytes) as Partial<LogRecord> & { wire?: Uint8Array };
   if (value === null || typeof value !== 'object' || typeof value.project !== 'string' || typeof value.digest !== 'string' || typeof value.receivedAt !== 'number') {
@@ -109,6 +109,7 @@ export function unpackLogRecord(bytes: Uint8Array): LogRecord {
   else throw new TypeError('log record without a batch');
   const record: LogRecord = { project: value.project, receivedAt: value.receivedAt, digest: value.digest, batch };
   if (typeof value.userAgent === 'string') record.userAgent = value.userAgent;
-  if (value.wire instanceof Uint8Array) record.wire = value.wire;
+  // `wire` is left out: readers need the batch, and msgpackr's bin is a view into the caller's
+  // read buffer (the file log's 4 MiB chunk), which a writer holding records would keep alive.
   return record;
 }
