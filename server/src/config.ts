@@ -214,6 +214,8 @@ export function resolveConfig(input: Partial<CollectorConfigInput> & { projectLi
   if (input.projectList) {
     const parsed = projectsSchema.safeParse(input.projectList);
     if (!parsed.success) throw new CollectorError('bad_config', 2, `Invalid projectList: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`);
+    const colliding = projectsAmongDataKeys(config, parsed.data);
+    if (colliding.length > 0) throw new CollectorError('bad_config', 2, `Invalid projectList: ${colliding.join(' ')}`);
     return { ...config, projectList: parsed.data, devProject: false };
   }
   return config;
@@ -245,8 +247,11 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
   if (input.index === 'postgres' && !input.databaseUrl) errors.push('REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
   if (input.s3Prefix === undefined) input.s3Prefix = '';
   if (input.keysS3Prefix === undefined) input.keysS3Prefix = 'reprise-keys/';
-  if (input.keysS3Bucket && input.keysS3Bucket === input.s3Bucket && input.keysS3Prefix === input.s3Prefix) {
+  const keysShareBucket = input.keysS3Bucket !== undefined && input.keysS3Bucket === input.s3Bucket;
+  if (keysShareBucket && input.keysS3Prefix === input.s3Prefix) {
     errors.push('REPRISE_KEYS_S3_PREFIX must differ from REPRISE_S3_PREFIX when data keys share the objects\' bucket: keys live apart from the objects they protect.');
+  } else if (keysShareBucket && input.store === 's3' && input.s3Prefix.startsWith(input.keysS3Prefix)) {
+    errors.push(`REPRISE_S3_PREFIX "${input.s3Prefix}" is inside REPRISE_KEYS_S3_PREFIX "${input.keysS3Prefix}" in the same bucket: the segments would sit among the data keys. Give the keys a prefix of their own (the default is reprise-keys/) or their own bucket.`);
   }
 
   let projectList: ProjectConfig[] = [DEV_PROJECT];
@@ -266,6 +271,7 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
       errors.push(`REPRISE_PROJECTS is not valid JSON: ${(error as Error).message}.`);
     }
   }
+  errors.push(...projectsAmongDataKeys(input, projectList));
   let redactPatterns: string[] = [];
   if (input.redactPatterns) {
     try {
@@ -294,6 +300,23 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     devProject,
     redactPatterns,
   };
+}
+
+/**
+ * With the data keys in the objects' bucket, a project whose objects prefix `{s3Prefix}{project}/`
+ * holds the keys' prefix (a project named `reprise-keys` with no REPRISE_S3_PREFIX) would get a
+ * lifecycle rule that expires every project's data keys, and retention would read the keys as
+ * that project's segments. Such a project id is refused at start.
+ */
+function projectsAmongDataKeys(
+  settings: Pick<CollectorConfigInput, 'store' | 's3Bucket' | 's3Prefix' | 'keysS3Bucket' | 'keysS3Prefix'>,
+  projects: readonly Pick<ProjectConfig, 'id'>[],
+): string[] {
+  if (settings.store !== 's3' || !settings.keysS3Bucket || settings.keysS3Bucket !== settings.s3Bucket) return [];
+  const keysPrefix = settings.keysS3Prefix ?? 'reprise-keys/';
+  return projects
+    .filter((project) => keysPrefix.startsWith(`${settings.s3Prefix ?? ''}${project.id}/`))
+    .map((project) => `Project "${project.id}" is named like the data keys' prefix: its objects (s3://${settings.s3Bucket}/${settings.s3Prefix ?? ''}${project.id}/) would hold the data keys under REPRISE_KEYS_S3_PREFIX "${keysPrefix}", and its retention rule would expire every project's data keys. Rename the project, or give the keys another prefix or bucket.`);
 }
 
 function readProjectsFile(path: string, errors: string[]): string | undefined {
