@@ -216,3 +216,25 @@ test('a collector that does not answer is backed off as a whole: one request per
   expect(ingest.batches.map((item) => item.batch.session).sort()).toEqual(['aaa-left', 'engine-s']);
   await engine.handle({ type: 'stop', id: 1 });
 });
+
+test('a 409 (another page numbered the same stream) moves this page\'s batches from that seq on to a tab named after it, in order; later cuts follow', async () => {
+  // Another page already delivered seq 0 of this (session, tab) with other events.
+  const other = events(1, 500);
+  const taken = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'p', session: 'engine-s', tab: 'engine-t', seq: 0, start: other[0]!.timestamp, end: other[0]!.timestamp, events: other }, Codec.deflateRaw);
+  expect((await fetch(`${ingest.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch' }, body: taken })).status).toBe(202);
+  const { engine, messages } = startEngine(config({ online: false }));
+  for (let seq = 0; seq < 2; seq++) {
+    await engine.handle({ type: 'events', events: events(2, seq * 2) });
+    await engine.handle({ type: 'cut', seq, count: 2 });
+  }
+  await engine.handle({ type: 'online', online: true });
+  await ingest.waitFor(() => ingest.batches.filter((item) => item.batch.tab === 'i1').length === 2, 5_000, 'both batches as tab i1');
+  expect(messages).toContainEqual({ type: 'retab', tab: 'i1' });
+  expect(messages.filter((message) => message.type === 'dropped')).toEqual([]);
+  await engine.handle({ type: 'events', events: events(2, 10) });
+  await engine.handle({ type: 'cut', seq: 2, count: 2 });
+  await ingest.waitFor(() => ingest.batches.length === 4, 5_000, 'the next cut');
+  expect(ingest.batches.slice(1).map((item) => `${item.batch.tab}:${item.batch.seq}`)).toEqual(['i1:0', 'i1:1', 'i1:2']);
+  expect(ingest.eventsOf('engine-s').filter((event) => event.timestamp < 1_700_000_000_100)).toEqual(events(4).concat(events(2, 10)));
+  await engine.handle({ type: 'stop', id: 1 });
+});

@@ -479,3 +479,29 @@ test('batches a version-1 outbox (one store, no index) left behind are indexed o
   await expect.poll(() => outboxRecords(page)).toEqual([]);
   await page.close();
 });
+
+test('a tab opened with window.open shares the session and tab id (sessionStorage is copied): the 409 on its seqs moves its batches to a tab of their own instead of dropping them', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 300 }));
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  const [popup] = await Promise.all([browser.context.waitForEvent('page'), page.evaluate((url) => void window.open(url), appUrl({ maxBatchDelayMs: 300 }))]);
+  await popup.waitForLoadState();
+  const tabOf = (target: Page) => target.evaluate(() => sessionStorage.getItem('reprise:tab'));
+  expect(await sessionOf(popup)).toBe(session);
+  expect(await tabOf(popup)).toBe(await tabOf(page));
+  await clickTimes(popup, 3);
+  await clickTimes(page, 1);
+  await Promise.all([emittedThenFlush(page), emittedThenFlush(popup)]);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 6, 10_000, 'the clicks of both pages');
+  // Both pages numbered the same stream: one of them was refused (409) and went on as its own tab.
+  expect(ingest.conflicts).toBeGreaterThan(0);
+  const tabs = new Set(ingest.batches.filter((item) => item.batch.session === session).map((item) => item.batch.tab));
+  expect(tabs.size).toBe(2);
+  expect(ingest.eventsOf(session).filter((event) => event.type === 2).length).toBe(2); // both full snapshots
+  const errors = [...(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)), ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors))];
+  expect(errors.filter((message) => /dropped/.test(message))).toEqual([]);
+  expect(errors).toContainEqual(expect.stringMatching(/Another page shares tab .* this page sends as tab/));
+  await popup.close();
+  await page.close();
+});

@@ -2,7 +2,7 @@ import { readOwnBatchFrame, splitBatch, type RecordedEvent } from '@reprise/prot
 import { MAX_BATCH_EVENTS, PAGE_SENT_GRACE_MS } from './defaults.js';
 import { type BatchIdentity, type EncodedFrame, encodeFrames, estimateBytes, makeBatch } from './encode.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
-import { type Outbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, entryOf, openOutbox, outboxKey, selectOverflow } from './outbox.js';
+import { type Outbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, entryOf, openOutbox, recordsOf, selectOverflow } from './outbox.js';
 import { type Fetcher, backoffDelay, sendFrame } from './transport.js';
 
 export const INSTANCE_LOCK_PREFIX = 'reprise-delivery:';
@@ -187,18 +187,7 @@ export class DeliveryEngine {
     // too large for what is left is not even tried. Resolves whether the batch is durable.
     const config = this.config!;
     const createdAt = this.now();
-    const records: OutboxRecord[] = frames.map((frame) => ({
-      key: outboxKey(config.session, config.tab, frame.seq, frame.part),
-      session: config.session,
-      tab: config.tab,
-      seq: frame.seq,
-      part: frame.part,
-      url: config.url,
-      body: frame.body,
-      createdAt,
-      owner: config.instance,
-      ...(pageSentAt === undefined ? {} : { pageSentAt }),
-    }));
+    const records = recordsOf(frames, { session: config.session, tab: config.tab, url: config.url, createdAt, owner: config.instance, ...(pageSentAt === undefined ? {} : { pageSentAt }) });
     const incoming = new Set(records.map((record) => record.key));
     // The page may have stored the same frames at unload: count each key once.
     const stored = (await this.outbox!.entries(true)).filter((entry) => !incoming.has(entry.key));
@@ -332,10 +321,38 @@ export class DeliveryEngine {
       this.backoff.set(scope, { attempt, at: this.now() + backoffDelay(attempt - 1, this.deps.random) });
     } else if (result.kind === 'split') {
       await this.split(record);
-    } else {
+    } else if (!(result.status === 409 && (await this.rekey(record)))) {
       await this.remove([record.key]);
       this.post({ type: 'dropped', reason: 'rejected', batches: 1, bytes: body.byteLength, detail: `the collector answered ${result.status} to batch seq ${record.seq}${record.part ? ` part ${record.part}` : ''}: ${result.detail || 'no detail'}` });
     }
+    return true;
+  }
+
+  private async rekey(record: OutboxRecord): Promise<boolean> {
+    // 409: the collector holds this (session, tab, seq) with other content, so another page
+    // numbers the same stream: a tab opened by window.open or duplicated starts with a copy of
+    // sessionStorage, tab id and seq counter included. Dropping lost that page's batches (its
+    // first one holds the full snapshot). Its writer's batches from this seq on move to a stream
+    // of their own, named after the writer (an instance id is a valid, unique tab id); a conflict
+    // on that stream too is dropped. Resolves false when the batch must be dropped.
+    const { session, tab, owner } = record;
+    if (tab === owner) return false;
+    const entries = (await this.outbox!.entries(true)).filter((entry) => entry.session === session && entry.tab === tab && entry.owner === owner && entry.seq >= record.seq);
+    try {
+      for (const { bytes: _bytes, ...entry } of entries) {
+        const body = await this.outbox!.body(entry.key);
+        if (body) await this.outbox!.put(recordsOf(encodeFrames({ ...readOwnBatchFrame(body), tab: owner }), { ...entry, tab: owner }));
+      }
+    } catch {
+      return false;
+    }
+    await this.remove(entries.map((entry) => entry.key));
+    const config = this.config!;
+    if (owner === config.instance && session === config.session && tab === config.tab) {
+      this.config = { ...config, tab: owner };
+      this.post({ type: 'retab', tab: owner });
+    }
+    this.post({ type: 'warning', message: `[@reprise/core] Another page shares tab ${tab} of session ${session} (window.open or a duplicated tab copies sessionStorage); from seq ${record.seq} on, this page sends as tab ${owner}.` });
     return true;
   }
 
@@ -353,8 +370,7 @@ export class DeliveryEngine {
       this.post({ type: 'dropped', reason: 'too_large', batches: 1, bytes: record.body.byteLength, detail: `the collector refused batch seq ${record.seq} as too large (413) and it cannot be split (one event); raise the collector's body limit` });
       return;
     }
-    const records = halves.map((frame) => ({ ...record, key: outboxKey(record.session, record.tab, frame.seq, frame.part), part: frame.part, body: frame.body }));
-    await this.outbox!.put(records);
+    await this.outbox!.put(recordsOf(halves, record));
     await this.remove([record.key]);
   }
 }

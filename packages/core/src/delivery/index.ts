@@ -11,7 +11,7 @@ import {
 import { encodeFrames, makeBatch } from './encode.js';
 import { DeliveryEngine } from './engine.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
-import { IndexedDbOutbox, type Outbox, outboxKey } from './outbox.js';
+import { IndexedDbOutbox, type Outbox, recordsOf } from './outbox.js';
 import { sendAtUnload } from './transport.js';
 import type { CreateDelivery, Delivery, DeliveryContext } from './types.js';
 import { INLINE_WORKER_SOURCE } from './worker-source.js';
@@ -133,6 +133,7 @@ function mainThreadChannel(onMessage: (message: FromEngine) => void): EngineChan
  */
 class PageDelivery implements Delivery {
   private readonly url: string;
+  private tab: string;
   private readonly seq: SeqCounter;
   private readonly maxBatchDelayMs: number;
   private channel: EngineChannel | undefined;
@@ -153,6 +154,7 @@ class PageDelivery implements Delivery {
   constructor(private readonly context: DeliveryContext) {
     const options = context.options;
     this.url = context.endpoint.replace(/\/+$/, '') + INGEST_PATH;
+    this.tab = context.tabId;
     this.seq = new SeqCounter(context.sessionId, context.tabId);
     this.maxBatchDelayMs = options.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS;
     this.config = {
@@ -272,6 +274,9 @@ class PageDelivery implements Delivery {
         return this.context.onError(new DeliveryDropError(message.reason, message.batches, message.bytes, message.detail));
       case 'warning':
         return this.context.onError(new Error(message.message));
+      case 'retab':
+        this.tab = message.tab;
+        return;
       case 'sent':
         return;
     }
@@ -333,23 +338,12 @@ class PageDelivery implements Delivery {
     if (this.closed) return;
     this.cut(true);
     let budget = KEEPALIVE_LIMIT_BYTES;
-    const identity = { project: this.context.project, session: this.context.sessionId, tab: this.context.tabId };
+    const identity = { project: this.context.project, session: this.context.sessionId, tab: this.tab };
     const now = Date.now();
     for (const [seq, events] of this.unstored) {
       const frames = encodeFrames(makeBatch(identity, seq, events));
       // Stored by the page too: IndexedDB writes begun in pagehide complete, a worker may not get to its own.
-      const stored = this.pageOutbox?.put(frames.map((frame) => ({
-        key: outboxKey(identity.session, identity.tab, frame.seq, frame.part),
-        session: identity.session,
-        tab: identity.tab,
-        seq: frame.seq,
-        part: frame.part,
-        url: this.url,
-        body: frame.body,
-        createdAt: now,
-        owner: this.config.instance,
-        pageSentAt: now,
-      }))).catch((error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload: ${(error as Error).message}`))) ?? Promise.resolve();
+      const stored = this.pageOutbox?.put(recordsOf(frames, { session: identity.session, tab: identity.tab, url: this.url, createdAt: now, owner: this.config.instance, pageSentAt: now })).catch((error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload: ${(error as Error).message}`))) ?? Promise.resolve();
       const size = frames.reduce((sum, frame) => sum + frame.body.byteLength, 0);
       // Past the keepalive quota the outbox sends it on the next page load.
       if (size > budget) continue;

@@ -39,4 +39,6 @@ export type FromEngine =
   | { type: 'sent'; seq: number; part?: string; bytes: number }
   | { type: 'done'; id: number }
   | { type: 'dropped'; reason: 'outbox_full' | 'rejected' | 'too_large'; batches: number; bytes: number; detail: string }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** Another page shares this (session, tab) stream (the collector answered 409): this page's batches go on as `tab`. */
+  | { type: 'retab'; tab: string };

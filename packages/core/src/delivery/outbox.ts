@@ -36,6 +36,11 @@ export function outboxKey(session: string, tab: string, seq: number, part: strin
   return `${session}|${tab}|${String(seq).padStart(12, '0')}|${part}`;
 }
 
+/** Records for `frames` (one batch), with everything else taken from `base`. */
+export function recordsOf(frames: Array<{ seq: number; part: string; body: Uint8Array }>, base: Omit<OutboxRecord, 'key' | 'seq' | 'part' | 'body'>): OutboxRecord[] {
+  return frames.map(({ seq, part, body }) => ({ ...base, key: outboxKey(base.session, base.tab, seq, part), seq, part, body }));
+}
+
 export function entryOf(record: OutboxRecord): OutboxEntry {
   const { body, ...rest } = record;
   return { ...rest, bytes: body.byteLength };
