@@ -219,7 +219,11 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       const sweep = () => void (async () => {
         const rules = retentionRules(config);
         if (store instanceof FolderObjectStore) await sweepExpiredSegments(store, rules, { logger });
-        await shredExpiredDataKeys(dataKeyStore, rules, { logger, onShred: (project, sessionId) => dataKeys.forget(project, sessionId) });
+        await shredExpiredDataKeys(dataKeyStore, rules, {
+          logger,
+          onShred: (project, sessionId) => dataKeys.forget(project, sessionId),
+          onDamaged: () => metrics.damagedDataKeys.inc(),
+        });
       })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
       sweepTimer = setInterval(sweep, config.sweepIntervalMs);
       sweepTimer.unref();

@@ -29,6 +29,7 @@ export function createMetrics() {
     },
     segments: new Counter({ name: 'reprise_segments_stored_total', help: 'Segments stored in the object store.', labelNames: ['project'] as const, registers: [registry] }),
     segmentBytes: new Counter({ name: 'reprise_segment_bytes_total', help: 'Encrypted bytes stored.', labelNames: ['project'] as const, registers: [registry] }),
+    damagedDataKeys: new Counter({ name: 'reprise_data_key_records_damaged_total', help: 'Damaged wrapped data key records the retention sweep skipped (restore them from backup or delete them).', registers: [registry] }),
     storeErrors: new Counter({ name: 'reprise_store_errors_total', help: 'Failed object-store or key-store operations (each retried).', labelNames: ['operation'] as const, registers: [registry] }),
     storeLatency: new Histogram({ name: 'reprise_store_put_duration_seconds', help: 'Time to put one segment in the object store.', buckets: latencyBuckets, registers: [registry] }),
     writerDuplicates: new Counter({ name: 'reprise_writer_duplicates_dropped_total', help: 'Batches the writer found already stored (log replay after a crash, cross-node retries).', registers: [registry] }),

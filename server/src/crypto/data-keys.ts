@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CollectorError } from '../errors.js';
 import { assertSafeElement } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
-import type { DataKeyContext, DataKeyStore, KeyProvider, WrappedDataKey } from './types.js';
+import type { DataKeyContext, DataKeyListOptions, DataKeyStore, KeyProvider, WrappedDataKey } from './types.js';
 
 const wrappedDataKeySchema = z.object({
   v: z.literal(1),
@@ -95,12 +95,20 @@ export class ObjectDataKeyStore implements DataKeyStore {
     for await (const object of this.store.list(`${project}/${sessionId}/`)) await this.store.delete(object.key);
   }
 
-  async *list(project?: string): AsyncIterable<WrappedDataKey> {
+  async *list(project?: string, options: DataKeyListOptions = {}): AsyncIterable<WrappedDataKey> {
     if (project !== undefined) assertSafeElement('project', project);
     for await (const object of this.store.list(project === undefined ? '' : `${project}/`)) {
       if (!object.key.endsWith('.json')) continue;
-      const bytes = await this.read(object.key);
-      if (bytes) yield this.parse(bytes, object.key);
+      let key: WrappedDataKey | undefined;
+      try {
+        const bytes = await this.read(object.key);
+        key = bytes ? this.parse(bytes, object.key) : undefined;
+      } catch (error) {
+        if (!options.onDamaged || !(error instanceof CollectorError && error.code === 'bad_data_key')) throw error;
+        options.onDamaged(object.key, error);
+        continue;
+      }
+      if (key) yield key;
     }
   }
 }

@@ -55,6 +55,15 @@ export interface DataKeyStore {
   put(key: WrappedDataKey): Promise<void>;
   /** Delete every key of the session. */
   delete(project: string, sessionId: string): Promise<void>;
-  /** Every stored wrapped key of a project (or of all projects): used by key rotation. */
-  list(project?: string): AsyncIterable<WrappedDataKey>;
+  /** Every stored wrapped key of a project (or of all projects): used by key rotation and retention. */
+  list(project?: string, options?: DataKeyListOptions): AsyncIterable<WrappedDataKey>;
+}
+
+export interface DataKeyListOptions {
+  /**
+   * Called for a damaged record (not the documented JSON, too large, or copied from another
+   * session), which is then skipped. Without it a damaged record throws `bad_data_key`: key
+   * rotation must not silently leave a record behind.
+   */
+  onDamaged?: (where: string, error: unknown) => void;
 }
