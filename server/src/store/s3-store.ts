@@ -147,8 +147,21 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
-      throw s3Failure('head', this.options.bucket, this.prefix + key, error);
+      if (!isNotFound(error)) throw s3Failure('head', this.options.bucket, this.prefix + key, error);
+      // A HEAD answer has no body, so S3 cannot say NoSuchBucket: a missing bucket is a bare 404,
+      // like a missing object. Taken for "not stored", it made the writer's crash recovery believe
+      // a segment was never written. Ask about the bucket before answering "no such object".
+      await this.assertBucketExists('head', key);
+      return false;
+    }
+  }
+
+  private async assertBucketExists(operation: string, key: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    } catch (error) {
+      if (!isNotFound(error)) throw s3Failure(`${operation} (bucket check)`, this.options.bucket, this.prefix + key, error);
+      throw new CollectorError('s3_unavailable', 503, `S3 ${operation} of "${(this.prefix + key).slice(0, 200)}" in bucket "${this.options.bucket}" failed: the bucket does not exist (404): check REPRISE_S3_BUCKET, or that the bucket was not deleted.`, { cause: error });
     }
   }
 
