@@ -254,6 +254,10 @@ describe('S3 store on s3rver', () => {
     await expect(missing.get('p/2026/11/23/s/seg')).rejects.toThrow(/bucket "no-such-bucket".*REPRISE_S3_BUCKET/);
     await expect(missing.put('p/x', Buffer.from('x'))).rejects.toMatchObject({ code: 's3_unavailable' });
     await expect(async () => { for await (const _ of missing.list('p/')) void _; }).rejects.toMatchObject({ code: 's3_unavailable' });
+    // A HEAD's 404 has no body to say NoSuchBucket: exists() must not answer "no such object"
+    // (the writer's crash recovery would take a stored segment for one never written).
+    await expect(missing.exists('p/2026/11/23/s/seg')).rejects.toMatchObject({ code: 's3_unavailable', status: 503 });
+    await expect(missing.exists('p/2026/11/23/s/seg')).rejects.toThrow(/bucket "no-such-bucket" failed: the bucket does not exist.*REPRISE_S3_BUCKET/);
     await missing.close();
 
     const store = new S3ObjectStore({ bucket: 'hardening', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, createBucket: true });
@@ -263,6 +267,7 @@ describe('S3 store on s3rver', () => {
     const big = Buffer.from((await store.get('p/big', { maxBytes: 300_000 }))!);
     expect(big.equals(Buffer.alloc(300_000, 3))).toBe(true);
     expect(await store.get('p/none')).toBeUndefined();
+    expect(await store.exists('p/none')).toBe(false);
     await store.close();
   });
 });
