@@ -26,6 +26,13 @@ import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
  * between (logged as an error with their range) and keeps everything after: one damaged record
  * must not silently take every acknowledged record behind it along.
  *
+ * Files are preallocated: the next file is written full of zeros and fsynced in the background
+ * while the current one fills, and appends overwrite those zeros in place. An fdatasync then only
+ * flushes the record's pages: on ext4 an append that grows the file also forces a journal commit,
+ * which waits for every other process's pending metadata (npm installs, the object store's
+ * folders) and made the ack's fsync the collector's tail latency. All zeros after the last record
+ * is the clean end of a file; a finished file is cut to its last record when the log rolls.
+ *
  * Records appended by this process are also kept in memory (bounded) until the writer reads them:
  * a caught-up writer gets the decoded record without reading it back from disk and unpacking it
  * again. After a restart everything comes from disk.
@@ -43,14 +50,28 @@ export interface FileLogOptions {
   maxRecordBytes?: number;
   /** Encoded bytes of appended records kept in memory for the writer. @default 16 MiB */
   maxCachedBytes?: number;
+  /** Prepare the next file (maxFileBytes of zeros) ahead of the roll. @default true */
+  preallocate?: boolean;
   logger?: Logger;
 }
 
 const HEADER_BYTES = 8;
 const FILE_SPAN = 2 ** 32;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+const ZEROS = Buffer.alloc(1024 * 1024);
 
 const fileName = (n: number) => `wal-${String(n).padStart(8, '0')}.log`;
+/** A file being filled with zeros for later use; renamed to its `fileName` when the log rolls to it. */
+const preparedName = (n: number) => `${fileName(n)}.prepared`;
+
+/** True when every byte of `bytes` from `offset` on is zero: the preallocated rest of a file. */
+function zeroFrom(bytes: Buffer, offset: number): boolean {
+  for (let at = offset; at < bytes.byteLength; at += ZEROS.byteLength) {
+    const end = Math.min(bytes.byteLength, at + ZEROS.byteLength);
+    if (!bytes.subarray(at, end).equals(ZEROS.subarray(0, end - at))) return false;
+  }
+  return true;
+}
 const positionOf = (file: number, offset: number) => file * FILE_SPAN + offset;
 const fileOf = (position: number) => Math.floor(position / FILE_SPAN);
 const offsetOf = (position: number) => position % FILE_SPAN;
@@ -130,7 +151,12 @@ export class FileIngestLog implements IngestLog {
   private readonly cursorIntervalMs: number;
   private readonly maxRecordBytes: number;
   private readonly maxCachedBytes: number;
+  private readonly preallocate: boolean;
   private readonly logger: Logger | undefined;
+  /** Where the data of each finished file (before the write file) ends. */
+  private readonly finishedEnds = new Map<number, number>();
+  /** The next file being zeroed in the background, and its number. */
+  private preparing: { file: number; done: Promise<boolean>; ready: boolean } | undefined;
 
   private writeHandle: FileHandle | undefined;
   private writeFile = 1;
@@ -172,6 +198,7 @@ export class FileIngestLog implements IngestLog {
     this.cursorIntervalMs = options.cursorIntervalMs ?? 1000;
     this.maxRecordBytes = options.maxRecordBytes ?? maxLogRecordBytes();
     this.maxCachedBytes = options.maxCachedBytes ?? 16 * 1024 * 1024;
+    this.preallocate = options.preallocate ?? true;
     this.logger = options.logger;
     this.description = `file:${options.dir}`;
   }
@@ -187,8 +214,15 @@ export class FileIngestLog implements IngestLog {
     for (const file of files) {
       if (file < fileOf(this.committedCursor)) continue;
       const start = file === fileOf(this.committedCursor) ? offsetOf(this.committedCursor) : 0;
-      const { validEnd, records, torn } = await this.scanFile(file, start);
+      const { validEnd, records, torn, padded } = await this.scanFile(file, start);
       this.appendedCount += records;
+      if (padded && file !== lastFile) {
+        // A crash between rolling and cutting the finished file: cut its zeros now.
+        const handle = await open(join(this.dir, fileName(file)), 'r+');
+        await handle.truncate(validEnd);
+        await handle.sync();
+        await handle.close();
+      }
       if (torn) {
         if (file === lastFile) {
           this.logger?.warn({ file: fileName(file), offset: validEnd }, 'ingest log: cutting a torn record at the tail (it was never acknowledged)');
@@ -202,12 +236,15 @@ export class FileIngestLog implements IngestLog {
         }
       }
       if (file === lastFile) endOffset = validEnd;
+      else this.finishedEnds.set(file, validEnd);
     }
     if (files.length === 0) lastFile = Math.max(1, fileOf(this.committedCursor));
     this.writeFile = lastFile;
     this.writeOffset = endOffset;
-    this.writeHandle = await open(join(this.dir, fileName(this.writeFile)), 'a', 0o600);
+    this.writeHandle = await this.openForWriting(this.writeFile);
     if (files.length === 0) await syncDirectory(this.dir);
+    // A file half prepared before a crash: start again.
+    for (const name of await readdir(this.dir)) if (name.endsWith('.prepared')) await rm(join(this.dir, name), { force: true });
     this.durableEnd = positionOf(this.writeFile, this.writeOffset);
     this.readFile = fileOf(this.committedCursor);
     this.readOffset = offsetOf(this.committedCursor);
@@ -228,16 +265,18 @@ export class FileIngestLog implements IngestLog {
    * Validate one file from `start`: count its records, note damaged ranges that records follow
    * (`skips`), and say where the valid data ends when the rest is a torn tail.
    */
-  private async scanFile(file: number, start: number): Promise<{ validEnd: number; records: number; torn: boolean }> {
+  private async scanFile(file: number, start: number): Promise<{ validEnd: number; records: number; torn: boolean; padded: boolean }> {
     let bytes: Buffer;
     try {
       bytes = await readFile(join(this.dir, fileName(file)));
     } catch {
-      return { validEnd: start, records: 0, torn: false };
+      return { validEnd: start, records: 0, torn: false, padded: false };
     }
     let offset = start;
     let records = 0;
     while (offset < bytes.byteLength) {
+      // Zeros to the end: the preallocated rest of the file, not damage.
+      if (bytes[offset] === 0 && zeroFrom(bytes, offset)) return { validEnd: offset, records, torn: false, padded: true };
       const length = validRecordAt(bytes, offset, this.maxRecordBytes, false);
       if (length > 0) {
         offset += HEADER_BYTES + length;
@@ -245,12 +284,51 @@ export class FileIngestLog implements IngestLog {
         continue;
       }
       const resume = resyncOffset(bytes, offset, this.maxRecordBytes);
-      if (resume < 0) return { validEnd: offset, records, torn: true };
+      if (resume < 0) return { validEnd: offset, records, torn: true, padded: false };
       this.logger?.error({ file: fileName(file), from: offset, to: resume, bytes: resume - offset }, 'ingest log: a damaged record in the middle of the log (acknowledged data); skipping only its bytes and keeping the records after it');
       this.skips.set(positionOf(file, offset), positionOf(file, resume));
       offset = resume;
     }
-    return { validEnd: offset, records, torn: false };
+    return { validEnd: offset, records, torn: false, padded: false };
+  }
+
+  /** Positional writes (never O_APPEND: appends overwrite a preallocated file's zeros). */
+  private async openForWriting(file: number): Promise<FileHandle> {
+    const path = join(this.dir, fileName(file));
+    await (await open(path, 'a', 0o600)).close();
+    return open(path, 'r+');
+  }
+
+  /**
+   * Zero the file after the one being written, in the background, once the current one is half
+   * full (a log that carries little traffic never writes megabytes of zeros), so the roll finds
+   * it ready.
+   */
+  private prepareNext(): void {
+    if (!this.preallocate || this.closed || this.preparing || this.writeOffset < this.maxFileBytes / 2) return;
+    const file = this.writeFile + 1;
+    const path = join(this.dir, preparedName(file));
+    const size = this.maxFileBytes;
+    const done = (async () => {
+      const handle = await open(path, 'w', 0o600);
+      try {
+        for (let at = 0; at < size; at += ZEROS.byteLength) await handle.write(ZEROS, 0, Math.min(ZEROS.byteLength, size - at), at);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return true;
+    })().catch((error: unknown) => {
+      this.logger?.warn({ err: error, file: preparedName(file) }, 'ingest log: could not prepare the next log file; it will grow as it is written');
+      return false;
+    });
+    const preparing = { file, done, ready: false };
+    void done.then(async (ok) => {
+      preparing.ready = ok;
+      // The log rolled past it before it was ready: it was not used.
+      if (this.writeFile >= file && this.preparing !== preparing) await rm(path, { force: true });
+    });
+    this.preparing = preparing;
   }
 
   append(record: LogRecord): Promise<AppendOutcome> {
@@ -276,7 +354,7 @@ export class FileIngestLog implements IngestLog {
           const buffer = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((item) => item.bytes));
           let written = 0;
           while (written < buffer.byteLength) {
-            const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written);
+            const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
             written += bytesWritten;
           }
           await handle.datasync();
@@ -291,6 +369,7 @@ export class FileIngestLog implements IngestLog {
           for (const item of group) item.resolve();
           this.wakeReaders();
           if (this.writeOffset >= this.maxFileBytes) await this.roll();
+          this.prepareNext();
         } catch (error) {
           const failure = new CollectorError('log_write_failed', 503, `Could not append to the ingest log in ${this.dir}: ${errorMessage(error)}. Nothing was acknowledged; retry.`, { cause: error });
           for (const item of group) item.reject(failure);
@@ -331,10 +410,18 @@ export class FileIngestLog implements IngestLog {
   }
 
   private async roll(): Promise<void> {
+    // A finished file ends at its last record: readers take its size as its end.
+    await this.writeHandle!.truncate(this.writeOffset);
+    await this.writeHandle!.sync();
     await this.writeHandle!.close();
+    this.finishedEnds.set(this.writeFile, this.writeOffset);
     this.writeFile++;
     this.writeOffset = 0;
-    this.writeHandle = await open(join(this.dir, fileName(this.writeFile)), 'a', 0o600);
+    // Only a file already prepared: waiting for the zeros would hold up every ack behind them.
+    const prepared = this.preparing?.file === this.writeFile && this.preparing.ready;
+    this.preparing = undefined;
+    if (prepared) await rename(join(this.dir, preparedName(this.writeFile)), join(this.dir, fileName(this.writeFile)));
+    this.writeHandle = await this.openForWriting(this.writeFile);
     await syncDirectory(this.dir);
     this.durableEnd = positionOf(this.writeFile, 0);
   }
@@ -397,7 +484,7 @@ export class FileIngestLog implements IngestLog {
     try {
       const handle = await open(join(this.dir, fileName(file)), 'r');
       try {
-        const end = file === this.writeFile ? this.writeOffset : (await handle.stat()).size;
+        const end = Math.min(this.fileEnd(file), (await handle.stat()).size);
         bytes = Buffer.alloc(Math.max(0, end - offset));
         await handle.read(bytes, 0, bytes.byteLength, offset);
       } finally {
@@ -423,7 +510,7 @@ export class FileIngestLog implements IngestLog {
   }
 
   private fileEnd(file: number): number {
-    return file === this.writeFile ? this.writeOffset : file < this.writeFile ? Number.POSITIVE_INFINITY : 0;
+    return file === this.writeFile ? this.writeOffset : file < this.writeFile ? (this.finishedEnds.get(file) ?? Number.POSITIVE_INFINITY) : 0;
   }
 
   /** Reads through a chunk buffer: the writer reads sequentially, mostly from the page cache. */
@@ -458,10 +545,11 @@ export class FileIngestLog implements IngestLog {
         }
         this.readHandleFile = file;
       }
-      // A file opened while it was being written has grown since, up to its roll.
+      // A file opened while it was being written has changed since, up to its roll.
       if (file !== this.writeFile && offset + length > this.readHandleSize) this.readHandleSize = (await this.readHandle.stat()).size;
-      // Never buffer past the durable end of the file being written: those bytes may still change.
-      const end = file === this.writeFile ? this.writeOffset : this.readHandleSize;
+      // Never buffer past the durable end of the file being written (those bytes may still
+      // change), nor past a finished file's data.
+      const end = Math.min(this.fileEnd(file), file === this.writeFile ? Number.POSITIVE_INFINITY : this.readHandleSize);
       if (offset + length > end) return undefined;
       const size = Math.max(length, Math.min(READ_CHUNK_BYTES, end - offset));
       const buffer = Buffer.allocUnsafe(size);
@@ -498,7 +586,10 @@ export class FileIngestLog implements IngestLog {
     this.persistedCursor = cursor;
     for (const name of await readdir(this.dir)) {
       const match = /^wal-(\d{8})\.log$/.exec(name);
-      if (match && Number(match[1]) < fileOf(cursor)) await rm(join(this.dir, name), { force: true });
+      if (match && Number(match[1]) < fileOf(cursor)) {
+        await rm(join(this.dir, name), { force: true });
+        this.finishedEnds.delete(Number(match[1]));
+      }
     }
   }
 
@@ -513,6 +604,7 @@ export class FileIngestLog implements IngestLog {
     if (this.cursorTimer) clearInterval(this.cursorTimer);
     this.wakeReaders();
     await this.persistCursor().catch((error) => this.logger?.error({ err: error }, 'ingest log: could not persist the cursor on close'));
+    await this.preparing?.done;
     await this.readHandle?.close();
     await this.writeHandle?.close();
     this.readHandle = undefined;

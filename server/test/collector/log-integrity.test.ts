@@ -21,7 +21,8 @@ const record = (seq: number, padding = 200): LogRecord => ({ project: 'dev', rec
 function recordOffsets(file: string): number[] {
   const bytes = readFileSync(file);
   const offsets: number[] = [];
-  for (let at = 0; at < bytes.byteLength; at += 8 + bytes.readUInt32LE(at)) offsets.push(at);
+  // A length of 0 is where a preallocated file's zeros begin.
+  for (let at = 0; at + 8 <= bytes.byteLength && bytes.readUInt32LE(at) > 0; at += 8 + bytes.readUInt32LE(at)) offsets.push(at);
   return offsets;
 }
 
@@ -106,6 +107,37 @@ describe('embedded log: damage', () => {
     expect(seqs(entries)).toEqual([0, 2, 3, 4, 5]);
     expect(grown).toBeLessThan(64 * 1024 * 1024);
     await log.close();
+  });
+
+  test('appends overwrite the zeros of a prepared file; reopening continues after the last record, not after the zeros', async () => {
+    const dir = tempDir('log-prealloc');
+    const maxFileBytes = 64 * 1024;
+    const log = new FileIngestLog({ dir, logger: silentLogger, maxFileBytes });
+    await log.open();
+    let seq = 0;
+    // Past half the first file, the second is prepared in the background; wait until it is
+    // ready, then fill the first past its size: the log rolls into the prepared file.
+    while (statSync(walFiles(dir)[0]!).size < maxFileBytes / 2) await log.append(record(seq++, 2000));
+    const preparing = () => (log as unknown as { preparing?: { ready: boolean } }).preparing;
+    while (!preparing()?.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (walFiles(dir).length < 2) await log.append(record(seq++, 2000));
+    await log.append(record(seq++, 2000));
+    const [first, second] = walFiles(dir);
+    // The finished file ends at its last record; the one being written is all there, zeros after its data.
+    expect(statSync(first!).size).toBe(recordOffsets(first!).at(-1)! + 8 + readFileSync(first!).readUInt32LE(recordOffsets(first!).at(-1)!));
+    expect(statSync(second!).size).toBe(maxFileBytes);
+    const inSecond = recordOffsets(second!).length;
+    expect(inSecond).toBe(2);
+    await log.close();
+
+    const reopened = new FileIngestLog({ dir, logger: silentLogger, maxFileBytes });
+    await reopened.open();
+    expect(seqs(await readAll(reopened))).toEqual(Array.from({ length: seq }, (_, i) => i));
+    await reopened.append(record(seq));
+    expect(seqs(await reopened.read(10, 0))).toEqual([seq]);
+    await reopened.close();
+    expect(recordOffsets(second!).length).toBe(inSecond + 1);
+    expect(statSync(second!).size).toBe(maxFileBytes);
   });
 
   test('a record over the log\'s largest record size is refused with 413, not written', async () => {
