@@ -122,34 +122,83 @@ export interface ActiveDataKey {
 }
 
 /**
+ * How long a cached clear data key is used before its record is looked up again. Deleting a
+ * session on one collector node shreds its key record; other nodes learn it at their next look-up,
+ * so they write (and read) under a deleted key for at most this long. ARCHITECTURE.md, "Deletion
+ * across nodes".
+ */
+export const DEFAULT_KEY_RECHECK_MS = 30_000;
+
+interface CachedDataKey {
+  project: string;
+  sessionId: string;
+  key: ActiveDataKey;
+  /** When the key record was last seen in the store (epoch ms). */
+  checkedAt: number;
+}
+
+/**
  * Data keys in use: creates a session's key on its first segment (stored before any object that
  * needs it), unwraps on read, and keeps recently used clear keys in a bounded in-memory cache.
+ * A cached key older than `recheckAfterMs` is used again only after its record is found still
+ * stored (one small read): a session deleted on another node stops being written and read here.
  */
 export class DataKeyService {
   private readonly provider: KeyProvider;
   private readonly store: DataKeyStore;
-  private readonly cache = new Map<string, ActiveDataKey>();
+  private readonly cache = new Map<string, CachedDataKey>();
   private readonly writing = new Map<string, Promise<ActiveDataKey>>();
   private readonly capacity: number;
+  private readonly recheckAfterMs: number;
+  private readonly now: () => number;
 
-  constructor(provider: KeyProvider, store: DataKeyStore, options: { cacheSize?: number } = {}) {
+  constructor(
+    provider: KeyProvider,
+    store: DataKeyStore,
+    options: {
+      cacheSize?: number;
+      /** @default DEFAULT_KEY_RECHECK_MS */
+      recheckAfterMs?: number;
+      /** Clock, for tests. @default Date.now */
+      now?: () => number;
+    } = {},
+  ) {
     this.provider = provider;
     this.store = store;
     this.capacity = options.cacheSize ?? 10_000;
+    this.recheckAfterMs = options.recheckAfterMs ?? DEFAULT_KEY_RECHECK_MS;
+    this.now = options.now ?? Date.now;
   }
 
-  private remember(cacheKey: string, value: ActiveDataKey): ActiveDataKey {
+  private remember(cacheKey: string, entry: CachedDataKey): ActiveDataKey {
     this.cache.delete(cacheKey);
-    this.cache.set(cacheKey, value);
+    this.cache.set(cacheKey, entry);
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value as string);
-    return value;
+    return entry.key;
+  }
+
+  /**
+   * The cached key, if any and still valid: past `recheckAfterMs` its record must still be in
+   * the store (else it was shredded, maybe by another node, and the entry is dropped).
+   */
+  private async cached(cacheKey: string): Promise<ActiveDataKey | undefined> {
+    const entry = this.cache.get(cacheKey);
+    if (!entry) return undefined;
+    if (this.now() - entry.checkedAt >= this.recheckAfterMs) {
+      if (!(await this.store.get(entry.project, entry.sessionId, entry.key.id))) {
+        if (this.cache.get(cacheKey) === entry) this.cache.delete(cacheKey);
+        return undefined;
+      }
+      entry.checkedAt = this.now();
+    }
+    return this.remember(cacheKey, entry);
   }
 
   /** The key new segments of this session are encrypted with (created and stored on first use). */
   async forWriting(context: DataKeyContext): Promise<ActiveDataKey> {
     const sessionKey = `w:${context.project}/${context.sessionId}`;
-    const cached = this.cache.get(sessionKey);
-    if (cached) return this.remember(sessionKey, cached);
+    const cached = await this.cached(sessionKey);
+    if (cached) return cached;
     let pending = this.writing.get(sessionKey);
     if (!pending) {
       pending = (async () => {
@@ -162,19 +211,22 @@ export class DataKeyService {
       this.writing.set(sessionKey, pending);
       pending.finally(() => this.writing.delete(sessionKey)).catch(() => {});
     }
-    return this.remember(sessionKey, await pending);
+    const checkedAt = this.now();
+    return this.remember(sessionKey, { ...context, key: await pending, checkedAt });
   }
 
   /** The clear key an object names in its header; throws `data_key_missing` after crypto-shredding. */
   async forReading(project: string, sessionId: string, dataKeyId: string): Promise<ActiveDataKey> {
     const cacheKey = `r:${project}/${sessionId}/${dataKeyId}`;
-    const cached = this.cache.get(cacheKey);
-    if (cached) return this.remember(cacheKey, cached);
+    const cached = await this.cached(cacheKey);
+    if (cached) return cached;
+    const checkedAt = this.now();
     const wrapped = await this.store.get(project, sessionId, dataKeyId);
     if (!wrapped) {
       throw new CollectorError('data_key_missing', 410, `Data key ${dataKeyId} of session ${project}/${sessionId} does not exist (deleted session, or the key store was lost); its objects cannot be decrypted.`);
     }
-    return this.remember(cacheKey, { id: dataKeyId, key: await this.provider.unwrap(wrapped), createdAt: Date.parse(wrapped.createdAt) });
+    const key = { id: dataKeyId, key: await this.provider.unwrap(wrapped), createdAt: Date.parse(wrapped.createdAt) };
+    return this.remember(cacheKey, { project, sessionId, key, checkedAt });
   }
 
   /** Crypto-shredding: delete every data key of the session and forget cached clear keys. */
@@ -185,8 +237,8 @@ export class DataKeyService {
 
   /** Drop cached clear keys of a session (after deletion or rewrap elsewhere). */
   forget(project: string, sessionId: string): void {
-    for (const key of [...this.cache.keys()]) {
-      if (key.slice(2).startsWith(`${project}/${sessionId}`)) this.cache.delete(key);
+    for (const [key, entry] of [...this.cache]) {
+      if (entry.project === project && entry.sessionId === sessionId) this.cache.delete(key);
     }
   }
 }

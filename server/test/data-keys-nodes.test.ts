@@ -1,0 +1,74 @@
+/**
+ * Two collector nodes (two DataKeyService instances) over one data-key store: a session deleted
+ * on one node stops being written and read under its deleted key on the other within the
+ * documented bound (DEFAULT_KEY_RECHECK_MS), without a look-up per use before that.
+ */
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { DataKeyService, DEFAULT_KEY_RECHECK_MS, ObjectDataKeyStore } from '../src/crypto/data-keys.js';
+import { FileKeyring } from '../src/crypto/keyring.js';
+import type { DataKeyStore } from '../src/crypto/types.js';
+import { FolderObjectStore } from '../src/store/folder-store.js';
+import { tempDir } from './collector/helpers.js';
+
+test('a key shredded on node A is not used on node B past the re-check bound; B looks the record up once per bound', async () => {
+  const dir = tempDir('data-keys-nodes');
+  const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+  const shared = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+  let lookups = 0;
+  const counting: DataKeyStore = Object.create(shared, {
+    get: { value: (...args: Parameters<DataKeyStore['get']>) => { lookups++; return shared.get(...args); } },
+  });
+  let clock = 1_000_000;
+  const nodeA = new DataKeyService(keyring, shared, { now: () => clock });
+  const nodeB = new DataKeyService(keyring, counting, { now: () => clock });
+  const session = { project: 'shop', sessionId: 's-1' };
+
+  const written = await nodeB.forWriting(session);
+  expect((await nodeB.forReading('shop', 's-1', written.id)).key.equals(written.key)).toBe(true);
+  expect((await nodeA.forWriting(session)).id).toBe(written.id);
+
+  // Within the bound, B uses its cache without a look-up.
+  clock += DEFAULT_KEY_RECHECK_MS / 2;
+  lookups = 0;
+  expect((await nodeB.forWriting(session)).id).toBe(written.id);
+  expect(lookups).toBe(0);
+  // Past it, one look-up finds the record still there and the key is kept for another bound.
+  clock += DEFAULT_KEY_RECHECK_MS;
+  expect((await nodeB.forWriting(session)).id).toBe(written.id);
+  expect(lookups).toBe(1);
+  expect((await nodeB.forWriting(session)).id).toBe(written.id);
+  expect(lookups).toBe(1);
+
+  // Node A deletes the session (crypto-shredding). B may go on for at most the bound...
+  await nodeA.shred('shop', 's-1');
+  expect(await shared.listSession('shop', 's-1')).toEqual([]);
+  clock += DEFAULT_KEY_RECHECK_MS - 1;
+  expect((await nodeB.forWriting(session)).id).toBe(written.id);
+  // ...then it no longer reads under the deleted key, and new data gets a new, stored key.
+  clock += DEFAULT_KEY_RECHECK_MS;
+  await expect(nodeB.forReading('shop', 's-1', written.id)).rejects.toMatchObject({ code: 'data_key_missing' });
+  const next = await nodeB.forWriting(session);
+  expect(next.id).not.toBe(written.id);
+  expect(next.key.equals(written.key)).toBe(false);
+  expect((await shared.listSession('shop', 's-1')).map((key) => key.id)).toEqual([next.id]);
+});
+
+test('forget() drops only the named session, not sessions whose id starts the same', async () => {
+  const dir = tempDir('data-keys-forget');
+  const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+  const shared = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+  let lookups = 0;
+  const counting: DataKeyStore = Object.create(shared, {
+    listSession: { value: (...args: Parameters<DataKeyStore['listSession']>) => { lookups++; return shared.listSession(...args); } },
+  });
+  const service = new DataKeyService(keyring, counting);
+  await service.forWriting({ project: 'shop', sessionId: 'ab' });
+  await service.forWriting({ project: 'shop', sessionId: 'a' });
+  lookups = 0;
+  service.forget('shop', 'a');
+  await service.forWriting({ project: 'shop', sessionId: 'ab' });
+  expect(lookups).toBe(0);
+  await service.forWriting({ project: 'shop', sessionId: 'a' });
+  expect(lookups).toBe(1);
+});
