@@ -11,14 +11,20 @@ import type { DataKeyStore } from '../src/crypto/types.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { tempDir } from './collector/helpers.js';
 
-test('a key shredded on node A is not used on node B past the re-check bound; B looks the record up once per bound', async () => {
-  const dir = tempDir('data-keys-nodes');
+/** A keyring and a shared key store, with the store's `method` calls counted. */
+async function sharedKeys(name: string, method: 'get' | 'listSession') {
+  const dir = tempDir(name);
   const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
   const shared = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
-  let lookups = 0;
+  const calls = { count: 0 };
   const counting: DataKeyStore = Object.create(shared, {
-    get: { value: (...args: Parameters<DataKeyStore['get']>) => { lookups++; return shared.get(...args); } },
+    [method]: { value: (...args: [string, string, string]) => { calls.count++; return (shared[method] as (...a: string[]) => unknown)(...args); } },
   });
+  return { keyring, shared, counting, calls };
+}
+
+test('a key shredded on node A is not used on node B past the re-check bound; B looks the record up once per bound', async () => {
+  const { keyring, shared, counting, calls } = await sharedKeys('data-keys-nodes', 'get');
   let clock = 1_000_000;
   const nodeA = new DataKeyService(keyring, shared, { now: () => clock });
   const nodeB = new DataKeyService(keyring, counting, { now: () => clock });
@@ -30,15 +36,15 @@ test('a key shredded on node A is not used on node B past the re-check bound; B 
 
   // Within the bound, B uses its cache without a look-up.
   clock += DEFAULT_KEY_RECHECK_MS / 2;
-  lookups = 0;
+  calls.count = 0;
   expect((await nodeB.forWriting(session)).id).toBe(written.id);
-  expect(lookups).toBe(0);
+  expect(calls.count).toBe(0);
   // Past it, one look-up finds the record still there and the key is kept for another bound.
   clock += DEFAULT_KEY_RECHECK_MS;
   expect((await nodeB.forWriting(session)).id).toBe(written.id);
-  expect(lookups).toBe(1);
+  expect(calls.count).toBe(1);
   expect((await nodeB.forWriting(session)).id).toBe(written.id);
-  expect(lookups).toBe(1);
+  expect(calls.count).toBe(1);
 
   // Node A deletes the session (crypto-shredding). B may go on for at most the bound...
   await nodeA.shred('shop', 's-1');
@@ -55,20 +61,14 @@ test('a key shredded on node A is not used on node B past the re-check bound; B 
 });
 
 test('forget() drops only the named session, not sessions whose id starts the same', async () => {
-  const dir = tempDir('data-keys-forget');
-  const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
-  const shared = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
-  let lookups = 0;
-  const counting: DataKeyStore = Object.create(shared, {
-    listSession: { value: (...args: Parameters<DataKeyStore['listSession']>) => { lookups++; return shared.listSession(...args); } },
-  });
+  const { keyring, counting, calls } = await sharedKeys('data-keys-forget', 'listSession');
   const service = new DataKeyService(keyring, counting);
   await service.forWriting({ project: 'shop', sessionId: 'ab' });
   await service.forWriting({ project: 'shop', sessionId: 'a' });
-  lookups = 0;
+  calls.count = 0;
   service.forget('shop', 'a');
   await service.forWriting({ project: 'shop', sessionId: 'ab' });
-  expect(lookups).toBe(0);
+  expect(calls.count).toBe(0);
   await service.forWriting({ project: 'shop', sessionId: 'a' });
-  expect(lookups).toBe(1);
+  expect(calls.count).toBe(1);
 });
