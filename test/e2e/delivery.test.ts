@@ -221,6 +221,33 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   await page.close();
 });
 
+test('an unload whose IndexedDB writes never commit loses nothing: the localStorage spool carries the last batch to the next page', async () => {
+  ingest.set({ down: true });
+  const page = await browser.newPage();
+  // Main-thread engine, so the page's IndexedDB is the only outbox; one cut a minute, so the clicks are the unload batch.
+  await page.goto(appUrl({ maxBatchDelayMs: 60_000, disableWorker: true }));
+  await clickTimes(page, 3);
+  const session = await sessionOf(page);
+  // What a torn-down document does to its IndexedDB writes (aborts them), made certain: every put fails.
+  await page.evaluate(() => {
+    IDBObjectStore.prototype.put = () => {
+      throw new DOMException('transaction aborted at unload (test)', 'AbortError');
+    };
+  });
+  await page.reload();
+  expect(await sessionOf(page)).toBe(session);
+  await clickTimes(page, 2);
+  // The next page moves the spooled batch into the outbox and clears the spool.
+  await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length), { timeout: 5_000 }).toBe(0);
+  ingest.set({});
+  await emittedThenFlush(page);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 5, 15_000, 'the clicks of both pages');
+  const seqs = [...new Set(ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session).map((batch) => batch.seq))].sort((a, b) => a - b);
+  expect(seqs).toEqual(seqs.map((_, index) => index));
+  expect(ingest.conflicts).toBe(0);
+  await page.close();
+});
+
 test('offline holds batches in the outbox; the online event sends them without waiting out the backoff', async () => {
   const page = await browser.newPage();
   await page.goto(appUrl({ maxBatchDelayMs: 200 }));

@@ -13,6 +13,7 @@ import { DeliveryEngine } from './engine.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
 import { IndexedDbOutbox, type Outbox, recordsOf } from './outbox.js';
 import { sendAtUnload } from './transport.js';
+import { adoptSpool, spool, unspool, unspoolSession } from './unload-spool.js';
 import type { CreateDelivery, Delivery, DeliveryContext } from './types.js';
 import { INLINE_WORKER_SOURCE } from './worker-source.js';
 import { randomId } from '../session.js';
@@ -171,7 +172,10 @@ class PageDelivery implements Delivery {
     this.startEngine(this.candidates());
     this.listen();
     if (typeof indexedDB !== 'undefined') {
-      IndexedDbOutbox.open().then((outbox) => (this.pageOutbox = outbox), () => undefined);
+      IndexedDbOutbox.open().then((outbox) => {
+        this.pageOutbox = outbox;
+        void adoptSpool(outbox).catch(() => undefined);
+      }, () => undefined);
     }
   }
 
@@ -343,7 +347,10 @@ class PageDelivery implements Delivery {
     for (const [seq, events] of this.unstored) {
       const frames = encodeFrames(makeBatch(identity, seq, events));
       // Stored by the page too: IndexedDB writes begun in pagehide complete, a worker may not get to its own.
-      const stored = this.pageOutbox?.put(recordsOf(frames, { session: identity.session, tab: identity.tab, url: this.url, createdAt: now, owner: this.config.instance, pageSentAt: now })).catch((error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload: ${(error as Error).message}`))) ?? Promise.resolve();
+      const records = recordsOf(frames, { session: identity.session, tab: identity.tab, url: this.url, createdAt: now, owner: this.config.instance, pageSentAt: now });
+      // Synchronous copy first: the IndexedDB write below may never commit if the page is torn down.
+      spool(records);
+      const stored = this.pageOutbox?.put(records).then(() => unspool(records.map((record) => record.key)), (error: unknown) => this.context.onError(new Error(`[@reprise/core] Delivery could not store batch seq ${seq} at unload: ${(error as Error).message}`))) ?? Promise.resolve();
       const size = frames.reduce((sum, frame) => sum + frame.body.byteLength, 0);
       // Past the keepalive quota the outbox sends it on the next page load.
       if (size > budget) continue;
@@ -392,6 +399,8 @@ class PageDelivery implements Delivery {
     this.current = [];
     this.unposted = [];
     this.unstored.clear();
+    // Opted out: an unload copy of this session must not be adopted and sent by a later page.
+    unspoolSession(this.context.sessionId);
     await this.request('discard');
     this.channel?.terminate();
     SeqCounter.clear();

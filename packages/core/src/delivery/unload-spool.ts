@@ -1,0 +1,97 @@
+import type { Outbox, OutboxRecord } from './outbox.js';
+
+/**
+ * A synchronous second copy of the batches a page stores at unload. An IndexedDB write begun in
+ * `pagehide` is not guaranteed to commit (the document's transactions may be aborted as it is torn
+ * down, and a loaded machine makes that likely), and a worker may be killed before its own write:
+ * the page's last batch was occasionally lost on a reload while the collector was unreachable.
+ * localStorage is written before the handler returns, so the next page of the origin moves what
+ * it finds into the outbox. Best effort and bounded: storage may be disabled or full.
+ */
+const SPOOL_PREFIX = 'reprise:spool:';
+/** Characters of base64 the spool may hold (localStorage is ~5 MB per origin, shared with the app). */
+const MAX_SPOOL_CHARS = 512 * 1024;
+
+function storage(): Storage | undefined {
+  try {
+    return globalThis.localStorage ?? undefined;
+  } catch {
+    // Sandboxed frames and blocked storage throw on access.
+    return undefined;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function spooledKeys(store: Storage): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < store.length; i++) {
+    const key = store.key(i);
+    if (key?.startsWith(SPOOL_PREFIX)) keys.push(key);
+  }
+  return keys;
+}
+
+/** Keep `records` in localStorage until `unspool` (or the next page's `adoptSpool`) removes them. */
+export function spool(records: OutboxRecord[]): void {
+  const store = storage();
+  // Without IndexedDB no page could ever adopt it.
+  if (!store || typeof indexedDB === 'undefined') return;
+  try {
+    let used = 0;
+    for (const key of spooledKeys(store)) used += store.getItem(key)?.length ?? 0;
+    for (const record of records) {
+      const value = JSON.stringify({ ...record, body: toBase64(record.body) });
+      if (used + value.length > MAX_SPOOL_CHARS) return;
+      store.setItem(SPOOL_PREFIX + record.key, value);
+      used += value.length;
+    }
+  } catch {
+    // Full or refused: the IndexedDB write and the keepalive send remain.
+  }
+}
+
+export function unspool(keys: string[]): void {
+  const store = storage();
+  try {
+    for (const key of keys) store?.removeItem(SPOOL_PREFIX + key);
+  } catch {
+    // nothing to undo
+  }
+}
+
+export function unspoolSession(session: string): void {
+  const store = storage();
+  try {
+    if (store) for (const key of spooledKeys(store)) if (key.startsWith(`${SPOOL_PREFIX}${session}|`)) store.removeItem(key);
+  } catch {
+    // nothing to undo
+  }
+}
+
+/**
+ * Move what earlier pages spooled into the outbox; each entry leaves localStorage once it is
+ * durable there. A batch that was meanwhile stored and sent goes again: the collector keeps one copy.
+ */
+export async function adoptSpool(outbox: Outbox): Promise<void> {
+  const store = storage();
+  if (!store) return;
+  const records: OutboxRecord[] = [];
+  for (const key of spooledKeys(store)) {
+    try {
+      const parsed = JSON.parse(store.getItem(key)!) as Omit<OutboxRecord, 'body'> & { body: string };
+      if (SPOOL_PREFIX + parsed.key !== key || typeof parsed.body !== 'string') throw new Error('not a spooled batch');
+      records.push({ ...parsed, body: Uint8Array.from(atob(parsed.body), (char) => char.charCodeAt(0)) });
+    } catch {
+      // Damaged (or written by something else under our prefix): never resend garbage.
+      store.removeItem(key);
+    }
+  }
+  if (records.length === 0) return;
+  await outbox.put(records);
+  unspool(records.map((record) => record.key));
+}
