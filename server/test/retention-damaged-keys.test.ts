@@ -54,7 +54,10 @@ test('a project whose keys cannot be listed does not stop the others; the failur
   const now = Date.now();
   await seed(keys, now);
   const failing = Object.create(keys, {
-    list: { value: (project?: string, options?: object) => (project === 'a' ? (async function* () { throw new Error('disk gone'); })() : keys.list(project, options)) },
+    list: {
+      value: (project?: string, options?: object) =>
+        project === 'a' ? { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('disk gone')) }) } : keys.list(project, options),
+    },
   }) as ObjectDataKeyStore;
   const attempt = shredExpiredDataKeys(failing, [{ project: 'a', retentionDays: 30 }, { project: 'b', retentionDays: 30 }], { now });
   await expect(attempt).rejects.toBeInstanceOf(CollectorError);
