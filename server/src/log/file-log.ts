@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
 import { syncDirectory } from '../store/folder-store.js';
 import { maxLogRecordBytes, packLogRecord, unpackLogRecord } from './record.js';
+import { SyncWriter } from './sync-writer.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
 
 /**
@@ -153,6 +154,8 @@ export class FileIngestLog implements IngestLog {
   private readonly maxCachedBytes: number;
   private readonly preallocate: boolean;
   private readonly logger: Logger | undefined;
+  /** Write + fdatasync off libuv's shared pool (see sync-writer.ts); undefined: through the FileHandle. */
+  private syncWriter: SyncWriter | undefined;
   /** Where the data of each finished file (before the write file) ends. */
   private readonly finishedEnds = new Map<number, number>();
   /** The next file being zeroed in the background, and its number. */
@@ -242,6 +245,8 @@ export class FileIngestLog implements IngestLog {
     this.writeFile = lastFile;
     this.writeOffset = endOffset;
     this.writeHandle = await this.openForWriting(this.writeFile);
+    const syncWriter = new SyncWriter();
+    if (syncWriter.start()) this.syncWriter = syncWriter;
     if (files.length === 0) await syncDirectory(this.dir);
     // A file half prepared before a crash: start again.
     for (const name of await readdir(this.dir)) if (name.endsWith('.prepared')) await rm(join(this.dir, name), { force: true });
@@ -352,12 +357,16 @@ export class FileIngestLog implements IngestLog {
         try {
           const handle = this.writeHandle!;
           const buffer = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((item) => item.bytes));
-          let written = 0;
-          while (written < buffer.byteLength) {
-            const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
-            written += bytesWritten;
+          if (this.syncWriter) {
+            await this.syncWriter.writeAndSync(handle, buffer, this.writeOffset);
+          } else {
+            let written = 0;
+            while (written < buffer.byteLength) {
+              const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
+              written += bytesWritten;
+            }
+            await handle.datasync();
           }
-          await handle.datasync();
           let at = this.writeOffset;
           for (const item of group) {
             this.remember(positionOf(this.writeFile, at), item.record, item.bytes.byteLength - HEADER_BYTES);
@@ -605,6 +614,8 @@ export class FileIngestLog implements IngestLog {
     this.wakeReaders();
     await this.persistCursor().catch((error) => this.logger?.error({ err: error }, 'ingest log: could not persist the cursor on close'));
     await this.preparing?.done;
+    await this.syncWriter?.stop();
+    this.syncWriter = undefined;
     await this.readHandle?.close();
     await this.writeHandle?.close();
     this.readHandle = undefined;
