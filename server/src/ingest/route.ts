@@ -165,6 +165,9 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       const early = options.projects.byIngestKey(earlyKey);
       if (!early) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
       if (!checkProject(early, earlyKey)) return;
+    } else if (origin !== undefined && !options.projects.originAllowedByAny(origin)) {
+      // No project takes this page's origin, whatever key the body names: nothing to read or decode.
+      return refuse(403, 'origin_not_allowed', `Origin ${origin} is not allowed for any project; add it to the project's origins.`);
     }
 
     let body: Buffer;

@@ -226,6 +226,10 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
       return frameOf(batch);
     };
     expect((await postBatch(url, invalid('pk_nope', 0))).status).toBe(401);
+    // An origin no project allows is refused before the body is even read (here: not a frame).
+    const foreign = await postBatch(url, 'not a frame at all', { origin: 'https://elsewhere.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error).toBe('origin_not_allowed');
     expect((await postBatch(url, frameOf(makeBatch({ session: 'cheap', seq: 0, project: 'pk_slow' })))).status).toBe(202);
     const limited = await postBatch(url, invalid('pk_slow', 1));
     expect(limited.status).toBe(429);
