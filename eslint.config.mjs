@@ -8,8 +8,13 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // Repository scripts and build helpers run on Node.
-    files: ['scripts/**/*.mjs', 'tools/**/*.mjs', '**/rollup.config.mjs', '**/worker/*.mjs', 'test/bench/**/*.mjs', 'vitest.shared.mjs'],
+    files: ['scripts/**/*.mjs', 'tools/**/*.mjs', '**/rollup.config.mjs', '**/worker/*.mjs', 'test/bench/**/*.mjs', 'vitest.shared.mjs', 'server/bin/*.js'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // Plain scripts the browser tests load into pages, beside the script-tag build (window.Reprise).
+    files: ['test/fixtures/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, Reprise: 'readonly' } },
   },
   {
     rules: {
