@@ -1,6 +1,6 @@
 // `npm test`: every test of every package, from a fresh clone.
-// 1. provision Debian packages npm cannot bring, 2. build, 3. typecheck, 4. run each workspace's
-// tests (units, browser e2e), 5. check bundle budgets, 6. print one closing summary line.
+// 1. provision Debian packages npm cannot bring, 2. build, 3. typecheck and lint, 4. run each
+// workspace's tests (units, browser e2e), 5. check bundle budgets, 6. print one closing summary line.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -60,6 +60,7 @@ mkdirSync(resultsDir, { recursive: true });
 provision();
 step('build', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 step('typecheck', 'npx', ['tsc', '-b']);
+step('lint', 'npx', ['eslint', '.']);
 // Each workspace's vitest writes a JSON report into test-results/ (see vitest.workspace-reporter).
 step('test', 'npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue'], { REPRISE_TEST_RESULTS: resultsDir, FORCE_COLOR: '0' });
 step('bundle budgets', 'npx', ['size-limit']);
