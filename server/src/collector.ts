@@ -127,7 +127,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const dataKeys = new DataKeyService(keys, dataKeyStore);
   const log = options.log ?? (config.logBackend === 'nats'
     ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
-    : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger }));
+    : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxFileBytes: config.logFileBytes, maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
   const writer = new SegmentWriter(

@@ -54,6 +54,7 @@ const options: OptionSpec[] = [
   { key: 'trustProxy', env: 'REPRISE_TRUST_PROXY', help: 'Behind a TLS proxy: trust its X-Forwarded-For / -Proto / -Host. false, a hop count, or the proxies\' addresses / subnets (comma-separated; loopback, linklocal, uniquelocal allowed).', schema: trustProxy, default: 'false' },
   { key: 'dataDir', env: 'REPRISE_DATA_DIR', help: 'Folder for the log, the keyring, data keys and (folder store) objects.', schema: z.string().min(1), default: './.reprise' },
   { key: 'logBackend', env: 'REPRISE_LOG_BACKEND', help: 'Ingest log: "file" (embedded, fsync) or "nats" (JetStream).', schema: z.enum(['file', 'nats']), default: 'file' },
+  { key: 'logFileBytes', env: 'REPRISE_LOG_FILE_BYTES', help: 'Size of each embedded log file (the next one is preallocated once the current one is half full).', schema: int(64 * 1024, 1024 * 1024 * 1024), default: String(64 * 1024 * 1024) },
   { key: 'natsUrl', env: 'REPRISE_NATS_URL', help: 'NATS servers for the nats log, comma-separated.', schema: z.string().regex(/^nats:\/\//, 'must start with nats://'), default: 'nats://127.0.0.1:4222' },
   { key: 'natsStream', env: 'REPRISE_NATS_STREAM', help: 'JetStream stream name.', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), default: 'REPRISE_INGEST' },
   { key: 'natsAckWaitMs', env: 'REPRISE_NATS_ACK_WAIT_MS', help: 'After this long without a heartbeat, a crashed node\'s messages go to another writer.', schema: int(1000), default: '30000' },
@@ -104,6 +105,7 @@ export interface CollectorConfigInput {
   trustProxy: false | number | string[];
   dataDir: string;
   logBackend: 'file' | 'nats';
+  logFileBytes: number;
   natsUrl: string;
   natsStream: string;
   natsReplicas: number;

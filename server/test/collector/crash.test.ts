@@ -23,6 +23,8 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
     REPRISE_RATE_LIMIT_PER_SECOND: '100000',
     REPRISE_RATE_LIMIT_BURST: '100000',
     REPRISE_LOG_LEVEL: 'error',
+    // Small log files: the kills also land while a file is being prepared, rolled into and cut.
+    REPRISE_LOG_FILE_BYTES: String(256 * 1024),
   };
   collector = await startCollector(env, { port });
   const url = collector.url;
