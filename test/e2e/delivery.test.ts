@@ -53,9 +53,10 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // Every test starts with an empty outbox, so nothing an earlier test left is resumed into it.
+  // Every test starts with an empty outbox and no unload spool, so nothing an earlier test left is resumed.
   const page = await browser.newPage();
   await page.goto(`${site.url}/away`);
+  await page.evaluate(() => localStorage.clear());
   await page.evaluate(() => new Promise((resolve, reject) => {
     const request = indexedDB.deleteDatabase('reprise');
     request.onsuccess = request.onblocked = resolve;
