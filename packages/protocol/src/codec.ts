@@ -69,12 +69,20 @@ function restoreTransforms(value: unknown): unknown {
   return wire;
 }
 
+/**
+ * One decoder for every batch. Reusing it shares nothing between batches: without a `structures`
+ * option msgpackr starts each unpack with no record definitions (a batch that uses a record it
+ * does not define reads as it would with a new decoder), and its reading state is module-wide
+ * whichever instance reads. Built on first use, so importing the protocol constructs nothing.
+ */
+let batchUnpackr: Unpackr | undefined;
+
 /** msgpack bytes -> unvalidated value. Throws ProtocolError('bad_msgpack') on anything unparsable. */
 export function unpackBatch(bytes: Uint8Array): unknown {
   try {
     // Plain msgpack maps (any encoder that is not msgpackr with records: Python, Go...) must read
     // as objects too; msgpackr would otherwise hand them back as Map and validation would refuse them.
-    const unpackr = new Unpackr({ ...PACKR_OPTIONS, mapsAsObjects: true });
+    const unpackr = (batchUnpackr ??= new Unpackr({ ...PACKR_OPTIONS, mapsAsObjects: true }));
     // Exactly one value: trailing bytes mean a corrupt or concatenated body.
     const values = unpackr.unpackMultiple(bytes) as unknown[];
     if (values.length !== 1) {

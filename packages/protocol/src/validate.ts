@@ -87,6 +87,46 @@ function pathOf(node: ShapeNode): string {
 }
 
 /**
+ * Whether the value keeps within the limits: the same walk and rules as checkShapeLimits, but
+ * without the per-node records that walk keeps for its error paths (most of the validation's
+ * garbage on a valid batch). Only when this says no does checkShapeLimits run, to say where.
+ */
+function withinShapeLimits(value: unknown, limits: ValidationLimits): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop()!;
+    if (typeof current === 'string') {
+      if (current.length > limits.maxStringLength) return false;
+      continue;
+    }
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limits.maxDepth) return false;
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const item: unknown = current[i];
+        if (typeof item === 'string' || (item !== null && typeof item === 'object')) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      }
+    } else if (!ArrayBuffer.isView(current)) {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        if (key.length > limits.maxStringLength) return false;
+        const item: unknown = (current as Record<string, unknown>)[key];
+        if (typeof item === 'string' || (item !== null && typeof item === 'object')) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/**
  * Walk the value iteratively (a hostile depth must not overflow the stack) and refuse the first
  * string or nesting past the limits.
  */
@@ -155,6 +195,40 @@ interface RecordedEventFields {
   delay?: number;
 }
 
+const PART_PATTERN = new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`);
+const ENVELOPE_KEYS = new Set(['v', 'project', 'session', 'seq', 'tab', 'start', 'end', 'events', 'part']);
+
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 128 && ID_PATTERN.test(value);
+const isEpochMs = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/**
+ * The envelope schema's rules without zod, for the common case (a well-formed batch): only keys
+ * the schema knows, each valid, `end >= start`. Anything else returns false and goes through the
+ * zod envelope schema, which then refuses with the same message and path as before. The caller
+ * has checked that the value is a plain object with a supported `v`.
+ */
+function isPlainValidEnvelope(batch: Record<string, unknown>): boolean {
+  for (const key in batch) {
+    if (!ENVELOPE_KEYS.has(key)) return false;
+  }
+  const { v, project, session, seq, tab, start, end, events } = batch;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) return false;
+  if (!isId(project) || !isId(session) || !isId(tab)) return false;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return false;
+  if (!isEpochMs(start) || !isEpochMs(end) || end < start) return false;
+  if (!Array.isArray(events) || events.length === 0) return false;
+  // An explicit `part: undefined` (msgpackr can carry one) is left to zod.
+  return !('part' in batch) || (typeof batch.part === 'string' && PART_PATTERN.test(batch.part));
+}
+
+/** The envelope as zod's output has it: the schema's key order, `part` only when present. */
+function envelopeOutput(batch: Record<string, unknown>, events: unknown[]): Batch {
+  const { v, project, session, seq, tab, start, end, part } = batch as unknown as Batch;
+  const out: Batch = { v, project, session, seq, tab, start, end, events: events as Batch['events'] };
+  if (part !== undefined) out.part = part;
+  return out;
+}
+
 /** Envelope fields zod checks before `events`: their issues come first, as with the whole-batch schema. */
 const FIELDS_BEFORE_EVENTS = new Set(['v', 'project', 'session', 'seq', 'tab', 'start', 'end']);
 
@@ -177,12 +251,13 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
   if (Array.isArray(events) && events.length > resolved.maxEvents) {
     throw new ProtocolError('too_many_events', `Batch has ${events.length} events; the limit is ${resolved.maxEvents}.`, { path: 'events' });
   }
-  checkShapeLimits(value, resolved);
-  // zod checks the envelope; events (most of the batch) get the hand-written check above, and
-  // zod only for an event that check does not pass (so messages and the stripped output match).
+  if (!withinShapeLimits(value, resolved)) checkShapeLimits(value, resolved);
+  // Envelope and events (most of the batch) get the hand-written checks above; zod runs only for
+  // what they do not pass, so a refusal's message and path (and the output) are zod's as before.
   const { envelope, event } = getSchemas();
-  const parsed = envelope.safeParse(value);
-  const firstIssue = parsed.success ? undefined : parsed.error.issues[0]!;
+  const fastEnvelope = isPlainValidEnvelope(value as Record<string, unknown>);
+  const parsed = fastEnvelope ? undefined : envelope.safeParse(value);
+  const firstIssue = parsed === undefined || parsed.success ? undefined : parsed.error.issues[0]!;
   // The `end >= start` refinement (code custom) ran only once events were valid: it comes last.
   if (firstIssue && firstIssue.code !== 'custom' && FIELDS_BEFORE_EVENTS.has(String(firstIssue.path[0]))) throw invalid(firstIssue.path, firstIssue.message);
   const validEvents: unknown[] = [];
@@ -203,6 +278,7 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
       validEvents.push(checked.data);
     }
   }
+  if (parsed === undefined) return envelopeOutput(value as Record<string, unknown>, validEvents);
   if (!parsed.success) throw invalid(firstIssue!.path, firstIssue!.message);
   return { ...parsed.data, events: validEvents } as Batch;
 }
