@@ -21,13 +21,28 @@ export interface ReaderDeps {
   dataKeyStore: DataKeyStore;
 }
 
+/** The session a caller means to read: a key from an index row or an intent must lie under it. */
+export interface ExpectedSegmentOwner {
+  project: string;
+  sessionId: string;
+}
+
 /**
  * Fetch, authenticate, decrypt and decode one stored segment. Errors: `segment_not_found` (404),
  * `segment_corrupt` / `segment_tampered` (422), `data_key_missing` (410, crypto-shredded).
+ * With `expected`, a key of another project or session is `segment_corrupt` and is not read: it
+ * would decrypt fine under its own key and path, so only this check keeps it out.
  */
-export async function readStoredSegment(deps: ReaderDeps, key: string): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
+export async function readStoredSegment(deps: ReaderDeps, key: string, expected?: ExpectedSegmentOwner): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
   const location = parseSegmentObjectKey(key);
   if (!location) throw new CollectorError('bad_object_key', 400, `"${key.slice(0, 100)}" is not a segment key {project}/{yyyy}/{mm}/{dd}/{sessionId}/{segment}.`);
+  if (expected && (location.project !== expected.project || location.sessionId !== expected.sessionId)) {
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `Segment key "${key.slice(0, 200)}" belongs to session ${location.project}/${location.sessionId}, not to ${expected.project.slice(0, 128)}/${expected.sessionId.slice(0, 128)} it was read for: it was not read (a damaged index row or intent).`,
+    );
+  }
   let object;
   try {
     object = await deps.store.get(key, { maxBytes: MAX_SEGMENT_OBJECT_BYTES });
@@ -80,7 +95,7 @@ export async function readSessionEvents(deps: ReaderDeps, project: string, sessi
   const seen = new Set<string>();
   const events: RecordedEvent[] = [];
   for (const key of await listSessionSegments(deps, project, sessionId)) {
-    const { payload } = await readStoredSegment(deps, key);
+    const { payload } = await readStoredSegment(deps, key, { project, sessionId });
     for (const batch of payload.batches) {
       const id = batchId({ project, session: sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
       if (seen.has(id)) continue;
