@@ -16,7 +16,7 @@ import { sendAtUnload } from './transport.js';
 import { adoptSpool, spool, unspool, unspoolSession } from './unload-spool.js';
 import type { CreateDelivery, Delivery, DeliveryContext } from './types.js';
 import { INLINE_WORKER_SOURCE } from './worker-source.js';
-import { randomId } from '../session.js';
+import { claimTabId, randomId } from '../session.js';
 
 export * from './types.js';
 export {
@@ -131,11 +131,17 @@ function mainThreadChannel(onMessage: (message: FromEngine) => void): EngineChan
  *   unload.
  * `pageOutbox`: The page's own handle on the outbox, to store its last batches itself at unload
  *   (a worker may be killed first).
+ * `held`: Until the tab id is claimed (session.ts claimTabId: a window.open'ed or duplicated tab
+ *   starts with another live page's tab id), nothing reaches the engine: its `init` names the tab,
+ *   and seqs are numbered per tab. Messages and cuts wait here in order (a lock request settles
+ *   in milliseconds, long before the first batch is due); the session API stays synchronous, and
+ *   only delivery, which is asynchronous anyway, waits. At unload it cannot wait: the page then
+ *   sends as the tab it has (a 409 and `retab` still cover a shared one).
  */
 class PageDelivery implements Delivery {
   private readonly url: string;
   private tab: string;
-  private readonly seq: SeqCounter;
+  private seq: SeqCounter;
   private readonly maxBatchDelayMs: number;
   private channel: EngineChannel | undefined;
   private pendingStart: ToEngine[] = [];
@@ -148,9 +154,10 @@ class PageDelivery implements Delivery {
   private readonly waiters = new Map<number, () => void>();
   private nextRequestId = 1;
   private closed = false;
-  private readonly config: EngineConfig;
+  private config: EngineConfig;
   private readonly removeListeners: Array<() => void> = [];
   private pageOutbox: Outbox | undefined;
+  private held: Array<() => void> | undefined = [];
 
   constructor(private readonly context: DeliveryContext) {
     const options = context.options;
@@ -168,15 +175,28 @@ class PageDelivery implements Delivery {
       maxOutboxBytes: options.maxOutboxBytes ?? DEFAULT_MAX_OUTBOX_BYTES,
       online: globalThis.navigator?.onLine ?? true,
     };
-    this.send({ type: 'init', config: this.config });
     this.startEngine(this.candidates());
     this.listen();
+    claimTabId(context.tabId, (tab) => this.claimed(tab));
     if (typeof indexedDB !== 'undefined') {
       IndexedDbOutbox.open().then((outbox) => {
         this.pageOutbox = outbox;
         void adoptSpool(outbox).catch(() => undefined);
       }, () => undefined);
     }
+  }
+
+  private claimed(tab: string): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    if (tab !== this.tab) {
+      this.tab = tab;
+      this.config = { ...this.config, tab };
+      this.seq = new SeqCounter(this.context.sessionId, tab);
+    }
+    this.send({ type: 'init', config: this.config });
+    for (const run of held) run();
   }
 
   private candidates(): Array<{ mode: EngineMode; url: () => string }> {
@@ -254,6 +274,10 @@ class PageDelivery implements Delivery {
   }
 
   private send(message: ToEngine): void {
+    if (this.held) {
+      this.held.push(() => this.send(message));
+      return;
+    }
     if (!this.ready) this.pendingStart.push(message);
     this.channel?.post(message);
   }
@@ -322,17 +346,22 @@ class PageDelivery implements Delivery {
     this.unposted = [];
   }
 
-  private cut(sentByPage = false): number | undefined {
-    // Close the current batch under the next seq.
+  private cut(sentByPage = false): void {
+    // Close the current batch; it gets the next seq once the tab is claimed.
     clearTimeout(this.cutTimer);
-    if (this.current.length === 0) return undefined;
+    if (this.current.length === 0) return;
     // The engine must hold every event of the batch before it is told to cut it.
     this.postEvents();
-    const seq = this.seq.take();
-    this.unstored.set(seq, this.current);
-    this.send({ type: 'cut', seq, count: this.current.length, ...(sentByPage ? { sentByPage } : {}) });
+    const events = this.current;
     this.current = [];
-    return seq;
+    if (this.held) this.held.push(() => this.number(events, sentByPage));
+    else this.number(events, sentByPage);
+  }
+
+  private number(events: RecordedEvent[], sentByPage: boolean): void {
+    const seq = this.seq.take();
+    this.unstored.set(seq, events);
+    this.send({ type: 'cut', seq, count: events.length, ...(sentByPage ? { sentByPage } : {}) });
   }
 
   private sendTail(): void {
@@ -340,6 +369,7 @@ class PageDelivery implements Delivery {
     // engine may not get to store, here and now, and send it with keepalive. The engine stores the
     // same batches too; the collector keeps one copy per seq.
     if (this.closed) return;
+    this.claimed(this.tab);
     this.cut(true);
     let budget = KEEPALIVE_LIMIT_BYTES;
     const identity = { project: this.context.project, session: this.context.sessionId, tab: this.tab };
