@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CollectorError } from '../errors.js';
@@ -23,9 +24,33 @@ export class FolderObjectStore implements ObjectStore {
     return join(this.root, ...key.split('/'));
   }
 
+  /**
+   * lstat each component of `path` below the root and refuse a symbolic link: one planted in the
+   * data folder would make the collector read, overwrite or delete files outside it. The root
+   * itself may be a link (an operator's choice). False when a component does not exist.
+   */
+  private async isPresentWithoutLinks(path: string, key: string): Promise<boolean> {
+    let current = this.root;
+    for (const part of relative(this.root, path).split(sep)) {
+      if (part === '') continue; // the root itself
+      current = join(current, part);
+      let info;
+      try {
+        info = await lstat(current);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+        throw error;
+      }
+      if (info.isSymbolicLink()) throw symlinkRefused(key, current);
+    }
+    return true;
+  }
+
   async put(key: string, body: Uint8Array): Promise<void> {
     const path = this.pathOf(key);
     const dir = dirname(path);
+    await this.isPresentWithoutLinks(dir, key);
     const temp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
     let firstCreated: string | undefined;
     let handle;
@@ -63,11 +88,16 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: { maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
+    const path = this.pathOf(key);
+    if (!(await this.isPresentWithoutLinks(path, key))) return undefined;
     let handle;
     try {
-      handle = await open(this.pathOf(key), 'r');
+      // O_NOFOLLOW (where the platform has it) also refuses a link swapped in after the lstat.
+      handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ELOOP') throw symlinkRefused(key, path);
       throw error;
     }
     try {
@@ -80,8 +110,9 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async exists(key: string): Promise<boolean> {
+    const path = this.pathOf(key);
     try {
-      return (await stat(this.pathOf(key))).isFile();
+      return (await this.isPresentWithoutLinks(path, key)) && (await lstat(path)).isFile();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
@@ -97,6 +128,7 @@ export class FolderObjectStore implements ObjectStore {
       throw new CollectorError('bad_object_key', 400, `Object key prefix "${prefix.slice(0, 80)}" is not a safe relative path.`);
     }
     const start = base ? join(this.root, ...base.split('/')) : this.root;
+    if (base && !(await this.isPresentWithoutLinks(start, prefix))) return;
     for await (const file of walk(start)) {
       const key = relative(this.root, file).split(sep).join('/');
       if (!key.startsWith(prefix)) continue;
@@ -107,6 +139,8 @@ export class FolderObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
+    // A link in a folder above the object would delete a file outside the store.
+    if (!(await this.isPresentWithoutLinks(dirname(path), key))) return;
     await rm(path, { force: true });
     // Remove the folders this emptied: retention deletes every object of a day, and the empty
     // session and day folders left behind would pile up by the million and slow every sweep.
@@ -121,6 +155,14 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
+}
+
+function symlinkRefused(key: string, link: string): CollectorError {
+  return new CollectorError(
+    'symlink_in_store',
+    500,
+    `Object key "${key.slice(0, 80)}" passes through the symbolic link ${link} in the folder store: the collector reads and writes only real files and folders under its folder, and refused it. Remove the link (move the data itself into the folder if it belongs there).`,
+  );
 }
 
 function isSafeKey(key: string): boolean {
