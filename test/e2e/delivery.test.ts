@@ -14,9 +14,9 @@ const PAGE_BODY = `<h1>Delivery</h1><button id="add">add</button><ul id="list"><
 <script>document.getElementById('add').onclick = () => { const li = document.createElement('li'); li.textContent = 'item ' + document.querySelectorAll('li').length; document.getElementById('list').appendChild(li); };</script>`;
 
 /** A page that starts a recorder; `delivery` options and the endpoint come from the query string. */
-function recorderPage(csp?: string): string {
+function recorderPage(csp?: string, before = ''): string {
   return `<!doctype html><html><head>${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}<title>delivery</title></head><body>${PAGE_BODY}
-<script src="/dist/core/reprise.iife.js"></script>
+${before}<script src="/dist/core/reprise.iife.js"></script>
 <script>
   const params = new URLSearchParams(location.search);
   window.__errors = [];
@@ -39,6 +39,8 @@ beforeAll(async () => {
     pages: {
       '/app': recorderPage(),
       '/csp': recorderPage("worker-src 'self'"),
+      // A browser without Web Locks on the page (the worker running the engine keeps its own).
+      '/app-without-locks': recorderPage(undefined, `<script>Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });</script>`),
       '/away': '<!doctype html><title>away</title><p>another page</p>',
       '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
     },
@@ -546,6 +548,33 @@ test('a tab opened with window.open (sessionStorage is copied, tab id included) 
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 7, 10_000, 'the click after the reload');
   expect(await tabOf(popup)).toBe(popupTab);
   expect(ingest.conflicts).toBe(0);
+  await popup.close();
+  await page.close();
+});
+
+test('without Web Locks a window.open\'ed tab keeps the copied tab id, as before: the 409 on its seqs moves its batches to a tab of their own instead of dropping them', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 300 }));
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  const [popup] = await Promise.all([browser.context.waitForEvent('page'), page.evaluate((url) => void window.open(url), appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/app-without-locks?'))]);
+  await popup.waitForLoadState();
+  const tabOf = (target: Page) => target.evaluate(() => sessionStorage.getItem('reprise:tab'));
+  expect(await popup.evaluate(() => navigator.locks)).toBeUndefined();
+  expect(await sessionOf(popup)).toBe(session);
+  expect(await tabOf(popup)).toBe(await tabOf(page));
+  await clickTimes(popup, 3);
+  await clickTimes(page, 1);
+  await Promise.all([emittedThenFlush(page), emittedThenFlush(popup)]);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 6, 10_000, 'the clicks of both pages');
+  // Both pages numbered the same stream: one of them was refused (409) and went on as its own tab.
+  expect(ingest.conflicts).toBeGreaterThan(0);
+  const tabs = new Set(ingest.batches.filter((item) => item.batch.session === session).map((item) => item.batch.tab));
+  expect(tabs.size).toBe(2);
+  expect(ingest.eventsOf(session).filter((event) => event.type === 2).length).toBe(2); // both full snapshots
+  const errors = [...(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)), ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors))];
+  expect(errors.filter((message) => /dropped/.test(message))).toEqual([]);
+  expect(errors).toContainEqual(expect.stringMatching(/Another page shares tab .* this page sends as tab/));
   await popup.close();
   await page.close();
 });
