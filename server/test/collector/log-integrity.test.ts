@@ -38,48 +38,49 @@ async function readAll(log: FileIngestLog): Promise<LogEntry[]> {
 
 const seqs = (entries: LogEntry[]) => entries.map((entry) => entry.record.batch.seq);
 
+/** A closed log in a new folder holding records 0..count-1 in its one file. */
+async function closedLogOf(name: string, count: number): Promise<{ dir: string; wal: string }> {
+  const dir = tempDir(name);
+  const log = new FileIngestLog({ dir, logger: silentLogger });
+  await log.open();
+  for (let seq = 0; seq < count; seq++) await log.append(record(seq));
+  await log.close();
+  const [wal] = walFiles(dir);
+  return { dir, wal: wal! };
+}
+
 describe('embedded log: damage', () => {
   test('a damaged record in the middle of the last file is skipped, not taken for a torn tail', async () => {
-    const dir = tempDir('log-mid');
-    const log = new FileIngestLog({ dir, logger: silentLogger });
-    await log.open();
-    for (let seq = 0; seq < 6; seq++) await log.append(record(seq));
-    await log.close();
-    const [wal] = walFiles(dir);
-    const sizeBefore = statSync(wal!).size;
-    const offsets = recordOffsets(wal!);
-    const bytes = readFileSync(wal!);
+    const { dir, wal } = await closedLogOf('log-mid', 6);
+    const sizeBefore = statSync(wal).size;
+    const offsets = recordOffsets(wal);
+    const bytes = readFileSync(wal);
     // One flipped payload byte in record 2 (its crc no longer matches) and a length header of
     // record 4 that claims 3.9 GiB.
     bytes[offsets[2]! + 40] = bytes[offsets[2]! + 40]! ^ 0xff;
     bytes.writeUInt32LE(0xf0000000, offsets[4]!);
-    writeFileSync(wal!, bytes);
+    writeFileSync(wal, bytes);
 
     const reopened = new FileIngestLog({ dir, logger: silentLogger });
     await reopened.open();
     expect(seqs(await readAll(reopened))).toEqual([0, 1, 3, 5]);
     // Nothing was cut: the records after the damage stay on disk, and appends go after them.
-    expect(statSync(wal!).size).toBe(sizeBefore);
+    expect(statSync(wal).size).toBe(sizeBefore);
     await reopened.append(record(6));
     expect(seqs(await reopened.read(10, 0))).toEqual([6]);
     await reopened.close();
   });
 
   test('a torn tail after valid records is still cut, and only the tail', async () => {
-    const dir = tempDir('log-torn');
-    const log = new FileIngestLog({ dir, logger: silentLogger });
-    await log.open();
-    for (let seq = 0; seq < 3; seq++) await log.append(record(seq));
-    await log.close();
-    const [wal] = walFiles(dir);
-    const size = statSync(wal!).size;
+    const { dir, wal } = await closedLogOf('log-torn', 3);
+    const size = statSync(wal).size;
     // Half of a record: its write never got its fsync.
-    const half = readFileSync(wal!).subarray(0, Math.floor(size / 6));
-    writeFileSync(wal!, Buffer.concat([readFileSync(wal!), half]));
+    const half = readFileSync(wal).subarray(0, Math.floor(size / 6));
+    writeFileSync(wal, Buffer.concat([readFileSync(wal), half]));
     const reopened = new FileIngestLog({ dir, logger: silentLogger });
     await reopened.open();
     expect(seqs(await readAll(reopened))).toEqual([0, 1, 2]);
-    expect(statSync(wal!).size).toBe(size);
+    expect(statSync(wal).size).toBe(size);
     await reopened.close();
   });
 
