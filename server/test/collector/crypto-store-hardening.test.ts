@@ -10,13 +10,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
 import { FileKeyring } from '../../src/crypto/keyring.js';
 import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.js';
-import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { segmentObjectKey } from '../../src/store/keys.js';
 import { sweepExpiredSegments } from '../../src/store/retention.js';
 import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES } from '../../src/reader.js';
-import { encodeSegmentPayload } from '../../src/writer/segment.js';
-import { makeBatch, tempDir } from './helpers.js';
+import { folderReaderDeps, putTwoEventSegment, tempDir, type ReaderDeps } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<CollectorError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -95,24 +93,14 @@ describe('data key records', () => {
 
 describe('stored segment', () => {
   let dir: string;
-  let deps: Parameters<typeof readStoredSegment>[0];
+  let deps: ReaderDeps;
   let key: string;
   let original: Buffer;
 
   beforeAll(async () => {
     dir = tempDir('segment-bytes');
-    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
-    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
-    const dataKeys = new DataKeyService(keyring, dataKeyStore);
-    const store = new FolderObjectStore(join(dir, 'objects'));
-    deps = { store, dataKeys, dataKeyStore };
-    const location = { project: 'p', sessionId: 's', segment: '0000000000001-abcdef01' };
-    const dataKey = await dataKeys.forWriting(location);
-    const batch = makeBatch({ session: 's', seq: 0, events: 2 });
-    const { compressed } = await encodeSegmentPayload(location, [{ tab: batch.tab, seq: batch.seq, start: 1, end: 2, receivedAt: 3, events: batch.events }]);
-    original = encryptSegment(compressed, dataKey, location);
-    key = segmentObjectKey({ ...location, at: Date.now() });
-    await store.put(key, original);
+    deps = await folderReaderDeps(dir);
+    ({ key, bytes: original } = await putTwoEventSegment(deps, { project: 'p', sessionId: 's', segment: '0000000000001-abcdef01' }));
   });
 
   test('every single flipped bit is a segment error, never plaintext and never a bad-request error', async () => {

@@ -14,7 +14,9 @@ import { FileKeyring } from '../../src/crypto/keyring.js';
 import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { S3ObjectStore } from '../../src/store/s3-store.js';
-import { parseSegmentObjectKey } from '../../src/store/keys.js';
+import { parseSegmentObjectKey, segmentObjectKey, type SegmentLocation } from '../../src/store/keys.js';
+import { encryptSegment } from '../../src/crypto/segment-format.js';
+import { encodeSegmentPayload } from '../../src/writer/segment.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { readStoredSegment } from '../../src/reader.js';
 import { batchId } from '../../src/log/types.js';
@@ -214,12 +216,29 @@ export async function waitForDrain(url: string, timeoutMs = 60_000): Promise<voi
   throw new Error('the writer did not drain the log in time');
 }
 
-/** Open a data dir's stores offline and count how often each batch id is stored. */
-export async function storedBatchCounts(dataDir: string, store?: ObjectStore): Promise<{ counts: Map<string, number>; objects: number }> {
-  const objects = store ?? new FolderObjectStore(join(dataDir, 'objects'));
+export type ReaderDeps = Parameters<typeof readStoredSegment>[0];
+
+/** The reader's stores over a data dir laid out as the collector lays it out (keyring.json, keys/, objects/). */
+export async function folderReaderDeps(dataDir: string, store?: ObjectStore): Promise<ReaderDeps> {
   const { keyring } = await FileKeyring.load(join(dataDir, 'keyring.json'));
   const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
-  const deps = { store: objects, dataKeys: new DataKeyService(keyring, dataKeyStore), dataKeyStore };
+  return { store: store ?? new FolderObjectStore(join(dataDir, 'objects')), dataKeys: new DataKeyService(keyring, dataKeyStore), dataKeyStore };
+}
+
+/** Encrypt one two-event batch as the writer's segment at `location` and store it; returns its object key and stored bytes. */
+export async function putTwoEventSegment(deps: ReaderDeps, location: SegmentLocation): Promise<{ key: string; bytes: Buffer }> {
+  const batch = makeBatch({ session: location.sessionId, seq: 0, events: 2 });
+  const { compressed } = await encodeSegmentPayload(location, [{ tab: batch.tab, seq: batch.seq, start: 1, end: 2, receivedAt: 3, events: batch.events }]);
+  const bytes = encryptSegment(compressed, await deps.dataKeys.forWriting(location), location);
+  const key = segmentObjectKey({ ...location, at: Date.now() });
+  await deps.store.put(key, bytes);
+  return { key, bytes };
+}
+
+/** Open a data dir's stores offline and count how often each batch id is stored. */
+export async function storedBatchCounts(dataDir: string, store?: ObjectStore): Promise<{ counts: Map<string, number>; objects: number }> {
+  const deps = await folderReaderDeps(dataDir, store);
+  const objects = deps.store;
   const counts = new Map<string, number>();
   let count = 0;
   for await (const info of objects.list('')) {
