@@ -13,8 +13,8 @@ import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.j
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { segmentObjectKey } from '../../src/store/keys.js';
 import { sweepExpiredSegments } from '../../src/store/retention.js';
-import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES } from '../../src/reader.js';
-import { folderReaderDeps, putTwoEventSegment, tempDir, type ReaderDeps } from './helpers.js';
+import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES, type ReaderDeps } from '../../src/reader.js';
+import { folderReaderDeps, putTwoEventSegment, tempDir } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<CollectorError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);

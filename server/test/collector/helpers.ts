@@ -18,7 +18,7 @@ import { parseSegmentObjectKey, segmentObjectKey, type SegmentLocation } from '.
 import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { encodeSegmentPayload } from '../../src/writer/segment.js';
 import type { ObjectStore } from '../../src/store/types.js';
-import { readStoredSegment } from '../../src/reader.js';
+import { readStoredSegment, type ReaderDeps } from '../../src/reader.js';
 import { batchId } from '../../src/log/types.js';
 
 export const SERVER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -215,8 +215,6 @@ export async function waitForDrain(url: string, timeoutMs = 60_000): Promise<voi
   }
   throw new Error('the writer did not drain the log in time');
 }
-
-export type ReaderDeps = Parameters<typeof readStoredSegment>[0];
 
 /** The reader's stores over a data dir laid out as the collector lays it out (keyring.json, keys/, objects/). */
 export async function folderReaderDeps(dataDir: string, store?: ObjectStore): Promise<ReaderDeps> {

@@ -5,8 +5,8 @@
  */
 import { beforeAll, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
-import { readStoredSegment } from '../../src/reader.js';
-import { folderReaderDeps, putTwoEventSegment, tempDir, type ReaderDeps } from './helpers.js';
+import { readStoredSegment, type ReaderDeps } from '../../src/reader.js';
+import { folderReaderDeps, putTwoEventSegment, tempDir } from './helpers.js';
 
 let deps: ReaderDeps;
 let otherSessionKey: string;
