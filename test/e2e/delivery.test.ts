@@ -237,11 +237,17 @@ test('an unload whose IndexedDB writes never commit loses nothing: the localStor
       throw new DOMException('transaction aborted at unload (test)', 'AbortError');
     };
   });
+  // Damaged entries under the prefix: not JSON, and a parseable one whose key matches but that lacks the owner and times.
+  await page.evaluate((url) => {
+    localStorage.setItem('reprise:spool:junk', 'not json');
+    localStorage.setItem('reprise:spool:planted|t|000000000000|', JSON.stringify({ key: 'planted|t|000000000000|', session: 'planted', tab: 't', seq: 0, part: '', url, body: 'AAAA' }));
+  }, ingest.url + '/v1/ingest');
   await page.reload();
   expect(await sessionOf(page)).toBe(session);
   await clickTimes(page, 2);
-  // The next page moves the spooled batch into the outbox and clears the spool.
+  // The next page moves the spooled batch into the outbox and clears the spool; damaged entries are dropped, not adopted.
   await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length), { timeout: 5_000 }).toBe(0);
+  expect((await outboxRecords(page)).filter((record) => record.session === 'planted')).toEqual([]);
   ingest.set({});
   await emittedThenFlush(page);
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 5, 15_000, 'the clicks of both pages');

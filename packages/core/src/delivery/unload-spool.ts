@@ -1,4 +1,4 @@
-import type { Outbox, OutboxRecord } from './outbox.js';
+import { type Outbox, type OutboxRecord, outboxKey } from './outbox.js';
 
 /**
  * A synchronous second copy of the batches a page stores at unload. An IndexedDB write begun in
@@ -74,6 +74,30 @@ export function unspoolSession(session: string): void {
 }
 
 /**
+ * The record a spool entry holds, checked field by field: a parseable value without a session,
+ * seq or url would otherwise go into the outbox and be sent (or retried) as a batch of nowhere.
+ */
+function spooledRecord(key: string, value: string | null): OutboxRecord {
+  const parsed = JSON.parse(value ?? 'null') as Partial<Record<keyof OutboxRecord, unknown>> | null;
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('not a spooled batch');
+  const { session, tab, seq, part, url, createdAt, owner, pageSentAt, body } = parsed;
+  if (
+    typeof session !== 'string' || typeof tab !== 'string' || typeof part !== 'string' || typeof url !== 'string' ||
+    typeof owner !== 'string' || typeof body !== 'string' || !Number.isSafeInteger(seq) || (seq as number) < 0 ||
+    typeof createdAt !== 'number' || !Number.isFinite(createdAt) || (pageSentAt !== undefined && typeof pageSentAt !== 'number')
+  ) {
+    throw new Error('not a spooled batch');
+  }
+  const recordKey = outboxKey(session, tab, seq as number, part);
+  if (SPOOL_PREFIX + recordKey !== key) throw new Error('not a spooled batch');
+  return {
+    key: recordKey, session, tab, seq: seq as number, part, url, createdAt, owner,
+    ...(pageSentAt === undefined ? {} : { pageSentAt }),
+    body: Uint8Array.from(atob(body), (char) => char.charCodeAt(0)),
+  };
+}
+
+/**
  * Move what earlier pages spooled into the outbox; each entry leaves localStorage once it is
  * durable there. A batch that was meanwhile stored and sent goes again: the collector keeps one copy.
  */
@@ -83,9 +107,7 @@ export async function adoptSpool(outbox: Outbox): Promise<void> {
   const records: OutboxRecord[] = [];
   for (const key of spooledKeys(store)) {
     try {
-      const parsed = JSON.parse(store.getItem(key)!) as Omit<OutboxRecord, 'body'> & { body: string };
-      if (SPOOL_PREFIX + parsed.key !== key || typeof parsed.body !== 'string') throw new Error('not a spooled batch');
-      records.push({ ...parsed, body: Uint8Array.from(atob(parsed.body), (char) => char.charCodeAt(0)) });
+      records.push(spooledRecord(key, store.getItem(key)));
     } catch {
       // Damaged (or written by something else under our prefix): never resend garbage.
       store.removeItem(key);
