@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { collectorEnv, frames } from './workload.mjs';
+import { collectorEnv, drained, frames } from './workload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 8);
@@ -38,13 +38,6 @@ function cpuSeconds() {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
-async function drained() {
-  for (;;) {
-    const ready = await (await fetch(`${url}/readyz`)).json();
-    if (ready.lag === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 const bodies = frames('p', 40_000);
 let next = 0;
 const cpuBefore = cpuSeconds();
@@ -59,7 +52,7 @@ const result = await new Promise((resolve, reject) => {
   }, (error, done) => (error ? reject(error) : resolve(done)));
 });
 const cpuLoad = cpuSeconds() - cpuBefore;
-await drained();
+await drained(url);
 const cpuAll = cpuSeconds() - cpuBefore;
 console.log(`load: ${result.requests.total} requests in ${seconds} s (${Math.round(result.requests.total / seconds)}/s), non-2xx ${result.non2xx}, body ${bodies[0].byteLength} bytes`);
 console.log(`collector CPU (all threads): ${((cpuLoad * 1e6) / result.requests.total).toFixed(0)} us per batch during the load, ${((cpuAll * 1e6) / result.requests.total).toFixed(0)} us per batch until the writer drained`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { batchFrame, collectorEnv, frames } from './workload.mjs';
+import { batchFrame, collectorEnv, drained, frames } from './workload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // A collector serves many browsers at once; both targets get the same concurrency.
@@ -123,15 +123,6 @@ async function appendBuckets(url) {
   const value = (pattern) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   const count = value('reprise_log_append_duration_seconds_count');
   return { count, over50ms: count - value('reprise_log_append_duration_seconds_bucket\\{le="0.05"\\}'), loopMaxMs: Math.round(value('reprise_nodejs_eventloop_lag_max_seconds') * 1000) };
-}
-
-/** Wait until the writer stored everything: each measured run starts without a backlog. */
-async function drained(url) {
-  for (;;) {
-    const ready = await (await fetch(`${url}/readyz`)).json();
-    if (ready.lag === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const rateOf = (result) => result.requests.total / THROUGHPUT_SECONDS;

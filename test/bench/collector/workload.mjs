@@ -46,3 +46,12 @@ export function collectorEnv(dataDir) {
     REPRISE_PROJECTS: JSON.stringify([{ id: 'bench', keys: ['bench'], origins: ['http://127.0.0.1:*'] }]),
   };
 }
+
+/** Wait until the collector's writer stored everything (its /readyz lag is 0): runs start, and CPU is counted, without a backlog. */
+export async function drained(url) {
+  for (;;) {
+    const ready = await (await fetch(`${url}/readyz`)).json();
+    if (ready.lag === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
