@@ -15,7 +15,7 @@ import {
   MAX_NETWORK_MAX_BODY_LENGTH,
   resolveOptions,
 } from './defaults.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type JsonValue } from '@reprise/protocol';
 import { RecorderError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
@@ -239,5 +239,30 @@ describe('loader queue', () => {
     expect(reached.filter((call) => call === 'track')).toHaveLength(MAX_QUEUED_CALLS);
     expect(reached.slice(-2)).toEqual(['start', 'optOut']);
     expect(errors).toEqual([expect.stringContaining('10 calls made before the full recorder loaded were dropped')]);
+  });
+
+  test('track() props and identify() traits are handed over as they were at the call, not as the app changed them before the load', async () => {
+    const { createQueueingRecorder } = await import('./loader/queueing-recorder.js');
+    const handedOver: unknown[] = [];
+    const lazy = createQueueingRecorder({ errors: false }, async () => ({
+      createRecorder(options) {
+        const recorder = createRecorder(options);
+        return { ...recorder, track: (_name, props) => void handedOver.push(props), identify: (_id, traits) => void handedOver.push(traits) };
+      },
+    }));
+    const props = { step: 1, nested: { items: ['a'] } };
+    const traits = { plan: 'free' };
+    const withFunction = { step: 9, callback: () => 'kept' };
+    lazy.track('checkout', props);
+    lazy.identify('user-1', traits);
+    lazy.track('no props');
+    // Typed as JSON, but a page may pass anything at runtime.
+    lazy.track('not cloneable', withFunction as unknown as Record<string, JsonValue>);
+    props.step = 2;
+    props.nested.items.push('b');
+    traits.plan = 'paid';
+    expect(await lazy.load()).toBe(true);
+    expect(handedOver).toEqual([{ step: 1, nested: { items: ['a'] } }, { plan: 'free' }, undefined, withFunction]);
+    expect(handedOver[3]).toBe(withFunction);
   });
 });

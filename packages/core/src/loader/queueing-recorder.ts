@@ -113,6 +113,20 @@ function afterPageLoad(run: () => void): void {
   else window.addEventListener('load', whenIdle, { once: true });
 }
 
+/**
+ * The app's values as they are at the call: the full recorder copies `track()` props and
+ * `identify()` traits when called, but a queued call reaches it only after the load, and the app
+ * may change the objects meanwhile. A value structuredClone refuses (a function, a symbol) is
+ * passed as given and left to the full recorder's own copy.
+ */
+function snapshot<T>(value: T): T {
+  try {
+    return value === undefined ? value : structuredClone(value);
+  } catch {
+    return value;
+  }
+}
+
 /** Never let a page's callback break the loader (or the loader break the page). */
 function safely(run: () => void): void {
   try {
@@ -253,10 +267,14 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       dispatch((recorder) => recorder.stop(), true);
     },
     identify(userId, traits) {
-      dispatch((recorder) => recorder.identify(userId, traits));
+      if (real) return real.identify(userId, traits);
+      const copied = snapshot(traits);
+      dispatch((recorder) => recorder.identify(userId, copied));
     },
     track(name, props) {
-      dispatch((recorder) => recorder.track(name, props));
+      if (real) return real.track(name, props);
+      const copied = snapshot(props);
+      dispatch((recorder) => recorder.track(name, copied));
     },
     markNavigation(marker) {
       dispatch((recorder) => recorder.markNavigation(marker));
