@@ -81,7 +81,7 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
   const { counts, objects } = await storedBatchCounts(dataDir);
   const missing = [...acked].filter((id) => !counts.has(id));
   const twice = [...counts].filter(([, count]) => count > 1);
-  expect(acked.size).toBeGreaterThan(100);
+  expect(acked.size).toBeGreaterThan(200);
   expect(objects).toBeGreaterThan(10);
   expect(missing).toEqual([]);
   expect(twice).toEqual([]);
