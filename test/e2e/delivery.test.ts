@@ -216,7 +216,9 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   // The next page load resends what the worker also stored: same seq, same bytes, stored once.
   const next = await browser.newPage();
   await next.goto(appUrl({ maxBatchDelayMs: 60_000 }));
-  await next.waitForTimeout(1_000);
+  // Until its spool is adopted and its outbox drained, whatever it resends has had its answer (a fixed wait could end before the resend).
+  const leftOver = async () => (await outboxRecords(next)).filter((record) => record.session === session).length + (await next.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length));
+  await expect.poll(leftOver, { timeout: 10_000 }).toBe(0);
   expect(ingest.conflicts).toBe(0);
   expect(clicksIn(ingest.eventsOf(session))).toBe(3);
   await next.close();
