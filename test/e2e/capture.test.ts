@@ -91,6 +91,24 @@ async function openApp(options: Record<string, unknown> = {}): Promise<Page> {
   return page;
 }
 
+/**
+ * A recording page (fake clock) whose stored session's `field` is moved `ms` into the past, then
+ * 6 s of its clock run. Returns the session the page started with.
+ */
+async function recordingWithAgedSession(field: 'lastActivityAt' | 'startedAt', ms: number): Promise<{ page: Page; first: string }> {
+  const page = await browser.newPage();
+  await page.clock.install();
+  await page.goto(`${server.url}/app`);
+  const first = await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+  await page.evaluate(({ field, ms }) => {
+    const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as Record<string, number>;
+    stored[field]! -= ms;
+    sessionStorage.setItem('reprise:session', JSON.stringify(stored));
+  }, { field, ms });
+  await page.clock.fastForward(6000);
+  return { page, first };
+}
+
 async function typeInto(page: Page, selector: string, text: string): Promise<void> {
   await page.click(selector);
   await page.keyboard.type(text, { delay: 0 });
@@ -474,17 +492,8 @@ describe('recorder lifecycle in Chromium', () => {
   });
 
   test('an expired session (30 minutes idle) continues in a new session that starts with a full snapshot', async () => {
-    const page = await browser.newPage();
-    await page.clock.install();
-    await page.goto(`${server.url}/app`);
-    const first = await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
     // The tab sat idle for 31 minutes: the stored session's last activity is that old.
-    await page.evaluate(() => {
-      const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as { lastActivityAt: number };
-      stored.lastActivityAt -= 31 * 60 * 1000;
-      sessionStorage.setItem('reprise:session', JSON.stringify(stored));
-    });
-    await page.clock.fastForward(6000);
+    const { page, first } = await recordingWithAgedSession('lastActivityAt', 31 * 60 * 1000);
     const before = (await capturedEvents(page)).length;
     await page.evaluate(() => (window as unknown as { app: { addItem(text: string): void } }).app.addItem('back after a break'));
     await page.evaluate(() => new Promise((resolve) => queueMicrotask(() => resolve(null))));
@@ -509,16 +518,7 @@ describe('recorder lifecycle in Chromium', () => {
   });
 
   test('a session 24 hours old ends with reason maxDuration, and the next one names it', async () => {
-    const page = await browser.newPage();
-    await page.clock.install();
-    await page.goto(`${server.url}/app`);
-    const first = await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
-    await page.evaluate(() => {
-      const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as { startedAt: number };
-      stored.startedAt -= 25 * 60 * 60 * 1000;
-      sessionStorage.setItem('reprise:session', JSON.stringify(stored));
-    });
-    await page.clock.fastForward(6000);
+    const { page, first } = await recordingWithAgedSession('startedAt', 25 * 60 * 60 * 1000);
     await page.evaluate(() => (window as unknown as { app: { addItem(text: string): void } }).app.addItem('a day later'));
     const next = await page.evaluate(() => (window as unknown as { recorder: import('@reprise/core').Recorder }).recorder.sessionId);
     const markers = repriseEvents(await capturedEvents(page), 'reprise.session');
