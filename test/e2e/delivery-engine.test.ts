@@ -221,7 +221,7 @@ test('a 409 (another page numbered the same stream) moves this page\'s batches f
   // Another page already delivered seq 0 of this (session, tab) with other events.
   const other = events(1, 500);
   const taken = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'p', session: 'engine-s', tab: 'engine-t', seq: 0, start: other[0]!.timestamp, end: other[0]!.timestamp, events: other }, Codec.deflateRaw);
-  expect((await fetch(`${ingest.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch' }, body: taken })).status).toBe(202);
+  expect((await fetch(`${ingest.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch' }, body: new Uint8Array(taken) })).status).toBe(202);
   const { engine, messages } = startEngine(config({ online: false }));
   for (let seq = 0; seq < 2; seq++) {
     await engine.handle({ type: 'events', events: events(2, seq * 2) });
