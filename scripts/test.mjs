@@ -60,6 +60,8 @@ mkdirSync(resultsDir, { recursive: true });
 provision();
 step('build', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 step('typecheck', 'npx', ['tsc', '-b']);
+// The browser tests and benches are no project reference (they build nothing): checked apart.
+step('typecheck tests', 'npx', ['tsc', '-p', 'test']);
 step('lint', 'npx', ['eslint', '.']);
 // Each workspace's vitest writes a JSON report into test-results/ (see vitest.workspace-reporter).
 step('test', 'npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue'], { REPRISE_TEST_RESULTS: resultsDir, FORCE_COLOR: '0' });
