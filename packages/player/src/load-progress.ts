@@ -28,7 +28,9 @@ export function contentLengthOfBody(response: Pick<Response, 'headers' | 'type'>
  * - else the time covered: the newest event (or lost segment) received, between the first one
  *   and the session's end announced by the stream's `meta` item (the collector's first line);
  * - else undefined: the total is unknown and the progress is indeterminate.
- * It never goes down, and stays below 1 until `finish()`.
+ * It never goes down, except once if the announced length proves wrong (more bytes arrive than
+ * it said): the bytes-based figure was false, so the estimate starts again from time covered.
+ * It stays below 1 until `finish()`.
  */
 export class LoadMeter {
   private events = 0;
