@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/audit-log.js';
 import { CollectorError } from '../errors.js';
 import type { IndexSchema, Role } from '../index-db/schema.js';
-import { bodyString, jsonBody, queryList } from '../sessions-api/http.js';
+import { bodyString, jsonBody, queryList } from '../http/helpers.js';
 import {
   authenticatePassword,
   completeSetup,

@@ -4,7 +4,7 @@ import { principalOf, requestOrigin } from '../access/middleware.js';
 import { principalId, resolveProjects } from '../access/principal.js';
 import { CollectorError } from '../errors.js';
 import type { IndexSchema } from '../index-db/schema.js';
-import { queryList, queryNumber, queryString, queryTime } from '../sessions-api/http.js';
+import { queryList, queryNumber, queryString, queryTime } from '../http/helpers.js';
 import { parseAuditCursor, queryAudit, recordAudit } from './audit-log.js';
 
 /** GET /v1/audit: admins only, limited to the projects they administer (all for a `*` admin). */

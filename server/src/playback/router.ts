@@ -20,7 +20,7 @@ import {
   queryNumber,
   queryString,
   queryTime,
-} from '../sessions-api/http.js';
+} from '../http/helpers.js';
 import { PLAYBACK_CONTENT_TYPE, PLAYBACK_STREAM_VERSION, playbackRecords } from './event-stream.js';
 
 export interface PlaybackRouterDeps {

@@ -10,7 +10,7 @@ import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema } from '../index-db/schema.js';
 import { createPlaybackRouter } from '../playback/router.js';
 import type { ObjectStore } from '../store/types.js';
-import { apiErrorHandler } from './http.js';
+import { apiErrorHandler } from '../http/helpers.js';
 
 export interface SessionsApiDeps {
   db: Kysely<IndexSchema>;
