@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { authenticate } from '../access/middleware.js';
 import type { LoginLimits } from '../access/login-throttle.js';
 import { createAccessRouter } from '../access/router.js';
-import { createAuditRouter } from '../audit/router.js';
+import { createAuditRouter } from './audit-router.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import type { IndexEngine } from '../index-db/database.js';

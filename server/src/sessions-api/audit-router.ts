@@ -5,7 +5,7 @@ import { principalId, resolveProjects } from '../access/principal.js';
 import { CollectorError } from '../errors.js';
 import type { IndexSchema } from '../index-db/schema.js';
 import { queryList, queryNumber, queryString, queryTime } from '../http/helpers.js';
-import { parseAuditCursor, queryAudit, recordAudit } from './audit-log.js';
+import { parseAuditCursor, queryAudit, recordAudit } from '../audit/audit-log.js';
 
 /** GET /v1/audit: admins only, limited to the projects they administer (all for a `*` admin). */
 export function createAuditRouter(db: Kysely<IndexSchema>): Router {
