@@ -3,7 +3,7 @@ import { chmod, link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/pr
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { CollectorError, errorMessage } from '../errors.js';
-import { syncDirectory } from '../store/folder-store.js';
+import { syncDirectory } from '../fs/sync-directory.js';
 import type { DataKeyContext, KeyProvider, WrappedDataKey } from './types.js';
 
 export const KEY_BYTES = 32;

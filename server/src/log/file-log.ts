@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
-import { syncDirectory } from '../store/folder-store.js';
+import { syncDirectory } from '../fs/sync-directory.js';
 import { maxLogRecordBytes, packLogRecord, unpackLogRecord } from './record.js';
 import { SyncWriter } from './sync-writer.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';

@@ -3,6 +3,7 @@ import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/pr
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CollectorError } from '../errors.js';
+import { syncDirectory } from '../fs/sync-directory.js';
 import { objectTooLarge, type ObjectInfo, type ObjectStore } from './types.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
@@ -183,15 +184,5 @@ async function* walk(dir: string): AsyncIterable<string> {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(path);
     else if (entry.isFile()) yield path;
-  }
-}
-
-/** Make a rename durable: fsync the directory that holds it. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
