@@ -6,7 +6,8 @@ export { ProjectRegistry, DEV_PROJECT, originMatcher, type ProjectConfig, type P
 export type { ObjectStore, ObjectInfo, RetentionRule } from './store/types.js';
 export { FolderObjectStore } from './store/folder-store.js';
 export { S3ObjectStore, type S3StoreOptions } from './store/s3-store.js';
-export { lifecycleRules, shredExpiredDataKeys, sweepExpiredSegments } from './store/retention.js';
+export { lifecycleRules, sweepExpiredSegments } from './store/retention.js';
+export { shredExpiredDataKeys } from './deletion/shred-expired-keys.js';
 export { segmentObjectKey, parseSegmentObjectKey, segmentName, type SegmentLocation } from './store/keys.js';
 export type { KeyProvider, DataKeyStore, WrappedDataKey, DataKeyContext } from './crypto/types.js';
 export { FileKeyring, dataKeyWrapAad } from './crypto/keyring.js';

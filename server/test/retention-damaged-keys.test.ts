@@ -10,7 +10,7 @@ import { ObjectDataKeyStore } from '../src/crypto/data-keys.js';
 import type { WrappedDataKey } from '../src/crypto/types.js';
 import { CollectorError } from '../src/errors.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
-import { shredExpiredDataKeys } from '../src/store/retention.js';
+import { shredExpiredDataKeys } from '../src/deletion/shred-expired-keys.js';
 import { metricValue, silentLogger, tempDir } from './collector/helpers.js';
 
 const DAY_MS = 86_400_000;
