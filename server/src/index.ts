@@ -20,4 +20,4 @@ export { SegmentWriter, type WriterOptions } from './writer/writer.js';
 export { summarizeBatches } from './writer/summary.js';
 export { decodeSegmentPayload, encodeSegmentPayload, type SegmentPayload } from './writer/segment.js';
 export type { StoredSegment, SegmentStoredHook, SegmentSummary, SegmentBatch } from './writer/types.js';
-export { readStoredSegment, readSessionEvents, listSessionSegments, type ReaderDeps } from './reader.js';
+export { readStoredSegment, readSessionEvents, listSessionSegments, type ReaderDeps } from './segment/reader.js';

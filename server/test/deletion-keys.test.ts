@@ -8,7 +8,7 @@ import { deleteSession } from '../src/deletion/delete-sessions.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { CollectorError } from '../src/errors.js';
 import { listSegments } from '../src/index-db/sessions-store.js';
-import { readStoredSegment } from '../src/reader.js';
+import { readStoredSegment } from '../src/segment/reader.js';
 import { ev } from './index-events.js';
 import { ingest, readPlayback, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
 

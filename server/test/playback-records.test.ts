@@ -12,7 +12,7 @@ import { FileKeyring } from '../src/crypto/keyring.js';
 import { encryptSegment } from '../src/crypto/segment-format.js';
 import type { SegmentRow, SessionRow } from '../src/index-db/schema.js';
 import { playbackRecords } from '../src/playback/event-stream.js';
-import type { ReaderDeps } from '../src/reader.js';
+import type { ReaderDeps } from '../src/segment/reader.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { segmentName, segmentObjectKey } from '../src/store/keys.js';
 import { encodeSegmentPayload } from '../src/writer/segment.js';

@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@reprise/protocol';
 import { CollectorError, errorMessage } from '../errors.js';
 import type { SegmentRow, SessionRow } from '../index-db/schema.js';
 import { batchId } from '../log/types.js';
-import { readStoredSegment, type ReaderDeps } from '../reader.js';
+import { readStoredSegment, type ReaderDeps } from '../segment/reader.js';
 import { parseSegmentObjectKey } from '../store/keys.js';
 
 /**

@@ -12,7 +12,7 @@ import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js';
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
 import { listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
-import type { ReaderDeps } from '../reader.js';
+import type { ReaderDeps } from '../segment/reader.js';
 import {
   queryBoolean,
   queryEnum,

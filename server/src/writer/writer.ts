@@ -8,7 +8,7 @@ import { encryptSegment } from '../crypto/segment-format.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import { batchId, type IngestLog, type LogEntry } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
-import { readStoredSegment } from '../reader.js';
+import { readStoredSegment } from '../segment/reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
 import type { WriterLedger, LedgerIntent } from './ledger.js';

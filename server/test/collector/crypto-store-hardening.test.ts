@@ -13,7 +13,7 @@ import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.j
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { segmentObjectKey } from '../../src/store/keys.js';
 import { sweepExpiredSegments } from '../../src/store/retention.js';
-import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES, type ReaderDeps } from '../../src/reader.js';
+import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES, type ReaderDeps } from '../../src/segment/reader.js';
 import { folderReaderDeps, putTwoEventSegment, tempDir } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<CollectorError> {

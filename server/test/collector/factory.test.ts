@@ -9,7 +9,7 @@ import { createCollector, type CollectorPlugin } from '../../src/collector.js';
 import { resolveConfig } from '../../src/config.js';
 import { CollectorError } from '../../src/errors.js';
 import { shredExpiredDataKeys } from '../../src/deletion/shred-expired-keys.js';
-import { readSessionEvents } from '../../src/reader.js';
+import { readSessionEvents } from '../../src/segment/reader.js';
 import type { StoredSegment } from '../../src/writer/types.js';
 import { frameOf, makeBatch, metricValue, postBatch, silentLogger, tempDir } from './helpers.js';
 

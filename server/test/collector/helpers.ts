@@ -18,7 +18,7 @@ import { parseSegmentObjectKey, segmentObjectKey, type SegmentLocation } from '.
 import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { encodeSegmentPayload } from '../../src/writer/segment.js';
 import type { ObjectStore } from '../../src/store/types.js';
-import { readStoredSegment, type ReaderDeps } from '../../src/reader.js';
+import { readStoredSegment, type ReaderDeps } from '../../src/segment/reader.js';
 import { batchId } from '../../src/log/types.js';
 
 export const SERVER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -12,7 +12,7 @@ import { createCollector, type Collector } from '../../src/collector.js';
 import { resolveConfig } from '../../src/config.js';
 import { FileIngestLog } from '../../src/log/file-log.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from '../../src/log/types.js';
-import { readSessionEvents } from '../../src/reader.js';
+import { readSessionEvents } from '../../src/segment/reader.js';
 import { frameOf, makeBatch, postBatch, silentLogger, tempDir } from './helpers.js';
 
 const record = (seq: number, padding = 200): LogRecord => ({ project: 'dev', receivedAt: Date.now(), digest: `d${seq}`, batch: makeBatch({ session: 's', seq, padding }) });

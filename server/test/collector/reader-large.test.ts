@@ -7,7 +7,7 @@ import { createRepriseEvent } from '@reprise/protocol';
 import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { segmentName, segmentObjectKey } from '../../src/store/keys.js';
 import { encodeSegmentPayload } from '../../src/writer/segment.js';
-import { readSessionEvents } from '../../src/reader.js';
+import { readSessionEvents } from '../../src/segment/reader.js';
 import { folderReaderDeps, tempDir } from './helpers.js';
 
 test('a session with a 200 000-event batch reads back whole, in order', async () => {

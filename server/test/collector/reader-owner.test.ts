@@ -5,7 +5,7 @@
  */
 import { beforeAll, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
-import { readStoredSegment, type ReaderDeps } from '../../src/reader.js';
+import { readStoredSegment, type ReaderDeps } from '../../src/segment/reader.js';
 import { folderReaderDeps, putTwoEventSegment, tempDir } from './helpers.js';
 
 let deps: ReaderDeps;

@@ -12,7 +12,7 @@ import { CollectorError } from '../../src/errors.js';
 import { FileKeyring } from '../../src/crypto/keyring.js';
 import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';
-import { readSessionEvents, readStoredSegment } from '../../src/reader.js';
+import { readSessionEvents, readStoredSegment } from '../../src/segment/reader.js';
 import { frameOf, makeBatch, postBatch, startCollector, tempDir, waitForDrain } from './helpers.js';
 
 function filesUnder(dir: string): string[] {

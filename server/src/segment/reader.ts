@@ -1,12 +1,12 @@
 import type { RecordedEvent } from '@reprise/protocol';
-import { CollectorError } from './errors.js';
-import type { DataKeyService } from './crypto/data-keys.js';
-import { decryptSegment, readSegmentHeader, type SegmentHeader } from './crypto/segment-format.js';
-import type { DataKeyStore } from './crypto/types.js';
-import { parseSegmentObjectKey } from './store/keys.js';
-import type { ObjectStore } from './store/types.js';
-import { batchId } from './log/types.js';
-import { decodeSegmentPayload, type SegmentPayload } from './writer/segment.js';
+import { CollectorError } from '../errors.js';
+import type { DataKeyService } from '../crypto/data-keys.js';
+import { decryptSegment, readSegmentHeader, type SegmentHeader } from '../crypto/segment-format.js';
+import type { DataKeyStore } from '../crypto/types.js';
+import { parseSegmentObjectKey } from '../store/keys.js';
+import type { ObjectStore } from '../store/types.js';
+import { batchId } from '../log/types.js';
+import { decodeSegmentPayload, type SegmentPayload } from '../writer/segment.js';
 
 /**
  * Largest stored segment the reader loads. The decompressed payload is capped at 512 MiB
