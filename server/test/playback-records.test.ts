@@ -15,7 +15,7 @@ import { playbackRecords } from '../src/playback/event-stream.js';
 import type { ReaderDeps } from '../src/segment/reader.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { segmentName, segmentObjectKey } from '../src/store/keys.js';
-import { encodeSegmentPayload } from '../src/writer/segment.js';
+import { encodeSegmentPayload } from '../src/segment/payload.js';
 import type { SegmentBatch } from '../src/writer/types.js';
 
 const T0 = 1_790_000_000_000;

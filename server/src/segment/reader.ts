@@ -6,11 +6,11 @@ import type { DataKeyStore } from '../crypto/types.js';
 import { parseSegmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
 import { batchId } from '../log/types.js';
-import { decodeSegmentPayload, type SegmentPayload } from '../writer/segment.js';
+import { decodeSegmentPayload, type SegmentPayload } from './payload.js';
 
 /**
  * Largest stored segment the reader loads. The decompressed payload is capped at 512 MiB
- * (writer/segment.ts) and gzip never shrinks incompressible data, so a bigger object cannot
+ * (segment/payload.ts) and gzip never shrinks incompressible data, so a bigger object cannot
  * decode anyway: a corrupt or planted one is refused before it is read into memory.
  */
 export const MAX_SEGMENT_OBJECT_BYTES = 512 * 1024 * 1024 + 64 * 1024;

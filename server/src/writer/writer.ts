@@ -12,7 +12,7 @@ import { readStoredSegment } from '../segment/reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
 import type { WriterLedger, LedgerIntent } from './ledger.js';
-import { compressSegmentPayload, serializeSegmentPayload } from './segment.js';
+import { compressSegmentPayload, serializeSegmentPayload } from '../segment/payload.js';
 import { summarizeBatches } from './summary.js';
 import type { SegmentBatch, SegmentStoredHook, StoredSegment } from './types.js';
 

@@ -6,7 +6,7 @@ import { expect, test } from 'vitest';
 import { createRepriseEvent } from '@reprise/protocol';
 import { encryptSegment } from '../../src/crypto/segment-format.js';
 import { segmentName, segmentObjectKey } from '../../src/store/keys.js';
-import { encodeSegmentPayload } from '../../src/writer/segment.js';
+import { encodeSegmentPayload } from '../../src/segment/payload.js';
 import { readSessionEvents } from '../../src/segment/reader.js';
 import { folderReaderDeps, tempDir } from './helpers.js';
 

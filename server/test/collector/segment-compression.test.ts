@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, gunzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
-import { decodeSegmentPayload, encodeSegmentPayload, segmentGzipOptions } from '../../src/writer/segment.js';
+import { decodeSegmentPayload, encodeSegmentPayload, segmentGzipOptions } from '../../src/segment/payload.js';
 import type { SegmentBatch } from '../../src/writer/types.js';
 
 const location = { project: 'p', sessionId: 's', segment: 'seg' };
