@@ -22,7 +22,7 @@ import { sweepExpiredSegments } from './store/retention.js';
 import { S3ObjectStore } from './store/s3-store.js';
 import type { ObjectStore, RetentionRule } from './store/types.js';
 import { WriterLedger } from './writer/ledger.js';
-import type { SegmentStoredHook } from './writer/types.js';
+import type { SegmentStoredHook } from './segment/types.js';
 import { SegmentWriter } from './writer/writer.js';
 
 /** Adds behaviour to a collector (index, playback API, audit...). */

@@ -19,5 +19,5 @@ export { NatsIngestLog, type NatsLogOptions } from './log/nats-log.js';
 export { SegmentWriter, type WriterOptions } from './writer/writer.js';
 export { summarizeBatches } from './writer/summary.js';
 export { decodeSegmentPayload, encodeSegmentPayload, type SegmentPayload } from './segment/payload.js';
-export type { StoredSegment, SegmentStoredHook, SegmentSummary, SegmentBatch } from './writer/types.js';
+export type { StoredSegment, SegmentStoredHook, SegmentSummary, SegmentBatch } from './segment/types.js';
 export { readStoredSegment, readSessionEvents, listSessionSegments, type ReaderDeps } from './segment/reader.js';

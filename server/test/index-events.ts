@@ -1,5 +1,5 @@
 import { createRepriseEvent, EventType, type RecordedEvent } from '@reprise/protocol';
-import type { StoredSegment } from '../src/writer/types.js';
+import type { StoredSegment } from '../src/segment/types.js';
 
 /** Small builders of realistic rrweb + reprise events for index and playback tests. */
 export const ev = {

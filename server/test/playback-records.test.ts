@@ -16,7 +16,7 @@ import type { ReaderDeps } from '../src/segment/reader.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { segmentName, segmentObjectKey } from '../src/store/keys.js';
 import { encodeSegmentPayload } from '../src/segment/payload.js';
-import type { SegmentBatch } from '../src/writer/types.js';
+import type { SegmentBatch } from '../src/segment/types.js';
 
 const T0 = 1_790_000_000_000;
 const ticks = (from: number, count: number): RecordedEvent[] =>

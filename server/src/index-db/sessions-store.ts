@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@reprise/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { StoredSegment } from '../writer/types.js';
+import type { StoredSegment } from '../segment/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
 import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summariseSegment, type PageVisit } from './summarise.js';

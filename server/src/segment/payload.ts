@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { constants, deflateRaw, gunzipSync, gzip, type ZlibOptions } from 'node:zlib';
 import { CollectorError } from '../errors.js';
 import type { SegmentLocation } from '../store/keys.js';
-import type { SegmentBatch } from '../writer/types.js';
+import type { SegmentBatch } from './types.js';
 
 /** The decrypted, decompressed content of a stored segment (STORAGE.md, "Payload"). */
 export interface SegmentPayload {

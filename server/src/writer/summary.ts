@@ -1,5 +1,5 @@
 import { EventType, RepriseTag, REPRISE_TAG_PREFIX, type RecordedEvent } from '@reprise/protocol';
-import type { SegmentBatch, SegmentSummary } from './types.js';
+import type { SegmentBatch, SegmentSummary } from '../segment/types.js';
 
 const MAX_ERRORS = 50;
 const MAX_CUSTOM = 200;

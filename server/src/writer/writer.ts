@@ -14,7 +14,7 @@ import type { ObjectStore } from '../store/types.js';
 import type { WriterLedger, LedgerIntent } from './ledger.js';
 import { compressSegmentPayload, serializeSegmentPayload } from '../segment/payload.js';
 import { summarizeBatches } from './summary.js';
-import type { SegmentBatch, SegmentStoredHook, StoredSegment } from './types.js';
+import type { SegmentBatch, SegmentStoredHook, StoredSegment } from '../segment/types.js';
 
 export interface WriterOptions {
   /** Cut a segment once its batches hold this many bytes (log record size). @default 1 MiB */

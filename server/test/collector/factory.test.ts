@@ -10,7 +10,7 @@ import { resolveConfig } from '../../src/config.js';
 import { CollectorError } from '../../src/errors.js';
 import { shredExpiredDataKeys } from '../../src/deletion/shred-expired-keys.js';
 import { readSessionEvents } from '../../src/segment/reader.js';
-import type { StoredSegment } from '../../src/writer/types.js';
+import type { StoredSegment } from '../../src/segment/types.js';
 import { frameOf, makeBatch, metricValue, postBatch, silentLogger, tempDir } from './helpers.js';
 
 test('plugins, routers and the onSegmentStored hook; stop() drains the log before plugins stop', async () => {

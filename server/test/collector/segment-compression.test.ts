@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, gunzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 import { decodeSegmentPayload, encodeSegmentPayload, segmentGzipOptions } from '../../src/segment/payload.js';
-import type { SegmentBatch } from '../../src/writer/types.js';
+import type { SegmentBatch } from '../../src/segment/types.js';
 
 const location = { project: 'p', sessionId: 's', segment: 'seg' };
 const batchOf = (texts: string[]): SegmentBatch => ({ tab: 't', seq: 0, start: 1, end: 2, receivedAt: 3, events: texts.map((value, i) => ({ type: 3, timestamp: i + 1, data: { source: 0, texts: [{ id: i, value }] } })) });
