@@ -12,7 +12,7 @@ export { segmentObjectKey, parseSegmentObjectKey, segmentName, type SegmentLocat
 export type { KeyProvider, DataKeyStore, WrappedDataKey, DataKeyContext } from './crypto/types.js';
 export { FileKeyring, dataKeyWrapAad } from './crypto/keyring.js';
 export { ObjectDataKeyStore, DataKeyService, type ActiveDataKey } from './crypto/data-keys.js';
-export { encryptSegment, decryptSegment, readSegmentHeader, segmentAad, SEGMENT_MAGIC, SEGMENT_FORMAT_VERSION, type SegmentHeader } from './crypto/segment-format.js';
+export { encryptSegment, decryptSegment, readSegmentHeader, segmentAad, SEGMENT_MAGIC, SEGMENT_FORMAT_VERSION, type SegmentHeader } from './segment/envelope.js';
 export { batchId, type IngestLog, type LogEntry, type LogRecord, type AppendOutcome } from './log/types.js';
 export { FileIngestLog } from './log/file-log.js';
 export { NatsIngestLog, type NatsLogOptions } from './log/nats-log.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/access/access-store.js';
-import { readSegmentHeader } from '../src/crypto/segment-format.js';
+import { readSegmentHeader } from '../src/segment/envelope.js';
 import { deleteSession } from '../src/deletion/delete-sessions.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { CollectorError } from '../src/errors.js';

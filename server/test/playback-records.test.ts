@@ -9,7 +9,7 @@ import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataKeyService, ObjectDataKeyStore } from '../src/crypto/data-keys.js';
 import { FileKeyring } from '../src/crypto/keyring.js';
-import { encryptSegment } from '../src/crypto/segment-format.js';
+import { encryptSegment } from '../src/segment/envelope.js';
 import type { SegmentRow, SessionRow } from '../src/index-db/schema.js';
 import { playbackRecords } from '../src/playback/event-stream.js';
 import type { ReaderDeps } from '../src/segment/reader.js';

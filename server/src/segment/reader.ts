@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@reprise/protocol';
 import { CollectorError } from '../errors.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
-import { decryptSegment, readSegmentHeader, type SegmentHeader } from '../crypto/segment-format.js';
+import { decryptSegment, readSegmentHeader, type SegmentHeader } from './envelope.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import { parseSegmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';

@@ -4,7 +4,7 @@ import { EventType } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
-import { encryptSegment } from '../crypto/segment-format.js';
+import { encryptSegment } from '../segment/envelope.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import { batchId, type IngestLog, type LogEntry } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';

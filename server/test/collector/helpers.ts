@@ -15,7 +15,7 @@ import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.j
 import { FolderObjectStore } from '../../src/store/folder-store.js';
 import { S3ObjectStore } from '../../src/store/s3-store.js';
 import { parseSegmentObjectKey, segmentObjectKey, type SegmentLocation } from '../../src/store/keys.js';
-import { encryptSegment } from '../../src/crypto/segment-format.js';
+import { encryptSegment } from '../../src/segment/envelope.js';
 import { encodeSegmentPayload } from '../../src/segment/payload.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { readStoredSegment, type ReaderDeps } from '../../src/segment/reader.js';

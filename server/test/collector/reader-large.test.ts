@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest';
 import { createRepriseEvent } from '@reprise/protocol';
-import { encryptSegment } from '../../src/crypto/segment-format.js';
+import { encryptSegment } from '../../src/segment/envelope.js';
 import { segmentName, segmentObjectKey } from '../../src/store/keys.js';
 import { encodeSegmentPayload } from '../../src/segment/payload.js';
 import { readSessionEvents } from '../../src/segment/reader.js';

@@ -7,7 +7,7 @@ import { helpText, loadConfig } from '../../src/config.js';
 import { CollectorError } from '../../src/errors.js';
 import { FileKeyring } from '../../src/crypto/keyring.js';
 import { DataKeyService, ObjectDataKeyStore } from '../../src/crypto/data-keys.js';
-import { decryptSegment, encryptSegment } from '../../src/crypto/segment-format.js';
+import { decryptSegment, encryptSegment } from '../../src/segment/envelope.js';
 import { FileIngestLog } from '../../src/log/file-log.js';
 import { originMatcher } from '../../src/projects.js';
 import { FolderObjectStore } from '../../src/store/folder-store.js';

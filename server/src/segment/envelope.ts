@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CollectorError } from '../errors.js';
-import { NONCE_BYTES, TAG_BYTES } from './keyring.js';
+import { NONCE_BYTES, TAG_BYTES } from '../crypto/keyring.js';
 import { isSafeElement, type SegmentLocation } from '../store/keys.js';
 
 /**
