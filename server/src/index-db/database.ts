@@ -4,9 +4,9 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrateIndexDatabase } from './migrations.js';
-import type { IndexSchema } from './schema.js';
+import type { IndexEngine, IndexSchema } from './schema.js';
 
-export type IndexEngine = 'sqlite' | 'postgres';
+export type { IndexEngine } from './schema.js';
 
 export type IndexDatabaseOptions =
   | {

@@ -1,5 +1,5 @@
 import { Migrator, sql, type Kysely, type Migration } from 'kysely';
-import type { IndexEngine } from './database.js';
+import type { IndexEngine } from './schema.js';
 
 /**
  * Versioned schema migrations, applied in name order at start. Never edit a released migration:

@@ -1,5 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
+/** The database the index runs on; the migrations and a few queries differ between them. */
+export type IndexEngine = 'sqlite' | 'postgres';
+
 /**
  * The index database: session metadata for search and playback, plus access control and audit.
  * Every timestamp is epoch milliseconds in a 64-bit integer column, so both engines compare and
