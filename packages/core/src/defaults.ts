@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type ConsoleLevel, type RedactionOptions } from '@reprise/protocol';
-import { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE } from './privacy.js';
+import { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE, type ResolvedPrivacy } from './privacy.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 
 /*
@@ -54,13 +54,6 @@ export const MAX_DELIVERY_MAX_BATCH_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES;
 
 /** A session's stored activity time is refreshed at most this often. */
 export const SESSION_TOUCH_INTERVAL_MS = 5000;
-
-export interface ResolvedPrivacy {
-  maskSelectors: string[];
-  blockSelectors: string[];
-  unmaskSelectors: string[];
-  redact: Required<RedactionOptions>;
-}
 
 export interface ResolvedNetwork {
   captureHeaders: boolean | string[];

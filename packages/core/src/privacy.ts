@@ -1,5 +1,4 @@
-import { createRedactor, maskText, type Redactor } from '@reprise/protocol';
-import type { ResolvedPrivacy } from './defaults.js';
+import { createRedactor, maskText, type RedactionOptions, type Redactor } from '@reprise/protocol';
 
 /*
  * Privacy defaults (DESIGN.md), all applied in the browser before an event leaves the page:
@@ -21,6 +20,14 @@ export const UNMASK_ATTRIBUTE = 'data-reprise-unmask';
 export const MASK_CLASS = 'reprise-mask';
 /** The class form of `BLOCK_ATTRIBUTE`: `<div class="reprise-block">`. */
 export const BLOCK_CLASS = 'reprise-block';
+
+/** The privacy options with their defaults applied (`resolveOptions` in defaults.ts). */
+export interface ResolvedPrivacy {
+  maskSelectors: string[];
+  blockSelectors: string[];
+  unmaskSelectors: string[];
+  redact: Required<RedactionOptions>;
+}
 
 /** What a password field's value always becomes: fixed, so not even its length is recorded. */
 export const PASSWORD_PLACEHOLDER = '********';
