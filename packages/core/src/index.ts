@@ -1,5 +1,6 @@
 export { createRecorder } from './recorder.js';
 export type {
+  CapturedErrorContext,
   ConsoleOptions,
   DeliveryOptions,
   MutationBreakerOptions,
@@ -17,6 +18,7 @@ export { RecorderError, type RecorderErrorCode } from './errors.js';
 export { MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
 export { CIRCULAR_MARKER, MAX_USER_VALUE_DEPTH } from './capture/custom.js';
 export { STORED_ID_PATTERN } from './session.js';
+export { RECORDER_METHODS, recorderMethods, resolveRecorder, type RecorderInput, type RecorderMethods } from './adapter.js';
 export { createNavigationMarkers, joinRoutePatterns, type NavigationMarkers, type RouteChange, type RouteChangeType } from './navigation-markers.js';
 export * from './defaults.js';
 export { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, PASSWORD_PLACEHOLDER, UNMASK_ATTRIBUTE } from './privacy.js';

@@ -28,6 +28,8 @@ export interface RouteChange {
    * React Router's absolute child paths); empty and missing ones (index routes) add nothing.
    */
   route?: string | ReadonlyArray<string | null | undefined>;
+  /** The matched route's name (Vue Router's `name`; a symbol is recorded by its description). */
+  name?: string | symbol | null;
   /**
    * Route params. Missing (`undefined` / `null`) values are dropped, and a list (a repeatable
    * param such as Vue Router's `:path+`) is joined with `/` like the path segments it matched.
@@ -88,6 +90,8 @@ export function routeChangeMarker(change: RouteChange, isFirst: boolean): Naviga
   const url = resolveUrl(change.url);
   if (url !== undefined) marker.url = url;
   if (change.route !== undefined) marker.route = joinRoutePatterns(typeof change.route === 'string' ? [change.route] : change.route);
+  const name = typeof change.name === 'symbol' ? change.name.description : change.name;
+  if (name) marker.name = name;
   if (change.params) marker.params = stringParams(change.params);
   if (change.title !== undefined) marker.title = change.title;
   return marker;

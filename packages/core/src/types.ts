@@ -104,6 +104,8 @@ export interface NavigationMarker {
   /** @default location.href */
   url?: string;
   route?: string;
+  /** The matched route's name, for routers that name routes. */
+  name?: string;
   params?: Record<string, string>;
   navigationType?: NavigationType;
   title?: string;
@@ -118,6 +120,18 @@ export interface RecorderEvents {
 }
 
 export type Unsubscribe = () => void;
+
+/** What a framework adds to an error it caught; every text is capped like the error's stack. */
+export interface CapturedErrorContext {
+  /** The framework's component stack (React's `componentStack`, Vue's component trace). */
+  componentStack?: string;
+  /** `react`, `vue`, `angular`... */
+  framework?: string;
+  /** The component the error came from. */
+  component?: string;
+  /** Where in the framework it happened (Vue's errorHandler `info`: a lifecycle hook, "render function"...). */
+  info?: string;
+}
 
 /** What `subscribe()` listeners receive whenever either field changes. */
 export interface RecorderState {
@@ -154,7 +168,7 @@ export interface Recorder {
    */
   claimNavigation(): () => void;
   /** Record an error caught by the app or a framework (error boundaries, ErrorHandler). */
-  captureError(error: unknown, context?: { componentStack?: string; framework?: string }): void;
+  captureError(error: unknown, context?: CapturedErrorContext): void;
   /** Send everything recorded so far. */
   flush(): Promise<void>;
   /** Stop, drop what has not been sent, and remember the choice for this browser. */

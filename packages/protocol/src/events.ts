@@ -53,6 +53,8 @@ export interface NavigationPayload {
   url: string;
   /** Matched route pattern, e.g. `/users/:id`, when a router integration knows it. */
   route?: string;
+  /** The matched route's name, when the router names routes (Vue Router's `name`). */
+  name?: string;
   params?: Record<string, string>;
   navigationType?: NavigationType;
   title?: string;
@@ -101,6 +103,10 @@ export interface ErrorPayload {
   /** Framework component stack (React, Vue, Angular), when an adapter supplies it. */
   componentStack?: string;
   framework?: string;
+  /** The component the error came from, when the framework names it (Vue's component name). */
+  component?: string;
+  /** Where in the framework it happened, as the framework says it (Vue's errorHandler `info`: a lifecycle hook, "render function"...). */
+  info?: string;
 }
 
 export interface IdentifyPayload {

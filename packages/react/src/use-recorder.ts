@@ -1,14 +1,8 @@
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import type { Recorder } from '@reprise/core';
+import { recorderMethods, type Recorder, type RecorderMethods } from '@reprise/core';
 import { useRecorderInstance } from './context.js';
 
-export interface UseRecorderResult {
-  identify: Recorder['identify'];
-  track: Recorder['track'];
-  markNavigation: Recorder['markNavigation'];
-  start: Recorder['start'];
-  stop: Recorder['stop'];
-  optOut: Recorder['optOut'];
+export interface UseRecorderResult extends RecorderMethods {
   /** The current session id; the component re-renders when it changes (start, a new session, optOut). */
   sessionId: string | null;
   /** The recorder itself, for the rest of its API (`flush`, `captureError`, `on`). */
@@ -22,13 +16,6 @@ export function useRecorder(): UseRecorderResult {
   const recorder = useRecorderInstance('useRecorder()');
   const subscribe = useCallback((onChange: () => void) => recorder.subscribe(onChange), [recorder]);
   const sessionId = useSyncExternalStore(subscribe, () => recorder.sessionId, serverSessionId);
-  const methods = useMemo(() => ({
-    identify: recorder.identify.bind(recorder),
-    track: recorder.track.bind(recorder),
-    markNavigation: recorder.markNavigation.bind(recorder),
-    start: recorder.start.bind(recorder),
-    stop: recorder.stop.bind(recorder),
-    optOut: recorder.optOut.bind(recorder),
-  }), [recorder]);
-  return useMemo(() => ({ ...methods, sessionId, recorder }), [methods, sessionId, recorder]);
+  // The core binds them once per recorder, so they keep their identity across renders.
+  return useMemo(() => ({ ...recorderMethods(recorder), sessionId, recorder }), [sessionId, recorder]);
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_STRING_LENGTH, type CustomPayload, type ErrorPayload, type IdentifyPayload, type JsonValue } from '@reprise/protocol';
 import { cappedErrorText, errorPayload } from './errors.js';
 import { truncate } from './serialize.js';
+import type { CapturedErrorContext } from '../types.js';
 
 /*
  * Payloads of the public API's events: `track`, `identify` and `captureError`. Values are copied
@@ -75,10 +76,12 @@ export function identifyPayload(userId: string | null, traits?: Record<string, J
 }
 
 /** An error the app or a framework caught: `framework` when an adapter supplies context, `manual` otherwise. */
-export function capturedErrorPayload(error: unknown, context?: { componentStack?: string; framework?: string }): ErrorPayload {
+export function capturedErrorPayload(error: unknown, context?: CapturedErrorContext): ErrorPayload {
   const payload = errorPayload(error, context?.framework || context?.componentStack ? 'framework' : 'manual');
   // Capped like the stack: a deep component tree gives a stack of any length.
   if (context?.componentStack) payload.componentStack = cappedErrorText(String(context.componentStack));
   if (context?.framework) payload.framework = cappedErrorText(String(context.framework));
+  if (context?.component) payload.component = cappedErrorText(String(context.component));
+  if (context?.info) payload.info = cappedErrorText(String(context.info));
   return payload;
 }

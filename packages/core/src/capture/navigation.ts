@@ -21,6 +21,7 @@ export function stringParams(params: Readonly<Record<string, unknown>>): Record<
 export function navigationPayload(marker: NavigationMarker = {}, page?: { href: string; title: string }): NavigationPayload {
   const payload: NavigationPayload = { url: String(marker.url ?? page?.href ?? '') };
   if (marker.route !== undefined) payload.route = String(marker.route);
+  if (marker.name !== undefined) payload.name = String(marker.name);
   if (marker.params !== undefined) payload.params = stringParams(marker.params);
   if (marker.navigationType !== undefined) payload.navigationType = marker.navigationType;
   const title = marker.title ?? page?.title;
