@@ -1,0 +1,67 @@
+import { DestroyRef, Injectable, NgZone, computed, inject, signal, type Signal } from '@angular/core';
+import { createRecorder, type Recorder as CoreRecorder } from '@reprise/core';
+import { RECORDER_OPTIONS } from './options';
+
+/**
+ * The app's recorder, injectable anywhere under `provideRecorder()` / `RecorderModule.forRoot()`:
+ * `inject(Recorder).track('checkout', { items: 3 })`. Every call runs outside Angular's zone, so
+ * the timers and workers it starts never trigger change detection.
+ */
+@Injectable({
+  providedIn: 'root',
+  // Without provideRecorder() there is no recorder to give: say so instead of Angular's generic NullInjectorError.
+  useFactory: () => {
+    throw new Error('[@reprise/angular] inject(Recorder) needs provideRecorder(options) in bootstrapApplication providers, or RecorderModule.forRoot(options) in the root NgModule');
+  },
+})
+export class Recorder {
+  /** The `@reprise/core` recorder, for the rest of its API (`on`, `subscribe`). */
+  readonly instance: CoreRecorder = createRecorder(inject(RECORDER_OPTIONS));
+  private readonly zone = inject(NgZone);
+  private readonly state = signal({ sessionId: this.instance.sessionId, isRecording: this.instance.isRecording });
+  /** The session id (null until recording starts); changes on start, a new session and `optOut()`. */
+  readonly sessionId: Signal<string | null> = computed(() => this.state().sessionId);
+  /** Whether capture is running. */
+  readonly isRecording: Signal<boolean> = computed(() => this.state().isRecording);
+
+  constructor() {
+    inject(DestroyRef).onDestroy(this.instance.subscribe(({ sessionId, isRecording }) => this.state.set({ sessionId, isRecording })));
+  }
+
+  private outside<T>(run: () => T): T {
+    return this.zone.runOutsideAngular(run);
+  }
+
+  /** Start recording (gives consent when `requireConsent` is set). */
+  start(): void {
+    this.outside(() => this.instance.start());
+  }
+  /** Stop recording. */
+  stop(): void {
+    this.outside(() => this.instance.stop());
+  }
+  /** Attach a user id (and traits) to the session; `null` forgets the user. */
+  identify(...args: Parameters<CoreRecorder['identify']>): void {
+    this.outside(() => this.instance.identify(...args));
+  }
+  /** Record a custom event. */
+  track(...args: Parameters<CoreRecorder['track']>): void {
+    this.outside(() => this.instance.track(...args));
+  }
+  /** Record a navigation marker yourself (`withRouterMarkers()` does it for the Angular Router). */
+  markNavigation(...args: Parameters<CoreRecorder['markNavigation']>): void {
+    this.outside(() => this.instance.markNavigation(...args));
+  }
+  /** Record an error the app caught. */
+  captureError(error: unknown, context?: Parameters<CoreRecorder['captureError']>[1]): void {
+    this.outside(() => this.instance.captureError(error, { framework: 'angular', ...context }));
+  }
+  /** Send everything recorded so far. */
+  flush(): Promise<void> {
+    return this.outside(() => this.instance.flush());
+  }
+  /** Stop, drop what has not been sent, and remember the choice for this browser. */
+  optOut(): void {
+    this.outside(() => this.instance.optOut());
+  }
+}
