@@ -1,6 +1,7 @@
 // `npm start`: the main job on the embedded default. Builds what is stale, then runs
 //   - the collector (ingest + playback API + admin UI) on http://127.0.0.1:4400, data in ./.reprise
-//   - the React playground on http://127.0.0.1:5173, recording to that collector.
+//   - the React playground on http://127.0.0.1:5173, recording to that collector
+//     (`npm start -- angular` for the Angular one).
 // Ctrl-C stops both (the collector drains its log first).
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -10,6 +11,15 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const collectorPort = process.env.REPRISE_PORT ?? '4400';
 const playgroundPort = process.env.PLAYGROUND_PORT ?? '5173';
 const endpoint = `http://127.0.0.1:${collectorPort}`;
+const playground = process.argv[2] ?? 'react';
+// The Angular playground is static files in dist/browser; its endpoint is a meta tag in its index
+// (the default collector port), so `vite preview` serves it as it is.
+const preview = { react: [], angular: ['--outDir', 'dist/browser'] }[playground];
+if (!preview) {
+  console.error(`[start] unknown playground "${playground}": use react or angular.`);
+  process.exit(1);
+}
+if (playground === 'angular' && collectorPort !== '4400') console.warn('[start] the Angular playground records to port 4400: edit the reprise-endpoint meta tag in playground/angular/src/index.html.');
 
 console.log('[start] building (turbo caches what has not changed)...');
 const build = spawnSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], {
@@ -47,8 +57,8 @@ run('collector', process.execPath, [resolve(root, 'server/bin/reprise-collector.
   cwd: root,
   env: { REPRISE_PORT: collectorPort, REPRISE_HOST: '127.0.0.1', ...process.env },
 });
-run('playground', 'npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', playgroundPort, '--strictPort'], {
-  cwd: resolve(root, 'playground/react'),
+run('playground', 'npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', playgroundPort, '--strictPort', ...preview], {
+  cwd: resolve(root, `playground/${playground}`),
   env: { ...process.env, VITE_REPRISE_ENDPOINT: endpoint },
 });
 

@@ -24,7 +24,9 @@ class PlaygroundErrorHandler extends RecorderErrorHandler {
   private readonly lastError = inject(LastError);
   override handleError(error: unknown): void {
     super.handleError(error);
-    this.lastError.message.set(error instanceof Error ? error.message : String(error));
+    // After the change detection pass the error broke has unwound: a signal set inside it is not
+    // rendered, since the broken view is not checked again.
+    queueMicrotask(() => this.lastError.message.set(error instanceof Error ? error.message : String(error)));
   }
 }
 

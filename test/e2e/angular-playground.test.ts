@@ -1,0 +1,252 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createCollector, readSessionEvents, resolveConfig, type Collector } from '@reprise/collector';
+import { isRepriseEvent, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
+import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+
+// The Angular playground, built with Angular's own builder as a user would (`npm run build`, cached
+// by turbo), recording through the real collector: the session is read back from the collector's
+// encrypted store and replayed with rrweb's Replayer. The build is used as it is; only the
+// endpoint meta tag of the served index points at this test's collector.
+
+const APP_DIR = join(REPO_ROOT, 'playground/angular/dist/browser');
+const BUILT = ['packages/player/dist/reprise-player.iife.js', 'packages/angular/dist/fesm2022/reprise-angular.mjs', 'playground/angular/dist/browser/index.html'];
+
+const TYPED = {
+  name: 'Ada Byron-King',
+  email: 'ada.private@example.com',
+  password: 'Hunter2-Sup3r-Secret!',
+  card: '4242 4242 4242 4242',
+};
+/** Text inside the playground's repriseMask and repriseBlock panels. */
+const HIDDEN_TEXT = ['rk_live_5up3r53cr3tK3y', 'velvet orbit lantern', 'Internal notes the recording never shows'];
+
+const REPLAY_PAGE = `<!doctype html><meta charset="utf-8"><title>replay</title>
+<script src="/node_modules/@rrweb/replay/umd/replay.js"></script>
+<div id="player"></div>
+<script>
+  // Replays to a point in time and hands back the text of the replayed page's <main>.
+  window.replayAt = async (events, timestamp) => {
+    document.getElementById('player').replaceChildren();
+    const replayer = new rrwebReplay.Replayer(events, { root: document.getElementById('player'), showWarning: false, mouseTail: false, triggerFocus: false });
+    replayer.pause(timestamp - events[0].timestamp);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const doc = replayer.iframe.contentDocument;
+    return { main: doc.querySelector('main')?.textContent ?? null, maskedPanel: doc.querySelector('#masked-panel')?.textContent ?? null };
+  };
+</script>`;
+
+const PLAYER_PAGE = `<!doctype html><meta charset="utf-8"><title>player</title>
+<script src="/dist/player/reprise-player.iife.js"></script>
+<div id="mount" style="height: 640px; width: 1000px"></div>`;
+
+let collector: Collector;
+let server: TestServer;
+let browser: TestBrowser;
+let dataDir: string;
+let sessionId: string;
+let events: RecordedEvent[];
+const liveMainText: Record<string, string> = {};
+const pageErrors: string[] = [];
+
+function payloads<K extends RepriseKind>(kind: K): Array<ReprisePayloads[K] & { timestamp: number }> {
+  return events.filter((event) => isRepriseEvent(event, kind)).map((event) => ({ ...(event.data as { payload: ReprisePayloads[K] }).payload, timestamp: event.timestamp }));
+}
+
+function playgroundIndex(endpoint: string): string {
+  const missing = BUILT.filter((file) => !existsSync(join(REPO_ROOT, file)));
+  if (missing.length > 0) throw new Error(`Build first (npx turbo run build --filter=@reprise/playground-angular...): missing ${missing.join(', ')}`);
+  const index = readFileSync(join(APP_DIR, 'index.html'), 'utf8');
+  const pointed = index.replace(/(<meta name="reprise-endpoint" content=")[^"]*(")/, `$1${endpoint}$2`);
+  if (pointed === index) throw new Error('playground/angular/src/index.html has no reprise-endpoint meta tag');
+  return pointed;
+}
+
+async function mainText(page: Page): Promise<string> {
+  return (await page.textContent('main')) ?? '';
+}
+
+/** Drives the app the way a visitor would, noting the text of each page for the replay check. */
+async function visit(page: Page): Promise<void> {
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => /^[0-9a-f]{16,}$/.test(document.querySelector('[data-testid="session-id"]')?.textContent ?? ''));
+  liveMainText.home = await mainText(page);
+
+  await page.click('nav >> text=Users');
+  await page.waitForSelector('text=Ada Lovelace');
+  liveMainText.users = await mainText(page);
+
+  await page.click('text=Ada Lovelace');
+  await page.waitForSelector('h1:has-text("Ada Lovelace")');
+  liveMainText.user = await mainText(page);
+  await page.click('text=Contact Ada Lovelace');
+  await page.waitForSelector('[role="dialog"]');
+  await page.click('[role="dialog"] >> text=Close');
+  await page.click('text=Back to users');
+  await page.waitForSelector('h1:has-text("Users")');
+  await page.waitForSelector('text=Grace Hopper');
+
+  await page.click('nav >> text=Sign up');
+  await page.fill('input[name="name"]', TYPED.name);
+  await page.fill('input[name="email"]', TYPED.email);
+  await page.fill('input[name="password"]', TYPED.password);
+  await page.type('input[name="card"]', TYPED.card, { delay: 5 });
+  await page.click('text=Create account');
+  await page.waitForSelector('text=Thanks for signing up!');
+
+  await page.click('nav >> text=Settings');
+  await page.waitForSelector('#masked-panel');
+  liveMainText.settings = await mainText(page);
+
+  await page.goBack();
+  await page.waitForSelector('h1:has-text("Sign up")');
+
+  await page.click('nav >> text=Home');
+  await page.waitForSelector('#throw');
+  await page.click('#throw');
+  await page.click('#crash');
+  await page.waitForSelector('[role="alert"]');
+  liveMainText.crashed = await mainText(page);
+
+  sessionId = (await page.textContent('[data-testid="session-id"]'))!;
+  // Cut the last batch and wait for the collector's 202.
+  await page.evaluate(() => (window as unknown as { reprise: { flush(): Promise<void> } }).reprise.flush());
+}
+
+/** The session as the collector stored it, once the last event (the caught error) is in the store. */
+async function storedSession(): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const stored = await readSessionEvents(collector, 'dev', sessionId).catch(() => [] as RecordedEvent[]);
+    const done = stored.some((event) => isRepriseEvent(event, 'error') && (event.data as { payload: { source: string } }).payload.source === 'framework');
+    if (done) return stored;
+    if (Date.now() > deadline) throw new Error(`the collector stored ${stored.length} events of session ${sessionId}, without the last one`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'reprise-angular-e2e-data-'));
+  collector = await createCollector(resolveConfig({ dataDir, port: 0, host: '127.0.0.1', segmentMaxAgeMs: 100, logLevel: 'error' }));
+  const { url: collectorUrl } = await collector.start();
+  // The app's index at `/` explicitly: the harness serves files from mounts, not a folder's index.
+  server = await serve({
+    mounts: { '/': APP_DIR, '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+    pages: { '/': playgroundIndex(collectorUrl), '/replay.html': REPLAY_PAGE, '/player.html': PLAYER_PAGE },
+  });
+  browser = await launchBrowser();
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await visit(page);
+  await page.close();
+  events = await storedSession();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await collector?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('Angular playground recorded through the collector', () => {
+  test('one session, one recording: a single full snapshot', () => {
+    expect(events.filter((event) => event.type === 2)).toHaveLength(1);
+    expect(events[0]!.type).toBe(4);
+    expect(pageErrors).toEqual(['The throw button threw']);
+  });
+
+  test('a navigation marker per route with its pattern, params and type', () => {
+    const markers = payloads('navigation').map(({ route, params, navigationType, url }) => ({ route, params, navigationType, path: new URL(url).pathname }));
+    expect(markers).toEqual([
+      { route: '/', params: {}, navigationType: 'initial', path: '/' },
+      { route: '/users', params: {}, navigationType: 'push', path: '/users' },
+      { route: '/users/:userId', params: { userId: '1' }, navigationType: 'push', path: '/users/1' },
+      { route: '/users', params: {}, navigationType: 'replace', path: '/users' },
+      { route: '/signup', params: {}, navigationType: 'push', path: '/signup' },
+      { route: '/settings', params: {}, navigationType: 'push', path: '/settings' },
+      { route: '/signup', params: {}, navigationType: 'pop', path: '/signup' },
+      { route: '/', params: {}, navigationType: 'push', path: '/' },
+    ]);
+  });
+
+  test('the fake API call, the custom event and both errors are recorded', () => {
+    expect(payloads('network')).toContainEqual(expect.objectContaining({ method: 'GET', status: 200, url: `${server.url}/api/users.json` }));
+    expect(payloads('custom')).toContainEqual(expect.objectContaining({ name: 'signed-up', props: { plan: 'team' } }));
+    const errors = payloads('error');
+    expect(errors).toContainEqual(expect.objectContaining({ source: 'error', message: 'The throw button threw' }));
+    // The crash is caught by Angular and recorded by the app's ErrorHandler (a RecorderErrorHandler).
+    const caught = errors.filter((error) => error.source === 'framework');
+    expect(caught).toEqual([expect.objectContaining({ message: 'The crash button broke this component', framework: 'angular' })]);
+  });
+
+  test('no typed secret and no masked or blocked text anywhere in the stored session', () => {
+    const stored = JSON.stringify(events);
+    for (const secret of [...Object.values(TYPED), TYPED.card.replaceAll(' ', ''), ...HIDDEN_TEXT]) {
+      expect(stored, secret).not.toContain(secret);
+    }
+    // The visible page text is there, so the absence above is not an empty recording.
+    expect(stored).toContain('Welcome to the Reprise playground');
+    expect(stored).toContain('Grace Hopper');
+  });
+
+  test('the stored session replays to the text each page showed', async () => {
+    const markers = payloads('navigation');
+    // Just before the next navigation, each page has finished rendering (and loading its data).
+    const before = (index: number) => markers[index + 1]!.timestamp - 1;
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/replay.html`);
+      const replayAt = (timestamp: number) =>
+        page.evaluate(([recorded, at]) => (window as unknown as { replayAt(e: unknown, t: number): Promise<{ main: string | null; maskedPanel: string | null }> }).replayAt(recorded, at), [events, timestamp] as const);
+      expect((await replayAt(before(0))).main).toBe(liveMainText.home);
+      expect((await replayAt(before(1))).main).toBe(liveMainText.users);
+      expect((await replayAt(before(2))).main).toBe(liveMainText.user);
+      const settings = await replayAt(before(5));
+      // The masked panel replays with its shape but not its words.
+      expect(settings.maskedPanel).not.toBeNull();
+      expect(settings.maskedPanel!.length).toBeGreaterThan(20);
+      for (const hidden of HIDDEN_TEXT) expect(settings.main).not.toContain(hidden);
+      expect(settings.main).toContain('Your plan: Team, billed monthly.');
+      expect((await replayAt(events.at(-1)!.timestamp + 1)).main).toBe(liveMainText.crashed);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('@reprise/player plays the stored session with a marker per route', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/player.html`);
+      const played = await page.evaluate(async (recorded) => {
+        interface PlayerLike {
+          on(event: string, listener: (value: unknown) => void): () => void;
+          getMarkers(): Array<{ kind: string; time: number; label: string }>;
+          seek(ms: number): void;
+          getIframe(): HTMLIFrameElement | null;
+        }
+        const { Player } = (window as unknown as { ReprisePlayer: { Player: new (element: Element, options: unknown) => PlayerLike } }).ReprisePlayer;
+        const player = new Player(document.getElementById('mount')!, { source: recorded, autoplay: false, skipInactive: false });
+        await new Promise((resolve) => player.on('ready', resolve));
+        // Events are indexed while they load: wait for the whole session's markers.
+        const navigationMarkers = () => player.getMarkers().filter((marker) => marker.kind === 'navigation');
+        for (let tries = 0; navigationMarkers().length < 8 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+        const navigation = navigationMarkers();
+        const settings = navigation[5]!;
+        player.seek(navigation[6]!.time - 1);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return { labels: navigation.map((marker) => marker.label), settingsText: player.getIframe()?.contentDocument?.querySelector('main')?.textContent ?? null, settingsLabel: settings.label };
+      }, events);
+      expect(played.labels).toHaveLength(8);
+      expect(played.labels.join(' ')).toContain('/users/:userId');
+      expect(played.settingsLabel).toContain('/settings');
+      expect(played.settingsText).toContain('Your plan: Team, billed monthly.');
+      for (const hidden of HIDDEN_TEXT) expect(played.settingsText).not.toContain(hidden);
+    } finally {
+      await page.close();
+    }
+  });
+});
