@@ -50,6 +50,12 @@ export interface PlaygroundDescriptor {
   frameworkError: Partial<Record<keyof ErrorPayload, unknown>>;
   /** The route names the markers carry, in visit order, when the router names its routes (Vue Router). */
   routeNames?: string[];
+  /**
+   * For a playground its own builder has built already (Angular's, a turbo-cached task too slow to
+   * repeat here): the folder it built (relative to the root) and its `index.html` pointed at the
+   * collector. Without it the scenarios build `dir` with Vite.
+   */
+  prebuilt?: { outDir: string; index(endpoint: string): string };
 }
 
 /** What the visitor types into the sign-up form: none of it may be stored. */
@@ -183,7 +189,7 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
   let server: TestServer;
   let browser: TestBrowser;
   let dataDir: string;
-  let outDir: string;
+  let outDir: string | undefined;
   let events: RecordedEvent[];
   let liveMainText: Record<string, string>;
   const pageErrors: string[] = [];
@@ -194,14 +200,24 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), `reprise-${descriptor.framework}-e2e-data-`));
-    outDir = mkdtempSync(join(tmpdir(), `reprise-${descriptor.framework}-e2e-app-`));
     collector = await createCollector(resolveConfig({ dataDir, port: 0, host: '127.0.0.1', segmentMaxAgeMs: 100, logLevel: 'error' }));
     const { url: collectorUrl } = await collector.start();
-    await buildPlayground(descriptor, outDir, collectorUrl);
+    let appDir: string;
+    let index: string;
+    if (descriptor.prebuilt) {
+      const missing = descriptor.builtFiles.filter((file) => !existsSync(join(REPO_ROOT, file)));
+      if (missing.length > 0) throw new Error(`Build the playground first (npm run build): missing ${missing.join(', ')}`);
+      appDir = join(REPO_ROOT, descriptor.prebuilt.outDir);
+      index = descriptor.prebuilt.index(collectorUrl);
+    } else {
+      appDir = outDir = mkdtempSync(join(tmpdir(), `reprise-${descriptor.framework}-e2e-app-`));
+      await buildPlayground(descriptor, outDir, collectorUrl);
+      index = readFileSync(join(outDir, 'index.html'), 'utf8');
+    }
     // The app's index at `/` explicitly: the harness serves files from mounts, not a folder's index.
     server = await serve({
-      mounts: { '/': outDir, '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
-      pages: { '/': readFileSync(join(outDir, 'index.html'), 'utf8'), '/replay.html': REPLAY_PAGE, '/player.html': PLAYER_PAGE },
+      mounts: { '/': appDir, '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+      pages: { '/': index, '/replay.html': REPLAY_PAGE, '/player.html': PLAYER_PAGE },
     });
     browser = await launchBrowser();
     const page = await browser.newPage();

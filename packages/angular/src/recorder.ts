@@ -1,5 +1,5 @@
 import { DestroyRef, Injectable, NgZone, computed, inject, signal, type Signal } from '@angular/core';
-import { createRecorder, type Recorder as CoreRecorder } from '@reprise/core';
+import { createRecorder, recorderMethods, RECORDER_METHODS, type Recorder as CoreRecorder, type RecorderMethods } from '@reprise/core';
 import { RECORDER_OPTIONS } from './options';
 
 /**
@@ -14,7 +14,21 @@ import { RECORDER_OPTIONS } from './options';
     throw new Error('[@reprise/angular] inject(Recorder) needs provideRecorder(options) in bootstrapApplication providers, or RecorderModule.forRoot(options) in the root NgModule');
   },
 })
-export class Recorder {
+export class Recorder implements RecorderMethods {
+  // The core's RECORDER_METHODS, each run outside the zone (assigned in the constructor).
+  /** Attach a user id (and traits) to the session; `null` forgets the user. */
+  declare readonly identify: RecorderMethods['identify'];
+  /** Record a custom event. */
+  declare readonly track: RecorderMethods['track'];
+  /** Record a navigation marker yourself (`withRouterMarkers()` does it for the Angular Router). */
+  declare readonly markNavigation: RecorderMethods['markNavigation'];
+  /** Start recording (gives consent when `requireConsent` is set). */
+  declare readonly start: RecorderMethods['start'];
+  /** Stop recording. */
+  declare readonly stop: RecorderMethods['stop'];
+  /** Stop, drop what has not been sent, and remember the choice for this browser. */
+  declare readonly optOut: RecorderMethods['optOut'];
+
   /** The `@reprise/core` recorder, for the rest of its API (`on`, `subscribe`). */
   readonly instance: CoreRecorder = createRecorder(inject(RECORDER_OPTIONS));
   private readonly zone = inject(NgZone);
@@ -25,6 +39,10 @@ export class Recorder {
   readonly isRecording: Signal<boolean> = computed(() => this.state().isRecording);
 
   constructor() {
+    const methods = recorderMethods(this.instance);
+    for (const name of RECORDER_METHODS) {
+      Object.defineProperty(this, name, { value: (...args: never[]) => this.outside(() => (methods[name] as (...args: never[]) => void)(...args)) });
+    }
     inject(DestroyRef).onDestroy(this.instance.subscribe(({ sessionId, isRecording }) => this.state.set({ sessionId, isRecording })));
   }
 
@@ -32,26 +50,6 @@ export class Recorder {
     return this.zone.runOutsideAngular(run);
   }
 
-  /** Start recording (gives consent when `requireConsent` is set). */
-  start(): void {
-    this.outside(() => this.instance.start());
-  }
-  /** Stop recording. */
-  stop(): void {
-    this.outside(() => this.instance.stop());
-  }
-  /** Attach a user id (and traits) to the session; `null` forgets the user. */
-  identify(...args: Parameters<CoreRecorder['identify']>): void {
-    this.outside(() => this.instance.identify(...args));
-  }
-  /** Record a custom event. */
-  track(...args: Parameters<CoreRecorder['track']>): void {
-    this.outside(() => this.instance.track(...args));
-  }
-  /** Record a navigation marker yourself (`withRouterMarkers()` does it for the Angular Router). */
-  markNavigation(...args: Parameters<CoreRecorder['markNavigation']>): void {
-    this.outside(() => this.instance.markNavigation(...args));
-  }
   /** Record an error the app caught. */
   captureError(error: unknown, context?: Parameters<CoreRecorder['captureError']>[1]): void {
     this.outside(() => this.instance.captureError(error, { framework: 'angular', ...context }));
@@ -59,9 +57,5 @@ export class Recorder {
   /** Send everything recorded so far. */
   flush(): Promise<void> {
     return this.outside(() => this.instance.flush());
-  }
-  /** Stop, drop what has not been sent, and remember the choice for this browser. */
-  optOut(): void {
-    this.outside(() => this.instance.optOut());
   }
 }
