@@ -2,7 +2,7 @@ import { Component, ErrorHandler, inject, provideZonelessChangeDetection } from 
 import { TestBed } from '@angular/core/testing';
 import { createApplication } from '@angular/platform-browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { provideRecorder, Recorder, RECORDER_OPTIONS, RecorderErrorHandler, withErrorHandler } from './index';
+import { injectRecorder, provideRecorder, Recorder, RECORDER_OPTIONS, RecorderErrorHandler, withErrorHandler } from './index';
 import { eventSink, eventually, settle } from './test-utils';
 
 afterEach(async () => {
@@ -16,7 +16,11 @@ afterEach(async () => {
   template: `<small>session {{ recorder.sessionId() ?? 'pending' }}</small><button type="button" (click)="recorder.track('clicked', { where: 'badge' })">track</button>`,
 })
 class SessionBadge {
-  readonly recorder = inject(Recorder);
+  readonly recorder = injectRecorder();
+  constructor() {
+    // The same instance either way.
+    if (inject(Recorder) !== this.recorder) throw new Error('injectRecorder() and inject(Recorder) differ');
+  }
 }
 
 describe('provideRecorder()', () => {

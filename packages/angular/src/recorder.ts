@@ -59,3 +59,8 @@ export class Recorder implements RecorderMethods {
     return this.outside(() => this.instance.flush());
   }
 }
+
+/** `inject(Recorder)`, for injection contexts (field initializers, constructors, `runInInjectionContext`). */
+export function injectRecorder(): Recorder {
+  return inject(Recorder);
+}
