@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { CollectorConfig } from './config.js';
@@ -92,6 +92,19 @@ export function retentionRules(config: CollectorConfig): RetentionRule[] {
   }));
 }
 
+/**
+ * The keyring inside the data folder with real projects configured: one copy or backup of that
+ * folder then holds the keys, the wrapped data keys and the objects together, and deleting a
+ * session's data keys no longer protects a backup of its objects. Development (the `dev`
+ * project only) is left alone.
+ */
+export function keyringPlacementWarning(config: Pick<CollectorConfig, 'keyring' | 'dataDir' | 'devProject'>): string | undefined {
+  if (config.devProject) return undefined;
+  const inside = relative(resolve(config.dataDir), resolve(config.keyring));
+  if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
+  return `[@reprise/collector] The keyring ${config.keyring} is inside the data folder ${config.dataDir}: a backup or copy of that folder holds the keys with the recordings, so it can decrypt them, deleted sessions included. Keep the keyring apart (REPRISE_KEYRING pointing outside the data folder, a secret store, or a KMS key provider).`;
+}
+
 export async function createCollector(config: CollectorConfig, options: CollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'reprise-collector' } });
   const metrics = createMetrics();
@@ -123,6 +136,11 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       logger.warn({ keyring: config.keyring }, 'created a new development keyring; production needs its own key');
     }
     if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
+    const warning = keyringPlacementWarning(config);
+    if (warning) {
+      console.error(['!'.repeat(80), warning, '!'.repeat(80)].join('\n'));
+      logger.warn({ keyring: config.keyring, dataDir: config.dataDir }, warning);
+    }
     keys = loaded.keyring;
   }
   const configuredKeys = options.dataKeyStore ? undefined : createConfiguredDataKeyStore(config);

@@ -150,3 +150,20 @@ describe('@reprise/core privacy defaults in Chromium', () => {
     expect(mutations).not.toContain('more secret words');
   });
 });
+
+test('privacy.redact.dropQueryStrings drops every query string and fragment of recorded URLs', async () => {
+  const tab = await browser.newPage();
+  try {
+    await tab.goto(`${server.url}/private?name=Ann+Lee&plan=gold#section=billing`);
+    await tab.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({ privacy: { redact: { dropQueryStrings: true } } }));
+    await tab.evaluate(() => history.pushState({}, '', '/private/orders?customer=Ann+Lee'));
+    await tab.waitForTimeout(100);
+    const events = await capturedEvents(tab);
+    const meta = events.find((event) => event.type === EventType.Meta)!;
+    expect((meta.data as { href: string }).href).toBe(`${server.url}/private`);
+    expect(repriseEvents(events, 'reprise.navigation').at(-1)).toMatchObject({ url: `${server.url}/private/orders` });
+    expect(JSON.stringify(events)).not.toContain('Ann+Lee');
+  } finally {
+    await tab.close();
+  }
+});

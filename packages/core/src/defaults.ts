@@ -18,7 +18,7 @@ export const DEFAULT_DEBUG = false;
 export const DEFAULT_MASK_SELECTORS: readonly string[] = [`[${MASK_ATTRIBUTE}]`, `.${MASK_CLASS}`, CONTENTEDITABLE_SELECTOR];
 export const DEFAULT_BLOCK_SELECTORS: readonly string[] = [`[${BLOCK_ATTRIBUTE}]`, `.${BLOCK_CLASS}`];
 export const DEFAULT_UNMASK_SELECTORS: readonly string[] = [`[${UNMASK_ATTRIBUTE}]`];
-export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, secretFields: true, ssn: true, phones: false, patterns: [] };
+export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, secretFields: true, dropQueryStrings: false, ssn: true, phones: false, patterns: [] };
 
 export const DEFAULT_SAMPLING_MOUSEMOVE_MS = 50;
 export const DEFAULT_SAMPLING_SCROLL_MS = 150;
@@ -154,6 +154,7 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
         emails: privacy.redact?.emails ?? DEFAULT_REDACTION.emails,
         cards: privacy.redact?.cards ?? DEFAULT_REDACTION.cards,
         secretFields: privacy.redact?.secretFields ?? DEFAULT_REDACTION.secretFields,
+        dropQueryStrings: privacy.redact?.dropQueryStrings ?? DEFAULT_REDACTION.dropQueryStrings,
         ssn: privacy.redact?.ssn ?? DEFAULT_REDACTION.ssn,
         phones: privacy.redact?.phones ?? DEFAULT_REDACTION.phones,
         patterns: [...DEFAULT_REDACTION.patterns, ...(privacy.redact?.patterns ?? [])],

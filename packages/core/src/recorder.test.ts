@@ -61,7 +61,7 @@ describe('resolveOptions', () => {
     expect(resolved.privacy.maskSelectors).toEqual(['[data-reprise-mask]', '.reprise-mask', CONTENTEDITABLE_SELECTOR, '.secret']);
     expect(resolved.privacy.blockSelectors).toEqual(['[data-reprise-block]', '.reprise-block', '#ads']);
     expect(resolved.privacy.unmaskSelectors).toEqual(['[data-reprise-unmask]', '.public']);
-    expect(resolved.privacy.redact).toEqual({ emails: false, cards: true, secretFields: true, ssn: true, phones: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] });
+    expect(resolved.privacy.redact).toEqual({ emails: false, cards: true, secretFields: true, dropQueryStrings: false, ssn: true, phones: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] });
     expect(resolved.network).toBe(false);
     expect(resolved.console).toBe(false);
     expect(resolved.mutationBreaker).toBe(false);

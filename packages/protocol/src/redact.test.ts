@@ -133,6 +133,15 @@ describe('secrets in URLs, national ids and phone numbers', () => {
     expect(redact(input)).toBe(expected);
   });
 
+  test('dropQueryStrings drops the query and fragment of strings that are URLs, only when asked', () => {
+    const drop = createRedactor({ dropQueryStrings: true });
+    expect(drop('https://app.test/orders/12?name=Ann%20Lee&x=1#tab=2')).toBe('https://app.test/orders/12');
+    expect(drop('/search?q=ann')).toBe('/search');
+    expect(drop('//cdn.test/a.js?v=3')).toBe('//cdn.test/a.js');
+    expect(drop('Is this a question? yes')).toBe('Is this a question? yes');
+    expect(redact('/search?q=ann')).toBe('/search?q=ann');
+  });
+
   test('can be turned off', () => {
     expect(createRedactor({ secretFields: false })('/reset?token=abc')).toBe('/reset?token=abc');
   });

@@ -16,6 +16,12 @@ export interface RedactionOptions {
    * @default true
    */
   secretFields?: boolean;
+  /**
+   * Drop the query string and fragment of every string that is a URL (absolute, protocol-relative
+   * or a path): `https://a.test/p?x=1#y` becomes `https://a.test/p`. For sites whose URLs carry
+   * personal data in parameters of any name. @default false
+   */
+  dropQueryStrings?: boolean;
   /** Redact US social security numbers written `123-45-6789` (`SSN_PATTERN`). @default true */
   ssn?: boolean;
   /**
@@ -37,6 +43,8 @@ const SECRET_WORDS = 'token|code|key|secret|sig|sess|auth|pass|pwd|credential|jw
 export const SECRET_PARAMETER_PATTERN = new RegExp(`(^|[?&#;])([^=&#?\\s"'<>]{0,40}?(?:${SECRET_WORDS})[^=&#?\\s"'<>]{0,40})=([^&#;?\\s"'<>]+)`, 'gi');
 /** A JSON field whose name holds one of the secret words, with its string or number value: `"password": "…"`. */
 export const SECRET_JSON_FIELD_PATTERN = new RegExp(`("[^"\\\\]{0,40}?(?:${SECRET_WORDS})[^"\\\\]{0,40}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.){0,4096}"|-?\\d[\\d.eE+-]{0,40})`, 'gi');
+/** A whole string that is a URL with a query string or fragment: group 1 is the URL without them. */
+export const URL_WITH_QUERY_PATTERN = /^((?:[a-z][a-z0-9+.-]*:)?\/\/?[^?#\s]*|\/[^?#\s]*)[?#]\S*$/i;
 /** Necessary for a JSON field: a quote then a colon. */
 const JSON_FIELD_HINT = /"\s*:/;
 /** What a secret parameter's value becomes: fixed, so its length is not recorded either. */
@@ -91,10 +99,15 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const secretFields = options.secretFields ?? true;
   const ssn = options.ssn ?? true;
   const phones = options.phones ?? false;
+  const dropQueryStrings = options.dropQueryStrings ?? false;
   const extra = (options.patterns ?? []).map(toGlobal);
   return (text) => {
     if (text.length === 0) return text;
     let out = text;
+    if (dropQueryStrings && (out.includes('?') || out.includes('#'))) {
+      const url = URL_WITH_QUERY_PATTERN.exec(out);
+      if (url) out = url[1]!;
+    }
     if (secretFields) {
       if (out.includes('=')) out = out.replace(SECRET_PARAMETER_PATTERN, (_match, separator: string, name: string) => `${separator}${name}=${REDACTED_PARAMETER_VALUE}`);
       if (JSON_FIELD_HINT.test(out)) out = out.replace(SECRET_JSON_FIELD_PATTERN, (_match, name: string) => `${name}"${REDACTED_PARAMETER_VALUE}"`);

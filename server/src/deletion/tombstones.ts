@@ -95,6 +95,13 @@ export class TombstoneStore {
     return this.byKey.get(TombstoneStore.keyOf(project, sessionId));
   }
 
+  /** Whether the store holds a tombstone for the session (read now: another process may have written it). */
+  async recorded(project: string, sessionId: string): Promise<boolean> {
+    assertSafeElement('project', project);
+    assertSafeElement('sessionId', sessionId);
+    return this.has(project, sessionId) || (await this.store.exists(`${TOMBSTONE_PREFIX}${TombstoneStore.keyOf(project, sessionId)}`));
+  }
+
   job(jobId: string): Tombstone | undefined {
     return this.byJob.get(jobId);
   }
