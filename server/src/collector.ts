@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import type { CollectorConfig } from './config.js';
 import { createConfiguredDataKeyStore } from './crypto/data-key-store-factory.js';
-import { DataKeyService } from './crypto/data-keys.js';
+import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
 import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
+import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
 import { CollectorError } from './errors.js';
 import { DedupeIndex } from './ingest/dedupe.js';
 import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
@@ -68,6 +69,8 @@ export interface Collector {
   keys: KeyProvider;
   dataKeyStore: DataKeyStore;
   dataKeys: DataKeyService;
+  /** Deleted sessions: refused by ingest, dropped by the writer and the index. */
+  tombstones: TombstoneStore;
   log: IngestLog;
   writer: SegmentWriter;
   onSegmentStored(hook: SegmentStoredHook): () => void;
@@ -87,6 +90,19 @@ export function retentionRules(config: CollectorConfig): RetentionRule[] {
     retentionDays: project.retentionDays ?? config.retentionDays,
     ...((project.archiveAfterDays ?? config.archiveAfterDays) !== undefined ? { archiveAfterDays: project.archiveAfterDays ?? config.archiveAfterDays } : {}),
   }));
+}
+
+/**
+ * The keyring inside the data folder with real projects configured: one copy or backup of that
+ * folder then holds the keys, the wrapped data keys and the objects together, and deleting a
+ * session's data keys no longer protects a backup of its objects. Development (the `dev`
+ * project only) is left alone.
+ */
+export function keyringPlacementWarning(config: Pick<CollectorConfig, 'keyring' | 'dataDir' | 'devProject'>): string | undefined {
+  if (config.devProject) return undefined;
+  const inside = relative(resolve(config.dataDir), resolve(config.keyring));
+  if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
+  return `[@reprise/collector] The keyring ${config.keyring} is inside the data folder ${config.dataDir}: a backup or copy of that folder holds the keys with the recordings, so it can decrypt them, deleted sessions included. Keep the keyring apart (REPRISE_KEYRING pointing outside the data folder, a secret store, or a KMS key provider).`;
 }
 
 export async function createCollector(config: CollectorConfig, options: CollectorOptions = {}): Promise<Collector> {
@@ -120,19 +136,30 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       logger.warn({ keyring: config.keyring }, 'created a new development keyring; production needs its own key');
     }
     if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
+    const warning = keyringPlacementWarning(config);
+    if (warning) {
+      console.error(['!'.repeat(80), warning, '!'.repeat(80)].join('\n'));
+      logger.warn({ keyring: config.keyring, dataDir: config.dataDir }, warning);
+    }
     keys = loaded.keyring;
   }
   const configuredKeys = options.dataKeyStore ? undefined : createConfiguredDataKeyStore(config);
   const keysS3 = configuredKeys?.s3;
   const dataKeyStore = options.dataKeyStore ?? configuredKeys!.dataKeyStore;
   const dataKeys = new DataKeyService(keys, dataKeyStore);
+  // Beside the wrapped data keys (shared by every node, kept apart from the objects); a custom
+  // data key store without an object store under it gets a folder in the data directory.
+  const tombstones = new TombstoneStore(
+    configuredKeys?.objects ?? (dataKeyStore instanceof ObjectDataKeyStore ? dataKeyStore.store : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
+  );
+  const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
   const log = options.log ?? (config.logBackend === 'nats'
     ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
     : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxFileBytes: config.logFileBytes, maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
   const writer = new SegmentWriter(
-    { log, store, dataKeys, dataKeyStore, ledger, logger, metrics, onBatchSeen: (id, digest) => dedupe.remember(id, digest) },
+    { log, store, dataKeys, dataKeyStore, ledger, logger, metrics, onBatchSeen: (id, digest) => dedupe.remember(id, digest), isDeleted },
     { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
   );
   metrics.setLagSource(() => log.lag());
@@ -141,6 +168,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   let ready = false;
   let server: Server | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let tombstoneTimer: NodeJS.Timeout | undefined;
 
   const app = express();
   app.disable('x-powered-by');
@@ -159,6 +187,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
     defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     accepting: () => accepting,
+    isDeleted,
   };
   const ingest = createIngestHandler(ingestOptions);
   app.use(createIngestRouter(ingestOptions, ingest));
@@ -196,6 +225,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     keys,
     dataKeyStore,
     dataKeys,
+    tombstones,
     log,
     writer,
     onSegmentStored: (hook) => writer.onSegmentStored(hook),
@@ -211,6 +241,13 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await store.applyRetention(retentionRules(config), logger);
       }
       await keysS3?.open();
+      // Before the log is read or ingest answers: a restart must refuse what was deleted.
+      await tombstones.open();
+      tombstoneTimer = setInterval(
+        () => void tombstones.refresh().catch((error) => logger.warn({ err: error }, 'reading other nodes\' tombstones failed; trying again')),
+        DEFAULT_TOMBSTONE_REFRESH_MS,
+      );
+      tombstoneTimer.unref();
       await log.open();
       await ledger.open();
       for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);
@@ -262,6 +299,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       accepting = false;
       ready = false;
       if (sweepTimer) clearInterval(sweepTimer);
+      if (tombstoneTimer) clearInterval(tombstoneTimer);
       const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       const drained = await writer.stop(config.shutdownTimeoutMs);

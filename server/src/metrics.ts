@@ -33,6 +33,7 @@ export function createMetrics() {
     storeErrors: new Counter({ name: 'reprise_store_errors_total', help: 'Failed object-store or key-store operations (each retried).', labelNames: ['operation'] as const, registers: [registry] }),
     storeLatency: new Histogram({ name: 'reprise_store_put_duration_seconds', help: 'Time to put one segment in the object store.', buckets: latencyBuckets, registers: [registry] }),
     writerDuplicates: new Counter({ name: 'reprise_writer_duplicates_dropped_total', help: 'Batches the writer found already stored (log replay after a crash, cross-node retries).', registers: [registry] }),
+    writerDropped: new Counter({ name: 'reprise_writer_deleted_dropped_total', help: 'Batches the writer released unstored because their session was deleted (tombstone).', registers: [registry] }),
     hookErrors: new Counter({ name: 'reprise_segment_hook_errors_total', help: 'onSegmentStored hooks that threw (each retried).', registers: [registry] }),
     openSegments: new Gauge({ name: 'reprise_writer_open_segments', help: 'Segments being assembled or stored.', registers: [registry] }),
   };

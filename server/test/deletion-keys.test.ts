@@ -62,7 +62,7 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
 
     const response = await call('DELETE', '/v1/sessions/s-1');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ deleted: [{ project: 'shop', sessionId: 's-1', objects: 2 }] });
+    expect(await response.json()).toMatchObject({ deleted: [{ project: 'shop', sessionId: 's-1', objects: 2 }], jobs: [{ state: 'done', attempts: 1 }] });
 
     expect(await objectsOf('s-1')).toEqual([]);
     expect(await env.collector.dataKeyStore.listSession('shop', 's-1')).toEqual([]);

@@ -96,6 +96,14 @@ describe('network helpers', () => {
     expect(filterHeaders([['authorization', 'x']], true)).toBeUndefined();
   });
 
+  test('headers whose names carry credentials by convention are never recorded, even when allow-listed', () => {
+    const secret = ['X-Api-Key', 'X-Auth-Token', 'X-Amz-Security-Token', 'X-Amz-Date', 'X-CSRF-Token', 'X-Api-Version', 'Api-Key', 'X-Session', 'X-Client-Secret', 'X-Goog-Signature', 'X-Refresh-Token', 'Auth', 'X-Auth', 'X-Authorization', 'X-Hub-Signature', 'Private-Token'];
+    const kept = ['Content-Type', 'X-Request-Id', 'Accept', 'X-Keyboard-Layout', 'Cache-Control', 'X-Author'];
+    const headers = [...secret, ...kept].map((name): [string, string] => [name, 'v']);
+    expect(Object.keys(filterHeaders(headers, true)!)).toEqual(kept.map((name) => name.toLowerCase()));
+    expect(filterHeaders(headers, secret)).toBeUndefined();
+  });
+
   test('raw XHR header blocks are parsed', () => {
     expect(parseRawHeaders('content-type: text/plain\r\nx-a: 1: 2\r\n\r\n')).toEqual([
       ['content-type', 'text/plain'],

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type ConsoleLevel, type RedactionOptions } from '@reprise/protocol';
-import { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE, type ResolvedPrivacy } from './privacy.js';
+import { BLOCK_ATTRIBUTE, BLOCK_CLASS, CONTENTEDITABLE_SELECTOR, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE, type ResolvedPrivacy } from './privacy.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 
 /*
@@ -15,10 +15,10 @@ export const DEFAULT_NAVIGATION = 'history' as const;
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
 export const DEFAULT_DEBUG = false;
 
-export const DEFAULT_MASK_SELECTORS: readonly string[] = [`[${MASK_ATTRIBUTE}]`, `.${MASK_CLASS}`];
+export const DEFAULT_MASK_SELECTORS: readonly string[] = [`[${MASK_ATTRIBUTE}]`, `.${MASK_CLASS}`, CONTENTEDITABLE_SELECTOR];
 export const DEFAULT_BLOCK_SELECTORS: readonly string[] = [`[${BLOCK_ATTRIBUTE}]`, `.${BLOCK_CLASS}`];
 export const DEFAULT_UNMASK_SELECTORS: readonly string[] = [`[${UNMASK_ATTRIBUTE}]`];
-export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, patterns: [] };
+export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, secretFields: true, dropQueryStrings: false, ssn: true, phones: false, patterns: [] };
 
 export const DEFAULT_SAMPLING_MOUSEMOVE_MS = 50;
 export const DEFAULT_SAMPLING_SCROLL_MS = 150;
@@ -36,6 +36,13 @@ export const DEFAULT_NETWORK_MAX_BODY_LENGTH = 10_000;
 export const DEFAULT_NETWORK_BODY_TIMEOUT_MS = 5000;
 /** Never recorded, whatever the allow-list says. */
 export const ALWAYS_DROPPED_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
+/**
+ * Header names that carry credentials by convention, also never recorded: `*-token`, `*-key`,
+ * `*-secret`, `*-signature`, `*-session`, `*-auth`, `*-password`, `*-credential(s)` (also in the
+ * middle: `x-auth-token`), every
+ * `x-api-*` and `x-amz-*` (`x-api-key`, `x-auth-token`, `x-amz-security-token`, `x-csrf-token`).
+ */
+export const SECRET_HEADER_PATTERN = /(?:^|-)(?:token|key|secret|signature|session|auth|authorization|authentication|password|credentials?)(?:-|$)|^x-api-|^x-amz-/i;
 
 export const DEFAULT_BREAKER_MAX_MUTATIONS = 10_000;
 export const DEFAULT_BREAKER_WINDOW_MS = 1000;
@@ -146,6 +153,10 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
       redact: {
         emails: privacy.redact?.emails ?? DEFAULT_REDACTION.emails,
         cards: privacy.redact?.cards ?? DEFAULT_REDACTION.cards,
+        secretFields: privacy.redact?.secretFields ?? DEFAULT_REDACTION.secretFields,
+        dropQueryStrings: privacy.redact?.dropQueryStrings ?? DEFAULT_REDACTION.dropQueryStrings,
+        ssn: privacy.redact?.ssn ?? DEFAULT_REDACTION.ssn,
+        phones: privacy.redact?.phones ?? DEFAULT_REDACTION.phones,
         patterns: [...DEFAULT_REDACTION.patterns, ...(privacy.redact?.patterns ?? [])],
       },
     },

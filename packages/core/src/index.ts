@@ -21,7 +21,7 @@ export { STORED_ID_PATTERN } from './session.js';
 export { RECORDER_METHODS, recorderMethods, resolveRecorder, type RecorderInput, type RecorderMethods } from './adapter.js';
 export { createNavigationMarkers, joinRoutePatterns, type NavigationMarkers, type RouteChange, type RouteChangeType } from './navigation-markers.js';
 export * from './defaults.js';
-export { BLOCK_ATTRIBUTE, BLOCK_CLASS, MASK_ATTRIBUTE, MASK_CLASS, PASSWORD_PLACEHOLDER, UNMASK_ATTRIBUTE } from './privacy.js';
+export { BLOCK_ATTRIBUTE, BLOCK_CLASS, CONTENTEDITABLE_SELECTOR, MASK_ATTRIBUTE, MASK_CLASS, MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, UNMASK_ATTRIBUTE } from './privacy.js';
 export { setDeliveryFactory } from './delivery-seam.js';
 export type { CreateDelivery, Delivery, DeliveryContext } from './delivery/types.js';
 export type { RecordedEvent, JsonValue } from '@reprise/protocol';

@@ -31,6 +31,13 @@ export interface ResolvedPrivacy {
 
 /** What a password field's value always becomes: fixed, so not even its length is recorded. */
 export const PASSWORD_PLACEHOLDER = '********';
+/**
+ * What every other masked field value becomes: fixed too, since a masked value of the same length
+ * tells a lot (which `<select>` option was chosen, a PIN's or a name's length).
+ */
+export const MASKED_VALUE_PLACEHOLDER = '********';
+/** Masks contenteditable regions (rich-text editors) by default, like inputs. */
+export const CONTENTEDITABLE_SELECTOR = '[contenteditable]:not([contenteditable="false" i])';
 
 /** Input events from these are ignored outright (rrweb marks former password fields with `data-rr-is-password`). */
 export const PASSWORD_SELECTOR = 'input[type="password" i], [data-rr-is-password]';
@@ -84,10 +91,31 @@ export function domPrivacy(privacy: ResolvedPrivacy): DomPrivacy {
 
 /** A field's recorded value: passwords a fixed placeholder, unmasked fields as typed, the rest masked. */
 export function maskFieldValue(text: string, element: Element | null, maskSelector: string, unmaskSelector: string): string {
-  if (!element) return maskText(text);
+  if (!element) return text ? MASKED_VALUE_PLACEHOLDER : '';
   if (isPasswordField(element)) return text ? PASSWORD_PLACEHOLDER : '';
   if (unmaskSelector && closestMatches(element, unmaskSelector) && !(maskSelector && closestMatches(element, maskSelector))) return text;
-  return maskText(text);
+  return text ? MASKED_VALUE_PLACEHOLDER : '';
+}
+
+/** `data-*` attributes whose names look secret: `data-csrf-token`, `data-api-key`, `data-auth`... */
+const SECRET_DATA_ATTRIBUTE = /^data-.*(?:token|key|secret|sig|auth|pass|session|csrf|xsrf|nonce|credential)/i;
+/** `<meta name=…>` whose `content` is a secret: `csrf-token`, `csrf-param` values, API keys. */
+const SECRET_META_NAME = /token|key|secret|csrf|xsrf|nonce|auth|session|credential/i;
+
+/**
+ * Replace secret-looking attribute values: `data-*token*` / `data-*key*`-like attributes, the
+ * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s.
+ */
+export function maskSecretAttributes(tagName: string | undefined, attributes: Record<string, unknown>): void {
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name];
+    if (typeof value !== 'string' || value === '') continue;
+    if (name === 'nonce' || SECRET_DATA_ATTRIBUTE.test(name)) attributes[name] = MASKED_VALUE_PLACEHOLDER;
+  }
+  if (tagName === 'meta' && typeof attributes.content === 'string' && attributes.content !== '') {
+    const label = `${String(attributes.name ?? '')} ${String(attributes.property ?? '')} ${String(attributes['http-equiv'] ?? '')}`;
+    if (SECRET_META_NAME.test(label)) attributes.content = MASKED_VALUE_PLACEHOLDER;
+  }
 }
 
 interface SerializedNodeLike {
@@ -138,6 +166,7 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
     if (!node || typeof node !== 'object') continue;
     const attributes = node.attributes;
     if (node.tagName && attributes) {
+      maskSecretAttributes(node.tagName, attributes);
       let element: Element | null | undefined;
       const lookup = () => (element === undefined ? (element = typeof node.id === 'number' ? privacy.elementById(node.id) : null) : element);
       const value = attributes.value;
@@ -156,12 +185,13 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
   }
 }
 
-/** Attribute changes (rrweb mutation `attributes`): text attributes inside a masked subtree are masked. */
+/** Attribute changes (rrweb mutation `attributes`): secret-looking ones masked, and text attributes inside a masked subtree. */
 export function protectAttributeChanges(changes: ReadonlyArray<{ id: number; attributes: Record<string, unknown> }>, privacy: SerializedPrivacy): void {
-  if (!privacy.maskSelector) return;
   for (const change of changes) {
-    if (!hasTextAttribute(change.attributes)) continue;
     const element = privacy.elementById(change.id);
+    maskSecretAttributes(element?.tagName === 'META' ? 'meta' : undefined, change.attributes);
+    if (!privacy.maskSelector) continue;
+    if (!hasTextAttribute(change.attributes)) continue;
     if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(change.attributes);
   }
 }

@@ -19,7 +19,7 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type JsonVal
 import { RecorderError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
-import { maskFieldValue, PASSWORD_PLACEHOLDER, protectAttributeChanges, protectSerializedNodes } from './privacy.js';
+import { CONTENTEDITABLE_SELECTOR, maskFieldValue, MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, protectAttributeChanges, protectSerializedNodes } from './privacy.js';
 
 describe('resolveOptions', () => {
   test('applies every documented default', () => {
@@ -58,10 +58,10 @@ describe('resolveOptions', () => {
     });
     expect(resolved.endpoint).toBe('https://replay.example.com');
     expect(resolved.sampleRate).toBe(1);
-    expect(resolved.privacy.maskSelectors).toEqual(['[data-reprise-mask]', '.reprise-mask', '.secret']);
+    expect(resolved.privacy.maskSelectors).toEqual(['[data-reprise-mask]', '.reprise-mask', CONTENTEDITABLE_SELECTOR, '.secret']);
     expect(resolved.privacy.blockSelectors).toEqual(['[data-reprise-block]', '.reprise-block', '#ads']);
     expect(resolved.privacy.unmaskSelectors).toEqual(['[data-reprise-unmask]', '.public']);
-    expect(resolved.privacy.redact).toEqual({ emails: false, cards: true, patterns: ['\\d{3}-\\d{2}-\\d{4}'] });
+    expect(resolved.privacy.redact).toEqual({ emails: false, cards: true, secretFields: true, dropQueryStrings: false, ssn: true, phones: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] });
     expect(resolved.network).toBe(false);
     expect(resolved.console).toBe(false);
     expect(resolved.mutationBreaker).toBe(false);
@@ -118,8 +118,10 @@ describe('maskFieldValue', () => {
   const mask = '[data-reprise-mask],.reprise-mask';
   const unmask = '[data-reprise-unmask]';
 
-  test('values are masked with the same length by default', () => {
-    expect(maskFieldValue('hello world', field({}), mask, unmask)).toBe('***** *****');
+  test('values are masked with a fixed-length placeholder by default: the length of a value is not recorded either', () => {
+    expect(maskFieldValue('hello world', field({}), mask, unmask)).toBe(MASKED_VALUE_PLACEHOLDER);
+    expect(maskFieldValue('a', field({}), mask, unmask)).toBe(MASKED_VALUE_PLACEHOLDER);
+    expect(maskFieldValue('', field({}), mask, unmask)).toBe('');
   });
 
   test('passwords become a fixed placeholder whatever their length, even when unmasked', () => {
@@ -131,7 +133,7 @@ describe('maskFieldValue', () => {
 
   test('unmask opts a field back in, unless it sits in a masked subtree', () => {
     expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]'] }), mask, unmask)).toBe('Paris');
-    expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]', '.reprise-mask'] }), mask, unmask)).toBe('*****');
+    expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]', '.reprise-mask'] }), mask, unmask)).toBe(MASKED_VALUE_PLACEHOLDER);
   });
 });
 
@@ -155,7 +157,7 @@ describe('protectSerializedNodes', () => {
       5: { tagName: 'INPUT', type: 'password', closest: () => null, hasAttribute: () => false } as unknown as Element,
     };
     protectSerializedNodes(tree, { elementById: (id) => elements[id] ?? null, maskSelector: '[data-reprise-mask]', unmaskSelector: '[data-reprise-unmask]' });
-    expect(tree.childNodes.map((node) => node.attributes.value)).toEqual(['******* ****', 'Send', '*****', PASSWORD_PLACEHOLDER, 'pt', '****']);
+    expect(tree.childNodes.map((node) => node.attributes.value)).toEqual([MASKED_VALUE_PLACEHOLDER, 'Send', MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, 'pt', MASKED_VALUE_PLACEHOLDER]);
   });
 
   test('text attributes are masked inside a masked subtree only', () => {
@@ -175,6 +177,31 @@ describe('protectSerializedNodes', () => {
     const changes = [{ id: 3, attributes: { 'aria-label': 'Ann B.', class: 'x' } }, { id: 2, attributes: { title: 'kept' } }];
     protectAttributeChanges(changes, privacy);
     expect(changes.map((change) => change.attributes)).toEqual([{ 'aria-label': '*** **', class: 'x' }, { title: 'kept' }]);
+  });
+
+  test('secret-looking attributes are masked everywhere: csrf / token metas, data-*token* / data-*key* attributes, nonces', () => {
+    const tree = {
+      id: 1,
+      tagName: 'head',
+      attributes: {},
+      childNodes: [
+        { id: 2, tagName: 'meta', attributes: { name: 'csrf-token', content: 'k9Xq2' } },
+        { id: 3, tagName: 'meta', attributes: { name: 'description', content: 'A shop' } },
+        { id: 4, tagName: 'div', attributes: { 'data-api-key': 'pk_live_1', 'data-session-token': 's1', 'data-keyboard': 'qwerty', 'data-id': '7' } },
+        { id: 5, tagName: 'style', attributes: { nonce: 'r4nd0m' } },
+      ],
+    };
+    const privacy = { elementById: () => null, maskSelector: '', unmaskSelector: '' };
+    protectSerializedNodes(tree, privacy);
+    expect(tree.childNodes.map((node) => node.attributes)).toEqual([
+      { name: 'csrf-token', content: MASKED_VALUE_PLACEHOLDER },
+      { name: 'description', content: 'A shop' },
+      { 'data-api-key': MASKED_VALUE_PLACEHOLDER, 'data-session-token': MASKED_VALUE_PLACEHOLDER, 'data-keyboard': MASKED_VALUE_PLACEHOLDER, 'data-id': '7' },
+      { nonce: MASKED_VALUE_PLACEHOLDER },
+    ]);
+    const changes = [{ id: 9, attributes: { 'data-auth-token': 'new', title: 't' } }];
+    protectAttributeChanges(changes, privacy);
+    expect(changes[0]!.attributes).toEqual({ 'data-auth-token': MASKED_VALUE_PLACEHOLDER, title: 't' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { createRepriseEvent, redactInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol';
+import { createRepriseEvent, redactEventsInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol';
 import { startMutationBreaker } from './capture/breaker.js';
 import { startConsoleCapture } from './capture/console.js';
 import type { CaptureContext, Teardown } from './capture/context.js';
@@ -97,7 +97,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   function push(event: RecordedEvent): void {
     if (!recording) return;
     try {
-      redactInPlace(event, redact);
+      redactEventsInPlace([event], redact);
     } catch (error) {
       // An event that could not be redacted is dropped: privacy over completeness.
       report(error, 'capture', 'redacting an event');

@@ -8,9 +8,51 @@ export interface RedactionOptions {
   emails?: boolean;
   /** Redact payment card numbers (13–19 digits, spaces or dashes allowed, Luhn-valid). @default true */
   cards?: boolean;
+  /**
+   * Replace the values of parameters whose names look secret (`token`, `code`, `key`, `secret`,
+   * `sig`, `session`, `auth`, `pass`...) by `REDACTED_PARAMETER_VALUE`, in every string: URL
+   * query and fragment parameters (page URLs, navigation markers, network entries, link
+   * targets), form bodies (`SECRET_PARAMETER_PATTERN`) and JSON fields (`SECRET_JSON_FIELD_PATTERN`).
+   * @default true
+   */
+  secretFields?: boolean;
+  /**
+   * Drop the query string and fragment of every string that is a URL (absolute, protocol-relative
+   * or a path): `https://a.test/p?x=1#y` becomes `https://a.test/p`. For sites whose URLs carry
+   * personal data in parameters of any name. @default false
+   */
+  dropQueryStrings?: boolean;
+  /** Redact US social security numbers written `123-45-6789` (`SSN_PATTERN`). @default true */
+  ssn?: boolean;
+  /**
+   * Redact international phone numbers written with a leading `+` (`PHONE_PATTERN`). Off by
+   * default: prices, version strings and ids in `+` form would be masked too. @default false
+   */
+  phones?: boolean;
   /** Extra patterns (national ids, account numbers...). Strings are compiled as RegExp sources. */
   patterns?: Array<RegExp | string>;
 }
+
+/** Words that make a parameter or field name look secret. */
+const SECRET_WORDS = 'token|code|key|secret|sig|sess|auth|pass|pwd|credential|jwt|otp|ticket|nonce|saml';
+/**
+ * A query, fragment or form parameter (at the start, or after `?`, `&`, `#` or `;`) whose name
+ * holds one of the secret words, with its value: `?token=…`, `#access_token=…`,
+ * `&X-Amz-Signature=…`, `password=…&user=…`. Names are bounded so the search stays linear.
+ */
+export const SECRET_PARAMETER_PATTERN = new RegExp(`(^|[?&#;])([^=&#?\\s"'<>]{0,40}?(?:${SECRET_WORDS})[^=&#?\\s"'<>]{0,40})=([^&#;?\\s"'<>]+)`, 'gi');
+/** A JSON field whose name holds one of the secret words, with its string or number value: `"password": "…"`. */
+export const SECRET_JSON_FIELD_PATTERN = new RegExp(`("[^"\\\\]{0,40}?(?:${SECRET_WORDS})[^"\\\\]{0,40}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.){0,4096}"|-?\\d[\\d.eE+-]{0,40})`, 'gi');
+/** A whole string that is a URL with a query string or fragment: group 1 is the URL without them. */
+export const URL_WITH_QUERY_PATTERN = /^((?:[a-z][a-z0-9+.-]*:)?\/\/?[^?#\s]*|\/[^?#\s]*)[?#]\S*$/i;
+/** Necessary for a JSON field: a quote then a colon. */
+const JSON_FIELD_HINT = /"\s*:/;
+/** What a secret parameter's value becomes: fixed, so its length is not recorded either. */
+export const REDACTED_PARAMETER_VALUE = 'redacted';
+/** US social security numbers with dashes, without the never-issued 000, 666 and 9xx areas. */
+export const SSN_PATTERN = /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g;
+/** International phone numbers: `+`, a country code, then 7-14 more digits with spaces, dots, dashes or parentheses. */
+export const PHONE_PATTERN = /(?<![\w+])\+[1-9](?:[ .()-]{0,2}\d){7,14}(?!\d)/g;
 
 export const EMAIL_PATTERN = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 /** Candidate card numbers; each is Luhn-checked before redaction to spare order ids and timestamps. */
@@ -54,10 +96,24 @@ function toGlobal(pattern: RegExp | string): RegExp {
 export function createRedactor(options: RedactionOptions = {}): Redactor {
   const emails = options.emails ?? true;
   const cards = options.cards ?? true;
+  const secretFields = options.secretFields ?? true;
+  const ssn = options.ssn ?? true;
+  const phones = options.phones ?? false;
+  const dropQueryStrings = options.dropQueryStrings ?? false;
   const extra = (options.patterns ?? []).map(toGlobal);
   return (text) => {
     if (text.length === 0) return text;
     let out = text;
+    if (dropQueryStrings && (out.includes('?') || out.includes('#'))) {
+      const url = URL_WITH_QUERY_PATTERN.exec(out);
+      if (url) out = url[1]!;
+    }
+    if (secretFields) {
+      if (out.includes('=')) out = out.replace(SECRET_PARAMETER_PATTERN, (_match, separator: string, name: string) => `${separator}${name}=${REDACTED_PARAMETER_VALUE}`);
+      if (JSON_FIELD_HINT.test(out)) out = out.replace(SECRET_JSON_FIELD_PATTERN, (_match, name: string) => `${name}"${REDACTED_PARAMETER_VALUE}"`);
+    }
+    if (ssn && out.includes('-')) out = out.replace(SSN_PATTERN, maskText);
+    if (phones && out.includes('+')) out = out.replace(PHONE_PATTERN, maskText);
     // Cheap pre-checks, each a necessary condition for its pattern to match: most strings (class
     // names, CSS) have no '@' and no run of digits. redact.test.ts checks the result is the plain
     // patterns' over generated strings.
@@ -110,4 +166,31 @@ export function redactInPlace(value: unknown, redact: Redactor): number {
     }
   }
   return changed;
+}
+
+/**
+ * `redactInPlace` over recorded events, except the `userId` of `reprise.identify` events: it is
+ * the id the application chose for its user, kept as given so erasure by that id finds the
+ * session (an e-mail address used as the id was masked to asterisks, so every address of the
+ * same length shared one id and erasure by address found nothing). Traits are still redacted.
+ */
+export function redactEventsInPlace(events: readonly unknown[], redact: Redactor): number {
+  let changed = 0;
+  for (const event of events) {
+    const payload = identifyPayload(event);
+    const userId = payload?.userId;
+    if (payload && typeof userId === 'string') payload.userId = null;
+    changed += redactInPlace(event, redact);
+    if (payload && typeof userId === 'string') payload.userId = userId;
+  }
+  return changed;
+}
+
+/** The payload of a `reprise.identify` event (rrweb custom event, `data.tag`), without importing events.ts's types. */
+function identifyPayload(event: unknown): { userId?: unknown } | undefined {
+  if (event === null || typeof event !== 'object') return undefined;
+  const { type, data } = event as { type?: unknown; data?: { tag?: unknown; payload?: unknown } | null };
+  if (type !== 5 || data?.tag !== 'reprise.identify') return undefined;
+  const payload = data.payload;
+  return payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { userId?: unknown }) : undefined;
 }

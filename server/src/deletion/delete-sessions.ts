@@ -53,21 +53,35 @@ export async function deleteSession(deps: DeletionDeps, project: string, session
   return { project, sessionId, objects: keys.size };
 }
 
-/** Right to erasure: every session of one end user in the given projects. */
+/**
+ * Right to erasure: every session of one end user in the given projects, found by every id a
+ * session was identified with (`session_users`), not only its latest one. The user id is exempt
+ * from pattern redaction (PROTOCOL.md, "Redaction"), so an e-mail address used as the id is
+ * found as it was given.
+ */
+export async function findUserSessions(
+  db: Kysely<IndexSchema>,
+  projects: readonly string[] | 'all',
+  userId: string,
+): Promise<{ project: string; sessionId: string }[]> {
+  if (projects !== 'all' && projects.length === 0) return [];
+  let query = db.selectFrom('session_users').select(['project', 'session_id']).where('user_id', '=', userId);
+  if (projects !== 'all') query = query.where('project', 'in', [...projects]);
+  const rows = await query.orderBy('project').orderBy('session_id').execute();
+  return rows.map((row) => ({ project: row.project, sessionId: row.session_id }));
+}
+
+/** Right to erasure, carried out at once (no tombstones: the API goes through `DeletionJobs`). */
 export async function deleteUserSessions(
   deps: DeletionDeps,
   projects: readonly string[] | 'all',
   userId: string,
   beforeEach?: (session: { project: string; sessionId: string }) => Promise<void>,
 ): Promise<DeletedSession[]> {
-  if (projects !== 'all' && projects.length === 0) return [];
-  let query = deps.db.selectFrom('sessions').select(['project', 'session_id']).where('user_id', '=', userId);
-  if (projects !== 'all') query = query.where('project', 'in', [...projects]);
-  const sessions = await query.execute();
   const deleted: DeletedSession[] = [];
-  for (const session of sessions) {
-    await beforeEach?.({ project: session.project, sessionId: session.session_id });
-    deleted.push(await deleteSession(deps, session.project, session.session_id));
+  for (const session of await findUserSessions(deps.db, projects, userId)) {
+    await beforeEach?.(session);
+    deleted.push(await deleteSession(deps, session.project, session.sessionId));
   }
   return deleted;
 }
@@ -81,10 +95,14 @@ const DAY_MS = 86_400_000;
  * so index, keys and objects expire together.
  */
 export async function sweepExpiredSessions(
-  deps: DeletionDeps,
+  deps: DeletionDeps & {
+    /** How one expired session goes (the plugin records a tombstone first). @default deleteSession */
+    remove?: (project: string, sessionId: string) => Promise<DeletedSession>;
+  },
   rules: readonly RetentionRule[],
   now = Date.now(),
 ): Promise<DeletedSession[]> {
+  const remove = deps.remove ?? ((project: string, sessionId: string) => deleteSession(deps, project, sessionId));
   const deleted: DeletedSession[] = [];
   for (const rule of rules) {
     const cutoffMs = now - rule.retentionDays * DAY_MS;
@@ -100,7 +118,7 @@ export async function sweepExpiredSessions(
       const segments = await listSegments(deps.db, rule.project, candidate.session_id);
       const days = segments.map((s) => parseSegmentObjectKey(s.object_key)?.day).filter((d): d is string => d !== undefined);
       const expired = days.length > 0 ? days.every((day) => day < cutoffDay) : candidate.started_at < cutoffMs;
-      if (expired) deleted.push(await deleteSession(deps, rule.project, candidate.session_id));
+      if (expired) deleted.push(await remove(rule.project, candidate.session_id));
     }
   }
   return deleted;

@@ -3,6 +3,7 @@ import { createConfiguredDataKeyStore } from '../crypto/data-key-store-factory.j
 import { FileKeyring } from '../crypto/keyring.js';
 import { CollectorError } from '../errors.js';
 import { retireKeyEncryptionKey, rotateKeyEncryptionKey, unusedKeyIds } from './rotate-keys.js';
+import { TombstoneStore } from './tombstones.js';
 
 export const KEYS_USAGE = `reprise-collector keys <command> [flags]
 
@@ -46,7 +47,9 @@ export async function runKeysCommand(
   try {
     await s3?.open();
     if (command === 'rotate') {
-      const result = await rotateKeyEncryptionKey(keyring, dataKeyStore);
+      // Tombstones live beside the data keys: a session deleted during the rotation keeps no key.
+      const tombstones = new TombstoneStore(objects);
+      const result = await rotateKeyEncryptionKey(keyring, dataKeyStore, { isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId) });
       print(`[@reprise/collector] active key-encryption key: ${result.activeKeyId}`);
       print(`  rewrapped ${result.rewrapped} data key(s) in ${objects.description}; no object was re-encrypted`);
       if (result.unusedKeyIds.length > 0) {

@@ -23,18 +23,38 @@ export interface RotationResult {
  * not change. Rewrapping is idempotent, so an interrupted rotation is finished by running
  * `rewrapDataKeys` (or the rotation) again.
  */
-export async function rotateKeyEncryptionKey(keyring: RotatableKeyProvider, dataKeyStore: DataKeyStore): Promise<RotationResult> {
+export async function rotateKeyEncryptionKey(keyring: RotatableKeyProvider, dataKeyStore: DataKeyStore, options: RewrapOptions = {}): Promise<RotationResult> {
   const activeKeyId = await keyring.rotate();
-  const rewrapped = await rewrapDataKeys(keyring, dataKeyStore);
+  const rewrapped = await rewrapDataKeys(keyring, dataKeyStore, options);
   return { activeKeyId, rewrapped, unusedKeyIds: await unusedKeyIds(keyring, dataKeyStore) };
 }
 
-/** Rewraps every data key not yet under the active KEK. */
-export async function rewrapDataKeys(keyring: KeyProvider, dataKeyStore: DataKeyStore): Promise<number> {
+export interface RewrapOptions {
+  /**
+   * Whether a deletion of the session was recorded (its tombstone, looked up in the store, not a
+   * cache). A deletion writes its tombstone before it deletes the keys.
+   */
+  isDeleted?: (project: string, sessionId: string) => Promise<boolean>;
+}
+
+/**
+ * Rewraps every data key not yet under the active KEK, and only keys that still exist: a session
+ * deleted while the rotation runs must not get its key written back. The key is read again right
+ * before its rewrap is written, and after the write the session's tombstone is looked up: a
+ * deletion that removed the key between the read and the write wrote its tombstone before, so it
+ * is seen here and the written key is deleted again.
+ */
+export async function rewrapDataKeys(keyring: KeyProvider, dataKeyStore: DataKeyStore, options: RewrapOptions = {}): Promise<number> {
   let rewrapped = 0;
-  for await (const key of dataKeyStore.list()) {
-    if (key.kekId === keyring.activeKeyId) continue;
+  for await (const listed of dataKeyStore.list()) {
+    if (listed.kekId === keyring.activeKeyId) continue;
+    const key = await dataKeyStore.get(listed.project, listed.sessionId, listed.id);
+    if (!key || key.kekId === keyring.activeKeyId) continue;
     await dataKeyStore.put(await keyring.rewrap(key));
+    if (await options.isDeleted?.(key.project, key.sessionId)) {
+      await dataKeyStore.delete(key.project, key.sessionId);
+      continue;
+    }
     rewrapped++;
   }
   return rewrapped;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -92,9 +92,21 @@ async function beginExclusive(database: SqliteDatabase.Database): Promise<void> 
   }
 }
 
+/** Owner read/write only: the index holds password hashes, CSRF tokens and end users' ids. */
+const INDEX_FILE_MODE = 0o600;
+
 function openSqlite(path: string): { db: Kysely<IndexSchema>; database: SqliteDatabase.Database } {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // Created (or narrowed) before SQLite opens it: SQLite creates the -wal and -shm files with
+    // the database file's mode, so they are 0600 too, whatever the process umask.
+    closeSync(openSync(path, 'a', INDEX_FILE_MODE));
+    // An index made by an older collector with the umask's mode is narrowed as well.
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, INDEX_FILE_MODE);
+  }
   const database = new SqliteDatabase(path);
+  // Deleted rows (a deleted session's URLs and user ids) are overwritten, not left in free pages.
+  database.pragma('secure_delete = ON');
   // WAL lets readers (search, playback) run while the writer indexes a segment; a lost index
   // write on power loss is re-done from the durable segment, so NORMAL sync is enough.
   database.pragma('journal_mode = WAL');

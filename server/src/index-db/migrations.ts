@@ -217,6 +217,22 @@ const migrations: Record<string, MigrationFactory> = {
       }
     },
   }),
+  '0004_session_users': () => ({
+    async up(db: Kysely<unknown>) {
+      // `sessions.user_id` holds only the latest identify(): after identify(null) (a logout) or
+      // a second identify, erasure by the earlier id found nothing. Every id is kept here.
+      await db.schema
+        .createTable('session_users')
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_users_pk', ['project', 'session_id', 'user_id'])
+        .execute();
+      await db.schema.createIndex('session_users_user').on('session_users').columns(['user_id', 'project']).execute();
+      await sql`INSERT INTO session_users (project, session_id, user_id)
+        SELECT project, session_id, user_id FROM sessions WHERE user_id IS NOT NULL`.execute(db);
+    },
+  }),
 };
 
 export class IndexMigrationError extends Error {

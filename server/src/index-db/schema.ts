@@ -12,6 +12,7 @@ export interface IndexSchema {
   sessions: SessionsTable;
   segments: SegmentsTable;
   session_custom_events: SessionCustomEventsTable;
+  session_users: SessionUsersTable;
   users: UsersTable;
   user_roles: UserRolesTable;
   api_tokens: ApiTokensTable;
@@ -80,6 +81,13 @@ export interface SessionCustomEventsTable {
   name: string;
   count: number;
   first_at: number;
+}
+
+/** Every user id a session was identified with (not only the latest, which `sessions.user_id` holds). */
+export interface SessionUsersTable {
+  project: string;
+  session_id: string;
+  user_id: string;
 }
 
 export type Role = 'admin' | 'viewer';

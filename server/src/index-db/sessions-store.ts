@@ -147,6 +147,13 @@ export async function indexStoredSegment(
       .where('id', '=', session.id)
       .execute();
 
+    for (const userId of summary.userIds) {
+      await trx
+        .insertInto('session_users')
+        .values({ project: info.project, session_id: info.sessionId, user_id: userId })
+        .onConflict((oc) => oc.columns(['project', 'session_id', 'user_id']).doNothing())
+        .execute();
+    }
     for (const [name, { count, firstAt }] of summary.customEvents) {
       await trx
         .insertInto('session_custom_events')
@@ -250,6 +257,7 @@ export async function markSessionDeleting(db: Kysely<IndexSchema>, project: stri
 export async function deleteSessionRows(db: Kysely<IndexSchema>, project: string, sessionId: string) {
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('session_custom_events').where('project', '=', project).where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('session_users').where('project', '=', project).where('session_id', '=', sessionId).execute();
     await trx.deleteFrom('segments').where('project', '=', project).where('session_id', '=', sessionId).execute();
     await trx.deleteFrom('sessions').where('project', '=', project).where('session_id', '=', sessionId).execute();
   });

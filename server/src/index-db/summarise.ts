@@ -47,6 +47,8 @@ export interface SegmentSummary {
   failedRequests: number;
   /** `undefined` when the segment has no `identify`; `null` when it un-identified the user. */
   userId: string | null | undefined;
+  /** Every user id the segment identified the session with, in order: erasure by id finds them all. */
+  userIds: string[];
   traits: Record<string, JsonValue> | undefined;
   pages: PageVisit[];
   viewport: { width: number; height: number } | undefined;
@@ -70,6 +72,7 @@ export function summariseSegment(
     consoleErrors: 0,
     failedRequests: 0,
     userId: undefined,
+    userIds: [],
     traits: undefined,
     pages: [],
     viewport: undefined,
@@ -156,6 +159,7 @@ function summariseRepriseEvent(
   } else if (isRepriseEvent(event, 'identify')) {
     const { userId, traits } = event.data.payload;
     summary.userId = typeof userId === 'string' && userId !== '' ? userId.slice(0, MAX_NAME_LENGTH) : null;
+    if (summary.userId !== null && !summary.userIds.includes(summary.userId)) summary.userIds.push(summary.userId);
     if (traits && typeof traits === 'object' && !Array.isArray(traits)) summary.traits = boundedTraits({ ...summary.traits, ...traits });
   } else if (isRepriseEvent(event, 'custom')) {
     const name = event.data.payload.name;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Router } from 'express';
-import { ProtocolError, createRedactor, redactInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import { ProtocolError, createRedactor, redactEventsInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
@@ -33,6 +33,8 @@ export interface IngestOptions {
   defaultRateLimit: { perSecond: number; burst: number };
   /** False while shutting down: ingest answers 503 so clients retry elsewhere or later. */
   accepting: () => boolean;
+  /** True for a deleted session (a tombstone): its batches are refused with 410. */
+  isDeleted?: (project: string, sessionId: string) => boolean;
 }
 
 const CORS_ALLOW_HEADERS = 'Content-Type, X-Reprise-Project';
@@ -207,6 +209,9 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       if (!checkProject(candidate, batch.project)) return;
     }
     const accepted = project!;
+    if (options.isDeleted?.(accepted.id, batch.session)) {
+      return refuse(410, 'session_deleted', 'This session was deleted; its batches are not accepted. A new recording needs a new session id.');
+    }
     const id = batchId({ project: accepted.id, session: batch.session, tab: batch.tab, seq: batch.seq, part: (batch as { part?: string }).part });
     const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
     const answer = (duplicate: boolean) => {
@@ -241,7 +246,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     }
 
     // Second line of PII redaction (the recorder did the first): same patterns as the browser.
-    const redacted = redactInPlace(batch.events, redact);
+    const redacted = redactEventsInPlace(batch.events, redact);
     if (redacted > 0) metrics.redactions.inc(redacted);
     // The recorder does not send its user agent; the browser's request header is where it is.
     const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH);

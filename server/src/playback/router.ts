@@ -5,9 +5,12 @@ import { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import { principalOf, requestOrigin } from '../access/middleware.js';
 import { locateSession as locateSessionFor } from '../access/locate-session.js';
-import { principalId, resolveProjects, type Principal } from '../access/principal.js';
+import { hasAnyAccess, principalId, projectsWith, resolveProjects, type Principal } from '../access/principal.js';
 import { recordAudit, type AuditAction } from '../audit/audit-log.js';
-import { deleteSession, deleteUserSessions, type DeletionDeps } from '../deletion/delete-sessions.js';
+import { findUserSessions } from '../deletion/delete-sessions.js';
+import { deletionJobJson, type DeletionJobs } from '../deletion/jobs.js';
+import type { Tombstone, TombstoneStore } from '../deletion/tombstones.js';
+import { CollectorError } from '../errors.js';
 import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js';
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
@@ -27,7 +30,7 @@ export interface PlaybackRouterDeps {
   db: Kysely<IndexSchema>;
   engine?: IndexEngine;
   reader: ReaderDeps;
-  deletion: DeletionDeps;
+  deletion: { jobs: DeletionJobs; tombstones: TombstoneStore; projectIds: () => string[] };
   logger?: { warn: (obj: object, msg: string) => void };
 }
 
@@ -177,13 +180,46 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
   router.get('/v1/sessions/:id/events', (req, res) => streamSession(req, res, 'session.play'));
   router.get('/v1/sessions/:id/export', (req, res) => streamSession(req, res, 'session.export'));
 
+  const actor = (principal: Principal) => {
+    const id = principalId(principal);
+    return `${id.type}:${id.id}`;
+  };
+  // 200 with what was deleted when every job finished; 202 while one is still pending (a key
+  // store or S3 outage): it is retried until done, and GET /v1/deletions/:id tells its state.
+  const answerJobs = (res: Response, jobs: Tombstone[]) => {
+    const finished = jobs.every((job) => job.state === 'done');
+    res.status(finished ? 200 : 202).json({
+      deleted: jobs.filter((job) => job.state === 'done').map((job) => ({ project: job.project, sessionId: job.sessionId, objects: job.objects ?? 0 })),
+      jobs: jobs.map(deletionJobJson),
+    });
+  };
+
+  /** The session to delete: in the index, or (not indexed yet) in the writer, the key store or a pending deletion. */
+  const locateForDeletion = async (principal: Principal, req: Request): Promise<{ project: string; sessionId: string }> => {
+    const sessionId = String(req.params.id);
+    try {
+      const row = await locateSession(principal, req, 'delete');
+      return { project: row.project, sessionId: row.session_id };
+    } catch (error) {
+      if (!(error instanceof CollectorError) || error.status !== 404) throw error;
+      // Named project (already checked for delete access): recorded even if nothing arrived yet,
+      // so batches still in the log or in flight from an open tab are refused from now on.
+      const named = queryString(req, 'project');
+      if (named !== undefined) return { project: named, sessionId };
+      const allowed = projectsWith(principal, 'delete');
+      const found = await deps.deletion.jobs.findUnindexed(allowed === 'all' ? deps.deletion.projectIds() : allowed, sessionId);
+      if (found === undefined) throw error;
+      return { project: found, sessionId };
+    }
+  };
+
   router.delete('/v1/sessions/:id', async (req, res) => {
     const principal = principalOf(res);
-    const session = await locateSession(principal, req, 'delete');
+    const session = await locateForDeletion(principal, req);
     // Recorded before acting: a deletion interrupted half way is still on the record.
-    await audit(req, principal, 'session.delete', { project: session.project, sessionId: session.session_id });
-    const deleted = await deleteSession(deps.deletion, session.project, session.session_id);
-    res.json({ deleted: [deleted] });
+    await audit(req, principal, 'session.delete', session);
+    const job = await deps.deletion.jobs.request(session.project, session.sessionId, { reason: 'request', by: actor(principal) });
+    answerJobs(res, [job]);
   });
 
   router.delete('/v1/users/:userId/sessions', async (req, res) => {
@@ -191,10 +227,22 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const projects = resolveProjects(principal, 'delete', queryList(req, 'project'));
     const userId = String(req.params.userId);
     await audit(req, principal, 'user_sessions.delete', { project: projects !== 'all' && projects.length === 1 ? projects[0] : null, detail: { userId, projects } });
-    const deleted = await deleteUserSessions(deps.deletion, projects, userId, (session) =>
-      audit(req, principal, 'session.delete', { project: session.project, sessionId: session.sessionId, detail: { userId } }),
-    );
-    res.json({ deleted });
+    const jobs: Tombstone[] = [];
+    for (const session of await findUserSessions(db, projects, userId)) {
+      await audit(req, principal, 'session.delete', { ...session, detail: { userId } });
+      jobs.push(await deps.deletion.jobs.request(session.project, session.sessionId, { reason: 'user_erasure', by: actor(principal) }));
+    }
+    answerJobs(res, jobs);
+  });
+
+  router.get('/v1/deletions/:jobId', (req, res) => {
+    const principal = principalOf(res);
+    const job = deps.deletion.tombstones.job(String(req.params.jobId));
+    // Another project's job answers like an unknown one (the no-leak rule of locate-session.ts).
+    if (!job || !hasAnyAccess(principal, job.project)) {
+      throw new CollectorError('deletion_not_found', 404, `no deletion job "${String(req.params.jobId).slice(0, 64)}" in your projects.`);
+    }
+    res.json(deletionJobJson(job));
   });
 
   return router;

@@ -6,6 +6,8 @@ import { createAccessRouter } from '../access/router.js';
 import { createAuditRouter } from './audit-router.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import type { DataKeyStore } from '../crypto/types.js';
+import type { DeletionJobs } from '../deletion/jobs.js';
+import type { TombstoneStore } from '../deletion/tombstones.js';
 import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema } from '../index-db/schema.js';
 import { createPlaybackRouter } from '../playback/router.js';
@@ -18,6 +20,8 @@ export interface SessionsApiDeps {
   store: ObjectStore;
   dataKeys: DataKeyService;
   dataKeyStore: DataKeyStore;
+  /** Deletion jobs and the tombstones they keep; `projectIds` lists every configured project. */
+  deletion: { jobs: DeletionJobs; tombstones: TombstoneStore; projectIds: () => string[] };
   logger?: { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   /** Brakes on password guessing (defaults in `access/login-throttle.ts`). */
   loginLimits?: LoginLimits;
@@ -31,7 +35,7 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
   const router = Router();
   const reader = { store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore };
   // Only this API's paths: a request for another extension never meets these credential checks.
-  const paths = ['/v1/auth', '/v1/sessions', '/v1/users', '/v1/tokens', '/v1/audit'];
+  const paths = ['/v1/auth', '/v1/sessions', '/v1/users', '/v1/tokens', '/v1/audit', '/v1/deletions'];
   // Recordings, audit entries and tokens must not linger in browser or proxy caches.
   router.use(paths, (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -39,7 +43,7 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
   });
   router.use(paths, authenticate(deps.db));
   router.use(createAccessRouter(deps.db, { loginLimits: deps.loginLimits }));
-  router.use(createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: { db: deps.db, store: deps.store, dataKeys: deps.dataKeys, dataKeyStore: deps.dataKeyStore }, logger: deps.logger }));
+  router.use(createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: deps.deletion, logger: deps.logger }));
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));
   return router;

@@ -4,9 +4,10 @@ import { recordAudit } from '../audit/audit-log.js';
 import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
 import type { CollectorConfig } from '../config.js';
 import { sweepExpiredSessions } from '../deletion/delete-sessions.js';
+import { DeletionJobs } from '../deletion/jobs.js';
 import { CollectorError } from '../errors.js';
 import { openIndexDatabase, type IndexDatabase, type IndexDatabaseOptions } from '../index-db/database.js';
-import { indexStoredSegment } from '../index-db/sessions-store.js';
+import { deleteSessionRows, indexStoredSegment } from '../index-db/sessions-store.js';
 import { createSessionsApiRouter } from './api.js';
 
 export interface SessionsPluginOptions {
@@ -14,7 +15,7 @@ export interface SessionsPluginOptions {
   index?: IndexDatabaseOptions;
   /** Base URL viewers use, for the setup link. @default the address the collector listens on */
   publicUrl?: string;
-  /** Called with the one-time setup link when the index has no users (also logged). */
+  /** Called with the one-time setup link when the index has no users; without it the link is printed to stderr. Never logged. */
   onSetupLink?: (url: string) => void;
   /**
    * Brakes on password guessing: per address and username, and per username from every address.
@@ -42,6 +43,8 @@ export interface SessionsPlugin extends CollectorPlugin {
   readonly index: IndexDatabase;
   /** Runs the index / key retention sweep now (it also runs every `sweepIntervalMs`). */
   sweep(now?: number): Promise<number>;
+  /** Deletions as retryable jobs, once `setup` ran. */
+  readonly deletions: DeletionJobs;
 }
 
 /**
@@ -53,11 +56,22 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
   let index: IndexDatabase | undefined;
   let timer: NodeJS.Timeout | undefined;
   let collectorRef: Collector | undefined;
+  let jobs: DeletionJobs | undefined;
 
   const sweep = async (now = Date.now()) => {
     const collector = collectorRef!;
     const deleted = await sweepExpiredSessions(
-      { db: index!.db, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore },
+      {
+        db: index!.db,
+        store: collector.store,
+        dataKeys: collector.dataKeys,
+        dataKeyStore: collector.dataKeyStore,
+        remove: async (project, sessionId) => {
+          const job = await jobs!.request(project, sessionId, { reason: 'retention', by: 'system:retention' });
+          if (job.state !== 'done') throw new CollectorError('deletion_pending', 503, `Retention could not finish deleting ${project}/${sessionId} (${job.lastError ?? 'unknown error'}); deletion job ${job.jobId} is retried until it does.`);
+          return { project, sessionId, objects: job.objects ?? 0 };
+        },
+      },
       retentionRules(collector.config),
       now,
     );
@@ -82,33 +96,47 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
       return index;
     },
     sweep,
+    get deletions() {
+      if (!jobs) throw new CollectorError('not_ready', 503, 'the sessions plugin has not been set up yet.');
+      return jobs;
+    },
     async setup(collector) {
       collectorRef = collector;
       const { config, logger } = collector;
       index = await openIndexDatabase(options.index ?? { engine: 'sqlite', path: config.indexPath });
       const db = index.db;
       const engine = index.engine;
+      const tombstones = collector.tombstones;
+      jobs = new DeletionJobs({ db, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, tombstones, holds: (project, sessionId) => collector.writer.holds(project, sessionId), logger });
       collector.onSegmentStored(async (segment) => {
+        // A deleted session's segment (stored before the writer learnt of the deletion) is not indexed again.
+        if (tombstones.has(segment.project, segment.sessionId)) return;
         await indexStoredSegment(db, engine, segment);
+        // Deleted while it was being indexed: the deletion may have removed the rows before these.
+        if (tombstones.has(segment.project, segment.sessionId)) await deleteSessionRows(db, segment.project, segment.sessionId);
       });
-      collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, logger, loginLimits: options.loginLimits }));
+      const deletion = { jobs, tombstones, projectIds: () => collector.config.projectList.map((project) => project.id) };
+      collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, deletion, logger, loginLimits: options.loginLimits }));
       timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
       timer.unref();
     },
     // The link is made once the collector listens: with port 0 the port is only known then.
     async started({ url }) {
+      // Tombstones are loaded by now (collector start): deletions a crash or an outage left pending resume.
+      jobs!.start();
       const db = index!.db;
       if ((await countUsers(db)) > 0) return;
       const token = await issueSetupToken(db);
       const link = `${options.publicUrl ?? url}/setup#token=${token}`;
-      options.onSetupLink?.(link);
-      collectorRef!.logger.warn(
-        { setupLink: link },
-        `[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link: ${link}`,
-      );
+      // The link holds a one-time admin credential: it goes to the embedder, or to the terminal
+      // (stderr, plain text), never to the structured log, which is shipped and kept elsewhere.
+      if (options.onSetupLink) options.onSetupLink(link);
+      else process.stderr.write(`[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link:\n${link}\n`);
+      collectorRef!.logger.warn('[@reprise/collector] No users yet: the one-time setup link for the first admin was printed to the terminal (stderr) or handed to onSetupLink, not to this log.');
     },
     async stop() {
       if (timer) clearInterval(timer);
+      jobs?.stop();
       await index?.close();
     },
   };

@@ -81,6 +81,12 @@ export class SegmentWriter {
       metrics: CollectorMetrics;
       /** Ack-time dedupe, told about every batch the writer sees so a restart keeps refusing replays. */
       onBatchSeen?: (id: string, digest: string) => void;
+      /**
+       * True for a deleted session (a tombstone): its records are released unstored, also those
+       * read back after a restart, and a segment that was being stored when it was deleted is
+       * removed again with any data key made for it.
+       */
+      isDeleted?: (project: string, sessionId: string) => boolean;
     },
     options: Partial<WriterOptions> = {},
   ) {
@@ -162,6 +168,11 @@ export class SegmentWriter {
     const part = (batch as { part?: string }).part;
     const id = batchId({ project: record.project, session: batch.session, tab: batch.tab, seq: batch.seq, part });
     this.deps.onBatchSeen?.(id, record.digest);
+    if (this.deps.isDeleted?.(record.project, batch.session)) {
+      this.deps.metrics.writerDropped.inc();
+      void this.deps.log.release([entry]);
+      return;
+    }
     const pendingAt = this.pending.get(id);
     if (pendingAt !== undefined) {
       // A redelivery of the very record we hold (NATS) must not be released before it is stored.
@@ -262,6 +273,8 @@ export class SegmentWriter {
 
   private async store(segment: OpenSegment): Promise<void> {
     const context = { project: segment.project, sessionId: segment.sessionId };
+    // Deleted while its segment was open: a data key made now would outlive the deletion.
+    if (this.deps.isDeleted?.(segment.project, segment.sessionId)) return this.drop(segment);
     const startTs = Math.min(...segment.batches.map((batch) => batch.start));
     const name = segmentName(startTs, randomBytes(4).toString('hex'));
     const dataKey = await this.retry('data_key', context, () => this.deps.dataKeys.forWriting(context));
@@ -285,6 +298,18 @@ export class SegmentWriter {
     });
     if (!stored) return;
     stopTimer();
+    if (this.deps.isDeleted?.(segment.project, segment.sessionId)) {
+      // Deleted while this segment was being stored: the deletion may have listed the session's
+      // keys and objects before this one existed, so take them away here.
+      const removed = await this.retry('delete', { key }, async () => {
+        await this.deps.store.delete(key);
+        await this.deps.dataKeys.shred(segment.project, segment.sessionId);
+        return true;
+      });
+      if (!removed) return;
+      await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a removed segment in the ledger'));
+      return this.drop(segment);
+    }
     this.deps.metrics.segments.inc({ project: segment.project });
     this.deps.metrics.segmentBytes.inc({ project: segment.project }, sealed.byteLength);
     const described = await this.oneAtATime(() => this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength));
@@ -292,6 +317,20 @@ export class SegmentWriter {
     if (!announced) return;
     await this.deps.log.release(segment.entries);
     await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a stored segment in the ledger'));
+  }
+
+  /** Release a deleted session's records without storing them. */
+  private async drop(segment: OpenSegment): Promise<void> {
+    this.deps.metrics.writerDropped.inc(segment.entries.length);
+    await this.deps.log.release(segment.entries);
+  }
+
+  /** Whether a session has batches in an open or unstored segment here (a deletion looks for it). */
+  holds(project: string, sessionId: string): boolean {
+    if (this.open.has(`${project}/${sessionId}`)) return true;
+    const prefix = `${project}/${sessionId}/`;
+    for (const id of this.pending.keys()) if (id.startsWith(prefix)) return true;
+    return false;
   }
 
   /**

@@ -10,7 +10,7 @@ import { resolveConfig } from '../../src/config.js';
 import { defaultPlugins } from '../../src/plugins.js';
 import { tempDir } from './helpers.js';
 
-test('with port 0 the logged setup link names the bound address and creates the first admin', async () => {
+test('with port 0 the setup link printed to the terminal names the bound address and creates the first admin; the JSON log never holds it', async () => {
   const lines: Array<{ setupLink?: string; msg?: string }> = [];
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -20,14 +20,26 @@ test('with port 0 the logged setup link names the bound address and creates the 
   });
   const config = resolveConfig({ dataDir: tempDir('setup-link'), port: 0, logLevel: 'warn' });
   const collector = await createCollector(config, { plugins: defaultPlugins(config), logger: pino({ level: 'warn' }, capture) });
+  const printed: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    printed.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
   try {
-    const { url, port } = await collector.start();
+    const started = await collector.start().finally(() => {
+      process.stderr.write = write;
+    });
+    const { url, port } = started;
     expect(port).toBeGreaterThan(0);
-    const logged = lines.find((line) => line.setupLink);
-    expect(logged, JSON.stringify(lines)).toBeDefined();
-    const link = new URL(logged!.setupLink!);
+    const printedLink = /(http:\/\/\S+\/setup#token=\S+)/.exec(printed.join(''))?.[1];
+    expect(printedLink, printed.join('')).toBeDefined();
+    const link = new URL(printedLink!);
     expect(`${link.origin}${link.pathname}`).toBe(`${url}/setup`);
-    expect(logged!.msg).toContain(logged!.setupLink);
+    // The structured log says where the link went, without it or its token.
+    expect(lines.some((line) => line.msg?.includes('setup link'))).toBe(true);
+    expect(JSON.stringify(lines)).not.toContain(link.hash.replace('#token=', ''));
+    expect(JSON.stringify(lines)).not.toContain('#token=');
 
     const page = await fetch(link);
     expect(page.status).toBe(200);

@@ -1,5 +1,5 @@
 import type { NetworkPayload } from '@reprise/protocol';
-import { ALWAYS_DROPPED_HEADERS, type ResolvedNetwork } from '../defaults.js';
+import { ALWAYS_DROPPED_HEADERS, SECRET_HEADER_PATTERN, type ResolvedNetwork } from '../defaults.js';
 import { describeError } from '../errors.js';
 import type { CaptureContext, Teardown } from './context.js';
 import { patchMethod, runTeardowns } from './patch.js';
@@ -12,7 +12,7 @@ import { truncate, utf8Length } from './serialize.js';
  * collector itself (and `ignoreUrls`) are not recorded, so delivery never records itself.
  */
 
-/** Keep the headers the options allow; the always-dropped ones go whatever the allow-list says. */
+/** Keep the headers the options allow; the always-dropped and secret-named ones go whatever the allow-list says. */
 export function filterHeaders(
   entries: Iterable<[string, string]>,
   allow: boolean | readonly string[],
@@ -23,7 +23,7 @@ export function filterHeaders(
   let any = false;
   for (const [rawName, value] of entries) {
     const name = rawName.toLowerCase();
-    if (ALWAYS_DROPPED_HEADERS.includes(name)) continue;
+    if (ALWAYS_DROPPED_HEADERS.includes(name) || SECRET_HEADER_PATTERN.test(name)) continue;
     if (allowed && !allowed.has(name)) continue;
     out[name] = name in out ? `${out[name]}, ${value}` : value;
     any = true;

@@ -1,0 +1,64 @@
+/**
+ * Secrets in URLs, second line: a recorder that sent them anyway (an old version, a custom
+ * client) still gets them replaced at the collector, in the stored events and in the index.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRepriseEvent } from '@reprise/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../src/access/access-store.js';
+import { ev } from './index-events.js';
+import { callApi, ingest, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+
+const SECRETS = ['reset-token-91ab', 'access-token-44cd', 'amz-signature-07ef', 'form-password-2c3d'];
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map((name) => join(dir, String(name))).filter((path) => statSync(path).isFile());
+}
+
+describe('secret URL parameters at the collector', () => {
+  let env: TestCollector;
+  let token: string;
+
+  beforeAll(async () => {
+    env = await startTestCollector('sqlite', ['shop']);
+    token = (await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read'], createdBy: null })).token;
+  });
+  afterAll(() => env?.stop());
+
+  it('replaces them in stored events and in the index (pages, first URL, search text); nothing of them is in the data folder', async () => {
+    const T = Date.now() - 60_000;
+    const events = [
+      ev.meta(T, `https://app.test/reset?token=${SECRETS[0]}&lang=en`),
+      ev.full(T + 1),
+      ev.nav(T + 10, `https://app.test/callback#access_token=${SECRETS[1]}&token_type=bearer`),
+      createRepriseEvent('network', { initiator: 'fetch', method: 'POST', url: `https://bucket.test/o?X-Amz-Signature=${SECRETS[2]}&v=1`, status: 200, startTime: T + 20, duration: 5, requestBody: `password=${SECRETS[3]}&user=ann` }, T + 20),
+      ev.click(T + 30),
+    ];
+    await ingest(env.url, 'shop', toBatches('urls', events, 10));
+    await waitForIndexed(env.plugin, 'shop', 'urls', events.length);
+    await env.collector.writer.flush();
+
+    const row = await env.plugin.index.db.selectFrom('sessions').selectAll().where('session_id', '=', 'urls').executeTakeFirstOrThrow();
+    expect(row.first_url).toBe('https://app.test/reset?token=redacted&lang=en');
+    expect(JSON.parse(row.pages).map((page: { url: string }) => page.url)).toEqual([
+      'https://app.test/reset?token=redacted&lang=en',
+      'https://app.test/callback#access_token=redacted&token_type=redacted',
+    ]);
+    for (const secret of SECRETS) expect(`${row.pages}\n${row.search_text}`).not.toContain(secret);
+
+    const response = await callApi(env.url, { token }, 'GET', '/v1/sessions/urls/events');
+    expect(response.status).toBe(200);
+    const played = JSON.stringify(response.body);
+    for (const secret of SECRETS) expect(played, secret).not.toContain(secret);
+    expect(played).toContain('X-Amz-Signature=redacted&v=1');
+    expect(played).toContain('password=redacted&user=ann');
+
+    // The log, the index and everything else in the data folder: not one byte of the secrets.
+    await env.collector.writer.flush();
+    for (const file of filesUnder(env.dataDir)) {
+      const bytes = readFileSync(file);
+      for (const secret of SECRETS) expect(bytes.includes(secret), `${secret} in ${file}`).toBe(false);
+    }
+  });
+});
