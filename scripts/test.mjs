@@ -64,6 +64,7 @@ step('typecheck', 'npx', ['tsc', '-b']);
 step('typecheck tests', 'npx', ['tsc', '-p', 'test']);
 step('lint', 'npx', ['eslint', '.']);
 step('import cycles', 'node', ['scripts/check-cycles.mjs']);
+step('format', 'npx', ['prettier', '--check', '.']);
 // Each workspace's vitest writes a JSON report into test-results/ (see vitest.workspace-reporter).
 step('test', 'npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue'], { REPRISE_TEST_RESULTS: resultsDir, FORCE_COLOR: '0' });
 step('bundle budgets', 'npx', ['size-limit']);
