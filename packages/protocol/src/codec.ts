@@ -57,8 +57,12 @@ export function encodeBatch(batch: Batch, options: EncodeOptions = {}): Uint8Arr
   return new Packr(PACKR_OPTIONS).pack(stripUndefined(batch));
 }
 
-/** Undo the event transforms named by `x` (if any) so the value validates as a plain Batch. */
-function restoreTransforms(value: unknown): unknown {
+/**
+ * Undo the event transforms named by `x` (if any) so the value validates as a plain Batch; an `x`
+ * this version does not know is refused (`unsupported_version`). For a collector that unpacks a
+ * body itself (to read its key first) before validating it.
+ */
+export function restoreTransforms(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || !('x' in value)) return value;
   const wire = value as { x?: unknown; start?: unknown; events?: unknown };
   if (wire.x !== EVENT_TRANSFORMS_VERSION) {

@@ -1,5 +1,5 @@
 import { gunzipSync, inflateRawSync } from 'node:zlib';
-import { Codec, EVENT_TRANSFORMS_VERSION, FRAME_HEADER_BYTES, ProtocolError, codecName, expandEvents, readFrameHeader, unpackBatch, validateBatch, type Batch, type ValidationLimits } from '@reprise/protocol';
+import { Codec, FRAME_HEADER_BYTES, ProtocolError, codecName, readFrameHeader, restoreTransforms, unpackBatch, validateBatch, type Batch, type ValidationLimits } from '@reprise/protocol';
 
 /**
  * The frame's payload, decompressed: the protocol's frame header check with node:zlib doing the
@@ -46,19 +46,10 @@ export function claimedProjectKey(value: unknown): string | undefined {
 
 /**
  * Undo the event transforms a batch names in `x`, then validate: the second half of the
- * protocol's `decodeBatch`, for a value ingest already unpacked to read its key. (The protocol
- * keeps its own copy of this private; it is the same rule: an unknown `x` is refused.)
+ * protocol's `decodeBatch`, for a value ingest already unpacked to read its key.
  */
 export function validateUnpackedBatch(value: unknown, limits: ValidationLimits): Batch {
-  if (value !== null && typeof value === 'object' && 'x' in value) {
-    const wire = value as { x?: unknown; start?: unknown; events?: unknown };
-    if (wire.x !== EVENT_TRANSFORMS_VERSION) {
-      throw new ProtocolError('unsupported_version', `Event transforms version ${JSON.stringify(wire.x)} is not supported; this collector knows x=${EVENT_TRANSFORMS_VERSION}. Upgrade the collector.`, { path: 'x' });
-    }
-    if (Array.isArray(wire.events) && typeof wire.start === 'number') expandEvents(wire.events, wire.start);
-    delete wire.x;
-  }
-  return validateBatch(value, limits);
+  return validateBatch(restoreTransforms(value), limits);
 }
 
 /** Inflate, unpack and validate a request body; `raw` is the decompressed msgpack. */
