@@ -1,9 +1,7 @@
 import type { RecordedEvent } from '@reprise/protocol';
 import { CollectorError, errorMessage } from '../errors.js';
 import type { SegmentRow, SessionRow } from '../index-db/schema.js';
-import { batchId } from '../log/types.js';
-import { readStoredSegment, type ReaderDeps } from '../segment/reader.js';
-import { parseSegmentObjectKey } from '../store/keys.js';
+import { collectUnseenBatches, readStoredSegment, type ReaderDeps } from '../segment/reader.js';
 
 /**
  * The playback stream (PLAYBACK.md): NDJSON, one JSON value per line. Lines with a `stream`
@@ -57,21 +55,6 @@ function skipReason(error: unknown): SkipReason {
   return 'corrupt';
 }
 
-/**
- * The index row names the object to read; a wrong row (damage, a bug, a hand edit) must not play
- * another session's or project's segment, which would decrypt fine under its own key and path.
- */
-function assertSegmentOfSession(session: Pick<SessionRow, 'project' | 'session_id'>, segment: SegmentRow): void {
-  const location = parseSegmentObjectKey(segment.object_key);
-  if (!location || location.project !== session.project || location.sessionId !== session.session_id || location.segment !== segment.segment) {
-    throw new CollectorError(
-      'segment_corrupt',
-      422,
-      `The index names object "${segment.object_key.slice(0, 200)}" for segment ${segment.segment.slice(0, 40)} of session ${session.project}/${session.session_id}, which is not that segment's key: it was not read (a damaged index row).`,
-    );
-  }
-}
-
 /** Yields the stream's records and events; a segment that cannot be read becomes a `skipped` record. */
 export async function* playbackRecords(
   deps: ReaderDeps,
@@ -101,20 +84,11 @@ export async function* playbackRecords(
     const where = { index, name: segment.segment, startedAt: segment.started_at, endedAt: segment.ended_at };
     let events: RecordedEvent[];
     try {
-      assertSegmentOfSession(session, segment);
-      const { payload } = await readStoredSegment(deps, segment.object_key);
-      events = [];
-      for (const batch of payload.batches) {
-        // A crash can make the writer store a batch in two segments: play it once. The id has the
-        // part: the halves of a batch the recorder split after a 413 share tab and seq.
-        const id = batchId({ project: session.project, session: session.session_id, tab: batch.tab, seq: batch.seq, part: batch.part });
-        if (seenBatches.has(id)) continue;
-        seenBatches.add(id);
-        // A loop, not push(...events): spreading a batch of ~120k+ events (REPRISE_MAX_EVENTS has
-        // no upper bound) as call arguments overflows the stack and the segment could never play.
-        for (const event of batch.events) events.push(event);
-      }
-      events.sort((a, b) => a.timestamp - b.timestamp);
+      // The index row names the object: a wrong row (damage, a bug, a hand edit) must not play
+      // another session's segment, which would decrypt fine under its own key and path.
+      const owner = { project: session.project, sessionId: session.session_id, segment: segment.segment };
+      const { payload } = await readStoredSegment(deps, segment.object_key, owner);
+      events = collectUnseenBatches(payload, owner, seenBatches).sort((a, b) => a.timestamp - b.timestamp);
     } catch (error) {
       skipped++;
       options.onSkip?.(segment, error);

@@ -25,6 +25,8 @@ export interface ReaderDeps {
 export interface ExpectedSegmentOwner {
   project: string;
   sessionId: string;
+  /** The segment's name, when the caller knows it (an index row): the key must name it too. */
+  segment?: string;
 }
 
 /**
@@ -36,11 +38,12 @@ export interface ExpectedSegmentOwner {
 export async function readStoredSegment(deps: ReaderDeps, key: string, expected?: ExpectedSegmentOwner): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
   const location = parseSegmentObjectKey(key);
   if (!location) throw new CollectorError('bad_object_key', 400, `"${key.slice(0, 100)}" is not a segment key {project}/{yyyy}/{mm}/{dd}/{sessionId}/{segment}.`);
-  if (expected && (location.project !== expected.project || location.sessionId !== expected.sessionId)) {
+  if (expected && (location.project !== expected.project || location.sessionId !== expected.sessionId || (expected.segment !== undefined && location.segment !== expected.segment))) {
+    const wanted = `${expected.project.slice(0, 128)}/${expected.sessionId.slice(0, 128)}${expected.segment !== undefined ? ` (segment ${expected.segment.slice(0, 40)})` : ''}`;
     throw new CollectorError(
       'segment_corrupt',
       422,
-      `Segment key "${key.slice(0, 200)}" belongs to session ${location.project}/${location.sessionId}, not to ${expected.project.slice(0, 128)}/${expected.sessionId.slice(0, 128)} it was read for: it was not read (a damaged index row or intent).`,
+      `Segment key "${key.slice(0, 200)}" is not that segment's key: it belongs to ${location.project}/${location.sessionId} (segment ${location.segment}), not to ${wanted} it was read for. It was not read (a damaged index row or intent).`,
     );
   }
   let object;
@@ -88,22 +91,29 @@ export async function listSessionSegments(deps: Pick<ReaderDeps, 'store' | 'data
 }
 
 /**
- * A whole session's events in timestamp order, each batch once even if a crash made the writer
- * store it twice (de-duplicated by batch id as the last line of defence).
+ * The events of a segment's batches not in `seen` (batch ids, added to), appended to `events`.
+ * A crash can make the writer store a batch in two segments: it is read once. The id has the
+ * part: the halves of a batch the recorder split after a 413 share tab and seq.
  */
+export function collectUnseenBatches(payload: SegmentPayload, owner: ExpectedSegmentOwner, seen: Set<string>, events: RecordedEvent[] = []): RecordedEvent[] {
+  for (const batch of payload.batches) {
+    const id = batchId({ project: owner.project, session: owner.sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
+    if (seen.has(id)) continue;
+    seen.add(id);
+    // A loop, not push(...events): spreading a batch of ~120k+ events (REPRISE_MAX_EVENTS has no
+    // upper bound) as call arguments overflows the stack.
+    for (const event of batch.events) events.push(event);
+  }
+  return events;
+}
+
+/** A whole session's events in timestamp order, each batch once (`collectUnseenBatches`). */
 export async function readSessionEvents(deps: ReaderDeps, project: string, sessionId: string): Promise<RecordedEvent[]> {
   const seen = new Set<string>();
   const events: RecordedEvent[] = [];
   for (const key of await listSessionSegments(deps, project, sessionId)) {
     const { payload } = await readStoredSegment(deps, key, { project, sessionId });
-    for (const batch of payload.batches) {
-      const id = batchId({ project, session: sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
-      if (seen.has(id)) continue;
-      seen.add(id);
-      // A loop, not push(...events): spreading a batch of ~120k+ events (REPRISE_MAX_EVENTS has no
-      // upper bound) as call arguments overflows the stack and the session could never be read.
-      for (const event of batch.events) events.push(event);
-    }
+    collectUnseenBatches(payload, { project, sessionId }, seen, events);
   }
   // Stable sort: several tabs interleave by time, events of one tab keep their order.
   return events.sort((a, b) => a.timestamp - b.timestamp);
