@@ -4,6 +4,7 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
 import { syncDirectory } from '../fs/sync-directory.js';
+import { GroupCommit } from './group-commit.js';
 import { maxLogRecordBytes, packLogRecord, unpackLogRecord } from './record.js';
 import { SyncWriter } from './sync-writer.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
@@ -80,8 +81,6 @@ const offsetOf = (position: number) => position % FILE_SPAN;
 interface PendingAppend {
   bytes: Buffer;
   record: LogRecord;
-  resolve: () => void;
-  reject: (error: Error) => void;
 }
 
 /** A record appended by this process, waiting in memory for the writer. */
@@ -166,8 +165,21 @@ export class FileIngestLog implements IngestLog {
   private writeOffset = 0;
   /** Everything before this position is on disk and fsynced. */
   private durableEnd = 0;
-  private pending: PendingAppend[] = [];
-  private flushing: Promise<void> | undefined;
+  /** Group commit: one write + one fdatasync for everything queued meanwhile. */
+  private readonly appends = new GroupCommit<PendingAppend>({
+    commit: (group) => this.writeGroup(group),
+    afterCommit: async () => {
+      this.wakeReaders();
+      if (this.writeOffset >= this.maxFileBytes) await this.roll();
+      this.prepareNext();
+    },
+    failed: (error) => {
+      // A failed write may have left a partial record: the next open cuts it. Refuse further appends.
+      this.closed = true;
+      this.logger?.error({ err: error }, 'ingest log: write failed; refusing appends until restart');
+      return new CollectorError('log_write_failed', 503, `Could not append to the ingest log in ${this.dir}: ${errorMessage(error)}. Nothing was acknowledged; retry.`, { cause: error });
+    },
+  });
 
   private readFile = 1;
   private readOffset = 0;
@@ -342,54 +354,31 @@ export class FileIngestLog implements IngestLog {
     if (bytes.byteLength - HEADER_BYTES > this.maxRecordBytes) {
       return Promise.reject(new CollectorError('too_large', 413, `The batch makes a ${bytes.byteLength}-byte log record; the limit is ${this.maxRecordBytes}. Send smaller batches.`));
     }
-    return new Promise<AppendOutcome>((resolve, reject) => {
-      this.pending.push({ bytes, record, resolve: () => resolve('appended'), reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
-    });
+    return this.appends.add({ bytes, record }).then(() => 'appended' as const);
   }
 
-  /** Group commit: one write + one fdatasync for everything queued meanwhile. */
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const group = this.pending;
-        this.pending = [];
-        try {
-          const handle = this.writeHandle!;
-          const buffer = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((item) => item.bytes));
-          if (this.syncWriter) {
-            await this.syncWriter.writeAndSync(handle, buffer, this.writeOffset);
-          } else {
-            let written = 0;
-            while (written < buffer.byteLength) {
-              const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
-              written += bytesWritten;
-            }
-            await handle.datasync();
-          }
-          let at = this.writeOffset;
-          for (const item of group) {
-            this.remember(positionOf(this.writeFile, at), item.record, item.bytes.byteLength - HEADER_BYTES);
-            at += item.bytes.byteLength;
-          }
-          this.writeOffset += buffer.byteLength;
-          this.durableEnd = positionOf(this.writeFile, this.writeOffset);
-          this.appendedCount += group.length;
-          for (const item of group) item.resolve();
-          this.wakeReaders();
-          if (this.writeOffset >= this.maxFileBytes) await this.roll();
-          this.prepareNext();
-        } catch (error) {
-          const failure = new CollectorError('log_write_failed', 503, `Could not append to the ingest log in ${this.dir}: ${errorMessage(error)}. Nothing was acknowledged; retry.`, { cause: error });
-          for (const item of group) item.reject(failure);
-          // A failed write may have left a partial record: the next open cuts it. Refuse further appends.
-          this.closed = true;
-          this.logger?.error({ err: error }, 'ingest log: write failed; refusing appends until restart');
-        }
+  /** One group at the end of the write file, fdatasynced; then its records count as durable. */
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
+    const handle = this.writeHandle!;
+    const buffer = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((item) => item.bytes));
+    if (this.syncWriter) {
+      await this.syncWriter.writeAndSync(handle, buffer, this.writeOffset);
+    } else {
+      let written = 0;
+      while (written < buffer.byteLength) {
+        const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
+        written += bytesWritten;
       }
-    } finally {
-      this.flushing = undefined;
+      await handle.datasync();
     }
+    let at = this.writeOffset;
+    for (const item of group) {
+      this.remember(positionOf(this.writeFile, at), item.record, item.bytes.byteLength - HEADER_BYTES);
+      at += item.bytes.byteLength;
+    }
+    this.writeOffset += buffer.byteLength;
+    this.durableEnd = positionOf(this.writeFile, this.writeOffset);
+    this.appendedCount += group.length;
   }
 
   /** Keep a durable record for the writer, unless the writer is so far behind that the cache is full. */
@@ -609,7 +598,7 @@ export class FileIngestLog implements IngestLog {
   /** Stop accepting appends, finish the group in flight, persist the cursor. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await this.flushing;
+    await this.appends.settled();
     if (this.cursorTimer) clearInterval(this.cursorTimer);
     this.wakeReaders();
     await this.persistCursor().catch((error) => this.logger?.error({ err: error }, 'ingest log: could not persist the cursor on close'));

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { GroupCommit } from '../log/group-commit.js';
 
 /**
  * The writer's memory of which batch went into which object, so that records the log hands out
@@ -32,8 +33,23 @@ export class WriterLedger {
   /** Stored batch id -> digest, bounded (oldest forgotten first). */
   private readonly stored = new Map<string, string>();
   private readonly unresolved = new Map<string, LedgerIntent>();
-  private queue: Array<{ line: string; sync: boolean; resolve: () => void; reject: (error: Error) => void }> = [];
-  private flushing: Promise<void> | undefined;
+  /** Group commit, like the ingest log: one write and (when any line asks) one fsync per group. */
+  private readonly appends = new GroupCommit<{ line: string; sync: boolean }>({
+    commit: async (group) => {
+      if (!this.handle) throw new Error('ledger is closed');
+      const text = group.map((item) => item.line).join('');
+      await this.handle.write(text);
+      if (group.some((item) => item.sync)) await this.handle.datasync();
+      this.bytes += Buffer.byteLength(text);
+    },
+    afterCommit: async () => {
+      if (this.bytes > this.maxBytes) await this.compact();
+    },
+    failed: (error) => {
+      this.logger?.error({ err: error }, 'writer ledger: append failed');
+      return error;
+    },
+  });
   private bytes = 0;
   private readonly maxBytes: number;
 
@@ -148,38 +164,11 @@ export class WriterLedger {
   }
 
   private write(line: LedgerLine, sync: boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ line: `${JSON.stringify(line)}\n`, sync, resolve, reject });
-      if (!this.flushing) this.flushing = this.flush();
-    });
-  }
-
-  /** Group commit, like the ingest log: one write and (when any line asks) one fsync per group. */
-  private async flush(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue;
-        this.queue = [];
-        try {
-          if (!this.handle) throw new Error('ledger is closed');
-          const text = group.map((item) => item.line).join('');
-          await this.handle.write(text);
-          if (group.some((item) => item.sync)) await this.handle.datasync();
-          this.bytes += Buffer.byteLength(text);
-          for (const item of group) item.resolve();
-          if (this.bytes > this.maxBytes) await this.compact();
-        } catch (error) {
-          this.logger?.error({ err: error }, 'writer ledger: append failed');
-          for (const item of group) item.reject(error as Error);
-        }
-      }
-    } finally {
-      this.flushing = undefined;
-    }
+    return this.appends.add({ line: `${JSON.stringify(line)}\n`, sync });
   }
 
   async close(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    await this.appends.settled();
     await this.handle?.close();
     this.handle = undefined;
   }
