@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { StoredSegment } from '../segment/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
-import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summariseSegment, type PageVisit } from './summarise.js';
+import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summariseSegment, type PageVisit } from './summarize.js';
 
 /** A segment's events in time order (a segment may hold batches of several tabs). */
 export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): RecordedEvent[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, MAX_TRAITS_JSON_LENGTH, parseUserAgent, summariseSegment } from '../src/index-db/summarise.js';
+import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, MAX_TRAITS_JSON_LENGTH, parseUserAgent, summariseSegment } from '../src/index-db/summarize.js';
 import { CHROME_UA, ev } from './index-events.js';
 
 describe('segment summariser', () => {
