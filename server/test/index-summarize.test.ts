@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, MAX_TRAITS_JSON_LENGTH, parseUserAgent, summariseSegment } from '../src/index-db/summarize.js';
+import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, MAX_TRAITS_JSON_LENGTH, parseUserAgent, summarizeSegment } from '../src/index-db/summarize.js';
 import { CHROME_UA, ev } from './index-events.js';
 
-describe('segment summariser', () => {
+describe('segment summarizer', () => {
   it('counts clicks, errors, console errors and failed requests by their rrweb and reprise shapes', () => {
-    const summary = summariseSegment([
+    const summary = summarizeSegment([
       ev.meta(0, 'https://a.test/'),
       ev.full(1),
       ev.click(2),
@@ -20,14 +20,14 @@ describe('segment summariser', () => {
   });
 
   it('counts active time between interactions, not idle gaps, and carries it across segments', () => {
-    const first = summariseSegment([ev.move(0), ev.move(1_000), ev.move(1_000 + INACTIVITY_THRESHOLD_MS + 1)]);
+    const first = summarizeSegment([ev.move(0), ev.move(1_000), ev.move(1_000 + INACTIVITY_THRESHOLD_MS + 1)]);
     expect(first.activeMs).toBe(1_000);
-    const second = summariseSegment([ev.mutation(20_000), ev.click(first.lastActivityAt! + 500)], first.lastActivityAt);
+    const second = summarizeSegment([ev.mutation(20_000), ev.click(first.lastActivityAt! + 500)], first.lastActivityAt);
     expect(second.activeMs).toBe(500);
   });
 
   it('keeps the last identify (null un-identifies), merged traits, pages with routes, and custom event names', () => {
-    const summary = summariseSegment([
+    const summary = summarizeSegment([
       ev.identify(0, 'ann', { plan: 'free' }),
       ev.identify(1, 'ann', { seats: '3' }),
       ev.nav(2, 'https://a.test/p/1', '/p/:id'),
@@ -39,13 +39,13 @@ describe('segment summariser', () => {
     expect(summary.traits).toEqual({ plan: 'free', seats: '3' });
     expect(summary.pages).toEqual([{ url: 'https://a.test/p/1', route: '/p/:id', at: 2 }]);
     expect([...summary.customEvents]).toEqual([['buy', { count: 2, firstAt: 4 }]]);
-    expect(summariseSegment([ev.identify(0, null)]).userId).toBeNull();
-    expect(summariseSegment([ev.click(0)]).userId).toBeUndefined();
+    expect(summarizeSegment([ev.identify(0, null)]).userId).toBeNull();
+    expect(summarizeSegment([ev.click(0)]).userId).toBeUndefined();
   });
 
   it('bounds what one session can make the index keep', () => {
     const events = Array.from({ length: MAX_CUSTOM_EVENT_NAMES + 50 }, (_, i) => ev.custom(i, `event-${i}`));
-    expect(summariseSegment(events).customEvents.size).toBe(MAX_CUSTOM_EVENT_NAMES);
+    expect(summarizeSegment(events).customEvents.size).toBe(MAX_CUSTOM_EVENT_NAMES);
   });
 
   it('skips malformed reprise payloads instead of failing the writer, and bounds traits', () => {
@@ -55,8 +55,8 @@ describe('segment summariser', () => {
       { type: 5, timestamp: 3, data: null },
       { type: 3, timestamp: 4, data: null },
     ];
-    expect(summariseSegment(broken)).toMatchObject({ eventCount: 4, pages: [], consoleErrors: 0, startedAt: 1, endedAt: 4 });
-    const huge = summariseSegment([ev.identify(0, 'ann', { small: 'x', big: 'y'.repeat(MAX_TRAITS_JSON_LENGTH), other: 'z' })]);
+    expect(summarizeSegment(broken)).toMatchObject({ eventCount: 4, pages: [], consoleErrors: 0, startedAt: 1, endedAt: 4 });
+    const huge = summarizeSegment([ev.identify(0, 'ann', { small: 'x', big: 'y'.repeat(MAX_TRAITS_JSON_LENGTH), other: 'z' })]);
     expect(huge.traits).toEqual({ _truncated: true, small: 'x', other: 'z' });
   });
 

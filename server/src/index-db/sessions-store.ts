@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { StoredSegment } from '../segment/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
-import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summariseSegment, type PageVisit } from './summarize.js';
+import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summarizeSegment, type PageVisit } from './summarize.js';
 
 /** A segment's events in time order (a segment may hold batches of several tabs). */
 export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): RecordedEvent[] {
@@ -75,7 +75,7 @@ export async function indexStoredSegment(
       .$if(engine === 'postgres', (qb) => qb.forUpdate())
       .executeTakeFirstOrThrow();
 
-    const summary = summariseSegment(events, session.last_activity_at);
+    const summary = summarizeSegment(events, session.last_activity_at);
     const segmentStart = events.length > 0 ? summary.startedAt : info.startTs;
     const segmentEnd = events.length > 0 ? summary.endedAt : info.endTs;
     const inserted = await trx

@@ -35,7 +35,11 @@ export interface PageVisit {
   at: number;
 }
 
-export interface SegmentSummary {
+/**
+ * What the index keeps of one segment. Not the writer's `SegmentSummary` (segment/types.ts), which
+ * is the public hook's account of a stored segment: this one holds what the session row folds.
+ */
+export interface IndexedSegmentSummary {
   startedAt: number;
   endedAt: number;
   eventCount: number;
@@ -58,11 +62,11 @@ export interface SegmentSummary {
   lastActivityAt: number | null;
 }
 
-export function summariseSegment(
+export function summarizeSegment(
   events: readonly RecordedEvent[],
   previousActivityAt: number | null = null,
-): SegmentSummary {
-  const summary: SegmentSummary = {
+): IndexedSegmentSummary {
+  const summary: IndexedSegmentSummary = {
     startedAt: Number.POSITIVE_INFINITY,
     endedAt: Number.NEGATIVE_INFINITY,
     eventCount: events.length,
@@ -124,7 +128,7 @@ export function summariseSegment(
         break;
       }
       case EventType.Custom:
-        summariseRepriseEvent(event, at, summary, addPage);
+        summarizeRepriseEvent(event, at, summary, addPage);
         break;
       default:
         break;
@@ -137,10 +141,10 @@ export function summariseSegment(
   return summary;
 }
 
-function summariseRepriseEvent(
+function summarizeRepriseEvent(
   event: RecordedEvent,
   at: number,
-  summary: SegmentSummary,
+  summary: IndexedSegmentSummary,
   addPage: (url: unknown, route: unknown, at: number) => void,
 ) {
   // The index must never stop the writer: a malformed payload is skipped, not thrown on.
