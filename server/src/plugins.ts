@@ -4,8 +4,8 @@ import { adminUiPlugin } from './admin-ui.js';
 import { sessionsPlugin, sessionsPluginOptionsFromConfig } from './sessions-api/plugin.js';
 
 /**
- * The plugins the CLI installs. The index, playback API, access control and audit (issue 5)
- * register here; their settings are part of the collector's configuration (config.ts).
+ * The plugins the CLI installs. The index, playback API, access control and audit register
+ * here; their settings are part of the collector's configuration (config.ts).
  */
 export function defaultPlugins(config: CollectorConfig): CollectorPlugin[] {
   const sessions = sessionsPlugin(sessionsPluginOptionsFromConfig(config));

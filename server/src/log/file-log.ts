@@ -31,9 +31,9 @@ import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
  * Files are preallocated: the next file is written full of zeros and fsynced in the background
  * while the current one fills, and appends overwrite those zeros in place. An fdatasync then only
  * flushes the record's pages: on ext4 an append that grows the file also forces a journal commit,
- * which waits for every other process's pending metadata (npm installs, the object store's
- * folders) and made the ack's fsync the collector's tail latency. All zeros after the last record
- * is the clean end of a file; a finished file is cut to its last record when the log rolls.
+ * which waits for every other process's pending metadata, and the ack would wait with it. All
+ * zeros after the last record is the clean end of a file; a finished file is cut to its last
+ * record when the log rolls.
  *
  * Records appended by this process are also kept in memory (bounded) until the writer reads them:
  * a caught-up writer gets the decoded record without reading it back from disk and unpacking it
