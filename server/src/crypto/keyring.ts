@@ -1,9 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { CollectorError, errorMessage } from '../errors.js';
 import { syncDirectory } from '../fs/sync-directory.js';
+import { writeFileSynced } from '../fs/write-file-synced.js';
 import type { DataKeyContext, KeyProvider, WrappedDataKey } from './types.js';
 
 export const KEY_BYTES = 32;
@@ -205,14 +206,8 @@ async function writeKeyringFile(path: string, file: KeyringFile, mode: 'wx' | 'r
   await syncDirectory(dirname(path));
 }
 
-/** Create `path` (never overwriting), write, fsync, mode 0600. */
+/** Create `path` (never overwriting), write, fsync, mode 0600 whatever the umask. */
 async function writeSynced(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileSynced(path, text, 'wx');
   await chmod(path, 0o600);
 }

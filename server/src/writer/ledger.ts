@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { writeFileSynced } from '../fs/write-file-synced.js';
 import { GroupCommit } from '../log/group-commit.js';
 
 /**
@@ -110,13 +111,7 @@ export class WriterLedger {
     for (const intent of this.unresolved.values()) lines.push(JSON.stringify({ t: 'i', k: intent.key, ids: intent.ids }));
     const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
     const temp = `${this.path}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFileSynced(temp, text);
     await this.handle?.close();
     await rename(temp, this.path);
     this.handle = await open(this.path, 'a', 0o600);
