@@ -78,8 +78,9 @@ export function createRecorder(options: CreateRecorderOptions = {}): RecorderPlu
           }
         };
       }
-      // app.onUnmount() arrived in Vue 3.5; before it, the unmount itself is wrapped.
-      if (typeof app.onUnmount === 'function') app.onUnmount(stop);
+      // app.onUnmount() arrived in Vue 3.5 (its types too); before it, the unmount itself is wrapped.
+      const { onUnmount } = app as { onUnmount?: (cleanup: () => void) => void };
+      if (typeof onUnmount === 'function') onUnmount.call(app, stop);
       else {
         const unmount = app.unmount;
         app.unmount = () => {
