@@ -1,10 +1,10 @@
 // @vitest-environment node
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { trapBrowserGlobals, type BrowserGlobalTraps } from '@reprise/test-support';
 
 // Every global a browser has and Node has not: reading any of them while rendering on the server is
 // a bug, because the same code would throw (or branch differently) on a real server.
-const BROWSER_GLOBALS = ['window', 'document', 'location', 'history', 'sessionStorage', 'localStorage', 'indexedDB', 'MutationObserver', 'XMLHttpRequest', 'HTMLElement'];
-let touched: string[] = [];
+let traps: BrowserGlobalTraps;
 // Imported once the traps are set: every trap answers undefined, so a use of a browser global while
 // importing would throw (dependencies probe with `typeof window` at import, which is fine).
 let vue: typeof import('vue');
@@ -13,27 +13,14 @@ let router: typeof import('vue-router');
 let reprise: typeof import('./index.js');
 
 beforeAll(async () => {
-  for (const name of BROWSER_GLOBALS) {
-    expect(name in globalThis, `${name} must not exist in the node environment`).toBe(false);
-    Object.defineProperty(globalThis, name, {
-      configurable: true,
-      get() {
-        touched.push(name);
-        return undefined;
-      },
-    });
-  }
+  traps = trapBrowserGlobals();
   vue = await import('vue');
   server = await import('vue/server-renderer');
   router = await import('vue-router');
   reprise = await import('./index.js');
 });
-beforeEach(() => {
-  touched = [];
-});
-afterAll(() => {
-  for (const name of BROWSER_GLOBALS) delete (globalThis as Record<string, unknown>)[name];
-});
+beforeEach(() => traps.reset());
+afterAll(() => traps.restore());
 
 describe('server-side rendering', () => {
   test('createSSRApp + renderToString: the plugin, composable, directives, components and router markers touch no browser global and start nothing', async () => {
@@ -59,13 +46,13 @@ describe('server-side rendering', () => {
     const plugin = createRecorder({ project: 'dev', endpoint: 'http://127.0.0.1:4400', router: serverRouter });
     const app = createSSRApp({ render: () => h(RouterView) });
     // Vue's dev build looks for the devtools hook on `window` while creating the app: Vue's own probe.
-    touched = [];
+    traps.reset();
     app.use(serverRouter).use(plugin);
     await serverRouter.push('/users/42');
     await serverRouter.isReady();
     const html = await server.renderToString(app);
     expect(html).toBe('<!--[--><small>session pending</small><p data-reprise-mask>card 4242</p><div data-reprise-block>raw text</div><p data-reprise-mask>balance</p><input name="city" data-reprise-unmask><!--]-->');
-    expect(touched).toEqual([]);
+    expect(traps.touched).toEqual([]);
     expect(plugin.recorder.isRecording).toBe(false);
     expect(warn).not.toHaveBeenCalled();
   });
