@@ -2,7 +2,7 @@ import { createApp } from 'vue';
 import { createRecorder } from '@reprise/vue';
 import App from './App.vue';
 import { router } from './router.js';
-// The same app as playground/react, so the same look.
+// The same app as playground/react, so the same look (an input of this playground's turbo build, turbo.json).
 import '../../react/src/styles.css';
 
 declare global {
