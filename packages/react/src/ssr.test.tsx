@@ -2,36 +2,23 @@
 import { renderToString } from 'react-dom/server';
 import { Route, StaticRouter } from 'react-router';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { trapBrowserGlobals, type BrowserGlobalTraps } from '@reprise/test-support';
 
 // Every global a browser has and Node has not: reading any of them during a render is a bug,
 // because the same code would throw (or branch differently) on a real server.
-const BROWSER_GLOBALS = ['window', 'document', 'location', 'history', 'sessionStorage', 'localStorage', 'indexedDB', 'MutationObserver', 'XMLHttpRequest', 'HTMLElement'];
-let touched: string[] = [];
+let traps: BrowserGlobalTraps;
 // Imported once the traps are set: every trap answers undefined, so any use of a browser global
 // while importing would throw (dependencies probe with `typeof window`, which is fine).
 let reprise: typeof import('./index.js');
 let router: typeof import('./router.js');
 
 beforeAll(async () => {
-  for (const name of BROWSER_GLOBALS) {
-    expect(name in globalThis, `${name} must not exist in the node environment`).toBe(false);
-    Object.defineProperty(globalThis, name, {
-      configurable: true,
-      get() {
-        touched.push(name);
-        return undefined;
-      },
-    });
-  }
+  traps = trapBrowserGlobals();
   reprise = await import('./index.js');
   router = await import('./router.js');
 });
-beforeEach(() => {
-  touched = [];
-});
-afterAll(() => {
-  for (const name of BROWSER_GLOBALS) delete (globalThis as Record<string, unknown>)[name];
-});
+beforeEach(() => traps.reset());
+afterAll(() => traps.restore());
 
 function SessionBadge() {
   const { sessionId } = reprise.useRecorder();
@@ -56,7 +43,7 @@ describe('server-side rendering', () => {
       </RecorderProvider>,
     );
     expect(html).toBe('<small>session <!-- -->pending</small><p data-reprise-mask="">card 4242</p><div data-reprise-block="">raw text</div>');
-    expect(touched).toEqual([]);
+    expect(traps.touched).toEqual([]);
   });
 
   test('router markers render on the server under <StaticRouter>', () => {
@@ -73,6 +60,6 @@ describe('server-side rendering', () => {
       </RecorderProvider>,
     );
     expect(html).toBe('<h1>user page</h1>');
-    expect(touched).toEqual([]);
+    expect(traps.touched).toEqual([]);
   });
 });

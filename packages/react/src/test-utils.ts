@@ -1,20 +1,6 @@
 import { cleanup } from '@testing-library/react';
-import { isRepriseEvent, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
 
-/** An `onEvents` sink that keeps everything the recorder emits, after privacy. */
-export function eventSink() {
-  const events: RecordedEvent[] = [];
-  return {
-    events,
-    onEvents: (batch: RecordedEvent[]) => void events.push(...batch),
-    payloads<K extends RepriseKind>(kind: K): ReprisePayloads[K][] {
-      return events.filter((event) => isRepriseEvent(event, kind)).map((event) => (event.data as { payload: ReprisePayloads[K] }).payload);
-    },
-    ofType(type: number): RecordedEvent[] {
-      return events.filter((event) => event.type === type);
-    },
-  };
-}
+export { eventSink } from '@reprise/test-support';
 
 /**
  * Unmount what the test rendered and let the recorders stop before the next test: the core stops

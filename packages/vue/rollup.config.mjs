@@ -1,0 +1,3 @@
+import { defineRollupConfig } from '@reprise/rollup-config';
+
+export default defineRollupConfig({ input: { index: 'src/index.ts' } });
