@@ -7,6 +7,7 @@ import { createConfiguredDataKeyStore } from './crypto/data-key-store-factory.js
 import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
 import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
+import { OWN_ORIGINS_SETTING } from './access/middleware.js';
 import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
 import { CollectorError } from './errors.js';
 import { DedupeIndex } from './ingest/dedupe.js';
@@ -40,6 +41,20 @@ function clientAddress(req: IncomingMessage, trust: (address: string, hop: numbe
   const hops = [peer, ...(Array.isArray(header) ? header.join(',') : header).split(',').map((hop) => hop.trim()).reverse()];
   for (let i = 0; i < hops.length - 1; i++) if (!trust(hops[i]!, i)) return hops[i];
   return hops[hops.length - 1];
+}
+
+/**
+ * The origins a browser shows when it talks to this collector, for the same-origin check of
+ * login and setup: REPRISE_PUBLIC_URL's, or on a loopback address its names there. Undefined
+ * for a wildcard listen address without a public URL (any name may reach it: the check falls
+ * back to the Host header, and REPRISE_PUBLIC_URL should be set).
+ */
+function collectorOrigins(publicUrl: string | undefined, host: string, port: number): string[] | undefined {
+  if (publicUrl) return [new URL(publicUrl).origin.toLowerCase()];
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  if (!loopback && (host === '0.0.0.0' || host === '::')) return undefined;
+  const names = loopback ? [host === '::1' ? '[::1]' : host, 'localhost', '127.0.0.1', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  return [...new Set(names)].map((name) => `http://${name}:${port}`.toLowerCase());
 }
 
 /** Adds behaviour to a collector (index, playback API, audit...). */
@@ -312,6 +327,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       accepting = true;
       ready = true;
       const address: CollectorAddress = { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, host: config.host, port };
+      const ownOrigins = collectorOrigins(config.publicUrl, config.host, port);
+      if (ownOrigins) app.set(OWN_ORIGINS_SETTING, ownOrigins);
       for (const plugin of plugins) {
         try {
           await plugin.started?.(address);

@@ -65,7 +65,7 @@ describe('refusals reach the browser', () => {
   });
 
   test('a refusal before the body is read (unknown key in the query) arrives as a 401', async () => {
-    const results = await postFromPage(2 * 1024 * 1024, 3, '?project=nope', 'text/plain');
+    const results = await postFromPage(60 * 1024, 3, '?project=nope', 'text/plain');
     expect(results).toEqual(Array(3).fill('401 unknown_project_key'));
   });
 });
