@@ -242,7 +242,8 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const receivedAt = Date.now();
     try {
       // The body and what it inflates to stay alive until the answer: both count before inflating.
-      if (body.byteLength >= FRAME_HEADER_BYTES && !reserve(body.byteLength + readFrameHeader(body).uncompressedLength)) return busy();
+      // (A declared length past the limit is inflateIngestBody's 413, whatever else is in flight.)
+      if (body.byteLength >= FRAME_HEADER_BYTES && !reserve(body.byteLength + Math.min(readFrameHeader(body).uncompressedLength, options.limits.maxDecompressedBytes))) return busy();
       raw = inflateIngestBody(body, options.limits);
       let fits = true;
       const unpacked = unpackBatch(raw, options.limits.maxValues, (scan) => {
