@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DataKeyService } from '../crypto/data-keys.js';
-import { decryptSegment, encryptSegment, readSegmentHeader } from '../crypto/segment-format.js';
+import { decryptSegment, encryptSegment, readSegmentHeader } from '../segment/envelope.js';
 import { batchId, type LogRecord } from '../log/types.js';
 import { packLogRecord, unpackLogRecord } from '../log/record.js';
 import { segmentName } from '../store/keys.js';
