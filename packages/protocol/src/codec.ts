@@ -3,7 +3,7 @@ import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
 import { type CodecId, Codec, frame, readFrameHeader, unframe } from './framing.js';
 import { EVENT_TRANSFORMS_VERSION, compactEvents, expandEvents } from './transform.js';
-import { DEFAULT_MAX_VALUES, type PlainScan, scanPlainMsgpack } from './plain.js';
+import { DEFAULT_MAX_VALUES, type PlainScan, type Utf8Check, scanPlainMsgpack } from './plain.js';
 import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
 
 /**
@@ -105,9 +105,10 @@ function unpackValue(bytes: Uint8Array): unknown {
  * `maxValues` bounds what the decoded value may hold (and so the memory and time decoding takes).
  * `admit`, when given, sees the scan before anything is decoded (a collector reserves memory for
  * the values there); when it answers false nothing is decoded and the result is undefined.
+ * `utf8`: a faster UTF-8 check than the portable one (Node's `isUtf8`).
  */
-export function unpackBatch(bytes: Uint8Array, maxValues: number = DEFAULT_MAX_VALUES, admit?: (scan: PlainScan) => boolean): unknown {
-  const scan = scanPlainMsgpack(bytes, maxValues);
+export function unpackBatch(bytes: Uint8Array, maxValues: number = DEFAULT_MAX_VALUES, admit?: (scan: PlainScan) => boolean, utf8?: Utf8Check): unknown {
+  const scan = scanPlainMsgpack(bytes, maxValues, utf8);
   if (admit && !admit(scan)) return undefined;
   return unpackValue(bytes);
 }

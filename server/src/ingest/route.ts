@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Router } from 'express';
@@ -250,7 +251,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         // Known from the bytes before msgpackr builds a value of them: stop here if they do not fit.
         fits = reserve(scan.values * DECODED_VALUE_BYTES);
         return fits;
-      });
+      }, isUtf8);
       if (!fits) return busy();
       if (earlyKey === undefined) {
         // The key is inside the body: look at it as soon as the body is unpacked, so an unknown
