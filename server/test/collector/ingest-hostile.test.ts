@@ -357,7 +357,16 @@ describe('hostile ingest with the default limits', () => {
 
   beforeAll(async () => {
     dataDir = tempDir('hostile-defaults');
-    collector = await startCollector({ REPRISE_DATA_DIR: dataDir, REPRISE_SEGMENT_MAX_AGE_MS: '100', REPRISE_DECODE_MEMORY_BYTES: String(64 * 1024 * 1024) });
+    collector = await startCollector({
+      REPRISE_DATA_DIR: dataDir,
+      REPRISE_SEGMENT_MAX_AGE_MS: '100',
+      REPRISE_DECODE_MEMORY_BYTES: String(64 * 1024 * 1024),
+      // The collector's defaults (the test helper raises them for every other test).
+      REPRISE_SESSION_RATE_LIMIT_PER_SECOND: '20',
+      REPRISE_SESSION_RATE_LIMIT_BURST: '200',
+      REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND: '100',
+      REPRISE_ADDRESS_RATE_LIMIT_BURST: '1000',
+    });
   });
   afterAll(async () => {
     await collector?.stop();
