@@ -14,6 +14,8 @@ export class RateLimiter {
   private lastSweep = 0;
 
   take(key: string, limit: RateLimit, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    // Before looking the bucket up: a sweep must not drop the bucket this call is about to spend.
+    if (now - this.lastSweep > 10_000) this.sweep(now);
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = { tokens: limit.burst, at: now, fullAt: now };
@@ -21,7 +23,6 @@ export class RateLimiter {
     }
     bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
     bucket.at = now;
-    if (now - this.lastSweep > 10_000) this.sweep(now);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       bucket.fullAt = now + ((limit.burst - bucket.tokens) / limit.perSecond) * 1000;
