@@ -3,11 +3,16 @@ import { helpText, loadConfig } from './config.js';
 import { CollectorError } from './errors.js';
 import { defaultPlugins } from './plugins.js';
 import { runKeysCommand } from './deletion/keys-command.js';
+import { runDeadLettersCommand } from './writer/dead-letters-command.js';
 
 /** `reprise-collector [flags]`: validate the configuration, start, print where everything is, stop cleanly on SIGINT/SIGTERM. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (argv[0] === 'keys') {
     process.exitCode = await runKeysCommand(argv.slice(1), env);
+    return;
+  }
+  if (argv[0] === 'dead-letters') {
+    process.exitCode = await runDeadLettersCommand(argv.slice(1), env);
     return;
   }
   let loaded;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pino, type Logger } from 'pino';
@@ -7,9 +7,11 @@ import { createConfiguredDataKeyStore } from './crypto/data-key-store-factory.js
 import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
 import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
+import { OWN_ORIGINS_SETTING } from './access/middleware.js';
 import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
 import { CollectorError } from './errors.js';
 import { DedupeIndex } from './ingest/dedupe.js';
+import { freeDiskSpace } from './ingest/disk-space.js';
 import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
 import { FileIngestLog } from './log/file-log.js';
 import { NatsIngestLog } from './log/nats-log.js';
@@ -22,9 +24,38 @@ import { shredExpiredDataKeys } from './deletion/shred-expired-keys.js';
 import { sweepExpiredSegments } from './store/retention.js';
 import { S3ObjectStore } from './store/s3-store.js';
 import type { ObjectStore, RetentionRule } from './store/types.js';
+import { DeadLetters } from './writer/dead-letters.js';
 import { WriterLedger } from './writer/ledger.js';
 import type { SegmentStoredHook } from './segment/types.js';
 import { SegmentWriter } from './writer/writer.js';
+
+/**
+ * The client's address as Express's `req.ip` reads it (ingest runs ahead of Express): the socket's
+ * peer, then X-Forwarded-For from the right for as long as REPRISE_TRUST_PROXY trusts the hop.
+ */
+function clientAddress(req: IncomingMessage, trust: (address: string, hop: number) => boolean): string | undefined {
+  const peer = req.socket.remoteAddress;
+  if (peer === undefined) return undefined;
+  const header = req.headers['x-forwarded-for'];
+  if (!header) return peer;
+  const hops = [peer, ...(Array.isArray(header) ? header.join(',') : header).split(',').map((hop) => hop.trim()).reverse()];
+  for (let i = 0; i < hops.length - 1; i++) if (!trust(hops[i]!, i)) return hops[i];
+  return hops[hops.length - 1];
+}
+
+/**
+ * The origins a browser shows when it talks to this collector, for the same-origin check of
+ * login and setup: REPRISE_PUBLIC_URL's, or on a loopback address its names there. Undefined
+ * for a wildcard listen address without a public URL (any name may reach it: the check falls
+ * back to the Host header, and REPRISE_PUBLIC_URL should be set).
+ */
+function collectorOrigins(publicUrl: string | undefined, host: string, port: number): string[] | undefined {
+  if (publicUrl) return [new URL(publicUrl).origin.toLowerCase()];
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  if (!loopback && (host === '0.0.0.0' || host === '::')) return undefined;
+  const names = loopback ? [host === '::1' ? '[::1]' : host, 'localhost', '127.0.0.1', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  return [...new Set(names)].map((name) => `http://${name}:${port}`.toLowerCase());
+}
 
 /** Adds behaviour to a collector (index, playback API, audit...). */
 export interface CollectorPlugin {
@@ -155,11 +186,13 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
   const log = options.log ?? (config.logBackend === 'nats'
     ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
-    : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxFileBytes: config.logFileBytes, maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger }));
+    : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxFileBytes: config.logFileBytes, maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger, onWriteRetry: () => metrics.logWriteRetries.inc() }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
+  // Beside the log, encrypted under each session's data key (writer/dead-letters.ts).
+  const deadLetters = new DeadLetters({ store: new FolderObjectStore(join(config.dataDir, 'dead-letters')), dataKeys });
   const writer = new SegmentWriter(
-    { log, store, dataKeys, dataKeyStore, ledger, logger, metrics, onBatchSeen: (id, digest) => dedupe.remember(id, digest), isDeleted },
+    { log, store, dataKeys, dataKeyStore, ledger, logger, metrics, deadLetters, onBatchSeen: (id, digest) => dedupe.remember(id, digest), isDeleted },
     { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
   );
   metrics.setLagSource(() => log.lag());
@@ -183,9 +216,17 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    limits: { maxDecompressedBytes: config.maxDecompressedBytes, maxEvents: config.maxEvents, maxStringLength: config.maxStringLength, maxDepth: config.maxDepth },
+    limits: { maxDecompressedBytes: config.maxDecompressedBytes, maxEvents: config.maxEvents, maxStringLength: config.maxStringLength, maxDepth: config.maxDepth, maxValues: config.maxValues },
+    maxClockSkewMs: config.maxClockSkewMs,
+    decodeMemoryBytes: config.decodeMemoryBytes,
     redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
     defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    sessionRateLimit: { perSecond: config.sessionRateLimitPerSecond, burst: config.sessionRateLimitBurst },
+    addressRateLimit: { perSecond: config.addressRateLimitPerSecond, burst: config.addressRateLimitBurst },
+    // Express's compiled REPRISE_TRUST_PROXY: the same client address the audit log records.
+    clientAddress: (req) => clientAddress(req, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
+    // The file log's disk only: a NATS log's disk is the NATS server's to watch.
+    ...(config.logBackend === 'file' && !options.log ? { freeDiskBytes: freeDiskSpace(config.dataDir), minFreeDiskBytes: config.minFreeDiskBytes } : {}),
     accepting: () => accepting,
     isDeleted,
   };
@@ -286,6 +327,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       accepting = true;
       ready = true;
       const address: CollectorAddress = { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, host: config.host, port };
+      const ownOrigins = collectorOrigins(config.publicUrl, config.host, port);
+      if (ownOrigins) app.set(OWN_ORIGINS_SETTING, ownOrigins);
       for (const plugin of plugins) {
         try {
           await plugin.started?.(address);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_VALUES } from '@reprise/protocol';
 import { z } from 'zod';
 import { CollectorError } from './errors.js';
 import { DEV_PROJECT, projectsSchema, type ProjectConfig, type ProjectInput } from './projects.js';
@@ -79,8 +79,16 @@ const options: OptionSpec[] = [
   { key: 'maxEvents', env: 'REPRISE_MAX_EVENTS', help: 'Most events in one batch.', schema: int(1), default: String(DEFAULT_MAX_EVENTS) },
   { key: 'maxStringLength', env: 'REPRISE_MAX_STRING_LENGTH', help: 'Longest string in a batch.', schema: int(16), default: String(DEFAULT_MAX_STRING_LENGTH) },
   { key: 'maxDepth', env: 'REPRISE_MAX_DEPTH', help: 'Deepest nesting in a batch.', schema: int(8, 10_000), default: String(DEFAULT_MAX_DEPTH) },
+  { key: 'maxValues', env: 'REPRISE_MAX_VALUES', help: 'Most msgpack values (containers, scalars, keys) in one batch: bounds the time and memory one batch costs to decode.', schema: int(1000), default: String(DEFAULT_MAX_VALUES) },
+  { key: 'maxClockSkewMs', env: 'REPRISE_MAX_CLOCK_SKEW_MS', help: 'Refuse a batch whose timestamps are further than this from the collector\'s clock (either way).', schema: int(60_000), default: String(24 * 3600_000) },
+  { key: 'decodeMemoryBytes', env: 'REPRISE_DECODE_MEMORY_BYTES', help: 'Memory that batches being decoded and written may take together; past it ingest answers 503 with Retry-After.', schema: int(16 * 1024 * 1024), default: String(512 * 1024 * 1024) },
   { key: 'rateLimitPerSecond', env: 'REPRISE_RATE_LIMIT_PER_SECOND', help: 'Batches per second per ingest key, i.e. for all of a project\'s visitors together (projects may set their own).', schema: positive, default: '1000' },
   { key: 'rateLimitBurst', env: 'REPRISE_RATE_LIMIT_BURST', help: 'Burst allowance per ingest key.', schema: positive, default: '2000' },
+  { key: 'sessionRateLimitPerSecond', env: 'REPRISE_SESSION_RATE_LIMIT_PER_SECOND', help: 'Batches per second per session id, so one client cannot spend its project\'s budget.', schema: positive, default: '20' },
+  { key: 'sessionRateLimitBurst', env: 'REPRISE_SESSION_RATE_LIMIT_BURST', help: 'Burst allowance per session id (a page flushing its outbox after a reconnect).', schema: positive, default: '200' },
+  { key: 'addressRateLimitPerSecond', env: 'REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND', help: 'Batches per second per client address (see REPRISE_TRUST_PROXY).', schema: positive, default: '100' },
+  { key: 'addressRateLimitBurst', env: 'REPRISE_ADDRESS_RATE_LIMIT_BURST', help: 'Burst allowance per client address.', schema: positive, default: '1000' },
+  { key: 'minFreeDiskBytes', env: 'REPRISE_MIN_FREE_DISK_BYTES', help: 'Below this much free space on the log\'s disk, ingest answers 503 instead of filling it (0: off).', schema: int(0), default: String(1024 * 1024 * 1024) },
   { key: 'redactEmails', env: 'REPRISE_REDACT_EMAILS', help: 'Redact e-mail addresses server-side.', schema: bool, default: 'true' },
   { key: 'redactCards', env: 'REPRISE_REDACT_CARDS', help: 'Redact Luhn-valid card numbers server-side.', schema: bool, default: 'true' },
   { key: 'redactPatterns', env: 'REPRISE_REDACT_PATTERNS', help: 'Extra patterns as a JSON array of RegExp sources, e.g. ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"].', schema: z.string() },
@@ -130,8 +138,16 @@ export interface CollectorConfigInput {
   maxEvents: number;
   maxStringLength: number;
   maxDepth: number;
+  maxValues: number;
+  maxClockSkewMs: number;
+  decodeMemoryBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  sessionRateLimitPerSecond: number;
+  sessionRateLimitBurst: number;
+  addressRateLimitPerSecond: number;
+  addressRateLimitBurst: number;
+  minFreeDiskBytes: number;
   redactEmails: boolean;
   redactCards: boolean;
   redactPatterns?: string;

@@ -35,6 +35,8 @@ export function createMetrics() {
     writerDuplicates: new Counter({ name: 'reprise_writer_duplicates_dropped_total', help: 'Batches the writer found already stored (log replay after a crash, cross-node retries).', registers: [registry] }),
     writerDropped: new Counter({ name: 'reprise_writer_deleted_dropped_total', help: 'Batches the writer released unstored because their session was deleted (tombstone).', registers: [registry] }),
     hookErrors: new Counter({ name: 'reprise_segment_hook_errors_total', help: 'onSegmentStored hooks that threw (each retried).', registers: [registry] }),
+    deadLetters: new Counter({ name: 'reprise_dead_letters_total', help: 'Batches the writer could not store even alone, moved to the dead letters (reprise-collector dead-letters list).', labelNames: ['project'] as const, registers: [registry] }),
+    logWriteRetries: new Counter({ name: 'reprise_log_write_retries_total', help: 'Ingest log writes retried after an error (the log file reopened).', registers: [registry] }),
     openSegments: new Gauge({ name: 'reprise_writer_open_segments', help: 'Segments being assembled or stored.', registers: [registry] }),
   };
   return metrics;

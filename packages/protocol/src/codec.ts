@@ -3,6 +3,7 @@ import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
 import { type CodecId, Codec, frame, readFrameHeader, unframe } from './framing.js';
 import { EVENT_TRANSFORMS_VERSION, compactEvents, expandEvents } from './transform.js';
+import { DEFAULT_MAX_VALUES, type PlainScan, type Utf8Check, scanPlainMsgpack } from './plain.js';
 import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
 
 /**
@@ -78,15 +79,17 @@ export function restoreTransforms(value: unknown): unknown {
  * option msgpackr starts each unpack with no record definitions (a batch that uses a record it
  * does not define reads as it would with a new decoder), and its reading state is module-wide
  * whichever instance reads. Built on first use, so importing the protocol constructs nothing.
+ * `structuredClone: false` is the second line behind scanPlainMsgpack: msgpackr then refuses its
+ * object-id and back-reference extensions itself.
  */
 let batchUnpackr: Unpackr | undefined;
 
-/** msgpack bytes -> unvalidated value. Throws ProtocolError('bad_msgpack') on anything unparsable. */
-export function unpackBatch(bytes: Uint8Array): unknown {
+/** msgpack bytes -> value, for bytes already known to be one plain value (or this side's own). */
+function unpackValue(bytes: Uint8Array): unknown {
   try {
     // Plain msgpack maps (any encoder that is not msgpackr with records: Python, Go...) must read
     // as objects too; msgpackr would otherwise hand them back as Map and validation would refuse them.
-    const unpackr = (batchUnpackr ??= new Unpackr({ ...PACKR_OPTIONS, mapsAsObjects: true }));
+    const unpackr = (batchUnpackr ??= new Unpackr({ ...PACKR_OPTIONS, mapsAsObjects: true, structuredClone: false }));
     // Exactly one value: trailing bytes mean a corrupt or concatenated body.
     const values = unpackr.unpackMultiple(bytes) as unknown[];
     if (values.length !== 1) {
@@ -100,8 +103,22 @@ export function unpackBatch(bytes: Uint8Array): unknown {
   }
 }
 
+/**
+ * msgpack bytes from anyone -> unvalidated value. Throws ProtocolError on anything unparsable and
+ * on anything but plain data (scanPlainMsgpack), before msgpackr allocates a value of it.
+ * `maxValues` bounds what the decoded value may hold (and so the memory and time decoding takes).
+ * `admit`, when given, sees the scan before anything is decoded (a collector reserves memory for
+ * the values there); when it answers false nothing is decoded and the result is undefined.
+ * `utf8`: a faster UTF-8 check than the portable one (Node's `isUtf8`).
+ */
+export function unpackBatch(bytes: Uint8Array, maxValues: number = DEFAULT_MAX_VALUES, admit?: (scan: PlainScan) => boolean, utf8?: Utf8Check): unknown {
+  const scan = scanPlainMsgpack(bytes, maxValues, utf8);
+  if (admit && !admit(scan)) return undefined;
+  return unpackValue(bytes);
+}
+
 export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
-  return validateBatch(restoreTransforms(unpackBatch(bytes)), limits);
+  return validateBatch(restoreTransforms(unpackBatch(bytes, limits.maxValues ?? DEFAULT_MAX_VALUES)), limits);
 }
 
 /** Encode, compress and frame a batch: the body of `POST /v1/ingest`. */
@@ -117,7 +134,7 @@ export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip, opti
 export function readOwnBatchFrame(body: Uint8Array): Batch {
   // The frame's own declared length is the bound: this side wrote it. (Not DEFAULT_LIMITS: that
   // import would pull the validator, and zod with it, into the worker.)
-  return restoreTransforms(unpackBatch(unframe(body, readFrameHeader(body).uncompressedLength))) as Batch;
+  return restoreTransforms(unpackValue(unframe(body, readFrameHeader(body).uncompressedLength))) as Batch;
 }
 
 /**

@@ -8,7 +8,12 @@ export type ProtocolErrorCode =
   | 'invalid_batch'
   | 'too_deep'
   | 'string_too_long'
-  | 'too_many_events';
+  | 'too_many_events'
+  | 'too_many_values'
+  | 'unsupported_type'
+  | 'duplicate_key'
+  | 'bad_utf8'
+  | 'bad_timestamp';
 
 /**
  * A batch the protocol refuses. `status` is the HTTP status a collector should answer with;
@@ -23,7 +28,8 @@ export class ProtocolError extends Error {
   constructor(code: ProtocolErrorCode, message: string, options: { path?: string; cause?: unknown } = {}) {
     super(`[@reprise/protocol] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = code === 'too_large' ? 413 : 400;
+    // Too many values is a size: the recorder halves a batch answered 413.
+    this.status = code === 'too_large' || code === 'too_many_values' ? 413 : 400;
     this.path = options.path;
   }
 }

@@ -153,7 +153,7 @@ describe('refusals', () => {
   });
 
   test('malformed msgpack and trailing garbage', () => {
-    expect(refusal(() => decodeBatch(new Uint8Array([0xc1]))).code).toBe('invalid_batch');
+    expect(refusal(() => decodeBatch(new Uint8Array([0xc1]))).code).toBe('bad_msgpack');
     expect(refusal(() => decodeBatch(new Uint8Array([0x93, 1, 2]))).code).toBe('bad_msgpack');
     const good = encodeBatch(sampleBatch());
     const withTrailer = new Uint8Array(good.byteLength + 1);

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { type Batch, MAX_PART_LENGTH, SUPPORTED_VERSIONS } from './batch.js';
 import { ProtocolError } from './errors.js';
+import { DEFAULT_MAX_VALUES } from './plain.js';
+import { EventType } from './events.js';
+import { IncrementalSource } from './rrweb.js';
 
 export interface ValidationLimits {
   /** Largest decompressed batch, in bytes. @default 8 MiB */
@@ -11,6 +14,19 @@ export interface ValidationLimits {
   maxStringLength: number;
   /** Deepest nesting of arrays/objects (rrweb nests DOM children ~2 levels per DOM level). @default 512 */
   maxDepth: number;
+  /**
+   * Most values (every container, scalar and map key) in one batch: bounds the validation walk and
+   * the memory a decoded batch takes, whatever sharing or nesting the bytes describe. @default 2000000
+   */
+  maxValues: number;
+  /**
+   * A collector's receive time: when set, the batch must be storable and indexable as it is, so
+   * every timestamp (`start`, `end`, each event's) must be a safe integer within `maxSkewMs` of
+   * `now` (a batch stamped years away escapes retention and pins itself to the top of a list; a
+   * float or 1e21 breaks the index's integer columns and the object key), and viewport sizes
+   * integers the index holds. Unset (a recorder reading its own batches): the schema only.
+   */
+  timeWindow?: { now: number; maxSkewMs: number };
 }
 
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024;
@@ -23,6 +39,7 @@ export const DEFAULT_LIMITS: ValidationLimits = {
   maxEvents: DEFAULT_MAX_EVENTS,
   maxStringLength: DEFAULT_MAX_STRING_LENGTH,
   maxDepth: DEFAULT_MAX_DEPTH,
+  maxValues: DEFAULT_MAX_VALUES,
 };
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -94,6 +111,9 @@ function pathOf(node: ShapeNode): string {
 function withinShapeLimits(value: unknown, limits: ValidationLimits): boolean {
   const values: unknown[] = [value];
   const depths: number[] = [0];
+  // Every value visited counts, so the walk's cost is bounded by the budget whatever the value
+  // shares: a graph of objects referring twice to the next would otherwise cost 2^depth.
+  let count = 1;
   while (values.length > 0) {
     const current = values.pop();
     const depth = depths.pop()!;
@@ -104,26 +124,53 @@ function withinShapeLimits(value: unknown, limits: ValidationLimits): boolean {
     if (current === null || typeof current !== 'object') continue;
     if (depth >= limits.maxDepth) return false;
     if (Array.isArray(current)) {
+      count += current.length;
+      if (count > limits.maxValues) return false;
       for (let i = 0; i < current.length; i++) {
         const item: unknown = current[i];
         if (typeof item === 'string' || (item !== null && typeof item === 'object')) {
           values.push(item);
           depths.push(depth + 1);
-        }
+        } else if (!isPlainScalar(item)) return false;
       }
-    } else if (!ArrayBuffer.isView(current)) {
+    } else {
+      if (!isPlainObject(current)) return false;
       for (const key in current) {
         if (!Object.hasOwn(current, key)) continue;
-        if (key.length > limits.maxStringLength) return false;
+        if (key.length > limits.maxStringLength || (count += 2) > limits.maxValues) return false;
         const item: unknown = (current as Record<string, unknown>)[key];
         if (typeof item === 'string' || (item !== null && typeof item === 'object')) {
           values.push(item);
           depths.push(depth + 1);
-        }
+        } else if (!isPlainScalar(item)) return false;
       }
     }
   }
   return true;
+}
+
+/** A map's value as msgpack's plain data decodes it: a plain object (not a Date, Map, typed array...). */
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * A scalar JSON can write. `undefined` (JSON drops it) and NaN (written as null) pass here: the
+ * schema answers for them where they matter, and msgpack's undefined and NaN are refused before
+ * decoding (scanPlainMsgpack). A BigInt, which makes JSON.stringify throw, or a function does not.
+ */
+function isPlainScalar(value: unknown): boolean {
+  return typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined;
+}
+
+/** What a non-plain value is, for the refusal message. */
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'object' || value === null) return `a ${typeof value}`;
+  if (value instanceof Uint8Array) return 'binary data (msgpack bin)';
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return 'a typed array';
+  return `a ${(value as object).constructor?.name ?? 'non-plain object'}`;
 }
 
 /**
@@ -132,6 +179,12 @@ function withinShapeLimits(value: unknown, limits: ValidationLimits): boolean {
  */
 function checkShapeLimits(value: unknown, limits: ValidationLimits): void {
   const stack: ShapeNode[] = [{ value, depth: 0, key: '', parent: undefined }];
+  let count = 1;
+  const tooMany = () => new ProtocolError('too_many_values', `Batch holds more than ${limits.maxValues} values; send smaller batches.`);
+  const notPlain = (item: unknown, node: ShapeNode, key: string) => {
+    const path = [pathOf(node), key].filter(Boolean).join('.');
+    return new ProtocolError('unsupported_type', `Value at ${path || '(root)'} is ${describe(item)}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`, { path });
+  };
   while (stack.length > 0) {
     const node = stack.pop()!;
     const { value: current, depth } = node;
@@ -148,20 +201,28 @@ function checkShapeLimits(value: unknown, limits: ValidationLimits): void {
       throw new ProtocolError('too_deep', `Value at ${path} is nested deeper than ${limits.maxDepth} levels.`, { path });
     }
     if (Array.isArray(current)) {
+      if ((count += current.length) > limits.maxValues) throw tooMany();
       for (let i = 0; i < current.length; i++) {
         const item: unknown = current[i];
         // Numbers, booleans and null cannot break a limit: no node for them.
         if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, depth: depth + 1, key: String(i), parent: node });
+        else if (!isPlainScalar(item)) throw notPlain(item, node, String(i));
       }
-    } else if (!ArrayBuffer.isView(current)) {
+    } else {
+      if (!isPlainObject(current)) {
+        const path = pathOf(node);
+        throw new ProtocolError('unsupported_type', `Value at ${path || '(root)'} is ${describe(current)}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`, { path });
+      }
       for (const key in current) {
         if (!Object.hasOwn(current, key)) continue;
         if (key.length > limits.maxStringLength) {
           const path = pathOf(node);
           throw new ProtocolError('string_too_long', `A key at ${path || '(root)'} has ${key.length} characters; the limit is ${limits.maxStringLength}.`, { path });
         }
+        if ((count += 2) > limits.maxValues) throw tooMany();
         const item: unknown = (current as Record<string, unknown>)[key];
         if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, depth: depth + 1, key, parent: node });
+        else if (!isPlainScalar(item)) throw notPlain(item, node, key);
       }
     }
   }
@@ -237,6 +298,43 @@ function invalid(path: readonly PropertyKey[], message: string): ProtocolError {
   return new ProtocolError('invalid_batch', `Invalid batch at ${joined || '(root)'}: ${message}.`, { path: joined });
 }
 
+/** Largest viewport side the index stores (an `integer` column); no real screen comes near it. */
+export const MAX_VIEWPORT_PIXELS = 1_000_000;
+
+/**
+ * Rules beyond the schema that make an accepted batch storable and indexable as it is: every
+ * timestamp a safe integer (a float or 1e21 would break the index's `bigint` columns and the
+ * object keys built from them), inside the time window when one is set, and viewport sizes (Meta
+ * and viewport-resize events) integers the index's `integer` columns hold.
+ */
+function checkStorable(batch: Batch, window: NonNullable<ValidationLimits['timeWindow']>): void {
+  const checkTime = (value: number, path: string) => {
+    if (!Number.isSafeInteger(value)) {
+      throw new ProtocolError('bad_timestamp', `Timestamp at ${path} is ${value}; timestamps are whole epoch milliseconds.`, { path });
+    }
+    if (Math.abs(value - window.now) > window.maxSkewMs) {
+      throw new ProtocolError('bad_timestamp', `Timestamp at ${path} (${new Date(value).toISOString()}) is more than ${window.maxSkewMs} ms from the collector's clock; check the device's clock or drop batches that old.`, { path });
+    }
+  };
+  checkTime(batch.start, 'start');
+  checkTime(batch.end, 'end');
+  const { events } = batch;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    checkTime(event.timestamp, `events.${i}.timestamp`);
+    const data = event.data as { source?: unknown; width?: unknown; height?: unknown } | null;
+    if (event.type === EventType.Meta || (event.type === EventType.IncrementalSnapshot && data !== null && typeof data === 'object' && data.source === IncrementalSource.ViewportResize)) {
+      if (data === null || typeof data !== 'object') continue;
+      for (const side of ['width', 'height'] as const) {
+        const size = data[side];
+        if (size !== undefined && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 && size <= MAX_VIEWPORT_PIXELS)) {
+          throw invalid(['events', i, 'data', side], `a viewport ${side} is a whole number of pixels from 0 to ${MAX_VIEWPORT_PIXELS}`);
+        }
+      }
+    }
+  }
+}
+
 /** Check an unpacked value against the batch schema and limits; returns it typed or throws ProtocolError. */
 export function validateBatch(value: unknown, limits: Partial<ValidationLimits> = {}): Batch {
   const resolved = { ...DEFAULT_LIMITS, ...limits };
@@ -278,7 +376,9 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
       validEvents.push(checked.data);
     }
   }
-  if (parsed === undefined) return envelopeOutput(value as Record<string, unknown>, validEvents);
-  if (!parsed.success) throw invalid(firstIssue!.path, firstIssue!.message);
-  return { ...parsed.data, events: validEvents } as Batch;
+  if (parsed !== undefined && !parsed.success) throw invalid(firstIssue!.path, firstIssue!.message);
+  const batch = parsed === undefined ? envelopeOutput(value as Record<string, unknown>, validEvents) : ({ ...parsed.data, events: validEvents } as Batch);
+  // A collector's rules (it passes its receive time): a recorder reading its own batches back keeps the schema's.
+  if (resolved.timeWindow) checkStorable(batch, resolved.timeWindow);
+  return batch;
 }

@@ -56,6 +56,9 @@ function sameToken(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** Express setting holding the origins the collector is reached at (set once it listens). */
+export const OWN_ORIGINS_SETTING = 'reprise own origins';
+
 /**
  * A browser always sends Origin on cross-site state-changing requests; when it is there, it has
  * to be this server. Used where no CSRF token exists yet (login, setup).
@@ -69,7 +72,10 @@ export function assertSameOrigin(req: Request): void {
   } catch {
     throw new CollectorError('csrf_failed', 403, 'the Origin header is not a URL.');
   }
-  if (host !== req.get('host')) throw new CollectorError('csrf_failed', 403, `requests from ${origin.slice(0, 100)} are not accepted.`);
+  // The origins this collector is reached at (REPRISE_PUBLIC_URL, or the loopback listen address),
+  // not the request's own Host: a DNS-rebound name sends a Host that matches its Origin.
+  const own = req.app.get(OWN_ORIGINS_SETTING) as readonly string[] | undefined;
+  if (own ? !own.includes(origin.toLowerCase()) : host !== req.get('host')) throw new CollectorError('csrf_failed', 403, `requests from ${origin.slice(0, 100)} are not accepted.`);
 }
 
 /**

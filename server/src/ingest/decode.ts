@@ -18,9 +18,17 @@ export function inflateIngestBody(body: Uint8Array, limits: ValidationLimits): U
     raw = payload;
   } else {
     try {
-      const options = { maxOutputLength: Math.max(1, header.uncompressedLength) };
-      raw = header.codec === Codec.gzip ? gunzipSync(payload, options) : inflateRawSync(payload, options);
+      const options = { maxOutputLength: Math.max(1, header.uncompressedLength), info: true } as const;
+      const result = (header.codec === Codec.gzip ? gunzipSync(payload, options) : inflateRawSync(payload, options)) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      raw = result.buffer;
+      // Bytes after the end of the compressed stream: zlib stops at the stream's end and ignores
+      // them (raw deflate), or reads a second gzip member. Either way the frame carries more than
+      // its batch; refused, so that one frame has exactly one reading.
+      if (result.engine.bytesWritten !== payload.byteLength || (header.codec === Codec.gzip && !gzipTrailerMatches(payload, header.uncompressedLength))) {
+        throw new ProtocolError('bad_frame', `Frame carries bytes after the end of its compressed stream (${payload.byteLength - result.engine.bytesWritten} trailing, or a second gzip member); send one stream per frame.`);
+      }
     } catch (error) {
+      if (error instanceof ProtocolError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new ProtocolError('too_large', `Batch inflates past its declared ${header.uncompressedLength} bytes; refused.`, { cause: error });
       }
@@ -31,6 +39,16 @@ export function inflateIngestBody(body: Uint8Array, limits: ValidationLimits): U
     throw new ProtocolError(header.codec === Codec.none ? 'bad_frame' : 'decompression_failed', `Frame declares ${header.uncompressedLength} bytes but carries ${raw.byteLength}.`);
   }
   return raw;
+}
+
+/**
+ * A gzip stream ends with ISIZE, its member's length mod 2^32: when the last member is not the
+ * whole batch, there was more than one (zlib reads concatenated members as one stream).
+ */
+function gzipTrailerMatches(payload: Uint8Array, uncompressedLength: number): boolean {
+  if (payload.byteLength < 4) return false;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return view.getUint32(payload.byteLength - 4, true) === uncompressedLength >>> 0;
 }
 
 /**
@@ -55,5 +73,5 @@ export function validateUnpackedBatch(value: unknown, limits: ValidationLimits):
 /** Inflate, unpack and validate a request body; `raw` is the decompressed msgpack. */
 export function decodeIngestBody(body: Uint8Array, limits: ValidationLimits): { batch: Batch; raw: Uint8Array } {
   const raw = inflateIngestBody(body, limits);
-  return { batch: validateUnpackedBatch(unpackBatch(raw), limits), raw };
+  return { batch: validateUnpackedBatch(unpackBatch(raw, limits.maxValues), limits), raw };
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Router } from 'express';
-import { ProtocolError, createRedactor, redactEventsInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import { FRAME_HEADER_BYTES, ProtocolError, createRedactor, readFrameHeader, redactEventsInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
@@ -10,7 +11,8 @@ import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
 import type { DedupeIndex } from './dedupe.js';
 import { claimedProjectKey, inflateIngestBody, validateUnpackedBatch } from './decode.js';
-import { RateLimiter } from './rate-limit.js';
+import { DECODED_VALUE_BYTES, MemoryBudget } from './memory-budget.js';
+import { RateLimiter, type RateLimit } from './rate-limit.js';
 
 /**
  * Accepted content types. `application/vnd.reprise.batch` is what the recorder sends with
@@ -28,9 +30,23 @@ export interface IngestOptions {
   metrics: CollectorMetrics;
   logger: Logger;
   maxBodyBytes: number;
-  limits: ValidationLimits;
+  /** Schema limits; `timeWindow` is set per request from the receive time and `maxClockSkewMs`. */
+  limits: Omit<ValidationLimits, 'timeWindow'>;
+  /** Farthest a batch's timestamps may be from the collector's clock, either way. */
+  maxClockSkewMs: number;
+  /** Memory batches in flight may take together (MemoryBudget). */
+  decodeMemoryBytes: number;
   redaction: RedactionOptions;
-  defaultRateLimit: { perSecond: number; burst: number };
+  defaultRateLimit: RateLimit;
+  /** Per session id, whatever the key: one client cannot spend its project's budget. */
+  sessionRateLimit: RateLimit;
+  /** Per client address (clientAddress). */
+  addressRateLimit: RateLimit;
+  /** The client's address as the collector trusts it (REPRISE_TRUST_PROXY); the socket's by default. */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
+  /** Free bytes left where the log writes, or undefined when unknown; below `minFreeDiskBytes` ingest answers 503. */
+  freeDiskBytes?: () => number | undefined;
+  minFreeDiskBytes?: number;
   /** False while shutting down: ingest answers 503 so clients retry elsewhere or later. */
   accepting: () => boolean;
   /** True for a deleted session (a tombstone): its batches are refused with 410. */
@@ -52,8 +68,7 @@ function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       done = true;
       req.off('data', onData);
       if (error) {
-        // Stop buffering a body we already refused; the connection closes after the answer.
-        req.resume();
+        // Stop buffering a body we already refused; the refusal drains the rest (drainRefusedBody).
         reject(error);
       } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
     };
@@ -67,6 +82,25 @@ function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.once('error', (error) => finish(new CollectorError('body_unreadable', 400, `Request body could not be read: ${error.message}.`)));
     req.once('aborted', () => finish(new CollectorError('body_unreadable', 400, 'The client aborted the request body.')));
   });
+}
+
+/**
+ * Most bytes of a refused body read and thrown away after the answer. A client still sending when
+ * the answer goes out (a browser posting an oversized batch) sees a reset instead of the answer if
+ * the connection closes under it, and then cannot learn that it should split the batch (413). So
+ * the rest of a refused body is read, up to this bound past the body limit; a client sending
+ * more than that is not a recorder, and its connection is closed.
+ */
+export const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
+
+/** Read and discard what is left of a refused request's body; close the connection past `limit`. */
+function drainRefusedBody(req: IncomingMessage, limit: number): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.byteLength;
+    if (drained > limit) req.socket.destroy();
+  });
+  req.resume();
 }
 
 function mediaType(req: IncomingMessage): string {
@@ -107,6 +141,10 @@ export function isIngestPost(req: IncomingMessage): boolean {
  */
 export function createIngestHandler(options: IngestOptions): IngestHandler {
   const limiter = new RateLimiter();
+  const sessionLimiter = new RateLimiter();
+  const addressLimiter = new RateLimiter();
+  const budget = new MemoryBudget(options.decodeMemoryBytes);
+  const clientAddress = options.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress);
   /** Appends in progress by batch id: a retry racing its original waits for the original's fsync. */
   const appending = new Map<string, Promise<unknown>>();
   const redact = createRedactor(options.redaction);
@@ -120,7 +158,13 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     }
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** `lease.bytes`: what this request holds of the memory budget, released when it is answered. */
+  const handle = async (req: IncomingMessage, res: ServerResponse, lease: { bytes: number }): Promise<void> => {
+    const reserve = (bytes: number): boolean => {
+      if (!budget.tryReserve(bytes, lease.bytes)) return false;
+      lease.bytes += bytes;
+      return true;
+    };
     const stopTimer = metrics.ingestLatency.startTimer();
     const origin = req.headers.origin;
     let project: ProjectConfig | undefined;
@@ -130,10 +174,13 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       const corsOrigin = origin && (project ? options.projects.originAllowed(project, origin) : options.projects.originAllowedByAny(origin)) ? origin : undefined;
       setCors(res, corsOrigin);
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      if (!req.complete) res.setHeader('Connection', 'close');
       writeJson(res, status, { error, message: message.startsWith('[@reprise/') ? message : `[@reprise/collector] ${message}` });
       stopTimer({ status: String(status) });
+      if (!req.complete) drainRefusedBody(req, options.maxBodyBytes + REFUSED_BODY_DRAIN_BYTES);
     };
+    const busy = () => refuse(503, 'collector_busy', 'The collector is decoding as many batches as its memory allows; retry shortly.', { 'Retry-After': '1' });
+    const limited = (verdict: { ok: false; retryAfterSeconds: number }, whose: string) =>
+      refuse(429, 'rate_limited', `Too many batches ${whose}; retry after ${verdict.retryAfterSeconds} s.`, { 'Retry-After': String(verdict.retryAfterSeconds) });
     const checkProject = (candidate: ProjectConfig, key: string): boolean => {
       project = candidate;
       if (!options.projects.originAllowed(candidate, origin)) {
@@ -142,7 +189,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       }
       const verdict = limiter.take(key, candidate.rateLimit ?? options.defaultRateLimit);
       if (!verdict.ok) {
-        refuse(429, 'rate_limited', `Too many batches for this project key; retry after ${verdict.retryAfterSeconds} s.`, { 'Retry-After': String(verdict.retryAfterSeconds) });
+        limited(verdict, 'for this project key');
         return false;
       }
       return true;
@@ -172,6 +219,18 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       return refuse(403, 'origin_not_allowed', `Origin ${origin} is not allowed for any project; add it to the project's origins.`);
     }
 
+    const address = clientAddress(req);
+    if (address !== undefined) {
+      const verdict = addressLimiter.take(address, options.addressRateLimit);
+      if (!verdict.ok) return limited(verdict, 'from this address');
+    }
+    if (options.freeDiskBytes && options.minFreeDiskBytes) {
+      const free = options.freeDiskBytes();
+      if (free !== undefined && free < options.minFreeDiskBytes) {
+        return refuse(503, 'disk_low', `The collector's disk has ${free} bytes free, under its ${options.minFreeDiskBytes}-byte watermark; retry later.`, { 'Retry-After': '30' });
+      }
+    }
+
     let body: Buffer;
     try {
       body = await readBoundedBody(req, options.maxBodyBytes);
@@ -181,9 +240,19 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     }
     let raw: Uint8Array;
     let batch: Batch;
+    const receivedAt = Date.now();
     try {
+      // The body and what it inflates to stay alive until the answer: both count before inflating.
+      // (A declared length past the limit is inflateIngestBody's 413, whatever else is in flight.)
+      if (body.byteLength >= FRAME_HEADER_BYTES && !reserve(body.byteLength + Math.min(readFrameHeader(body).uncompressedLength, options.limits.maxDecompressedBytes))) return busy();
       raw = inflateIngestBody(body, options.limits);
-      const unpacked = unpackBatch(raw);
+      let fits = true;
+      const unpacked = unpackBatch(raw, options.limits.maxValues, (scan) => {
+        // Known from the bytes before msgpackr builds a value of them: stop here if they do not fit.
+        fits = reserve(scan.values * DECODED_VALUE_BYTES);
+        return fits;
+      }, isUtf8);
+      if (!fits) return busy();
       if (earlyKey === undefined) {
         // The key is inside the body: look at it as soon as the body is unpacked, so an unknown
         // key, a foreign origin or a rate-limited key costs no validation, redaction or hashing.
@@ -194,7 +263,14 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
           if (!checkProject(candidate, claimed)) return;
         }
       }
-      batch = validateUnpackedBatch(unpacked, options.limits);
+      if (project) {
+        const session = (unpacked as { session?: unknown }).session;
+        if (typeof session === 'string' && session.length <= 128) {
+          const verdict = sessionLimiter.take(`${project.id}\n${session}`, options.sessionRateLimit);
+          if (!verdict.ok) return limited(verdict, 'for this session');
+        }
+      }
+      batch = validateUnpackedBatch(unpacked, { ...options.limits, timeWindow: { now: receivedAt, maxSkewMs: options.maxClockSkewMs } });
     } catch (error) {
       if (error instanceof ProtocolError) return refuse(error.status, error.code, error.message);
       options.logger.error({ err: error }, 'ingest: unexpected decode failure');
@@ -252,7 +328,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH);
     // Unredacted, the bytes the recorder sent are the record's batch: the log stores them as
     // they are instead of packing the batch again. Redacted, only the masked batch may be stored.
-    const record: LogRecord = { project: accepted.id, receivedAt: Date.now(), digest, batch, ...(redacted === 0 ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
+    const record: LogRecord = { project: accepted.id, receivedAt, digest, batch, ...(redacted === 0 ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
     // Claimed only now, with nothing left to fail between the claim and the append but the append
     // itself, and released on any failure: a claim must never outlive a batch that was not made
     // durable, or its retry would be answered "duplicate" and the batch lost.
@@ -282,13 +358,16 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
   };
 
   return async (req, res) => {
+    const lease = { bytes: 0 };
     try {
-      await handle(req, res);
+      await handle(req, res, lease);
     } catch (error) {
       // Express answered these before the handler left its router: keep the same answer.
       options.logger.error({ err: error }, 'ingest: request failed');
       if (!res.headersSent) writeJson(res, 500, { error: 'internal_error', message: '[@reprise/collector] Internal error; see the collector log.' });
       else res.destroy();
+    } finally {
+      budget.release(lease.bytes);
     }
   };
 }

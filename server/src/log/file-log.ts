@@ -40,6 +40,8 @@ import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
  * again. After a restart everything comes from disk.
  */
 export interface FileLogOptions {
+  /** Called before each retried write (a metric). */
+  onWriteRetry?: () => void;
   dir: string;
   /** Roll to a new file past this size. @default 64 MiB */
   maxFileBytes?: number;
@@ -58,6 +60,9 @@ export interface FileLogOptions {
 }
 
 const HEADER_BYTES = 8;
+/** Attempts at one group's write + fdatasync before its appends are refused (503, the recorder retries). */
+const WRITE_ATTEMPTS = 4;
+const WRITE_RETRY_BASE_MS = 100;
 const FILE_SPAN = 2 ** 32;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
@@ -153,6 +158,7 @@ export class FileIngestLog implements IngestLog {
   private readonly maxCachedBytes: number;
   private readonly preallocate: boolean;
   private readonly logger: Logger | undefined;
+  private readonly onWriteRetry: (() => void) | undefined;
   /** Write + fdatasync off libuv's shared pool (see sync-writer.ts); undefined: through the FileHandle. */
   private syncWriter: SyncWriter | undefined;
   /** Where the data of each finished file (before the write file) ends. */
@@ -174,9 +180,9 @@ export class FileIngestLog implements IngestLog {
       this.prepareNext();
     },
     failed: (error) => {
-      // A failed write may have left a partial record: the next open cuts it. Refuse further appends.
-      this.closed = true;
-      this.logger?.error({ err: error }, 'ingest log: write failed; refusing appends until restart');
+      // Nothing of the group counts: the next group is written at the same offset, over any
+      // partial record this one left (positional writes), once the file could be reopened.
+      this.logger?.error({ err: error }, 'ingest log: write failed after retries; these appends were refused, the next ones try again');
       return new CollectorError('log_write_failed', 503, `Could not append to the ingest log in ${this.dir}: ${errorMessage(error)}. Nothing was acknowledged; retry.`, { cause: error });
     },
   });
@@ -215,6 +221,7 @@ export class FileIngestLog implements IngestLog {
     this.maxCachedBytes = options.maxCachedBytes ?? 16 * 1024 * 1024;
     this.preallocate = options.preallocate ?? true;
     this.logger = options.logger;
+    this.onWriteRetry = options.onWriteRetry;
     this.description = `file:${options.dir}`;
   }
 
@@ -349,7 +356,7 @@ export class FileIngestLog implements IngestLog {
   }
 
   append(record: LogRecord): Promise<AppendOutcome> {
-    if (this.closed || !this.writeHandle) return Promise.reject(new CollectorError('log_closed', 503, 'The ingest log is closed (the collector is shutting down); retry shortly.'));
+    if (this.closed) return Promise.reject(new CollectorError('log_closed', 503, 'The ingest log is closed (the collector is shutting down); retry shortly.'));
     const bytes = encodeLogRecord(record);
     if (bytes.byteLength - HEADER_BYTES > this.maxRecordBytes) {
       return Promise.reject(new CollectorError('too_large', 413, `The batch makes a ${bytes.byteLength}-byte log record; the limit is ${this.maxRecordBytes}. Send smaller batches.`));
@@ -357,20 +364,10 @@ export class FileIngestLog implements IngestLog {
     return this.appends.add({ bytes, record }).then(() => 'appended' as const);
   }
 
-  /** One group at the end of the write file, fdatasynced; then its records count as durable. */
+  /** One group at the end of the write file, made durable; then its records count as durable. */
   private async writeGroup(group: PendingAppend[]): Promise<void> {
-    const handle = this.writeHandle!;
     const buffer = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((item) => item.bytes));
-    if (this.syncWriter) {
-      await this.syncWriter.writeAndSync(handle, buffer, this.writeOffset);
-    } else {
-      let written = 0;
-      while (written < buffer.byteLength) {
-        const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
-        written += bytesWritten;
-      }
-      await handle.datasync();
-    }
+    await this.writeDurably(buffer);
     let at = this.writeOffset;
     for (const item of group) {
       this.remember(positionOf(this.writeFile, at), item.record, item.bytes.byteLength - HEADER_BYTES);
@@ -379,6 +376,42 @@ export class FileIngestLog implements IngestLog {
     this.writeOffset += buffer.byteLength;
     this.durableEnd = positionOf(this.writeFile, this.writeOffset);
     this.appendedCount += group.length;
+  }
+
+  /**
+   * Write `buffer` at the write offset and make it durable, retrying a failed attempt (a full
+   * disk that an operator or the retention sweep frees, an I/O error) after reopening the file:
+   * a transient error costs the waiting appends a delay, not the log until a restart. Each
+   * attempt writes the whole buffer again at the same offset, so a partial write is overwritten.
+   */
+  private async writeDurably(buffer: Buffer): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!this.writeHandle) this.writeHandle = await this.openForWriting(this.writeFile);
+        const handle = this.writeHandle;
+        if (this.syncWriter) {
+          await this.syncWriter.writeAndSync(handle, buffer, this.writeOffset);
+        } else {
+          let written = 0;
+          while (written < buffer.byteLength) {
+            const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
+            written += bytesWritten;
+          }
+          await handle.datasync();
+        }
+        return;
+      } catch (error) {
+        // A failed fdatasync may have dropped the dirty pages it could not write: a fresh handle
+        // and a full rewrite, never a second fdatasync of the same handle, is what counts.
+        const handle = this.writeHandle;
+        this.writeHandle = undefined;
+        await handle?.close().catch(() => undefined);
+        if (this.closed || attempt >= WRITE_ATTEMPTS) throw error;
+        this.onWriteRetry?.();
+        this.logger?.warn({ err: error, attempt }, 'ingest log: write failed; reopening the file and retrying');
+        await new Promise((resolve) => setTimeout(resolve, WRITE_RETRY_BASE_MS * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   /** Keep a durable record for the writer, unless the writer is so far behind that the cache is full. */

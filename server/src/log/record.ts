@@ -18,7 +18,7 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
  * Limits were enforced when the batch was accepted; reading it back must not refuse it because
  * the operator changed them since.
  */
-const ACCEPTED_LIMITS = { maxDecompressedBytes: Number.POSITIVE_INFINITY, maxEvents: Number.POSITIVE_INFINITY, maxStringLength: Number.POSITIVE_INFINITY, maxDepth: Number.POSITIVE_INFINITY };
+const ACCEPTED_LIMITS = { maxDecompressedBytes: Number.POSITIVE_INFINITY, maxEvents: Number.POSITIVE_INFINITY, maxStringLength: Number.POSITIVE_INFINITY, maxDepth: Number.POSITIVE_INFINITY, maxValues: Number.POSITIVE_INFINITY };
 
 /**
  * Room a record needs beside its batch: project id, digest, user agent (512), field names. A

@@ -11,6 +11,7 @@ import type { CollectorMetrics } from '../metrics.js';
 import { readStoredSegment } from '../segment/reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
+import type { DeadLetters } from './dead-letters.js';
 import type { WriterLedger, LedgerIntent } from './ledger.js';
 import { compressSegmentPayload, serializeSegmentPayload } from '../segment/payload.js';
 import { summarizeBatches } from './summary.js';
@@ -25,6 +26,15 @@ export interface WriterOptions {
   maxInFlight: number;
   /** Stop reading the log while this many bytes wait in open or unstored segments. @default 64 MiB */
   maxBufferedBytes: number;
+  /**
+   * Attempts at each `onSegmentStored` hook (the index) before the segment counts as failed: its
+   * object is deleted and its batches are tried alone, then dead-lettered. About 30 s at the
+   * default, so an index that is down longer dead-letters segments (retry them once it is back).
+   * @default 10
+   */
+  maxHookAttempts: number;
+  /** How often the writer looks for dead letters an operator asked to retry. @default 5 s */
+  deadLetterPollMs: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
@@ -32,7 +42,14 @@ export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   maxSegmentAgeMs: 10_000,
   maxInFlight: 16,
   maxBufferedBytes: 64 * 1024 * 1024,
+  maxHookAttempts: 10,
+  deadLetterPollMs: 5_000,
 };
+
+/** A segment whose index hook kept failing: its object was taken back out of the store. */
+class HookFailure extends Error {
+  override readonly name = 'HookFailure';
+}
 
 interface OpenSegment {
   project: string;
@@ -87,6 +104,11 @@ export class SegmentWriter {
        * removed again with any data key made for it.
        */
       isDeleted?: (project: string, sessionId: string) => boolean;
+      /**
+       * Where records go that cannot be stored even alone. Without it such a record stays in the
+       * log (tests of the writer alone); the collector always gives one.
+       */
+      deadLetters?: DeadLetters;
     },
     options: Partial<WriterOptions> = {},
   ) {
@@ -126,8 +148,13 @@ export class SegmentWriter {
   }
 
   private async run(): Promise<void> {
+    let deadLettersAt = 0;
     while (true) {
       if (this.abandon) return;
+      if (this.deps.deadLetters && !this.stopping && Date.now() - deadLettersAt >= this.options.deadLetterPollMs) {
+        deadLettersAt = Date.now();
+        await this.retryDeadLetters();
+      }
       if (this.inFlight.size >= this.options.maxInFlight || this.bufferedBytes >= this.options.maxBufferedBytes) {
         // Memory full of open segments (many sessions at once): store the oldest now rather
         // than wait for their age, so reading the log can resume.
@@ -215,18 +242,87 @@ export class SegmentWriter {
 
   private cut(segment: OpenSegment): void {
     this.open.delete(`${segment.project}/${segment.sessionId}`);
+    let failure: unknown;
     const task = this.store(segment).catch((error: unknown) => {
-      // Not retried (an encryption or encoding failure is a bug or a bad key, never a reason to
-      // store plaintext): the records stay unreleased in the log and are tried again at restart.
-      this.deps.metrics.storeErrors.inc({ operation: 'segment' });
-      this.deps.logger.error({ err: error, project: segment.project, sessionId: segment.sessionId }, 'writer: could not build an encrypted segment; its batches stay in the log');
+      failure = error;
     }).finally(() => {
       this.inFlight.delete(task);
       this.bufferedBytes -= segment.bytes;
       for (const [id] of segment.ids) this.pending.delete(id);
       this.deps.metrics.openSegments.dec();
+      // After the bookkeeping above: salvage puts the same batch ids in flight again.
+      if (failure !== undefined) this.salvage(segment, failure);
     });
     this.inFlight.add(task);
+  }
+
+  /**
+   * A segment that could not be stored (an encoding or encryption failure, a key the store
+   * refuses, an index hook that kept failing): its batches are tried once more each alone, so
+   * one bad batch does not take its neighbours down; a batch that fails alone too is moved to
+   * the dead letters and released. Nothing stays in the log to pin its cursor or a slot, and
+   * nothing is ever stored in plaintext.
+   */
+  private salvage(segment: OpenSegment, error: unknown): void {
+    this.deps.metrics.storeErrors.inc({ operation: 'segment' });
+    const context = { project: segment.project, sessionId: segment.sessionId, batches: segment.batches.length, error: errorMessage(error) };
+    if (segment.entries.length > 1) {
+      this.deps.logger.warn(context, 'writer: could not store a segment; trying its batches one by one');
+      for (let i = 0; i < segment.entries.length; i++) {
+        const single: OpenSegment = { ...segment, batches: [segment.batches[i]!], entries: [segment.entries[i]!], ids: [segment.ids[i]!], bytes: estimateBytes(segment.entries[i]!) };
+        this.bufferedBytes += single.bytes;
+        this.pending.set(single.ids[0]![0], single.entries[0]!.position);
+        this.deps.metrics.openSegments.inc();
+        this.cut(single);
+      }
+      return;
+    }
+    const entry = segment.entries[0];
+    if (!entry || !this.deps.deadLetters) {
+      this.deps.logger.error(context, 'writer: could not store a batch; it stays in the log until restart');
+      return;
+    }
+    const deadLetters = this.deps.deadLetters;
+    const task = (async () => {
+      const kept = await this.retry('dead_letter', { project: segment.project, sessionId: segment.sessionId }, () => deadLetters.put(entry.record, errorMessage(error)));
+      if (kept === undefined) return;
+      this.deps.metrics.deadLetters.inc({ project: segment.project });
+      this.deps.logger.error({ ...context, deadLetter: kept }, 'writer: a batch could not be stored even alone; moved to the dead letters (reprise-collector dead-letters list)');
+      await this.deps.log.release([entry]);
+    })().finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+  }
+
+  /** Store again the dead letters an operator asked to retry (`reprise-collector dead-letters retry`). */
+  private async retryDeadLetters(): Promise<void> {
+    const deadLetters = this.deps.deadLetters!;
+    try {
+      for await (const key of deadLetters.retryRequested()) {
+        const record = await deadLetters.read(key);
+        const { batch } = record;
+        const part = (batch as { part?: string }).part;
+        const id = batchId({ project: record.project, session: batch.session, tab: batch.tab, seq: batch.seq, part });
+        const segment: OpenSegment = {
+          project: record.project,
+          sessionId: batch.session,
+          batches: [{ tab: batch.tab, seq: batch.seq, ...(part ? { part } : {}), start: batch.start, end: batch.end, receivedAt: record.receivedAt, ...(record.userAgent ? { userAgent: record.userAgent } : {}), events: batch.events }],
+          entries: [],
+          ids: [[id, record.digest]],
+          bytes: 0,
+          openedAt: Date.now(),
+        };
+        try {
+          await this.store(segment);
+          await deadLetters.remove(key);
+          this.deps.logger.info({ deadLetter: key }, 'writer: a retried dead letter is stored');
+        } catch (error) {
+          await deadLetters.retryFailed(key, errorMessage(error));
+          this.deps.logger.warn({ deadLetter: key, error: errorMessage(error) }, 'writer: a retried dead letter failed again; it stays a dead letter');
+        }
+      }
+    } catch (error) {
+      this.deps.logger.warn({ error: errorMessage(error) }, 'writer: could not look at the dead letters; trying again later');
+    }
   }
 
   private describe(key: string, batches: SegmentBatch[], dataKeyId: string, bytes: number, plainBytes: number): StoredSegment {
@@ -255,13 +351,20 @@ export class SegmentWriter {
     };
   }
 
-  /** Retry `step` with capped exponential backoff until it succeeds or shutdown gives up. */
-  private async retry<T>(operation: string, context: Record<string, unknown>, step: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Retry `step` with capped exponential backoff until it succeeds or shutdown gives up; with
+   * `maxAttempts`, the last failure is thrown instead.
+   */
+  private async retry<T>(operation: string, context: Record<string, unknown>, step: () => Promise<T>, maxAttempts = Number.POSITIVE_INFINITY): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (this.abandon) return undefined;
       try {
         return await step();
       } catch (error) {
+        if (attempt + 1 >= maxAttempts) {
+          if (operation === 'hook') this.deps.metrics.hookErrors.inc();
+          throw error;
+        }
         if (operation === 'hook') this.deps.metrics.hookErrors.inc();
         else this.deps.metrics.storeErrors.inc({ operation });
         const log = attempt === 0 || attempt % 20 === 0 ? 'warn' : 'debug';
@@ -313,7 +416,16 @@ export class SegmentWriter {
     this.deps.metrics.segments.inc({ project: segment.project });
     this.deps.metrics.segmentBytes.inc({ project: segment.project }, sealed.byteLength);
     const described = await this.oneAtATime(() => this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength));
-    const announced = await this.announce(described);
+    let announced: boolean;
+    try {
+      announced = await this.announce(described, this.options.maxHookAttempts);
+    } catch (error) {
+      // The index keeps refusing this segment: take the object back out (a stored segment the
+      // index never heard of would play back beside its retry) and let salvage handle its batches.
+      await this.retry('delete', { key }, () => this.deps.store.delete(key));
+      await this.deps.ledger.void(intent).catch(() => undefined);
+      throw new HookFailure(`the index refused the segment ${this.options.maxHookAttempts} times: ${errorMessage(error)}`, { cause: error });
+    }
     if (!announced) return;
     await this.deps.log.release(segment.entries);
     await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a stored segment in the ledger'));
@@ -366,12 +478,12 @@ export class SegmentWriter {
     return next;
   }
 
-  private async announce(stored: StoredSegment): Promise<boolean> {
+  private async announce(stored: StoredSegment, maxAttempts = Number.POSITIVE_INFINITY): Promise<boolean> {
     for (const hook of [...this.hooks]) {
       const ok = await this.retry('hook', { key: stored.key }, async () => {
         await hook(stored);
         return true;
-      });
+      }, maxAttempts);
       if (!ok) return false;
     }
     return true;

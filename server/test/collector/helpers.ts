@@ -54,7 +54,18 @@ export interface CollectorProcess {
 /** Start the built collector; resolves once it printed its address. */
 export async function startCollector(env: Record<string, string>, options: { port?: number } = {}): Promise<CollectorProcess> {
   const child = spawn(process.execPath, [BIN], {
-    env: { PATH: process.env.PATH, REPRISE_HOST: '127.0.0.1', REPRISE_PORT: String(options.port ?? 0), REPRISE_LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      REPRISE_HOST: '127.0.0.1',
+      REPRISE_PORT: String(options.port ?? 0),
+      REPRISE_LOG_LEVEL: 'warn',
+      // Every test client is one address and often one long session: only the tests of those limits set them.
+      REPRISE_SESSION_RATE_LIMIT_PER_SECOND: '1000000',
+      REPRISE_SESSION_RATE_LIMIT_BURST: '1000000',
+      REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
+      REPRISE_ADDRESS_RATE_LIMIT_BURST: '1000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -164,6 +164,42 @@ function buildCases(): HostileCase[] {
     cases.push({ name: `raw msgpack nesting ${depth}`, body: frame(bytes, Codec.gzip), status: depth * 1 > MAX_DECOMPRESSED ? 413 : 400, error: /bad_msgpack|too_deep|invalid_batch|too_large/ });
   }
 
+  // Not plain data (issue 12): msgpackr's structured clone, extensions, bin; each names what it refuses.
+  let graph: Record<string, unknown> = { leaf: true };
+  for (let i = 0; i < 40; i++) graph = { a: graph, b: graph };
+  const withData = (data: unknown) => ({ ...validBatchFields(1), events: [{ type: 3, data, timestamp: Date.now() }] });
+  cases.push({ name: 'structured-clone graph of 2^40 paths', body: frame(new Packr({ structuredClone: true }).pack(withData(graph)), Codec.gzip), status: 400, error: 'unsupported_type' });
+  const extensions = new Packr({ moreTypes: true, useBigIntExtension: true } as ConstructorParameters<typeof Packr>[0]);
+  for (const [name, value] of [['BigInt', 2n ** 70n], ['typed array', new Float32Array(4)], ['bin', Buffer.alloc(8)], ['Date', new Date()], ['Set', new Set([1])], ['RegExp', /x/], ['Error', new Error('x')]] as const) {
+    cases.push({ name: `extension ${name}`, body: frame(extensions.pack(withData({ value })), Codec.gzip), status: 400, error: 'unsupported_type' });
+  }
+  const plainBytes = packRaw(withData({ text: 'MARK' }));
+  const patched = (replacement: number[]) => {
+    const at = Buffer.from(plainBytes).indexOf(Buffer.from([0xa4, ...Buffer.from('MARK')]));
+    return frame(Uint8Array.from([...plainBytes.subarray(0, at), ...replacement, ...plainBytes.subarray(at + 5)]), Codec.gzip);
+  };
+  cases.push({ name: 'invalid UTF-8', body: patched([0xa2, 0xff, 0xfe]), status: 400, error: 'bad_utf8' });
+  cases.push({ name: 'duplicate keys', body: patched([0x82, 0xa1, 0x61, 0x01, 0xa1, 0x61, 0x02]), status: 400, error: 'duplicate_key' });
+  cases.push({ name: 'NaN', body: patched([0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]), status: 400, error: 'unsupported_type' });
+  // Garbage after the compressed stream, and a second gzip member.
+  const payload = packRaw(validBatchFields(1));
+  cases.push({ name: 'garbage after the gzip stream', body: writeFrame(Codec.gzip, payload.byteLength, Uint8Array.from([...gzipSync(payload), 1, 2, 3, 4])), status: 400, error: /bad_frame|decompression_failed/ });
+  cases.push({ name: 'second gzip member', body: writeFrame(Codec.gzip, payload.byteLength, Uint8Array.from([...gzipSync(payload), ...gzipSync(new Uint8Array(0))])), status: 400, error: 'bad_frame' });
+  cases.push({ name: 'garbage after the deflate stream', body: writeFrame(Codec.deflateRaw, payload.byteLength, Uint8Array.from([...deflateRawSync(payload), 9, 9, 9])), status: 400, error: 'bad_frame' });
+
+  // Acknowledged but never storable or indexable: refused at the door instead.
+  const now = Date.now();
+  const timed: Array<[string, Record<string, unknown>, string | RegExp]> = [
+    ['start 1e21', { start: 1e21, end: 1e21, events: [{ type: 3, data: {}, timestamp: 1e21 }] }, 'bad_timestamp'],
+    ['fractional start', { start: now + 0.5, end: now + 1, events: [{ type: 3, data: {}, timestamp: now + 1 }] }, 'bad_timestamp'],
+    ['fractional event timestamp', { start: now, end: now + 1, events: [{ type: 3, data: {}, timestamp: now + 0.5 }] }, 'bad_timestamp'],
+    ['a year in the future', { start: now + 365 * 86_400_000, end: now + 365 * 86_400_000, events: [{ type: 3, data: {}, timestamp: now + 365 * 86_400_000 }] }, 'bad_timestamp'],
+    ['a week in the past', { start: now - 7 * 86_400_000, end: now - 7 * 86_400_000, events: [{ type: 3, data: {}, timestamp: now - 7 * 86_400_000 }] }, 'bad_timestamp'],
+    ['viewport width fractional', { start: now, end: now, events: [{ type: 4, data: { href: 'x', width: 1.5, height: 2 }, timestamp: now }] }, 'invalid_batch'],
+    ['viewport resize height huge', { start: now, end: now, events: [{ type: 3, data: { source: 4, width: 10, height: 2 ** 40 }, timestamp: now }] }, 'invalid_batch'],
+  ];
+  for (const [name, patch, error] of timed) cases.push({ name, body: rawFrame({ ...validBatchFields(1), ...patch }), status: 400, error });
+
   // Too many events.
   cases.push({ name: 'too many events', body: frameOf(makeBatch({ session: 'hostile', seq: 1, events: MAX_EVENTS + 1 })), status: 400, error: 'too_many_events' });
 
@@ -201,6 +237,8 @@ describe('hostile ingest', () => {
       REPRISE_SEGMENT_MAX_AGE_MS: '100',
       REPRISE_RATE_LIMIT_PER_SECOND: '100000',
       REPRISE_RATE_LIMIT_BURST: '100000',
+      REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND: '100000',
+      REPRISE_ADDRESS_RATE_LIMIT_BURST: '100000',
       REPRISE_PROJECTS: JSON.stringify([
         { id: 'dev', keys: ['dev'], origins: ['http://127.0.0.1:*', 'http://localhost:*'] },
         { id: 'other', keys: ['other'], origins: ['http://127.0.0.1:*'] },
@@ -290,5 +328,130 @@ describe('hostile ingest', () => {
     // sendBeacon's text/plain is accepted too.
     const beacon = await postBatch(collector.url, frameOf(makeBatch({ session: 'cors', seq: 1 })), { 'content-type': 'text/plain;charset=UTF-8' });
     expect(beacon.status).toBe(202);
+  });
+});
+
+/** A batch whose one event's `data` is the raw msgpack `data` (spliced in place of a marker string). */
+function batchWithRawData(data: Uint8Array, session: string, seq: number): Uint8Array {
+  const marker = 'RAW-DATA-MARKER';
+  const packed = packRaw({ ...makeBatch({ session, seq, events: 0 }), events: [{ type: 3, data: marker, timestamp: Date.now() }], start: Date.now(), end: Date.now() });
+  const at = Buffer.from(packed).indexOf(Buffer.concat([Buffer.from([0xa0 | marker.length]), Buffer.from(marker)]));
+  const out = new Uint8Array(packed.byteLength - marker.length - 1 + data.byteLength);
+  out.set(packed.subarray(0, at));
+  out.set(data, at);
+  out.set(packed.subarray(at + marker.length + 1), at + data.byteLength);
+  return frame(out, Codec.gzip);
+}
+
+/** `count` values in one msgpack array: empty maps (0x80) or zeros (0x00). */
+function arrayOf(count: number, item: number): Uint8Array {
+  const bytes = new Uint8Array(5 + count).fill(item);
+  bytes[0] = 0xdd;
+  new DataView(bytes.buffer).setUint32(1, count);
+  return bytes;
+}
+
+describe('hostile ingest with the default limits', () => {
+  let collector: CollectorProcess;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = tempDir('hostile-defaults');
+    collector = await startCollector({
+      REPRISE_DATA_DIR: dataDir,
+      REPRISE_SEGMENT_MAX_AGE_MS: '100',
+      REPRISE_DECODE_MEMORY_BYTES: String(64 * 1024 * 1024),
+      // The collector's defaults (the test helper raises them for every other test).
+      REPRISE_SESSION_RATE_LIMIT_PER_SECOND: '20',
+      REPRISE_SESSION_RATE_LIMIT_BURST: '200',
+      REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND: '100',
+      REPRISE_ADDRESS_RATE_LIMIT_BURST: '1000',
+    });
+  });
+  afterAll(async () => {
+    await collector?.stop();
+  });
+
+  test('8,000,000 empty maps in 8 KB: refused as too many values, twenty at once, memory stays bounded', async () => {
+    const body = batchWithRawData(arrayOf(8_000_000, 0x80), 'maps', 0);
+    expect(body.byteLength).toBeLessThan(64 * 1024);
+    const rssBefore = await metricValue(collector.url, 'reprise_process_resident_memory_bytes');
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => postBatch(collector.url, body)));
+    expect(answers.map((answer) => `${answer.status} ${answer.body.error}`)).toEqual(Array(20).fill('413 too_many_values'));
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(collector.child.exitCode).toBeNull();
+    const rssAfter = await metricValue(collector.url, 'reprise_process_resident_memory_bytes');
+    expect(rssAfter - rssBefore, `RSS grew from ${rssBefore} to ${rssAfter}`).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  test('batches that fit the value limit but not the decode memory together: 202 or 503 with Retry-After, never a crash', async () => {
+    // 1.5 million values each (~190 MB estimated decoded), budget 64 MiB: one at a time is let in.
+    const bodies = Array.from({ length: 12 }, (_, i) => batchWithRawData(arrayOf(1_500_000, 0x00), `budget${i}`, 0));
+    const answers = await Promise.all(bodies.map((body) => postBatch(collector.url, body)));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.every((status) => status === 202 || status === 503), statuses.join(',')).toBe(true);
+    expect(statuses).toContain(202);
+    for (const answer of answers.filter((a) => a.status === 503)) {
+      expect(answer.body.error).toBe('collector_busy');
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(collector.child.exitCode).toBeNull();
+    // Retried, each gets in.
+    for (const [i, answer] of answers.entries()) {
+      if (answer.status !== 503) continue;
+      let retry = await postBatch(collector.url, bodies[i]!);
+      for (let attempt = 0; retry.status === 503 && attempt < 50; attempt++) retry = await postBatch(collector.url, bodies[i]!);
+      expect(retry.status).toBe(202);
+    }
+    await waitForDrain(collector.url);
+  });
+
+  test('one session or one address cannot spend the project\'s budget', async () => {
+    // Defaults: per session 20/s burst 200, per address 100/s burst 1000; the key allows 1000/s burst 2000.
+    // However slowly this machine posts, the session's 200-batch burst runs out long before the address's.
+    let limited: Awaited<ReturnType<typeof postBatch>> | undefined;
+    let accepted = 0;
+    for (let seq = 0; seq < 3000 && !limited; seq++) {
+      const answer = await postBatch(collector.url, frameOf(makeBatch({ session: 'greedy', seq, events: 1 })));
+      if (answer.status === 202) accepted++;
+      else limited = answer;
+    }
+    expect(accepted).toBeGreaterThanOrEqual(200);
+    expect([limited?.status, limited?.body.error]).toEqual([429, 'rate_limited']);
+    expect(limited!.body.message).toMatch(/session/);
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another session of the same project, same address, still gets through.
+    expect((await postBatch(collector.url, frameOf(makeBatch({ session: 'polite', seq: 0, events: 1 })))).status).toBe(202);
+  });
+});
+
+describe('per-address limit and disk watermark', () => {
+  test('a client past its address budget gets 429 while its key still has room', async () => {
+    const collector = await startCollector({ REPRISE_DATA_DIR: tempDir('hostile-address'), REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND: '1', REPRISE_ADDRESS_RATE_LIMIT_BURST: '3' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push(await postBatch(collector.url, frameOf(makeBatch({ session: `addr${i}`, seq: 0 }))));
+      expect(statuses.slice(0, 3).map((a) => a.status)).toEqual([202, 202, 202]);
+      expect(statuses[4]!.status).toBe(429);
+      expect(statuses[4]!.body.message).toMatch(/address/);
+      expect(Number(statuses[4]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await collector.stop();
+    }
+  });
+
+  test('below the free-disk watermark ingest answers 503 with Retry-After and writes nothing', async () => {
+    const dataDir = tempDir('hostile-disk');
+    // A watermark above any disk's free space: the collector must refuse before appending.
+    const collector = await startCollector({ REPRISE_DATA_DIR: dataDir, REPRISE_MIN_FREE_DISK_BYTES: String(2 ** 52) });
+    try {
+      const answer = await postBatch(collector.url, frameOf(makeBatch({ session: 'disk', seq: 0 })));
+      expect([answer.status, answer.body.error]).toEqual([503, 'disk_low']);
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
+    } finally {
+      await collector.stop();
+    }
   });
 });

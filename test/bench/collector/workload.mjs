@@ -43,6 +43,9 @@ export function collectorEnv(dataDir) {
     REPRISE_LOG_LEVEL: 'warn',
     REPRISE_RATE_LIMIT_PER_SECOND: '1000000',
     REPRISE_RATE_LIMIT_BURST: '1000000',
+    // One load generator stands in for many browsers: its single address must not be limited.
+    REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
+    REPRISE_ADDRESS_RATE_LIMIT_BURST: '1000000',
     REPRISE_PROJECTS: JSON.stringify([{ id: 'bench', keys: ['bench'], origins: ['http://127.0.0.1:*'] }]),
   };
 }
