@@ -121,10 +121,11 @@ describe('admin access screens', () => {
     expect(login).toBe(401);
     // One's own row has no delete button.
     expect(await page.locator('tr[data-user=ada] button').count()).toBe(0);
-    // The page's reads are on the record: the user list, and the project settings (keys, origins).
-    const reads = (await pageApi('GET', '/v1/audit?project=dev&limit=200')).body as { entries: { action: string }[] };
-    const actions = new Set(reads.entries.map((e) => e.action));
-    for (const action of ['user.list', 'token.list', 'project.list']) expect(actions, action).toContain(action);
+    // The page's reads are on the record: users and tokens (an all-projects list: a row without a
+    // project, for the `*` admins), and the project settings with their keys, once per project.
+    const reads = (await pageApi('GET', '/v1/audit?limit=200')).body as { entries: { action: string; project: string | null }[] };
+    const actions = new Set(reads.entries.map((e) => `${e.action} ${e.project ?? '*'}`));
+    for (const action of ['user.list *', 'token.list *', 'project.list dev']) expect(actions, action).toContain(action);
   });
 
   test('API tokens: create one with an expiry, see it once, use it, revoke it', async () => {
