@@ -178,14 +178,17 @@ describe('admin access screens', () => {
     await page.click('button:has-text("Delete this session for good")');
     await page.waitForURL(`${running.url}/sessions`);
     await page.locator('[role=status] >> text=The session was deleted.').waitFor();
-    expect(await findSessionsById(running.sessions.index.db, 's-finn')).toEqual([]);
+    // A deletion job: its index rows go as it finishes.
+    await expect.poll(() => findSessionsById(running.sessions.index.db, 's-finn'), { timeout: 20_000 }).toEqual([]);
 
     await page.goto(`${running.url}/sessions/s-erin-1?project=dev`);
     await page.click("button:has-text(\"Delete all of erin's sessions\")");
     await page.click('button:has-text("Delete every session of erin in dev")');
     await page.waitForURL(`${running.url}/sessions`);
     await page.locator('[role=status] >> text=2 sessions of erin deleted.').waitFor();
-    expect([...(await findSessionsById(running.sessions.index.db, 's-erin-1')), ...(await findSessionsById(running.sessions.index.db, 's-erin-2'))]).toEqual([]);
+    await expect
+      .poll(async () => [...(await findSessionsById(running.sessions.index.db, 's-erin-1')), ...(await findSessionsById(running.sessions.index.db, 's-erin-2'))], { timeout: 20_000 })
+      .toEqual([]);
     const audit = (await pageApi('GET', '/v1/audit?action=user_sessions.delete')).body as { entries: { detail: { userId: string } }[] };
     expect(audit.entries[0]!.detail.userId).toBe('erin');
   });

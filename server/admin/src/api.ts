@@ -354,7 +354,8 @@ export const api = {
   /** Deletes every session of one end user (the `userId` the app identified) in a project. */
   async deleteUserSessions(userId: string, project: string): Promise<{ deleted: number }> {
     const data = await request<Json>('DELETE', `/v1/users/${encodeURIComponent(userId)}/sessions${query({ project })}`);
-    return { deleted: Array.isArray(data.deleted) ? data.deleted.length : num(data.deleted) };
+    // One deletion job per session (done, or still running: it finishes on its own).
+    return { deleted: Array.isArray(data.jobs) ? data.jobs.length : Array.isArray(data.deleted) ? data.deleted.length : 0 };
   },
 
   /** The export download's URL (an attachment; the browser sends the login cookie). */
