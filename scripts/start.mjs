@@ -84,6 +84,6 @@ setTimeout(() => {
 [start] Reprise is running:
   ${framework} playground (records to the collector): http://127.0.0.1:${playgroundPort}/
   admin UI (watch your session):         ${endpoint}/   (first start: open the setup link printed above)
-  collector API:                         ${endpoint}/v1/ingest, /healthz, /metrics
+  collector API:                         ${endpoint}/v1/ingest, /healthz (/metrics needs REPRISE_METRICS_TOKEN or REPRISE_METRICS_PORT)
 Press Ctrl-C to stop.`);
 }, 2500).unref();

@@ -12,5 +12,6 @@ export default mergeConfig(sharedTestConfig('collector'), defineConfig({
     // Builds dist/ for the process tests (collector), and one PostgreSQL 15 on 127.0.0.1 for the
     // index / access / playback tests (issue 5).
     globalSetup: ['test/collector/global-setup.ts', 'test/index-postgres.global.ts'],
+    setupFiles: ['test/password-cost.setup.ts'],
   },
 }));

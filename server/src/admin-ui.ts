@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
-import { authenticate, principalOf } from './access/middleware.js';
-import { projectsWith } from './access/principal.js';
+import { authenticate, principalOf, requestOrigin } from './access/middleware.js';
+import { principalId, projectsWith } from './access/principal.js';
+import { recordAuditPerProject } from './audit/audit-log.js';
 import type { CollectorPlugin } from './collector.js';
 import { CollectorError } from './errors.js';
 import type { IndexDatabase } from './index-db/database.js';
@@ -50,6 +51,8 @@ export interface AdminUiOptions {
   sessions?: { readonly index: IndexDatabase };
   /** The projects the settings route shows (the collector's registry). */
   projects?: () => readonly ProjectConfig[];
+  /** The login's idle timeout, as the sessions API applies it. @default 30 minutes */
+  sessionIdleMs?: number;
 }
 
 const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reprise</title>
@@ -102,16 +105,22 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
     router.get(
       '/v1/projects',
       (req, res, next) => {
-        check ??= authenticate(sessions.index.db);
+        check ??= authenticate(sessions.index.db, { sessionIdleMs: options.sessionIdleMs });
         return check(req, res, next);
       },
-      (_req: Request, res: Response) => {
+      async (req: Request, res: Response) => {
         const principal = principalOf(res);
         const allowed = projectsWith(principal, 'admin');
         if (allowed !== 'all' && allowed.length === 0) {
           throw new CollectorError('forbidden', 403, 'project settings need the admin role on a project.');
         }
         const projects = (options.projects?.() ?? []).filter((project) => allowed === 'all' || allowed.includes(project.id));
+        // Keys and origins are read here: logged like every other read, once per project shown.
+        await recordAuditPerProject(
+          sessions.index.db,
+          { actor: principalId(principal), action: 'project.list', detail: { projects: projects.map((p) => p.id) }, ...requestOrigin(req) },
+          projects.map((project) => project.id),
+        );
         res.setHeader('Cache-Control', 'no-store');
         res.json({
           projects: projects.map((project) => ({
@@ -140,7 +149,7 @@ export function adminUiPlugin(options: AdminUiOptions = {}): CollectorPlugin {
   return {
     name: 'admin-ui',
     setup(collector) {
-      collector.mount('/', createAdminUiRouter({ projects: () => collector.projects.list(), ...options }));
+      collector.mount('/', createAdminUiRouter({ projects: () => collector.projects.list(), sessionIdleMs: collector.config.sessionIdleMinutes * 60_000, ...options }));
     },
   };
 }

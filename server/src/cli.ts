@@ -39,6 +39,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     `  objects    : ${where}`,
     `  data keys  : ${config.keysS3Bucket ? `s3://${config.keysS3Bucket}/${config.keysS3Prefix}` : config.keysDir}`,
     `  keyring    : ${config.keyring}`,
+    `  metrics    : ${
+      config.metricsPort !== undefined
+        ? `http://${config.metricsHost}:${config.metricsPort}/metrics (no token)`
+        : config.metricsToken
+          ? `${url}/metrics with the bearer REPRISE_METRICS_TOKEN`
+          : 'off (set REPRISE_METRICS_TOKEN or REPRISE_METRICS_PORT)'
+    }`,
   ];
   if (config.devProject) {
     lines.push('  project    : "dev" (ingest key "dev"), origins http://127.0.0.1:* and http://localhost:* (set REPRISE_PROJECTS for real projects)');

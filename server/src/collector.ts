@@ -18,6 +18,7 @@ import { NatsIngestLog } from './log/nats-log.js';
 import { maxLogRecordBytes } from './log/record.js';
 import type { IngestLog } from './log/types.js';
 import { createMetrics, type CollectorMetrics } from './metrics.js';
+import { createOpsRouter } from './ops-routes.js';
 import { ProjectRegistry } from './projects.js';
 import { FolderObjectStore } from './store/folder-store.js';
 import { shredExpiredDataKeys } from './deletion/shred-expired-keys.js';
@@ -232,16 +233,13 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   };
   const ingest = createIngestHandler(ingestOptions);
   app.use(createIngestRouter(ingestOptions, ingest));
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
-  app.get('/readyz', (_req, res) => {
-    res.status(ready ? 200 : 503).json({ ready, log: log.description, store: store.description, lag: log.lag() });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  const ops = {
+    ready: () => ready,
+    details: () => ({ log: log.description, store: store.description, lag: log.lag() }),
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+  };
+  app.use(createOpsRouter({ ...ops, access: { token: config.metricsToken } }));
+  let metricsServer: Server | undefined;
   const extensions = Router();
   app.use(extensions);
   app.use((req, res) => {
@@ -311,19 +309,19 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         if (isIngestPost(req)) void ingest(req, res);
         else app(req, res);
       });
-      server = await new Promise<Server>((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(config.port, config.host, () => {
-          listening.off('error', reject);
-          resolve(listening);
-        });
-      });
+      server = await listen(listening, config.port, config.host);
       // Beacons and keep-alive clients: keep idle sockets a little longer than typical proxies.
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
       server.requestTimeout = 30_000;
       const bound = server.address();
       const port = typeof bound === 'object' && bound ? bound.port : config.port;
+      if (config.metricsPort !== undefined) {
+        const metricsApp = express();
+        metricsApp.disable('x-powered-by');
+        metricsApp.use(createOpsRouter({ ...ops, access: 'open' }));
+        metricsServer = await listen(createServer(metricsApp), config.metricsPort, config.metricsHost);
+      }
       accepting = true;
       ready = true;
       const address: CollectorAddress = { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, host: config.host, port };
@@ -360,10 +358,25 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await keysS3?.close();
       server?.closeAllConnections();
       await closing;
+      if (metricsServer) {
+        const metricsClosing = new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+        metricsServer.closeAllConnections();
+        await metricsClosing;
+      }
     },
   };
   for (const hook of options.onSegmentStored ?? []) writer.onSegmentStored(hook);
   for (const { path, router } of options.extraRouters ?? []) extensions.use(path, router);
   for (const plugin of plugins) await plugin.setup(collector);
   return collector;
+}
+
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }

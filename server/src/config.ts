@@ -103,6 +103,13 @@ const options: OptionSpec[] = [
   { key: 'indexPath', env: 'REPRISE_INDEX_PATH', help: 'SQLite index file.', schema: z.string().min(1), default: '<data dir>/index.sqlite' },
   { key: 'databaseUrl', env: 'REPRISE_DATABASE_URL', help: 'PostgreSQL connection string (required with REPRISE_INDEX=postgres), e.g. postgres://user:password@host:5432/database.', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://') },
   { key: 'publicUrl', env: 'REPRISE_PUBLIC_URL', help: 'Base URL viewers reach the collector at (behind a proxy), for the printed setup link. Default: the listen address.', schema: z.string().url('must be a URL') },
+  { key: 'sessionIdleMinutes', env: 'REPRISE_SESSION_IDLE_MINUTES', help: 'A viewer\'s login ends after this many minutes without a request (it ends after 12 hours in any case).', schema: int(1, 720), default: '30' },
+  { key: 'tokenMaxDays', env: 'REPRISE_TOKEN_MAX_DAYS', help: 'Longest lifetime an API token may be given at creation, in days (new tokens default to 90, or this if lower).', schema: int(1, 3650), default: '365' },
+  { key: 'passwordHashConcurrency', env: 'REPRISE_PASSWORD_HASH_CONCURRENCY', help: 'Password hashes (scrypt, 128 MiB each) run at once; more logins wait, and past 64 waiting get a 503. Keep it below UV_THREADPOOL_SIZE (4) so the writer keeps threads.', schema: int(1, 64), default: '2' },
+  { key: 'loginFailureRetentionDays', env: 'REPRISE_LOGIN_FAILURE_RETENTION_DAYS', help: 'Failed-login rows of the audit log are deleted after this many days (every other row is kept).', schema: int(1, 36500), default: '30' },
+  { key: 'metricsToken', env: 'REPRISE_METRICS_TOKEN', help: 'Bearer token /metrics and /readyz?detail ask for (Prometheus: authorization.credentials). Without it, and without REPRISE_METRICS_PORT, they answer 404.', schema: z.string().min(16, 'must be at least 16 characters') },
+  { key: 'metricsPort', env: 'REPRISE_METRICS_PORT', help: 'Serve /metrics and /readyz (detailed) without a token on this separate port, on REPRISE_METRICS_HOST.', schema: int(0, 65535) },
+  { key: 'metricsHost', env: 'REPRISE_METRICS_HOST', help: 'Address the metrics port listens on.', schema: z.string().min(1), default: '127.0.0.1' },
   { key: 'logLevel', env: 'REPRISE_LOG_LEVEL', help: 'pino level: fatal, error, warn, info, debug, trace, silent.', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
 ];
 
@@ -162,6 +169,13 @@ export interface CollectorConfigInput {
   indexPath?: string;
   databaseUrl?: string;
   publicUrl?: string;
+  sessionIdleMinutes: number;
+  tokenMaxDays: number;
+  passwordHashConcurrency: number;
+  loginFailureRetentionDays: number;
+  metricsToken?: string;
+  metricsPort?: number;
+  metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 

@@ -61,9 +61,15 @@ describe('access rules', () => {
     expect(await verifyPassword('x', 'plain')).toBe(false);
   });
 
-  it('marks the session cookie Secure over HTTPS only, always HttpOnly and SameSite', () => {
-    expect(sessionCookie({ secure: true } as Request, 'v', 60_000)).toBe('reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
-    expect(sessionCookie({ secure: false } as Request, 'v', 60_000)).toBe('reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60');
+  it('names the session cookie __Host- and marks it Secure, except over plain HTTP to a loopback host; always HttpOnly and SameSite', () => {
+    const req = (secure: boolean, hostname: string) => ({ secure, hostname }) as Request;
+    expect(sessionCookie(req(true, 'replay.example.com'), 'v', 60_000)).toBe('__Host-reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
+    // Plain HTTP to a real host still gets Secure (the login itself is refused there).
+    expect(sessionCookie(req(false, 'replay.example.com'), 'v', 60_000)).toBe('__Host-reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
+    for (const loopback of ['127.0.0.1', 'localhost', 'admin.localhost', '[::1]']) {
+      expect(sessionCookie(req(false, loopback), 'v', 60_000)).toBe('reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60');
+    }
+    expect(sessionCookie(req(true, '127.0.0.1'), 'v', 60_000)).toMatch(/^__Host-reprise_session=v; .*; Secure$/);
     expect(parseCookies('a=1; reprise_session=abc%3D; a=2; bad')).toEqual(new Map([['a', '1'], ['reprise_session', 'abc=']]));
   });
 
@@ -166,7 +172,7 @@ describe('login throttle', () => {
     const { now } = clock();
     const throttle = new LoginThrottle({ ...limits, maxTracked: 50 }, now);
     for (let i = 0; i < 5; i++) throttle.attempt(`198.51.100.${i}`, 'root');
-    for (let i = 0; i < 500; i++) throttle.attempt('198.51.100.250', `made-up-${i}`);
+    for (let i = 0; i < 500; i++) throttle.attempt(`198.51.${100 + (i % 100)}.250`, `made-up-${i}`);
     expect(throttle.attempt('198.51.100.251', 'root')).toMatchObject({ allowed: false, scope: 'username' });
   });
 });

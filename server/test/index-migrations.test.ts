@@ -16,7 +16,7 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
         .select(sql<string>`name`.as('name'))
         .orderBy(sql`name`)
         .execute();
-      expect(applied.map((row) => row.name)).toEqual(['0001_sessions_index', '0002_access_and_audit', '0003_url_search_trigrams', '0004_session_users']);
+      expect(applied.map((row) => row.name)).toEqual(['0001_sessions_index', '0002_access_and_audit', '0003_url_search_trigrams', '0004_session_users', '0005_access_limits']);
       // A restart finds nothing left to do.
       expect(await migrateIndexDatabase(first.db, engine)).toEqual([]);
       await first.db.insertInto('users').values({ username: 'u', password_hash: 'x', created_at: 1 }).execute();

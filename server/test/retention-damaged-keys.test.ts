@@ -11,7 +11,7 @@ import type { WrappedDataKey } from '../src/crypto/types.js';
 import { CollectorError } from '../src/errors.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { shredExpiredDataKeys } from '../src/deletion/shred-expired-keys.js';
-import { metricValue, silentLogger, tempDir } from './collector/helpers.js';
+import { metricValue, silentLogger, tempDir, TEST_METRICS_TOKEN } from './collector/helpers.js';
 
 const DAY_MS = 86_400_000;
 const record = (project: string, sessionId: string, createdAt: number): WrappedDataKey => ({
@@ -70,6 +70,7 @@ test("the collector's sweep counts damaged records in reprise_data_key_records_d
   const keys = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
   await seed(keys, Date.now());
   const config = resolveConfig({
+    metricsToken: TEST_METRICS_TOKEN,
     dataDir, port: 0, logLevel: 'silent', sweepIntervalMs: 1000,
     projectList: [{ id: 'a', keys: ['pk_a'], retentionDays: 30 }, { id: 'b', keys: ['pk_b'], retentionDays: 30 }],
   });

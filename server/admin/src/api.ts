@@ -108,6 +108,23 @@ export interface ApiTokenInfo {
   createdAt: number;
   revokedAt: number | null;
   lastUsedAt: number | null;
+  /** When it stops working; null only for tokens from before expiry existed. */
+  expiresAt: number | null;
+}
+
+/** A user as `GET /v1/users` lists it: only the roles on projects the caller administers (and `*`). */
+export interface UserInfo {
+  id: number;
+  username: string;
+  createdAt: number;
+  roles: Record<string, Role>;
+}
+
+/** What `POST /v1/tokens` answers: the secret, shown this once. */
+export interface CreatedToken {
+  id: string;
+  token: string;
+  expiresAt: number;
 }
 
 /** A failed request, with the server's own words when it sent any. */
@@ -302,6 +319,57 @@ export const api = {
   async tokens(signal?: AbortSignal): Promise<ApiTokenInfo[]> {
     const data = await request<Json>('GET', '/v1/tokens', undefined, signal);
     return (Array.isArray(data.tokens) ? data.tokens : []) as ApiTokenInfo[];
+  },
+
+  async users(signal?: AbortSignal): Promise<UserInfo[]> {
+    const data = await request<Json>('GET', '/v1/users', undefined, signal);
+    return (Array.isArray(data.users) ? data.users : []) as UserInfo[];
+  },
+
+  async createUser(username: string, password: string, roles: Record<string, Role>): Promise<void> {
+    await request('POST', '/v1/users', { username, password, roles });
+  },
+
+  /** `role: null` removes the user's role on the project. */
+  async setRole(username: string, project: string, role: Role | null): Promise<void> {
+    await request('PUT', `/v1/users/${encodeURIComponent(username)}/roles/${encodeURIComponent(project)}`, { role });
+  },
+
+  async deleteUser(username: string): Promise<void> {
+    await request('DELETE', `/v1/users/${encodeURIComponent(username)}`);
+  },
+
+  async createToken(input: { name: string; project: string; operations: string[]; expiresInDays: number }): Promise<CreatedToken> {
+    return request<CreatedToken>('POST', '/v1/tokens', input);
+  },
+
+  async revokeToken(id: string): Promise<void> {
+    await request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  },
+
+  async deleteSession(id: string, project: string): Promise<void> {
+    await request('DELETE', `/v1/sessions/${encodeURIComponent(id)}${query({ project })}`);
+  },
+
+  /** Deletes every session of one end user (the `userId` the app identified) in a project. */
+  async deleteUserSessions(userId: string, project: string): Promise<{ deleted: number }> {
+    const data = await request<Json>('DELETE', `/v1/users/${encodeURIComponent(userId)}/sessions${query({ project })}`);
+    // One deletion job per session (done, or still running: it finishes on its own).
+    return { deleted: Array.isArray(data.jobs) ? data.jobs.length : Array.isArray(data.deleted) ? data.deleted.length : 0 };
+  },
+
+  /** The export download's URL (an attachment; the browser sends the login cookie). */
+  exportUrl(id: string, project: string): string {
+    return `/v1/sessions/${encodeURIComponent(id)}/export${query({ project })}`;
+  },
+
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await request('POST', '/v1/auth/password', { currentPassword, newPassword });
+  },
+
+  async logoutEverywhere(): Promise<void> {
+    await request('POST', '/v1/auth/logout-all', {});
+    rememberCsrfToken(undefined);
   },
 
   async projects(signal?: AbortSignal): Promise<ProjectSettings[]> {

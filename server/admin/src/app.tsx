@@ -3,6 +3,8 @@ import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'reac
 import { isAdmin } from './api.js';
 import { useAuth } from './auth.js';
 import { Loading } from './components/states.js';
+import { AccessPage } from './pages/access.js';
+import { AccountPage } from './pages/account.js';
 import { AuditPage } from './pages/audit.js';
 import { LoginPage } from './pages/login.js';
 import { NotFoundPage } from './pages/not-found.js';
@@ -21,6 +23,8 @@ export function App() {
       <Route path="/sessions/:id" element={<Authenticated title="Session" wide><SessionPage /></Authenticated>} />
       <Route path="/audit" element={<Authenticated title="Audit log" admin><AuditPage /></Authenticated>} />
       <Route path="/settings" element={<Authenticated title="Settings" admin><SettingsPage /></Authenticated>} />
+      <Route path="/access" element={<Authenticated title="Users and tokens" admin><AccessPage /></Authenticated>} />
+      <Route path="/account" element={<Authenticated title="Your account"><AccountPage /></Authenticated>} />
       <Route path="*" element={<Authenticated title="Not found"><NotFoundPage /></Authenticated>} />
     </Routes>
   );
@@ -70,10 +74,13 @@ function Shell({ children, wide }: { children: ReactNode; wide: boolean }) {
         <nav aria-label="Main" className="nav">
           <NavLink to="/sessions">Sessions</NavLink>
           {admin ? <NavLink to="/audit">Audit log</NavLink> : null}
+          {admin ? <NavLink to="/access">Users and tokens</NavLink> : null}
           {admin ? <NavLink to="/settings">Settings</NavLink> : null}
         </nav>
         <div className="topbar-user">
-          <span className="user-name" title="Logged in as">{me?.username}</span>
+          <NavLink to="/account" className="user-name" title="Your account">
+            {me?.username}
+          </NavLink>
           <button
             type="button"
             className="button button-quiet"

@@ -7,6 +7,7 @@ import {
   hashPassword,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
+  needsRehash,
   verifyPassword,
 } from './passwords.js';
 
@@ -19,6 +20,14 @@ export const ROLES: readonly Role[] = ['admin', 'viewer'];
 export const ALL_PROJECTS = '*';
 
 export const LOGIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** A login session ends after this long without a request. @default 30 minutes */
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
+/** Longest lifetime an API token may be given. @default 365 days */
+export const DEFAULT_TOKEN_MAX_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
+/** Lifetime of a token created without `expiresInDays`. @default 90 days (capped by the maximum) */
+export const DEFAULT_TOKEN_LIFETIME_MS = 90 * 24 * 60 * 60 * 1000;
+/** `last_seen_at` is written at most this often per session: a page of requests costs one write. */
+const TOUCH_EVERY_MS = 60 * 1000;
 export const SETUP_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 const PROJECT = /^(\*|[A-Za-z0-9_-]{1,128})$/;
@@ -50,13 +59,17 @@ interface NewUser {
   roles: Record<string, Role>;
 }
 
+function validatePassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new CollectorError('weak_password', 400, `password: ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`);
+  }
+}
+
 function validateNewUser(input: NewUser): void {
   if (!USERNAME.test(input.username)) {
     throw new CollectorError('bad_username', 400, 'username: 1-64 letters, digits or "_.@-".');
   }
-  if (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > MAX_PASSWORD_LENGTH) {
-    throw new CollectorError('weak_password', 400, `password: at least ${MIN_PASSWORD_LENGTH} characters.`);
-  }
+  validatePassword(input.password);
   for (const [project, role] of Object.entries(input.roles)) {
     assertValidProject(project);
     if (!ROLES.includes(role)) throw new CollectorError('bad_role', 400, `role "${String(role)}" is not one of ${ROLES.join(', ')}.`);
@@ -102,16 +115,77 @@ export async function findUserByName(db: Kysely<IndexSchema>, username: string):
   return user ? loadIdentity(db, user) : undefined;
 }
 
-/** The user when the password matches; the same work is done for unknown usernames. */
-export async function authenticatePassword(
-  db: Kysely<IndexSchema>,
-  username: string,
-  password: string,
-): Promise<UserIdentity | undefined> {
-  if (password.length > MAX_PASSWORD_LENGTH) return undefined;
+export type PasswordCheck = { ok: true; user: UserIdentity } | { ok: false; knownUser: boolean };
+
+/**
+ * The user when the password matches; the same work is done for unknown usernames. A hash made
+ * at a lower cost than today's is replaced on the way (the password is at hand only now).
+ */
+export async function authenticatePassword(db: Kysely<IndexSchema>, username: string, password: string): Promise<PasswordCheck> {
+  if (password.length > MAX_PASSWORD_LENGTH) return { ok: false, knownUser: false };
   const user = await db.selectFrom('users').select(['id', 'username', 'password_hash']).where('username', '=', username).executeTakeFirst();
   const ok = await verifyPassword(password, user?.password_hash ?? (await decoyPasswordHash()));
-  return user && ok ? loadIdentity(db, user) : undefined;
+  if (!user || !ok) return { ok: false, knownUser: user !== undefined };
+  if (needsRehash(user.password_hash)) {
+    const upgraded = await hashPassword(password);
+    // Only if unchanged meanwhile: a concurrent password change must win.
+    await db.updateTable('users').set({ password_hash: upgraded }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute();
+  }
+  return { ok: true, user: await loadIdentity(db, user) };
+}
+
+/**
+ * Replaces a user's password after checking the current one, and ends every other login session
+ * of theirs (a stolen cookie dies with the old password).
+ */
+export async function changePassword(
+  db: Kysely<IndexSchema>,
+  input: { userId: number; currentPassword: string; newPassword: string; keepCookie?: string },
+): Promise<boolean> {
+  validatePassword(input.newPassword);
+  const row = await db.selectFrom('users').select(['password_hash']).where('id', '=', input.userId).executeTakeFirst();
+  if (!row || input.currentPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(input.currentPassword, row.password_hash))) return false;
+  const passwordHash = await hashPassword(input.newPassword);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', input.userId).execute();
+    let others = trx.deleteFrom('login_sessions').where('user_id', '=', input.userId);
+    if (input.keepCookie) others = others.where('id_hash', '<>', sha256(input.keepCookie));
+    await others.execute();
+  });
+  return true;
+}
+
+/** Removes a user with their roles and login sessions; their API tokens stay (they belong to projects). */
+export async function deleteUser(db: Kysely<IndexSchema>, userId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('login_sessions').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('users').where('id', '=', userId).execute();
+  });
+}
+
+/**
+ * Users with a role on one of `projects` or on `*` (every user for `all`), each with only those
+ * roles: a project admin sees who can reach their projects and nothing of the others.
+ */
+export async function listUsers(db: Kysely<IndexSchema>, projects: readonly string[] | 'all') {
+  let query = db
+    .selectFrom('users as u')
+    .leftJoin('user_roles as r', 'r.user_id', 'u.id')
+    .select(['u.id', 'u.username', 'u.created_at', 'r.project', 'r.role']);
+  if (projects !== 'all') {
+    if (projects.length === 0) return [];
+    query = query.where('r.project', 'in', [...projects, ALL_PROJECTS]);
+  }
+  const rows = await query.orderBy('u.username').execute();
+  const users = new Map<number, { id: number; username: string; createdAt: number; roles: Record<string, Role> }>();
+  for (const row of rows) {
+    const id = Number(row.id);
+    const user = users.get(id) ?? { id, username: row.username, createdAt: row.created_at, roles: {} };
+    if (row.project && row.role) user.roles[row.project] = row.role;
+    users.set(id, user);
+  }
+  return [...users.values()];
 }
 
 // ---- login sessions (cookie) ----
@@ -121,26 +195,43 @@ export async function createLoginSession(db: Kysely<IndexSchema>, userId: number
   const csrfToken = randomSecret();
   await db
     .insertInto('login_sessions')
-    .values({ id_hash: sha256(cookieValue), user_id: userId, csrf_token: csrfToken, created_at: now, expires_at: now + LOGIN_SESSION_TTL_MS })
+    .values({ id_hash: sha256(cookieValue), user_id: userId, csrf_token: csrfToken, created_at: now, expires_at: now + LOGIN_SESSION_TTL_MS, last_seen_at: now })
     .execute();
   return { cookieValue, csrfToken, expiresAt: now + LOGIN_SESSION_TTL_MS };
 }
 
-export async function findLoginSession(db: Kysely<IndexSchema>, cookieValue: string, now = Date.now()) {
+/** The session behind a cookie, unless expired or idle for `idleMs`; a hit counts as activity. */
+export async function findLoginSession(db: Kysely<IndexSchema>, cookieValue: string, options: { idleMs?: number; now?: number } = {}) {
+  const now = options.now ?? Date.now();
+  const idleMs = options.idleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const idHash = sha256(cookieValue);
   const row = await db
     .selectFrom('login_sessions as ls')
     .innerJoin('users as u', 'u.id', 'ls.user_id')
-    .select(['ls.csrf_token', 'ls.expires_at', 'u.id', 'u.username'])
-    .where('ls.id_hash', '=', sha256(cookieValue))
+    .select(['ls.csrf_token', 'ls.expires_at', 'ls.created_at', 'ls.last_seen_at', 'u.id', 'u.username'])
+    .where('ls.id_hash', '=', idHash)
     .executeTakeFirst();
   if (!row || row.expires_at <= now) return undefined;
+  const lastSeen = row.last_seen_at ?? row.created_at;
+  if (now - lastSeen >= idleMs) {
+    await db.deleteFrom('login_sessions').where('id_hash', '=', idHash).execute();
+    return undefined;
+  }
+  if (now - lastSeen >= TOUCH_EVERY_MS) await db.updateTable('login_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   return { user: await loadIdentity(db, row), csrfToken: row.csrf_token };
 }
 
-/** Forgets expired login sessions and setup tokens (run by the plugin's periodic sweep). */
-export async function deleteExpiredCredentials(db: Kysely<IndexSchema>, now = Date.now()): Promise<void> {
+/** Forgets expired or idle login sessions and setup tokens (run by the plugin's periodic sweep). */
+export async function deleteExpiredCredentials(db: Kysely<IndexSchema>, now = Date.now(), idleMs = DEFAULT_SESSION_IDLE_MS): Promise<void> {
   await db.deleteFrom('login_sessions').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('login_sessions').where('last_seen_at', '<=', now - idleMs).execute();
   await db.deleteFrom('setup_tokens').where('expires_at', '<=', now).execute();
+}
+
+/** Log out everywhere: ends every login session of the user. Returns how many there were. */
+export async function deleteUserLoginSessions(db: Kysely<IndexSchema>, userId: number): Promise<number> {
+  const result = await db.deleteFrom('login_sessions').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export async function deleteLoginSession(db: Kysely<IndexSchema>, cookieValue: string) {
@@ -154,6 +245,7 @@ export interface ApiTokenIdentity {
   name: string;
   project: string;
   operations: Set<Operation>;
+  expiresAt: number;
 }
 
 const TOKEN_FORMAT = /^rpt_([A-Za-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
@@ -161,8 +253,15 @@ const TOKEN_FORMAT = /^rpt_([A-Za-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
 /** Creates a token; the returned `token` is shown once, only its hash is stored. */
 export async function createApiToken(
   db: Kysely<IndexSchema>,
-  input: { name: string; project: string; operations: Operation[]; createdBy: number | null },
+  input: { name: string; project: string; operations: Operation[]; createdBy: number | null; lifetimeMs?: number; maxLifetimeMs?: number },
+  now = Date.now(),
 ): Promise<ApiTokenIdentity & { token: string }> {
+  const maxLifetimeMs = input.maxLifetimeMs ?? DEFAULT_TOKEN_MAX_LIFETIME_MS;
+  const lifetimeMs = input.lifetimeMs ?? Math.min(DEFAULT_TOKEN_LIFETIME_MS, maxLifetimeMs);
+  if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0 || lifetimeMs > maxLifetimeMs) {
+    throw new CollectorError('bad_expiry', 400, `expiresInDays: more than 0 and at most ${Math.floor(maxLifetimeMs / 86_400_000)} (this collector's maximum token lifetime).`);
+  }
+  const expiresAt = now + lifetimeMs;
   assertValidProject(input.project);
   if (input.project === ALL_PROJECTS) throw new CollectorError('bad_project', 400, 'an API token is scoped to one project, not "*".');
   if (input.operations.length === 0 || input.operations.some((op) => !OPERATIONS.includes(op))) {
@@ -179,12 +278,13 @@ export async function createApiToken(
       project: input.project,
       operations: [...new Set(input.operations)].join(','),
       created_by: input.createdBy,
-      created_at: Date.now(),
+      created_at: now,
       revoked_at: null,
       last_used_at: null,
+      expires_at: expiresAt,
     })
     .execute();
-  return { id, name: input.name, project: input.project, operations: new Set(input.operations), token: `rpt_${id}_${secret}` };
+  return { id, name: input.name, project: input.project, operations: new Set(input.operations), expiresAt, token: `rpt_${id}_${secret}` };
 }
 
 export async function verifyApiToken(db: Kysely<IndexSchema>, token: string, now = Date.now()): Promise<ApiTokenIdentity | undefined> {
@@ -192,16 +292,22 @@ export async function verifyApiToken(db: Kysely<IndexSchema>, token: string, now
   if (!match) return undefined;
   const [, id, secret] = match as unknown as [string, string, string];
   const row = await db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row || row.revoked_at !== null) return undefined;
+  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return undefined;
   const expected = Buffer.from(row.secret_hash, 'hex');
   const actual = Buffer.from(sha256(secret), 'hex');
   if (!timingSafeEqual(expected, actual)) return undefined;
   await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
-  return { id, name: row.name, project: row.project, operations: new Set(row.operations.split(',') as Operation[]) };
+  return {
+    id,
+    name: row.name,
+    project: row.project,
+    operations: new Set(row.operations.split(',') as Operation[]),
+    expiresAt: row.expires_at ?? Number.MAX_SAFE_INTEGER,
+  };
 }
 
 export async function listApiTokens(db: Kysely<IndexSchema>, projects: readonly string[] | 'all') {
-  let query = db.selectFrom('api_tokens').select(['id', 'name', 'project', 'operations', 'created_at', 'revoked_at', 'last_used_at']);
+  let query = db.selectFrom('api_tokens').select(['id', 'name', 'project', 'operations', 'created_at', 'revoked_at', 'last_used_at', 'expires_at']);
   if (projects !== 'all') {
     if (projects.length === 0) return [];
     query = query.where('project', 'in', [...projects]);
@@ -215,6 +321,7 @@ export async function listApiTokens(db: Kysely<IndexSchema>, projects: readonly 
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
+    expiresAt: r.expires_at,
   }));
 }
 

@@ -1,7 +1,9 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * Brakes on password guessing at `POST /v1/auth/login`, in memory (per collector node).
  *
- * Every attempt counts as a failure until it succeeds. Two limits, checked before the password
+ * Every attempt counts as a failure until it succeeds. Three limits, checked before the password
  * is looked at:
  *  - per address and username: `perAddress.failures` failed logins in a fixed window, then 429
  *    until the window ends. Stops one machine hammering one account.
@@ -10,10 +12,14 @@
  *    `perUsername.burst` are saved up. Guessing spread over many addresses is slowed to one guess
  *    per `refillMs` once the burst is spent, and the wait for any single attempt never exceeds
  *    `refillMs`: the account is slowed down, never locked for a long (or unbounded) time.
+ *  - per address, across usernames: a token bucket like the one per username. Password spraying
+ *    (one guess at each of many usernames from one machine) gets `perClient.burst` guesses, then
+ *    one per `perClient.refillMs`. IPv6 addresses count per /64, the block one subscriber gets, so
+ *    walking through one's own prefix does not buy a fresh budget.
  * An attacker who keeps spending every token as it comes back would still crowd the real user
  * out, so an address that logged in to the account successfully in the last
- * `trustedAddressMs` is exempt from the per-username limit (the per-address limit still
- * applies to it). The attacker cannot earn that exemption without the password.
+ * `trustedAddressMs` is exempt from the per-username and per-client limits (the per-address and
+ * username limit still applies to it). The attacker cannot earn that exemption without the password.
  *
  * Unknown usernames are tracked exactly like real ones, so a 429 says nothing about whether an
  * account exists. Memory is bounded by `maxTracked` entries per map.
@@ -24,6 +30,11 @@ export interface LoginLimits {
   perAddress?: { failures: number; windowMs: number };
   /** @default { burst: 30, refillMs: 30 seconds } (after the burst: 120 guesses an hour, at most, across all addresses) */
   perUsername?: { burst: number; refillMs: number };
+  /**
+   * @default { burst: 20, refillMs: 15 seconds } (after the burst: 240 guesses an hour from one
+   * address, whatever the usernames)
+   */
+  perClient?: { burst: number; refillMs: number };
   /** @default 30 days */
   trustedAddressMs?: number;
   /** @default 10,000 */
@@ -33,13 +44,14 @@ export interface LoginLimits {
 export const DEFAULT_LOGIN_LIMITS: Required<LoginLimits> = {
   perAddress: { failures: 10, windowMs: 15 * 60 * 1000 },
   perUsername: { burst: 30, refillMs: 30 * 1000 },
+  perClient: { burst: 20, refillMs: 15 * 1000 },
   trustedAddressMs: 30 * 24 * 60 * 60 * 1000,
   maxTracked: 10_000,
 };
 
 export type LoginVerdict =
   | { allowed: true }
-  | { allowed: false; scope: 'address' | 'username'; retryAfterMs: number; message: string };
+  | { allowed: false; scope: 'address' | 'username' | 'client'; retryAfterMs: number; message: string };
 
 interface Bucket {
   tokens: number;
@@ -50,6 +62,7 @@ export class LoginThrottle {
   private readonly limits: Required<LoginLimits>;
   private readonly addressFailures = new Map<string, { count: number; since: number }>();
   private readonly usernameBuckets = new Map<string, Bucket>();
+  private readonly clientBuckets = new Map<string, Bucket>();
   /** `address\nusername` → when the exemption ends. */
   private readonly trusted = new Map<string, number>();
 
@@ -65,7 +78,7 @@ export class LoginThrottle {
   attempt(address: string, username: string): LoginVerdict {
     const now = this.now();
     const pair = pairKey(address, username);
-    const { perAddress, perUsername } = this.limits;
+    const { perAddress, perUsername, perClient } = this.limits;
     const seen = this.addressFailures.get(pair);
     const freshWindow = !seen || now - seen.since >= perAddress.windowMs;
     if (!freshWindow && seen.count >= perAddress.failures) {
@@ -78,25 +91,26 @@ export class LoginThrottle {
       };
     }
     const trusted = this.isTrusted(pair, now);
-    const tokens = this.tokens(username, now);
-    if (!trusted && tokens < 1) {
-      const retryAfterMs = Math.ceil((1 - tokens) * perUsername.refillMs);
-      return {
-        allowed: false,
-        scope: 'username',
-        retryAfterMs,
-        message: `too many failed logins for this username from many addresses, so logins to it are slowed down to one every ${waitText(perUsername.refillMs)}; try again in ${waitText(retryAfterMs)}.`,
-      };
+    const client = clientKey(address);
+    const clientTokens = this.tokens(this.clientBuckets, perClient, client, now);
+    const tokens = this.tokens(this.usernameBuckets, perUsername, username, now);
+    if (!trusted) {
+      const refused =
+        emptyBucket('client', clientTokens, perClient, (wait) => `too many failed logins from your address, for any username; try again in ${wait}.`) ??
+        emptyBucket(
+          'username',
+          tokens,
+          perUsername,
+          (wait) => `too many failed logins for this username from many addresses, so logins to it are slowed down to one every ${waitText(perUsername.refillMs)}; try again in ${wait}.`,
+        );
+      if (refused) return refused;
     }
     if (freshWindow) this.makeRoom(this.addressFailures, (entry) => now - entry.since >= perAddress.windowMs, (entry) => -entry.count);
     this.addressFailures.set(pair, { count: freshWindow ? 1 : seen.count + 1, since: freshWindow ? now : seen.since });
     // A trusted address spends no tokens: its typos must not slow down logins from elsewhere.
     if (!trusted) {
-      if (!this.usernameBuckets.has(username)) {
-        const slack = (bucket: Bucket) => this.refilled(bucket, now);
-        this.makeRoom(this.usernameBuckets, (bucket) => slack(bucket) >= perUsername.burst, slack);
-      }
-      this.usernameBuckets.set(username, { tokens: tokens - 1, at: now });
+      this.take(this.usernameBuckets, perUsername, username, tokens, now);
+      this.take(this.clientBuckets, perClient, client, clientTokens, now);
     }
     return { allowed: true };
   }
@@ -110,8 +124,10 @@ export class LoginThrottle {
     const now = this.now();
     const pair = pairKey(address, username);
     this.addressFailures.delete(pair);
-    const bucket = this.usernameBuckets.get(username);
-    if (bucket && !this.isTrusted(pair, now)) this.usernameBuckets.set(username, { tokens: this.refilled(bucket, now) + 1, at: now });
+    if (!this.isTrusted(pair, now)) {
+      this.giveBack(this.usernameBuckets, this.limits.perUsername, username, now);
+      this.giveBack(this.clientBuckets, this.limits.perClient, clientKey(address), now);
+    }
     this.trusted.delete(pair); // re-inserted last: the map's order is its eviction order
     if (this.trusted.size >= this.limits.maxTracked) this.trusted.delete(this.trusted.keys().next().value as string);
     this.trusted.set(pair, now + this.limits.trustedAddressMs);
@@ -122,13 +138,26 @@ export class LoginThrottle {
     return until !== undefined && until > now;
   }
 
-  private refilled(bucket: Bucket, now: number): number {
-    return Math.min(this.limits.perUsername.burst, bucket.tokens + (now - bucket.at) / this.limits.perUsername.refillMs);
+  private refilled(bucket: Bucket, limit: { burst: number; refillMs: number }, now: number): number {
+    return Math.min(limit.burst, bucket.tokens + (now - bucket.at) / limit.refillMs);
   }
 
-  private tokens(username: string, now: number): number {
-    const bucket = this.usernameBuckets.get(username);
-    return bucket ? this.refilled(bucket, now) : this.limits.perUsername.burst;
+  private tokens(map: Map<string, Bucket>, limit: { burst: number; refillMs: number }, key: string, now: number): number {
+    const bucket = map.get(key);
+    return bucket ? this.refilled(bucket, limit, now) : limit.burst;
+  }
+
+  private take(map: Map<string, Bucket>, limit: { burst: number; refillMs: number }, key: string, tokens: number, now: number): void {
+    if (!map.has(key)) {
+      const slack = (bucket: Bucket) => this.refilled(bucket, limit, now);
+      this.makeRoom(map, (bucket) => slack(bucket) >= limit.burst, slack);
+    }
+    map.set(key, { tokens: tokens - 1, at: now });
+  }
+
+  private giveBack(map: Map<string, Bucket>, limit: { burst: number; refillMs: number }, key: string, now: number): void {
+    const bucket = map.get(key);
+    if (bucket) map.set(key, { tokens: Math.min(limit.burst, this.refilled(bucket, limit, now) + 1), at: now });
   }
 
   /**
@@ -150,7 +179,40 @@ export class LoginThrottle {
   }
 }
 
+/** The refusal when a bucket has no whole token left: the wait is until one has refilled. */
+function emptyBucket(
+  scope: 'client' | 'username',
+  tokens: number,
+  limit: { refillMs: number },
+  message: (wait: string) => string,
+): LoginVerdict | undefined {
+  if (tokens >= 1) return undefined;
+  const retryAfterMs = Math.ceil((1 - tokens) * limit.refillMs);
+  return { allowed: false, scope, retryAfterMs, message: message(waitText(retryAfterMs)) };
+}
+
 const pairKey = (address: string, username: string) => `${address}\n${username}`;
+
+/**
+ * The unit the per-client budget counts: an IPv4 address (also when IPv4-mapped), or the /64
+ * prefix of an IPv6 address.
+ */
+export function clientKey(address: string): string {
+  const plain = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(plain);
+  if (mapped) return mapped[1]!;
+  if (isIPv6(plain)) return `${expandIpv6(plain).slice(0, 4).join(':')}::/64`;
+  return plain;
+}
+
+function expandIpv6(address: string): string[] {
+  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const [head = '', tail] = address.split('::');
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const middle = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...middle, ...right].map((g) => parseInt(g, 16).toString(16));
+}
 
 /** `45 s` or `12 min`, rounded up: never promises less wait than the Retry-After header. */
 const waitText = (ms: number) => (ms <= 90_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`);

@@ -6,7 +6,14 @@ import type { IndexSchema } from '../index-db/schema.js';
 import { findLoginSession, verifyApiToken } from './access-store.js';
 import type { Principal } from './principal.js';
 
-export const SESSION_COOKIE = 'reprise_session';
+/**
+ * The session cookie's name. `__Host-` makes the browser refuse it unless it is Secure, set by
+ * this host (no Domain) for Path=/, so a sibling subdomain cannot plant or overwrite it. Plain
+ * HTTP on a loopback host (local development) cannot have Secure cookies in every browser, so
+ * there the cookie has the bare name; it is only ever accepted under the name its host calls for.
+ */
+export const SESSION_COOKIE = '__Host-reprise_session';
+export const LOOPBACK_SESSION_COOKIE = 'reprise_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
@@ -38,16 +45,50 @@ export function isHttps(req: Request): boolean {
   return req.secure;
 }
 
+/** localhost, *.localhost, 127.0.0.0/8 or ::1: a host only this machine reaches. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1';
+}
+
+/**
+ * Secure unless this is plain HTTP to a loopback host. Over plain HTTP to any other host the
+ * browser drops a Secure cookie: logging in there is refused up front (`assertCookieCanWork`).
+ */
+function cookieIsSecure(req: Request): boolean {
+  return isHttps(req) || !isLoopbackHost(req.hostname);
+}
+
+export function sessionCookieName(req: Request): string {
+  return cookieIsSecure(req) ? SESSION_COOKIE : LOOPBACK_SESSION_COOKIE;
+}
+
 export function sessionCookie(req: Request, value: string, maxAgeMs: number): string {
   const parts = [
-    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    `${sessionCookieName(req)}=${encodeURIComponent(value)}`,
     'Path=/',
     'HttpOnly',
     'SameSite=Strict',
     `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`,
   ];
-  if (isHttps(req)) parts.push('Secure');
+  if (cookieIsSecure(req)) parts.push('Secure');
   return parts.join('; ');
+}
+
+/** The session cookie's value, read only under the name this host calls for. */
+export function sessionCookieValue(req: Request): string | undefined {
+  return parseCookies(req.get('cookie')).get(sessionCookieName(req));
+}
+
+/** A login over plain HTTP to a non-loopback host would set a cookie the browser never sends back. */
+export function assertCookieCanWork(req: Request): void {
+  if (!isHttps(req) && !isLoopbackHost(req.hostname)) {
+    throw new CollectorError(
+      'https_required',
+      400,
+      'log in over HTTPS: the session cookie is Secure. Behind a TLS proxy, set REPRISE_TRUST_PROXY so the collector sees X-Forwarded-Proto.',
+    );
+  }
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -83,19 +124,19 @@ export function assertSameOrigin(req: Request): void {
  * caller must echo its CSRF token in `X-CSRF-Token` on every state-changing request; token
  * callers are not exposed to CSRF (a browser never attaches the bearer on its own).
  */
-export function authenticate(db: Kysely<IndexSchema>) {
+export function authenticate(db: Kysely<IndexSchema>, options: { sessionIdleMs?: number } = {}) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const authorization = req.get('authorization');
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const token = match ? await verifyApiToken(db, match[1]!) : undefined;
-      if (!token) throw new CollectorError('unauthenticated', 401, 'the API token is unknown, revoked or malformed.');
+      if (!token) throw new CollectorError('unauthenticated', 401, 'the API token is unknown, revoked, expired or malformed; an admin can create a new one (POST /v1/tokens).');
       res.locals.principal = { kind: 'token', token } satisfies Principal;
       return next();
     }
-    const cookie = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
+    const cookie = sessionCookieValue(req);
     if (cookie) {
-      const session = await findLoginSession(db, cookie);
+      const session = await findLoginSession(db, cookie, { idleMs: options.sessionIdleMs });
       if (session) {
         if (!SAFE_METHODS.has(req.method) && !CSRF_EXEMPT_PATHS.has(req.baseUrl + req.path)) {
           assertSameOrigin(req);

@@ -19,11 +19,18 @@ export type AuditAction =
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.logout'
+  | 'auth.logout_all'
+  | 'auth.password'
   | 'auth.setup'
+  | 'user.list'
   | 'user.create'
+  | 'user.create_refused'
   | 'user.role'
+  | 'user.delete'
+  | 'token.list'
   | 'token.create'
   | 'token.revoke'
+  | 'project.list'
   | 'keys.rotate';
 
 export interface AuditEntryInput {
@@ -65,6 +72,18 @@ export async function recordAudit(db: Kysely<IndexSchema>, entry: AuditEntryInpu
       user_agent: entry.userAgent ?? null,
     })
     .execute();
+}
+
+/**
+ * One entry per project an action touched, so each project's admins see it in their log (they
+ * see only rows of their projects). With no project (nothing matched, or nothing to name), one
+ * row without a project, which only all-projects admins see.
+ */
+export async function recordAuditPerProject(db: Kysely<IndexSchema>, entry: Omit<AuditEntryInput, 'project'>, projects: Iterable<string>): Promise<void> {
+  const distinct = [...new Set(projects)];
+  if (distinct.length === 0) return recordAudit(db, { ...entry, project: null });
+  const at = entry.at ?? Date.now();
+  for (const project of distinct) await recordAudit(db, { ...entry, at, project });
 }
 
 export interface AuditQuery {

@@ -233,6 +233,33 @@ const migrations: Record<string, MigrationFactory> = {
         SELECT project, session_id, user_id FROM sessions WHERE user_id IS NOT NULL`.execute(db);
     },
   }),
+
+  '0005_access_limits': (engine) => ({
+    async up(db: Kysely<unknown>) {
+      // Idle timeout: a login session ends after a while without requests, not only at expires_at.
+      await db.schema.alterTable('login_sessions').addColumn('last_seen_at', int64).execute();
+      await sql`UPDATE login_sessions SET last_seen_at = created_at`.execute(db);
+      // Every token expires. Tokens made before expiry existed get 90 days from this upgrade, so
+      // automations keep working for a while and no token lives forever.
+      await db.schema.alterTable('api_tokens').addColumn('expires_at', int64).execute();
+      await sql`UPDATE api_tokens SET expires_at = ${Date.now() + 90 * 24 * 3600 * 1000}`.execute(db);
+      // Failed logins are the one kind of audit row that may be pruned (see access/failed-logins.ts):
+      // anyone on the internet can add them. Every other row stays append-only.
+      if (engine === 'postgres') {
+        await sql`CREATE OR REPLACE FUNCTION reprise_audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF TG_OP = 'DELETE' AND OLD.action = 'auth.login_failed' THEN RETURN OLD; END IF;
+            RAISE EXCEPTION 'audit_log is append-only';
+          END $$`.execute(db);
+      } else {
+        await sql`DROP TRIGGER audit_log_no_delete`.execute(db);
+        await sql`CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+          WHEN OLD.action <> 'auth.login_failed'
+          BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`.execute(db);
+      }
+      await db.schema.createIndex('audit_log_by_action').on('audit_log').columns(['action', 'at']).execute();
+    },
+  }),
 };
 
 export class IndexMigrationError extends Error {

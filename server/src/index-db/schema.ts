@@ -119,6 +119,8 @@ export interface ApiTokensTable {
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** Set at creation (at most the configured maximum lifetime); null only on rows from before 0004. */
+  expires_at: number | null;
 }
 
 export interface LoginSessionsTable {
@@ -128,6 +130,8 @@ export interface LoginSessionsTable {
   csrf_token: string;
   created_at: number;
   expires_at: number;
+  /** Last request seen (updated at most once a minute), for the idle timeout. */
+  last_seen_at: number | null;
 }
 
 export interface SetupTokensTable {

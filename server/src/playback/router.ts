@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { principalOf, requestOrigin } from '../access/middleware.js';
 import { locateSession as locateSessionFor } from '../access/locate-session.js';
 import { hasAnyAccess, principalId, projectsWith, resolveProjects, type Principal } from '../access/principal.js';
-import { recordAudit, type AuditAction } from '../audit/audit-log.js';
+import { recordAudit, recordAuditPerProject, type AuditAction } from '../audit/audit-log.js';
 import { findUserSessions } from '../deletion/delete-sessions.js';
 import { deletionJobJson, type DeletionJobs } from '../deletion/jobs.js';
 import type { Tombstone, TombstoneStore } from '../deletion/tombstones.js';
@@ -102,10 +102,13 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     };
     const page = await searchSessions(db, search, { engine: deps.engine });
     const { projects: _projects, cursor: _cursor, ...filters } = search;
-    await audit(req, principal, 'session.search', {
-      project: projects !== 'all' && projects.length === 1 ? projects[0] : null,
-      detail: { projects, filters: JSON.parse(JSON.stringify(filters)) as object, results: page.sessions.length },
-    });
+    // A search over several projects is logged once per project (each project's admins see it);
+    // over all of a `*` role's projects, once per project it found sessions in.
+    await recordAuditPerProject(
+      db,
+      { actor: principalId(principal), action: 'session.search', detail: { projects, filters: JSON.parse(JSON.stringify(filters)) as object, results: page.sessions.length }, ...requestOrigin(req) },
+      projects === 'all' ? page.sessions.map((session) => session.project) : projects,
+    );
     res.json({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor });
   });
 

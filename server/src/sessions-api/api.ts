@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import { authenticate } from '../access/middleware.js';
+import type { FailedLoginLog } from '../access/failed-logins.js';
 import type { LoginLimits } from '../access/login-throttle.js';
 import { createAccessRouter } from '../access/router.js';
 import { createAuditRouter } from './audit-router.js';
@@ -25,6 +26,12 @@ export interface SessionsApiDeps {
   logger?: { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   /** Brakes on password guessing (defaults in `access/login-throttle.ts`). */
   loginLimits?: LoginLimits;
+  /** Aggregates failed logins for unknown usernames before they reach the audit log. */
+  failedLogins?: FailedLoginLog;
+  /** A login session ends after this long without a request. @default 30 minutes */
+  sessionIdleMs?: number;
+  /** Longest lifetime a new API token may have. @default 365 days */
+  tokenMaxLifetimeMs?: number;
 }
 
 /**
@@ -41,8 +48,8 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  router.use(paths, authenticate(deps.db));
-  router.use(createAccessRouter(deps.db, { loginLimits: deps.loginLimits }));
+  router.use(paths, authenticate(deps.db, { sessionIdleMs: deps.sessionIdleMs }));
+  router.use(createAccessRouter(deps.db, { loginLimits: deps.loginLimits, failedLogins: deps.failedLogins, tokenMaxLifetimeMs: deps.tokenMaxLifetimeMs }));
   router.use(createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: deps.deletion, logger: deps.logger }));
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));

@@ -1,5 +1,7 @@
 import { countUsers, deleteExpiredCredentials, issueSetupToken } from '../access/access-store.js';
+import { FailedLoginLog, pruneFailedLogins } from '../access/failed-logins.js';
 import type { LoginLimits } from '../access/login-throttle.js';
+import { setPasswordHashConcurrency } from '../access/passwords.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
 import type { CollectorConfig } from '../config.js';
@@ -57,6 +59,8 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
   let timer: NodeJS.Timeout | undefined;
   let collectorRef: Collector | undefined;
   let jobs: DeletionJobs | undefined;
+  let failedLogins: FailedLoginLog | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
 
   const sweep = async (now = Date.now()) => {
     const collector = collectorRef!;
@@ -84,7 +88,9 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
         detail: { objects: session.objects },
       });
     }
-    await deleteExpiredCredentials(index!.db, now);
+    await deleteExpiredCredentials(index!.db, now, collector.config.sessionIdleMinutes * 60_000);
+    await failedLogins?.flush();
+    await pruneFailedLogins(index!.db, collector.config.loginFailureRetentionDays * 86_400_000, now);
     if (deleted.length > 0) collector.logger.info({ sessions: deleted.length }, 'retention sweep removed expired sessions from the index and key store');
     return deleted.length;
   };
@@ -116,7 +122,27 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
         if (tombstones.has(segment.project, segment.sessionId)) await deleteSessionRows(db, segment.project, segment.sessionId);
       });
       const deletion = { jobs, tombstones, projectIds: () => collector.config.projectList.map((project) => project.id) };
-      collector.mount('/', createSessionsApiRouter({ db, engine, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, deletion, logger, loginLimits: options.loginLimits }));
+      // Process-wide: the libuv threads it protects are shared by everything in the process.
+      setPasswordHashConcurrency(config.passwordHashConcurrency);
+      failedLogins = new FailedLoginLog(db);
+      flushTimer = setInterval(() => void failedLogins!.flush().catch((error) => logger.error({ err: error }, 'writing failed logins to the audit log failed')), 60_000);
+      flushTimer.unref();
+      collector.mount(
+        '/',
+        createSessionsApiRouter({
+          db,
+          engine,
+          store: collector.store,
+          dataKeys: collector.dataKeys,
+          dataKeyStore: collector.dataKeyStore,
+          deletion,
+          logger,
+          loginLimits: options.loginLimits,
+          failedLogins,
+          sessionIdleMs: config.sessionIdleMinutes * 60_000,
+          tokenMaxLifetimeMs: config.tokenMaxDays * 86_400_000,
+        }),
+      );
       timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
       timer.unref();
     },
@@ -137,6 +163,8 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
     async stop() {
       if (timer) clearInterval(timer);
       jobs?.stop();
+      if (flushTimer) clearInterval(flushTimer);
+      await failedLogins?.flush().catch(() => undefined);
       await index?.close();
     },
   };

@@ -11,7 +11,7 @@ import { CollectorError } from '../../src/errors.js';
 import { shredExpiredDataKeys } from '../../src/deletion/shred-expired-keys.js';
 import { readSessionEvents } from '../../src/segment/reader.js';
 import type { StoredSegment } from '../../src/segment/types.js';
-import { frameOf, makeBatch, metricValue, postBatch, silentLogger, tempDir } from './helpers.js';
+import { frameOf, makeBatch, metricValue, postBatch, silentLogger, tempDir, TEST_METRICS_TOKEN } from './helpers.js';
 
 test('plugins, routers and the onSegmentStored hook; stop() drains the log before plugins stop', async () => {
   const dataDir = tempDir('factory');
@@ -48,7 +48,7 @@ test('plugins, routers and the onSegmentStored hook; stop() drains the log befor
     res.json({ extra: true });
   });
   // Long segment age: only the graceful stop can store the last segment in time.
-  const config = resolveConfig({ dataDir, port: 0, segmentMaxAgeMs: 60_000, logLevel: 'silent', projectList: [{ id: 'shop', keys: ['pk_shop'], origins: ['http://127.0.0.1:*'] }] });
+  const config = resolveConfig({ dataDir, port: 0, segmentMaxAgeMs: 60_000, logLevel: 'silent', metricsToken: TEST_METRICS_TOKEN, projectList: [{ id: 'shop', keys: ['pk_shop'], origins: ['http://127.0.0.1:*'] }] });
   const collector = await createCollector(config, { plugins: [plugin], extraRouters: [{ path: '/v1/extra', router: extra }], logger: silentLogger });
   const { url } = await collector.start();
   expect(collector.ready).toBe(true);

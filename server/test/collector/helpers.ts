@@ -51,6 +51,10 @@ export interface CollectorProcess {
   kill(): Promise<void>;
 }
 
+/** The bearer token test collectors ask for on /metrics and the detailed /readyz. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+const metricsAuth = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
+
 /** Start the built collector; resolves once it printed its address. */
 export async function startCollector(env: Record<string, string>, options: { port?: number } = {}): Promise<CollectorProcess> {
   const child = spawn(process.execPath, [BIN], {
@@ -59,6 +63,7 @@ export async function startCollector(env: Record<string, string>, options: { por
       REPRISE_HOST: '127.0.0.1',
       REPRISE_PORT: String(options.port ?? 0),
       REPRISE_LOG_LEVEL: 'warn',
+      REPRISE_METRICS_TOKEN: TEST_METRICS_TOKEN,
       // Every test client is one address and often one long session: only the tests of those limits set them.
       REPRISE_SESSION_RATE_LIMIT_PER_SECOND: '1000000',
       REPRISE_SESSION_RATE_LIMIT_BURST: '1000000',
@@ -208,7 +213,7 @@ export async function postBatch(url: string, body: Uint8Array | string, headers:
 }
 
 export async function metricValue(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: metricsAuth })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -220,7 +225,7 @@ export async function metricValue(url: string, name: string): Promise<number> {
 export async function waitForDrain(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ready = (await (await fetch(`${url}/readyz`)).json()) as { lag: number };
+    const ready = (await (await fetch(`${url}/readyz`, { headers: metricsAuth })).json()) as { lag: number };
     if (ready.lag === 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }

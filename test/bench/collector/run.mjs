@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { batchFrame, collectorEnv, drained, frames } from './workload.mjs';
+import { batchFrame, collectorEnv, drained, frames, metricsHeaders } from './workload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // A collector serves many browsers at once; both targets get the same concurrency.
@@ -119,7 +119,7 @@ function steadyLoad(url, bodies, rate, seconds) {
 
 /** Count of appends and of appends slower than 50 ms, from the collector's own histogram. */
 async function appendBuckets(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: metricsHeaders })).text();
   const value = (pattern) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   const count = value('reprise_log_append_duration_seconds_count');
   return { count, over50ms: count - value('reprise_log_append_duration_seconds_bucket\\{le="0.05"\\}'), loopMaxMs: Math.round(value('reprise_nodejs_eventloop_lag_max_seconds') * 1000) };

@@ -34,6 +34,10 @@ export function frames(prefix, count, batchesPerSession = 50) {
   return list;
 }
 
+/** The bearer /metrics and the detailed /readyz ask for. */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
+export const metricsHeaders = { authorization: `Bearer ${BENCH_METRICS_TOKEN}` };
+
 /** The collector child's settings: loopback, no rate limit in the way, one project `bench`. */
 export function collectorEnv(dataDir) {
   return {
@@ -41,6 +45,7 @@ export function collectorEnv(dataDir) {
     REPRISE_PORT: '0',
     REPRISE_DATA_DIR: dataDir,
     REPRISE_LOG_LEVEL: 'warn',
+    REPRISE_METRICS_TOKEN: BENCH_METRICS_TOKEN,
     REPRISE_RATE_LIMIT_PER_SECOND: '1000000',
     REPRISE_RATE_LIMIT_BURST: '1000000',
     // One load generator stands in for many browsers: its single address must not be limited.
@@ -53,7 +58,7 @@ export function collectorEnv(dataDir) {
 /** Wait until the collector's writer stored everything (its /readyz lag is 0): runs start, and CPU is counted, without a backlog. */
 export async function drained(url) {
   for (;;) {
-    const ready = await (await fetch(`${url}/readyz`)).json();
+    const ready = await (await fetch(`${url}/readyz`, { headers: metricsHeaders })).json();
     if (ready.lag === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

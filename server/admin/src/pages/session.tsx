@@ -1,8 +1,10 @@
 import { Player, type Marker } from '@reprise/player';
 import { useEffect, useRef, useState } from 'react';
-import { Link, useLocation, useParams, useSearchParams } from 'react-router';
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, type SessionSummary } from '../api.js';
+import { ConfirmButton } from '../components/confirm-button.js';
 import { CopyButton } from '../components/copy-button.js';
+import { FormMessages, useFormAction } from '../components/form-action.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, pathOf, plural, shortUrl } from '../format.js';
 import { parseCollectorLine } from '../playback.js';
@@ -31,6 +33,44 @@ export function SessionPage() {
     );
   }
   return <SessionView session={request.data} />;
+}
+
+/**
+ * Deleting this session, or every session of its end user in this project (a data subject's
+ * erasure request). The server decides who may: a viewer's click gets its 403 shown here.
+ */
+function DeleteActions({ session }: { session: SessionSummary }) {
+  const navigate = useNavigate();
+  const { error, run: runAction } = useFormAction();
+  const run = (action: () => Promise<string>) =>
+    runAction(async () => {
+      const done = await action();
+      navigate('/sessions', { replace: true, state: { notice: done } });
+    });
+  return (
+    <>
+      <ConfirmButton
+        className="button"
+        label="Delete session"
+        confirmLabel="Delete this session for good"
+        onConfirm={() => run(async () => (await api.deleteSession(session.id, session.project), 'The session was deleted.'))}
+      />
+      {session.userId ? (
+        <ConfirmButton
+          className="button"
+          label={`Delete all of ${session.userId}'s sessions`}
+          confirmLabel={`Delete every session of ${session.userId} in ${session.project}`}
+          onConfirm={() =>
+            run(async () => {
+              const { deleted } = await api.deleteUserSessions(session.userId!, session.project);
+              return `${plural(deleted, 'session')} of ${session.userId} deleted.`;
+            })
+          }
+        />
+      ) : null}
+      <FormMessages error={error} />
+    </>
+  );
 }
 
 function BackLink() {
@@ -105,6 +145,10 @@ function SessionView({ session }: { session: SessionSummary }) {
         </div>
         <div className="session-actions">
           <CopyButton label="Copy link to this moment" text={linkToMoment} />
+          <a className="button" href={api.exportUrl(session.id, session.project)} download>
+            Download export
+          </a>
+          <DeleteActions session={session} />
         </div>
       </div>
       {playerError ? <ErrorNotice title="The replay could not be loaded" message={playerError} /> : null}

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, type SessionSearchParams, type SessionSummary } from '../api.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatDuration, formatRelative, formatShortDateTime, shortUrl } from '../format.js';
@@ -94,6 +94,8 @@ export function SessionsPage() {
   // "Last hour" means the hour before the search ran, not before each re-render.
   const [now, setNow] = useState(() => Date.now());
   const [refreshCount, setRefreshCount] = useState(0);
+  // What the session page just did (a deletion), said once here where the list no longer shows it.
+  const notice = (useLocation().state as { notice?: string } | null)?.notice;
 
   const filterKey = writeFilters(filters).toString();
   const request = useRequest(`${filterKey}|${cursor ?? ''}|${now}|${refreshCount}`, (signal) => api.searchSessions(toSearch(filters, cursor, now), signal));
@@ -120,6 +122,11 @@ export function SessionsPage() {
         <div>
           <h1>Sessions</h1>
           <p className="muted">Recorded visits, newest first. Open one to watch it.</p>
+          {notice ? (
+            <p className="notice notice-ok" role="status">
+              {notice}
+            </p>
+          ) : null}
         </div>
         <button
           type="button"
