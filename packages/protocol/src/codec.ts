@@ -100,8 +100,21 @@ export function unpackBatch(bytes: Uint8Array): unknown {
   }
 }
 
-export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
-  return validateBatch(restoreTransforms(unpackBatch(bytes)), limits);
+/**
+ * A frame's payload (unframed, decompressed) -> unvalidated value: JSON for `Codec.json`, msgpack
+ * for every other codec. Throws ProtocolError('bad_json' / 'bad_msgpack') on anything unparsable.
+ */
+export function unpackPayload(bytes: Uint8Array, codec: CodecId): unknown {
+  if (codec !== Codec.json) return unpackBatch(bytes);
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+  } catch (error) {
+    throw new ProtocolError('bad_json', `Body is not valid UTF-8 JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}, codec: CodecId = Codec.deflateRaw): Batch {
+  return validateBatch(restoreTransforms(unpackPayload(bytes, codec)), limits);
 }
 
 /** Encode, compress and frame a batch: the body of `POST /v1/ingest`. */
@@ -117,7 +130,13 @@ export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip, opti
 export function readOwnBatchFrame(body: Uint8Array): Batch {
   // The frame's own declared length is the bound: this side wrote it. (Not DEFAULT_LIMITS: that
   // import would pull the validator, and zod with it, into the worker.)
-  return restoreTransforms(unpackBatch(unframe(body, readFrameHeader(body).uncompressedLength))) as Batch;
+  const header = readFrameHeader(body);
+  return readOwnBatchPayload(unframe(body, header.uncompressedLength), header.codec);
+}
+
+/** `readOwnBatchFrame` for a payload the caller already decompressed (a worker with DecompressionStream). */
+export function readOwnBatchPayload(payload: Uint8Array, codec: CodecId): Batch {
+  return restoreTransforms(unpackPayload(payload, codec)) as Batch;
 }
 
 /**
@@ -126,5 +145,5 @@ export function readOwnBatchFrame(body: Uint8Array): Batch {
  */
 export function decodeBatchFrame(body: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
   const resolved = { ...DEFAULT_LIMITS, ...limits };
-  return decodeBatch(unframe(body, resolved.maxDecompressedBytes), resolved);
+  return decodeBatch(unframe(body, resolved.maxDecompressedBytes), resolved, readFrameHeader(body).codec);
 }

@@ -4,6 +4,7 @@ export * from './batch.js';
 export * from './errors.js';
 export * from './framing.js';
 export * from './codec.js';
+export * from './json-frame.js';
 export * from './validate.js';
 export * from './redact.js';
 export * from './transform.js';

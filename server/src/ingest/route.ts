@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Router } from 'express';
-import { ProtocolError, createRedactor, redactEventsInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import { Codec, ProtocolError, createRedactor, readFrameHeader, redactEventsInPlace, unpackPayload, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
@@ -180,10 +180,13 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       return refuse(e.status, e.code, e.message);
     }
     let raw: Uint8Array;
+    let json = false;
     let batch: Batch;
     try {
       raw = inflateIngestBody(body, options.limits);
-      const unpacked = unpackBatch(raw);
+      // A recorder page's unload frame is JSON; the log's `wire` copy is msgpack only.
+      json = readFrameHeader(body).codec === Codec.json;
+      const unpacked = unpackPayload(raw, json ? Codec.json : Codec.deflateRaw);
       if (earlyKey === undefined) {
         // The key is inside the body: look at it as soon as the body is unpacked, so an unknown
         // key, a foreign origin or a rate-limited key costs no validation, redaction or hashing.
@@ -252,7 +255,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH);
     // Unredacted, the bytes the recorder sent are the record's batch: the log stores them as
     // they are instead of packing the batch again. Redacted, only the masked batch may be stored.
-    const record: LogRecord = { project: accepted.id, receivedAt: Date.now(), digest, batch, ...(redacted === 0 ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
+    const record: LogRecord = { project: accepted.id, receivedAt: Date.now(), digest, batch, ...(redacted === 0 && !json ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
     // Claimed only now, with nothing left to fail between the claim and the append but the append
     // itself, and released on any failure: a claim must never outlive a batch that was not made
     // durable, or its retry would be answered "duplicate" and the batch lost.
