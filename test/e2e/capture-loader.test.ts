@@ -277,8 +277,9 @@ describe('@reprise/core/lazy in a bundled app', () => {
     const chunks = readdirSync(out).filter((name) => name !== 'entry.js');
     // rrweb and the delivery code live in the split chunk, not in the app's entry.
     expect(entryBytes).toBeLessThan(15_000);
-    // esbuild also splits out small chunks the entry imports statically; the core is the big one.
-    const coreChunks = chunks.filter((name) => statSync(join(out, name)).size > 100_000);
+    // esbuild also splits out small chunks the entry imports statically (and the delivery engine
+    // the core imports lazily); the core, with rrweb's ~75 KB, is the big one.
+    const coreChunks = chunks.filter((name) => statSync(join(out, name)).size > 60_000);
     expect(coreChunks).toHaveLength(1);
 
     const { page, pageErrors } = await open('/lazy');
