@@ -11,7 +11,8 @@ import { build } from 'esbuild';
 import config from './apps.esbuild.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-// bench.mjs builds @reprise/core and what it depends on; the React app needs the adapter too.
+// bench.mjs builds @reprise/core and what it depends on; the React app needs the adapter too
+// (REPRISE_WEIGHT_NO_BUILD=1 skips this when the dist folders are fresh).
 const react = process.env.REPRISE_WEIGHT_NO_BUILD ? { status: 0 } : spawnSync('npx', ['turbo', 'run', 'build', '--filter=@reprise/react...', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
 if (react.status !== 0) throw new Error('[weight] Building @reprise/react failed; fix the build, then run the benchmark again.');
 
