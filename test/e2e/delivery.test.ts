@@ -357,6 +357,28 @@ test('under a CSP the self-hosted worker, the worker beside the script (worker-s
   await strict.close();
 });
 
+test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {
+  const page = await browser.newPage();
+  await page.route('**/reprise.worker.js', (route) => route.abort());
+  await page.goto(`${site.url}/no-workers`);
+  const errors = await page.evaluate(async (endpoint) => {
+    type Delivery = { push(events: unknown[]): void };
+    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
+    const seen: string[] = [];
+    const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: 'noengine', tabId: 'noengine', options: {}, onError: (error: Error) => seen.push(`${error.name}: ${error.message}`) });
+    for (let index = 0; index < 3; index++) delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: `n${index}` } }, timestamp: Date.now() }]);
+    const deadline = Date.now() + 5_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: 'after' } }, timestamp: Date.now() }]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return seen;
+  }, ingest.url);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/^RecorderError: \[@reprise\/core\] Delivery could not load its engine/);
+  expect(errors[0]).not.toMatch(/\[@reprise\/core\].*\[@reprise\/core\]/);
+  await page.close();
+});
+
 test('without a CSP the worker beside the script runs the engine; the page itself loads no encoder', async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/away`);

@@ -57,10 +57,16 @@ export function mainThreadChannel(onMessage: (message: FromEngine) => void, onLo
     if (terminated) return;
     engine = start(onMessage);
     schedule();
-  }, onLoadError);
+  }, (error: unknown) => {
+    // Reported once; what would have waited for the engine is not kept in memory forever.
+    terminated = true;
+    queue.length = 0;
+    onLoadError(error);
+  });
   return {
     mode: 'main-thread',
     post(message) {
+      if (terminated) return;
       queue.push(message);
       schedule();
     },

@@ -4,6 +4,8 @@ import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defa
 import { encodeFrames, estimateBytes, makeBatch, readOwnFrame } from './encode.js';
 import { MemoryOutbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, outboxKey, selectOverflow } from './outbox.js';
 import { backoffDelay, classify, parseRetryAfter } from './transport.js';
+import { DeliveryDropError } from './page.js';
+import { RecorderError } from '../errors.js';
 
 const identity = { project: 'p', session: 's1', tab: 't1' };
 
@@ -167,5 +169,14 @@ describe('SpillingOutbox', () => {
     await durable.put([stored(5)]);
     expect((await outbox.entries(true)).map((entry) => entry.seq)).toEqual([1, 5]);
     expect(durable.indexReads).toBe(2);
+  });
+});
+
+describe('errors delivery reports', () => {
+  test('a DeliveryDropError is a RecorderError (code delivery), so onError gets it as it is, with the package prefix once', () => {
+    const error = new DeliveryDropError('rejected', 1, 120, 'the collector answered 400 to batch seq 3');
+    expect(error).toBeInstanceOf(RecorderError);
+    expect(error).toMatchObject({ name: 'DeliveryDropError', code: 'delivery', reason: 'rejected', batches: 1, bytes: 120 });
+    expect(error.message).toBe('[@reprise/core] Delivery dropped 1 batch(es), 120 bytes: the collector answered 400 to batch seq 3.');
   });
 });
