@@ -58,7 +58,7 @@ const FAILED_LOAD_PAGE = `${PAGE_HEAD}
   window.recorder = Reprise.createRecorder({
     loader: { src: '/missing/reprise.iife.js' },
     onEvents: (events) => window.__events.push(...events),
-    onError: (error) => window.__errors.push({ name: error.name, code: error.code, message: error.message, isError: error instanceof Reprise.RecorderLoadError }),
+    onError: (error) => window.__errors.push({ name: error.name, code: error.code, message: error.message, isError: error instanceof Reprise.RecorderError }),
   });
   recorder.on('error', (error) => window.__errors.push({ fromEvent: error.code }));
   recorder.start();
@@ -183,7 +183,7 @@ describe('the script-tag loader', () => {
 
     const state = await page.evaluate(() => {
       const w = window as unknown as LoaderPageGlobals;
-      return { before: w.__beforeLoad, isRecording: w.recorder.isRecording, sessionId: w.recorder.sessionId, started: w.__started, states: w.__states, errors: w.__errors, hasFullExports: typeof (w as unknown as { Reprise: { RecorderError?: unknown } }).Reprise.RecorderError };
+      return { before: w.__beforeLoad, isRecording: w.recorder.isRecording, sessionId: w.recorder.sessionId, started: w.__started, states: w.__states, errors: w.__errors, hasFullExports: typeof (w as unknown as { Reprise: { createNavigationMarkers?: unknown } }).Reprise.createNavigationMarkers };
     });
     expect(state.before).toEqual({ isRecording: false, sessionId: null });
     expect(state.isRecording).toBe(true);
@@ -250,7 +250,7 @@ describe('the script-tag loader', () => {
     await page.waitForFunction(() => (window as unknown as LoaderPageGlobals).__errors.length >= 2, undefined, { timeout: 10_000 });
     const errors = await page.evaluate(() => (window as unknown as LoaderPageGlobals).__errors);
     expect(errors).toHaveLength(2);
-    expect(errors[0]).toMatchObject({ name: 'RecorderLoadError', code: 'load', isError: true });
+    expect(errors[0]).toMatchObject({ name: 'RecorderError', code: 'load', isError: true });
     expect(errors[0]!.message).toBe(`[@reprise/core] could not load the full recorder from ${server.url}/missing/reprise.iife.js (network error, 404 or blocked by a Content-Security-Policy): check loader.src and that the file is served. Nothing is recorded on this page.`);
     expect(errors[1]).toEqual({ fromEvent: 'load' });
 
@@ -277,8 +277,9 @@ describe('@reprise/core/lazy in a bundled app', () => {
     const chunks = readdirSync(out).filter((name) => name !== 'entry.js');
     // rrweb and the delivery code live in the split chunk, not in the app's entry.
     expect(entryBytes).toBeLessThan(15_000);
-    // esbuild also splits out small chunks the entry imports statically; the core is the big one.
-    const coreChunks = chunks.filter((name) => statSync(join(out, name)).size > 100_000);
+    // esbuild also splits out small chunks the entry imports statically (and the delivery engine
+    // the core imports lazily); the core, with rrweb's ~75 KB, is the big one.
+    const coreChunks = chunks.filter((name) => statSync(join(out, name)).size > 60_000);
     expect(coreChunks).toHaveLength(1);
 
     const { page, pageErrors } = await open('/lazy');

@@ -43,6 +43,7 @@ beforeAll(async () => {
       '/app-without-locks': recorderPage(undefined, `<script>Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });</script>`),
       '/away': '<!doctype html><title>away</title><p>another page</p>',
       '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
+      '/no-workers': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
     },
   });
   browser = await launchBrowser();
@@ -213,6 +214,8 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   const session = await sessionOf(page);
   await page.goto(`${site.url}/away`);
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 3, 5_000, 'the last batch');
+  // Encoded by the page itself, which carries no msgpack or compressor: a JSON frame.
+  expect(ingest.requests.some((request) => request.status === 202 && request.codec === 3)).toBe(true);
   // The next page load resends what the worker also stored: same seq, same bytes, stored once.
   const next = await browser.newPage();
   await next.goto(appUrl({ maxBatchDelayMs: 60_000 }));
@@ -337,24 +340,54 @@ function deliverInPage(page: Page, deliveries: Array<{ tab: string; options: Rec
   }, { endpoint: ingest.url, deliveries });
 }
 
-test('under a CSP without worker-src blob: the self-hosted worker or the main-thread fallback delivers', async () => {
+test('under a CSP the self-hosted worker, the worker beside the script (worker-src \'self\'), or the main-thread fallback delivers', async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/delivery-only`);
-  const modes = await deliverInPage(page, [{ tab: 'hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } }, { tab: 'fallback', options: {} }]);
-  expect(modes).toEqual(['hosted-worker', 'main-thread']);
-  await ingest.waitFor(() => ingest.batches.length >= 2, 5_000, 'both batches');
+  const modes = await deliverInPage(page, [{ tab: 'hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } }, { tab: 'beside', options: {} }]);
+  expect(modes).toEqual(['hosted-worker', 'bundled-worker']);
+  // No worker at all: the engine is loaded onto the page (reprise.worker.js as a script) only now.
+  const strict = await browser.newPage();
+  await strict.goto(`${site.url}/no-workers`);
+  expect(await strict.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
+  expect(await deliverInPage(strict, [{ tab: 'fallback', options: {} }])).toEqual(['main-thread']);
+  await ingest.waitFor(() => ingest.batches.length >= 3, 5_000, 'the three batches');
   const tabs = ingest.batches.map((item) => item.batch.tab);
-  expect(tabs).toContain('hosted');
-  expect(tabs).toContain('fallback');
+  expect(tabs).toEqual(expect.arrayContaining(['hosted', 'beside', 'fallback']));
+  await page.close();
+  await strict.close();
+});
+
+test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {
+  const page = await browser.newPage();
+  await page.route('**/reprise.worker.js', (route) => route.abort());
+  await page.goto(`${site.url}/no-workers`);
+  const errors = await page.evaluate(async (endpoint) => {
+    type Delivery = { push(events: unknown[]): void };
+    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
+    const seen: string[] = [];
+    const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: 'noengine', tabId: 'noengine', options: {}, onError: (error: Error) => seen.push(`${error.name}: ${error.message}`) });
+    for (let index = 0; index < 3; index++) delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: `n${index}` } }, timestamp: Date.now() }]);
+    const deadline = Date.now() + 5_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: 'after' } }, timestamp: Date.now() }]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return seen;
+  }, ingest.url);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/^RecorderError: \[@reprise\/core\] Delivery could not load its engine/);
+  expect(errors[0]).not.toMatch(/\[@reprise\/core\].*\[@reprise\/core\]/);
   await page.close();
 });
 
-test('without a CSP the inline Blob worker runs the engine', async () => {
+test('without a CSP the worker beside the script runs the engine; the page itself loads no encoder', async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/away`);
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
-  expect(await deliverInPage(page, [{ tab: 'inline', options: {} }])).toEqual(['inline-worker']);
-  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'inline'), 5_000, 'the inline worker batch');
+  expect(await deliverInPage(page, [{ tab: 'beside', options: {} }])).toEqual(['bundled-worker']);
+  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'beside'), 5_000, 'the worker\'s batch');
+  // Compressed by the worker (raw DEFLATE), not the page's JSON.
+  expect(ingest.requests.filter((request) => request.status === 202).every((request) => request.codec === 2)).toBe(true);
+  expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
   await page.close();
 });
 
@@ -386,6 +419,14 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   const first = await browser.newPage();
   await first.goto(`${site.url}/away`);
   await first.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  // The page's fallback engine is fetched (reprise.worker.js) when a delivery first needs it:
+  // while still online, as a page that went offline later would have.
+  await first.evaluate(async (endpoint) => {
+    type Delivery = object;
+    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery; deliveryMode(delivery: Delivery): string | undefined } }).Reprise;
+    const warm = api.createDelivery({ project: 'e2e', endpoint, sessionId: 'warmup', tabId: 'warm', options: { disableWorker: true }, onError: () => {} });
+    while (api.deliveryMode(warm) !== 'main-thread') await new Promise((resolve) => setTimeout(resolve, 20));
+  }, ingest.url);
   await browser.context.setOffline(true);
   try {
     await pushNoisyBatches(first, { session: 'backlog', tab: 'left', batches: 30, bytesEach: 3000, delivery: { disableWorker: true } });

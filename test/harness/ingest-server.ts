@@ -33,6 +33,8 @@ export interface IngestRequest {
   status: number;
   bytes: number;
   contentType: string;
+  /** The frame's codec id (PROTOCOL.md, "Codecs"), once the body was read. */
+  codec?: number;
   seq?: number;
   part?: string;
 }
@@ -155,6 +157,7 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       return answer(res, 413, `body of ${received} bytes is over ${maxBodyBytes}`);
     }
     const body = new Uint8Array(Buffer.concat(chunks));
+    log.codec = body[3];
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     let batch: Batch;
     try {

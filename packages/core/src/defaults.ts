@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type ConsoleLevel, type RedactionOptions } from '@reprise/protocol';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type ConsoleLevel, type RedactionOptions } from '@reprise/protocol/page';
 import { BLOCK_ATTRIBUTE, BLOCK_CLASS, CONTENTEDITABLE_SELECTOR, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE, type ResolvedPrivacy } from './privacy.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 

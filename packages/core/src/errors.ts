@@ -10,11 +10,15 @@ export type RecorderErrorCode =
   /** Delivery (batching, transport) failed. */
   | 'delivery'
   /** The options cannot be used as given. */
-  | 'options';
+  | 'options'
+  /** The loader (script tag or `@reprise/core/lazy`) could not fetch the full recorder, or it did not define `createRecorder`. */
+  | 'load'
+  /** More calls were made before the full recorder arrived than the loader keeps. */
+  | 'queue';
 
-/** Every error the recorder reports: `onError`, the `error` event and debug warnings carry one. */
+/** Every error the recorder and its loaders report: `onError`, the `error` event and debug warnings carry one. */
 export class RecorderError extends Error {
-  override readonly name = 'RecorderError';
+  override readonly name: string = 'RecorderError';
   readonly code: RecorderErrorCode;
 
   constructor(code: RecorderErrorCode, message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,4 @@
-import { createRedactor, maskText, type RedactionOptions, type Redactor } from '@reprise/protocol';
+import { createRedactor, maskText, type RedactionOptions, type Redactor } from '@reprise/protocol/page';
 
 /*
  * Privacy defaults (DESIGN.md), all applied in the browser before an event leaves the page:

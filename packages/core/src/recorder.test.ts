@@ -15,10 +15,11 @@ import {
   MAX_NETWORK_MAX_BODY_LENGTH,
   resolveOptions,
 } from './defaults.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type JsonValue } from '@reprise/protocol';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, EventType, IncrementalSource, type JsonValue } from '@reprise/protocol';
 import { RecorderError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
+import { isPositionsOnly } from './recorder.js';
 import { CONTENTEDITABLE_SELECTOR, maskFieldValue, MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, protectAttributeChanges, protectSerializedNodes } from './privacy.js';
 
 describe('resolveOptions', () => {
@@ -291,5 +292,21 @@ describe('loader queue', () => {
     expect(await lazy.load()).toBe(true);
     expect(handedOver).toEqual([{ step: 1, nested: { items: ['a'] } }, { plan: 'free' }, undefined, withFunction]);
     expect(handedOver[3]).toBe(withFunction);
+  });
+});
+
+describe('which events redaction walks', () => {
+  const incremental = (data: Record<string, unknown>) => ({ type: EventType.IncrementalSnapshot, timestamp: 1, data });
+  test('positions, clicks, scrolls and resizes carry numbers only and are skipped', () => {
+    expect(isPositionsOnly(incremental({ source: IncrementalSource.MouseMove, positions: [{ x: 1, y: 2, id: 3, timeOffset: 0 }] }))).toBe(true);
+    expect(isPositionsOnly(incremental({ source: IncrementalSource.MouseInteraction, type: 2, id: 3, x: 1, y: 2 }))).toBe(true);
+    expect(isPositionsOnly(incremental({ source: IncrementalSource.Scroll, id: 1, x: 0, y: 100 }))).toBe(true);
+  });
+  test('anything that can carry text is walked: inputs, mutations, style rules, meta, custom events, an unknown source', () => {
+    for (const source of [IncrementalSource.Input, IncrementalSource.Mutation, IncrementalSource.StyleSheetRule, IncrementalSource.Log, 99]) {
+      expect(isPositionsOnly(incremental({ source, text: 'a@b.example' }))).toBe(false);
+    }
+    expect(isPositionsOnly({ type: EventType.Meta, timestamp: 1, data: { href: 'https://x.test/?email=a@b.example', width: 1, height: 1 } })).toBe(false);
+    expect(isPositionsOnly({ type: EventType.Custom, timestamp: 1, data: { tag: 'reprise.custom', payload: {} } })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { createRepriseEvent, redactEventsInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol';
+import { EventType, IncrementalSource, createRepriseEvent, redactEventsInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol/page';
 import { startMutationBreaker } from './capture/breaker.js';
 import { startConsoleCapture } from './capture/console.js';
 import type { CaptureContext, Teardown } from './capture/context.js';
@@ -9,8 +9,7 @@ import { startNetworkCapture } from './capture/network.js';
 import { currentPage, isSameNavigation, navigationPayload, startHistoryCapture } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
-import { getDeliveryFactory } from './delivery-seam.js';
-import type { Delivery } from './delivery/types.js';
+import { createDelivery, type Delivery } from './delivery/index.js';
 import { createEmitter } from './emitter.js';
 import { debugWarn, devWarn, isBrowser } from './env.js';
 import { describeError, RecorderError, type RecorderErrorCode } from './errors.js';
@@ -27,6 +26,17 @@ type StopReason = RecorderEvents['stop']['reason'];
  * released one stops at once and gives way.
  */
 const pendingReleases = new Set<() => void>();
+
+/**
+ * rrweb's most frequent events carry numbers only (positions, ids, interaction types): nothing a
+ * person typed or a page displayed, so nothing to redact, and they are not walked. Every other
+ * event (mutations, inputs, meta, Reprise's own) is.
+ */
+const POSITIONS_ONLY: ReadonlySet<number> = new Set([IncrementalSource.MouseMove, IncrementalSource.MouseInteraction, IncrementalSource.Scroll, IncrementalSource.ViewportResize, IncrementalSource.TouchMove, IncrementalSource.MediaInteraction, IncrementalSource.Drag]);
+
+export function isPositionsOnly(event: RecordedEvent): boolean {
+  return event.type === EventType.IncrementalSnapshot && POSITIONS_ONLY.has((event.data as { source?: number }).source ?? -1);
+}
 
 /**
  * Create a recorder. Nothing happens until `start()` (or an adapter's `mount()`); creating one
@@ -97,7 +107,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   function push(event: RecordedEvent): void {
     if (!recording) return;
     try {
-      redactEventsInPlace([event], redact);
+      if (!isPositionsOnly(event)) redactEventsInPlace([event], redact);
     } catch (error) {
       // An event that could not be redacted is dropped: privacy over completeness.
       report(error, 'capture', 'redacting an event');
@@ -187,22 +197,13 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     return false;
   }
 
-  // ---- delivery seam ---------------------------------------------------------------------------
+  // ---- delivery --------------------------------------------------------------------------------
 
-  // delivery seam: with `project` and `endpoint` set, one Delivery per recording (per session)
-  // receives every privacy-filtered event (deliver() pushes into it); flush() calls
-  // delivery.flush(), stop() calls delivery.stop(), optOut() calls delivery.discard().
+  // With `project` and `endpoint` set, one Delivery per recording (per session) receives every
+  // privacy-filtered event (deliver() pushes into it); flush() calls delivery.flush(), stop()
+  // calls delivery.stop(), optOut() calls delivery.discard().
   function openDelivery(info: SessionInfo): Delivery | undefined {
     if (!config.project || !config.endpoint) return undefined;
-    const createDelivery = getDeliveryFactory();
-    if (!createDelivery) {
-      report(
-        new RecorderError('delivery', '`project` and `endpoint` are set but no delivery is registered, so events only reach `onEvents`. Import createRecorder from "@reprise/core" itself, not from a deep path.'),
-        'delivery',
-        'opening delivery',
-      );
-      return undefined;
-    }
     try {
       return createDelivery({
         project: config.project,

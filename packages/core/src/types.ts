@@ -92,7 +92,7 @@ export interface DeliveryOptions {
   maxBatchBytes?: number;
   /** Cut a batch after this many ms. */
   maxBatchDelayMs?: number;
-  /** URL of the self-hosted worker script, for a CSP without `worker-src blob:`. */
+  /** URL of `reprise.worker.js` hosted where your CSP allows workers, tried before the one beside the recorder. */
   workerUrl?: string;
   /** Never start a worker; batch on the main thread in idle callbacks. @default false */
   disableWorker?: boolean;

@@ -117,8 +117,28 @@ export function unpackBatch(bytes: Uint8Array, maxValues: number = DEFAULT_MAX_V
   return unpackValue(bytes);
 }
 
-export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
-  return validateBatch(restoreTransforms(unpackBatch(bytes, limits.maxValues ?? DEFAULT_MAX_VALUES)), limits);
+/**
+ * A frame's payload (unframed, decompressed) from anyone -> unvalidated value: JSON for
+ * `Codec.json`, msgpack (through unpackBatch's plain-data scan) for every other codec. JSON can only
+ * hold plain data; its value count is bounded by the validation walk, and `admit` sees an upper
+ * bound (one value per two bytes) before parsing. Throws ProtocolError on anything unparsable.
+ */
+export function unpackPayload(bytes: Uint8Array, codec: CodecId, maxValues: number = DEFAULT_MAX_VALUES, admit?: (scan: PlainScan) => boolean, utf8?: Utf8Check): unknown {
+  if (codec !== Codec.json) return unpackBatch(bytes, maxValues, admit, utf8);
+  if (admit && !admit({ values: Math.min(maxValues, Math.ceil(bytes.byteLength / 2)) })) return undefined;
+  return parseJsonPayload(bytes);
+}
+
+function parseJsonPayload(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+  } catch (error) {
+    throw new ProtocolError('bad_json', `Body is not valid UTF-8 JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}, codec: CodecId = Codec.deflateRaw): Batch {
+  return validateBatch(restoreTransforms(unpackPayload(bytes, codec, limits.maxValues ?? DEFAULT_MAX_VALUES)), limits);
 }
 
 /** Encode, compress and frame a batch: the body of `POST /v1/ingest`. */
@@ -134,7 +154,14 @@ export function encodeBatchFrame(batch: Batch, codec: CodecId = Codec.gzip, opti
 export function readOwnBatchFrame(body: Uint8Array): Batch {
   // The frame's own declared length is the bound: this side wrote it. (Not DEFAULT_LIMITS: that
   // import would pull the validator, and zod with it, into the worker.)
-  return restoreTransforms(unpackValue(unframe(body, readFrameHeader(body).uncompressedLength))) as Batch;
+  const header = readFrameHeader(body);
+  return readOwnBatchPayload(unframe(body, header.uncompressedLength), header.codec);
+}
+
+/** `readOwnBatchFrame` for a payload the caller already decompressed (a worker with DecompressionStream). */
+export function readOwnBatchPayload(payload: Uint8Array, codec: CodecId): Batch {
+  // This side's own bytes: no plain-data scan (it would pull the scanner into the worker).
+  return restoreTransforms(codec === Codec.json ? parseJsonPayload(payload) : unpackValue(payload)) as Batch;
 }
 
 /**
@@ -143,5 +170,5 @@ export function readOwnBatchFrame(body: Uint8Array): Batch {
  */
 export function decodeBatchFrame(body: Uint8Array, limits: Partial<ValidationLimits> = {}): Batch {
   const resolved = { ...DEFAULT_LIMITS, ...limits };
-  return decodeBatch(unframe(body, resolved.maxDecompressedBytes), resolved);
+  return decodeBatch(unframe(body, resolved.maxDecompressedBytes), resolved, readFrameHeader(body).codec);
 }

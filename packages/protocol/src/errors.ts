@@ -4,6 +4,7 @@ export type ProtocolErrorCode =
   | 'decompression_failed'
   | 'too_large'
   | 'bad_msgpack'
+  | 'bad_json'
   | 'unsupported_version'
   | 'invalid_batch'
   | 'too_deep'

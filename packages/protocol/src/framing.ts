@@ -21,6 +21,11 @@ export const Codec = {
   none: 0,
   gzip: 1,
   deflateRaw: 2,
+  /**
+   * Not a compression: the payload is the batch as UTF-8 JSON, without the event transforms. What
+   * a recorder page encodes by itself at unload, where it carries no msgpack encoder or compressor.
+   */
+  json: 3,
 } as const;
 export type CodecId = (typeof Codec)[keyof typeof Codec];
 export type CodecName = keyof typeof Codec;
@@ -64,6 +69,7 @@ export function readFrameHeader(frame: Uint8Array): FrameHeader {
 export function compress(bytes: Uint8Array, codec: CodecId, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Uint8Array {
   switch (codec) {
     case Codec.none:
+    case Codec.json:
       return bytes;
     case Codec.gzip:
       return gzipSync(bytes, { level, mtime: 0 });
@@ -92,7 +98,7 @@ export function unframe(frameBytes: Uint8Array, maxBytes: number): Uint8Array {
     throw new ProtocolError('too_large', `Batch declares ${header.uncompressedLength} bytes uncompressed; the limit is ${maxBytes}. Send smaller batches.`);
   }
   const payload = frameBytes.subarray(FRAME_HEADER_BYTES);
-  if (header.codec === Codec.none) {
+  if (header.codec === Codec.none || header.codec === Codec.json) {
     if (payload.byteLength !== header.uncompressedLength) {
       throw new ProtocolError('bad_frame', `Frame declares ${header.uncompressedLength} bytes but carries ${payload.byteLength}.`);
     }

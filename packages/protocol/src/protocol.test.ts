@@ -12,6 +12,7 @@ import {
   decodeBatchFrame,
   encodeBatch,
   encodeBatchFrame,
+  encodeJsonBatchFrame,
   frame,
   isRepriseEvent,
   luhnValid,
@@ -52,6 +53,13 @@ describe('round trip', () => {
   test.each([['none', Codec.none], ['gzip', Codec.gzip], ['deflateRaw', Codec.deflateRaw]] as const)('frame with %s decodes to the same batch', (_name, codec) => {
     const batch = sampleBatch();
     expect(decodeBatchFrame(encodeBatchFrame(batch, codec))).toEqual(batch);
+  });
+
+  test('a JSON frame (a recorder page at unload: no msgpack, no compressor) decodes to the same batch', () => {
+    const batch = sampleBatch();
+    const body = encodeJsonBatchFrame(batch);
+    expect(body[3]).toBe(Codec.json);
+    expect(decodeBatchFrame(body)).toEqual(batch);
   });
 
   test('a batch from a plain msgpack encoder (no records, maps everywhere) decodes', () => {
@@ -160,6 +168,15 @@ describe('refusals', () => {
     withTrailer.set(good);
     withTrailer[good.byteLength] = 0x01;
     expect(refusal(() => decodeBatch(withTrailer)).code).toBe('bad_msgpack');
+  });
+
+  test('a JSON frame that is not JSON, not UTF-8, or not a batch', () => {
+    const framed = (bytes: Uint8Array) => writeFrame(Codec.json, bytes.byteLength, bytes);
+    expect(refusal(() => decodeBatchFrame(framed(new TextEncoder().encode('{"v":1,')))).code).toBe('bad_json');
+    expect(refusal(() => decodeBatchFrame(framed(new Uint8Array([0x22, 0xff, 0x22])))).code).toBe('bad_json');
+    expect(refusal(() => decodeBatchFrame(framed(new TextEncoder().encode('{"v":1}')))).code).toBe('invalid_batch');
+    const body = encodeJsonBatchFrame(sampleBatch());
+    expect(refusal(() => decodeBatchFrame(body.subarray(0, body.byteLength - 1))).code).toBe('bad_frame');
   });
 
   test('a body that is not a frame', () => {

@@ -1,5 +1,5 @@
 import { gunzipSync, inflateRawSync } from 'node:zlib';
-import { Codec, FRAME_HEADER_BYTES, ProtocolError, codecName, readFrameHeader, restoreTransforms, unpackBatch, validateBatch, type Batch, type ValidationLimits } from '@reprise/protocol';
+import { Codec, FRAME_HEADER_BYTES, ProtocolError, codecName, readFrameHeader, restoreTransforms, unpackPayload, validateBatch, type Batch, type ValidationLimits } from '@reprise/protocol';
 
 /**
  * The frame's payload, decompressed: the protocol's frame header check with node:zlib doing the
@@ -14,7 +14,7 @@ export function inflateIngestBody(body: Uint8Array, limits: ValidationLimits): U
   }
   const payload = body.subarray(FRAME_HEADER_BYTES);
   let raw: Uint8Array;
-  if (header.codec === Codec.none) {
+  if (header.codec === Codec.none || header.codec === Codec.json) {
     raw = payload;
   } else {
     try {
@@ -36,7 +36,7 @@ export function inflateIngestBody(body: Uint8Array, limits: ValidationLimits): U
     }
   }
   if (raw.byteLength !== header.uncompressedLength) {
-    throw new ProtocolError(header.codec === Codec.none ? 'bad_frame' : 'decompression_failed', `Frame declares ${header.uncompressedLength} bytes but carries ${raw.byteLength}.`);
+    throw new ProtocolError(header.codec === Codec.none || header.codec === Codec.json ? 'bad_frame' : 'decompression_failed', `Frame declares ${header.uncompressedLength} bytes but carries ${raw.byteLength}.`);
   }
   return raw;
 }
@@ -70,8 +70,8 @@ export function validateUnpackedBatch(value: unknown, limits: ValidationLimits):
   return validateBatch(restoreTransforms(value), limits);
 }
 
-/** Inflate, unpack and validate a request body; `raw` is the decompressed msgpack. */
+/** Inflate, unpack and validate a request body; `raw` is the decompressed payload (msgpack, or JSON for `Codec.json`). */
 export function decodeIngestBody(body: Uint8Array, limits: ValidationLimits): { batch: Batch; raw: Uint8Array } {
   const raw = inflateIngestBody(body, limits);
-  return { batch: validateUnpackedBatch(unpackBatch(raw, limits.maxValues), limits), raw };
+  return { batch: validateUnpackedBatch(unpackPayload(raw, readFrameHeader(body).codec, limits.maxValues), limits), raw };
 }

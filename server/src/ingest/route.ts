@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Router } from 'express';
-import { FRAME_HEADER_BYTES, ProtocolError, createRedactor, readFrameHeader, redactEventsInPlace, unpackBatch, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import { Codec, FRAME_HEADER_BYTES, ProtocolError, createRedactor, readFrameHeader, redactEventsInPlace, unpackPayload, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
@@ -239,6 +239,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       return refuse(e.status, e.code, e.message);
     }
     let raw: Uint8Array;
+    let json = false;
     let batch: Batch;
     const receivedAt = Date.now();
     try {
@@ -246,9 +247,11 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       // (A declared length past the limit is inflateIngestBody's 413, whatever else is in flight.)
       if (body.byteLength >= FRAME_HEADER_BYTES && !reserve(body.byteLength + Math.min(readFrameHeader(body).uncompressedLength, options.limits.maxDecompressedBytes))) return busy();
       raw = inflateIngestBody(body, options.limits);
+      // A recorder page's unload frame is JSON; the log's `wire` copy is msgpack only.
+      json = readFrameHeader(body).codec === Codec.json;
       let fits = true;
-      const unpacked = unpackBatch(raw, options.limits.maxValues, (scan) => {
-        // Known from the bytes before msgpackr builds a value of them: stop here if they do not fit.
+      const unpacked = unpackPayload(raw, json ? Codec.json : Codec.deflateRaw, options.limits.maxValues, (scan) => {
+        // Known from the bytes before a value is built of them: stop here if they do not fit.
         fits = reserve(scan.values * DECODED_VALUE_BYTES);
         return fits;
       }, isUtf8);
@@ -328,7 +331,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH);
     // Unredacted, the bytes the recorder sent are the record's batch: the log stores them as
     // they are instead of packing the batch again. Redacted, only the masked batch may be stored.
-    const record: LogRecord = { project: accepted.id, receivedAt, digest, batch, ...(redacted === 0 ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
+    const record: LogRecord = { project: accepted.id, receivedAt, digest, batch, ...(redacted === 0 && !json ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
     // Claimed only now, with nothing left to fail between the claim and the append but the append
     // itself, and released on any failure: a claim must never outlive a batch that was not made
     // durable, or its retry would be answered "duplicate" and the batch lost.

@@ -5,8 +5,13 @@ import { benchLine, printTable, serveShop, type Variant } from '../lib.js';
 
 /** The workload at 10x compression: overhead is per event, so a faster run measures the same work. */
 const WORKLOAD_MS = Number(process.env.REPRISE_BENCH_OVERHEAD_MS ?? 30_000);
-/** Each variant runs this many times, interleaved, and the median counts (the machine is shared). */
-const ROUNDS = Number(process.env.REPRISE_BENCH_OVERHEAD_ROUNDS ?? 3);
+/**
+ * Each variant runs this many times, interleaved, and the median counts (the machine is shared).
+ * `added_ratio` is taken per round (the four variants of a round run back to back, so they share
+ * the machine's load of the moment) and its median reported; 7 rounds so that two runs in a row
+ * agree within 10 % (test/bench/README.md, "overhead").
+ */
+const ROUNDS = Number(process.env.REPRISE_BENCH_OVERHEAD_ROUNDS ?? 7);
 
 interface Sample {
   /** Chromium's main-thread task time (CDP Performance.getMetrics TaskDuration), ms. */
@@ -75,7 +80,20 @@ export async function runOverheadBench(): Promise<void> {
     const none = median(samples.none.map((s) => s.taskMs));
     const rrweb = median(samples.rrweb.map((s) => s.taskMs));
     const reprise = median(samples.reprise.map((s) => s.taskMs));
-    benchLine('overhead', { none: none.toFixed(0), rrweb: rrweb.toFixed(0), reprise: reprise.toFixed(0), ratio: (reprise / rrweb).toFixed(3) });
+    // What the recorder itself costs, without the workload: script time added over no recorder,
+    // Reprise's against plain rrweb's (issue 15: total task time hid it inside the workload).
+    const added = (variant: Variant) =>
+      median(samples[variant].map((sample, round) => (sample.scriptMs - samples.none[round]!.scriptMs) / (samples.rrweb[round]!.scriptMs - samples.none[round]!.scriptMs)));
+    const script = (variant: Variant) => median(samples[variant].map((s) => s.scriptMs));
+    console.log(`Script time added over no recorder (median): rrweb ${(script('rrweb') - script('none')).toFixed(0)} ms, Reprise ${(script('reprise') - script('none')).toFixed(0)} ms, Reprise capture only ${(script('reprise-capture') - script('none')).toFixed(0)} ms`);
+    benchLine('overhead', {
+      none: none.toFixed(0),
+      rrweb: rrweb.toFixed(0),
+      reprise: reprise.toFixed(0),
+      ratio: (reprise / rrweb).toFixed(3),
+      added_ratio: added('reprise').toFixed(3),
+      capture_added_ratio: added('reprise-capture').toFixed(3),
+    });
   } finally {
     await browser.close();
     await site.close();

@@ -1,5 +1,5 @@
 import { record } from '@rrweb/record';
-import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { EventType, type RecordedEvent } from '@reprise/protocol/page';
 import type { ResolvedOptions } from '../defaults.js';
 import { RecorderError } from '../errors.js';
 import { domPrivacy, protectAttributeChanges, protectSerializedNodes, type SerializedPrivacy } from '../privacy.js';

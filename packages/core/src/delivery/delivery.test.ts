@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { decodeBatchFrame, type RecordedEvent } from '@reprise/protocol';
+import { Codec, decodeBatchFrame, encodeBatchFrame, encodeJsonBatchFrame, type RecordedEvent } from '@reprise/protocol';
 import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
-import { encodeFrames, estimateBytes, makeBatch } from './encode.js';
+import { encodeFrames, estimateBytes, makeBatch, readOwnFrame } from './encode.js';
 import { MemoryOutbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, outboxKey, selectOverflow } from './outbox.js';
 import { backoffDelay, classify, parseRetryAfter } from './transport.js';
+import { DeliveryDropError } from './page.js';
+import { RecorderError } from '../errors.js';
 
 const identity = { project: 'p', session: 's1', tab: 't1' };
 
@@ -20,9 +22,9 @@ function noisyEvents(count: number, bytesEach: number): RecordedEvent[] {
 }
 
 describe('encodeFrames', () => {
-  test('a batch that compresses past the keepalive limit is halved into parts that each fit and decode in order', () => {
+  test('a batch that compresses past the keepalive limit is halved into parts that each fit and decode in order', async () => {
     const events = noisyEvents(40, 4000);
-    const frames = encodeFrames(makeBatch(identity, 5, events));
+    const frames = await encodeFrames(makeBatch(identity, 5, events));
     expect(frames.length).toBeGreaterThan(1);
     expect(frames.every((frame) => frame.body.byteLength <= MAX_FRAME_BYTES)).toBe(true);
     expect(frames.map((frame) => frame.part)).toEqual([...frames.map((frame) => frame.part)].sort());
@@ -31,10 +33,30 @@ describe('encodeFrames', () => {
     expect(decoded.flatMap((batch) => batch.events)).toEqual(events);
   });
 
-  test('a small batch stays whole (no part)', () => {
-    const frames = encodeFrames(makeBatch(identity, 0, noisyEvents(3, 100)));
+  test('a small batch stays whole (no part)', async () => {
+    const frames = await encodeFrames(makeBatch(identity, 0, noisyEvents(3, 100)));
     expect(frames.map((frame) => frame.part)).toEqual(['']);
     expect(decodeBatchFrame(frames[0]!.body).part).toBeUndefined();
+  });
+
+  test('frames are raw DEFLATE by CompressionStream, the same bytes every time, and read back', async () => {
+    // The collector keeps one copy per seq by the body's digest: the same batch must always give the same bytes.
+    const batch = makeBatch(identity, 2, noisyEvents(20, 50).map((event, index) => ({ ...event, data: { tag: 'reprise.custom', payload: { text: `same words ${index % 3}` } } })));
+    const [first] = await encodeFrames(batch);
+    const [again] = await encodeFrames(batch);
+    expect(first!.body[3]).toBe(Codec.deflateRaw);
+    expect(again!.body).toEqual(first!.body);
+    expect(first!.body.byteLength).toBeLessThan(encodeBatchFrame(batch, Codec.none).byteLength / 2);
+    expect(decodeBatchFrame(first!.body)).toEqual(batch);
+    expect(await readOwnFrame(first!.body)).toEqual(batch);
+  });
+
+  test('a JSON frame (the page\'s own at unload) reads back with the same batch', async () => {
+    const batch = makeBatch(identity, 3, noisyEvents(4, 30));
+    const body = encodeJsonBatchFrame(batch);
+    expect(body[3]).toBe(Codec.json);
+    expect(decodeBatchFrame(body)).toEqual(batch);
+    expect(await readOwnFrame(body)).toEqual(batch);
   });
 
   test('estimateBytes is close to the JSON size', () => {
@@ -147,5 +169,14 @@ describe('SpillingOutbox', () => {
     await durable.put([stored(5)]);
     expect((await outbox.entries(true)).map((entry) => entry.seq)).toEqual([1, 5]);
     expect(durable.indexReads).toBe(2);
+  });
+});
+
+describe('errors delivery reports', () => {
+  test('a DeliveryDropError is a RecorderError (code delivery), so onError gets it as it is, with the package prefix once', () => {
+    const error = new DeliveryDropError('rejected', 1, 120, 'the collector answered 400 to batch seq 3');
+    expect(error).toBeInstanceOf(RecorderError);
+    expect(error).toMatchObject({ name: 'DeliveryDropError', code: 'delivery', reason: 'rejected', batches: 1, bytes: 120 });
+    expect(error.message).toBe('[@reprise/core] Delivery dropped 1 batch(es), 120 bytes: the collector answered 400 to batch seq 3.');
   });
 });

@@ -1,11 +1,13 @@
-import { type Batch, Codec, PROTOCOL_VERSION, batchBounds, encodeBatchFrame, splitBatch, type RecordedEvent } from '@reprise/protocol';
+import { type Batch, Codec, type CodecId, FRAME_HEADER_BYTES, PROTOCOL_VERSION, batchBounds, encodeBatch, readFrameHeader, readOwnBatchPayload, splitBatch, writeFrame, type RecordedEvent } from '@reprise/protocol';
 import { MAX_FRAME_BYTES } from './defaults.js';
 
-/**
- * The wire codec, chosen by measurement (PROTOCOL.md, "Compression"): raw DEFLATE (fflate,
- * synchronous, so the page can also encode its last batch inside `pagehide`).
+/*
+ * The engine's encoding (worker, or the page's lazily loaded fallback): msgpack with the event
+ * transforms, compressed by the browser's own CompressionStream('deflate-raw'), which costs no
+ * bytes to ship (PROTOCOL.md, "Compression"). A browser without it sends the msgpack uncompressed
+ * (Codec.none) rather than download a compressor: every browser that runs module workers but
+ * lacks deflate-raw is years old.
  */
-export const WIRE_CODEC = Codec.deflateRaw;
 
 export interface EncodedFrame {
   seq: number;
@@ -25,16 +27,42 @@ export function makeBatch(identity: BatchIdentity, seq: number, events: Recorded
   return { v: PROTOCOL_VERSION, project: identity.project, session: identity.session, seq, tab: identity.tab, ...batchBounds(events), events };
 }
 
+let deflateRawSupported: boolean | undefined;
+
+function canDeflateRaw(): boolean {
+  if (deflateRawSupported === undefined) {
+    try {
+      new CompressionStream('deflate-raw');
+      deflateRawSupported = true;
+    } catch {
+      // No CompressionStream at all, or one without the format (Chromium before 103).
+      deflateRawSupported = false;
+    }
+  }
+  return deflateRawSupported;
+}
+
+async function through(bytes: Uint8Array, stream: GenericTransformStream): Promise<Uint8Array> {
+  const piped = new Blob([bytes as BlobPart]).stream().pipeThrough(stream as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  return new Uint8Array(await new Response(piped).arrayBuffer());
+}
+
+/** Frame a payload with the wire codec: deflate-raw where the browser has it, else uncompressed. */
+export async function frameWire(payload: Uint8Array): Promise<Uint8Array> {
+  if (!canDeflateRaw()) return writeFrame(Codec.none, payload.byteLength, payload);
+  return writeFrame(Codec.deflateRaw, payload.byteLength, await through(payload, new CompressionStream('deflate-raw')));
+}
+
 /**
  * Encode a batch into frames that each fit a keepalive request: a frame over `maxFrameBytes` is
  * halved (same seq, `part` path) until it fits or holds a single event.
  */
-export function encodeFrames(batch: Batch, maxFrameBytes: number = MAX_FRAME_BYTES): EncodedFrame[] {
+export async function encodeFrames(batch: Batch, maxFrameBytes: number = MAX_FRAME_BYTES): Promise<EncodedFrame[]> {
   const frames: EncodedFrame[] = [];
   const pending: Batch[] = [batch];
   while (pending.length > 0) {
     const current = pending.shift()!;
-    const body = encodeBatchFrame(current, WIRE_CODEC);
+    const body = await frameWire(encodeBatch(current));
     if (body.byteLength > maxFrameBytes && current.events.length > 1) {
       pending.unshift(...splitBatch(current));
       continue;
@@ -42,6 +70,18 @@ export function encodeFrames(batch: Batch, maxFrameBytes: number = MAX_FRAME_BYT
     frames.push({ seq: current.seq, part: current.part ?? '', body, events: current.events.length });
   }
   return frames;
+}
+
+/**
+ * Read back a frame this recorder wrote (to split it after a 413, or move it to another tab):
+ * inflated with DecompressionStream, so the worker carries no inflater either.
+ */
+export async function readOwnFrame(body: Uint8Array): Promise<Batch> {
+  const header = readFrameHeader(body);
+  const payload = body.subarray(FRAME_HEADER_BYTES);
+  const raw = header.codec === Codec.deflateRaw ? await through(payload, new DecompressionStream('deflate-raw')) : payload;
+  if (header.codec !== Codec.deflateRaw && header.codec !== Codec.none && header.codec !== Codec.json) throw new Error(`codec ${header.codec} is not one this recorder writes`);
+  return readOwnBatchPayload(raw, header.codec as CodecId);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { readOwnBatchFrame, splitBatch, type RecordedEvent } from '@reprise/protocol';
+import { splitBatch, type RecordedEvent } from '@reprise/protocol';
 import { MAX_BATCH_EVENTS, PAGE_SENT_GRACE_MS } from './defaults.js';
-import { type BatchIdentity, type EncodedFrame, encodeFrames, estimateBytes, makeBatch } from './encode.js';
+import { type BatchIdentity, type EncodedFrame, encodeFrames, estimateBytes, makeBatch, readOwnFrame } from './encode.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
 import { type Outbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, entryOf, openOutbox, recordsOf, selectOverflow } from './outbox.js';
 import { type Fetcher, backoffDelay, sendFrame } from './transport.js';
@@ -56,7 +56,7 @@ export class DeliveryEngine {
   handle(message: ToEngine): Promise<void> {
     // Queue a message; resolves when it (and everything before it) has been handled.
     this.queue = this.queue.then(() => this.process(message)).catch((error: unknown) => {
-      this.post({ type: 'warning', message: `[@reprise/core] Delivery failed to handle "${message.type}": ${(error as Error).message}` });
+      this.post({ type: 'warning', message: `Delivery failed to handle "${message.type}": ${(error as Error).message}` });
     });
     return this.queue;
   }
@@ -73,7 +73,9 @@ export class DeliveryEngine {
       case 'events':
         return this.add(message.events);
       case 'cut':
-        return this.cut(message.seq, message.count, message.sentByPage ?? false);
+        return this.cut(message.seq, message.count, message.sentByPage === true || message.frames !== undefined, message.frames);
+      case 'adopt':
+        return this.adopt(message.records);
       case 'delivered':
         return this.forget((entry) => entry.session === this.config!.session && entry.tab === this.config!.tab && entry.seq === message.seq);
       case 'online':
@@ -142,7 +144,7 @@ export class DeliveryEngine {
     }
   }
 
-  private async cut(seq: number, count: number, sentByPage: boolean): Promise<void> {
+  private async cut(seq: number, count: number, sentByPage: boolean, pageFrames: EncodedFrame[] | undefined): Promise<void> {
     const events = this.buffer.splice(0, count);
     for (const size of this.sizes.splice(0, count)) this.bufferBytes -= size;
     this.fullSignalled = false;
@@ -151,7 +153,11 @@ export class DeliveryEngine {
       this.post({ type: 'full' });
     }
     if (events.length === 0) return this.post({ type: 'stored', seq });
-    const frames = encodeFrames(makeBatch(this.identity, seq, events));
+    // The page encoded (and sent) this batch itself at unload: store its very bytes, so every
+    // copy of the seq the collector may see is the same.
+    const frames = pageFrames ?? (await encodeFrames(makeBatch(this.identity, seq, events)));
+    // Until it hears `stored`, the page holds these bytes to send them itself at unload.
+    if (!pageFrames) this.post({ type: 'encoded', seq, frames });
     const durable = await this.store(frames, sentByPage ? this.now() : undefined);
     // Held only in memory: the page keeps the events (and sends them itself at unload) until
     // this page has sent them.
@@ -160,10 +166,17 @@ export class DeliveryEngine {
     void this.pump();
   }
 
+  private async adopt(records: OutboxRecord[]): Promise<void> {
+    // What earlier pages spooled at unload (unload-spool.ts), moved into the outbox by the engine
+    // so that the page carries no outbox code; the page forgets them once they are durable.
+    if (records.length > 0 && (await this.outbox!.put(records))) this.post({ type: 'adopted', keys: records.map((record) => record.key) });
+    void this.pump();
+  }
+
   private reportOutboxFailure(operation: 'put' | 'read' | 'remove', error: unknown): void {
     if (this.reportedFailures.has(operation)) return;
     this.reportedFailures.add(operation);
-    this.post({ type: 'warning', message: `[@reprise/core] IndexedDB ${operation} failed (${(error as Error)?.name}: ${(error as Error)?.message}); delivery goes on from memory, what is not sent before a reload is lost. Free storage?` });
+    this.post({ type: 'warning', message: `IndexedDB ${operation} failed (${(error as Error)?.name}: ${(error as Error)?.message}); delivery goes on from memory, what is not sent before a reload is lost. Free storage?` });
   }
 
   private releaseVolatile(): void {
@@ -341,7 +354,7 @@ export class DeliveryEngine {
     try {
       for (const { bytes: _bytes, ...entry } of entries) {
         const body = await this.outbox!.body(entry.key);
-        if (body) await this.outbox!.put(recordsOf(encodeFrames({ ...readOwnBatchFrame(body), tab: owner }), { ...entry, tab: owner }));
+        if (body) await this.outbox!.put(recordsOf(await encodeFrames({ ...(await readOwnFrame(body)), tab: owner }), { ...entry, tab: owner }));
       }
     } catch {
       return false;
@@ -352,15 +365,15 @@ export class DeliveryEngine {
       this.config = { ...config, tab: owner };
       this.post({ type: 'retab', tab: owner });
     }
-    this.post({ type: 'warning', message: `[@reprise/core] Another page shares tab ${tab} of session ${session} (window.open or a duplicated tab copies sessionStorage); from seq ${record.seq} on, this page sends as tab ${owner}.` });
+    this.post({ type: 'warning', message: `Another page shares tab ${tab} of session ${session} (window.open or a duplicated tab copies sessionStorage); from seq ${record.seq} on, this page sends as tab ${owner}.` });
     return true;
   }
 
   private async split(record: OutboxRecord): Promise<void> {
     // 413: halve the batch (same seq, longer part path) and put the halves where it was.
-    let halves: EncodedFrame[] = [];
+    const halves: EncodedFrame[] = [];
     try {
-      halves = splitBatch(readOwnBatchFrame(record.body)).flatMap((half) => encodeFrames(half));
+      for (const half of splitBatch(await readOwnFrame(record.body))) halves.push(...(await encodeFrames(half)));
     } catch {
       // A single event, or a body that no longer decodes: it can never pass, and must not be
       // refused again on every pass.

@@ -1,4 +1,6 @@
 import type { RecordedEvent } from '@reprise/protocol';
+import type { EncodedFrame } from './encode.js';
+import type { OutboxRecord } from './outbox.js';
 
 /** What the engine (worker or main-thread fallback) needs to know, sent once at start. */
 export interface EngineConfig {
@@ -20,8 +22,14 @@ export interface EngineConfig {
 export type ToEngine =
   | { type: 'init'; config: EngineConfig }
   | { type: 'events'; events: RecordedEvent[] }
-  /** Cut the first `count` buffered events into batch `seq`. `sentByPage`: the page already sent it with keepalive. */
-  | { type: 'cut'; seq: number; count: number; sentByPage?: boolean }
+  /**
+   * Cut the first `count` buffered events into batch `seq`. `sentByPage`: the page sends it itself
+   * with keepalive (hidden or unload). `frames`: the page encoded the batch itself at unload;
+   * store exactly these bytes.
+   */
+  | { type: 'cut'; seq: number; count: number; sentByPage?: boolean; frames?: EncodedFrame[] }
+  /** Records an earlier page spooled into localStorage at unload: put them into the outbox. */
+  | { type: 'adopt'; records: OutboxRecord[] }
   /** The page's keepalive send of `seq` was acknowledged. */
   | { type: 'delivered'; seq: number }
   | { type: 'online'; online: boolean }
@@ -34,11 +42,16 @@ export type FromEngine =
   | { type: 'ready' }
   /** The buffer reached maxBatchBytes / MAX_BATCH_EVENTS: cut now. */
   | { type: 'full' }
+  /** Batch `seq` as encoded: the page keeps these bytes (not its events) to send at unload until `stored`. */
+  | { type: 'encoded'; seq: number; frames: EncodedFrame[] }
+  /** These spooled records are durable in the outbox: the page may clear them from localStorage. */
+  | { type: 'adopted'; keys: string[] }
   /** Batch `seq` is in the durable outbox, or (when only memory could hold it) sent or dropped: the page may forget its events. */
   | { type: 'stored'; seq: number }
   | { type: 'sent'; seq: number; part?: string; bytes: number }
   | { type: 'done'; id: number }
   | { type: 'dropped'; reason: 'outbox_full' | 'rejected' | 'too_large'; batches: number; bytes: number; detail: string }
+  /** Becomes a RecorderError('delivery'), which adds the package prefix: none in `message`. */
   | { type: 'warning'; message: string }
   /** Another page shares this (session, tab) stream (the collector answered 409): this page's batches go on as `tab`. */
   | { type: 'retab'; tab: string };

@@ -1,12 +1,12 @@
-import { type Outbox, type OutboxRecord, outboxKey } from './outbox.js';
+import { type OutboxRecord, outboxKey } from './outbox-record.js';
 
 /**
  * A synchronous second copy of the batches a page stores at unload. An IndexedDB write begun in
  * `pagehide` is not guaranteed to commit (the document's transactions may be aborted as it is torn
  * down, and a loaded machine makes that likely), and a worker may be killed before its own write:
  * the page's last batch was occasionally lost on a reload while the collector was unreachable.
- * localStorage is written before the handler returns, so the next page of the origin moves what
- * it finds into the outbox. Best effort and bounded: storage may be disabled or full.
+ * localStorage is written before the handler returns, so the next page of the origin has its
+ * engine move what it finds into the outbox. Best effort and bounded: storage may be disabled or full.
  */
 const SPOOL_PREFIX = 'reprise:spool:';
 /** Characters of base64 the spool may hold (localStorage is ~5 MB per origin, shared with the app). */
@@ -98,12 +98,13 @@ function spooledRecord(key: string, value: string | null): OutboxRecord {
 }
 
 /**
- * Move what earlier pages spooled into the outbox; each entry leaves localStorage once it is
- * durable there. A batch that was meanwhile stored and sent goes again: the collector keeps one copy.
+ * What earlier pages spooled, for the engine to move into the outbox (its `adopt` message); each
+ * entry leaves localStorage once the engine reports it durable there (`unspool`). A batch that
+ * was meanwhile stored and sent goes again: the collector keeps one copy.
  */
-export async function adoptSpool(outbox: Outbox): Promise<void> {
+export function readSpool(): OutboxRecord[] {
   const store = storage();
-  if (!store) return;
+  if (!store) return [];
   const records: OutboxRecord[] = [];
   for (const key of spooledKeys(store)) {
     try {
@@ -113,7 +114,5 @@ export async function adoptSpool(outbox: Outbox): Promise<void> {
       store.removeItem(key);
     }
   }
-  if (records.length === 0) return;
-  await outbox.put(records);
-  unspool(records.map((record) => record.key));
+  return records;
 }

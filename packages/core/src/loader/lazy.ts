@@ -6,7 +6,8 @@
 import type { RecorderOptions } from '../types.js';
 import { createQueueingRecorder, type LazyRecorder } from './queueing-recorder.js';
 
-export { RecorderLoadError, MAX_QUEUED_CALLS, type LazyRecorder, type LoaderErrorCode } from './queueing-recorder.js';
+export { MAX_QUEUED_CALLS, type LazyRecorder } from './queueing-recorder.js';
+export { RecorderError, type RecorderErrorCode } from '../errors.js';
 
 export function createLazyRecorder(options: RecorderOptions = {}): LazyRecorder {
   return createQueueingRecorder(options, () => import('../index.js'));

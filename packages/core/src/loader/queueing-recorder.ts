@@ -1,5 +1,5 @@
 import type { Recorder, RecorderEvents, RecorderOptions, RecorderState, Unsubscribe } from '../types.js';
-import { PACKAGE_PREFIX } from '../env.js';
+import { RecorderError } from '../errors.js';
 
 /** What the loader needs from the full recorder: the script tag's `window.Reprise` or the package entry. */
 export interface RecorderCore {
@@ -20,23 +20,6 @@ export interface LazyRecorder extends Recorder {
    * loaded (the error went to `onError`); never rejects.
    */
   load(): Promise<boolean>;
-}
-
-export type LoaderErrorCode =
-  /** The full recorder could not be fetched or did not define `createRecorder`. */
-  | 'load'
-  /** More calls were made before the full recorder arrived than the loader keeps. */
-  | 'queue';
-
-/** Errors of the loader itself; `onError` and the `error` event receive them. */
-export class RecorderLoadError extends Error {
-  override readonly name = 'RecorderLoadError';
-  readonly code: LoaderErrorCode;
-
-  constructor(code: LoaderErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${PACKAGE_PREFIX} ${message}`, options);
-    this.code = code;
-  }
 }
 
 /**
@@ -141,7 +124,7 @@ function safely(run: () => void): void {
  * the calls in order on a real recorder created with the same options and forwards from then on.
  * Loading starts on the first `start()` (or `mount()` without `requireConsent`), or `load()`, and
  * waits for the page's `load` event. If loading fails, `onError` and `error` listeners get a
- * `RecorderLoadError` and every method becomes a no-op.
+ * `RecorderError` and every method becomes a no-op.
  */
 export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadCore): LazyRecorder {
   let real: Recorder | undefined;
@@ -186,7 +169,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     else if (!failed) enqueue(control ? { run, control } : { run });
   }
 
-  function reportError(error: RecorderLoadError): void {
+  function reportError(error: RecorderError): void {
     if (options.debug && typeof console !== 'undefined') console.warn(error.message);
     if (options.onError) safely(() => options.onError!(error));
     for (const { event, listener } of eventListeners) {
@@ -218,11 +201,11 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       }
     }
     if (dropped > 0) {
-      reportError(new RecorderLoadError('queue', `${dropped} calls made before the full recorder loaded were dropped (the loader keeps ${MAX_QUEUED_CALLS}). Call start() early so the full recorder loads sooner.`));
+      reportError(new RecorderError('queue', `${dropped} calls made before the full recorder loaded were dropped (the loader keeps ${MAX_QUEUED_CALLS}). Call start() early so the full recorder loads sooner.`));
     }
   }
 
-  function fail(error: RecorderLoadError): void {
+  function fail(error: RecorderError): void {
     failed = true;
     waiting.delete(pending);
     if (waiting.size === 0) stopListening?.();
@@ -236,14 +219,14 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       .then(loadCore)
       .then((core) => {
         if (typeof core?.createRecorder !== 'function') {
-          throw new RecorderLoadError('load', 'the loaded script has no createRecorder(): point the loader at reprise.iife.js of the same @reprise/core version. Nothing is recorded on this page.');
+          throw new RecorderError('load', 'the loaded script has no createRecorder(): point the loader at reprise.iife.js of the same @reprise/core version. Nothing is recorded on this page.');
         }
         handOver(core);
         return true;
       })
       .catch((error: unknown) => {
         const detail = error instanceof Error ? error.message : String(error);
-        fail(error instanceof RecorderLoadError ? error : new RecorderLoadError('load', `could not load the full recorder (${detail}). Nothing is recorded on this page.`, { cause: error }));
+        fail(error instanceof RecorderError ? error : new RecorderError('load', `could not load the full recorder (${detail}). Nothing is recorded on this page.`, { cause: error }));
         return false;
       });
     return loading;
