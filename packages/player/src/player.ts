@@ -526,9 +526,6 @@ export class Player {
         if (performance.now() - sliceStart > LOAD_SLICE_MS) {
           this.afterBatch();
           await new Promise((resolve) => setTimeout(resolve, 0));
-          // A seek is waiting for a window: the rest of the session can wait (reading it would
-          // halve the window's share of the page and of the collector).
-          while (!this.destroyed && this.pendingSeek && this.windows.size > 0) await new Promise((resolve) => setTimeout(resolve, 16));
           sliceStart = performance.now();
         }
       }

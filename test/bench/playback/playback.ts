@@ -112,7 +112,7 @@ async function measureAdmin(browser: TestBrowser, running: PlaybackCollector, se
     const firstFrame = await firstFrameReported(page);
     await page.addInitScript(FIRST_FRAME_PROBE);
     await page.goto(`${running.url}/sessions/${sessionId}?project=dev`, { waitUntil: 'commit' });
-    await firstFrame;
+    await Promise.race([firstFrame, new Promise((_, reject) => setTimeout(() => reject(new Error('[bench playback] no first frame in 120 s')), 120_000))]);
     // Bytes of the playback stream the player had read (decompressed) when the first frame was painted.
     const { firstFrame: firstFrameMs, bytes: bytesBeforeFirstFrame } = await page.evaluate(() => (window as unknown as { __bench: { firstFrame: number; bytes: number } }).__bench);
     // A seek counts once the player is at its moment (it may have had to load it first).
@@ -125,7 +125,11 @@ async function measureAdmin(browser: TestBrowser, running: PlaybackCollector, se
     const cold = await timeSeeks(page, seekSource, seekTargets(lengthMs + 1, COLD_SEEKS));
     const loadedMs = await page.evaluate(async () => {
       const player = (window as unknown as { reprisePlayer: { getProgress(): { done: boolean } } }).reprisePlayer;
-      while (!player.getProgress().done) await new Promise((resolve) => setTimeout(resolve, 20));
+      const deadline = performance.now() + 180_000;
+      while (!player.getProgress().done) {
+        if (performance.now() > deadline) throw new Error('[bench playback] the session did not finish loading in 180 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       return performance.now();
     });
     // Then with the whole session loaded, as the baseline has it.
