@@ -136,6 +136,25 @@ describe('playback stream of a session recorded through the real ingest path', (
     expect((await readPlayback(await play('long', `?from=${99 * MIN}`))).records[0]).toMatchObject({ startSegment: last.index });
   });
 
+  it('ends ?from=&to= with the segment holding `to`: a window around a moment, not the rest of the session', async () => {
+    const third = await pageLoadSegment('long', 2);
+    const fourth = await pageLoadSegment('long', 3);
+    const { records, events: played } = await readPlayback(await play('long', `?from=${12.5 * MIN}&to=${14 * MIN}`));
+    const sent = records.filter((r) => r.stream === 'segment').map((r) => r.index as number);
+    expect(records[0]).toMatchObject({ stream: 'session', startSegment: third.index, from: 12.5 * MIN, to: 14 * MIN, endSegment: sent.at(-1) });
+    expect(sent[0]).toBe(third.index);
+    expect(sent.at(-1)).toBeLessThan(fourth.index);
+    expect(played[0]).toMatchObject({ type: EventType.Meta, timestamp: start + 10 * MIN });
+    // Everything up to `to` is there; nothing of the next page load.
+    expect(played.filter((e) => e.timestamp <= start + 14 * MIN)).toEqual(events.filter((e) => e.timestamp >= start + 10 * MIN && e.timestamp <= start + 14 * MIN));
+    expect(played.every((e) => e.timestamp < start + 15 * MIN)).toBe(true);
+    expect(records.at(-1)).toMatchObject({ stream: 'end', delivered: sent.length, skipped: 0 });
+    // `to` before `from` is refused and changes nothing.
+    const bad = await play('long', `?from=${5 * MIN}&to=${MIN}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'bad_query' });
+  });
+
   it('skips a corrupted middle segment with a marker and plays the rest', async () => {
     const { index, segment: middle, segments } = await pageLoadSegment('damaged', 3);
     const file = join(env.dataDir, 'objects', middle.object_key);

@@ -60,6 +60,10 @@ export class LoadMeter {
       if (item.end !== undefined) this.sessionEnd = item.end;
       return;
     }
+    if (item.kind === 'segment') {
+      if (item.start !== undefined) this.cover(item.start);
+      return;
+    }
     if (item.kind === 'gap') {
       if (item.start !== undefined) this.cover(item.start);
       if (item.end !== undefined) this.cover(item.end);

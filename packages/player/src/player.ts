@@ -5,6 +5,7 @@ import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
 import { h, icon, setIcon } from './dom.js';
 import { Emitter } from './emitter.js';
+import { EventStore } from './event-store.js';
 import { formatClock, formatDuration } from './format.js';
 import { FrameIndex } from './frames.js';
 import { DEFAULT_INACTIVITY_THRESHOLD, InactivityTracker, periodAt } from './inactivity.js';
@@ -42,6 +43,36 @@ const UI_REFRESH_MS = 250;
 const LOAD_SLICE_MS = 12;
 /** How soon what has arrived is shown when the stream pauses between segments. */
 const STALL_REFRESH_MS = 50;
+/**
+ * The replayer holds the events from the frame's page load to this far past the current moment
+ * (recording time); playback extends it as it goes. rrweb walks every event it holds on a seek.
+ */
+const WINDOW_AHEAD_MS = 3 * 60_000;
+/** Playback extends the replayer's window when it is this close to its end (at 1x). */
+const WINDOW_EXTEND_MS = 30_000;
+/**
+ * A seek target further than this (recording time) past what the whole-session stream has loaded
+ * gets its own window fetched (`?from=&to=`) instead of waiting for the stream to reach it.
+ */
+const FETCH_WINDOW_BEYOND_MS = 60_000;
+/** What a window fetched around a seek target spans past the target. */
+const FETCHED_WINDOW_MS = 2 * 60_000;
+
+/** One stream feeding the player: the whole session, or a window fetched around a seek target. */
+interface Reader {
+  main: boolean;
+  gapFilter: GapFilter;
+  /** Its first segment's start (epoch ms): it has delivered everything from here on, in order. */
+  from: number | undefined;
+  /** The current segment's end, from its `segment` record. */
+  segmentEnd: number | undefined;
+  /** The current segment was delivered by another stream already. */
+  duplicate: boolean;
+  abort: AbortController;
+  /** Windows only: the moment they were opened for (epoch ms) and where they stop. */
+  target?: number;
+  until?: number;
+}
 
 type RrwebEvent = ConstructorParameters<typeof Replayer>[0][number];
 
@@ -66,12 +97,23 @@ export class Player {
   private readonly index: RecordingIndex;
   private readonly inactivity: InactivityTracker;
   private readonly urls = new UrlTimeline();
-  private readonly gapFilter = new GapFilter();
   private readonly frames = new FrameIndex();
+  private readonly store = new EventStore();
+  private readonly main: Reader;
+  private readonly windows = new Set<Reader>();
+  /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
+  private canFetchWindows = false;
+  /** The collector's session start (epoch ms), which `from` / `to` count from. */
+  private sessionStart: number | undefined;
+  /** The replayer's events: the page load its first event starts, and its last event's time. */
+  private windowBase = 0;
+  private windowMeta: number | undefined;
+  private windowEnd = -Infinity;
+  /** A seek waiting for its part of the recording to load. */
+  private pendingSeek: { time: number; play: boolean; resolve: Array<() => void> } | undefined;
   private readonly abort = new AbortController();
   private readonly speeds: number[];
   private replayer: Replayer | undefined;
-  private pendingEvents: RecordedEvent[] = [];
   private state: PlayerState = 'loading';
   private speed: number;
   private skipInactive: boolean;
@@ -113,6 +155,8 @@ export class Player {
   private readonly viewportLabel: HTMLSpanElement;
   private readonly loadingLabel: HTMLSpanElement;
   private readonly overlay: HTMLDivElement;
+  private readonly seekOverlay: HTMLDivElement;
+  private readonly seekLabel: HTMLSpanElement;
   private readonly skipIndicator: HTMLDivElement;
   private readonly gapBanner: HTMLDivElement;
   private readonly announcer: HTMLDivElement;
@@ -136,13 +180,16 @@ export class Player {
       radius: options.rageClickRadius ?? DEFAULT_RAGE_RADIUS,
     });
     this.inactivity = new InactivityTracker(options.inactivityThreshold ?? DEFAULT_INACTIVITY_THRESHOLD);
+    this.main = { main: true, gapFilter: new GapFilter(), from: undefined, segmentEnd: undefined, duplicate: false, abort: this.abort };
 
     // --- stage: the replayed page, scaled to fit
     this.frame = h('div', { class: 'rp-frame' });
     this.overlay = h('div', { class: 'rp-overlay', role: 'status' }, h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }), h('span', { text: 'Loading recording…' }));
+    this.seekLabel = h('span', { class: 'rp-seek-label' });
+    this.seekOverlay = h('div', { class: 'rp-seek-overlay', role: 'status', hidden: true }, h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }), this.seekLabel);
     this.skipIndicator = h('div', { class: 'rp-skip-indicator', role: 'status', hidden: true });
     this.gapBanner = h('div', { class: 'rp-gap-banner', role: 'status', hidden: true });
-    this.stage = h('div', { class: 'rp-stage' }, this.frame, this.overlay, this.skipIndicator, this.gapBanner);
+    this.stage = h('div', { class: 'rp-stage' }, this.frame, this.overlay, this.seekOverlay, this.skipIndicator, this.gapBanner);
     this.stage.addEventListener('click', () => this.togglePlay());
 
     // --- URL bar
@@ -233,8 +280,16 @@ export class Player {
       this.autoplay = true;
       return;
     }
+    if (this.pendingSeek) {
+      this.pendingSeek.play = true;
+      return;
+    }
     let from = this.currentTime;
     if (this.state === 'ended' || (this.progress.done && from >= this.getDuration() - 1)) from = 0;
+    if (!this.store.canDraw(this.absolute(from))) {
+      void this.waitForSeek(from, true);
+      return;
+    }
     this.playFrom(from);
     this.lastTickTime = from;
     this.setState('playing');
@@ -247,10 +302,11 @@ export class Player {
       this.autoplay = false;
       return;
     }
+    if (this.pendingSeek) this.pendingSeek.play = false;
     if (this.state === 'playing' || this.state === 'buffering') {
       this.endSkip();
       this.replayer.pause();
-      this.setCurrentTime(this.clampTime(this.replayer.getCurrentTime()));
+      this.setCurrentTime(this.clampTime(this.replayerTime()));
     }
     this.stopTicking();
     if (this.state !== 'ended') this.setState('paused');
@@ -261,27 +317,81 @@ export class Player {
     else this.play();
   }
 
-  /** Jump to `time` ms from the start (clamped to what has loaded). Keeps playing if it was playing. */
-  seek(time: number): void {
-    if (this.destroyed) return;
+  /**
+   * Jump to `time` ms from the start (clamped to the recording). Keeps playing if it was playing.
+   * A moment that has not loaded yet shows loading progress until it has (its part of the
+   * recording is fetched on its own when the stream is far from it). Resolves once the frame for
+   * `time` is on screen, or when a later seek replaces this one.
+   */
+  seek(time: number): Promise<void> {
+    if (this.destroyed) return Promise.resolve();
     const target = this.clampTime(time);
     if (!this.replayer) {
       this.startAt = target;
-      return;
+      return Promise.resolve();
     }
     this.endSkip();
     const resume = this.resumeAfterDrag;
     this.resumeAfterDrag = false;
-    if (resume || this.state === 'playing' || this.state === 'buffering') {
+    const play = resume || this.state === 'playing' || this.state === 'buffering' || (this.pendingSeek?.play ?? false);
+    if (!this.store.canDraw(this.absolute(target))) return this.waitForSeek(target, play);
+    this.settleSeek();
+    this.jump(target, play);
+    return Promise.resolve();
+  }
+
+  /** Show (or play from) a loaded moment. */
+  private jump(target: number, play: boolean): void {
+    if (play) {
       this.playFrom(target);
       this.setState('playing');
       this.startTicking();
     } else {
       this.showFrameAt(target);
-      if (this.state === 'ended') this.setState('paused');
+      if (this.state === 'ended' || this.state === 'buffering') this.setState('paused');
     }
     this.lastTickTime = target;
     this.setCurrentTime(target);
+  }
+
+  /** A seek to a moment not loaded yet: stop on it, show progress, fetch it, and land when it is in. */
+  private waitForSeek(target: number, play: boolean): Promise<void> {
+    const previous = this.pendingSeek;
+    this.pendingSeek = { time: target, play, resolve: previous?.resolve ?? [] };
+    if (this.state === 'playing' || this.state === 'buffering') {
+      this.replayer?.pause();
+      this.stopTicking();
+      this.setState('paused');
+    }
+    this.lastTickTime = target;
+    this.setCurrentTime(target);
+    this.ensureLoaded(this.absolute(target));
+    this.root.classList.add('rp-seeking');
+    this.paintSeekProgress();
+    this.emitter.emit('seeking', { time: target, loading: true });
+    return new Promise((resolve) => this.pendingSeek!.resolve.push(resolve));
+  }
+
+  /** The pending seek (if any) is over: hide its progress and release its waiters. */
+  private settleSeek(): void {
+    const pending = this.pendingSeek;
+    if (!pending) return;
+    this.pendingSeek = undefined;
+    this.root.classList.remove('rp-seeking');
+    this.seekOverlay.hidden = true;
+    this.timeline.setPending(undefined);
+    this.emitter.emit('seeking', { time: pending.time, loading: false });
+    for (const resolve of pending.resolve) resolve();
+  }
+
+  /** The moment waited for has loaded: draw it (after settling, so `seeking` listeners see it last). */
+  private landPendingSeek(): void {
+    const pending = this.pendingSeek;
+    if (!pending || !this.replayer || !this.store.canDraw(this.absolute(pending.time))) return;
+    this.pendingSeek = undefined;
+    this.jump(pending.time, pending.play);
+    this.pendingSeek = pending;
+    this.settleSeek();
   }
 
   setSpeed(speed: number): void {
@@ -395,7 +505,7 @@ export class Player {
     let sliceStart = performance.now();
     try {
       const items = readSource(source, {
-        signal: this.abort.signal,
+        signal: this.main.abort.signal,
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
         onProgress: (progress) => {
@@ -406,7 +516,7 @@ export class Player {
       });
       for await (const item of items) {
         if (this.destroyed) return;
-        this.handleItem(item);
+        this.handleItem(item, this.main);
         // If the stream now stalls (the server is still reading the next segment), what has
         // arrived is shown anyway.
         this.batchTimer ??= setTimeout(() => {
@@ -420,6 +530,7 @@ export class Player {
         }
       }
       if (this.destroyed) return;
+      this.endReader(this.main);
       this.progress = { ...this.progress, done: true, fraction: 1 };
       this.afterBatch();
       this.refreshUi();
@@ -434,51 +545,224 @@ export class Player {
     }
   }
 
-  private handleItem(item: StreamItem): void {
+  /**
+   * A window of the recording around a seek target, fetched on its own (`?from=&to=`, PLAYBACK.md)
+   * while the whole-session stream is still far from it. It only fills the event store: markers
+   * and panels come from the whole-session stream, in order.
+   */
+  private async loadWindow(reader: Reader): Promise<void> {
+    const source = this.options.source as string | URL;
+    const url = new URL(String(source), this.root.ownerDocument.baseURI);
+    const sessionStart = this.sessionStart ?? this.index.start ?? 0;
+    url.searchParams.set('from', String(Math.max(0, Math.floor(reader.target! - sessionStart))));
+    url.searchParams.set('to', String(Math.max(0, Math.ceil(reader.until! - sessionStart))));
+    let sliceStart = performance.now();
+    try {
+      const items = readSource(url.href, {
+        signal: reader.abort.signal,
+        ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
+        ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
+      });
+      for await (const item of items) {
+        if (this.destroyed || reader.abort.signal.aborted) return;
+        if (item.kind === 'meta') continue;
+        this.handleItem(item, reader);
+        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
+          this.afterBatch();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          sliceStart = performance.now();
+        }
+      }
+      this.endReader(reader);
+    } catch (error) {
+      // A window is an optimisation: the whole-session stream still brings the same moment.
+      if (!reader.abort.signal.aborted && !this.destroyed) {
+        this.emitter.emit('error', new Error(`[@reprise/player] fetching the part of the recording around ${formatClock(reader.target! - (this.index.start ?? 0))} failed (${String(error)}); waiting for the full stream instead`));
+      }
+    } finally {
+      this.windows.delete(reader);
+      if (!this.destroyed) this.afterBatch();
+    }
+  }
+
+  /** A stream ended: what its last segment announced is loaded, and a window covers what it asked for. */
+  private endReader(reader: Reader): void {
+    // Every segment has come, through this stream or a finished window: the whole recording is in.
+    if (reader.main && this.windows.size === 0 && this.index.start !== undefined) this.store.cover(this.index.start, Math.max(this.streamEnd ?? 0, this.index.end ?? 0));
+    if (reader.from === undefined) return;
+    if (reader.segmentEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, reader.segmentEnd);
+    // The whole-session stream ends at the session's end; a window at the last segment it was sent.
+    if (reader.main && this.streamEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, this.streamEnd);
+    this.uiDirty = true;
+  }
+
+  private handleItem(item: StreamItem, reader: Reader): void {
     if (item.kind === 'meta') {
       if (item.end !== undefined) this.streamEnd = item.end;
+      if (item.start !== undefined) this.sessionStart = item.start;
+      return;
+    }
+    if (item.kind === 'segment') {
+      // The previous segment is complete up to its announced end.
+      const previousEnd = reader.segmentEnd;
+      if (reader.from !== undefined && previousEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, previousEnd);
+      // After a segment another stream delivers (and covers to its end), this stream's stretch
+      // starts at that end: nothing was recorded between two segments.
+      if (reader.duplicate) reader.from = previousEnd;
+      reader.duplicate = !this.store.claimSegment(item.index);
+      // Another stream delivers this one (maybe still): it covers it, and this stream's own stretch restarts after it.
+      if (reader.duplicate) reader.from = undefined;
+      else if (item.start !== undefined) {
+        reader.from ??= item.start;
+        this.store.cover(reader.from, item.start);
+      }
+      reader.segmentEnd = item.end;
+      if (reader.main && typeof this.options.source === 'string') this.canFetchWindows = true;
       return;
     }
     if (item.kind === 'gap') {
+      if (item.segment !== undefined) this.store.claimSegment(item.segment);
+      reader.gapFilter.noteGap();
+      reader.segmentEnd = undefined;
+      if (item.end !== undefined) {
+        reader.from ??= item.start ?? item.end;
+        this.store.cover(reader.from, item.end);
+      }
+      if (!reader.main) return;
       const marker = this.index.addGap(item.segment, item.reason, item);
-      this.gapFilter.noteGap();
       this.uiDirty = true;
       this.emitter.emit('gap', marker);
       return;
     }
     const event = item.event;
-    this.index.add(event);
-    this.uiDirty = true;
-    if (!this.gapFilter.accept(event)) return;
-    if (this.inactivity.add(event)) this.uiDirty = true;
-    this.urls.add(event);
+    if (reader.main) {
+      this.index.add(event);
+      this.uiDirty = true;
+    }
+    if (!reader.gapFilter.accept(event)) return;
+    if (reader.main) {
+      if (this.inactivity.add(event)) this.uiDirty = true;
+      this.urls.add(event);
+    }
+    if (reader.duplicate) return;
     this.frames.add(event);
+    this.store.add(event);
+    reader.from ??= event.timestamp;
+    this.store.cover(reader.from, event.timestamp);
     if (!this.replayer) {
-      this.pendingEvents.push(event);
-      if (event.type === EventType.FullSnapshot && this.pendingEvents.length >= 2) this.createReplayer();
+      if (event.type === EventType.FullSnapshot && reader.main) this.createReplayer(event.timestamp);
       return;
     }
-    this.replayer.addEvent(event as unknown as RrwebEvent);
+    // The replayer's window grows with what arrives right after it, as far as playback needs soon.
+    const current = this.absolute(this.currentTime);
+    if (event.timestamp >= this.windowEnd && event.timestamp - current <= WINDOW_AHEAD_MS && this.store.isCovered(this.windowEnd, event.timestamp)) {
+      this.appendToWindow([event]);
+    }
+  }
+
+  /** Epoch ms of a player time. */
+  private absolute(time: number): number {
+    return (this.index.start ?? 0) + time;
+  }
+
+  /** The replayer's clock as player time (the replayer counts from its window's first event). */
+  private replayerTime(): number {
+    if (!this.replayer) return this.currentTime;
+    return this.windowBase + this.replayer.getCurrentTime() - (this.index.start ?? 0);
+  }
+
+  private appendToWindow(events: readonly RecordedEvent[]): void {
+    if (!this.replayer || events.length === 0) return;
+    for (const event of events) this.replayer.addEvent(event as unknown as RrwebEvent);
+    this.windowEnd = events[events.length - 1]!.timestamp;
+  }
+
+  /**
+   * Give the replayer the events for a frame at `at` (epoch ms) unless it holds them already: from
+   * the page load that frame is rebuilt from, a few minutes ahead.
+   */
+  private useWindowFor(at: number): void {
+    if (!this.replayer) return;
+    const meta = this.store.frameStart(at);
+    if (meta === this.windowMeta && at <= this.windowEnd) return;
+    const events = this.store.window(at, WINDOW_AHEAD_MS);
+    if (events.length === 0) return;
+    // rrweb keeps its events in its state machine's context; a new Replayer per window would
+    // rebuild the iframe and lose the mouse and its settings.
+    (this.replayer.service.state.context as { events: RecordedEvent[] }).events = events;
+    this.windowMeta = meta;
+    this.windowBase = events[0]!.timestamp;
+    this.windowEnd = events[events.length - 1]!.timestamp;
+  }
+
+  /** During playback, keep the replayer's window ahead of the clock. */
+  private extendWindow(): void {
+    const rate = this.replayer?.config.speed ?? 1;
+    const current = this.absolute(this.currentTime);
+    if (this.windowEnd - current > WINDOW_EXTEND_MS * Math.max(1, rate)) return;
+    const loadedUntil = this.store.coveredUntil(this.windowEnd);
+    if (loadedUntil === undefined) return;
+    this.appendToWindow(this.store.between(this.windowEnd, Math.min(loadedUntil, current + WINDOW_AHEAD_MS * Math.max(1, rate))));
+    if (loadedUntil < current + WINDOW_AHEAD_MS && (this.streamEnd === undefined || loadedUntil < this.streamEnd)) this.ensureLoaded(loadedUntil + 1);
+  }
+
+  /**
+   * Make sure the moment `at` (epoch ms) will load: the whole-session stream brings it soon, a
+   * window already asked for holds it, or a new window is fetched around it.
+   */
+  private ensureLoaded(at: number): void {
+    if (this.store.canDraw(at) || !this.canFetchWindows) return;
+    const streamed = this.main.from !== undefined ? (this.store.coveredUntil(this.main.from) ?? this.main.from) : undefined;
+    if (streamed !== undefined && at - streamed <= FETCH_WINDOW_BEYOND_MS && !this.progress.done) return;
+    for (const reader of this.windows) {
+      if (reader.target! <= at && reader.until! >= at) return;
+    }
+    // Only the newest window matters: one asked for a moment the viewer has left is dropped, unless
+    // it has started delivering a segment (the other streams skip what it claimed).
+    for (const reader of this.windows) {
+      if (reader.from !== undefined || reader.segmentEnd !== undefined || reader.duplicate) continue;
+      reader.abort.abort();
+      this.windows.delete(reader);
+    }
+    const reader: Reader = {
+      main: false, gapFilter: new GapFilter(), from: undefined, segmentEnd: undefined, duplicate: false,
+      abort: new AbortController(), target: at, until: at + FETCHED_WINDOW_MS,
+    };
+    this.abort.signal.addEventListener('abort', () => reader.abort.abort(), { once: true });
+    this.windows.add(reader);
+    void this.loadWindow(reader);
   }
 
   /** After each slice of stream items: resume if playback was waiting for data, refresh the UI soon. */
   private afterBatch(): void {
-    if (this.pendingStart !== undefined && (this.index.duration >= this.pendingStart || this.progress.done)) {
+    if (this.pendingStart !== undefined && (this.store.canDraw(this.absolute(this.pendingStart)) || this.progress.done)) {
       this.begin(this.clampTime(this.pendingStart));
     }
-    if (this.state === 'buffering' && this.replayer && this.index.duration > this.currentTime + 50) {
+    if (this.pendingSeek) {
+      if (this.progress.done && this.windows.size === 0 && !this.store.canDraw(this.absolute(this.pendingSeek.time))) {
+        // Everything that will ever load is in: land on the nearest moment that can be drawn.
+        this.pendingSeek.time = this.clampTime(Math.min(this.pendingSeek.time, this.index.duration));
+      }
+      this.landPendingSeek();
+      if (this.pendingSeek) this.paintSeekProgress();
+    }
+    if (this.state === 'buffering' && this.replayer && this.store.canDraw(this.absolute(this.currentTime + 50))) {
       this.playFrom(this.currentTime);
       this.setState('playing');
       this.startTicking();
+    } else if (this.state === 'buffering') {
+      this.ensureLoaded(this.absolute(this.currentTime + 50));
     }
     if (this.state !== 'playing') this.paintClock();
     this.paintLoading();
     this.scheduleUi();
   }
 
-  private createReplayer(): void {
-    const events = this.pendingEvents;
-    this.pendingEvents = [];
+  private createReplayer(firstSnapshot: number): void {
+    const events = this.store.window(firstSnapshot, WINDOW_AHEAD_MS);
+    this.windowMeta = this.store.frameStart(firstSnapshot);
+    this.windowBase = events[0]?.timestamp ?? firstSnapshot;
+    this.windowEnd = events[events.length - 1]?.timestamp ?? firstSnapshot;
     const replayer = new Replayer(events as unknown as RrwebEvent[], {
       root: this.frame,
       speed: this.speed,
@@ -513,9 +797,12 @@ export class Player {
     this.scheduleUi();
     const start = this.startAt ?? 0;
     this.startAt = undefined;
-    // A deep link past what has arrived waits for that part of the stream.
-    if (start > this.index.duration && !this.progress.done) this.pendingStart = start;
-    else this.begin(start);
+    // A deep link past what has arrived waits for that part of the recording.
+    if (!this.store.canDraw(this.absolute(start)) && !this.progress.done) {
+      this.pendingStart = start;
+      // The session line has come first: a window can be fetched as soon as the first segment has told how.
+      this.ensureLoaded(this.absolute(start));
+    } else this.begin(start);
   }
 
   /** First frame on screen: hide the loading overlay and play (or show) from `start`. */
@@ -538,9 +825,19 @@ export class Player {
     if (this.destroyed || this.state !== 'playing') return;
     this.endSkip();
     this.stopTicking();
-    this.setCurrentTime(this.clampTime(this.replayer?.getCurrentTime() ?? this.currentTime));
+    const time = this.clampTime(this.replayerTime());
+    this.setCurrentTime(time);
+    const next = this.store.between(this.windowEnd, this.store.coveredUntil(this.windowEnd) ?? this.windowEnd);
+    if (next.length > 0) {
+      // The window ended before the loaded recording does (a fast skip outran its extension): go on.
+      this.playFrom(time);
+      this.startTicking();
+      return;
+    }
     // Playback caught up with the download: wait for more instead of ending.
-    this.setState(this.progress.done ? 'ended' : 'buffering');
+    const atEnd = this.progress.done && (this.streamEnd === undefined || this.absolute(time) >= Math.min(this.streamEnd, this.index.end ?? Infinity) - 1);
+    this.setState(atEnd ? 'ended' : 'buffering');
+    if (!atEnd) this.ensureLoaded(this.absolute(time + 50));
   }
 
   private fail(error: Error): void {
@@ -553,8 +850,7 @@ export class Player {
   // ---------------------------------------------------------------- clock
 
   private clampTime(time: number): number {
-    const loaded = this.index.duration;
-    return Math.min(Math.max(0, Number.isFinite(time) ? time : 0), loaded);
+    return Math.min(Math.max(0, Number.isFinite(time) ? time : 0), this.getDuration());
   }
 
   /**
@@ -565,17 +861,21 @@ export class Player {
   private showFrameAt(time: number): void {
     if (!this.replayer) return;
     const start = this.index.start ?? 0;
-    let at = start + Math.min(time, this.index.duration);
+    let at = start + time;
     if (this.markers.some((marker) => marker.kind !== 'gap' && Math.abs(marker.time - time) < 0.5)) at = this.frames.effectEnd(at);
-    at = this.frames.drawableTime(at);
+    at = this.store.drawableTime(at);
+    this.useWindowFor(at);
     this.forgetPlayedPosition();
     // rrweb applies the events stamped before the moment it pauses at: +1 includes those at `at`.
-    this.replayer.pause(at - start + 1);
+    this.replayer.pause(at - this.windowBase + 1);
   }
 
   private playFrom(time: number): void {
+    if (!this.replayer) return;
+    const at = this.store.drawableTime(this.absolute(time));
+    this.useWindowFor(at);
     this.forgetPlayedPosition();
-    this.replayer?.play(time);
+    this.replayer.play(Math.max(0, at - this.windowBase));
   }
 
   /**
@@ -593,7 +893,9 @@ export class Player {
     if (!this.replayer) return;
     const wasPlaying = this.state === 'playing';
     const target = this.clampTime(time);
-    this.showFrameAt(target);
+    // While scrubbing, a moment not loaded yet keeps the last frame; the final seek waits for it.
+    if (this.store.canDraw(this.absolute(target))) this.showFrameAt(target);
+    else this.ensureLoaded(this.absolute(target));
     if (wasPlaying) {
       this.stopTicking();
       this.setState('paused');
@@ -608,7 +910,8 @@ export class Player {
     const tick = () => {
       this.raf = requestAnimationFrame(tick);
       if (!this.replayer || this.state !== 'playing') return;
-      const time = this.clampTime(this.replayer.getCurrentTime());
+      const time = this.clampTime(this.replayerTime());
+      this.extendWindow();
       this.updateSkip(time);
       this.passMarkers(this.lastTickTime, time);
       this.lastTickTime = time;
@@ -706,13 +1009,33 @@ export class Player {
     this.markers = this.index.getMarkers();
     const duration = this.getDuration();
     this.timeline.setDuration(duration);
-    this.timeline.setBuffered(duration > 0 ? this.index.duration / duration : 0);
+    const first = this.index.start ?? 0;
+    this.timeline.setLoaded(this.store.coveredRanges().map((range) => ({ start: Math.max(0, range.start - first), end: Math.min(duration, range.end - first) })));
     this.timeline.setInactive(this.inactivePeriods);
     this.timeline.setMarkers(this.markers);
     this.panels?.setData({ consoleRows: this.index.getConsoleRows(), networkRows: this.index.getNetworkRows(), markers: this.markers });
     this.panels?.setTime(this.currentTime);
     this.paintClock();
     this.emitter.emit('markers', this.markers);
+  }
+
+  /** How far the part of the recording a pending seek waits for has loaded. */
+  private paintSeekProgress(): void {
+    const pending = this.pendingSeek;
+    if (!pending) return;
+    const at = this.absolute(pending.time);
+    // The loaded stretch that grows towards the target: the one starting last before it.
+    let growing: { start: number; end: number } | undefined;
+    for (const range of this.store.coveredRanges()) if (range.start <= at) growing = range;
+    for (const reader of this.windows) {
+      if (reader.target! <= at && reader.until! >= at && reader.from !== undefined) growing = { start: reader.from, end: this.store.coveredUntil(reader.from) ?? reader.from };
+    }
+    const share = growing && at > growing.start ? Math.min(0.99, Math.max(0, (growing.end - growing.start) / (at - growing.start))) : 0;
+    this.seekOverlay.hidden = false;
+    this.seekLabel.textContent = `Loading ${formatClock(pending.time)}… ${Math.round(share * 100)}%`;
+    this.timeline.setPending(pending.time);
+    this.uiDirty = true;
+    this.scheduleUi();
   }
 
   private paintClock(): void {

@@ -27,7 +27,7 @@ describe('parsePlaybackLine', () => {
       .toEqual({ kind: 'meta', start: 1, end: 9 });
     expect(parsePlaybackLine('{"stream":"skipped","index":1,"name":"00001","startedAt":5,"endedAt":7,"reason":"corrupt","message":"tag mismatch"}'))
       .toEqual({ kind: 'gap', segment: 1, reason: 'corrupt: tag mismatch', start: 5, end: 7 });
-    expect(parsePlaybackLine('{"stream":"segment","index":2,"name":"00002","startedAt":7,"endedAt":9,"events":10}')).toBeNull();
+    expect(parsePlaybackLine('{"stream":"segment","index":2,"name":"00002","startedAt":7,"endedAt":9,"events":10}')).toEqual({ kind: 'segment', index: 2, start: 7, end: 9 });
     expect(parsePlaybackLine('{"stream":"end","segments":3,"delivered":2,"skipped":1,"events":10}')).toBeNull();
   });
   test('reads the draft session-bounds line', () => {

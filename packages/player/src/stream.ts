@@ -6,7 +6,7 @@ import type { LoadProgress, PlayerSource, StreamItem } from './types.js';
  * The playback stream adapter. `GET /v1/sessions/:id/events` (server/src/playback, stream version 1)
  * sends newline-delimited JSON: each line is an rrweb event, or a record with a `stream` field:
  *   {"stream":"session","startedAt":..,"endedAt":..,...}   first line: the session's bounds
- *   {"stream":"segment","index":2,...}                      a segment follows (informational)
+ *   {"stream":"segment","index":2,"startedAt":..,"endedAt":..}  a segment's events follow
  *   {"stream":"skipped","index":3,"startedAt":..,"endedAt":..,"reason":"corrupt","message":".."}
  *   {"stream":"end",...}                                    the stream is complete
  * The earlier draft form `{"type":"reprise.gap","segment":3,"reason":"..."}` is read as well.
@@ -29,6 +29,14 @@ export function parsePlaybackLine(line: string): StreamItem | null {
     if (record.stream === 'session') {
       return {
         kind: 'meta',
+        ...(typeof record.startedAt === 'number' ? { start: record.startedAt } : {}),
+        ...(typeof record.endedAt === 'number' ? { end: record.endedAt } : {}),
+      };
+    }
+    if (record.stream === 'segment' && typeof record.index === 'number') {
+      return {
+        kind: 'segment',
+        index: record.index,
         ...(typeof record.startedAt === 'number' ? { start: record.startedAt } : {}),
         ...(typeof record.endedAt === 'number' ? { end: record.endedAt } : {}),
       };

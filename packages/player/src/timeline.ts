@@ -26,6 +26,9 @@ export class Timeline {
   private readonly track: HTMLDivElement;
   private readonly played: HTMLDivElement;
   private readonly buffered: HTMLDivElement;
+  private readonly pending: HTMLDivElement;
+  private loaded: readonly TimeRange[] = [];
+  private pendingTime: number | undefined;
   private readonly thumb: HTMLDivElement;
   private readonly shading: HTMLDivElement;
   private readonly markerLayer: HTMLDivElement;
@@ -39,7 +42,9 @@ export class Timeline {
   private lastDragSeek = 0;
 
   constructor(private readonly callbacks: TimelineCallbacks) {
-    this.buffered = h('div', { class: 'rp-track-buffered' });
+    // The loaded stretches: several while windows around seek targets load beside the main stream.
+    this.buffered = h('div', { class: 'rp-track-loaded' });
+    this.pending = h('div', { class: 'rp-track-pending', hidden: true, title: 'Loading this moment' });
     this.shading = h('div', { class: 'rp-track-shading' });
     this.played = h('div', { class: 'rp-track-played' });
     this.thumb = h('div', { class: 'rp-track-thumb' });
@@ -53,7 +58,7 @@ export class Timeline {
       'aria-valuemax': 0,
       'aria-valuenow': 0,
       'aria-valuetext': '0:00 of 0:00',
-    }, h('div', { class: 'rp-track-rail' }, this.buffered, this.shading, this.played), this.thumb, this.hoverLabel);
+    }, h('div', { class: 'rp-track-rail' }, this.buffered, this.shading, this.played, this.pending), this.thumb, this.hoverLabel);
     this.markerLayer = h('div', { class: 'rp-markers', role: 'group', 'aria-label': 'Timeline markers' });
     this.element = h('div', { class: 'rp-timeline' }, this.markerLayer, this.track);
     this.bindPointer();
@@ -127,11 +132,28 @@ export class Timeline {
     this.paintTime();
     this.paintShading();
     this.paintMarkers();
+    this.paintLoaded();
   }
 
-  /** Share of the timeline that has loaded (1 once the whole recording is in). */
-  setBuffered(fraction: number): void {
-    this.buffered.style.width = `${Math.min(1, Math.max(0, fraction)) * 100}%`;
+  /** The stretches that have loaded (ms from the start); the rest of the rail is still loading. */
+  setLoaded(ranges: readonly TimeRange[]): void {
+    this.loaded = ranges;
+    this.paintLoaded();
+  }
+
+  /** A seek target still loading (ms from the start), marked on the rail; undefined when none. */
+  setPending(time: number | undefined): void {
+    this.pendingTime = time;
+    this.paintLoaded();
+  }
+
+  private paintLoaded(): void {
+    this.buffered.replaceChildren(...this.loaded.map((range) => {
+      const left = this.percent(range.start);
+      return h('div', { class: 'rp-track-buffered', style: `left:${left}%;width:${Math.max(0, this.percent(range.end) - left)}%` });
+    }));
+    this.pending.hidden = this.pendingTime === undefined;
+    if (this.pendingTime !== undefined) this.pending.style.left = `${this.percent(this.pendingTime)}%`;
   }
 
   setInactive(periods: readonly TimeRange[]): void {

@@ -13,7 +13,12 @@ export type StreamItem =
   /** `start` / `end`: the lost segment's time range (epoch ms) when the server knows it. */
   | { kind: 'gap'; segment?: number; reason: string; start?: number; end?: number }
   /** The whole session's bounds (epoch ms), so the timeline has its full length while loading. */
-  | { kind: 'meta'; start?: number; end?: number };
+  | { kind: 'meta'; start?: number; end?: number }
+  /**
+   * A stored segment starts (the collector's `segment` record): its events follow. With these the
+   * player can fetch a window around a seek target (`?from=&to=`) and keep each segment once.
+   */
+  | { kind: 'segment'; index: number; start?: number; end?: number };
 
 export type MarkerKind =
   | 'navigation'
@@ -94,6 +99,11 @@ export interface PlayerEventMap {
   /** The recorded viewport size changed. */
   resize: { width: number; height: number };
   gap: Marker;
+  /**
+   * A seek's target is not loaded yet: `loading` is true while its part of the recording is being
+   * fetched (the player shows progress meanwhile), false once the frame is on screen.
+   */
+  seeking: { time: number; loading: boolean };
   error: Error;
 }
 

@@ -2,7 +2,7 @@ import { parsePlaybackLine, type StreamItem } from '@reprise/player';
 
 /**
  * The collector's playback stream (server/PLAYBACK.md) marks its own records with a `stream`
- * field: `session` (bounds), `segment` (a segment starts), `skipped` (a segment that could not be
+ * field: `session` (bounds), `segment` (a segment starts: the player uses its index and bounds), `skipped` (a segment that could not be
  * read: missing, corrupt or unreadable), `end`. Every other line is an rrweb event, which the
  * player's own parser handles.
  */
@@ -28,8 +28,12 @@ export function parseCollectorLine(line: string): StreamItem | null {
           kind: 'gap',
           ...(typeof record.index === 'number' ? { segment: record.index } : {}),
           reason: describeSkip(record),
+          ...(typeof record.startedAt === 'number' ? { start: record.startedAt } : {}),
+          ...(typeof record.endedAt === 'number' ? { end: record.endedAt } : {}),
         };
       case 'segment':
+        // The player keeps each segment once and fetches windows around seek targets with these.
+        return parsePlaybackLine(text);
       case 'end':
         return null;
       default:

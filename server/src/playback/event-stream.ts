@@ -27,6 +27,10 @@ export type StreamRecord =
       startSegment: number;
       /** The requested `from`, milliseconds after `startedAt`, or null. */
       from: number | null;
+      /** The requested `to`, milliseconds after `startedAt`, or null (to the end). */
+      to: number | null;
+      /** Index of the last segment the stream will send (the last one unless `to` was given). */
+      endSegment: number;
     }
   | { stream: 'segment'; index: number; name: string; startedAt: number; endedAt: number; events: number }
   | { stream: 'skipped'; index: number; name: string; startedAt: number; endedAt: number; reason: SkipReason; message: string }
@@ -55,15 +59,32 @@ function skipReason(error: unknown): SkipReason {
   return 'corrupt';
 }
 
+/**
+ * The last segment to send for a window ending `toMs` after the session start: the last segment
+ * that starts at or before that moment (it holds the moment itself), never before `first`.
+ */
+export function endSegmentIndex(session: Pick<SessionRow, 'started_at'>, segments: readonly SegmentRow[], first: number, toMs: number | null): number {
+  if (toMs === null) return segments.length - 1;
+  const target = session.started_at + toMs;
+  let index = first;
+  for (let i = first; i < segments.length; i++) {
+    if (segments[i]!.started_at <= target) index = i;
+    else break;
+  }
+  return Math.min(index, segments.length - 1);
+}
+
 /** Yields the stream's records and events; a segment that cannot be read becomes a `skipped` record. */
 export async function* playbackRecords(
   deps: ReaderDeps,
   session: SessionRow,
   segments: readonly SegmentRow[],
-  options: { fromMs?: number | null; onSkip?: (segment: SegmentRow, error: unknown) => void } = {},
+  options: { fromMs?: number | null; toMs?: number | null; onSkip?: (segment: SegmentRow, error: unknown) => void } = {},
 ): AsyncGenerator<StreamRecord | RecordedEvent> {
   const fromMs = options.fromMs ?? null;
+  const toMs = options.toMs ?? null;
   const first = startSegmentIndex(session, segments, fromMs);
+  const last = endSegmentIndex(session, segments, first, toMs);
   yield {
     stream: 'session',
     version: PLAYBACK_STREAM_VERSION,
@@ -74,12 +95,14 @@ export async function* playbackRecords(
     segments: segments.length,
     startSegment: first,
     from: fromMs,
+    to: toMs,
+    endSegment: last,
   };
   const seenBatches = new Set<string>();
   let delivered = 0;
   let skipped = 0;
   let eventCount = 0;
-  for (let index = first; index < segments.length; index++) {
+  for (let index = first; index <= last; index++) {
     const segment = segments[index]!;
     const where = { index, name: segment.segment, startedAt: segment.started_at, endedAt: segment.ended_at };
     let events: RecordedEvent[];

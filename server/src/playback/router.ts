@@ -127,8 +127,12 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const principal = principalOf(res);
     const session = await locateSession(principal, req, 'read');
     const fromMs = action === 'session.play' ? (queryNumber(req, 'from', { min: 0 }) ?? null) : null;
+    const toMs = action === 'session.play' ? (queryNumber(req, 'to', { min: 0 }) ?? null) : null;
+    if (fromMs !== null && toMs !== null && toMs < fromMs) {
+      throw new CollectorError('bad_query', 400, `Query parameter "to" (${toMs}) is before "from" (${fromMs}): ask for a window that ends at or after its start.`);
+    }
     const segments = await listSegments(db, session.project, session.session_id);
-    await audit(req, principal, action, { project: session.project, sessionId: session.session_id, detail: fromMs === null ? {} : { from: fromMs } });
+    await audit(req, principal, action, { project: session.project, sessionId: session.session_id, detail: { ...(fromMs === null ? {} : { from: fromMs }), ...(toMs === null ? {} : { to: toMs }) } });
 
     res.status(200);
     res.setHeader('Content-Type', PLAYBACK_CONTENT_TYPE);
@@ -163,6 +167,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     };
     const records = playbackRecords(deps.reader, session, segments, {
       fromMs,
+      toMs,
       onSkip: (segment, error) =>
         deps.logger?.warn({ err: error, project: session.project, sessionId: session.session_id, segment: segment.segment }, 'playback skipped an unreadable segment'),
     });

@@ -1,0 +1,62 @@
+import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { describe, expect, test } from 'vitest';
+import { EventStore } from './event-store.js';
+
+const meta = (timestamp: number): RecordedEvent => ({ type: EventType.Meta, timestamp, data: { href: 'https://a.test/', width: 800, height: 600 } });
+const full = (timestamp: number): RecordedEvent => ({ type: EventType.FullSnapshot, timestamp, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } } });
+const move = (timestamp: number): RecordedEvent => ({ type: EventType.IncrementalSnapshot, timestamp, data: { source: 1, positions: [{ x: 1, y: 1, id: 1, timeOffset: 0 }] } });
+
+/** Page loads at 0, 1000 and 2000 (Meta, then its snapshot 5 ms later), a move every 100 ms. */
+function store(): EventStore {
+  const events = new EventStore();
+  for (let t = 0; t < 3000; t += 100) {
+    if (t % 1000 === 0) {
+      events.add(meta(t));
+      events.add(full(t + 5));
+    } else events.add(move(t));
+  }
+  return events;
+}
+
+describe('EventStore', () => {
+  test('a window starts at the page load its frame is rebuilt from and stops a given time ahead', () => {
+    const events = store();
+    events.cover(0, 3000);
+    const window = events.window(1450, 300);
+    expect(window[0]).toMatchObject({ type: EventType.Meta, timestamp: 1000 });
+    expect(window.at(-1)!.timestamp).toBe(1700);
+    expect(events.frameStart(999)).toBe(0);
+    expect(events.frameStart(-5)).toBe(0);
+  });
+
+  test('the moment between a Meta and its snapshot draws at the snapshot', () => {
+    const events = store();
+    expect(events.drawableTime(1002)).toBe(1005);
+    expect(events.drawableTime(1300)).toBe(1300);
+    expect(events.drawableTime(-10)).toBe(5);
+  });
+
+  test('a frame can be drawn only when everything from its page load to it is loaded; a window never crosses a hole', () => {
+    const events = store();
+    events.cover(0, 1200);
+    events.cover(2000, 2600);
+    expect(events.canDraw(1150)).toBe(true);
+    expect(events.canDraw(1500)).toBe(false);
+    expect(events.canDraw(2300)).toBe(true);
+    expect(events.window(1100, 5000).at(-1)!.timestamp).toBe(1200);
+    events.cover(1200, 2000);
+    expect(events.coveredRanges()).toEqual([{ start: 0, end: 2600 }]);
+    expect(events.canDraw(1500)).toBe(true);
+  });
+
+  test('events arriving out of order are kept in time order; each segment is claimed once', () => {
+    const events = new EventStore();
+    events.add(move(500));
+    events.add(meta(100));
+    events.add(move(300));
+    expect(events.events.map((event) => event.timestamp)).toEqual([100, 300, 500]);
+    expect(events.claimSegment(4)).toBe(true);
+    expect(events.claimSegment(4)).toBe(false);
+    expect(events.between(100, 500).map((event) => event.timestamp)).toEqual([300, 500]);
+  });
+});

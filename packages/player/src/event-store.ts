@@ -1,0 +1,150 @@
+import { EventType, type RecordedEvent } from '@reprise/protocol';
+import type { TimeRange } from './types.js';
+
+/**
+ * Every event the player holds for drawing frames, in time order, and the stretches of the
+ * recording they cover (epoch ms). Several streams may fill it: the whole session from its start,
+ * and windows fetched around a seek target (`?from=&to=`). A segment the collector delivers to two
+ * streams is kept once.
+ *
+ * rrweb's Replayer re-walks every event it holds on each seek and schedules one action per event
+ * after the target, so the player never hands it the whole session: `window(time)` is the slice
+ * from the page load (Meta + full snapshot) that the frame at `time` is rebuilt from, up to a few
+ * minutes past it. A seek then costs the same in a 2-hour session as in a 5-minute one.
+ */
+export class EventStore {
+  readonly events: RecordedEvent[] = [];
+  /** Timestamps of Meta events (each page load or full-snapshot checkout starts with one). */
+  private readonly metas: number[] = [];
+  private readonly fulls: number[] = [];
+  private covered: TimeRange[] = [];
+  private readonly claimed = new Set<number>();
+
+  /** A stream starts delivering segment `index`: false when another stream has already taken it. */
+  claimSegment(index: number): boolean {
+    if (this.claimed.has(index)) return false;
+    this.claimed.add(index);
+    return true;
+  }
+
+  add(event: RecordedEvent): void {
+    const time = event.timestamp;
+    const last = this.events[this.events.length - 1];
+    if (last === undefined || last.timestamp <= time) this.events.push(event);
+    else this.events.splice(upperBound(this.events, time, (e) => e.timestamp), 0, event);
+    if (event.type === EventType.Meta) insertSorted(this.metas, time);
+    else if (event.type === EventType.FullSnapshot) insertSorted(this.fulls, time);
+  }
+
+  /** Mark `start..end` as loaded: every event stamped in it is in the store (a lost segment counts, as nothing). */
+  cover(start: number, end: number): void {
+    if (!(end >= start)) return;
+    // The common case, a stream growing its own stretch: extend it in place.
+    const last = this.covered[this.covered.length - 1];
+    if (last && last.start <= start && start <= last.end) {
+      last.end = Math.max(last.end, end);
+      return;
+    }
+    if (this.isCovered(start, end)) return;
+    const ranges = [...this.covered, { start, end }].sort((a, b) => a.start - b.start);
+    const merged: TimeRange[] = [];
+    for (const range of ranges) {
+      const previous = merged[merged.length - 1];
+      if (previous && range.start <= previous.end) previous.end = Math.max(previous.end, range.end);
+      else merged.push({ ...range });
+    }
+    this.covered = merged;
+  }
+
+  /** The loaded stretches, merged and sorted (epoch ms). */
+  coveredRanges(): readonly TimeRange[] {
+    return this.covered;
+  }
+
+  isCovered(start: number, end: number): boolean {
+    return this.covered.some((range) => range.start <= start && range.end >= end);
+  }
+
+  /** The end of the loaded stretch that holds `time`, or undefined when `time` is not loaded. */
+  coveredUntil(time: number): number | undefined {
+    return this.covered.find((range) => range.start <= time && range.end >= time)?.end;
+  }
+
+  /**
+   * The Meta event rrweb rebuilds the frame at `time` from: the last one at or before `time`, or
+   * the first one when `time` is before every page load (the frame is then that first snapshot).
+   */
+  frameStart(time: number): number | undefined {
+    const index = upperBound(this.metas, time, (value) => value) - 1;
+    return this.metas[Math.max(0, index)];
+  }
+
+  /**
+   * The moment to draw so that the frame shows the page at `time`: `time` itself, or the full
+   * snapshot of its page load when `time` falls between that load's Meta and its snapshot (or before
+   * the first one); rrweb would draw nothing there and leave the previous frame on screen.
+   */
+  drawableTime(time: number): number {
+    const meta = this.frameStart(time);
+    const full = this.fulls[lowerBound(this.fulls, meta ?? -Infinity, (value) => value)];
+    return full !== undefined && full > time ? full : time;
+  }
+
+  /** True when everything the frame at `time` is rebuilt from has loaded. */
+  canDraw(time: number): boolean {
+    const meta = this.frameStart(time);
+    if (meta === undefined) return false;
+    const from = Math.min(meta, time);
+    return this.isCovered(from, Math.max(time, this.drawableTime(time)));
+  }
+
+  /**
+   * The events to give rrweb for a frame at `time` and the playback after it: from the page load
+   * the frame is rebuilt from, through `ahead` ms past `time`, within the loaded stretch.
+   */
+  window(time: number, ahead: number): RecordedEvent[] {
+    const meta = this.frameStart(time);
+    if (meta === undefined) return [];
+    let first = lowerBound(this.events, meta, (event) => event.timestamp);
+    while (first < this.events.length && this.events[first]!.type !== EventType.Meta) first++;
+    // Only what is contiguous with the page load: past a hole, rrweb would play on as if nothing happened.
+    const loadedUntil = this.coveredUntil(meta) ?? meta;
+    const last = upperBound(this.events, Math.min(Math.max(time, meta) + ahead, loadedUntil), (event) => event.timestamp);
+    return this.events.slice(first, last);
+  }
+
+  /** Events after `after` (exclusive) up to `until` (inclusive): what extends a window during playback. */
+  between(after: number, until: number): RecordedEvent[] {
+    return this.events.slice(upperBound(this.events, after, (e) => e.timestamp), upperBound(this.events, until, (e) => e.timestamp));
+  }
+}
+
+/** Index of the first value whose key is >= `key` in an ascending array. */
+function lowerBound<T>(values: readonly T[], key: number, keyOf: (value: T) => number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (keyOf(values[middle]!) < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Index of the first value whose key is > `key` in an ascending array. */
+function upperBound<T>(values: readonly T[], key: number, keyOf: (value: T) => number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (keyOf(values[middle]!) <= key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function insertSorted(values: number[], value: number): void {
+  const last = values[values.length - 1];
+  if (last === undefined || last <= value) values.push(value);
+  else values.splice(upperBound(values, value, (v) => v), 0, value);
+}

@@ -1,0 +1,292 @@
+// Long sessions in Chromium (issue 19): the player hands rrweb only a window of the recording (from
+// the page load a frame is rebuilt from, a few minutes ahead) and fetches windows around seek
+// targets with ?from=&to=. Every frame it draws must be the frame plain rrweb draws from the whole
+// session.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { RecordedEvent } from '@reprise/protocol';
+import type { SegmentRow } from '../../server/src/index-db/schema.js';
+import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { API_ROUTES, APP_HTML, runWorkload } from '../bench/workload/workload.js';
+import { RRWEB_PAGE_SCRIPT } from '../bench/workload/record.js';
+import { ingestSession, loginAdmin, startPlaybackCollector, type PlaybackCollector } from '../bench/playback/collector.js';
+import { batchesOf, longSession, REPETITION_MS } from '../bench/playback/session.js';
+import { FIXTURE_DIR } from '../fixtures/player/session.js';
+
+const MIN = 60_000;
+const LENGTH_MS = 30 * MIN;
+
+let browser: TestBrowser;
+let site: TestServer;
+let running: PlaybackCollector;
+let session: RecordedEvent[];
+let damagedSegment: SegmentRow;
+/** The stream route's gates (test 3): the main stream and the windows wait on them. */
+let releaseMain: () => void = () => {};
+let releaseWindow: () => void = () => {};
+let mainGate: Promise<void> = Promise.resolve();
+let windowGate: Promise<void> = Promise.resolve();
+const windowRequests: string[] = [];
+
+/** Plain rrweb's Replayer given the whole session: the reference for every frame. */
+const REFERENCE_HTML = `<!doctype html><html><head><meta charset="utf-8">
+<script src="/node_modules/@rrweb/replay/dist/replay.umd.min.cjs"></script></head>
+<body><div id="mount"></div><script>
+(async () => {
+  const events = await (await fetch('/session.json')).json();
+  window.replayer = new rrwebReplay.Replayer(events, { root: document.getElementById('mount'), showWarning: false, triggerFocus: false });
+  // Draw the first snapshot now: from rrweb's own timer it would be skipped the first time a seek
+  // reaches it again, and that page's changes applied to another page's DOM.
+  window.replayer.pause(events.find((e) => e.type === 2).timestamp - events[0].timestamp + 1);
+  window.ready = true;
+})();
+</script></body></html>`;
+
+/** The replayed page as text: its markup and the values of its fields (rrweb sets those as properties). */
+function serialise(doc: Document | null | undefined): string {
+  if (!doc?.documentElement) return '(no document)';
+  const values = [...doc.querySelectorAll('input, textarea, select')].map((field) => (field as HTMLInputElement).value);
+  return `${doc.documentElement.outerHTML}\n${JSON.stringify(values)}`;
+}
+
+type SerialisingWindow = Window & { __serialise(doc: Document | null | undefined): string };
+
+/** Pages get the serialiser before their own scripts (an init script is not subject to the admin UI's CSP). */
+async function withSerialiser(page: Page): Promise<void> {
+  await page.addInitScript(`window.__serialise = ${serialise.toString()};`);
+}
+
+async function referenceFrame(page: Page, time: number): Promise<string> {
+  return page.evaluate((at) => {
+    const replayer = (window as unknown as { replayer: { pause(t: number): void; iframe: HTMLIFrameElement; service: { state: { context: { lastPlayedEvent: unknown } } } } }).replayer;
+    // Rebuilt from the nearest full snapshot every time (rrweb's shortcut for forward seeks can apply
+    // changes twice; the player never takes it). The player draws everything stamped up to and at
+    // the moment: rrweb's pause(t) applies what is before t.
+    replayer.service.state.context.lastPlayedEvent = null;
+    replayer.pause(at + 1);
+    return (window as unknown as SerialisingWindow).__serialise(replayer.iframe.contentDocument);
+  }, time);
+}
+
+async function playerFrame(page: Page, time: number): Promise<{ frame: string; current: number }> {
+  return page.evaluate(async (at) => {
+    type P = { seek(t: number): Promise<void>; getIframe(): HTMLIFrameElement | undefined; getCurrentTime(): number };
+    const player = (window as unknown as { reprisePlayer?: P; player?: P }).reprisePlayer ?? (window as unknown as { player: P }).player;
+    await player.seek(at);
+    return { frame: (window as unknown as SerialisingWindow).__serialise(player.getIframe()?.contentDocument), current: player.getCurrentTime() };
+  }, time);
+}
+
+/** Seeded moments, so a failure names moments that can be replayed. */
+function moments(count: number, length: number, seed: number): number[] {
+  let state = seed;
+  return Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return Math.round((state / 2 ** 32) * length);
+  });
+}
+
+async function openReference(): Promise<Page> {
+  const page = await browser.newPage();
+  await withSerialiser(page);
+  await page.goto(`${site.url}/reference`);
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, { timeout: 60_000 });
+  return page;
+}
+
+async function openAdmin(sessionId: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error('admin page error:', error));
+  await withSerialiser(page);
+  // `#t=0`: opened paused on the first frame, as a deep link does.
+  await page.goto(`${running.url}/sessions/${sessionId}?project=dev#t=0`);
+  await page.waitForFunction(() => (window as unknown as { reprisePlayer?: { getState(): string } }).reprisePlayer?.getState() === 'paused', undefined, { timeout: 60_000 });
+  return page;
+}
+
+/** Collector-format NDJSON of `events` in 30 s segments, for the stream route (test 3). */
+function segmentsOf(events: RecordedEvent[]) {
+  return batchesOf(events).map((batch, index) => ({ index, startedAt: batch[0]!.timestamp, endedAt: batch.at(-1)!.timestamp, events: batch }));
+}
+
+async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const segments = segmentsOf(session);
+  const startedAt = session[0]!.timestamp;
+  const from = url.searchParams.get('from');
+  const to = url.searchParams.get('to');
+  let first = 0;
+  let last = segments.length - 1;
+  if (from !== null) {
+    windowRequests.push(`${from}-${to}`);
+    const target = startedAt + Number(from);
+    segments.forEach((segment, index) => {
+      if (segment.startedAt <= target && segment.events.some((event) => event.type === 2)) first = index;
+    });
+    if (to !== null) last = Math.max(first, segments.filter((segment) => segment.startedAt <= startedAt + Number(to)).length - 1);
+  }
+  const line = (value: unknown) => `${JSON.stringify(value)}\n`;
+  const part = (segment: (typeof segments)[number]) =>
+    line({ stream: 'segment', index: segment.index, name: String(segment.index), startedAt: segment.startedAt, endedAt: segment.endedAt, events: segment.events.length }) + segment.events.map(line).join('');
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  res.write(line({ stream: 'session', version: 1, id: 's', project: 'p', startedAt, endedAt: session.at(-1)!.timestamp, segments: segments.length, startSegment: first, from: from === null ? null : Number(from) }));
+  if (from === null) {
+    // The first two segments at once, the rest when the test says so.
+    for (const segment of segments.slice(0, 2)) res.write(part(segment));
+    await mainGate;
+    for (const segment of segments.slice(2)) res.write(part(segment));
+  } else {
+    await windowGate;
+    for (const segment of segments.slice(first, last + 1)) res.write(part(segment));
+  }
+  res.end(line({ stream: 'end', segments: segments.length }));
+}
+
+beforeAll(async () => {
+  site = await serve({
+    pages: { '/shop': APP_HTML.replace('<body>', `<body>${RRWEB_PAGE_SCRIPT}`), '/reference': REFERENCE_HTML },
+    routes: {
+      ...API_ROUTES,
+      '/session.json': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(session));
+      },
+      '/stream': streamRoute,
+    },
+    mounts: { '/fixture/': FIXTURE_DIR, '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+  });
+  browser = await launchBrowser({ viewport: { width: 1600, height: 1000 } });
+  // The standard bench workload, recorded by plain rrweb (real events), run forward to 30 minutes:
+  // a page load every 5 minutes.
+  const recorder = await browser.newPage();
+  await recorder.goto(`${site.url}/shop`);
+  await runWorkload(recorder, { durationMs: 15_000 });
+  await recorder.waitForTimeout(700);
+  const recorded = (await recorder.evaluate('window.__events')) as RecordedEvent[];
+  await recorder.close();
+  session = longSession({ events: recorded as never, counts: {} as never, durationMs: 0 }, LENGTH_MS, Date.now() - LENGTH_MS - 60 * MIN);
+
+  running = await startPlaybackCollector();
+  await loginAdmin(browser, running);
+  await ingestSession(running, 'long-clean', session);
+  const segments = await ingestSession(running, 'long-damaged', session);
+  // A segment in the middle of the third page load (10-15 min): its page is half-recorded.
+  damagedSegment = segments.find((segment) => segment.started_at >= session[0]!.timestamp + 2 * REPETITION_MS + 90_000)!;
+  const file = join(running.objectsDir, damagedSegment.object_key);
+  const bytes = readFileSync(file);
+  bytes.writeUInt8(bytes.readUInt8(bytes.length - 40) ^ 0xff, bytes.length - 40);
+  writeFileSync(file, bytes);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await running?.stop();
+});
+
+describe('long sessions in the admin UI', () => {
+  test('at 50 random moments of a 30-minute session, the frame drawn from its window equals plain rrweb given the whole session', async () => {
+    const admin = await openAdmin('long-clean');
+    const reference = await openReference();
+    const mismatched: number[] = [];
+    for (const moment of moments(50, LENGTH_MS, 19)) {
+      const { frame, current } = await playerFrame(admin, moment);
+      expect(current).toBe(moment);
+      const expected = await referenceFrame(reference, moment);
+      if (frame !== expected) {
+        let at = 0;
+        while (frame[at] === expected[at]) at++;
+        console.error(`moment ${moment}: frames differ at ${at}:\n player: ${frame.slice(Math.max(0, at - 100), at + 300)}\n rrweb:  ${expected.slice(Math.max(0, at - 100), at + 300)}`);
+        mismatched.push(moment);
+      }
+    }
+    expect(mismatched).toEqual([]);
+    // The moments span every page load, backwards and forwards.
+    expect(new Set(moments(50, LENGTH_MS, 19).map((moment) => Math.floor(moment / REPETITION_MS))).size).toBe(LENGTH_MS / REPETITION_MS);
+    await admin.close();
+    await reference.close();
+  }, 240_000);
+
+  test('seeking back and forth across page loads and a corrupt segment lands on the right frame', async () => {
+    const admin = await openAdmin('long-damaged');
+    const reference = await openReference();
+    const start = session[0]!.timestamp;
+    const gapStart = damagedSegment.started_at - start;
+    const nextPageLoad = 3 * REPETITION_MS;
+    // What the viewer sees from the lost segment to the next page load: the last frame before it.
+    const beforeGap = await referenceFrame(reference, gapStart - 1);
+    const cases: Array<{ at: number; frame: 'own' | 'beforeGap' }> = [
+      { at: 26 * MIN, frame: 'own' },
+      { at: 2 * MIN, frame: 'own' },
+      { at: gapStart + 20_000, frame: 'beforeGap' },
+      { at: nextPageLoad + 30_000, frame: 'own' },
+      { at: gapStart - 30_000, frame: 'own' },
+      { at: nextPageLoad - 10_000, frame: 'beforeGap' },
+      { at: 7 * MIN, frame: 'own' },
+      { at: nextPageLoad + 2000, frame: 'own' },
+      { at: 19 * MIN, frame: 'own' },
+    ];
+    for (const { at, frame: expected } of cases) {
+      const { frame, current } = await playerFrame(admin, at);
+      expect(current, `time after seeking to ${at}`).toBe(at);
+      expect(frame === (expected === 'own' ? await referenceFrame(reference, at) : beforeGap), `frame at ${at} (${expected})`).toBe(true);
+    }
+    expect(await admin.locator('.rp-marker--gap').count()).toBeGreaterThan(0);
+    await admin.close();
+    await reference.close();
+  }, 240_000);
+});
+
+describe('a seek to a moment not loaded yet', () => {
+  test('shows loading progress (overlay and timeline), fetches a window around it, then lands on its frame', async () => {
+    mainGate = new Promise((resolve) => (releaseMain = resolve));
+    windowGate = new Promise((resolve) => (releaseWindow = resolve));
+    windowRequests.length = 0;
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error('player page error:', error));
+    await withSerialiser(page);
+    await page.goto(`${site.url}/fixture/player.html`);
+    await page.evaluate((source) => {
+      type Created = { getState(): string };
+      const w = window as unknown as { player: Created; ReprisePlayer: { Player: new (el: Element, o: unknown) => Created } };
+      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, { source, autoplay: false, panels: false });
+    }, `${site.url}/stream`);
+    await page.waitForFunction(() => (window as unknown as { player: { getState(): string } }).player.getState() === 'paused');
+    const reference = await openReference();
+    const target = 22 * MIN + 12_345;
+    const before = await page.evaluate(() => (window as unknown as { player: { getIframe(): HTMLIFrameElement } }).player.getIframe().contentDocument!.body.innerHTML);
+    const landed = page.evaluate((at) => (window as unknown as { player: { seek(t: number): Promise<void> } }).player.seek(at).then(() => performance.now()), target);
+    // Progress, not a frozen frame: the overlay names the moment, the timeline marks it.
+    await page.waitForSelector('.rp-seek-overlay:not([hidden])');
+    expect(await page.textContent('.rp-seek-overlay')).toMatch(/^Loading 22:12… \d+%$/);
+    expect(await page.locator('.rp-track-pending:not([hidden])').count()).toBe(1);
+    expect(await page.evaluate(() => document.querySelector('.rp-player')!.classList.contains('rp-seeking'))).toBe(true);
+    // Only the first minute is loaded: the timeline shows one loaded stretch at the start.
+    const loaded = await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) => spans.map((span) => (span as HTMLElement).style.left));
+    expect(loaded).toEqual(['0%']);
+    await expect.poll(() => windowRequests.length).toBe(1);
+    const [from] = windowRequests[0]!.split('-').map(Number);
+    expect(from).toBeGreaterThan(22 * MIN);
+    expect(await page.evaluate(() => (window as unknown as { player: { getIframe(): HTMLIFrameElement } }).player.getIframe().contentDocument!.body.innerHTML)).toBe(before);
+    releaseWindow();
+    await landed;
+    await page.waitForSelector('.rp-seek-overlay', { state: 'hidden' });
+    const frame = await playerFrame(page, target);
+    expect(frame.current).toBe(target);
+    expect(frame.frame).toBe(await referenceFrame(reference, target));
+    // Two stretches loaded now, with the rest of the main stream still to come.
+    expect(await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) => spans.length)).toBe(2);
+    releaseMain();
+    await page.waitForFunction(() => (window as unknown as { player: { getProgress(): { done: boolean } } }).player.getProgress().done);
+    // Back to the start and forward again, now from the whole stream; the window's segments are kept once.
+    for (const at of [90_000, target, 4 * MIN, 28 * MIN]) {
+      const { frame: drawn } = await playerFrame(page, at);
+      expect(drawn === (await referenceFrame(reference, at)), `frame at ${at}`).toBe(true);
+    }
+    await page.close();
+    await reference.close();
+  }, 120_000);
+});
