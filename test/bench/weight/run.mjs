@@ -57,4 +57,8 @@ const rows = [
 console.log('| what | gzip -9 kB | goal kB |\n|---|---:|---:|');
 for (const [name, bytes, goal] of rows) console.log(`| ${name} | ${kb(bytes)} | ${goal === undefined ? '' : kb(goal)} |`);
 console.log(`chunks: ${outputs.map(([path]) => path.replace(/.*reprise-weight-[^/]+\//, '')).join(', ')}`);
-console.log(`BENCH weight iife_gz=${iife} worker_gz=${worker} esm_app_gz=${esmApp} react_app_gz=${reactApp} react_over_gz=${reactApp - esmApp}`);
+// Issue 15's goals, which CI's .size-limit.json does not enforce until they are met (it keeps the
+// earlier budgets as regression ceilings): reported here so a run says how far each one is.
+const goals = rows.filter(([, , goal]) => goal !== undefined);
+const met = goals.filter(([, bytes, goal]) => bytes <= goal).length;
+console.log(`BENCH weight iife_gz=${iife} worker_gz=${worker} esm_app_gz=${esmApp} react_app_gz=${reactApp} react_over_gz=${reactApp - esmApp} goals_met=${met}/${goals.length}`);
