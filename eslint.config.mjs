@@ -8,7 +8,15 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // Repository scripts and build helpers run on Node.
-    files: ['scripts/**/*.mjs', 'tools/**/*.mjs', '**/rollup.config.mjs', '**/worker/*.mjs', 'test/bench/**/*.mjs', 'vitest.shared.mjs', 'server/bin/*.js'],
+    files: [
+      'scripts/**/*.mjs',
+      'tools/**/*.mjs',
+      '**/rollup.config.mjs',
+      '**/worker/*.mjs',
+      'test/bench/**/*.mjs',
+      'vitest.shared.mjs',
+      'server/bin/*.js',
+    ],
     languageOptions: { globals: { ...globals.node } },
   },
   {

@@ -22,7 +22,10 @@ if (unknown.length > 0) {
 
 // The browser benches need Debian's Chromium, as the tests do.
 provision();
-const build = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@reprise/core...', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
+const build = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@reprise/core...', '--output-logs=errors-only'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) {
   console.error('[bench] Building @reprise/core failed; fix the build, then run the benchmarks again.');
   process.exit(build.status ?? 1);
@@ -32,7 +35,11 @@ let failed = 0;
 for (const name of asked.length > 0 ? asked : available) {
   console.log(`\n=== bench ${name}`);
   // tsx runs the TypeScript harness; the @reprise/source condition resolves workspace packages to src.
-  const result = spawnSync(process.execPath, ['--conditions=@reprise/source', '--import', 'tsx', join(benchDir, name, 'run.mjs')], { cwd: join(root, 'test'), stdio: 'inherit' });
+  const result = spawnSync(
+    process.execPath,
+    ['--conditions=@reprise/source', '--import', 'tsx', join(benchDir, name, 'run.mjs')],
+    { cwd: join(root, 'test'), stdio: 'inherit' },
+  );
   if (result.status !== 0) {
     failed++;
     console.error(`[bench] ${name} failed (exit ${result.status ?? result.signal}).`);

@@ -56,12 +56,17 @@ for (const { src, tsConfig } of checked) {
     for (const imported of imports) if (unitOf(imported) !== from) folders.get(from).add(unitOf(imported));
   }
   const folderLoops = loops(folders);
-  for (const loop of fileLoops) console.error(`${src}: files import each other in a loop: ${loop.join(' -> ')} -> ${loop[0]}`);
+  for (const loop of fileLoops)
+    console.error(`${src}: files import each other in a loop: ${loop.join(' -> ')} -> ${loop[0]}`);
   for (const loop of folderLoops) {
     const ties = loop.flatMap((from) =>
       Object.entries(result.obj())
         .filter(([file]) => unitOf(file) === from)
-        .flatMap(([file, imports]) => imports.filter((imported) => unitOf(imported) !== from && loop.includes(unitOf(imported))).map((imported) => `${file} -> ${imported}`)),
+        .flatMap(([file, imports]) =>
+          imports
+            .filter((imported) => unitOf(imported) !== from && loop.includes(unitOf(imported)))
+            .map((imported) => `${file} -> ${imported}`),
+        ),
     );
     console.error(`${src}: folders import each other in a loop: ${loop.join(', ')}\n  ${ties.join('\n  ')}`);
   }

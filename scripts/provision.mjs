@@ -25,7 +25,10 @@ export function provision({ log = console.log } = {}) {
     run(['apt-get', 'update', '-qq']);
     run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing.map((item) => item.pkg)]);
   } catch (error) {
-    throw new Error(`[provision] Could not install ${missing.map((i) => i.pkg).join(', ')} with apt-get. Install them yourself (as root: apt-get install -y ${missing.map((i) => i.pkg).join(' ')}) and run the tests again.`, { cause: error });
+    throw new Error(
+      `[provision] Could not install ${missing.map((i) => i.pkg).join(', ')} with apt-get. Install them yourself (as root: apt-get install -y ${missing.map((i) => i.pkg).join(' ')}) and run the tests again.`,
+      { cause: error },
+    );
   }
   log('[provision] done.');
 }

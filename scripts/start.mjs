@@ -16,7 +16,9 @@ const endpoint = `http://127.0.0.1:${collectorPort}`;
 const framework = process.argv[2] ?? 'react';
 const playgroundDir = resolve(root, 'playground', framework);
 if (!/^[a-z0-9-]+$/.test(framework) || !existsSync(resolve(playgroundDir, 'package.json'))) {
-  const known = readdirSync(resolve(root, 'playground')).filter((name) => existsSync(resolve(root, 'playground', name, 'package.json')));
+  const known = readdirSync(resolve(root, 'playground')).filter((name) =>
+    existsSync(resolve(root, 'playground', name, 'package.json')),
+  );
   console.error(`[start] no playground "${framework}": use one of ${known.join(', ')} (npm start -- ${known.at(-1)}).`);
   process.exit(2);
 }
@@ -25,17 +27,31 @@ const playgroundPackage = JSON.parse(readFileSync(resolve(playgroundDir, 'packag
 // The Vite playgrounds get the collector's URL at build time. The Angular one is built by its own
 // (turbo) build into dist/browser, its endpoint a meta tag in its index (the default collector port).
 const isAngular = framework === 'angular';
-if (isAngular && collectorPort !== '4400') console.warn('[start] the Angular playground records to port 4400: edit the reprise-endpoint meta tag in playground/angular/src/index.html.');
+if (isAngular && collectorPort !== '4400')
+  console.warn(
+    '[start] the Angular playground records to port 4400: edit the reprise-endpoint meta tag in playground/angular/src/index.html.',
+  );
 
 // The packages without VITE_REPRISE_ENDPOINT, so turbo's cache (from `npm test` or an earlier start)
 // holds whatever the collector's port; then only the playground is built with the endpoint in it.
 console.log('[start] building (turbo caches what has not changed)...');
 const { VITE_REPRISE_ENDPOINT: _ignored, ...packageEnv } = process.env;
-const build = spawnSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only', '--filter=@reprise/collector...', `--filter=${playgroundPackage}${isAngular ? '' : '^'}...`], {
-  cwd: root,
-  stdio: 'inherit',
-  env: packageEnv,
-});
+const build = spawnSync(
+  'npx',
+  [
+    'turbo',
+    'run',
+    'build',
+    '--output-logs=errors-only',
+    '--filter=@reprise/collector...',
+    `--filter=${playgroundPackage}${isAngular ? '' : '^'}...`,
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: packageEnv,
+  },
+);
 if (build.status !== 0) process.exit(build.status ?? 1);
 if (!isAngular) {
   const playgroundBuild = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
@@ -65,7 +81,9 @@ function stop(code = 0) {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
   setTimeout(() => process.exit(code), 5000).unref();
-  Promise.all(children.map((child) => new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done))))).then(() => process.exit(code));
+  Promise.all(
+    children.map((child) => new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done)))),
+  ).then(() => process.exit(code));
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
@@ -74,10 +92,24 @@ run('collector', process.execPath, [resolve(root, 'server/bin/reprise-collector.
   cwd: root,
   env: { REPRISE_PORT: collectorPort, REPRISE_HOST: '127.0.0.1', ...process.env },
 });
-run('playground', 'npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', playgroundPort, '--strictPort', ...(isAngular ? ['--outDir', 'dist/browser'] : [])], {
-  cwd: playgroundDir,
-  env: { ...process.env, VITE_REPRISE_ENDPOINT: endpoint },
-});
+run(
+  'playground',
+  'npx',
+  [
+    'vite',
+    'preview',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    playgroundPort,
+    '--strictPort',
+    ...(isAngular ? ['--outDir', 'dist/browser'] : []),
+  ],
+  {
+    cwd: playgroundDir,
+    env: { ...process.env, VITE_REPRISE_ENDPOINT: endpoint },
+  },
+);
 
 setTimeout(() => {
   console.log(`

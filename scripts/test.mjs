@@ -37,7 +37,12 @@ function summarize() {
         const where = suite.name.startsWith(root) ? suite.name.slice(root.length + 1) : suite.name;
         // A file that failed outside any test (import error, a hook) has no failed assertion to name.
         if (suite.status === 'failed' && !(suite.assertionResults ?? []).some((test) => test.status === 'failed')) {
-          failures.push(`FAILED ${where}\n    ${String(suite.message ?? '').split('\n').slice(0, 6).join('\n    ')}`);
+          failures.push(
+            `FAILED ${where}\n    ${String(suite.message ?? '')
+              .split('\n')
+              .slice(0, 6)
+              .join('\n    ')}`,
+          );
         }
         for (const test of suite.assertionResults ?? []) {
           if (test.status !== 'failed') continue;
@@ -66,6 +71,9 @@ step('lint', 'npx', ['eslint', '.']);
 step('import cycles', 'node', ['scripts/check-cycles.mjs']);
 step('format', 'npx', ['prettier', '--check', '.']);
 // Each workspace's vitest writes a JSON report into test-results/ (see vitest.workspace-reporter).
-step('test', 'npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue'], { REPRISE_TEST_RESULTS: resultsDir, FORCE_COLOR: '0' });
+step('test', 'npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue'], {
+  REPRISE_TEST_RESULTS: resultsDir,
+  FORCE_COLOR: '0',
+});
 step('bundle budgets', 'npx', ['size-limit']);
 summarize();

@@ -2,16 +2,19 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import { sharedTestConfig } from '../vitest.shared.mjs';
 
 // Process-level tests (kill -9, S3 outage) spawn the built collector; `npm test` builds first.
-export default mergeConfig(sharedTestConfig('collector'), defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // Files run one at a time: the machine has two cores shared with the collector processes under test.
-    fileParallelism: false,
-    // Builds dist/ for the process tests (collector), and one PostgreSQL 15 on 127.0.0.1 for the
-    // index / access / playback tests (issue 5).
-    globalSetup: ['test/collector/global-setup.ts', 'test/index-postgres.global.ts'],
-    setupFiles: ['test/password-cost.setup.ts'],
-  },
-}));
+export default mergeConfig(
+  sharedTestConfig('collector'),
+  defineConfig({
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      // Files run one at a time: the machine has two cores shared with the collector processes under test.
+      fileParallelism: false,
+      // Builds dist/ for the process tests (collector), and one PostgreSQL 15 on 127.0.0.1 for the
+      // index / access / playback tests (issue 5).
+      globalSetup: ['test/collector/global-setup.ts', 'test/index-postgres.global.ts'],
+      setupFiles: ['test/password-cost.setup.ts'],
+    },
+  }),
+);

@@ -1,6 +1,9 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import { sharedTestConfig } from '../../vitest.shared.mjs';
 
-export default mergeConfig(sharedTestConfig('player'), defineConfig({
-  test: { include: ['src/**/*.test.ts'] },
-}));
+export default mergeConfig(
+  sharedTestConfig('player'),
+  defineConfig({
+    test: { include: ['src/**/*.test.ts'] },
+  }),
+);

@@ -32,7 +32,7 @@ export const ADMIN_CONTENT_SECURITY_POLICY = [
   "style-src 'self' 'unsafe-inline' https: http:",
   'img-src * data: blob:',
   'font-src * data:',
-  "media-src * data: blob:",
+  'media-src * data: blob:',
   "connect-src 'self'",
   "frame-src 'self' about: blob: data:",
   "frame-ancestors 'none'",
@@ -61,7 +61,11 @@ const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-
 <code>npm run build -w @reprise/collector</code> (or <code>npm run build:admin -w @reprise/collector</code>) and reload this page.</p></body></html>`;
 
 function wantsHtml(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && !RESERVED.test(req.path) && req.accepts(['html', 'json']) === 'html';
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    !RESERVED.test(req.path) &&
+    req.accepts(['html', 'json']) === 'html'
+  );
 }
 
 function sendPage(res: Response, html: string): void {
@@ -95,7 +99,10 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
       },
     }),
     (req, res) => {
-      res.status(404).type('text').send(`[@reprise/collector] No admin asset ${req.originalUrl}; reload the page to get the current files.`);
+      res
+        .status(404)
+        .type('text')
+        .send(`[@reprise/collector] No admin asset ${req.originalUrl}; reload the page to get the current files.`);
     },
   );
 
@@ -114,11 +121,18 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
         if (allowed !== 'all' && allowed.length === 0) {
           throw new CollectorError('forbidden', 403, 'project settings need the admin role on a project.');
         }
-        const projects = (options.projects?.() ?? []).filter((project) => allowed === 'all' || allowed.includes(project.id));
+        const projects = (options.projects?.() ?? []).filter(
+          (project) => allowed === 'all' || allowed.includes(project.id),
+        );
         // Keys and origins are read here: logged like every other read, once per project shown.
         await recordAuditPerProject(
           sessions.index.db,
-          { actor: principalId(principal), action: 'project.list', detail: { projects: projects.map((p) => p.id) }, ...requestOrigin(req) },
+          {
+            actor: principalId(principal),
+            action: 'project.list',
+            detail: { projects: projects.map((p) => p.id) },
+            ...requestOrigin(req),
+          },
           projects.map((project) => project.id),
         );
         res.setHeader('Cache-Control', 'no-store');
@@ -149,7 +163,14 @@ export function adminUiPlugin(options: AdminUiOptions = {}): CollectorPlugin {
   return {
     name: 'admin-ui',
     setup(collector) {
-      collector.mount('/', createAdminUiRouter({ projects: () => collector.projects.list(), sessionIdleMs: collector.config.sessionIdleMinutes * 60_000, ...options }));
+      collector.mount(
+        '/',
+        createAdminUiRouter({
+          projects: () => collector.projects.list(),
+          sessionIdleMs: collector.config.sessionIdleMinutes * 60_000,
+          ...options,
+        }),
+      );
     },
   };
 }

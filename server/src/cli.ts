@@ -32,7 +32,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const { config } = loaded;
   const collector = await createCollector(config, { plugins: defaultPlugins(config) });
   const { url } = await collector.start();
-  const where = config.store === 's3' ? `s3://${config.s3Bucket}/${config.s3Prefix}${config.s3Endpoint ? ` at ${config.s3Endpoint}` : ''}` : config.objectsDir;
+  const where =
+    config.store === 's3'
+      ? `s3://${config.s3Bucket}/${config.s3Prefix}${config.s3Endpoint ? ` at ${config.s3Endpoint}` : ''}`
+      : config.objectsDir;
   const lines = [
     `[@reprise/collector] listening on ${url}  (POST ${url}/v1/ingest, ${url}/healthz, ${url}/readyz, ${url}/metrics)`,
     `  ingest log : ${collector.log.description}`,
@@ -48,7 +51,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }`,
   ];
   if (config.devProject) {
-    lines.push('  project    : "dev" (ingest key "dev"), origins http://127.0.0.1:* and http://localhost:* (set REPRISE_PROJECTS for real projects)');
+    lines.push(
+      '  project    : "dev" (ingest key "dev"), origins http://127.0.0.1:* and http://localhost:* (set REPRISE_PROJECTS for real projects)',
+    );
   } else {
     lines.push(`  projects   : ${config.projectList.map((project) => project.id).join(', ')}`);
   }

@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import express, { Router, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  Router,
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { pino, type Logger } from 'pino';
 import type { CollectorConfig } from './config.js';
 import { createConfiguredDataKeyStore } from './crypto/data-key-store-factory.js';
@@ -39,7 +46,13 @@ function clientAddress(req: IncomingMessage, trust: (address: string, hop: numbe
   if (peer === undefined) return undefined;
   const header = req.headers['x-forwarded-for'];
   if (!header) return peer;
-  const hops = [peer, ...(Array.isArray(header) ? header.join(',') : header).split(',').map((hop) => hop.trim()).reverse()];
+  const hops = [
+    peer,
+    ...(Array.isArray(header) ? header.join(',') : header)
+      .split(',')
+      .map((hop) => hop.trim())
+      .reverse(),
+  ];
   for (let i = 0; i < hops.length - 1; i++) if (!trust(hops[i]!, i)) return hops[i];
   return hops[hops.length - 1];
 }
@@ -54,7 +67,9 @@ function collectorOrigins(publicUrl: string | undefined, host: string, port: num
   if (publicUrl) return [new URL(publicUrl).origin.toLowerCase()];
   const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
   if (!loopback && (host === '0.0.0.0' || host === '::')) return undefined;
-  const names = loopback ? [host === '::1' ? '[::1]' : host, 'localhost', '127.0.0.1', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  const names = loopback
+    ? [host === '::1' ? '[::1]' : host, 'localhost', '127.0.0.1', '[::1]']
+    : [host.includes(':') ? `[${host}]` : host];
   return [...new Set(names)].map((name) => `http://${name}:${port}`.toLowerCase());
 }
 
@@ -120,7 +135,9 @@ export function retentionRules(config: CollectorConfig): RetentionRule[] {
   return config.projectList.map((project) => ({
     project: project.id,
     retentionDays: project.retentionDays ?? config.retentionDays,
-    ...((project.archiveAfterDays ?? config.archiveAfterDays) !== undefined ? { archiveAfterDays: project.archiveAfterDays ?? config.archiveAfterDays } : {}),
+    ...((project.archiveAfterDays ?? config.archiveAfterDays) !== undefined
+      ? { archiveAfterDays: project.archiveAfterDays ?? config.archiveAfterDays }
+      : {}),
   }));
 }
 
@@ -130,7 +147,9 @@ export function retentionRules(config: CollectorConfig): RetentionRule[] {
  * session's data keys no longer protects a backup of its objects. Development (the `dev`
  * project only) is left alone.
  */
-export function keyringPlacementWarning(config: Pick<CollectorConfig, 'keyring' | 'dataDir' | 'devProject'>): string | undefined {
+export function keyringPlacementWarning(
+  config: Pick<CollectorConfig, 'keyring' | 'dataDir' | 'devProject'>,
+): string | undefined {
   if (config.devProject) return undefined;
   const inside = relative(resolve(config.dataDir), resolve(config.keyring));
   if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
@@ -141,30 +160,34 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'reprise-collector' } });
   const metrics = createMetrics();
   const projects = new ProjectRegistry(config.projectList);
-  const store = options.store ?? (config.store === 's3'
-    ? new S3ObjectStore({
-        bucket: config.s3Bucket!,
-        region: config.s3Region,
-        ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-        forcePathStyle: config.s3ForcePathStyle,
-        prefix: config.s3Prefix,
-        createBucket: config.s3CreateBucket,
-        archiveStorageClass: config.s3ArchiveClass,
-      })
-    : new FolderObjectStore(config.objectsDir));
+  const store =
+    options.store ??
+    (config.store === 's3'
+      ? new S3ObjectStore({
+          bucket: config.s3Bucket!,
+          region: config.s3Region,
+          ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+          forcePathStyle: config.s3ForcePathStyle,
+          prefix: config.s3Prefix,
+          createBucket: config.s3CreateBucket,
+          archiveStorageClass: config.s3ArchiveClass,
+        })
+      : new FolderObjectStore(config.objectsDir));
   let keys = options.keyProvider;
   if (!keys) {
     const loaded = await FileKeyring.load(config.keyring);
     if (loaded.created) {
       // Loud on purpose, on stderr as plain text as well as in the structured log.
-      console.error([
-        '!'.repeat(80),
-        `[@reprise/collector] Created a NEW keyring at ${config.keyring} (mode 0600).`,
-        'Every stored session is encrypted under it: lose it and the recordings are gone.',
-        'This is for development. In production provision your own key (a KMS, or your',
-        'own keyring file from a secret store) and back it up apart from the data.',
-        '!'.repeat(80),
-      ].join('\n'));
+      console.error(
+        [
+          '!'.repeat(80),
+          `[@reprise/collector] Created a NEW keyring at ${config.keyring} (mode 0600).`,
+          'Every stored session is encrypted under it: lose it and the recordings are gone.',
+          'This is for development. In production provision your own key (a KMS, or your',
+          'own keyring file from a secret store) and back it up apart from the data.',
+          '!'.repeat(80),
+        ].join('\n'),
+      );
       logger.warn({ keyring: config.keyring }, 'created a new development keyring; production needs its own key');
     }
     if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
@@ -182,18 +205,46 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   // Beside the wrapped data keys (shared by every node, kept apart from the objects); a custom
   // data key store without an object store under it gets a folder in the data directory.
   const tombstones = new TombstoneStore(
-    configuredKeys?.objects ?? (dataKeyStore instanceof ObjectDataKeyStore ? dataKeyStore.store : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
+    configuredKeys?.objects ??
+      (dataKeyStore instanceof ObjectDataKeyStore
+        ? dataKeyStore.store
+        : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
   );
   const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
-  const log = options.log ?? (config.logBackend === 'nats'
-    ? new NatsIngestLog({ servers: config.natsUrl, stream: config.natsStream, replicas: config.natsReplicas, ackWaitMs: config.natsAckWaitMs, logger })
-    : new FileIngestLog({ dir: join(config.dataDir, 'log'), maxFileBytes: config.logFileBytes, maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes), logger, onWriteRetry: () => metrics.logWriteRetries.inc() }));
+  const log =
+    options.log ??
+    (config.logBackend === 'nats'
+      ? new NatsIngestLog({
+          servers: config.natsUrl,
+          stream: config.natsStream,
+          replicas: config.natsReplicas,
+          ackWaitMs: config.natsAckWaitMs,
+          logger,
+        })
+      : new FileIngestLog({
+          dir: join(config.dataDir, 'log'),
+          maxFileBytes: config.logFileBytes,
+          maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes),
+          logger,
+          onWriteRetry: () => metrics.logWriteRetries.inc(),
+        }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
   // Beside the log, encrypted under each session's data key (writer/dead-letters.ts).
   const deadLetters = new DeadLetters({ store: new FolderObjectStore(join(config.dataDir, 'dead-letters')), dataKeys });
   const writer = new SegmentWriter(
-    { log, store, dataKeys, dataKeyStore, ledger, logger, metrics, deadLetters, onBatchSeen: (id, digest) => dedupe.remember(id, digest), isDeleted },
+    {
+      log,
+      store,
+      dataKeys,
+      dataKeyStore,
+      ledger,
+      logger,
+      metrics,
+      deadLetters,
+      onBatchSeen: (id, digest) => dedupe.remember(id, digest),
+      isDeleted,
+    },
     { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
   );
   metrics.setLagSource(() => log.lag());
@@ -217,7 +268,13 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    limits: { maxDecompressedBytes: config.maxDecompressedBytes, maxEvents: config.maxEvents, maxStringLength: config.maxStringLength, maxDepth: config.maxDepth, maxValues: config.maxValues },
+    limits: {
+      maxDecompressedBytes: config.maxDecompressedBytes,
+      maxEvents: config.maxEvents,
+      maxStringLength: config.maxStringLength,
+      maxDepth: config.maxDepth,
+      maxValues: config.maxValues,
+    },
     maxClockSkewMs: config.maxClockSkewMs,
     decodeMemoryBytes: config.decodeMemoryBytes,
     redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
@@ -227,7 +284,9 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     // Express's compiled REPRISE_TRUST_PROXY: the same client address the audit log records.
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
     // The file log's disk only: a NATS log's disk is the NATS server's to watch.
-    ...(config.logBackend === 'file' && !options.log ? { freeDiskBytes: freeDiskSpace(config.dataDir), minFreeDiskBytes: config.minFreeDiskBytes } : {}),
+    ...(config.logBackend === 'file' && !options.log
+      ? { freeDiskBytes: freeDiskSpace(config.dataDir), minFreeDiskBytes: config.minFreeDiskBytes }
+      : {}),
     accepting: () => accepting,
     isDeleted,
   };
@@ -243,14 +302,24 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const extensions = Router();
   app.use(extensions);
   app.use((req, res) => {
-    res.status(404).json({ error: 'not_found', message: `[@reprise/collector] No route for ${req.method} ${req.path}.` });
+    res
+      .status(404)
+      .json({ error: 'not_found', message: `[@reprise/collector] No route for ${req.method} ${req.path}.` });
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = error instanceof CollectorError ? error.status : (error as { status?: number }).status ?? 500;
+    const status = error instanceof CollectorError ? error.status : ((error as { status?: number }).status ?? 500);
     const code = error instanceof CollectorError ? error.code : status === 400 ? 'bad_request' : 'internal_error';
     if (status >= 500) logger.error({ err: error }, 'request failed');
     if (res.headersSent) return;
-    res.status(status >= 400 && status < 600 ? status : 500).json({ error: code, message: status >= 500 && !(error instanceof CollectorError) ? '[@reprise/collector] Internal error; see the collector log.' : (error as Error).message });
+    res
+      .status(status >= 400 && status < 600 ? status : 500)
+      .json({
+        error: code,
+        message:
+          status >= 500 && !(error instanceof CollectorError)
+            ? '[@reprise/collector] Internal error; see the collector log.'
+            : (error as Error).message,
+      });
   });
 
   const plugins = options.plugins ?? [];
@@ -283,7 +352,10 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       // Before the log is read or ingest answers: a restart must refuse what was deleted.
       await tombstones.open();
       tombstoneTimer = setInterval(
-        () => void tombstones.refresh().catch((error) => logger.warn({ err: error }, 'reading other nodes\' tombstones failed; trying again')),
+        () =>
+          void tombstones
+            .refresh()
+            .catch((error) => logger.warn({ err: error }, "reading other nodes' tombstones failed; trying again")),
         DEFAULT_TOMBSTONE_REFRESH_MS,
       );
       tombstoneTimer.unref();
@@ -293,15 +365,16 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await writer.start();
       // Retention: the folder store deletes expired segments itself (S3 has lifecycle rules);
       // every store gets its expired sessions' data keys deleted.
-      const sweep = () => void (async () => {
-        const rules = retentionRules(config);
-        if (store instanceof FolderObjectStore) await sweepExpiredSegments(store, rules, { logger });
-        await shredExpiredDataKeys(dataKeyStore, rules, {
-          logger,
-          onShred: (project, sessionId) => dataKeys.forget(project, sessionId),
-          onDamaged: () => metrics.damagedDataKeys.inc(),
-        });
-      })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
+      const sweep = () =>
+        void (async () => {
+          const rules = retentionRules(config);
+          if (store instanceof FolderObjectStore) await sweepExpiredSegments(store, rules, { logger });
+          await shredExpiredDataKeys(dataKeyStore, rules, {
+            logger,
+            onShred: (project, sessionId) => dataKeys.forget(project, sessionId),
+            onDamaged: () => metrics.damagedDataKeys.inc(),
+          });
+        })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
       sweepTimer = setInterval(sweep, config.sweepIntervalMs);
       sweepTimer.unref();
       // POST /v1/ingest goes straight to the ingest handler; everything else through Express.
@@ -324,7 +397,11 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       }
       accepting = true;
       ready = true;
-      const address: CollectorAddress = { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, host: config.host, port };
+      const address: CollectorAddress = {
+        url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+        host: config.host,
+        port,
+      };
       const ownOrigins = collectorOrigins(config.publicUrl, config.host, port);
       if (ownOrigins) app.set(OWN_ORIGINS_SETTING, ownOrigins);
       for (const plugin of plugins) {
@@ -344,7 +421,11 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       const drained = await writer.stop(config.shutdownTimeoutMs);
-      if (!drained) logger.warn({ lag: log.lag() }, 'shutdown: the object store did not take everything in time; the rest stays in the log for the next start');
+      if (!drained)
+        logger.warn(
+          { lag: log.lag() },
+          'shutdown: the object store did not take everything in time; the rest stays in the log for the next start',
+        );
       for (const plugin of [...plugins].reverse()) {
         try {
           await plugin.stop?.();

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_VALUES } from '@reprise/protocol';
+import {
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_MAX_STRING_LENGTH,
+  DEFAULT_MAX_VALUES,
+} from '@reprise/protocol';
 import { z } from 'zod';
 import { CollectorError } from './errors.js';
 import { DEV_PROJECT, projectsSchema, type ProjectConfig, type ProjectInput } from './projects.js';
@@ -10,8 +16,15 @@ import { DEV_PROJECT, projectsSchema, type ProjectConfig, type ProjectInput } fr
  * Every setting: an environment variable `REPRISE_X_Y` and the flag `--x-y`. Flags win over the
  * environment; everything is validated at start and each bad value gets its own message.
  */
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int(`must be a whole number`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number()
+    .int(`must be a whole number`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 const positive = z.coerce.number().positive('must be a positive number');
 
 /** Express's named subnets, accepted in a REPRISE_TRUST_PROXY list. */
@@ -27,17 +40,26 @@ function isAddressOrSubnet(entry: string): boolean {
  * Express `trust proxy`: `false` (clients connect directly), a hop count, or the proxies'
  * addresses. `true` (trust every hop) is refused: any client could then claim any IP.
  */
-const trustProxy = z.string().trim().transform((value, ctx): false | number | string[] => {
-  if (value === 'false' || value === '0') return false;
-  if (/^\d+$/.test(value)) return Number(value);
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
-  const bad = entries.filter((entry) => !isAddressOrSubnet(entry));
-  if (entries.length === 0 || bad.length > 0) {
-    ctx.addIssue({ code: 'custom', message: `must be false, a hop count (1 for one proxy in front) or a comma-separated list of proxy addresses / subnets (10.0.0.0/8, loopback); not ${bad.length > 0 ? bad.map((entry) => JSON.stringify(entry)).join(', ') : 'empty'}` });
-    return z.NEVER;
-  }
-  return entries;
-});
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | number | string[] => {
+    if (value === 'false' || value === '0') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const bad = entries.filter((entry) => !isAddressOrSubnet(entry));
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be false, a hop count (1 for one proxy in front) or a comma-separated list of proxy addresses / subnets (10.0.0.0/8, loopback); not ${bad.length > 0 ? bad.map((entry) => JSON.stringify(entry)).join(', ') : 'empty'}`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 interface OptionSpec {
   key: keyof CollectorConfigInput;
@@ -49,68 +71,429 @@ interface OptionSpec {
 }
 
 const options: OptionSpec[] = [
-  { key: 'host', env: 'REPRISE_HOST', help: 'Address to listen on (0.0.0.0 to accept remote clients).', schema: z.string().min(1), default: '127.0.0.1' },
-  { key: 'port', env: 'REPRISE_PORT', help: 'Port to listen on (0 picks a free one).', schema: int(0, 65535), default: '4400' },
-  { key: 'trustProxy', env: 'REPRISE_TRUST_PROXY', help: 'Behind a TLS proxy: trust its X-Forwarded-For / -Proto / -Host. false, a hop count, or the proxies\' addresses / subnets (comma-separated; loopback, linklocal, uniquelocal allowed).', schema: trustProxy, default: 'false' },
-  { key: 'dataDir', env: 'REPRISE_DATA_DIR', help: 'Folder for the log, the keyring, data keys and (folder store) objects.', schema: z.string().min(1), default: './.reprise' },
-  { key: 'logBackend', env: 'REPRISE_LOG_BACKEND', help: 'Ingest log: "file" (embedded, fsync) or "nats" (JetStream).', schema: z.enum(['file', 'nats']), default: 'file' },
-  { key: 'logFileBytes', env: 'REPRISE_LOG_FILE_BYTES', help: 'Size of each embedded log file (the next one is preallocated once the current one is half full).', schema: int(64 * 1024, 1024 * 1024 * 1024), default: String(64 * 1024 * 1024) },
-  { key: 'natsUrl', env: 'REPRISE_NATS_URL', help: 'NATS servers for the nats log, comma-separated.', schema: z.string().regex(/^nats:\/\//, 'must start with nats://'), default: 'nats://127.0.0.1:4222' },
-  { key: 'natsStream', env: 'REPRISE_NATS_STREAM', help: 'JetStream stream name.', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), default: 'REPRISE_INGEST' },
-  { key: 'natsAckWaitMs', env: 'REPRISE_NATS_ACK_WAIT_MS', help: 'After this long without a heartbeat, a crashed node\'s messages go to another writer.', schema: int(1000), default: '30000' },
-  { key: 'natsReplicas', env: 'REPRISE_NATS_REPLICAS', help: 'Stream replicas (3 in a JetStream cluster).', schema: int(1, 5), default: '1' },
-  { key: 'store', env: 'REPRISE_STORE', help: 'Object store: "folder" or "s3".', schema: z.enum(['folder', 's3']), default: 'folder' },
-  { key: 'objectsDir', env: 'REPRISE_OBJECTS_DIR', help: 'Folder store location.', schema: z.string().min(1), default: '<data dir>/objects' },
-  { key: 's3Bucket', env: 'REPRISE_S3_BUCKET', help: 'S3 bucket (required with REPRISE_STORE=s3).', schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name') },
-  { key: 's3Region', env: 'REPRISE_S3_REGION', help: 'S3 region.', schema: z.string().min(1), default: 'us-east-1 (or AWS_REGION)' },
-  { key: 's3Endpoint', env: 'REPRISE_S3_ENDPOINT', help: 'S3-compatible endpoint URL (MinIO, R2, s3rver); omit for AWS.', schema: z.string().url('must be a URL') },
-  { key: 's3ForcePathStyle', env: 'REPRISE_S3_FORCE_PATH_STYLE', help: 'Path-style bucket URLs (most S3-compatible servers).', schema: bool, default: 'false' },
-  { key: 's3Prefix', env: 'REPRISE_S3_PREFIX', help: 'Key prefix inside the bucket, e.g. "reprise/".', schema: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or end with "/"'), default: '' },
-  { key: 's3CreateBucket', env: 'REPRISE_S3_CREATE_BUCKET', help: 'Create the bucket when missing (development).', schema: bool, default: 'false' },
-  { key: 's3ArchiveClass', env: 'REPRISE_S3_ARCHIVE_CLASS', help: 'Storage class for archived objects.', schema: z.string().min(1), default: 'GLACIER_IR' },
-  { key: 'keyring', env: 'REPRISE_KEYRING', help: 'Keyring file with the key-encryption keys (created 0600 on first start).', schema: z.string().min(1), default: '<data dir>/keyring.json' },
-  { key: 'keysDir', env: 'REPRISE_KEYS_DIR', help: 'Folder for wrapped per-session data keys (kept apart from the objects).', schema: z.string().min(1), default: '<data dir>/keys' },
-  { key: 'keysS3Bucket', env: 'REPRISE_KEYS_S3_BUCKET', help: 'Keep wrapped data keys in this S3 bucket instead of REPRISE_KEYS_DIR (several nodes); same endpoint, region and path style as the object store.', schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name') },
-  { key: 'keysS3Prefix', env: 'REPRISE_KEYS_S3_PREFIX', help: 'Key prefix for data keys in REPRISE_KEYS_S3_BUCKET.', schema: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or end with "/"'), default: 'reprise-keys/' },
-  { key: 'projects', env: 'REPRISE_PROJECTS', help: 'Projects as JSON: [{"id","keys":[...],"origins":[...],"retentionDays","archiveAfterDays","rateLimit":{"perSecond","burst"}}].', schema: z.string().min(1) },
-  { key: 'projectsFile', env: 'REPRISE_PROJECTS_FILE', help: 'Path of a JSON file with the same projects array.', schema: z.string().min(1) },
-  { key: 'maxBodyBytes', env: 'REPRISE_MAX_BODY_BYTES', help: 'Largest request body.', schema: int(64, 64 * 1024 * 1024), default: String(1024 * 1024) },
-  { key: 'maxDecompressedBytes', env: 'REPRISE_MAX_DECOMPRESSED_BYTES', help: 'Largest batch after decompression.', schema: int(1024, 256 * 1024 * 1024), default: String(DEFAULT_MAX_DECOMPRESSED_BYTES) },
-  { key: 'maxEvents', env: 'REPRISE_MAX_EVENTS', help: 'Most events in one batch.', schema: int(1), default: String(DEFAULT_MAX_EVENTS) },
-  { key: 'maxStringLength', env: 'REPRISE_MAX_STRING_LENGTH', help: 'Longest string in a batch.', schema: int(16), default: String(DEFAULT_MAX_STRING_LENGTH) },
-  { key: 'maxDepth', env: 'REPRISE_MAX_DEPTH', help: 'Deepest nesting in a batch.', schema: int(8, 10_000), default: String(DEFAULT_MAX_DEPTH) },
-  { key: 'maxValues', env: 'REPRISE_MAX_VALUES', help: 'Most msgpack values (containers, scalars, keys) in one batch: bounds the time and memory one batch costs to decode.', schema: int(1000), default: String(DEFAULT_MAX_VALUES) },
-  { key: 'maxClockSkewMs', env: 'REPRISE_MAX_CLOCK_SKEW_MS', help: 'Refuse a batch whose timestamps are further than this from the collector\'s clock (either way).', schema: int(60_000), default: String(24 * 3600_000) },
-  { key: 'decodeMemoryBytes', env: 'REPRISE_DECODE_MEMORY_BYTES', help: 'Memory that batches being decoded and written may take together; past it ingest answers 503 with Retry-After.', schema: int(16 * 1024 * 1024), default: String(512 * 1024 * 1024) },
-  { key: 'rateLimitPerSecond', env: 'REPRISE_RATE_LIMIT_PER_SECOND', help: 'Batches per second per ingest key, i.e. for all of a project\'s visitors together (projects may set their own).', schema: positive, default: '1000' },
-  { key: 'rateLimitBurst', env: 'REPRISE_RATE_LIMIT_BURST', help: 'Burst allowance per ingest key.', schema: positive, default: '2000' },
-  { key: 'sessionRateLimitPerSecond', env: 'REPRISE_SESSION_RATE_LIMIT_PER_SECOND', help: 'Batches per second per session id, so one client cannot spend its project\'s budget.', schema: positive, default: '20' },
-  { key: 'sessionRateLimitBurst', env: 'REPRISE_SESSION_RATE_LIMIT_BURST', help: 'Burst allowance per session id (a page flushing its outbox after a reconnect).', schema: positive, default: '200' },
-  { key: 'addressRateLimitPerSecond', env: 'REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND', help: 'Batches per second per client address (see REPRISE_TRUST_PROXY).', schema: positive, default: '100' },
-  { key: 'addressRateLimitBurst', env: 'REPRISE_ADDRESS_RATE_LIMIT_BURST', help: 'Burst allowance per client address.', schema: positive, default: '1000' },
-  { key: 'minFreeDiskBytes', env: 'REPRISE_MIN_FREE_DISK_BYTES', help: 'Below this much free space on the log\'s disk, ingest answers 503 instead of filling it (0: off).', schema: int(0), default: String(1024 * 1024 * 1024) },
-  { key: 'redactEmails', env: 'REPRISE_REDACT_EMAILS', help: 'Redact e-mail addresses server-side.', schema: bool, default: 'true' },
-  { key: 'redactCards', env: 'REPRISE_REDACT_CARDS', help: 'Redact Luhn-valid card numbers server-side.', schema: bool, default: 'true' },
-  { key: 'redactPatterns', env: 'REPRISE_REDACT_PATTERNS', help: 'Extra patterns as a JSON array of RegExp sources, e.g. ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"].', schema: z.string() },
-  { key: 'segmentMaxBytes', env: 'REPRISE_SEGMENT_MAX_BYTES', help: 'Cut a segment past this many bytes of batches.', schema: int(1024), default: String(1024 * 1024) },
-  { key: 'segmentMaxAgeMs', env: 'REPRISE_SEGMENT_MAX_AGE_MS', help: 'Cut a segment this long after its first batch.', schema: int(10), default: '10000' },
-  { key: 'retentionDays', env: 'REPRISE_RETENTION_DAYS', help: 'Default retention in days (projects may set their own).', schema: int(1, 36500), default: '30' },
-  { key: 'archiveAfterDays', env: 'REPRISE_ARCHIVE_AFTER_DAYS', help: 'Default days before S3 objects move to the archive class.', schema: int(1, 36500) },
-  { key: 'sweepIntervalMs', env: 'REPRISE_SWEEP_INTERVAL_MS', help: 'How often the folder store and data keys are swept for expired sessions.', schema: int(1000), default: '3600000' },
-  { key: 'shutdownTimeoutMs', env: 'REPRISE_SHUTDOWN_TIMEOUT_MS', help: 'How long shutdown waits for the log to drain into the store.', schema: int(0), default: '30000' },
-  { key: 'dedupeCapacity', env: 'REPRISE_DEDUPE_CAPACITY', help: 'Batch ids remembered for ack-time dedupe.', schema: int(1000), default: '500000' },
-  { key: 'index', env: 'REPRISE_INDEX', help: 'Session index: "sqlite" (embedded) or "postgres" (several collector nodes).', schema: z.enum(['sqlite', 'postgres']), default: 'sqlite' },
-  { key: 'indexPath', env: 'REPRISE_INDEX_PATH', help: 'SQLite index file.', schema: z.string().min(1), default: '<data dir>/index.sqlite' },
-  { key: 'databaseUrl', env: 'REPRISE_DATABASE_URL', help: 'PostgreSQL connection string (required with REPRISE_INDEX=postgres), e.g. postgres://user:password@host:5432/database.', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://') },
-  { key: 'publicUrl', env: 'REPRISE_PUBLIC_URL', help: 'Base URL viewers reach the collector at (behind a proxy), for the printed setup link. Default: the listen address.', schema: z.string().url('must be a URL') },
-  { key: 'sessionIdleMinutes', env: 'REPRISE_SESSION_IDLE_MINUTES', help: 'A viewer\'s login ends after this many minutes without a request (it ends after 12 hours in any case).', schema: int(1, 720), default: '30' },
-  { key: 'tokenMaxDays', env: 'REPRISE_TOKEN_MAX_DAYS', help: 'Longest lifetime an API token may be given at creation, in days (new tokens default to 90, or this if lower).', schema: int(1, 3650), default: '365' },
-  { key: 'passwordHashConcurrency', env: 'REPRISE_PASSWORD_HASH_CONCURRENCY', help: 'Password hashes (scrypt, 128 MiB each) run at once; more logins wait, and past 64 waiting get a 503. Keep it below UV_THREADPOOL_SIZE (4) so the writer keeps threads.', schema: int(1, 64), default: '2' },
-  { key: 'loginFailureRetentionDays', env: 'REPRISE_LOGIN_FAILURE_RETENTION_DAYS', help: 'Failed-login rows of the audit log are deleted after this many days (every other row is kept).', schema: int(1, 36500), default: '30' },
-  { key: 'metricsToken', env: 'REPRISE_METRICS_TOKEN', help: 'Bearer token /metrics and /readyz?detail ask for (Prometheus: authorization.credentials). Without it, and without REPRISE_METRICS_PORT, they answer 404.', schema: z.string().min(16, 'must be at least 16 characters') },
-  { key: 'metricsPort', env: 'REPRISE_METRICS_PORT', help: 'Serve /metrics and /readyz (detailed) without a token on this separate port, on REPRISE_METRICS_HOST.', schema: int(0, 65535) },
-  { key: 'metricsHost', env: 'REPRISE_METRICS_HOST', help: 'Address the metrics port listens on.', schema: z.string().min(1), default: '127.0.0.1' },
-  { key: 'logLevel', env: 'REPRISE_LOG_LEVEL', help: 'pino level: fatal, error, warn, info, debug, trace, silent.', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
+  {
+    key: 'host',
+    env: 'REPRISE_HOST',
+    help: 'Address to listen on (0.0.0.0 to accept remote clients).',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+  },
+  {
+    key: 'port',
+    env: 'REPRISE_PORT',
+    help: 'Port to listen on (0 picks a free one).',
+    schema: int(0, 65535),
+    default: '4400',
+  },
+  {
+    key: 'trustProxy',
+    env: 'REPRISE_TRUST_PROXY',
+    help: "Behind a TLS proxy: trust its X-Forwarded-For / -Proto / -Host. false, a hop count, or the proxies' addresses / subnets (comma-separated; loopback, linklocal, uniquelocal allowed).",
+    schema: trustProxy,
+    default: 'false',
+  },
+  {
+    key: 'dataDir',
+    env: 'REPRISE_DATA_DIR',
+    help: 'Folder for the log, the keyring, data keys and (folder store) objects.',
+    schema: z.string().min(1),
+    default: './.reprise',
+  },
+  {
+    key: 'logBackend',
+    env: 'REPRISE_LOG_BACKEND',
+    help: 'Ingest log: "file" (embedded, fsync) or "nats" (JetStream).',
+    schema: z.enum(['file', 'nats']),
+    default: 'file',
+  },
+  {
+    key: 'logFileBytes',
+    env: 'REPRISE_LOG_FILE_BYTES',
+    help: 'Size of each embedded log file (the next one is preallocated once the current one is half full).',
+    schema: int(64 * 1024, 1024 * 1024 * 1024),
+    default: String(64 * 1024 * 1024),
+  },
+  {
+    key: 'natsUrl',
+    env: 'REPRISE_NATS_URL',
+    help: 'NATS servers for the nats log, comma-separated.',
+    schema: z.string().regex(/^nats:\/\//, 'must start with nats://'),
+    default: 'nats://127.0.0.1:4222',
+  },
+  {
+    key: 'natsStream',
+    env: 'REPRISE_NATS_STREAM',
+    help: 'JetStream stream name.',
+    schema: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    default: 'REPRISE_INGEST',
+  },
+  {
+    key: 'natsAckWaitMs',
+    env: 'REPRISE_NATS_ACK_WAIT_MS',
+    help: "After this long without a heartbeat, a crashed node's messages go to another writer.",
+    schema: int(1000),
+    default: '30000',
+  },
+  {
+    key: 'natsReplicas',
+    env: 'REPRISE_NATS_REPLICAS',
+    help: 'Stream replicas (3 in a JetStream cluster).',
+    schema: int(1, 5),
+    default: '1',
+  },
+  {
+    key: 'store',
+    env: 'REPRISE_STORE',
+    help: 'Object store: "folder" or "s3".',
+    schema: z.enum(['folder', 's3']),
+    default: 'folder',
+  },
+  {
+    key: 'objectsDir',
+    env: 'REPRISE_OBJECTS_DIR',
+    help: 'Folder store location.',
+    schema: z.string().min(1),
+    default: '<data dir>/objects',
+  },
+  {
+    key: 's3Bucket',
+    env: 'REPRISE_S3_BUCKET',
+    help: 'S3 bucket (required with REPRISE_STORE=s3).',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  },
+  {
+    key: 's3Region',
+    env: 'REPRISE_S3_REGION',
+    help: 'S3 region.',
+    schema: z.string().min(1),
+    default: 'us-east-1 (or AWS_REGION)',
+  },
+  {
+    key: 's3Endpoint',
+    env: 'REPRISE_S3_ENDPOINT',
+    help: 'S3-compatible endpoint URL (MinIO, R2, s3rver); omit for AWS.',
+    schema: z.string().url('must be a URL'),
+  },
+  {
+    key: 's3ForcePathStyle',
+    env: 'REPRISE_S3_FORCE_PATH_STYLE',
+    help: 'Path-style bucket URLs (most S3-compatible servers).',
+    schema: bool,
+    default: 'false',
+  },
+  {
+    key: 's3Prefix',
+    env: 'REPRISE_S3_PREFIX',
+    help: 'Key prefix inside the bucket, e.g. "reprise/".',
+    schema: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or end with "/"'),
+    default: '',
+  },
+  {
+    key: 's3CreateBucket',
+    env: 'REPRISE_S3_CREATE_BUCKET',
+    help: 'Create the bucket when missing (development).',
+    schema: bool,
+    default: 'false',
+  },
+  {
+    key: 's3ArchiveClass',
+    env: 'REPRISE_S3_ARCHIVE_CLASS',
+    help: 'Storage class for archived objects.',
+    schema: z.string().min(1),
+    default: 'GLACIER_IR',
+  },
+  {
+    key: 'keyring',
+    env: 'REPRISE_KEYRING',
+    help: 'Keyring file with the key-encryption keys (created 0600 on first start).',
+    schema: z.string().min(1),
+    default: '<data dir>/keyring.json',
+  },
+  {
+    key: 'keysDir',
+    env: 'REPRISE_KEYS_DIR',
+    help: 'Folder for wrapped per-session data keys (kept apart from the objects).',
+    schema: z.string().min(1),
+    default: '<data dir>/keys',
+  },
+  {
+    key: 'keysS3Bucket',
+    env: 'REPRISE_KEYS_S3_BUCKET',
+    help: 'Keep wrapped data keys in this S3 bucket instead of REPRISE_KEYS_DIR (several nodes); same endpoint, region and path style as the object store.',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  },
+  {
+    key: 'keysS3Prefix',
+    env: 'REPRISE_KEYS_S3_PREFIX',
+    help: 'Key prefix for data keys in REPRISE_KEYS_S3_BUCKET.',
+    schema: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or end with "/"'),
+    default: 'reprise-keys/',
+  },
+  {
+    key: 'projects',
+    env: 'REPRISE_PROJECTS',
+    help: 'Projects as JSON: [{"id","keys":[...],"origins":[...],"retentionDays","archiveAfterDays","rateLimit":{"perSecond","burst"}}].',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'projectsFile',
+    env: 'REPRISE_PROJECTS_FILE',
+    help: 'Path of a JSON file with the same projects array.',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'maxBodyBytes',
+    env: 'REPRISE_MAX_BODY_BYTES',
+    help: 'Largest request body.',
+    schema: int(64, 64 * 1024 * 1024),
+    default: String(1024 * 1024),
+  },
+  {
+    key: 'maxDecompressedBytes',
+    env: 'REPRISE_MAX_DECOMPRESSED_BYTES',
+    help: 'Largest batch after decompression.',
+    schema: int(1024, 256 * 1024 * 1024),
+    default: String(DEFAULT_MAX_DECOMPRESSED_BYTES),
+  },
+  {
+    key: 'maxEvents',
+    env: 'REPRISE_MAX_EVENTS',
+    help: 'Most events in one batch.',
+    schema: int(1),
+    default: String(DEFAULT_MAX_EVENTS),
+  },
+  {
+    key: 'maxStringLength',
+    env: 'REPRISE_MAX_STRING_LENGTH',
+    help: 'Longest string in a batch.',
+    schema: int(16),
+    default: String(DEFAULT_MAX_STRING_LENGTH),
+  },
+  {
+    key: 'maxDepth',
+    env: 'REPRISE_MAX_DEPTH',
+    help: 'Deepest nesting in a batch.',
+    schema: int(8, 10_000),
+    default: String(DEFAULT_MAX_DEPTH),
+  },
+  {
+    key: 'maxValues',
+    env: 'REPRISE_MAX_VALUES',
+    help: 'Most msgpack values (containers, scalars, keys) in one batch: bounds the time and memory one batch costs to decode.',
+    schema: int(1000),
+    default: String(DEFAULT_MAX_VALUES),
+  },
+  {
+    key: 'maxClockSkewMs',
+    env: 'REPRISE_MAX_CLOCK_SKEW_MS',
+    help: "Refuse a batch whose timestamps are further than this from the collector's clock (either way).",
+    schema: int(60_000),
+    default: String(24 * 3600_000),
+  },
+  {
+    key: 'decodeMemoryBytes',
+    env: 'REPRISE_DECODE_MEMORY_BYTES',
+    help: 'Memory that batches being decoded and written may take together; past it ingest answers 503 with Retry-After.',
+    schema: int(16 * 1024 * 1024),
+    default: String(512 * 1024 * 1024),
+  },
+  {
+    key: 'rateLimitPerSecond',
+    env: 'REPRISE_RATE_LIMIT_PER_SECOND',
+    help: "Batches per second per ingest key, i.e. for all of a project's visitors together (projects may set their own).",
+    schema: positive,
+    default: '1000',
+  },
+  {
+    key: 'rateLimitBurst',
+    env: 'REPRISE_RATE_LIMIT_BURST',
+    help: 'Burst allowance per ingest key.',
+    schema: positive,
+    default: '2000',
+  },
+  {
+    key: 'sessionRateLimitPerSecond',
+    env: 'REPRISE_SESSION_RATE_LIMIT_PER_SECOND',
+    help: "Batches per second per session id, so one client cannot spend its project's budget.",
+    schema: positive,
+    default: '20',
+  },
+  {
+    key: 'sessionRateLimitBurst',
+    env: 'REPRISE_SESSION_RATE_LIMIT_BURST',
+    help: 'Burst allowance per session id (a page flushing its outbox after a reconnect).',
+    schema: positive,
+    default: '200',
+  },
+  {
+    key: 'addressRateLimitPerSecond',
+    env: 'REPRISE_ADDRESS_RATE_LIMIT_PER_SECOND',
+    help: 'Batches per second per client address (see REPRISE_TRUST_PROXY).',
+    schema: positive,
+    default: '100',
+  },
+  {
+    key: 'addressRateLimitBurst',
+    env: 'REPRISE_ADDRESS_RATE_LIMIT_BURST',
+    help: 'Burst allowance per client address.',
+    schema: positive,
+    default: '1000',
+  },
+  {
+    key: 'minFreeDiskBytes',
+    env: 'REPRISE_MIN_FREE_DISK_BYTES',
+    help: "Below this much free space on the log's disk, ingest answers 503 instead of filling it (0: off).",
+    schema: int(0),
+    default: String(1024 * 1024 * 1024),
+  },
+  {
+    key: 'redactEmails',
+    env: 'REPRISE_REDACT_EMAILS',
+    help: 'Redact e-mail addresses server-side.',
+    schema: bool,
+    default: 'true',
+  },
+  {
+    key: 'redactCards',
+    env: 'REPRISE_REDACT_CARDS',
+    help: 'Redact Luhn-valid card numbers server-side.',
+    schema: bool,
+    default: 'true',
+  },
+  {
+    key: 'redactPatterns',
+    env: 'REPRISE_REDACT_PATTERNS',
+    help: 'Extra patterns as a JSON array of RegExp sources, e.g. ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"].',
+    schema: z.string(),
+  },
+  {
+    key: 'segmentMaxBytes',
+    env: 'REPRISE_SEGMENT_MAX_BYTES',
+    help: 'Cut a segment past this many bytes of batches.',
+    schema: int(1024),
+    default: String(1024 * 1024),
+  },
+  {
+    key: 'segmentMaxAgeMs',
+    env: 'REPRISE_SEGMENT_MAX_AGE_MS',
+    help: 'Cut a segment this long after its first batch.',
+    schema: int(10),
+    default: '10000',
+  },
+  {
+    key: 'retentionDays',
+    env: 'REPRISE_RETENTION_DAYS',
+    help: 'Default retention in days (projects may set their own).',
+    schema: int(1, 36500),
+    default: '30',
+  },
+  {
+    key: 'archiveAfterDays',
+    env: 'REPRISE_ARCHIVE_AFTER_DAYS',
+    help: 'Default days before S3 objects move to the archive class.',
+    schema: int(1, 36500),
+  },
+  {
+    key: 'sweepIntervalMs',
+    env: 'REPRISE_SWEEP_INTERVAL_MS',
+    help: 'How often the folder store and data keys are swept for expired sessions.',
+    schema: int(1000),
+    default: '3600000',
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    env: 'REPRISE_SHUTDOWN_TIMEOUT_MS',
+    help: 'How long shutdown waits for the log to drain into the store.',
+    schema: int(0),
+    default: '30000',
+  },
+  {
+    key: 'dedupeCapacity',
+    env: 'REPRISE_DEDUPE_CAPACITY',
+    help: 'Batch ids remembered for ack-time dedupe.',
+    schema: int(1000),
+    default: '500000',
+  },
+  {
+    key: 'index',
+    env: 'REPRISE_INDEX',
+    help: 'Session index: "sqlite" (embedded) or "postgres" (several collector nodes).',
+    schema: z.enum(['sqlite', 'postgres']),
+    default: 'sqlite',
+  },
+  {
+    key: 'indexPath',
+    env: 'REPRISE_INDEX_PATH',
+    help: 'SQLite index file.',
+    schema: z.string().min(1),
+    default: '<data dir>/index.sqlite',
+  },
+  {
+    key: 'databaseUrl',
+    env: 'REPRISE_DATABASE_URL',
+    help: 'PostgreSQL connection string (required with REPRISE_INDEX=postgres), e.g. postgres://user:password@host:5432/database.',
+    schema: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://'),
+  },
+  {
+    key: 'publicUrl',
+    env: 'REPRISE_PUBLIC_URL',
+    help: 'Base URL viewers reach the collector at (behind a proxy), for the printed setup link. Default: the listen address.',
+    schema: z.string().url('must be a URL'),
+  },
+  {
+    key: 'sessionIdleMinutes',
+    env: 'REPRISE_SESSION_IDLE_MINUTES',
+    help: "A viewer's login ends after this many minutes without a request (it ends after 12 hours in any case).",
+    schema: int(1, 720),
+    default: '30',
+  },
+  {
+    key: 'tokenMaxDays',
+    env: 'REPRISE_TOKEN_MAX_DAYS',
+    help: 'Longest lifetime an API token may be given at creation, in days (new tokens default to 90, or this if lower).',
+    schema: int(1, 3650),
+    default: '365',
+  },
+  {
+    key: 'passwordHashConcurrency',
+    env: 'REPRISE_PASSWORD_HASH_CONCURRENCY',
+    help: 'Password hashes (scrypt, 128 MiB each) run at once; more logins wait, and past 64 waiting get a 503. Keep it below UV_THREADPOOL_SIZE (4) so the writer keeps threads.',
+    schema: int(1, 64),
+    default: '2',
+  },
+  {
+    key: 'loginFailureRetentionDays',
+    env: 'REPRISE_LOGIN_FAILURE_RETENTION_DAYS',
+    help: 'Failed-login rows of the audit log are deleted after this many days (every other row is kept).',
+    schema: int(1, 36500),
+    default: '30',
+  },
+  {
+    key: 'metricsToken',
+    env: 'REPRISE_METRICS_TOKEN',
+    help: 'Bearer token /metrics and /readyz?detail ask for (Prometheus: authorization.credentials). Without it, and without REPRISE_METRICS_PORT, they answer 404.',
+    schema: z.string().min(16, 'must be at least 16 characters'),
+  },
+  {
+    key: 'metricsPort',
+    env: 'REPRISE_METRICS_PORT',
+    help: 'Serve /metrics and /readyz (detailed) without a token on this separate port, on REPRISE_METRICS_HOST.',
+    schema: int(0, 65535),
+  },
+  {
+    key: 'metricsHost',
+    env: 'REPRISE_METRICS_HOST',
+    help: 'Address the metrics port listens on.',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+  },
+  {
+    key: 'logLevel',
+    env: 'REPRISE_LOG_LEVEL',
+    help: 'pino level: fatal, error, warn, info, debug, trace, silent.',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+  },
 ];
 
 export interface CollectorConfigInput {
@@ -180,7 +563,10 @@ export interface CollectorConfigInput {
 }
 
 /** The resolved configuration `createCollector` takes. */
-export interface CollectorConfig extends Omit<CollectorConfigInput, 'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region' | 'indexPath'> {
+export interface CollectorConfig extends Omit<
+  CollectorConfigInput,
+  'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region' | 'indexPath'
+> {
   objectsDir: string;
   /** SQLite index file (used when `index` is `sqlite`). */
   indexPath: string;
@@ -207,7 +593,9 @@ export function helpText(): string {
     lines.push(`      ${option.help}${option.default !== undefined ? ` Default: ${option.default || '(empty)'}` : ''}`);
   }
   lines.push('', '  --help                           Show this help.', '');
-  lines.push('With no configuration: 127.0.0.1:4400, data in ./.reprise, embedded log, folder store, project "dev" (key "dev").');
+  lines.push(
+    'With no configuration: 127.0.0.1:4400, data in ./.reprise, embedded log, folder store, project "dev" (key "dev").',
+  );
   return lines.join('\n');
 }
 
@@ -222,7 +610,9 @@ function parseArgv(argv: readonly string[]): { values: Record<string, string>; e
       help = true;
       continue;
     }
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const env = byFlag.get(flag);
     if (!env) {
       errors.push(`Unknown argument "${arg}" (see --help).`);
@@ -236,7 +626,9 @@ function parseArgv(argv: readonly string[]): { values: Record<string, string>; e
 }
 
 /** Apply defaults and derived paths to a partial config (tests and embedding use this directly). */
-export function resolveConfig(input: Partial<CollectorConfigInput> & { projectList?: ProjectInput[] } = {}): CollectorConfig {
+export function resolveConfig(
+  input: Partial<CollectorConfigInput> & { projectList?: ProjectInput[] } = {},
+): CollectorConfig {
   const raw: Record<string, string> = {};
   for (const option of options) {
     const value = input[option.key];
@@ -245,7 +637,12 @@ export function resolveConfig(input: Partial<CollectorConfigInput> & { projectLi
   const config = validate(raw, []);
   if (input.projectList) {
     const parsed = projectsSchema.safeParse(input.projectList);
-    if (!parsed.success) throw new CollectorError('bad_config', 2, `Invalid projectList: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`);
+    if (!parsed.success)
+      throw new CollectorError(
+        'bad_config',
+        2,
+        `Invalid projectList: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`,
+      );
     const colliding = projectsAmongDataKeys(config, parsed.data);
     if (colliding.length > 0) throw new CollectorError('bad_config', 2, `Invalid projectList: ${colliding.join(' ')}`);
     return { ...config, projectList: parsed.data, devProject: false };
@@ -254,7 +651,10 @@ export function resolveConfig(input: Partial<CollectorConfigInput> & { projectLi
 }
 
 /** Read, validate and resolve the configuration from the environment and the command line. */
-export function loadConfig(source: { env: NodeJS.ProcessEnv | Record<string, string | undefined>; argv: readonly string[] }): { config: CollectorConfig; help: false } | { help: true } {
+export function loadConfig(source: {
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>;
+  argv: readonly string[];
+}): { config: CollectorConfig; help: false } | { help: true } {
   const parsed = parseArgv(source.argv);
   if (parsed.help) return { help: true };
   const raw: Record<string, string> = {};
@@ -268,27 +668,41 @@ export function loadConfig(source: { env: NodeJS.ProcessEnv | Record<string, str
 function validate(raw: Record<string, string>, errors: string[]): CollectorConfig {
   const values: Record<string, unknown> = {};
   for (const option of options) {
-    const input = raw[option.env] ?? (option.default !== undefined && !option.default.startsWith('<') && !option.default.includes(' ') ? option.default : undefined);
+    const input =
+      raw[option.env] ??
+      (option.default !== undefined && !option.default.startsWith('<') && !option.default.includes(' ')
+        ? option.default
+        : undefined);
     if (input === undefined) continue;
     const result = option.schema.safeParse(input);
     if (result.success) values[option.key] = result.data;
-    else errors.push(`${option.env} (${flagOf(option.env)}) = ${JSON.stringify(input).slice(0, 80)}: ${result.error.issues[0]?.message ?? 'invalid'}.`);
+    else
+      errors.push(
+        `${option.env} (${flagOf(option.env)}) = ${JSON.stringify(input).slice(0, 80)}: ${result.error.issues[0]?.message ?? 'invalid'}.`,
+      );
   }
   const input = values as unknown as CollectorConfigInput;
-  if (input.store === 's3' && !input.s3Bucket) errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
-  if (input.index === 'postgres' && !input.databaseUrl) errors.push('REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
+  if (input.store === 's3' && !input.s3Bucket)
+    errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
+  if (input.index === 'postgres' && !input.databaseUrl)
+    errors.push('REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
   if (input.s3Prefix === undefined) input.s3Prefix = '';
   if (input.keysS3Prefix === undefined) input.keysS3Prefix = 'reprise-keys/';
   const keysShareBucket = input.keysS3Bucket !== undefined && input.keysS3Bucket === input.s3Bucket;
   if (keysShareBucket && input.keysS3Prefix === input.s3Prefix) {
-    errors.push('REPRISE_KEYS_S3_PREFIX must differ from REPRISE_S3_PREFIX when data keys share the objects\' bucket: keys live apart from the objects they protect.');
+    errors.push(
+      "REPRISE_KEYS_S3_PREFIX must differ from REPRISE_S3_PREFIX when data keys share the objects' bucket: keys live apart from the objects they protect.",
+    );
   } else if (keysShareBucket && input.store === 's3' && input.s3Prefix.startsWith(input.keysS3Prefix)) {
-    errors.push(`REPRISE_S3_PREFIX "${input.s3Prefix}" is inside REPRISE_KEYS_S3_PREFIX "${input.keysS3Prefix}" in the same bucket: the segments would sit among the data keys. Give the keys a prefix of their own (the default is reprise-keys/) or their own bucket.`);
+    errors.push(
+      `REPRISE_S3_PREFIX "${input.s3Prefix}" is inside REPRISE_KEYS_S3_PREFIX "${input.keysS3Prefix}" in the same bucket: the segments would sit among the data keys. Give the keys a prefix of their own (the default is reprise-keys/) or their own bucket.`,
+    );
   }
 
   let projectList: ProjectConfig[] = [DEV_PROJECT];
   let devProject = true;
-  const projectsSource = input.projects ?? (input.projectsFile ? readProjectsFile(input.projectsFile, errors) : undefined);
+  const projectsSource =
+    input.projects ?? (input.projectsFile ? readProjectsFile(input.projectsFile, errors) : undefined);
   if (input.projects && input.projectsFile) errors.push('Set REPRISE_PROJECTS or REPRISE_PROJECTS_FILE, not both.');
   if (projectsSource !== undefined) {
     try {
@@ -297,7 +711,8 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
         projectList = parsed.data;
         devProject = false;
       } else {
-        for (const issue of parsed.error.issues) errors.push(`REPRISE_PROJECTS at ${issue.path.join('.') || '(root)'}: ${issue.message}.`);
+        for (const issue of parsed.error.issues)
+          errors.push(`REPRISE_PROJECTS at ${issue.path.join('.') || '(root)'}: ${issue.message}.`);
       }
     } catch (error) {
       errors.push(`REPRISE_PROJECTS is not valid JSON: ${(error as Error).message}.`);
@@ -315,7 +730,11 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     }
   }
   if (errors.length > 0) {
-    throw new CollectorError('bad_config', 2, `Invalid configuration:\n  - ${errors.join('\n  - ')}\nRun reprise-collector --help for every setting.`);
+    throw new CollectorError(
+      'bad_config',
+      2,
+      `Invalid configuration:\n  - ${errors.join('\n  - ')}\nRun reprise-collector --help for every setting.`,
+    );
   }
   const dataDir = resolve(input.dataDir);
   const { projects: _projects, projectsFile: _projectsFile, ...rest } = input;
@@ -348,7 +767,10 @@ function projectsAmongDataKeys(
   const keysPrefix = settings.keysS3Prefix ?? 'reprise-keys/';
   return projects
     .filter((project) => keysPrefix.startsWith(`${settings.s3Prefix ?? ''}${project.id}/`))
-    .map((project) => `Project "${project.id}" is named like the data keys' prefix: its objects (s3://${settings.s3Bucket}/${settings.s3Prefix ?? ''}${project.id}/) would hold the data keys under REPRISE_KEYS_S3_PREFIX "${keysPrefix}", and its retention rule would expire every project's data keys. Rename the project, or give the keys another prefix or bucket.`);
+    .map(
+      (project) =>
+        `Project "${project.id}" is named like the data keys' prefix: its objects (s3://${settings.s3Bucket}/${settings.s3Prefix ?? ''}${project.id}/) would hold the data keys under REPRISE_KEYS_S3_PREFIX "${keysPrefix}", and its retention rule would expire every project's data keys. Rename the project, or give the keys another prefix or bucket.`,
+    );
 }
 
 function readProjectsFile(path: string, errors: string[]): string | undefined {

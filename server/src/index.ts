@@ -1,4 +1,11 @@
-export { createCollector, retentionRules, type Collector, type CollectorAddress, type CollectorOptions, type CollectorPlugin } from './collector.js';
+export {
+  createCollector,
+  retentionRules,
+  type Collector,
+  type CollectorAddress,
+  type CollectorOptions,
+  type CollectorPlugin,
+} from './collector.js';
 export { loadConfig, resolveConfig, helpText, type CollectorConfig, type CollectorConfigInput } from './config.js';
 export { CollectorError } from './errors.js';
 export { createMetrics, type CollectorMetrics } from './metrics.js';
@@ -12,7 +19,15 @@ export { segmentObjectKey, parseSegmentObjectKey, segmentName, type SegmentLocat
 export type { KeyProvider, DataKeyStore, WrappedDataKey, DataKeyContext } from './crypto/types.js';
 export { FileKeyring, dataKeyWrapAad } from './crypto/keyring.js';
 export { ObjectDataKeyStore, DataKeyService, type ActiveDataKey } from './crypto/data-keys.js';
-export { encryptSegment, decryptSegment, readSegmentHeader, segmentAad, SEGMENT_MAGIC, SEGMENT_FORMAT_VERSION, type SegmentHeader } from './segment/envelope.js';
+export {
+  encryptSegment,
+  decryptSegment,
+  readSegmentHeader,
+  segmentAad,
+  SEGMENT_MAGIC,
+  SEGMENT_FORMAT_VERSION,
+  type SegmentHeader,
+} from './segment/envelope.js';
 export { batchId, type IngestLog, type LogEntry, type LogRecord, type AppendOutcome } from './log/types.js';
 export { FileIngestLog } from './log/file-log.js';
 export { NatsIngestLog, type NatsLogOptions } from './log/nats-log.js';

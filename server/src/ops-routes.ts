@@ -34,7 +34,9 @@ export function createOpsRouter(options: OpsRouteOptions): Router {
   router.get('/readyz', (req, res) => {
     const ready = options.ready();
     res.setHeader('Cache-Control', 'no-store');
-    res.status(ready ? 200 : 503).json(authorised(req, options.access) === true ? { ready, ...options.details() } : { ready });
+    res
+      .status(ready ? 200 : 503)
+      .json(authorised(req, options.access) === true ? { ready, ...options.details() } : { ready });
   });
   router.get('/metrics', async (req: Request, res: Response) => {
     const verdict = authorised(req, options.access);
@@ -42,13 +44,19 @@ export function createOpsRouter(options: OpsRouteOptions): Router {
     if (verdict === 'no_token') {
       res.status(404).json({
         error: 'not_found',
-        message: '[@reprise/collector] /metrics is off on this port: set REPRISE_METRICS_TOKEN (and send it as a bearer token) or REPRISE_METRICS_PORT.',
+        message:
+          '[@reprise/collector] /metrics is off on this port: set REPRISE_METRICS_TOKEN (and send it as a bearer token) or REPRISE_METRICS_PORT.',
       });
       return;
     }
     if (!verdict) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="reprise-metrics"');
-      res.status(401).json({ error: 'unauthenticated', message: '[@reprise/collector] /metrics needs "Authorization: Bearer <REPRISE_METRICS_TOKEN>".' });
+      res
+        .status(401)
+        .json({
+          error: 'unauthenticated',
+          message: '[@reprise/collector] /metrics needs "Authorization: Bearer <REPRISE_METRICS_TOKEN>".',
+        });
       return;
     }
     const { contentType, body } = await options.metrics();

@@ -5,7 +5,11 @@ export const projectSchema = z.object({
   /** Project id: first element of every object key. */
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a project id may hold only letters, digits, "_" and "-" (1-64)'),
   /** Public, write-only ingest keys (the recorder's `project` option). Several allow key rollover. */
-  keys: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'an ingest key may hold only letters, digits, "_" and "-" (1-128)')).min(1),
+  keys: z
+    .array(
+      z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'an ingest key may hold only letters, digits, "_" and "-" (1-128)'),
+    )
+    .min(1),
   /** Allowed page origins: exact (`https://shop.example`), `https://*.shop.example`, `http://localhost:*`, or `*`. */
   origins: z.array(z.string().min(1)).default([]),
   /** Refuse requests without an Origin header (non-browser senders). @default false */
@@ -50,11 +54,13 @@ export class ProjectRegistry {
 
   constructor(projects: readonly ProjectConfig[]) {
     for (const project of projects) {
-      if (this.byId.has(project.id)) throw new CollectorError('bad_config', 500, `Project id "${project.id}" appears twice.`);
+      if (this.byId.has(project.id))
+        throw new CollectorError('bad_config', 500, `Project id "${project.id}" appears twice.`);
       const resolved: ResolvedProject = { ...project, matches: project.origins.map(originMatcher) };
       this.byId.set(project.id, resolved);
       for (const key of project.keys) {
-        if (this.byKey.has(key)) throw new CollectorError('bad_config', 500, `Ingest key "${key}" is used by two projects.`);
+        if (this.byKey.has(key))
+          throw new CollectorError('bad_config', 500, `Ingest key "${key}" is used by two projects.`);
         this.byKey.set(key, resolved);
       }
     }

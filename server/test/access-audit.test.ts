@@ -2,11 +2,28 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../src/audit/audit-log.js';
 import { ev } from './index-events.js';
-import { callApi, ingest, startTestCollector, toBatches, waitForIndexed, type ApiCaller, type TestCollector } from './playback-collector.js';
+import {
+  callApi,
+  ingest,
+  startTestCollector,
+  toBatches,
+  waitForIndexed,
+  type ApiCaller,
+  type TestCollector,
+} from './playback-collector.js';
 
 const T = Date.now() - 3_600_000;
 const session = (sessionId: string, start: number, userId: string) =>
-  toBatches(sessionId, [ev.meta(start, `https://app.test/${sessionId}`), ev.full(start + 1), ev.identify(start + 2, userId), ev.click(start + 5_000)], 10);
+  toBatches(
+    sessionId,
+    [
+      ev.meta(start, `https://app.test/${sessionId}`),
+      ev.full(start + 1),
+      ev.identify(start + 2, userId),
+      ev.click(start + 5_000),
+    ],
+    10,
+  );
 
 type Caller = ApiCaller;
 
@@ -18,8 +35,13 @@ describe('access control and audit (PostgreSQL index)', () => {
   let readTokenA: Caller;
   let deleteTokenA: Caller;
 
-  const call = (caller: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    callApi(env.url, caller, method, path, body, { 'user-agent': 'reprise-access-test', ...headers });
+  const call = (
+    caller: Caller | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => callApi(env.url, caller, method, path, body, { 'user-agent': 'reprise-access-test', ...headers });
   const login = async (username: string, password: string): Promise<Caller> => {
     const response = await call(undefined, 'POST', '/v1/auth/login', { username, password });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
@@ -30,7 +52,12 @@ describe('access control and audit (PostgreSQL index)', () => {
     env = await startTestCollector('postgres', ['alpha', 'beta']);
     await ingest(env.url, 'alpha', [...session('a-1', T, 'ann'), ...session('shared-id', T + 60_000, 'ann')]);
     await ingest(env.url, 'beta', [...session('b-1', T, 'bob'), ...session('shared-id', T + 120_000, 'bob')]);
-    for (const [project, id] of [['alpha', 'a-1'], ['alpha', 'shared-id'], ['beta', 'b-1'], ['beta', 'shared-id']] as const) {
+    for (const [project, id] of [
+      ['alpha', 'a-1'],
+      ['alpha', 'shared-id'],
+      ['beta', 'b-1'],
+      ['beta', 'shared-id'],
+    ] as const) {
       await waitForIndexed(env.plugin, project, id, 4);
     }
   });
@@ -45,14 +72,28 @@ describe('access control and audit (PostgreSQL index)', () => {
     expect(page.body).toContain('Create the first admin');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
 
-    const wrong = await call(undefined, 'POST', '/v1/auth/setup', { token: 'x'.repeat(43), username: 'root', password: 'a long enough password' });
+    const wrong = await call(undefined, 'POST', '/v1/auth/setup', {
+      token: 'x'.repeat(43),
+      username: 'root',
+      password: 'a long enough password',
+    });
     expect(wrong.status).toBe(403);
-    const crossSite = await call(undefined, 'POST', '/v1/auth/setup', { token, username: 'root', password: 'a long enough password' }, { origin: 'https://evil.test' });
+    const crossSite = await call(
+      undefined,
+      'POST',
+      '/v1/auth/setup',
+      { token, username: 'root', password: 'a long enough password' },
+      { origin: 'https://evil.test' },
+    );
     expect(crossSite.status).toBe(403);
     const weak = await call(undefined, 'POST', '/v1/auth/setup', { token, username: 'root', password: 'short' });
     expect(weak.status).toBe(400);
 
-    const done = await call(undefined, 'POST', '/v1/auth/setup', { token, username: 'root', password: 'a long enough password' });
+    const done = await call(undefined, 'POST', '/v1/auth/setup', {
+      token,
+      username: 'root',
+      password: 'a long enough password',
+    });
     expect(done.status, JSON.stringify(done.body)).toBe(201);
     expect(done.body.user).toMatchObject({ username: 'root', roles: { '*': 'admin' } });
     const cookie = done.headers.get('set-cookie')!;
@@ -61,31 +102,60 @@ describe('access control and audit (PostgreSQL index)', () => {
     expect(cookie).toContain('SameSite=Strict');
     expect(cookie).not.toContain('Secure'); // plain HTTP on loopback; Secure is added over HTTPS
 
-    const again = await call(undefined, 'POST', '/v1/auth/setup', { token, username: 'root2', password: 'a long enough password' });
+    const again = await call(undefined, 'POST', '/v1/auth/setup', {
+      token,
+      username: 'root2',
+      password: 'a long enough password',
+    });
     expect(again.status).toBe(403);
-    const stored = await env.plugin.index.db.selectFrom('users').select('password_hash').where('username', '=', 'root').executeTakeFirstOrThrow();
+    const stored = await env.plugin.index.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('username', '=', 'root')
+      .executeTakeFirstOrThrow();
     expect(stored.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/); // test cost (password-cost.setup.ts)
     expect(stored.password_hash).not.toContain('a long enough password');
   });
 
   it('logs in by password, and refuses a wrong one', async () => {
-    expect((await call(undefined, 'POST', '/v1/auth/login', { username: 'root', password: 'not the password' })).status).toBe(401);
-    expect((await call(undefined, 'POST', '/v1/auth/login', { username: 'nobody', password: 'not the password' })).status).toBe(401);
+    expect(
+      (await call(undefined, 'POST', '/v1/auth/login', { username: 'root', password: 'not the password' })).status,
+    ).toBe(401);
+    expect(
+      (await call(undefined, 'POST', '/v1/auth/login', { username: 'nobody', password: 'not the password' })).status,
+    ).toBe(401);
     admin = await login('root', 'a long enough password');
     // Logging in again while the cookie is still valid works (no CSRF token needed to log in).
-    const again = await call({ cookie: admin.cookie }, 'POST', '/v1/auth/login', { username: 'root', password: 'a long enough password' });
+    const again = await call({ cookie: admin.cookie }, 'POST', '/v1/auth/login', {
+      username: 'root',
+      password: 'a long enough password',
+    });
     expect(again.status).toBe(200);
     const me = await call(admin, 'GET', '/v1/auth/me');
     expect(me.body).toMatchObject({ kind: 'user', user: { username: 'root' }, csrfToken: admin.csrf });
   });
 
   it('lets an admin create a viewer and project-scoped tokens, with CSRF protection on the cookie', async () => {
-    const withoutCsrf = await call({ cookie: admin.cookie }, 'POST', '/v1/users', { username: 'vera', password: 'viewer password 1', roles: { alpha: 'viewer' } });
+    const withoutCsrf = await call({ cookie: admin.cookie }, 'POST', '/v1/users', {
+      username: 'vera',
+      password: 'viewer password 1',
+      roles: { alpha: 'viewer' },
+    });
     expect(withoutCsrf.status).toBe(403);
     expect(withoutCsrf.body.error).toBe('csrf_failed');
-    const wrongOrigin = await call(admin, 'POST', '/v1/users', { username: 'vera', password: 'viewer password 1', roles: { alpha: 'viewer' } }, { origin: 'https://evil.test' });
+    const wrongOrigin = await call(
+      admin,
+      'POST',
+      '/v1/users',
+      { username: 'vera', password: 'viewer password 1', roles: { alpha: 'viewer' } },
+      { origin: 'https://evil.test' },
+    );
     expect(wrongOrigin.status).toBe(403);
-    const created = await call(admin, 'POST', '/v1/users', { username: 'vera', password: 'viewer password 1', roles: { alpha: 'viewer' } });
+    const created = await call(admin, 'POST', '/v1/users', {
+      username: 'vera',
+      password: 'viewer password 1',
+      roles: { alpha: 'viewer' },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     viewerA = await login('vera', 'viewer password 1');
 
@@ -93,15 +163,27 @@ describe('access control and audit (PostgreSQL index)', () => {
     expect(read.status).toBe(201);
     expect(read.body.token).toMatch(/^rpt_/);
     readTokenA = { token: read.body.token };
-    deleteTokenA = { token: (await call(admin, 'POST', '/v1/tokens', { name: 'eraser', project: 'alpha', operations: ['delete', 'read'] })).body.token };
+    deleteTokenA = {
+      token: (
+        await call(admin, 'POST', '/v1/tokens', { name: 'eraser', project: 'alpha', operations: ['delete', 'read'] })
+      ).body.token,
+    };
     // A viewer administers nothing.
-    expect((await call(viewerA, 'POST', '/v1/tokens', { name: 'x', project: 'alpha', operations: ['read'] })).status).toBe(403);
+    expect(
+      (await call(viewerA, 'POST', '/v1/tokens', { name: 'x', project: 'alpha', operations: ['read'] })).status,
+    ).toBe(403);
     // Nor can a viewer or a token create an account by naming no project at all.
     for (const caller of [viewerA, readTokenA]) {
-      const roleless = await call(caller, 'POST', '/v1/users', { username: 'mallory', password: 'roleless password', roles: {} });
+      const roleless = await call(caller, 'POST', '/v1/users', {
+        username: 'mallory',
+        password: 'roleless password',
+        roles: {},
+      });
       expect(roleless.status).toBe(400);
     }
-    expect(await env.plugin.index.db.selectFrom('users').select('id').where('username', '=', 'mallory').executeTakeFirst()).toBeUndefined();
+    expect(
+      await env.plugin.index.db.selectFrom('users').select('id').where('username', '=', 'mallory').executeTakeFirst(),
+    ).toBeUndefined();
     const stored = await env.plugin.index.db.selectFrom('api_tokens').select('secret_hash').execute();
     expect(stored.every((row) => !read.body.token.includes(row.secret_hash))).toBe(true);
   });
@@ -120,7 +202,10 @@ describe('access control and audit (PostgreSQL index)', () => {
     const own = await call(viewerA, 'GET', '/v1/sessions');
     expect(own.status).toBe(200);
     expect(own.headers.get('cache-control')).toBe('no-store');
-    expect(own.body.sessions.map((s: { project: string; id: string }) => `${s.project}/${s.id}`).sort()).toEqual(['alpha/a-1', 'alpha/shared-id']);
+    expect(own.body.sessions.map((s: { project: string; id: string }) => `${s.project}/${s.id}`).sort()).toEqual([
+      'alpha/a-1',
+      'alpha/shared-id',
+    ]);
     expect((await call(viewerA, 'GET', '/v1/sessions?project=alpha')).status).toBe(200);
     const searchB = await call(viewerA, 'GET', '/v1/sessions?project=beta');
     expect(searchB.status).toBe(403);
@@ -146,7 +231,11 @@ describe('access control and audit (PostgreSQL index)', () => {
     expect((await call(viewerA, 'GET', '/v1/audit')).status).toBe(403);
     expect((await call(viewerA, 'GET', '/v1/audit?project=beta')).status).toBe(403);
     expect((await call(readTokenA, 'GET', '/v1/audit')).status).toBe(403);
-    const created = await call(admin, 'POST', '/v1/users', { username: 'alba', password: 'alpha admin pass', roles: { alpha: 'admin' } });
+    const created = await call(admin, 'POST', '/v1/users', {
+      username: 'alba',
+      password: 'alpha admin pass',
+      roles: { alpha: 'admin' },
+    });
     expect(created.status).toBe(201);
     const alphaAdmin = await login('alba', 'alpha admin pass');
     expect((await call(alphaAdmin, 'GET', '/v1/audit?project=beta')).status).toBe(403);
@@ -197,14 +286,22 @@ describe('access control and audit (PostgreSQL index)', () => {
 
     const all = await call(admin, 'GET', '/v1/audit?action=session.delete');
     expect(all.body.entries).toEqual([
-      expect.objectContaining({ action: 'session.delete', project: 'alpha', sessionId: 'a-1', actor: expect.objectContaining({ type: 'token', name: 'eraser' }) }),
+      expect.objectContaining({
+        action: 'session.delete',
+        project: 'alpha',
+        sessionId: 'a-1',
+        actor: expect.objectContaining({ type: 'token', name: 'eraser' }),
+      }),
     ]);
     // A failure against a real account has its own row; unknown usernames are counted per address
     // and written by the next flush (the sweep runs one), without the name.
     await env.plugin.sweep();
     const failed = await call(admin, 'GET', '/v1/audit?action=auth.login_failed');
     expect(failed.body.entries.map((e: { actor: { name: string } }) => e.actor.name).sort()).toEqual(['', 'root']);
-    expect(failed.body.entries.find((e: { actor: { name: string } }) => e.actor.name === '').detail).toMatchObject({ attempts: 1, unknownUsernames: 1 });
+    expect(failed.body.entries.find((e: { actor: { name: string } }) => e.actor.name === '').detail).toMatchObject({
+      attempts: 1,
+      unknownUsernames: 1,
+    });
     // Reading the log is on the record too.
     const reads = await call(admin, 'GET', '/v1/audit?action=audit.view&limit=2');
     expect(reads.body.entries).toHaveLength(2);
@@ -213,7 +310,9 @@ describe('access control and audit (PostgreSQL index)', () => {
 
   it('keeps the audit log append-only in the database itself', async () => {
     const db = env.plugin.index.db;
-    await expect(db.updateTable('audit_log').set({ actor_name: 'someone else' }).execute()).rejects.toThrow(/append-only/);
+    await expect(db.updateTable('audit_log').set({ actor_name: 'someone else' }).execute()).rejects.toThrow(
+      /append-only/,
+    );
     await expect(db.deleteFrom('audit_log').execute()).rejects.toThrow(/append-only/);
     await expect(sql`TRUNCATE audit_log`.execute(db)).rejects.toThrow(/append-only/);
   });

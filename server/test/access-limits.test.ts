@@ -1,6 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken, createLoginSession, createUser, findLoginSession, verifyApiToken } from '../src/access/access-store.js';
+import {
+  createApiToken,
+  createLoginSession,
+  createUser,
+  findLoginSession,
+  verifyApiToken,
+} from '../src/access/access-store.js';
 import { FailedLoginLog, pruneFailedLogins } from '../src/access/failed-logins.js';
 import { clientKey, LoginThrottle } from '../src/access/login-throttle.js';
 import {
@@ -21,7 +27,11 @@ const TEST_COST = { N: 2 ** 14, r: 8, p: 1 };
 const DAY = 86_400_000;
 
 describe('login budget per client address, across usernames', () => {
-  const limits = { perAddress: { failures: 3, windowMs: 60_000 }, perUsername: { burst: 5, refillMs: 10_000 }, perClient: { burst: 4, refillMs: 5_000 } };
+  const limits = {
+    perAddress: { failures: 3, windowMs: 60_000 },
+    perUsername: { burst: 5, refillMs: 10_000 },
+    perClient: { burst: 4, refillMs: 5_000 },
+  };
   const clock = () => {
     const state = { now: 1_000_000 };
     return { state, now: () => state.now };
@@ -33,7 +43,9 @@ describe('login budget per client address, across usernames', () => {
     for (let i = 0; i < 4; i++) expect(throttle.attempt('203.0.113.7', `user-${i}`)).toEqual({ allowed: true });
     const blocked = throttle.attempt('203.0.113.7', 'user-99');
     expect(blocked).toMatchObject({ allowed: false, scope: 'client', retryAfterMs: 5_000 });
-    expect(blocked.allowed === false && blocked.message).toMatch(/from your address, for any username; try again in 5 s\./);
+    expect(blocked.allowed === false && blocked.message).toMatch(
+      /from your address, for any username; try again in 5 s\./,
+    );
     // Another address is not affected.
     expect(throttle.attempt('203.0.113.8', 'user-99')).toEqual({ allowed: true });
     state.now += 5_000;
@@ -113,7 +125,11 @@ describe.each(ENGINES)('login sessions, tokens and failed-login rows (%s index)'
   afterAll(() => index?.close());
 
   it('ends a login session after the idle timeout; each request pushes the timeout back', async () => {
-    const user = await createUser(index.db, { username: `idle-${engine}`, password: 'a long enough password', roles: { a: 'viewer' } });
+    const user = await createUser(index.db, {
+      username: `idle-${engine}`,
+      password: 'a long enough password',
+      roles: { a: 'viewer' },
+    });
     const t0 = Date.now();
     const { cookieValue } = await createLoginSession(index.db, user.id, t0);
     const idleMs = 30 * 60_000;
@@ -130,13 +146,29 @@ describe.each(ENGINES)('login sessions, tokens and failed-login rows (%s index)'
     const made = await createApiToken(index.db, { name: 'ci', project: 'a', operations: ['read'], createdBy: null });
     expect(made.expiresAt).toBeGreaterThanOrEqual(now + 90 * DAY);
     expect(made.expiresAt).toBeLessThan(now + 91 * DAY);
-    const short = await createApiToken(index.db, { name: 'short', project: 'a', operations: ['read'], createdBy: null, lifetimeMs: DAY }, now);
-    expect(await verifyApiToken(index.db, short.token, now + DAY - 1)).toMatchObject({ id: short.id, expiresAt: now + DAY });
+    const short = await createApiToken(
+      index.db,
+      { name: 'short', project: 'a', operations: ['read'], createdBy: null, lifetimeMs: DAY },
+      now,
+    );
+    expect(await verifyApiToken(index.db, short.token, now + DAY - 1)).toMatchObject({
+      id: short.id,
+      expiresAt: now + DAY,
+    });
     expect(await verifyApiToken(index.db, short.token, now + DAY)).toBeUndefined();
     await expect(
-      createApiToken(index.db, { name: 'long', project: 'a', operations: ['read'], createdBy: null, lifetimeMs: 400 * DAY, maxLifetimeMs: 365 * DAY }),
+      createApiToken(index.db, {
+        name: 'long',
+        project: 'a',
+        operations: ['read'],
+        createdBy: null,
+        lifetimeMs: 400 * DAY,
+        maxLifetimeMs: 365 * DAY,
+      }),
     ).rejects.toMatchObject({ status: 400, code: 'bad_expiry' });
-    await expect(createApiToken(index.db, { name: 'zero', project: 'a', operations: ['read'], createdBy: null, lifetimeMs: 0 })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      createApiToken(index.db, { name: 'zero', project: 'a', operations: ['read'], createdBy: null, lifetimeMs: 0 }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('audits failed logins for unknown usernames as one row per address, and prunes only failed-login rows', async () => {
@@ -145,10 +177,25 @@ describe.each(ENGINES)('login sessions, tokens and failed-login rows (%s index)'
     for (let i = 0; i < 25; i++) log.record({ ip: '203.0.113.50', userAgent: 'spray', username: `made-up-${i % 20}` });
     log.record({ ip: '203.0.113.51', userAgent: null, username: 'admin' });
     const countRows = async () =>
-      Number((await index.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', 'auth.login_failed').where('at', '>=', before).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await index.db
+            .selectFrom('audit_log')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('action', '=', 'auth.login_failed')
+            .where('at', '>=', before)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await countRows()).toBe(0);
     await log.flush();
-    const rows = await index.db.selectFrom('audit_log').selectAll().where('action', '=', 'auth.login_failed').where('at', '>=', before).orderBy('id').execute();
+    const rows = await index.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'auth.login_failed')
+      .where('at', '>=', before)
+      .orderBy('id')
+      .execute();
     expect(rows.map((r) => [r.ip, JSON.parse(r.detail!).attempts, JSON.parse(r.detail!).unknownUsernames])).toEqual([
       ['203.0.113.50', 25, 20],
       ['203.0.113.51', 1, 1],
@@ -166,7 +213,11 @@ describe.each(ENGINES)('login sessions, tokens and failed-login rows (%s index)'
     const kept = await index.db.selectFrom('audit_log').select('action').where('at', '=', old).execute();
     expect(kept.map((r) => r.action)).toEqual(['auth.login']);
     // Every other row is still append-only in the database itself.
-    await expect(sql`DELETE FROM audit_log WHERE action = 'auth.login'`.execute(index.db)).rejects.toThrow(/append-only/);
-    await expect(sql`UPDATE audit_log SET actor_name = 'y' WHERE action = 'auth.login_failed'`.execute(index.db)).rejects.toThrow(/append-only/);
+    await expect(sql`DELETE FROM audit_log WHERE action = 'auth.login'`.execute(index.db)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(
+      sql`UPDATE audit_log SET actor_name = 'y' WHERE action = 'auth.login_failed'`.execute(index.db),
+    ).rejects.toThrow(/append-only/);
   });
 });

@@ -1,11 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from '../src/access/access-store.js';
 import { ev } from './index-events.js';
-import { callApi, ingest, startTestCollector, toBatches, waitForIndexed, type ApiCaller, type TestCollector } from './playback-collector.js';
+import {
+  callApi,
+  ingest,
+  startTestCollector,
+  toBatches,
+  waitForIndexed,
+  type ApiCaller,
+  type TestCollector,
+} from './playback-collector.js';
 
 const T = Date.now() - 3_600_000;
 const session = (sessionId: string, start: number, userId: string) =>
-  toBatches(sessionId, [ev.meta(start, `https://app.test/${sessionId}`), ev.full(start + 1), ev.identify(start + 2, userId), ev.click(start + 5_000)], 10);
+  toBatches(
+    sessionId,
+    [
+      ev.meta(start, `https://app.test/${sessionId}`),
+      ev.full(start + 1),
+      ev.identify(start + 2, userId),
+      ev.click(start + 5_000),
+    ],
+    10,
+  );
 const PASSWORD = 'a long enough password';
 
 interface Caller extends ApiCaller {
@@ -42,7 +59,9 @@ describe('access rules', () => {
     env = await startTestCollector('sqlite', ['alpha', 'beta'], {
       config: { trustProxy: ['loopback'] },
       // A 6 s refill: slow enough that a loaded machine hashing the guesses one by one does not earn a token back before the check.
-      plugin: { loginLimits: { perAddress: { failures: 3, windowMs: 60_000 }, perUsername: { burst: 4, refillMs: 6_000 } } },
+      plugin: {
+        loginLimits: { perAddress: { failures: 3, windowMs: 60_000 }, perUsername: { burst: 4, refillMs: 6_000 } },
+      },
     });
     const db = env.plugin.index.db;
     await createUser(db, { username: 'root', password: PASSWORD, roles: { '*': 'admin' } });
@@ -52,16 +71,30 @@ describe('access rules', () => {
     await createUser(db, { username: 'vera', password: PASSWORD, roles: { alpha: 'viewer' } });
     await createUser(db, { username: 'ann', password: PASSWORD, roles: { alpha: 'viewer' } });
     await createUser(db, { username: 'bob', password: PASSWORD, roles: { alpha: 'viewer' } });
-    await ingest(env.url, 'alpha', [...session('a-1', T, 'ann'), ...session('a-2', T + 60_000, 'ann'), ...session('a-3', T + 120_000, 'cat')]);
+    await ingest(env.url, 'alpha', [
+      ...session('a-1', T, 'ann'),
+      ...session('a-2', T + 60_000, 'ann'),
+      ...session('a-3', T + 120_000, 'cat'),
+    ]);
     await ingest(env.url, 'beta', [...session('b-1', T, 'ann')]);
-    for (const [project, id] of [['alpha', 'a-1'], ['alpha', 'a-2'], ['alpha', 'a-3'], ['beta', 'b-1']] as const) {
+    for (const [project, id] of [
+      ['alpha', 'a-1'],
+      ['alpha', 'a-2'],
+      ['alpha', 'a-3'],
+      ['beta', 'b-1'],
+    ] as const) {
       await waitForIndexed(env.plugin, project, id, 4);
     }
   });
   afterAll(() => env?.stop());
 
-  it('lets a delete-only token delete its project\'s sessions, though it cannot read them, and says nothing about other projects', async () => {
-    const { token } = await createApiToken(env.plugin.index.db, { name: 'eraser', project: 'alpha', operations: ['delete'], createdBy: null });
+  it("lets a delete-only token delete its project's sessions, though it cannot read them, and says nothing about other projects", async () => {
+    const { token } = await createApiToken(env.plugin.index.db, {
+      name: 'eraser',
+      project: 'alpha',
+      operations: ['delete'],
+      createdBy: null,
+    });
     const eraser: Caller = { token };
     // Another project's session answers exactly like one that does not exist.
     const elsewhere = await call(eraser, 'DELETE', '/v1/sessions/b-1');
@@ -85,7 +118,9 @@ describe('access rules', () => {
     expect((await call(eraser, 'DELETE', '/v1/users/ann/sessions?project=beta')).status).toBe(403);
     const erased = await call(eraser, 'DELETE', '/v1/users/ann/sessions');
     expect(erased.status).toBe(200);
-    expect(erased.body.deleted.map((d: { project: string; sessionId: string }) => `${d.project}/${d.sessionId}`)).toEqual(['alpha/a-2']);
+    expect(
+      erased.body.deleted.map((d: { project: string; sessionId: string }) => `${d.project}/${d.sessionId}`),
+    ).toEqual(['alpha/a-2']);
     const root = await login('root');
     expect((await call(root, 'GET', '/v1/sessions/a-2')).status).toBe(404);
     expect((await call(root, 'GET', '/v1/sessions/b-1')).body).toMatchObject({ project: 'beta', userId: 'ann' });
@@ -95,7 +130,9 @@ describe('access rules', () => {
     const ria = await login('ria');
     expect((await call(ria, 'GET', '/v1/tokens?project=alpha')).status).toBe(200);
     expect((await call(ria, 'GET', '/v1/audit?project=alpha')).status).toBe(200);
-    expect((await call(ria, 'POST', '/v1/tokens', { name: 'ria-reader', project: 'alpha', operations: ['read'] })).status).toBe(201);
+    expect(
+      (await call(ria, 'POST', '/v1/tokens', { name: 'ria-reader', project: 'alpha', operations: ['read'] })).status,
+    ).toBe(201);
     const deleted = await call(ria, 'DELETE', '/v1/sessions/a-3');
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
   });
@@ -124,9 +161,19 @@ describe('access rules', () => {
     const known = await login('ann', '192.0.2.1');
     expect(known.cookie).toBeTruthy();
     for (let i = 0; i < 4; i++) {
-      expect((await call({ ip: `198.51.100.${i}` }, 'POST', '/v1/auth/login', { username: 'ann', password: `guess ${i} is wrong` })).status).toBe(401);
+      expect(
+        (
+          await call({ ip: `198.51.100.${i}` }, 'POST', '/v1/auth/login', {
+            username: 'ann',
+            password: `guess ${i} is wrong`,
+          })
+        ).status,
+      ).toBe(401);
     }
-    const slowed = await call({ ip: '198.51.100.50' }, 'POST', '/v1/auth/login', { username: 'ann', password: PASSWORD });
+    const slowed = await call({ ip: '198.51.100.50' }, 'POST', '/v1/auth/login', {
+      username: 'ann',
+      password: PASSWORD,
+    });
     expect(slowed.status).toBe(429);
     expect(slowed.body.error).toBe('too_many_attempts');
     expect(slowed.body.message).toMatch(/many addresses.*slowed down/);
@@ -148,18 +195,28 @@ describe('access rules', () => {
     const deadline = Date.now() + 20_000;
     let status = 429;
     while (status === 429 && Date.now() < deadline) {
-      const attempt = await call({ ip: '198.51.100.60' }, 'POST', '/v1/auth/login', { username: 'ann', password: PASSWORD });
+      const attempt = await call({ ip: '198.51.100.60' }, 'POST', '/v1/auth/login', {
+        username: 'ann',
+        password: PASSWORD,
+      });
       status = attempt.status;
-      if (status === 429) await new Promise((resolve) => setTimeout(resolve, Number(attempt.headers.get('retry-after')) * 1000));
+      if (status === 429)
+        await new Promise((resolve) => setTimeout(resolve, Number(attempt.headers.get('retry-after')) * 1000));
     }
     expect(status).toBe(200);
   });
 
   it('still limits one address guessing one username', async () => {
     for (let i = 0; i < 3; i++) {
-      expect((await call({ ip: '203.0.113.5' }, 'POST', '/v1/auth/login', { username: 'bob', password: `wrong ${i}` })).status).toBe(401);
+      expect(
+        (await call({ ip: '203.0.113.5' }, 'POST', '/v1/auth/login', { username: 'bob', password: `wrong ${i}` }))
+          .status,
+      ).toBe(401);
     }
-    const blocked = await call({ ip: '203.0.113.5' }, 'POST', '/v1/auth/login', { username: 'bob', password: PASSWORD });
+    const blocked = await call({ ip: '203.0.113.5' }, 'POST', '/v1/auth/login', {
+      username: 'bob',
+      password: PASSWORD,
+    });
     expect(blocked.status).toBe(429);
     expect(blocked.body.message).toMatch(/from your address; try again in \d+ s\./);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(50);

@@ -4,7 +4,14 @@ import { completeSetup, createApiToken, issueSetupToken, verifyApiToken } from '
 import { parseCookies, sessionCookie } from '../src/access/middleware.js';
 import { hashPassword, verifyPassword } from '../src/access/passwords.js';
 import { LoginThrottle } from '../src/access/login-throttle.js';
-import { assertMayChangeRole, can, effectiveRole, hasAnyAccess, projectsWith, type Principal } from '../src/access/principal.js';
+import {
+  assertMayChangeRole,
+  can,
+  effectiveRole,
+  hasAnyAccess,
+  projectsWith,
+  type Principal,
+} from '../src/access/principal.js';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { openTestIndex } from './index-helpers.js';
 
@@ -23,9 +30,18 @@ describe('access rules', () => {
 
   it('grants by role per project: viewers read, admins also delete and administer, `*` covers every project', () => {
     const viewer = user({ a: 'viewer' });
-    expect([can(viewer, 'read', 'a'), can(viewer, 'delete', 'a'), can(viewer, 'admin', 'a'), can(viewer, 'read', 'b')]).toEqual([true, false, false, false]);
+    expect([
+      can(viewer, 'read', 'a'),
+      can(viewer, 'delete', 'a'),
+      can(viewer, 'admin', 'a'),
+      can(viewer, 'read', 'b'),
+    ]).toEqual([true, false, false, false]);
     const admin = user({ a: 'admin', b: 'viewer' });
-    expect([can(admin, 'delete', 'a'), can(admin, 'delete', 'b'), can(admin, 'read', 'b')]).toEqual([true, false, true]);
+    expect([can(admin, 'delete', 'a'), can(admin, 'delete', 'b'), can(admin, 'read', 'b')]).toEqual([
+      true,
+      false,
+      true,
+    ]);
     expect(projectsWith(admin, 'delete')).toEqual(['a']);
     const root = user({ '*': 'admin' });
     expect([can(root, 'admin', 'anything'), projectsWith(root, 'read')]).toEqual([true, 'all']);
@@ -34,22 +50,40 @@ describe('access rules', () => {
   });
 
   it('scopes a token to its project and operations, never admin', async () => {
-    const { token } = await createApiToken(index.db, { name: 't', project: 'a', operations: ['delete'], createdBy: null });
+    const { token } = await createApiToken(index.db, {
+      name: 't',
+      project: 'a',
+      operations: ['delete'],
+      createdBy: null,
+    });
     const identity = (await verifyApiToken(index.db, token))!;
     const principal: Principal = { kind: 'token', token: identity };
-    expect([can(principal, 'delete', 'a'), can(principal, 'read', 'a'), can(principal, 'delete', 'b'), can(principal, 'admin', 'a')]).toEqual([true, false, false, false]);
+    expect([
+      can(principal, 'delete', 'a'),
+      can(principal, 'read', 'a'),
+      can(principal, 'delete', 'b'),
+      can(principal, 'admin', 'a'),
+    ]).toEqual([true, false, false, false]);
     expect(await verifyApiToken(index.db, token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeUndefined();
-    await expect(createApiToken(index.db, { name: 't', project: '*', operations: ['read'], createdBy: null })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      createApiToken(index.db, { name: 't', project: '*', operations: ['read'], createdBy: null }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('voids an older setup link when a new one is printed', async () => {
     const first = await issueSetupToken(index.db);
     const second = await issueSetupToken(index.db);
-    await expect(completeSetup(index.db, { token: first, username: 'a', password: 'twelve chars!' })).rejects.toMatchObject({ status: 403 });
-    await expect(completeSetup(index.db, { token: second, username: 'a', password: 'twelve chars!' })).resolves.toMatchObject({ username: 'a' });
+    await expect(
+      completeSetup(index.db, { token: first, username: 'a', password: 'twelve chars!' }),
+    ).rejects.toMatchObject({ status: 403 });
+    await expect(
+      completeSetup(index.db, { token: second, username: 'a', password: 'twelve chars!' }),
+    ).resolves.toMatchObject({ username: 'a' });
     // Once a user exists, even a fresh link cannot create another admin.
     const third = await issueSetupToken(index.db);
-    await expect(completeSetup(index.db, { token: third, username: 'b', password: 'twelve chars!' })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      completeSetup(index.db, { token: third, username: 'b', password: 'twelve chars!' }),
+    ).rejects.toMatchObject({ status: 403 });
   });
 
   it('hashes passwords with a salted scrypt and checks them', async () => {
@@ -63,25 +97,46 @@ describe('access rules', () => {
 
   it('names the session cookie __Host- and marks it Secure, except over plain HTTP to a loopback host; always HttpOnly and SameSite', () => {
     const req = (secure: boolean, hostname: string) => ({ secure, hostname }) as Request;
-    expect(sessionCookie(req(true, 'replay.example.com'), 'v', 60_000)).toBe('__Host-reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
+    expect(sessionCookie(req(true, 'replay.example.com'), 'v', 60_000)).toBe(
+      '__Host-reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure',
+    );
     // Plain HTTP to a real host still gets Secure (the login itself is refused there).
-    expect(sessionCookie(req(false, 'replay.example.com'), 'v', 60_000)).toBe('__Host-reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
+    expect(sessionCookie(req(false, 'replay.example.com'), 'v', 60_000)).toBe(
+      '__Host-reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure',
+    );
     for (const loopback of ['127.0.0.1', 'localhost', 'admin.localhost', '[::1]']) {
-      expect(sessionCookie(req(false, loopback), 'v', 60_000)).toBe('reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60');
+      expect(sessionCookie(req(false, loopback), 'v', 60_000)).toBe(
+        'reprise_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60',
+      );
     }
     expect(sessionCookie(req(true, '127.0.0.1'), 'v', 60_000)).toMatch(/^__Host-reprise_session=v; .*; Secure$/);
-    expect(parseCookies('a=1; reprise_session=abc%3D; a=2; bad')).toEqual(new Map([['a', '1'], ['reprise_session', 'abc=']]));
+    expect(parseCookies('a=1; reprise_session=abc%3D; a=2; bad')).toEqual(
+      new Map([
+        ['a', '1'],
+        ['reprise_session', 'abc='],
+      ]),
+    );
   });
 
   it('takes the higher of a project role and the `*` role, the same in every check', () => {
     const rootAlsoViewer = user({ '*': 'admin', a: 'viewer' });
-    expect(effectiveRole((rootAlsoViewer as { user: { roles: Map<string, 'admin' | 'viewer'> } }).user, 'a')).toBe('admin');
+    expect(effectiveRole((rootAlsoViewer as { user: { roles: Map<string, 'admin' | 'viewer'> } }).user, 'a')).toBe(
+      'admin',
+    );
     // `can` and `projectsWith` agree: the explicit viewer role does not take `a` away from a `*` admin.
-    expect([can(rootAlsoViewer, 'delete', 'a'), can(rootAlsoViewer, 'admin', 'a'), can(rootAlsoViewer, 'delete', 'b')]).toEqual([true, true, true]);
+    expect([
+      can(rootAlsoViewer, 'delete', 'a'),
+      can(rootAlsoViewer, 'admin', 'a'),
+      can(rootAlsoViewer, 'delete', 'b'),
+    ]).toEqual([true, true, true]);
     expect([projectsWith(rootAlsoViewer, 'delete'), projectsWith(rootAlsoViewer, 'admin')]).toEqual(['all', 'all']);
     // And the other way round: a `*` viewer who administers one project.
     const viewerAlsoAdmin = user({ '*': 'viewer', a: 'admin' });
-    expect([can(viewerAlsoAdmin, 'delete', 'a'), can(viewerAlsoAdmin, 'delete', 'b'), can(viewerAlsoAdmin, 'read', 'b')]).toEqual([true, false, true]);
+    expect([
+      can(viewerAlsoAdmin, 'delete', 'a'),
+      can(viewerAlsoAdmin, 'delete', 'b'),
+      can(viewerAlsoAdmin, 'read', 'b'),
+    ]).toEqual([true, false, true]);
     expect([projectsWith(viewerAlsoAdmin, 'delete'), projectsWith(viewerAlsoAdmin, 'read')]).toEqual([['a'], 'all']);
     // `*` itself is never listed as a project.
     expect(projectsWith(user({ '*': 'viewer', b: 'admin' }), 'admin')).toEqual(['b']);
@@ -90,22 +145,41 @@ describe('access rules', () => {
   it('lets a project admin change roles of viewers and fellow admins of the project, never of an all-projects admin', () => {
     const alphaAdmin = user({ alpha: 'admin' });
     const root = user({ '*': 'admin' });
-    const target = (roles: Record<string, 'admin' | 'viewer'>) => ({ username: 't', roles: new Map(Object.entries(roles)) });
+    const target = (roles: Record<string, 'admin' | 'viewer'>) => ({
+      username: 't',
+      roles: new Map(Object.entries(roles)),
+    });
     expect(() => assertMayChangeRole(alphaAdmin, target({ alpha: 'viewer' }), 'alpha')).not.toThrow();
     expect(() => assertMayChangeRole(alphaAdmin, target({ alpha: 'admin', beta: 'admin' }), 'alpha')).not.toThrow();
     expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'viewer' }), 'alpha')).not.toThrow();
-    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'admin' }), 'alpha')).toThrow(/only an admin of every project/);
-    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'admin', alpha: 'viewer' }), 'alpha')).toThrow(/only an admin of every project/);
+    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'admin' }), 'alpha')).toThrow(
+      /only an admin of every project/,
+    );
+    expect(() => assertMayChangeRole(alphaAdmin, target({ '*': 'admin', alpha: 'viewer' }), 'alpha')).toThrow(
+      /only an admin of every project/,
+    );
     expect(() => assertMayChangeRole(alphaAdmin, target({}), 'beta')).toThrow(/no admin access to project "beta"/);
     expect(() => assertMayChangeRole(alphaAdmin, target({}), '*')).toThrow(/no admin access/);
     expect(() => assertMayChangeRole(root, target({ '*': 'admin' }), 'alpha')).not.toThrow();
   });
 
   it('counts a delete-only token as having access to its project (for the 404-vs-403 rule), not to others', async () => {
-    const { token } = await createApiToken(index.db, { name: 'eraser', project: 'a', operations: ['delete'], createdBy: null });
+    const { token } = await createApiToken(index.db, {
+      name: 'eraser',
+      project: 'a',
+      operations: ['delete'],
+      createdBy: null,
+    });
     const principal: Principal = { kind: 'token', token: (await verifyApiToken(index.db, token))! };
-    expect([hasAnyAccess(principal, 'a'), hasAnyAccess(principal, 'b'), can(principal, 'read', 'a')]).toEqual([true, false, false]);
-    expect([hasAnyAccess(user({ '*': 'viewer' }), 'z'), hasAnyAccess(user({ a: 'viewer' }), 'z')]).toEqual([true, false]);
+    expect([hasAnyAccess(principal, 'a'), hasAnyAccess(principal, 'b'), can(principal, 'read', 'a')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect([hasAnyAccess(user({ '*': 'viewer' }), 'z'), hasAnyAccess(user({ a: 'viewer' }), 'z')]).toEqual([
+      true,
+      false,
+    ]);
   });
 });
 
@@ -151,7 +225,11 @@ describe('login throttle', () => {
     const throttle = new LoginThrottle(limits, now);
     // Three attempts in flight at once (their passwords still being hashed) use up the address's allowance.
     for (let i = 0; i < 3; i++) expect(throttle.attempt('203.0.113.9', 'ann').allowed).toBe(true);
-    expect(throttle.attempt('203.0.113.9', 'ann')).toMatchObject({ allowed: false, scope: 'address', retryAfterMs: 60_000 });
+    expect(throttle.attempt('203.0.113.9', 'ann')).toMatchObject({
+      allowed: false,
+      scope: 'address',
+      retryAfterMs: 60_000,
+    });
     state.now += 60_000;
     expect(throttle.attempt('203.0.113.9', 'ann')).toEqual({ allowed: true });
     throttle.succeeded('203.0.113.9', 'ann');

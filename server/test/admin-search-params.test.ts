@@ -22,18 +22,42 @@ describe('admin UI search parameters against the real API', () => {
     const { db, engine } = env.plugin.index;
     const add = (project: string, sessionId: string, events: Parameters<typeof storedSegment>[0]['events']) =>
       indexStoredSegment(db, engine, storedSegment({ project, sessionId, segment: '000001', events }));
-    await add('shop', 's-ann', [ev.meta(T, 'https://shop.test/cart'), ev.full(T + 1), ev.identify(T + 2, 'ann'), ev.error(T + 3), ev.custom(T + 4, 'purchase'), ev.click(T + 40_000)]);
-    await add('shop', 's-bob', [ev.meta(T + HOUR, 'https://shop.test/help'), ev.full(T + HOUR + 1), ev.identify(T + HOUR + 2, 'bob'), ev.click(T + HOUR + 5_000)]);
-    await add('shop', 's-cat', [ev.meta(T + 2 * HOUR, 'https://shop.test/cart/2'), ev.full(T + 2 * HOUR + 1), ev.click(T + 2 * HOUR + 90_000)]);
-    await add('docs', 's-doc', [ev.meta(T + 3 * HOUR, 'https://docs.test/'), ev.full(T + 3 * HOUR + 1), ev.custom(T + 3 * HOUR + 2, 'purchase')]);
+    await add('shop', 's-ann', [
+      ev.meta(T, 'https://shop.test/cart'),
+      ev.full(T + 1),
+      ev.identify(T + 2, 'ann'),
+      ev.error(T + 3),
+      ev.custom(T + 4, 'purchase'),
+      ev.click(T + 40_000),
+    ]);
+    await add('shop', 's-bob', [
+      ev.meta(T + HOUR, 'https://shop.test/help'),
+      ev.full(T + HOUR + 1),
+      ev.identify(T + HOUR + 2, 'bob'),
+      ev.click(T + HOUR + 5_000),
+    ]);
+    await add('shop', 's-cat', [
+      ev.meta(T + 2 * HOUR, 'https://shop.test/cart/2'),
+      ev.full(T + 2 * HOUR + 1),
+      ev.click(T + 2 * HOUR + 90_000),
+    ]);
+    await add('docs', 's-doc', [
+      ev.meta(T + 3 * HOUR, 'https://docs.test/'),
+      ev.full(T + 3 * HOUR + 1),
+      ev.custom(T + 3 * HOUR + 2, 'purchase'),
+    ]);
     await createUser(db, { username: 'root', password: 'a long enough password', roles: { '*': 'admin' } });
-    const login = await callApi(env.url, undefined, 'POST', '/v1/auth/login', { username: 'root', password: 'a long enough password' });
+    const login = await callApi(env.url, undefined, 'POST', '/v1/auth/login', {
+      username: 'root',
+      password: 'a long enough password',
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     rememberCsrfToken(login.body.csrfToken);
     // The admin client fetches same-origin paths with the browser's cookie; here, the collector's URL and the login cookie.
     const realFetch = globalThis.fetch;
     vi.stubGlobal('fetch', (path: string, init: RequestInit = {}) =>
-      realFetch(`${env.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } }));
+      realFetch(`${env.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } }),
+    );
   });
   afterAll(async () => {
     vi.unstubAllGlobals();
@@ -59,7 +83,11 @@ describe('admin UI search parameters against the real API', () => {
   it.each(Object.entries(oneOfEach))('filters by %s the way the index does', async (field, value) => {
     const params = { [field]: value } as SessionSearchParams;
     const { project, ...filters } = params;
-    const expected = await searchSessions(env.plugin.index.db, { ...filters, cursor: filters.cursor || undefined, projects: project ? [project] : 'all' });
+    const expected = await searchSessions(env.plugin.index.db, {
+      ...filters,
+      cursor: filters.cursor || undefined,
+      projects: project ? [project] : 'all',
+    });
     const page = await api.searchSessions(params);
     expect(page.items.map((s) => s.id)).toEqual(expected.sessions.map((s) => s.session_id));
     expect(page.nextCursor).toBe(expected.nextCursor);

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAuditCursor, queryAudit, recordAudit, type AuditAction, type AuditEntry, type AuditQuery } from '../src/audit/audit-log.js';
+import {
+  parseAuditCursor,
+  queryAudit,
+  recordAudit,
+  type AuditAction,
+  type AuditEntry,
+  type AuditQuery,
+} from '../src/audit/audit-log.js';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { ENGINES, openTestIndex } from './index-helpers.js';
 
@@ -56,30 +63,41 @@ describe.each(ENGINES)('audit log cursor pages on %s', (engine) => {
     const { entries } = await queryAudit(index.db, { projects: 'all', limit: 1000 });
     for (let n = 1; n < entries.length; n += 1) {
       const [newer, older] = [entries[n - 1]!, entries[n]!];
-      expect(newer.at >= older.at && newer.id > older.id, `entries ${newer.id} (at ${newer.at}) then ${older.id} (at ${older.at})`).toBe(true);
+      expect(
+        newer.at >= older.at && newer.id > older.id,
+        `entries ${newer.id} (at ${newer.at}) then ${older.id} (at ${older.at})`,
+      ).toBe(true);
     }
   });
 
   it('walks every page older then newer, each entry exactly once, even where a page ends inside a run of equal timestamps', async () => {
     const pages = await walkOlder(index, { projects: 'all' });
     expect(pages.flatMap((page) => page.ids)).toEqual(written.map((entry) => entry.id));
-    expect(pages.map((page) => page.ids.length)).toEqual([...Array(Math.floor(written.length / PAGE)).fill(PAGE), written.length % PAGE].filter(Boolean));
+    expect(pages.map((page) => page.ids.length)).toEqual(
+      [...Array(Math.floor(written.length / PAGE)).fill(PAGE), written.length % PAGE].filter(Boolean),
+    );
     // Newer, as the admin UI does it: ask again with the cursor each newer page was reached by.
     for (const page of [...pages].reverse()) {
       const again = await queryAudit(index.db, { projects: 'all', before: parseAuditCursor(page.cursor), limit: PAGE });
-      expect(again.entries.map((entry) => entry.id), `page at cursor ${page.cursor}`).toEqual(page.ids);
+      expect(
+        again.entries.map((entry) => entry.id),
+        `page at cursor ${page.cursor}`,
+      ).toEqual(page.ids);
     }
   });
 
   it('walks a filtered log the same way: one project, or one timestamp range, with no entry skipped or repeated', async () => {
     const onlyB = await walkOlder(index, { projects: ['b'] });
-    expect(onlyB.flatMap((page) => page.ids)).toEqual(written.filter((entry) => entry.project === 'b').map((entry) => entry.id));
+    expect(onlyB.flatMap((page) => page.ids)).toEqual(
+      written.filter((entry) => entry.project === 'b').map((entry) => entry.id),
+    );
     const [, middle] = TIMESTAMPS;
     const oneInstant = await walkOlder(index, { projects: 'all', from: middle, to: middle! + 1 });
     expect(oneInstant.flatMap((page) => page.ids)).toEqual(written.slice(TIES, 2 * TIES).map((entry) => entry.id));
   });
 
   it('refuses a cursor that is not one it gave', () => {
-    for (const bad of ['', 'abc', '-1', '0', '1.5', '1700000000000:3']) expect(() => parseAuditCursor(bad), bad).toThrow(/cursor/);
+    for (const bad of ['', 'abc', '-1', '0', '1.5', '1700000000000:3'])
+      expect(() => parseAuditCursor(bad), bad).toThrow(/cursor/);
   });
 });

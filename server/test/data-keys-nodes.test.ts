@@ -18,7 +18,12 @@ async function sharedKeys(name: string, method: 'get' | 'listSession') {
   const shared = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
   const calls = { count: 0 };
   const counting: DataKeyStore = Object.create(shared, {
-    [method]: { value: (...args: [string, string, string]) => { calls.count++; return (shared[method] as (...a: string[]) => unknown)(...args); } },
+    [method]: {
+      value: (...args: [string, string, string]) => {
+        calls.count++;
+        return (shared[method] as (...a: string[]) => unknown)(...args);
+      },
+    },
   });
   return { keyring, shared, counting, calls };
 }

@@ -10,15 +10,28 @@ import { CollectorError } from '../src/errors.js';
 import { listSegments } from '../src/index-db/sessions-store.js';
 import { readStoredSegment } from '../src/segment/reader.js';
 import { ev } from './index-events.js';
-import { ingest, readPlayback, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+import {
+  ingest,
+  readPlayback,
+  startTestCollector,
+  toBatches,
+  waitForIndexed,
+  type TestCollector,
+} from './playback-collector.js';
 
 const T = Date.now() - 600_000;
 /** Two page loads, so two segments per session. */
 const recording = (sessionId: string, userId: string, offset: number) => {
   const start = T + offset;
   const events = [
-    ev.meta(start, `https://app.test/${sessionId}/1`), ev.full(start + 1), ev.identify(start + 2, userId), ev.custom(start + 3, 'checkout'), ev.click(start + 1_000),
-    ev.meta(start + 60_000, `https://app.test/${sessionId}/2`), ev.full(start + 60_001), ev.click(start + 61_000),
+    ev.meta(start, `https://app.test/${sessionId}/1`),
+    ev.full(start + 1),
+    ev.identify(start + 2, userId),
+    ev.custom(start + 3, 'checkout'),
+    ev.click(start + 1_000),
+    ev.meta(start + 60_000, `https://app.test/${sessionId}/2`),
+    ev.full(start + 60_001),
+    ev.click(start + 61_000),
   ];
   return { events, batches: toBatches(sessionId, events, 50, (e) => e.type === 4) };
 };
@@ -33,17 +46,30 @@ const SESSIONS = {
 describe('deletion, crypto-shredding, key rotation and retention', () => {
   let env: TestCollector;
   let token: string;
-  const call = (method: string, path: string) => fetch(`${env.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  const deps = () => ({ store: env.collector.store, dataKeys: env.collector.dataKeys, dataKeyStore: env.collector.dataKeyStore });
+  const call = (method: string, path: string) =>
+    fetch(`${env.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  const deps = () => ({
+    store: env.collector.store,
+    dataKeys: env.collector.dataKeys,
+    dataKeyStore: env.collector.dataKeyStore,
+  });
   const objectsOf = async (sessionId: string) => {
     const keys: string[] = [];
-    for await (const object of env.collector.store.list('shop/')) if (object.key.includes(`/${sessionId}/`)) keys.push(object.key);
+    for await (const object of env.collector.store.list('shop/'))
+      if (object.key.includes(`/${sessionId}/`)) keys.push(object.key);
     return keys;
   };
 
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    token = (await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read', 'delete'], createdBy: null })).token;
+    token = (
+      await createApiToken(env.plugin.index.db, {
+        name: 'dpo',
+        project: 'shop',
+        operations: ['read', 'delete'],
+        createdBy: null,
+      })
+    ).token;
     for (const [id, { batches, events }] of Object.entries(SESSIONS)) {
       await ingest(env.url, 'shop', batches);
       await waitForIndexed(env.plugin, 'shop', id, events.length);
@@ -62,12 +88,19 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
 
     const response = await call('DELETE', '/v1/sessions/s-1');
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ deleted: [{ project: 'shop', sessionId: 's-1', objects: 2 }], jobs: [{ state: 'done', attempts: 1 }] });
+    expect(await response.json()).toMatchObject({
+      deleted: [{ project: 'shop', sessionId: 's-1', objects: 2 }],
+      jobs: [{ state: 'done', attempts: 1 }],
+    });
 
     expect(await objectsOf('s-1')).toEqual([]);
     expect(await env.collector.dataKeyStore.listSession('shop', 's-1')).toEqual([]);
     const keyFolder = join(env.dataDir, 'keys', 'shop', 's-1');
-    expect(existsSync(keyFolder) ? readdirSync(keyFolder, { recursive: true }).filter((f) => String(f).endsWith('.json')) : []).toEqual([]);
+    expect(
+      existsSync(keyFolder)
+        ? readdirSync(keyFolder, { recursive: true }).filter((f) => String(f).endsWith('.json'))
+        : [],
+    ).toEqual([]);
     const db = env.plugin.index.db;
     for (const table of ['sessions', 'segments', 'session_custom_events'] as const) {
       expect(await db.selectFrom(table).select('session_id').where('session_id', '=', 's-1').execute()).toEqual([]);
@@ -78,14 +111,17 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
     for (const [key, bytes] of backup) {
       await env.collector.store.put(key, bytes);
       const header = readSegmentHeader(bytes);
-      await expect(env.collector.dataKeys.forReading('shop', 's-1', header.dataKeyId)).rejects.toMatchObject({ code: 'data_key_missing' });
+      await expect(env.collector.dataKeys.forReading('shop', 's-1', header.dataKeyId)).rejects.toMatchObject({
+        code: 'data_key_missing',
+      });
       await expect(readStoredSegment(deps(), key)).rejects.toBeInstanceOf(CollectorError);
       await expect(readStoredSegment(deps(), key)).rejects.toMatchObject({ code: 'data_key_missing' });
       // Nor with any key-encryption key of the keyring: there is no wrapped data key left to unwrap.
       const keyring = JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { keys: unknown[] };
       expect(keyring.keys.length).toBeGreaterThan(0);
       const stillWrapped: unknown[] = [];
-      for await (const wrapped of env.collector.dataKeyStore.list('shop')) if (wrapped.sessionId === 's-1') stillWrapped.push(wrapped);
+      for await (const wrapped of env.collector.dataKeyStore.list('shop'))
+        if (wrapped.sessionId === 's-1') stillWrapped.push(wrapped);
       expect(stillWrapped).toEqual([]);
       await env.collector.store.delete(key);
     }
@@ -95,9 +131,19 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
     const calls: string[] = [];
     const store = env.collector.store;
     const recordingStore = Object.create(store, {
-      delete: { value: async (key: string) => { calls.push(`object ${key.split('/').pop()}`); return store.delete(key); } },
+      delete: {
+        value: async (key: string) => {
+          calls.push(`object ${key.split('/').pop()}`);
+          return store.delete(key);
+        },
+      },
     });
-    const dataKeys = { shred: async (project: string, sessionId: string) => { calls.push('keys'); return env.collector.dataKeys.shred(project, sessionId); } };
+    const dataKeys = {
+      shred: async (project: string, sessionId: string) => {
+        calls.push('keys');
+        return env.collector.dataKeys.shred(project, sessionId);
+      },
+    };
     const segments = await listSegments(env.plugin.index.db, 'shop', 's-4');
     expect(segments).toHaveLength(2);
     await deleteSession({ db: env.plugin.index.db, store: recordingStore, dataKeys }, 'shop', 's-4');
@@ -109,11 +155,18 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
   it('erases every session of one end user', async () => {
     const response = await call('DELETE', '/v1/users/u-1/sessions');
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { deleted: unknown }).deleted).toEqual([{ project: 'shop', sessionId: 's-2', objects: 2 }]);
+    expect(((await response.json()) as { deleted: unknown }).deleted).toEqual([
+      { project: 'shop', sessionId: 's-2', objects: 2 },
+    ]);
     expect(await objectsOf('s-2')).toEqual([]);
     expect(await env.collector.dataKeyStore.listSession('shop', 's-2')).toEqual([]);
     expect((await call('GET', '/v1/sessions/s-3')).status).toBe(200);
-    const audit = await env.plugin.index.db.selectFrom('audit_log').select(['action', 'session_id']).where('action', 'in', ['session.delete', 'user_sessions.delete']).orderBy('id').execute();
+    const audit = await env.plugin.index.db
+      .selectFrom('audit_log')
+      .select(['action', 'session_id'])
+      .where('action', 'in', ['session.delete', 'user_sessions.delete'])
+      .orderBy('id')
+      .execute();
     expect(audit).toEqual([
       { action: 'session.delete', session_id: 's-1' },
       { action: 'user_sessions.delete', session_id: null },
@@ -122,7 +175,10 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
   });
 
   it('rotates the key-encryption key without touching objects; old sessions play after a restart with the old key retired', async () => {
-    const digest = async (key: string) => createHash('sha256').update((await env.collector.store.get(key))!).digest('hex');
+    const digest = async (key: string) =>
+      createHash('sha256')
+        .update((await env.collector.store.get(key))!)
+        .digest('hex');
     const objects = await objectsOf('s-3');
     const before = await Promise.all(objects.map(digest));
     const oldKek = env.collector.keys.activeKeyId;
@@ -132,15 +188,28 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
     expect(await runKeysCommand(['rotate', '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(0);
     expect(output.join('\n')).toMatch(/rewrapped 2 data key\(s\)/);
     expect(output.join('\n')).toContain(`no longer used: ${oldKek}`);
-    const keyring = JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { active: string; keys: { id: string }[] };
+    const keyring = JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as {
+      active: string;
+      keys: { id: string }[];
+    };
     expect(keyring.active).not.toBe(oldKek);
     const wrappedFiles = readdirSync(join(env.dataDir, 'keys', 'shop', 's-3'));
-    const wrapped = JSON.parse(readFileSync(join(env.dataDir, 'keys', 'shop', 's-3', wrappedFiles[0]!), 'utf8')) as { kekId: string };
+    const wrapped = JSON.parse(readFileSync(join(env.dataDir, 'keys', 'shop', 's-3', wrappedFiles[0]!), 'utf8')) as {
+      kekId: string;
+    };
     expect(wrapped.kekId).toBe(keyring.active);
-    expect(await runKeysCommand(['retire', oldKek, '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(0);
-    expect((JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { keys: { id: string }[] }).keys.map((k) => k.id)).toEqual([keyring.active]);
+    expect(await runKeysCommand(['retire', oldKek, '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(
+      0,
+    );
+    expect(
+      (JSON.parse(readFileSync(join(env.dataDir, 'keyring.json'), 'utf8')) as { keys: { id: string }[] }).keys.map(
+        (k) => k.id,
+      ),
+    ).toEqual([keyring.active]);
     // The active key cannot be retired.
-    expect(await runKeysCommand(['retire', keyring.active, '--data-dir', env.dataDir], {}, (line) => output.push(line))).toBe(1);
+    expect(
+      await runKeysCommand(['retire', keyring.active, '--data-dir', env.dataDir], {}, (line) => output.push(line)),
+    ).toBe(1);
 
     env = await startTestCollector('sqlite', ['shop'], { dataDir: env.dataDir });
     expect(env.collector.keys.activeKeyId).toBe(keyring.active);
@@ -163,7 +232,11 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
     expect(await objectsOf('s-5')).toEqual([]);
     expect(await env.collector.dataKeyStore.listSession('shop', 's-3')).toEqual([]);
     expect(await env.plugin.index.db.selectFrom('sessions').select('session_id').execute()).toEqual([]);
-    const audit = await env.plugin.index.db.selectFrom('audit_log').select(['actor_type', 'session_id']).where('action', '=', 'retention.delete').execute();
+    const audit = await env.plugin.index.db
+      .selectFrom('audit_log')
+      .select(['actor_type', 'session_id'])
+      .where('action', '=', 'retention.delete')
+      .execute();
     expect(audit.map((a) => `${a.actor_type} ${a.session_id}`).sort()).toEqual(['system s-3', 'system s-5']);
   });
 });

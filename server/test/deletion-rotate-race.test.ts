@@ -39,7 +39,9 @@ test('rotation rewraps only keys that still exist: a key deleted before its rewr
     delete: (project, sessionId) => store.delete(project, sessionId),
     list: (project, options) => store.list(project, options),
   };
-  const result = await rotateKeyEncryptionKey(keyring, racing, { isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId) });
+  const result = await rotateKeyEncryptionKey(keyring, racing, {
+    isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId),
+  });
 
   expect(result.rewrapped).toBe(1);
   expect(await store.listSession('p', 'gone-before')).toEqual([]);

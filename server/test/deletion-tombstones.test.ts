@@ -13,7 +13,10 @@ import { callApi, ORIGIN, startTestCollector, waitForIndexed, type TestCollector
 const MARKER = 'deleted-marker-7f3a';
 
 function batch(session: string, seq: number, at: number): Omit<Batch, 'v' | 'project'> {
-  const events: RecordedEvent[] = seq === 0 ? [ev.meta(at, `https://app.test/${session}`), ev.full(at + 1), ev.custom(at + 2, MARKER)] : [ev.click(at), ev.custom(at + 1, MARKER)];
+  const events: RecordedEvent[] =
+    seq === 0
+      ? [ev.meta(at, `https://app.test/${session}`), ev.full(at + 1), ev.custom(at + 2, MARKER)]
+      : [ev.click(at), ev.custom(at + 1, MARKER)];
   return { session, seq, tab: 'tab-1', start: events[0]!.timestamp, end: events.at(-1)!.timestamp, events };
 }
 
@@ -41,10 +44,19 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 async function expectGone(env: TestCollector, token: string, project: string, sessionId: string) {
   const db = env.plugin.index.db;
   for (const table of ['sessions', 'segments', 'session_custom_events', 'session_users'] as const) {
-    expect(await db.selectFrom(table).select('session_id').where('project', '=', project).where('session_id', '=', sessionId).execute(), table).toEqual([]);
+    expect(
+      await db
+        .selectFrom(table)
+        .select('session_id')
+        .where('project', '=', project)
+        .where('session_id', '=', sessionId)
+        .execute(),
+      table,
+    ).toEqual([]);
   }
   const objects: string[] = [];
-  for await (const object of env.collector.store.list(`${project}/`)) if (object.key.includes(`/${sessionId}/`)) objects.push(object.key);
+  for await (const object of env.collector.store.list(`${project}/`))
+    if (object.key.includes(`/${sessionId}/`)) objects.push(object.key);
   expect(objects).toEqual([]);
   expect(await env.collector.dataKeyStore.listSession(project, sessionId)).toEqual([]);
   expect((await callApi(env.url, { token }, 'GET', `/v1/sessions/${sessionId}`)).status).toBe(404);
@@ -56,7 +68,14 @@ describe('a deleted session does not come back', () => {
 
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    token = (await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read', 'delete'], createdBy: null })).token;
+    token = (
+      await createApiToken(env.plugin.index.db, {
+        name: 'dpo',
+        project: 'shop',
+        operations: ['read', 'delete'],
+        createdBy: null,
+      })
+    ).token;
   });
   afterAll(() => env?.stop());
 
@@ -120,13 +139,26 @@ describe('a deletion that fails half way (S3 stopped) is a job retried until it 
   let s3: S3rverProcess | undefined;
   let env: TestCollector | undefined;
   let token: string;
-  const config = () => ({ store: 's3' as const, s3Bucket: 'reprise-deletion', s3Endpoint: s3!.endpoint, s3ForcePathStyle: true, s3CreateBucket: true });
+  const config = () => ({
+    store: 's3' as const,
+    s3Bucket: 'reprise-deletion',
+    s3Endpoint: s3!.endpoint,
+    s3ForcePathStyle: true,
+    s3CreateBucket: true,
+  });
 
   beforeAll(async () => {
     Object.assign(process.env, S3_ENV);
     s3 = await startS3rver();
     env = await startTestCollector('sqlite', ['shop'], { config: config() });
-    token = (await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read', 'delete'], createdBy: null })).token;
+    token = (
+      await createApiToken(env.plugin.index.db, {
+        name: 'dpo',
+        project: 'shop',
+        operations: ['read', 'delete'],
+        createdBy: null,
+      })
+    ).token;
   });
   afterAll(async () => {
     await env?.stop();
@@ -135,7 +167,8 @@ describe('a deletion that fails half way (S3 stopped) is a job retried until it 
 
   it('answers 202 with a pending job, hides the session at once, and finishes once S3 is back; nothing returns after a restart', async () => {
     const T = Date.now() - 60_000;
-    for (let seq = 0; seq < 3; seq++) expect(await post(env!.url, 'shop', batch('stored', seq, T + seq * 100))).toBe(202);
+    for (let seq = 0; seq < 3; seq++)
+      expect(await post(env!.url, 'shop', batch('stored', seq, T + seq * 100))).toBe(202);
     await waitForIndexed(env!.plugin, 'shop', 'stored', 7);
 
     await s3!.stop();
@@ -145,7 +178,9 @@ describe('a deletion that fails half way (S3 stopped) is a job retried until it 
 
     const first = await callApi(env!.url, { token }, 'DELETE', '/v1/sessions/stored');
     expect(first.status, JSON.stringify(first.body)).toBe(202);
-    expect(first.body.jobs).toEqual([expect.objectContaining({ sessionId: 'stored', state: 'pending', attempts: 1, lastError: expect.any(String) })]);
+    expect(first.body.jobs).toEqual([
+      expect.objectContaining({ sessionId: 'stored', state: 'pending', attempts: 1, lastError: expect.any(String) }),
+    ]);
     // Hidden and undecryptable at once, though its objects are still in the (unreachable) bucket.
     expect((await callApi(env!.url, { token }, 'GET', '/v1/sessions/stored')).status).toBe(404);
     expect(await env!.collector.dataKeyStore.listSession('shop', 'stored')).toEqual([]);
@@ -158,10 +193,14 @@ describe('a deletion that fails half way (S3 stopped) is a job retried until it 
 
     s3 = await startS3rver({ port: s3!.port, directory: s3!.directory });
     for (const job of [first.body.jobs[0], held.body.jobs[0]]) {
-      await until(`job ${job.sessionId} to finish`, async () => {
-        const state = await callApi(env!.url, { token }, 'GET', `/v1/deletions/${job.id}`);
-        return state.body.state === 'done';
-      }, 120_000);
+      await until(
+        `job ${job.sessionId} to finish`,
+        async () => {
+          const state = await callApi(env!.url, { token }, 'GET', `/v1/deletions/${job.id}`);
+          return state.body.state === 'done';
+        },
+        120_000,
+      );
     }
     await env!.collector.writer.flush();
     await until('the log to drain', async () => env!.collector.log.lag() === 0, 60_000);

@@ -47,7 +47,11 @@ describe('active time in the index agrees with what the player skips', () => {
     const sessionId = name.replaceAll(/\W+/g, '-');
     const segments = recording(tail);
     for (const [i, events] of segments.entries()) {
-      await indexStoredSegment(index.db, index.engine, storedSegment({ project: 'p', sessionId, segment: String(i + 1).padStart(6, '0'), events }));
+      await indexStoredSegment(
+        index.db,
+        index.engine,
+        storedSegment({ project: 'p', sessionId, segment: String(i + 1).padStart(6, '0'), events }),
+      );
     }
     const row = (await getSession(index.db, 'p', sessionId))!;
     const inactive = findInactivePeriods(segments.flat());

@@ -34,11 +34,20 @@ export const ev = {
     data: { source: 4, width, height },
   }),
   nav: (at: number, url: string, route?: string) =>
-    createRepriseEvent('navigation', route ? { url, route, navigationType: 'push' } : { url, navigationType: 'push' }, at),
+    createRepriseEvent(
+      'navigation',
+      route ? { url, route, navigationType: 'push' } : { url, navigationType: 'push' },
+      at,
+    ),
   error: (at: number, message = 'boom') => createRepriseEvent('error', { source: 'error', message }, at),
-  console: (at: number, level: 'log' | 'error' | 'warn' = 'error') => createRepriseEvent('console', { level, args: ['x'] }, at),
+  console: (at: number, level: 'log' | 'error' | 'warn' = 'error') =>
+    createRepriseEvent('console', { level, args: ['x'] }, at),
   request: (at: number, status: number) =>
-    createRepriseEvent('network', { initiator: 'fetch', method: 'GET', url: '/api', status, startTime: at, duration: 5 }, at),
+    createRepriseEvent(
+      'network',
+      { initiator: 'fetch', method: 'GET', url: '/api', status, startTime: at, duration: 5 },
+      at,
+    ),
   identify: (at: number, userId: string | null, traits?: Record<string, string>) =>
     createRepriseEvent('identify', traits ? { userId, traits } : { userId }, at),
   custom: (at: number, name: string) => createRepriseEvent('custom', { name }, at),

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openIndexDatabase, type IndexDatabase, type IndexDatabaseOptions, type IndexEngine } from '../src/index-db/database.js';
+import {
+  openIndexDatabase,
+  type IndexDatabase,
+  type IndexDatabaseOptions,
+  type IndexEngine,
+} from '../src/index-db/database.js';
 
 export const ENGINES: IndexEngine[] = ['sqlite', 'postgres'];
 
@@ -27,7 +32,8 @@ export async function openTestIndex(engine: IndexEngine): Promise<IndexDatabase>
 
 /** Options for a fresh index: SQLite in `dir`, or a new database in the run's PostgreSQL. */
 export async function openTestIndexOptions(engine: IndexEngine, dir?: string): Promise<IndexDatabaseOptions> {
-  if (engine === 'sqlite') return { engine, path: join(dir ?? mkdtempSync(join(tmpdir(), 'reprise-index-')), 'index.sqlite') };
+  if (engine === 'sqlite')
+    return { engine, path: join(dir ?? mkdtempSync(join(tmpdir(), 'reprise-index-')), 'index.sqlite') };
   const adminUrl = inject('postgresAdminUrl');
   const name = `reprise_test_${process.pid}_${Date.now()}_${databaseCounter++}`;
   const admin = new pg.Client({ connectionString: adminUrl });

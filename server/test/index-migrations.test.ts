@@ -16,7 +16,13 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
         .select(sql<string>`name`.as('name'))
         .orderBy(sql`name`)
         .execute();
-      expect(applied.map((row) => row.name)).toEqual(['0001_sessions_index', '0002_access_and_audit', '0003_url_search_trigrams', '0004_session_users', '0005_access_limits']);
+      expect(applied.map((row) => row.name)).toEqual([
+        '0001_sessions_index',
+        '0002_access_and_audit',
+        '0003_url_search_trigrams',
+        '0004_session_users',
+        '0005_access_limits',
+      ]);
       // A restart finds nothing left to do.
       expect(await migrateIndexDatabase(first.db, engine)).toEqual([]);
       await first.db.insertInto('users').values({ username: 'u', password_hash: 'x', created_at: 1 }).execute();
@@ -31,7 +37,9 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
     it('indexes URL substrings with trigrams where pg_trgm is available', async () => {
       const index = await openIndexDatabase(await openTestIndexOptions(engine));
       try {
-        const { rows } = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'`.execute(index.db);
+        const { rows } = await sql<{
+          indexname: string;
+        }>`SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'`.execute(index.db);
         expect(rows.map((r) => r.indexname)).toContain('sessions_search_text_trgm');
       } finally {
         await index.close();
@@ -44,14 +52,21 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
       const owner = new pg.Client({ connectionString: options.connectionString });
       await owner.connect();
       try {
-        await owner.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reprise_limited') THEN CREATE ROLE reprise_limited LOGIN; END IF; END $$`);
+        await owner.query(
+          `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reprise_limited') THEN CREATE ROLE reprise_limited LOGIN; END IF; END $$`,
+        );
         await owner.query('GRANT USAGE, CREATE ON SCHEMA public TO reprise_limited');
       } finally {
         await owner.end();
       }
-      const limited = await openIndexDatabase({ engine: 'postgres', connectionString: options.connectionString.replace('postgres@', 'reprise_limited@') });
+      const limited = await openIndexDatabase({
+        engine: 'postgres',
+        connectionString: options.connectionString.replace('postgres@', 'reprise_limited@'),
+      });
       try {
-        const { rows } = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'`.execute(limited.db);
+        const { rows } = await sql<{
+          indexname: string;
+        }>`SELECT indexname FROM pg_indexes WHERE tablename = 'sessions'`.execute(limited.db);
         expect(rows.map((r) => r.indexname)).not.toContain('sessions_search_text_trgm');
         expect(rows.map((r) => r.indexname)).toContain('sessions_by_start');
       } finally {

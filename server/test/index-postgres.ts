@@ -48,16 +48,37 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
   const dataDir = join(dir, 'data');
   const port = await freePort();
-  await as(join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
+  await as(join(PG_BIN, 'initdb'), [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--locale=C',
+  ]);
   try {
     await as(join(PG_BIN, 'pg_ctl'), [
-      '-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30',
-      '-o', `-k ${dir} -h 127.0.0.1 -p ${port} -F -c max_connections=200`,
+      '-D',
+      dataDir,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '30',
+      '-o',
+      `-k ${dir} -h 127.0.0.1 -p ${port} -F -c max_connections=200`,
       'start',
     ]);
   } catch (error) {
-    const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000) : '(no log)';
-    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${(error as Error).message}\n${log}`, { cause: error });
+    const log = existsSync(join(dir, 'server.log'))
+      ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)
+      : '(no log)';
+    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${(error as Error).message}\n${log}`, {
+      cause: error,
+    });
   }
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { InvalidCursorError, searchSessions, type SessionSearch } from '../src/index-db/search.js';
-import { deleteSessionRows, getSession, indexStoredSegment, listCustomEventNames, listSegments } from '../src/index-db/sessions-store.js';
+import {
+  deleteSessionRows,
+  getSession,
+  indexStoredSegment,
+  listCustomEventNames,
+  listSegments,
+} from '../src/index-db/sessions-store.js';
 import { CHROME_UA, ev, storedSegment } from './index-events.js';
 import { ENGINES, openTestIndex } from './index-helpers.js';
 
@@ -12,20 +18,31 @@ const HOUR = 60 * MIN;
 describe.each(ENGINES)('sessions index on %s', (engine) => {
   let index: IndexDatabase;
 
-  const add = (project: string, sessionId: string, segment: string, events: Parameters<typeof storedSegment>[0]['events'], userAgent?: string) =>
-    indexStoredSegment(index.db, index.engine, storedSegment({ project, sessionId, segment, events, userAgent }));
+  const add = (
+    project: string,
+    sessionId: string,
+    segment: string,
+    events: Parameters<typeof storedSegment>[0]['events'],
+    userAgent?: string,
+  ) => indexStoredSegment(index.db, index.engine, storedSegment({ project, sessionId, segment, events, userAgent }));
 
   beforeAll(async () => {
     index = await openTestIndex(engine);
-    await add('p1', 's-alice', '000001', [
-      ev.meta(T, 'https://shop.test/home'),
-      ev.full(T + 1),
-      ev.identify(T + 100, 'alice', { plan: 'pro' }),
-      ev.nav(T + 5_000, 'https://shop.test/checkout', '/checkout'),
-      ev.error(T + 20_000),
-      ev.custom(T + 30_000, 'purchase'),
-      ev.click(T + 60_000),
-    ], CHROME_UA);
+    await add(
+      'p1',
+      's-alice',
+      '000001',
+      [
+        ev.meta(T, 'https://shop.test/home'),
+        ev.full(T + 1),
+        ev.identify(T + 100, 'alice', { plan: 'pro' }),
+        ev.nav(T + 5_000, 'https://shop.test/checkout', '/checkout'),
+        ev.error(T + 20_000),
+        ev.custom(T + 30_000, 'purchase'),
+        ev.click(T + 60_000),
+      ],
+      CHROME_UA,
+    );
     await add('p1', 's-bob', '000001', [
       ev.meta(T + HOUR, 'https://shop.test/home'),
       ev.full(T + HOUR + 1),
@@ -72,7 +89,9 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
   afterAll(() => index?.close());
 
   const ids = async (search: Partial<SessionSearch>) =>
-    (await searchSessions(index.db, { projects: ['p1'], limit: 500, ...search }, { engine })).sessions.map((s) => s.session_id);
+    (await searchSessions(index.db, { projects: ['p1'], limit: 500, ...search }, { engine })).sessions.map(
+      (s) => s.session_id,
+    );
 
   it('folds a session from several segments, once per segment even when the writer retries', async () => {
     const events2 = [
@@ -86,7 +105,12 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
       ev.console(T + 105_500, 'log'),
       ev.click(T + 106_000),
     ];
-    await add('p1', 's-multi', '000001', [ev.meta(T, 'https://shop.test/home'), ev.full(T + 1), ev.move(T + 1_000), ev.move(T + 3_000)]);
+    await add('p1', 's-multi', '000001', [
+      ev.meta(T, 'https://shop.test/home'),
+      ev.full(T + 1),
+      ev.move(T + 1_000),
+      ev.move(T + 3_000),
+    ]);
     const segment2 = storedSegment({ project: 'p1', sessionId: 's-multi', segment: '000002', events: events2 });
     expect(await indexStoredSegment(index.db, index.engine, segment2)).toEqual({ indexed: true });
     expect(await indexStoredSegment(index.db, index.engine, segment2)).toEqual({ indexed: false });
@@ -128,11 +152,22 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
 
   it('folds segments indexed at the same moment (several writers) without losing counts', async () => {
     const segments = Array.from({ length: 12 }, (_, i) =>
-      storedSegment({ project: 'p3', sessionId: 's-race', segment: String(i).padStart(6, '0'), events: [ev.click(T + i * 1_000), ev.custom(T + i * 1_000 + 1, 'tick')] }),
+      storedSegment({
+        project: 'p3',
+        sessionId: 's-race',
+        segment: String(i).padStart(6, '0'),
+        events: [ev.click(T + i * 1_000), ev.custom(T + i * 1_000 + 1, 'tick')],
+      }),
     );
     const results = await Promise.all(segments.map((segment) => indexStoredSegment(index.db, index.engine, segment)));
     expect(results.every((r) => r.indexed)).toBe(true);
-    expect(await getSession(index.db, 'p3', 's-race')).toMatchObject({ segment_count: 12, click_count: 12, event_count: 24, started_at: T, ended_at: T + 11_001 });
+    expect(await getSession(index.db, 'p3', 's-race')).toMatchObject({
+      segment_count: 12,
+      click_count: 12,
+      event_count: 24,
+      started_at: T,
+      ended_at: T + 11_001,
+    });
     expect(await listCustomEventNames(index.db, 'p3', 's-race')).toEqual([{ name: 'tick', count: 12, firstAt: T + 1 }]);
     await deleteSessionRows(index.db, 'p3', 's-race');
   });
@@ -182,7 +217,10 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
   });
 
   it('pages through every result once with a cursor', async () => {
-    for (const [sort, order] of [['startedAt', 'desc'], ['duration', 'asc']] as const) {
+    for (const [sort, order] of [
+      ['startedAt', 'desc'],
+      ['duration', 'asc'],
+    ] as const) {
       const seen: string[] = [];
       let cursor: string | undefined;
       let pages = 0;
@@ -200,7 +238,11 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
 
   it('refuses a cursor from another sort or a forged one', async () => {
     const page = await searchSessions(index.db, { projects: ['p1'], limit: 2 });
-    await expect(searchSessions(index.db, { projects: ['p1'], sort: 'duration', cursor: page.nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
-    await expect(searchSessions(index.db, { projects: ['p1'], cursor: 'not-json' })).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(
+      searchSessions(index.db, { projects: ['p1'], sort: 'duration', cursor: page.nextCursor! }),
+    ).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(searchSessions(index.db, { projects: ['p1'], cursor: 'not-json' })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { INACTIVITY_THRESHOLD_MS, MAX_CUSTOM_EVENT_NAMES, MAX_TRAITS_JSON_LENGTH, parseUserAgent, summarizeSegment } from '../src/index-db/summarize.js';
+import {
+  INACTIVITY_THRESHOLD_MS,
+  MAX_CUSTOM_EVENT_NAMES,
+  MAX_TRAITS_JSON_LENGTH,
+  parseUserAgent,
+  summarizeSegment,
+} from '../src/index-db/summarize.js';
 import { CHROME_UA, ev } from './index-events.js';
 
 describe('segment summarizer', () => {
@@ -16,7 +22,16 @@ describe('segment summarizer', () => {
       ev.request(8, 0),
       ev.request(9, 304),
     ]);
-    expect(summary).toMatchObject({ clicks: 2, errors: 1, consoleErrors: 1, failedRequests: 2, fullSnapshotAt: 1, startedAt: 0, endedAt: 9, eventCount: 10 });
+    expect(summary).toMatchObject({
+      clicks: 2,
+      errors: 1,
+      consoleErrors: 1,
+      failedRequests: 2,
+      fullSnapshotAt: 1,
+      startedAt: 0,
+      endedAt: 9,
+      eventCount: 10,
+    });
   });
 
   it('counts active time between interactions, not idle gaps, and carries it across segments', () => {
@@ -55,16 +70,35 @@ describe('segment summarizer', () => {
       { type: 5, timestamp: 3, data: null },
       { type: 3, timestamp: 4, data: null },
     ];
-    expect(summarizeSegment(broken)).toMatchObject({ eventCount: 4, pages: [], consoleErrors: 0, startedAt: 1, endedAt: 4 });
-    const huge = summarizeSegment([ev.identify(0, 'ann', { small: 'x', big: 'y'.repeat(MAX_TRAITS_JSON_LENGTH), other: 'z' })]);
+    expect(summarizeSegment(broken)).toMatchObject({
+      eventCount: 4,
+      pages: [],
+      consoleErrors: 0,
+      startedAt: 1,
+      endedAt: 4,
+    });
+    const huge = summarizeSegment([
+      ev.identify(0, 'ann', { small: 'x', big: 'y'.repeat(MAX_TRAITS_JSON_LENGTH), other: 'z' }),
+    ]);
     expect(huge.traits).toEqual({ _truncated: true, small: 'x', other: 'z' });
   });
 
   it('names browser family and OS from a user agent', () => {
     expect(parseUserAgent(CHROME_UA)).toEqual({ browser: 'Chrome 156', os: 'Linux' });
-    expect(parseUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1')).toEqual({ browser: 'Safari 18', os: 'iOS' });
-    expect(parseUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0')).toEqual({ browser: 'Firefox 140', os: 'Windows' });
-    expect(parseUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0')).toEqual({ browser: 'Edge 140', os: 'macOS' });
+    expect(
+      parseUserAgent(
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1',
+      ),
+    ).toEqual({ browser: 'Safari 18', os: 'iOS' });
+    expect(parseUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0')).toEqual({
+      browser: 'Firefox 140',
+      os: 'Windows',
+    });
+    expect(
+      parseUserAgent(
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0',
+      ),
+    ).toEqual({ browser: 'Edge 140', os: 'macOS' });
     expect(parseUserAgent(undefined)).toEqual({ browser: null, os: null });
   });
 });

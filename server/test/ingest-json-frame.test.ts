@@ -6,11 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ev } from './index-events.js';
 import { ORIGIN, startTestCollector, waitForIndexed, type TestCollector } from './playback-collector.js';
 
-describe('ingest of a JSON frame (a recorder page\'s unload batch)', () => {
+describe("ingest of a JSON frame (a recorder page's unload batch)", () => {
   let env: TestCollector;
   const start = Date.now() - 60_000;
   const events = [ev.meta(start, 'https://shop.test/'), ev.full(start + 1), ev.click(start + 2)];
-  const batch: Batch = { v: 1, project: 'key-shop', session: 'json-unload', tab: 'tab-1', seq: 0, start, end: start + 2, events };
+  const batch: Batch = {
+    v: 1,
+    project: 'key-shop',
+    session: 'json-unload',
+    tab: 'tab-1',
+    seq: 0,
+    start,
+    end: start + 2,
+    events,
+  };
   const post = (body: Uint8Array, contentType = 'application/vnd.reprise.batch') =>
     fetch(`${env.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': contentType, origin: ORIGIN }, body });
 
@@ -19,7 +28,7 @@ describe('ingest of a JSON frame (a recorder page\'s unload batch)', () => {
   });
   afterAll(() => env?.stop());
 
-  it('is stored and indexed; the same bytes again (a beacon, or the worker\'s copy) are one batch', async () => {
+  it("is stored and indexed; the same bytes again (a beacon, or the worker's copy) are one batch", async () => {
     const body = encodeJsonBatchFrame(batch);
     expect((await post(body)).status).toBe(202);
     const again = await post(body, 'text/plain');

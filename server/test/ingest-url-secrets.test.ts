@@ -8,12 +8,21 @@ import { createRepriseEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/access/access-store.js';
 import { ev } from './index-events.js';
-import { callApi, ingest, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+import {
+  callApi,
+  ingest,
+  startTestCollector,
+  toBatches,
+  waitForIndexed,
+  type TestCollector,
+} from './playback-collector.js';
 
 const SECRETS = ['reset-token-91ab', 'access-token-44cd', 'amz-signature-07ef', 'form-password-2c3d'];
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true }).map((name) => join(dir, String(name))).filter((path) => statSync(path).isFile());
+  return readdirSync(dir, { recursive: true })
+    .map((name) => join(dir, String(name)))
+    .filter((path) => statSync(path).isFile());
 }
 
 describe('secret URL parameters at the collector', () => {
@@ -22,7 +31,9 @@ describe('secret URL parameters at the collector', () => {
 
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    token = (await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read'], createdBy: null })).token;
+    token = (
+      await createApiToken(env.plugin.index.db, { name: 'dpo', project: 'shop', operations: ['read'], createdBy: null })
+    ).token;
   });
   afterAll(() => env?.stop());
 
@@ -32,14 +43,30 @@ describe('secret URL parameters at the collector', () => {
       ev.meta(T, `https://app.test/reset?token=${SECRETS[0]}&lang=en`),
       ev.full(T + 1),
       ev.nav(T + 10, `https://app.test/callback#access_token=${SECRETS[1]}&token_type=bearer`),
-      createRepriseEvent('network', { initiator: 'fetch', method: 'POST', url: `https://bucket.test/o?X-Amz-Signature=${SECRETS[2]}&v=1`, status: 200, startTime: T + 20, duration: 5, requestBody: `password=${SECRETS[3]}&user=ann` }, T + 20),
+      createRepriseEvent(
+        'network',
+        {
+          initiator: 'fetch',
+          method: 'POST',
+          url: `https://bucket.test/o?X-Amz-Signature=${SECRETS[2]}&v=1`,
+          status: 200,
+          startTime: T + 20,
+          duration: 5,
+          requestBody: `password=${SECRETS[3]}&user=ann`,
+        },
+        T + 20,
+      ),
       ev.click(T + 30),
     ];
     await ingest(env.url, 'shop', toBatches('urls', events, 10));
     await waitForIndexed(env.plugin, 'shop', 'urls', events.length);
     await env.collector.writer.flush();
 
-    const row = await env.plugin.index.db.selectFrom('sessions').selectAll().where('session_id', '=', 'urls').executeTakeFirstOrThrow();
+    const row = await env.plugin.index.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('session_id', '=', 'urls')
+      .executeTakeFirstOrThrow();
     expect(row.first_url).toBe('https://app.test/reset?token=redacted&lang=en');
     expect(JSON.parse(row.pages).map((page: { url: string }) => page.url)).toEqual([
       'https://app.test/reset?token=redacted&lang=en',

@@ -8,16 +8,19 @@ import { FileIngestLog } from '../src/log/file-log.js';
 import { ev } from './index-events.js';
 import { ingest, startTestCollector, waitForIndexed, type TestCollector } from './playback-collector.js';
 
-const CHROME_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.86 Safari/537.36';
+const CHROME_ON_WINDOWS =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.86 Safari/537.36';
 
-describe('the browser and OS of a session come from the ingest request\'s User-Agent', () => {
+describe("the browser and OS of a session come from the ingest request's User-Agent", () => {
   let env: TestCollector;
   let token: string;
   const start = Date.now() - 60_000;
   const events = [ev.meta(start, 'https://shop.test/'), ev.full(start + 1), ev.click(start + 2)];
 
   const metadata = async (sessionId: string) => {
-    const response = await fetch(`${env.url}/v1/sessions/${sessionId}`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${env.url}/v1/sessions/${sessionId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(response.status).toBe(200);
     return (await response.json()) as { browser: string | null; os: string | null; userAgent: string | null };
   };
@@ -32,15 +35,27 @@ describe('the browser and OS of a session come from the ingest request\'s User-A
       project: 'shop',
       receivedAt: Date.now(),
       digest: 'old-record-digest-0000',
-      batch: { v: 1, project: 'key-shop', session: 'from-old-log', tab: 'tab-1', seq: 0, start, end: start + 2, events },
+      batch: {
+        v: 1,
+        project: 'key-shop',
+        session: 'from-old-log',
+        tab: 'tab-1',
+        seq: 0,
+        start,
+        end: start + 2,
+        events,
+      },
     });
     await oldLog.close();
 
     env = await startTestCollector('sqlite', ['shop'], { dataDir });
     const db = env.plugin.index.db;
     await createUser(db, { username: 'owner', password: 'correct horse battery', roles: { shop: 'admin' } });
-    token = (await createApiToken(db, { name: 'viewer', project: 'shop', operations: ['read'], createdBy: null })).token;
-    await ingest(env.url, 'shop', [{ session: 'chrome', tab: 'tab-1', seq: 0, start, end: start + 2, events }], { 'user-agent': CHROME_ON_WINDOWS });
+    token = (await createApiToken(db, { name: 'viewer', project: 'shop', operations: ['read'], createdBy: null }))
+      .token;
+    await ingest(env.url, 'shop', [{ session: 'chrome', tab: 'tab-1', seq: 0, start, end: start + 2, events }], {
+      'user-agent': CHROME_ON_WINDOWS,
+    });
     await waitForIndexed(env.plugin, 'shop', 'chrome', events.length);
     await waitForIndexed(env.plugin, 'shop', 'from-old-log', events.length);
   });

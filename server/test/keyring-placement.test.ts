@@ -14,10 +14,18 @@ test('warns when the keyring sits inside the data folder and real projects are c
   const dataDir = tempDir('keyring-place');
   const projectList = [{ id: 'shop', keys: ['key-shop'], origins: ['http://127.0.0.1:3000'] }];
   expect(keyringPlacementWarning(resolveConfig({ dataDir, projectList }))).toMatch(/inside the data folder/);
-  expect(keyringPlacementWarning(resolveConfig({ dataDir, keyring: join(dataDir, 'sub', 'k.json'), projectList }))).toMatch(/inside the data folder/);
+  expect(
+    keyringPlacementWarning(resolveConfig({ dataDir, keyring: join(dataDir, 'sub', 'k.json'), projectList })),
+  ).toMatch(/inside the data folder/);
   expect(keyringPlacementWarning(resolveConfig({ dataDir }))).toBeUndefined();
-  expect(keyringPlacementWarning(resolveConfig({ dataDir, keyring: join(tempDir('keyring-apart'), 'keyring.json'), projectList }))).toBeUndefined();
-  expect(keyringPlacementWarning(resolveConfig({ dataDir, keyring: `${dataDir}-keys/keyring.json`, projectList }))).toBeUndefined();
+  expect(
+    keyringPlacementWarning(
+      resolveConfig({ dataDir, keyring: join(tempDir('keyring-apart'), 'keyring.json'), projectList }),
+    ),
+  ).toBeUndefined();
+  expect(
+    keyringPlacementWarning(resolveConfig({ dataDir, keyring: `${dataDir}-keys/keyring.json`, projectList })),
+  ).toBeUndefined();
 
   const lines: string[] = [];
   const capture = new Writable({
@@ -26,7 +34,9 @@ test('warns when the keyring sits inside the data folder and real projects are c
       done();
     },
   });
-  const collector = await createCollector(resolveConfig({ dataDir, port: 0, projectList }), { logger: pino({ level: 'warn' }, capture) });
+  const collector = await createCollector(resolveConfig({ dataDir, port: 0, projectList }), {
+    logger: pino({ level: 'warn' }, capture),
+  });
   expect(lines.join('')).toContain('is inside the data folder');
   expect(collector.keys.activeKeyId).toEqual(expect.any(String));
 });

@@ -12,12 +12,24 @@ import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { loadConfig, type CollectorConfigInput } from '../src/config.js';
 import { S3_ENV, startS3rver, type S3rverProcess } from './collector/helpers.js';
 import { ev } from './index-events.js';
-import { ingest, readPlayback, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+import {
+  ingest,
+  readPlayback,
+  startTestCollector,
+  toBatches,
+  waitForIndexed,
+  type TestCollector,
+} from './playback-collector.js';
 
 const T = Date.now() - 600_000;
 const recording = (sessionId: string, offset: number) => {
   const start = T + offset;
-  const events = [ev.meta(start, `https://app.test/${sessionId}`), ev.full(start + 1), ev.click(start + 1_000), ev.click(start + 2_000)];
+  const events = [
+    ev.meta(start, `https://app.test/${sessionId}`),
+    ev.full(start + 1),
+    ev.click(start + 1_000),
+    ev.click(start + 2_000),
+  ];
   return { events, batches: toBatches(sessionId, events, 2) };
 };
 const SESSIONS = { 'k-1': recording('k-1', 0), 'k-2': recording('k-2', 5_000) };
@@ -45,7 +57,14 @@ describe('keys rotate / retire with data keys in S3', () => {
   beforeAll(async () => {
     Object.assign(process.env, S3_ENV);
     s3 = await startS3rver();
-    s3Config = { store: 's3', s3Bucket: 'reprise-objects', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, s3CreateBucket: true, keysS3Bucket: 'reprise-keys' };
+    s3Config = {
+      store: 's3',
+      s3Bucket: 'reprise-objects',
+      s3Endpoint: s3.endpoint,
+      s3ForcePathStyle: true,
+      s3CreateBucket: true,
+      keysS3Bucket: 'reprise-keys',
+    };
     env = await startTestCollector('sqlite', ['shop'], { config: s3Config });
     keysEnv = {
       REPRISE_DATA_DIR: env.dataDir,
@@ -93,9 +112,18 @@ describe('keys rotate / retire with data keys in S3', () => {
     expect((await FileKeyring.load(join(env.dataDir, 'keyring.json'))).keyring.keyIds).toEqual([thirdKek]);
 
     env = await startTestCollector('sqlite', ['shop'], { dataDir: env.dataDir, config: s3Config });
-    const token = (await createApiToken(env.plugin.index.db, { name: 'player', project: 'shop', operations: ['read'], createdBy: null })).token;
+    const token = (
+      await createApiToken(env.plugin.index.db, {
+        name: 'player',
+        project: 'shop',
+        operations: ['read'],
+        createdBy: null,
+      })
+    ).token;
     for (const [id, { events }] of Object.entries(SESSIONS)) {
-      const response = await fetch(`${env.url}/v1/sessions/${id}/events`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`${env.url}/v1/sessions/${id}/events`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(response.status).toBe(200);
       const played = await readPlayback(response);
       expect(played.events.map((e) => e.timestamp)).toEqual(events.map((e) => e.timestamp));
@@ -110,13 +138,19 @@ describe('keys rotate / retire with data keys in S3', () => {
     await keyring.rotate();
     const forced = await keys('retire', wrapping, '--force');
     expect(forced.code).toBe(0);
-    expect(forced.output).toMatch(/forced: 2 data key\(s\) in s3:\/\/reprise-keys\/reprise-keys\/ at \S+ were wrapped by it/);
+    expect(forced.output).toMatch(
+      /forced: 2 data key\(s\) in s3:\/\/reprise-keys\/reprise-keys\/ at \S+ were wrapped by it/,
+    );
     expect((await FileKeyring.load(join(env.dataDir, 'keyring.json'))).keyring.keyIds).not.toContain(wrapping);
   });
 
   it('fails clearly when the keys bucket does not exist, instead of finding no data keys', async () => {
     const output: string[] = [];
-    expect(await runKeysCommand(['list'], { ...keysEnv, REPRISE_KEYS_S3_BUCKET: 'no-such-keys-bucket' }, (line) => output.push(line))).toBe(1);
+    expect(
+      await runKeysCommand(['list'], { ...keysEnv, REPRISE_KEYS_S3_BUCKET: 'no-such-keys-bucket' }, (line) =>
+        output.push(line),
+      ),
+    ).toBe(1);
     expect(output.join('\n')).toMatch(/S3 bucket "no-such-keys-bucket" is not reachable/);
   });
 });

@@ -11,17 +11,26 @@ function login(url: string, headers: Record<string, string>): Promise<{ status: 
   const target = new URL('/v1/auth/login', url);
   const body = JSON.stringify({ username: 'nobody', password: 'not the password' });
   return new Promise((resolve, reject) => {
-    const req = request(target, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, error: (JSON.parse(text || '{}') as { error?: string }).error }));
-    });
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, error: (JSON.parse(text || '{}') as { error?: string }).error }),
+        );
+      },
+    );
     req.once('error', reject);
     req.end(body);
   });
 }
 
-describe('same-origin check against the collector\'s own address', () => {
+describe("same-origin check against the collector's own address", () => {
   let collector: TestCollector;
   let port: string;
 
@@ -46,9 +55,19 @@ describe('same-origin check against the collector\'s own address', () => {
   });
 
   test('with REPRISE_PUBLIC_URL, only its origin passes', async () => {
-    const behindProxy = await startTestCollector('sqlite', ['dev'], { config: { publicUrl: 'https://replay.example.com' } });
+    const behindProxy = await startTestCollector('sqlite', ['dev'], {
+      config: { publicUrl: 'https://replay.example.com' },
+    });
     try {
-      expect((await login(behindProxy.url, { host: 'replay.example.com', origin: 'https://replay.example.com', 'x-forwarded-proto': 'https' })).error).not.toBe('csrf_failed');
+      expect(
+        (
+          await login(behindProxy.url, {
+            host: 'replay.example.com',
+            origin: 'https://replay.example.com',
+            'x-forwarded-proto': 'https',
+          })
+        ).error,
+      ).not.toBe('csrf_failed');
       const local = new URL(behindProxy.url);
       expect((await login(behindProxy.url, { host: local.host, origin: local.origin })).error).toBe('csrf_failed');
     } finally {

@@ -26,11 +26,19 @@ export interface TestCollector {
 export async function startTestCollector(
   engine: IndexEngine,
   projects = ['dev'],
-  options: { dataDir?: string; config?: Partial<CollectorConfigInput>; plugin?: Pick<SessionsPluginOptions, 'loginLimits'> } = {},
+  options: {
+    dataDir?: string;
+    config?: Partial<CollectorConfigInput>;
+    plugin?: Pick<SessionsPluginOptions, 'loginLimits'>;
+  } = {},
 ): Promise<TestCollector> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reprise-collector-'));
   const setupLinks: string[] = [];
-  const plugin = sessionsPlugin({ ...options.plugin, index: await openTestIndexOptions(engine, dataDir), onSetupLink: (link) => setupLinks.push(link) });
+  const plugin = sessionsPlugin({
+    ...options.plugin,
+    index: await openTestIndexOptions(engine, dataDir),
+    onSetupLink: (link) => setupLinks.push(link),
+  });
   const config = resolveConfig({
     dataDir,
     port: 0,
@@ -58,7 +66,12 @@ export async function startTestCollector(
 }
 
 /** Sends batches through POST /v1/ingest, the way the recorder does; every one must be acknowledged. */
-export async function ingest(url: string, project: string, batches: Omit<Batch, 'v' | 'project'>[], headers: Record<string, string> = {}): Promise<void> {
+export async function ingest(
+  url: string,
+  project: string,
+  batches: Omit<Batch, 'v' | 'project'>[],
+  headers: Record<string, string> = {},
+): Promise<void> {
   for (const batch of batches) {
     const body = encodeBatchFrame({ v: 1, project: `key-${project}`, ...batch });
     const response = await fetch(`${url}/v1/ingest`, {
@@ -71,12 +84,24 @@ export async function ingest(url: string, project: string, batches: Omit<Batch, 
 }
 
 /** Splits a session's events into batches of `perBatch`, numbered from 0 for one tab. */
-export function toBatches(sessionId: string, events: RecordedEvent[], perBatch: number, cutBefore?: (event: RecordedEvent) => boolean) {
+export function toBatches(
+  sessionId: string,
+  events: RecordedEvent[],
+  perBatch: number,
+  cutBefore?: (event: RecordedEvent) => boolean,
+) {
   const batches: Omit<Batch, 'v' | 'project'>[] = [];
   let current: RecordedEvent[] = [];
   const flush = () => {
     if (current.length === 0) return;
-    batches.push({ session: sessionId, seq: batches.length, tab: 'tab-1', start: current[0]!.timestamp, end: current[current.length - 1]!.timestamp, events: current });
+    batches.push({
+      session: sessionId,
+      seq: batches.length,
+      tab: 'tab-1',
+      start: current[0]!.timestamp,
+      end: current[current.length - 1]!.timestamp,
+      events: current,
+    });
     current = [];
   };
   for (const event of events) {
@@ -88,7 +113,13 @@ export function toBatches(sessionId: string, events: RecordedEvent[], perBatch: 
 }
 
 /** Waits until the writer stored and the plugin indexed `events` events of a session. */
-export async function waitForIndexed(plugin: SessionsPlugin, project: string, sessionId: string, events: number, timeoutMs = 20_000) {
+export async function waitForIndexed(
+  plugin: SessionsPlugin,
+  project: string,
+  sessionId: string,
+  events: number,
+  timeoutMs = 20_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await plugin.index.db
@@ -98,7 +129,10 @@ export async function waitForIndexed(plugin: SessionsPlugin, project: string, se
       .where('session_id', '=', sessionId)
       .executeTakeFirst();
     if (row && row.event_count >= events) return row;
-    if (Date.now() > deadline) throw new Error(`session ${project}/${sessionId} has ${row?.event_count ?? 0} of ${events} events indexed after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `session ${project}/${sessionId} has ${row?.event_count ?? 0} of ${events} events indexed after ${timeoutMs} ms`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -133,7 +167,14 @@ export interface ApiCaller {
 }
 
 /** One request to the sessions API as `caller`; the body is parsed when it is JSON. */
-export async function callApi(url: string, caller: ApiCaller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function callApi(
+  url: string,
+  caller: ApiCaller | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${url}${path}`, {
     method,
     headers: {
@@ -147,6 +188,7 @@ export async function callApi(url: string, caller: ApiCaller | undefined, method
   });
   const text = await response.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API answered
-  const parsed: any = text && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text;
+  const parsed: any =
+    text && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text;
   return { status: response.status, headers: response.headers, body: parsed };
 }

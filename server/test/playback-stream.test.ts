@@ -8,7 +8,14 @@ import { createApiToken, createUser } from '../src/access/access-store.js';
 import { listSegments } from '../src/index-db/sessions-store.js';
 import type { sessionJson } from '../src/playback/router.js';
 import { ev } from './index-events.js';
-import { ingest, readPlayback, startTestCollector, toBatches, waitForIndexed, type TestCollector } from './playback-collector.js';
+import {
+  ingest,
+  readPlayback,
+  startTestCollector,
+  toBatches,
+  waitForIndexed,
+  type TestCollector,
+} from './playback-collector.js';
 
 const MIN = 60_000;
 const SESSION_MS = 30 * MIN;
@@ -52,7 +59,8 @@ describe('playback stream of a session recorded through the real ingest path', (
     env = await startTestCollector('sqlite', ['shop']);
     const db = env.plugin.index.db;
     await createUser(db, { username: 'owner', password: 'correct horse battery', roles: { shop: 'admin' } });
-    token = (await createApiToken(db, { name: 'player', project: 'shop', operations: ['read'], createdBy: null })).token;
+    token = (await createApiToken(db, { name: 'player', project: 'shop', operations: ['read'], createdBy: null }))
+      .token;
     // Batches of ~10 s of recording, a new batch at each page load: the writer cuts a segment
     // before every batch that holds a full snapshot.
     const isPageLoad = (event: RecordedEvent) => event.type === EventType.Meta;
@@ -80,8 +88,15 @@ describe('playback stream of a session recorded through the real ingest path', (
       expect(segment.started_at).toBe(start + page * SNAPSHOT_EVERY_MS);
     }
     expect(segments.reduce((n, s) => n + s.event_count, 0)).toBe(events.length);
-    const meta = (await (await fetch(`${env.url}/v1/sessions/long`, { headers: { authorization: `Bearer ${token}` } })).json()) as ReturnType<typeof sessionJson> & { segments: unknown[] };
-    expect(meta).toMatchObject({ id: 'long', project: 'shop', durationMs: events.at(-1)!.timestamp - start, segmentCount: segments.length });
+    const meta = (await (
+      await fetch(`${env.url}/v1/sessions/long`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as ReturnType<typeof sessionJson> & { segments: unknown[] };
+    expect(meta).toMatchObject({
+      id: 'long',
+      project: 'shop',
+      durationMs: events.at(-1)!.timestamp - start,
+      segmentCount: segments.length,
+    });
     expect(meta.counts.events).toBe(events.length);
     expect(meta.pages).toHaveLength(PAGE_LOADS);
     expect(meta.segments).toHaveLength(segments.length);
@@ -94,7 +109,9 @@ describe('playback stream of a session recorded through the real ingest path', (
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const { records, events: played, firstEventMs } = await readPlayback(response, started);
     expect(firstEventMs).toBeLessThan(1000);
-    console.info(`30-minute session: first event after ${firstEventMs!.toFixed(0)} ms, all ${played.length} events after ${(performance.now() - started).toFixed(0)} ms`);
+    console.info(
+      `30-minute session: first event after ${firstEventMs!.toFixed(0)} ms, all ${played.length} events after ${(performance.now() - started).toFixed(0)} ms`,
+    );
     expect(played).toHaveLength(events.length);
     expect(played.map((e) => e.timestamp)).toEqual(events.map((e) => e.timestamp));
     const segments = (await segmentsOf('long')).length;
@@ -106,11 +123,15 @@ describe('playback stream of a session recorded through the real ingest path', (
   it('compresses the stream with gzip when the client accepts it, flushed segment by segment', async () => {
     const raw = (encoding: string) =>
       new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-        const request = httpGet(`${env.url}/v1/sessions/long/events`, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': encoding } }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
-        });
+        const request = httpGet(
+          `${env.url}/v1/sessions/long/events`,
+          { headers: { authorization: `Bearer ${token}`, 'accept-encoding': encoding } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+          },
+        );
         request.on('error', reject);
       });
     const zipped = await raw('gzip');
@@ -132,8 +153,12 @@ describe('playback stream of a session recorded through the real ingest path', (
     // Exactly on a boundary, and past the end.
     const fourth = await pageLoadSegment('long', 3);
     const last = await pageLoadSegment('long', PAGE_LOADS - 1);
-    expect((await readPlayback(await play('long', `?from=${15 * MIN}`))).records[0]).toMatchObject({ startSegment: fourth.index });
-    expect((await readPlayback(await play('long', `?from=${99 * MIN}`))).records[0]).toMatchObject({ startSegment: last.index });
+    expect((await readPlayback(await play('long', `?from=${15 * MIN}`))).records[0]).toMatchObject({
+      startSegment: fourth.index,
+    });
+    expect((await readPlayback(await play('long', `?from=${99 * MIN}`))).records[0]).toMatchObject({
+      startSegment: last.index,
+    });
   });
 
   it('ends ?from=&to= with the segment holding `to`: a window around a moment, not the rest of the session', async () => {
@@ -141,12 +166,20 @@ describe('playback stream of a session recorded through the real ingest path', (
     const fourth = await pageLoadSegment('long', 3);
     const { records, events: played } = await readPlayback(await play('long', `?from=${12.5 * MIN}&to=${14 * MIN}`));
     const sent = records.filter((r) => r.stream === 'segment').map((r) => r.index as number);
-    expect(records[0]).toMatchObject({ stream: 'session', startSegment: third.index, from: 12.5 * MIN, to: 14 * MIN, endSegment: sent.at(-1) });
+    expect(records[0]).toMatchObject({
+      stream: 'session',
+      startSegment: third.index,
+      from: 12.5 * MIN,
+      to: 14 * MIN,
+      endSegment: sent.at(-1),
+    });
     expect(sent[0]).toBe(third.index);
     expect(sent.at(-1)).toBeLessThan(fourth.index);
     expect(played[0]).toMatchObject({ type: EventType.Meta, timestamp: start + 10 * MIN });
     // Everything up to `to` is there; nothing of the next page load.
-    expect(played.filter((e) => e.timestamp <= start + 14 * MIN)).toEqual(events.filter((e) => e.timestamp >= start + 10 * MIN && e.timestamp <= start + 14 * MIN));
+    expect(played.filter((e) => e.timestamp <= start + 14 * MIN)).toEqual(
+      events.filter((e) => e.timestamp >= start + 10 * MIN && e.timestamp <= start + 14 * MIN),
+    );
     expect(played.every((e) => e.timestamp < start + 15 * MIN)).toBe(true);
     expect(records.at(-1)).toMatchObject({ stream: 'end', delivered: sent.length, skipped: 0 });
     // `to` before `from` is refused and changes nothing.
@@ -167,7 +200,13 @@ describe('playback stream of a session recorded through the real ingest path', (
     const { records, events: played } = await readPlayback(response);
     const skipped = records.filter((r) => r.stream === 'skipped');
     expect(skipped).toEqual([
-      expect.objectContaining({ stream: 'skipped', index, name: middle.segment, reason: 'corrupt', startedAt: start + 15 * MIN }),
+      expect.objectContaining({
+        stream: 'skipped',
+        index,
+        name: middle.segment,
+        reason: 'corrupt',
+        startedAt: start + 15 * MIN,
+      }),
     ]);
     expect(String(skipped[0]!.message)).toMatch(/tag mismatch|modified/);
     expect(played).toHaveLength(events.length - middle.event_count);

@@ -20,13 +20,17 @@ async function loginThroughProxy(env: TestCollector) {
 }
 
 describe.each<{ name: string; trustProxy: CollectorConfigInput['trustProxy'] }>([
-  { name: 'the proxy\'s subnet', trustProxy: ['loopback'] },
+  { name: "the proxy's subnet", trustProxy: ['loopback'] },
   { name: 'a hop count', trustProxy: 1 },
 ])('REPRISE_TRUST_PROXY set to $name', ({ trustProxy }) => {
   let env: TestCollector;
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop'], { config: { trustProxy } });
-    await createUser(env.plugin.index.db, { username: 'ann', password: 'correct horse battery', roles: { shop: 'viewer' } });
+    await createUser(env.plugin.index.db, {
+      username: 'ann',
+      password: 'correct horse battery',
+      roles: { shop: 'viewer' },
+    });
   });
   afterAll(() => env?.stop());
 
@@ -41,7 +45,11 @@ describe('without REPRISE_TRUST_PROXY (default)', () => {
   let env: TestCollector;
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    await createUser(env.plugin.index.db, { username: 'ann', password: 'correct horse battery', roles: { shop: 'viewer' } });
+    await createUser(env.plugin.index.db, {
+      username: 'ann',
+      password: 'correct horse battery',
+      roles: { shop: 'viewer' },
+    });
   });
   afterAll(() => env?.stop());
 
@@ -63,11 +71,18 @@ describe('REPRISE_TRUST_PROXY values', () => {
     expect(loadConfig({ env: {}, argv: [] })).toMatchObject({ config: { trustProxy: false } });
     expect(trustProxyOf('false')).toBe(false);
     expect(trustProxyOf('2')).toBe(2);
-    expect(trustProxyOf('10.0.0.0/8, 192.168.1.4,loopback,fd00::/8')).toEqual(['10.0.0.0/8', '192.168.1.4', 'loopback', 'fd00::/8']);
+    expect(trustProxyOf('10.0.0.0/8, 192.168.1.4,loopback,fd00::/8')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.4',
+      'loopback',
+      'fd00::/8',
+    ]);
   });
 
   it('refuses trusting every hop and malformed entries, naming the bad part', () => {
-    expect(() => trustProxyOf('true')).toThrow(/REPRISE_TRUST_PROXY \(--trust-proxy\) = "true": must be false, a hop count/);
+    expect(() => trustProxyOf('true')).toThrow(
+      /REPRISE_TRUST_PROXY \(--trust-proxy\) = "true": must be false, a hop count/,
+    );
     expect(() => trustProxyOf('10.0.0.0/33')).toThrow(/not "10\.0\.0\.0\/33"/);
     expect(() => trustProxyOf('proxy.internal')).toThrow(/not "proxy\.internal"/);
   });

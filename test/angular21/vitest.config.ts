@@ -13,15 +13,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const require = createRequire(resolve(here, 'package.json'));
 
-export default mergeConfig(sharedTestConfig('angular21'), defineConfig({
-  resolve: {
-    alias: [{ find: /^@angular\/.*$/, replacement: '$&', customResolver: (id: string) => require.resolve(id) }],
-  },
-  test: {
-    dir: root,
-    // Every test of @reprise/angular, plus this workspace's check that Angular 21 is the one in use.
-    include: ['packages/angular/src/**/*.test.ts', 'test/angular21/**/*.test.ts'],
-    environment: 'jsdom',
-    setupFiles: [resolve(root, 'packages/angular/src/test-setup.ts')],
-  },
-}));
+export default mergeConfig(
+  sharedTestConfig('angular21'),
+  defineConfig({
+    resolve: {
+      alias: [{ find: /^@angular\/.*$/, replacement: '$&', customResolver: (id: string) => require.resolve(id) }],
+    },
+    test: {
+      dir: root,
+      // Every test of @reprise/angular, plus this workspace's check that Angular 21 is the one in use.
+      include: ['packages/angular/src/**/*.test.ts', 'test/angular21/**/*.test.ts'],
+      environment: 'jsdom',
+      setupFiles: [resolve(root, 'packages/angular/src/test-setup.ts')],
+    },
+  }),
+);

@@ -18,7 +18,9 @@ function repriseBareScript(endpoint: string, delivery: Record<string, unknown>):
 <script>window.recorder = Reprise.createRecorder({ project: 'bench', endpoint: ${JSON.stringify(endpoint)}, delivery: ${JSON.stringify(delivery)} }); window.recorder.start();</script>`;
 }
 
-export async function serveShop(options: { endpoint?: string; delivery?: Record<string, unknown>; keepEvents?: boolean } = {}): Promise<TestServer> {
+export async function serveShop(
+  options: { endpoint?: string; delivery?: Record<string, unknown>; keepEvents?: boolean } = {},
+): Promise<TestServer> {
   const inject = (script: string) => APP_HTML.replace('<body>', `<body>${script}`);
   const endpoint = options.endpoint ?? 'http://127.0.0.1:9';
   const delivery = options.delivery ?? {};
@@ -26,9 +28,13 @@ export async function serveShop(options: { endpoint?: string; delivery?: Record<
     pages: {
       '/none': APP_HTML,
       '/rrweb': inject(RRWEB_PAGE_SCRIPT),
-      '/reprise': inject(options.keepEvents ? repriseScript(endpoint, delivery) : repriseBareScript(endpoint, delivery)),
+      '/reprise': inject(
+        options.keepEvents ? repriseScript(endpoint, delivery) : repriseBareScript(endpoint, delivery),
+      ),
       // Capture alone (no project/endpoint, so no delivery): splits Reprise's cost between capture and delivery.
-      '/reprise-capture': inject(`<script src="/dist/core/reprise.iife.js"></script><script>window.recorder = Reprise.createRecorder({}); window.recorder.start();</script>`),
+      '/reprise-capture': inject(
+        `<script src="/dist/core/reprise.iife.js"></script><script>window.recorder = Reprise.createRecorder({}); window.recorder.start();</script>`,
+      ),
     },
     routes: API_ROUTES,
   });
@@ -39,11 +45,19 @@ export function printTable(title: string, header: string[], rows: Array<Array<st
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
   console.log(`\n${title}`);
   cells.forEach((row, index) => {
-    console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+    console.log(
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    );
     if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   });
 }
 
 export function benchLine(name: string, values: Record<string, string | number>): void {
-  console.log(`BENCH ${name} ${Object.entries(values).map(([key, value]) => `${key}=${value}`).join(' ')}`);
+  console.log(
+    `BENCH ${name} ${Object.entries(values)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ')}`,
+  );
 }

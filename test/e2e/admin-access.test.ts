@@ -21,7 +21,11 @@ const T = Date.now() - 600_000;
 function visit(at: number, userId: string): RecordedEvent[] {
   return [
     { type: EventType.Meta, timestamp: at, data: { href: 'https://shop.test/', width: 800, height: 500 } },
-    { type: EventType.FullSnapshot, timestamp: at + 1, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { left: 0, top: 0 } } },
+    {
+      type: EventType.FullSnapshot,
+      timestamp: at + 1,
+      data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { left: 0, top: 0 } },
+    },
     createRepriseEvent('identify', { userId }, at + 2),
     { type: EventType.IncrementalSnapshot, timestamp: at + 3_000, data: { source: 2, type: 2, id: 1, x: 10, y: 10 } },
   ];
@@ -29,7 +33,16 @@ function visit(at: number, userId: string): RecordedEvent[] {
 
 async function ingest(sessionId: string, userId: string, at: number): Promise<void> {
   const events = visit(at, userId);
-  const body = encodeBatchFrame({ v: 1, project: 'dev', session: sessionId, seq: 0, tab: 'tab-1', start: at, end: at + 3_000, events });
+  const body = encodeBatchFrame({
+    v: 1,
+    project: 'dev',
+    session: sessionId,
+    seq: 0,
+    tab: 'tab-1',
+    start: at,
+    end: at + 3_000,
+    events,
+  });
   const response = await fetch(`${running.url}/v1/ingest`, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:3000' },
@@ -104,7 +117,14 @@ describe('admin access screens', () => {
     await expect.poll(() => row.locator('select[aria-label="Role of uma on dev"]').inputValue()).toBe('viewer');
 
     await row.locator('select[aria-label="Role of uma on dev"]').selectOption('admin');
-    await expect.poll(async () => ((await pageApi('GET', '/v1/users')).body as { users: { username: string; roles: object }[] }).users.find((u) => u.username === 'uma')?.roles).toEqual({ dev: 'admin' });
+    await expect
+      .poll(
+        async () =>
+          ((await pageApi('GET', '/v1/users')).body as { users: { username: string; roles: object }[] }).users.find(
+            (u) => u.username === 'uma',
+          )?.roles,
+      )
+      .toEqual({ dev: 'admin' });
 
     // A taken name is refused in words.
     await form.locator('input[name=username]').fill('uma');
@@ -117,13 +137,24 @@ describe('admin access screens', () => {
     await row.locator('button', { hasText: 'Delete' }).click();
     await row.locator('button', { hasText: 'Delete uma' }).click();
     await row.waitFor({ state: 'detached' });
-    const login = await page.evaluate(async () => (await fetch('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'uma', password: 'a password for uma' }) })).status);
+    const login = await page.evaluate(
+      async () =>
+        (
+          await fetch('/v1/auth/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: 'uma', password: 'a password for uma' }),
+          })
+        ).status,
+    );
     expect(login).toBe(401);
     // One's own row has no delete button.
     expect(await page.locator('tr[data-user=ada] button').count()).toBe(0);
     // The page's reads are on the record: users and tokens (an all-projects list: a row without a
     // project, for the `*` admins), and the project settings with their keys, once per project.
-    const reads = (await pageApi('GET', '/v1/audit?limit=200')).body as { entries: { action: string; project: string | null }[] };
+    const reads = (await pageApi('GET', '/v1/audit?limit=200')).body as {
+      entries: { action: string; project: string | null }[];
+    };
     const actions = new Set(reads.entries.map((e) => `${e.action} ${e.project ?? '*'}`));
     for (const action of ['user.list *', 'token.list *', 'project.list dev']) expect(actions, action).toContain(action);
   });
@@ -159,7 +190,9 @@ describe('admin access screens', () => {
     await form.locator('input[name=expiresInDays]').fill('4000');
     await form.locator('button[type=submit]').click();
     await page.locator('section[aria-labelledby=tokens-title] [role=alert]').waitFor();
-    expect(await page.locator('section[aria-labelledby=tokens-title] [role=alert]').textContent()).toMatch(/at most 365/);
+    expect(await page.locator('section[aria-labelledby=tokens-title] [role=alert]').textContent()).toMatch(
+      /at most 365/,
+    );
   });
 
   test('download a session export', async () => {
@@ -182,14 +215,22 @@ describe('admin access screens', () => {
     await expect.poll(() => findSessionsById(running.sessions.index.db, 's-finn'), { timeout: 20_000 }).toEqual([]);
 
     await page.goto(`${running.url}/sessions/s-erin-1?project=dev`);
-    await page.click("button:has-text(\"Delete all of erin's sessions\")");
+    await page.click('button:has-text("Delete all of erin\'s sessions")');
     await page.click('button:has-text("Delete every session of erin in dev")');
     await page.waitForURL(`${running.url}/sessions`);
     await page.locator('[role=status] >> text=2 sessions of erin deleted.').waitFor();
     await expect
-      .poll(async () => [...(await findSessionsById(running.sessions.index.db, 's-erin-1')), ...(await findSessionsById(running.sessions.index.db, 's-erin-2'))], { timeout: 20_000 })
+      .poll(
+        async () => [
+          ...(await findSessionsById(running.sessions.index.db, 's-erin-1')),
+          ...(await findSessionsById(running.sessions.index.db, 's-erin-2')),
+        ],
+        { timeout: 20_000 },
+      )
       .toEqual([]);
-    const audit = (await pageApi('GET', '/v1/audit?action=user_sessions.delete')).body as { entries: { detail: { userId: string } }[] };
+    const audit = (await pageApi('GET', '/v1/audit?action=user_sessions.delete')).body as {
+      entries: { detail: { userId: string } }[];
+    };
     expect(audit.entries[0]!.detail.userId).toBe('erin');
   });
 

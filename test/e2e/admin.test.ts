@@ -8,7 +8,14 @@ import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findSessionsById, listSegments } from '../../server/src/index-db/sessions-store.js';
-import { fixtureSite, RECORDED_VIEWPORT, recordFixture, startCollector, type RecordedFixture, type RunningCollector } from '../fixtures/admin/session.js';
+import {
+  fixtureSite,
+  RECORDED_VIEWPORT,
+  recordFixture,
+  startCollector,
+  type RecordedFixture,
+  type RunningCollector,
+} from '../fixtures/admin/session.js';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 
 let running: RunningCollector;
@@ -54,8 +61,14 @@ const onPlayer = <T, A = undefined>(page: Page, fn: (player: PagePlayer, arg: A)
     },
     { source: fn.toString(), arg },
   ) as Promise<T>;
-const frameText = (page: Page) => onPlayer(page, (player) => player.getIframe()?.contentDocument?.body?.textContent ?? '');
-const frameQuery = (page: Page, selector: string) => onPlayer(page, (player, sel) => player.getIframe()?.contentDocument?.querySelector(sel as string)?.textContent ?? null, selector);
+const frameText = (page: Page) =>
+  onPlayer(page, (player) => player.getIframe()?.contentDocument?.body?.textContent ?? '');
+const frameQuery = (page: Page, selector: string) =>
+  onPlayer(
+    page,
+    (player, sel) => player.getIframe()?.contentDocument?.querySelector(sel as string)?.textContent ?? null,
+    selector,
+  );
 
 /** Opens the session page and waits until the whole recording has loaded. */
 async function openSession(page: Page, suffix = ''): Promise<void> {
@@ -84,7 +97,8 @@ beforeAll(async () => {
       startedAt = row.started_at;
       break;
     }
-    if (Date.now() > deadline) throw new Error(`[admin e2e] session ${recorded.sessionId} was not indexed within 20 s: ${JSON.stringify(row)}`);
+    if (Date.now() > deadline)
+      throw new Error(`[admin e2e] session ${recorded.sessionId} was not indexed within 20 s: ${JSON.stringify(row)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   admin = await browser.newPage();
@@ -235,10 +249,15 @@ describe('admin UI served by the collector', () => {
     });
     await page.close();
     expect(other).not.toBe(recorded.sessionId);
-    await expect.poll(async () => (await findSessionsById(running.sessions.index.db, other)).length, { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(async () => (await findSessionsById(running.sessions.index.db, other)).length, { timeout: 15_000 })
+      .toBe(1);
 
     await admin.goto(`${running.url}/sessions?limit=1`);
-    const ids = async () => admin.locator('.sessions-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session-id')));
+    const ids = async () =>
+      admin
+        .locator('.sessions-table tbody tr')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session-id')));
     await admin.waitForSelector('.sessions-table');
     const first = await ids();
     expect(first).toHaveLength(1);
@@ -246,7 +265,12 @@ describe('admin UI served by the collector', () => {
     await admin.click('button:has-text("Next")');
     await admin.waitForURL(/cursor=/);
     // The list empties while the next page loads: wait for a full page that is not the first one.
-    await expect.poll(async () => { const rows = await ids(); return rows.length === 1 && rows[0] !== first[0]; }).toBe(true);
+    await expect
+      .poll(async () => {
+        const rows = await ids();
+        return rows.length === 1 && rows[0] !== first[0];
+      })
+      .toBe(true);
     const second = await ids();
     expect(new Set([...first, ...second])).toEqual(new Set([other, recorded.sessionId]));
     expect(await admin.locator('button', { hasText: 'Next' }).isDisabled()).toBe(true);
@@ -259,10 +283,22 @@ describe('admin UI served by the collector', () => {
     await admin.locator(`tr[data-session-id="${recorded.sessionId}"] a`).first().click();
     await admin.waitForURL(new RegExp(`/sessions/${recorded.sessionId}`));
     // Played straight away, from the real playback stream.
-    await admin.waitForFunction(() => ['playing', 'ended'].includes((window as unknown as PlayerWindow).reprisePlayer?.getState() ?? ''));
+    await admin.waitForFunction(() =>
+      ['playing', 'ended'].includes((window as unknown as PlayerWindow).reprisePlayer?.getState() ?? ''),
+    );
     await admin.waitForFunction(() => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) > 300);
     const details = await admin.locator('.meta-card').textContent();
-    for (const expected of ['baker-7', 'plan', 'wholesale', 'Lyon', '800 × 500', 'loaves-loaded', 'dev', recorded.sessionId]) expect(details).toContain(expected);
+    for (const expected of [
+      'baker-7',
+      'plan',
+      'wholesale',
+      'Lyon',
+      '800 × 500',
+      'loaves-loaded',
+      'dev',
+      recorded.sessionId,
+    ])
+      expect(details).toContain(expected);
     await keepShot(admin, 'session-playing');
 
     const ratios: Record<string, number> = {};
@@ -272,10 +308,19 @@ describe('admin UI served by the collector', () => {
       await openSession(admin, `#t=${((shot.at - startedAt) / 1000).toFixed(3)}`);
       await admin.addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
       expect(await frameQuery(admin, '.card'), shot.name).toBe(shot.status);
-      expect(await admin.locator('.rp-viewport').textContent()).toBe(`${RECORDED_VIEWPORT.width} × ${RECORDED_VIEWPORT.height} · 100%`);
+      expect(await admin.locator('.rp-viewport').textContent()).toBe(
+        `${RECORDED_VIEWPORT.width} × ${RECORDED_VIEWPORT.height} · 100%`,
+      );
       const box = (await admin.locator('.rp-frame iframe').boundingBox())!;
       const live = PNG.sync.read(shot.png);
-      const replay = PNG.sync.read(await settledScreenshot(admin, { x: Math.round(box.x), y: Math.round(box.y), width: live.width, height: live.height }));
+      const replay = PNG.sync.read(
+        await settledScreenshot(admin, {
+          x: Math.round(box.x),
+          y: Math.round(box.y),
+          width: live.width,
+          height: live.height,
+        }),
+      );
       const mismatched = pixelmatch(live.data, replay.data, undefined, live.width, live.height, { threshold: 0.1 });
       ratios[shot.name] = mismatched / (live.width * live.height);
       replayed[shot.name] = replay;
@@ -290,19 +335,25 @@ describe('admin UI served by the collector', () => {
     // The comparison can fail: the replayed home page differs from the live page of another moment.
     const home = replayed.home!;
     const loaded = PNG.sync.read(recorded.shots.find((shot) => shot.name === 'loaded')!.png);
-    expect(pixelmatch(home.data, loaded.data, undefined, home.width, home.height, { threshold: 0.1 }) / (home.width * home.height)).toBeGreaterThan(0.03);
+    expect(
+      pixelmatch(home.data, loaded.data, undefined, home.width, home.height, { threshold: 0.1 }) /
+        (home.width * home.height),
+    ).toBeGreaterThan(0.03);
   });
 
   test('seeking to each marker shows the state at that moment', async () => {
     await openSession(admin, '#t=0');
     const markers = (await onPlayer(admin, (player) => player.getMarkers())).filter((marker) => marker.kind !== 'gap');
     const kinds = new Set(markers.map((marker) => marker.kind));
-    for (const kind of ['navigation', 'click', 'rage-click', 'error', 'custom', 'identify']) expect(kinds, kind).toContain(kind);
+    for (const kind of ['navigation', 'click', 'rage-click', 'error', 'custom', 'identify'])
+      expect(kinds, kind).toContain(kind);
     const orderShot = recorded.shots.find((shot) => shot.name === 'order')!;
     const loadedAt = markers.find((marker) => marker.kind === 'custom')!.time;
     // "Add a loaf" is the first click of the scenario; each click at its spot adds one to the basket.
     const addLabel = markers.find((marker) => marker.kind === 'click')!.label;
-    const addClicks = markers.filter((marker) => marker.kind === 'click' && marker.label === addLabel).map((marker) => marker.time);
+    const addClicks = markers
+      .filter((marker) => marker.kind === 'click' && marker.label === addLabel)
+      .map((marker) => marker.time);
     expect(addClicks).toHaveLength(3);
     // Seek straight to each marker on one open page, in order and then backwards: a marker shows
     // the page right after its action (a click's own DOM change included), whatever was shown before.
@@ -313,21 +364,34 @@ describe('admin UI served by the collector', () => {
       if (title === 'Fresh bread') {
         const basket = String(addClicks.filter((time) => time <= marker.time).length);
         expect(await frameQuery(admin, '#count'), what).toBe(basket);
-        expect(await onPlayer(admin, (player) => player.getIframe()?.contentDocument?.getElementById('count')?.childNodes.length), what).toBe(1);
+        expect(
+          await onPlayer(
+            admin,
+            (player) => player.getIframe()?.contentDocument?.getElementById('count')?.childNodes.length,
+          ),
+          what,
+        ).toBe(1);
       }
       if (marker.kind === 'navigation' && marker.label.includes('/orders/12')) expect(title, what).toBe('Order 12');
-      else if (marker.kind === 'navigation' && startedAt + marker.time > orderShot.at) expect(title, what).toBe('Fresh bread');
-      if (title === 'Order 12') expect(await frameQuery(admin, '#status'), what).toMatch(marker.time >= loadedAt ? /^Loaded 3 loaves/ : /^Not loaded$/);
+      else if (marker.kind === 'navigation' && startedAt + marker.time > orderShot.at)
+        expect(title, what).toBe('Fresh bread');
+      if (title === 'Order 12')
+        expect(await frameQuery(admin, '#status'), what).toMatch(
+          marker.time >= loadedAt ? /^Loaded 3 loaves/ : /^Not loaded$/,
+        );
       if (marker.kind === 'custom') expect(await frameText(admin), what).toContain('Loaded 3 loaves');
       if (['rage-click', 'error', 'identify'].includes(marker.kind)) expect(title, what).toBe('Fresh bread');
-      if (marker.kind === 'click' && startedAt + marker.time < orderShot.at - 1000) expect(title, what).toBe('Fresh bread');
+      if (marker.kind === 'click' && startedAt + marker.time < orderShot.at - 1000)
+        expect(title, what).toBe('Fresh bread');
     }
     // Clicking a marker in the timeline seeks there too.
     const orders = admin.locator('.rp-markers [data-kind="navigation"][aria-label*="/orders/12"]');
     const ordersTime = Number(await orders.getAttribute('data-time'));
     // Markers a few ms apart overlap on the timeline; dispatch to this one rather than click at its centre.
     await orders.dispatchEvent('click');
-    await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBeGreaterThanOrEqual(ordersTime - 1);
+    await expect
+      .poll(() => onPlayer(admin, (player) => player.getCurrentTime()))
+      .toBeGreaterThanOrEqual(ordersTime - 1);
     expect(await onPlayer(admin, (player) => player.getCurrentTime())).toBeLessThan(ordersTime + 100);
   });
 
@@ -341,7 +405,13 @@ describe('admin UI served by the collector', () => {
     await admin.keyboard.press('8');
     expect(await onPlayer(admin, (player) => player.getSpeed())).toBe(8);
     // Arrows jump 5 s, with Shift 1 s (this recording is 11 s long).
-    for (const [key, time] of [['Home', 0], ['ArrowRight', 5000], ['Shift+ArrowRight', 6000], ['ArrowLeft', 1000], ['Shift+ArrowLeft', 0]] as const) {
+    for (const [key, time] of [
+      ['Home', 0],
+      ['ArrowRight', 5000],
+      ['Shift+ArrowRight', 6000],
+      ['ArrowLeft', 1000],
+      ['Shift+ArrowLeft', 0],
+    ] as const) {
       await admin.keyboard.press(key);
       expect(await onPlayer(admin, (player) => player.getCurrentTime()), key).toBe(time);
     }
@@ -354,14 +424,31 @@ describe('admin UI served by the collector', () => {
     expect(period, JSON.stringify(idle)).toBeDefined();
     expect(await onPlayer(admin, (player) => player.getSkipInactive())).toBe(true);
     const wallStart = Date.now();
-    await onPlayer(admin, (player, time) => { player.seek(time as number); player.play(); }, period!.start);
+    await onPlayer(
+      admin,
+      (player, time) => {
+        player.seek(time as number);
+        player.play();
+      },
+      period!.start,
+    );
     await admin.waitForSelector('.rp-skip-indicator:not([hidden])');
-    await admin.waitForFunction((end) => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) >= end, period!.end);
+    await admin.waitForFunction(
+      (end) => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) >= end,
+      period!.end,
+    );
     expect(Date.now() - wallStart).toBeLessThan(period!.end - period!.start);
     // Off (the switch): the same stretch plays in real time.
     await admin.click('.rp-toggle[role=switch]');
     expect(await admin.getAttribute('.rp-toggle[role=switch]', 'aria-checked')).toBe('false');
-    await onPlayer(admin, (player, time) => { player.seek(time as number); player.play(); }, period!.start);
+    await onPlayer(
+      admin,
+      (player, time) => {
+        player.seek(time as number);
+        player.play();
+      },
+      period!.start,
+    );
     await admin.waitForTimeout(1200);
     const played = await onPlayer(admin, (player) => player.getCurrentTime());
     expect(played - period!.start).toBeLessThan(2000);
@@ -374,7 +461,9 @@ describe('admin UI served by the collector', () => {
     await admin.click('.rp-tab[data-tab="events"]');
     const custom = (await onPlayer(admin, (player) => player.getMarkers())).find((marker) => marker.kind === 'custom')!;
     await admin.locator('[data-panel="events"] .rp-row', { hasText: 'loaves-loaded' }).first().click();
-    await expect.poll(() => onPlayer(admin, (player) => Math.round(player.getCurrentTime()))).toBe(Math.round(custom.time));
+    await expect
+      .poll(() => onPlayer(admin, (player) => Math.round(player.getCurrentTime())))
+      .toBe(Math.round(custom.time));
     await admin.click('.rp-tab[data-tab="console"]');
     expect(await admin.locator('[data-panel="console"]').textContent()).toContain('oven is cold');
     await keepShot(admin, 'session-panels');
@@ -384,7 +473,9 @@ describe('admin UI served by the collector', () => {
     const loadedShot = recorded.shots.find((shot) => shot.name === 'loaded')!;
     const seconds = ((loadedShot.at - startedAt) / 1000).toFixed(1);
     await openSession(admin, `#t=${seconds}`);
-    await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBeGreaterThan(Number(seconds) * 1000 - 100);
+    await expect
+      .poll(() => onPlayer(admin, (player) => player.getCurrentTime()))
+      .toBeGreaterThan(Number(seconds) * 1000 - 100);
     expect(await onPlayer(admin, (player) => player.getState())).toBe('paused');
     expect(await frameText(admin)).toContain('Loaded 3 loaves');
 
@@ -394,7 +485,9 @@ describe('admin UI served by the collector', () => {
     expect(await frameText(admin)).toContain('Not loaded');
 
     // Following another moment's link on the open page seeks without a reload.
-    await admin.evaluate((hash) => { window.location.hash = hash; }, `t=${seconds}`);
+    await admin.evaluate((hash) => {
+      window.location.hash = hash;
+    }, `t=${seconds}`);
     await expect.poll(() => frameText(admin)).toContain('Loaded 3 loaves');
 
     await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: running.url });
@@ -411,13 +504,24 @@ describe('admin UI served by the collector', () => {
   test('audit log and project settings, for admins', async () => {
     // Each read of the log is itself an entry: 120 reads at once (many in the same millisecond)
     // make sure the log spans several pages, whatever the tests before wrote.
-    expect(await admin.evaluate(async () => (await Promise.all(Array.from({ length: 120 }, () => fetch('/v1/audit?limit=1')))).map((r) => r.status))).toEqual(Array(120).fill(200));
+    expect(
+      await admin.evaluate(async () =>
+        (await Promise.all(Array.from({ length: 120 }, () => fetch('/v1/audit?limit=1')))).map((r) => r.status),
+      ),
+    ).toEqual(Array(120).fill(200));
     await admin.goto(`${running.url}/audit`);
     await admin.waitForSelector('.audit-table');
     // Rows are told apart by entry id, never by text: a row's text holds a relative time
     // ("5 seconds ago") that changes by itself, so a changed text does not mean a new page.
     const readRows = () =>
-      admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => ({ id: Number(row.getAttribute('data-entry-id')), action: row.getAttribute('data-action') })));
+      admin
+        .locator('.audit-table tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((row) => ({
+            id: Number(row.getAttribute('data-entry-id')),
+            action: row.getAttribute('data-action'),
+          })),
+        );
     const older = admin.locator('button:has-text("Older")');
     const newer = admin.locator('button:has-text("Newer")');
     // Newest first, 50 a page: walk the older pages (the cursor) until the first entry, the setup.
@@ -434,10 +538,21 @@ describe('admin UI served by the collector', () => {
     expect(pages.length).toBeGreaterThanOrEqual(3);
     const walked = pages.flat();
     // Strictly decreasing ids: no entry repeated, none out of order across page boundaries.
-    for (let index = 1; index < walked.length; index += 1) expect(walked[index]!.id, `entry ${index}`).toBeLessThan(walked[index - 1]!.id);
+    for (let index = 1; index < walked.length; index += 1)
+      expect(walked[index]!.id, `entry ${index}`).toBeLessThan(walked[index - 1]!.id);
     expect(walked.at(-1)!.action).toBe('auth.setup');
     const actions = walked.map((row) => row.action);
-    for (const action of ['auth.setup', 'auth.login_failed', 'auth.login', 'auth.logout', 'session.search', 'session.view', 'session.play', 'audit.view']) expect(actions, action).toContain(action);
+    for (const action of [
+      'auth.setup',
+      'auth.login_failed',
+      'auth.login',
+      'auth.logout',
+      'session.search',
+      'session.view',
+      'session.play',
+      'audit.view',
+    ])
+      expect(actions, action).toContain(action);
     // Newer walks back through the same pages; the newest one has gained the reads made since.
     for (let index = pages.length - 2; index >= 0; index -= 1) {
       const newestShown = pages[index + 1]![0]!.id;
@@ -449,7 +564,9 @@ describe('admin UI served by the collector', () => {
       } else {
         const known = rows.filter((row) => row.id <= pages[0]![0]!.id);
         expect(known).toEqual(pages[0]!.slice(0, known.length));
-        expect(new Set(rows.slice(0, rows.length - known.length).map((row) => row.action))).toEqual(new Set(['audit.view']));
+        expect(new Set(rows.slice(0, rows.length - known.length).map((row) => row.action))).toEqual(
+          new Set(['audit.view']),
+        );
       }
     }
     expect(await newer.isDisabled()).toBe(true);
@@ -457,7 +574,16 @@ describe('admin UI served by the collector', () => {
     await admin.waitForSelector('.audit-table');
     await keepShot(admin, 'audit');
     await admin.selectOption('select', 'session.play');
-    await expect.poll(async () => new Set(await admin.locator('.audit-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))))).toEqual(new Set(['session.play']));
+    await expect
+      .poll(
+        async () =>
+          new Set(
+            await admin
+              .locator('.audit-table tbody tr')
+              .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action'))),
+          ),
+      )
+      .toEqual(new Set(['session.play']));
     expect(await admin.locator('.audit-table tbody tr').first().textContent()).toContain(USERNAME);
 
     // An API token made through the API shows under its project, without its secret.
@@ -476,7 +602,8 @@ describe('admin UI served by the collector', () => {
     expect(await admin.locator('[data-token="nightly-export"]').textContent()).toContain('never used');
     expect(await admin.locator('.card').textContent()).not.toContain(secret);
     const settings = await admin.locator('.card').textContent();
-    for (const expected of ['dev', 'http://127.0.0.1:*', 'http://localhost:*', 'Kept until deleted']) expect(settings).toContain(expected);
+    for (const expected of ['dev', 'http://127.0.0.1:*', 'http://localhost:*', 'Kept until deleted'])
+      expect(settings).toContain(expected);
     await keepShot(admin, 'settings');
   });
 
@@ -484,7 +611,9 @@ describe('admin UI served by the collector', () => {
     // Flip one byte in the ciphertext of a middle segment that is followed by a full snapshot.
     const segments = await listSegments(running.sessions.index.db, 'dev', recorded.sessionId);
     expect(segments.length).toBeGreaterThanOrEqual(3);
-    const victimIndex = segments.findIndex((segment, index) => index > 0 && segments.slice(index + 1).some((later) => later.full_snapshot_at !== null));
+    const victimIndex = segments.findIndex(
+      (segment, index) => index > 0 && segments.slice(index + 1).some((later) => later.full_snapshot_at !== null),
+    );
     expect(victimIndex).toBeGreaterThan(0);
     const victim = segments[victimIndex]!;
     const file = findFile(running.objectsDir, victim.object_key.split('/').at(-1)!, recorded.sessionId);
@@ -500,9 +629,19 @@ describe('admin UI served by the collector', () => {
     expect(gapMarker).toBeDefined();
     await keepShot(admin, 'session-gap');
     // Playing from before the gap goes through it and on to the end of the recording.
-    await onPlayer(admin, (player, time) => { player.seek(time as number); player.play(); }, Math.max(0, gapMarker!.time - 300));
+    await onPlayer(
+      admin,
+      (player, time) => {
+        player.seek(time as number);
+        player.play();
+      },
+      Math.max(0, gapMarker!.time - 300),
+    );
     await admin.click('.rp-chip[data-speed="8"]');
-    await admin.waitForFunction((end) => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) > end + 200, gapMarker!.endTime ?? gapMarker!.time);
+    await admin.waitForFunction(
+      (end) => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) > end + 200,
+      gapMarker!.endTime ?? gapMarker!.time,
+    );
     expect(['playing', 'ended']).toContain(await onPlayer(admin, (player) => player.getState()));
     await onPlayer(admin, (player, time) => player.seek(time as number), recorded.shots.at(-1)!.at - startedAt);
     await expect.poll(() => frameQuery(admin, 'h1')).toBe('Fresh bread');
@@ -527,7 +666,9 @@ describe('admin UI served by the collector', () => {
     await admin.focus('.rp-player');
     const stateBefore = await onPlayer(admin, (player) => player.getState());
     await admin.keyboard.press('Space');
-    await expect.poll(() => onPlayer(admin, (player) => player.getState())).toBe(stateBefore === 'playing' ? 'paused' : 'playing');
+    await expect
+      .poll(() => onPlayer(admin, (player) => player.getState()))
+      .toBe(stateBefore === 'playing' ? 'paused' : 'playing');
     if (stateBefore !== 'playing') await admin.keyboard.press('Space');
     await expect.poll(() => onPlayer(admin, (player) => player.getState())).toBe('paused');
     const duration = await onPlayer(admin, (player) => player.getDuration());
@@ -575,7 +716,10 @@ describe('admin UI served by the collector', () => {
  * A rebuilt frame can take a few frames to paint (a full snapshot's stylesheets, fonts): shoot
  * until two shots in a row are identical, so the comparison sees the frame, not a paint in progress.
  */
-async function settledScreenshot(page: Page, clip: { x: number; y: number; width: number; height: number }): Promise<Buffer> {
+async function settledScreenshot(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+): Promise<Buffer> {
   let previous = await page.screenshot({ clip });
   for (let attempt = 0; attempt < 10; attempt += 1) {
     await page.waitForTimeout(60);

@@ -12,7 +12,11 @@ const APP_DIR = 'playground/angular/dist/browser';
 describePlaygroundScenarios({
   framework: 'angular',
   dir: 'playground/angular',
-  builtFiles: ['packages/player/dist/reprise-player.iife.js', 'packages/angular/dist/fesm2022/reprise-angular.mjs', `${APP_DIR}/index.html`],
+  builtFiles: [
+    'packages/player/dist/reprise-player.iife.js',
+    'packages/angular/dist/fesm2022/reprise-angular.mjs',
+    `${APP_DIR}/index.html`,
+  ],
   frameworkError: { framework: 'angular' },
   prebuilt: {
     outDir: APP_DIR,

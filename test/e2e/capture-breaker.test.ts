@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { CAPTURE_FIXTURES, capturedEvents, EventType, IncrementalSource, repriseEvents, type CapturedEvent } from './capture-helpers.js';
+import {
+  CAPTURE_FIXTURES,
+  capturedEvents,
+  EventType,
+  IncrementalSource,
+  repriseEvents,
+  type CapturedEvent,
+} from './capture-helpers.js';
 
 /*
  * The mutation circuit-breaker in Chromium: a storm of 20,000 added nodes trips it (default limit
@@ -38,17 +45,29 @@ function countElements(node: unknown, tag: string): number {
 function itemsAddedInMutations(events: CapturedEvent[]): number {
   return events
     .filter((event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation)
-    .reduce((sum, event) => sum + (event.data.adds as Array<{ node: { tagName?: string } }>).filter((add) => add.node.tagName === 'li').length, 0);
+    .reduce(
+      (sum, event) =>
+        sum +
+        (event.data.adds as Array<{ node: { tagName?: string } }>).filter((add) => add.node.tagName === 'li').length,
+      0,
+    );
 }
 
 test('a 20,000-node storm trips the breaker, the tab stays responsive, capture resumes with a full snapshot', async () => {
   const page = await browser.newPage();
   await page.goto(`${server.url}/storm.html`);
-  await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): void }).__startRecorder({ mutationBreaker: { resumeAfterMs: 500 } }));
+  await page.evaluate(() =>
+    (window as unknown as { __startRecorder(o: unknown): void }).__startRecorder({
+      mutationBreaker: { resumeAfterMs: 500 },
+    }),
+  );
   await page.waitForTimeout(100);
 
   const storm = await page.evaluate(async () => {
-    const w = window as unknown as { storm(total: number, chunk: number): Promise<number>; __recorderEvents: Array<{ name: string; payload: { state: string; mutations: number } }> };
+    const w = window as unknown as {
+      storm(total: number, chunk: number): Promise<number>;
+      __recorderEvents: Array<{ name: string; payload: { state: string; mutations: number } }>;
+    };
     // A few items recorded normally, then the storm: 20,000 items in one burst.
     await w.storm(100, 100);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -73,7 +92,14 @@ test('a 20,000-node storm trips the breaker, the tab stays responsive, capture r
   expect(await page.evaluate(() => document.querySelectorAll('#list li').length)).toBe(20_100);
 
   // Calm for resumeAfterMs: capture resumes, starting again from a full snapshot of the whole list.
-  await page.waitForFunction(() => (window as unknown as { __recorderEvents: Array<{ name: string; payload: { state: string } }> }).__recorderEvents.some((event) => event.name === 'breaker' && event.payload.state === 'resumed'), undefined, { timeout: 5000 });
+  await page.waitForFunction(
+    () =>
+      (
+        window as unknown as { __recorderEvents: Array<{ name: string; payload: { state: string } }> }
+      ).__recorderEvents.some((event) => event.name === 'breaker' && event.payload.state === 'resumed'),
+    undefined,
+    { timeout: 5000 },
+  );
   await page.evaluate(() => {
     const li = document.createElement('li');
     li.textContent = 'after the storm';
@@ -85,8 +111,12 @@ test('a 20,000-node storm trips the breaker, the tab stays responsive, capture r
   expect(markers.map((marker) => marker.state)).toEqual(['paused', 'resumed']);
   expect(markers[0]).toMatchObject({ windowMs: 1000 });
 
-  const pausedAt = events.findIndex((event) => event.data.tag === 'reprise.breaker' && event.data.payload!.state === 'paused');
-  const resumedAt = events.findIndex((event) => event.data.tag === 'reprise.breaker' && event.data.payload!.state === 'resumed');
+  const pausedAt = events.findIndex(
+    (event) => event.data.tag === 'reprise.breaker' && event.data.payload!.state === 'paused',
+  );
+  const resumedAt = events.findIndex(
+    (event) => event.data.tag === 'reprise.breaker' && event.data.payload!.state === 'resumed',
+  );
   // Nothing of the storm was serialized after the breaker tripped...
   expect(itemsAddedInMutations(events.slice(pausedAt, resumedAt))).toBe(0);
   // ...nor before: the breaker saw the burst first and stopped rrweb before it processed any of it,
@@ -106,7 +136,11 @@ test('the parser building a big page is not a storm: no breaker, one full snapsh
   const page = await browser.newPage();
   await page.goto(`${server.url}/big.html`);
   await page.waitForTimeout(200);
-  const breakerEvents = await page.evaluate(() => (window as unknown as { __recorderEvents: Array<{ name: string }> }).__recorderEvents.filter((event) => event.name === 'breaker'));
+  const breakerEvents = await page.evaluate(() =>
+    (window as unknown as { __recorderEvents: Array<{ name: string }> }).__recorderEvents.filter(
+      (event) => event.name === 'breaker',
+    ),
+  );
   const events = await capturedEvents(page);
   expect(breakerEvents).toEqual([]);
   const snapshots = events.filter((event) => event.type === EventType.FullSnapshot);

@@ -47,7 +47,14 @@ test('shadow DOM, adopted stylesheets and same-origin iframes are recorded and r
   expect(json).toContain('rgb(1, 2, 3)'); // the adopted stylesheet
   expect(json).toContain('added inside the shadow root');
   expect(json).toContain('added inside the frame');
-  for (const secret of ['FramePassword1', 'Typed In Frame', 'typed in the shadow', 'shadow.user@example.com', 'frame.user@example.com', 'shadow secret text']) {
+  for (const secret of [
+    'FramePassword1',
+    'Typed In Frame',
+    'typed in the shadow',
+    'shadow.user@example.com',
+    'frame.user@example.com',
+    'shadow secret text',
+  ]) {
     expect(json, secret).not.toContain(secret);
   }
 
@@ -65,7 +72,9 @@ test('shadow DOM, adopted stylesheets and same-origin iframes are recorded and r
         frameText: frameDoc?.body.textContent?.replace(/\s+/g, ' ').trim(),
       };
     }, events);
-    expect(replayed.shadowText).toBe('Shadow greeting Owner: *********************** ****** ****** **** added inside the shadow root');
+    expect(replayed.shadowText).toBe(
+      'Shadow greeting Owner: *********************** ****** ****** **** added inside the shadow root',
+    );
     expect(replayed.shadowColor).toBe('rgb(1, 2, 3)');
     expect(replayed.frameText).toBe('Frame content Billing contact: ********************** added inside the frame');
   } finally {

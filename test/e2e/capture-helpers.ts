@@ -24,11 +24,15 @@ export interface CapturedEvent {
 /** Every event the recorder handed to `onEvents` so far (after its pending microtask ran). */
 export async function capturedEvents(page: Page): Promise<CapturedEvent[]> {
   await page.evaluate(() => (window as unknown as { recorder?: { flush(): Promise<void> } }).recorder?.flush());
-  return JSON.parse(await page.evaluate(() => JSON.stringify((window as unknown as { __events: unknown[] }).__events))) as CapturedEvent[];
+  return JSON.parse(
+    await page.evaluate(() => JSON.stringify((window as unknown as { __events: unknown[] }).__events)),
+  ) as CapturedEvent[];
 }
 
 export function repriseEvents(events: CapturedEvent[], tag: string): Array<Record<string, unknown>> {
-  return events.filter((event) => event.type === EventType.Custom && event.data.tag === tag).map((event) => event.data.payload!);
+  return events
+    .filter((event) => event.type === EventType.Custom && event.data.tag === tag)
+    .map((event) => event.data.payload!);
 }
 
 /** Every string anywhere inside a value. */
@@ -39,8 +43,14 @@ export function allStrings(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-export const jsonRoute = (body: unknown, headers: Record<string, string> = {}): RouteHandler => (_req, res) => {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
-};
+export const jsonRoute =
+  (body: unknown, headers: Record<string, string> = {}): RouteHandler =>
+  (_req, res) => {
+    const text = JSON.stringify(body);
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    });
+    res.end(text);
+  };

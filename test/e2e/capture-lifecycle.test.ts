@@ -43,7 +43,8 @@ interface PageGlobals {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CORE_IIFE)) throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
+  if (!existsSync(CORE_IIFE))
+    throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
   spaDir = mkdtempSync(join(tmpdir(), 'reprise-spa-'));
   writeFileSync(join(spaDir, 'index.html'), SPA_PAGE);
   server = await serve({ mounts: { '/spa/': spaDir }, spaFallback: true });
@@ -96,7 +97,11 @@ describe('a released recorder gives way', () => {
       releaseFirst();
       const second = w.make();
       const releaseSecond = second.mount();
-      const right = { first: first.isRecording, second: second.isRecording, sameSession: second.sessionId === firstSession };
+      const right = {
+        first: first.isRecording,
+        second: second.isRecording,
+        sameSession: second.sessionId === firstSession,
+      };
       await w.tick(50);
       const later = { first: first.isRecording, second: second.isRecording };
       // Nobody released this one: a third recorder is refused, as before.
@@ -127,9 +132,19 @@ describe('navigation state', () => {
     const events = await page.evaluate(async () => {
       const w = window as unknown as PageGlobals;
       const recorder = w.make({ navigation: 'manual' });
-      recorder.markNavigation({ url: 'https://app.test/users/1', route: '/users/:id', params: { id: '1' }, navigationType: 'push' });
+      recorder.markNavigation({
+        url: 'https://app.test/users/1',
+        route: '/users/:id',
+        params: { id: '1' },
+        navigationType: 'push',
+      });
       recorder.start();
-      recorder.markNavigation({ url: 'https://app.test/users/1', route: '/users/:id', params: { id: '1' }, navigationType: 'pop' });
+      recorder.markNavigation({
+        url: 'https://app.test/users/1',
+        route: '/users/:id',
+        params: { id: '1' },
+        navigationType: 'pop',
+      });
       recorder.markNavigation({ url: 'https://app.test/teams', route: '/teams', navigationType: 'push' });
       recorder.markNavigation({ url: 'https://app.test/teams', route: '/teams', navigationType: 'replace' });
       await recorder.flush();
@@ -260,9 +275,21 @@ describe('the script-tag build', () => {
     const page = await openSpa();
     const names = await page.evaluate(() => {
       const { Reprise } = window as unknown as PageGlobals;
-      return [Reprise.MASK_ATTRIBUTE, Reprise.BLOCK_ATTRIBUTE, Reprise.UNMASK_ATTRIBUTE, Reprise.MASK_CLASS, Reprise.BLOCK_CLASS];
+      return [
+        Reprise.MASK_ATTRIBUTE,
+        Reprise.BLOCK_ATTRIBUTE,
+        Reprise.UNMASK_ATTRIBUTE,
+        Reprise.MASK_CLASS,
+        Reprise.BLOCK_CLASS,
+      ];
     });
     await page.close();
-    expect(names).toEqual(['data-reprise-mask', 'data-reprise-block', 'data-reprise-unmask', 'reprise-mask', 'reprise-block']);
+    expect(names).toEqual([
+      'data-reprise-mask',
+      'data-reprise-block',
+      'data-reprise-unmask',
+      'reprise-mask',
+      'reprise-block',
+    ]);
   });
 });

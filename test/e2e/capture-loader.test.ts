@@ -113,7 +113,12 @@ beforeAll(async () => {
   });
   server = await serve({
     mounts: { '/lazy-app/': join(lazyAppDir, 'out') },
-    pages: { '/early': EARLY_CALLS_PAGE, '/failed': FAILED_LOAD_PAGE, '/idle': NOT_STARTED_PAGE, '/lazy': LAZY_APP_PAGE },
+    pages: {
+      '/early': EARLY_CALLS_PAGE,
+      '/failed': FAILED_LOAD_PAGE,
+      '/idle': NOT_STARTED_PAGE,
+      '/lazy': LAZY_APP_PAGE,
+    },
     routes: {
       // Routes win over the /dist/core/ mount: the same file, counted and late.
       'GET /dist/core/reprise.iife.js': async (_req, res) => {
@@ -151,7 +156,13 @@ function fullScriptTiming(page: Page): Promise<{ startTime: number; loadEventEnd
 }
 
 interface LoaderPageGlobals {
-  recorder: { isRecording: boolean; sessionId: string | null; flush(): Promise<void>; start(): void; load(): Promise<boolean> };
+  recorder: {
+    isRecording: boolean;
+    sessionId: string | null;
+    flush(): Promise<void>;
+    start(): void;
+    load(): Promise<boolean>;
+  };
   __events: CapturedEvent[];
   __errors: Array<Record<string, unknown>>;
   __started: string[];
@@ -169,7 +180,11 @@ describe('the script-tag loader', () => {
     const { page, pageErrors } = await open('/early');
     // The page's own error still reaches the page: the loader only listens.
     expect(pageErrors).toEqual(['early boom']);
-    await page.waitForFunction(() => (window as unknown as LoaderPageGlobals).__earlyFlushedAt !== undefined, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (window as unknown as LoaderPageGlobals).__earlyFlushedAt !== undefined,
+      undefined,
+      { timeout: 10_000 },
+    );
 
     const marks = await page.evaluate(() => (window as unknown as LoaderPageGlobals).__marks);
     const timing = await fullScriptTiming(page);
@@ -179,28 +194,54 @@ describe('the script-tag loader', () => {
     expect(marks.load).toBeLessThanOrEqual(timing!.startTime);
     expect(timing!.loadEventEnd).toBeLessThanOrEqual(timing!.startTime);
     const earlyFlushedAt = await page.evaluate(() => (window as unknown as LoaderPageGlobals).__earlyFlushedAt!);
-    expect(earlyFlushedAt, 'flush() before the hand-over resolves after the real flush').toBeGreaterThan(timing!.startTime + FULL_SCRIPT_DELAY_MS - 50);
+    expect(earlyFlushedAt, 'flush() before the hand-over resolves after the real flush').toBeGreaterThan(
+      timing!.startTime + FULL_SCRIPT_DELAY_MS - 50,
+    );
 
     const state = await page.evaluate(() => {
       const w = window as unknown as LoaderPageGlobals;
-      return { before: w.__beforeLoad, isRecording: w.recorder.isRecording, sessionId: w.recorder.sessionId, started: w.__started, states: w.__states, errors: w.__errors, hasFullExports: typeof (w as unknown as { Reprise: { createNavigationMarkers?: unknown } }).Reprise.createNavigationMarkers };
+      return {
+        before: w.__beforeLoad,
+        isRecording: w.recorder.isRecording,
+        sessionId: w.recorder.sessionId,
+        started: w.__started,
+        states: w.__states,
+        errors: w.__errors,
+        hasFullExports: typeof (w as unknown as { Reprise: { createNavigationMarkers?: unknown } }).Reprise
+          .createNavigationMarkers,
+      };
     });
     expect(state.before).toEqual({ isRecording: false, sessionId: null });
     expect(state.isRecording).toBe(true);
     expect(state.sessionId).toMatch(/\S{8,}/);
     expect(state.started, 'on("start") registered before the hand-over').toEqual([state.sessionId]);
-    expect(state.states, 'subscribe() registered before the hand-over').toContainEqual({ isRecording: true, sessionId: state.sessionId });
+    expect(state.states, 'subscribe() registered before the hand-over').toContainEqual({
+      isRecording: true,
+      sessionId: state.sessionId,
+    });
     expect(state.errors).toEqual([]);
     expect(state.hasFullExports, 'window.Reprise gains the full script exports').toBe('function');
 
     await page.evaluate(() => (window as unknown as LoaderPageGlobals).recorder.flush());
-    const events = JSON.parse(await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events))) as CapturedEvent[];
+    const events = JSON.parse(
+      await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events)),
+    ) as CapturedEvent[];
     expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
     const early = events
-      .filter((event) => event.type === EventType.Custom && ['reprise.identify', 'reprise.custom', 'reprise.error', 'reprise.navigation'].includes(event.data.tag!))
+      .filter(
+        (event) =>
+          event.type === EventType.Custom &&
+          ['reprise.identify', 'reprise.custom', 'reprise.error', 'reprise.navigation'].includes(event.data.tag!),
+      )
       .map((event) => ({ tag: event.data.tag, payload: event.data.payload }))
       .filter((event) => event.tag !== 'reprise.navigation' || event.payload?.route === '/early');
-    expect(early.map((event) => event.tag)).toEqual(['reprise.identify', 'reprise.custom', 'reprise.navigation', 'reprise.error', 'reprise.custom']);
+    expect(early.map((event) => event.tag)).toEqual([
+      'reprise.identify',
+      'reprise.custom',
+      'reprise.navigation',
+      'reprise.error',
+      'reprise.custom',
+    ]);
     expect(early[0]!.payload).toEqual({ userId: 'user-7', traits: { plan: 'pro' } });
     expect(early[1]!.payload).toEqual({ name: 'early-track', props: { step: 1 } });
     expect(early[2]!.payload).toMatchObject({ url: `${server.url}/early`, route: '/early' });
@@ -213,13 +254,23 @@ describe('the script-tag loader', () => {
     await page.evaluate(() => {
       const w = window as unknown as { recorder: { track(name: string): void } };
       w.recorder.track('after-load');
-      setTimeout(() => { throw new Error('late boom'); }, 0);
+      setTimeout(() => {
+        throw new Error('late boom');
+      }, 0);
       return new Promise((resolve) => setTimeout(resolve, 50));
     });
     await page.evaluate(() => (window as unknown as LoaderPageGlobals).recorder.flush());
-    const later = (JSON.parse(await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events))) as CapturedEvent[]).slice(before);
-    expect(later.filter((event) => event.data.tag === 'reprise.custom').map((event) => event.data.payload)).toEqual([{ name: 'after-load' }]);
-    expect(later.filter((event) => event.data.tag === 'reprise.error').map((event) => event.data.payload?.message)).toEqual(['late boom']);
+    const later = (
+      JSON.parse(
+        await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events)),
+      ) as CapturedEvent[]
+    ).slice(before);
+    expect(later.filter((event) => event.data.tag === 'reprise.custom').map((event) => event.data.payload)).toEqual([
+      { name: 'after-load' },
+    ]);
+    expect(
+      later.filter((event) => event.data.tag === 'reprise.error').map((event) => event.data.payload?.message),
+    ).toEqual(['late boom']);
     await page.close();
   });
 
@@ -240,18 +291,24 @@ describe('the script-tag loader', () => {
     expect(fullScriptRequests.length).toBe(requestsBefore + 1);
     expect(await page.evaluate(() => (window as unknown as LoaderPageGlobals).recorder.isRecording)).toBe(true);
     await page.evaluate(() => (window as unknown as LoaderPageGlobals).recorder.flush());
-    const events = JSON.parse(await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events))) as CapturedEvent[];
+    const events = JSON.parse(
+      await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events)),
+    ) as CapturedEvent[];
     expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
     await page.close();
   });
 
   test('a full script that cannot be loaded is reported through onError and the error event; the page keeps working', async () => {
     const { page, pageErrors } = await open('/failed');
-    await page.waitForFunction(() => (window as unknown as LoaderPageGlobals).__errors.length >= 2, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (window as unknown as LoaderPageGlobals).__errors.length >= 2, undefined, {
+      timeout: 10_000,
+    });
     const errors = await page.evaluate(() => (window as unknown as LoaderPageGlobals).__errors);
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatchObject({ name: 'RecorderError', code: 'load', isError: true });
-    expect(errors[0]!.message).toBe(`[@reprise/core] could not load the full recorder from ${server.url}/missing/reprise.iife.js (network error, 404 or blocked by a Content-Security-Policy): check loader.src and that the file is served. Nothing is recorded on this page.`);
+    expect(errors[0]!.message).toBe(
+      `[@reprise/core] could not load the full recorder from ${server.url}/missing/reprise.iife.js (network error, 404 or blocked by a Content-Security-Policy): check loader.src and that the file is served. Nothing is recorded on this page.`,
+    );
     expect(errors[1]).toEqual({ fromEvent: 'load' });
 
     // A flush() that was waiting settles; later calls are harmless no-ops; nothing was thrown into the page.
@@ -262,7 +319,13 @@ describe('the script-tag loader', () => {
       w.recorder.track('after-failure');
       w.recorder.stop();
       await w.recorder.flush();
-      return { pings: w.__pings, isRecording: w.recorder.isRecording, sessionId: w.recorder.sessionId, events: w.__events.length, loaded: await w.recorder.load() };
+      return {
+        pings: w.__pings,
+        isRecording: w.recorder.isRecording,
+        sessionId: w.recorder.sessionId,
+        events: w.__events.length,
+        loaded: await w.recorder.load(),
+      };
     });
     expect(after).toEqual({ pings: 1, isRecording: false, sessionId: null, events: 0, loaded: false });
     expect(pageErrors).toEqual([]);
@@ -286,7 +349,8 @@ describe('@reprise/core/lazy in a bundled app', () => {
     const flushedAt = await page.evaluate(() => (window as unknown as { __flushed: Promise<number> }).__flushed);
     const timing = await page.evaluate((coreChunk) => {
       const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      const chunkStarts = performance.getEntriesByType('resource')
+      const chunkStarts = performance
+        .getEntriesByType('resource')
         .filter((entry) => entry.name.endsWith(`/lazy-app/${coreChunk}`))
         .map((entry) => entry.startTime);
       return { loadEventEnd: navigation.loadEventEnd, chunkStarts };
@@ -295,9 +359,13 @@ describe('@reprise/core/lazy in a bundled app', () => {
     for (const start of timing.chunkStarts) expect(start).toBeGreaterThanOrEqual(timing.loadEventEnd);
     expect(flushedAt).toBeGreaterThan(Math.min(...timing.chunkStarts));
 
-    const events = JSON.parse(await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events))) as CapturedEvent[];
+    const events = JSON.parse(
+      await page.evaluate(() => JSON.stringify((window as unknown as LoaderPageGlobals).__events)),
+    ) as CapturedEvent[];
     expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
-    const custom = events.filter((event) => event.data.tag === 'reprise.identify' || event.data.tag === 'reprise.custom').map((event) => event.data.payload);
+    const custom = events
+      .filter((event) => event.data.tag === 'reprise.identify' || event.data.tag === 'reprise.custom')
+      .map((event) => event.data.payload);
     expect(custom).toEqual([{ userId: 'user-9' }, { name: 'lazy-early', props: { step: 1 } }]);
     expect(await page.evaluate(() => (window as unknown as LoaderPageGlobals).recorder.isRecording)).toBe(true);
     expect(pageErrors).toEqual([]);

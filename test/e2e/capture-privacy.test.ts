@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { allStrings, CAPTURE_FIXTURES, capturedEvents, CORE_IIFE, EventType, IncrementalSource, jsonRoute, repriseEvents } from './capture-helpers.js';
+import {
+  allStrings,
+  CAPTURE_FIXTURES,
+  capturedEvents,
+  CORE_IIFE,
+  EventType,
+  IncrementalSource,
+  jsonRoute,
+  repriseEvents,
+} from './capture-helpers.js';
 
 /*
  * The recorder's privacy defaults for what pages commonly hide, in Chromium through the
@@ -49,7 +58,8 @@ let server: TestServer;
 const received: Array<Record<string, string | string[] | undefined>> = [];
 
 beforeAll(async () => {
-  if (!existsSync(CORE_IIFE)) throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
+  if (!existsSync(CORE_IIFE))
+    throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
   server = await serve({
     mounts: { '/': CAPTURE_FIXTURES },
     pages: { '/private': page },
@@ -78,11 +88,15 @@ describe('@reprise/core privacy defaults in Chromium', () => {
 
   beforeAll(async () => {
     tab = await browser.newPage();
-    await tab.goto(`${server.url}/private?token=${SECRETS.urlToken}&q=shoes#access_token=${SECRETS.fragmentToken}&token_type=bearer`);
-    await tab.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({
-      endpoint: `${location.origin}/collector`,
-      network: { captureHeaders: true, captureBodies: true },
-    }));
+    await tab.goto(
+      `${server.url}/private?token=${SECRETS.urlToken}&q=shoes#access_token=${SECRETS.fragmentToken}&token_type=bearer`,
+    );
+    await tab.evaluate(() =>
+      (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({
+        endpoint: `${location.origin}/collector`,
+        network: { captureHeaders: true, captureBodies: true },
+      }),
+    );
     await tab.click('#name');
     await tab.keyboard.type('Ada Lovelace', { delay: 0 });
     await tab.selectOption('#plan', CHOSEN);
@@ -119,15 +133,24 @@ describe('@reprise/core privacy defaults in Chromium', () => {
 
   test('secret URL parameters keep their names with a fixed value; the others are kept', () => {
     const meta = events.find((event) => event.type === EventType.Meta)!;
-    expect((meta.data as { href: string }).href).toBe(`${server.url}/private?token=redacted&q=shoes#access_token=redacted&token_type=redacted`);
+    expect((meta.data as { href: string }).href).toBe(
+      `${server.url}/private?token=redacted&q=shoes#access_token=redacted&token_type=redacted`,
+    );
     const navigations = repriseEvents(events, 'reprise.navigation');
     expect(navigations.at(-1)).toMatchObject({ url: `${server.url}/private/next?reset_code=redacted` });
-    const requests = repriseEvents(events, 'reprise.network').filter((request) => String(request.url).includes('/api/'));
-    expect(requests.map((request) => request.url)).toEqual([`${server.url}/api/login`, `${server.url}/api/login?api_key=redacted`]);
+    const requests = repriseEvents(events, 'reprise.network').filter((request) =>
+      String(request.url).includes('/api/'),
+    );
+    expect(requests.map((request) => request.url)).toEqual([
+      `${server.url}/api/login`,
+      `${server.url}/api/login?api_key=redacted`,
+    ]);
   });
 
   test('credential headers are left out even with captureHeaders: true, and password fields of bodies are redacted', () => {
-    const [json, form] = repriseEvents(events, 'reprise.network').filter((request) => String(request.url).includes('/api/')) as Array<{ requestHeaders?: Record<string, string>; requestBody?: string; responseBody?: string }>;
+    const [json, form] = repriseEvents(events, 'reprise.network').filter((request) =>
+      String(request.url).includes('/api/'),
+    ) as Array<{ requestHeaders?: Record<string, string>; requestBody?: string; responseBody?: string }>;
     expect(json!.requestHeaders).toEqual({ 'content-type': 'application/json', 'x-request-id': 'r-1' });
     expect(json!.requestBody).toBe('{"user":"ann","password":"redacted"}');
     expect(json!.responseBody).toContain('"session_token":"redacted"');
@@ -135,7 +158,11 @@ describe('@reprise/core privacy defaults in Chromium', () => {
   });
 
   test('masked values have one fixed length, the chosen option is not told, contenteditable text and secret attributes are masked', () => {
-    const inputs = events.filter((event) => event.type === EventType.IncrementalSnapshot && (event.data as { source?: number }).source === IncrementalSource.Input);
+    const inputs = events.filter(
+      (event) =>
+        event.type === EventType.IncrementalSnapshot &&
+        (event.data as { source?: number }).source === IncrementalSource.Input,
+    );
     const texts = new Set(inputs.map((event) => (event.data as { text: string }).text));
     expect([...texts]).toEqual(['********']);
     const snapshot = JSON.stringify(events.find((event) => event.type === EventType.FullSnapshot));
@@ -145,7 +172,13 @@ describe('@reprise/core privacy defaults in Chromium', () => {
     expect(snapshot).not.toContain('"selected"');
     expect(snapshot).toContain('SSN on file: ***********');
     expect(snapshot).not.toContain('Editable');
-    const mutations = JSON.stringify(events.filter((event) => event.type === EventType.IncrementalSnapshot && (event.data as { source?: number }).source === IncrementalSource.Mutation));
+    const mutations = JSON.stringify(
+      events.filter(
+        (event) =>
+          event.type === EventType.IncrementalSnapshot &&
+          (event.data as { source?: number }).source === IncrementalSource.Mutation,
+      ),
+    );
     expect(mutations).toContain('"data-session-token":"********"');
     expect(mutations).not.toContain('more secret words');
   });
@@ -155,7 +188,11 @@ test('privacy.redact.dropQueryStrings drops every query string and fragment of r
   const tab = await browser.newPage();
   try {
     await tab.goto(`${server.url}/private?name=Ann+Lee&plan=gold#section=billing`);
-    await tab.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({ privacy: { redact: { dropQueryStrings: true } } }));
+    await tab.evaluate(() =>
+      (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({
+        privacy: { redact: { dropQueryStrings: true } },
+      }),
+    );
     await tab.evaluate(() => history.pushState({}, '', '/private/orders?customer=Ann+Lee'));
     await tab.waitForTimeout(100);
     const events = await capturedEvents(tab);

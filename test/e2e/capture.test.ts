@@ -30,9 +30,11 @@ const SECRETS = {
 function textOfElement(node: unknown, id: string): string | undefined {
   const stack = [node];
   while (stack.length > 0) {
-    const current = stack.pop() as { attributes?: { id?: string }; childNodes?: Array<{ textContent?: string }> } | undefined;
+    const current = stack.pop() as
+      { attributes?: { id?: string }; childNodes?: Array<{ textContent?: string }> } | undefined;
     if (!current) continue;
-    if (current.attributes?.id === id) return (current.childNodes ?? []).map((child) => child.textContent ?? '').join('');
+    if (current.attributes?.id === id)
+      return (current.childNodes ?? []).map((child) => child.textContent ?? '').join('');
     stack.push(...(current.childNodes ?? []));
   }
   return undefined;
@@ -46,7 +48,8 @@ let server: TestServer;
 const received: Array<{ path: string; headers: Record<string, string | string[] | undefined> }> = [];
 
 beforeAll(async () => {
-  if (!existsSync(CORE_IIFE)) throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
+  if (!existsSync(CORE_IIFE))
+    throw new Error(`${CORE_IIFE} is missing: run \`cd packages/core && npx rollup -c\` first`);
   const app = fixture('app.html');
   server = await serve({
     mounts: { '/': CAPTURE_FIXTURES },
@@ -54,7 +57,10 @@ beforeAll(async () => {
     routes: {
       'GET /api/items': (req, res, body) => {
         received.push({ path: req.url!, headers: req.headers });
-        jsonRoute({ items: ['a', 'b'], owner: 'owner.person@example.com' }, { 'set-cookie': 'sid=server-secret', 'x-served-by': 'test' })(req, res, body);
+        jsonRoute(
+          { items: ['a', 'b'], owner: 'owner.person@example.com' },
+          { 'set-cookie': 'sid=server-secret', 'x-served-by': 'test' },
+        )(req, res, body);
       },
       'POST /api/echo': (req, res, body) => {
         received.push({ path: req.url!, headers: req.headers });
@@ -87,7 +93,10 @@ afterAll(async () => {
 async function openApp(options: Record<string, unknown> = {}): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(`${server.url}/app`);
-  await page.evaluate((opts) => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder(opts), options);
+  await page.evaluate(
+    (opts) => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder(opts),
+    options,
+  );
   return page;
 }
 
@@ -95,16 +104,24 @@ async function openApp(options: Record<string, unknown> = {}): Promise<Page> {
  * A recording page (fake clock) whose stored session's `field` is moved `ms` into the past, then
  * 6 s of its clock run. Returns the session the page started with.
  */
-async function recordingWithAgedSession(field: 'lastActivityAt' | 'startedAt', ms: number): Promise<{ page: Page; first: string }> {
+async function recordingWithAgedSession(
+  field: 'lastActivityAt' | 'startedAt',
+  ms: number,
+): Promise<{ page: Page; first: string }> {
   const page = await browser.newPage();
   await page.clock.install();
   await page.goto(`${server.url}/app`);
-  const first = await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
-  await page.evaluate(({ field, ms }) => {
-    const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as Record<string, number>;
-    stored[field]! -= ms;
-    sessionStorage.setItem('reprise:session', JSON.stringify(stored));
-  }, { field, ms });
+  const first = await page.evaluate(() =>
+    (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}),
+  );
+  await page.evaluate(
+    ({ field, ms }) => {
+      const stored = JSON.parse(sessionStorage.getItem('reprise:session')!) as Record<string, number>;
+      stored[field]! -= ms;
+      sessionStorage.setItem('reprise:session', JSON.stringify(stored));
+    },
+    { field, ms },
+  );
   await page.clock.fastForward(6000);
   return { page, first };
 }
@@ -150,7 +167,9 @@ describe('@reprise/core capture in Chromium', () => {
         throw new TypeError('uncaught from a timer');
       });
       void Promise.reject(new Error('rejected promise'));
-      await fetch('/api/items?q=1', { headers: { Authorization: 'Bearer top-secret', 'X-Trace': 'trace-1' } }).then((r) => r.json());
+      await fetch('/api/items?q=1', { headers: { Authorization: 'Bearer top-secret', 'X-Trace': 'trace-1' } }).then(
+        (r) => r.json(),
+      );
       await fetch('/api/slow-chunked').then((r) => r.text());
       await fetch('http://127.0.0.1:9/unreachable').catch(() => undefined);
       await fetch('/collector/v1/ingest', { method: 'POST', body: 'delivery traffic' });
@@ -162,14 +181,22 @@ describe('@reprise/core capture in Chromium', () => {
         xhr.onloadend = () => resolve();
         xhr.send('xhr payload body');
       });
-      w.recorder.markNavigation({ url: '/app/items/7', route: '/app/items/:id', params: { id: '7' }, navigationType: 'push' });
+      w.recorder.markNavigation({
+        url: '/app/items/7',
+        route: '/app/items/:id',
+        params: { id: '7' },
+        navigationType: 'push',
+      });
       w.recorder.identify('user-42', { plan: 'pro', contact: 'user.fortytwo@example.com' });
       w.recorder.track('checkout', { total: 12.5 });
       // A reference cycle in props used to hang the tab (redaction looped, the encoder overflowed).
       const cart: Record<string, unknown> = { owner: 'cart.owner@example.com' };
       cart.self = cart;
       w.recorder.track('cyclic', cart as never);
-      w.recorder.captureError(new Error('caught by a boundary'), { componentStack: '\n    at Cart', framework: 'react' });
+      w.recorder.captureError(new Error('caught by a boundary'), {
+        componentStack: '\n    at Cart',
+        framework: 'react',
+      });
       await new Promise((resolve) => setTimeout(resolve, 50));
     });
     events = await capturedEvents(page);
@@ -183,9 +210,13 @@ describe('@reprise/core capture in Chromium', () => {
   test('records a full snapshot, the form, the list and the route change', () => {
     expect(events[0]!.type).toBe(EventType.Meta);
     expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
-    const inputs = events.filter((event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Input);
+    const inputs = events.filter(
+      (event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Input,
+    );
     expect(inputs.length).toBeGreaterThanOrEqual(6);
-    const mutations = events.filter((event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation);
+    const mutations = events.filter(
+      (event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation,
+    );
     expect(JSON.stringify(mutations)).toContain('item 3');
     expect(JSON.stringify(mutations)).toContain('Items page');
   });
@@ -207,7 +238,12 @@ describe('@reprise/core capture in Chromium', () => {
           blocked: [...doc.querySelectorAll('div')]
             .filter((div) => div.style.width === '300px' && div.style.height === '120px')
             .map((div) => ({ children: div.childNodes.length, text: div.textContent })),
-          values: { name: value('#name'), password: value('#password'), city: value('#city'), notes: value('#public-notes') },
+          values: {
+            name: value('#name'),
+            password: value('#password'),
+            city: value('#city'),
+            notes: value('#public-notes'),
+          },
         };
       }, events);
       expect(replayed.list).toBe(liveText.list);
@@ -220,7 +256,11 @@ describe('@reprise/core capture in Chromium', () => {
       expect(replayed.contact).toBe(`Write to ${mask('help.desk@example.org')} or pay with ${mask(SECRETS.card)}.`);
       expect(replayed.blocked).toEqual([{ children: 0, text: '' }]);
       // A masked value is a fixed placeholder: its length is not recorded either.
-      expect(replayed.values).toMatchObject({ name: '********', city: 'Lisbon', notes: `reach me at ${mask(SECRETS.email)} any time` });
+      expect(replayed.values).toMatchObject({
+        name: '********',
+        city: 'Lisbon',
+        notes: `reach me at ${mask(SECRETS.email)} any time`,
+      });
       // Password input is never recorded; at most the fixed placeholder shows.
       expect(['', '********']).toContain(replayed.values.password);
     } finally {
@@ -230,10 +270,28 @@ describe('@reprise/core capture in Chromium', () => {
 
   test('typed secrets and masked or blocked content appear in no recorded event', () => {
     const json = JSON.stringify(events);
-    for (const secret of [SECRETS.password, SECRETS.card, SECRETS.card.replace(/ /g, ''), SECRETS.email, SECRETS.maskedField]) {
+    for (const secret of [
+      SECRETS.password,
+      SECRETS.card,
+      SECRETS.card.replace(/ /g, ''),
+      SECRETS.email,
+      SECRETS.maskedField,
+    ]) {
       expect(json, secret).not.toContain(secret);
     }
-    for (const hidden of ['Jane Roe', 'Label Lucy', 'hypertension', 'Blocked banking widget', '12345678', 'help.desk@example.org', 'someone.else@example.com', 'user.fortytwo@example.com', 'owner.person@example.com', 'I like long walks', 'Ada Lovelace']) {
+    for (const hidden of [
+      'Jane Roe',
+      'Label Lucy',
+      'hypertension',
+      'Blocked banking widget',
+      '12345678',
+      'help.desk@example.org',
+      'someone.else@example.com',
+      'user.fortytwo@example.com',
+      'owner.person@example.com',
+      'I like long walks',
+      'Ada Lovelace',
+    ]) {
       expect(json, hidden).not.toContain(hidden);
     }
     // Not even the password's length: no string holds a run of exactly its length in asterisks.
@@ -259,8 +317,15 @@ describe('@reprise/core capture in Chromium', () => {
     const uncaught = errors.find((event) => event.source === 'error');
     expect(uncaught).toMatchObject({ name: 'TypeError', message: 'uncaught from a timer' });
     expect(uncaught!.stack).toContain('uncaught from a timer');
-    expect(errors.find((event) => event.source === 'unhandledrejection')).toMatchObject({ name: 'Error', message: 'rejected promise' });
-    expect(errors.find((event) => event.source === 'framework')).toMatchObject({ message: 'caught by a boundary', framework: 'react', componentStack: '\n    at Cart' });
+    expect(errors.find((event) => event.source === 'unhandledrejection')).toMatchObject({
+      name: 'Error',
+      message: 'rejected promise',
+    });
+    expect(errors.find((event) => event.source === 'framework')).toMatchObject({
+      message: 'caught by a boundary',
+      framework: 'react',
+      componentStack: '\n    at Cart',
+    });
   });
 
   test('fetch and XHR are recorded with method, URL, status, timing and sizes; credentials never; the collector never', () => {
@@ -269,13 +334,17 @@ describe('@reprise/core capture in Chromium', () => {
     expect(items).toMatchObject({ initiator: 'fetch', method: 'GET', url: `${server.url}/api/items?q=1`, status: 200 });
     expect(items.duration).toEqual(expect.any(Number));
     expect(items.startTime).toBeGreaterThan(Date.now() - 60_000);
-    expect(items.responseSize).toBe(Buffer.byteLength(JSON.stringify({ items: ['a', 'b'], owner: 'owner.person@example.com' })));
+    expect(items.responseSize).toBe(
+      Buffer.byteLength(JSON.stringify({ items: ['a', 'b'], owner: 'owner.person@example.com' })),
+    );
     expect(items.requestHeaders).toEqual({ 'x-trace': 'trace-1' });
     expect(items.responseHeaders).toMatchObject({ 'x-served-by': 'test', 'content-type': 'application/json' });
     expect(items.responseHeaders).not.toHaveProperty('set-cookie');
     expect(items.responseBody).toBe(`{"items":["a","b"],"owner":"${mask('owner.person@example.com')}"}`);
     // The page itself still sent its Authorization header: capture only reads.
-    expect(received.find((request) => request.path === '/api/items?q=1')?.headers.authorization).toBe('Bearer top-secret');
+    expect(received.find((request) => request.path === '/api/items?q=1')?.headers.authorization).toBe(
+      'Bearer top-secret',
+    );
 
     // Duration runs to the last byte and the size is known without Content-Length (Resource Timing).
     const chunked = network.find((event) => String(event.url).endsWith('/api/slow-chunked'))!;
@@ -301,13 +370,28 @@ describe('@reprise/core capture in Chromium', () => {
 
   test('navigation: the initial page, pushState route changes and markNavigation', () => {
     const navigations = repriseEvents(events, 'reprise.navigation');
-    expect(navigations[0]).toMatchObject({ url: `${server.url}/app`, navigationType: 'initial', title: 'Reprise capture fixture' });
-    expect(navigations).toContainEqual(expect.objectContaining({ url: `${server.url}/app/items`, navigationType: 'push' }));
-    expect(navigations).toContainEqual(expect.objectContaining({ url: '/app/items/7', route: '/app/items/:id', params: { id: '7' }, navigationType: 'push' }));
+    expect(navigations[0]).toMatchObject({
+      url: `${server.url}/app`,
+      navigationType: 'initial',
+      title: 'Reprise capture fixture',
+    });
+    expect(navigations).toContainEqual(
+      expect.objectContaining({ url: `${server.url}/app/items`, navigationType: 'push' }),
+    );
+    expect(navigations).toContainEqual(
+      expect.objectContaining({
+        url: '/app/items/7',
+        route: '/app/items/:id',
+        params: { id: '7' },
+        navigationType: 'push',
+      }),
+    );
   });
 
   test('identify and track are recorded, with PII redacted from their values', () => {
-    expect(repriseEvents(events, 'reprise.identify')).toEqual([{ userId: 'user-42', traits: { plan: 'pro', contact: mask('user.fortytwo@example.com') } }]);
+    expect(repriseEvents(events, 'reprise.identify')).toEqual([
+      { userId: 'user-42', traits: { plan: 'pro', contact: mask('user.fortytwo@example.com') } },
+    ]);
     expect(repriseEvents(events, 'reprise.custom')).toEqual([
       { name: 'checkout', props: { total: 12.5 } },
       { name: 'cyclic', props: { owner: mask('cart.owner@example.com'), self: '[Circular]' } },
@@ -333,8 +417,11 @@ describe('@reprise/core capture in Chromium', () => {
         xhrSend: XMLHttpRequest.prototype.send === o.xhrSend,
         xhrSetRequestHeader: XMLHttpRequest.prototype.setRequestHeader === o.xhrSetRequestHeader,
         pushState: history.pushState === o.pushState && !Object.prototype.hasOwnProperty.call(history, 'pushState'),
-        replaceState: history.replaceState === o.replaceState && !Object.prototype.hasOwnProperty.call(history, 'replaceState'),
-        console: Object.entries(o.console).every(([level, fn]) => (console as unknown as Record<string, unknown>)[level] === fn),
+        replaceState:
+          history.replaceState === o.replaceState && !Object.prototype.hasOwnProperty.call(history, 'replaceState'),
+        console: Object.entries(o.console).every(
+          ([level, fn]) => (console as unknown as Record<string, unknown>)[level] === fn,
+        ),
       };
       // Everything that was captured before: none of it may reach the sink now.
       document.querySelector('#list')!.appendChild(document.createElement('li')).textContent = 'after stop';
@@ -362,11 +449,21 @@ describe('@reprise/core capture in Chromium', () => {
         identical,
         emittedAfterStop: w.__events.length - before,
         isRecording: w.recorder.isRecording,
-        lifecycle: w.__recorderEvents.filter((event) => event.name === 'start' || event.name === 'stop').map((event) => event.name),
+        lifecycle: w.__recorderEvents
+          .filter((event) => event.name === 'start' || event.name === 'stop')
+          .map((event) => event.name),
       };
     });
     expect(result.patchedWhileRecording).toBe(true);
-    expect(result.identical).toEqual({ fetch: true, xhrOpen: true, xhrSend: true, xhrSetRequestHeader: true, pushState: true, replaceState: true, console: true });
+    expect(result.identical).toEqual({
+      fetch: true,
+      xhrOpen: true,
+      xhrSend: true,
+      xhrSetRequestHeader: true,
+      pushState: true,
+      replaceState: true,
+      console: true,
+    });
     expect(result.emittedAfterStop).toBe(0);
     expect(result.isRecording).toBe(false);
     expect(result.lifecycle).toEqual(['start', 'stop']);
@@ -407,7 +504,17 @@ describe('privacy edge cases in Chromium', () => {
     });
     await page.waitForTimeout(50);
     const json = JSON.stringify(await capturedEvents(page));
-    for (const secret of ['Toggle1Secret', 'Zq9xMore', 'SetBy5cript', 'Programmatic Pat', 'Prefilled Pete', 'Attribute Anna', 'Cleared Carl', 'Added Albert', 'Added Adele']) {
+    for (const secret of [
+      'Toggle1Secret',
+      'Zq9xMore',
+      'SetBy5cript',
+      'Programmatic Pat',
+      'Prefilled Pete',
+      'Attribute Anna',
+      'Cleared Carl',
+      'Added Albert',
+      'Added Adele',
+    ]) {
       expect(json, secret).not.toContain(secret);
     }
     await page.close();
@@ -437,7 +544,10 @@ describe('privacy options in Chromium', () => {
     expect(json).not.toContain('first item');
     expect(json).not.toContain('hidden row');
     expect(json).not.toContain('ACCT-123456');
-    expect(repriseEvents(events, 'reprise.console')).toContainEqual({ level: 'log', args: [`account ${'*'.repeat(11)} looked up`] });
+    expect(repriseEvents(events, 'reprise.console')).toContainEqual({
+      level: 'log',
+      args: [`account ${'*'.repeat(11)} looked up`],
+    });
     await page.close();
   });
 });
@@ -446,16 +556,27 @@ describe('recorder lifecycle in Chromium', () => {
   test('a double mount (React StrictMode) yields one recording; the last release stops it', async () => {
     const page = await openApp({ autoStart: false });
     const result = await page.evaluate(async () => {
-      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __events: Array<{ type: number }>; __recorderEvents: Array<{ name: string; payload: { reason?: string } }> };
+      const w = window as unknown as {
+        recorder: import('@reprise/core').Recorder;
+        __events: Array<{ type: number }>;
+        __recorderEvents: Array<{ name: string; payload: { reason?: string } }>;
+      };
       const releaseFirst = w.recorder.mount();
       releaseFirst();
       const releaseSecond = w.recorder.mount();
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const whileMounted = { recording: w.recorder.isRecording, metas: w.__events.filter((event) => event.type === 4).length };
+      const whileMounted = {
+        recording: w.recorder.isRecording,
+        metas: w.__events.filter((event) => event.type === 4).length,
+      };
       releaseSecond();
       releaseSecond(); // a second call of the same release is ignored
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return { whileMounted, after: w.recorder.isRecording, lifecycle: w.__recorderEvents.map((event) => [event.name, event.payload?.reason ?? null]) };
+      return {
+        whileMounted,
+        after: w.recorder.isRecording,
+        lifecycle: w.__recorderEvents.map((event) => [event.name, event.payload?.reason ?? null]),
+      };
     });
     expect(result.whileMounted).toEqual({ recording: true, metas: 1 });
     expect(result.after).toBe(false);
@@ -486,7 +607,11 @@ describe('recorder lifecycle in Chromium', () => {
       w.recorder.track('ignored');
       console.log('ignored');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return { events: w.__events.length, recording: w.recorder.isRecording, patched: window.fetch !== (window as unknown as { __originals: { fetch: unknown } }).__originals.fetch };
+      return {
+        events: w.__events.length,
+        recording: w.recorder.isRecording,
+        patched: window.fetch !== (window as unknown as { __originals: { fetch: unknown } }).__originals.fetch,
+      };
     });
     expect(nothing).toEqual({ events: 0, recording: false, patched: false });
     await unsampled.close();
@@ -496,12 +621,20 @@ describe('recorder lifecycle in Chromium', () => {
     // The tab sat idle for 31 minutes: the stored session's last activity is that old.
     const { page, first } = await recordingWithAgedSession('lastActivityAt', 31 * 60 * 1000);
     const before = (await capturedEvents(page)).length;
-    await page.evaluate(() => (window as unknown as { app: { addItem(text: string): void } }).app.addItem('back after a break'));
+    await page.evaluate(() =>
+      (window as unknown as { app: { addItem(text: string): void } }).app.addItem('back after a break'),
+    );
     await page.evaluate(() => new Promise((resolve) => queueMicrotask(() => resolve(null))));
     const events = (await capturedEvents(page)).slice(before);
     const result = await page.evaluate(() => {
-      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __recorderEvents: Array<{ name: string; payload: { sessionId?: string } }> };
-      return { sessionId: w.recorder.sessionId, starts: w.__recorderEvents.filter((event) => event.name === 'start').map((event) => event.payload.sessionId) };
+      const w = window as unknown as {
+        recorder: import('@reprise/core').Recorder;
+        __recorderEvents: Array<{ name: string; payload: { sessionId?: string } }>;
+      };
+      return {
+        sessionId: w.recorder.sessionId,
+        starts: w.__recorderEvents.filter((event) => event.name === 'start').map((event) => event.payload.sessionId),
+      };
     });
     expect(result.sessionId).not.toBe(first);
     expect(result.starts).toEqual([first, result.sessionId]);
@@ -509,19 +642,30 @@ describe('recorder lifecycle in Chromium', () => {
     // last recorded event (not 31 minutes later); the new one starts with a full snapshot, then
     // says which session it continues.
     const [ended, ...continued] = events;
-    expect(ended).toMatchObject({ type: EventType.Custom, data: { tag: 'reprise.session', payload: { state: 'ended', reason: 'idle', nextSessionId: result.sessionId } } });
-    expect(ended!.timestamp).toBe(Math.max(...(await capturedEvents(page)).slice(0, before).map((event) => event.timestamp)));
+    expect(ended).toMatchObject({
+      type: EventType.Custom,
+      data: { tag: 'reprise.session', payload: { state: 'ended', reason: 'idle', nextSessionId: result.sessionId } },
+    });
+    expect(ended!.timestamp).toBe(
+      Math.max(...(await capturedEvents(page)).slice(0, before).map((event) => event.timestamp)),
+    );
     expect(continued.map((event) => event.type).slice(0, 2)).toEqual([EventType.Meta, EventType.FullSnapshot]);
     expect(JSON.stringify(continued[1])).toContain('back after a break');
-    expect(repriseEvents(continued, 'reprise.session')).toEqual([{ state: 'started', reason: 'idle', previousSessionId: first }]);
+    expect(repriseEvents(continued, 'reprise.session')).toEqual([
+      { state: 'started', reason: 'idle', previousSessionId: first },
+    ]);
     expect(continued.findIndex((event) => event.data.tag === 'reprise.session')).toBe(2);
     await page.close();
   });
 
   test('a session 24 hours old ends with reason maxDuration, and the next one names it', async () => {
     const { page, first } = await recordingWithAgedSession('startedAt', 25 * 60 * 60 * 1000);
-    await page.evaluate(() => (window as unknown as { app: { addItem(text: string): void } }).app.addItem('a day later'));
-    const next = await page.evaluate(() => (window as unknown as { recorder: import('@reprise/core').Recorder }).recorder.sessionId);
+    await page.evaluate(() =>
+      (window as unknown as { app: { addItem(text: string): void } }).app.addItem('a day later'),
+    );
+    const next = await page.evaluate(
+      () => (window as unknown as { recorder: import('@reprise/core').Recorder }).recorder.sessionId,
+    );
     const markers = repriseEvents(await capturedEvents(page), 'reprise.session');
     expect(next).not.toBe(first);
     expect(markers).toEqual([
@@ -534,16 +678,27 @@ describe('recorder lifecycle in Chromium', () => {
   test('a second recorder on the same page refuses with a clear error and installs nothing', async () => {
     const page = await openApp();
     const result = await page.evaluate(() => {
-      const w = window as unknown as { recorder: import('@reprise/core').Recorder; Reprise: typeof import('@reprise/core') };
+      const w = window as unknown as {
+        recorder: import('@reprise/core').Recorder;
+        Reprise: typeof import('@reprise/core');
+      };
       const errors: Array<{ code: string; message: string }> = [];
       const fetchBefore = window.fetch;
-      const second = w.Reprise.createRecorder({ onError: (error) => errors.push({ code: (error as import('@reprise/core').RecorderError).code, message: error.message }) });
+      const second = w.Reprise.createRecorder({
+        onError: (error) =>
+          errors.push({ code: (error as import('@reprise/core').RecorderError).code, message: error.message }),
+      });
       second.start();
       const secondLeftFetch = window.fetch === fetchBefore;
       second.stop();
       return { errors, secondRecording: second.isRecording, secondLeftFetch, firstRecording: w.recorder.isRecording };
     });
-    expect(result.errors).toEqual([{ code: 'capture', message: expect.stringContaining('[@reprise/core] another recorder is already recording this page') }]);
+    expect(result.errors).toEqual([
+      {
+        code: 'capture',
+        message: expect.stringContaining('[@reprise/core] another recorder is already recording this page'),
+      },
+    ]);
     expect(result).toMatchObject({ secondRecording: false, secondLeftFetch: true, firstRecording: true });
     await page.close();
   });
@@ -551,8 +706,14 @@ describe('recorder lifecycle in Chromium', () => {
   test('plugins turned off in options patch nothing and record nothing; navigation: manual records only markers', async () => {
     const page = await openApp({ console: false, network: false, errors: false, navigation: 'manual' });
     const result = await page.evaluate(async () => {
-      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __originals: Record<string, unknown> & { console: Record<string, unknown> } };
-      const untouched = window.fetch === w.__originals.fetch && console.log === w.__originals.console.log && history.pushState === w.__originals.pushState;
+      const w = window as unknown as {
+        recorder: import('@reprise/core').Recorder;
+        __originals: Record<string, unknown> & { console: Record<string, unknown> };
+      };
+      const untouched =
+        window.fetch === w.__originals.fetch &&
+        console.log === w.__originals.console.log &&
+        history.pushState === w.__originals.pushState;
       console.log('not recorded');
       await fetch('/api/items');
       history.pushState({}, '', '/app/items');
@@ -565,8 +726,12 @@ describe('recorder lifecycle in Chromium', () => {
     });
     const events = await capturedEvents(page);
     expect(result).toBe(true);
-    expect(events.filter((event) => event.type === EventType.Custom).map((event) => event.data.tag)).toEqual(['reprise.navigation']);
-    expect(repriseEvents(events, 'reprise.navigation')).toEqual([{ url: `${server.url}/app/items`, route: '/app/items', title: 'Reprise capture fixture' }]);
+    expect(events.filter((event) => event.type === EventType.Custom).map((event) => event.data.tag)).toEqual([
+      'reprise.navigation',
+    ]);
+    expect(repriseEvents(events, 'reprise.navigation')).toEqual([
+      { url: `${server.url}/app/items`, route: '/app/items', title: 'Reprise capture fixture' },
+    ]);
     await page.close();
   });
 
@@ -588,7 +753,11 @@ describe('recorder lifecycle in Chromium', () => {
   test('optOut() drops what is pending and is remembered by the browser', async () => {
     const page = await openApp();
     const result = await page.evaluate(async () => {
-      const w = window as unknown as { recorder: import('@reprise/core').Recorder; __events: unknown[]; __startRecorder(o: unknown): string | null };
+      const w = window as unknown as {
+        recorder: import('@reprise/core').Recorder;
+        __events: unknown[];
+        __startRecorder(o: unknown): string | null;
+      };
       await w.recorder.flush();
       const before = w.__events.length;
       w.recorder.track('pending when opting out'); // queued, not yet handed over
@@ -609,14 +778,31 @@ describe('network capture of fetch(Request)', () => {
   test('a Request object with a body: size and body recorded, the request itself sent exactly as without the recorder', async () => {
     const sendAll = async () => {
       const text = 'request object body, for alice@example.org';
-      const echoed = await fetch(new Request('/api/echo?case=text', { method: 'POST', body: text, headers: { 'content-type': 'text/plain' } })).then((r) => r.text());
-      const bytes = await fetch(new Request('/api/echo?case=binary', { method: 'POST', body: new Uint8Array([1, 2, 3, 4, 5]) })).then((r) => r.arrayBuffer());
-      const form = await fetch(new Request('/api/echo?case=form', { method: 'POST', body: new URLSearchParams({ q: 'reprise', page: '2' }) })).then((r) => r.text());
+      const echoed = await fetch(
+        new Request('/api/echo?case=text', { method: 'POST', body: text, headers: { 'content-type': 'text/plain' } }),
+      ).then((r) => r.text());
+      const bytes = await fetch(
+        new Request('/api/echo?case=binary', { method: 'POST', body: new Uint8Array([1, 2, 3, 4, 5]) }),
+      ).then((r) => r.arrayBuffer());
+      const form = await fetch(
+        new Request('/api/echo?case=form', { method: 'POST', body: new URLSearchParams({ q: 'reprise', page: '2' }) }),
+      ).then((r) => r.text());
       // init.body wins over the Request's own, as in fetch itself.
-      const overridden = await fetch(new Request('/api/echo?case=override', { method: 'POST', body: 'from the request' }), { body: 'from init' }).then((r) => r.text());
+      const overridden = await fetch(
+        new Request('/api/echo?case=override', { method: 'POST', body: 'from the request' }),
+        { body: 'from init' },
+      ).then((r) => r.text());
       return { echoed, bytes: [...new Uint8Array(bytes)], form, overridden };
     };
-    const requestsFor = (marker: string) => received.filter((request) => request.path.startsWith('/api/echo?case=')).map((request) => ({ path: request.path, length: request.headers['content-length'], chunked: request.headers['transfer-encoding'] ?? null })).filter((request) => request.path.includes(marker));
+    const requestsFor = (marker: string) =>
+      received
+        .filter((request) => request.path.startsWith('/api/echo?case='))
+        .map((request) => ({
+          path: request.path,
+          length: request.headers['content-length'],
+          chunked: request.headers['transfer-encoding'] ?? null,
+        }))
+        .filter((request) => request.path.includes(marker));
 
     // Without the recorder first: what the server receives is the reference.
     const plain = await browser.newPage();
@@ -630,19 +816,43 @@ describe('network capture of fetch(Request)', () => {
     received.length = 0;
     const result = await page.evaluate(sendAll);
     expect(result).toEqual(expected);
-    expect(result).toEqual({ echoed: 'request object body, for alice@example.org', bytes: [1, 2, 3, 4, 5], form: 'q=reprise&page=2', overridden: 'from init' });
+    expect(result).toEqual({
+      echoed: 'request object body, for alice@example.org',
+      bytes: [1, 2, 3, 4, 5],
+      form: 'q=reprise&page=2',
+      overridden: 'from init',
+    });
     expect(requestsFor('case=')).toEqual(reference);
     expect(reference.every((request) => request.length !== undefined && request.chunked === null)).toBe(true);
 
     // Each event waits for the browser's Resource Timing entry of its response: poll for all four.
     let network: Array<Record<string, unknown>> = [];
-    await expect.poll(async () => {
-      network = repriseEvents(await capturedEvents(page), 'reprise.network').filter((event) => String(event.url).includes('/api/echo?case='));
-      return network.length;
-    }, { timeout: 10_000 }).toBe(4);
-    const byCase = Object.fromEntries(network.map((event) => [new URL(String(event.url)).searchParams.get('case'), event]));
-    expect(byCase.text).toMatchObject({ method: 'POST', status: 201, requestSize: 42, requestBody: `request object body, for ${mask('alice@example.org')}` });
-    expect(byCase.binary).toMatchObject({ method: 'POST', status: 201, requestSize: 5, requestBody: '[Request body 5 bytes]' });
+    await expect
+      .poll(
+        async () => {
+          network = repriseEvents(await capturedEvents(page), 'reprise.network').filter((event) =>
+            String(event.url).includes('/api/echo?case='),
+          );
+          return network.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(4);
+    const byCase = Object.fromEntries(
+      network.map((event) => [new URL(String(event.url)).searchParams.get('case'), event]),
+    );
+    expect(byCase.text).toMatchObject({
+      method: 'POST',
+      status: 201,
+      requestSize: 42,
+      requestBody: `request object body, for ${mask('alice@example.org')}`,
+    });
+    expect(byCase.binary).toMatchObject({
+      method: 'POST',
+      status: 201,
+      requestSize: 5,
+      requestBody: '[Request body 5 bytes]',
+    });
     expect(byCase.form).toMatchObject({ requestSize: 16, requestBody: 'q=reprise&page=2' });
     expect(byCase.override).toMatchObject({ requestSize: 9, requestBody: 'from init' });
     await page.close();

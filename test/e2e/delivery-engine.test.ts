@@ -18,11 +18,26 @@ beforeEach(() => {
 });
 
 function config(overrides: Partial<EngineConfig> = {}): EngineConfig {
-  return { project: 'p', url: `${ingest.url}/v1/ingest`, session: 'engine-s', tab: 'engine-t', instance: 'i1', maxBatchBytes: 1_000_000, maxOutboxBytes: 1_000_000, online: true, memoryOutbox: true, ...overrides };
+  return {
+    project: 'p',
+    url: `${ingest.url}/v1/ingest`,
+    session: 'engine-s',
+    tab: 'engine-t',
+    instance: 'i1',
+    maxBatchBytes: 1_000_000,
+    maxOutboxBytes: 1_000_000,
+    online: true,
+    memoryOutbox: true,
+    ...overrides,
+  };
 }
 
 function events(count: number, from = 0): RecordedEvent[] {
-  return Array.from({ length: count }, (_, index) => ({ type: 5, data: { tag: 'reprise.custom', payload: { name: `e${from + index}` } }, timestamp: 1_700_000_000_000 + from + index }));
+  return Array.from({ length: count }, (_, index) => ({
+    type: 5,
+    data: { tag: 'reprise.custom', payload: { name: `e${from + index}` } },
+    timestamp: 1_700_000_000_000 + from + index,
+  }));
 }
 
 function startEngine(engineConfig: EngineConfig, deps: ConstructorParameters<typeof DeliveryEngine>[1] = {}) {
@@ -78,14 +93,26 @@ test('offline holds batches; coming online sends them at once, in seq order', as
 test('a full outbox drops the oldest whole session, counts and reports it, and keeps the current one', async () => {
   ingest.set({ down: true });
   const outbox = new MemoryOutbox();
-  const old = (seq: number) => ({ key: outboxKey('old-session', 't', seq, ''), session: 'old-session', tab: 't', seq, part: '', url: `${ingest.url}/v1/ingest`, body: new Uint8Array(3000), createdAt: 1, owner: 'gone' });
+  const old = (seq: number) => ({
+    key: outboxKey('old-session', 't', seq, ''),
+    session: 'old-session',
+    tab: 't',
+    seq,
+    part: '',
+    url: `${ingest.url}/v1/ingest`,
+    body: new Uint8Array(3000),
+    createdAt: 1,
+    owner: 'gone',
+  });
   await outbox.put([old(0), old(1)]);
   const { engine, messages } = startEngine(config({ maxOutboxBytes: 5000, online: false }), { outbox });
   await engine.handle({ type: 'events', events: events(50) });
   await engine.handle({ type: 'cut', seq: 0, count: 50 });
   const left = await outbox.entries();
   expect(left.map((entry) => entry.session)).toEqual(['engine-s']);
-  expect(messages).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 6000 }));
+  expect(messages).toContainEqual(
+    expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 6000 }),
+  );
   await engine.handle({ type: 'discard', id: 1 });
   expect(await outbox.entries()).toEqual([]);
 });
@@ -95,11 +122,24 @@ class MeasuredOutbox extends MemoryOutbox {
   peakBytes = 0;
   override async put(records: Parameters<MemoryOutbox['put']>[0]): Promise<void> {
     await super.put(records);
-    this.peakBytes = Math.max(this.peakBytes, (await this.entries()).reduce((sum, entry) => sum + entry.bytes, 0));
+    this.peakBytes = Math.max(
+      this.peakBytes,
+      (await this.entries()).reduce((sum, entry) => sum + entry.bytes, 0),
+    );
   }
 }
 
-const oldRecord = (seq: number, bytes: number) => ({ key: outboxKey('old-session', 't', seq, ''), session: 'old-session', tab: 't', seq, part: '', url: `${ingest.url}/v1/ingest`, body: new Uint8Array(bytes), createdAt: 1, owner: 'gone' });
+const oldRecord = (seq: number, bytes: number) => ({
+  key: outboxKey('old-session', 't', seq, ''),
+  session: 'old-session',
+  tab: 't',
+  seq,
+  part: '',
+  url: `${ingest.url}/v1/ingest`,
+  body: new Uint8Array(bytes),
+  createdAt: 1,
+  owner: 'gone',
+});
 
 test('the bound is applied before a write: the outbox never holds more than maxOutboxBytes, not even for a moment', async () => {
   const outbox = new MeasuredOutbox();
@@ -112,7 +152,9 @@ test('the bound is applied before a write: the outbox never holds more than maxO
   // 4800 old bytes + the new batch would pass 5000: the old session went before the write.
   expect(4800 + stored[0]!.bytes).toBeGreaterThan(5000);
   expect(outbox.peakBytes).toBeLessThanOrEqual(5000);
-  expect(messages).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 4800 }));
+  expect(messages).toContainEqual(
+    expect.objectContaining({ type: 'dropped', reason: 'outbox_full', batches: 2, bytes: 4800 }),
+  );
   await engine.handle({ type: 'discard', id: 1 });
 });
 
@@ -128,7 +170,12 @@ test('a batch the outbox refuses to store (quota) is still sent from memory and 
   const { engine, messages } = startEngine(config(), { outbox: new FullOutbox(), random: () => 0 });
   await engine.handle({ type: 'events', events: events(4) });
   await engine.handle({ type: 'cut', seq: 0, count: 4 });
-  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/IndexedDB put failed \(QuotaExceededError/) }));
+  expect(messages).toContainEqual(
+    expect.objectContaining({
+      type: 'warning',
+      message: expect.stringMatching(/IndexedDB put failed \(QuotaExceededError/),
+    }),
+  );
   // Only memory holds it: the page must keep the events (to send them itself at unload) until it is sent.
   expect(messages).not.toContainEqual({ type: 'stored', seq: 0 });
   ingest.set({});
@@ -160,7 +207,9 @@ test('a sent batch the outbox cannot delete is not resent on every pass; the fai
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(ingest.requests.map((request) => request.seq)).toEqual([0, 1, 2, 3]);
   expect(ingest.duplicates).toBe(0);
-  expect(messages).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/IndexedDB remove failed/) }));
+  expect(messages).toContainEqual(
+    expect.objectContaining({ type: 'warning', message: expect.stringMatching(/IndexedDB remove failed/) }),
+  );
   await engine.handle({ type: 'stop', id: 2 });
 });
 
@@ -168,7 +217,19 @@ test('a stream that keeps failing (its old collector is gone) backs off alone: t
   const outbox = new MemoryOutbox();
   // Left by an earlier page configured with a collector that no longer answers; its key sorts first.
   const deadUrl = 'http://127.0.0.1:1/v1/ingest';
-  await outbox.put([0, 1].map((seq) => ({ key: outboxKey('aaa-old', 't', seq, ''), session: 'aaa-old', tab: 't', seq, part: '', url: deadUrl, body: new Uint8Array(10), createdAt: 1, owner: 'gone' })));
+  await outbox.put(
+    [0, 1].map((seq) => ({
+      key: outboxKey('aaa-old', 't', seq, ''),
+      session: 'aaa-old',
+      tab: 't',
+      seq,
+      part: '',
+      url: deadUrl,
+      body: new Uint8Array(10),
+      createdAt: 1,
+      owner: 'gone',
+    })),
+  );
   const { engine } = startEngine(config(), { outbox, random: () => 0 });
   for (let seq = 0; seq < 3; seq++) {
     await engine.handle({ type: 'events', events: events(2, seq * 2) });
@@ -186,9 +247,23 @@ test('a 413 for a batch that cannot be split (its stored body no longer decodes)
   const outbox = new MemoryOutbox();
   // Damaged in storage: the frame magic is there, the rest is noise.
   const body = new Uint8Array(200).map((_, index) => (index < 2 ? [0x52, 0x50][index]! : (index * 37) % 251));
-  await outbox.put([{ key: outboxKey('damaged', 't', 0, ''), session: 'damaged', tab: 't', seq: 0, part: '', url: `${ingest.url}/v1/ingest`, body, createdAt: 1, owner: 'gone' }]);
+  await outbox.put([
+    {
+      key: outboxKey('damaged', 't', 0, ''),
+      session: 'damaged',
+      tab: 't',
+      seq: 0,
+      part: '',
+      url: `${ingest.url}/v1/ingest`,
+      body,
+      createdAt: 1,
+      owner: 'gone',
+    },
+  ]);
   const { engine, messages } = startEngine(config(), { outbox, random: () => 0 });
-  await expect.poll(() => messages, { timeout: 5_000 }).toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'too_large', batches: 1, bytes: 200 }));
+  await expect
+    .poll(() => messages, { timeout: 5_000 })
+    .toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'too_large', batches: 1, bytes: 200 }));
   expect(await outbox.entries()).toEqual([]);
   await engine.handle({ type: 'flush', id: 1 });
   await new Promise((resolve) => setTimeout(resolve, 1_200));
@@ -201,8 +276,32 @@ test('a collector that does not answer is backed off as a whole: one request per
   const outbox = new MemoryOutbox();
   // A page that is gone left a stream for the same collector.
   const left = events(1, 100);
-  const body = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'p', session: 'aaa-left', tab: 't', seq: 0, start: left[0]!.timestamp, end: left[0]!.timestamp, events: left }, Codec.deflateRaw);
-  await outbox.put([{ key: outboxKey('aaa-left', 't', 0, ''), session: 'aaa-left', tab: 't', seq: 0, part: '', url: `${ingest.url}/v1/ingest`, body, createdAt: 1, owner: 'gone' }]);
+  const body = encodeBatchFrame(
+    {
+      v: PROTOCOL_VERSION,
+      project: 'p',
+      session: 'aaa-left',
+      tab: 't',
+      seq: 0,
+      start: left[0]!.timestamp,
+      end: left[0]!.timestamp,
+      events: left,
+    },
+    Codec.deflateRaw,
+  );
+  await outbox.put([
+    {
+      key: outboxKey('aaa-left', 't', 0, ''),
+      session: 'aaa-left',
+      tab: 't',
+      seq: 0,
+      part: '',
+      url: `${ingest.url}/v1/ingest`,
+      body,
+      createdAt: 1,
+      owner: 'gone',
+    },
+  ]);
   const { engine } = startEngine(config(), { outbox, random: () => 1 });
   await engine.handle({ type: 'events', events: events(2) });
   await engine.handle({ type: 'cut', seq: 0, count: 2 });
@@ -217,24 +316,54 @@ test('a collector that does not answer is backed off as a whole: one request per
   await engine.handle({ type: 'stop', id: 1 });
 });
 
-test('a 409 (another page numbered the same stream) moves this page\'s batches from that seq on to a tab named after it, in order; later cuts follow', async () => {
+test("a 409 (another page numbered the same stream) moves this page's batches from that seq on to a tab named after it, in order; later cuts follow", async () => {
   // Another page already delivered seq 0 of this (session, tab) with other events.
   const other = events(1, 500);
-  const taken = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'p', session: 'engine-s', tab: 'engine-t', seq: 0, start: other[0]!.timestamp, end: other[0]!.timestamp, events: other }, Codec.deflateRaw);
-  expect((await fetch(`${ingest.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch' }, body: new Uint8Array(taken) })).status).toBe(202);
+  const taken = encodeBatchFrame(
+    {
+      v: PROTOCOL_VERSION,
+      project: 'p',
+      session: 'engine-s',
+      tab: 'engine-t',
+      seq: 0,
+      start: other[0]!.timestamp,
+      end: other[0]!.timestamp,
+      events: other,
+    },
+    Codec.deflateRaw,
+  );
+  expect(
+    (
+      await fetch(`${ingest.url}/v1/ingest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.reprise.batch' },
+        body: new Uint8Array(taken),
+      })
+    ).status,
+  ).toBe(202);
   const { engine, messages } = startEngine(config({ online: false }));
   for (let seq = 0; seq < 2; seq++) {
     await engine.handle({ type: 'events', events: events(2, seq * 2) });
     await engine.handle({ type: 'cut', seq, count: 2 });
   }
   await engine.handle({ type: 'online', online: true });
-  await ingest.waitFor(() => ingest.batches.filter((item) => item.batch.tab === 'i1').length === 2, 5_000, 'both batches as tab i1');
+  await ingest.waitFor(
+    () => ingest.batches.filter((item) => item.batch.tab === 'i1').length === 2,
+    5_000,
+    'both batches as tab i1',
+  );
   expect(messages).toContainEqual({ type: 'retab', tab: 'i1' });
   expect(messages.filter((message) => message.type === 'dropped')).toEqual([]);
   await engine.handle({ type: 'events', events: events(2, 10) });
   await engine.handle({ type: 'cut', seq: 2, count: 2 });
   await ingest.waitFor(() => ingest.batches.length === 4, 5_000, 'the next cut');
-  expect(ingest.batches.slice(1).map((item) => `${item.batch.tab}:${item.batch.seq}`)).toEqual(['i1:0', 'i1:1', 'i1:2']);
-  expect(ingest.eventsOf('engine-s').filter((event) => event.timestamp < 1_700_000_000_100)).toEqual(events(4).concat(events(2, 10)));
+  expect(ingest.batches.slice(1).map((item) => `${item.batch.tab}:${item.batch.seq}`)).toEqual([
+    'i1:0',
+    'i1:1',
+    'i1:2',
+  ]);
+  expect(ingest.eventsOf('engine-s').filter((event) => event.timestamp < 1_700_000_000_100)).toEqual(
+    events(4).concat(events(2, 10)),
+  );
   await engine.handle({ type: 'stop', id: 1 });
 });

@@ -4,7 +4,15 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Codec, PROTOCOL_VERSION, encodeBatchFrame } from '@reprise/protocol';
-import { batchOrder, launchBrowser, serve, startIngestServer, type IngestServer, type TestBrowser, type TestServer } from '../harness/index.js';
+import {
+  batchOrder,
+  launchBrowser,
+  serve,
+  startIngestServer,
+  type IngestServer,
+  type TestBrowser,
+  type TestServer,
+} from '../harness/index.js';
 
 let browser: TestBrowser;
 let site: TestServer;
@@ -40,7 +48,10 @@ beforeAll(async () => {
       '/app': recorderPage(),
       '/csp': recorderPage("worker-src 'self'"),
       // A browser without Web Locks on the page (the worker running the engine keeps its own).
-      '/app-without-locks': recorderPage(undefined, `<script>Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });</script>`),
+      '/app-without-locks': recorderPage(
+        undefined,
+        `<script>Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });</script>`,
+      ),
       '/away': '<!doctype html><title>away</title><p>another page</p>',
       '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
       '/no-workers': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
@@ -60,17 +71,23 @@ beforeEach(async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/away`);
   await page.evaluate(() => localStorage.clear());
-  await page.evaluate(() => new Promise((resolve, reject) => {
-    const request = indexedDB.deleteDatabase('reprise');
-    request.onsuccess = request.onblocked = resolve;
-    request.onerror = () => reject(request.error);
-  }));
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const request = indexedDB.deleteDatabase('reprise');
+        request.onsuccess = request.onblocked = resolve;
+        request.onerror = () => reject(request.error);
+      }),
+  );
   await page.close();
   ingest.set({});
   ingest.reset();
 });
 
-function appUrl(delivery: Record<string, unknown> = {}, extra: { options?: Record<string, unknown>; autostart?: boolean } = {}): string {
+function appUrl(
+  delivery: Record<string, unknown> = {},
+  extra: { options?: Record<string, unknown>; autostart?: boolean } = {},
+): string {
   const options = extra.options ? `&options=${encodeURIComponent(JSON.stringify(extra.options))}` : '';
   const autostart = extra.autostart === false ? '&autostart=0' : '';
   return `${site.url}/app?endpoint=${encodeURIComponent(ingest.url)}&delivery=${encodeURIComponent(JSON.stringify(delivery))}${options}${autostart}`;
@@ -89,25 +106,37 @@ const emittedThenFlush = (page: Page) =>
     return emitted;
   });
 
-const sessionOf = (page: Page) => page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId);
+const sessionOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId);
 
 /** Outbox records of this origin, read straight from IndexedDB. */
 const outboxRecords = (page: Page) =>
-  page.evaluate(() => new Promise<Array<{ session: string; seq: number }>>((resolve, reject) => {
-    const open = indexedDB.open('reprise');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('outbox')) return resolve([]);
-      const req = db.transaction('outbox').objectStore('outbox').getAll();
-      req.onsuccess = () => { resolve(req.result.map((r: { session: string; seq: number }) => ({ session: r.session, seq: r.seq }))); db.close(); };
-      req.onerror = () => reject(req.error);
-    };
-  }));
+  page.evaluate(
+    () =>
+      new Promise<Array<{ session: string; seq: number }>>((resolve, reject) => {
+        const open = indexedDB.open('reprise');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('outbox')) return resolve([]);
+          const req = db.transaction('outbox').objectStore('outbox').getAll();
+          req.onsuccess = () => {
+            resolve(req.result.map((r: { session: string; seq: number }) => ({ session: r.session, seq: r.seq })));
+            db.close();
+          };
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
 
 /** rrweb MouseInteraction clicks (type 3, source 2, interaction type 2) in a list of events. */
 const clicksIn = (events: Array<{ type: number; data: unknown }>) =>
-  events.filter((event) => event.type === 3 && (event.data as { source?: number; type?: number }).source === 2 && (event.data as { type?: number }).type === 2).length;
+  events.filter(
+    (event) =>
+      event.type === 3 &&
+      (event.data as { source?: number; type?: number }).source === 2 &&
+      (event.data as { type?: number }).type === 2,
+  ).length;
 
 test('a session recorded while the collector is down, reloaded, then back online arrives complete, in order, without duplicates', async () => {
   ingest.set({ down: true });
@@ -124,7 +153,11 @@ test('a session recorded while the collector is down, reloaded, then back online
   await page.waitForTimeout(500);
   ingest.set({});
   const emittedAfter = await emittedThenFlush(page);
-  await ingest.waitFor(() => ingest.eventsOf(session).length >= emittedBefore + emittedAfter, 20_000, 'every recorded event');
+  await ingest.waitFor(
+    () => ingest.eventsOf(session).length >= emittedBefore + emittedAfter,
+    20_000,
+    'every recorded event',
+  );
 
   const batches = ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session);
   const seqs = [...new Set(batches.map((batch) => batch.seq))].sort((a, b) => a - b);
@@ -132,12 +165,15 @@ test('a session recorded while the collector is down, reloaded, then back online
   expect(ingest.duplicates).toBe(0);
   expect(ingest.conflicts).toBe(0);
   // Arrival order is seq order: the outbox sends each stream in order.
-  expect(ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session)).toEqual([...batches].sort(batchOrder));
+  expect(ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session)).toEqual(
+    [...batches].sort(batchOrder),
+  );
   const events = ingest.eventsOf(session);
   expect(events.length).toBeGreaterThanOrEqual(emittedBefore + emittedAfter);
   expect(clicksIn(events)).toBe(9);
   expect(events.filter((event) => event.type === 2).length).toBe(2); // a full snapshot per page load
-  for (let i = 1; i < events.length; i++) expect(events[i]!.timestamp).toBeGreaterThanOrEqual(events[i - 1]!.timestamp - 1000);
+  for (let i = 1; i < events.length; i++)
+    expect(events[i]!.timestamp).toBeGreaterThanOrEqual(events[i - 1]!.timestamp - 1000);
   await expect.poll(() => outboxRecords(page)).toEqual([]);
   await page.close();
 });
@@ -150,9 +186,13 @@ test('a 413 is answered by splitting the batch; every event still arrives', asyn
   const session = await sessionOf(page);
   const emitted = await emittedThenFlush(page);
   const errors = await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors);
-  await ingest.waitFor(() => ingest.eventsOf(session).length >= emitted, 15_000, 'all events after splitting').catch((error: Error) => {
-    throw new Error(`${error.message}; requests ${JSON.stringify(ingest.requests)}; errors ${JSON.stringify(errors)}`);
-  });
+  await ingest
+    .waitFor(() => ingest.eventsOf(session).length >= emitted, 15_000, 'all events after splitting')
+    .catch((error: Error) => {
+      throw new Error(
+        `${error.message}; requests ${JSON.stringify(ingest.requests)}; errors ${JSON.stringify(errors)}`,
+      );
+    });
   expect(ingest.requests.some((request) => request.status === 413)).toBe(true);
   const parts = ingest.batches.map((item) => item.batch.part).filter(Boolean);
   expect(parts.length).toBeGreaterThanOrEqual(2);
@@ -188,10 +228,18 @@ test('optOut() sends nothing more and deletes the session from the outbox', asyn
   // Now the collector is down: what is recorded next only reaches the outbox.
   ingest.set({ down: true });
   await clickTimes(page, 3);
-  await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, {
+      timeout: 10_000,
+    })
+    .toBeGreaterThan(0);
   const before = ingest.batches.length;
   await page.evaluate(() => (window as unknown as { recorder: { optOut(): void } }).recorder.optOut());
-  await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 5_000 }).toBe(0);
+  await expect
+    .poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, {
+      timeout: 5_000,
+    })
+    .toBe(0);
   ingest.set({});
   await clickTimes(page, 3);
   await page.waitForTimeout(1_000);
@@ -220,12 +268,19 @@ test('a page unload sends the last batch (keepalive at pagehide)', async () => {
   const next = await browser.newPage();
   await next.goto(appUrl({ maxBatchDelayMs: 60_000 }));
   // Until its spool is adopted and its outbox drained, whatever it resends has had its answer (a fixed wait could end before the resend).
-  const leftOver = async () => (await outboxRecords(next)).filter((record) => record.session === session).length + (await next.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length));
+  const leftOver = async () =>
+    (await outboxRecords(next)).filter((record) => record.session === session).length +
+    (await next.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length));
   await expect.poll(leftOver, { timeout: 10_000 }).toBe(0);
   expect(ingest.conflicts).toBe(0);
   expect(clicksIn(ingest.eventsOf(session))).toBe(3);
   await next.close();
-  expect(ingest.requests.every((request) => request.contentType.startsWith('application/vnd.reprise.batch') || request.contentType.startsWith('text/plain'))).toBe(true);
+  expect(
+    ingest.requests.every(
+      (request) =>
+        request.contentType.startsWith('application/vnd.reprise.batch') || request.contentType.startsWith('text/plain'),
+    ),
+  ).toBe(true);
   await page.close();
 });
 
@@ -245,18 +300,41 @@ test('an unload whose IndexedDB writes never commit loses nothing: the localStor
   // Damaged entries under the prefix: not JSON, and a parseable one whose key matches but that lacks the owner and times.
   await page.evaluate((url) => {
     localStorage.setItem('reprise:spool:junk', 'not json');
-    localStorage.setItem('reprise:spool:planted|t|000000000000|', JSON.stringify({ key: 'planted|t|000000000000|', session: 'planted', tab: 't', seq: 0, part: '', url, body: 'AAAA' }));
+    localStorage.setItem(
+      'reprise:spool:planted|t|000000000000|',
+      JSON.stringify({
+        key: 'planted|t|000000000000|',
+        session: 'planted',
+        tab: 't',
+        seq: 0,
+        part: '',
+        url,
+        body: 'AAAA',
+      }),
+    );
   }, ingest.url + '/v1/ingest');
   await page.reload();
   expect(await sessionOf(page)).toBe(session);
   await clickTimes(page, 2);
   // The next page moves the spooled batch into the outbox and clears the spool; damaged entries are dropped, not adopted.
-  await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length), { timeout: 5_000 }).toBe(0);
+  await expect
+    .poll(
+      () => page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('reprise:spool:')).length),
+      { timeout: 5_000 },
+    )
+    .toBe(0);
   expect((await outboxRecords(page)).filter((record) => record.session === 'planted')).toEqual([]);
   ingest.set({});
   await emittedThenFlush(page);
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 5, 15_000, 'the clicks of both pages');
-  const seqs = [...new Set(ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session).map((batch) => batch.seq))].sort((a, b) => a - b);
+  const seqs = [
+    ...new Set(
+      ingest.batches
+        .map((item) => item.batch)
+        .filter((batch) => batch.session === session)
+        .map((batch) => batch.seq),
+    ),
+  ].sort((a, b) => a - b);
   expect(seqs).toEqual(seqs.map((_, index) => index));
   expect(ingest.conflicts).toBe(0);
   await page.close();
@@ -269,7 +347,11 @@ test('offline holds batches in the outbox; the online event sends them without w
   await browser.context.setOffline(true);
   try {
     await clickTimes(page, 3);
-    await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 5_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, {
+        timeout: 5_000,
+      })
+      .toBeGreaterThan(0);
     const offlineRequests = ingest.requests.length;
     await page.waitForTimeout(400);
     expect(ingest.requests.length).toBe(offlineRequests);
@@ -316,7 +398,11 @@ test('a hidden tab sends its tail with keepalive once; the acknowledged copy lea
     document.dispatchEvent(new Event('visibilitychange'));
   });
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 5_000, 'the tail of the hidden tab');
-  await expect.poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, { timeout: 5_000 }).toBe(0);
+  await expect
+    .poll(async () => (await outboxRecords(page)).filter((record) => record.session === session).length, {
+      timeout: 5_000,
+    })
+    .toBe(0);
   await page.waitForTimeout(500);
   expect(ingest.requests.filter((request) => request.status === 202).length).toBe(ingest.batches.length);
   expect(ingest.duplicates).toBe(0);
@@ -324,26 +410,49 @@ test('a hidden tab sends its tail with keepalive once; the acknowledged copy lea
 });
 
 /** Create deliveries directly in the page (no recorder), push two events into each, flush; returns how each ran. */
-function deliverInPage(page: Page, deliveries: Array<{ tab: string; options: Record<string, unknown> }>): Promise<Array<string | undefined>> {
-  return page.evaluate(async ({ endpoint, deliveries }) => {
-    type Delivery = { push(events: unknown[]): void; flush(): Promise<void> };
-    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery; deliveryMode(delivery: Delivery): string | undefined } }).Reprise;
-    const modes: Array<string | undefined> = [];
-    for (const { tab, options } of deliveries) {
-      const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: `direct${tab}`, tabId: tab, options, onError: () => {} });
-      const now = Date.now();
-      delivery.push([{ type: 4, data: { href: location.href, width: 800, height: 600 }, timestamp: now }, { type: 5, data: { tag: 'reprise.custom', payload: { name: tab } }, timestamp: now + 1 }]);
-      await delivery.flush();
-      modes.push(api.deliveryMode(delivery));
-    }
-    return modes;
-  }, { endpoint: ingest.url, deliveries });
+function deliverInPage(
+  page: Page,
+  deliveries: Array<{ tab: string; options: Record<string, unknown> }>,
+): Promise<Array<string | undefined>> {
+  return page.evaluate(
+    async ({ endpoint, deliveries }) => {
+      type Delivery = { push(events: unknown[]): void; flush(): Promise<void> };
+      const api = (
+        window as unknown as {
+          Reprise: { createDelivery(context: unknown): Delivery; deliveryMode(delivery: Delivery): string | undefined };
+        }
+      ).Reprise;
+      const modes: Array<string | undefined> = [];
+      for (const { tab, options } of deliveries) {
+        const delivery = api.createDelivery({
+          project: 'e2e',
+          endpoint,
+          sessionId: `direct${tab}`,
+          tabId: tab,
+          options,
+          onError: () => {},
+        });
+        const now = Date.now();
+        delivery.push([
+          { type: 4, data: { href: location.href, width: 800, height: 600 }, timestamp: now },
+          { type: 5, data: { tag: 'reprise.custom', payload: { name: tab } }, timestamp: now + 1 },
+        ]);
+        await delivery.flush();
+        modes.push(api.deliveryMode(delivery));
+      }
+      return modes;
+    },
+    { endpoint: ingest.url, deliveries },
+  );
 }
 
-test('under a CSP the self-hosted worker, the worker beside the script (worker-src \'self\'), or the main-thread fallback delivers', async () => {
+test("under a CSP the self-hosted worker, the worker beside the script (worker-src 'self'), or the main-thread fallback delivers", async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/delivery-only`);
-  const modes = await deliverInPage(page, [{ tab: 'hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } }, { tab: 'beside', options: {} }]);
+  const modes = await deliverInPage(page, [
+    { tab: 'hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } },
+    { tab: 'beside', options: {} },
+  ]);
   expect(modes).toEqual(['hosted-worker', 'bundled-worker']);
   // No worker at all: the engine is loaded onto the page (reprise.worker.js as a script) only now.
   const strict = await browser.newPage();
@@ -365,8 +474,18 @@ test('where no worker may start and the engine cannot be fetched either, onError
     type Delivery = { push(events: unknown[]): void };
     const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
     const seen: string[] = [];
-    const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: 'noengine', tabId: 'noengine', options: {}, onError: (error: Error) => seen.push(`${error.name}: ${error.message}`) });
-    for (let index = 0; index < 3; index++) delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: `n${index}` } }, timestamp: Date.now() }]);
+    const delivery = api.createDelivery({
+      project: 'e2e',
+      endpoint,
+      sessionId: 'noengine',
+      tabId: 'noengine',
+      options: {},
+      onError: (error: Error) => seen.push(`${error.name}: ${error.message}`),
+    });
+    for (let index = 0; index < 3; index++)
+      delivery.push([
+        { type: 5, data: { tag: 'reprise.custom', payload: { name: `n${index}` } }, timestamp: Date.now() },
+      ]);
     const deadline = Date.now() + 5_000;
     while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: 'after' } }, timestamp: Date.now() }]);
@@ -384,9 +503,11 @@ test('without a CSP the worker beside the script runs the engine; the page itsel
   await page.goto(`${site.url}/away`);
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
   expect(await deliverInPage(page, [{ tab: 'beside', options: {} }])).toEqual(['bundled-worker']);
-  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'beside'), 5_000, 'the worker\'s batch');
+  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'beside'), 5_000, "the worker's batch");
   // Compressed by the worker (raw DEFLATE), not the page's JSON.
-  expect(ingest.requests.filter((request) => request.status === 202).every((request) => request.codec === 2)).toBe(true);
+  expect(ingest.requests.filter((request) => request.status === 202).every((request) => request.codec === 2)).toBe(
+    true,
+  );
   expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
   await page.close();
 });
@@ -395,23 +516,42 @@ test('without a CSP the worker beside the script runs the engine; the page itsel
  * In the page: a delivery made directly (no recorder) that receives `batches` batches, each of one
  * custom event carrying `bytesEach` random (incompressible) characters, flushed one by one.
  */
-function pushNoisyBatches(page: Page, options: { session: string; tab: string; batches: number; bytesEach: number; delivery: Record<string, unknown> }): Promise<string[]> {
-  return page.evaluate(async ({ endpoint, session, tab, batches, bytesEach, delivery: deliveryOptions }) => {
-    type Delivery = { push(events: unknown[]): void; flush(): Promise<void> };
-    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
-    const errors: string[] = [];
-    const delivery = api.createDelivery({ project: 'e2e', endpoint, sessionId: session, tabId: tab, options: deliveryOptions, onError: (error: Error) => errors.push(error.message) });
-    Object.assign(window, { __delivery: delivery, __deliveryErrors: errors });
-    const noise = (length: number) => {
-      const bytes = crypto.getRandomValues(new Uint8Array(length));
-      return Array.from(bytes, (byte) => String.fromCharCode(33 + (byte % 90))).join('');
-    };
-    for (let index = 0; index < batches; index++) {
-      delivery.push([{ type: 5, data: { tag: 'reprise.custom', payload: { name: `n${index}`, text: noise(bytesEach) } }, timestamp: Date.now() + index }]);
-      await delivery.flush();
-    }
-    return errors;
-  }, { endpoint: ingest.url, ...options });
+function pushNoisyBatches(
+  page: Page,
+  options: { session: string; tab: string; batches: number; bytesEach: number; delivery: Record<string, unknown> },
+): Promise<string[]> {
+  return page.evaluate(
+    async ({ endpoint, session, tab, batches, bytesEach, delivery: deliveryOptions }) => {
+      type Delivery = { push(events: unknown[]): void; flush(): Promise<void> };
+      const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
+      const errors: string[] = [];
+      const delivery = api.createDelivery({
+        project: 'e2e',
+        endpoint,
+        sessionId: session,
+        tabId: tab,
+        options: deliveryOptions,
+        onError: (error: Error) => errors.push(error.message),
+      });
+      Object.assign(window, { __delivery: delivery, __deliveryErrors: errors });
+      const noise = (length: number) => {
+        const bytes = crypto.getRandomValues(new Uint8Array(length));
+        return Array.from(bytes, (byte) => String.fromCharCode(33 + (byte % 90))).join('');
+      };
+      for (let index = 0; index < batches; index++) {
+        delivery.push([
+          {
+            type: 5,
+            data: { tag: 'reprise.custom', payload: { name: `n${index}`, text: noise(bytesEach) } },
+            timestamp: Date.now() + index,
+          },
+        ]);
+        await delivery.flush();
+      }
+      return errors;
+    },
+    { endpoint: ingest.url, ...options },
+  );
 }
 
 test('a backlog is sent from the outbox index: each body is read once, to send it; no pass reads every stored body, and the index is not read again per send', async () => {
@@ -423,13 +563,30 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   // while still online, as a page that went offline later would have.
   await first.evaluate(async (endpoint) => {
     type Delivery = object;
-    const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery; deliveryMode(delivery: Delivery): string | undefined } }).Reprise;
-    const warm = api.createDelivery({ project: 'e2e', endpoint, sessionId: 'warmup', tabId: 'warm', options: { disableWorker: true }, onError: () => {} });
+    const api = (
+      window as unknown as {
+        Reprise: { createDelivery(context: unknown): Delivery; deliveryMode(delivery: Delivery): string | undefined };
+      }
+    ).Reprise;
+    const warm = api.createDelivery({
+      project: 'e2e',
+      endpoint,
+      sessionId: 'warmup',
+      tabId: 'warm',
+      options: { disableWorker: true },
+      onError: () => {},
+    });
     while (api.deliveryMode(warm) !== 'main-thread') await new Promise((resolve) => setTimeout(resolve, 20));
   }, ingest.url);
   await browser.context.setOffline(true);
   try {
-    await pushNoisyBatches(first, { session: 'backlog', tab: 'left', batches: 30, bytesEach: 3000, delivery: { disableWorker: true } });
+    await pushNoisyBatches(first, {
+      session: 'backlog',
+      tab: 'left',
+      batches: 30,
+      bytesEach: 3000,
+      delivery: { disableWorker: true },
+    });
     await expect.poll(async () => (await outboxRecords(first)).length, { timeout: 10_000 }).toBe(30);
   } finally {
     await first.close();
@@ -442,7 +599,10 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
     (window as unknown as { __idbReads: string[] }).__idbReads = reads;
     for (const method of ['get', 'getAll', 'openCursor', 'getAllKeys', 'openKeyCursor'] as const) {
       const original = IDBObjectStore.prototype[method] as (...args: unknown[]) => IDBRequest;
-      (IDBObjectStore.prototype as unknown as Record<string, unknown>)[method] = function (this: IDBObjectStore, ...args: unknown[]) {
+      (IDBObjectStore.prototype as unknown as Record<string, unknown>)[method] = function (
+        this: IDBObjectStore,
+        ...args: unknown[]
+      ) {
         reads.push(`${this.name}.${method}`);
         return original.apply(this, args);
       };
@@ -450,9 +610,17 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   });
   await page.goto(`${site.url}/away`);
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
-  await pushNoisyBatches(page, { session: 'after-backlog', tab: 'new', batches: 1, bytesEach: 3000, delivery: { disableWorker: true } });
+  await pushNoisyBatches(page, {
+    session: 'after-backlog',
+    tab: 'new',
+    batches: 1,
+    bytesEach: 3000,
+    delivery: { disableWorker: true },
+  });
   await ingest.waitFor(() => ingest.batches.length === 31, 15_000, 'the backlog and the new batch');
-  expect(ingest.batches.filter((item) => item.batch.session === 'backlog').map((item) => item.batch.seq)).toEqual(Array.from({ length: 30 }, (_, seq) => seq));
+  expect(ingest.batches.filter((item) => item.batch.session === 'backlog').map((item) => item.batch.seq)).toEqual(
+    Array.from({ length: 30 }, (_, seq) => seq),
+  );
   const reads = await page.evaluate(() => (window as unknown as { __idbReads: string[] }).__idbReads.slice());
   await expect.poll(() => outboxRecords(page)).toEqual([]);
   // Bodies live in the `outbox` store: read one at a time, once per send (31, and a few more if
@@ -475,24 +643,42 @@ test('IndexedDB refusing a write (quota exceeded) still delivers the batch from 
     // A real QuotaExceededError: the database opens, but a ~20 KB frame does not fit.
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url, quotaSize: 5_000 });
     // The override reaches the storage service asynchronously: start once a 20 KB write is refused.
-    await expect.poll(() => page.evaluate(() => new Promise<string>((resolve) => {
-      const open = indexedDB.open('quota-probe', 1);
-      open.onupgradeneeded = () => open.result.createObjectStore('probe');
-      open.onerror = () => resolve(`open: ${open.error?.name}`);
-      open.onsuccess = () => {
-        const tx = open.result.transaction('probe', 'readwrite');
-        tx.objectStore('probe').put(crypto.getRandomValues(new Uint8Array(20_000)), 'probe');
-        tx.oncomplete = () => resolve('stored');
-        tx.onabort = () => resolve(tx.error?.name ?? 'aborted');
-        open.result.close();
-      };
-    })), { timeout: 10_000 }).toBe('QuotaExceededError');
+    await expect
+      .poll(
+        () =>
+          page.evaluate(
+            () =>
+              new Promise<string>((resolve) => {
+                const open = indexedDB.open('quota-probe', 1);
+                open.onupgradeneeded = () => open.result.createObjectStore('probe');
+                open.onerror = () => resolve(`open: ${open.error?.name}`);
+                open.onsuccess = () => {
+                  const tx = open.result.transaction('probe', 'readwrite');
+                  tx.objectStore('probe').put(crypto.getRandomValues(new Uint8Array(20_000)), 'probe');
+                  tx.oncomplete = () => resolve('stored');
+                  tx.onabort = () => resolve(tx.error?.name ?? 'aborted');
+                  open.result.close();
+                };
+              }),
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe('QuotaExceededError');
     await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
     await pushNoisyBatches(page, { session: 'quota', tab: 'q', batches: 2, bytesEach: 20_000, delivery: {} });
-    await ingest.waitFor(() => ingest.batches.filter((item) => item.batch.session === 'quota').length === 2, 10_000, 'both batches despite the quota');
+    await ingest.waitFor(
+      () => ingest.batches.filter((item) => item.batch.session === 'quota').length === 2,
+      10_000,
+      'both batches despite the quota',
+    );
     const errors = () => page.evaluate(() => (window as unknown as { __deliveryErrors: string[] }).__deliveryErrors);
-    await expect.poll(errors).toContainEqual(expect.stringMatching(/IndexedDB put failed \(QuotaExceededError.*delivery goes on from memory/));
-    expect(ingest.batches.map((item) => item.batch.events[0]!.data)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ name: 'n0' }) }), expect.objectContaining({ payload: expect.objectContaining({ name: 'n1' }) })]);
+    await expect
+      .poll(errors)
+      .toContainEqual(expect.stringMatching(/IndexedDB put failed \(QuotaExceededError.*delivery goes on from memory/));
+    expect(ingest.batches.map((item) => item.batch.events[0]!.data)).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ name: 'n0' }) }),
+      expect.objectContaining({ payload: expect.objectContaining({ name: 'n1' }) }),
+    ]);
   } finally {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.url });
     await cdp.detach();
@@ -527,8 +713,16 @@ test('a keepalive fetch refused when the tab is hidden (here: the CORS preflight
   ingest.set({});
   const next = await browser.newPage();
   await next.goto(freshAppUrl);
-  await expect.poll(async () => (await outboxRecords(next)).filter((record) => record.session === session).length, { timeout: 10_000 }).toBe(0);
-  expect(ingest.requests.some((request) => request.status === 202 && request.contentType.startsWith('application/vnd.reprise.batch'))).toBe(true);
+  await expect
+    .poll(async () => (await outboxRecords(next)).filter((record) => record.session === session).length, {
+      timeout: 10_000,
+    })
+    .toBe(0);
+  expect(
+    ingest.requests.some(
+      (request) => request.status === 202 && request.contentType.startsWith('application/vnd.reprise.batch'),
+    ),
+  ).toBe(true);
   expect(ingest.conflicts).toBe(0);
   expect(clicksIn(ingest.eventsOf(session))).toBe(3);
   await next.close();
@@ -536,37 +730,75 @@ test('a keepalive fetch refused when the tab is hidden (here: the CORS preflight
 });
 
 test('batches a version-1 outbox (one store, no index) left behind are indexed on upgrade and sent', async () => {
-  const events = [{ type: 5, data: { tag: 'reprise.custom', payload: { name: 'left-by-v1' } }, timestamp: 1_700_000_000_000 }];
-  const body = encodeBatchFrame({ v: PROTOCOL_VERSION, project: 'e2e', session: 'v1-session', tab: 'v1-tab', seq: 0, start: events[0]!.timestamp, end: events[0]!.timestamp, events }, Codec.deflateRaw);
+  const events = [
+    { type: 5, data: { tag: 'reprise.custom', payload: { name: 'left-by-v1' } }, timestamp: 1_700_000_000_000 },
+  ];
+  const body = encodeBatchFrame(
+    {
+      v: PROTOCOL_VERSION,
+      project: 'e2e',
+      session: 'v1-session',
+      tab: 'v1-tab',
+      seq: 0,
+      start: events[0]!.timestamp,
+      end: events[0]!.timestamp,
+      events,
+    },
+    Codec.deflateRaw,
+  );
   const page = await browser.newPage();
   await page.goto(`${site.url}/away`);
-  await page.evaluate(({ url, bytes }) => new Promise<void>((resolve, reject) => {
-    const open = indexedDB.open('reprise', 1);
-    open.onupgradeneeded = () => open.result.createObjectStore('outbox', { keyPath: 'key' });
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction('outbox', 'readwrite');
-      tx.objectStore('outbox').put({ key: `v1-session|v1-tab|${'0'.padStart(12, '0')}|`, session: 'v1-session', tab: 'v1-tab', seq: 0, part: '', url, body: new Uint8Array(bytes), createdAt: Date.now(), owner: 'a-page-long-gone' });
-      tx.oncomplete = () => { open.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), { url: `${ingest.url}/v1/ingest`, bytes: [...body] });
+  await page.evaluate(
+    ({ url, bytes }) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('reprise', 1);
+        open.onupgradeneeded = () => open.result.createObjectStore('outbox', { keyPath: 'key' });
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('outbox', 'readwrite');
+          tx.objectStore('outbox').put({
+            key: `v1-session|v1-tab|${'0'.padStart(12, '0')}|`,
+            session: 'v1-session',
+            tab: 'v1-tab',
+            seq: 0,
+            part: '',
+            url,
+            body: new Uint8Array(bytes),
+            createdAt: Date.now(),
+            owner: 'a-page-long-gone',
+          });
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    { url: `${ingest.url}/v1/ingest`, bytes: [...body] },
+  );
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
   await pushNoisyBatches(page, { session: 'after-upgrade', tab: 'new', batches: 1, bytesEach: 100, delivery: {} });
-  await ingest.waitFor(() => ingest.batches.some((item) => item.batch.session === 'v1-session'), 10_000, 'the version-1 batch');
+  await ingest.waitFor(
+    () => ingest.batches.some((item) => item.batch.session === 'v1-session'),
+    10_000,
+    'the version-1 batch',
+  );
   expect(ingest.eventsOf('v1-session')).toEqual(events);
   await expect.poll(() => outboxRecords(page)).toEqual([]);
   await page.close();
 });
 
-test('a tab opened with window.open (sessionStorage is copied, tab id included) keeps the session but takes a tab id of its own: both pages\' batches arrive, no 409', async () => {
+test("a tab opened with window.open (sessionStorage is copied, tab id included) keeps the session but takes a tab id of its own: both pages' batches arrive, no 409", async () => {
   const page = await browser.newPage();
   await page.goto(appUrl({ maxBatchDelayMs: 300 }));
   await clickTimes(page, 2);
   const session = await sessionOf(page);
   const tabOf = (target: Page) => target.evaluate(() => sessionStorage.getItem('reprise:tab'));
   const openerTab = await tabOf(page);
-  const [popup] = await Promise.all([browser.context.waitForEvent('page'), page.evaluate((url) => void window.open(url), appUrl({ maxBatchDelayMs: 300 }))]);
+  const [popup] = await Promise.all([
+    browser.context.waitForEvent('page'),
+    page.evaluate((url) => void window.open(url), appUrl({ maxBatchDelayMs: 300 })),
+  ]);
   await popup.waitForLoadState();
   expect(await sessionOf(popup)).toBe(session);
   // The popup found the opener holding the copied tab id's lock and stored a fresh one for its reloads.
@@ -577,17 +809,26 @@ test('a tab opened with window.open (sessionStorage is copied, tab id included) 
   await Promise.all([emittedThenFlush(page), emittedThenFlush(popup)]);
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 6, 10_000, 'the clicks of both pages');
   expect(ingest.conflicts).toBe(0);
-  const batchesOf = (tab: string | null) => ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session && batch.tab === tab);
-  expect(new Set(ingest.batches.filter((item) => item.batch.session === session).map((item) => item.batch.tab))).toEqual(new Set([openerTab, await tabOf(popup)]));
+  const batchesOf = (tab: string | null) =>
+    ingest.batches.map((item) => item.batch).filter((batch) => batch.session === session && batch.tab === tab);
+  expect(
+    new Set(ingest.batches.filter((item) => item.batch.session === session).map((item) => item.batch.tab)),
+  ).toEqual(new Set([openerTab, await tabOf(popup)]));
   // Each tab numbers its own stream from 0, and each holds its page's full snapshot and clicks.
-  for (const [target, clicks] of [[page, 3], [popup, 3]] as const) {
+  for (const [target, clicks] of [
+    [page, 3],
+    [popup, 3],
+  ] as const) {
     const batches = batchesOf(await tabOf(target));
     expect(Math.min(...batches.map((batch) => batch.seq))).toBe(0);
     const events = batches.flatMap((batch) => batch.events);
     expect(events.filter((event) => event.type === 2).length).toBe(1);
     expect(clicksIn(events)).toBe(clicks);
   }
-  const errors = [...(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)), ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors))];
+  const errors = [
+    ...(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)),
+    ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors)),
+  ];
   expect(errors).toEqual([]);
   // A reload is the same tab: the page that held the lock is gone by the time the next one claims.
   const popupTab = await tabOf(popup);
@@ -601,12 +842,18 @@ test('a tab opened with window.open (sessionStorage is copied, tab id included) 
   await page.close();
 });
 
-test('without Web Locks a window.open\'ed tab keeps the copied tab id, as before: the 409 on its seqs moves its batches to a tab of their own instead of dropping them', async () => {
+test("without Web Locks a window.open'ed tab keeps the copied tab id, as before: the 409 on its seqs moves its batches to a tab of their own instead of dropping them", async () => {
   const page = await browser.newPage();
   await page.goto(appUrl({ maxBatchDelayMs: 300 }));
   await clickTimes(page, 2);
   const session = await sessionOf(page);
-  const [popup] = await Promise.all([browser.context.waitForEvent('page'), page.evaluate((url) => void window.open(url), appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/app-without-locks?'))]);
+  const [popup] = await Promise.all([
+    browser.context.waitForEvent('page'),
+    page.evaluate(
+      (url) => void window.open(url),
+      appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/app-without-locks?'),
+    ),
+  ]);
   await popup.waitForLoadState();
   const tabOf = (target: Page) => target.evaluate(() => sessionStorage.getItem('reprise:tab'));
   expect(await popup.evaluate(() => navigator.locks)).toBeUndefined();
@@ -621,7 +868,10 @@ test('without Web Locks a window.open\'ed tab keeps the copied tab id, as before
   const tabs = new Set(ingest.batches.filter((item) => item.batch.session === session).map((item) => item.batch.tab));
   expect(tabs.size).toBe(2);
   expect(ingest.eventsOf(session).filter((event) => event.type === 2).length).toBe(2); // both full snapshots
-  const errors = [...(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)), ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors))];
+  const errors = [
+    ...(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)),
+    ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors)),
+  ];
   expect(errors.filter((message) => /dropped/.test(message))).toEqual([]);
   expect(errors).toContainEqual(expect.stringMatching(/Another page shares tab .* this page sends as tab/));
   await popup.close();

@@ -24,7 +24,9 @@ describe('refusals reach the browser', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'reprise-refusals-e2e-'));
-    collector = await createCollector(resolveConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', maxBodyBytes: MAX_BODY }));
+    collector = await createCollector(
+      resolveConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', maxBodyBytes: MAX_BODY }),
+    );
     collectorUrl = (await collector.start()).url;
     site = await serve({ pages: { '/': '<!doctype html><title>refusals</title>' } });
     browser = await launchBrowser();

@@ -22,12 +22,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, output: () => string): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  output: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`npm start: no ${what} within ${timeoutMs / 1000} s. Its output:\n${output().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`npm start: no ${what} within ${timeoutMs / 1000} s. Its output:\n${output().slice(-4000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -49,15 +55,31 @@ describe.each(FRAMEWORKS)('npm start -- %s', (framework) => {
     // Its own process group, so the whole tree (npm, start.mjs, collector, vite) is stopped after.
     child = spawn('npm', ['start', '--', framework], {
       cwd: REPO_ROOT,
-      env: { ...env, REPRISE_PORT: String(collectorPort), PLAYGROUND_PORT: String(playgroundPort), REPRISE_DATA_DIR: dataDir, FORCE_COLOR: '0' },
+      env: {
+        ...env,
+        REPRISE_PORT: String(collectorPort),
+        PLAYGROUND_PORT: String(playgroundPort),
+        REPRISE_DATA_DIR: dataDir,
+        FORCE_COLOR: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     // A turbo run (cached after `npm test`'s build) and the playground's Vite build come first.
-    await waitUntil('collector', async () => ((await fetch(`${collectorUrl}/readyz`)).ok ? true : undefined), 300_000, () => output);
-    await waitUntil('playground', async () => ((await fetch(`${playgroundUrl}/`)).ok ? true : undefined), 60_000, () => output);
+    await waitUntil(
+      'collector',
+      async () => ((await fetch(`${collectorUrl}/readyz`)).ok ? true : undefined),
+      300_000,
+      () => output,
+    );
+    await waitUntil(
+      'playground',
+      async () => ((await fetch(`${playgroundUrl}/`)).ok ? true : undefined),
+      60_000,
+      () => output,
+    );
     browser = await launchBrowser();
   }, 420_000);
 
@@ -72,7 +94,7 @@ describe.each(FRAMEWORKS)('npm start -- %s', (framework) => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
 
-  test('the playground records a visit that the collector\'s sessions API lists', async () => {
+  test("the playground records a visit that the collector's sessions API lists", async () => {
     const page = await browser.newPage();
     let sessionId: string;
     try {
@@ -86,7 +108,12 @@ describe.each(FRAMEWORKS)('npm start -- %s', (framework) => {
     }
 
     // The first start prints a one-time setup link for the first admin account.
-    const token = await waitUntil('setup link', async () => /setup#token=([A-Za-z0-9_-]+)/.exec(output)?.[1], 10_000, () => output);
+    const token = await waitUntil(
+      'setup link',
+      async () => /setup#token=([A-Za-z0-9_-]+)/.exec(output)?.[1],
+      10_000,
+      () => output,
+    );
     const setup = await fetch(`${collectorUrl}/v1/auth/setup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: collectorUrl },
@@ -95,11 +122,16 @@ describe.each(FRAMEWORKS)('npm start -- %s', (framework) => {
     expect(setup.status).toBe(201);
     const cookie = setup.headers.get('set-cookie')!.split(';')[0]!;
     // Listed once the collector's writer has stored it.
-    const listed = await waitUntil('session listed', async () => {
-      const response = await fetch(`${collectorUrl}/v1/sessions?project=dev`, { headers: { cookie } });
-      const { sessions } = (await response.json()) as { sessions: Array<{ id: string; pages?: number }> };
-      return sessions.find((row) => row.id === sessionId);
-    }, 60_000, () => output);
+    const listed = await waitUntil(
+      'session listed',
+      async () => {
+        const response = await fetch(`${collectorUrl}/v1/sessions?project=dev`, { headers: { cookie } });
+        const { sessions } = (await response.json()) as { sessions: Array<{ id: string; pages?: number }> };
+        return sessions.find((row) => row.id === sessionId);
+      },
+      60_000,
+      () => output,
+    );
     expect(listed.id).toBe(sessionId!);
   }, 120_000);
 });

@@ -12,7 +12,12 @@ import type { SegmentRow } from '../../server/src/index-db/schema.js';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 import { API_ROUTES, APP_HTML, runWorkload } from '../bench/workload/workload.js';
 import { RRWEB_PAGE_SCRIPT } from '../bench/workload/record.js';
-import { ingestSession, loginAdmin, startPlaybackCollector, type PlaybackCollector } from '../bench/playback/collector.js';
+import {
+  ingestSession,
+  loginAdmin,
+  startPlaybackCollector,
+  type PlaybackCollector,
+} from '../bench/playback/collector.js';
 import { batchesOf, longSession, REPETITION_MS } from '../bench/playback/session.js';
 import { FIXTURE_DIR } from '../fixtures/player/session.js';
 
@@ -61,7 +66,15 @@ async function withSerialiser(page: Page): Promise<void> {
 
 async function referenceFrame(page: Page, time: number): Promise<string> {
   return page.evaluate((at) => {
-    const replayer = (window as unknown as { replayer: { pause(t: number): void; iframe: HTMLIFrameElement; service: { state: { context: { lastPlayedEvent: unknown } } } } }).replayer;
+    const replayer = (
+      window as unknown as {
+        replayer: {
+          pause(t: number): void;
+          iframe: HTMLIFrameElement;
+          service: { state: { context: { lastPlayedEvent: unknown } } };
+        };
+      }
+    ).replayer;
     // Rebuilt from the nearest full snapshot every time (rrweb's shortcut for forward seeks can apply
     // changes twice; the player never takes it). The player draws everything stamped up to and at
     // the moment: rrweb's pause(t) applies what is before t.
@@ -74,9 +87,14 @@ async function referenceFrame(page: Page, time: number): Promise<string> {
 async function playerFrame(page: Page, time: number): Promise<{ frame: string; current: number }> {
   return page.evaluate(async (at) => {
     type P = { seek(t: number): Promise<void>; getIframe(): HTMLIFrameElement | undefined; getCurrentTime(): number };
-    const player = (window as unknown as { reprisePlayer?: P; player?: P }).reprisePlayer ?? (window as unknown as { player: P }).player;
+    const player =
+      (window as unknown as { reprisePlayer?: P; player?: P }).reprisePlayer ??
+      (window as unknown as { player: P }).player;
     await player.seek(at);
-    return { frame: (window as unknown as SerialisingWindow).__serialise(player.getIframe()?.contentDocument), current: player.getCurrentTime() };
+    return {
+      frame: (window as unknown as SerialisingWindow).__serialise(player.getIframe()?.contentDocument),
+      current: player.getCurrentTime(),
+    };
   }, time);
 }
 
@@ -93,7 +111,9 @@ async function openReference(): Promise<Page> {
   const page = await browser.newPage();
   await withSerialiser(page);
   await page.goto(`${site.url}/reference`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, {
+    timeout: 60_000,
+  });
   return page;
 }
 
@@ -103,13 +123,22 @@ async function openAdmin(sessionId: string): Promise<Page> {
   await withSerialiser(page);
   // `#t=0`: opened paused on the first frame, as a deep link does.
   await page.goto(`${running.url}/sessions/${sessionId}?project=dev#t=0`);
-  await page.waitForFunction(() => (window as unknown as { reprisePlayer?: { getState(): string } }).reprisePlayer?.getState() === 'paused', undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => (window as unknown as { reprisePlayer?: { getState(): string } }).reprisePlayer?.getState() === 'paused',
+    undefined,
+    { timeout: 60_000 },
+  );
   return page;
 }
 
 /** Collector-format NDJSON of `events` in 30 s segments, for the stream route (test 3). */
 function segmentsOf(events: RecordedEvent[]) {
-  return batchesOf(events).map((batch, index) => ({ index, startedAt: batch[0]!.timestamp, endedAt: batch.at(-1)!.timestamp, events: batch }));
+  return batchesOf(events).map((batch, index) => ({
+    index,
+    startedAt: batch[0]!.timestamp,
+    endedAt: batch.at(-1)!.timestamp,
+    events: batch,
+  }));
 }
 
 async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,13 +155,33 @@ async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<v
     segments.forEach((segment, index) => {
       if (segment.startedAt <= target && segment.events.some((event) => event.type === 2)) first = index;
     });
-    if (to !== null) last = Math.max(first, segments.filter((segment) => segment.startedAt <= startedAt + Number(to)).length - 1);
+    if (to !== null)
+      last = Math.max(first, segments.filter((segment) => segment.startedAt <= startedAt + Number(to)).length - 1);
   }
   const line = (value: unknown) => `${JSON.stringify(value)}\n`;
   const part = (segment: (typeof segments)[number]) =>
-    line({ stream: 'segment', index: segment.index, name: String(segment.index), startedAt: segment.startedAt, endedAt: segment.endedAt, events: segment.events.length }) + segment.events.map(line).join('');
+    line({
+      stream: 'segment',
+      index: segment.index,
+      name: String(segment.index),
+      startedAt: segment.startedAt,
+      endedAt: segment.endedAt,
+      events: segment.events.length,
+    }) + segment.events.map(line).join('');
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  res.write(line({ stream: 'session', version: 1, id: 's', project: 'p', startedAt, endedAt: session.at(-1)!.timestamp, segments: segments.length, startSegment: first, from: from === null ? null : Number(from) }));
+  res.write(
+    line({
+      stream: 'session',
+      version: 1,
+      id: 's',
+      project: 'p',
+      startedAt,
+      endedAt: session.at(-1)!.timestamp,
+      segments: segments.length,
+      startSegment: first,
+      from: from === null ? null : Number(from),
+    }),
+  );
   if (from === null) {
     // The first two segments at once, the rest when the test says so.
     for (const segment of segments.slice(0, 2)) res.write(part(segment));
@@ -167,14 +216,20 @@ beforeAll(async () => {
   await recorder.waitForTimeout(700);
   const recorded = (await recorder.evaluate('window.__events')) as RecordedEvent[];
   await recorder.close();
-  session = longSession({ events: recorded as never, counts: {} as never, durationMs: 0 }, LENGTH_MS, Date.now() - LENGTH_MS - 60 * MIN);
+  session = longSession(
+    { events: recorded as never, counts: {} as never, durationMs: 0 },
+    LENGTH_MS,
+    Date.now() - LENGTH_MS - 60 * MIN,
+  );
 
   running = await startPlaybackCollector();
   await loginAdmin(browser, running);
   await ingestSession(running, 'long-clean', session);
   const segments = await ingestSession(running, 'long-damaged', session);
   // A segment in the middle of the third page load (10-15 min): its page is half-recorded.
-  damagedSegment = segments.find((segment) => segment.started_at >= session[0]!.timestamp + 2 * REPETITION_MS + 90_000)!;
+  damagedSegment = segments.find(
+    (segment) => segment.started_at >= session[0]!.timestamp + 2 * REPETITION_MS + 90_000,
+  )!;
   const file = join(running.objectsDir, damagedSegment.object_key);
   const bytes = readFileSync(file);
   bytes.writeUInt8(bytes.readUInt8(bytes.length - 40) ^ 0xff, bytes.length - 40);
@@ -199,13 +254,17 @@ describe('long sessions in the admin UI', () => {
       if (frame !== expected) {
         let at = 0;
         while (frame[at] === expected[at]) at++;
-        console.error(`moment ${moment}: frames differ at ${at}:\n player: ${frame.slice(Math.max(0, at - 100), at + 300)}\n rrweb:  ${expected.slice(Math.max(0, at - 100), at + 300)}`);
+        console.error(
+          `moment ${moment}: frames differ at ${at}:\n player: ${frame.slice(Math.max(0, at - 100), at + 300)}\n rrweb:  ${expected.slice(Math.max(0, at - 100), at + 300)}`,
+        );
         mismatched.push(moment);
       }
     }
     expect(mismatched).toEqual([]);
     // The moments span every page load, backwards and forwards.
-    expect(new Set(moments(50, LENGTH_MS, 19).map((moment) => Math.floor(moment / REPETITION_MS))).size).toBe(LENGTH_MS / REPETITION_MS);
+    expect(new Set(moments(50, LENGTH_MS, 19).map((moment) => Math.floor(moment / REPETITION_MS))).size).toBe(
+      LENGTH_MS / REPETITION_MS,
+    );
     await admin.close();
     await reference.close();
   }, 240_000);
@@ -232,7 +291,10 @@ describe('long sessions in the admin UI', () => {
     for (const { at, frame: expected } of cases) {
       const { frame, current } = await playerFrame(admin, at);
       expect(current, `time after seeking to ${at}`).toBe(at);
-      expect(frame === (expected === 'own' ? await referenceFrame(reference, at) : beforeGap), `frame at ${at} (${expected})`).toBe(true);
+      expect(
+        frame === (expected === 'own' ? await referenceFrame(reference, at) : beforeGap),
+        `frame at ${at} (${expected})`,
+      ).toBe(true);
     }
     expect(await admin.locator('.rp-marker--gap').count()).toBeGreaterThan(0);
     await admin.close();
@@ -251,26 +313,55 @@ describe('a seek to a moment not loaded yet', () => {
     await page.goto(`${site.url}/fixture/player.html`);
     await page.evaluate((source) => {
       type Created = { getState(): string };
-      const w = window as unknown as { player: Created; ReprisePlayer: { Player: new (el: Element, o: unknown) => Created } };
-      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, { source, autoplay: false, panels: false });
+      const w = window as unknown as {
+        player: Created;
+        ReprisePlayer: { Player: new (el: Element, o: unknown) => Created };
+      };
+      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, {
+        source,
+        autoplay: false,
+        panels: false,
+      });
     }, `${site.url}/stream`);
-    await page.waitForFunction(() => (window as unknown as { player: { getState(): string } }).player.getState() === 'paused');
+    await page.waitForFunction(
+      () => (window as unknown as { player: { getState(): string } }).player.getState() === 'paused',
+    );
     const reference = await openReference();
     const target = 22 * MIN + 12_345;
-    const before = await page.evaluate(() => (window as unknown as { player: { getIframe(): HTMLIFrameElement } }).player.getIframe().contentDocument!.body.innerHTML);
-    const landed = page.evaluate((at) => (window as unknown as { player: { seek(t: number): Promise<void> } }).player.seek(at).then(() => performance.now()), target);
+    const before = await page.evaluate(
+      () =>
+        (window as unknown as { player: { getIframe(): HTMLIFrameElement } }).player.getIframe().contentDocument!.body
+          .innerHTML,
+    );
+    const landed = page.evaluate(
+      (at) =>
+        (window as unknown as { player: { seek(t: number): Promise<void> } }).player
+          .seek(at)
+          .then(() => performance.now()),
+      target,
+    );
     // Progress, not a frozen frame: the overlay names the moment, the timeline marks it.
     await page.waitForSelector('.rp-seek-overlay:not([hidden])');
     expect(await page.textContent('.rp-seek-overlay')).toMatch(/^Loading 22:12… \d+%$/);
     expect(await page.locator('.rp-track-pending:not([hidden])').count()).toBe(1);
-    expect(await page.evaluate(() => document.querySelector('.rp-player')!.classList.contains('rp-seeking'))).toBe(true);
+    expect(await page.evaluate(() => document.querySelector('.rp-player')!.classList.contains('rp-seeking'))).toBe(
+      true,
+    );
     // Only the first minute is loaded: the timeline shows one loaded stretch at the start.
-    const loaded = await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) => spans.map((span) => (span as HTMLElement).style.left));
+    const loaded = await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) =>
+      spans.map((span) => (span as HTMLElement).style.left),
+    );
     expect(loaded).toEqual(['0%']);
     await expect.poll(() => windowRequests.length).toBe(1);
     const [from] = windowRequests[0]!.split('-').map(Number);
     expect(from).toBeGreaterThan(22 * MIN);
-    expect(await page.evaluate(() => (window as unknown as { player: { getIframe(): HTMLIFrameElement } }).player.getIframe().contentDocument!.body.innerHTML)).toBe(before);
+    expect(
+      await page.evaluate(
+        () =>
+          (window as unknown as { player: { getIframe(): HTMLIFrameElement } }).player.getIframe().contentDocument!.body
+            .innerHTML,
+      ),
+    ).toBe(before);
     releaseWindow();
     await landed;
     await page.waitForSelector('.rp-seek-overlay', { state: 'hidden' });
@@ -280,7 +371,9 @@ describe('a seek to a moment not loaded yet', () => {
     // Two stretches loaded now, with the rest of the main stream still to come.
     expect(await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) => spans.length)).toBe(2);
     releaseMain();
-    await page.waitForFunction(() => (window as unknown as { player: { getProgress(): { done: boolean } } }).player.getProgress().done);
+    await page.waitForFunction(
+      () => (window as unknown as { player: { getProgress(): { done: boolean } } }).player.getProgress().done,
+    );
     // Back to the start and forward again, now from the whole stream; the window's segments are kept once.
     for (const at of [90_000, target, 4 * MIN, 28 * MIN]) {
       const { frame: drawn } = await playerFrame(page, at);

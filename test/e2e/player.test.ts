@@ -8,7 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { FIXTURE_DIR, fixtureServeOptions, recordFixtureSession, toNdjson, type FixtureSession } from '../fixtures/player/session.js';
+import {
+  FIXTURE_DIR,
+  fixtureServeOptions,
+  recordFixtureSession,
+  toNdjson,
+  type FixtureSession,
+} from '../fixtures/player/session.js';
 
 let browser: TestBrowser;
 let server: TestServer;
@@ -19,7 +25,10 @@ let session: FixtureSession;
  * `contentLength` announces the length of the body as sent (compressed, when gzip), as a static
  * file server or a CDN does; without it the response is chunked, like the collector's.
  */
-const streams = new Map<string, { parts: string[]; release: Promise<void>; gzip?: boolean; contentLength?: boolean; cors?: boolean }>();
+const streams = new Map<
+  string,
+  { parts: string[]; release: Promise<void>; gzip?: boolean; contentLength?: boolean; cors?: boolean }
+>();
 
 async function gzipParts(parts: string[]): Promise<Buffer[]> {
   const gzip = createGzip();
@@ -82,7 +91,11 @@ async function openPlayer(options: Record<string, unknown>): Promise<Page> {
   await page.goto(`${server.url}/fixture/player.html`);
   await page.evaluate((opts) => {
     type Created = { getState(): string; on(name: string, listener: (value: unknown) => void): unknown };
-    const w = window as unknown as { player: Created; states: string[]; ReprisePlayer: { Player: new (el: Element, o: unknown) => Created } };
+    const w = window as unknown as {
+      player: Created;
+      states: string[];
+      ReprisePlayer: { Player: new (el: Element, o: unknown) => Created };
+    };
     w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, opts);
     // Subscribed in the same task as the construction, so no state change can be missed.
     w.states = [w.player.getState()];
@@ -90,7 +103,6 @@ async function openPlayer(options: Record<string, unknown>): Promise<Page> {
   }, options);
   return page;
 }
-
 
 /** The player as the test page sees it (window.player). */
 interface PagePlayer {
@@ -111,7 +123,8 @@ interface PagePlayer {
 }
 type PlayerWindow = Window & { player: PagePlayer };
 
-const frameText = (page: Page) => page.evaluate(() => (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.body?.textContent ?? '');
+const frameText = (page: Page) =>
+  page.evaluate(() => (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.body?.textContent ?? '');
 const currentTime = (page: Page) => page.evaluate(() => (window as unknown as PlayerWindow).player.getCurrentTime());
 const markersOf = (page: Page) => page.evaluate(() => (window as unknown as PlayerWindow).player.getMarkers());
 
@@ -123,14 +136,17 @@ async function openReady(options: Record<string, unknown>): Promise<Page> {
 
 /** Play for `wallMs` of real time from `from`, return how far the recording's clock moved. */
 async function clockAdvance(page: Page, from: number, wallMs: number): Promise<number> {
-  return page.evaluate(async ({ from, wallMs }) => {
-    const player = (window as unknown as PlayerWindow).player;
-    player.seek(from);
-    player.play();
-    await new Promise((resolve) => setTimeout(resolve, wallMs));
-    player.pause();
-    return player.getCurrentTime() - from;
-  }, { from, wallMs });
+  return page.evaluate(
+    async ({ from, wallMs }) => {
+      const player = (window as unknown as PlayerWindow).player;
+      player.seek(from);
+      player.play();
+      await new Promise((resolve) => setTimeout(resolve, wallMs));
+      player.pause();
+      return player.getCurrentTime() - from;
+    },
+    { from, wallMs },
+  );
 }
 
 describe('@reprise/player in Chromium', () => {
@@ -143,7 +159,20 @@ describe('@reprise/player in Chromium', () => {
     let release!: () => void;
     streams.set('partial', {
       parts: [
-        toNdjson([{ stream: 'session', version: 1, id: 's1', project: 'p', startedAt: first, endedAt: last, segments: 2, startSegment: 0, from: null }, ...head]),
+        toNdjson([
+          {
+            stream: 'session',
+            version: 1,
+            id: 's1',
+            project: 'p',
+            startedAt: first,
+            endedAt: last,
+            segments: 2,
+            startSegment: 0,
+            from: null,
+          },
+          ...head,
+        ]),
         toNdjson([...tail, { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: session.events.length }]),
       ],
       release: new Promise((resolve) => (release = resolve)),
@@ -152,7 +181,11 @@ describe('@reprise/player in Chromium', () => {
     const page = await openPlayer({ source: `${server.url}/stream?name=partial` });
     // Playing the head, then waiting for more: the stream has not ended.
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getState() === 'buffering');
-    expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual(['loading', 'playing', 'buffering']);
+    expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual([
+      'loading',
+      'playing',
+      'buffering',
+    ]);
     expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getProgress().done)).toBe(false);
     expect(await frameText(page)).toContain('Home');
     expect(await page.locator('.rp-loading').textContent()).toMatch(/^Loading \d+%$/);
@@ -172,12 +205,26 @@ describe('@reprise/player in Chromium', () => {
     const first = session.events[0]!.timestamp;
     const last = session.events.at(-1)!.timestamp;
     // Cut after the checkout snapshot: the head holds most of the bytes, and about half the time.
-    const cut = session.events.findIndex((event) => event.timestamp - first >= session.checkoutTime && event.type === 2) + 1;
+    const cut =
+      session.events.findIndex((event) => event.timestamp - first >= session.checkoutTime && event.type === 2) + 1;
     const head = session.events.slice(0, cut);
     const tail = session.events.slice(cut);
-    const sessionLine = { stream: 'session', version: 1, id: 's1', project: 'p', startedAt: first, endedAt: last, segments: 2, startSegment: 0, from: null };
+    const sessionLine = {
+      stream: 'session',
+      version: 1,
+      id: 's1',
+      project: 'p',
+      startedAt: first,
+      endedAt: last,
+      segments: 2,
+      startSegment: 0,
+      from: null,
+    };
     const waitForHead = (page: Page) =>
-      page.waitForFunction((count) => (window as unknown as PlayerWindow).player.getProgress().events === count, head.length);
+      page.waitForFunction(
+        (count) => (window as unknown as PlayerWindow).player.getProgress().events === count,
+        head.length,
+      );
     const progressOf = (page: Page) => page.evaluate(() => (window as unknown as PlayerWindow).player.getProgress());
 
     // 1. A gzip file with its (compressed) Content-Length and no session line: the total is unknown.
@@ -204,7 +251,10 @@ describe('@reprise/player in Chromium', () => {
 
     // 2. The collector's form: gzip, chunked, the session's bounds on the first line.
     streams.set('gzip-chunked', {
-      parts: [toNdjson([sessionLine, ...head]), toNdjson([...tail, { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: session.events.length }])],
+      parts: [
+        toNdjson([sessionLine, ...head]),
+        toNdjson([...tail, { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: session.events.length }]),
+      ],
       release: new Promise((resolve) => (release = resolve)),
       gzip: true,
     });
@@ -224,14 +274,20 @@ describe('@reprise/player in Chromium', () => {
 
     // 3. Uncompressed with its Content-Length: bytes read of it.
     const body = [toNdjson(head), toNdjson(tail)];
-    streams.set('plain-length', { parts: body, release: new Promise((resolve) => (release = resolve)), contentLength: true });
+    streams.set('plain-length', {
+      parts: body,
+      release: new Promise((resolve) => (release = resolve)),
+      contentLength: true,
+    });
     page = await openPlayer({ source: `${server.url}/stream?name=plain-length`, autoplay: false });
     await waitForHead(page);
     progress = await progressOf(page);
     const totalBytes = Buffer.byteLength(body.join(''));
     expect(progress).toMatchObject({ done: false, totalBytes, bytes: Buffer.byteLength(body[0]!) });
     expect(progress.fraction).toBeCloseTo(progress.bytes / totalBytes, 5);
-    expect(await page.locator('.rp-loading').textContent()).toBe(`Loading ${Math.round((progress.bytes / totalBytes) * 100)}%`);
+    expect(await page.locator('.rp-loading').textContent()).toBe(
+      `Loading ${Math.round((progress.bytes / totalBytes) * 100)}%`,
+    );
     release();
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
     await page.close();
@@ -247,7 +303,10 @@ describe('@reprise/player in Chromium', () => {
       contentLength: true,
       cors: true,
     });
-    page = await openPlayer({ source: `${server.url.replace('127.0.0.1', 'localhost')}/stream?name=cross-origin`, autoplay: false });
+    page = await openPlayer({
+      source: `${server.url.replace('127.0.0.1', 'localhost')}/stream?name=cross-origin`,
+      autoplay: false,
+    });
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().events === 1);
     progress = await progressOf(page);
     expect(progress.totalBytes).toBeUndefined();
@@ -263,18 +322,25 @@ describe('@reprise/player in Chromium', () => {
     const userShot = session.shots.find((shot) => shot.name === 'user')!;
     const page = await browser.newPage();
     await page.goto(`${server.url}/fixture/player.html`);
-    await page.evaluate(({ src, startAt }) => {
-      const element = document.createElement('reprise-player');
-      element.setAttribute('src', src);
-      element.setAttribute('autoplay', 'false');
-      element.setAttribute('start-at', String(startAt));
-      element.style.height = '600px';
-      document.getElementById('mount')!.append(element);
-    }, { src: `${server.url}/stream?name=element`, startAt: userShot.time });
+    await page.evaluate(
+      ({ src, startAt }) => {
+        const element = document.createElement('reprise-player');
+        element.setAttribute('src', src);
+        element.setAttribute('autoplay', 'false');
+        element.setAttribute('start-at', String(startAt));
+        element.style.height = '600px';
+        document.getElementById('mount')!.append(element);
+      },
+      { src: `${server.url}/stream?name=element`, startAt: userShot.time },
+    );
     await page.waitForSelector('reprise-player .rp-ready');
     const state = await page.evaluate(() => {
       const player = (document.querySelector('reprise-player') as unknown as { player: PagePlayer }).player;
-      return { time: player.getCurrentTime(), state: player.getState(), text: player.getIframe()?.contentDocument?.body.textContent ?? '' };
+      return {
+        time: player.getCurrentTime(),
+        state: player.getState(),
+        text: player.getIframe()?.contentDocument?.body.textContent ?? '',
+      };
     });
     expect(state).toMatchObject({ time: userShot.time, state: 'paused' });
     expect(state.text).toContain('User 7');
@@ -295,7 +361,9 @@ describe('@reprise/player in Chromium', () => {
   test('a playback URL that fails shows why in the player', async () => {
     const page = await openPlayer({ source: `${server.url}/stream?name=does-not-exist` });
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getState() === 'error');
-    expect(await page.locator('.rp-overlay').textContent()).toContain('[@reprise/player] the playback stream answered 404');
+    expect(await page.locator('.rp-overlay').textContent()).toContain(
+      '[@reprise/player] the playback stream answered 404',
+    );
     await page.close();
   });
 
@@ -304,7 +372,16 @@ describe('@reprise/player in Chromium', () => {
     await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getMarkers().length > 0);
     const markers = await markersOf(page);
     const kinds = new Set(markers.map((marker) => marker.kind));
-    for (const kind of ['navigation', 'click', 'rage-click', 'error', 'console-error', 'network-error', 'custom', 'identify']) {
+    for (const kind of [
+      'navigation',
+      'click',
+      'rage-click',
+      'error',
+      'console-error',
+      'network-error',
+      'custom',
+      'identify',
+    ]) {
       expect(kinds, `marker kind ${kind}`).toContain(kind);
     }
     expect(await page.locator('.rp-marker').count()).toBe(markers.length);
@@ -312,7 +389,10 @@ describe('@reprise/player in Chromium', () => {
 
     const clickMarker = async (predicate: (marker: (typeof markers)[number]) => boolean) => {
       const marker = markers.find(predicate)!;
-      await page.locator(`.rp-marker--${marker.kind}[data-time="${Math.round(marker.time)}"]`).first().dispatchEvent('click');
+      await page
+        .locator(`.rp-marker--${marker.kind}[data-time="${Math.round(marker.time)}"]`)
+        .first()
+        .dispatchEvent('click');
       expect(Math.abs((await currentTime(page)) - marker.time)).toBeLessThan(2);
       return marker;
     };
@@ -385,8 +465,13 @@ describe('@reprise/player in Chromium', () => {
     await page.waitForFunction(() => document.fullscreenElement === null);
 
     const periods = await page.evaluate(() => (window as unknown as PlayerWindow).player.getInactivePeriods());
-    const idle = periods.find((period) => period.start <= session.idle.start + 500 && period.end >= session.idle.end - 500);
-    expect(idle, `an inactive period around ${JSON.stringify(session.idle)} in ${JSON.stringify(periods)}`).toBeDefined();
+    const idle = periods.find(
+      (period) => period.start <= session.idle.start + 500 && period.end >= session.idle.end - 500,
+    );
+    expect(
+      idle,
+      `an inactive period around ${JSON.stringify(session.idle)} in ${JSON.stringify(periods)}`,
+    ).toBeDefined();
     const from = idle!.start + 100;
     const withoutSkip = await clockAdvance(page, from, 1500);
     expect(withoutSkip).toBeLessThan(2300);
@@ -397,11 +482,18 @@ describe('@reprise/player in Chromium', () => {
     await page.evaluate(() => {
       const w = window as unknown as PlayerWindow & { skips: Array<{ skipping: boolean; indicatorShown: boolean }> };
       w.skips = [];
-      w.player.on('skip', (info) => w.skips.push({ skipping: (info as { skipping: boolean }).skipping, indicatorShown: !document.querySelector<HTMLElement>('.rp-skip-indicator')!.hidden }));
+      w.player.on('skip', (info) =>
+        w.skips.push({
+          skipping: (info as { skipping: boolean }).skipping,
+          indicatorShown: !document.querySelector<HTMLElement>('.rp-skip-indicator')!.hidden,
+        }),
+      );
     });
     const withSkip = await clockAdvance(page, from, 1500);
     expect(from + withSkip).toBeGreaterThan(idle!.end);
-    const skips = await page.evaluate(() => (window as unknown as { skips: Array<{ skipping: boolean; indicatorShown: boolean }> }).skips);
+    const skips = await page.evaluate(
+      () => (window as unknown as { skips: Array<{ skipping: boolean; indicatorShown: boolean }> }).skips,
+    );
     expect(skips[0]).toEqual({ skipping: true, indicatorShown: true });
     expect(skips.some((skip) => !skip.skipping && !skip.indicatorShown)).toBe(true);
     await page.close();
@@ -431,7 +523,9 @@ describe('@reprise/player in Chromium', () => {
       player.seek(time - 300);
       player.play();
     }, count2Time);
-    await page.waitForFunction(() => document.querySelector('.rp-console[aria-current="true"]')?.textContent?.includes('count 2'));
+    await page.waitForFunction(() =>
+      document.querySelector('.rp-console[aria-current="true"]')?.textContent?.includes('count 2'),
+    );
     await page.evaluate(() => (window as unknown as PlayerWindow).player.pause());
 
     await page.click('.rp-tab[data-tab="network"]');
@@ -441,7 +535,12 @@ describe('@reprise/player in Chromium', () => {
     expect(await requests.nth(0).locator('.rp-status').textContent()).toBe('200');
     expect(await requests.nth(1).locator('.rp-status').textContent()).toBe('500');
     expect(await requests.nth(1).getAttribute('class')).toContain('rp-failed');
-    expect(await requests.nth(0).locator('.rp-waterfall-bar').evaluate((bar) => bar.getBoundingClientRect().width)).toBeGreaterThan(0);
+    expect(
+      await requests
+        .nth(0)
+        .locator('.rp-waterfall-bar')
+        .evaluate((bar) => bar.getBoundingClientRect().width),
+    ).toBeGreaterThan(0);
     await requests.nth(0).click();
     expect(await currentTime(page)).toBe(Number(await requests.nth(0).getAttribute('data-time')));
     expect(await frameText(page)).toContain('No data yet');
@@ -458,17 +557,48 @@ describe('@reprise/player in Chromium', () => {
 
   test('a lost segment shows a gap marker and playback continues at the next full snapshot', async () => {
     const start = session.events[0]!.timestamp;
-    const checkoutIndex = session.events.findIndex((event, index) => event.type === 4 && index > 2 && event.timestamp - start >= session.checkoutTime - 50);
+    const checkoutIndex = session.events.findIndex(
+      (event, index) => event.type === 4 && index > 2 && event.timestamp - start >= session.checkoutTime - 50,
+    );
     expect(checkoutIndex).toBeGreaterThan(0);
     const userShot = session.shots.find((shot) => shot.name === 'user')!;
     const lostFrom = session.events.findIndex((event) => event.timestamp - start > userShot.time + 100);
-    const segment = (index: number, events: typeof session.events) => ({ stream: 'segment', index, name: String(index), startedAt: events[0]!.timestamp, endedAt: events.at(-1)!.timestamp, events: events.length });
-    const [kept, lost, after] = [session.events.slice(0, lostFrom), session.events.slice(lostFrom, checkoutIndex), session.events.slice(checkoutIndex)];
+    const segment = (index: number, events: typeof session.events) => ({
+      stream: 'segment',
+      index,
+      name: String(index),
+      startedAt: events[0]!.timestamp,
+      endedAt: events.at(-1)!.timestamp,
+      events: events.length,
+    });
+    const [kept, lost, after] = [
+      session.events.slice(0, lostFrom),
+      session.events.slice(lostFrom, checkoutIndex),
+      session.events.slice(checkoutIndex),
+    ];
     const lines = [
-      { stream: 'session', version: 1, id: 's1', project: 'p', startedAt: start, endedAt: after.at(-1)!.timestamp, segments: 3, startSegment: 0, from: null },
+      {
+        stream: 'session',
+        version: 1,
+        id: 's1',
+        project: 'p',
+        startedAt: start,
+        endedAt: after.at(-1)!.timestamp,
+        segments: 3,
+        startSegment: 0,
+        from: null,
+      },
       segment(0, kept),
       ...kept,
-      { stream: 'skipped', index: 1, name: '1', startedAt: lost[0]!.timestamp, endedAt: lost.at(-1)!.timestamp, reason: 'corrupt', message: 'segment failed its integrity check' },
+      {
+        stream: 'skipped',
+        index: 1,
+        name: '1',
+        startedAt: lost[0]!.timestamp,
+        endedAt: lost.at(-1)!.timestamp,
+        reason: 'corrupt',
+        message: 'segment failed its integrity check',
+      },
       segment(2, after),
       ...after,
       { stream: 'end', segments: 3, delivered: 2, skipped: 1, events: kept.length + after.length },
@@ -488,13 +618,21 @@ describe('@reprise/player in Chromium', () => {
     expect(await page.locator('.rp-gap-banner').textContent()).toContain('integrity check');
 
     // Playing through the gap reaches the snapshot after it and shows the page as it was then.
-    await page.evaluate(({ time }) => {
-      const player = (window as unknown as PlayerWindow).player;
-      player.seek(time);
-      player.play();
-    }, { time: gap.time - 200 });
-    await page.waitForFunction((end) => (window as unknown as PlayerWindow).player.getCurrentTime() > end + 100, gap.endTime!);
-    expect(['playing', 'ended']).toContain(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState()));
+    await page.evaluate(
+      ({ time }) => {
+        const player = (window as unknown as PlayerWindow).player;
+        player.seek(time);
+        player.play();
+      },
+      { time: gap.time - 200 },
+    );
+    await page.waitForFunction(
+      (end) => (window as unknown as PlayerWindow).player.getCurrentTime() > end + 100,
+      gap.endTime!,
+    );
+    expect(['playing', 'ended']).toContain(
+      await page.evaluate(() => (window as unknown as PlayerWindow).player.getState()),
+    );
     expect(await frameText(page)).toContain('Loaded 3 items');
     expect(await page.locator('.rp-gap-banner').isHidden()).toBe(true);
     await page.close();
@@ -513,7 +651,9 @@ describe('@reprise/player in Chromium', () => {
       const live = decode(shot.png);
       const box = (await page.locator('.rp-frame iframe').boundingBox())!;
       expect([box.x % 1, box.y % 1]).toEqual([0, 0]);
-      const replay = decode(await page.screenshot({ clip: { x: box.x, y: box.y, width: box.width, height: box.height } }));
+      const replay = decode(
+        await page.screenshot({ clip: { x: box.x, y: box.y, width: box.width, height: box.height } }),
+      );
       expect([replay.width, replay.height]).toEqual([live.width, live.height]);
       const mismatched = pixelmatch(live.data, replay.data, undefined, live.width, live.height, { threshold: 0.1 });
       ratios[shot.name] = mismatched / (live.width * live.height);
@@ -525,7 +665,10 @@ describe('@reprise/player in Chromium', () => {
     // The comparison can fail: the replayed home page against the live page of another moment.
     const home = replayed.home!;
     const other = decode(session.shots.find((shot) => shot.name === 'loaded')!.png);
-    expect(pixelmatch(home.data, other.data, undefined, home.width, home.height, { threshold: 0.1 }) / (home.width * home.height)).toBeGreaterThan(0.03);
+    expect(
+      pixelmatch(home.data, other.data, undefined, home.width, home.height, { threshold: 0.1 }) /
+        (home.width * home.height),
+    ).toBeGreaterThan(0.03);
     await page.close();
   });
 });
@@ -538,7 +681,15 @@ describe('@reprise/player in Chromium', () => {
  * is replayed every time.
  */
 const basketLines = readFileSync(join(FIXTURE_DIR, 'basket-session.ndjson'), 'utf8').trim().split('\n');
-const basketEvents = basketLines.map((line) => JSON.parse(line) as { type?: number; timestamp: number; data: { source?: number; type?: number; positions?: Array<{ timeOffset: number }> } })
+const basketEvents = basketLines
+  .map(
+    (line) =>
+      JSON.parse(line) as {
+        type?: number;
+        timestamp: number;
+        data: { source?: number; type?: number; positions?: Array<{ timeOffset: number }> };
+      },
+  )
   .filter((event) => typeof event.type === 'number');
 const basketStart = basketEvents[0]!.timestamp;
 type LooseEvent = { type?: number; timestamp: number; data: unknown };
@@ -546,24 +697,45 @@ type LooseEvent = { type?: number; timestamp: number; data: unknown };
 function counterClicks(events: readonly LooseEvent[]): number[] {
   const start = events[0]!.timestamp;
   const source = (event: LooseEvent) => (event.type === 3 ? (event.data as { source?: number }).source : undefined);
-  return events.filter((event, index) => {
-    if (source(event) !== 2 || (event.data as { type?: number }).type !== 2) return false;
-    const effect = events.slice(index + 1).find((later) => source(later) === 0 && later.timestamp - event.timestamp <= 50);
-    const { adds = [], removes = [] } = (effect?.data ?? {}) as { adds?: Array<{ node: { type: number; textContent?: string } }>; removes?: unknown[] };
-    return removes.length === 1 && adds.length === 1 && adds[0]!.node.type === 3 && /^\d+$/.test(adds[0]!.node.textContent ?? '');
-  }).map((event) => event.timestamp - start);
+  return events
+    .filter((event, index) => {
+      if (source(event) !== 2 || (event.data as { type?: number }).type !== 2) return false;
+      const effect = events
+        .slice(index + 1)
+        .find((later) => source(later) === 0 && later.timestamp - event.timestamp <= 50);
+      const { adds = [], removes = [] } = (effect?.data ?? {}) as {
+        adds?: Array<{ node: { type: number; textContent?: string } }>;
+        removes?: unknown[];
+      };
+      return (
+        removes.length === 1 &&
+        adds.length === 1 &&
+        adds[0]!.node.type === 3 &&
+        /^\d+$/.test(adds[0]!.node.textContent ?? '')
+      );
+    })
+    .map((event) => event.timestamp - start);
 }
 const basketClicks = counterClicks(basketEvents);
 /** A batched mouse move recorded just after the second basket click, its first position before that click. */
-const laggingMove = basketEvents.find((event) => event.type === 3 && event.data.source === 1 && event.timestamp - basketStart > basketClicks[1]! && event.data.positions![0]!.timeOffset < 0)!.timestamp - basketStart;
+const laggingMove =
+  basketEvents.find(
+    (event) =>
+      event.type === 3 &&
+      event.data.source === 1 &&
+      event.timestamp - basketStart > basketClicks[1]! &&
+      event.data.positions![0]!.timeOffset < 0,
+  )!.timestamp - basketStart;
 
 describe('@reprise/player frames after seeks', () => {
   /** The basket count as the replayed page shows it, and how many text nodes make it up. */
-  const basket = (page: Page) => page.evaluate(() => {
-    const count = (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.getElementById('count');
-    return { text: count?.textContent ?? null, nodes: count?.childNodes.length ?? 0 };
-  });
-  const seekTo = (page: Page, time: number) => page.evaluate((ms) => (window as unknown as PlayerWindow).player.seek(ms), time);
+  const basket = (page: Page) =>
+    page.evaluate(() => {
+      const count = (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.getElementById('count');
+      return { text: count?.textContent ?? null, nodes: count?.childNodes.length ?? 0 };
+    });
+  const seekTo = (page: Page, time: number) =>
+    page.evaluate((ms) => (window as unknown as PlayerWindow).player.seek(ms), time);
 
   for (const source of ['stream', 'iterable'] as const) {
     test(`seeking back and forth while paused shows each moment's count, streamed as ${source === 'stream' ? 'NDJSON' : 'an async iterable'}`, async () => {
@@ -575,20 +747,34 @@ describe('@reprise/player frames after seeks', () => {
       if (source === 'stream') {
         // In pieces of a few lines, as the collector flushes segments.
         const parts: string[] = [];
-        for (let index = 0; index < basketLines.length; index += 7) parts.push(basketLines.slice(index, index + 7).join('\n') + '\n');
+        for (let index = 0; index < basketLines.length; index += 7)
+          parts.push(basketLines.slice(index, index + 7).join('\n') + '\n');
         streams.set('basket', { parts, release: Promise.resolve() });
       }
-      await page.evaluate(({ source, url, events }) => {
-        const w = window as unknown as { player: unknown; ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown } };
-        async function* trickle() {
-          for (const [index, event] of events.entries()) {
-            if (index % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
-            yield event;
+      await page.evaluate(
+        ({ source, url, events }) => {
+          const w = window as unknown as {
+            player: unknown;
+            ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown };
+          };
+          async function* trickle() {
+            for (const [index, event] of events.entries()) {
+              if (index % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+              yield event;
+            }
           }
-        }
-        w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, { source: source === 'stream' ? url : trickle(), autoplay: false });
-      }, { source, url: `${server.url}/stream?name=basket`, events: basketEvents });
-      await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done && (window as unknown as PlayerWindow).player.getState() === 'paused');
+          w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, {
+            source: source === 'stream' ? url : trickle(),
+            autoplay: false,
+          });
+        },
+        { source, url: `${server.url}/stream?name=basket`, events: basketEvents },
+      );
+      await page.waitForFunction(
+        () =>
+          (window as unknown as PlayerWindow).player.getProgress().done &&
+          (window as unknown as PlayerWindow).player.getState() === 'paused',
+      );
 
       const expectations: Array<[number, string]> = [
         [clickA + 200, '1'],
@@ -615,11 +801,17 @@ describe('@reprise/player frames after seeks', () => {
     });
   }
 
-  test('seeking to a marker shows the page after that action: the click\'s own DOM change included', async () => {
+  test("seeking to a marker shows the page after that action: the click's own DOM change included", async () => {
     streams.set('basket-markers', { parts: [basketLines.join('\n') + '\n'], release: Promise.resolve() });
     const page = await openReady({ source: `${server.url}/stream?name=basket-markers`, autoplay: false });
-    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done && (window as unknown as PlayerWindow).player.getMarkers().length > 0);
-    const clicks = (await markersOf(page)).filter((marker) => marker.kind === 'click' && basketClicks.includes(marker.time));
+    await page.waitForFunction(
+      () =>
+        (window as unknown as PlayerWindow).player.getProgress().done &&
+        (window as unknown as PlayerWindow).player.getMarkers().length > 0,
+    );
+    const clicks = (await markersOf(page)).filter(
+      (marker) => marker.kind === 'click' && basketClicks.includes(marker.time),
+    );
     // The three "Add a loaf" clicks: two at the start, one after the route changes and the idle stretch.
     expect(clicks.map((marker) => marker.time)).toEqual(basketClicks);
     expect(basketClicks).toHaveLength(3);
@@ -635,9 +827,15 @@ describe('@reprise/player frames after seeks', () => {
       expect(await basket(page), `seek(${marker.time})`).toEqual({ text: counts[index], nodes: 1 });
     }
     // A route change's marker shows the new page, not the one it left.
-    const home = (await markersOf(page)).find((marker) => marker.kind === 'navigation' && marker.time > basketClicks[1]! + 2000)!;
+    const home = (await markersOf(page)).find(
+      (marker) => marker.kind === 'navigation' && marker.time > basketClicks[1]! + 2000,
+    )!;
     await seekTo(page, home.time);
-    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.querySelector('h1')?.textContent)).toBe('Fresh bread');
+    expect(
+      await page.evaluate(
+        () => (window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.querySelector('h1')?.textContent,
+      ),
+    ).toBe('Fresh bread');
     // The events panel's row for a click seeks there too.
     await page.click('.rp-tab[data-tab="events"]');
     await seekTo(page, 0);
@@ -660,12 +858,17 @@ describe('@reprise/player frames after seeks', () => {
 
   test('keyboard: Tab moves from the player to its controls, never into the replayed page; arrows jump 5 s, with Shift 1 s', async () => {
     streams.set('basket-keys', { parts: [basketLines.join('\n') + '\n'], release: Promise.resolve() });
-    const page = await openReady({ source: `${server.url}/stream?name=basket-keys`, autoplay: false, skipInactive: false });
-    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
-    const focused = () => page.evaluate(() => {
-      const active = document.activeElement as HTMLElement | null;
-      return { tag: active?.tagName, inPlayer: !!active?.closest('.rp-player'), className: active?.className ?? '' };
+    const page = await openReady({
+      source: `${server.url}/stream?name=basket-keys`,
+      autoplay: false,
+      skipInactive: false,
     });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    const focused = () =>
+      page.evaluate(() => {
+        const active = document.activeElement as HTMLElement | null;
+        return { tag: active?.tagName, inPlayer: !!active?.closest('.rp-player'), className: active?.className ?? '' };
+      });
     // The recorded page has links and buttons; none of them (nor its iframe) takes the keyboard.
     await page.focus('.rp-player');
     for (let step = 0; step < 6; step += 1) {
@@ -677,7 +880,16 @@ describe('@reprise/player frames after seeks', () => {
     await page.keyboard.press('Tab');
     expect((await focused()).className).toContain('rp-track');
 
-    const steps: Array<[string, number]> = [['Home', 0], ['ArrowRight', 5000], ['ArrowRight', 10000], ['Shift+ArrowLeft', 9000], ['ArrowLeft', 4000], ['Shift+ArrowRight', 5000], ['Shift+ArrowLeft', 4000], ['ArrowLeft', 0]];
+    const steps: Array<[string, number]> = [
+      ['Home', 0],
+      ['ArrowRight', 5000],
+      ['ArrowRight', 10000],
+      ['Shift+ArrowLeft', 9000],
+      ['ArrowLeft', 4000],
+      ['Shift+ArrowRight', 5000],
+      ['Shift+ArrowLeft', 4000],
+      ['ArrowLeft', 0],
+    ];
     for (const [key, time] of steps) {
       await page.keyboard.press(key);
       expect(await currentTime(page), key).toBe(time);

@@ -6,7 +6,13 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createCollector, readSessionEvents, resolveConfig, type Collector } from '@reprise/collector';
-import { isRepriseEvent, type ErrorPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads } from '@reprise/protocol';
+import {
+  isRepriseEvent,
+  type ErrorPayload,
+  type RecordedEvent,
+  type RepriseKind,
+  type ReprisePayloads,
+} from '@reprise/protocol';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 
 /*
@@ -66,7 +72,11 @@ export const TYPED = {
   card: '4242 4242 4242 4242',
 };
 /** Text inside the playground's masked and blocked panels. */
-export const HIDDEN_TEXT = ['rk_live_5up3r53cr3tK3y', 'velvet orbit lantern', 'Internal notes the recording never shows'];
+export const HIDDEN_TEXT = [
+  'rk_live_5up3r53cr3tK3y',
+  'velvet orbit lantern',
+  'Internal notes the recording never shows',
+];
 
 /** The markers the visit in `visit()` gives, in order. */
 export const EXPECTED_MARKERS = [
@@ -100,13 +110,21 @@ const PLAYER_PAGE = `<!doctype html><meta charset="utf-8"><title>player</title>
 <div id="mount" style="height: 640px; width: 1000px"></div>`;
 
 /** Builds a playground with Vite into `outDir`, recording to `endpoint`. */
-export async function buildPlayground(descriptor: Pick<PlaygroundDescriptor, 'dir' | 'builtFiles'>, outDir: string, endpoint: string): Promise<void> {
+export async function buildPlayground(
+  descriptor: Pick<PlaygroundDescriptor, 'dir' | 'builtFiles'>,
+  outDir: string,
+  endpoint: string,
+): Promise<void> {
   const missing = descriptor.builtFiles.filter((file) => !existsSync(join(REPO_ROOT, file)));
   if (missing.length > 0) throw new Error(`Build the packages first (npm run build): missing ${missing.join(', ')}`);
-  await promisify(execFile)(join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: join(REPO_ROOT, descriptor.dir),
-    env: { ...process.env, VITE_REPRISE_ENDPOINT: endpoint },
-  });
+  await promisify(execFile)(
+    join(REPO_ROOT, 'node_modules/.bin/vite'),
+    ['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    {
+      cwd: join(REPO_ROOT, descriptor.dir),
+      env: { ...process.env, VITE_REPRISE_ENDPOINT: endpoint },
+    },
+  );
 }
 
 async function mainText(page: Page): Promise<string> {
@@ -115,7 +133,9 @@ async function mainText(page: Page): Promise<string> {
 
 /** The session id the playground's footer shows once recording. */
 export async function waitForSessionId(page: Page): Promise<string> {
-  await page.waitForFunction(() => /^[0-9a-f]{16,}$/.test(document.querySelector('[data-testid="session-id"]')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /^[0-9a-f]{16,}$/.test(document.querySelector('[data-testid="session-id"]')?.textContent ?? ''),
+  );
   return (await page.textContent('[data-testid="session-id"]'))!;
 }
 
@@ -123,7 +143,10 @@ export async function waitForSessionId(page: Page): Promise<string> {
  * Drives the app the way a visitor would, and returns the session id and the text of each page for
  * the replay check. Ends with the recorder flushed (the collector answered 202 for the last batch).
  */
-export async function visit(page: Page, baseUrl: string): Promise<{ sessionId: string; liveMainText: Record<string, string> }> {
+export async function visit(
+  page: Page,
+  baseUrl: string,
+): Promise<{ sessionId: string; liveMainText: Record<string, string> }> {
   const liveMainText: Record<string, string> = {};
   await page.goto(`${baseUrl}/`);
   await waitForSessionId(page);
@@ -176,9 +199,14 @@ async function storedSession(collector: Collector, sessionId: string): Promise<R
   const deadline = Date.now() + 20_000;
   for (;;) {
     const stored = await readSessionEvents(collector, 'dev', sessionId).catch(() => [] as RecordedEvent[]);
-    const done = stored.some((event) => isRepriseEvent(event, 'error') && (event.data as { payload: { source: string } }).payload.source === 'framework');
+    const done = stored.some(
+      (event) =>
+        isRepriseEvent(event, 'error') &&
+        (event.data as { payload: { source: string } }).payload.source === 'framework',
+    );
     if (done) return stored;
-    if (Date.now() > deadline) throw new Error(`the collector stored ${stored.length} events of session ${sessionId}, without the last one`);
+    if (Date.now() > deadline)
+      throw new Error(`the collector stored ${stored.length} events of session ${sessionId}, without the last one`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -195,18 +223,23 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
   const pageErrors: string[] = [];
 
   function payloads<K extends RepriseKind>(kind: K): Array<ReprisePayloads[K] & { timestamp: number }> {
-    return events.filter((event) => isRepriseEvent(event, kind)).map((event) => ({ ...(event.data as { payload: ReprisePayloads[K] }).payload, timestamp: event.timestamp }));
+    return events
+      .filter((event) => isRepriseEvent(event, kind))
+      .map((event) => ({ ...(event.data as { payload: ReprisePayloads[K] }).payload, timestamp: event.timestamp }));
   }
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), `reprise-${descriptor.framework}-e2e-data-`));
-    collector = await createCollector(resolveConfig({ dataDir, port: 0, host: '127.0.0.1', segmentMaxAgeMs: 100, logLevel: 'error' }));
+    collector = await createCollector(
+      resolveConfig({ dataDir, port: 0, host: '127.0.0.1', segmentMaxAgeMs: 100, logLevel: 'error' }),
+    );
     const { url: collectorUrl } = await collector.start();
     let appDir: string;
     let index: string;
     if (descriptor.prebuilt) {
       const missing = descriptor.builtFiles.filter((file) => !existsSync(join(REPO_ROOT, file)));
-      if (missing.length > 0) throw new Error(`Build the playground first (npm run build): missing ${missing.join(', ')}`);
+      if (missing.length > 0)
+        throw new Error(`Build the playground first (npm run build): missing ${missing.join(', ')}`);
       appDir = join(REPO_ROOT, descriptor.prebuilt.outDir);
       index = descriptor.prebuilt.index(collectorUrl);
     } else {
@@ -244,17 +277,30 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
 
     test('a navigation marker per route with its pattern, params and type', () => {
       const markers = payloads('navigation');
-      expect(markers.map(({ route, params, navigationType, url }) => ({ route, params, navigationType, path: new URL(url).pathname }))).toEqual(EXPECTED_MARKERS);
+      expect(
+        markers.map(({ route, params, navigationType, url }) => ({
+          route,
+          params,
+          navigationType,
+          path: new URL(url).pathname,
+        })),
+      ).toEqual(EXPECTED_MARKERS);
       if (descriptor.routeNames) expect(markers.map((marker) => marker.name)).toEqual(descriptor.routeNames);
     });
 
     test('the fake API call, the custom event and both errors are recorded', () => {
-      expect(payloads('network')).toContainEqual(expect.objectContaining({ method: 'GET', status: 200, url: `${server.url}/api/users.json` }));
-      expect(payloads('custom')).toContainEqual(expect.objectContaining({ name: 'signed-up', props: { plan: 'team' } }));
+      expect(payloads('network')).toContainEqual(
+        expect.objectContaining({ method: 'GET', status: 200, url: `${server.url}/api/users.json` }),
+      );
+      expect(payloads('custom')).toContainEqual(
+        expect.objectContaining({ name: 'signed-up', props: { plan: 'team' } }),
+      );
       const errors = payloads('error');
       expect(errors).toContainEqual(expect.objectContaining({ source: 'error', message: 'The throw button threw' }));
       const caught = errors.filter((error) => error.source === 'framework');
-      expect(caught).toEqual([expect.objectContaining({ message: 'The crash button broke this component', ...descriptor.frameworkError })]);
+      expect(caught).toEqual([
+        expect.objectContaining({ message: 'The crash button broke this component', ...descriptor.frameworkError }),
+      ]);
     });
 
     test('no typed secret and no masked or blocked text anywhere in the stored session', () => {
@@ -275,7 +321,15 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
       try {
         await page.goto(`${server.url}/replay.html`);
         const replayAt = (timestamp: number) =>
-          page.evaluate(([recorded, at]) => (window as unknown as { replayAt(e: unknown, t: number): Promise<{ main: string | null; maskedPanel: string | null }> }).replayAt(recorded, at), [events, timestamp] as const);
+          page.evaluate(
+            ([recorded, at]) =>
+              (
+                window as unknown as {
+                  replayAt(e: unknown, t: number): Promise<{ main: string | null; maskedPanel: string | null }>;
+                }
+              ).replayAt(recorded, at),
+            [events, timestamp] as const,
+          );
         expect((await replayAt(before(0))).main).toBe(liveMainText.home);
         expect((await replayAt(before(1))).main).toBe(liveMainText.users);
         expect((await replayAt(before(2))).main).toBe(liveMainText.user);
@@ -295,25 +349,39 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
       const page = await browser.newPage();
       try {
         await page.goto(`${server.url}/player.html`);
-        const played = await page.evaluate(async ([recorded, expectedCount]) => {
-          interface PlayerLike {
-            on(event: string, listener: (value: unknown) => void): () => void;
-            getMarkers(): Array<{ kind: string; time: number; label: string }>;
-            seek(ms: number): void;
-            getIframe(): HTMLIFrameElement | null;
-          }
-          const { Player } = (window as unknown as { ReprisePlayer: { Player: new (element: Element, options: unknown) => PlayerLike } }).ReprisePlayer;
-          const player = new Player(document.getElementById('mount')!, { source: recorded, autoplay: false, skipInactive: false });
-          await new Promise((resolve) => player.on('ready', resolve));
-          // Events are indexed while they load: wait for the whole session's markers.
-          const navigationMarkers = () => player.getMarkers().filter((marker) => marker.kind === 'navigation');
-          for (let tries = 0; navigationMarkers().length < expectedCount && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-          const navigation = navigationMarkers();
-          const settings = navigation[5]!;
-          player.seek(navigation[6]!.time - 1);
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          return { labels: navigation.map((marker) => marker.label), settingsText: player.getIframe()?.contentDocument?.querySelector('main')?.textContent ?? null, settingsLabel: settings.label };
-        }, [events, EXPECTED_MARKERS.length] as const);
+        const played = await page.evaluate(
+          async ([recorded, expectedCount]) => {
+            interface PlayerLike {
+              on(event: string, listener: (value: unknown) => void): () => void;
+              getMarkers(): Array<{ kind: string; time: number; label: string }>;
+              seek(ms: number): void;
+              getIframe(): HTMLIFrameElement | null;
+            }
+            const { Player } = (
+              window as unknown as { ReprisePlayer: { Player: new (element: Element, options: unknown) => PlayerLike } }
+            ).ReprisePlayer;
+            const player = new Player(document.getElementById('mount')!, {
+              source: recorded,
+              autoplay: false,
+              skipInactive: false,
+            });
+            await new Promise((resolve) => player.on('ready', resolve));
+            // Events are indexed while they load: wait for the whole session's markers.
+            const navigationMarkers = () => player.getMarkers().filter((marker) => marker.kind === 'navigation');
+            for (let tries = 0; navigationMarkers().length < expectedCount && tries < 100; tries++)
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            const navigation = navigationMarkers();
+            const settings = navigation[5]!;
+            player.seek(navigation[6]!.time - 1);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            return {
+              labels: navigation.map((marker) => marker.label),
+              settingsText: player.getIframe()?.contentDocument?.querySelector('main')?.textContent ?? null,
+              settingsLabel: settings.label,
+            };
+          },
+          [events, EXPECTED_MARKERS.length] as const,
+        );
         expect(played.labels).toHaveLength(EXPECTED_MARKERS.length);
         expect(played.labels.join(' ')).toContain('/users/:userId');
         expect(played.settingsLabel).toContain('/settings');

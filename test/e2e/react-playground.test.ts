@@ -7,6 +7,12 @@ import { describePlaygroundScenarios } from './playground-scenarios.js';
 describePlaygroundScenarios({
   framework: 'react',
   dir: 'playground/react',
-  builtFiles: ['packages/player/dist/reprise-player.iife.js', 'packages/protocol/dist/index.js', 'packages/core/dist/index.js', 'packages/react/dist/index.js', 'packages/react/dist/router.js'],
+  builtFiles: [
+    'packages/player/dist/reprise-player.iife.js',
+    'packages/protocol/dist/index.js',
+    'packages/core/dist/index.js',
+    'packages/react/dist/index.js',
+    'packages/react/dist/router.js',
+  ],
   frameworkError: { framework: 'react', componentStack: expect.stringMatching(/\S/) },
 });

@@ -7,7 +7,17 @@ import { describePlaygroundScenarios } from './playground-scenarios.js';
 describePlaygroundScenarios({
   framework: 'vue',
   dir: 'playground/vue',
-  builtFiles: ['packages/player/dist/reprise-player.iife.js', 'packages/protocol/dist/index.js', 'packages/core/dist/index.js', 'packages/vue/dist/index.js'],
-  frameworkError: { framework: 'vue', component: 'Crash', info: expect.any(String), componentStack: expect.stringMatching(/^at <Crash>\nat <Home>/) },
+  builtFiles: [
+    'packages/player/dist/reprise-player.iife.js',
+    'packages/protocol/dist/index.js',
+    'packages/core/dist/index.js',
+    'packages/vue/dist/index.js',
+  ],
+  frameworkError: {
+    framework: 'vue',
+    component: 'Crash',
+    info: expect.any(String),
+    componentStack: expect.stringMatching(/^at <Crash>\nat <Home>/),
+  },
   routeNames: ['home', 'users', 'user', 'users', 'signup', 'settings', 'signup', 'home'],
 });

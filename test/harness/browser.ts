@@ -27,7 +27,9 @@ export interface TestBrowser {
  * A fresh headless Chromium with its own empty profile (playwright-core refuses --user-data-dir
  * with launch(), so a persistent context on a temp dir gives the fresh profile).
  */
-export async function launchBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+export async function launchBrowser(
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'reprise-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,

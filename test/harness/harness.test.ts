@@ -5,7 +5,11 @@ let browser: TestBrowser;
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await serve({ pages: { '/': '<!doctype html><title>harness</title><button id="b" onclick="this.textContent=\'clicked\'">click</button>' } });
+  server = await serve({
+    pages: {
+      '/': '<!doctype html><title>harness</title><button id="b" onclick="this.textContent=\'clicked\'">click</button>',
+    },
+  });
   browser = await launchBrowser();
 });
 afterAll(async () => {

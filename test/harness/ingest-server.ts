@@ -97,12 +97,19 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
     async waitFor(predicate, timeoutMs = 15_000, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(state)) {
-        if (Date.now() > deadline) throw new Error(`ingest server: timed out after ${timeoutMs} ms waiting for ${what} (${state.batches.length} batches, ${state.requests.length} requests)`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `ingest server: timed out after ${timeoutMs} ms waiting for ${what} (${state.batches.length} batches, ${state.requests.length} requests)`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     eventsOf(session) {
-      return state.batches.map((item) => item.batch).filter((batch) => batch.session === session).sort(batchOrder).flatMap((batch) => batch.events);
+      return state.batches
+        .map((item) => item.batch)
+        .filter((batch) => batch.session === session)
+        .sort(batchOrder)
+        .flatMap((batch) => batch.events);
     },
     reset() {
       state.batches = [];
@@ -112,10 +119,11 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       state.unanswered = 0;
       stored.clear();
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
   state.set(initial);
 
@@ -150,7 +158,12 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       received += (chunk as Buffer).byteLength;
       if (received <= maxBodyBytes) chunks.push(chunk as Buffer);
     }
-    const log: IngestRequest = { at: Date.now(), status: 0, bytes: received, contentType: req.headers['content-type'] ?? '' };
+    const log: IngestRequest = {
+      at: Date.now(),
+      status: 0,
+      bytes: received,
+      contentType: req.headers['content-type'] ?? '',
+    };
     state.requests.push(log);
     if (received > maxBodyBytes) {
       log.status = 413;

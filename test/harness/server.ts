@@ -59,7 +59,9 @@ async function readMounted(dir: string, relative: string): Promise<{ file: strin
 
 /** A static + route server on 127.0.0.1 and a random port. */
 export async function serve(options: ServeOptions = {}): Promise<TestServer> {
-  const mounts = Object.entries({ ...DEFAULT_MOUNTS, ...(options.mounts ?? {}) }).sort((a, b) => b[0].length - a[0].length);
+  const mounts = Object.entries({ ...DEFAULT_MOUNTS, ...(options.mounts ?? {}) }).sort(
+    (a, b) => b[0].length - a[0].length,
+  );
   const spaMounts = options.spaFallback ? mounts.filter(([prefix]) => prefix in (options.mounts ?? {})) : [];
   const server = createServer(async (req, res) => {
     try {
@@ -75,7 +77,10 @@ export async function serve(options: ServeOptions = {}): Promise<TestServer> {
         return void res.end(page);
       }
       const send = ({ file, data }: { file: string; data: Buffer }) => {
-        res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+        });
         res.end(data);
       };
       // `/app` is the root of the `/app/` mount, like `/app/`.
@@ -109,9 +114,10 @@ export async function serve(options: ServeOptions = {}): Promise<TestServer> {
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
     server,
-    close: () => new Promise<void>((resolveClose) => {
-      server.closeAllConnections();
-      server.close(() => resolveClose());
-    }),
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
   };
 }

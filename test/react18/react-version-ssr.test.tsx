@@ -11,5 +11,11 @@ test('server rendering uses React 18, React Router included', () => {
   function Where() {
     return <p>at {useLocation().pathname}</p>;
   }
-  expect(renderToString(<StaticRouter location="/users/7"><Where /></StaticRouter>)).toBe('<p>at <!-- -->/users/7</p>');
+  expect(
+    renderToString(
+      <StaticRouter location="/users/7">
+        <Where />
+      </StaticRouter>,
+    ),
+  ).toBe('<p>at <!-- -->/users/7</p>');
 });

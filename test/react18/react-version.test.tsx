@@ -14,6 +14,10 @@ test('the suite renders with React 18, through Testing Library and React Router 
   function Where() {
     return <p>at {useLocation().pathname}</p>;
   }
-  render(<MemoryRouter initialEntries={['/users/7']}><Where /></MemoryRouter>);
+  render(
+    <MemoryRouter initialEntries={['/users/7']}>
+      <Where />
+    </MemoryRouter>,
+  );
   expect(screen.getByText('at /users/7')).toBeTruthy();
 });

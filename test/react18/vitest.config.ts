@@ -15,29 +15,39 @@ const packageDir = (name: string) => dirname(require.resolve(`${name}/package.js
 const react = packageDir('react');
 const reactDom = packageDir('react-dom');
 
-export default mergeConfig(sharedTestConfig('react18'), defineConfig({
-  resolve: {
-    alias: [
-      { find: /^react$/, replacement: resolve(react, 'index.js') },
-      { find: /^react\/(.*)$/, replacement: `${react}/$1` },
-      { find: /^react-dom$/, replacement: resolve(reactDom, 'index.js') },
-      { find: /^react-dom\/(.*)$/, replacement: `${reactDom}/$1` },
-      // Their ES module builds: Vite would pick the CommonJS ones here (no exports map; the
-      // `node` condition), whose require() calls pass the aliases by.
-      { find: /^@testing-library\/react$/, replacement: resolve(packageDir('@testing-library/react'), 'dist/@testing-library/react.esm.js') },
-      { find: /^react-router$/, replacement: resolve(packageDir('react-router'), 'dist/development/index.mjs') },
-    ],
-  },
-  test: {
-    dir: root,
-    // Every component test of @reprise/react (dist.test.ts checks the build, not React), plus
-    // this workspace's checks that React 18 is the one in use.
-    include: ['packages/react/src/**/*.test.tsx', 'test/react18/**/*.test.tsx'],
-    environment: 'jsdom',
-    // The public API's type tests, against @types/react 18 (see tsconfig.typecheck.json).
-    typecheck: { enabled: true, include: ['packages/react/src/**/*.test-d.ts', 'test/react18/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
-    // Dependencies are normally loaded by Node, past the aliases above: these two import React
-    // themselves, so they are bundled by Vite and get React 18 too.
-    server: { deps: { inline: ['@testing-library/react', 'react-router'] } },
-  },
-}));
+export default mergeConfig(
+  sharedTestConfig('react18'),
+  defineConfig({
+    resolve: {
+      alias: [
+        { find: /^react$/, replacement: resolve(react, 'index.js') },
+        { find: /^react\/(.*)$/, replacement: `${react}/$1` },
+        { find: /^react-dom$/, replacement: resolve(reactDom, 'index.js') },
+        { find: /^react-dom\/(.*)$/, replacement: `${reactDom}/$1` },
+        // Their ES module builds: Vite would pick the CommonJS ones here (no exports map; the
+        // `node` condition), whose require() calls pass the aliases by.
+        {
+          find: /^@testing-library\/react$/,
+          replacement: resolve(packageDir('@testing-library/react'), 'dist/@testing-library/react.esm.js'),
+        },
+        { find: /^react-router$/, replacement: resolve(packageDir('react-router'), 'dist/development/index.mjs') },
+      ],
+    },
+    test: {
+      dir: root,
+      // Every component test of @reprise/react (dist.test.ts checks the build, not React), plus
+      // this workspace's checks that React 18 is the one in use.
+      include: ['packages/react/src/**/*.test.tsx', 'test/react18/**/*.test.tsx'],
+      environment: 'jsdom',
+      // The public API's type tests, against @types/react 18 (see tsconfig.typecheck.json).
+      typecheck: {
+        enabled: true,
+        include: ['packages/react/src/**/*.test-d.ts', 'test/react18/**/*.test-d.ts'],
+        tsconfig: './tsconfig.typecheck.json',
+      },
+      // Dependencies are normally loaded by Node, past the aliases above: these two import React
+      // themselves, so they are bundled by Vite and get React 18 too.
+      server: { deps: { inline: ['@testing-library/react', 'react-router'] } },
+    },
+  }),
+);

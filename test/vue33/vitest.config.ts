@@ -15,23 +15,29 @@ const require = createRequire(resolve(here, 'package.json'));
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 const vue = packageDir('vue');
 
-export default mergeConfig(sharedTestConfig('vue33'), defineConfig({
-  resolve: {
-    alias: [
-      { find: /^vue$/, replacement: resolve(vue, 'index.mjs') },
-      { find: /^vue\/server-renderer$/, replacement: resolve(vue, 'server-renderer/index.mjs') },
-      { find: /^vue-router$/, replacement: resolve(packageDir('vue-router'), 'dist/vue-router.node.mjs') },
-      { find: /^@vue\/test-utils$/, replacement: resolve(packageDir('@vue/test-utils'), 'dist/vue-test-utils.cjs.js') },
-    ],
-  },
-  test: {
-    dir: root,
-    // Every test of @reprise/vue (dist.test.ts checks the build, not Vue), plus this workspace's
-    // check that Vue 3.3 is the one in use.
-    include: ['packages/vue/src/**/*.test.ts', 'test/vue33/**/*.test.ts'],
-    exclude: ['packages/vue/src/dist.test.ts'],
-    environment: 'jsdom',
-    // The public API's type tests, against Vue 3.3's types (see tsconfig.typecheck.json).
-    typecheck: { enabled: true, include: ['packages/vue/src/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
-  },
-}));
+export default mergeConfig(
+  sharedTestConfig('vue33'),
+  defineConfig({
+    resolve: {
+      alias: [
+        { find: /^vue$/, replacement: resolve(vue, 'index.mjs') },
+        { find: /^vue\/server-renderer$/, replacement: resolve(vue, 'server-renderer/index.mjs') },
+        { find: /^vue-router$/, replacement: resolve(packageDir('vue-router'), 'dist/vue-router.node.mjs') },
+        {
+          find: /^@vue\/test-utils$/,
+          replacement: resolve(packageDir('@vue/test-utils'), 'dist/vue-test-utils.cjs.js'),
+        },
+      ],
+    },
+    test: {
+      dir: root,
+      // Every test of @reprise/vue (dist.test.ts checks the build, not Vue), plus this workspace's
+      // check that Vue 3.3 is the one in use.
+      include: ['packages/vue/src/**/*.test.ts', 'test/vue33/**/*.test.ts'],
+      exclude: ['packages/vue/src/dist.test.ts'],
+      environment: 'jsdom',
+      // The public API's type tests, against Vue 3.3's types (see tsconfig.typecheck.json).
+      typecheck: { enabled: true, include: ['packages/vue/src/**/*.test-d.ts'], tsconfig: './tsconfig.typecheck.json' },
+    },
+  }),
+);

@@ -35,15 +35,13 @@ export function defineRollupConfig(options) {
     ...(options.external ?? []),
   ];
   // Dependencies stay external for npm consumers: their bundler dedupes them.
-  const isExternal = (id) =>
-    id.startsWith('node:') || deps.some((dep) => id === dep || id.startsWith(`${dep}/`));
+  const isExternal = (id) => id.startsWith('node:') || deps.some((dep) => id === dep || id.startsWith(`${dep}/`));
   const target = options.platform === 'node' ? 'node20' : 'es2020';
   const define = {
     __REPRISE_VERSION__: JSON.stringify(pkg.version),
     ...(options.define ?? {}),
   };
-  const replacePlugin = () =>
-    replace({ preventAssignment: true, values: define });
+  const replacePlugin = () => replace({ preventAssignment: true, values: define });
 
   /** @type {import('rollup').RollupOptions[]} */
   const configs = [
@@ -57,14 +55,29 @@ export function defineRollupConfig(options) {
         esbuild({ target, tsconfig: resolve(cwd, 'tsconfig.json') }),
       ],
       output: [
-        { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
-        { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', sourcemap: true, exports: 'named' },
+        {
+          dir: 'dist',
+          format: 'es',
+          entryFileNames: '[name].js',
+          chunkFileNames: 'chunks/[name]-[hash].js',
+          sourcemap: true,
+        },
+        {
+          dir: 'dist',
+          format: 'cjs',
+          entryFileNames: '[name].cjs',
+          chunkFileNames: 'chunks/[name]-[hash].cjs',
+          sourcemap: true,
+          exports: 'named',
+        },
       ],
     },
     {
       input: options.input,
       external: isExternal,
-      plugins: [dts({ tsconfig: resolve(cwd, 'tsconfig.json'), compilerOptions: { composite: false, declarationMap: false } })],
+      plugins: [
+        dts({ tsconfig: resolve(cwd, 'tsconfig.json'), compilerOptions: { composite: false, declarationMap: false } }),
+      ],
       output: [
         { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
         { dir: 'dist', format: 'es', entryFileNames: '[name].d.cts' },
@@ -78,7 +91,10 @@ export function defineRollupConfig(options) {
       // A script-tag build carries its dependencies inside.
       plugins: [
         ...(options.plugins ?? []),
-        replace({ preventAssignment: true, values: { ...define, 'process.env.NODE_ENV': JSON.stringify('production') } }),
+        replace({
+          preventAssignment: true,
+          values: { ...define, 'process.env.NODE_ENV': JSON.stringify('production') },
+        }),
         nodeResolve({ browser: true, exportConditions: ['@reprise/source'] }),
         commonjs(),
         esbuild({ target: 'es2020', minify: build.minify ?? true, tsconfig: resolve(cwd, 'tsconfig.json') }),

@@ -14,7 +14,18 @@ export function eventSink() {
 }
 
 /** Every global a browser has and Node has not. */
-export const BROWSER_GLOBALS = ['window', 'document', 'location', 'history', 'sessionStorage', 'localStorage', 'indexedDB', 'MutationObserver', 'XMLHttpRequest', 'HTMLElement'];
+export const BROWSER_GLOBALS = [
+  'window',
+  'document',
+  'location',
+  'history',
+  'sessionStorage',
+  'localStorage',
+  'indexedDB',
+  'MutationObserver',
+  'XMLHttpRequest',
+  'HTMLElement',
+];
 
 /**
  * For server-side rendering tests in the node environment: defines each browser global as a getter

@@ -53,12 +53,18 @@ describe('repriseMask, repriseBlock, repriseUnmask', () => {
   });
 
   test("the attributes are the core's own names", () => {
-    expect([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]).toEqual(['data-reprise-mask', 'data-reprise-block', 'data-reprise-unmask']);
+    expect([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]).toEqual([
+      'data-reprise-mask',
+      'data-reprise-block',
+      'data-reprise-unmask',
+    ]);
   });
 
   test('masked and blocked text never reaches the recording; an unmasked field does', async () => {
     const sink = eventSink();
-    TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection(), provideRecorder({ onEvents: sink.onEvents, console: false })] });
+    TestBed.configureTestingModule({
+      providers: [provideZonelessChangeDetection(), provideRecorder({ onEvents: sink.onEvents, console: false })],
+    });
     const fixture = TestBed.createComponent(Panel);
     fixture.componentInstance.unmasked.set(true);
     await fixture.whenStable();
@@ -71,6 +77,5 @@ describe('repriseMask, repriseBlock, repriseUnmask', () => {
     expect(recorded).not.toContain('sometimes masked');
     expect(recorded).not.toContain('blocked words');
     expect(recorded).toContain('Lisbon');
-
   });
 });

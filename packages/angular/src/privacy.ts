@@ -11,13 +11,19 @@ import { Directive, Input, booleanAttribute } from '@angular/core';
  * Masks the text of this element's subtree in recordings: `<div repriseMask>`, or
  * `[repriseMask]="hidden"` to follow a condition (false removes the attribute).
  */
-@Directive({ selector: '[repriseMask]', host: { 'data-reprise-mask': '', '[attr.data-reprise-mask]': 'enabled ? "" : null' } })
+@Directive({
+  selector: '[repriseMask]',
+  host: { 'data-reprise-mask': '', '[attr.data-reprise-mask]': 'enabled ? "" : null' },
+})
 export class RepriseMask {
   @Input({ alias: 'repriseMask', transform: booleanAttribute }) enabled = true;
 }
 
 /** Replaces this element's subtree by a same-size placeholder in recordings: `<canvas repriseBlock>`. */
-@Directive({ selector: '[repriseBlock]', host: { 'data-reprise-block': '', '[attr.data-reprise-block]': 'enabled ? "" : null' } })
+@Directive({
+  selector: '[repriseBlock]',
+  host: { 'data-reprise-block': '', '[attr.data-reprise-block]': 'enabled ? "" : null' },
+})
 export class RepriseBlock {
   @Input({ alias: 'repriseBlock', transform: booleanAttribute }) enabled = true;
 }

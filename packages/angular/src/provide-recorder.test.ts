@@ -2,7 +2,14 @@ import { Component, ErrorHandler, inject, provideZonelessChangeDetection } from 
 import { TestBed } from '@angular/core/testing';
 import { createApplication } from '@angular/platform-browser';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { injectRecorder, provideRecorder, Recorder, RECORDER_OPTIONS, RecorderErrorHandler, withErrorHandler } from './index';
+import {
+  injectRecorder,
+  provideRecorder,
+  Recorder,
+  RECORDER_OPTIONS,
+  RecorderErrorHandler,
+  withErrorHandler,
+} from './index';
 import { eventSink, eventually, settle } from './test-utils';
 
 afterEach(async () => {
@@ -13,7 +20,8 @@ afterEach(async () => {
 
 @Component({
   selector: 'app-session',
-  template: `<small>session {{ recorder.sessionId() ?? 'pending' }}</small><button type="button" (click)="recorder.track('clicked', { where: 'badge' })">track</button>`,
+  template: `<small>session {{ recorder.sessionId() ?? 'pending' }}</small
+    ><button type="button" (click)="recorder.track('clicked', { where: 'badge' })">track</button>`,
 })
 class SessionBadge {
   readonly recorder = injectRecorder();
@@ -26,7 +34,9 @@ class SessionBadge {
 describe('provideRecorder()', () => {
   test('inject(Recorder) anywhere: recording starts with the app, sessionId is a signal, calls are recorded', async () => {
     const sink = eventSink();
-    TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection(), provideRecorder({ onEvents: sink.onEvents, console: false })] });
+    TestBed.configureTestingModule({
+      providers: [provideZonelessChangeDetection(), provideRecorder({ onEvents: sink.onEvents, console: false })],
+    });
     const recorder = TestBed.inject(Recorder);
     expect(recorder.isRecording()).toBe(true);
     expect(recorder.sessionId()).toMatch(/^[0-9a-f]{16,}$/);
@@ -38,7 +48,11 @@ describe('provideRecorder()', () => {
     expect(fixture.nativeElement.textContent).toContain(`session ${recorder.sessionId()}`);
     (fixture.nativeElement as HTMLElement).querySelector('button')!.click();
     recorder.identify('user-7', { plan: 'team' });
-    await eventually(() => expect(sink.payloads('custom')).toEqual([expect.objectContaining({ name: 'clicked', props: { where: 'badge' } })]));
+    await eventually(() =>
+      expect(sink.payloads('custom')).toEqual([
+        expect.objectContaining({ name: 'clicked', props: { where: 'badge' } }),
+      ]),
+    );
     await eventually(() => expect(sink.payloads('identify')).toEqual([expect.objectContaining({ userId: 'user-7' })]));
 
     // The signal follows the core: optOut() ends the session, start() after it does nothing.
@@ -49,7 +63,9 @@ describe('provideRecorder()', () => {
   });
 
   test('requireConsent: nothing records until start(), which the signal reflects', async () => {
-    TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection(), provideRecorder({ requireConsent: true })] });
+    TestBed.configureTestingModule({
+      providers: [provideZonelessChangeDetection(), provideRecorder({ requireConsent: true })],
+    });
     const recorder = TestBed.inject(Recorder);
     expect(recorder.isRecording()).toBe(false);
     expect(recorder.sessionId()).toBeNull();
@@ -61,7 +77,9 @@ describe('provideRecorder()', () => {
   });
 
   test('the recorder is destroyed with the application', async () => {
-    const appRef = await createApplication({ providers: [provideZonelessChangeDetection(), provideRecorder({ console: false })] });
+    const appRef = await createApplication({
+      providers: [provideZonelessChangeDetection(), provideRecorder({ console: false })],
+    });
     const recorder = appRef.injector.get(Recorder);
     expect(recorder.isRecording()).toBe(true);
     const stopped = vi.fn();
@@ -73,7 +91,9 @@ describe('provideRecorder()', () => {
 
   test('without provideRecorder(), inject(Recorder) says what to add', () => {
     TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection()] });
-    expect(() => TestBed.inject(Recorder)).toThrow('[@reprise/angular] inject(Recorder) needs provideRecorder(options) in bootstrapApplication providers, or RecorderModule.forRoot(options) in the root NgModule');
+    expect(() => TestBed.inject(Recorder)).toThrow(
+      '[@reprise/angular] inject(Recorder) needs provideRecorder(options) in bootstrapApplication providers, or RecorderModule.forRoot(options) in the root NgModule',
+    );
   });
 });
 
@@ -85,11 +105,14 @@ describe('withErrorHandler()', () => {
     }
   }
 
-  test('an error Angular catches is recorded, then handed to Angular\'s default handler', async () => {
+  test("an error Angular catches is recorded, then handed to Angular's default handler", async () => {
     const sink = eventSink();
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     TestBed.configureTestingModule({
-      providers: [provideZonelessChangeDetection(), provideRecorder({ onEvents: sink.onEvents, console: false }, withErrorHandler())],
+      providers: [
+        provideZonelessChangeDetection(),
+        provideRecorder({ onEvents: sink.onEvents, console: false }, withErrorHandler()),
+      ],
       // TestBed rethrows application errors by default; the app's ErrorHandler is what is tested here.
       rethrowApplicationErrors: false,
     });
@@ -97,12 +120,21 @@ describe('withErrorHandler()', () => {
     const fixture = TestBed.createComponent(Thrower);
     await fixture.whenStable();
     (fixture.nativeElement as HTMLElement).querySelector('button')!.click();
-    await eventually(() => expect(sink.payloads('error')).toEqual([expect.objectContaining({ source: 'framework', framework: 'angular', name: 'TypeError', message: 'a click handler failed' })]));
+    await eventually(() =>
+      expect(sink.payloads('error')).toEqual([
+        expect.objectContaining({
+          source: 'framework',
+          framework: 'angular',
+          name: 'TypeError',
+          message: 'a click handler failed',
+        }),
+      ]),
+    );
     // Angular's own ErrorHandler logs `ERROR`, error: the delegation happened, after the recording.
     expect(logged).toHaveBeenCalledWith('ERROR', expect.objectContaining({ message: 'a click handler failed' }));
   });
 
-  test('without the feature, Angular\'s handler is untouched', () => {
+  test("without the feature, Angular's handler is untouched", () => {
     TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection(), provideRecorder({})] });
     expect(TestBed.inject(ErrorHandler)).not.toBeInstanceOf(RecorderErrorHandler);
   });

@@ -1,4 +1,13 @@
-import { DestroyRef, NgZone, PLATFORM_ID, inject, makeEnvironmentProviders, provideEnvironmentInitializer, type EnvironmentProviders, type Provider } from '@angular/core';
+import {
+  DestroyRef,
+  NgZone,
+  PLATFORM_ID,
+  inject,
+  makeEnvironmentProviders,
+  provideEnvironmentInitializer,
+  type EnvironmentProviders,
+  type Provider,
+} from '@angular/core';
 import { isPlatformBrowser } from '@angular/common';
 import type { RecorderOptions } from '@reprise/core';
 import { RECORDER_OPTIONS } from './options';
@@ -13,7 +22,10 @@ export interface RecorderFeature<Kind extends RecorderFeatureKind = RecorderFeat
 }
 
 /** @internal */
-export function recorderFeature<Kind extends RecorderFeatureKind>(kind: Kind, providers: ReadonlyArray<Provider | EnvironmentProviders>): RecorderFeature<Kind> {
+export function recorderFeature<Kind extends RecorderFeatureKind>(
+  kind: Kind,
+  providers: ReadonlyArray<Provider | EnvironmentProviders>,
+): RecorderFeature<Kind> {
   return { kind, providers };
 }
 
@@ -26,11 +38,15 @@ const mounted = new WeakSet<Recorder>();
 
 function mountRecorder(): void {
   if (inject(Recorder, { optional: true, skipSelf: true })) {
-    throw new Error('[@reprise/angular] the recorder is provided twice (provideRecorder() or RecorderModule.forRoot() in a lazy route or module too): provide it once, in the root. Lazy NgModules import RecorderModule without forRoot() for the directives.');
+    throw new Error(
+      '[@reprise/angular] the recorder is provided twice (provideRecorder() or RecorderModule.forRoot() in a lazy route or module too): provide it once, in the root. Lazy NgModules import RecorderModule without forRoot() for the directives.',
+    );
   }
   const recorder = inject(Recorder, { self: true });
   if (mounted.has(recorder)) {
-    throw new Error('[@reprise/angular] provideRecorder() / RecorderModule.forRoot() is given twice to the same injector: keep one.');
+    throw new Error(
+      '[@reprise/angular] provideRecorder() / RecorderModule.forRoot() is given twice to the same injector: keep one.',
+    );
   }
   mounted.add(recorder);
   if (!inBrowser()) return;

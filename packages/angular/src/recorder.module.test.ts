@@ -12,7 +12,12 @@ afterEach(async () => {
   window.history.replaceState(null, '', '/');
 });
 
-@Component({ selector: 'app-user', standalone: false, template: `<p id="secret" repriseMask>card 4242</p><p>session {{ recorder.sessionId() }}</p>` })
+@Component({
+  selector: 'app-user',
+  standalone: false,
+  template: `<p id="secret" repriseMask>card 4242</p>
+    <p>session {{ recorder.sessionId() }}</p>`,
+})
 class UserPage {
   readonly recorder = inject(Recorder);
 }
@@ -21,11 +26,17 @@ class UserPage {
 class Root {}
 
 // A lazy module that (wrongly) calls forRoot() again.
-@NgModule({ imports: [RecorderModule.forRoot({}), RouterModule.forChild([{ path: '', component: UserPage }])], declarations: [UserPage] })
+@NgModule({
+  imports: [RecorderModule.forRoot({}), RouterModule.forChild([{ path: '', component: UserPage }])],
+  declarations: [UserPage],
+})
 class LazyWithForRoot {}
 
 // A lazy module that imports the module for its directives, as it should.
-@NgModule({ imports: [RecorderModule, RouterModule.forChild([{ path: ':userId', component: UserPage }])], declarations: [UserPage] })
+@NgModule({
+  imports: [RecorderModule, RouterModule.forChild([{ path: ':userId', component: UserPage }])],
+  declarations: [UserPage],
+})
 class LazyUsers {}
 
 function setUp(sink: ReturnType<typeof eventSink>) {
@@ -56,7 +67,11 @@ describe('RecorderModule.forRoot()', () => {
     const page = fixture.nativeElement as HTMLElement;
     expect(page.querySelector('#secret')!.getAttribute(MASK_ATTRIBUTE)).toBe('');
     expect(page.textContent).toContain(`session ${recorder.sessionId()}`);
-    await eventually(() => expect(sink.payloads('navigation')).toEqual([expect.objectContaining({ route: '/users/:userId', params: { userId: '42' } })]));
+    await eventually(() =>
+      expect(sink.payloads('navigation')).toEqual([
+        expect.objectContaining({ route: '/users/:userId', params: { userId: '42' } }),
+      ]),
+    );
   });
 
   test('a second forRoot(), in a lazy module, is refused with a clear error', async () => {
@@ -70,7 +85,12 @@ describe('RecorderModule.forRoot()', () => {
   });
 
   test('forRoot() twice in the same module is refused too', () => {
-    TestBed.configureTestingModule({ imports: [RecorderModule.forRoot({}), RecorderModule.forRoot({})], providers: [provideZonelessChangeDetection()] });
-    expect(() => TestBed.inject(Recorder)).toThrow('[@reprise/angular] provideRecorder() / RecorderModule.forRoot() is given twice');
+    TestBed.configureTestingModule({
+      imports: [RecorderModule.forRoot({}), RecorderModule.forRoot({})],
+      providers: [provideZonelessChangeDetection()],
+    });
+    expect(() => TestBed.inject(Recorder)).toThrow(
+      '[@reprise/angular] provideRecorder() / RecorderModule.forRoot() is given twice',
+    );
   });
 });

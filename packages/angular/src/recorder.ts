@@ -1,5 +1,11 @@
 import { DestroyRef, Injectable, NgZone, computed, inject, signal, type Signal } from '@angular/core';
-import { createRecorder, recorderMethods, RECORDER_METHODS, type Recorder as CoreRecorder, type RecorderMethods } from '@reprise/core';
+import {
+  createRecorder,
+  recorderMethods,
+  RECORDER_METHODS,
+  type Recorder as CoreRecorder,
+  type RecorderMethods,
+} from '@reprise/core';
 import { RECORDER_OPTIONS } from './options';
 
 /**
@@ -11,7 +17,9 @@ import { RECORDER_OPTIONS } from './options';
   providedIn: 'root',
   // Without provideRecorder() there is no recorder to give: say so instead of Angular's generic NullInjectorError.
   useFactory: () => {
-    throw new Error('[@reprise/angular] inject(Recorder) needs provideRecorder(options) in bootstrapApplication providers, or RecorderModule.forRoot(options) in the root NgModule');
+    throw new Error(
+      '[@reprise/angular] inject(Recorder) needs provideRecorder(options) in bootstrapApplication providers, or RecorderModule.forRoot(options) in the root NgModule',
+    );
   },
 })
 export class Recorder implements RecorderMethods {
@@ -41,9 +49,13 @@ export class Recorder implements RecorderMethods {
   constructor() {
     const methods = recorderMethods(this.instance);
     for (const name of RECORDER_METHODS) {
-      Object.defineProperty(this, name, { value: (...args: never[]) => this.outside(() => (methods[name] as (...args: never[]) => void)(...args)) });
+      Object.defineProperty(this, name, {
+        value: (...args: never[]) => this.outside(() => (methods[name] as (...args: never[]) => void)(...args)),
+      });
     }
-    inject(DestroyRef).onDestroy(this.instance.subscribe(({ sessionId, isRecording }) => this.state.set({ sessionId, isRecording })));
+    inject(DestroyRef).onDestroy(
+      this.instance.subscribe(({ sessionId, isRecording }) => this.state.set({ sessionId, isRecording })),
+    );
   }
 
   private outside<T>(run: () => T): T {

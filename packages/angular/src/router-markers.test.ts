@@ -59,7 +59,7 @@ function setUp(sink: ReturnType<typeof eventSink>, options: { navigation?: 'manu
 }
 
 describe('withRouterMarkers()', () => {
-  test('each NavigationEnd is one marker with the joined config path, params and type; nothing from the core\'s history tracking', async () => {
+  test("each NavigationEnd is one marker with the joined config path, params and type; nothing from the core's history tracking", async () => {
     const sink = eventSink();
     const router = setUp(sink);
     router.initialNavigation();
@@ -81,13 +81,9 @@ describe('withRouterMarkers()', () => {
       // The replace took the members page's place in the history: back is the first user.
       { route: '/users/:userId', params: { userId: '42' }, navigationType: 'pop' },
     ]);
-    expect(markers.map((marker) => new URL(marker.url).pathname + new URL(marker.url).search + new URL(marker.url).hash)).toEqual([
-      '/',
-      '/users/42',
-      '/teams/7/members/9?tab=roles#top',
-      '/users/5',
-      '/users/42',
-    ]);
+    expect(
+      markers.map((marker) => new URL(marker.url).pathname + new URL(marker.url).search + new URL(marker.url).hash),
+    ).toEqual(['/', '/users/42', '/teams/7/members/9?tab=roles#top', '/users/5', '/users/42']);
   });
 
   test('cancelled and failed navigations give no marker', async () => {
@@ -105,14 +101,18 @@ describe('withRouterMarkers()', () => {
     ]);
   });
 
-  test('with navigation: \'manual\' the markers still record', async () => {
+  test("with navigation: 'manual' the markers still record", async () => {
     const sink = eventSink();
     const router = setUp(sink, { navigation: 'manual' });
     expect(await router.navigateByUrl('/teams/3/members/4')).toBe(true);
-    await eventually(() => expect(sink.payloads('navigation')).toEqual([expect.objectContaining({ route: '/teams/:teamId/members/:memberId', navigationType: 'initial' })]));
+    await eventually(() =>
+      expect(sink.payloads('navigation')).toEqual([
+        expect.objectContaining({ route: '/teams/:teamId/members/:memberId', navigationType: 'initial' }),
+      ]),
+    );
   });
 
-  test('when the app is destroyed, the core\'s history tracking is back', async () => {
+  test("when the app is destroyed, the core's history tracking is back", async () => {
     const sink = eventSink();
     const router = setUp(sink);
     expect(await router.navigateByUrl('/users/1')).toBe(true);

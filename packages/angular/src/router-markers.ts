@@ -46,7 +46,11 @@ export function withRouterMarkers(): RecorderFeature<'router-markers'> {
         // Still the navigation that ended: the router clears it after NavigationEnd.
         const type = first ? undefined : navigationType(router.getCurrentNavigation());
         first = false;
-        const change: RouteChange = { url: location.prepareExternalUrl(event.urlAfterRedirects), type, ...matchedRoute(router.routerState.snapshot.root) };
+        const change: RouteChange = {
+          url: location.prepareExternalUrl(event.urlAfterRedirects),
+          type,
+          ...matchedRoute(router.routerState.snapshot.root),
+        };
         zone.runOutsideAngular(() => markers.routeChanged(change));
       });
       inject(DestroyRef).onDestroy(() => {

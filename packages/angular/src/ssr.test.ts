@@ -10,7 +10,10 @@ import { provideRecorder, Recorder, RepriseBlock, RepriseMask, withErrorHandler,
 @Component({
   selector: 'app-user',
   imports: [RepriseMask, RepriseBlock],
-  template: `<h1>user page</h1><p repriseMask>card 4242</p><div repriseBlock>raw text</div><small>session {{ recorder.sessionId() ?? 'pending' }}</small>`,
+  template: `<h1>user page</h1>
+    <p repriseMask>card 4242</p>
+    <div repriseBlock>raw text</div>
+    <small>session {{ recorder.sessionId() ?? 'pending' }}</small>`,
 })
 class UserPage {
   readonly recorder = inject(Recorder);
@@ -30,21 +33,31 @@ describe('server-side rendering', () => {
     const warn = vi.spyOn(console, 'warn');
     const html = await renderApplication(
       async (context: BootstrapContext) => {
-        const appRef = await bootstrapApplication(App, {
-          providers: [
-            provideZonelessChangeDetection(),
-            provideServerRendering(),
-            provideRouter([{ path: 'users/:userId', component: UserPage }]),
-            provideRecorder({ project: 'dev', endpoint: 'http://127.0.0.1:4400', onEvents: (events) => received.push(...events) }, withRouterMarkers(), withErrorHandler()),
-          ],
-        }, context);
+        const appRef = await bootstrapApplication(
+          App,
+          {
+            providers: [
+              provideZonelessChangeDetection(),
+              provideServerRendering(),
+              provideRouter([{ path: 'users/:userId', component: UserPage }]),
+              provideRecorder(
+                { project: 'dev', endpoint: 'http://127.0.0.1:4400', onEvents: (events) => received.push(...events) },
+                withRouterMarkers(),
+                withErrorHandler(),
+              ),
+            ],
+          },
+          context,
+        );
         recorder = appRef.injector.get(Recorder);
         return appRef;
       },
       { document: '<!doctype html><html><head></head><body><app-root></app-root></body></html>', url: '/users/42' },
     );
     // The directives' attributes are in the server's HTML, so the hydrated page is masked from its first snapshot.
-    expect(html).toContain('<app-user><h1>user page</h1><p data-reprise-mask="" reprisemask="">card 4242</p><div data-reprise-block="" repriseblock="">raw text</div><small>session pending</small></app-user>');
+    expect(html).toContain(
+      '<app-user><h1>user page</h1><p data-reprise-mask="" reprisemask="">card 4242</p><div data-reprise-block="" repriseblock="">raw text</div><small>session pending</small></app-user>',
+    );
     expect(recorder!.isRecording()).toBe(false);
     expect(recorder!.instance.sessionId).toBeNull();
     expect(received).toEqual([]);

@@ -7,5 +7,7 @@ import { BrowserTestingModule, platformBrowserTesting } from '@angular/platform-
 
 // The server-rendering test runs in Node without a DOM, on the server platform instead.
 if (typeof window !== 'undefined') {
-  getTestBed().initTestEnvironment(BrowserTestingModule, platformBrowserTesting(), { teardown: { destroyAfterEach: true } });
+  getTestBed().initTestEnvironment(BrowserTestingModule, platformBrowserTesting(), {
+    teardown: { destroyAfterEach: true },
+  });
 }

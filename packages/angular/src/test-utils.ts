@@ -8,7 +8,9 @@ export function eventSink() {
     events,
     onEvents: (batch: RecordedEvent[]) => void events.push(...batch),
     payloads<K extends RepriseKind>(kind: K): ReprisePayloads[K][] {
-      return events.filter((event) => isRepriseEvent(event, kind)).map((event) => (event.data as { payload: ReprisePayloads[K] }).payload);
+      return events
+        .filter((event) => isRepriseEvent(event, kind))
+        .map((event) => (event.data as { payload: ReprisePayloads[K] }).payload);
     },
     ofType(type: number): RecordedEvent[] {
       return events.filter((event) => event.type === type);

@@ -1,6 +1,15 @@
 // Zone.js first, for the zone-based half of this file (the other test files run zoneless).
 import 'zone.js';
-import { Component, NgZone, inject, type DoCheck, provideZoneChangeDetection, provideZonelessChangeDetection, type EnvironmentProviders, type Provider } from '@angular/core';
+import {
+  Component,
+  NgZone,
+  inject,
+  type DoCheck,
+  provideZoneChangeDetection,
+  provideZonelessChangeDetection,
+  type EnvironmentProviders,
+  type Provider,
+} from '@angular/core';
 import { createApplication } from '@angular/platform-browser';
 import { IncrementalSource } from '@rrweb/types';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -26,7 +35,12 @@ class App implements DoCheck {
 
 async function bootstrap(changeDetection: Provider | EnvironmentProviders, sink: ReturnType<typeof eventSink>) {
   document.body.replaceChildren(document.createElement('app-root'));
-  const appRef = await createApplication({ providers: [changeDetection, provideRecorder({ onEvents: sink.onEvents, console: false, sampling: { mousemove: 0, scroll: 0 } })] });
+  const appRef = await createApplication({
+    providers: [
+      changeDetection,
+      provideRecorder({ onEvents: sink.onEvents, console: false, sampling: { mousemove: 0, scroll: 0 } }),
+    ],
+  });
   appRef.bootstrap(App);
   await appRef.whenStable();
   checks = 0;
@@ -45,7 +59,8 @@ async function busyPage(sink: ReturnType<typeof eventSink>): Promise<void> {
     scroller.append(document.createElement('span'));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const incremental = (source: IncrementalSource) => sink.events.filter((event) => event.type === 3 && (event.data as { source: number }).source === source);
+  const incremental = (source: IncrementalSource) =>
+    sink.events.filter((event) => event.type === 3 && (event.data as { source: number }).source === source);
   await eventually(() => {
     expect(incremental(IncrementalSource.MouseMove).length).toBeGreaterThan(0);
     expect(incremental(IncrementalSource.Scroll).length).toBeGreaterThan(0);

@@ -24,7 +24,14 @@ describe('recorderMethods', () => {
     start();
     stop();
     optOut();
-    expect(calls).toEqual(['identify:true:["u1",{"plan":"pro"}]', 'track:true:["checkout"]', 'markNavigation:true:[{"url":"/a"}]', 'start:true:[]', 'stop:true:[]', 'optOut:true:[]']);
+    expect(calls).toEqual([
+      'identify:true:["u1",{"plan":"pro"}]',
+      'track:true:["checkout"]',
+      'markNavigation:true:[{"url":"/a"}]',
+      'start:true:[]',
+      'stop:true:[]',
+      'optOut:true:[]',
+    ]);
   });
 
   test('the same object for the same recorder, another for another recorder', () => {
@@ -50,7 +57,10 @@ describe('resolveRecorder', () => {
 describe('what framework integrations add to markers and errors', () => {
   test('a route name reaches the marker and the recorded payload; a symbol name by its description', () => {
     const marked: unknown[] = [];
-    const markers = createNavigationMarkers({ markNavigation: (marker) => void marked.push(marker), claimNavigation: () => () => {} });
+    const markers = createNavigationMarkers({
+      markNavigation: (marker) => void marked.push(marker),
+      claimNavigation: () => () => {},
+    });
     markers.routeChanged({ url: '/users/1', route: '/users/:id', name: 'user', params: { id: '1' } });
     markers.routeChanged({ url: '/teams', route: '/teams', name: Symbol('teams') });
     markers.routeChanged({ url: '/anonymous', route: '/anonymous', name: Symbol() });
@@ -61,13 +71,28 @@ describe('what framework integrations add to markers and errors', () => {
       { url: '/anonymous', route: '/anonymous', navigationType: 'push' },
       { url: '/unnamed', route: '/unnamed', navigationType: 'push' },
     ]);
-    expect(navigationPayload({ url: '/users/1', route: '/users/:id', name: 'user' })).toEqual({ url: '/users/1', route: '/users/:id', name: 'user' });
+    expect(navigationPayload({ url: '/users/1', route: '/users/:id', name: 'user' })).toEqual({
+      url: '/users/1',
+      route: '/users/:id',
+      name: 'user',
+    });
   });
 
-  test('an error keeps the component it came from and where (Vue\'s info), capped like its stack', () => {
-    expect(capturedErrorPayload(new Error('boom'), { framework: 'vue', component: 'UserCard', info: 'mounted hook' }))
-      .toMatchObject({ source: 'framework', message: 'boom', framework: 'vue', component: 'UserCard', info: 'mounted hook' });
-    const long = capturedErrorPayload('x', { framework: 'vue', component: 'C'.repeat(20_000), info: 'i'.repeat(20_000) });
+  test("an error keeps the component it came from and where (Vue's info), capped like its stack", () => {
+    expect(
+      capturedErrorPayload(new Error('boom'), { framework: 'vue', component: 'UserCard', info: 'mounted hook' }),
+    ).toMatchObject({
+      source: 'framework',
+      message: 'boom',
+      framework: 'vue',
+      component: 'UserCard',
+      info: 'mounted hook',
+    });
+    const long = capturedErrorPayload('x', {
+      framework: 'vue',
+      component: 'C'.repeat(20_000),
+      info: 'i'.repeat(20_000),
+    });
     expect(long.component!.length).toBeLessThan(20_000);
     expect(long.info!.endsWith('…')).toBe(true);
     expect('component' in capturedErrorPayload('y')).toBe(false);

@@ -24,7 +24,9 @@ const boundMethods = new WeakMap<Recorder, RecorderMethods>();
 export function recorderMethods(recorder: Recorder): RecorderMethods {
   let methods = boundMethods.get(recorder);
   if (!methods) {
-    methods = Object.fromEntries(RECORDER_METHODS.map((name) => [name, recorder[name].bind(recorder)])) as unknown as RecorderMethods;
+    methods = Object.fromEntries(
+      RECORDER_METHODS.map((name) => [name, recorder[name].bind(recorder)]),
+    ) as unknown as RecorderMethods;
     boundMethods.set(recorder, methods);
   }
   return methods;

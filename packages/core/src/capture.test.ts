@@ -1,7 +1,14 @@
 import { describe, expect, test, vi } from 'vitest';
 import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
-import { capturedErrorPayload, CIRCULAR_MARKER, copyUserValue, customPayload, identifyPayload, MAX_USER_VALUE_DEPTH } from './capture/custom.js';
+import {
+  capturedErrorPayload,
+  CIRCULAR_MARKER,
+  copyUserValue,
+  customPayload,
+  identifyPayload,
+  MAX_USER_VALUE_DEPTH,
+} from './capture/custom.js';
 import { errorPayload, MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
@@ -58,7 +65,12 @@ describe('serializeValue', () => {
   test('errors keep name, message and stack; throwing getters do not break serialization', () => {
     const error = new TypeError('bad thing');
     expect(serializeValue(error, 10_000).text).toContain('TypeError: bad thing');
-    const hostile = Object.defineProperty({}, 'boom', { enumerable: true, get: () => { throw new Error('no'); } });
+    const hostile = Object.defineProperty({}, 'boom', {
+      enumerable: true,
+      get: () => {
+        throw new Error('no');
+      },
+    });
     expect(serializeValue(hostile, 100).text).toBe('{"boom": "[getter threw]"}');
   });
 
@@ -97,7 +109,24 @@ describe('network helpers', () => {
   });
 
   test('headers whose names carry credentials by convention are never recorded, even when allow-listed', () => {
-    const secret = ['X-Api-Key', 'X-Auth-Token', 'X-Amz-Security-Token', 'X-Amz-Date', 'X-CSRF-Token', 'X-Api-Version', 'Api-Key', 'X-Session', 'X-Client-Secret', 'X-Goog-Signature', 'X-Refresh-Token', 'Auth', 'X-Auth', 'X-Authorization', 'X-Hub-Signature', 'Private-Token'];
+    const secret = [
+      'X-Api-Key',
+      'X-Auth-Token',
+      'X-Amz-Security-Token',
+      'X-Amz-Date',
+      'X-CSRF-Token',
+      'X-Api-Version',
+      'Api-Key',
+      'X-Session',
+      'X-Client-Secret',
+      'X-Goog-Signature',
+      'X-Refresh-Token',
+      'Auth',
+      'X-Auth',
+      'X-Authorization',
+      'X-Hub-Signature',
+      'Private-Token',
+    ];
     const kept = ['Content-Type', 'X-Request-Id', 'Accept', 'X-Keyboard-Layout', 'Cache-Control', 'X-Author'];
     const headers = [...secret, ...kept].map((name): [string, string] => [name, 'v']);
     expect(Object.keys(filterHeaders(headers, true)!)).toEqual(kept.map((name) => name.toLowerCase()));
@@ -122,10 +151,17 @@ describe('network helpers', () => {
   });
 
   test('text content types are recognised', () => {
-    for (const type of ['text/html; charset=utf-8', 'application/json', 'application/problem+json', 'application/x-www-form-urlencoded', 'image/svg+xml']) {
+    for (const type of [
+      'text/html; charset=utf-8',
+      'application/json',
+      'application/problem+json',
+      'application/x-www-form-urlencoded',
+      'image/svg+xml',
+    ]) {
       expect(isTextContentType(type), type).toBe(true);
     }
-    for (const type of ['image/png', 'application/octet-stream', null, '']) expect(isTextContentType(type), String(type)).toBe(false);
+    for (const type of ['image/png', 'application/octet-stream', null, ''])
+      expect(isTextContentType(type), String(type)).toBe(false);
   });
 
   test('request bodies report their byte size and, when text, their content', () => {
@@ -189,7 +225,10 @@ describe('payload builders', () => {
     const payload = errorPayload(error, 'manual');
     expect(payload).toMatchObject({ source: 'manual', name: 'RangeError', message: 'out of range' });
     expect(payload.stack).toContain('out of range');
-    expect(errorPayload({ code: 7 }, 'unhandledrejection')).toEqual({ source: 'unhandledrejection', message: '{"code": 7}' });
+    expect(errorPayload({ code: 7 }, 'unhandledrejection')).toEqual({
+      source: 'unhandledrejection',
+      message: '{"code": 7}',
+    });
     expect(errorPayload('just a string', 'error')).toEqual({ source: 'error', message: 'just a string' });
     expect(errorPayload({ message: 'error-like' }, 'error')).toEqual({ source: 'error', message: 'error-like' });
     // Every string is capped: one oversized field would get the whole batch refused by the collector.
@@ -207,8 +246,16 @@ describe('payload builders', () => {
     expect(identifyPayload(null)).toEqual({ userId: null });
     expect(identifyPayload('u1', { plan: 'pro' })).toEqual({ userId: 'u1', traits: { plan: 'pro' } });
     expect(capturedErrorPayload(new Error('x'))).toMatchObject({ source: 'manual', message: 'x' });
-    expect(capturedErrorPayload(new Error('y'), { framework: 'vue' })).toMatchObject({ source: 'framework', framework: 'vue', message: 'y' });
-    expect(capturedErrorPayload('z', { componentStack: 'at App' })).toEqual({ source: 'framework', message: 'z', componentStack: 'at App' });
+    expect(capturedErrorPayload(new Error('y'), { framework: 'vue' })).toMatchObject({
+      source: 'framework',
+      framework: 'vue',
+      message: 'y',
+    });
+    expect(capturedErrorPayload('z', { componentStack: 'at App' })).toEqual({
+      source: 'framework',
+      message: 'z',
+      componentStack: 'at App',
+    });
   });
 
   test('track props and identify traits with reference cycles are recorded with a marker, and encode', () => {
@@ -219,13 +266,21 @@ describe('payload builders', () => {
     user.manager = { name: 'boss', reports: [user] };
     const custom = customPayload('checkout', { cart } as unknown as Record<string, JsonValue>);
     const identify = identifyPayload('u1', user as unknown as Record<string, JsonValue>);
-    expect(custom.props).toEqual({ cart: { total: 3, items: [{ sku: 'a', cart: CIRCULAR_MARKER }], self: CIRCULAR_MARKER } });
+    expect(custom.props).toEqual({
+      cart: { total: 3, items: [{ sku: 'a', cart: CIRCULAR_MARKER }], self: CIRCULAR_MARKER },
+    });
     expect(identify.traits).toEqual({ plan: 'pro', manager: { name: 'boss', reports: [CIRCULAR_MARKER] } });
     // What the payload goes through next: redaction (an iterative walk that looped forever on a
     // cycle) and the encoder (a recursive copy that overflowed the stack).
     expect(redactInPlace(custom, (text) => text)).toBe(0);
-    const events = [custom, identify].map((payload, i) => ({ type: 5, timestamp: 1 + i, data: { tag: 'reprise.custom', payload } }));
-    expect(encodeBatch({ v: 1, project: 'p', session: 's', tab: 't', seq: 0, start: 1, end: 2, events }).byteLength).toBeGreaterThan(0);
+    const events = [custom, identify].map((payload, i) => ({
+      type: 5,
+      timestamp: 1 + i,
+      data: { tag: 'reprise.custom', payload },
+    }));
+    expect(
+      encodeBatch({ v: 1, project: 'p', session: 's', tab: 't', seq: 0, start: 1, end: 2, events }).byteLength,
+    ).toBeGreaterThan(0);
   });
 
   test('user values: depth is bounded, non-JSON values are dropped or converted, a shared object is kept', () => {
@@ -242,7 +297,18 @@ describe('payload builders', () => {
     expect(level).toBe('[Object]');
 
     const shared = { x: 1 };
-    expect(copyUserValue({ a: shared, b: shared, list: [shared, undefined, () => 1], u: undefined, f: () => 1, s: Symbol('s'), n: 10n, d: new Date(0) })).toEqual({
+    expect(
+      copyUserValue({
+        a: shared,
+        b: shared,
+        list: [shared, undefined, () => 1],
+        u: undefined,
+        f: () => 1,
+        s: Symbol('s'),
+        n: 10n,
+        d: new Date(0),
+      }),
+    ).toEqual({
       a: { x: 1 },
       b: { x: 1 },
       list: [{ x: 1 }, null, null],
@@ -255,7 +321,9 @@ describe('payload builders', () => {
     props.nested.v = 2;
     expect(recorded.props).toEqual({ nested: { v: 1 } });
     // A string the collector would refuse (and with it the whole batch) is cut to the protocol's limit.
-    expect((copyUserValue({ big: 'x'.repeat(DEFAULT_MAX_STRING_LENGTH + 10) }) as { big: string }).big).toHaveLength(DEFAULT_MAX_STRING_LENGTH);
+    expect((copyUserValue({ big: 'x'.repeat(DEFAULT_MAX_STRING_LENGTH + 10) }) as { big: string }).big).toHaveLength(
+      DEFAULT_MAX_STRING_LENGTH,
+    );
   });
 
   test('a component stack is capped like the error stack', () => {
@@ -264,13 +332,19 @@ describe('payload builders', () => {
     expect(payload.componentStack).toHaveLength(MAX_ERROR_TEXT_LENGTH);
     expect(payload.componentStack!.endsWith(ELLIPSIS)).toBe(true);
     expect(payload.componentStack!.startsWith('\n    at Row (app.js:1:1)')).toBe(true);
-    expect(capturedErrorPayload('x', { framework: 'f'.repeat(MAX_ERROR_TEXT_LENGTH * 2) }).framework).toHaveLength(MAX_ERROR_TEXT_LENGTH);
+    expect(capturedErrorPayload('x', { framework: 'f'.repeat(MAX_ERROR_TEXT_LENGTH * 2) }).framework).toHaveLength(
+      MAX_ERROR_TEXT_LENGTH,
+    );
   });
 
   test('values that are not what the types say are made strings (or dropped) before they can hang redaction', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const marker = navigationPayload({ url: '/files/a', route: '/files/:path+', params: { path: ['docs', 'a.md'], page: 2, loop: cyclic, none: undefined } as never });
+    const marker = navigationPayload({
+      url: '/files/a',
+      route: '/files/:path+',
+      params: { path: ['docs', 'a.md'], page: 2, loop: cyclic, none: undefined } as never,
+    });
     expect(marker).toEqual({ url: '/files/a', route: '/files/:path+', params: { path: 'docs/a.md', page: '2' } });
     expect(redactInPlace(marker, (text) => text)).toBe(0);
     expect(customPayload(cyclic as never)).toEqual({ name: '[object Object]' });
@@ -280,7 +354,9 @@ describe('payload builders', () => {
   test('navigationPayload fills url and title from the page unless given', () => {
     const page = { href: 'https://app.test/a', title: 'A' };
     expect(navigationPayload(undefined, page)).toEqual({ url: 'https://app.test/a', title: 'A' });
-    expect(navigationPayload({ url: '/users/7', route: '/users/:id', params: { id: '7' }, navigationType: 'push' }, page)).toEqual({
+    expect(
+      navigationPayload({ url: '/users/7', route: '/users/:id', params: { id: '7' }, navigationType: 'push' }, page),
+    ).toEqual({
       url: '/users/7',
       route: '/users/:id',
       params: { id: '7' },
@@ -292,13 +368,22 @@ describe('payload builders', () => {
 
 describe('patchMethod', () => {
   test('restores the exact original own function', () => {
-    const target = { greet(name: string) { return `hi ${name}`; } };
+    const target = {
+      greet(name: string) {
+        return `hi ${name}`;
+      },
+    };
     const original = target.greet;
     const seen: unknown[] = [];
-    const restore = patchMethod(target, 'greet', (orig) => function (this: unknown, ...args: unknown[]) {
-      seen.push(args[0]);
-      return orig.apply(this, args);
-    });
+    const restore = patchMethod(
+      target,
+      'greet',
+      (orig) =>
+        function (this: unknown, ...args: unknown[]) {
+          seen.push(args[0]);
+          return orig.apply(this, args);
+        },
+    );
     expect(target.greet).not.toBe(original);
     expect(target.greet('a')).toBe('hi a');
     restore();
@@ -307,11 +392,20 @@ describe('patchMethod', () => {
   });
 
   test('an inherited method is restored by deleting the own property', () => {
-    class Base { method() { return 1; } }
+    class Base {
+      method() {
+        return 1;
+      }
+    }
     const instance = new Base();
-    const restore = patchMethod(instance, 'method', (orig) => function (this: unknown, ...args: unknown[]) {
-      return (orig.apply(this, args) as number) + 1;
-    });
+    const restore = patchMethod(
+      instance,
+      'method',
+      (orig) =>
+        function (this: unknown, ...args: unknown[]) {
+          return (orig.apply(this, args) as number) + 1;
+        },
+    );
     expect(instance.method()).toBe(2);
     restore();
     expect(Object.prototype.hasOwnProperty.call(instance, 'method')).toBe(false);
@@ -321,10 +415,15 @@ describe('patchMethod', () => {
   test('when wrapped again by someone else, ours turns into a pass-through instead of dropping theirs', () => {
     const target = { run: () => 'base' };
     const spy = vi.fn();
-    const restore = patchMethod(target, 'run', (orig) => function (this: unknown, ...args: unknown[]) {
-      spy();
-      return orig.apply(this, args);
-    });
+    const restore = patchMethod(
+      target,
+      'run',
+      (orig) =>
+        function (this: unknown, ...args: unknown[]) {
+          spy();
+          return orig.apply(this, args);
+        },
+    );
     const ours = target.run;
     target.run = () => `theirs(${ours()})`;
     restore();

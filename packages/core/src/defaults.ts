@@ -1,5 +1,18 @@
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, type ConsoleLevel, type RedactionOptions } from '@reprise/protocol/page';
-import { BLOCK_ATTRIBUTE, BLOCK_CLASS, CONTENTEDITABLE_SELECTOR, MASK_ATTRIBUTE, MASK_CLASS, UNMASK_ATTRIBUTE, type ResolvedPrivacy } from './privacy.js';
+import {
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DEFAULT_MAX_STRING_LENGTH,
+  type ConsoleLevel,
+  type RedactionOptions,
+} from '@reprise/protocol/page';
+import {
+  BLOCK_ATTRIBUTE,
+  BLOCK_CLASS,
+  CONTENTEDITABLE_SELECTOR,
+  MASK_ATTRIBUTE,
+  MASK_CLASS,
+  UNMASK_ATTRIBUTE,
+  type ResolvedPrivacy,
+} from './privacy.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 
 /*
@@ -15,16 +28,36 @@ export const DEFAULT_NAVIGATION = 'history' as const;
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
 export const DEFAULT_DEBUG = false;
 
-export const DEFAULT_MASK_SELECTORS: readonly string[] = [`[${MASK_ATTRIBUTE}]`, `.${MASK_CLASS}`, CONTENTEDITABLE_SELECTOR];
+export const DEFAULT_MASK_SELECTORS: readonly string[] = [
+  `[${MASK_ATTRIBUTE}]`,
+  `.${MASK_CLASS}`,
+  CONTENTEDITABLE_SELECTOR,
+];
 export const DEFAULT_BLOCK_SELECTORS: readonly string[] = [`[${BLOCK_ATTRIBUTE}]`, `.${BLOCK_CLASS}`];
 export const DEFAULT_UNMASK_SELECTORS: readonly string[] = [`[${UNMASK_ATTRIBUTE}]`];
-export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = { emails: true, cards: true, secretFields: true, dropQueryStrings: false, ssn: true, phones: false, patterns: [] };
+export const DEFAULT_REDACTION: Readonly<Required<RedactionOptions>> = {
+  emails: true,
+  cards: true,
+  secretFields: true,
+  dropQueryStrings: false,
+  ssn: true,
+  phones: false,
+  patterns: [],
+};
 
 export const DEFAULT_SAMPLING_MOUSEMOVE_MS = 50;
 export const DEFAULT_SAMPLING_SCROLL_MS = 150;
 export const DEFAULT_SAMPLING_INPUT = 'last' as const;
 
-export const DEFAULT_CONSOLE_LEVELS: readonly ConsoleLevel[] = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'assert'];
+export const DEFAULT_CONSOLE_LEVELS: readonly ConsoleLevel[] = [
+  'log',
+  'info',
+  'warn',
+  'error',
+  'debug',
+  'trace',
+  'assert',
+];
 export const DEFAULT_CONSOLE_MAX_ARG_LENGTH = 2000;
 /** Arguments beyond this many are dropped (and the event marked `truncated`). */
 export const DEFAULT_CONSOLE_MAX_ARGS = 50;
@@ -35,14 +68,20 @@ export const DEFAULT_NETWORK_MAX_BODY_LENGTH = 10_000;
 /** Reading a response body for capture gives up after this long (streams may never end). */
 export const DEFAULT_NETWORK_BODY_TIMEOUT_MS = 5000;
 /** Never recorded, whatever the allow-list says. */
-export const ALWAYS_DROPPED_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
+export const ALWAYS_DROPPED_HEADERS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+];
 /**
  * Header names that carry credentials by convention, also never recorded: `*-token`, `*-key`,
  * `*-secret`, `*-signature`, `*-session`, `*-auth`, `*-password`, `*-credential(s)` (also in the
  * middle: `x-auth-token`), every
  * `x-api-*` and `x-amz-*` (`x-api-key`, `x-auth-token`, `x-amz-security-token`, `x-csrf-token`).
  */
-export const SECRET_HEADER_PATTERN = /(?:^|-)(?:token|key|secret|signature|session|auth|authorization|authentication|password|credentials?)(?:-|$)|^x-api-|^x-amz-/i;
+export const SECRET_HEADER_PATTERN =
+  /(?:^|-)(?:token|key|secret|signature|session|auth|authorization|authentication|password|credentials?)(?:-|$)|^x-api-|^x-amz-/i;
 
 export const DEFAULT_BREAKER_MAX_MUTATIONS = 10_000;
 export const DEFAULT_BREAKER_WINDOW_MS = 1000;
@@ -102,9 +141,18 @@ export interface ResolvedOptions {
   debug: boolean;
 }
 
-function resolveDelivery(delivery: DeliveryOptions | undefined, onClamp: ((message: string) => void) | undefined): DeliveryOptions {
+function resolveDelivery(
+  delivery: DeliveryOptions | undefined,
+  onClamp: ((message: string) => void) | undefined,
+): DeliveryOptions {
   const resolved = { ...(delivery ?? {}) };
-  if (resolved.maxBatchBytes !== undefined) resolved.maxBatchBytes = atMost(resolved.maxBatchBytes, MAX_DELIVERY_MAX_BATCH_BYTES, 'delivery.maxBatchBytes', onClamp);
+  if (resolved.maxBatchBytes !== undefined)
+    resolved.maxBatchBytes = atMost(
+      resolved.maxBatchBytes,
+      MAX_DELIVERY_MAX_BATCH_BYTES,
+      'delivery.maxBatchBytes',
+      onClamp,
+    );
   return resolved;
 }
 
@@ -125,7 +173,9 @@ function normalizeEndpoint(endpoint: string | undefined): string | undefined {
 /** `value` lowered to `max`, telling `onClamp` which option was too large (values under it, and non-numbers, pass unchanged). */
 function atMost<T>(value: T, max: number, name: string, onClamp: ((message: string) => void) | undefined): T | number {
   if (typeof value !== 'number' || !(value > max)) return value;
-  onClamp?.(`\`${name}\` is ${value}, above the protocol's limit of ${max}: using ${max}. A larger value would make the collector refuse the batches; lower the option to ${max} or less.`);
+  onClamp?.(
+    `\`${name}\` is ${value}, above the protocol's limit of ${max}: using ${max}. A larger value would make the collector refuse the batches; lower the option to ${max} or less.`,
+  );
   return max;
 }
 
@@ -166,7 +216,10 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
         : {
             captureHeaders: network?.captureHeaders ?? DEFAULT_NETWORK_CAPTURE_HEADERS,
             captureBodies: network?.captureBodies ?? DEFAULT_NETWORK_CAPTURE_BODIES,
-            maxBodyLength: positive(atMost(network?.maxBodyLength, MAX_NETWORK_MAX_BODY_LENGTH, 'network.maxBodyLength', onClamp), DEFAULT_NETWORK_MAX_BODY_LENGTH),
+            maxBodyLength: positive(
+              atMost(network?.maxBodyLength, MAX_NETWORK_MAX_BODY_LENGTH, 'network.maxBodyLength', onClamp),
+              DEFAULT_NETWORK_MAX_BODY_LENGTH,
+            ),
             bodyTimeoutMs: DEFAULT_NETWORK_BODY_TIMEOUT_MS,
             ignoreUrls: [...(network?.ignoreUrls ?? [])],
           },
@@ -175,7 +228,10 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
         ? false
         : {
             levels: [...(consoleOptions?.levels ?? DEFAULT_CONSOLE_LEVELS)],
-            maxArgLength: positive(atMost(consoleOptions?.maxArgLength, MAX_CONSOLE_MAX_ARG_LENGTH, 'console.maxArgLength', onClamp), DEFAULT_CONSOLE_MAX_ARG_LENGTH),
+            maxArgLength: positive(
+              atMost(consoleOptions?.maxArgLength, MAX_CONSOLE_MAX_ARG_LENGTH, 'console.maxArgLength', onClamp),
+              DEFAULT_CONSOLE_MAX_ARG_LENGTH,
+            ),
             maxArgs: DEFAULT_CONSOLE_MAX_ARGS,
           },
     errors: options.errors ?? DEFAULT_CAPTURE_ERRORS,

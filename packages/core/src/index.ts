@@ -21,8 +21,29 @@ export { DeliveryDropError } from './delivery/index.js';
 export { MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
 export { CIRCULAR_MARKER, MAX_USER_VALUE_DEPTH } from './capture/custom.js';
 export { STORED_ID_PATTERN } from './session.js';
-export { RECORDER_METHODS, recorderMethods, resolveRecorder, type RecorderInput, type RecorderMethods } from './adapter.js';
-export { createNavigationMarkers, joinRoutePatterns, type NavigationMarkers, type RouteChange, type RouteChangeType } from './navigation-markers.js';
+export {
+  RECORDER_METHODS,
+  recorderMethods,
+  resolveRecorder,
+  type RecorderInput,
+  type RecorderMethods,
+} from './adapter.js';
+export {
+  createNavigationMarkers,
+  joinRoutePatterns,
+  type NavigationMarkers,
+  type RouteChange,
+  type RouteChangeType,
+} from './navigation-markers.js';
 export { MAX_CONSOLE_MAX_ARG_LENGTH, MAX_DELIVERY_MAX_BATCH_BYTES, MAX_NETWORK_MAX_BODY_LENGTH } from './defaults.js';
-export { BLOCK_ATTRIBUTE, BLOCK_CLASS, CONTENTEDITABLE_SELECTOR, MASK_ATTRIBUTE, MASK_CLASS, MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, UNMASK_ATTRIBUTE } from './privacy.js';
+export {
+  BLOCK_ATTRIBUTE,
+  BLOCK_CLASS,
+  CONTENTEDITABLE_SELECTOR,
+  MASK_ATTRIBUTE,
+  MASK_CLASS,
+  MASKED_VALUE_PLACEHOLDER,
+  PASSWORD_PLACEHOLDER,
+  UNMASK_ATTRIBUTE,
+} from './privacy.js';
 export type { RecordedEvent, JsonValue } from '@reprise/protocol';

@@ -3,5 +3,18 @@
  * beyond the documented API. No compatibility promise: it may change in any release.
  */
 export * from './defaults.js';
-export { createDelivery, deliveryMode, type CreateDelivery, type Delivery, type DeliveryContext, type EngineMode } from './delivery/index.js';
-export { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_OUTBOX_BYTES, INGEST_PATH, BATCH_CONTENT_TYPE } from './delivery/index.js';
+export {
+  createDelivery,
+  deliveryMode,
+  type CreateDelivery,
+  type Delivery,
+  type DeliveryContext,
+  type EngineMode,
+} from './delivery/index.js';
+export {
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_DELAY_MS,
+  DEFAULT_MAX_OUTBOX_BYTES,
+  INGEST_PATH,
+  BATCH_CONTENT_TYPE,
+} from './delivery/index.js';

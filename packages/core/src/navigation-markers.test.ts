@@ -58,7 +58,10 @@ describe('routeChangeMarker', () => {
   });
 
   test('undefined and null params are dropped; repeatable params are joined like path segments', () => {
-    const marker = routeChangeMarker({ url: '/x', route: '/files/:path+', params: { path: ['docs', 'a.md'], tab: undefined, id: '7', gone: null } }, false);
+    const marker = routeChangeMarker(
+      { url: '/x', route: '/files/:path+', params: { path: ['docs', 'a.md'], tab: undefined, id: '7', gone: null } },
+      false,
+    );
     expect(marker.params).toEqual({ path: 'docs/a.md', id: '7' });
     expect(marker.route).toBe('/files/:path+');
     expect('params' in routeChangeMarker({ url: '/x' }, false)).toBe(false);
@@ -68,7 +71,9 @@ describe('routeChangeMarker', () => {
   test('relative URLs resolve against the page; without a page (SSR) the URL is kept as given', () => {
     expect(routeChangeMarker({ url: '/users/1?tab=2' }, false).url).toBe('/users/1?tab=2');
     vi.stubGlobal('location', new URL('https://app.example.com/base/page?q=1'));
-    expect(routeChangeMarker({ url: '/users/1?tab=2#top' }, false).url).toBe('https://app.example.com/users/1?tab=2#top');
+    expect(routeChangeMarker({ url: '/users/1?tab=2#top' }, false).url).toBe(
+      'https://app.example.com/users/1?tab=2#top',
+    );
     expect(routeChangeMarker({ url: 'detail' }, false).url).toBe('https://app.example.com/base/detail');
     expect(routeChangeMarker({}, false).url).toBe('https://app.example.com/base/page?q=1');
   });
@@ -83,7 +88,12 @@ describe('createNavigationMarkers', () => {
     markers.routeChanged({ url: '/', route: ['/', undefined], params: {}, type: 'POP' });
     // A router notifying again about the same place (a loader, a fetcher, a re-render): skipped.
     markers.routeChanged({ url: '/', route: ['/', undefined], params: {}, type: 'POP' });
-    markers.routeChanged({ url: '/users/42', route: ['/', 'users/:userId'], params: { userId: '42', extra: undefined }, type: 'PUSH' });
+    markers.routeChanged({
+      url: '/users/42',
+      route: ['/', 'users/:userId'],
+      params: { userId: '42', extra: undefined },
+      type: 'PUSH',
+    });
     markers.routeChanged({ url: '/users/42', route: ['/', 'users/:userId'], params: { userId: '42' }, type: 'PUSH' });
     markers.routeChanged({ url: '/', route: ['/'], params: {}, type: 'POP' });
     expect(marked).toEqual([
@@ -110,7 +120,9 @@ describe('createNavigationMarkers', () => {
   test('works on a real recorder outside a browser (SSR): nothing is touched, nothing thrown', () => {
     const recorder = createRecorder({ navigation: 'history' });
     const markers = createNavigationMarkers(recorder);
-    expect(() => markers.routeChanged({ url: '/server-rendered', route: '/server-rendered', type: 'POP' })).not.toThrow();
+    expect(() =>
+      markers.routeChanged({ url: '/server-rendered', route: '/server-rendered', type: 'POP' }),
+    ).not.toThrow();
     markers.dispose();
     expect(recorder.isRecording).toBe(false);
   });

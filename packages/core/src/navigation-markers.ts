@@ -89,7 +89,8 @@ export function routeChangeMarker(change: RouteChange, isFirst: boolean): Naviga
   const marker: NavigationMarker = { navigationType: navigationType(change.type, isFirst) };
   const url = resolveUrl(change.url);
   if (url !== undefined) marker.url = url;
-  if (change.route !== undefined) marker.route = joinRoutePatterns(typeof change.route === 'string' ? [change.route] : change.route);
+  if (change.route !== undefined)
+    marker.route = joinRoutePatterns(typeof change.route === 'string' ? [change.route] : change.route);
   const name = typeof change.name === 'symbol' ? change.name.description : change.name;
   if (name) marker.name = name;
   if (change.params) marker.params = stringParams(change.params);
@@ -107,7 +108,9 @@ export function routeChangeMarker(change: RouteChange, isFirst: boolean): Naviga
  * router.afterEach((to) => markers.routeChanged({ url: to.fullPath, route: to.matched.map((m) => m.path), params: to.params }));
  * ```
  */
-export function createNavigationMarkers(recorder: Pick<Recorder, 'markNavigation' | 'claimNavigation'>): NavigationMarkers {
+export function createNavigationMarkers(
+  recorder: Pick<Recorder, 'markNavigation' | 'claimNavigation'>,
+): NavigationMarkers {
   const releaseClaim = recorder.claimNavigation();
   let disposed = false;
   let last: NavigationMarker | undefined;

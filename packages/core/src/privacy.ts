@@ -90,10 +90,20 @@ export function domPrivacy(privacy: ResolvedPrivacy): DomPrivacy {
 }
 
 /** A field's recorded value: passwords a fixed placeholder, unmasked fields as typed, the rest masked. */
-export function maskFieldValue(text: string, element: Element | null, maskSelector: string, unmaskSelector: string): string {
+export function maskFieldValue(
+  text: string,
+  element: Element | null,
+  maskSelector: string,
+  unmaskSelector: string,
+): string {
   if (!element) return text ? MASKED_VALUE_PLACEHOLDER : '';
   if (isPasswordField(element)) return text ? PASSWORD_PLACEHOLDER : '';
-  if (unmaskSelector && closestMatches(element, unmaskSelector) && !(maskSelector && closestMatches(element, maskSelector))) return text;
+  if (
+    unmaskSelector &&
+    closestMatches(element, unmaskSelector) &&
+    !(maskSelector && closestMatches(element, maskSelector))
+  )
+    return text;
   return text ? MASKED_VALUE_PLACEHOLDER : '';
 }
 
@@ -133,7 +143,16 @@ const STATIC_VALUE_TYPES = new Set(['checkbox', 'radio', 'submit', 'button', 're
  * Attributes that carry human-readable text. Inside a masked subtree they are masked like the
  * text itself (rrweb masks only text nodes there).
  */
-export const TEXT_ATTRIBUTES: readonly string[] = ['title', 'alt', 'placeholder', 'aria-label', 'aria-description', 'aria-valuetext', 'label', 'value'];
+export const TEXT_ATTRIBUTES: readonly string[] = [
+  'title',
+  'alt',
+  'placeholder',
+  'aria-label',
+  'aria-description',
+  'aria-valuetext',
+  'label',
+  'value',
+];
 
 function hasTextAttribute(attributes: Record<string, unknown>): boolean {
   return TEXT_ATTRIBUTES.some((name) => typeof attributes[name] === 'string' && attributes[name] !== '');
@@ -168,7 +187,8 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
     if (node.tagName && attributes) {
       maskSecretAttributes(node.tagName, attributes);
       let element: Element | null | undefined;
-      const lookup = () => (element === undefined ? (element = typeof node.id === 'number' ? privacy.elementById(node.id) : null) : element);
+      const lookup = () =>
+        element === undefined ? (element = typeof node.id === 'number' ? privacy.elementById(node.id) : null) : element;
       const value = attributes.value;
       if (FIELD_TAGS.has(node.tagName) && typeof value === 'string' && value) {
         const type = typeof attributes.type === 'string' ? attributes.type.toLowerCase() : '';
@@ -186,7 +206,10 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
 }
 
 /** Attribute changes (rrweb mutation `attributes`): secret-looking ones masked, and text attributes inside a masked subtree. */
-export function protectAttributeChanges(changes: ReadonlyArray<{ id: number; attributes: Record<string, unknown> }>, privacy: SerializedPrivacy): void {
+export function protectAttributeChanges(
+  changes: ReadonlyArray<{ id: number; attributes: Record<string, unknown> }>,
+  privacy: SerializedPrivacy,
+): void {
   for (const change of changes) {
     const element = privacy.elementById(change.id);
     maskSecretAttributes(element?.tagName === 'META' ? 'meta' : undefined, change.attributes);

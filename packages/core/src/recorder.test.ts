@@ -15,12 +15,25 @@ import {
   MAX_NETWORK_MAX_BODY_LENGTH,
   resolveOptions,
 } from './defaults.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH, EventType, IncrementalSource, type JsonValue } from '@reprise/protocol';
+import {
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DEFAULT_MAX_STRING_LENGTH,
+  EventType,
+  IncrementalSource,
+  type JsonValue,
+} from '@reprise/protocol';
 import { RecorderError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
 import { isPositionsOnly } from './recorder.js';
-import { CONTENTEDITABLE_SELECTOR, maskFieldValue, MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, protectAttributeChanges, protectSerializedNodes } from './privacy.js';
+import {
+  CONTENTEDITABLE_SELECTOR,
+  maskFieldValue,
+  MASKED_VALUE_PLACEHOLDER,
+  PASSWORD_PLACEHOLDER,
+  protectAttributeChanges,
+  protectSerializedNodes,
+} from './privacy.js';
 
 describe('resolveOptions', () => {
   test('applies every documented default', () => {
@@ -33,9 +46,18 @@ describe('resolveOptions', () => {
       checkoutEveryMs: DEFAULT_CHECKOUT_EVERY_MS,
       debug: false,
       sampling: { mousemove: 50, scroll: 150, input: 'last' },
-      network: { captureHeaders: false, captureBodies: false, maxBodyLength: DEFAULT_NETWORK_MAX_BODY_LENGTH, ignoreUrls: [] },
+      network: {
+        captureHeaders: false,
+        captureBodies: false,
+        maxBodyLength: DEFAULT_NETWORK_MAX_BODY_LENGTH,
+        ignoreUrls: [],
+      },
       console: { levels: [...DEFAULT_CONSOLE_LEVELS], maxArgLength: DEFAULT_CONSOLE_MAX_ARG_LENGTH },
-      mutationBreaker: { maxMutations: DEFAULT_BREAKER_MAX_MUTATIONS, windowMs: DEFAULT_BREAKER_WINDOW_MS, resumeAfterMs: DEFAULT_BREAKER_RESUME_AFTER_MS },
+      mutationBreaker: {
+        maxMutations: DEFAULT_BREAKER_MAX_MUTATIONS,
+        windowMs: DEFAULT_BREAKER_WINDOW_MS,
+        resumeAfterMs: DEFAULT_BREAKER_RESUME_AFTER_MS,
+      },
       privacy: {
         maskSelectors: [...DEFAULT_MASK_SELECTORS],
         blockSelectors: [...DEFAULT_BLOCK_SELECTORS],
@@ -50,7 +72,12 @@ describe('resolveOptions', () => {
     const resolved = resolveOptions({
       endpoint: 'https://replay.example.com//',
       sampleRate: 7,
-      privacy: { maskSelectors: ['.secret'], blockSelectors: ['#ads'], unmaskSelectors: ['.public'], redact: { emails: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] } },
+      privacy: {
+        maskSelectors: ['.secret'],
+        blockSelectors: ['#ads'],
+        unmaskSelectors: ['.public'],
+        redact: { emails: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] },
+      },
       network: false,
       console: false,
       mutationBreaker: false,
@@ -59,10 +86,23 @@ describe('resolveOptions', () => {
     });
     expect(resolved.endpoint).toBe('https://replay.example.com');
     expect(resolved.sampleRate).toBe(1);
-    expect(resolved.privacy.maskSelectors).toEqual(['[data-reprise-mask]', '.reprise-mask', CONTENTEDITABLE_SELECTOR, '.secret']);
+    expect(resolved.privacy.maskSelectors).toEqual([
+      '[data-reprise-mask]',
+      '.reprise-mask',
+      CONTENTEDITABLE_SELECTOR,
+      '.secret',
+    ]);
     expect(resolved.privacy.blockSelectors).toEqual(['[data-reprise-block]', '.reprise-block', '#ads']);
     expect(resolved.privacy.unmaskSelectors).toEqual(['[data-reprise-unmask]', '.public']);
-    expect(resolved.privacy.redact).toEqual({ emails: false, cards: true, secretFields: true, dropQueryStrings: false, ssn: true, phones: false, patterns: ['\\d{3}-\\d{2}-\\d{4}'] });
+    expect(resolved.privacy.redact).toEqual({
+      emails: false,
+      cards: true,
+      secretFields: true,
+      dropQueryStrings: false,
+      ssn: true,
+      phones: false,
+      patterns: ['\\d{3}-\\d{2}-\\d{4}'],
+    });
     expect(resolved.network).toBe(false);
     expect(resolved.console).toBe(false);
     expect(resolved.mutationBreaker).toBe(false);
@@ -85,23 +125,39 @@ describe('resolveOptions', () => {
     } finally {
       warn.mockRestore();
     }
-    expect(errors.map((error) => [error instanceof RecorderError && error.code, error.message.match(/`([a-zA-Z.]+)`/)?.[1]])).toEqual([
+    expect(
+      errors.map((error) => [error instanceof RecorderError && error.code, error.message.match(/`([a-zA-Z.]+)`/)?.[1]]),
+    ).toEqual([
       ['options', 'network.maxBodyLength'],
       ['options', 'console.maxArgLength'],
       ['options', 'delivery.maxBatchBytes'],
     ]);
-    expect(errors[0]!.message).toMatch(/^\[@reprise\/core\] `network.maxBodyLength` is 5242880, above the protocol's limit of 2097152: using 2097152\./);
+    expect(errors[0]!.message).toMatch(
+      /^\[@reprise\/core\] `network.maxBodyLength` is 5242880, above the protocol's limit of 2097152: using 2097152\./,
+    );
     expect(warnings).toHaveLength(3); // development build: a console warning too
 
-    const resolved = resolveOptions({ network: { maxBodyLength: 5 * 1024 * 1024 }, console: { maxArgLength: 1e9 }, delivery: { maxBatchBytes: 64 * 1024 * 1024, maxBatchDelayMs: 1000 } });
+    const resolved = resolveOptions({
+      network: { maxBodyLength: 5 * 1024 * 1024 },
+      console: { maxArgLength: 1e9 },
+      delivery: { maxBatchBytes: 64 * 1024 * 1024, maxBatchDelayMs: 1000 },
+    });
     expect(resolved.network && resolved.network.maxBodyLength).toBe(MAX_NETWORK_MAX_BODY_LENGTH);
     expect(resolved.console && resolved.console.maxArgLength).toBe(MAX_CONSOLE_MAX_ARG_LENGTH);
     expect(resolved.delivery).toEqual({ maxBatchBytes: MAX_DELIVERY_MAX_BATCH_BYTES, maxBatchDelayMs: 1000 });
-    expect([MAX_NETWORK_MAX_BODY_LENGTH, MAX_CONSOLE_MAX_ARG_LENGTH, MAX_DELIVERY_MAX_BATCH_BYTES]).toEqual([DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_DECOMPRESSED_BYTES]);
+    expect([MAX_NETWORK_MAX_BODY_LENGTH, MAX_CONSOLE_MAX_ARG_LENGTH, MAX_DELIVERY_MAX_BATCH_BYTES]).toEqual([
+      DEFAULT_MAX_STRING_LENGTH,
+      DEFAULT_MAX_STRING_LENGTH,
+      DEFAULT_MAX_DECOMPRESSED_BYTES,
+    ]);
 
     // At the limit, nothing is said or changed.
     const quiet: Error[] = [];
-    createRecorder({ network: { maxBodyLength: MAX_NETWORK_MAX_BODY_LENGTH }, console: { maxArgLength: 100 }, onError: (error) => quiet.push(error) });
+    createRecorder({
+      network: { maxBodyLength: MAX_NETWORK_MAX_BODY_LENGTH },
+      console: { maxArgLength: 100 },
+      onError: (error) => quiet.push(error),
+    });
     expect(quiet).toEqual([]);
   });
 });
@@ -112,7 +168,8 @@ describe('maskFieldValue', () => {
     return {
       tagName: 'INPUT',
       type: options.type ?? 'text',
-      closest: (selector: string) => (selector.split(',').some((part) => options.matches?.includes(part)) ? ({} as Element) : null),
+      closest: (selector: string) =>
+        selector.split(',').some((part) => options.matches?.includes(part)) ? ({} as Element) : null,
       hasAttribute: (name: string) => options.attributes?.includes(name) ?? false,
     } as unknown as Element;
   }
@@ -127,14 +184,25 @@ describe('maskFieldValue', () => {
 
   test('passwords become a fixed placeholder whatever their length, even when unmasked', () => {
     expect(maskFieldValue('a', field({ type: 'password' }), mask, unmask)).toBe(PASSWORD_PLACEHOLDER);
-    expect(maskFieldValue('a much longer password', field({ type: 'password', matches: ['[data-reprise-unmask]'] }), mask, unmask)).toBe(PASSWORD_PLACEHOLDER);
-    expect(maskFieldValue('was a password', field({ type: 'text', attributes: ['data-rr-is-password'] }), mask, unmask)).toBe(PASSWORD_PLACEHOLDER);
+    expect(
+      maskFieldValue(
+        'a much longer password',
+        field({ type: 'password', matches: ['[data-reprise-unmask]'] }),
+        mask,
+        unmask,
+      ),
+    ).toBe(PASSWORD_PLACEHOLDER);
+    expect(
+      maskFieldValue('was a password', field({ type: 'text', attributes: ['data-rr-is-password'] }), mask, unmask),
+    ).toBe(PASSWORD_PLACEHOLDER);
     expect(maskFieldValue('', field({ type: 'password' }), mask, unmask)).toBe('');
   });
 
   test('unmask opts a field back in, unless it sits in a masked subtree', () => {
     expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]'] }), mask, unmask)).toBe('Paris');
-    expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]', '.reprise-mask'] }), mask, unmask)).toBe(MASKED_VALUE_PLACEHOLDER);
+    expect(maskFieldValue('Paris', field({ matches: ['[data-reprise-unmask]', '.reprise-mask'] }), mask, unmask)).toBe(
+      MASKED_VALUE_PLACEHOLDER,
+    );
   });
 });
 
@@ -157,12 +225,25 @@ describe('protectSerializedNodes', () => {
       2: { tagName: 'INPUT', type: 'text', closest: () => null, hasAttribute: () => false } as unknown as Element,
       5: { tagName: 'INPUT', type: 'password', closest: () => null, hasAttribute: () => false } as unknown as Element,
     };
-    protectSerializedNodes(tree, { elementById: (id) => elements[id] ?? null, maskSelector: '[data-reprise-mask]', unmaskSelector: '[data-reprise-unmask]' });
-    expect(tree.childNodes.map((node) => node.attributes.value)).toEqual([MASKED_VALUE_PLACEHOLDER, 'Send', MASKED_VALUE_PLACEHOLDER, PASSWORD_PLACEHOLDER, 'pt', MASKED_VALUE_PLACEHOLDER]);
+    protectSerializedNodes(tree, {
+      elementById: (id) => elements[id] ?? null,
+      maskSelector: '[data-reprise-mask]',
+      unmaskSelector: '[data-reprise-unmask]',
+    });
+    expect(tree.childNodes.map((node) => node.attributes.value)).toEqual([
+      MASKED_VALUE_PLACEHOLDER,
+      'Send',
+      MASKED_VALUE_PLACEHOLDER,
+      PASSWORD_PLACEHOLDER,
+      'pt',
+      MASKED_VALUE_PLACEHOLDER,
+    ]);
   });
 
   test('text attributes are masked inside a masked subtree only', () => {
-    const inside = { closest: (selector: string) => (selector.includes('[data-reprise-mask]') ? ({} as Element) : null) } as unknown as Element;
+    const inside = {
+      closest: (selector: string) => (selector.includes('[data-reprise-mask]') ? ({} as Element) : null),
+    } as unknown as Element;
     const outside = { closest: () => null } as unknown as Element;
     const elements: Record<number, Element> = { 1: inside, 2: outside, 3: inside };
     const tree = {
@@ -171,13 +252,23 @@ describe('protectSerializedNodes', () => {
       attributes: { alt: 'X-ray of Ann', src: 'a.png', title: 'Ann B.' },
       childNodes: [{ id: 2, tagName: 'span', attributes: { title: 'public title' } }],
     };
-    const privacy = { elementById: (id: number) => elements[id] ?? null, maskSelector: '[data-reprise-mask]', unmaskSelector: '' };
+    const privacy = {
+      elementById: (id: number) => elements[id] ?? null,
+      maskSelector: '[data-reprise-mask]',
+      unmaskSelector: '',
+    };
     protectSerializedNodes(tree, privacy);
     expect(tree.attributes).toEqual({ alt: '***** ** ***', src: 'a.png', title: '*** **' });
     expect(tree.childNodes[0]!.attributes.title).toBe('public title');
-    const changes = [{ id: 3, attributes: { 'aria-label': 'Ann B.', class: 'x' } }, { id: 2, attributes: { title: 'kept' } }];
+    const changes = [
+      { id: 3, attributes: { 'aria-label': 'Ann B.', class: 'x' } },
+      { id: 2, attributes: { title: 'kept' } },
+    ];
     protectAttributeChanges(changes, privacy);
-    expect(changes.map((change) => change.attributes)).toEqual([{ 'aria-label': '*** **', class: 'x' }, { title: 'kept' }]);
+    expect(changes.map((change) => change.attributes)).toEqual([
+      { 'aria-label': '*** **', class: 'x' },
+      { title: 'kept' },
+    ]);
   });
 
   test('secret-looking attributes are masked everywhere: csrf / token metas, data-*token* / data-*key* attributes, nonces', () => {
@@ -188,7 +279,16 @@ describe('protectSerializedNodes', () => {
       childNodes: [
         { id: 2, tagName: 'meta', attributes: { name: 'csrf-token', content: 'k9Xq2' } },
         { id: 3, tagName: 'meta', attributes: { name: 'description', content: 'A shop' } },
-        { id: 4, tagName: 'div', attributes: { 'data-api-key': 'pk_live_1', 'data-session-token': 's1', 'data-keyboard': 'qwerty', 'data-id': '7' } },
+        {
+          id: 4,
+          tagName: 'div',
+          attributes: {
+            'data-api-key': 'pk_live_1',
+            'data-session-token': 's1',
+            'data-keyboard': 'qwerty',
+            'data-id': '7',
+          },
+        },
         { id: 5, tagName: 'style', attributes: { nonce: 'r4nd0m' } },
       ],
     };
@@ -197,7 +297,12 @@ describe('protectSerializedNodes', () => {
     expect(tree.childNodes.map((node) => node.attributes)).toEqual([
       { name: 'csrf-token', content: MASKED_VALUE_PLACEHOLDER },
       { name: 'description', content: 'A shop' },
-      { 'data-api-key': MASKED_VALUE_PLACEHOLDER, 'data-session-token': MASKED_VALUE_PLACEHOLDER, 'data-keyboard': MASKED_VALUE_PLACEHOLDER, 'data-id': '7' },
+      {
+        'data-api-key': MASKED_VALUE_PLACEHOLDER,
+        'data-session-token': MASKED_VALUE_PLACEHOLDER,
+        'data-keyboard': MASKED_VALUE_PLACEHOLDER,
+        'data-id': '7',
+      },
       { nonce: MASKED_VALUE_PLACEHOLDER },
     ]);
     const changes = [{ id: 9, attributes: { 'data-auth-token': 'new', title: 't' } }];
@@ -217,7 +322,9 @@ describe('createRecorder outside a browser (SSR)', () => {
       recorder.start();
       expect(recorder.isRecording).toBe(false);
       expect(recorder.sessionId).toBeNull();
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining('[@reprise/core] start() was called outside a browser'));
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('[@reprise/core] start() was called outside a browser'),
+      );
       recorder.track('ignored');
       recorder.stop();
       recorder.stop();
@@ -253,13 +360,21 @@ describe('loader queue', () => {
     const { createQueueingRecorder, MAX_QUEUED_CALLS } = await import('./loader/queueing-recorder.js');
     const reached: string[] = [];
     const errors: string[] = [];
-    const lazy = createQueueingRecorder({ errors: false, onError: (error) => errors.push(error.message) }, async () => ({
-      createRecorder(options) {
-        // The real recorder, with its handed-over calls noted (in node it cannot record itself).
-        const recorder = createRecorder(options);
-        return { ...recorder, start: () => reached.push('start'), track: () => reached.push('track'), optOut: () => reached.push('optOut') };
-      },
-    }));
+    const lazy = createQueueingRecorder(
+      { errors: false, onError: (error) => errors.push(error.message) },
+      async () => ({
+        createRecorder(options) {
+          // The real recorder, with its handed-over calls noted (in node it cannot record itself).
+          const recorder = createRecorder(options);
+          return {
+            ...recorder,
+            start: () => reached.push('start'),
+            track: () => reached.push('track'),
+            optOut: () => reached.push('optOut'),
+          };
+        },
+      }),
+    );
     for (let i = 0; i < MAX_QUEUED_CALLS + 10; i++) lazy.track(`event ${i}`);
     lazy.start();
     lazy.optOut();
@@ -275,7 +390,11 @@ describe('loader queue', () => {
     const lazy = createQueueingRecorder({ errors: false }, async () => ({
       createRecorder(options) {
         const recorder = createRecorder(options);
-        return { ...recorder, track: (_name, props) => void handedOver.push(props), identify: (_id, traits) => void handedOver.push(traits) };
+        return {
+          ...recorder,
+          track: (_name, props) => void handedOver.push(props),
+          identify: (_id, traits) => void handedOver.push(traits),
+        };
       },
     }));
     const props = { step: 1, nested: { items: ['a'] } };
@@ -298,15 +417,35 @@ describe('loader queue', () => {
 describe('which events redaction walks', () => {
   const incremental = (data: Record<string, unknown>) => ({ type: EventType.IncrementalSnapshot, timestamp: 1, data });
   test('positions, clicks, scrolls and resizes carry numbers only and are skipped', () => {
-    expect(isPositionsOnly(incremental({ source: IncrementalSource.MouseMove, positions: [{ x: 1, y: 2, id: 3, timeOffset: 0 }] }))).toBe(true);
-    expect(isPositionsOnly(incremental({ source: IncrementalSource.MouseInteraction, type: 2, id: 3, x: 1, y: 2 }))).toBe(true);
+    expect(
+      isPositionsOnly(
+        incremental({ source: IncrementalSource.MouseMove, positions: [{ x: 1, y: 2, id: 3, timeOffset: 0 }] }),
+      ),
+    ).toBe(true);
+    expect(
+      isPositionsOnly(incremental({ source: IncrementalSource.MouseInteraction, type: 2, id: 3, x: 1, y: 2 })),
+    ).toBe(true);
     expect(isPositionsOnly(incremental({ source: IncrementalSource.Scroll, id: 1, x: 0, y: 100 }))).toBe(true);
   });
   test('anything that can carry text is walked: inputs, mutations, style rules, meta, custom events, an unknown source', () => {
-    for (const source of [IncrementalSource.Input, IncrementalSource.Mutation, IncrementalSource.StyleSheetRule, IncrementalSource.Log, 99]) {
+    for (const source of [
+      IncrementalSource.Input,
+      IncrementalSource.Mutation,
+      IncrementalSource.StyleSheetRule,
+      IncrementalSource.Log,
+      99,
+    ]) {
       expect(isPositionsOnly(incremental({ source, text: 'a@b.example' }))).toBe(false);
     }
-    expect(isPositionsOnly({ type: EventType.Meta, timestamp: 1, data: { href: 'https://x.test/?email=a@b.example', width: 1, height: 1 } })).toBe(false);
-    expect(isPositionsOnly({ type: EventType.Custom, timestamp: 1, data: { tag: 'reprise.custom', payload: {} } })).toBe(false);
+    expect(
+      isPositionsOnly({
+        type: EventType.Meta,
+        timestamp: 1,
+        data: { href: 'https://x.test/?email=a@b.example', width: 1, height: 1 },
+      }),
+    ).toBe(false);
+    expect(
+      isPositionsOnly({ type: EventType.Custom, timestamp: 1, data: { tag: 'reprise.custom', payload: {} } }),
+    ).toBe(false);
   });
 });

@@ -1,4 +1,14 @@
-import { EventType, IncrementalSource, createRepriseEvent, redactEventsInPlace, type NavigationPayload, type RecordedEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol/page';
+import {
+  EventType,
+  IncrementalSource,
+  createRepriseEvent,
+  redactEventsInPlace,
+  type NavigationPayload,
+  type RecordedEvent,
+  type RepriseKind,
+  type ReprisePayloads,
+  type SessionPayload,
+} from '@reprise/protocol/page';
 import { startMutationBreaker } from './capture/breaker.js';
 import { startConsoleCapture } from './capture/console.js';
 import type { CaptureContext, Teardown } from './capture/context.js';
@@ -14,7 +24,15 @@ import { createEmitter } from './emitter.js';
 import { debugWarn, devWarn, isBrowser } from './env.js';
 import { describeError, RecorderError, type RecorderErrorCode } from './errors.js';
 import { eventRedactor } from './privacy.js';
-import { clearSession, isOptedOut, rememberOptOut, resolveSession, sessionEndReason, touchSession, type SessionInfo } from './session.js';
+import {
+  clearSession,
+  isOptedOut,
+  rememberOptOut,
+  resolveSession,
+  sessionEndReason,
+  touchSession,
+  type SessionInfo,
+} from './session.js';
 import type { Recorder, RecorderEvents, RecorderOptions, RecorderState } from './types.js';
 
 type StopReason = RecorderEvents['stop']['reason'];
@@ -32,10 +50,20 @@ const pendingReleases = new Set<() => void>();
  * person typed or a page displayed, so nothing to redact, and they are not walked. Every other
  * event (mutations, inputs, meta, Reprise's own) is.
  */
-const POSITIONS_ONLY: ReadonlySet<number> = new Set([IncrementalSource.MouseMove, IncrementalSource.MouseInteraction, IncrementalSource.Scroll, IncrementalSource.ViewportResize, IncrementalSource.TouchMove, IncrementalSource.MediaInteraction, IncrementalSource.Drag]);
+const POSITIONS_ONLY: ReadonlySet<number> = new Set([
+  IncrementalSource.MouseMove,
+  IncrementalSource.MouseInteraction,
+  IncrementalSource.Scroll,
+  IncrementalSource.ViewportResize,
+  IncrementalSource.TouchMove,
+  IncrementalSource.MediaInteraction,
+  IncrementalSource.Drag,
+]);
 
 export function isPositionsOnly(event: RecordedEvent): boolean {
-  return event.type === EventType.IncrementalSnapshot && POSITIONS_ONLY.has((event.data as { source?: number }).source ?? -1);
+  return (
+    event.type === EventType.IncrementalSnapshot && POSITIONS_ONLY.has((event.data as { source?: number }).source ?? -1)
+  );
 }
 
 /**
@@ -47,9 +75,12 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   const config = resolveOptions(options, (problem) => optionProblems.push(problem));
   const redact = eventRedactor(config.privacy);
   /** Dev-build warnings, and in every build with `debug: true`. */
-  const warn = (message: string, detail?: unknown) => (config.debug ? debugWarn(true, message, detail) : devWarn(message, detail));
+  const warn = (message: string, detail?: unknown) =>
+    config.debug ? debugWarn(true, message, detail) : devWarn(message, detail);
   const emitter = createEmitter<RecorderEvents>((error) => warn('a recorder event listener threw', error));
-  const stateEmitter = createEmitter<{ change: RecorderState }>((error) => warn('a recorder subscribe() listener threw', error));
+  const stateEmitter = createEmitter<{ change: RecorderState }>((error) =>
+    warn('a recorder subscribe() listener threw', error),
+  );
   let lastState: RecorderState = { isRecording: false, sessionId: null };
 
   /** start() was asked for (and not stopped since). */
@@ -77,7 +108,10 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   let drainScheduled = false;
 
   function report(error: unknown, code: RecorderErrorCode, what: string): void {
-    const recorderError = error instanceof RecorderError ? error : new RecorderError(code, `${what} failed: ${describeError(error)}`, { cause: error });
+    const recorderError =
+      error instanceof RecorderError
+        ? error
+        : new RecorderError(code, `${what} failed: ${describeError(error)}`, { cause: error });
     try {
       config.onError?.(recorderError);
     } catch (failure) {
@@ -134,11 +168,17 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     currentNavigation = payload;
     navigationRecorded = recording;
     // A copy: redaction rewrites the event in place, and the remembered marker is compared as given.
-    if (recording) emitReprise('navigation', { ...payload, ...(payload.params ? { params: { ...payload.params } } : {}) });
+    if (recording)
+      emitReprise('navigation', { ...payload, ...(payload.params ? { params: { ...payload.params } } : {}) });
   }
 
   function startHistory(markInitial: boolean): void {
-    stopHistory = startHistoryCapture({ reportError: (error, what) => report(error, 'plugin', what) }, window, navigate, markInitial);
+    stopHistory = startHistoryCapture(
+      { reportError: (error, what) => report(error, 'plugin', what) },
+      window,
+      navigate,
+      markInitial,
+    );
   }
 
   function stopHistoryNow(): void {
@@ -190,7 +230,9 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     const next = resolveSession({ sampleRate: config.sampleRate, now });
     // The old session's last event says why it ended and where recording went on; stamped at its
     // last recorded event, so an idle half hour is not added to its length.
-    push(createRepriseEvent('session', { state: 'ended', reason, nextSessionId: next.sessionId }, lastDeliveredAt || now));
+    push(
+      createRepriseEvent('session', { state: 'ended', reason, nextSessionId: next.sessionId }, lastDeliveredAt || now),
+    );
     endCapture('deliver');
     beginCapture(next, { state: 'started', reason, previousSessionId });
     notifyState();
@@ -289,7 +331,10 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     }
     delivery = openDelivery(info);
     if (!delivery && !config.onEvents) {
-      debugWarn(config.debug, 'recording, but events go nowhere: set `project` and `endpoint` to send them, or `onEvents` to receive them.');
+      debugWarn(
+        config.debug,
+        'recording, but events go nowhere: set `project` and `endpoint` to send them, or `onEvents` to receive them.',
+      );
     }
     emitter.emit('start', { sessionId: info.sessionId });
   }
@@ -309,7 +354,9 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     delivery = undefined;
     if (closing) {
       const done = pending === 'deliver' ? closing.stop() : closing.discard();
-      done.catch((error: unknown) => report(error, 'delivery', pending === 'deliver' ? 'stopping delivery' : 'discarding unsent events'));
+      done.catch((error: unknown) =>
+        report(error, 'delivery', pending === 'deliver' ? 'stopping delivery' : 'discarding unsent events'),
+      );
     }
     return true;
   }
@@ -330,7 +377,9 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     cancelPendingRelease();
     if (active) return;
     if (!isBrowser()) {
-      warn('start() was called outside a browser (no window or document), so nothing is recorded. Call it from client-side code, e.g. in an effect or onMounted().');
+      warn(
+        'start() was called outside a browser (no window or document), so nothing is recorded. Call it from client-side code, e.g. in an effect or onMounted().',
+      );
       return;
     }
     if (isOptedOut()) {

@@ -38,17 +38,27 @@ describe('stored session and tab ids', () => {
   test('a well-formed stored session is continued', () => {
     store({ id: GOOD_ID, startedAt: NOW - 1000, lastActivityAt: NOW - 500, sampled: true });
     storage.setItem(TAB_STORAGE_KEY, 'b'.repeat(32));
-    expect(resolveSession({ sampleRate: 1, now: NOW })).toMatchObject({ sessionId: GOOD_ID, tabId: 'b'.repeat(32), isNew: false });
+    expect(resolveSession({ sampleRate: 1, now: NOW })).toMatchObject({
+      sessionId: GOOD_ID,
+      tabId: 'b'.repeat(32),
+      isNew: false,
+    });
   });
 
   test.each([
-    ['an id with characters the protocol refuses', { id: '../../etc"<script>', startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
+    [
+      'an id with characters the protocol refuses',
+      { id: '../../etc"<script>', startedAt: NOW - 1000, lastActivityAt: NOW - 500 },
+    ],
     ['a too short id', { id: 'abc', startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
     ['a too long id', { id: 'x'.repeat(10_000), startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
     ['a non-string id', { id: 1234567890123456, startedAt: NOW - 1000, lastActivityAt: NOW - 500 }],
     ['times that are not finite numbers', { id: GOOD_ID, startedAt: 'yesterday', lastActivityAt: NOW }],
     ['negative times', { id: GOOD_ID, startedAt: -5, lastActivityAt: NOW }],
-    ['a start in the future, which would never expire', { id: GOOD_ID, startedAt: NOW + 365 * 86_400_000, lastActivityAt: NOW + 365 * 86_400_000 }],
+    [
+      'a start in the future, which would never expire',
+      { id: GOOD_ID, startedAt: NOW + 365 * 86_400_000, lastActivityAt: NOW + 365 * 86_400_000 },
+    ],
     ['JSON that is not an object', 'null'],
     ['corrupt JSON', '{"id": "aaaa'],
   ])('%s starts a fresh session', (_what, value) => {

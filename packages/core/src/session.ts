@@ -82,7 +82,12 @@ function readStored(): StoredSession | undefined {
     const parsed = JSON.parse(raw) as Partial<StoredSession>;
     if (parsed === null || typeof parsed !== 'object') return undefined;
     if (!isValidStoredId(parsed.id) || !isTime(parsed.startedAt) || !isTime(parsed.lastActivityAt)) return undefined;
-    return { id: parsed.id, startedAt: parsed.startedAt, lastActivityAt: parsed.lastActivityAt, sampled: parsed.sampled !== false };
+    return {
+      id: parsed.id,
+      startedAt: parsed.startedAt,
+      lastActivityAt: parsed.lastActivityAt,
+      sampled: parsed.sampled !== false,
+    };
   } catch {
     return undefined;
   }
@@ -102,7 +107,8 @@ function writeStored(session: StoredSession): void {
 
 export function isExpired(session: StoredSession, now: number): boolean {
   // A session from the future cannot be trusted (its idle and age checks would never fire).
-  if (session.startedAt > now + SESSION_CLOCK_SKEW_MS || session.lastActivityAt > now + SESSION_CLOCK_SKEW_MS) return true;
+  if (session.startedAt > now + SESSION_CLOCK_SKEW_MS || session.lastActivityAt > now + SESSION_CLOCK_SKEW_MS)
+    return true;
   return now - session.lastActivityAt > SESSION_IDLE_TIMEOUT_MS || now - session.startedAt > SESSION_MAX_DURATION_MS;
 }
 

@@ -30,7 +30,15 @@ describe('detectRageClicks', () => {
 
 describe('findInactivePeriods', () => {
   test('finds stretches without user input longer than the threshold, including an idle tail', () => {
-    const events = [meta(0, 'http://a/'), full(0), move(1000), mutation(4000), move(9000), click(9500), mutation(20000)];
+    const events = [
+      meta(0, 'http://a/'),
+      full(0),
+      move(1000),
+      mutation(4000),
+      move(9000),
+      click(9500),
+      mutation(20000),
+    ];
     expect(findInactivePeriods(events, 5000)).toEqual([
       { start: 1000, end: 9000 },
       { start: 9500, end: 20000 },
@@ -41,7 +49,10 @@ describe('findInactivePeriods', () => {
     expect(findInactivePeriods(events, 5000)).toEqual([]);
   });
   test('periodAt finds the containing period', () => {
-    const periods = [{ start: 10, end: 20 }, { start: 30, end: 40 }];
+    const periods = [
+      { start: 10, end: 20 },
+      { start: 30, end: 40 },
+    ];
     expect(periodAt(periods, 15)).toEqual({ start: 10, end: 20 });
     expect(periodAt(periods, 20)).toBeUndefined();
     expect(periodAt(periods, 35)).toEqual({ start: 30, end: 40 });
@@ -82,9 +93,31 @@ describe('markers', () => {
     reprise(4000, 'console', { level: 'log', args: ['hello'] }),
     reprise(4100, 'console', { level: 'error', args: ['boom', '42'] }),
     reprise(4200, 'error', { source: 'error', name: 'TypeError', message: 'x is undefined', stack: 'at f' }),
-    reprise(4300, 'network', { initiator: 'fetch', method: 'GET', url: 'http://a.test/api/ok', status: 200, startTime: T0 + 4250, duration: 30 }),
-    reprise(4400, 'network', { initiator: 'xhr', method: 'POST', url: 'http://a.test/api/fail', status: 500, startTime: T0 + 4350, duration: 50 }),
-    reprise(4500, 'network', { initiator: 'fetch', method: 'GET', url: 'http://other/x', status: 0, startTime: T0 + 4480, duration: 5, error: 'TypeError: Failed to fetch' }),
+    reprise(4300, 'network', {
+      initiator: 'fetch',
+      method: 'GET',
+      url: 'http://a.test/api/ok',
+      status: 200,
+      startTime: T0 + 4250,
+      duration: 30,
+    }),
+    reprise(4400, 'network', {
+      initiator: 'xhr',
+      method: 'POST',
+      url: 'http://a.test/api/fail',
+      status: 500,
+      startTime: T0 + 4350,
+      duration: 50,
+    }),
+    reprise(4500, 'network', {
+      initiator: 'fetch',
+      method: 'GET',
+      url: 'http://other/x',
+      status: 0,
+      startTime: T0 + 4480,
+      duration: 5,
+      error: 'TypeError: Failed to fetch',
+    }),
     reprise(5000, 'custom', { name: 'checkout', props: { total: 3 } }),
     reprise(6000, 'identify', { userId: 'u-1', traits: { plan: 'pro' } }),
   ];
@@ -109,7 +142,10 @@ describe('markers', () => {
   test('console and network rows keep every entry with its time', () => {
     const index = new RecordingIndex();
     events.forEach((event) => index.add(event));
-    expect(index.getConsoleRows().map((row) => [row.time, row.level, row.text])).toEqual([[4000, 'log', 'hello'], [4100, 'error', 'boom 42']]);
+    expect(index.getConsoleRows().map((row) => [row.time, row.level, row.text])).toEqual([
+      [4000, 'log', 'hello'],
+      [4100, 'error', 'boom 42'],
+    ]);
     expect(index.getNetworkRows().map((row) => [row.time, row.method, row.status, row.duration, row.failed])).toEqual([
       [4250, 'GET', 200, 30, false],
       [4350, 'POST', 500, 50, true],

@@ -2,9 +2,21 @@ import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { describe, expect, test } from 'vitest';
 import { EventStore } from './event-store.js';
 
-const meta = (timestamp: number): RecordedEvent => ({ type: EventType.Meta, timestamp, data: { href: 'https://a.test/', width: 800, height: 600 } });
-const full = (timestamp: number): RecordedEvent => ({ type: EventType.FullSnapshot, timestamp, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } } });
-const move = (timestamp: number): RecordedEvent => ({ type: EventType.IncrementalSnapshot, timestamp, data: { source: 1, positions: [{ x: 1, y: 1, id: 1, timeOffset: 0 }] } });
+const meta = (timestamp: number): RecordedEvent => ({
+  type: EventType.Meta,
+  timestamp,
+  data: { href: 'https://a.test/', width: 800, height: 600 },
+});
+const full = (timestamp: number): RecordedEvent => ({
+  type: EventType.FullSnapshot,
+  timestamp,
+  data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } },
+});
+const move = (timestamp: number): RecordedEvent => ({
+  type: EventType.IncrementalSnapshot,
+  timestamp,
+  data: { source: 1, positions: [{ x: 1, y: 1, id: 1, timeOffset: 0 }] },
+});
 
 /** Page loads at 0, 1000 and 2000 (Meta, then its snapshot 5 ms later), a move every 100 ms. */
 function store(): EventStore {

@@ -31,7 +31,12 @@ export class EventStore {
     const time = event.timestamp;
     const last = this.events[this.events.length - 1];
     if (last === undefined || last.timestamp <= time) this.events.push(event);
-    else this.events.splice(upperBound(this.events, time, (e) => e.timestamp), 0, event);
+    else
+      this.events.splice(
+        upperBound(this.events, time, (e) => e.timestamp),
+        0,
+        event,
+      );
     if (event.type === EventType.Meta) insertSorted(this.metas, time);
     else if (event.type === EventType.FullSnapshot) insertSorted(this.fulls, time);
   }
@@ -109,13 +114,20 @@ export class EventStore {
     while (first < this.events.length && this.events[first]!.type !== EventType.Meta) first++;
     // Only what is contiguous with the page load: past a hole, rrweb would play on as if nothing happened.
     const loadedUntil = this.coveredUntil(meta) ?? meta;
-    const last = upperBound(this.events, Math.min(Math.max(time, meta) + ahead, loadedUntil), (event) => event.timestamp);
+    const last = upperBound(
+      this.events,
+      Math.min(Math.max(time, meta) + ahead, loadedUntil),
+      (event) => event.timestamp,
+    );
     return this.events.slice(first, last);
   }
 
   /** Events after `after` (exclusive) up to `until` (inclusive): what extends a window during playback. */
   between(after: number, until: number): RecordedEvent[] {
-    return this.events.slice(upperBound(this.events, after, (e) => e.timestamp), upperBound(this.events, until, (e) => e.timestamp));
+    return this.events.slice(
+      upperBound(this.events, after, (e) => e.timestamp),
+      upperBound(this.events, until, (e) => e.timestamp),
+    );
   }
 }
 
@@ -146,5 +158,10 @@ function upperBound<T>(values: readonly T[], key: number, keyOf: (value: T) => n
 function insertSorted(values: number[], value: number): void {
   const last = values[values.length - 1];
   if (last === undefined || last <= value) values.push(value);
-  else values.splice(upperBound(values, value, (v) => v), 0, value);
+  else
+    values.splice(
+      upperBound(values, value, (v) => v),
+      0,
+      value,
+    );
 }

@@ -9,8 +9,15 @@ const indexOf = (...events: Parameters<FrameIndex['add']>[0][]) => {
 };
 
 describe('FrameIndex', () => {
-  test('a moment before a Meta\'s full snapshot is drawn from that snapshot', () => {
-    const frames = indexOf(meta(17, 'http://a/'), full(36), mutation(100), meta(2922, 'http://a/'), full(2925), mutation(3000));
+  test("a moment before a Meta's full snapshot is drawn from that snapshot", () => {
+    const frames = indexOf(
+      meta(17, 'http://a/'),
+      full(36),
+      mutation(100),
+      meta(2922, 'http://a/'),
+      full(2925),
+      mutation(3000),
+    );
     expect(frames.firstSnapshot).toBe(T0 + 36);
     expect(frames.drawableTime(T0)).toBe(T0 + 36);
     expect(frames.drawableTime(T0 + 20)).toBe(T0 + 36);
@@ -20,8 +27,20 @@ describe('FrameIndex', () => {
     expect(frames.drawableTime(T0 + 2999)).toBe(T0 + 2999);
   });
 
-  test('an action\'s effect: the DOM changes that follow it within the window, up to the next input', () => {
-    const frames = indexOf(meta(0, 'http://a/'), full(0), click(1046), move(1050), mutation(1055), click(1504), mutation(1505), click(2000), mutation(2000 + ACTION_EFFECT_WINDOW_MS + 20), click(3000), mutation(3000));
+  test("an action's effect: the DOM changes that follow it within the window, up to the next input", () => {
+    const frames = indexOf(
+      meta(0, 'http://a/'),
+      full(0),
+      click(1046),
+      move(1050),
+      mutation(1055),
+      click(1504),
+      mutation(1505),
+      click(2000),
+      mutation(2000 + ACTION_EFFECT_WINDOW_MS + 20),
+      click(3000),
+      mutation(3000),
+    );
     expect(frames.effectEnd(T0 + 1046)).toBe(T0 + 1055); // a mouse move is not a new action
     expect(frames.effectEnd(T0 + 1504)).toBe(T0 + 1505);
     expect(frames.effectEnd(T0 + 2000)).toBe(T0 + 2000); // a later change (after a request) is not this click's

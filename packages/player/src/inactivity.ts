@@ -43,7 +43,10 @@ export class InactivityTracker {
 }
 
 /** Inactive stretches of a whole recording, in ms from its first event. */
-export function findInactivePeriods(events: readonly RecordedEvent[], threshold = DEFAULT_INACTIVITY_THRESHOLD): TimeRange[] {
+export function findInactivePeriods(
+  events: readonly RecordedEvent[],
+  threshold = DEFAULT_INACTIVITY_THRESHOLD,
+): TimeRange[] {
   if (events.length === 0) return [];
   const tracker = new InactivityTracker(threshold);
   for (const event of events) tracker.add(event);

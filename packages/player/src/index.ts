@@ -3,7 +3,13 @@ export { ReprisePlayerElement, defineReprisePlayerElement, PLAYER_ELEMENT_NAME }
 export { parsePlaybackLine, readSource, readLines, GapFilter, isRecordedEvent } from './stream.js';
 export { RecordingIndex, extractMarkers, type ConsoleRow, type NetworkRow } from './markers.js';
 export { detectRageClicks, type ClickPoint, type RageClick, type RageClickOptions } from './rage-clicks.js';
-export { findInactivePeriods, InactivityTracker, isActivity, periodAt, DEFAULT_INACTIVITY_THRESHOLD } from './inactivity.js';
+export {
+  findInactivePeriods,
+  InactivityTracker,
+  isActivity,
+  periodAt,
+  DEFAULT_INACTIVITY_THRESHOLD,
+} from './inactivity.js';
 export { UrlTimeline, urlAtTime } from './url-timeline.js';
 export { formatClock, formatDuration } from './format.js';
 export { MARKER_KIND_LABELS } from './timeline.js';

@@ -21,7 +21,9 @@ describe('contentLengthOfBody', () => {
   });
   test('ignores a cross-origin length whose coding is hidden, and no or a bad length', () => {
     expect(contentLengthOfBody(headers({ 'content-length': '1234' }, 'cors'))).toBeUndefined();
-    expect(contentLengthOfBody(headers({ 'content-length': '1234', 'content-encoding': 'identity' }, 'cors'))).toBe(1234);
+    expect(contentLengthOfBody(headers({ 'content-length': '1234', 'content-encoding': 'identity' }, 'cors'))).toBe(
+      1234,
+    );
     expect(contentLengthOfBody(headers({}))).toBeUndefined();
     expect(contentLengthOfBody(headers({ 'content-length': '0' }))).toBeUndefined();
   });
@@ -58,7 +60,7 @@ describe('LoadMeter', () => {
     meter.add({ kind: 'event', event: full(10) });
     expect(meter.snapshot()).toEqual({ events: 1, bytes: 500, done: false });
   });
-  test('by bytes when the length counts them; a length exceeded was not the body\'s and falls back to time', () => {
+  test("by bytes when the length counts them; a length exceeded was not the body's and falls back to time", () => {
     const meter = new LoadMeter();
     meter.setTotalBytes(1000);
     meter.add({ kind: 'meta', end: T0 + 1000 });
@@ -112,10 +114,29 @@ describe('readSource over HTTP', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   // 1,000 events over 10 s after a 20 KB snapshot: like rrweb JSON, it compresses many times.
-  const events = [meta(0, 'http://a.test/'), { ...full(1), data: { node: { type: 0, id: 1, childNodes: [], text: 'lorem ipsum '.repeat(2000) }, initialOffset: { left: 0, top: 0 } } }];
+  const events = [
+    meta(0, 'http://a.test/'),
+    {
+      ...full(1),
+      data: {
+        node: { type: 0, id: 1, childNodes: [], text: 'lorem ipsum '.repeat(2000) },
+        initialOffset: { left: 0, top: 0 },
+      },
+    },
+  ];
   for (let i = 1; i <= 1000; i++) events.push(mutation(i * 10));
   const lines = (values: unknown[]) => values.map((value) => `${JSON.stringify(value)}\n`).join('');
-  const sessionLine = { stream: 'session', version: 1, id: 's', project: 'p', startedAt: T0, endedAt: T0 + 10_000, segments: 2, startSegment: 0, from: null };
+  const sessionLine = {
+    stream: 'session',
+    version: 1,
+    id: 's',
+    project: 'p',
+    startedAt: T0,
+    endedAt: T0 + 10_000,
+    segments: 2,
+    startSegment: 0,
+    from: null,
+  };
 
   async function progressOf(path: string, served: Served): Promise<LoadProgress[]> {
     routes.set(path, served);
@@ -131,7 +152,12 @@ describe('readSource over HTTP', () => {
   const whileLoading = (reports: LoadProgress[]) => reports.filter((report) => !report.done);
 
   test('a gzip body with a Content-Length never shows the compressed length as its total', async () => {
-    const reports = await progressOf('/gzip-length', { body: [lines(events.slice(0, 500)), lines(events.slice(500))], headers: {}, gzip: true, contentLength: true });
+    const reports = await progressOf('/gzip-length', {
+      body: [lines(events.slice(0, 500)), lines(events.slice(500))],
+      headers: {},
+      gzip: true,
+      contentLength: true,
+    });
     expect(reports.at(-1)).toMatchObject({ done: true, fraction: 1, events: events.length });
     const loading = whileLoading(reports);
     expect(loading.length).toBeGreaterThan(0);
@@ -143,8 +169,16 @@ describe('readSource over HTTP', () => {
     expect(loading.at(-1)!.bytes).toBeGreaterThan(lines(events).length / 2);
   });
 
-  test('the collector\'s stream (gzip, chunked, a session line) reports the time covered, rising and below 1', async () => {
-    const reports = await progressOf('/collector', { body: [lines([sessionLine, ...events.slice(0, 500)]), lines([...events.slice(500), { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: events.length }])], headers: {}, gzip: true, contentLength: false });
+  test("the collector's stream (gzip, chunked, a session line) reports the time covered, rising and below 1", async () => {
+    const reports = await progressOf('/collector', {
+      body: [
+        lines([sessionLine, ...events.slice(0, 500)]),
+        lines([...events.slice(500), { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: events.length }]),
+      ],
+      headers: {},
+      gzip: true,
+      contentLength: false,
+    });
     const loading = whileLoading(reports);
     const fractions = loading.map((report) => report.fraction!);
     expect(fractions.length).toBeGreaterThan(10);

@@ -103,7 +103,12 @@ export class LoadMeter {
     let fraction: number | undefined;
     if (this.totalBytes !== undefined) {
       fraction = this.bytes / this.totalBytes;
-    } else if (this.sessionEnd !== undefined && this.firstTime !== undefined && this.coveredTime !== undefined && this.sessionEnd > this.firstTime) {
+    } else if (
+      this.sessionEnd !== undefined &&
+      this.firstTime !== undefined &&
+      this.coveredTime !== undefined &&
+      this.sessionEnd > this.firstTime
+    ) {
       fraction = (this.coveredTime - this.firstTime) / (this.sessionEnd - this.firstTime);
     }
     return fraction === undefined ? undefined : Math.min(MAX_FRACTION_WHILE_LOADING, Math.max(0, fraction));

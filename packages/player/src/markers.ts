@@ -89,7 +89,9 @@ export class RecordingIndex {
 
   /** Recording length in ms, so far. */
   get duration(): number {
-    return this.startTimestamp === undefined || this.endTimestamp === undefined ? 0 : this.endTimestamp - this.startTimestamp;
+    return this.startTimestamp === undefined || this.endTimestamp === undefined
+      ? 0
+      : this.endTimestamp - this.startTimestamp;
   }
 
   add(event: RecordedEvent): void {
@@ -118,7 +120,12 @@ export class RecordingIndex {
       const text = args.join(' ');
       this.consoleRows.push({ timestamp: at, level, text, ...(trace ? { trace } : {}) });
       if (level === 'error' || level === 'assert') {
-        this.push({ kind: 'console-error', timestamp: at, label: clip(`console.${level}: ${text}`), ...(trace ? { detail: trace } : {}) });
+        this.push({
+          kind: 'console-error',
+          timestamp: at,
+          label: clip(`console.${level}: ${text}`),
+          ...(trace ? { detail: trace } : {}),
+        });
       }
     } else if (isRepriseEvent(event, 'network')) {
       const payload = event.data.payload;
@@ -136,7 +143,12 @@ export class RecordingIndex {
       });
       if (failed) {
         const outcome = payload.status === 0 ? (payload.error ?? 'failed') : String(payload.status);
-        this.push({ kind: 'network-error', timestamp: startTimestamp, label: clip(`${payload.method} ${pathOf(payload.url)} → ${outcome}`), detail: payload.url });
+        this.push({
+          kind: 'network-error',
+          timestamp: startTimestamp,
+          label: clip(`${payload.method} ${pathOf(payload.url)} → ${outcome}`),
+          detail: payload.url,
+        });
       }
     } else if (isRepriseEvent(event, 'custom')) {
       const { name, props } = event.data.payload;
@@ -145,7 +157,12 @@ export class RecordingIndex {
     } else if (isRepriseEvent(event, 'identify')) {
       const { userId, traits } = event.data.payload;
       const detail = json(traits);
-      this.push({ kind: 'identify', timestamp: at, label: clip(`Identify ${userId ?? '(anonymous)'}`), ...(detail ? { detail } : {}) });
+      this.push({
+        kind: 'identify',
+        timestamp: at,
+        label: clip(`Identify ${userId ?? '(anonymous)'}`),
+        ...(detail ? { detail } : {}),
+      });
     }
   }
 
@@ -168,7 +185,12 @@ export class RecordingIndex {
   private addIncremental(event: RecordedEvent): void {
     const data = event.data as { source?: number; type?: number; x?: number; y?: number } | null;
     if (data?.source !== IncrementalSource.MouseInteraction) return;
-    if (data.type !== MouseInteractions.Click && data.type !== MouseInteractions.DblClick && data.type !== MouseInteractions.TouchEnd) return;
+    if (
+      data.type !== MouseInteractions.Click &&
+      data.type !== MouseInteractions.DblClick &&
+      data.type !== MouseInteractions.TouchEnd
+    )
+      return;
     if (typeof data.x !== 'number' || typeof data.y !== 'number') return;
     this.clicks.push({ time: event.timestamp, x: data.x, y: data.y });
     this.cachedMarkers = undefined;
@@ -182,7 +204,11 @@ export class RecordingIndex {
   private toMarker(pending: PendingMarker): Marker {
     const start = this.startTimestamp ?? pending.timestamp;
     const { timestamp, endTimestamp, ...rest } = pending;
-    return { ...rest, time: timestamp - start, ...(endTimestamp !== undefined ? { endTime: endTimestamp - start } : {}) };
+    return {
+      ...rest,
+      time: timestamp - start,
+      ...(endTimestamp !== undefined ? { endTime: endTimestamp - start } : {}),
+    };
   }
 
   /** All markers sorted by time, in ms from the start. Rage clicks replace the clicks they are made of. */
@@ -193,7 +219,11 @@ export class RecordingIndex {
     const clickMarkers: PendingMarker[] = [];
     this.clicks.forEach((click, index) => {
       if (!inRage.has(index)) {
-        clickMarkers.push({ kind: 'click', timestamp: click.time, label: `Click at ${Math.round(click.x)}, ${Math.round(click.y)}` });
+        clickMarkers.push({
+          kind: 'click',
+          timestamp: click.time,
+          label: `Click at ${Math.round(click.x)}, ${Math.round(click.y)}`,
+        });
       }
     });
     for (const cluster of rage) {

@@ -57,9 +57,12 @@ class SyncedList<Row extends { time: number }> {
   setRows(rows: Row[]): void {
     const previous = this.rows;
     const key = this.key;
-    const grew = key !== null && previous.length > 0 && rows.length >= previous.length
-      && key(previous[0]!) === key(rows[0]!)
-      && key(previous[previous.length - 1]!) === key(rows[previous.length - 1]!);
+    const grew =
+      key !== null &&
+      previous.length > 0 &&
+      rows.length >= previous.length &&
+      key(previous[0]!) === key(rows[0]!) &&
+      key(previous[previous.length - 1]!) === key(rows[previous.length - 1]!);
     this.rows = rows;
     if (!grew) {
       this.items = [];
@@ -107,7 +110,8 @@ class SyncedList<Row extends { time: number }> {
       if (index === next) item.setAttribute('aria-current', 'true');
       else item.removeAttribute('aria-current');
     };
-    for (let index = Math.max(0, Math.min(next, this.current)); index <= Math.max(next, this.current); index += 1) paint(index);
+    for (let index = Math.max(0, Math.min(next, this.current)); index <= Math.max(next, this.current); index += 1)
+      paint(index);
     for (let index = Math.max(0, freshFrom); index < this.items.length; index += 1) paint(index);
     const moved = next !== this.current;
     this.current = next;
@@ -162,26 +166,76 @@ export class Panels {
   private networkSpan = { start: 0, length: 1 };
 
   constructor(seek: (time: number) => void) {
-    this.consoleList = new SyncedList('Console messages', (row) => this.renderConsoleRow(row), (row) => `${row.time}|${row.level}|${row.text}`, seek, 'No console messages');
+    this.consoleList = new SyncedList(
+      'Console messages',
+      (row) => this.renderConsoleRow(row),
+      (row) => `${row.time}|${row.level}|${row.text}`,
+      seek,
+      'No console messages',
+    );
     // The waterfall bars depend on the span of all requests, so network rows always re-render.
-    this.networkList = new SyncedList('Network requests', (row) => this.renderNetworkRow(row), null, seek, 'No requests');
-    this.eventsList = new SyncedList('Events', (marker) => this.renderEventRow(marker), (marker) => `${marker.kind}|${marker.time}|${marker.endTime}|${marker.label}`, seek, 'No events yet');
+    this.networkList = new SyncedList(
+      'Network requests',
+      (row) => this.renderNetworkRow(row),
+      null,
+      seek,
+      'No requests',
+    );
+    this.eventsList = new SyncedList(
+      'Events',
+      (marker) => this.renderEventRow(marker),
+      (marker) => `${marker.kind}|${marker.time}|${marker.endTime}|${marker.label}`,
+      seek,
+      'No events yet',
+    );
 
     this.levelFilter = h('select', { class: 'rp-select', 'aria-label': 'Console level' });
-    for (const filter of CONSOLE_FILTERS) this.levelFilter.append(h('option', { value: filter.value, text: filter.label }));
+    for (const filter of CONSOLE_FILTERS)
+      this.levelFilter.append(h('option', { value: filter.value, text: filter.label }));
     this.levelFilter.addEventListener('change', () => this.renderConsole());
 
     const tabList = h('div', { class: 'rp-tabs', role: 'tablist', 'aria-label': 'Session details' });
     const body = h('div', { class: 'rp-panel-body' });
     const panels: Array<[TabName, string, HTMLElement]> = [
-      ['console', 'Console', h('div', { class: 'rp-panel-inner' }, h('div', { class: 'rp-panel-toolbar' }, this.levelFilter), this.consoleList.element)],
+      [
+        'console',
+        'Console',
+        h(
+          'div',
+          { class: 'rp-panel-inner' },
+          h('div', { class: 'rp-panel-toolbar' }, this.levelFilter),
+          this.consoleList.element,
+        ),
+      ],
       ['network', 'Network', h('div', { class: 'rp-panel-inner' }, this.networkList.element)],
       ['events', 'Events', h('div', { class: 'rp-panel-inner' }, this.eventsList.element)],
     ];
     for (const [name, label, content] of panels) {
       const count = h('span', { class: 'rp-tab-count', text: '0' });
-      const button = h('button', { type: 'button', class: 'rp-tab', role: 'tab', id: `rp-tab-${name}-${uid}`, 'aria-controls': `rp-panel-${name}-${uid}`, 'data-tab': name }, label, count);
-      const panel = h('section', { class: 'rp-panel', role: 'tabpanel', id: `rp-panel-${name}-${uid}`, 'aria-labelledby': button.id, 'data-panel': name }, content);
+      const button = h(
+        'button',
+        {
+          type: 'button',
+          class: 'rp-tab',
+          role: 'tab',
+          id: `rp-tab-${name}-${uid}`,
+          'aria-controls': `rp-panel-${name}-${uid}`,
+          'data-tab': name,
+        },
+        label,
+        count,
+      );
+      const panel = h(
+        'section',
+        {
+          class: 'rp-panel',
+          role: 'tabpanel',
+          id: `rp-panel-${name}-${uid}`,
+          'aria-labelledby': button.id,
+          'data-panel': name,
+        },
+        content,
+      );
       button.addEventListener('click', () => this.select(name));
       tabList.append(button);
       body.append(panel);
@@ -212,7 +266,11 @@ export class Panels {
   }
 
   private lists(): Array<[TabName, SyncedList<never>]> {
-    return [['console', this.consoleList], ['network', this.networkList], ['events', this.eventsList]] as unknown as Array<[TabName, SyncedList<never>]>;
+    return [
+      ['console', this.consoleList],
+      ['network', this.networkList],
+      ['events', this.eventsList],
+    ] as unknown as Array<[TabName, SyncedList<never>]>;
   }
 
   destroy(): void {
@@ -246,10 +304,13 @@ export class Panels {
   }
 
   private renderConsoleRow(row: ConsoleRow): HTMLLIElement {
-    return h('li', { class: `rp-console rp-level-${row.level}`, 'data-level': row.level, title: row.trace },
+    return h(
+      'li',
+      { class: `rp-console rp-level-${row.level}`, 'data-level': row.level, title: row.trace },
       h('span', { class: 'rp-row-time', text: formatClock(row.time) }),
       h('span', { class: 'rp-badge', text: row.level }),
-      h('span', { class: 'rp-row-text', text: row.text }));
+      h('span', { class: 'rp-row-text', text: row.text }),
+    );
   }
 
   private renderNetworkRow(row: NetworkRow): HTMLLIElement {
@@ -263,19 +324,39 @@ export class Panels {
     const left = ((row.time - this.networkSpan.start) / this.networkSpan.length) * 100;
     const width = Math.max(0.8, (Math.max(0, row.duration) / this.networkSpan.length) * 100);
     const status = row.status === 0 ? (row.error ? 'failed' : '—') : String(row.status);
-    return h('li', { class: `rp-network${row.failed ? ' rp-failed' : ''}`, title: `${row.method} ${row.url}${row.error ? `\n${row.error}` : ''}` },
+    return h(
+      'li',
+      {
+        class: `rp-network${row.failed ? ' rp-failed' : ''}`,
+        title: `${row.method} ${row.url}${row.error ? `\n${row.error}` : ''}`,
+      },
       h('span', { class: 'rp-method', text: row.method }),
       h('span', { class: 'rp-row-text rp-request-url', text: path }),
       h('span', { class: 'rp-status', text: status }),
       h('span', { class: 'rp-duration', text: formatDuration(row.duration) }),
-      h('span', { class: 'rp-waterfall', 'aria-hidden': 'true' }, h('span', { class: 'rp-waterfall-bar', style: `left:${left}%;width:${width}%` })));
+      h(
+        'span',
+        { class: 'rp-waterfall', 'aria-hidden': 'true' },
+        h('span', { class: 'rp-waterfall-bar', style: `left:${left}%;width:${width}%` }),
+      ),
+    );
   }
 
   private renderEventRow(marker: Marker): HTMLLIElement {
-    return h('li', { class: `rp-event rp-event--${marker.kind}`, 'data-kind': marker.kind, title: marker.detail },
+    return h(
+      'li',
+      { class: `rp-event rp-event--${marker.kind}`, 'data-kind': marker.kind, title: marker.detail },
       h('span', { class: 'rp-row-time', text: formatClock(marker.time) }),
       h('span', { class: `rp-dot rp-marker--${marker.kind}`, 'aria-hidden': 'true' }),
       // "Click at 3, 4" needs no "Click" before it; "Custom event checkout" does.
-      h('span', { class: 'rp-row-text' }, marker.label.startsWith(MARKER_KIND_LABELS[marker.kind]) ? null : h('span', { class: 'rp-event-kind', text: `${MARKER_KIND_LABELS[marker.kind]} ` }), marker.label));
+      h(
+        'span',
+        { class: 'rp-row-text' },
+        marker.label.startsWith(MARKER_KIND_LABELS[marker.kind])
+          ? null
+          : h('span', { class: 'rp-event-kind', text: `${MARKER_KIND_LABELS[marker.kind]} ` }),
+        marker.label,
+      ),
+    );
   }
 }

@@ -161,12 +161,17 @@ export class Player {
   private readonly gapBanner: HTMLDivElement;
   private readonly announcer: HTMLDivElement;
 
-  constructor(private readonly container: HTMLElement, private readonly options: PlayerOptions) {
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly options: PlayerOptions,
+  ) {
     if (!(container instanceof HTMLElement)) {
       throw new TypeError('[@reprise/player] new Player(element, options) needs a DOM element to render into');
     }
     if (!options || options.source === undefined || options.source === null) {
-      throw new TypeError('[@reprise/player] options.source is required: an array of events, an async iterable of events or the playback URL');
+      throw new TypeError(
+        '[@reprise/player] options.source is required: an array of events, an async iterable of events or the playback URL',
+      );
     }
     if (options.injectStyles !== false) injectPlayerStyles(container.ownerDocument);
     this.speeds = options.speeds?.length ? [...options.speeds] : DEFAULT_SPEEDS;
@@ -180,26 +185,54 @@ export class Player {
       radius: options.rageClickRadius ?? DEFAULT_RAGE_RADIUS,
     });
     this.inactivity = new InactivityTracker(options.inactivityThreshold ?? DEFAULT_INACTIVITY_THRESHOLD);
-    this.main = { main: true, gapFilter: new GapFilter(), from: undefined, segmentEnd: undefined, duplicate: false, abort: this.abort };
+    this.main = {
+      main: true,
+      gapFilter: new GapFilter(),
+      from: undefined,
+      segmentEnd: undefined,
+      duplicate: false,
+      abort: this.abort,
+    };
 
     // --- stage: the replayed page, scaled to fit
     this.frame = h('div', { class: 'rp-frame' });
-    this.overlay = h('div', { class: 'rp-overlay', role: 'status' }, h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }), h('span', { text: 'Loading recording…' }));
+    this.overlay = h(
+      'div',
+      { class: 'rp-overlay', role: 'status' },
+      h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }),
+      h('span', { text: 'Loading recording…' }),
+    );
     this.seekLabel = h('span', { class: 'rp-seek-label' });
-    this.seekOverlay = h('div', { class: 'rp-seek-overlay', role: 'status', hidden: true }, h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }), this.seekLabel);
+    this.seekOverlay = h(
+      'div',
+      { class: 'rp-seek-overlay', role: 'status', hidden: true },
+      h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }),
+      this.seekLabel,
+    );
     this.skipIndicator = h('div', { class: 'rp-skip-indicator', role: 'status', hidden: true });
     this.gapBanner = h('div', { class: 'rp-gap-banner', role: 'status', hidden: true });
-    this.stage = h('div', { class: 'rp-stage' }, this.frame, this.overlay, this.seekOverlay, this.skipIndicator, this.gapBanner);
+    this.stage = h(
+      'div',
+      { class: 'rp-stage' },
+      this.frame,
+      this.overlay,
+      this.seekOverlay,
+      this.skipIndicator,
+      this.gapBanner,
+    );
     this.stage.addEventListener('click', () => this.togglePlay());
 
     // --- URL bar
     this.urlRoute = h('span', { class: 'rp-url-route', hidden: true });
     this.urlText = h('span', { class: 'rp-url-text', text: '' });
     this.viewportLabel = h('span', { class: 'rp-viewport', title: 'Recorded viewport size and current zoom' });
-    const urlBar = h('div', { class: 'rp-urlbar', 'aria-label': 'Page address at this moment' },
+    const urlBar = h(
+      'div',
+      { class: 'rp-urlbar', 'aria-label': 'Page address at this moment' },
       h('span', { class: 'rp-url-dots', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')),
       h('div', { class: 'rp-url-field' }, this.urlRoute, this.urlText),
-      this.viewportLabel);
+      this.viewportLabel,
+    );
 
     // --- timeline and controls
     this.timeline = new Timeline({
@@ -209,29 +242,68 @@ export class Player {
       },
       markerClick: (marker) => this.seek(marker.time),
     });
-    this.playButton = h('button', { type: 'button', class: 'rp-button rp-play', 'aria-label': 'Play', title: 'Play (Space)' }, icon('play'));
+    this.playButton = h(
+      'button',
+      { type: 'button', class: 'rp-button rp-play', 'aria-label': 'Play', title: 'Play (Space)' },
+      icon('play'),
+    );
     this.playButton.addEventListener('click', () => this.togglePlay());
     this.clock = h('span', { class: 'rp-clock', 'aria-live': 'off', text: '0:00 / 0:00' });
     const speedGroup = h('div', { class: 'rp-speeds', role: 'group', 'aria-label': 'Playback speed' });
     this.speeds.forEach((speed) => {
-      const button = h('button', { type: 'button', class: 'rp-chip', 'aria-pressed': 'false', 'aria-label': `Speed ${speed}×`, title: `Speed ${speed}×`, 'data-speed': speed, text: `${speed}×` });
+      const button = h('button', {
+        type: 'button',
+        class: 'rp-chip',
+        'aria-pressed': 'false',
+        'aria-label': `Speed ${speed}×`,
+        title: `Speed ${speed}×`,
+        'data-speed': speed,
+        text: `${speed}×`,
+      });
       button.addEventListener('click', () => this.setSpeed(speed));
       this.speedButtons.set(speed, button);
       speedGroup.append(button);
     });
-    this.skipToggle = h('button', { type: 'button', class: 'rp-toggle', role: 'switch', 'aria-checked': 'true', title: 'Skip inactivity (S)' },
-      h('span', { class: 'rp-switch', 'aria-hidden': 'true' }), h('span', { text: 'Skip inactivity' }));
+    this.skipToggle = h(
+      'button',
+      { type: 'button', class: 'rp-toggle', role: 'switch', 'aria-checked': 'true', title: 'Skip inactivity (S)' },
+      h('span', { class: 'rp-switch', 'aria-hidden': 'true' }),
+      h('span', { text: 'Skip inactivity' }),
+    );
     this.skipToggle.addEventListener('click', () => this.setSkipInactive(!this.skipInactive));
     this.loadingLabel = h('span', { class: 'rp-loading', role: 'status' });
-    this.fullscreenButton = h('button', { type: 'button', class: 'rp-button', 'aria-label': 'Fullscreen', title: 'Fullscreen (F)' }, icon('fullscreen'));
+    this.fullscreenButton = h(
+      'button',
+      { type: 'button', class: 'rp-button', 'aria-label': 'Fullscreen', title: 'Fullscreen (F)' },
+      icon('fullscreen'),
+    );
     this.fullscreenButton.addEventListener('click', () => void this.toggleFullscreen());
-    const controls = h('div', { class: 'rp-controls' },
-      this.playButton, this.clock, speedGroup, this.skipToggle, h('span', { class: 'rp-spacer' }), this.loadingLabel, this.fullscreenButton);
+    const controls = h(
+      'div',
+      { class: 'rp-controls' },
+      this.playButton,
+      this.clock,
+      speedGroup,
+      this.skipToggle,
+      h('span', { class: 'rp-spacer' }),
+      this.loadingLabel,
+      this.fullscreenButton,
+    );
 
     this.announcer = h('div', { class: 'rp-sr-only', 'aria-live': 'polite' });
     const main = h('div', { class: 'rp-main' }, urlBar, this.stage, this.timeline.element, controls);
     const layout = h('div', { class: 'rp-layout' }, main);
-    this.root = h('div', { class: 'rp-player', tabindex: 0, role: 'region', 'aria-label': 'Session replay', 'aria-keyshortcuts': 'Space ArrowLeft ArrowRight 1 2 4 8 S F' }, layout);
+    this.root = h(
+      'div',
+      {
+        class: 'rp-player',
+        tabindex: 0,
+        role: 'region',
+        'aria-label': 'Session replay',
+        'aria-keyshortcuts': 'Space ArrowLeft ArrowRight 1 2 4 8 S F',
+      },
+      layout,
+    );
     if (options.panels !== false) {
       this.panels = new Panels((time) => this.seek(time));
       layout.append(this.panels.element);
@@ -243,7 +315,8 @@ export class Player {
     // A click on the replay or the timeline gives the player the keyboard, so shortcuts work at once.
     this.root.addEventListener('pointerdown', (event) => {
       const target = event.target as Element;
-      if (!target.closest('button, select, input, textarea, [tabindex]:not(.rp-player)')) this.root.focus({ preventScroll: true });
+      if (!target.closest('button, select, input, textarea, [tabindex]:not(.rp-player)'))
+        this.root.focus({ preventScroll: true });
     });
     const onFullscreen = () => {
       const active = this.root.ownerDocument.fullscreenElement === this.root;
@@ -396,7 +469,9 @@ export class Player {
 
   setSpeed(speed: number): void {
     if (!Number.isFinite(speed) || speed <= 0) {
-      throw new RangeError(`[@reprise/player] setSpeed(${speed}): the speed must be a positive number such as 1, 2, 4 or 8`);
+      throw new RangeError(
+        `[@reprise/player] setSpeed(${speed}): the speed must be a positive number such as 1, 2, 4 or 8`,
+      );
     }
     this.speed = speed;
     if (!this.skipRange) this.replayer?.setConfig({ speed });
@@ -474,7 +549,10 @@ export class Player {
       if (doc.fullscreenElement === this.root) await doc.exitFullscreen();
       else await this.root.requestFullscreen();
     } catch (error) {
-      this.emitter.emit('error', new Error(`[@reprise/player] fullscreen was refused by the browser: ${String(error)}`));
+      this.emitter.emit(
+        'error',
+        new Error(`[@reprise/player] fullscreen was refused by the browser: ${String(error)}`),
+      );
     }
   }
 
@@ -535,7 +613,11 @@ export class Player {
       this.afterBatch();
       this.refreshUi();
       if (!this.replayer) {
-        this.fail(new Error('[@reprise/player] the recording has no full snapshot, so there is nothing to show; check that the recorder started before the page was captured'));
+        this.fail(
+          new Error(
+            '[@reprise/player] the recording has no full snapshot, so there is nothing to show; check that the recorder started before the page was captured',
+          ),
+        );
       } else if (this.state === 'buffering') {
         this.setState('ended');
       }
@@ -577,7 +659,12 @@ export class Player {
     } catch (error) {
       // A window is an optimisation: the whole-session stream still brings the same moment.
       if (!reader.abort.signal.aborted && !this.destroyed) {
-        this.emitter.emit('error', new Error(`[@reprise/player] fetching the part of the recording around ${formatClock(reader.target! - (this.index.start ?? 0))} failed (${String(error)}); waiting for the full stream instead`));
+        this.emitter.emit(
+          'error',
+          new Error(
+            `[@reprise/player] fetching the part of the recording around ${formatClock(reader.target! - (this.index.start ?? 0))} failed (${String(error)}); waiting for the full stream instead`,
+          ),
+        );
       }
     } finally {
       this.windows.delete(reader);
@@ -588,7 +675,8 @@ export class Player {
   /** A stream ended: what its last segment announced is loaded, and a window covers what it asked for. */
   private endReader(reader: Reader): void {
     // Every segment has come, through this stream or a finished window: the whole recording is in.
-    if (reader.main && this.windows.size === 0 && this.index.start !== undefined) this.store.cover(this.index.start, Math.max(this.streamEnd ?? 0, this.index.end ?? 0));
+    if (reader.main && this.windows.size === 0 && this.index.start !== undefined)
+      this.store.cover(this.index.start, Math.max(this.streamEnd ?? 0, this.index.end ?? 0));
     if (reader.from === undefined) return;
     if (reader.segmentEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, reader.segmentEnd);
     // The whole-session stream ends at the session's end; a window at the last segment it was sent.
@@ -605,7 +693,8 @@ export class Player {
     if (item.kind === 'segment') {
       // The previous segment is complete up to its announced end.
       const previousEnd = reader.segmentEnd;
-      if (reader.from !== undefined && previousEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, previousEnd);
+      if (reader.from !== undefined && previousEnd !== undefined && !reader.duplicate)
+        this.store.cover(reader.from, previousEnd);
       // After a segment another stream delivers (and covers to its end), this stream's stretch
       // starts at that end: nothing was recorded between two segments.
       if (reader.duplicate) reader.from = previousEnd;
@@ -655,7 +744,11 @@ export class Player {
     }
     // The replayer's window grows with what arrives right after it, as far as playback needs soon.
     const current = this.absolute(this.currentTime);
-    if (event.timestamp >= this.windowEnd && event.timestamp - current <= WINDOW_AHEAD_MS && this.store.isCovered(this.windowEnd, event.timestamp)) {
+    if (
+      event.timestamp >= this.windowEnd &&
+      event.timestamp - current <= WINDOW_AHEAD_MS &&
+      this.store.isCovered(this.windowEnd, event.timestamp)
+    ) {
       this.appendToWindow([event]);
     }
   }
@@ -702,8 +795,11 @@ export class Player {
     if (this.windowEnd - current > WINDOW_EXTEND_MS * Math.max(1, rate)) return;
     const loadedUntil = this.store.coveredUntil(this.windowEnd);
     if (loadedUntil === undefined) return;
-    this.appendToWindow(this.store.between(this.windowEnd, Math.min(loadedUntil, current + WINDOW_AHEAD_MS * Math.max(1, rate))));
-    if (loadedUntil < current + WINDOW_AHEAD_MS && (this.streamEnd === undefined || loadedUntil < this.streamEnd)) this.ensureLoaded(loadedUntil + 1);
+    this.appendToWindow(
+      this.store.between(this.windowEnd, Math.min(loadedUntil, current + WINDOW_AHEAD_MS * Math.max(1, rate))),
+    );
+    if (loadedUntil < current + WINDOW_AHEAD_MS && (this.streamEnd === undefined || loadedUntil < this.streamEnd))
+      this.ensureLoaded(loadedUntil + 1);
   }
 
   /**
@@ -712,7 +808,8 @@ export class Player {
    */
   private ensureLoaded(at: number): void {
     if (this.store.canDraw(at) || !this.canFetchWindows) return;
-    const streamed = this.main.from !== undefined ? (this.store.coveredUntil(this.main.from) ?? this.main.from) : undefined;
+    const streamed =
+      this.main.from !== undefined ? (this.store.coveredUntil(this.main.from) ?? this.main.from) : undefined;
     if (streamed !== undefined && at - streamed <= FETCH_WINDOW_BEYOND_MS && !this.progress.done) return;
     for (const reader of this.windows) {
       if (reader.target! <= at && reader.until! >= at) return;
@@ -725,8 +822,14 @@ export class Player {
       this.windows.delete(reader);
     }
     const reader: Reader = {
-      main: false, gapFilter: new GapFilter(), from: undefined, segmentEnd: undefined, duplicate: false,
-      abort: new AbortController(), target: at, until: at + FETCHED_WINDOW_MS,
+      main: false,
+      gapFilter: new GapFilter(),
+      from: undefined,
+      segmentEnd: undefined,
+      duplicate: false,
+      abort: new AbortController(),
+      target: at,
+      until: at + FETCHED_WINDOW_MS,
     };
     this.abort.signal.addEventListener('abort', () => reader.abort.abort(), { once: true });
     this.windows.add(reader);
@@ -735,7 +838,10 @@ export class Player {
 
   /** After each slice of stream items: resume if playback was waiting for data, refresh the UI soon. */
   private afterBatch(): void {
-    if (this.pendingStart !== undefined && (this.store.canDraw(this.absolute(this.pendingStart)) || this.progress.done)) {
+    if (
+      this.pendingStart !== undefined &&
+      (this.store.canDraw(this.absolute(this.pendingStart)) || this.progress.done)
+    ) {
       this.begin(this.clampTime(this.pendingStart));
     }
     if (this.pendingSeek) {
@@ -791,7 +897,8 @@ export class Player {
     // playback reaches it, assuming the page is still that first frame; after a seek elsewhere it is
     // not, and the changes after the snapshot would be applied to another page's DOM.
     this.showFrameAt(0);
-    const meta = events.find((event) => event.type === EventType.Meta)?.data as { width?: number; height?: number } | undefined;
+    const meta = events.find((event) => event.type === EventType.Meta)?.data as
+      { width?: number; height?: number } | undefined;
     if (meta?.width && meta.height) this.viewport = { width: meta.width, height: meta.height };
     this.fit();
     this.scheduleUi();
@@ -835,7 +942,9 @@ export class Player {
       return;
     }
     // Playback caught up with the download: wait for more instead of ending.
-    const atEnd = this.progress.done && (this.streamEnd === undefined || this.absolute(time) >= Math.min(this.streamEnd, this.index.end ?? Infinity) - 1);
+    const atEnd =
+      this.progress.done &&
+      (this.streamEnd === undefined || this.absolute(time) >= Math.min(this.streamEnd, this.index.end ?? Infinity) - 1);
     this.setState(atEnd ? 'ended' : 'buffering');
     if (!atEnd) this.ensureLoaded(this.absolute(time + 50));
   }
@@ -862,7 +971,8 @@ export class Player {
     if (!this.replayer) return;
     const start = this.index.start ?? 0;
     let at = start + time;
-    if (this.markers.some((marker) => marker.kind !== 'gap' && Math.abs(marker.time - time) < 0.5)) at = this.frames.effectEnd(at);
+    if (this.markers.some((marker) => marker.kind !== 'gap' && Math.abs(marker.time - time) < 0.5))
+      at = this.frames.effectEnd(at);
     at = this.store.drawableTime(at);
     this.useWindowFor(at);
     this.forgetPlayedPosition();
@@ -952,7 +1062,10 @@ export class Player {
     this.skipRange = period;
     this.replayer.setConfig({ speed: rate });
     this.skipIndicator.hidden = false;
-    this.skipIndicator.replaceChildren(icon('skip'), h('span', { text: `Skipping ${formatDuration(period.end - time)} of inactivity` }));
+    this.skipIndicator.replaceChildren(
+      icon('skip'),
+      h('span', { text: `Skipping ${formatDuration(period.end - time)} of inactivity` }),
+    );
     this.root.classList.add('rp-skipping');
     this.emitter.emit('skip', { skipping: true, range: { ...period } });
   }
@@ -993,10 +1106,13 @@ export class Player {
 
   private scheduleUi(): void {
     if (this.uiTimer || !this.uiDirty) return;
-    this.uiTimer = setTimeout(() => {
-      this.uiTimer = undefined;
-      this.refreshUi();
-    }, this.markers.length === 0 ? 0 : UI_REFRESH_MS);
+    this.uiTimer = setTimeout(
+      () => {
+        this.uiTimer = undefined;
+        this.refreshUi();
+      },
+      this.markers.length === 0 ? 0 : UI_REFRESH_MS,
+    );
   }
 
   /** Rebuild what depends on the whole recording: markers, shading, panels, duration. */
@@ -1005,15 +1121,25 @@ export class Player {
     this.uiDirty = false;
     const start = this.index.start ?? 0;
     const end = this.progress.done ? this.index.end : undefined;
-    this.inactivePeriods = this.inactivity.getPeriods(end).map((period) => ({ start: period.start - start, end: period.end - start }));
+    this.inactivePeriods = this.inactivity
+      .getPeriods(end)
+      .map((period) => ({ start: period.start - start, end: period.end - start }));
     this.markers = this.index.getMarkers();
     const duration = this.getDuration();
     this.timeline.setDuration(duration);
     const first = this.index.start ?? 0;
-    this.timeline.setLoaded(this.store.coveredRanges().map((range) => ({ start: Math.max(0, range.start - first), end: Math.min(duration, range.end - first) })));
+    this.timeline.setLoaded(
+      this.store
+        .coveredRanges()
+        .map((range) => ({ start: Math.max(0, range.start - first), end: Math.min(duration, range.end - first) })),
+    );
     this.timeline.setInactive(this.inactivePeriods);
     this.timeline.setMarkers(this.markers);
-    this.panels?.setData({ consoleRows: this.index.getConsoleRows(), networkRows: this.index.getNetworkRows(), markers: this.markers });
+    this.panels?.setData({
+      consoleRows: this.index.getConsoleRows(),
+      networkRows: this.index.getNetworkRows(),
+      markers: this.markers,
+    });
     this.panels?.setTime(this.currentTime);
     this.paintClock();
     this.emitter.emit('markers', this.markers);
@@ -1028,9 +1154,13 @@ export class Player {
     let growing: { start: number; end: number } | undefined;
     for (const range of this.store.coveredRanges()) if (range.start <= at) growing = range;
     for (const reader of this.windows) {
-      if (reader.target! <= at && reader.until! >= at && reader.from !== undefined) growing = { start: reader.from, end: this.store.coveredUntil(reader.from) ?? reader.from };
+      if (reader.target! <= at && reader.until! >= at && reader.from !== undefined)
+        growing = { start: reader.from, end: this.store.coveredUntil(reader.from) ?? reader.from };
     }
-    const share = growing && at > growing.start ? Math.min(0.99, Math.max(0, (growing.end - growing.start) / (at - growing.start))) : 0;
+    const share =
+      growing && at > growing.start
+        ? Math.min(0.99, Math.max(0, (growing.end - growing.start) / (at - growing.start)))
+        : 0;
     this.seekOverlay.hidden = false;
     this.seekLabel.textContent = `Loading ${formatClock(pending.time)}… ${Math.round(share * 100)}%`;
     this.timeline.setPending(pending.time);
@@ -1059,9 +1189,10 @@ export class Player {
       return;
     }
     this.loadingLabel.hidden = false;
-    this.loadingLabel.textContent = fraction !== undefined
-      ? `Loading ${Math.round(fraction * 100)}%`
-      : `Loading… ${events.toLocaleString('en-US')} events`;
+    this.loadingLabel.textContent =
+      fraction !== undefined
+        ? `Loading ${Math.round(fraction * 100)}%`
+        : `Loading… ${events.toLocaleString('en-US')} events`;
   }
 
   private paintUrl(): void {
@@ -1077,9 +1208,13 @@ export class Player {
   }
 
   private paintGap(): void {
-    const gap = this.markers.find((marker) => marker.kind === 'gap' && this.currentTime >= marker.time && this.currentTime < (marker.endTime ?? Infinity));
+    const gap = this.markers.find(
+      (marker) =>
+        marker.kind === 'gap' && this.currentTime >= marker.time && this.currentTime < (marker.endTime ?? Infinity),
+    );
     this.gapBanner.hidden = !gap;
-    if (gap) this.gapBanner.textContent = `${gap.label}: ${gap.detail ?? 'segment missing'}. Playback resumes at the next snapshot.`;
+    if (gap)
+      this.gapBanner.textContent = `${gap.label}: ${gap.detail ?? 'segment missing'}. Playback resumes at the next snapshot.`;
   }
 
   /** Scale the recorded viewport to fit the stage, centred, never above `maxScale`. */

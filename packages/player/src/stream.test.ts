@@ -20,14 +20,26 @@ describe('parsePlaybackLine', () => {
     expect(parsePlaybackLine(JSON.stringify(event))).toEqual({ kind: 'event', event });
   });
   test('reads a gap marker with its segment and reason', () => {
-    expect(parsePlaybackLine('{"type":"reprise.gap","segment":3,"reason":"corrupt"}')).toEqual({ kind: 'gap', segment: 3, reason: 'corrupt' });
+    expect(parsePlaybackLine('{"type":"reprise.gap","segment":3,"reason":"corrupt"}')).toEqual({
+      kind: 'gap',
+      segment: 3,
+      reason: 'corrupt',
+    });
   });
   test('reads the collector stream records: session bounds and skipped segments', () => {
-    expect(parsePlaybackLine('{"stream":"session","version":1,"id":"s","project":"p","startedAt":1,"endedAt":9,"segments":3,"startSegment":0,"from":null}'))
-      .toEqual({ kind: 'meta', start: 1, end: 9 });
-    expect(parsePlaybackLine('{"stream":"skipped","index":1,"name":"00001","startedAt":5,"endedAt":7,"reason":"corrupt","message":"tag mismatch"}'))
-      .toEqual({ kind: 'gap', segment: 1, reason: 'corrupt: tag mismatch', start: 5, end: 7 });
-    expect(parsePlaybackLine('{"stream":"segment","index":2,"name":"00002","startedAt":7,"endedAt":9,"events":10}')).toEqual({ kind: 'segment', index: 2, start: 7, end: 9 });
+    expect(
+      parsePlaybackLine(
+        '{"stream":"session","version":1,"id":"s","project":"p","startedAt":1,"endedAt":9,"segments":3,"startSegment":0,"from":null}',
+      ),
+    ).toEqual({ kind: 'meta', start: 1, end: 9 });
+    expect(
+      parsePlaybackLine(
+        '{"stream":"skipped","index":1,"name":"00001","startedAt":5,"endedAt":7,"reason":"corrupt","message":"tag mismatch"}',
+      ),
+    ).toEqual({ kind: 'gap', segment: 1, reason: 'corrupt: tag mismatch', start: 5, end: 7 });
+    expect(
+      parsePlaybackLine('{"stream":"segment","index":2,"name":"00002","startedAt":7,"endedAt":9,"events":10}'),
+    ).toEqual({ kind: 'segment', index: 2, start: 7, end: 9 });
     expect(parsePlaybackLine('{"stream":"end","segments":3,"delivered":2,"skipped":1,"events":10}')).toBeNull();
   });
   test('reads the draft session-bounds line', () => {
@@ -49,9 +61,14 @@ describe('readLines', () => {
     expect(lines).toEqual(['{"a":"é"}', '{"b":"日本"}', '', '{"c":1}']);
     expect(bytes).toBe(new TextEncoder().encode(text).length);
   });
-  test('onDrained runs after each chunk\'s complete lines were consumed, before the next chunk is read', async () => {
+  test("onDrained runs after each chunk's complete lines were consumed, before the next chunk is read", async () => {
     const seen: string[] = [];
-    for await (const line of readLines(chunksOf('a\nb\nc', 4), (n) => seen.push(`bytes ${n}`), () => seen.push('drained'))) seen.push(line);
+    for await (const line of readLines(
+      chunksOf('a\nb\nc', 4),
+      (n) => seen.push(`bytes ${n}`),
+      () => seen.push('drained'),
+    ))
+      seen.push(line);
     expect(seen).toEqual(['bytes 4', 'a', 'b', 'drained', 'bytes 1', 'drained', 'c']);
   });
 });
@@ -59,7 +76,9 @@ describe('readLines', () => {
 describe('readSource', () => {
   test('an array yields its events and reports completion', async () => {
     const progress: boolean[] = [];
-    const items = await collect(readSource([meta(0, 'http://a/'), full(1)], { onProgress: (p) => progress.push(p.done) }));
+    const items = await collect(
+      readSource([meta(0, 'http://a/'), full(1)], { onProgress: (p) => progress.push(p.done) }),
+    );
     expect(items.map((item) => item.kind)).toEqual(['event', 'event']);
     expect(progress.at(-1)).toBe(true);
   });

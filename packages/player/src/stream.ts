@@ -42,7 +42,9 @@ export function parsePlaybackLine(line: string): StreamItem | null {
       };
     }
     if (record.stream === 'skipped') {
-      const reason = [record.reason, record.message].filter((part) => typeof part === 'string' && part !== '').join(': ');
+      const reason = [record.reason, record.message]
+        .filter((part) => typeof part === 'string' && part !== '')
+        .join(': ');
       return {
         kind: 'gap',
         ...(typeof record.index === 'number' ? { segment: record.index } : {}),
@@ -123,7 +125,10 @@ export async function* readSource(source: PlayerSource, options: ReadSourceOptio
   const measure = (item: StreamItem) => {
     meter.add(item);
     const progress = meter.snapshot();
-    if (progress.events - reported.events >= PROGRESS_EVERY_EVENTS || (progress.fraction ?? -1) - (reported.fraction ?? -1) >= PROGRESS_EVERY_FRACTION) {
+    if (
+      progress.events - reported.events >= PROGRESS_EVERY_EVENTS ||
+      (progress.fraction ?? -1) - (reported.fraction ?? -1) >= PROGRESS_EVERY_FRACTION
+    ) {
       report(progress);
     }
     return item;
@@ -139,7 +144,9 @@ export async function* readSource(source: PlayerSource, options: ReadSourceOptio
   } else if (typeof source === 'string' || source instanceof URL) {
     const response = await fetch(source, { ...options.fetchInit, signal: options.signal ?? null });
     if (!response.ok || response.body === null) {
-      throw new Error(`[@reprise/player] the playback stream answered ${response.status} ${response.statusText} for ${String(source)}; check the URL and that the viewer may see this session`);
+      throw new Error(
+        `[@reprise/player] the playback stream answered ${response.status} ${response.statusText} for ${String(source)}; check the URL and that the viewer may see this session`,
+      );
     }
     meter.setTotalBytes(contentLengthOfBody(response));
     const parse = options.parseLine ?? parsePlaybackLine;

@@ -49,16 +49,22 @@ export class Timeline {
     this.played = h('div', { class: 'rp-track-played' });
     this.thumb = h('div', { class: 'rp-track-thumb' });
     this.hoverLabel = h('div', { class: 'rp-track-hover', 'aria-hidden': 'true' });
-    this.track = h('div', {
-      class: 'rp-track',
-      role: 'slider',
-      tabindex: 0,
-      'aria-label': 'Seek',
-      'aria-valuemin': 0,
-      'aria-valuemax': 0,
-      'aria-valuenow': 0,
-      'aria-valuetext': '0:00 of 0:00',
-    }, h('div', { class: 'rp-track-rail' }, this.buffered, this.shading, this.played, this.pending), this.thumb, this.hoverLabel);
+    this.track = h(
+      'div',
+      {
+        class: 'rp-track',
+        role: 'slider',
+        tabindex: 0,
+        'aria-label': 'Seek',
+        'aria-valuemin': 0,
+        'aria-valuemax': 0,
+        'aria-valuenow': 0,
+        'aria-valuetext': '0:00 of 0:00',
+      },
+      h('div', { class: 'rp-track-rail' }, this.buffered, this.shading, this.played, this.pending),
+      this.thumb,
+      this.hoverLabel,
+    );
     this.markerLayer = h('div', { class: 'rp-markers', role: 'group', 'aria-label': 'Timeline markers' });
     this.element = h('div', { class: 'rp-timeline' }, this.markerLayer, this.track);
     this.bindPointer();
@@ -148,10 +154,15 @@ export class Timeline {
   }
 
   private paintLoaded(): void {
-    this.buffered.replaceChildren(...this.loaded.map((range) => {
-      const left = this.percent(range.start);
-      return h('div', { class: 'rp-track-buffered', style: `left:${left}%;width:${Math.max(0, this.percent(range.end) - left)}%` });
-    }));
+    this.buffered.replaceChildren(
+      ...this.loaded.map((range) => {
+        const left = this.percent(range.start);
+        return h('div', {
+          class: 'rp-track-buffered',
+          style: `left:${left}%;width:${Math.max(0, this.percent(range.end) - left)}%`,
+        });
+      }),
+    );
     this.pending.hidden = this.pendingTime === undefined;
     if (this.pendingTime !== undefined) this.pending.style.left = `${this.percent(this.pendingTime)}%`;
   }
@@ -194,10 +205,16 @@ export class Timeline {
     const buttons = groupMarkers(this.markers, this.duration, this.paintedWidth).map((group) => {
       const marker = group[0]!;
       const describe = (item: Marker) => `${MARKER_KIND_LABELS[item.kind]}: ${item.label} at ${formatClock(item.time)}`;
-      const text = group.length === 1 ? describe(marker) : `${group.length} events near ${formatClock(marker.time)}, first ${describe(marker)}`;
-      const title = group.length === 1
-        ? (marker.detail ? `${text}\n${marker.detail}` : text)
-        : group.slice(0, 8).map(describe).join('\n') + (group.length > 8 ? `\n… ${group.length - 8} more` : '');
+      const text =
+        group.length === 1
+          ? describe(marker)
+          : `${group.length} events near ${formatClock(marker.time)}, first ${describe(marker)}`;
+      const title =
+        group.length === 1
+          ? marker.detail
+            ? `${text}\n${marker.detail}`
+            : text
+          : group.slice(0, 8).map(describe).join('\n') + (group.length > 8 ? `\n… ${group.length - 8} more` : '');
       const button = h('button', {
         type: 'button',
         class: `rp-marker rp-marker--${marker.kind}${group.length > 1 ? ' rp-marker-group' : ''}`,
@@ -221,7 +238,17 @@ export class Timeline {
 }
 
 /** Which kinds stand for a group of nearby markers: what a viewer most needs to find. */
-const KIND_PRIORITY: MarkerKind[] = ['error', 'rage-click', 'console-error', 'network-error', 'gap', 'navigation', 'custom', 'identify', 'click'];
+const KIND_PRIORITY: MarkerKind[] = [
+  'error',
+  'rage-click',
+  'console-error',
+  'network-error',
+  'gap',
+  'navigation',
+  'custom',
+  'identify',
+  'click',
+];
 
 /** Markers closer than this many pixels share one button when the timeline is crowded. */
 const GROUP_PIXELS = 6;

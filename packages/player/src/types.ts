@@ -1,11 +1,7 @@
 import type { RecordedEvent } from '@reprise/protocol';
 
 /** Where a recording comes from: all events at once, an async stream of events, or the playback URL. */
-export type PlayerSource =
-  | readonly RecordedEvent[]
-  | AsyncIterable<RecordedEvent | StreamItem>
-  | string
-  | URL;
+export type PlayerSource = readonly RecordedEvent[] | AsyncIterable<RecordedEvent | StreamItem> | string | URL;
 
 /** One item of the playback stream after parsing: an event, or a segment the server could not deliver. */
 export type StreamItem =
@@ -21,15 +17,7 @@ export type StreamItem =
   | { kind: 'segment'; index: number; start?: number; end?: number };
 
 export type MarkerKind =
-  | 'navigation'
-  | 'click'
-  | 'rage-click'
-  | 'error'
-  | 'console-error'
-  | 'network-error'
-  | 'custom'
-  | 'identify'
-  | 'gap';
+  'navigation' | 'click' | 'rage-click' | 'error' | 'console-error' | 'network-error' | 'custom' | 'identify' | 'gap';
 
 export interface Marker {
   kind: MarkerKind;

@@ -50,9 +50,16 @@ export function batchBounds(events: readonly RecordedEvent[]): { start: number; 
 export function splitBatch(batch: Batch): [Batch, Batch] {
   const path = batch.part ?? '';
   if (batch.events.length < 2 || path.length >= MAX_PART_LENGTH) {
-    throw new Error(`[@reprise/protocol] Batch seq ${batch.seq} cannot be split further (${batch.events.length} event(s), part "${path}"): one event is larger than the collector accepts.`);
+    throw new Error(
+      `[@reprise/protocol] Batch seq ${batch.seq} cannot be split further (${batch.events.length} event(s), part "${path}"): one event is larger than the collector accepts.`,
+    );
   }
   const middle = Math.ceil(batch.events.length / 2);
-  const half = (events: RecordedEvent[], bit: '0' | '1'): Batch => ({ ...batch, ...batchBounds(events), events, part: path + bit });
+  const half = (events: RecordedEvent[], bit: '0' | '1'): Batch => ({
+    ...batch,
+    ...batchBounds(events),
+    events,
+    part: path + bit,
+  });
   return [half(batch.events.slice(0, middle), '0'), half(batch.events.slice(middle), '1')];
 }

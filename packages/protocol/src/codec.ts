@@ -67,7 +67,11 @@ export function restoreTransforms(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || !('x' in value)) return value;
   const wire = value as { x?: unknown; start?: unknown; events?: unknown };
   if (wire.x !== EVENT_TRANSFORMS_VERSION) {
-    throw new ProtocolError('unsupported_version', `Event transforms version ${JSON.stringify(wire.x)} is not supported; this collector knows x=${EVENT_TRANSFORMS_VERSION}. Upgrade the collector.`, { path: 'x' });
+    throw new ProtocolError(
+      'unsupported_version',
+      `Event transforms version ${JSON.stringify(wire.x)} is not supported; this collector knows x=${EVENT_TRANSFORMS_VERSION}. Upgrade the collector.`,
+      { path: 'x' },
+    );
   }
   if (Array.isArray(wire.events) && typeof wire.start === 'number') expandEvents(wire.events, wire.start);
   delete wire.x;
@@ -111,7 +115,12 @@ function unpackValue(bytes: Uint8Array): unknown {
  * the values there); when it answers false nothing is decoded and the result is undefined.
  * `utf8`: a faster UTF-8 check than the portable one (Node's `isUtf8`).
  */
-export function unpackBatch(bytes: Uint8Array, maxValues: number = DEFAULT_MAX_VALUES, admit?: (scan: PlainScan) => boolean, utf8?: Utf8Check): unknown {
+export function unpackBatch(
+  bytes: Uint8Array,
+  maxValues: number = DEFAULT_MAX_VALUES,
+  admit?: (scan: PlainScan) => boolean,
+  utf8?: Utf8Check,
+): unknown {
   const scan = scanPlainMsgpack(bytes, maxValues, utf8);
   if (admit && !admit(scan)) return undefined;
   return unpackValue(bytes);
@@ -123,7 +132,13 @@ export function unpackBatch(bytes: Uint8Array, maxValues: number = DEFAULT_MAX_V
  * hold plain data; its value count is bounded by the validation walk, and `admit` sees an upper
  * bound (one value per two bytes) before parsing. Throws ProtocolError on anything unparsable.
  */
-export function unpackPayload(bytes: Uint8Array, codec: CodecId, maxValues: number = DEFAULT_MAX_VALUES, admit?: (scan: PlainScan) => boolean, utf8?: Utf8Check): unknown {
+export function unpackPayload(
+  bytes: Uint8Array,
+  codec: CodecId,
+  maxValues: number = DEFAULT_MAX_VALUES,
+  admit?: (scan: PlainScan) => boolean,
+  utf8?: Utf8Check,
+): unknown {
   if (codec !== Codec.json) return unpackBatch(bytes, maxValues, admit, utf8);
   if (admit && !admit({ values: Math.min(maxValues, Math.ceil(bytes.byteLength / 2)) })) return undefined;
   return parseJsonPayload(bytes);
@@ -137,7 +152,11 @@ function parseJsonPayload(bytes: Uint8Array): unknown {
   }
 }
 
-export function decodeBatch(bytes: Uint8Array, limits: Partial<ValidationLimits> = {}, codec: CodecId = Codec.deflateRaw): Batch {
+export function decodeBatch(
+  bytes: Uint8Array,
+  limits: Partial<ValidationLimits> = {},
+  codec: CodecId = Codec.deflateRaw,
+): Batch {
   return validateBatch(restoreTransforms(unpackPayload(bytes, codec, limits.maxValues ?? DEFAULT_MAX_VALUES)), limits);
 }
 

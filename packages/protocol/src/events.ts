@@ -24,13 +24,7 @@ export interface RecordedEvent {
   delay?: number;
 }
 
-export type JsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export const REPRISE_TAG_PREFIX = 'reprise.';
 
@@ -167,10 +161,7 @@ export function createRepriseEvent<K extends RepriseKind>(
 }
 
 /** Narrow any recorded event to a Reprise event of one kind (or of any kind). */
-export function isRepriseEvent<K extends RepriseKind>(
-  event: RecordedEvent,
-  kind?: K,
-): event is RepriseEvent<K> {
+export function isRepriseEvent<K extends RepriseKind>(event: RecordedEvent, kind?: K): event is RepriseEvent<K> {
   if (event.type !== EventType.Custom) return false;
   const tag = (event.data as { tag?: unknown } | null)?.tag;
   if (typeof tag !== 'string') return false;

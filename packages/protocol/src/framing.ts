@@ -52,21 +52,36 @@ export function writeFrame(codec: CodecId, uncompressedLength: number, payload: 
 
 export function readFrameHeader(frame: Uint8Array): FrameHeader {
   if (frame.byteLength < FRAME_HEADER_BYTES || frame[0] !== FRAME_MAGIC[0] || frame[1] !== FRAME_MAGIC[1]) {
-    throw new ProtocolError('bad_frame', 'Body is not a Reprise batch frame (missing "RP" magic); send the bytes produced by encodeBatchFrame().');
+    throw new ProtocolError(
+      'bad_frame',
+      'Body is not a Reprise batch frame (missing "RP" magic); send the bytes produced by encodeBatchFrame().',
+    );
   }
   if (frame[2] !== FRAME_VERSION) {
-    throw new ProtocolError('bad_frame', `Frame version ${String(frame[2])} is not supported; this collector reads frame version ${FRAME_VERSION}.`);
+    throw new ProtocolError(
+      'bad_frame',
+      `Frame version ${String(frame[2])} is not supported; this collector reads frame version ${FRAME_VERSION}.`,
+    );
   }
   const codec = frame[3] as number;
   if (codecName(codec) === undefined) {
-    throw new ProtocolError('unsupported_codec', `Codec id ${codec} is not supported (known: ${Object.entries(Codec).map(([n, id]) => `${id}=${n}`).join(', ')}).`);
+    throw new ProtocolError(
+      'unsupported_codec',
+      `Codec id ${codec} is not supported (known: ${Object.entries(Codec)
+        .map(([n, id]) => `${id}=${n}`)
+        .join(', ')}).`,
+    );
   }
   const uncompressedLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, true);
   return { codec: codec as CodecId, uncompressedLength };
 }
 
 /** Synchronous compression, for Node and the main-thread fallback. Workers may use CompressionStream. */
-export function compress(bytes: Uint8Array, codec: CodecId, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Uint8Array {
+export function compress(
+  bytes: Uint8Array,
+  codec: CodecId,
+  level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6,
+): Uint8Array {
   switch (codec) {
     case Codec.none:
     case Codec.json:
@@ -95,12 +110,18 @@ const INFLATE_INPUT_CHUNK = 1024;
 export function unframe(frameBytes: Uint8Array, maxBytes: number): Uint8Array {
   const header = readFrameHeader(frameBytes);
   if (header.uncompressedLength > maxBytes) {
-    throw new ProtocolError('too_large', `Batch declares ${header.uncompressedLength} bytes uncompressed; the limit is ${maxBytes}. Send smaller batches.`);
+    throw new ProtocolError(
+      'too_large',
+      `Batch declares ${header.uncompressedLength} bytes uncompressed; the limit is ${maxBytes}. Send smaller batches.`,
+    );
   }
   const payload = frameBytes.subarray(FRAME_HEADER_BYTES);
   if (header.codec === Codec.none || header.codec === Codec.json) {
     if (payload.byteLength !== header.uncompressedLength) {
-      throw new ProtocolError('bad_frame', `Frame declares ${header.uncompressedLength} bytes but carries ${payload.byteLength}.`);
+      throw new ProtocolError(
+        'bad_frame',
+        `Frame declares ${header.uncompressedLength} bytes but carries ${payload.byteLength}.`,
+      );
     }
     return payload;
   }
@@ -109,7 +130,10 @@ export function unframe(frameBytes: Uint8Array, maxBytes: number): Uint8Array {
   let ended = false;
   const onData = (chunk: Uint8Array, final: boolean): void => {
     if (written + chunk.byteLength > header.uncompressedLength) {
-      throw new ProtocolError('too_large', `Batch inflates past its declared ${header.uncompressedLength} bytes; refused.`);
+      throw new ProtocolError(
+        'too_large',
+        `Batch inflates past its declared ${header.uncompressedLength} bytes; refused.`,
+      );
     }
     out.set(chunk, written);
     written += chunk.byteLength;
@@ -124,10 +148,17 @@ export function unframe(frameBytes: Uint8Array, maxBytes: number): Uint8Array {
     if (payload.byteLength === 0) inflater.push(new Uint8Array(0), true);
   } catch (error) {
     if (error instanceof ProtocolError) throw error;
-    throw new ProtocolError('decompression_failed', `Payload does not decompress as ${codecName(header.codec)}: ${(error as Error).message}.`, { cause: error });
+    throw new ProtocolError(
+      'decompression_failed',
+      `Payload does not decompress as ${codecName(header.codec)}: ${(error as Error).message}.`,
+      { cause: error },
+    );
   }
   if (!ended || written !== header.uncompressedLength) {
-    throw new ProtocolError('decompression_failed', `Payload is truncated: inflated ${written} of ${header.uncompressedLength} declared bytes.`);
+    throw new ProtocolError(
+      'decompression_failed',
+      `Payload is truncated: inflated ${written} of ${header.uncompressedLength} declared bytes.`,
+    );
   }
   return out;
 }

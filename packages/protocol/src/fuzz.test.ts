@@ -42,7 +42,16 @@ function check(body: Uint8Array): void {
 const event = fc.record({
   type: fc.constantFrom(EventType.Meta, EventType.IncrementalSnapshot, EventType.Custom, 7, -1),
   timestamp: fc.oneof(fc.integer({ min: NOW - 1000, max: NOW + 1000 }), fc.double(), fc.constant(1e21)),
-  data: fc.anything({ maxDepth: 4, withBigInt: true, withDate: true, withTypedArray: true, withMap: true, withSet: true, withNullPrototype: true, withSparseArray: true }),
+  data: fc.anything({
+    maxDepth: 4,
+    withBigInt: true,
+    withDate: true,
+    withTypedArray: true,
+    withMap: true,
+    withSet: true,
+    withNullPrototype: true,
+    withSparseArray: true,
+  }),
 });
 
 const batchLike = fc.record({
@@ -82,17 +91,25 @@ const valid: Batch = {
   end: NOW + 10,
   events: [
     { type: EventType.Meta, timestamp: NOW, data: { href: 'http://x/', width: 800, height: 600 } },
-    { type: EventType.IncrementalSnapshot, timestamp: NOW + 10, data: { source: 0, texts: [{ id: 4, value: 'hello' }], attributes: [], removes: [], adds: [] } },
+    {
+      type: EventType.IncrementalSnapshot,
+      timestamp: NOW + 10,
+      data: { source: 0, texts: [{ id: 4, value: 'hello' }], attributes: [], removes: [], adds: [] },
+    },
   ],
 };
 
 describe('fuzzed frames: a batch or a 4xx, quickly', () => {
   test('random bytes and random frames', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2048 }), fc.constantFrom(Codec.none, Codec.gzip, Codec.deflateRaw), (bytes, codec) => {
-        check(bytes);
-        check(frame(bytes, codec));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 2048 }),
+        fc.constantFrom(Codec.none, Codec.gzip, Codec.deflateRaw),
+        (bytes, codec) => {
+          check(bytes);
+          check(frame(bytes, codec));
+        },
+      ),
       { numRuns: 300 },
     );
   }, 60_000);
@@ -100,12 +117,19 @@ describe('fuzzed frames: a batch or a 4xx, quickly', () => {
   test('a valid frame with bytes flipped, inserted or cut', () => {
     const body = encodeBatchFrame(valid, Codec.none);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(body.byteLength - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(body.byteLength), (flips, cut) => {
-        const mutated = Uint8Array.from(body);
-        for (const [at, value] of flips) mutated[at] = value;
-        check(mutated);
-        check(mutated.subarray(0, Math.max(8, cut)));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(body.byteLength - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.nat(body.byteLength),
+        (flips, cut) => {
+          const mutated = Uint8Array.from(body);
+          for (const [at, value] of flips) mutated[at] = value;
+          check(mutated);
+          check(mutated.subarray(0, Math.max(8, cut)));
+        },
+      ),
       { numRuns: 400 },
     );
   }, 60_000);

@@ -1,6 +1,15 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
-import { type Batch, EventType, ProtocolError, decodeBatch, encodeBatch, scanPlainMsgpack, unpackBatch, validateBatch } from './index.js';
+import {
+  type Batch,
+  EventType,
+  ProtocolError,
+  decodeBatch,
+  encodeBatch,
+  scanPlainMsgpack,
+  unpackBatch,
+  validateBatch,
+} from './index.js';
 
 const START = 1_700_000_000_000;
 
@@ -15,7 +24,11 @@ function sampleBatch(overrides: Partial<Batch> = {}): Batch {
     end: START + 40,
     events: [
       { type: EventType.Meta, timestamp: START, data: { href: 'http://127.0.0.1/', width: 1024, height: 768 } },
-      { type: EventType.IncrementalSnapshot, timestamp: START + 40, data: { source: 1, positions: [{ x: 1, y: 2, id: 7, timeOffset: -5 }] } },
+      {
+        type: EventType.IncrementalSnapshot,
+        timestamp: START + 40,
+        data: { source: 1, positions: [{ x: 1, y: 2, id: 7, timeOffset: -5 }] },
+      },
     ],
     ...overrides,
   };
@@ -41,7 +54,9 @@ function batchWithData(dataBytes: number[]): Uint8Array {
   const encodedMarker = Buffer.concat([Buffer.from([0xa0 | marker.length]), Buffer.from(marker)]);
   const at = text.indexOf(encodedMarker);
   expect(at).toBeGreaterThan(0);
-  return Uint8Array.from(Buffer.concat([text.subarray(0, at), Buffer.from(dataBytes), text.subarray(at + encodedMarker.length)]));
+  return Uint8Array.from(
+    Buffer.concat([text.subarray(0, at), Buffer.from(dataBytes), text.subarray(at + encodedMarker.length)]),
+  );
 }
 
 describe('plain data only', () => {
@@ -96,17 +111,32 @@ describe('plain data only', () => {
   });
 
   test('msgpackr-packed BigInt, typed arrays, Date, Set, RegExp, Error and bin are refused', () => {
-    for (const value of [2n ** 70n, new Float64Array([1, 2]), new Date(0), new Set([1]), /x/, new Error('x'), Buffer.from('abc')]) {
+    for (const value of [
+      2n ** 70n,
+      new Float64Array([1, 2]),
+      new Date(0),
+      new Set([1]),
+      /x/,
+      new Error('x'),
+      Buffer.from('abc'),
+    ]) {
       const batch = sampleBatch();
       (batch.events[1]!.data as Record<string, unknown>).value = value;
-      const bytes = new Packr({ moreTypes: true, useBigIntExtension: true } as ConstructorParameters<typeof Packr>[0]).pack(batch);
+      const bytes = new Packr({ moreTypes: true, useBigIntExtension: true } as ConstructorParameters<
+        typeof Packr
+      >[0]).pack(batch);
       const error = refusal(() => decodeBatch(bytes));
       expect(error.code, String(value)).toBe('unsupported_type');
     }
   });
 
   test('values handed to the validator directly must be plain too', () => {
-    for (const [value, shown] of [[10n, /bigint/], [new Uint8Array(3), /bin/], [new Date(0), /Date/], [new Map(), /Map/]] as const) {
+    for (const [value, shown] of [
+      [10n, /bigint/],
+      [new Uint8Array(3), /bin/],
+      [new Date(0), /Date/],
+      [new Map(), /Map/],
+    ] as const) {
       const batch = sampleBatch();
       (batch.events[1]!.data as Record<string, unknown>).value = value;
       const error = refusal(() => validateBatch(batch));
@@ -130,7 +160,9 @@ describe('plain data only', () => {
     expect([map.code, map.status]).toEqual(['duplicate_key', 400]);
     expect(map.message).toMatch(/"a"/);
     // d4 72 <id>: record definition with keys ["a", "a"], then its two values.
-    const record = refusal(() => decodeBatch(batchWithData([0xd4, 0x72, 0x7e, 0x92, 0xa1, 0x61, 0xa1, 0x61, 0x01, 0x02])));
+    const record = refusal(() =>
+      decodeBatch(batchWithData([0xd4, 0x72, 0x7e, 0x92, 0xa1, 0x61, 0xa1, 0x61, 0x01, 0x02])),
+    );
     expect(record.code).toBe('duplicate_key');
     // Non-string keys are not plain data.
     expect(refusal(() => decodeBatch(batchWithData([0x81, 0x01, 0x02]))).code).toBe('unsupported_type');
@@ -155,7 +187,13 @@ describe('plain data only', () => {
   });
 
   test('truncated containers and lying lengths are refused without allocating them', () => {
-    for (const bytes of [[0xdd, 0xff, 0xff, 0xff, 0xff], [0xdf, 0x7f, 0xff, 0xff, 0xff, 0xc0], [0xdb, 0xff, 0xff, 0xff, 0xff], [0x92, 0x01], [0xd4, 0x72]]) {
+    for (const bytes of [
+      [0xdd, 0xff, 0xff, 0xff, 0xff],
+      [0xdf, 0x7f, 0xff, 0xff, 0xff, 0xc0],
+      [0xdb, 0xff, 0xff, 0xff, 0xff],
+      [0x92, 0x01],
+      [0xd4, 0x72],
+    ]) {
       expect(refusal(() => unpackBatch(Uint8Array.from(bytes))).code).toBe('bad_msgpack');
     }
   });
@@ -166,7 +204,11 @@ describe('storable batches', () => {
   test.each([
     ['start is fractional', { start: START + 0.5 }, 'start'],
     ['end is 1e21', { end: 1e21 }, 'end'],
-    ['an event timestamp is fractional', { events: [{ type: EventType.Meta, timestamp: START + 0.25, data: { href: 'x', width: 1, height: 1 } }] }, 'events.0.timestamp'],
+    [
+      'an event timestamp is fractional',
+      { events: [{ type: EventType.Meta, timestamp: START + 0.25, data: { href: 'x', width: 1, height: 1 } }] },
+      'events.0.timestamp',
+    ],
   ] as const)('%s: refused', (_name, patch, path) => {
     const batch = { ...sampleBatch(), ...patch } as Batch;
     expect(decodeBatch(new Packr().pack(batch)).start).toBe(batch.start);
@@ -188,7 +230,12 @@ describe('storable batches', () => {
     ['Meta width fractional', EventType.Meta, { href: 'x', width: 10.5, height: 5 }, 'events.0.data.width'],
     ['Meta height negative', EventType.Meta, { href: 'x', width: 10, height: -1 }, 'events.0.data.height'],
     ['Meta height string', EventType.Meta, { href: 'x', width: 10, height: '5' }, 'events.0.data.height'],
-    ['viewport resize width huge', EventType.IncrementalSnapshot, { source: 4, width: 2 ** 40, height: 5 }, 'events.0.data.width'],
+    [
+      'viewport resize width huge',
+      EventType.IncrementalSnapshot,
+      { source: 4, width: 2 ** 40, height: 5 },
+      'events.0.data.width',
+    ],
   ] as const)('%s: refused', (_name, type, data, path) => {
     const batch = sampleBatch({ events: [{ type, timestamp: START, data }] });
     const error = refusal(() => decodeBatch(encodeBatch(batch), { timeWindow: window }));

@@ -23,7 +23,10 @@ const EXTENSION_NAMES: Readonly<Record<number, string>> = {
 const RECORD_EXTENSION = 0x72;
 
 function unsupported(what: string, at: number): ProtocolError {
-  return new ProtocolError('unsupported_type', `Batch holds ${what} at byte ${at}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`);
+  return new ProtocolError(
+    'unsupported_type',
+    `Batch holds ${what} at byte ${at}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`,
+  );
 }
 
 function extensionRefusal(type: number, at: number): ProtocolError {
@@ -42,7 +45,8 @@ function truncated(at: number): ProtocolError {
  */
 export const DEFAULT_MAX_VALUES = 2_000_000;
 
-const fatalUtf8 = /* @__PURE__ */ (() => (typeof TextDecoder === 'function' ? new TextDecoder('utf-8', { fatal: true }) : undefined))();
+const fatalUtf8 = /* @__PURE__ */ (() =>
+  typeof TextDecoder === 'function' ? new TextDecoder('utf-8', { fatal: true }) : undefined)();
 const keyDecoder = /* @__PURE__ */ (() => (typeof TextDecoder === 'function' ? new TextDecoder('utf-8') : undefined))();
 
 /** Whether `bytes` is well-formed UTF-8 (Node's `isUtf8` from `node:buffer` fits, and is several times faster). */
@@ -80,7 +84,9 @@ export interface PlainScan {
  * memory proportional to the bytes, never the call stack.
  */
 export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Utf8Check): PlainScan {
-  const isUtf8 = utf8 ? (source: Uint8Array, start: number, end: number) => end === start || utf8(source.subarray(start, end)) : portableIsUtf8;
+  const isUtf8 = utf8
+    ? (source: Uint8Array, start: number, end: number) => end === start || utf8(source.subarray(start, end))
+    : portableIsUtf8;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.byteLength;
   /** Record (structure) ids defined so far -> their key count; msgpackr reads 0x40-0x7f as records once defined. */
@@ -108,7 +114,10 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
   while (!done || remaining.length > 0) {
     if (at >= end) throw truncated(at);
     if (++values > maxValues) {
-      throw new ProtocolError('too_many_values', `Batch holds more than ${maxValues} msgpack values; send smaller batches.`);
+      throw new ProtocolError(
+        'too_many_values',
+        `Batch holds more than ${maxValues} msgpack values; send smaller batches.`,
+      );
     }
     // Whether this value is a map key: keys must be strings, unique within their map.
     const depth = remaining.length - 1;
@@ -198,16 +207,27 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
             keyCount = view.getUint32(at + 1);
             at += 5;
           } else {
-            throw new ProtocolError('bad_msgpack', `Body is not valid msgpack: a record definition at byte ${start} has no key array.`);
+            throw new ProtocolError(
+              'bad_msgpack',
+              `Body is not valid msgpack: a record definition at byte ${start} has no key array.`,
+            );
           }
           if (keyCount > end - at) throw truncated(at);
           const seen = new Set<string>();
           for (let k = 0; k < keyCount; k++) {
-            if (++values > maxValues) throw new ProtocolError('too_many_values', `Batch holds more than ${maxValues} msgpack values; send smaller batches.`);
+            if (++values > maxValues)
+              throw new ProtocolError(
+                'too_many_values',
+                `Batch holds more than ${maxValues} msgpack values; send smaller batches.`,
+              );
             const key = readKeyString(bytes, view, at, isUtf8);
             if (key === undefined) throw unsupported('a record key that is not a string', at);
             at = key.next;
-            if (seen.has(key.text)) throw new ProtocolError('duplicate_key', `Batch repeats the key "${key.text.slice(0, 64)}" in one record definition (byte ${start}); each key may appear once.`);
+            if (seen.has(key.text))
+              throw new ProtocolError(
+                'duplicate_key',
+                `Batch repeats the key "${key.text.slice(0, 64)}" in one record definition (byte ${start}); each key may appear once.`,
+              );
             seen.add(key.text);
           }
           records[id] = keyCount;
@@ -262,11 +282,16 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
     if (at > end) throw truncated(start);
     if (strLength >= 0) {
       need(strLength);
-      if (!isUtf8(bytes, at, at + strLength)) throw new ProtocolError('bad_utf8', `Batch holds a string that is not valid UTF-8 at byte ${start}.`);
+      if (!isUtf8(bytes, at, at + strLength))
+        throw new ProtocolError('bad_utf8', `Batch holds a string that is not valid UTF-8 at byte ${start}.`);
       if (isKey) {
         const keys = mapKeys[mapKeys.length - 1]!;
         const text = keyDecoder!.decode(bytes.subarray(at, at + strLength));
-        if (keys.has(text)) throw new ProtocolError('duplicate_key', `Batch repeats the key "${text.slice(0, 64)}" in one map (byte ${start}); each key may appear once.`);
+        if (keys.has(text))
+          throw new ProtocolError(
+            'duplicate_key',
+            `Batch repeats the key "${text.slice(0, 64)}" in one map (byte ${start}); each key may appear once.`,
+          );
         keys.add(text);
       }
       at += strLength;
@@ -288,13 +313,21 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
     open(children, isMap);
   }
   if (at !== end) {
-    throw new ProtocolError('bad_msgpack', `Body holds ${end - at} bytes after the batch; a batch is exactly one msgpack value.`);
+    throw new ProtocolError(
+      'bad_msgpack',
+      `Body holds ${end - at} bytes after the batch; a batch is exactly one msgpack value.`,
+    );
   }
   return { values };
 }
 
 /** A map or record key at `at`: its text and where the next value starts, or undefined for a non-string. */
-function readKeyString(bytes: Uint8Array, view: DataView, at: number, isUtf8: (bytes: Uint8Array, start: number, end: number) => boolean): { text: string; next: number } | undefined {
+function readKeyString(
+  bytes: Uint8Array,
+  view: DataView,
+  at: number,
+  isUtf8: (bytes: Uint8Array, start: number, end: number) => boolean,
+): { text: string; next: number } | undefined {
   if (at >= bytes.byteLength) throw truncated(at);
   const token = bytes[at]!;
   let length: number;
@@ -318,7 +351,7 @@ function readKeyString(bytes: Uint8Array, view: DataView, at: number, isUtf8: (b
     return undefined;
   }
   if (from + length > bytes.byteLength) throw truncated(at);
-  if (!isUtf8(bytes, from, from + length)) throw new ProtocolError('bad_utf8', `Batch holds a key that is not valid UTF-8 at byte ${at}.`);
+  if (!isUtf8(bytes, from, from + length))
+    throw new ProtocolError('bad_utf8', `Batch holds a key that is not valid UTF-8 at byte ${at}.`);
   return { text: keyDecoder!.decode(bytes.subarray(from, from + length)), next: from + length };
 }
-

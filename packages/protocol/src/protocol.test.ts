@@ -32,8 +32,16 @@ function sampleBatch(overrides: Partial<Batch> = {}): Batch {
     end: start + 40,
     events: [
       { type: EventType.Meta, timestamp: start, data: { href: 'http://127.0.0.1/', width: 1024, height: 768 } },
-      { type: EventType.IncrementalSnapshot, timestamp: start + 20, data: { source: 1, positions: [{ x: 1, y: 2, id: 7, timeOffset: -5 }] } },
-      createRepriseEvent('navigation', { url: 'http://127.0.0.1/users/7', route: '/users/:id', params: { id: '7' }, navigationType: 'push' }, start + 40),
+      {
+        type: EventType.IncrementalSnapshot,
+        timestamp: start + 20,
+        data: { source: 1, positions: [{ x: 1, y: 2, id: 7, timeOffset: -5 }] },
+      },
+      createRepriseEvent(
+        'navigation',
+        { url: 'http://127.0.0.1/users/7', route: '/users/:id', params: { id: '7' }, navigationType: 'push' },
+        start + 40,
+      ),
     ],
     ...overrides,
   };
@@ -50,7 +58,11 @@ function refusal(run: () => unknown): ProtocolError {
 }
 
 describe('round trip', () => {
-  test.each([['none', Codec.none], ['gzip', Codec.gzip], ['deflateRaw', Codec.deflateRaw]] as const)('frame with %s decodes to the same batch', (_name, codec) => {
+  test.each([
+    ['none', Codec.none],
+    ['gzip', Codec.gzip],
+    ['deflateRaw', Codec.deflateRaw],
+  ] as const)('frame with %s decodes to the same batch', (_name, codec) => {
     const batch = sampleBatch();
     expect(decodeBatchFrame(encodeBatchFrame(batch, codec))).toEqual(batch);
   });
@@ -84,7 +96,11 @@ describe('round trip', () => {
 
   test('reprise events are rrweb custom events with a reprise.* tag', () => {
     const event = createRepriseEvent('custom', { name: 'checkout', props: { total: 12 } }, 5);
-    expect(event).toEqual({ type: 5, timestamp: 5, data: { tag: 'reprise.custom', payload: { name: 'checkout', props: { total: 12 } } } });
+    expect(event).toEqual({
+      type: 5,
+      timestamp: 5,
+      data: { tag: 'reprise.custom', payload: { name: 'checkout', props: { total: 12 } } },
+    });
     expect(isRepriseEvent(event)).toBe(true);
     expect(isRepriseEvent(event, 'custom')).toBe(true);
     expect(isRepriseEvent(event, 'error')).toBe(false);
@@ -100,13 +116,16 @@ describe('refusals', () => {
     expect(error.message).toMatch(/v1/);
   });
 
-  test.each(['project', 'session', 'seq', 'tab', 'start', 'end', 'events'] as const)('missing %s names the field', (field) => {
-    const batch: Record<string, unknown> = { ...sampleBatch() };
-    delete batch[field];
-    const error = refusal(() => decodeBatch(new Packr().pack(batch)));
-    expect(error.code).toBe('invalid_batch');
-    expect(error.path).toBe(field);
-  });
+  test.each(['project', 'session', 'seq', 'tab', 'start', 'end', 'events'] as const)(
+    'missing %s names the field',
+    (field) => {
+      const batch: Record<string, unknown> = { ...sampleBatch() };
+      delete batch[field];
+      const error = refusal(() => decodeBatch(new Packr().pack(batch)));
+      expect(error.code).toBe('invalid_batch');
+      expect(error.path).toBe(field);
+    },
+  );
 
   test.each([
     ['seq as string', { seq: '3' }, 'seq'],
@@ -226,7 +245,9 @@ describe('redaction', () => {
   test('card numbers with separators, e-mails and extra patterns are masked; lookalikes are kept', () => {
     expect(redact('card 4242 4242 4242 4242 ok')).toBe('card **** **** **** **** ok');
     expect(redact('card 4242-4242-4242-4242')).toBe('card ****-****-****-****'.replace(/-/g, '*'));
-    expect(redact('mail jane.doe+x@example.co.uk now')).toBe(`mail ${'*'.repeat('jane.doe+x@example.co.uk'.length)} now`);
+    expect(redact('mail jane.doe+x@example.co.uk now')).toBe(
+      `mail ${'*'.repeat('jane.doe+x@example.co.uk'.length)} now`,
+    );
     expect(redact('ssn 123-45-6789')).toBe('ssn ***********');
     expect(redact('order 1700000000000123')).toBe('order 1700000000000123');
   });

@@ -1,11 +1,22 @@
 import { describe, expect, test } from 'vitest';
-import { CARD_CANDIDATE_PATTERN, EMAIL_PATTERN, SSN_PATTERN, createRedactor, createRepriseEvent, luhnValid, maskText, redactEventsInPlace } from './index.js';
+import {
+  CARD_CANDIDATE_PATTERN,
+  EMAIL_PATTERN,
+  SSN_PATTERN,
+  createRedactor,
+  createRepriseEvent,
+  luhnValid,
+  maskText,
+  redactEventsInPlace,
+} from './index.js';
 import { seededRandom } from './test-support.js';
 
 /** The redactor with no pre-checks: the patterns alone, the result the fast path must match. */
 function plainRedact(text: string): string {
   const masked = text.replace(SSN_PATTERN, maskText).replace(EMAIL_PATTERN, maskText);
-  return masked.replace(CARD_CANDIDATE_PATTERN, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? maskText(match) : match));
+  return masked.replace(CARD_CANDIDATE_PATTERN, (match) =>
+    luhnValid(match.replace(/[ -]/g, '')) ? maskText(match) : match,
+  );
 }
 
 /** A Luhn-valid digit string of `length` digits. */
@@ -99,7 +110,11 @@ describe('redaction pre-checks', () => {
     const onlyCards = createRedactor({ emails: false });
     const onlyEmails = createRedactor({ cards: false });
     for (const text of generated(7, 2_000)) {
-      expect(onlyCards(text)).toBe(text.replace(CARD_CANDIDATE_PATTERN, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? maskText(match) : match)));
+      expect(onlyCards(text)).toBe(
+        text.replace(CARD_CANDIDATE_PATTERN, (match) =>
+          luhnValid(match.replace(/[ -]/g, '')) ? maskText(match) : match,
+        ),
+      );
       expect(onlyEmails(text)).toBe(text.replace(EMAIL_PATTERN, maskText));
     }
   });
@@ -107,8 +122,16 @@ describe('redaction pre-checks', () => {
 
 describe('redactEventsInPlace', () => {
   test('keeps the user id of an identify event as given (erasure looks it up) and redacts its traits and every other string', () => {
-    const identify = createRepriseEvent('identify', { userId: 'ann@example.com', traits: { contact: 'ann@example.com' } }, 1);
-    const note = createRepriseEvent('custom', { name: 'mail', props: { to: 'ann@example.com', userId: 'ann@example.com' } }, 2);
+    const identify = createRepriseEvent(
+      'identify',
+      { userId: 'ann@example.com', traits: { contact: 'ann@example.com' } },
+      1,
+    );
+    const note = createRepriseEvent(
+      'custom',
+      { name: 'mail', props: { to: 'ann@example.com', userId: 'ann@example.com' } },
+      2,
+    );
     const redact = createRedactor();
     expect(redactEventsInPlace([identify, note], redact)).toBe(3);
     expect(identify.data.payload).toEqual({ userId: 'ann@example.com', traits: { contact: '***************' } });
@@ -120,15 +143,24 @@ describe('secrets in URLs, national ids and phone numbers', () => {
   const redact = createRedactor();
   test.each([
     ['https://app.test/reset?token=abc123&lang=en', 'https://app.test/reset?token=redacted&lang=en'],
-    ['https://app.test/cb#access_token=eyJhbGciOi.x.y&token_type=Bearer&expires_in=3600', 'https://app.test/cb#access_token=redacted&token_type=redacted&expires_in=3600'],
+    [
+      'https://app.test/cb#access_token=eyJhbGciOi.x.y&token_type=Bearer&expires_in=3600',
+      'https://app.test/cb#access_token=redacted&token_type=redacted&expires_in=3600',
+    ],
     ['/oauth/callback?code=4/0AX4XfW&state=xyz', '/oauth/callback?code=redacted&state=xyz'],
-    ['https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=deadbeef&X-Amz-Expires=60', 'https://b.s3.amazonaws.com/o?X-Amz-Credential=redacted&X-Amz-Signature=redacted&X-Amz-Expires=60'],
+    [
+      'https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=deadbeef&X-Amz-Expires=60',
+      'https://b.s3.amazonaws.com/o?X-Amz-Credential=redacted&X-Amz-Signature=redacted&X-Amz-Expires=60',
+    ],
     ['/login?password=hunter2&user=ann', '/login?password=redacted&user=ann'],
     ['/api?api_key=k1&PHPSESSID=s2&q=shoes', '/api?api_key=redacted&PHPSESSID=redacted&q=shoes'],
     ['/search?q=token&page=2', '/search?q=token&page=2'],
     ['/path;jsessionid=abc?x=1', '/path;jsessionid=redacted?x=1'],
     ['password=hunter2&user=ann', 'password=redacted&user=ann'],
-    ['{"user":"ann","password":"hun\\"ter2","otp":123456,"nested":{"apiKey":"k"}}', '{"user":"ann","password":"redacted","otp":"redacted","nested":{"apiKey":"redacted"}}'],
+    [
+      '{"user":"ann","password":"hun\\"ter2","otp":123456,"nested":{"apiKey":"k"}}',
+      '{"user":"ann","password":"redacted","otp":"redacted","nested":{"apiKey":"redacted"}}',
+    ],
   ])('%s', (input, expected) => {
     expect(redact(input)).toBe(expected);
   });
@@ -148,7 +180,8 @@ describe('secrets in URLs, national ids and phone numbers', () => {
 
   test('masks US social security numbers with dashes by default, not dates, phone-like or never-issued numbers', () => {
     expect(redact('SSN 123-45-6789.')).toBe('SSN ***********.');
-    for (const kept of ['2026-12-03', '000-12-3456', '666-12-3456', '912-34-5678', '123-45-67890', 'x-123-45-6789']) expect(redact(kept)).toBe(kept);
+    for (const kept of ['2026-12-03', '000-12-3456', '666-12-3456', '912-34-5678', '123-45-67890', 'x-123-45-6789'])
+      expect(redact(kept)).toBe(kept);
     expect(createRedactor({ ssn: false })('123-45-6789')).toBe('123-45-6789');
   });
 

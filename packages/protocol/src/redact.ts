@@ -40,9 +40,15 @@ const SECRET_WORDS = 'token|code|key|secret|sig|sess|auth|pass|pwd|credential|jw
  * holds one of the secret words, with its value: `?token=…`, `#access_token=…`,
  * `&X-Amz-Signature=…`, `password=…&user=…`. Names are bounded so the search stays linear.
  */
-export const SECRET_PARAMETER_PATTERN = new RegExp(`(^|[?&#;])([^=&#?\\s"'<>]{0,40}?(?:${SECRET_WORDS})[^=&#?\\s"'<>]{0,40})=([^&#;?\\s"'<>]+)`, 'gi');
+export const SECRET_PARAMETER_PATTERN = new RegExp(
+  `(^|[?&#;])([^=&#?\\s"'<>]{0,40}?(?:${SECRET_WORDS})[^=&#?\\s"'<>]{0,40})=([^&#;?\\s"'<>]+)`,
+  'gi',
+);
 /** A JSON field whose name holds one of the secret words, with its string or number value: `"password": "…"`. */
-export const SECRET_JSON_FIELD_PATTERN = new RegExp(`("[^"\\\\]{0,40}?(?:${SECRET_WORDS})[^"\\\\]{0,40}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.){0,4096}"|-?\\d[\\d.eE+-]{0,40})`, 'gi');
+export const SECRET_JSON_FIELD_PATTERN = new RegExp(
+  `("[^"\\\\]{0,40}?(?:${SECRET_WORDS})[^"\\\\]{0,40}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.){0,4096}"|-?\\d[\\d.eE+-]{0,40})`,
+  'gi',
+);
 /** A whole string that is a URL with a query string or fragment: group 1 is the URL without them. */
 export const URL_WITH_QUERY_PATTERN = /^((?:[a-z][a-z0-9+.-]*:)?\/\/?[^?#\s]*|\/[^?#\s]*)[?#]\S*$/i;
 /** Necessary for a JSON field: a quote then a colon. */
@@ -109,8 +115,13 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       if (url) out = url[1]!;
     }
     if (secretFields) {
-      if (out.includes('=')) out = out.replace(SECRET_PARAMETER_PATTERN, (_match, separator: string, name: string) => `${separator}${name}=${REDACTED_PARAMETER_VALUE}`);
-      if (JSON_FIELD_HINT.test(out)) out = out.replace(SECRET_JSON_FIELD_PATTERN, (_match, name: string) => `${name}"${REDACTED_PARAMETER_VALUE}"`);
+      if (out.includes('='))
+        out = out.replace(
+          SECRET_PARAMETER_PATTERN,
+          (_match, separator: string, name: string) => `${separator}${name}=${REDACTED_PARAMETER_VALUE}`,
+        );
+      if (JSON_FIELD_HINT.test(out))
+        out = out.replace(SECRET_JSON_FIELD_PATTERN, (_match, name: string) => `${name}"${REDACTED_PARAMETER_VALUE}"`);
     }
     if (ssn && out.includes('-')) out = out.replace(SSN_PATTERN, maskText);
     if (phones && out.includes('+')) out = out.replace(PHONE_PATTERN, maskText);
@@ -119,7 +130,9 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     // patterns' over generated strings.
     if (emails && out.includes('@')) out = out.replace(EMAIL_PATTERN, maskText);
     if (cards && CARD_PREFIX_PATTERN.test(out)) {
-      out = out.replace(CARD_CANDIDATE_PATTERN, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? maskText(match) : match));
+      out = out.replace(CARD_CANDIDATE_PATTERN, (match) =>
+        luhnValid(match.replace(/[ -]/g, '')) ? maskText(match) : match,
+      );
     }
     for (const pattern of extra) {
       pattern.lastIndex = 0;
@@ -192,5 +205,7 @@ function identifyPayload(event: unknown): { userId?: unknown } | undefined {
   const { type, data } = event as { type?: unknown; data?: { tag?: unknown; payload?: unknown } | null };
   if (type !== 5 || data?.tag !== 'reprise.identify') return undefined;
   const payload = data.payload;
-  return payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { userId?: unknown }) : undefined;
+  return payload !== null && typeof payload === 'object' && !Array.isArray(payload)
+    ? (payload as { userId?: unknown })
+    : undefined;
 }

@@ -8,14 +8,73 @@ import { unpackBatch } from './codec.js';
 const start = 1_795_435_862_000;
 function recordedLikeBatch(): Batch {
   return {
-    v: PROTOCOL_VERSION, project: 'p1', session: 's1', seq: 3, tab: 't1', start, end: start + 900,
+    v: PROTOCOL_VERSION,
+    project: 'p1',
+    session: 's1',
+    seq: 3,
+    tab: 't1',
+    start,
+    end: start + 900,
     events: [
       { type: 4, data: { href: 'http://127.0.0.1/', width: 1024, height: 768 }, timestamp: start },
-      { type: 2, data: { node: { type: 0, id: 1, childNodes: [{ type: 2, tagName: 'html', id: 2, attributes: {}, childNodes: [{ type: 3, textContent: 'hi', id: 3 }] }] }, initialOffset: { top: 0, left: 0 } }, timestamp: start + 1 },
-      { type: 3, data: { source: 0, texts: [{ id: 3, value: 'x' }], attributes: [{ id: 2, attributes: { class: 'a' } }], removes: [{ parentId: 40, id: 246 }, { parentId: 40, id: 247 }], adds: [{ parentId: 40, nextId: null, node: { type: 3, textContent: '3', id: 257 } }, { parentId: 257, nextId: 250, node: { type: 2, tagName: 'b', attributes: {}, childNodes: [{ type: 3, textContent: 'y', id: 259 }], id: 258 } }] }, timestamp: start + 300 },
-      { type: 3, data: { source: 1, positions: [{ x: 545, y: 135, id: 181, timeOffset: -386 }, { x: 527.5, y: 120, id: 163, timeOffset: -329 }] }, timestamp: start + 500 },
+      {
+        type: 2,
+        data: {
+          node: {
+            type: 0,
+            id: 1,
+            childNodes: [
+              { type: 2, tagName: 'html', id: 2, attributes: {}, childNodes: [{ type: 3, textContent: 'hi', id: 3 }] },
+            ],
+          },
+          initialOffset: { top: 0, left: 0 },
+        },
+        timestamp: start + 1,
+      },
+      {
+        type: 3,
+        data: {
+          source: 0,
+          texts: [{ id: 3, value: 'x' }],
+          attributes: [{ id: 2, attributes: { class: 'a' } }],
+          removes: [
+            { parentId: 40, id: 246 },
+            { parentId: 40, id: 247 },
+          ],
+          adds: [
+            { parentId: 40, nextId: null, node: { type: 3, textContent: '3', id: 257 } },
+            {
+              parentId: 257,
+              nextId: 250,
+              node: {
+                type: 2,
+                tagName: 'b',
+                attributes: {},
+                childNodes: [{ type: 3, textContent: 'y', id: 259 }],
+                id: 258,
+              },
+            },
+          ],
+        },
+        timestamp: start + 300,
+      },
+      {
+        type: 3,
+        data: {
+          source: 1,
+          positions: [
+            { x: 545, y: 135, id: 181, timeOffset: -386 },
+            { x: 527.5, y: 120, id: 163, timeOffset: -329 },
+          ],
+        },
+        timestamp: start + 500,
+      },
       { type: 3, data: { source: 2, type: 2, id: 27, x: 225, y: 22, pointerType: 0 }, timestamp: start + 700.25 },
-      { type: 5, data: { tag: 'reprise.console', payload: { level: 'log', args: ['id', 12345] } }, timestamp: start + 900 },
+      {
+        type: 5,
+        data: { tag: 'reprise.console', payload: { level: 'log', args: ['id', 12345] } },
+        timestamp: start + 900,
+      },
     ],
   };
 }
@@ -27,7 +86,7 @@ describe('event transforms', () => {
     expect(decodeBatchFrame(encodeBatchFrame(batch, Codec.deflateRaw))).toEqual(batch);
   });
 
-  test('the encoder never rewrites the caller\'s events', () => {
+  test("the encoder never rewrites the caller's events", () => {
     const batch = recordedLikeBatch();
     const copy = structuredClone(batch);
     encodeBatch(batch);
@@ -35,7 +94,10 @@ describe('event transforms', () => {
   });
 
   test('on the wire, ids and timestamps become small deltas and x names the transforms', () => {
-    const wire = unpackBatch(encodeBatch(recordedLikeBatch())) as { x: number; events: Array<{ timestamp: number; data: { adds?: Array<{ parentId: number }> } }> };
+    const wire = unpackBatch(encodeBatch(recordedLikeBatch())) as {
+      x: number;
+      events: Array<{ timestamp: number; data: { adds?: Array<{ parentId: number }> } }>;
+    };
     expect(wire.x).toBe(1);
     expect(wire.events.map((event) => event.timestamp).slice(0, 4)).toEqual([0, 1, 299, 200]);
     expect(wire.events[2]!.data.adds![0]!.parentId).toBe(40 - 257);
@@ -48,7 +110,11 @@ describe('event transforms', () => {
 
   test('a delta past the safe integers sends the batch untransformed, so it still decodes exactly', () => {
     const batch = recordedLikeBatch();
-    const click = (x: number, at: number) => ({ type: 3, data: { source: 2, type: 2, id: 27, x, y: 0 }, timestamp: start + at });
+    const click = (x: number, at: number) => ({
+      type: 3,
+      data: { source: 2, type: 2, id: 27, x, y: 0 },
+      timestamp: start + at,
+    });
     // 2^52 - (-2^52) = 2^53 is not a safe integer; the later x = 5 would decode relative to a wrong chain.
     batch.events.push(click(-(2 ** 52), 901), click(2 ** 52, 902), click(5, 903));
     batch.end = start + 903;

@@ -24,7 +24,8 @@ class Chain {
   constructor(public previous = 0) {}
 }
 
-const isObject = (value: unknown): value is Node => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Node =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Code `holder[key]` against `chain`; returns the original (decoded) value, or undefined when not an integer. */
 function code(holder: Node, key: string, chain: Chain, direction: Direction): number | undefined {
@@ -132,7 +133,11 @@ function codeEvents(events: unknown[], start: number, direction: Direction): voi
       const source = data.source;
       if (source === IncrementalSource.Mutation) {
         codeMutation(data, chains, direction);
-      } else if (source === IncrementalSource.MouseMove || source === IncrementalSource.TouchMove || source === IncrementalSource.Drag) {
+      } else if (
+        source === IncrementalSource.MouseMove ||
+        source === IncrementalSource.TouchMove ||
+        source === IncrementalSource.Drag
+      ) {
         const positions = data.positions;
         if (!Array.isArray(positions)) continue;
         for (const position of positions) {

@@ -1,18 +1,64 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
-import { ProtocolError, decodeBatch, encodeBatch, getSchemas, unpackBatch, validateBatch, type Batch } from './index.js';
+import {
+  ProtocolError,
+  decodeBatch,
+  encodeBatch,
+  getSchemas,
+  unpackBatch,
+  validateBatch,
+  type Batch,
+} from './index.js';
 import { seededRandom } from './test-support.js';
 
 const pick = <T>(next: () => number, list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
 
 const START = 1_700_000_000_000;
-const ODD_VALUES: unknown[] = [undefined, null, '', 'a b', 'x'.repeat(129), 'x'.repeat(128), 'ok_-1', -1, -0, 0, 1.5, 2 ** 53, Number.MAX_SAFE_INTEGER, Infinity, NaN, '3', [], {}, [1], true, '0101', '2', '0'.repeat(17), '1'.repeat(16)];
+const ODD_VALUES: unknown[] = [
+  undefined,
+  null,
+  '',
+  'a b',
+  'x'.repeat(129),
+  'x'.repeat(128),
+  'ok_-1',
+  -1,
+  -0,
+  0,
+  1.5,
+  2 ** 53,
+  Number.MAX_SAFE_INTEGER,
+  Infinity,
+  NaN,
+  '3',
+  [],
+  {},
+  [1],
+  true,
+  '0101',
+  '2',
+  '0'.repeat(17),
+  '1'.repeat(16),
+];
 const FIELDS = ['v', 'project', 'session', 'seq', 'tab', 'start', 'end', 'events', 'part', 'extra'] as const;
 
 function generatedBatch(next: () => number): Record<string, unknown> {
-  const events: unknown[] = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, i) => ({ type: 3, timestamp: START + i, data: { source: 0 } }));
+  const events: unknown[] = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, i) => ({
+    type: 3,
+    timestamp: START + i,
+    data: { source: 0 },
+  }));
   if (next() < 0.15) events[Math.floor(next() * events.length)] = { type: 9, timestamp: START, data: {} };
-  const batch: Record<string, unknown> = { v: 1, project: 'demo', session: 's_1', seq: 4, tab: 't-1', start: START, end: START + 10, events };
+  const batch: Record<string, unknown> = {
+    v: 1,
+    project: 'demo',
+    session: 's_1',
+    seq: 4,
+    tab: 't-1',
+    start: START,
+    end: START + 10,
+    events,
+  };
   if (next() < 0.3) batch.part = '01';
   const changes = Math.floor(next() * 3);
   for (let i = 0; i < changes; i++) {
@@ -58,7 +104,9 @@ describe('hand-written envelope check', () => {
       expect(error, label).toBeInstanceOf(ProtocolError);
       const refusal = error as ProtocolError;
       expect([refusal.code, refusal.status, refusal.path], label).toEqual(['invalid_batch', 400, expected.path]);
-      expect(refusal.message, label).toBe(`[@reprise/protocol] Invalid batch at ${expected.path || '(root)'}: ${expected.message}.`);
+      expect(refusal.message, label).toBe(
+        `[@reprise/protocol] Invalid batch at ${expected.path || '(root)'}: ${expected.message}.`,
+      );
     }
     // Both outcomes must be exercised, or the comparison proves little.
     expect(accepted).toBeGreaterThan(500);
@@ -66,7 +114,17 @@ describe('hand-written envelope check', () => {
   });
 
   test('an explicit undefined part goes through zod, as before', () => {
-    const value = { v: 1, project: 'demo', session: 's', seq: 0, tab: 't', start: 1, end: 2, events: [{ type: 3, timestamp: 1, data: {} }], part: undefined };
+    const value = {
+      v: 1,
+      project: 'demo',
+      session: 's',
+      seq: 0,
+      tab: 't',
+      start: 1,
+      end: 2,
+      events: [{ type: 3, timestamp: 1, data: {} }],
+      part: undefined,
+    };
     const expected = zodAnswer(structuredClone(value));
     expect(expected.ok).toBe(true);
     expect(JSON.stringify(validateBatch(value))).toBe((expected as { json: string }).json);
@@ -74,7 +132,16 @@ describe('hand-written envelope check', () => {
 });
 
 describe('shared msgpack decoder', () => {
-  const batch: Batch = { v: 1, project: 'demo', session: 's', seq: 0, tab: 't', start: START, end: START, events: [{ type: 3, timestamp: START, data: { source: 0 } }] };
+  const batch: Batch = {
+    v: 1,
+    project: 'demo',
+    session: 's',
+    seq: 0,
+    tab: 't',
+    start: START,
+    end: START,
+    events: [{ type: 3, timestamp: START, data: { source: 0 } }],
+  };
 
   test('a record defined by an earlier batch is unknown to the next one', () => {
     // The first batch's encoder defines its records inside it, from id 0x40 up. A body that is only

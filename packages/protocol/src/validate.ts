@@ -51,7 +51,11 @@ const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
  */
 function buildSchemas() {
   const id = (what: string) =>
-    z.string().min(1, `${what} is empty`).max(128, `${what} is longer than 128 characters`).regex(ID_PATTERN, `${what} may hold only letters, digits, "_" and "-"`);
+    z
+      .string()
+      .min(1, `${what} is empty`)
+      .max(128, `${what} is longer than 128 characters`)
+      .regex(ID_PATTERN, `${what} may hold only letters, digits, "_" and "-"`);
   const epochMs = z.number().finite().nonnegative();
   const event = z.object({
     type: z.number().int().min(0).max(6),
@@ -71,7 +75,13 @@ function buildSchemas() {
         start: epochMs,
         end: epochMs,
         events: eventsSchema,
-        part: z.string().regex(new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`), `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`).optional(),
+        part: z
+          .string()
+          .regex(
+            new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`),
+            `part is a split path of 1 to ${MAX_PART_LENGTH} "0"/"1" characters`,
+          )
+          .optional(),
       })
       .strict()
       .refine((value) => value.end >= value.start, { message: 'end is before start', path: ['end'] });
@@ -180,10 +190,15 @@ function describe(value: unknown): string {
 function checkShapeLimits(value: unknown, limits: ValidationLimits): void {
   const stack: ShapeNode[] = [{ value, depth: 0, key: '', parent: undefined }];
   let count = 1;
-  const tooMany = () => new ProtocolError('too_many_values', `Batch holds more than ${limits.maxValues} values; send smaller batches.`);
+  const tooMany = () =>
+    new ProtocolError('too_many_values', `Batch holds more than ${limits.maxValues} values; send smaller batches.`);
   const notPlain = (item: unknown, node: ShapeNode, key: string) => {
     const path = [pathOf(node), key].filter(Boolean).join('.');
-    return new ProtocolError('unsupported_type', `Value at ${path || '(root)'} is ${describe(item)}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`, { path });
+    return new ProtocolError(
+      'unsupported_type',
+      `Value at ${path || '(root)'} is ${describe(item)}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`,
+      { path },
+    );
   };
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -191,37 +206,53 @@ function checkShapeLimits(value: unknown, limits: ValidationLimits): void {
     if (typeof current === 'string') {
       if (current.length > limits.maxStringLength) {
         const path = pathOf(node);
-        throw new ProtocolError('string_too_long', `String at ${path || '(root)'} has ${current.length} characters; the limit is ${limits.maxStringLength}.`, { path });
+        throw new ProtocolError(
+          'string_too_long',
+          `String at ${path || '(root)'} has ${current.length} characters; the limit is ${limits.maxStringLength}.`,
+          { path },
+        );
       }
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
     if (depth >= limits.maxDepth) {
       const path = pathOf(node);
-      throw new ProtocolError('too_deep', `Value at ${path} is nested deeper than ${limits.maxDepth} levels.`, { path });
+      throw new ProtocolError('too_deep', `Value at ${path} is nested deeper than ${limits.maxDepth} levels.`, {
+        path,
+      });
     }
     if (Array.isArray(current)) {
       if ((count += current.length) > limits.maxValues) throw tooMany();
       for (let i = 0; i < current.length; i++) {
         const item: unknown = current[i];
         // Numbers, booleans and null cannot break a limit: no node for them.
-        if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, depth: depth + 1, key: String(i), parent: node });
+        if (typeof item === 'string' || (item !== null && typeof item === 'object'))
+          stack.push({ value: item, depth: depth + 1, key: String(i), parent: node });
         else if (!isPlainScalar(item)) throw notPlain(item, node, String(i));
       }
     } else {
       if (!isPlainObject(current)) {
         const path = pathOf(node);
-        throw new ProtocolError('unsupported_type', `Value at ${path || '(root)'} is ${describe(current)}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`, { path });
+        throw new ProtocolError(
+          'unsupported_type',
+          `Value at ${path || '(root)'} is ${describe(current)}; a batch holds plain data only (maps, arrays, strings, finite numbers, booleans, nil).`,
+          { path },
+        );
       }
       for (const key in current) {
         if (!Object.hasOwn(current, key)) continue;
         if (key.length > limits.maxStringLength) {
           const path = pathOf(node);
-          throw new ProtocolError('string_too_long', `A key at ${path || '(root)'} has ${key.length} characters; the limit is ${limits.maxStringLength}.`, { path });
+          throw new ProtocolError(
+            'string_too_long',
+            `A key at ${path || '(root)'} has ${key.length} characters; the limit is ${limits.maxStringLength}.`,
+            { path },
+          );
         }
         if ((count += 2) > limits.maxValues) throw tooMany();
         const item: unknown = (current as Record<string, unknown>)[key];
-        if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, depth: depth + 1, key, parent: node });
+        if (typeof item === 'string' || (item !== null && typeof item === 'object'))
+          stack.push({ value: item, depth: depth + 1, key, parent: node });
         else if (!isPlainScalar(item)) throw notPlain(item, node, key);
       }
     }
@@ -259,8 +290,10 @@ interface RecordedEventFields {
 const PART_PATTERN = new RegExp(`^[01]{1,${MAX_PART_LENGTH}}$`);
 const ENVELOPE_KEYS = new Set(['v', 'project', 'session', 'seq', 'tab', 'start', 'end', 'events', 'part']);
 
-const isId = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 128 && ID_PATTERN.test(value);
-const isEpochMs = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length >= 1 && value.length <= 128 && ID_PATTERN.test(value);
+const isEpochMs = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
 /**
  * The envelope schema's rules without zod, for the common case (a well-formed batch): only keys
@@ -310,10 +343,18 @@ export const MAX_VIEWPORT_PIXELS = 1_000_000;
 function checkStorable(batch: Batch, window: NonNullable<ValidationLimits['timeWindow']>): void {
   const checkTime = (value: number, path: string) => {
     if (!Number.isSafeInteger(value)) {
-      throw new ProtocolError('bad_timestamp', `Timestamp at ${path} is ${value}; timestamps are whole epoch milliseconds.`, { path });
+      throw new ProtocolError(
+        'bad_timestamp',
+        `Timestamp at ${path} is ${value}; timestamps are whole epoch milliseconds.`,
+        { path },
+      );
     }
     if (Math.abs(value - window.now) > window.maxSkewMs) {
-      throw new ProtocolError('bad_timestamp', `Timestamp at ${path} (${new Date(value).toISOString()}) is more than ${window.maxSkewMs} ms from the collector's clock; check the device's clock or drop batches that old.`, { path });
+      throw new ProtocolError(
+        'bad_timestamp',
+        `Timestamp at ${path} (${new Date(value).toISOString()}) is more than ${window.maxSkewMs} ms from the collector's clock; check the device's clock or drop batches that old.`,
+        { path },
+      );
     }
   };
   checkTime(batch.start, 'start');
@@ -323,12 +364,24 @@ function checkStorable(batch: Batch, window: NonNullable<ValidationLimits['timeW
     const event = events[i]!;
     checkTime(event.timestamp, `events.${i}.timestamp`);
     const data = event.data as { source?: unknown; width?: unknown; height?: unknown } | null;
-    if (event.type === EventType.Meta || (event.type === EventType.IncrementalSnapshot && data !== null && typeof data === 'object' && data.source === IncrementalSource.ViewportResize)) {
+    if (
+      event.type === EventType.Meta ||
+      (event.type === EventType.IncrementalSnapshot &&
+        data !== null &&
+        typeof data === 'object' &&
+        data.source === IncrementalSource.ViewportResize)
+    ) {
       if (data === null || typeof data !== 'object') continue;
       for (const side of ['width', 'height'] as const) {
         const size = data[side];
-        if (size !== undefined && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 && size <= MAX_VIEWPORT_PIXELS)) {
-          throw invalid(['events', i, 'data', side], `a viewport ${side} is a whole number of pixels from 0 to ${MAX_VIEWPORT_PIXELS}`);
+        if (
+          size !== undefined &&
+          !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 && size <= MAX_VIEWPORT_PIXELS)
+        ) {
+          throw invalid(
+            ['events', i, 'data', side],
+            `a viewport ${side} is a whole number of pixels from 0 to ${MAX_VIEWPORT_PIXELS}`,
+          );
         }
       }
     }
@@ -339,15 +392,26 @@ function checkStorable(batch: Batch, window: NonNullable<ValidationLimits['timeW
 export function validateBatch(value: unknown, limits: Partial<ValidationLimits> = {}): Batch {
   const resolved = { ...DEFAULT_LIMITS, ...limits };
   if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) {
-    throw new ProtocolError('invalid_batch', 'A batch is a msgpack map { v, project, session, seq, tab, start, end, events }.');
+    throw new ProtocolError(
+      'invalid_batch',
+      'A batch is a msgpack map { v, project, session, seq, tab, start, end, events }.',
+    );
   }
   const version = (value as { v?: unknown }).v;
   if (typeof version !== 'number' || !SUPPORTED_VERSIONS.includes(version)) {
-    throw new ProtocolError('unsupported_version', `Protocol version ${JSON.stringify(version)} is not supported; this collector speaks v${SUPPORTED_VERSIONS.join(', v')}. Upgrade the collector or pin the recorder.`, { path: 'v' });
+    throw new ProtocolError(
+      'unsupported_version',
+      `Protocol version ${JSON.stringify(version)} is not supported; this collector speaks v${SUPPORTED_VERSIONS.join(', v')}. Upgrade the collector or pin the recorder.`,
+      { path: 'v' },
+    );
   }
   const events = (value as { events?: unknown }).events;
   if (Array.isArray(events) && events.length > resolved.maxEvents) {
-    throw new ProtocolError('too_many_events', `Batch has ${events.length} events; the limit is ${resolved.maxEvents}.`, { path: 'events' });
+    throw new ProtocolError(
+      'too_many_events',
+      `Batch has ${events.length} events; the limit is ${resolved.maxEvents}.`,
+      { path: 'events' },
+    );
   }
   if (!withinShapeLimits(value, resolved)) checkShapeLimits(value, resolved);
   // Envelope and events (most of the batch) get the hand-written checks above; zod runs only for
@@ -357,7 +421,8 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
   const parsed = fastEnvelope ? undefined : envelope.safeParse(value);
   const firstIssue = parsed === undefined || parsed.success ? undefined : parsed.error.issues[0]!;
   // The `end >= start` refinement (code custom) ran only once events were valid: it comes last.
-  if (firstIssue && firstIssue.code !== 'custom' && FIELDS_BEFORE_EVENTS.has(String(firstIssue.path[0]))) throw invalid(firstIssue.path, firstIssue.message);
+  if (firstIssue && firstIssue.code !== 'custom' && FIELDS_BEFORE_EVENTS.has(String(firstIssue.path[0])))
+    throw invalid(firstIssue.path, firstIssue.message);
   const validEvents: unknown[] = [];
   if (Array.isArray(events)) {
     for (let i = 0; i < events.length; i++) {
@@ -377,7 +442,10 @@ export function validateBatch(value: unknown, limits: Partial<ValidationLimits> 
     }
   }
   if (parsed !== undefined && !parsed.success) throw invalid(firstIssue!.path, firstIssue!.message);
-  const batch = parsed === undefined ? envelopeOutput(value as Record<string, unknown>, validEvents) : ({ ...parsed.data, events: validEvents } as Batch);
+  const batch =
+    parsed === undefined
+      ? envelopeOutput(value as Record<string, unknown>, validEvents)
+      : ({ ...parsed.data, events: validEvents } as Batch);
   // A collector's rules (it passes its receive time): a recorder reading its own batches back keeps the schema's.
   if (resolved.timeWindow) checkStorable(batch, resolved.timeWindow);
   return batch;

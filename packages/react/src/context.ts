@@ -8,7 +8,9 @@ export const RecorderContext = createContext<Recorder | null>(null);
 export function useRecorderInstance(hookName: string): Recorder {
   const recorder = useContext(RecorderContext);
   if (recorder === null) {
-    throw new Error(`[@reprise/react] ${hookName} needs <RecorderProvider> above it: wrap your app in <RecorderProvider options={...}>`);
+    throw new Error(
+      `[@reprise/react] ${hookName} needs <RecorderProvider> above it: wrap your app in <RecorderProvider options={...}>`,
+    );
   }
   return recorder;
 }

@@ -16,7 +16,13 @@ function Exploding({ message }: { message: string }): never {
 
 function Toggle() {
   const [broken, setBroken] = useState(false);
-  return broken ? <Exploding message="render went wrong" /> : <button type="button" onClick={() => setBroken(true)}>break</button>;
+  return broken ? (
+    <Exploding message="render went wrong" />
+  ) : (
+    <button type="button" onClick={() => setBroken(true)}>
+      break
+    </button>
+  );
 }
 
 describe('RecorderErrorBoundary', () => {
@@ -27,7 +33,14 @@ describe('RecorderErrorBoundary', () => {
     const onError = vi.fn();
     render(
       <RecorderProvider options={{ onEvents: sink.onEvents, console: false }}>
-        <RecorderErrorBoundary fallback={({ error, reset }) => <button type="button" onClick={reset}>fallback: {(error as Error).message}</button>} onError={onError}>
+        <RecorderErrorBoundary
+          fallback={({ error, reset }) => (
+            <button type="button" onClick={reset}>
+              fallback: {(error as Error).message}
+            </button>
+          )}
+          onError={onError}
+        >
           <Toggle />
         </RecorderErrorBoundary>
       </RecorderProvider>,
@@ -38,13 +51,16 @@ describe('RecorderErrorBoundary', () => {
     const [recorded] = sink.payloads('error').filter((error) => error.source === 'framework');
     expect(recorded).toMatchObject({ message: 'render went wrong', framework: 'react', name: 'Error' });
     expect(recorded!.componentStack).toMatch(/Exploding[\s\S]*Toggle[\s\S]*RecorderErrorBoundary/);
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'render went wrong' }), expect.objectContaining({ componentStack: expect.any(String) }));
+    expect(onError).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'render went wrong' }),
+      expect.objectContaining({ componentStack: expect.any(String) }),
+    );
 
     fireEvent.click(screen.getByRole('button'));
     expect(screen.getByText('break')).toBeTruthy();
   });
 
-  test('a deep tree\'s component stack is recorded capped at the core\'s MAX_ERROR_TEXT_LENGTH; onError gets it whole', async () => {
+  test("a deep tree's component stack is recorded capped at the core's MAX_ERROR_TEXT_LENGTH; onError gets it whole", async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const sink = eventSink();
     const onError = vi.fn();
@@ -54,7 +70,13 @@ describe('RecorderErrorBoundary', () => {
     // Broken after mount: an error during the first render is caught before recording starts.
     function DeepToggle() {
       const [broken, setBroken] = useState(false);
-      return broken ? <Nested depth={1500} /> : <button type="button" onClick={() => setBroken(true)}>go deep</button>;
+      return broken ? (
+        <Nested depth={1500} />
+      ) : (
+        <button type="button" onClick={() => setBroken(true)}>
+          go deep
+        </button>
+      );
     }
     render(
       <RecorderProvider options={{ onEvents: sink.onEvents, console: false }}>
@@ -83,16 +105,22 @@ describe('RecorderErrorBoundary', () => {
       </RecorderErrorBoundary>,
     );
     expect(screen.getByText('static fallback')).toBeTruthy();
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('[@reprise/react] <RecorderErrorBoundary> caught an error but has no <RecorderProvider>'));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('[@reprise/react] <RecorderErrorBoundary> caught an error but has no <RecorderProvider>'),
+    );
   });
 
-  test('reactErrorHandler() records errors that the app\'s own boundaries catch', async () => {
+  test("reactErrorHandler() records errors that the app's own boundaries catch", async () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents, console: false });
     recorder.start();
     const next = vi.fn();
     reactErrorHandler(recorder, next)(new TypeError('caught elsewhere'), { componentStack: '\n    at Widget' });
-    await waitFor(() => expect(sink.payloads('error')).toContainEqual(expect.objectContaining({ message: 'caught elsewhere', componentStack: '\n    at Widget', framework: 'react' })));
+    await waitFor(() =>
+      expect(sink.payloads('error')).toContainEqual(
+        expect.objectContaining({ message: 'caught elsewhere', componentStack: '\n    at Widget', framework: 'react' }),
+      ),
+    );
     expect(next).toHaveBeenCalledOnce();
     recorder.stop();
   });

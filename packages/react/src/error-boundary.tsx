@@ -38,7 +38,9 @@ export class RecorderErrorBoundary extends Component<RecorderErrorBoundaryProps,
     if (this.context) {
       this.context.captureError(error, { componentStack: info.componentStack ?? undefined, framework: 'react' });
     } else if (process.env.NODE_ENV !== 'production') {
-      console.warn('[@reprise/react] <RecorderErrorBoundary> caught an error but has no <RecorderProvider> above it, so it was not recorded.');
+      console.warn(
+        '[@reprise/react] <RecorderErrorBoundary> caught an error but has no <RecorderProvider> above it, so it was not recorded.',
+      );
     }
     this.props.onError?.(error, info);
   }
@@ -57,7 +59,10 @@ export class RecorderErrorBoundary extends Component<RecorderErrorBoundaryProps,
  * ones) are recorded with their component stack:
  * `createRoot(el, { onCaughtError: reactErrorHandler(recorder), onUncaughtError: reactErrorHandler(recorder) })`.
  */
-export function reactErrorHandler(recorder: Recorder, next?: (error: unknown, info: { componentStack?: string }) => void) {
+export function reactErrorHandler(
+  recorder: Recorder,
+  next?: (error: unknown, info: { componentStack?: string }) => void,
+) {
   return (error: unknown, info: { componentStack?: string }): void => {
     recorder.captureError(error, { componentStack: info.componentStack, framework: 'react' });
     next?.(error, info);

@@ -10,15 +10,25 @@ afterEach(cleanupRecorders);
 
 describe('privacy components', () => {
   test('<Mask> puts the attribute on a DOM child, with no extra element', () => {
-    const { container } = render(<Mask><section id="card" className="panel">secret</section></Mask>);
+    const { container } = render(
+      <Mask>
+        <section id="card" className="panel">
+          secret
+        </section>
+      </Mask>,
+    );
     expect(container.innerHTML).toBe('<section id="card" class="panel" data-reprise-mask="">secret</section>');
   });
 
   test('<Block> and <Unmask> do the same with their attributes', () => {
     const { container } = render(
       <>
-        <Block><img alt="avatar" src="data:," /></Block>
-        <Unmask><input name="city" defaultValue="Paris" /></Unmask>
+        <Block>
+          <img alt="avatar" src="data:," />
+        </Block>
+        <Unmask>
+          <input name="city" defaultValue="Paris" />
+        </Unmask>
       </>,
     );
     expect(container.querySelector('img')!.getAttribute('data-reprise-block')).toBe('');
@@ -31,23 +41,32 @@ describe('privacy components', () => {
     const { container } = render(
       <>
         <Mask>plain text</Mask>
-        <Mask><b>one</b><i>two</i></Mask>
-        <Block><Card title="component" /></Block>
+        <Mask>
+          <b>one</b>
+          <i>two</i>
+        </Mask>
+        <Block>
+          <Card title="component" />
+        </Block>
         <Mask as="span">inline</Mask>
       </>,
     );
     expect(container.innerHTML).toBe(
-      '<div data-reprise-mask="" style="display: contents;">plain text</div>'
-      + '<div data-reprise-mask="" style="display: contents;"><b>one</b><i>two</i></div>'
-      + '<div data-reprise-block=""><article>component</article></div>'
-      + '<span data-reprise-mask="" style="display: contents;">inline</span>',
+      '<div data-reprise-mask="" style="display: contents;">plain text</div>' +
+        '<div data-reprise-mask="" style="display: contents;"><b>one</b><i>two</i></div>' +
+        '<div data-reprise-block=""><article>component</article></div>' +
+        '<span data-reprise-mask="" style="display: contents;">inline</span>',
     );
   });
 
   test('the child keeps its own props and ref', () => {
     const Field = forwardRef<HTMLInputElement, ComponentProps<'input'>>((props, ref) => <input ref={ref} {...props} />);
     let input: HTMLInputElement | null = null;
-    render(<Unmask><input ref={(node) => void (input = node)} aria-label="city" /></Unmask>);
+    render(
+      <Unmask>
+        <input ref={(node) => void (input = node)} aria-label="city" />
+      </Unmask>,
+    );
     expect(input!.getAttribute('aria-label')).toBe('city');
     expect(input!.hasAttribute('data-reprise-unmask')).toBe(true);
     const { container } = render(<Field {...unmaskProps()} />);
@@ -63,8 +82,16 @@ describe('privacy components', () => {
   });
 
   test("the attributes are the core's own names", () => {
-    expect([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]).toEqual(['data-reprise-mask', 'data-reprise-block', 'data-reprise-unmask']);
-    expect(Object.keys({ ...maskProps(), ...blockProps(), ...unmaskProps() })).toEqual([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]);
+    expect([MASK_ATTRIBUTE, BLOCK_ATTRIBUTE, UNMASK_ATTRIBUTE]).toEqual([
+      'data-reprise-mask',
+      'data-reprise-block',
+      'data-reprise-unmask',
+    ]);
+    expect(Object.keys({ ...maskProps(), ...blockProps(), ...unmaskProps() })).toEqual([
+      MASK_ATTRIBUTE,
+      BLOCK_ATTRIBUTE,
+      UNMASK_ATTRIBUTE,
+    ]);
   });
 
   test('masked and blocked text never reaches the recording; an unmasked field does', async () => {
@@ -72,11 +99,17 @@ describe('privacy components', () => {
     render(
       <RecorderProvider options={{ onEvents: sink.onEvents }}>
         <p>visible words</p>
-        <Mask><p>masked words</p></Mask>
+        <Mask>
+          <p>masked words</p>
+        </Mask>
         <Mask>wrapped masked words</Mask>
-        <Block><p>blocked words</p></Block>
+        <Block>
+          <p>blocked words</p>
+        </Block>
         <input name="masked-by-default" defaultValue="Berlin" />
-        <Unmask><input name="unmasked" defaultValue="Lisbon" /></Unmask>
+        <Unmask>
+          <input name="unmasked" defaultValue="Lisbon" />
+        </Unmask>
       </RecorderProvider>,
     );
     await waitFor(() => expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1));

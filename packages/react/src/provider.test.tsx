@@ -22,7 +22,9 @@ function renderWithProvider(provider: (children: ReactNode) => ReactNode) {
 describe('RecorderProvider lifecycle', () => {
   test('records from mount and stops on unmount', async () => {
     const sink = eventSink();
-    const { seen, unmount } = renderWithProvider((children) => <RecorderProvider options={{ onEvents: sink.onEvents }}>{children}</RecorderProvider>);
+    const { seen, unmount } = renderWithProvider((children) => (
+      <RecorderProvider options={{ onEvents: sink.onEvents }}>{children}</RecorderProvider>
+    ));
     const recorder = seen.current!.recorder;
     expect(recorder.isRecording).toBe(true);
     await waitFor(() => expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1));
@@ -62,7 +64,9 @@ describe('RecorderProvider lifecycle', () => {
     act(() => {
       window.dispatchEvent(new ErrorEvent('error', { error: new Error('strict boom'), message: 'strict boom' }));
     });
-    await waitFor(() => expect(sink.payloads('error').filter((error) => error.message.includes('strict boom'))).toHaveLength(1));
+    await waitFor(() =>
+      expect(sink.payloads('error').filter((error) => error.message.includes('strict boom'))).toHaveLength(1),
+    );
     expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1);
     expect([...sessionIds].filter(Boolean)).toEqual([recorder!.sessionId]);
   });
@@ -71,7 +75,9 @@ describe('RecorderProvider lifecycle', () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents });
     expect(recorder.isRecording).toBe(false);
-    const { seen, unmount } = renderWithProvider((children) => <RecorderProvider recorder={recorder}>{children}</RecorderProvider>);
+    const { seen, unmount } = renderWithProvider((children) => (
+      <RecorderProvider recorder={recorder}>{children}</RecorderProvider>
+    ));
     expect(seen.current!.recorder).toBe(recorder);
     expect(recorder.isRecording).toBe(true);
     unmount();
@@ -87,7 +93,11 @@ describe('RecorderProvider lifecycle', () => {
       return null;
     }
     function App({ providerKey, show = true }: { providerKey: string; show?: boolean }) {
-      return show ? <RecorderProvider key={providerKey} options={{ onEvents: sink.onEvents }}><Probe /></RecorderProvider> : null;
+      return show ? (
+        <RecorderProvider key={providerKey} options={{ onEvents: sink.onEvents }}>
+          <Probe />
+        </RecorderProvider>
+      ) : null;
     }
     const { rerender } = render(<App providerKey="first" />);
     await waitFor(() => expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1));
@@ -116,7 +126,9 @@ describe('RecorderProvider lifecycle', () => {
 
   test('with requireConsent nothing records until start() from the hook', async () => {
     const sink = eventSink();
-    const { seen } = renderWithProvider((children) => <RecorderProvider options={{ requireConsent: true, onEvents: sink.onEvents }}>{children}</RecorderProvider>);
+    const { seen } = renderWithProvider((children) => (
+      <RecorderProvider options={{ requireConsent: true, onEvents: sink.onEvents }}>{children}</RecorderProvider>
+    ));
     expect(seen.current!.recorder.isRecording).toBe(false);
     expect(screen.getByTestId('session').textContent).toBe('none');
     act(() => seen.current!.start());
@@ -129,12 +141,16 @@ describe('RecorderProvider lifecycle', () => {
 
 describe('useRecorder()', () => {
   test('outside a provider it throws an error that names the fix', () => {
-    expect(() => renderHook(() => useRecorder())).toThrow('[@reprise/react] useRecorder() needs <RecorderProvider> above it');
+    expect(() => renderHook(() => useRecorder())).toThrow(
+      '[@reprise/react] useRecorder() needs <RecorderProvider> above it',
+    );
   });
 
   test('track, identify and markNavigation reach the recording', async () => {
     const sink = eventSink();
-    const { seen } = renderWithProvider((children) => <RecorderProvider options={{ onEvents: sink.onEvents, navigation: 'manual' }}>{children}</RecorderProvider>);
+    const { seen } = renderWithProvider((children) => (
+      <RecorderProvider options={{ onEvents: sink.onEvents, navigation: 'manual' }}>{children}</RecorderProvider>
+    ));
     act(() => {
       seen.current!.identify('user-7', { plan: 'team' });
       seen.current!.track('checkout', { items: 3 });
@@ -142,7 +158,9 @@ describe('useRecorder()', () => {
     });
     await waitFor(() => expect(sink.payloads('custom')).toContainEqual({ name: 'checkout', props: { items: 3 } }));
     expect(sink.payloads('identify')).toContainEqual({ userId: 'user-7', traits: { plan: 'team' } });
-    expect(sink.payloads('navigation')).toContainEqual(expect.objectContaining({ url: 'http://localhost/cart', route: '/cart' }));
+    expect(sink.payloads('navigation')).toContainEqual(
+      expect.objectContaining({ url: 'http://localhost/cart', route: '/cart' }),
+    );
   });
 
   test('returns the same functions across re-renders', () => {

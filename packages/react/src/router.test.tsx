@@ -1,7 +1,19 @@
 import { StrictMode } from 'react';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BrowserRouter, MemoryRouter, Outlet, Route, RouterProvider, createBrowserRouter, createMemoryRouter, useNavigate, useRoutes, type NavigateFunction, type RouteObject } from 'react-router';
+import {
+  BrowserRouter,
+  MemoryRouter,
+  Outlet,
+  Route,
+  RouterProvider,
+  createBrowserRouter,
+  createMemoryRouter,
+  useNavigate,
+  useRoutes,
+  type NavigateFunction,
+  type RouteObject,
+} from 'react-router';
 import { createRecorder } from '@reprise/core';
 import { RecorderProvider } from './index.js';
 import { RecordedRoutes, RouterMarkers, withRouterMarkers } from './router.js';
@@ -26,7 +38,12 @@ function appRoutes(userRoute: RouteObject = { path: 'users/:userId', element: <P
   return [
     {
       path: '/',
-      element: <><NavigateProbe /><Outlet /></>,
+      element: (
+        <>
+          <NavigateProbe />
+          <Outlet />
+        </>
+      ),
       children: [
         { index: true, element: <Page name="home" /> },
         userRoute,
@@ -53,16 +70,24 @@ async function drive(navigate: () => NavigateFunction) {
 const EXPECTED_MARKERS = [
   { route: '/', params: {}, navigationType: 'initial', path: '/' },
   { route: '/users/:userId', params: { userId: '42' }, navigationType: 'push', path: '/users/42' },
-  { route: '/teams/:teamId/members/:memberId', params: { teamId: '7', memberId: '9' }, navigationType: 'push', path: '/teams/7/members/9?tab=roles#top' },
+  {
+    route: '/teams/:teamId/members/:memberId',
+    params: { teamId: '7', memberId: '9' },
+    navigationType: 'push',
+    path: '/teams/7/members/9?tab=roles#top',
+  },
   { route: '/files/*', params: { '*': 'docs/readme.md' }, navigationType: 'replace', path: '/files/docs/readme.md' },
   { route: '/users/:userId', params: { userId: '42' }, navigationType: 'pop', path: '/users/42' },
 ];
 
 function expectMarkers(sink: ReturnType<typeof eventSink>) {
   const markers = sink.payloads('navigation');
-  expect(markers.map(({ route, params, navigationType }) => ({ route, params, navigationType })))
-    .toEqual(EXPECTED_MARKERS.map(({ route, params, navigationType }) => ({ route, params, navigationType })));
-  markers.forEach((marker, index) => expect(new URL(marker.url).href).toBe(new URL(EXPECTED_MARKERS[index]!.path, window.location.origin).href));
+  expect(markers.map(({ route, params, navigationType }) => ({ route, params, navigationType }))).toEqual(
+    EXPECTED_MARKERS.map(({ route, params, navigationType }) => ({ route, params, navigationType })),
+  );
+  markers.forEach((marker, index) =>
+    expect(new URL(marker.url).href).toBe(new URL(EXPECTED_MARKERS[index]!.path, window.location.origin).href),
+  );
 }
 
 function RoutesFromObjects() {
@@ -78,7 +103,15 @@ describe('React Router markers', () => {
         <RecorderProvider options={{ onEvents: sink.onEvents }}>
           <MemoryRouter>
             <RecordedRoutes>
-              <Route path="/" element={<><NavigateProbe /><Outlet /></>}>
+              <Route
+                path="/"
+                element={
+                  <>
+                    <NavigateProbe />
+                    <Outlet />
+                  </>
+                }
+              >
                 <Route index element={<Page name="home" />} />
                 <Route path="users/:userId" element={<Page name="user" />} />
                 <Route path="teams/:teamId/members/:memberId" element={<Page name="member" />} />
@@ -152,7 +185,11 @@ describe('React Router markers', () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents, navigation: 'manual' });
     // A slow loader: the marker must carry the new route only once the navigation completes.
-    const dataRoutes = appRoutes({ path: 'users/:userId', loader: () => new Promise((resolve) => setTimeout(() => resolve(null), 20)), element: <Page name="user" /> });
+    const dataRoutes = appRoutes({
+      path: 'users/:userId',
+      loader: () => new Promise((resolve) => setTimeout(() => resolve(null), 20)),
+      element: <Page name="user" />,
+    });
     const router = withRouterMarkers(createMemoryRouter(dataRoutes), recorder);
     render(
       <StrictMode>
@@ -172,7 +209,11 @@ describe('React Router markers', () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents });
     const router = withRouterMarkers(createBrowserRouter(routes), recorder);
-    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    render(
+      <RecorderProvider recorder={recorder}>
+        <RouterProvider router={router} />
+      </RecorderProvider>,
+    );
     await screen.findByText('home');
     await drive(() => router.navigate as NavigateFunction);
     await waitFor(() => expect(sink.payloads('navigation').length).toBeGreaterThanOrEqual(EXPECTED_MARKERS.length));
@@ -183,19 +224,36 @@ describe('React Router markers', () => {
     router.dispose();
     act(() => window.history.pushState(null, '', '/after-router'));
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(EXPECTED_MARKERS.length + 1));
-    expect(sink.payloads('navigation').at(-1)).toMatchObject({ url: new URL('/after-router', window.location.origin).href, navigationType: 'push' });
+    expect(sink.payloads('navigation').at(-1)).toMatchObject({
+      url: new URL('/after-router', window.location.origin).href,
+      navigationType: 'push',
+    });
     expect(sink.payloads('navigation').at(-1)!.route).toBeUndefined();
   });
 
-  test('absolute child paths are not joined onto their parent\'s (the core\'s joinRoutePatterns)', async () => {
+  test("absolute child paths are not joined onto their parent's (the core's joinRoutePatterns)", async () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents, navigation: 'manual' });
-    const nested: RouteObject[] = [{ path: '/app', element: <Outlet />, children: [{ path: '/app/users/:userId', element: <Page name="absolute child" /> }] }];
+    const nested: RouteObject[] = [
+      {
+        path: '/app',
+        element: <Outlet />,
+        children: [{ path: '/app/users/:userId', element: <Page name="absolute child" /> }],
+      },
+    ];
     const router = withRouterMarkers(createMemoryRouter(nested, { initialEntries: ['/app/users/8'] }), recorder);
-    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    render(
+      <RecorderProvider recorder={recorder}>
+        <RouterProvider router={router} />
+      </RecorderProvider>,
+    );
     await screen.findByText('absolute child');
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(1));
-    expect(sink.payloads('navigation')[0]).toMatchObject({ route: '/app/users/:userId', params: { userId: '8' }, navigationType: 'initial' });
+    expect(sink.payloads('navigation')[0]).toMatchObject({
+      route: '/app/users/:userId',
+      params: { userId: '8' },
+      navigationType: 'initial',
+    });
     router.dispose();
   });
 
@@ -203,12 +261,20 @@ describe('React Router markers', () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents, requireConsent: true });
     const router = withRouterMarkers(createMemoryRouter(routes, { initialEntries: ['/teams/1/members/2'] }), recorder);
-    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    render(
+      <RecorderProvider recorder={recorder}>
+        <RouterProvider router={router} />
+      </RecorderProvider>,
+    );
     await screen.findByText('member');
     expect(recorder.isRecording).toBe(false);
     act(() => recorder.start());
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(1));
-    expect(sink.payloads('navigation')[0]).toMatchObject({ route: '/teams/:teamId/members/:memberId', params: { teamId: '1', memberId: '2' }, navigationType: 'initial' });
+    expect(sink.payloads('navigation')[0]).toMatchObject({
+      route: '/teams/:teamId/members/:memberId',
+      params: { teamId: '1', memberId: '2' },
+      navigationType: 'initial',
+    });
     router.dispose();
   });
 
@@ -216,7 +282,11 @@ describe('React Router markers', () => {
     const sink = eventSink();
     const recorder = createRecorder({ onEvents: sink.onEvents, navigation: 'manual' });
     const router = withRouterMarkers(createMemoryRouter(routes, { initialEntries: ['/users/3'] }), recorder);
-    render(<RecorderProvider recorder={recorder}><RouterProvider router={router} /></RecorderProvider>);
+    render(
+      <RecorderProvider recorder={recorder}>
+        <RouterProvider router={router} />
+      </RecorderProvider>,
+    );
     await screen.findByText('user');
     act(() => {
       recorder.stop();

@@ -71,7 +71,13 @@ export function RouterMarkers({ routes }: { routes?: RouteObject[] }): null {
  * A drop-in `<Routes>` that also marks each navigation with the matched `<Route>` pattern.
  * `<RecordedRoutes><Route path="/users/:id" element={<User />} /></RecordedRoutes>`
  */
-export function RecordedRoutes({ children, location }: { children?: ReactNode; location?: Partial<Location> | string }): ReactElement | null {
+export function RecordedRoutes({
+  children,
+  location,
+}: {
+  children?: ReactNode;
+  location?: Partial<Location> | string;
+}): ReactElement | null {
   const routes = createRoutesFromChildren(children);
   useRouterMarkers(routes);
   return useRoutes(routes, location);

@@ -37,12 +37,16 @@ describe('server-side rendering', () => {
       <RecorderProvider options={{ project: 'dev', endpoint: 'http://127.0.0.1:4400' }}>
         <RecorderErrorBoundary fallback={<p>broken</p>}>
           <SessionBadge />
-          <Mask><p>card 4242</p></Mask>
+          <Mask>
+            <p>card 4242</p>
+          </Mask>
           <Block>raw text</Block>
         </RecorderErrorBoundary>
       </RecorderProvider>,
     );
-    expect(html).toBe('<small>session <!-- -->pending</small><p data-reprise-mask="">card 4242</p><div data-reprise-block="">raw text</div>');
+    expect(html).toBe(
+      '<small>session <!-- -->pending</small><p data-reprise-mask="">card 4242</p><div data-reprise-block="">raw text</div>',
+    );
     expect(traps.touched).toEqual([]);
   });
 

@@ -20,7 +20,7 @@ declare const recorder: Recorder;
 declare const app: App;
 
 describe('public types', () => {
-  test('createRecorder() takes the core\'s options or a recorder, never both, and a router with either', () => {
+  test("createRecorder() takes the core's options or a recorder, never both, and a router with either", () => {
     expectTypeOf<RecorderOptions>().toExtend<CreateRecorderOptions>();
     expectTypeOf<{ recorder: Recorder }>().toExtend<CreateRecorderOptions>();
     expectTypeOf<{ recorder: Recorder; router: Router }>().toExtend<CreateRecorderOptions>();

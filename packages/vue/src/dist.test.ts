@@ -11,10 +11,26 @@ const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(PACKAGE_DIR, 'dist');
 const run = (args: string[]) => promisify(execFile)(process.execPath, args, { cwd: PACKAGE_DIR });
 
-const EXPORTS = ['RecorderKey', 'RepriseBlock', 'RepriseMask', 'RepriseUnmask', 'createRecorder', 'routerMarkers', 'useRecorder', 'useRouterMarkers', 'vRepriseBlock', 'vRepriseMask', 'vRepriseUnmask', 'vueErrorHandler'];
+const EXPORTS = [
+  'RecorderKey',
+  'RepriseBlock',
+  'RepriseMask',
+  'RepriseUnmask',
+  'createRecorder',
+  'routerMarkers',
+  'useRecorder',
+  'useRouterMarkers',
+  'vRepriseBlock',
+  'vRepriseMask',
+  'vRepriseUnmask',
+  'vueErrorHandler',
+];
 
 beforeAll(() => {
-  if (!existsSync(join(DIST, 'index.js'))) throw new Error('[@reprise/vue] dist/ is missing: run `npm run build -w @reprise/vue` (turbo runs it before the tests).');
+  if (!existsSync(join(DIST, 'index.js')))
+    throw new Error(
+      '[@reprise/vue] dist/ is missing: run `npm run build -w @reprise/vue` (turbo runs it before the tests).',
+    );
 });
 
 describe('the built package', () => {
@@ -25,8 +41,15 @@ describe('the built package', () => {
   });
 
   test('ESM and CommonJS consumers get the same API', async () => {
-    const esm = await run(['--input-type=module', '-e', "const m = await import('@reprise/vue'); console.log(JSON.stringify(Object.keys(m).sort()))"]);
-    const cjs = await run(['-e', "const m = require('@reprise/vue'); console.log(JSON.stringify(Object.keys(m).sort()))"]);
+    const esm = await run([
+      '--input-type=module',
+      '-e',
+      "const m = await import('@reprise/vue'); console.log(JSON.stringify(Object.keys(m).sort()))",
+    ]);
+    const cjs = await run([
+      '-e',
+      "const m = require('@reprise/vue'); console.log(JSON.stringify(Object.keys(m).sort()))",
+    ]);
     expect(JSON.parse(esm.stdout)).toEqual(EXPORTS);
     expect(JSON.parse(cjs.stdout)).toEqual(EXPORTS);
     // Two Node processes loading Vue: seconds each on a busy machine.

@@ -10,7 +10,8 @@ afterEach(async () => {
 });
 
 const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 5000, interval: 10 });
-const frameworkErrors = (sink: ReturnType<typeof eventSink>) => sink.payloads('error').filter((error) => error.source === 'framework');
+const frameworkErrors = (sink: ReturnType<typeof eventSink>) =>
+  sink.payloads('error').filter((error) => error.source === 'framework');
 
 const Exploding = defineComponent({
   name: 'ExplodingWidget',
@@ -24,7 +25,7 @@ const Exploding = defineComponent({
 const Panel = defineComponent({ name: 'SettingsPanel', render: () => h('section', [h(Exploding)]) });
 
 describe('app.config.errorHandler', () => {
-  test('records the error with the component, its trace and Vue\'s info, then runs the app\'s own handler', async () => {
+  test("records the error with the component, its trace and Vue's info, then runs the app's own handler", async () => {
     const sink = eventSink();
     const own = vi.fn();
     const { app } = mountApp(Panel, (target) => {
@@ -84,7 +85,7 @@ describe('app.config.errorHandler', () => {
     expect(logged).toHaveBeenCalledWith(expect.objectContaining({ message: 'mounted went wrong' }));
   });
 
-  test('a deep tree\'s component trace stops at 100 components, within the core\'s MAX_ERROR_TEXT_LENGTH', async () => {
+  test("a deep tree's component trace stops at 100 components, within the core's MAX_ERROR_TEXT_LENGTH", async () => {
     const sink = eventSink();
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const Nested: ReturnType<typeof defineComponent> = defineComponent({
@@ -92,7 +93,10 @@ describe('app.config.errorHandler', () => {
       props: { depth: { type: Number, required: true } },
       setup: (props) => () => (props.depth === 0 ? h(Exploding) : h(Nested, { depth: props.depth - 1 })),
     });
-    mountApp(() => h(Nested, { depth: 99 }), (app) => app.use(createRecorder({ onEvents: sink.onEvents, console: false })));
+    mountApp(
+      () => h(Nested, { depth: 99 }),
+      (app) => app.use(createRecorder({ onEvents: sink.onEvents, console: false })),
+    );
     await waitFor(() => expect(frameworkErrors(sink)).toHaveLength(1));
     const trace = frameworkErrors(sink)[0]!.componentStack!;
     // 100 levels at most are walked, and the core caps the text whatever its length.
@@ -109,7 +113,11 @@ describe('app.config.errorHandler', () => {
     app.config.errorHandler = vueErrorHandler(recorder, next);
     app.mount(document.body.appendChild(document.createElement('div')));
     // Recording started before the app mounted, so the mounted hook's error is recorded at once.
-    await waitFor(() => expect(frameworkErrors(sink)).toContainEqual(expect.objectContaining({ message: 'mounted went wrong', framework: 'vue', component: 'ExplodingWidget' })));
+    await waitFor(() =>
+      expect(frameworkErrors(sink)).toContainEqual(
+        expect.objectContaining({ message: 'mounted went wrong', framework: 'vue', component: 'ExplodingWidget' }),
+      ),
+    );
     expect(next).toHaveBeenCalledOnce();
     app.unmount();
     recorder.stop();

@@ -12,7 +12,11 @@ function componentName(instance: ComponentPublicInstance): string {
 /** `at <Child>` lines up to the root, as Vue prints its own component traces. */
 function componentTrace(instance: ComponentPublicInstance): string {
   const lines: string[] = [];
-  for (let current: ComponentPublicInstance | null = instance; current && lines.length < 100; current = current.$parent) {
+  for (
+    let current: ComponentPublicInstance | null = instance;
+    current && lines.length < 100;
+    current = current.$parent
+  ) {
     lines.push(`at <${componentName(current)}>`);
   }
   return lines.join('\n');
@@ -46,7 +50,11 @@ function recordVueError(recorder: Recorder, ...[error, instance, info]: Paramete
  * Errors raised while `holding()` is true (the app's first render, before recording starts) are
  * recorded by `release()`. Returns the function that puts the app's own handler back.
  */
-export function chainErrorHandler(app: App, recorder: Recorder, holding: () => boolean): { release(): void; restore(): void } {
+export function chainErrorHandler(
+  app: App,
+  recorder: Recorder,
+  holding: () => boolean,
+): { release(): void; restore(): void } {
   const { config } = app;
   let own = config.errorHandler;
   let handling = false;
@@ -77,7 +85,12 @@ export function chainErrorHandler(app: App, recorder: Recorder, holding: () => b
       for (const args of held.splice(0)) recordVueError(recorder, ...args);
     },
     restore: () => {
-      Object.defineProperty(config, 'errorHandler', { configurable: true, enumerable: true, writable: true, value: own });
+      Object.defineProperty(config, 'errorHandler', {
+        configurable: true,
+        enumerable: true,
+        writable: true,
+        value: own,
+      });
     },
   };
 }

@@ -12,7 +12,9 @@ export function injectRecorder(caller: string): Recorder {
   // hasInjectionContext() first: inject() outside setup() only warns and returns undefined.
   const recorder = hasInjectionContext() ? inject(RecorderKey, null) : null;
   if (!recorder) {
-    throw new Error(`[@reprise/vue] ${caller} needs app.use(createRecorder()) first, and must be called in a component's setup() (or app.runWithContext())`);
+    throw new Error(
+      `[@reprise/vue] ${caller} needs app.use(createRecorder()) first, and must be called in a component's setup() (or app.runWithContext())`,
+    );
   }
   return recorder;
 }

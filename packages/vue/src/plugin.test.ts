@@ -79,7 +79,7 @@ describe('createRecorder() plugin lifecycle', () => {
     expect(sink.ofType(EventType.FullSnapshot)).toHaveLength(1);
   });
 
-  test('two apps with their own recorders: each component gets its own app\'s recorder', () => {
+  test("two apps with their own recorders: each component gets its own app's recorder", () => {
     // requireConsent: the page records with one recorder at a time; this is about what each app provides.
     const one = createRecorder({ requireConsent: true });
     const other = createRecorder({ requireConsent: true });
@@ -98,14 +98,25 @@ describe('createRecorder() plugin lifecycle', () => {
   test('the recorder is provided under RecorderKey', () => {
     const plugin = createRecorder({ requireConsent: true });
     let injected: Recorder | undefined;
-    mount(defineComponent({ setup: () => { injected = inject(RecorderKey); return () => null; } }), { global: { plugins: [plugin] } });
+    mount(
+      defineComponent({
+        setup: () => {
+          injected = inject(RecorderKey);
+          return () => null;
+        },
+      }),
+      { global: { plugins: [plugin] } },
+    );
     expect(injected).toBe(plugin.recorder);
   });
 
   test('with requireConsent nothing records until start() from the composable; the session id follows', async () => {
     const sink = eventSink();
     const { Probe, seen } = probe();
-    const wrapper = mount(Probe, { global: { plugins: [createRecorder({ requireConsent: true, onEvents: sink.onEvents })] }, attachTo: document.body });
+    const wrapper = mount(Probe, {
+      global: { plugins: [createRecorder({ requireConsent: true, onEvents: sink.onEvents })] },
+      attachTo: document.body,
+    });
     const { recorder } = seen.current!;
     expect(recorder.isRecording).toBe(false);
     expect(wrapper.text()).toBe('none');
@@ -146,7 +157,9 @@ describe('useRecorder()', () => {
     markNavigation({ url: 'http://localhost/cart', route: '/cart' });
     await waitFor(() => expect(sink.payloads('custom')).toContainEqual({ name: 'checkout', props: { items: 3 } }));
     expect(sink.payloads('identify')).toContainEqual({ userId: 'user-7', traits: { plan: 'team' } });
-    expect(sink.payloads('navigation')).toContainEqual(expect.objectContaining({ url: 'http://localhost/cart', route: '/cart' }));
+    expect(sink.payloads('navigation')).toContainEqual(
+      expect.objectContaining({ url: 'http://localhost/cart', route: '/cart' }),
+    );
   });
 
   test('sessionId is a readonly ref', async () => {

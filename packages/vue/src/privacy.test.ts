@@ -2,7 +2,15 @@ import { mount } from '@vue/test-utils';
 import { defineComponent, h, nextTick, ref, resolveDirective, withDirectives } from 'vue';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { EventType } from '@reprise/protocol';
-import { createRecorder, RepriseBlock, RepriseMask, RepriseUnmask, vRepriseBlock, vRepriseMask, vRepriseUnmask } from './index.js';
+import {
+  createRecorder,
+  RepriseBlock,
+  RepriseMask,
+  RepriseUnmask,
+  vRepriseBlock,
+  vRepriseMask,
+  vRepriseUnmask,
+} from './index.js';
 import { cleanupRecorders, eventSink } from './test-utils.js';
 
 afterEach(cleanupRecorders);
@@ -10,7 +18,7 @@ afterEach(cleanupRecorders);
 const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 5000, interval: 10 });
 
 describe('privacy directives', () => {
-  test('registered by the plugin: v-reprise-mask / -block / -unmask add the core\'s attributes', () => {
+  test("registered by the plugin: v-reprise-mask / -block / -unmask add the core's attributes", () => {
     const App = defineComponent({
       render: () => [
         withDirectives(h('p', 'masked'), [[resolveDirective('reprise-mask')!]]),
@@ -19,7 +27,9 @@ describe('privacy directives', () => {
       ],
     });
     const wrapper = mount(App, { global: { plugins: [createRecorder({ requireConsent: true })] } });
-    expect(wrapper.html({ raw: true })).toBe('<p data-reprise-mask="">masked</p><img alt="" data-reprise-block=""><input name="city" data-reprise-unmask="">');
+    expect(wrapper.html({ raw: true })).toBe(
+      '<p data-reprise-mask="">masked</p><img alt="" data-reprise-block=""><input name="city" data-reprise-unmask="">',
+    );
   });
 
   test('exported for local registration, and following a boolean binding as it changes', async () => {
@@ -41,7 +51,10 @@ describe('privacy directives', () => {
   test('block and unmask follow their binding too; no binding means on', async () => {
     const on = ref(true);
     const App = defineComponent({
-      setup: () => () => [withDirectives(h('div', 'chart'), [[vRepriseBlock, on.value]]), withDirectives(h('input'), [[vRepriseUnmask]])],
+      setup: () => () => [
+        withDirectives(h('div', 'chart'), [[vRepriseBlock, on.value]]),
+        withDirectives(h('input'), [[vRepriseUnmask]]),
+      ],
     });
     const wrapper = mount(App);
     expect(wrapper.find('div').attributes('data-reprise-block')).toBe('');
@@ -67,10 +80,10 @@ describe('privacy components', () => {
       h(RepriseUnmask, { as: 'span' }, () => h(Card, { title: 'inline' })),
     ]);
     expect(wrapper.html({ raw: true })).toBe(
-      '<div data-reprise-mask="" style="display: contents;">plain text</div>'
-      + '<div data-reprise-mask="" style="display: contents;"><b>one</b><i>two</i></div>'
-      + '<div data-reprise-block=""><article>component</article></div>'
-      + '<span data-reprise-unmask="" style="display: contents;"><article>inline</article></span>',
+      '<div data-reprise-mask="" style="display: contents;">plain text</div>' +
+        '<div data-reprise-mask="" style="display: contents;"><b>one</b><i>two</i></div>' +
+        '<div data-reprise-block=""><article>component</article></div>' +
+        '<span data-reprise-unmask="" style="display: contents;"><article>inline</article></span>',
     );
   });
 
@@ -85,7 +98,9 @@ describe('privacy components', () => {
         h(RepriseBlock, () => h('p', 'blocked words')),
         h('input', { name: 'masked-by-default', value: 'Berlin' }),
         h(RepriseUnmask, () => h('input', { name: 'unmasked', value: 'Lisbon' })),
-        withDirectives(h('p', { id: 'toggled' }, isPrivate.value ? 'later private words' : 'public words'), [[vRepriseMask, isPrivate.value]]),
+        withDirectives(h('p', { id: 'toggled' }, isPrivate.value ? 'later private words' : 'public words'), [
+          [vRepriseMask, isPrivate.value],
+        ]),
       ],
     });
     mount(App, { global: { plugins: [createRecorder({ onEvents: sink.onEvents })] }, attachTo: document.body });

@@ -1,4 +1,12 @@
-import { cloneVNode, defineComponent, h, type DirectiveBinding, type ObjectDirective, type PropType, type VNode } from 'vue';
+import {
+  cloneVNode,
+  defineComponent,
+  h,
+  type DirectiveBinding,
+  type ObjectDirective,
+  type PropType,
+  type VNode,
+} from 'vue';
 import { BLOCK_ATTRIBUTE, MASK_ATTRIBUTE, UNMASK_ATTRIBUTE } from '@reprise/core';
 
 type PrivacyAttribute = typeof MASK_ATTRIBUTE | typeof BLOCK_ATTRIBUTE | typeof UNMASK_ATTRIBUTE;
@@ -38,7 +46,8 @@ function privacyComponent(attribute: PrivacyAttribute, name: string, wrapperStyl
         const children = slots.default?.() ?? [];
         const [only] = children;
         // One element gets the attribute itself, with no extra DOM; a component may not pass it on.
-        if (children.length === 1 && only && typeof only.type === 'string') return cloneVNode(only, { [attribute]: '' });
+        if (children.length === 1 && only && typeof only.type === 'string')
+          return cloneVNode(only, { [attribute]: '' });
         return h(props.as, { [attribute]: '', ...(wrapperStyle && { style: wrapperStyle }) }, children);
       };
     },

@@ -1,6 +1,13 @@
 import { mount } from '@vue/test-utils';
 import { createApp, defineComponent, h } from 'vue';
-import { createMemoryHistory, createRouter, createWebHistory, RouterView, type Router, type RouteRecordRaw } from 'vue-router';
+import {
+  createMemoryHistory,
+  createRouter,
+  createWebHistory,
+  RouterView,
+  type Router,
+  type RouteRecordRaw,
+} from 'vue-router';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createRecorder, useRouterMarkers } from './index.js';
 import { cleanupRecorders, eventSink, mountApp } from './test-utils.js';
@@ -24,7 +31,14 @@ const routes: RouteRecordRaw[] = [
   },
   { path: '/files/:path+', name: 'files', component: Page('Files') },
   { path: '/private', name: 'private', component: Page('Private'), beforeEnter: () => false },
-  { path: '/broken', name: 'broken', component: Page('Broken'), beforeEnter: () => { throw new Error('guard broke'); } },
+  {
+    path: '/broken',
+    name: 'broken',
+    component: Page('Broken'),
+    beforeEnter: () => {
+      throw new Error('guard broke');
+    },
+  },
 ];
 
 const App = defineComponent({ render: () => h(RouterView) });
@@ -52,17 +66,32 @@ async function drive(router: Router) {
 const EXPECTED = [
   { route: '/', name: 'home', params: {}, navigationType: 'initial', path: '/' },
   { route: '/users/:userId', name: 'user', params: { userId: '42' }, navigationType: 'push', path: '/users/42' },
-  { route: '/teams/:teamId/members/:memberId', name: 'member', params: { teamId: '7', memberId: '9' }, navigationType: 'push', path: '/teams/7/members/9?tab=roles#top' },
-  { route: '/files/:path+', name: 'files', params: { path: 'docs/readme.md' }, navigationType: 'replace', path: '/files/docs/readme.md' },
+  {
+    route: '/teams/:teamId/members/:memberId',
+    name: 'member',
+    params: { teamId: '7', memberId: '9' },
+    navigationType: 'push',
+    path: '/teams/7/members/9?tab=roles#top',
+  },
+  {
+    route: '/files/:path+',
+    name: 'files',
+    params: { path: 'docs/readme.md' },
+    navigationType: 'replace',
+    path: '/files/docs/readme.md',
+  },
   // The replace took the member page's place in the history: back is the user page.
   { route: '/users/:userId', name: 'user', params: { userId: '42' }, navigationType: 'pop', path: '/users/42' },
 ];
 
 function expectMarkers(sink: ReturnType<typeof eventSink>, expected = EXPECTED) {
   const markers = sink.payloads('navigation');
-  expect(markers.map(({ route, name, params, navigationType }) => ({ route, name, params, navigationType })))
-    .toEqual(expected.map(({ route, name, params, navigationType }) => ({ route, name, params, navigationType })));
-  markers.forEach((marker, index) => expect(new URL(marker.url).href).toBe(new URL(expected[index]!.path, window.location.origin).href));
+  expect(markers.map(({ route, name, params, navigationType }) => ({ route, name, params, navigationType }))).toEqual(
+    expected.map(({ route, name, params, navigationType }) => ({ route, name, params, navigationType })),
+  );
+  markers.forEach((marker, index) =>
+    expect(new URL(marker.url).href).toBe(new URL(expected[index]!.path, window.location.origin).href),
+  );
 }
 
 describe('Vue Router markers', () => {
@@ -95,14 +124,16 @@ describe('Vue Router markers', () => {
     await router.push({ name: 'user', params: { userId: '2' } });
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(3));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sink.payloads('navigation').map(({ route, params, navigationType }) => ({ route, params, navigationType }))).toEqual([
+    expect(
+      sink.payloads('navigation').map(({ route, params, navigationType }) => ({ route, params, navigationType })),
+    ).toEqual([
       { route: '/', params: {}, navigationType: 'initial' },
       { route: '/users/:userId', params: { userId: '1' }, navigationType: 'push' },
       { route: '/users/:userId', params: { userId: '2' }, navigationType: 'push' },
     ]);
   });
 
-  test('a router with a base: the marker\'s URL is the page\'s, base included', async () => {
+  test("a router with a base: the marker's URL is the page's, base included", async () => {
     const sink = eventSink();
     window.history.replaceState(null, '', '/app/');
     const router = createRouter({ history: createWebHistory('/app/'), routes });
@@ -110,7 +141,10 @@ describe('Vue Router markers', () => {
     await router.isReady();
     await router.push('/users/5');
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(2));
-    expect(sink.payloads('navigation').map((marker) => new URL(marker.url).pathname)).toEqual(['/app/', '/app/users/5']);
+    expect(sink.payloads('navigation').map((marker) => new URL(marker.url).pathname)).toEqual([
+      '/app/',
+      '/app/users/5',
+    ]);
   });
 
   test('useRouterMarkers(router) in a component, with memory history, after the router is ready', async () => {
@@ -123,13 +157,18 @@ describe('Vue Router markers', () => {
         return () => h(RouterView);
       },
     });
-    const wrapper = mount(Root, { global: { plugins: [router, createRecorder({ onEvents: sink.onEvents })] }, attachTo: document.body });
+    const wrapper = mount(Root, {
+      global: { plugins: [router, createRecorder({ onEvents: sink.onEvents })] },
+      attachTo: document.body,
+    });
     await router.push('/');
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(2));
     // Memory history has no history state to tell a replace: it is a push; its go() is a pop.
     await goBack(router);
     await waitFor(() => expect(sink.payloads('navigation')).toHaveLength(3));
-    expect(sink.payloads('navigation').map(({ route, name, navigationType }) => ({ route, name, navigationType }))).toEqual([
+    expect(
+      sink.payloads('navigation').map(({ route, name, navigationType }) => ({ route, name, navigationType })),
+    ).toEqual([
       { route: '/users/:userId', name: 'user', navigationType: 'initial' },
       { route: '/', name: 'home', navigationType: 'push' },
       { route: '/users/:userId', name: 'user', navigationType: 'pop' },
@@ -144,7 +183,14 @@ describe('Vue Router markers', () => {
   test('useRouterMarkers() without the plugin names the fix', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const router = createRouter({ history: createMemoryHistory(), routes });
-    const Root = defineComponent({ setup: () => { useRouterMarkers(router); return () => null; } });
-    expect(() => createApp(Root).mount(document.createElement('div'))).toThrow('[@reprise/vue] useRouterMarkers() needs app.use(createRecorder()) first');
+    const Root = defineComponent({
+      setup: () => {
+        useRouterMarkers(router);
+        return () => null;
+      },
+    });
+    expect(() => createApp(Root).mount(document.createElement('div'))).toThrow(
+      '[@reprise/vue] useRouterMarkers() needs app.use(createRecorder()) first',
+    );
   });
 });

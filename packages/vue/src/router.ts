@@ -41,7 +41,13 @@ export function routerMarkers(router: MarkableRouter, recorder: Recorder): () =>
   let popped = false;
   const mark = (to: MarkableRoute, type?: 'push' | 'replace' | 'pop') => {
     marked = true;
-    markers.routeChanged({ url: history.createHref(to.fullPath), route: to.matched.map((record) => record.path), name: to.name, params: to.params, type });
+    markers.routeChanged({
+      url: history.createHref(to.fullPath),
+      route: to.matched.map((record) => record.path),
+      name: to.name,
+      params: to.params,
+      type,
+    });
   };
   // The history calls its listeners for back / forward only (popstate, or go() in memory history), before the router navigates.
   const stopListening = history.listen(() => {

@@ -42,7 +42,10 @@ describe('server-side rendering', () => {
         ];
       },
     });
-    const serverRouter = createRouter({ history: createMemoryHistory(), routes: [{ path: '/users/:id', name: 'user', component: UserPage }] });
+    const serverRouter = createRouter({
+      history: createMemoryHistory(),
+      routes: [{ path: '/users/:id', name: 'user', component: UserPage }],
+    });
     const plugin = createRecorder({ project: 'dev', endpoint: 'http://127.0.0.1:4400', router: serverRouter });
     const app = createSSRApp({ render: () => h(RouterView) });
     // Vue's dev build looks for the devtools hook on `window` while creating the app: Vue's own probe.
@@ -51,7 +54,9 @@ describe('server-side rendering', () => {
     await serverRouter.push('/users/42');
     await serverRouter.isReady();
     const html = await server.renderToString(app);
-    expect(html).toBe('<!--[--><small>session pending</small><p data-reprise-mask>card 4242</p><div data-reprise-block>raw text</div><p data-reprise-mask>balance</p><input name="city" data-reprise-unmask><!--]-->');
+    expect(html).toBe(
+      '<!--[--><small>session pending</small><p data-reprise-mask>card 4242</p><div data-reprise-block>raw text</div><p data-reprise-mask>balance</p><input name="city" data-reprise-unmask><!--]-->',
+    );
     expect(traps.touched).toEqual([]);
     expect(plugin.recorder.isRecording).toBe(false);
     expect(warn).not.toHaveBeenCalled();

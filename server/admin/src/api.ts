@@ -79,7 +79,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-
 export interface AuditSearchParams {
   project?: string;
   action?: string;
@@ -171,7 +170,11 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     });
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new ApiError(0, 'network', 'Could not reach the collector. Check that it is running and that you are online.');
+    throw new ApiError(
+      0,
+      'network',
+      'Could not reach the collector. Check that it is running and that you are online.',
+    );
   }
   const text = await response.text();
   let data: unknown = undefined;
@@ -209,8 +212,10 @@ function query(params: Record<string, string | number | boolean | undefined>): s
 type Json = Record<string, unknown>;
 
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-const num = (value: unknown, fallback = 0): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
-const obj = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {});
+const num = (value: unknown, fallback = 0): number =>
+  typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+const obj = (value: unknown): Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
 
 /** `sessionJson()` of server/src/playback/router.ts (plus `customEvents` on the detail route). */
 export function toSessionSummary(row: Json): SessionSummary {
@@ -236,7 +241,10 @@ export function toSessionSummary(row: Json): SessionSummary {
     browser: str(row.browser),
     os: str(row.os),
     userAgent: str(row.userAgent),
-    viewport: typeof viewport.width === 'number' && typeof viewport.height === 'number' ? { width: viewport.width, height: viewport.height } : null,
+    viewport:
+      typeof viewport.width === 'number' && typeof viewport.height === 'number'
+        ? { width: viewport.width, height: viewport.height }
+        : null,
     eventCount: num(counts.events),
     clickCount: num(counts.clicks),
     errorCount: num(counts.errors),
@@ -244,7 +252,9 @@ export function toSessionSummary(row: Json): SessionSummary {
     failedRequestCount: num(counts.failedRequests),
     segmentCount: num(row.segmentCount),
     byteSize: num(row.bytes),
-    customEvents: (Array.isArray(row.customEvents) ? (row.customEvents as Json[]) : []).map((entry) => String(entry.name)),
+    customEvents: (Array.isArray(row.customEvents) ? (row.customEvents as Json[]) : []).map((entry) =>
+      String(entry.name),
+    ),
   };
 }
 
@@ -252,7 +262,11 @@ export function toSessionSummary(row: Json): SessionSummary {
 function toMe(data: Json): Me | null {
   if (data.kind !== 'user') return null;
   const user = obj(data.user);
-  return { username: String(user.username ?? ''), roles: obj(user.roles) as Record<string, Role>, csrfToken: String(data.csrfToken ?? '') };
+  return {
+    username: String(user.username ?? ''),
+    roles: obj(user.roles) as Record<string, Role>,
+    csrfToken: String(data.csrfToken ?? ''),
+  };
 }
 
 // ------------------------------------------------------------------ endpoints
@@ -273,7 +287,12 @@ export const api = {
   async login(username: string, password: string): Promise<Me> {
     await request<Json>('POST', '/v1/auth/login', { username, password });
     const me = await api.me();
-    if (!me) throw new ApiError(401, 'unauthenticated', 'The collector accepted the password but did not keep the login. Are cookies blocked for this site?');
+    if (!me)
+      throw new ApiError(
+        401,
+        'unauthenticated',
+        'The collector accepted the password but did not keep the login. Are cookies blocked for this site?',
+      );
     return me;
   },
 
@@ -290,14 +309,20 @@ export const api = {
 
   async searchSessions(params: SessionSearchParams, signal?: AbortSignal): Promise<Page<SessionSummary>> {
     const names: Record<string, string | number | boolean | undefined> = {};
-    for (const [field, name] of Object.entries(SEARCH_QUERY_NAMES)) names[name] = params[field as keyof SessionSearchParams];
+    for (const [field, name] of Object.entries(SEARCH_QUERY_NAMES))
+      names[name] = params[field as keyof SessionSearchParams];
     const data = await request<Json>('GET', `/v1/sessions${query(names)}`, undefined, signal);
     const rows = (Array.isArray(data.sessions) ? data.sessions : []) as Json[];
     return { items: rows.map(toSessionSummary), nextCursor: str(data.nextCursor) };
   },
 
   async session(id: string, project: string | undefined, signal?: AbortSignal): Promise<SessionSummary> {
-    const data = await request<Json>('GET', `/v1/sessions/${encodeURIComponent(id)}${query({ project })}`, undefined, signal);
+    const data = await request<Json>(
+      'GET',
+      `/v1/sessions/${encodeURIComponent(id)}${query({ project })}`,
+      undefined,
+      signal,
+    );
     return toSessionSummary(data);
   },
 
@@ -313,7 +338,10 @@ export const api = {
       undefined,
       signal,
     );
-    return { items: (Array.isArray(data.entries) ? data.entries : []) as AuditEntry[], nextCursor: str(data.nextCursor) };
+    return {
+      items: (Array.isArray(data.entries) ? data.entries : []) as AuditEntry[],
+      nextCursor: str(data.nextCursor),
+    };
   },
 
   async tokens(signal?: AbortSignal): Promise<ApiTokenInfo[]> {
@@ -339,7 +367,12 @@ export const api = {
     await request('DELETE', `/v1/users/${encodeURIComponent(username)}`);
   },
 
-  async createToken(input: { name: string; project: string; operations: string[]; expiresInDays: number }): Promise<CreatedToken> {
+  async createToken(input: {
+    name: string;
+    project: string;
+    operations: string[];
+    expiresInDays: number;
+  }): Promise<CreatedToken> {
     return request<CreatedToken>('POST', '/v1/tokens', input);
   },
 
@@ -355,7 +388,9 @@ export const api = {
   async deleteUserSessions(userId: string, project: string): Promise<{ deleted: number }> {
     const data = await request<Json>('DELETE', `/v1/users/${encodeURIComponent(userId)}/sessions${query({ project })}`);
     // One deletion job per session (done, or still running: it finishes on its own).
-    return { deleted: Array.isArray(data.jobs) ? data.jobs.length : Array.isArray(data.deleted) ? data.deleted.length : 0 };
+    return {
+      deleted: Array.isArray(data.jobs) ? data.jobs.length : Array.isArray(data.deleted) ? data.deleted.length : 0,
+    };
   },
 
   /** The export download's URL (an attachment; the browser sends the login cookie). */
@@ -382,7 +417,10 @@ export const api = {
       requireOrigin: row.requireOrigin === true,
       retentionDays: typeof row.retentionDays === 'number' ? row.retentionDays : null,
       archiveAfterDays: typeof row.archiveAfterDays === 'number' ? row.archiveAfterDays : null,
-      rateLimit: typeof row.rateLimit === 'object' && row.rateLimit !== null ? (row.rateLimit as ProjectSettings['rateLimit']) : null,
+      rateLimit:
+        typeof row.rateLimit === 'object' && row.rateLimit !== null
+          ? (row.rateLimit as ProjectSettings['rateLimit'])
+          : null,
     }));
   },
 };

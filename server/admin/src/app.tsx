@@ -19,19 +19,78 @@ export function App() {
       <Route path="/login" element={<LoginPage />} />
       <Route path="/setup" element={<SetupPage />} />
       <Route path="/" element={<Navigate to="/sessions" replace />} />
-      <Route path="/sessions" element={<Authenticated title="Sessions"><SessionsPage /></Authenticated>} />
-      <Route path="/sessions/:id" element={<Authenticated title="Session" wide><SessionPage /></Authenticated>} />
-      <Route path="/audit" element={<Authenticated title="Audit log" admin><AuditPage /></Authenticated>} />
-      <Route path="/settings" element={<Authenticated title="Settings" admin><SettingsPage /></Authenticated>} />
-      <Route path="/access" element={<Authenticated title="Users and tokens" admin><AccessPage /></Authenticated>} />
-      <Route path="/account" element={<Authenticated title="Your account"><AccountPage /></Authenticated>} />
-      <Route path="*" element={<Authenticated title="Not found"><NotFoundPage /></Authenticated>} />
+      <Route
+        path="/sessions"
+        element={
+          <Authenticated title="Sessions">
+            <SessionsPage />
+          </Authenticated>
+        }
+      />
+      <Route
+        path="/sessions/:id"
+        element={
+          <Authenticated title="Session" wide>
+            <SessionPage />
+          </Authenticated>
+        }
+      />
+      <Route
+        path="/audit"
+        element={
+          <Authenticated title="Audit log" admin>
+            <AuditPage />
+          </Authenticated>
+        }
+      />
+      <Route
+        path="/settings"
+        element={
+          <Authenticated title="Settings" admin>
+            <SettingsPage />
+          </Authenticated>
+        }
+      />
+      <Route
+        path="/access"
+        element={
+          <Authenticated title="Users and tokens" admin>
+            <AccessPage />
+          </Authenticated>
+        }
+      />
+      <Route
+        path="/account"
+        element={
+          <Authenticated title="Your account">
+            <AccountPage />
+          </Authenticated>
+        }
+      />
+      <Route
+        path="*"
+        element={
+          <Authenticated title="Not found">
+            <NotFoundPage />
+          </Authenticated>
+        }
+      />
     </Routes>
   );
 }
 
 /** Pages behind the login: shows the shell, or sends to /login remembering where to come back. */
-function Authenticated({ children, title, admin = false, wide = false }: { children: ReactNode; title: string; admin?: boolean; wide?: boolean }) {
+function Authenticated({
+  children,
+  title,
+  admin = false,
+  wide = false,
+}: {
+  children: ReactNode;
+  title: string;
+  admin?: boolean;
+  wide?: boolean;
+}) {
   const { me, loggedOut } = useAuth();
   const location = useLocation();
   useEffect(() => {
@@ -63,11 +122,16 @@ function Shell({ children, wide }: { children: ReactNode; wide: boolean }) {
   const admin = isAdmin(me ?? null);
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">Skip to content</a>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
         <NavLink to="/sessions" className="brand" aria-label="Reprise, sessions">
           <span className="brand-mark" aria-hidden="true">
-            <svg viewBox="0 0 32 32" width="22" height="22"><rect width="32" height="32" rx="8" fill="currentColor" /><path d="M12 9v14l11-7z" fill="#fff" /></svg>
+            <svg viewBox="0 0 32 32" width="22" height="22">
+              <rect width="32" height="32" rx="8" fill="currentColor" />
+              <path d="M12 9v14l11-7z" fill="#fff" />
+            </svg>
           </span>
           Reprise
         </NavLink>

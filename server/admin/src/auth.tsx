@@ -54,7 +54,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
   const expire = useCallback(() => setMe(null), []);
 
-  const value = useMemo(() => ({ me, error, loggedOut, login, setup, logout, expire }), [me, error, loggedOut, login, setup, logout, expire]);
+  const value = useMemo(
+    () => ({ me, error, loggedOut, login, setup, logout, expire }),
+    [me, error, loggedOut, login, setup, logout, expire],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

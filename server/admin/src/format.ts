@@ -12,7 +12,12 @@ export function formatDuration(ms: number): string {
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const shortDateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const shortDateTime = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 export function formatDateTime(epochMs: number): string {
   return Number.isFinite(epochMs) && epochMs > 0 ? dateTime.format(epochMs) : '–';
@@ -56,7 +61,8 @@ export function parseMoment(hash: string, search: string): number | undefined {
   const text = value.trim();
   let seconds: number;
   if (/^\d+(\.\d+)?$/.test(text)) seconds = Number(text);
-  else if (/^(\d+:)?\d{1,2}:\d{1,2}(\.\d+)?$/.test(text)) seconds = text.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+  else if (/^(\d+:)?\d{1,2}:\d{1,2}(\.\d+)?$/.test(text))
+    seconds = text.split(':').reduce((total, part) => total * 60 + Number(part), 0);
   else {
     const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
     if (!match || text === '') return undefined;

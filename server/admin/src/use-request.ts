@@ -26,7 +26,10 @@ export function useRequest<T>(key: string, load: (signal: AbortSignal) => Promis
       },
       (reason: unknown) => {
         if (abort.signal.aborted) return;
-        const error = reason instanceof ApiError ? reason : new ApiError(0, 'client', reason instanceof Error ? reason.message : String(reason));
+        const error =
+          reason instanceof ApiError
+            ? reason
+            : new ApiError(0, 'client', reason instanceof Error ? reason.message : String(reason));
         if (error.status === 401) expire();
         setAnswer({ key, state: { status: 'error', error } });
       },

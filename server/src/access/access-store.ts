@@ -44,12 +44,19 @@ export interface UserIdentity {
 
 export function assertValidProject(project: string): void {
   if (!PROJECT.test(project)) {
-    throw new CollectorError('bad_project', 400, `project "${project.slice(0, 40)}" may hold only letters, digits, "_" and "-" (or be "*").`);
+    throw new CollectorError(
+      'bad_project',
+      400,
+      `project "${project.slice(0, 40)}" may hold only letters, digits, "_" and "-" (or be "*").`,
+    );
   }
 }
 
 export async function countUsers(db: Kysely<IndexSchema>): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -61,7 +68,11 @@ interface NewUser {
 
 function validatePassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new CollectorError('weak_password', 400, `password: ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`);
+    throw new CollectorError(
+      'weak_password',
+      400,
+      `password: ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`,
+    );
   }
 }
 
@@ -72,7 +83,8 @@ function validateNewUser(input: NewUser): void {
   validatePassword(input.password);
   for (const [project, role] of Object.entries(input.roles)) {
     assertValidProject(project);
-    if (!ROLES.includes(role)) throw new CollectorError('bad_role', 400, `role "${String(role)}" is not one of ${ROLES.join(', ')}.`);
+    if (!ROLES.includes(role))
+      throw new CollectorError('bad_role', 400, `role "${String(role)}" is not one of ${ROLES.join(', ')}.`);
   }
 }
 
@@ -111,7 +123,11 @@ async function loadIdentity(db: Kysely<IndexSchema>, user: { id: number; usernam
 }
 
 export async function findUserByName(db: Kysely<IndexSchema>, username: string): Promise<UserIdentity | undefined> {
-  const user = await db.selectFrom('users').select(['id', 'username']).where('username', '=', username).executeTakeFirst();
+  const user = await db
+    .selectFrom('users')
+    .select(['id', 'username'])
+    .where('username', '=', username)
+    .executeTakeFirst();
   return user ? loadIdentity(db, user) : undefined;
 }
 
@@ -121,15 +137,28 @@ export type PasswordCheck = { ok: true; user: UserIdentity } | { ok: false; know
  * The user when the password matches; the same work is done for unknown usernames. A hash made
  * at a lower cost than today's is replaced on the way (the password is at hand only now).
  */
-export async function authenticatePassword(db: Kysely<IndexSchema>, username: string, password: string): Promise<PasswordCheck> {
+export async function authenticatePassword(
+  db: Kysely<IndexSchema>,
+  username: string,
+  password: string,
+): Promise<PasswordCheck> {
   if (password.length > MAX_PASSWORD_LENGTH) return { ok: false, knownUser: false };
-  const user = await db.selectFrom('users').select(['id', 'username', 'password_hash']).where('username', '=', username).executeTakeFirst();
+  const user = await db
+    .selectFrom('users')
+    .select(['id', 'username', 'password_hash'])
+    .where('username', '=', username)
+    .executeTakeFirst();
   const ok = await verifyPassword(password, user?.password_hash ?? (await decoyPasswordHash()));
   if (!user || !ok) return { ok: false, knownUser: user !== undefined };
   if (needsRehash(user.password_hash)) {
     const upgraded = await hashPassword(password);
     // Only if unchanged meanwhile: a concurrent password change must win.
-    await db.updateTable('users').set({ password_hash: upgraded }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute();
+    await db
+      .updateTable('users')
+      .set({ password_hash: upgraded })
+      .where('id', '=', user.id)
+      .where('password_hash', '=', user.password_hash)
+      .execute();
   }
   return { ok: true, user: await loadIdentity(db, user) };
 }
@@ -144,7 +173,12 @@ export async function changePassword(
 ): Promise<boolean> {
   validatePassword(input.newPassword);
   const row = await db.selectFrom('users').select(['password_hash']).where('id', '=', input.userId).executeTakeFirst();
-  if (!row || input.currentPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(input.currentPassword, row.password_hash))) return false;
+  if (
+    !row ||
+    input.currentPassword.length > MAX_PASSWORD_LENGTH ||
+    !(await verifyPassword(input.currentPassword, row.password_hash))
+  )
+    return false;
   const passwordHash = await hashPassword(input.newPassword);
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', input.userId).execute();
@@ -195,13 +229,24 @@ export async function createLoginSession(db: Kysely<IndexSchema>, userId: number
   const csrfToken = randomSecret();
   await db
     .insertInto('login_sessions')
-    .values({ id_hash: sha256(cookieValue), user_id: userId, csrf_token: csrfToken, created_at: now, expires_at: now + LOGIN_SESSION_TTL_MS, last_seen_at: now })
+    .values({
+      id_hash: sha256(cookieValue),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: now,
+      expires_at: now + LOGIN_SESSION_TTL_MS,
+      last_seen_at: now,
+    })
     .execute();
   return { cookieValue, csrfToken, expiresAt: now + LOGIN_SESSION_TTL_MS };
 }
 
 /** The session behind a cookie, unless expired or idle for `idleMs`; a hit counts as activity. */
-export async function findLoginSession(db: Kysely<IndexSchema>, cookieValue: string, options: { idleMs?: number; now?: number } = {}) {
+export async function findLoginSession(
+  db: Kysely<IndexSchema>,
+  cookieValue: string,
+  options: { idleMs?: number; now?: number } = {},
+) {
   const now = options.now ?? Date.now();
   const idleMs = options.idleMs ?? DEFAULT_SESSION_IDLE_MS;
   const idHash = sha256(cookieValue);
@@ -217,14 +262,22 @@ export async function findLoginSession(db: Kysely<IndexSchema>, cookieValue: str
     await db.deleteFrom('login_sessions').where('id_hash', '=', idHash).execute();
     return undefined;
   }
-  if (now - lastSeen >= TOUCH_EVERY_MS) await db.updateTable('login_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+  if (now - lastSeen >= TOUCH_EVERY_MS)
+    await db.updateTable('login_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   return { user: await loadIdentity(db, row), csrfToken: row.csrf_token };
 }
 
 /** Forgets expired or idle login sessions and setup tokens (run by the plugin's periodic sweep). */
-export async function deleteExpiredCredentials(db: Kysely<IndexSchema>, now = Date.now(), idleMs = DEFAULT_SESSION_IDLE_MS): Promise<void> {
+export async function deleteExpiredCredentials(
+  db: Kysely<IndexSchema>,
+  now = Date.now(),
+  idleMs = DEFAULT_SESSION_IDLE_MS,
+): Promise<void> {
   await db.deleteFrom('login_sessions').where('expires_at', '<=', now).execute();
-  await db.deleteFrom('login_sessions').where('last_seen_at', '<=', now - idleMs).execute();
+  await db
+    .deleteFrom('login_sessions')
+    .where('last_seen_at', '<=', now - idleMs)
+    .execute();
   await db.deleteFrom('setup_tokens').where('expires_at', '<=', now).execute();
 }
 
@@ -253,17 +306,29 @@ const TOKEN_FORMAT = /^rpt_([A-Za-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
 /** Creates a token; the returned `token` is shown once, only its hash is stored. */
 export async function createApiToken(
   db: Kysely<IndexSchema>,
-  input: { name: string; project: string; operations: Operation[]; createdBy: number | null; lifetimeMs?: number; maxLifetimeMs?: number },
+  input: {
+    name: string;
+    project: string;
+    operations: Operation[];
+    createdBy: number | null;
+    lifetimeMs?: number;
+    maxLifetimeMs?: number;
+  },
   now = Date.now(),
 ): Promise<ApiTokenIdentity & { token: string }> {
   const maxLifetimeMs = input.maxLifetimeMs ?? DEFAULT_TOKEN_MAX_LIFETIME_MS;
   const lifetimeMs = input.lifetimeMs ?? Math.min(DEFAULT_TOKEN_LIFETIME_MS, maxLifetimeMs);
   if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0 || lifetimeMs > maxLifetimeMs) {
-    throw new CollectorError('bad_expiry', 400, `expiresInDays: more than 0 and at most ${Math.floor(maxLifetimeMs / 86_400_000)} (this collector's maximum token lifetime).`);
+    throw new CollectorError(
+      'bad_expiry',
+      400,
+      `expiresInDays: more than 0 and at most ${Math.floor(maxLifetimeMs / 86_400_000)} (this collector's maximum token lifetime).`,
+    );
   }
   const expiresAt = now + lifetimeMs;
   assertValidProject(input.project);
-  if (input.project === ALL_PROJECTS) throw new CollectorError('bad_project', 400, 'an API token is scoped to one project, not "*".');
+  if (input.project === ALL_PROJECTS)
+    throw new CollectorError('bad_project', 400, 'an API token is scoped to one project, not "*".');
   if (input.operations.length === 0 || input.operations.some((op) => !OPERATIONS.includes(op))) {
     throw new CollectorError('bad_operations', 400, `operations: one or more of ${OPERATIONS.join(', ')}.`);
   }
@@ -284,10 +349,21 @@ export async function createApiToken(
       expires_at: expiresAt,
     })
     .execute();
-  return { id, name: input.name, project: input.project, operations: new Set(input.operations), expiresAt, token: `rpt_${id}_${secret}` };
+  return {
+    id,
+    name: input.name,
+    project: input.project,
+    operations: new Set(input.operations),
+    expiresAt,
+    token: `rpt_${id}_${secret}`,
+  };
 }
 
-export async function verifyApiToken(db: Kysely<IndexSchema>, token: string, now = Date.now()): Promise<ApiTokenIdentity | undefined> {
+export async function verifyApiToken(
+  db: Kysely<IndexSchema>,
+  token: string,
+  now = Date.now(),
+): Promise<ApiTokenIdentity | undefined> {
   const match = TOKEN_FORMAT.exec(token);
   if (!match) return undefined;
   const [, id, secret] = match as unknown as [string, string, string];
@@ -307,7 +383,9 @@ export async function verifyApiToken(db: Kysely<IndexSchema>, token: string, now
 }
 
 export async function listApiTokens(db: Kysely<IndexSchema>, projects: readonly string[] | 'all') {
-  let query = db.selectFrom('api_tokens').select(['id', 'name', 'project', 'operations', 'created_at', 'revoked_at', 'last_used_at', 'expires_at']);
+  let query = db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'project', 'operations', 'created_at', 'revoked_at', 'last_used_at', 'expires_at']);
   if (projects !== 'all') {
     if (projects.length === 0) return [];
     query = query.where('project', 'in', [...projects]);
@@ -330,7 +408,12 @@ export async function findApiToken(db: Kysely<IndexSchema>, id: string) {
 }
 
 export async function revokeApiToken(db: Kysely<IndexSchema>, id: string, now = Date.now()) {
-  await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 // ---- first-start setup ----
@@ -343,7 +426,10 @@ export async function issueSetupToken(db: Kysely<IndexSchema>, now = Date.now())
   const token = randomSecret();
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
-    await trx.insertInto('setup_tokens').values({ token_hash: sha256(token), created_at: now, expires_at: now + SETUP_TOKEN_TTL_MS, used_at: null }).execute();
+    await trx
+      .insertInto('setup_tokens')
+      .values({ token_hash: sha256(token), created_at: now, expires_at: now + SETUP_TOKEN_TTL_MS, used_at: null })
+      .execute();
   });
   return token;
 }
@@ -359,8 +445,16 @@ export async function completeSetup(
 ): Promise<UserIdentity> {
   const user: NewUser = { username: input.username, password: input.password, roles: { [ALL_PROJECTS]: 'admin' } };
   const invalid = () =>
-    new CollectorError('setup_token_invalid', 403, 'this setup link is used, expired or replaced; restart the collector with no users to get a new one.');
-  const row = await db.selectFrom('setup_tokens').selectAll().where('token_hash', '=', sha256(input.token)).executeTakeFirst();
+    new CollectorError(
+      'setup_token_invalid',
+      403,
+      'this setup link is used, expired or replaced; restart the collector with no users to get a new one.',
+    );
+  const row = await db
+    .selectFrom('setup_tokens')
+    .selectAll()
+    .where('token_hash', '=', sha256(input.token))
+    .executeTakeFirst();
   if (!row || row.used_at !== null || row.expires_at <= now) throw invalid();
   validateNewUser(user);
   const passwordHash = await hashPassword(user.password);
@@ -371,7 +465,10 @@ export async function completeSetup(
       .where('token_hash', '=', row.token_hash)
       .where('used_at', 'is', null)
       .executeTakeFirst();
-    const users = await trx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const users = await trx
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     if (Number(burned.numUpdatedRows) !== 1 || Number(users.n) > 0) throw invalid();
     return insertUser(trx, user, passwordHash);
   });

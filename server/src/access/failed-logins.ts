@@ -13,7 +13,10 @@ import type { IndexSchema } from '../index-db/schema.js';
  * removes them after the retention period.
  */
 export class FailedLoginLog {
-  private readonly pending = new Map<string, { attempts: number; usernames: Set<string>; from: number; to: number; userAgent: string | null }>();
+  private readonly pending = new Map<
+    string,
+    { attempts: number; usernames: Set<string>; from: number; to: number; userAgent: string | null }
+  >();
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -24,7 +27,13 @@ export class FailedLoginLog {
 
   record(input: { ip: string | null; userAgent: string | null; username: string }, now = Date.now()): void {
     const key = input.ip ?? '';
-    const entry = this.pending.get(key) ?? { attempts: 0, usernames: new Set<string>(), from: now, to: now, userAgent: input.userAgent };
+    const entry = this.pending.get(key) ?? {
+      attempts: 0,
+      usernames: new Set<string>(),
+      from: now,
+      to: now,
+      userAgent: input.userAgent,
+    };
     entry.attempts++;
     // Distinct names are only counted; keep at most a few hundred per address to bound memory.
     if (entry.usernames.size < 500) entry.usernames.add(input.username);
@@ -38,24 +47,39 @@ export class FailedLoginLog {
     const batch = [...this.pending];
     this.pending.clear();
     // Chained so flushes never interleave; a failed one does not block the next.
-    this.flushing = this.flushing.catch(() => undefined).then(async () => {
-      for (const [ip, entry] of batch) {
-        await recordAudit(this.db, {
-          actor: { type: 'user', id: '', name: '' },
-          action: 'auth.login_failed',
-          detail: { unknownUsernames: entry.usernames.size, attempts: entry.attempts, from: entry.from, to: entry.to },
-          ip: ip || null,
-          userAgent: entry.userAgent,
-          at: entry.to,
-        });
-      }
-    });
+    this.flushing = this.flushing
+      .catch(() => undefined)
+      .then(async () => {
+        for (const [ip, entry] of batch) {
+          await recordAudit(this.db, {
+            actor: { type: 'user', id: '', name: '' },
+            action: 'auth.login_failed',
+            detail: {
+              unknownUsernames: entry.usernames.size,
+              attempts: entry.attempts,
+              from: entry.from,
+              to: entry.to,
+            },
+            ip: ip || null,
+            userAgent: entry.userAgent,
+            at: entry.to,
+          });
+        }
+      });
     return this.flushing;
   }
 }
 
 /** Deletes failed-login audit rows older than `retentionMs`; returns how many. */
-export async function pruneFailedLogins(db: Kysely<IndexSchema>, retentionMs: number, now = Date.now()): Promise<number> {
-  const result = await db.deleteFrom('audit_log').where('action', '=', 'auth.login_failed').where('at', '<', now - retentionMs).executeTakeFirst();
+export async function pruneFailedLogins(
+  db: Kysely<IndexSchema>,
+  retentionMs: number,
+  now = Date.now(),
+): Promise<number> {
+  const result = await db
+    .deleteFrom('audit_log')
+    .where('action', '=', 'auth.login_failed')
+    .where('at', '<', now - retentionMs)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -33,6 +33,7 @@ export async function locateSession(
   );
   const row = rows.find((r) => can(principal, permission, r.project));
   if (row) return row;
-  if (rows.length > 0) throw new CollectorError('forbidden', 403, `you have no ${permission} access to project "${rows[0]!.project}".`);
+  if (rows.length > 0)
+    throw new CollectorError('forbidden', 403, `you have no ${permission} access to project "${rows[0]!.project}".`);
   throw new CollectorError('session_not_found', 404, `no session "${sessionId.slice(0, 128)}" in your projects.`);
 }

@@ -66,7 +66,10 @@ export class LoginThrottle {
   /** `address\nusername` → when the exemption ends. */
   private readonly trusted = new Map<string, number>();
 
-  constructor(limits: LoginLimits = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    limits: LoginLimits = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.limits = { ...DEFAULT_LOGIN_LIMITS, ...limits };
   }
 
@@ -96,16 +99,27 @@ export class LoginThrottle {
     const tokens = this.tokens(this.usernameBuckets, perUsername, username, now);
     if (!trusted) {
       const refused =
-        emptyBucket('client', clientTokens, perClient, (wait) => `too many failed logins from your address, for any username; try again in ${wait}.`) ??
+        emptyBucket(
+          'client',
+          clientTokens,
+          perClient,
+          (wait) => `too many failed logins from your address, for any username; try again in ${wait}.`,
+        ) ??
         emptyBucket(
           'username',
           tokens,
           perUsername,
-          (wait) => `too many failed logins for this username from many addresses, so logins to it are slowed down to one every ${waitText(perUsername.refillMs)}; try again in ${wait}.`,
+          (wait) =>
+            `too many failed logins for this username from many addresses, so logins to it are slowed down to one every ${waitText(perUsername.refillMs)}; try again in ${wait}.`,
         );
       if (refused) return refused;
     }
-    if (freshWindow) this.makeRoom(this.addressFailures, (entry) => now - entry.since >= perAddress.windowMs, (entry) => -entry.count);
+    if (freshWindow)
+      this.makeRoom(
+        this.addressFailures,
+        (entry) => now - entry.since >= perAddress.windowMs,
+        (entry) => -entry.count,
+      );
     this.addressFailures.set(pair, { count: freshWindow ? 1 : seen.count + 1, since: freshWindow ? now : seen.since });
     // A trusted address spends no tokens: its typos must not slow down logins from elsewhere.
     if (!trusted) {
@@ -142,12 +156,23 @@ export class LoginThrottle {
     return Math.min(limit.burst, bucket.tokens + (now - bucket.at) / limit.refillMs);
   }
 
-  private tokens(map: Map<string, Bucket>, limit: { burst: number; refillMs: number }, key: string, now: number): number {
+  private tokens(
+    map: Map<string, Bucket>,
+    limit: { burst: number; refillMs: number },
+    key: string,
+    now: number,
+  ): number {
     const bucket = map.get(key);
     return bucket ? this.refilled(bucket, limit, now) : limit.burst;
   }
 
-  private take(map: Map<string, Bucket>, limit: { burst: number; refillMs: number }, key: string, tokens: number, now: number): void {
+  private take(
+    map: Map<string, Bucket>,
+    limit: { burst: number; refillMs: number },
+    key: string,
+    tokens: number,
+    now: number,
+  ): void {
     if (!map.has(key)) {
       const slack = (bucket: Bucket) => this.refilled(bucket, limit, now);
       this.makeRoom(map, (bucket) => slack(bucket) >= limit.burst, slack);
@@ -155,7 +180,12 @@ export class LoginThrottle {
     map.set(key, { tokens: tokens - 1, at: now });
   }
 
-  private giveBack(map: Map<string, Bucket>, limit: { burst: number; refillMs: number }, key: string, now: number): void {
+  private giveBack(
+    map: Map<string, Bucket>,
+    limit: { burst: number; refillMs: number },
+    key: string,
+    now: number,
+  ): void {
     const bucket = map.get(key);
     if (bucket) map.set(key, { tokens: Math.min(limit.burst, this.refilled(bucket, limit, now) + 1), at: now });
   }
@@ -206,7 +236,8 @@ export function clientKey(address: string): string {
 }
 
 function expandIpv6(address: string): string[] {
-  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const groups = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
   const [head = '', tail] = address.split('::');
   const left = groups(head);
   const right = tail === undefined ? [] : groups(tail);
@@ -215,4 +246,5 @@ function expandIpv6(address: string): string[] {
 }
 
 /** `45 s` or `12 min`, rounded up: never promises less wait than the Retry-After header. */
-const waitText = (ms: number) => (ms <= 90_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`);
+const waitText = (ms: number) =>
+  ms <= 90_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;

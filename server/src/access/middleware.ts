@@ -116,7 +116,8 @@ export function assertSameOrigin(req: Request): void {
   // The origins this collector is reached at (REPRISE_PUBLIC_URL, or the loopback listen address),
   // not the request's own Host: a DNS-rebound name sends a Host that matches its Origin.
   const own = req.app.get(OWN_ORIGINS_SETTING) as readonly string[] | undefined;
-  if (own ? !own.includes(origin.toLowerCase()) : host !== req.get('host')) throw new CollectorError('csrf_failed', 403, `requests from ${origin.slice(0, 100)} are not accepted.`);
+  if (own ? !own.includes(origin.toLowerCase()) : host !== req.get('host'))
+    throw new CollectorError('csrf_failed', 403, `requests from ${origin.slice(0, 100)} are not accepted.`);
 }
 
 /**
@@ -130,7 +131,12 @@ export function authenticate(db: Kysely<IndexSchema>, options: { sessionIdleMs?:
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const token = match ? await verifyApiToken(db, match[1]!) : undefined;
-      if (!token) throw new CollectorError('unauthenticated', 401, 'the API token is unknown, revoked, expired or malformed; an admin can create a new one (POST /v1/tokens).');
+      if (!token)
+        throw new CollectorError(
+          'unauthenticated',
+          401,
+          'the API token is unknown, revoked, expired or malformed; an admin can create a new one (POST /v1/tokens).',
+        );
       res.locals.principal = { kind: 'token', token } satisfies Principal;
       return next();
     }
@@ -142,7 +148,11 @@ export function authenticate(db: Kysely<IndexSchema>, options: { sessionIdleMs?:
           assertSameOrigin(req);
           const sent = req.get(CSRF_HEADER);
           if (!sent || !sameToken(sent, session.csrfToken)) {
-            throw new CollectorError('csrf_failed', 403, `state-changing requests need the ${CSRF_HEADER} header from GET /v1/auth/me.`);
+            throw new CollectorError(
+              'csrf_failed',
+              403,
+              `state-changing requests need the ${CSRF_HEADER} header from GET /v1/auth/me.`,
+            );
           }
         }
         res.locals.principal = { kind: 'user', user: session.user, csrfToken: session.csrfToken } satisfies Principal;
@@ -155,7 +165,11 @@ export function authenticate(db: Kysely<IndexSchema>, options: { sessionIdleMs?:
 export function principalOf(res: Response): Principal {
   const principal = res.locals.principal as Principal | undefined;
   if (!principal) {
-    throw new CollectorError('unauthenticated', 401, 'log in (POST /v1/auth/login) or send an API token as "Authorization: Bearer rpt_...".');
+    throw new CollectorError(
+      'unauthenticated',
+      401,
+      'log in (POST /v1/auth/login) or send an API token as "Authorization: Bearer rpt_...".',
+    );
   }
   return principal;
 }

@@ -102,7 +102,9 @@ function derive(password: string, salt: Buffer, params: ScryptParams): Promise<B
   return limiter.run(
     () =>
       new Promise<Buffer>((resolve, reject) =>
-        scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))),
+        scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) =>
+          error ? reject(error) : resolve(key),
+        ),
       ),
   );
 }
@@ -118,8 +120,17 @@ function parseHash(stored: string): { params: ScryptParams; salt: Buffer; hash: 
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   const params = { N: Number(n), r: Number(r), p: Number(p) };
   if (scheme !== 'scrypt' || !salt || !hash) return undefined;
-  if (!Number.isSafeInteger(params.N) || params.N < 2 || params.N > MAX_N || (params.N & (params.N - 1)) !== 0) return undefined;
-  if (!Number.isSafeInteger(params.r) || params.r < 1 || params.r > 32 || !Number.isSafeInteger(params.p) || params.p < 1 || params.p > 16) return undefined;
+  if (!Number.isSafeInteger(params.N) || params.N < 2 || params.N > MAX_N || (params.N & (params.N - 1)) !== 0)
+    return undefined;
+  if (
+    !Number.isSafeInteger(params.r) ||
+    params.r < 1 ||
+    params.r > 32 ||
+    !Number.isSafeInteger(params.p) ||
+    params.p < 1 ||
+    params.p > 16
+  )
+    return undefined;
   return { params, salt: Buffer.from(salt, 'base64url'), hash: Buffer.from(hash, 'base64url') };
 }
 
@@ -141,6 +152,7 @@ export function needsRehash(stored: string): boolean {
 /** A hash of a random password at the current cost: compared against when a username does not exist, so timing does not tell. */
 let decoy: { params: ScryptParams; hash: Promise<string> } | undefined;
 export function decoyPasswordHash(): Promise<string> {
-  if (decoy?.params !== currentParams) decoy = { params: currentParams, hash: hashPassword(randomBytes(16).toString('hex')) };
+  if (decoy?.params !== currentParams)
+    decoy = { params: currentParams, hash: hashPassword(randomBytes(16).toString('hex')) };
   return decoy.hash;
 }

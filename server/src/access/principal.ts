@@ -4,8 +4,7 @@ import { ALL_PROJECTS, type ApiTokenIdentity, type Operation, type UserIdentity 
 
 /** Who is asking: a logged-in user (cookie) or an API token (bearer). */
 export type Principal =
-  | { kind: 'user'; user: UserIdentity; csrfToken: string }
-  | { kind: 'token'; token: ApiTokenIdentity };
+  { kind: 'user'; user: UserIdentity; csrfToken: string } | { kind: 'token'; token: ApiTokenIdentity };
 
 /** `admin` covers managing tokens and reading the audit log of a project. */
 export type Permission = Operation | 'admin';
@@ -31,7 +30,8 @@ export function effectiveRole(user: Pick<UserIdentity, 'roles'>, project: string
   return ROLE_RANK[own] >= ROLE_RANK[everywhere] ? own : everywhere;
 }
 
-const roleGrants = (role: Role | undefined, permission: Permission) => role === 'admin' || (role === 'viewer' && permission === 'read');
+const roleGrants = (role: Role | undefined, permission: Permission) =>
+  role === 'admin' || (role === 'viewer' && permission === 'read');
 
 export function can(principal: Principal, permission: Permission, project: string): boolean {
   if (principal.kind === 'token') {
@@ -52,15 +52,22 @@ export function hasAnyAccess(principal: Principal, project: string): boolean {
 
 /** Projects where the principal holds `permission`; `all` for a `*` role that grants it. */
 export function projectsWith(principal: Principal, permission: Permission): string[] | 'all' {
-  if (principal.kind === 'token') return can(principal, permission, principal.token.project) ? [principal.token.project] : [];
+  if (principal.kind === 'token')
+    return can(principal, permission, principal.token.project) ? [principal.token.project] : [];
   if (roleGrants(principal.user.roles.get(ALL_PROJECTS), permission)) return 'all';
-  return [...principal.user.roles.keys()].filter((project) => project !== ALL_PROJECTS && can(principal, permission, project));
+  return [...principal.user.roles.keys()].filter(
+    (project) => project !== ALL_PROJECTS && can(principal, permission, project),
+  );
 }
 
 /** 403 naming only what the caller asked for, so it says nothing about other projects. */
 export function assertCan(principal: Principal, permission: Permission, project: string): void {
   if (!can(principal, permission, project)) {
-    throw new CollectorError('forbidden', 403, `you have no ${permission} access to project "${project.slice(0, 128)}".`);
+    throw new CollectorError(
+      'forbidden',
+      403,
+      `you have no ${permission} access to project "${project.slice(0, 128)}".`,
+    );
   }
 }
 
@@ -90,7 +97,11 @@ function authorityOver(user: Pick<UserIdentity, 'roles'>, project: string): numb
  * fellow admins of that project, while an all-projects admin's roles (on any project) are
  * changed only by an all-projects admin.
  */
-export function assertMayChangeRole(principal: Principal, target: Pick<UserIdentity, 'roles' | 'username'>, project: string): void {
+export function assertMayChangeRole(
+  principal: Principal,
+  target: Pick<UserIdentity, 'roles' | 'username'>,
+  project: string,
+): void {
   assertCan(principal, 'admin', project);
   if (principal.kind !== 'user') return; // unreachable: tokens never hold `admin`
   if (authorityOver(target, project) > authorityOver(principal.user, project)) {

@@ -29,9 +29,23 @@ import {
 } from './access-store.js';
 import type { FailedLoginLog } from './failed-logins.js';
 import { LoginThrottle, type LoginLimits } from './login-throttle.js';
-import { assertCookieCanWork, assertSameOrigin, principalOf, requestOrigin, sessionCookie, sessionCookieValue } from './middleware.js';
+import {
+  assertCookieCanWork,
+  assertSameOrigin,
+  principalOf,
+  requestOrigin,
+  sessionCookie,
+  sessionCookieValue,
+} from './middleware.js';
 import { PasswordHashBusyError } from './passwords.js';
-import { assertCan, assertMayChangeRole, principalId, projectsWith, resolveProjects, type Principal } from './principal.js';
+import {
+  assertCan,
+  assertMayChangeRole,
+  principalId,
+  projectsWith,
+  resolveProjects,
+  type Principal,
+} from './principal.js';
 import { setupPage } from './setup-page.js';
 
 function userJson(user: UserIdentity) {
@@ -65,13 +79,19 @@ export interface AccessRouterOptions {
  * sees users with a role on a project they administer, an all-projects admin sees everyone.
  */
 function userNotFound(username: string) {
-  return new CollectorError('user_not_found', 404, `no user "${username.slice(0, 64)}" in the projects you administer.`);
+  return new CollectorError(
+    'user_not_found',
+    404,
+    `no user "${username.slice(0, 64)}" in the projects you administer.`,
+  );
 }
 
 function visibleTo(principal: Principal, user: UserIdentity): boolean {
   const admin = projectsWith(principal, 'admin');
   // A role on `*` is a role on each of the caller's projects: who can see a project is no secret to its admins.
-  return admin === 'all' || [...user.roles.keys()].some((project) => project === ALL_PROJECTS || admin.includes(project));
+  return (
+    admin === 'all' || [...user.roles.keys()].some((project) => project === ALL_PROJECTS || admin.includes(project))
+  );
 }
 
 /** Conflicting usernames a project admin may try per hour: each one tells that a name is taken. */
@@ -91,7 +111,10 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
   };
 
   router.get('/setup', (_req, res) => {
-    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+    );
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.type('html').send(setupPage);
   });
@@ -103,7 +126,11 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
       username: bodyString(req.body, 'username', { max: 64 }),
       password: bodyString(req.body, 'password'),
     });
-    await recordAudit(db, { actor: { type: 'user', id: String(user.id), name: user.username }, action: 'auth.setup', ...requestOrigin(req) });
+    await recordAudit(db, {
+      actor: { type: 'user', id: String(user.id), name: user.username },
+      action: 'auth.setup',
+      ...requestOrigin(req),
+    });
     const csrfToken = await startLoginSession(req, res, user);
     res.status(201).json({ user: userJson(user), csrfToken });
   });
@@ -123,7 +150,11 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     const check = await withRetryAfter(res, () => authenticatePassword(db, username, password));
     if (!check.ok) {
       if (check.knownUser || !options.failedLogins) {
-        await recordAudit(db, { actor: { type: 'user', id: '', name: username }, action: 'auth.login_failed', ...origin });
+        await recordAudit(db, {
+          actor: { type: 'user', id: '', name: username },
+          action: 'auth.login_failed',
+          ...origin,
+        });
       } else {
         options.failedLogins.record({ ...origin, username });
       }
@@ -131,7 +162,11 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     }
     const { user } = check;
     throttle.succeeded(address, username);
-    await recordAudit(db, { actor: { type: 'user', id: String(user.id), name: user.username }, action: 'auth.login', ...origin });
+    await recordAudit(db, {
+      actor: { type: 'user', id: String(user.id), name: user.username },
+      action: 'auth.login',
+      ...origin,
+    });
     const csrfToken = await startLoginSession(req, res, user);
     res.json({ user: userJson(user), csrfToken });
   });
@@ -148,9 +183,19 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
   /** Ends every login session of the caller, on every device (this one too). */
   router.post('/v1/auth/logout-all', async (req, res) => {
     const principal = principalOf(res);
-    if (principal.kind !== 'user') throw new CollectorError('forbidden', 403, 'an API token has no login sessions; revoke it instead (DELETE /v1/tokens/:id).');
+    if (principal.kind !== 'user')
+      throw new CollectorError(
+        'forbidden',
+        403,
+        'an API token has no login sessions; revoke it instead (DELETE /v1/tokens/:id).',
+      );
     const sessions = await deleteUserLoginSessions(db, principal.user.id);
-    await recordAudit(db, { actor: auditActor(principal), action: 'auth.logout_all', detail: { sessions }, ...requestOrigin(req) });
+    await recordAudit(db, {
+      actor: auditActor(principal),
+      action: 'auth.logout_all',
+      detail: { sessions },
+      ...requestOrigin(req),
+    });
     res.setHeader('Set-Cookie', sessionCookie(req, '', 0));
     res.json({ sessions });
   });
@@ -158,7 +203,8 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
   /** Changes the caller's own password; every other login session of theirs ends. */
   router.post('/v1/auth/password', jsonBody, async (req, res) => {
     const principal = principalOf(res);
-    if (principal.kind !== 'user') throw new CollectorError('forbidden', 403, 'only a logged-in user has a password to change.');
+    if (principal.kind !== 'user')
+      throw new CollectorError('forbidden', 403, 'only a logged-in user has a password to change.');
     const origin = requestOrigin(req);
     // A stolen cookie must not become a way around the login brakes to guess the password.
     const verdict = throttle.attempt(origin.ip ?? '', principal.user.username);
@@ -175,7 +221,12 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
       }),
     );
     if (!changed) {
-      await recordAudit(db, { actor: auditActor(principal), action: 'auth.login_failed', detail: { passwordChange: true }, ...origin });
+      await recordAudit(db, {
+        actor: auditActor(principal),
+        action: 'auth.login_failed',
+        detail: { passwordChange: true },
+        ...origin,
+      });
       throw new CollectorError('invalid_credentials', 403, 'the current password is wrong.');
     }
     throttle.succeeded(origin.ip ?? '', principal.user.username);
@@ -196,9 +247,19 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
   router.get('/v1/users', async (req, res) => {
     const principal = principalOf(res);
     const projects = resolveProjects(principal, 'admin', queryList(req, 'project'));
-    if (projects !== 'all' && projects.length === 0) throw new CollectorError('forbidden', 403, 'the user list needs the admin role on a project.');
+    if (projects !== 'all' && projects.length === 0)
+      throw new CollectorError('forbidden', 403, 'the user list needs the admin role on a project.');
     const users = await listUsers(db, projects);
-    await recordAuditPerProject(db, { actor: auditActor(principal), action: 'user.list', detail: { projects, users: users.length }, ...requestOrigin(req) }, projects === 'all' ? [] : projects);
+    await recordAuditPerProject(
+      db,
+      {
+        actor: auditActor(principal),
+        action: 'user.list',
+        detail: { projects, users: users.length },
+        ...requestOrigin(req),
+      },
+      projects === 'all' ? [] : projects,
+    );
     res.json({ users });
   });
 
@@ -208,7 +269,11 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     // At least one project: the admin check below runs per project, so an empty object would let
     // any caller (a viewer, a read token) create accounts.
     if (!roles || typeof roles !== 'object' || Array.isArray(roles) || Object.keys(roles).length === 0) {
-      throw new CollectorError('bad_request', 400, 'body field "roles" must be a non-empty object { project: "admin" | "viewer" }.');
+      throw new CollectorError(
+        'bad_request',
+        400,
+        'body field "roles" must be a non-empty object { project: "admin" | "viewer" }.',
+      );
     }
     for (const project of Object.keys(roles)) assertCan(principal, 'admin', project);
     const username = bodyString(req.body, 'username', { max: 64 });
@@ -219,18 +284,36 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     if (conflicts && now - conflicts.since >= 3_600_000) conflicts = undefined;
     if (!allProjectsAdmin && conflicts && conflicts.count >= CREATE_CONFLICTS_PER_HOUR) {
       res.setHeader('Retry-After', String(Math.ceil((conflicts.since + 3_600_000 - now) / 1000)));
-      throw new CollectorError('too_many_attempts', 429, `${CREATE_CONFLICTS_PER_HOUR} taken usernames tried this hour; try again later or ask an admin of every project.`);
+      throw new CollectorError(
+        'too_many_attempts',
+        429,
+        `${CREATE_CONFLICTS_PER_HOUR} taken usernames tried this hour; try again later or ask an admin of every project.`,
+      );
     }
     try {
-      const user = await createUser(db, { username, password: bodyString(req.body, 'password'), roles: roles as Record<string, Role> });
-      await recordAudit(db, { actor: auditActor(principal), action: 'user.create', detail: { user: user.username, roles }, ...requestOrigin(req) });
+      const user = await createUser(db, {
+        username,
+        password: bodyString(req.body, 'password'),
+        roles: roles as Record<string, Role>,
+      });
+      await recordAudit(db, {
+        actor: auditActor(principal),
+        action: 'user.create',
+        detail: { user: user.username, roles },
+        ...requestOrigin(req),
+      });
       res.status(201).json({ user: userJson(user) });
     } catch (error) {
       // A taken name is the one thing creation cannot hide from a project admin: it is braked per
       // admin and audited for the all-projects admins (no project on the row).
       if (!(error instanceof CollectorError && error.code === 'user_exists') || allProjectsAdmin) throw error;
       createConflicts.set(conflictsKey, { count: (conflicts?.count ?? 0) + 1, since: conflicts?.since ?? now });
-      await recordAudit(db, { actor: auditActor(principal), action: 'user.create_refused', detail: { user: username }, ...requestOrigin(req) });
+      await recordAudit(db, {
+        actor: auditActor(principal),
+        action: 'user.create_refused',
+        detail: { user: username },
+        ...requestOrigin(req),
+      });
       throw new CollectorError('user_exists', 409, `the username "${username}" cannot be used; pick another.`);
     }
   });
@@ -248,7 +331,13 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     if (!user || !visibleTo(principal, user)) throw userNotFound(username);
     assertMayChangeRole(principal, user, project);
     await setUserRole(db, user.id, project, role);
-    await recordAudit(db, { actor: auditActor(principal), action: 'user.role', project, detail: { user: user.username, role }, ...requestOrigin(req) });
+    await recordAudit(db, {
+      actor: auditActor(principal),
+      action: 'user.role',
+      project,
+      detail: { user: user.username, role },
+      ...requestOrigin(req),
+    });
     res.json({ user: userJson((await findUserByName(db, user.username))!) });
   });
 
@@ -267,7 +356,16 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     // Changing a `*` admin takes a `*` admin, who is not the target: an admin of every project remains.
     for (const project of user.roles.keys()) assertMayChangeRole(principal, user, project);
     await deleteUser(db, user.id);
-    await recordAuditPerProject(db, { actor: auditActor(principal), action: 'user.delete', detail: { user: user.username, roles: Object.fromEntries(user.roles) }, ...requestOrigin(req) }, [...user.roles.keys()].filter((p) => p !== ALL_PROJECTS));
+    await recordAuditPerProject(
+      db,
+      {
+        actor: auditActor(principal),
+        action: 'user.delete',
+        detail: { user: user.username, roles: Object.fromEntries(user.roles) },
+        ...requestOrigin(req),
+      },
+      [...user.roles.keys()].filter((p) => p !== ALL_PROJECTS),
+    );
     res.status(204).end();
   });
 
@@ -277,7 +375,11 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     assertCan(principal, 'admin', project);
     const operations = (req.body as { operations?: unknown }).operations;
     if (!Array.isArray(operations) || operations.some((op) => !OPERATIONS.includes(op as Operation))) {
-      throw new CollectorError('bad_request', 400, `body field "operations" must be an array of ${OPERATIONS.join(', ')}.`);
+      throw new CollectorError(
+        'bad_request',
+        400,
+        `body field "operations" must be an array of ${OPERATIONS.join(', ')}.`,
+      );
     }
     const expiresInDays = (req.body as { expiresInDays?: unknown }).expiresInDays;
     if (expiresInDays !== undefined && (typeof expiresInDays !== 'number' || !Number.isFinite(expiresInDays))) {
@@ -291,15 +393,39 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
       ...(expiresInDays === undefined ? {} : { lifetimeMs: expiresInDays * 86_400_000 }),
       maxLifetimeMs: tokenMaxLifetimeMs,
     });
-    await recordAudit(db, { actor: auditActor(principal), action: 'token.create', project, detail: { id: token.id, operations, expiresAt: token.expiresAt }, ...requestOrigin(req) });
-    res.status(201).json({ id: token.id, name: token.name, project, operations: [...token.operations], expiresAt: token.expiresAt, token: token.token });
+    await recordAudit(db, {
+      actor: auditActor(principal),
+      action: 'token.create',
+      project,
+      detail: { id: token.id, operations, expiresAt: token.expiresAt },
+      ...requestOrigin(req),
+    });
+    res
+      .status(201)
+      .json({
+        id: token.id,
+        name: token.name,
+        project,
+        operations: [...token.operations],
+        expiresAt: token.expiresAt,
+        token: token.token,
+      });
   });
 
   router.get('/v1/tokens', async (req, res) => {
     const principal = principalOf(res);
     const projects = resolveProjects(principal, 'admin', queryList(req, 'project'));
     const tokens = await listApiTokens(db, projects);
-    await recordAuditPerProject(db, { actor: auditActor(principal), action: 'token.list', detail: { projects, tokens: tokens.length }, ...requestOrigin(req) }, projects === 'all' ? [] : projects);
+    await recordAuditPerProject(
+      db,
+      {
+        actor: auditActor(principal),
+        action: 'token.list',
+        detail: { projects, tokens: tokens.length },
+        ...requestOrigin(req),
+      },
+      projects === 'all' ? [] : projects,
+    );
     res.json({ tokens });
   });
 
@@ -311,7 +437,13 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
       throw new CollectorError('token_not_found', 404, 'no such token in a project you administer.');
     }
     await revokeApiToken(db, token.id);
-    await recordAudit(db, { actor: auditActor(principal), action: 'token.revoke', project: token.project, detail: { id: token.id }, ...requestOrigin(req) });
+    await recordAudit(db, {
+      actor: auditActor(principal),
+      action: 'token.revoke',
+      project: token.project,
+      detail: { id: token.id },
+      ...requestOrigin(req),
+    });
     res.status(204).end();
   });
 

@@ -79,7 +79,11 @@ export async function recordAudit(db: Kysely<IndexSchema>, entry: AuditEntryInpu
  * see only rows of their projects). With no project (nothing matched, or nothing to name), one
  * row without a project, which only all-projects admins see.
  */
-export async function recordAuditPerProject(db: Kysely<IndexSchema>, entry: Omit<AuditEntryInput, 'project'>, projects: Iterable<string>): Promise<void> {
+export async function recordAuditPerProject(
+  db: Kysely<IndexSchema>,
+  entry: Omit<AuditEntryInput, 'project'>,
+  projects: Iterable<string>,
+): Promise<void> {
   const distinct = [...new Set(projects)];
   if (distinct.length === 0) return recordAudit(db, { ...entry, project: null });
   const at = entry.at ?? Date.now();
@@ -119,7 +123,10 @@ export async function queryAudit(
   if (query.from !== undefined) q = q.where('at', '>=', query.from);
   if (query.to !== undefined) q = q.where('at', '<', query.to);
   if (query.before !== undefined) q = q.where('id', '<', query.before);
-  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   return {
     entries: page.map((r) => ({
@@ -140,6 +147,7 @@ export async function queryAudit(
 export function parseAuditCursor(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new CollectorError('bad_cursor', 400, 'cursor: pass back the nextCursor of the previous page.');
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new CollectorError('bad_cursor', 400, 'cursor: pass back the nextCursor of the previous page.');
   return id;
 }

@@ -24,7 +24,10 @@ export interface ConfiguredDataKeyStore {
  * keys in S3 rewrapped nothing on rotate, and retire then removed a key that still wrapped every
  * data key.
  */
-export function createConfiguredDataKeyStore(config: DataKeyStoreConfig, options: { createBucket?: boolean } = {}): ConfiguredDataKeyStore {
+export function createConfiguredDataKeyStore(
+  config: DataKeyStoreConfig,
+  options: { createBucket?: boolean } = {},
+): ConfiguredDataKeyStore {
   if (!config.keysS3Bucket) {
     const objects = new FolderObjectStore(config.keysDir);
     return { dataKeyStore: new ObjectDataKeyStore(objects), objects };

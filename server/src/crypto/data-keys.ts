@@ -48,10 +48,19 @@ export class ObjectDataKeyStore implements DataKeyStore {
     try {
       key = wrappedDataKeySchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8'))) as WrappedDataKey;
     } catch (error) {
-      throw new CollectorError('bad_data_key', 500, `Wrapped data key ${where} is not valid JSON of the documented shape.`, { cause: error });
+      throw new CollectorError(
+        'bad_data_key',
+        500,
+        `Wrapped data key ${where} is not valid JSON of the documented shape.`,
+        { cause: error },
+      );
     }
     if (where !== `${key.project}/${key.sessionId}/${key.id}.json`) {
-      throw new CollectorError('bad_data_key', 500, `Wrapped data key ${where} holds the record of ${key.project.slice(0, 40)}/${key.sessionId.slice(0, 40)}/${key.id}: it was copied or moved, and is refused. Restore the key store from backup.`);
+      throw new CollectorError(
+        'bad_data_key',
+        500,
+        `Wrapped data key ${where} holds the record of ${key.project.slice(0, 40)}/${key.sessionId.slice(0, 40)}/${key.id}: it was copied or moved, and is refused. Restore the key store from backup.`,
+      );
     }
     return key;
   }
@@ -62,7 +71,12 @@ export class ObjectDataKeyStore implements DataKeyStore {
       return await this.store.get(key, { maxBytes: MAX_RECORD_BYTES });
     } catch (error) {
       if (error instanceof CollectorError && error.code === 'object_too_large') {
-        throw new CollectorError('bad_data_key', 500, `Wrapped data key ${key} is larger than any data key record (${MAX_RECORD_BYTES} bytes at most). Restore the key store from backup.`, { cause: error });
+        throw new CollectorError(
+          'bad_data_key',
+          500,
+          `Wrapped data key ${key} is larger than any data key record (${MAX_RECORD_BYTES} bytes at most). Restore the key store from backup.`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -86,7 +100,9 @@ export class ObjectDataKeyStore implements DataKeyStore {
   }
 
   async put(key: WrappedDataKey): Promise<void> {
-    await this.store.put(this.keyOf(key.project, key.sessionId, key.id), Buffer.from(`${JSON.stringify(key)}\n`), { contentType: 'application/json' });
+    await this.store.put(this.keyOf(key.project, key.sessionId, key.id), Buffer.from(`${JSON.stringify(key)}\n`), {
+      contentType: 'application/json',
+    });
   }
 
   async delete(project: string, sessionId: string): Promise<void> {
@@ -203,7 +219,12 @@ export class DataKeyService {
     if (!pending) {
       pending = (async () => {
         const existing = (await this.store.listSession(context.project, context.sessionId))[0];
-        if (existing) return { id: existing.id, key: await this.provider.unwrap(existing), createdAt: Date.parse(existing.createdAt) };
+        if (existing)
+          return {
+            id: existing.id,
+            key: await this.provider.unwrap(existing),
+            createdAt: Date.parse(existing.createdAt),
+          };
         const created = await this.provider.createDataKey(context);
         await this.store.put(created.wrapped);
         return { id: created.wrapped.id, key: created.plaintext, createdAt: Date.parse(created.wrapped.createdAt) };
@@ -223,7 +244,11 @@ export class DataKeyService {
     const checkedAt = this.now();
     const wrapped = await this.store.get(project, sessionId, dataKeyId);
     if (!wrapped) {
-      throw new CollectorError('data_key_missing', 410, `Data key ${dataKeyId} of session ${project}/${sessionId} does not exist (deleted session, or the key store was lost); its objects cannot be decrypted.`);
+      throw new CollectorError(
+        'data_key_missing',
+        410,
+        `Data key ${dataKeyId} of session ${project}/${sessionId} does not exist (deleted session, or the key store was lost); its objects cannot be decrypted.`,
+      );
     }
     const key = { id: dataKeyId, key: await this.provider.unwrap(wrapped), createdAt: Date.parse(wrapped.createdAt) };
     return this.remember(cacheKey, { project, sessionId, key, checkedAt });

@@ -14,12 +14,16 @@ export const TAG_BYTES = 16;
 const keyringSchema = z.object({
   version: z.literal(1),
   active: z.string().min(1),
-  keys: z.array(z.object({
-    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
-    createdAt: z.string(),
-    /** base64 of 32 random bytes */
-    key: z.string(),
-  })).min(1),
+  keys: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+        createdAt: z.string(),
+        /** base64 of 32 random bytes */
+        key: z.string(),
+      }),
+    )
+    .min(1),
 });
 export type KeyringFile = z.infer<typeof keyringSchema>;
 
@@ -54,16 +58,28 @@ export class FileKeyring implements KeyProvider {
     this.file = file;
     for (const entry of file.keys) {
       if (this.keys.has(entry.id)) {
-        throw new CollectorError('bad_keyring', 500, `Keyring ${path}: key id "${entry.id}" appears twice; data keys name their KEK by id, so each id must be unique.`);
+        throw new CollectorError(
+          'bad_keyring',
+          500,
+          `Keyring ${path}: key id "${entry.id}" appears twice; data keys name their KEK by id, so each id must be unique.`,
+        );
       }
       const material = Buffer.from(entry.key, 'base64');
       if (material.byteLength !== KEY_BYTES) {
-        throw new CollectorError('bad_keyring', 500, `Keyring ${path}: key "${entry.id}" is ${material.byteLength} bytes; a key-encryption key is 32 bytes of base64.`);
+        throw new CollectorError(
+          'bad_keyring',
+          500,
+          `Keyring ${path}: key "${entry.id}" is ${material.byteLength} bytes; a key-encryption key is 32 bytes of base64.`,
+        );
       }
       this.keys.set(entry.id, material);
     }
     if (!this.keys.has(file.active)) {
-      throw new CollectorError('bad_keyring', 500, `Keyring ${path}: the active key "${file.active}" is not in "keys".`);
+      throw new CollectorError(
+        'bad_keyring',
+        500,
+        `Keyring ${path}: the active key "${file.active}" is not in "keys".`,
+      );
     }
   }
 
@@ -75,7 +91,11 @@ export class FileKeyring implements KeyProvider {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       const id = newKekId();
-      const file: KeyringFile = { version: 1, active: id, keys: [{ id, createdAt: new Date().toISOString(), key: randomBytes(KEY_BYTES).toString('base64') }] };
+      const file: KeyringFile = {
+        version: 1,
+        active: id,
+        keys: [{ id, createdAt: new Date().toISOString(), key: randomBytes(KEY_BYTES).toString('base64') }],
+      };
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       try {
         await writeKeyringFile(path, file, 'wx');
@@ -92,17 +112,30 @@ export class FileKeyring implements KeyProvider {
     } catch {
       // Neither the parser's message nor its error as cause: V8 quotes the text around the fault,
       // which here is key material, and both end up in logs.
-      throw new CollectorError('bad_keyring', 500, `Keyring ${path} is not valid JSON. Restore it from backup: without it stored sessions cannot be decrypted.`);
+      throw new CollectorError(
+        'bad_keyring',
+        500,
+        `Keyring ${path} is not valid JSON. Restore it from backup: without it stored sessions cannot be decrypted.`,
+      );
     }
     let parsed: KeyringFile;
     try {
       parsed = keyringSchema.parse(json);
     } catch (error) {
-      throw new CollectorError('bad_keyring', 500, `Keyring ${path} is not a valid keyring file (${errorMessage(error)}). Restore it from backup: without it stored sessions cannot be decrypted.`);
+      throw new CollectorError(
+        'bad_keyring',
+        500,
+        `Keyring ${path} is not a valid keyring file (${errorMessage(error)}). Restore it from backup: without it stored sessions cannot be decrypted.`,
+      );
     }
     const mode = (await stat(path)).mode & 0o777;
-    const permissionWarning = (mode & 0o077) !== 0 ? `Keyring ${path} has mode ${mode.toString(8)}; run chmod 600 on it.` : undefined;
-    return { keyring: new FileKeyring(path, parsed), created: false, ...(permissionWarning ? { permissionWarning } : {}) };
+    const permissionWarning =
+      (mode & 0o077) !== 0 ? `Keyring ${path} has mode ${mode.toString(8)}; run chmod 600 on it.` : undefined;
+    return {
+      keyring: new FileKeyring(path, parsed),
+      created: false,
+      ...(permissionWarning ? { permissionWarning } : {}),
+    };
   }
 
   get activeKeyId(): string {
@@ -117,7 +150,11 @@ export class FileKeyring implements KeyProvider {
   async rotate(): Promise<string> {
     const id = newKekId();
     const material = randomBytes(KEY_BYTES);
-    const next: KeyringFile = { ...this.file, active: id, keys: [...this.file.keys, { id, createdAt: new Date().toISOString(), key: material.toString('base64') }] };
+    const next: KeyringFile = {
+      ...this.file,
+      active: id,
+      keys: [...this.file.keys, { id, createdAt: new Date().toISOString(), key: material.toString('base64') }],
+    };
     await writeKeyringFile(this.path, next, 'replace');
     this.file = next;
     this.keys.set(id, material);
@@ -126,7 +163,8 @@ export class FileKeyring implements KeyProvider {
 
   /** Remove a retired KEK once no data key is wrapped by it any more. */
   async retire(id: string): Promise<void> {
-    if (id === this.file.active) throw new CollectorError('key_in_use', 409, `KEK "${id}" is the active key; rotate before retiring it.`);
+    if (id === this.file.active)
+      throw new CollectorError('key_in_use', 409, `KEK "${id}" is the active key; rotate before retiring it.`);
     const next: KeyringFile = { ...this.file, keys: this.file.keys.filter((entry) => entry.id !== id) };
     await writeKeyringFile(this.path, next, 'replace');
     this.file = next;
@@ -135,29 +173,54 @@ export class FileKeyring implements KeyProvider {
 
   private kek(id: string): Buffer {
     const key = this.keys.get(id);
-    if (!key) throw new CollectorError('unknown_kek', 500, `Key-encryption key "${id}" is not in keyring ${this.path}; restore the keyring that wrapped this data key.`);
+    if (!key)
+      throw new CollectorError(
+        'unknown_kek',
+        500,
+        `Key-encryption key "${id}" is not in keyring ${this.path}; restore the keyring that wrapped this data key.`,
+      );
     return key;
   }
 
   async createDataKey(context: DataKeyContext): Promise<{ plaintext: Buffer; wrapped: WrappedDataKey }> {
     const plaintext = randomBytes(KEY_BYTES);
     const id = `dk-${randomBytes(8).toString('hex')}`;
-    return { plaintext, wrapped: this.wrapWith(this.file.active, plaintext, { ...context, id, createdAt: new Date().toISOString() }) };
+    return {
+      plaintext,
+      wrapped: this.wrapWith(this.file.active, plaintext, { ...context, id, createdAt: new Date().toISOString() }),
+    };
   }
 
-  private wrapWith(kekId: string, plaintext: Buffer, meta: DataKeyContext & { id: string; createdAt: string }): WrappedDataKey {
+  private wrapWith(
+    kekId: string,
+    plaintext: Buffer,
+    meta: DataKeyContext & { id: string; createdAt: string },
+  ): WrappedDataKey {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.kek(kekId), nonce);
     cipher.setAAD(dataKeyWrapAad(meta));
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return { v: 1, id: meta.id, project: meta.project, sessionId: meta.sessionId, kekId, nonce: nonce.toString('base64'), wrapped: sealed.toString('base64'), createdAt: meta.createdAt };
+    return {
+      v: 1,
+      id: meta.id,
+      project: meta.project,
+      sessionId: meta.sessionId,
+      kekId,
+      nonce: nonce.toString('base64'),
+      wrapped: sealed.toString('base64'),
+      createdAt: meta.createdAt,
+    };
   }
 
   async unwrap(wrapped: WrappedDataKey): Promise<Buffer> {
     const sealed = Buffer.from(wrapped.wrapped, 'base64');
     const nonce = Buffer.from(wrapped.nonce, 'base64');
     if (sealed.byteLength !== KEY_BYTES + TAG_BYTES || nonce.byteLength !== NONCE_BYTES) {
-      throw new CollectorError('key_unwrap_failed', 500, `Data key ${wrapped.id} of ${wrapped.project}/${wrapped.sessionId} is malformed.`);
+      throw new CollectorError(
+        'key_unwrap_failed',
+        500,
+        `Data key ${wrapped.id} of ${wrapped.project}/${wrapped.sessionId} is malformed.`,
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.kek(wrapped.kekId), nonce);
@@ -166,13 +229,23 @@ export class FileKeyring implements KeyProvider {
       return Buffer.concat([decipher.update(sealed.subarray(0, KEY_BYTES)), decipher.final()]);
     } catch (error) {
       if (error instanceof CollectorError) throw error;
-      throw new CollectorError('key_unwrap_failed', 500, `Data key ${wrapped.id} of ${wrapped.project}/${wrapped.sessionId} does not unwrap with KEK "${wrapped.kekId}": the record or the keyring was altered.`, { cause: error });
+      throw new CollectorError(
+        'key_unwrap_failed',
+        500,
+        `Data key ${wrapped.id} of ${wrapped.project}/${wrapped.sessionId} does not unwrap with KEK "${wrapped.kekId}": the record or the keyring was altered.`,
+        { cause: error },
+      );
     }
   }
 
   async rewrap(wrapped: WrappedDataKey): Promise<WrappedDataKey> {
     const plaintext = await this.unwrap(wrapped);
-    return this.wrapWith(this.file.active, plaintext, { project: wrapped.project, sessionId: wrapped.sessionId, id: wrapped.id, createdAt: wrapped.createdAt });
+    return this.wrapWith(this.file.active, plaintext, {
+      project: wrapped.project,
+      sessionId: wrapped.sessionId,
+      id: wrapped.id,
+      createdAt: wrapped.createdAt,
+    });
   }
 }
 
@@ -195,7 +268,10 @@ async function writeKeyringFile(path: string, file: KeyringFile, mode: 'wx' | 'r
         await link(temp, path);
       } catch (error) {
         // Some mounts (SMB, a few FUSE file systems) have no hard links: create in place then.
-        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        if (
+          !['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes((error as NodeJS.ErrnoException).code ?? '')
+        )
+          throw error;
         await writeSynced(path, text);
       }
     }

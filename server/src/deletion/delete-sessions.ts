@@ -41,7 +41,9 @@ export async function deleteSession(deps: DeletionDeps, project: string, session
     if (location) folders.add(`${project}/${location.day.replaceAll('-', '/')}/${sessionId}/`);
   }
   for (const dataKey of (await deps.dataKeyStore?.listSession(project, sessionId)) ?? []) {
-    folders.add(`${project}/${new Date(dataKey.createdAt).toISOString().slice(0, 10).replaceAll('-', '/')}/${sessionId}/`);
+    folders.add(
+      `${project}/${new Date(dataKey.createdAt).toISOString().slice(0, 10).replaceAll('-', '/')}/${sessionId}/`,
+    );
   }
   await deps.dataKeys.shred(project, sessionId);
 
@@ -116,7 +118,9 @@ export async function sweepExpiredSessions(
       .execute();
     for (const candidate of candidates) {
       const segments = await listSegments(deps.db, rule.project, candidate.session_id);
-      const days = segments.map((s) => parseSegmentObjectKey(s.object_key)?.day).filter((d): d is string => d !== undefined);
+      const days = segments
+        .map((s) => parseSegmentObjectKey(s.object_key)?.day)
+        .filter((d): d is string => d !== undefined);
       const expired = days.length > 0 ? days.every((day) => day < cutoffDay) : candidate.started_at < cutoffMs;
       if (expired) deleted.push(await remove(rule.project, candidate.session_id));
     }

@@ -108,8 +108,16 @@ export class DeletionJobs {
     try {
       deleted = await deleteSession(this.deps, tombstone.project, tombstone.sessionId);
     } catch (error) {
-      const failed: Tombstone = { ...tombstone, state: 'pending', attempts, lastError: errorMessage(error).slice(0, 1000) };
-      this.deps.logger?.warn({ err: error, project: tombstone.project, sessionId: tombstone.sessionId, job: tombstone.jobId, attempts }, 'deletion failed half way; it is retried until it finishes');
+      const failed: Tombstone = {
+        ...tombstone,
+        state: 'pending',
+        attempts,
+        lastError: errorMessage(error).slice(0, 1000),
+      };
+      this.deps.logger?.warn(
+        { err: error, project: tombstone.project, sessionId: tombstone.sessionId, job: tombstone.jobId, attempts },
+        'deletion failed half way; it is retried until it finishes',
+      );
       await this.deps.tombstones.save(failed).catch(() => {});
       return failed;
     }
@@ -119,7 +127,10 @@ export class DeletionJobs {
       await this.deps.tombstones.save(done);
     } catch (error) {
       // Everything is deleted; only the record says "pending" still, and the next retry finds nothing left to delete.
-      this.deps.logger?.warn({ err: error, job: tombstone.jobId }, 'deletion finished but its job state could not be stored');
+      this.deps.logger?.warn(
+        { err: error, job: tombstone.jobId },
+        'deletion finished but its job state could not be stored',
+      );
     }
     return done;
   }

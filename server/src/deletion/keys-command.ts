@@ -28,8 +28,14 @@ export async function runKeysCommand(
   const [command, ...rest] = argv;
   const retireId = command === 'retire' ? rest[0] : undefined;
   const force = command === 'retire' && rest.includes('--force');
-  const flags = (command === 'retire' ? rest.slice(1) : rest).filter((arg) => !(command === 'retire' && arg === '--force'));
-  if (!command || !['rotate', 'retire', 'list'].includes(command) || (command === 'retire' && (!retireId || retireId.startsWith('-')))) {
+  const flags = (command === 'retire' ? rest.slice(1) : rest).filter(
+    (arg) => !(command === 'retire' && arg === '--force'),
+  );
+  if (
+    !command ||
+    !['rotate', 'retire', 'list'].includes(command) ||
+    (command === 'retire' && (!retireId || retireId.startsWith('-')))
+  ) {
     print(KEYS_USAGE);
     return 2;
   }
@@ -49,19 +55,30 @@ export async function runKeysCommand(
     if (command === 'rotate') {
       // Tombstones live beside the data keys: a session deleted during the rotation keeps no key.
       const tombstones = new TombstoneStore(objects);
-      const result = await rotateKeyEncryptionKey(keyring, dataKeyStore, { isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId) });
+      const result = await rotateKeyEncryptionKey(keyring, dataKeyStore, {
+        isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId),
+      });
       print(`[@reprise/collector] active key-encryption key: ${result.activeKeyId}`);
       print(`  rewrapped ${result.rewrapped} data key(s) in ${objects.description}; no object was re-encrypted`);
       if (result.unusedKeyIds.length > 0) {
-        print(`  no longer used: ${result.unusedKeyIds.join(', ')}. Restart every collector, then: reprise-collector keys retire <id>`);
+        print(
+          `  no longer used: ${result.unusedKeyIds.join(', ')}. Restart every collector, then: reprise-collector keys retire <id>`,
+        );
       }
     } else if (command === 'retire') {
-      const { stillWrapped } = await retireKeyEncryptionKey(keyring, dataKeyStore, retireId!, { force, where: objects.description });
+      const { stillWrapped } = await retireKeyEncryptionKey(keyring, dataKeyStore, retireId!, {
+        force,
+        where: objects.description,
+      });
       print(`[@reprise/collector] retired key-encryption key ${retireId} from ${config.keyring}`);
-      if (stillWrapped > 0) print(`  forced: ${stillWrapped} data key(s) in ${objects.description} were wrapped by it; their sessions can no longer be read`);
+      if (stillWrapped > 0)
+        print(
+          `  forced: ${stillWrapped} data key(s) in ${objects.description} were wrapped by it; their sessions can no longer be read`,
+        );
     } else {
       const unused = new Set(await unusedKeyIds(keyring, dataKeyStore));
-      for (const id of keyring.keyIds) print(`${id}${id === keyring.activeKeyId ? '  (active)' : unused.has(id) ? '  (unused)' : ''}`);
+      for (const id of keyring.keyIds)
+        print(`${id}${id === keyring.activeKeyId ? '  (active)' : unused.has(id) ? '  (unused)' : ''}`);
     }
     return 0;
   } catch (error) {

@@ -23,7 +23,11 @@ export interface RotationResult {
  * not change. Rewrapping is idempotent, so an interrupted rotation is finished by running
  * `rewrapDataKeys` (or the rotation) again.
  */
-export async function rotateKeyEncryptionKey(keyring: RotatableKeyProvider, dataKeyStore: DataKeyStore, options: RewrapOptions = {}): Promise<RotationResult> {
+export async function rotateKeyEncryptionKey(
+  keyring: RotatableKeyProvider,
+  dataKeyStore: DataKeyStore,
+  options: RewrapOptions = {},
+): Promise<RotationResult> {
   const activeKeyId = await keyring.rotate();
   const rewrapped = await rewrapDataKeys(keyring, dataKeyStore, options);
   return { activeKeyId, rewrapped, unusedKeyIds: await unusedKeyIds(keyring, dataKeyStore) };
@@ -44,7 +48,11 @@ export interface RewrapOptions {
  * deletion that removed the key between the read and the write wrote its tombstone before, so it
  * is seen here and the written key is deleted again.
  */
-export async function rewrapDataKeys(keyring: KeyProvider, dataKeyStore: DataKeyStore, options: RewrapOptions = {}): Promise<number> {
+export async function rewrapDataKeys(
+  keyring: KeyProvider,
+  dataKeyStore: DataKeyStore,
+  options: RewrapOptions = {},
+): Promise<number> {
   let rewrapped = 0;
   for await (const listed of dataKeyStore.list()) {
     if (listed.kekId === keyring.activeKeyId) continue;
@@ -85,7 +93,12 @@ export async function retireKeyEncryptionKey(
   options: { force?: boolean; where?: string } = {},
 ): Promise<{ stillWrapped: number }> {
   if (!keyring.keyIds.includes(id)) throw new CollectorError('unknown_kek', 404, `KEK "${id}" is not in the keyring.`);
-  if (id === keyring.activeKeyId) throw new CollectorError('key_in_use', 409, `KEK "${id}" is the active key: run "reprise-collector keys rotate" first, restart every collector, then retire it.`);
+  if (id === keyring.activeKeyId)
+    throw new CollectorError(
+      'key_in_use',
+      409,
+      `KEK "${id}" is the active key: run "reprise-collector keys rotate" first, restart every collector, then retire it.`,
+    );
   const stillWrapped = (await dataKeysPerKek(dataKeyStore)).get(id) ?? 0;
   if (stillWrapped > 0 && !options.force) {
     throw new CollectorError(

@@ -18,11 +18,19 @@ const DAY_MS = 86_400_000;
 export async function shredExpiredDataKeys(
   keys: DataKeyStore,
   rules: readonly RetentionRule[],
-  options: { now?: number; logger?: Logger; onShred?: (project: string, sessionId: string) => void; onDamaged?: (where: string, error: unknown) => void } = {},
+  options: {
+    now?: number;
+    logger?: Logger;
+    onShred?: (project: string, sessionId: string) => void;
+    onDamaged?: (where: string, error: unknown) => void;
+  } = {},
 ): Promise<number> {
   const now = options.now ?? Date.now();
   const onDamaged = (where: string, error: unknown) => {
-    options.logger?.error({ key: where, err: error }, '[@reprise/collector] retention skipped a damaged data key record: restore it from backup or delete it');
+    options.logger?.error(
+      { key: where, err: error },
+      '[@reprise/collector] retention skipped a damaged data key record: restore it from backup or delete it',
+    );
     options.onDamaged?.(where, error);
   };
   let shredded = 0;
@@ -40,11 +48,15 @@ export async function shredExpiredDataKeys(
         shredded++;
       }
     } catch (error) {
-      options.logger?.error({ project: rule.project, err: error }, 'retention could not shred the expired data keys of a project; the other projects carry on');
+      options.logger?.error(
+        { project: rule.project, err: error },
+        'retention could not shred the expired data keys of a project; the other projects carry on',
+      );
       failures.push({ project: rule.project, error });
     }
   }
-  if (shredded > 0) options.logger?.info({ sessions: shredded }, 'retention: deleted the data keys of expired sessions');
+  if (shredded > 0)
+    options.logger?.info({ sessions: shredded }, 'retention: deleted the data keys of expired sessions');
   if (failures.length > 0) {
     throw new CollectorError(
       'retention_failed',

@@ -72,7 +72,12 @@ export class TombstoneStore {
       try {
         tombstone = tombstoneSchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
       } catch (error) {
-        throw new CollectorError('bad_tombstone', 500, `Tombstone ${object.key} is not the documented JSON (${errorMessage(error)}). Restore it from backup; deleting it would let the deleted session's batches be stored again.`, { cause: error });
+        throw new CollectorError(
+          'bad_tombstone',
+          500,
+          `Tombstone ${object.key} is not the documented JSON (${errorMessage(error)}). Restore it from backup; deleting it would let the deleted session's batches be stored again.`,
+          { cause: error },
+        );
       }
       const known = this.byKey.get(TombstoneStore.keyOf(tombstone.project, tombstone.sessionId));
       // A newer state written here wins over a stale listing.
@@ -99,7 +104,10 @@ export class TombstoneStore {
   async recorded(project: string, sessionId: string): Promise<boolean> {
     assertSafeElement('project', project);
     assertSafeElement('sessionId', sessionId);
-    return this.has(project, sessionId) || (await this.store.exists(`${TOMBSTONE_PREFIX}${TombstoneStore.keyOf(project, sessionId)}`));
+    return (
+      this.has(project, sessionId) ||
+      (await this.store.exists(`${TOMBSTONE_PREFIX}${TombstoneStore.keyOf(project, sessionId)}`))
+    );
   }
 
   job(jobId: string): Tombstone | undefined {
@@ -114,7 +122,13 @@ export class TombstoneStore {
    * A new tombstone (or the existing one, which a repeated request starts again). In memory at
    * once, so this node refuses the session from here on, and durable before it resolves.
    */
-  async create(entry: { project: string; sessionId: string; reason: DeletionReason; by: string; now?: number }): Promise<Tombstone> {
+  async create(entry: {
+    project: string;
+    sessionId: string;
+    reason: DeletionReason;
+    by: string;
+    now?: number;
+  }): Promise<Tombstone> {
     assertSafeElement('project', entry.project);
     assertSafeElement('sessionId', entry.sessionId);
     const existing = this.get(entry.project, entry.sessionId);
@@ -137,9 +151,13 @@ export class TombstoneStore {
 
   async save(tombstone: Tombstone): Promise<void> {
     this.remember(tombstone);
-    await this.store.put(`${TOMBSTONE_PREFIX}${TombstoneStore.keyOf(tombstone.project, tombstone.sessionId)}`, Buffer.from(`${JSON.stringify(tombstone)}\n`), {
-      contentType: 'application/json',
-    });
+    await this.store.put(
+      `${TOMBSTONE_PREFIX}${TombstoneStore.keyOf(tombstone.project, tombstone.sessionId)}`,
+      Buffer.from(`${JSON.stringify(tombstone)}\n`),
+      {
+        contentType: 'application/json',
+      },
+    );
   }
 }
 

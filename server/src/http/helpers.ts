@@ -7,7 +7,8 @@ import { InvalidCursorError } from '../index-db/search.js';
 export function queryString(req: Request, name: string): string | undefined {
   const value = req.query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new CollectorError('bad_query', 400, `query parameter "${name}" must be given once.`);
+  if (typeof value !== 'string')
+    throw new CollectorError('bad_query', 400, `query parameter "${name}" must be given once.`);
   return value;
 }
 
@@ -16,7 +17,10 @@ export function queryList(req: Request, name: string): string[] {
   const value = req.query[name];
   if (value === undefined) return [];
   const values = Array.isArray(value) ? value : [value];
-  return values.flatMap((v) => (typeof v === 'string' ? v.split(',') : [])).map((v) => v.trim()).filter(Boolean);
+  return values
+    .flatMap((v) => (typeof v === 'string' ? v.split(',') : []))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 export function queryNumber(req: Request, name: string, options: { min?: number } = {}): number | undefined {
@@ -24,7 +28,11 @@ export function queryNumber(req: Request, name: string, options: { min?: number 
   if (value === undefined || value === '') return undefined;
   const number = Number(value);
   if (!Number.isFinite(number) || (options.min !== undefined && number < options.min)) {
-    throw new CollectorError('bad_query', 400, `query parameter "${name}" must be a number${options.min !== undefined ? ` >= ${options.min}` : ''}.`);
+    throw new CollectorError(
+      'bad_query',
+      400,
+      `query parameter "${name}" must be a number${options.min !== undefined ? ` >= ${options.min}` : ''}.`,
+    );
   }
   return number;
 }
@@ -34,7 +42,12 @@ export function queryTime(req: Request, name: string): number | undefined {
   const value = queryString(req, name);
   if (value === undefined || value === '') return undefined;
   const number = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(number)) throw new CollectorError('bad_query', 400, `query parameter "${name}" must be epoch milliseconds or an ISO 8601 date.`);
+  if (!Number.isFinite(number))
+    throw new CollectorError(
+      'bad_query',
+      400,
+      `query parameter "${name}" must be epoch milliseconds or an ISO 8601 date.`,
+    );
   return number;
 }
 
@@ -49,7 +62,8 @@ export function queryBoolean(req: Request, name: string): boolean | undefined {
 export function queryEnum<T extends string>(req: Request, name: string, allowed: readonly T[]): T | undefined {
   const value = queryString(req, name);
   if (value === undefined || value === '') return undefined;
-  if (!allowed.includes(value as T)) throw new CollectorError('bad_query', 400, `query parameter "${name}" must be one of ${allowed.join(', ')}.`);
+  if (!allowed.includes(value as T))
+    throw new CollectorError('bad_query', 400, `query parameter "${name}" must be one of ${allowed.join(', ')}.`);
   return value as T;
 }
 

@@ -52,8 +52,16 @@ const migrations: Record<string, MigrationFactory> = {
         .execute();
       // Search is always within one or more projects and sorted by a column, newest first by
       // default: each index leads with project and carries the sort column, id breaks ties.
-      await db.schema.createIndex('sessions_by_start').on('sessions').columns(['project', 'started_at', 'id']).execute();
-      await db.schema.createIndex('sessions_by_duration').on('sessions').columns(['project', 'duration_ms', 'id']).execute();
+      await db.schema
+        .createIndex('sessions_by_start')
+        .on('sessions')
+        .columns(['project', 'started_at', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('sessions_by_duration')
+        .on('sessions')
+        .columns(['project', 'duration_ms', 'id'])
+        .execute();
       await db.schema
         .createIndex('sessions_by_user')
         .on('sessions')
@@ -189,11 +197,15 @@ const migrations: Record<string, MigrationFactory> = {
       if (engine === 'sqlite') {
         // An FTS5 trigram index over search_text, kept in step by triggers; search.ts asks it
         // which sessions hold a term before scanning (see `urlCandidates`).
-        await sql`CREATE VIRTUAL TABLE sessions_search USING fts5(search_text, content='sessions', content_rowid='id', tokenize='trigram')`.execute(db);
+        await sql`CREATE VIRTUAL TABLE sessions_search USING fts5(search_text, content='sessions', content_rowid='id', tokenize='trigram')`.execute(
+          db,
+        );
         await sql`CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions BEGIN
           INSERT INTO sessions_search(rowid, search_text) VALUES (new.id, new.search_text); END`.execute(db);
         await sql`CREATE TRIGGER sessions_search_delete AFTER DELETE ON sessions BEGIN
-          INSERT INTO sessions_search(sessions_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END`.execute(db);
+          INSERT INTO sessions_search(sessions_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END`.execute(
+          db,
+        );
         await sql`CREATE TRIGGER sessions_search_update AFTER UPDATE OF search_text ON sessions
           WHEN old.search_text IS NOT new.search_text BEGIN
           INSERT INTO sessions_search(sessions_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
@@ -203,7 +215,9 @@ const migrations: Record<string, MigrationFactory> = {
       }
       // pg_trgm turns LIKE '%term%' into an index lookup; it ships with PostgreSQL (contrib) and
       // is a trusted extension, but a server without it still works, only slower.
-      const available = await sql<{ name: string }>`SELECT name FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
+      const available = await sql<{
+        name: string;
+      }>`SELECT name FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
       if (available.rows.length === 0) return;
       // A role that may create tables but not extensions still gets a working index: the
       // savepoint undoes only this step (the migration runs in one transaction).

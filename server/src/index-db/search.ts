@@ -101,7 +101,9 @@ async function urlCandidates(db: Kysely<IndexSchema>, term: string): Promise<num
   // The trigram index answers terms of three or more characters.
   if ([...term].length < 3) return undefined;
   const phrase = `"${term.toLowerCase().replaceAll('"', '""')}"`;
-  const { rows } = await sql<{ rowid: number }>`SELECT rowid FROM sessions_search WHERE sessions_search MATCH ${phrase} LIMIT ${RARE_TERM_LIMIT}`.execute(db);
+  const { rows } = await sql<{
+    rowid: number;
+  }>`SELECT rowid FROM sessions_search WHERE sessions_search MATCH ${phrase} LIMIT ${RARE_TERM_LIMIT}`.execute(db);
   return rows.length < RARE_TERM_LIMIT ? rows.map((r) => Number(r.rowid)) : undefined;
 }
 
@@ -152,10 +154,7 @@ export async function searchSessions(
   if (cursor) {
     const cmp = order === 'desc' ? '<' : '>';
     query = query.where((eb) =>
-      eb.or([
-        eb(`s.${column}`, cmp, cursor.v),
-        eb.and([eb(`s.${column}`, '=', cursor.v), eb('s.id', cmp, cursor.i)]),
-      ]),
+      eb.or([eb(`s.${column}`, cmp, cursor.v), eb.and([eb(`s.${column}`, '=', cursor.v), eb('s.id', cmp, cursor.i)])]),
     );
   }
   const rows = await query
@@ -167,7 +166,6 @@ export async function searchSessions(
   const hasMore = rows.length > limit;
   const sessions = hasMore ? rows.slice(0, limit) : rows;
   const last = sessions[sessions.length - 1];
-  const nextCursor =
-    hasMore && last ? encodeCursor({ s: sort, o: order, v: last[column], i: last.id }) : null;
+  const nextCursor = hasMore && last ? encodeCursor({ s: sort, o: order, v: last[column], i: last.id }) : null;
   return { sessions, nextCursor };
 }

@@ -3,7 +3,14 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { StoredSegment } from '../segment/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
-import { boundedTraits, MAX_PAGES_PER_SESSION, parseUserAgent, sessionActiveMs, summarizeSegment, type PageVisit } from './summarize.js';
+import {
+  boundedTraits,
+  MAX_PAGES_PER_SESSION,
+  parseUserAgent,
+  sessionActiveMs,
+  summarizeSegment,
+  type PageVisit,
+} from './summarize.js';
 
 /** A segment's events in time order (a segment may hold batches of several tabs). */
 export function segmentEvents(segment: Pick<StoredSegment, 'batches'>): RecordedEvent[] {
@@ -107,7 +114,9 @@ export async function indexStoredSegment(
       summary.userId === null
         ? null
         : summary.traits
-          ? JSON.stringify(boundedTraits({ ...(session.user_traits ? JSON.parse(session.user_traits) : {}), ...summary.traits }))
+          ? JSON.stringify(
+              boundedTraits({ ...(session.user_traits ? JSON.parse(session.user_traits) : {}), ...summary.traits }),
+            )
           : session.user_traits;
 
     await trx
@@ -256,7 +265,11 @@ export async function markSessionDeleting(db: Kysely<IndexSchema>, project: stri
 
 export async function deleteSessionRows(db: Kysely<IndexSchema>, project: string, sessionId: string) {
   await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('session_custom_events').where('project', '=', project).where('session_id', '=', sessionId).execute();
+    await trx
+      .deleteFrom('session_custom_events')
+      .where('project', '=', project)
+      .where('session_id', '=', sessionId)
+      .execute();
     await trx.deleteFrom('session_users').where('project', '=', project).where('session_id', '=', sessionId).execute();
     await trx.deleteFrom('segments').where('project', '=', project).where('session_id', '=', sessionId).execute();
     await trx.deleteFrom('sessions').where('project', '=', project).where('session_id', '=', sessionId).execute();

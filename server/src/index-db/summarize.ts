@@ -122,7 +122,11 @@ export function summarizeSegment(
       case EventType.IncrementalSnapshot: {
         const source = data.source as number;
         if (source === IncrementalSource.MouseInteraction && data.type === MouseInteractions.Click) summary.clicks++;
-        if (source === IncrementalSource.ViewportResize && typeof data.width === 'number' && typeof data.height === 'number') {
+        if (
+          source === IncrementalSource.ViewportResize &&
+          typeof data.width === 'number' &&
+          typeof data.height === 'number'
+        ) {
           summary.viewport = { width: data.width, height: data.height };
         }
         break;
@@ -164,14 +168,16 @@ function summarizeRepriseEvent(
     const { userId, traits } = event.data.payload;
     summary.userId = typeof userId === 'string' && userId !== '' ? userId.slice(0, MAX_NAME_LENGTH) : null;
     if (summary.userId !== null && !summary.userIds.includes(summary.userId)) summary.userIds.push(summary.userId);
-    if (traits && typeof traits === 'object' && !Array.isArray(traits)) summary.traits = boundedTraits({ ...summary.traits, ...traits });
+    if (traits && typeof traits === 'object' && !Array.isArray(traits))
+      summary.traits = boundedTraits({ ...summary.traits, ...traits });
   } else if (isRepriseEvent(event, 'custom')) {
     const name = event.data.payload.name;
     if (typeof name !== 'string' || name === '') return;
     const key = name.slice(0, MAX_NAME_LENGTH);
     const seen = summary.customEvents.get(key);
     if (seen) seen.count++;
-    else if (summary.customEvents.size < MAX_CUSTOM_EVENT_NAMES) summary.customEvents.set(key, { count: 1, firstAt: at });
+    else if (summary.customEvents.size < MAX_CUSTOM_EVENT_NAMES)
+      summary.customEvents.set(key, { count: 1, firstAt: at });
   }
 }
 

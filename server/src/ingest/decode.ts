@@ -1,5 +1,16 @@
 import { gunzipSync, inflateRawSync } from 'node:zlib';
-import { Codec, FRAME_HEADER_BYTES, ProtocolError, codecName, readFrameHeader, restoreTransforms, unpackPayload, validateBatch, type Batch, type ValidationLimits } from '@reprise/protocol';
+import {
+  Codec,
+  FRAME_HEADER_BYTES,
+  ProtocolError,
+  codecName,
+  readFrameHeader,
+  restoreTransforms,
+  unpackPayload,
+  validateBatch,
+  type Batch,
+  type ValidationLimits,
+} from '@reprise/protocol';
 
 /**
  * The frame's payload, decompressed: the protocol's frame header check with node:zlib doing the
@@ -10,7 +21,10 @@ import { Codec, FRAME_HEADER_BYTES, ProtocolError, codecName, readFrameHeader, r
 export function inflateIngestBody(body: Uint8Array, limits: ValidationLimits): Uint8Array {
   const header = readFrameHeader(body);
   if (header.uncompressedLength > limits.maxDecompressedBytes) {
-    throw new ProtocolError('too_large', `Batch declares ${header.uncompressedLength} bytes uncompressed; the limit is ${limits.maxDecompressedBytes}. Send smaller batches.`);
+    throw new ProtocolError(
+      'too_large',
+      `Batch declares ${header.uncompressedLength} bytes uncompressed; the limit is ${limits.maxDecompressedBytes}. Send smaller batches.`,
+    );
   }
   const payload = body.subarray(FRAME_HEADER_BYTES);
   let raw: Uint8Array;
@@ -19,24 +33,43 @@ export function inflateIngestBody(body: Uint8Array, limits: ValidationLimits): U
   } else {
     try {
       const options = { maxOutputLength: Math.max(1, header.uncompressedLength), info: true } as const;
-      const result = (header.codec === Codec.gzip ? gunzipSync(payload, options) : inflateRawSync(payload, options)) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      const result = (header.codec === Codec.gzip
+        ? gunzipSync(payload, options)
+        : inflateRawSync(payload, options)) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
       raw = result.buffer;
       // Bytes after the end of the compressed stream: zlib stops at the stream's end and ignores
       // them (raw deflate), or reads a second gzip member. Either way the frame carries more than
       // its batch; refused, so that one frame has exactly one reading.
-      if (result.engine.bytesWritten !== payload.byteLength || (header.codec === Codec.gzip && !gzipTrailerMatches(payload, header.uncompressedLength))) {
-        throw new ProtocolError('bad_frame', `Frame carries bytes after the end of its compressed stream (${payload.byteLength - result.engine.bytesWritten} trailing, or a second gzip member); send one stream per frame.`);
+      if (
+        result.engine.bytesWritten !== payload.byteLength ||
+        (header.codec === Codec.gzip && !gzipTrailerMatches(payload, header.uncompressedLength))
+      ) {
+        throw new ProtocolError(
+          'bad_frame',
+          `Frame carries bytes after the end of its compressed stream (${payload.byteLength - result.engine.bytesWritten} trailing, or a second gzip member); send one stream per frame.`,
+        );
       }
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new ProtocolError('too_large', `Batch inflates past its declared ${header.uncompressedLength} bytes; refused.`, { cause: error });
+        throw new ProtocolError(
+          'too_large',
+          `Batch inflates past its declared ${header.uncompressedLength} bytes; refused.`,
+          { cause: error },
+        );
       }
-      throw new ProtocolError('decompression_failed', `Payload does not decompress as ${codecName(header.codec)}: ${(error as Error).message}.`, { cause: error });
+      throw new ProtocolError(
+        'decompression_failed',
+        `Payload does not decompress as ${codecName(header.codec)}: ${(error as Error).message}.`,
+        { cause: error },
+      );
     }
   }
   if (raw.byteLength !== header.uncompressedLength) {
-    throw new ProtocolError(header.codec === Codec.none || header.codec === Codec.json ? 'bad_frame' : 'decompression_failed', `Frame declares ${header.uncompressedLength} bytes but carries ${raw.byteLength}.`);
+    throw new ProtocolError(
+      header.codec === Codec.none || header.codec === Codec.json ? 'bad_frame' : 'decompression_failed',
+      `Frame declares ${header.uncompressedLength} bytes but carries ${raw.byteLength}.`,
+    );
   }
   return raw;
 }
@@ -73,5 +106,8 @@ export function validateUnpackedBatch(value: unknown, limits: ValidationLimits):
 /** Inflate, unpack and validate a request body; `raw` is the decompressed payload (msgpack, or JSON for `Codec.json`). */
 export function decodeIngestBody(body: Uint8Array, limits: ValidationLimits): { batch: Batch; raw: Uint8Array } {
   const raw = inflateIngestBody(body, limits);
-  return { batch: validateUnpackedBatch(unpackPayload(raw, readFrameHeader(body).codec, limits.maxValues), limits), raw };
+  return {
+    batch: validateUnpackedBatch(unpackPayload(raw, readFrameHeader(body).codec, limits.maxValues), limits),
+    raw,
+  };
 }

@@ -36,4 +36,3 @@ export class RateLimiter {
     for (const [key, bucket] of this.buckets) if (now >= bucket.fullAt) this.buckets.delete(key);
   }
 }
-

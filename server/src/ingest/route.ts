@@ -3,7 +3,18 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Router } from 'express';
-import { Codec, FRAME_HEADER_BYTES, ProtocolError, createRedactor, readFrameHeader, redactEventsInPlace, unpackPayload, type Batch, type RedactionOptions, type ValidationLimits } from '@reprise/protocol';
+import {
+  Codec,
+  FRAME_HEADER_BYTES,
+  ProtocolError,
+  createRedactor,
+  readFrameHeader,
+  redactEventsInPlace,
+  unpackPayload,
+  type Batch,
+  type RedactionOptions,
+  type ValidationLimits,
+} from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
@@ -21,7 +32,11 @@ import { RateLimiter, type RateLimit } from './rate-limit.js';
  * the safelisted types are the only ones a beacon can use without a preflight. The body is
  * always the binary frame, whatever the label.
  */
-export const INGEST_CONTENT_TYPES = ['application/vnd.reprise.batch', 'application/octet-stream', 'text/plain'] as const;
+export const INGEST_CONTENT_TYPES = [
+  'application/vnd.reprise.batch',
+  'application/octet-stream',
+  'text/plain',
+] as const;
 
 export interface IngestOptions {
   projects: ProjectRegistry;
@@ -74,13 +89,18 @@ function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       total += chunk.byteLength;
-      if (total > limit) finish(new CollectorError('body_too_large', 413, `Request body is over ${limit} bytes; send smaller batches.`));
+      if (total > limit)
+        finish(new CollectorError('body_too_large', 413, `Request body is over ${limit} bytes; send smaller batches.`));
       else chunks.push(chunk);
     };
     req.on('data', onData);
     req.once('end', () => finish());
-    req.once('error', (error) => finish(new CollectorError('body_unreadable', 400, `Request body could not be read: ${error.message}.`)));
-    req.once('aborted', () => finish(new CollectorError('body_unreadable', 400, 'The client aborted the request body.')));
+    req.once('error', (error) =>
+      finish(new CollectorError('body_unreadable', 400, `Request body could not be read: ${error.message}.`)),
+    );
+    req.once('aborted', () =>
+      finish(new CollectorError('body_unreadable', 400, 'The client aborted the request body.')),
+    );
   });
 }
 
@@ -171,20 +191,36 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const refuse = (status: number, error: string, message: string, headers: Record<string, string> = {}) => {
       metrics.refusals.inc({ reason: error, status: String(status) });
       // CORS headers on refusals too, for an origin the project allows, so the recorder can read why.
-      const corsOrigin = origin && (project ? options.projects.originAllowed(project, origin) : options.projects.originAllowedByAny(origin)) ? origin : undefined;
+      const corsOrigin =
+        origin &&
+        (project ? options.projects.originAllowed(project, origin) : options.projects.originAllowedByAny(origin))
+          ? origin
+          : undefined;
       setCors(res, corsOrigin);
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      writeJson(res, status, { error, message: message.startsWith('[@reprise/') ? message : `[@reprise/collector] ${message}` });
+      writeJson(res, status, {
+        error,
+        message: message.startsWith('[@reprise/') ? message : `[@reprise/collector] ${message}`,
+      });
       stopTimer({ status: String(status) });
       if (!req.complete) drainRefusedBody(req, options.maxBodyBytes + REFUSED_BODY_DRAIN_BYTES);
     };
-    const busy = () => refuse(503, 'collector_busy', 'The collector is decoding as many batches as its memory allows; retry shortly.', { 'Retry-After': '1' });
+    const busy = () =>
+      refuse(503, 'collector_busy', 'The collector is decoding as many batches as its memory allows; retry shortly.', {
+        'Retry-After': '1',
+      });
     const limited = (verdict: { ok: false; retryAfterSeconds: number }, whose: string) =>
-      refuse(429, 'rate_limited', `Too many batches ${whose}; retry after ${verdict.retryAfterSeconds} s.`, { 'Retry-After': String(verdict.retryAfterSeconds) });
+      refuse(429, 'rate_limited', `Too many batches ${whose}; retry after ${verdict.retryAfterSeconds} s.`, {
+        'Retry-After': String(verdict.retryAfterSeconds),
+      });
     const checkProject = (candidate: ProjectConfig, key: string): boolean => {
       project = candidate;
       if (!options.projects.originAllowed(candidate, origin)) {
-        refuse(403, 'origin_not_allowed', `Origin ${origin ?? '(none)'} is not allowed for this project key; add it to the project's origins.`);
+        refuse(
+          403,
+          'origin_not_allowed',
+          `Origin ${origin ?? '(none)'} is not allowed for this project key; add it to the project's origins.`,
+        );
         return false;
       }
       const verdict = limiter.take(key, candidate.rateLimit ?? options.defaultRateLimit);
@@ -195,28 +231,48 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       return true;
     };
 
-    if (!options.accepting()) return refuse(503, 'shutting_down', 'The collector is shutting down; retry shortly.', { 'Retry-After': '2' });
+    if (!options.accepting())
+      return refuse(503, 'shutting_down', 'The collector is shutting down; retry shortly.', { 'Retry-After': '2' });
     const type = mediaType(req);
     if (!(INGEST_CONTENT_TYPES as readonly string[]).includes(type)) {
-      return refuse(415, 'unsupported_media_type', `Content-Type "${type || '(none)'}" is not accepted; send the batch frame as application/vnd.reprise.batch.`);
+      return refuse(
+        415,
+        'unsupported_media_type',
+        `Content-Type "${type || '(none)'}" is not accepted; send the batch frame as application/vnd.reprise.batch.`,
+      );
     }
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding !== 'identity') {
-      return refuse(415, 'unsupported_content_encoding', `Content-Encoding "${encoding}" is not accepted: the frame carries its own compression.`);
+      return refuse(
+        415,
+        'unsupported_content_encoding',
+        `Content-Encoding "${encoding}" is not accepted: the frame carries its own compression.`,
+      );
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
-      return refuse(413, 'body_too_large', `Request body is ${declared} bytes; the limit is ${options.maxBodyBytes}. Send smaller batches.`);
+      return refuse(
+        413,
+        'body_too_large',
+        `Request body is ${declared} bytes; the limit is ${options.maxBodyBytes}. Send smaller batches.`,
+      );
     }
     // Optional early key (header or query, which a beacon can carry): refuse before decoding anything.
-    const earlyKey = (typeof req.headers['x-reprise-project'] === 'string' ? req.headers['x-reprise-project'] : undefined) ?? queryProject(req.url);
+    const earlyKey =
+      (typeof req.headers['x-reprise-project'] === 'string' ? req.headers['x-reprise-project'] : undefined) ??
+      queryProject(req.url);
     if (earlyKey !== undefined) {
       const early = options.projects.byIngestKey(earlyKey);
-      if (!early) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
+      if (!early)
+        return refuse(401, 'unknown_project_key', "Unknown project key; check the recorder's `project` option.");
       if (!checkProject(early, earlyKey)) return;
     } else if (origin !== undefined && !options.projects.originAllowedByAny(origin)) {
       // No project takes this page's origin, whatever key the body names: nothing to read or decode.
-      return refuse(403, 'origin_not_allowed', `Origin ${origin} is not allowed for any project; add it to the project's origins.`);
+      return refuse(
+        403,
+        'origin_not_allowed',
+        `Origin ${origin} is not allowed for any project; add it to the project's origins.`,
+      );
     }
 
     const address = clientAddress(req);
@@ -227,7 +283,12 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     if (options.freeDiskBytes && options.minFreeDiskBytes) {
       const free = options.freeDiskBytes();
       if (free !== undefined && free < options.minFreeDiskBytes) {
-        return refuse(503, 'disk_low', `The collector's disk has ${free} bytes free, under its ${options.minFreeDiskBytes}-byte watermark; retry later.`, { 'Retry-After': '30' });
+        return refuse(
+          503,
+          'disk_low',
+          `The collector's disk has ${free} bytes free, under its ${options.minFreeDiskBytes}-byte watermark; retry later.`,
+          { 'Retry-After': '30' },
+        );
       }
     }
 
@@ -245,16 +306,28 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     try {
       // The body and what it inflates to stay alive until the answer: both count before inflating.
       // (A declared length past the limit is inflateIngestBody's 413, whatever else is in flight.)
-      if (body.byteLength >= FRAME_HEADER_BYTES && !reserve(body.byteLength + Math.min(readFrameHeader(body).uncompressedLength, options.limits.maxDecompressedBytes))) return busy();
+      if (
+        body.byteLength >= FRAME_HEADER_BYTES &&
+        !reserve(
+          body.byteLength + Math.min(readFrameHeader(body).uncompressedLength, options.limits.maxDecompressedBytes),
+        )
+      )
+        return busy();
       raw = inflateIngestBody(body, options.limits);
       // A recorder page's unload frame is JSON; the log's `wire` copy is msgpack only.
       json = readFrameHeader(body).codec === Codec.json;
       let fits = true;
-      const unpacked = unpackPayload(raw, json ? Codec.json : Codec.deflateRaw, options.limits.maxValues, (scan) => {
-        // Known from the bytes before a value is built of them: stop here if they do not fit.
-        fits = reserve(scan.values * DECODED_VALUE_BYTES);
-        return fits;
-      }, isUtf8);
+      const unpacked = unpackPayload(
+        raw,
+        json ? Codec.json : Codec.deflateRaw,
+        options.limits.maxValues,
+        (scan) => {
+          // Known from the bytes before a value is built of them: stop here if they do not fit.
+          fits = reserve(scan.values * DECODED_VALUE_BYTES);
+          return fits;
+        },
+        isUtf8,
+      );
       if (!fits) return busy();
       if (earlyKey === undefined) {
         // The key is inside the body: look at it as soon as the body is unpacked, so an unknown
@@ -262,7 +335,8 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         const claimed = claimedProjectKey(unpacked);
         if (claimed !== undefined) {
           const candidate = options.projects.byIngestKey(claimed);
-          if (!candidate) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
+          if (!candidate)
+            return refuse(401, 'unknown_project_key', "Unknown project key; check the recorder's `project` option.");
           if (!checkProject(candidate, claimed)) return;
         }
       }
@@ -273,25 +347,40 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
           if (!verdict.ok) return limited(verdict, 'for this session');
         }
       }
-      batch = validateUnpackedBatch(unpacked, { ...options.limits, timeWindow: { now: receivedAt, maxSkewMs: options.maxClockSkewMs } });
+      batch = validateUnpackedBatch(unpacked, {
+        ...options.limits,
+        timeWindow: { now: receivedAt, maxSkewMs: options.maxClockSkewMs },
+      });
     } catch (error) {
       if (error instanceof ProtocolError) return refuse(error.status, error.code, error.message);
       options.logger.error({ err: error }, 'ingest: unexpected decode failure');
       return refuse(400, 'invalid_batch', 'The batch could not be decoded.');
     }
     if (earlyKey !== undefined) {
-      if (batch.project !== earlyKey) return refuse(400, 'project_mismatch', 'The batch names another project key than the request.');
+      if (batch.project !== earlyKey)
+        return refuse(400, 'project_mismatch', 'The batch names another project key than the request.');
     } else if (!project) {
       // Unreachable for a valid batch (its project is a key-shaped string); kept as the rule.
       const candidate = options.projects.byIngestKey(batch.project);
-      if (!candidate) return refuse(401, 'unknown_project_key', 'Unknown project key; check the recorder\'s `project` option.');
+      if (!candidate)
+        return refuse(401, 'unknown_project_key', "Unknown project key; check the recorder's `project` option.");
       if (!checkProject(candidate, batch.project)) return;
     }
     const accepted = project!;
     if (options.isDeleted?.(accepted.id, batch.session)) {
-      return refuse(410, 'session_deleted', 'This session was deleted; its batches are not accepted. A new recording needs a new session id.');
+      return refuse(
+        410,
+        'session_deleted',
+        'This session was deleted; its batches are not accepted. A new recording needs a new session id.',
+      );
     }
-    const id = batchId({ project: accepted.id, session: batch.session, tab: batch.tab, seq: batch.seq, part: (batch as { part?: string }).part });
+    const id = batchId({
+      project: accepted.id,
+      session: batch.session,
+      tab: batch.tab,
+      seq: batch.seq,
+      part: (batch as { part?: string }).part,
+    });
     const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
     const answer = (duplicate: boolean) => {
       metrics.batches.inc({ project: accepted.id, outcome: duplicate ? 'duplicate' : 'accepted' });
@@ -301,8 +390,17 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       }
       // The ack is the hot path: every header in one writeHead (no per-header setHeader
       // bookkeeping), the same headers setCors and writeJson give a refusal.
-      const ack = JSON.stringify(duplicate ? { ok: true, seq: batch.seq, duplicate: true } : { ok: true, seq: batch.seq });
-      const headers = ['Vary', 'Origin', 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(ack))];
+      const ack = JSON.stringify(
+        duplicate ? { ok: true, seq: batch.seq, duplicate: true } : { ok: true, seq: batch.seq },
+      );
+      const headers = [
+        'Vary',
+        'Origin',
+        'Content-Type',
+        'application/json; charset=utf-8',
+        'Content-Length',
+        String(Buffer.byteLength(ack)),
+      ];
       if (origin) headers.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', 'Retry-After');
       res.writeHead(202, headers);
       res.end(ack);
@@ -310,7 +408,11 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     };
     const known = options.dedupe.check(id, digest);
     if (known === 'conflict') {
-      return refuse(409, 'seq_conflict', `Batch seq ${batch.seq} of this session and tab was already accepted with different content; a retry must resend the same bytes, new data needs a new seq.`);
+      return refuse(
+        409,
+        'seq_conflict',
+        `Batch seq ${batch.seq} of this session and tab was already accepted with different content; a retry must resend the same bytes, new data needs a new seq.`,
+      );
     }
     if (known === 'duplicate') {
       const original = appending.get(id);
@@ -318,7 +420,9 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         try {
           await original;
         } catch {
-          return refuse(503, 'log_write_failed', 'The first copy of this batch could not be made durable; retry.', { 'Retry-After': '1' });
+          return refuse(503, 'log_write_failed', 'The first copy of this batch could not be made durable; retry.', {
+            'Retry-After': '1',
+          });
         }
       }
       return answer(true);
@@ -331,7 +435,14 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH);
     // Unredacted, the bytes the recorder sent are the record's batch: the log stores them as
     // they are instead of packing the batch again. Redacted, only the masked batch may be stored.
-    const record: LogRecord = { project: accepted.id, receivedAt, digest, batch, ...(redacted === 0 && !json ? { wire: raw } : {}), ...(userAgent ? { userAgent } : {}) };
+    const record: LogRecord = {
+      project: accepted.id,
+      receivedAt,
+      digest,
+      batch,
+      ...(redacted === 0 && !json ? { wire: raw } : {}),
+      ...(userAgent ? { userAgent } : {}),
+    };
     // Claimed only now, with nothing left to fail between the claim and the append but the append
     // itself, and released on any failure: a claim must never outlive a batch that was not made
     // durable, or its retry would be answered "duplicate" and the batch lost.
@@ -351,7 +462,10 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     } catch (error) {
       options.dedupe.forget(id);
       options.logger.error({ err: error }, 'ingest: append to the log failed');
-      const e = error instanceof CollectorError ? error : new CollectorError('log_write_failed', 503, 'The batch could not be made durable; retry.');
+      const e =
+        error instanceof CollectorError
+          ? error
+          : new CollectorError('log_write_failed', 503, 'The batch could not be made durable; retry.');
       // A 4xx from the log (a batch the log can never carry) is final; anything else is worth a retry.
       if (e.status >= 400 && e.status < 500) refuse(e.status, e.code, e.message);
       else refuse(503, e.code, e.message, { 'Retry-After': '1' });
@@ -367,7 +481,11 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     } catch (error) {
       // Express answered these before the handler left its router: keep the same answer.
       options.logger.error({ err: error }, 'ingest: request failed');
-      if (!res.headersSent) writeJson(res, 500, { error: 'internal_error', message: '[@reprise/collector] Internal error; see the collector log.' });
+      if (!res.headersSent)
+        writeJson(res, 500, {
+          error: 'internal_error',
+          message: '[@reprise/collector] Internal error; see the collector log.',
+        });
       else res.destroy();
     } finally {
       budget.release(lease.bytes);
@@ -376,18 +494,28 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
 }
 
 /** CORS preflight and `POST /v1/ingest` (through `handle`) as an Express router. */
-export function createIngestRouter(options: IngestOptions, handle: IngestHandler = createIngestHandler(options)): Router {
+export function createIngestRouter(
+  options: IngestOptions,
+  handle: IngestHandler = createIngestHandler(options),
+): Router {
   const router = Router();
   const { metrics } = options;
 
   router.options('/v1/ingest', (req, res) => {
     const origin = req.headers.origin;
     const early = typeof req.query.project === 'string' ? options.projects.byIngestKey(req.query.project) : undefined;
-    const allowed = origin !== undefined && (early ? options.projects.originAllowed(early, origin) : options.projects.originAllowedByAny(origin));
+    const allowed =
+      origin !== undefined &&
+      (early ? options.projects.originAllowed(early, origin) : options.projects.originAllowedByAny(origin));
     res.vary('Origin');
     if (!allowed) {
       metrics.refusals.inc({ reason: 'origin_not_allowed', status: '403' });
-      res.status(403).json({ error: 'origin_not_allowed', message: `[@reprise/collector] Origin ${origin ?? '(none)'} may not send to this collector; add it to the project's origins.` });
+      res
+        .status(403)
+        .json({
+          error: 'origin_not_allowed',
+          message: `[@reprise/collector] Origin ${origin ?? '(none)'} may not send to this collector; add it to the project's origins.`,
+        });
       return;
     }
     res.setHeader('Access-Control-Allow-Origin', origin);

@@ -182,8 +182,16 @@ export class FileIngestLog implements IngestLog {
     failed: (error) => {
       // Nothing of the group counts: the next group is written at the same offset, over any
       // partial record this one left (positional writes), once the file could be reopened.
-      this.logger?.error({ err: error }, 'ingest log: write failed after retries; these appends were refused, the next ones try again');
-      return new CollectorError('log_write_failed', 503, `Could not append to the ingest log in ${this.dir}: ${errorMessage(error)}. Nothing was acknowledged; retry.`, { cause: error });
+      this.logger?.error(
+        { err: error },
+        'ingest log: write failed after retries; these appends were refused, the next ones try again',
+      );
+      return new CollectorError(
+        'log_write_failed',
+        503,
+        `Could not append to the ingest log in ${this.dir}: ${errorMessage(error)}. Nothing was acknowledged; retry.`,
+        { cause: error },
+      );
     },
   });
 
@@ -227,7 +235,11 @@ export class FileIngestLog implements IngestLog {
 
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const files = (await readdir(this.dir)).map((name) => /^wal-(\d{8})\.log$/.exec(name)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+    const files = (await readdir(this.dir))
+      .map((name) => /^wal-(\d{8})\.log$/.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
     const cursor = await this.readCursor();
     this.committedCursor = cursor ?? (files.length > 0 ? positionOf(files[0]!, 0) : positionOf(1, 0));
     // Scan from the cursor to the end: count what is left, skip damage, cut a torn tail.
@@ -247,14 +259,20 @@ export class FileIngestLog implements IngestLog {
       }
       if (torn) {
         if (file === lastFile) {
-          this.logger?.warn({ file: fileName(file), offset: validEnd }, 'ingest log: cutting a torn record at the tail (it was never acknowledged)');
+          this.logger?.warn(
+            { file: fileName(file), offset: validEnd },
+            'ingest log: cutting a torn record at the tail (it was never acknowledged)',
+          );
           const handle = await open(join(this.dir, fileName(file)), 'r+');
           await handle.truncate(validEnd);
           await handle.sync();
           await handle.close();
         } else {
           // Files roll only after an fsynced write: a finished file cannot have a torn end.
-          this.logger?.error({ file: fileName(file), offset: validEnd }, 'ingest log: the end of a finished log file is unreadable and no record follows the damage; those bytes are skipped');
+          this.logger?.error(
+            { file: fileName(file), offset: validEnd },
+            'ingest log: the end of a finished log file is unreadable and no record follows the damage; those bytes are skipped',
+          );
         }
       }
       if (file === lastFile) endOffset = validEnd;
@@ -268,11 +286,18 @@ export class FileIngestLog implements IngestLog {
     if (syncWriter.start()) this.syncWriter = syncWriter;
     if (files.length === 0) await syncDirectory(this.dir);
     // A file half prepared before a crash: start again.
-    for (const name of await readdir(this.dir)) if (name.endsWith('.prepared')) await rm(join(this.dir, name), { force: true });
+    for (const name of await readdir(this.dir))
+      if (name.endsWith('.prepared')) await rm(join(this.dir, name), { force: true });
     this.durableEnd = positionOf(this.writeFile, this.writeOffset);
     this.readFile = fileOf(this.committedCursor);
     this.readOffset = offsetOf(this.committedCursor);
-    this.cursorTimer = setInterval(() => void this.persistCursor().catch((error) => this.logger?.error({ err: error }, 'ingest log: could not persist the cursor')), this.cursorIntervalMs);
+    this.cursorTimer = setInterval(
+      () =>
+        void this.persistCursor().catch((error) =>
+          this.logger?.error({ err: error }, 'ingest log: could not persist the cursor'),
+        ),
+      this.cursorIntervalMs,
+    );
     this.cursorTimer.unref();
   }
 
@@ -289,7 +314,10 @@ export class FileIngestLog implements IngestLog {
    * Validate one file from `start`: count its records, note damaged ranges that records follow
    * (`skips`), and say where the valid data ends when the rest is a torn tail.
    */
-  private async scanFile(file: number, start: number): Promise<{ validEnd: number; records: number; torn: boolean; padded: boolean }> {
+  private async scanFile(
+    file: number,
+    start: number,
+  ): Promise<{ validEnd: number; records: number; torn: boolean; padded: boolean }> {
     let bytes: Buffer;
     try {
       bytes = await readFile(join(this.dir, fileName(file)));
@@ -300,7 +328,8 @@ export class FileIngestLog implements IngestLog {
     let records = 0;
     while (offset < bytes.byteLength) {
       // Zeros to the end: the preallocated rest of the file, not damage.
-      if (bytes[offset] === 0 && zeroFrom(bytes, offset)) return { validEnd: offset, records, torn: false, padded: true };
+      if (bytes[offset] === 0 && zeroFrom(bytes, offset))
+        return { validEnd: offset, records, torn: false, padded: true };
       const length = validRecordAt(bytes, offset, this.maxRecordBytes, false);
       if (length > 0) {
         offset += HEADER_BYTES + length;
@@ -309,7 +338,10 @@ export class FileIngestLog implements IngestLog {
       }
       const resume = resyncOffset(bytes, offset, this.maxRecordBytes);
       if (resume < 0) return { validEnd: offset, records, torn: true, padded: false };
-      this.logger?.error({ file: fileName(file), from: offset, to: resume, bytes: resume - offset }, 'ingest log: a damaged record in the middle of the log (acknowledged data); skipping only its bytes and keeping the records after it');
+      this.logger?.error(
+        { file: fileName(file), from: offset, to: resume, bytes: resume - offset },
+        'ingest log: a damaged record in the middle of the log (acknowledged data); skipping only its bytes and keeping the records after it',
+      );
       this.skips.set(positionOf(file, offset), positionOf(file, resume));
       offset = resume;
     }
@@ -336,14 +368,18 @@ export class FileIngestLog implements IngestLog {
     const done = (async () => {
       const handle = await open(path, 'w', 0o600);
       try {
-        for (let at = 0; at < size; at += ZEROS.byteLength) await handle.write(ZEROS, 0, Math.min(ZEROS.byteLength, size - at), at);
+        for (let at = 0; at < size; at += ZEROS.byteLength)
+          await handle.write(ZEROS, 0, Math.min(ZEROS.byteLength, size - at), at);
         await handle.sync();
       } finally {
         await handle.close();
       }
       return true;
     })().catch((error: unknown) => {
-      this.logger?.warn({ err: error, file: preparedName(file) }, 'ingest log: could not prepare the next log file; it will grow as it is written');
+      this.logger?.warn(
+        { err: error, file: preparedName(file) },
+        'ingest log: could not prepare the next log file; it will grow as it is written',
+      );
       return false;
     });
     const preparing = { file, done, ready: false };
@@ -356,10 +392,23 @@ export class FileIngestLog implements IngestLog {
   }
 
   append(record: LogRecord): Promise<AppendOutcome> {
-    if (this.closed) return Promise.reject(new CollectorError('log_closed', 503, 'The ingest log is closed (the collector is shutting down); retry shortly.'));
+    if (this.closed)
+      return Promise.reject(
+        new CollectorError(
+          'log_closed',
+          503,
+          'The ingest log is closed (the collector is shutting down); retry shortly.',
+        ),
+      );
     const bytes = encodeLogRecord(record);
     if (bytes.byteLength - HEADER_BYTES > this.maxRecordBytes) {
-      return Promise.reject(new CollectorError('too_large', 413, `The batch makes a ${bytes.byteLength}-byte log record; the limit is ${this.maxRecordBytes}. Send smaller batches.`));
+      return Promise.reject(
+        new CollectorError(
+          'too_large',
+          413,
+          `The batch makes a ${bytes.byteLength}-byte log record; the limit is ${this.maxRecordBytes}. Send smaller batches.`,
+        ),
+      );
     }
     return this.appends.add({ bytes, record }).then(() => 'appended' as const);
   }
@@ -394,7 +443,12 @@ export class FileIngestLog implements IngestLog {
         } else {
           let written = 0;
           while (written < buffer.byteLength) {
-            const { bytesWritten } = await handle.write(buffer, written, buffer.byteLength - written, this.writeOffset + written);
+            const { bytesWritten } = await handle.write(
+              buffer,
+              written,
+              buffer.byteLength - written,
+              this.writeOffset + written,
+            );
             written += bytesWritten;
           }
           await handle.datasync();
@@ -493,7 +547,9 @@ export class FileIngestLog implements IngestLog {
         continue;
       }
       const cached = this.takeCached(position);
-      const entry = cached ? { position, record: cached.record, bytes: cached.length } : await this.readRecordAt(this.readFile, this.readOffset);
+      const entry = cached
+        ? { position, record: cached.record, bytes: cached.length }
+        : await this.readRecordAt(this.readFile, this.readOffset);
       if (!entry) {
         await this.skipDamage(this.readFile, this.readOffset);
         continue;
@@ -527,21 +583,34 @@ export class FileIngestLog implements IngestLog {
     const resume = bytes ? resyncOffset(bytes, 0, this.maxRecordBytes) : -1;
     this.readBuffer = Buffer.alloc(0);
     if (resume > 0) {
-      this.logger?.error({ file: fileName(file), from: offset, to: offset + resume }, 'ingest log: a record no longer reads back (disk damage); skipping its bytes and keeping the records after it');
+      this.logger?.error(
+        { file: fileName(file), from: offset, to: offset + resume },
+        'ingest log: a record no longer reads back (disk damage); skipping its bytes and keeping the records after it',
+      );
       this.readOffset = offset + resume;
     } else if (file < this.writeFile) {
-      this.logger?.error({ file: fileName(file), from: offset }, 'ingest log: the rest of a finished log file no longer reads back (disk damage); moving to the next file');
+      this.logger?.error(
+        { file: fileName(file), from: offset },
+        'ingest log: the rest of a finished log file no longer reads back (disk damage); moving to the next file',
+      );
       this.readFile = file + 1;
       this.readOffset = 0;
     } else {
       // The file being written: nothing valid follows up to the durable end. Wait for more.
-      this.logger?.error({ file: fileName(file), from: offset }, 'ingest log: a record being read is damaged and nothing valid follows it yet');
+      this.logger?.error(
+        { file: fileName(file), from: offset },
+        'ingest log: a record being read is damaged and nothing valid follows it yet',
+      );
       this.readOffset = this.writeOffset;
     }
   }
 
   private fileEnd(file: number): number {
-    return file === this.writeFile ? this.writeOffset : file < this.writeFile ? (this.finishedEnds.get(file) ?? Number.POSITIVE_INFINITY) : 0;
+    return file === this.writeFile
+      ? this.writeOffset
+      : file < this.writeFile
+        ? (this.finishedEnds.get(file) ?? Number.POSITIVE_INFINITY)
+        : 0;
   }
 
   /** Reads through a chunk buffer: the writer reads sequentially, mostly from the page cache. */
@@ -563,7 +632,10 @@ export class FileIngestLog implements IngestLog {
   }
 
   private async readBytes(file: number, offset: number, length: number): Promise<Buffer | undefined> {
-    const inBuffer = file === this.readHandleFile && offset >= this.readBufferStart && offset + length <= this.readBufferStart + this.readBuffer.byteLength;
+    const inBuffer =
+      file === this.readHandleFile &&
+      offset >= this.readBufferStart &&
+      offset + length <= this.readBufferStart + this.readBuffer.byteLength;
     if (!inBuffer) {
       if (file !== this.readHandleFile || !this.readHandle) {
         await this.readHandle?.close();
@@ -577,10 +649,14 @@ export class FileIngestLog implements IngestLog {
         this.readHandleFile = file;
       }
       // A file opened while it was being written has changed since, up to its roll.
-      if (file !== this.writeFile && offset + length > this.readHandleSize) this.readHandleSize = (await this.readHandle.stat()).size;
+      if (file !== this.writeFile && offset + length > this.readHandleSize)
+        this.readHandleSize = (await this.readHandle.stat()).size;
       // Never buffer past the durable end of the file being written (those bytes may still
       // change), nor past a finished file's data.
-      const end = Math.min(this.fileEnd(file), file === this.writeFile ? Number.POSITIVE_INFINITY : this.readHandleSize);
+      const end = Math.min(
+        this.fileEnd(file),
+        file === this.writeFile ? Number.POSITIVE_INFINITY : this.readHandleSize,
+      );
       if (offset + length > end) return undefined;
       const size = Math.max(length, Math.min(READ_CHUNK_BYTES, end - offset));
       const buffer = Buffer.allocUnsafe(size);
@@ -608,7 +684,9 @@ export class FileIngestLog implements IngestLog {
     const temp = join(this.dir, 'cursor.json.tmp');
     const handle = await open(temp, 'w', 0o600);
     try {
-      await handle.writeFile(JSON.stringify({ position: cursor, file: fileName(fileOf(cursor)), offset: offsetOf(cursor) }));
+      await handle.writeFile(
+        JSON.stringify({ position: cursor, file: fileName(fileOf(cursor)), offset: offsetOf(cursor) }),
+      );
       await handle.sync();
     } finally {
       await handle.close();
@@ -634,7 +712,9 @@ export class FileIngestLog implements IngestLog {
     await this.appends.settled();
     if (this.cursorTimer) clearInterval(this.cursorTimer);
     this.wakeReaders();
-    await this.persistCursor().catch((error) => this.logger?.error({ err: error }, 'ingest log: could not persist the cursor on close'));
+    await this.persistCursor().catch((error) =>
+      this.logger?.error({ err: error }, 'ingest log: could not persist the cursor on close'),
+    );
     await this.preparing?.done;
     await this.syncWriter?.stop();
     this.syncWriter = undefined;

@@ -1,4 +1,15 @@
-import { AckPolicy, connect, DeliverPolicy, nanos, RetentionPolicy, StorageType, type Consumer, type JsMsg, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type Consumer,
+  type JsMsg,
+  type JetStreamClient,
+  type NatsConnection,
+} from 'nats';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
 import { packLogRecord, unpackLogRecord } from './record.js';
@@ -59,9 +70,19 @@ export class NatsIngestLog implements IngestLog {
 
   async open(): Promise<void> {
     try {
-      this.connection = await connect({ servers: this.options.servers.split(','), name: 'reprise-collector', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      this.connection = await connect({
+        servers: this.options.servers.split(','),
+        name: 'reprise-collector',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+      });
     } catch (error) {
-      throw new CollectorError('nats_unavailable', 503, `Cannot connect to NATS at ${this.options.servers} (${errorMessage(error)}). Start nats-server with JetStream enabled or check REPRISE_NATS_URL.`, { cause: error });
+      throw new CollectorError(
+        'nats_unavailable',
+        503,
+        `Cannot connect to NATS at ${this.options.servers} (${errorMessage(error)}). Start nats-server with JetStream enabled or check REPRISE_NATS_URL.`,
+        { cause: error },
+      );
     }
     const manager = await this.connection.jetstreamManager();
     const streamConfig = {
@@ -88,15 +109,21 @@ export class NatsIngestLog implements IngestLog {
       await manager.consumers.add(this.options.stream, consumerConfig);
     } catch {
       // It exists with other settings (an older collector): bring it in line.
-      await manager.consumers.update(this.options.stream, this.options.consumer, { ack_wait: consumerConfig.ack_wait, max_ack_pending: consumerConfig.max_ack_pending });
+      await manager.consumers.update(this.options.stream, this.options.consumer, {
+        ack_wait: consumerConfig.ack_wait,
+        max_ack_pending: consumerConfig.max_ack_pending,
+      });
     }
     this.js = this.connection.jetstream();
     this.lagTimer = setInterval(() => void this.refreshLag(), 1000);
     this.lagTimer.unref();
     // Keep what this writer holds (open segments, an object-store outage) from being redelivered.
-    this.heartbeatTimer = setInterval(() => {
-      for (const message of this.inFlight.values()) message.working();
-    }, Math.max(500, Math.floor(this.options.ackWaitMs / 3)));
+    this.heartbeatTimer = setInterval(
+      () => {
+        for (const message of this.inFlight.values()) message.working();
+      },
+      Math.max(500, Math.floor(this.options.ackWaitMs / 3)),
+    );
     this.heartbeatTimer.unref();
   }
 
@@ -114,16 +141,29 @@ export class NatsIngestLog implements IngestLog {
     if (!this.js) throw new CollectorError('log_closed', 503, 'The NATS ingest log is not open; retry shortly.');
     const id = batchId({ ...record.batch, project: record.project, part: (record.batch as { part?: string }).part });
     try {
-      const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packLogRecord(record), { msgID: id, timeout: 5_000 });
+      const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packLogRecord(record), {
+        msgID: id,
+        timeout: 5_000,
+      });
       return ack.duplicate ? 'duplicate' : 'appended';
     } catch (error) {
       // The record is the decoded batch, up to the decompressed limit (8 MiB by default), while
       // NATS carries at most its max_payload (1 MiB by default): 413 makes the recorder halve the
       // batch, where 503 would have it resend the same bytes forever.
       if ((error as { code?: unknown }).code === 'MAX_PAYLOAD_EXCEEDED') {
-        throw new CollectorError('too_large', 413, `The batch is larger decoded than this collector's NATS server carries in one message (max_payload ${this.connection?.info?.max_payload ?? 'unknown'} bytes); send smaller batches, or raise max_payload in nats-server's config.`, { cause: error });
+        throw new CollectorError(
+          'too_large',
+          413,
+          `The batch is larger decoded than this collector's NATS server carries in one message (max_payload ${this.connection?.info?.max_payload ?? 'unknown'} bytes); send smaller batches, or raise max_payload in nats-server's config.`,
+          { cause: error },
+        );
       }
-      throw new CollectorError('log_write_failed', 503, `JetStream did not acknowledge the batch (${errorMessage(error)}); nothing was acknowledged, retry.`, { cause: error });
+      throw new CollectorError(
+        'log_write_failed',
+        503,
+        `JetStream did not acknowledge the batch (${errorMessage(error)}); nothing was acknowledged, retry.`,
+        { cause: error },
+      );
     }
   }
 

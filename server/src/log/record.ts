@@ -18,7 +18,13 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
  * Limits were enforced when the batch was accepted; reading it back must not refuse it because
  * the operator changed them since.
  */
-const ACCEPTED_LIMITS = { maxDecompressedBytes: Number.POSITIVE_INFINITY, maxEvents: Number.POSITIVE_INFINITY, maxStringLength: Number.POSITIVE_INFINITY, maxDepth: Number.POSITIVE_INFINITY, maxValues: Number.POSITIVE_INFINITY };
+const ACCEPTED_LIMITS = {
+  maxDecompressedBytes: Number.POSITIVE_INFINITY,
+  maxEvents: Number.POSITIVE_INFINITY,
+  maxStringLength: Number.POSITIVE_INFINITY,
+  maxDepth: Number.POSITIVE_INFINITY,
+  maxValues: Number.POSITIVE_INFINITY,
+};
 
 /**
  * Room a record needs beside its batch: project id, digest, user agent (512), field names. A
@@ -61,7 +67,10 @@ export function packLogRecord(record: LogRecord, reserve = 0): Buffer {
  * be copied behind the header: two allocations and two copies of ~10 KB per batch on the ingest path.
  */
 function packWireRecord(record: LogRecord & { wire: Uint8Array }, reserve: number): Buffer {
-  const fields: Array<[string, string]> = [['project', record.project], ['digest', record.digest]];
+  const fields: Array<[string, string]> = [
+    ['project', record.project],
+    ['digest', record.digest],
+  ];
   if (record.userAgent !== undefined) fields.push(['userAgent', record.userAgent]);
   let size = reserve + 1 + keyBytes('receivedAt') + 9 + keyBytes('wire') + 5 + record.wire.byteLength;
   for (const [key, value] of fields) size += keyBytes(key) + 5 + Buffer.byteLength(value);
@@ -100,7 +109,13 @@ function writeKey(bytes: Buffer, at: number, key: string): number {
 /** Throws on bytes that are not a LogRecord (the caller treats that as corruption). The result has no `wire`. */
 export function unpackLogRecord(bytes: Uint8Array): LogRecord {
   const value = packr.unpack(bytes) as Partial<LogRecord> & { wire?: Uint8Array };
-  if (value === null || typeof value !== 'object' || typeof value.project !== 'string' || typeof value.digest !== 'string' || typeof value.receivedAt !== 'number') {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof value.project !== 'string' ||
+    typeof value.digest !== 'string' ||
+    typeof value.receivedAt !== 'number'
+  ) {
     throw new TypeError('not a log record');
   }
   let batch: Batch;

@@ -4,7 +4,9 @@ import type { Batch } from '@reprise/protocol';
  * Identity of a batch for deduplication: a retry keeps all of these. `part` is set only on a
  * batch the recorder split after a 413 (PROTOCOL.md, "Splitting"): each half is its own batch.
  */
-export function batchId(batch: Pick<Batch, 'project' | 'session' | 'tab' | 'seq'> & { part?: string | undefined }): string {
+export function batchId(
+  batch: Pick<Batch, 'project' | 'session' | 'tab' | 'seq'> & { part?: string | undefined },
+): string {
   return `${batch.project}/${batch.session}/${batch.tab}/${batch.seq}${batch.part ? `.${batch.part}` : ''}`;
 }
 

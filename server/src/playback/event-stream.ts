@@ -33,7 +33,15 @@ export type StreamRecord =
       endSegment: number;
     }
   | { stream: 'segment'; index: number; name: string; startedAt: number; endedAt: number; events: number }
-  | { stream: 'skipped'; index: number; name: string; startedAt: number; endedAt: number; reason: SkipReason; message: string }
+  | {
+      stream: 'skipped';
+      index: number;
+      name: string;
+      startedAt: number;
+      endedAt: number;
+      reason: SkipReason;
+      message: string;
+    }
   | { stream: 'end'; segments: number; delivered: number; skipped: number; events: number };
 
 /**
@@ -41,7 +49,11 @@ export type StreamRecord =
  * first full snapshot is at or before that moment (a replayer needs a full snapshot to build the
  * page), or the first segment.
  */
-export function startSegmentIndex(session: Pick<SessionRow, 'started_at'>, segments: readonly SegmentRow[], fromMs: number | null): number {
+export function startSegmentIndex(
+  session: Pick<SessionRow, 'started_at'>,
+  segments: readonly SegmentRow[],
+  fromMs: number | null,
+): number {
   if (fromMs === null) return 0;
   const target = session.started_at + fromMs;
   let index = 0;
@@ -63,7 +75,12 @@ function skipReason(error: unknown): SkipReason {
  * The last segment to send for a window ending `toMs` after the session start: the last segment
  * that starts at or before that moment (it holds the moment itself), never before `first`.
  */
-export function endSegmentIndex(session: Pick<SessionRow, 'started_at'>, segments: readonly SegmentRow[], first: number, toMs: number | null): number {
+export function endSegmentIndex(
+  session: Pick<SessionRow, 'started_at'>,
+  segments: readonly SegmentRow[],
+  first: number,
+  toMs: number | null,
+): number {
   if (toMs === null) return segments.length - 1;
   const target = session.started_at + toMs;
   let index = first;
@@ -79,7 +96,11 @@ export async function* playbackRecords(
   deps: ReaderDeps,
   session: SessionRow,
   segments: readonly SegmentRow[],
-  options: { fromMs?: number | null; toMs?: number | null; onSkip?: (segment: SegmentRow, error: unknown) => void } = {},
+  options: {
+    fromMs?: number | null;
+    toMs?: number | null;
+    onSkip?: (segment: SegmentRow, error: unknown) => void;
+  } = {},
 ): AsyncGenerator<StreamRecord | RecordedEvent> {
   const fromMs = options.fromMs ?? null;
   const toMs = options.toMs ?? null;

@@ -16,14 +16,7 @@ import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js'
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
 import { listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
 import type { ReaderDeps } from '../segment/reader.js';
-import {
-  queryBoolean,
-  queryEnum,
-  queryList,
-  queryNumber,
-  queryString,
-  queryTime,
-} from '../http/helpers.js';
+import { queryBoolean, queryEnum, queryList, queryNumber, queryString, queryTime } from '../http/helpers.js';
 import { PLAYBACK_CONTENT_TYPE, PLAYBACK_STREAM_VERSION, playbackRecords } from './event-stream.js';
 
 export interface PlaybackRouterDeps {
@@ -49,7 +42,10 @@ export function sessionJson(row: SessionRow) {
     browser: row.browser,
     os: row.os,
     userAgent: row.user_agent,
-    viewport: row.viewport_width !== null && row.viewport_height !== null ? { width: row.viewport_width, height: row.viewport_height } : null,
+    viewport:
+      row.viewport_width !== null && row.viewport_height !== null
+        ? { width: row.viewport_width, height: row.viewport_height }
+        : null,
     counts: {
       events: row.event_count,
       clicks: row.click_count,
@@ -80,8 +76,12 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
   // The access rule (which projects count, 404 vs 403) lives in access/locate-session.ts.
   const locateSession = (principal: Principal, req: Request, permission: 'read' | 'delete') =>
     locateSessionFor(db, principal, String(req.params.id), { permission, project: queryString(req, 'project') });
-  const audit = (req: Request, principal: Principal, action: AuditAction, entry: { project?: string | null; sessionId?: string; detail?: Record<string, unknown> }) =>
-    recordAudit(db, { actor: principalId(principal), action, ...entry, ...requestOrigin(req) });
+  const audit = (
+    req: Request,
+    principal: Principal,
+    action: AuditAction,
+    entry: { project?: string | null; sessionId?: string; detail?: Record<string, unknown> },
+  ) => recordAudit(db, { actor: principalId(principal), action, ...entry, ...requestOrigin(req) });
 
   router.get('/v1/sessions', async (req, res) => {
     const principal = principalOf(res);
@@ -106,7 +106,12 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     // over all of a `*` role's projects, once per project it found sessions in.
     await recordAuditPerProject(
       db,
-      { actor: principalId(principal), action: 'session.search', detail: { projects, filters: JSON.parse(JSON.stringify(filters)) as object, results: page.sessions.length }, ...requestOrigin(req) },
+      {
+        actor: principalId(principal),
+        action: 'session.search',
+        detail: { projects, filters: JSON.parse(JSON.stringify(filters)) as object, results: page.sessions.length },
+        ...requestOrigin(req),
+      },
       projects === 'all' ? page.sessions.map((session) => session.project) : projects,
     );
     res.json({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor });
@@ -129,10 +134,18 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const fromMs = action === 'session.play' ? (queryNumber(req, 'from', { min: 0 }) ?? null) : null;
     const toMs = action === 'session.play' ? (queryNumber(req, 'to', { min: 0 }) ?? null) : null;
     if (fromMs !== null && toMs !== null && toMs < fromMs) {
-      throw new CollectorError('bad_query', 400, `Query parameter "to" (${toMs}) is before "from" (${fromMs}): ask for a window that ends at or after its start.`);
+      throw new CollectorError(
+        'bad_query',
+        400,
+        `Query parameter "to" (${toMs}) is before "from" (${fromMs}): ask for a window that ends at or after its start.`,
+      );
     }
     const segments = await listSegments(db, session.project, session.session_id);
-    await audit(req, principal, action, { project: session.project, sessionId: session.session_id, detail: { ...(fromMs === null ? {} : { from: fromMs }), ...(toMs === null ? {} : { to: toMs }) } });
+    await audit(req, principal, action, {
+      project: session.project,
+      sessionId: session.session_id,
+      detail: { ...(fromMs === null ? {} : { from: fromMs }), ...(toMs === null ? {} : { to: toMs }) },
+    });
 
     res.status(200);
     res.setHeader('Content-Type', PLAYBACK_CONTENT_TYPE);
@@ -140,7 +153,10 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('X-Reprise-Stream-Version', String(PLAYBACK_STREAM_VERSION));
     if (action === 'session.export') {
-      res.setHeader('Content-Disposition', `attachment; filename="reprise-${session.project}-${session.session_id}.ndjson"`);
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="reprise-${session.project}-${session.session_id}.ndjson"`,
+      );
     }
     res.vary('Accept-Encoding');
     // rrweb JSON shrinks 5-10x with gzip; the stream is flushed at each segment boundary so
@@ -163,13 +179,20 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     );
     const send = async (text: string) => {
       if (!sink.write(text) && !closed) await Promise.race([once(sink, 'drain'), closing]);
-      if (gzip && !closed) await Promise.race([new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve())), closing]);
+      if (gzip && !closed)
+        await Promise.race([
+          new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve())),
+          closing,
+        ]);
     };
     const records = playbackRecords(deps.reader, session, segments, {
       fromMs,
       toMs,
       onSkip: (segment, error) =>
-        deps.logger?.warn({ err: error, project: session.project, sessionId: session.session_id, segment: segment.segment }, 'playback skipped an unreadable segment'),
+        deps.logger?.warn(
+          { err: error, project: session.project, sessionId: session.session_id, segment: segment.segment },
+          'playback skipped an unreadable segment',
+        ),
     });
     // One write per segment: the player gets each segment as soon as it is decrypted.
     let chunk = '';
@@ -197,13 +220,18 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
   const answerJobs = (res: Response, jobs: Tombstone[]) => {
     const finished = jobs.every((job) => job.state === 'done');
     res.status(finished ? 200 : 202).json({
-      deleted: jobs.filter((job) => job.state === 'done').map((job) => ({ project: job.project, sessionId: job.sessionId, objects: job.objects ?? 0 })),
+      deleted: jobs
+        .filter((job) => job.state === 'done')
+        .map((job) => ({ project: job.project, sessionId: job.sessionId, objects: job.objects ?? 0 })),
       jobs: jobs.map(deletionJobJson),
     });
   };
 
   /** The session to delete: in the index, or (not indexed yet) in the writer, the key store or a pending deletion. */
-  const locateForDeletion = async (principal: Principal, req: Request): Promise<{ project: string; sessionId: string }> => {
+  const locateForDeletion = async (
+    principal: Principal,
+    req: Request,
+  ): Promise<{ project: string; sessionId: string }> => {
     const sessionId = String(req.params.id);
     try {
       const row = await locateSession(principal, req, 'delete');
@@ -215,7 +243,10 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       const named = queryString(req, 'project');
       if (named !== undefined) return { project: named, sessionId };
       const allowed = projectsWith(principal, 'delete');
-      const found = await deps.deletion.jobs.findUnindexed(allowed === 'all' ? deps.deletion.projectIds() : allowed, sessionId);
+      const found = await deps.deletion.jobs.findUnindexed(
+        allowed === 'all' ? deps.deletion.projectIds() : allowed,
+        sessionId,
+      );
       if (found === undefined) throw error;
       return { project: found, sessionId };
     }
@@ -226,7 +257,10 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const session = await locateForDeletion(principal, req);
     // Recorded before acting: a deletion interrupted half way is still on the record.
     await audit(req, principal, 'session.delete', session);
-    const job = await deps.deletion.jobs.request(session.project, session.sessionId, { reason: 'request', by: actor(principal) });
+    const job = await deps.deletion.jobs.request(session.project, session.sessionId, {
+      reason: 'request',
+      by: actor(principal),
+    });
     answerJobs(res, [job]);
   });
 
@@ -234,11 +268,19 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const principal = principalOf(res);
     const projects = resolveProjects(principal, 'delete', queryList(req, 'project'));
     const userId = String(req.params.userId);
-    await audit(req, principal, 'user_sessions.delete', { project: projects !== 'all' && projects.length === 1 ? projects[0] : null, detail: { userId, projects } });
+    await audit(req, principal, 'user_sessions.delete', {
+      project: projects !== 'all' && projects.length === 1 ? projects[0] : null,
+      detail: { userId, projects },
+    });
     const jobs: Tombstone[] = [];
     for (const session of await findUserSessions(db, projects, userId)) {
       await audit(req, principal, 'session.delete', { ...session, detail: { userId } });
-      jobs.push(await deps.deletion.jobs.request(session.project, session.sessionId, { reason: 'user_erasure', by: actor(principal) }));
+      jobs.push(
+        await deps.deletion.jobs.request(session.project, session.sessionId, {
+          reason: 'user_erasure',
+          by: actor(principal),
+        }),
+      );
     }
     answerJobs(res, jobs);
   });
@@ -248,7 +290,11 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const job = deps.deletion.tombstones.job(String(req.params.jobId));
     // Another project's job answers like an unknown one (the no-leak rule of locate-session.ts).
     if (!job || !hasAnyAccess(principal, job.project)) {
-      throw new CollectorError('deletion_not_found', 404, `no deletion job "${String(req.params.jobId).slice(0, 64)}" in your projects.`);
+      throw new CollectorError(
+        'deletion_not_found',
+        404,
+        `no deletion job "${String(req.params.jobId).slice(0, 64)}" in your projects.`,
+      );
     }
     res.json(deletionJobJson(job));
   });

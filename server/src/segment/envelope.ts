@@ -32,18 +32,33 @@ export interface SegmentHeader {
 }
 
 export function segmentAad(headerBytes: Buffer, location: SegmentLocation): Buffer {
-  return Buffer.concat([headerBytes, Buffer.from(`${location.project}/${location.sessionId}/${location.segment}`, 'utf8')]);
+  return Buffer.concat([
+    headerBytes,
+    Buffer.from(`${location.project}/${location.sessionId}/${location.segment}`, 'utf8'),
+  ]);
 }
 
-export function encryptSegment(plaintext: Uint8Array, dataKey: { id: string; key: Buffer }, location: SegmentLocation): Buffer {
+export function encryptSegment(
+  plaintext: Uint8Array,
+  dataKey: { id: string; key: Buffer },
+  location: SegmentLocation,
+): Buffer {
   if (!isSafeElement(dataKey.id)) {
-    throw new CollectorError('encryption_failed', 500, `Data key id "${dataKey.id.slice(0, 40)}" must be 1-128 of A-Z a-z 0-9 _ -.`);
+    throw new CollectorError(
+      'encryption_failed',
+      500,
+      `Data key id "${dataKey.id.slice(0, 40)}" must be 1-128 of A-Z a-z 0-9 _ -.`,
+    );
   }
   const keyId = Buffer.from(dataKey.id, 'ascii');
   if (dataKey.key.byteLength !== 32) {
     throw new CollectorError('encryption_failed', 500, 'A segment data key must be 32 bytes (AES-256).');
   }
-  const headerBytes = Buffer.concat([SEGMENT_MAGIC, Buffer.from([SEGMENT_FORMAT_VERSION, PayloadEncoding.gzipJson, keyId.byteLength]), keyId]);
+  const headerBytes = Buffer.concat([
+    SEGMENT_MAGIC,
+    Buffer.from([SEGMENT_FORMAT_VERSION, PayloadEncoding.gzipJson, keyId.byteLength]),
+    keyId,
+  ]);
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dataKey.key, nonce);
   cipher.setAAD(segmentAad(headerBytes, location));
@@ -59,11 +74,19 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
   }
   const version = bytes[4]!;
   if (version !== SEGMENT_FORMAT_VERSION) {
-    throw new CollectorError('segment_corrupt', 422, `${where} has segment format version ${version}; this collector reads version ${SEGMENT_FORMAT_VERSION}.`);
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `${where} has segment format version ${version}; this collector reads version ${SEGMENT_FORMAT_VERSION}.`,
+    );
   }
   const encoding = bytes[5]!;
   if (encoding !== PayloadEncoding.gzipJson) {
-    throw new CollectorError('segment_corrupt', 422, `${where} has payload encoding ${encoding}; this collector reads ${PayloadEncoding.gzipJson} (gzip of JSON).`);
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `${where} has payload encoding ${encoding}; this collector reads ${PayloadEncoding.gzipJson} (gzip of JSON).`,
+    );
   }
   const keyIdLength = bytes[6]!;
   const ciphertextOffset = 7 + keyIdLength + NONCE_BYTES;
@@ -74,7 +97,11 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
   // an invalid key name (and never decoded lossily: 'ascii' drops the high bit).
   const dataKeyId = bytes.subarray(7, 7 + keyIdLength).toString('latin1');
   if (!isSafeElement(dataKeyId)) {
-    throw new CollectorError('segment_corrupt', 422, `${where} names a data key id that is not 1-128 of A-Z a-z 0-9 _ -: its header is damaged.`);
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `${where} names a data key id that is not 1-128 of A-Z a-z 0-9 _ -: its header is damaged.`,
+    );
   }
   return {
     version,
@@ -90,7 +117,12 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
  * Authenticate and decrypt. Any change to the object (one flipped bit), or reading it under
  * another project/session/segment name, fails with `segment_tampered`; nothing is returned.
  */
-export function decryptSegment(object: Uint8Array, key: Buffer, location: SegmentLocation, header = readSegmentHeader(object)): Buffer {
+export function decryptSegment(
+  object: Uint8Array,
+  key: Buffer,
+  location: SegmentLocation,
+  header = readSegmentHeader(object),
+): Buffer {
   const bytes = Buffer.from(object.buffer, object.byteOffset, object.byteLength);
   const tag = bytes.subarray(bytes.byteLength - TAG_BYTES);
   const ciphertext = bytes.subarray(header.ciphertextOffset, bytes.byteLength - TAG_BYTES);
@@ -100,6 +132,11 @@ export function decryptSegment(object: Uint8Array, key: Buffer, location: Segmen
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch (error) {
-    throw new CollectorError('segment_tampered', 422, `Segment ${location.project}/${location.sessionId}/${location.segment} failed authentication (AES-GCM tag mismatch): the object was modified or truncated, or is not the segment it is stored as. It was not returned.`, { cause: error });
+    throw new CollectorError(
+      'segment_tampered',
+      422,
+      `Segment ${location.project}/${location.sessionId}/${location.segment} failed authentication (AES-GCM tag mismatch): the object was modified or truncated, or is not the segment it is stored as. It was not returned.`,
+      { cause: error },
+    );
   }
 }

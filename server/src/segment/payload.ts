@@ -30,7 +30,13 @@ const INCOMPRESSIBLE_RATIO = 0.5;
 
 /** The payload's JSON bytes: synchronous work, a few ms per MiB. */
 export function serializeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Buffer {
-  const payload: SegmentPayload = { v: 1, project: location.project, sessionId: location.sessionId, segment: location.segment, batches };
+  const payload: SegmentPayload = {
+    v: 1,
+    project: location.project,
+    sessionId: location.sessionId,
+    segment: location.segment,
+    batches,
+  };
   return Buffer.from(JSON.stringify(payload), 'utf8');
 }
 
@@ -51,10 +57,16 @@ export async function segmentGzipOptions(plain: Buffer): Promise<ZlibOptions> {
 export async function compressSegmentPayload(plain: Buffer): Promise<Buffer> {
   // One output chunk for the whole payload: at zlib's default 16 KiB, each chunk of a 1 MiB
   // segment came back to the event loop separately (~5% of the collector's CPU under load).
-  return gzipAsync(plain, { ...(await segmentGzipOptions(plain)), chunkSize: Math.max(16 * 1024, plain.byteLength + 1024) });
+  return gzipAsync(plain, {
+    ...(await segmentGzipOptions(plain)),
+    chunkSize: Math.max(16 * 1024, plain.byteLength + 1024),
+  });
 }
 
-export async function encodeSegmentPayload(location: SegmentLocation, batches: SegmentBatch[]): Promise<{ plain: Buffer; compressed: Buffer }> {
+export async function encodeSegmentPayload(
+  location: SegmentLocation,
+  batches: SegmentBatch[],
+): Promise<{ plain: Buffer; compressed: Buffer }> {
   const plain = serializeSegmentPayload(location, batches);
   return { plain, compressed: await compressSegmentPayload(plain) };
 }
@@ -62,12 +74,29 @@ export async function encodeSegmentPayload(location: SegmentLocation, batches: S
 export function decodeSegmentPayload(compressed: Uint8Array, location: SegmentLocation): SegmentPayload {
   let payload: SegmentPayload;
   try {
-    payload = JSON.parse(gunzipSync(compressed, { maxOutputLength: MAX_PAYLOAD_BYTES }).toString('utf8')) as SegmentPayload;
+    payload = JSON.parse(
+      gunzipSync(compressed, { maxOutputLength: MAX_PAYLOAD_BYTES }).toString('utf8'),
+    ) as SegmentPayload;
   } catch (error) {
-    throw new CollectorError('segment_corrupt', 422, `Segment ${location.project}/${location.sessionId}/${location.segment} decrypted but its payload is not gzip JSON.`, { cause: error });
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `Segment ${location.project}/${location.sessionId}/${location.segment} decrypted but its payload is not gzip JSON.`,
+      { cause: error },
+    );
   }
-  if (payload.v !== 1 || payload.project !== location.project || payload.sessionId !== location.sessionId || payload.segment !== location.segment || !Array.isArray(payload.batches)) {
-    throw new CollectorError('segment_corrupt', 422, `Segment ${location.project}/${location.sessionId}/${location.segment} holds a payload for another location or version.`);
+  if (
+    payload.v !== 1 ||
+    payload.project !== location.project ||
+    payload.sessionId !== location.sessionId ||
+    payload.segment !== location.segment ||
+    !Array.isArray(payload.batches)
+  ) {
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `Segment ${location.project}/${location.sessionId}/${location.segment} holds a payload for another location or version.`,
+    );
   }
   return payload;
 }

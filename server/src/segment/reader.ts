@@ -35,10 +35,24 @@ export interface ExpectedSegmentOwner {
  * With `expected`, a key of another project or session is `segment_corrupt` and is not read: it
  * would decrypt fine under its own key and path, so only this check keeps it out.
  */
-export async function readStoredSegment(deps: ReaderDeps, key: string, expected?: ExpectedSegmentOwner): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
+export async function readStoredSegment(
+  deps: ReaderDeps,
+  key: string,
+  expected?: ExpectedSegmentOwner,
+): Promise<{ header: SegmentHeader; payload: SegmentPayload }> {
   const location = parseSegmentObjectKey(key);
-  if (!location) throw new CollectorError('bad_object_key', 400, `"${key.slice(0, 100)}" is not a segment key {project}/{yyyy}/{mm}/{dd}/{sessionId}/{segment}.`);
-  if (expected && (location.project !== expected.project || location.sessionId !== expected.sessionId || (expected.segment !== undefined && location.segment !== expected.segment))) {
+  if (!location)
+    throw new CollectorError(
+      'bad_object_key',
+      400,
+      `"${key.slice(0, 100)}" is not a segment key {project}/{yyyy}/{mm}/{dd}/{sessionId}/{segment}.`,
+    );
+  if (
+    expected &&
+    (location.project !== expected.project ||
+      location.sessionId !== expected.sessionId ||
+      (expected.segment !== undefined && location.segment !== expected.segment))
+  ) {
     const wanted = `${expected.project.slice(0, 128)}/${expected.sessionId.slice(0, 128)}${expected.segment !== undefined ? ` (segment ${expected.segment.slice(0, 40)})` : ''}`;
     throw new CollectorError(
       'segment_corrupt',
@@ -51,13 +65,22 @@ export async function readStoredSegment(deps: ReaderDeps, key: string, expected?
     object = await deps.store.get(key, { maxBytes: MAX_SEGMENT_OBJECT_BYTES });
   } catch (error) {
     if (error instanceof CollectorError && error.code === 'object_too_large') {
-      throw new CollectorError('segment_corrupt', 422, `Segment ${key} is larger than any segment the collector writes (${MAX_SEGMENT_OBJECT_BYTES} bytes at most): it was not read.`, { cause: error });
+      throw new CollectorError(
+        'segment_corrupt',
+        422,
+        `Segment ${key} is larger than any segment the collector writes (${MAX_SEGMENT_OBJECT_BYTES} bytes at most): it was not read.`,
+        { cause: error },
+      );
     }
     throw error;
   }
   if (!object) throw new CollectorError('segment_not_found', 404, `Segment ${key} does not exist.`);
   if (object.byteLength > MAX_SEGMENT_OBJECT_BYTES) {
-    throw new CollectorError('segment_corrupt', 422, `Segment ${key} is larger than any segment the collector writes (${MAX_SEGMENT_OBJECT_BYTES} bytes at most).`);
+    throw new CollectorError(
+      'segment_corrupt',
+      422,
+      `Segment ${key} is larger than any segment the collector writes (${MAX_SEGMENT_OBJECT_BYTES} bytes at most).`,
+    );
   }
   const header = readSegmentHeader(object, `Segment ${key}`);
   let dataKey;
@@ -65,8 +88,16 @@ export async function readStoredSegment(deps: ReaderDeps, key: string, expected?
     dataKey = await deps.dataKeys.forReading(location.project, location.sessionId, header.dataKeyId);
   } catch (error) {
     // A header naming a key the session never had is a modified object, not a deleted session.
-    if (error instanceof CollectorError && error.code === 'data_key_missing' && (await deps.dataKeyStore.listSession(location.project, location.sessionId)).length > 0) {
-      throw new CollectorError('segment_tampered', 422, `Segment ${key} names data key "${header.dataKeyId.slice(0, 40)}", which its session does not have: the object was modified. It was not returned.`);
+    if (
+      error instanceof CollectorError &&
+      error.code === 'data_key_missing' &&
+      (await deps.dataKeyStore.listSession(location.project, location.sessionId)).length > 0
+    ) {
+      throw new CollectorError(
+        'segment_tampered',
+        422,
+        `Segment ${key} names data key "${header.dataKeyId.slice(0, 40)}", which its session does not have: the object was modified. It was not returned.`,
+      );
     }
     throw error;
   }
@@ -78,8 +109,16 @@ export async function readStoredSegment(deps: ReaderDeps, key: string, expected?
  * Every segment key of a session, in time order. The writer files a session's segments under the
  * day its data key was created, so only those day folders are listed.
  */
-export async function listSessionSegments(deps: Pick<ReaderDeps, 'store' | 'dataKeyStore'>, project: string, sessionId: string): Promise<string[]> {
-  const days = new Set((await deps.dataKeyStore.listSession(project, sessionId)).map((key) => new Date(key.createdAt).toISOString().slice(0, 10)));
+export async function listSessionSegments(
+  deps: Pick<ReaderDeps, 'store' | 'dataKeyStore'>,
+  project: string,
+  sessionId: string,
+): Promise<string[]> {
+  const days = new Set(
+    (await deps.dataKeyStore.listSession(project, sessionId)).map((key) =>
+      new Date(key.createdAt).toISOString().slice(0, 10),
+    ),
+  );
   const keys: string[] = [];
   for (const day of days) {
     for await (const object of deps.store.list(`${project}/${day.replaceAll('-', '/')}/${sessionId}/`)) {
@@ -95,9 +134,20 @@ export async function listSessionSegments(deps: Pick<ReaderDeps, 'store' | 'data
  * A crash can make the writer store a batch in two segments: it is read once. The id has the
  * part: the halves of a batch the recorder split after a 413 share tab and seq.
  */
-export function collectUnseenBatches(payload: SegmentPayload, owner: ExpectedSegmentOwner, seen: Set<string>, events: RecordedEvent[] = []): RecordedEvent[] {
+export function collectUnseenBatches(
+  payload: SegmentPayload,
+  owner: ExpectedSegmentOwner,
+  seen: Set<string>,
+  events: RecordedEvent[] = [],
+): RecordedEvent[] {
   for (const batch of payload.batches) {
-    const id = batchId({ project: owner.project, session: owner.sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
+    const id = batchId({
+      project: owner.project,
+      session: owner.sessionId,
+      tab: batch.tab,
+      seq: batch.seq,
+      part: batch.part,
+    });
     if (seen.has(id)) continue;
     seen.add(id);
     // A loop, not push(...events): spreading a batch of ~120k+ events (REPRISE_MAX_EVENTS has no
@@ -108,7 +158,11 @@ export function collectUnseenBatches(payload: SegmentPayload, owner: ExpectedSeg
 }
 
 /** A whole session's events in timestamp order, each batch once (`collectUnseenBatches`). */
-export async function readSessionEvents(deps: ReaderDeps, project: string, sessionId: string): Promise<RecordedEvent[]> {
+export async function readSessionEvents(
+  deps: ReaderDeps,
+  project: string,
+  sessionId: string,
+): Promise<RecordedEvent[]> {
   const seen = new Set<string>();
   const events: RecordedEvent[] = [];
   for (const key of await listSessionSegments(deps, project, sessionId)) {

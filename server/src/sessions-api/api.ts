@@ -49,8 +49,16 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
     next();
   });
   router.use(paths, authenticate(deps.db, { sessionIdleMs: deps.sessionIdleMs }));
-  router.use(createAccessRouter(deps.db, { loginLimits: deps.loginLimits, failedLogins: deps.failedLogins, tokenMaxLifetimeMs: deps.tokenMaxLifetimeMs }));
-  router.use(createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: deps.deletion, logger: deps.logger }));
+  router.use(
+    createAccessRouter(deps.db, {
+      loginLimits: deps.loginLimits,
+      failedLogins: deps.failedLogins,
+      tokenMaxLifetimeMs: deps.tokenMaxLifetimeMs,
+    }),
+  );
+  router.use(
+    createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: deps.deletion, logger: deps.logger }),
+  );
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));
   return router;

@@ -72,7 +72,12 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
         dataKeyStore: collector.dataKeyStore,
         remove: async (project, sessionId) => {
           const job = await jobs!.request(project, sessionId, { reason: 'retention', by: 'system:retention' });
-          if (job.state !== 'done') throw new CollectorError('deletion_pending', 503, `Retention could not finish deleting ${project}/${sessionId} (${job.lastError ?? 'unknown error'}); deletion job ${job.jobId} is retried until it does.`);
+          if (job.state !== 'done')
+            throw new CollectorError(
+              'deletion_pending',
+              503,
+              `Retention could not finish deleting ${project}/${sessionId} (${job.lastError ?? 'unknown error'}); deletion job ${job.jobId} is retried until it does.`,
+            );
           return { project, sessionId, objects: job.objects ?? 0 };
         },
       },
@@ -91,7 +96,11 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
     await deleteExpiredCredentials(index!.db, now, collector.config.sessionIdleMinutes * 60_000);
     await failedLogins?.flush();
     await pruneFailedLogins(index!.db, collector.config.loginFailureRetentionDays * 86_400_000, now);
-    if (deleted.length > 0) collector.logger.info({ sessions: deleted.length }, 'retention sweep removed expired sessions from the index and key store');
+    if (deleted.length > 0)
+      collector.logger.info(
+        { sessions: deleted.length },
+        'retention sweep removed expired sessions from the index and key store',
+      );
     return deleted.length;
   };
 
@@ -113,19 +122,38 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
       const db = index.db;
       const engine = index.engine;
       const tombstones = collector.tombstones;
-      jobs = new DeletionJobs({ db, store: collector.store, dataKeys: collector.dataKeys, dataKeyStore: collector.dataKeyStore, tombstones, holds: (project, sessionId) => collector.writer.holds(project, sessionId), logger });
+      jobs = new DeletionJobs({
+        db,
+        store: collector.store,
+        dataKeys: collector.dataKeys,
+        dataKeyStore: collector.dataKeyStore,
+        tombstones,
+        holds: (project, sessionId) => collector.writer.holds(project, sessionId),
+        logger,
+      });
       collector.onSegmentStored(async (segment) => {
         // A deleted session's segment (stored before the writer learnt of the deletion) is not indexed again.
         if (tombstones.has(segment.project, segment.sessionId)) return;
         await indexStoredSegment(db, engine, segment);
         // Deleted while it was being indexed: the deletion may have removed the rows before these.
-        if (tombstones.has(segment.project, segment.sessionId)) await deleteSessionRows(db, segment.project, segment.sessionId);
+        if (tombstones.has(segment.project, segment.sessionId))
+          await deleteSessionRows(db, segment.project, segment.sessionId);
       });
-      const deletion = { jobs, tombstones, projectIds: () => collector.config.projectList.map((project) => project.id) };
+      const deletion = {
+        jobs,
+        tombstones,
+        projectIds: () => collector.config.projectList.map((project) => project.id),
+      };
       // Process-wide: the libuv threads it protects are shared by everything in the process.
       setPasswordHashConcurrency(config.passwordHashConcurrency);
       failedLogins = new FailedLoginLog(db);
-      flushTimer = setInterval(() => void failedLogins!.flush().catch((error) => logger.error({ err: error }, 'writing failed logins to the audit log failed')), 60_000);
+      flushTimer = setInterval(
+        () =>
+          void failedLogins!
+            .flush()
+            .catch((error) => logger.error({ err: error }, 'writing failed logins to the audit log failed')),
+        60_000,
+      );
       flushTimer.unref();
       collector.mount(
         '/',
@@ -143,7 +171,10 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
           tokenMaxLifetimeMs: config.tokenMaxDays * 86_400_000,
         }),
       );
-      timer = setInterval(() => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')), config.sweepIntervalMs);
+      timer = setInterval(
+        () => void sweep().catch((error) => logger.error({ err: error }, 'index retention sweep failed')),
+        config.sweepIntervalMs,
+      );
       timer.unref();
     },
     // The link is made once the collector listens: with port 0 the port is only known then.
@@ -157,8 +188,13 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
       // The link holds a one-time admin credential: it goes to the embedder, or to the terminal
       // (stderr, plain text), never to the structured log, which is shipped and kept elsewhere.
       if (options.onSetupLink) options.onSetupLink(link);
-      else process.stderr.write(`[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link:\n${link}\n`);
-      collectorRef!.logger.warn('[@reprise/collector] No users yet: the one-time setup link for the first admin was printed to the terminal (stderr) or handed to onSetupLink, not to this log.');
+      else
+        process.stderr.write(
+          `[@reprise/collector] No users yet. Create the first admin within 24 hours with this one-time link:\n${link}\n`,
+        );
+      collectorRef!.logger.warn(
+        '[@reprise/collector] No users yet: the one-time setup link for the first admin was printed to the terminal (stderr) or handed to onSetupLink, not to this log.',
+      );
     },
     async stop() {
       if (timer) clearInterval(timer);

@@ -126,7 +126,11 @@ export class FolderObjectStore implements ObjectStore {
     const slash = prefix.lastIndexOf('/');
     const base = slash >= 0 ? prefix.slice(0, slash) : '';
     if (base !== '' && !isSafeKey(base)) {
-      throw new CollectorError('bad_object_key', 400, `Object key prefix "${prefix.slice(0, 80)}" is not a safe relative path.`);
+      throw new CollectorError(
+        'bad_object_key',
+        400,
+        `Object key prefix "${prefix.slice(0, 80)}" is not a safe relative path.`,
+      );
     }
     const start = base ? join(this.root, ...base.split('/')) : this.root;
     if (base && !(await this.isPresentWithoutLinks(start, prefix))) return;
@@ -167,7 +171,9 @@ function symlinkRefused(key: string, link: string): CollectorError {
 }
 
 function isSafeKey(key: string): boolean {
-  return KEY_PATTERN.test(key) && !key.split('/').some((part) => part === '.' || part === '..' || part.startsWith('.tmp-'));
+  return (
+    KEY_PATTERN.test(key) && !key.split('/').some((part) => part === '.' || part === '..' || part.startsWith('.tmp-'))
+  );
 }
 
 async function* walk(dir: string): AsyncIterable<string> {

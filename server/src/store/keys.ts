@@ -9,7 +9,11 @@ export function isSafeElement(value: string): boolean {
 
 export function assertSafeElement(what: string, value: string): void {
   if (!isSafeElement(value)) {
-    throw new CollectorError('bad_key_element', 400, `${what} "${value.slice(0, 40)}" may hold only letters, digits, "_" and "-" (1-128 characters).`);
+    throw new CollectorError(
+      'bad_key_element',
+      400,
+      `${what} "${value.slice(0, 40)}" may hold only letters, digits, "_" and "-" (1-128 characters).`,
+    );
   }
 }
 
@@ -33,7 +37,15 @@ export function segmentObjectKey(location: SegmentLocation & { at: number | Date
 export function parseSegmentObjectKey(key: string): (SegmentLocation & { day: string }) | undefined {
   const match = /^([A-Za-z0-9_-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)$/.exec(key);
   if (!match) return undefined;
-  const [, project, yyyy, mm, dd, sessionId, segment] = match as unknown as [string, string, string, string, string, string, string];
+  const [, project, yyyy, mm, dd, sessionId, segment] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return { project, sessionId, segment, day: `${yyyy}-${mm}-${dd}` };
 }
 

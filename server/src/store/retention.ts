@@ -17,13 +17,23 @@ export function lifecycleRules(
   options: { prefix?: string; archiveStorageClass?: string } = {},
 ): LifecycleRule[] {
   return rules.map((rule) => {
-    const archive = rule.archiveAfterDays !== undefined && rule.archiveAfterDays > 0 && rule.archiveAfterDays < rule.retentionDays;
+    const archive =
+      rule.archiveAfterDays !== undefined && rule.archiveAfterDays > 0 && rule.archiveAfterDays < rule.retentionDays;
     return {
       ID: `${RULE_ID_PREFIX}${options.prefix ?? ''}${rule.project}`,
       Status: 'Enabled',
       Filter: { Prefix: `${options.prefix ?? ''}${rule.project}/` },
       Expiration: { Days: rule.retentionDays },
-      ...(archive ? { Transitions: [{ Days: rule.archiveAfterDays, StorageClass: (options.archiveStorageClass ?? 'GLACIER_IR') as 'GLACIER_IR' }] } : {}),
+      ...(archive
+        ? {
+            Transitions: [
+              {
+                Days: rule.archiveAfterDays,
+                StorageClass: (options.archiveStorageClass ?? 'GLACIER_IR') as 'GLACIER_IR',
+              },
+            ],
+          }
+        : {}),
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
     };
   });
@@ -36,10 +46,19 @@ export function lifecycleRules(
  * filters `{prefix}{project}/`; those from an earlier start (older id form, removed project) are
  * replaced.
  */
-export function mergeLifecycleRules(existing: readonly LifecycleRule[], ours: readonly LifecycleRule[], prefix = ''): LifecycleRule[] {
+export function mergeLifecycleRules(
+  existing: readonly LifecycleRule[],
+  ours: readonly LifecycleRule[],
+  prefix = '',
+): LifecycleRule[] {
   const isOurs = (rule: LifecycleRule) => {
     const filtered = rule.Filter?.Prefix;
-    return rule.ID?.startsWith(RULE_ID_PREFIX) === true && filtered !== undefined && filtered.startsWith(prefix) && /^[A-Za-z0-9_-]+\/$/.test(filtered.slice(prefix.length));
+    return (
+      rule.ID?.startsWith(RULE_ID_PREFIX) === true &&
+      filtered !== undefined &&
+      filtered.startsWith(prefix) &&
+      /^[A-Za-z0-9_-]+\/$/.test(filtered.slice(prefix.length))
+    );
   };
   return [...existing.filter((rule) => !isOurs(rule)), ...ours];
 }

@@ -46,12 +46,18 @@ function isNotFound(error: unknown): boolean {
 function s3Failure(operation: string, bucket: string, key: string, error: unknown): CollectorError {
   const e = error as S3Failure;
   const status = e?.$metadata?.httpStatusCode;
-  const hint = e?.name === 'NoSuchBucket'
-    ? 'the bucket does not exist: check REPRISE_S3_BUCKET'
-    : status === 401 || status === 403
-      ? 'access denied: check the credentials chain and the bucket policy'
-      : 'check REPRISE_S3_ENDPOINT and that the S3 server is up; the writer retries';
-  return new CollectorError('s3_unavailable', 503, `S3 ${operation} of "${key.slice(0, 200)}" in bucket "${bucket}" failed (${e?.name ?? 'Error'}${status ? ` ${status}` : ''}: ${errorMessage(error)}): ${hint}.`, { cause: error });
+  const hint =
+    e?.name === 'NoSuchBucket'
+      ? 'the bucket does not exist: check REPRISE_S3_BUCKET'
+      : status === 401 || status === 403
+        ? 'access denied: check the credentials chain and the bucket policy'
+        : 'check REPRISE_S3_ENDPOINT and that the S3 server is up; the writer retries';
+  return new CollectorError(
+    's3_unavailable',
+    503,
+    `S3 ${operation} of "${key.slice(0, 200)}" in bucket "${bucket}" failed (${e?.name ?? 'Error'}${status ? ` ${status}` : ''}: ${errorMessage(error)}): ${hint}.`,
+    { cause: error },
+  );
 }
 
 /**
@@ -90,19 +96,26 @@ export class S3ObjectStore implements ObjectStore {
         await this.client.send(new CreateBucketCommand({ Bucket: this.options.bucket }));
         return;
       }
-      throw new CollectorError('s3_unavailable', 503, `S3 bucket "${this.options.bucket}" is not reachable (${errorMessage(error)}). Check REPRISE_S3_ENDPOINT / REPRISE_S3_BUCKET and the credentials chain${isNotFound(error) ? ', or set REPRISE_S3_CREATE_BUCKET=true' : ''}.`, { cause: error });
+      throw new CollectorError(
+        's3_unavailable',
+        503,
+        `S3 bucket "${this.options.bucket}" is not reachable (${errorMessage(error)}). Check REPRISE_S3_ENDPOINT / REPRISE_S3_BUCKET and the credentials chain${isNotFound(error) ? ', or set REPRISE_S3_CREATE_BUCKET=true' : ''}.`,
+        { cause: error },
+      );
     }
   }
 
   async put(key: string, body: Uint8Array, options: { contentType?: string } = {}): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({
-        Bucket: this.options.bucket,
-        Key: this.prefix + key,
-        Body: body,
-        ContentLength: body.byteLength,
-        ContentType: options.contentType ?? 'application/octet-stream',
-      }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: this.prefix + key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ContentType: options.contentType ?? 'application/octet-stream',
+        }),
+      );
     } catch (error) {
       throw s3Failure('put', this.options.bucket, this.prefix + key, error);
     }
@@ -124,7 +137,8 @@ export class S3ObjectStore implements ObjectStore {
       (body as { destroy?: () => void }).destroy?.();
       return objectTooLarge(this.prefix + key, size, limit!);
     };
-    if (limit !== undefined && answer.ContentLength !== undefined && answer.ContentLength > limit) throw refuse(answer.ContentLength);
+    if (limit !== undefined && answer.ContentLength !== undefined && answer.ContentLength > limit)
+      throw refuse(answer.ContentLength);
     try {
       if (limit === undefined) return await body.transformToByteArray();
       // Counted as it arrives too: a server may send no length, or more than it announced.
@@ -160,8 +174,14 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
     } catch (error) {
-      if (!isNotFound(error)) throw s3Failure(`${operation} (bucket check)`, this.options.bucket, this.prefix + key, error);
-      throw new CollectorError('s3_unavailable', 503, `S3 ${operation} of "${(this.prefix + key).slice(0, 200)}" in bucket "${this.options.bucket}" failed: the bucket does not exist (404): check REPRISE_S3_BUCKET, or that the bucket was not deleted.`, { cause: error });
+      if (!isNotFound(error))
+        throw s3Failure(`${operation} (bucket check)`, this.options.bucket, this.prefix + key, error);
+      throw new CollectorError(
+        's3_unavailable',
+        503,
+        `S3 ${operation} of "${(this.prefix + key).slice(0, 200)}" in bucket "${this.options.bucket}" failed: the bucket does not exist (404): check REPRISE_S3_BUCKET, or that the bucket was not deleted.`,
+        { cause: error },
+      );
     }
   }
 
@@ -170,17 +190,23 @@ export class S3ObjectStore implements ObjectStore {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({
-          Bucket: this.options.bucket,
-          Prefix: this.prefix + prefix,
-          ...(token ? { ContinuationToken: token } : {}),
-        }));
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.options.bucket,
+            Prefix: this.prefix + prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
       } catch (error) {
         throw s3Failure('list', this.options.bucket, this.prefix + prefix, error);
       }
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue;
-        yield { key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
+        yield {
+          key: item.Key.slice(this.prefix.length),
+          size: item.Size ?? 0,
+          lastModified: item.LastModified ?? new Date(0),
+        };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -196,7 +222,10 @@ export class S3ObjectStore implements ObjectStore {
 
   /** The lifecycle document this store sends for the given rules (tested on its own: s3rver cannot apply it). */
   lifecycleDocument(rules: readonly RetentionRule[]): LifecycleRule[] {
-    return lifecycleRules(rules, { prefix: this.prefix, archiveStorageClass: this.options.archiveStorageClass ?? 'GLACIER_IR' });
+    return lifecycleRules(rules, {
+      prefix: this.prefix,
+      archiveStorageClass: this.options.archiveStorageClass ?? 'GLACIER_IR',
+    });
   }
 
   /**
@@ -209,22 +238,34 @@ export class S3ObjectStore implements ObjectStore {
     try {
       let existing: LifecycleRule[] = [];
       try {
-        existing = (await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.options.bucket }))).Rules ?? [];
+        existing =
+          (await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.options.bucket }))).Rules ??
+          [];
       } catch (error) {
         if ((error as S3Failure).name !== 'NoSuchLifecycleConfiguration') throw error;
       }
-      await this.client.send(new PutBucketLifecycleConfigurationCommand({
-        Bucket: this.options.bucket,
-        LifecycleConfiguration: { Rules: mergeLifecycleRules(existing, this.lifecycleDocument(rules), this.prefix) },
-      }));
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: this.options.bucket,
+          LifecycleConfiguration: { Rules: mergeLifecycleRules(existing, this.lifecycleDocument(rules), this.prefix) },
+        }),
+      );
       return 'applied';
     } catch (error) {
       const e = error as S3Failure;
       if (e.name === 'NotImplemented' || e.Code === 'NotImplemented' || e.$metadata?.httpStatusCode === 501) {
-        logger.warn({ bucket: this.options.bucket }, '[@reprise/collector] This S3 server does not implement lifecycle configuration: retention rules were NOT applied. Configure expiry on the bucket yourself.');
+        logger.warn(
+          { bucket: this.options.bucket },
+          '[@reprise/collector] This S3 server does not implement lifecycle configuration: retention rules were NOT applied. Configure expiry on the bucket yourself.',
+        );
         return 'unsupported';
       }
-      throw new CollectorError('s3_lifecycle_failed', 500, `Could not set lifecycle rules on bucket "${this.options.bucket}": ${errorMessage(error)}`, { cause: error });
+      throw new CollectorError(
+        's3_lifecycle_failed',
+        500,
+        `Could not set lifecycle rules on bucket "${this.options.bucket}": ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
   }
 

@@ -37,5 +37,9 @@ export interface RetentionRule {
 
 /** What `ObjectStore.get` throws for an object over its `maxBytes`. */
 export function objectTooLarge(key: string, size: number, maxBytes: number): CollectorError {
-  return new CollectorError('object_too_large', 422, `Object ${key.slice(0, 200)} is ${size} bytes, over the ${maxBytes} bytes allowed for it: refused unread.`);
+  return new CollectorError(
+    'object_too_large',
+    422,
+    `Object ${key.slice(0, 200)} is ${size} bytes, over the ${maxBytes} bytes allowed for it: refused unread.`,
+  );
 }

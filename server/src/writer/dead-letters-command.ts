@@ -18,10 +18,17 @@ the collector's (--data-dir, --keyring, --keys-dir, ...; see reprise-collector -
 command the settings the collector runs with.`;
 
 /** `reprise-collector dead-letters ...`; returns the process exit code. */
-export async function runDeadLettersCommand(argv: readonly string[], env: NodeJS.ProcessEnv, print: (line: string) => void = console.log): Promise<number> {
+export async function runDeadLettersCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  print: (line: string) => void = console.log,
+): Promise<number> {
   const [command, ...rest] = argv;
   const all = command === 'retry' && rest.includes('--all');
-  const keys = command === 'retry' ? rest.filter((arg) => !arg.startsWith('--') && !rest[rest.indexOf(arg) - 1]?.startsWith('--')) : [];
+  const keys =
+    command === 'retry'
+      ? rest.filter((arg) => !arg.startsWith('--') && !rest[rest.indexOf(arg) - 1]?.startsWith('--'))
+      : [];
   const flags = command === 'retry' ? rest.filter((arg) => arg !== '--all' && !keys.includes(arg)) : rest;
   if (!command || !['list', 'retry'].includes(command) || (command === 'retry' && !all && keys.length === 0)) {
     print(DEAD_LETTERS_USAGE);
@@ -35,14 +42,20 @@ export async function runDeadLettersCommand(argv: readonly string[], env: NodeJS
   const { config } = loaded;
   const { keyring } = await FileKeyring.load(config.keyring);
   const { dataKeyStore, objects, s3 } = createConfiguredDataKeyStore(config, { createBucket: false });
-  const deadLetters = new DeadLetters({ store: new FolderObjectStore(join(config.dataDir, 'dead-letters')), dataKeys: new DataKeyService(keyring, dataKeyStore) });
+  const deadLetters = new DeadLetters({
+    store: new FolderObjectStore(join(config.dataDir, 'dead-letters')),
+    dataKeys: new DataKeyService(keyring, dataKeyStore),
+  });
   try {
     await s3?.open();
     const letters = [];
     for await (const letter of deadLetters.list()) letters.push(letter);
     if (command === 'list') {
       if (letters.length === 0) print('[@reprise/collector] no dead letters');
-      for (const letter of letters) print(`${letter.key}\t${letter.batch}\t${letter.at}\t${letter.retryRequested ? 'retry requested\t' : ''}${letter.reason}`);
+      for (const letter of letters)
+        print(
+          `${letter.key}\t${letter.batch}\t${letter.at}\t${letter.retryRequested ? 'retry requested\t' : ''}${letter.reason}`,
+        );
       return 0;
     }
     let code = 0;

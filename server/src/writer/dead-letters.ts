@@ -45,7 +45,10 @@ export class DeadLetters {
     const sealed = encryptSegment(packLogRecord(record), dataKey, location);
     const batch = batchId({ ...record.batch, project: record.project, part: (record.batch as { part?: string }).part });
     // The description first: a letter without one would be listed with no reason.
-    await this.deps.store.put(`${key}.json`, Buffer.from(JSON.stringify({ batch, reason: reason.slice(0, 2000), at: new Date().toISOString() })));
+    await this.deps.store.put(
+      `${key}.json`,
+      Buffer.from(JSON.stringify({ batch, reason: reason.slice(0, 2000), at: new Date().toISOString() })),
+    );
     await this.deps.store.put(key, sealed);
     return key;
   }
@@ -57,8 +60,18 @@ export class DeadLetters {
       const match = KEY.exec(key);
       if (!match) continue;
       const about = await this.deps.store.get(`${key}.json`);
-      const described = about ? (JSON.parse(Buffer.from(about).toString('utf8')) as { batch?: string; reason?: string; at?: string }) : {};
-      yield { key, project: match[1]!, sessionId: match[2]!, batch: described.batch ?? '', reason: described.reason ?? '', at: described.at ?? '', retryRequested: keys.has(`${key}.retry`) };
+      const described = about
+        ? (JSON.parse(Buffer.from(about).toString('utf8')) as { batch?: string; reason?: string; at?: string })
+        : {};
+      yield {
+        key,
+        project: match[1]!,
+        sessionId: match[2]!,
+        batch: described.batch ?? '',
+        reason: described.reason ?? '',
+        at: described.at ?? '',
+        retryRequested: keys.has(`${key}.retry`),
+      };
     }
   }
 
@@ -91,7 +104,10 @@ export class DeadLetters {
   async retryFailed(key: string, reason: string): Promise<void> {
     const about = await this.deps.store.get(`${key}.json`);
     const described = about ? (JSON.parse(Buffer.from(about).toString('utf8')) as Record<string, unknown>) : {};
-    await this.deps.store.put(`${key}.json`, Buffer.from(JSON.stringify({ ...described, reason: reason.slice(0, 2000), retriedAt: new Date().toISOString() })));
+    await this.deps.store.put(
+      `${key}.json`,
+      Buffer.from(JSON.stringify({ ...described, reason: reason.slice(0, 2000), retriedAt: new Date().toISOString() })),
+    );
     await this.deps.store.delete(`${key}.retry`);
   }
 

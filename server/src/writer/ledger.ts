@@ -108,7 +108,8 @@ export class WriterLedger {
       const key = `#compacted-${i / 1000}`;
       lines.push(JSON.stringify({ t: 'i', k: key, ids: ids.slice(i, i + 1000) }), JSON.stringify({ t: 'd', k: key }));
     }
-    for (const intent of this.unresolved.values()) lines.push(JSON.stringify({ t: 'i', k: intent.key, ids: intent.ids }));
+    for (const intent of this.unresolved.values())
+      lines.push(JSON.stringify({ t: 'i', k: intent.key, ids: intent.ids }));
     const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
     const temp = `${this.path}.tmp`;
     await writeFileSynced(temp, text);

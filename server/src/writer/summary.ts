@@ -7,15 +7,32 @@ const MAX_URLS = 500;
 
 function payloadOf(event: RecordedEvent): Record<string, unknown> | undefined {
   const data = event.data as { tag?: unknown; payload?: unknown } | null;
-  return data && typeof data.payload === 'object' && data.payload !== null ? (data.payload as Record<string, unknown>) : undefined;
+  return data && typeof data.payload === 'object' && data.payload !== null
+    ? (data.payload as Record<string, unknown>)
+    : undefined;
 }
 
 /** Counts and the searchable facts of a segment's events: what an index stores per session. */
 export function summarizeBatches(batches: readonly SegmentBatch[]): SegmentSummary {
-  const summary: SegmentSummary = { eventCount: 0, eventsByType: {}, eventsByKind: {}, hasFullSnapshot: false, urls: [], errors: [], customEvents: [], tabs: [] };
+  const summary: SegmentSummary = {
+    eventCount: 0,
+    eventsByType: {},
+    eventsByKind: {},
+    hasFullSnapshot: false,
+    urls: [],
+    errors: [],
+    customEvents: [],
+    tabs: [],
+  };
   const tabs = new Set<string>();
   const pushUrl = (url: unknown) => {
-    if (typeof url === 'string' && url && summary.urls[summary.urls.length - 1] !== url && summary.urls.length < MAX_URLS) summary.urls.push(url);
+    if (
+      typeof url === 'string' &&
+      url &&
+      summary.urls[summary.urls.length - 1] !== url &&
+      summary.urls.length < MAX_URLS
+    )
+      summary.urls.push(url);
   };
   for (const batch of batches) {
     tabs.add(batch.tab);
@@ -32,9 +49,16 @@ export function summarizeBatches(batches: readonly SegmentBatch[]): SegmentSumma
       const payload = payloadOf(event);
       if (!payload) continue;
       if (tag === RepriseTag.navigation) pushUrl(payload.url);
-      else if (tag === RepriseTag.identify && (typeof payload.userId === 'string' || payload.userId === null)) summary.userId = payload.userId;
-      else if (tag === RepriseTag.error && typeof payload.message === 'string' && summary.errors.length < MAX_ERRORS) summary.errors.push(payload.message.slice(0, 500));
-      else if (tag === RepriseTag.custom && typeof payload.name === 'string' && summary.customEvents.length < MAX_CUSTOM) summary.customEvents.push(payload.name.slice(0, 200));
+      else if (tag === RepriseTag.identify && (typeof payload.userId === 'string' || payload.userId === null))
+        summary.userId = payload.userId;
+      else if (tag === RepriseTag.error && typeof payload.message === 'string' && summary.errors.length < MAX_ERRORS)
+        summary.errors.push(payload.message.slice(0, 500));
+      else if (
+        tag === RepriseTag.custom &&
+        typeof payload.name === 'string' &&
+        summary.customEvents.length < MAX_CUSTOM
+      )
+        summary.customEvents.push(payload.name.slice(0, 200));
     }
   }
   summary.tabs = [...tabs];

@@ -133,7 +133,10 @@ export class SegmentWriter {
           await this.deps.ledger.void(intent);
           return;
         }
-        const { header, payload } = await readStoredSegment({ store: this.deps.store, dataKeys: this.deps.dataKeys, dataKeyStore: this.deps.dataKeyStore }, intent.key);
+        const { header, payload } = await readStoredSegment(
+          { store: this.deps.store, dataKeys: this.deps.dataKeys, dataKeyStore: this.deps.dataKeyStore },
+          intent.key,
+        );
         const object = await this.deps.store.get(intent.key);
         await this.announce(this.describe(intent.key, payload.batches, header.dataKeyId, object?.byteLength ?? 0, 0));
         await this.deps.ledger.done(intent);
@@ -221,11 +224,28 @@ export class SegmentWriter {
       segment = undefined;
     }
     if (!segment) {
-      segment = { project: record.project, sessionId: batch.session, batches: [], entries: [], ids: [], bytes: 0, openedAt: Date.now() };
+      segment = {
+        project: record.project,
+        sessionId: batch.session,
+        batches: [],
+        entries: [],
+        ids: [],
+        bytes: 0,
+        openedAt: Date.now(),
+      };
       this.open.set(sessionKey, segment);
       this.deps.metrics.openSegments.inc();
     }
-    segment.batches.push({ tab: batch.tab, seq: batch.seq, ...(part ? { part } : {}), start: batch.start, end: batch.end, receivedAt: record.receivedAt, ...(record.userAgent ? { userAgent: record.userAgent } : {}), events: batch.events });
+    segment.batches.push({
+      tab: batch.tab,
+      seq: batch.seq,
+      ...(part ? { part } : {}),
+      start: batch.start,
+      end: batch.end,
+      receivedAt: record.receivedAt,
+      ...(record.userAgent ? { userAgent: record.userAgent } : {}),
+      events: batch.events,
+    });
     segment.entries.push(entry);
     segment.ids.push([id, record.digest]);
     segment.bytes += size;
@@ -243,16 +263,18 @@ export class SegmentWriter {
   private cut(segment: OpenSegment): void {
     this.open.delete(`${segment.project}/${segment.sessionId}`);
     let failure: unknown;
-    const task = this.store(segment).catch((error: unknown) => {
-      failure = error;
-    }).finally(() => {
-      this.inFlight.delete(task);
-      this.bufferedBytes -= segment.bytes;
-      for (const [id] of segment.ids) this.pending.delete(id);
-      this.deps.metrics.openSegments.dec();
-      // After the bookkeeping above: salvage puts the same batch ids in flight again.
-      if (failure !== undefined) this.salvage(segment, failure);
-    });
+    const task = this.store(segment)
+      .catch((error: unknown) => {
+        failure = error;
+      })
+      .finally(() => {
+        this.inFlight.delete(task);
+        this.bufferedBytes -= segment.bytes;
+        for (const [id] of segment.ids) this.pending.delete(id);
+        this.deps.metrics.openSegments.dec();
+        // After the bookkeeping above: salvage puts the same batch ids in flight again.
+        if (failure !== undefined) this.salvage(segment, failure);
+      });
     this.inFlight.add(task);
   }
 
@@ -265,11 +287,22 @@ export class SegmentWriter {
    */
   private salvage(segment: OpenSegment, error: unknown): void {
     this.deps.metrics.storeErrors.inc({ operation: 'segment' });
-    const context = { project: segment.project, sessionId: segment.sessionId, batches: segment.batches.length, error: errorMessage(error) };
+    const context = {
+      project: segment.project,
+      sessionId: segment.sessionId,
+      batches: segment.batches.length,
+      error: errorMessage(error),
+    };
     if (segment.entries.length > 1) {
       this.deps.logger.warn(context, 'writer: could not store a segment; trying its batches one by one');
       for (let i = 0; i < segment.entries.length; i++) {
-        const single: OpenSegment = { ...segment, batches: [segment.batches[i]!], entries: [segment.entries[i]!], ids: [segment.ids[i]!], bytes: estimateBytes(segment.entries[i]!) };
+        const single: OpenSegment = {
+          ...segment,
+          batches: [segment.batches[i]!],
+          entries: [segment.entries[i]!],
+          ids: [segment.ids[i]!],
+          bytes: estimateBytes(segment.entries[i]!),
+        };
         this.bufferedBytes += single.bytes;
         this.pending.set(single.ids[0]![0], single.entries[0]!.position);
         this.deps.metrics.openSegments.inc();
@@ -284,10 +317,15 @@ export class SegmentWriter {
     }
     const deadLetters = this.deps.deadLetters;
     const task = (async () => {
-      const kept = await this.retry('dead_letter', { project: segment.project, sessionId: segment.sessionId }, () => deadLetters.put(entry.record, errorMessage(error)));
+      const kept = await this.retry('dead_letter', { project: segment.project, sessionId: segment.sessionId }, () =>
+        deadLetters.put(entry.record, errorMessage(error)),
+      );
       if (kept === undefined) return;
       this.deps.metrics.deadLetters.inc({ project: segment.project });
-      this.deps.logger.error({ ...context, deadLetter: kept }, 'writer: a batch could not be stored even alone; moved to the dead letters (reprise-collector dead-letters list)');
+      this.deps.logger.error(
+        { ...context, deadLetter: kept },
+        'writer: a batch could not be stored even alone; moved to the dead letters (reprise-collector dead-letters list)',
+      );
       await this.deps.log.release([entry]);
     })().finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
@@ -305,7 +343,18 @@ export class SegmentWriter {
         const segment: OpenSegment = {
           project: record.project,
           sessionId: batch.session,
-          batches: [{ tab: batch.tab, seq: batch.seq, ...(part ? { part } : {}), start: batch.start, end: batch.end, receivedAt: record.receivedAt, ...(record.userAgent ? { userAgent: record.userAgent } : {}), events: batch.events }],
+          batches: [
+            {
+              tab: batch.tab,
+              seq: batch.seq,
+              ...(part ? { part } : {}),
+              start: batch.start,
+              end: batch.end,
+              receivedAt: record.receivedAt,
+              ...(record.userAgent ? { userAgent: record.userAgent } : {}),
+              events: batch.events,
+            },
+          ],
           entries: [],
           ids: [[id, record.digest]],
           bytes: 0,
@@ -317,15 +366,27 @@ export class SegmentWriter {
           this.deps.logger.info({ deadLetter: key }, 'writer: a retried dead letter is stored');
         } catch (error) {
           await deadLetters.retryFailed(key, errorMessage(error));
-          this.deps.logger.warn({ deadLetter: key, error: errorMessage(error) }, 'writer: a retried dead letter failed again; it stays a dead letter');
+          this.deps.logger.warn(
+            { deadLetter: key, error: errorMessage(error) },
+            'writer: a retried dead letter failed again; it stays a dead letter',
+          );
         }
       }
     } catch (error) {
-      this.deps.logger.warn({ error: errorMessage(error) }, 'writer: could not look at the dead letters; trying again later');
+      this.deps.logger.warn(
+        { error: errorMessage(error) },
+        'writer: could not look at the dead letters; trying again later',
+      );
     }
   }
 
-  private describe(key: string, batches: SegmentBatch[], dataKeyId: string, bytes: number, plainBytes: number): StoredSegment {
+  private describe(
+    key: string,
+    batches: SegmentBatch[],
+    dataKeyId: string,
+    bytes: number,
+    plainBytes: number,
+  ): StoredSegment {
     const location = parseSegmentObjectKey(key)!;
     let startTs = Number.POSITIVE_INFINITY;
     let endTs = 0;
@@ -355,7 +416,12 @@ export class SegmentWriter {
    * Retry `step` with capped exponential backoff until it succeeds or shutdown gives up; with
    * `maxAttempts`, the last failure is thrown instead.
    */
-  private async retry<T>(operation: string, context: Record<string, unknown>, step: () => Promise<T>, maxAttempts = Number.POSITIVE_INFINITY): Promise<T | undefined> {
+  private async retry<T>(
+    operation: string,
+    context: Record<string, unknown>,
+    step: () => Promise<T>,
+    maxAttempts = Number.POSITIVE_INFINITY,
+  ): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (this.abandon) return undefined;
       try {
@@ -368,7 +434,10 @@ export class SegmentWriter {
         if (operation === 'hook') this.deps.metrics.hookErrors.inc();
         else this.deps.metrics.storeErrors.inc({ operation });
         const log = attempt === 0 || attempt % 20 === 0 ? 'warn' : 'debug';
-        this.deps.logger[log]({ ...context, attempt, error: errorMessage(error) }, `writer: ${operation} failed; retrying`);
+        this.deps.logger[log](
+          { ...context, attempt, error: errorMessage(error) },
+          `writer: ${operation} failed; retrying`,
+        );
         await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt, 10)));
       }
     }
@@ -410,12 +479,18 @@ export class SegmentWriter {
         return true;
       });
       if (!removed) return;
-      await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a removed segment in the ledger'));
+      await this.deps.ledger
+        .done(intent)
+        .catch((error) =>
+          this.deps.logger.warn({ err: error, key }, 'writer: could not note a removed segment in the ledger'),
+        );
       return this.drop(segment);
     }
     this.deps.metrics.segments.inc({ project: segment.project });
     this.deps.metrics.segmentBytes.inc({ project: segment.project }, sealed.byteLength);
-    const described = await this.oneAtATime(() => this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength));
+    const described = await this.oneAtATime(() =>
+      this.describe(key, segment.batches, dataKey.id, sealed.byteLength, plain.byteLength),
+    );
     let announced: boolean;
     try {
       announced = await this.announce(described, this.options.maxHookAttempts);
@@ -424,11 +499,18 @@ export class SegmentWriter {
       // index never heard of would play back beside its retry) and let salvage handle its batches.
       await this.retry('delete', { key }, () => this.deps.store.delete(key));
       await this.deps.ledger.void(intent).catch(() => undefined);
-      throw new HookFailure(`the index refused the segment ${this.options.maxHookAttempts} times: ${errorMessage(error)}`, { cause: error });
+      throw new HookFailure(
+        `the index refused the segment ${this.options.maxHookAttempts} times: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
     if (!announced) return;
     await this.deps.log.release(segment.entries);
-    await this.deps.ledger.done(intent).catch((error) => this.deps.logger.warn({ err: error, key }, 'writer: could not note a stored segment in the ledger'));
+    await this.deps.ledger
+      .done(intent)
+      .catch((error) =>
+        this.deps.logger.warn({ err: error, key }, 'writer: could not note a stored segment in the ledger'),
+      );
   }
 
   /** Release a deleted session's records without storing them. */
@@ -480,10 +562,15 @@ export class SegmentWriter {
 
   private async announce(stored: StoredSegment, maxAttempts = Number.POSITIVE_INFINITY): Promise<boolean> {
     for (const hook of [...this.hooks]) {
-      const ok = await this.retry('hook', { key: stored.key }, async () => {
-        await hook(stored);
-        return true;
-      }, maxAttempts);
+      const ok = await this.retry(
+        'hook',
+        { key: stored.key },
+        async () => {
+          await hook(stored);
+          return true;
+        },
+        maxAttempts,
+      );
       if (!ok) return false;
     }
     return true;

@@ -3,7 +3,17 @@
  * 202 is readable afterwards, each exactly once.
  */
 import { afterAll, expect, test } from 'vitest';
-import { frameOf, freePort, makeBatch, startCollector, storedBatchCounts, tempDir, waitForDrain, ORIGIN, type CollectorProcess } from './helpers.js';
+import {
+  frameOf,
+  freePort,
+  makeBatch,
+  startCollector,
+  storedBatchCounts,
+  tempDir,
+  waitForDrain,
+  ORIGIN,
+  type CollectorProcess,
+} from './helpers.js';
 
 const CLIENTS = 12;
 const KILLS = Number(process.env.REPRISE_TEST_KILLS ?? 4);
@@ -41,10 +51,22 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
       const sessionId = `c${index}s${session++}`;
       const length = 5 + Math.floor(Math.random() * 30);
       for (let seq = 0; seq < length && !stopLoad; seq++) {
-        const body = frameOf(makeBatch({ session: sessionId, seq, fullSnapshot: seq === 0 || Math.random() < 0.1, events: 3 + Math.floor(Math.random() * 10), padding: Math.floor(Math.random() * 300) }));
+        const body = frameOf(
+          makeBatch({
+            session: sessionId,
+            seq,
+            fullSnapshot: seq === 0 || Math.random() < 0.1,
+            events: 3 + Math.floor(Math.random() * 10),
+            padding: Math.floor(Math.random() * 300),
+          }),
+        );
         for (;;) {
           try {
-            const answer = await fetch(`${url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN }, body: Buffer.from(body) });
+            const answer = await fetch(`${url}/v1/ingest`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN },
+              body: Buffer.from(body),
+            });
             const answered = (await answer.json()) as { duplicate?: boolean };
             sent++;
             if (answered.duplicate) duplicates++;
@@ -86,5 +108,7 @@ test(`kill -9 ${KILLS} times under load: every acknowledged batch is stored exac
   expect(missing).toEqual([]);
   expect(twice).toEqual([]);
   // Batches stored but never acknowledged are fine (the ack was lost in the kill); nothing else is stored.
-  console.log(`crash test: ${sent} answered requests, ${retriedAfterFailure} failed attempts retried, ${duplicates} retries recognised as duplicates, ${acked.size} acknowledged, ${counts.size} stored in ${objects} objects, ${KILLS} kills`);
+  console.log(
+    `crash test: ${sent} answered requests, ${retriedAfterFailure} failed attempts retried, ${duplicates} retries recognised as duplicates, ${acked.size} acknowledged, ${counts.size} stored in ${objects} objects, ${KILLS} kills`,
+  );
 }, 120_000);

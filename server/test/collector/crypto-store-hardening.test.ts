@@ -4,7 +4,17 @@
  * every flipped byte of a segment is a typed segment error, ids cannot walk out of the folder
  * store, and oversized objects are refused unread.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CollectorError } from '../../src/errors.js';
@@ -17,7 +27,10 @@ import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES, type ReaderDeps } from '..
 import { folderReaderDeps, putTwoEventSegment, tempDir } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<CollectorError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CollectorError);
   return error as CollectorError;
 }
@@ -27,16 +40,26 @@ describe('keyring file', () => {
     const path = join(tempDir('ring-bad'), 'keyring.json');
     const secret = 'c2VjcmV0LWtleS1tYXRlcmlhbC0xMjM0NTY3ODkwYWI=';
     // Unquoted base64: V8's JSON.parse message quotes the text around the fault.
-    writeFileSync(path, `{"version":1,"active":"k1","keys":[{"id":"k1","createdAt":"x","key":${secret}}]}`, { mode: 0o600 });
+    writeFileSync(path, `{"version":1,"active":"k1","keys":[{"id":"k1","createdAt":"x","key":${secret}}]}`, {
+      mode: 0o600,
+    });
     const error = await rejection(FileKeyring.load(path));
     expect(error.code).toBe('bad_keyring');
     const shown = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
-    for (let i = 0; i + 6 <= secret.length; i++) expect(shown, 'key material in the error').not.toContain(secret.slice(i, i + 6));
+    for (let i = 0; i + 6 <= secret.length; i++)
+      expect(shown, 'key material in the error').not.toContain(secret.slice(i, i + 6));
 
-    writeFileSync(path, JSON.stringify({ version: 1, active: 'k1', keys: [
-      { id: 'k1', createdAt: 'x', key: Buffer.alloc(32, 1).toString('base64') },
-      { id: 'k1', createdAt: 'y', key: Buffer.alloc(32, 2).toString('base64') },
-    ] }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        version: 1,
+        active: 'k1',
+        keys: [
+          { id: 'k1', createdAt: 'x', key: Buffer.alloc(32, 1).toString('base64') },
+          { id: 'k1', createdAt: 'y', key: Buffer.alloc(32, 2).toString('base64') },
+        ],
+      }),
+    );
     expect((await rejection(FileKeyring.load(path))).message).toMatch(/"k1" appears twice/);
   });
 
@@ -71,12 +94,17 @@ describe('data key records', () => {
     const service = new DataKeyService(keyring, store);
     const victim = await service.forWriting({ project: 'p', sessionId: 'victim' });
     mkdirSync(join(dir, 'keys', 'p', 'other'), { recursive: true });
-    copyFileSync(join(dir, 'keys', 'p', 'victim', `${victim.id}.json`), join(dir, 'keys', 'p', 'other', `${victim.id}.json`));
+    copyFileSync(
+      join(dir, 'keys', 'p', 'victim', `${victim.id}.json`),
+      join(dir, 'keys', 'p', 'other', `${victim.id}.json`),
+    );
 
     const fresh = new DataKeyService(keyring, store);
     expect((await rejection(fresh.forReading('p', 'other', victim.id))).code).toBe('bad_data_key');
     // Without the check the writer would encrypt "other" under the victim's key.
-    expect((await rejection(fresh.forWriting({ project: 'p', sessionId: 'other' }))).message).toMatch(/copied or moved/);
+    expect((await rejection(fresh.forWriting({ project: 'p', sessionId: 'other' }))).message).toMatch(
+      /copied or moved/,
+    );
     expect((await fresh.forReading('p', 'victim', victim.id)).key.equals(victim.key)).toBe(true);
 
     // createdAt is not authenticated by the wrap; an unparsable one is refused, not used as a date.
@@ -100,7 +128,11 @@ describe('stored segment', () => {
   beforeAll(async () => {
     dir = tempDir('segment-bytes');
     deps = await folderReaderDeps(dir);
-    ({ key, bytes: original } = await putTwoEventSegment(deps, { project: 'p', sessionId: 's', segment: '0000000000001-abcdef01' }));
+    ({ key, bytes: original } = await putTwoEventSegment(deps, {
+      project: 'p',
+      sessionId: 's',
+      segment: '0000000000001-abcdef01',
+    }));
   });
 
   test('every single flipped bit is a segment error, never plaintext and never a bad-request error', async () => {
@@ -129,7 +161,12 @@ describe('stored segment', () => {
   });
 
   test('an object larger than any segment is refused without being read', async () => {
-    const bigKey = segmentObjectKey({ project: 'p', sessionId: 's', segment: '0000000000002-abcdef02', at: Date.now() });
+    const bigKey = segmentObjectKey({
+      project: 'p',
+      sessionId: 's',
+      segment: '0000000000002-abcdef02',
+      at: Date.now(),
+    });
     const path = join(dir, 'objects', ...bigKey.split('/'));
     writeFileSync(path, original);
     truncateSync(path, MAX_SEGMENT_OBJECT_BYTES + 1); // sparse: no disk used
@@ -151,11 +188,17 @@ describe('folder store paths', () => {
     writeFileSync(join(parent, 'outside', 'dir', 'victim.json'), 'keep me');
     await store.put('p/s/x.json', Buffer.from('{}'));
 
-    await expect(async () => { for await (const _ of store.list('../outside/')) void _; }).rejects.toMatchObject({ code: 'bad_object_key' });
-    await expect(async () => { for await (const _ of store.list('p/../../outside/')) void _; }).rejects.toMatchObject({ code: 'bad_object_key' });
+    await expect(async () => {
+      for await (const _ of store.list('../outside/')) void _;
+    }).rejects.toMatchObject({ code: 'bad_object_key' });
+    await expect(async () => {
+      for await (const _ of store.list('p/../../outside/')) void _;
+    }).rejects.toMatchObject({ code: 'bad_object_key' });
     await expect(keyStore.delete('..', 'outside')).rejects.toMatchObject({ code: 'bad_key_element' });
     await expect(keyStore.delete('p', '../../outside')).rejects.toMatchObject({ code: 'bad_key_element' });
-    await expect(store.put('../outside/dir/victim.json', Buffer.from('x'))).rejects.toMatchObject({ code: 'bad_object_key' });
+    await expect(store.put('../outside/dir/victim.json', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'bad_object_key',
+    });
     expect(readFileSync(join(parent, 'outside', 'dir', 'victim.json'), 'utf8')).toBe('keep me');
     const listed: string[] = [];
     for await (const object of store.list('p/')) listed.push(object.key);

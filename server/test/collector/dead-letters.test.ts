@@ -11,7 +11,17 @@ import { FileIngestLog } from '../../src/log/file-log.js';
 import { NatsIngestLog } from '../../src/log/nats-log.js';
 import type { IngestLog, LogRecord } from '../../src/log/types.js';
 import { runDeadLettersCommand } from '../../src/writer/dead-letters-command.js';
-import { makeBatch, metricValue, silentLogger, startCollector, startNats, storedBatchCounts, tempDir, waitForDrain, type CollectorProcess } from './helpers.js';
+import {
+  makeBatch,
+  metricValue,
+  silentLogger,
+  startCollector,
+  startNats,
+  storedBatchCounts,
+  tempDir,
+  waitForDrain,
+  type CollectorProcess,
+} from './helpers.js';
 
 function poisoned(session: string, seq: number): LogRecord {
   const batch = makeBatch({ session, seq, events: 2 });
@@ -20,7 +30,12 @@ function poisoned(session: string, seq: number): LogRecord {
 }
 
 function good(session: string, seq: number): LogRecord {
-  return { project: 'dev', receivedAt: Date.now(), digest: `good${seq}`, batch: makeBatch({ session, seq, events: 2 }) };
+  return {
+    project: 'dev',
+    receivedAt: Date.now(),
+    digest: `good${seq}`,
+    batch: makeBatch({ session, seq, events: 2 }),
+  };
 }
 
 async function appendAll(log: IngestLog, records: LogRecord[]): Promise<void> {
@@ -43,7 +58,11 @@ async function until(condition: () => Promise<boolean> | boolean, what: string, 
   }
 }
 
-const env = (dataDir: string): Record<string, string> => ({ REPRISE_DATA_DIR: dataDir, REPRISE_SEGMENT_MAX_AGE_MS: '100', REPRISE_LOG_LEVEL: 'fatal' });
+const env = (dataDir: string): Record<string, string> => ({
+  REPRISE_DATA_DIR: dataDir,
+  REPRISE_SEGMENT_MAX_AGE_MS: '100',
+  REPRISE_LOG_LEVEL: 'fatal',
+});
 
 describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backend) => {
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
@@ -71,7 +90,10 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
 
   test('an unstorable record is dead-lettered and released; its neighbours are stored; the log drains', async () => {
     await waitForDrain(collector!.url);
-    await until(async () => (await metricValue(collector!.url, 'reprise_dead_letters_total')) === 2, 'two dead letters');
+    await until(
+      async () => (await metricValue(collector!.url, 'reprise_dead_letters_total')) === 2,
+      'two dead letters',
+    );
     const { counts } = await storedBatchCounts(dataDir);
     expect(counts.get('dev/mixed/tab1/0')).toBe(1);
     expect(counts.get('dev/mixed/tab1/2')).toBe(1);
@@ -94,7 +116,10 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
     const [first] = (await command(dataDir, 'list')).lines.map((line) => line.split('\t')[0]!);
     expect((await command(dataDir, 'retry', first!)).lines).toEqual([`retry requested: ${first}`]);
     expect((await command(dataDir, 'retry', 'dev/nope/x')).code).toBe(1);
-    await until(async () => !(await command(dataDir, 'list')).lines.some((line) => line.includes('retry requested')), 'the retry to be tried');
+    await until(
+      async () => !(await command(dataDir, 'list')).lines.some((line) => line.includes('retry requested')),
+      'the retry to be tried',
+    );
     const after = (await command(dataDir, 'list')).lines;
     expect(after).toHaveLength(2);
     expect(after.join('\n')).toMatch(/BigInt/);

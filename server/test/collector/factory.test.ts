@@ -48,8 +48,19 @@ test('plugins, routers and the onSegmentStored hook; stop() drains the log befor
     res.json({ extra: true });
   });
   // Long segment age: only the graceful stop can store the last segment in time.
-  const config = resolveConfig({ dataDir, port: 0, segmentMaxAgeMs: 60_000, logLevel: 'silent', metricsToken: TEST_METRICS_TOKEN, projectList: [{ id: 'shop', keys: ['pk_shop'], origins: ['http://127.0.0.1:*'] }] });
-  const collector = await createCollector(config, { plugins: [plugin], extraRouters: [{ path: '/v1/extra', router: extra }], logger: silentLogger });
+  const config = resolveConfig({
+    dataDir,
+    port: 0,
+    segmentMaxAgeMs: 60_000,
+    logLevel: 'silent',
+    metricsToken: TEST_METRICS_TOKEN,
+    projectList: [{ id: 'shop', keys: ['pk_shop'], origins: ['http://127.0.0.1:*'] }],
+  });
+  const collector = await createCollector(config, {
+    plugins: [plugin],
+    extraRouters: [{ path: '/v1/extra', router: extra }],
+    logger: silentLogger,
+  });
   const { url } = await collector.start();
   expect(collector.ready).toBe(true);
 
@@ -73,16 +84,29 @@ test('plugins, routers and the onSegmentStored hook; stop() drains the log befor
     createRepriseEvent('error', { source: 'error', message: 'TypeError: x is undefined' }),
     createRepriseEvent('custom', { name: 'checkout' }),
   ];
-  expect((await postBatch(url, frameOf(makeBatch({ project: 'pk_shop', session: 'f1', seq: 0, fullSnapshot: true, extra: events })))).status).toBe(202);
+  expect(
+    (
+      await postBatch(
+        url,
+        frameOf(makeBatch({ project: 'pk_shop', session: 'f1', seq: 0, fullSnapshot: true, extra: events })),
+      )
+    ).status,
+  ).toBe(202);
   expect((await postBatch(url, frameOf(makeBatch({ project: 'pk_shop', session: 'f1', seq: 1 })))).status).toBe(202);
-  expect((await postBatch(url, frameOf(makeBatch({ project: 'pk_shop', session: 'f1', seq: 2, fullSnapshot: true })))).status).toBe(202);
+  expect(
+    (await postBatch(url, frameOf(makeBatch({ project: 'pk_shop', session: 'f1', seq: 2, fullSnapshot: true }))))
+      .status,
+  ).toBe(202);
   expect(await metricValue(url, 'reprise_ingest_batches_total')).toBe(3);
 
   await collector.stop();
   expect(order).toEqual(['setup', 'stop after 2 segments']);
   expect(stored).toHaveLength(2);
   // The first segment's hook failed once and was retried, so announcements may come out of order.
-  const [first, second] = [...stored].sort((a, b) => a.segment.localeCompare(b.segment)) as [StoredSegment, StoredSegment];
+  const [first, second] = [...stored].sort((a, b) => a.segment.localeCompare(b.segment)) as [
+    StoredSegment,
+    StoredSegment,
+  ];
   expect(first.project).toBe('shop');
   expect(first.sessionId).toBe('f1');
   expect(first.key).toBe(`shop/${first.key.split('/').slice(1, 4).join('/')}/f1/${first.segment}`);
@@ -90,7 +114,13 @@ test('plugins, routers and the onSegmentStored hook; stop() drains the log befor
   expect(second.batches.map((batch) => batch.seq)).toEqual([2]);
   expect(first.startTs).toBeLessThanOrEqual(first.endTs);
   expect(first.bytes).toBeGreaterThan(0);
-  expect(first.summary).toMatchObject({ userId: 'user-7', errors: ['TypeError: x is undefined'], customEvents: ['checkout'], hasFullSnapshot: true, tabs: ['tab1'] });
+  expect(first.summary).toMatchObject({
+    userId: 'user-7',
+    errors: ['TypeError: x is undefined'],
+    customEvents: ['checkout'],
+    hasFullSnapshot: true,
+    tabs: ['tab1'],
+  });
   expect(first.summary.urls).toContain('http://127.0.0.1:5173/cart');
   expect(first.summary.eventsByKind).toMatchObject({ navigation: 1, identify: 1, error: 1, custom: 1 });
 
@@ -99,8 +129,14 @@ test('plugins, routers and the onSegmentStored hook; stop() drains the log befor
   expect(replay.length).toBe(first.summary.eventCount + second.summary.eventCount);
 
   // Retention: data keys past retention are deleted, and the session cannot be read any more.
-  expect(await shredExpiredDataKeys(collector.dataKeyStore, [{ project: 'shop', retentionDays: 30 }], { now: Date.now() })).toBe(0);
-  expect(await shredExpiredDataKeys(collector.dataKeyStore, [{ project: 'shop', retentionDays: 30 }], { now: Date.now() + 40 * 86_400_000 })).toBe(1);
+  expect(
+    await shredExpiredDataKeys(collector.dataKeyStore, [{ project: 'shop', retentionDays: 30 }], { now: Date.now() }),
+  ).toBe(0);
+  expect(
+    await shredExpiredDataKeys(collector.dataKeyStore, [{ project: 'shop', retentionDays: 30 }], {
+      now: Date.now() + 40 * 86_400_000,
+    }),
+  ).toBe(1);
   collector.dataKeys.forget('shop', 'f1');
   await expect(readSessionEvents(collector, 'shop', 'f1')).resolves.toEqual([]);
 });

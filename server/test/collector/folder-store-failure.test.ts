@@ -10,7 +10,8 @@ test('a failed put removes its temp file and the next put succeeds', async () =>
   const store = new FolderObjectStore(root);
   // The target path is a non-empty folder: the final rename fails after the temp file was written.
   mkdirSync(join(root, 'p', 'blocked', 'inside'), { recursive: true });
-  for (let attempt = 0; attempt < 3; attempt++) await expect(store.put('p/blocked', new Uint8Array(4096))).rejects.toThrow();
+  for (let attempt = 0; attempt < 3; attempt++)
+    await expect(store.put('p/blocked', new Uint8Array(4096))).rejects.toThrow();
   expect(readdirSync(join(root, 'p')).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
   await store.put('p/fine', new Uint8Array([1, 2, 3]));
   expect([...(await store.get('p/fine'))!]).toEqual([1, 2, 3]);

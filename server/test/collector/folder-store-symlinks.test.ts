@@ -41,7 +41,11 @@ test('put, delete and list do not pass through a linked folder', async () => {
   expect(existsSync(join(outside, 'planted'))).toBe(false);
   await expect(store.delete('p/folder-link/secret')).rejects.toMatchObject(refused);
   expect(readFileSync(join(outside, 'secret'), 'utf8')).toBe('outside the store');
-  await expect((async () => { for await (const object of store.list('p/folder-link/')) void object; })()).rejects.toMatchObject(refused);
+  await expect(
+    (async () => {
+      for await (const object of store.list('p/folder-link/')) void object;
+    })(),
+  ).rejects.toMatchObject(refused);
   const listed: string[] = [];
   for await (const object of store.list('p/')) listed.push(object.key);
   expect(listed).toEqual(['p/real']);

@@ -56,7 +56,10 @@ export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
 const metricsAuth = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
 
 /** Start the built collector; resolves once it printed its address. */
-export async function startCollector(env: Record<string, string>, options: { port?: number } = {}): Promise<CollectorProcess> {
+export async function startCollector(
+  env: Record<string, string>,
+  options: { port?: number } = {},
+): Promise<CollectorProcess> {
   const child = spawn(process.execPath, [BIN], {
     env: {
       PATH: process.env.PATH,
@@ -117,7 +120,11 @@ export interface S3rverProcess {
 export async function startS3rver(options: { port?: number; directory?: string } = {}): Promise<S3rverProcess> {
   const port = options.port ?? (await freePort());
   const directory = options.directory ?? tempDir('s3rver');
-  const child = spawn(process.execPath, [S3RVER_BIN, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [S3RVER_BIN, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -149,7 +156,10 @@ export async function startNats(): Promise<{ url: string; stop(): Promise<void> 
   const port = await freePort();
   const httpPort = await freePort();
   const config = join(dir, 'nats.conf');
-  writeFileSync(config, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n`);
+  writeFileSync(
+    config,
+    `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n`,
+  );
   const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const deadline = Date.now() + 10_000;
@@ -175,28 +185,68 @@ export async function startNats(): Promise<{ url: string; stop(): Promise<void> 
 let eventCounter = 0;
 
 /** A realistic-enough batch: incremental snapshots with text, optionally a Meta + FullSnapshot first. */
-export function makeBatch(fields: { session: string; seq: number; project?: string; tab?: string; fullSnapshot?: boolean; events?: number; padding?: number; extra?: RecordedEvent[] }): Batch {
+export function makeBatch(fields: {
+  session: string;
+  seq: number;
+  project?: string;
+  tab?: string;
+  fullSnapshot?: boolean;
+  events?: number;
+  padding?: number;
+  extra?: RecordedEvent[];
+}): Batch {
   const now = Date.now();
   const events: RecordedEvent[] = [];
   if (fields.fullSnapshot) {
-    events.push({ type: EventType.Meta, data: { href: 'http://127.0.0.1:5173/page', width: 1280, height: 720 }, timestamp: now });
-    events.push({ type: EventType.FullSnapshot, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } }, timestamp: now });
+    events.push({
+      type: EventType.Meta,
+      data: { href: 'http://127.0.0.1:5173/page', width: 1280, height: 720 },
+      timestamp: now,
+    });
+    events.push({
+      type: EventType.FullSnapshot,
+      data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } },
+      timestamp: now,
+    });
   }
   const count = fields.events ?? 5;
   for (let i = 0; i < count; i++) {
-    events.push({ type: EventType.IncrementalSnapshot, data: { source: 0, texts: [{ id: ++eventCounter, value: `text ${fields.seq}-${i} ${'x'.repeat(fields.padding ?? 0)}` }], attributes: [], removes: [], adds: [] }, timestamp: now + i });
+    events.push({
+      type: EventType.IncrementalSnapshot,
+      data: {
+        source: 0,
+        texts: [{ id: ++eventCounter, value: `text ${fields.seq}-${i} ${'x'.repeat(fields.padding ?? 0)}` }],
+        attributes: [],
+        removes: [],
+        adds: [],
+      },
+      timestamp: now + i,
+    });
   }
   events.push(...(fields.extra ?? []));
   // Extra events may carry earlier timestamps (created before this call): bounds are min and max.
   const timestamps = events.map((event) => event.timestamp);
-  return { v: 1, project: fields.project ?? 'dev', session: fields.session, seq: fields.seq, tab: fields.tab ?? 'tab1', start: Math.min(...timestamps), end: Math.max(...timestamps), events };
+  return {
+    v: 1,
+    project: fields.project ?? 'dev',
+    session: fields.session,
+    seq: fields.seq,
+    tab: fields.tab ?? 'tab1',
+    start: Math.min(...timestamps),
+    end: Math.max(...timestamps),
+    events,
+  };
 }
 
 export function frameOf(batch: Batch): Uint8Array {
   return encodeBatchFrame(batch);
 }
 
-export async function postBatch(url: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; body: { error?: string; message?: string; duplicate?: boolean }; headers: Headers }> {
+export async function postBatch(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: { error?: string; message?: string; duplicate?: boolean }; headers: Headers }> {
   const answer = await fetch(`${url}/v1/ingest`, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.reprise.batch', origin: ORIGIN, ...headers },
@@ -216,7 +266,8 @@ export async function metricValue(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: metricsAuth })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }
@@ -236,13 +287,22 @@ export async function waitForDrain(url: string, timeoutMs = 60_000): Promise<voi
 export async function folderReaderDeps(dataDir: string, store?: ObjectStore): Promise<ReaderDeps> {
   const { keyring } = await FileKeyring.load(join(dataDir, 'keyring.json'));
   const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
-  return { store: store ?? new FolderObjectStore(join(dataDir, 'objects')), dataKeys: new DataKeyService(keyring, dataKeyStore), dataKeyStore };
+  return {
+    store: store ?? new FolderObjectStore(join(dataDir, 'objects')),
+    dataKeys: new DataKeyService(keyring, dataKeyStore),
+    dataKeyStore,
+  };
 }
 
 /** Encrypt one two-event batch as the writer's segment at `location` and store it; returns its object key and stored bytes. */
-export async function putTwoEventSegment(deps: ReaderDeps, location: SegmentLocation): Promise<{ key: string; bytes: Buffer }> {
+export async function putTwoEventSegment(
+  deps: ReaderDeps,
+  location: SegmentLocation,
+): Promise<{ key: string; bytes: Buffer }> {
   const batch = makeBatch({ session: location.sessionId, seq: 0, events: 2 });
-  const { compressed } = await encodeSegmentPayload(location, [{ tab: batch.tab, seq: batch.seq, start: 1, end: 2, receivedAt: 3, events: batch.events }]);
+  const { compressed } = await encodeSegmentPayload(location, [
+    { tab: batch.tab, seq: batch.seq, start: 1, end: 2, receivedAt: 3, events: batch.events },
+  ]);
   const bytes = encryptSegment(compressed, await deps.dataKeys.forWriting(location), location);
   const key = segmentObjectKey({ ...location, at: Date.now() });
   await deps.store.put(key, bytes);
@@ -250,7 +310,10 @@ export async function putTwoEventSegment(deps: ReaderDeps, location: SegmentLoca
 }
 
 /** Open a data dir's stores offline and count how often each batch id is stored. */
-export async function storedBatchCounts(dataDir: string, store?: ObjectStore): Promise<{ counts: Map<string, number>; objects: number }> {
+export async function storedBatchCounts(
+  dataDir: string,
+  store?: ObjectStore,
+): Promise<{ counts: Map<string, number>; objects: number }> {
   const deps = await folderReaderDeps(dataDir, store);
   const objects = deps.store;
   const counts = new Map<string, number>();
@@ -261,7 +324,13 @@ export async function storedBatchCounts(dataDir: string, store?: ObjectStore): P
     count++;
     const { payload } = await readStoredSegment(deps, info.key);
     for (const batch of payload.batches) {
-      const id = batchId({ project: location.project, session: location.sessionId, tab: batch.tab, seq: batch.seq, part: batch.part });
+      const id = batchId({
+        project: location.project,
+        session: location.sessionId,
+        tab: batch.tab,
+        seq: batch.seq,
+        part: batch.part,
+      });
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
   }

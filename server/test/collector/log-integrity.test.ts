@@ -15,19 +15,28 @@ import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from '../../src/lo
 import { readSessionEvents } from '../../src/segment/reader.js';
 import { frameOf, makeBatch, postBatch, silentLogger, tempDir } from './helpers.js';
 
-const record = (seq: number, padding = 200): LogRecord => ({ project: 'dev', receivedAt: Date.now(), digest: `d${seq}`, batch: makeBatch({ session: 's', seq, padding }) });
+const record = (seq: number, padding = 200): LogRecord => ({
+  project: 'dev',
+  receivedAt: Date.now(),
+  digest: `d${seq}`,
+  batch: makeBatch({ session: 's', seq, padding }),
+});
 
 /** Offsets of the records in a log file: u32 length | u32 crc | payload. */
 function recordOffsets(file: string): number[] {
   const bytes = readFileSync(file);
   const offsets: number[] = [];
   // A length of 0 is where a preallocated file's zeros begin.
-  for (let at = 0; at + 8 <= bytes.byteLength && bytes.readUInt32LE(at) > 0; at += 8 + bytes.readUInt32LE(at)) offsets.push(at);
+  for (let at = 0; at + 8 <= bytes.byteLength && bytes.readUInt32LE(at) > 0; at += 8 + bytes.readUInt32LE(at))
+    offsets.push(at);
   return offsets;
 }
 
 function walFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith('.log')).sort().map((name) => join(dir, name));
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .sort()
+    .map((name) => join(dir, name));
 }
 
 async function readAll(log: FileIngestLog): Promise<LogEntry[]> {
@@ -125,7 +134,9 @@ describe('embedded log: damage', () => {
     await log.append(record(seq++, 2000));
     const [first, second] = walFiles(dir);
     // The finished file ends at its last record; the one being written is all there, zeros after its data.
-    expect(statSync(first!).size).toBe(recordOffsets(first!).at(-1)! + 8 + readFileSync(first!).readUInt32LE(recordOffsets(first!).at(-1)!));
+    expect(statSync(first!).size).toBe(
+      recordOffsets(first!).at(-1)! + 8 + readFileSync(first!).readUInt32LE(recordOffsets(first!).at(-1)!),
+    );
     expect(statSync(second!).size).toBe(maxFileBytes);
     const inSecond = recordOffsets(second!).length;
     expect(inSecond).toBe(2);
@@ -141,7 +152,7 @@ describe('embedded log: damage', () => {
     expect(statSync(second!).size).toBe(maxFileBytes);
   });
 
-  test('a record over the log\'s largest record size is refused with 413, not written', async () => {
+  test("a record over the log's largest record size is refused with 413, not written", async () => {
     const dir = tempDir('log-max');
     const log = new FileIngestLog({ dir, logger: silentLogger, maxRecordBytes: 4096 });
     await log.open();
@@ -218,7 +229,9 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
 
   test('an unknown key or a rate-limited key is refused before the batch is validated', async () => {
     const { url } = await start(undefined, {
-      projectList: [{ id: 'slow', keys: ['pk_slow'], origins: ['http://127.0.0.1:*'], rateLimit: { perSecond: 0.001, burst: 1 } }],
+      projectList: [
+        { id: 'slow', keys: ['pk_slow'], origins: ['http://127.0.0.1:*'], rateLimit: { perSecond: 0.001, burst: 1 } },
+      ],
     });
     // Invalid beyond the key (an event with a bad type): validation would answer 400.
     const invalid = (project: string, seq: number) => {
@@ -231,7 +244,9 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
     const foreign = await postBatch(url, 'not a frame at all', { origin: 'https://elsewhere.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.body.error).toBe('origin_not_allowed');
-    expect((await postBatch(url, frameOf(makeBatch({ session: 'cheap', seq: 0, project: 'pk_slow' })))).status).toBe(202);
+    expect((await postBatch(url, frameOf(makeBatch({ session: 'cheap', seq: 0, project: 'pk_slow' })))).status).toBe(
+      202,
+    );
     const limited = await postBatch(url, invalid('pk_slow', 1));
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBeTruthy();
@@ -256,18 +271,26 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 
-  test('the log holds the recorder\'s bytes when nothing was redacted, and never an unredacted value', async () => {
+  test("the log holds the recorder's bytes when nothing was redacted, and never an unredacted value", async () => {
     const { collector, url, dataDir } = await start();
     const plain = makeBatch({ session: 'plain', seq: 0 });
-    const email = makeBatch({ session: 'pii', seq: 0, extra: [createRepriseEvent('custom', { name: 'signup', props: { email: 'jane.doe@example.com' } }, Date.now())] });
+    const email = makeBatch({
+      session: 'pii',
+      seq: 0,
+      extra: [createRepriseEvent('custom', { name: 'signup', props: { email: 'jane.doe@example.com' } }, Date.now())],
+    });
     expect((await postBatch(url, frameOf(plain))).status).toBe(202);
     expect((await postBatch(url, frameOf(email))).status).toBe(202);
-    const logText = walFiles(join(dataDir, 'log')).map((file) => readFileSync(file).toString('latin1')).join('');
+    const logText = walFiles(join(dataDir, 'log'))
+      .map((file) => readFileSync(file).toString('latin1'))
+      .join('');
     expect(logText).not.toContain('jane.doe@example.com');
     // Stored by the writer: the first batch exactly as sent, the second redacted.
     await collector.stop();
     collectors.splice(collectors.indexOf(collector), 1);
-    const again = await createCollector(resolveConfig({ dataDir, port: 0, logLevel: 'silent' }), { logger: silentLogger });
+    const again = await createCollector(resolveConfig({ dataDir, port: 0, logLevel: 'silent' }), {
+      logger: silentLogger,
+    });
     const plainEvents = await readSessionEvents(again, 'dev', 'plain');
     expect(plainEvents).toEqual(plain.events);
     const piiEvents = JSON.stringify(await readSessionEvents(again, 'dev', 'pii'));
@@ -281,15 +304,32 @@ describe('ingest: claims, cheap refusals, what the log stores', () => {
     const plain = makeBatch({ session: 'w', seq: 0 });
     const log = new FileIngestLog({ dir, logger: silentLogger });
     await log.open();
-    await log.append({ project: 'dev', receivedAt: 1_763_900_000_123, digest: 'dw', batch: plain, wire: encodeBatch(plain), userAgent: 'Mozilla/5.0 (X11; Linux) ü' });
-    await log.append({ project: 'dev', receivedAt: 2, digest: 'db', batch: makeBatch({ session: 'w', seq: 1 }), userAgent: 'UA' });
+    await log.append({
+      project: 'dev',
+      receivedAt: 1_763_900_000_123,
+      digest: 'dw',
+      batch: plain,
+      wire: encodeBatch(plain),
+      userAgent: 'Mozilla/5.0 (X11; Linux) ü',
+    });
+    await log.append({
+      project: 'dev',
+      receivedAt: 2,
+      digest: 'db',
+      batch: makeBatch({ session: 'w', seq: 1 }),
+      userAgent: 'UA',
+    });
     await log.close();
     const reopened = new FileIngestLog({ dir, logger: silentLogger });
     await reopened.open();
     const [wire, packed] = await readAll(reopened);
     await reopened.close();
     expect(wire!.record.batch).toEqual(plain);
-    expect(wire!.record).toMatchObject({ digest: 'dw', receivedAt: 1_763_900_000_123, userAgent: 'Mozilla/5.0 (X11; Linux) ü' });
+    expect(wire!.record).toMatchObject({
+      digest: 'dw',
+      receivedAt: 1_763_900_000_123,
+      userAgent: 'Mozilla/5.0 (X11; Linux) ü',
+    });
     expect(packed!.record.batch.seq).toBe(1);
     expect(packed!.record.userAgent).toBe('UA');
   });

@@ -5,7 +5,17 @@
  */
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { frameOf, makeBatch, postBatch, startCollector, startNats, storedBatchCounts, tempDir, waitForDrain, type CollectorProcess } from './helpers.js';
+import {
+  frameOf,
+  makeBatch,
+  postBatch,
+  startCollector,
+  startNats,
+  storedBatchCounts,
+  tempDir,
+  waitForDrain,
+  type CollectorProcess,
+} from './helpers.js';
 
 const processes: CollectorProcess[] = [];
 let nats: Awaited<ReturnType<typeof startNats>> | undefined;

@@ -17,7 +17,12 @@ afterAll(async () => {
 test('a batch over NATS max_payload gets 413; a small one on the same node still gets 202', async () => {
   nats = await startNats();
   const dir = tempDir('nats-payload');
-  collector = await startCollector({ REPRISE_DATA_DIR: join(dir, 'data'), REPRISE_LOG_BACKEND: 'nats', REPRISE_NATS_URL: nats.url, REPRISE_LOG_LEVEL: 'error' });
+  collector = await startCollector({
+    REPRISE_DATA_DIR: join(dir, 'data'),
+    REPRISE_LOG_BACKEND: 'nats',
+    REPRISE_NATS_URL: nats.url,
+    REPRISE_LOG_LEVEL: 'error',
+  });
   // ~2 MiB decoded (under the 8 MiB batch limit), a few KiB on the wire.
   const big = frameOf(makeBatch({ session: 'big', seq: 0, events: 200, padding: 10_000 }));
   expect(big.byteLength).toBeLessThan(1024 * 1024);

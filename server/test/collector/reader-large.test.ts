@@ -16,10 +16,25 @@ test('a session with a 200 000-event batch reads back whole, in order', async ()
   const context = { project: 'dev', sessionId: 'big' };
   const dataKey = await deps.dataKeys.forWriting(context);
   const count = 200_000;
-  const events = Array.from({ length: count }, (_, index) => ({ ...createRepriseEvent('custom', { name: 'tick' }), timestamp: 1_700_000_000_000 + index }));
+  const events = Array.from({ length: count }, (_, index) => ({
+    ...createRepriseEvent('custom', { name: 'tick' }),
+    timestamp: 1_700_000_000_000 + index,
+  }));
   const location = { ...context, segment: segmentName(events[0]!.timestamp, 'abcdef01') };
-  const { compressed } = await encodeSegmentPayload(location, [{ tab: 't', seq: 0, start: events[0]!.timestamp, end: events[count - 1]!.timestamp, receivedAt: Date.now(), events }]);
-  await deps.store.put(segmentObjectKey({ ...location, at: dataKey.createdAt }), encryptSegment(compressed, dataKey, location));
+  const { compressed } = await encodeSegmentPayload(location, [
+    {
+      tab: 't',
+      seq: 0,
+      start: events[0]!.timestamp,
+      end: events[count - 1]!.timestamp,
+      receivedAt: Date.now(),
+      events,
+    },
+  ]);
+  await deps.store.put(
+    segmentObjectKey({ ...location, at: dataKey.createdAt }),
+    encryptSegment(compressed, dataKey, location),
+  );
 
   const read = await readSessionEvents(deps, 'dev', 'big');
   expect(read.length).toBe(count);

@@ -13,12 +13,22 @@ let otherSessionKey: string;
 
 beforeAll(async () => {
   deps = await folderReaderDeps(tempDir('reader-owner'));
-  ({ key: otherSessionKey } = await putTwoEventSegment(deps, { project: 'p', sessionId: 'other', segment: '0000000000001-abcdef01' }));
+  ({ key: otherSessionKey } = await putTwoEventSegment(deps, {
+    project: 'p',
+    sessionId: 'other',
+    segment: '0000000000001-abcdef01',
+  }));
 });
 
 test('a key of another session or project is segment_corrupt and is not read', async () => {
-  for (const expected of [{ project: 'p', sessionId: 'mine' }, { project: 'q', sessionId: 'other' }]) {
-    const error = await readStoredSegment(deps, otherSessionKey, expected).then(() => undefined, (e: unknown) => e);
+  for (const expected of [
+    { project: 'p', sessionId: 'mine' },
+    { project: 'q', sessionId: 'other' },
+  ]) {
+    const error = await readStoredSegment(deps, otherSessionKey, expected).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error, JSON.stringify(expected)).toBeInstanceOf(CollectorError);
     expect(error).toMatchObject({ code: 'segment_corrupt', status: 422 });
     expect((error as Error).message).toContain(`not to ${expected.project}/${expected.sessionId}`);
@@ -26,6 +36,8 @@ test('a key of another session or project is segment_corrupt and is not read', a
 });
 
 test('the key of the expected session, or a caller with only a key, reads as before', async () => {
-  expect((await readStoredSegment(deps, otherSessionKey, { project: 'p', sessionId: 'other' })).payload.sessionId).toBe('other');
+  expect((await readStoredSegment(deps, otherSessionKey, { project: 'p', sessionId: 'other' })).payload.sessionId).toBe(
+    'other',
+  );
   expect((await readStoredSegment(deps, otherSessionKey)).payload.sessionId).toBe('other');
 });

@@ -5,7 +5,21 @@
  * behaviour does not depend on the length: it retries with a 5 s cap for as long as it takes).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { frameOf, makeBatch, metricValue, postBatch, S3_ENV, s3StoreFor, startCollector, startS3rver, storedBatchCounts, tempDir, waitForDrain, type CollectorProcess, type S3rverProcess } from './helpers.js';
+import {
+  frameOf,
+  makeBatch,
+  metricValue,
+  postBatch,
+  S3_ENV,
+  s3StoreFor,
+  startCollector,
+  startS3rver,
+  storedBatchCounts,
+  tempDir,
+  waitForDrain,
+  type CollectorProcess,
+  type S3rverProcess,
+} from './helpers.js';
 
 const OUTAGE_MS = Number(process.env.REPRISE_TEST_OUTAGE_MS ?? 30_000);
 const BUCKET = 'reprise-outage';
@@ -47,7 +61,10 @@ test(`S3 down for ${OUTAGE_MS / 1000} s under load: every batch gets 202 and lan
   const client = async (index: number) => {
     for (let seq = 0; !stopLoad; seq++) {
       const session = `o${index}`;
-      const answer = await postBatch(url, frameOf(makeBatch({ session, seq, fullSnapshot: seq % 25 === 0, events: 8, padding: 100 })));
+      const answer = await postBatch(
+        url,
+        frameOf(makeBatch({ session, seq, fullSnapshot: seq % 25 === 0, events: 8, padding: 100 })),
+      );
       if (answer.status === 202) acked.add(`dev/${session}/tab1/${seq}`);
       else refused.push(`${answer.status} ${JSON.stringify(answer.body)}`);
       await new Promise((r) => setTimeout(r, 10));
@@ -77,5 +94,7 @@ test(`S3 down for ${OUTAGE_MS / 1000} s under load: every batch gets 202 and lan
   expect([...acked].filter((id) => !counts.has(id))).toEqual([]);
   expect([...counts].filter(([, count]) => count > 1)).toEqual([]);
   expect(counts.size).toBe(acked.size);
-  console.log(`outage test: ${acked.size} acknowledged (${acked.size - ackedBeforeOutage} during and after the outage), ${objects} objects in S3`);
+  console.log(
+    `outage test: ${acked.size} acknowledged (${acked.size - ackedBeforeOutage} during and after the outage), ${objects} objects in S3`,
+  );
 }, 180_000);

@@ -14,12 +14,16 @@ test('with port 0 the setup link printed to the terminal names the bound address
   const lines: Array<{ setupLink?: string; msg?: string }> = [];
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as { setupLink?: string });
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) lines.push(JSON.parse(line) as { setupLink?: string });
       done();
     },
   });
   const config = resolveConfig({ dataDir: tempDir('setup-link'), port: 0, logLevel: 'warn' });
-  const collector = await createCollector(config, { plugins: defaultPlugins(config), logger: pino({ level: 'warn' }, capture) });
+  const collector = await createCollector(config, {
+    plugins: defaultPlugins(config),
+    logger: pino({ level: 'warn' }, capture),
+  });
   const printed: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {

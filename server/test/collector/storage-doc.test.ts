@@ -30,8 +30,13 @@ function aesGcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Bu
 }
 
 /** STORAGE.md, followed literally. */
-function decryptByTheDoc(dataDir: string, objectKey: string): { batches: Array<{ seq: number; events: unknown[] }>; project: string } {
-  const ring = JSON.parse(readFileSync(join(dataDir, 'keyring.json'), 'utf8')) as { keys: Array<{ id: string; key: string }> };
+function decryptByTheDoc(
+  dataDir: string,
+  objectKey: string,
+): { batches: Array<{ seq: number; events: unknown[] }>; project: string } {
+  const ring = JSON.parse(readFileSync(join(dataDir, 'keyring.json'), 'utf8')) as {
+    keys: Array<{ id: string; key: string }>;
+  };
   const parts = objectKey.split('/');
   const [project, , , , session, segment] = parts as [string, string, string, string, string, string];
   const blob = readFileSync(join(dataDir, 'objects', ...parts));
@@ -40,9 +45,19 @@ function decryptByTheDoc(dataDir: string, objectKey: string): { batches: Array<{
   expect(blob[5]).toBe(1);
   const n = blob[6]!;
   const keyId = blob.subarray(7, 7 + n).toString('ascii');
-  const dk = JSON.parse(readFileSync(join(dataDir, 'keys', project, session, `${keyId}.json`), 'utf8')) as { id: string; kekId: string; nonce: string; wrapped: string };
+  const dk = JSON.parse(readFileSync(join(dataDir, 'keys', project, session, `${keyId}.json`), 'utf8')) as {
+    id: string;
+    kekId: string;
+    nonce: string;
+    wrapped: string;
+  };
   const kek = Buffer.from(ring.keys.find((k) => k.id === dk.kekId)!.key, 'base64');
-  const dataKey = aesGcmOpen(kek, Buffer.from(dk.nonce, 'base64'), Buffer.from(dk.wrapped, 'base64'), Buffer.from(`reprise-dek/v1/${project}/${session}/${dk.id}`, 'utf8'));
+  const dataKey = aesGcmOpen(
+    kek,
+    Buffer.from(dk.nonce, 'base64'),
+    Buffer.from(dk.wrapped, 'base64'),
+    Buffer.from(`reprise-dek/v1/${project}/${session}/${dk.id}`, 'utf8'),
+  );
   expect(dataKey.byteLength).toBe(32);
   const nonce = blob.subarray(7 + n, 19 + n);
   const aad = Buffer.concat([blob.subarray(0, 7 + n), Buffer.from(`${project}/${session}/${segment}`, 'utf8')]);
@@ -57,7 +72,10 @@ describe('stored objects', () => {
     dataDir = tempDir('storage-doc');
     const collector = await startCollector({ REPRISE_DATA_DIR: dataDir, REPRISE_SEGMENT_MAX_AGE_MS: '100' });
     const extra = [createRepriseEvent('custom', { name: 'checkout', props: { email: 'jane@example.com' } })];
-    expect((await postBatch(collector.url, frameOf(makeBatch({ session: 'doc', seq: 0, fullSnapshot: true, extra })))).status).toBe(202);
+    expect(
+      (await postBatch(collector.url, frameOf(makeBatch({ session: 'doc', seq: 0, fullSnapshot: true, extra }))))
+        .status,
+    ).toBe(202);
     expect((await postBatch(collector.url, frameOf(makeBatch({ session: 'doc', seq: 1 })))).status).toBe(202);
     await waitForDrain(collector.url);
     expect(await collector.stop()).toBe(0);
@@ -70,18 +88,32 @@ describe('stored objects', () => {
     expect(objectKeys[0]).toMatch(/^dev\/\d{4}\/\d{2}\/\d{2}\/doc\/\d{13}-[0-9a-f]{8}$/);
     // Every field is one the page describes, and the payload names its own object key.
     for (const key of objectKeys) {
-      const payload = decryptByTheDoc(dataDir, key) as unknown as Record<string, unknown> & { batches: Array<Record<string, unknown>> };
+      const payload = decryptByTheDoc(dataDir, key) as unknown as Record<string, unknown> & {
+        batches: Array<Record<string, unknown>>;
+      };
       const [project, , , , session, segment] = key.split('/');
       expect(Object.keys(payload).sort()).toEqual(['batches', 'project', 'segment', 'sessionId', 'v']);
       expect(payload).toMatchObject({ v: 1, project, sessionId: session, segment });
       for (const batch of payload.batches) {
-        expect(['end', 'events', 'part', 'receivedAt', 'seq', 'start', 'tab', 'userAgent']).toEqual(expect.arrayContaining(Object.keys(batch)));
-        expect(batch).toMatchObject({ tab: expect.any(String), seq: expect.any(Number), start: expect.any(Number), end: expect.any(Number), receivedAt: expect.any(Number), userAgent: expect.any(String) });
+        expect(['end', 'events', 'part', 'receivedAt', 'seq', 'start', 'tab', 'userAgent']).toEqual(
+          expect.arrayContaining(Object.keys(batch)),
+        );
+        expect(batch).toMatchObject({
+          tab: expect.any(String),
+          seq: expect.any(Number),
+          start: expect.any(Number),
+          end: expect.any(Number),
+          receivedAt: expect.any(Number),
+          userAgent: expect.any(String),
+        });
       }
     }
     const seqs = objectKeys.flatMap((key) => decryptByTheDoc(dataDir, key).batches.map((batch) => batch.seq)).sort();
     expect(seqs).toEqual([0, 1]);
-    const first = decryptByTheDoc(dataDir, objectKeys.find((key) => decryptByTheDoc(dataDir, key).batches.some((b) => b.seq === 0))!);
+    const first = decryptByTheDoc(
+      dataDir,
+      objectKeys.find((key) => decryptByTheDoc(dataDir, key).batches.some((b) => b.seq === 0))!,
+    );
     const text = JSON.stringify(first);
     // Server-side redaction ran before storage; the plaintext never reaches the disk.
     expect(text).not.toContain('jane@example.com');
@@ -93,23 +125,42 @@ describe('stored objects', () => {
   test('one flipped byte anywhere in a stored object is refused with a clear error, never returned', async () => {
     const { keyring } = await FileKeyring.load(join(dataDir, 'keyring.json'));
     const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
-    const deps = { store: new FolderObjectStore(join(dataDir, 'objects')), dataKeys: new DataKeyService(keyring, dataKeyStore), dataKeyStore };
+    const deps = {
+      store: new FolderObjectStore(join(dataDir, 'objects')),
+      dataKeys: new DataKeyService(keyring, dataKeyStore),
+      dataKeyStore,
+    };
     const key = objectKeys[0]!;
     const path = join(dataDir, 'objects', ...key.split('/'));
     const original = readFileSync(path);
     await expect(readStoredSegment(deps, key)).resolves.toBeDefined();
     const n = original[6]!;
     // Magic, version, encoding, key id, nonce, first/middle/last ciphertext byte, tag.
-    const positions = [0, 4, 5, 7, 7 + n, 19 + n, Math.floor((19 + n + original.byteLength - 16) / 2), original.byteLength - 17, original.byteLength - 1];
+    const positions = [
+      0,
+      4,
+      5,
+      7,
+      7 + n,
+      19 + n,
+      Math.floor((19 + n + original.byteLength - 16) / 2),
+      original.byteLength - 17,
+      original.byteLength - 1,
+    ];
     try {
       for (const position of positions) {
         const tampered = Buffer.from(original);
         tampered[position] = tampered[position]! ^ 0x01;
         writeFileSync(path, tampered);
-        const error = await readStoredSegment(deps, key).then(() => undefined, (e: unknown) => e);
+        const error = await readStoredSegment(deps, key).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error, `flipped byte ${position} was accepted`).toBeInstanceOf(CollectorError);
         expect((error as CollectorError).code).toMatch(/^segment_(tampered|corrupt)$/);
-        expect((error as CollectorError).message).toMatch(/\[@reprise\/collector\] Segment .*(failed authentication|not a Reprise segment|format version|payload encoding|names data key)/);
+        expect((error as CollectorError).message).toMatch(
+          /\[@reprise\/collector\] Segment .*(failed authentication|not a Reprise segment|format version|payload encoding|names data key)/,
+        );
         await expect(readSessionEvents(deps, 'dev', 'doc')).rejects.toBeInstanceOf(CollectorError);
         expect(() => decryptByTheDoc(dataDir, key)).toThrow();
       }

@@ -7,7 +7,8 @@ export async function runCodecsBench(): Promise<void> {
   const recorded = await recordWorkload({ fresh: process.env.REPRISE_BENCH_FRESH === '1' });
   const rows = await compareCodecs(recorded.events, recorded.durationMs / SIMULATED_SECONDS);
   const methods = [...new Set(rows.map((row) => row.method))];
-  const size = (method: string, window: number) => rows.find((row) => row.method === method && row.window === window)!.bytes;
+  const size = (method: string, window: number) =>
+    rows.find((row) => row.method === method && row.window === window)!.bytes;
   printTable(
     `Bytes for the standard workload (${recorded.events.length} rrweb events) by batch window, in simulated seconds`,
     ['method', ...WINDOWS_SECONDS.map((window) => `${window} s`)],

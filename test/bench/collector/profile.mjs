@@ -18,11 +18,21 @@ const profileDir = mkdtempSync(join(tmpdir(), 'reprise-profile-'));
 const dataDir = mkdtempSync(join(tmpdir(), 'reprise-profile-data-'));
 
 const profileFlags = process.env.NO_PROFILE ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-const child = spawn(process.execPath, ['--conditions=@reprise/source', '--import', 'tsx', ...profileFlags, process.env.COLLECTOR_CHILD ?? join(here, 'collector-child.mjs')], {
-  env: { ...process.env, ...collectorEnv(dataDir) },
+const child = spawn(
+  process.execPath,
+  [
+    '--conditions=@reprise/source',
+    '--import',
+    'tsx',
+    ...profileFlags,
+    process.env.COLLECTOR_CHILD ?? join(here, 'collector-child.mjs'),
+  ],
+  {
+    env: { ...process.env, ...collectorEnv(dataDir) },
 
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const url = await new Promise((resolve, reject) => {
   let output = '';
   child.stdout.on('data', (chunk) => {
@@ -42,20 +52,27 @@ const bodies = frames('p', 40_000);
 let next = 0;
 const cpuBefore = cpuSeconds();
 const result = await new Promise((resolve, reject) => {
-  autocannon({
-    url: `${url}/v1/ingest`,
-    method: 'POST',
-    connections: 64,
-    duration: seconds,
-    headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173' },
-    requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
-  }, (error, done) => (error ? reject(error) : resolve(done)));
+  autocannon(
+    {
+      url: `${url}/v1/ingest`,
+      method: 'POST',
+      connections: 64,
+      duration: seconds,
+      headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173' },
+      requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+    },
+    (error, done) => (error ? reject(error) : resolve(done)),
+  );
 });
 const cpuLoad = cpuSeconds() - cpuBefore;
 await drained(url);
 const cpuAll = cpuSeconds() - cpuBefore;
-console.log(`load: ${result.requests.total} requests in ${seconds} s (${Math.round(result.requests.total / seconds)}/s), non-2xx ${result.non2xx}, body ${bodies[0].byteLength} bytes`);
-console.log(`collector CPU (all threads): ${((cpuLoad * 1e6) / result.requests.total).toFixed(0)} us per batch during the load, ${((cpuAll * 1e6) / result.requests.total).toFixed(0)} us per batch until the writer drained`);
+console.log(
+  `load: ${result.requests.total} requests in ${seconds} s (${Math.round(result.requests.total / seconds)}/s), non-2xx ${result.non2xx}, body ${bodies[0].byteLength} bytes`,
+);
+console.log(
+  `collector CPU (all threads): ${((cpuLoad * 1e6) / result.requests.total).toFixed(0)} us per batch during the load, ${((cpuAll * 1e6) / result.requests.total).toFixed(0)} us per batch until the writer drained`,
+);
 await new Promise((resolve) => {
   child.once('exit', resolve);
   child.kill('SIGTERM');
@@ -67,20 +84,37 @@ for (const name of files) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map();
   const dt = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++)
+    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const byFunction = new Map();
   const byFile = new Map();
   for (const [id, micros] of self) {
     const { callFrame } = byId.get(id);
-    const file = callFrame.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'nm:').replace(/.*\/work\/main\//, '') || `(${callFrame.functionName || 'native'})`;
+    const file =
+      callFrame.url
+        .replace(/^file:\/\//, '')
+        .replace(/.*node_modules\//, 'nm:')
+        .replace(/.*\/work\/main\//, '') || `(${callFrame.functionName || 'native'})`;
     const fn = `${callFrame.functionName || '(anonymous)'} ${file}:${callFrame.lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
-    const fileKey = file.startsWith('nm:') ? file.split('/').slice(0, file.startsWith('nm:@') ? 2 : 1).join('/') : file;
+    const fileKey = file.startsWith('nm:')
+      ? file
+          .split('/')
+          .slice(0, file.startsWith('nm:@') ? 2 : 1)
+          .join('/')
+      : file;
     byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + micros);
   }
-  const top = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`).join('\n');
-  console.log(`\n== ${name}: ${(total / 1e6).toFixed(1)} s sampled, ${((total / 1e3) / Math.max(1, result.requests.total)).toFixed(3)} ms per request\n-- self time by function\n${top(byFunction, 40)}\n-- by file / package\n${top(byFile, 25)}`);
+  const top = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`)
+      .join('\n');
+  console.log(
+    `\n== ${name}: ${(total / 1e6).toFixed(1)} s sampled, ${(total / 1e3 / Math.max(1, result.requests.total)).toFixed(3)} ms per request\n-- self time by function\n${top(byFunction, 40)}\n-- by file / package\n${top(byFile, 25)}`,
+  );
 }
 rmSync(dataDir, { recursive: true, force: true });
 if (!process.env.KEEP_PROFILE) rmSync(profileDir, { recursive: true, force: true });

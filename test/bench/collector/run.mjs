@@ -34,7 +34,10 @@ process.on('exit', () => {
 });
 
 function startChild(script, env = {}) {
-  const child = spawn(process.execPath, [...tsFlags, join(here, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...tsFlags, join(here, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let output = '';
@@ -46,7 +49,14 @@ function startChild(script, env = {}) {
       const match = /listening on (http:\/\/[^\s]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve({ url: match[1], stop: () => new Promise((done) => { child.once('exit', done); child.kill('SIGTERM'); }) });
+        resolve({
+          url: match[1],
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', done);
+              child.kill('SIGTERM');
+            }),
+        });
       }
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
@@ -56,14 +66,17 @@ function startChild(script, env = {}) {
 function load(url, bodies, options) {
   let next = 0;
   return new Promise((resolve, reject) => {
-    const instance = autocannon({
-      url: `${url}/v1/ingest`,
-      method: 'POST',
-      connections: CONNECTIONS,
-      headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173' },
-      requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
-      ...options,
-    }, (error, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon(
+      {
+        url: `${url}/v1/ingest`,
+        method: 'POST',
+        connections: CONNECTIONS,
+        headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173' },
+        requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+        ...options,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -85,14 +98,28 @@ function steadyLoad(url, bodies, rate, seconds) {
       const body = bodies[sent++ % bodies.length];
       const at = performance.now();
       inFlight++;
-      const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173', 'content-length': body.byteLength } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - at);
-          if (res.statusCode !== 202) failed++;
-          done();
-        });
-      });
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/vnd.reprise.batch',
+            origin: 'http://127.0.0.1:5173',
+            'content-length': body.byteLength,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - at);
+            if (res.statusCode !== 202) failed++;
+            done();
+          });
+        },
+      );
       req.on('error', () => {
         failed++;
         done();
@@ -107,7 +134,13 @@ function steadyLoad(url, bodies, rate, seconds) {
       agent.destroy();
       latencies.sort((a, b) => a - b);
       const pick = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-      resolve({ requests: latencies.length, failed, per_s: Math.round(latencies.length / ((performance.now() - started) / 1000)), p50: pick(0.5), p99: pick(0.99) });
+      resolve({
+        requests: latencies.length,
+        failed,
+        per_s: Math.round(latencies.length / ((performance.now() - started) / 1000)),
+        p50: pick(0.5),
+        p99: pick(0.99),
+      });
     };
     const timer = setInterval(() => {
       const due = Math.min(rate * seconds, Math.floor(((performance.now() - started) / 1000) * rate));
@@ -122,7 +155,11 @@ async function appendBuckets(url) {
   const text = await (await fetch(`${url}/metrics`, { headers: metricsHeaders })).text();
   const value = (pattern) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   const count = value('reprise_log_append_duration_seconds_count');
-  return { count, over50ms: count - value('reprise_log_append_duration_seconds_bucket\\{le="0.05"\\}'), loopMaxMs: Math.round(value('reprise_nodejs_eventloop_lag_max_seconds') * 1000) };
+  return {
+    count,
+    over50ms: count - value('reprise_log_append_duration_seconds_bucket\\{le="0.05"\\}'),
+    loopMaxMs: Math.round(value('reprise_nodejs_eventloop_lag_max_seconds') * 1000),
+  };
 }
 
 const rateOf = (result) => result.requests.total / THROUGHPUT_SECONDS;
@@ -143,7 +180,9 @@ const collector = await startChild('collector-child.mjs', collectorEnv(dataDir))
 
 try {
   const sample = batchFrame('size', 0);
-  console.log(`body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${ROUNDS} x ${THROUGHPUT_SECONDS} s per target; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`);
+  console.log(
+    `body ${sample.byteLength} bytes; ${CONNECTIONS} connections; ${ROUNDS} x ${THROUGHPUT_SECONDS} s per target; ${FIXED_RATE}/s for ${FIXED_SECONDS} s for latency`,
+  );
   const fixedFrames = frames('fixed', FIXED_RATE * FIXED_SECONDS + CONNECTIONS);
   // Warm up both (JIT, connection pools) with bodies the measured runs do not reuse.
   await load(echo.url, frames('warm', 500), { amount: 500 });
@@ -158,7 +197,10 @@ try {
     echoRuns.push(await load(echo.url, bodies, { duration: THROUGHPUT_SECONDS }));
     await drained(collector.url);
     const run = await load(collector.url, bodies, { duration: THROUGHPUT_SECONDS });
-    if (run.requests.total > bodies.length) throw new Error(`the collector took more than ${bodies.length} batches in ${THROUGHPUT_SECONDS} s: raise BENCH_REQUESTS so no batch repeats`);
+    if (run.requests.total > bodies.length)
+      throw new Error(
+        `the collector took more than ${bodies.length} batches in ${THROUGHPUT_SECONDS} s: raise BENCH_REQUESTS so no batch repeats`,
+      );
     ackRuns.push(run);
   }
   const echoResult = best(echoRuns);
@@ -170,7 +212,15 @@ try {
   const rows = [
     summary('echo (bare Express), best', echoResult),
     summary('collector, max, best', acksResult),
-    { name: `collector, steady ${FIXED_RATE}/s`, requests: fixed.requests, '2xx': fixed.requests - fixed.failed, non2xx: fixed.failed, per_s: fixed.per_s, p50_ms: fixed.p50, p99_ms: fixed.p99 },
+    {
+      name: `collector, steady ${FIXED_RATE}/s`,
+      requests: fixed.requests,
+      '2xx': fixed.requests - fixed.failed,
+      non2xx: fixed.failed,
+      per_s: fixed.per_s,
+      p50_ms: fixed.p50,
+      p99_ms: fixed.p99,
+    },
   ];
   console.table(rows);
   for (const result of ackRuns) {
@@ -180,10 +230,19 @@ try {
   if (fixed.failed > 0) throw new Error(`${fixed.failed} collector requests were not acknowledged at ${FIXED_RATE}/s`);
   // Where the steady run's tail came from: fsync (append) or the event loop (CPU, GC, other processes).
   const slowAppends = after.over50ms - before.over50ms;
-  console.log(`steady run: ${slowAppends} of ${after.count - before.count} log appends took over 50 ms; event-loop delay max ${after.loopMaxMs} ms; load average ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  console.log(
+    `steady run: ${slowAppends} of ${after.count - before.count} log appends took over 50 ms; event-loop delay max ${after.loopMaxMs} ms; load average ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
   const acks = rows[1].per_s;
   const echoPerS = rows[0].per_s;
-  console.log(`BENCH collector acks_per_s=${acks} echo_per_s=${echoPerS} ratio=${(acks / echoPerS).toFixed(2)} p99_ms=${fixed.p99}`);
+  console.log(
+    `BENCH collector acks_per_s=${acks} echo_per_s=${echoPerS} ratio=${(acks / echoPerS).toFixed(2)} p99_ms=${fixed.p99}`,
+  );
 } finally {
   await collector.stop();
   await echo.stop();

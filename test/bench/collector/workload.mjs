@@ -13,14 +13,27 @@ function frameWith(session, seq, chars) {
   for (let i = 0; i < 8; i++) {
     const take = Math.floor(chars / 8);
     if (noiseAt + take > noise.length) noiseAt = 0;
-    events.push({ type: 3, timestamp: now + i, data: { source: 0, texts: [{ id: i + 1, value: noise.slice(noiseAt, noiseAt + take) }], attributes: [], removes: [], adds: [] } });
+    events.push({
+      type: 3,
+      timestamp: now + i,
+      data: {
+        source: 0,
+        texts: [{ id: i + 1, value: noise.slice(noiseAt, noiseAt + take) }],
+        attributes: [],
+        removes: [],
+        adds: [],
+      },
+    });
     noiseAt += take;
   }
-  return Buffer.from(encodeBatchFrame({ v: 1, project: 'bench', session, seq, tab: 't', start: now, end: now + 7, events }));
+  return Buffer.from(
+    encodeBatchFrame({ v: 1, project: 'bench', session, seq, tab: 't', start: now, end: now + 7, events }),
+  );
 }
 // Calibrate the text size so the frame is ~8 KB.
 let chars = 6000;
-for (let i = 0; i < 6; i++) chars = Math.round(chars * (TARGET_BODY_BYTES / frameWith('calibrate', 0, chars).byteLength));
+for (let i = 0; i < 6; i++)
+  chars = Math.round(chars * (TARGET_BODY_BYTES / frameWith('calibrate', 0, chars).byteLength));
 
 /** One ~8 KB batch frame (gzip, msgpack) of project key `bench`. */
 export function batchFrame(session, seq) {
@@ -30,7 +43,8 @@ export function batchFrame(session, seq) {
 /** `count` frames, 50 batches per session, sessions named `{prefix}{n}`. */
 export function frames(prefix, count, batchesPerSession = 50) {
   const list = [];
-  for (let i = 0; i < count; i++) list.push(batchFrame(`${prefix}${Math.floor(i / batchesPerSession)}`, i % batchesPerSession));
+  for (let i = 0; i < count; i++)
+    list.push(batchFrame(`${prefix}${Math.floor(i / batchesPerSession)}`, i % batchesPerSession));
   return list;
 }
 

@@ -73,9 +73,19 @@ export async function runOverheadBench(): Promise<void> {
     }
     const row = (variant: Variant) => {
       const list = samples[variant];
-      return [variant, median(list.map((s) => s.taskMs)).toFixed(0), median(list.map((s) => s.scriptMs)).toFixed(0), median(list.map((s) => s.longTasks)), list.map((s) => s.taskMs.toFixed(0)).join(' / ')];
+      return [
+        variant,
+        median(list.map((s) => s.taskMs)).toFixed(0),
+        median(list.map((s) => s.scriptMs)).toFixed(0),
+        median(list.map((s) => s.longTasks)),
+        list.map((s) => s.taskMs.toFixed(0)).join(' / '),
+      ];
     };
-    printTable(`Main-thread time for the standard workload (${WORKLOAD_MS} ms, median of ${ROUNDS})`, ['recorder', 'task ms', 'script ms', 'long tasks', 'task ms per round'], [row('none'), row('rrweb'), row('reprise'), row('reprise-capture')]);
+    printTable(
+      `Main-thread time for the standard workload (${WORKLOAD_MS} ms, median of ${ROUNDS})`,
+      ['recorder', 'task ms', 'script ms', 'long tasks', 'task ms per round'],
+      [row('none'), row('rrweb'), row('reprise'), row('reprise-capture')],
+    );
     console.log(`Reprise batches received by the collector: ${ingest.batches.length}`);
     const none = median(samples.none.map((s) => s.taskMs));
     const rrweb = median(samples.rrweb.map((s) => s.taskMs));
@@ -83,9 +93,17 @@ export async function runOverheadBench(): Promise<void> {
     // What the recorder itself costs, without the workload: script time added over no recorder,
     // Reprise's against plain rrweb's (issue 15: total task time hid it inside the workload).
     const added = (variant: Variant) =>
-      median(samples[variant].map((sample, round) => (sample.scriptMs - samples.none[round]!.scriptMs) / (samples.rrweb[round]!.scriptMs - samples.none[round]!.scriptMs)));
+      median(
+        samples[variant].map(
+          (sample, round) =>
+            (sample.scriptMs - samples.none[round]!.scriptMs) /
+            (samples.rrweb[round]!.scriptMs - samples.none[round]!.scriptMs),
+        ),
+      );
     const script = (variant: Variant) => median(samples[variant].map((s) => s.scriptMs));
-    console.log(`Script time added over no recorder (median): rrweb ${(script('rrweb') - script('none')).toFixed(0)} ms, Reprise ${(script('reprise') - script('none')).toFixed(0)} ms, Reprise capture only ${(script('reprise-capture') - script('none')).toFixed(0)} ms`);
+    console.log(
+      `Script time added over no recorder (median): rrweb ${(script('rrweb') - script('none')).toFixed(0)} ms, Reprise ${(script('reprise') - script('none')).toFixed(0)} ms, Reprise capture only ${(script('reprise-capture') - script('none')).toFixed(0)} ms`,
+    );
     benchLine('overhead', {
       none: none.toFixed(0),
       rrweb: rrweb.toFixed(0),

@@ -39,7 +39,11 @@ export async function runPayloadBench(): Promise<void> {
   const durationMs = DEFAULT_WORKLOAD_MS;
   const realMsPerSecond = durationMs / SIMULATED_SECONDS;
   const ingest = await startIngestServer();
-  const site = await serveShop({ endpoint: ingest.url, keepEvents: true, delivery: { maxBatchDelayMs: REPRISE_BATCH_SECONDS * realMsPerSecond } });
+  const site = await serveShop({
+    endpoint: ingest.url,
+    keepEvents: true,
+    delivery: { maxBatchDelayMs: REPRISE_BATCH_SECONDS * realMsPerSecond },
+  });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -53,7 +57,11 @@ export async function runPayloadBench(): Promise<void> {
       return recorded;
     })) as RecordedEvent[];
     const session = ingest.batches[0]?.batch.session ?? '';
-    await ingest.waitFor(() => ingest.eventsOf(session).length >= events.length, 30_000, 'every recorded event at the collector');
+    await ingest.waitFor(
+      () => ingest.eventsOf(session).length >= events.length,
+      30_000,
+      'every recorded event at the collector',
+    );
 
     const peerBatches = windows(events, PEER_BATCH_SECONDS * realMsPerSecond);
     const raw = Buffer.byteLength(JSON.stringify(events));
@@ -65,16 +73,53 @@ export async function runPayloadBench(): Promise<void> {
     const bestPeer = Math.min(gzipPerBatch, sentry);
     const minutes = SIMULATED_SECONDS / 60;
 
-    console.log(`workload: ${SIMULATED_SECONDS} simulated s in ${durationMs} ms; ${counts.mouseMoves} mouse moves, ${counts.clicks} clicks, ${counts.keystrokes} keystrokes, ${counts.routeChanges} route changes, ${countMutations(events)} DOM mutations (rrweb adds+removes+texts+attributes), ${counts.scrolls} scrolls; ${events.length} events recorded by Reprise`);
-    printTable('Bytes for the standard workload (5 active minutes)', ['method', 'batches', 'bytes', 'per active min', 'x Reprise'], [
-      ['raw rrweb JSON', 1, raw, Math.round(raw / minutes), (raw / reprise).toFixed(2)],
-      [`rrweb JSON + gzip per ${PEER_BATCH_SECONDS} s batch (common peer method)`, peerBatches.length, gzipPerBatch, Math.round(gzipPerBatch / minutes), (gzipPerBatch / reprise).toFixed(2)],
-      [`rrweb JSON, one streamed zlib per ${PEER_BATCH_SECONDS} s segment (Sentry)`, peerBatches.length, sentry, Math.round(sentry / minutes), (sentry / reprise).toFixed(2)],
-      ['(not a peer) one gzip over the whole session', 1, wholeSession, Math.round(wholeSession / minutes), (wholeSession / reprise).toFixed(2)],
-      [`Reprise on the wire (${REPRISE_BATCH_SECONDS} s batches, transforms, msgpack, deflate)`, repriseBatches, reprise, Math.round(reprise / minutes), '1.00'],
-    ]);
-    console.log(`duplicates at the collector: ${ingest.duplicates}; frame bodies only (HTTP headers excluded for every method)`);
-    benchLine('payload', { reprise, best_peer: bestPeer, ratio: (reprise / bestPeer).toFixed(3), per_min: Math.round(reprise / minutes) });
+    console.log(
+      `workload: ${SIMULATED_SECONDS} simulated s in ${durationMs} ms; ${counts.mouseMoves} mouse moves, ${counts.clicks} clicks, ${counts.keystrokes} keystrokes, ${counts.routeChanges} route changes, ${countMutations(events)} DOM mutations (rrweb adds+removes+texts+attributes), ${counts.scrolls} scrolls; ${events.length} events recorded by Reprise`,
+    );
+    printTable(
+      'Bytes for the standard workload (5 active minutes)',
+      ['method', 'batches', 'bytes', 'per active min', 'x Reprise'],
+      [
+        ['raw rrweb JSON', 1, raw, Math.round(raw / minutes), (raw / reprise).toFixed(2)],
+        [
+          `rrweb JSON + gzip per ${PEER_BATCH_SECONDS} s batch (common peer method)`,
+          peerBatches.length,
+          gzipPerBatch,
+          Math.round(gzipPerBatch / minutes),
+          (gzipPerBatch / reprise).toFixed(2),
+        ],
+        [
+          `rrweb JSON, one streamed zlib per ${PEER_BATCH_SECONDS} s segment (Sentry)`,
+          peerBatches.length,
+          sentry,
+          Math.round(sentry / minutes),
+          (sentry / reprise).toFixed(2),
+        ],
+        [
+          '(not a peer) one gzip over the whole session',
+          1,
+          wholeSession,
+          Math.round(wholeSession / minutes),
+          (wholeSession / reprise).toFixed(2),
+        ],
+        [
+          `Reprise on the wire (${REPRISE_BATCH_SECONDS} s batches, transforms, msgpack, deflate)`,
+          repriseBatches,
+          reprise,
+          Math.round(reprise / minutes),
+          '1.00',
+        ],
+      ],
+    );
+    console.log(
+      `duplicates at the collector: ${ingest.duplicates}; frame bodies only (HTTP headers excluded for every method)`,
+    );
+    benchLine('payload', {
+      reprise,
+      best_peer: bestPeer,
+      ratio: (reprise / bestPeer).toFixed(3),
+      per_min: Math.round(reprise / minutes),
+    });
   } finally {
     await browser.close();
     await site.close();

@@ -29,7 +29,15 @@ export async function startPlaybackCollector(): Promise<PlaybackCollector> {
   // A segment per batch (cut past 1 KiB): what a recorder sending a batch every 30 s gets from the
   // default 10 s segment age, without waiting hours of wall time.
   const collector = await createCollector(
-    resolveConfig({ dataDir, port: 0, host: '127.0.0.1', segmentMaxBytes: 1024, logLevel: 'warn', rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 }),
+    resolveConfig({
+      dataDir,
+      port: 0,
+      host: '127.0.0.1',
+      segmentMaxBytes: 1024,
+      logLevel: 'warn',
+      rateLimitPerSecond: 100_000,
+      rateLimitBurst: 100_000,
+    }),
     { plugins: [adminUiPlugin({ sessions }), sessions] },
   );
   const { url } = await collector.start();
@@ -57,16 +65,30 @@ export async function loginAdmin(browser: TestBrowser, running: PlaybackCollecto
 }
 
 /** Store a session through the ingest endpoint, a batch per 30 s of recording, and wait until it is indexed. */
-export async function ingestSession(running: PlaybackCollector, sessionId: string, events: RecordedEvent[]): Promise<SegmentRow[]> {
+export async function ingestSession(
+  running: PlaybackCollector,
+  sessionId: string,
+  events: RecordedEvent[],
+): Promise<SegmentRow[]> {
   const batches = batchesOf(events);
   for (const [seq, batch] of batches.entries()) {
-    const body = encodeBatchFrame({ v: 1, project: 'dev', session: sessionId, seq, tab: 'playback-tab', start: batch[0]!.timestamp, end: batch[batch.length - 1]!.timestamp, events: batch });
+    const body = encodeBatchFrame({
+      v: 1,
+      project: 'dev',
+      session: sessionId,
+      seq,
+      tab: 'playback-tab',
+      start: batch[0]!.timestamp,
+      end: batch[batch.length - 1]!.timestamp,
+      events: batch,
+    });
     const response = await fetch(`${running.url}/v1/ingest`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:5173' },
       body: Buffer.from(body),
     });
-    if (response.status !== 202) throw new Error(`[playback collector] ingest answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 202)
+      throw new Error(`[playback collector] ingest answered ${response.status}: ${await response.text()}`);
   }
   const last = events[events.length - 1]!.timestamp;
   const deadline = Date.now() + 180_000;
@@ -75,7 +97,8 @@ export async function ingestSession(running: PlaybackCollector, sessionId: strin
     if (row && row.ended_at >= last && row.segment_count >= batches.length && running.collector.log.lag() === 0) {
       return listSegments(running.sessions.index.db, 'dev', sessionId);
     }
-    if (Date.now() > deadline) throw new Error(`[playback collector] session ${sessionId} was not indexed in 180 s: ${JSON.stringify(row)}`);
+    if (Date.now() > deadline)
+      throw new Error(`[playback collector] session ${sessionId} was not indexed in 180 s: ${JSON.stringify(row)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -8,7 +8,9 @@ import { benchLine, printTable } from '../lib.js';
 import { ingestSession, loginAdmin, startPlaybackCollector, type PlaybackCollector } from './collector.js';
 import { longSession } from './session.js';
 
-const LENGTHS = (process.env.REPRISE_BENCH_PLAYBACK_MINUTES ?? '30,120').split(',').map((minutes) => Number(minutes) * 60_000);
+const LENGTHS = (process.env.REPRISE_BENCH_PLAYBACK_MINUTES ?? '30,120')
+  .split(',')
+  .map((minutes) => Number(minutes) * 60_000);
 const SEEKS = Number(process.env.REPRISE_BENCH_PLAYBACK_SEEKS ?? 100);
 const COLD_SEEKS = 10;
 const VIEWPORT = { width: 1600, height: 1000 };
@@ -56,7 +58,12 @@ async function heapMb(cdp: CDPSession): Promise<number> {
   return Math.round((usedSize / 1024 / 1024) * 10) / 10;
 }
 
-async function figures(cdp: CDPSession, firstFrameMs: number, seeks: number[], bytesBeforeFirstFrame: number): Promise<Figures> {
+async function figures(
+  cdp: CDPSession,
+  firstFrameMs: number,
+  seeks: number[],
+  bytesBeforeFirstFrame: number,
+): Promise<Figures> {
   return {
     first_frame_ms: Math.round(firstFrameMs),
     seek_p50_ms: percentile(seeks, 0.5),
@@ -104,7 +111,12 @@ async function timeSeeks(page: Page, seekSource: string, targets: number[]): Pro
 }
 
 /** The admin UI's session page: first frame as it opens, then paused seeks through the player. */
-async function measureAdmin(browser: TestBrowser, running: PlaybackCollector, sessionId: string, lengthMs: number): Promise<Figures> {
+async function measureAdmin(
+  browser: TestBrowser,
+  running: PlaybackCollector,
+  sessionId: string,
+  lengthMs: number,
+): Promise<Figures> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('admin page error:', error));
   try {
@@ -112,9 +124,16 @@ async function measureAdmin(browser: TestBrowser, running: PlaybackCollector, se
     const firstFrame = await firstFrameReported(page);
     await page.addInitScript(FIRST_FRAME_PROBE);
     await page.goto(`${running.url}/sessions/${sessionId}?project=dev`, { waitUntil: 'commit' });
-    await Promise.race([firstFrame, new Promise((_, reject) => setTimeout(() => reject(new Error('[bench playback] no first frame in 120 s')), 120_000))]);
+    await Promise.race([
+      firstFrame,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('[bench playback] no first frame in 120 s')), 120_000),
+      ),
+    ]);
     // Bytes of the playback stream the player had read (decompressed) when the first frame was painted.
-    const { firstFrame: firstFrameMs, bytes: bytesBeforeFirstFrame } = await page.evaluate(() => (window as unknown as { __bench: { firstFrame: number; bytes: number } }).__bench);
+    const { firstFrame: firstFrameMs, bytes: bytesBeforeFirstFrame } = await page.evaluate(
+      () => (window as unknown as { __bench: { firstFrame: number; bytes: number } }).__bench,
+    );
     // A seek counts once the player is at its moment (it may have had to load it first).
     const seekSource = `((player) => {
       player.pause();
@@ -127,7 +146,8 @@ async function measureAdmin(browser: TestBrowser, running: PlaybackCollector, se
       const player = (window as unknown as { reprisePlayer: { getProgress(): { done: boolean } } }).reprisePlayer;
       const deadline = performance.now() + 180_000;
       while (!player.getProgress().done) {
-        if (performance.now() > deadline) throw new Error('[bench playback] the session did not finish loading in 180 s');
+        if (performance.now() > deadline)
+          throw new Error('[bench playback] the session did not finish loading in 180 s');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       return performance.now();
@@ -182,7 +202,9 @@ async function measureBaseline(browser: TestBrowser, events: RecordedEvent[], le
     await firstFrame;
     // Plain rrweb needs the whole session before its first frame.
     const bytesBeforeFirstFrame = Buffer.byteLength(json);
-    const firstFrameMs = await page.evaluate(() => (window as unknown as { __bench: { firstFrame: number } }).__bench.firstFrame);
+    const firstFrameMs = await page.evaluate(
+      () => (window as unknown as { __bench: { firstFrame: number } }).__bench.firstFrame,
+    );
     const times = await timeSeeks(page, '(target) => window.replayer.pause(target)', seekTargets(lengthMs, SEEKS));
     return {
       ...(await figures(cdp, firstFrameMs, times, bytesBeforeFirstFrame)),
@@ -207,7 +229,9 @@ export async function runPlaybackBench(): Promise<void> {
       const sessionId = `bench-playback-${lengthMs / 60_000}m-${Date.now().toString(36)}`;
       const ingestStarted = performance.now();
       const segments = await ingestSession(running, sessionId, events);
-      console.log(`${lengthMs / 60_000}-minute session: ${events.length} events in ${segments.length} segments, stored and indexed in ${Math.round(performance.now() - ingestStarted)} ms`);
+      console.log(
+        `${lengthMs / 60_000}-minute session: ${events.length} events in ${segments.length} segments, stored and indexed in ${Math.round(performance.now() - ingestStarted)} ms`,
+      );
       // Warm the admin UI's assets once, as a viewer who opened the list first.
       const warm = await browser.newPage();
       await warm.goto(`${running.url}/sessions`);
@@ -216,16 +240,54 @@ export async function runPlaybackBench(): Promise<void> {
       const rrweb = await measureBaseline(browser, events, lengthMs);
       results.push({ lengthMs, events: events.length, reprise, rrweb });
     }
-    const keys = ['first_frame_ms', 'seek_p50_ms', 'seek_p95_ms', 'heap_mb', 'bytes_before_first_frame', 'loaded_ms', 'cold_seek_p50_ms', 'cold_seek_max_ms'] as const;
+    const keys = [
+      'first_frame_ms',
+      'seek_p50_ms',
+      'seek_p95_ms',
+      'heap_mb',
+      'bytes_before_first_frame',
+      'loaded_ms',
+      'cold_seek_p50_ms',
+      'cold_seek_max_ms',
+    ] as const;
     for (const { lengthMs, events, reprise, rrweb } of results) {
-      printTable(`Playback of a ${lengthMs / 60_000}-minute session (${events} events), ${SEEKS} paused seeks`, ['figure', 'Reprise admin UI', 'plain rrweb Replayer (whole session)'],
-        keys.map((key) => [key, reprise[key] ?? '-', rrweb[key] ?? '-']));
+      printTable(
+        `Playback of a ${lengthMs / 60_000}-minute session (${events} events), ${SEEKS} paused seeks`,
+        ['figure', 'Reprise admin UI', 'plain rrweb Replayer (whole session)'],
+        keys.map((key) => [key, reprise[key] ?? '-', rrweb[key] ?? '-']),
+      );
     }
-    console.log(`seek_*: ${SEEKS} paused seeks once the session has loaded (the baseline has it all from the start); cold_seek_*: ${COLD_SEEKS} seeks right after the first frame, while it loads.`);
-    console.log('Goals (issue 19): first frame < 1000 ms for 2 hours, seek p95 < 300 ms, heap not growing with the length.');
+    console.log(
+      `seek_*: ${SEEKS} paused seeks once the session has loaded (the baseline has it all from the start); cold_seek_*: ${COLD_SEEKS} seeks right after the first frame, while it loads.`,
+    );
+    console.log(
+      'Goals (issue 19): first frame < 1000 ms for 2 hours, seek p95 < 300 ms, heap not growing with the length.',
+    );
     for (const { lengthMs, reprise, rrweb } of results) {
-      const { first_frame_ms, seek_p50_ms, seek_p95_ms, heap_mb, bytes_before_first_frame, cold_seek_p50_ms = 0, cold_seek_max_ms = 0 } = reprise;
-      benchLine('playback', { length_min: lengthMs / 60_000, first_frame_ms, seek_p50_ms, seek_p95_ms, heap_mb, bytes_before_first_frame, cold_seek_p50_ms, cold_seek_max_ms, rrweb_first_frame_ms: rrweb.first_frame_ms, rrweb_seek_p50_ms: rrweb.seek_p50_ms, rrweb_seek_p95_ms: rrweb.seek_p95_ms, rrweb_heap_mb: rrweb.heap_mb, rrweb_bytes_before_first_frame: rrweb.bytes_before_first_frame });
+      const {
+        first_frame_ms,
+        seek_p50_ms,
+        seek_p95_ms,
+        heap_mb,
+        bytes_before_first_frame,
+        cold_seek_p50_ms = 0,
+        cold_seek_max_ms = 0,
+      } = reprise;
+      benchLine('playback', {
+        length_min: lengthMs / 60_000,
+        first_frame_ms,
+        seek_p50_ms,
+        seek_p95_ms,
+        heap_mb,
+        bytes_before_first_frame,
+        cold_seek_p50_ms,
+        cold_seek_max_ms,
+        rrweb_first_frame_ms: rrweb.first_frame_ms,
+        rrweb_seek_p50_ms: rrweb.seek_p50_ms,
+        rrweb_seek_p95_ms: rrweb.seek_p95_ms,
+        rrweb_heap_mb: rrweb.heap_mb,
+        rrweb_bytes_before_first_frame: rrweb.bytes_before_first_frame,
+      });
     }
   } finally {
     await browser.close();

@@ -36,7 +36,13 @@ export function longSession(workload: RecordedWorkload, lengthMs: number, starte
 function stretchOffsets(event: RecordedEvent, stretch: number): unknown {
   const data = event.data as { positions?: Array<{ timeOffset: number }> } | null;
   if (event.type !== 3 || !data || !Array.isArray(data.positions)) return event.data;
-  return { ...data, positions: data.positions.map((position) => ({ ...position, timeOffset: Math.round(position.timeOffset * stretch) })) };
+  return {
+    ...data,
+    positions: data.positions.map((position) => ({
+      ...position,
+      timeOffset: Math.round(position.timeOffset * stretch),
+    })),
+  };
 }
 
 /** The recorder's batches: one per `windowMs` of recording time (its default 30 s window). */

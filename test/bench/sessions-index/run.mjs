@@ -47,11 +47,43 @@ function prng(seed) {
 }
 const PROJECTS = ['shop', 'docs', 'admin', 'blog', 'crm'];
 const ROUTES = [
-  '/', '/products', '/products/:id', '/cart', '/checkout', '/checkout/payment', '/account', '/account/orders',
-  '/search', '/help', '/help/:article', '/blog', '/blog/:slug', '/settings', '/settings/billing', '/login',
-  '/signup', '/reports', '/reports/:id', '/users', '/users/:id', '/teams/:id/members', '/invoices/:id', '/about',
+  '/',
+  '/products',
+  '/products/:id',
+  '/cart',
+  '/checkout',
+  '/checkout/payment',
+  '/account',
+  '/account/orders',
+  '/search',
+  '/help',
+  '/help/:article',
+  '/blog',
+  '/blog/:slug',
+  '/settings',
+  '/settings/billing',
+  '/login',
+  '/signup',
+  '/reports',
+  '/reports/:id',
+  '/users',
+  '/users/:id',
+  '/teams/:id/members',
+  '/invoices/:id',
+  '/about',
 ];
-const CUSTOM_EVENTS = ['purchase', 'signup', 'add_to_cart', 'search', 'share', 'upgrade', 'invite', 'export', 'rage_click', 'feedback'];
+const CUSTOM_EVENTS = [
+  'purchase',
+  'signup',
+  'add_to_cart',
+  'search',
+  'share',
+  'upgrade',
+  'invite',
+  'export',
+  'rage_click',
+  'feedback',
+];
 const USERS = 5_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 9, 1);
@@ -88,7 +120,10 @@ function* generateSessions() {
         last_activity_at: startedAt + duration,
         first_url: pages[0].url,
         pages: JSON.stringify(pages),
-        search_text: pages.flatMap((p) => [p.url, p.route]).join('\n').toLowerCase(),
+        search_text: pages
+          .flatMap((p) => [p.url, p.route])
+          .join('\n')
+          .toLowerCase(),
         user_agent: null,
         browser: 'Chrome 156',
         os: 'Linux',
@@ -104,7 +139,13 @@ function* generateSessions() {
         created_at: startedAt,
         updated_at: startedAt,
       },
-      customs: [...customs].map((name) => ({ project, session_id: `s${String(i).padStart(7, '0')}`, name, count: 1, first_at: startedAt })),
+      customs: [...customs].map((name) => ({
+        project,
+        session_id: `s${String(i).padStart(7, '0')}`,
+        name,
+        count: 1,
+        first_at: startedAt,
+      })),
     };
   }
 }
@@ -147,11 +188,20 @@ function filters() {
     newest: () => ({ projects: [pick(PROJECTS)] }),
     time_range: () => ({ projects: [pick(PROJECTS)], ...range() }),
     user_id: () => ({ projects: [pick(PROJECTS)], userId: `user-${Math.floor(random() * USERS)}` }),
-    url_substring: () => ({ projects: [pick(PROJECTS)], url: pick(['checkout/pay', 'billing', 'members', '/invoices/12', 'help/']) }),
+    url_substring: () => ({
+      projects: [pick(PROJECTS)],
+      url: pick(['checkout/pay', 'billing', 'members', '/invoices/12', 'help/']),
+    }),
     has_error: () => ({ projects: [pick(PROJECTS)], hasError: true }),
     custom_event: () => ({ projects: [pick(PROJECTS)], customEvent: pick(CUSTOM_EVENTS) }),
     min_duration: () => ({ projects: [pick(PROJECTS)], minDurationMs: 3_600_000 }),
-    combined: () => ({ projects: [pick(PROJECTS)], ...range(), hasError: true, customEvent: pick(CUSTOM_EVENTS), minDurationMs: 60_000 }),
+    combined: () => ({
+      projects: [pick(PROJECTS)],
+      ...range(),
+      hasError: true,
+      customEvent: pick(CUSTOM_EVENTS),
+      minDurationMs: 60_000,
+    }),
     longest: () => ({ projects: [pick(PROJECTS)], sort: 'duration', order: 'desc' }),
     all_projects_page3: () => ({ projects: PROJECTS, pages: 3 }),
   };
@@ -183,7 +233,16 @@ async function measure(db, hints) {
 }
 
 async function dropSecondaryIndexes(db) {
-  for (const name of ['sessions_by_start', 'sessions_by_duration', 'sessions_all_by_start', 'sessions_all_by_duration', 'sessions_by_user', 'sessions_with_errors', 'session_custom_events_by_name', 'sessions_search_text_trgm']) {
+  for (const name of [
+    'sessions_by_start',
+    'sessions_by_duration',
+    'sessions_all_by_start',
+    'sessions_all_by_duration',
+    'sessions_by_user',
+    'sessions_with_errors',
+    'session_custom_events_by_name',
+    'sessions_search_text_trgm',
+  ]) {
     await sql`DROP INDEX IF EXISTS ${sql.id(name)}`.execute(db);
   }
   await sql`ANALYZE`.execute(db);
@@ -231,5 +290,7 @@ for (const engine of engines) {
 }
 const filterCount = Object.keys(filters()).length;
 // Prose on its own line: the BENCH line is key=value only, for the tools that parse it.
-console.log(`each figure: the worst of ${filterCount} filters, pages of ${PAGE_SIZE} (the first page unless the filter name says otherwise)`);
+console.log(
+  `each figure: the worst of ${filterCount} filters, pages of ${PAGE_SIZE} (the first page unless the filter name says otherwise)`,
+);
 console.log(`BENCH sessions-index ${summary.join(' ')} filters=${filterCount} page_size=${PAGE_SIZE}`);

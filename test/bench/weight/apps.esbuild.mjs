@@ -41,7 +41,9 @@ export function sizeLimitConfig(app) {
   const lazyEngine = {
     name: 'lazy-engine-external',
     setup(build) {
-      build.onResolve({ filter: /engine-[^/]*\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+      build.onResolve({ filter: /engine-[^/]*\.js$/ }, (args) =>
+        args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+      );
     },
   };
   return { ...config, entryPoints: { [app]: config.entryPoints[app] }, splitting: false, plugins: [lazyEngine] };

@@ -13,8 +13,14 @@ import config from './apps.esbuild.mjs';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 // bench.mjs builds @reprise/core and what it depends on; the React app needs the adapter too
 // (REPRISE_WEIGHT_NO_BUILD=1 skips this when the dist folders are fresh).
-const react = process.env.REPRISE_WEIGHT_NO_BUILD ? { status: 0 } : spawnSync('npx', ['turbo', 'run', 'build', '--filter=@reprise/react...', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
-if (react.status !== 0) throw new Error('[weight] Building @reprise/react failed; fix the build, then run the benchmark again.');
+const react = process.env.REPRISE_WEIGHT_NO_BUILD
+  ? { status: 0 }
+  : spawnSync('npx', ['turbo', 'run', 'build', '--filter=@reprise/react...', '--output-logs=errors-only'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+if (react.status !== 0)
+  throw new Error('[weight] Building @reprise/react failed; fix the build, then run the benchmark again.');
 
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).byteLength;
 // kB of 1000 bytes, as size-limit counts.
@@ -32,7 +38,12 @@ const initial = (entry) => {
     if (seen.has(path)) return 0;
     seen.add(path);
     const output = result.metafile.outputs[path];
-    return gz(readFileSync(resolve(root, path))) + output.imports.filter((item) => item.kind === 'import-statement' && !item.external).reduce((sum, item) => sum + visit(item.path), 0);
+    return (
+      gz(readFileSync(resolve(root, path))) +
+      output.imports
+        .filter((item) => item.kind === 'import-statement' && !item.external)
+        .reduce((sum, item) => sum + visit(item.path), 0)
+    );
   };
   return visit(found[0]);
 };
@@ -55,10 +66,13 @@ const rows = [
   ['both apps, every chunk incl. lazy ones', allAppChunks, undefined],
 ];
 console.log('| what | gzip -9 kB | goal kB |\n|---|---:|---:|');
-for (const [name, bytes, goal] of rows) console.log(`| ${name} | ${kb(bytes)} | ${goal === undefined ? '' : kb(goal)} |`);
+for (const [name, bytes, goal] of rows)
+  console.log(`| ${name} | ${kb(bytes)} | ${goal === undefined ? '' : kb(goal)} |`);
 console.log(`chunks: ${outputs.map(([path]) => path.replace(/.*reprise-weight-[^/]+\//, '')).join(', ')}`);
 // Issue 15's goals, which CI's .size-limit.json does not enforce until they are met (it keeps the
 // earlier budgets as regression ceilings): reported here so a run says how far each one is.
 const goals = rows.filter(([, , goal]) => goal !== undefined);
 const met = goals.filter(([, bytes, goal]) => bytes <= goal).length;
-console.log(`BENCH weight iife_gz=${iife} worker_gz=${worker} esm_app_gz=${esmApp} react_app_gz=${reactApp} react_over_gz=${reactApp - esmApp} goals_met=${met}/${goals.length}`);
+console.log(
+  `BENCH weight iife_gz=${iife} worker_gz=${worker} esm_app_gz=${esmApp} react_app_gz=${reactApp} react_over_gz=${reactApp - esmApp} goals_met=${met}/${goals.length}`,
+);

@@ -19,7 +19,10 @@ export const RRWEB_PAGE_SCRIPT = `<script src="/node_modules/@rrweb/record/dist/
 
 export async function recordWorkload(options: { fresh?: boolean } = {}): Promise<RecordedWorkload> {
   if (!options.fresh && existsSync(CACHE)) return JSON.parse(readFileSync(CACHE, 'utf8')) as RecordedWorkload;
-  const server = await serve({ pages: { '/': APP_HTML.replace('<body>', `<body>${RRWEB_PAGE_SCRIPT}`) }, routes: API_ROUTES });
+  const server = await serve({
+    pages: { '/': APP_HTML.replace('<body>', `<body>${RRWEB_PAGE_SCRIPT}`) },
+    routes: API_ROUTES,
+  });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();

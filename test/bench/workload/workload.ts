@@ -78,19 +78,37 @@ export async function runWorkload(page: Page, options: WorkloadOptions = {}): Pr
 export function countMutations(events: Array<{ type: number; data: unknown }>): number {
   let total = 0;
   for (const event of events) {
-    const data = event.data as { source?: number; adds?: unknown[]; removes?: unknown[]; texts?: unknown[]; attributes?: unknown[] };
+    const data = event.data as {
+      source?: number;
+      adds?: unknown[];
+      removes?: unknown[];
+      texts?: unknown[];
+      attributes?: unknown[];
+    };
     if (event.type !== 3 || data.source !== 0) continue;
-    total += (data.adds?.length ?? 0) + (data.removes?.length ?? 0) + (data.texts?.length ?? 0) + (data.attributes?.length ?? 0);
+    total +=
+      (data.adds?.length ?? 0) +
+      (data.removes?.length ?? 0) +
+      (data.texts?.length ?? 0) +
+      (data.attributes?.length ?? 0);
   }
   return total;
 }
 
 /** Routes the bench shop fetches (network capture has something to record). */
 export const API_ROUTES = {
-  '/api/catalog': jsonRoute, '/api/deals': jsonRoute, '/api/orders': jsonRoute, '/api/account': jsonRoute,
-  '/api/support': jsonRoute, '/api/checkout': jsonRoute, '/api/cart': jsonRoute,
+  '/api/catalog': jsonRoute,
+  '/api/deals': jsonRoute,
+  '/api/orders': jsonRoute,
+  '/api/account': jsonRoute,
+  '/api/support': jsonRoute,
+  '/api/checkout': jsonRoute,
+  '/api/cart': jsonRoute,
 };
-function jsonRoute(_req: unknown, res: { writeHead(status: number, headers: Record<string, string>): void; end(body: string): void }): void {
+function jsonRoute(
+  _req: unknown,
+  res: { writeHead(status: number, headers: Record<string, string>): void; end(body: string): void },
+): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end('{"ok":true}');
 }

@@ -53,7 +53,9 @@ export class SlidingWindowCounter {
 }
 
 /** Node changes in one batch of mutation records: each added or removed node, each attribute or text change. */
-export function countNodeChanges(records: ArrayLike<Pick<MutationRecord, 'type' | 'addedNodes' | 'removedNodes'>>): number {
+export function countNodeChanges(
+  records: ArrayLike<Pick<MutationRecord, 'type' | 'addedNodes' | 'removedNodes'>>,
+): number {
   let count = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
@@ -126,18 +128,21 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
 
   const scheduleResume = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      const delay = state.resumeDelay(now());
-      if (delay > 0) return scheduleResume();
-      const mutations = state.current(now());
-      state.resume();
-      try {
-        hooks.onResume(mutations);
-      } catch (error) {
-        hooks.onError(error);
-      }
-    }, Math.max(state.resumeDelay(now()), 1));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        const delay = state.resumeDelay(now());
+        if (delay > 0) return scheduleResume();
+        const mutations = state.current(now());
+        state.resume();
+        try {
+          hooks.onResume(mutations);
+        } catch (error) {
+          hooks.onError(error);
+        }
+      },
+      Math.max(state.resumeDelay(now()), 1),
+    );
   };
 
   const doc = root.ownerDocument ?? (root as Document);

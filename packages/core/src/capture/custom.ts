@@ -1,4 +1,10 @@
-import { DEFAULT_MAX_STRING_LENGTH, type CustomPayload, type ErrorPayload, type IdentifyPayload, type JsonValue } from '@reprise/protocol/page';
+import {
+  DEFAULT_MAX_STRING_LENGTH,
+  type CustomPayload,
+  type ErrorPayload,
+  type IdentifyPayload,
+  type JsonValue,
+} from '@reprise/protocol/page';
 import { cappedErrorText, errorPayload } from './errors.js';
 import { truncate } from './serialize.js';
 import type { CapturedErrorContext } from '../types.js';

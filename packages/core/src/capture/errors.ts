@@ -15,7 +15,10 @@ export function cappedErrorText(text: string): string {
 
 /** Describe anything thrown or rejected: Errors keep name, message and stack; other values are serialized. */
 export function errorPayload(error: unknown, source: ErrorPayload['source']): ErrorPayload {
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')) {
+  if (
+    error instanceof Error ||
+    (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')
+  ) {
     const { name, message, stack } = error as Partial<Error> & { message: string };
     const payload: ErrorPayload = { source, message: cappedErrorText(message) };
     if (typeof name === 'string' && name) payload.name = cappedErrorText(name);
@@ -33,9 +36,10 @@ export function startErrorCapture(context: CaptureContext, target: Window): Tear
       // the bubble phase, so only script errors (ErrorEvent) arrive here.
       if (!(event instanceof ErrorEvent)) return;
       try {
-        const payload = event.error !== undefined && event.error !== null
-          ? errorPayload(event.error, 'error')
-          : { source: 'error' as const, message: cappedErrorText(event.message || 'Script error') };
+        const payload =
+          event.error !== undefined && event.error !== null
+            ? errorPayload(event.error, 'error')
+            : { source: 'error' as const, message: cappedErrorText(event.message || 'Script error') };
         if (event.filename) payload.filename = cappedErrorText(event.filename);
         if (event.lineno) payload.lineno = event.lineno;
         if (event.colno) payload.colno = event.colno;

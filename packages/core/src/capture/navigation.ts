@@ -12,13 +12,17 @@ export function stringParams(params: Readonly<Record<string, unknown>>): Record<
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
     if (Array.isArray(value)) out[name] = value.join('/');
-    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      out[name] = String(value);
   }
   return out;
 }
 
 /** Fill a marker's defaults from the page: the current URL and title. */
-export function navigationPayload(marker: NavigationMarker = {}, page?: { href: string; title: string }): NavigationPayload {
+export function navigationPayload(
+  marker: NavigationMarker = {},
+  page?: { href: string; title: string },
+): NavigationPayload {
   const payload: NavigationPayload = { url: String(marker.url ?? page?.href ?? '') };
   if (marker.route !== undefined) payload.route = String(marker.route);
   if (marker.name !== undefined) payload.name = String(marker.name);
@@ -59,19 +63,25 @@ export function startHistoryCapture(
   };
   const history = target.history;
   const teardowns: Teardown[] = [
-    patchMethod(history, 'pushState', (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const result = original.apply(this, args);
-        record('push');
-        return result;
-      },
+    patchMethod(
+      history,
+      'pushState',
+      (original) =>
+        function (this: unknown, ...args: unknown[]) {
+          const result = original.apply(this, args);
+          record('push');
+          return result;
+        },
     ),
-    patchMethod(history, 'replaceState', (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const result = original.apply(this, args);
-        record('replace');
-        return result;
-      },
+    patchMethod(
+      history,
+      'replaceState',
+      (original) =>
+        function (this: unknown, ...args: unknown[]) {
+          const result = original.apply(this, args);
+          record('replace');
+          return result;
+        },
     ),
     listen(target, 'popstate', () => record('pop')),
   ];

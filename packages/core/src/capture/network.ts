@@ -43,7 +43,11 @@ export function parseRawHeaders(raw: string): Array<[string, string]> {
 }
 
 /** True when `url` must not be recorded: under the collector endpoint or matching `ignoreUrls`. */
-export function isIgnoredUrl(url: string, endpoint: string | undefined, ignoreUrls: ReadonlyArray<string | RegExp>): boolean {
+export function isIgnoredUrl(
+  url: string,
+  endpoint: string | undefined,
+  ignoreUrls: ReadonlyArray<string | RegExp>,
+): boolean {
   if (endpoint && (url === endpoint || url.startsWith(`${endpoint}/`) || url.startsWith(`${endpoint}?`))) return true;
   return ignoreUrls.some((rule) => (typeof rule === 'string' ? url.includes(rule) : rule.test(url)));
 }
@@ -64,9 +68,11 @@ export function describeBody(body: BodyLike): { size?: number; text?: string } {
     const text = body.toString();
     return { size: utf8Length(text), text };
   }
-  if (typeof Blob !== 'undefined' && body instanceof Blob) return { size: body.size, text: `[Blob ${body.size} bytes]` };
+  if (typeof Blob !== 'undefined' && body instanceof Blob)
+    return { size: body.size, text: `[Blob ${body.size} bytes]` };
   if (body instanceof ArrayBuffer) return { size: body.byteLength, text: `[ArrayBuffer ${body.byteLength} bytes]` };
-  if (ArrayBuffer.isView(body)) return { size: body.byteLength, text: `[${body.constructor.name} ${body.byteLength} bytes]` };
+  if (ArrayBuffer.isView(body))
+    return { size: body.byteLength, text: `[${body.constructor.name} ${body.byteLength} bytes]` };
   if (typeof FormData !== 'undefined' && body instanceof FormData) return { text: '[FormData]' };
   if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return { text: '[ReadableStream]' };
   if (typeof Document !== 'undefined' && body instanceof Document) return { text: '[Document]' };
@@ -92,7 +98,13 @@ function contentLength(value: string | null): number | undefined {
  * `toEnd`, its byte size (else reading stops once the text is long enough). Gives up after
  * `timeoutMs` (streams may never end) with the text so far and no size.
  */
-async function readBody(body: ReadableStream<Uint8Array> | null, decode: boolean, maxLength: number, timeoutMs: number, toEnd: boolean): Promise<{ text?: string; size?: number }> {
+async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  decode: boolean,
+  maxLength: number,
+  timeoutMs: number,
+  toEnd: boolean,
+): Promise<{ text?: string; size?: number }> {
   const reader = body?.getReader();
   if (!reader) return {};
   const decoder = decode ? new TextDecoder() : undefined;
@@ -127,7 +139,12 @@ async function readBody(body: ReadableStream<Uint8Array> | null, decode: boolean
  * text when `captureText` and its Content-Type is text. Read from a clone made before fetch takes
  * the original: cloning tees the body, so the page's request is sent exactly as it was.
  */
-async function describeRequestBody(clone: Request, captureText: boolean, maxLength: number, timeoutMs: number): Promise<{ size?: number; text?: string }> {
+async function describeRequestBody(
+  clone: Request,
+  captureText: boolean,
+  maxLength: number,
+  timeoutMs: number,
+): Promise<{ size?: number; text?: string }> {
   const decode = captureText && isTextContentType(clone.headers.get('content-type'));
   const { text, size } = await readBody(clone.body, decode, maxLength, timeoutMs, true);
   return decode || size === undefined ? { text, size } : { size, text: `[Request body ${size} bytes]` };
@@ -148,97 +165,109 @@ function finishPayload(
 ): NetworkPayload {
   if (options.captureBodies) {
     if (extra.requestText !== undefined) payload.requestBody = truncate(extra.requestText, options.maxBodyLength).text;
-    if (extra.responseText !== undefined) payload.responseBody = truncate(extra.responseText, options.maxBodyLength).text;
+    if (extra.responseText !== undefined)
+      payload.responseBody = truncate(extra.responseText, options.maxBodyLength).text;
   }
   return payload;
 }
 
 function startFetchCapture({ context, options, endpoint, target, timings }: NetworkCaptureContext): Teardown {
   if (typeof target.fetch !== 'function') return () => {};
-  return patchMethod(target, 'fetch', (original) =>
-    function (this: unknown, ...args: unknown[]) {
-      let method = 'GET';
-      let url = '';
-      let requestHeaders: Headers | undefined;
-      let body: BodyLike;
-      let bodyRequest: Request | undefined;
-      try {
-        const [input, init] = args as Parameters<typeof fetch>;
-        const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
-        url = absoluteUrl(request ? request.url : (input as string | URL), target.location.href);
-        method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-        if (options.captureHeaders) requestHeaders = new Headers(init?.headers ?? request?.headers);
-        body = init?.body;
-        // `fetch(new Request(url, { body }))`: the body is the Request's (unless init gives one).
-        if (request && init?.body === undefined && request.body !== null && !request.bodyUsed) bodyRequest = request;
-      } catch {
-        // Let fetch itself report malformed arguments.
-      }
-      if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return original.apply(this, args);
+  return patchMethod(
+    target,
+    'fetch',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        let method = 'GET';
+        let url = '';
+        let requestHeaders: Headers | undefined;
+        let body: BodyLike;
+        let bodyRequest: Request | undefined;
+        try {
+          const [input, init] = args as Parameters<typeof fetch>;
+          const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
+          url = absoluteUrl(request ? request.url : (input as string | URL), target.location.href);
+          method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+          if (options.captureHeaders) requestHeaders = new Headers(init?.headers ?? request?.headers);
+          body = init?.body;
+          // `fetch(new Request(url, { body }))`: the body is the Request's (unless init gives one).
+          if (request && init?.body === undefined && request.body !== null && !request.bodyUsed) bodyRequest = request;
+        } catch {
+          // Let fetch itself report malformed arguments.
+        }
+        if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return original.apply(this, args);
 
-      // Cloned before fetch takes the Request's body: afterwards it could no longer be read.
-      let requestBody: Promise<{ size?: number; text?: string }> | undefined;
-      try {
-        if (bodyRequest) requestBody = describeRequestBody(bodyRequest.clone(), options.captureBodies, options.maxBodyLength, options.bodyTimeoutMs);
-      } catch {
-        requestBody = undefined; // a Request that cannot be cloned: recorded without its body
-      }
-      const startTime = Date.now();
-      const started = performance.now();
-      const timing = timings.expect(url, started);
-      const promise = original.apply(this, args) as Promise<Response>;
-      let request = describeBody(body);
-      const readRequestBody = async () => {
-        if (requestBody) request = await requestBody.catch(() => ({}));
-      };
-      const base = (): NetworkPayload => {
-        const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
-        if (request.size !== undefined) payload.requestSize = request.size;
-        const headers = requestHeaders && filterHeaders(requestHeaders, options.captureHeaders);
-        if (headers) payload.requestHeaders = headers;
-        return payload;
-      };
-      promise.then(
-        async (response) => {
-          try {
-            // A clone, so the page reads its body exactly as without us; made at once, before the
-            // page's own handlers (registered after ours) can read the body.
-            const responseTextRead = options.captureBodies && isTextContentType(response.headers.get('content-type'))
-              ? readBody(response.clone().body, true, options.maxBodyLength, options.bodyTimeoutMs, false)
-              : undefined;
-            await readRequestBody();
-            const payload = base();
-            payload.status = response.status;
-            const size = contentLength(response.headers.get('content-length'));
-            if (size !== undefined) payload.responseSize = size;
-            const headers = filterHeaders(response.headers, options.captureHeaders);
-            if (headers) payload.responseHeaders = headers;
-            const responseText = (await responseTextRead)?.text;
-            // The browser's entry arrives once the body is in: duration to the last byte, and the
-            // size when no Content-Length said it. Without one, time to the response headers.
-            const measured = await timing;
-            payload.duration = measured ? measured.duration : Math.round(performance.now() - started);
-            if (payload.responseSize === undefined && measured?.encodedBodySize) payload.responseSize = measured.encodedBodySize;
-            context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
-          } catch (error) {
-            context.reportError(error, 'recording a fetch response');
-          }
-        },
-        async (error: unknown) => {
-          try {
-            const duration = Math.round(performance.now() - started);
-            await readRequestBody();
-            const payload = base();
-            payload.duration = duration;
-            payload.error = describeError(error);
-            context.emit('network', finishPayload(payload, options, { requestText: request.text }));
-          } catch (failure) {
-            context.reportError(failure, 'recording a failed fetch');
-          }
-        },
-      );
-      return promise;
-    },
+        // Cloned before fetch takes the Request's body: afterwards it could no longer be read.
+        let requestBody: Promise<{ size?: number; text?: string }> | undefined;
+        try {
+          if (bodyRequest)
+            requestBody = describeRequestBody(
+              bodyRequest.clone(),
+              options.captureBodies,
+              options.maxBodyLength,
+              options.bodyTimeoutMs,
+            );
+        } catch {
+          requestBody = undefined; // a Request that cannot be cloned: recorded without its body
+        }
+        const startTime = Date.now();
+        const started = performance.now();
+        const timing = timings.expect(url, started);
+        const promise = original.apply(this, args) as Promise<Response>;
+        let request = describeBody(body);
+        const readRequestBody = async () => {
+          if (requestBody) request = await requestBody.catch(() => ({}));
+        };
+        const base = (): NetworkPayload => {
+          const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
+          if (request.size !== undefined) payload.requestSize = request.size;
+          const headers = requestHeaders && filterHeaders(requestHeaders, options.captureHeaders);
+          if (headers) payload.requestHeaders = headers;
+          return payload;
+        };
+        promise.then(
+          async (response) => {
+            try {
+              // A clone, so the page reads its body exactly as without us; made at once, before the
+              // page's own handlers (registered after ours) can read the body.
+              const responseTextRead =
+                options.captureBodies && isTextContentType(response.headers.get('content-type'))
+                  ? readBody(response.clone().body, true, options.maxBodyLength, options.bodyTimeoutMs, false)
+                  : undefined;
+              await readRequestBody();
+              const payload = base();
+              payload.status = response.status;
+              const size = contentLength(response.headers.get('content-length'));
+              if (size !== undefined) payload.responseSize = size;
+              const headers = filterHeaders(response.headers, options.captureHeaders);
+              if (headers) payload.responseHeaders = headers;
+              const responseText = (await responseTextRead)?.text;
+              // The browser's entry arrives once the body is in: duration to the last byte, and the
+              // size when no Content-Length said it. Without one, time to the response headers.
+              const measured = await timing;
+              payload.duration = measured ? measured.duration : Math.round(performance.now() - started);
+              if (payload.responseSize === undefined && measured?.encodedBodySize)
+                payload.responseSize = measured.encodedBodySize;
+              context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
+            } catch (error) {
+              context.reportError(error, 'recording a fetch response');
+            }
+          },
+          async (error: unknown) => {
+            try {
+              const duration = Math.round(performance.now() - started);
+              await readRequestBody();
+              const payload = base();
+              payload.duration = duration;
+              payload.error = describeError(error);
+              context.emit('network', finishPayload(payload, options, { requestText: request.text }));
+            } catch (failure) {
+              context.reportError(failure, 'recording a failed fetch');
+            }
+          },
+        );
+        return promise;
+      },
   );
 }
 
@@ -286,77 +315,92 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
   const inFlight = new Map<XMLHttpRequest, () => void>();
 
   const teardowns: Teardown[] = [
-    patchMethod(proto, 'open', (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const xhr = this as XMLHttpRequest;
-        try {
-          const [method, url] = args as [string, string | URL];
-          states.set(xhr, { method: String(method).toUpperCase(), url: absoluteUrl(url, target.location.href), headers: [] });
-        } catch {
-          states.delete(xhr);
-        }
-        return original.apply(this, args);
-      },
+    patchMethod(
+      proto,
+      'open',
+      (original) =>
+        function (this: unknown, ...args: unknown[]) {
+          const xhr = this as XMLHttpRequest;
+          try {
+            const [method, url] = args as [string, string | URL];
+            states.set(xhr, {
+              method: String(method).toUpperCase(),
+              url: absoluteUrl(url, target.location.href),
+              headers: [],
+            });
+          } catch {
+            states.delete(xhr);
+          }
+          return original.apply(this, args);
+        },
     ),
-    patchMethod(proto, 'setRequestHeader', (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const result = original.apply(this, args);
-        states.get(this as XMLHttpRequest)?.headers.push([String(args[0]), String(args[1])]);
-        return result;
-      },
+    patchMethod(
+      proto,
+      'setRequestHeader',
+      (original) =>
+        function (this: unknown, ...args: unknown[]) {
+          const result = original.apply(this, args);
+          states.get(this as XMLHttpRequest)?.headers.push([String(args[0]), String(args[1])]);
+          return result;
+        },
     ),
-    patchMethod(proto, 'send', (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const xhr = this as XMLHttpRequest;
-        const state = states.get(xhr);
-        if (state && !isIgnoredUrl(state.url, endpoint, options.ignoreUrls)) {
-          const startTime = Date.now();
-          const started = performance.now();
-          const request = describeBody(args[0] as BodyLike);
-          let failure: string | undefined;
-          const onFailure = (event: Event) => {
-            failure = event.type === 'abort' ? 'aborted' : event.type === 'timeout' ? 'timeout' : 'network error';
-          };
-          const onLoadEnd = () => {
-            cleanup();
-            try {
-              const payload: NetworkPayload = {
-                initiator: 'xhr',
-                method: state.method,
-                url: state.url,
-                status: xhr.status,
-                startTime,
-                duration: Math.round(performance.now() - started),
-              };
-              if (request.size !== undefined) payload.requestSize = request.size;
-              const responseSize = xhr.status ? xhrResponseSize(xhr) : undefined;
-              if (responseSize !== undefined) payload.responseSize = responseSize;
-              const requestHeaders = filterHeaders(state.headers, options.captureHeaders);
-              if (requestHeaders) payload.requestHeaders = requestHeaders;
-              const responseHeaders = options.captureHeaders ? filterHeaders(parseRawHeaders(xhr.getAllResponseHeaders()), options.captureHeaders) : undefined;
-              if (responseHeaders) payload.responseHeaders = responseHeaders;
-              if (xhr.status === 0) payload.error = failure ?? 'network error';
-              const responseText = options.captureBodies && xhr.status ? xhrResponseText(xhr) : undefined;
-              context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
-            } catch (error) {
-              context.reportError(error, 'recording an XMLHttpRequest');
-            }
-          };
-          const cleanup = () => {
-            inFlight.delete(xhr);
-            xhr.removeEventListener('loadend', onLoadEnd);
-            xhr.removeEventListener('error', onFailure);
-            xhr.removeEventListener('abort', onFailure);
-            xhr.removeEventListener('timeout', onFailure);
-          };
-          xhr.addEventListener('error', onFailure);
-          xhr.addEventListener('abort', onFailure);
-          xhr.addEventListener('timeout', onFailure);
-          xhr.addEventListener('loadend', onLoadEnd);
-          inFlight.set(xhr, cleanup);
-        }
-        return original.apply(this, args);
-      },
+    patchMethod(
+      proto,
+      'send',
+      (original) =>
+        function (this: unknown, ...args: unknown[]) {
+          const xhr = this as XMLHttpRequest;
+          const state = states.get(xhr);
+          if (state && !isIgnoredUrl(state.url, endpoint, options.ignoreUrls)) {
+            const startTime = Date.now();
+            const started = performance.now();
+            const request = describeBody(args[0] as BodyLike);
+            let failure: string | undefined;
+            const onFailure = (event: Event) => {
+              failure = event.type === 'abort' ? 'aborted' : event.type === 'timeout' ? 'timeout' : 'network error';
+            };
+            const onLoadEnd = () => {
+              cleanup();
+              try {
+                const payload: NetworkPayload = {
+                  initiator: 'xhr',
+                  method: state.method,
+                  url: state.url,
+                  status: xhr.status,
+                  startTime,
+                  duration: Math.round(performance.now() - started),
+                };
+                if (request.size !== undefined) payload.requestSize = request.size;
+                const responseSize = xhr.status ? xhrResponseSize(xhr) : undefined;
+                if (responseSize !== undefined) payload.responseSize = responseSize;
+                const requestHeaders = filterHeaders(state.headers, options.captureHeaders);
+                if (requestHeaders) payload.requestHeaders = requestHeaders;
+                const responseHeaders = options.captureHeaders
+                  ? filterHeaders(parseRawHeaders(xhr.getAllResponseHeaders()), options.captureHeaders)
+                  : undefined;
+                if (responseHeaders) payload.responseHeaders = responseHeaders;
+                if (xhr.status === 0) payload.error = failure ?? 'network error';
+                const responseText = options.captureBodies && xhr.status ? xhrResponseText(xhr) : undefined;
+                context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
+              } catch (error) {
+                context.reportError(error, 'recording an XMLHttpRequest');
+              }
+            };
+            const cleanup = () => {
+              inFlight.delete(xhr);
+              xhr.removeEventListener('loadend', onLoadEnd);
+              xhr.removeEventListener('error', onFailure);
+              xhr.removeEventListener('abort', onFailure);
+              xhr.removeEventListener('timeout', onFailure);
+            };
+            xhr.addEventListener('error', onFailure);
+            xhr.addEventListener('abort', onFailure);
+            xhr.addEventListener('timeout', onFailure);
+            xhr.addEventListener('loadend', onLoadEnd);
+            inFlight.set(xhr, cleanup);
+          }
+          return original.apply(this, args);
+        },
     ),
     () => {
       for (const cleanup of [...inFlight.values()]) cleanup();
@@ -366,7 +410,12 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
 }
 
 /** fetch and XMLHttpRequest capture; the teardown restores both exactly. */
-export function startNetworkCapture(context: CaptureContext, options: ResolvedNetwork, endpoint: string | undefined, target: Window): Teardown {
+export function startNetworkCapture(
+  context: CaptureContext,
+  options: ResolvedNetwork,
+  endpoint: string | undefined,
+  target: Window,
+): Teardown {
   const timings = observeResourceTimings();
   const capture = { context, options, endpoint, target, timings };
   const teardowns = [() => timings.disconnect(), startFetchCapture(capture), startXhrCapture(capture)];

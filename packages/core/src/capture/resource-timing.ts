@@ -43,8 +43,15 @@ export function observeResourceTimings(waitMs: number = RESOURCE_TIMING_WAIT_MS)
       for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
         if (entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') continue;
         // The earliest-started request for this URL whose start is close to the entry's.
-        const match = pending.find((candidate) => candidate.url === entry.name && Math.abs(entry.startTime - candidate.started) <= START_TOLERANCE_MS);
-        if (match) settle(match, { duration: Math.max(0, Math.round(entry.responseEnd - entry.startTime)), encodedBodySize: entry.encodedBodySize });
+        const match = pending.find(
+          (candidate) =>
+            candidate.url === entry.name && Math.abs(entry.startTime - candidate.started) <= START_TOLERANCE_MS,
+        );
+        if (match)
+          settle(match, {
+            duration: Math.max(0, Math.round(entry.responseEnd - entry.startTime)),
+            encodedBodySize: entry.encodedBodySize,
+          });
       }
     });
     observer.observe({ type: 'resource', buffered: false });

@@ -48,9 +48,10 @@ function describeNode(node: Node): string {
   if (node.nodeType === 1) {
     const element = node as Element;
     const id = element.id ? `#${element.id}` : '';
-    const classes = typeof element.className === 'string' && element.className.trim()
-      ? `.${element.className.trim().split(/\s+/).join('.')}`
-      : '';
+    const classes =
+      typeof element.className === 'string' && element.className.trim()
+        ? `.${element.className.trim().split(/\s+/).join('.')}`
+        : '';
     return `<${element.tagName.toLowerCase()}${id}${classes}>`;
   }
   if (node.nodeType === 3) return `#text ${JSON.stringify(node.textContent ?? '')}`;
@@ -88,7 +89,8 @@ function walk(value: unknown, depth: number, ancestors: object[], budget: Budget
   if (value === null) return spend(budget, 'null');
   const object = value as object;
   if (object instanceof Error) return spend(budget, describeError(object));
-  if (object instanceof Date) return spend(budget, Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString());
+  if (object instanceof Date)
+    return spend(budget, Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString());
   if (object instanceof RegExp) return spend(budget, String(object));
   if (typeof Node !== 'undefined' && object instanceof Node) return spend(budget, describeNode(object));
   if (ancestors.includes(object)) return spend(budget, '[Circular]');
@@ -123,7 +125,8 @@ function walk(value: unknown, depth: number, ancestors: object[], budget: Budget
     }
     if (isMap) {
       for (const [key, item] of object) {
-        if (!add(() => `${walk(key, depth + 1, ancestors, budget)} => ${walk(item, depth + 1, ancestors, budget)}`)) break;
+        if (!add(() => `${walk(key, depth + 1, ancestors, budget)} => ${walk(item, depth + 1, ancestors, budget)}`))
+          break;
       }
       return `Map(${object.size}) {${parts.join(', ')}}`;
     }

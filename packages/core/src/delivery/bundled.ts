@@ -19,5 +19,9 @@ export function startBundledWorker(): Worker | undefined {
 }
 
 export function loadEngine(): Promise<StartEngine> {
-  return import('./engine.js').then(({ DeliveryEngine }) => (post) => new DeliveryEngine(post));
+  return import('./engine.js').then(
+    ({ DeliveryEngine }) =>
+      (post) =>
+        new DeliveryEngine(post),
+  );
 }

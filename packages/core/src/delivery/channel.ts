@@ -31,13 +31,18 @@ export function workerCandidates(options: { workerUrl?: string; disableWorker?: 
  * Runs the engine on the page, one message per idle period, so encoding never blocks input. The
  * engine's code (outbox, retry, msgpack) is loaded only now: most pages never need it.
  */
-export function mainThreadChannel(onMessage: (message: FromEngine) => void, onLoadError: (error: unknown) => void): EngineChannel {
+export function mainThreadChannel(
+  onMessage: (message: FromEngine) => void,
+  onLoadError: (error: unknown) => void,
+): EngineChannel {
   let engine: { handle(message: ToEngine): Promise<void> } | undefined;
   let terminated = false;
   const queue: ToEngine[] = [];
   let scheduled = false;
   const idle: (run: (deadline?: IdleDeadline) => void) => void =
-    typeof requestIdleCallback === 'function' ? (run) => requestIdleCallback(run, { timeout: 1000 }) : (run) => setTimeout(run, 16);
+    typeof requestIdleCallback === 'function'
+      ? (run) => requestIdleCallback(run, { timeout: 1000 })
+      : (run) => setTimeout(run, 16);
   const run = (deadline?: IdleDeadline): void => {
     scheduled = false;
     if (!engine) return;
@@ -45,7 +50,12 @@ export function mainThreadChannel(onMessage: (message: FromEngine) => void, onLo
       const message = queue.shift();
       if (!message) return;
       void engine.handle(message);
-    } while (deadline && (deadline.didTimeout || deadline.timeRemaining() > 4) && queue.length > 0 && queue[0]!.type === 'events');
+    } while (
+      deadline &&
+      (deadline.didTimeout || deadline.timeRemaining() > 4) &&
+      queue.length > 0 &&
+      queue[0]!.type === 'events'
+    );
     if (queue.length > 0) schedule();
   };
   const schedule = (): void => {
@@ -53,16 +63,19 @@ export function mainThreadChannel(onMessage: (message: FromEngine) => void, onLo
     scheduled = true;
     idle(run);
   };
-  loadEngine().then((start) => {
-    if (terminated) return;
-    engine = start(onMessage);
-    schedule();
-  }, (error: unknown) => {
-    // Reported once; what would have waited for the engine is not kept in memory forever.
-    terminated = true;
-    queue.length = 0;
-    onLoadError(error);
-  });
+  loadEngine().then(
+    (start) => {
+      if (terminated) return;
+      engine = start(onMessage);
+      schedule();
+    },
+    (error: unknown) => {
+      // Reported once; what would have waited for the engine is not kept in memory forever.
+      terminated = true;
+      queue.length = 0;
+      onLoadError(error);
+    },
+  );
   return {
     mode: 'main-thread',
     post(message) {
@@ -81,7 +94,11 @@ export function mainThreadChannel(onMessage: (message: FromEngine) => void, onLo
  * A worker that says `ready` within WORKER_START_TIMEOUT_MS, or `undefined` at once when it cannot
  * even be constructed (a CSP may throw here, or fire `error` later: then `onFail`).
  */
-export function workerChannel(candidate: WorkerCandidate, onMessage: (message: FromEngine) => void, onFail: () => void): EngineChannel | undefined {
+export function workerChannel(
+  candidate: WorkerCandidate,
+  onMessage: (message: FromEngine) => void,
+  onFail: () => void,
+): EngineChannel | undefined {
   let worker: Worker | undefined;
   try {
     worker = candidate.start();

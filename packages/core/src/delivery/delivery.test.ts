@@ -2,7 +2,14 @@ import { describe, expect, test } from 'vitest';
 import { Codec, decodeBatchFrame, encodeBatchFrame, encodeJsonBatchFrame, type RecordedEvent } from '@reprise/protocol';
 import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
 import { encodeFrames, estimateBytes, makeBatch, readOwnFrame } from './encode.js';
-import { MemoryOutbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, outboxKey, selectOverflow } from './outbox.js';
+import {
+  MemoryOutbox,
+  type OutboxEntry,
+  type OutboxRecord,
+  SpillingOutbox,
+  outboxKey,
+  selectOverflow,
+} from './outbox.js';
 import { backoffDelay, classify, parseRetryAfter } from './transport.js';
 import { DeliveryDropError } from './page.js';
 import { RecorderError } from '../errors.js';
@@ -13,10 +20,15 @@ const identity = { project: 'p', session: 's1', tab: 't1' };
 function noisyEvents(count: number, bytesEach: number): RecordedEvent[] {
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   let seed = 7;
-  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
   return Array.from({ length: count }, (_, index) => ({
     type: 5,
-    data: { tag: 'reprise.custom', payload: { text: Array.from({ length: bytesEach }, () => alphabet[Math.floor(random() * alphabet.length)]).join('') } },
+    data: {
+      tag: 'reprise.custom',
+      payload: {
+        text: Array.from({ length: bytesEach }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''),
+      },
+    },
     timestamp: 1_700_000_000_000 + index,
   }));
 }
@@ -41,7 +53,14 @@ describe('encodeFrames', () => {
 
   test('frames are raw DEFLATE by CompressionStream, the same bytes every time, and read back', async () => {
     // The collector keeps one copy per seq by the body's digest: the same batch must always give the same bytes.
-    const batch = makeBatch(identity, 2, noisyEvents(20, 50).map((event, index) => ({ ...event, data: { tag: 'reprise.custom', payload: { text: `same words ${index % 3}` } } })));
+    const batch = makeBatch(
+      identity,
+      2,
+      noisyEvents(20, 50).map((event, index) => ({
+        ...event,
+        data: { tag: 'reprise.custom', payload: { text: `same words ${index % 3}` } },
+      })),
+    );
     const [first] = await encodeFrames(batch);
     const [again] = await encodeFrames(batch);
     expect(first!.body[3]).toBe(Codec.deflateRaw);
@@ -51,7 +70,7 @@ describe('encodeFrames', () => {
     expect(await readOwnFrame(first!.body)).toEqual(batch);
   });
 
-  test('a JSON frame (the page\'s own at unload) reads back with the same batch', async () => {
+  test("a JSON frame (the page's own at unload) reads back with the same batch", async () => {
     const batch = makeBatch(identity, 3, noisyEvents(4, 30));
     const body = encodeJsonBatchFrame(batch);
     expect(body[3]).toBe(Codec.json);
@@ -95,11 +114,25 @@ describe('transport rules', () => {
 
 describe('outbox bound', () => {
   const record = (session: string, seq: number, bytes: number, createdAt: number): OutboxEntry => ({
-    key: outboxKey(session, 't', seq, ''), session, tab: 't', seq, part: '', url: 'http://x/v1/ingest', bytes, createdAt, owner: 'o',
+    key: outboxKey(session, 't', seq, ''),
+    session,
+    tab: 't',
+    seq,
+    part: '',
+    url: 'http://x/v1/ingest',
+    bytes,
+    createdAt,
+    owner: 'o',
   });
 
   test('drops the oldest whole sessions first, never the current one while another remains', () => {
-    const records = [record('old', 0, 400, 1), record('old', 1, 400, 2), record('mid', 0, 400, 3), record('now', 0, 400, 4), record('now', 1, 400, 5)];
+    const records = [
+      record('old', 0, 400, 1),
+      record('old', 1, 400, 2),
+      record('mid', 0, 400, 3),
+      record('now', 0, 400, 4),
+      record('now', 1, 400, 5),
+    ];
     const dropped = selectOverflow(records, 1300, 'now');
     expect(dropped.map((r) => `${r.session}:${r.seq}`)).toEqual(['old:0', 'old:1']);
   });
@@ -112,7 +145,17 @@ describe('outbox bound', () => {
 });
 
 describe('SpillingOutbox', () => {
-  const stored = (seq: number): OutboxRecord => ({ key: outboxKey('s', 't', seq, ''), session: 's', tab: 't', seq, part: '', url: 'http://x/v1/ingest', body: new Uint8Array([seq]), createdAt: seq, owner: 'o' });
+  const stored = (seq: number): OutboxRecord => ({
+    key: outboxKey('s', 't', seq, ''),
+    session: 's',
+    tab: 't',
+    seq,
+    part: '',
+    url: 'http://x/v1/ingest',
+    body: new Uint8Array([seq]),
+    createdAt: seq,
+    owner: 'o',
+  });
 
   /** A real MemoryOutbox standing for IndexedDB, told to refuse what IndexedDB can refuse, and counting index reads. */
   class Durable extends MemoryOutbox {
@@ -176,7 +219,15 @@ describe('errors delivery reports', () => {
   test('a DeliveryDropError is a RecorderError (code delivery), so onError gets it as it is, with the package prefix once', () => {
     const error = new DeliveryDropError('rejected', 1, 120, 'the collector answered 400 to batch seq 3');
     expect(error).toBeInstanceOf(RecorderError);
-    expect(error).toMatchObject({ name: 'DeliveryDropError', code: 'delivery', reason: 'rejected', batches: 1, bytes: 120 });
-    expect(error.message).toBe('[@reprise/core] Delivery dropped 1 batch(es), 120 bytes: the collector answered 400 to batch seq 3.');
+    expect(error).toMatchObject({
+      name: 'DeliveryDropError',
+      code: 'delivery',
+      reason: 'rejected',
+      batches: 1,
+      bytes: 120,
+    });
+    expect(error.message).toBe(
+      '[@reprise/core] Delivery dropped 1 batch(es), 120 bytes: the collector answered 400 to batch seq 3.',
+    );
   });
 });

@@ -1,4 +1,17 @@
-import { type Batch, Codec, type CodecId, FRAME_HEADER_BYTES, PROTOCOL_VERSION, batchBounds, encodeBatch, readFrameHeader, readOwnBatchPayload, splitBatch, writeFrame, type RecordedEvent } from '@reprise/protocol';
+import {
+  type Batch,
+  Codec,
+  type CodecId,
+  FRAME_HEADER_BYTES,
+  PROTOCOL_VERSION,
+  batchBounds,
+  encodeBatch,
+  readFrameHeader,
+  readOwnBatchPayload,
+  splitBatch,
+  writeFrame,
+  type RecordedEvent,
+} from '@reprise/protocol';
 import { MAX_FRAME_BYTES } from './defaults.js';
 
 /*
@@ -24,7 +37,15 @@ export interface BatchIdentity {
 }
 
 export function makeBatch(identity: BatchIdentity, seq: number, events: RecordedEvent[]): Batch {
-  return { v: PROTOCOL_VERSION, project: identity.project, session: identity.session, seq, tab: identity.tab, ...batchBounds(events), events };
+  return {
+    v: PROTOCOL_VERSION,
+    project: identity.project,
+    session: identity.session,
+    seq,
+    tab: identity.tab,
+    ...batchBounds(events),
+    events,
+  };
 }
 
 let deflateRawSupported: boolean | undefined;
@@ -43,7 +64,9 @@ function canDeflateRaw(): boolean {
 }
 
 async function through(bytes: Uint8Array, stream: GenericTransformStream): Promise<Uint8Array> {
-  const piped = new Blob([bytes as BlobPart]).stream().pipeThrough(stream as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  const piped = new Blob([bytes as BlobPart])
+    .stream()
+    .pipeThrough(stream as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
   return new Uint8Array(await new Response(piped).arrayBuffer());
 }
 
@@ -79,8 +102,10 @@ export async function encodeFrames(batch: Batch, maxFrameBytes: number = MAX_FRA
 export async function readOwnFrame(body: Uint8Array): Promise<Batch> {
   const header = readFrameHeader(body);
   const payload = body.subarray(FRAME_HEADER_BYTES);
-  const raw = header.codec === Codec.deflateRaw ? await through(payload, new DecompressionStream('deflate-raw')) : payload;
-  if (header.codec !== Codec.deflateRaw && header.codec !== Codec.none && header.codec !== Codec.json) throw new Error(`codec ${header.codec} is not one this recorder writes`);
+  const raw =
+    header.codec === Codec.deflateRaw ? await through(payload, new DecompressionStream('deflate-raw')) : payload;
+  if (header.codec !== Codec.deflateRaw && header.codec !== Codec.none && header.codec !== Codec.json)
+    throw new Error(`codec ${header.codec} is not one this recorder writes`);
   return readOwnBatchPayload(raw, header.codec as CodecId);
 }
 

@@ -1,8 +1,24 @@
 import { splitBatch, type RecordedEvent } from '@reprise/protocol';
 import { MAX_BATCH_EVENTS, PAGE_SENT_GRACE_MS } from './defaults.js';
-import { type BatchIdentity, type EncodedFrame, encodeFrames, estimateBytes, makeBatch, readOwnFrame } from './encode.js';
+import {
+  type BatchIdentity,
+  type EncodedFrame,
+  encodeFrames,
+  estimateBytes,
+  makeBatch,
+  readOwnFrame,
+} from './encode.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
-import { type Outbox, type OutboxEntry, type OutboxRecord, SpillingOutbox, entryOf, openOutbox, recordsOf, selectOverflow } from './outbox.js';
+import {
+  type Outbox,
+  type OutboxEntry,
+  type OutboxRecord,
+  SpillingOutbox,
+  entryOf,
+  openOutbox,
+  recordsOf,
+  selectOverflow,
+} from './outbox.js';
 import { type Fetcher, backoffDelay, sendFrame } from './transport.js';
 
 export const INSTANCE_LOCK_PREFIX = 'reprise-delivery:';
@@ -49,15 +65,23 @@ export class DeliveryEngine {
   private queue: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
-  constructor(private readonly post: (message: FromEngine) => void, private readonly deps: EngineDeps = {}) {
+  constructor(
+    private readonly post: (message: FromEngine) => void,
+    private readonly deps: EngineDeps = {},
+  ) {
     this.now = deps.now ?? Date.now;
   }
 
   handle(message: ToEngine): Promise<void> {
     // Queue a message; resolves when it (and everything before it) has been handled.
-    this.queue = this.queue.then(() => this.process(message)).catch((error: unknown) => {
-      this.post({ type: 'warning', message: `Delivery failed to handle "${message.type}": ${(error as Error).message}` });
-    });
+    this.queue = this.queue
+      .then(() => this.process(message))
+      .catch((error: unknown) => {
+        this.post({
+          type: 'warning',
+          message: `Delivery failed to handle "${message.type}": ${(error as Error).message}`,
+        });
+      });
     return this.queue;
   }
 
@@ -73,11 +97,19 @@ export class DeliveryEngine {
       case 'events':
         return this.add(message.events);
       case 'cut':
-        return this.cut(message.seq, message.count, message.sentByPage === true || message.frames !== undefined, message.frames);
+        return this.cut(
+          message.seq,
+          message.count,
+          message.sentByPage === true || message.frames !== undefined,
+          message.frames,
+        );
       case 'adopt':
         return this.adopt(message.records);
       case 'delivered':
-        return this.forget((entry) => entry.session === this.config!.session && entry.tab === this.config!.tab && entry.seq === message.seq);
+        return this.forget(
+          (entry) =>
+            entry.session === this.config!.session && entry.tab === this.config!.tab && entry.seq === message.seq,
+        );
       case 'online':
         this.online = message.online;
         if (message.online) {
@@ -138,13 +170,21 @@ export class DeliveryEngine {
       this.sizes.push(size);
       this.bufferBytes += size;
     }
-    if (!this.fullSignalled && (this.bufferBytes >= this.config!.maxBatchBytes || this.buffer.length >= MAX_BATCH_EVENTS)) {
+    if (
+      !this.fullSignalled &&
+      (this.bufferBytes >= this.config!.maxBatchBytes || this.buffer.length >= MAX_BATCH_EVENTS)
+    ) {
       this.fullSignalled = true;
       this.post({ type: 'full' });
     }
   }
 
-  private async cut(seq: number, count: number, sentByPage: boolean, pageFrames: EncodedFrame[] | undefined): Promise<void> {
+  private async cut(
+    seq: number,
+    count: number,
+    sentByPage: boolean,
+    pageFrames: EncodedFrame[] | undefined,
+  ): Promise<void> {
     const events = this.buffer.splice(0, count);
     for (const size of this.sizes.splice(0, count)) this.bufferBytes -= size;
     this.fullSignalled = false;
@@ -169,14 +209,18 @@ export class DeliveryEngine {
   private async adopt(records: OutboxRecord[]): Promise<void> {
     // What earlier pages spooled at unload (unload-spool.ts), moved into the outbox by the engine
     // so that the page carries no outbox code; the page forgets them once they are durable.
-    if (records.length > 0 && (await this.outbox!.put(records))) this.post({ type: 'adopted', keys: records.map((record) => record.key) });
+    if (records.length > 0 && (await this.outbox!.put(records)))
+      this.post({ type: 'adopted', keys: records.map((record) => record.key) });
     void this.pump();
   }
 
   private reportOutboxFailure(operation: 'put' | 'read' | 'remove', error: unknown): void {
     if (this.reportedFailures.has(operation)) return;
     this.reportedFailures.add(operation);
-    this.post({ type: 'warning', message: `IndexedDB ${operation} failed (${(error as Error)?.name}: ${(error as Error)?.message}); delivery goes on from memory, what is not sent before a reload is lost. Free storage?` });
+    this.post({
+      type: 'warning',
+      message: `IndexedDB ${operation} failed (${(error as Error)?.name}: ${(error as Error)?.message}); delivery goes on from memory, what is not sent before a reload is lost. Free storage?`,
+    });
   }
 
   private releaseVolatile(): void {
@@ -184,7 +228,8 @@ export class DeliveryEngine {
     if (this.volatileSeqs.size === 0) return;
     const { session, tab } = this.config!;
     for (const seq of this.volatileSeqs) {
-      if (this.outbox!.memory.has((record) => record.session === session && record.tab === tab && record.seq === seq)) continue;
+      if (this.outbox!.memory.has((record) => record.session === session && record.tab === tab && record.seq === seq))
+        continue;
       this.volatileSeqs.delete(seq);
       this.post({ type: 'stored', seq });
     }
@@ -200,7 +245,14 @@ export class DeliveryEngine {
     // too large for what is left is not even tried. Resolves whether the batch is durable.
     const config = this.config!;
     const createdAt = this.now();
-    const records = recordsOf(frames, { session: config.session, tab: config.tab, url: config.url, createdAt, owner: config.instance, ...(pageSentAt === undefined ? {} : { pageSentAt }) });
+    const records = recordsOf(frames, {
+      session: config.session,
+      tab: config.tab,
+      url: config.url,
+      createdAt,
+      owner: config.instance,
+      ...(pageSentAt === undefined ? {} : { pageSentAt }),
+    });
     const incoming = new Set(records.map((record) => record.key));
     // The page may have stored the same frames at unload: count each key once.
     const stored = (await this.outbox!.entries(true)).filter((entry) => !incoming.has(entry.key));
@@ -270,7 +322,10 @@ export class DeliveryEngine {
       const othersAlive = entry.owner !== this.config!.instance && live?.has(INSTANCE_LOCK_PREFIX + entry.owner);
       // Our own page sent it with keepalive (tab hidden) and may still confirm it; a page that is
       // gone cannot, so its batches go out at once (the collector keeps one copy per seq).
-      const waitingForPage = entry.owner === this.config!.instance && entry.pageSentAt !== undefined && now < entry.pageSentAt + PAGE_SENT_GRACE_MS;
+      const waitingForPage =
+        entry.owner === this.config!.instance &&
+        entry.pageSentAt !== undefined &&
+        now < entry.pageSentAt + PAGE_SENT_GRACE_MS;
       if (othersAlive || waitingForPage) {
         // Keep the stream in order: nothing after a batch we may not send yet.
         blockedStreams.add(stream);
@@ -324,7 +379,12 @@ export class DeliveryEngine {
       this.backoff.delete(stream);
       this.backoff.delete(record.url);
       await this.remove([record.key]);
-      this.post({ type: 'sent', seq: record.seq, ...(record.part ? { part: record.part } : {}), bytes: body.byteLength });
+      this.post({
+        type: 'sent',
+        seq: record.seq,
+        ...(record.part ? { part: record.part } : {}),
+        bytes: body.byteLength,
+      });
     } else if (result.kind === 'retry' && result.delayMs !== undefined) {
       // Retry-After (429, 503) speaks for the collector: every stream waits.
       this.retryAt = this.now() + result.delayMs;
@@ -336,7 +396,13 @@ export class DeliveryEngine {
       await this.split(record);
     } else if (!(result.status === 409 && (await this.rekey(record)))) {
       await this.remove([record.key]);
-      this.post({ type: 'dropped', reason: 'rejected', batches: 1, bytes: body.byteLength, detail: `the collector answered ${result.status} to batch seq ${record.seq}${record.part ? ` part ${record.part}` : ''}: ${result.detail || 'no detail'}` });
+      this.post({
+        type: 'dropped',
+        reason: 'rejected',
+        batches: 1,
+        bytes: body.byteLength,
+        detail: `the collector answered ${result.status} to batch seq ${record.seq}${record.part ? ` part ${record.part}` : ''}: ${result.detail || 'no detail'}`,
+      });
     }
     return true;
   }
@@ -350,11 +416,16 @@ export class DeliveryEngine {
     // on that stream too is dropped. Resolves false when the batch must be dropped.
     const { session, tab, owner } = record;
     if (tab === owner) return false;
-    const entries = (await this.outbox!.entries(true)).filter((entry) => entry.session === session && entry.tab === tab && entry.owner === owner && entry.seq >= record.seq);
+    const entries = (await this.outbox!.entries(true)).filter(
+      (entry) => entry.session === session && entry.tab === tab && entry.owner === owner && entry.seq >= record.seq,
+    );
     try {
       for (const { bytes: _bytes, ...entry } of entries) {
         const body = await this.outbox!.body(entry.key);
-        if (body) await this.outbox!.put(recordsOf(await encodeFrames({ ...(await readOwnFrame(body)), tab: owner }), { ...entry, tab: owner }));
+        if (body)
+          await this.outbox!.put(
+            recordsOf(await encodeFrames({ ...(await readOwnFrame(body)), tab: owner }), { ...entry, tab: owner }),
+          );
       }
     } catch {
       return false;
@@ -365,7 +436,10 @@ export class DeliveryEngine {
       this.config = { ...config, tab: owner };
       this.post({ type: 'retab', tab: owner });
     }
-    this.post({ type: 'warning', message: `Another page shares tab ${tab} of session ${session} (window.open or a duplicated tab copies sessionStorage); from seq ${record.seq} on, this page sends as tab ${owner}.` });
+    this.post({
+      type: 'warning',
+      message: `Another page shares tab ${tab} of session ${session} (window.open or a duplicated tab copies sessionStorage); from seq ${record.seq} on, this page sends as tab ${owner}.`,
+    });
     return true;
   }
 
@@ -380,7 +454,13 @@ export class DeliveryEngine {
     }
     if (halves.length === 0) {
       await this.remove([record.key]);
-      this.post({ type: 'dropped', reason: 'too_large', batches: 1, bytes: record.body.byteLength, detail: `the collector refused batch seq ${record.seq} as too large (413) and it cannot be split (one event); raise the collector's body limit` });
+      this.post({
+        type: 'dropped',
+        reason: 'too_large',
+        batches: 1,
+        bytes: record.body.byteLength,
+        detail: `the collector refused batch seq ${record.seq} as too large (413) and it cannot be split (one event); raise the collector's body limit`,
+      });
       return;
     }
     await this.outbox!.put(recordsOf(halves, record));

@@ -50,7 +50,13 @@ export type FromEngine =
   | { type: 'stored'; seq: number }
   | { type: 'sent'; seq: number; part?: string; bytes: number }
   | { type: 'done'; id: number }
-  | { type: 'dropped'; reason: 'outbox_full' | 'rejected' | 'too_large'; batches: number; bytes: number; detail: string }
+  | {
+      type: 'dropped';
+      reason: 'outbox_full' | 'rejected' | 'too_large';
+      batches: number;
+      bytes: number;
+      detail: string;
+    }
   /** Becomes a RecorderError('delivery'), which adds the package prefix: none in `message`. */
   | { type: 'warning'; message: string }
   /** Another page shares this (session, tab) stream (the collector answered 409): this page's batches go on as `tab`. */

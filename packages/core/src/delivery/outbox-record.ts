@@ -31,8 +31,17 @@ export function outboxKey(session: string, tab: string, seq: number, part: strin
 }
 
 /** Records for `frames` (one batch), with everything else taken from `base`. */
-export function recordsOf(frames: Array<{ seq: number; part: string; body: Uint8Array }>, base: Omit<OutboxRecord, 'key' | 'seq' | 'part' | 'body'>): OutboxRecord[] {
-  return frames.map(({ seq, part, body }) => ({ ...base, key: outboxKey(base.session, base.tab, seq, part), seq, part, body }));
+export function recordsOf(
+  frames: Array<{ seq: number; part: string; body: Uint8Array }>,
+  base: Omit<OutboxRecord, 'key' | 'seq' | 'part' | 'body'>,
+): OutboxRecord[] {
+  return frames.map(({ seq, part, body }) => ({
+    ...base,
+    key: outboxKey(base.session, base.tab, seq, part),
+    seq,
+    part,
+    body,
+  }));
 }
 
 export function entryOf(record: OutboxRecord): OutboxEntry {

@@ -69,7 +69,10 @@ function done(tx: IDBTransaction): Promise<void> {
 export class IndexedDbOutbox implements Outbox {
   private db: IDBDatabase | undefined;
 
-  private constructor(private readonly name: string, db: IDBDatabase) {
+  private constructor(
+    private readonly name: string,
+    db: IDBDatabase,
+  ) {
     this.adopt(db);
   }
 
@@ -142,7 +145,9 @@ export class IndexedDbOutbox implements Outbox {
   }
 
   async body(key: string): Promise<Uint8Array | undefined> {
-    return ((await request((await this.transaction('readonly')).objectStore(BODY_STORE).get(key))) as OutboxRecord | undefined)?.body;
+    return (
+      (await request((await this.transaction('readonly')).objectStore(BODY_STORE).get(key))) as OutboxRecord | undefined
+    )?.body;
   }
 }
 
@@ -178,7 +183,10 @@ export class SpillingOutbox {
   private readonly removedKeys = new Set<string>();
   private durableIndex: Map<string, OutboxEntry> | undefined;
 
-  constructor(private readonly durable: Outbox, private readonly onFailure: (operation: 'put' | 'read' | 'remove', error: unknown) => void) {}
+  constructor(
+    private readonly durable: Outbox,
+    private readonly onFailure: (operation: 'put' | 'read' | 'remove', error: unknown) => void,
+  ) {}
 
   // Resolves `true` when the records are in the durable store, `false` when only in memory.
   async put(records: OutboxRecord[]): Promise<boolean> {
@@ -244,13 +252,17 @@ export function selectOverflow<T extends OutboxEntry>(entries: T[], maxBytes: nu
     sessions.set(entry.session, group);
   }
   const dropped: T[] = [];
-  const others = [...sessions.entries()].filter(([session]) => session !== currentSession).sort((a, b) => a[1].firstAt - b[1].firstAt);
+  const others = [...sessions.entries()]
+    .filter(([session]) => session !== currentSession)
+    .sort((a, b) => a[1].firstAt - b[1].firstAt);
   for (const [, group] of others) {
     if (total <= maxBytes) break;
     for (const entry of group.entries) total -= entry.bytes;
     dropped.push(...group.entries);
   }
-  const own = (sessions.get(currentSession)?.entries ?? []).slice().sort((a, b) => a.createdAt - b.createdAt || byKey(a, b));
+  const own = (sessions.get(currentSession)?.entries ?? [])
+    .slice()
+    .sort((a, b) => a.createdAt - b.createdAt || byKey(a, b));
   for (const entry of own) {
     if (total <= maxBytes) break;
     total -= entry.bytes;

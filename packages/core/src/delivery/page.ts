@@ -1,6 +1,28 @@
-import { type Batch, PROTOCOL_VERSION, batchBounds, encodeJsonBatchFrame, splitBatch, type RecordedEvent } from '@reprise/protocol/page';
-import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_OUTBOX_BYTES, INGEST_PATH, KEEPALIVE_LIMIT_BYTES, MAX_FRAME_BYTES, POST_COALESCE_MS } from './defaults.js';
-import { type EngineChannel, type EngineMode, type WorkerCandidate, mainThreadChannel, workerCandidates, workerChannel } from './channel.js';
+import {
+  type Batch,
+  PROTOCOL_VERSION,
+  batchBounds,
+  encodeJsonBatchFrame,
+  splitBatch,
+  type RecordedEvent,
+} from '@reprise/protocol/page';
+import {
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_DELAY_MS,
+  DEFAULT_MAX_OUTBOX_BYTES,
+  INGEST_PATH,
+  KEEPALIVE_LIMIT_BYTES,
+  MAX_FRAME_BYTES,
+  POST_COALESCE_MS,
+} from './defaults.js';
+import {
+  type EngineChannel,
+  type EngineMode,
+  type WorkerCandidate,
+  mainThreadChannel,
+  workerCandidates,
+  workerChannel,
+} from './channel.js';
 import type { EncodedFrame } from './encode.js';
 import type { EngineConfig, FromEngine, ToEngine } from './messages.js';
 import { recordsOf } from './outbox-record.js';
@@ -31,11 +53,19 @@ const SEQ_STORAGE_KEY = 'reprise:seq';
  */
 class SeqCounter {
   private next: number;
-  constructor(private readonly session: string, private readonly tab: string) {
+  constructor(
+    private readonly session: string,
+    private readonly tab: string,
+  ) {
     this.next = 0;
     try {
-      const stored = JSON.parse(globalThis.sessionStorage?.getItem(SEQ_STORAGE_KEY) ?? 'null') as { session?: string; tab?: string; next?: number } | null;
-      if (stored?.session === session && stored.tab === tab && Number.isSafeInteger(stored.next)) this.next = stored.next!;
+      const stored = JSON.parse(globalThis.sessionStorage?.getItem(SEQ_STORAGE_KEY) ?? 'null') as {
+        session?: string;
+        tab?: string;
+        next?: number;
+      } | null;
+      if (stored?.session === session && stored.tab === tab && Number.isSafeInteger(stored.next))
+        this.next = stored.next!;
     } catch {
       // unreadable or no storage: start at 0 (a new session would anyway)
     }
@@ -43,7 +73,10 @@ class SeqCounter {
   take(): number {
     const seq = this.next++;
     try {
-      globalThis.sessionStorage?.setItem(SEQ_STORAGE_KEY, JSON.stringify({ session: this.session, tab: this.tab, next: this.next }));
+      globalThis.sessionStorage?.setItem(
+        SEQ_STORAGE_KEY,
+        JSON.stringify({ session: this.session, tab: this.tab, next: this.next }),
+      );
     } catch {
       // quota: numbering still continues within this page
     }
@@ -174,7 +207,15 @@ export class PageDelivery implements Delivery {
       rest = others;
       channel = workerChannel(candidate!, onMessage, () => this.startEngine(others));
     }
-    channel ??= mainThreadChannel(onMessage, (error) => this.context.onError(new RecorderError('delivery', `Delivery could not load its engine, so nothing is sent (${(error as Error)?.message ?? String(error)}). Serve reprise.worker.js beside reprise.iife.js, or set delivery.workerUrl.`, { cause: error })));
+    channel ??= mainThreadChannel(onMessage, (error) =>
+      this.context.onError(
+        new RecorderError(
+          'delivery',
+          `Delivery could not load its engine, so nothing is sent (${(error as Error)?.message ?? String(error)}). Serve reprise.worker.js beside reprise.iife.js, or set delivery.workerUrl.`,
+          { cause: error },
+        ),
+      ),
+    );
     this.channel = channel;
     for (const message of this.pendingStart) channel.post(message);
   }
@@ -224,7 +265,9 @@ export class PageDelivery implements Delivery {
         this.waiters.delete(message.id);
         return;
       case 'dropped':
-        return this.context.onError(new DeliveryDropError(message.reason, message.batches, message.bytes, message.detail));
+        return this.context.onError(
+          new DeliveryDropError(message.reason, message.batches, message.bytes, message.detail),
+        );
       case 'warning':
         return this.context.onError(new RecorderError('delivery', message.message));
       case 'retab':
@@ -310,9 +353,19 @@ export class PageDelivery implements Delivery {
     const frames = this.unstored.get(seq) as EncodedFrame[] | undefined;
     if (!frames || !this.encoded.has(seq) || this.spooled.has(seq)) return;
     const now = Date.now();
-    const records = recordsOf(frames, { session: this.context.sessionId, tab: this.tab, url: this.url, createdAt: now, owner: this.config.instance, pageSentAt: now });
+    const records = recordsOf(frames, {
+      session: this.context.sessionId,
+      tab: this.tab,
+      url: this.url,
+      createdAt: now,
+      owner: this.config.instance,
+      pageSentAt: now,
+    });
     spool(records);
-    this.spooled.set(seq, records.map((record) => record.key));
+    this.spooled.set(
+      seq,
+      records.map((record) => record.key),
+    );
     const size = frames.reduce((sum, frame) => sum + frame.body.byteLength, 0);
     // Past the keepalive quota the spool and the outbox send it on the next page load.
     if (size > this.budget) return;
@@ -337,7 +390,13 @@ export class PageDelivery implements Delivery {
     if (this.current.length > 0) {
       this.postEvents();
       const seq = this.seq.take();
-      const frames = jsonFrames({ v: PROTOCOL_VERSION, ...identity, seq, ...batchBounds(this.current), events: this.current });
+      const frames = jsonFrames({
+        v: PROTOCOL_VERSION,
+        ...identity,
+        seq,
+        ...batchBounds(this.current),
+        events: this.current,
+      });
       this.send({ type: 'cut', seq, count: this.current.length, sentByPage: true, frames });
       this.current = [];
       this.unstored.set(seq, frames);

@@ -1,4 +1,10 @@
-import { BATCH_CONTENT_TYPE, MAX_RETRY_AFTER_MS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, SEND_TIMEOUT_MS } from './defaults.js';
+import {
+  BATCH_CONTENT_TYPE,
+  MAX_RETRY_AFTER_MS,
+  RETRY_BASE_DELAY_MS,
+  RETRY_MAX_DELAY_MS,
+  SEND_TIMEOUT_MS,
+} from './defaults.js';
 
 export type SendResult =
   | { kind: 'ok' }
@@ -29,11 +35,16 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 export function classify(status: number, retryAfter: string | null, detail: string): SendResult {
   if (status >= 200 && status < 300) return { kind: 'ok' };
   if (status === 413) return { kind: 'split' };
-  if (status === 429 || status === 408 || status >= 500) return { kind: 'retry', delayMs: parseRetryAfter(retryAfter), status };
+  if (status === 429 || status === 408 || status >= 500)
+    return { kind: 'retry', delayMs: parseRetryAfter(retryAfter), status };
   return { kind: 'drop', status, detail };
 }
 
-export async function sendFrame(url: string, body: Uint8Array, options: { keepalive?: boolean; fetcher?: Fetcher } = {}): Promise<SendResult> {
+export async function sendFrame(
+  url: string,
+  body: Uint8Array,
+  options: { keepalive?: boolean; fetcher?: Fetcher } = {},
+): Promise<SendResult> {
   const fetcher = options.fetcher ?? fetch;
   try {
     const response = await fetcher(url, {

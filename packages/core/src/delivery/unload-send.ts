@@ -16,13 +16,22 @@ export type UnloadSendResult = 'confirmed' | 'beacon-queued' | 'failed';
  */
 export async function sendAtUnload(url: string, body: Uint8Array): Promise<UnloadSendResult> {
   try {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': BATCH_CONTENT_TYPE }, body: body as BodyInit, keepalive: true, credentials: 'omit', mode: 'cors' });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': BATCH_CONTENT_TYPE },
+      body: body as BodyInit,
+      keepalive: true,
+      credentials: 'omit',
+      mode: 'cors',
+    });
     // An answer other than 2xx is left to the outbox, which applies the status rules (413 split...).
     return response.ok ? 'confirmed' : 'failed';
   } catch {
     // fetch rejects (it does not throw) when keepalive is refused or the request fails.
     try {
-      return navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'text/plain' })) ? 'beacon-queued' : 'failed';
+      return navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'text/plain' }))
+        ? 'beacon-queued'
+        : 'failed';
     } catch {
       return 'failed';
     }

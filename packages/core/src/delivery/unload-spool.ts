@@ -67,7 +67,8 @@ export function unspool(keys: string[]): void {
 export function unspoolSession(session: string): void {
   const store = storage();
   try {
-    if (store) for (const key of spooledKeys(store)) if (key.startsWith(`${SPOOL_PREFIX}${session}|`)) store.removeItem(key);
+    if (store)
+      for (const key of spooledKeys(store)) if (key.startsWith(`${SPOOL_PREFIX}${session}|`)) store.removeItem(key);
   } catch {
     // nothing to undo
   }
@@ -82,16 +83,31 @@ function spooledRecord(key: string, value: string | null): OutboxRecord {
   if (typeof parsed !== 'object' || parsed === null) throw new Error('not a spooled batch');
   const { session, tab, seq, part, url, createdAt, owner, pageSentAt, body } = parsed;
   if (
-    typeof session !== 'string' || typeof tab !== 'string' || typeof part !== 'string' || typeof url !== 'string' ||
-    typeof owner !== 'string' || typeof body !== 'string' || !Number.isSafeInteger(seq) || (seq as number) < 0 ||
-    typeof createdAt !== 'number' || !Number.isFinite(createdAt) || (pageSentAt !== undefined && typeof pageSentAt !== 'number')
+    typeof session !== 'string' ||
+    typeof tab !== 'string' ||
+    typeof part !== 'string' ||
+    typeof url !== 'string' ||
+    typeof owner !== 'string' ||
+    typeof body !== 'string' ||
+    !Number.isSafeInteger(seq) ||
+    (seq as number) < 0 ||
+    typeof createdAt !== 'number' ||
+    !Number.isFinite(createdAt) ||
+    (pageSentAt !== undefined && typeof pageSentAt !== 'number')
   ) {
     throw new Error('not a spooled batch');
   }
   const recordKey = outboxKey(session, tab, seq as number, part);
   if (SPOOL_PREFIX + recordKey !== key) throw new Error('not a spooled batch');
   return {
-    key: recordKey, session, tab, seq: seq as number, part, url, createdAt, owner,
+    key: recordKey,
+    session,
+    tab,
+    seq: seq as number,
+    part,
+    url,
+    createdAt,
+    owner,
     ...(pageSentAt === undefined ? {} : { pageSentAt }),
     body: Uint8Array.from(atob(body), (char) => char.charCodeAt(0)),
   };

@@ -135,7 +135,11 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
   let queuedData = 0;
   let queuedControl = 0;
   let dropped = 0;
-  const eventListeners = new Set<{ event: keyof RecorderEvents; listener: (payload: never) => void; off?: Unsubscribe }>();
+  const eventListeners = new Set<{
+    event: keyof RecorderEvents;
+    listener: (payload: never) => void;
+    off?: Unsubscribe;
+  }>();
   const stateListeners = new Set<{ listener: (state: RecorderState) => void; off?: Unsubscribe }>();
 
   const pending: PendingRecorder = {
@@ -201,7 +205,12 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       }
     }
     if (dropped > 0) {
-      reportError(new RecorderError('queue', `${dropped} calls made before the full recorder loaded were dropped (the loader keeps ${MAX_QUEUED_CALLS}). Call start() early so the full recorder loads sooner.`));
+      reportError(
+        new RecorderError(
+          'queue',
+          `${dropped} calls made before the full recorder loaded were dropped (the loader keeps ${MAX_QUEUED_CALLS}). Call start() early so the full recorder loads sooner.`,
+        ),
+      );
     }
   }
 
@@ -219,14 +228,25 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       .then(loadCore)
       .then((core) => {
         if (typeof core?.createRecorder !== 'function') {
-          throw new RecorderError('load', 'the loaded script has no createRecorder(): point the loader at reprise.iife.js of the same @reprise/core version. Nothing is recorded on this page.');
+          throw new RecorderError(
+            'load',
+            'the loaded script has no createRecorder(): point the loader at reprise.iife.js of the same @reprise/core version. Nothing is recorded on this page.',
+          );
         }
         handOver(core);
         return true;
       })
       .catch((error: unknown) => {
         const detail = error instanceof Error ? error.message : String(error);
-        fail(error instanceof RecorderError ? error : new RecorderError('load', `could not load the full recorder (${detail}). Nothing is recorded on this page.`, { cause: error }));
+        fail(
+          error instanceof RecorderError
+            ? error
+            : new RecorderError(
+                'load',
+                `could not load the full recorder (${detail}). Nothing is recorded on this page.`,
+                { cause: error },
+              ),
+        );
         return false;
       });
     return loading;
@@ -285,7 +305,10 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     },
     on(event, listener) {
       if (real) return real.on(event, listener);
-      const entry: { event: keyof RecorderEvents; listener: (payload: never) => void; off?: Unsubscribe } = { event, listener };
+      const entry: { event: keyof RecorderEvents; listener: (payload: never) => void; off?: Unsubscribe } = {
+        event,
+        listener,
+      };
       eventListeners.add(entry);
       return () => {
         eventListeners.delete(entry);

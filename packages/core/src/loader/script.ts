@@ -5,7 +5,12 @@
  * and replayed on the full recorder; uncaught errors from the very top of the page are kept.
  */
 import type { RecorderOptions } from '../types.js';
-import { createQueueingRecorder, listenForEarlyErrors, type LazyRecorder, type RecorderCore } from './queueing-recorder.js';
+import {
+  createQueueingRecorder,
+  listenForEarlyErrors,
+  type LazyRecorder,
+  type RecorderCore,
+} from './queueing-recorder.js';
 import { RecorderError } from '../errors.js';
 
 export interface LoaderOptions {
@@ -43,7 +48,12 @@ const loads = new Map<string, Promise<RecorderCore>>();
 
 function loadFullScript(src: string | undefined, api: RepriseLoaderGlobal): Promise<RecorderCore> {
   if (!src) {
-    return Promise.reject(new RecorderError('load', `cannot tell where ${FULL_SCRIPT_NAME} is (the loader was not loaded from a <script src>): pass createRecorder({ loader: { src: 'https://.../${FULL_SCRIPT_NAME}' } }). Nothing is recorded on this page.`));
+    return Promise.reject(
+      new RecorderError(
+        'load',
+        `cannot tell where ${FULL_SCRIPT_NAME} is (the loader was not loaded from a <script src>): pass createRecorder({ loader: { src: 'https://.../${FULL_SCRIPT_NAME}' } }). Nothing is recorded on this page.`,
+      ),
+    );
   }
   let load = loads.get(src);
   if (!load) {
@@ -60,13 +70,23 @@ function loadFullScript(src: string | undefined, api: RepriseLoaderGlobal): Prom
           for (const [name, value] of Object.entries(full)) if (!(name in api)) api[name] = value;
           resolve(full as RecorderCore);
         } else {
-          reject(new RecorderError('load', `${src} loaded but did not define Reprise.createRecorder: loader.src must point at ${FULL_SCRIPT_NAME} of the same @reprise/core version. Nothing is recorded on this page.`));
+          reject(
+            new RecorderError(
+              'load',
+              `${src} loaded but did not define Reprise.createRecorder: loader.src must point at ${FULL_SCRIPT_NAME} of the same @reprise/core version. Nothing is recorded on this page.`,
+            ),
+          );
         }
       };
       script.onerror = () => {
         script.remove();
         loads.delete(src);
-        reject(new RecorderError('load', `could not load the full recorder from ${src} (network error, 404 or blocked by a Content-Security-Policy): check loader.src and that the file is served. Nothing is recorded on this page.`));
+        reject(
+          new RecorderError(
+            'load',
+            `could not load the full recorder from ${src} (network error, 404 or blocked by a Content-Security-Policy): check loader.src and that the file is served. Nothing is recorded on this page.`,
+          ),
+        );
       };
       document.head.appendChild(script);
     });

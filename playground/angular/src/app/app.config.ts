@@ -1,4 +1,11 @@
-import { ErrorHandler, Injectable, inject, provideZonelessChangeDetection, signal, type ApplicationConfig } from '@angular/core';
+import {
+  ErrorHandler,
+  Injectable,
+  inject,
+  provideZonelessChangeDetection,
+  signal,
+  type ApplicationConfig,
+} from '@angular/core';
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { provideRecorder, RecorderErrorHandler, withRouterMarkers, type Recorder } from '@reprise/angular';
 import { routes } from './app.routes';
@@ -11,7 +18,8 @@ declare global {
 }
 
 /** The collector recordings go to: the index's `reprise-endpoint` meta tag (the local collector by default). */
-const endpoint = document.querySelector<HTMLMetaElement>('meta[name="reprise-endpoint"]')?.content || 'http://127.0.0.1:4400';
+const endpoint =
+  document.querySelector<HTMLMetaElement>('meta[name="reprise-endpoint"]')?.content || 'http://127.0.0.1:4400';
 
 /** The last error Angular caught, for the layout's alert (the role an error boundary's fallback has in React). */
 @Injectable({ providedIn: 'root' })

@@ -21,7 +21,9 @@ export function Home() {
         >
           Throw an error
         </button>
-        <button type="button" id="crash" onClick={() => setCrashed(true)}>Crash a component</button>
+        <button type="button" id="crash" onClick={() => setCrashed(true)}>
+          Crash a component
+        </button>
       </div>
       {crashed && <Crash />}
     </section>

@@ -8,7 +8,9 @@ export function Layout() {
       <header>
         <strong>Reprise playground</strong>
         <nav>
-          <NavLink to="/" end>Home</NavLink>
+          <NavLink to="/" end>
+            Home
+          </NavLink>
           <NavLink to="/users">Users</NavLink>
           <NavLink to="/signup">Sign up</NavLink>
           <NavLink to="/settings">Settings</NavLink>
@@ -19,7 +21,9 @@ export function Layout() {
           fallback={({ error, reset }) => (
             <div role="alert" className="panel">
               <p>Something broke: {error instanceof Error ? error.message : String(error)}</p>
-              <button type="button" onClick={reset}>Try again</button>
+              <button type="button" onClick={reset}>
+                Try again
+              </button>
             </div>
           )}
         >

@@ -8,10 +8,18 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   }, [onClose]);
   return (
     <div className="backdrop" onClick={onClose}>
-      <div role="dialog" aria-modal="true" aria-label={title} className="modal" onClick={(event) => event.stopPropagation()}>
+      <div
+        role="dialog"
+        aria-modal="true"
+        aria-label={title}
+        className="modal"
+        onClick={(event) => event.stopPropagation()}
+      >
         <h2>{title}</h2>
         {children}
-        <button type="button" onClick={onClose}>Close</button>
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
       </div>
     </div>
   );

@@ -13,7 +13,9 @@ export function Settings() {
         </div>
       </Mask>
       <Block>
-        <div className="panel" id="blocked-panel">Internal notes the recording never shows.</div>
+        <div className="panel" id="blocked-panel">
+          Internal notes the recording never shows.
+        </div>
       </Block>
     </section>
   );

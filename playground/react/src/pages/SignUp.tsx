@@ -15,10 +15,18 @@ export function SignUp() {
     <section>
       <h1>Sign up</h1>
       <form onSubmit={onSubmit} className="form">
-        <label>Name <input name="name" autoComplete="name" required /></label>
-        <label>E-mail <input name="email" type="email" autoComplete="email" required /></label>
-        <label>Password <input name="password" type="password" autoComplete="new-password" required /></label>
-        <label>Card number <input name="card" inputMode="numeric" autoComplete="cc-number" required /></label>
+        <label>
+          Name <input name="name" autoComplete="name" required />
+        </label>
+        <label>
+          E-mail <input name="email" type="email" autoComplete="email" required />
+        </label>
+        <label>
+          Password <input name="password" type="password" autoComplete="new-password" required />
+        </label>
+        <label>
+          Card number <input name="card" inputMode="numeric" autoComplete="cc-number" required />
+        </label>
         <label>
           Plan
           <select name="plan" defaultValue="team">

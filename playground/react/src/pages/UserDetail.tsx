@@ -9,19 +9,35 @@ export function UserDetail() {
   const [contactOpen, setContactOpen] = useState(false);
   useEffect(() => {
     let current = true;
-    fetchUsers().then((list) => current && setUser(list.find((candidate) => candidate.id === userId) ?? null), () => current && setUser(null));
+    fetchUsers().then(
+      (list) => current && setUser(list.find((candidate) => candidate.id === userId) ?? null),
+      () => current && setUser(null),
+    );
     return () => {
       current = false;
     };
   }, [userId]);
   if (user === undefined) return <p>Loading…</p>;
-  if (user === null) return <p>No user {userId}. <Link to="/users">Back to users</Link></p>;
+  if (user === null)
+    return (
+      <p>
+        No user {userId}. <Link to="/users">Back to users</Link>
+      </p>
+    );
   return (
     <section>
       <h1>{user.name}</h1>
-      <p>{user.role} in {user.city}</p>
-      <button type="button" onClick={() => setContactOpen(true)}>Contact {user.name}</button>
-      <p><Link to="/users" replace>Back to users</Link></p>
+      <p>
+        {user.role} in {user.city}
+      </p>
+      <button type="button" onClick={() => setContactOpen(true)}>
+        Contact {user.name}
+      </button>
+      <p>
+        <Link to="/users" replace>
+          Back to users
+        </Link>
+      </p>
       {contactOpen && (
         <Modal title={`Contact ${user.name}`} onClose={() => setContactOpen(false)}>
           <p>Messages to {user.name} are delivered within a day.</p>

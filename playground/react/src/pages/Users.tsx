@@ -7,7 +7,10 @@ export function Users() {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let current = true;
-    fetchUsers().then((list) => current && setUsers(list), (reason: Error) => current && setError(reason.message));
+    fetchUsers().then(
+      (list) => current && setUsers(list),
+      (reason: Error) => current && setError(reason.message),
+    );
     return () => {
       current = false;
     };

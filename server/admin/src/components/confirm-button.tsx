@@ -4,7 +4,17 @@ import { useState } from 'react';
  * A destructive action in two clicks: the first arms the button (its label says what will
  * happen), the second does it. No modal dialog, so keyboard and screen reader users get the same flow.
  */
-export function ConfirmButton({ label, confirmLabel, onConfirm, className = 'button button-small' }: { label: string; confirmLabel: string; onConfirm: () => Promise<void>; className?: string }) {
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  onConfirm,
+  className = 'button button-small',
+}: {
+  label: string;
+  confirmLabel: string;
+  onConfirm: () => Promise<void>;
+  className?: string;
+}) {
   const [armed, setArmed] = useState(false);
   const [busy, setBusy] = useState(false);
   return (

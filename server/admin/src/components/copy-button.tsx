@@ -1,7 +1,15 @@
 import { useEffect, useState } from 'react';
 
 /** Copies text (computed at click time) and says so for two seconds, also to screen readers. */
-export function CopyButton({ text, label, className = 'button' }: { text: () => string; label: string; className?: string }) {
+export function CopyButton({
+  text,
+  label,
+  className = 'button',
+}: {
+  text: () => string;
+  label: string;
+  className?: string;
+}) {
   const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
     if (status === 'idle') return;
@@ -30,8 +38,15 @@ export function CopyButton({ text, label, className = 'button' }: { text: () => 
   };
 
   return (
-    <button type="button" className={className} onClick={() => void copy()} data-copied={status === 'copied' || undefined}>
-      <span aria-live="polite">{status === 'copied' ? 'Link copied' : status === 'failed' ? 'Copy failed' : label}</span>
+    <button
+      type="button"
+      className={className}
+      onClick={() => void copy()}
+      data-copied={status === 'copied' || undefined}
+    >
+      <span aria-live="polite">
+        {status === 'copied' ? 'Link copied' : status === 'failed' ? 'Copy failed' : label}
+      </span>
     </button>
   );
 }

@@ -9,7 +9,15 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
-export function ErrorNotice({ title = 'Something went wrong', message, action }: { title?: string; message: string; action?: ReactNode }) {
+export function ErrorNotice({
+  title = 'Something went wrong',
+  message,
+  action,
+}: {
+  title?: string;
+  message: string;
+  action?: ReactNode;
+}) {
   return (
     <div className="notice notice-error" role="alert">
       <strong>{title}</strong>

@@ -29,7 +29,8 @@ export function AccessPage() {
   // token's secret) instead of unmounting everything behind a spinner.
   const last = useRef<typeof request.data>(undefined);
   if (request.status === 'ok') last.current = request.data;
-  if (request.status === 'error') return <ErrorNotice title="Could not load users and tokens" message={request.error.message} />;
+  if (request.status === 'error')
+    return <ErrorNotice title="Could not load users and tokens" message={request.error.message} />;
   if (!last.current) return <Loading label="Loading users and tokens…" />;
   const { users, tokens, projects } = last.current;
   return (
@@ -37,7 +38,9 @@ export function AccessPage() {
       <div className="page-header">
         <div>
           <h1>Users and API tokens</h1>
-          <p className="muted">People who can see or delete recordings of the projects you administer, and tokens for scripts.</p>
+          <p className="muted">
+            People who can see or delete recordings of the projects you administer, and tokens for scripts.
+          </p>
         </div>
       </div>
       <UsersSection users={users} projects={projects} onChange={reload} />
@@ -81,7 +84,9 @@ function UsersSection({ users, projects, onChange }: { users: UserInfo[]; projec
                     <select
                       aria-label={`Role of ${user.username} on ${project}`}
                       value={user.roles[project] ?? ''}
-                      onChange={(event) => void act(() => api.setRole(user.username, project, (event.target.value || null) as Role | null))}
+                      onChange={(event) =>
+                        void act(() => api.setRole(user.username, project, (event.target.value || null) as Role | null))
+                      }
                     >
                       {ROLE_CHOICES.map((choice) => (
                         <option key={choice.value} value={choice.value}>
@@ -91,12 +96,22 @@ function UsersSection({ users, projects, onChange }: { users: UserInfo[]; projec
                     </select>
                   </td>
                 ))}
-                <td>{user.roles['*'] ? <span className="badge">{user.roles['*']}</span> : <span className="muted">–</span>}</td>
+                <td>
+                  {user.roles['*'] ? (
+                    <span className="badge">{user.roles['*']}</span>
+                  ) : (
+                    <span className="muted">–</span>
+                  )}
+                </td>
                 <td>
                   {user.username === me?.username ? (
                     <span className="muted small">you</span>
                   ) : (
-                    <ConfirmButton label="Delete" confirmLabel={`Delete ${user.username}`} onConfirm={() => act(() => api.deleteUser(user.username))} />
+                    <ConfirmButton
+                      label="Delete"
+                      confirmLabel={`Delete ${user.username}`}
+                      onConfirm={() => act(() => api.deleteUser(user.username))}
+                    />
                   )}
                 </td>
               </tr>
@@ -117,7 +132,9 @@ function NewUserForm({ projects, onCreated }: { projects: string[]; onCreated: (
     const data = new FormData(form);
     const username = String(data.get('username'));
     return run(async () => {
-      await api.createUser(username, String(data.get('password')), { [String(data.get('project'))]: String(data.get('role')) as Role });
+      await api.createUser(username, String(data.get('password')), {
+        [String(data.get('project'))]: String(data.get('role')) as Role,
+      });
       form.reset();
       onCreated();
       return `${username} can log in now.`;
@@ -149,7 +166,15 @@ function NewUserForm({ projects, onCreated }: { projects: string[]; onCreated: (
   );
 }
 
-function TokensSection({ tokens, projects, onChange }: { tokens: ApiTokenInfo[]; projects: string[]; onChange: () => void }) {
+function TokensSection({
+  tokens,
+  projects,
+  onChange,
+}: {
+  tokens: ApiTokenInfo[];
+  projects: string[];
+  onChange: () => void;
+}) {
   const [created, setCreated] = useState<CreatedToken & { name: string }>();
   const { error, run } = useFormAction();
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -200,17 +225,29 @@ function TokensSection({ tokens, projects, onChange }: { tokens: ApiTokenInfo[];
               {tokens.map((token) => {
                 const expired = token.expiresAt !== null && token.expiresAt <= now;
                 return (
-                  <tr key={token.id} data-token={token.name} className={token.revokedAt || expired ? 'token-revoked' : undefined}>
+                  <tr
+                    key={token.id}
+                    data-token={token.name}
+                    className={token.revokedAt || expired ? 'token-revoked' : undefined}
+                  >
                     <td className="row-title">{token.name}</td>
                     <td>{token.project}</td>
                     <td>{token.operations.join(', ')}</td>
-                    <td data-cell="expires">{token.expiresAt === null ? 'never' : `${expired ? 'expired' : ''} ${formatDateTime(token.expiresAt)}`.trim()}</td>
+                    <td data-cell="expires">
+                      {token.expiresAt === null
+                        ? 'never'
+                        : `${expired ? 'expired' : ''} ${formatDateTime(token.expiresAt)}`.trim()}
+                    </td>
                     <td>{token.lastUsedAt ? formatRelative(token.lastUsedAt) : 'never'}</td>
                     <td>
                       {token.revokedAt ? (
                         <span className="muted small">revoked {formatRelative(token.revokedAt)}</span>
                       ) : (
-                        <ConfirmButton label="Revoke" confirmLabel={`Revoke ${token.name}`} onConfirm={() => revoke(token.id)} />
+                        <ConfirmButton
+                          label="Revoke"
+                          confirmLabel={`Revoke ${token.name}`}
+                          onConfirm={() => revoke(token.id)}
+                        />
                       )}
                     </td>
                   </tr>
@@ -247,9 +284,11 @@ function TokensSection({ tokens, projects, onChange }: { tokens: ApiTokenInfo[];
       {created ? (
         <div className="secret" role="status" data-testid="new-token">
           <p>
-            <strong>{created.name}</strong>: copy it now, it is not shown again. It expires {formatDateTime(created.expiresAt)}.
+            <strong>{created.name}</strong>: copy it now, it is not shown again. It expires{' '}
+            {formatDateTime(created.expiresAt)}.
           </p>
-          <code className="break">{created.token}</code> <CopyButton label="Copy token" className="button button-small" text={() => created.token} />
+          <code className="break">{created.token}</code>{' '}
+          <CopyButton label="Copy token" className="button button-small" text={() => created.token} />
         </div>
       ) : null}
     </section>

@@ -27,7 +27,12 @@ export function AccountPage() {
       <p className="muted">Logged in as {me?.username}.</p>
       <section className="section" aria-labelledby="password-title">
         <h2 id="password-title">Change password</h2>
-        <form className="form" aria-label="Change password" onSubmit={(event) => void submit(event)} style={{ maxWidth: 360 }}>
+        <form
+          className="form"
+          aria-label="Change password"
+          onSubmit={(event) => void submit(event)}
+          style={{ maxWidth: 360 }}
+        >
           <label className="field">
             Current password
             <input name="currentPassword" type="password" required autoComplete="current-password" />

@@ -38,7 +38,16 @@ export function AuditPage() {
   // one shown (component state would still hold the trail of a page no longer on screen).
   const trail = readTrail(useLocation().state);
   const request = useRequest(params.toString(), (signal) =>
-    api.audit({ action: action || undefined, actor: actor || undefined, sessionId: sessionId || undefined, cursor, limit: PAGE_SIZE }, signal),
+    api.audit(
+      {
+        action: action || undefined,
+        actor: actor || undefined,
+        sessionId: sessionId || undefined,
+        cursor,
+        limit: PAGE_SIZE,
+      },
+      signal,
+    ),
   );
 
   const [draft, setDraft] = useState({ action, actor, sessionId });
@@ -62,7 +71,9 @@ export function AuditPage() {
       <div className="page-header">
         <div>
           <h1>Audit log</h1>
-          <p className="muted">Every search, view, playback, deletion and login, newest first. Entries cannot be changed or removed.</p>
+          <p className="muted">
+            Every search, view, playback, deletion and login, newest first. Entries cannot be changed or removed.
+          </p>
         </div>
       </div>
       <form
@@ -94,11 +105,20 @@ export function AuditPage() {
         </label>
         <label className="field field-compact">
           <span>Who</span>
-          <input type="search" placeholder="Username or token" value={draft.actor} onChange={(event) => setDraft({ ...draft, actor: event.target.value })} />
+          <input
+            type="search"
+            placeholder="Username or token"
+            value={draft.actor}
+            onChange={(event) => setDraft({ ...draft, actor: event.target.value })}
+          />
         </label>
         <label className="field field-compact field-grow">
           <span>Session id</span>
-          <input type="search" value={draft.sessionId} onChange={(event) => setDraft({ ...draft, sessionId: event.target.value })} />
+          <input
+            type="search"
+            value={draft.sessionId}
+            onChange={(event) => setDraft({ ...draft, sessionId: event.target.value })}
+          />
         </label>
         <div className="filters-actions">
           <button type="submit" className="button button-primary">
@@ -133,11 +153,21 @@ export function AuditPage() {
             </table>
           </div>
           <nav className="pager" aria-label="Pages of the audit log">
-            <button type="button" className="button" disabled={!cursor} onClick={() => page(trail.at(-1) ?? undefined, true)}>
+            <button
+              type="button"
+              className="button"
+              disabled={!cursor}
+              onClick={() => page(trail.at(-1) ?? undefined, true)}
+            >
               ← Newer
             </button>
             <span className="muted">{request.data.items.length} entries</span>
-            <button type="button" className="button" disabled={!request.data.nextCursor} onClick={() => page(request.data.nextCursor ?? undefined, false)}>
+            <button
+              type="button"
+              className="button"
+              disabled={!request.data.nextCursor}
+              onClick={() => page(request.data.nextCursor ?? undefined, false)}
+            >
               Older →
             </button>
           </nav>
@@ -151,7 +181,8 @@ const TRAIL_STATE = 'auditNewerCursors';
 
 /** The trail saved by `page` in the history entry; none (a typed or shared link) means Newer goes to the newest page. */
 function readTrail(state: unknown): Array<string | null> {
-  const trail = state !== null && typeof state === 'object' ? (state as Record<string, unknown>)[TRAIL_STATE] : undefined;
+  const trail =
+    state !== null && typeof state === 'object' ? (state as Record<string, unknown>)[TRAIL_STATE] : undefined;
   return Array.isArray(trail) ? trail.map((cursor) => (typeof cursor === 'string' ? cursor : null)) : [];
 }
 
@@ -168,12 +199,19 @@ function AuditRow({ entry }: { entry: AuditEntry }) {
         <div className="muted small">{entry.actor.type}</div>
       </td>
       <td>
-        <span className={entry.action.includes('delete') || entry.action.endsWith('failed') ? 'badge badge-error' : 'badge'}>{ACTION_LABELS[entry.action] ?? entry.action}</span>
+        <span
+          className={entry.action.includes('delete') || entry.action.endsWith('failed') ? 'badge badge-error' : 'badge'}
+        >
+          {ACTION_LABELS[entry.action] ?? entry.action}
+        </span>
         {detail ? <div className="muted small detail">{describeDetail(detail)}</div> : null}
       </td>
       <td>
         {entry.sessionId ? (
-          <Link className="mono small" to={`/sessions/${encodeURIComponent(entry.sessionId)}${entry.project ? `?project=${encodeURIComponent(entry.project)}` : ''}`}>
+          <Link
+            className="mono small"
+            to={`/sessions/${encodeURIComponent(entry.sessionId)}${entry.project ? `?project=${encodeURIComponent(entry.project)}` : ''}`}
+          >
             {entry.sessionId.slice(0, 12)}…
           </Link>
         ) : (
@@ -183,7 +221,11 @@ function AuditRow({ entry }: { entry: AuditEntry }) {
       </td>
       <td className="small">
         {entry.ip ?? '–'}
-        {entry.userAgent ? <div className="muted small ua" title={entry.userAgent}>{entry.userAgent}</div> : null}
+        {entry.userAgent ? (
+          <div className="muted small ua" title={entry.userAgent}>
+            {entry.userAgent}
+          </div>
+        ) : null}
       </td>
     </tr>
   );

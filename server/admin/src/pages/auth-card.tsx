@@ -9,7 +9,10 @@ export function AuthCard({ title, intro, children }: { title: string; intro?: Re
     <main className="auth-screen">
       <div className="auth-card">
         <div className="auth-brand" aria-hidden="true">
-          <svg viewBox="0 0 32 32" width="36" height="36"><rect width="32" height="32" rx="8" fill="currentColor" /><path d="M12 9v14l11-7z" fill="#fff" /></svg>
+          <svg viewBox="0 0 32 32" width="36" height="36">
+            <rect width="32" height="32" rx="8" fill="currentColor" />
+            <path d="M12 9v14l11-7z" fill="#fff" />
+          </svg>
           <span>Reprise</span>
         </div>
         <h1>{title}</h1>

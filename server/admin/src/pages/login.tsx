@@ -42,14 +42,32 @@ export function LoginPage() {
   return (
     <AuthCard title="Log in" intro={<p>Watch recorded sessions and see what your users saw.</p>}>
       {startError ? <ErrorNotice title="The collector did not answer" message={startError} /> : null}
-      <form className="form" onSubmit={(event) => void submit(event)} aria-describedby={error ? 'login-error' : undefined}>
+      <form
+        className="form"
+        onSubmit={(event) => void submit(event)}
+        aria-describedby={error ? 'login-error' : undefined}
+      >
         <label className="field">
           <span>Username</span>
-          <input name="username" autoComplete="username" required autoFocus value={username} onChange={(event) => setUsername(event.target.value)} />
+          <input
+            name="username"
+            autoComplete="username"
+            required
+            autoFocus
+            value={username}
+            onChange={(event) => setUsername(event.target.value)}
+          />
         </label>
         <label className="field">
           <span>Password</span>
-          <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(event) => setPassword(event.target.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
         </label>
         {error ? (
           <p id="login-error" className="form-error" role="alert">

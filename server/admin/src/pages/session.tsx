@@ -6,7 +6,16 @@ import { ConfirmButton } from '../components/confirm-button.js';
 import { CopyButton } from '../components/copy-button.js';
 import { FormMessages, useFormAction } from '../components/form-action.js';
 import { ErrorNotice, Loading } from '../components/states.js';
-import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, pathOf, plural, shortUrl } from '../format.js';
+import {
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatMoment,
+  parseMoment,
+  pathOf,
+  plural,
+  shortUrl,
+} from '../format.js';
 import { parseCollectorLine } from '../playback.js';
 import { useRequest } from '../use-request.js';
 
@@ -53,7 +62,9 @@ function DeleteActions({ session }: { session: SessionSummary }) {
         className="button"
         label="Delete session"
         confirmLabel="Delete this session for good"
-        onConfirm={() => run(async () => (await api.deleteSession(session.id, session.project), 'The session was deleted.'))}
+        onConfirm={() =>
+          run(async () => (await api.deleteSession(session.id, session.project), 'The session was deleted.'))
+        }
       />
       {session.userId ? (
         <ConfirmButton
@@ -156,8 +167,9 @@ function SessionView({ session }: { session: SessionSummary }) {
         <div className="notice notice-warning" role="status" data-testid="gap-notice">
           <strong>Part of this recording could not be played.</strong>
           <p>
-            {gaps.length === 1 ? 'One stretch is' : `${gaps.length} stretches are`} missing ({gaps[0]?.detail ?? gaps[0]?.label ?? 'a segment could not be read'}). Playback
-            continues from the next complete snapshot; the gap is marked on the timeline.
+            {gaps.length === 1 ? 'One stretch is' : `${gaps.length} stretches are`} missing (
+            {gaps[0]?.detail ?? gaps[0]?.label ?? 'a segment could not be read'}). Playback continues from the next
+            complete snapshot; the gap is marked on the timeline.
           </p>
         </div>
       ) : null}

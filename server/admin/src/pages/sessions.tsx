@@ -33,7 +33,19 @@ interface Filters {
   limit: string;
 }
 
-const FILTER_DEFAULTS: Filters = { range: 'all', from: '', to: '', user: '', url: '', errors: '', event: '', minDuration: '', sort: 'startedAt', order: 'desc', limit: String(DEFAULT_PAGE_SIZE) };
+const FILTER_DEFAULTS: Filters = {
+  range: 'all',
+  from: '',
+  to: '',
+  user: '',
+  url: '',
+  errors: '',
+  event: '',
+  minDuration: '',
+  sort: 'startedAt',
+  order: 'desc',
+  limit: String(DEFAULT_PAGE_SIZE),
+};
 
 function readFilters(params: URLSearchParams): Filters {
   const get = (name: keyof Filters) => params.get(name) ?? FILTER_DEFAULTS[name];
@@ -76,13 +88,16 @@ function toSearch(filters: Filters, cursor: string | undefined, now: number): Se
   if (filters.errors) search.hasError = filters.errors === 'yes';
   if (filters.event.trim()) search.customEvent = filters.event.trim();
   const minSeconds = Number(filters.minDuration);
-  if (filters.minDuration !== '' && Number.isFinite(minSeconds) && minSeconds > 0) search.minDurationMs = Math.round(minSeconds * 1000);
+  if (filters.minDuration !== '' && Number.isFinite(minSeconds) && minSeconds > 0)
+    search.minDurationMs = Math.round(minSeconds * 1000);
   if (cursor) search.cursor = cursor;
   return search;
 }
 
 function activeFilterCount(filters: Filters): number {
-  return (['range', 'user', 'url', 'errors', 'event', 'minDuration'] as const).filter((name) => filters[name] !== FILTER_DEFAULTS[name] && filters[name] !== '').length;
+  return (['range', 'user', 'url', 'errors', 'event', 'minDuration'] as const).filter(
+    (name) => filters[name] !== FILTER_DEFAULTS[name] && filters[name] !== '',
+  ).length;
 }
 
 export function SessionsPage() {
@@ -98,7 +113,9 @@ export function SessionsPage() {
   const notice = (useLocation().state as { notice?: string } | null)?.notice;
 
   const filterKey = writeFilters(filters).toString();
-  const request = useRequest(`${filterKey}|${cursor ?? ''}|${now}|${refreshCount}`, (signal) => api.searchSessions(toSearch(filters, cursor, now), signal));
+  const request = useRequest(`${filterKey}|${cursor ?? ''}|${now}|${refreshCount}`, (signal) =>
+    api.searchSessions(toSearch(filters, cursor, now), signal),
+  );
 
   const apply = (next: Filters) => {
     setPreviousCursors([]);
@@ -154,15 +171,19 @@ export function SessionsPage() {
         ) : activeFilterCount(filters) > 0 ? (
           <Empty title="No session matches these filters">
             <p>Widen the time range or remove a filter.</p>
-            <button type="button" className="button" onClick={() => apply({ ...FILTER_DEFAULTS, limit: filters.limit })}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => apply({ ...FILTER_DEFAULTS, limit: filters.limit })}
+            >
               Clear all filters
             </button>
           </Empty>
         ) : (
           <Empty title="No sessions recorded yet">
             <p>
-              Add the recorder to a page with this collector as its <code>endpoint</code>; sessions show up here a few seconds after
-              the first events arrive.
+              Add the recorder to a page with this collector as its <code>endpoint</code>; sessions show up here a few
+              seconds after the first events arrive.
             </p>
           </Empty>
         )
@@ -170,13 +191,24 @@ export function SessionsPage() {
         <>
           <SessionTable sessions={request.data.items} filters={filters} onSort={sortBy} />
           <nav className="pager" aria-label="Pages of sessions">
-            <button type="button" className="button" disabled={!cursor} onClick={() => (previousCursors.length ? goToCursor(previousCursors.at(-1), true) : apply(filters))}>
+            <button
+              type="button"
+              className="button"
+              disabled={!cursor}
+              onClick={() => (previousCursors.length ? goToCursor(previousCursors.at(-1), true) : apply(filters))}
+            >
               ← Previous
             </button>
             <span className="muted">
-              Page {previousCursors.length + (cursor && previousCursors.length === 0 ? 2 : 1)} · {request.data.items.length} session{request.data.items.length === 1 ? '' : 's'}
+              Page {previousCursors.length + (cursor && previousCursors.length === 0 ? 2 : 1)} ·{' '}
+              {request.data.items.length} session{request.data.items.length === 1 ? '' : 's'}
             </span>
-            <button type="button" className="button" disabled={!request.data.nextCursor} onClick={() => goToCursor(request.data.nextCursor ?? undefined, false)}>
+            <button
+              type="button"
+              className="button"
+              disabled={!request.data.nextCursor}
+              onClick={() => goToCursor(request.data.nextCursor ?? undefined, false)}
+            >
               Next →
             </button>
           </nav>
@@ -189,7 +221,8 @@ export function SessionsPage() {
 function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: Filters) => void }) {
   const [draft, setDraft] = useState(filters);
   useEffect(() => setDraft(filters), [filters]);
-  const set = <K extends keyof Filters>(name: K, value: Filters[K]) => setDraft((current) => ({ ...current, [name]: value }));
+  const set = <K extends keyof Filters>(name: K, value: Filters[K]) =>
+    setDraft((current) => ({ ...current, [name]: value }));
   // Choices made with a pointer apply at once; typed text applies with Enter or the button.
   const choose = <K extends keyof Filters>(name: K, value: Filters[K]) => {
     const next = { ...draft, [name]: value };
@@ -228,11 +261,21 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
       ) : null}
       <label className="field field-compact">
         <span>User</span>
-        <input type="search" placeholder="User id" value={draft.user} onChange={(event) => set('user', event.target.value)} />
+        <input
+          type="search"
+          placeholder="User id"
+          value={draft.user}
+          onChange={(event) => set('user', event.target.value)}
+        />
       </label>
       <label className="field field-compact field-grow">
         <span>URL or route</span>
-        <input type="search" placeholder="/checkout" value={draft.url} onChange={(event) => set('url', event.target.value)} />
+        <input
+          type="search"
+          placeholder="/checkout"
+          value={draft.url}
+          onChange={(event) => set('url', event.target.value)}
+        />
       </label>
       <label className="field field-compact">
         <span>Errors</span>
@@ -244,18 +287,37 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
       </label>
       <label className="field field-compact">
         <span>Custom event</span>
-        <input type="search" placeholder="Event name" value={draft.event} onChange={(event) => set('event', event.target.value)} />
+        <input
+          type="search"
+          placeholder="Event name"
+          value={draft.event}
+          onChange={(event) => set('event', event.target.value)}
+        />
       </label>
       <label className="field field-compact field-narrow">
         <span>Min. duration (s)</span>
-        <input type="number" min="0" step="1" inputMode="numeric" placeholder="0" value={draft.minDuration} onChange={(event) => set('minDuration', event.target.value)} />
+        <input
+          type="number"
+          min="0"
+          step="1"
+          inputMode="numeric"
+          placeholder="0"
+          value={draft.minDuration}
+          onChange={(event) => set('minDuration', event.target.value)}
+        />
       </label>
       <div className="filters-actions">
         <button type="submit" className="button button-primary">
           Search
         </button>
         {count > 0 ? (
-          <button type="button" className="button button-quiet" onClick={() => onApply({ ...FILTER_DEFAULTS, sort: filters.sort, order: filters.order, limit: filters.limit })}>
+          <button
+            type="button"
+            className="button button-quiet"
+            onClick={() =>
+              onApply({ ...FILTER_DEFAULTS, sort: filters.sort, order: filters.order, limit: filters.limit })
+            }
+          >
             Clear {count === 1 ? 'filter' : `${count} filters`}
           </button>
         ) : null}
@@ -264,7 +326,17 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
   );
 }
 
-function SortHeader({ label, field, filters, onSort }: { label: string; field: Filters['sort']; filters: Filters; onSort: (field: Filters['sort']) => void }) {
+function SortHeader({
+  label,
+  field,
+  filters,
+  onSort,
+}: {
+  label: string;
+  field: Filters['sort'];
+  filters: Filters;
+  onSort: (field: Filters['sort']) => void;
+}) {
   const active = filters.sort === field;
   return (
     <th scope="col" aria-sort={active ? (filters.order === 'asc' ? 'ascending' : 'descending') : 'none'}>
@@ -282,7 +354,15 @@ function sessionHref(session: SessionSummary): string {
   return `/sessions/${encodeURIComponent(session.id)}?project=${encodeURIComponent(session.project)}`;
 }
 
-function SessionTable({ sessions, filters, onSort }: { sessions: SessionSummary[]; filters: Filters; onSort: (field: Filters['sort']) => void }) {
+function SessionTable({
+  sessions,
+  filters,
+  onSort,
+}: {
+  sessions: SessionSummary[];
+  filters: Filters;
+  onSort: (field: Filters['sort']) => void;
+}) {
   const navigate = useNavigate();
   const showProject = new Set(sessions.map((session) => session.project)).size > 1;
   return (
@@ -293,8 +373,12 @@ function SessionTable({ sessions, filters, onSort }: { sessions: SessionSummary[
             <SortHeader label="Started" field="startedAt" filters={filters} onSort={onSort} />
             <th scope="col">User</th>
             <SortHeader label="Duration" field="duration" filters={filters} onSort={onSort} />
-            <th scope="col" className="num">Pages</th>
-            <th scope="col" className="num">Errors</th>
+            <th scope="col" className="num">
+              Pages
+            </th>
+            <th scope="col" className="num">
+              Errors
+            </th>
             <th scope="col">Landing page</th>
             {showProject ? <th scope="col">Project</th> : null}
           </tr>
@@ -320,11 +404,21 @@ function SessionTable({ sessions, filters, onSort }: { sessions: SessionSummary[
                   </Link>
                   <div className="muted small">{formatRelative(session.startedAt)}</div>
                 </td>
-                <td>{session.userId ? <span className="user-chip">{session.userId}</span> : <span className="muted">Anonymous</span>}</td>
+                <td>
+                  {session.userId ? (
+                    <span className="user-chip">{session.userId}</span>
+                  ) : (
+                    <span className="muted">Anonymous</span>
+                  )}
+                </td>
                 <td className="mono">{formatDuration(session.durationMs)}</td>
                 <td className="num">{session.pages.length || (session.firstUrl ? 1 : 0)}</td>
                 <td className="num">
-                  {session.errorCount > 0 ? <span className="badge badge-error">{session.errorCount}</span> : <span className="muted">0</span>}
+                  {session.errorCount > 0 ? (
+                    <span className="badge badge-error">{session.errorCount}</span>
+                  ) : (
+                    <span className="muted">0</span>
+                  )}
                 </td>
                 <td className="url-cell" title={session.firstUrl ?? ''}>
                   {shortUrl(session.firstUrl)}

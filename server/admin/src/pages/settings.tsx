@@ -33,7 +33,11 @@ export function SettingsPage() {
       ) : (
         <div className="cards">
           {request.data.projects.map((project) => (
-            <ProjectCard key={project.id} project={project} tokens={request.data.tokens.filter((token) => token.project === project.id)} />
+            <ProjectCard
+              key={project.id}
+              project={project}
+              tokens={request.data.tokens.filter((token) => token.project === project.id)}
+            />
           ))}
         </div>
       )}
@@ -57,7 +61,10 @@ function ProjectCard({ project, tokens }: { project: ProjectSettings; tokens: Ap
       </ul>
       <h3>Allowed origins</h3>
       {project.origins.length === 0 ? (
-        <p className="muted small">No origin allowed: browsers cannot send recordings{project.requireOrigin ? '.' : ' (servers without an Origin header can).'}</p>
+        <p className="muted small">
+          No origin allowed: browsers cannot send recordings
+          {project.requireOrigin ? '.' : ' (servers without an Origin header can).'}
+        </p>
       ) : (
         <ul className="tag-list">
           {project.origins.map((origin) => (
@@ -79,12 +86,16 @@ function ProjectCard({ project, tokens }: { project: ProjectSettings; tokens: Ap
           </>
         ) : null}
         <dt>Rate limit</dt>
-        <dd>{project.rateLimit ? `${project.rateLimit.perSecond}/s, bursts of ${project.rateLimit.burst}` : 'Collector default'}</dd>
+        <dd>
+          {project.rateLimit
+            ? `${project.rateLimit.perSecond}/s, bursts of ${project.rateLimit.burst}`
+            : 'Collector default'}
+        </dd>
       </dl>
       <h3>API tokens</h3>
       <p className="muted small">
-        For scripts and tools: read or delete this project's sessions with <code>Authorization: Bearer …</code>. Create and revoke them
-        with <code>POST /v1/tokens</code> and <code>DELETE /v1/tokens/:id</code>.
+        For scripts and tools: read or delete this project's sessions with <code>Authorization: Bearer …</code>. Create
+        and revoke them with <code>POST /v1/tokens</code> and <code>DELETE /v1/tokens/:id</code>.
       </p>
       {tokens.length === 0 ? (
         <p className="muted small">No API token.</p>

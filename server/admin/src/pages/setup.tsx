@@ -33,8 +33,8 @@ export function SetupPage() {
     return (
       <AuthCard title="Set up Reprise">
         <p className="form-error" role="alert">
-          This address has no setup token. Open the full link the collector printed in its log when it started without users
-          (it ends with <code>#token=…</code>).
+          This address has no setup token. Open the full link the collector printed in its log when it started without
+          users (it ends with <code>#token=…</code>).
         </p>
         <p className="auth-footnote">
           Already set up? <Link to="/login">Log in</Link>.
@@ -73,7 +73,13 @@ export function SetupPage() {
       <form className="form" onSubmit={(event) => void submit(event)}>
         <label className="field">
           <span>Username</span>
-          <input name="username" autoComplete="username" required value={username} onChange={(event) => setUsername(event.target.value)} />
+          <input
+            name="username"
+            autoComplete="username"
+            required
+            value={username}
+            onChange={(event) => setUsername(event.target.value)}
+          />
         </label>
         <label className="field">
           <span>Password</span>

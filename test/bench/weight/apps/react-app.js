@@ -4,4 +4,6 @@ import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RecorderProvider } from '@reprise/react';
 
-createRoot(document.body).render(createElement(RecorderProvider, { options: { project: 'weight', endpoint: 'https://collector.example' } }, 'app'));
+createRoot(document.body).render(
+  createElement(RecorderProvider, { options: { project: 'weight', endpoint: 'https://collector.example' } }, 'app'),
+);

@@ -30,6 +30,8 @@ export class UserDetail {
   /** The `:userId` route param (withComponentInputBinding). */
   readonly userId = input.required<string>();
   protected readonly users = resource({ loader: fetchUsers });
-  protected readonly user = computed(() => this.users.value()?.find((candidate) => candidate.id === this.userId()) ?? null);
+  protected readonly user = computed(
+    () => this.users.value()?.find((candidate) => candidate.id === this.userId()) ?? null,
+  );
   protected readonly contactOpen = signal(false);
 }

@@ -13,7 +13,9 @@ import { fetchUsers } from '../users';
       } @else if (users.hasValue()) {
         <ul class="users">
           @for (user of users.value(); track user.id) {
-            <li><a [routerLink]="['/users', user.id]">{{ user.name }}</a> <span>{{ user.role }}</span></li>
+            <li>
+              <a [routerLink]="['/users', user.id]">{{ user.name }}</a> <span>{{ user.role }}</span>
+            </li>
           }
         </ul>
       } @else {
