@@ -311,15 +311,13 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     const code = error instanceof CollectorError ? error.code : status === 400 ? 'bad_request' : 'internal_error';
     if (status >= 500) logger.error({ err: error }, 'request failed');
     if (res.headersSent) return;
-    res
-      .status(status >= 400 && status < 600 ? status : 500)
-      .json({
-        error: code,
-        message:
-          status >= 500 && !(error instanceof CollectorError)
-            ? '[@reprise/collector] Internal error; see the collector log.'
-            : (error as Error).message,
-      });
+    res.status(status >= 400 && status < 600 ? status : 500).json({
+      error: code,
+      message:
+        status >= 500 && !(error instanceof CollectorError)
+          ? '[@reprise/collector] Internal error; see the collector log.'
+          : (error as Error).message,
+    });
   });
 
   const plugins = options.plugins ?? [];

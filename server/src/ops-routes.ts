@@ -51,12 +51,10 @@ export function createOpsRouter(options: OpsRouteOptions): Router {
     }
     if (!verdict) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="reprise-metrics"');
-      res
-        .status(401)
-        .json({
-          error: 'unauthenticated',
-          message: '[@reprise/collector] /metrics needs "Authorization: Bearer <REPRISE_METRICS_TOKEN>".',
-        });
+      res.status(401).json({
+        error: 'unauthenticated',
+        message: '[@reprise/collector] /metrics needs "Authorization: Bearer <REPRISE_METRICS_TOKEN>".',
+      });
       return;
     }
     const { contentType, body } = await options.metrics();

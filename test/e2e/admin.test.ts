@@ -514,14 +514,12 @@ describe('admin UI served by the collector', () => {
     // Rows are told apart by entry id, never by text: a row's text holds a relative time
     // ("5 seconds ago") that changes by itself, so a changed text does not mean a new page.
     const readRows = () =>
-      admin
-        .locator('.audit-table tbody tr')
-        .evaluateAll((rows) =>
-          rows.map((row) => ({
-            id: Number(row.getAttribute('data-entry-id')),
-            action: row.getAttribute('data-action'),
-          })),
-        );
+      admin.locator('.audit-table tbody tr').evaluateAll((rows) =>
+        rows.map((row) => ({
+          id: Number(row.getAttribute('data-entry-id')),
+          action: row.getAttribute('data-action'),
+        })),
+      );
     const older = admin.locator('button:has-text("Older")');
     const newer = admin.locator('button:has-text("Newer")');
     // Newest first, 50 a page: walk the older pages (the cursor) until the first entry, the setup.

@@ -400,16 +400,14 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
       detail: { id: token.id, operations, expiresAt: token.expiresAt },
       ...requestOrigin(req),
     });
-    res
-      .status(201)
-      .json({
-        id: token.id,
-        name: token.name,
-        project,
-        operations: [...token.operations],
-        expiresAt: token.expiresAt,
-        token: token.token,
-      });
+    res.status(201).json({
+      id: token.id,
+      name: token.name,
+      project,
+      operations: [...token.operations],
+      expiresAt: token.expiresAt,
+      token: token.token,
+    });
   });
 
   router.get('/v1/tokens', async (req, res) => {

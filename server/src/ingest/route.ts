@@ -510,12 +510,10 @@ export function createIngestRouter(
     res.vary('Origin');
     if (!allowed) {
       metrics.refusals.inc({ reason: 'origin_not_allowed', status: '403' });
-      res
-        .status(403)
-        .json({
-          error: 'origin_not_allowed',
-          message: `[@reprise/collector] Origin ${origin ?? '(none)'} may not send to this collector; add it to the project's origins.`,
-        });
+      res.status(403).json({
+        error: 'origin_not_allowed',
+        message: `[@reprise/collector] Origin ${origin ?? '(none)'} may not send to this collector; add it to the project's origins.`,
+      });
       return;
     }
     res.setHeader('Access-Control-Allow-Origin', origin);
