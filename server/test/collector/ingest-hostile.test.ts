@@ -105,7 +105,7 @@ function buildCases(): HostileCase[] {
     bytes[2] = version;
     cases.push({ name: `frame version ${version}`, body: bytes, status: 400, error: 'bad_frame' });
   }
-  for (const codec of [3, 9, 200, 255]) {
+  for (const codec of [4, 9, 200, 255]) {
     const bytes = Uint8Array.from(good);
     bytes[3] = codec;
     cases.push({ name: `codec ${codec}`, body: bytes, status: 400, error: 'unsupported_codec' });
