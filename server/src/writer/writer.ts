@@ -6,7 +6,7 @@ import { errorMessage } from '../errors.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import { encryptSegment } from '../segment/envelope.js';
 import type { DataKeyStore } from '../crypto/types.js';
-import { batchId, type IngestLog, type LogEntry } from '../log/types.js';
+import { batchId, type IngestLog, type LogEntry, type LogRecord } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { readStoredSegment } from '../segment/reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
@@ -236,16 +236,7 @@ export class SegmentWriter {
       this.open.set(sessionKey, segment);
       this.deps.metrics.openSegments.inc();
     }
-    segment.batches.push({
-      tab: batch.tab,
-      seq: batch.seq,
-      ...(part ? { part } : {}),
-      start: batch.start,
-      end: batch.end,
-      receivedAt: record.receivedAt,
-      ...(record.userAgent ? { userAgent: record.userAgent } : {}),
-      events: batch.events,
-    });
+    segment.batches.push(segmentBatchOf(record, part));
     segment.entries.push(entry);
     segment.ids.push([id, record.digest]);
     segment.bytes += size;
@@ -343,18 +334,7 @@ export class SegmentWriter {
         const segment: OpenSegment = {
           project: record.project,
           sessionId: batch.session,
-          batches: [
-            {
-              tab: batch.tab,
-              seq: batch.seq,
-              ...(part ? { part } : {}),
-              start: batch.start,
-              end: batch.end,
-              receivedAt: record.receivedAt,
-              ...(record.userAgent ? { userAgent: record.userAgent } : {}),
-              events: batch.events,
-            },
-          ],
+          batches: [segmentBatchOf(record, part)],
           entries: [],
           ids: [[id, record.digest]],
           bytes: 0,
@@ -608,6 +588,21 @@ export class SegmentWriter {
     }
     return drained;
   }
+}
+
+/** A log record's batch as a segment holds it: the write path and the dead-letter retry build it alike. */
+function segmentBatchOf(record: LogRecord, part: string | undefined): SegmentBatch {
+  const { batch } = record;
+  return {
+    tab: batch.tab,
+    seq: batch.seq,
+    ...(part ? { part } : {}),
+    start: batch.start,
+    end: batch.end,
+    receivedAt: record.receivedAt,
+    ...(record.userAgent ? { userAgent: record.userAgent } : {}),
+    events: batch.events,
+  };
 }
 
 function estimateBytes(entry: LogEntry): number {
