@@ -4,7 +4,6 @@
  * address used as the id is found as given (exempt from pattern redaction).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken } from '../src/access/access-store.js';
 import { ev } from './index-events.js';
 import {
   callApi,
@@ -13,6 +12,7 @@ import {
   toBatches,
   waitForIndexed,
   type TestCollector,
+  deleteTokenFor,
 } from './playback-collector.js';
 
 const T = Date.now() - 600_000;
@@ -38,14 +38,7 @@ describe('erasure by user id', () => {
 
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    token = (
-      await createApiToken(env.plugin.index.db, {
-        name: 'dpo',
-        project: 'shop',
-        operations: ['read', 'delete'],
-        createdBy: null,
-      })
-    ).token;
+    token = await deleteTokenFor(env, 'shop');
     for (const [id, { batches, events }] of Object.entries(sessions)) {
       await ingest(env.url, 'shop', batches);
       await waitForIndexed(env.plugin, 'shop', id, events.length);

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken } from '../src/access/access-store.js';
 import { readSegmentHeader } from '../src/segment/envelope.js';
 import { deleteSession } from '../src/deletion/delete-sessions.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
@@ -17,6 +16,7 @@ import {
   toBatches,
   waitForIndexed,
   type TestCollector,
+  deleteTokenFor,
 } from './playback-collector.js';
 
 const T = Date.now() - 600_000;
@@ -62,14 +62,7 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
 
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    token = (
-      await createApiToken(env.plugin.index.db, {
-        name: 'dpo',
-        project: 'shop',
-        operations: ['read', 'delete'],
-        createdBy: null,
-      })
-    ).token;
+    token = await deleteTokenFor(env, 'shop');
     for (const [id, { batches, events }] of Object.entries(SESSIONS)) {
       await ingest(env.url, 'shop', batches);
       await waitForIndexed(env.plugin, 'shop', id, events.length);

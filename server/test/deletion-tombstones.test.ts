@@ -5,10 +5,16 @@
  */
 import { encodeBatchFrame, type Batch, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken } from '../src/access/access-store.js';
 import { S3_ENV, startS3rver, type S3rverProcess } from './collector/helpers.js';
 import { ev } from './index-events.js';
-import { callApi, ORIGIN, startTestCollector, waitForIndexed, type TestCollector } from './playback-collector.js';
+import {
+  callApi,
+  ORIGIN,
+  startTestCollector,
+  waitForIndexed,
+  type TestCollector,
+  deleteTokenFor,
+} from './playback-collector.js';
 
 const MARKER = 'deleted-marker-7f3a';
 
@@ -68,14 +74,7 @@ describe('a deleted session does not come back', () => {
 
   beforeAll(async () => {
     env = await startTestCollector('sqlite', ['shop']);
-    token = (
-      await createApiToken(env.plugin.index.db, {
-        name: 'dpo',
-        project: 'shop',
-        operations: ['read', 'delete'],
-        createdBy: null,
-      })
-    ).token;
+    token = await deleteTokenFor(env, 'shop');
   });
   afterAll(() => env?.stop());
 
@@ -151,14 +150,7 @@ describe('a deletion that fails half way (S3 stopped) is a job retried until it 
     Object.assign(process.env, S3_ENV);
     s3 = await startS3rver();
     env = await startTestCollector('sqlite', ['shop'], { config: config() });
-    token = (
-      await createApiToken(env.plugin.index.db, {
-        name: 'dpo',
-        project: 'shop',
-        operations: ['read', 'delete'],
-        createdBy: null,
-      })
-    ).token;
+    token = await deleteTokenFor(env, 'shop');
   });
   afterAll(async () => {
     await env?.stop();

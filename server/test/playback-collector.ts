@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { encodeBatchFrame, type Batch, type RecordedEvent } from '@reprise/protocol';
 import { pino } from 'pino';
 import { expect } from 'vitest';
+import { createApiToken } from '../src/access/access-store.js';
 import { createCollector, type Collector } from '../src/collector.js';
 import { resolveConfig, type CollectorConfigInput } from '../src/config.js';
 import type { IndexEngine } from '../src/index-db/database.js';
@@ -191,4 +192,15 @@ export async function callApi(
   const parsed: any =
     text && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text;
   return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** An API token of `project` that may read and delete: what a data-protection officer's script holds. */
+export async function deleteTokenFor(env: TestCollector, project: string): Promise<string> {
+  const created = await createApiToken(env.plugin.index.db, {
+    name: 'dpo',
+    project,
+    operations: ['read', 'delete'],
+    createdBy: null,
+  });
+  return created.token;
 }
