@@ -360,10 +360,13 @@ describe('a seek to a moment not loaded yet', () => {
       true,
     );
     // Only the first minute is loaded: the timeline shows one loaded stretch at the start.
-    const loaded = await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) =>
-      spans.map((span) => (span as HTMLElement).style.left),
-    );
-    expect(loaded).toEqual(['0%']);
+    await expect
+      .poll(() =>
+        page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) =>
+          spans.map((span) => (span as HTMLElement).style.left),
+        ),
+      )
+      .toEqual(['0%']);
     await expect.poll(() => windowRequests.length).toBe(1);
     const [from] = windowRequests[0]!.split('-').map(Number);
     expect(from).toBeGreaterThan(22 * MIN);
@@ -381,7 +384,8 @@ describe('a seek to a moment not loaded yet', () => {
     expect(frame.current).toBe(target);
     expect(frame.frame).toBe(await referenceFrame(reference, target));
     // Two stretches loaded now, with the rest of the main stream still to come.
-    expect(await page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) => spans.length)).toBe(2);
+    // The timeline repaints on a throttled timer, so the second stretch appears a moment after the frame.
+    await expect.poll(() => page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) => spans.length)).toBe(2);
     releaseMain();
     await page.waitForFunction(
       () => (window as unknown as { player: { getProgress(): { done: boolean } } }).player.getProgress().done,
