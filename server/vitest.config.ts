@@ -13,8 +13,8 @@ export default mergeConfig(
       fileParallelism: false,
       // Builds dist/ for the process tests (collector), and one PostgreSQL 15 on 127.0.0.1 for the
       // index / access / playback tests (issue 5).
-      globalSetup: ['test/collector/global-setup.ts', 'test/index-postgres.global.ts'],
-      setupFiles: ['test/password-cost.setup.ts'],
+      globalSetup: ['test/support/build-dist.global.ts', 'test/support/postgres.global.ts'],
+      setupFiles: ['test/support/password-cost.setup.ts'],
     },
   }),
 );

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../src/access/access-store.js';
 import type { AuditEntry } from '../src/audit/audit-log.js';
-import { freePort } from './collector/helpers.js';
-import { ev } from './index-events.js';
+import { freePort } from './support/collector.js';
+import { ev } from './support/index-events.js';
 import {
   callApi,
   ingest,
@@ -11,7 +11,7 @@ import {
   waitForIndexed,
   type ApiCaller,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const PASSWORD = 'a long enough password';
 const T = Date.now() - 3_600_000;

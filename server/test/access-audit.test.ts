@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../src/audit/audit-log.js';
-import { ev } from './index-events.js';
+import { ev } from './support/index-events.js';
 import {
   callApi,
   ingest,
@@ -10,7 +10,7 @@ import {
   waitForIndexed,
   type ApiCaller,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const T = Date.now() - 3_600_000;
 const session = (sessionId: string, start: number, userId: string) =>

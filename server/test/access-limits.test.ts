@@ -21,7 +21,7 @@ import {
 } from '../src/access/passwords.js';
 import { recordAudit } from '../src/audit/audit-log.js';
 import type { IndexDatabase } from '../src/index-db/database.js';
-import { ENGINES, openTestIndex } from './index-helpers.js';
+import { ENGINES, openTestIndex } from './support/index-db.js';
 
 const TEST_COST = { N: 2 ** 14, r: 8, p: 1 };
 const DAY = 86_400_000;

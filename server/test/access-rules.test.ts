@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from '../src/access/access-store.js';
-import { ev } from './index-events.js';
+import { ev } from './support/index-events.js';
 import {
   callApi,
   ingest,
@@ -9,7 +9,7 @@ import {
   waitForIndexed,
   type ApiCaller,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const T = Date.now() - 3_600_000;
 const session = (sessionId: string, start: number, userId: string) =>

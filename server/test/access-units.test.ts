@@ -13,7 +13,7 @@ import {
   type Principal,
 } from '../src/access/principal.js';
 import type { IndexDatabase } from '../src/index-db/database.js';
-import { openTestIndex } from './index-helpers.js';
+import { openTestIndex } from './support/index-db.js';
 
 const user = (roles: Record<string, 'admin' | 'viewer'>): Principal => ({
   kind: 'user',

@@ -3,8 +3,8 @@ import { api, rememberCsrfToken, type SessionSearchParams } from '../admin/src/a
 import { createUser } from '../src/access/access-store.js';
 import { searchSessions } from '../src/index-db/search.js';
 import { indexStoredSegment } from '../src/index-db/sessions-store.js';
-import { ev, storedSegment } from './index-events.js';
-import { callApi, startTestCollector, type TestCollector } from './playback-collector.js';
+import { ev, storedSegment } from './support/index-events.js';
+import { callApi, startTestCollector, type TestCollector } from './support/playback-collector.js';
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0);
 const HOUR = 3_600_000;

@@ -8,7 +8,7 @@ import {
   type AuditQuery,
 } from '../src/audit/audit-log.js';
 import type { IndexDatabase } from '../src/index-db/database.js';
-import { ENGINES, openTestIndex } from './index-helpers.js';
+import { ENGINES, openTestIndex } from './support/index-db.js';
 
 /** Entries per timestamp: far more than a page, so page boundaries fall inside runs of equal `at`. */
 const TIES = 37;

@@ -4,7 +4,7 @@
  * address used as the id is found as given (exempt from pattern redaction).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ev } from './index-events.js';
+import { ev } from './support/index-events.js';
 import {
   callApi,
   ingest,
@@ -13,7 +13,7 @@ import {
   waitForIndexed,
   type TestCollector,
   deleteTokenFor,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const T = Date.now() - 600_000;
 const session = (id: string, ...identities: (string | null)[]) => {

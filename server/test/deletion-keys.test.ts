@@ -8,7 +8,7 @@ import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { CollectorError } from '../src/errors.js';
 import { listSegments } from '../src/index-db/sessions-store.js';
 import { readStoredSegment } from '../src/segment/reader.js';
-import { ev } from './index-events.js';
+import { ev } from './support/index-events.js';
 import {
   ingest,
   readPlayback,
@@ -17,7 +17,7 @@ import {
   waitForIndexed,
   type TestCollector,
   deleteTokenFor,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const T = Date.now() - 600_000;
 /** Two page loads, so two segments per session. */

@@ -5,8 +5,8 @@
  */
 import { encodeBatchFrame, type Batch, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3_ENV, startS3rver, type S3rverProcess } from './collector/helpers.js';
-import { ev } from './index-events.js';
+import { S3_ENV, startS3rver, type S3rverProcess } from './support/collector.js';
+import { ev } from './support/index-events.js';
 import {
   callApi,
   ORIGIN,
@@ -14,7 +14,7 @@ import {
   waitForIndexed,
   type TestCollector,
   deleteTokenFor,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const MARKER = 'deleted-marker-7f3a';
 

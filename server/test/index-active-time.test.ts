@@ -3,8 +3,8 @@ import { INACTIVITY_THRESHOLD_MS, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { getSession, indexStoredSegment } from '../src/index-db/sessions-store.js';
-import { ev, storedSegment } from './index-events.js';
-import { openTestIndex } from './index-helpers.js';
+import { ev, storedSegment } from './support/index-events.js';
+import { openTestIndex } from './support/index-db.js';
 
 const T = Date.UTC(2026, 10, 2, 9, 0, 0);
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openIndexDatabase } from '../src/index-db/database.js';
 import { migrateIndexDatabase } from '../src/index-db/migrations.js';
-import { ENGINES, openTestIndexOptions } from './index-helpers.js';
+import { ENGINES, openTestIndexOptions } from './support/index-db.js';
 
 describe.each(ENGINES)('index migrations on %s', (engine) => {
   it('apply once at start, even when several collector nodes start together', async () => {

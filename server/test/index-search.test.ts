@@ -8,8 +8,8 @@ import {
   listCustomEventNames,
   listSegments,
 } from '../src/index-db/sessions-store.js';
-import { CHROME_UA, ev, storedSegment } from './index-events.js';
-import { ENGINES, openTestIndex } from './index-helpers.js';
+import { CHROME_UA, ev, storedSegment } from './support/index-events.js';
+import { ENGINES, openTestIndex } from './support/index-db.js';
 
 const T = Date.UTC(2026, 10, 1, 8, 0, 0);
 const MIN = 60_000;

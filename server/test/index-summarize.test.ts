@@ -6,7 +6,7 @@ import {
   parseUserAgent,
   summarizeSegment,
 } from '../src/index-db/summarize.js';
-import { CHROME_UA, ev } from './index-events.js';
+import { CHROME_UA, ev } from './support/index-events.js';
 
 describe('segment summarizer', () => {
   it('counts clicks, errors, console errors and failed requests by their rrweb and reprise shapes', () => {

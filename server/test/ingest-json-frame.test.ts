@@ -3,8 +3,8 @@
 // resent one, and refuses a damaged one with a 400 that names it.
 import { encodeBatchFrame, encodeJsonBatchFrame, writeFrame, Codec, type Batch } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ev } from './index-events.js';
-import { ORIGIN, startTestCollector, waitForIndexed, type TestCollector } from './playback-collector.js';
+import { ev } from './support/index-events.js';
+import { ORIGIN, startTestCollector, waitForIndexed, type TestCollector } from './support/playback-collector.js';
 
 describe("ingest of a JSON frame (a recorder page's unload batch)", () => {
   let env: TestCollector;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createRepriseEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/access/access-store.js';
-import { ev } from './index-events.js';
+import { ev } from './support/index-events.js';
 import {
   callApi,
   ingest,
@@ -15,7 +15,7 @@ import {
   toBatches,
   waitForIndexed,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const SECRETS = ['reset-token-91ab', 'access-token-44cd', 'amz-signature-07ef', 'form-password-2c3d'];
 

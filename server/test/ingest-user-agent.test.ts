@@ -5,8 +5,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from '../src/access/access-store.js';
 import { FileIngestLog } from '../src/log/file-log.js';
-import { ev } from './index-events.js';
-import { ingest, startTestCollector, waitForIndexed, type TestCollector } from './playback-collector.js';
+import { ev } from './support/index-events.js';
+import { ingest, startTestCollector, waitForIndexed, type TestCollector } from './support/playback-collector.js';
 
 const CHROME_ON_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.86 Safari/537.36';

@@ -10,8 +10,8 @@ import { createConfiguredDataKeyStore } from '../src/crypto/data-key-store-facto
 import { FileKeyring } from '../src/crypto/keyring.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { loadConfig, type CollectorConfigInput } from '../src/config.js';
-import { S3_ENV, startS3rver, type S3rverProcess } from './collector/helpers.js';
-import { ev } from './index-events.js';
+import { S3_ENV, startS3rver, type S3rverProcess } from './support/collector.js';
+import { ev } from './support/index-events.js';
 import {
   ingest,
   readPlayback,
@@ -19,7 +19,7 @@ import {
   toBatches,
   waitForIndexed,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const T = Date.now() - 600_000;
 const recording = (sessionId: string, offset: number) => {

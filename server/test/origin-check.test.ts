@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestCollector, type TestCollector } from './playback-collector.js';
+import { startTestCollector, type TestCollector } from './support/playback-collector.js';
 
 function login(url: string, headers: Record<string, string>): Promise<{ status: number; error?: string }> {
   const target = new URL('/v1/auth/login', url);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from '../src/access/access-store.js';
 import { listSegments } from '../src/index-db/sessions-store.js';
 import type { sessionJson } from '../src/playback/router.js';
-import { ev } from './index-events.js';
+import { ev } from './support/index-events.js';
 import {
   ingest,
   readPlayback,
@@ -15,7 +15,7 @@ import {
   toBatches,
   waitForIndexed,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const MIN = 60_000;
 const SESSION_MS = 30 * MIN;

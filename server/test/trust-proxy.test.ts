@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../src/access/access-store.js';
 import { queryAudit } from '../src/audit/audit-log.js';
 import { loadConfig, type CollectorConfigInput } from '../src/config.js';
-import { startTestCollector, type TestCollector } from './playback-collector.js';
+import { startTestCollector, type TestCollector } from './support/playback-collector.js';
 
 const CLIENT_IP = '203.0.113.7';
 const BEHIND_TLS_PROXY = { 'x-forwarded-proto': 'https', 'x-forwarded-for': CLIENT_IP };

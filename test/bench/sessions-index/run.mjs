@@ -19,7 +19,7 @@ register();
 const serverSrc = new URL('../../../server/', import.meta.url);
 const { openIndexDatabase } = await import(new URL('src/index-db/database.ts', serverSrc).href);
 const { searchSessions } = await import(new URL('src/index-db/search.ts', serverSrc).href);
-const { startTestPostgres } = await import(new URL('test/index-postgres.ts', serverSrc).href);
+const { startTestPostgres } = await import(new URL('test/support/postgres.ts', serverSrc).href);
 
 const { values: args } = parseArgs({
   options: {

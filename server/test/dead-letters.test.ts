@@ -1,0 +1,128 @@
+/**
+ * Defence in depth behind ingest's checks: a record that reached the log but cannot be stored
+ * (here a BigInt, which makes the segment's JSON throw, written to the log directly as an older
+ * collector could have) is tried alone, moved to the encrypted dead letters, counted, and
+ * released: the log drains, its neighbours are stored, and the CLI lists and retries it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FileIngestLog } from '../src/log/file-log.js';
+import { NatsIngestLog } from '../src/log/nats-log.js';
+import type { IngestLog, LogRecord } from '../src/log/types.js';
+import { runDeadLettersCommand } from '../src/writer/dead-letters-command.js';
+import {
+  makeBatch,
+  metricValue,
+  silentLogger,
+  startCollector,
+  startNats,
+  storedBatchCounts,
+  tempDir,
+  waitForDrain,
+  type CollectorProcess,
+} from './support/collector.js';
+
+function poisoned(session: string, seq: number): LogRecord {
+  const batch = makeBatch({ session, seq, events: 2 });
+  (batch.events[0]!.data as Record<string, unknown>).big = 5n;
+  return { project: 'dev', receivedAt: Date.now(), digest: `poison${seq}`, batch };
+}
+
+function good(session: string, seq: number): LogRecord {
+  return {
+    project: 'dev',
+    receivedAt: Date.now(),
+    digest: `good${seq}`,
+    batch: makeBatch({ session, seq, events: 2 }),
+  };
+}
+
+async function appendAll(log: IngestLog, records: LogRecord[]): Promise<void> {
+  await log.open();
+  for (const record of records) await log.append(record);
+  await log.close();
+}
+
+async function command(dataDir: string, ...argv: string[]): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await runDeadLettersCommand([...argv, '--data-dir', dataDir], {}, (line) => lines.push(line));
+  return { code, lines };
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const env = (dataDir: string): Record<string, string> => ({
+  REPRISE_DATA_DIR: dataDir,
+  REPRISE_SEGMENT_MAX_AGE_MS: '100',
+  REPRISE_LOG_LEVEL: 'fatal',
+});
+
+describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backend) => {
+  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  let collector: CollectorProcess | undefined;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = tempDir(`dead-letters-${backend}`);
+    const records = [good('mixed', 0), poisoned('mixed', 1), good('mixed', 2), poisoned('alone', 0)];
+    const extra: Record<string, string> = {};
+    if (backend === 'nats') {
+      nats = await startNats();
+      extra.REPRISE_LOG_BACKEND = 'nats';
+      extra.REPRISE_NATS_URL = nats.url;
+      await appendAll(new NatsIngestLog({ servers: nats.url, logger: silentLogger }), records);
+    } else {
+      await appendAll(new FileIngestLog({ dir: join(dataDir, 'log'), logger: silentLogger }), records);
+    }
+    collector = await startCollector({ ...env(dataDir), ...extra });
+  });
+  afterAll(async () => {
+    await collector?.stop();
+    await nats?.stop();
+  });
+
+  test('an unstorable record is dead-lettered and released; its neighbours are stored; the log drains', async () => {
+    await waitForDrain(collector!.url);
+    await until(
+      async () => (await metricValue(collector!.url, 'reprise_dead_letters_total')) === 2,
+      'two dead letters',
+    );
+    const { counts } = await storedBatchCounts(dataDir);
+    expect(counts.get('dev/mixed/tab1/0')).toBe(1);
+    expect(counts.get('dev/mixed/tab1/2')).toBe(1);
+    expect(counts.has('dev/mixed/tab1/1')).toBe(false);
+    expect(collector!.child.exitCode).toBeNull();
+    // Encrypted at rest: the recorded text is nowhere in the dead letters' files.
+    const folder = join(dataDir, 'dead-letters');
+    const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) expect(readFileSync(join(file.parentPath, file.name)).includes('text 1-0')).toBe(false);
+
+    const listed = await command(dataDir, 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.lines).toHaveLength(2);
+    expect(listed.lines.join('\n')).toMatch(/dev\/mixed\/tab1\/1/);
+    expect(listed.lines.join('\n')).toMatch(/BigInt/);
+  });
+
+  test('retry: a letter that fails again stays, with its reason, and the writer keeps going', async () => {
+    const [first] = (await command(dataDir, 'list')).lines.map((line) => line.split('\t')[0]!);
+    expect((await command(dataDir, 'retry', first!)).lines).toEqual([`retry requested: ${first}`]);
+    expect((await command(dataDir, 'retry', 'dev/nope/x')).code).toBe(1);
+    await until(
+      async () => !(await command(dataDir, 'list')).lines.some((line) => line.includes('retry requested')),
+      'the retry to be tried',
+    );
+    const after = (await command(dataDir, 'list')).lines;
+    expect(after).toHaveLength(2);
+    expect(after.join('\n')).toMatch(/BigInt/);
+    expect((await fetch(`${collector!.url}/healthz`)).status).toBe(200);
+  });
+});

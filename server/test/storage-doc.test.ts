@@ -1,0 +1,172 @@
+/**
+ * STORAGE.md is enough: decrypt a segment the real collector stored using only node:crypto and
+ * node:zlib, step by step as the page says. Then flip bytes: the collector refuses the object.
+ */
+import { createDecipheriv } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { createRepriseEvent } from '@reprise/protocol';
+import { CollectorError } from '../src/errors.js';
+import { FileKeyring } from '../src/crypto/keyring.js';
+import { DataKeyService, ObjectDataKeyStore } from '../src/crypto/data-keys.js';
+import { FolderObjectStore } from '../src/store/folder-store.js';
+import { readSessionEvents, readStoredSegment } from '../src/segment/reader.js';
+import { frameOf, makeBatch, postBatch, startCollector, tempDir, waitForDrain } from './support/collector.js';
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+function aesGcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
+  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.byteLength - 16)), decipher.final()]);
+}
+
+/** STORAGE.md, followed literally. */
+function decryptByTheDoc(
+  dataDir: string,
+  objectKey: string,
+): { batches: Array<{ seq: number; events: unknown[] }>; project: string } {
+  const ring = JSON.parse(readFileSync(join(dataDir, 'keyring.json'), 'utf8')) as {
+    keys: Array<{ id: string; key: string }>;
+  };
+  const parts = objectKey.split('/');
+  const [project, , , , session, segment] = parts as [string, string, string, string, string, string];
+  const blob = readFileSync(join(dataDir, 'objects', ...parts));
+  expect(blob.subarray(0, 4).toString('ascii')).toBe('RPSG');
+  expect(blob[4]).toBe(1);
+  expect(blob[5]).toBe(1);
+  const n = blob[6]!;
+  const keyId = blob.subarray(7, 7 + n).toString('ascii');
+  const dk = JSON.parse(readFileSync(join(dataDir, 'keys', project, session, `${keyId}.json`), 'utf8')) as {
+    id: string;
+    kekId: string;
+    nonce: string;
+    wrapped: string;
+  };
+  const kek = Buffer.from(ring.keys.find((k) => k.id === dk.kekId)!.key, 'base64');
+  const dataKey = aesGcmOpen(
+    kek,
+    Buffer.from(dk.nonce, 'base64'),
+    Buffer.from(dk.wrapped, 'base64'),
+    Buffer.from(`reprise-dek/v1/${project}/${session}/${dk.id}`, 'utf8'),
+  );
+  expect(dataKey.byteLength).toBe(32);
+  const nonce = blob.subarray(7 + n, 19 + n);
+  const aad = Buffer.concat([blob.subarray(0, 7 + n), Buffer.from(`${project}/${session}/${segment}`, 'utf8')]);
+  return JSON.parse(gunzipSync(aesGcmOpen(dataKey, nonce, blob.subarray(19 + n), aad)).toString('utf8'));
+}
+
+describe('stored objects', () => {
+  let dataDir: string;
+  let objectKeys: string[];
+
+  beforeAll(async () => {
+    dataDir = tempDir('storage-doc');
+    const collector = await startCollector({ REPRISE_DATA_DIR: dataDir, REPRISE_SEGMENT_MAX_AGE_MS: '100' });
+    const extra = [createRepriseEvent('custom', { name: 'checkout', props: { email: 'jane@example.com' } })];
+    expect(
+      (await postBatch(collector.url, frameOf(makeBatch({ session: 'doc', seq: 0, fullSnapshot: true, extra }))))
+        .status,
+    ).toBe(202);
+    expect((await postBatch(collector.url, frameOf(makeBatch({ session: 'doc', seq: 1 })))).status).toBe(202);
+    await waitForDrain(collector.url);
+    expect(await collector.stop()).toBe(0);
+    const root = join(dataDir, 'objects');
+    objectKeys = filesUnder(root).map((file) => relative(root, file).split(sep).join('/'));
+  });
+
+  test('a segment decrypts and decodes with only node:crypto, node:zlib and STORAGE.md', () => {
+    expect(objectKeys.length).toBeGreaterThan(0);
+    expect(objectKeys[0]).toMatch(/^dev\/\d{4}\/\d{2}\/\d{2}\/doc\/\d{13}-[0-9a-f]{8}$/);
+    // Every field is one the page describes, and the payload names its own object key.
+    for (const key of objectKeys) {
+      const payload = decryptByTheDoc(dataDir, key) as unknown as Record<string, unknown> & {
+        batches: Array<Record<string, unknown>>;
+      };
+      const [project, , , , session, segment] = key.split('/');
+      expect(Object.keys(payload).sort()).toEqual(['batches', 'project', 'segment', 'sessionId', 'v']);
+      expect(payload).toMatchObject({ v: 1, project, sessionId: session, segment });
+      for (const batch of payload.batches) {
+        expect(['end', 'events', 'part', 'receivedAt', 'seq', 'start', 'tab', 'userAgent']).toEqual(
+          expect.arrayContaining(Object.keys(batch)),
+        );
+        expect(batch).toMatchObject({
+          tab: expect.any(String),
+          seq: expect.any(Number),
+          start: expect.any(Number),
+          end: expect.any(Number),
+          receivedAt: expect.any(Number),
+          userAgent: expect.any(String),
+        });
+      }
+    }
+    const seqs = objectKeys.flatMap((key) => decryptByTheDoc(dataDir, key).batches.map((batch) => batch.seq)).sort();
+    expect(seqs).toEqual([0, 1]);
+    const first = decryptByTheDoc(
+      dataDir,
+      objectKeys.find((key) => decryptByTheDoc(dataDir, key).batches.some((b) => b.seq === 0))!,
+    );
+    const text = JSON.stringify(first);
+    // Server-side redaction ran before storage; the plaintext never reaches the disk.
+    expect(text).not.toContain('jane@example.com');
+    expect(text).toContain('"email":"****************"');
+    const raw = readFileSync(join(dataDir, 'objects', ...objectKeys[0]!.split('/')));
+    expect(raw.includes(Buffer.from('checkout'))).toBe(false);
+  });
+
+  test('one flipped byte anywhere in a stored object is refused with a clear error, never returned', async () => {
+    const { keyring } = await FileKeyring.load(join(dataDir, 'keyring.json'));
+    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
+    const deps = {
+      store: new FolderObjectStore(join(dataDir, 'objects')),
+      dataKeys: new DataKeyService(keyring, dataKeyStore),
+      dataKeyStore,
+    };
+    const key = objectKeys[0]!;
+    const path = join(dataDir, 'objects', ...key.split('/'));
+    const original = readFileSync(path);
+    await expect(readStoredSegment(deps, key)).resolves.toBeDefined();
+    const n = original[6]!;
+    // Magic, version, encoding, key id, nonce, first/middle/last ciphertext byte, tag.
+    const positions = [
+      0,
+      4,
+      5,
+      7,
+      7 + n,
+      19 + n,
+      Math.floor((19 + n + original.byteLength - 16) / 2),
+      original.byteLength - 17,
+      original.byteLength - 1,
+    ];
+    try {
+      for (const position of positions) {
+        const tampered = Buffer.from(original);
+        tampered[position] = tampered[position]! ^ 0x01;
+        writeFileSync(path, tampered);
+        const error = await readStoredSegment(deps, key).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, `flipped byte ${position} was accepted`).toBeInstanceOf(CollectorError);
+        expect((error as CollectorError).code).toMatch(/^segment_(tampered|corrupt)$/);
+        expect((error as CollectorError).message).toMatch(
+          /\[@reprise\/collector\] Segment .*(failed authentication|not a Reprise segment|format version|payload encoding|names data key)/,
+        );
+        await expect(readSessionEvents(deps, 'dev', 'doc')).rejects.toBeInstanceOf(CollectorError);
+        expect(() => decryptByTheDoc(dataDir, key)).toThrow();
+      }
+    } finally {
+      writeFileSync(path, original);
+    }
+    expect((await readSessionEvents(deps, 'dev', 'doc')).length).toBeGreaterThan(5);
+  });
+});
