@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../src/access/access-store.js';
 import type { AuditEntry } from '../src/audit/audit-log.js';
-import { freePort } from './support/collector.js';
+import { freePort } from '@reprise/test-support/process';
 import { ev } from './support/index-events.js';
 import {
   callApi,

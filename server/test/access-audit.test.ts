@@ -1,29 +1,17 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../src/audit/audit-log.js';
-import { ev } from './support/index-events.js';
 import {
   callApi,
-  ingest,
+  identifiedVisit,
+  ingestIndexed,
   startTestCollector,
-  toBatches,
-  waitForIndexed,
   type ApiCaller,
   type TestCollector,
 } from './support/playback-collector.js';
 
 const T = Date.now() - 3_600_000;
-const session = (sessionId: string, start: number, userId: string) =>
-  toBatches(
-    sessionId,
-    [
-      ev.meta(start, `https://app.test/${sessionId}`),
-      ev.full(start + 1),
-      ev.identify(start + 2, userId),
-      ev.click(start + 5_000),
-    ],
-    10,
-  );
+const session = identifiedVisit;
 
 type Caller = ApiCaller;
 
@@ -50,16 +38,8 @@ describe('access control and audit (PostgreSQL index)', () => {
 
   beforeAll(async () => {
     env = await startTestCollector('postgres', ['alpha', 'beta']);
-    await ingest(env.url, 'alpha', [...session('a-1', T, 'ann'), ...session('shared-id', T + 60_000, 'ann')]);
-    await ingest(env.url, 'beta', [...session('b-1', T, 'bob'), ...session('shared-id', T + 120_000, 'bob')]);
-    for (const [project, id] of [
-      ['alpha', 'a-1'],
-      ['alpha', 'shared-id'],
-      ['beta', 'b-1'],
-      ['beta', 'shared-id'],
-    ] as const) {
-      await waitForIndexed(env.plugin, project, id, 4);
-    }
+    await ingestIndexed(env, 'alpha', [...session('a-1', T, 'ann'), ...session('shared-id', T + 60_000, 'ann')]);
+    await ingestIndexed(env, 'beta', [...session('b-1', T, 'bob'), ...session('shared-id', T + 120_000, 'bob')]);
   });
   afterAll(() => env?.stop());
 

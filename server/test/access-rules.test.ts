@@ -1,28 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, createUser } from '../src/access/access-store.js';
-import { ev } from './support/index-events.js';
 import {
   callApi,
-  ingest,
+  identifiedVisit,
+  ingestIndexed,
   startTestCollector,
-  toBatches,
-  waitForIndexed,
   type ApiCaller,
   type TestCollector,
 } from './support/playback-collector.js';
 
 const T = Date.now() - 3_600_000;
-const session = (sessionId: string, start: number, userId: string) =>
-  toBatches(
-    sessionId,
-    [
-      ev.meta(start, `https://app.test/${sessionId}`),
-      ev.full(start + 1),
-      ev.identify(start + 2, userId),
-      ev.click(start + 5_000),
-    ],
-    10,
-  );
+const session = identifiedVisit;
 const PASSWORD = 'a long enough password';
 
 interface Caller extends ApiCaller {
@@ -71,20 +59,12 @@ describe('access rules', () => {
     await createUser(db, { username: 'vera', password: PASSWORD, roles: { alpha: 'viewer' } });
     await createUser(db, { username: 'ann', password: PASSWORD, roles: { alpha: 'viewer' } });
     await createUser(db, { username: 'bob', password: PASSWORD, roles: { alpha: 'viewer' } });
-    await ingest(env.url, 'alpha', [
+    await ingestIndexed(env, 'alpha', [
       ...session('a-1', T, 'ann'),
       ...session('a-2', T + 60_000, 'ann'),
       ...session('a-3', T + 120_000, 'cat'),
     ]);
-    await ingest(env.url, 'beta', [...session('b-1', T, 'ann')]);
-    for (const [project, id] of [
-      ['alpha', 'a-1'],
-      ['alpha', 'a-2'],
-      ['alpha', 'a-3'],
-      ['beta', 'b-1'],
-    ] as const) {
-      await waitForIndexed(env.plugin, project, id, 4);
-    }
+    await ingestIndexed(env, 'beta', [...session('b-1', T, 'ann')]);
   });
   afterAll(() => env?.stop());
 

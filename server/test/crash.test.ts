@@ -3,13 +3,12 @@
  * 202 is readable afterwards, each exactly once.
  */
 import { afterAll, expect, test } from 'vitest';
+import { freePort, tempDir } from '@reprise/test-support/process';
 import {
   frameOf,
-  freePort,
   makeBatch,
   startCollector,
   storedBatchCounts,
-  tempDir,
   waitForDrain,
   ORIGIN,
   type CollectorProcess,

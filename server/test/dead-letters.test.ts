@@ -11,14 +11,13 @@ import { FileIngestLog } from '../src/log/file-log.js';
 import { NatsIngestLog } from '../src/log/nats-log.js';
 import type { IngestLog, LogRecord } from '../src/log/types.js';
 import { runDeadLettersCommand } from '../src/writer/dead-letters-command.js';
+import { startNats, tempDir } from '@reprise/test-support/process';
 import {
   makeBatch,
   metricValue,
   silentLogger,
   startCollector,
-  startNats,
   storedBatchCounts,
-  tempDir,
   waitForDrain,
   type CollectorProcess,
 } from './support/collector.js';

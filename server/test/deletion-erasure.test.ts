@@ -5,15 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ev } from './support/index-events.js';
-import {
-  callApi,
-  ingest,
-  startTestCollector,
-  toBatches,
-  waitForIndexed,
-  type TestCollector,
-  deleteTokenFor,
-} from './support/playback-collector.js';
+import { callApi, startShopWithSessions, toBatches, type TestCollector } from './support/playback-collector.js';
 
 const T = Date.now() - 600_000;
 const session = (id: string, ...identities: (string | null)[]) => {
@@ -37,12 +29,7 @@ describe('erasure by user id', () => {
   };
 
   beforeAll(async () => {
-    env = await startTestCollector('sqlite', ['shop']);
-    token = await deleteTokenFor(env, 'shop');
-    for (const [id, { batches, events }] of Object.entries(sessions)) {
-      await ingest(env.url, 'shop', batches);
-      await waitForIndexed(env.plugin, 'shop', id, events.length);
-    }
+    ({ env, token } = await startShopWithSessions(sessions));
   });
   afterAll(() => env?.stop());
 

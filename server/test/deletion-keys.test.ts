@@ -10,13 +10,11 @@ import { listSegments } from '../src/index-db/sessions-store.js';
 import { readStoredSegment } from '../src/segment/reader.js';
 import { ev } from './support/index-events.js';
 import {
-  ingest,
   readPlayback,
+  startShopWithSessions,
   startTestCollector,
   toBatches,
-  waitForIndexed,
   type TestCollector,
-  deleteTokenFor,
 } from './support/playback-collector.js';
 
 const T = Date.now() - 600_000;
@@ -61,12 +59,7 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
   };
 
   beforeAll(async () => {
-    env = await startTestCollector('sqlite', ['shop']);
-    token = await deleteTokenFor(env, 'shop');
-    for (const [id, { batches, events }] of Object.entries(SESSIONS)) {
-      await ingest(env.url, 'shop', batches);
-      await waitForIndexed(env.plugin, 'shop', id, events.length);
-    }
+    ({ env, token } = await startShopWithSessions(SESSIONS));
   });
   afterAll(() => env?.stop());
 

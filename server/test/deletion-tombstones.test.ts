@@ -5,7 +5,8 @@
  */
 import { encodeBatchFrame, type Batch, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3_ENV, startS3rver, type S3rverProcess } from './support/collector.js';
+import { startS3rver, type S3rverProcess } from '@reprise/test-support/process';
+import { S3_ENV } from './support/collector.js';
 import { ev } from './support/index-events.js';
 import {
   callApi,

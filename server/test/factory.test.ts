@@ -11,15 +11,8 @@ import { CollectorError } from '../src/errors.js';
 import { shredExpiredDataKeys } from '../src/deletion/shred-expired-keys.js';
 import { readSessionEvents } from '../src/segment/reader.js';
 import type { StoredSegment } from '../src/segment/types.js';
-import {
-  frameOf,
-  makeBatch,
-  metricValue,
-  postBatch,
-  silentLogger,
-  tempDir,
-  TEST_METRICS_TOKEN,
-} from './support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { frameOf, makeBatch, metricValue, postBatch, silentLogger, TEST_METRICS_TOKEN } from './support/collector.js';
 
 test('plugins, routers and the onSegmentStored hook; stop() drains the log before plugins stop', async () => {
   const dataDir = tempDir('factory');

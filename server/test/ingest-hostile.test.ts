@@ -8,6 +8,7 @@ import { deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Codec, encodeBatchFrame, frame, writeFrame } from '@reprise/protocol';
 import { Packr } from 'msgpackr';
+import { tempDir } from '@reprise/test-support/process';
 import {
   frameOf,
   makeBatch,
@@ -15,7 +16,6 @@ import {
   postBatch,
   startCollector,
   storedBatchCounts,
-  tempDir,
   waitForDrain,
   type CollectorProcess,
 } from './support/collector.js';

@@ -10,10 +10,9 @@ import { createApiToken } from '../src/access/access-store.js';
 import { ev } from './support/index-events.js';
 import {
   callApi,
-  ingest,
+  ingestIndexed,
   startTestCollector,
   toBatches,
-  waitForIndexed,
   type TestCollector,
 } from './support/playback-collector.js';
 
@@ -58,8 +57,7 @@ describe('secret URL parameters at the collector', () => {
       ),
       ev.click(T + 30),
     ];
-    await ingest(env.url, 'shop', toBatches('urls', events, 10));
-    await waitForIndexed(env.plugin, 'shop', 'urls', events.length);
+    await ingestIndexed(env, 'shop', toBatches('urls', events, 10));
     await env.collector.writer.flush();
 
     const row = await env.plugin.index.db

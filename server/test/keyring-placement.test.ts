@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { expect, test } from 'vitest';
 import { createCollector, keyringPlacementWarning } from '../src/collector.js';
 import { resolveConfig } from '../src/config.js';
-import { tempDir } from './support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 test('warns when the keyring sits inside the data folder and real projects are configured, not in development or when kept apart', async () => {
   const dataDir = tempDir('keyring-place');

@@ -10,14 +10,14 @@ import { createConfiguredDataKeyStore } from '../src/crypto/data-key-store-facto
 import { FileKeyring } from '../src/crypto/keyring.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { loadConfig, type CollectorConfigInput } from '../src/config.js';
-import { S3_ENV, startS3rver, type S3rverProcess } from './support/collector.js';
+import { startS3rver, type S3rverProcess } from '@reprise/test-support/process';
+import { S3_ENV } from './support/collector.js';
 import { ev } from './support/index-events.js';
 import {
-  ingest,
+  ingestIndexed,
   readPlayback,
   startTestCollector,
   toBatches,
-  waitForIndexed,
   type TestCollector,
 } from './support/playback-collector.js';
 
@@ -74,10 +74,11 @@ describe('keys rotate / retire with data keys in S3', () => {
       REPRISE_S3_FORCE_PATH_STYLE: 'true',
       REPRISE_KEYS_S3_BUCKET: 'reprise-keys',
     };
-    for (const [id, { batches, events }] of Object.entries(SESSIONS)) {
-      await ingest(env.url, 'shop', batches);
-      await waitForIndexed(env.plugin, 'shop', id, events.length);
-    }
+    await ingestIndexed(
+      env,
+      'shop',
+      Object.values(SESSIONS).flatMap((session) => session.batches),
+    );
   });
   afterAll(async () => {
     // The last test stopped the collector already; this removes its data folder.

@@ -13,7 +13,8 @@ import { resolveConfig } from '../src/config.js';
 import { FileIngestLog } from '../src/log/file-log.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from '../src/log/types.js';
 import { readSessionEvents } from '../src/segment/reader.js';
-import { frameOf, makeBatch, postBatch, silentLogger, tempDir } from './support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { frameOf, makeBatch, postBatch, silentLogger } from './support/collector.js';
 
 const record = (seq: number, padding = 200): LogRecord => ({
   project: 'dev',

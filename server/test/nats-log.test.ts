@@ -5,14 +5,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
+import { startNats, tempDir } from '@reprise/test-support/process';
 import {
   frameOf,
   makeBatch,
   postBatch,
   startCollector,
-  startNats,
   storedBatchCounts,
-  tempDir,
   waitForDrain,
   type CollectorProcess,
 } from './support/collector.js';

@@ -6,7 +6,8 @@ import { connect } from 'nats';
 import { afterAll, expect, test } from 'vitest';
 import { NatsIngestLog } from '../src/log/nats-log.js';
 import { batchId } from '../src/log/types.js';
-import { makeBatch, silentLogger, startNats } from './support/collector.js';
+import { startNats } from '@reprise/test-support/process';
+import { makeBatch, silentLogger } from './support/collector.js';
 
 let nats: Awaited<ReturnType<typeof startNats>> | undefined;
 const logs: NatsIngestLog[] = [];

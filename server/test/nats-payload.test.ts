@@ -5,15 +5,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import {
-  frameOf,
-  makeBatch,
-  postBatch,
-  startCollector,
-  startNats,
-  tempDir,
-  type CollectorProcess,
-} from './support/collector.js';
+import { startNats, tempDir } from '@reprise/test-support/process';
+import { frameOf, makeBatch, postBatch, startCollector, type CollectorProcess } from './support/collector.js';
 
 let collector: CollectorProcess | undefined;
 let nats: Awaited<ReturnType<typeof startNats>> | undefined;

@@ -11,7 +11,8 @@ import type { WrappedDataKey } from '../src/crypto/types.js';
 import { CollectorError } from '../src/errors.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { shredExpiredDataKeys } from '../src/deletion/shred-expired-keys.js';
-import { metricValue, silentLogger, tempDir, TEST_METRICS_TOKEN } from './support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { metricValue, silentLogger, TEST_METRICS_TOKEN } from './support/collector.js';
 
 const DAY_MS = 86_400_000;
 const record = (project: string, sessionId: string, createdAt: number): WrappedDataKey => ({

@@ -5,6 +5,7 @@
  * behaviour does not depend on the length: it retries with a 5 s cap for as long as it takes).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startS3rver, tempDir, type S3rverProcess } from '@reprise/test-support/process';
 import {
   frameOf,
   makeBatch,
@@ -13,12 +14,9 @@ import {
   S3_ENV,
   s3StoreFor,
   startCollector,
-  startS3rver,
   storedBatchCounts,
-  tempDir,
   waitForDrain,
   type CollectorProcess,
-  type S3rverProcess,
 } from './support/collector.js';
 
 const OUTAGE_MS = Number(process.env.REPRISE_TEST_OUTAGE_MS ?? 30_000);

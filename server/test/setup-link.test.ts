@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 import { createCollector } from '../src/collector.js';
 import { resolveConfig } from '../src/config.js';
 import { defaultPlugins } from '../src/plugins.js';
-import { tempDir } from './support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 test('with port 0 the setup link printed to the terminal names the bound address and creates the first admin; the JSON log never holds it', async () => {
   const lines: Array<{ setupLink?: string; msg?: string }> = [];

@@ -13,7 +13,8 @@ import { FileKeyring } from '../src/crypto/keyring.js';
 import { DataKeyService, ObjectDataKeyStore } from '../src/crypto/data-keys.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { readSessionEvents, readStoredSegment } from '../src/segment/reader.js';
-import { frameOf, makeBatch, postBatch, startCollector, tempDir, waitForDrain } from './support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { frameOf, makeBatch, postBatch, startCollector, waitForDrain } from './support/collector.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -18,15 +18,8 @@ import { summarizeBatches } from '../src/writer/summary.js';
 import { WriterLedger } from '../src/writer/ledger.js';
 import { SegmentWriter } from '../src/writer/writer.js';
 import { createMetrics } from '../src/metrics.js';
-import {
-  makeBatch,
-  S3_ENV,
-  s3StoreFor,
-  silentLogger,
-  startS3rver,
-  tempDir,
-  type S3rverProcess,
-} from './support/collector.js';
+import { startS3rver, tempDir, type S3rverProcess } from '@reprise/test-support/process';
+import { makeBatch, S3_ENV, s3StoreFor, silentLogger } from './support/collector.js';
 
 describe('configuration', () => {
   test('every bad value gets its own message; flags override the environment', () => {

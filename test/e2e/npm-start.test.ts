@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@reprise/test-support/process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, REPO_ROOT, type TestBrowser } from '../harness/index.js';
 import { waitForSessionId } from './playground-scenarios.js';
@@ -12,15 +12,6 @@ import { waitForSessionId } from './playground-scenarios.js';
 // a visit of the playground in Chromium must be listed by the collector's sessions API.
 // A new playground adds its folder name here.
 const FRAMEWORKS = ['react', 'vue'];
-
-/** A port nobody listens on now (the kernel's pick, released at once). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitUntil<T>(
   what: string,

@@ -24,7 +24,8 @@ import { FolderObjectStore } from '../store/folder-store.js';
 import { segmentObjectKey } from '../store/keys.js';
 import { sweepExpiredSegments } from '../store/retention.js';
 import { readStoredSegment, MAX_SEGMENT_OBJECT_BYTES, type ReaderDeps } from '../segment/reader.js';
-import { folderReaderDeps, putTwoEventSegment, tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { folderReaderDeps, putTwoEventSegment } from '../../test/support/collector.js';
 
 async function rejection(promise: Promise<unknown>): Promise<CollectorError> {
   const error = await promise.then(

@@ -9,7 +9,7 @@ import { DataKeyService, DEFAULT_KEY_RECHECK_MS, ObjectDataKeyStore } from './da
 import { FileKeyring } from './keyring.js';
 import type { DataKeyStore } from './types.js';
 import { FolderObjectStore } from '../store/folder-store.js';
-import { tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 /** A keyring and a shared key store, with the store's `method` calls counted. */
 async function sharedKeys(name: string, method: 'get' | 'listSession') {

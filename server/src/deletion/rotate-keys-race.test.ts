@@ -10,7 +10,7 @@ import type { DataKeyStore } from '../crypto/types.js';
 import { rotateKeyEncryptionKey } from './rotate-keys.js';
 import { TombstoneStore } from './tombstones.js';
 import { FolderObjectStore } from '../store/folder-store.js';
-import { tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 test('rotation rewraps only keys that still exist: a key deleted before its rewrap is skipped, one deleted during it is removed again', async () => {
   const dir = tempDir('rotate-race');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { expect, test } from 'vitest';
 import { openIndexDatabase } from './database.js';
-import { tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 test('index.sqlite and its WAL are created 0600 under a 022 umask, with secure_delete on', async () => {
   const dir = tempDir('index-mode');

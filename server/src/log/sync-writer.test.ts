@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { SyncWriter } from './sync-writer.js';
-import { tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 test('writes at a position and fdatasyncs on its own thread; a closed descriptor rejects', async () => {
   const path = join(tempDir('sync-writer'), 'file');

@@ -8,7 +8,8 @@ import { encryptSegment } from './envelope.js';
 import { segmentName, segmentObjectKey } from '../store/keys.js';
 import { encodeSegmentPayload } from './payload.js';
 import { readSessionEvents } from './reader.js';
-import { folderReaderDeps, tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { folderReaderDeps } from '../../test/support/collector.js';
 
 test('a session with a 200 000-event batch reads back whole, in order', async () => {
   const dataDir = tempDir('reader-large');

@@ -6,7 +6,8 @@
 import { beforeAll, expect, test } from 'vitest';
 import { CollectorError } from '../errors.js';
 import { readStoredSegment, type ReaderDeps } from './reader.js';
-import { folderReaderDeps, putTwoEventSegment, tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
+import { folderReaderDeps, putTwoEventSegment } from '../../test/support/collector.js';
 
 let deps: ReaderDeps;
 let otherSessionKey: string;

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { FolderObjectStore } from './folder-store.js';
-import { tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 test('a failed put removes its temp file and the next put succeeds', async () => {
   const root = tempDir('folder-store-failure');

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { FolderObjectStore } from './folder-store.js';
-import { tempDir } from '../../test/support/collector.js';
+import { tempDir } from '@reprise/test-support/process';
 
 const refused = { name: 'CollectorError', code: 'symlink_in_store' };
 

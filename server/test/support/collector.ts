@@ -1,11 +1,9 @@
 /**
- * Real processes for the collector's tests: the built collector (bin/reprise-collector.js),
- * s3rver from npm, Debian's nats-server. Everything on 127.0.0.1.
+ * The built collector (bin/reprise-collector.js) in its own process, and batches and stored
+ * segments to feed and check it with. Everything on 127.0.0.1. Processes the collector does not
+ * own (s3rver, nats-server, PostgreSQL) come from @reprise/test-support/process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeBatchFrame, EventType, createRepriseEvent, type Batch, type RecordedEvent } from '@reprise/protocol';
@@ -23,23 +21,7 @@ import { batchId } from '../../src/log/types.js';
 
 export const SERVER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(SERVER_DIR, 'bin/reprise-collector.js');
-const S3RVER_BIN = resolve(SERVER_DIR, '../node_modules/s3rver/bin/s3rver.js');
 export const ORIGIN = 'http://127.0.0.1:5173';
-
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `reprise-${prefix}-`));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface CollectorProcess {
   url: string;
@@ -105,78 +87,6 @@ export async function startCollector(
     },
     async kill() {
       child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-export interface S3rverProcess {
-  endpoint: string;
-  port: number;
-  directory: string;
-  stop(): Promise<void>;
-}
-
-export async function startS3rver(options: { port?: number; directory?: string } = {}): Promise<S3rverProcess> {
-  const port = options.port ?? (await freePort());
-  const directory = options.directory ?? tempDir('s3rver');
-  const child = spawn(
-    process.execPath,
-    [S3RVER_BIN, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  while (true) {
-    try {
-      await fetch(endpoint);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`s3rver did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    endpoint,
-    port,
-    directory,
-    async stop() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-export async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = tempDir('nats');
-  const port = await freePort();
-  const httpPort = await freePort();
-  const config = join(dir, 'nats.conf');
-  writeFileSync(
-    config,
-    `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n`,
-  );
-  const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  const deadline = Date.now() + 10_000;
-  while (true) {
-    try {
-      const answer = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
-      if (answer.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('nats-server did not start');
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
       await exited;
     },
   };

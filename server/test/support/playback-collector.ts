@@ -10,6 +10,7 @@ import { resolveConfig, type CollectorConfigInput } from '../../src/config.js';
 import type { IndexEngine } from '../../src/index-db/database.js';
 import { sessionsPlugin, type SessionsPlugin, type SessionsPluginOptions } from '../../src/sessions-api/plugin.js';
 import { openTestIndexOptions } from './index-db.js';
+import { ev } from './index-events.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -111,6 +112,46 @@ export function toBatches(
   }
   flush();
   return batches;
+}
+
+/**
+ * Sends batches as `ingest` does, then waits until every session in them has all of its events
+ * indexed: the set-up most API tests start from.
+ */
+export async function ingestIndexed(env: TestCollector, project: string, batches: Omit<Batch, 'v' | 'project'>[]) {
+  await ingest(env.url, project, batches);
+  const events = new Map<string, number>();
+  for (const batch of batches) events.set(batch.session, (events.get(batch.session) ?? 0) + batch.events.length);
+  for (const [sessionId, count] of events) await waitForIndexed(env.plugin, project, sessionId, count);
+}
+
+/**
+ * A collector on SQLite with one project, `shop`, a read-and-delete token for it, and `sessions`
+ * ingested and indexed: where the deletion tests start.
+ */
+export async function startShopWithSessions(sessions: Record<string, { batches: Omit<Batch, 'v' | 'project'>[] }>) {
+  const env = await startTestCollector('sqlite', ['shop']);
+  const token = await deleteTokenFor(env, 'shop');
+  await ingestIndexed(
+    env,
+    'shop',
+    Object.values(sessions).flatMap((session) => session.batches),
+  );
+  return { env, token };
+}
+
+/** A four-event visit (page load, snapshot, identify, click) by `userId`, in batches of ten. */
+export function identifiedVisit(sessionId: string, start: number, userId: string) {
+  return toBatches(
+    sessionId,
+    [
+      ev.meta(start, `https://app.test/${sessionId}`),
+      ev.full(start + 1),
+      ev.identify(start + 2, userId),
+      ev.click(start + 5_000),
+    ],
+    10,
+  );
 }
 
 /** Waits until the writer stored and the plugin indexed `events` events of a session. */

@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { startTestPostgres } from './postgres.js';
+import { startTestPostgres } from '@reprise/test-support/process';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Superuser URL of the PostgreSQL started once for the whole run (see postgres.ts). */
+    /** Superuser URL of the PostgreSQL started once for the whole run (see @reprise/test-support/process). */
     postgresAdminUrl: string;
   }
 }

@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { register } from 'tsx/esm/api';
 import { sql } from 'kysely';
+import { startTestPostgres } from '@reprise/test-support/process';
 
 register();
 const serverSrc = new URL('../../../server/', import.meta.url);
 const { openIndexDatabase } = await import(new URL('src/index-db/database.ts', serverSrc).href);
 const { searchSessions } = await import(new URL('src/index-db/search.ts', serverSrc).href);
-const { startTestPostgres } = await import(new URL('test/support/postgres.ts', serverSrc).href);
 
 const { values: args } = parseArgs({
   options: {
