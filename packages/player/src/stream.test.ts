@@ -36,7 +36,16 @@ describe('parsePlaybackLine', () => {
       parsePlaybackLine(
         '{"stream":"skipped","index":1,"name":"00001","startedAt":5,"endedAt":7,"reason":"corrupt","message":"tag mismatch"}',
       ),
-    ).toEqual({ kind: 'gap', segment: 1, reason: 'corrupt: tag mismatch', start: 5, end: 7 });
+    ).toEqual({
+      kind: 'gap',
+      segment: 1,
+      reason: 'a segment of this recording is damaged and could not be decrypted: tag mismatch',
+      start: 5,
+      end: 7,
+    });
+    expect(parsePlaybackLine('{"stream":"skipped","index":4,"reason":"unreadable"}')).toMatchObject({
+      reason: 'a segment of this recording can no longer be decrypted (its key is gone)',
+    });
     expect(
       parsePlaybackLine('{"stream":"segment","index":2,"name":"00002","startedAt":7,"endedAt":9,"events":10}'),
     ).toEqual({ kind: 'segment', index: 2, start: 7, end: 9 });

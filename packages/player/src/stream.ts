@@ -42,13 +42,10 @@ export function parsePlaybackLine(line: string): StreamItem | null {
       };
     }
     if (record.stream === 'skipped') {
-      const reason = [record.reason, record.message]
-        .filter((part) => typeof part === 'string' && part !== '')
-        .join(': ');
       return {
         kind: 'gap',
         ...(typeof record.index === 'number' ? { segment: record.index } : {}),
-        reason: reason || 'segment could not be read',
+        reason: describeSkip(record),
         ...(typeof record.startedAt === 'number' ? { start: record.startedAt } : {}),
         ...(typeof record.endedAt === 'number' ? { end: record.endedAt } : {}),
       };
@@ -68,6 +65,19 @@ export function parsePlaybackLine(line: string): StreamItem | null {
   }
   if (isRecordedEvent(record)) return { kind: 'event', event: record };
   return null;
+}
+
+/** Words a viewer understands for the collector's skip reasons; its message, if any, follows. */
+const SKIP_REASONS: Record<string, string> = {
+  missing: 'a segment of this recording is missing from storage',
+  corrupt: 'a segment of this recording is damaged and could not be decrypted',
+  unreadable: 'a segment of this recording can no longer be decrypted (its key is gone)',
+};
+
+function describeSkip(record: Record<string, unknown>): string {
+  const reason = typeof record.reason === 'string' && record.reason !== '' ? record.reason : 'missing';
+  const words = SKIP_REASONS[reason] ?? `a segment could not be read (${reason})`;
+  return typeof record.message === 'string' && record.message !== '' ? `${words}: ${record.message}` : words;
 }
 
 export function isRecordedEvent(value: unknown): value is RecordedEvent {

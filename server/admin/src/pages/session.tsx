@@ -16,7 +16,6 @@ import {
   plural,
   shortUrl,
 } from '../format.js';
-import { parseCollectorLine } from '../playback.js';
 import { useRequest } from '../use-request.js';
 
 export function SessionPage() {
@@ -106,7 +105,6 @@ function SessionView({ session }: { session: SessionSummary }) {
     const player = new Player(container, {
       source: api.eventsUrl(session.id, session.project),
       fetchInit: { credentials: 'same-origin' },
-      parseLine: parseCollectorLine,
       ...(startAt !== undefined ? { startAt, autoplay: false } : {}),
     });
     playerRef.current = player;
