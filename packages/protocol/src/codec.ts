@@ -1,82 +1,18 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
 import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
 import { type CodecId, Codec, frame, readFrameHeader, unframe } from './framing.js';
-import { EVENT_TRANSFORMS_VERSION, compactEvents, expandEvents } from './transform.js';
 import { DEFAULT_MAX_VALUES, type PlainScan, type Utf8Check, scanPlainMsgpack } from './plain.js';
+import { type EncodeOptions, encodeBatch, parseJsonPayload, readOwnBatchPayload, restoreTransforms } from './encode.js';
 import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
 
 /**
- * msgpackr options shared by encoder and decoder. Records (`useRecords`) turn repeated object
- * shapes into one structure definition plus positional values. A fresh Packr per batch keeps every
- * batch self-contained: no structure is shared across batches, so a lost batch never makes a later
- * one undecodable.
+ * msgpackr's decoding options. Records (`useRecords`) turn repeated object shapes into one
+ * structure definition plus positional values; packValue (pack.ts) writes them afresh for every
+ * batch, so no structure is shared across batches and a lost batch never makes a later one
+ * undecodable.
  */
 const PACKR_OPTIONS = { useRecords: true, moreTypes: false, int64AsType: 'number' } as const;
-
-/**
- * rrweb events carry many properties whose value is `undefined`; JSON drops them but msgpack
- * would encode each one. Drop them (and functions, symbols) before packing.
- */
-export function stripUndefined<T>(value: T): T {
-  if (Array.isArray(value)) {
-    return value.map((item) => (item === undefined ? null : stripUndefined(item))) as T;
-  }
-  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      const item = (value as Record<string, unknown>)[key];
-      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-      out[key] = stripUndefined(item);
-    }
-    return out as T;
-  }
-  return value;
-}
-
-export interface EncodeOptions {
-  /**
-   * Apply the event transforms (transform.ts) and mark the batch with `x`. Off only to measure
-   * them or to produce a batch for a decoder older than the transforms.
-   * @default true
-   */
-  transforms?: boolean;
-}
-
-/** The batch as it travels: the optional `x` names the event transforms applied (PROTOCOL.md). */
-type WireBatch = Batch & { x?: number };
-
-export function encodeBatch(batch: Batch, options: EncodeOptions = {}): Uint8Array {
-  // stripUndefined makes a deep copy: the caller's events are never rewritten.
-  const wire: WireBatch = stripUndefined(batch);
-  if (options.transforms === false) return new Packr(PACKR_OPTIONS).pack(wire);
-  if (compactEvents(wire.events, wire.start)) {
-    wire.x = EVENT_TRANSFORMS_VERSION;
-    return new Packr(PACKR_OPTIONS).pack(wire);
-  }
-  // An integer too far from its predecessor to code exactly: send the batch as it is.
-  return new Packr(PACKR_OPTIONS).pack(stripUndefined(batch));
-}
-
-/**
- * Undo the event transforms named by `x` (if any) so the value validates as a plain Batch; an `x`
- * this version does not know is refused (`unsupported_version`). For a collector that unpacks a
- * body itself (to read its key first) before validating it.
- */
-export function restoreTransforms(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || !('x' in value)) return value;
-  const wire = value as { x?: unknown; start?: unknown; events?: unknown };
-  if (wire.x !== EVENT_TRANSFORMS_VERSION) {
-    throw new ProtocolError(
-      'unsupported_version',
-      `Event transforms version ${JSON.stringify(wire.x)} is not supported; this collector knows x=${EVENT_TRANSFORMS_VERSION}. Upgrade the collector.`,
-      { path: 'x' },
-    );
-  }
-  if (Array.isArray(wire.events) && typeof wire.start === 'number') expandEvents(wire.events, wire.start);
-  delete wire.x;
-  return wire;
-}
 
 /**
  * One decoder for every batch. Reusing it shares nothing between batches: without a `structures`
@@ -88,7 +24,7 @@ export function restoreTransforms(value: unknown): unknown {
  */
 let batchUnpackr: Unpackr | undefined;
 
-/** msgpack bytes -> value, for bytes already known to be one plain value (or this side's own). */
+/** msgpack bytes -> value, for bytes already known to be one plain value. */
 function unpackValue(bytes: Uint8Array): unknown {
   try {
     // Plain msgpack maps (any encoder that is not msgpackr with records: Python, Go...) must read
@@ -144,14 +80,6 @@ export function unpackPayload(
   return parseJsonPayload(bytes);
 }
 
-function parseJsonPayload(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
-  } catch (error) {
-    throw new ProtocolError('bad_json', `Body is not valid UTF-8 JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 export function decodeBatch(
   bytes: Uint8Array,
   limits: Partial<ValidationLimits> = {},
@@ -175,12 +103,6 @@ export function readOwnBatchFrame(body: Uint8Array): Batch {
   // import would pull the validator, and zod with it, into the worker.)
   const header = readFrameHeader(body);
   return readOwnBatchPayload(unframe(body, header.uncompressedLength), header.codec);
-}
-
-/** `readOwnBatchFrame` for a payload the caller already decompressed (a worker with DecompressionStream). */
-export function readOwnBatchPayload(payload: Uint8Array, codec: CodecId): Batch {
-  // This side's own bytes: no plain-data scan (it would pull the scanner into the worker).
-  return restoreTransforms(codec === Codec.json ? parseJsonPayload(payload) : unpackValue(payload)) as Batch;
 }
 
 /**

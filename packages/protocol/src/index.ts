@@ -4,6 +4,13 @@ export * from './batch.js';
 export * from './errors.js';
 export * from './framing.js';
 export * from './codec.js';
+export {
+  type EncodeOptions,
+  encodeBatch,
+  readOwnBatchPayload,
+  restoreTransforms,
+  stripUndefined,
+} from './encode.js';
 export * from './plain.js';
 export * from './json-frame.js';
 export * from './validate.js';

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Packr } from 'msgpackr';
-import { decodeBatch, decodeBatchFrame, encodeBatch, encodeBatchFrame } from './codec.js';
+import { decodeBatch, decodeBatchFrame, encodeBatchFrame } from './codec.js';
+import { encodeBatch } from './encode.js';
 import { Codec } from './framing.js';
 import { PROTOCOL_VERSION, type Batch } from './batch.js';
 import { unpackBatch } from './codec.js';
