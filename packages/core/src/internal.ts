@@ -11,10 +11,11 @@ export {
   type DeliveryContext,
   type EngineMode,
 } from './delivery/index.js';
+// The delivery limits tests and diagnostics need, straight from where they are defined.
 export {
   DEFAULT_MAX_BATCH_BYTES,
   DEFAULT_MAX_BATCH_DELAY_MS,
   DEFAULT_MAX_OUTBOX_BYTES,
   INGEST_PATH,
   BATCH_CONTENT_TYPE,
-} from './delivery/index.js';
+} from './delivery/defaults.js';

@@ -34,7 +34,7 @@ export function setScryptParams(params: ScryptParams): void {
 
 /**
  * At most `concurrency` hashes run at once, process-wide: each one holds a libuv thread (shared
- * with file and zlib work, i.e. the spool and the writer) and `128 * N * r` bytes for its
+ * with file and zlib work, i.e. the log and the writer) and `128 * N * r` bytes for its
  * duration. Callers beyond that wait in line; beyond `maxWaiting` in line they are refused with
  * a 503, so a flood of logins costs queue slots, not memory or the writer's threads.
  */
@@ -81,7 +81,7 @@ export class PasswordHashBusyError extends CollectorError {
   }
 }
 
-/** Two of libuv's four default threads: the other two stay free for the spool and the writer. */
+/** Two of libuv's four default threads: the other two stay free for the log and the writer. */
 export const DEFAULT_HASH_CONCURRENCY = 2;
 let limiter = new HashLimiter(DEFAULT_HASH_CONCURRENCY, 64);
 

@@ -10,7 +10,7 @@ import { SyncWriter } from './sync-writer.js';
 import type { AppendOutcome, IngestLog, LogEntry, LogRecord } from './types.js';
 
 /**
- * The embedded append-only log (the default spool).
+ * The embedded append-only log (the default log back-end).
  *
  * Files `wal-NNNNNNNN.log` in one folder, each a run of records:
  *   u32 LE payload length | u32 LE crc32(payload) | payload (msgpack LogRecord)

@@ -38,7 +38,7 @@ export interface NatsLogOptions {
 }
 
 /**
- * NATS JetStream as the spool, for several collector nodes: a work-queue stream with file
+ * NATS JetStream as the log, for several collector nodes: a work-queue stream with file
  * storage; `append` resolves on JetStream's publish ack. Every writer pulls from one durable
  * consumer and acks a message once its segment is stored.
  */

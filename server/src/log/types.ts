@@ -44,7 +44,7 @@ export interface LogEntry {
 export type AppendOutcome = 'appended' | 'duplicate';
 
 /**
- * The durable spool between ingest and the writer. `append` resolves only when the record would
+ * The durable log between ingest and the writer. `append` resolves only when the record would
  * survive `kill -9` (fsync / JetStream ack). Implementations: FileIngestLog (embedded, default),
  * NatsIngestLog (JetStream, several collector nodes).
  */

@@ -5,13 +5,6 @@ import type { CreateDelivery, Delivery } from './types.js';
 export type { CreateDelivery, Delivery, DeliveryContext } from './types.js';
 export type { EngineMode } from './channel.js';
 export { DeliveryDropError } from './page.js';
-export {
-  DEFAULT_MAX_BATCH_BYTES,
-  DEFAULT_MAX_BATCH_DELAY_MS,
-  DEFAULT_MAX_OUTBOX_BYTES,
-  INGEST_PATH,
-  BATCH_CONTENT_TYPE,
-} from './defaults.js';
 
 /** Delivery for a recorder with `project` and `endpoint`: the page side, which starts the engine. */
 export const createDelivery: CreateDelivery = (context) => new PageDelivery(context);
