@@ -25,7 +25,7 @@ import {
 import { RecorderError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createRecorder } from './index.js';
-import { isPositionsOnly } from './recorder.js';
+import { isPositionsOnly } from './recorder/pipeline.js';
 import {
   CONTENTEDITABLE_SELECTOR,
   maskFieldValue,

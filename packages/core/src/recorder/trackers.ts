@@ -1,0 +1,70 @@
+import type { RecordedEvent } from '@reprise/protocol/page';
+import { startMutationBreaker } from '../capture/breaker.js';
+import { startConsoleCapture } from '../capture/console.js';
+import type { CaptureContext, Teardown } from '../capture/context.js';
+import { startDomCapture } from '../capture/dom.js';
+import { startErrorCapture } from '../capture/errors.js';
+import { startNetworkCapture } from '../capture/network.js';
+import type { ResolvedOptions } from '../defaults.js';
+import type { RecorderEvents } from '../types.js';
+import type { Report } from './report.js';
+
+/*
+ * The capture trackers a recording installs, each returning its teardown (as Datadog's record.ts
+ * composes its trackers): rrweb with the mutation breaker in front of it, then console, errors and
+ * network.
+ */
+
+export interface DomTrackerHooks {
+  push(event: RecordedEvent): void;
+  context: CaptureContext;
+  report: Report;
+  isRecording(): boolean;
+  onBreaker(event: RecorderEvents['breaker']): void;
+}
+
+/**
+ * rrweb, paused by the mutation breaker while a page mutates too fast and resumed after. Each
+ * teardown goes into `teardowns` as soon as its tracker runs, so a start that throws halfway can
+ * still take down what it installed.
+ */
+export function startDomTrackers(config: ResolvedOptions, hooks: DomTrackerHooks, teardowns: Teardown[]): void {
+  let stopDom: Teardown | undefined;
+  const startDom = () => {
+    stopDom = startDomCapture(config, hooks.push, (error) => hooks.report(error, 'capture', 'rrweb'));
+  };
+  const stopDomNow = () => {
+    const stop = stopDom;
+    stopDom = undefined;
+    stop?.();
+  };
+  const breaker = config.mutationBreaker;
+  // The breaker's observer must exist before rrweb's (see capture/breaker.ts).
+  if (breaker) {
+    teardowns.push(
+      startMutationBreaker(document, breaker, {
+        onPause(mutations) {
+          stopDomNow();
+          hooks.context.emit('breaker', { state: 'paused', mutations, windowMs: breaker.windowMs });
+          hooks.onBreaker({ state: 'paused', mutations });
+        },
+        onResume(mutations) {
+          if (!hooks.isRecording()) return;
+          startDom();
+          hooks.context.emit('breaker', { state: 'resumed', mutations, windowMs: breaker.windowMs });
+          hooks.onBreaker({ state: 'resumed', mutations });
+        },
+        onError: (error) => hooks.report(error, 'capture', 'the mutation breaker'),
+      }),
+    );
+  }
+  startDom();
+  teardowns.push(stopDomNow);
+}
+
+/** Console, uncaught errors and network, as the options ask (teardowns as startDomTrackers). */
+export function startPageTrackers(config: ResolvedOptions, context: CaptureContext, teardowns: Teardown[]): void {
+  if (config.console) teardowns.push(startConsoleCapture(context, config.console));
+  if (config.errors) teardowns.push(startErrorCapture(context, window));
+  if (config.network) teardowns.push(startNetworkCapture(context, config.network, config.endpoint, window));
+}
