@@ -197,8 +197,15 @@ describe('@reprise/core capture in Chromium', () => {
         componentStack: '\n    at Cart',
         framework: 'react',
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
     });
+    // The chunked response's event waits for its Resource Timing entry, which a busy machine can
+    // deliver well after the fetch resolved: wait for the event rather than a fixed time.
+    await page.waitForFunction(
+      () =>
+        JSON.stringify((window as unknown as { __events: unknown[] }).__events).includes('/api/slow-chunked"'),
+      undefined,
+      { timeout: 30_000 },
+    );
     events = await capturedEvents(page);
     liveText = await page.evaluate(() => ({
       list: document.querySelector('#list')!.textContent!,
