@@ -3,17 +3,19 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-/** binary that proves the package is installed -> Debian package */
+/** paths that prove the package is installed (any one) -> Debian package */
 const NEEDED = [
-  { bin: '/usr/bin/chromium', pkg: 'chromium', why: 'browser tests (playwright-core drives Debian Chromium)' },
-  { bin: '/usr/bin/nats-server', pkg: 'nats-server', why: 'JetStream log back-end tests' },
-  { bin: '/usr/lib/postgresql', pkg: 'postgresql', why: 'PostgreSQL index tests' },
+  { bins: ['/usr/bin/chromium'], pkg: 'chromium', why: 'browser tests (playwright-core drives Debian Chromium)' },
+  // Debian ships nats-server in /usr/sbin; checking /usr/bin alone re-ran apt-get on every test run.
+  { bins: ['/usr/sbin/nats-server', '/usr/bin/nats-server'], pkg: 'nats-server', why: 'JetStream log back-end tests' },
+  { bins: ['/usr/lib/postgresql'], pkg: 'postgresql', why: 'PostgreSQL index tests' },
 ];
 
 export function provision({ log = console.log } = {}) {
-  const missing = NEEDED.filter((item) => !existsSync(item.bin));
+  const missing = NEEDED.filter((item) => !item.bins.some((bin) => existsSync(bin)));
   if (missing.length === 0) return;
-  for (const item of missing) log(`[provision] ${item.pkg} is missing (${item.bin}); needed for ${item.why}.`);
+  for (const item of missing)
+    log(`[provision] ${item.pkg} is missing (${item.bins.join(' or ')}); needed for ${item.why}.`);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const sudo = isRoot ? [] : ['sudo', '-n'];
   const run = (args) => {
