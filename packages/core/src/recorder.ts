@@ -1,11 +1,16 @@
-import { createRepriseEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol/page';
+import {
+  createEmitter,
+  createRepriseEvent,
+  type RepriseKind,
+  type ReprisePayloads,
+  type SessionPayload,
+} from '@reprise/protocol/page';
 import type { CaptureContext, Teardown } from './capture/context.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
-import { createEmitter } from './emitter.js';
 import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
 import { eventRedactor } from './privacy.js';

@@ -1,5 +1,4 @@
 import { expect, test } from 'vitest';
-import { Emitter } from './emitter.js';
 import { formatClock, formatDuration, lastIndexAtOrBefore } from './format.js';
 
 test('formatClock prints m:ss, and h:mm:ss past an hour', () => {
@@ -25,23 +24,4 @@ test('lastIndexAtOrBefore finds the row playing at a moment', () => {
   expect(lastIndexAtOrBefore(rows, 20)).toBe(2);
   expect(lastIndexAtOrBefore(rows, 99)).toBe(3);
   expect(lastIndexAtOrBefore([], 1)).toBe(-1);
-});
-
-test('Emitter: on() returns the unsubscribe function, a throwing listener does not stop the others', () => {
-  const emitter = new Emitter<{ time: number }>();
-  const seen: number[] = [];
-  const originalError = console.error;
-  console.error = () => undefined;
-  try {
-    emitter.on('time', () => {
-      throw new Error('listener bug');
-    });
-    const off = emitter.on('time', (time) => seen.push(time));
-    emitter.emit('time', 1);
-    off();
-    emitter.emit('time', 2);
-  } finally {
-    console.error = originalError;
-  }
-  expect(seen).toEqual([1]);
 });

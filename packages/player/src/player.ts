@@ -1,10 +1,9 @@
 // Consumers type-checking these sources (through the @reprise/source condition) need the `?inline` module type too.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration has nothing to import
 /// <reference path="./css.d.ts" />
-import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { createEmitter, EventType, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
 import { h, icon, setIcon } from './dom.js';
-import { Emitter } from './emitter.js';
 import { EventStore } from './event-store.js';
 import { formatClock, formatDuration } from './format.js';
 import { FrameIndex } from './frames.js';
@@ -93,7 +92,10 @@ export function injectPlayerStyles(doc: Document = document): void {
 export class Player {
   /** The player's root element (inside the container given to the constructor). */
   readonly root: HTMLDivElement;
-  private readonly emitter = new Emitter<PlayerEventMap>();
+  private readonly emitter = createEmitter<PlayerEventMap>((error, name) =>
+    // One failing listener must not stop playback or the other listeners.
+    console.error('[@reprise/player] a listener for', name, 'threw:', error),
+  );
   private readonly index: RecordingIndex;
   private readonly inactivity: InactivityTracker;
   private readonly urls = new UrlTimeline();

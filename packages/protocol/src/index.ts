@@ -16,3 +16,4 @@ export * from './json-frame.js';
 export * from './validate.js';
 export * from './redact.js';
 export * from './transform.js';
+export * from './emitter.js';

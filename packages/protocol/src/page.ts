@@ -1,6 +1,6 @@
 /**
  * `@reprise/protocol/page`: the part of the protocol a recorder's page uses (event kinds, rrweb
- * helpers, batch bounds and splitting, redaction, the JSON frame of its unload batch). Without the
+ * helpers, batch bounds and splitting, redaction, the JSON frame of its unload batch, the event emitter). Without the
  * msgpack codec, the compressor or the validator: an app's bundler splits chunks by module, and a
  * page that imported those through the package's index would carry them in its first chunk.
  */
@@ -10,4 +10,5 @@ export * from './batch.js';
 export * from './errors.js';
 export * from './redact.js';
 export * from './json-frame.js';
+export * from './emitter.js';
 export { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH } from './validate.js';

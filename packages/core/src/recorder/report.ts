@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from '../defaults.js';
-import type { Emitter } from '../emitter.js';
+import type { Emitter } from '@reprise/protocol/page';
 import { debugWarn, devWarn } from '../env.js';
 import { describeError, RecorderError, type RecorderErrorCode } from '../errors.js';
 import type { RecorderEvents } from '../types.js';
