@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api.js';
 import { useAuth } from '../auth.js';
+import { Field } from '../components/field.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { AuthCard } from './auth-card.js';
 
@@ -47,28 +48,24 @@ export function LoginPage() {
         onSubmit={(event) => void submit(event)}
         aria-describedby={error ? 'login-error' : undefined}
       >
-        <label className="field">
-          <span>Username</span>
-          <input
-            name="username"
-            autoComplete="username"
-            required
-            autoFocus
-            value={username}
-            onChange={(event) => setUsername(event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-        </label>
+        <Field
+          label="Username"
+          name="username"
+          autoComplete="username"
+          required
+          autoFocus
+          value={username}
+          onChange={(event) => setUsername(event.target.value)}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+        />
         {error ? (
           <p id="login-error" className="form-error" role="alert">
             {error}

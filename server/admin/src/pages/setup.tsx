@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation } from 'react-router';
 import { useAuth } from '../auth.js';
+import { Field } from '../components/field.js';
 import { Loading } from '../components/states.js';
 import { AuthCard } from './auth-card.js';
 
@@ -71,43 +72,41 @@ export function SetupPage() {
       intro={<p>This one-time link creates the administrator of this collector. It stops working once used.</p>}
     >
       <form className="form" onSubmit={(event) => void submit(event)}>
-        <label className="field">
-          <span>Username</span>
-          <input
-            name="username"
-            autoComplete="username"
-            required
-            value={username}
-            onChange={(event) => setUsername(event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="new-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            autoFocus
-            value={password}
-            aria-describedby="password-hint"
-            onChange={(event) => setPassword(event.target.value)}
-          />
-          <small id="password-hint">At least {MIN_PASSWORD} characters. A passphrase of a few words works well.</small>
-        </label>
-        <label className="field">
-          <span>Repeat the password</span>
-          <input
-            name="confirm-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            aria-invalid={mismatch || undefined}
-            onChange={(event) => setConfirm(event.target.value)}
-          />
-          {mismatch ? <small className="field-error">The passwords differ.</small> : null}
-        </label>
+        <Field
+          label="Username"
+          name="username"
+          autoComplete="username"
+          required
+          value={username}
+          onChange={(event) => setUsername(event.target.value)}
+        />
+        <Field
+          label="Password"
+          name="new-password"
+          type="password"
+          autoComplete="new-password"
+          required
+          autoFocus
+          value={password}
+          aria-describedby="password-hint"
+          onChange={(event) => setPassword(event.target.value)}
+          hint={
+            <small id="password-hint">
+              At least {MIN_PASSWORD} characters. A passphrase of a few words works well.
+            </small>
+          }
+        />
+        <Field
+          label="Repeat the password"
+          name="confirm-password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={confirm}
+          aria-invalid={mismatch || undefined}
+          onChange={(event) => setConfirm(event.target.value)}
+          hint={mismatch ? <small className="field-error">The passwords differ.</small> : null}
+        />
         {error ? (
           <p className="form-error" role="alert">
             {error}
