@@ -1,13 +1,17 @@
 import type { InputHTMLAttributes, ReactNode } from 'react';
 
-/** A labelled input, the form row of the sign-in pages; `hint` stands under the input. */
+/**
+ * A labelled input, the form row of the admin pages; `hint` stands under the input, and `layout`
+ * adds the stylesheet's row variants (`field-compact`, `field-grow`, `field-narrow`).
+ */
 export function Field({
   label,
   hint,
+  layout,
   ...input
-}: { label: string; hint?: ReactNode } & InputHTMLAttributes<HTMLInputElement>) {
+}: { label: string; hint?: ReactNode; layout?: string } & InputHTMLAttributes<HTMLInputElement>) {
   return (
-    <label className="field">
+    <label className={layout ? `field ${layout}` : 'field'}>
       <span>{label}</span>
       <input {...input} />
       {hint}

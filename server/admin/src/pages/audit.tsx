@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { api, type AuditEntry } from '../api.js';
+import { Field } from '../components/field.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
@@ -103,23 +104,21 @@ export function AuditPage() {
             ))}
           </select>
         </label>
-        <label className="field field-compact">
-          <span>Who</span>
-          <input
-            type="search"
-            placeholder="Username or token"
-            value={draft.actor}
-            onChange={(event) => setDraft({ ...draft, actor: event.target.value })}
-          />
-        </label>
-        <label className="field field-compact field-grow">
-          <span>Session id</span>
-          <input
-            type="search"
-            value={draft.sessionId}
-            onChange={(event) => setDraft({ ...draft, sessionId: event.target.value })}
-          />
-        </label>
+        <Field
+          layout="field-compact"
+          label="Who"
+          type="search"
+          placeholder="Username or token"
+          value={draft.actor}
+          onChange={(event) => setDraft({ ...draft, actor: event.target.value })}
+        />
+        <Field
+          layout="field-compact field-grow"
+          label="Session id"
+          type="search"
+          value={draft.sessionId}
+          onChange={(event) => setDraft({ ...draft, sessionId: event.target.value })}
+        />
         <div className="filters-actions">
           <button type="submit" className="button button-primary">
             Filter

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, type SessionSearchParams, type SessionSummary } from '../api.js';
+import { Field } from '../components/field.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatDuration, formatRelative, formatShortDateTime, shortUrl } from '../format.js';
 import { useRequest } from '../use-request.js';
@@ -223,6 +224,23 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
   useEffect(() => setDraft(filters), [filters]);
   const set = <K extends keyof Filters>(name: K, value: Filters[K]) =>
     setDraft((current) => ({ ...current, [name]: value }));
+  // The filters typed into a text box: `set` keeps them in the draft until Enter or the button.
+  const textField = (
+    name: 'from' | 'to' | 'user' | 'url' | 'event',
+    label: string,
+    type: 'search' | 'datetime-local',
+    placeholder?: string,
+    layout = 'field-compact',
+  ) => (
+    <Field
+      layout={layout}
+      label={label}
+      type={type}
+      placeholder={placeholder}
+      value={draft[name]}
+      onChange={(event) => set(name, event.target.value)}
+    />
+  );
   // Choices made with a pointer apply at once; typed text applies with Enter or the button.
   const choose = <K extends keyof Filters>(name: K, value: Filters[K]) => {
     const next = { ...draft, [name]: value };
@@ -249,34 +267,12 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
       </label>
       {draft.range === 'custom' ? (
         <>
-          <label className="field field-compact">
-            <span>From</span>
-            <input type="datetime-local" value={draft.from} onChange={(event) => set('from', event.target.value)} />
-          </label>
-          <label className="field field-compact">
-            <span>To</span>
-            <input type="datetime-local" value={draft.to} onChange={(event) => set('to', event.target.value)} />
-          </label>
+          {textField('from', 'From', 'datetime-local')}
+          {textField('to', 'To', 'datetime-local')}
         </>
       ) : null}
-      <label className="field field-compact">
-        <span>User</span>
-        <input
-          type="search"
-          placeholder="User id"
-          value={draft.user}
-          onChange={(event) => set('user', event.target.value)}
-        />
-      </label>
-      <label className="field field-compact field-grow">
-        <span>URL or route</span>
-        <input
-          type="search"
-          placeholder="/checkout"
-          value={draft.url}
-          onChange={(event) => set('url', event.target.value)}
-        />
-      </label>
+      {textField('user', 'User', 'search', 'User id')}
+      {textField('url', 'URL or route', 'search', '/checkout', 'field-compact field-grow')}
       <label className="field field-compact">
         <span>Errors</span>
         <select value={draft.errors} onChange={(event) => choose('errors', event.target.value as Filters['errors'])}>
@@ -285,27 +281,18 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
           <option value="no">Without errors</option>
         </select>
       </label>
-      <label className="field field-compact">
-        <span>Custom event</span>
-        <input
-          type="search"
-          placeholder="Event name"
-          value={draft.event}
-          onChange={(event) => set('event', event.target.value)}
-        />
-      </label>
-      <label className="field field-compact field-narrow">
-        <span>Min. duration (s)</span>
-        <input
-          type="number"
-          min="0"
-          step="1"
-          inputMode="numeric"
-          placeholder="0"
-          value={draft.minDuration}
-          onChange={(event) => set('minDuration', event.target.value)}
-        />
-      </label>
+      {textField('event', 'Custom event', 'search', 'Event name')}
+      <Field
+        layout="field-compact field-narrow"
+        label="Min. duration (s)"
+        type="number"
+        min="0"
+        step="1"
+        inputMode="numeric"
+        placeholder="0"
+        value={draft.minDuration}
+        onChange={(event) => set('minDuration', event.target.value)}
+      />
       <div className="filters-actions">
         <button type="submit" className="button button-primary">
           Search
