@@ -4,6 +4,14 @@ import type { InputHTMLAttributes, ReactNode } from 'react';
  * A labelled input, the form row of the admin pages; `hint` stands under the input, and `layout`
  * adds the stylesheet's row variants (`field-compact`, `field-grow`, `field-narrow`).
  */
+/** The username input of the sign-in pages (login, first admin). */
+export const USERNAME_INPUT = {
+  label: 'Username',
+  name: 'username',
+  autoComplete: 'username',
+  required: true,
+} as const;
+
 export function Field({
   label,
   hint,

@@ -7,6 +7,7 @@ import { FormMessages, ProjectSelect, useFormAction } from '../components/form-a
 import { ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
+import { TableHead } from '../components/table-head.js';
 
 const ROLE_CHOICES: { value: Role | ''; label: string }[] = [
   { value: '', label: 'No access' },
@@ -211,16 +212,7 @@ function TokensSection({
       ) : (
         <div className="table-wrap">
           <table className="table" aria-label="API tokens">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Project</th>
-                <th scope="col">Can</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col" />
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Project', 'Can', 'Expires', 'Last used', '']} />
             <tbody>
               {tokens.map((token) => {
                 const expired = token.expiresAt !== null && token.expiresAt <= now;

@@ -5,6 +5,7 @@ import { Field } from '../components/field.js';
 import { Empty, ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
+import { TableHead } from '../components/table-head.js';
 
 const PAGE_SIZE = 50;
 
@@ -135,15 +136,7 @@ export function AuditPage() {
         <>
           <div className="table-wrap">
             <table className="table audit-table">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Session</th>
-                  <th scope="col">From</th>
-                </tr>
-              </thead>
+              <TableHead columns={['When', 'Who', 'What', 'Session', 'From']} />
               <tbody>
                 {request.data.items.map((entry) => (
                   <AuditRow key={entry.id} entry={entry} />

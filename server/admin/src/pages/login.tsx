@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api.js';
 import { useAuth } from '../auth.js';
-import { Field } from '../components/field.js';
+import { Field, USERNAME_INPUT } from '../components/field.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { AuthCard } from './auth-card.js';
 
@@ -48,15 +48,7 @@ export function LoginPage() {
         onSubmit={(event) => void submit(event)}
         aria-describedby={error ? 'login-error' : undefined}
       >
-        <Field
-          label="Username"
-          name="username"
-          autoComplete="username"
-          required
-          autoFocus
-          value={username}
-          onChange={(event) => setUsername(event.target.value)}
-        />
+        <Field {...USERNAME_INPUT} autoFocus value={username} onChange={(event) => setUsername(event.target.value)} />
         <Field
           label="Password"
           name="password"

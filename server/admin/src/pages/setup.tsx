@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation } from 'react-router';
 import { useAuth } from '../auth.js';
-import { Field } from '../components/field.js';
+import { Field, USERNAME_INPUT } from '../components/field.js';
 import { Loading } from '../components/states.js';
 import { AuthCard } from './auth-card.js';
 
@@ -72,14 +72,7 @@ export function SetupPage() {
       intro={<p>This one-time link creates the administrator of this collector. It stops working once used.</p>}
     >
       <form className="form" onSubmit={(event) => void submit(event)}>
-        <Field
-          label="Username"
-          name="username"
-          autoComplete="username"
-          required
-          value={username}
-          onChange={(event) => setUsername(event.target.value)}
-        />
+        <Field {...USERNAME_INPUT} value={username} onChange={(event) => setUsername(event.target.value)} />
         <Field
           label="Password"
           name="new-password"
