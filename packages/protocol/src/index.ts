@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './framing.js';
 export * from './codec.js';
 export * from './plain.js';
+export * from './plain-json.js';
 export * from './json-frame.js';
 export * from './validate.js';
 export * from './redact.js';
