@@ -367,7 +367,12 @@ function buildCases(): HostileCase[] {
     return writeFrame(Codec.json, bytes.byteLength, bytes);
   };
   const jsonText = JSON.stringify(withData({ text: 'MARK' }));
-  cases.push({ name: 'JSON 1e400', body: jsonFrame(jsonText.replace('"MARK"', '1e400')), status: 400, error: 'unsupported_type' });
+  cases.push({
+    name: 'JSON 1e400',
+    body: jsonFrame(jsonText.replace('"MARK"', '1e400')),
+    status: 400,
+    error: 'unsupported_type',
+  });
   cases.push({
     name: 'JSON duplicate keys',
     body: jsonFrame(jsonText.replace('"MARK"', '{"a":1,"\\u0061":2}')),
@@ -380,7 +385,12 @@ function buildCases(): HostileCase[] {
     status: 400,
     error: 'duplicate_key',
   });
-  cases.push({ name: 'JSON unterminated nesting', body: jsonFrame('['.repeat(200_000)), status: 400, error: 'bad_json' });
+  cases.push({
+    name: 'JSON unterminated nesting',
+    body: jsonFrame('['.repeat(200_000)),
+    status: 400,
+    error: 'bad_json',
+  });
   cases.push({
     name: 'JSON nested 100,000 deep',
     body: jsonFrame('['.repeat(100_000) + ']'.repeat(100_000)),

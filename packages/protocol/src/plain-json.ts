@@ -70,8 +70,7 @@ export function scanPlainJson(bytes: Uint8Array, maxValues: number): PlainScan {
           // \uXXXX: exactly four hex digits.
           for (let i = 2; i < 6; i++) {
             const hex = bytes[at + i];
-            if (hex === undefined || !isHex(hex))
-              throw badJson('a \\u escape without four hex digits', at);
+            if (hex === undefined || !isHex(hex)) throw badJson('a \\u escape without four hex digits', at);
           }
           at += 6;
           continue;
