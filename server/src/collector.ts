@@ -32,7 +32,7 @@ import { shredExpiredDataKeys } from './deletion/shred-expired-keys.js';
 import { sweepExpiredSegments } from './store/retention.js';
 import { S3ObjectStore } from './store/s3-store.js';
 import type { ObjectStore, RetentionRule } from './store/types.js';
-import { DeadLetters } from './writer/dead-letters.js';
+import { DeadLetters, deadLetterStore } from './writer/dead-letters.js';
 import { WriterLedger } from './writer/ledger.js';
 import type { SegmentStoredHook } from './segment/types.js';
 import { SegmentWriter } from './writer/writer.js';
@@ -231,7 +231,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
   // Beside the log, encrypted under each session's data key (writer/dead-letters.ts).
-  const deadLetters = new DeadLetters({ store: new FolderObjectStore(join(config.dataDir, 'dead-letters')), dataKeys });
+  const deadLetterObjects = deadLetterStore(config);
+  const deadLetters = new DeadLetters({ store: deadLetterObjects, dataKeys });
   const writer = new SegmentWriter(
     {
       log,
@@ -434,6 +435,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await log.close();
       await ledger.close();
       await store.close();
+      await deadLetterObjects.close();
       await keysS3?.close();
       server?.closeAllConnections();
       await closing;

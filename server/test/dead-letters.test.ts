@@ -2,13 +2,16 @@
  * Defence in depth behind ingest's checks: a record that reached the log but cannot be stored
  * (here a BigInt, which makes the segment's JSON throw, written to the log directly as an older
  * collector could have) is tried alone, moved to the encrypted dead letters, counted, and
- * released: the log drains, its neighbours are stored, and the CLI lists and retries it.
+ * released: the log drains, its neighbours are stored, and the CLI lists and retries it. With NATS
+ * as the log the letters live in a JetStream object store, not on the node's disk: the CLI lists
+ * and retries them from another node (another data folder).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FileIngestLog } from '../src/log/file-log.js';
 import { NatsIngestLog } from '../src/log/nats-log.js';
+import { NatsObjectStore } from '../src/log/nats-object-store.js';
 import type { IngestLog, LogRecord } from '../src/log/types.js';
 import { runDeadLettersCommand } from '../src/writer/dead-letters-command.js';
 import { startNats, tempDir } from '@reprise/test-support/process';
@@ -43,9 +46,16 @@ async function appendAll(log: IngestLog, records: LogRecord[]): Promise<void> {
   await log.close();
 }
 
-async function command(dataDir: string, ...argv: string[]): Promise<{ code: number; lines: string[] }> {
+async function command(
+  at: { dataDir: string; env?: NodeJS.ProcessEnv; flags?: string[] },
+  ...argv: string[]
+): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const code = await runDeadLettersCommand([...argv, '--data-dir', dataDir], {}, (line) => lines.push(line));
+  const code = await runDeadLettersCommand(
+    [...argv, '--data-dir', at.dataDir, ...(at.flags ?? [])],
+    at.env ?? {},
+    (line) => lines.push(line),
+  );
   return { code, lines };
 }
 
@@ -67,6 +77,8 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
   let collector: CollectorProcess | undefined;
   let dataDir: string;
+  /** Where the CLI runs: the node's own data folder, or (NATS) another node's, with the shared keyring. */
+  let cli: { dataDir: string; env?: NodeJS.ProcessEnv; flags?: string[] };
 
   beforeAll(async () => {
     dataDir = tempDir(`dead-letters-${backend}`);
@@ -77,8 +89,14 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
       extra.REPRISE_LOG_BACKEND = 'nats';
       extra.REPRISE_NATS_URL = nats.url;
       await appendAll(new NatsIngestLog({ servers: nats.url, logger: silentLogger }), records);
+      cli = {
+        dataDir: tempDir('dead-letters-other-node'),
+        env: { REPRISE_LOG_BACKEND: 'nats', REPRISE_NATS_URL: nats.url },
+        flags: ['--keyring', join(dataDir, 'keyring.json')],
+      };
     } else {
       await appendAll(new FileIngestLog({ dir: join(dataDir, 'log'), logger: silentLogger }), records);
+      cli = { dataDir };
     }
     collector = await startCollector({ ...env(dataDir), ...extra });
   });
@@ -98,13 +116,23 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
     expect(counts.get('dev/mixed/tab1/2')).toBe(1);
     expect(counts.has('dev/mixed/tab1/1')).toBe(false);
     expect(collector!.child.exitCode).toBeNull();
-    // Encrypted at rest: the recorded text is nowhere in the dead letters' files.
+    // Encrypted at rest: the recorded text is nowhere in the dead letters' objects.
     const folder = join(dataDir, 'dead-letters');
-    const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-    expect(files.length).toBeGreaterThanOrEqual(4);
-    for (const file of files) expect(readFileSync(join(file.parentPath, file.name)).includes('text 1-0')).toBe(false);
+    const stored: Buffer[] = [];
+    if (backend === 'nats') {
+      // Not on this node's disk: in the object store every node reads.
+      expect(existsSync(folder)).toBe(false);
+      const objects = new NatsObjectStore({ servers: nats!.url, bucket: 'REPRISE_INGEST_DEAD_LETTERS' });
+      for await (const info of objects.list('')) stored.push(Buffer.from((await objects.get(info.key))!));
+      await objects.close();
+    } else {
+      for (const file of readdirSync(folder, { recursive: true, withFileTypes: true }))
+        if (file.isFile()) stored.push(readFileSync(join(file.parentPath, file.name)));
+    }
+    expect(stored.length).toBeGreaterThanOrEqual(4);
+    for (const bytes of stored) expect(bytes.includes('text 1-0')).toBe(false);
 
-    const listed = await command(dataDir, 'list');
+    const listed = await command(cli, 'list');
     expect(listed.code).toBe(0);
     expect(listed.lines).toHaveLength(2);
     expect(listed.lines.join('\n')).toMatch(/dev\/mixed\/tab1\/1/);
@@ -112,14 +140,14 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
   });
 
   test('retry: a letter that fails again stays, with its reason, and the writer keeps going', async () => {
-    const [first] = (await command(dataDir, 'list')).lines.map((line) => line.split('\t')[0]!);
-    expect((await command(dataDir, 'retry', first!)).lines).toEqual([`retry requested: ${first}`]);
-    expect((await command(dataDir, 'retry', 'dev/nope/x')).code).toBe(1);
+    const [first] = (await command(cli, 'list')).lines.map((line) => line.split('\t')[0]!);
+    expect((await command(cli, 'retry', first!)).lines).toEqual([`retry requested: ${first}`]);
+    expect((await command(cli, 'retry', 'dev/nope/x')).code).toBe(1);
     await until(
-      async () => !(await command(dataDir, 'list')).lines.some((line) => line.includes('retry requested')),
+      async () => !(await command(cli, 'list')).lines.some((line) => line.includes('retry requested')),
       'the retry to be tried',
     );
-    const after = (await command(dataDir, 'list')).lines;
+    const after = (await command(cli, 'list')).lines;
     expect(after).toHaveLength(2);
     expect(after.join('\n')).toMatch(/BigInt/);
     expect((await fetch(`${collector!.url}/healthz`)).status).toBe(200);

@@ -361,6 +361,42 @@ function buildCases(): HostileCase[] {
     status: 400,
     error: 'unsupported_type',
   });
+  // The JSON unload frame (codec 3): what JSON.parse would quietly change is refused, not stored.
+  const jsonFrame = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    return writeFrame(Codec.json, bytes.byteLength, bytes);
+  };
+  const jsonText = JSON.stringify(withData({ text: 'MARK' }));
+  cases.push({
+    name: 'JSON 1e400',
+    body: jsonFrame(jsonText.replace('"MARK"', '1e400')),
+    status: 400,
+    error: 'unsupported_type',
+  });
+  cases.push({
+    name: 'JSON duplicate keys',
+    body: jsonFrame(jsonText.replace('"MARK"', '{"a":1,"\\u0061":2}')),
+    status: 400,
+    error: 'duplicate_key',
+  });
+  cases.push({
+    name: 'JSON overriding session',
+    body: jsonFrame(jsonText.replace(/}$/, ',"session":"other"}')),
+    status: 400,
+    error: 'duplicate_key',
+  });
+  cases.push({
+    name: 'JSON unterminated nesting',
+    body: jsonFrame('['.repeat(200_000)),
+    status: 400,
+    error: 'bad_json',
+  });
+  cases.push({
+    name: 'JSON nested 100,000 deep',
+    body: jsonFrame('['.repeat(100_000) + ']'.repeat(100_000)),
+    status: 400,
+    error: /too_deep|invalid_batch/,
+  });
   // Garbage after the compressed stream, and a second gzip member.
   const payload = packRaw(validBatchFields(1));
   cases.push({

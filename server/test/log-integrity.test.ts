@@ -4,7 +4,7 @@
  * a failed append leaves no dedupe claim behind, cheap refusals come before validation, and what
  * the log stores is the recorder's bytes only when redaction changed nothing.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createRepriseEvent } from '@reprise/protocol';
@@ -161,6 +161,76 @@ describe('embedded log: damage', () => {
     await log.append(record(1, 100));
     expect(seqs(await readAll(log))).toEqual([1]);
     await log.close();
+  });
+});
+
+describe('embedded log: a failing write (the file is /dev/full: every write is ENOSPC)', () => {
+  /**
+   * A log that rolls after two records, with its second file already linked to /dev/full: the
+   * third append's write fails the way a full disk fails, with a real ENOSPC from the kernel.
+   */
+  async function logFacingAFullDisk(name: string, onWriteRetry?: () => void) {
+    const probeDir = tempDir(`${name}-probe`);
+    const probe = new FileIngestLog({ dir: probeDir, logger: silentLogger, preallocate: false });
+    await probe.open();
+    await probe.append(record(0));
+    await probe.close();
+    const oneRecord = statSync(walFiles(probeDir)[0]!).size;
+    const dir = tempDir(name);
+    const log = new FileIngestLog({
+      dir,
+      logger: silentLogger,
+      maxFileBytes: oneRecord * 2 - 1,
+      preallocate: false,
+      ...(onWriteRetry ? { onWriteRetry } : {}),
+    });
+    await log.open();
+    const second = join(dir, 'wal-00000002.log');
+    symlinkSync('/dev/full', second);
+    await log.append(record(0));
+    await log.append(record(1));
+    return { dir, log, second };
+  }
+
+  test('a failed write is retried on a reopened file: once the disk has room, the append succeeds without a restart', async () => {
+    let retries = 0;
+    const { dir, log, second } = await logFacingAFullDisk('log-retry', () => {
+      // The disk has room again (an operator freed it): the retry reopens the file and writes.
+      if (++retries === 2) {
+        unlinkSync(second);
+        writeFileSync(second, '', { mode: 0o600 });
+      }
+    });
+    await expect(log.append(record(2))).resolves.toBe('appended');
+    expect(retries).toBe(2);
+    expect(seqs(await readAll(log))).toEqual([0, 1, 2]);
+    await log.close();
+    const reopened = new FileIngestLog({ dir, logger: silentLogger });
+    await reopened.open();
+    expect(seqs(await readAll(reopened))).toEqual([0, 1, 2]);
+    await reopened.close();
+  });
+
+  test('a write that keeps failing is refused with a 503 after its bounded retries: nothing is acknowledged that is not stored, and the next append works once the disk has room', async () => {
+    let retries = 0;
+    const { dir, log, second } = await logFacingAFullDisk('log-retry-fails', () => retries++);
+    const started = performance.now();
+    await expect(log.append(record(2))).rejects.toMatchObject({ code: 'log_write_failed', status: 503 });
+    // Bounded: three retries (100 + 200 + 400 ms of backoff), not a wait for a restart.
+    expect(retries).toBe(3);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    // The refused record is nowhere: not handed to the writer.
+    expect(seqs(await readAll(log))).toEqual([0, 1]);
+    unlinkSync(second);
+    writeFileSync(second, '', { mode: 0o600 });
+    await expect(log.append(record(3))).resolves.toBe('appended');
+    expect(seqs(await readAll(log))).toEqual([3]);
+    await log.close();
+    // Nor on disk: after a restart the log holds 0, 1 and 3, never 2.
+    const reopened = new FileIngestLog({ dir, logger: silentLogger });
+    await reopened.open();
+    expect(seqs(await readAll(reopened))).toEqual([0, 1, 3]);
+    await reopened.close();
   });
 });
 

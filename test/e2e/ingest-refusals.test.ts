@@ -2,8 +2,15 @@
  * What a browser sees when the real collector refuses a batch: the answer itself (413 tells the
  * recorder to split), never a connection reset, even when the refusal goes out before the browser
  * finished sending the body.
+ *
+ * The browser reaches the collector through a TCP relay, as it would through a proxy or a load
+ * balancer: when the collector closes a connection, the relay closes the browser's side at once.
+ * Straight over loopback Chromium still read a 413 sent before a close (so the test passed with
+ * the drain removed); through the relay, a refusal that closes the connection under a browser
+ * still sending arrives as "Failed to fetch", and the recorder never learns to split the batch.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -19,6 +26,9 @@ describe('refusals reach the browser', () => {
   let site: TestServer;
   let collector: Collector;
   let collectorUrl: string;
+  /** A TCP relay in front of the collector, counting the connections the browser opens. */
+  let relay: Server;
+  let connections = 0;
   let dataDir: string;
   let page: Page;
 
@@ -27,7 +37,21 @@ describe('refusals reach the browser', () => {
     collector = await createCollector(
       resolveConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', maxBodyBytes: MAX_BODY }),
     );
-    collectorUrl = (await collector.start()).url;
+    const direct = new URL((await collector.start()).url);
+    relay = createServer((client) => {
+      connections++;
+      const upstream = connect(Number(direct.port), direct.hostname);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const address = relay.address();
+    collectorUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     site = await serve({ pages: { '/': '<!doctype html><title>refusals</title>' } });
     browser = await launchBrowser();
     page = await browser.newPage();
@@ -36,6 +60,7 @@ describe('refusals reach the browser', () => {
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    await new Promise((resolve) => (relay ? relay.close(resolve) : resolve(undefined)));
     await collector?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -62,8 +87,12 @@ describe('refusals reach the browser', () => {
     );
 
   test('an oversized batch gets its 413, every time, on a reused connection', async () => {
+    const opened = connections;
     const results = await postFromPage(4 * 1024 * 1024, 5);
     expect(results).toEqual(Array(5).fill('413 body_too_large'));
+    // The connection outlives each refusal (its body is read, not cut off): closing it under a
+    // browser still sending is what turns a 413 into a reset.
+    expect(connections - opened).toBeLessThanOrEqual(1);
   });
 
   test('a refusal before the body is read (unknown key in the query) arrives as a 401', async () => {

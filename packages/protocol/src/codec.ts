@@ -3,7 +3,8 @@ import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
 import { type CodecId, Codec, frame, readFrameHeader, unframe } from './framing.js';
 import { DEFAULT_MAX_VALUES, type PlainScan, type Utf8Check, scanPlainMsgpack } from './plain.js';
-import { type EncodeOptions, encodeBatch, parseJsonPayload, readOwnBatchPayload, restoreTransforms } from './encode.js';
+import { type EncodeOptions, encodeBatch, readOwnBatchPayload, restoreTransforms } from './encode.js';
+import { scanPlainJson } from './plain-json.js';
 import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate.js';
 
 /**
@@ -64,9 +65,9 @@ export function unpackBatch(
 
 /**
  * A frame's payload (unframed, decompressed) from anyone -> unvalidated value: JSON for
- * `Codec.json`, msgpack (through unpackBatch's plain-data scan) for every other codec. JSON can only
- * hold plain data; its value count is bounded by the validation walk, and `admit` sees an upper
- * bound (one value per two bytes) before parsing. Throws ProtocolError on anything unparsable.
+ * `Codec.json` (through scanPlainJson), msgpack (through unpackBatch's plain-data scan) for every
+ * other codec. Either way `admit` sees the exact value count before anything is built. Throws
+ * ProtocolError on anything unparsable or not plain data.
  */
 export function unpackPayload(
   bytes: Uint8Array,
@@ -76,8 +77,19 @@ export function unpackPayload(
   utf8?: Utf8Check,
 ): unknown {
   if (codec !== Codec.json) return unpackBatch(bytes, maxValues, admit, utf8);
-  if (admit && !admit({ values: Math.min(maxValues, Math.ceil(bytes.byteLength / 2)) })) return undefined;
-  return parseJsonPayload(bytes);
+  const text = decodeJsonText(bytes, utf8);
+  const scan = scanPlainJson(bytes, maxValues);
+  if (admit && !admit(scan)) return undefined;
+  return JSON.parse(text) as unknown;
+}
+
+function decodeJsonText(bytes: Uint8Array, utf8?: Utf8Check): string {
+  if (utf8 && !utf8(bytes)) throw new ProtocolError('bad_json', 'Body is not valid JSON: it is not UTF-8.');
+  try {
+    return new TextDecoder('utf-8', { fatal: !utf8 }).decode(bytes);
+  } catch (error) {
+    throw new ProtocolError('bad_json', 'Body is not valid JSON: it is not UTF-8.', { cause: error });
+  }
 }
 
 export function decodeBatch(

@@ -12,6 +12,7 @@ export {
   stripUndefined,
 } from './encode.js';
 export * from './plain.js';
+export * from './plain-json.js';
 export * from './json-frame.js';
 export * from './validate.js';
 export * from './redact.js';

@@ -3,46 +3,13 @@ import { describe, expect, test } from 'vitest';
 import {
   type Batch,
   EventType,
-  ProtocolError,
   decodeBatch,
   encodeBatch,
   scanPlainMsgpack,
   unpackBatch,
   validateBatch,
 } from './index.js';
-
-const START = 1_700_000_000_000;
-
-function sampleBatch(overrides: Partial<Batch> = {}): Batch {
-  return {
-    v: 1,
-    project: 'demo',
-    session: 'sess_1',
-    seq: 3,
-    tab: 'tab-1',
-    start: START,
-    end: START + 40,
-    events: [
-      { type: EventType.Meta, timestamp: START, data: { href: 'http://127.0.0.1/', width: 1024, height: 768 } },
-      {
-        type: EventType.IncrementalSnapshot,
-        timestamp: START + 40,
-        data: { source: 1, positions: [{ x: 1, y: 2, id: 7, timeOffset: -5 }] },
-      },
-    ],
-    ...overrides,
-  };
-}
-
-function refusal(run: () => unknown): ProtocolError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
+import { START, refusal, sampleBatch } from './test-support.js';
 
 /** The sample batch packed as msgpackr with records (the protocol's encoder), `data` of its first event replaced by raw msgpack bytes. */
 function batchWithData(dataBytes: number[]): Uint8Array {

@@ -34,6 +34,11 @@ function extensionRefusal(type: number, at: number): ProtocolError {
   return unsupported(`msgpack extension type 0x${type.toString(16).padStart(2, '0')}${name ? ` (${name})` : ''}`, at);
 }
 
+/** A batch past the value budget: 413, which the recorder answers by halving the batch. */
+export function tooManyValues(maxValues: number): ProtocolError {
+  return new ProtocolError('too_many_values', `Batch holds more than ${maxValues} values; send smaller batches.`);
+}
+
 function truncated(at: number): ProtocolError {
   return new ProtocolError('bad_msgpack', `Body is not valid msgpack: it ends inside a value (byte ${at}).`);
 }
@@ -114,10 +119,7 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
   while (!done || remaining.length > 0) {
     if (at >= end) throw truncated(at);
     if (++values > maxValues) {
-      throw new ProtocolError(
-        'too_many_values',
-        `Batch holds more than ${maxValues} msgpack values; send smaller batches.`,
-      );
+      throw tooManyValues(maxValues);
     }
     // Whether this value is a map key: keys must be strings, unique within their map.
     const depth = remaining.length - 1;
@@ -215,11 +217,7 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
           if (keyCount > end - at) throw truncated(at);
           const seen = new Set<string>();
           for (let k = 0; k < keyCount; k++) {
-            if (++values > maxValues)
-              throw new ProtocolError(
-                'too_many_values',
-                `Batch holds more than ${maxValues} msgpack values; send smaller batches.`,
-              );
+            if (++values > maxValues) throw tooManyValues(maxValues);
             const key = readKeyString(bytes, view, at, isUtf8);
             if (key === undefined) throw unsupported('a record key that is not a string', at);
             at = key.next;

@@ -3,9 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   type Batch,
   Codec,
-  EventType,
   FRAME_HEADER_BYTES,
-  ProtocolError,
   createRedactor,
   createRepriseEvent,
   decodeBatch,
@@ -19,42 +17,24 @@ import {
   redactInPlace,
   writeFrame,
 } from './index.js';
+import { START, refusal, sampleBatch as sharedSampleBatch } from './test-support.js';
 
+/** The shared sample batch with its mouse move earlier and a navigation as its last event. */
 function sampleBatch(overrides: Partial<Batch> = {}): Batch {
-  const start = 1_700_000_000_000;
+  const base = sharedSampleBatch();
   return {
-    v: 1,
-    project: 'demo',
-    session: 'sess_1',
-    seq: 3,
-    tab: 'tab-1',
-    start,
-    end: start + 40,
+    ...base,
     events: [
-      { type: EventType.Meta, timestamp: start, data: { href: 'http://127.0.0.1/', width: 1024, height: 768 } },
-      {
-        type: EventType.IncrementalSnapshot,
-        timestamp: start + 20,
-        data: { source: 1, positions: [{ x: 1, y: 2, id: 7, timeOffset: -5 }] },
-      },
+      base.events[0]!,
+      { ...base.events[1]!, timestamp: START + 20 },
       createRepriseEvent(
         'navigation',
         { url: 'http://127.0.0.1/users/7', route: '/users/:id', params: { id: '7' }, navigationType: 'push' },
-        start + 40,
+        START + 40,
       ),
     ],
     ...overrides,
   };
-}
-
-function refusal(run: () => unknown): ProtocolError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError, nothing was thrown');
 }
 
 describe('round trip', () => {

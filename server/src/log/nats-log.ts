@@ -37,6 +37,25 @@ export interface NatsLogOptions {
   logger?: Logger;
 }
 
+/** A collector's connection to NATS (`servers`: comma-separated), reconnecting for as long as it runs. */
+export async function connectNats(servers: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: servers.split(','),
+      name: 'reprise-collector',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+  } catch (error) {
+    throw new CollectorError(
+      'nats_unavailable',
+      503,
+      `Cannot connect to NATS at ${servers} (${errorMessage(error)}). Start nats-server with JetStream enabled or check REPRISE_NATS_URL.`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * NATS JetStream as the log, for several collector nodes: a work-queue stream with file
  * storage; `append` resolves on JetStream's publish ack. Every writer pulls from one durable
@@ -69,21 +88,7 @@ export class NatsIngestLog implements IngestLog {
   }
 
   async open(): Promise<void> {
-    try {
-      this.connection = await connect({
-        servers: this.options.servers.split(','),
-        name: 'reprise-collector',
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-      });
-    } catch (error) {
-      throw new CollectorError(
-        'nats_unavailable',
-        503,
-        `Cannot connect to NATS at ${this.options.servers} (${errorMessage(error)}). Start nats-server with JetStream enabled or check REPRISE_NATS_URL.`,
-        { cause: error },
-      );
-    }
+    this.connection = await connectNats(this.options.servers);
     const manager = await this.connection.jetstreamManager();
     const streamConfig = {
       name: this.options.stream,

@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import { loadConfig } from '../config.js';
 import { createConfiguredDataKeyStore } from '../crypto/data-key-store-factory.js';
 import { DataKeyService } from '../crypto/data-keys.js';
 import { FileKeyring } from '../crypto/keyring.js';
-import { FolderObjectStore } from '../store/folder-store.js';
-import { DeadLetters } from './dead-letters.js';
+import { DeadLetters, deadLetterStore } from './dead-letters.js';
 
 export const DEAD_LETTERS_USAGE = `reprise-collector dead-letters <command> [flags]
 
@@ -13,7 +11,9 @@ export const DEAD_LETTERS_USAGE = `reprise-collector dead-letters <command> [fla
   dead-letters retry --all        index back up); the running collector picks them up within seconds,
                                   or at its next start. One that fails again stays, with the new reason.
 
-Dead letters live in <data dir>/dead-letters, encrypted under their session's data key. Flags are
+Dead letters live in <data dir>/dead-letters, or with REPRISE_LOG_BACKEND=nats in the JetStream
+object store <REPRISE_NATS_STREAM>_DEAD_LETTERS (any node can list and retry them), encrypted under
+their session's data key. Flags are
 the collector's (--data-dir, --keyring, --keys-dir, ...; see reprise-collector --help): give the
 command the settings the collector runs with.`;
 
@@ -42,10 +42,8 @@ export async function runDeadLettersCommand(
   const { config } = loaded;
   const { keyring } = await FileKeyring.load(config.keyring);
   const { dataKeyStore, objects, s3 } = createConfiguredDataKeyStore(config, { createBucket: false });
-  const deadLetters = new DeadLetters({
-    store: new FolderObjectStore(join(config.dataDir, 'dead-letters')),
-    dataKeys: new DataKeyService(keyring, dataKeyStore),
-  });
+  const store = deadLetterStore(config);
+  const deadLetters = new DeadLetters({ store, dataKeys: new DataKeyService(keyring, dataKeyStore) });
   try {
     await s3?.open();
     const letters = [];
@@ -68,6 +66,7 @@ export async function runDeadLettersCommand(
     }
     return code;
   } finally {
+    await store.close();
     await objects.close();
   }
 }

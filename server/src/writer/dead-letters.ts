@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { CollectorConfig } from '../config.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import { decryptSegment, encryptSegment, readSegmentHeader } from '../segment/envelope.js';
 import { batchId, type LogRecord } from '../log/types.js';
 import { packLogRecord, unpackLogRecord } from '../log/record.js';
 import { segmentName } from '../store/keys.js';
+import { FolderObjectStore } from '../store/folder-store.js';
 import type { ObjectStore } from '../store/types.js';
+import { NatsObjectStore } from '../log/nats-object-store.js';
 
 /**
  * Records the writer could not store, however often it tried (a batch that cannot be encoded, a
@@ -12,7 +16,8 @@ import type { ObjectStore } from '../store/types.js';
  * writer's slots, and kept until an operator retries them after a fix
  * (`reprise-collector dead-letters list | retry`).
  *
- * Layout, in a folder store beside the log (`<data dir>/dead-letters`):
+ * Layout, beside the log (deadLetterStore): a folder `<data dir>/dead-letters` with the file log, a
+ * JetStream object store bucket `<stream>_DEAD_LETTERS` with NATS, which every node sees:
  *   `{project}/{sessionId}/{name}`         the log record, encrypted like a segment (STORAGE.md)
  *                                          under the session's data key: deleting the session's
  *                                          keys shreds its dead letters too
@@ -30,6 +35,23 @@ export interface DeadLetter {
 }
 
 const KEY = /^([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)$/;
+
+/**
+ * Where the dead letters live: beside the log. With NATS as the log a node's disk is no place for
+ * them (another node's writer could not retry them, nor `dead-letters list` run elsewhere see
+ * them), so they go to a JetStream object store bucket next to the ingest stream.
+ */
+export function deadLetterStore(
+  config: Pick<CollectorConfig, 'logBackend' | 'natsUrl' | 'natsStream' | 'natsReplicas' | 'dataDir'>,
+): ObjectStore {
+  return config.logBackend === 'nats'
+    ? new NatsObjectStore({
+        servers: config.natsUrl,
+        bucket: `${config.natsStream}_DEAD_LETTERS`,
+        replicas: config.natsReplicas,
+      })
+    : new FolderObjectStore(join(config.dataDir, 'dead-letters'));
+}
 
 export class DeadLetters {
   constructor(private readonly deps: { store: ObjectStore; dataKeys: DataKeyService }) {}
