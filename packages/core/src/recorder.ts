@@ -1,9 +1,15 @@
-import { createRepriseEvent, type RepriseKind, type ReprisePayloads, type SessionPayload } from '@reprise/protocol/page';
+import {
+  createRepriseEvent,
+  type RepriseKind,
+  type ReprisePayloads,
+  type SessionPayload,
+} from '@reprise/protocol/page';
 import type { CaptureContext, Teardown } from './capture/context.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
+import type { AssetCapture } from './assets/capture.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { createEmitter } from './emitter.js';
 import { debugWarn, isBrowser } from './env.js';
@@ -53,6 +59,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   let lastTouchAt = 0;
   let teardowns: Teardown[] = [];
   let delivery: Delivery | undefined;
+  let assets: ReturnType<typeof openAssetCapture>;
 
   const pipeline = createEventPipeline({
     redact: eventRedactor(config.privacy),
@@ -61,6 +68,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     isRecording: () => recording,
     keepSessionAlive,
     delivery: () => delivery,
+    assets: () => assets,
   });
   const context: CaptureContext = {
     emit: pipeline.emitReprise,
@@ -132,6 +140,38 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     }
   }
 
+  /**
+   * Asset capture: the module is import()ed on the first snapshot, off the start-up path. It reads
+   * with the page's fetch from before network capture, so its reads are not recorded requests.
+   */
+  function openAssetCapture(info: SessionInfo) {
+    const options = config.assets;
+    if (!options || !config.project || !config.endpoint || typeof fetch !== 'function' || !crypto?.subtle)
+      return undefined;
+    const pageFetch = fetch.bind(window);
+    const { project, endpoint } = config;
+    let loading: Promise<AssetCapture | undefined> | undefined;
+    const load = () =>
+      (loading ??= import('./assets/capture.js').then(
+        ({ createAssetCapture }) =>
+          createAssetCapture({
+            endpoint,
+            project,
+            sessionId: info.sessionId,
+            maxAssetBytes: options.maxAssetBytes,
+            maxSessionBytes: options.maxSessionBytes,
+            fetch: pageFetch,
+            onError: (error) =>
+              debugWarn(config.debug, 'asset capture failed; stylesheets keep their CSSOM copy', error),
+          }),
+        (error: unknown) => {
+          report(error, 'capture', 'loading asset capture');
+          return undefined;
+        },
+      ));
+    return { load, waitMs: options.waitMs };
+  }
+
   /** `continued`: the `reprise.session` marker when this session follows one that expired. */
   function beginCapture(info: SessionInfo, continued?: SessionPayload): void {
     session = info;
@@ -141,6 +181,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       return;
     }
     recording = true;
+    assets = openAssetCapture(info);
     try {
       startDomTrackers(
         config,
@@ -182,6 +223,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     teardowns = [];
     runTeardowns(installed, (error) => report(error, 'capture', 'removing capture'));
     pipeline.close(pending);
+    assets = undefined;
     recording = false;
     navigation.end();
     const closing = delivery;
@@ -262,6 +304,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     },
     async flush() {
       pipeline.drain();
+      await pipeline.settled();
       try {
         await delivery?.flush();
       } catch (error) {
