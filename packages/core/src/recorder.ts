@@ -10,6 +10,7 @@ import { currentPage, navigationPayload } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
 import type { AssetCapture } from './assets/capture.js';
+import { recordedLinkHref } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { createEmitter } from './emitter.js';
 import { debugWarn, isBrowser } from './env.js';
@@ -160,6 +161,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
             sessionId: info.sessionId,
             maxAssetBytes: options.maxAssetBytes,
             maxSessionBytes: options.maxSessionBytes,
+            hrefOf: recordedLinkHref,
             fetch: pageFetch,
             onError: (error) =>
               debugWarn(config.debug, 'asset capture failed; stylesheets keep their CSSOM copy', error),

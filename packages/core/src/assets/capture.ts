@@ -17,6 +17,8 @@ export interface AssetCaptureOptions {
   maxAssetBytes: number;
   /** Most asset bytes this session uploads; past it, stylesheets keep their CSSOM copy. */
   maxSessionBytes: number;
+  /** The URL of the recorded `<link>` with this node id. */
+  hrefOf: (id: number) => string | undefined;
   /** The fetch to read assets with: the page's own, from before network capture patched it. */
   fetch: typeof fetch;
   onError: (error: unknown) => void;
@@ -32,6 +34,7 @@ export interface AssetCapture {
 }
 
 interface SerializedNode {
+  id?: number;
   tagName?: string;
   attributes?: Record<string, unknown>;
   childNodes?: SerializedNode[];
@@ -90,7 +93,7 @@ function stylesheetNodes(events: readonly RecordedEvent[]): SerializedNode[] {
       node.tagName === 'link' &&
       typeof attributes?._cssText === 'string' &&
       !attributes._cssText.startsWith(ASSET_REF_PREFIX) &&
-      typeof attributes.href === 'string'
+      typeof node.id === 'number'
     )
       found.push(node);
     if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
@@ -200,7 +203,8 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
       return (async () => {
         const captured = await Promise.all(
           nodes.map(async (node) => {
-            const asset = await read(new URL(node.attributes!.href as string, document.baseURI).href, 'css');
+            const href = options.hrefOf(node.id!);
+            const asset = href ? await read(href, 'css') : undefined;
             return asset && (await ensureStored([asset])) ? asset.hash : undefined;
           }),
         );
