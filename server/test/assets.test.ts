@@ -128,7 +128,7 @@ describe('page assets: checked, uploaded once, stored encrypted, resolved in pla
     expect(((await response.json()) as { error: string }).error).toBe('reserved_session_id');
   });
 
-  it('puts stylesheets back into the playback stream, fonts as data: URIs', async () => {
+  it('puts stylesheets back into the playback stream, fonts and pictures as data: URIs', async () => {
     const at = Date.now();
     const link = (cssText: string, id: number) => ({
       type: 2,
@@ -144,7 +144,16 @@ describe('page assets: checked, uploaded once, stored encrypted, resolved in pla
         type: EventType.FullSnapshot,
         timestamp: at + 1,
         data: {
-          node: { type: 0, id: 1, childNodes: [link(`reprise-asset:${sha256(CSS)}`, 2), link(missing, 3)] },
+          node: {
+            type: 0,
+            id: 1,
+            childNodes: [
+              link(`reprise-asset:${sha256(CSS)}`, 2),
+              link(missing, 3),
+              { type: 2, tagName: 'img', attributes: { src: `reprise-asset:${sha256(FONT)}` }, childNodes: [], id: 4 },
+              { type: 2, tagName: 'img', attributes: { src: missing }, childNodes: [], id: 5 },
+            ],
+          },
           initialOffset: { top: 0, left: 0 },
         },
       },
@@ -161,6 +170,9 @@ describe('page assets: checked, uploaded once, stored encrypted, resolved in pla
       CSS.replace(`reprise-asset:${sha256(FONT)}`, `data:font/woff2;base64,${FONT.toString('base64')}`),
     );
     expect(nodes[1]!.attributes._cssText).toBeUndefined();
+    // A captured picture's src is its data: URI; one the store lacks fetches nothing.
+    expect(nodes[2]!.attributes.src).toBe(`data:font/woff2;base64,${FONT.toString('base64')}`);
+    expect(nodes[3]!.attributes.src).toBe('about:invalid');
   });
 
   it('copies an asset from an earlier day into today instead of asking for it again', async () => {

@@ -3,7 +3,7 @@
 // long numbers in their paths, a focused search box, hover-dependent layout), recorded by the
 // core's IIFE, replayed through the collector in the admin UI, and compared with screenshots of
 // the live page at checkpoints.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Page, Request } from 'playwright-core';
@@ -16,11 +16,9 @@ import {
   startCollector,
   type RunningCollector,
 } from '../fixtures/admin/session.js';
+import { fidelitySite } from '../fixtures/fidelity/site.js';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 
-const FIXTURE_DIR = new URL('../fixtures/fidelity/', import.meta.url);
-/** A font the fallback does not look like; shipped with Chromium's Debian package (fonts-dejavu-core). */
-const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf';
 /** Each checkpoint's replayed frame must equal the live screenshot in at least this share of pixels. */
 const MIN_EQUAL = 0.995;
 const SHOTS_DIR = process.env.REPRISE_FIDELITY_SHOTS;
@@ -89,24 +87,7 @@ let startedAt: number;
 
 beforeAll(async () => {
   running = await startCollector();
-  const css = readFileSync(new URL('style.css', FIXTURE_DIR));
-  const font = readFileSync(FONT_FILE);
-  site = await serve({
-    pages: { '/fidelity/': readFileSync(new URL('page.html', FIXTURE_DIR), 'utf8') },
-    routes: {
-      // No Access-Control-Allow-Origin: the replay's document, elsewhere, could not load these.
-      '/fidelity/style.css': (req, res) => {
-        siteRequests.push(req.url ?? '');
-        res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
-        res.end(css);
-      },
-      '/fidelity/face.ttf': (req, res) => {
-        siteRequests.push(req.url ?? '');
-        res.writeHead(200, { 'content-type': 'font/ttf', 'cache-control': 'no-store' });
-        res.end(font);
-      },
-    },
-  });
+  site = await serve(fidelitySite((url) => siteRequests.push(url)));
   browser = await launchBrowser({ viewport: { width: 1800, height: 1000 } });
   const page = await browser.newPage();
   first = await visit(page);
@@ -125,11 +106,12 @@ afterAll(async () => {
 });
 
 describe('replay fidelity through the collector', () => {
-  test('the stylesheet and its font are uploaded once and the stored snapshot refers to them by hash', async () => {
-    expect(first.assetRequests.filter((r) => r.startsWith('PUT')).length).toBe(2);
+  test('the stylesheet, its font and the picture are uploaded once and the stored snapshot refers to them by hash', async () => {
+    expect(first.assetRequests.filter((r) => r.startsWith('PUT')).length).toBe(3);
     const events = await readSessionEvents(running.collector, 'dev', first.sessionId);
     const snapshot = JSON.stringify(events.find((event) => event.type === 2));
     expect(snapshot).toMatch(/"_cssText":"reprise-asset:[0-9a-f]{64}"/);
+    expect(snapshot).toMatch(/"src":"reprise-asset:[0-9a-f]{64}"/);
     expect(snapshot).not.toContain('font-face');
   });
 

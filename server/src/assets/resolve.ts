@@ -16,7 +16,7 @@ interface SerializedNode {
   childNodes?: SerializedNode[];
 }
 
-function linkNodesWithRefs(event: RecordedEvent, found: SerializedNode[]): void {
+function nodesWithRefs(event: RecordedEvent, found: SerializedNode[]): void {
   const data = event.data as { node?: SerializedNode; source?: number; adds?: { node?: SerializedNode }[] };
   const roots: SerializedNode[] = [];
   if (event.type === FULL_SNAPSHOT && data.node) roots.push(data.node);
@@ -25,8 +25,12 @@ function linkNodesWithRefs(event: RecordedEvent, found: SerializedNode[]): void 
   const stack = roots;
   while (stack.length > 0) {
     const node = stack.pop()!;
-    const css = node.attributes?._cssText;
-    if (typeof css === 'string' && css.startsWith(ASSET_REF_PREFIX)) found.push(node);
+    const { _cssText: css, src } = node.attributes ?? {};
+    if (
+      (typeof css === 'string' && css.startsWith(ASSET_REF_PREFIX)) ||
+      (typeof src === 'string' && src.startsWith(ASSET_REF_PREFIX))
+    )
+      found.push(node);
     if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
   }
 }
@@ -34,8 +38,9 @@ function linkNodesWithRefs(event: RecordedEvent, found: SerializedNode[]): void 
 /**
  * Puts captured assets back into a session's events for playback, so a replay contacts no one
  * for them: a stylesheet referred to by hash becomes its original text again, and each asset
- * that text refers to (fonts, images) a `data:` URI. An asset the store does not have leaves
- * the node without `_cssText`: the replay then has the `<link>` as recorded, as before assets.
+ * that text refers to (fonts, images) a `data:` URI, as does an `<img>`'s captured `src`. A
+ * stylesheet the store does not have leaves the node without `_cssText` (the replay then has the
+ * `<link>` as recorded, as before assets); a missing image becomes `about:invalid`.
  * One resolver per playback stream: it keeps what it read for the stream's later snapshots.
  */
 export function createAssetResolver(
@@ -51,6 +56,10 @@ export function createAssetResolver(
     }
     return pending;
   };
+  const dataUri = async (hash: string) => {
+    const asset = await load(hash);
+    return asset ? `data:${asset.contentType};base64,${asset.bytes.toString('base64')}` : undefined;
+  };
   const stylesheets = new Map<string, Promise<string | undefined>>();
   const stylesheet = (hash: string) => {
     let pending = stylesheets.get(hash);
@@ -62,12 +71,8 @@ export function createAssetResolver(
         const inner = new Map<string, string>();
         for (const [, ref] of text.matchAll(REFS_IN_TEXT)) {
           if (inner.has(ref!)) continue;
-          const asset = await load(ref!);
           // An asset that is gone stays an unresolvable URL: the replay shows the fallback font.
-          inner.set(
-            ref!,
-            asset ? `data:${asset.contentType};base64,${asset.bytes.toString('base64')}` : 'about:invalid',
-          );
+          inner.set(ref!, (await dataUri(ref!)) ?? 'about:invalid');
         }
         return text.replace(REFS_IN_TEXT, (_, ref: string) => inner.get(ref)!);
       })();
@@ -77,13 +82,19 @@ export function createAssetResolver(
   };
   return async (events) => {
     const nodes: SerializedNode[] = [];
-    for (const event of events) linkNodesWithRefs(event, nodes);
+    for (const event of events) nodesWithRefs(event, nodes);
     for (const node of nodes) {
       const attributes = node.attributes!;
-      const hash = REF.exec(attributes._cssText as string)?.[1];
-      const text = hash ? await stylesheet(hash) : undefined;
-      if (text === undefined) delete attributes._cssText;
-      else attributes._cssText = text;
+      if (typeof attributes._cssText === 'string' && attributes._cssText.startsWith(ASSET_REF_PREFIX)) {
+        const hash = REF.exec(attributes._cssText)?.[1];
+        const text = hash ? await stylesheet(hash) : undefined;
+        if (text === undefined) delete attributes._cssText;
+        else attributes._cssText = text;
+      }
+      if (typeof attributes.src === 'string' && attributes.src.startsWith(ASSET_REF_PREFIX)) {
+        const hash = REF.exec(attributes.src)?.[1];
+        attributes.src = (hash ? await dataUri(hash) : undefined) ?? 'about:invalid';
+      }
     }
   };
 }

@@ -3,16 +3,14 @@
 // with asset capture off (rrweb's CSSOM copy inlined in every snapshot) and on (uploaded once,
 // referred to by hash). Wire bytes are what the recorder sent; stored bytes what the collector's
 // folder store holds for the session (segments), and the assets it stored during the session.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createCollector, resolveConfig, type Collector } from '../../../server/src/index.js';
+import { fidelitySite } from '../../fixtures/fidelity/site.js';
 import { launchBrowser, serve, type TestServer } from '../../harness/index.js';
 import { benchLine, printTable } from '../lib.js';
-
-const FIXTURE_DIR = new URL('../../fixtures/fidelity/', import.meta.url);
-const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf';
 
 interface SessionBytes {
   label: string;
@@ -70,16 +68,7 @@ export async function runAssetPayloadBench(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'reprise-bench-assets-'));
   const collector = await createCollector(resolveConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn' }));
   const { url: collectorUrl } = await collector.start();
-  const html = readFileSync(new URL('page.html', FIXTURE_DIR), 'utf8');
-  const css = readFileSync(new URL('style.css', FIXTURE_DIR));
-  const font = readFileSync(FONT_FILE);
-  const site: TestServer = await serve({
-    pages: { '/fidelity/': html, '/fidelity/guide': html },
-    routes: {
-      '/fidelity/style.css': (_req, res) => void res.writeHead(200, { 'content-type': 'text/css' }).end(css),
-      '/fidelity/face.ttf': (_req, res) => void res.writeHead(200, { 'content-type': 'font/ttf' }).end(font),
-    },
-  });
+  const site: TestServer = await serve(fidelitySite());
   const objectsDir = collector.config.objectsDir;
   const isAsset = (path: string) => path.includes('/_assets-');
   const sessions: SessionBytes[] = [];
@@ -130,7 +119,7 @@ export async function runAssetPayloadBench(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   printTable(
-    'Bytes per session of 3 page loads with a linked stylesheet and a web font (asset bytes apart from events)',
+    'Bytes per session of 3 page loads with a linked stylesheet, a web font and a picture (asset bytes apart from events)',
     ['session', 'wire: events', 'wire: assets', 'wire: asset checks', 'stored: segments', 'stored: assets'],
     sessions.map((s) => [s.label, s.events, s.assets, s.checks, s.storedSegments, s.storedAssets]),
   );

@@ -2,7 +2,8 @@ import type { RecordedEvent } from '@reprise/protocol/page';
 
 /**
  * Asset capture (PROTOCOL.md "Assets"), loaded after recording starts: the original text of
- * each `<link rel=stylesheet>` the page could read, and the fonts and images it names, hashed,
+ * each `<link rel=stylesheet>` the page could read, the fonts and images it names, and the
+ * `<img>` pictures the page can read, hashed,
  * uploaded to the collector once per project, and referred to by hash in the snapshot. This
  * module is not on the start-up path: the recorder import()s it on the first snapshot.
  */
@@ -76,8 +77,14 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return hex;
 }
 
-function stylesheetNodes(events: readonly RecordedEvent[]): SerializedNode[] {
-  const found: SerializedNode[] = [];
+/** A node whose asset can be captured: a stylesheet `<link>` rrweb inlined, or an `<img>` by its `src`. */
+interface AssetNode {
+  node: SerializedNode;
+  kind: 'stylesheet' | 'image';
+}
+
+function assetNodes(events: readonly RecordedEvent[]): AssetNode[] {
+  const found: AssetNode[] = [];
   const stack: SerializedNode[] = [];
   for (const event of events) {
     const data = event.data as { node?: SerializedNode; source?: number; adds?: { node?: SerializedNode }[] };
@@ -95,7 +102,10 @@ function stylesheetNodes(events: readonly RecordedEvent[]): SerializedNode[] {
       !attributes._cssText.startsWith(ASSET_REF_PREFIX) &&
       typeof node.id === 'number'
     )
-      found.push(node);
+      found.push({ node, kind: 'stylesheet' });
+    // rrweb records `src` absolute; data: URIs are inline already.
+    else if (node.tagName === 'img' && typeof attributes?.src === 'string' && /^https?:/i.test(attributes.src))
+      found.push({ node, kind: 'image' });
     if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
   }
   return found;
@@ -198,20 +208,21 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
 
   return {
     collect(events) {
-      const nodes = stylesheetNodes(events);
+      const nodes = assetNodes(events);
       if (nodes.length === 0) return undefined;
       return (async () => {
         const captured = await Promise.all(
-          nodes.map(async (node) => {
-            const href = options.hrefOf(node.id!);
-            const asset = href ? await read(href, 'css') : undefined;
+          nodes.map(async ({ node, kind }) => {
+            const url = kind === 'stylesheet' ? options.hrefOf(node.id!) : (node.attributes!.src as string);
+            const asset = url ? await read(url, kind === 'stylesheet' ? 'css' : 'binary') : undefined;
+            if (kind === 'image' && asset && !asset.type.startsWith('image/')) return undefined;
             return asset && (await ensureStored([asset])) ? asset.hash : undefined;
           }),
         );
         return () => {
-          nodes.forEach((node, i) => {
+          nodes.forEach(({ node, kind }, i) => {
             const hash = captured[i];
-            if (hash) node.attributes!._cssText = `${ASSET_REF_PREFIX}${hash}`;
+            if (hash) node.attributes![kind === 'stylesheet' ? '_cssText' : 'src'] = `${ASSET_REF_PREFIX}${hash}`;
           });
         };
       })();
