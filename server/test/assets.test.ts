@@ -13,7 +13,7 @@ import {
   toBatches,
   waitForIndexed,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 const FONT = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 37) % 251));
