@@ -17,6 +17,8 @@ import type { DataKeyStore, KeyProvider } from './crypto/types.js';
 import { OWN_ORIGINS_SETTING } from './access/middleware.js';
 import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
 import { CollectorError } from './errors.js';
+import { AssetStore } from './assets/asset-store.js';
+import { createAssetRouter } from './assets/routes.js';
 import { DedupeIndex } from './ingest/dedupe.js';
 import { freeDiskSpace } from './ingest/disk-space.js';
 import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
@@ -116,6 +118,8 @@ export interface Collector {
   keys: KeyProvider;
   dataKeyStore: DataKeyStore;
   dataKeys: DataKeyService;
+  /** Page assets (stylesheets, fonts, images), content-addressed per project. */
+  assets: AssetStore;
   /** Deleted sessions: refused by ingest, dropped by the writer and the index. */
   tombstones: TombstoneStore;
   log: IngestLog;
@@ -293,6 +297,17 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   };
   const ingest = createIngestHandler(ingestOptions);
   app.use(createIngestRouter(ingestOptions, ingest));
+  const assets = new AssetStore({ store, dataKeys });
+  app.use(
+    createAssetRouter({
+      assets,
+      projects,
+      maxAssetBytes: config.assetMaxBytes,
+      maxSessionBytes: config.assetSessionMaxBytes,
+      rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+      refused: (reason, status) => metrics.refusals.inc({ reason, status: String(status) }),
+    }),
+  );
   const ops = {
     ready: () => ready,
     details: () => ({ log: log.description, store: store.description, lag: log.lag() }),
@@ -332,6 +347,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     keys,
     dataKeyStore,
     dataKeys,
+    assets,
     tombstones,
     log,
     writer,

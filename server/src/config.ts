@@ -381,6 +381,20 @@ const options: OptionSpec[] = [
     default: '10000',
   },
   {
+    key: 'assetMaxBytes',
+    env: 'REPRISE_ASSET_MAX_BYTES',
+    help: 'Largest page asset (stylesheet, font, image) the recorder may upload.',
+    schema: int(1024),
+    default: String(2 * 1024 * 1024),
+  },
+  {
+    key: 'assetSessionMaxBytes',
+    env: 'REPRISE_ASSET_SESSION_MAX_BYTES',
+    help: 'Most page-asset bytes one session may upload.',
+    schema: int(1024),
+    default: String(16 * 1024 * 1024),
+  },
+  {
     key: 'retentionDays',
     env: 'REPRISE_RETENTION_DAYS',
     help: 'Default retention in days (projects may set their own).',
@@ -543,6 +557,8 @@ export interface CollectorConfigInput {
   redactPatterns?: string;
   segmentMaxBytes: number;
   segmentMaxAgeMs: number;
+  assetMaxBytes: number;
+  assetSessionMaxBytes: number;
   retentionDays: number;
   archiveAfterDays?: number;
   sweepIntervalMs: number;

@@ -12,6 +12,7 @@ import {
   fixtureSite,
   RECORDED_VIEWPORT,
   recordFixture,
+  compareReplayedFrame,
   startCollector,
   type RecordedFixture,
   type RunningCollector,
@@ -311,18 +312,8 @@ describe('admin UI served by the collector', () => {
       expect(await admin.locator('.rp-viewport').textContent()).toBe(
         `${RECORDED_VIEWPORT.width} × ${RECORDED_VIEWPORT.height} · 100%`,
       );
-      const box = (await admin.locator('.rp-frame iframe').boundingBox())!;
-      const live = PNG.sync.read(shot.png);
-      const replay = PNG.sync.read(
-        await settledScreenshot(admin, {
-          x: Math.round(box.x),
-          y: Math.round(box.y),
-          width: live.width,
-          height: live.height,
-        }),
-      );
-      const mismatched = pixelmatch(live.data, replay.data, undefined, live.width, live.height, { threshold: 0.1 });
-      ratios[shot.name] = mismatched / (live.width * live.height);
+      const { replay, mismatch } = await compareReplayedFrame(admin, shot.png);
+      ratios[shot.name] = mismatch;
       replayed[shot.name] = replay;
       if (SHOTS_DIR) {
         writeFileSync(join(SHOTS_DIR, `moment-${shot.name}-replay.png`), PNG.sync.write(replay));
@@ -709,24 +700,6 @@ describe('admin UI served by the collector', () => {
     await admin.waitForURL(/\/login/);
   });
 });
-
-/**
- * A rebuilt frame can take a few frames to paint (a full snapshot's stylesheets, fonts): shoot
- * until two shots in a row are identical, so the comparison sees the frame, not a paint in progress.
- */
-async function settledScreenshot(
-  page: Page,
-  clip: { x: number; y: number; width: number; height: number },
-): Promise<Buffer> {
-  let previous = await page.screenshot({ clip });
-  for (let attempt = 0; attempt < 10; attempt += 1) {
-    await page.waitForTimeout(60);
-    const current = await page.screenshot({ clip });
-    if (current.equals(previous)) return current;
-    previous = current;
-  }
-  return previous;
-}
 
 /** The stored object of a segment: the folder store keeps `{project}/{yyyy}/{mm}/{dd}/{session}/{segment}` as a path. */
 function findFile(root: string, name: string, sessionId: string): string {

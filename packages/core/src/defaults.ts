@@ -13,7 +13,7 @@ import {
   UNMASK_ATTRIBUTE,
   type ResolvedPrivacy,
 } from './privacy.js';
-import type { DeliveryOptions, RecorderOptions } from './types.js';
+import type { AssetOptions, DeliveryOptions, RecorderOptions } from './types.js';
 
 /*
  * Every default of `RecorderOptions`, named, and applied in one place: `resolveOptions()`.
@@ -27,6 +27,9 @@ export const DEFAULT_NAVIGATION = 'history' as const;
 /** A full snapshot every 5 minutes, so a replay can start from any segment. */
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
 export const DEFAULT_DEBUG = false;
+export const DEFAULT_ASSET_MAX_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_ASSET_SESSION_MAX_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_ASSET_WAIT_MS = 5000;
 
 export const DEFAULT_MASK_SELECTORS: readonly string[] = [
   `[${MASK_ATTRIBUTE}]`,
@@ -137,6 +140,7 @@ export interface ResolvedOptions {
   sampling: { mousemove: number; scroll: number; input: 'last' | 'all' };
   checkoutEveryMs: number;
   mutationBreaker: ResolvedBreaker | false;
+  assets: Required<AssetOptions> | false;
   delivery: DeliveryOptions;
   debug: boolean;
 }
@@ -249,6 +253,14 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
             maxMutations: positive(breaker?.maxMutations, DEFAULT_BREAKER_MAX_MUTATIONS),
             windowMs: positive(breaker?.windowMs, DEFAULT_BREAKER_WINDOW_MS),
             resumeAfterMs: positive(breaker?.resumeAfterMs, DEFAULT_BREAKER_RESUME_AFTER_MS),
+          },
+    assets:
+      options.assets === false || !options.project || !options.endpoint
+        ? false
+        : {
+            maxAssetBytes: positive(options.assets?.maxAssetBytes, DEFAULT_ASSET_MAX_BYTES),
+            maxSessionBytes: positive(options.assets?.maxSessionBytes, DEFAULT_ASSET_SESSION_MAX_BYTES),
+            waitMs: positive(options.assets?.waitMs, DEFAULT_ASSET_WAIT_MS),
           },
     delivery: resolveDelivery(options.delivery, onClamp),
     debug: options.debug ?? DEFAULT_DEBUG,

@@ -2,6 +2,7 @@
 // are in `@reprise/core/internal` (internal.ts), which may change in any release.
 export { createRecorder } from './recorder.js';
 export type {
+  AssetOptions,
   CapturedErrorContext,
   ConsoleOptions,
   DeliveryOptions,

@@ -10,6 +10,8 @@ import { capturedErrorPayload, customPayload, identifyPayload } from './capture/
 import { currentPage, navigationPayload } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
+import type { AssetCapture } from './assets/capture.js';
+import { recordedLinkHref } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
@@ -58,6 +60,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   let lastTouchAt = 0;
   let teardowns: Teardown[] = [];
   let delivery: Delivery | undefined;
+  let assets: ReturnType<typeof openAssetCapture>;
 
   const pipeline = createEventPipeline({
     redact: eventRedactor(config.privacy),
@@ -66,6 +69,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     isRecording: () => recording,
     keepSessionAlive,
     delivery: () => delivery,
+    assets: () => assets,
   });
   const context: CaptureContext = {
     emit: pipeline.emitReprise,
@@ -137,6 +141,39 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     }
   }
 
+  /**
+   * Asset capture: the module is import()ed on the first snapshot, off the start-up path. It reads
+   * with the page's fetch from before network capture, so its reads are not recorded requests.
+   */
+  function openAssetCapture(info: SessionInfo) {
+    const options = config.assets;
+    if (!options || !config.project || !config.endpoint || typeof fetch !== 'function' || !crypto?.subtle)
+      return undefined;
+    const pageFetch = fetch.bind(window);
+    const { project, endpoint } = config;
+    let loading: Promise<AssetCapture | undefined> | undefined;
+    const load = () =>
+      (loading ??= import('./assets/capture.js').then(
+        ({ createAssetCapture }) =>
+          createAssetCapture({
+            endpoint,
+            project,
+            sessionId: info.sessionId,
+            maxAssetBytes: options.maxAssetBytes,
+            maxSessionBytes: options.maxSessionBytes,
+            hrefOf: recordedLinkHref,
+            fetch: pageFetch,
+            onError: (error) =>
+              debugWarn(config.debug, 'asset capture failed; stylesheets keep their CSSOM copy', error),
+          }),
+        (error: unknown) => {
+          report(error, 'capture', 'loading asset capture');
+          return undefined;
+        },
+      ));
+    return { load, waitMs: options.waitMs };
+  }
+
   /** `continued`: the `reprise.session` marker when this session follows one that expired. */
   function beginCapture(info: SessionInfo, continued?: SessionPayload): void {
     session = info;
@@ -146,6 +183,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       return;
     }
     recording = true;
+    assets = openAssetCapture(info);
     try {
       startDomTrackers(
         config,
@@ -187,6 +225,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     teardowns = [];
     runTeardowns(installed, (error) => report(error, 'capture', 'removing capture'));
     pipeline.close(pending);
+    assets = undefined;
     recording = false;
     navigation.end();
     const closing = delivery;
@@ -267,6 +306,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     },
     async flush() {
       pipeline.drain();
+      await pipeline.settled();
       try {
         await delivery?.flush();
       } catch (error) {

@@ -34,10 +34,26 @@ export interface RecorderOptions {
   checkoutEveryMs?: number;
   /** Mutation circuit-breaker; `false` disables it. */
   mutationBreaker?: MutationBreakerOptions | false;
+  /**
+   * Page assets captured once, by content: the original text of the page's stylesheets and the
+   * fonts and images they name are uploaded to the collector (only those it lacks) and snapshots
+   * refer to them by hash, so a replay looks like the page. On whenever events go to a collector
+   * (`project` and `endpoint`); `false` keeps rrweb's CSSOM copies inline.
+   */
+  assets?: AssetOptions | false;
   /** Delivery (batching worker + transport) options. */
   delivery?: DeliveryOptions;
   /** Log recorder warnings to the console, in every build (the script-tag build included). @default false */
   debug?: boolean;
+}
+
+export interface AssetOptions {
+  /** Largest asset read and uploaded, in bytes; a bigger stylesheet keeps its CSSOM copy. @default 2097152 */
+  maxAssetBytes?: number;
+  /** Most asset bytes one session uploads. @default 16777216 */
+  maxSessionBytes?: number;
+  /** Longest a snapshot waits for its stylesheets to be captured before it is sent with CSSOM copies (ms). @default 5000 */
+  waitMs?: number;
 }
 
 export interface PrivacyOptions {

@@ -20,6 +20,7 @@ import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
+import { ASSET_NAMESPACE_PREFIX } from '../assets/asset-store.js';
 import type { DedupeIndex } from './dedupe.js';
 import { claimedProjectKey, inflateIngestBody, validateUnpackedBatch } from './decode.js';
 import { DECODED_VALUE_BYTES, MemoryBudget } from './memory-budget.js';
@@ -486,6 +487,14 @@ function acceptedProject(
     if (!x.claimProject(batch.project)) return undefined;
   }
   const accepted = x.project!;
+  if (batch.session.startsWith(ASSET_NAMESPACE_PREFIX)) {
+    x.refuse(
+      400,
+      'reserved_session_id',
+      `Session ids starting with "${ASSET_NAMESPACE_PREFIX}" are reserved for page assets; let the recorder make the id.`,
+    );
+    return undefined;
+  }
   if (options.isDeleted?.(accepted.id, batch.session)) {
     x.refuse(
       410,

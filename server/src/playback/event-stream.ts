@@ -100,6 +100,8 @@ export async function* playbackRecords(
     fromMs?: number | null;
     toMs?: number | null;
     onSkip?: (segment: SegmentRow, error: unknown) => void;
+    /** Rewrites a segment's events before they are sent (captured assets put back). */
+    resolveAssets?: (events: RecordedEvent[]) => Promise<void>;
   } = {},
 ): AsyncGenerator<StreamRecord | RecordedEvent> {
   const fromMs = options.fromMs ?? null;
@@ -133,6 +135,7 @@ export async function* playbackRecords(
       const owner = { project: session.project, sessionId: session.session_id, segment: segment.segment };
       const { payload } = await readStoredSegment(deps, segment.object_key, owner);
       events = collectUnseenBatches(payload, owner, seenBatches).sort((a, b) => a.timestamp - b.timestamp);
+      await options.resolveAssets?.(events);
     } catch (error) {
       skipped++;
       options.onSkip?.(segment, error);

@@ -16,6 +16,8 @@ import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js'
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
 import { listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
 import type { ReaderDeps } from '../segment/reader.js';
+import type { AssetStore } from '../assets/asset-store.js';
+import { createAssetResolver } from '../assets/resolve.js';
 import { queryBoolean, queryEnum, queryList, queryNumber, queryString, queryTime } from '../http/helpers.js';
 import { PLAYBACK_CONTENT_TYPE, PLAYBACK_STREAM_VERSION, playbackRecords } from './event-stream.js';
 
@@ -23,6 +25,8 @@ export interface PlaybackRouterDeps {
   db: Kysely<IndexSchema>;
   engine?: IndexEngine;
   reader: ReaderDeps;
+  /** Captured page assets, put back into the events a replay gets. */
+  assets?: AssetStore;
   deletion: { jobs: DeletionJobs; tombstones: TombstoneStore; projectIds: () => string[] };
   logger?: { warn: (obj: object, msg: string) => void };
 }
@@ -188,6 +192,15 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
     const records = playbackRecords(deps.reader, session, segments, {
       fromMs,
       toMs,
+      ...(deps.assets
+        ? {
+            resolveAssets: createAssetResolver(deps.assets, {
+              project: session.project,
+              startedAt: session.started_at,
+              endedAt: session.ended_at,
+            }),
+          }
+        : {}),
       onSkip: (segment, error) =>
         deps.logger?.warn(
           { err: error, project: session.project, sessionId: session.session_id, segment: segment.segment },

@@ -8,7 +8,7 @@ import { isSafeElement, type SegmentLocation } from '../store/keys.js';
  *
  *   offset 0     4 bytes   magic "RPSG" (0x52 0x50 0x53 0x47)
  *   offset 4     1 byte    format version (1)
- *   offset 5     1 byte    payload encoding (1 = gzip of UTF-8 JSON)
+ *   offset 5     1 byte    payload encoding (1 = gzip of UTF-8 JSON, 16 = page asset)
  *   offset 6     1 byte    key id length N (1..128)
  *   offset 7     N bytes   data key id, ASCII
  *   offset 7+N   12 bytes  AES-GCM nonce (random per object)
@@ -19,7 +19,9 @@ import { isSafeElement, type SegmentLocation } from '../store/keys.js';
  */
 export const SEGMENT_MAGIC = Buffer.from('RPSG', 'ascii');
 export const SEGMENT_FORMAT_VERSION = 1;
-export const PayloadEncoding = { gzipJson: 1 } as const;
+/** `asset`: an asset object (assets/asset-store.ts), never a segment; readers of segments refuse it. */
+export const PayloadEncoding = { gzipJson: 1, asset: 16 } as const;
+const KNOWN_ENCODINGS: readonly number[] = Object.values(PayloadEncoding);
 
 export interface SegmentHeader {
   version: number;
@@ -42,6 +44,7 @@ export function encryptSegment(
   plaintext: Uint8Array,
   dataKey: { id: string; key: Buffer },
   location: SegmentLocation,
+  encoding: number = PayloadEncoding.gzipJson,
 ): Buffer {
   if (!isSafeElement(dataKey.id)) {
     throw new CollectorError(
@@ -56,7 +59,7 @@ export function encryptSegment(
   }
   const headerBytes = Buffer.concat([
     SEGMENT_MAGIC,
-    Buffer.from([SEGMENT_FORMAT_VERSION, PayloadEncoding.gzipJson, keyId.byteLength]),
+    Buffer.from([SEGMENT_FORMAT_VERSION, encoding, keyId.byteLength]),
     keyId,
   ]);
   const nonce = randomBytes(NONCE_BYTES);
@@ -81,11 +84,11 @@ export function readSegmentHeader(object: Uint8Array, where = 'object'): Segment
     );
   }
   const encoding = bytes[5]!;
-  if (encoding !== PayloadEncoding.gzipJson) {
+  if (!KNOWN_ENCODINGS.includes(encoding)) {
     throw new CollectorError(
       'segment_corrupt',
       422,
-      `${where} has payload encoding ${encoding}; this collector reads ${PayloadEncoding.gzipJson} (gzip of JSON).`,
+      `${where} has payload encoding ${encoding}; this collector reads ${KNOWN_ENCODINGS.join(', ')} (STORAGE.md).`,
     );
   }
   const keyIdLength = bytes[6]!;

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@reprise/protocol';
 import { CollectorError } from '../errors.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
-import { decryptSegment, readSegmentHeader, type SegmentHeader } from './envelope.js';
+import { decryptSegment, PayloadEncoding, readSegmentHeader, type SegmentHeader } from './envelope.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import { parseSegmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
@@ -83,6 +83,9 @@ export async function readStoredSegment(
     );
   }
   const header = readSegmentHeader(object, `Segment ${key}`);
+  if (header.encoding === PayloadEncoding.asset) {
+    throw new CollectorError('segment_corrupt', 422, `${key} is a page asset, not a segment of a session.`);
+  }
   let dataKey;
   try {
     dataKey = await deps.dataKeys.forReading(location.project, location.sessionId, header.dataKeyId);

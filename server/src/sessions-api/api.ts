@@ -5,6 +5,7 @@ import type { FailedLoginLog } from '../access/failed-logins.js';
 import type { LoginLimits } from '../access/login-throttle.js';
 import { createAccessRouter } from '../access/router.js';
 import { createAuditRouter } from './audit-router.js';
+import type { AssetStore } from '../assets/asset-store.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import type { DeletionJobs } from '../deletion/jobs.js';
@@ -23,6 +24,8 @@ export interface SessionsApiDeps {
   dataKeyStore: DataKeyStore;
   /** Deletion jobs and the tombstones they keep; `projectIds` lists every configured project. */
   deletion: { jobs: DeletionJobs; tombstones: TombstoneStore; projectIds: () => string[] };
+  /** Captured page assets, put back into the events a replay gets. */
+  assets?: AssetStore;
   logger?: { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   /** Brakes on password guessing (defaults in `access/login-throttle.ts`). */
   loginLimits?: LoginLimits;
@@ -57,7 +60,14 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
     }),
   );
   router.use(
-    createPlaybackRouter({ db: deps.db, engine: deps.engine, reader, deletion: deps.deletion, logger: deps.logger }),
+    createPlaybackRouter({
+      db: deps.db,
+      engine: deps.engine,
+      reader,
+      ...(deps.assets ? { assets: deps.assets } : {}),
+      deletion: deps.deletion,
+      logger: deps.logger,
+    }),
   );
   router.use(createAuditRouter(deps.db));
   router.use(apiErrorHandler(deps.logger));

@@ -163,6 +163,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
           store: collector.store,
           dataKeys: collector.dataKeys,
           dataKeyStore: collector.dataKeyStore,
+          assets: collector.assets,
           deletion,
           logger,
           loginLimits: options.loginLimits,

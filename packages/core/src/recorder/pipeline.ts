@@ -7,6 +7,8 @@ import {
   type RepriseKind,
   type ReprisePayloads,
 } from '@reprise/protocol/page';
+import type { AssetCapture } from '../assets/capture.js';
+import { createAssetHold, type AssetHold } from '../assets/hold.js';
 import type { ResolvedOptions } from '../defaults.js';
 import type { Delivery } from '../delivery/index.js';
 import type { eventRedactor } from '../privacy.js';
@@ -43,6 +45,8 @@ export interface PipelineHooks {
   keepSessionAlive(): boolean;
   /** Where the events go besides `onEvents` (none without `project` and `endpoint`). */
   delivery(): Delivery | undefined;
+  /** Asset capture of the current recording, if on: events that may name assets wait for it (bounded). */
+  assets?(): { load(): Promise<AssetCapture | undefined>; waitMs: number } | undefined;
 }
 
 export interface EventPipeline {
@@ -53,6 +57,8 @@ export interface EventPipeline {
   drain(): void;
   /** End of a recording: hand over or drop what is queued, and forget the last timestamp. */
   close(pending: 'deliver' | 'discard'): void;
+  /** Resolves once no events wait for asset capture. */
+  settled(): Promise<void>;
   /** Timestamp of the latest event handed over in the current recording (0 before the first). */
   readonly lastDeliveredAt: number;
 }
@@ -62,6 +68,8 @@ export function createEventPipeline(hooks: PipelineHooks): EventPipeline {
   let queue: RecordedEvent[] = [];
   let drainScheduled = false;
   let lastDeliveredAt = 0;
+  /** Asset capture's ordered wait, made on the recording's first handover. */
+  let hold: AssetHold | undefined;
 
   function push(event: RecordedEvent): void {
     if (!hooks.isRecording()) return;
@@ -91,7 +99,12 @@ export function createEventPipeline(hooks: PipelineHooks): EventPipeline {
     if (queue.length === 0) return;
     const events = take();
     if (!hooks.keepSessionAlive()) return;
-    deliver(events);
+    if (!hold) {
+      const assets = hooks.assets?.();
+      if (assets) hold = createAssetHold(assets.load, deliver, assets.waitMs);
+    }
+    if (hold) hold.pass(events);
+    else deliver(events);
   }
 
   function deliver(events: RecordedEvent[]): void {
@@ -121,9 +134,15 @@ export function createEventPipeline(hooks: PipelineHooks): EventPipeline {
     drain,
     close(pending) {
       const events = take();
-      if (pending === 'deliver' && events.length > 0) deliver(events);
+      const waiting = hold;
+      hold = undefined;
+      if (pending === 'deliver') {
+        waiting?.releaseAll();
+        if (events.length > 0) deliver(events);
+      }
       lastDeliveredAt = 0;
     },
+    settled: () => hold?.settled() ?? Promise.resolve(),
     get lastDeliveredAt() {
       return lastDeliveredAt;
     },
