@@ -12,6 +12,7 @@ import { DEFAULT_INACTIVITY_THRESHOLD, InactivityTracker, periodAt } from './ina
 import { RecordingIndex } from './markers.js';
 import { Panels } from './panels.js';
 import playerCss from './player.css?inline';
+import { ResourcePolicy } from './resources.js';
 import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from './rage-clicks.js';
 import { GapFilter, readSource } from './stream.js';
 import { Timeline } from './timeline.js';
@@ -99,6 +100,7 @@ export class Player {
   private readonly urls = new UrlTimeline();
   private readonly frames = new FrameIndex();
   private readonly store = new EventStore();
+  private readonly resources: ResourcePolicy;
   private readonly main: Reader;
   private readonly windows = new Set<Reader>();
   /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
@@ -183,6 +185,10 @@ export class Player {
       minClicks: options.rageClickCount ?? DEFAULT_RAGE_MIN_CLICKS,
       maxInterval: options.rageClickWindow ?? DEFAULT_RAGE_MAX_INTERVAL,
       radius: options.rageClickRadius ?? DEFAULT_RAGE_RADIUS,
+    });
+    this.resources = new ResourcePolicy({
+      resolveUrl: options.resolveUrl,
+      originalResources: options.originalResources,
     });
     this.inactivity = new InactivityTracker(options.inactivityThreshold ?? DEFAULT_INACTIVITY_THRESHOLD);
     this.main = {
@@ -734,8 +740,9 @@ export class Player {
       this.urls.add(event);
     }
     if (reader.duplicate) return;
-    this.frames.add(event);
-    this.store.add(event);
+    const replayable = this.resources.prepare(event);
+    this.frames.add(replayable);
+    this.store.add(replayable);
     reader.from ??= event.timestamp;
     this.store.cover(reader.from, event.timestamp);
     if (!this.replayer) {
@@ -749,7 +756,7 @@ export class Player {
       event.timestamp - current <= WINDOW_AHEAD_MS &&
       this.store.isCovered(this.windowEnd, event.timestamp)
     ) {
-      this.appendToWindow([event]);
+      this.appendToWindow([replayable]);
     }
   }
 
