@@ -182,10 +182,128 @@ export function redactInPlace(value: unknown, redact: Redactor): number {
 }
 
 /**
- * `redactInPlace` over recorded events, except the `userId` of `reprise.identify` events: it is
- * the id the application chose for its user, kept as given so erasure by that id finds the
- * session (an e-mail address used as the id was masked to asterisks, so every address of the
- * same length shared one id and erasure by address found nothing). Traits are still redacted.
+ * Attributes that hold layout, geometry or style, never text a person wrote or read: an SVG path's
+ * `d` is "9 496 252 496 113", which the card pattern took for a number. Compared lower-cased.
+ */
+const STRUCTURAL_ATTRIBUTES = new Set([
+  'style', 'class', '_csstext', 'd', 'points', 'viewbox', 'transform', 'x', 'y', 'x1', 'x2', 'y1', 'y2',
+  'cx', 'cy', 'r', 'rx', 'ry', 'dx', 'dy', 'width', 'height', 'rotate', 'path', 'offset', 'values',
+  'keytimes', 'keysplines', 'keypoints', 'gradienttransform', 'patterntransform', 'stroke-dasharray',
+  'preserveaspectratio',
+]);
+// rrweb's event types and incremental sources, as numbers (this package does not import rrweb).
+const FULL_SNAPSHOT = 2;
+const INCREMENTAL_SNAPSHOT = 3;
+const SOURCE_MUTATION = 0;
+const SOURCE_INPUT = 5;
+/**
+ * Incremental sources that carry CSS, positions or structure only, never page text. Canvas
+ * drawing commands are not among them: `fillText` draws text.
+ */
+const NON_TEXT_SOURCES = new Set([
+  1, 2, 3, 4, 6, 7, // mouse, interaction, scroll, viewport, touch, media: positions and ids
+  8, 13, 15, // style sheet rules, style declarations, adopted style sheets
+  10, // fonts
+  12, // drag (positions)
+  14, // selection (ids and offsets)
+  16, // custom element definitions
+]);
+
+/** Redacts a text-carrying attribute value; structure, style and `data:` URIs are kept. */
+function redactAttributes(attributes: Record<string, unknown>, redact: Redactor): number {
+  let changed = 0;
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name];
+    if (typeof value !== 'string' || value.length === 0) continue;
+    const key = name.toLowerCase();
+    if (STRUCTURAL_ATTRIBUTES.has(key) || key.startsWith('rr_') || /^\s*data:/i.test(value)) continue;
+    const next = redact(value);
+    if (next !== value) {
+      attributes[name] = next;
+      changed++;
+    }
+  }
+  return changed;
+}
+
+interface SerializedNodeLike {
+  type?: unknown;
+  textContent?: unknown;
+  isStyle?: unknown;
+  attributes?: unknown;
+  childNodes?: unknown;
+}
+
+/** A serialized DOM tree: text and comments, and attributes that carry text; not `<style>` text. */
+function redactNodeTree(root: unknown, redact: Redactor): number {
+  let changed = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as SerializedNodeLike | null | undefined;
+    if (!node || typeof node !== 'object') continue;
+    if (typeof node.textContent === 'string' && node.isStyle !== true) {
+      const next = redact(node.textContent);
+      if (next !== node.textContent) {
+        node.textContent = next;
+        changed++;
+      }
+    }
+    if (node.attributes && typeof node.attributes === 'object')
+      changed += redactAttributes(node.attributes as Record<string, unknown>, redact);
+    if (Array.isArray(node.childNodes)) for (const child of node.childNodes) stack.push(child);
+  }
+  return changed;
+}
+
+/** One recorded event: rrweb's DOM events where user text lives, every other event whole. */
+function redactEventInPlace(event: unknown, redact: Redactor): number {
+  if (event === null || typeof event !== 'object') return 0;
+  const { type, data } = event as { type?: unknown; data?: Record<string, unknown> | null };
+  if (!data || typeof data !== 'object') return redactInPlace(event, redact);
+  if (type === FULL_SNAPSHOT) return redactNodeTree(data.node, redact);
+  if (type !== INCREMENTAL_SNAPSHOT) return redactInPlace(event, redact);
+  const source = data.source;
+  if (typeof source === 'number' && NON_TEXT_SOURCES.has(source)) return 0;
+  if (source === SOURCE_INPUT) {
+    if (typeof data.text !== 'string') return 0;
+    const next = redact(data.text);
+    if (next === data.text) return 0;
+    data.text = next;
+    return 1;
+  }
+  if (source !== SOURCE_MUTATION) return redactInPlace(event, redact);
+  let changed = 0;
+  const { adds, texts, attributes } = data as { adds?: unknown; texts?: unknown; attributes?: unknown };
+  if (Array.isArray(adds)) for (const add of adds) changed += redactNodeTree((add as { node?: unknown })?.node, redact);
+  if (Array.isArray(texts)) {
+    for (const text of texts as Array<{ value?: unknown } | null>) {
+      if (typeof text?.value !== 'string') continue;
+      const next = redact(text.value);
+      if (next !== text.value) {
+        text.value = next;
+        changed++;
+      }
+    }
+  }
+  if (Array.isArray(attributes)) {
+    for (const change of attributes as Array<{ attributes?: unknown } | null>) {
+      if (change?.attributes && typeof change.attributes === 'object')
+        changed += redactAttributes(change.attributes as Record<string, unknown>, redact);
+    }
+  }
+  return changed;
+}
+
+/**
+ * Redacts recorded events in place where people's text lives: rrweb's text nodes, comments,
+ * text-carrying attributes (`title`, `alt`, `placeholder`, `aria-*`, `value`, link targets...),
+ * input values, and every string of console, network, custom and other Reprise events. Not
+ * `<style>` text, CSS rules, `style`, `class`, SVG geometry (`d`, `points`, `viewBox`...),
+ * `data:` URIs, or positions: digits there are drawing, not card numbers.
+ * The `userId` of `reprise.identify` events is kept: it is the id the application chose for its
+ * user, kept as given so erasure by that id finds the session (an e-mail address used as the id
+ * was masked to asterisks, so every address of the same length shared one id and erasure by
+ * address found nothing). Traits are still redacted.
  */
 export function redactEventsInPlace(events: readonly unknown[], redact: Redactor): number {
   let changed = 0;
@@ -193,7 +311,7 @@ export function redactEventsInPlace(events: readonly unknown[], redact: Redactor
     const payload = identifyPayload(event);
     const userId = payload?.userId;
     if (payload && typeof userId === 'string') payload.userId = null;
-    changed += redactInPlace(event, redact);
+    changed += redactEventInPlace(event, redact);
     if (payload && typeof userId === 'string') payload.userId = userId;
   }
   return changed;
