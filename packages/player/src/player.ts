@@ -48,6 +48,13 @@ const STALL_REFRESH_MS = 50;
  * The replayer holds the events from the frame's page load to this far past the current moment
  * (recording time); playback extends it as it goes. rrweb walks every event it holds on a seek.
  */
+/** rrweb's incremental sources that move the pointer, and those that move the page under it. */
+const HOVER_SOURCE = {
+  mouseMove: 1,
+  mouseInteraction: 2,
+  /** mutation, scroll, viewport resize, style rules, style declarations */
+  layout: new Set([0, 3, 4, 8, 13]),
+};
 const WINDOW_AHEAD_MS = 3 * 60_000;
 /** Playback extends the replayer's window when it is this close to its end (at 1x). */
 const WINDOW_EXTEND_MS = 30_000;
@@ -101,6 +108,10 @@ export class Player {
   private readonly frames = new FrameIndex();
   private readonly store = new EventStore();
   private readonly resources: ResourcePolicy;
+  /** The replayed pointer's last position in the page's viewport, for matching hover after layout changes. */
+  private pointer: { x: number; y: number } | undefined;
+  private hoverQueued = false;
+  private readonly onFrameScroll = () => this.queueHover();
   private readonly main: Reader;
   private readonly windows = new Set<Reader>();
   /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
@@ -896,6 +907,14 @@ export class Player {
       this.emitter.emit('resize', { width, height });
     });
     replayer.on('finish', () => this.onFinish());
+    replayer.on('event-cast', (event) => this.trackHover(event as unknown as RecordedEvent));
+    // While playing, rrweb scrolls smoothly: hover follows each scroll step, not only the event.
+    // A full snapshot rebuilds the document (document.open), which may drop the listener: add it
+    // again (the same function, so never twice).
+    const followScrolls = () =>
+      replayer.iframe.contentWindow?.addEventListener('scroll', this.onFrameScroll, { capture: true, passive: true });
+    replayer.on('fullsnapshot-rebuilded', followScrolls);
+    followScrolls();
     // The replayed page is a picture, not a page to use: without this, Tab from the player walks
     // into the recorded page's links and buttons, where the player's keys (arrows, Space) are lost.
     replayer.iframe.inert = true;
@@ -917,6 +936,43 @@ export class Player {
       // The session line has come first: a window can be fetched as soon as the first segment has told how.
       this.ensureLoaded(this.absolute(start));
     } else this.begin(start);
+  }
+
+  /**
+   * rrweb hovers the element a mouse event named, so when the page scrolls or changes under a
+   * still pointer the old element stays hovered (a header shown on hover stayed open). After a
+   * scroll, a mutation or a resize, the element under the last pointer position is hovered
+   * instead, once per task however many events were applied (a seek applies thousands).
+   */
+  private trackHover(event: RecordedEvent): void {
+    if (event.type !== EventType.IncrementalSnapshot) return;
+    const data = event.data as { source?: number; positions?: Array<{ x: number; y: number; id: number }>; x?: number; y?: number; id?: number };
+    let pointer: { x: number; y: number; id: number } | undefined;
+    if (data.source === HOVER_SOURCE.mouseMove) pointer = data.positions?.[data.positions.length - 1];
+    else if (data.source === HOVER_SOURCE.mouseInteraction && data.x !== undefined && data.y !== undefined)
+      pointer = { x: data.x, y: data.y, id: data.id ?? -1 };
+    if (pointer) {
+      // Positions inside a nested frame are that frame's: not matched against the page's layout.
+      const target = this.replayer?.getMirror().getNode(pointer.id);
+      const doc = this.replayer?.iframe.contentDocument;
+      this.pointer = target && target.ownerDocument === doc ? { x: pointer.x, y: pointer.y } : undefined;
+      return;
+    }
+    if (HOVER_SOURCE.layout.has(data.source ?? -1)) this.queueHover();
+  }
+
+  private queueHover(): void {
+    if (!this.pointer || this.hoverQueued) return;
+    this.hoverQueued = true;
+    queueMicrotask(() => {
+      this.hoverQueued = false;
+      const replayer = this.replayer;
+      const doc = replayer?.iframe.contentDocument;
+      if (!replayer || !doc || !this.pointer) return;
+      // The replay's iframe is inert for the viewer; hit testing in its own document is unaffected.
+      const element = doc.elementFromPoint(this.pointer.x, this.pointer.y);
+      if (element) (replayer as unknown as { hoverElements(el: Element): void }).hoverElements(element);
+    });
   }
 
   /** First frame on screen: hide the loading overlay and play (or show) from `start`. */
