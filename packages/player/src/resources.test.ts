@@ -59,7 +59,8 @@ describe('ResourcePolicy', () => {
     expect(out).toContain('url(\\"/assets/f.woff2\\")');
     expect(out).toContain('url(\\"/assets/bg.png\\")');
     expect(out).not.toContain('http://a.test/bg.png');
-    expect(seen).toContainEqual(['http://a.test/f.woff2', 'font']);
+    expect(seen).toContainEqual(['http://a.test/f.woff2', 'css']);
+    expect(seen).toContainEqual(['http://a.test/x.css', 'stylesheet']);
     expect(seen).toContainEqual(['http://a.test/bg.png', 'css']);
     expect(seen).toContainEqual(['http://127.0.0.1:9/v1/sessions/s/export', 'stylesheet']);
     expect(seen).toContainEqual(['http://a.test/v.mp4', 'media']);

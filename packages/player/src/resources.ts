@@ -1,6 +1,9 @@
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 
-/** What a recorded URL is loaded as in the replay, so a resolver can pick the right asset. */
+/**
+ * What a recorded URL is loaded as in the replay, so a resolver can pick the right asset: `css` is
+ * a `url()` in CSS (an image or, inside `@font-face`, a font), `font` a font event's source.
+ */
 export type ResourceKind = 'image' | 'media' | 'stylesheet' | 'css' | 'font' | 'other';
 
 /**
@@ -18,26 +21,23 @@ export interface ResourcePolicyOptions {
 // rrweb's serialized node types and incremental sources, as numbers: the player does not depend on
 // rrweb's type packages for these.
 const NODE_ELEMENT = 2;
-const NODE_TEXT = 3;
 const SOURCE_MUTATION = 0;
-const SOURCE_STYLE_SHEET_RULE = 8;
-const SOURCE_FONT = 10;
-const SOURCE_STYLE_DECLARATION = 13;
-const SOURCE_ADOPTED_STYLE_SHEET = 15;
+/** Sources whose events carry CSS text: style sheet rules, fonts, style declarations, adopted sheets. */
+const CSS_SOURCES = new Set([8, 10, 13, 15]);
 
 /** Where a URL needs no network: inline data, and nothing at all. */
 const LOCAL_URL = /^\s*(data:|about:|#|$)/i;
-const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)/gi;
-const CSS_IMPORT = /@import\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/gi;
-/** An url() that loads nothing and is valid everywhere url() is. */
-const EMPTY_CSS_URL = 'url("data:,")';
+const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)|@import\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/gi;
+/** Attributes whose value is a URL the element loads (`href` only where it loads: not `<a>`). */
+const URL_ATTRIBUTES = new Set(['src', 'poster', 'background', 'data', 'href', 'xlink:href']);
+const LINK_TAGS = new Set(['a', 'area', 'base']);
 
-type Attributes = Record<string, unknown>;
+type Json = Record<string, unknown>;
 interface SerializedNode {
   type: number;
   id?: number;
   tagName?: string;
-  attributes?: Attributes;
+  attributes?: Json;
   childNodes?: SerializedNode[];
   textContent?: string;
   isStyle?: boolean;
@@ -46,11 +46,11 @@ interface SerializedNode {
 /**
  * Rewrites the URLs in recorded events before the replayer sees them: every URL the replayed page
  * would fetch (src, srcset, poster, link href, CSS url() and @import, fonts) goes through
- * `resolveUrl`; what it does not map is dropped unless `originalResources` is set. Events are
- * copied where changed, never modified in place (the caller may hold them).
+ * `resolveUrl`; what it does not map is dropped unless `originalResources` is set. The events
+ * given are not modified: an event with DOM or CSS in it is copied first.
  */
 export class ResourcePolicy {
-  /** Element ids whose tag decides whether `href` loads something (`<a>` does not). */
+  /** Element tags by id: whether `href` loads something depends on it (`<a>` does not). */
   private readonly tags = new Map<number, string>();
   /** Text nodes inside `<style>`: their text is CSS. */
   private readonly styleTexts = new Set<number>();
@@ -63,247 +63,116 @@ export class ResourcePolicy {
   }
 
   prepare(event: RecordedEvent): RecordedEvent {
-    if (!this.active) return event;
-    const data = event.data as Record<string, unknown> | undefined;
-    if (!data) return event;
-    if (event.type === EventType.FullSnapshot) {
-      const node = this.node(data.node as SerializedNode);
-      return node === data.node ? event : { ...event, data: { ...data, node } };
-    }
-    if (event.type !== EventType.IncrementalSnapshot) return event;
-    const next = this.incremental(data);
-    return next === data ? event : { ...event, data: next };
+    const source = (event.data as { source?: number } | undefined)?.source;
+    const full = event.type === EventType.FullSnapshot;
+    if (
+      !this.active ||
+      !(full || (event.type === EventType.IncrementalSnapshot && (source === SOURCE_MUTATION || CSS_SOURCES.has(source!))))
+    )
+      return event;
+    const copy = structuredClone(event);
+    const data = copy.data as Json;
+    if (full) this.node(data.node as SerializedNode);
+    else if (source === SOURCE_MUTATION) {
+      for (const add of (data.adds ?? []) as Array<{ node: SerializedNode }>) this.node(add.node);
+      for (const change of (data.attributes ?? []) as Array<{ id: number; attributes: Json }>)
+        this.attributes(this.tags.get(change.id), change.attributes, true);
+      for (const text of (data.texts ?? []) as Array<{ id: number; value: unknown }>)
+        if (this.styleTexts.has(text.id) && typeof text.value === 'string') text.value = this.css(text.value);
+    } else this.cssStrings(data, source === 10 ? 'font' : 'css');
+    return copy;
   }
 
-  private incremental(data: Record<string, unknown>): Record<string, unknown> {
-    switch (data.source) {
-      case SOURCE_MUTATION:
-        return this.mutation(data);
-      case SOURCE_STYLE_SHEET_RULE:
-        return this.ruleLists(data, ['adds']);
-      case SOURCE_ADOPTED_STYLE_SHEET: {
-        const styles = data.styles as Array<Record<string, unknown>> | undefined;
-        if (!Array.isArray(styles)) return data;
-        const next = mapChanged(styles, (style) => this.ruleLists(style, ['rules']));
-        return next === styles ? data : { ...data, styles: next };
-      }
-      case SOURCE_STYLE_DECLARATION: {
-        const set = data.set as { value?: unknown } | undefined;
-        if (typeof set?.value !== 'string') return data;
-        const value = this.css(set.value);
-        return value === set.value ? data : { ...data, set: { ...set, value } };
-      }
-      case SOURCE_FONT: {
-        if (typeof data.fontSource !== 'string') return data;
-        const fontSource = this.css(data.fontSource, 'font');
-        return fontSource === data.fontSource ? data : { ...data, fontSource };
-      }
-      default:
-        return data;
+  /** Every string in a CSS-carrying event (rules, declarations, font sources) as CSS. */
+  private cssStrings(value: unknown, kind: ResourceKind): void {
+    if (!value || typeof value !== 'object') return;
+    const record = value as Json;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      if (typeof item === 'string') record[key] = this.css(item, kind);
+      else this.cssStrings(item, kind);
     }
   }
 
-  /** StyleSheetRule `adds` and adopted sheets' `rules`: `{ rule: string }` entries. */
-  private ruleLists(data: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-    let next = data;
-    for (const key of keys) {
-      const list = data[key] as Array<{ rule?: unknown }> | undefined;
-      if (!Array.isArray(list)) continue;
-      const mapped = mapChanged(list, (entry) => {
-        if (typeof entry?.rule !== 'string') return entry;
-        const rule = this.css(entry.rule);
-        return rule === entry.rule ? entry : { ...entry, rule };
-      });
-      if (mapped !== list) next = { ...next, [key]: mapped };
-    }
-    return next;
-  }
-
-  private mutation(data: Record<string, unknown>): Record<string, unknown> {
-    let next = data;
-    const adds = data.adds as Array<{ node: SerializedNode }> | undefined;
-    if (Array.isArray(adds)) {
-      const mapped = mapChanged(adds, (add) => {
-        const node = this.node(add.node);
-        return node === add.node ? add : { ...add, node };
-      });
-      if (mapped !== adds) next = { ...next, adds: mapped };
-    }
-    const attributes = data.attributes as Array<{ id: number; attributes: Attributes }> | undefined;
-    if (Array.isArray(attributes)) {
-      const mapped = mapChanged(attributes, (change) => {
-        const rewritten = this.attributes(this.tags.get(change.id), change.attributes, true);
-        return rewritten === change.attributes ? change : { ...change, attributes: rewritten };
-      });
-      if (mapped !== attributes) next = { ...next, attributes: mapped };
-    }
-    const texts = data.texts as Array<{ id: number; value: unknown }> | undefined;
-    if (Array.isArray(texts)) {
-      const mapped = mapChanged(texts, (text) => {
-        if (!this.styleTexts.has(text.id) || typeof text.value !== 'string') return text;
-        const value = this.css(text.value);
-        return value === text.value ? text : { ...text, value };
-      });
-      if (mapped !== texts) next = { ...next, texts: mapped };
-    }
-    return next;
-  }
-
-  private node(node: SerializedNode): SerializedNode {
-    if (!node || typeof node !== 'object') return node;
-    let next = node;
+  private node(node: SerializedNode | undefined): void {
+    if (!node) return;
     if (node.type === NODE_ELEMENT && node.attributes) {
       const tag = (node.tagName ?? '').toLowerCase();
       if (node.id !== undefined) this.tags.set(node.id, tag);
-      const attributes = this.attributes(tag, node.attributes, false);
-      if (attributes !== node.attributes) next = { ...next, attributes };
-    } else if (node.type === NODE_TEXT && node.isStyle && typeof node.textContent === 'string') {
+      this.attributes(tag, node.attributes, false);
+    } else if (node.isStyle && typeof node.textContent === 'string') {
       if (node.id !== undefined) this.styleTexts.add(node.id);
-      const textContent = this.css(node.textContent);
-      if (textContent !== node.textContent) next = { ...next, textContent };
+      node.textContent = this.css(node.textContent);
     }
-    if (Array.isArray(node.childNodes)) {
-      const childNodes = mapChanged(node.childNodes, (child) => this.node(child));
-      if (childNodes !== node.childNodes) next = { ...next, childNodes };
-    }
-    return next;
+    for (const child of node.childNodes ?? []) this.node(child);
   }
 
   /**
    * `tag` is undefined for an attribute change on an element this policy has not seen (a window
-   * fetched after a seek): then every `href` counts as one that loads.
+   * fetched after a seek): then every `href` counts as one that loads. In a mutation, null
+   * removes an attribute; in a snapshot, leaving it out does.
    */
-  private attributes(tag: string | undefined, attributes: Attributes, isChange: boolean): Attributes {
-    let next = attributes;
-    const set = (name: string, value: unknown) => {
-      if (next === attributes) next = { ...attributes };
-      // In a mutation, null removes the attribute; in a snapshot, leaving it out does.
-      if (value === undefined) {
-        if (isChange) next[name] = null;
-        else delete next[name];
-      } else next[name] = value;
+  private attributes(tag: string | undefined, attributes: Json, isChange: boolean): void {
+    const set = (name: string, value: string | undefined) => {
+      if (value !== undefined) attributes[name] = value;
+      else if (isChange) attributes[name] = null;
+      else delete attributes[name];
     };
     for (const [name, value] of Object.entries(attributes)) {
       const key = name.toLowerCase();
       if (key === 'style' && value && typeof value === 'object') {
-        // A style change as rrweb's object of properties: `{ background: 'url(...)' }`.
-        let changed = false;
-        const style: Record<string, unknown> = {};
-        for (const [property, entry] of Object.entries(value as Record<string, unknown>)) {
-          const rewritten = this.cssValue(entry);
-          if (rewritten !== entry) changed = true;
-          style[property] = rewritten;
-        }
-        if (changed) set(name, style);
+        // A style change as rrweb's object of properties: `{ background: 'url(...)' }` or `[value, priority]`.
+        this.cssStrings(value, 'css');
         continue;
       }
       if (typeof value !== 'string') continue;
-      if (key === 'style' || key === '_csstext') {
-        const css = this.css(value);
-        if (css !== value) set(name, css);
-      } else if (key === 'srcset' || key === 'imagesrcset') {
-        set(name, this.srcset(value));
-      } else if (
-        key === 'src' ||
-        key === 'poster' ||
-        key === 'background' ||
-        key === 'data' ||
-        ((key === 'href' || key === 'xlink:href') && tag !== 'a' && tag !== 'area' && tag !== 'base')
-      ) {
-        set(name, this.url(value, kindOf(tag, key, attributes)));
-      } else if (key === 'content' && tag === 'meta' && /^\s*\d*\s*[;,]\s*url\s*=/i.test(value)) {
-        // <meta http-equiv="refresh" content="0; url=..."> would navigate the replay's frame.
-        set(name, undefined);
-      }
+      if (key === 'style' || key === '_csstext') set(name, this.css(value));
+      else if (key === 'srcset' || key === 'imagesrcset') set(name, this.srcset(value));
+      else if (URL_ATTRIBUTES.has(key) && !(key.endsWith('href') && LINK_TAGS.has(tag!)))
+        set(name, this.url(value, key === 'poster' ? 'image' : kindOf(tag, attributes)));
+      // <meta http-equiv="refresh" content="0; url=..."> would navigate the replay's frame.
+      else if (key === 'content' && tag === 'meta' && /url\s*=/i.test(value)) set(name, undefined);
     }
-    return next;
   }
 
   /** The URL to load instead of `url`, or undefined to load nothing. */
   private url(url: string, kind: ResourceKind): string | undefined {
     if (LOCAL_URL.test(url)) return url;
-    const resolved = this.options.resolveUrl?.(url, kind);
-    if (resolved) return resolved;
-    return this.options.originalResources ? url : undefined;
+    return this.options.resolveUrl?.(url, kind) || (this.options.originalResources ? url : undefined);
   }
 
   private srcset(value: string): string | undefined {
-    const candidates: string[] = [];
-    for (const candidate of value.split(/,(?=\s|[^,]*$)/)) {
-      const [url = '', ...descriptor] = candidate.trim().split(/\s+/);
-      if (!url) continue;
-      const resolved = this.url(url, 'image');
-      if (resolved !== undefined) candidates.push([resolved, ...descriptor].join(' '));
-    }
+    const candidates = value
+      .split(/,(?=\s|[^,]*$)/)
+      .map((candidate) => {
+        const [url = '', ...descriptor] = candidate.trim().split(/\s+/);
+        const resolved = url && this.url(url, 'image');
+        return resolved ? [resolved, ...descriptor].join(' ') : '';
+      })
+      .filter(Boolean);
     return candidates.length > 0 ? candidates.join(', ') : undefined;
-  }
-
-  private cssValue(entry: unknown): unknown {
-    if (typeof entry === 'string') return this.css(entry);
-    if (Array.isArray(entry) && typeof entry[0] === 'string') {
-      const value = this.css(entry[0]);
-      return value === entry[0] ? entry : [value, ...entry.slice(1)];
-    }
-    return entry;
   }
 
   private css(text: string, kind: ResourceKind = 'css'): string {
     if (!/url\(|@import/i.test(text)) return text;
-    const inFontFace = (offset: number) => kind === 'font' || isInFontFace(text, offset);
-    let next = text.replace(CSS_URL, (match, double?: string, single?: string, bare?: string, offset?: number) => {
-      const url = unescapeCss(double ?? single ?? bare ?? '');
-      const resolved = this.url(url, inFontFace(offset ?? 0) ? 'font' : kind);
-      if (resolved === url) return match;
-      return resolved === undefined ? EMPTY_CSS_URL : `url(${JSON.stringify(resolved)})`;
-    });
-    next = next.replace(CSS_IMPORT, (match, double?: string, single?: string) => {
-      const url = unescapeCss(double ?? single ?? '');
-      const resolved = this.url(url, 'stylesheet');
-      if (resolved === url) return match;
-      return `@import ${JSON.stringify(resolved ?? 'data:text/css,')}`;
-    });
-    return next;
+    return text.replace(
+      CSS_URL,
+      (match, d?: string, s?: string, bare?: string, importD?: string, importS?: string) => {
+        const imported = importD ?? importS;
+        const url = (imported ?? d ?? s ?? bare ?? '').replace(/\\(.)/g, '$1');
+        const resolved = this.url(url, imported !== undefined ? 'stylesheet' : kind);
+        if (resolved === url) return match;
+        // `data:,` loads nothing and is valid wherever url() or @import is.
+        const target = JSON.stringify(resolved ?? 'data:,');
+        return imported !== undefined ? `@import ${target}` : `url(${target})`;
+      },
+    );
   }
 }
 
-function kindOf(tag: string | undefined, key: string, attributes: Attributes): ResourceKind {
-  if (key === 'poster') return 'image';
+function kindOf(tag: string | undefined, attributes: Json): ResourceKind {
   if (tag === 'video' || tag === 'audio' || tag === 'source' || tag === 'track') return 'media';
-  if (tag === 'link') {
-    const rel = typeof attributes.rel === 'string' ? attributes.rel.toLowerCase() : '';
-    if (rel.includes('stylesheet')) return 'stylesheet';
-    if (rel.includes('icon')) return 'image';
-    const as = typeof attributes.as === 'string' ? attributes.as.toLowerCase() : '';
-    if (as === 'font') return 'font';
-    if (as === 'style') return 'stylesheet';
-    if (as === 'image') return 'image';
-    return 'other';
-  }
-  if (tag === 'img' || tag === 'input' || tag === 'image' || key === 'background') return 'image';
-  return 'other';
-}
-
-/** Whether the url() at `offset` is inside an `@font-face { ... }` block (the last block opened before it). */
-function isInFontFace(text: string, offset: number): boolean {
-  const before = text.lastIndexOf('{', offset);
-  if (before < 0) return false;
-  return /@font-face\s*$/i.test(text.slice(Math.max(0, before - 40), before));
-}
-
-function unescapeCss(url: string): string {
-  return url.replace(/\\(.)/g, '$1');
-}
-
-/** `list.map(fn)`, but the same array when `fn` changed nothing (so unchanged events are not copied). */
-function mapChanged<T>(list: T[], fn: (item: T) => T): T[] {
-  let next: T[] | undefined;
-  for (let index = 0; index < list.length; index += 1) {
-    const item = list[index]!;
-    const mapped = fn(item);
-    if (mapped !== item) {
-      next ??= list.slice();
-      next[index] = mapped;
-    }
-  }
-  return next ?? list;
+  if (tag !== 'link') return tag === 'img' || tag === 'input' || tag === 'image' ? 'image' : 'other';
+  const rel = `${String(attributes.rel ?? '')} ${String(attributes.as ?? '')}`.toLowerCase();
+  return /style/.test(rel) ? 'stylesheet' : /font/.test(rel) ? 'font' : /icon|image/.test(rel) ? 'image' : 'other';
 }
