@@ -222,7 +222,7 @@ describe('redaction where user text lives', () => {
     const consoleEvent = createRepriseEvent('console', { level: 'log', args: [CARD] } as never, 7);
     redactEventsInPlace([mutation, input, rule, canvas, meta, network, consoleEvent], createRedactor());
     expectRedacted(mutation.data.adds[0]!.node as never);
-    expect(mutation.data.adds[1]!.node.attributes.d).toBe(PATH);
+    expect((mutation.data.adds[1]!.node.attributes as { d?: string }).d).toBe(PATH);
     expect(mutation.data.texts[0]!.value).toBe(MASKED);
     expect(mutation.data.attributes[0]!.attributes).toEqual({ d: PATH, title: MASKED, style: { width: CARD } });
     expect(input.data.text).toBe(MASKED);

@@ -183,45 +183,40 @@ export function redactInPlace(value: unknown, redact: Redactor): number {
 
 /**
  * Attributes that hold layout, geometry or style, never text a person wrote or read: an SVG path's
- * `d` is "9 496 252 496 113", which the card pattern took for a number. Compared lower-cased.
+ * `d` is "9 496 252 496 113", which the card pattern took for a number. Also rrweb's own `rr_*`.
  */
-const STRUCTURAL_ATTRIBUTES = new Set([
-  'style', 'class', '_csstext', 'd', 'points', 'viewbox', 'transform', 'x', 'y', 'x1', 'x2', 'y1', 'y2',
-  'cx', 'cy', 'r', 'rx', 'ry', 'dx', 'dy', 'width', 'height', 'rotate', 'path', 'offset', 'values',
-  'keytimes', 'keysplines', 'keypoints', 'gradienttransform', 'patterntransform', 'stroke-dasharray',
-  'preserveaspectratio',
-]);
+const STRUCTURAL_ATTRIBUTE =
+  /^(?:style|class|_csstext|rr_.*|d|points|viewbox|(?:gradient|pattern)?transform|[xy][12]?|[cdr][xy]|r|width|height|rotate|path|offset|values|key(?:times|splines|points)|stroke-dasharray|preserveaspectratio)$/i;
 // rrweb's event types and incremental sources, as numbers (this package does not import rrweb).
 const FULL_SNAPSHOT = 2;
 const INCREMENTAL_SNAPSHOT = 3;
 const SOURCE_MUTATION = 0;
 const SOURCE_INPUT = 5;
 /**
- * Incremental sources that carry CSS, positions or structure only, never page text. Canvas
- * drawing commands are not among them: `fillText` draws text.
+ * Incremental sources that carry positions, ids, CSS or definitions only, never page text, one bit
+ * each: mouse (1, 2), scroll (3), viewport (4), touch (6), media (7), style sheet rules (8), fonts
+ * (10), drag (12), style declarations (13), selection (14), adopted style sheets (15), custom
+ * elements (16). Canvas commands (9) are not among them: `fillText` draws text.
  */
-const NON_TEXT_SOURCES = new Set([
-  1, 2, 3, 4, 6, 7, // mouse, interaction, scroll, viewport, touch, media: positions and ids
-  8, 13, 15, // style sheet rules, style declarations, adopted style sheets
-  10, // fonts
-  12, // drag (positions)
-  14, // selection (ids and offsets)
-  16, // custom element definitions
-]);
+const NON_TEXT_SOURCES = 0b1_1111_0101_1101_1110;
 
-/** Redacts a text-carrying attribute value; structure, style and `data:` URIs are kept. */
+/** Redacts `record[key]` when it is a string; 1 when that changed it. */
+function redactKey(record: Record<string, unknown>, key: string, redact: Redactor): number {
+  const value = record[key];
+  if (typeof value !== 'string') return 0;
+  const next = redact(value);
+  if (next === value) return 0;
+  record[key] = next;
+  return 1;
+}
+
+/** Redacts text-carrying attribute values; structure, style and `data:` URIs are kept. */
 function redactAttributes(attributes: Record<string, unknown>, redact: Redactor): number {
   let changed = 0;
   for (const name of Object.keys(attributes)) {
     const value = attributes[name];
-    if (typeof value !== 'string' || value.length === 0) continue;
-    const key = name.toLowerCase();
-    if (STRUCTURAL_ATTRIBUTES.has(key) || key.startsWith('rr_') || /^\s*data:/i.test(value)) continue;
-    const next = redact(value);
-    if (next !== value) {
-      attributes[name] = next;
-      changed++;
-    }
+    if (typeof value === 'string' && !STRUCTURAL_ATTRIBUTE.test(name) && !/^\s*data:/i.test(value))
+      changed += redactKey(attributes, name, redact);
   }
   return changed;
 }
@@ -241,13 +236,7 @@ function redactNodeTree(root: unknown, redact: Redactor): number {
   while (stack.length > 0) {
     const node = stack.pop() as SerializedNodeLike | null | undefined;
     if (!node || typeof node !== 'object') continue;
-    if (typeof node.textContent === 'string' && node.isStyle !== true) {
-      const next = redact(node.textContent);
-      if (next !== node.textContent) {
-        node.textContent = next;
-        changed++;
-      }
-    }
+    if (node.isStyle !== true) changed += redactKey(node as Record<string, unknown>, 'textContent', redact);
     if (node.attributes && typeof node.attributes === 'object')
       changed += redactAttributes(node.attributes as Record<string, unknown>, redact);
     if (Array.isArray(node.childNodes)) for (const child of node.childNodes) stack.push(child);
@@ -263,28 +252,14 @@ function redactEventInPlace(event: unknown, redact: Redactor): number {
   if (type === FULL_SNAPSHOT) return redactNodeTree(data.node, redact);
   if (type !== INCREMENTAL_SNAPSHOT) return redactInPlace(event, redact);
   const source = data.source;
-  if (typeof source === 'number' && NON_TEXT_SOURCES.has(source)) return 0;
-  if (source === SOURCE_INPUT) {
-    if (typeof data.text !== 'string') return 0;
-    const next = redact(data.text);
-    if (next === data.text) return 0;
-    data.text = next;
-    return 1;
-  }
+  if (typeof source === 'number' && (NON_TEXT_SOURCES >> source) & 1) return 0;
+  if (source === SOURCE_INPUT) return redactKey(data, 'text', redact);
   if (source !== SOURCE_MUTATION) return redactInPlace(event, redact);
   let changed = 0;
   const { adds, texts, attributes } = data as { adds?: unknown; texts?: unknown; attributes?: unknown };
   if (Array.isArray(adds)) for (const add of adds) changed += redactNodeTree((add as { node?: unknown })?.node, redact);
-  if (Array.isArray(texts)) {
-    for (const text of texts as Array<{ value?: unknown } | null>) {
-      if (typeof text?.value !== 'string') continue;
-      const next = redact(text.value);
-      if (next !== text.value) {
-        text.value = next;
-        changed++;
-      }
-    }
-  }
+  if (Array.isArray(texts))
+    for (const text of texts as Array<Record<string, unknown> | null>) if (text) changed += redactKey(text, 'value', redact);
   if (Array.isArray(attributes)) {
     for (const change of attributes as Array<{ attributes?: unknown } | null>) {
       if (change?.attributes && typeof change.attributes === 'object')
