@@ -4,6 +4,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { documentNode, element, text } from '../fixtures/player/nodes.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
@@ -11,40 +12,26 @@ let browser: TestBrowser;
 let server: TestServer;
 const T = 1_700_000_000_000;
 
-const element = (id: number, tagName: string, attributes: Record<string, string>, childNodes: unknown[] = []) => ({
-  type: 2,
-  id,
-  tagName,
-  attributes,
-  childNodes,
-});
-const text = (id: number, textContent: string, isStyle = false) => ({ type: 3, id, textContent, ...(isStyle ? { isStyle } : {}) });
-
 /** Three 200 px blocks; the pointer rests at y = 100 over the first, which is then removed, then the page scrolls by 200 px. */
 function session(): unknown[] {
-  const css = 'body { margin: 0 } .block { height: 200px } .block:hover { background: rgb(255, 0, 0) } .spacer { height: 2000px }';
-  const node = {
-    type: 0,
-    id: 1,
-    childNodes: [
-      { type: 1, id: 2, name: 'html', publicId: '', systemId: '' },
-      element(3, 'html', {}, [
-        element(4, 'head', {}, [element(5, 'style', {}, [text(6, css, true)])]),
-        element(7, 'body', {}, [
-          element(8, 'div', { class: 'block', id: 'a' }, [text(9, 'A')]),
-          element(10, 'div', { class: 'block', id: 'b' }, [text(11, 'B')]),
-          element(12, 'div', { class: 'block', id: 'c' }, [text(13, 'C')]),
-          element(14, 'div', { class: 'spacer' }),
-        ]),
-      ]),
-    ],
-  };
+  const css =
+    'body { margin: 0 } .block { height: 200px } .block:hover { background: rgb(255, 0, 0) } .spacer { height: 2000px }';
+  const node = documentNode(css, [
+    element(8, 'div', { class: 'block', id: 'a' }, [text(9, 'A')]),
+    element(10, 'div', { class: 'block', id: 'b' }, [text(11, 'B')]),
+    element(12, 'div', { class: 'block', id: 'c' }, [text(13, 'C')]),
+    element(14, 'div', { class: 'spacer' }),
+  ]);
   return [
     { type: 4, timestamp: T, data: { href: 'http://site.test/', width: 400, height: 300 } },
     { type: 2, timestamp: T + 1, data: { node, initialOffset: { left: 0, top: 0 } } },
     { type: 3, timestamp: T + 200, data: { source: 1, positions: [{ x: 50, y: 100, id: 8, timeOffset: 0 }] } },
     // A removed: B moves up under the still pointer.
-    { type: 3, timestamp: T + 600, data: { source: 0, texts: [], attributes: [], removes: [{ parentId: 7, id: 8 }], adds: [] } },
+    {
+      type: 3,
+      timestamp: T + 600,
+      data: { source: 0, texts: [], attributes: [], removes: [{ parentId: 7, id: 8 }], adds: [] },
+    },
     // Scrolled by 200 px under the still pointer: C is under it now.
     { type: 3, timestamp: T + 1_400, data: { source: 3, id: 1, x: 0, y: 200 } },
     { type: 3, timestamp: T + 2_200, data: { source: 2, type: 6, id: 7 } },
@@ -70,8 +57,15 @@ async function open(autoplay: boolean): Promise<Page> {
   await page.goto(`${server.url}/player.html`);
   await page.evaluate(
     ({ events, autoplay }) => {
-      const w = window as unknown as { player: unknown; ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown } };
-      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, { source: events, autoplay, skipInactive: false });
+      const w = window as unknown as {
+        player: unknown;
+        ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown };
+      };
+      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, {
+        source: events,
+        autoplay,
+        skipInactive: false,
+      });
     },
     { events: session(), autoplay },
   );

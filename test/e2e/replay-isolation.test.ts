@@ -15,6 +15,7 @@ import { queryAudit } from '../../server/src/audit/audit-log.js';
 import { findSessionsById } from '../../server/src/index-db/sessions-store.js';
 import { ingestEvents, startCollector, type RunningCollector } from '../fixtures/admin/session.js';
 import { launchBrowser, type TestBrowser } from '../harness/index.js';
+import { documentNode, element, text } from '../fixtures/player/nodes.js';
 
 let running: RunningCollector;
 let browser: TestBrowser;
@@ -30,15 +31,6 @@ const PASSWORD = 'correct horse battery';
 const T = Date.now() - 600_000;
 const CRAFTED = 's-crafted';
 const OTHER = 's-other';
-
-const element = (id: number, tagName: string, attributes: Record<string, string>, childNodes: unknown[] = []) => ({
-  type: 2,
-  id,
-  tagName,
-  attributes,
-  childNodes,
-});
-const text = (id: number, textContent: string, isStyle = false) => ({ type: 3, id, textContent, ...(isStyle ? { isStyle } : {}) });
 
 /** The crafted page: every kind of resource, at the collector's API and at the third party. */
 function craftedVisit(collector: string, third: string): RecordedEvent[] {
@@ -66,25 +58,15 @@ function craftedVisit(collector: string, third: string): RecordedEvent[] {
     `.api-bg { width: 20px; height: 20px; background-image: url('${api('css-url')}'); }`,
     `.remote-bg { width: 20px; height: 20px; background-image: url(${remote('css-url.png')}); }`,
   ].join('\n');
-  const node = {
-    type: 0,
-    id: 1,
-    childNodes: [
-      { type: 1, id: 2, name: 'html', publicId: '', systemId: '' },
-      element(3, 'html', {}, [
-        element(4, 'head', {}, [element(5, 'style', {}, [text(6, css, true)])]),
-        element(7, 'body', {}, [
-          element(8, 'h1', {}, [text(9, 'Crafted page')]),
-          element(10, 'div', { class: 'api-bg' }),
-          element(next(), 'div', { class: 'remote-bg', style: `background: url(${remote('inline-style.png')})` }),
-          element(next(), 'div', { style: `background-image: url(${api('inline-style')})` }),
-          ...loaders(undefined),
-          ...loaders('use-credentials'),
-          ...loaders('anonymous'),
-        ]),
-      ]),
-    ],
-  };
+  const node = documentNode(css, [
+    element(8, 'h1', {}, [text(9, 'Crafted page')]),
+    element(10, 'div', { class: 'api-bg' }),
+    element(next(), 'div', { class: 'remote-bg', style: `background: url(${remote('inline-style.png')})` }),
+    element(next(), 'div', { style: `background-image: url(${api('inline-style')})` }),
+    ...loaders(undefined),
+    ...loaders('use-credentials'),
+    ...loaders('anonymous'),
+  ]);
   const added = next();
   return [
     { type: EventType.Meta, timestamp: T, data: { href: `${third}/page`, width: 800, height: 500 } },
@@ -131,17 +113,38 @@ async function replayCrafted(query = ''): Promise<void> {
     return !!player && player.getProgress().done && !!player.getIframe()?.contentDocument?.querySelector('h1');
   });
   // Show the end of the recording, where the late mutation has added its nodes.
-  await page.evaluate(() => (window as unknown as { reprisePlayer: { seek(ms: number): void } }).reprisePlayer.seek(5_000));
-  await page.waitForFunction(() => {
-    const player = (window as unknown as { reprisePlayer?: { getIframe(): HTMLIFrameElement | undefined } }).reprisePlayer;
-    return player?.getIframe()?.contentDocument?.querySelector('#late')?.textContent === 'Added later';
-  }).catch(async (error: unknown) => {
-    console.log(await page.evaluate(() => {
-      const player = (window as unknown as { reprisePlayer: { getIframe(): HTMLIFrameElement; getCurrentTime(): number; getDuration(): number; getState(): string } }).reprisePlayer;
-      return [player.getCurrentTime(), player.getDuration(), player.getState(), player.getIframe().contentDocument?.body?.outerHTML];
-    }));
-    throw error;
-  });
+  await page.evaluate(() =>
+    (window as unknown as { reprisePlayer: { seek(ms: number): void } }).reprisePlayer.seek(5_000),
+  );
+  await page
+    .waitForFunction(() => {
+      const player = (window as unknown as { reprisePlayer?: { getIframe(): HTMLIFrameElement | undefined } })
+        .reprisePlayer;
+      return player?.getIframe()?.contentDocument?.querySelector('#late')?.textContent === 'Added later';
+    })
+    .catch(async (error: unknown) => {
+      console.log(
+        await page.evaluate(() => {
+          const player = (
+            window as unknown as {
+              reprisePlayer: {
+                getIframe(): HTMLIFrameElement;
+                getCurrentTime(): number;
+                getDuration(): number;
+                getState(): string;
+              };
+            }
+          ).reprisePlayer;
+          return [
+            player.getCurrentTime(),
+            player.getDuration(),
+            player.getState(),
+            player.getIframe().contentDocument?.body?.outerHTML,
+          ];
+        }),
+      );
+      throw error;
+    });
 }
 
 /**
@@ -216,7 +219,11 @@ describe('a replay contacts no one', () => {
     const frame = await page.evaluate(() => {
       const player = (window as unknown as { reprisePlayer: { getIframe(): HTMLIFrameElement } }).reprisePlayer;
       const doc = player.getIframe().contentDocument!;
-      return { h1: doc.querySelector('h1')?.textContent, images: doc.querySelectorAll('img').length, withSrc: doc.querySelectorAll('img[src]').length };
+      return {
+        h1: doc.querySelector('h1')?.textContent,
+        images: doc.querySelectorAll('img').length,
+        withSrc: doc.querySelectorAll('img[src]').length,
+      };
     });
     expect(frame).toEqual({ h1: 'Crafted page', images: 8, withSrc: 0 });
     // The switch says what it does.

@@ -45,16 +45,14 @@ const LOAD_SLICE_MS = 12;
 /** How soon what has arrived is shown when the stream pauses between segments. */
 const STALL_REFRESH_MS = 50;
 /**
+ * rrweb's incremental sources that move the page under a still pointer: mutation, scroll, viewport
+ * resize, style rules, style declarations (1 and 2, mouse moves and interactions, move the pointer).
+ */
+const HOVER_LAYOUT_SOURCES = new Set([0, 3, 4, 8, 13]);
+/**
  * The replayer holds the events from the frame's page load to this far past the current moment
  * (recording time); playback extends it as it goes. rrweb walks every event it holds on a seek.
  */
-/** rrweb's incremental sources that move the pointer, and those that move the page under it. */
-const HOVER_SOURCE = {
-  mouseMove: 1,
-  mouseInteraction: 2,
-  /** mutation, scroll, viewport resize, style rules, style declarations */
-  layout: new Set([0, 3, 4, 8, 13]),
-};
 const WINDOW_AHEAD_MS = 3 * 60_000;
 /** Playback extends the replayer's window when it is this close to its end (at 1x). */
 const WINDOW_EXTEND_MS = 30_000;
@@ -946,19 +944,22 @@ export class Player {
    */
   private trackHover(event: RecordedEvent): void {
     if (event.type !== EventType.IncrementalSnapshot) return;
-    const data = event.data as { source?: number; positions?: Array<{ x: number; y: number; id: number }>; x?: number; y?: number; id?: number };
-    let pointer: { x: number; y: number; id: number } | undefined;
-    if (data.source === HOVER_SOURCE.mouseMove) pointer = data.positions?.[data.positions.length - 1];
-    else if (data.source === HOVER_SOURCE.mouseInteraction && data.x !== undefined && data.y !== undefined)
-      pointer = { x: data.x, y: data.y, id: data.id ?? -1 };
-    if (pointer) {
+    const data = event.data as { source: number; positions?: Array<{ x: number; y: number; id: number }> };
+    // A click carries its own position; a mouse move the path since the last one.
+    const pointer =
+      data.source === 1
+        ? data.positions?.at(-1)
+        : data.source === 2
+          ? (data as unknown as { x: number; y: number; id: number })
+          : undefined;
+    if (pointer?.x !== undefined) {
       // Positions inside a nested frame are that frame's: not matched against the page's layout.
-      const target = this.replayer?.getMirror().getNode(pointer.id);
-      const doc = this.replayer?.iframe.contentDocument;
-      this.pointer = target && target.ownerDocument === doc ? { x: pointer.x, y: pointer.y } : undefined;
-      return;
-    }
-    if (HOVER_SOURCE.layout.has(data.source ?? -1)) this.queueHover();
+      const replayer = this.replayer!;
+      this.pointer =
+        replayer.getMirror().getNode(pointer.id)?.ownerDocument === replayer.iframe.contentDocument
+          ? { ...pointer }
+          : undefined;
+    } else if (HOVER_LAYOUT_SOURCES.has(data.source)) this.queueHover();
   }
 
   private queueHover(): void {
@@ -966,12 +967,10 @@ export class Player {
     this.hoverQueued = true;
     queueMicrotask(() => {
       this.hoverQueued = false;
-      const replayer = this.replayer;
-      const doc = replayer?.iframe.contentDocument;
-      if (!replayer || !doc || !this.pointer) return;
       // The replay's iframe is inert for the viewer; hit testing in its own document is unaffected.
-      const element = doc.elementFromPoint(this.pointer.x, this.pointer.y);
-      if (element) (replayer as unknown as { hoverElements(el: Element): void }).hoverElements(element);
+      const element =
+        this.pointer && this.replayer?.iframe.contentDocument?.elementFromPoint(this.pointer.x, this.pointer.y);
+      if (element) (this.replayer as unknown as { hoverElements(el: Element): void }).hoverElements(element);
     });
   }
 

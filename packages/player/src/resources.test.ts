@@ -18,13 +18,22 @@ const json = (event: RecordedEvent) => JSON.stringify(event);
 
 describe('ResourcePolicy', () => {
   const page = snapshot([
-    element(2, 'img', { src: 'http://127.0.0.1:9/pixel.png', srcset: 'http://a.test/1.png 1x, http://a.test/2.png 2x', alt: 'x' }),
+    element(2, 'img', {
+      src: 'http://127.0.0.1:9/pixel.png',
+      srcset: 'http://a.test/1.png 1x, http://a.test/2.png 2x',
+      alt: 'x',
+    }),
     element(3, 'link', { rel: 'stylesheet', href: 'http://127.0.0.1:9/v1/sessions/s/export' }),
     element(4, 'a', { href: 'http://a.test/next' }),
     element(5, 'div', { style: 'background: url("http://a.test/bg.png") no-repeat' }),
     element(6, 'video', { src: 'http://a.test/v.mp4', poster: 'http://a.test/p.png' }),
     element(7, 'style', {}, [
-      { type: 3, id: 8, isStyle: true, textContent: '@font-face{src:url(http://a.test/f.woff2)} @import "http://a.test/x.css";' },
+      {
+        type: 3,
+        id: 8,
+        isStyle: true,
+        textContent: '@font-face{src:url(http://a.test/f.woff2)} @import "http://a.test/x.css";',
+      },
     ]),
     element(9, 'img', { src: 'data:image/png;base64,AAAA' }),
   ]);
@@ -33,7 +42,15 @@ describe('ResourcePolicy', () => {
     const original = json(page);
     const out = json(new ResourcePolicy().prepare(page));
     expect(json(page)).toBe(original); // the input is not modified
-    for (const host of ['127.0.0.1:9', 'a.test/1', 'a.test/bg', 'a.test/v.mp4', 'a.test/p.png', 'a.test/f.woff2', 'a.test/x.css'])
+    for (const host of [
+      '127.0.0.1:9',
+      'a.test/1',
+      'a.test/bg',
+      'a.test/v.mp4',
+      'a.test/p.png',
+      'a.test/f.woff2',
+      'a.test/x.css',
+    ])
       expect(out).not.toContain(host);
     expect(out).toContain('http://a.test/next');
     expect(out).toContain('data:image/png;base64,AAAA');
@@ -88,7 +105,10 @@ describe('ResourcePolicy', () => {
         removes: [],
       }),
     );
-    const data = mutation.data as { adds: Array<{ node: { attributes: object } }>; attributes: Array<{ attributes: Record<string, unknown> }> };
+    const data = mutation.data as {
+      adds: Array<{ node: { attributes: object } }>;
+      attributes: Array<{ attributes: Record<string, unknown> }>;
+    };
     expect(data.adds[0]!.node.attributes).toEqual({});
     expect(data.attributes[0]!.attributes.href).toBe('http://a.test/still-a-link');
     expect(data.attributes[1]!.attributes.href).toBeNull();
@@ -98,7 +118,12 @@ describe('ResourcePolicy', () => {
       { source: 8, id: 7, adds: [{ rule: 'a{background:url(http://a.test/r.png)}', index: 0 }] },
       { source: 13, id: 7, index: [0], set: { property: 'background', value: 'url(http://a.test/d.png)' } },
       { source: 10, family: 'F', fontSource: 'url(http://a.test/font.woff)', buffer: false },
-      { source: 15, id: 1, styleIds: [1], styles: [{ styleId: 1, rules: [{ rule: 'a{background:url(http://a.test/s.png)}' }] }] },
+      {
+        source: 15,
+        id: 1,
+        styleIds: [1],
+        styles: [{ styleId: 1, rules: [{ rule: 'a{background:url(http://a.test/s.png)}' }] }],
+      },
     ]) {
       expect(json(policy.prepare(incremental(data)))).not.toContain('a.test');
     }

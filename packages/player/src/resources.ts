@@ -1,8 +1,9 @@
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 
 /**
- * What a recorded URL is loaded as in the replay, so a resolver can pick the right asset: `css` is
- * a `url()` in CSS (an image or, inside `@font-face`, a font), `font` a font event's source.
+ * What a recorded URL is loaded as in the replay, so a resolver can pick the right asset:
+ * `stylesheet` is a `<link>` (or `@import`), `css` a `url()` in CSS (an image or, inside
+ * `@font-face`, a font), `font` a font event's source.
  */
 export type ResourceKind = 'image' | 'media' | 'stylesheet' | 'css' | 'font' | 'other';
 
@@ -27,7 +28,8 @@ const CSS_SOURCES = new Set([8, 10, 13, 15]);
 
 /** Where a URL needs no network: inline data, and nothing at all. */
 const LOCAL_URL = /^\s*(data:|about:|#|$)/i;
-const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)|@import\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/gi;
+const CSS_URL =
+  /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)|@import\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/gi;
 /** Attributes whose value is a URL the element loads (`href` only where it loads: not `<a>`). */
 const URL_ATTRIBUTES = new Set(['src', 'poster', 'background', 'data', 'href', 'xlink:href']);
 const LINK_TAGS = new Set(['a', 'area', 'base']);
@@ -67,7 +69,10 @@ export class ResourcePolicy {
     const full = event.type === EventType.FullSnapshot;
     if (
       !this.active ||
-      !(full || (event.type === EventType.IncrementalSnapshot && (source === SOURCE_MUTATION || CSS_SOURCES.has(source!))))
+      !(
+        full ||
+        (event.type === EventType.IncrementalSnapshot && (source === SOURCE_MUTATION || CSS_SOURCES.has(source!)))
+      )
     )
       return event;
     const copy = structuredClone(event);
@@ -129,7 +134,7 @@ export class ResourcePolicy {
       if (key === 'style' || key === '_csstext') set(name, this.css(value));
       else if (key === 'srcset' || key === 'imagesrcset') set(name, this.srcset(value));
       else if (URL_ATTRIBUTES.has(key) && !(key.endsWith('href') && LINK_TAGS.has(tag!)))
-        set(name, this.url(value, key === 'poster' ? 'image' : kindOf(tag, attributes)));
+        set(name, this.url(value, key === 'poster' ? 'image' : kindOf(tag)));
       // <meta http-equiv="refresh" content="0; url=..."> would navigate the replay's frame.
       else if (key === 'content' && tag === 'meta' && /url\s*=/i.test(value)) set(name, undefined);
     }
@@ -155,24 +160,19 @@ export class ResourcePolicy {
 
   private css(text: string, kind: ResourceKind = 'css'): string {
     if (!/url\(|@import/i.test(text)) return text;
-    return text.replace(
-      CSS_URL,
-      (match, d?: string, s?: string, bare?: string, importD?: string, importS?: string) => {
-        const imported = importD ?? importS;
-        const url = (imported ?? d ?? s ?? bare ?? '').replace(/\\(.)/g, '$1');
-        const resolved = this.url(url, imported !== undefined ? 'stylesheet' : kind);
-        if (resolved === url) return match;
-        // `data:,` loads nothing and is valid wherever url() or @import is.
-        const target = JSON.stringify(resolved ?? 'data:,');
-        return imported !== undefined ? `@import ${target}` : `url(${target})`;
-      },
-    );
+    return text.replace(CSS_URL, (match, d?: string, s?: string, bare?: string, importD?: string, importS?: string) => {
+      const imported = importD ?? importS;
+      const url = (imported ?? d ?? s ?? bare ?? '').replace(/\\(.)/g, '$1');
+      const resolved = this.url(url, imported !== undefined ? 'stylesheet' : kind);
+      if (resolved === url) return match;
+      // `data:,` loads nothing and is valid wherever url() or @import is.
+      const target = JSON.stringify(resolved ?? 'data:,');
+      return imported !== undefined ? `@import ${target}` : `url(${target})`;
+    });
   }
 }
 
-function kindOf(tag: string | undefined, attributes: Json): ResourceKind {
+function kindOf(tag: string | undefined): ResourceKind {
   if (tag === 'video' || tag === 'audio' || tag === 'source' || tag === 'track') return 'media';
-  if (tag !== 'link') return tag === 'img' || tag === 'input' || tag === 'image' ? 'image' : 'other';
-  const rel = `${String(attributes.rel ?? '')} ${String(attributes.as ?? '')}`.toLowerCase();
-  return /style/.test(rel) ? 'stylesheet' : /font/.test(rel) ? 'font' : /icon|image/.test(rel) ? 'image' : 'other';
+  return tag === 'link' ? 'stylesheet' : tag === 'img' || tag === 'input' || tag === 'image' ? 'image' : 'other';
 }
