@@ -23,23 +23,41 @@ const RESERVED = /^\/(v1|healthz|readyz|metrics)(\/|$)/;
 const YEAR_SECONDS = 365 * 24 * 3600;
 
 /**
- * Scripts only from this origin; the replayed page lives in an iframe that inherits this policy,
- * so its recorded images, fonts and inline styles (from any site) may load, but never a script.
+ * The query parameter of the per-replay switch that lets the viewer's browser load a recording's
+ * uncaptured resources from the sites they were recorded on (the player's `originalResources`).
  */
-export const ADMIN_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline' https: http:",
-  'img-src * data: blob:',
-  'font-src * data:',
-  'media-src * data: blob:',
-  "connect-src 'self'",
-  "frame-src 'self' about: blob: data:",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ');
+export const ORIGINAL_RESOURCES_PARAM = 'resources';
+export const ORIGINAL_RESOURCES_VALUE = 'original';
+
+const policy = (remote: string) =>
+  [
+    "default-src 'self'",
+    "script-src 'self'",
+    `style-src 'self' 'unsafe-inline'${remote}`,
+    `img-src 'self' data: blob:${remote}`,
+    `font-src 'self' data: blob:${remote}`,
+    `media-src 'self' data: blob:${remote}`,
+    "connect-src 'self'",
+    "frame-src 'self' about: blob: data:",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+
+/**
+ * Scripts only from this origin. The replayed page lives in an iframe that inherits this policy:
+ * its images, fonts, media and styles come from this collector or data:/blob: URLs only, so a
+ * recorded URL on another host never learns who watched and when. (The player drops uncaptured
+ * URLs before they reach the iframe; this is the browser-enforced second line.)
+ */
+export const ADMIN_CONTENT_SECURITY_POLICY = policy('');
+
+/**
+ * The policy for a page opened with `?resources=original`: the viewer chose, for this replay, to
+ * let their browser fetch the recorded page's resources from the sites they came from.
+ */
+export const ADMIN_ORIGINAL_RESOURCES_POLICY = policy(' https: http:');
 
 export interface AdminUiOptions {
   /** Folder holding the built admin (index.html + assets/). @default DEFAULT_ADMIN_ASSETS_DIR */
@@ -68,8 +86,9 @@ function wantsHtml(req: Request): boolean {
   );
 }
 
-function sendPage(res: Response, html: string): void {
-  res.setHeader('Content-Security-Policy', ADMIN_CONTENT_SECURITY_POLICY);
+function sendPage(req: Request, res: Response, html: string): void {
+  const original = req.query[ORIGINAL_RESOURCES_PARAM] === ORIGINAL_RESOURCES_VALUE;
+  res.setHeader('Content-Security-Policy', original ? ADMIN_ORIGINAL_RESOURCES_POLICY : ADMIN_CONTENT_SECURITY_POLICY);
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'same-origin');
@@ -153,7 +172,7 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
 
   router.use((req, res, next) => {
     if (!wantsHtml(req)) return next();
-    sendPage(res, page() ?? NOT_BUILT_PAGE);
+    sendPage(req, res, page() ?? NOT_BUILT_PAGE);
   });
   return router;
 }

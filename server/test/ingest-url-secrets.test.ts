@@ -1,10 +1,12 @@
 /**
  * Secrets in URLs, second line: a recorder that sent them anyway (an old version, a custom
  * client) still gets them replaced at the collector, in the stored events and in the index.
+ * And the same second line only where user text lives: a card number in a title or an input is
+ * masked, an SVG icon's path whose digits look like a card number is stored as drawn.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRepriseEvent } from '@reprise/protocol';
+import { createRepriseEvent, EventType, maskText, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/access/access-store.js';
 import { ev } from './support/index-events.js';
@@ -16,6 +18,9 @@ import {
   type TestCollector,
 } from './support/playback-collector.js';
 
+const CARD = '4242 4242 4242 4242';
+/** Luhn-valid digits in an icon's geometry: the card pattern alone would mask them. */
+const PATH = 'M4242424242424242 9 L 9 496 252 496 113 Z';
 const SECRETS = ['reset-token-91ab', 'access-token-44cd', 'amz-signature-07ef', 'form-password-2c3d'];
 
 function filesUnder(dir: string): string[] {
@@ -85,5 +90,40 @@ describe('secret URL parameters at the collector', () => {
       const bytes = readFileSync(file);
       for (const secret of SECRETS) expect(bytes.includes(secret), `${secret} in ${file}`).toBe(false);
     }
+  });
+
+  it('masks the title and the typed value, keeps the SVG path, viewBox and style', async () => {
+    const T = Date.now() - 60_000;
+    const node = {
+      type: 0,
+      id: 1,
+      childNodes: [
+        {
+          type: 2,
+          id: 2,
+          tagName: 'svg',
+          isSVG: true,
+          attributes: { viewBox: '0 0 4242424242424242 24', title: `card ${CARD}`, style: `width: ${CARD}px` },
+          childNodes: [{ type: 2, id: 3, tagName: 'path', isSVG: true, attributes: { d: PATH }, childNodes: [] }],
+        },
+      ],
+    };
+    const events: RecordedEvent[] = [
+      ev.meta(T, 'https://app.test/pay'),
+      { type: EventType.FullSnapshot, timestamp: T + 1, data: { node, initialOffset: { left: 0, top: 0 } } },
+      { type: EventType.IncrementalSnapshot, timestamp: T + 2, data: { source: 5, id: 9, text: CARD, isChecked: false } },
+      ev.click(T + 30),
+    ];
+    await ingestIndexed(env, 'shop', toBatches('scope', events, 10));
+    await env.collector.writer.flush();
+
+    const response = await callApi(env.url, { token }, 'GET', '/v1/sessions/scope/events');
+    expect(response.status).toBe(200);
+    const played = String(response.body);
+    expect(played).toContain(JSON.stringify(PATH));
+    expect(played).toContain('"viewBox":"0 0 4242424242424242 24"');
+    expect(played).toContain(`"style":"width: ${CARD}px"`);
+    expect(played).toContain(`"title":"card ${maskText(CARD)}"`);
+    expect(played).toContain(`"text":"${maskText(CARD)}"`);
   });
 });

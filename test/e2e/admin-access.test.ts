@@ -2,13 +2,13 @@
 // session or an end user's sessions, downloading an export, the viewer's own account. Sessions
 // arrive through the real collector's POST /v1/ingest.
 import { readFileSync } from 'node:fs';
-import { createRepriseEvent, encodeBatchFrame, EventType, type RecordedEvent } from '@reprise/protocol';
+import { createRepriseEvent, EventType, type RecordedEvent } from '@reprise/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser } from '../../server/src/access/access-store.js';
 import { setScryptParams } from '../../server/src/access/passwords.js';
 import { findSessionsById } from '../../server/src/index-db/sessions-store.js';
-import { startCollector, type RunningCollector } from '../fixtures/admin/session.js';
+import { ingestEvents, startCollector, type RunningCollector } from '../fixtures/admin/session.js';
 import { launchBrowser, type TestBrowser } from '../harness/index.js';
 
 let running: RunningCollector;
@@ -32,24 +32,7 @@ function visit(at: number, userId: string): RecordedEvent[] {
 }
 
 async function ingest(sessionId: string, userId: string, at: number): Promise<void> {
-  const events = visit(at, userId);
-  const body = encodeBatchFrame({
-    v: 1,
-    project: 'dev',
-    session: sessionId,
-    seq: 0,
-    tab: 'tab-1',
-    start: at,
-    end: at + 3_000,
-    events,
-  });
-  const response = await fetch(`${running.url}/v1/ingest`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/vnd.reprise.batch', origin: 'http://127.0.0.1:3000' },
-    // An ArrayBuffer-backed copy: fetch's BodyInit type refuses a Uint8Array<ArrayBufferLike>.
-    body: new Uint8Array(body),
-  });
-  expect(response.status, await response.text()).toBe(202);
+  await ingestEvents(running.url, sessionId, visit(at, userId));
 }
 
 /** Calls the API from the logged-in page, with its cookie and CSRF token. */

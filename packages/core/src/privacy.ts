@@ -3,7 +3,7 @@ import { createRedactor, maskText, type RedactionOptions, type Redactor } from '
 /*
  * Privacy defaults (DESIGN.md), all applied in the browser before an event leaves the page:
  * every field value masked, passwords never recorded (not even their length), masked and blocked
- * subtrees, opt-in unmasking, and PII patterns redacted from every string of every event.
+ * subtrees, opt-in unmasking, and PII patterns redacted wherever user text lives (`redactEventsInPlace`).
  */
 
 /*

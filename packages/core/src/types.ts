@@ -90,7 +90,11 @@ export interface SamplingOptions {
   mousemove?: number;
   /** Minimum ms between recorded scroll positions. @default 150 */
   scroll?: number;
-  /** `last`: record only the final value of a burst of typing. @default 'last' */
+  /**
+   * `last`: while a field is typed into, record its value at most every 250 ms and its final value
+   * (visible in the replay as it is typed, masked unless unmasked); `all`: every keystroke.
+   * @default 'last'
+   */
   input?: 'last' | 'all';
 }
 

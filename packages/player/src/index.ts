@@ -11,6 +11,7 @@ export {
   DEFAULT_INACTIVITY_THRESHOLD,
 } from './inactivity.js';
 export { UrlTimeline, urlAtTime } from './url-timeline.js';
+export { ResourcePolicy, type ResolveUrl, type ResourceKind, type ResourcePolicyOptions } from './resources.js';
 export { formatClock, formatDuration } from './format.js';
 export { MARKER_KIND_LABELS } from './timeline.js';
 export type * from './types.js';

@@ -11,6 +11,7 @@ import { DEFAULT_INACTIVITY_THRESHOLD, InactivityTracker, periodAt } from './ina
 import { RecordingIndex } from './markers.js';
 import { Panels } from './panels.js';
 import playerCss from './player.css?inline';
+import { ResourcePolicy } from './resources.js';
 import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from './rage-clicks.js';
 import { GapFilter, readSource } from './stream.js';
 import { Timeline } from './timeline.js';
@@ -42,6 +43,11 @@ const UI_REFRESH_MS = 250;
 const LOAD_SLICE_MS = 12;
 /** How soon what has arrived is shown when the stream pauses between segments. */
 const STALL_REFRESH_MS = 50;
+/**
+ * rrweb's incremental sources that move the page under a still pointer: mutation, scroll, viewport
+ * resize, style rules, style declarations (1 and 2, mouse moves and interactions, move the pointer).
+ */
+const HOVER_LAYOUT_SOURCES = new Set([0, 3, 4, 8, 13]);
 /**
  * The replayer holds the events from the frame's page load to this far past the current moment
  * (recording time); playback extends it as it goes. rrweb walks every event it holds on a seek.
@@ -101,6 +107,11 @@ export class Player {
   private readonly urls = new UrlTimeline();
   private readonly frames = new FrameIndex();
   private readonly store = new EventStore();
+  private readonly resources: ResourcePolicy;
+  /** The replayed pointer's last position in the page's viewport, for matching hover after layout changes. */
+  private pointer: { x: number; y: number } | undefined;
+  private hoverQueued = false;
+  private readonly onFrameScroll = () => this.queueHover();
   private readonly main: Reader;
   private readonly windows = new Set<Reader>();
   /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
@@ -185,6 +196,10 @@ export class Player {
       minClicks: options.rageClickCount ?? DEFAULT_RAGE_MIN_CLICKS,
       maxInterval: options.rageClickWindow ?? DEFAULT_RAGE_MAX_INTERVAL,
       radius: options.rageClickRadius ?? DEFAULT_RAGE_RADIUS,
+    });
+    this.resources = new ResourcePolicy({
+      resolveUrl: options.resolveUrl,
+      originalResources: options.originalResources,
     });
     this.inactivity = new InactivityTracker(options.inactivityThreshold ?? DEFAULT_INACTIVITY_THRESHOLD);
     this.main = {
@@ -736,8 +751,9 @@ export class Player {
       this.urls.add(event);
     }
     if (reader.duplicate) return;
-    this.frames.add(event);
-    this.store.add(event);
+    const replayable = this.resources.prepare(event);
+    this.frames.add(replayable);
+    this.store.add(replayable);
     reader.from ??= event.timestamp;
     this.store.cover(reader.from, event.timestamp);
     if (!this.replayer) {
@@ -751,7 +767,7 @@ export class Player {
       event.timestamp - current <= WINDOW_AHEAD_MS &&
       this.store.isCovered(this.windowEnd, event.timestamp)
     ) {
-      this.appendToWindow([event]);
+      this.appendToWindow([replayable]);
     }
   }
 
@@ -891,6 +907,14 @@ export class Player {
       this.emitter.emit('resize', { width, height });
     });
     replayer.on('finish', () => this.onFinish());
+    replayer.on('event-cast', (event) => this.trackHover(event as unknown as RecordedEvent));
+    // While playing, rrweb scrolls smoothly: hover follows each scroll step, not only the event.
+    // A full snapshot rebuilds the document (document.open), which may drop the listener: add it
+    // again (the same function, so never twice).
+    const followScrolls = () =>
+      replayer.iframe.contentWindow?.addEventListener('scroll', this.onFrameScroll, { capture: true, passive: true });
+    replayer.on('fullsnapshot-rebuilded', followScrolls);
+    followScrolls();
     // The replayed page is a picture, not a page to use: without this, Tab from the player walks
     // into the recorded page's links and buttons, where the player's keys (arrows, Space) are lost.
     replayer.iframe.inert = true;
@@ -912,6 +936,44 @@ export class Player {
       // The session line has come first: a window can be fetched as soon as the first segment has told how.
       this.ensureLoaded(this.absolute(start));
     } else this.begin(start);
+  }
+
+  /**
+   * rrweb hovers the element a mouse event named, so when the page scrolls or changes under a
+   * still pointer the old element stays hovered (a header shown on hover stayed open). After a
+   * scroll, a mutation or a resize, the element under the last pointer position is hovered
+   * instead, once per task however many events were applied (a seek applies thousands).
+   */
+  private trackHover(event: RecordedEvent): void {
+    if (event.type !== EventType.IncrementalSnapshot) return;
+    const data = event.data as { source: number; positions?: Array<{ x: number; y: number; id: number }> };
+    // A click carries its own position; a mouse move the path since the last one.
+    const pointer =
+      data.source === 1
+        ? data.positions?.at(-1)
+        : data.source === 2
+          ? (data as unknown as { x: number; y: number; id: number })
+          : undefined;
+    if (pointer?.x !== undefined) {
+      // Positions inside a nested frame are that frame's: not matched against the page's layout.
+      const replayer = this.replayer!;
+      this.pointer =
+        replayer.getMirror().getNode(pointer.id)?.ownerDocument === replayer.iframe.contentDocument
+          ? { ...pointer }
+          : undefined;
+    } else if (HOVER_LAYOUT_SOURCES.has(data.source)) this.queueHover();
+  }
+
+  private queueHover(): void {
+    if (!this.pointer || this.hoverQueued) return;
+    this.hoverQueued = true;
+    queueMicrotask(() => {
+      this.hoverQueued = false;
+      // The replay's iframe is inert for the viewer; hit testing in its own document is unaffected.
+      const element =
+        this.pointer && this.replayer?.iframe.contentDocument?.elementFromPoint(this.pointer.x, this.pointer.y);
+      if (element) (this.replayer as unknown as { hoverElements(el: Element): void }).hoverElements(element);
+    });
   }
 
   /** First frame on screen: hide the loading overlay and play (or show) from `start`. */

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@reprise/protocol';
+import type { ResolveUrl } from './resources.js';
 
 /** Where a recording comes from: all events at once, an async stream of events, or the playback URL. */
 export type PlayerSource = readonly RecordedEvent[] | AsyncIterable<RecordedEvent | StreamItem> | string | URL;
@@ -131,4 +132,18 @@ export interface PlayerOptions {
   rageClickRadius?: number;
   /** Open on this moment (ms from the start) once it has loaded. */
   startAt?: number;
+  /**
+   * Maps a URL the replayed page would load (image, stylesheet, font, media, CSS `url()`) to the
+   * URL to load instead, such as a captured asset served by the collector. Return undefined or
+   * null for URLs it does not know; `originalResources` decides about those.
+   */
+  resolveUrl?: ResolveUrl;
+  /**
+   * Let the viewer's browser fetch recorded URLs that `resolveUrl` does not map, from the sites
+   * they were recorded on: those sites then learn the viewer's address and when they watched, and
+   * the viewer's cookies for them may be sent. Off by default: such resources are left out of the
+   * replay (an image without its picture, a font falling back).
+   * @default false
+   */
+  originalResources?: boolean;
 }

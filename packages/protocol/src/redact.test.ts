@@ -139,6 +139,101 @@ describe('redactEventsInPlace', () => {
   });
 });
 
+describe('redaction where user text lives', () => {
+  const CARD = '4242 4242 4242 4242';
+  const MASKED = maskText(CARD);
+  // Digits of an SVG icon's path that the card pattern accepts (Luhn-valid, 13+ digits).
+  const PATH = 'M 9 496 252 496 113 0 L 4242424242424242 Z';
+  const svg = () => ({
+    type: 2,
+    id: 3,
+    tagName: 'path',
+    isSVG: true,
+    attributes: { d: PATH, points: PATH, viewBox: `0 0 ${CARD}`, transform: `translate(${CARD})`, 'aria-label': `card ${CARD}` },
+    childNodes: [],
+  });
+  const element = () => ({
+    type: 2,
+    id: 4,
+    tagName: 'img',
+    attributes: {
+      title: `card ${CARD}`,
+      alt: CARD,
+      placeholder: CARD,
+      'aria-description': CARD,
+      value: CARD,
+      style: `width: ${CARD}px`,
+      class: `c-${CARD.replace(/ /g, '')}`,
+      src: `data:image/png;base64,${CARD.replace(/ /g, '')}`,
+      href: 'https://a.test/?token=abc',
+    },
+    childNodes: [
+      { type: 3, id: 5, textContent: `pay ${CARD}` },
+      { type: 5, id: 6, textContent: CARD },
+    ],
+  });
+  const style = () => ({ type: 2, id: 7, tagName: 'style', attributes: {}, childNodes: [{ type: 3, id: 8, isStyle: true, textContent: `a{top:${CARD}px}` }] });
+
+  const expectRedacted = (node: { attributes: Record<string, string>; childNodes: Array<{ textContent: string }> }) => {
+    expect(node.attributes).toMatchObject({
+      title: `card ${MASKED}`,
+      alt: MASKED,
+      placeholder: MASKED,
+      'aria-description': MASKED,
+      value: MASKED,
+      style: `width: ${CARD}px`,
+      class: `c-${CARD.replace(/ /g, '')}`,
+      src: `data:image/png;base64,${CARD.replace(/ /g, '')}`,
+      href: 'https://a.test/?token=redacted',
+    });
+    expect(node.childNodes.map((child) => child.textContent)).toEqual([`pay ${MASKED}`, MASKED]);
+  };
+
+  test('full snapshot: text, comments and text attributes are redacted; SVG geometry, style, class, <style> and data: URIs are not', () => {
+    const event = {
+      type: 2,
+      timestamp: 1,
+      data: { node: { type: 0, id: 1, childNodes: [svg(), element(), style()] }, initialOffset: { left: 0, top: 0 } },
+    };
+    redactEventsInPlace([event], createRedactor());
+    const [path, img, sheet] = event.data.node.childNodes as [ReturnType<typeof svg>, ReturnType<typeof element>, ReturnType<typeof style>];
+    expect(path.attributes).toEqual({ ...svg().attributes, 'aria-label': `card ${MASKED}` });
+    expectRedacted(img as never);
+    expect(sheet).toEqual(style());
+  });
+
+  test('mutations, input values and the other events', () => {
+    const mutation = {
+      type: 3,
+      timestamp: 2,
+      data: {
+        source: 0,
+        adds: [{ parentId: 1, nextId: null, node: element() }, { parentId: 1, nextId: null, node: svg() }],
+        texts: [{ id: 5, value: CARD }],
+        attributes: [{ id: 3, attributes: { d: PATH, title: CARD, style: { width: CARD } } }],
+        removes: [],
+      },
+    };
+    const input = { type: 3, timestamp: 3, data: { source: 5, id: 9, text: CARD, isChecked: false } };
+    const rule = { type: 3, timestamp: 4, data: { source: 8, id: 7, adds: [{ rule: `a{top:${CARD}px}`, index: 0 }] } };
+    const canvas = { type: 3, timestamp: 5, data: { source: 9, id: 7, type: 0, commands: [{ property: 'fillText', args: [CARD, 0, 0] }] } };
+    const meta = { type: 4, timestamp: 0, data: { href: 'https://a.test/?token=abc', width: 1, height: 1 } };
+    const network = createRepriseEvent('network', { method: 'GET', url: 'https://a.test/', status: 200, duration: 1, body: CARD } as never, 6);
+    const consoleEvent = createRepriseEvent('console', { level: 'log', args: [CARD] } as never, 7);
+    redactEventsInPlace([mutation, input, rule, canvas, meta, network, consoleEvent], createRedactor());
+    expectRedacted(mutation.data.adds[0]!.node as never);
+    expect((mutation.data.adds[1]!.node.attributes as { d?: string }).d).toBe(PATH);
+    expect(mutation.data.texts[0]!.value).toBe(MASKED);
+    expect(mutation.data.attributes[0]!.attributes).toEqual({ d: PATH, title: MASKED, style: { width: CARD } });
+    expect(input.data.text).toBe(MASKED);
+    expect(rule.data.adds[0]!.rule).toBe(`a{top:${CARD}px}`);
+    expect(canvas.data.commands[0]!.args[0]).toBe(MASKED); // fillText draws text
+    expect(meta.data.href).toBe('https://a.test/?token=redacted');
+    expect(JSON.stringify(network)).not.toContain(CARD);
+    expect(JSON.stringify(consoleEvent)).not.toContain(CARD);
+  });
+});
+
 describe('secrets in URLs, national ids and phone numbers', () => {
   const redact = createRedactor();
   test.each([

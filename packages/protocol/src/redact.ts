@@ -182,10 +182,103 @@ export function redactInPlace(value: unknown, redact: Redactor): number {
 }
 
 /**
- * `redactInPlace` over recorded events, except the `userId` of `reprise.identify` events: it is
- * the id the application chose for its user, kept as given so erasure by that id finds the
- * session (an e-mail address used as the id was masked to asterisks, so every address of the
- * same length shared one id and erasure by address found nothing). Traits are still redacted.
+ * Attributes that hold layout, geometry or style, never text a person wrote or read: an SVG path's
+ * `d` is "9 496 252 496 113", which the card pattern took for a number. Also rrweb's own `rr_*`.
+ */
+const STRUCTURAL_ATTRIBUTE =
+  /^(?:style|class|_csstext|rr_.*|d|points|viewbox|(?:gradient|pattern)?transform|[xy][12]?|[cdr][xy]|r|width|height|rotate|path|offset|values|key(?:times|splines|points)|stroke-dasharray|preserveaspectratio)$/i;
+// rrweb's event types and incremental sources, as numbers (this package does not import rrweb).
+const FULL_SNAPSHOT = 2;
+const INCREMENTAL_SNAPSHOT = 3;
+const SOURCE_MUTATION = 0;
+const SOURCE_INPUT = 5;
+/**
+ * Incremental sources that carry positions, ids, CSS or definitions only, never page text, one bit
+ * each: mouse (1, 2), scroll (3), viewport (4), touch (6), media (7), style sheet rules (8), fonts
+ * (10), drag (12), style declarations (13), selection (14), adopted style sheets (15), custom
+ * elements (16). Canvas commands (9) are not among them: `fillText` draws text.
+ */
+const NON_TEXT_SOURCES = 0b1_1111_0101_1101_1110;
+
+/** Redacts `record[key]` when it is a string; 1 when that changed it. */
+function redactKey(record: Record<string, unknown>, key: string, redact: Redactor): number {
+  const value = record[key];
+  if (typeof value !== 'string') return 0;
+  const next = redact(value);
+  if (next === value) return 0;
+  record[key] = next;
+  return 1;
+}
+
+/** Redacts text-carrying attribute values; structure, style and `data:` URIs are kept. */
+function redactAttributes(attributes: Record<string, unknown>, redact: Redactor): number {
+  let changed = 0;
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name];
+    if (typeof value === 'string' && !STRUCTURAL_ATTRIBUTE.test(name) && !/^\s*data:/i.test(value))
+      changed += redactKey(attributes, name, redact);
+  }
+  return changed;
+}
+
+interface SerializedNodeLike {
+  type?: unknown;
+  textContent?: unknown;
+  isStyle?: unknown;
+  attributes?: unknown;
+  childNodes?: unknown;
+}
+
+/** A serialized DOM tree: text and comments, and attributes that carry text; not `<style>` text. */
+function redactNodeTree(root: unknown, redact: Redactor): number {
+  let changed = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as SerializedNodeLike | null | undefined;
+    if (!node || typeof node !== 'object') continue;
+    if (node.isStyle !== true) changed += redactKey(node as Record<string, unknown>, 'textContent', redact);
+    if (node.attributes && typeof node.attributes === 'object')
+      changed += redactAttributes(node.attributes as Record<string, unknown>, redact);
+    if (Array.isArray(node.childNodes)) for (const child of node.childNodes) stack.push(child);
+  }
+  return changed;
+}
+
+/** One recorded event: rrweb's DOM events where user text lives, every other event whole. */
+function redactEventInPlace(event: unknown, redact: Redactor): number {
+  if (event === null || typeof event !== 'object') return 0;
+  const { type, data } = event as { type?: unknown; data?: Record<string, unknown> | null };
+  if (!data || typeof data !== 'object') return redactInPlace(event, redact);
+  if (type === FULL_SNAPSHOT) return redactNodeTree(data.node, redact);
+  if (type !== INCREMENTAL_SNAPSHOT) return redactInPlace(event, redact);
+  const source = data.source;
+  if (typeof source === 'number' && (NON_TEXT_SOURCES >> source) & 1) return 0;
+  if (source === SOURCE_INPUT) return redactKey(data, 'text', redact);
+  if (source !== SOURCE_MUTATION) return redactInPlace(event, redact);
+  let changed = 0;
+  const { adds, texts, attributes } = data as { adds?: unknown; texts?: unknown; attributes?: unknown };
+  if (Array.isArray(adds)) for (const add of adds) changed += redactNodeTree((add as { node?: unknown })?.node, redact);
+  if (Array.isArray(texts))
+    for (const text of texts as Array<Record<string, unknown> | null>) if (text) changed += redactKey(text, 'value', redact);
+  if (Array.isArray(attributes)) {
+    for (const change of attributes as Array<{ attributes?: unknown } | null>) {
+      if (change?.attributes && typeof change.attributes === 'object')
+        changed += redactAttributes(change.attributes as Record<string, unknown>, redact);
+    }
+  }
+  return changed;
+}
+
+/**
+ * Redacts recorded events in place where people's text lives: rrweb's text nodes, comments,
+ * text-carrying attributes (`title`, `alt`, `placeholder`, `aria-*`, `value`, link targets...),
+ * input values, and every string of console, network, custom and other Reprise events. Not
+ * `<style>` text, CSS rules, `style`, `class`, SVG geometry (`d`, `points`, `viewBox`...),
+ * `data:` URIs, or positions: digits there are drawing, not card numbers.
+ * The `userId` of `reprise.identify` events is kept: it is the id the application chose for its
+ * user, kept as given so erasure by that id finds the session (an e-mail address used as the id
+ * was masked to asterisks, so every address of the same length shared one id and erasure by
+ * address found nothing). Traits are still redacted.
  */
 export function redactEventsInPlace(events: readonly unknown[], redact: Redactor): number {
   let changed = 0;
@@ -193,7 +286,7 @@ export function redactEventsInPlace(events: readonly unknown[], redact: Redactor
     const payload = identifyPayload(event);
     const userId = payload?.userId;
     if (payload && typeof userId === 'string') payload.userId = null;
-    changed += redactInPlace(event, redact);
+    changed += redactEventInPlace(event, redact);
     if (payload && typeof userId === 'string') payload.userId = userId;
   }
   return changed;

@@ -121,6 +121,27 @@ export function assertSameOrigin(req: Request): void {
 }
 
 /**
+ * Whether a request that carries the login cookie was made by the admin UI's own code: a fetch()
+ * from this origin (`Sec-Fetch-Dest: empty`), or a navigation from this origin or typed by the
+ * viewer (the export download). A browser attaches the cookie to every same-site request,
+ * including an `<img>`, `<link>`, `<video>` or CSS `url()` in a replayed page; those announce
+ * another destination and are refused, so recorded content never reads the API in the viewer's
+ * name. Clients that send no `Sec-Fetch-Site` (command-line tools, browsers older than 2023)
+ * are let through: for them the replay's own defences (the player drops uncaptured
+ * URLs, the admin CSP) remain.
+ */
+export function isOwnCookieRequest(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  const mode = req.get('sec-fetch-mode');
+  const dest = req.get('sec-fetch-dest');
+  // Browsers send Sec-Fetch-Site on every request; Node's fetch sends Sec-Fetch-Mode alone.
+  if (site === undefined) return true;
+  // A download link is a navigation whose destination Chromium reports as `empty`.
+  if (mode === 'navigate') return (site === 'same-origin' || site === 'none') && (dest === 'document' || dest === 'empty');
+  return site === 'same-origin' && (dest === undefined || dest === 'empty');
+}
+
+/**
  * Finds the caller: `Authorization: Bearer rpt_...` (an API token) or the login cookie. A cookie
  * caller must echo its CSRF token in `X-CSRF-Token` on every state-changing request; token
  * callers are not exposed to CSRF (a browser never attaches the bearer on its own).
@@ -142,6 +163,13 @@ export function authenticate(db: Kysely<IndexSchema>, options: { sessionIdleMs?:
     }
     const cookie = sessionCookieValue(req);
     if (cookie) {
+      if (!isOwnCookieRequest(req)) {
+        throw new CollectorError(
+          'not_admin_request',
+          403,
+          `the login cookie only works for the admin UI's own requests (fetch from this origin); this was a ${req.get('sec-fetch-dest') ?? 'request'} from ${req.get('sec-fetch-site') ?? 'elsewhere'}. Scripts and tools use an API token.`,
+        );
+      }
       const session = await findLoginSession(db, cookie, { idleMs: options.sessionIdleMs });
       if (session) {
         if (!SAFE_METHODS.has(req.method) && !CSRF_EXEMPT_PATHS.has(req.baseUrl + req.path)) {

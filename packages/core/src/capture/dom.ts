@@ -7,8 +7,16 @@ import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
 
-/** rrweb's IncrementalSource.Mutation. */
+/** rrweb's IncrementalSource.Mutation and .Input. */
 const MUTATION_SOURCE = 0;
+const INPUT_SOURCE = 5;
+/**
+ * With `sampling.input: 'last'`, a field being typed into is recorded at most this often, with its
+ * value at that moment, and once more with its last value: the replay shows the text while it is
+ * typed (rrweb's own 'last' waits for `change`, i.e. blur, so a field that keeps focus showed its
+ * placeholder), with a few events a second instead of one per key.
+ */
+export const INPUT_COALESCE_MS = 250;
 
 interface MutationLike {
   source?: number;
@@ -49,9 +57,30 @@ export function startDomCapture(
     maskSelector: privacy.maskTextSelector,
     unmaskSelector,
   };
+  const coalesceInput = options.sampling.input === 'last';
+  let pendingInput: (RecordedEvent & { data: { id?: number } }) | undefined;
+  let inputTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushInput = () => {
+    clearTimeout(inputTimer);
+    inputTimer = undefined;
+    const event = pendingInput;
+    pendingInput = undefined;
+    if (event) emit(event);
+  };
+  // Capture phase: before the delivery's own pagehide handler sends the last batch.
+  const onPageHide = () => flushInput();
+  if (coalesceInput) window.addEventListener('pagehide', onPageHide, true);
   const config: RecordOptions = {
     emit: (raw) => {
-      const event = raw as RecordedEvent & { data: MutationLike & { node?: unknown } };
+      const event = raw as RecordedEvent & { data: MutationLike & { node?: unknown; id?: number } };
+      if (coalesceInput && event.type === EventType.IncrementalSnapshot && event.data.source === INPUT_SOURCE) {
+        if (pendingInput && pendingInput.data.id !== event.data.id) flushInput();
+        if (!pendingInput) inputTimer = setTimeout(flushInput, INPUT_COALESCE_MS);
+        pendingInput = event;
+        return;
+      }
+      // Anything else keeps its order after the typing that came before it.
+      flushInput();
       if (event.type === EventType.FullSnapshot) protectSerializedNodes(event.data.node, serialized);
       else if (event.type === EventType.IncrementalSnapshot && event.data.source === MUTATION_SOURCE) {
         for (const add of event.data.adds ?? []) protectSerializedNodes(add.node, serialized);
@@ -65,7 +94,10 @@ export function startDomCapture(
     sampling: {
       mousemove: options.sampling.mousemove,
       scroll: options.sampling.scroll,
-      input: options.sampling.input,
+      // 'all' listens to `input` as well as `change`: `input` is composed, so it also reaches rrweb
+      // from fields inside shadow roots (`change` stays inside them), and it fires while typing.
+      // 'last' is this module's coalescing above.
+      input: 'all',
     },
     inlineStylesheet: true,
     recordCrossOriginIframes: false,
@@ -100,6 +132,8 @@ export function startDomCapture(
     if (stopped) return;
     stopped = true;
     domCaptureRunning = false;
+    window.removeEventListener('pagehide', onPageHide, true);
+    flushInput();
     stop?.();
   };
 }

@@ -91,8 +91,37 @@ function BackLink() {
   );
 }
 
+/** The per-replay switch's query parameter; the collector widens this page's CSP when it is set. */
+const RESOURCES_PARAM = 'resources';
+const ORIGINAL_RESOURCES = 'original';
+
+/**
+ * The per-replay switch for resources the recorder did not capture. Off, the replay shows them
+ * missing and nobody is contacted; on, the viewer's browser fetches them from the recorded sites.
+ * Toggling reloads the page: the collector sends a wider Content-Security-Policy for it.
+ */
+function OriginalResourcesSwitch({ on }: { on: boolean }) {
+  const toggle = () => {
+    const url = new URL(window.location.href);
+    if (on) url.searchParams.delete(RESOURCES_PARAM);
+    else url.searchParams.set(RESOURCES_PARAM, ORIGINAL_RESOURCES);
+    window.location.assign(url.toString());
+  };
+  return (
+    <label className="resources-switch" data-testid="original-resources">
+      <input type="checkbox" checked={on} onChange={toggle} /> Load resources that were not captured from the
+      recorded sites{' '}
+      <span className="muted">
+        (your browser contacts those sites, which learn your address and when you watched)
+      </span>
+    </label>
+  );
+}
+
 function SessionView({ session }: { session: SessionSummary }) {
   const location = useLocation();
+  const [params] = useSearchParams();
+  const originalResources = params.get(RESOURCES_PARAM) === ORIGINAL_RESOURCES;
   const containerRef = useRef<HTMLDivElement>(null);
   const playerRef = useRef<Player | undefined>(undefined);
   const [playerError, setPlayerError] = useState<string>();
@@ -105,6 +134,7 @@ function SessionView({ session }: { session: SessionSummary }) {
     const player = new Player(container, {
       source: api.eventsUrl(session.id, session.project),
       fetchInit: { credentials: 'same-origin' },
+      originalResources,
       ...(startAt !== undefined ? { startAt, autoplay: false } : {}),
     });
     playerRef.current = player;
@@ -119,7 +149,7 @@ function SessionView({ session }: { session: SessionSummary }) {
       playerRef.current = undefined;
       delete (window as unknown as { reprisePlayer?: Player }).reprisePlayer;
     };
-  }, [session.id, session.project]);
+  }, [session.id, session.project, originalResources]);
 
   // A deep link followed while the page is open (`#t=` edited, or another moment's link) seeks.
   // The address the page opened with is the player's `startAt`, so only later changes count.
@@ -174,6 +204,7 @@ function SessionView({ session }: { session: SessionSummary }) {
       <div className="session-layout">
         <section className="player-card" aria-label="Replay">
           <div ref={containerRef} className="player-host" />
+          <OriginalResourcesSwitch on={originalResources} />
         </section>
         <aside className="meta-card" aria-label="Session details">
           <Metadata session={session} onSeek={seek} />

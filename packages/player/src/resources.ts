@@ -1,0 +1,178 @@
+import { EventType, type RecordedEvent } from '@reprise/protocol';
+
+/**
+ * What a recorded URL is loaded as in the replay, so a resolver can pick the right asset:
+ * `stylesheet` is a `<link>` (or `@import`), `css` a `url()` in CSS (an image or, inside
+ * `@font-face`, a font), `font` a font event's source.
+ */
+export type ResourceKind = 'image' | 'media' | 'stylesheet' | 'css' | 'font' | 'other';
+
+/**
+ * Maps a URL the replayed page would load to the URL to load instead (a captured asset served by
+ * the collector, a blob: URL), or returns undefined / null to leave it to the player's policy.
+ */
+export type ResolveUrl = (url: string, kind: ResourceKind) => string | null | undefined;
+
+export interface ResourcePolicyOptions {
+  resolveUrl?: ResolveUrl | undefined;
+  /** Keep recorded URLs the resolver does not map (the viewer's browser fetches them). */
+  originalResources?: boolean | undefined;
+}
+
+// rrweb's serialized node types and incremental sources, as numbers: the player does not depend on
+// rrweb's type packages for these.
+const NODE_ELEMENT = 2;
+const SOURCE_MUTATION = 0;
+/** Sources whose events carry CSS text: style sheet rules, fonts, style declarations, adopted sheets. */
+const CSS_SOURCES = new Set([8, 10, 13, 15]);
+
+/** Where a URL needs no network: inline data, and nothing at all. */
+const LOCAL_URL = /^\s*(data:|about:|#|$)/i;
+const CSS_URL =
+  /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)|@import\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/gi;
+/** Attributes whose value is a URL the element loads (`href` only where it loads: not `<a>`). */
+const URL_ATTRIBUTES = new Set(['src', 'poster', 'background', 'data', 'href', 'xlink:href']);
+const LINK_TAGS = new Set(['a', 'area', 'base']);
+
+type Json = Record<string, unknown>;
+interface SerializedNode {
+  type: number;
+  id?: number;
+  tagName?: string;
+  attributes?: Json;
+  childNodes?: SerializedNode[];
+  textContent?: string;
+  isStyle?: boolean;
+}
+
+/**
+ * Rewrites the URLs in recorded events before the replayer sees them: every URL the replayed page
+ * would fetch (src, srcset, poster, link href, CSS url() and @import, fonts) goes through
+ * `resolveUrl`; what it does not map is dropped unless `originalResources` is set. The events
+ * given are not modified: an event with DOM or CSS in it is copied first.
+ */
+export class ResourcePolicy {
+  /** Element tags by id: whether `href` loads something depends on it (`<a>` does not). */
+  private readonly tags = new Map<number, string>();
+  /** Text nodes inside `<style>`: their text is CSS. */
+  private readonly styleTexts = new Set<number>();
+
+  constructor(private readonly options: ResourcePolicyOptions = {}) {}
+
+  /** Whether this policy changes anything: with neither a resolver nor blocking, events pass as they are. */
+  get active(): boolean {
+    return !!this.options.resolveUrl || !this.options.originalResources;
+  }
+
+  prepare(event: RecordedEvent): RecordedEvent {
+    const source = (event.data as { source?: number } | undefined)?.source;
+    const full = event.type === EventType.FullSnapshot;
+    if (
+      !this.active ||
+      !(
+        full ||
+        (event.type === EventType.IncrementalSnapshot && (source === SOURCE_MUTATION || CSS_SOURCES.has(source!)))
+      )
+    )
+      return event;
+    const copy = structuredClone(event);
+    const data = copy.data as Json;
+    if (full) this.node(data.node as SerializedNode);
+    else if (source === SOURCE_MUTATION) {
+      for (const add of (data.adds ?? []) as Array<{ node: SerializedNode }>) this.node(add.node);
+      for (const change of (data.attributes ?? []) as Array<{ id: number; attributes: Json }>)
+        this.attributes(this.tags.get(change.id), change.attributes, true);
+      for (const text of (data.texts ?? []) as Array<{ id: number; value: unknown }>)
+        if (this.styleTexts.has(text.id) && typeof text.value === 'string') text.value = this.css(text.value);
+    } else this.cssStrings(data, source === 10 ? 'font' : 'css');
+    return copy;
+  }
+
+  /** Every string in a CSS-carrying event (rules, declarations, font sources) as CSS. */
+  private cssStrings(value: unknown, kind: ResourceKind): void {
+    if (!value || typeof value !== 'object') return;
+    const record = value as Json;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      if (typeof item === 'string') record[key] = this.css(item, kind);
+      else this.cssStrings(item, kind);
+    }
+  }
+
+  private node(node: SerializedNode | undefined): void {
+    if (!node) return;
+    if (node.type === NODE_ELEMENT && node.attributes) {
+      const tag = (node.tagName ?? '').toLowerCase();
+      if (node.id !== undefined) this.tags.set(node.id, tag);
+      this.attributes(tag, node.attributes, false);
+    } else if (node.isStyle && typeof node.textContent === 'string') {
+      if (node.id !== undefined) this.styleTexts.add(node.id);
+      node.textContent = this.css(node.textContent);
+    }
+    for (const child of node.childNodes ?? []) this.node(child);
+  }
+
+  /**
+   * `tag` is undefined for an attribute change on an element this policy has not seen (a window
+   * fetched after a seek): then every `href` counts as one that loads. In a mutation, null
+   * removes an attribute; in a snapshot, leaving it out does.
+   */
+  private attributes(tag: string | undefined, attributes: Json, isChange: boolean): void {
+    const set = (name: string, value: string | undefined) => {
+      if (value !== undefined) attributes[name] = value;
+      else if (isChange) attributes[name] = null;
+      else delete attributes[name];
+    };
+    for (const [name, value] of Object.entries(attributes)) {
+      const key = name.toLowerCase();
+      if (key === 'style' && value && typeof value === 'object') {
+        // A style change as rrweb's object of properties: `{ background: 'url(...)' }` or `[value, priority]`.
+        this.cssStrings(value, 'css');
+        continue;
+      }
+      if (typeof value !== 'string') continue;
+      if (key === 'style' || key === '_csstext') set(name, this.css(value));
+      else if (key === 'srcset' || key === 'imagesrcset') set(name, this.srcset(value));
+      else if (URL_ATTRIBUTES.has(key) && !(key.endsWith('href') && LINK_TAGS.has(tag!)))
+        set(name, this.url(value, key === 'poster' ? 'image' : kindOf(tag)));
+      // <meta http-equiv="refresh" content="0; url=..."> would navigate the replay's frame.
+      else if (key === 'content' && tag === 'meta' && /url\s*=/i.test(value)) set(name, undefined);
+    }
+  }
+
+  /** The URL to load instead of `url`, or undefined to load nothing. */
+  private url(url: string, kind: ResourceKind): string | undefined {
+    if (LOCAL_URL.test(url)) return url;
+    return this.options.resolveUrl?.(url, kind) || (this.options.originalResources ? url : undefined);
+  }
+
+  private srcset(value: string): string | undefined {
+    const candidates = value
+      .split(/,(?=\s|[^,]*$)/)
+      .map((candidate) => {
+        const [url = '', ...descriptor] = candidate.trim().split(/\s+/);
+        const resolved = url && this.url(url, 'image');
+        return resolved ? [resolved, ...descriptor].join(' ') : '';
+      })
+      .filter(Boolean);
+    return candidates.length > 0 ? candidates.join(', ') : undefined;
+  }
+
+  private css(text: string, kind: ResourceKind = 'css'): string {
+    if (!/url\(|@import/i.test(text)) return text;
+    return text.replace(CSS_URL, (match, d?: string, s?: string, bare?: string, importD?: string, importS?: string) => {
+      const imported = importD ?? importS;
+      const url = (imported ?? d ?? s ?? bare ?? '').replace(/\\(.)/g, '$1');
+      const resolved = this.url(url, imported !== undefined ? 'stylesheet' : kind);
+      if (resolved === url) return match;
+      // `data:,` loads nothing and is valid wherever url() or @import is.
+      const target = JSON.stringify(resolved ?? 'data:,');
+      return imported !== undefined ? `@import ${target}` : `url(${target})`;
+    });
+  }
+}
+
+function kindOf(tag: string | undefined): ResourceKind {
+  if (tag === 'video' || tag === 'audio' || tag === 'source' || tag === 'track') return 'media';
+  return tag === 'link' ? 'stylesheet' : tag === 'img' || tag === 'input' || tag === 'image' ? 'image' : 'other';
+}

@@ -1,0 +1,113 @@
+// Hover follows the element under the pointer: a recorded pointer rests over one element, then
+// the page changes or scrolls under it. The replay must hover what is under the pointer now,
+// not the element the last mouse event named, both when seeking and while playing.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { documentNode, element, text } from '../fixtures/player/nodes.js';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+let browser: TestBrowser;
+let server: TestServer;
+const T = 1_700_000_000_000;
+
+/** Three 200 px blocks; the pointer rests at y = 100 over the first, which is then removed, then the page scrolls by 200 px. */
+function session(): unknown[] {
+  const css =
+    'body { margin: 0 } .block { height: 200px } .block:hover { background: rgb(255, 0, 0) } .spacer { height: 2000px }';
+  const node = documentNode(css, [
+    element(8, 'div', { class: 'block', id: 'a' }, [text(9, 'A')]),
+    element(10, 'div', { class: 'block', id: 'b' }, [text(11, 'B')]),
+    element(12, 'div', { class: 'block', id: 'c' }, [text(13, 'C')]),
+    element(14, 'div', { class: 'spacer' }),
+  ]);
+  return [
+    { type: 4, timestamp: T, data: { href: 'http://site.test/', width: 400, height: 300 } },
+    { type: 2, timestamp: T + 1, data: { node, initialOffset: { left: 0, top: 0 } } },
+    { type: 3, timestamp: T + 200, data: { source: 1, positions: [{ x: 50, y: 100, id: 8, timeOffset: 0 }] } },
+    // A removed: B moves up under the still pointer.
+    {
+      type: 3,
+      timestamp: T + 600,
+      data: { source: 0, texts: [], attributes: [], removes: [{ parentId: 7, id: 8 }], adds: [] },
+    },
+    // Scrolled by 200 px under the still pointer: C is under it now.
+    { type: 3, timestamp: T + 1_400, data: { source: 3, id: 1, x: 0, y: 200 } },
+    { type: 3, timestamp: T + 2_200, data: { source: 2, type: 6, id: 7 } },
+  ];
+}
+
+beforeAll(async () => {
+  server = await serve({
+    pages: { '/player.html': readFileSync(join(REPO_ROOT, 'test/fixtures/player/player.html'), 'utf8') },
+    mounts: { '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+  });
+  browser = await launchBrowser({ viewport: { width: 1000, height: 700 } });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(autoplay: boolean): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error('player page error:', error));
+  await page.goto(`${server.url}/player.html`);
+  await page.evaluate(
+    ({ events, autoplay }) => {
+      const w = window as unknown as {
+        player: unknown;
+        ReprisePlayer: { Player: new (el: Element, o: unknown) => unknown };
+      };
+      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, {
+        source: events,
+        autoplay,
+        skipInactive: false,
+      });
+    },
+    { events: session(), autoplay },
+  );
+  await page.waitForSelector('.rp-ready');
+  return page;
+}
+
+type PlayerWindow = Window & {
+  player: { getIframe(): HTMLIFrameElement | undefined; seek(ms: number): void; getState(): string };
+};
+const hovered = (page: Page) =>
+  page.evaluate(() =>
+    [...((window as unknown as PlayerWindow).player.getIframe()?.contentDocument?.querySelectorAll('.block') ?? [])]
+      .filter((block) => block.classList.contains(':hover'))
+      .map((block) => block.id),
+  );
+
+describe('hover in the replay', () => {
+  test('seeking: the element under the pointer after a removal and after a scroll is hovered', async () => {
+    const page = await open(false);
+    try {
+      const seek = (ms: number) => page.evaluate((at) => (window as unknown as PlayerWindow).player.seek(at), ms);
+      await seek(400);
+      await expect.poll(() => hovered(page)).toEqual(['a']);
+      await seek(1_000);
+      await expect.poll(() => hovered(page)).toEqual(['b']);
+      await seek(2_000);
+      await expect.poll(() => hovered(page)).toEqual(['c']);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('playing: hover follows the removal and the smooth scroll', async () => {
+    const page = await open(true);
+    try {
+      await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getState() === 'ended', undefined, {
+        timeout: 20_000,
+      });
+      await expect.poll(() => hovered(page)).toEqual(['c']);
+    } finally {
+      await page.close();
+    }
+  });
+});
