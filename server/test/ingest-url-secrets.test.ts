@@ -111,7 +111,11 @@ describe('secret URL parameters at the collector', () => {
     const events: RecordedEvent[] = [
       ev.meta(T, 'https://app.test/pay'),
       { type: EventType.FullSnapshot, timestamp: T + 1, data: { node, initialOffset: { left: 0, top: 0 } } },
-      { type: EventType.IncrementalSnapshot, timestamp: T + 2, data: { source: 5, id: 9, text: CARD, isChecked: false } },
+      {
+        type: EventType.IncrementalSnapshot,
+        timestamp: T + 2,
+        data: { source: 5, id: 9, text: CARD, isChecked: false },
+      },
       ev.click(T + 30),
     ];
     await ingestIndexed(env, 'shop', toBatches('scope', events, 10));

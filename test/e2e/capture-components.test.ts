@@ -88,7 +88,10 @@ test('typed text is recorded while the field keeps focus, inside a shadow root t
     await page.goto(`${server.url}/components.html`);
     // The shadow root's field is opted in (its text recorded as typed); the frame's stays masked.
     await page.evaluate(() =>
-      document.querySelector('#widget')!.shadowRoot!.querySelector('#shadow-input')!.setAttribute('data-reprise-unmask', ''),
+      document
+        .querySelector('#widget')!
+        .shadowRoot!.querySelector('#shadow-input')!
+        .setAttribute('data-reprise-unmask', ''),
     );
     await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): void }).__startRecorder({}));
     await page.waitForTimeout(100);
@@ -124,8 +127,12 @@ test('typed text is recorded while the field keeps focus, inside a shadow root t
       await replayPage.goto(`${server.url}/replay.html`);
       const values = await replayPage.evaluate(async (all) => {
         const doc = await (window as unknown as { replayToEnd(e: unknown[]): Promise<Document> }).replayToEnd(all);
-        const shadowInput = doc.querySelector('x-widget')?.shadowRoot?.querySelector('input') as HTMLInputElement | null;
-        const frameInput = doc.querySelector('iframe')?.contentDocument?.querySelector('#frame-name') as HTMLInputElement | null;
+        const shadowInput = doc
+          .querySelector('x-widget')
+          ?.shadowRoot?.querySelector('input') as HTMLInputElement | null;
+        const frameInput = doc
+          .querySelector('iframe')
+          ?.contentDocument?.querySelector('#frame-name') as HTMLInputElement | null;
         return [shadowInput?.value, frameInput?.value];
       }, recorded);
       expect(values).toEqual([typed, '********']);

@@ -201,8 +201,7 @@ describe('@reprise/core capture in Chromium', () => {
     // The chunked response's event waits for its Resource Timing entry, which a busy machine can
     // deliver well after the fetch resolved: wait for the event rather than a fixed time.
     await page.waitForFunction(
-      () =>
-        JSON.stringify((window as unknown as { __events: unknown[] }).__events).includes('/api/slow-chunked"'),
+      () => JSON.stringify((window as unknown as { __events: unknown[] }).__events).includes('/api/slow-chunked"'),
       undefined,
       { timeout: 30_000 },
     );

@@ -23,10 +23,15 @@ const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as
 // Finite numbers only (JSON has no NaN or Infinity), and -0 is read back as -0, so compare as JSON.
 const json = fc.jsonValue({ maxDepth: 5 });
 // Many objects of a few shapes each: more than 64 shapes makes record ids cycle.
-const shaped = fc.array(
-  fc.record({ key: fc.integer({ min: 0, max: 150 }), value: fc.oneof(fc.integer(), fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true })) }),
-  { maxLength: 400 },
-).map((items) => items.map(({ key, value }) => ({ [`k${key}`]: value, [`s${key % 7}`]: { n: key } })));
+const shaped = fc
+  .array(
+    fc.record({
+      key: fc.integer({ min: 0, max: 150 }),
+      value: fc.oneof(fc.integer(), fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+    }),
+    { maxLength: 400 },
+  )
+  .map((items) => items.map(({ key, value }) => ({ [`k${key}`]: value, [`s${key % 7}`]: { n: key } })));
 
 const START = 1_795_435_862_000;
 const id = fc.integer({ min: 1, max: 5000 });
@@ -35,9 +40,12 @@ const coordinate = fc.oneof(fc.integer({ min: -100, max: 4000 }), fc.double({ mi
 const eventData = fc.oneof(
   fc.record({
     source: fc.constant(1),
-    positions: fc.array(fc.record({ x: coordinate, y: coordinate, id, timeOffset: fc.integer({ min: -500, max: 0 }) }), {
-      maxLength: 8,
-    }),
+    positions: fc.array(
+      fc.record({ x: coordinate, y: coordinate, id, timeOffset: fc.integer({ min: -500, max: 0 }) }),
+      {
+        maxLength: 8,
+      },
+    ),
   }),
   fc.record({ source: fc.constant(2), type: fc.integer({ min: 0, max: 9 }), id, x: coordinate, y: coordinate }),
   fc.record({
@@ -76,7 +84,16 @@ const batch = fc
   .map(([events, seq]): Batch => {
     let timestamp = START;
     const timed = events.map(({ type, data, step }) => ({ type, data, timestamp: (timestamp += step) }));
-    return { v: PROTOCOL_VERSION, project: 'p1', session: 's1', seq, tab: 't1', start: START, end: timestamp, events: timed } as Batch;
+    return {
+      v: PROTOCOL_VERSION,
+      project: 'p1',
+      session: 's1',
+      seq,
+      tab: 't1',
+      start: START,
+      end: timestamp,
+      events: timed,
+    } as Batch;
   });
 
 describe('packValue', () => {
@@ -146,7 +163,29 @@ describe('packValue', () => {
   });
 
   test('integers at every width boundary, and the fixints that would read as records', () => {
-    const edges = [0, 0x3f, 0x40, 0x7f, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 2 ** 32, 2 ** 53 - 1, -1, -0x20, -0x21, -0x80, -0x81, -0x8000, -0x8001, -(2 ** 31), -(2 ** 31) - 1, 1.5];
+    const edges = [
+      0,
+      0x3f,
+      0x40,
+      0x7f,
+      0xff,
+      0x100,
+      0xffff,
+      0x10000,
+      0xffffffff,
+      2 ** 32,
+      2 ** 53 - 1,
+      -1,
+      -0x20,
+      -0x21,
+      -0x80,
+      -0x81,
+      -0x8000,
+      -0x8001,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      1.5,
+    ];
     // A record defined first, so a fixint 0x40-0x7f would be misread as one.
     const value = [{ a: 1 }, ...edges.map((n) => ({ a: n }))];
     const bytes = packValue(value);

@@ -146,7 +146,10 @@ export function packValue(value: unknown): Uint8Array {
     }
     // The collector refuses deeper values (validate.ts), and the recursion stays far from the stack's end.
     if (depth >= DEFAULT_MAX_DEPTH)
-      throw new ProtocolError('too_deep', `A batch value is nested deeper than ${DEFAULT_MAX_DEPTH} levels; the collector would refuse it.`);
+      throw new ProtocolError(
+        'too_deep',
+        `A batch value is nested deeper than ${DEFAULT_MAX_DEPTH} levels; the collector would refuse it.`,
+      );
     if (item instanceof Uint8Array) {
       sized(item.length, [0xc4, 0xc5, 0xc6]);
       reserve(item.length);

@@ -149,7 +149,13 @@ describe('redaction where user text lives', () => {
     id: 3,
     tagName: 'path',
     isSVG: true,
-    attributes: { d: PATH, points: PATH, viewBox: `0 0 ${CARD}`, transform: `translate(${CARD})`, 'aria-label': `card ${CARD}` },
+    attributes: {
+      d: PATH,
+      points: PATH,
+      viewBox: `0 0 ${CARD}`,
+      transform: `translate(${CARD})`,
+      'aria-label': `card ${CARD}`,
+    },
     childNodes: [],
   });
   const element = () => ({
@@ -172,7 +178,13 @@ describe('redaction where user text lives', () => {
       { type: 5, id: 6, textContent: CARD },
     ],
   });
-  const style = () => ({ type: 2, id: 7, tagName: 'style', attributes: {}, childNodes: [{ type: 3, id: 8, isStyle: true, textContent: `a{top:${CARD}px}` }] });
+  const style = () => ({
+    type: 2,
+    id: 7,
+    tagName: 'style',
+    attributes: {},
+    childNodes: [{ type: 3, id: 8, isStyle: true, textContent: `a{top:${CARD}px}` }],
+  });
 
   const expectRedacted = (node: { attributes: Record<string, string>; childNodes: Array<{ textContent: string }> }) => {
     expect(node.attributes).toMatchObject({
@@ -196,7 +208,11 @@ describe('redaction where user text lives', () => {
       data: { node: { type: 0, id: 1, childNodes: [svg(), element(), style()] }, initialOffset: { left: 0, top: 0 } },
     };
     redactEventsInPlace([event], createRedactor());
-    const [path, img, sheet] = event.data.node.childNodes as [ReturnType<typeof svg>, ReturnType<typeof element>, ReturnType<typeof style>];
+    const [path, img, sheet] = event.data.node.childNodes as [
+      ReturnType<typeof svg>,
+      ReturnType<typeof element>,
+      ReturnType<typeof style>,
+    ];
     expect(path.attributes).toEqual({ ...svg().attributes, 'aria-label': `card ${MASKED}` });
     expectRedacted(img as never);
     expect(sheet).toEqual(style());
@@ -208,7 +224,10 @@ describe('redaction where user text lives', () => {
       timestamp: 2,
       data: {
         source: 0,
-        adds: [{ parentId: 1, nextId: null, node: element() }, { parentId: 1, nextId: null, node: svg() }],
+        adds: [
+          { parentId: 1, nextId: null, node: element() },
+          { parentId: 1, nextId: null, node: svg() },
+        ],
         texts: [{ id: 5, value: CARD }],
         attributes: [{ id: 3, attributes: { d: PATH, title: CARD, style: { width: CARD } } }],
         removes: [],
@@ -216,9 +235,17 @@ describe('redaction where user text lives', () => {
     };
     const input = { type: 3, timestamp: 3, data: { source: 5, id: 9, text: CARD, isChecked: false } };
     const rule = { type: 3, timestamp: 4, data: { source: 8, id: 7, adds: [{ rule: `a{top:${CARD}px}`, index: 0 }] } };
-    const canvas = { type: 3, timestamp: 5, data: { source: 9, id: 7, type: 0, commands: [{ property: 'fillText', args: [CARD, 0, 0] }] } };
+    const canvas = {
+      type: 3,
+      timestamp: 5,
+      data: { source: 9, id: 7, type: 0, commands: [{ property: 'fillText', args: [CARD, 0, 0] }] },
+    };
     const meta = { type: 4, timestamp: 0, data: { href: 'https://a.test/?token=abc', width: 1, height: 1 } };
-    const network = createRepriseEvent('network', { method: 'GET', url: 'https://a.test/', status: 200, duration: 1, body: CARD } as never, 6);
+    const network = createRepriseEvent(
+      'network',
+      { method: 'GET', url: 'https://a.test/', status: 200, duration: 1, body: CARD } as never,
+      6,
+    );
     const consoleEvent = createRepriseEvent('console', { level: 'log', args: [CARD] } as never, 7);
     redactEventsInPlace([mutation, input, rule, canvas, meta, network, consoleEvent], createRedactor());
     expectRedacted(mutation.data.adds[0]!.node as never);

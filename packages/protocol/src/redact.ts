@@ -259,7 +259,8 @@ function redactEventInPlace(event: unknown, redact: Redactor): number {
   const { adds, texts, attributes } = data as { adds?: unknown; texts?: unknown; attributes?: unknown };
   if (Array.isArray(adds)) for (const add of adds) changed += redactNodeTree((add as { node?: unknown })?.node, redact);
   if (Array.isArray(texts))
-    for (const text of texts as Array<Record<string, unknown> | null>) if (text) changed += redactKey(text, 'value', redact);
+    for (const text of texts as Array<Record<string, unknown> | null>)
+      if (text) changed += redactKey(text, 'value', redact);
   if (Array.isArray(attributes)) {
     for (const change of attributes as Array<{ attributes?: unknown } | null>) {
       if (change?.attributes && typeof change.attributes === 'object')

@@ -137,7 +137,8 @@ export function isOwnCookieRequest(req: Request): boolean {
   // Browsers send Sec-Fetch-Site on every request; Node's fetch sends Sec-Fetch-Mode alone.
   if (site === undefined) return true;
   // A download link is a navigation whose destination Chromium reports as `empty`.
-  if (mode === 'navigate') return (site === 'same-origin' || site === 'none') && (dest === 'document' || dest === 'empty');
+  if (mode === 'navigate')
+    return (site === 'same-origin' || site === 'none') && (dest === 'document' || dest === 'empty');
   return site === 'same-origin' && (dest === undefined || dest === 'empty');
 }
 

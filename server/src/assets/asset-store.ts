@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ASSET_NAMESPACE_PREFIX } from '../segment/types.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import { CollectorError } from '../errors.js';
 import { decryptSegment, encryptSegment, PayloadEncoding, readSegmentHeader } from '../segment/envelope.js';
@@ -7,14 +8,6 @@ import type { ObjectStore } from '../store/types.js';
 
 /** What a page asset is named by: the lowercase hex SHA-256 of its bytes. */
 export const ASSET_HASH = /^[0-9a-f]{64}$/;
-
-/**
- * Assets live in one namespace per project and UTC day, `_assets-{yyyymmdd}`, filed and
- * encrypted exactly like a session of that name. That is what makes retention count them with no
- * extra rule: the folder sweep and S3's lifecycle expire the day folder, and the day's data key is
- * shredded with the sessions of that day. Ingest refuses session ids with this prefix.
- */
-export const ASSET_NAMESPACE_PREFIX = '_assets';
 
 /**
  * How far back an asset stored on an earlier day is still found by a check. A session may only

@@ -20,7 +20,7 @@ import { CollectorError } from '../errors.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
-import { ASSET_NAMESPACE_PREFIX } from '../assets/asset-store.js';
+import { ASSET_NAMESPACE_PREFIX } from '../segment/types.js';
 import type { DedupeIndex } from './dedupe.js';
 import { claimedProjectKey, inflateIngestBody, validateUnpackedBatch } from './decode.js';
 import { DECODED_VALUE_BYTES, MemoryBudget } from './memory-budget.js';

@@ -62,3 +62,11 @@ export interface StoredSegment {
 }
 
 export type SegmentStoredHook = (segment: StoredSegment) => void | Promise<void>;
+
+/**
+ * Assets live in one namespace per project and UTC day, `_assets-{yyyymmdd}`, filed and
+ * encrypted exactly like a session of that name. That is what makes retention count them with no
+ * extra rule: the folder sweep and S3's lifecycle expire the day folder, and the day's data key is
+ * shredded with the sessions of that day. Ingest refuses session ids with this prefix.
+ */
+export const ASSET_NAMESPACE_PREFIX = '_assets';

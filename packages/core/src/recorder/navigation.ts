@@ -39,7 +39,8 @@ export function createNavigationTracker(
     current = payload;
     recorded = isRecording();
     // A copy: redaction rewrites the event in place, and the remembered marker is compared as given.
-    if (recorded) context.emit('navigation', { ...payload, ...(payload.params ? { params: { ...payload.params } } : {}) });
+    if (recorded)
+      context.emit('navigation', { ...payload, ...(payload.params ? { params: { ...payload.params } } : {}) });
   }
 
   function startHistory(markInitial: boolean): void {

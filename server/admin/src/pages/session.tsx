@@ -109,11 +109,9 @@ function OriginalResourcesSwitch({ on }: { on: boolean }) {
   };
   return (
     <label className="resources-switch" data-testid="original-resources">
-      <input type="checkbox" checked={on} onChange={toggle} /> Load resources that were not captured from the
-      recorded sites{' '}
-      <span className="muted">
-        (your browser contacts those sites, which learn your address and when you watched)
-      </span>
+      <input type="checkbox" checked={on} onChange={toggle} /> Load resources that were not captured from the recorded
+      sites{' '}
+      <span className="muted">(your browser contacts those sites, which learn your address and when you watched)</span>
     </label>
   );
 }
