@@ -22,6 +22,7 @@ import { createAssetRouter } from './assets/routes.js';
 import { DedupeIndex } from './ingest/dedupe.js';
 import { freeDiskSpace } from './ingest/disk-space.js';
 import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
+import { LogCipher } from './log/cipher.js';
 import { FileIngestLog } from './log/file-log.js';
 import { NatsIngestLog } from './log/nats-log.js';
 import { maxLogRecordBytes } from './log/record.js';
@@ -215,6 +216,9 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
   );
   const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
+  // The log's records are sealed under data keys of their own, in the same key store (rotated
+  // with the others), shredded as log files are deleted.
+  const logCipher = new LogCipher(keys, dataKeyStore);
   const log =
     options.log ??
     (config.logBackend === 'nats'
@@ -228,6 +232,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       : new FileIngestLog({
           dir: join(config.dataDir, 'log'),
           maxFileBytes: config.logFileBytes,
+          maxFileAgeMs: config.logFileMaxAgeMs,
+          cipher: logCipher,
           maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes),
           logger,
           onWriteRetry: () => metrics.logWriteRetries.inc(),

@@ -114,6 +114,13 @@ const options: OptionSpec[] = [
     default: String(64 * 1024 * 1024),
   },
   {
+    key: 'logFileMaxAgeMs',
+    env: 'REPRISE_LOG_FILE_MAX_AGE_MS',
+    help: 'Roll the embedded log to a new file once its oldest record is this old, so released (stored) batches are deleted, and their log key shredded, within minutes even on a quiet collector.',
+    schema: int(1000, 24 * 3600 * 1000),
+    default: String(5 * 60_000),
+  },
+  {
     key: 'natsUrl',
     env: 'REPRISE_NATS_URL',
     help: 'NATS servers for the nats log, comma-separated.',
@@ -518,6 +525,7 @@ export interface CollectorConfigInput {
   dataDir: string;
   logBackend: 'file' | 'nats';
   logFileBytes: number;
+  logFileMaxAgeMs: number;
   natsUrl: string;
   natsStream: string;
   natsReplicas: number;

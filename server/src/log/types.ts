@@ -61,5 +61,10 @@ export interface IngestLog {
   release(entries: readonly LogEntry[]): Promise<void>;
   /** Records appended but not yet released. */
   lag(): number;
+  /**
+   * Start a new log file now, so the records released so far can be deleted (with their key) as
+   * soon as the rest of the file is: a deletion asks for this. Logs without files leave it out.
+   */
+  rollNow?(): void;
   close(): Promise<void>;
 }
