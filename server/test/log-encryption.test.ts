@@ -20,7 +20,14 @@ import { packLogRecord } from '../src/log/record.js';
 import type { LogEntry, LogRecord } from '../src/log/types.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { frameOf, makeBatch, postBatch, silentLogger, tempDir } from './collector/helpers.js';
-import { callApi, deleteTokenFor, ORIGIN, startTestCollector, waitForIndexed, type TestCollector } from './playback-collector.js';
+import {
+  callApi,
+  deleteTokenFor,
+  ORIGIN,
+  startTestCollector,
+  waitForIndexed,
+  type TestCollector,
+} from './playback-collector.js';
 
 const MARKER = 'log-marker-5d1c9e';
 
@@ -33,7 +40,9 @@ function filesUnder(dir: string): string[] {
 }
 
 function walFiles(logDir: string): string[] {
-  return filesUnder(logDir).filter((path) => /wal-\d{8}\.log$/.test(path)).sort();
+  return filesUnder(logDir)
+    .filter((path) => /wal-\d{8}\.log$/.test(path))
+    .sort();
 }
 
 function aesGcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer {
@@ -58,7 +67,7 @@ function decodeLogByTheDoc(
   let unreadable = 0;
   for (const wal of walFiles(logDir)) {
     const bytes = readFileSync(wal);
-    for (let at = 0; at + 8 <= bytes.byteLength; ) {
+    for (let at = 0; at + 8 <= bytes.byteLength;) {
       const length = bytes.readUInt32LE(at);
       if (length === 0) break; // the preallocated zeros
       const payload = bytes.subarray(at + 8, at + 8 + length);
@@ -67,13 +76,21 @@ function decodeLogByTheDoc(
       expect(payload.subarray(0, 4).toString('ascii')).toBe('RPLG');
       expect(payload[4]).toBe(1);
       const n = payload[5]!;
-      const [name, keyId] = payload.subarray(6, 6 + n).toString('ascii').split('/') as [string, string];
+      const [name, keyId] = payload
+        .subarray(6, 6 + n)
+        .toString('ascii')
+        .split('/') as [string, string];
       const keyPath = join(keysDir, '_reprise-log', name, `${keyId}.json`);
       if (!existsSync(keyPath)) {
         unreadable++;
         continue;
       }
-      const dk = JSON.parse(readFileSync(keyPath, 'utf8')) as { id: string; kekId: string; nonce: string; wrapped: string };
+      const dk = JSON.parse(readFileSync(keyPath, 'utf8')) as {
+        id: string;
+        kekId: string;
+        nonce: string;
+        wrapped: string;
+      };
       const kek = Buffer.from(ring.keys.find((k) => k.id === dk.kekId)!.key, 'base64');
       const dataKey = aesGcmOpen(
         kek,
@@ -81,7 +98,12 @@ function decodeLogByTheDoc(
         Buffer.from(dk.wrapped, 'base64'),
         Buffer.from(`reprise-dek/v1/_reprise-log/${name}/${dk.id}`, 'utf8'),
       );
-      const plain = aesGcmOpen(dataKey, payload.subarray(6 + n, 18 + n), payload.subarray(18 + n), payload.subarray(0, 6 + n));
+      const plain = aesGcmOpen(
+        dataKey,
+        payload.subarray(6 + n, 18 + n),
+        payload.subarray(18 + n),
+        payload.subarray(0, 6 + n),
+      );
       records.push(unpack(plain) as Record<string, unknown>);
     }
   }
@@ -186,7 +208,10 @@ describe('encrypted file log', () => {
     const firstKey = keyNames()[0]!;
     await log.release(await readAll(log));
     // What the writer does all along: read (nothing new) and release.
-    await until('the first file to roll and go', async () => (await log.read(10, 0)).length === 0 && !existsSync(first));
+    await until(
+      'the first file to roll and go',
+      async () => (await log.read(10, 0)).length === 0 && !existsSync(first),
+    );
     await until('its key to be shredded', () => !keyNames().includes(firstKey));
     // Still one live file (and key) to append to.
     await log.append(record(1));

@@ -86,7 +86,11 @@ export class LogCipher {
 
   private remember(ref: string, key: Buffer): LogKey {
     const refBytes = Buffer.from(ref, 'ascii');
-    const header = Buffer.concat([LOG_RECORD_MAGIC, Buffer.from([LOG_RECORD_FORMAT_VERSION, refBytes.byteLength]), refBytes]);
+    const header = Buffer.concat([
+      LOG_RECORD_MAGIC,
+      Buffer.from([LOG_RECORD_FORMAT_VERSION, refBytes.byteLength]),
+      refBytes,
+    ]);
     const entry = { ref, key, header };
     this.cache.set(ref, entry);
     return entry;

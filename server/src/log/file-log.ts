@@ -335,7 +335,8 @@ export class FileIngestLog implements IngestLog {
       // Records are sealed under the write file's own key only, so a key dies with its file.
       this.clearFiles.delete(this.writeFile);
       this.writeKey =
-        (await this.cipher.load(this.keyName(this.writeFile)))[0] ?? (await this.cipher.create(this.keyName(this.writeFile)));
+        (await this.cipher.load(this.keyName(this.writeFile)))[0] ??
+        (await this.cipher.create(this.keyName(this.writeFile)));
     }
     if (this.writeOffset > 0) this.writeFileSince = Date.now();
     const syncWriter = new SyncWriter();
