@@ -24,7 +24,7 @@ import { freeDiskSpace } from './ingest/disk-space.js';
 import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
 import { LogCipher } from './log/cipher.js';
 import { FileIngestLog } from './log/file-log.js';
-import { NatsIngestLog } from './log/nats-log.js';
+import { natsAccessOf, NatsIngestLog } from './log/nats-log.js';
 import { maxLogRecordBytes } from './log/record.js';
 import type { IngestLog } from './log/types.js';
 import { createMetrics, type CollectorMetrics } from './metrics.js';
@@ -227,6 +227,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
           stream: config.natsStream,
           replicas: config.natsReplicas,
           ackWaitMs: config.natsAckWaitMs,
+          cipher: logCipher,
+          ...natsAccessOf(config),
           logger,
         })
       : new FileIngestLog({
@@ -288,7 +290,14 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     },
     maxClockSkewMs: config.maxClockSkewMs,
     decodeMemoryBytes: config.decodeMemoryBytes,
-    redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
+    redaction: {
+      emails: config.redactEmails,
+      cards: config.redactCards,
+      ssn: config.redactSsn,
+      phones: config.redactPhones,
+      dropQueryStrings: config.dropQueryStrings,
+      patterns: config.redactPatterns,
+    },
     defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     sessionRateLimit: { perSecond: config.sessionRateLimitPerSecond, burst: config.sessionRateLimitBurst },
     addressRateLimit: { perSecond: config.addressRateLimitPerSecond, burst: config.addressRateLimitBurst },

@@ -129,7 +129,10 @@ export class DeletionJobs {
     try {
       this.deps.afterDelete?.();
     } catch (error) {
-      this.deps.logger?.warn({ err: error }, 'the index journal could not be emptied after a deletion; the next deletion tries again');
+      this.deps.logger?.warn(
+        { err: error },
+        'the index journal could not be emptied after a deletion; the next deletion tries again',
+      );
     }
     const { lastError: _lastError, ...rest } = tombstone;
     const done: Tombstone = { ...rest, state: 'done', attempts, finishedAt: Date.now(), objects: deleted.objects };
