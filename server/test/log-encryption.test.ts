@@ -199,6 +199,20 @@ describe('encrypted file log', () => {
     await reopened.log.close();
   });
 
+  test('a record read back is validated again: one that authenticates but holds no valid batch is not handed out', async () => {
+    const dir = tempDir('log-validate');
+    const { log } = await openLog(dir);
+    const bad = record(1);
+    // What a holder of the key (or a bug between ingest and the log) could write: not a batch.
+    (bad.batch as unknown as { events: unknown }).events = [{ type: 'not-an-event' }];
+    const badProject = { ...record(2), project: '../etc' };
+    for (const item of [record(0), bad, badProject, record(3)]) await log.append(item);
+    await log.close();
+    const reopened = await openLog(dir);
+    expect(seq(await readAll(reopened.log))).toEqual([0, 3]);
+    await reopened.log.close();
+  });
+
   test('a quiet log rolls by age: released records are deleted with their file, and the file key is shredded', async () => {
     const dir = tempDir('log-age');
     const { log, logDir, keysDir } = await openLog(dir, { maxFileAgeMs: 300 });
