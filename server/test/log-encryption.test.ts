@@ -19,7 +19,8 @@ import { FileIngestLog } from '../src/log/file-log.js';
 import { packLogRecord } from '../src/log/record.js';
 import type { LogEntry, LogRecord } from '../src/log/types.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
-import { frameOf, makeBatch, postBatch, silentLogger, tempDir } from './collector/helpers.js';
+import { tempDir } from '@reprise/test-support/process';
+import { frameOf, makeBatch, postBatch, silentLogger } from './support/collector.js';
 import {
   callApi,
   deleteTokenFor,
@@ -27,7 +28,7 @@ import {
   startTestCollector,
   waitForIndexed,
   type TestCollector,
-} from './playback-collector.js';
+} from './support/playback-collector.js';
 
 const MARKER = 'log-marker-5d1c9e';
 
@@ -199,7 +200,7 @@ describe('encrypted file log', () => {
     await reopened.log.close();
   });
 
-  test('a record read back is validated again: one that authenticates but holds no valid batch is not handed out', async () => {
+  test('a record read back is validated again: an invalid batch is handed out marked for the dead letters, a bad project not at all', async () => {
     const dir = tempDir('log-validate');
     const { log } = await openLog(dir);
     const bad = record(1);
@@ -209,7 +210,10 @@ describe('encrypted file log', () => {
     for (const item of [record(0), bad, badProject, record(3)]) await log.append(item);
     await log.close();
     const reopened = await openLog(dir);
-    expect(seq(await readAll(reopened.log))).toEqual([0, 3]);
+    const entries = await readAll(reopened.log);
+    expect(seq(entries)).toEqual([0, 1, 3]);
+    expect(entries.map((entry) => entry.record.invalid !== undefined)).toEqual([false, true, false]);
+    expect(entries[1]!.record.invalid).toMatch(/does not validate/);
     await reopened.log.close();
   });
 

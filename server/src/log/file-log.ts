@@ -197,8 +197,11 @@ export class FileIngestLog implements IngestLog {
   private logId = '';
   /** The write file's data key (with a cipher). */
   private writeKey: LogKey | undefined;
-  /** Files from before the log was encrypted: the only ones whose records may be in clear. */
-  private readonly clearFiles = new Set<number>();
+  /**
+   * Files from before the log was encrypted, and where their records in clear end: the only
+   * records that may be in clear (the write file then continues sealed after them).
+   */
+  private readonly clearFiles = new Map<number, number>();
   /** When the write file got its first record (epoch ms); undefined while it is empty. */
   private writeFileSince: number | undefined;
   private rollRequested = false;
@@ -332,8 +335,9 @@ export class FileIngestLog implements IngestLog {
     this.writeOffset = endOffset;
     this.writeHandle = await this.openForWriting(this.writeFile);
     if (this.cipher) {
-      // Records are sealed under the write file's own key only, so a key dies with its file.
-      this.clearFiles.delete(this.writeFile);
+      // Records are sealed under the write file's own key only, so a key dies with its file. A
+      // write file from before encryption keeps its records in clear up to here.
+      if (this.clearFiles.has(this.writeFile)) this.clearFiles.set(this.writeFile, this.writeOffset);
       this.writeKey =
         (await this.cipher.load(this.keyName(this.writeFile)))[0] ??
         (await this.cipher.create(this.keyName(this.writeFile)));
@@ -400,7 +404,7 @@ export class FileIngestLog implements IngestLog {
     const firstFile = fileOf(this.committedCursor);
     for (const file of files) {
       if (file < firstFile) continue;
-      if ((await cipher.load(this.keyName(file))).length === 0) this.clearFiles.add(file);
+      if ((await cipher.load(this.keyName(file))).length === 0) this.clearFiles.set(file, Number.POSITIVE_INFINITY);
     }
     const live = new Set(files.filter((file) => file >= firstFile).map((file) => this.keyName(file)));
     const prefix = `${this.logId}-wal-`;
@@ -411,19 +415,21 @@ export class FileIngestLog implements IngestLog {
   }
 
   /** A record's payload as a LogRecord: sealed, or in clear only in a file from before encryption. */
-  private decode(file: number, payload: Buffer): LogRecord {
+  private decode(file: number, payload: Buffer, offset: number): LogRecord {
     if (isSealedLogRecord(payload)) {
       if (!this.cipher) throw new TypeError('an encrypted log record, and no key store to read it with');
       return unpackLogRecord(this.cipher.openSync(payload));
     }
     // Anyone who can write the file can forge a crc, not a GCM tag: a clear record where sealed
     // ones belong is damage.
-    if (this.cipher && !this.clearFiles.has(file)) throw new TypeError('a record in clear in an encrypted log file');
+    if (this.cipher && !(offset < (this.clearFiles.get(file) ?? 0)))
+      throw new TypeError('a record in clear in an encrypted log file');
     return unpackLogRecord(payload);
   }
 
+  /** For the damage scan, which has no offsets: clear records anywhere in a file from before encryption. */
   private decodeIn(file: number): DecodePayload {
-    return (payload) => this.decode(file, payload);
+    return (payload) => this.decode(file, payload, this.clearFiles.has(file) ? -1 : Number.POSITIVE_INFINITY);
   }
 
   private async readCursor(): Promise<number | undefined> {
@@ -767,7 +773,7 @@ export class FileIngestLog implements IngestLog {
     if (!payload || crc32(payload) !== header.readUInt32LE(4)) return undefined;
     let record: LogRecord;
     try {
-      record = this.decode(file, payload);
+      record = this.decode(file, payload, offset);
     } catch {
       return undefined;
     }

@@ -126,8 +126,34 @@ export function unpackLogRecord(bytes: Uint8Array): LogRecord {
   }
   let batch: Batch;
   if (value.wire instanceof Uint8Array) batch = decodeBatch(value.wire, ACCEPTED_LIMITS);
-  else if (value.batch !== null && typeof value.batch === 'object') batch = validateBatch(value.batch, ACCEPTED_LIMITS);
-  else throw new TypeError('log record without a batch');
+  else if (value.batch !== null && typeof value.batch === 'object') {
+    try {
+      batch = validateBatch(value.batch, ACCEPTED_LIMITS);
+    } catch (error) {
+      // Addressable (its session and batch id are sound): handed on marked, for the writer's
+      // dead letters, where an operator sees it; anything less is damage.
+      const raw = value.batch as Partial<Batch>;
+      if (
+        typeof raw.session !== 'string' ||
+        !/^[A-Za-z0-9_-]{1,128}$/.test(raw.session) ||
+        typeof raw.tab !== 'string' ||
+        typeof raw.seq !== 'number' ||
+        !Array.isArray(raw.events)
+      )
+        throw error;
+      return {
+        project: value.project,
+        receivedAt: value.receivedAt,
+        digest: value.digest,
+        batch: raw as Batch,
+        invalid:
+          `the batch read back from the log does not validate: ${error instanceof Error ? error.message : String(error)}`.slice(
+            0,
+            1000,
+          ),
+      };
+    }
+  } else throw new TypeError('log record without a batch');
   const record: LogRecord = { project: value.project, receivedAt: value.receivedAt, digest: value.digest, batch };
   if (typeof value.userAgent === 'string') record.userAgent = value.userAgent;
   // `wire` is left out: readers need the batch, and msgpackr's bin is a view into the caller's

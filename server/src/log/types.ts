@@ -31,6 +31,11 @@ export interface LogRecord {
    * written before it was carried, and when the request had none.
    */
   userAgent?: string;
+  /**
+   * Set on a record read back whose batch no longer validates (changed in the log, or written by
+   * a bug): why. The writer stores nothing of it and moves it to the dead letters.
+   */
+  invalid?: string;
 }
 
 /** A record read back from the log, with the position needed to release it. */
