@@ -22,8 +22,9 @@ import { createAssetRouter } from './assets/routes.js';
 import { DedupeIndex } from './ingest/dedupe.js';
 import { freeDiskSpace } from './ingest/disk-space.js';
 import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
+import { LogCipher } from './log/cipher.js';
 import { FileIngestLog } from './log/file-log.js';
-import { NatsIngestLog } from './log/nats-log.js';
+import { natsAccessOf, NatsIngestLog } from './log/nats-log.js';
 import { maxLogRecordBytes } from './log/record.js';
 import type { IngestLog } from './log/types.js';
 import { createMetrics, type CollectorMetrics } from './metrics.js';
@@ -215,6 +216,9 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
   );
   const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
+  // The log's records are sealed under data keys of their own, in the same key store (rotated
+  // with the others), shredded as log files are deleted.
+  const logCipher = new LogCipher(keys, dataKeyStore);
   const log =
     options.log ??
     (config.logBackend === 'nats'
@@ -223,11 +227,15 @@ export async function createCollector(config: CollectorConfig, options: Collecto
           stream: config.natsStream,
           replicas: config.natsReplicas,
           ackWaitMs: config.natsAckWaitMs,
+          cipher: logCipher,
+          ...natsAccessOf(config),
           logger,
         })
       : new FileIngestLog({
           dir: join(config.dataDir, 'log'),
           maxFileBytes: config.logFileBytes,
+          maxFileAgeMs: config.logFileMaxAgeMs,
+          cipher: logCipher,
           maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes),
           logger,
           onWriteRetry: () => metrics.logWriteRetries.inc(),
@@ -282,7 +290,14 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     },
     maxClockSkewMs: config.maxClockSkewMs,
     decodeMemoryBytes: config.decodeMemoryBytes,
-    redaction: { emails: config.redactEmails, cards: config.redactCards, patterns: config.redactPatterns },
+    redaction: {
+      emails: config.redactEmails,
+      cards: config.redactCards,
+      ssn: config.redactSsn,
+      phones: config.redactPhones,
+      dropQueryStrings: config.dropQueryStrings,
+      patterns: config.redactPatterns,
+    },
     defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     sessionRateLimit: { perSecond: config.sessionRateLimitPerSecond, burst: config.sessionRateLimitBurst },
     addressRateLimit: { perSecond: config.addressRateLimitPerSecond, burst: config.addressRateLimitBurst },

@@ -114,11 +114,60 @@ const options: OptionSpec[] = [
     default: String(64 * 1024 * 1024),
   },
   {
+    key: 'logFileMaxAgeMs',
+    env: 'REPRISE_LOG_FILE_MAX_AGE_MS',
+    help: 'Roll the embedded log to a new file once its oldest record is this old, so released (stored) batches are deleted, and their log key shredded, within minutes even on a quiet collector.',
+    schema: int(1000, 24 * 3600 * 1000),
+    default: String(5 * 60_000),
+  },
+  {
     key: 'natsUrl',
     env: 'REPRISE_NATS_URL',
     help: 'NATS servers for the nats log, comma-separated.',
     schema: z.string().regex(/^nats:\/\//, 'must start with nats://'),
     default: 'nats://127.0.0.1:4222',
+  },
+  {
+    key: 'natsUser',
+    env: 'REPRISE_NATS_USER',
+    help: 'User name for nats-server (with REPRISE_NATS_PASSWORD); nats.js ignores user:pass@ in the URL.',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'natsPassword',
+    env: 'REPRISE_NATS_PASSWORD',
+    help: 'Password for REPRISE_NATS_USER.',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'natsToken',
+    env: 'REPRISE_NATS_TOKEN',
+    help: "Token for nats-server's token authentication.",
+    schema: z.string().min(1),
+  },
+  {
+    key: 'natsCreds',
+    env: 'REPRISE_NATS_CREDS',
+    help: 'A NATS .creds file (JWT and NKey seed, as nsc writes it).',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'natsTlsCa',
+    env: 'REPRISE_NATS_TLS_CA',
+    help: "PEM file of the CA that signed nats-server's certificate; setting any REPRISE_NATS_TLS_* turns TLS on.",
+    schema: z.string().min(1),
+  },
+  {
+    key: 'natsTlsCert',
+    env: 'REPRISE_NATS_TLS_CERT',
+    help: 'PEM client certificate, for a nats-server that verifies clients (with REPRISE_NATS_TLS_KEY).',
+    schema: z.string().min(1),
+  },
+  {
+    key: 'natsTlsKey',
+    env: 'REPRISE_NATS_TLS_KEY',
+    help: 'PEM private key of REPRISE_NATS_TLS_CERT.',
+    schema: z.string().min(1),
   },
   {
     key: 'natsStream',
@@ -361,6 +410,27 @@ const options: OptionSpec[] = [
     default: 'true',
   },
   {
+    key: 'redactSsn',
+    env: 'REPRISE_REDACT_SSN',
+    help: 'Redact US social security numbers written 123-45-6789 server-side.',
+    schema: bool,
+    default: 'true',
+  },
+  {
+    key: 'redactPhones',
+    env: 'REPRISE_REDACT_PHONES',
+    help: 'Redact international phone numbers written with a leading "+" server-side (off: prices, versions and ids in that form would be masked too).',
+    schema: bool,
+    default: 'false',
+  },
+  {
+    key: 'dropQueryStrings',
+    env: 'REPRISE_DROP_QUERY_STRINGS',
+    help: 'Drop the query string and fragment of every URL server-side (events and index), for sites whose URLs carry personal data in parameters of any name.',
+    schema: bool,
+    default: 'false',
+  },
+  {
     key: 'redactPatterns',
     env: 'REPRISE_REDACT_PATTERNS',
     help: 'Extra patterns as a JSON array of RegExp sources, e.g. ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"].',
@@ -518,8 +588,16 @@ export interface CollectorConfigInput {
   dataDir: string;
   logBackend: 'file' | 'nats';
   logFileBytes: number;
+  logFileMaxAgeMs: number;
   natsUrl: string;
   natsStream: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsToken?: string;
+  natsCreds?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
   natsReplicas: number;
   natsAckWaitMs: number;
   store: 'folder' | 's3';
@@ -554,6 +632,9 @@ export interface CollectorConfigInput {
   minFreeDiskBytes: number;
   redactEmails: boolean;
   redactCards: boolean;
+  redactSsn: boolean;
+  redactPhones: boolean;
+  dropQueryStrings: boolean;
   redactPatterns?: string;
   segmentMaxBytes: number;
   segmentMaxAgeMs: number;
@@ -702,6 +783,10 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
   if (input.index === 'postgres' && !input.databaseUrl)
     errors.push('REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
+  if ((input.natsUser === undefined) !== (input.natsPassword === undefined))
+    errors.push('REPRISE_NATS_USER and REPRISE_NATS_PASSWORD go together: set both, or neither.');
+  if ((input.natsTlsCert === undefined) !== (input.natsTlsKey === undefined))
+    errors.push('REPRISE_NATS_TLS_CERT and REPRISE_NATS_TLS_KEY go together: set both, or neither.');
   if (input.s3Prefix === undefined) input.s3Prefix = '';
   if (input.keysS3Prefix === undefined) input.keysS3Prefix = 'reprise-keys/';
   const keysShareBucket = input.keysS3Bucket !== undefined && input.keysS3Bucket === input.s3Bucket;

@@ -3,7 +3,11 @@ import { CollectorError } from './errors.js';
 
 export const projectSchema = z.object({
   /** Project id: first element of every object key. */
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a project id may hold only letters, digits, "_" and "-" (1-64)'),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a project id may hold only letters, digits, "_" and "-" (1-64)')
+    // The data-key store files the ingest log's keys under this project (src/log/cipher.ts).
+    .refine((id) => id !== '_reprise-log', '"_reprise-log" is reserved for the ingest log\'s keys; choose another id'),
   /** Public, write-only ingest keys (the recorder's `project` option). Several allow key rollover. */
   keys: z
     .array(

@@ -1,10 +1,11 @@
 /**
  * Defence in depth behind ingest's checks: a record that reached the log but cannot be stored
  * (here a BigInt, which makes the segment's JSON throw, written to the log directly as an older
- * collector could have) is tried alone, moved to the encrypted dead letters, counted, and
- * released: the log drains, its neighbours are stored, and the CLI lists and retries it. With NATS
- * as the log the letters live in a JetStream object store, not on the node's disk: the CLI lists
- * and retries them from another node (another data folder).
+ * collector could have) no longer validates when read back from the log: it is moved to the
+ * encrypted dead letters without a store attempt, counted, and released: the log drains, its
+ * neighbours are stored, and the CLI lists and retries it. With NATS as the log the letters live
+ * in a JetStream object store, not on the node's disk: the CLI lists and retries them from another
+ * node (another data folder).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,6 +112,8 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
       async () => (await metricValue(collector!.url, 'reprise_dead_letters_total')) === 2,
       'two dead letters',
     );
+    // Dead-lettered as it is read, so possibly before its neighbours' segments are stored.
+    await until(async () => (await storedBatchCounts(dataDir)).counts.has('dev/mixed/tab1/2'), 'the neighbours stored');
     const { counts } = await storedBatchCounts(dataDir);
     expect(counts.get('dev/mixed/tab1/0')).toBe(1);
     expect(counts.get('dev/mixed/tab1/2')).toBe(1);
@@ -136,7 +139,7 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
     expect(listed.code).toBe(0);
     expect(listed.lines).toHaveLength(2);
     expect(listed.lines.join('\n')).toMatch(/dev\/mixed\/tab1\/1/);
-    expect(listed.lines.join('\n')).toMatch(/BigInt/);
+    expect(listed.lines.join('\n')).toMatch(/does not validate/);
   });
 
   test('retry: a letter that fails again stays, with its reason, and the writer keeps going', async () => {

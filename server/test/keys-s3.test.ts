@@ -89,24 +89,24 @@ describe('keys rotate / retire with data keys in S3', () => {
   it('refuses to retire a key that still wraps data keys in S3, rotates them there, and every session plays after retiring the old keys', async () => {
     const firstKek = env.collector.keys.activeKeyId;
     await env.stop({ keepData: true });
-    // The data keys are in S3 only.
+    // The data keys are in S3 only: the two sessions' and the ingest log file's (STORAGE.md).
     expect(existsSync(join(env.dataDir, 'keys', 'shop'))).toBe(false);
-    expect(await kekIdsInS3()).toEqual([firstKek, firstKek]);
+    expect(await kekIdsInS3()).toEqual([firstKek, firstKek, firstKek]);
 
     // A rotation whose rewrap never ran (interrupted): the old key still wraps both data keys.
     const { keyring } = await FileKeyring.load(join(env.dataDir, 'keyring.json'));
     const secondKek = await keyring.rotate();
     const refused = await keys('retire', firstKek);
     expect(refused.code).toBe(1);
-    expect(refused.output).toMatch(/still wraps 2 data key\(s\) in s3:\/\/reprise-keys\/reprise-keys\//);
+    expect(refused.output).toMatch(/still wraps 3 data key\(s\) in s3:\/\/reprise-keys\/reprise-keys\//);
     expect(refused.output).toMatch(/keys rotate" first/);
     expect((await keys('list')).output).toBe(`${firstKek}\n${secondKek}  (active)`);
 
     const rotated = await keys('rotate');
     expect(rotated.code).toBe(0);
-    expect(rotated.output).toMatch(/rewrapped 2 data key\(s\) in s3:\/\/reprise-keys\//);
+    expect(rotated.output).toMatch(/rewrapped 3 data key\(s\) in s3:\/\/reprise-keys\//);
     const thirdKek = (await FileKeyring.load(join(env.dataDir, 'keyring.json'))).keyring.activeKeyId;
-    expect(await kekIdsInS3()).toEqual([thirdKek, thirdKek]);
+    expect(await kekIdsInS3()).toEqual([thirdKek, thirdKek, thirdKek]);
     expect(rotated.output).toContain(`no longer used: ${firstKek}, ${secondKek}`);
     expect((await keys('retire', firstKek)).code).toBe(0);
     expect((await keys('retire', secondKek)).code).toBe(0);
@@ -140,7 +140,7 @@ describe('keys rotate / retire with data keys in S3', () => {
     const forced = await keys('retire', wrapping, '--force');
     expect(forced.code).toBe(0);
     expect(forced.output).toMatch(
-      /forced: 2 data key\(s\) in s3:\/\/reprise-keys\/reprise-keys\/ at \S+ were wrapped by it/,
+      /forced: 3 data key\(s\) in s3:\/\/reprise-keys\/reprise-keys\/ at \S+ were wrapped by it/,
     );
     expect((await FileKeyring.load(join(env.dataDir, 'keyring.json'))).keyring.keyIds).not.toContain(wrapping);
   });

@@ -16,11 +16,16 @@ export function startS3rver(options?: { port?: number; directory?: string }): Pr
 
 export interface NatsProcess {
   url: string;
+  /** JetStream's store folder (the stream's files). */
+  storeDir: string;
   stop(): Promise<void>;
 }
 
 /** Debian's nats-server with JetStream, in a temporary folder. */
-export function startNats(): Promise<NatsProcess>;
+export function startNats(options?: {
+  /** More nats-server configuration: an `authorization` or `tls` block. */
+  config?: string;
+}): Promise<NatsProcess>;
 
 export interface TestPostgres {
   /** Connection string of the `postgres` maintenance database, as superuser. */

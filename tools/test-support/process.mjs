@@ -73,15 +73,15 @@ export async function startS3rver(options = {}) {
   };
 }
 
-/** Debian's nats-server with JetStream, in a temporary folder. */
-export async function startNats() {
+/** Debian's nats-server with JetStream, in a temporary folder; `config` is added to its configuration. */
+export async function startNats(options = {}) {
   const dir = tempDir('nats');
   const port = await freePort();
   const httpPort = await freePort();
   const config = join(dir, 'nats.conf');
   writeFileSync(
     config,
-    `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n`,
+    `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n${options.config ?? ''}\n`,
   );
   const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -93,6 +93,7 @@ export async function startNats() {
   );
   return {
     url: `nats://127.0.0.1:${port}`,
+    storeDir: join(dir, 'js'),
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -46,6 +46,10 @@ export class DeletionJobs {
       tombstones: TombstoneStore;
       /** Whether the writer holds batches of the session not yet stored (`SegmentWriter.holds`). */
       holds?: (project: string, sessionId: string) => boolean;
+      /** Called once the tombstone is stored: the ingest log finishes its file (`IngestLog.rollNow`). */
+      afterTombstone?: () => void;
+      /** Called after a deletion finished: the index drops copies its journal still holds. */
+      afterDelete?: () => void;
       logger?: { warn: (obj: object, msg: string) => void };
     },
     private readonly retryMs = DEFAULT_DELETION_RETRY_MS,
@@ -73,6 +77,7 @@ export class DeletionJobs {
    */
   async request(project: string, sessionId: string, entry: { reason: DeletionReason; by: string }): Promise<Tombstone> {
     const tombstone = await this.deps.tombstones.create({ project, sessionId, ...entry });
+    this.deps.afterTombstone?.();
     return this.run(tombstone);
   }
 
@@ -120,6 +125,14 @@ export class DeletionJobs {
       );
       await this.deps.tombstones.save(failed).catch(() => {});
       return failed;
+    }
+    try {
+      this.deps.afterDelete?.();
+    } catch (error) {
+      this.deps.logger?.warn(
+        { err: error },
+        'the index journal could not be emptied after a deletion; the next deletion tries again',
+      );
     }
     const { lastError: _lastError, ...rest } = tombstone;
     const done: Tombstone = { ...rest, state: 'done', attempts, finishedAt: Date.now(), objects: deleted.objects };

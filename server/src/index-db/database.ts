@@ -26,6 +26,12 @@ export interface IndexDatabase {
   db: Kysely<IndexSchema>;
   engine: IndexEngine;
   close(): Promise<void>;
+  /**
+   * SQLite: checkpoint and empty the write-ahead log. `secure_delete` overwrites deleted rows in
+   * the database file, but the WAL keeps older copies of their pages until a checkpoint: a
+   * deletion calls this so a deleted session's text is not left there.
+   */
+  purgeJournal?(): void;
 }
 
 const PG_INT8_OID = 20;
@@ -56,7 +62,12 @@ export async function openIndexDatabase(options: IndexDatabaseOptions): Promise<
       await db.destroy();
       throw error;
     }
-    return { db, engine: 'sqlite', close: () => db.destroy() };
+    return {
+      db,
+      engine: 'sqlite',
+      close: () => db.destroy(),
+      purgeJournal: () => void database.pragma('wal_checkpoint(TRUNCATE)'),
+    };
   }
   const db = openPostgres(options);
   try {

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   AckPolicy,
   connect,
+  credsAuthenticator,
   DeliverPolicy,
   nanos,
   RetentionPolicy,
@@ -8,10 +11,13 @@ import {
   type Consumer,
   type JsMsg,
   type JetStreamClient,
+  type ConnectionOptions,
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
+import type { CollectorConfig } from '../config.js';
 import { CollectorError, errorMessage } from '../errors.js';
+import { isSealedLogRecord, type LogCipher, type LogKey } from './cipher.js';
 import { packLogRecord, unpackLogRecord } from './record.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogEntry, type LogRecord } from './types.js';
 
@@ -34,23 +40,106 @@ export interface NatsLogOptions {
    * messages go to another writer after this. @default 30 s
    */
   ackWaitMs?: number;
+  /**
+   * Seal every payload before it is published (STORAGE.md, "Encrypted log records"): the stream's
+   * files and its replicas hold no batch in clear. Without it payloads go in clear.
+   */
+  cipher?: LogCipher;
+  /** How the collector proves who it is to nats-server (nats.js ignores `user:pass@` in the URL). */
+  auth?: NatsAuth;
+  /** TLS to nats-server: the CA that signed its certificate, and a client certificate when it asks for one. */
+  tls?: NatsTls;
   logger?: Logger;
 }
 
+export interface NatsAuth {
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** A `.creds` file (JWT + NKey seed, as `nsc` writes it): decentralised auth and plain NKeys. */
+  credsFile?: string;
+}
+
+export interface NatsTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Credentials and TLS for nats-server (README, "Several nodes"). */
+export interface NatsAccess {
+  auth?: NatsAuth;
+  tls?: NatsTls;
+}
+
+/** The REPRISE_NATS_* credentials and TLS settings, for every connection a collector makes to NATS. */
+export function natsAccessOf(
+  config: Pick<
+    CollectorConfig,
+    'natsUser' | 'natsPassword' | 'natsToken' | 'natsCreds' | 'natsTlsCa' | 'natsTlsCert' | 'natsTlsKey'
+  >,
+): NatsAccess {
+  const auth: NatsAuth = {
+    ...(config.natsUser !== undefined ? { user: config.natsUser } : {}),
+    ...(config.natsPassword !== undefined ? { pass: config.natsPassword } : {}),
+    ...(config.natsToken !== undefined ? { token: config.natsToken } : {}),
+    ...(config.natsCreds !== undefined ? { credsFile: config.natsCreds } : {}),
+  };
+  const tlsSet = config.natsTlsCa !== undefined || config.natsTlsCert !== undefined || config.natsTlsKey !== undefined;
+  return {
+    auth,
+    ...(tlsSet
+      ? {
+          tls: {
+            ...(config.natsTlsCa !== undefined ? { caFile: config.natsTlsCa } : {}),
+            ...(config.natsTlsCert !== undefined ? { certFile: config.natsTlsCert } : {}),
+            ...(config.natsTlsKey !== undefined ? { keyFile: config.natsTlsKey } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 /** A collector's connection to NATS (`servers`: comma-separated), reconnecting for as long as it runs. */
-export async function connectNats(servers: string): Promise<NatsConnection> {
+export async function connectNats(servers: string, access: NatsAccess = {}): Promise<NatsConnection> {
+  const auth = access.auth ?? {};
+  const options: ConnectionOptions = {
+    servers: servers.split(','),
+    name: 'reprise-collector',
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  };
+  if (auth.user !== undefined) options.user = auth.user;
+  if (auth.pass !== undefined) options.pass = auth.pass;
+  if (auth.token !== undefined) options.token = auth.token;
+  if (auth.credsFile !== undefined) {
+    let creds: Buffer;
+    try {
+      creds = await readFile(auth.credsFile);
+    } catch (error) {
+      throw new CollectorError(
+        'nats_unavailable',
+        503,
+        `Cannot read the NATS credentials file ${auth.credsFile} (${errorMessage(error)}); check REPRISE_NATS_CREDS.`,
+        { cause: error },
+      );
+    }
+    options.authenticator = credsAuthenticator(creds);
+  }
+  if (access.tls) {
+    options.tls = {
+      ...(access.tls.caFile ? { caFile: access.tls.caFile } : {}),
+      ...(access.tls.certFile ? { certFile: access.tls.certFile } : {}),
+      ...(access.tls.keyFile ? { keyFile: access.tls.keyFile } : {}),
+    };
+  }
   try {
-    return await connect({
-      servers: servers.split(','),
-      name: 'reprise-collector',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-    });
+    return await connect(options);
   } catch (error) {
     throw new CollectorError(
       'nats_unavailable',
       503,
-      `Cannot connect to NATS at ${servers} (${errorMessage(error)}). Start nats-server with JetStream enabled or check REPRISE_NATS_URL.`,
+      `Cannot connect to NATS at ${servers} (${errorMessage(error)}). Start nats-server with JetStream enabled, or check REPRISE_NATS_URL, the credentials (REPRISE_NATS_USER / _PASSWORD / _TOKEN / _CREDS) and TLS (REPRISE_NATS_TLS_CA / _CERT / _KEY).`,
       { cause: error },
     );
   }
@@ -63,8 +152,15 @@ export async function connectNats(servers: string): Promise<NatsConnection> {
  */
 export class NatsIngestLog implements IngestLog {
   readonly description: string;
-  private readonly options: Required<Omit<NatsLogOptions, 'logger'>>;
+  private readonly options: Required<Omit<NatsLogOptions, 'logger' | 'cipher' | 'auth' | 'tls'>>;
   private readonly logger: Logger | undefined;
+  private readonly cipher: LogCipher | undefined;
+  private readonly auth: NatsAuth;
+  private readonly tls: NatsTls | undefined;
+  /** The key payloads are sealed under, and the UTC day it is for (a new key each day). */
+  private sealing: { day: string; key: Promise<LogKey> } | undefined;
+  /** Epoch ms of open(): messages in clear are accepted only from before it. */
+  private openedAt = 0;
   private connection: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private consumer: Consumer | undefined;
@@ -84,11 +180,33 @@ export class NatsIngestLog implements IngestLog {
       ackWaitMs: options.ackWaitMs ?? 30_000,
     };
     this.logger = options.logger;
+    this.cipher = options.cipher;
+    this.auth = options.auth ?? {};
+    this.tls = options.tls;
     this.description = `nats:${options.servers} stream ${this.options.stream}`;
   }
 
+  /** Today's sealing key, created (and stored in the key store) on the day's first append. */
+  private sealingKey(): Promise<LogKey> {
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    if (this.sealing?.day !== day) {
+      const name = `nats-${this.options.stream}-${day}-${randomBytes(4).toString('hex')}`;
+      const key = this.cipher!.create(name);
+      // A failed creation (key store down) is tried again by the next append.
+      key.catch(() => {
+        if (this.sealing?.key === key) this.sealing = undefined;
+      });
+      this.sealing = { day, key };
+    }
+    return this.sealing.key;
+  }
+
   async open(): Promise<void> {
-    this.connection = await connectNats(this.options.servers);
+    this.openedAt = Date.now();
+    this.connection = await connectNats(this.options.servers, {
+      auth: this.auth,
+      ...(this.tls ? { tls: this.tls } : {}),
+    });
     const manager = await this.connection.jetstreamManager();
     const streamConfig = {
       name: this.options.stream,
@@ -145,8 +263,19 @@ export class NatsIngestLog implements IngestLog {
   async append(record: LogRecord): Promise<AppendOutcome> {
     if (!this.js) throw new CollectorError('log_closed', 503, 'The NATS ingest log is not open; retry shortly.');
     const id = batchId({ ...record.batch, project: record.project, part: (record.batch as { part?: string }).part });
+    let payload: Buffer;
     try {
-      const ack = await this.js.publish(`${this.options.subject}.${record.project}`, packLogRecord(record), {
+      payload = this.cipher ? this.cipher.seal(packLogRecord(record), await this.sealingKey()) : packLogRecord(record);
+    } catch (error) {
+      throw new CollectorError(
+        'log_write_failed',
+        503,
+        `Could not create the key that seals the batch for JetStream (${errorMessage(error)}); nothing was acknowledged, retry.`,
+        { cause: error },
+      );
+    }
+    try {
+      const ack = await this.js.publish(`${this.options.subject}.${record.project}`, payload, {
         msgID: id,
         timeout: 5_000,
       });
@@ -181,9 +310,13 @@ export class NatsIngestLog implements IngestLog {
     for await (const message of messages) {
       let record: LogRecord;
       try {
-        record = unpackLogRecord(message.data);
+        record = await this.decode(message);
       } catch (error) {
-        this.logger?.error({ err: error, seq: message.seq }, 'nats log: undecodable message terminated');
+        // Modified on the stream, forged without the key, or not a valid batch: never stored.
+        this.logger?.error(
+          { err: error, seq: message.seq, subject: message.subject },
+          'nats log: a message that does not authenticate or validate was refused (terminated, not stored)',
+        );
         message.term();
         continue;
       }
@@ -191,6 +324,19 @@ export class NatsIngestLog implements IngestLog {
       entries.push({ position: message.seq, record, bytes: message.data.byteLength });
     }
     return entries;
+  }
+
+  private async decode(message: JsMsg): Promise<LogRecord> {
+    const data = message.data;
+    if (isSealedLogRecord(data)) {
+      if (!this.cipher) throw new TypeError('an encrypted message, and no key store to read it with');
+      return unpackLogRecord(await this.cipher.open(data));
+    }
+    // In clear: published by a collector from before encryption, so before this one started
+    // (README: upgrade every node at once). A newer message in clear was not sent by a collector.
+    if (this.cipher && message.info.timestampNanos / 1e6 >= this.openedAt)
+      throw new TypeError('a message in clear on an encrypted stream');
+    return unpackLogRecord(data);
   }
 
   async release(entries: readonly LogEntry[]): Promise<void> {

@@ -4,7 +4,7 @@ import {
   type ObjectInfo as NatsObjectInfo,
   type ObjectStore as NatsObjectStoreBucket,
 } from 'nats';
-import { connectNats } from './nats-log.js';
+import { connectNats, type NatsAccess } from './nats-log.js';
 import { objectTooLarge, type ObjectInfo, type ObjectStore } from '../store/types.js';
 
 export interface NatsObjectStoreOptions {
@@ -13,6 +13,8 @@ export interface NatsObjectStoreOptions {
   bucket: string;
   /** Copies JetStream keeps of each object (as the ingest stream's). @default 1 */
   replicas?: number;
+  /** Credentials and TLS, as the ingest stream's connection has them. */
+  access?: NatsAccess;
 }
 
 /**
@@ -30,7 +32,7 @@ export class NatsObjectStore implements ObjectStore {
 
   private bucket(): Promise<NatsObjectStoreBucket> {
     this.opened ??= (async () => {
-      const connection = await connectNats(this.options.servers);
+      const connection = await connectNats(this.options.servers, this.options.access);
       const bucket = await connection
         .jetstream()
         .views.os(this.options.bucket, { storage: StorageType.File, replicas: this.options.replicas ?? 1 });

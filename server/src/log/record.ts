@@ -1,4 +1,4 @@
-import { decodeBatch, DEFAULT_MAX_DECOMPRESSED_BYTES, type Batch } from '@reprise/protocol';
+import { decodeBatch, DEFAULT_MAX_DECOMPRESSED_BYTES, validateBatch, type Batch } from '@reprise/protocol';
 import { Packr } from 'msgpackr';
 import type { LogRecord } from './types.js';
 
@@ -106,13 +106,19 @@ function writeKey(bytes: Buffer, at: number, key: string): number {
   return at + 1 + bytes.write(key, at + 1, 'latin1');
 }
 
-/** Throws on bytes that are not a LogRecord (the caller treats that as corruption). The result has no `wire`. */
+/**
+ * Throws on bytes that are not a LogRecord (the caller treats that as corruption). The result has
+ * no `wire`. Both forms are validated again as ingest validated them (`decodeBatch` for `wire`,
+ * `validateBatch` for `batch`): what the writer stores never depends on the log's bytes being the
+ * ones ingest wrote.
+ */
 export function unpackLogRecord(bytes: Uint8Array): LogRecord {
   const value = packr.unpack(bytes) as Partial<LogRecord> & { wire?: Uint8Array };
   if (
     value === null ||
     typeof value !== 'object' ||
     typeof value.project !== 'string' ||
+    !/^[A-Za-z0-9_-]{1,64}$/.test(value.project) ||
     typeof value.digest !== 'string' ||
     typeof value.receivedAt !== 'number'
   ) {
@@ -120,8 +126,34 @@ export function unpackLogRecord(bytes: Uint8Array): LogRecord {
   }
   let batch: Batch;
   if (value.wire instanceof Uint8Array) batch = decodeBatch(value.wire, ACCEPTED_LIMITS);
-  else if (value.batch !== null && typeof value.batch === 'object') batch = value.batch;
-  else throw new TypeError('log record without a batch');
+  else if (value.batch !== null && typeof value.batch === 'object') {
+    try {
+      batch = validateBatch(value.batch, ACCEPTED_LIMITS);
+    } catch (error) {
+      // Addressable (its session and batch id are sound): handed on marked, for the writer's
+      // dead letters, where an operator sees it; anything less is damage.
+      const raw = value.batch as Partial<Batch>;
+      if (
+        typeof raw.session !== 'string' ||
+        !/^[A-Za-z0-9_-]{1,128}$/.test(raw.session) ||
+        typeof raw.tab !== 'string' ||
+        typeof raw.seq !== 'number' ||
+        !Array.isArray(raw.events)
+      )
+        throw error;
+      return {
+        project: value.project,
+        receivedAt: value.receivedAt,
+        digest: value.digest,
+        batch: raw as Batch,
+        invalid:
+          `the batch read back from the log does not validate: ${error instanceof Error ? error.message : String(error)}`.slice(
+            0,
+            1000,
+          ),
+      };
+    }
+  } else throw new TypeError('log record without a batch');
   const record: LogRecord = { project: value.project, receivedAt: value.receivedAt, digest: value.digest, batch };
   if (typeof value.userAgent === 'string') record.userAgent = value.userAgent;
   // `wire` is left out: readers need the batch, and msgpackr's bin is a view into the caller's

@@ -31,6 +31,11 @@ export interface LogRecord {
    * written before it was carried, and when the request had none.
    */
   userAgent?: string;
+  /**
+   * Set on a record read back whose batch no longer validates (changed in the log, or written by
+   * a bug): why. The writer stores nothing of it and moves it to the dead letters.
+   */
+  invalid?: string;
 }
 
 /** A record read back from the log, with the position needed to release it. */
@@ -61,5 +66,10 @@ export interface IngestLog {
   release(entries: readonly LogEntry[]): Promise<void>;
   /** Records appended but not yet released. */
   lag(): number;
+  /**
+   * Start a new log file now, so the records released so far can be deleted (with their key) as
+   * soon as the rest of the file is: a deletion asks for this. Logs without files leave it out.
+   */
+  rollNow?(): void;
   close(): Promise<void>;
 }

@@ -129,6 +129,10 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
         dataKeyStore: collector.dataKeyStore,
         tombstones,
         holds: (project, sessionId) => collector.writer.holds(project, sessionId),
+        // The session's records already stored are then deleted with their log file (and its key)
+        // once the writer has released the rest of it, instead of at the age roll.
+        afterTombstone: () => collector.log.rollNow?.(),
+        afterDelete: () => index?.purgeJournal?.(),
         logger,
       });
       collector.onSegmentStored(async (segment) => {

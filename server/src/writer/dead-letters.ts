@@ -4,6 +4,7 @@ import type { CollectorConfig } from '../config.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import { decryptSegment, encryptSegment, readSegmentHeader } from '../segment/envelope.js';
 import { batchId, type LogRecord } from '../log/types.js';
+import { natsAccessOf } from '../log/nats-log.js';
 import { packLogRecord, unpackLogRecord } from '../log/record.js';
 import { segmentName } from '../store/keys.js';
 import { FolderObjectStore } from '../store/folder-store.js';
@@ -42,13 +43,15 @@ const KEY = /^([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)$/;
  * them), so they go to a JetStream object store bucket next to the ingest stream.
  */
 export function deadLetterStore(
-  config: Pick<CollectorConfig, 'logBackend' | 'natsUrl' | 'natsStream' | 'natsReplicas' | 'dataDir'>,
+  config: Pick<CollectorConfig, 'logBackend' | 'natsUrl' | 'natsStream' | 'natsReplicas' | 'dataDir'> &
+    Parameters<typeof natsAccessOf>[0],
 ): ObjectStore {
   return config.logBackend === 'nats'
     ? new NatsObjectStore({
         servers: config.natsUrl,
         bucket: `${config.natsStream}_DEAD_LETTERS`,
         replicas: config.natsReplicas,
+        access: natsAccessOf(config),
       })
     : new FolderObjectStore(join(config.dataDir, 'dead-letters'));
 }

@@ -203,6 +203,10 @@ export class SegmentWriter {
       void this.deps.log.release([entry]);
       return;
     }
+    if (record.invalid !== undefined) {
+      this.deadLetter(entry, record.invalid, { project: record.project, sessionId: batch.session, batches: 1 });
+      return;
+    }
     const pendingAt = this.pending.get(id);
     if (pendingAt !== undefined) {
       // A redelivery of the very record we hold (NATS) must not be released before it is stored.
@@ -302,17 +306,30 @@ export class SegmentWriter {
       return;
     }
     const entry = segment.entries[0];
-    if (!entry || !this.deps.deadLetters) {
+    if (!entry) {
+      this.deps.logger.error(context, 'writer: could not store a batch; it stays in the log until restart');
+      return;
+    }
+    this.deadLetter(entry, errorMessage(error), context);
+  }
+
+  /** Move one record to the dead letters, then release it from the log. */
+  private deadLetter(
+    entry: LogEntry,
+    reason: string,
+    context: { project: string; sessionId: string; batches: number; error?: string },
+  ): void {
+    if (!this.deps.deadLetters) {
       this.deps.logger.error(context, 'writer: could not store a batch; it stays in the log until restart');
       return;
     }
     const deadLetters = this.deps.deadLetters;
     const task = (async () => {
-      const kept = await this.retry('dead_letter', { project: segment.project, sessionId: segment.sessionId }, () =>
-        deadLetters.put(entry.record, errorMessage(error)),
+      const kept = await this.retry('dead_letter', { project: context.project, sessionId: context.sessionId }, () =>
+        deadLetters.put(entry.record, reason),
       );
       if (kept === undefined) return;
-      this.deps.metrics.deadLetters.inc({ project: segment.project });
+      this.deps.metrics.deadLetters.inc({ project: context.project });
       this.deps.logger.error(
         { ...context, deadLetter: kept },
         'writer: a batch could not be stored even alone; moved to the dead letters (reprise-collector dead-letters list)',
