@@ -133,9 +133,18 @@ async function openReference(): Promise<Page> {
   return page;
 }
 
+/** The API requests each admin page made, in the order it sent them (path and query). */
+const apiRequests = new WeakMap<Page, string[]>();
+
 async function openAdmin(sessionId: string, options: { wholeStream?: boolean } = {}): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('admin page error:', error));
+  const requests: string[] = [];
+  apiRequests.set(page, requests);
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/v1/')) requests.push(`${url.pathname}${url.search}`);
+  });
   await withSerialiser(page);
   // `#t=0`: opened paused on the first frame, as a deep link does.
   await page.goto(`${running.url}/sessions/${sessionId}?project=dev#t=0`);
@@ -318,6 +327,13 @@ afterAll(async () => {
 describe('long sessions in the admin UI', () => {
   test('at 50 random moments of a 30-minute session, the frame drawn from its window equals plain rrweb given the whole session', async () => {
     const admin = await openAdmin('long-clean');
+    // The playback stream is asked for as the app starts, beside the login check and the session's
+    // metadata (not after them), and the player reads that answer instead of asking again.
+    const requests = apiRequests.get(admin)!;
+    const stream = '/v1/sessions/long-clean/events?project=dev';
+    expect(requests.filter((path) => path === stream)).toHaveLength(1);
+    expect(requests.indexOf(stream)).toBeLessThan(requests.indexOf('/v1/sessions/long-clean?project=dev'));
+    expect(requests.indexOf(stream)).toBeLessThan(requests.indexOf('/v1/auth/me'));
     const reference = await openReference();
     const mismatched: number[] = [];
     for (const moment of moments(50, LENGTH_MS, 19)) {

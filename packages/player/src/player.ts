@@ -601,6 +601,7 @@ export class Player {
     try {
       const items = readSource(source, {
         signal: this.main.abort.signal,
+        ...(this.options.response ? { response: this.options.response } : {}),
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
         onProgress: (progress) => {
