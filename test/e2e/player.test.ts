@@ -369,7 +369,12 @@ describe('@reprise/player in Chromium', () => {
 
   test('every marker kind is on the timeline and seeking to a marker shows the page at that moment', async () => {
     const page = await openReady({ source: session.events, autoplay: false, inactivityThreshold: 2000 });
-    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getMarkers().length > 0);
+    // Once everything has loaded: before that the timeline repaints on a throttled timer, and the
+    // markers read here could be one repaint behind (or ahead of) the ones counted on the track.
+    await page.waitForFunction(() => {
+      const player = (window as unknown as PlayerWindow).player;
+      return player.getProgress().done && player.getMarkers().length > 0;
+    });
     const markers = await markersOf(page);
     const kinds = new Set(markers.map((marker) => marker.kind));
     for (const kind of [

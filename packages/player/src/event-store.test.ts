@@ -71,4 +71,20 @@ describe('EventStore', () => {
     expect(events.claimSegment(4)).toBe(false);
     expect(events.between(100, 500).map((event) => event.timestamp)).toEqual([300, 500]);
   });
+
+  test('after a lost segment, windows leave out the DOM changes up to the next full snapshot, whichever stream delivered them', () => {
+    const events = store();
+    events.cover(0, 3000);
+    // A stream that started past the gap delivered 1500..1900 before another stream reported the gap.
+    expect(events.window(1700, 300).some((event) => event.timestamp === 1600)).toBe(true);
+    expect(events.addGap(1350)).toBe(true);
+    expect(events.addGap(1350)).toBe(false);
+    const window = events.window(1700, 800).map((event) => event.timestamp);
+    // Up to the gap, then nothing of that page load; the next page load plays in full.
+    expect(window).toEqual([1000, 1005, 1100, 1200, 1300, 2000, 2005, 2100, 2200, 2300, 2400, 2500]);
+    expect(events.between(1300, 2100).map((event) => event.timestamp)).toEqual([2000, 2005, 2100]);
+    expect(events.playable(move(1400))).toBe(false);
+    expect(events.playable(move(1300))).toBe(true);
+    expect(events.playable(meta(1500))).toBe(true);
+  });
 });

@@ -19,6 +19,8 @@ export class EventStore {
   private readonly fulls: number[] = [];
   private covered: TimeRange[] = [];
   private readonly claimed = new Set<number>();
+  /** Starts of lost (skipped) segments, sorted: the DOM changes after one wait for the next full snapshot. */
+  private readonly gapStarts: number[] = [];
 
   /** A stream starts delivering segment `index`: false when another stream has already taken it. */
   claimSegment(index: number): boolean {
@@ -39,6 +41,30 @@ export class EventStore {
       );
     if (event.type === EventType.Meta) insertSorted(this.metas, time);
     else if (event.type === EventType.FullSnapshot) insertSorted(this.fulls, time);
+  }
+
+  /**
+   * A lost segment starts at `start`. Whichever stream reported it, every window handed to rrweb
+   * from then on leaves out the DOM changes between it and the next full snapshot: they refer to
+   * nodes the replayer never saw. A stream that started past the gap (or delivered events before
+   * another stream reported it) cannot know, so the store, not the stream, decides what plays.
+   * Returns false when the gap was known already.
+   */
+  addGap(start: number): boolean {
+    if (this.gapStarts.includes(start)) return false;
+    insertSorted(this.gapStarts, start);
+    return true;
+  }
+
+  /** False for a DOM change between a lost segment and the next full snapshot (see `addGap`). */
+  playable(event: RecordedEvent): boolean {
+    if (this.gapStarts.length === 0) return true;
+    if (event.type === EventType.Meta || event.type === EventType.Custom || event.type === EventType.FullSnapshot)
+      return true;
+    const gap = this.gapStarts[upperBound(this.gapStarts, event.timestamp, (value) => value) - 1];
+    if (gap === undefined) return true;
+    const snapshot = this.fulls[lowerBound(this.fulls, gap, (value) => value)];
+    return snapshot !== undefined && snapshot <= event.timestamp;
   }
 
   /** Mark `start..end` as loaded: every event stamped in it is in the store (a lost segment counts, as nothing). */
@@ -119,15 +145,20 @@ export class EventStore {
       Math.min(Math.max(time, meta) + ahead, loadedUntil),
       (event) => event.timestamp,
     );
-    return this.events.slice(first, last);
+    return this.playableSlice(first, last);
   }
 
   /** Events after `after` (exclusive) up to `until` (inclusive): what extends a window during playback. */
   between(after: number, until: number): RecordedEvent[] {
-    return this.events.slice(
+    return this.playableSlice(
       upperBound(this.events, after, (e) => e.timestamp),
       upperBound(this.events, until, (e) => e.timestamp),
     );
+  }
+
+  private playableSlice(first: number, last: number): RecordedEvent[] {
+    const slice = this.events.slice(first, last);
+    return this.gapStarts.length === 0 ? slice : slice.filter((event) => this.playable(event));
   }
 }
 

@@ -601,6 +601,7 @@ export class Player {
     try {
       const items = readSource(source, {
         signal: this.main.abort.signal,
+        ...(this.options.response ? { response: this.options.response } : {}),
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
         onProgress: (progress) => {
@@ -715,13 +716,14 @@ export class Player {
       // After a segment another stream delivers (and covers to its end), this stream's stretch
       // starts at that end: nothing was recorded between two segments.
       if (reader.duplicate) reader.from = previousEnd;
+      // The stretch reaches this segment's start whoever delivers it: otherwise the moments between
+      // a segment this stream delivered and one another stream did stayed "not loaded" for good,
+      // and a seek there waited forever.
+      if (reader.from !== undefined && item.start !== undefined) this.store.cover(reader.from, item.start);
       reader.duplicate = !this.store.claimSegment(item.index);
       // Another stream delivers this one (maybe still): it covers it, and this stream's own stretch restarts after it.
       if (reader.duplicate) reader.from = undefined;
-      else if (item.start !== undefined) {
-        reader.from ??= item.start;
-        this.store.cover(reader.from, item.start);
-      }
+      else reader.from ??= item.start;
       reader.segmentEnd = item.end;
       if (reader.main && typeof this.options.source === 'string') this.canFetchWindows = true;
       return;
@@ -729,6 +731,11 @@ export class Player {
     if (item.kind === 'gap') {
       if (item.segment !== undefined) this.store.claimSegment(item.segment);
       reader.gapFilter.noteGap();
+      // The replayer may hold changes from after the gap that another stream delivered: re-slice at the next draw.
+      if (item.start !== undefined && this.store.addGap(item.start)) this.windowMeta = undefined;
+      // A lost segment right after one another stream delivered: the stretch restarts at that one's end.
+      if (reader.duplicate) reader.from = reader.segmentEnd;
+      reader.duplicate = false;
       reader.segmentEnd = undefined;
       if (item.end !== undefined) {
         reader.from ??= item.start ?? item.end;
@@ -765,6 +772,7 @@ export class Player {
     if (
       event.timestamp >= this.windowEnd &&
       event.timestamp - current <= WINDOW_AHEAD_MS &&
+      this.store.playable(event) &&
       this.store.isCovered(this.windowEnd, event.timestamp)
     ) {
       this.appendToWindow([replayable]);

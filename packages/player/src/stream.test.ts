@@ -100,6 +100,14 @@ describe('readSource', () => {
     const items = await collect(readSource(source() as AsyncIterable<StreamItem>));
     expect(items.map((item) => item.kind)).toEqual(['event', 'gap', 'event']);
   });
+  test('a URL whose answer the page already has is read from that answer; an undefined answer means fetch', async () => {
+    // Nothing listens on port 1: a fetch there fails, so items prove the given answer was read.
+    const unreachable = 'http://127.0.0.1:1/v1/sessions/s/events';
+    const body = `${JSON.stringify(meta(0, 'http://a/'))}\n${JSON.stringify(full(1))}\n`;
+    const items = await collect(readSource(unreachable, { response: Promise.resolve(new Response(body)) }));
+    expect(items.map((item) => item.kind)).toEqual(['event', 'event']);
+    await expect(collect(readSource(unreachable, { response: Promise.resolve(undefined) }))).rejects.toThrow();
+  });
 });
 
 describe('GapFilter', () => {

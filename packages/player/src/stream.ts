@@ -114,6 +114,8 @@ export async function* readLines(
 
 export interface ReadSourceOptions {
   fetchInit?: RequestInit;
+  /** A request for a URL `source` already under way: read instead of fetching. */
+  response?: Promise<Response | undefined>;
   parseLine?: (line: string) => StreamItem | null;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
@@ -152,7 +154,10 @@ export async function* readSource(source: PlayerSource, options: ReadSourceOptio
   if (Array.isArray(source)) {
     for (const event of source as readonly RecordedEvent[]) yield measure({ kind: 'event', event });
   } else if (typeof source === 'string' || source instanceof URL) {
-    const response = await fetch(source, { ...options.fetchInit, signal: options.signal ?? null });
+    const response =
+      (await options.response) ?? (await fetch(source, { ...options.fetchInit, signal: options.signal ?? null }));
+    // A response started by the page does not carry the player's signal: stop reading it on destroy.
+    options.signal?.addEventListener('abort', () => void response.body?.cancel().catch(() => {}), { once: true });
     if (!response.ok || response.body === null) {
       throw new Error(
         `[@reprise/player] the playback stream answered ${response.status} ${response.statusText} for ${String(source)}; check the URL and that the viewer may see this session`,

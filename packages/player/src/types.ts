@@ -122,6 +122,13 @@ export interface PlayerOptions {
   injectStyles?: boolean;
   /** Passed to `fetch` for URL sources (credentials, headers). */
   fetchInit?: RequestInit;
+  /**
+   * The answer to a request for the URL `source` that the page started already (beside its other
+   * requests, so the first frame does not wait for them): the player reads it instead of asking
+   * again; when it resolves to undefined, the player fetches `source` itself. Windows around seek
+   * targets are still fetched from `source`.
+   */
+  response?: Promise<Response | undefined>;
   /** Parse a playback-stream line into stream items; replace when the server's format differs. */
   parseLine?: (line: string) => StreamItem | null;
   /** Rage click: at least this many clicks ... @default 3 */

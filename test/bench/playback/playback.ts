@@ -289,6 +289,11 @@ export async function runPlaybackBench(): Promise<void> {
         rrweb_bytes_before_first_frame: rrweb.bytes_before_first_frame,
       });
     }
+  } catch (error) {
+    // Said before stopping: a run that failed (a seek that never landed, say) once sat silent here
+    // with its browser closed, as if stalled, while the collector stopped.
+    console.error('[bench playback] failed:', error);
+    throw error;
   } finally {
     await browser.close();
     await running.stop();

@@ -16,6 +16,7 @@ import {
   plural,
   shortUrl,
 } from '../format.js';
+import { takeEarlyPlayback } from '../early-playback.js';
 import { useRequest } from '../use-request.js';
 
 export function SessionPage() {
@@ -129,8 +130,10 @@ function SessionView({ session }: { session: SessionSummary }) {
     const container = containerRef.current;
     if (!container) return;
     const startAt = parseMoment(window.location.hash, window.location.search);
+    const early = takeEarlyPlayback(session.id, session.project);
     const player = new Player(container, {
       source: api.eventsUrl(session.id, session.project),
+      ...(early ? { response: early } : {}),
       fetchInit: { credentials: 'same-origin' },
       originalResources,
       ...(startAt !== undefined ? { startAt, autoplay: false } : {}),

@@ -1,0 +1,38 @@
+import { api } from './api.js';
+
+/**
+ * The playback stream of the session page the app opened on, asked for as the app starts: beside
+ * the login check and the session's metadata rather than after them, so the first frame waits for
+ * neither (issue 19). The player reads it once; any other page, a later visit or an answer that is
+ * not a stream (signed out, another project) makes the player fetch as usual.
+ */
+let early: { id: string; project: string | undefined; response: Promise<Response | undefined> } | undefined;
+
+const SESSION_PATH = /^\/sessions\/([^/]+)\/?$/;
+
+export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search'>): void {
+  const match = SESSION_PATH.exec(location.pathname);
+  if (!match) return;
+  const id = decodeURIComponent(match[1]!);
+  const project = new URLSearchParams(location.search).get('project') ?? undefined;
+  const response = fetch(api.eventsUrl(id, project), { credentials: 'same-origin' }).then(
+    (answer) => {
+      if (answer.ok) return answer;
+      void answer.body?.cancel();
+      return undefined;
+    },
+    () => undefined,
+  );
+  early = { id, project, response };
+}
+
+/**
+ * The early stream for this session, once: undefined when there is none. Without `?project=` in
+ * the address the collector picked the session the same way for both requests.
+ */
+export function takeEarlyPlayback(id: string, project: string): Promise<Response | undefined> | undefined {
+  if (!early || early.id !== id || (early.project !== undefined && early.project !== project)) return undefined;
+  const { response } = early;
+  early = undefined;
+  return response;
+}
