@@ -52,11 +52,22 @@ const REFERENCE_HTML = `<!doctype html><html><head><meta charset="utf-8">
 })();
 </script></body></html>`;
 
-/** The replayed page as text: its markup and the values of its fields (rrweb sets those as properties). */
+/**
+ * The replayed page as text: its markup and the values of its fields (rrweb sets those as
+ * properties). Without rrweb's `:hover` class (and the empty class attribute it leaves): the player
+ * re-hovers the element under the pointer after every change (player-hover.test.ts), which plain
+ * rrweb does not, and this file compares what windowing draws, not hover.
+ */
 function serialise(doc: Document | null | undefined): string {
   if (!doc?.documentElement) return '(no document)';
   const values = [...doc.querySelectorAll('input, textarea, select')].map((field) => (field as HTMLInputElement).value);
-  return `${doc.documentElement.outerHTML}\n${JSON.stringify(values)}`;
+  const copy = doc.documentElement.cloneNode(true) as Element;
+  for (const element of [copy, ...copy.querySelectorAll('*')]) {
+    element.classList.remove(':hover');
+    // An element the player hovered and left keeps an empty class attribute, which draws nothing.
+    if (element.getAttribute('class')?.trim() === '') element.removeAttribute('class');
+  }
+  return `${copy.outerHTML}\n${JSON.stringify(values)}`;
 }
 
 type SerialisingWindow = Window & { __serialise(doc: Document | null | undefined): string };
@@ -147,7 +158,9 @@ async function openAdmin(sessionId: string, options: { wholeStream?: boolean } =
   });
   await withSerialiser(page);
   // `#t=0`: opened paused on the first frame, as a deep link does.
-  await page.goto(`${running.url}/sessions/${sessionId}?project=dev#t=0`);
+  // `resources=original`: plain rrweb loads the recorded URLs as they are, so the player must too for
+  // the frames to be comparable (what the player drops by default is replay-isolation.test.ts's).
+  await page.goto(`${running.url}/sessions/${sessionId}?project=dev&resources=original#t=0`);
   await page.waitForFunction(
     () => (window as unknown as { reprisePlayer?: { getState(): string } }).reprisePlayer?.getState() === 'paused',
     undefined,
@@ -262,6 +275,7 @@ async function openStreamPlayer(): Promise<Page> {
       source,
       autoplay: false,
       panels: false,
+      originalResources: true,
     });
   }, `${site.url}/stream`);
   await page.waitForFunction(
