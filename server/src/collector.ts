@@ -15,6 +15,9 @@ import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
 import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
 import { OWN_ORIGINS_SETTING } from './access/middleware.js';
+import { agreeOnActiveKey } from './cluster/active-key.js';
+import { ClusterBus } from './cluster/bus.js';
+import { SharedRateLimits } from './cluster/rate-limits.js';
 import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
 import { CollectorError } from './errors.js';
 import { AssetStore } from './assets/asset-store.js';
@@ -36,7 +39,8 @@ import { sweepExpiredSegments } from './store/retention.js';
 import { S3ObjectStore } from './store/s3-store.js';
 import type { ObjectStore, RetentionRule } from './store/types.js';
 import { DeadLetters, deadLetterStore } from './writer/dead-letters.js';
-import { WriterLedger } from './writer/ledger.js';
+import { WriterLedger, type Ledger } from './writer/ledger.js';
+import { NatsLedger } from './writer/nats-ledger.js';
 import type { SegmentStoredHook } from './segment/types.js';
 import { SegmentWriter } from './writer/writer.js';
 
@@ -123,6 +127,8 @@ export interface Collector {
   assets: AssetStore;
   /** Deleted sessions: refused by ingest, dropped by the writer and the index. */
   tombstones: TombstoneStore;
+  /** What collector nodes on one NATS tell each other (undefined with the file log: one node). */
+  cluster: ClusterBus | undefined;
   log: IngestLog;
   writer: SegmentWriter;
   onSegmentStored(hook: SegmentStoredHook): () => void;
@@ -178,7 +184,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
           archiveStorageClass: config.s3ArchiveClass,
         })
       : new FolderObjectStore(config.objectsDir));
-  let keys = options.keyProvider;
+  let keys: KeyProvider | undefined = options.keyProvider;
+  if (!keys && config.keyringJson) keys = FileKeyring.fromMaterial(config.keyringJson);
   if (!keys) {
     const loaded = await FileKeyring.load(config.keyring);
     if (loaded.created) {
@@ -209,12 +216,18 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const dataKeys = new DataKeyService(keys, dataKeyStore);
   // Beside the wrapped data keys (shared by every node, kept apart from the objects); a custom
   // data key store without an object store under it gets a folder in the data directory.
-  const tombstones = new TombstoneStore(
+  // Several nodes on one NATS share rate limits, tombstones and the writer's ledger through it.
+  const cluster =
+    config.logBackend === 'nats' ? new ClusterBus({ servers: config.natsUrl, nodeId: config.nodeId, logger }) : undefined;
+  const tombstoneObjects =
     configuredKeys?.objects ??
-      (dataKeyStore instanceof ObjectDataKeyStore
-        ? dataKeyStore.store
-        : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
+    (dataKeyStore instanceof ObjectDataKeyStore ? dataKeyStore.store : new FolderObjectStore(join(config.dataDir, 'tombstones')));
+  const tombstones = new TombstoneStore(
+    tombstoneObjects,
+    cluster ? (tombstone) => cluster.publish('tombstone', tombstone) : undefined,
   );
+  cluster?.on('tombstone', (tombstone) => tombstones.learn(tombstone));
+  const rateLimits = cluster ? new SharedRateLimits(cluster) : undefined;
   const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
   // The log's records are sealed under data keys of their own, in the same key store (rotated
   // with the others), shredded as log files are deleted.
@@ -241,7 +254,14 @@ export async function createCollector(config: CollectorConfig, options: Collecto
           onWriteRetry: () => metrics.logWriteRetries.inc(),
         }));
   const dedupe = new DedupeIndex(config.dedupeCapacity);
-  const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
+  const ledger: Ledger = cluster
+    ? new NatsLedger({
+        bus: cluster,
+        replicas: config.natsReplicas,
+        logger,
+        onStored: (id, digest) => dedupe.remember(id, digest),
+      })
+    : new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
   // Beside the log, encrypted under each session's data key (writer/dead-letters.ts).
   const deadLetterObjects = deadLetterStore(config);
   const deadLetters = new DeadLetters({ store: deadLetterObjects, dataKeys });
@@ -301,6 +321,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
     sessionRateLimit: { perSecond: config.sessionRateLimitPerSecond, burst: config.sessionRateLimitBurst },
     addressRateLimit: { perSecond: config.addressRateLimitPerSecond, burst: config.addressRateLimitBurst },
+    ...(rateLimits ? { rateLimiters: rateLimits.limiters } : {}),
     // Express's compiled REPRISE_TRUST_PROXY: the same client address the audit log records.
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
     // The file log's disk only: a NATS log's disk is the NATS server's to watch.
@@ -364,6 +385,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     dataKeys,
     assets,
     tombstones,
+    cluster,
     log,
     writer,
     onSegmentStored: (hook) => writer.onSegmentStored(hook),
@@ -379,6 +401,14 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await store.applyRetention(retentionRules(config), logger);
       }
       await keysS3?.open();
+      if (cluster) {
+        // Subscribed before the tombstones are loaded, so none announced in between is missed.
+        await cluster.open();
+        const { previous } = await agreeOnActiveKey(tombstoneObjects, keys, config.nodeId);
+        if (previous)
+          logger.warn({ from: previous, to: keys.activeKeyId }, 'the cluster\'s active key-encryption key moved to this node\'s');
+        rateLimits!.start();
+      }
       // Before the log is read or ingest answers: a restart must refuse what was deleted.
       await tombstones.open();
       tombstoneTimer = setInterval(
@@ -465,6 +495,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       }
       await log.close();
       await ledger.close();
+      rateLimits?.stop();
+      await cluster?.close();
       await store.close();
       await deadLetterObjects.close();
       await keysS3?.close();

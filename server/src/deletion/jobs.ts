@@ -51,6 +51,8 @@ export class DeletionJobs {
       /** Called after a deletion finished: the index drops copies its journal still holds. */
       afterDelete?: () => void;
       logger?: { warn: (obj: object, msg: string) => void };
+      /** Wait this long after the request before deleting (`CLUSTER_SETTLE_MS` with several nodes). */
+      settleMs?: number;
     },
     private readonly retryMs = DEFAULT_DELETION_RETRY_MS,
   ) {}
@@ -110,6 +112,8 @@ export class DeletionJobs {
   private async attempt(tombstone: Tombstone): Promise<Tombstone> {
     let deleted: DeletedSession;
     const attempts = tombstone.attempts + 1;
+    const settle = tombstone.requestedAt + (this.deps.settleMs ?? 0) - Date.now();
+    if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
     try {
       deleted = await deleteSession(this.deps, tombstone.project, tombstone.sessionId);
     } catch (error) {

@@ -52,7 +52,11 @@ export class TombstoneStore {
   private readonly byKey = new Map<string, Tombstone>();
   private readonly byJob = new Map<string, Tombstone>();
 
-  constructor(private readonly store: ObjectStore) {}
+  /** `onSaved`: told of every tombstone saved here (the collector publishes it to the other nodes). */
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly onSaved?: (tombstone: Tombstone) => void,
+  ) {}
 
   private static keyOf(project: string, sessionId: string): string {
     return `${project}/${sessionId}`;
@@ -79,11 +83,23 @@ export class TombstoneStore {
           { cause: error },
         );
       }
-      const known = this.byKey.get(TombstoneStore.keyOf(tombstone.project, tombstone.sessionId));
-      // A newer state written here wins over a stale listing.
-      if (known && known.state === 'done' && tombstone.state === 'pending') continue;
-      this.remember(tombstone);
+      this.merge(tombstone);
     }
+  }
+
+  /** A tombstone another node announced (cluster bus); malformed ones are ignored, `refresh` reads the stored copy. */
+  learn(announced: unknown): boolean {
+    const parsed = tombstoneSchema.safeParse(announced);
+    if (!parsed.success) return false;
+    this.merge(parsed.data);
+    return true;
+  }
+
+  private merge(tombstone: Tombstone): void {
+    const known = this.byKey.get(TombstoneStore.keyOf(tombstone.project, tombstone.sessionId));
+    // A newer state written here wins over a stale listing.
+    if (known && known.state === 'done' && tombstone.state === 'pending') return;
+    this.remember(tombstone);
   }
 
   private remember(tombstone: Tombstone): void {
@@ -158,6 +174,7 @@ export class TombstoneStore {
         contentType: 'application/json',
       },
     );
+    this.onSaved?.(tombstone);
   }
 }
 

@@ -12,7 +12,7 @@ import { readStoredSegment } from '../segment/reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
 import type { DeadLetters } from './dead-letters.js';
-import type { WriterLedger, LedgerIntent } from './ledger.js';
+import type { Ledger, LedgerIntent } from './ledger.js';
 import { compressSegmentPayload, serializeSegmentPayload } from '../segment/payload.js';
 import { summarizeBatches } from './summary.js';
 import type { SegmentBatch, SegmentStoredHook, StoredSegment } from '../segment/types.js';
@@ -93,7 +93,7 @@ export class SegmentWriter {
       store: ObjectStore;
       dataKeys: DataKeyService;
       dataKeyStore: DataKeyStore;
-      ledger: WriterLedger;
+      ledger: Ledger;
       logger: Logger;
       metrics: CollectorMetrics;
       /** Ack-time dedupe, told about every batch the writer sees so a restart keeps refusing replays. */

@@ -224,7 +224,11 @@ export async function storedBatchCounts(
   dataDir: string,
   store?: ObjectStore,
 ): Promise<{ counts: Map<string, number>; objects: number }> {
-  const deps = await folderReaderDeps(dataDir, store);
+  return batchCountsIn(await folderReaderDeps(dataDir, store));
+}
+
+/** Count how often each batch id is stored in the segments of `deps.store`. */
+export async function batchCountsIn(deps: ReaderDeps): Promise<{ counts: Map<string, number>; objects: number }> {
   const objects = deps.store;
   const counts = new Map<string, number>();
   let count = 0;

@@ -1,0 +1,199 @@
+/**
+ * The pieces several collector nodes share, each on a real nats-server (Debian's, on 127.0.0.1):
+ * the bus's rate-limit reports, the shared ledger, the login brake, tombstone announcements; and
+ * the keyring from an environment variable with the active-key agreement between nodes.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { LoginThrottle } from '../src/access/login-throttle.js';
+import { agreeOnActiveKey } from '../src/cluster/active-key.js';
+import { ClusterBus } from '../src/cluster/bus.js';
+import { SharedRateLimits } from '../src/cluster/rate-limits.js';
+import { FileKeyring } from '../src/crypto/keyring.js';
+import { TombstoneStore } from '../src/deletion/tombstones.js';
+import { CollectorError } from '../src/errors.js';
+import { RateLimiter } from '../src/ingest/rate-limit.js';
+import { FolderObjectStore } from '../src/store/folder-store.js';
+import { NatsLedger } from '../src/writer/nats-ledger.js';
+import { startNats, tempDir } from '@reprise/test-support/process';
+import {
+  startCollector,
+} from './support/collector.js';
+
+let nats: Awaited<ReturnType<typeof startNats>>;
+const buses: ClusterBus[] = [];
+beforeAll(async () => {
+  nats = await startNats();
+});
+afterAll(async () => {
+  for (const bus of buses) await bus.close();
+  await nats.stop();
+});
+
+async function bus(nodeId: string): Promise<ClusterBus> {
+  const opened = new ClusterBus({ servers: nats.url, nodeId });
+  buses.push(opened);
+  await opened.open();
+  return opened;
+}
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function keyringJson(...ids: string[]): string {
+  return JSON.stringify({
+    version: 1,
+    active: ids[ids.length - 1],
+    keys: ids.map((id) => ({ id, createdAt: new Date().toISOString(), key: randomBytes(32).toString('base64') })),
+  });
+}
+
+test('a debit from another node takes tokens off the bucket, into debt, so the sum stays at the rate', () => {
+  const limiter = new RateLimiter();
+  const limit = { perSecond: 10, burst: 5 };
+  limiter.debit('k', 12, limit, 1_000);
+  // 5 - 12 = -7: eight tenths of a second per token before the next one is admitted here.
+  expect(limiter.take('k', limit, 1_000).ok).toBe(false);
+  expect(limiter.take('k', limit, 1_700).ok).toBe(false);
+  expect(limiter.take('k', limit, 1_800).ok).toBe(true);
+  // Floored at ten seconds' refill: a flood of reports cannot shut the key out for long.
+  limiter.debit('k', 1_000_000, limit, 2_000);
+  expect(limiter.take('k', limit, 12_000).ok).toBe(false);
+  expect(limiter.take('k', limit, 12_100).ok).toBe(true);
+});
+
+test('tokens spent on one node are taken off the same bucket on the other within a sync interval', async () => {
+  const a = new SharedRateLimits(await bus('rate-a'));
+  const b = new SharedRateLimits(await bus('rate-b'));
+  a.start();
+  b.start();
+  // Another listener on the same subject: when it has a's report, so has b (subscribed earlier).
+  const observer = await bus('rate-observer');
+  let reported = false;
+  observer.on('rate', () => (reported = true));
+  const limit = { perSecond: 0.001, burst: 20 };
+  for (let i = 0; i < 15; i++) expect(a.limiters.key.take('shared', limit).ok).toBe(true);
+  // b has spent nothing itself; once a's report arrives only 5 tokens are left for it.
+  await until(() => reported);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  let admitted = 0;
+  while (b.limiters.key.take('shared', limit).ok) admitted++;
+  expect(admitted).toBe(5);
+  a.stop();
+  b.stop();
+});
+
+test('the shared ledger: a segment stored on one node counts as stored on the other; intents stay with their node', async () => {
+  const onStored: string[] = [];
+  const a = new NatsLedger({ bus: await bus('ledger-a'), bucket: 'LEDGER_TEST' });
+  const b = new NatsLedger({ bus: await bus('ledger-b'), bucket: 'LEDGER_TEST', onStored: (id) => onStored.push(id) });
+  await a.open();
+  await b.open();
+  const stored = { key: 'dev/2026/12/03/s1/0001', ids: [['dev/s1/t/1', 'd1'] as [string, string]] };
+  await a.intent(stored);
+  await a.done(stored);
+  await until(() => b.isStored('dev/s1/t/1'));
+  expect(onStored).toEqual(['dev/s1/t/1']);
+  // An intent without its outcome (a crash between the intent and the put): only its node resolves it.
+  const open = { key: 'dev/2026/12/03/s2/0001', ids: [['dev/s2/t/1', 'd2'] as [string, string]] };
+  await a.intent(open);
+  await a.close();
+  const again = new NatsLedger({ bus: buses.find((x) => x.nodeId === 'ledger-a')!, bucket: 'LEDGER_TEST' });
+  await again.open();
+  expect(again.unresolvedIntents()).toEqual([open]);
+  expect(again.isStored('dev/s1/t/1')).toBe(true);
+  const fresh = new NatsLedger({ bus: await bus('ledger-c'), bucket: 'LEDGER_TEST' });
+  await fresh.open();
+  expect(fresh.unresolvedIntents()).toEqual([]);
+  await again.void(open);
+  await until(() => b.unresolvedIntents().length === 0);
+  for (const ledger of [again, b, fresh]) await ledger.close();
+});
+
+test('login attempts on one node count on the other', async () => {
+  const limits = { perClient: { burst: 3, refillMs: 3_600_000 } };
+  const a = new LoginThrottle(limits);
+  const b = new LoginThrottle(limits);
+  a.shareWith(await bus('login-a'));
+  b.shareWith(await bus('login-b'));
+  for (let i = 0; i < 3; i++) expect(a.attempt('10.0.0.1', `user${i}`).allowed).toBe(true);
+  // b never saw this address itself, and refuses it once a's attempts have arrived.
+  await until(() => !b.attempt('10.0.0.1', 'probe').allowed);
+  expect(b.attempt('10.0.0.1', 'someone').allowed).toBe(false);
+});
+
+test('a tombstone saved on one node is known on the other at once, not after the 30 s re-read', async () => {
+  const objects = new FolderObjectStore(tempDir('tombstones'));
+  const aBus = await bus('tomb-a');
+  const bBus = await bus('tomb-b');
+  const a = new TombstoneStore(objects, (tombstone) => aBus.publish('tombstone', tombstone));
+  const b = new TombstoneStore(objects);
+  bBus.on('tombstone', (tombstone) => b.learn(tombstone));
+  await a.open();
+  await b.open();
+  await a.create({ project: 'dev', sessionId: 'gone', reason: 'request', by: 'user:1' });
+  await until(() => b.has('dev', 'gone'), 2_000);
+  expect(b.learn({ v: 1, project: 'dev' })).toBe(false);
+});
+
+test('the keyring from key material: JSON or base64, read-only, errors that never quote the material', async () => {
+  const json = keyringJson('kek-a');
+  expect(FileKeyring.fromMaterial(json).activeKeyId).toBe('kek-a');
+  const fromBase64 = FileKeyring.fromMaterial(Buffer.from(json).toString('base64'));
+  expect(fromBase64.activeKeyId).toBe('kek-a');
+  await expect(fromBase64.rotate()).rejects.toMatchObject({ code: 'keyring_read_only' });
+  const secret = randomBytes(32).toString('base64');
+  let error: unknown;
+  try {
+    FileKeyring.fromMaterial(`{"version":1,"active":"x","keys":[{"id":"x","key":"${secret}"`);
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(CollectorError);
+  expect((error as Error).message).toMatch(/REPRISE_KEYRING_JSON is not valid JSON/);
+  expect((error as Error).message).not.toContain(secret.slice(0, 12));
+});
+
+test('nodes agree on the active key: the first records it, a stranger is refused by name, a rotated keyring moves it', async () => {
+  const shared = new FolderObjectStore(tempDir('active-key'));
+  const first = FileKeyring.fromMaterial(keyringJson('kek-one'));
+  expect(await agreeOnActiveKey(shared, first, 'n1')).toEqual({});
+  expect(await agreeOnActiveKey(shared, first, 'n2')).toEqual({});
+  const stranger = FileKeyring.fromMaterial(keyringJson('kek-other'));
+  await expect(agreeOnActiveKey(shared, stranger, 'n3')).rejects.toThrow(
+    /active key-encryption key is "kek-other", but the other collector nodes use "kek-one" \(recorded by node n1/,
+  );
+  const rotated = FileKeyring.fromMaterial(keyringJson('kek-one', 'kek-two'));
+  expect(await agreeOnActiveKey(shared, rotated, 'n1')).toEqual({ previous: 'kek-one' });
+  // Now the old keyring is the stranger.
+  await expect(agreeOnActiveKey(shared, first, 'n2')).rejects.toMatchObject({ code: 'active_key_mismatch' });
+});
+
+test('a collector process whose keyring disagrees with the cluster refuses to start, naming both key ids', async () => {
+  const shared = tempDir('keyring-nodes');
+  const env = (name: string, keyring: string) => ({
+    REPRISE_NODE_ID: name,
+    REPRISE_DATA_DIR: join(shared, name),
+    REPRISE_KEYS_DIR: join(shared, 'keys'),
+    REPRISE_OBJECTS_DIR: join(shared, 'objects'),
+    REPRISE_KEYRING_JSON: keyring,
+    REPRISE_LOG_BACKEND: 'nats',
+    REPRISE_NATS_URL: nats.url,
+    REPRISE_NATS_STREAM: 'KEYRING_TEST',
+    REPRISE_LOG_LEVEL: 'error',
+  });
+  const good = await startCollector(env('good', keyringJson('kek-cluster')));
+  try {
+    await expect(startCollector(env('bad', keyringJson('kek-stale')))).rejects.toThrow(
+      /"kek-stale", but the other collector nodes use "kek-cluster"/,
+    );
+  } finally {
+    expect(await good.stop()).toBe(0);
+  }
+});
