@@ -4,6 +4,7 @@
  * the keyring from an environment variable with the active-key agreement between nodes.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { LoginThrottle } from '../src/access/login-throttle.js';
@@ -16,8 +17,12 @@ import { CollectorError } from '../src/errors.js';
 import { RateLimiter } from '../src/ingest/rate-limit.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { NatsLedger } from '../src/writer/nats-ledger.js';
+import { loadConfig } from '../src/config.js';
 import { startNats, tempDir } from '@reprise/test-support/process';
 import {
+  CLUSTER_TEST_TUNING,
+  clusterNodeEnv,
+  SERVER_DIR,
   startCollector,
 } from './support/collector.js';
 
@@ -196,4 +201,45 @@ test('a collector process whose keyring disagrees with the cluster refuses to st
   } finally {
     expect(await good.stop()).toBe(0);
   }
+});
+
+test('deploy/ sets every setting the cluster test runs with, and collector.env loads as a configuration', () => {
+  const deploy = join(SERVER_DIR, '..', 'deploy');
+  const deployed: Record<string, string> = {};
+  for (const line of readFileSync(join(deploy, 'collector.env'), 'utf8').split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    deployed[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+  }
+  const compose = readFileSync(join(deploy, 'compose.yaml'), 'utf8');
+  const tested = clusterNodeEnv({
+    nodeId: 'n',
+    dataDir: '/d',
+    natsUrl: 'nats://x:4222',
+    s3Endpoint: 'http://x',
+    databaseUrl: 'postgres://x/y',
+    keyringJson: '{}',
+    projects: '[]',
+  });
+  // Per node or secret: set in compose.yaml, not in the shared file.
+  const perNode = ['REPRISE_NODE_ID', 'REPRISE_KEYRING_JSON', 'AWS_SECRET_ACCESS_KEY'];
+  for (const key of Object.keys(tested)) {
+    if (key in CLUSTER_TEST_TUNING) continue;
+    if (perNode.includes(key)) expect(compose).toContain(key);
+    else if (key === 'REPRISE_PROJECTS') expect(deployed.REPRISE_PROJECTS_FILE).toBeDefined();
+    else expect(Object.keys(deployed)).toContain(key);
+  }
+  for (const key of ['REPRISE_LOG_BACKEND', 'REPRISE_STORE', 'REPRISE_INDEX', 'REPRISE_S3_BUCKET', 'REPRISE_KEYS_S3_BUCKET'])
+    expect(deployed[key]).toBe(tested[key]);
+  const loaded = loadConfig({
+    env: {
+      ...deployed,
+      REPRISE_PROJECTS_FILE: join(deploy, 'projects.json'),
+      REPRISE_NODE_ID: 'collector1',
+      REPRISE_KEYRING_JSON: keyringJson('kek-deploy'),
+    },
+    argv: [],
+  });
+  if (loaded.help) throw new Error('unexpected --help');
+  expect(loaded.config).toMatchObject({ logBackend: 'nats', natsReplicas: 3, store: 's3', index: 'postgres' });
+  expect(loaded.config.natsUrl.split(',')).toHaveLength(3);
 });

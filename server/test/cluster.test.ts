@@ -20,6 +20,7 @@ import { readPlayback } from './support/playback-collector.js';
 import { startNats, startS3rver, tempDir, type S3rverProcess } from '@reprise/test-support/process';
 import {
   batchCountsIn,
+  clusterNodeEnv,
   frameOf,
   makeBatch,
   postBatch,
@@ -94,28 +95,16 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
     { id: 'dev', keys: ['dev'], origins: ORIGINS },
     { id: 'limited', keys: ['limited-key'], origins: ORIGINS, rateLimit: LIMIT },
   ];
-  const nodeEnv = (name: string): Record<string, string> => ({
-    ...S3_ENV,
-    REPRISE_NODE_ID: name,
-    REPRISE_DATA_DIR: tempDir(`cluster-${name}`),
-    REPRISE_PROJECTS: JSON.stringify(projects),
-    REPRISE_KEYRING_JSON: keyringSecret,
-    REPRISE_LOG_BACKEND: 'nats',
-    REPRISE_NATS_URL: nats!.url,
-    REPRISE_NATS_ACK_WAIT_MS: '3000',
-    REPRISE_STORE: 's3',
-    REPRISE_S3_BUCKET: 'reprise-objects',
-    REPRISE_KEYS_S3_BUCKET: 'reprise-keys',
-    REPRISE_S3_ENDPOINT: s3!.endpoint,
-    REPRISE_S3_FORCE_PATH_STYLE: 'true',
-    REPRISE_S3_CREATE_BUCKET: 'true',
-    REPRISE_INDEX: 'postgres',
-    REPRISE_DATABASE_URL: index.connectionString,
-    REPRISE_SEGMENT_MAX_AGE_MS: '300',
-    REPRISE_RATE_LIMIT_PER_SECOND: '100000',
-    REPRISE_RATE_LIMIT_BURST: '100000',
-    REPRISE_LOG_LEVEL: 'warn',
-  });
+  const nodeEnv = (name: string) =>
+    clusterNodeEnv({
+      nodeId: name,
+      dataDir: tempDir(`cluster-${name}`),
+      natsUrl: nats!.url,
+      s3Endpoint: s3!.endpoint,
+      databaseUrl: index.connectionString,
+      keyringJson: keyringSecret,
+      projects: JSON.stringify(projects),
+    });
   const envs = Array.from({ length: NODES }, (_, i) => nodeEnv(`node${i + 1}`));
   // The first node creates the stream, the buckets, the schema and the active-key record.
   const nodes: CollectorProcess[] = [await startCollector(envs[0]!)];
