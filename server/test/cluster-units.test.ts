@@ -133,6 +133,21 @@ test('login attempts on one node count on the other', async () => {
   expect(b.attempt('10.0.0.1', 'someone').allowed).toBe(false);
 });
 
+test('two processes with one node id: the second hears the first and says so', async () => {
+  const errors: string[] = [];
+  const logger = { error: (_obj: object, message: string) => errors.push(message), warn: () => {} };
+  const first = await bus('same-id');
+  const second = new ClusterBus({ servers: nats.url, nodeId: 'same-id', logger: logger as never });
+  buses.push(second);
+  await second.open();
+  second.on('tombstone', () => {});
+  await until(() => {
+    first.publish('tombstone', {});
+    return errors.length > 0;
+  });
+  expect(errors[0]).toMatch(/another collector process uses REPRISE_NODE_ID same-id/);
+});
+
 test('a tombstone saved on one node is known on the other at once, not after the 30 s re-read', async () => {
   const objects = new FolderObjectStore(tempDir('tombstones'));
   const aBus = await bus('tomb-a');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
 import { pack, unpack } from 'msgpackr';
 import type { Logger } from 'pino';
@@ -18,6 +19,9 @@ export const CLUSTER_SETTLE_MS = 1_000;
  */
 export class ClusterBus {
   readonly nodeId: string;
+  /** This process: tells another process that uses the same node id apart from this one. */
+  private readonly instance = randomBytes(8).toString('hex');
+  private warnedSameId = false;
   private connection: NatsConnection | undefined;
   private readonly subscriptions: Subscription[] = [];
   private readonly handlers = new Map<string, (message: unknown, from: string) => void>();
@@ -54,8 +58,16 @@ export class ClusterBus {
       callback: (error, message) => {
         if (error) return;
         try {
-          const { from, body } = unpack(message.data) as { from: string; body: unknown };
+          const { from, instance, body } = unpack(message.data) as { from: string; instance?: string; body: unknown };
           if (from !== this.nodeId) handler(body, from);
+          else if (instance !== this.instance && !this.warnedSameId) {
+            // Its messages are skipped as this node's own, and its ledger intents taken for ours.
+            this.warnedSameId = true;
+            this.options.logger?.error(
+              { nodeId: this.nodeId },
+              `another collector process uses REPRISE_NODE_ID ${this.nodeId}; give every node its own (the host name is the default, so nodes on one host must set it)`,
+            );
+          }
         } catch (caught) {
           this.options.logger?.warn({ err: caught, topic }, 'cluster bus: a message could not be handled');
         }
@@ -67,7 +79,7 @@ export class ClusterBus {
   publish(topic: string, body: unknown): void {
     // Disconnected: nats.js buffers while reconnecting; closed: the message is dropped, as documented.
     if (!this.connection || this.connection.isClosed()) return;
-    this.connection.publish(this.subject(topic), pack({ from: this.nodeId, body }));
+    this.connection.publish(this.subject(topic), pack({ from: this.nodeId, instance: this.instance, body }));
   }
 
   async close(): Promise<void> {
