@@ -226,7 +226,9 @@ function createSharedState(
 ) {
   const { logger, dataKeyStore, dedupe } = deps;
   const cluster =
-    config.logBackend === 'nats' ? new ClusterBus({ servers: config.natsUrl, nodeId: config.nodeId, logger }) : undefined;
+    config.logBackend === 'nats'
+      ? new ClusterBus({ servers: config.natsUrl, nodeId: config.nodeId, logger })
+      : undefined;
   const tombstoneObjects =
     deps.keyObjects ??
     (dataKeyStore instanceof ObjectDataKeyStore
@@ -507,7 +509,10 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await cluster.open();
         const { previous } = await agreeOnActiveKey(tombstoneObjects, keys, config.nodeId);
         if (previous)
-          logger.warn({ from: previous, to: keys.activeKeyId }, "the cluster's active key-encryption key moved to this node's");
+          logger.warn(
+            { from: previous, to: keys.activeKeyId },
+            "the cluster's active key-encryption key moved to this node's",
+          );
         rateLimits!.start();
       }
       // Before the log is read or ingest answers: a restart must refuse what was deleted.

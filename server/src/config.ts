@@ -678,7 +678,15 @@ export interface CollectorConfigInput {
 /** The resolved configuration `createCollector` takes. */
 export interface CollectorConfig extends Omit<
   CollectorConfigInput,
-  'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region' | 'indexPath' | 'nodeId'
+  | 'projects'
+  | 'projectsFile'
+  | 'redactPatterns'
+  | 'objectsDir'
+  | 'keyring'
+  | 'keysDir'
+  | 's3Region'
+  | 'indexPath'
+  | 'nodeId'
 > {
   nodeId: string;
   objectsDir: string;
@@ -862,7 +870,12 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     objectsDir: resolve(input.objectsDir ?? `${dataDir}/objects`),
     keyring: resolve(input.keyring ?? `${dataDir}/keyring.json`),
     keysDir: resolve(input.keysDir ?? `${dataDir}/keys`),
-    nodeId: input.nodeId ?? (hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'node'),
+    nodeId:
+      input.nodeId ??
+      (hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 64) ||
+        'node'),
     indexPath: resolve(input.indexPath ?? `${dataDir}/index.sqlite`),
     ...(input.publicUrl ? { publicUrl: input.publicUrl.replace(/\/$/, '') } : {}),
     s3Region: input.s3Region ?? process.env.AWS_REGION ?? 'us-east-1',

@@ -19,12 +19,7 @@ import { FolderObjectStore } from '../src/store/folder-store.js';
 import { NatsLedger } from '../src/writer/nats-ledger.js';
 import { loadConfig } from '../src/config.js';
 import { startNats, tempDir } from '@reprise/test-support/process';
-import {
-  CLUSTER_TEST_TUNING,
-  clusterNodeEnv,
-  SERVER_DIR,
-  startCollector,
-} from './support/collector.js';
+import { CLUSTER_TEST_TUNING, clusterNodeEnv, SERVER_DIR, startCollector } from './support/collector.js';
 
 let nats: Awaited<ReturnType<typeof startNats>>;
 const buses: ClusterBus[] = [];
@@ -243,7 +238,13 @@ test('deploy/ sets every setting the cluster test runs with, and collector.env l
     else if (key === 'REPRISE_PROJECTS') expect(deployed.REPRISE_PROJECTS_FILE).toBeDefined();
     else expect(Object.keys(deployed)).toContain(key);
   }
-  for (const key of ['REPRISE_LOG_BACKEND', 'REPRISE_STORE', 'REPRISE_INDEX', 'REPRISE_S3_BUCKET', 'REPRISE_KEYS_S3_BUCKET'])
+  for (const key of [
+    'REPRISE_LOG_BACKEND',
+    'REPRISE_STORE',
+    'REPRISE_INDEX',
+    'REPRISE_S3_BUCKET',
+    'REPRISE_KEYS_S3_BUCKET',
+  ])
     expect(deployed[key]).toBe(tested[key]);
   const loaded = loadConfig({
     env: {

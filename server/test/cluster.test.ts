@@ -60,7 +60,14 @@ async function startRoundRobin(backends: () => string[]): Promise<{ server: Serv
     const nodes = backends();
     const target = new URL(nodes[next++ % nodes.length]!);
     const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: false,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

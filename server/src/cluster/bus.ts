@@ -26,9 +26,7 @@ export class ClusterBus {
   private readonly subscriptions: Subscription[] = [];
   private readonly handlers = new Map<string, (message: unknown, from: string) => void>();
 
-  constructor(
-    private readonly options: { servers: string; nodeId: string; subjectPrefix?: string; logger?: Logger },
-  ) {
+  constructor(private readonly options: { servers: string; nodeId: string; subjectPrefix?: string; logger?: Logger }) {
     this.nodeId = options.nodeId;
   }
 
