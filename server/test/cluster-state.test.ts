@@ -3,10 +3,10 @@
  * the bus's rate-limit reports, the shared ledger, the login brake, tombstone announcements, a
  * node refused for a different active key; and deploy/ checked against the cluster test's settings.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { newKeyringFile } from '../src/crypto/keyring.js';
 import { LoginThrottle } from '../src/access/login-throttle.js';
 import { ClusterBus } from '../src/cluster/bus.js';
 import { SharedRateLimits } from '../src/cluster/rate-limits.js';
@@ -42,13 +42,7 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   }
 }
 
-function keyringJson(...ids: string[]): string {
-  return JSON.stringify({
-    version: 1,
-    active: ids[ids.length - 1],
-    keys: ids.map((id) => ({ id, createdAt: new Date().toISOString(), key: randomBytes(32).toString('base64') })),
-  });
-}
+const keyringJson = (...ids: [string, ...string[]]) => JSON.stringify(newKeyringFile(...ids));
 
 test('tokens spent on one node are taken off the same bucket on the other within a sync interval', async () => {
   const a = new SharedRateLimits(await bus('rate-a'));

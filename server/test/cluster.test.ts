@@ -6,14 +6,13 @@
  * deletion made on one node holds on the others (batches still in the log included), and the
  * project's rate limit holds for the cluster as a whole within the documented tolerance.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createApiToken } from '../src/access/access-store.js';
 import { RATE_LIMIT_SYNC_MS } from '../src/cluster/rate-limits.js';
 import { createConfiguredDataKeyStore } from '../src/crypto/data-key-store-factory.js';
 import { DataKeyService } from '../src/crypto/data-keys.js';
-import { FileKeyring } from '../src/crypto/keyring.js';
+import { FileKeyring, newKeyringFile } from '../src/crypto/keyring.js';
 import { openIndexDatabase } from '../src/index-db/database.js';
 import { openTestIndexOptions } from './support/index-db.js';
 import { readPlayback } from './support/playback-collector.js';
@@ -91,11 +90,7 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
   s3 = await startS3rver();
   const index = await openTestIndexOptions('postgres');
   if (index.engine !== 'postgres') throw new Error('expected a PostgreSQL index');
-  const keyring = {
-    version: 1,
-    active: 'kek-cluster-1',
-    keys: [{ id: 'kek-cluster-1', createdAt: new Date().toISOString(), key: randomBytes(32).toString('base64') }],
-  };
+  const keyring = newKeyringFile('kek-cluster-1');
   // How a container platform hands the keyring over: one secret, in an environment variable.
   const keyringSecret = Buffer.from(JSON.stringify(keyring)).toString('base64');
   const projects = [

@@ -1,17 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { expect, test } from 'vitest';
-import { FileKeyring } from '../crypto/keyring.js';
+import { FileKeyring, newKeyringFile } from '../crypto/keyring.js';
 import { FolderObjectStore } from '../store/folder-store.js';
 import { agreeOnActiveKey } from './active-key.js';
 import { tempDir } from '@reprise/test-support/process';
 
-function keyringJson(...ids: string[]): string {
-  return JSON.stringify({
-    version: 1,
-    active: ids[ids.length - 1],
-    keys: ids.map((id) => ({ id, createdAt: new Date().toISOString(), key: randomBytes(32).toString('base64') })),
-  });
-}
+const keyringJson = (...ids: [string, ...string[]]) => JSON.stringify(newKeyringFile(...ids));
 
 test('nodes agree on the active key: the first records it, a stranger is refused by name, a rotated keyring moves it', async () => {
   const shared = new FolderObjectStore(tempDir('active-key'));

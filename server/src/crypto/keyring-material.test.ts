@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test } from 'vitest';
 import { CollectorError } from '../errors.js';
-import { FileKeyring } from './keyring.js';
+import { FileKeyring, newKeyringFile } from './keyring.js';
 
-function keyringJson(...ids: string[]): string {
-  return JSON.stringify({
-    version: 1,
-    active: ids[ids.length - 1],
-    keys: ids.map((id) => ({ id, createdAt: new Date().toISOString(), key: randomBytes(32).toString('base64') })),
-  });
-}
+const keyringJson = (...ids: [string, ...string[]]) => JSON.stringify(newKeyringFile(...ids));
 
 test('the keyring from key material: JSON or base64, read-only, errors that never quote the material', async () => {
   const json = keyringJson('kek-a');

@@ -61,6 +61,19 @@ export function newKekId(now = new Date()): string {
   return `kek-${now.toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
 }
 
+/** A keyring of fresh random keys with these ids, the last one active (the first start's, or a test's). */
+export function newKeyringFile(...ids: [string, ...string[]]): KeyringFile {
+  return {
+    version: 1,
+    active: ids[ids.length - 1]!,
+    keys: ids.map((id) => ({
+      id,
+      createdAt: new Date().toISOString(),
+      key: randomBytes(KEY_BYTES).toString('base64'),
+    })),
+  };
+}
+
 export interface KeyringLoadResult {
   keyring: FileKeyring;
   /** True when this call created the file (first start). */
@@ -119,12 +132,7 @@ export class FileKeyring implements KeyProvider {
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      const id = newKekId();
-      const file: KeyringFile = {
-        version: 1,
-        active: id,
-        keys: [{ id, createdAt: new Date().toISOString(), key: randomBytes(KEY_BYTES).toString('base64') }],
-      };
+      const file = newKeyringFile(newKekId());
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       try {
         await writeKeyringFile(path, file, 'wx');
