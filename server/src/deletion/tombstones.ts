@@ -51,6 +51,8 @@ const MAX_TOMBSTONE_BYTES = 8 * 1024;
 export class TombstoneStore {
   private readonly byKey = new Map<string, Tombstone>();
   private readonly byJob = new Map<string, Tombstone>();
+  /** When each tombstone was first stored from here or read from the store or the bus: since then the other nodes can know it. */
+  private readonly shared = new Map<string, number>();
 
   /** `onSaved`: told of every tombstone saved here (the collector publishes it to the other nodes). */
   constructor(
@@ -96,7 +98,9 @@ export class TombstoneStore {
   }
 
   private merge(tombstone: Tombstone): void {
-    const known = this.byKey.get(TombstoneStore.keyOf(tombstone.project, tombstone.sessionId));
+    const key = TombstoneStore.keyOf(tombstone.project, tombstone.sessionId);
+    if (!this.shared.has(key)) this.shared.set(key, Date.now());
+    const known = this.byKey.get(key);
     // A newer state written here wins over a stale listing.
     if (known && known.state === 'done' && tombstone.state === 'pending') return;
     this.remember(tombstone);
@@ -174,7 +178,14 @@ export class TombstoneStore {
         contentType: 'application/json',
       },
     );
+    const key = TombstoneStore.keyOf(tombstone.project, tombstone.sessionId);
+    if (!this.shared.has(key)) this.shared.set(key, Date.now());
     this.onSaved?.(tombstone);
+  }
+
+  /** Since when the tombstone is in the shared store (undefined: only in this node's memory, its save failed). */
+  sharedSince(project: string, sessionId: string): number | undefined {
+    return this.shared.get(TombstoneStore.keyOf(project, sessionId));
   }
 }
 
