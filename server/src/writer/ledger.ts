@@ -33,6 +33,11 @@ export interface Ledger {
   intent(intent: LedgerIntent): Promise<void>;
   done(intent: LedgerIntent): Promise<void>;
   void(intent: LedgerIntent): Promise<void>;
+  /**
+   * Another node's unresolved intent holding this batch id (that node died between its intent and
+   * its outcome): the writer resolves it before storing the batch again. Only a shared ledger has them.
+   */
+  foreignIntentHolding?(id: string): LedgerIntent | undefined;
 }
 
 interface LedgerLine {

@@ -86,6 +86,26 @@ export class NatsLedger implements Ledger {
     return [...this.intents].filter(([key]) => key.startsWith(mine)).map(([, intent]) => intent);
   }
 
+  foreignIntentHolding(id: string): LedgerIntent | undefined {
+    const mine = `i.${this.node}.`;
+    for (const [key, intent] of this.intents)
+      if (!key.startsWith(mine) && intent.ids.some(([held]) => held === id)) return intent;
+    return undefined;
+  }
+
+  /** Every node's intent entries for this object (its own, or one this node resolved for a dead node). */
+  private intentKeysFor(objectKey: string): string[] {
+    const keys = [...this.intents].filter(([, intent]) => intent.key === objectKey).map(([key]) => key);
+    return [...new Set([...keys, `i.${this.node}.${hash(objectKey)}`])];
+  }
+
+  private async forgetIntent(objectKey: string): Promise<void> {
+    for (const key of this.intentKeysFor(objectKey)) {
+      this.intents.delete(key);
+      await this.kv!.delete(key);
+    }
+  }
+
   isStored(id: string): boolean {
     return this.stored.has(id);
   }
@@ -105,11 +125,11 @@ export class NatsLedger implements Ledger {
   async done(intent: LedgerIntent): Promise<void> {
     for (const [id, digest] of intent.ids) this.remember(id, digest);
     await this.kv!.put(`d.${hash(intent.key)}`, JSON.stringify({ ids: intent.ids }));
-    await this.kv!.delete(this.intentKey(intent));
+    await this.forgetIntent(intent.key);
   }
 
   async void(intent: LedgerIntent): Promise<void> {
-    await this.kv!.delete(this.intentKey(intent));
+    await this.forgetIntent(intent.key);
   }
 
   async close(): Promise<void> {
