@@ -195,6 +195,18 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
   expect(refusedForDeletion).toContain('gone');
 
   for (const node of nodes) await waitForDrain(node.url, 60_000);
+  // A 202 means a step failed (S3 just back) and the job is retried every 5 s by every node:
+  // the deletion holds once it is done, which every node reports the same.
+  const { jobs } = (await deletion.json()) as { jobs: Array<{ id: string }> };
+  for (const node of nodes) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const job = (await (await api(node.url, 'GET', `/v1/deletions/${jobs[0]!.id}`)).json()) as { state?: string };
+      if (job.state === 'done') break;
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(250);
+    }
+  }
 
   // Every acknowledged batch exactly once in the bucket; nothing of the deleted session.
   const { dataKeyStore } = createConfiguredDataKeyStore({
