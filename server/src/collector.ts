@@ -227,7 +227,7 @@ function createSharedState(
   const { logger, dataKeyStore, dedupe } = deps;
   const cluster =
     config.logBackend === 'nats'
-      ? new ClusterBus({ servers: config.natsUrl, nodeId: config.nodeId, logger })
+      ? new ClusterBus({ servers: config.natsUrl, nodeId: config.nodeId, access: natsAccessOf(config), logger })
       : undefined;
   const tombstoneObjects =
     deps.keyObjects ??

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
 import { pack, unpack } from 'msgpackr';
 import type { Logger } from 'pino';
-import { connectNats } from '../log/nats-log.js';
+import { connectNats, type NatsAccess } from '../log/nats-log.js';
 
 /**
  * How long a deletion waits after its tombstone is announced before it deletes objects and rows:
@@ -26,7 +26,16 @@ export class ClusterBus {
   private readonly subscriptions: Subscription[] = [];
   private readonly handlers = new Map<string, (message: unknown, from: string) => void>();
 
-  constructor(private readonly options: { servers: string; nodeId: string; subjectPrefix?: string; logger?: Logger }) {
+  constructor(
+    private readonly options: {
+      servers: string;
+      nodeId: string;
+      /** Credentials and TLS, as the ingest log's (REPRISE_NATS_USER...). */
+      access?: NatsAccess;
+      subjectPrefix?: string;
+      logger?: Logger;
+    },
+  ) {
     this.nodeId = options.nodeId;
   }
 
@@ -35,7 +44,7 @@ export class ClusterBus {
   }
 
   async open(): Promise<void> {
-    this.connection = await connectNats(this.options.servers);
+    this.connection = await connectNats(this.options.servers, this.options.access);
     for (const [topic, handler] of this.handlers) this.listen(topic, handler);
   }
 
