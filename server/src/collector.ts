@@ -15,15 +15,24 @@ import { DataKeyService, ObjectDataKeyStore } from './crypto/data-keys.js';
 import { FileKeyring } from './crypto/keyring.js';
 import type { DataKeyStore, KeyProvider } from './crypto/types.js';
 import { OWN_ORIGINS_SETTING } from './access/middleware.js';
+import { agreeOnActiveKey } from './cluster/active-key.js';
+import { ClusterBus } from './cluster/bus.js';
+import { SharedRateLimits } from './cluster/rate-limits.js';
 import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
 import { CollectorError } from './errors.js';
 import { AssetStore } from './assets/asset-store.js';
 import { createAssetRouter } from './assets/routes.js';
 import { DedupeIndex } from './ingest/dedupe.js';
 import { freeDiskSpace } from './ingest/disk-space.js';
-import { createIngestHandler, createIngestRouter, isIngestPost, type IngestOptions } from './ingest/route.js';
-import { LogCipher } from './log/cipher.js';
+import {
+  createIngestHandler,
+  createIngestRouter,
+  isIngestPost,
+  type IngestHandler,
+  type IngestOptions,
+} from './ingest/route.js';
 import { FileIngestLog } from './log/file-log.js';
+import { LogCipher } from './log/cipher.js';
 import { natsAccessOf, NatsIngestLog } from './log/nats-log.js';
 import { maxLogRecordBytes } from './log/record.js';
 import type { IngestLog } from './log/types.js';
@@ -36,7 +45,8 @@ import { sweepExpiredSegments } from './store/retention.js';
 import { S3ObjectStore } from './store/s3-store.js';
 import type { ObjectStore, RetentionRule } from './store/types.js';
 import { DeadLetters, deadLetterStore } from './writer/dead-letters.js';
-import { WriterLedger } from './writer/ledger.js';
+import { WriterLedger, type Ledger } from './writer/ledger.js';
+import { NatsLedger } from './writer/nats-ledger.js';
 import type { SegmentStoredHook } from './segment/types.js';
 import { SegmentWriter } from './writer/writer.js';
 
@@ -123,6 +133,8 @@ export interface Collector {
   assets: AssetStore;
   /** Deleted sessions: refused by ingest, dropped by the writer and the index. */
   tombstones: TombstoneStore;
+  /** What collector nodes on one NATS tell each other (undefined with the file log: one node). */
+  cluster: ClusterBus | undefined;
   log: IngestLog;
   writer: SegmentWriter;
   onSegmentStored(hook: SegmentStoredHook): () => void;
@@ -161,87 +173,245 @@ export function keyringPlacementWarning(
   return `[@reprise/collector] The keyring ${config.keyring} is inside the data folder ${config.dataDir}: a backup or copy of that folder holds the keys with the recordings, so it can decrypt them, deleted sessions included. Keep the keyring apart (REPRISE_KEYRING pointing outside the data folder, a secret store, or a KMS key provider).`;
 }
 
+/** Stage 1: where segments go (options.store, S3 or the folder store). */
+function createObjectStore(config: CollectorConfig): ObjectStore {
+  if (config.store !== 's3') return new FolderObjectStore(config.objectsDir);
+  return new S3ObjectStore({
+    bucket: config.s3Bucket!,
+    region: config.s3Region,
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+    forcePathStyle: config.s3ForcePathStyle,
+    prefix: config.s3Prefix,
+    createBucket: config.s3CreateBucket,
+    archiveStorageClass: config.s3ArchiveClass,
+  });
+}
+
+/** Stage 2: the key-encryption keys, from REPRISE_KEYRING_JSON or the keyring file (created, loudly, in development). */
+async function loadKeyProvider(config: CollectorConfig, logger: Logger): Promise<KeyProvider> {
+  if (config.keyringJson) return FileKeyring.fromMaterial(config.keyringJson);
+  const loaded = await FileKeyring.load(config.keyring);
+  if (loaded.created) {
+    // Loud on purpose, on stderr as plain text as well as in the structured log.
+    console.error(
+      [
+        '!'.repeat(80),
+        `[@reprise/collector] Created a NEW keyring at ${config.keyring} (mode 0600).`,
+        'Every stored session is encrypted under it: lose it and the recordings are gone.',
+        'This is for development. In production provision your own key (a KMS, or your',
+        'own keyring file from a secret store) and back it up apart from the data.',
+        '!'.repeat(80),
+      ].join('\n'),
+    );
+    logger.warn({ keyring: config.keyring }, 'created a new development keyring; production needs its own key');
+  }
+  if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
+  const warning = keyringPlacementWarning(config);
+  if (warning) {
+    console.error(['!'.repeat(80), warning, '!'.repeat(80)].join('\n'));
+    logger.warn({ keyring: config.keyring, dataDir: config.dataDir }, warning);
+  }
+  return loaded.keyring;
+}
+
+/**
+ * Stage 3: what several nodes share. Tombstones live beside the wrapped data keys (shared by
+ * every node, kept apart from the objects); a custom data key store without an object store under
+ * it gets a folder in the data directory. On NATS, the cluster bus carries rate limits, tombstone
+ * announcements and the login brake, and the ledger is a JetStream bucket.
+ */
+function createSharedState(
+  config: CollectorConfig,
+  deps: { logger: Logger; dataKeyStore: DataKeyStore; keyObjects: ObjectStore | undefined; dedupe: DedupeIndex },
+) {
+  const { logger, dataKeyStore, dedupe } = deps;
+  const cluster =
+    config.logBackend === 'nats'
+      ? new ClusterBus({ servers: config.natsUrl, nodeId: config.nodeId, access: natsAccessOf(config), logger })
+      : undefined;
+  const tombstoneObjects =
+    deps.keyObjects ??
+    (dataKeyStore instanceof ObjectDataKeyStore
+      ? dataKeyStore.store
+      : new FolderObjectStore(join(config.dataDir, 'tombstones')));
+  const tombstones = new TombstoneStore(
+    tombstoneObjects,
+    cluster ? (tombstone) => cluster.publish('tombstone', tombstone) : undefined,
+  );
+  cluster?.on('tombstone', (tombstone) => tombstones.learn(tombstone));
+  const ledger: Ledger = cluster
+    ? new NatsLedger({
+        bus: cluster,
+        replicas: config.natsReplicas,
+        logger,
+        onStored: (id, digest) => dedupe.remember(id, digest),
+      })
+    : new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
+  return {
+    cluster,
+    tombstoneObjects,
+    tombstones,
+    ledger,
+    rateLimits: cluster ? new SharedRateLimits(cluster) : undefined,
+  };
+}
+
+/** Stage 4: the spool ingest acknowledges into (the embedded log, or JetStream). */
+function createIngestLog(
+  config: CollectorConfig,
+  logger: Logger,
+  metrics: CollectorMetrics,
+  cipher: LogCipher,
+): IngestLog {
+  if (config.logBackend === 'nats')
+    return new NatsIngestLog({
+      servers: config.natsUrl,
+      stream: config.natsStream,
+      replicas: config.natsReplicas,
+      ackWaitMs: config.natsAckWaitMs,
+      cipher,
+      ...natsAccessOf(config),
+      logger,
+    });
+  return new FileIngestLog({
+    dir: join(config.dataDir, 'log'),
+    maxFileBytes: config.logFileBytes,
+    maxFileAgeMs: config.logFileMaxAgeMs,
+    cipher,
+    maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes),
+    logger,
+    onWriteRetry: () => metrics.logWriteRetries.inc(),
+  });
+}
+
+/** Stage 5: ingest's settings, from the configuration and the parts built before. */
+function ingestOptionsFor(
+  config: CollectorConfig,
+  parts: Pick<IngestOptions, 'projects' | 'log' | 'dedupe' | 'metrics' | 'logger' | 'accepting' | 'isDeleted'> & {
+    app: Express;
+    rateLimits: SharedRateLimits | undefined;
+    ownLog: boolean;
+  },
+): IngestOptions {
+  const { app, rateLimits, ownLog, ...rest } = parts;
+  return {
+    ...rest,
+    maxBodyBytes: config.maxBodyBytes,
+    limits: {
+      maxDecompressedBytes: config.maxDecompressedBytes,
+      maxEvents: config.maxEvents,
+      maxStringLength: config.maxStringLength,
+      maxDepth: config.maxDepth,
+      maxValues: config.maxValues,
+    },
+    maxClockSkewMs: config.maxClockSkewMs,
+    decodeMemoryBytes: config.decodeMemoryBytes,
+    redaction: {
+      emails: config.redactEmails,
+      cards: config.redactCards,
+      ssn: config.redactSsn,
+      phones: config.redactPhones,
+      dropQueryStrings: config.dropQueryStrings,
+      patterns: config.redactPatterns,
+    },
+    defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+    sessionRateLimit: { perSecond: config.sessionRateLimitPerSecond, burst: config.sessionRateLimitBurst },
+    addressRateLimit: { perSecond: config.addressRateLimitPerSecond, burst: config.addressRateLimitBurst },
+    ...(rateLimits ? { rateLimiters: rateLimits.limiters } : {}),
+    // Express's compiled REPRISE_TRUST_PROXY: the same client address the audit log records.
+    clientAddress: (req) => clientAddress(req, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
+    // The file log's disk only: a NATS log's disk is the NATS server's to watch.
+    ...(config.logBackend === 'file' && ownLog
+      ? { freeDiskBytes: freeDiskSpace(config.dataDir), minFreeDiskBytes: config.minFreeDiskBytes }
+      : {}),
+  };
+}
+
+/** Stage 6: the Express app around ingest, ops routes and the extension router, with the JSON 404 and error answers. */
+function createApp(
+  config: CollectorConfig,
+  logger: Logger,
+  routes: (app: Express) => {
+    ingestOptions: IngestOptions;
+    ingest: IngestHandler;
+    /** Served right after ingest (the page assets' routes). */
+    more: RequestHandler[];
+    ops: Parameters<typeof createOpsRouter>[0];
+  },
+) {
+  const app = express();
+  app.disable('x-powered-by');
+  // API answers are never cached; computing an ETag per 202 is wasted work on the ingest path.
+  app.set('etag', false);
+  // Only with a proxy configured do X-Forwarded-Proto / -For count (Secure cookies, audit IPs).
+  app.set('trust proxy', config.trustProxy);
+  const { ingestOptions, ingest, more, ops } = routes(app);
+  app.use(createIngestRouter(ingestOptions, ingest));
+  for (const router of more) app.use(router);
+  app.use(createOpsRouter(ops));
+  const extensions = Router();
+  app.use(extensions);
+  app.use((req, res) => {
+    res
+      .status(404)
+      .json({ error: 'not_found', message: `[@reprise/collector] No route for ${req.method} ${req.path}.` });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = error instanceof CollectorError ? error.status : ((error as { status?: number }).status ?? 500);
+    const code = error instanceof CollectorError ? error.code : status === 400 ? 'bad_request' : 'internal_error';
+    if (status >= 500) logger.error({ err: error }, 'request failed');
+    if (res.headersSent) return;
+    res.status(status >= 400 && status < 600 ? status : 500).json({
+      error: code,
+      message:
+        status >= 500 && !(error instanceof CollectorError)
+          ? '[@reprise/collector] Internal error; see the collector log.'
+          : (error as Error).message,
+    });
+  });
+  return { app, extensions, ingest };
+}
+
+/** Retention: the folder store deletes expired segments itself (S3 has lifecycle rules); every store gets its expired sessions' data keys deleted. */
+function retentionSweep(
+  config: CollectorConfig,
+  deps: Pick<Collector, 'store' | 'dataKeyStore' | 'dataKeys' | 'metrics' | 'logger'>,
+): () => void {
+  const { store, dataKeyStore, dataKeys, metrics, logger } = deps;
+  return () =>
+    void (async () => {
+      const rules = retentionRules(config);
+      if (store instanceof FolderObjectStore) await sweepExpiredSegments(store, rules, { logger });
+      await shredExpiredDataKeys(dataKeyStore, rules, {
+        logger,
+        onShred: (project, sessionId) => dataKeys.forget(project, sessionId),
+        onDamaged: () => metrics.damagedDataKeys.inc(),
+      });
+    })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
+}
+
 export async function createCollector(config: CollectorConfig, options: CollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'reprise-collector' } });
   const metrics = createMetrics();
   const projects = new ProjectRegistry(config.projectList);
-  const store =
-    options.store ??
-    (config.store === 's3'
-      ? new S3ObjectStore({
-          bucket: config.s3Bucket!,
-          region: config.s3Region,
-          ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-          forcePathStyle: config.s3ForcePathStyle,
-          prefix: config.s3Prefix,
-          createBucket: config.s3CreateBucket,
-          archiveStorageClass: config.s3ArchiveClass,
-        })
-      : new FolderObjectStore(config.objectsDir));
-  let keys = options.keyProvider;
-  if (!keys) {
-    const loaded = await FileKeyring.load(config.keyring);
-    if (loaded.created) {
-      // Loud on purpose, on stderr as plain text as well as in the structured log.
-      console.error(
-        [
-          '!'.repeat(80),
-          `[@reprise/collector] Created a NEW keyring at ${config.keyring} (mode 0600).`,
-          'Every stored session is encrypted under it: lose it and the recordings are gone.',
-          'This is for development. In production provision your own key (a KMS, or your',
-          'own keyring file from a secret store) and back it up apart from the data.',
-          '!'.repeat(80),
-        ].join('\n'),
-      );
-      logger.warn({ keyring: config.keyring }, 'created a new development keyring; production needs its own key');
-    }
-    if (loaded.permissionWarning) logger.warn(`[@reprise/collector] ${loaded.permissionWarning}`);
-    const warning = keyringPlacementWarning(config);
-    if (warning) {
-      console.error(['!'.repeat(80), warning, '!'.repeat(80)].join('\n'));
-      logger.warn({ keyring: config.keyring, dataDir: config.dataDir }, warning);
-    }
-    keys = loaded.keyring;
-  }
+  const store = options.store ?? createObjectStore(config);
+  const keys = options.keyProvider ?? (await loadKeyProvider(config, logger));
   const configuredKeys = options.dataKeyStore ? undefined : createConfiguredDataKeyStore(config);
   const keysS3 = configuredKeys?.s3;
   const dataKeyStore = options.dataKeyStore ?? configuredKeys!.dataKeyStore;
   const dataKeys = new DataKeyService(keys, dataKeyStore);
-  // Beside the wrapped data keys (shared by every node, kept apart from the objects); a custom
-  // data key store without an object store under it gets a folder in the data directory.
-  const tombstones = new TombstoneStore(
-    configuredKeys?.objects ??
-      (dataKeyStore instanceof ObjectDataKeyStore
-        ? dataKeyStore.store
-        : new FolderObjectStore(join(config.dataDir, 'tombstones'))),
-  );
+  const dedupe = new DedupeIndex(config.dedupeCapacity);
+  const { cluster, tombstoneObjects, tombstones, ledger, rateLimits } = createSharedState(config, {
+    logger,
+    dataKeyStore,
+    keyObjects: configuredKeys?.objects,
+    dedupe,
+  });
   const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
   // The log's records are sealed under data keys of their own, in the same key store (rotated
   // with the others), shredded as log files are deleted.
   const logCipher = new LogCipher(keys, dataKeyStore);
-  const log =
-    options.log ??
-    (config.logBackend === 'nats'
-      ? new NatsIngestLog({
-          servers: config.natsUrl,
-          stream: config.natsStream,
-          replicas: config.natsReplicas,
-          ackWaitMs: config.natsAckWaitMs,
-          cipher: logCipher,
-          ...natsAccessOf(config),
-          logger,
-        })
-      : new FileIngestLog({
-          dir: join(config.dataDir, 'log'),
-          maxFileBytes: config.logFileBytes,
-          maxFileAgeMs: config.logFileMaxAgeMs,
-          cipher: logCipher,
-          maxRecordBytes: maxLogRecordBytes(config.maxDecompressedBytes),
-          logger,
-          onWriteRetry: () => metrics.logWriteRetries.inc(),
-        }));
-  const dedupe = new DedupeIndex(config.dedupeCapacity);
-  const ledger = new WriterLedger(join(config.dataDir, 'writer', 'ledger.jsonl'), { logger });
+  const log = options.log ?? createIngestLog(config, logger, metrics, logCipher);
   // Beside the log, encrypted under each session's data key (writer/dead-letters.ts).
   const deadLetterObjects = deadLetterStore(config);
   const deadLetters = new DeadLetters({ store: deadLetterObjects, dataKeys });
@@ -265,90 +435,44 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   let accepting = false;
   let ready = false;
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let tombstoneTimer: NodeJS.Timeout | undefined;
 
-  const app = express();
-  app.disable('x-powered-by');
-  // API answers are never cached; computing an ETag per 202 is wasted work on the ingest path.
-  app.set('etag', false);
-  // Only with a proxy configured do X-Forwarded-Proto / -For count (Secure cookies, audit IPs).
-  app.set('trust proxy', config.trustProxy);
-  const ingestOptions: IngestOptions = {
-    projects,
-    log,
-    dedupe,
-    metrics,
-    logger,
-    maxBodyBytes: config.maxBodyBytes,
-    limits: {
-      maxDecompressedBytes: config.maxDecompressedBytes,
-      maxEvents: config.maxEvents,
-      maxStringLength: config.maxStringLength,
-      maxDepth: config.maxDepth,
-      maxValues: config.maxValues,
-    },
-    maxClockSkewMs: config.maxClockSkewMs,
-    decodeMemoryBytes: config.decodeMemoryBytes,
-    redaction: {
-      emails: config.redactEmails,
-      cards: config.redactCards,
-      ssn: config.redactSsn,
-      phones: config.redactPhones,
-      dropQueryStrings: config.dropQueryStrings,
-      patterns: config.redactPatterns,
-    },
-    defaultRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
-    sessionRateLimit: { perSecond: config.sessionRateLimitPerSecond, burst: config.sessionRateLimitBurst },
-    addressRateLimit: { perSecond: config.addressRateLimitPerSecond, burst: config.addressRateLimitBurst },
-    // Express's compiled REPRISE_TRUST_PROXY: the same client address the audit log records.
-    clientAddress: (req) => clientAddress(req, app.get('trust proxy fn') as (address: string, hop: number) => boolean),
-    // The file log's disk only: a NATS log's disk is the NATS server's to watch.
-    ...(config.logBackend === 'file' && !options.log
-      ? { freeDiskBytes: freeDiskSpace(config.dataDir), minFreeDiskBytes: config.minFreeDiskBytes }
-      : {}),
-    accepting: () => accepting,
-    isDeleted,
-  };
-  const ingest = createIngestHandler(ingestOptions);
-  app.use(createIngestRouter(ingestOptions, ingest));
   const assets = new AssetStore({ store, dataKeys });
-  app.use(
-    createAssetRouter({
-      assets,
-      projects,
-      maxAssetBytes: config.assetMaxBytes,
-      maxSessionBytes: config.assetSessionMaxBytes,
-      rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
-      refused: (reason, status) => metrics.refusals.inc({ reason, status: String(status) }),
-    }),
-  );
   const ops = {
     ready: () => ready,
     details: () => ({ log: log.description, store: store.description, lag: log.lag() }),
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
   };
-  app.use(createOpsRouter({ ...ops, access: { token: config.metricsToken } }));
-  let metricsServer: Server | undefined;
-  const extensions = Router();
-  app.use(extensions);
-  app.use((req, res) => {
-    res
-      .status(404)
-      .json({ error: 'not_found', message: `[@reprise/collector] No route for ${req.method} ${req.path}.` });
-  });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = error instanceof CollectorError ? error.status : ((error as { status?: number }).status ?? 500);
-    const code = error instanceof CollectorError ? error.code : status === 400 ? 'bad_request' : 'internal_error';
-    if (status >= 500) logger.error({ err: error }, 'request failed');
-    if (res.headersSent) return;
-    res.status(status >= 400 && status < 600 ? status : 500).json({
-      error: code,
-      message:
-        status >= 500 && !(error instanceof CollectorError)
-          ? '[@reprise/collector] Internal error; see the collector log.'
-          : (error as Error).message,
+  const { app, extensions, ingest } = createApp(config, logger, (app) => {
+    const ingestOptions = ingestOptionsFor(config, {
+      projects,
+      log,
+      dedupe,
+      metrics,
+      logger,
+      app,
+      rateLimits,
+      ownLog: !options.log,
+      accepting: () => accepting,
+      isDeleted,
     });
+    return {
+      ingestOptions,
+      ingest: createIngestHandler(ingestOptions),
+      more: [
+        createAssetRouter({
+          assets,
+          projects,
+          maxAssetBytes: config.assetMaxBytes,
+          maxSessionBytes: config.assetSessionMaxBytes,
+          rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+          refused: (reason, status) => metrics.refusals.inc({ reason, status: String(status) }),
+        }),
+      ],
+      ops: { ...ops, access: { token: config.metricsToken } },
+    };
   });
 
   const plugins = options.plugins ?? [];
@@ -364,6 +488,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
     dataKeys,
     assets,
     tombstones,
+    cluster,
     log,
     writer,
     onSegmentStored: (hook) => writer.onSegmentStored(hook),
@@ -379,6 +504,17 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await store.applyRetention(retentionRules(config), logger);
       }
       await keysS3?.open();
+      if (cluster) {
+        // Subscribed before the tombstones are loaded, so none announced in between is missed.
+        await cluster.open();
+        const { previous } = await agreeOnActiveKey(tombstoneObjects, keys, config.nodeId);
+        if (previous)
+          logger.warn(
+            { from: previous, to: keys.activeKeyId },
+            "the cluster's active key-encryption key moved to this node's",
+          );
+        rateLimits!.start();
+      }
       // Before the log is read or ingest answers: a restart must refuse what was deleted.
       await tombstones.open();
       tombstoneTimer = setInterval(
@@ -393,19 +529,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await ledger.open();
       for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);
       await writer.start();
-      // Retention: the folder store deletes expired segments itself (S3 has lifecycle rules);
-      // every store gets its expired sessions' data keys deleted.
-      const sweep = () =>
-        void (async () => {
-          const rules = retentionRules(config);
-          if (store instanceof FolderObjectStore) await sweepExpiredSegments(store, rules, { logger });
-          await shredExpiredDataKeys(dataKeyStore, rules, {
-            logger,
-            onShred: (project, sessionId) => dataKeys.forget(project, sessionId),
-            onDamaged: () => metrics.damagedDataKeys.inc(),
-          });
-        })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
-      sweepTimer = setInterval(sweep, config.sweepIntervalMs);
+      sweepTimer = setInterval(retentionSweep(config, collector), config.sweepIntervalMs);
       sweepTimer.unref();
       // POST /v1/ingest goes straight to the ingest handler; everything else through Express.
       const listening = createServer((req, res) => {
@@ -465,6 +589,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       }
       await log.close();
       await ledger.close();
+      rateLimits?.stop();
+      await cluster?.close();
       await store.close();
       await deadLetterObjects.close();
       await keysS3?.close();

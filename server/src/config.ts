@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -177,6 +178,13 @@ const options: OptionSpec[] = [
     default: 'REPRISE_INGEST',
   },
   {
+    key: 'nodeId',
+    env: 'REPRISE_NODE_ID',
+    help: "This node's name among collector nodes on one NATS (its ledger intents, its messages on the cluster bus); stable across restarts, unique per node.",
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64'),
+    default: '<host name>',
+  },
+  {
     key: 'natsAckWaitMs',
     env: 'REPRISE_NATS_ACK_WAIT_MS',
     help: "After this long without a heartbeat, a crashed node's messages go to another writer.",
@@ -257,6 +265,12 @@ const options: OptionSpec[] = [
     help: 'Keyring file with the key-encryption keys (created 0600 on first start).',
     schema: z.string().min(1),
     default: '<data dir>/keyring.json',
+  },
+  {
+    key: 'keyringJson',
+    env: 'REPRISE_KEYRING_JSON',
+    help: 'The keyring itself (its JSON document, or that JSON in base64), for platforms that hand secrets over as environment variables; wins over REPRISE_KEYRING. Read-only: rotate by changing the secret.',
+    schema: z.string().min(2),
   },
   {
     key: 'keysDir',
@@ -600,6 +614,7 @@ export interface CollectorConfigInput {
   natsTlsKey?: string;
   natsReplicas: number;
   natsAckWaitMs: number;
+  nodeId?: string;
   store: 'folder' | 's3';
   objectsDir?: string;
   s3Bucket?: string;
@@ -610,6 +625,7 @@ export interface CollectorConfigInput {
   s3CreateBucket: boolean;
   s3ArchiveClass: string;
   keyring?: string;
+  keyringJson?: string;
   keysDir?: string;
   keysS3Bucket?: string;
   keysS3Prefix: string;
@@ -662,8 +678,17 @@ export interface CollectorConfigInput {
 /** The resolved configuration `createCollector` takes. */
 export interface CollectorConfig extends Omit<
   CollectorConfigInput,
-  'projects' | 'projectsFile' | 'redactPatterns' | 'objectsDir' | 'keyring' | 'keysDir' | 's3Region' | 'indexPath'
+  | 'projects'
+  | 'projectsFile'
+  | 'redactPatterns'
+  | 'objectsDir'
+  | 'keyring'
+  | 'keysDir'
+  | 's3Region'
+  | 'indexPath'
+  | 'nodeId'
 > {
+  nodeId: string;
   objectsDir: string;
   /** SQLite index file (used when `index` is `sqlite`). */
   indexPath: string;
@@ -845,6 +870,12 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     objectsDir: resolve(input.objectsDir ?? `${dataDir}/objects`),
     keyring: resolve(input.keyring ?? `${dataDir}/keyring.json`),
     keysDir: resolve(input.keysDir ?? `${dataDir}/keys`),
+    nodeId:
+      input.nodeId ??
+      (hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 64) ||
+        'node'),
     indexPath: resolve(input.indexPath ?? `${dataDir}/index.sqlite`),
     ...(input.publicUrl ? { publicUrl: input.publicUrl.replace(/\/$/, '') } : {}),
     s3Region: input.s3Region ?? process.env.AWS_REGION ?? 'us-east-1',

@@ -28,6 +28,8 @@ test('two nodes on one JetStream stream: cross-node retries dedupe, kill -9 lose
   const shared = tempDir('nats-shared');
   const nodeEnv = (name: string) => ({
     REPRISE_DATA_DIR: join(shared, name),
+    // Both nodes run on this host, whose name is the default node id.
+    REPRISE_NODE_ID: name,
     REPRISE_KEYRING: join(shared, 'keyring.json'),
     REPRISE_KEYS_DIR: join(shared, 'keys'),
     REPRISE_OBJECTS_DIR: join(shared, 'objects'),

@@ -58,7 +58,16 @@ interface Bucket {
   at: number;
 }
 
+/** Where login attempts are shared with other collector nodes (the cluster bus). */
+export interface LoginShare {
+  publish(topic: string, body: unknown): void;
+  on(topic: string, handler: (body: unknown) => void): void;
+}
+
+type SharedAttempt = { op: 'attempt' | 'succeeded'; address: string; username: string };
+
 export class LoginThrottle {
+  private share: LoginShare | undefined;
   private readonly limits: Required<LoginLimits>;
   private readonly addressFailures = new Map<string, { count: number; since: number }>();
   private readonly usernameBuckets = new Map<string, Bucket>();
@@ -79,6 +88,28 @@ export class LoginThrottle {
    * cannot all slip through while their passwords are being hashed.
    */
   attempt(address: string, username: string): LoginVerdict {
+    const verdict = this.count(address, username);
+    if (verdict.allowed) this.share?.publish('login', { op: 'attempt', address, username } satisfies SharedAttempt);
+    return verdict;
+  }
+
+  /**
+   * Count the attempts and successes other collector nodes see, as if made here: every node then
+   * brakes on the cluster's total. Approximate: an attempt made on two nodes within the bus's
+   * latency (milliseconds) is counted on neither before it is allowed, so a burst spread over N
+   * nodes at once can get up to N × the limit through; a lost message is never replayed.
+   */
+  shareWith(share: LoginShare): void {
+    this.share = share;
+    share.on('login', (body) => {
+      const event = body as Partial<SharedAttempt>;
+      if (typeof event.address !== 'string' || typeof event.username !== 'string') return;
+      if (event.op === 'attempt') this.count(event.address, event.username);
+      else if (event.op === 'succeeded') this.forgive(event.address, event.username);
+    });
+  }
+
+  private count(address: string, username: string): LoginVerdict {
     const now = this.now();
     const pair = pairKey(address, username);
     const { perAddress, perUsername, perClient } = this.limits;
@@ -135,6 +166,11 @@ export class LoginThrottle {
    * hand an attacker a fresh burst each time the real user logs in.
    */
   succeeded(address: string, username: string): void {
+    this.forgive(address, username);
+    this.share?.publish('login', { op: 'succeeded', address, username } satisfies SharedAttempt);
+  }
+
+  private forgive(address: string, username: string): void {
     const now = this.now();
     const pair = pairKey(address, username);
     this.addressFailures.delete(pair);

@@ -28,7 +28,7 @@ import {
   type UserIdentity,
 } from './access-store.js';
 import type { FailedLoginLog } from './failed-logins.js';
-import { LoginThrottle, type LoginLimits } from './login-throttle.js';
+import { LoginThrottle, type LoginLimits, type LoginShare } from './login-throttle.js';
 import {
   assertCookieCanWork,
   assertSameOrigin,
@@ -68,6 +68,8 @@ async function withRetryAfter<T>(res: Response, task: () => Promise<T>): Promise
 
 export interface AccessRouterOptions {
   loginLimits?: LoginLimits;
+  /** Share the login brake with other collector nodes (the cluster bus). */
+  loginShare?: LoginShare;
   /** Where failed logins for unknown usernames are counted before they are audited. */
   failedLogins?: FailedLoginLog;
   /** @default DEFAULT_TOKEN_MAX_LIFETIME_MS */
@@ -101,6 +103,7 @@ const CREATE_CONFLICTS_PER_HOUR = 10;
 export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRouterOptions = {}): Router {
   const router = Router();
   const throttle = new LoginThrottle(options.loginLimits);
+  if (options.loginShare) throttle.shareWith(options.loginShare);
   const tokenMaxLifetimeMs = options.tokenMaxLifetimeMs ?? DEFAULT_TOKEN_MAX_LIFETIME_MS;
   const createConflicts = new Map<number, { count: number; since: number }>();
 

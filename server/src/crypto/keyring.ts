@@ -27,6 +27,31 @@ const keyringSchema = z.object({
 });
 export type KeyringFile = z.infer<typeof keyringSchema>;
 
+/** Parse and validate a keyring document; `label` starts the errors (which never quote the text: it is key material). */
+function parseKeyringText(text: string, label: string): KeyringFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Neither the parser's message nor its error as cause: V8 quotes the text around the fault,
+    // which here is key material, and both end up in logs.
+    throw new CollectorError(
+      'bad_keyring',
+      500,
+      `${label} is not valid JSON. Restore it from backup: without it stored sessions cannot be decrypted.`,
+    );
+  }
+  try {
+    return keyringSchema.parse(json);
+  } catch (error) {
+    throw new CollectorError(
+      'bad_keyring',
+      500,
+      `${label} is not a valid keyring file (${errorMessage(error)}). Restore it from backup: without it stored sessions cannot be decrypted.`,
+    );
+  }
+}
+
 /** Associated data of a data-key wrap (STORAGE.md, "Wrapped data keys"). */
 export function dataKeyWrapAad(key: Pick<WrappedDataKey, 'project' | 'sessionId' | 'id'>): Buffer {
   return Buffer.from(`reprise-dek/v1/${key.project}/${key.sessionId}/${key.id}`, 'utf8');
@@ -34,6 +59,19 @@ export function dataKeyWrapAad(key: Pick<WrappedDataKey, 'project' | 'sessionId'
 
 export function newKekId(now = new Date()): string {
   return `kek-${now.toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A keyring of fresh random keys with these ids, the last one active (the first start's, or a test's). */
+export function newKeyringFile(...ids: [string, ...string[]]): KeyringFile {
+  return {
+    version: 1,
+    active: ids[ids.length - 1]!,
+    keys: ids.map((id) => ({
+      id,
+      createdAt: new Date().toISOString(),
+      key: randomBytes(KEY_BYTES).toString('base64'),
+    })),
+  };
 }
 
 export interface KeyringLoadResult {
@@ -53,8 +91,12 @@ export class FileKeyring implements KeyProvider {
   private file: KeyringFile;
   private readonly keys = new Map<string, Buffer>();
 
-  private constructor(path: string, file: KeyringFile) {
+  /** Set for a keyring given as key material (REPRISE_KEYRING_JSON): there is no file to rotate into. */
+  private readonly readOnly: boolean;
+
+  private constructor(path: string, file: KeyringFile, readOnly = false) {
     this.path = path;
+    this.readOnly = readOnly;
     this.file = file;
     for (const entry of file.keys) {
       if (this.keys.has(entry.id)) {
@@ -90,12 +132,7 @@ export class FileKeyring implements KeyProvider {
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      const id = newKekId();
-      const file: KeyringFile = {
-        version: 1,
-        active: id,
-        keys: [{ id, createdAt: new Date().toISOString(), key: randomBytes(KEY_BYTES).toString('base64') }],
-      };
+      const file = newKeyringFile(newKekId());
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       try {
         await writeKeyringFile(path, file, 'wx');
@@ -106,28 +143,7 @@ export class FileKeyring implements KeyProvider {
       }
       return { keyring: new FileKeyring(path, file), created: true };
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // Neither the parser's message nor its error as cause: V8 quotes the text around the fault,
-      // which here is key material, and both end up in logs.
-      throw new CollectorError(
-        'bad_keyring',
-        500,
-        `Keyring ${path} is not valid JSON. Restore it from backup: without it stored sessions cannot be decrypted.`,
-      );
-    }
-    let parsed: KeyringFile;
-    try {
-      parsed = keyringSchema.parse(json);
-    } catch (error) {
-      throw new CollectorError(
-        'bad_keyring',
-        500,
-        `Keyring ${path} is not a valid keyring file (${errorMessage(error)}). Restore it from backup: without it stored sessions cannot be decrypted.`,
-      );
-    }
+    const parsed = parseKeyringText(text, `Keyring ${path}`);
     const mode = (await stat(path)).mode & 0o777;
     const permissionWarning =
       (mode & 0o077) !== 0 ? `Keyring ${path} has mode ${mode.toString(8)}; run chmod 600 on it.` : undefined;
@@ -136,6 +152,17 @@ export class FileKeyring implements KeyProvider {
       created: false,
       ...(permissionWarning ? { permissionWarning } : {}),
     };
+  }
+
+  /**
+   * The keyring from key material rather than a file: the keyring JSON, or that JSON in base64,
+   * as a container platform hands a secret over in an environment variable. `source` names it in
+   * errors (never the material).
+   */
+  static fromMaterial(material: string, source = 'REPRISE_KEYRING_JSON'): FileKeyring {
+    const trimmed = material.trim();
+    const text = trimmed.startsWith('{') ? trimmed : Buffer.from(trimmed, 'base64').toString('utf8');
+    return new FileKeyring(source, parseKeyringText(text, `The keyring in ${source}`), true);
   }
 
   get activeKeyId(): string {
@@ -148,6 +175,7 @@ export class FileKeyring implements KeyProvider {
 
   /** Add a fresh KEK and make it active; older KEKs stay to unwrap existing data keys until they are rewrapped. */
   async rotate(): Promise<string> {
+    this.assertWritable();
     const id = newKekId();
     const material = randomBytes(KEY_BYTES);
     const next: KeyringFile = {
@@ -163,12 +191,22 @@ export class FileKeyring implements KeyProvider {
 
   /** Remove a retired KEK once no data key is wrapped by it any more. */
   async retire(id: string): Promise<void> {
+    this.assertWritable();
     if (id === this.file.active)
       throw new CollectorError('key_in_use', 409, `KEK "${id}" is the active key; rotate before retiring it.`);
     const next: KeyringFile = { ...this.file, keys: this.file.keys.filter((entry) => entry.id !== id) };
     await writeKeyringFile(this.path, next, 'replace');
     this.file = next;
     this.keys.delete(id);
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly)
+      throw new CollectorError(
+        'keyring_read_only',
+        409,
+        `The keyring comes from ${this.path}, not a file: change the secret that sets it (add a key and make it active, or drop a retired one) and restart the nodes.`,
+      );
   }
 
   private kek(id: string): Buffer {

@@ -51,6 +51,8 @@ export class DeletionJobs {
       /** Called after a deletion finished: the index drops copies its journal still holds. */
       afterDelete?: () => void;
       logger?: { warn: (obj: object, msg: string) => void };
+      /** Wait this long after the request before deleting (`CLUSTER_SETTLE_MS` with several nodes). */
+      settleMs?: number;
     },
     private readonly retryMs = DEFAULT_DELETION_RETRY_MS,
   ) {}
@@ -107,10 +109,28 @@ export class DeletionJobs {
     return attempt;
   }
 
+  /**
+   * With several nodes: nothing is deleted until the tombstone has been stored and announced for
+   * `settleMs`. Counted from when this node stored or heard of it, not from the request: a first
+   * save that failed (S3 down) announced nothing, and the retry must give the others time too.
+   */
+  private async settle(tombstone: Tombstone): Promise<void> {
+    const settleMs = this.deps.settleMs ?? 0;
+    if (settleMs <= 0) return;
+    let since = this.deps.tombstones.sharedSince(tombstone.project, tombstone.sessionId);
+    if (since === undefined) {
+      await this.deps.tombstones.save(tombstone);
+      since = Date.now();
+    }
+    const wait = since + settleMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
   private async attempt(tombstone: Tombstone): Promise<Tombstone> {
     let deleted: DeletedSession;
     const attempts = tombstone.attempts + 1;
     try {
+      await this.settle(tombstone);
       deleted = await deleteSession(this.deps, tombstone.project, tombstone.sessionId);
     } catch (error) {
       const failed: Tombstone = {

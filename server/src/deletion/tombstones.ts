@@ -51,8 +51,14 @@ const MAX_TOMBSTONE_BYTES = 8 * 1024;
 export class TombstoneStore {
   private readonly byKey = new Map<string, Tombstone>();
   private readonly byJob = new Map<string, Tombstone>();
+  /** When each tombstone was first stored from here or read from the store or the bus: since then the other nodes can know it. */
+  private readonly shared = new Map<string, number>();
 
-  constructor(private readonly store: ObjectStore) {}
+  /** `onSaved`: told of every tombstone saved here (the collector publishes it to the other nodes). */
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly onSaved?: (tombstone: Tombstone) => void,
+  ) {}
 
   private static keyOf(project: string, sessionId: string): string {
     return `${project}/${sessionId}`;
@@ -79,11 +85,25 @@ export class TombstoneStore {
           { cause: error },
         );
       }
-      const known = this.byKey.get(TombstoneStore.keyOf(tombstone.project, tombstone.sessionId));
-      // A newer state written here wins over a stale listing.
-      if (known && known.state === 'done' && tombstone.state === 'pending') continue;
-      this.remember(tombstone);
+      this.merge(tombstone);
     }
+  }
+
+  /** A tombstone another node announced (cluster bus); malformed ones are ignored, `refresh` reads the stored copy. */
+  learn(announced: unknown): boolean {
+    const parsed = tombstoneSchema.safeParse(announced);
+    if (!parsed.success) return false;
+    this.merge(parsed.data);
+    return true;
+  }
+
+  private merge(tombstone: Tombstone): void {
+    const key = TombstoneStore.keyOf(tombstone.project, tombstone.sessionId);
+    if (!this.shared.has(key)) this.shared.set(key, Date.now());
+    const known = this.byKey.get(key);
+    // A newer state written here wins over a stale listing.
+    if (known && known.state === 'done' && tombstone.state === 'pending') return;
+    this.remember(tombstone);
   }
 
   private remember(tombstone: Tombstone): void {
@@ -158,6 +178,14 @@ export class TombstoneStore {
         contentType: 'application/json',
       },
     );
+    const key = TombstoneStore.keyOf(tombstone.project, tombstone.sessionId);
+    if (!this.shared.has(key)) this.shared.set(key, Date.now());
+    this.onSaved?.(tombstone);
+  }
+
+  /** Since when the tombstone is in the shared store (undefined: only in this node's memory, its save failed). */
+  sharedSince(project: string, sessionId: string): number | undefined {
+    return this.shared.get(TombstoneStore.keyOf(project, sessionId));
   }
 }
 

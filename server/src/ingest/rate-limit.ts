@@ -13,6 +13,9 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number; fullAt: number }>();
   private lastSweep = 0;
 
+  /** `onTake`: told of every token spent here (the cluster shares them, `cluster/rate-limits.ts`). */
+  constructor(private readonly onTake?: (key: string, limit: RateLimit) => void) {}
+
   take(key: string, limit: RateLimit, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
     // Before looking the bucket up: a sweep must not drop the bucket this call is about to spend.
     if (now - this.lastSweep > 10_000) this.sweep(now);
@@ -26,9 +29,27 @@ export class RateLimiter {
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       bucket.fullAt = now + ((limit.burst - bucket.tokens) / limit.perSecond) * 1000;
+      this.onTake?.(key, limit);
       return { ok: true };
     }
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond)) };
+  }
+
+  /**
+   * Tokens another node spent on the same key. The bucket may go below zero: that debt is what
+   * makes N nodes admit the configured rate in total rather than N times it. Floored at ten
+   * seconds' refill so a burst of reports cannot shut a key out for long.
+   */
+  debit(key: string, count: number, limit: RateLimit, now = Date.now()): void {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: limit.burst, at: now, fullAt: now };
+      this.buckets.set(key, bucket);
+    }
+    const refilled = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
+    bucket.tokens = Math.max(-limit.perSecond * 10, refilled - count);
+    bucket.at = now;
+    bucket.fullAt = now + ((limit.burst - bucket.tokens) / limit.perSecond) * 1000;
   }
 
   private sweep(now: number): void {

@@ -58,6 +58,8 @@ export interface IngestOptions {
   sessionRateLimit: RateLimit;
   /** Per client address (clientAddress). */
   addressRateLimit: RateLimit;
+  /** The buckets, when the collector shares them with other nodes (`cluster/rate-limits.ts`). */
+  rateLimiters?: { key: RateLimiter; session: RateLimiter; address: RateLimiter };
   /** The client's address as the collector trusts it (REPRISE_TRUST_PROXY); the socket's by default. */
   clientAddress?: (req: IncomingMessage) => string | undefined;
   /** Free bytes left where the log writes, or undefined when unknown; below `minFreeDiskBytes` ingest answers 503. */
@@ -608,9 +610,9 @@ async function storeBatch(
 export function createIngestHandler(options: IngestOptions): IngestHandler {
   const shared: IngestShared = {
     options,
-    limiter: new RateLimiter(),
-    sessionLimiter: new RateLimiter(),
-    addressLimiter: new RateLimiter(),
+    limiter: options.rateLimiters?.key ?? new RateLimiter(),
+    sessionLimiter: options.rateLimiters?.session ?? new RateLimiter(),
+    addressLimiter: options.rateLimiters?.address ?? new RateLimiter(),
     budget: new MemoryBudget(options.decodeMemoryBytes),
     clientAddress: options.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress),
     appending: new Map(),

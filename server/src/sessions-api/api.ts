@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import { authenticate } from '../access/middleware.js';
 import type { FailedLoginLog } from '../access/failed-logins.js';
-import type { LoginLimits } from '../access/login-throttle.js';
+import type { LoginLimits, LoginShare } from '../access/login-throttle.js';
 import { createAccessRouter } from '../access/router.js';
 import { createAuditRouter } from './audit-router.js';
 import type { AssetStore } from '../assets/asset-store.js';
@@ -29,6 +29,7 @@ export interface SessionsApiDeps {
   logger?: { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   /** Brakes on password guessing (defaults in `access/login-throttle.ts`). */
   loginLimits?: LoginLimits;
+  loginShare?: LoginShare;
   /** Aggregates failed logins for unknown usernames before they reach the audit log. */
   failedLogins?: FailedLoginLog;
   /** A login session ends after this long without a request. @default 30 minutes */
@@ -55,6 +56,7 @@ export function createSessionsApiRouter(deps: SessionsApiDeps): Router {
   router.use(
     createAccessRouter(deps.db, {
       loginLimits: deps.loginLimits,
+      ...(deps.loginShare ? { loginShare: deps.loginShare } : {}),
       failedLogins: deps.failedLogins,
       tokenMaxLifetimeMs: deps.tokenMaxLifetimeMs,
     }),

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import { retentionRules, type Collector, type CollectorPlugin } from '../collector.js';
 import type { CollectorConfig } from '../config.js';
 import { sweepExpiredSessions } from '../deletion/delete-sessions.js';
+import { CLUSTER_SETTLE_MS } from '../cluster/bus.js';
 import { DeletionJobs } from '../deletion/jobs.js';
 import { CollectorError } from '../errors.js';
 import { openIndexDatabase, type IndexDatabase, type IndexDatabaseOptions } from '../index-db/database.js';
@@ -134,6 +135,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
         afterTombstone: () => collector.log.rollNow?.(),
         afterDelete: () => index?.purgeJournal?.(),
         logger,
+        settleMs: collector.cluster ? CLUSTER_SETTLE_MS : 0,
       });
       collector.onSegmentStored(async (segment) => {
         // A deleted session's segment (stored before the writer learnt of the deletion) is not indexed again.
@@ -171,6 +173,7 @@ export function sessionsPlugin(options: SessionsPluginOptions = {}): SessionsPlu
           deletion,
           logger,
           loginLimits: options.loginLimits,
+          ...(collector.cluster ? { loginShare: collector.cluster } : {}),
           failedLogins,
           sessionIdleMs: config.sessionIdleMinutes * 60_000,
           tokenMaxLifetimeMs: config.tokenMaxDays * 86_400_000,

@@ -20,13 +20,33 @@ export interface LedgerIntent {
   ids: Array<[id: string, digest: string]>;
 }
 
+/** What the writer needs of a ledger: this file (one node) or `NatsLedger` (every node shares it). */
+export interface Ledger {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Intents whose outcome a crash left unknown; the writer resolves each at start. */
+  unresolvedIntents(): LedgerIntent[];
+  /** Synchronous: asked for every record the writer reads. */
+  isStored(id: string): boolean;
+  storedEntries(): IterableIterator<[string, string]>;
+  /** Durable before the object is put. */
+  intent(intent: LedgerIntent): Promise<void>;
+  done(intent: LedgerIntent): Promise<void>;
+  void(intent: LedgerIntent): Promise<void>;
+  /**
+   * Another node's unresolved intent holding this batch id (that node died between its intent and
+   * its outcome): the writer resolves it before storing the batch again. Only a shared ledger has them.
+   */
+  foreignIntentHolding?(id: string): LedgerIntent | undefined;
+}
+
 interface LedgerLine {
   t: 'i' | 'd' | 'x';
   k: string;
   ids?: Array<[string, string]>;
 }
 
-export class WriterLedger {
+export class WriterLedger implements Ledger {
   readonly path: string;
   private readonly keepIds: number;
   private readonly logger: Logger | undefined;

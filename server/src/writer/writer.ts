@@ -12,7 +12,7 @@ import { readStoredSegment } from '../segment/reader.js';
 import { parseSegmentObjectKey, segmentName, segmentObjectKey } from '../store/keys.js';
 import type { ObjectStore } from '../store/types.js';
 import type { DeadLetters } from './dead-letters.js';
-import type { WriterLedger, LedgerIntent } from './ledger.js';
+import type { Ledger, LedgerIntent } from './ledger.js';
 import { compressSegmentPayload, serializeSegmentPayload } from '../segment/payload.js';
 import { summarizeBatches } from './summary.js';
 import type { SegmentBatch, SegmentStoredHook, StoredSegment } from '../segment/types.js';
@@ -82,6 +82,8 @@ export class SegmentWriter {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private abandon = false;
+  /** Other nodes' intents being resolved here, by object key (`adopt`). */
+  private readonly adopting = new Map<string, Promise<void>>();
   /** Chain that runs segments' synchronous steps one at a time (see `oneAtATime`). */
   private syncChain: Promise<void> = Promise.resolve();
   /** Chain that runs segments' compression one at a time (see `compressOneAtATime`). */
@@ -93,7 +95,7 @@ export class SegmentWriter {
       store: ObjectStore;
       dataKeys: DataKeyService;
       dataKeyStore: DataKeyStore;
-      ledger: WriterLedger;
+      ledger: Ledger;
       logger: Logger;
       metrics: CollectorMetrics;
       /** Ack-time dedupe, told about every batch the writer sees so a restart keeps refusing replays. */
@@ -124,6 +126,21 @@ export class SegmentWriter {
   async start(): Promise<void> {
     for (const intent of this.deps.ledger.unresolvedIntents()) await this.recover(intent);
     this.loop = this.run();
+  }
+
+  /**
+   * A batch another node put into an object and died before recording it (its messages came here):
+   * resolve that node's intent as a restart would (announce the object if it exists, else void the
+   * intent), then take the batch again: stored, or free to store.
+   */
+  private async adopt(intent: LedgerIntent, entry: LogEntry): Promise<void> {
+    let resolving = this.adopting.get(intent.key);
+    if (!resolving) {
+      resolving = this.recover(intent).finally(() => this.adopting.delete(intent.key));
+      this.adopting.set(intent.key, resolving);
+    }
+    await resolving;
+    this.accept(entry);
   }
 
   private async recover(intent: LedgerIntent): Promise<void> {
@@ -217,6 +234,11 @@ export class SegmentWriter {
     if (this.deps.ledger.isStored(id)) {
       this.deps.metrics.writerDuplicates.inc();
       void this.deps.log.release([entry]);
+      return;
+    }
+    const foreign = this.deps.ledger.foreignIntentHolding?.(id);
+    if (foreign) {
+      void this.adopt(foreign, entry);
       return;
     }
     const sessionKey = `${record.project}/${batch.session}`;

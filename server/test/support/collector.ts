@@ -224,7 +224,11 @@ export async function storedBatchCounts(
   dataDir: string,
   store?: ObjectStore,
 ): Promise<{ counts: Map<string, number>; objects: number }> {
-  const deps = await folderReaderDeps(dataDir, store);
+  return batchCountsIn(await folderReaderDeps(dataDir, store));
+}
+
+/** Count how often each batch id is stored in the segments of `deps.store`. */
+export async function batchCountsIn(deps: ReaderDeps): Promise<{ counts: Map<string, number>; objects: number }> {
   const objects = deps.store;
   const counts = new Map<string, number>();
   let count = 0;
@@ -252,6 +256,49 @@ export function s3StoreFor(endpoint: string, bucket: string): S3ObjectStore {
 }
 
 export const S3_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+
+/**
+ * The settings of one node of a cluster (NATS log, S3 objects and keys, PostgreSQL index, the
+ * keyring from one secret): what `deploy/collector.env` sets, which a test checks. The last group
+ * tunes timings and limits for a test run only.
+ */
+export function clusterNodeEnv(node: {
+  nodeId: string;
+  dataDir: string;
+  natsUrl: string;
+  s3Endpoint: string;
+  databaseUrl: string;
+  keyringJson: string;
+  projects: string;
+}): Record<string, string> {
+  return {
+    ...S3_ENV,
+    REPRISE_NODE_ID: node.nodeId,
+    REPRISE_DATA_DIR: node.dataDir,
+    REPRISE_PROJECTS: node.projects,
+    REPRISE_KEYRING_JSON: node.keyringJson,
+    REPRISE_LOG_BACKEND: 'nats',
+    REPRISE_NATS_URL: node.natsUrl,
+    REPRISE_STORE: 's3',
+    REPRISE_S3_BUCKET: 'reprise-objects',
+    REPRISE_KEYS_S3_BUCKET: 'reprise-keys',
+    REPRISE_S3_ENDPOINT: node.s3Endpoint,
+    REPRISE_S3_FORCE_PATH_STYLE: 'true',
+    REPRISE_S3_CREATE_BUCKET: 'true',
+    REPRISE_INDEX: 'postgres',
+    REPRISE_DATABASE_URL: node.databaseUrl,
+    ...CLUSTER_TEST_TUNING,
+  };
+}
+
+/** Shorter waits and a generous default rate limit for a test run; a deployment keeps the defaults. */
+export const CLUSTER_TEST_TUNING: Record<string, string> = {
+  REPRISE_NATS_ACK_WAIT_MS: '3000',
+  REPRISE_SEGMENT_MAX_AGE_MS: '300',
+  REPRISE_RATE_LIMIT_PER_SECOND: '100000',
+  REPRISE_RATE_LIMIT_BURST: '100000',
+  REPRISE_LOG_LEVEL: 'warn',
+};
 
 export const silentLogger = pino({ level: 'silent' });
 
