@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { transform } from 'esbuild';
 import { defineRollupConfig } from '@reprise/rollup-config';
 
 /**
- * `import css from './x.css?inline'` becomes the stylesheet's text (as Vite does for the unit
- * tests), and the player's full stylesheet is also written to dist/ for <link> users.
+ * `import css from './x.css?inline'` becomes the stylesheet's text, minified (every byte of it
+ * ships in the script tag's bundle), and the player's full stylesheet is also written to dist/,
+ * as written, for <link> users.
  */
 function inlineCss() {
   // Only this package's own stylesheets: a dependency's `?inline` import would stay external.
@@ -15,10 +17,11 @@ function inlineCss() {
       const resolved = await this.resolve(source.slice(0, -'?inline'.length), importer, { skipSelf: true });
       return resolved ? `${resolved.id}?inline` : null;
     },
-    load(id) {
+    async load(id) {
       if (!id.endsWith('.css?inline')) return null;
       const css = readFileSync(id.slice(0, -'?inline'.length), 'utf8');
-      return `export default ${JSON.stringify(css)};`;
+      const { code } = await transform(css, { loader: 'css', minify: true });
+      return `export default ${JSON.stringify(code)};`;
     },
     generateBundle() {
       if (emitted) return;
