@@ -504,6 +504,8 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         await store.applyRetention(retentionRules(config), logger);
       }
       await keysS3?.open();
+      // Crypto-shredding deletes the wrapped data keys: on a versioned bucket they would survive.
+      await keysS3?.assertUnversioned('the wrapped data keys (REPRISE_KEYS_S3_BUCKET)');
       if (cluster) {
         // Subscribed before the tombstones are loaded, so none announced in between is missed.
         await cluster.open();

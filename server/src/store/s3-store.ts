@@ -2,6 +2,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -40,6 +41,12 @@ function isNotFound(error: unknown): boolean {
   const e = error as S3Failure;
   if (e?.name === 'NoSuchBucket' || e?.Code === 'NoSuchBucket') return false;
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** A feature this S3-compatible server lacks (s3rver: lifecycle, versioning). */
+function isNotImplemented(error: unknown): boolean {
+  const e = error as S3Failure;
+  return e?.name === 'NotImplemented' || e?.Code === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501;
 }
 
 /** Any other S3 failure as a typed error that names the operation, key and bucket and what to check. */
@@ -103,6 +110,34 @@ export class S3ObjectStore implements ObjectStore {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Refuse a bucket that has (or had) versioning on. On such a bucket a DeleteObject without a
+   * version id only adds a delete marker: the object stays readable as an old version, so a
+   * shredded data key would survive its deletion. Suspended versioning keeps the old versions too.
+   * Called for the data keys' bucket at start (`purpose` names it in the message).
+   */
+  async assertUnversioned(purpose: string): Promise<void> {
+    let status: string | undefined;
+    try {
+      status = (await this.client.send(new GetBucketVersioningCommand({ Bucket: this.options.bucket }))).Status;
+    } catch (error) {
+      // A server without versioning at all (s3rver) cannot keep old versions.
+      if (isNotImplemented(error)) return;
+      throw new CollectorError(
+        'keys_bucket_versioning_unknown',
+        500,
+        `Could not read the versioning state of bucket "${this.options.bucket}" (${purpose}): ${errorMessage(error)}. The collector must know that deleting ${purpose} is final: allow s3:GetBucketVersioning on that bucket to the collector's credentials.`,
+        { cause: error },
+      );
+    }
+    if (status !== 'Enabled' && status !== 'Suspended') return;
+    throw new CollectorError(
+      'keys_bucket_versioned',
+      500,
+      `Bucket "${this.options.bucket}" holds ${purpose} and has versioning ${status === 'Enabled' ? 'enabled' : 'suspended (old versions are kept)'}: a deleted data key would stay readable as an old version, so deleting a session would not be final. Give REPRISE_KEYS_S3_BUCKET a bucket that never had versioning (once enabled, versioning can only be suspended, which keeps the old versions); a lifecycle rule that expires noncurrent versions does not make deletion final either, only later. The collector refuses to start.`,
+    );
   }
 
   async put(key: string, body: Uint8Array, options: { contentType?: string } = {}): Promise<void> {
@@ -252,8 +287,7 @@ export class S3ObjectStore implements ObjectStore {
       );
       return 'applied';
     } catch (error) {
-      const e = error as S3Failure;
-      if (e.name === 'NotImplemented' || e.Code === 'NotImplemented' || e.$metadata?.httpStatusCode === 501) {
+      if (isNotImplemented(error)) {
         logger.warn(
           { bucket: this.options.bucket },
           '[@reprise/collector] This S3 server does not implement lifecycle configuration: retention rules were NOT applied. Configure expiry on the bucket yourself.',
