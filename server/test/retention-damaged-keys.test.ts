@@ -11,6 +11,7 @@ import type { WrappedDataKey } from '../src/crypto/types.js';
 import { CollectorError } from '../src/errors.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { shredExpiredDataKeys } from '../src/deletion/shred-expired-keys.js';
+import { LOG_KEY_PROJECT } from '../src/log/cipher.js';
 import { tempDir } from '@reprise/test-support/process';
 import { metricValue, silentLogger, TEST_METRICS_TOKEN } from './support/collector.js';
 
@@ -40,7 +41,9 @@ const seed = async (keys: ObjectDataKeyStore, now: number) => {
 };
 const sessionsWithKeys = async (keys: ObjectDataKeyStore) => {
   const ids: string[] = [];
-  for await (const object of keys.store.list('')) ids.push(object.key.split('/')[1]!);
+  // The collector's ingest log keeps its own keys in the same store; retention does not own them.
+  for await (const object of keys.store.list(''))
+    if (object.key.split('/')[0] !== LOG_KEY_PROJECT) ids.push(object.key.split('/')[1]!);
   return ids.sort();
 };
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventType } from '@reprise/protocol';
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.js';
+import { CollectorError, errorMessage } from '../errors.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
 import { encryptSegment } from '../segment/envelope.js';
 import type { DataKeyStore } from '../crypto/types.js';
@@ -62,6 +62,8 @@ interface OpenSegment {
 }
 
 const RETRY_BASE_MS = 200;
+/** What reading a segment left by a crash can answer that no retry changes. */
+const UNUSABLE_SEGMENT = new Set(['segment_corrupt', 'segment_tampered', 'data_key_missing']);
 const RETRY_MAX_MS = 5_000;
 
 /**
@@ -106,6 +108,13 @@ export class SegmentWriter {
        * removed again with any data key made for it.
        */
       isDeleted?: (project: string, sessionId: string) => boolean;
+      /**
+       * With several nodes: whether the shared tombstone store holds a tombstone for the session,
+       * read after each segment is stored. A deletion stores its tombstone before it lists the
+       * session's objects, so either this read sees the tombstone or that listing sees the segment:
+       * no timing between nodes is assumed (a node may hear the announcement late).
+       */
+      isDeletedShared?: (project: string, sessionId: string) => Promise<boolean>;
       /**
        * Where records go that cannot be stored even alone. Without it such a record stays in the
        * log (tests of the writer alone); the collector always gives one.
@@ -160,8 +169,25 @@ export class SegmentWriter {
         this.deps.logger.info({ key: intent.key }, 'writer: recovered a segment stored before a crash');
         return;
       } catch (error) {
+        let failure = error;
+        if (error instanceof CollectorError && UNUSABLE_SEGMENT.has(error.code)) {
+          // Never a stored copy to keep: a write torn by the crash, or one whose session was
+          // deleted (key shredded). Its batches are still in the log, since the intent was never
+          // resolved, so they are stored again (or dropped, for a deleted session).
+          this.deps.logger.warn(
+            { err: error, key: intent.key },
+            'writer: removing an unusable segment left by a crash',
+          );
+          try {
+            await this.deps.store.delete(intent.key);
+            await this.deps.ledger.void(intent);
+            return;
+          } catch (cleanup) {
+            failure = cleanup;
+          }
+        }
         this.deps.metrics.storeErrors.inc({ operation: 'recover' });
-        this.deps.logger.warn({ err: error, key: intent.key }, 'writer: recovery check failed; retrying');
+        this.deps.logger.warn({ err: failure, key: intent.key }, 'writer: recovery check failed; retrying');
         await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt));
       }
     }
@@ -489,7 +515,12 @@ export class SegmentWriter {
     });
     if (!stored) return;
     stopTimer();
-    if (this.deps.isDeleted?.(segment.project, segment.sessionId)) {
+    const deletedMeanwhile =
+      this.deps.isDeleted?.(segment.project, segment.sessionId) ||
+      (this.deps.isDeletedShared &&
+        (await this.retry('tombstone', { key }, () => this.deps.isDeletedShared!(segment.project, segment.sessionId))));
+    if (this.abandon) return;
+    if (deletedMeanwhile) {
       // Deleted while this segment was being stored: the deletion may have listed the session's
       // keys and objects before this one existed, so take them away here.
       const removed = await this.retry('delete', { key }, async () => {
