@@ -5,8 +5,7 @@
  * and after a deletion no marker of the session is left in any file of the data folder, in clear
  * or under a key that still exists.
  */
-import { createDecipheriv } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { unpack } from 'msgpackr';
@@ -21,6 +20,7 @@ import type { LogEntry, LogRecord } from '../src/log/types.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { tempDir } from '@reprise/test-support/process';
 import { frameOf, makeBatch, postBatch, silentLogger } from './support/collector.js';
+import { aesGcmOpen, filesUnder } from './support/by-the-doc.js';
 import {
   callApi,
   deleteTokenFor,
@@ -32,25 +32,10 @@ import {
 
 const MARKER = 'log-marker-5d1c9e';
 
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 function walFiles(logDir: string): string[] {
   return filesUnder(logDir)
     .filter((path) => /wal-\d{8}\.log$/.test(path))
     .sort();
-}
-
-function aesGcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
-  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.byteLength - 16)), decipher.final()]);
 }
 
 /**

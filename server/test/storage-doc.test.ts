@@ -2,8 +2,7 @@
  * STORAGE.md is enough: decrypt a segment the real collector stored using only node:crypto and
  * node:zlib, step by step as the page says. Then flip bytes: the collector refuses the object.
  */
-import { createDecipheriv } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -15,20 +14,7 @@ import { FolderObjectStore } from '../src/store/folder-store.js';
 import { readSessionEvents, readStoredSegment } from '../src/segment/reader.js';
 import { tempDir } from '@reprise/test-support/process';
 import { frameOf, makeBatch, postBatch, startCollector, waitForDrain } from './support/collector.js';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-function aesGcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
-  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.byteLength - 16)), decipher.final()]);
-}
+import { aesGcmOpen, filesUnder } from './support/by-the-doc.js';
 
 /** STORAGE.md, followed literally. */
 function decryptByTheDoc(
