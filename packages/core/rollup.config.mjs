@@ -5,8 +5,16 @@ const configs = defineRollupConfig({
   // lazy: createLazyRecorder(), which import()s the index entry on start.
   input: { index: 'src/index.ts', lazy: 'src/loader/lazy.ts', internal: 'src/internal.ts' },
   iife: [
-    // window.Reprise for a plain <script> tag: rrweb and the protocol bundled in.
+    // window.Reprise for a plain <script> tag: rrweb and what starts it (recording begins at once)...
     { input: 'src/script.ts', file: 'dist/reprise.iife.js', name: 'Reprise' },
+    // ...and the rest of the recorder, which it fetches from beside itself at start(). One rrweb
+    // per page: this build reads the first file's.
+    {
+      input: 'src/script-recorder.ts',
+      file: 'dist/reprise.recorder.js',
+      name: '__repriseRecorder',
+      globals: { '@rrweb/record': '__repriseRrweb' },
+    },
     // A few KB that define window.Reprise at once and fetch reprise.iife.js after the page's load
     // event; the entry assigns window.Reprise itself (so no `name`).
     { input: 'src/loader/script.ts', file: 'dist/reprise.loader.js' },

@@ -7,6 +7,15 @@ import { REPO_ROOT, type RouteHandler } from '../harness/index.js';
 export const CAPTURE_FIXTURES = join(REPO_ROOT, 'test/fixtures/capture');
 export const CORE_IIFE = join(REPO_ROOT, 'packages/core/dist/reprise.iife.js');
 
+/**
+ * Fetch the rest of the script-tag recorder (reprise.recorder.js) before the test creates one, so
+ * the test exercises the full recorder's own behaviour; the early path (recording while the rest
+ * loads) has its own tests in capture-early.test.ts.
+ */
+export async function loadWholeRecorder(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { Reprise: { load(): Promise<unknown> } }).Reprise.load());
+}
+
 export function fixture(name: string): string {
   return readFileSync(join(CAPTURE_FIXTURES, name), 'utf8');
 }

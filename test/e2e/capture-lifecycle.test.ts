@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { CORE_IIFE, EventType, repriseEvents, type CapturedEvent } from './capture-helpers.js';
+import { CORE_IIFE, EventType, loadWholeRecorder, repriseEvents, type CapturedEvent } from './capture-helpers.js';
 
 /*
  * The recorder's lifecycle as framework adapters use it, through the script-tag build
@@ -60,6 +60,7 @@ afterAll(async () => {
 async function openSpa(path = '/spa/'): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(`${server.url}${path}`);
+  await loadWholeRecorder(page);
   return page;
 }
 

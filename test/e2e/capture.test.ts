@@ -11,6 +11,7 @@ import {
   fixture,
   IncrementalSource,
   jsonRoute,
+  loadWholeRecorder,
   repriseEvents,
 } from './capture-helpers.js';
 
@@ -93,6 +94,7 @@ afterAll(async () => {
 async function openApp(options: Record<string, unknown> = {}): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(`${server.url}/app`);
+  await loadWholeRecorder(page);
   await page.evaluate(
     (opts) => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder(opts),
     options,
@@ -111,6 +113,7 @@ async function recordingWithAgedSession(
   const page = await browser.newPage();
   await page.clock.install();
   await page.goto(`${server.url}/app`);
+  await loadWholeRecorder(page);
   const first = await page.evaluate(() =>
     (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}),
   );
@@ -481,6 +484,7 @@ describe('privacy edge cases in Chromium', () => {
   test('a password revealed by a "show password" toggle stays unrecorded; prefilled, cleared and programmatic values are masked', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/app`);
+    await loadWholeRecorder(page);
     // A server-rendered prefill that was cleared before recording started (rrweb would keep the attribute).
     await page.evaluate(() => {
       const cleared = document.createElement('input');

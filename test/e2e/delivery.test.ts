@@ -13,6 +13,7 @@ import {
   type TestBrowser,
   type TestServer,
 } from '../harness/index.js';
+import { loadWholeRecorder } from './capture-helpers.js';
 
 let browser: TestBrowser;
 let site: TestServer;
@@ -449,6 +450,7 @@ function deliverInPage(
 test("under a CSP the self-hosted worker, the worker beside the script (worker-src 'self'), or the main-thread fallback delivers", async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/delivery-only`);
+  await loadWholeRecorder(page);
   const modes = await deliverInPage(page, [
     { tab: 'hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } },
     { tab: 'beside', options: {} },
@@ -457,6 +459,7 @@ test("under a CSP the self-hosted worker, the worker beside the script (worker-s
   // No worker at all: the engine is loaded onto the page (reprise.worker.js as a script) only now.
   const strict = await browser.newPage();
   await strict.goto(`${site.url}/no-workers`);
+  await loadWholeRecorder(strict);
   expect(await strict.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
   expect(await deliverInPage(strict, [{ tab: 'fallback', options: {} }])).toEqual(['main-thread']);
   await ingest.waitFor(() => ingest.batches.length >= 3, 5_000, 'the three batches');
@@ -470,6 +473,7 @@ test('where no worker may start and the engine cannot be fetched either, onError
   const page = await browser.newPage();
   await page.route('**/reprise.worker.js', (route) => route.abort());
   await page.goto(`${site.url}/no-workers`);
+  await loadWholeRecorder(page);
   const errors = await page.evaluate(async (endpoint) => {
     type Delivery = { push(events: unknown[]): void };
     const api = (window as unknown as { Reprise: { createDelivery(context: unknown): Delivery } }).Reprise;
@@ -502,6 +506,7 @@ test('without a CSP the worker beside the script runs the engine; the page itsel
   const page = await browser.newPage();
   await page.goto(`${site.url}/away`);
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await loadWholeRecorder(page);
   expect(await deliverInPage(page, [{ tab: 'beside', options: {} }])).toEqual(['bundled-worker']);
   await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === 'beside'), 5_000, "the worker's batch");
   // Compressed by the worker (raw DEFLATE), not the page's JSON.
@@ -559,6 +564,7 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   const first = await browser.newPage();
   await first.goto(`${site.url}/away`);
   await first.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await loadWholeRecorder(first);
   // The page's fallback engine is fetched (reprise.worker.js) when a delivery first needs it:
   // while still online, as a page that went offline later would have.
   await first.evaluate(async (endpoint) => {
@@ -610,6 +616,7 @@ test('a backlog is sent from the outbox index: each body is read once, to send i
   });
   await page.goto(`${site.url}/away`);
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await loadWholeRecorder(page);
   await pushNoisyBatches(page, {
     session: 'after-backlog',
     tab: 'new',
@@ -665,6 +672,7 @@ test('IndexedDB refusing a write (quota exceeded) still delivers the batch from 
       )
       .toBe('QuotaExceededError');
     await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+    await loadWholeRecorder(page);
     await pushNoisyBatches(page, { session: 'quota', tab: 'q', batches: 2, bytesEach: 20_000, delivery: {} });
     await ingest.waitFor(
       () => ingest.batches.filter((item) => item.batch.session === 'quota').length === 2,
@@ -777,6 +785,7 @@ test('batches a version-1 outbox (one store, no index) left behind are indexed o
     { url: `${ingest.url}/v1/ingest`, bytes: [...body] },
   );
   await page.addScriptTag({ url: '/dist/core/reprise.iife.js' });
+  await loadWholeRecorder(page);
   await pushNoisyBatches(page, { session: 'after-upgrade', tab: 'new', batches: 1, bytesEach: 100, delivery: {} });
   await ingest.waitFor(
     () => ingest.batches.some((item) => item.batch.session === 'v1-session'),

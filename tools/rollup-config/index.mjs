@@ -14,6 +14,8 @@ import replace from '@rollup/plugin-replace';
  * @property {string} file         output file under dist/
  * @property {string} [name]       global name (window.X); omit for a classic worker script
  * @property {boolean} [minify]
+ * @property {Record<string, string>} [globals] dependencies left out of this build, each read
+ *   from a global that another script of the page defines (module id -> global name)
  */
 
 /**
@@ -88,7 +90,8 @@ export function defineRollupConfig(options) {
   for (const build of options.iife ?? []) {
     configs.push({
       input: build.input,
-      // A script-tag build carries its dependencies inside.
+      // A script-tag build carries its dependencies inside, except those another script provides.
+      external: Object.keys(build.globals ?? {}),
       plugins: [
         ...(options.plugins ?? []),
         replace({
@@ -103,6 +106,7 @@ export function defineRollupConfig(options) {
         file: build.file,
         format: 'iife',
         name: build.name,
+        globals: build.globals,
         sourcemap: true,
         inlineDynamicImports: true,
       },

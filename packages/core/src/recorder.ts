@@ -16,6 +16,7 @@ import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
 import { eventRedactor } from './privacy.js';
+import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
 import { createEventPipeline } from './recorder/pipeline.js';
 import { createMounts, stopReleasedRecorders } from './recorder/release.js';
@@ -41,6 +42,14 @@ type StopReason = RecorderEvents['stop']['reason'];
  * what stays here is the session and the start/stop lifecycle.
  */
 export function createRecorder(options: RecorderOptions = {}): Recorder {
+  return createRecorderWith(options);
+}
+
+/**
+ * createRecorder(), taking over `early`: the rrweb recording the script tag's first file started
+ * before this code arrived (recorder/early.ts). Its session is the recording's first session.
+ */
+export function createRecorderWith(options: RecorderOptions, early?: EarlyCapture): Recorder {
   const optionProblems: string[] = [];
   const config = resolveOptions(options, (problem) => optionProblems.push(problem));
   const warn = createWarn(config);
@@ -175,7 +184,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   }
 
   /** `continued`: the `reprise.session` marker when this session follows one that expired. */
-  function beginCapture(info: SessionInfo, continued?: SessionPayload): void {
+  function beginCapture(info: SessionInfo, continued?: SessionPayload, takeOver?: EarlyCapture): void {
     session = info;
     lastTouchAt = Date.now();
     if (!info.sampled) {
@@ -193,6 +202,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
           report,
           isRecording: () => recording,
           onBreaker: (event) => emitter.emit('breaker', event),
+          early: takeOver,
         },
         teardowns,
       );
@@ -249,16 +259,29 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       return;
     }
     if (isOptedOut()) {
+      dropEarlyCapture();
       debugWarn(config.debug, 'this browser opted out of recording (optOut() was called); start() does nothing.');
       return;
     }
     stopReleasedRecorders();
     active = true;
-    beginCapture(resolveSession({ sampleRate: config.sampleRate }));
+    // The early capture is taken over once, by the first recording; whatever it still runs after
+    // that (nothing, when it was taken over) stops.
+    const takeOver = early;
+    early = undefined;
+    beginCapture(takeOver?.session ?? resolveSession({ sampleRate: config.sampleRate }), undefined, takeOver);
+    takeOver?.discard();
     notifyState();
   }
 
+  /** The early capture is never taken over (stopped or opted out first): rrweb stops, its events are dropped. */
+  function dropEarlyCapture(): void {
+    early?.discard();
+    early = undefined;
+  }
+
   function deactivate(reason: StopReason): void {
+    dropEarlyCapture();
     mounts.cancelRelease();
     if (!active) return;
     active = false;

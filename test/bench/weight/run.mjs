@@ -50,6 +50,8 @@ const initial = (entry) => {
 const allAppChunks = outputs.reduce((sum, [path]) => sum + gz(readFileSync(resolve(root, path))), 0);
 
 const iife = fileGz('packages/core/dist/reprise.iife.js');
+// Fetched by reprise.iife.js at start(), while rrweb already records: after recording starts.
+const rest = fileGz('packages/core/dist/reprise.recorder.js');
 const worker = fileGz('packages/core/dist/reprise.worker.js');
 const loader = fileGz('packages/core/dist/reprise.loader.js');
 const esmApp = initial('esm-app');
@@ -58,6 +60,8 @@ rmSync(config.outdir, { recursive: true, force: true });
 
 const rows = [
   ['reprise.iife.js (script tag, before recording starts)', iife, 30_000],
+  ['reprise.recorder.js (the rest, fetched at start() while recording)', rest, undefined],
+  ['  script tag in all: iife + rest', iife + rest, undefined],
   ['reprise.worker.js (delivery worker)', worker, 10_000],
   ['reprise.loader.js (script-tag loader)', loader, undefined],
   ['app with createRecorder, initial chunk (esbuild, all deps)', esmApp, 30_000],
@@ -69,10 +73,10 @@ console.log('| what | gzip -9 kB | goal kB |\n|---|---:|---:|');
 for (const [name, bytes, goal] of rows)
   console.log(`| ${name} | ${kb(bytes)} | ${goal === undefined ? '' : kb(goal)} |`);
 console.log(`chunks: ${outputs.map(([path]) => path.replace(/.*reprise-weight-[^/]+\//, '')).join(', ')}`);
-// Issue 15's goals, which CI's .size-limit.json does not enforce until they are met (it keeps the
-// earlier budgets as regression ceilings): reported here so a run says how far each one is.
+// Issue 15's goals: .size-limit.json enforces the script tag's and the worker's in CI; the app
+// goals are measured only here, so a run says how far each one is.
 const goals = rows.filter(([, , goal]) => goal !== undefined);
 const met = goals.filter(([, bytes, goal]) => bytes <= goal).length;
 console.log(
-  `BENCH weight iife_gz=${iife} worker_gz=${worker} esm_app_gz=${esmApp} react_app_gz=${reactApp} react_over_gz=${reactApp - esmApp} goals_met=${met}/${goals.length}`,
+  `BENCH weight iife_gz=${iife} rest_gz=${rest} worker_gz=${worker} esm_app_gz=${esmApp} react_app_gz=${reactApp} react_over_gz=${reactApp - esmApp} goals_met=${met}/${goals.length}`,
 );

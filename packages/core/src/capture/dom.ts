@@ -3,6 +3,7 @@ import { EventType, type RecordedEvent } from '@reprise/protocol/page';
 import type { ResolvedOptions } from '../defaults.js';
 import { RecorderError } from '../errors.js';
 import { domPrivacy, protectAttributeChanges, protectSerializedNodes, type SerializedPrivacy } from '../privacy.js';
+import type { EarlyCapture, EarlyCaptureSink } from './early.js';
 import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
@@ -135,5 +136,27 @@ export function startDomCapture(
     window.removeEventListener('pagehide', onPageHide, true);
     flushInput();
     stop?.();
+  };
+}
+
+/**
+ * Take over the rrweb recording that the script tag's first file started (recorder/early.ts)
+ * (rrweb and the mutation breaker) instead of starting another: its buffered events go to `sink` first. Undefined when there is
+ * nothing to take over; the caller then starts rrweb itself.
+ */
+export function adoptDomCapture(early: EarlyCapture, sink: EarlyCaptureSink): Teardown | undefined {
+  if (domCaptureRunning) {
+    early.discard();
+    return undefined;
+  }
+  const stop = early.adopt(sink);
+  if (!stop) return undefined;
+  domCaptureRunning = true;
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    domCaptureRunning = false;
+    stop();
   };
 }

@@ -1,9 +1,22 @@
 import type { Recorder, RecorderEvents, RecorderOptions, RecorderState, Unsubscribe } from '../types.js';
 import { RecorderError } from '../errors.js';
+import type { EarlyCapture } from '../capture/early.js';
 
-/** What the loader needs from the full recorder: the script tag's `window.Reprise` or the package entry. */
+/**
+ * What the loader needs from the full recorder: the script tag's `window.Reprise`, the package
+ * entry, or `reprise.recorder.js` (which also takes over an early capture).
+ */
 export interface RecorderCore {
-  createRecorder(options?: RecorderOptions): Recorder;
+  createRecorder(options?: RecorderOptions, early?: EarlyCapture): Recorder;
+}
+
+/**
+ * How the script tag's first file differs from a loader: it records from `start()` on, with rrweb
+ * started by `startEarly` while the rest of the recorder loads, and it loads that rest at once
+ * rather than after the page's `load` event.
+ */
+export interface EarlyStart {
+  startEarly(options: RecorderOptions): EarlyCapture | undefined;
 }
 
 /** How the full recorder is fetched: a `<script>` for the loader, `import()` for `@reprise/core/lazy`. */
@@ -126,8 +139,11 @@ function safely(run: () => void): void {
  * waits for the page's `load` event. If loading fails, `onError` and `error` listeners get a
  * `RecorderError` and every method becomes a no-op.
  */
-export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadCore): LazyRecorder {
+export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadCore, eager?: EarlyStart): LazyRecorder {
   let real: Recorder | undefined;
+  /** rrweb started by `eager` at the first start(), handed to the full recorder. */
+  let early: EarlyCapture | undefined;
+  let earlyTried = false;
   let failed = false;
   let loading: Promise<boolean> | undefined;
   let queue: QueuedCall[] = [];
@@ -181,8 +197,26 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     }
   }
 
+  function startEarly(): void {
+    if (!eager || earlyTried || real || failed) return;
+    earlyTried = true;
+    try {
+      early = eager.startEarly(options);
+    } catch {
+      // The full recorder starts rrweb itself when it arrives.
+      early = undefined;
+    }
+  }
+
+  function dropEarly(): void {
+    early?.discard();
+    early = undefined;
+  }
+
   function handOver(core: RecorderCore): void {
-    const recorder = core.createRecorder(options);
+    const taken = early;
+    early = undefined;
+    const recorder = core.createRecorder(options, taken);
     real = recorder;
     waiting.delete(pending);
     if (waiting.size === 0) stopListening?.();
@@ -204,6 +238,8 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
         heldErrors = [];
       }
     }
+    // Nothing took the early capture over (a mount() released before the hand-over): stop it.
+    if (taken && !recorder.isRecording) taken.discard();
     if (dropped > 0) {
       reportError(
         new RecorderError(
@@ -216,6 +252,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
 
   function fail(error: RecorderError): void {
     failed = true;
+    dropEarly();
     waiting.delete(pending);
     if (waiting.size === 0) stopListening?.();
     for (const call of takeQueue()) call.abandon?.();
@@ -224,7 +261,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
 
   function load(): Promise<boolean> {
     if (real) return Promise.resolve(true);
-    loading ??= new Promise<void>((resolve) => afterPageLoad(resolve))
+    loading ??= new Promise<void>((resolve) => (eager ? resolve() : afterPageLoad(resolve)))
       .then(loadCore)
       .then((core) => {
         if (typeof core?.createRecorder !== 'function') {
@@ -263,10 +300,12 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
   return {
     load,
     start() {
+      startEarly();
       dispatch((recorder) => recorder.start(), true);
       void load();
     },
     stop() {
+      dropEarly();
       dispatch((recorder) => recorder.stop(), true);
     },
     identify(userId, traits) {
@@ -286,6 +325,7 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       dispatch((recorder) => recorder.captureError(error, context));
     },
     optOut() {
+      dropEarly();
       dispatch((recorder) => recorder.optOut(), true);
     },
     claimNavigation() {
@@ -293,7 +333,10 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     },
     mount() {
       const release = releasable((recorder) => recorder.mount());
-      if (!options.requireConsent) void load();
+      if (!options.requireConsent) {
+        startEarly();
+        void load();
+      }
       return release;
     },
     flush() {
@@ -325,10 +368,10 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       };
     },
     get sessionId() {
-      return real ? real.sessionId : null;
+      return real ? real.sessionId : (early?.session.sessionId ?? null);
     },
     get isRecording() {
-      return real ? real.isRecording : false;
+      return real ? real.isRecording : Boolean(early?.session.sampled);
     },
   };
 

@@ -1,7 +1,7 @@
 /**
  * The script-tag loader, `dist/reprise.loader.js`: a few KB that define `window.Reprise` at once
- * and fetch the full recorder (`reprise.iife.js`, ~80 KB gzip) asynchronously, only once
- * recording starts and never before the page's `load` event. Calls made meanwhile are queued
+ * and fetch the script-tag recorder (`reprise.iife.js`, ~30 KB gzip, which fetches the rest
+ * beside itself) asynchronously, only once recording starts and never before the page's `load` event. Calls made meanwhile are queued
  * and replayed on the full recorder; uncaught errors from the very top of the page are kept.
  */
 import type { RecorderOptions } from '../types.js';

@@ -2,11 +2,12 @@ import type { RecordedEvent } from '@reprise/protocol/page';
 import { startMutationBreaker } from '../capture/breaker.js';
 import { startConsoleCapture } from '../capture/console.js';
 import type { CaptureContext, Teardown } from '../capture/context.js';
-import { startDomCapture } from '../capture/dom.js';
+import { adoptDomCapture, startDomCapture } from '../capture/dom.js';
 import { startErrorCapture } from '../capture/errors.js';
 import { startNetworkCapture } from '../capture/network.js';
 import type { ResolvedOptions } from '../defaults.js';
 import type { RecorderEvents } from '../types.js';
+import type { EarlyCapture } from '../capture/early.js';
 import type { Report } from './report.js';
 
 /*
@@ -21,6 +22,8 @@ export interface DomTrackerHooks {
   report: Report;
   isRecording(): boolean;
   onBreaker(event: RecorderEvents['breaker']): void;
+  /** DOM capture already running (the script tag's early capture): taken over instead of started. */
+  early?: EarlyCapture;
 }
 
 /**
@@ -29,6 +32,13 @@ export interface DomTrackerHooks {
  * still take down what it installed.
  */
 export function startDomTrackers(config: ResolvedOptions, hooks: DomTrackerHooks, teardowns: Teardown[]): void {
+  if (hooks.early) {
+    const adopted = adoptDomCapture(hooks.early, hooks);
+    if (adopted) {
+      teardowns.push(adopted);
+      return;
+    }
+  }
   let stopDom: Teardown | undefined;
   const startDom = () => {
     stopDom = startDomCapture(config, hooks.push, (error) => hooks.report(error, 'capture', 'rrweb'));

@@ -1,0 +1,96 @@
+import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol/page';
+import type { Teardown } from '../capture/context.js';
+import { runTeardowns } from '../capture/patch.js';
+import { resolveOptions } from '../defaults.js';
+import { debugWarn, isBrowser } from '../env.js';
+import type { EarlyCapture, EarlyCaptureSink } from '../capture/early.js';
+import { startDomTrackers } from '../recorder/trackers.js';
+import { isOptedOut, resolveSession } from '../session.js';
+import type { RecorderOptions } from '../types.js';
+
+/**
+ * Events kept while the rest of the recorder loads (a full snapshot and a few seconds of a busy
+ * page). Past this the early capture stops and drops them, and the full recorder, when it comes,
+ * starts rrweb itself with a new full snapshot: a page whose `reprise.recorder.js` never loads
+ * holds no growing buffer.
+ */
+export const MAX_EARLY_EVENTS = 2000;
+
+/**
+ * Start DOM capture (rrweb behind the mutation breaker) at `start()`, with the recorder's privacy
+ * rules and sampling, before the rest of the recorder has arrived: the script tag's first file
+ * carries rrweb and this, so recording begins at once. Console, network and Reprise's own events
+ * join when the rest arrives and takes over (recorder/early.ts). Undefined where nothing may be
+ * recorded (outside a browser, opted out).
+ */
+export function startEarlyCapture(options: RecorderOptions): EarlyCapture | undefined {
+  if (!isBrowser() || isOptedOut()) return undefined;
+  const config = resolveOptions(options);
+  const session = resolveSession({ sampleRate: config.sampleRate });
+  let buffer: RecordedEvent[] | undefined = [];
+  let sink: EarlyCaptureSink | undefined;
+  let teardowns: Teardown[] | undefined;
+  let adopted = false;
+
+  const halt = () => {
+    const installed = teardowns;
+    teardowns = undefined;
+    buffer = undefined;
+    if (installed) runTeardowns(installed, (error) => debugWarn(config.debug, 'stopping the early capture', error));
+  };
+  const push = (event: RecordedEvent) => {
+    if (sink) return sink.push(event);
+    if (!buffer) return;
+    buffer.push(event);
+    if (buffer.length > MAX_EARLY_EVENTS) {
+      buffer = undefined;
+      // Not from inside rrweb's own emit.
+      queueMicrotask(() => {
+        if (!adopted) halt();
+      });
+    }
+  };
+
+  if (session.sampled) {
+    teardowns = [];
+    try {
+      startDomTrackers(
+        config,
+        {
+          push,
+          context: {
+            emit: (kind, payload) => push(createRepriseEvent(kind, payload)),
+            reportError: (error, what) => sink?.report(error, 'plugin', what),
+          },
+          report: (error, code, what) =>
+            sink
+              ? sink.report(error, code, what)
+              : debugWarn(config.debug, `${what} failed while the recorder loaded`, error),
+          isRecording: () => teardowns !== undefined,
+          onBreaker: (event) => sink?.onBreaker(event),
+        },
+        teardowns,
+      );
+    } catch (error) {
+      // Another recorder records this page: the full recorder reports it when it starts.
+      halt();
+      debugWarn(config.debug, 'could not start recording early', error);
+    }
+  }
+
+  return {
+    session,
+    adopt(taker) {
+      if (adopted || !teardowns || !buffer) return undefined;
+      adopted = true;
+      const events = buffer;
+      buffer = undefined;
+      sink = taker;
+      for (const event of events) taker.push(event);
+      return halt;
+    },
+    discard() {
+      if (!adopted) halt();
+    },
+  };
+}
