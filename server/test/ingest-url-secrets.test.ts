@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createRepriseEvent, EventType, maskText, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/access/access-store.js';
+import { loadConfig } from '../src/config.js';
 import { ev } from './support/index-events.js';
 import {
   callApi,
@@ -129,5 +130,85 @@ describe('secret URL parameters at the collector', () => {
     expect(played).toContain(`"style":"width: ${CARD}px"`);
     expect(played).toContain(`"title":"card ${maskText(CARD)}"`);
     expect(played).toContain(`"text":"${maskText(CARD)}"`);
+  });
+});
+
+/** Text a person could type, with an SSN and an international phone number, and a page URL with a query. */
+const SSN = '123-45-6789';
+const PHONE = '+44 20 7946 0958';
+const TYPED = `ssn ${SSN}, call ${PHONE}`;
+const QUERY_URL = 'https://app.test/search?q=ann+lee&page=2#results';
+
+async function storedTextOf(env: TestCollector, token: string, session: string) {
+  const T = Date.now() - 60_000;
+  const events: RecordedEvent[] = [
+    ev.meta(T, QUERY_URL),
+    ev.full(T + 1),
+    {
+      type: EventType.IncrementalSnapshot,
+      timestamp: T + 2,
+      data: { source: 5, id: 9, text: TYPED, isChecked: false },
+    },
+    ev.click(T + 30),
+  ];
+  await ingestIndexed(env, 'shop', toBatches(session, events, 10));
+  await env.collector.writer.flush();
+  const response = await callApi(env.url, { token }, 'GET', `/v1/sessions/${session}/events`);
+  expect(response.status).toBe(200);
+  const row = await env.plugin.index.db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('session_id', '=', session)
+    .executeTakeFirstOrThrow();
+  return { played: String(response.body), firstUrl: row.first_url };
+}
+
+describe("the collector's redaction settings, from the environment to what is stored", () => {
+  const collectors: TestCollector[] = [];
+  afterAll(async () => {
+    for (const env of collectors) await env.stop();
+  });
+
+  async function collectorWith(env: Record<string, string>) {
+    const loaded = loadConfig({ env, argv: [] });
+    if (loaded.help) throw new Error('unexpected --help');
+    const { redactSsn, redactPhones, dropQueryStrings } = loaded.config;
+    const started = await startTestCollector('sqlite', ['shop'], {
+      config: { redactSsn, redactPhones, dropQueryStrings },
+    });
+    collectors.push(started);
+    const token = (
+      await createApiToken(started.plugin.index.db, {
+        name: 'dpo',
+        project: 'shop',
+        operations: ['read'],
+        createdBy: null,
+      })
+    ).token;
+    return { env: started, token };
+  }
+
+  it('by default an SSN is masked, a phone number and a non-secret query are kept', async () => {
+    const { env, token } = await collectorWith({});
+    const { played, firstUrl } = await storedTextOf(env, token, 'defaults');
+    expect(played).not.toContain(SSN);
+    expect(played).toContain(maskText(SSN));
+    expect(played).toContain(PHONE);
+    expect(firstUrl).toBe(QUERY_URL);
+  });
+
+  it('REPRISE_REDACT_SSN=false, REPRISE_REDACT_PHONES=true and REPRISE_DROP_QUERY_STRINGS=true each change what is stored', async () => {
+    const { env, token } = await collectorWith({
+      REPRISE_REDACT_SSN: 'false',
+      REPRISE_REDACT_PHONES: 'true',
+      REPRISE_DROP_QUERY_STRINGS: 'true',
+    });
+    const { played, firstUrl } = await storedTextOf(env, token, 'settings');
+    expect(played).toContain(SSN);
+    expect(played).not.toContain(PHONE);
+    expect(played).toContain(maskText(PHONE));
+    expect(played).not.toContain('q=ann');
+    expect(played).toContain('"https://app.test/search"');
+    expect(firstUrl).toBe('https://app.test/search');
   });
 });
