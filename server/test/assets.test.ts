@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBatchFrame, EventType, type RecordedEvent } from '@reprise/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssetStore } from '../src/assets/asset-store.js';
+import { request } from 'node:http';
+import { ASSET_LOOKBACK_DAYS, AssetStore, MAX_ASSET_CHECK_LOOKUPS } from '../src/assets/asset-store.js';
+import type { ObjectStore } from '../src/store/types.js';
 import {
   deleteTokenFor,
   ingest,
@@ -173,6 +175,73 @@ describe('page assets: checked, uploaded once, stored encrypted, resolved in pla
     // A captured picture's src is its data: URI; one the store lacks fetches nothing.
     expect(nodes[2]!.attributes.src).toBe(`data:font/woff2;base64,${FONT.toString('base64')}`);
     expect(nodes[3]!.attributes.src).toBe('about:invalid');
+  });
+
+  it('a check costs a bounded number of store lookups, whatever it names', async () => {
+    let lookups = 0;
+    const counting: ObjectStore = Object.create(env.collector.store, {
+      exists: {
+        value: (key: string) => {
+          lookups++;
+          return env.collector.store.exists(key);
+        },
+      },
+    });
+    const assets = new AssetStore({ store: counting, dataKeys: env.collector.dataKeys });
+    const unknown = Array.from({ length: 256 }, (_, i) => sha256(`never uploaded ${i}`));
+    expect((await assets.missing('shop', unknown)).sort()).toEqual([...unknown].sort());
+    expect(lookups).toBeLessThanOrEqual(MAX_ASSET_CHECK_LOOKUPS);
+    // Far fewer than a search of every day for every hash would cost.
+    expect(MAX_ASSET_CHECK_LOOKUPS).toBeLessThan(unknown.length * (1 + ASSET_LOOKBACK_DAYS));
+
+    // A hash searched through the whole window is not searched again the same day: today only.
+    const fresh = sha256('searched once');
+    lookups = 0;
+    expect(await assets.missing('shop', [fresh])).toEqual([fresh]);
+    expect(lookups).toBe(1 + ASSET_LOOKBACK_DAYS);
+    lookups = 0;
+    expect(await assets.missing('shop', [fresh])).toEqual([fresh]);
+    expect(lookups).toBe(1);
+    // ...and once uploaded, it is found.
+    await assets.put('shop', fresh, { contentType: 'text/css', bytes: Buffer.from('searched once') });
+    expect(await assets.missing('shop', [fresh])).toEqual([]);
+  });
+
+  it('holds the uploads in flight to a memory budget: one too many is answered 503, and a client that goes away frees its share', async () => {
+    const size = 64 * 1024; // the suite's assetMaxBytes: the budget holds 16 of them
+    const { hostname, port } = new URL(env.url);
+    const open = (session: string) =>
+      request({
+        host: hostname,
+        port,
+        method: 'PUT',
+        path: `/v1/assets/${sha256(session)}?session=${session}`,
+        headers: { 'content-type': 'image/png', 'content-length': size, 'x-reprise-project': key, origin: ORIGIN },
+      });
+    const held = Array.from({ length: 16 }, (_, i) => open(`held${i}`));
+    for (const req of held) {
+      req.on('error', () => undefined);
+      req.write(Buffer.alloc(1024));
+    }
+    // Each holds its share once its headers are in: poll until the next one is refused.
+    let refused: Response | undefined;
+    for (let attempt = 0; attempt < 50 && !refused; attempt++) {
+      const answer = await upload(sha256('one too many'), Buffer.alloc(size), 'image/png', 'late');
+      if (answer.status === 503) refused = answer;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(refused?.status).toBe(503);
+    expect(refused?.headers.get('retry-after')).toBe('2');
+    expect(((await refused!.json()) as { error: string }).error).toBe('assets_busy');
+
+    for (const req of held) req.destroy();
+    const bytes = Buffer.from('after the others went away');
+    let stored = 0;
+    for (let attempt = 0; attempt < 50 && stored !== 201; attempt++) {
+      stored = (await upload(sha256(bytes), bytes, 'text/css', 'after')).status;
+      if (stored !== 201) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stored).toBe(201);
   });
 
   it('copies an asset from an earlier day into today instead of asking for it again', async () => {

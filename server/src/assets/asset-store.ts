@@ -16,6 +16,15 @@ export const ASSET_HASH = /^[0-9a-f]{64}$/;
  */
 export const ASSET_LOOKBACK_DAYS = 31;
 
+/** Most hashes one check may name: a page's stylesheets, fonts and images, with room. */
+export const MAX_ASSET_CHECK_HASHES = 256;
+
+/**
+ * Store lookups one check may cost, whatever it names: a hostile check of 256 new hashes would
+ * otherwise cost 256 × 32 lookups. Today's copy of every hash it may name, and a few days back.
+ */
+export const MAX_ASSET_CHECK_LOOKUPS = MAX_ASSET_CHECK_HASHES + 64;
+
 /** Content types an asset may have: what a page's stylesheets, fonts and images are served as. */
 const CONTENT_TYPE =
   /^(text\/css|font\/[a-z0-9.+-]{1,40}|image\/[a-z0-9.+-]{1,40}|application\/(font-woff2?|x-font-[a-z0-9-]{1,20}|vnd\.ms-fontobject|octet-stream))$/;
@@ -65,6 +74,8 @@ export class AssetStore {
   private readonly now: () => number;
   /** Hashes known stored today, per project: a check repeated by every page load costs no I/O. */
   private readonly known = new Map<string, string>();
+  /** Hashes with no copy on any earlier day of the window, per project, as of the day noted. */
+  private readonly absentEarlier = new Map<string, string>();
   private readonly knownCapacity = 50_000;
 
   constructor(deps: { store: ObjectStore; dataKeys: DataKeyService; now?: () => number }) {
@@ -77,6 +88,14 @@ export class AssetStore {
     return segmentObjectKey({ ...location(project, at, hash), at });
   }
 
+  private rememberAbsent(project: string, hash: string, day: string): void {
+    const id = `${project}/${hash}`;
+    this.absentEarlier.delete(id);
+    this.absentEarlier.set(id, day);
+    if (this.absentEarlier.size > this.knownCapacity)
+      this.absentEarlier.delete(this.absentEarlier.keys().next().value as string);
+  }
+
   private remember(project: string, hash: string, day: string): void {
     const id = `${project}/${hash}`;
     this.known.delete(id);
@@ -87,34 +106,63 @@ export class AssetStore {
   /**
    * The hashes of `hashes` this project does not have today. One found on an earlier day (within
    * ASSET_LOOKBACK_DAYS) is copied into today's namespace here, so it is not uploaded again.
+   *
+   * The key is public, so a check is hostile input: it costs at most MAX_ASSET_CHECK_LOOKUPS
+   * store lookups, whatever it names. Days are searched newest first across all the hashes (a
+   * page's assets were mostly stored on the same recent day), and a hash with no copy in the whole
+   * window is remembered as such until the day ends. A hash the budget did not reach is answered
+   * missing: the recorder uploads it, which is only bytes the session cap already bounds.
    */
   async missing(project: string, hashes: readonly string[]): Promise<string[]> {
     const now = this.now();
     const today = dayStamp(now);
+    let lookups = MAX_ASSET_CHECK_LOOKUPS;
+    const unresolved: string[] = [];
     const missing: string[] = [];
     for (const hash of new Set(hashes)) {
-      if (this.known.get(`${project}/${hash}`) === today) continue;
-      if (await this.store.exists(this.objectKey(project, now, hash))) {
-        this.remember(project, hash, today);
+      const id = `${project}/${hash}`;
+      if (this.known.get(id) === today) continue;
+      if (lookups <= 0) {
+        missing.push(hash);
         continue;
       }
-      let copied = false;
-      for (let back = 1; back <= ASSET_LOOKBACK_DAYS && !copied; back++) {
-        const at = now - back * DAY_MS;
-        if (!(await this.store.exists(this.objectKey(project, at, hash)))) continue;
-        try {
-          const asset = await this.read(project, at, hash);
-          if (asset) {
-            await this.write(project, now, hash, asset);
-            copied = true;
-          }
-        } catch {
-          // A damaged or shredded older copy is as good as none: the recorder uploads it again.
-        }
-      }
-      if (!copied) missing.push(hash);
+      lookups--;
+      if (await this.store.exists(this.objectKey(project, now, hash))) this.remember(project, hash, today);
+      else if (this.absentEarlier.get(id) === today) missing.push(hash);
+      else unresolved.push(hash);
     }
-    return missing;
+    let searched = unresolved;
+    let exhausted = false;
+    for (let back = 1; back <= ASSET_LOOKBACK_DAYS && searched.length > 0 && !exhausted; back++) {
+      const at = now - back * DAY_MS;
+      const notThere: string[] = [];
+      for (const hash of searched) {
+        if (lookups <= 0) exhausted = true;
+        if (exhausted) {
+          notThere.push(hash);
+          continue;
+        }
+        lookups--;
+        if (!(await this.store.exists(this.objectKey(project, at, hash)))) {
+          notThere.push(hash);
+          continue;
+        }
+        // A damaged or shredded older copy is as good as none: the recorder uploads it again.
+        if (!(await this.copyForward(project, hash, at, now).catch(() => false))) missing.push(hash);
+      }
+      searched = notThere;
+    }
+    // Searched through the whole window: no copy of these until a page uploads one today.
+    if (!exhausted) for (const hash of searched) this.rememberAbsent(project, hash, today);
+    return [...missing, ...searched];
+  }
+
+  /** Copy the asset stored on the day of `from` into the day of `to`; false when there is none to read. */
+  private async copyForward(project: string, hash: string, from: number, to: number): Promise<boolean> {
+    const asset = await this.read(project, from, hash);
+    if (!asset) return false;
+    await this.write(project, to, hash, asset);
+    return true;
   }
 
   /** Store an uploaded asset after checking that its bytes are the ones its hash names. */

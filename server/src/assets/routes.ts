@@ -1,12 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { CollectorError } from '../errors.js';
+import { MemoryBudget } from '../ingest/memory-budget.js';
 import { RateLimiter, type RateLimit } from '../ingest/rate-limit.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
 import { isSafeElement } from '../store/keys.js';
-import { ASSET_HASH, isAssetContentType, type AssetStore } from './asset-store.js';
-
-/** Most hashes one check may name: a page's stylesheets, fonts and images, with room. */
-export const MAX_ASSET_CHECK_HASHES = 256;
+import { ASSET_HASH, isAssetContentType, MAX_ASSET_CHECK_HASHES, type AssetStore } from './asset-store.js';
 const MAX_CHECK_BODY_BYTES = 32 * 1024;
 /** A body that trickles in slower than this is dropped: an open upload holds memory. */
 const UPLOAD_TIMEOUT_MS = 30_000;
@@ -20,6 +18,11 @@ export interface AssetRouteOptions {
   maxSessionBytes: number;
   /** Requests per ingest key (checks and uploads together). */
   rateLimit: RateLimit;
+  /**
+   * Bytes all uploads in flight may hold at once (each is read whole before its hash is checked):
+   * slow uploads from the public key cannot fill the heap. Default 16 uploads of the largest size.
+   */
+  uploadMemoryBytes?: number;
   refused?: (reason: string, status: number) => void;
 }
 
@@ -68,6 +71,8 @@ function readBody(req: Request, limit: number, timeoutMs: number): Promise<Buffe
     req.on('data', onData);
     req.once('end', () => finish());
     req.once('error', () => finish(new CollectorError('body_unreadable', 400, 'The request body could not be read.')));
+    // A client that goes away mid-body: what it sent is let go at once, not after the timeout.
+    req.once('close', () => finish(new CollectorError('body_unreadable', 400, 'The request ended before its body.')));
   });
 }
 
@@ -80,6 +85,7 @@ export function createAssetRouter(options: AssetRouteOptions): Router {
   const router = Router();
   const limiter = new RateLimiter();
   const budget = new SessionBudget();
+  const memory = new MemoryBudget(options.uploadMemoryBytes ?? 16 * options.maxAssetBytes);
 
   const refuse = (res: Response, error: CollectorError, headers: Record<string, string> = {}) => {
     options.refused?.(error.code, error.status);
@@ -205,17 +211,31 @@ export function createAssetRouter(options: AssetRouteOptions): Router {
       if (Number.isFinite(declared) && declared > options.maxAssetBytes) {
         throw new CollectorError('asset_too_large', 413, `An asset may be at most ${options.maxAssetBytes} bytes.`);
       }
-      const bytes = await readBody(req, options.maxAssetBytes, UPLOAD_TIMEOUT_MS);
-      if (!budget.take(`${project.id}/${session}`, bytes.byteLength, options.maxSessionBytes)) {
+      // What this upload may come to hold, reserved before a byte is read.
+      const held = Number.isFinite(declared) && declared >= 0 ? declared : options.maxAssetBytes;
+      if (!memory.tryReserve(held)) {
         throw new CollectorError(
-          'asset_session_cap',
-          413,
-          `This session uploaded its ${options.maxSessionBytes} bytes of assets; the rest are recorded as copies.`,
+          'assets_busy',
+          503,
+          'Too many asset uploads are in progress on this collector; retry in a few seconds.',
         );
       }
-      await options.assets.put(project.id, hash, { contentType, bytes });
+      try {
+        const bytes = await readBody(req, Math.min(held, options.maxAssetBytes), UPLOAD_TIMEOUT_MS);
+        if (!budget.take(`${project.id}/${session}`, bytes.byteLength, options.maxSessionBytes)) {
+          throw new CollectorError(
+            'asset_session_cap',
+            413,
+            `This session uploaded its ${options.maxSessionBytes} bytes of assets; the rest are recorded as copies.`,
+          );
+        }
+        await options.assets.put(project.id, hash, { contentType, bytes });
+      } finally {
+        memory.release(held);
+      }
     } catch (error) {
-      if (error instanceof CollectorError) return refuse(res, error);
+      if (error instanceof CollectorError)
+        return refuse(res, error, error.status === 503 ? { 'Retry-After': '2' } : {});
       throw error;
     }
     res.status(201).json({ ok: true });
