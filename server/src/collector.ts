@@ -19,7 +19,7 @@ import { agreeOnActiveKey } from './cluster/active-key.js';
 import { ClusterBus } from './cluster/bus.js';
 import { SharedRateLimits } from './cluster/rate-limits.js';
 import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombstones.js';
-import { CollectorError } from './errors.js';
+import { CollectorError, errorMessage } from './errors.js';
 import { AssetStore } from './assets/asset-store.js';
 import { createAssetRouter } from './assets/routes.js';
 import { DedupeIndex } from './ingest/dedupe.js';
@@ -399,7 +399,13 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const configuredKeys = options.dataKeyStore ? undefined : createConfiguredDataKeyStore(config);
   const keysS3 = configuredKeys?.s3;
   const dataKeyStore = options.dataKeyStore ?? configuredKeys!.dataKeyStore;
-  const dataKeys = new DataKeyService(keys, dataKeyStore);
+  const dataKeys = new DataKeyService(keys, dataKeyStore, {
+    onDamagedKey: (where, error) =>
+      logger.warn(
+        { key: where, error: errorMessage(error) },
+        'a data key record cannot be read (torn by a crash, or damaged); new segments of its session use another key',
+      ),
+  });
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const { cluster, tombstoneObjects, tombstones, ledger, rateLimits } = createSharedState(config, {
     logger,

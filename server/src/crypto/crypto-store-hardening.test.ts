@@ -88,7 +88,27 @@ describe('keyring file', () => {
 });
 
 describe('data key records', () => {
-  test('a record copied into another session is refused for reading and for writing', async () => {
+  test('a record torn by a crash mid-write does not stop the session from being written: it gets another key', async () => {
+    const dir = tempDir('dek-torn');
+    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+    const store = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+    const first = await new DataKeyService(keyring, store).forWriting({ project: 'p', sessionId: 's' });
+    const recordPath = join(dir, 'keys', 'p', 's', `${first.id}.json`);
+    // What a store that writes in place (s3rver) keeps of a PUT whose client was killed.
+    writeFileSync(recordPath, readFileSync(recordPath).subarray(0, 40));
+
+    const damaged: string[] = [];
+    const restarted = new DataKeyService(keyring, store, { onDamagedKey: (where) => damaged.push(where) });
+    const next = await restarted.forWriting({ project: 'p', sessionId: 's' });
+    expect(next.id).not.toBe(first.id);
+    expect(damaged).toEqual([`p/s/${first.id}.json`]);
+    // Every node agrees on the key to write under: the readable one.
+    expect((await new DataKeyService(keyring, store).forWriting({ project: 'p', sessionId: 's' })).id).toBe(next.id);
+    // The torn record is still refused where it is named, and is left for deletion to remove.
+    expect((await rejection(restarted.forReading('p', 's', first.id))).code).toBe('bad_data_key');
+  });
+
+  test('a record copied into another session is refused for reading, and never used for writing', async () => {
     const dir = tempDir('dek-copy');
     const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
     const store = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
@@ -100,12 +120,15 @@ describe('data key records', () => {
       join(dir, 'keys', 'p', 'other', `${victim.id}.json`),
     );
 
-    const fresh = new DataKeyService(keyring, store);
+    const damaged: string[] = [];
+    const fresh = new DataKeyService(keyring, store, { onDamagedKey: (where) => damaged.push(where) });
     expect((await rejection(fresh.forReading('p', 'other', victim.id))).code).toBe('bad_data_key');
-    // Without the check the writer would encrypt "other" under the victim's key.
-    expect((await rejection(fresh.forWriting({ project: 'p', sessionId: 'other' }))).message).toMatch(
-      /copied or moved/,
-    );
+    // Without the check the writer would encrypt "other" under the victim's key: it is reported
+    // and passed over, and "other" gets a key of its own.
+    const other = await fresh.forWriting({ project: 'p', sessionId: 'other' });
+    expect(other.id).not.toBe(victim.id);
+    expect(other.key.equals(victim.key)).toBe(false);
+    expect(damaged).toEqual([`p/other/${victim.id}.json`]);
     expect((await fresh.forReading('p', 'victim', victim.id)).key.equals(victim.key)).toBe(true);
 
     // createdAt is not authenticated by the wrap; an unparsable one is refused, not used as a date.
@@ -113,7 +136,8 @@ describe('data key records', () => {
     const record = JSON.parse(readFileSync(recordPath, 'utf8')) as Record<string, unknown>;
     writeFileSync(recordPath, JSON.stringify({ ...record, createdAt: 'yesterday' }));
     const fresher = new DataKeyService(keyring, store);
-    expect((await rejection(fresher.forWriting({ project: 'p', sessionId: 'victim' }))).code).toBe('bad_data_key');
+    expect((await rejection(fresher.forReading('p', 'victim', victim.id))).code).toBe('bad_data_key');
+    expect((await fresher.forWriting({ project: 'p', sessionId: 'victim' })).id).not.toBe(victim.id);
     // A huge object in its place is refused unread.
     writeFileSync(recordPath, JSON.stringify({ ...record, padding: 'x'.repeat(100_000) }));
     expect((await rejection(store.get('p', 'victim', victim.id))).message).toMatch(/larger than any data key record/);

@@ -88,15 +88,27 @@ export class ObjectDataKeyStore implements DataKeyStore {
     return bytes ? this.parse(bytes, key) : undefined;
   }
 
-  async listSession(project: string, sessionId: string): Promise<WrappedDataKey[]> {
+  async listSession(project: string, sessionId: string, options: DataKeyListOptions = {}): Promise<WrappedDataKey[]> {
     assertSafeElement('project', project);
     assertSafeElement('sessionId', sessionId);
     const keys: WrappedDataKey[] = [];
     for await (const object of this.store.list(`${project}/${sessionId}/`)) {
-      const bytes = await this.read(object.key);
-      if (bytes) keys.push(this.parse(bytes, object.key));
+      const key = await this.readRecord(object.key, options);
+      if (key) keys.push(key);
     }
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /** The record at `key`; a damaged one throws, or is handed to `options.onDamaged` and skipped. */
+  private async readRecord(key: string, options: DataKeyListOptions): Promise<WrappedDataKey | undefined> {
+    try {
+      const bytes = await this.read(key);
+      return bytes ? this.parse(bytes, key) : undefined;
+    } catch (error) {
+      if (!options.onDamaged || !(error instanceof CollectorError && error.code === 'bad_data_key')) throw error;
+      options.onDamaged(key, error);
+      return undefined;
+    }
   }
 
   async put(key: WrappedDataKey): Promise<void> {
@@ -115,15 +127,7 @@ export class ObjectDataKeyStore implements DataKeyStore {
     if (project !== undefined) assertSafeElement('project', project);
     for await (const object of this.store.list(project === undefined ? '' : `${project}/`)) {
       if (!object.key.endsWith('.json')) continue;
-      let key: WrappedDataKey | undefined;
-      try {
-        const bytes = await this.read(object.key);
-        key = bytes ? this.parse(bytes, object.key) : undefined;
-      } catch (error) {
-        if (!options.onDamaged || !(error instanceof CollectorError && error.code === 'bad_data_key')) throw error;
-        options.onDamaged(object.key, error);
-        continue;
-      }
+      const key = await this.readRecord(object.key, options);
       if (key) yield key;
     }
   }
@@ -167,6 +171,7 @@ export class DataKeyService {
   private readonly capacity: number;
   private readonly recheckAfterMs: number;
   private readonly now: () => number;
+  private readonly onDamagedKey: (where: string, error: unknown) => void;
 
   constructor(
     provider: KeyProvider,
@@ -177,10 +182,16 @@ export class DataKeyService {
       recheckAfterMs?: number;
       /** Clock, for tests. @default Date.now */
       now?: () => number;
+      /**
+       * Told of a session's key record that cannot be read (torn by a crash mid-write, damaged,
+       * copied from another session): it is never used for writing, a good record or a new key is.
+       */
+      onDamagedKey?: (where: string, error: unknown) => void;
     } = {},
   ) {
     this.provider = provider;
     this.store = store;
+    this.onDamagedKey = options.onDamagedKey ?? (() => undefined);
     this.capacity = options.cacheSize ?? 10_000;
     this.recheckAfterMs = options.recheckAfterMs ?? DEFAULT_KEY_RECHECK_MS;
     this.now = options.now ?? Date.now;
@@ -218,7 +229,11 @@ export class DataKeyService {
     let pending = this.writing.get(sessionKey);
     if (!pending) {
       pending = (async () => {
-        const existing = (await this.store.listSession(context.project, context.sessionId))[0];
+        // A record no one can read cannot be the one to write under: with it first, the session's
+        // segments would wait forever (the writer retries) for a key that will never parse.
+        const existing = (
+          await this.store.listSession(context.project, context.sessionId, { onDamaged: this.onDamagedKey })
+        )[0];
         if (existing)
           return {
             id: existing.id,

@@ -49,8 +49,8 @@ export interface KeyProvider {
  */
 export interface DataKeyStore {
   get(project: string, sessionId: string, dataKeyId: string): Promise<WrappedDataKey | undefined>;
-  /** Every key of one session, oldest first. */
-  listSession(project: string, sessionId: string): Promise<WrappedDataKey[]>;
+  /** Every key of one session, oldest first (damaged records as `options.onDamaged` says). */
+  listSession(project: string, sessionId: string, options?: DataKeyListOptions): Promise<WrappedDataKey[]>;
   /** Durable before it resolves; replaces a record with the same id (rewrap). */
   put(key: WrappedDataKey): Promise<void>;
   /** Delete every key of the session. */
