@@ -433,6 +433,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       deadLetters,
       onBatchSeen: (id, digest) => dedupe.remember(id, digest),
       isDeleted,
+      ...(cluster ? { isDeletedShared: (project, sessionId) => tombstones.recorded(project, sessionId) } : {}),
     },
     { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
   );

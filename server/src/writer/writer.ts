@@ -109,6 +109,13 @@ export class SegmentWriter {
        */
       isDeleted?: (project: string, sessionId: string) => boolean;
       /**
+       * With several nodes: whether the shared tombstone store holds a tombstone for the session,
+       * read after each segment is stored. A deletion stores its tombstone before it lists the
+       * session's objects, so either this read sees the tombstone or that listing sees the segment:
+       * no timing between nodes is assumed (a node may hear the announcement late).
+       */
+      isDeletedShared?: (project: string, sessionId: string) => Promise<boolean>;
+      /**
        * Where records go that cannot be stored even alone. Without it such a record stays in the
        * log (tests of the writer alone); the collector always gives one.
        */
@@ -508,7 +515,12 @@ export class SegmentWriter {
     });
     if (!stored) return;
     stopTimer();
-    if (this.deps.isDeleted?.(segment.project, segment.sessionId)) {
+    const deletedMeanwhile =
+      this.deps.isDeleted?.(segment.project, segment.sessionId) ||
+      (this.deps.isDeletedShared &&
+        (await this.retry('tombstone', { key }, () => this.deps.isDeletedShared!(segment.project, segment.sessionId))));
+    if (this.abandon) return;
+    if (deletedMeanwhile) {
       // Deleted while this segment was being stored: the deletion may have listed the session's
       // keys and objects before this one existed, so take them away here.
       const removed = await this.retry('delete', { key }, async () => {
