@@ -436,3 +436,57 @@ describe('writer backpressure', () => {
     await ledger.close();
   });
 });
+
+describe('writer and deletion on another node', () => {
+  test('a segment stored while another node deleted its session is removed, with its key, by the shared tombstone read alone', async () => {
+    const dir = tempDir('shared-tombstone');
+    const log = new FileIngestLog({ dir: join(dir, 'log'), logger: silentLogger });
+    await log.open();
+    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+    const ledger = new WriterLedger(join(dir, 'ledger.jsonl'));
+    await ledger.open();
+    const store = new FolderObjectStore(join(dir, 'objects'));
+    // This node never hears of the deletion (no local tombstone): only the shared store knows.
+    const deletedElsewhere = new Set(['dev/gone']);
+    const asked: string[] = [];
+    const writer = new SegmentWriter(
+      {
+        log,
+        store,
+        dataKeys: new DataKeyService(keyring, dataKeyStore),
+        dataKeyStore,
+        ledger,
+        logger: silentLogger,
+        metrics: createMetrics(),
+        isDeleted: () => false,
+        isDeletedShared: async (project, sessionId) => {
+          asked.push(`${project}/${sessionId}`);
+          return deletedElsewhere.has(`${project}/${sessionId}`);
+        },
+      },
+      { maxSegmentAgeMs: 50 },
+    );
+    await writer.start();
+    for (const session of ['gone', 'kept']) {
+      await log.append({
+        project: 'dev',
+        receivedAt: Date.now(),
+        digest: session,
+        batch: makeBatch({ session, seq: 0 }),
+      });
+    }
+    const deadline = Date.now() + 10_000;
+    while (log.lag() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await writer.stop(10_000)).toBe(true);
+    expect(asked.sort()).toEqual(['dev/gone', 'dev/kept']);
+    const objects: string[] = [];
+    for await (const object of store.list('dev/')) objects.push(object.key);
+    expect(objects.some((key) => key.includes('/kept/'))).toBe(true);
+    expect(objects.some((key) => key.includes('/gone/'))).toBe(false);
+    expect(await dataKeyStore.listSession('dev', 'gone')).toEqual([]);
+    expect((await dataKeyStore.listSession('dev', 'kept')).length).toBe(1);
+    await log.close();
+    await ledger.close();
+  });
+});
