@@ -101,7 +101,7 @@ async function openHeld(missing = false): Promise<{ page: Page; pageErrors: stri
   page.on('pageerror', (error) => pageErrors.push(error.message));
   // The injected rest holds the load event back while the gate is shut: wait for the DOM only.
   await page.goto(`${server.url}/early`, { waitUntil: 'domcontentloaded' });
-  await expect.poll(() => gate.requests, { message: 'start() fetched the rest at once' }).toBe(1);
+  await expect.poll(() => gate.requests, { message: 'start() fetched the rest at once', timeout: 10_000 }).toBe(1);
   return { page, pageErrors };
 }
 
