@@ -137,6 +137,28 @@ describe('redactEventsInPlace', () => {
     expect(identify.data.payload).toEqual({ userId: 'ann@example.com', traits: { contact: '***************' } });
     expect(note.data.payload.props).toEqual({ to: '***************', userId: '***************' });
   });
+
+  test('keeps the linked session ids of a session event, even one whose digits pass the card check; a value that is no id is still text', () => {
+    // 32 hex digits with a Luhn-valid run of 13 (4385655447499): the card pattern masks it as text.
+    const previous = 'a49cf4385655447499a387ce0665e207';
+    expect(createRedactor()(previous)).not.toBe(previous);
+    const next = '0422f8fa95ed4016ae455072256b2c5b';
+    const started = createRepriseEvent(
+      'session',
+      { state: 'started', reason: 'maxDuration', previousSessionId: previous },
+      1,
+    );
+    const ended = createRepriseEvent('session', { state: 'ended', reason: 'idle', nextSessionId: next }, 2);
+    const forged = createRepriseEvent(
+      'session',
+      { state: 'ended', reason: 'idle', nextSessionId: 'card 4242 4242 4242 4242' },
+      3,
+    );
+    expect(redactEventsInPlace([started, ended, forged], createRedactor())).toBe(1);
+    expect(started.data.payload.previousSessionId).toBe(previous);
+    expect(ended.data.payload.nextSessionId).toBe(next);
+    expect(forged.data.payload.nextSessionId).toBe(`card ${maskText('4242 4242 4242 4242')}`);
+  });
 });
 
 describe('redaction where user text lives', () => {

@@ -270,36 +270,59 @@ function redactEventInPlace(event: unknown, redact: Redactor): number {
   return changed;
 }
 
+/** What a session id looks like (the recorder's are 32 hex digits): an id, not a person's text. */
+const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * Fields of Reprise's own events that hold ids the application or the recorder chose, kept as
+ * given: `userId` of `reprise.identify` (any string), and the linked session ids of
+ * `reprise.session` (when they have a session id's shape). A random hex id has a run of 13 or
+ * more digits that passes the card check about once in 200: masked, it broke the link between
+ * an expired session and the next.
+ */
+const KEPT_IDS: Record<string, ReadonlyArray<{ field: string; keep(value: string): boolean }>> = {
+  'reprise.identify': [{ field: 'userId', keep: () => true }],
+  'reprise.session': [
+    { field: 'previousSessionId', keep: (value) => SESSION_ID.test(value) },
+    { field: 'nextSessionId', keep: (value) => SESSION_ID.test(value) },
+  ],
+};
+
 /**
  * Redacts recorded events in place where people's text lives: rrweb's text nodes, comments,
  * text-carrying attributes (`title`, `alt`, `placeholder`, `aria-*`, `value`, link targets...),
  * input values, and every string of console, network, custom and other Reprise events. Not
  * `<style>` text, CSS rules, `style`, `class`, SVG geometry (`d`, `points`, `viewBox`...),
  * `data:` URIs, or positions: digits there are drawing, not card numbers.
- * The `userId` of `reprise.identify` events is kept: it is the id the application chose for its
- * user, kept as given so erasure by that id finds the session (an e-mail address used as the id
- * was masked to asterisks, so every address of the same length shared one id and erasure by
- * address found nothing). Traits are still redacted.
+ * Ids in Reprise's own events are kept (KEPT_IDS): the `userId` of `reprise.identify` is the id
+ * the application chose for its user, kept as given so erasure by that id finds the session (an
+ * e-mail address used as the id was masked to asterisks, so every address of the same length
+ * shared one id and erasure by address found nothing). Traits are still redacted.
  */
 export function redactEventsInPlace(events: readonly unknown[], redact: Redactor): number {
   let changed = 0;
   for (const event of events) {
-    const payload = identifyPayload(event);
-    const userId = payload?.userId;
-    if (payload && typeof userId === 'string') payload.userId = null;
+    const kept = keptIds(event);
+    // Out of the way while the event is redacted, so they neither change nor count.
+    if (kept) for (const [field] of kept.values) kept.payload[field] = null;
     changed += redactEventInPlace(event, redact);
-    if (payload && typeof userId === 'string') payload.userId = userId;
+    if (kept) for (const [field, value] of kept.values) kept.payload[field] = value;
   }
   return changed;
 }
 
-/** The payload of a `reprise.identify` event (rrweb custom event, `data.tag`), without importing events.ts's types. */
-function identifyPayload(event: unknown): { userId?: unknown } | undefined {
+/** The id fields of a Reprise event (rrweb custom event, `data.tag`) to put back after redaction. */
+function keptIds(event: unknown): { payload: Record<string, unknown>; values: Array<[string, string]> } | undefined {
   if (event === null || typeof event !== 'object') return undefined;
   const { type, data } = event as { type?: unknown; data?: { tag?: unknown; payload?: unknown } | null };
-  if (type !== 5 || data?.tag !== 'reprise.identify') return undefined;
+  if (type !== 5 || typeof data?.tag !== 'string' || !Object.hasOwn(KEPT_IDS, data.tag)) return undefined;
   const payload = data.payload;
-  return payload !== null && typeof payload === 'object' && !Array.isArray(payload)
-    ? (payload as { userId?: unknown })
-    : undefined;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
+  const fields = payload as Record<string, unknown>;
+  const values: Array<[string, string]> = [];
+  for (const { field, keep } of KEPT_IDS[data.tag]!) {
+    const value = fields[field];
+    if (typeof value === 'string' && keep(value)) values.push([field, value]);
+  }
+  return values.length > 0 ? { payload: fields, values } : undefined;
 }
