@@ -26,6 +26,7 @@ import {
   S3_ENV,
   s3StoreFor,
   startCollector,
+  TEST_METRICS_TOKEN,
   waitForDrain,
   type CollectorProcess,
 } from './support/collector.js';
@@ -194,7 +195,21 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
   await Promise.all(clients);
   expect(refusedForDeletion).toContain('gone');
 
-  for (const node of nodes) await waitForDrain(node.url, 60_000);
+  try {
+    for (const node of nodes) await waitForDrain(node.url, 60_000);
+  } catch (error) {
+    // A stall under load has had more than one cause (a torn data key was one): say what each
+    // node reports and retries, so a failure in CI explains itself.
+    for (const [i, node] of nodes.entries()) {
+      const ready = await fetch(`${node.url}/readyz`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })
+        .then((answer) => answer.text())
+        .catch((failure: unknown) => String(failure));
+      console.error(
+        `node ${i + 1} /readyz: ${ready}\nnode ${i + 1} log (last 20 KB):\n${node.output().slice(-20_000)}`,
+      );
+    }
+    throw error;
+  }
   // A 202 means a step failed (S3 just back) and the job is retried every 5 s by every node:
   // the deletion holds once it is done, which every node reports the same.
   const { jobs } = (await deletion.json()) as { jobs: Array<{ id: string }> };
