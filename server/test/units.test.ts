@@ -395,26 +395,33 @@ describe('S3 store on s3rver', () => {
   });
 });
 
+/** A writer's real parts in a temporary folder: file log, keyring, data keys, ledger, object folder. */
+async function writerParts(name: string) {
+  const dir = tempDir(name);
+  const log = new FileIngestLog({ dir: join(dir, 'log'), logger: silentLogger });
+  await log.open();
+  const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+  const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
+  const ledger = new WriterLedger(join(dir, 'ledger.jsonl'));
+  await ledger.open();
+  const store = new FolderObjectStore(join(dir, 'objects'));
+  const deps = {
+    log,
+    store,
+    dataKeys: new DataKeyService(keyring, dataKeyStore),
+    dataKeyStore,
+    ledger,
+    logger: silentLogger,
+    metrics: createMetrics(),
+  };
+  return { ...deps, deps };
+}
+
 describe('writer backpressure', () => {
   test('with memory full of young open segments, the oldest are stored at once', async () => {
-    const dir = tempDir('backpressure');
-    const log = new FileIngestLog({ dir: join(dir, 'log'), logger: silentLogger });
-    await log.open();
-    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
-    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
-    const ledger = new WriterLedger(join(dir, 'ledger.jsonl'));
-    await ledger.open();
-    const store = new FolderObjectStore(join(dir, 'objects'));
+    const { log, ledger, deps } = await writerParts('backpressure');
     const writer = new SegmentWriter(
-      {
-        log,
-        store,
-        dataKeys: new DataKeyService(keyring, dataKeyStore),
-        dataKeyStore,
-        ledger,
-        logger: silentLogger,
-        metrics: createMetrics(),
-      },
+      deps,
       // An hour of age: only backpressure can cut these segments.
       { maxSegmentAgeMs: 3_600_000, maxBufferedBytes: 40 * 1024, maxInFlight: 4 },
     );
@@ -439,26 +446,13 @@ describe('writer backpressure', () => {
 
 describe('writer and deletion on another node', () => {
   test('a segment stored while another node deleted its session is removed, with its key, by the shared tombstone read alone', async () => {
-    const dir = tempDir('shared-tombstone');
-    const log = new FileIngestLog({ dir: join(dir, 'log'), logger: silentLogger });
-    await log.open();
-    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
-    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys')));
-    const ledger = new WriterLedger(join(dir, 'ledger.jsonl'));
-    await ledger.open();
-    const store = new FolderObjectStore(join(dir, 'objects'));
+    const { log, ledger, store, dataKeyStore, deps } = await writerParts('shared-tombstone');
     // This node never hears of the deletion (no local tombstone): only the shared store knows.
     const deletedElsewhere = new Set(['dev/gone']);
     const asked: string[] = [];
     const writer = new SegmentWriter(
       {
-        log,
-        store,
-        dataKeys: new DataKeyService(keyring, dataKeyStore),
-        dataKeyStore,
-        ledger,
-        logger: silentLogger,
-        metrics: createMetrics(),
+        ...deps,
         isDeleted: () => false,
         isDeletedShared: async (project, sessionId) => {
           asked.push(`${project}/${sessionId}`);
