@@ -96,11 +96,13 @@ describe('NATS with user/password and TLS (client certificate verified)', () => 
   let nats: Awaited<ReturnType<typeof startNats>>;
   let certs: ReturnType<typeof makeCertificates>;
   let cipher: LogCipher;
+  let keysDir: string;
   const logs: NatsIngestLog[] = [];
   const auth = { user: 'reprise', pass: 'n4ts-pass-word' };
 
   beforeAll(async () => {
     const dir = tempDir('nats-tls');
+    keysDir = dir;
     certs = makeCertificates(dir);
     nats = await startNats({
       config: [
@@ -164,6 +166,46 @@ describe('NATS with user/password and TLS (client certificate verified)', () => 
     await log.release(entries);
     // Nothing else comes: the two refused messages were terminated, not redelivered.
     expect(await log.read(10, 1_500)).toEqual([]);
+  }, 60_000);
+
+  test('a record whose log key cannot be fetched (key store down) is handed back and read once the store answers', async () => {
+    // Another node sealed it under its own key; this node has not cached that key yet.
+    const writer = makeLog({ auth, tls: tls(), cipher, stream: 'KEYS_DOWN', subject: 'keys-down' });
+    await writer.open();
+    expect(await writer.append(record(20))).toBe('appended');
+    let storeDown = true;
+    const shared = new ObjectDataKeyStore(new FolderObjectStore(join(keysDir, 'keys')));
+    const flaky = Object.create(shared) as ObjectDataKeyStore;
+    flaky.get = (...args) =>
+      storeDown ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:4569')) : shared.get(...args);
+    const { keyring } = await FileKeyring.load(join(keysDir, 'keyring.json'));
+    const reader = makeLog({
+      auth,
+      tls: tls(),
+      cipher: new LogCipher(keyring, flaky),
+      stream: 'KEYS_DOWN',
+      subject: 'keys-down',
+    });
+    await reader.open();
+    expect(await reader.read(10, 1_500)).toEqual([]);
+    storeDown = false;
+    const entries = await readUntil(reader, 1);
+    expect(entries.map((entry) => entry.record.batch.seq)).toEqual([20]);
+    await reader.release(entries);
+  }, 60_000);
+
+  test('a pull that ends with an error keeps the messages it brought', async () => {
+    const log = makeLog({ auth, tls: tls(), stream: 'PULL_ERROR', subject: 'pull-error', consumer: 'pull-error' });
+    await log.open();
+    expect(await log.append(record(30))).toBe('appended');
+    const reading = log.read(10, 20_000);
+    // The message arrives at once; the pull then waits for more until the consumer goes away.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const raw = await connect({ servers: nats.url, user: auth.user, pass: auth.pass, tls: tls() });
+    await (await raw.jetstreamManager()).consumers.delete('PULL_ERROR', 'pull-error');
+    await raw.close();
+    const entries = await reading;
+    expect(entries.map((entry) => entry.record.batch.seq)).toEqual([30]);
   }, 60_000);
 });
 

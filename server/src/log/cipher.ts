@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { NONCE_BYTES, TAG_BYTES } from '../crypto/keyring.js';
-import type { DataKeyStore, KeyProvider } from '../crypto/types.js';
+import type { DataKeyStore, KeyProvider, WrappedDataKey } from '../crypto/types.js';
 import { CollectorError, errorMessage } from '../errors.js';
 
 /**
@@ -162,7 +162,21 @@ export class LogCipher {
       const slash = ref.indexOf('/');
       const name = ref.slice(0, slash);
       if (slash > 0 && KEY_NAME.test(name)) {
-        const wrapped = await this.store.get(LOG_KEY_PROJECT, name, ref.slice(slash + 1)).catch(() => undefined);
+        let wrapped: WrappedDataKey | undefined;
+        try {
+          wrapped = await this.store.get(LOG_KEY_PROJECT, name, ref.slice(slash + 1));
+        } catch (error) {
+          // A damaged record stays unreadable; anything else (the key store down or slow) passes:
+          // the record is fine and must be read again later, never thrown away.
+          if (!(error instanceof CollectorError && error.code === 'bad_data_key')) {
+            throw new CollectorError(
+              'log_key_unavailable',
+              503,
+              `The key store did not answer for log key ${ref.slice(0, 160)} (${errorMessage(error)}); the record is kept and read again.`,
+              { cause: error },
+            );
+          }
+        }
         if (wrapped) this.remember(ref, await this.keys.unwrap(wrapped));
       }
     }

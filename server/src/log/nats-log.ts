@@ -21,6 +21,9 @@ import { isSealedLogRecord, type LogCipher, type LogKey } from './cipher.js';
 import { packLogRecord, unpackLogRecord } from './record.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogEntry, type LogRecord } from './types.js';
 
+/** How long a message waits before it is offered again when its log key could not be fetched. */
+const KEY_RETRY_DELAY_MS = 2_000;
+
 export interface NatsLogOptions {
   /** e.g. `nats://127.0.0.1:4222` (comma-separated for a cluster). */
   servers: string;
@@ -307,21 +310,38 @@ export class NatsIngestLog implements IngestLog {
     const consumer = this.consumer;
     const messages = await consumer.fetch({ max_messages: max, expires: Math.max(1_000, waitMs) });
     const entries: LogEntry[] = [];
-    for await (const message of messages) {
-      let record: LogRecord;
-      try {
-        record = await this.decode(message);
-      } catch (error) {
-        // Modified on the stream, forged without the key, or not a valid batch: never stored.
-        this.logger?.error(
-          { err: error, seq: message.seq, subject: message.subject },
-          'nats log: a message that does not authenticate or validate was refused (terminated, not stored)',
-        );
-        message.term();
-        continue;
+    try {
+      for await (const message of messages) {
+        let record: LogRecord;
+        try {
+          record = await this.decode(message);
+        } catch (error) {
+          if (error instanceof CollectorError && error.code === 'log_key_unavailable') {
+            // The key store is down: the message is sound. Hand it back for a later read.
+            this.logger?.warn({ err: error, seq: message.seq }, 'nats log: a log key could not be fetched; retrying');
+            message.nak(KEY_RETRY_DELAY_MS);
+            continue;
+          }
+          // Modified on the stream, forged without the key, or not a valid batch: never stored.
+          this.logger?.error(
+            { err: error, seq: message.seq, subject: message.subject },
+            'nats log: a message that does not authenticate or validate was refused (terminated, not stored)',
+          );
+          message.term();
+          continue;
+        }
+        this.inFlight.set(message.seq, message);
+        entries.push({ position: message.seq, record, bytes: message.data.byteLength });
       }
-      this.inFlight.set(message.seq, message);
-      entries.push({ position: message.seq, record, bytes: message.data.byteLength });
+    } catch (error) {
+      // The pull ended with an error after some messages arrived (a reconnect, a server status).
+      // Those messages are held here and kept alive by the heartbeat: the writer must get them,
+      // or nobody would ever store or release them.
+      if (entries.length === 0) throw error;
+      this.logger?.warn(
+        { err: error, messages: entries.length },
+        'nats log: a pull ended early; keeping what it brought',
+      );
     }
     return entries;
   }
