@@ -14,6 +14,7 @@ import { createConfiguredDataKeyStore } from '../src/crypto/data-key-store-facto
 import { DataKeyService } from '../src/crypto/data-keys.js';
 import { FileKeyring, newKeyringFile } from '../src/crypto/keyring.js';
 import { openIndexDatabase } from '../src/index-db/database.js';
+import { errorMessage } from '../src/errors.js';
 import { openTestIndexOptions } from './support/index-db.js';
 import { readPlayback } from './support/playback-collector.js';
 import { startNats, startS3rver, tempDir, type S3rverProcess } from '@reprise/test-support/process';
@@ -52,6 +53,43 @@ afterAll(async () => {
   await s3?.stop();
   await nats?.stop();
 });
+
+/** Each distinct warning or error a node logged, with how often and the last one's error: one line. */
+function logDigest(output: string): string {
+  const seen = new Map<string, { count: number; last: string }>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; error?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 40) continue;
+      const msg = entry.msg ?? '?';
+      const last = String(entry.error ?? entry.err?.message ?? '').slice(0, 200);
+      seen.set(msg, { count: (seen.get(msg)?.count ?? 0) + 1, last });
+    } catch {
+      // not a log line
+    }
+  }
+  const text = [...seen].map(([msg, { count, last }]) => `${count}x ${msg}${last ? ` (${last})` : ''}`).join('; ');
+  return (text || 'no warnings').slice(0, 1_500);
+}
+
+/**
+ * The failure with what each node reports and logged: a stall under load has had more than one
+ * cause (a torn data key was one). CI keeps only the first lines of a failure, so the digest goes
+ * in the error's first line, and the whole logs to stderr.
+ */
+async function withNodeDigests(error: unknown, nodes: CollectorProcess[]): Promise<Error> {
+  const digest: string[] = [];
+  for (const [i, node] of nodes.entries()) {
+    const ready = await fetch(`${node.url}/readyz`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })
+      .then((answer) => answer.text())
+      .catch((failure: unknown) => String(failure));
+    console.error(`node ${i + 1} /readyz: ${ready}\nnode ${i + 1} log (last 20 KB):\n${node.output().slice(-20_000)}`);
+    digest.push(`node ${i + 1}: readyz ${ready.slice(0, 300)}; log: ${logDigest(node.output())}`);
+  }
+  const message = errorMessage(error).split('\n').join(' ').slice(0, 1_000);
+  return new Error(`${message} | ${digest.join(' | ')}`, { cause: error });
+}
 
 /** A load balancer in miniature: each request to the next node in turn; a dead node answers 502. */
 async function startRoundRobin(backends: () => string[]): Promise<{ server: Server; url: string }> {
@@ -113,6 +151,20 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
   const nodes: CollectorProcess[] = [await startCollector(envs[0]!)];
   nodes.push(...(await Promise.all(envs.slice(1).map((env) => startCollector(env)))));
   processes.push(...nodes);
+  try {
+    await underLoad(nodes, envs, index, keyringSecret, started);
+  } catch (error) {
+    throw await withNodeDigests(error, nodes);
+  }
+}, 180_000);
+
+async function underLoad(
+  nodes: CollectorProcess[],
+  envs: Record<string, string>[],
+  index: Awaited<ReturnType<typeof openTestIndexOptions>>,
+  keyringSecret: string,
+  started: number,
+): Promise<void> {
   const balancer = await startRoundRobin(() => nodes.map((node) => node.url));
   proxy = balancer.server;
 
@@ -166,10 +218,10 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
 
   // S3 (objects, data keys, tombstones) stops; ingest goes on acknowledging into JetStream.
   const ackedBeforeOutage = acked.size;
-  await s3.stop();
+  await s3!.stop();
   await sleep(OUTAGE_MS);
   expect(acked.size - ackedBeforeOutage).toBeGreaterThan(100);
-  s3 = await startS3rver({ port: s3.port, directory: s3.directory });
+  s3 = await startS3rver({ port: s3!.port, directory: s3!.directory });
 
   // Delete a session on node 1 while 20 s of its batches are still in the log.
   await sleep(500);
@@ -195,21 +247,9 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
   await Promise.all(clients);
   expect(refusedForDeletion).toContain('gone');
 
-  try {
-    for (const node of nodes) await waitForDrain(node.url, 60_000);
-  } catch (error) {
-    // A stall under load has had more than one cause (a torn data key was one): say what each
-    // node reports and retries, so a failure in CI explains itself.
-    for (const [i, node] of nodes.entries()) {
-      const ready = await fetch(`${node.url}/readyz`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })
-        .then((answer) => answer.text())
-        .catch((failure: unknown) => String(failure));
-      console.error(
-        `node ${i + 1} /readyz: ${ready}\nnode ${i + 1} log (last 20 KB):\n${node.output().slice(-20_000)}`,
-      );
-    }
-    throw error;
-  }
+  const drainStarted = Date.now();
+  for (const node of nodes) await waitForDrain(node.url, 60_000);
+  const drainSeconds = (Date.now() - drainStarted) / 1000;
   // A 202 means a step failed (S3 just back) and the job is retried every 5 s by every node:
   // the deletion holds once it is done, which every node reports the same.
   const { jobs } = (await deletion.json()) as { jobs: Array<{ id: string }> };
@@ -229,11 +269,11 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
     keysS3Bucket: 'reprise-keys',
     keysS3Prefix: 'reprise-keys/',
     s3Region: 'us-east-1',
-    s3Endpoint: s3.endpoint,
+    s3Endpoint: s3!.endpoint,
     s3ForcePathStyle: true,
     s3CreateBucket: false,
   });
-  const objects = s3StoreFor(s3.endpoint, 'reprise-objects');
+  const objects = s3StoreFor(s3!.endpoint, 'reprise-objects');
   const { counts } = await batchCountsIn({
     store: objects,
     dataKeyStore,
@@ -291,11 +331,11 @@ test('three nodes on NATS + S3 + Postgres: kill -9, a 20 s S3 outage, deletion a
   const bound = LIMIT.burst * NODES + LIMIT.perSecond * (seconds + ((NODES - 1) * RATE_LIMIT_SYNC_MS) / 1000);
   const perNode = NODES * (LIMIT.burst + LIMIT.perSecond * seconds);
   console.log(
-    `cluster rate limit: ${admitted} admitted, ${limited} refused in ${seconds.toFixed(1)} s; bound ${bound.toFixed(0)}, unshared buckets would allow ${perNode.toFixed(0)}; whole test ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `cluster rate limit: ${admitted} admitted, ${limited} refused in ${seconds.toFixed(1)} s; bound ${bound.toFixed(0)}, unshared buckets would allow ${perNode.toFixed(0)}; log drained in ${drainSeconds.toFixed(1)} s; whole test ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   expect(limited).toBeGreaterThan(0);
   expect(admitted).toBeLessThanOrEqual(bound);
   expect(admitted).toBeGreaterThanOrEqual(LIMIT.perSecond * seconds * 0.5);
 
   for (const node of nodes) expect(await node.stop()).toBe(0);
-}, 180_000);
+}

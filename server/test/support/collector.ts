@@ -236,7 +236,11 @@ export async function batchCountsIn(deps: ReaderDeps): Promise<{ counts: Map<str
     const location = parseSegmentObjectKey(info.key);
     if (!location) continue;
     count++;
-    const { payload } = await readStoredSegment(deps, info.key);
+    const { payload } = await readStoredSegment(deps, info.key).catch((error: unknown) => {
+      throw new Error(`segment ${info.key} (modified ${info.lastModified.toISOString()}): ${String(error)}`, {
+        cause: error,
+      });
+    });
     for (const batch of payload.batches) {
       const id = batchId({
         project: location.project,
