@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSegmentHeader } from '../src/segment/envelope.js';
@@ -7,7 +8,10 @@ import { deleteSession } from '../src/deletion/delete-sessions.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { CollectorError } from '../src/errors.js';
 import { LOG_KEY_PROJECT } from '../src/log/cipher.js';
-import { listSegments } from '../src/index-db/sessions-store.js';
+import { deleteSessionRows, listSegments } from '../src/index-db/sessions-store.js';
+import { DeletionJobs } from '../src/deletion/jobs.js';
+import { TombstoneStore } from '../src/deletion/tombstones.js';
+import { FolderObjectStore } from '../src/store/folder-store.js';
 import { readStoredSegment } from '../src/segment/reader.js';
 import { ev } from './support/index-events.js';
 import {
@@ -40,6 +44,7 @@ const SESSIONS = {
   's-3': recording('s-3', 'u-2', 2_000),
   's-4': recording('s-4', 'u-3', 3_000),
   's-5': recording('s-5', 'u-4', 4_000),
+  's-6': recording('s-6', 'u-5', 5_000),
 };
 
 describe('deletion, crypto-shredding, key rotation and retention', () => {
@@ -137,6 +142,40 @@ describe('deletion, crypto-shredding, key rotation and retention', () => {
     expect(calls[0]).toBe('keys');
     expect(calls.slice(1).sort()).toEqual(segments.map((s) => `object ${s.segment}`).sort());
     expect(await listSegments(env.plugin.index.db, 'shop', 's-4')).toEqual([]);
+  });
+
+  it("a job still finds a session's objects when other nodes removed its keys and index rows before it ran", async () => {
+    const today = await objectsOf('s-6');
+    expect(today).toHaveLength(2);
+    // The session also has a segment from yesterday (it began before midnight), not indexed yet:
+    // only its key's day says where it is.
+    const yesterday = new Date(Date.now() - 86_400_000);
+    const [wrapped] = await env.collector.dataKeyStore.listSession('shop', 's-6');
+    await env.collector.dataKeyStore.put({
+      ...wrapped!,
+      id: 'dk-0123456789abcdef',
+      createdAt: yesterday.toISOString(),
+    });
+    const older = `shop/${yesterday.toISOString().slice(0, 10).replaceAll('-', '/')}/s-6/${today[0]!.split('/').pop()}`;
+    await env.collector.store.put(older, (await env.collector.store.get(today[0]!))!);
+    expect(await objectsOf('s-6')).toHaveLength(3);
+    const db = env.plugin.index.db;
+    const jobs = new DeletionJobs({
+      ...deps(),
+      db,
+      // This job's own tombstones: the collector's jobs must not run it first.
+      tombstones: new TombstoneStore(new FolderObjectStore(mkdtempSync(join(tmpdir(), 'reprise-tombstones-')))),
+      settleMs: 1_500,
+    });
+    const job = jobs.request('shop', 's-6', { reason: 'request', by: 'test' });
+    while (!(await jobs.findUnindexed(['shop'], 's-6'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    // While the job waits for the tombstone to reach every node, nodes that learnt of it first act:
+    // a writer removes a segment it had just stored, with every key of the session; an index hook
+    // removes the session's rows.
+    await env.collector.dataKeys.shred('shop', 's-6');
+    await deleteSessionRows(db, 'shop', 's-6');
+    expect(await job).toMatchObject({ state: 'done', objects: 3 });
+    expect(await objectsOf('s-6')).toEqual([]);
   });
 
   it('erases every session of one end user', async () => {

@@ -20,6 +20,40 @@ export interface DeletedSession {
   objects: number;
 }
 
+/** The UTC day (`YYYY-MM-DD`) of an epoch time: the day folder a segment is filed under. */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+/** A job retried for longer than this looks at no more days past its request (a year and a month). */
+const MAX_DAYS_SINCE_REQUEST = 400;
+
+/**
+ * The days a session's segments are filed under, as far as the index and the data keys tell:
+ * the index's object keys, and the data keys' creation days (the writer files a segment under its
+ * key's day, so a segment stored but not yet indexed is found too).
+ */
+export async function sessionDays(
+  deps: Pick<DeletionDeps, 'db' | 'dataKeyStore'>,
+  project: string,
+  sessionId: string,
+): Promise<string[]> {
+  const days = new Set<string>();
+  for (const segment of await listSegments(deps.db, project, sessionId)) {
+    const location = parseSegmentObjectKey(segment.object_key);
+    if (location) days.add(location.day);
+  }
+  for (const dataKey of (await deps.dataKeyStore?.listSession(project, sessionId)) ?? [])
+    days.add(dayOf(new Date(dataKey.createdAt).getTime()));
+  return [...days].sort();
+}
+
+/** Where else to look, beyond what the index and the keys say now (a deletion job's record). */
+export interface KnownSessionDays {
+  /** Days found before the deletion was announced (`sessionDays`), when nobody had removed anything yet. */
+  days?: readonly string[];
+  /** From this time's day to today: where any key made since, and so its segments, can be filed. */
+  since?: number;
+}
+
 /**
  * Deletes a session for real, in the order that keeps it unreadable at every step:
  *  1. hide it from search and playback,
@@ -27,28 +61,32 @@ export interface DeletedSession {
  *  3. delete its objects,
  *  4. delete its index rows.
  * A failure after step 2 leaves a hidden, undecryptable session that running this again finishes.
+ * The day folders to look in are read before the keys go; with several nodes, others may already
+ * have removed keys or rows (a writer that found the tombstone, the index hook), so a job also
+ * brings the days it found before anyone knew of the deletion (`known`).
  */
-export async function deleteSession(deps: DeletionDeps, project: string, sessionId: string): Promise<DeletedSession> {
+export async function deleteSession(
+  deps: DeletionDeps,
+  project: string,
+  sessionId: string,
+  known: KnownSessionDays = {},
+): Promise<DeletedSession> {
   await markSessionDeleting(deps.db, project, sessionId);
   const segments = await listSegments(deps.db, project, sessionId);
-  // Day folders of the session, known before its keys go: from the index's object keys and from
-  // the data keys' creation days (the writer files a session under that day), so a segment
-  // stored but not yet indexed when the deletion came in is found too.
   const keys = new Set(segments.map((s) => s.object_key));
-  const folders = new Set<string>();
-  for (const key of keys) {
-    const location = parseSegmentObjectKey(key);
-    if (location) folders.add(`${project}/${location.day.replaceAll('-', '/')}/${sessionId}/`);
-  }
-  for (const dataKey of (await deps.dataKeyStore?.listSession(project, sessionId)) ?? []) {
-    folders.add(
-      `${project}/${new Date(dataKey.createdAt).toISOString().slice(0, 10).replaceAll('-', '/')}/${sessionId}/`,
-    );
+  const days = new Set([...(known.days ?? []), ...(await sessionDays(deps, project, sessionId))]);
+  if (known.since !== undefined) {
+    const today = dayOf(Date.now());
+    for (let at = known.since, n = 0; n <= MAX_DAYS_SINCE_REQUEST; at += DAY_MS, n++) {
+      days.add(dayOf(at));
+      if (dayOf(at) >= today) break;
+    }
   }
   await deps.dataKeys.shred(project, sessionId);
 
-  for (const folder of folders) {
-    for await (const object of deps.store.list(folder)) keys.add(object.key);
+  for (const day of days) {
+    for await (const object of deps.store.list(`${project}/${day.replaceAll('-', '/')}/${sessionId}/`))
+      keys.add(object.key);
   }
   for (const key of keys) await deps.store.delete(key);
   await deleteSessionRows(deps.db, project, sessionId);
@@ -87,8 +125,6 @@ export async function deleteUserSessions(
   }
   return deleted;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * Retention for the index and the keys: sessions filed under a day older than the project's

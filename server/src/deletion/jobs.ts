@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { deleteSession, type DeletedSession, type DeletionDeps } from './delete-sessions.js';
+import { deleteSession, sessionDays, type DeletedSession, type DeletionDeps } from './delete-sessions.js';
 import type { DeletionReason, Tombstone, TombstoneStore } from './tombstones.js';
 
 /** A deletion job as the API shows it. */
@@ -78,7 +78,11 @@ export class DeletionJobs {
    * could not be stored, in which case nothing was deleted and the request should be repeated.
    */
   async request(project: string, sessionId: string, entry: { reason: DeletionReason; by: string }): Promise<Tombstone> {
-    const tombstone = await this.deps.tombstones.create({ project, sessionId, ...entry });
+    // Before the tombstone exists, nobody removes anything of the session: what the index and
+    // the keys say now is whole. From the request's day on, the job also looks at every day.
+    const now = Date.now();
+    const days = await sessionDays(this.deps, project, sessionId);
+    const tombstone = await this.deps.tombstones.create({ project, sessionId, ...entry, now, days });
     this.deps.afterTombstone?.();
     return this.run(tombstone);
   }
@@ -131,7 +135,10 @@ export class DeletionJobs {
     const attempts = tombstone.attempts + 1;
     try {
       await this.settle(tombstone);
-      deleted = await deleteSession(this.deps, tombstone.project, tombstone.sessionId);
+      deleted = await deleteSession(this.deps, tombstone.project, tombstone.sessionId, {
+        days: tombstone.days ?? [],
+        since: tombstone.requestedAt,
+      });
     } catch (error) {
       const failed: Tombstone = {
         ...tombstone,

@@ -30,6 +30,14 @@ const tombstoneSchema = z.object({
   finishedAt: z.number().optional(),
   /** Objects deleted by the attempt that finished the job. */
   objects: z.number().int().min(0).optional(),
+  /**
+   * Day folders (`YYYY-MM-DD`) the session had segments in when the deletion was asked for, before
+   * any node knew of it: other nodes may remove its keys and rows before the job runs.
+   */
+  days: z
+    .array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/))
+    .max(400)
+    .optional(),
 });
 
 /**
@@ -148,13 +156,17 @@ export class TombstoneStore {
     reason: DeletionReason;
     by: string;
     now?: number;
+    /** Day folders the session is known to have segments in (`sessionDays`). */
+    days?: readonly string[];
   }): Promise<Tombstone> {
     assertSafeElement('project', entry.project);
     assertSafeElement('sessionId', entry.sessionId);
     const existing = this.get(entry.project, entry.sessionId);
+    const days = [...new Set([...(existing?.days ?? []), ...(entry.days ?? [])])].sort().slice(-400);
     const tombstone: Tombstone = existing
-      ? { ...existing, state: 'pending' }
+      ? { ...existing, state: 'pending', ...(days.length > 0 ? { days } : {}) }
       : {
+          ...(days.length > 0 ? { days } : {}),
           v: 1,
           project: entry.project,
           sessionId: entry.sessionId,
