@@ -4,14 +4,13 @@
 // runs share one machine. Plain JavaScript with a declaration file, as index.mjs.
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const require = createRequire(import.meta.url);
 const PG_BIN = process.env.REPRISE_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /** A new empty folder under the system's temporary folder, named `reprise-<prefix>-…`. */
@@ -45,7 +44,8 @@ async function pollUntil(check, timeoutMs, what, intervalMs) {
 export async function startS3rver(options = {}) {
   const port = options.port ?? (await freePort());
   const directory = options.directory ?? tempDir('s3rver');
-  const bin = join(require.resolve('s3rver/package.json'), '../bin/s3rver.js');
+  // s3rver itself, patched so that concurrent PUTs and DELETEs in one folder cannot kill it.
+  const bin = fileURLToPath(new URL('./s3rver-without-folder-removal.mjs', import.meta.url));
   const child = spawn(
     process.execPath,
     [bin, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'],
