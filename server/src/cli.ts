@@ -5,6 +5,9 @@ import { defaultPlugins } from './plugins.js';
 import { runKeysCommand } from './deletion/keys-command.js';
 import { runDeadLettersCommand } from './writer/dead-letters-command.js';
 
+/** How long closing connections may take after the drain's own deadline, on SIGTERM. */
+const SHUTDOWN_CLOSE_GRACE_MS = 10_000;
+
 /** `reprise-collector [flags]`: validate the configuration, start, print where everything is, stop cleanly on SIGINT/SIGTERM. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (argv[0] === 'keys') {
@@ -67,6 +70,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     stopping = true;
     collector.logger.info({ signal }, 'shutting down: draining the log into the store');
+    // The drain is bounded by REPRISE_SHUTDOWN_TIMEOUT_MS; closing connections after it (NATS,
+    // the database, S3) is not, and a node that never exits holds its port and its orchestrator.
+    // Everything acknowledged is in the log already, so exiting loses nothing.
+    setTimeout(() => {
+      collector.logger.error(
+        { signal, afterMs: config.shutdownTimeoutMs + SHUTDOWN_CLOSE_GRACE_MS },
+        'shutdown: closing connections did not finish in time; exiting (unstored batches stay in the log)',
+      );
+      process.exit(1);
+    }, config.shutdownTimeoutMs + SHUTDOWN_CLOSE_GRACE_MS).unref();
     collector.stop().then(
       () => process.exit(0),
       (error) => {

@@ -18,6 +18,9 @@ export interface NatsProcess {
   url: string;
   /** JetStream's store folder (the stream's files). */
   storeDir: string;
+  /** Freeze or thaw the server (SIGSTOP / SIGCONT): a NATS that accepts connections and answers nothing. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 

@@ -94,7 +94,14 @@ export async function startNats(options = {}) {
   return {
     url: `nats://127.0.0.1:${port}`,
     storeDir: join(dir, 'js'),
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async stop() {
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await exited;
     },
