@@ -11,6 +11,14 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const FilesystemStore = require('s3rver/lib/stores/filesystem');
+// Replacing a method s3rver no longer has would change nothing, and the crash would be back unseen.
+if (
+  typeof FilesystemStore.prototype.deleteObject !== 'function' ||
+  typeof FilesystemStore.prototype.getResourcePath !== 'function'
+)
+  throw new Error(
+    's3rver-without-folder-removal: s3rver no longer has FilesystemStore#deleteObject/getResourcePath; update this wrapper',
+  );
 
 FilesystemStore.prototype.deleteObject = async function deleteObject(bucket, key) {
   await Promise.all(
