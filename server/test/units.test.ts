@@ -1,6 +1,7 @@
 /** In-process checks of the collector's parts: config, keys, log recovery, retention, S3 store on s3rver. */
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRepriseEvent } from '@reprise/protocol';
 import { helpText, loadConfig } from '../src/config.js';
@@ -483,4 +484,51 @@ describe('writer and deletion on another node', () => {
     await log.close();
     await ledger.close();
   });
+});
+
+describe('writer retry logging', () => {
+  test('a store that keeps failing is warned about once per interval, with how long, and its recovery is logged', async () => {
+    const { log, ledger, store, deps } = await writerParts('retry-logging');
+    const lines: Array<{ level: number; msg: string; attempt?: number; failingForMs?: number; attempts?: number }> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let failing = true;
+    const failingStore = Object.create(store) as FolderObjectStore;
+    failingStore.put = async (...args: Parameters<FolderObjectStore['put']>) => {
+      if (failing) throw new Error('store down');
+      return store.put(...args);
+    };
+    const writer = new SegmentWriter(
+      { ...deps, store: failingStore, logger },
+      { maxSegmentAgeMs: 50, retryWarnIntervalMs: 1_000 },
+    );
+    await writer.start();
+    await log.append({
+      project: 'dev',
+      receivedAt: Date.now(),
+      digest: 'r',
+      batch: makeBatch({ session: 'r', seq: 0 }),
+    });
+    const putFailures = () => lines.filter((line) => line.msg === 'writer: put failed; retrying');
+    // Backoff 200, 400, 800, 1600 ms...: five attempts in about 3 s, more than one interval.
+    const deadline = Date.now() + 20_000;
+    while (putFailures().length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    failing = false;
+    while (log.lag() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await writer.stop(10_000)).toBe(true);
+
+    const failures = putFailures();
+    expect(failures.length).toBeGreaterThanOrEqual(5);
+    const warnings = failures.filter((line) => line.level === 40);
+    // The first failure and then at most one per second: never every attempt, never only the first.
+    expect(warnings[0]!.attempt).toBe(0);
+    expect(warnings.length).toBeGreaterThanOrEqual(2);
+    expect(warnings.length).toBeLessThan(failures.length);
+    for (let i = 1; i < warnings.length; i++) {
+      expect(warnings[i]!.failingForMs! - warnings[i - 1]!.failingForMs!).toBeGreaterThanOrEqual(1_000);
+    }
+    const recovered = lines.find((line) => line.msg === 'writer: put succeeded after failing');
+    expect(recovered?.attempts).toBe(failures.length + 1);
+    await log.close();
+    await ledger.close();
+  }, 30_000);
 });

@@ -35,6 +35,12 @@ export interface WriterOptions {
   maxHookAttempts: number;
   /** How often the writer looks for dead letters an operator asked to retry. @default 5 s */
   deadLetterPollMs: number;
+  /**
+   * While a step keeps failing (an object store that is down), one warning per this interval says
+   * so with how long it has been failing; the attempts between them are logged at debug.
+   * @default 30 s
+   */
+  retryWarnIntervalMs: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
@@ -44,6 +50,7 @@ export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   maxBufferedBytes: 64 * 1024 * 1024,
   maxHookAttempts: 10,
   deadLetterPollMs: 5_000,
+  retryWarnIntervalMs: 30_000,
 };
 
 /** A segment whose index hook kept failing: its object was taken back out of the store. */
@@ -467,20 +474,29 @@ export class SegmentWriter {
     step: () => Promise<T>,
     maxAttempts = Number.POSITIVE_INFINITY,
   ): Promise<T | undefined> {
+    const failingSince = Date.now();
+    let warnedAt = Number.NEGATIVE_INFINITY;
     for (let attempt = 0; ; attempt++) {
       if (this.abandon) return undefined;
       try {
-        return await step();
-      } catch (error) {
-        if (attempt + 1 >= maxAttempts) {
-          if (operation === 'hook') this.deps.metrics.hookErrors.inc();
-          throw error;
+        const result = await step();
+        if (attempt > 0) {
+          this.deps.logger.info(
+            { ...context, attempts: attempt + 1, failedForMs: Date.now() - failingSince },
+            `writer: ${operation} succeeded after failing`,
+          );
         }
+        return result;
+      } catch (error) {
         if (operation === 'hook') this.deps.metrics.hookErrors.inc();
         else this.deps.metrics.storeErrors.inc({ operation });
-        const log = attempt === 0 || attempt % 20 === 0 ? 'warn' : 'debug';
-        this.deps.logger[log](
-          { ...context, attempt, error: errorMessage(error) },
+        if (attempt + 1 >= maxAttempts) throw error;
+        // Time-based, not per attempt: an outage of minutes stays visible without flooding the log.
+        const now = Date.now();
+        const warn = now - warnedAt >= this.options.retryWarnIntervalMs;
+        if (warn) warnedAt = now;
+        this.deps.logger[warn ? 'warn' : 'debug'](
+          { ...context, attempt, failingForMs: now - failingSince, error: errorMessage(error) },
           `writer: ${operation} failed; retrying`,
         );
         await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt, 10)));
