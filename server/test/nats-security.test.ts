@@ -207,6 +207,44 @@ describe('NATS with user/password and TLS (client certificate verified)', () => 
     const entries = await reading;
     expect(entries.map((entry) => entry.record.batch.seq)).toEqual([30]);
   }, 60_000);
+
+  test('log keys of past days are shredded once no message in the stream can be sealed under them', async () => {
+    const stream = { auth, tls: tls(), cipher, stream: 'PRUNE', subject: 'prune', consumer: 'prune' };
+    const old = 'nats-PRUNE-20200101-0a0b0c0d';
+    const otherStream = 'nats-OTHER-20200101-0a0b0c0d';
+    const fileLog = '0a0b0c0d0a0b0c0d-wal-00000001';
+    for (const name of [old, otherStream, fileLog]) await cipher.create(name);
+    const writer = makeLog(stream);
+    await writer.open();
+    // Opening prunes at once: the old day's key goes, the other stream's and the file log's stay.
+    const deadline = Date.now() + 20_000;
+    while ((await cipher.names()).has(old) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const names = await cipher.names();
+    expect(names.has(old)).toBe(false);
+    expect(names.has(otherStream) && names.has(fileLog)).toBe(true);
+
+    expect(await writer.append(record(40))).toBe('appended');
+    const today = [...(await cipher.names())].filter((name) => name.startsWith('nats-PRUNE-'));
+    expect(today).toHaveLength(1);
+    const inThreeDays = Date.now() + 3 * 86_400_000;
+    // Another node: today's message is still in the stream, so today's key stays however late it is.
+    const reader = makeLog(stream);
+    await reader.open();
+    expect(await reader.pruneKeys(inThreeDays)).toEqual([]);
+    const entries = await readUntil(reader, 1);
+    expect(entries.map((entry) => entry.record.batch.seq)).toEqual([40]);
+    await reader.release(entries);
+    // The node sealing with it keeps it even then; the stream empty, another node shreds it.
+    expect(await writer.pruneKeys(inThreeDays)).toEqual([]);
+    let shredded: string[] = [];
+    while (shredded.length === 0 && Date.now() < deadline + 20_000) {
+      shredded = await reader.pruneKeys(inThreeDays);
+      if (shredded.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(shredded).toEqual(today);
+    expect([...(await cipher.names())].filter((name) => name.startsWith('nats-PRUNE-'))).toEqual([]);
+    expect((await cipher.names()).has(otherStream)).toBe(true);
+  }, 90_000);
 });
 
 describe('NATS with a token', () => {

@@ -23,6 +23,12 @@ import { batchId, type AppendOutcome, type IngestLog, type LogEntry, type LogRec
 
 /** How long a message waits before it is offered again when its log key could not be fetched. */
 const KEY_RETRY_DELAY_MS = 2_000;
+const DAY_MS = 86_400_000;
+/**
+ * A day's log key is shredded only this long after its day ended and after every message of the
+ * day left the stream: room for a publish in flight at midnight and for node clocks a little off.
+ */
+const KEY_PRUNE_MARGIN_MS = 3_600_000;
 
 export interface NatsLogOptions {
   /** e.g. `nats://127.0.0.1:4222` (comma-separated for a cluster). */
@@ -48,6 +54,11 @@ export interface NatsLogOptions {
    * files and its replicas hold no batch in clear. Without it payloads go in clear.
    */
   cipher?: LogCipher;
+  /**
+   * How often this node shreds the stream's log keys of past days that no message in the stream
+   * can be sealed under any more (`pruneKeys`). @default 1 hour
+   */
+  keyPruneIntervalMs?: number;
   /** How the collector proves who it is to nats-server (nats.js ignores `user:pass@` in the URL). */
   auth?: NatsAuth;
   /** TLS to nats-server: the CA that signed its certificate, and a client certificate when it asks for one. */
@@ -161,7 +172,7 @@ export class NatsIngestLog implements IngestLog {
   private readonly auth: NatsAuth;
   private readonly tls: NatsTls | undefined;
   /** The key payloads are sealed under, and the UTC day it is for (a new key each day). */
-  private sealing: { day: string; key: Promise<LogKey> } | undefined;
+  private sealing: { day: string; name: string; key: Promise<LogKey> } | undefined;
   /** Epoch ms of open(): messages in clear are accepted only from before it. */
   private openedAt = 0;
   private connection: NatsConnection | undefined;
@@ -171,6 +182,7 @@ export class NatsIngestLog implements IngestLog {
   private lastLag = 0;
   private lagTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(options: NatsLogOptions) {
     this.options = {
@@ -181,6 +193,7 @@ export class NatsIngestLog implements IngestLog {
       duplicateWindowMs: options.duplicateWindowMs ?? 600_000,
       replicas: options.replicas ?? 1,
       ackWaitMs: options.ackWaitMs ?? 30_000,
+      keyPruneIntervalMs: options.keyPruneIntervalMs ?? 3_600_000,
     };
     this.logger = options.logger;
     this.cipher = options.cipher;
@@ -199,7 +212,7 @@ export class NatsIngestLog implements IngestLog {
       key.catch(() => {
         if (this.sealing?.key === key) this.sealing = undefined;
       });
-      this.sealing = { day, key };
+      this.sealing = { day, name, key };
     }
     return this.sealing.key;
   }
@@ -251,6 +264,44 @@ export class NatsIngestLog implements IngestLog {
       Math.max(500, Math.floor(this.options.ackWaitMs / 3)),
     );
     this.heartbeatTimer.unref();
+    if (this.cipher) {
+      const prune = () =>
+        void this.pruneKeys().catch((error: unknown) =>
+          this.logger?.warn({ err: error }, 'nats log: pruning old log keys failed; trying again later'),
+        );
+      prune();
+      this.pruneTimer = setInterval(prune, this.options.keyPruneIntervalMs);
+      this.pruneTimer.unref();
+    }
+  }
+
+  /**
+   * Shred this stream's log keys of past days once no message in the stream can be sealed under
+   * them: a key of day D seals only what is published on day D (UTC), so it goes when the oldest
+   * message in the stream is from after D (or the stream is empty) and D ended more than an hour
+   * ago. Every node may run it; shredding a key twice is harmless. Returns the names shredded.
+   */
+  async pruneKeys(now = Date.now()): Promise<string[]> {
+    if (!this.cipher || !this.connection) return [];
+    const manager = await this.connection.jetstreamManager();
+    const { state } = await manager.streams.info(this.options.stream);
+    const oldest = state.messages > 0 ? Date.parse(state.first_ts) : now;
+    // An unreadable timestamp keeps every key: a wrong guess here would lose records.
+    if (!Number.isFinite(oldest)) return [];
+    const before = Math.min(oldest, now) - KEY_PRUNE_MARGIN_MS;
+    const ownName = new RegExp(`^nats-${escapeRegExp(this.options.stream)}-(\\d{4})(\\d{2})(\\d{2})-[0-9a-f]{8}$`);
+    const shredded: string[] = [];
+    for (const name of await this.cipher.names()) {
+      const day = ownName.exec(name);
+      if (!day) continue;
+      const dayEnds = Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])) + DAY_MS;
+      // The key this node seals with now is kept whatever the clocks say.
+      if (!(dayEnds <= before) || name === this.sealing?.name) continue;
+      await this.cipher.forget(name);
+      shredded.push(name);
+    }
+    if (shredded.length > 0) this.logger?.info({ keys: shredded }, 'nats log: shredded log keys of past days');
+    return shredded;
   }
 
   private async refreshLag(): Promise<void> {
@@ -375,6 +426,7 @@ export class NatsIngestLog implements IngestLog {
   async close(): Promise<void> {
     if (this.lagTimer) clearInterval(this.lagTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     const connection = this.connection;
     this.connection = undefined;
     this.js = undefined;
@@ -382,4 +434,8 @@ export class NatsIngestLog implements IngestLog {
     // drain() flushes pending acks before closing.
     await connection?.drain().catch(() => connection.close());
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
