@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { CollectorError } from '../errors.js';
+import { readBoundedBody } from '../http/bounded-body.js';
 import { MemoryBudget } from '../ingest/memory-budget.js';
 import { RateLimiter, type RateLimit } from '../ingest/rate-limit.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
@@ -43,37 +44,18 @@ class SessionBudget {
   }
 }
 
-function readBody(req: Request, limit: number, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let done = false;
-    const finish = (error?: CollectorError) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.off('data', onData);
-      if (error) {
-        reject(error);
-        // Nothing more of a refused body is read: the connection goes once the answer is out.
-        req.resume();
-      } else resolve(Buffer.concat(chunks, total));
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.byteLength;
-      if (total > limit) finish(new CollectorError('asset_too_large', 413, `The body is over ${limit} bytes.`));
-      else chunks.push(chunk);
-    };
-    const timer = setTimeout(
-      () => finish(new CollectorError('body_timeout', 408, `The body did not arrive within ${timeoutMs} ms.`)),
+/** A bounded asset-route body; after a refusal the rest is let go, and the connection with it. */
+async function readBody(req: Request, limit: number, timeoutMs: number): Promise<Buffer> {
+  try {
+    return await readBoundedBody(req, {
+      limit,
       timeoutMs,
-    );
-    req.on('data', onData);
-    req.once('end', () => finish());
-    req.once('error', () => finish(new CollectorError('body_unreadable', 400, 'The request body could not be read.')));
-    // A client that goes away mid-body: what it sent is let go at once, not after the timeout.
-    req.once('close', () => finish(new CollectorError('body_unreadable', 400, 'The request ended before its body.')));
-  });
+      tooLarge: (max) => new CollectorError('asset_too_large', 413, `The body is over ${max} bytes.`),
+    });
+  } catch (error) {
+    req.resume();
+    throw error;
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError } from '../errors.js';
+import { readBoundedBody } from '../http/bounded-body.js';
 import { batchId, type AppendOutcome, type IngestLog, type LogRecord } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
@@ -75,37 +76,6 @@ const CORS_ALLOW_HEADERS = 'Content-Type, X-Reprise-Project';
 const CORS_MAX_AGE_SECONDS = '600';
 /** Longest `User-Agent` kept with a batch: real ones are a few hundred characters; the rest is noise. */
 export const MAX_USER_AGENT_LENGTH = 512;
-
-function readBoundedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let done = false;
-    const finish = (error?: Error) => {
-      if (done) return;
-      done = true;
-      req.off('data', onData);
-      if (error) {
-        // Stop buffering a body we already refused; the refusal drains the rest (drainRefusedBody).
-        reject(error);
-      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.byteLength;
-      if (total > limit)
-        finish(new CollectorError('body_too_large', 413, `Request body is over ${limit} bytes; send smaller batches.`));
-      else chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => finish());
-    req.once('error', (error) =>
-      finish(new CollectorError('body_unreadable', 400, `Request body could not be read: ${error.message}.`)),
-    );
-    req.once('aborted', () =>
-      finish(new CollectorError('body_unreadable', 400, 'The client aborted the request body.')),
-    );
-  });
-}
 
 /**
  * Most bytes of a refused body read and thrown away after the answer. A client still sending when
@@ -380,7 +350,12 @@ function admitRequest(shared: IngestShared, x: IngestExchange): { earlyKey: stri
 /** Stage 2: the body, bounded by `maxBodyBytes`; undefined once refused. */
 async function readRequestBody(shared: IngestShared, x: IngestExchange): Promise<Buffer | undefined> {
   try {
-    return await readBoundedBody(x.req, shared.options.maxBodyBytes);
+    // The rest of a refused body is drained by the refusal (drainRefusedBody).
+    return await readBoundedBody(x.req, {
+      limit: shared.options.maxBodyBytes,
+      tooLarge: (max) =>
+        new CollectorError('body_too_large', 413, `Request body is over ${max} bytes; send smaller batches.`),
+    });
   } catch (error) {
     const e = error instanceof CollectorError ? error : new CollectorError('body_unreadable', 400, String(error));
     x.refuse(e.status, e.code, e.message);
