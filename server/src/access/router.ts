@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
-import { recordAudit, recordAuditPerProject } from '../audit/audit-log.js';
+import { recordAudit, recordAuditPerProject, type AuditAction } from '../audit/audit-log.js';
 import { CollectorError } from '../errors.js';
 import type { IndexSchema, Role } from '../index-db/schema.js';
 import { bodyString, jsonBody, queryList } from '../http/helpers.js';
@@ -106,6 +106,19 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
   if (options.loginShare) throttle.shareWith(options.loginShare);
   const tokenMaxLifetimeMs = options.tokenMaxLifetimeMs ?? DEFAULT_TOKEN_MAX_LIFETIME_MS;
   const createConflicts = new Map<number, { count: number; since: number }>();
+  /** A list read, audited in each project it covers so that each project's admins see it. */
+  const auditListRead = (
+    req: Request,
+    principal: Principal,
+    action: AuditAction,
+    projects: string[] | 'all',
+    counts: Record<string, number>,
+  ) =>
+    recordAuditPerProject(
+      db,
+      { actor: auditActor(principal), action, detail: { projects, ...counts }, ...requestOrigin(req) },
+      projects === 'all' ? [] : projects,
+    );
 
   const startLoginSession = async (req: Request, res: Response, user: UserIdentity) => {
     const session = await createLoginSession(db, user.id);
@@ -253,16 +266,7 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     if (projects !== 'all' && projects.length === 0)
       throw new CollectorError('forbidden', 403, 'the user list needs the admin role on a project.');
     const users = await listUsers(db, projects);
-    await recordAuditPerProject(
-      db,
-      {
-        actor: auditActor(principal),
-        action: 'user.list',
-        detail: { projects, users: users.length },
-        ...requestOrigin(req),
-      },
-      projects === 'all' ? [] : projects,
-    );
+    await auditListRead(req, principal, 'user.list', projects, { users: users.length });
     res.json({ users });
   });
 
@@ -417,16 +421,7 @@ export function createAccessRouter(db: Kysely<IndexSchema>, options: AccessRoute
     const principal = principalOf(res);
     const projects = resolveProjects(principal, 'admin', queryList(req, 'project'));
     const tokens = await listApiTokens(db, projects);
-    await recordAuditPerProject(
-      db,
-      {
-        actor: auditActor(principal),
-        action: 'token.list',
-        detail: { projects, tokens: tokens.length },
-        ...requestOrigin(req),
-      },
-      projects === 'all' ? [] : projects,
-    );
+    await auditListRead(req, principal, 'token.list', projects, { tokens: tokens.length });
     res.json({ tokens });
   });
 
