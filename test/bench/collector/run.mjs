@@ -175,8 +175,11 @@ const summary = (name, result) => ({
 });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'reprise-bench-collector-'));
+const clearDataDir = mkdtempSync(join(tmpdir(), 'reprise-bench-collector-clear-'));
 const echo = await startChild('echo-child.mjs');
 const collector = await startChild('collector-child.mjs', collectorEnv(dataDir));
+// The same collector with log records laid out as sealed but not encrypted: what sealing costs.
+const clearLog = await startChild('collector-child.mjs', { ...collectorEnv(clearDataDir), BENCH_LOG_SEAL: 'none' });
 
 try {
   const sample = batchFrame('size', 0);
@@ -187,31 +190,39 @@ try {
   // Warm up both (JIT, connection pools) with bodies the measured runs do not reuse.
   await load(echo.url, frames('warm', 500), { amount: 500 });
   await load(collector.url, frames('warm', 500), { amount: 500 });
+  await load(clearLog.url, frames('warm', 500), { amount: 500 });
 
   const best = (results) => results.reduce((a, b) => (rateOf(b) > rateOf(a) ? b : a));
   const echoRuns = [];
   const ackRuns = [];
+  const clearRuns = [];
   for (let round = 0; round < ROUNDS; round++) {
     // Fresh sessions every round: a repeated batch would be a cheap duplicate, not a durable write.
     const bodies = frames(`max${round}-`, THROUGHPUT_REQUESTS);
+    // Each run starts with both collectors' writers idle: a backlog would share the CPU.
+    const bothDrained = () => Promise.all([drained(collector.url), drained(clearLog.url)]);
+    await bothDrained();
     echoRuns.push(await load(echo.url, bodies, { duration: THROUGHPUT_SECONDS }));
-    await drained(collector.url);
     const run = await load(collector.url, bodies, { duration: THROUGHPUT_SECONDS });
     if (run.requests.total > bodies.length)
       throw new Error(
         `the collector took more than ${bodies.length} batches in ${THROUGHPUT_SECONDS} s: raise BENCH_REQUESTS so no batch repeats`,
       );
     ackRuns.push(run);
+    await bothDrained();
+    clearRuns.push(await load(clearLog.url, bodies, { duration: THROUGHPUT_SECONDS }));
   }
   const echoResult = best(echoRuns);
   const acksResult = best(ackRuns);
-  await drained(collector.url);
+  const clearResult = best(clearRuns);
+  await Promise.all([drained(collector.url), drained(clearLog.url)]);
   const before = await appendBuckets(collector.url);
   const fixed = await steadyLoad(collector.url, fixedFrames, FIXED_RATE, FIXED_SECONDS);
   const after = await appendBuckets(collector.url);
   const rows = [
     summary('echo (bare Express), best', echoResult),
     summary('collector, max, best', acksResult),
+    summary('collector, log not encrypted, max, best', clearResult),
     {
       name: `collector, steady ${FIXED_RATE}/s`,
       requests: fixed.requests,
@@ -223,7 +234,7 @@ try {
     },
   ];
   console.table(rows);
-  for (const result of ackRuns) {
+  for (const result of [...ackRuns, ...clearRuns]) {
     const failed = result.non2xx + result.errors + result.timeouts;
     if (failed > 0) throw new Error(`${failed} collector requests were not acknowledged`);
   }
@@ -240,11 +251,15 @@ try {
   );
   const acks = rows[1].per_s;
   const echoPerS = rows[0].per_s;
+  // Goal (issue 13): sealing the log costs at most 10 % of the acks.
+  const sealCost = 1 - acks / rows[2].per_s;
   console.log(
-    `BENCH collector acks_per_s=${acks} echo_per_s=${echoPerS} ratio=${(acks / echoPerS).toFixed(2)} p99_ms=${fixed.p99}`,
+    `BENCH collector acks_per_s=${acks} echo_per_s=${echoPerS} ratio=${(acks / echoPerS).toFixed(2)} p99_ms=${fixed.p99} clear_log_acks_per_s=${rows[2].per_s} log_seal_cost=${sealCost.toFixed(3)}`,
   );
 } finally {
   await collector.stop();
+  await clearLog.stop();
   await echo.stop();
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(clearDataDir, { recursive: true, force: true });
 }
