@@ -787,6 +787,22 @@ export function loadConfig(source: {
   return { config: validate(raw, parsed.errors), help: false };
 }
 
+/**
+ * A subcommand's configuration (`keys`, `dead-letters`), from the collector's own flags and
+ * environment; with `--help`, its usage is printed and the exit code returned instead.
+ */
+export function loadCommandConfig(
+  flags: readonly string[],
+  env: NodeJS.ProcessEnv,
+  usage: string,
+  print: (line: string) => void,
+): CollectorConfig | number {
+  const loaded = loadConfig({ env, argv: flags });
+  if (!loaded.help) return loaded.config;
+  print(usage);
+  return 0;
+}
+
 function validate(raw: Record<string, string>, errors: string[]): CollectorConfig {
   const values: Record<string, unknown> = {};
   for (const option of options) {

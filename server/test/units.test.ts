@@ -18,6 +18,8 @@ import { segmentObjectKey } from '../src/store/keys.js';
 import { summarizeBatches } from '../src/writer/summary.js';
 import { WriterLedger } from '../src/writer/ledger.js';
 import { SegmentWriter } from '../src/writer/writer.js';
+import { runDeadLettersCommand } from '../src/writer/dead-letters-command.js';
+import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { createMetrics } from '../src/metrics.js';
 import { startS3rver, tempDir, type S3rverProcess } from '@reprise/test-support/process';
 import { makeBatch, S3_ENV, s3StoreFor, silentLogger } from './support/collector.js';
@@ -63,6 +65,17 @@ describe('configuration', () => {
       expect(ok.config.projectList[0]!.keys).toEqual(['dev']);
     }
     expect(() => loadConfig({ env: { REPRISE_STORE: 's3' }, argv: [] })).toThrow(/REPRISE_S3_BUCKET/);
+  });
+
+  test('the keys and dead-letters commands: --help prints their usage (exit 0), a wrong command too (exit 2)', async () => {
+    for (const run of [runKeysCommand, runDeadLettersCommand]) {
+      const printed: string[] = [];
+      expect(await run(['list', '--help'], {}, (line) => printed.push(line))).toBe(0);
+      expect(printed.join('\n')).toMatch(/^reprise-collector (keys|dead-letters) <command>/);
+      const wrong: string[] = [];
+      expect(await run(['frobnicate'], {}, (line) => wrong.push(line))).toBe(2);
+      expect(wrong).toEqual(printed);
+    }
   });
 
   test('--help lists every variable with its flag', () => {

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadCommandConfig } from '../config.js';
 import { createConfiguredDataKeyStore } from '../crypto/data-key-store-factory.js';
 import { FileKeyring } from '../crypto/keyring.js';
 import { CollectorError } from '../errors.js';
@@ -39,12 +39,8 @@ export async function runKeysCommand(
     print(KEYS_USAGE);
     return 2;
   }
-  const loaded = loadConfig({ env, argv: flags });
-  if (loaded.help) {
-    print(KEYS_USAGE);
-    return 0;
-  }
-  const { config } = loaded;
+  const config = loadCommandConfig(flags, env, KEYS_USAGE, print);
+  if (typeof config === 'number') return config;
   const { keyring, created } = await FileKeyring.load(config.keyring);
   if (created) print(`[@reprise/collector] note: no keyring existed at ${config.keyring}; created a new one.`);
   // Never create the keys bucket here: a missing bucket means a wrong setting, and "no data keys"

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadCommandConfig } from '../config.js';
 import { createConfiguredDataKeyStore } from '../crypto/data-key-store-factory.js';
 import { DataKeyService } from '../crypto/data-keys.js';
 import { FileKeyring } from '../crypto/keyring.js';
@@ -34,12 +34,8 @@ export async function runDeadLettersCommand(
     print(DEAD_LETTERS_USAGE);
     return 2;
   }
-  const loaded = loadConfig({ env, argv: flags });
-  if (loaded.help) {
-    print(DEAD_LETTERS_USAGE);
-    return 0;
-  }
-  const { config } = loaded;
+  const config = loadCommandConfig(flags, env, DEAD_LETTERS_USAGE, print);
+  if (typeof config === 'number') return config;
   const { keyring } = await FileKeyring.load(config.keyring);
   const { dataKeyStore, objects, s3 } = createConfiguredDataKeyStore(config, { createBucket: false });
   const store = deadLetterStore(config);
