@@ -1,6 +1,6 @@
 // Replay fidelity (issue 18): a documentation-like fixture site on its own loopback origin (a web
 // font served without CORS headers, a stylesheet with var() in shorthands, inline SVG icons with
-// long numbers in their paths, a focused search box, hover-dependent layout), recorded by the
+// long numbers in their paths, an inline <style> with var() in a shorthand, a focused search box, hover-dependent layout), recorded by the
 // core's IIFE, replayed through the collector in the admin UI, and compared with screenshots of
 // the live page at checkpoints.
 import { writeFileSync } from 'node:fs';
@@ -113,6 +113,13 @@ describe('replay fidelity through the collector', () => {
     expect(snapshot).toMatch(/"_cssText":"reprise-asset:[0-9a-f]{64}"/);
     expect(snapshot).toMatch(/"src":"reprise-asset:[0-9a-f]{64}"/);
     expect(snapshot).not.toContain('font-face');
+    // An inline <style> is kept as written (the CSSOM would empty the shorthand's longhands)...
+    expect(snapshot).toContain('font: italic 22px/2.2 var(--note-face); font-weight: 600;');
+    expect(snapshot).not.toMatch(/font-style: ;/);
+    // ...unless the page changed its sheet through the CSSOM: then rrweb's copy, with the added rule.
+    expect(snapshot).toMatch(
+      /"_cssText":"[^"]*\.runtime \{ color: rgb\(0, 102, 68\); \}[^"]*\.runtime-added \{ text-decoration: underline; \}/,
+    );
   });
 
   test('each checkpoint of the replay in the admin UI matches the live page', async () => {

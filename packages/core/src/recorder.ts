@@ -11,7 +11,7 @@ import { currentPage, navigationPayload } from './capture/navigation.js';
 import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
 import type { AssetCapture } from './assets/capture.js';
-import { recordedLinkHref } from './capture/dom.js';
+import { recordedNode } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
@@ -170,7 +170,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
             sessionId: info.sessionId,
             maxAssetBytes: options.maxAssetBytes,
             maxSessionBytes: options.maxSessionBytes,
-            hrefOf: recordedLinkHref,
+            nodeOf: recordedNode,
             fetch: pageFetch,
             onError: (error) =>
               debugWarn(config.debug, 'asset capture failed; stylesheets keep their CSSOM copy', error),

@@ -4,7 +4,8 @@ import type { RecordedEvent } from '@reprise/protocol/page';
  * Asset capture (PROTOCOL.md "Assets"), loaded after recording starts: the original text of
  * each `<link rel=stylesheet>` the page could read, the fonts and images it names, and the
  * `<img>` pictures the page can read, hashed,
- * uploaded to the collector once per project, and referred to by hash in the snapshot. This
+ * uploaded to the collector once per project, and referred to by hash in the snapshot. Inline
+ * `<style>` elements get their original text back too (in the event itself, not uploaded). This
  * module is not on the start-up path: the recorder import()s it on the first snapshot.
  */
 
@@ -18,8 +19,8 @@ export interface AssetCaptureOptions {
   maxAssetBytes: number;
   /** Most asset bytes this session uploads; past it, stylesheets keep their CSSOM copy. */
   maxSessionBytes: number;
-  /** The URL of the recorded `<link>` with this node id. */
-  hrefOf: (id: number) => string | undefined;
+  /** The page's node with this recorded id (rrweb's mirror). */
+  nodeOf: (id: number) => Node | null | undefined;
   /** The fetch to read assets with: the page's own, from before network capture patched it. */
   fetch: typeof fetch;
   onError: (error: unknown) => void;
@@ -77,10 +78,40 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return hex;
 }
 
-/** A node whose asset can be captured: a stylesheet `<link>` rrweb inlined, or an `<img>` by its `src`. */
+/**
+ * A node whose asset can be captured: a stylesheet `<link>` rrweb inlined, an `<img>` by its
+ * `src`, or a `<style>` whose CSSOM copy rrweb took.
+ */
 interface AssetNode {
   node: SerializedNode;
-  kind: 'stylesheet' | 'image';
+  kind: 'stylesheet' | 'image' | 'style';
+}
+
+/** Most inline `<style>` text compared per capture: the check parses it again on the main thread. */
+const MAX_STYLE_TEXT_PER_CAPTURE = 512 * 1024;
+
+/**
+ * The text an inline `<style>` was written with, when it says exactly what the element's sheet
+ * holds now. rrweb copies the CSSOM instead, and Chromium serialises a shorthand with `var()`
+ * (`font: 1rem/1.5 var(--font)`) as empty longhands, so the replay loses it; the original text
+ * is right. A sheet changed through the CSSOM (`insertRule`, as CSS-in-JS libraries do) no longer
+ * matches its text and keeps rrweb's copy, as does one split over several text nodes or one with
+ * `@import` (a constructed sheet, used for the comparison, refuses it).
+ */
+function originalStyleText(node: Node | null | undefined): string | undefined {
+  if (!node || node.nodeType !== 1 || (node as Element).localName !== 'style') return undefined;
+  const element = node as HTMLStyleElement;
+  const sheet = element.sheet;
+  const text = element.textContent ?? '';
+  if (!sheet || element.childNodes.length !== 1 || text === '' || /@import/i.test(text)) return undefined;
+  try {
+    const written = new CSSStyleSheet();
+    written.replaceSync(text);
+    const serialise = (of: CSSStyleSheet) => Array.from(of.cssRules, (rule) => rule.cssText).join('\n');
+    return serialise(written) === serialise(sheet) ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function assetNodes(events: readonly RecordedEvent[]): AssetNode[] {
@@ -103,6 +134,8 @@ function assetNodes(events: readonly RecordedEvent[]): AssetNode[] {
       typeof node.id === 'number'
     )
       found.push({ node, kind: 'stylesheet' });
+    else if (node.tagName === 'style' && typeof attributes?._cssText === 'string' && typeof node.id === 'number')
+      found.push({ node, kind: 'style' });
     // rrweb records `src` absolute; data: URIs are inline already.
     else if (node.tagName === 'img' && typeof attributes?.src === 'string' && /^https?:/i.test(attributes.src))
       found.push({ node, kind: 'image' });
@@ -206,26 +239,45 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
     }
   }
 
+  /** A `<style>`'s original text with its url()s made absolute (and fonts captured), or undefined. */
+  async function styleText(id: number, budget: { left: number }): Promise<string | undefined> {
+    const node = options.nodeOf(id);
+    const length = node?.textContent?.length ?? 0;
+    if (length > budget.left) return undefined;
+    budget.left -= length;
+    const text = originalStyleText(node);
+    return text === undefined ? undefined : rewriteUrls(text, node!.baseURI);
+  }
+
   return {
     collect(events) {
       const nodes = assetNodes(events);
       if (nodes.length === 0) return undefined;
+      const budget = { left: MAX_STYLE_TEXT_PER_CAPTURE };
       return (async () => {
         const captured = await Promise.all(
-          nodes.map(async ({ node, kind }) => {
-            const url = kind === 'stylesheet' ? options.hrefOf(node.id!) : (node.attributes!.src as string);
+          nodes.map(async ({ node, kind }): Promise<string | undefined> => {
+            if (kind === 'style') return styleText(node.id!, budget);
+            const url = kind === 'stylesheet' ? linkHref(options.nodeOf(node.id!)) : (node.attributes!.src as string);
             const asset = url ? await read(url, kind === 'stylesheet' ? 'css' : 'binary') : undefined;
             if (kind === 'image' && asset && !asset.type.startsWith('image/')) return undefined;
-            return asset && (await ensureStored([asset])) ? asset.hash : undefined;
+            return asset && (await ensureStored([asset])) ? `${ASSET_REF_PREFIX}${asset.hash}` : undefined;
           }),
         );
         return () => {
           nodes.forEach(({ node, kind }, i) => {
-            const hash = captured[i];
-            if (hash) node.attributes![kind === 'stylesheet' ? '_cssText' : 'src'] = `${ASSET_REF_PREFIX}${hash}`;
+            const value = captured[i];
+            if (value !== undefined) node.attributes![kind === 'image' ? 'src' : '_cssText'] = value;
           });
         };
       })();
     },
   };
+}
+
+/** The URL of a recorded `<link>`: rrweb drops `href` from a stylesheet link it inlined. */
+function linkHref(node: Node | null | undefined): string | undefined {
+  return node && node.nodeType === 1 && (node as Element).localName === 'link'
+    ? (node as HTMLLinkElement).href
+    : undefined;
 }

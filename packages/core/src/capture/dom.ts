@@ -25,15 +25,9 @@ interface MutationLike {
   attributes?: Array<{ id: number; attributes: Record<string, unknown> }>;
 }
 
-/**
- * The URL of a recorded `<link>`: rrweb drops `href` from a stylesheet link it inlined, and asset
- * capture needs it to read the original text.
- */
-export function recordedLinkHref(id: number): string | undefined {
-  const node = record.mirror.getNode(id);
-  return node && node.nodeType === 1 && (node as Element).localName === 'link'
-    ? (node as HTMLLinkElement).href
-    : undefined;
+/** The page's node with this recorded id (asset capture reads stylesheets through it). */
+export function recordedNode(id: number): Node | null {
+  return record.mirror.getNode(id);
 }
 
 /** rrweb keeps one mirror of the page per module: two recordings at once would corrupt each other. */
