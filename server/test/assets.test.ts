@@ -154,9 +154,29 @@ describe('page assets: checked, uploaded once, stored encrypted, resolved in pla
               link(missing, 3),
               { type: 2, tagName: 'img', attributes: { src: `reprise-asset:${sha256(FONT)}` }, childNodes: [], id: 4 },
               { type: 2, tagName: 'img', attributes: { src: missing }, childNodes: [], id: 5 },
+              // An inline <style> as written, its font captured: the reference inside its text.
+              {
+                type: 2,
+                tagName: 'style',
+                attributes: { _cssText: `p{background:url("reprise-asset:${sha256(FONT)}")}` },
+                childNodes: [],
+                id: 6,
+              },
             ],
           },
           initialOffset: { top: 0, left: 0 },
+        },
+      },
+      // A picture given its src later.
+      {
+        type: EventType.IncrementalSnapshot,
+        timestamp: at + 2,
+        data: {
+          source: 0,
+          adds: [],
+          removes: [],
+          texts: [],
+          attributes: [{ id: 5, attributes: { src: `reprise-asset:${sha256(FONT)}` } }],
         },
       },
     ];
@@ -175,6 +195,10 @@ describe('page assets: checked, uploaded once, stored encrypted, resolved in pla
     // A captured picture's src is its data: URI; one the store lacks fetches nothing.
     expect(nodes[2]!.attributes.src).toBe(`data:font/woff2;base64,${FONT.toString('base64')}`);
     expect(nodes[3]!.attributes.src).toBe('about:invalid');
+    const fontUri = `data:font/woff2;base64,${FONT.toString('base64')}`;
+    expect(nodes[4]!.attributes._cssText).toBe(`p{background:url("${fontUri}")}`);
+    const change = played[2]!.data as { attributes: { attributes: Record<string, string> }[] };
+    expect(change.attributes[0]!.attributes.src).toBe(fontUri);
   });
 
   it('a check costs a bounded number of store lookups, whatever it names', async () => {

@@ -109,6 +109,9 @@ describe('replay fidelity through the collector', () => {
   test('the stylesheet, its font and the picture are uploaded once and the stored snapshot refers to them by hash', async () => {
     expect(first.assetRequests.filter((r) => r.startsWith('PUT')).length).toBe(3);
     const events = await readSessionEvents(running.collector, 'dev', first.sessionId);
+    // The picture given its src after the snapshot is captured in that change (same bytes, no new upload).
+    const changes = JSON.stringify(events.filter((event) => event.type === 3));
+    expect(changes).toMatch(/"attributes":\{"src":"reprise-asset:[0-9a-f]{64}"\}/);
     const snapshot = JSON.stringify(events.find((event) => event.type === 2));
     expect(snapshot).toMatch(/"_cssText":"reprise-asset:[0-9a-f]{64}"/);
     expect(snapshot).toMatch(/"src":"reprise-asset:[0-9a-f]{64}"/);

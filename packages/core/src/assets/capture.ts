@@ -114,15 +114,31 @@ function originalStyleText(node: Node | null | undefined): string | undefined {
   }
 }
 
-function assetNodes(events: readonly RecordedEvent[]): AssetNode[] {
+function assetNodes(events: readonly RecordedEvent[], nodeOf: AssetCaptureOptions['nodeOf']): AssetNode[] {
   const found: AssetNode[] = [];
   const stack: SerializedNode[] = [];
   for (const event of events) {
-    const data = event.data as { node?: SerializedNode; source?: number; adds?: { node?: SerializedNode }[] };
+    const data = event.data as {
+      node?: SerializedNode;
+      source?: number;
+      adds?: { node?: SerializedNode }[];
+      attributes?: { id: number; attributes: Record<string, unknown> }[];
+    };
     // rrweb: 2 = FullSnapshot; 3 = IncrementalSnapshot with source 0 = Mutation.
     if (event.type === 2 && data.node) stack.push(data.node);
-    else if (event.type === 3 && data.source === 0)
+    else if (event.type === 3 && data.source === 0) {
       for (const add of data.adds ?? []) if (add.node) stack.push(add.node);
+      // A picture whose src changes later (lazy loading, carousels): the change has a node's shape.
+      for (const change of data.attributes ?? []) {
+        const src = change.attributes.src;
+        if (
+          typeof src === 'string' &&
+          /^https?:/i.test(src) &&
+          (nodeOf(change.id) as Element | null)?.localName === 'img'
+        )
+          found.push({ node: change, kind: 'image' });
+      }
+    }
   }
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -204,10 +220,31 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
     });
   }
 
+  /** Checks and uploads in progress, by hash: a picture named twice at once is sent once. */
+  const storing = new Map<string, Promise<boolean>>();
+
   /** True once every asset is stored at the collector (checked, uploaded where missing). */
   async function ensureStored(assets: Asset[]): Promise<boolean> {
-    const unknown = assets.filter((asset) => !known.has(asset.hash));
-    if (unknown.length === 0) return true;
+    const waits: Promise<boolean>[] = [];
+    const unknown: Asset[] = [];
+    for (const asset of assets) {
+      if (known.has(asset.hash)) continue;
+      const pending = storing.get(asset.hash);
+      if (pending) waits.push(pending);
+      else if (!unknown.some((other) => other.hash === asset.hash)) unknown.push(asset);
+    }
+    if (unknown.length > 0) {
+      const run = checkAndUpload(unknown);
+      for (const asset of unknown) storing.set(asset.hash, run);
+      void run.finally(() => {
+        for (const asset of unknown) if (storing.get(asset.hash) === run) storing.delete(asset.hash);
+      });
+      waits.push(run);
+    }
+    return (await Promise.all(waits)).every(Boolean);
+  }
+
+  async function checkAndUpload(unknown: Asset[]): Promise<boolean> {
     try {
       const check = await options.fetch(`${base}/v1/assets/missing`, {
         method: 'POST',
@@ -251,7 +288,7 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
 
   return {
     collect(events) {
-      const nodes = assetNodes(events);
+      const nodes = assetNodes(events, options.nodeOf);
       if (nodes.length === 0) return undefined;
       const budget = { left: MAX_STYLE_TEXT_PER_CAPTURE };
       return (async () => {

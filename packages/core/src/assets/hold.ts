@@ -17,12 +17,20 @@ interface Held {
   apply?: () => void;
 }
 
-/** rrweb's FullSnapshot, and IncrementalSnapshot with a Mutation that adds nodes: where `<link>`s appear. */
-function mayNameStylesheets(events: readonly RecordedEvent[]): boolean {
+/**
+ * rrweb's FullSnapshot, and IncrementalSnapshot with a Mutation that adds nodes or sets a `src`:
+ * where stylesheets and pictures appear.
+ */
+function mayNameAssets(events: readonly RecordedEvent[]): boolean {
   return events.some((event) => {
     if (event.type === 2) return true;
-    const data = event.data as { source?: number; adds?: unknown[] };
-    return event.type === 3 && data.source === 0 && (data.adds?.length ?? 0) > 0;
+    const data = event.data as { source?: number; adds?: unknown[]; attributes?: { attributes?: { src?: unknown } }[] };
+    return (
+      event.type === 3 &&
+      data.source === 0 &&
+      ((data.adds?.length ?? 0) > 0 ||
+        (data.attributes ?? []).some((change) => typeof change.attributes?.src === 'string'))
+    );
   });
 }
 
@@ -50,7 +58,7 @@ export function createAssetHold(
 
   return {
     pass(events) {
-      if (held.length === 0 && !mayNameStylesheets(events)) return deliver(events);
+      if (held.length === 0 && !mayNameAssets(events)) return deliver(events);
       const entry: Held = { events, done: false };
       held.push(entry);
       const timer = setTimeout(() => {
