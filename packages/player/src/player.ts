@@ -3,35 +3,29 @@
 /// <reference path="./css.d.ts" />
 import { createEmitter, EventType, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
-import { h, icon, setIcon } from './dom.js';
+import { h } from './dom.js';
 import { EventStore } from './event-store.js';
-import { formatClock, formatDuration } from './format.js';
 import { FrameIndex } from './frames.js';
+import { HoverFollower } from './hover.js';
 import { DEFAULT_INACTIVITY_THRESHOLD, InactivityTracker, periodAt } from './inactivity.js';
 import { RecordingIndex } from './markers.js';
-import { Panels } from './panels.js';
 import playerCss from './player.css?inline';
 import { ResourcePolicy } from './resources.js';
 import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from './rage-clicks.js';
-import { GapFilter, readSource } from './stream.js';
-import { Timeline } from './timeline.js';
 import type {
   LoadProgress,
   Marker,
   PlayerEventMap,
   PlayerOptions,
-  PlayerSource,
   PlayerState,
-  StreamItem,
   TimeRange,
   UrlAtTime,
 } from './types.js';
 import { UrlTimeline } from './url-timeline.js';
+import { PlayerView } from './view.js';
+import { Loader } from './windows.js';
 
 export const DEFAULT_SPEEDS = [1, 2, 4, 8];
-/** Jump of the arrow keys, in ms of recording. */
-const ARROW_STEP = 5000;
-const ARROW_STEP_FINE = 1000;
 /** Skipping an inactive stretch takes about this long on screen, however long the stretch. */
 const SKIP_WALL_MS = 800;
 const MAX_SKIP_SPEED = 2000;
@@ -39,15 +33,6 @@ const MAX_SKIP_SPEED = 2000;
 const MIN_SKIP_REMAINING = 1000;
 /** The panels and markers are rebuilt at most this often while the stream is still arriving. */
 const UI_REFRESH_MS = 250;
-/** The load loop yields to the page after this much work so controls stay responsive. */
-const LOAD_SLICE_MS = 12;
-/** How soon what has arrived is shown when the stream pauses between segments. */
-const STALL_REFRESH_MS = 50;
-/**
- * rrweb's incremental sources that move the page under a still pointer: mutation, scroll, viewport
- * resize, style rules, style declarations (1 and 2, mouse moves and interactions, move the pointer).
- */
-const HOVER_LAYOUT_SOURCES = new Set([0, 3, 4, 8, 13]);
 /**
  * The replayer holds the events from the frame's page load to this far past the current moment
  * (recording time); playback extends it as it goes. rrweb walks every event it holds on a seek.
@@ -55,29 +40,6 @@ const HOVER_LAYOUT_SOURCES = new Set([0, 3, 4, 8, 13]);
 const WINDOW_AHEAD_MS = 3 * 60_000;
 /** Playback extends the replayer's window when it is this close to its end (at 1x). */
 const WINDOW_EXTEND_MS = 30_000;
-/**
- * A seek target further than this (recording time) past what the whole-session stream has loaded
- * gets its own window fetched (`?from=&to=`) instead of waiting for the stream to reach it.
- */
-const FETCH_WINDOW_BEYOND_MS = 60_000;
-/** What a window fetched around a seek target spans past the target. */
-const FETCHED_WINDOW_MS = 2 * 60_000;
-
-/** One stream feeding the player: the whole session, or a window fetched around a seek target. */
-interface Reader {
-  main: boolean;
-  gapFilter: GapFilter;
-  /** Its first segment's start (epoch ms): it has delivered everything from here on, in order. */
-  from: number | undefined;
-  /** The current segment's end, from its `segment` record. */
-  segmentEnd: number | undefined;
-  /** The current segment was delivered by another stream already. */
-  duplicate: boolean;
-  abort: AbortController;
-  /** Windows only: the moment they were opened for (epoch ms) and where they stop. */
-  target?: number;
-  until?: number;
-}
 
 type RrwebEvent = ConstructorParameters<typeof Replayer>[0][number];
 
@@ -108,23 +70,14 @@ export class Player {
   private readonly frames = new FrameIndex();
   private readonly store = new EventStore();
   private readonly resources: ResourcePolicy;
-  /** The replayed pointer's last position in the page's viewport, for matching hover after layout changes. */
-  private pointer: { x: number; y: number } | undefined;
-  private hoverQueued = false;
-  private readonly onFrameScroll = () => this.queueHover();
-  private readonly main: Reader;
-  private readonly windows = new Set<Reader>();
-  /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
-  private canFetchWindows = false;
-  /** The collector's session start (epoch ms), which `from` / `to` count from. */
-  private sessionStart: number | undefined;
+  private readonly hover = new HoverFollower(() => this.replayer);
+  private readonly loader: Loader;
   /** The replayer's events: the page load its first event starts, and its last event's time. */
   private windowBase = 0;
   private windowMeta: number | undefined;
   private windowEnd = -Infinity;
   /** A seek waiting for its part of the recording to load. */
   private pendingSeek: { time: number; play: boolean; resolve: Array<() => void> } | undefined;
-  private readonly abort = new AbortController();
   private readonly speeds: number[];
   private replayer: Replayer | undefined;
   private state: PlayerState = 'loading';
@@ -139,45 +92,17 @@ export class Player {
   private lastTickTime = 0;
   private inactivePeriods: TimeRange[] = [];
   private markers: readonly Marker[] = [];
-  private progress: LoadProgress = { events: 0, bytes: 0, done: false };
-  private streamEnd: number | undefined;
   private lastUrl: UrlAtTime | undefined;
   private viewport = { width: 0, height: 0 };
   private raf = 0;
   private uiTimer: ReturnType<typeof setTimeout> | undefined;
-  private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private uiDirty = false;
   private destroyed = false;
   /** Playback was paused by dragging the timeline and resumes at the drag's final seek. */
   private resumeAfterDrag = false;
-  private resizeObserver: ResizeObserver | undefined;
-  private readonly cleanups: Array<() => void> = [];
+  private readonly view: PlayerView;
 
-  // UI parts
-  private readonly stage: HTMLDivElement;
-  private readonly frame: HTMLDivElement;
-  private readonly timeline: Timeline;
-  private readonly panels: Panels | undefined;
-  private readonly playButton: HTMLButtonElement;
-  private readonly clock: HTMLSpanElement;
-  private readonly speedButtons = new Map<number, HTMLButtonElement>();
-  private readonly skipToggle: HTMLButtonElement;
-  private readonly fullscreenButton: HTMLButtonElement;
-  private readonly urlRoute: HTMLSpanElement;
-  private readonly urlText: HTMLSpanElement;
-  private readonly viewportLabel: HTMLSpanElement;
-  private readonly loadingLabel: HTMLSpanElement;
-  private readonly overlay: HTMLDivElement;
-  private readonly seekOverlay: HTMLDivElement;
-  private readonly seekLabel: HTMLSpanElement;
-  private readonly skipIndicator: HTMLDivElement;
-  private readonly gapBanner: HTMLDivElement;
-  private readonly announcer: HTMLDivElement;
-
-  constructor(
-    private readonly container: HTMLElement,
-    private readonly options: PlayerOptions,
-  ) {
+  constructor(container: HTMLElement, options: PlayerOptions) {
     if (!(container instanceof HTMLElement)) {
       throw new TypeError('[@reprise/player] new Player(element, options) needs a DOM element to render into');
     }
@@ -202,159 +127,39 @@ export class Player {
       originalResources: options.originalResources,
     });
     this.inactivity = new InactivityTracker(options.inactivityThreshold ?? DEFAULT_INACTIVITY_THRESHOLD);
-    this.main = {
-      main: true,
-      gapFilter: new GapFilter(),
-      from: undefined,
-      segmentEnd: undefined,
-      duplicate: false,
-      abort: this.abort,
-    };
-
-    // --- stage: the replayed page, scaled to fit
-    this.frame = h('div', { class: 'rp-frame' });
-    this.overlay = h(
-      'div',
-      { class: 'rp-overlay', role: 'status' },
-      h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }),
-      h('span', { text: 'Loading recording…' }),
-    );
-    this.seekLabel = h('span', { class: 'rp-seek-label' });
-    this.seekOverlay = h(
-      'div',
-      { class: 'rp-seek-overlay', role: 'status', hidden: true },
-      h('span', { class: 'rp-spinner', 'aria-hidden': 'true' }),
-      this.seekLabel,
-    );
-    this.skipIndicator = h('div', { class: 'rp-skip-indicator', role: 'status', hidden: true });
-    this.gapBanner = h('div', { class: 'rp-gap-banner', role: 'status', hidden: true });
-    this.stage = h(
-      'div',
-      { class: 'rp-stage' },
-      this.frame,
-      this.overlay,
-      this.seekOverlay,
-      this.skipIndicator,
-      this.gapBanner,
-    );
-    this.stage.addEventListener('click', () => this.togglePlay());
-
-    // --- URL bar
-    this.urlRoute = h('span', { class: 'rp-url-route', hidden: true });
-    this.urlText = h('span', { class: 'rp-url-text', text: '' });
-    this.viewportLabel = h('span', { class: 'rp-viewport', title: 'Recorded viewport size and current zoom' });
-    const urlBar = h(
-      'div',
-      { class: 'rp-urlbar', 'aria-label': 'Page address at this moment' },
-      h('span', { class: 'rp-url-dots', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')),
-      h('div', { class: 'rp-url-field' }, this.urlRoute, this.urlText),
-      this.viewportLabel,
-    );
-
-    // --- timeline and controls
-    this.timeline = new Timeline({
-      seek: (time, final) => {
-        if (final) this.seek(time);
-        else this.seekPreview(time);
-      },
-      markerClick: (marker) => this.seek(marker.time),
-    });
-    this.playButton = h(
-      'button',
-      { type: 'button', class: 'rp-button rp-play', 'aria-label': 'Play', title: 'Play (Space)' },
-      icon('play'),
-    );
-    this.playButton.addEventListener('click', () => this.togglePlay());
-    this.clock = h('span', { class: 'rp-clock', 'aria-live': 'off', text: '0:00 / 0:00' });
-    const speedGroup = h('div', { class: 'rp-speeds', role: 'group', 'aria-label': 'Playback speed' });
-    this.speeds.forEach((speed) => {
-      const button = h('button', {
-        type: 'button',
-        class: 'rp-chip',
-        'aria-pressed': 'false',
-        'aria-label': `Speed ${speed}×`,
-        title: `Speed ${speed}×`,
-        'data-speed': speed,
-        text: `${speed}×`,
-      });
-      button.addEventListener('click', () => this.setSpeed(speed));
-      this.speedButtons.set(speed, button);
-      speedGroup.append(button);
-    });
-    this.skipToggle = h(
-      'button',
-      { type: 'button', class: 'rp-toggle', role: 'switch', 'aria-checked': 'true', title: 'Skip inactivity (S)' },
-      h('span', { class: 'rp-switch', 'aria-hidden': 'true' }),
-      h('span', { text: 'Skip inactivity' }),
-    );
-    this.skipToggle.addEventListener('click', () => this.setSkipInactive(!this.skipInactive));
-    this.loadingLabel = h('span', { class: 'rp-loading', role: 'status' });
-    this.fullscreenButton = h(
-      'button',
-      { type: 'button', class: 'rp-button', 'aria-label': 'Fullscreen', title: 'Fullscreen (F)' },
-      icon('fullscreen'),
-    );
-    this.fullscreenButton.addEventListener('click', () => void this.toggleFullscreen());
-    const controls = h(
-      'div',
-      { class: 'rp-controls' },
-      this.playButton,
-      this.clock,
-      speedGroup,
-      this.skipToggle,
-      h('span', { class: 'rp-spacer' }),
-      this.loadingLabel,
-      this.fullscreenButton,
-    );
-
-    this.announcer = h('div', { class: 'rp-sr-only', 'aria-live': 'polite' });
-    const main = h('div', { class: 'rp-main' }, urlBar, this.stage, this.timeline.element, controls);
-    const layout = h('div', { class: 'rp-layout' }, main);
-    this.root = h(
-      'div',
+    this.loader = new Loader(
+      options,
       {
-        class: 'rp-player',
-        tabindex: 0,
-        role: 'region',
-        'aria-label': 'Session replay',
-        'aria-keyshortcuts': 'Space ArrowLeft ArrowRight 1 2 4 8 S F',
+        index: this.index,
+        inactivity: this.inactivity,
+        urls: this.urls,
+        frames: this.frames,
+        store: this.store,
+        resources: this.resources,
       },
-      layout,
+      this.emitter,
+      {
+        stored: (event, main) => this.onStored(event, main),
+        staleWindow: () => {
+          this.windowMeta = undefined;
+        },
+        changed: () => {
+          this.uiDirty = true;
+        },
+        progress: (progress) => this.view.paintLoading(progress),
+        batch: () => this.afterBatch(),
+        done: () => this.onLoaded(),
+        failed: (error) => this.fail(error),
+        baseURI: () => this.root.ownerDocument.baseURI,
+      },
     );
-    if (options.panels !== false) {
-      this.panels = new Panels((time) => this.seek(time));
-      layout.append(this.panels.element);
-    } else {
-      this.root.classList.add('rp-no-panels');
-    }
-    this.root.append(this.announcer);
-    this.root.addEventListener('keydown', (event) => this.onKey(event));
-    // A click on the replay or the timeline gives the player the keyboard, so shortcuts work at once.
-    this.root.addEventListener('pointerdown', (event) => {
-      const target = event.target as Element;
-      if (!target.closest('button, select, input, textarea, [tabindex]:not(.rp-player)'))
-        this.root.focus({ preventScroll: true });
-    });
-    const onFullscreen = () => {
-      const active = this.root.ownerDocument.fullscreenElement === this.root;
-      setIcon(this.fullscreenButton, active ? 'exitFullscreen' : 'fullscreen');
-      this.fullscreenButton.setAttribute('aria-label', active ? 'Exit fullscreen' : 'Fullscreen');
-    };
-    this.root.ownerDocument.addEventListener('fullscreenchange', onFullscreen);
-    this.cleanups.push(() => this.root.ownerDocument.removeEventListener('fullscreenchange', onFullscreen));
-    container.append(this.root);
 
-    if (typeof ResizeObserver !== 'undefined') {
-      this.resizeObserver = new ResizeObserver(() => {
-        this.fit();
-        this.timeline.relayout();
-      });
-      this.resizeObserver.observe(this.stage);
-    }
-    this.paintSpeed();
-    this.paintSkip();
-    this.paintLoading();
-    void this.load(options.source);
+    this.view = new PlayerView(container, options, this.speeds, this, (time) => this.seekPreview(time));
+    this.root = this.view.root;
+    this.view.paintSpeed(this.speed);
+    this.view.paintSkip(this.skipInactive);
+    this.view.paintLoading(this.loader.progress);
+    void this.loader.load();
   }
 
   // ---------------------------------------------------------------- public API
@@ -375,7 +180,7 @@ export class Player {
       return;
     }
     let from = this.currentTime;
-    if (this.state === 'ended' || (this.progress.done && from >= this.getDuration() - 1)) from = 0;
+    if (this.state === 'ended' || (this.loader.progress.done && from >= this.getDuration() - 1)) from = 0;
     if (!this.store.canDraw(this.absolute(from))) {
       void this.waitForSeek(from, true);
       return;
@@ -455,8 +260,7 @@ export class Player {
     }
     this.lastTickTime = target;
     this.setCurrentTime(target);
-    this.ensureLoaded(this.absolute(target));
-    this.root.classList.add('rp-seeking');
+    this.loader.ensureLoaded(this.absolute(target));
     this.paintSeekProgress();
     this.emitter.emit('seeking', { time: target, loading: true });
     return new Promise((resolve) => this.pendingSeek!.resolve.push(resolve));
@@ -467,9 +271,7 @@ export class Player {
     const pending = this.pendingSeek;
     if (!pending) return;
     this.pendingSeek = undefined;
-    this.root.classList.remove('rp-seeking');
-    this.seekOverlay.hidden = true;
-    this.timeline.setPending(undefined);
+    this.view.paintSeek(undefined);
     this.emitter.emit('seeking', { time: pending.time, loading: false });
     for (const resolve of pending.resolve) resolve();
   }
@@ -492,7 +294,7 @@ export class Player {
     }
     this.speed = speed;
     if (!this.skipRange) this.replayer?.setConfig({ speed });
-    this.paintSpeed();
+    this.view.paintSpeed(speed);
     this.emitter.emit('speed', speed);
   }
 
@@ -503,7 +305,7 @@ export class Player {
   setSkipInactive(skip: boolean): void {
     this.skipInactive = skip;
     if (!skip) this.endSkip();
-    this.paintSkip();
+    this.view.paintSkip(skip);
   }
 
   getSkipInactive(): boolean {
@@ -518,8 +320,8 @@ export class Player {
   /** Length of the recording in ms: the whole session when the stream announced it, else what has loaded. */
   getDuration(): number {
     const start = this.index.start;
-    if (start !== undefined && this.streamEnd !== undefined && this.streamEnd > start) {
-      return Math.max(this.streamEnd - start, this.index.duration);
+    if (start !== undefined && this.loader.streamEnd !== undefined && this.loader.streamEnd > start) {
+      return Math.max(this.loader.streamEnd - start, this.index.duration);
     }
     return this.index.duration;
   }
@@ -542,7 +344,7 @@ export class Player {
   }
 
   getProgress(): LoadProgress {
-    return { ...this.progress };
+    return { ...this.loader.progress };
   }
 
   /** The page address (and route pattern) at the current moment. */
@@ -577,13 +379,10 @@ export class Player {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.abort.abort();
+    this.loader.stop();
     this.stopTicking();
     if (this.uiTimer) clearTimeout(this.uiTimer);
-    if (this.batchTimer) clearTimeout(this.batchTimer);
-    this.resizeObserver?.disconnect();
-    this.panels?.destroy();
-    for (const cleanup of this.cleanups) cleanup();
+    this.view.destroy();
     try {
       this.replayer?.destroy();
     } catch {
@@ -596,175 +395,25 @@ export class Player {
 
   // ---------------------------------------------------------------- loading
 
-  private async load(source: PlayerSource): Promise<void> {
-    let sliceStart = performance.now();
-    try {
-      const items = readSource(source, {
-        signal: this.main.abort.signal,
-        ...(this.options.response ? { response: this.options.response } : {}),
-        ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
-        ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
-        onProgress: (progress) => {
-          this.progress = progress;
-          this.paintLoading();
-          this.emitter.emit('progress', { ...progress });
-        },
-      });
-      for await (const item of items) {
-        if (this.destroyed) return;
-        this.handleItem(item, this.main);
-        // If the stream now stalls (the server is still reading the next segment), what has
-        // arrived is shown anyway.
-        this.batchTimer ??= setTimeout(() => {
-          this.batchTimer = undefined;
-          if (!this.destroyed) this.afterBatch();
-        }, STALL_REFRESH_MS);
-        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
-          this.afterBatch();
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          sliceStart = performance.now();
-        }
-      }
-      if (this.destroyed) return;
-      this.endReader(this.main);
-      this.progress = { ...this.progress, done: true, fraction: 1 };
-      this.afterBatch();
-      this.refreshUi();
-      if (!this.replayer) {
-        this.fail(
-          new Error(
-            '[@reprise/player] the recording has no full snapshot, so there is nothing to show; check that the recorder started before the page was captured',
-          ),
-        );
-      } else if (this.state === 'buffering') {
-        this.setState('ended');
-      }
-    } catch (error) {
-      if (this.destroyed || this.abort.signal.aborted) return;
-      this.fail(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  /**
-   * A window of the recording around a seek target, fetched on its own (`?from=&to=`, PLAYBACK.md)
-   * while the whole-session stream is still far from it. It only fills the event store: markers
-   * and panels come from the whole-session stream, in order.
-   */
-  private async loadWindow(reader: Reader): Promise<void> {
-    const source = this.options.source as string | URL;
-    const url = new URL(String(source), this.root.ownerDocument.baseURI);
-    const sessionStart = this.sessionStart ?? this.index.start ?? 0;
-    url.searchParams.set('from', String(Math.max(0, Math.floor(reader.target! - sessionStart))));
-    url.searchParams.set('to', String(Math.max(0, Math.ceil(reader.until! - sessionStart))));
-    let sliceStart = performance.now();
-    try {
-      const items = readSource(url.href, {
-        signal: reader.abort.signal,
-        ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
-        ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
-      });
-      for await (const item of items) {
-        if (this.destroyed || reader.abort.signal.aborted) return;
-        if (item.kind === 'meta') continue;
-        this.handleItem(item, reader);
-        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
-          this.afterBatch();
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          sliceStart = performance.now();
-        }
-      }
-      this.endReader(reader);
-    } catch (error) {
-      // A window is an optimisation: the whole-session stream still brings the same moment.
-      if (!reader.abort.signal.aborted && !this.destroyed) {
-        this.emitter.emit(
-          'error',
-          new Error(
-            `[@reprise/player] fetching the part of the recording around ${formatClock(reader.target! - (this.index.start ?? 0))} failed (${String(error)}); waiting for the full stream instead`,
-          ),
-        );
-      }
-    } finally {
-      this.windows.delete(reader);
-      if (!this.destroyed) this.afterBatch();
-    }
-  }
-
-  /** A stream ended: what its last segment announced is loaded, and a window covers what it asked for. */
-  private endReader(reader: Reader): void {
-    // Every segment has come, through this stream or a finished window: the whole recording is in.
-    if (reader.main && this.windows.size === 0 && this.index.start !== undefined)
-      this.store.cover(this.index.start, Math.max(this.streamEnd ?? 0, this.index.end ?? 0));
-    if (reader.from === undefined) return;
-    if (reader.segmentEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, reader.segmentEnd);
-    // The whole-session stream ends at the session's end; a window at the last segment it was sent.
-    if (reader.main && this.streamEnd !== undefined && !reader.duplicate) this.store.cover(reader.from, this.streamEnd);
-    this.uiDirty = true;
-  }
-
-  private handleItem(item: StreamItem, reader: Reader): void {
-    if (item.kind === 'meta') {
-      if (item.end !== undefined) this.streamEnd = item.end;
-      if (item.start !== undefined) this.sessionStart = item.start;
-      return;
-    }
-    if (item.kind === 'segment') {
-      // The previous segment is complete up to its announced end.
-      const previousEnd = reader.segmentEnd;
-      if (reader.from !== undefined && previousEnd !== undefined && !reader.duplicate)
-        this.store.cover(reader.from, previousEnd);
-      // After a segment another stream delivers (and covers to its end), this stream's stretch
-      // starts at that end: nothing was recorded between two segments.
-      if (reader.duplicate) reader.from = previousEnd;
-      // The stretch reaches this segment's start whoever delivers it: otherwise the moments between
-      // a segment this stream delivered and one another stream did stayed "not loaded" for good,
-      // and a seek there waited forever.
-      if (reader.from !== undefined && item.start !== undefined) this.store.cover(reader.from, item.start);
-      reader.duplicate = !this.store.claimSegment(item.index);
-      // Another stream delivers this one (maybe still): it covers it, and this stream's own stretch restarts after it.
-      if (reader.duplicate) reader.from = undefined;
-      else reader.from ??= item.start;
-      reader.segmentEnd = item.end;
-      if (reader.main && typeof this.options.source === 'string') this.canFetchWindows = true;
-      return;
-    }
-    if (item.kind === 'gap') {
-      if (item.segment !== undefined) this.store.claimSegment(item.segment);
-      reader.gapFilter.noteGap();
-      // The replayer may hold changes from after the gap that another stream delivered: re-slice at the next draw.
-      if (item.start !== undefined && this.store.addGap(item.start)) this.windowMeta = undefined;
-      // A lost segment right after one another stream delivered: the stretch restarts at that one's end.
-      if (reader.duplicate) reader.from = reader.segmentEnd;
-      reader.duplicate = false;
-      reader.segmentEnd = undefined;
-      if (item.end !== undefined) {
-        reader.from ??= item.start ?? item.end;
-        this.store.cover(reader.from, item.end);
-      }
-      if (!reader.main) return;
-      const marker = this.index.addGap(item.segment, item.reason, item);
-      this.uiDirty = true;
-      this.emitter.emit('gap', marker);
-      return;
-    }
-    const event = item.event;
-    if (reader.main) {
-      this.index.add(event);
-      this.uiDirty = true;
-    }
-    if (!reader.gapFilter.accept(event)) return;
-    if (reader.main) {
-      if (this.inactivity.add(event)) this.uiDirty = true;
-      this.urls.add(event);
-    }
-    if (reader.duplicate) return;
-    const replayable = this.resources.prepare(event);
-    this.frames.add(replayable);
-    this.store.add(replayable);
-    reader.from ??= event.timestamp;
-    this.store.cover(reader.from, event.timestamp);
+  /** The whole-session stream has ended: show what it brought, or why there is nothing to show. */
+  private onLoaded(): void {
+    this.afterBatch();
+    this.refreshUi();
     if (!this.replayer) {
-      if (event.type === EventType.FullSnapshot && reader.main) this.createReplayer(event.timestamp);
+      this.fail(
+        new Error(
+          '[@reprise/player] the recording has no full snapshot, so there is nothing to show; check that the recorder started before the page was captured',
+        ),
+      );
+    } else if (this.state === 'buffering') {
+      this.setState('ended');
+    }
+  }
+
+  /** An event is in the store: the first full snapshot starts the replayer, later ones may join its window. */
+  private onStored(event: RecordedEvent, main: boolean): void {
+    if (!this.replayer) {
+      if (event.type === EventType.FullSnapshot && main) this.createReplayer(event.timestamp);
       return;
     }
     // The replayer's window grows with what arrives right after it, as far as playback needs soon.
@@ -775,7 +424,7 @@ export class Player {
       this.store.playable(event) &&
       this.store.isCovered(this.windowEnd, event.timestamp)
     ) {
-      this.appendToWindow([replayable]);
+      this.appendToWindow([event]);
     }
   }
 
@@ -824,54 +473,27 @@ export class Player {
     this.appendToWindow(
       this.store.between(this.windowEnd, Math.min(loadedUntil, current + WINDOW_AHEAD_MS * Math.max(1, rate))),
     );
-    if (loadedUntil < current + WINDOW_AHEAD_MS && (this.streamEnd === undefined || loadedUntil < this.streamEnd))
-      this.ensureLoaded(loadedUntil + 1);
-  }
-
-  /**
-   * Make sure the moment `at` (epoch ms) will load: the whole-session stream brings it soon, a
-   * window already asked for holds it, or a new window is fetched around it.
-   */
-  private ensureLoaded(at: number): void {
-    if (this.store.canDraw(at) || !this.canFetchWindows) return;
-    const streamed =
-      this.main.from !== undefined ? (this.store.coveredUntil(this.main.from) ?? this.main.from) : undefined;
-    if (streamed !== undefined && at - streamed <= FETCH_WINDOW_BEYOND_MS && !this.progress.done) return;
-    for (const reader of this.windows) {
-      if (reader.target! <= at && reader.until! >= at) return;
-    }
-    // Only the newest window matters: one asked for a moment the viewer has left is dropped, unless
-    // it has started delivering a segment (the other streams skip what it claimed).
-    for (const reader of this.windows) {
-      if (reader.from !== undefined || reader.segmentEnd !== undefined || reader.duplicate) continue;
-      reader.abort.abort();
-      this.windows.delete(reader);
-    }
-    const reader: Reader = {
-      main: false,
-      gapFilter: new GapFilter(),
-      from: undefined,
-      segmentEnd: undefined,
-      duplicate: false,
-      abort: new AbortController(),
-      target: at,
-      until: at + FETCHED_WINDOW_MS,
-    };
-    this.abort.signal.addEventListener('abort', () => reader.abort.abort(), { once: true });
-    this.windows.add(reader);
-    void this.loadWindow(reader);
+    if (
+      loadedUntil < current + WINDOW_AHEAD_MS &&
+      (this.loader.streamEnd === undefined || loadedUntil < this.loader.streamEnd)
+    )
+      this.loader.ensureLoaded(loadedUntil + 1);
   }
 
   /** After each slice of stream items: resume if playback was waiting for data, refresh the UI soon. */
   private afterBatch(): void {
     if (
       this.pendingStart !== undefined &&
-      (this.store.canDraw(this.absolute(this.pendingStart)) || this.progress.done)
+      (this.store.canDraw(this.absolute(this.pendingStart)) || this.loader.progress.done)
     ) {
       this.begin(this.clampTime(this.pendingStart));
     }
     if (this.pendingSeek) {
-      if (this.progress.done && this.windows.size === 0 && !this.store.canDraw(this.absolute(this.pendingSeek.time))) {
+      if (
+        this.loader.progress.done &&
+        !this.loader.fetchingWindows &&
+        !this.store.canDraw(this.absolute(this.pendingSeek.time))
+      ) {
         // Everything that will ever load is in: land on the nearest moment that can be drawn.
         this.pendingSeek.time = this.clampTime(Math.min(this.pendingSeek.time, this.index.duration));
       }
@@ -883,10 +505,10 @@ export class Player {
       this.setState('playing');
       this.startTicking();
     } else if (this.state === 'buffering') {
-      this.ensureLoaded(this.absolute(this.currentTime + 50));
+      this.loader.ensureLoaded(this.absolute(this.currentTime + 50));
     }
-    if (this.state !== 'playing') this.paintClock();
-    this.paintLoading();
+    if (this.state !== 'playing') this.view.paintClock(this.currentTime, this.getDuration());
+    this.view.paintLoading(this.loader.progress);
     this.scheduleUi();
   }
 
@@ -896,7 +518,7 @@ export class Player {
     this.windowBase = events[0]?.timestamp ?? firstSnapshot;
     this.windowEnd = events[events.length - 1]?.timestamp ?? firstSnapshot;
     const replayer = new Replayer(events as unknown as RrwebEvent[], {
-      root: this.frame,
+      root: this.view.frame,
       speed: this.speed,
       skipInactive: false,
       showWarning: false,
@@ -911,16 +533,16 @@ export class Player {
     replayer.on('resize', (dimension) => {
       const { width, height } = dimension as { width: number; height: number };
       this.viewport = { width, height };
-      this.fit();
+      this.view.setViewport(this.viewport);
       this.emitter.emit('resize', { width, height });
     });
     replayer.on('finish', () => this.onFinish());
-    replayer.on('event-cast', (event) => this.trackHover(event as unknown as RecordedEvent));
+    replayer.on('event-cast', (event) => this.hover.track(event as unknown as RecordedEvent));
     // While playing, rrweb scrolls smoothly: hover follows each scroll step, not only the event.
     // A full snapshot rebuilds the document (document.open), which may drop the listener: add it
     // again (the same function, so never twice).
     const followScrolls = () =>
-      replayer.iframe.contentWindow?.addEventListener('scroll', this.onFrameScroll, { capture: true, passive: true });
+      replayer.iframe.contentWindow?.addEventListener('scroll', this.hover.onScroll, { capture: true, passive: true });
     replayer.on('fullsnapshot-rebuilded', followScrolls);
     followScrolls();
     // The replayed page is a picture, not a page to use: without this, Tab from the player walks
@@ -934,61 +556,22 @@ export class Player {
     const meta = events.find((event) => event.type === EventType.Meta)?.data as
       { width?: number; height?: number } | undefined;
     if (meta?.width && meta.height) this.viewport = { width: meta.width, height: meta.height };
-    this.fit();
+    this.view.setViewport(this.viewport);
     this.scheduleUi();
     const start = this.startAt ?? 0;
     this.startAt = undefined;
     // A deep link past what has arrived waits for that part of the recording.
-    if (!this.store.canDraw(this.absolute(start)) && !this.progress.done) {
+    if (!this.store.canDraw(this.absolute(start)) && !this.loader.progress.done) {
       this.pendingStart = start;
       // The session line has come first: a window can be fetched as soon as the first segment has told how.
-      this.ensureLoaded(this.absolute(start));
+      this.loader.ensureLoaded(this.absolute(start));
     } else this.begin(start);
-  }
-
-  /**
-   * rrweb hovers the element a mouse event named, so when the page scrolls or changes under a
-   * still pointer the old element stays hovered (a header shown on hover stayed open). After a
-   * scroll, a mutation or a resize, the element under the last pointer position is hovered
-   * instead, once per task however many events were applied (a seek applies thousands).
-   */
-  private trackHover(event: RecordedEvent): void {
-    if (event.type !== EventType.IncrementalSnapshot) return;
-    const data = event.data as { source: number; positions?: Array<{ x: number; y: number; id: number }> };
-    // A click carries its own position; a mouse move the path since the last one.
-    const pointer =
-      data.source === 1
-        ? data.positions?.at(-1)
-        : data.source === 2
-          ? (data as unknown as { x: number; y: number; id: number })
-          : undefined;
-    if (pointer?.x !== undefined) {
-      // Positions inside a nested frame are that frame's: not matched against the page's layout.
-      const replayer = this.replayer!;
-      this.pointer =
-        replayer.getMirror().getNode(pointer.id)?.ownerDocument === replayer.iframe.contentDocument
-          ? { ...pointer }
-          : undefined;
-    } else if (HOVER_LAYOUT_SOURCES.has(data.source)) this.queueHover();
-  }
-
-  private queueHover(): void {
-    if (!this.pointer || this.hoverQueued) return;
-    this.hoverQueued = true;
-    queueMicrotask(() => {
-      this.hoverQueued = false;
-      // The replay's iframe is inert for the viewer; hit testing in its own document is unaffected.
-      const element =
-        this.pointer && this.replayer?.iframe.contentDocument?.elementFromPoint(this.pointer.x, this.pointer.y);
-      if (element) (this.replayer as unknown as { hoverElements(el: Element): void }).hoverElements(element);
-    });
   }
 
   /** First frame on screen: hide the loading overlay and play (or show) from `start`. */
   private begin(start: number): void {
     this.pendingStart = undefined;
-    this.overlay.hidden = true;
-    this.root.classList.add('rp-ready');
+    this.view.showReady();
     this.emitter.emit('ready', { ...this.viewport });
     if (this.autoplay) {
       this.currentTime = start;
@@ -1015,15 +598,15 @@ export class Player {
     }
     // Playback caught up with the download: wait for more instead of ending.
     const atEnd =
-      this.progress.done &&
-      (this.streamEnd === undefined || this.absolute(time) >= Math.min(this.streamEnd, this.index.end ?? Infinity) - 1);
+      this.loader.progress.done &&
+      (this.loader.streamEnd === undefined ||
+        this.absolute(time) >= Math.min(this.loader.streamEnd, this.index.end ?? Infinity) - 1);
     this.setState(atEnd ? 'ended' : 'buffering');
-    if (!atEnd) this.ensureLoaded(this.absolute(time + 50));
+    if (!atEnd) this.loader.ensureLoaded(this.absolute(time + 50));
   }
 
   private fail(error: Error): void {
-    this.overlay.hidden = false;
-    this.overlay.replaceChildren(h('span', { class: 'rp-error-text', text: error.message }));
+    this.view.showError(error.message);
     this.setState('error');
     this.emitter.emit('error', error);
   }
@@ -1077,7 +660,7 @@ export class Player {
     const target = this.clampTime(time);
     // While scrubbing, a moment not loaded yet keeps the last frame; the final seek waits for it.
     if (this.store.canDraw(this.absolute(target))) this.showFrameAt(target);
-    else this.ensureLoaded(this.absolute(target));
+    else this.loader.ensureLoaded(this.absolute(target));
     if (wasPlaying) {
       this.stopTicking();
       this.setState('paused');
@@ -1133,12 +716,7 @@ export class Player {
     const rate = Math.min(MAX_SKIP_SPEED, Math.max(this.speed * 2, Math.ceil((period.end - time) / SKIP_WALL_MS)));
     this.skipRange = period;
     this.replayer.setConfig({ speed: rate });
-    this.skipIndicator.hidden = false;
-    this.skipIndicator.replaceChildren(
-      icon('skip'),
-      h('span', { text: `Skipping ${formatDuration(period.end - time)} of inactivity` }),
-    );
-    this.root.classList.add('rp-skipping');
+    this.view.paintSkipping(period.end - time);
     this.emitter.emit('skip', { skipping: true, range: { ...period } });
   }
 
@@ -1147,16 +725,13 @@ export class Player {
     const range = this.skipRange;
     this.skipRange = undefined;
     this.replayer?.setConfig({ speed: this.speed });
-    this.skipIndicator.hidden = true;
-    this.root.classList.remove('rp-skipping');
+    this.view.paintSkipping(undefined);
     this.emitter.emit('skip', { skipping: false, range });
   }
 
   private setCurrentTime(time: number): void {
     this.currentTime = time;
-    this.timeline.setTime(time);
-    this.panels?.setTime(time);
-    this.paintClock();
+    this.view.paintTime(time, this.getDuration());
     this.paintUrl();
     this.paintGap();
     this.emitter.emit('time', time);
@@ -1165,12 +740,7 @@ export class Player {
   private setState(state: PlayerState): void {
     if (this.state === state) return;
     this.state = state;
-    const playing = state === 'playing' || state === 'buffering';
-    setIcon(this.playButton, playing ? 'pause' : state === 'ended' ? 'replay' : 'play');
-    const label = playing ? 'Pause' : state === 'ended' ? 'Replay' : 'Play';
-    this.playButton.setAttribute('aria-label', label);
-    this.playButton.title = `${label} (Space)`;
-    this.root.dataset.state = state;
+    this.view.paintState(state);
     this.emitter.emit('state', state);
   }
 
@@ -1192,28 +762,26 @@ export class Player {
     if (this.destroyed || !this.uiDirty) return;
     this.uiDirty = false;
     const start = this.index.start ?? 0;
-    const end = this.progress.done ? this.index.end : undefined;
+    const end = this.loader.progress.done ? this.index.end : undefined;
     this.inactivePeriods = this.inactivity
       .getPeriods(end)
       .map((period) => ({ start: period.start - start, end: period.end - start }));
     this.markers = this.index.getMarkers();
     const duration = this.getDuration();
-    this.timeline.setDuration(duration);
     const first = this.index.start ?? 0;
-    this.timeline.setLoaded(
+    this.view.paintRecording(
+      duration,
       this.store
         .coveredRanges()
         .map((range) => ({ start: Math.max(0, range.start - first), end: Math.min(duration, range.end - first) })),
+      this.inactivePeriods,
+      {
+        consoleRows: this.index.getConsoleRows(),
+        networkRows: this.index.getNetworkRows(),
+        markers: this.markers,
+      },
+      this.currentTime,
     );
-    this.timeline.setInactive(this.inactivePeriods);
-    this.timeline.setMarkers(this.markers);
-    this.panels?.setData({
-      consoleRows: this.index.getConsoleRows(),
-      networkRows: this.index.getNetworkRows(),
-      markers: this.markers,
-    });
-    this.panels?.setTime(this.currentTime);
-    this.paintClock();
     this.emitter.emit('markers', this.markers);
   }
 
@@ -1222,49 +790,9 @@ export class Player {
     const pending = this.pendingSeek;
     if (!pending) return;
     const at = this.absolute(pending.time);
-    // The loaded stretch that grows towards the target: the one starting last before it.
-    let growing: { start: number; end: number } | undefined;
-    for (const range of this.store.coveredRanges()) if (range.start <= at) growing = range;
-    for (const reader of this.windows) {
-      if (reader.target! <= at && reader.until! >= at && reader.from !== undefined)
-        growing = { start: reader.from, end: this.store.coveredUntil(reader.from) ?? reader.from };
-    }
-    const share =
-      growing && at > growing.start
-        ? Math.min(0.99, Math.max(0, (growing.end - growing.start) / (at - growing.start)))
-        : 0;
-    this.seekOverlay.hidden = false;
-    this.seekLabel.textContent = `Loading ${formatClock(pending.time)}… ${Math.round(share * 100)}%`;
-    this.timeline.setPending(pending.time);
+    this.view.paintSeek(pending.time, this.loader.shareLoadedTowards(at));
     this.uiDirty = true;
     this.scheduleUi();
-  }
-
-  private paintClock(): void {
-    this.clock.textContent = `${formatClock(this.currentTime)} / ${formatClock(this.getDuration())}`;
-  }
-
-  private paintSpeed(): void {
-    for (const [speed, button] of this.speedButtons) button.setAttribute('aria-pressed', String(speed === this.speed));
-  }
-
-  private paintSkip(): void {
-    this.skipToggle.setAttribute('aria-checked', String(this.skipInactive));
-  }
-
-  private paintLoading(): void {
-    // fraction is undefined when the total is unknown (see LoadMeter): then the count is shown.
-    const { done, events, fraction } = this.progress;
-    this.root.classList.toggle('rp-streaming', !done);
-    if (done) {
-      this.loadingLabel.hidden = true;
-      return;
-    }
-    this.loadingLabel.hidden = false;
-    this.loadingLabel.textContent =
-      fraction !== undefined
-        ? `Loading ${Math.round(fraction * 100)}%`
-        : `Loading… ${events.toLocaleString('en-US')} events`;
   }
 
   private paintUrl(): void {
@@ -1272,10 +800,7 @@ export class Player {
     const url = start === undefined ? undefined : this.urls.at(start + this.currentTime);
     if (url?.url === this.lastUrl?.url && url?.route === this.lastUrl?.route) return;
     this.lastUrl = url;
-    this.urlText.textContent = url?.url ?? '';
-    this.urlText.title = url?.url ?? '';
-    this.urlRoute.hidden = !url?.route;
-    this.urlRoute.textContent = url?.route ?? '';
+    this.view.paintUrl(url);
     this.emitter.emit('url', url);
   }
 
@@ -1284,76 +809,6 @@ export class Player {
       (marker) =>
         marker.kind === 'gap' && this.currentTime >= marker.time && this.currentTime < (marker.endTime ?? Infinity),
     );
-    this.gapBanner.hidden = !gap;
-    if (gap)
-      this.gapBanner.textContent = `${gap.label}: ${gap.detail ?? 'segment missing'}. Playback resumes at the next snapshot.`;
-  }
-
-  /** Scale the recorded viewport to fit the stage, centred, never above `maxScale`. */
-  private fit(): void {
-    const { width, height } = this.viewport;
-    if (!width || !height) return;
-    const available = this.stage.getBoundingClientRect();
-    const scale = Math.min(this.options.maxScale ?? 1, available.width / width, available.height / height);
-    const safeScale = Number.isFinite(scale) && scale > 0 ? scale : 1;
-    // Whole-pixel offsets: a frame at half a pixel would be resampled and look blurry.
-    this.frame.style.width = `${width}px`;
-    this.frame.style.height = `${height}px`;
-    // Rounded in page coordinates, since the stage itself may sit at a fractional position.
-    const left = Math.round(available.left + (available.width - width * safeScale) / 2) - available.left;
-    const top = Math.round(available.top + (available.height - height * safeScale) / 2) - available.top;
-    this.frame.style.left = `${left}px`;
-    this.frame.style.top = `${top}px`;
-    this.frame.style.transform = `scale(${safeScale})`;
-    this.viewportLabel.textContent = `${width} × ${height} · ${Math.round(safeScale * 100)}%`;
-  }
-
-  // ---------------------------------------------------------------- keyboard
-
-  private onKey(event: KeyboardEvent): void {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    const target = event.target as HTMLElement;
-    const tag = target.tagName;
-    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
-    // Space and Enter on a focused button or row belong to that control.
-    const onControl = tag === 'BUTTON' || target.classList.contains('rp-row');
-    switch (event.key) {
-      case ' ':
-      case 'k':
-        if (onControl && event.key === ' ') return;
-        this.togglePlay();
-        break;
-      case 'ArrowLeft':
-      case 'ArrowRight': {
-        const step = event.shiftKey ? ARROW_STEP_FINE : ARROW_STEP;
-        this.seek(this.currentTime + (event.key === 'ArrowLeft' ? -step : step));
-        break;
-      }
-      case 'Home':
-        this.seek(0);
-        break;
-      case 'End':
-        this.seek(this.getDuration());
-        break;
-      case 's':
-      case 'S':
-        this.setSkipInactive(!this.skipInactive);
-        this.announcer.textContent = `Skip inactivity ${this.skipInactive ? 'on' : 'off'}`;
-        break;
-      case 'f':
-      case 'F':
-        void this.toggleFullscreen();
-        break;
-      default: {
-        if (!/^[0-9]$/.test(event.key)) return;
-        // A digit that is one of the speeds selects it ("4" is 4×); other digits pick the n-th speed.
-        const digit = Number(event.key);
-        const speed = this.speeds.includes(digit) ? digit : this.speeds[digit - 1];
-        if (speed === undefined) return;
-        this.setSpeed(speed);
-        this.announcer.textContent = `Speed ${speed}×`;
-      }
-    }
-    event.preventDefault();
+    this.view.paintGap(gap);
   }
 }

@@ -1,0 +1,332 @@
+import type { Emitter, RecordedEvent } from '@reprise/protocol';
+import type { EventStore } from './event-store.js';
+import { formatClock } from './format.js';
+import type { FrameIndex } from './frames.js';
+import type { InactivityTracker } from './inactivity.js';
+import type { RecordingIndex } from './markers.js';
+import type { ResourcePolicy } from './resources.js';
+import { GapFilter, readSource } from './stream.js';
+import type { LoadProgress, PlayerEventMap, PlayerOptions, StreamItem } from './types.js';
+import type { UrlTimeline } from './url-timeline.js';
+
+/** The load loop yields to the page after this much work so controls stay responsive. */
+const LOAD_SLICE_MS = 12;
+/** How soon what has arrived is shown when the stream pauses between segments. */
+const STALL_REFRESH_MS = 50;
+/**
+ * A seek target further than this (recording time) past what the whole-session stream has loaded
+ * gets its own window fetched (`?from=&to=`) instead of waiting for the stream to reach it.
+ */
+const FETCH_WINDOW_BEYOND_MS = 60_000;
+/** What a window fetched around a seek target spans past the target. */
+const FETCHED_WINDOW_MS = 2 * 60_000;
+
+/** One stream feeding the player: the whole session, or a window fetched around a seek target. */
+interface Reader {
+  main: boolean;
+  gapFilter: GapFilter;
+  /** Its first segment's start (epoch ms): it has delivered everything from here on, in order. */
+  from: number | undefined;
+  /** The current segment's end, from its `segment` record. */
+  segmentEnd: number | undefined;
+  /** The current segment was delivered by another stream already. */
+  duplicate: boolean;
+  abort: AbortController;
+  /** Windows only: the moment they were opened for (epoch ms) and where they stop. */
+  target?: number;
+  until?: number;
+}
+
+/** What the recording is read into: the whole-session stream fills all of it, windows only the replayable events. */
+export interface RecordingParts {
+  index: RecordingIndex;
+  inactivity: InactivityTracker;
+  urls: UrlTimeline;
+  frames: FrameIndex;
+  store: EventStore;
+  resources: ResourcePolicy;
+}
+
+/** How the loader tells the player what arrived. Each is called synchronously, in stream order. */
+export interface LoaderHooks {
+  /** A replayable event is in the event store; `main` when the whole-session stream brought it. */
+  stored(event: RecordedEvent, main: boolean): void;
+  /** Events after a new gap may already be in the replayer's window. */
+  staleWindow(): void;
+  /** What the timeline and the panels show has changed. */
+  changed(): void;
+  /** The whole-session stream's progress changed (told before the `progress` event). */
+  progress(progress: LoadProgress): void;
+  /** A slice of stream items is in: what it made drawable can be shown. */
+  batch(): void;
+  /** The whole-session stream has ended and everything it brought is in. */
+  done(): void;
+  /** The whole-session stream failed (not called when the loader was stopped). */
+  failed(error: Error): void;
+  /** The document the playback URL is relative to. */
+  baseURI(): string;
+}
+
+/**
+ * Reads the recording: the whole-session stream from the start, and, when the viewer seeks far past
+ * what it has brought, a window of the recording around the target fetched on its own. Both fill
+ * the same event store; the segments they announce tell which stretches are complete. It emits
+ * the player's `progress` and `gap` events, and an `error` when a window fails.
+ */
+export class Loader {
+  private readonly abort = new AbortController();
+  private readonly main: Reader;
+  private readonly windows = new Set<Reader>();
+  /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
+  private canFetchWindows = false;
+  /** The collector's session start (epoch ms), which `from` / `to` count from. */
+  private sessionStart: number | undefined;
+  private batchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The whole session's end (epoch ms), when the stream announced it. Read-only outside. */
+  streamEnd: number | undefined;
+  /** How far the whole-session stream has come. Read-only outside. */
+  progress: LoadProgress = { events: 0, bytes: 0, done: false };
+
+  constructor(
+    private readonly options: PlayerOptions,
+    private readonly recording: RecordingParts,
+    private readonly emitter: Emitter<PlayerEventMap>,
+    private readonly hooks: LoaderHooks,
+  ) {
+    this.main = {
+      main: true,
+      gapFilter: new GapFilter(),
+      from: undefined,
+      segmentEnd: undefined,
+      duplicate: false,
+      abort: this.abort,
+    };
+  }
+
+  /** A window fetched for a seek is still under way. */
+  get fetchingWindows(): boolean {
+    return this.windows.size > 0;
+  }
+
+  /** Stop every stream; nothing is reported afterwards. */
+  stop(): void {
+    this.abort.abort();
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+  }
+
+  /** The player was destroyed. */
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  async load(): Promise<void> {
+    let sliceStart = performance.now();
+    try {
+      const items = readSource(this.options.source, {
+        signal: this.main.abort.signal,
+        ...(this.options.response ? { response: this.options.response } : {}),
+        ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
+        ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
+        onProgress: (progress) => {
+          this.progress = progress;
+          this.hooks.progress(progress);
+          this.emitter.emit('progress', { ...progress });
+        },
+      });
+      for await (const item of items) {
+        if (this.stopped) return;
+        this.handleItem(item, this.main);
+        // If the stream now stalls (the server is still reading the next segment), what has
+        // arrived is shown anyway.
+        this.batchTimer ??= setTimeout(() => {
+          this.batchTimer = undefined;
+          if (!this.stopped) this.hooks.batch();
+        }, STALL_REFRESH_MS);
+        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
+          this.hooks.batch();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          sliceStart = performance.now();
+        }
+      }
+      if (this.stopped) return;
+      this.endReader(this.main);
+      this.progress = { ...this.progress, done: true, fraction: 1 };
+      this.hooks.done();
+    } catch (error) {
+      if (this.stopped) return;
+      this.hooks.failed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * A window of the recording around a seek target, fetched on its own (`?from=&to=`, PLAYBACK.md)
+   * while the whole-session stream is still far from it. It only fills the event store: markers
+   * and panels come from the whole-session stream, in order.
+   */
+  private async loadWindow(reader: Reader): Promise<void> {
+    const source = this.options.source as string | URL;
+    const url = new URL(String(source), this.hooks.baseURI());
+    const sessionStart = this.sessionStart ?? this.recording.index.start ?? 0;
+    url.searchParams.set('from', String(Math.max(0, Math.floor(reader.target! - sessionStart))));
+    url.searchParams.set('to', String(Math.max(0, Math.ceil(reader.until! - sessionStart))));
+    let sliceStart = performance.now();
+    try {
+      const items = readSource(url.href, {
+        signal: reader.abort.signal,
+        ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
+        ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
+      });
+      for await (const item of items) {
+        if (this.stopped || reader.abort.signal.aborted) return;
+        if (item.kind === 'meta') continue;
+        this.handleItem(item, reader);
+        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
+          this.hooks.batch();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          sliceStart = performance.now();
+        }
+      }
+      this.endReader(reader);
+    } catch (error) {
+      // A window is an optimisation: the whole-session stream still brings the same moment.
+      if (!reader.abort.signal.aborted && !this.stopped) {
+        this.emitter.emit(
+          'error',
+          new Error(
+            `[@reprise/player] fetching the part of the recording around ${formatClock(reader.target! - (this.recording.index.start ?? 0))} failed (${String(error)}); waiting for the full stream instead`,
+          ),
+        );
+      }
+    } finally {
+      this.windows.delete(reader);
+      if (!this.stopped) this.hooks.batch();
+    }
+  }
+
+  /** A stream ended: what its last segment announced is loaded, and a window covers what it asked for. */
+  private endReader(reader: Reader): void {
+    const { index, store } = this.recording;
+    // Every segment has come, through this stream or a finished window: the whole recording is in.
+    if (reader.main && this.windows.size === 0 && index.start !== undefined)
+      store.cover(index.start, Math.max(this.streamEnd ?? 0, index.end ?? 0));
+    if (reader.from === undefined) return;
+    if (reader.segmentEnd !== undefined && !reader.duplicate) store.cover(reader.from, reader.segmentEnd);
+    // The whole-session stream ends at the session's end; a window at the last segment it was sent.
+    if (reader.main && this.streamEnd !== undefined && !reader.duplicate) store.cover(reader.from, this.streamEnd);
+    this.hooks.changed();
+  }
+
+  private handleItem(item: StreamItem, reader: Reader): void {
+    const { index, store } = this.recording;
+    if (item.kind === 'meta') {
+      if (item.end !== undefined) this.streamEnd = item.end;
+      if (item.start !== undefined) this.sessionStart = item.start;
+      return;
+    }
+    if (item.kind === 'segment') {
+      // The previous segment is complete up to its announced end.
+      const previousEnd = reader.segmentEnd;
+      if (reader.from !== undefined && previousEnd !== undefined && !reader.duplicate)
+        store.cover(reader.from, previousEnd);
+      // After a segment another stream delivers (and covers to its end), this stream's stretch
+      // starts at that end: nothing was recorded between two segments.
+      if (reader.duplicate) reader.from = previousEnd;
+      // The stretch reaches this segment's start whoever delivers it: otherwise the moments between
+      // a segment this stream delivered and one another stream did stayed "not loaded" for good,
+      // and a seek there waited forever.
+      if (reader.from !== undefined && item.start !== undefined) store.cover(reader.from, item.start);
+      reader.duplicate = !store.claimSegment(item.index);
+      // Another stream delivers this one (maybe still): it covers it, and this stream's own stretch restarts after it.
+      if (reader.duplicate) reader.from = undefined;
+      else reader.from ??= item.start;
+      reader.segmentEnd = item.end;
+      if (reader.main && typeof this.options.source === 'string') this.canFetchWindows = true;
+      return;
+    }
+    if (item.kind === 'gap') {
+      if (item.segment !== undefined) store.claimSegment(item.segment);
+      reader.gapFilter.noteGap();
+      // The replayer may hold changes from after the gap that another stream delivered: re-slice at the next draw.
+      if (item.start !== undefined && store.addGap(item.start)) this.hooks.staleWindow();
+      // A lost segment right after one another stream delivered: the stretch restarts at that one's end.
+      if (reader.duplicate) reader.from = reader.segmentEnd;
+      reader.duplicate = false;
+      reader.segmentEnd = undefined;
+      if (item.end !== undefined) {
+        reader.from ??= item.start ?? item.end;
+        store.cover(reader.from, item.end);
+      }
+      if (!reader.main) return;
+      const marker = index.addGap(item.segment, item.reason, item);
+      this.hooks.changed();
+      this.emitter.emit('gap', marker);
+      return;
+    }
+    const event = item.event;
+    if (reader.main) {
+      index.add(event);
+      this.hooks.changed();
+    }
+    if (!reader.gapFilter.accept(event)) return;
+    if (reader.main) {
+      if (this.recording.inactivity.add(event)) this.hooks.changed();
+      this.recording.urls.add(event);
+    }
+    if (reader.duplicate) return;
+    const replayable = this.recording.resources.prepare(event);
+    this.recording.frames.add(replayable);
+    store.add(replayable);
+    reader.from ??= event.timestamp;
+    store.cover(reader.from, event.timestamp);
+    this.hooks.stored(replayable, reader.main);
+  }
+
+  /**
+   * Make sure the moment `at` (epoch ms) will load: the whole-session stream brings it soon, a
+   * window already asked for holds it, or a new window is fetched around it.
+   */
+  ensureLoaded(at: number): void {
+    const store = this.recording.store;
+    if (store.canDraw(at) || !this.canFetchWindows) return;
+    const streamed = this.main.from !== undefined ? (store.coveredUntil(this.main.from) ?? this.main.from) : undefined;
+    if (streamed !== undefined && at - streamed <= FETCH_WINDOW_BEYOND_MS && !this.progress.done) return;
+    for (const reader of this.windows) {
+      if (reader.target! <= at && reader.until! >= at) return;
+    }
+    // Only the newest window matters: one asked for a moment the viewer has left is dropped, unless
+    // it has started delivering a segment (the other streams skip what it claimed).
+    for (const reader of this.windows) {
+      if (reader.from !== undefined || reader.segmentEnd !== undefined || reader.duplicate) continue;
+      reader.abort.abort();
+      this.windows.delete(reader);
+    }
+    const reader: Reader = {
+      main: false,
+      gapFilter: new GapFilter(),
+      from: undefined,
+      segmentEnd: undefined,
+      duplicate: false,
+      abort: new AbortController(),
+      target: at,
+      until: at + FETCHED_WINDOW_MS,
+    };
+    this.abort.signal.addEventListener('abort', () => reader.abort.abort(), { once: true });
+    this.windows.add(reader);
+    void this.loadWindow(reader);
+  }
+
+  /** How much of the stretch growing towards `at` (epoch ms) has loaded: 0 to 0.99. */
+  shareLoadedTowards(at: number): number {
+    const store = this.recording.store;
+    // The loaded stretch that grows towards the target: the one starting last before it.
+    let growing: { start: number; end: number } | undefined;
+    for (const range of store.coveredRanges()) if (range.start <= at) growing = range;
+    for (const reader of this.windows) {
+      if (reader.target! <= at && reader.until! >= at && reader.from !== undefined)
+        growing = { start: reader.from, end: store.coveredUntil(reader.from) ?? reader.from };
+    }
+    return growing && at > growing.start
+      ? Math.min(0.99, Math.max(0, (growing.end - growing.start) / (at - growing.start)))
+      : 0;
+  }
+}
