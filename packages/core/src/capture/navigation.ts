@@ -63,25 +63,17 @@ export function startHistoryCapture(
   };
   const history = target.history;
   const teardowns: Teardown[] = [
-    patchMethod(
-      history,
-      'pushState',
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          const result = original.apply(this, args);
-          record('push');
-          return result;
-        },
-    ),
-    patchMethod(
-      history,
-      'replaceState',
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          const result = original.apply(this, args);
-          record('replace');
-          return result;
-        },
+    ...(['push', 'replace'] as const).map((type) =>
+      patchMethod(
+        history,
+        `${type}State`,
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            const result = original.apply(this, args);
+            record(type);
+            return result;
+          },
+      ),
     ),
     listen(target, 'popstate', () => record('pop')),
   ];
