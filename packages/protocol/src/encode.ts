@@ -23,7 +23,16 @@ export function stripUndefined<T>(value: T): T {
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-      out[key] = stripUndefined(item);
+      // A key named __proto__ (JSON.parse makes one) must stay a key: assigning it would set the
+      // copy's prototype instead, and the key would vanish from what is sent.
+      if (key === '__proto__')
+        Object.defineProperty(out, key, {
+          value: stripUndefined(item),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[key] = stripUndefined(item);
     }
     return out as T;
   }

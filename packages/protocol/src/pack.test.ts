@@ -216,6 +216,27 @@ describe('packValue', () => {
     expect(Object.getPrototypeOf(read[0])).toBe(Object.prototype);
   });
 
+  test('a key named __proto__ in a batch (a custom event built from parsed JSON) is sent as a key, at any depth', () => {
+    const payload = JSON.parse(
+      '{"__proto__": {}, "nested": {"__proto__": null}, "list": [{"__proto__": {"x": 1}}]}',
+    ) as unknown;
+    const value = {
+      v: PROTOCOL_VERSION,
+      project: 'p1',
+      session: 's1',
+      seq: 0,
+      tab: 't1',
+      start: START,
+      end: START,
+      events: [{ type: 5, data: { tag: 'reprise.custom', payload }, timestamp: START }],
+    } as Batch;
+    const read = decodeBatch(encodeBatch(value), { maxStringLength: 1_000_000 });
+    expect(asJson(read.events[0]!.data)).toEqual({
+      tag: 'reprise.custom',
+      payload: { __proto_: {}, nested: { __proto_: null }, list: [{ __proto_: { x: 1 } }] },
+    });
+  });
+
   test('a value of another kind is refused with a TypeError', () => {
     expect(() => packValue({ n: 1n })).toThrow(TypeError);
   });
