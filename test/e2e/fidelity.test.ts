@@ -115,6 +115,9 @@ describe('replay fidelity through the collector', () => {
     const snapshot = JSON.stringify(events.find((event) => event.type === 2));
     expect(snapshot).toMatch(/"_cssText":"reprise-asset:[0-9a-f]{64}"/);
     expect(snapshot).toMatch(/"src":"reprise-asset:[0-9a-f]{64}"/);
+    // A srcset picture is captured as the candidate the browser chose, and the replay shows that one.
+    expect(snapshot.match(/"src":"reprise-asset:[0-9a-f]{64}"/g)).toHaveLength(2);
+    expect(snapshot).not.toMatch(/"srcset":/);
     expect(snapshot).not.toContain('font-face');
     // An inline <style> is kept as written (the CSSOM would empty the shorthand's longhands)...
     expect(snapshot).toContain('font: italic 22px/2.2 var(--note-face); font-weight: 600;');

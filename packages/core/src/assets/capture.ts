@@ -85,6 +85,8 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 interface AssetNode {
   node: SerializedNode;
   kind: 'stylesheet' | 'image' | 'style';
+  /** An attribute change in a mutation, where null removes an attribute (a snapshot leaves it out). */
+  change?: true;
 }
 
 /** Most inline `<style>` text compared per capture: the check parses it again on the main thread. */
@@ -130,13 +132,12 @@ function assetNodes(events: readonly RecordedEvent[], nodeOf: AssetCaptureOption
       for (const add of data.adds ?? []) if (add.node) stack.push(add.node);
       // A picture whose src changes later (lazy loading, carousels): the change has a node's shape.
       for (const change of data.attributes ?? []) {
-        const src = change.attributes.src;
+        const { src, srcset } = change.attributes;
         if (
-          typeof src === 'string' &&
-          /^https?:/i.test(src) &&
+          ((typeof src === 'string' && /^https?:/i.test(src)) || typeof srcset === 'string') &&
           (nodeOf(change.id) as Element | null)?.localName === 'img'
         )
-          found.push({ node: change, kind: 'image' });
+          found.push({ node: change, kind: 'image', change: true });
       }
     }
   }
@@ -152,8 +153,13 @@ function assetNodes(events: readonly RecordedEvent[], nodeOf: AssetCaptureOption
       found.push({ node, kind: 'stylesheet' });
     else if (node.tagName === 'style' && typeof attributes?._cssText === 'string' && typeof node.id === 'number')
       found.push({ node, kind: 'style' });
-    // rrweb records `src` absolute; data: URIs are inline already.
-    else if (node.tagName === 'img' && typeof attributes?.src === 'string' && /^https?:/i.test(attributes.src))
+    // rrweb records `src` absolute; data: URIs are inline already. A picture with `srcset` is
+    // captured as the candidate the browser chose (`currentSrc`).
+    else if (
+      node.tagName === 'img' &&
+      ((typeof attributes?.src === 'string' && /^https?:/i.test(attributes.src)) ||
+        typeof attributes?.srcset === 'string')
+    )
       found.push({ node, kind: 'image' });
     if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
   }
@@ -295,21 +301,46 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
         const captured = await Promise.all(
           nodes.map(async ({ node, kind }): Promise<string | undefined> => {
             if (kind === 'style') return styleText(node.id!, budget);
-            const url = kind === 'stylesheet' ? linkHref(options.nodeOf(node.id!)) : (node.attributes!.src as string);
+            const url =
+              kind === 'stylesheet' ? linkHref(options.nodeOf(node.id!)) : pictureUrl(node, options.nodeOf(node.id!));
             const asset = url ? await read(url, kind === 'stylesheet' ? 'css' : 'binary') : undefined;
             if (kind === 'image' && asset && !asset.type.startsWith('image/')) return undefined;
             return asset && (await ensureStored([asset])) ? `${ASSET_REF_PREFIX}${asset.hash}` : undefined;
           }),
         );
         return () => {
-          nodes.forEach(({ node, kind }, i) => {
+          nodes.forEach(({ node, kind, change }, i) => {
             const value = captured[i];
-            if (value !== undefined) node.attributes![kind === 'image' ? 'src' : '_cssText'] = value;
+            if (value === undefined) return;
+            const attributes = node.attributes!;
+            if (kind !== 'image') attributes._cssText = value;
+            else {
+              // The captured candidate is the picture: the replay must not choose another one.
+              attributes.src = value;
+              for (const name of ['srcset', 'sizes']) {
+                if (!(name in attributes)) continue;
+                if (change) attributes[name] = null;
+                else delete attributes[name];
+              }
+            }
           });
         };
       })();
     },
   };
+}
+
+/**
+ * The picture an `<img>` shows: with `srcset`, the candidate the browser chose (`currentSrc`,
+ * empty until it has chosen), else the recorded `src`. Only http(s): data: pictures are inline already.
+ */
+function pictureUrl(node: SerializedNode, live: Node | null | undefined): string | undefined {
+  const chosen =
+    typeof node.attributes?.srcset === 'string' && live && live.nodeType === 1 && (live as Element).localName === 'img'
+      ? (live as HTMLImageElement).currentSrc
+      : '';
+  const url = chosen || node.attributes?.src;
+  return typeof url === 'string' && /^https?:/i.test(url) ? url : undefined;
 }
 
 /** The URL of a recorded `<link>`: rrweb drops `href` from a stylesheet link it inlined. */
