@@ -44,12 +44,16 @@ new MutationObserver((_, observer) => {
 }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
 `;
 
-/** Resolves when the page reports its first painted frame (the probe calls `__benchFirstFrame`). */
-async function firstFrameReported(page: Page): Promise<Promise<void>> {
+/**
+ * `reported` resolves when the page reports its first painted frame (the probe calls
+ * `__benchFirstFrame`). Wrapped in an object: an async function returning the promise itself would
+ * wait for it, before the page has even been opened.
+ */
+async function firstFrameReported(page: Page): Promise<{ reported: Promise<void> }> {
   let resolveFirst: () => void = () => {};
   const reported = new Promise<void>((resolve) => (resolveFirst = resolve));
   await page.exposeFunction('__benchFirstFrame', () => resolveFirst());
-  return reported;
+  return { reported };
 }
 
 async function heapMb(cdp: CDPSession): Promise<number> {
@@ -121,7 +125,7 @@ async function measureAdmin(
   page.on('pageerror', (error) => console.error('admin page error:', error));
   try {
     const cdp = await page.context().newCDPSession(page);
-    const firstFrame = await firstFrameReported(page);
+    const { reported: firstFrame } = await firstFrameReported(page);
     await page.addInitScript(FIRST_FRAME_PROBE);
     await page.goto(`${running.url}/sessions/${sessionId}?project=dev`, { waitUntil: 'commit' });
     await Promise.race([
@@ -197,7 +201,7 @@ async function measureBaseline(browser: TestBrowser, events: RecordedEvent[], le
   const page = await browser.newPage();
   try {
     const cdp = await page.context().newCDPSession(page);
-    const firstFrame = await firstFrameReported(page);
+    const { reported: firstFrame } = await firstFrameReported(page);
     await page.goto(`${site.url}/`, { waitUntil: 'commit' });
     await firstFrame;
     // Plain rrweb needs the whole session before its first frame.
