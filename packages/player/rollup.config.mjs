@@ -35,5 +35,5 @@ function inlineCss() {
 export default defineRollupConfig({
   input: { index: 'src/index.ts' },
   plugins: [inlineCss()],
-  iife: [{ input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer' }],
+  iife: [{ input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer', target: 'es2022' }],
 });

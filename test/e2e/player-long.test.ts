@@ -259,25 +259,32 @@ async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<v
   res.end(line({ stream: 'end', segments: segments.length }));
 }
 
-/** A player on the stream route (its gates decide what arrives), paused on the first frame. */
-async function openStreamPlayer(): Promise<Page> {
+/**
+ * A player on the stream route (its gates decide what arrives), paused on the first frame. It keeps
+ * the whole recording unless `retainMs` says otherwise: these tests follow what each stream brings.
+ */
+async function openStreamPlayer(retainMs = Infinity): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('player page error:', error));
   await withSerialiser(page);
   await page.goto(`${site.url}/fixture/player.html`);
-  await page.evaluate((source) => {
-    type Created = { getState(): string };
-    const w = window as unknown as {
-      player: Created;
-      ReprisePlayer: { Player: new (el: Element, o: unknown) => Created };
-    };
-    w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, {
-      source,
-      autoplay: false,
-      panels: false,
-      originalResources: true,
-    });
-  }, `${site.url}/stream`);
+  await page.evaluate(
+    ({ source, retainMs }) => {
+      type Created = { getState(): string };
+      const w = window as unknown as {
+        player: Created;
+        ReprisePlayer: { Player: new (el: Element, o: unknown) => Created };
+      };
+      w.player = new w.ReprisePlayer.Player(document.getElementById('mount')!, {
+        source,
+        autoplay: false,
+        panels: false,
+        originalResources: true,
+        retainMs,
+      });
+    },
+    { source: `${site.url}/stream`, retainMs },
+  );
   await page.waitForFunction(
     () => (window as unknown as { player: { getState(): string } }).player.getState() === 'paused',
   );
@@ -490,6 +497,34 @@ describe('a seek to a moment not loaded yet', () => {
     await page.close();
     await reference.close();
   }, 240_000);
+  test('with a short retainMs the player holds only the part around the moment shown, and fetches the rest again', async () => {
+    mainGate = Promise.resolve();
+    windowGate = Promise.resolve();
+    windowRequests.length = 0;
+    const page = await openStreamPlayer(MIN);
+    const reference = await openReference();
+    try {
+      await expect.poll(() => streamDone(page), { timeout: 60_000 }).toBe(true);
+      // Share of the timeline shown as loaded: the page load of the moment shown (up to 5 minutes),
+      // a minute behind, what playback needs next (3.5 minutes), rounded out to whole segments.
+      const loadedShare = () =>
+        page.$$eval('.rp-track-loaded .rp-track-buffered', (spans) =>
+          spans.reduce((sum, span) => sum + parseFloat((span as HTMLElement).style.width), 0),
+        );
+      for (const at of moments(12, LENGTH_MS, 23)) {
+        const { frame, current } = await playerFrame(page, at);
+        expect(current, `time after seeking to ${at}`).toBe(at);
+        expect(frame === (await referenceFrame(reference, at)), `frame at ${at}`).toBe(true);
+        await expect.poll(loadedShare, { message: `loaded share after seeking to ${at}` }).toBeLessThan(40);
+      }
+      // What was freed came back through windows.
+      expect(windowRequests.length).toBeGreaterThan(4);
+    } finally {
+      await page.close();
+      await reference.close();
+    }
+  }, 180_000);
+
   test('a seek through a window before the whole stream has reached a corrupt segment shows the last frame before it, up to the next page load', async () => {
     const start = session[0]!.timestamp;
     // The same place as the collector test's damaged segment: in the middle of the third page load.

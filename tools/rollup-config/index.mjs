@@ -100,7 +100,11 @@ export function defineRollupConfig(options) {
         }),
         nodeResolve({ browser: true, exportConditions: ['@reprise/source'] }),
         commonjs(),
-        esbuild({ target: 'es2020', minify: build.minify ?? true, tsconfig: resolve(cwd, 'tsconfig.json') }),
+        esbuild({
+          target: build.target ?? 'es2020',
+          minify: build.minify ?? true,
+          tsconfig: resolve(cwd, 'tsconfig.json'),
+        }),
       ],
       output: {
         file: build.file,

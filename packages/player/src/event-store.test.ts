@@ -87,4 +87,52 @@ describe('EventStore', () => {
     expect(events.playable(move(1300))).toBe(true);
     expect(events.playable(meta(1500))).toBe(true);
   });
+
+  test('release frees whole segments outside the kept stretch, and they can be delivered again', () => {
+    const events = new EventStore();
+    // Segments of 500 ms: [0, 495], [500, 995], ... [2500, 2995].
+    for (let index = 0; index < 6; index++) {
+      expect(events.claimSegment(index)).toBe(true);
+      events.noteSegment(index, index * 500, index * 500 + 495);
+    }
+    const all = store();
+    for (const event of all.events) events.add(event);
+    events.noteRecordingMeta(0);
+    events.cover(0, 2995);
+    // Keep 1200..1700: the segments [1000, 1495] and [1500, 1995] hold it.
+    expect(events.release(1200, 1700, new Set())).toEqual({ from: 1000, until: 1995 });
+    expect(events.events[0]).toMatchObject({ type: EventType.Meta, timestamp: 1000 });
+    expect(events.events.at(-1)!.timestamp).toBe(1900);
+    expect(events.coveredRanges()).toEqual([{ start: 1000, end: 1995 }]);
+    expect(events.canDraw(1450)).toBe(true);
+    // What was freed is not loaded any more, and its segments may be claimed again.
+    expect(events.canDraw(2450)).toBe(false);
+    expect(events.canDraw(450)).toBe(false);
+    // A moment before the first page load held is not the recording's first frame: its own was freed.
+    expect(events.frameStart(450)).toBeUndefined();
+    expect(events.canDraw(950)).toBe(false);
+    expect(events.claimSegment(0)).toBe(true);
+    expect(events.claimSegment(2)).toBe(false);
+    // A segment still being delivered stays, with everything between it and the kept stretch.
+    expect(events.release(1200, 1300, new Set([3]))).toBeUndefined();
+  });
+
+  test('release keeps a segment that straddles the edge, and whatever overlaps it', () => {
+    const events = new EventStore();
+    // Two tabs: [0, 1400] overlaps [1000, 1995]; [2000, 2995] stands alone.
+    for (const [index, start, end] of [
+      [0, 0, 1400],
+      [1, 1000, 1995],
+      [2, 2000, 2995],
+    ] as const) {
+      events.claimSegment(index);
+      events.noteSegment(index, start, end);
+    }
+    for (const event of store().events) events.add(event);
+    events.cover(0, 2995);
+    expect(events.release(1500, 1600, new Set())).toEqual({ from: 0, until: 1995 });
+    expect(events.events.at(-1)!.timestamp).toBe(1900);
+    expect(events.claimSegment(2)).toBe(true);
+    expect(events.claimSegment(0)).toBe(false);
+  });
 });

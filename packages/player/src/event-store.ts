@@ -1,4 +1,5 @@
 import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { identity, insertSorted, lowerBound, upperBound } from './sorted.js';
 import type { TimeRange } from './types.js';
 
 /**
@@ -19,6 +20,10 @@ export class EventStore {
   private readonly fulls: number[] = [];
   private covered: TimeRange[] = [];
   private readonly claimed = new Set<number>();
+  /** The time each claimed segment spans (epoch ms), when its stream announced it: what `release` frees. */
+  private readonly segmentSpans = new Map<number, TimeRange>();
+  /** The recording's first page load (epoch ms), as the whole-session stream reported it. */
+  private recordingFirstMeta: number | undefined;
   /** Starts of lost (skipped) segments, sorted: the DOM changes after one wait for the next full snapshot. */
   private readonly gapStarts: number[] = [];
 
@@ -27,6 +32,61 @@ export class EventStore {
     if (this.claimed.has(index)) return false;
     this.claimed.add(index);
     return true;
+  }
+
+  /** The segment `index` a stream claimed spans `start..end`. */
+  noteSegment(index: number, start: number, end: number): void {
+    if (this.claimed.has(index)) this.segmentSpans.set(index, { start, end });
+  }
+
+  /**
+   * Free what lies outside `keepStart..keepEnd` (epoch ms), by whole segments, so that memory
+   * follows the moment shown rather than the session's length. Segments that overlap the kept
+   * stretch or are still being delivered (`busy`) stay, and so does whatever overlaps them. What is
+   * freed is no longer loaded nor claimed: a stream may deliver it again. Returns the stretch still
+   * held (events before `from` and after `until` are gone), or undefined when nothing was freed.
+   */
+  release(keepStart: number, keepEnd: number, busy: ReadonlySet<number>): { from: number; until: number } | undefined {
+    let from = keepStart;
+    let until = keepEnd;
+    for (const index of busy) {
+      const span = this.segmentSpans.get(index);
+      if (!span) continue;
+      from = Math.min(from, span.start);
+      until = Math.max(until, span.end);
+    }
+    // Widen until no held segment straddles either edge (segments of several tabs overlap in time).
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const span of this.segmentSpans.values()) {
+        if (span.start < from && span.end >= from) {
+          from = span.start;
+          changed = true;
+        }
+        if (span.end > until && span.start <= until) {
+          until = span.end;
+          changed = true;
+        }
+      }
+    }
+    const first = lowerBound(this.events, from, (event) => event.timestamp);
+    const last = upperBound(this.events, until, (event) => event.timestamp);
+    if (first === 0 && last === this.events.length) return undefined;
+    this.events.splice(last);
+    this.events.splice(0, first);
+    for (const times of [this.metas, this.fulls]) {
+      const kept = times.filter((time) => time >= from && time <= until);
+      times.splice(0, times.length, ...kept);
+    }
+    for (const [index, span] of this.segmentSpans) {
+      if (span.end >= from && span.start <= until) continue;
+      this.segmentSpans.delete(index);
+      this.claimed.delete(index);
+    }
+    this.covered = this.covered
+      .map((range) => ({ start: Math.max(range.start, from), end: Math.min(range.end, until) }))
+      .filter((range) => range.end >= range.start);
+    return { from, until };
   }
 
   add(event: RecordedEvent): void {
@@ -61,9 +121,9 @@ export class EventStore {
     if (this.gapStarts.length === 0) return true;
     if (event.type === EventType.Meta || event.type === EventType.Custom || event.type === EventType.FullSnapshot)
       return true;
-    const gap = this.gapStarts[upperBound(this.gapStarts, event.timestamp, (value) => value) - 1];
+    const gap = this.gapStarts[upperBound(this.gapStarts, event.timestamp, identity) - 1];
     if (gap === undefined) return true;
-    const snapshot = this.fulls[lowerBound(this.fulls, gap, (value) => value)];
+    const snapshot = this.fulls[lowerBound(this.fulls, gap, identity)];
     return snapshot !== undefined && snapshot <= event.timestamp;
   }
 
@@ -106,8 +166,19 @@ export class EventStore {
    * the first one when `time` is before every page load (the frame is then that first snapshot).
    */
   frameStart(time: number): number | undefined {
-    const index = upperBound(this.metas, time, (value) => value) - 1;
-    return this.metas[Math.max(0, index)];
+    const index = upperBound(this.metas, time, identity) - 1;
+    if (index >= 0) return this.metas[index];
+    // Before every page load held: that is the recording's first frame only if the first page load
+    // held is the recording's own first (an earlier one may have been freed, or not loaded yet).
+    const first = this.metas[0];
+    return first !== undefined && (this.recordingFirstMeta === undefined || first <= this.recordingFirstMeta)
+      ? first
+      : undefined;
+  }
+
+  /** The whole-session stream met a page load (Meta) at `time`: the first one is the recording's first. */
+  noteRecordingMeta(time: number): void {
+    if (this.recordingFirstMeta === undefined || time < this.recordingFirstMeta) this.recordingFirstMeta = time;
   }
 
   /**
@@ -117,7 +188,7 @@ export class EventStore {
    */
   drawableTime(time: number): number {
     const meta = this.frameStart(time);
-    const full = this.fulls[lowerBound(this.fulls, meta ?? -Infinity, (value) => value)];
+    const full = this.fulls[lowerBound(this.fulls, meta ?? -Infinity, identity)];
     return full !== undefined && full > time ? full : time;
   }
 
@@ -160,39 +231,4 @@ export class EventStore {
     const slice = this.events.slice(first, last);
     return this.gapStarts.length === 0 ? slice : slice.filter((event) => this.playable(event));
   }
-}
-
-/** Index of the first value whose key is >= `key` in an ascending array. */
-function lowerBound<T>(values: readonly T[], key: number, keyOf: (value: T) => number): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (keyOf(values[middle]!) < key) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** Index of the first value whose key is > `key` in an ascending array. */
-function upperBound<T>(values: readonly T[], key: number, keyOf: (value: T) => number): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (keyOf(values[middle]!) <= key) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-function insertSorted(values: number[], value: number): void {
-  const last = values[values.length - 1];
-  if (last === undefined || last <= value) values.push(value);
-  else
-    values.splice(
-      upperBound(values, value, (v) => v),
-      0,
-      value,
-    );
 }

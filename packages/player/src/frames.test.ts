@@ -9,24 +9,6 @@ const indexOf = (...events: Parameters<FrameIndex['add']>[0][]) => {
 };
 
 describe('FrameIndex', () => {
-  test("a moment before a Meta's full snapshot is drawn from that snapshot", () => {
-    const frames = indexOf(
-      meta(17, 'http://a/'),
-      full(36),
-      mutation(100),
-      meta(2922, 'http://a/'),
-      full(2925),
-      mutation(3000),
-    );
-    expect(frames.firstSnapshot).toBe(T0 + 36);
-    expect(frames.drawableTime(T0)).toBe(T0 + 36);
-    expect(frames.drawableTime(T0 + 20)).toBe(T0 + 36);
-    expect(frames.drawableTime(T0 + 36)).toBe(T0 + 36);
-    expect(frames.drawableTime(T0 + 500)).toBe(T0 + 500);
-    expect(frames.drawableTime(T0 + 2923)).toBe(T0 + 2925);
-    expect(frames.drawableTime(T0 + 2999)).toBe(T0 + 2999);
-  });
-
   test("an action's effect: the DOM changes that follow it within the window, up to the next input", () => {
     const frames = indexOf(
       meta(0, 'http://a/'),

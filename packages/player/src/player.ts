@@ -40,6 +40,10 @@ const UI_REFRESH_MS = 250;
 const WINDOW_AHEAD_MS = 3 * 60_000;
 /** Playback extends the replayer's window when it is this close to its end (at 1x). */
 const WINDOW_EXTEND_MS = 30_000;
+/** PlayerOptions.retainMs's default: a quarter of an hour each side of the moment shown. */
+const DEFAULT_RETAIN_MS = 15 * 60_000;
+/** How often (wall time) playback and loading look for parts of the recording to free. */
+const RETAIN_CHECK_MS = 1000;
 
 type RrwebEvent = ConstructorParameters<typeof Replayer>[0][number];
 
@@ -98,6 +102,10 @@ export class Player {
   private uiTimer: ReturnType<typeof setTimeout> | undefined;
   private uiDirty = false;
   private destroyed = false;
+  /** PlayerOptions.retainMs. */
+  private readonly retainMs: number;
+  /** When `retainAround` last looked (performance.now()). */
+  private lastRetain = -Infinity;
   /** Playback was paused by dragging the timeline and resumes at the drag's final seek. */
   private resumeAfterDrag = false;
   private readonly view: PlayerView;
@@ -117,6 +125,7 @@ export class Player {
     this.skipInactive = options.skipInactive ?? true;
     this.autoplay = options.autoplay ?? true;
     this.startAt = options.startAt;
+    this.retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
     this.index = new RecordingIndex({
       minClicks: options.rageClickCount ?? DEFAULT_RAGE_MIN_CLICKS,
       maxInterval: options.rageClickWindow ?? DEFAULT_RAGE_MAX_INTERVAL,
@@ -247,6 +256,7 @@ export class Player {
     }
     this.lastTickTime = target;
     this.setCurrentTime(target);
+    this.retainAround(true);
   }
 
   /** A seek to a moment not loaded yet: stop on it, show progress, fetch it, and land when it is in. */
@@ -260,6 +270,8 @@ export class Player {
     }
     this.lastTickTime = target;
     this.setCurrentTime(target);
+    // Before asking: the whole-session stream must not leave the target's part out.
+    this.retainAround(true);
     this.loader.ensureLoaded(this.absolute(target));
     this.paintSeekProgress();
     this.emitter.emit('seeking', { time: target, loading: true });
@@ -463,6 +475,27 @@ export class Player {
     this.windowEnd = events[events.length - 1]!.timestamp;
   }
 
+  /**
+   * Keep in memory only the recording around the moment shown (PlayerOptions.retainMs): the page
+   * load its frame is rebuilt from, `retainMs` each side, and what playback needs next. Frees the
+   * rest unless a seek is still waiting for its part. At most once a second unless `now`.
+   */
+  private retainAround(now = false): void {
+    const retain = this.retainMs;
+    if (!(retain < Infinity) || this.index.start === undefined) return;
+    const wall = performance.now();
+    if (!now && wall - this.lastRetain < RETAIN_CHECK_MS) return;
+    this.lastRetain = wall;
+    const current = this.absolute(this.currentTime);
+    const rate = Math.max(1, this.replayer?.config.speed ?? 1);
+    const frame = this.store.frameStart(current);
+    this.loader.keep(
+      Math.min(current - retain, frame !== undefined && frame <= current ? frame : current),
+      current + Math.max(retain, (WINDOW_AHEAD_MS + WINDOW_EXTEND_MS) * rate),
+      this.pendingSeek === undefined,
+    );
+  }
+
   /** During playback, keep the replayer's window ahead of the clock. */
   private extendWindow(): void {
     const rate = this.replayer?.config.speed ?? 1;
@@ -507,6 +540,7 @@ export class Player {
     } else if (this.state === 'buffering') {
       this.loader.ensureLoaded(this.absolute(this.currentTime + 50));
     }
+    this.retainAround();
     if (this.state !== 'playing') this.view.paintClock(this.currentTime, this.getDuration());
     this.view.paintLoading(this.loader.progress);
     this.scheduleUi();
@@ -677,6 +711,7 @@ export class Player {
       if (!this.replayer || this.state !== 'playing') return;
       const time = this.clampTime(this.replayerTime());
       this.extendWindow();
+      this.retainAround();
       this.updateSkip(time);
       this.passMarkers(this.lastTickTime, time);
       this.lastTickTime = time;

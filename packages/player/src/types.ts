@@ -153,4 +153,14 @@ export interface PlayerOptions {
    * @default false
    */
   originalResources?: boolean;
+  /**
+   * How much of the recording, each side of the moment shown, the player keeps in memory (ms of
+   * recording time). What lies further away is freed and fetched again (`?from=&to=`) when the
+   * viewer goes there, so a long session takes no more memory than a short one. The page load the
+   * current frame is rebuilt from, and what playback needs next, are always kept. Applies to a
+   * URL source whose server announces segments (the collector's playback stream); `Infinity`
+   * keeps everything.
+   * @default 900000 (15 minutes)
+   */
+  retainMs?: number;
 }

@@ -1,4 +1,4 @@
-import type { Emitter, RecordedEvent } from '@reprise/protocol';
+import { EventType, type Emitter, type RecordedEvent } from '@reprise/protocol';
 import type { EventStore } from './event-store.js';
 import { formatClock } from './format.js';
 import type { FrameIndex } from './frames.js';
@@ -29,8 +29,12 @@ interface Reader {
   from: number | undefined;
   /** The current segment's end, from its `segment` record. */
   segmentEnd: number | undefined;
-  /** The current segment was delivered by another stream already. */
+  /** The current segment was delivered by another stream already, or is left out (outside what is kept). */
   duplicate: boolean;
+  /** The segment this stream is delivering into the store. */
+  segment?: number;
+  /** The current segment is outside what the player keeps, and nobody delivers it. */
+  leftOut?: boolean;
   abort: AbortController;
   /** Windows only: the moment they were opened for (epoch ms) and where they stop. */
   target?: number;
@@ -79,6 +83,14 @@ export class Loader {
   private readonly windows = new Set<Reader>();
   /** The collector sent segment records: windows can be fetched with `?from=&to=`. */
   private canFetchWindows = false;
+  /** Every segment record gave its time span, so what is freed can be told apart and fetched again. */
+  private spansKnown = true;
+  /** The whole-session stream left segments out of the store (outside `kept`): it is not all in. */
+  private leftOut = false;
+  /** `keep` was asked to free while a window loaded: it frees when the last window ends. */
+  private releaseWhenWindowsEnd = false;
+  /** The stretch of the recording the player keeps in memory (epoch ms), once it has said. */
+  private kept: { start: number; end: number } | undefined;
   /** The collector's session start (epoch ms), which `from` / `to` count from. */
   private sessionStart: number | undefined;
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -199,6 +211,8 @@ export class Loader {
       }
     } finally {
       this.windows.delete(reader);
+      if (this.windows.size === 0 && this.releaseWhenWindowsEnd && this.kept && !this.stopped)
+        this.keep(this.kept.start, this.kept.end, true);
       if (!this.stopped) this.hooks.batch();
     }
   }
@@ -206,8 +220,10 @@ export class Loader {
   /** A stream ended: what its last segment announced is loaded, and a window covers what it asked for. */
   private endReader(reader: Reader): void {
     const { index, store } = this.recording;
+    // Its last segment is complete: it may be freed like any other.
+    reader.segment = undefined;
     // Every segment has come, through this stream or a finished window: the whole recording is in.
-    if (reader.main && this.windows.size === 0 && index.start !== undefined)
+    if (reader.main && this.windows.size === 0 && !this.leftOut && index.start !== undefined)
       store.cover(index.start, Math.max(this.streamEnd ?? 0, index.end ?? 0));
     if (reader.from === undefined) return;
     if (reader.segmentEnd !== undefined && !reader.duplicate) store.cover(reader.from, reader.segmentEnd);
@@ -224,23 +240,35 @@ export class Loader {
       return;
     }
     if (item.kind === 'segment') {
+      if (reader.main && typeof this.options.source === 'string') this.canFetchWindows = true;
+      if (item.start === undefined || item.end === undefined) this.spansKnown = false;
+      // The whole-session stream stores only what is near the moment shown; a window brings the rest when needed.
+      const leftOut =
+        reader.main && this.canRelease && item.start !== undefined && item.end !== undefined && this.kept !== undefined
+          ? item.end < this.kept.start || item.start > this.kept.end
+          : false;
       // The previous segment is complete up to its announced end.
       const previousEnd = reader.segmentEnd;
       if (reader.from !== undefined && previousEnd !== undefined && !reader.duplicate)
         store.cover(reader.from, previousEnd);
       // After a segment another stream delivers (and covers to its end), this stream's stretch
-      // starts at that end: nothing was recorded between two segments.
-      if (reader.duplicate) reader.from = previousEnd;
+      // starts at that end: nothing was recorded between two segments. After one left out, it
+      // starts afresh.
+      if (reader.duplicate) reader.from = reader.leftOut ? undefined : previousEnd;
       // The stretch reaches this segment's start whoever delivers it: otherwise the moments between
       // a segment this stream delivered and one another stream did stayed "not loaded" for good,
       // and a seek there waited forever.
-      if (reader.from !== undefined && item.start !== undefined) store.cover(reader.from, item.start);
-      reader.duplicate = !store.claimSegment(item.index);
+      if (reader.from !== undefined && item.start !== undefined && !leftOut) store.cover(reader.from, item.start);
+      if (leftOut) this.leftOut = true;
+      reader.leftOut = leftOut;
+      reader.duplicate = leftOut || !store.claimSegment(item.index);
       // Another stream delivers this one (maybe still): it covers it, and this stream's own stretch restarts after it.
       if (reader.duplicate) reader.from = undefined;
       else reader.from ??= item.start;
+      reader.segment = reader.duplicate ? undefined : item.index;
+      if (!reader.duplicate && item.start !== undefined && item.end !== undefined)
+        store.noteSegment(item.index, item.start, item.end);
       reader.segmentEnd = item.end;
-      if (reader.main && typeof this.options.source === 'string') this.canFetchWindows = true;
       return;
     }
     if (item.kind === 'gap') {
@@ -249,8 +277,9 @@ export class Loader {
       // The replayer may hold changes from after the gap that another stream delivered: re-slice at the next draw.
       if (item.start !== undefined && store.addGap(item.start)) this.hooks.staleWindow();
       // A lost segment right after one another stream delivered: the stretch restarts at that one's end.
-      if (reader.duplicate) reader.from = reader.segmentEnd;
+      if (reader.duplicate) reader.from = reader.leftOut ? undefined : reader.segmentEnd;
       reader.duplicate = false;
+      reader.leftOut = false;
       reader.segmentEnd = undefined;
       if (item.end !== undefined) {
         reader.from ??= item.start ?? item.end;
@@ -265,6 +294,7 @@ export class Loader {
     const event = item.event;
     if (reader.main) {
       index.add(event);
+      if (event.type === EventType.Meta) store.noteRecordingMeta(event.timestamp);
       this.hooks.changed();
     }
     if (!reader.gapFilter.accept(event)) return;
@@ -281,6 +311,32 @@ export class Loader {
     this.hooks.stored(replayable, reader.main);
   }
 
+  /** What is freed can be fetched again: windows work and every segment said where it lies. */
+  private get canRelease(): boolean {
+    return this.canFetchWindows && this.spansKnown;
+  }
+
+  /**
+   * Keep only `start..end` (epoch ms) of the recording in memory: the whole-session stream stores
+   * no segment outside it from now on, and with `release` what is already stored outside it is
+   * freed (whole segments, see `EventStore.release`). Its index, markers and panels still cover the whole session.
+   */
+  keep(start: number, end: number, release: boolean): void {
+    this.kept = { start, end };
+    // A window still loading may need what lies before its target (its page load): free once it ends.
+    this.releaseWhenWindowsEnd = release && this.windows.size > 0;
+    if (!release || !this.canRelease || this.windows.size > 0) return;
+    const busy = new Set<number>();
+    for (const reader of [this.main, ...this.windows]) if (reader.segment !== undefined) busy.add(reader.segment);
+    const held = this.recording.store.release(start, end, busy);
+    if (!held) return;
+    this.leftOut = true;
+    // A stream's own stretch never reaches back over what was freed.
+    for (const reader of [this.main, ...this.windows])
+      if (reader.from !== undefined && reader.from < held.from) reader.from = held.from;
+    this.hooks.changed();
+  }
+
   /**
    * Make sure the moment `at` (epoch ms) will load: the whole-session stream brings it soon, a
    * window already asked for holds it, or a new window is fetched around it.
@@ -289,7 +345,10 @@ export class Loader {
     const store = this.recording.store;
     if (store.canDraw(at) || !this.canFetchWindows) return;
     const streamed = this.main.from !== undefined ? (store.coveredUntil(this.main.from) ?? this.main.from) : undefined;
-    if (streamed !== undefined && at - streamed <= FETCH_WINDOW_BEYOND_MS && !this.progress.done) return;
+    // Ahead of the whole-session stream and close: it brings it soon. Behind it, it was freed or
+    // left out: only a window brings it back.
+    if (streamed !== undefined && at >= streamed && at - streamed <= FETCH_WINDOW_BEYOND_MS && !this.progress.done)
+      return;
     for (const reader of this.windows) {
       if (reader.target! <= at && reader.until! >= at) return;
     }
