@@ -40,8 +40,8 @@ const UI_REFRESH_MS = 250;
 const WINDOW_AHEAD_MS = 3 * 60_000;
 /** Playback extends the replayer's window when it is this close to its end (at 1x). */
 const WINDOW_EXTEND_MS = 30_000;
-/** PlayerOptions.retainMs's default: a quarter of an hour each side of the moment shown. */
-const DEFAULT_RETAIN_MS = 15 * 60_000;
+/** PlayerOptions.retainMs's default: two hours each side of the moment shown. Less makes seeks far away wait for a window (the playback bench: seek p95 436 ms at one hour, 378-468 ms at 15 minutes, on a 2-hour session). */
+const DEFAULT_RETAIN_MS = 120 * 60_000;
 /** How often (wall time) playback and loading look for parts of the recording to free. */
 const RETAIN_CHECK_MS = 1000;
 

@@ -160,7 +160,7 @@ export interface PlayerOptions {
    * current frame is rebuilt from, and what playback needs next, are always kept. Applies to a
    * URL source whose server announces segments (the collector's playback stream); `Infinity`
    * keeps everything.
-   * @default 900000 (15 minutes)
+   * @default 7200000 (two hours)
    */
   retainMs?: number;
 }
