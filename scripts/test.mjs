@@ -1,6 +1,6 @@
 // `npm test`: every test of every package, from a fresh clone.
 // 1. provision Debian packages npm cannot bring, 2. build, 3. typecheck and lint, 4. run each
-// workspace's tests (units, browser e2e), 5. check bundle budgets, 6. print one closing summary line.
+// workspace's tests (units, browser e2e), 5. check bundle budgets (size-limit, and the apps' first chunks), 6. print one closing summary line.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -76,4 +76,5 @@ step('test', 'npx', ['turbo', 'run', 'test', '--concurrency=1', '--continue'], {
   FORCE_COLOR: '0',
 });
 step('bundle budgets', 'npx', ['size-limit']);
+step('app bundle budgets', 'node', ['test/bench/weight/budget.mjs']);
 summarize();

@@ -27,7 +27,13 @@ const [library, ...rest] = configs;
 const [esOutput, cjsOutput] = library.output;
 const withFormat = (config, format) => ({ ...config, plugins: [bundledDelivery(format), ...config.plugins] });
 const builds = [
-  withFormat({ ...library, output: esOutput }, 'es'),
+  withFormat(
+    {
+      ...library,
+      output: { ...esOutput, preserveModules: true, preserveModulesRoot: 'src', entryFileNames: '[name].js' },
+    },
+    'es',
+  ),
   withFormat({ ...library, output: cjsOutput }, 'cjs'),
   ...rest.map((config) => (config.output?.format === 'iife' ? withFormat(config, 'iife') : config)),
 ];

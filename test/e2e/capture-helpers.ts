@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { TestBrowser } from '../harness/index.js';
+import { expect } from 'vitest';
 import { REPO_ROOT, type RouteHandler } from '../harness/index.js';
 
 /** Shared by the capture e2e files: fixture pages and reading what the recorder emitted. */
@@ -19,6 +21,9 @@ export async function loadWholeRecorder(page: Page): Promise<void> {
 export function fixture(name: string): string {
   return readFileSync(join(CAPTURE_FIXTURES, name), 'utf8');
 }
+
+/** What a masked input's value is recorded as (packages/core/src/privacy.ts). */
+export const MASKED_VALUE_PLACEHOLDER = '********';
 
 /** rrweb EventType values used by the assertions. */
 export const EventType = { FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
@@ -63,3 +68,141 @@ export const jsonRoute =
     });
     res.end(text);
   };
+
+/**
+ * The rest of the recorder held back (capture-early.test.ts, capture-bundled.test.ts): requests for
+ * it wait until `open()`, then get `body`, or a 404 when the gate was closed with `missing`.
+ */
+export class HeldRest {
+  requests = 0;
+  private missing = false;
+  private opened: Promise<void> = Promise.resolve();
+  private release: () => void = () => {};
+
+  constructor(private readonly body: Buffer) {
+    this.close();
+  }
+
+  close(missing = false): void {
+    this.missing = missing;
+    this.requests = 0;
+    this.opened = new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  open(): void {
+    this.release();
+  }
+
+  /** Open `url` with the rest held back (or missing), once the page has asked for it. */
+  async openPage(browser: TestBrowser, url: string, missing = false): Promise<{ page: Page; pageErrors: string[] }> {
+    this.close(missing);
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A held script holds the load event back: wait for the DOM only.
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await expect.poll(() => this.requests, { message: 'start() asked for the rest at once', timeout: 10_000 }).toBe(1);
+    return { page, pageErrors };
+  }
+
+  readonly route: RouteHandler = async (_req, res) => {
+    this.requests++;
+    await this.opened;
+    if (this.missing) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(this.body);
+  };
+}
+
+/**
+ * The rest took the early capture over (after takeOverAfterActing): rrweb ran once (one Meta, one
+ * full snapshot, first), the mutation made while the rest was held follows it and the one made
+ * after the take-over follows that; the field typed before the take-over is recorded, masked; and the rest's own capture joined (the initial
+ * page's navigation marker).
+ */
+export function expectTakenOver(events: CapturedEvent[], typedSecret: string): void {
+  expect(events.filter((event) => event.type === EventType.Meta)).toHaveLength(1);
+  expect(events.filter((event) => event.type === EventType.FullSnapshot)).toHaveLength(1);
+  const snapshotAt = events.findIndex((event) => event.type === EventType.FullSnapshot);
+  const indexOfText = (text: string) =>
+    events.findIndex(
+      (event) =>
+        event.type === EventType.IncrementalSnapshot &&
+        event.data.source === IncrementalSource.Mutation &&
+        allStrings(event.data).includes(text),
+    );
+  const early = indexOfText('added while loading');
+  const late = indexOfText('added after the take-over');
+  expect(early).toBeGreaterThan(snapshotAt);
+  expect(late).toBeGreaterThan(early);
+  expect(events[late]!.timestamp).toBeGreaterThanOrEqual(events[early]!.timestamp);
+
+  const inputs = events.filter(
+    (event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Input,
+  );
+  expect(inputs.length).toBeGreaterThan(0);
+  expect(JSON.stringify(events)).not.toContain(typedSecret);
+  expect(allStrings(inputs.map((event) => event.data))).toContain(MASKED_VALUE_PLACEHOLDER);
+  expect(repriseEvents(events, 'reprise.navigation').length).toBeGreaterThan(0);
+}
+
+/** What capture-early's and capture-bundled's pages define on `window`. */
+interface TakeOverPage {
+  __atStart: { isRecording: boolean; sessionId: string | null };
+  __started: string[];
+  __events: unknown[];
+  __errors: Array<{ code: string; message: string }>;
+  recorder: { flush(): Promise<void>; isRecording: boolean; sessionId: string | null };
+  addItem(text: string): void;
+}
+
+/**
+ * On a page whose recorder started with the rest held back by `gate` (window.addItem, #name, an
+ * h1): recording began at start(); the DOM changes, `typedSecret` is typed and a click made, and
+ * nothing reaches `onEvents` meanwhile; then the rest is let through, takes over, and records one
+ * more change ('added after the take-over'). Returns what the recorder said at start().
+ */
+export async function takeOverAfterActing(
+  page: Page,
+  gate: HeldRest,
+  typedSecret: string,
+): Promise<TakeOverPage['__atStart']> {
+  const atStart = await page.evaluate(() => (window as unknown as TakeOverPage).__atStart);
+  expect(atStart.isRecording).toBe(true);
+  expect(atStart.sessionId).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
+  await page.evaluate(() => (window as unknown as TakeOverPage).addItem('added while loading'));
+  await page.locator('#name').pressSequentially(typedSecret);
+  await page.locator('h1').click();
+  expect(await page.evaluate(() => (window as unknown as TakeOverPage).__events.length)).toBe(0);
+
+  gate.open();
+  await page.waitForFunction(() => (window as unknown as TakeOverPage).__started.length === 1);
+  await page.evaluate(() => (window as unknown as TakeOverPage).addItem('added after the take-over'));
+  await page.evaluate(() => (window as unknown as TakeOverPage).recorder.flush());
+  await page.waitForFunction(() =>
+    JSON.stringify((window as unknown as TakeOverPage).__events).includes('added after the take-over'),
+  );
+  return atStart;
+}
+
+/**
+ * The rest answers 404 (`gate` closed with `missing`): once the page reported it, the DOM changes
+ * again. Returns what was reported and what the recorder says afterwards.
+ */
+export async function restNeverArrives(page: Page, gate: HeldRest) {
+  gate.open();
+  await page.waitForFunction(() => (window as unknown as TakeOverPage).__errors.length > 0);
+  return page.evaluate(() => {
+    const w = window as unknown as TakeOverPage;
+    w.addItem('after the failure');
+    return {
+      errors: w.__errors,
+      isRecording: w.recorder.isRecording,
+      sessionId: w.recorder.sessionId,
+      events: w.__events.length,
+    };
+  });
+}

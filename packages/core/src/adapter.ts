@@ -1,4 +1,4 @@
-import { createRecorder } from './recorder.js';
+import { createRecorder } from './loader/split.js';
 import type { Recorder, RecorderOptions } from './types.js';
 
 /*

@@ -1,15 +1,9 @@
 import { describe, expect, test, vi } from 'vitest';
 import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
-import {
-  capturedErrorPayload,
-  CIRCULAR_MARKER,
-  copyUserValue,
-  customPayload,
-  identifyPayload,
-  MAX_USER_VALUE_DEPTH,
-} from './capture/custom.js';
-import { errorPayload, MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
+import { capturedErrorPayload, copyUserValue, customPayload, identifyPayload } from './capture/custom.js';
+import { errorPayload } from './capture/errors.js';
+import { CIRCULAR_MARKER, MAX_ERROR_TEXT_LENGTH, MAX_USER_VALUE_DEPTH } from './defaults.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
 import { patchMethod } from './capture/patch.js';
@@ -434,7 +428,8 @@ describe('patchMethod', () => {
 
 describe('session without sessionStorage (node has none, like a sandboxed iframe)', () => {
   test('the session continues in memory, still expires when idle, and clearSession ends it', async () => {
-    const { clearSession, resolveSession, SESSION_IDLE_TIMEOUT_MS, touchSession } = await import('./session.js');
+    const { clearSession, resolveSession, SESSION_IDLE_TIMEOUT_MS } = await import('./session.js');
+    const { touchSession } = await import('./session-lifetime.js');
     expect(globalThis.sessionStorage).toBeUndefined();
     const first = resolveSession({ sampleRate: 1, now: 1_000 });
     expect(first.isNew).toBe(true);

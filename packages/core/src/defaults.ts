@@ -3,7 +3,7 @@ import {
   DEFAULT_MAX_STRING_LENGTH,
   type ConsoleLevel,
   type RedactionOptions,
-} from '@reprise/protocol/page';
+} from '@reprise/protocol/capture';
 import {
   BLOCK_ATTRIBUTE,
   BLOCK_CLASS,
@@ -70,22 +70,6 @@ export const DEFAULT_NETWORK_CAPTURE_BODIES = false;
 export const DEFAULT_NETWORK_MAX_BODY_LENGTH = 10_000;
 /** Reading a response body for capture gives up after this long (streams may never end). */
 export const DEFAULT_NETWORK_BODY_TIMEOUT_MS = 5000;
-/** Never recorded, whatever the allow-list says. */
-export const ALWAYS_DROPPED_HEADERS: readonly string[] = [
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-];
-/**
- * Header names that carry credentials by convention, also never recorded: `*-token`, `*-key`,
- * `*-secret`, `*-signature`, `*-session`, `*-auth`, `*-password`, `*-credential(s)` (also in the
- * middle: `x-auth-token`), every
- * `x-api-*` and `x-amz-*` (`x-api-key`, `x-auth-token`, `x-amz-security-token`, `x-csrf-token`).
- */
-export const SECRET_HEADER_PATTERN =
-  /(?:^|-)(?:token|key|secret|signature|session|auth|authorization|authentication|password|credentials?)(?:-|$)|^x-api-|^x-amz-/i;
-
 export const DEFAULT_BREAKER_MAX_MUTATIONS = 10_000;
 export const DEFAULT_BREAKER_WINDOW_MS = 1000;
 export const DEFAULT_BREAKER_RESUME_AFTER_MS = 1000;
@@ -103,6 +87,16 @@ export const MAX_DELIVERY_MAX_BATCH_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES;
 
 /** A session's stored activity time is refreshed at most this often. */
 export const SESSION_TOUCH_INTERVAL_MS = 5000;
+
+/**
+ * Longest text of an error event recorded, in characters: name, message, stack, a framework's
+ * component stack, file name. Longer ones are cut and end with `…`.
+ */
+export const MAX_ERROR_TEXT_LENGTH = 10_000;
+/** Nesting kept in `track()` props and `identify()` traits; deeper values become `[Object]` / `[Array]`. */
+export const MAX_USER_VALUE_DEPTH = 10;
+/** What a reference back to an enclosing object becomes in `track()` props and `identify()` traits. */
+export const CIRCULAR_MARKER = '[Circular]';
 
 export interface ResolvedNetwork {
   captureHeaders: boolean | string[];

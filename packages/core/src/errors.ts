@@ -27,11 +27,15 @@ export class RecorderError extends Error {
   }
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  try {
-    return String(error);
-  } catch {
-    return 'unknown error';
+/** A batch (or several) could not be delivered and was dropped: counted, never silent. */
+export class DeliveryDropError extends RecorderError {
+  override readonly name = 'DeliveryDropError';
+  constructor(
+    readonly reason: 'outbox_full' | 'rejected' | 'too_large',
+    readonly batches: number,
+    readonly bytes: number,
+    detail: string,
+  ) {
+    super('delivery', `Delivery dropped ${batches} batch(es), ${bytes} bytes: ${detail}.`);
   }
 }

@@ -1,6 +1,6 @@
 // The public API, as README.md documents it. Internals that adapters' tests or diagnostics need
 // are in `@reprise/core/internal` (internal.ts), which may change in any release.
-export { createRecorder } from './recorder.js';
+export { createRecorder, loadRecorder } from './loader/split.js';
 export type {
   AssetOptions,
   CapturedErrorContext,
@@ -18,9 +18,7 @@ export type {
   Unsubscribe,
 } from './types.js';
 export { RecorderError, type RecorderErrorCode } from './errors.js';
-export { DeliveryDropError } from './delivery/index.js';
-export { MAX_ERROR_TEXT_LENGTH } from './capture/errors.js';
-export { CIRCULAR_MARKER, MAX_USER_VALUE_DEPTH } from './capture/custom.js';
+export { DeliveryDropError } from './errors.js';
 export { STORED_ID_PATTERN } from './session.js';
 export {
   RECORDER_METHODS,
@@ -36,7 +34,14 @@ export {
   type RouteChange,
   type RouteChangeType,
 } from './navigation-markers.js';
-export { MAX_CONSOLE_MAX_ARG_LENGTH, MAX_DELIVERY_MAX_BATCH_BYTES, MAX_NETWORK_MAX_BODY_LENGTH } from './defaults.js';
+export {
+  CIRCULAR_MARKER,
+  MAX_CONSOLE_MAX_ARG_LENGTH,
+  MAX_DELIVERY_MAX_BATCH_BYTES,
+  MAX_ERROR_TEXT_LENGTH,
+  MAX_NETWORK_MAX_BODY_LENGTH,
+  MAX_USER_VALUE_DEPTH,
+} from './defaults.js';
 export {
   BLOCK_ATTRIBUTE,
   BLOCK_CLASS,

@@ -1,4 +1,4 @@
-import { createRedactor, maskText, type RedactionOptions, type Redactor } from '@reprise/protocol/page';
+import { maskText, type RedactionOptions } from '@reprise/protocol/capture';
 
 /*
  * Privacy defaults (DESIGN.md), all applied in the browser before an event leaves the page:
@@ -217,8 +217,4 @@ export function protectAttributeChanges(
     if (!hasTextAttribute(change.attributes)) continue;
     if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(change.attributes);
   }
-}
-
-export function eventRedactor(privacy: ResolvedPrivacy): Redactor {
-  return createRedactor(privacy.redact);
 }

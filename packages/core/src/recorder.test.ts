@@ -24,6 +24,7 @@ import {
 } from '@reprise/protocol';
 import { RecorderError } from './errors.js';
 import { createRecorder } from './index.js';
+import { createRecorderWith as createFullRecorder } from './recorder.js';
 import { isPositionsOnly } from './recorder/pipeline.js';
 import {
   CONTENTEDITABLE_SELECTOR,
@@ -110,12 +111,12 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ sampleRate: -1 }).sampleRate).toBe(0);
   });
 
-  test('size options above the protocol limits are lowered to them at createRecorder(), with an options RecorderError each', () => {
+  test('size options above the protocol limits are lowered to them when the full recorder is created, with an options RecorderError each', () => {
     const errors: Error[] = [];
     const warnings: unknown[] = [];
     const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args[0]));
     try {
-      createRecorder({
+      createFullRecorder({
         network: { maxBodyLength: 5 * 1024 * 1024 },
         console: { maxArgLength: 1e9 },
         delivery: { maxBatchBytes: 64 * 1024 * 1024, maxBatchDelayMs: 1000 },
@@ -152,7 +153,7 @@ describe('resolveOptions', () => {
 
     // At the limit, nothing is said or changed.
     const quiet: Error[] = [];
-    createRecorder({
+    createFullRecorder({
       network: { maxBodyLength: MAX_NETWORK_MAX_BODY_LENGTH },
       console: { maxArgLength: 100 },
       onError: (error) => quiet.push(error),
@@ -311,7 +312,7 @@ describe('protectSerializedNodes', () => {
 });
 
 describe('createRecorder outside a browser (SSR)', () => {
-  test('importing and creating touch no window; start() is a no-op with a warning', () => {
+  test('importing and creating touch no window; start() is a no-op with a warning', async () => {
     expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
@@ -321,12 +322,17 @@ describe('createRecorder outside a browser (SSR)', () => {
       recorder.start();
       expect(recorder.isRecording).toBe(false);
       expect(recorder.sessionId).toBeNull();
-      expect(warn).toHaveBeenCalledWith(
-        expect.stringContaining('[@reprise/core] start() was called outside a browser'),
+      // The full recorder arrives by import() (loader/split.ts), on the server too, and says so.
+      await vi.waitFor(() =>
+        expect(warn).toHaveBeenCalledWith(
+          expect.stringContaining('[@reprise/core] start() was called outside a browser'),
+        ),
       );
       recorder.track('ignored');
       recorder.stop();
       recorder.stop();
+      await recorder.flush();
+      expect(recorder.isRecording).toBe(false);
       expect(onEvents).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();
@@ -350,7 +356,7 @@ describe('loader queue', () => {
       async () => ({
         createRecorder(options) {
           // The real recorder, with its handed-over calls noted (in node it cannot record itself).
-          const recorder = createRecorder(options);
+          const recorder = createFullRecorder(options ?? {});
           return {
             ...recorder,
             start: () => reached.push('start'),
@@ -359,6 +365,7 @@ describe('loader queue', () => {
           };
         },
       }),
+      { waitToLoad: (load) => load() },
     );
     for (let i = 0; i < MAX_QUEUED_CALLS + 10; i++) lazy.track(`event ${i}`);
     lazy.start();
@@ -372,16 +379,20 @@ describe('loader queue', () => {
   test('track() props and identify() traits are handed over as they were at the call, not as the app changed them before the load', async () => {
     const { createQueueingRecorder } = await import('./loader/queueing-recorder.js');
     const handedOver: unknown[] = [];
-    const lazy = createQueueingRecorder({ errors: false }, async () => ({
-      createRecorder(options) {
-        const recorder = createRecorder(options);
-        return {
-          ...recorder,
-          track: (_name, props) => void handedOver.push(props),
-          identify: (_id, traits) => void handedOver.push(traits),
-        };
-      },
-    }));
+    const lazy = createQueueingRecorder(
+      { errors: false },
+      async () => ({
+        createRecorder(options) {
+          const recorder = createFullRecorder(options ?? {});
+          return {
+            ...recorder,
+            track: (_name, props) => void handedOver.push(props),
+            identify: (_id, traits) => void handedOver.push(traits),
+          };
+        },
+      }),
+      { waitToLoad: (load) => load() },
+    );
     const props = { step: 1, nested: { items: ['a'] } };
     const traits = { plan: 'free' };
     const withFunction = { step: 9, callback: () => 'kept' };

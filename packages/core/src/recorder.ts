@@ -1,36 +1,29 @@
 import {
   createEmitter,
+  createRedactor,
   createRepriseEvent,
   type RepriseKind,
   type ReprisePayloads,
   type SessionPayload,
 } from '@reprise/protocol/page';
-import type { CaptureContext, Teardown } from './capture/context.js';
+import { runTeardowns, type CaptureContext, type Teardown } from './capture/context.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
-import { runTeardowns } from './capture/patch.js';
 import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
 import type { AssetCapture } from './assets/capture.js';
 import { recordedNode } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
-import { eventRedactor } from './privacy.js';
 import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
 import { createEventPipeline } from './recorder/pipeline.js';
 import { createMounts, stopReleasedRecorders } from './recorder/release.js';
 import { createReport, createWarn } from './recorder/report.js';
-import { startDomTrackers, startPageTrackers } from './recorder/trackers.js';
-import {
-  clearSession,
-  isOptedOut,
-  rememberOptOut,
-  resolveSession,
-  sessionEndReason,
-  touchSession,
-  type SessionInfo,
-} from './session.js';
+import { startPageTrackers } from './recorder/page-trackers.js';
+import { startDomTrackers } from './recorder/trackers.js';
+import { sessionEndReason, rememberOptOut, touchSession } from './session-lifetime.js';
+import { clearSession, isOptedOut, resolveSession, type SessionInfo } from './session.js';
 import type { Recorder, RecorderEvents, RecorderOptions, RecorderState } from './types.js';
 
 type StopReason = RecorderEvents['stop']['reason'];
@@ -72,7 +65,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   let assets: ReturnType<typeof openAssetCapture>;
 
   const pipeline = createEventPipeline({
-    redact: eventRedactor(config.privacy),
+    redact: createRedactor(config.privacy.redact),
     report,
     onEvents: config.onEvents,
     isRecording: () => recording,

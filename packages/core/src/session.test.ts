@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { resolveSession, SESSION_STORAGE_KEY, TAB_STORAGE_KEY, touchSession } from './session.js';
+import { resolveSession, SESSION_STORAGE_KEY, TAB_STORAGE_KEY } from './session.js';
+import { touchSession } from './session-lifetime.js';
 
 /**
  * Node has no Web Storage; this is the Storage contract the session module uses (getItem, setItem,

@@ -73,7 +73,7 @@ function storage(): Storage | undefined {
 let unstoredSession: StoredSession | undefined;
 let unstoredTabId: string | undefined;
 
-function readStored(): StoredSession | undefined {
+export function readStored(): StoredSession | undefined {
   // The last write failed: this copy is newer than anything sessionStorage holds.
   if (unstoredSession) return { ...unstoredSession };
   try {
@@ -93,7 +93,7 @@ function readStored(): StoredSession | undefined {
   }
 }
 
-function writeStored(session: StoredSession): void {
+export function writeStored(session: StoredSession): void {
   try {
     const store = storage();
     if (!store) throw new Error('no sessionStorage');
@@ -126,6 +126,12 @@ function tabId(): string {
   return id;
 }
 
+/** This page's tab id from now on (and for its reloads): a fresh one, when another live page holds the stored one. */
+export function replaceTabId(id: string): void {
+  unstoredTabId = undefined;
+  storeTabId(id);
+}
+
 function storeTabId(id: string): void {
   try {
     const store = storage();
@@ -135,46 +141,6 @@ function storeTabId(id: string): void {
     // Kept in memory instead, so this page keeps one tab id.
     unstoredTabId = id;
   }
-}
-
-export const TAB_LOCK_PREFIX = 'reprise:tab:';
-/** The tab id whose Web Lock this page holds (for its whole life): claiming it again is ours already. */
-let claimedTabId: string | undefined;
-
-/**
- * Make sure no other live page numbers batches under `tabId`, then call `onClaimed` once with the
- * tab id this page sends as. A tab opened with window.open, or duplicated, starts with a copy of
- * sessionStorage, tab id included. Each page holds a Web Lock named after its tab id for its life;
- * when another page holds it, this page takes a fresh tab id (same session: a duplicated tab is the
- * same visit), stores it for its reloads, and holds that one. Without Web Locks (or if the request
- * fails) `onClaimed` gets `tabId` at once: the collector's 409 and delivery's retab then cover it.
- */
-export function claimTabId(tabId: string, onClaimed: (tabId: string) => void): void {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  if (!locks || claimedTabId === tabId) return onClaimed(tabId);
-  let settled = false;
-  const settle = (id: string): void => {
-    if (settled) return;
-    settled = true;
-    onClaimed(id);
-  };
-  // Granted locks are never released: the page's end releases them.
-  const hold = (id: string) => (): Promise<never> => {
-    claimedTabId = id;
-    settle(id);
-    return new Promise<never>(() => undefined);
-  };
-  locks
-    .request(TAB_LOCK_PREFIX + tabId, { ifAvailable: true }, (lock) => {
-      if (lock) return hold(tabId)();
-      const fresh = randomId();
-      unstoredTabId = undefined;
-      storeTabId(fresh);
-      // A fresh random id is free: this is granted at once.
-      void locks.request(TAB_LOCK_PREFIX + fresh, hold(fresh)).catch(() => settle(fresh));
-      return undefined;
-    })
-    .catch(() => settle(tabId));
 }
 
 /** Continue the stored session or start a new one (deciding sampling for it). */
@@ -192,32 +158,6 @@ export function resolveSession(options: { sampleRate: number; now?: number; forc
   return { sessionId: session.id, tabId: tabId(), sampled, isNew: true, startedAt: now };
 }
 
-/** Record activity; returns false when the stored session has expired (the caller should start a new one). */
-export function touchSession(sessionId: string, now: number = Date.now()): boolean {
-  const stored = readStored();
-  if (!stored || stored.id !== sessionId || isExpired(stored, now)) return false;
-  stored.lastActivityAt = now;
-  writeStored(stored);
-  return true;
-}
-
-/** Why `touchSession()` found `sessionId` over: expired idle or by age, or no longer the stored session. */
-export function sessionEndReason(sessionId: string, now: number = Date.now()): 'idle' | 'maxDuration' | 'reset' {
-  const stored = readStored();
-  if (!stored || stored.id !== sessionId) return 'reset';
-  if (now - stored.startedAt > SESSION_MAX_DURATION_MS) return 'maxDuration';
-  return now - stored.lastActivityAt > SESSION_IDLE_TIMEOUT_MS ? 'idle' : 'reset';
-}
-
-export function clearSession(): void {
-  unstoredSession = undefined;
-  try {
-    storage()?.removeItem(SESSION_STORAGE_KEY);
-  } catch {
-    // ignore
-  }
-}
-
 /** Opt-out is remembered per browser (localStorage), not per session. */
 export function isOptedOut(): boolean {
   try {
@@ -227,9 +167,11 @@ export function isOptedOut(): boolean {
   }
 }
 
-export function rememberOptOut(): void {
+/** End the stored session (and the in-memory copy kept when sessionStorage failed): the next start() begins a new one. */
+export function clearSession(): void {
+  unstoredSession = undefined;
   try {
-    globalThis.localStorage?.setItem(OPT_OUT_STORAGE_KEY, '1');
+    storage()?.removeItem(SESSION_STORAGE_KEY);
   } catch {
     // ignore
   }

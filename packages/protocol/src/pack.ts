@@ -13,7 +13,7 @@
  */
 
 import { ProtocolError } from './errors.js';
-import { DEFAULT_MAX_DEPTH } from './validate.js';
+import { DEFAULT_MAX_DEPTH } from './limits.js';
 
 /** Own record ids: msgpackr reads 0x40-0x7f as a record once one is defined there. */
 const RECORD_IDS = 64;

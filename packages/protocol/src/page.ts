@@ -4,11 +4,10 @@
  * msgpack codec, the compressor or the validator: an app's bundler splits chunks by module, and a
  * page that imported those through the package's index would carry them in its first chunk.
  */
-export * from './events.js';
+export * from './capture.js';
+export * from './redact.js';
 export * from './rrweb.js';
 export * from './batch.js';
 export * from './errors.js';
-export * from './redact.js';
 export * from './json-frame.js';
 export * from './emitter.js';
-export { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_STRING_LENGTH } from './validate.js';

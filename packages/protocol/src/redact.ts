@@ -2,6 +2,9 @@
  * PII redaction shared by the browser (first line) and the collector (second line), so both
  * apply exactly the same patterns.
  */
+import { maskText } from './mask.js';
+
+export { maskText };
 
 export interface RedactionOptions {
   /** Redact e-mail addresses. @default true */
@@ -85,11 +88,6 @@ export function luhnValid(digits: string): boolean {
     double = !double;
   }
   return sum % 10 === 0;
-}
-
-/** Same length, whitespace kept: replayed text keeps its layout but none of its content. */
-export function maskText(text: string): string {
-  return text.replace(/\S/g, '*');
 }
 
 export type Redactor = (text: string) => string;

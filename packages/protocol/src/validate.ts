@@ -4,6 +4,12 @@ import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_VALUES } from './plain.js';
 import { EventType } from './events.js';
 import { IncrementalSource } from './rrweb.js';
+import {
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_MAX_STRING_LENGTH,
+} from './limits.js';
 
 export interface ValidationLimits {
   /** Largest decompressed batch, in bytes. @default 8 MiB */
@@ -29,10 +35,7 @@ export interface ValidationLimits {
   timeWindow?: { now: number; maxSkewMs: number };
 }
 
-export const DEFAULT_MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024;
-export const DEFAULT_MAX_EVENTS = 20_000;
-export const DEFAULT_MAX_STRING_LENGTH = 2 * 1024 * 1024;
-export const DEFAULT_MAX_DEPTH = 512;
+export { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STRING_LENGTH };
 
 export const DEFAULT_LIMITS: ValidationLimits = {
   maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES,

@@ -1,8 +1,8 @@
 import type { ConsoleLevel, ConsolePayload } from '@reprise/protocol';
 import type { ResolvedConsole } from '../defaults.js';
 import { isConsoleCaptureSuppressed } from '../env.js';
-import type { CaptureContext, Teardown } from './context.js';
-import { patchMethod, runTeardowns } from './patch.js';
+import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
+import { patchMethod } from './patch.js';
 import { serializeValue } from './serialize.js';
 
 /** Serialize console arguments within the configured caps. */

@@ -10,3 +10,15 @@ export interface CaptureContext {
 
 /** Starting a plugin installs its listeners and patches; the returned function removes them all. */
 export type Teardown = () => void;
+
+/** Run every teardown, even if one throws; report failures to `onError`. */
+export function runTeardowns(teardowns: Teardown[], onError: (error: unknown) => void): void {
+  while (teardowns.length > 0) {
+    const teardown = teardowns.pop()!;
+    try {
+      teardown();
+    } catch (error) {
+      onError(error);
+    }
+  }
+}

@@ -7,17 +7,13 @@ import {
 } from '@reprise/protocol/page';
 import { cappedErrorText, errorPayload } from './errors.js';
 import { truncate } from './serialize.js';
+import { CIRCULAR_MARKER, MAX_USER_VALUE_DEPTH } from '../defaults.js';
 import type { CapturedErrorContext } from '../types.js';
 
 /*
  * Payloads of the public API's events: `track`, `identify` and `captureError`. Values are copied
  * so a later change by the app does not alter what was recorded; redaction happens in the recorder.
  */
-
-/** Nesting kept in `track()` props and `identify()` traits; deeper values become `[Object]` / `[Array]`. */
-export const MAX_USER_VALUE_DEPTH = 10;
-/** What a reference back to an enclosing object becomes in `track()` props and `identify()` traits. */
-export const CIRCULAR_MARKER = '[Circular]';
 
 /**
  * A JSON-safe deep copy of values the app hands in (typed as JSON, but anything at runtime): a

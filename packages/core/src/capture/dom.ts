@@ -1,9 +1,8 @@
 import { record } from '@rrweb/record';
-import { EventType, type RecordedEvent } from '@reprise/protocol/page';
+import { EventType, type RecordedEvent } from '@reprise/protocol/capture';
 import type { ResolvedOptions } from '../defaults.js';
 import { RecorderError } from '../errors.js';
 import { domPrivacy, protectAttributeChanges, protectSerializedNodes, type SerializedPrivacy } from '../privacy.js';
-import type { EarlyCapture, EarlyCaptureSink } from './early.js';
 import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
@@ -30,8 +29,13 @@ export function recordedNode(id: number): Node | null {
   return record.mirror.getNode(id);
 }
 
-/** rrweb keeps one mirror of the page per module: two recordings at once would corrupt each other. */
-let domCaptureRunning = false;
+/**
+ * rrweb keeps one mirror of the page, and the script tag's two files share one rrweb: two
+ * recordings at once would corrupt each other. Kept on the page, not in this module, which each of
+ * those files carries a copy of.
+ */
+const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
+const page = globalThis as typeof globalThis & { [DOM_CAPTURE_RUNNING]?: boolean };
 
 /**
  * DOM capture with rrweb: snapshots and incremental changes, same-origin iframes, shadow DOM
@@ -108,49 +112,27 @@ export function startDomCapture(
       return true;
     },
   };
-  if (domCaptureRunning) {
+  if (page[DOM_CAPTURE_RUNNING]) {
     throw new RecorderError(
       'capture',
       'another recorder is already recording this page. Create one recorder per page and share it (the framework adapters do this for you).',
     );
   }
-  domCaptureRunning = true;
+  page[DOM_CAPTURE_RUNNING] = true;
   let stop: (() => void) | undefined;
   try {
     stop = record(config);
   } catch (error) {
-    domCaptureRunning = false;
+    page[DOM_CAPTURE_RUNNING] = false;
     throw error;
   }
   let stopped = false;
   return () => {
     if (stopped) return;
     stopped = true;
-    domCaptureRunning = false;
+    page[DOM_CAPTURE_RUNNING] = false;
     window.removeEventListener('pagehide', onPageHide, true);
     flushInput();
     stop?.();
-  };
-}
-
-/**
- * Take over the rrweb recording that the script tag's first file started (recorder/early.ts)
- * (rrweb and the mutation breaker) instead of starting another: its buffered events go to `sink` first. Undefined when there is
- * nothing to take over; the caller then starts rrweb itself.
- */
-export function adoptDomCapture(early: EarlyCapture, sink: EarlyCaptureSink): Teardown | undefined {
-  if (domCaptureRunning) {
-    early.discard();
-    return undefined;
-  }
-  const stop = early.adopt(sink);
-  if (!stop) return undefined;
-  domCaptureRunning = true;
-  let stopped = false;
-  return () => {
-    if (stopped) return;
-    stopped = true;
-    domCaptureRunning = false;
-    stop();
   };
 }

@@ -1,13 +1,8 @@
 import type { ErrorPayload } from '@reprise/protocol';
-import type { CaptureContext, Teardown } from './context.js';
-import { listen, runTeardowns } from './patch.js';
+import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
+import { listen } from './patch.js';
 import { serializeValue } from './serialize.js';
-
-/**
- * Longest text of an error event recorded, in characters: name, message, stack, a framework's
- * component stack, file name. Longer ones are cut and end with `…`.
- */
-export const MAX_ERROR_TEXT_LENGTH = 10_000;
+import { MAX_ERROR_TEXT_LENGTH } from '../defaults.js';
 
 export function cappedErrorText(text: string): string {
   return serializeValue(text, MAX_ERROR_TEXT_LENGTH).text;

@@ -1,7 +1,7 @@
 import type { NavigationPayload, NavigationType } from '@reprise/protocol';
 import type { NavigationMarker } from '../types.js';
-import type { CaptureContext, Teardown } from './context.js';
-import { listen, patchMethod, runTeardowns } from './patch.js';
+import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
+import { listen, patchMethod } from './patch.js';
 
 /**
  * Params as strings only, whatever the app passed at runtime: a list (a repeatable param) is joined

@@ -1,16 +1,31 @@
 import type { NetworkPayload } from '@reprise/protocol';
-import { ALWAYS_DROPPED_HEADERS, SECRET_HEADER_PATTERN, type ResolvedNetwork } from '../defaults.js';
-import { describeError } from '../errors.js';
-import type { CaptureContext, Teardown } from './context.js';
-import { patchMethod, runTeardowns } from './patch.js';
+import type { ResolvedNetwork } from '../defaults.js';
+import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
+import { patchMethod } from './patch.js';
 import { observeResourceTimings, type ResourceTimings } from './resource-timing.js';
-import { truncate, utf8Length } from './serialize.js';
+import { describeError, truncate, utf8Length } from './serialize.js';
 
 /*
  * fetch and XMLHttpRequest: method, URL, status, timing and sizes always; headers and bodies only
  * when the options allow them, and never Authorization, Cookie or Set-Cookie. Requests to the
  * collector itself (and `ignoreUrls`) are not recorded, so delivery never records itself.
  */
+
+/** Never recorded, whatever the allow-list says. */
+export const ALWAYS_DROPPED_HEADERS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+];
+/**
+ * Header names that carry credentials by convention, also never recorded: `*-token`, `*-key`,
+ * `*-secret`, `*-signature`, `*-session`, `*-auth`, `*-password`, `*-credential(s)` (also in the
+ * middle: `x-auth-token`), every
+ * `x-api-*` and `x-amz-*` (`x-api-key`, `x-auth-token`, `x-amz-security-token`, `x-csrf-token`).
+ */
+export const SECRET_HEADER_PATTERN =
+  /(?:^|-)(?:token|key|secret|signature|session|auth|authorization|authentication|password|credentials?)(?:-|$)|^x-api-|^x-amz-/i;
 
 /** Keep the headers the options allow; the always-dropped and secret-named ones go whatever the allow-list says. */
 export function filterHeaders(

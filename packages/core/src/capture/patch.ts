@@ -52,15 +52,3 @@ export function listen<K extends string>(
   target.addEventListener(type, listener, options);
   return () => target.removeEventListener(type, listener, options);
 }
-
-/** Run every teardown, even if one throws; report failures to `onError`. */
-export function runTeardowns(teardowns: Teardown[], onError: (error: unknown) => void): void {
-  while (teardowns.length > 0) {
-    const teardown = teardowns.pop()!;
-    try {
-      teardown();
-    } catch (error) {
-      onError(error);
-    }
-  }
-}

@@ -59,7 +59,7 @@ function describeNode(node: Node): string {
   return `#node(${node.nodeName})`;
 }
 
-function describeError(error: Error): string {
+function errorWithStack(error: Error): string {
   const head = `${error.name}: ${error.message}`;
   // V8 and SpiderMonkey differ: V8's stack starts with the head, SpiderMonkey's does not.
   if (typeof error.stack !== 'string' || error.stack.length === 0) return head;
@@ -88,7 +88,7 @@ function walk(value: unknown, depth: number, ancestors: object[], budget: Budget
   }
   if (value === null) return spend(budget, 'null');
   const object = value as object;
-  if (object instanceof Error) return spend(budget, describeError(object));
+  if (object instanceof Error) return spend(budget, errorWithStack(object));
   if (object instanceof Date)
     return spend(budget, Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString());
   if (object instanceof RegExp) return spend(budget, String(object));
@@ -165,4 +165,14 @@ export function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
+}
+
+/** An error's message, or whatever a thrown non-error prints as, for a warning or a RecorderError. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return 'unknown error';
+  }
 }

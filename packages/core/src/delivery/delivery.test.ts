@@ -11,7 +11,7 @@ import {
   selectOverflow,
 } from './outbox.js';
 import { backoffDelay, classify, parseRetryAfter } from './transport.js';
-import { DeliveryDropError } from './page.js';
+import { DeliveryDropError } from '../errors.js';
 import { RecorderError } from '../errors.js';
 
 const identity = { project: 'p', session: 's1', tab: 't1' };

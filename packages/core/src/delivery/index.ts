@@ -4,7 +4,7 @@ import type { CreateDelivery, Delivery } from './types.js';
 
 export type { CreateDelivery, Delivery, DeliveryContext } from './types.js';
 export type { EngineMode } from './channel.js';
-export { DeliveryDropError } from './page.js';
+export { DeliveryDropError } from '../errors.js';
 
 /** Delivery for a recorder with `project` and `endpoint`: the page side, which starts the engine. */
 export const createDelivery: CreateDelivery = (context) => new PageDelivery(context);

@@ -29,21 +29,9 @@ import { recordsOf } from './outbox-record.js';
 import { sendAtUnload } from './unload-send.js';
 import { readSpool, spool, unspool, unspoolSession } from './unload-spool.js';
 import type { Delivery, DeliveryContext } from './types.js';
-import { RecorderError } from '../errors.js';
-import { claimTabId, randomId } from '../session.js';
-
-/** A batch (or several) could not be delivered and was dropped: counted, never silent. */
-export class DeliveryDropError extends RecorderError {
-  override readonly name = 'DeliveryDropError';
-  constructor(
-    readonly reason: 'outbox_full' | 'rejected' | 'too_large',
-    readonly batches: number,
-    readonly bytes: number,
-    detail: string,
-  ) {
-    super('delivery', `Delivery dropped ${batches} batch(es), ${bytes} bytes: ${detail}.`);
-  }
-}
+import { DeliveryDropError, RecorderError } from '../errors.js';
+import { randomId } from '../session.js';
+import { claimTabId } from './tab-lock.js';
 
 const SEQ_STORAGE_KEY = 'reprise:seq';
 
@@ -128,7 +116,7 @@ function jsonFrames(batch: Batch): EncodedFrame[] {
  *   from localStorage once stored.
  * `pageSends`: Seqs the page sends itself as soon as the engine reports them `encoded` (hidden).
  * `budget`: What is left of the keepalive quota in this hide or unload.
- * `held`: Until the tab id is claimed (session.ts claimTabId: a window.open'ed or duplicated tab
+ * `held`: Until the tab id is claimed (tab-lock.ts claimTabId: a window.open'ed or duplicated tab
  *   starts with another live page's tab id), nothing reaches the engine: its `init` names the tab,
  *   and seqs are numbered per tab. Messages and cuts wait here in order (a lock request settles
  *   in milliseconds, long before the first batch is due); the session API stays synchronous, and

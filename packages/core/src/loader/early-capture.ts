@@ -1,6 +1,5 @@
-import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol/page';
-import type { Teardown } from '../capture/context.js';
-import { runTeardowns } from '../capture/patch.js';
+import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol/capture';
+import { runTeardowns, type Teardown } from '../capture/context.js';
 import { resolveOptions } from '../defaults.js';
 import { debugWarn, isBrowser } from '../env.js';
 import type { EarlyCapture, EarlyCaptureSink } from '../capture/early.js';

@@ -4,11 +4,13 @@
  * `import()` (its own chunk) on the first `start()` / `mount()`, after the page's `load` event.
  */
 import type { RecorderOptions } from '../types.js';
+import { afterPageLoad } from './after-page-load.js';
+import { importFullRecorder } from './full-recorder.js';
 import { createQueueingRecorder, type LazyRecorder } from './queueing-recorder.js';
 
 export { MAX_QUEUED_CALLS, type LazyRecorder } from './queueing-recorder.js';
 export { RecorderError, type RecorderErrorCode } from '../errors.js';
 
 export function createLazyRecorder(options: RecorderOptions = {}): LazyRecorder {
-  return createQueueingRecorder(options, () => import('../index.js'));
+  return createQueueingRecorder(options, importFullRecorder, { waitToLoad: afterPageLoad });
 }

@@ -11,12 +11,21 @@ export interface RecorderCore {
 }
 
 /**
- * How the script tag's first file differs from a loader: it records from `start()` on, with rrweb
- * started by `startEarly` while the rest of the recorder loads, and it loads that rest at once
- * rather than after the page's `load` event.
+ * The script tag's first file and an app's first chunk: rrweb records from `start()` on, started
+ * by `startEarly` while the rest of the recorder loads, and that rest is fetched at once.
  */
 export interface EarlyStart {
   startEarly(options: RecorderOptions): EarlyCapture | undefined;
+}
+
+/**
+ * The loaders (`reprise.loader.js`, `@reprise/core/lazy`): nothing records until the full
+ * recorder arrives, and it is fetched only once `waitToLoad` calls back (after the page's load).
+ */
+export interface LateLoad {
+  waitToLoad(load: () => void): void;
+  /** Uncaught errors from before this recorder was created, handed to it once (the script loader's). */
+  takeErrorsBeforeRecorder?(): unknown[];
 }
 
 /** How the full recorder is fetched: a `<script>` for the loader, `import()` for `@reprise/core/lazy`. */
@@ -28,7 +37,7 @@ export type LoadCore = () => Promise<RecorderCore>;
  */
 export interface LazyRecorder extends Recorder {
   /**
-   * Fetch the full recorder now (it still waits for the page's `load` event) and hand the queued
+   * Fetch the full recorder now (a loader still waits for the page's `load` event) and hand the queued
    * calls over. Resolves `true` once the full recorder has taken over, `false` if it could not be
    * loaded (the error went to `onError`); never rejects.
    */
@@ -41,12 +50,6 @@ export interface LazyRecorder extends Recorder {
  * recorder holds no noticeable memory.
  */
 export const MAX_QUEUED_CALLS = 500;
-
-/** Uncaught errors kept from before the first recorder is created (the script loader listens at once). */
-const MAX_EARLY_ERRORS = 50;
-
-/** How long the loader waits for an idle moment after the page's `load` event. */
-const IDLE_TIMEOUT_MS = 1_000;
 
 interface QueuedCall {
   run(recorder: Recorder): void;
@@ -67,25 +70,25 @@ interface PendingRecorder {
 
 /** Recorders still waiting for the full recorder; each one queues the page's uncaught errors. */
 const waiting = new Set<PendingRecorder>();
-/** Errors before any recorder exists, for the first one created. */
-let errorsBeforeRecorder: unknown[] | undefined;
+/** Where errors go while no recorder waits (the script loader keeps them for the first recorder). */
+let beforeRecorder: ((error: unknown) => void) | undefined;
 let stopListening: (() => void) | undefined;
 
 function onPageError(error: unknown): void {
   if (waiting.size > 0) {
     for (const recorder of waiting) recorder.queuePageError(error);
-  } else if (errorsBeforeRecorder && errorsBeforeRecorder.length < MAX_EARLY_ERRORS) {
-    errorsBeforeRecorder.push(error);
+  } else {
+    beforeRecorder?.(error);
   }
 }
 
 /**
  * Listen for uncaught errors and unhandled rejections until the full recorder, whose own error
- * capture then takes over, has arrived. `beforeRecorder`: also keep the ones that happen before
- * any recorder is created (the script loader, evaluated at the top of the page).
+ * capture then takes over, has arrived. `unclaimed`: gets the ones that happen while no recorder
+ * waits, such as before any recorder is created (the script loader, evaluated at the top of the page).
  */
-export function listenForEarlyErrors(beforeRecorder = false): void {
-  if (beforeRecorder) errorsBeforeRecorder ??= [];
+export function listenForEarlyErrors(unclaimed?: (error: unknown) => void): void {
+  if (unclaimed) beforeRecorder = unclaimed;
   if (stopListening || typeof window === 'undefined') return;
   const onError = (event: ErrorEvent) => onPageError(event.error ?? event.message);
   const onRejection = (event: PromiseRejectionEvent) => onPageError(event.reason);
@@ -96,17 +99,6 @@ export function listenForEarlyErrors(beforeRecorder = false): void {
     window.removeEventListener('unhandledrejection', onRejection);
     stopListening = undefined;
   };
-}
-
-/** After the page's `load` event and then an idle moment, so the full recorder never competes with the page's own loading. */
-function afterPageLoad(run: () => void): void {
-  if (typeof document === 'undefined') return run();
-  const whenIdle = () => {
-    if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: IDLE_TIMEOUT_MS });
-    else setTimeout(run, 0);
-  };
-  if (document.readyState === 'complete') whenIdle();
-  else window.addEventListener('load', whenIdle, { once: true });
 }
 
 /**
@@ -135,11 +127,16 @@ function safely(run: () => void): void {
 /**
  * A `Recorder` that queues every call until `loadCore()` delivers the full recorder, then replays
  * the calls in order on a real recorder created with the same options and forwards from then on.
- * Loading starts on the first `start()` (or `mount()` without `requireConsent`), or `load()`, and
- * waits for the page's `load` event. If loading fails, `onError` and `error` listeners get a
+ * Loading starts on the first `start()` (or `mount()` without `requireConsent`), or `load()`, at once
+ * or when `plan` says. If loading fails, `onError` and `error` listeners get a
  * `RecorderError` and every method becomes a no-op.
  */
-export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadCore, eager?: EarlyStart): LazyRecorder {
+export function createQueueingRecorder(
+  options: RecorderOptions,
+  loadCore: LoadCore,
+  plan: EarlyStart | LateLoad,
+): LazyRecorder {
+  const eager = 'startEarly' in plan ? plan : undefined;
   let real: Recorder | undefined;
   /** rrweb started by `eager` at the first start(), handed to the full recorder. */
   let early: EarlyCapture | undefined;
@@ -197,6 +194,18 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     }
   }
 
+  /** What subscribe() listeners were last told. */
+  let shownState: RecorderState = { isRecording: false, sessionId: null };
+  function showState(state: RecorderState): void {
+    if (state.isRecording === shownState.isRecording && state.sessionId === shownState.sessionId) return;
+    shownState = state;
+    for (const { listener } of stateListeners) safely(() => listener(state));
+  }
+  /** Until the hand-over, the state is the early capture's (as the `isRecording` and `sessionId` getters say). */
+  function showEarlyState(): void {
+    if (!real) showState({ isRecording: Boolean(early?.session.sampled), sessionId: early?.session.sessionId ?? null });
+  }
+
   function startEarly(): void {
     if (!eager || earlyTried || real || failed) return;
     earlyTried = true;
@@ -206,11 +215,13 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
       // The full recorder starts rrweb itself when it arrives.
       early = undefined;
     }
+    showEarlyState();
   }
 
   function dropEarly(): void {
     early?.discard();
     early = undefined;
+    showEarlyState();
   }
 
   function handOver(core: RecorderCore): void {
@@ -220,9 +231,8 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     real = recorder;
     waiting.delete(pending);
     if (waiting.size === 0) stopListening?.();
-    // Listeners first, so the replayed start() reaches them.
+    // Event listeners first, so the replayed start() reaches them.
     for (const entry of eventListeners) entry.off = recorder.on(entry.event, entry.listener as never);
-    for (const entry of stateListeners) entry.off = recorder.subscribe(entry.listener);
     const calls = takeQueue();
     // An uncaught error from before start() would be ignored by a recorder that is not recording
     // yet; it is handed over right after the call that starts recording instead.
@@ -240,6 +250,9 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     }
     // Nothing took the early capture over (a mount() released before the hand-over): stop it.
     if (taken && !recorder.isRecording) taken.discard();
+    // subscribe() listeners heard the early capture's state; from here on the full recorder's.
+    showState({ isRecording: recorder.isRecording, sessionId: recorder.sessionId });
+    for (const entry of stateListeners) entry.off = recorder.subscribe(entry.listener);
     if (dropped > 0) {
       reportError(
         new RecorderError(
@@ -261,15 +274,11 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
 
   function load(): Promise<boolean> {
     if (real) return Promise.resolve(true);
-    loading ??= new Promise<void>((resolve) => (eager ? resolve() : afterPageLoad(resolve)))
+    holdPageErrors();
+    loading ??= new Promise<void>((resolve) => ('waitToLoad' in plan ? plan.waitToLoad(resolve) : resolve()))
       .then(loadCore)
       .then((core) => {
-        if (typeof core?.createRecorder !== 'function') {
-          throw new RecorderError(
-            'load',
-            'the loaded script has no createRecorder(): point the loader at reprise.iife.js of the same @reprise/core version. Nothing is recorded on this page.',
-          );
-        }
+        // Each loadCore checks what it loaded (a script that defined no recorder is its error to name).
         handOver(core);
         return true;
       })
@@ -289,13 +298,20 @@ export function createQueueingRecorder(options: RecorderOptions, loadCore: LoadC
     return loading;
   }
 
-  if (options.errors !== false) {
+  let holdingPageErrors = false;
+  /** Keep the page's uncaught errors for the full recorder until it arrives. */
+  function holdPageErrors(): void {
+    if (holdingPageErrors || real || failed || options.errors === false) return;
+    holdingPageErrors = true;
     listenForEarlyErrors();
     waiting.add(pending);
-    const early = errorsBeforeRecorder;
-    errorsBeforeRecorder = undefined;
-    for (const error of early ?? []) pending.queuePageError(error);
+    if ('waitToLoad' in plan)
+      for (const error of plan.takeErrorsBeforeRecorder?.() ?? []) pending.queuePageError(error);
   }
+  // A loader keeps them from its creation on; the script tag's first file and an app's first chunk
+  // from the moment the rest is fetched, so creating one touches no browser global (server-side
+  // rendering creates recorders too).
+  if ('waitToLoad' in plan) holdPageErrors();
 
   return {
     load,

@@ -12,6 +12,7 @@ import {
   type RecorderCore,
 } from './queueing-recorder.js';
 import { RecorderError } from '../errors.js';
+import { afterPageLoad } from './after-page-load.js';
 
 export interface LoaderOptions {
   /**
@@ -42,6 +43,9 @@ const page = window as RepriseWindow;
 // Only readable while this script is being evaluated, hence read now.
 const ownScript = document.currentScript as HTMLScriptElement | null;
 const defaultSrc = ownScript?.src ? new URL(FULL_SCRIPT_NAME, ownScript.src).href : undefined;
+
+/** Uncaught errors kept from before the first recorder is created (this loader listens at once). */
+const MAX_EARLY_ERRORS = 50;
 
 /** One fetch of the full script per URL, shared by every recorder of the page. */
 const loads = new Map<string, Promise<RecorderCore>>();
@@ -98,14 +102,26 @@ function loadFullScript(src: string | undefined, api: RepriseLoaderGlobal): Prom
 const existing = page.Reprise;
 // A page that already has the full recorder (both scripts included) keeps it.
 if (!existing || existing.loader === true || typeof existing.createRecorder !== 'function') {
-  listenForEarlyErrors(true);
+  // Uncaught errors from the top of the page on, for the first recorder created.
+  let errorsBeforeRecorder: unknown[] | undefined = [];
+  listenForEarlyErrors((error) => {
+    if (errorsBeforeRecorder && errorsBeforeRecorder.length < MAX_EARLY_ERRORS) errorsBeforeRecorder.push(error);
+  });
+  const takeErrorsBeforeRecorder = () => {
+    const errors = errorsBeforeRecorder ?? [];
+    errorsBeforeRecorder = undefined;
+    return errors;
+  };
   const api: RepriseLoaderGlobal = {
     loader: true,
     RecorderError,
     createRecorder(options = {}) {
       const { loader, ...recorderOptions } = options;
       const src = loader?.src ? new URL(loader.src, document.baseURI).href : defaultSrc;
-      return createQueueingRecorder(recorderOptions, () => loadFullScript(src, api));
+      return createQueueingRecorder(recorderOptions, () => loadFullScript(src, api), {
+        waitToLoad: afterPageLoad,
+        takeErrorsBeforeRecorder,
+      });
     },
   };
   page.Reprise = api;

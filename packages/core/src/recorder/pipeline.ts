@@ -11,7 +11,7 @@ import type { AssetCapture } from '../assets/capture.js';
 import { createAssetHold, type AssetHold } from '../assets/hold.js';
 import type { ResolvedOptions } from '../defaults.js';
 import type { Delivery } from '../delivery/index.js';
-import type { eventRedactor } from '../privacy.js';
+import type { Redactor } from '@reprise/protocol/page';
 import type { Report } from './report.js';
 
 /**
@@ -36,7 +36,7 @@ export function isPositionsOnly(event: RecordedEvent): boolean {
 }
 
 export interface PipelineHooks {
-  redact: ReturnType<typeof eventRedactor>;
+  redact: Redactor;
   report: Report;
   onEvents: ResolvedOptions['onEvents'];
   /** Events are taken only while this says so. */

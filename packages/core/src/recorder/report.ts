@@ -1,7 +1,8 @@
 import type { ResolvedOptions } from '../defaults.js';
 import type { Emitter } from '@reprise/protocol/page';
 import { debugWarn, devWarn } from '../env.js';
-import { describeError, RecorderError, type RecorderErrorCode } from '../errors.js';
+import { describeError } from '../capture/serialize.js';
+import { RecorderError, type RecorderErrorCode } from '../errors.js';
 import type { RecorderEvents } from '../types.js';
 
 export type Warn = (message: string, detail?: unknown) => void;

@@ -1,10 +1,7 @@
-import type { RecordedEvent } from '@reprise/protocol/page';
+import type { RecordedEvent } from '@reprise/protocol/capture';
 import { startMutationBreaker } from '../capture/breaker.js';
-import { startConsoleCapture } from '../capture/console.js';
 import type { CaptureContext, Teardown } from '../capture/context.js';
-import { adoptDomCapture, startDomCapture } from '../capture/dom.js';
-import { startErrorCapture } from '../capture/errors.js';
-import { startNetworkCapture } from '../capture/network.js';
+import { startDomCapture } from '../capture/dom.js';
 import type { ResolvedOptions } from '../defaults.js';
 import type { RecorderEvents } from '../types.js';
 import type { EarlyCapture } from '../capture/early.js';
@@ -12,8 +9,9 @@ import type { Report } from './report.js';
 
 /*
  * The capture trackers a recording installs, each returning its teardown (as Datadog's record.ts
- * composes its trackers): rrweb with the mutation breaker in front of it, then console, errors and
- * network.
+ * composes its trackers): rrweb with the mutation breaker in front of it here, then console, errors
+ * and network (page-trackers.ts). Apart, so that the early capture, which an app's first chunk and
+ * the script tag's first file carry, does not import the others.
  */
 
 export interface DomTrackerHooks {
@@ -33,7 +31,8 @@ export interface DomTrackerHooks {
  */
 export function startDomTrackers(config: ResolvedOptions, hooks: DomTrackerHooks, teardowns: Teardown[]): void {
   if (hooks.early) {
-    const adopted = adoptDomCapture(hooks.early, hooks);
+    // Its rrweb records already, and no other can have started meanwhile (capture/dom.ts).
+    const adopted = hooks.early.adopt(hooks);
     if (adopted) {
       teardowns.push(adopted);
       return;
@@ -70,11 +69,4 @@ export function startDomTrackers(config: ResolvedOptions, hooks: DomTrackerHooks
   }
   startDom();
   teardowns.push(stopDomNow);
-}
-
-/** Console, uncaught errors and network, as the options ask (teardowns as startDomTrackers). */
-export function startPageTrackers(config: ResolvedOptions, context: CaptureContext, teardowns: Teardown[]): void {
-  if (config.console) teardowns.push(startConsoleCapture(context, config.console));
-  if (config.errors) teardowns.push(startErrorCapture(context, window));
-  if (config.network) teardowns.push(startNetworkCapture(context, config.network, config.endpoint, window));
 }
