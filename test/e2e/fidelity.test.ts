@@ -107,13 +107,22 @@ afterAll(async () => {
 
 describe('replay fidelity through the collector', () => {
   test('the stylesheet, its font and the picture are uploaded once and the stored snapshot refers to them by hash', async () => {
-    expect(first.assetRequests.filter((r) => r.startsWith('PUT')).length).toBe(3);
+    // The stylesheet, its font, the picture, and both themes.
+    expect(first.assetRequests.filter((r) => r.startsWith('PUT')).length).toBe(5);
     const events = await readSessionEvents(running.collector, 'dev', first.sessionId);
     // The picture given its src after the snapshot is captured in that change (same bytes, no new upload).
     const changes = JSON.stringify(events.filter((event) => event.type === 3));
     expect(changes).toMatch(/"attributes":\{"src":"reprise-asset:[0-9a-f]{64}"\}/);
+    // The theme link whose href changed after it: captured like a snapshot's link, its href left out.
+    expect(changes).toMatch(/"attributes":\{"_cssText":"reprise-asset:[0-9a-f]{64}"\}/);
+    expect(changes).not.toContain('theme.css?dark');
     const snapshot = JSON.stringify(events.find((event) => event.type === 2));
     expect(snapshot).toMatch(/"_cssText":"reprise-asset:[0-9a-f]{64}"/);
+    // The snapshot has the theme as it was then (light), the change the one switched to (dark).
+    const lightTheme = /"id":"theme","_cssText":"(reprise-asset:[0-9a-f]{64})"/.exec(snapshot)?.[1];
+    expect(lightTheme).toBeDefined();
+    expect(changes).toMatch(/"attributes":\{"_cssText":"reprise-asset:[0-9a-f]{64}"\}/);
+    expect(changes).not.toContain(lightTheme);
     expect(snapshot).toMatch(/"src":"reprise-asset:[0-9a-f]{64}"/);
     // A srcset picture is captured as the candidate the browser chose, and the replay shows that one.
     expect(snapshot.match(/"src":"reprise-asset:[0-9a-f]{64}"/g)).toHaveLength(2);

@@ -130,14 +130,22 @@ function assetNodes(events: readonly RecordedEvent[], nodeOf: AssetCaptureOption
     if (event.type === 2 && data.node) stack.push(data.node);
     else if (event.type === 3 && data.source === 0) {
       for (const add of data.adds ?? []) if (add.node) stack.push(add.node);
-      // A picture whose src changes later (lazy loading, carousels): the change has a node's shape.
+      // A picture whose src changes later (lazy loading, carousels), or a stylesheet link whose
+      // href does (a theme switch): the change has a node's shape.
       for (const change of data.attributes ?? []) {
-        const { src, srcset } = change.attributes;
+        const { src, srcset, href } = change.attributes;
+        const element = nodeOf(change.id) as Element | null;
         if (
           ((typeof src === 'string' && /^https?:/i.test(src)) || typeof srcset === 'string') &&
-          (nodeOf(change.id) as Element | null)?.localName === 'img'
+          element?.localName === 'img'
         )
           found.push({ node: change, kind: 'image', change: true });
+        else if (
+          typeof href === 'string' &&
+          element?.localName === 'link' &&
+          (element as HTMLLinkElement).relList.contains('stylesheet')
+        )
+          found.push({ node: change, kind: 'stylesheet', change: true });
       }
     }
   }
@@ -313,8 +321,11 @@ export function createAssetCapture(options: AssetCaptureOptions): AssetCapture {
             const value = captured[i];
             if (value === undefined) return;
             const attributes = node.attributes!;
-            if (kind !== 'image') attributes._cssText = value;
-            else {
+            if (kind !== 'image') {
+              // As rrweb records a link it inlined: the replay reads the sheet's text, fetches nothing.
+              attributes._cssText = value;
+              if (change) delete attributes.href;
+            } else {
               // The captured candidate is the picture: the replay must not choose another one.
               attributes.src = value;
               for (const name of ['srcset', 'sizes']) {

@@ -18,18 +18,24 @@ interface Held {
 }
 
 /**
- * rrweb's FullSnapshot, and IncrementalSnapshot with a Mutation that adds nodes or sets a `src`:
- * where stylesheets and pictures appear.
+ * rrweb's FullSnapshot, and IncrementalSnapshot with a Mutation that adds nodes or sets a `src` or
+ * an `href`: where stylesheets and pictures appear.
  */
 function mayNameAssets(events: readonly RecordedEvent[]): boolean {
   return events.some((event) => {
     if (event.type === 2) return true;
-    const data = event.data as { source?: number; adds?: unknown[]; attributes?: { attributes?: { src?: unknown } }[] };
+    const data = event.data as {
+      source?: number;
+      adds?: unknown[];
+      attributes?: { attributes?: { src?: unknown; href?: unknown } }[];
+    };
     return (
       event.type === 3 &&
       data.source === 0 &&
       ((data.adds?.length ?? 0) > 0 ||
-        (data.attributes ?? []).some((change) => typeof change.attributes?.src === 'string'))
+        (data.attributes ?? []).some(
+          (change) => typeof change.attributes?.src === 'string' || typeof change.attributes?.href === 'string',
+        ))
     );
   });
 }
