@@ -7,6 +7,15 @@ import type { EngineConfig, FromEngine } from '../../packages/core/src/delivery/
 import { MemoryOutbox, outboxKey } from '../../packages/core/src/delivery/outbox.js';
 import { startIngestServer, type IngestServer } from '../harness/index.js';
 
+/** A batch of one event, seq 0, framed as a page's engine sends it. */
+function framedBatch(session: string, tab: string, batchEvents: RecordedEvent[]): Uint8Array {
+  const at = batchEvents[0]!.timestamp;
+  return encodeBatchFrame(
+    { v: PROTOCOL_VERSION, project: 'p', session, tab, seq: 0, start: at, end: at, events: batchEvents },
+    Codec.deflateRaw,
+  );
+}
+
 let ingest: IngestServer;
 beforeAll(async () => {
   ingest = await startIngestServer();
@@ -276,19 +285,7 @@ test('a collector that does not answer is backed off as a whole: one request per
   const outbox = new MemoryOutbox();
   // A page that is gone left a stream for the same collector.
   const left = events(1, 100);
-  const body = encodeBatchFrame(
-    {
-      v: PROTOCOL_VERSION,
-      project: 'p',
-      session: 'aaa-left',
-      tab: 't',
-      seq: 0,
-      start: left[0]!.timestamp,
-      end: left[0]!.timestamp,
-      events: left,
-    },
-    Codec.deflateRaw,
-  );
+  const body = framedBatch('aaa-left', 't', left);
   await outbox.put([
     {
       key: outboxKey('aaa-left', 't', 0, ''),
@@ -319,19 +316,7 @@ test('a collector that does not answer is backed off as a whole: one request per
 test("a 409 (another page numbered the same stream) moves this page's batches from that seq on to a tab named after it, in order; later cuts follow", async () => {
   // Another page already delivered seq 0 of this (session, tab) with other events.
   const other = events(1, 500);
-  const taken = encodeBatchFrame(
-    {
-      v: PROTOCOL_VERSION,
-      project: 'p',
-      session: 'engine-s',
-      tab: 'engine-t',
-      seq: 0,
-      start: other[0]!.timestamp,
-      end: other[0]!.timestamp,
-      events: other,
-    },
-    Codec.deflateRaw,
-  );
+  const taken = framedBatch('engine-s', 'engine-t', other);
   expect(
     (
       await fetch(`${ingest.url}/v1/ingest`, {
