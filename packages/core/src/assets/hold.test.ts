@@ -91,4 +91,23 @@ describe('asset hold', () => {
     await failing.settled();
     expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1, 2, 3]);
   });
+
+  test('an attribute change that sets a src or an href waits for capture; other changes pass at once', async () => {
+    const delivered: RecordedEvent[][] = [];
+    const collected: RecordedEvent[][] = [];
+    const hold = createAssetHold(
+      async () => ({ collect: (events) => (collected.push([...events]), undefined) }),
+      (events) => delivered.push(events),
+      10_000,
+    );
+    const change = (timestamp: number, attributes: Record<string, string>): RecordedEvent =>
+      ({ type: 3, timestamp, data: { source: 0, adds: [], attributes: [{ id: 7, attributes }] } }) as RecordedEvent;
+    hold.pass([change(1, { class: 'dark' })]);
+    hold.pass([change(2, { href: 'https://site.example/theme.css?dark' })]);
+    hold.pass([change(3, { src: 'https://site.example/late.png' })]);
+    expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1]);
+    await hold.settled();
+    expect(collected.map((batch) => batch[0]!.timestamp)).toEqual([2, 3]);
+    expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1, 2, 3]);
+  });
 });
