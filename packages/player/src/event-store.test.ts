@@ -135,4 +135,23 @@ describe('EventStore', () => {
     expect(events.claimSegment(2)).toBe(true);
     expect(events.claimSegment(0)).toBe(false);
   });
+
+  test('release frees segments outside the kept stretch even when they held no event', () => {
+    const events = new EventStore();
+    for (let index = 0; index < 3; index++) {
+      events.claimSegment(index);
+      events.noteSegment(index, index * 500, index * 500 + 495);
+    }
+    // Only the middle segment delivered events; the others were empty (a quiet tab).
+    for (const event of [meta(500), move(600), move(900)]) events.add(event);
+    events.cover(0, 1495);
+    expect(events.release(600, 700, new Set())).toEqual({ from: 500, until: 995 });
+    expect(events.events.map((event) => event.timestamp)).toEqual([500, 600, 900]);
+    expect(events.coveredRanges()).toEqual([{ start: 500, end: 995 }]);
+    expect(events.claimSegment(0)).toBe(true);
+    expect(events.claimSegment(2)).toBe(true);
+    expect(events.claimSegment(1)).toBe(false);
+    // Nothing left outside: nothing to free.
+    expect(events.release(600, 700, new Set())).toBeUndefined();
+  });
 });

@@ -71,22 +71,27 @@ export class EventStore {
     }
     const first = lowerBound(this.events, from, (event) => event.timestamp);
     const last = upperBound(this.events, until, (event) => event.timestamp);
-    if (first === 0 && last === this.events.length) return undefined;
+    let freed = first > 0 || last < this.events.length;
     this.events.splice(last);
     this.events.splice(0, first);
     for (const times of [this.metas, this.fulls]) {
       const kept = times.filter((time) => time >= from && time <= until);
       times.splice(0, times.length, ...kept);
     }
+    // Segments outside go even when they held no event: they may be delivered again.
     for (const [index, span] of this.segmentSpans) {
       if (span.end >= from && span.start <= until) continue;
       this.segmentSpans.delete(index);
       this.claimed.delete(index);
+      freed = true;
     }
-    this.covered = this.covered
-      .map((range) => ({ start: Math.max(range.start, from), end: Math.min(range.end, until) }))
-      .filter((range) => range.end >= range.start);
-    return { from, until };
+    if (this.covered.some((range) => range.start < from || range.end > until)) {
+      this.covered = this.covered
+        .map((range) => ({ start: Math.max(range.start, from), end: Math.min(range.end, until) }))
+        .filter((range) => range.end >= range.start);
+      freed = true;
+    }
+    return freed ? { from, until } : undefined;
   }
 
   add(event: RecordedEvent): void {
