@@ -1,20 +1,19 @@
 /**
- * STORAGE.md is enough: decrypt a segment the real collector stored using only node:crypto and
- * node:zlib, step by step as the page says. Then flip bytes: the collector refuses the object.
+ * STORAGE.md is enough: decrypt a segment the real collector stored using only node:crypto,
+ * node:zlib and a msgpack decoder (msgpackr), step by step as the page says, undoing the event
+ * transforms as PROTOCOL.md says. Then flip bytes: the collector refuses the object.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
+import { Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createRepriseEvent } from '@reprise/protocol';
 import { CollectorError } from '../src/errors.js';
-import { FileKeyring } from '../src/crypto/keyring.js';
-import { DataKeyService, ObjectDataKeyStore } from '../src/crypto/data-keys.js';
-import { FolderObjectStore } from '../src/store/folder-store.js';
 import { readSessionEvents, readStoredSegment } from '../src/segment/reader.js';
 import { tempDir } from '@reprise/test-support/process';
-import { frameOf, makeBatch, postBatch, startCollector, waitForDrain } from './support/collector.js';
-import { aesGcmOpen, filesUnder } from './support/by-the-doc.js';
+import { folderReaderDeps, frameOf, makeBatch, postBatch, startCollector, waitForDrain } from './support/collector.js';
+import { aesGcmOpen, filesUnder, undoEventTransformsByTheDoc } from './support/by-the-doc.js';
 
 /** STORAGE.md, followed literally. */
 function decryptByTheDoc(
@@ -29,7 +28,7 @@ function decryptByTheDoc(
   const blob = readFileSync(join(dataDir, 'objects', ...parts));
   expect(blob.subarray(0, 4).toString('ascii')).toBe('RPSG');
   expect(blob[4]).toBe(1);
-  expect(blob[5]).toBe(1);
+  expect(blob[5]).toBe(2);
   const n = blob[6]!;
   const keyId = blob.subarray(7, 7 + n).toString('ascii');
   const dk = JSON.parse(readFileSync(join(dataDir, 'keys', project, session, `${keyId}.json`), 'utf8')) as {
@@ -48,7 +47,18 @@ function decryptByTheDoc(
   expect(dataKey.byteLength).toBe(32);
   const nonce = blob.subarray(7 + n, 19 + n);
   const aad = Buffer.concat([blob.subarray(0, 7 + n), Buffer.from(`${project}/${session}/${segment}`, 'utf8')]);
-  return JSON.parse(gunzipSync(aesGcmOpen(dataKey, nonce, blob.subarray(19 + n), aad)).toString('utf8'));
+  const plain = inflateRawSync(aesGcmOpen(dataKey, nonce, blob.subarray(19 + n), aad));
+  const payload = new Unpackr({ useRecords: true, mapsAsObjects: true }).unpack(plain) as {
+    batches: Array<{ seq: number; start: number; x?: number; events: unknown[] }>;
+    project: string;
+  };
+  for (const batch of payload.batches) {
+    if (batch.x === undefined) continue;
+    expect(batch.x).toBe(1);
+    undoEventTransformsByTheDoc(batch.events, batch.start);
+    delete batch.x;
+  }
+  return payload;
 }
 
 describe('stored objects', () => {
@@ -70,7 +80,7 @@ describe('stored objects', () => {
     objectKeys = filesUnder(root).map((file) => relative(root, file).split(sep).join('/'));
   });
 
-  test('a segment decrypts and decodes with only node:crypto, node:zlib and STORAGE.md', () => {
+  test('a segment decrypts and decodes with only node:crypto, node:zlib, msgpack and STORAGE.md', async () => {
     expect(objectKeys.length).toBeGreaterThan(0);
     expect(objectKeys[0]).toMatch(/^dev\/\d{4}\/\d{2}\/\d{2}\/doc\/\d{13}-[0-9a-f]{8}$/);
     // Every field is one the page describes, and the payload names its own object key.
@@ -107,16 +117,16 @@ describe('stored objects', () => {
     expect(text).toContain('"email":"****************"');
     const raw = readFileSync(join(dataDir, 'objects', ...objectKeys[0]!.split('/')));
     expect(raw.includes(Buffer.from('checkout'))).toBe(false);
+    // What the page's recipe gives is what the collector's own reader gives, to the last field.
+    const deps = await folderReaderDeps(dataDir);
+    for (const key of objectKeys) {
+      const { payload } = await readStoredSegment(deps, key);
+      expect(decryptByTheDoc(dataDir, key)).toEqual(payload);
+    }
   });
 
   test('one flipped byte anywhere in a stored object is refused with a clear error, never returned', async () => {
-    const { keyring } = await FileKeyring.load(join(dataDir, 'keyring.json'));
-    const dataKeyStore = new ObjectDataKeyStore(new FolderObjectStore(join(dataDir, 'keys')));
-    const deps = {
-      store: new FolderObjectStore(join(dataDir, 'objects')),
-      dataKeys: new DataKeyService(keyring, dataKeyStore),
-      dataKeyStore,
-    };
+    const deps = await folderReaderDeps(dataDir);
     const key = objectKeys[0]!;
     const path = join(dataDir, 'objects', ...key.split('/'));
     const original = readFileSync(path);

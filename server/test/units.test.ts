@@ -8,7 +8,7 @@ import { helpText, loadConfig } from '../src/config.js';
 import { CollectorError } from '../src/errors.js';
 import { FileKeyring } from '../src/crypto/keyring.js';
 import { DataKeyService, ObjectDataKeyStore } from '../src/crypto/data-keys.js';
-import { decryptSegment, encryptSegment } from '../src/segment/envelope.js';
+import { decryptSegment, encryptSegment, PayloadEncoding } from '../src/segment/envelope.js';
 import { FileIngestLog } from '../src/log/file-log.js';
 import { originMatcher } from '../src/projects.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
@@ -118,7 +118,7 @@ describe('keys', () => {
     const service = new DataKeyService(keyring, store);
     const dataKey = await service.forWriting({ project: 'p', sessionId: 's' });
     const location = { project: 'p', sessionId: 's', segment: '0000000000001-aaaa' };
-    const object = encryptSegment(Buffer.from('hello'), dataKey, location);
+    const object = encryptSegment(Buffer.from('hello'), dataKey, location, PayloadEncoding.deflateMsgpack);
 
     const oldKek = keyring.activeKeyId;
     const newKek = await keyring.rotate();

@@ -5,6 +5,7 @@ import { encodeBatch } from './encode.js';
 import { Codec } from './framing.js';
 import { PROTOCOL_VERSION, type Batch } from './batch.js';
 import { unpackBatch } from './codec.js';
+import { canCompactEvents, compactEvents } from './transform.js';
 
 const start = 1_795_435_862_000;
 function recordedLikeBatch(): Batch {
@@ -122,6 +123,23 @@ describe('event transforms', () => {
     const bytes = encodeBatch(batch);
     expect((unpackBatch(bytes) as { x?: number }).x).toBeUndefined();
     expect(decodeBatch(bytes)).toEqual(batch);
+  });
+
+  test('canCompactEvents answers without touching the events, as compactEvents would succeed', () => {
+    const batch = recordedLikeBatch();
+    const copy = structuredClone(batch);
+    expect(canCompactEvents(batch.events, batch.start)).toBe(true);
+    expect(batch).toEqual(copy);
+    const click = (x: number, at: number) => ({
+      type: 3,
+      data: { source: 2, type: 2, id: 27, x, y: 0 },
+      timestamp: start + at,
+    });
+    batch.events.push(click(-(2 ** 52), 901), click(2 ** 52, 902));
+    const uncodable = structuredClone(batch);
+    expect(canCompactEvents(batch.events, batch.start)).toBe(false);
+    expect(batch).toEqual(uncodable);
+    expect(compactEvents(structuredClone(batch.events), batch.start)).toBe(false);
   });
 
   test('an unknown transforms version is refused with a clear 400', () => {

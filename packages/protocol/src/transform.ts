@@ -13,7 +13,8 @@ import { IncrementalSource } from './rrweb.js';
  */
 export const EVENT_TRANSFORMS_VERSION = 1;
 
-type Direction = 'encode' | 'decode';
+/** `check`: encode without writing, to learn whether a batch can be coded before changing it. */
+type Direction = 'encode' | 'decode' | 'check';
 type Node = Record<string, unknown>;
 
 /** An integer whose delta is not a safe integer: the batch must travel without transforms. */
@@ -31,14 +32,15 @@ const isObject = (value: unknown): value is Node =>
 function code(holder: Node, key: string, chain: Chain, direction: Direction): number | undefined {
   const value = holder[key];
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) return undefined;
-  const original = direction === 'encode' ? value : value + chain.previous;
-  const coded = direction === 'encode' ? value - chain.previous : original;
+  const encoding = direction !== 'decode';
+  const original = encoding ? value : value + chain.previous;
+  const coded = encoding ? value - chain.previous : original;
   if (!Number.isSafeInteger(original) || !Number.isSafeInteger(coded)) {
     // Left raw, the decoder would still add the chain to it (it cannot tell): refuse the batch instead.
-    if (direction === 'encode') throw new UncodableBatch();
+    if (encoding) throw new UncodableBatch();
     return undefined;
   }
-  holder[key] = coded;
+  if (direction !== 'check') holder[key] = coded;
   chain.previous = original;
   return original;
 }
@@ -160,6 +162,20 @@ function codeEvents(events: unknown[], start: number, direction: Direction): voi
 export function compactEvents(events: RecordedEvent[], start: number): boolean {
   try {
     codeEvents(events, start, 'encode');
+    return true;
+  } catch (error) {
+    if (error instanceof UncodableBatch) return false;
+    throw error;
+  }
+}
+
+/**
+ * Whether compactEvents would succeed, without changing the events: a caller that must keep its
+ * events (a collector coding them in place for storage, then undoing it) asks first.
+ */
+export function canCompactEvents(events: readonly RecordedEvent[], start: number): boolean {
+  try {
+    codeEvents(events as unknown[], start, 'check');
     return true;
   } catch (error) {
     if (error instanceof UncodableBatch) return false;

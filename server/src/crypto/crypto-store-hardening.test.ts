@@ -176,9 +176,9 @@ describe('stored segment', () => {
       }
       // An unknown payload encoding is named as such, not reported as a failed decryption.
       const otherEncoding = Buffer.from(original);
-      otherEncoding[5] = 2;
+      otherEncoding[5] = 3;
       writeFileSync(path, otherEncoding);
-      await expect(readStoredSegment(deps, key)).rejects.toThrow(/payload encoding 2/);
+      await expect(readStoredSegment(deps, key)).rejects.toThrow(/payload encoding 3/);
     } finally {
       writeFileSync(path, original);
     }

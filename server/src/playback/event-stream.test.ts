@@ -40,9 +40,9 @@ describe('playback stream records', () => {
     const start = batches[0]!.start;
     const end = batches.at(-1)!.end;
     const location = { project, sessionId, segment: segmentName(start, suffix) };
-    const { compressed } = await encodeSegmentPayload(location, batches);
+    const { compressed, encoding } = await encodeSegmentPayload(location, batches);
     const key = segmentObjectKey({ ...location, at: dataKey.createdAt });
-    const object = encryptSegment(compressed, dataKey, location);
+    const object = encryptSegment(compressed, dataKey, location, encoding);
     await deps.store.put(key, object);
     return {
       project,

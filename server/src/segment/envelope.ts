@@ -8,7 +8,8 @@ import { isSafeElement, type SegmentLocation } from '../store/keys.js';
  *
  *   offset 0     4 bytes   magic "RPSG" (0x52 0x50 0x53 0x47)
  *   offset 4     1 byte    format version (1)
- *   offset 5     1 byte    payload encoding (1 = gzip of UTF-8 JSON, 16 = page asset)
+ *   offset 5     1 byte    payload encoding (2 = raw DEFLATE of msgpack, 1 = gzip of UTF-8 JSON (read only),
+ *                          16 = page asset)
  *   offset 6     1 byte    key id length N (1..128)
  *   offset 7     N bytes   data key id, ASCII
  *   offset 7+N   12 bytes  AES-GCM nonce (random per object)
@@ -19,8 +20,12 @@ import { isSafeElement, type SegmentLocation } from '../store/keys.js';
  */
 export const SEGMENT_MAGIC = Buffer.from('RPSG', 'ascii');
 export const SEGMENT_FORMAT_VERSION = 1;
-/** `asset`: an asset object (assets/asset-store.ts), never a segment; readers of segments refuse it. */
-export const PayloadEncoding = { gzipJson: 1, asset: 16 } as const;
+/**
+ * `deflateMsgpack` is what the writer writes; `gzipJson` objects (earlier collectors) stay readable.
+ * `asset`: an asset object (assets/asset-store.ts), `deadLetter`: a log record kept aside
+ * (writer/dead-letters.ts); neither is a segment, and readers of segments refuse both.
+ */
+export const PayloadEncoding = { gzipJson: 1, deflateMsgpack: 2, asset: 16, deadLetter: 32 } as const;
 const KNOWN_ENCODINGS: readonly number[] = Object.values(PayloadEncoding);
 
 export interface SegmentHeader {
@@ -44,7 +49,7 @@ export function encryptSegment(
   plaintext: Uint8Array,
   dataKey: { id: string; key: Buffer },
   location: SegmentLocation,
-  encoding: number = PayloadEncoding.gzipJson,
+  encoding: number,
 ): Buffer {
   if (!isSafeElement(dataKey.id)) {
     throw new CollectorError(

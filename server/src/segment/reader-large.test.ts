@@ -22,7 +22,7 @@ test('a session with a 200 000-event batch reads back whole, in order', async ()
     timestamp: 1_700_000_000_000 + index,
   }));
   const location = { ...context, segment: segmentName(events[0]!.timestamp, 'abcdef01') };
-  const { compressed } = await encodeSegmentPayload(location, [
+  const { compressed, encoding } = await encodeSegmentPayload(location, [
     {
       tab: 't',
       seq: 0,
@@ -34,7 +34,7 @@ test('a session with a 200 000-event batch reads back whole, in order', async ()
   ]);
   await deps.store.put(
     segmentObjectKey({ ...location, at: dataKey.createdAt }),
-    encryptSegment(compressed, dataKey, location),
+    encryptSegment(compressed, dataKey, location, encoding),
   );
 
   const read = await readSessionEvents(deps, 'dev', 'big');

@@ -83,8 +83,9 @@ export async function readStoredSegment(
     );
   }
   const header = readSegmentHeader(object, `Segment ${key}`);
-  if (header.encoding === PayloadEncoding.asset) {
-    throw new CollectorError('segment_corrupt', 422, `${key} is a page asset, not a segment of a session.`);
+  if (header.encoding === PayloadEncoding.asset || header.encoding === PayloadEncoding.deadLetter) {
+    const what = header.encoding === PayloadEncoding.asset ? 'a page asset' : 'a dead letter';
+    throw new CollectorError('segment_corrupt', 422, `${key} is ${what}, not a segment of a session.`);
   }
   let dataKey;
   try {
@@ -105,7 +106,7 @@ export async function readStoredSegment(
     throw error;
   }
   const compressed = decryptSegment(object, dataKey.key, location, header);
-  return { header, payload: decodeSegmentPayload(compressed, location) };
+  return { header, payload: decodeSegmentPayload(compressed, location, header.encoding) };
 }
 
 /**

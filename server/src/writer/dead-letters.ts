@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CollectorConfig } from '../config.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
-import { decryptSegment, encryptSegment, readSegmentHeader } from '../segment/envelope.js';
+import { decryptSegment, encryptSegment, PayloadEncoding, readSegmentHeader } from '../segment/envelope.js';
 import { batchId, type LogRecord } from '../log/types.js';
 import { natsAccessOf } from '../log/nats-log.js';
 import { packLogRecord, unpackLogRecord } from '../log/record.js';
@@ -67,7 +67,7 @@ export class DeadLetters {
     const key = `${record.project}/${sessionId}/${name}`;
     if (!KEY.test(key)) throw new Error(`dead letter key ${key.slice(0, 200)} is not storable`);
     const dataKey = await this.deps.dataKeys.forWriting({ project: record.project, sessionId });
-    const sealed = encryptSegment(packLogRecord(record), dataKey, location);
+    const sealed = encryptSegment(packLogRecord(record), dataKey, location, PayloadEncoding.deadLetter);
     const batch = batchId({ ...record.batch, project: record.project, part: (record.batch as { part?: string }).part });
     // The description first: a letter without one would be listed with no reason.
     await this.deps.store.put(

@@ -4,7 +4,7 @@ import { EventType } from '@reprise/protocol';
 import type { Logger } from 'pino';
 import { CollectorError, errorMessage } from '../errors.js';
 import type { DataKeyService } from '../crypto/data-keys.js';
-import { encryptSegment } from '../segment/envelope.js';
+import { encryptSegment, PayloadEncoding } from '../segment/envelope.js';
 import type { DataKeyStore } from '../crypto/types.js';
 import { batchId, type IngestLog, type LogEntry, type LogRecord } from '../log/types.js';
 import type { CollectorMetrics } from '../metrics.js';
@@ -400,6 +400,15 @@ export class SegmentWriter {
     try {
       for await (const key of deadLetters.retryRequested()) {
         const record = await deadLetters.read(key);
+        if (record.invalid !== undefined) {
+          // Read back, it still does not validate: nothing the store could do changes that.
+          await deadLetters.retryFailed(key, record.invalid);
+          this.deps.logger.warn(
+            { deadLetter: key, error: record.invalid },
+            'writer: a retried dead letter still does not validate; it stays a dead letter',
+          );
+          continue;
+        }
         const { batch } = record;
         const part = (batch as { part?: string }).part;
         const id = batchId({ project: record.project, session: batch.session, tab: batch.tab, seq: batch.seq, part });
@@ -517,7 +526,9 @@ export class SegmentWriter {
     const plain = await this.oneAtATime(() => serializeSegmentPayload(location, segment.batches));
     const compressed = await this.compressOneAtATime(() => compressSegmentPayload(plain));
     // Encryption failing is a bug or a bad key, never a reason to store plaintext: it throws.
-    const sealed = await this.oneAtATime(() => encryptSegment(compressed, dataKey, location));
+    const sealed = await this.oneAtATime(() =>
+      encryptSegment(compressed, dataKey, location, PayloadEncoding.deflateMsgpack),
+    );
     const intent: LedgerIntent = { key, ids: segment.ids };
     const noted = await this.retry('ledger', { key }, async () => {
       await this.deps.ledger.intent(intent);

@@ -20,3 +20,62 @@ export function aesGcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buff
   decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
   return Buffer.concat([decipher.update(sealed.subarray(0, sealed.byteLength - 16)), decipher.final()]);
 }
+
+type Node = Record<string, unknown>;
+const isNode = (value: unknown): value is Node => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * PROTOCOL.md "Event transforms" undone, written from the page alone (not the protocol's code):
+ * each coded field is a safe integer holding the difference from its chain's previous value.
+ */
+export function undoEventTransformsByTheDoc(events: unknown[], start: number): void {
+  const chains = { timestamp: start, node: 0, changed: 0, removed: 0, x: 0, y: 0, target: 0, offset: 0 };
+  type ChainName = keyof typeof chains;
+  const restore = (holder: Node, key: string, chain: ChainName): number | undefined => {
+    const value = holder[key];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return undefined;
+    holder[key] = chains[chain] += value;
+    return chains[chain];
+  };
+  const restoreFrom = (holder: Node, key: string, reference: number | undefined): void => {
+    const value = holder[key];
+    if (reference !== undefined && typeof value === 'number' && Number.isSafeInteger(value))
+      holder[key] = value + reference;
+  };
+  const walk = (node: unknown): number | undefined => {
+    if (!isNode(node)) return undefined;
+    const id = restore(node, 'id', 'node');
+    if (Array.isArray(node.childNodes)) for (const child of node.childNodes) walk(child);
+    return id;
+  };
+  const pointer = (item: Node): void => {
+    restore(item, 'x', 'x');
+    restore(item, 'y', 'y');
+    restore(item, 'id', 'target');
+  };
+  for (const event of events) {
+    if (!isNode(event)) continue;
+    restore(event, 'timestamp', 'timestamp');
+    const data = event.data;
+    if (!isNode(data)) continue;
+    if (event.type === 2) walk(data.node);
+    if (event.type !== 3) continue;
+    const items = (key: string): Node[] => (Array.isArray(data[key]) ? (data[key] as unknown[]).filter(isNode) : []);
+    if (data.source === 0) {
+      for (const item of [...items('texts'), ...items('attributes')]) restore(item, 'id', 'changed');
+      for (const item of items('removes')) restoreFrom(item, 'parentId', restore(item, 'id', 'removed'));
+      for (const item of items('adds')) {
+        const id = walk(item.node);
+        restoreFrom(item, 'parentId', id);
+        restoreFrom(item, 'nextId', id);
+      }
+    } else if (data.source === 1 || data.source === 6 || data.source === 12) {
+      for (const position of items('positions')) {
+        pointer(position);
+        restore(position, 'timeOffset', 'offset');
+      }
+    } else if (data.source === 2) {
+      pointer(data);
+    }
+  }
+}

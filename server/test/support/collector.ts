@@ -210,10 +210,10 @@ export async function putTwoEventSegment(
   location: SegmentLocation,
 ): Promise<{ key: string; bytes: Buffer }> {
   const batch = makeBatch({ session: location.sessionId, seq: 0, events: 2 });
-  const { compressed } = await encodeSegmentPayload(location, [
+  const { compressed, encoding } = await encodeSegmentPayload(location, [
     { tab: batch.tab, seq: batch.seq, start: 1, end: 2, receivedAt: 3, events: batch.events },
   ]);
-  const bytes = encryptSegment(compressed, await deps.dataKeys.forWriting(location), location);
+  const bytes = encryptSegment(compressed, await deps.dataKeys.forWriting(location), location, encoding);
   const key = segmentObjectKey({ ...location, at: Date.now() });
   await deps.store.put(key, bytes);
   return { key, bytes };
