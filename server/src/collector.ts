@@ -390,14 +390,11 @@ function retentionSweep(
     })().catch((error) => logger.error({ err: error }, 'retention sweep failed'));
 }
 
-export async function createCollector(config: CollectorConfig, options: CollectorOptions = {}): Promise<Collector> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'reprise-collector' } });
-  const metrics = createMetrics();
-  const projects = new ProjectRegistry(config.projectList);
+/** Where recordings live and what seals them: the object store, the key-encryption keys, the data keys. */
+async function openStorage(config: CollectorConfig, options: CollectorOptions, logger: Logger) {
   const store = options.store ?? createObjectStore(config);
   const keys = options.keyProvider ?? (await loadKeyProvider(config, logger));
   const configuredKeys = options.dataKeyStore ? undefined : createConfiguredDataKeyStore(config);
-  const keysS3 = configuredKeys?.s3;
   const dataKeyStore = options.dataKeyStore ?? configuredKeys!.dataKeyStore;
   const dataKeys = new DataKeyService(keys, dataKeyStore, {
     onDamagedKey: (where, error) =>
@@ -406,21 +403,25 @@ export async function createCollector(config: CollectorConfig, options: Collecto
         'a data key record cannot be read (torn by a crash, or damaged); new segments of its session use another key',
       ),
   });
-  const dedupe = new DedupeIndex(config.dedupeCapacity);
-  const { cluster, tombstoneObjects, tombstones, ledger, rateLimits } = createSharedState(config, {
-    logger,
-    dataKeyStore,
-    keyObjects: configuredKeys?.objects,
-    dedupe,
-  });
-  const isDeleted = (project: string, sessionId: string) => tombstones.has(project, sessionId);
+  return { store, keys, keysS3: configuredKeys?.s3, keyObjects: configuredKeys?.objects, dataKeyStore, dataKeys };
+}
+
+type Storage = Awaited<ReturnType<typeof openStorage>>;
+
+/** The ingest log and the writer that empties it into segments, dead letters beside it. */
+function createWritePath(
+  config: CollectorConfig,
+  options: CollectorOptions,
+  storage: Storage,
+  deps: { logger: Logger; metrics: CollectorMetrics; dedupe: DedupeIndex } & ReturnType<typeof createSharedState>,
+) {
+  const { logger, metrics, dedupe, cluster, tombstones, ledger } = deps;
+  const { store, keys, dataKeyStore, dataKeys } = storage;
   // The log's records are sealed under data keys of their own, in the same key store (rotated
   // with the others), shredded as log files are deleted.
-  const logCipher = new LogCipher(keys, dataKeyStore);
-  const log = options.log ?? createIngestLog(config, logger, metrics, logCipher);
+  const log = options.log ?? createIngestLog(config, logger, metrics, new LogCipher(keys, dataKeyStore));
   // Beside the log, encrypted under each session's data key (writer/dead-letters.ts).
   const deadLetterObjects = deadLetterStore(config);
-  const deadLetters = new DeadLetters({ store: deadLetterObjects, dataKeys });
   const writer = new SegmentWriter(
     {
       log,
@@ -430,14 +431,91 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       ledger,
       logger,
       metrics,
-      deadLetters,
+      deadLetters: new DeadLetters({ store: deadLetterObjects, dataKeys }),
       onBatchSeen: (id, digest) => dedupe.remember(id, digest),
-      isDeleted,
+      isDeleted: (project, sessionId) => tombstones.has(project, sessionId),
       ...(cluster ? { isDeletedShared: (project, sessionId) => tombstones.recorded(project, sessionId) } : {}),
     },
     { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
   );
   metrics.setLagSource(() => log.lag());
+  return { log, writer, deadLetterObjects };
+}
+
+/**
+ * The public listener (`POST /v1/ingest` straight to its handler, everything else through
+ * Express) and, when configured, the metrics listener on a port of its own.
+ */
+async function listenAll(
+  config: CollectorConfig,
+  app: Express,
+  ingest: IngestHandler,
+  ops: Omit<Parameters<typeof createOpsRouter>[0], 'access'>,
+): Promise<{ server: Server; metricsServer?: Server; port: number }> {
+  const server = await listen(
+    createServer((req, res) => {
+      if (isIngestPost(req)) void ingest(req, res);
+      else app(req, res);
+    }),
+    config.port,
+    config.host,
+  );
+  // Beacons and keep-alive clients: keep idle sockets a little longer than typical proxies.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  if (config.metricsPort === undefined) return { server, port };
+  const metricsApp = express();
+  metricsApp.disable('x-powered-by');
+  metricsApp.use(createOpsRouter({ ...ops, access: 'open' }));
+  return {
+    server,
+    port,
+    metricsServer: await listen(createServer(metricsApp), config.metricsPort, config.metricsHost),
+  };
+}
+
+/** Close a listener, ending kept-alive connections, once its requests are answered. */
+async function closeServer(server: Server | undefined): Promise<void> {
+  if (!server) return;
+  const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closing;
+}
+
+/** Plugins' hooks: a failing one is logged, the collector keeps running or stopping. */
+async function runPluginHooks(
+  plugins: CollectorPlugin[],
+  logger: Logger,
+  what: string,
+  hook: (plugin: CollectorPlugin) => void | Promise<void>,
+): Promise<void> {
+  for (const plugin of plugins) {
+    try {
+      await hook(plugin);
+    } catch (error) {
+      logger.error({ err: error, plugin: plugin.name }, what);
+    }
+  }
+}
+
+export async function createCollector(config: CollectorConfig, options: CollectorOptions = {}): Promise<Collector> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'reprise-collector' } });
+  const metrics = createMetrics();
+  const projects = new ProjectRegistry(config.projectList);
+  const storage = await openStorage(config, options, logger);
+  const { store, keys, keysS3, dataKeyStore, dataKeys } = storage;
+  const dedupe = new DedupeIndex(config.dedupeCapacity);
+  const shared = createSharedState(config, { logger, dataKeyStore, keyObjects: storage.keyObjects, dedupe });
+  const { cluster, tombstoneObjects, tombstones, ledger, rateLimits } = shared;
+  const { log, writer, deadLetterObjects } = createWritePath(config, options, storage, {
+    logger,
+    metrics,
+    dedupe,
+    ...shared,
+  });
 
   let accepting = false;
   let ready = false;
@@ -463,7 +541,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       rateLimits,
       ownLog: !options.log,
       accepting: () => accepting,
-      isDeleted,
+      isDeleted: (project, sessionId) => tombstones.has(project, sessionId),
     });
     return {
       ingestOptions,
@@ -481,6 +559,38 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       ops: { ...ops, access: { token: config.metricsToken } },
     };
   });
+
+  /** Stores, keys and the cluster's shared state, in the order each needs the one before. */
+  const openShared = async (): Promise<void> => {
+    if (store instanceof S3ObjectStore) {
+      await store.open();
+      await store.applyRetention(retentionRules(config), logger);
+    }
+    await keysS3?.open();
+    // Crypto-shredding deletes the wrapped data keys: on a versioned bucket they would survive.
+    await keysS3?.assertUnversioned('the wrapped data keys (REPRISE_KEYS_S3_BUCKET)');
+    if (cluster) {
+      // Subscribed before the tombstones are loaded, so none announced in between is missed.
+      await cluster.open();
+      const { previous } = await agreeOnActiveKey(tombstoneObjects, keys, config.nodeId);
+      if (previous)
+        logger.warn(
+          { from: previous, to: keys.activeKeyId },
+          "the cluster's active key-encryption key moved to this node's",
+        );
+      rateLimits!.start();
+    }
+    // Before the log is read or ingest answers: a restart must refuse what was deleted.
+    await tombstones.open();
+    tombstoneTimer = setInterval(
+      () =>
+        void tombstones
+          .refresh()
+          .catch((error) => logger.warn({ err: error }, "reading other nodes' tombstones failed; trying again")),
+      DEFAULT_TOMBSTONE_REFRESH_MS,
+    );
+    tombstoneTimer.unref();
+  };
 
   const plugins = options.plugins ?? [];
   const collector: Collector = {
@@ -506,60 +616,18 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       return ready;
     },
     async start() {
-      if (store instanceof S3ObjectStore) {
-        await store.open();
-        await store.applyRetention(retentionRules(config), logger);
-      }
-      await keysS3?.open();
-      // Crypto-shredding deletes the wrapped data keys: on a versioned bucket they would survive.
-      await keysS3?.assertUnversioned('the wrapped data keys (REPRISE_KEYS_S3_BUCKET)');
-      if (cluster) {
-        // Subscribed before the tombstones are loaded, so none announced in between is missed.
-        await cluster.open();
-        const { previous } = await agreeOnActiveKey(tombstoneObjects, keys, config.nodeId);
-        if (previous)
-          logger.warn(
-            { from: previous, to: keys.activeKeyId },
-            "the cluster's active key-encryption key moved to this node's",
-          );
-        rateLimits!.start();
-      }
-      // Before the log is read or ingest answers: a restart must refuse what was deleted.
-      await tombstones.open();
-      tombstoneTimer = setInterval(
-        () =>
-          void tombstones
-            .refresh()
-            .catch((error) => logger.warn({ err: error }, "reading other nodes' tombstones failed; trying again")),
-        DEFAULT_TOMBSTONE_REFRESH_MS,
-      );
-      tombstoneTimer.unref();
+      await openShared();
       await log.open();
       await ledger.open();
       for (const [id, digest] of ledger.storedEntries()) dedupe.remember(id, digest);
       await writer.start();
       sweepTimer = setInterval(retentionSweep(config, collector), config.sweepIntervalMs);
       sweepTimer.unref();
-      // POST /v1/ingest goes straight to the ingest handler; everything else through Express.
-      const listening = createServer((req, res) => {
-        if (isIngestPost(req)) void ingest(req, res);
-        else app(req, res);
-      });
-      server = await listen(listening, config.port, config.host);
-      // Beacons and keep-alive clients: keep idle sockets a little longer than typical proxies.
-      server.keepAliveTimeout = 65_000;
-      server.headersTimeout = 66_000;
-      server.requestTimeout = 30_000;
-      const bound = server.address();
-      const port = typeof bound === 'object' && bound ? bound.port : config.port;
-      if (config.metricsPort !== undefined) {
-        const metricsApp = express();
-        metricsApp.disable('x-powered-by');
-        metricsApp.use(createOpsRouter({ ...ops, access: 'open' }));
-        metricsServer = await listen(createServer(metricsApp), config.metricsPort, config.metricsHost);
-      }
+      const listening = await listenAll(config, app, ingest, ops);
+      ({ server, metricsServer } = listening);
       accepting = true;
       ready = true;
+      const { port } = listening;
       const address: CollectorAddress = {
         url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
         host: config.host,
@@ -567,13 +635,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       };
       const ownOrigins = collectorOrigins(config.publicUrl, config.host, port);
       if (ownOrigins) app.set(OWN_ORIGINS_SETTING, ownOrigins);
-      for (const plugin of plugins) {
-        try {
-          await plugin.started?.(address);
-        } catch (error) {
-          logger.error({ err: error, plugin: plugin.name }, 'plugin started hook failed');
-        }
-      }
+      await runPluginHooks(plugins, logger, 'plugin started hook failed', (plugin) => plugin.started?.(address));
       return address;
     },
     async stop() {
@@ -581,6 +643,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       ready = false;
       if (sweepTimer) clearInterval(sweepTimer);
       if (tombstoneTimer) clearInterval(tombstoneTimer);
+      // Stop taking connections now; open ones are ended after the writer has drained.
       const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       const drained = await writer.stop(config.shutdownTimeoutMs);
@@ -589,13 +652,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
           { lag: log.lag() },
           'shutdown: the object store did not take everything in time; the rest stays in the log for the next start',
         );
-      for (const plugin of [...plugins].reverse()) {
-        try {
-          await plugin.stop?.();
-        } catch (error) {
-          logger.error({ err: error, plugin: plugin.name }, 'plugin stop failed');
-        }
-      }
+      await runPluginHooks([...plugins].reverse(), logger, 'plugin stop failed', (plugin) => plugin.stop?.());
       await log.close();
       await ledger.close();
       rateLimits?.stop();
@@ -605,11 +662,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       await keysS3?.close();
       server?.closeAllConnections();
       await closing;
-      if (metricsServer) {
-        const metricsClosing = new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
-        metricsServer.closeAllConnections();
-        await metricsClosing;
-      }
+      await closeServer(metricsServer);
     },
   };
   for (const hook of options.onSegmentStored ?? []) writer.onSegmentStored(hook);
