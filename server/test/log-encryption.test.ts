@@ -20,7 +20,7 @@ import type { LogEntry, LogRecord } from '../src/log/types.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { tempDir } from '@reprise/test-support/process';
 import { frameOf, makeBatch, postBatch, silentLogger } from './support/collector.js';
-import { aesGcmOpen, filesUnder } from './support/by-the-doc.js';
+import { aesGcmOpen, filesUnder, readKeyringFile, unwrapDataKeyByTheDoc } from './support/by-the-doc.js';
 import {
   callApi,
   deleteTokenFor,
@@ -48,7 +48,7 @@ function decodeLogByTheDoc(
   keysDir: string,
   keyringPath: string,
 ): { records: Array<Record<string, unknown>>; unreadable: number } {
-  const ring = JSON.parse(readFileSync(keyringPath, 'utf8')) as { keys: Array<{ id: string; key: string }> };
+  const ring = readKeyringFile(keyringPath);
   const records: Array<Record<string, unknown>> = [];
   let unreadable = 0;
   for (const wal of walFiles(logDir)) {
@@ -71,19 +71,7 @@ function decodeLogByTheDoc(
         unreadable++;
         continue;
       }
-      const dk = JSON.parse(readFileSync(keyPath, 'utf8')) as {
-        id: string;
-        kekId: string;
-        nonce: string;
-        wrapped: string;
-      };
-      const kek = Buffer.from(ring.keys.find((k) => k.id === dk.kekId)!.key, 'base64');
-      const dataKey = aesGcmOpen(
-        kek,
-        Buffer.from(dk.nonce, 'base64'),
-        Buffer.from(dk.wrapped, 'base64'),
-        Buffer.from(`reprise-dek/v1/_reprise-log/${name}/${dk.id}`, 'utf8'),
-      );
+      const dataKey = unwrapDataKeyByTheDoc(ring, keyPath, '_reprise-log', name);
       const plain = aesGcmOpen(
         dataKey,
         payload.subarray(6 + n, 18 + n),

@@ -13,16 +13,20 @@ import { CollectorError } from '../src/errors.js';
 import { readSessionEvents, readStoredSegment } from '../src/segment/reader.js';
 import { tempDir } from '@reprise/test-support/process';
 import { folderReaderDeps, frameOf, makeBatch, postBatch, startCollector, waitForDrain } from './support/collector.js';
-import { aesGcmOpen, filesUnder, undoEventTransformsByTheDoc } from './support/by-the-doc.js';
+import {
+  aesGcmOpen,
+  filesUnder,
+  readKeyringFile,
+  undoEventTransformsByTheDoc,
+  unwrapDataKeyByTheDoc,
+} from './support/by-the-doc.js';
 
 /** STORAGE.md, followed literally. */
 function decryptByTheDoc(
   dataDir: string,
   objectKey: string,
 ): { batches: Array<{ seq: number; events: unknown[] }>; project: string } {
-  const ring = JSON.parse(readFileSync(join(dataDir, 'keyring.json'), 'utf8')) as {
-    keys: Array<{ id: string; key: string }>;
-  };
+  const ring = readKeyringFile(join(dataDir, 'keyring.json'));
   const parts = objectKey.split('/');
   const [project, , , , session, segment] = parts as [string, string, string, string, string, string];
   const blob = readFileSync(join(dataDir, 'objects', ...parts));
@@ -31,18 +35,11 @@ function decryptByTheDoc(
   expect(blob[5]).toBe(2);
   const n = blob[6]!;
   const keyId = blob.subarray(7, 7 + n).toString('ascii');
-  const dk = JSON.parse(readFileSync(join(dataDir, 'keys', project, session, `${keyId}.json`), 'utf8')) as {
-    id: string;
-    kekId: string;
-    nonce: string;
-    wrapped: string;
-  };
-  const kek = Buffer.from(ring.keys.find((k) => k.id === dk.kekId)!.key, 'base64');
-  const dataKey = aesGcmOpen(
-    kek,
-    Buffer.from(dk.nonce, 'base64'),
-    Buffer.from(dk.wrapped, 'base64'),
-    Buffer.from(`reprise-dek/v1/${project}/${session}/${dk.id}`, 'utf8'),
+  const dataKey = unwrapDataKeyByTheDoc(
+    ring,
+    join(dataDir, 'keys', project, session, `${keyId}.json`),
+    project,
+    session,
   );
   expect(dataKey.byteLength).toBe(32);
   const nonce = blob.subarray(7 + n, 19 + n);

@@ -1,7 +1,7 @@
 // What the STORAGE.md decoders in the tests share: they follow the document with node:crypto
 // alone, never with the collector's own code.
 import { createDecipheriv } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Every file below `dir` (none when it does not exist). */
@@ -11,6 +11,30 @@ export function filesUnder(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
+}
+
+/** `keyring.json` as the collector writes it (STORAGE.md, "Keyring"). */
+export interface KeyringFile {
+  keys: Array<{ id: string; key: string }>;
+}
+
+export function readKeyringFile(path: string): KeyringFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as KeyringFile;
+}
+
+/**
+ * STORAGE.md "Wrapped data key": the `{dataKeyId}.json` at `keyPath`, opened with the keyring's
+ * key-encryption key it names, the associated data binding it to its project and session.
+ */
+export function unwrapDataKeyByTheDoc(ring: KeyringFile, keyPath: string, project: string, session: string): Buffer {
+  const dk = JSON.parse(readFileSync(keyPath, 'utf8')) as { id: string; kekId: string; nonce: string; wrapped: string };
+  const kek = Buffer.from(ring.keys.find((k) => k.id === dk.kekId)!.key, 'base64');
+  return aesGcmOpen(
+    kek,
+    Buffer.from(dk.nonce, 'base64'),
+    Buffer.from(dk.wrapped, 'base64'),
+    Buffer.from(`reprise-dek/v1/${project}/${session}/${dk.id}`, 'utf8'),
+  );
 }
 
 /** AES-256-GCM open, the tag being the last 16 bytes, as STORAGE.md lays out sealed data. */
