@@ -149,6 +149,21 @@ async function clockAdvance(page: Page, from: number, wallMs: number): Promise<n
   );
 }
 
+/** The stream's first line for the test session served as two segments, as the collector writes it. */
+function twoSegmentSessionLine(first: number, last: number) {
+  return {
+    stream: 'session',
+    version: 1,
+    id: 's1',
+    project: 'p',
+    startedAt: first,
+    endedAt: last,
+    segments: 2,
+    startSegment: 0,
+    from: null,
+  };
+}
+
 describe('@reprise/player in Chromium', () => {
   test('starts playing a streamed session before the stream has ended, waits when it catches up, then plays on', async () => {
     const first = session.events[0]!.timestamp;
@@ -159,20 +174,7 @@ describe('@reprise/player in Chromium', () => {
     let release!: () => void;
     streams.set('partial', {
       parts: [
-        toNdjson([
-          {
-            stream: 'session',
-            version: 1,
-            id: 's1',
-            project: 'p',
-            startedAt: first,
-            endedAt: last,
-            segments: 2,
-            startSegment: 0,
-            from: null,
-          },
-          ...head,
-        ]),
+        toNdjson([twoSegmentSessionLine(first, last), ...head]),
         toNdjson([...tail, { stream: 'end', segments: 2, delivered: 2, skipped: 0, events: session.events.length }]),
       ],
       release: new Promise((resolve) => (release = resolve)),
@@ -209,17 +211,7 @@ describe('@reprise/player in Chromium', () => {
       session.events.findIndex((event) => event.timestamp - first >= session.checkoutTime && event.type === 2) + 1;
     const head = session.events.slice(0, cut);
     const tail = session.events.slice(cut);
-    const sessionLine = {
-      stream: 'session',
-      version: 1,
-      id: 's1',
-      project: 'p',
-      startedAt: first,
-      endedAt: last,
-      segments: 2,
-      startSegment: 0,
-      from: null,
-    };
+    const sessionLine = twoSegmentSessionLine(first, last);
     const waitForHead = (page: Page) =>
       page.waitForFunction(
         (count) => (window as unknown as PlayerWindow).player.getProgress().events === count,
