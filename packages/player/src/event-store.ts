@@ -34,6 +34,11 @@ export class EventStore {
     return true;
   }
 
+  /** A stream has delivered (or is delivering) segment `index` into the store, or reported it lost. */
+  holds(index: number): boolean {
+    return this.claimed.has(index);
+  }
+
   /** The segment `index` a stream claimed spans `start..end`. */
   noteSegment(index: number, start: number, end: number): void {
     if (this.claimed.has(index)) this.segmentSpans.set(index, { start, end });

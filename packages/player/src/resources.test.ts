@@ -58,6 +58,15 @@ describe('ResourcePolicy', () => {
     expect(out).toContain('no-repeat');
   });
 
+  test('an event the caller owns is rewritten in place, the same as a copy would be', () => {
+    const copied = json(new ResourcePolicy().prepare(page));
+    const owned = structuredClone(page);
+    const out = new ResourcePolicy().prepare(owned, true);
+    expect(out).toBe(owned);
+    expect(json(out)).toBe(copied);
+    expect(json(out)).not.toBe(json(page));
+  });
+
   test('originalResources keeps the recorded URLs', () => {
     const policy = new ResourcePolicy({ originalResources: true });
     expect(policy.active).toBe(false);

@@ -49,7 +49,7 @@ interface SerializedNode {
  * Rewrites the URLs in recorded events before the replayer sees them: every URL the replayed page
  * would fetch (src, srcset, poster, link href, CSS url() and @import, fonts) goes through
  * `resolveUrl`; what it does not map is dropped unless `originalResources` is set. The events
- * given are not modified: an event with DOM or CSS in it is copied first.
+ * given are not modified unless the caller owns them: an event with DOM or CSS in it is copied first.
  */
 export class ResourcePolicy {
   /** Element tags by id: whether `href` loads something depends on it (`<a>` does not). */
@@ -64,7 +64,12 @@ export class ResourcePolicy {
     return !!this.options.resolveUrl || !this.options.originalResources;
   }
 
-  prepare(event: RecordedEvent): RecordedEvent {
+  /**
+   * The event as the replayer should see it. `owned`: nobody else holds it (parsed from the stream
+   * just now), so it is rewritten in place; copying every mutation cost a window restored from the
+   * archive about half of its time (the playback bench).
+   */
+  prepare(event: RecordedEvent, owned = false): RecordedEvent {
     const source = (event.data as { source?: number } | undefined)?.source;
     const full = event.type === EventType.FullSnapshot;
     if (
@@ -75,7 +80,7 @@ export class ResourcePolicy {
       )
     )
       return event;
-    const copy = structuredClone(event);
+    const copy = owned ? event : structuredClone(event);
     const data = copy.data as Json;
     if (full) this.node(data.node as SerializedNode);
     else if (source === SOURCE_MUTATION) {

@@ -117,6 +117,8 @@ export interface ReadSourceOptions {
   /** A request for a URL `source` already under way: read instead of fetching. */
   response?: Promise<Response | undefined>;
   parseLine?: (line: string) => StreamItem | null;
+  /** Told each line of a URL source before its item is yielded. */
+  onLine?: (line: string) => void;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
 }
@@ -167,6 +169,7 @@ export async function* readSource(source: PlayerSource, options: ReadSourceOptio
     const parse = options.parseLine ?? parsePlaybackLine;
     const lines = readLines(iterateStream(response.body), (bytes) => meter.addBytes(bytes), reportIfChanged);
     for await (const line of lines) {
+      options.onLine?.(line);
       const item = parse(line);
       if (item !== null) yield measure(item);
     }

@@ -154,13 +154,14 @@ export interface PlayerOptions {
    */
   originalResources?: boolean;
   /**
-   * How much of the recording, each side of the moment shown, the player keeps in memory (ms of
-   * recording time). What lies further away is freed and fetched again (`?from=&to=`) when the
-   * viewer goes there, so a long session takes no more memory than a short one. The page load the
-   * current frame is rebuilt from, and what playback needs next, are always kept. Applies to a
-   * URL source whose server announces segments (the collector's playback stream); `Infinity`
-   * keeps everything.
-   * @default 7200000 (two hours)
+   * How much of the recording, each side of the moment shown, the player keeps in memory as
+   * events (ms of recording time). What lies further away is freed, and kept only as its stream
+   * text, gzip-compressed by the browser (about a twentieth of the events' size); it is parsed
+   * again when the viewer goes there, or fetched again (`?from=&to=`) when it never arrived whole.
+   * So a long session takes no more memory than a short one. The page load the current frame is
+   * rebuilt from, and what playback needs next, are always kept. Applies to a URL source whose
+   * server announces segments (the collector's playback stream); `Infinity` keeps everything.
+   * @default 600000 (ten minutes)
    */
   retainMs?: number;
 }

@@ -1,5 +1,6 @@
 import { EventType, type Emitter, type RecordedEvent } from '@reprise/protocol';
 import type { EventStore } from './event-store.js';
+import type { SegmentArchive, SegmentLines } from './archive.js';
 import { formatClock } from './format.js';
 import type { FrameIndex } from './frames.js';
 import type { InactivityTracker } from './inactivity.js';
@@ -11,6 +12,11 @@ import type { UrlTimeline } from './url-timeline.js';
 
 /** The load loop yields to the page after this much work so controls stay responsive. */
 const LOAD_SLICE_MS = 12;
+/**
+ * The same for a window the archive brings back: it is over in a few slices, and the viewer is
+ * waiting for its frame (the playback bench: each yield cost ~9 ms, a third of a restore).
+ */
+const ARCHIVE_SLICE_MS = 50;
 /** How soon what has arrived is shown when the stream pauses between segments. */
 const STALL_REFRESH_MS = 50;
 /**
@@ -20,6 +26,11 @@ const STALL_REFRESH_MS = 50;
 const FETCH_WINDOW_BEYOND_MS = 60_000;
 /** What a window fetched around a seek target spans past the target. */
 const FETCHED_WINDOW_MS = 2 * 60_000;
+/**
+ * What a window the archive brings back spans past its target: a paused seek needs nothing after
+ * it, and playback asks for the next stretch as it goes, at the cost of a few milliseconds.
+ */
+const ARCHIVED_WINDOW_MS = 30_000;
 
 /** One stream feeding the player: the whole session, or a window fetched around a seek target. */
 interface Reader {
@@ -39,6 +50,9 @@ interface Reader {
   /** Windows only: the moment they were opened for (epoch ms) and where they stop. */
   target?: number;
   until?: number;
+  /** The line the current item was parsed from, and the segment being gathered for the archive. */
+  line?: string;
+  archiving?: SegmentLines;
 }
 
 /** What the recording is read into: the whole-session stream fills all of it, windows only the replayable events. */
@@ -49,6 +63,8 @@ export interface RecordingParts {
   frames: FrameIndex;
   store: EventStore;
   resources: ResourcePolicy;
+  /** Where complete segments are kept compressed, so that what the store frees returns without the network. */
+  archive?: SegmentArchive;
 }
 
 /** How the loader tells the player what arrived. Each is called synchronously, in stream order. */
@@ -139,6 +155,7 @@ export class Loader {
         ...(this.options.response ? { response: this.options.response } : {}),
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
+        onLine: (line) => (this.main.line = line),
         onProgress: (progress) => {
           this.progress = progress;
           this.hooks.progress(progress);
@@ -175,7 +192,7 @@ export class Loader {
    * while the whole-session stream is still far from it. It only fills the event store: markers
    * and panels come from the whole-session stream, in order.
    */
-  private async loadWindow(reader: Reader): Promise<void> {
+  private async loadWindow(reader: Reader, archived?: Response): Promise<void> {
     const source = this.options.source as string | URL;
     const url = new URL(String(source), this.hooks.baseURI());
     const sessionStart = this.sessionStart ?? this.recording.index.start ?? 0;
@@ -185,14 +202,16 @@ export class Loader {
     try {
       const items = readSource(url.href, {
         signal: reader.abort.signal,
+        ...(archived ? { response: Promise.resolve(archived) } : {}),
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
+        onLine: (line) => (reader.line = line),
       });
       for await (const item of items) {
         if (this.stopped || reader.abort.signal.aborted) return;
         if (item.kind === 'meta') continue;
         this.handleItem(item, reader);
-        if (performance.now() - sliceStart > LOAD_SLICE_MS) {
+        if (performance.now() - sliceStart > (archived ? ARCHIVE_SLICE_MS : LOAD_SLICE_MS)) {
           this.hooks.batch();
           await new Promise((resolve) => setTimeout(resolve, 0));
           sliceStart = performance.now();
@@ -222,6 +241,7 @@ export class Loader {
     const { index, store } = this.recording;
     // Its last segment is complete: it may be freed like any other.
     reader.segment = undefined;
+    this.archiveSegment(reader);
     // Every segment has come, through this stream or a finished window: the whole recording is in.
     if (reader.main && this.windows.size === 0 && !this.leftOut && index.start !== undefined)
       store.cover(index.start, Math.max(this.streamEnd ?? 0, index.end ?? 0));
@@ -269,9 +289,19 @@ export class Loader {
       if (!reader.duplicate && item.start !== undefined && item.end !== undefined)
         store.noteSegment(item.index, item.start, item.end);
       reader.segmentEnd = item.end;
+      this.archiveSegment(reader);
+      if (this.recording.archive?.has(item.index) === false && item.start !== undefined && item.end !== undefined)
+        reader.archiving = {
+          index: item.index,
+          start: item.start,
+          end: item.end,
+          lines: [reader.line!],
+          pageLoads: [],
+        };
       return;
     }
     if (item.kind === 'gap') {
+      this.archiveSegment(reader);
       if (item.segment !== undefined) store.claimSegment(item.segment);
       reader.gapFilter.noteGap();
       // The replayer may hold changes from after the gap that another stream delivered: re-slice at the next draw.
@@ -292,6 +322,10 @@ export class Loader {
       return;
     }
     const event = item.event;
+    if (reader.archiving) {
+      reader.archiving.lines.push(reader.line!);
+      if (event.type === EventType.Meta) reader.archiving.pageLoads.push(event.timestamp);
+    }
     if (reader.main) {
       index.add(event);
       if (event.type === EventType.Meta) store.noteRecordingMeta(event.timestamp);
@@ -303,12 +337,20 @@ export class Loader {
       this.recording.urls.add(event);
     }
     if (reader.duplicate) return;
-    const replayable = this.recording.resources.prepare(event);
+    // Parsed from the stream's lines just now, and only read before this: rewritten in place.
+    const source = this.options.source;
+    const replayable = this.recording.resources.prepare(event, typeof source === 'string' || source instanceof URL);
     this.recording.frames.add(replayable);
     store.add(replayable);
     reader.from ??= event.timestamp;
     store.cover(reader.from, event.timestamp);
     this.hooks.stored(replayable, reader.main);
+  }
+
+  /** The segment a stream was gathering is complete: into the archive. */
+  private archiveSegment(reader: Reader): void {
+    if (reader.archiving) this.recording.archive?.add(reader.archiving);
+    reader.archiving = undefined;
   }
 
   /** What is freed can be fetched again: windows work and every segment said where it lies. */
@@ -371,7 +413,11 @@ export class Loader {
     };
     this.abort.signal.addEventListener('abort', () => reader.abort.abort(), { once: true });
     this.windows.add(reader);
-    void this.loadWindow(reader);
+    // What was freed comes back from the archive when it holds every segment needed; else from the collector.
+    const archive = this.recording.archive;
+    const plan = archive?.plan(at, at + ARCHIVED_WINDOW_MS);
+    if (plan) reader.until = at + ARCHIVED_WINDOW_MS;
+    void this.loadWindow(reader, plan && archive!.response(plan, (index) => store.holds(index)));
   }
 
   /** How much of the stretch growing towards `at` (epoch ms) has loaded: 0 to 0.99. */

@@ -26,6 +26,11 @@ export interface Figures {
   /** Seeks made right after the first frame, while the session was still loading. */
   cold_seek_p50_ms?: number;
   cold_seek_max_ms?: number;
+  /**
+   * What the player's segment archive holds (compressed Blobs, outside the JS heap that `heap_mb`
+   * counts), read from the player's internals: a figure for the bench, not an API.
+   */
+  archive_mb?: number;
 }
 
 /** Records when the page's first replayed frame is painted (two animation frames after it is drawn). */
@@ -160,8 +165,10 @@ async function measureAdmin(
     const times = await timeSeeks(page, seekSource, seekTargets(lengthMs, SEEKS));
     const wrong = (await page.evaluate('window.__wrong')) as number;
     if (wrong > 0) throw new Error(`[bench playback] ${wrong} of ${SEEKS} seeks did not land on their moment`);
+    const archiveBytes = (await page.evaluate('window.reprisePlayer.loader?.recording?.archive?.bytes ?? 0')) as number;
     return {
       ...(await figures(cdp, firstFrameMs, times, bytesBeforeFirstFrame)),
+      archive_mb: Math.round((archiveBytes / 1024 / 1024) * 10) / 10,
       loaded_ms: Math.round(loadedMs),
       cold_seek_p50_ms: percentile(cold, 0.5),
       cold_seek_max_ms: Math.round(Math.max(...cold)),
@@ -249,6 +256,7 @@ export async function runPlaybackBench(): Promise<void> {
       'seek_p50_ms',
       'seek_p95_ms',
       'heap_mb',
+      'archive_mb',
       'bytes_before_first_frame',
       'loaded_ms',
       'cold_seek_p50_ms',
@@ -273,6 +281,7 @@ export async function runPlaybackBench(): Promise<void> {
         seek_p50_ms,
         seek_p95_ms,
         heap_mb,
+        archive_mb = 0,
         bytes_before_first_frame,
         cold_seek_p50_ms = 0,
         cold_seek_max_ms = 0,
@@ -283,6 +292,7 @@ export async function runPlaybackBench(): Promise<void> {
         seek_p50_ms,
         seek_p95_ms,
         heap_mb,
+        archive_mb,
         bytes_before_first_frame,
         cold_seek_p50_ms,
         cold_seek_max_ms,
