@@ -26,6 +26,10 @@ export const DEFAULT_CAPTURE_ERRORS = true;
 export const DEFAULT_NAVIGATION = 'history' as const;
 /** A full snapshot every 5 minutes, so a replay can start from any segment. */
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
+/** Canvas recording, when turned on: frames a second, and the WebP quality of each frame. */
+export const DEFAULT_CANVAS_FPS = 2;
+export const MAX_CANVAS_FPS = 10;
+export const DEFAULT_CANVAS_QUALITY = 0.6;
 export const DEFAULT_DEBUG = false;
 export const DEFAULT_ASSET_MAX_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_ASSET_SESSION_MAX_BYTES = 16 * 1024 * 1024;
@@ -133,6 +137,7 @@ export interface ResolvedOptions {
   navigation: 'history' | 'manual';
   sampling: { mousemove: number; scroll: number; input: 'last' | 'all' };
   checkoutEveryMs: number;
+  canvas: { fps: number; quality: number } | false;
   mutationBreaker: ResolvedBreaker | false;
   assets: Required<AssetOptions> | false;
   delivery: DeliveryOptions;
@@ -240,6 +245,16 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
       input: sampling.input ?? DEFAULT_SAMPLING_INPUT,
     },
     checkoutEveryMs: positive(options.checkoutEveryMs, DEFAULT_CHECKOUT_EVERY_MS),
+    canvas: options.canvas
+      ? {
+          // Lowered without a report (the first file of the page carries this code: no message text).
+          fps: Math.min(MAX_CANVAS_FPS, positive(options.canvas.fps, DEFAULT_CANVAS_FPS)),
+          quality:
+            options.canvas.quality! >= 0 && options.canvas.quality! <= 1
+              ? options.canvas.quality!
+              : DEFAULT_CANVAS_QUALITY,
+        }
+      : false,
     mutationBreaker:
       breaker === false
         ? false

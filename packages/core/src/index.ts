@@ -3,6 +3,7 @@
 export { createRecorder, loadRecorder } from './loader/split.js';
 export type {
   AssetOptions,
+  CanvasOptions,
   CapturedErrorContext,
   ConsoleOptions,
   DeliveryOptions,
@@ -36,6 +37,7 @@ export {
 } from './navigation-markers.js';
 export {
   CIRCULAR_MARKER,
+  MAX_CANVAS_FPS,
   MAX_CONSOLE_MAX_ARG_LENGTH,
   MAX_DELIVERY_MAX_BATCH_BYTES,
   MAX_ERROR_TEXT_LENGTH,

@@ -4,12 +4,15 @@ import {
   DEFAULT_BREAKER_MAX_MUTATIONS,
   DEFAULT_BREAKER_RESUME_AFTER_MS,
   DEFAULT_BREAKER_WINDOW_MS,
+  DEFAULT_CANVAS_FPS,
+  DEFAULT_CANVAS_QUALITY,
   DEFAULT_CHECKOUT_EVERY_MS,
   DEFAULT_CONSOLE_LEVELS,
   DEFAULT_CONSOLE_MAX_ARG_LENGTH,
   DEFAULT_MASK_SELECTORS,
   DEFAULT_NETWORK_MAX_BODY_LENGTH,
   DEFAULT_UNMASK_SELECTORS,
+  MAX_CANVAS_FPS,
   MAX_CONSOLE_MAX_ARG_LENGTH,
   MAX_DELIVERY_MAX_BATCH_BYTES,
   MAX_NETWORK_MAX_BODY_LENGTH,
@@ -109,6 +112,21 @@ describe('resolveOptions', () => {
     expect(resolved.checkoutEveryMs).toBe(DEFAULT_CHECKOUT_EVERY_MS);
     expect(resolved.sampling.mousemove).toBe(50);
     expect(resolveOptions({ sampleRate: -1 }).sampleRate).toBe(0);
+  });
+
+  test('canvas recording is off unless asked; asked, it takes defaults, keeps quality in 0..1 and caps the frame rate', () => {
+    expect(resolveOptions({}).canvas).toBe(false);
+    expect(resolveOptions({ canvas: false }).canvas).toBe(false);
+    expect(resolveOptions({ canvas: {} }).canvas).toEqual({ fps: DEFAULT_CANVAS_FPS, quality: DEFAULT_CANVAS_QUALITY });
+    expect(resolveOptions({ canvas: { fps: 4, quality: 0.9 } }).canvas).toEqual({ fps: 4, quality: 0.9 });
+    expect(resolveOptions({ canvas: { fps: -1, quality: 3 } }).canvas).toEqual({
+      fps: DEFAULT_CANVAS_FPS,
+      quality: DEFAULT_CANVAS_QUALITY,
+    });
+    expect(resolveOptions({ canvas: { fps: 60 } }).canvas).toEqual({
+      fps: MAX_CANVAS_FPS,
+      quality: DEFAULT_CANVAS_QUALITY,
+    });
   });
 
   test('size options above the protocol limits are lowered to them when the full recorder is created, with an options RecorderError each', () => {

@@ -32,6 +32,14 @@ export interface RecorderOptions {
   sampling?: SamplingOptions;
   /** A full snapshot every this many ms, so a replay can start from any segment. @default 300000 */
   checkoutEveryMs?: number;
+  /**
+   * Record `<canvas>` elements (2D and WebGL) as frames, at most `fps` a second, each a WebP image
+   * taken off the main thread where the browser can (an inline worker: a CSP needs `worker-src
+   * blob:`). Off by default: a canvas then replays as an empty one of its size. Its pixels are
+   * recorded as they are, text drawn in it included: masking and redaction do not reach inside an
+   * image, so block (`privacy.blockSelectors`) any canvas that can show personal data.
+   */
+  canvas?: CanvasOptions | false;
   /** Mutation circuit-breaker; `false` disables it. */
   mutationBreaker?: MutationBreakerOptions | false;
   /**
@@ -45,6 +53,13 @@ export interface RecorderOptions {
   delivery?: DeliveryOptions;
   /** Log recorder warnings to the console, in every build (the script-tag build included). @default false */
   debug?: boolean;
+}
+
+export interface CanvasOptions {
+  /** Frames a second, for each canvas that changed (at most 10). @default 2 */
+  fps?: number;
+  /** WebP quality of each frame, 0 to 1. @default 0.6 */
+  quality?: number;
 }
 
 export interface AssetOptions {

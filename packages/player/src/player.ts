@@ -4,6 +4,7 @@
 import { createEmitter, EventType, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
 import { SegmentArchive } from './archive.js';
+import { CanvasFrames } from './canvas.js';
 import { h } from './dom.js';
 import { EventStore } from './event-store.js';
 import { FrameIndex } from './frames.js';
@@ -78,6 +79,8 @@ export class Player {
   private readonly urls = new UrlTimeline();
   private readonly frames = new FrameIndex();
   private readonly store = new EventStore();
+  /** Recorded canvas frames, drawn by an rrweb plugin. */
+  private readonly canvases = new CanvasFrames();
   private readonly resources: ResourcePolicy;
   private readonly hover = new HoverFollower(() => this.replayer);
   private readonly loader: Loader;
@@ -150,6 +153,7 @@ export class Player {
         frames: this.frames,
         store: this.store,
         resources: this.resources,
+        canvases: this.canvases,
         // Only a collector stream's segments can be freed and brought back.
         ...(this.retainMs < Infinity && typeof options.source === 'string' ? { archive: new SegmentArchive() } : {}),
       },
@@ -567,7 +571,14 @@ export class Player {
       // Replaying focus would move the host page's keyboard focus into the iframe mid-playback
       // and the player's shortcuts would stop working.
       triggerFocus: false,
+      // It would let scripts run in the replay document; recorded canvas frames are drawn by the plugin.
       UNSAFE_replayCanvas: false,
+      plugins: [
+        this.canvases.plugin((id) => {
+          const node = this.replayer?.getMirror().getNode(id) as HTMLCanvasElement | null | undefined;
+          return node?.nodeName === 'CANVAS' ? node : null;
+        }),
+      ],
       mouseTail: { duration: 600, lineCap: 'round', lineWidth: 3, strokeStyle: 'rgba(129, 140, 248, 0.65)' },
     });
     this.replayer = replayer;

@@ -1,6 +1,7 @@
 import { EventType, type Emitter, type RecordedEvent } from '@reprise/protocol';
 import type { EventStore } from './event-store.js';
 import type { SegmentArchive, SegmentLines } from './archive.js';
+import type { CanvasFrames } from './canvas.js';
 import { formatClock } from './format.js';
 import type { FrameIndex } from './frames.js';
 import type { InactivityTracker } from './inactivity.js';
@@ -63,6 +64,7 @@ export interface RecordingParts {
   frames: FrameIndex;
   store: EventStore;
   resources: ResourcePolicy;
+  canvases: CanvasFrames;
   /** Where complete segments are kept compressed, so that what the store frees returns without the network. */
   archive?: SegmentArchive;
 }
@@ -339,7 +341,9 @@ export class Loader {
     if (reader.duplicate) return;
     // Parsed from the stream's lines just now, and only read before this: rewritten in place.
     const source = this.options.source;
-    const replayable = this.recording.resources.prepare(event, typeof source === 'string' || source instanceof URL);
+    const owned = typeof source === 'string' || source instanceof URL;
+    const prepared = this.recording.resources.prepare(event, owned);
+    const replayable = this.recording.canvases.prepare(prepared, owned || prepared !== event);
     this.recording.frames.add(replayable);
     store.add(replayable);
     reader.from ??= event.timestamp;

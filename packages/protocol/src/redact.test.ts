@@ -281,6 +281,43 @@ describe('redaction where user text lives', () => {
     expect(JSON.stringify(network)).not.toContain(CARD);
     expect(JSON.stringify(consoleEvent)).not.toContain(CARD);
   });
+
+  test('a canvas frame (an image in base64) is kept whole; the text of a text call in a single-command change is not', () => {
+    // Base64 with a Luhn-valid run of 16 digits in it, as a WebP frame can have.
+    const base64 = `UklGRh4AAABXRUJQVlA4/${'4242424242424242'}+AAAAAAAAA==`;
+    const frame = {
+      type: 3,
+      timestamp: 1,
+      data: {
+        source: 9,
+        id: 7,
+        type: 0,
+        commands: [
+          { property: 'clearRect', args: [0, 0, 300, 150] },
+          {
+            property: 'drawImage',
+            args: [
+              {
+                rr_type: 'ImageBitmap',
+                args: [{ rr_type: 'Blob', data: [{ rr_type: 'ArrayBuffer', base64 }], type: 'image/webp' }],
+              },
+              0,
+              0,
+            ],
+          },
+        ],
+      },
+    };
+    const original = JSON.stringify(frame);
+    const single = {
+      type: 3,
+      timestamp: 2,
+      data: { source: 9, id: 7, type: 0, property: 'strokeText', args: [CARD, 1, 2] },
+    };
+    expect(redactEventsInPlace([frame, single], createRedactor())).toBe(1);
+    expect(JSON.stringify(frame)).toBe(original);
+    expect(single.data.args).toEqual([MASKED, 1, 2]);
+  });
 });
 
 describe('secrets in URLs, national ids and phone numbers', () => {

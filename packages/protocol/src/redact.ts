@@ -190,6 +190,9 @@ const FULL_SNAPSHOT = 2;
 const INCREMENTAL_SNAPSHOT = 3;
 const SOURCE_MUTATION = 0;
 const SOURCE_INPUT = 5;
+const SOURCE_CANVAS = 9;
+/** Canvas calls that draw text: their first argument is the text. */
+const CANVAS_TEXT_CALLS = new Set(['fillText', 'strokeText']);
 /**
  * Incremental sources that carry positions, ids, CSS or definitions only, never page text, one bit
  * each: mouse (1, 2), scroll (3), viewport (4), touch (6), media (7), style sheet rules (8), fonts
@@ -252,6 +255,7 @@ function redactEventInPlace(event: unknown, redact: Redactor): number {
   const source = data.source;
   if (typeof source === 'number' && (NON_TEXT_SOURCES >> source) & 1) return 0;
   if (source === SOURCE_INPUT) return redactKey(data, 'text', redact);
+  if (source === SOURCE_CANVAS) return redactCanvasText(data, redact);
   if (source !== SOURCE_MUTATION) return redactInPlace(event, redact);
   let changed = 0;
   const { adds, texts, attributes } = data as { adds?: unknown; texts?: unknown; attributes?: unknown };
@@ -264,6 +268,22 @@ function redactEventInPlace(event: unknown, redact: Redactor): number {
       if (change?.attributes && typeof change.attributes === 'object')
         changed += redactAttributes(change.attributes as Record<string, unknown>, redact);
     }
+  }
+  return changed;
+}
+
+/**
+ * A canvas change: the text of `fillText` / `strokeText` calls. The rest is drawing: image frames
+ * in base64 (where a run of digits passed the card check and corrupted the image), colours,
+ * coordinates.
+ */
+function redactCanvasText(data: Record<string, unknown>, redact: Redactor): number {
+  let changed = 0;
+  const commands = Array.isArray(data.commands) ? (data.commands as unknown[]) : [data];
+  for (const command of commands) {
+    const { property, args } = (command ?? {}) as { property?: unknown; args?: unknown };
+    if (typeof property === 'string' && CANVAS_TEXT_CALLS.has(property) && Array.isArray(args))
+      changed += redactKey(args as unknown as Record<string, unknown>, '0', redact);
   }
   return changed;
 }

@@ -56,6 +56,7 @@ export function startDomCapture(
     maskSelector: privacy.maskTextSelector,
     unmaskSelector,
   };
+  const canvas = options.canvas || undefined;
   const coalesceInput = options.sampling.input === 'last';
   let pendingInput: (RecordedEvent & { data: { id?: number } }) | undefined;
   let inputTimer: ReturnType<typeof setTimeout> | undefined;
@@ -97,10 +98,14 @@ export function startDomCapture(
       // from fields inside shadow roots (`change` stays inside them), and it fires while typing.
       // 'last' is this module's coalescing above.
       input: 'all',
+      canvas: canvas?.fps,
     },
     inlineStylesheet: true,
     recordCrossOriginIframes: false,
-    recordCanvas: false,
+    // A number of frames a second: rrweb reads each changed canvas as a bitmap and encodes it in a
+    // worker (its other mode records every drawing call, on the main thread).
+    recordCanvas: !!canvas,
+    dataURLOptions: { type: 'image/webp', quality: canvas?.quality },
     inlineImages: false,
     collectFonts: false,
     // Scripts never replay, and comments can hold anything; favicons and head whitespace are noise.
