@@ -2,7 +2,8 @@
  * Secrets in URLs, second line: a recorder that sent them anyway (an old version, a custom
  * client) still gets them replaced at the collector, in the stored events and in the index.
  * And the same second line only where user text lives: a card number in a title or an input is
- * masked, an SVG icon's path whose digits look like a card number is stored as drawn.
+ * masked, an SVG icon's path whose digits look like a card number is stored as drawn, and so is
+ * a canvas frame's image data.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -130,6 +131,48 @@ describe('secret URL parameters at the collector', () => {
     expect(played).toContain(`"style":"width: ${CARD}px"`);
     expect(played).toContain(`"title":"card ${maskText(CARD)}"`);
     expect(played).toContain(`"text":"${maskText(CARD)}"`);
+  });
+
+  it('stores a canvas frame as it was taken (its image data in base64) and masks the text a canvas drew', async () => {
+    const T = Date.now() - 60_000;
+    // Base64 of a WebP frame can hold a Luhn-valid run of digits between a "/" and a "+".
+    const base64 = 'UklGRh4AAABXRUJQVlA4/4242424242424242+AAAAAAAAA==';
+    const events: RecordedEvent[] = [
+      ev.meta(T, 'https://app.test/chart'),
+      ev.full(T + 1),
+      {
+        type: EventType.IncrementalSnapshot,
+        timestamp: T + 2,
+        data: {
+          source: 9,
+          id: 7,
+          type: 0,
+          commands: [
+            { property: 'clearRect', args: [0, 0, 120, 80] },
+            {
+              property: 'drawImage',
+              args: [
+                {
+                  rr_type: 'ImageBitmap',
+                  args: [{ rr_type: 'Blob', data: [{ rr_type: 'ArrayBuffer', base64 }], type: 'image/webp' }],
+                },
+                0,
+                0,
+              ],
+            },
+            { property: 'fillText', args: [CARD, 4, 12] },
+          ],
+        },
+      },
+      ev.click(T + 30),
+    ];
+    await ingestIndexed(env, 'shop', toBatches('canvas', events, 10));
+    await env.collector.writer.flush();
+    const response = await callApi(env.url, { token }, 'GET', '/v1/sessions/canvas/events');
+    expect(response.status).toBe(200);
+    const played = String(response.body);
+    expect(played).toContain(`"base64":"${base64}"`);
+    expect(played).toContain(`"args":["${maskText(CARD)}",4,12]`);
   });
 });
 
