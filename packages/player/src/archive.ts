@@ -113,7 +113,6 @@ export class SegmentArchive {
   }
 
   /**
-  /**
    * A playback-stream response made of the planned segments' lines, as they were delivered, each
    * decompressed as the reader reaches it. Of a segment the store still `holds`, only its record:
    * the stream must say where it lies (the stretch it loads runs on across it), and its events
