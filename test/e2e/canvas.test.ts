@@ -178,6 +178,31 @@ describe('canvas recording', () => {
     }
   }, 60_000);
 
+  test('a frame that is not base64 (a damaged recording) is skipped: no error in the page, the other canvas still drawn', async () => {
+    const { events } = await record({ canvas: { fps: 5 } });
+    const frames = events.filter((event) => event.type === 3 && event.data.source === CANVAS_MUTATION);
+    const last = events.at(-1)!;
+    const lastFrameOf = (id: unknown) => frames.filter((event) => event.data.id === id).at(-1)!;
+    // A damaged picture for each canvas, then a good one for the first: at the end, one canvas's
+    // last picture is damaged and the other's is good, whichever the player draws first.
+    for (const id of new Set(frames.map((event) => event.data.id))) {
+      const copy = JSON.stringify(lastFrameOf(id));
+      const damaged = JSON.parse(copy.replace(/"base64":"[^"]*"/, '"base64":"%%% not base64"')) as CapturedEvent;
+      events.push({ ...damaged, timestamp: last.timestamp + 1 });
+    }
+    events.push({ ...lastFrameOf(frames[0]!.data.id), timestamp: last.timestamp + 2 });
+    const page = await openPlayer(events);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    try {
+      const { flat, gl } = await replayedPixels(page, last.timestamp + 2 - events[0]!.timestamp);
+      expect(errors).toEqual([]);
+      expect(flat[3]! > 200 || gl[3]! > 200, `the good picture is drawn: ${flat} / ${gl}`).toBe(true);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   test('off by default: nothing of a canvas is recorded, and it replays as an empty canvas of its size', async () => {
     const { events } = await record({});
     expect(events.some((event) => event.type === 3 && event.data.source === CANVAS_MUTATION)).toBe(false);

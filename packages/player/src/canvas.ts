@@ -107,7 +107,13 @@ export class CanvasFrames {
       if (!canvas?.getContext) continue;
       const draw = (this.started.get(id) ?? 0) + 1;
       this.started.set(id, draw);
-      const binary = atob(picture.bytes);
+      let binary: string;
+      try {
+        binary = atob(picture.bytes);
+      } catch {
+        // Not base64 (a damaged or hand-made recording): nothing to draw, and the other canvases still are.
+        continue;
+      }
       const bytes = new Uint8Array(binary.length);
       for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
       createImageBitmap(new Blob([bytes], { type: picture.type })).then(
@@ -124,12 +130,14 @@ export class CanvasFrames {
   }
 }
 
+// Both walks push children one by one: spreading a long list (a node with 300,000 children) into
+// push() exceeds what a call can take and threw.
 function hasCanvasContent(root: NodeLike | undefined): boolean {
   const stack = root ? [root] : [];
   while (stack.length > 0) {
     const node = stack.pop()!;
     if (node.tagName === 'canvas' && typeof node.attributes?.rr_dataURL === 'string') return true;
-    if (node.childNodes) stack.push(...node.childNodes);
+    for (const child of node.childNodes ?? []) stack.push(child);
   }
   return false;
 }
@@ -144,6 +152,6 @@ function takeCanvasContent(root: NodeLike | undefined, taken: Array<[number, Pic
       const picture = pictureOfDataUrl(url);
       if (picture) taken.push([node.id, picture]);
     }
-    if (node.childNodes) stack.push(...node.childNodes);
+    for (const child of node.childNodes ?? []) stack.push(child);
   }
 }
