@@ -31,6 +31,15 @@ function filesUnder(dir: string): string[] {
     .filter((path) => statSync(path).isFile());
 }
 
+/** Store `events` as session `session` of project `shop` through ingest, and read them back through playback. */
+async function ingestAndPlay(env: TestCollector, token: string, session: string, events: RecordedEvent[]) {
+  await ingestIndexed(env, 'shop', toBatches(session, events, 10));
+  await env.collector.writer.flush();
+  const response = await callApi(env.url, { token }, 'GET', `/v1/sessions/${session}/events`);
+  expect(response.status).toBe(200);
+  return String(response.body);
+}
+
 describe('secret URL parameters at the collector', () => {
   let env: TestCollector;
   let token: string;
@@ -120,12 +129,7 @@ describe('secret URL parameters at the collector', () => {
       },
       ev.click(T + 30),
     ];
-    await ingestIndexed(env, 'shop', toBatches('scope', events, 10));
-    await env.collector.writer.flush();
-
-    const response = await callApi(env.url, { token }, 'GET', '/v1/sessions/scope/events');
-    expect(response.status).toBe(200);
-    const played = String(response.body);
+    const played = await ingestAndPlay(env, token, 'scope', events);
     expect(played).toContain(JSON.stringify(PATH));
     expect(played).toContain('"viewBox":"0 0 4242424242424242 24"');
     expect(played).toContain(`"style":"width: ${CARD}px"`);
@@ -166,11 +170,7 @@ describe('secret URL parameters at the collector', () => {
       },
       ev.click(T + 30),
     ];
-    await ingestIndexed(env, 'shop', toBatches('canvas', events, 10));
-    await env.collector.writer.flush();
-    const response = await callApi(env.url, { token }, 'GET', '/v1/sessions/canvas/events');
-    expect(response.status).toBe(200);
-    const played = String(response.body);
+    const played = await ingestAndPlay(env, token, 'canvas', events);
     expect(played).toContain(`"base64":"${base64}"`);
     expect(played).toContain(`"args":["${maskText(CARD)}",4,12]`);
   });
@@ -194,16 +194,13 @@ async function storedTextOf(env: TestCollector, token: string, session: string) 
     },
     ev.click(T + 30),
   ];
-  await ingestIndexed(env, 'shop', toBatches(session, events, 10));
-  await env.collector.writer.flush();
-  const response = await callApi(env.url, { token }, 'GET', `/v1/sessions/${session}/events`);
-  expect(response.status).toBe(200);
+  const played = await ingestAndPlay(env, token, session, events);
   const row = await env.plugin.index.db
     .selectFrom('sessions')
     .selectAll()
     .where('session_id', '=', session)
     .executeTakeFirstOrThrow();
-  return { played: String(response.body), firstUrl: row.first_url };
+  return { played, firstUrl: row.first_url };
 }
 
 describe("the collector's redaction settings, from the environment to what is stored", () => {
