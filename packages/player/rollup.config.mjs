@@ -35,5 +35,13 @@ function inlineCss() {
 export default defineRollupConfig({
   input: { index: 'src/index.ts' },
   plugins: [inlineCss()],
-  iife: [{ input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer', target: 'es2022' }],
+  iife: [
+    { input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer', target: 'es2022' },
+    {
+      input: 'src/framed-iife.ts',
+      file: 'dist/reprise-framed-player.iife.js',
+      name: 'RepriseFramedPlayer',
+      target: 'es2022',
+    },
+  ],
 });

@@ -19,6 +19,13 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     chunkSizeWarningLimit: 800,
+    rollupOptions: {
+      // The session page's player runs in its own sandboxed page (src/replay-frame.ts).
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        frame: fileURLToPath(new URL('./replay-frame.html', import.meta.url)),
+      },
+    },
   },
   server: {
     // `vite --config admin/vite.config.ts` next to a collector on :4318 for hot-reload work on the UI.

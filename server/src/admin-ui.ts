@@ -22,6 +22,10 @@ export const DEFAULT_ADMIN_ASSETS_DIR = fileURLToPath(new URL('../dist/admin/', 
 const RESERVED = /^\/(v1|healthz|readyz|metrics)(\/|$)/;
 const YEAR_SECONDS = 365 * 24 * 3600;
 
+/** The admin page's `<meta>` naming the replay frame's URL (read by the session page). */
+export const REPLAY_FRAME_META = 'reprise-replay-frame';
+export const REPLAY_FRAME_PATH = '/replay-frame.html';
+
 /**
  * The query parameter of the per-replay switch that lets the viewer's browser load a recording's
  * uncaptured resources from the sites they were recorded on (the player's `originalResources`).
@@ -29,35 +33,77 @@ const YEAR_SECONDS = 365 * 24 * 3600;
 export const ORIGINAL_RESOURCES_PARAM = 'resources';
 export const ORIGINAL_RESOURCES_VALUE = 'original';
 
-const policy = (remote: string) =>
-  [
+/**
+ * Scripts only from this origin. The admin page loads nothing from elsewhere: the replayed page
+ * is not in it but in the replay frame, from the replay origin.
+ */
+export function adminContentSecurityPolicy(replayOrigin: string | undefined): string {
+  return [
     "default-src 'self'",
     "script-src 'self'",
-    `style-src 'self' 'unsafe-inline'${remote}`,
-    `img-src 'self' data: blob:${remote}`,
-    `font-src 'self' data: blob:${remote}`,
-    `media-src 'self' data: blob:${remote}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data: blob:",
+    "media-src 'self' data: blob:",
     "connect-src 'self'",
-    "frame-src 'self' about: blob: data:",
+    `frame-src 'self'${replayOrigin ? ` ${replayOrigin}` : ''}`,
     "frame-ancestors 'none'",
     "base-uri 'self'",
     "form-action 'self'",
     "object-src 'none'",
   ].join('; ');
+}
 
 /**
- * Scripts only from this origin. The replayed page lives in an iframe that inherits this policy:
- * its images, fonts, media and styles come from this collector or data:/blob: URLs only, so a
- * recorded URL on another host never learns who watched and when. (The player drops uncaptured
- * URLs before they reach the iframe; this is the browser-enforced second line.)
+ * The replay frame's policy (`/replay-frame.html`, the player's `servePlayerFrame`). The replayed
+ * page lives there, on the replay origin, which the viewer's login cookie never goes to: nothing
+ * recorded runs as the viewer, and nothing in it can reach the admin page. Its images, fonts, media
+ * and styles come only from data: and blob: URLs (captured assets are inlined by the playback
+ * stream), so a recorded URL on another host never learns who watched and when; with `original`
+ * the viewer chose, for this replay, to let their browser fetch them from the sites they came from.
+ * (The player drops uncaptured URLs before they reach the replay; this is the browser-enforced
+ * second line.) The frame connects nowhere: the admin page makes the player's requests.
  */
-export const ADMIN_CONTENT_SECURITY_POLICY = policy('');
+export function replayFrameContentSecurityPolicy(embedder: string | undefined, original: boolean): string {
+  const remote = original ? ' https: http:' : '';
+  return [
+    // Forms, popups and navigating the admin page stay off even if the page is opened on its own.
+    'sandbox allow-scripts allow-same-origin',
+    "default-src 'none'",
+    "script-src 'self'",
+    `style-src 'unsafe-inline'${remote}`,
+    `img-src data: blob:${remote}`,
+    `font-src data: blob:${remote}`,
+    `media-src data: blob:${remote}`,
+    "connect-src 'none'",
+    'frame-src about: blob: data:',
+    `frame-ancestors ${embedder ?? "'self'"}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+const LOOPBACK_NAME = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /**
- * The policy for a page opened with `?resources=original`: the viewer chose, for this replay, to
- * let their browser fetch the recorded page's resources from the sites they came from.
+ * Where a page reached by `req` loads the replay frame from: REPRISE_REPLAY_ORIGIN, or on a
+ * loopback name the other one (127.0.0.1 and localhost are different sites, so the login cookie of
+ * one is never sent from or to the other). Undefined elsewhere: the frame then shares the admin's
+ * origin, and only the player's and the CSP's checks keep recorded URLs out.
  */
-export const ADMIN_ORIGINAL_RESOURCES_POLICY = policy(' https: http:');
+export function replayOriginFor(req: Request, configured: string | undefined): string | undefined {
+  if (configured) return configured;
+  let url: URL;
+  try {
+    url = new URL(`${req.protocol}://${req.headers.host ?? ''}`);
+  } catch {
+    return undefined;
+  }
+  if (!LOOPBACK_NAME.test(url.hostname)) return undefined;
+  url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+  return url.origin;
+}
 
 export interface AdminUiOptions {
   /** Folder holding the built admin (index.html + assets/). @default DEFAULT_ADMIN_ASSETS_DIR */
@@ -71,6 +117,10 @@ export interface AdminUiOptions {
   projects?: () => readonly ProjectConfig[];
   /** The login's idle timeout, as the sessions API applies it. @default 30 minutes */
   sessionIdleMs?: number;
+  /** REPRISE_REPLAY_ORIGIN: where the replay frame is loaded from (see `replayOriginFor`). */
+  replayOrigin?: string;
+  /** REPRISE_PUBLIC_URL: the admin's origin, the one page that may embed a frame on `replayOrigin`. */
+  publicUrl?: string;
 }
 
 const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reprise</title>
@@ -86,25 +136,34 @@ function wantsHtml(req: Request): boolean {
   );
 }
 
-function sendPage(req: Request, res: Response, html: string): void {
-  const original = req.query[ORIGINAL_RESOURCES_PARAM] === ORIGINAL_RESOURCES_VALUE;
-  res.setHeader('Content-Security-Policy', original ? ADMIN_ORIGINAL_RESOURCES_POLICY : ADMIN_CONTENT_SECURITY_POLICY);
+function sendPage(res: Response, html: string, policy: string): void {
+  res.setHeader('Content-Security-Policy', policy);
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'same-origin');
   res.type('html').send(html);
 }
 
+const SESSION_PAGE = /^\/sessions\/[^/]+\/?$/;
+export const WARM_FRAME_ID = 'reprise-replay-warm';
+
+const warmFrame = (src: string) =>
+  `<iframe id="${WARM_FRAME_ID}" src="${src}" sandbox="allow-scripts allow-same-origin" aria-hidden="true" tabindex="-1" style="position:fixed;width:0;height:0;border:0;visibility:hidden"></iframe>`;
+
+/** A built page, read once it exists (so building the admin next to a running collector works). */
+function builtPage(path: string): () => string | undefined {
+  let html: string | undefined;
+  return () => {
+    if (html === undefined && existsSync(path)) html = readFileSync(path, 'utf8');
+    return html;
+  };
+}
+
 export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
   const dir = options.assetsDir ?? DEFAULT_ADMIN_ASSETS_DIR;
   const router = Router();
-  const indexPath = `${dir.replace(/\/$/, '')}/index.html`;
-  // Read per request only while missing, so building the admin next to a running collector works.
-  let indexHtml: string | undefined;
-  const page = () => {
-    if (indexHtml === undefined && existsSync(indexPath)) indexHtml = readFileSync(indexPath, 'utf8');
-    return indexHtml;
-  };
+  const page = builtPage(`${dir.replace(/\/$/, '')}/index.html`);
+  const framePage = builtPage(`${dir.replace(/\/$/, '')}/replay-frame.html`);
 
   router.use(
     '/assets',
@@ -170,9 +229,37 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
     );
   }
 
+  router.get(REPLAY_FRAME_PATH, (req, res) => {
+    const html = framePage();
+    if (html === undefined) {
+      res.status(404).type('text').send('[@reprise/collector] The admin UI is not built; see the page at /.');
+      return;
+    }
+    // The page that embeds this frame: on a loopback name the other one (as replayOriginFor
+    // chose it), else REPRISE_PUBLIC_URL's origin, else any page on this origin.
+    const embedder = options.replayOrigin
+      ? options.publicUrl && new URL(options.publicUrl).origin
+      : replayOriginFor(req, undefined);
+    const original = req.query[ORIGINAL_RESOURCES_PARAM] === ORIGINAL_RESOURCES_VALUE;
+    sendPage(res, html, replayFrameContentSecurityPolicy(embedder ? `'self' ${embedder}` : undefined, original));
+  });
+
   router.use((req, res, next) => {
     if (!wantsHtml(req)) return next();
-    sendPage(req, res, page() ?? NOT_BUILT_PAGE);
+    const replayOrigin = replayOriginFor(req, options.replayOrigin);
+    const frameUrl = `${replayOrigin ?? ''}${REPLAY_FRAME_PATH}`;
+    const html = page();
+    sendPage(
+      res,
+      html === undefined
+        ? NOT_BUILT_PAGE
+        : html
+            .replace('</head>', `<meta name="${REPLAY_FRAME_META}" content="${frameUrl}"></head>`)
+            // A session page starts its replay frame's page as it parses: on a site of its own that
+            // frame needs a process of its own, ready by the time the player asks (FramedPlayer.warm).
+            .replace('<body>', SESSION_PAGE.test(req.path) ? `<body>${warmFrame(frameUrl)}` : '<body>'),
+      adminContentSecurityPolicy(replayOrigin),
+    );
   });
   return router;
 }
@@ -187,6 +274,8 @@ export function adminUiPlugin(options: AdminUiOptions = {}): CollectorPlugin {
         createAdminUiRouter({
           projects: () => collector.projects.list(),
           sessionIdleMs: collector.config.sessionIdleMinutes * 60_000,
+          ...(collector.config.replayOrigin ? { replayOrigin: collector.config.replayOrigin } : {}),
+          ...(collector.config.publicUrl ? { publicUrl: collector.config.publicUrl } : {}),
           ...options,
         }),
       );

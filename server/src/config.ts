@@ -539,6 +539,12 @@ const options: OptionSpec[] = [
     schema: z.string().url('must be a URL'),
   },
   {
+    key: 'replayOrigin',
+    env: 'REPRISE_REPLAY_ORIGIN',
+    help: "Origin the admin UI's replay frame is loaded from, another name for this collector that the viewer's login cookie never goes to (e.g. https://replay.example.com), so a replayed page cannot act as the viewer. Default: on a loopback address the other loopback name (localhost / 127.0.0.1), else the admin's own origin.",
+    schema: z.string().url('must be a URL'),
+  },
+  {
     key: 'sessionIdleMinutes',
     env: 'REPRISE_SESSION_IDLE_MINUTES',
     help: "A viewer's login ends after this many minutes without a request (it ends after 12 hours in any case).",
@@ -665,6 +671,7 @@ export interface CollectorConfigInput {
   indexPath?: string;
   databaseUrl?: string;
   publicUrl?: string;
+  replayOrigin?: string;
   sessionIdleMinutes: number;
   tokenMaxDays: number;
   passwordHashConcurrency: number;
@@ -824,6 +831,14 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
     errors.push('REPRISE_S3_BUCKET (--s3-bucket) is required when REPRISE_STORE=s3.');
   if (input.index === 'postgres' && !input.databaseUrl)
     errors.push('REPRISE_INDEX=postgres needs REPRISE_DATABASE_URL=postgres://user:password@host:5432/database.');
+  if (input.replayOrigin !== undefined && input.publicUrl === undefined)
+    errors.push(
+      "REPRISE_REPLAY_ORIGIN needs REPRISE_PUBLIC_URL: the admin UI's own address, the one page allowed to frame the replay.",
+    );
+  else if (input.replayOrigin !== undefined && new URL(input.replayOrigin).origin === new URL(input.publicUrl!).origin)
+    errors.push(
+      'REPRISE_REPLAY_ORIGIN must differ from REPRISE_PUBLIC_URL: another host name, which the login cookie never goes to.',
+    );
   if ((input.natsUser === undefined) !== (input.natsPassword === undefined))
     errors.push('REPRISE_NATS_USER and REPRISE_NATS_PASSWORD go together: set both, or neither.');
   if ((input.natsTlsCert === undefined) !== (input.natsTlsKey === undefined))
@@ -894,6 +909,7 @@ function validate(raw: Record<string, string>, errors: string[]): CollectorConfi
         'node'),
     indexPath: resolve(input.indexPath ?? `${dataDir}/index.sqlite`),
     ...(input.publicUrl ? { publicUrl: input.publicUrl.replace(/\/$/, '') } : {}),
+    ...(input.replayOrigin ? { replayOrigin: new URL(input.replayOrigin).origin } : {}),
     s3Region: input.s3Region ?? process.env.AWS_REGION ?? 'us-east-1',
     projectList,
     devProject,

@@ -68,3 +68,25 @@ describe('sessions plugin configuration from REPRISE_* variables', () => {
     }
   });
 });
+
+describe('the replay origin', () => {
+  it('is kept as an origin, beside the public URL the admin UI is reached at', () => {
+    const config = configFrom({
+      REPRISE_PUBLIC_URL: 'https://reprise.example.com',
+      REPRISE_REPLAY_ORIGIN: 'https://replay.example.com/ignored/path',
+    });
+    expect(config.replayOrigin).toBe('https://replay.example.com');
+  });
+
+  it('is refused without a public URL, or when it is the public URL itself', () => {
+    expect(() => configFrom({ REPRISE_REPLAY_ORIGIN: 'https://replay.example.com' })).toThrow(
+      /REPRISE_REPLAY_ORIGIN needs REPRISE_PUBLIC_URL/,
+    );
+    expect(() =>
+      configFrom({
+        REPRISE_PUBLIC_URL: 'https://reprise.example.com/admin',
+        REPRISE_REPLAY_ORIGIN: 'https://reprise.example.com',
+      }),
+    ).toThrow(/must differ from REPRISE_PUBLIC_URL/);
+  });
+});

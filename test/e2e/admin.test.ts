@@ -17,6 +17,7 @@ import {
   type RecordedFixture,
   type RunningCollector,
 } from '../fixtures/admin/session.js';
+import { replayFrame } from '../fixtures/admin/replay-frame.js';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 
 let running: RunningCollector;
@@ -53,8 +54,9 @@ interface PagePlayer {
 }
 type PlayerWindow = Window & { reprisePlayer?: PagePlayer };
 
-const onPlayer = <T, A = undefined>(page: Page, fn: (player: PagePlayer, arg: A) => T, arg?: A): Promise<T> =>
-  page.evaluate(
+/** Runs `fn` in the replay frame, on the player itself (the page's `reprisePlayer` mirrors its state). */
+const onPlayer = async <T, A = undefined>(page: Page, fn: (player: PagePlayer, arg: A) => T, arg?: A): Promise<T> =>
+  (await replayFrame(page)).evaluate(
     ({ source, arg: value }) => {
       const player = (window as unknown as PlayerWindow).reprisePlayer;
       if (!player) throw new Error('no player on this page');
@@ -70,6 +72,9 @@ const frameQuery = (page: Page, selector: string) =>
     (player, sel) => player.getIframe()?.contentDocument?.querySelector(sel as string)?.textContent ?? null,
     selector,
   );
+
+/** The player's own controls, inside the replay frame. */
+const playerUi = (page: Page) => page.frameLocator('iframe.reprise-player-frame');
 
 /** Opens the session page and waits until the whole recording has loaded. */
 async function openSession(page: Page, suffix = ''): Promise<void> {
@@ -127,8 +132,15 @@ describe('admin UI served by the collector', () => {
     expect(asset.headers.get('cache-control')).toContain('immutable');
     expect(asset.headers.get('content-type')).toContain('javascript');
     // A deep client route answers the same page; a missing asset and an unknown API path do not.
-    const deep = await fetch(`${running.url}/sessions/abc?project=dev`, { headers: { accept: 'text/html' } });
+    const deep = await fetch(`${running.url}/audit?page=2`, { headers: { accept: 'text/html' } });
     expect(await deep.text()).toBe(html);
+    // A session page also starts its replay frame's page as it parses, on the other loopback name.
+    const session = await (
+      await fetch(`${running.url}/sessions/abc?project=dev`, { headers: { accept: 'text/html' } })
+    ).text();
+    const warm = /<iframe id="reprise-replay-warm" src="([^"]+)"[^>]*><\/iframe>/.exec(session);
+    expect(warm?.[1]).toBe(`${running.url.replace('127.0.0.1', 'localhost')}/replay-frame.html`);
+    expect(session.replace(warm![0], '')).toBe(html);
     expect((await fetch(`${running.url}/assets/missing-123.js`)).status).toBe(404);
     const api = await fetch(`${running.url}/v1/nothing-here`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(404);
@@ -307,12 +319,14 @@ describe('admin UI served by the collector', () => {
     for (const shot of recorded.shots) {
       // Each moment opened fresh from its deep link (seeking on one open page is the markers test's).
       await openSession(admin, `#t=${((shot.at - startedAt) / 1000).toFixed(3)}`);
-      await admin.addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
+      await (
+        await replayFrame(admin)
+      ).addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
       expect(await frameQuery(admin, '.card'), shot.name).toBe(shot.status);
-      expect(await admin.locator('.rp-viewport').textContent()).toBe(
+      expect(await playerUi(admin).locator('.rp-viewport').textContent()).toBe(
         `${RECORDED_VIEWPORT.width} × ${RECORDED_VIEWPORT.height} · 100%`,
       );
-      const { replay, mismatch } = await compareReplayedFrame(admin, shot.png);
+      const { replay, mismatch } = await compareReplayedFrame(admin, shot.png, await replayFrame(admin));
       ratios[shot.name] = mismatch;
       replayed[shot.name] = replay;
       if (SHOTS_DIR) {
@@ -376,7 +390,7 @@ describe('admin UI served by the collector', () => {
         expect(title, what).toBe('Fresh bread');
     }
     // Clicking a marker in the timeline seeks there too.
-    const orders = admin.locator('.rp-markers [data-kind="navigation"][aria-label*="/orders/12"]');
+    const orders = playerUi(admin).locator('.rp-markers [data-kind="navigation"][aria-label*="/orders/12"]');
     const ordersTime = Number(await orders.getAttribute('data-time'));
     // Markers a few ms apart overlap on the timeline; dispatch to this one rather than click at its centre.
     await orders.dispatchEvent('click');
@@ -389,10 +403,10 @@ describe('admin UI served by the collector', () => {
   test('speed, skip inactivity, keyboard and panels', async () => {
     await openSession(admin, '#t=0');
     // Speed: the 4× chip, then the "8" key.
-    await admin.click('.rp-chip[data-speed="4"]');
+    await playerUi(admin).locator('.rp-chip[data-speed="4"]').click();
     expect(await onPlayer(admin, (player) => player.getSpeed())).toBe(4);
-    expect(await admin.getAttribute('.rp-chip[data-speed="4"]', 'aria-pressed')).toBe('true');
-    await admin.focus('.rp-player');
+    expect(await playerUi(admin).locator('.rp-chip[data-speed="4"]').getAttribute('aria-pressed')).toBe('true');
+    await playerUi(admin).locator('.rp-player').focus();
     await admin.keyboard.press('8');
     expect(await onPlayer(admin, (player) => player.getSpeed())).toBe(8);
     // Arrows jump 5 s, with Shift 1 s (this recording is 11 s long).
@@ -406,7 +420,7 @@ describe('admin UI served by the collector', () => {
       await admin.keyboard.press(key);
       expect(await onPlayer(admin, (player) => player.getCurrentTime()), key).toBe(time);
     }
-    await admin.click('.rp-chip[data-speed="1"]');
+    await playerUi(admin).locator('.rp-chip[data-speed="1"]').click();
 
     // Skip inactivity: on by default; playing into the idle stretch jumps over it, visibly.
     const idle = await onPlayer(admin, (player) => player.getInactivePeriods());
@@ -423,15 +437,15 @@ describe('admin UI served by the collector', () => {
       },
       period!.start,
     );
-    await admin.waitForSelector('.rp-skip-indicator:not([hidden])');
+    await playerUi(admin).locator('.rp-skip-indicator:not([hidden])').waitFor();
     await admin.waitForFunction(
       (end) => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) >= end,
       period!.end,
     );
     expect(Date.now() - wallStart).toBeLessThan(period!.end - period!.start);
     // Off (the switch): the same stretch plays in real time.
-    await admin.click('.rp-toggle[role=switch]');
-    expect(await admin.getAttribute('.rp-toggle[role=switch]', 'aria-checked')).toBe('false');
+    await playerUi(admin).locator('.rp-toggle[role=switch]').click();
+    expect(await playerUi(admin).locator('.rp-toggle[role=switch]').getAttribute('aria-checked')).toBe('false');
     await onPlayer(
       admin,
       (player, time) => {
@@ -446,17 +460,17 @@ describe('admin UI served by the collector', () => {
     await onPlayer(admin, (player) => player.pause());
 
     // Panels: network and events rows, and a row click seeks.
-    await admin.click('.rp-tab[data-tab="network"]');
-    await expect.poll(() => admin.locator('[data-panel="network"] .rp-row').count()).toBeGreaterThan(0);
-    expect(await admin.locator('[data-panel="network"]').textContent()).toContain('/api/loaves');
-    await admin.click('.rp-tab[data-tab="events"]');
+    await playerUi(admin).locator('.rp-tab[data-tab="network"]').click();
+    await expect.poll(() => playerUi(admin).locator('[data-panel="network"] .rp-row').count()).toBeGreaterThan(0);
+    expect(await playerUi(admin).locator('[data-panel="network"]').textContent()).toContain('/api/loaves');
+    await playerUi(admin).locator('.rp-tab[data-tab="events"]').click();
     const custom = (await onPlayer(admin, (player) => player.getMarkers())).find((marker) => marker.kind === 'custom')!;
-    await admin.locator('[data-panel="events"] .rp-row', { hasText: 'loaves-loaded' }).first().click();
+    await playerUi(admin).locator('[data-panel="events"] .rp-row', { hasText: 'loaves-loaded' }).first().click();
     await expect
       .poll(() => onPlayer(admin, (player) => Math.round(player.getCurrentTime())))
       .toBe(Math.round(custom.time));
-    await admin.click('.rp-tab[data-tab="console"]');
-    expect(await admin.locator('[data-panel="console"]').textContent()).toContain('oven is cold');
+    await playerUi(admin).locator('.rp-tab[data-tab="console"]').click();
+    expect(await playerUi(admin).locator('[data-panel="console"]').textContent()).toContain('oven is cold');
     await keepShot(admin, 'session-panels');
   });
 
@@ -626,7 +640,7 @@ describe('admin UI served by the collector', () => {
       },
       Math.max(0, gapMarker!.time - 300),
     );
-    await admin.click('.rp-chip[data-speed="8"]');
+    await playerUi(admin).locator('.rp-chip[data-speed="8"]').click();
     await admin.waitForFunction(
       (end) => ((window as unknown as PlayerWindow).reprisePlayer?.getCurrentTime() ?? 0) > end + 200,
       gapMarker!.endTime ?? gapMarker!.time,
@@ -652,7 +666,7 @@ describe('admin UI served by the collector', () => {
     await admin.waitForURL(/\/sessions\/[0-9a-f]+/);
     await admin.waitForFunction(() => (window as unknown as PlayerWindow).reprisePlayer?.getProgress().done === true);
     // Space toggles playback, Home and End move along the timeline.
-    await admin.focus('.rp-player');
+    await playerUi(admin).locator('.rp-player').focus();
     const stateBefore = await onPlayer(admin, (player) => player.getState());
     await admin.keyboard.press('Space');
     await expect
@@ -668,7 +682,9 @@ describe('admin UI served by the collector', () => {
     // Tab goes on to the timeline, not into the replayed page, and the arrows still seek from there.
     // (The first row is the short session of the cursor test: 5 s forward stops at its end.)
     await admin.keyboard.press('Tab');
-    expect(await admin.evaluate(() => document.activeElement?.classList.contains('rp-track'))).toBe(true);
+    expect(
+      await (await replayFrame(admin)).evaluate(() => document.activeElement?.classList.contains('rp-track')),
+    ).toBe(true);
     await admin.keyboard.press('ArrowRight');
     expect(await onPlayer(admin, (player) => player.getCurrentTime())).toBe(Math.min(5000, duration));
   });

@@ -10,6 +10,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findSessionsById } from '../../server/src/index-db/sessions-store.js';
 import { readSessionEvents } from '../../server/src/segment/reader.js';
+import { replayFrame } from '../fixtures/admin/replay-frame.js';
 import {
   compareReplayedFrame,
   RECORDED_VIEWPORT,
@@ -150,12 +151,13 @@ describe('replay fidelity through the collector', () => {
         ).reprisePlayer;
         return !!player && player.getProgress().done && player.getState() !== 'loading';
       });
-      await admin.addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
-      await admin.evaluate(async () => {
+      const player = await replayFrame(admin);
+      await player.addStyleTag({ content: '.replayer-mouse, .replayer-mouse-tail { display: none !important; }' });
+      await player.evaluate(async () => {
         const frame = document.querySelector<HTMLIFrameElement>('.rp-frame iframe');
         await frame?.contentDocument?.fonts.ready;
       });
-      const { replay, mismatch } = await compareReplayedFrame(admin, shot.png);
+      const { replay, mismatch } = await compareReplayedFrame(admin, shot.png, player);
       ratios[shot.name] = 1 - mismatch;
       if (SHOTS_DIR) {
         writeFileSync(join(SHOTS_DIR, `${shot.name}-live.png`), shot.png);

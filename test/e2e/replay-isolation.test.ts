@@ -13,6 +13,7 @@ import { createUser } from '../../server/src/access/access-store.js';
 import { setScryptParams } from '../../server/src/access/passwords.js';
 import { queryAudit } from '../../server/src/audit/audit-log.js';
 import { findSessionsById } from '../../server/src/index-db/sessions-store.js';
+import { replayFrame } from '../fixtures/admin/replay-frame.js';
 import { ingestEvents, startCollector, type RunningCollector } from '../fixtures/admin/session.js';
 import { launchBrowser, type TestBrowser } from '../harness/index.js';
 import { documentNode, element, text } from '../fixtures/player/nodes.js';
@@ -107,16 +108,17 @@ const reachedThirdParty = () => browserRequests.filter((url) => url.startsWith(t
 /** Opens the crafted session and waits until the replay has drawn the page and applied the late mutation. */
 async function replayCrafted(query = ''): Promise<void> {
   await page.goto(`${running.url}/sessions/${CRAFTED}?project=dev${query}`);
-  await page.waitForFunction(() => {
+  const frame = await replayFrame(page);
+  await frame.waitForFunction(() => {
     type P = { getProgress(): { done: boolean }; getIframe(): HTMLIFrameElement | undefined; seek(ms: number): void };
     const player = (window as unknown as { reprisePlayer?: P }).reprisePlayer;
     return !!player && player.getProgress().done && !!player.getIframe()?.contentDocument?.querySelector('h1');
   });
   // Show the end of the recording, where the late mutation has added its nodes.
-  await page.evaluate(() =>
+  await frame.evaluate(() =>
     (window as unknown as { reprisePlayer: { seek(ms: number): void } }).reprisePlayer.seek(5_000),
   );
-  await page
+  await frame
     .waitForFunction(() => {
       const player = (window as unknown as { reprisePlayer?: { getIframe(): HTMLIFrameElement | undefined } })
         .reprisePlayer;
@@ -124,7 +126,7 @@ async function replayCrafted(query = ''): Promise<void> {
     })
     .catch(async (error: unknown) => {
       console.log(
-        await page.evaluate(() => {
+        await frame.evaluate(() => {
           const player = (
             window as unknown as {
               reprisePlayer: {
@@ -216,7 +218,9 @@ describe('a replay contacts no one', () => {
     expect(thirdPartyHits).toEqual([]);
     expect(await otherSessionAudit()).toEqual([]);
     // The page itself was replayed: the text is there, the resources are not.
-    const frame = await page.evaluate(() => {
+    const replayed = await (
+      await replayFrame(page)
+    ).evaluate(() => {
       const player = (window as unknown as { reprisePlayer: { getIframe(): HTMLIFrameElement } }).reprisePlayer;
       const doc = player.getIframe().contentDocument!;
       return {
@@ -225,14 +229,16 @@ describe('a replay contacts no one', () => {
         withSrc: doc.querySelectorAll('img[src]').length,
       };
     });
-    expect(frame).toEqual({ h1: 'Crafted page', images: 8, withSrc: 0 });
+    expect(replayed).toEqual({ h1: 'Crafted page', images: 8, withSrc: 0 });
     // The switch says what it does.
     expect(await page.textContent('[data-testid=original-resources]')).toMatch(/your browser contacts those sites/);
   });
 
-  test('the admin CSP stops a recorded URL the player would have let through', async () => {
+  test("the replay frame's CSP stops a recorded URL the player would have let through", async () => {
     browserRequests.length = 0;
-    await page.evaluate((third) => {
+    await (
+      await replayFrame(page)
+    ).evaluate((third) => {
       const player = (window as unknown as { reprisePlayer: { getIframe(): HTMLIFrameElement } }).reprisePlayer;
       const doc = player.getIframe().contentDocument!;
       const img = doc.createElement('img');
@@ -248,6 +254,44 @@ describe('a replay contacts no one', () => {
     expect([...new Set(reachedThirdParty())].sort()).toEqual(
       ['slipped-through.png', 'slipped.png', 'slipped.woff2'].map((name) => `${thirdPartyUrl}/${name}`).sort(),
     );
+  });
+
+  test('the replay has an origin of its own: no way into the admin page, its cookies or the API', async () => {
+    await replayCrafted();
+    const frame = await replayFrame(page);
+    const reach = await frame.evaluate(async (other) => {
+      const attempt = async (what: () => unknown) => {
+        try {
+          return String(await what());
+        } catch (error) {
+          return `refused: ${(error as Error).name}`;
+        }
+      };
+      const replayed = (
+        window as unknown as { reprisePlayer: { getIframe(): HTMLIFrameElement } }
+      ).reprisePlayer.getIframe().contentWindow!;
+      return {
+        frameOrigin: origin,
+        replayOrigin: replayed.origin,
+        adminDocument: await attempt(() => window.parent.document.title),
+        adminStorage: await attempt(() => window.parent.localStorage.length),
+        cookie: await attempt(() => document.cookie),
+        api: await attempt(async () => (await fetch(`/v1/sessions/${other}/export?project=dev`)).status),
+      };
+    }, OTHER);
+    // The admin is on 127.0.0.1, the replay on localhost: another site, so the login cookie
+    // (SameSite=Strict, host-only) is neither readable there nor sent from there.
+    const replayOrigin = running.url.replace('127.0.0.1', 'localhost');
+    expect(reach).toEqual({
+      frameOrigin: replayOrigin,
+      replayOrigin,
+      adminDocument: 'refused: SecurityError',
+      adminStorage: 'refused: SecurityError',
+      cookie: '',
+      // The frame connects nowhere (its CSP); the player's requests are the admin page's.
+      api: 'refused: TypeError',
+    });
+    expect(await otherSessionAudit()).toEqual([]);
   });
 
   test('the login cookie does not read the API from an <img>, <link> or <video>, even on the admin page itself', async () => {

@@ -1,6 +1,6 @@
 // Script-tag build: `window.ReprisePlayer.Player`, and `<reprise-player>` registered on load.
 import { defineReprisePlayerElement } from './element.js';
 
-export * from './index.js';
+export * from './replay-api.js';
 
 defineReprisePlayerElement();

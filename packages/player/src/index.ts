@@ -1,17 +1,2 @@
-export { Player, DEFAULT_SPEEDS, injectPlayerStyles } from './player.js';
-export { ReprisePlayerElement, defineReprisePlayerElement, PLAYER_ELEMENT_NAME } from './element.js';
-export { parsePlaybackLine, readSource, readLines, GapFilter, isRecordedEvent } from './stream.js';
-export { RecordingIndex, extractMarkers, type ConsoleRow, type NetworkRow } from './markers.js';
-export { detectRageClicks, type ClickPoint, type RageClick, type RageClickOptions } from './rage-clicks.js';
-export {
-  findInactivePeriods,
-  InactivityTracker,
-  isActivity,
-  periodAt,
-  DEFAULT_INACTIVITY_THRESHOLD,
-} from './inactivity.js';
-export { UrlTimeline, urlAtTime } from './url-timeline.js';
-export { ResourcePolicy, type ResolveUrl, type ResourceKind, type ResourcePolicyOptions } from './resources.js';
-export { formatClock, formatDuration } from './format.js';
-export { MARKER_KIND_LABELS } from './timeline.js';
-export type * from './types.js';
+export * from './replay-api.js';
+export { FramedPlayer, type FramedPlayerInit } from './framed-player.js';

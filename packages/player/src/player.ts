@@ -1,7 +1,8 @@
 // Consumers type-checking these sources (through the @reprise/source condition) need the `?inline` module type too.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration has nothing to import
 /// <reference path="./css.d.ts" />
-import { createEmitter, EventType, type RecordedEvent } from '@reprise/protocol';
+import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { assertSpeed, createPlayerEmitter } from './api-rules.js';
 import { Replayer } from '@rrweb/replay';
 import { SegmentArchive } from './archive.js';
 import { CanvasFrames } from './canvas.js';
@@ -70,10 +71,7 @@ export function injectPlayerStyles(doc: Document = document): void {
 export class Player {
   /** The player's root element (inside the container given to the constructor). */
   readonly root: HTMLDivElement;
-  private readonly emitter = createEmitter<PlayerEventMap>((error, name) =>
-    // One failing listener must not stop playback or the other listeners.
-    console.error('[@reprise/player] a listener for', name, 'threw:', error),
-  );
+  private readonly emitter = createPlayerEmitter();
   private readonly index: RecordingIndex;
   private readonly inactivity: InactivityTracker;
   private readonly urls = new UrlTimeline();
@@ -310,11 +308,7 @@ export class Player {
   }
 
   setSpeed(speed: number): void {
-    if (!Number.isFinite(speed) || speed <= 0) {
-      throw new RangeError(
-        `[@reprise/player] setSpeed(${speed}): the speed must be a positive number such as 1, 2, 4 or 8`,
-      );
-    }
+    assertSpeed(speed);
     this.speed = speed;
     if (!this.skipRange) this.replayer?.setConfig({ speed });
     this.view.paintSpeed(speed);

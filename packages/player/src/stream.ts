@@ -1,6 +1,6 @@
 import { EventType, type RecordedEvent } from '@reprise/protocol';
 import { contentLengthOfBody, LoadMeter } from './load-progress.js';
-import type { LoadProgress, PlayerSource, StreamItem } from './types.js';
+import type { LoadProgress, PlayerFetch, PlayerSource, StreamItem } from './types.js';
 
 /**
  * The playback stream adapter. `GET /v1/sessions/:id/events` (server/src/playback, stream version 1)
@@ -114,6 +114,8 @@ export async function* readLines(
 
 export interface ReadSourceOptions {
   fetchInit?: RequestInit;
+  /** Fetches a URL source instead of the global `fetch` (PlayerOptions.fetch). */
+  fetch?: PlayerFetch;
   /** A request for a URL `source` already under way: read instead of fetching. */
   response?: Promise<Response | undefined>;
   parseLine?: (line: string) => StreamItem | null;
@@ -156,8 +158,9 @@ export async function* readSource(source: PlayerSource, options: ReadSourceOptio
   if (Array.isArray(source)) {
     for (const event of source as readonly RecordedEvent[]) yield measure({ kind: 'event', event });
   } else if (typeof source === 'string' || source instanceof URL) {
+    const init: RequestInit = { ...options.fetchInit, signal: options.signal ?? null };
     const response =
-      (await options.response) ?? (await fetch(source, { ...options.fetchInit, signal: options.signal ?? null }));
+      (await options.response) ?? (await (options.fetch ? options.fetch(String(source), init) : fetch(source, init)));
     // A response started by the page does not carry the player's signal: stop reading it on destroy.
     options.signal?.addEventListener('abort', () => void response.body?.cancel().catch(() => {}), { once: true });
     if (!response.ok || response.body === null) {

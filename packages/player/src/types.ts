@@ -4,6 +4,9 @@ import type { ResolveUrl } from './resources.js';
 /** Where a recording comes from: all events at once, an async stream of events, or the playback URL. */
 export type PlayerSource = readonly RecordedEvent[] | AsyncIterable<RecordedEvent | StreamItem> | string | URL;
 
+/** How the player fetches a URL source and its windows: the browser's `fetch` unless given (PlayerOptions.fetch). */
+export type PlayerFetch = (url: string, init: RequestInit) => Promise<Response>;
+
 /** One item of the playback stream after parsing: an event, or a segment the server could not deliver. */
 export type StreamItem =
   | { kind: 'event'; event: RecordedEvent }
@@ -122,6 +125,12 @@ export interface PlayerOptions {
   injectStyles?: boolean;
   /** Passed to `fetch` for URL sources (credentials, headers). */
   fetchInit?: RequestInit;
+  /**
+   * Fetches the URL source and its windows (`?from=&to=`) instead of the browser's `fetch`: to
+   * add a header, or to have another document make the request (a player in a sandboxed frame,
+   * `FramedPlayer`).
+   */
+  fetch?: PlayerFetch;
   /**
    * The answer to a request for the URL `source` that the page started already (beside its other
    * requests, so the first frame does not wait for them): the player reads it instead of asking

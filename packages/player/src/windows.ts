@@ -156,6 +156,7 @@ export class Loader {
         signal: this.main.abort.signal,
         ...(this.options.response ? { response: this.options.response } : {}),
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
         onLine: (line) => (this.main.line = line),
         onProgress: (progress) => {
@@ -206,6 +207,7 @@ export class Loader {
         signal: reader.abort.signal,
         ...(archived ? { response: Promise.resolve(archived) } : {}),
         ...(this.options.fetchInit ? { fetchInit: this.options.fetchInit } : {}),
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
         ...(this.options.parseLine ? { parseLine: this.options.parseLine } : {}),
         onLine: (line) => (reader.line = line),
       });

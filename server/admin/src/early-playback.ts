@@ -1,4 +1,17 @@
+import { FramedPlayer } from '@reprise/player';
 import { api } from './api.js';
+
+/** The replay frame's address, as the collector named it in the page (the same origin's when it did not). */
+export const replayFrameUrl = (): string =>
+  document.querySelector<HTMLMetaElement>('meta[name="reprise-replay-frame"]')?.content || '/replay-frame.html';
+
+/** Removes the replay frame started early (FramedPlayer.warm), once the player no longer needs it. */
+let releaseWarmFrame: (() => void) | undefined;
+
+export function releaseEarlyFrame(): void {
+  releaseWarmFrame?.();
+  releaseWarmFrame = undefined;
+}
 
 /**
  * The playback stream of the session page the app opened on, asked for as the app starts: beside
@@ -13,6 +26,11 @@ const SESSION_PATH = /^\/sessions\/([^/]+)\/?$/;
 export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search'>): void {
   const match = SESSION_PATH.exec(location.pathname);
   if (!match) return;
+  // The player's frame page, started beside the stream: on a site of its own it needs a process
+  // of its own, which would otherwise start only once the session page renders. The collector
+  // put one in the page already (it starts as the page parses); the dev server does not.
+  const served = document.getElementById('reprise-replay-warm');
+  releaseWarmFrame = served ? () => served.remove() : FramedPlayer.warm(replayFrameUrl());
   const id = decodeURIComponent(match[1]!);
   const project = new URLSearchParams(location.search).get('project') ?? undefined;
   const response = fetch(api.eventsUrl(id, project), { credentials: 'same-origin' }).then(

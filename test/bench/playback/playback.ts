@@ -1,6 +1,7 @@
 // npm run bench -- playback (test/bench/README.md): long sessions stored through a real collector
 // and opened in the admin UI in Chromium, beside plain rrweb's Replayer given the whole session.
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Frame, Page } from 'playwright-core';
+import { replayFrame } from '../../fixtures/admin/replay-frame.js';
 import type { RecordedEvent } from '@reprise/protocol';
 import { launchBrowser, serve, type TestBrowser } from '../../harness/index.js';
 import { recordWorkload } from '../workload/record.js';
@@ -33,12 +34,16 @@ export interface Figures {
   archive_mb?: number;
 }
 
-/** Records when the page's first replayed frame is painted (two animation frames after it is drawn). */
+/**
+ * Records when the first replayed frame is painted (two animation frames after it is drawn), on
+ * the clock of epoch ms: the player runs in the admin UI's replay frame, whose own clock starts
+ * when the frame does.
+ */
 const FIRST_FRAME_PROBE = `
 window.__bench = {};
 window.__benchPainted = () => requestAnimationFrame(() => requestAnimationFrame(() => {
   if (window.__bench.firstFrame !== undefined) return;
-  window.__bench.firstFrame = performance.now();
+  window.__bench.firstFrame = performance.timeOrigin + performance.now();
   window.__bench.bytes = window.reprisePlayer ? window.reprisePlayer.getProgress().bytes : undefined;
   window.__benchFirstFrame();
 }));
@@ -61,14 +66,18 @@ async function firstFrameReported(page: Page): Promise<{ reported: Promise<void>
   return { reported };
 }
 
-async function heapMb(cdp: CDPSession): Promise<number> {
-  await cdp.send('HeapProfiler.collectGarbage');
-  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-  return Math.round((usedSize / 1024 / 1024) * 10) / 10;
+/** The JS heap of the given documents (the admin page and its replay frame run in two processes). */
+async function heapMb(...sessions: CDPSession[]): Promise<number> {
+  let used = 0;
+  for (const cdp of sessions) {
+    await cdp.send('HeapProfiler.collectGarbage');
+    used += (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  }
+  return Math.round((used / 1024 / 1024) * 10) / 10;
 }
 
 async function figures(
-  cdp: CDPSession,
+  cdp: CDPSession[],
   firstFrameMs: number,
   seeks: number[],
   bytesBeforeFirstFrame: number,
@@ -77,7 +86,7 @@ async function figures(
     first_frame_ms: Math.round(firstFrameMs),
     seek_p50_ms: percentile(seeks, 0.5),
     seek_p95_ms: percentile(seeks, 0.95),
-    heap_mb: await heapMb(cdp),
+    heap_mb: await heapMb(...cdp),
     bytes_before_first_frame: bytesBeforeFirstFrame,
   };
 }
@@ -104,7 +113,7 @@ function seekTargets(lengthMs: number, count: number): number[] {
  * `seekSource` is page script ending in a function that seeks (and may return a promise). Sent as
  * text: tsx would wrap functions passed to evaluate in a helper the page does not have.
  */
-async function timeSeeks(page: Page, seekSource: string, targets: number[]): Promise<number[]> {
+async function timeSeeks(page: Page | Frame, seekSource: string, targets: number[]): Promise<number[]> {
   return (await page.evaluate(`(async () => {
     const seek = ${seekSource};
     const measured = [];
@@ -139,8 +148,11 @@ async function measureAdmin(
         setTimeout(() => reject(new Error('[bench playback] no first frame in 120 s')), 120_000),
       ),
     ]);
+    // The player runs in the replay frame: its figures are read there, its clock taken as epoch ms.
+    const frame = await replayFrame(page);
+    const pageOrigin = (await page.evaluate('performance.timeOrigin')) as number;
     // Bytes of the playback stream the player had read (decompressed) when the first frame was painted.
-    const { firstFrame: firstFrameMs, bytes: bytesBeforeFirstFrame } = await page.evaluate(
+    const { firstFrame: firstFrameAt, bytes: bytesBeforeFirstFrame } = await frame.evaluate(
       () => (window as unknown as { __bench: { firstFrame: number; bytes: number } }).__bench,
     );
     // A seek counts once the player is at its moment (it may have had to load it first).
@@ -150,8 +162,8 @@ async function measureAdmin(
       return (target) => player.seek(target).then(() => { if (Math.abs(player.getCurrentTime() - target) > 1) window.__wrong++; });
     })(window.reprisePlayer)`;
     // Right after the first frame, while the rest of the session is still loading.
-    const cold = await timeSeeks(page, seekSource, seekTargets(lengthMs + 1, COLD_SEEKS));
-    const loadedMs = await page.evaluate(async () => {
+    const cold = await timeSeeks(frame, seekSource, seekTargets(lengthMs + 1, COLD_SEEKS));
+    const loadedAt = await frame.evaluate(async () => {
       const player = (window as unknown as { reprisePlayer: { getProgress(): { done: boolean } } }).reprisePlayer;
       const deadline = performance.now() + 180_000;
       while (!player.getProgress().done) {
@@ -159,17 +171,23 @@ async function measureAdmin(
           throw new Error('[bench playback] the session did not finish loading in 180 s');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      return performance.now();
+      return performance.timeOrigin + performance.now();
     });
     // Then with the whole session loaded, as the baseline has it.
-    const times = await timeSeeks(page, seekSource, seekTargets(lengthMs, SEEKS));
-    const wrong = (await page.evaluate('window.__wrong')) as number;
+    const times = await timeSeeks(frame, seekSource, seekTargets(lengthMs, SEEKS));
+    const wrong = (await frame.evaluate('window.__wrong')) as number;
     if (wrong > 0) throw new Error(`[bench playback] ${wrong} of ${SEEKS} seeks did not land on their moment`);
-    const archiveBytes = (await page.evaluate('window.reprisePlayer.loader?.recording?.archive?.bytes ?? 0')) as number;
+    const archiveBytes = (await frame.evaluate(
+      'window.reprisePlayer.loader?.recording?.archive?.bytes ?? 0',
+    )) as number;
+    const sessions = [cdp];
+    // A replay frame on another site runs in a process of its own, with a CDP target of its own.
+    if (frame.parentFrame() && (await page.evaluate('location.origin')) !== (await frame.evaluate('location.origin')))
+      sessions.push(await page.context().newCDPSession(frame));
     return {
-      ...(await figures(cdp, firstFrameMs, times, bytesBeforeFirstFrame)),
+      ...(await figures(sessions, firstFrameAt - pageOrigin, times, bytesBeforeFirstFrame)),
       archive_mb: Math.round((archiveBytes / 1024 / 1024) * 10) / 10,
-      loaded_ms: Math.round(loadedMs),
+      loaded_ms: Math.round(loadedAt - pageOrigin),
       cold_seek_p50_ms: percentile(cold, 0.5),
       cold_seek_max_ms: Math.round(Math.max(...cold)),
     };
@@ -218,7 +236,7 @@ async function measureBaseline(browser: TestBrowser, events: RecordedEvent[], le
     );
     const times = await timeSeeks(page, '(target) => window.replayer.pause(target)', seekTargets(lengthMs, SEEKS));
     return {
-      ...(await figures(cdp, firstFrameMs, times, bytesBeforeFirstFrame)),
+      ...(await figures([cdp], firstFrameMs, times, bytesBeforeFirstFrame)),
       loaded_ms: Math.round(firstFrameMs),
     };
   } finally {

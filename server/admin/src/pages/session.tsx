@@ -1,4 +1,4 @@
-import { Player, type Marker } from '@reprise/player';
+import { FramedPlayer, type Marker } from '@reprise/player';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, type SessionSummary } from '../api.js';
@@ -16,7 +16,7 @@ import {
   plural,
   shortUrl,
 } from '../format.js';
-import { takeEarlyPlayback } from '../early-playback.js';
+import { releaseEarlyFrame, replayFrameUrl, takeEarlyPlayback } from '../early-playback.js';
 import { useRequest } from '../use-request.js';
 
 export function SessionPage() {
@@ -122,7 +122,7 @@ function SessionView({ session }: { session: SessionSummary }) {
   const [params] = useSearchParams();
   const originalResources = params.get(RESOURCES_PARAM) === ORIGINAL_RESOURCES;
   const containerRef = useRef<HTMLDivElement>(null);
-  const playerRef = useRef<Player | undefined>(undefined);
+  const playerRef = useRef<FramedPlayer | undefined>(undefined);
   const [playerError, setPlayerError] = useState<string>();
   const [gaps, setGaps] = useState<Marker[]>([]);
 
@@ -131,7 +131,12 @@ function SessionView({ session }: { session: SessionSummary }) {
     if (!container) return;
     const startAt = parseMoment(window.location.hash, window.location.search);
     const early = takeEarlyPlayback(session.id, session.project);
-    const player = new Player(container, {
+    // The player runs in a frame on the replay origin, which the login cookie never goes to: the
+    // replayed page can reach neither this page nor act as the viewer. This page fetches for it.
+    const frameUrl = new URL(replayFrameUrl(), window.location.href);
+    if (originalResources) frameUrl.searchParams.set(RESOURCES_PARAM, ORIGINAL_RESOURCES);
+    const player = new FramedPlayer(container, {
+      frameUrl,
       source: api.eventsUrl(session.id, session.project),
       ...(early ? { response: early } : {}),
       fetchInit: { credentials: 'same-origin' },
@@ -140,15 +145,18 @@ function SessionView({ session }: { session: SessionSummary }) {
     });
     playerRef.current = player;
     // Exposed for scripted checks (the end-to-end tests) and for the browser console.
-    (window as unknown as { reprisePlayer?: Player }).reprisePlayer = player;
+    (window as unknown as { reprisePlayer?: FramedPlayer }).reprisePlayer = player;
     const offError = player.on('error', (error) => setPlayerError(error.message));
     const offGap = player.on('gap', (marker) => setGaps((current) => [...current, marker]));
+    const offReady = player.on('ready', releaseEarlyFrame);
     return () => {
       offError();
       offGap();
+      offReady();
+      releaseEarlyFrame();
       player.destroy();
       playerRef.current = undefined;
-      delete (window as unknown as { reprisePlayer?: Player }).reprisePlayer;
+      delete (window as unknown as { reprisePlayer?: FramedPlayer }).reprisePlayer;
     };
   }, [session.id, session.project, originalResources]);
 
@@ -164,7 +172,7 @@ function SessionView({ session }: { session: SessionSummary }) {
 
   const seek = (epochMs: number) => {
     playerRef.current?.seek(Math.max(0, epochMs - session.startedAt));
-    playerRef.current?.root.focus();
+    playerRef.current?.focus();
   };
   const linkToMoment = () => {
     const url = new URL(window.location.href);

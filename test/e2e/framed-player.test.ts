@@ -1,0 +1,163 @@
+// FramedPlayer: the player in a frame on another origin (here localhost, the host page being on
+// 127.0.0.1), driven from the host page. The host makes the requests and streams the bytes in;
+// it fetches for the frame nothing but the playback stream and its windows.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { FIXTURE_DIR } from '../fixtures/player/session.js';
+
+const stream = readFileSync(join(FIXTURE_DIR, 'basket-session.ndjson'));
+const PLAYER_SCRIPT = '<script src="/dist/player/reprise-player.iife.js"></script>';
+const HOST_SCRIPT = '<script src="/dist/player/reprise-framed-player.iife.js"></script>';
+
+let browser: TestBrowser;
+let server: TestServer;
+/** Requests the server saw for the stream and for the URL no frame may have fetched. */
+const hits: string[] = [];
+
+/** A frame that speaks the protocol itself and asks the host for URLs the player would never need. */
+const ROGUE_FRAME = `<!doctype html><html><body><script>
+addEventListener('message', (message) => {
+  const port = message.ports[0];
+  const source = message.data.options.source;
+  const asks = [
+    new URL('/secret', source).href,
+    source + '&x=1',
+    source.replace('/session.ndjson', '/session.ndjson/../secret') + '&from=0&to=500',
+    source.replace('127.0.0.1', 'localhost'),
+    source + '&from=0&to=500',
+  ];
+  window.asks = asks;
+  window.answers = {};
+  port.onmessage = ({ data }) => {
+    if (data.kind === 'response') port.postMessage({ kind: 'cancel', id: data.id });
+    if (data.kind === 'response' || data.kind === 'failed') window.answers[asks[data.id - 1]] = data.kind === 'failed' ? data.message : data.status;
+  };
+  asks.forEach((url, index) => port.postMessage({ kind: 'fetch', id: index + 1, url }));
+});
+</script></body></html>`;
+
+beforeAll(async () => {
+  server = await serve({
+    pages: {
+      '/host.html': `<!doctype html><html><head>${HOST_SCRIPT}</head><body><div id="mount" style="height:600px"></div></body></html>`,
+      '/frame.html': `<!doctype html><html><head>${PLAYER_SCRIPT}</head><body style="margin:0;height:100vh"><script>ReprisePlayer.servePlayerFrame()</script></body></html>`,
+      '/rogue-frame.html': ROGUE_FRAME,
+    },
+    routes: {
+      '/session.ndjson': (req, res) => {
+        hits.push(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        res.end(stream);
+      },
+      '/secret': (req, res) => {
+        hits.push(req.url ?? '');
+        res.writeHead(200).end('secret');
+      },
+    },
+    mounts: { '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+  });
+  browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openHost(frame: string, requests: Array<{ url: string; fromHost: boolean }> = []): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error('host page error:', error));
+  page.on('request', (request) =>
+    requests.push({ url: request.url(), fromHost: request.frame() === page.mainFrame() }),
+  );
+  await page.goto(`${server.url}/host.html`);
+  await page.evaluate(
+    (frameUrl) => {
+      type Framed = { on(name: string, listener: (value: unknown) => void): unknown };
+      const w = window as unknown as {
+        player: Framed;
+        heard: Record<string, unknown[]>;
+        RepriseFramedPlayer: { FramedPlayer: new (el: Element, o: unknown) => Framed };
+      };
+      w.heard = { ready: [], markers: [], state: [] };
+      w.player = new w.RepriseFramedPlayer.FramedPlayer(document.getElementById('mount')!, {
+        frameUrl,
+        source: '/session.ndjson?project=dev',
+        autoplay: false,
+      });
+      for (const name of Object.keys(w.heard)) w.player.on(name, (value) => w.heard[name]!.push(value));
+    },
+    `${server.url.replace('127.0.0.1', 'localhost')}/${frame}`,
+  );
+  return page;
+}
+
+describe('FramedPlayer', () => {
+  test('plays a session in a frame on another origin, with its state mirrored and its requests made by the host', async () => {
+    hits.length = 0;
+    const requests: Array<{ url: string; fromHost: boolean }> = [];
+    const page = await openHost('frame.html', requests);
+    type Host = {
+      getState(): string;
+      getCurrentTime(): number;
+      getMarkers(): unknown[];
+      seek(t: number): Promise<void>;
+    };
+    await page.waitForFunction(() => (window as unknown as { player: Host }).player.getState() === 'paused');
+    const after = await page.evaluate(async () => {
+      const w = window as unknown as { player: Host; heard: Record<string, unknown[]> };
+      await w.player.seek(4000);
+      // The marker list is forwarded because the page listens to `markers` (it is not otherwise).
+      const lists = w.heard.markers as unknown[][];
+      return { time: w.player.getCurrentTime(), markers: lists.at(-1)?.length ?? 0, heard: w.heard };
+    });
+    expect(after.time).toBe(4000);
+    expect(after.markers).toBeGreaterThan(0);
+    expect(after.heard.ready).toEqual([{ width: 800, height: 500 }]);
+    expect(after.heard.state).toContain('paused');
+    const frame = (await (await page.waitForSelector('iframe.reprise-player-frame')).contentFrame())!;
+    const inside = await frame.evaluate(() => {
+      const player = (
+        window as unknown as { reprisePlayer: { getCurrentTime(): number; getIframe(): HTMLIFrameElement } }
+      ).reprisePlayer;
+      return {
+        origin,
+        time: player.getCurrentTime(),
+        title: player.getIframe().contentDocument?.querySelector('h1')?.textContent ?? null,
+      };
+    });
+    expect(inside.origin).toBe(server.url.replace('127.0.0.1', 'localhost'));
+    expect(inside.time).toBe(4000);
+    expect(inside.title).toBeTruthy();
+    // The stream was fetched once, by the host page, not by the frame.
+    expect(hits).toEqual(['/session.ndjson?project=dev']);
+    expect(requests.filter((request) => request.url.includes('/session.ndjson'))).toEqual([
+      { url: `${server.url}/session.ndjson?project=dev`, fromHost: true },
+    ]);
+    await page.close();
+  });
+
+  test('fetches for the frame nothing but the playback stream and its windows', async () => {
+    hits.length = 0;
+    const page = await openHost('rogue-frame.html');
+    const frame = (await (await page.waitForSelector('iframe.reprise-player-frame')).contentFrame())!;
+    await frame.waitForURL(/rogue-frame/);
+    await frame.waitForFunction(
+      () => Object.keys((window as unknown as { answers?: object }).answers ?? {}).length === 5,
+    );
+    const { asks, answers } = await frame.evaluate(() => {
+      const w = window as unknown as { asks: string[]; answers: Record<string, unknown> };
+      return { asks: w.asks, answers: w.answers };
+    });
+    // Another path (also by `..`), another query, another origin: refused. A window: fetched.
+    const window = asks.pop()!;
+    expect(window).toBe(`${server.url}/session.ndjson?project=dev&from=0&to=500`);
+    expect(answers[window]).toBe(200);
+    for (const url of asks) expect(answers[url], url).toMatch(/may fetch only its playback stream/);
+    expect(hits).toEqual(['/session.ndjson?project=dev&from=0&to=500']);
+    await page.close();
+  });
+});
