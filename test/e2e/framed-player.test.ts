@@ -45,6 +45,7 @@ beforeAll(async () => {
       '/host.html': `<!doctype html><html><head>${HOST_SCRIPT}</head><body><div id="mount" style="height:600px"></div></body></html>`,
       '/frame.html': `<!doctype html><html><head>${PLAYER_SCRIPT}</head><body style="margin:0;height:100vh"><script>ReprisePlayer.servePlayerFrame()</script></body></html>`,
       '/rogue-frame.html': ROGUE_FRAME,
+      '/not-a-player.html': '<!doctype html><title>Something else</title>',
     },
     routes: {
       '/session.ndjson': (req, res) => {
@@ -67,7 +68,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function openHost(frame: string, requests: Array<{ url: string; fromHost: boolean }> = []): Promise<Page> {
+async function openHost(
+  frame: string,
+  requests: Array<{ url: string; fromHost: boolean }> = [],
+  extra: Record<string, unknown> = {},
+): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('host page error:', error));
   page.on('request', (request) =>
@@ -75,22 +80,24 @@ async function openHost(frame: string, requests: Array<{ url: string; fromHost: 
   );
   await page.goto(`${server.url}/host.html`);
   await page.evaluate(
-    (frameUrl) => {
+    ([frameUrl, more]) => {
       type Framed = { on(name: string, listener: (value: unknown) => void): unknown };
       const w = window as unknown as {
         player: Framed;
         heard: Record<string, unknown[]>;
         RepriseFramedPlayer: { FramedPlayer: new (el: Element, o: unknown) => Framed };
       };
-      w.heard = { ready: [], markers: [], state: [] };
+      w.heard = { ready: [], markers: [], state: [], error: [] };
       w.player = new w.RepriseFramedPlayer.FramedPlayer(document.getElementById('mount')!, {
         frameUrl,
         source: '/session.ndjson?project=dev',
         autoplay: false,
+        ...more,
       });
-      for (const name of Object.keys(w.heard)) w.player.on(name, (value) => w.heard[name]!.push(value));
+      for (const name of Object.keys(w.heard))
+        w.player.on(name, (value) => w.heard[name]!.push(value instanceof Error ? value.message : value));
     },
-    `${server.url.replace('127.0.0.1', 'localhost')}/${frame}`,
+    [`${server.url.replace('127.0.0.1', 'localhost')}/${frame}`, extra] as const,
   );
   return page;
 }
@@ -158,6 +165,20 @@ describe('FramedPlayer', () => {
     expect(answers[window]).toBe(200);
     for (const url of asks) expect(answers[url], url).toMatch(/may fetch only its playback stream/);
     expect(hits).toEqual(['/session.ndjson?project=dev&from=0&to=500']);
+    await page.close();
+  });
+
+  test('a frame page that never starts the player is reported as an error, not an endless load', async () => {
+    const page = await openHost('not-a-player.html', [], { frameTimeoutMs: 500 });
+    await page.waitForFunction(() => (window as unknown as { heard: { error: unknown[] } }).heard.error.length > 0);
+    const heard = await page.evaluate(() => (window as unknown as { heard: Record<string, unknown[]> }).heard);
+    expect(heard.error).toEqual([
+      expect.stringMatching(/player frame at .*not-a-player\.html did not start within 500 ms/),
+    ]);
+    expect(heard.state).toEqual(['error']);
+    expect(await page.evaluate(() => (window as unknown as { player: { getState(): string } }).player.getState())).toBe(
+      'error',
+    );
     await page.close();
   });
 });

@@ -9,6 +9,8 @@ import {
 } from './frame-messages.js';
 import type { LoadProgress, PlayerEventMap, PlayerState, UrlAtTime } from './types.js';
 
+const DEFAULT_FRAME_TIMEOUT_MS = 10_000;
+
 /** Chunks of a response the host sends before the frame has read any: enough to keep the pipe full. */
 const CHUNKS_AHEAD = 8;
 
@@ -22,6 +24,11 @@ export interface FramedPlayerInit extends FramedPlayerOptions {
   fetchInit?: RequestInit;
   /** The answer to a request for `source` that the page started already (PlayerOptions.response). */
   response?: Promise<Response | undefined>;
+  /**
+   * How long the frame's page may take, once loaded, to start the player; past it the player
+   * fails with an `error` event. @default 10000
+   */
+  frameTimeoutMs?: number;
 }
 
 interface OutgoingFetch {
@@ -66,12 +73,14 @@ export class FramedPlayer {
   private nextSeek = 0;
   private status: FramedStatus;
   private destroyed = false;
+  /** Until the frame's first message: the player there has started. */
+  private startTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(container: HTMLElement, init: FramedPlayerInit) {
     if (!(container instanceof HTMLElement)) {
       throw new TypeError('[@reprise/player] new FramedPlayer(element, options) needs a DOM element to render into');
     }
-    const { frameUrl, fetchInit, response, ...options } = init;
+    const { frameUrl, fetchInit, response, frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS, ...options } = init;
     if (typeof options.source !== 'string' || options.source === '') {
       throw new TypeError('[@reprise/player] FramedPlayer needs options.source: the playback stream URL');
     }
@@ -105,9 +114,22 @@ export class FramedPlayer {
     this.port.onmessage = ({ data }: MessageEvent<FromFrame>) => this.receive(data);
     const message: FrameInit = { type: FRAME_PROTOCOL, options: { ...options, source: this.source.href } };
     const src = new URL(frameUrl, doc.baseURI);
-    frame.addEventListener('load', () => frame.contentWindow?.postMessage(message, src.origin, [channel.port2]), {
-      once: true,
-    });
+    frame.addEventListener(
+      'load',
+      () => {
+        frame.contentWindow?.postMessage(message, src.origin, [channel.port2]);
+        // A frame page that never answers (a wrong URL, an error page, another origin than the
+        // URL's after a redirect) would leave the player loading forever: say so instead.
+        this.startTimer = setTimeout(
+          () =>
+            this.fail(
+              `[@reprise/player] the player frame at ${src.href} did not start within ${frameTimeoutMs} ms; check that this page serves servePlayerFrame() (for the collector's admin UI: that REPRISE_REPLAY_ORIGIN reaches this collector)`,
+            ),
+          frameTimeoutMs,
+        );
+      },
+      { once: true },
+    );
     frame.src = src.href;
     container.append(frame);
   }
@@ -213,6 +235,7 @@ export class FramedPlayer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    clearTimeout(this.startTimer);
     for (const outgoing of this.fetches.values()) outgoing.abort.abort();
     this.fetches.clear();
     for (const resolve of this.seeks.values()) resolve();
@@ -222,12 +245,20 @@ export class FramedPlayer {
     this.emitter.clear();
   }
 
+  /** The frame never started: the player is in `error`, as a player whose stream failed. */
+  private fail(message: string): void {
+    this.status = { ...this.status, state: 'error' };
+    this.emitter.emit('state', 'error');
+    this.emitter.emit('error', new Error(message));
+  }
+
   private post(message: ToFrame, transfer: Transferable[] = []): void {
     if (!this.destroyed) this.port.postMessage(message, transfer);
   }
 
   private receive(message: FromFrame): void {
     if (this.destroyed) return;
+    clearTimeout(this.startTimer);
     switch (message.kind) {
       case 'event': {
         this.status = message.status;
