@@ -88,9 +88,11 @@ const LOOPBACK_NAME = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /**
  * Where a page reached by `req` loads the replay frame from: REPRISE_REPLAY_ORIGIN, or on a
- * loopback name the other one (127.0.0.1 and localhost are different sites, so the login cookie of
- * one is never sent from or to the other). Undefined elsewhere: the frame then shares the admin's
- * origin, and only the player's and the CSP's checks keep recorded URLs out.
+ * loopback name another one (127.0.0.1, [::1] and localhost are different sites, so the login
+ * cookie of one is never sent from or to the other): localhost for an address, and for localhost
+ * the address this connection came in on (a collector listening on one family only is reachable
+ * there). Undefined elsewhere: the frame then shares the admin's origin, and only the player's and
+ * the CSP's checks keep recorded URLs out.
  */
 export function replayOriginFor(req: Request, configured: string | undefined): string | undefined {
   if (configured) return configured;
@@ -101,7 +103,11 @@ export function replayOriginFor(req: Request, configured: string | undefined): s
     return undefined;
   }
   if (!LOOPBACK_NAME.test(url.hostname)) return undefined;
-  url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+  if (url.hostname !== 'localhost') url.hostname = 'localhost';
+  else {
+    const local = req.socket.localAddress ?? '';
+    url.hostname = local.includes(':') && !local.startsWith('::ffff:') ? '[::1]' : '127.0.0.1';
+  }
   return url.origin;
 }
 

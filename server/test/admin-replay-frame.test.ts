@@ -117,3 +117,32 @@ describe('the replay frame page', () => {
     expect(directive(frame.csp, 'frame-ancestors')).toBe("frame-ancestors 'self' https://reprise.example.com");
   });
 });
+
+describe('a collector listening on IPv6 loopback only', () => {
+  it('names [::1] as the frame of a page reached on localhost, the address it answers on', async () => {
+    const app = express();
+    app.use(createAdminUiRouter({ assetsDir: dir }));
+    const server = await new Promise<Server | undefined>((resolve) => {
+      const listening = app.listen(0, '::1', () => resolve(listening));
+      listening.on('error', () => resolve(undefined));
+    });
+    // A machine without IPv6 loopback cannot run this case; every CI machine of ours has it.
+    expect(server, 'no IPv6 loopback on this machine').toBeDefined();
+    servers.push(server!);
+    const port = (server!.address() as AddressInfo).port;
+    const page = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '::1', port, path: '/', headers: { host: `localhost:${port}`, accept: 'text/html' } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(frameMeta(page)).toBe(`http://[::1]:${port}/replay-frame.html`);
+  });
+});
