@@ -492,7 +492,15 @@ describe('a seek to a moment not loaded yet', () => {
       );
       expect(drawn, `seek to ${at} landed`).toBe(true);
       const { frame } = await playerFrame(page, at);
-      expect(frame === (await referenceFrame(reference, at)), `frame at ${at}`).toBe(true);
+      const expected = await referenceFrame(reference, at);
+      if (frame !== expected) {
+        let diff = 0;
+        while (frame[diff] === expected[diff]) diff++;
+        console.error(
+          `frame at ${at} differs at ${diff}:\n player: ${frame.slice(Math.max(0, diff - 200), diff + 300)}\n rrweb:  ${expected.slice(Math.max(0, diff - 200), diff + 300)}`,
+        );
+      }
+      expect(frame === expected, `frame at ${at}`).toBe(true);
     }
     releaseWindow();
     await page.close();
