@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 import { authenticate, principalOf, requestOrigin } from './access/middleware.js';
 import { principalId, projectsWith } from './access/principal.js';
+import { REPLAY_FRAME_META, REPLAY_FRAME_PATH, SESSION_PAGE, WARM_FRAME_ID } from './admin-page-names.js';
 import { recordAuditPerProject } from './audit/audit-log.js';
 import type { CollectorPlugin } from './collector.js';
 import { CollectorError } from './errors.js';
@@ -21,10 +22,6 @@ export const DEFAULT_ADMIN_ASSETS_DIR = fileURLToPath(new URL('../dist/admin/', 
 
 const RESERVED = /^\/(v1|healthz|readyz|metrics)(\/|$)/;
 const YEAR_SECONDS = 365 * 24 * 3600;
-
-/** The admin page's `<meta>` naming the replay frame's URL (read by the session page). */
-export const REPLAY_FRAME_META = 'reprise-replay-frame';
-export const REPLAY_FRAME_PATH = '/replay-frame.html';
 
 /**
  * The query parameter of the per-replay switch that lets the viewer's browser load a recording's
@@ -150,9 +147,7 @@ function sendPage(res: Response, html: string, policy: string): void {
   res.type('html').send(html);
 }
 
-const SESSION_PAGE = /^\/sessions\/[^/]+\/?$/;
-export const WARM_FRAME_ID = 'reprise-replay-warm';
-
+/** As FramedPlayer.warm makes it (the admin app calls that where no collector served this one). */
 const warmFrame = (src: string) =>
   `<iframe id="${WARM_FRAME_ID}" src="${src}" sandbox="allow-scripts allow-same-origin" aria-hidden="true" tabindex="-1" style="position:fixed;width:0;height:0;border:0;visibility:hidden"></iframe>`;
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminUiRouter, REPLAY_FRAME_META, type AdminUiOptions } from '../src/admin-ui.js';
+import { REPLAY_FRAME_META } from '../src/admin-page-names.js';
+import { createAdminUiRouter, type AdminUiOptions } from '../src/admin-ui.js';
 
 const INDEX = '<!doctype html><html><head><title>Reprise</title></head><body><div id="root"></div></body></html>';
 const FRAME = '<!doctype html><html><head><title>Session replay</title></head><body></body></html>';

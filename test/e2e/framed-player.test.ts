@@ -168,6 +168,50 @@ describe('FramedPlayer', () => {
     await page.close();
   });
 
+  test('warm starts the frame page hidden before any player exists, and its remover takes it away', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(`${server.url}/host.html`);
+    const frameUrl = `${server.url.replace('127.0.0.1', 'localhost')}/frame.html`;
+    await page.evaluate((url) => {
+      const w = window as unknown as {
+        removeWarm: () => void;
+        RepriseFramedPlayer: { FramedPlayer: { warm(url: string): () => void } };
+      };
+      w.removeWarm = w.RepriseFramedPlayer.FramedPlayer.warm(url);
+    }, frameUrl);
+    const element = await page.waitForSelector('body > iframe', { state: 'attached' });
+    const frame = (await element.contentFrame())!;
+    // The page and its script load and run in the frame (its process and caches are then warm).
+    await frame.waitForFunction(
+      () => typeof (window as unknown as { ReprisePlayer?: unknown }).ReprisePlayer === 'object',
+    );
+    expect(await frame.evaluate(() => origin)).toBe(server.url.replace('127.0.0.1', 'localhost'));
+    expect(requests).toContain(frameUrl);
+    expect(requests.some((url) => url.endsWith('/reprise-player.iife.js'))).toBe(true);
+    // Hidden from sight, from assistive technology and from the keyboard, and sandboxed as the player's frame is.
+    expect(
+      await element.evaluate((iframe) => ({
+        sandbox: iframe.getAttribute('sandbox'),
+        hidden: iframe.getAttribute('aria-hidden'),
+        tabIndex: (iframe as HTMLIFrameElement).tabIndex,
+        size: [iframe.getBoundingClientRect().width, iframe.getBoundingClientRect().height],
+        visibility: getComputedStyle(iframe).visibility,
+      })),
+    ).toEqual({
+      sandbox: 'allow-scripts allow-same-origin',
+      hidden: 'true',
+      tabIndex: -1,
+      size: [0, 0],
+      visibility: 'hidden',
+    });
+    await page.evaluate(() => (window as unknown as { removeWarm: () => void }).removeWarm());
+    expect(await page.locator('iframe').count()).toBe(0);
+    expect(frame.isDetached()).toBe(true);
+    await page.close();
+  });
+
   test('a frame page that never starts the player is reported as an error, not an endless load', async () => {
     const page = await openHost('not-a-player.html', [], { frameTimeoutMs: 500 });
     await page.waitForFunction(() => (window as unknown as { heard: { error: unknown[] } }).heard.error.length > 0);

@@ -1,9 +1,10 @@
 import { FramedPlayer } from '@reprise/player';
+import { REPLAY_FRAME_META, REPLAY_FRAME_PATH, SESSION_PAGE, WARM_FRAME_ID } from '../../src/admin-page-names.js';
 import { api } from './api.js';
 
 /** The replay frame's address, as the collector named it in the page (the same origin's when it did not). */
 export const replayFrameUrl = (): string =>
-  document.querySelector<HTMLMetaElement>('meta[name="reprise-replay-frame"]')?.content || '/replay-frame.html';
+  document.querySelector<HTMLMetaElement>(`meta[name="${REPLAY_FRAME_META}"]`)?.content || REPLAY_FRAME_PATH;
 
 /** Removes the replay frame started early (FramedPlayer.warm), once the player no longer needs it. */
 let releaseWarmFrame: (() => void) | undefined;
@@ -21,15 +22,13 @@ export function releaseEarlyFrame(): void {
  */
 let early: { id: string; project: string | undefined; response: Promise<Response | undefined> } | undefined;
 
-const SESSION_PATH = /^\/sessions\/([^/]+)\/?$/;
-
 export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search'>): void {
-  const match = SESSION_PATH.exec(location.pathname);
+  const match = SESSION_PAGE.exec(location.pathname);
   if (!match) return;
   // The player's frame page, started beside the stream: on a site of its own it needs a process
   // of its own, which would otherwise start only once the session page renders. The collector
   // put one in the page already (it starts as the page parses); the dev server does not.
-  const served = document.getElementById('reprise-replay-warm');
+  const served = document.getElementById(WARM_FRAME_ID);
   releaseWarmFrame = served ? () => served.remove() : FramedPlayer.warm(replayFrameUrl());
   const id = decodeURIComponent(match[1]!);
   const project = new URLSearchParams(location.search).get('project') ?? undefined;
