@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
@@ -93,12 +94,9 @@ const LOOPBACK_NAME = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
  */
 export function replayOriginFor(req: Request, configured: string | undefined): string | undefined {
   if (configured) return configured;
-  let url: URL;
-  try {
-    url = new URL(`${req.protocol}://${req.headers.host ?? ''}`);
-  } catch {
-    return undefined;
-  }
+  const own = ownOrigin(req);
+  if (own === undefined) return undefined;
+  const url = new URL(own);
   if (!LOOPBACK_NAME.test(url.hostname)) return undefined;
   if (url.hostname !== 'localhost') url.hostname = 'localhost';
   else {
@@ -106,6 +104,15 @@ export function replayOriginFor(req: Request, configured: string | undefined): s
     url.hostname = local.includes(':') && !local.startsWith('::ffff:') ? '[::1]' : '127.0.0.1';
   }
   return url.origin;
+}
+
+/** The origin a request was made to, as its browser names it (protocol and `Host`). */
+function ownOrigin(req: Request): string | undefined {
+  try {
+    return new URL(`${req.protocol}://${req.headers.host ?? ''}`).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface AdminUiOptions {
@@ -139,9 +146,9 @@ function wantsHtml(req: Request): boolean {
   );
 }
 
-function sendPage(res: Response, html: string, policy: string): void {
+function sendPage(res: Response, html: string, policy: string, cacheControl = 'no-cache'): void {
   res.setHeader('Content-Security-Policy', policy);
-  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Cache-Control', cacheControl);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'same-origin');
   res.type('html').send(html);
@@ -165,6 +172,19 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
   const router = Router();
   const page = builtPage(`${dir.replace(/\/$/, '')}/index.html`);
   const framePage = builtPage(`${dir.replace(/\/$/, '')}/replay-frame.html`);
+  // The frame page is named with a hash of what it is served as (`?v=`): its content and the page
+  // its policy lets embed it. The player's frame then loads it from the cache the session page's
+  // early frame filled, instead of asking a collector busy streaming that session; a new build or
+  // another embedding origin is a new name.
+  const frameVersion = (embedder: string | undefined) => {
+    const html = framePage();
+    return html === undefined
+      ? undefined
+      : createHash('sha256')
+          .update(`${embedder ?? ''}\n${html}`)
+          .digest('hex')
+          .slice(0, 12);
+  };
 
   router.use(
     '/assets',
@@ -242,13 +262,22 @@ export function createAdminUiRouter(options: AdminUiOptions = {}): Router {
       ? options.publicUrl && new URL(options.publicUrl).origin
       : replayOriginFor(req, undefined);
     const original = req.query[ORIGINAL_RESOURCES_PARAM] === ORIGINAL_RESOURCES_VALUE;
-    sendPage(res, html, replayFrameContentSecurityPolicy(embedder ? `'self' ${embedder}` : undefined, original));
+    sendPage(
+      res,
+      html,
+      replayFrameContentSecurityPolicy(embedder ? `'self' ${embedder}` : undefined, original),
+      req.query.v === frameVersion(embedder) ? `private, max-age=${YEAR_SECONDS}, immutable` : 'no-cache',
+    );
   });
 
   router.use((req, res, next) => {
     if (!wantsHtml(req)) return next();
     const replayOrigin = replayOriginFor(req, options.replayOrigin);
-    const frameUrl = `${replayOrigin ?? ''}${REPLAY_FRAME_PATH}`;
+    // The frame page's embedder as its route will see it: this page's origin, when the frame is elsewhere.
+    const version = frameVersion(
+      options.replayOrigin ? options.publicUrl && new URL(options.publicUrl).origin : replayOrigin && ownOrigin(req),
+    );
+    const frameUrl = `${replayOrigin ?? ''}${REPLAY_FRAME_PATH}${version ? `?v=${version}` : ''}`;
     const html = page();
     sendPage(
       res,

@@ -1,6 +1,7 @@
 // The admin UI's replay frame: served on the replay origin (another name for the collector that
 // the login cookie never goes to) with a policy of its own, and named to the admin page in a
 // <meta> the session page reads. Real HTTP, with the Host header a browser would send.
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,14 +28,23 @@ async function serveAdmin(options: Omit<AdminUiOptions, 'assetsDir'> = {}): Prom
   return (server.address() as AddressInfo).port;
 }
 
-function get(port: number, path: string, host: string): Promise<{ status: number; csp: string; body: string }> {
+function get(
+  port: number,
+  path: string,
+  host: string,
+): Promise<{ status: number; csp: string; cache: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { host, accept: 'text/html' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, csp: String(res.headers['content-security-policy'] ?? ''), body }),
+        resolve({
+          status: res.statusCode ?? 0,
+          csp: String(res.headers['content-security-policy'] ?? ''),
+          cache: String(res.headers['cache-control'] ?? ''),
+          body,
+        }),
       );
     });
     req.on('error', reject);
@@ -42,7 +52,12 @@ function get(port: number, path: string, host: string): Promise<{ status: number
   });
 }
 
-const frameMeta = (body: string) => new RegExp(`<meta name="${REPLAY_FRAME_META}" content="([^"]*)">`).exec(body)?.[1];
+/** The frame page's version for an embedding page: a hash of that origin and the page's content. */
+const frameVersion = (embedder: string) =>
+  createHash('sha256').update(`${embedder}\n${FRAME}`).digest('hex').slice(0, 12);
+/** The frame URL the page names, without its version (checked on its own below). */
+const frameMeta = (body: string) =>
+  new RegExp(`<meta name="${REPLAY_FRAME_META}" content="([^"]*)">`).exec(body)?.[1]?.replace(/\?v=[0-9a-f]{12}$/, '');
 const directive = (csp: string, name: string) =>
   csp
     .split(';')
@@ -93,6 +108,28 @@ describe('the admin page names its replay frame', () => {
 });
 
 describe('the replay frame page', () => {
+  it('is named with its content hash, cached for good under that name and revalidated under any other', async () => {
+    const port = await serveAdmin();
+    const page = await get(port, '/sessions/abc', `127.0.0.1:${port}`);
+    const named = new RegExp(`<meta name="${REPLAY_FRAME_META}" content="([^"]*)">`).exec(page.body)?.[1];
+    const version = frameVersion(`http://127.0.0.1:${port}`);
+    expect(named).toBe(`http://localhost:${port}/replay-frame.html?v=${version}`);
+    // The session page's early frame is the same URL: the player's frame finds it in the cache.
+    expect(page.body).toContain(`<iframe id="reprise-replay-warm" src="${named}"`);
+    const current = await get(port, `/replay-frame.html?v=${version}`, `localhost:${port}`);
+    expect(current.cache).toBe('private, max-age=31536000, immutable');
+    for (const path of ['/replay-frame.html', '/replay-frame.html?v=000000000000']) {
+      const other = await get(port, path, `localhost:${port}`);
+      expect(other.body).toBe(FRAME);
+      expect(other.cache, path).toBe('no-cache');
+    }
+    // The name holds the embedding page's origin too: served for another embedder (the frame on
+    // 127.0.0.1, framed by localhost), the same name is not cached with the wrong frame-ancestors.
+    const otherEmbedder = await get(port, `/replay-frame.html?v=${version}`, `127.0.0.1:${port}`);
+    expect(otherEmbedder.csp).toContain(`frame-ancestors 'self' http://localhost:${port}`);
+    expect(otherEmbedder.cache).toBe('no-cache');
+  });
+
   it('has a policy of its own: sandboxed, connecting nowhere, loading only data: and blob: resources', async () => {
     const port = await serveAdmin();
     const frame = await get(port, '/replay-frame.html', `localhost:${port}`);

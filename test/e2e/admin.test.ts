@@ -139,7 +139,9 @@ describe('admin UI served by the collector', () => {
       await fetch(`${running.url}/sessions/abc?project=dev`, { headers: { accept: 'text/html' } })
     ).text();
     const warm = /<iframe id="reprise-replay-warm" src="([^"]+)"[^>]*><\/iframe>/.exec(session);
-    expect(warm?.[1]).toBe(`${running.url.replace('127.0.0.1', 'localhost')}/replay-frame.html`);
+    expect(warm?.[1]).toMatch(
+      new RegExp(`^${running.url.replace('127.0.0.1', 'localhost')}/replay-frame\\.html\\?v=[0-9a-f]{12}$`),
+    );
     expect(session.replace(warm![0], '')).toBe(html);
     expect((await fetch(`${running.url}/assets/missing-123.js`)).status).toBe(404);
     const api = await fetch(`${running.url}/v1/nothing-here`, { headers: { accept: 'text/html' } });
