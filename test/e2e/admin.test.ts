@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
-import type { Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findSessionsById, listSegments } from '../../server/src/index-db/sessions-store.js';
 import {
@@ -479,7 +479,24 @@ describe('admin UI served by the collector', () => {
   test('deep links: #t= and ?t= open the moment; the copy button gives a link to the current moment', async () => {
     const loadedShot = recorded.shots.find((shot) => shot.name === 'loaded')!;
     const seconds = ((loadedShot.at - startedAt) / 1000).toFixed(1);
+    // The replay frame the page's HTML starts as it parses is the one the player runs in: one frame
+    // attached to the page, its page loaded once.
+    const attached: string[] = [];
+    const navigated: string[] = [];
+    const onAttached = (frame: Frame) => {
+      if (frame.parentFrame() === admin.mainFrame()) attached.push(frame.name());
+    };
+    const onNavigated = (frame: Frame) => {
+      if (frame.parentFrame() === admin.mainFrame()) navigated.push(new URL(frame.url()).pathname);
+    };
+    admin.on('frameattached', onAttached);
+    admin.on('framenavigated', onNavigated);
     await openSession(admin, `#t=${seconds}`);
+    admin.off('frameattached', onAttached);
+    admin.off('framenavigated', onNavigated);
+    expect(attached).toHaveLength(1);
+    expect(navigated.filter((path) => path === '/replay-frame.html')).toHaveLength(1);
+    expect(await admin.evaluate(() => document.querySelectorAll('iframe').length)).toBe(1);
     await expect
       .poll(() => onPlayer(admin, (player) => player.getCurrentTime()))
       .toBeGreaterThan(Number(seconds) * 1000 - 100);

@@ -37,6 +37,7 @@ addEventListener('message', (message) => {
   };
   asks.forEach((url, index) => port.postMessage({ kind: 'fetch', id: index + 1, url }));
 });
+parent.postMessage({ type: 'reprise-player-frame/1', kind: 'waiting' }, '*');
 </script></body></html>`;
 
 beforeAll(async () => {
@@ -168,7 +169,7 @@ describe('FramedPlayer', () => {
     await page.close();
   });
 
-  test('warm starts the frame page hidden before any player exists, and its remover takes it away', async () => {
+  test('a frame started early with warm is hidden, then taken over by the player without loading its page again', async () => {
     const page = await browser.newPage();
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
@@ -176,10 +177,10 @@ describe('FramedPlayer', () => {
     const frameUrl = `${server.url.replace('127.0.0.1', 'localhost')}/frame.html`;
     await page.evaluate((url) => {
       const w = window as unknown as {
-        removeWarm: () => void;
-        RepriseFramedPlayer: { FramedPlayer: { warm(url: string): () => void } };
+        warmed: HTMLIFrameElement;
+        RepriseFramedPlayer: { FramedPlayer: { warm(url: string): HTMLIFrameElement } };
       };
-      w.removeWarm = w.RepriseFramedPlayer.FramedPlayer.warm(url);
+      w.warmed = w.RepriseFramedPlayer.FramedPlayer.warm(url);
     }, frameUrl);
     const element = await page.waitForSelector('body > iframe', { state: 'attached' });
     const frame = (await element.contentFrame())!;
@@ -188,8 +189,6 @@ describe('FramedPlayer', () => {
       () => typeof (window as unknown as { ReprisePlayer?: unknown }).ReprisePlayer === 'object',
     );
     expect(await frame.evaluate(() => origin)).toBe(server.url.replace('127.0.0.1', 'localhost'));
-    expect(requests).toContain(frameUrl);
-    expect(requests.some((url) => url.endsWith('/reprise-player.iife.js'))).toBe(true);
     // Hidden from sight, from assistive technology and from the keyboard, and sandboxed as the player's frame is.
     expect(
       await element.evaluate((iframe) => ({
@@ -206,9 +205,78 @@ describe('FramedPlayer', () => {
       size: [0, 0],
       visibility: 'hidden',
     });
-    await page.evaluate(() => (window as unknown as { removeWarm: () => void }).removeWarm());
-    expect(await page.locator('iframe').count()).toBe(0);
-    expect(frame.isDetached()).toBe(true);
+    // A mark in the warm page's window: the same page must run the player (moved, not reloaded).
+    await frame.evaluate(() => ((window as unknown as { warmMark: number }).warmMark = 42));
+    await page.evaluate((url) => {
+      type Framed = { getState(): string; root: HTMLIFrameElement };
+      const w = window as unknown as {
+        warmed: HTMLIFrameElement;
+        player: Framed;
+        RepriseFramedPlayer: { FramedPlayer: new (el: Element, o: unknown) => Framed };
+      };
+      w.player = new w.RepriseFramedPlayer.FramedPlayer(document.getElementById('mount')!, {
+        frameUrl: url,
+        frame: w.warmed,
+        source: '/session.ndjson?project=dev',
+        autoplay: false,
+      });
+    }, frameUrl);
+    await page.waitForFunction(
+      () => (window as unknown as { player: { getState(): string } }).player.getState() === 'paused',
+    );
+    const taken = await page.evaluate(() => {
+      const w = window as unknown as { warmed: HTMLIFrameElement; player: { root: HTMLIFrameElement } };
+      const rect = w.warmed.getBoundingClientRect();
+      return {
+        same: w.player.root === w.warmed,
+        parent: w.warmed.parentElement?.id,
+        hidden: w.warmed.getAttribute('aria-hidden'),
+        visibility: getComputedStyle(w.warmed).visibility,
+        size: rect.width > 0 && rect.height > 0,
+        frames: document.querySelectorAll('iframe').length,
+      };
+    });
+    expect(taken).toEqual({ same: true, parent: 'mount', hidden: null, visibility: 'visible', size: true, frames: 1 });
+    expect(frame.isDetached()).toBe(false);
+    expect(await frame.evaluate(() => (window as unknown as { warmMark?: number }).warmMark)).toBe(42);
+    expect(requests.filter((url) => url === frameUrl)).toHaveLength(1);
+    await page.close();
+  });
+
+  test('a frame started early for another page is removed, and the player loads its own', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/host.html`);
+    const localhost = server.url.replace('127.0.0.1', 'localhost');
+    await page.evaluate((base) => {
+      type Framed = { getState(): string; root: HTMLIFrameElement };
+      const w = window as unknown as {
+        warmed: HTMLIFrameElement;
+        player: Framed;
+        RepriseFramedPlayer: {
+          FramedPlayer: { warm(url: string): HTMLIFrameElement; new (el: Element, o: unknown): Framed };
+        };
+      };
+      w.warmed = w.RepriseFramedPlayer.FramedPlayer.warm(`${base}/frame.html?other`);
+      w.player = new w.RepriseFramedPlayer.FramedPlayer(document.getElementById('mount')!, {
+        frameUrl: `${base}/frame.html`,
+        frame: w.warmed,
+        source: '/session.ndjson?project=dev',
+        autoplay: false,
+      });
+    }, localhost);
+    await page.waitForFunction(
+      () => (window as unknown as { player: { getState(): string } }).player.getState() === 'paused',
+    );
+    expect(
+      await page.evaluate(() => {
+        const w = window as unknown as { warmed: HTMLIFrameElement; player: { root: HTMLIFrameElement } };
+        return {
+          warmedConnected: w.warmed.isConnected,
+          src: w.player.root.src,
+          frames: document.querySelectorAll('iframe').length,
+        };
+      }),
+    ).toEqual({ warmedConnected: false, src: `${localhost}/frame.html`, frames: 1 });
     await page.close();
   });
 

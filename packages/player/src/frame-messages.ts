@@ -25,6 +25,16 @@ export interface FrameInit {
   options: FramedPlayerOptions;
 }
 
+/**
+ * The handshake on the windows, before the port exists. The frame's page says it is `waiting` for
+ * a host as it starts; a host that comes later (a frame started early and handed to the player)
+ * `knock`s, and a frame still waiting says so again. The host then posts its `FrameInit`.
+ */
+export interface FrameHandshake {
+  type: typeof FRAME_PROTOCOL;
+  kind: 'waiting' | 'knock';
+}
+
 /** The player's state as the host mirrors it, sent with every event. */
 export interface FramedStatus {
   time: number;

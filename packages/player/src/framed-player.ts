@@ -1,6 +1,7 @@
 import { assertSpeed, createPlayerEmitter } from './api-rules.js';
 import {
   FRAME_PROTOCOL,
+  type FrameHandshake,
   type FrameInit,
   type FramedPlayerOptions,
   type FramedStatus,
@@ -29,6 +30,12 @@ export interface FramedPlayerInit extends FramedPlayerOptions {
    * fails with an `error` event. @default 10000
    */
   frameTimeoutMs?: number;
+  /**
+   * An iframe already loading `frameUrl` in this document (`FramedPlayer.warm`'s, or one the page's
+   * HTML started): the player takes it over, so its page need not load again. One loading another
+   * URL is removed, and the player loads its own.
+   */
+  frame?: HTMLIFrameElement;
 }
 
 interface OutgoingFetch {
@@ -75,12 +82,13 @@ export class FramedPlayer {
   private destroyed = false;
   /** Until the frame's first message: the player there has started. */
   private startTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly stopHandshake: () => void;
 
   constructor(container: HTMLElement, init: FramedPlayerInit) {
     if (!(container instanceof HTMLElement)) {
       throw new TypeError('[@reprise/player] new FramedPlayer(element, options) needs a DOM element to render into');
     }
-    const { frameUrl, fetchInit, response, frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS, ...options } = init;
+    const { frameUrl, fetchInit, response, frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS, frame: given, ...options } = init;
     if (typeof options.source !== 'string' || options.source === '') {
       throw new TypeError('[@reprise/player] FramedPlayer needs options.source: the playback stream URL');
     }
@@ -99,12 +107,16 @@ export class FramedPlayer {
       viewport: { width: 0, height: 0 },
       startTimestamp: undefined,
     };
-    const frame = doc.createElement('iframe');
+    const src = new URL(frameUrl, doc.baseURI);
+    const adopted = given?.ownerDocument === doc && given.src === src.href ? given : undefined;
+    if (given && !adopted) given.remove();
+    const frame = adopted ?? doc.createElement('iframe');
     // Scripts for the player, and its own origin for rrweb's replay document inside (an opaque
     // origin would give that document another opaque origin, out of the player's reach). No
     // forms, popups or navigation of this page.
     frame.setAttribute('sandbox', 'allow-scripts allow-same-origin');
     frame.setAttribute('allow', 'fullscreen');
+    for (const name of ['id', 'aria-hidden', 'tabindex']) frame.removeAttribute(name);
     frame.title = 'Session replay';
     frame.className = 'reprise-player-frame';
     frame.style.cssText = 'display:block;width:100%;height:100%;border:0';
@@ -113,24 +125,39 @@ export class FramedPlayer {
     this.port = channel.port1;
     this.port.onmessage = ({ data }: MessageEvent<FromFrame>) => this.receive(data);
     const message: FrameInit = { type: FRAME_PROTOCOL, options: { ...options, source: this.source.href } };
-    const src = new URL(frameUrl, doc.baseURI);
-    frame.addEventListener(
-      'load',
-      () => {
-        frame.contentWindow?.postMessage(message, src.origin, [channel.port2]);
-        // A frame page that never answers (a wrong URL, an error page, another origin than the
-        // URL's after a redirect) would leave the player loading forever: say so instead.
-        this.startTimer = setTimeout(
-          () =>
-            this.fail(
-              `[@reprise/player] the player frame at ${src.href} did not start within ${frameTimeoutMs} ms; check that this page serves servePlayerFrame() (for the collector's admin UI: that REPRISE_REPLAY_ORIGIN reaches this collector)`,
-            ),
-          frameTimeoutMs,
-        );
-      },
-      { once: true },
-    );
-    frame.src = src.href;
+    // The frame's page says when it waits for a host; the init and its port go to that page only.
+    const host = doc.defaultView!;
+    const onHandshake = (event: MessageEvent) => {
+      const data = event.data as Partial<FrameHandshake> | null;
+      if (event.source !== frame.contentWindow || data?.type !== FRAME_PROTOCOL || data.kind !== 'waiting') return;
+      host.removeEventListener('message', onHandshake);
+      frame.contentWindow!.postMessage(message, src.origin, [channel.port2]);
+    };
+    host.addEventListener('message', onHandshake);
+    this.stopHandshake = () => host.removeEventListener('message', onHandshake);
+    // A frame page that never answers (a wrong URL, an error page, another origin than the URL's
+    // after a redirect) would leave the player loading forever: say so instead.
+    const startTimer = () => {
+      clearTimeout(this.startTimer);
+      this.startTimer = setTimeout(
+        () =>
+          this.fail(
+            `[@reprise/player] the player frame at ${src.href} did not start within ${frameTimeoutMs} ms; check that this page serves servePlayerFrame() (for the collector's admin UI: that REPRISE_REPLAY_ORIGIN reaches this collector)`,
+          ),
+        frameTimeoutMs,
+      );
+    };
+    frame.addEventListener('load', startTimer, { once: true });
+    const movable = container as HTMLElement & { moveBefore?: (node: Node, child: Node | null) => void };
+    if (adopted && typeof movable.moveBefore === 'function' && adopted.isConnected) {
+      // Moved without reloading (its page may have loaded and be waiting already: ask it).
+      movable.moveBefore(frame, null);
+      startTimer();
+      frame.contentWindow?.postMessage({ type: FRAME_PROTOCOL, kind: 'knock' } satisfies FrameHandshake, src.origin);
+      return;
+    }
+    // Inserting a frame elsewhere reloads it: its page says `waiting` again when it starts.
+    if (!adopted) frame.src = src.href;
     container.append(frame);
   }
 
@@ -144,12 +171,12 @@ export class FramedPlayer {
   }
 
   /**
-   * Start the replay frame's page before a player needs it: its process, its script and their
-   * caches are then ready when `new FramedPlayer` loads the same page (on a site of its own the
-   * frame runs in a process of its own, and starting one costs a few hundred ms). Returns the
-   * function that removes it; keep it until the player is ready.
+   * Start the replay frame's page before a player needs it: on a site of its own the frame runs in
+   * a process of its own, and starting one costs a few hundred ms. Give the iframe it returns to
+   * `new FramedPlayer` as `frame`: the player takes it over instead of loading the page again
+   * (moved without a reload where the browser can, `moveBefore`). Remove it if no player does.
    */
-  static warm(frameUrl: string | URL, doc: Document = document): () => void {
+  static warm(frameUrl: string | URL, doc: Document = document): HTMLIFrameElement {
     const frame = doc.createElement('iframe');
     frame.setAttribute('sandbox', 'allow-scripts allow-same-origin');
     frame.setAttribute('aria-hidden', 'true');
@@ -157,7 +184,7 @@ export class FramedPlayer {
     frame.style.cssText = 'position:fixed;width:0;height:0;border:0;visibility:hidden';
     frame.src = new URL(frameUrl, doc.baseURI).href;
     doc.body.append(frame);
-    return () => frame.remove();
+    return frame;
   }
 
   play(): void {
@@ -236,6 +263,7 @@ export class FramedPlayer {
     if (this.destroyed) return;
     this.destroyed = true;
     clearTimeout(this.startTimer);
+    this.stopHandshake();
     for (const outgoing of this.fetches.values()) outgoing.abort.abort();
     this.fetches.clear();
     for (const resolve of this.seeks.values()) resolve();

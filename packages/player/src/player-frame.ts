@@ -1,4 +1,11 @@
-import { FRAME_PROTOCOL, type FrameInit, type FramedStatus, type FromFrame, type ToFrame } from './frame-messages.js';
+import {
+  FRAME_PROTOCOL,
+  type FrameHandshake,
+  type FrameInit,
+  type FramedStatus,
+  type FromFrame,
+  type ToFrame,
+} from './frame-messages.js';
 import { Player } from './player.js';
 import type { PlayerEventMap, PlayerEventName } from './types.js';
 
@@ -125,14 +132,20 @@ function statusOf(player: Player): FramedStatus {
  * The player is `window.reprisePlayer` inside the frame, for scripted checks.
  */
 export function servePlayerFrame(frameWindow: Window = window): void {
+  const parent = frameWindow.parent;
+  // Nothing in it but the protocol's name: any page may hear it.
+  const announce = () => parent.postMessage({ type: FRAME_PROTOCOL, kind: 'waiting' } satisfies FrameHandshake, '*');
   const onMessage = (message: MessageEvent) => {
-    const data = message.data as Partial<FrameInit> | null;
+    const data = message.data as Partial<FrameInit & FrameHandshake> | null;
+    if (message.source !== parent || data?.type !== FRAME_PROTOCOL) return;
+    if (data.kind === 'knock') return announce();
     const port = message.ports[0];
-    if (message.source !== frameWindow.parent || data?.type !== FRAME_PROTOCOL || !data.options || !port) return;
+    if (!data.options || !port) return;
     frameWindow.removeEventListener('message', onMessage);
     runFramedPlayer(frameWindow, port, data.options);
   };
   frameWindow.addEventListener('message', onMessage);
+  if (parent !== frameWindow) announce();
 }
 
 function runFramedPlayer(frameWindow: Window, port: MessagePort, options: FrameInit['options']): void {

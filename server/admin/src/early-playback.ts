@@ -6,12 +6,19 @@ import { api } from './api.js';
 export const replayFrameUrl = (): string =>
   document.querySelector<HTMLMetaElement>(`meta[name="${REPLAY_FRAME_META}"]`)?.content || REPLAY_FRAME_PATH;
 
-/** Removes the replay frame started early (FramedPlayer.warm), once the player no longer needs it. */
-let releaseWarmFrame: (() => void) | undefined;
+/** The replay frame started early (FramedPlayer.warm's, or the one the collector put in the page). */
+let warmFrame: HTMLIFrameElement | undefined;
 
+/** The early replay frame, for the session page's player to take over (once). */
+export function takeWarmFrame(): HTMLIFrameElement | undefined {
+  const frame = warmFrame;
+  warmFrame = undefined;
+  return frame;
+}
+
+/** Removes the early replay frame if no player took it. */
 export function releaseEarlyFrame(): void {
-  releaseWarmFrame?.();
-  releaseWarmFrame = undefined;
+  takeWarmFrame()?.remove();
 }
 
 /**
@@ -28,8 +35,8 @@ export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search
   // The player's frame page, started beside the stream: on a site of its own it needs a process
   // of its own, which would otherwise start only once the session page renders. The collector
   // put one in the page already (it starts as the page parses); the dev server does not.
-  const served = document.getElementById(WARM_FRAME_ID);
-  releaseWarmFrame = served ? () => served.remove() : FramedPlayer.warm(replayFrameUrl());
+  warmFrame =
+    (document.getElementById(WARM_FRAME_ID) as HTMLIFrameElement | null) ?? FramedPlayer.warm(replayFrameUrl());
   const id = decodeURIComponent(match[1]!);
   const project = new URLSearchParams(location.search).get('project') ?? undefined;
   const response = fetch(api.eventsUrl(id, project), { credentials: 'same-origin' }).then(

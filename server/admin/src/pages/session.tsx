@@ -16,7 +16,7 @@ import {
   plural,
   shortUrl,
 } from '../format.js';
-import { releaseEarlyFrame, replayFrameUrl, takeEarlyPlayback } from '../early-playback.js';
+import { releaseEarlyFrame, replayFrameUrl, takeEarlyPlayback, takeWarmFrame } from '../early-playback.js';
 import { useRequest } from '../use-request.js';
 
 export function SessionPage() {
@@ -135,8 +135,11 @@ function SessionView({ session }: { session: SessionSummary }) {
     // replayed page can reach neither this page nor act as the viewer. This page fetches for it.
     const frameUrl = new URL(replayFrameUrl(), window.location.href);
     if (originalResources) frameUrl.searchParams.set(RESOURCES_PARAM, ORIGINAL_RESOURCES);
+    // The frame the page started early: the player takes it over (or drops it, for another URL).
+    const frame = takeWarmFrame();
     const player = new FramedPlayer(container, {
       frameUrl,
+      ...(frame ? { frame } : {}),
       source: api.eventsUrl(session.id, session.project),
       ...(early ? { response: early } : {}),
       fetchInit: { credentials: 'same-origin' },
@@ -148,11 +151,9 @@ function SessionView({ session }: { session: SessionSummary }) {
     (window as unknown as { reprisePlayer?: FramedPlayer }).reprisePlayer = player;
     const offError = player.on('error', (error) => setPlayerError(error.message));
     const offGap = player.on('gap', (marker) => setGaps((current) => [...current, marker]));
-    const offReady = player.on('ready', releaseEarlyFrame);
     return () => {
       offError();
       offGap();
-      offReady();
       releaseEarlyFrame();
       player.destroy();
       playerRef.current = undefined;
