@@ -525,6 +525,49 @@ describe('admin UI served by the collector', () => {
     expect(link.hash).toBe('#t=1.2');
   });
 
+  test('the session page the app opens on starts its player before the session details arrive, then shows that player in its place', async () => {
+    // The details (and so the page's player container) wait; the player started as the app did must not.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const details = (url: URL) => url.pathname === `/v1/sessions/${recorded.sessionId}`;
+    await admin.route(details, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await admin.goto('about:blank');
+      await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev#t=2`);
+      const element = await admin.waitForSelector('iframe.reprise-player-frame', { state: 'attached' });
+      const frame = (await element.contentFrame())!;
+      await frame.waitForFunction(
+        () => (window as unknown as { reprisePlayer?: { getState(): string } }).reprisePlayer?.getState() === 'paused',
+      );
+      // Ready, unseen and out of reach while the page still waits for the details.
+      expect(await element.evaluate((iframe) => iframe.closest('[inert]') !== null)).toBe(true);
+      expect(await admin.locator('.meta-card').count()).toBe(0);
+      await frame.evaluate(() => ((window as unknown as { earlyMark: number }).earlyMark = 1));
+      release();
+      await admin.waitForSelector('.meta-card');
+      // The same player, moved into the page's container: not reloaded, still at its moment.
+      await expect
+        .poll(() =>
+          element.evaluate(
+            (iframe) =>
+              iframe.closest('[inert]') === null &&
+              iframe.isConnected &&
+              iframe.getBoundingClientRect().width > 100 &&
+              document.querySelectorAll('iframe').length === 1,
+          ),
+        )
+        .toBe(true);
+      expect(await frame.evaluate(() => (window as unknown as { earlyMark?: number }).earlyMark)).toBe(1);
+      expect(await onPlayer(admin, (player) => player.getCurrentTime())).toBe(2000);
+    } finally {
+      release();
+      await admin.unroute(details);
+    }
+  });
+
   test('audit log and project settings, for admins', async () => {
     // Each read of the log is itself an entry: 120 reads at once (many in the same millisecond)
     // make sure the log spans several pages, whatever the tests before wrote.

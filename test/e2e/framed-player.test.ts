@@ -243,6 +243,35 @@ describe('FramedPlayer', () => {
     await page.close();
   });
 
+  test('moveTo carries a running player to another place on the page without reloading it', async () => {
+    const page = await openHost('frame.html');
+    type Host = { getState(): string; seek(t: number): Promise<void>; getCurrentTime(): number };
+    await page.waitForFunction(() => (window as unknown as { player: Host }).player.getState() === 'paused');
+    const frame = (await (await page.waitForSelector('iframe.reprise-player-frame')).contentFrame())!;
+    await frame.evaluate(() => ((window as unknown as { moveMark: number }).moveMark = 7));
+    const moved = await page.evaluate(async () => {
+      const w = window as unknown as { player: Host & { root: HTMLIFrameElement; moveTo(el: Element): boolean } };
+      const place = document.createElement('div');
+      place.id = 'elsewhere';
+      place.style.height = '400px';
+      document.body.append(place);
+      const detached = document.createElement('div');
+      const refused = w.player.moveTo(detached);
+      const done = w.player.moveTo(place);
+      await w.player.seek(3000);
+      return { refused, done, parent: w.player.root.parentElement?.id, time: w.player.getCurrentTime() };
+    });
+    expect(moved).toEqual({ refused: false, done: true, parent: 'elsewhere', time: 3000 });
+    expect(frame.isDetached()).toBe(false);
+    expect(await frame.evaluate(() => (window as unknown as { moveMark?: number }).moveMark)).toBe(7);
+    expect(
+      await frame.evaluate(() =>
+        (window as unknown as { reprisePlayer: { getCurrentTime(): number } }).reprisePlayer.getCurrentTime(),
+      ),
+    ).toBe(3000);
+    await page.close();
+  });
+
   test('a frame started early for another page is removed, and the player loads its own', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/host.html`);

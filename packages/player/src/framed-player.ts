@@ -148,10 +148,8 @@ export class FramedPlayer {
       );
     };
     frame.addEventListener('load', startTimer, { once: true });
-    const movable = container as HTMLElement & { moveBefore?: (node: Node, child: Node | null) => void };
-    if (adopted && typeof movable.moveBefore === 'function' && adopted.isConnected) {
+    if (adopted && this.moveTo(container)) {
       // Moved without reloading (its page may have loaded and be waiting already: ask it).
-      movable.moveBefore(frame, null);
       startTimer();
       frame.contentWindow?.postMessage({ type: FRAME_PROTOCOL, kind: 'knock' } satisfies FrameHandshake, src.origin);
       return;
@@ -159,6 +157,25 @@ export class FramedPlayer {
     // Inserting a frame elsewhere reloads it: its page says `waiting` again when it starts.
     if (!adopted) frame.src = src.href;
     container.append(frame);
+  }
+
+  /**
+   * Move the player into `container` without reloading its frame, so it goes on where it was:
+   * a player started before its place on the page existed. Only where the browser can move a
+   * frame (`moveBefore`) and within the same document; false (nothing moved) otherwise.
+   */
+  moveTo(container: HTMLElement): boolean {
+    const movable = container as HTMLElement & { moveBefore?: (node: Node, child: Node | null) => void };
+    if (
+      this.destroyed ||
+      typeof movable.moveBefore !== 'function' ||
+      !container.isConnected ||
+      !this.root.isConnected ||
+      container.ownerDocument !== this.root.ownerDocument
+    )
+      return false;
+    movable.moveBefore(this.root, null);
+    return true;
   }
 
   /** Listen to player events; returns the function that removes the listener. */

@@ -1,35 +1,76 @@
-import { FramedPlayer } from '@reprise/player';
+import { FramedPlayer, type Marker } from '@reprise/player';
 import { REPLAY_FRAME_META, REPLAY_FRAME_PATH, SESSION_PAGE, WARM_FRAME_ID } from '../../src/admin-page-names.js';
 import { api } from './api.js';
+import { parseMoment } from './format.js';
+
+/** The per-replay switch's query parameter; the collector widens the page's CSP when it is set. */
+export const RESOURCES_PARAM = 'resources';
+export const ORIGINAL_RESOURCES = 'original';
 
 /** The replay frame's address, as the collector named it in the page (the same origin's when it did not). */
 export const replayFrameUrl = (): string =>
   document.querySelector<HTMLMetaElement>(`meta[name="${REPLAY_FRAME_META}"]`)?.content || REPLAY_FRAME_PATH;
 
+export interface SessionPlayerOptions {
+  id: string;
+  /** The session's project; undefined lets the collector pick it, as it does for the page. */
+  project: string | undefined;
+  originalResources: boolean;
+  /** The moment the address names (`#t=`, `?t=`): opened paused there. */
+  startAt: number | undefined;
+  /** The playback stream, asked for already. */
+  response?: Promise<Response | undefined> | undefined;
+  /** The replay frame started early, for the player to take over. */
+  frame?: HTMLIFrameElement | undefined;
+}
+
+/**
+ * The session page's player: in a frame on the replay origin, which the login cookie never goes
+ * to, so the replayed page can reach neither this page nor act as the viewer. This page fetches
+ * for it.
+ */
+export function createSessionPlayer(container: HTMLElement, options: SessionPlayerOptions): FramedPlayer {
+  const frameUrl = new URL(replayFrameUrl(), window.location.href);
+  if (options.originalResources) frameUrl.searchParams.set(RESOURCES_PARAM, ORIGINAL_RESOURCES);
+  return new FramedPlayer(container, {
+    frameUrl,
+    ...(options.frame ? { frame: options.frame } : {}),
+    source: api.eventsUrl(options.id, options.project),
+    ...(options.response ? { response: options.response } : {}),
+    fetchInit: { credentials: 'same-origin' },
+    originalResources: options.originalResources,
+    ...(options.startAt !== undefined ? { startAt: options.startAt, autoplay: false } : {}),
+  });
+}
+
 /** The replay frame started early (FramedPlayer.warm's, or the one the collector put in the page). */
 let warmFrame: HTMLIFrameElement | undefined;
 
-/** The early replay frame, for the session page's player to take over (once). */
-export function takeWarmFrame(): HTMLIFrameElement | undefined {
+/** The early replay frame, for a player to take over (once). */
+function takeWarmFrame(): HTMLIFrameElement | undefined {
   const frame = warmFrame;
   warmFrame = undefined;
   return frame;
 }
 
-/** Removes the early replay frame if no player took it. */
-export function releaseEarlyFrame(): void {
-  takeWarmFrame()?.remove();
+/**
+ * The session page the app opened on, started as the app starts: its playback stream, beside the
+ * login check and the session's metadata rather than after them (issue 19), and where the browser
+ * can move a frame without reloading it, its player, in a place of its own until the page has
+ * rendered the player's container. Any other page, a later visit or an answer that is not a stream
+ * (signed out, another project) makes the page start its own.
+ */
+interface EarlyPlayback {
+  id: string;
+  project: string | undefined;
+  originalResources: boolean;
+  response: Promise<Response | undefined>;
+  player?: { player: FramedPlayer; holder: HTMLElement; gaps: Marker[]; stopListening: () => void };
 }
 
-/**
- * The playback stream of the session page the app opened on, asked for as the app starts: beside
- * the login check and the session's metadata rather than after them, so the first frame waits for
- * neither (issue 19). The player reads it once; any other page, a later visit or an answer that is
- * not a stream (signed out, another project) makes the player fetch as usual.
- */
-let early: { id: string; project: string | undefined; response: Promise<Response | undefined> } | undefined;
+let early: EarlyPlayback | undefined;
 
-export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search'>): void {
+export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search' | 'hash'>): void {
   const match = SESSION_PAGE.exec(location.pathname);
   if (!match) return;
   // The player's frame page, started beside the stream: on a site of its own it needs a process
@@ -38,7 +79,8 @@ export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search
   warmFrame =
     (document.getElementById(WARM_FRAME_ID) as HTMLIFrameElement | null) ?? FramedPlayer.warm(replayFrameUrl());
   const id = decodeURIComponent(match[1]!);
-  const project = new URLSearchParams(location.search).get('project') ?? undefined;
+  const params = new URLSearchParams(location.search);
+  const project = params.get('project') ?? undefined;
   const response = fetch(api.eventsUrl(id, project), { credentials: 'same-origin' }).then(
     (answer) => {
       if (answer.ok) return answer;
@@ -47,16 +89,75 @@ export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search
     },
     () => undefined,
   );
-  early = { id, project, response };
+  const originalResources = params.get(RESOURCES_PARAM) === ORIGINAL_RESOURCES;
+  early = { id, project, originalResources, response };
+  if (typeof (Element.prototype as { moveBefore?: unknown }).moveBefore !== 'function') return;
+  // Full size but unseen and out of reach until the session page takes it (a frame with no size
+  // or hidden would not render, and would then paint its first frame only once placed).
+  const holder = document.createElement('div');
+  holder.setAttribute('aria-hidden', 'true');
+  holder.inert = true;
+  holder.style.cssText = 'position:fixed;inset:0;opacity:0;pointer-events:none;z-index:-1';
+  document.body.append(holder);
+  const player = createSessionPlayer(holder, {
+    id,
+    project,
+    originalResources,
+    startAt: parseMoment(location.hash, location.search),
+    response,
+    frame: takeWarmFrame(),
+  });
+  early.response = Promise.resolve(undefined);
+  // The page lists the gaps the player reports; those reported before it looks are kept for it.
+  const gaps: Marker[] = [];
+  const stopListening = player.on('gap', (marker) => gaps.push(marker));
+  early.player = { player, holder, gaps, stopListening };
 }
 
+/** What the session page starts from: the player started early, or what to start its own with. */
+export type EarlyStart =
+  | { player: FramedPlayer; gaps: Marker[] }
+  | { player?: undefined; response?: Promise<Response | undefined>; frame?: HTMLIFrameElement };
+
 /**
- * The early stream for this session, once: undefined when there is none. Without `?project=` in
- * the address the collector picked the session the same way for both requests.
+ * What was started early for this session, once, its player moved into `container`. Without
+ * `?project=` in the address the collector picked the session the same way for every request.
  */
-export function takeEarlyPlayback(id: string, project: string): Promise<Response | undefined> | undefined {
-  if (!early || early.id !== id || (early.project !== undefined && early.project !== project)) return undefined;
-  const { response } = early;
+export function takeEarlyPlayback(
+  id: string,
+  project: string,
+  originalResources: boolean,
+  container: HTMLElement,
+): EarlyStart {
+  const taken = early && early.id === id && (early.project ?? project) === project ? early : undefined;
+  if (taken) early = undefined;
+  const started = taken?.player;
+  if (!started) return { ...(taken ? { response: taken.response } : {}), ...frameToTake() };
+  started.stopListening();
+  const usable =
+    taken.originalResources === originalResources &&
+    started.player.getState() !== 'error' &&
+    started.player.moveTo(container);
+  started.holder.remove();
+  if (usable) return { player: started.player, gaps: started.gaps };
+  started.player.destroy();
+  return {};
+}
+
+const frameToTake = (): { frame?: HTMLIFrameElement } => {
+  const frame = takeWarmFrame();
+  return frame ? { frame } : {};
+};
+
+/** What was started early and not taken (the session page never came): stopped and removed. */
+export function releaseEarlyPlayback(): void {
+  const left = early;
   early = undefined;
-  return response;
+  takeWarmFrame()?.remove();
+  if (left?.player) {
+    left.player.stopListening();
+    left.player.player.destroy();
+    left.player.holder.remove();
+  }
+  void left?.response.then((response) => response?.body?.cancel()).catch(() => {});
 }

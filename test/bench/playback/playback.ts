@@ -45,13 +45,24 @@ window.__benchPainted = () => requestAnimationFrame(() => requestAnimationFrame(
   if (window.__bench.firstFrame !== undefined) return;
   window.__bench.firstFrame = performance.timeOrigin + performance.now();
   window.__bench.bytes = window.reprisePlayer ? window.reprisePlayer.getProgress().bytes : undefined;
-  window.__benchFirstFrame();
+  window.__benchFirstFrame('painted');
 }));
 new MutationObserver((_, observer) => {
   if (!document.querySelector('.rp-player.rp-ready')) return;
   observer.disconnect();
   window.__benchPainted();
 }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
+// On the admin page: the moment the replay frame is in its place on the page, where the viewer sees it
+// (a player started early runs unseen until the page has rendered its container).
+if (window === top) new MutationObserver((_, observer) => {
+  const frame = document.querySelector('iframe.reprise-player-frame');
+  if (!frame || frame.closest('[inert]')) return;
+  observer.disconnect();
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    window.__bench.placed = performance.timeOrigin + performance.now();
+    window.__benchFirstFrame('placed');
+  }));
+}).observe(document, { subtree: true, childList: true });
 `;
 
 /**
@@ -59,10 +70,14 @@ new MutationObserver((_, observer) => {
  * `__benchFirstFrame`). Wrapped in an object: an async function returning the promise itself would
  * wait for it, before the page has even been opened.
  */
-async function firstFrameReported(page: Page): Promise<{ reported: Promise<void> }> {
+async function firstFrameReported(page: Page, needs: string[] = []): Promise<{ reported: Promise<void> }> {
   let resolveFirst: () => void = () => {};
   const reported = new Promise<void>((resolve) => (resolveFirst = resolve));
-  await page.exposeFunction('__benchFirstFrame', () => resolveFirst());
+  const seen = new Set<string>();
+  await page.exposeFunction('__benchFirstFrame', (what?: string) => {
+    if (what) seen.add(what);
+    if (needs.every((need) => seen.has(need))) resolveFirst();
+  });
   return { reported };
 }
 
@@ -139,7 +154,7 @@ async function measureAdmin(
   page.on('pageerror', (error) => console.error('admin page error:', error));
   try {
     const cdp = await page.context().newCDPSession(page);
-    const { reported: firstFrame } = await firstFrameReported(page);
+    const { reported: firstFrame } = await firstFrameReported(page, ['painted', 'placed']);
     await page.addInitScript(FIRST_FRAME_PROBE);
     await page.goto(`${running.url}/sessions/${sessionId}?project=dev`, { waitUntil: 'commit' });
     await Promise.race([
@@ -152,9 +167,12 @@ async function measureAdmin(
     const frame = await replayFrame(page);
     const pageOrigin = (await page.evaluate('performance.timeOrigin')) as number;
     // Bytes of the playback stream the player had read (decompressed) when the first frame was painted.
-    const { firstFrame: firstFrameAt, bytes: bytesBeforeFirstFrame } = await frame.evaluate(
+    const { firstFrame: paintedAt, bytes: bytesBeforeFirstFrame } = await frame.evaluate(
       () => (window as unknown as { __bench: { firstFrame: number; bytes: number } }).__bench,
     );
+    // Painted in the frame and the frame in its place: the later of the two is when the viewer sees it.
+    const placedAt = (await page.evaluate('window.__bench.placed')) as number;
+    const firstFrameAt = Math.max(paintedAt, placedAt);
     // A seek counts once the player is at its moment (it may have had to load it first).
     const seekSource = `((player) => {
       player.pause();

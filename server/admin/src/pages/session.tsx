@@ -1,4 +1,4 @@
-import { FramedPlayer, type Marker } from '@reprise/player';
+import type { FramedPlayer, Marker } from '@reprise/player';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, type SessionSummary } from '../api.js';
@@ -16,7 +16,13 @@ import {
   plural,
   shortUrl,
 } from '../format.js';
-import { releaseEarlyFrame, replayFrameUrl, takeEarlyPlayback, takeWarmFrame } from '../early-playback.js';
+import {
+  createSessionPlayer,
+  ORIGINAL_RESOURCES,
+  releaseEarlyPlayback,
+  RESOURCES_PARAM,
+  takeEarlyPlayback,
+} from '../early-playback.js';
 import { useRequest } from '../use-request.js';
 
 export function SessionPage() {
@@ -24,6 +30,10 @@ export function SessionPage() {
   const [params] = useSearchParams();
   const project = params.get('project') ?? undefined;
   const request = useRequest(`${project ?? ''}/${id}`, (signal) => api.session(id, project, signal));
+  // A session that cannot be shown: what the app started for it early (its stream, its player) stops.
+  useEffect(() => {
+    if (request.status === 'error') releaseEarlyPlayback();
+  }, [request.status]);
 
   if (request.status === 'loading') return <Loading label="Loading session…" />;
   if (request.status === 'error') {
@@ -92,10 +102,6 @@ function BackLink() {
   );
 }
 
-/** The per-replay switch's query parameter; the collector widens this page's CSP when it is set. */
-const RESOURCES_PARAM = 'resources';
-const ORIGINAL_RESOURCES = 'original';
-
 /**
  * The per-replay switch for resources the recorder did not capture. Off, the replay shows them
  * missing and nobody is contacted; on, the viewer's browser fetches them from the recorded sites.
@@ -129,23 +135,19 @@ function SessionView({ session }: { session: SessionSummary }) {
   useEffect(() => {
     const container = containerRef.current;
     if (!container) return;
-    const startAt = parseMoment(window.location.hash, window.location.search);
-    const early = takeEarlyPlayback(session.id, session.project);
-    // The player runs in a frame on the replay origin, which the login cookie never goes to: the
-    // replayed page can reach neither this page nor act as the viewer. This page fetches for it.
-    const frameUrl = new URL(replayFrameUrl(), window.location.href);
-    if (originalResources) frameUrl.searchParams.set(RESOURCES_PARAM, ORIGINAL_RESOURCES);
-    // The frame the page started early: the player takes it over (or drops it, for another URL).
-    const frame = takeWarmFrame();
-    const player = new FramedPlayer(container, {
-      frameUrl,
-      ...(frame ? { frame } : {}),
-      source: api.eventsUrl(session.id, session.project),
-      ...(early ? { response: early } : {}),
-      fetchInit: { credentials: 'same-origin' },
-      originalResources,
-      ...(startAt !== undefined ? { startAt, autoplay: false } : {}),
-    });
+    // Started as the app started, when this page is the one it opened on; else started here.
+    const early = takeEarlyPlayback(session.id, session.project, originalResources, container);
+    const player =
+      early.player ??
+      createSessionPlayer(container, {
+        id: session.id,
+        project: session.project,
+        originalResources,
+        startAt: parseMoment(window.location.hash, window.location.search),
+        response: early.response,
+        frame: early.frame,
+      });
+    if (early.player) setGaps(early.gaps);
     playerRef.current = player;
     // Exposed for scripted checks (the end-to-end tests) and for the browser console.
     (window as unknown as { reprisePlayer?: FramedPlayer }).reprisePlayer = player;
@@ -154,7 +156,6 @@ function SessionView({ session }: { session: SessionSummary }) {
     return () => {
       offError();
       offGap();
-      releaseEarlyFrame();
       player.destroy();
       playerRef.current = undefined;
       delete (window as unknown as { reprisePlayer?: FramedPlayer }).reprisePlayer;
