@@ -1,6 +1,7 @@
 // Everything that runs where the replay runs: the script tag's build (iife.ts) is this; the npm
 // entry (index.ts) adds the host side of a framed player.
-export { Player, DEFAULT_SPEEDS, injectPlayerStyles } from './player.js';
+export { Player, DEFAULT_SPEEDS } from './player.js';
+export { injectPlayerStyles } from './styles.js';
 export { servePlayerFrame } from './player-frame.js';
 export { FRAME_PROTOCOL, type FramedPlayerOptions } from './frame-messages.js';
 export { ReprisePlayerElement, defineReprisePlayerElement, PLAYER_ELEMENT_NAME } from './element.js';
