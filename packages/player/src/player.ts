@@ -364,10 +364,6 @@ export class Player {
       this.emitter.emit('resize', { width, height });
     });
     replay.replayer.on('finish', () => this.onFinish());
-    // Draw the first snapshot now. rrweb also draws it from a timer and then skips the first time
-    // playback reaches it, assuming the page is still that first frame; after a seek elsewhere it is
-    // not, and the changes after the snapshot would be applied to another page's DOM.
-    this.playhead.show(0);
     if (replay.recordedViewport) this.viewport = replay.recordedViewport;
     this.view.setViewport(this.viewport);
     this.overview.schedule();
@@ -375,6 +371,8 @@ export class Player {
     this.startAt = undefined;
     // A deep link past what has arrived waits for that part of the recording.
     if (!this.playhead.canDraw(start) && !this.loader.progress.done) {
+      // The first page meanwhile (begin draws the frame asked for, once, in the other case).
+      this.playhead.show(0);
       this.pendingStart = start;
       // The session line has come first: a window can be fetched as soon as the first segment has told how.
       this.loader.ensureLoaded(this.playhead.absolute(start));

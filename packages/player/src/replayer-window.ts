@@ -74,6 +74,12 @@ export function createReplayerWindow(
     ],
     mouseTail: { duration: 600, lineCap: 'round', lineWidth: 3, strokeStyle: 'rgba(129, 140, 248, 0.65)' },
   });
+  // rrweb draws the first snapshot from a timer, as a poster, and then skips the first time playback
+  // reaches that snapshot, assuming the page still shows it. The player draws every frame itself,
+  // the first one at once: the poster would be a second rebuild of the page (~100 ms of a long
+  // session's first second), and after a seek elsewhere the skip applied that page's changes to
+  // another page's DOM. `true` is rrweb's own "a snapshot was drawn": every later one is rebuilt.
+  (replayer as unknown as { firstFullSnapshot: unknown }).firstFullSnapshot = true;
   const hover = new HoverFollower(() => replayer);
   replayer.on('event-cast', (event) => hover.track(event as unknown as RecordedEvent));
   // While playing, rrweb scrolls smoothly: hover follows each scroll step, not only the event.
