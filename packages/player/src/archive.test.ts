@@ -20,6 +20,29 @@ async function settled(archive: SegmentArchive, plan: number[]): Promise<string>
 }
 
 describe('SegmentArchive', () => {
+  test('compresses nothing before it is told to start (the first frame), then every segment it holds', async () => {
+    let start: () => void = () => {};
+    const archive = new SegmentArchive(new Promise<void>((resolve) => (start = resolve)));
+    const segments = [segment(0, true), segment(1), segment(2)];
+    for (const each of segments) archive.add(each);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(archive.bytes).toBe(0);
+    // Held all the same: planned, and given back once compressed.
+    expect(archive.has(2)).toBe(true);
+    expect(archive.plan(60_500, 90_000)).toEqual([0, 1]);
+    const text = archive.response([0, 1]).text();
+    start();
+    expect(await text).toBe(
+      segments
+        .slice(0, 2)
+        .map((each) => each.lines.join('\n') + '\n')
+        .join(''),
+    );
+    await expect.poll(() => archive.bytes).toBeGreaterThan(0);
+    const all = await archive.response([0, 1, 2]).text();
+    expect(all.split('\n').length).toBe(segments.reduce((sum, each) => sum + each.lines.length, 0) + 1);
+  });
+
   test('gives back the lines of the planned segments, in order, as they were delivered', async () => {
     const archive = new SegmentArchive();
     const segments = [segment(0, true), segment(1), segment(2), segment(3, true), segment(4)];

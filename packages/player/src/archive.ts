@@ -54,10 +54,31 @@ async function transform(
   return bytes;
 }
 
+/** Segments waiting to be compressed, one per task. */
+interface Pending {
+  lines: string[];
+  done: (bytes: Uint8Array<ArrayBuffer> | undefined) => void;
+}
+
 export class SegmentArchive {
   private readonly segments = new Map<number, ArchivedSegment>();
+  private readonly pending: Pending[] = [];
+  private draining = false;
+  private started = false;
   /** Bytes held (compressed when the browser can). */
   bytes = 0;
+
+  /**
+   * Compression waits for `start` (the player's first frame): joining, encoding and compressing
+   * each segment took a quarter of the replay frame's script time before a long session's first
+   * frame (CPU profile). Then one segment per task, so that no task grows long.
+   */
+  constructor(start: Promise<unknown> = Promise.resolve()) {
+    void start.then(() => {
+      this.started = true;
+      this.drain();
+    });
+  }
 
   has(index: number): boolean {
     return this.segments.has(index);
@@ -66,21 +87,34 @@ export class SegmentArchive {
   /** Keep a segment that was delivered whole. The first complete copy wins. */
   add({ index, start, end, lines, pageLoads }: SegmentLines): void {
     if (this.segments.has(index)) return;
-    const text = new TextEncoder().encode(`${lines.join('\n')}\n`);
-    const data = (compresses ? transform(new CompressionStream('gzip'), text) : Promise.resolve(text)).then(
+    const data = new Promise<Uint8Array<ArrayBuffer> | undefined>((done) => this.pending.push({ lines, done })).then(
       (bytes) => {
-        this.bytes += bytes.length;
-        return bytes;
-      },
-      () => {
+        if (bytes) this.bytes += bytes.length;
         // Not kept after all: the collector brings it again.
-        this.segments.delete(index);
-        return undefined;
+        else this.segments.delete(index);
+        return bytes;
       },
     );
     // A line is a slice of the chunk of text it was read from, which it would keep alive: copied.
     const record = JSON.parse(JSON.stringify(lines[0]!)) as string;
     this.segments.set(index, { start, end, pageLoads, record, data });
+    this.drain();
+  }
+
+  private drain(): void {
+    if (!this.started || this.draining) return;
+    const next = this.pending.shift();
+    if (!next) return;
+    this.draining = true;
+    setTimeout(() => {
+      const text = new TextEncoder().encode(`${next.lines.join('\n')}\n`);
+      (compresses ? transform(new CompressionStream('gzip'), text) : Promise.resolve(text))
+        .then(next.done, () => next.done(undefined))
+        .finally(() => {
+          this.draining = false;
+          this.drain();
+        });
+    }, 0);
   }
 
   /**

@@ -59,6 +59,8 @@ export class Player {
   private startAt: number | undefined;
   /** `startAt` beyond what had loaded when the first snapshot arrived. */
   private pendingStart: number | undefined;
+  /** Tells the archive the first frame is on screen: it compresses only from then on. */
+  private firstFrameShown: () => void = () => {};
   private viewport = { width: 0, height: 0 };
   private destroyed = false;
 
@@ -91,7 +93,9 @@ export class Player {
       // Recorded canvas frames, drawn by an rrweb plugin.
       canvases: new CanvasFrames(),
       // Only a collector stream's segments can be freed and brought back.
-      ...(retainMs < Infinity && typeof options.source === 'string' ? { archive: new SegmentArchive() } : {}),
+      ...(retainMs < Infinity && typeof options.source === 'string'
+        ? { archive: new SegmentArchive(new Promise<void>((shown) => (this.firstFrameShown = shown))) }
+        : {}),
     };
     this.loader = new Loader(options, this.recording, this.emitter, {
       stored: (event, main) => this.onStored(event, main),
@@ -382,6 +386,10 @@ export class Player {
   /** First frame on screen: hide the loading overlay and play (or show) from `start`. */
   private begin(start: number): void {
     this.pendingStart = undefined;
+    // Once the frame is painted (or a second on, where a hidden page paints nothing).
+    const shown = this.firstFrameShown;
+    requestAnimationFrame(() => setTimeout(shown, 0));
+    setTimeout(shown, 1000);
     this.view.showReady();
     this.emitter.emit('ready', { ...this.viewport });
     if (this.autoplay) {

@@ -173,6 +173,9 @@ async function measureAdmin(
     // Painted in the frame and the frame in its place: the later of the two is when the viewer sees it.
     const placedAt = (await page.evaluate('window.__bench.placed')) as number;
     const firstFrameAt = Math.max(paintedAt, placedAt);
+    console.log(
+      `${sessionId}: first frame painted in the replay frame at ${Math.round(paintedAt - pageOrigin)} ms, the frame in its place at ${Math.round(placedAt - pageOrigin)} ms`,
+    );
     // A seek counts once the player is at its moment (it may have had to load it first).
     const seekSource = `((player) => {
       player.pause();
