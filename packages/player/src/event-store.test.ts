@@ -72,6 +72,37 @@ describe('EventStore', () => {
     expect(events.between(100, 500).map((event) => event.timestamp)).toEqual([300, 500]);
   });
 
+  test('events of one millisecond keep the order of their segments, whichever stream brought them first', () => {
+    const events = new EventStore();
+    // A window brings segment 5 (a page load at 1000) before the whole-session stream brings
+    // segment 4, whose last change shares that millisecond.
+    const lastChange = move(1000);
+    events.add(meta(1000), 5);
+    events.add(full(1000), 5);
+    events.add(move(1000), 5);
+    events.add(move(1200), 5);
+    events.add(move(900), 4);
+    events.add(lastChange, 4);
+    expect(events.events.map((event) => event.type)).toEqual([
+      EventType.IncrementalSnapshot,
+      EventType.IncrementalSnapshot,
+      EventType.Meta,
+      EventType.FullSnapshot,
+      EventType.IncrementalSnapshot,
+      EventType.IncrementalSnapshot,
+    ]);
+    expect(events.events[1]).toBe(lastChange);
+    // The frame at 1000 is rebuilt from that page load, without the change that came before it.
+    events.cover(900, 1200);
+    expect(events.window(1100, 500)).not.toContain(lastChange);
+    expect(events.window(1100, 500)[0]!.type).toBe(EventType.Meta);
+    // Without segments, the order they arrived in.
+    const plain = new EventStore();
+    plain.add(meta(1000));
+    plain.add(lastChange);
+    expect(plain.events.at(-1)).toBe(lastChange);
+  });
+
   test('after a lost segment, windows leave out the DOM changes up to the next full snapshot, whichever stream delivered them', () => {
     const events = store();
     events.cover(0, 3000);

@@ -24,6 +24,8 @@ export class EventStore {
   private readonly segmentSpans = new Map<number, TimeRange>();
   /** The recording's first page load (epoch ms), as the whole-session stream reported it. */
   private recordingFirstMeta: number | undefined;
+  /** The segment each event came in, where its stream said (see `add`). */
+  private readonly segmentOf = new WeakMap<RecordedEvent, number>();
   /** Starts of lost (skipped) segments, sorted: the DOM changes after one wait for the next full snapshot. */
   private readonly gapStarts: number[] = [];
 
@@ -99,18 +101,34 @@ export class EventStore {
     return freed ? { from, until } : undefined;
   }
 
-  add(event: RecordedEvent): void {
+  /**
+   * `segment`: the index of the segment the event came in, when its stream said. Events stamped
+   * the same millisecond keep the order of their segments whichever stream delivered them first:
+   * the last change of a page and the next page load often share a millisecond across a segment
+   * boundary, and a window that brought the page load before the whole-session stream brought the
+   * segment before it would otherwise have that change applied to the new page.
+   */
+  add(event: RecordedEvent, segment?: number): void {
     const time = event.timestamp;
-    const last = this.events[this.events.length - 1];
-    if (last === undefined || last.timestamp <= time) this.events.push(event);
-    else
-      this.events.splice(
-        upperBound(this.events, time, (e) => e.timestamp),
-        0,
-        event,
-      );
+    if (segment !== undefined) this.segmentOf.set(event, segment);
+    const events = this.events;
+    const last = events[events.length - 1];
+    if (last === undefined || last.timestamp < time || (last.timestamp === time && !this.before(event, last)))
+      events.push(event);
+    else {
+      let at = upperBound(events, time, (e) => e.timestamp);
+      while (at > 0 && events[at - 1]!.timestamp === time && this.before(event, events[at - 1]!)) at--;
+      events.splice(at, 0, event);
+    }
     if (event.type === EventType.Meta) insertSorted(this.metas, time);
     else if (event.type === EventType.FullSnapshot) insertSorted(this.fulls, time);
+  }
+
+  /** `event` came in an earlier segment than `other` (both known). */
+  private before(event: RecordedEvent, other: RecordedEvent): boolean {
+    const mine = this.segmentOf.get(event);
+    const theirs = this.segmentOf.get(other);
+    return mine !== undefined && theirs !== undefined && mine < theirs;
   }
 
   /**

@@ -347,7 +347,7 @@ export class Loader {
     const prepared = this.recording.resources.prepare(event, owned);
     const replayable = this.recording.canvases.prepare(prepared, owned || prepared !== event);
     this.recording.frames.add(replayable);
-    store.add(replayable);
+    store.add(replayable, reader.segment);
     reader.from ??= event.timestamp;
     store.cover(reader.from, event.timestamp);
     this.hooks.stored(replayable, reader.main);
