@@ -539,8 +539,11 @@ describe('admin UI served by the collector', () => {
       await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev#t=2`);
       const element = await admin.waitForSelector('iframe.reprise-player-frame', { state: 'attached' });
       const frame = (await element.contentFrame())!;
+      // Polled on a timer, not on animation frames: the test must not depend on how an unseen frame is throttled.
       await frame.waitForFunction(
         () => (window as unknown as { reprisePlayer?: { getState(): string } }).reprisePlayer?.getState() === 'paused',
+        undefined,
+        { polling: 50 },
       );
       // Ready, unseen and out of reach while the page still waits for the details.
       expect(await element.evaluate((iframe) => iframe.closest('[inert]') !== null)).toBe(true);

@@ -185,8 +185,11 @@ describe('FramedPlayer', () => {
     const element = await page.waitForSelector('body > iframe', { state: 'attached' });
     const frame = (await element.contentFrame())!;
     // The page and its script load and run in the frame (its process and caches are then warm).
+    // Polled on a timer: a hidden frame on another site gets no animation frames (Chromium throttles it).
     await frame.waitForFunction(
       () => typeof (window as unknown as { ReprisePlayer?: unknown }).ReprisePlayer === 'object',
+      undefined,
+      { polling: 50 },
     );
     expect(await frame.evaluate(() => origin)).toBe(server.url.replace('127.0.0.1', 'localhost'));
     // Hidden from sight, from assistive technology and from the keyboard, and sandboxed as the player's frame is.

@@ -14,6 +14,8 @@ interface ArchivedSegment {
   /** Its first line, the collector's `segment` record. */
   record: string;
   data: Promise<Uint8Array<ArrayBuffer> | undefined>;
+  /** Its lines, until they are compressed: given back as they are meanwhile. */
+  lines?: string[] | undefined;
 }
 
 /** A segment's lines, gathered as a stream delivers them. */
@@ -71,7 +73,8 @@ export class SegmentArchive {
   /**
    * Compression waits for `start` (the player's first frame): joining, encoding and compressing
    * each segment took a quarter of the replay frame's script time before a long session's first
-   * frame (CPU profile). Then one segment per task, so that no task grows long.
+   * frame (CPU profile). Then one segment per task, so that no task grows long. (Waiting for idle
+   * moments instead left most of a 2-hour session uncompressed after it had loaded: 30 MB of heap.)
    */
   constructor(start: Promise<unknown> = Promise.resolve()) {
     void start.then(() => {
@@ -97,7 +100,9 @@ export class SegmentArchive {
     );
     // A line is a slice of the chunk of text it was read from, which it would keep alive: copied.
     const record = JSON.parse(JSON.stringify(lines[0]!)) as string;
-    this.segments.set(index, { start, end, pageLoads, record, data });
+    const segment: ArchivedSegment = { start, end, pageLoads, record, data, lines };
+    this.segments.set(index, segment);
+    void data.then(() => (segment.lines = undefined));
     this.drain();
   }
 
@@ -161,6 +166,7 @@ export class SegmentArchive {
         const index = plan[next++]!;
         const segment = this.segments.get(index)!;
         if (holds(index)) return controller.enqueue(encoder.encode(`${segment.record}\n`));
+        if (segment.lines) return controller.enqueue(encoder.encode(`${segment.lines.join('\n')}\n`));
         const bytes = await segment.data;
         if (!bytes) throw new Error(`segment ${index} could not be archived`);
         controller.enqueue(compresses ? await transform(new DecompressionStream('gzip'), bytes) : bytes);
