@@ -260,11 +260,16 @@ describe('FramedPlayer', () => {
       document.body.append(place);
       const detached = document.createElement('div');
       const refused = w.player.moveTo(detached);
+      // A place inside the frame element itself: the move throws, moveTo says no.
+      const inside = document.createElement('div');
+      w.player.root.append(inside);
+      const refusedInside = w.player.moveTo(inside);
+      inside.remove();
       const done = w.player.moveTo(place);
       await w.player.seek(3000);
-      return { refused, done, parent: w.player.root.parentElement?.id, time: w.player.getCurrentTime() };
+      return { refused, refusedInside, done, parent: w.player.root.parentElement?.id, time: w.player.getCurrentTime() };
     });
-    expect(moved).toEqual({ refused: false, done: true, parent: 'elsewhere', time: 3000 });
+    expect(moved).toEqual({ refused: false, refusedInside: false, done: true, parent: 'elsewhere', time: 3000 });
     expect(frame.isDetached()).toBe(false);
     expect(await frame.evaluate(() => (window as unknown as { moveMark?: number }).moveMark)).toBe(7);
     expect(

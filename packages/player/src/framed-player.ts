@@ -174,7 +174,12 @@ export class FramedPlayer {
       container.ownerDocument !== this.root.ownerDocument
     )
       return false;
-    movable.moveBefore(this.root, null);
+    try {
+      movable.moveBefore(this.root, null);
+    } catch {
+      // A place the frame cannot go (inside itself, say): nothing moved.
+      return false;
+    }
     return true;
   }
 
