@@ -571,6 +571,54 @@ describe('admin UI served by the collector', () => {
     }
   });
 
+  test('the session page asks for the session details beside the login check, and once', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const me = (url: URL) => url.pathname === '/v1/auth/me';
+    await admin.route(me, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const asked: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (new URL(request.url()).pathname === `/v1/sessions/${recorded.sessionId}`) asked.push(request.url());
+    };
+    try {
+      await admin.goto('about:blank');
+      admin.on('request', onRequest);
+      const detailsAsked = admin.waitForRequest(
+        (request) => new URL(request.url()).pathname === `/v1/sessions/${recorded.sessionId}`,
+      );
+      await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev`);
+      // Asked while the login check is still unanswered, not after it.
+      await detailsAsked;
+      release();
+      await admin.waitForSelector('.meta-card');
+      await admin.waitForSelector('iframe.reprise-player-frame');
+      expect(asked).toHaveLength(1);
+    } finally {
+      release();
+      admin.off('request', onRequest);
+      await admin.unroute(me);
+    }
+  });
+
+  test('a session link opened signed out leads to the login, then to that session (the early answer is not shown)', async () => {
+    await admin.goto(`${running.url}/sessions`);
+    await admin.click('text=Log out');
+    await admin.waitForURL(/\/login/);
+    const sessionPath = `/sessions/${recorded.sessionId}`;
+    await admin.goto(`${running.url}${sessionPath}?project=dev`);
+    await admin.waitForURL(/\/login\?next=/);
+    await admin.fill('input[name=username]', USERNAME);
+    await admin.fill('input[name=password]', PASSWORD);
+    await admin.press('input[name=password]', 'Enter');
+    await admin.waitForURL((url) => url.pathname === sessionPath);
+    await admin.waitForSelector('.meta-card');
+    await onPlayer(admin, (player) => player.getState());
+    expect(new URL(admin.url()).pathname).toBe(sessionPath);
+  });
+
   test('audit log and project settings, for admins', async () => {
     // Each read of the log is itself an entry: 120 reads at once (many in the same millisecond)
     // make sure the log spans several pages, whatever the tests before wrote.

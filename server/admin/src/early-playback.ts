@@ -1,6 +1,6 @@
 import { FramedPlayer, type Marker } from '@reprise/player';
 import { REPLAY_FRAME_META, REPLAY_FRAME_PATH, SESSION_PAGE, WARM_FRAME_ID } from '../../src/admin-page-names.js';
-import { api } from './api.js';
+import { api, type SessionSummary } from './api.js';
 import { parseMoment } from './format.js';
 
 /** The per-replay switch's query parameter; the collector widens the page's CSP when it is set. */
@@ -65,6 +65,8 @@ interface EarlyPlayback {
   project: string | undefined;
   originalResources: boolean;
   response: Promise<Response | undefined>;
+  /** The session's details, asked for beside the login check rather than after it. */
+  details: Promise<SessionSummary>;
   player?: { player: FramedPlayer; holder: HTMLElement; gaps: Marker[]; stopListening: () => void };
 }
 
@@ -90,7 +92,11 @@ export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search
     () => undefined,
   );
   const originalResources = params.get(RESOURCES_PARAM) === ORIGINAL_RESOURCES;
-  early = { id, project, originalResources, response };
+  const details = api.session(id, project);
+  // Signed out, or a session that is gone: the page asks again and shows the answer; no one may be
+  // listening to this one.
+  details.catch(() => {});
+  early = { id, project, originalResources, response, details };
   if (typeof (Element.prototype as { moveBefore?: unknown }).moveBefore !== 'function') return;
   // Full size but unseen and out of reach until the session page takes it (a frame with no size
   // or hidden would not render, and would then paint its first frame only once placed).
@@ -112,6 +118,16 @@ export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search
   const gaps: Marker[] = [];
   const stopListening = player.on('gap', (marker) => gaps.push(marker));
   early.player = { player, holder, gaps, stopListening };
+}
+
+/**
+ * The session's details for its page: those asked for as the app started when it opened on this
+ * session (until the page has taken its player: a later visit asks afresh), else asked now. An
+ * early answer that failed (signed out then, since signed in) is asked again, never shown.
+ */
+export function sessionDetails(id: string, project: string | undefined, signal: AbortSignal): Promise<SessionSummary> {
+  const asked = early && early.id === id && early.project === project ? early.details : undefined;
+  return asked ? asked.catch(() => api.session(id, project, signal)) : api.session(id, project, signal);
 }
 
 /** What the session page starts from: the player started early, or what to start its own with. */

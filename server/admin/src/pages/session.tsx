@@ -21,6 +21,7 @@ import {
   ORIGINAL_RESOURCES,
   releaseEarlyPlayback,
   RESOURCES_PARAM,
+  sessionDetails,
   takeEarlyPlayback,
 } from '../early-playback.js';
 import { useRequest } from '../use-request.js';
@@ -29,7 +30,7 @@ export function SessionPage() {
   const { id = '' } = useParams();
   const [params] = useSearchParams();
   const project = params.get('project') ?? undefined;
-  const request = useRequest(`${project ?? ''}/${id}`, (signal) => api.session(id, project, signal));
+  const request = useRequest(`${project ?? ''}/${id}`, (signal) => sessionDetails(id, project, signal));
   // A session that cannot be shown: what the app started for it early (its stream, its player) stops.
   useEffect(() => {
     if (request.status === 'error') releaseEarlyPlayback();
