@@ -114,18 +114,24 @@ const SECRET_META_NAME = /token|key|secret|csrf|xsrf|nonce|auth|session|credenti
 
 /**
  * Replace secret-looking attribute values: `data-*token*` / `data-*key*`-like attributes, the
- * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s.
+ * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s. Answers whether a
+ * non-empty attribute that carries text (`TEXT_ATTRIBUTES`) remains: one pass over the names
+ * serves both, since every added node of every mutation comes through here.
  */
-export function maskSecretAttributes(tagName: string | undefined, attributes: Record<string, unknown>): void {
-  for (const name of Object.keys(attributes)) {
+export function maskSecretAttributes(tagName: string | undefined, attributes: Record<string, unknown>): boolean {
+  let carriesText = false;
+  for (const name in attributes) {
     const value = attributes[name];
     if (typeof value !== 'string' || value === '') continue;
-    if (name === 'nonce' || SECRET_DATA_ATTRIBUTE.test(name)) attributes[name] = MASKED_VALUE_PLACEHOLDER;
+    if (name === 'nonce' || (name.startsWith('data-') && SECRET_DATA_ATTRIBUTE.test(name)))
+      attributes[name] = MASKED_VALUE_PLACEHOLDER;
+    else if (!carriesText && TEXT_ATTRIBUTE_NAMES.has(name)) carriesText = true;
   }
   if (tagName === 'meta' && typeof attributes.content === 'string' && attributes.content !== '') {
     const label = `${String(attributes.name ?? '')} ${String(attributes.property ?? '')} ${String(attributes['http-equiv'] ?? '')}`;
     if (SECRET_META_NAME.test(label)) attributes.content = MASKED_VALUE_PLACEHOLDER;
   }
+  return carriesText;
 }
 
 interface SerializedNodeLike {
@@ -154,9 +160,7 @@ export const TEXT_ATTRIBUTES: readonly string[] = [
   'value',
 ];
 
-function hasTextAttribute(attributes: Record<string, unknown>): boolean {
-  return TEXT_ATTRIBUTES.some((name) => typeof attributes[name] === 'string' && attributes[name] !== '');
-}
+const TEXT_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(TEXT_ATTRIBUTES);
 
 function maskTextAttributes(attributes: Record<string, unknown>): void {
   for (const name of TEXT_ATTRIBUTES) {
@@ -185,7 +189,7 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
     if (!node || typeof node !== 'object') continue;
     const attributes = node.attributes;
     if (node.tagName && attributes) {
-      maskSecretAttributes(node.tagName, attributes);
+      const carriesText = maskSecretAttributes(node.tagName, attributes);
       let element: Element | null | undefined;
       const lookup = () =>
         element === undefined ? (element = typeof node.id === 'number' ? privacy.elementById(node.id) : null) : element;
@@ -196,7 +200,7 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
           attributes.value = maskFieldValue(value, lookup(), privacy.maskSelector, privacy.unmaskSelector);
         }
       }
-      if (privacy.maskSelector && hasTextAttribute(attributes)) {
+      if (privacy.maskSelector && carriesText) {
         const target = lookup();
         if (target && closestMatches(target, privacy.maskSelector)) maskTextAttributes(attributes);
       }
@@ -212,9 +216,8 @@ export function protectAttributeChanges(
 ): void {
   for (const change of changes) {
     const element = privacy.elementById(change.id);
-    maskSecretAttributes(element?.tagName === 'META' ? 'meta' : undefined, change.attributes);
-    if (!privacy.maskSelector) continue;
-    if (!hasTextAttribute(change.attributes)) continue;
+    const carriesText = maskSecretAttributes(element?.tagName === 'META' ? 'meta' : undefined, change.attributes);
+    if (!privacy.maskSelector || !carriesText) continue;
     if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(change.attributes);
   }
 }
