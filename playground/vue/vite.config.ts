@@ -1,9 +1,4 @@
-import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
+import { playgroundViteConfig } from '../shared/vite.js';
 
-export default defineConfig({
-  plugins: [vue()],
-  server: { host: '127.0.0.1', port: 5174 },
-  preview: { host: '127.0.0.1' },
-  build: { sourcemap: true, chunkSizeWarningLimit: 1024 },
-});
+export default playgroundViteConfig(vue(), 5174);

@@ -29,7 +29,7 @@ import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } fr
  * - Routes `/` (home), `/users`, `/users/:userId`, `/signup`, `/settings`, each page's content inside
  *   the single `<main>`; a `<nav>` with links named `Home`, `Users`, `Sign up`, `Settings`.
  * - The footer's `[data-testid="session-id"]` shows the session id once recording.
- * - `/users` lists the users of `public/api/users.json` (fetched, so a network event is recorded),
+ * - `/users` lists the users of `playground/shared/public/api/users.json` (fetched: a network event is recorded),
  *   each a link with the user's name to `/users/:id`.
  * - `/users/1` has `<h1>Ada Lovelace</h1>`, a button `Contact Ada Lovelace` opening a
  *   `[role="dialog"]` with a `Close` button, and a link `Back to users` that REPLACES the entry.

@@ -1,6 +1,7 @@
 import { Component, inject } from '@angular/core';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { Recorder } from '@reprise/angular';
+import { NAV_LINKS } from '../../../shared/app';
 import { LastError } from './app.config';
 
 @Component({
@@ -11,10 +12,11 @@ import { LastError } from './app.config';
       <header>
         <strong>Reprise playground</strong>
         <nav>
-          <a routerLink="/" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }">Home</a>
-          <a routerLink="/users" routerLinkActive="active">Users</a>
-          <a routerLink="/signup" routerLinkActive="active">Sign up</a>
-          <a routerLink="/settings" routerLinkActive="active">Settings</a>
+          @for (link of navLinks; track link.path) {
+            <a [routerLink]="link.path" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: link.exact }">{{
+              link.label
+            }}</a>
+          }
         </nav>
       </header>
       <main>
@@ -36,4 +38,5 @@ import { LastError } from './app.config';
 export class Layout {
   protected readonly recorder = inject(Recorder);
   protected readonly lastError = inject(LastError);
+  protected readonly navLinks = NAV_LINKS;
 }

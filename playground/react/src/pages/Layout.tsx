@@ -1,5 +1,6 @@
 import { NavLink, Outlet } from 'react-router';
 import { RecorderErrorBoundary, useRecorder } from '@reprise/react';
+import { NAV_LINKS } from '../../../shared/app.js';
 
 export function Layout() {
   const { sessionId } = useRecorder();
@@ -8,12 +9,11 @@ export function Layout() {
       <header>
         <strong>Reprise playground</strong>
         <nav>
-          <NavLink to="/" end>
-            Home
-          </NavLink>
-          <NavLink to="/users">Users</NavLink>
-          <NavLink to="/signup">Sign up</NavLink>
-          <NavLink to="/settings">Settings</NavLink>
+          {NAV_LINKS.map(({ path, label, exact }) => (
+            <NavLink key={path} to={path} end={exact}>
+              {label}
+            </NavLink>
+          ))}
         </nav>
       </header>
       <main>

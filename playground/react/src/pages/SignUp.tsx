@@ -1,13 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { useRecorder } from '@reprise/react';
+import { signedUpProperties } from '../../../shared/app.js';
 
 export function SignUp() {
   const { track } = useRecorder();
   const [done, setDone] = useState(false);
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    // Only what is safe to keep: the plan, never what was typed.
-    track('signed-up', { plan: String(new FormData(event.currentTarget).get('plan')) });
+    track('signed-up', signedUpProperties(event.currentTarget));
     setDone(true);
   };
   if (done) return <p role="status">Thanks for signing up! Check your inbox.</p>;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { fetchUsers, type User } from '../users.js';
+import { fetchUsers, type User } from '../../../shared/app.js';
 import { Modal } from './Modal.js';
 
 export function UserDetail() {
@@ -9,7 +9,7 @@ export function UserDetail() {
   const [contactOpen, setContactOpen] = useState(false);
   useEffect(() => {
     let current = true;
-    fetchUsers().then(
+    fetchUsers(import.meta.env.BASE_URL).then(
       (list) => current && setUser(list.find((candidate) => candidate.id === userId) ?? null),
       () => current && setUser(null),
     );

@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { fetchUsers, type User } from '../users.js';
+import { fetchUsers, type User } from '../../../shared/app.js';
 
 export function Users() {
   const [users, setUsers] = useState<User[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let current = true;
-    fetchUsers().then(
+    fetchUsers(import.meta.env.BASE_URL).then(
       (list) => current && setUsers(list),
       (reason: Error) => current && setError(reason.message),
     );

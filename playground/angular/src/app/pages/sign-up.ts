@@ -1,5 +1,6 @@
 import { Component, inject, signal } from '@angular/core';
 import { Recorder } from '@reprise/angular';
+import { signedUpProperties } from '../../../../shared/app';
 
 @Component({
   selector: 'app-sign-up',
@@ -33,8 +34,7 @@ export class SignUp {
 
   protected onSubmit(event: SubmitEvent): void {
     event.preventDefault();
-    // Only what is safe to keep: the plan, never what was typed.
-    this.recorder.track('signed-up', { plan: String(new FormData(event.target as HTMLFormElement).get('plan')) });
+    this.recorder.track('signed-up', signedUpProperties(event.target as HTMLFormElement));
     this.done.set(true);
   }
 }

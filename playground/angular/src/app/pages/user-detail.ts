@@ -1,6 +1,6 @@
 import { Component, computed, input, resource, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { fetchUsers } from '../users';
+import { fetchUsers } from '../../../../shared/app';
 import { Modal } from './modal';
 
 @Component({
@@ -29,7 +29,7 @@ import { Modal } from './modal';
 export class UserDetail {
   /** The `:userId` route param (withComponentInputBinding). */
   readonly userId = input.required<string>();
-  protected readonly users = resource({ loader: fetchUsers });
+  protected readonly users = resource({ loader: () => fetchUsers(document.baseURI) });
   protected readonly user = computed(
     () => this.users.value()?.find((candidate) => candidate.id === this.userId()) ?? null,
   );

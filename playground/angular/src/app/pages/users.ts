@@ -1,6 +1,6 @@
 import { Component, resource } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { fetchUsers } from '../users';
+import { fetchUsers } from '../../../../shared/app';
 
 @Component({
   selector: 'app-users',
@@ -25,5 +25,5 @@ import { fetchUsers } from '../users';
   `,
 })
 export class Users {
-  protected readonly users = resource({ loader: fetchUsers });
+  protected readonly users = resource({ loader: () => fetchUsers(document.baseURI) });
 }
