@@ -42,3 +42,22 @@ export function createConfiguredDataKeyStore(
   });
   return { dataKeyStore: new ObjectDataKeyStore(s3), objects: s3, s3 };
 }
+
+/**
+ * Runs an operator command (`reprise-collector keys`, `dead-letters`) against the data keys the
+ * configuration names: opened before `run`, closed after it whatever it did. A command never
+ * creates the keys bucket: a missing bucket means a wrong setting, and "no data keys" read from it
+ * would let `keys retire` remove a key-encryption key that is still in use.
+ */
+export async function withCommandDataKeys<T>(
+  config: DataKeyStoreConfig,
+  run: (keys: Omit<ConfiguredDataKeyStore, 's3'>) => Promise<T>,
+): Promise<T> {
+  const { dataKeyStore, objects, s3 } = createConfiguredDataKeyStore(config, { createBucket: false });
+  try {
+    await s3?.open();
+    return await run({ dataKeyStore, objects });
+  } finally {
+    await objects.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { loadCommandConfig } from '../config.js';
-import { createConfiguredDataKeyStore } from '../crypto/data-key-store-factory.js';
+import { withCommandDataKeys } from '../crypto/data-key-store-factory.js';
 import { FileKeyring } from '../crypto/keyring.js';
 import { CollectorError } from '../errors.js';
 import { retireKeyEncryptionKey, rotateKeyEncryptionKey, unusedKeyIds } from './rotate-keys.js';
@@ -43,47 +43,43 @@ export async function runKeysCommand(
   if (typeof config === 'number') return config;
   const { keyring, created } = await FileKeyring.load(config.keyring);
   if (created) print(`[@reprise/collector] note: no keyring existed at ${config.keyring}; created a new one.`);
-  // Never create the keys bucket here: a missing bucket means a wrong setting, and "no data keys"
-  // read from it would let retire remove a key-encryption key that is still in use.
-  const { dataKeyStore, objects, s3 } = createConfiguredDataKeyStore(config, { createBucket: false });
   try {
-    await s3?.open();
-    if (command === 'rotate') {
-      // Tombstones live beside the data keys: a session deleted during the rotation keeps no key.
-      const tombstones = new TombstoneStore(objects);
-      const result = await rotateKeyEncryptionKey(keyring, dataKeyStore, {
-        isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId),
-      });
-      print(`[@reprise/collector] active key-encryption key: ${result.activeKeyId}`);
-      print(`  rewrapped ${result.rewrapped} data key(s) in ${objects.description}; no object was re-encrypted`);
-      if (result.unusedKeyIds.length > 0) {
-        print(
-          `  no longer used: ${result.unusedKeyIds.join(', ')}. Restart every collector, then: reprise-collector keys retire <id>`,
-        );
+    return await withCommandDataKeys(config, async ({ dataKeyStore, objects }) => {
+      if (command === 'rotate') {
+        // Tombstones live beside the data keys: a session deleted during the rotation keeps no key.
+        const tombstones = new TombstoneStore(objects);
+        const result = await rotateKeyEncryptionKey(keyring, dataKeyStore, {
+          isDeleted: (project, sessionId) => tombstones.recorded(project, sessionId),
+        });
+        print(`[@reprise/collector] active key-encryption key: ${result.activeKeyId}`);
+        print(`  rewrapped ${result.rewrapped} data key(s) in ${objects.description}; no object was re-encrypted`);
+        if (result.unusedKeyIds.length > 0) {
+          print(
+            `  no longer used: ${result.unusedKeyIds.join(', ')}. Restart every collector, then: reprise-collector keys retire <id>`,
+          );
+        }
+      } else if (command === 'retire') {
+        const { stillWrapped } = await retireKeyEncryptionKey(keyring, dataKeyStore, retireId!, {
+          force,
+          where: objects.description,
+        });
+        print(`[@reprise/collector] retired key-encryption key ${retireId} from ${config.keyring}`);
+        if (stillWrapped > 0)
+          print(
+            `  forced: ${stillWrapped} data key(s) in ${objects.description} were wrapped by it; their sessions can no longer be read`,
+          );
+      } else {
+        const unused = new Set(await unusedKeyIds(keyring, dataKeyStore));
+        for (const id of keyring.keyIds)
+          print(`${id}${id === keyring.activeKeyId ? '  (active)' : unused.has(id) ? '  (unused)' : ''}`);
       }
-    } else if (command === 'retire') {
-      const { stillWrapped } = await retireKeyEncryptionKey(keyring, dataKeyStore, retireId!, {
-        force,
-        where: objects.description,
-      });
-      print(`[@reprise/collector] retired key-encryption key ${retireId} from ${config.keyring}`);
-      if (stillWrapped > 0)
-        print(
-          `  forced: ${stillWrapped} data key(s) in ${objects.description} were wrapped by it; their sessions can no longer be read`,
-        );
-    } else {
-      const unused = new Set(await unusedKeyIds(keyring, dataKeyStore));
-      for (const id of keyring.keyIds)
-        print(`${id}${id === keyring.activeKeyId ? '  (active)' : unused.has(id) ? '  (unused)' : ''}`);
-    }
-    return 0;
+      return 0;
+    });
   } catch (error) {
     if (error instanceof CollectorError) {
       print(error.message);
       return 1;
     }
     throw error;
-  } finally {
-    await objects.close();
   }
 }

@@ -1,5 +1,5 @@
 import { loadCommandConfig } from '../config.js';
-import { createConfiguredDataKeyStore } from '../crypto/data-key-store-factory.js';
+import { withCommandDataKeys } from '../crypto/data-key-store-factory.js';
 import { DataKeyService } from '../crypto/data-keys.js';
 import { FileKeyring } from '../crypto/keyring.js';
 import { DeadLetters, deadLetterStore } from './dead-letters.js';
@@ -37,32 +37,31 @@ export async function runDeadLettersCommand(
   const config = loadCommandConfig(flags, env, DEAD_LETTERS_USAGE, print);
   if (typeof config === 'number') return config;
   const { keyring } = await FileKeyring.load(config.keyring);
-  const { dataKeyStore, objects, s3 } = createConfiguredDataKeyStore(config, { createBucket: false });
-  const store = deadLetterStore(config);
-  const deadLetters = new DeadLetters({ store, dataKeys: new DataKeyService(keyring, dataKeyStore) });
-  try {
-    await s3?.open();
-    const letters = [];
-    for await (const letter of deadLetters.list()) letters.push(letter);
-    if (command === 'list') {
-      if (letters.length === 0) print('[@reprise/collector] no dead letters');
-      for (const letter of letters)
-        print(
-          `${letter.key}\t${letter.batch}\t${letter.at}\t${letter.retryRequested ? 'retry requested\t' : ''}${letter.reason}`,
-        );
-      return 0;
-    }
-    let code = 0;
-    for (const key of all ? letters.map((letter) => letter.key) : keys) {
-      if (await deadLetters.requestRetry(key)) print(`retry requested: ${key}`);
-      else {
-        print(`no dead letter ${key} (see reprise-collector dead-letters list)`);
-        code = 1;
+  return withCommandDataKeys(config, async ({ dataKeyStore }) => {
+    const store = deadLetterStore(config);
+    const deadLetters = new DeadLetters({ store, dataKeys: new DataKeyService(keyring, dataKeyStore) });
+    try {
+      const letters = [];
+      for await (const letter of deadLetters.list()) letters.push(letter);
+      if (command === 'list') {
+        if (letters.length === 0) print('[@reprise/collector] no dead letters');
+        for (const letter of letters)
+          print(
+            `${letter.key}\t${letter.batch}\t${letter.at}\t${letter.retryRequested ? 'retry requested\t' : ''}${letter.reason}`,
+          );
+        return 0;
       }
+      let code = 0;
+      for (const key of all ? letters.map((letter) => letter.key) : keys) {
+        if (await deadLetters.requestRetry(key)) print(`retry requested: ${key}`);
+        else {
+          print(`no dead letter ${key} (see reprise-collector dead-letters list)`);
+          code = 1;
+        }
+      }
+      return code;
+    } finally {
+      await store.close();
     }
-    return code;
-  } finally {
-    await store.close();
-    await objects.close();
-  }
+  });
 }
