@@ -26,3 +26,12 @@ export function Field({
     </label>
   );
 }
+
+/** A select's options, each choice's value and the label it shows. */
+export function Options({ choices }: { choices: readonly { value: string; label: string }[] }) {
+  return choices.map((choice) => (
+    <option key={choice.value} value={choice.value}>
+      {choice.label}
+    </option>
+  ));
+}

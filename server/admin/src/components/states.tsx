@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import type { RequestState } from '../use-request.js';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -38,4 +39,24 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
       {children ? <div className="state-hint">{children}</div> : null}
     </div>
   );
+}
+
+/**
+ * What a page shows for a request (`useRequest`): its error under `errorTitle`, a spinner labelled
+ * `loadingLabel` while it loads, then what `children` makes of the answer.
+ */
+export function RequestView<T>({
+  request,
+  errorTitle,
+  loadingLabel,
+  children,
+}: {
+  request: RequestState<T>;
+  errorTitle: string;
+  loadingLabel: string;
+  children: (data: T) => ReactNode;
+}) {
+  if (request.status === 'error') return <ErrorNotice title={errorTitle} message={request.error.message} />;
+  if (request.status === 'loading') return <Loading label={loadingLabel} />;
+  return children(request.data);
 }

@@ -4,6 +4,8 @@ import { useAuth } from '../auth.js';
 import { ConfirmButton } from '../components/confirm-button.js';
 import { CopyButton } from '../components/copy-button.js';
 import { FormMessages, ProjectSelect, useFormAction } from '../components/form-action.js';
+import { Options } from '../components/field.js';
+import { PageHeader } from '../components/page-header.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
@@ -36,14 +38,11 @@ export function AccessPage() {
   const { users, tokens, projects } = last.current;
   return (
     <div className="page">
-      <div className="page-header">
-        <div>
-          <h1>Users and API tokens</h1>
-          <p className="muted">
-            People who can see or delete recordings of the projects you administer, and tokens for scripts.
-          </p>
-        </div>
-      </div>
+      <PageHeader title="Users and API tokens">
+        <p className="muted">
+          People who can see or delete recordings of the projects you administer, and tokens for scripts.
+        </p>
+      </PageHeader>
       <UsersSection users={users} projects={projects} onChange={reload} />
       <TokensSection tokens={tokens} projects={projects} onChange={reload} />
     </div>
@@ -89,11 +88,7 @@ function UsersSection({ users, projects, onChange }: { users: UserInfo[]; projec
                         void act(() => api.setRole(user.username, project, (event.target.value || null) as Role | null))
                       }
                     >
-                      {ROLE_CHOICES.map((choice) => (
-                        <option key={choice.value} value={choice.value}>
-                          {choice.label}
-                        </option>
-                      ))}
+                      <Options choices={ROLE_CHOICES} />
                     </select>
                   </td>
                 ))}

@@ -1,8 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { api, type AuditEntry } from '../api.js';
-import { Field } from '../components/field.js';
-import { Empty, ErrorNotice, Loading } from '../components/states.js';
+import { Field, Options } from '../components/field.js';
+import { PageHeader } from '../components/page-header.js';
+import { Pager } from '../components/pager.js';
+import { Empty, RequestView } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
 import { TableHead } from '../components/table-head.js';
@@ -28,6 +30,7 @@ const ACTION_LABELS: Record<string, string> = {
   'token.revoke': 'Revoked an API token',
   'keys.rotate': 'Rotated encryption keys',
 };
+const ACTION_CHOICES = Object.entries(ACTION_LABELS).map(([value, label]) => ({ value, label }));
 
 export function AuditPage() {
   const [params, setParams] = useSearchParams();
@@ -70,14 +73,11 @@ export function AuditPage() {
 
   return (
     <div className="page">
-      <div className="page-header">
-        <div>
-          <h1>Audit log</h1>
-          <p className="muted">
-            Every search, view, playback, deletion and login, newest first. Entries cannot be changed or removed.
-          </p>
-        </div>
-      </div>
+      <PageHeader title="Audit log">
+        <p className="muted">
+          Every search, view, playback, deletion and login, newest first. Entries cannot be changed or removed.
+        </p>
+      </PageHeader>
       <form
         className="filters"
         role="search"
@@ -98,11 +98,7 @@ export function AuditPage() {
             }}
           >
             <option value="">All actions</option>
-            {Object.entries(ACTION_LABELS).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
+            <Options choices={ACTION_CHOICES} />
           </select>
         </label>
         <Field
@@ -126,45 +122,35 @@ export function AuditPage() {
           </button>
         </div>
       </form>
-      {request.status === 'error' ? (
-        <ErrorNotice title="Could not load the audit log" message={request.error.message} />
-      ) : request.status === 'loading' ? (
-        <Loading label="Loading the audit log…" />
-      ) : request.data.items.length === 0 ? (
-        <Empty title={action || actor || sessionId ? 'No entry matches these filters' : 'The audit log is empty'} />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table audit-table">
-              <TableHead columns={['When', 'Who', 'What', 'Session', 'From']} />
-              <tbody>
-                {request.data.items.map((entry) => (
-                  <AuditRow key={entry.id} entry={entry} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <nav className="pager" aria-label="Pages of the audit log">
-            <button
-              type="button"
-              className="button"
-              disabled={!cursor}
-              onClick={() => page(trail.at(-1) ?? undefined, true)}
-            >
-              ← Newer
-            </button>
-            <span className="muted">{request.data.items.length} entries</span>
-            <button
-              type="button"
-              className="button"
-              disabled={!request.data.nextCursor}
-              onClick={() => page(request.data.nextCursor ?? undefined, false)}
-            >
-              Older →
-            </button>
-          </nav>
-        </>
-      )}
+      <RequestView request={request} errorTitle="Could not load the audit log" loadingLabel="Loading the audit log…">
+        {({ items, nextCursor }) =>
+          items.length === 0 ? (
+            <Empty title={action || actor || sessionId ? 'No entry matches these filters' : 'The audit log is empty'} />
+          ) : (
+            <>
+              <div className="table-wrap">
+                <table className="table audit-table">
+                  <TableHead columns={['When', 'Who', 'What', 'Session', 'From']} />
+                  <tbody>
+                    {items.map((entry) => (
+                      <AuditRow key={entry.id} entry={entry} />
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager
+                label="Pages of the audit log"
+                previousLabel="Newer"
+                nextLabel="Older"
+                onPrevious={cursor ? () => page(trail.at(-1) ?? undefined, true) : undefined}
+                onNext={nextCursor ? () => page(nextCursor, false) : undefined}
+              >
+                <span className="muted">{items.length} entries</span>
+              </Pager>
+            </>
+          )
+        }
+      </RequestView>
     </div>
   );
 }

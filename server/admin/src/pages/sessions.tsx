@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, type SessionSearchParams, type SessionSummary } from '../api.js';
-import { Field } from '../components/field.js';
-import { Empty, ErrorNotice, Loading } from '../components/states.js';
+import { Field, Options } from '../components/field.js';
+import { PageHeader } from '../components/page-header.js';
+import { Pager } from '../components/pager.js';
+import { Empty, RequestView } from '../components/states.js';
 import { formatDateTime, formatDuration, formatRelative, formatShortDateTime, shortUrl } from '../format.js';
 import { useRequest } from '../use-request.js';
 
@@ -136,85 +138,80 @@ export function SessionsPage() {
 
   return (
     <div className="page">
-      <div className="page-header">
-        <div>
-          <h1>Sessions</h1>
-          <p className="muted">Recorded visits, newest first. Open one to watch it.</p>
-          {notice ? (
-            <p className="notice notice-ok" role="status">
-              {notice}
-            </p>
-          ) : null}
-        </div>
-        <button
-          type="button"
-          className="button"
-          onClick={() => {
-            setNow(Date.now());
-            setRefreshCount((count) => count + 1);
-          }}
-        >
-          Refresh
-        </button>
-      </div>
+      <PageHeader
+        title="Sessions"
+        actions={
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              setNow(Date.now());
+              setRefreshCount((count) => count + 1);
+            }}
+          >
+            Refresh
+          </button>
+        }
+      >
+        <p className="muted">Recorded visits, newest first. Open one to watch it.</p>
+        {notice ? (
+          <p className="notice notice-ok" role="status">
+            {notice}
+          </p>
+        ) : null}
+      </PageHeader>
       <FilterBar filters={filters} onApply={apply} />
-      {request.status === 'error' ? (
-        <ErrorNotice title="Could not load sessions" message={request.error.message} />
-      ) : request.status === 'loading' ? (
-        <Loading label="Loading sessions…" />
-      ) : request.data.items.length === 0 ? (
-        cursor ? (
-          <Empty title="No more sessions">
-            <button type="button" className="button" onClick={() => apply(filters)}>
-              Back to the first page
-            </button>
-          </Empty>
-        ) : activeFilterCount(filters) > 0 ? (
-          <Empty title="No session matches these filters">
-            <p>Widen the time range or remove a filter.</p>
-            <button
-              type="button"
-              className="button"
-              onClick={() => apply({ ...FILTER_DEFAULTS, limit: filters.limit })}
-            >
-              Clear all filters
-            </button>
-          </Empty>
-        ) : (
-          <Empty title="No sessions recorded yet">
-            <p>
-              Add the recorder to a page with this collector as its <code>endpoint</code>; sessions show up here a few
-              seconds after the first events arrive.
-            </p>
-          </Empty>
-        )
-      ) : (
-        <>
-          <SessionTable sessions={request.data.items} filters={filters} onSort={sortBy} />
-          <nav className="pager" aria-label="Pages of sessions">
-            <button
-              type="button"
-              className="button"
-              disabled={!cursor}
-              onClick={() => (previousCursors.length ? goToCursor(previousCursors.at(-1), true) : apply(filters))}
-            >
-              ← Previous
-            </button>
-            <span className="muted">
-              Page {previousCursors.length + (cursor && previousCursors.length === 0 ? 2 : 1)} ·{' '}
-              {request.data.items.length} session{request.data.items.length === 1 ? '' : 's'}
-            </span>
-            <button
-              type="button"
-              className="button"
-              disabled={!request.data.nextCursor}
-              onClick={() => goToCursor(request.data.nextCursor ?? undefined, false)}
-            >
-              Next →
-            </button>
-          </nav>
-        </>
-      )}
+      <RequestView request={request} errorTitle="Could not load sessions" loadingLabel="Loading sessions…">
+        {({ items, nextCursor }) =>
+          items.length === 0 ? (
+            cursor ? (
+              <Empty title="No more sessions">
+                <button type="button" className="button" onClick={() => apply(filters)}>
+                  Back to the first page
+                </button>
+              </Empty>
+            ) : activeFilterCount(filters) > 0 ? (
+              <Empty title="No session matches these filters">
+                <p>Widen the time range or remove a filter.</p>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => apply({ ...FILTER_DEFAULTS, limit: filters.limit })}
+                >
+                  Clear all filters
+                </button>
+              </Empty>
+            ) : (
+              <Empty title="No sessions recorded yet">
+                <p>
+                  Add the recorder to a page with this collector as its <code>endpoint</code>; sessions show up here a
+                  few seconds after the first events arrive.
+                </p>
+              </Empty>
+            )
+          ) : (
+            <>
+              <SessionTable sessions={items} filters={filters} onSort={sortBy} />
+              <Pager
+                label="Pages of sessions"
+                previousLabel="Previous"
+                nextLabel="Next"
+                onPrevious={
+                  cursor
+                    ? () => (previousCursors.length ? goToCursor(previousCursors.at(-1), true) : apply(filters))
+                    : undefined
+                }
+                onNext={nextCursor ? () => goToCursor(nextCursor, false) : undefined}
+              >
+                <span className="muted">
+                  Page {previousCursors.length + (cursor && previousCursors.length === 0 ? 2 : 1)} · {items.length}{' '}
+                  session{items.length === 1 ? '' : 's'}
+                </span>
+              </Pager>
+            </>
+          )
+        }
+      </RequestView>
     </div>
   );
 }
@@ -258,11 +255,7 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
       <label className="field field-compact">
         <span>Time</span>
         <select value={draft.range} onChange={(event) => choose('range', event.target.value)}>
-          {RANGES.map((range) => (
-            <option key={range.value} value={range.value}>
-              {range.label}
-            </option>
-          ))}
+          <Options choices={RANGES} />
         </select>
       </label>
       {draft.range === 'custom' ? (

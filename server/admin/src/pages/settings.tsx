@@ -1,6 +1,7 @@
 import { api, type ApiTokenInfo, type ProjectSettings } from '../api.js';
 import { CopyButton } from '../components/copy-button.js';
-import { Empty, ErrorNotice, Loading } from '../components/states.js';
+import { PageHeader } from '../components/page-header.js';
+import { Empty, RequestView } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
 import { useRequest } from '../use-request.js';
 
@@ -15,32 +16,29 @@ export function SettingsPage() {
   });
   return (
     <div className="page">
-      <div className="page-header">
-        <div>
-          <h1>Project settings</h1>
-          <p className="muted">
-            Ingest keys, allowed origins and retention of each project. They are read from the collector's configuration
-            (<code>REPRISE_PROJECTS</code>); change them there and restart the collector.
-          </p>
-        </div>
-      </div>
-      {request.status === 'error' ? (
-        <ErrorNotice title="Could not load the project settings" message={request.error.message} />
-      ) : request.status === 'loading' ? (
-        <Loading label="Loading projects…" />
-      ) : request.data.projects.length === 0 ? (
-        <Empty title="No project you administer" />
-      ) : (
-        <div className="cards">
-          {request.data.projects.map((project) => (
-            <ProjectCard
-              key={project.id}
-              project={project}
-              tokens={request.data.tokens.filter((token) => token.project === project.id)}
-            />
-          ))}
-        </div>
-      )}
+      <PageHeader title="Project settings">
+        <p className="muted">
+          Ingest keys, allowed origins and retention of each project. They are read from the collector's configuration (
+          <code>REPRISE_PROJECTS</code>); change them there and restart the collector.
+        </p>
+      </PageHeader>
+      <RequestView request={request} errorTitle="Could not load the project settings" loadingLabel="Loading projects…">
+        {({ projects, tokens }) =>
+          projects.length === 0 ? (
+            <Empty title="No project you administer" />
+          ) : (
+            <div className="cards">
+              {projects.map((project) => (
+                <ProjectCard
+                  key={project.id}
+                  project={project}
+                  tokens={tokens.filter((token) => token.project === project.id)}
+                />
+              ))}
+            </div>
+          )
+        }
+      </RequestView>
     </div>
   );
 }
