@@ -151,32 +151,26 @@ export function redactInPlace(value: unknown, redact: Redactor): number {
   while (stack.length > 0) {
     const current = stack.pop();
     if (current === null || typeof current !== 'object' || ArrayBuffer.isView(current)) continue;
-    if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) {
-        const item: unknown = current[i];
-        if (typeof item === 'string') {
-          const next = redact(item);
-          if (next !== item) {
-            current[i] = next;
-            changed++;
-          }
-        } else if (item !== null && typeof item === 'object') stack.push(item);
-      }
-      continue;
-    }
     const record = current as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const item = record[key];
-      if (typeof item === 'string') {
-        const next = redact(item);
-        if (next !== item) {
-          record[key] = next;
-          changed++;
-        }
-      } else if (item !== null && typeof item === 'object') stack.push(item);
-    }
+    // An array by index: Object.keys would make a string of every index.
+    if (Array.isArray(current))
+      for (let i = 0; i < current.length; i++) changed += redactOrQueue(record, i, redact, stack);
+    else for (const key of Object.keys(record)) changed += redactOrQueue(record, key, redact, stack);
   }
   return changed;
+}
+
+/** Redacts `record[key]` when it is a string (1 when that changed it); pushes it on `stack` when it holds more. */
+function redactOrQueue(
+  record: Record<string, unknown>,
+  key: string | number,
+  redact: Redactor,
+  stack: unknown[],
+): number {
+  const item = record[key];
+  if (item === null || typeof item !== 'object') return redactKey(record, key, redact);
+  stack.push(item);
+  return 0;
 }
 
 /**
@@ -202,7 +196,7 @@ const CANVAS_TEXT_CALLS = new Set(['fillText', 'strokeText']);
 const NON_TEXT_SOURCES = 0b1_1111_0101_1101_1110;
 
 /** Redacts `record[key]` when it is a string; 1 when that changed it. */
-function redactKey(record: Record<string, unknown>, key: string, redact: Redactor): number {
+function redactKey(record: Record<string, unknown>, key: string | number, redact: Redactor): number {
   const value = record[key];
   if (typeof value !== 'string') return 0;
   const next = redact(value);
