@@ -70,8 +70,8 @@ export class LoginThrottle {
   private share: LoginShare | undefined;
   private readonly limits: Required<LoginLimits>;
   private readonly addressFailures = new Map<string, { count: number; since: number }>();
-  private readonly usernameBuckets = new Map<string, Bucket>();
-  private readonly clientBuckets = new Map<string, Bucket>();
+  private readonly usernameBuckets: TokenBuckets;
+  private readonly clientBuckets: TokenBuckets;
   /** `address\nusername` → when the exemption ends. */
   private readonly trusted = new Map<string, number>();
 
@@ -80,6 +80,8 @@ export class LoginThrottle {
     private readonly now: () => number = Date.now,
   ) {
     this.limits = { ...DEFAULT_LOGIN_LIMITS, ...limits };
+    this.usernameBuckets = new TokenBuckets(this.limits.perUsername, this.limits.maxTracked);
+    this.clientBuckets = new TokenBuckets(this.limits.perClient, this.limits.maxTracked);
   }
 
   /**
@@ -126,8 +128,8 @@ export class LoginThrottle {
     }
     const trusted = this.isTrusted(pair, now);
     const client = clientKey(address);
-    const clientTokens = this.tokens(this.clientBuckets, perClient, client, now);
-    const tokens = this.tokens(this.usernameBuckets, perUsername, username, now);
+    const clientTokens = this.clientBuckets.tokens(client, now);
+    const tokens = this.usernameBuckets.tokens(username, now);
     if (!trusted) {
       const refused =
         emptyBucket(
@@ -146,16 +148,17 @@ export class LoginThrottle {
       if (refused) return refused;
     }
     if (freshWindow)
-      this.makeRoom(
+      makeRoom(
         this.addressFailures,
+        this.limits.maxTracked,
         (entry) => now - entry.since >= perAddress.windowMs,
         (entry) => -entry.count,
       );
     this.addressFailures.set(pair, { count: freshWindow ? 1 : seen.count + 1, since: freshWindow ? now : seen.since });
     // A trusted address spends no tokens: its typos must not slow down logins from elsewhere.
     if (!trusted) {
-      this.take(this.usernameBuckets, perUsername, username, tokens, now);
-      this.take(this.clientBuckets, perClient, client, clientTokens, now);
+      this.usernameBuckets.take(username, tokens, now);
+      this.clientBuckets.take(client, clientTokens, now);
     }
     return { allowed: true };
   }
@@ -175,8 +178,8 @@ export class LoginThrottle {
     const pair = pairKey(address, username);
     this.addressFailures.delete(pair);
     if (!this.isTrusted(pair, now)) {
-      this.giveBack(this.usernameBuckets, this.limits.perUsername, username, now);
-      this.giveBack(this.clientBuckets, this.limits.perClient, clientKey(address), now);
+      this.usernameBuckets.giveBack(username, now);
+      this.clientBuckets.giveBack(clientKey(address), now);
     }
     this.trusted.delete(pair); // re-inserted last: the map's order is its eviction order
     if (this.trusted.size >= this.limits.maxTracked) this.trusted.delete(this.trusted.keys().next().value as string);
@@ -187,62 +190,64 @@ export class LoginThrottle {
     const until = this.trusted.get(pair);
     return until !== undefined && until > now;
   }
+}
 
-  private refilled(bucket: Bucket, limit: { burst: number; refillMs: number }, now: number): number {
-    return Math.min(limit.burst, bucket.tokens + (now - bucket.at) / limit.refillMs);
+/** One token bucket per key (a username, a client), all under the same limit. */
+class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly limit: { burst: number; refillMs: number },
+    private readonly maxTracked: number,
+  ) {}
+
+  /** The tokens `key` has now: a key not seen yet has the whole burst. */
+  tokens(key: string, now: number): number {
+    const bucket = this.buckets.get(key);
+    return bucket ? this.refilled(bucket, now) : this.limit.burst;
   }
 
-  private tokens(
-    map: Map<string, Bucket>,
-    limit: { burst: number; refillMs: number },
-    key: string,
-    now: number,
-  ): number {
-    const bucket = map.get(key);
-    return bucket ? this.refilled(bucket, limit, now) : limit.burst;
-  }
-
-  private take(
-    map: Map<string, Bucket>,
-    limit: { burst: number; refillMs: number },
-    key: string,
-    tokens: number,
-    now: number,
-  ): void {
-    if (!map.has(key)) {
-      const slack = (bucket: Bucket) => this.refilled(bucket, limit, now);
-      this.makeRoom(map, (bucket) => slack(bucket) >= limit.burst, slack);
+  /** Spends one of the `tokens` that `tokens(key, now)` gave. */
+  take(key: string, tokens: number, now: number): void {
+    if (!this.buckets.has(key)) {
+      const slack = (bucket: Bucket) => this.refilled(bucket, now);
+      makeRoom(this.buckets, this.maxTracked, (bucket) => slack(bucket) >= this.limit.burst, slack);
     }
-    map.set(key, { tokens: tokens - 1, at: now });
+    this.buckets.set(key, { tokens: tokens - 1, at: now });
   }
 
-  private giveBack(
-    map: Map<string, Bucket>,
-    limit: { burst: number; refillMs: number },
-    key: string,
-    now: number,
-  ): void {
-    const bucket = map.get(key);
-    if (bucket) map.set(key, { tokens: Math.min(limit.burst, this.refilled(bucket, limit, now) + 1), at: now });
+  /** Gives back one token, never above the burst. */
+  giveBack(key: string, now: number): void {
+    const bucket = this.buckets.get(key);
+    if (bucket) this.buckets.set(key, { tokens: Math.min(this.limit.burst, this.refilled(bucket, now) + 1), at: now });
   }
 
-  /**
-   * Keeps a map under `maxTracked` before an insert: first drops entries that are spent (as good
-   * as absent), then the one with the highest `slack` (the least throttling left), so that
-   * spraying made-up usernames cannot wipe the brake off the account actually under attack.
-   */
-  private makeRoom<T>(map: Map<string, T>, isSpent: (entry: T) => boolean, slack: (entry: T) => number): void {
-    if (map.size < this.limits.maxTracked) return;
-    for (const [key, entry] of map) if (isSpent(entry)) map.delete(key);
-    if (map.size < this.limits.maxTracked) return;
-    let victim: string | undefined;
-    let most = Number.NEGATIVE_INFINITY;
-    for (const [key, entry] of map) {
-      const value = slack(entry);
-      if (value > most) [victim, most] = [key, value];
-    }
-    if (victim !== undefined) map.delete(victim);
+  private refilled(bucket: Bucket, now: number): number {
+    return Math.min(this.limit.burst, bucket.tokens + (now - bucket.at) / this.limit.refillMs);
   }
+}
+
+/**
+ * Keeps a map under `maxTracked` before an insert: first drops entries that are spent (as good
+ * as absent), then the one with the highest `slack` (the least throttling left), so that
+ * spraying made-up usernames cannot wipe the brake off the account actually under attack.
+ */
+function makeRoom<T>(
+  map: Map<string, T>,
+  maxTracked: number,
+  isSpent: (entry: T) => boolean,
+  slack: (entry: T) => number,
+): void {
+  if (map.size < maxTracked) return;
+  for (const [key, entry] of map) if (isSpent(entry)) map.delete(key);
+  if (map.size < maxTracked) return;
+  let victim: string | undefined;
+  let most = Number.NEGATIVE_INFINITY;
+  for (const [key, entry] of map) {
+    const value = slack(entry);
+    if (value > most) [victim, most] = [key, value];
+  }
+  if (victim !== undefined) map.delete(victim);
 }
 
 /** The refusal when a bucket has no whole token left: the wait is until one has refilled. */
