@@ -17,6 +17,19 @@ interface AuthState {
 
 const AuthContext = createContext<AuthState | undefined>(undefined);
 
+/** The login check asked for as the app starts, before React has rendered (`startLoginCheck`). */
+let earlyCheck: Promise<Me | null> | undefined;
+
+/**
+ * Ask who is logged in now, as the app starts, rather than once the first render has run its
+ * effects: a session link's page waits for the answer (issue 19). The provider takes it once.
+ */
+export function startLoginCheck(): void {
+  earlyCheck = api.me();
+  // The provider reports a failure; until it takes the answer nobody else may be listening.
+  earlyCheck.catch(() => {});
+}
+
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [error, setError] = useState<string>();
@@ -24,7 +37,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     const abort = new AbortController();
-    api.me(abort.signal).then(
+    const check = earlyCheck ?? api.me(abort.signal);
+    earlyCheck = undefined;
+    check.then(
       (value) => setMe(value),
       (reason: unknown) => {
         if (abort.signal.aborted) return;

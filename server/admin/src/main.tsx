@@ -2,13 +2,14 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './app.js';
-import { AuthProvider } from './auth.js';
+import { AuthProvider, startLoginCheck } from './auth.js';
 import { startEarlyPlayback } from './early-playback.js';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('[@reprise/collector admin] index.html lost its #root element');
 
+startLoginCheck();
 startEarlyPlayback(window.location);
 
 createRoot(root).render(
