@@ -9,8 +9,9 @@ import './styles.css';
 const root = document.getElementById('root');
 if (!root) throw new Error('[@reprise/collector admin] index.html lost its #root element');
 
-startLoginCheck();
+// The playback stream first: the largest answer, and the one the first frame waits for.
 startEarlyPlayback(window.location);
+startLoginCheck();
 
 createRoot(root).render(
   <StrictMode>
