@@ -134,7 +134,7 @@ test('a 20,000-node storm trips the breaker, the tab stays responsive, capture r
 
   await page.evaluate(() => (window as unknown as { recorder: { stop(): void } }).recorder.stop());
   await page.close();
-}, 30_000);
+});
 
 test('the parser building a big page is not a storm: no breaker, one full snapshot with every row', async () => {
   const page = await browser.newPage();
@@ -151,4 +151,4 @@ test('the parser building a big page is not a storm: no breaker, one full snapsh
   expect(snapshots).toHaveLength(1);
   expect(countElements(snapshots[0]!.data.node, 'li')).toBe(15_000);
   await page.close();
-}, 30_000);
+});
