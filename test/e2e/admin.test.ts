@@ -571,6 +571,38 @@ describe('admin UI served by the collector', () => {
     }
   });
 
+  test('leaving the session page the app opened on before it showed stops the player started for it', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const details = (url: URL) => url.pathname === `/v1/sessions/${recorded.sessionId}`;
+    await admin.route(details, async (route) => {
+      await held;
+      // The page that asked may be gone by then.
+      await route.continue().catch(() => {});
+    });
+    try {
+      await admin.goto('about:blank');
+      await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev`);
+      await admin.waitForSelector('iframe.reprise-player-frame', { state: 'attached' });
+      // The viewer follows the menu's link while the details still load.
+      await admin.click('nav[aria-label="Main"] >> text=Sessions');
+      await admin.waitForURL((url) => url.pathname === '/sessions');
+      await expect.poll(() => admin.evaluate(() => document.querySelectorAll('iframe').length)).toBe(0);
+      release();
+      // Back on the session: a player of its own, in its place.
+      await admin.goBack();
+      await admin.waitForSelector('.meta-card');
+      await expect.poll(() => onPlayer(admin, (player) => player.getState())).toMatch(/playing|paused|ended/);
+      expect(await admin.evaluate(() => document.querySelectorAll('iframe').length)).toBe(1);
+      expect(
+        await admin.evaluate(() => document.querySelector('iframe.reprise-player-frame')!.closest('[inert]') === null),
+      ).toBe(true);
+    } finally {
+      release();
+      await admin.unroute(details);
+    }
+  });
+
   test('the session page asks for the session details beside the login check, and once', async () => {
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -3,6 +3,7 @@ import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'reac
 import { isAdmin } from './api.js';
 import { useAuth } from './auth.js';
 import { Loading } from './components/states.js';
+import { releaseEarlyPlaybackOffItsPage } from './early-playback.js';
 import { AccessPage } from './pages/access.js';
 import { AccountPage } from './pages/account.js';
 import { AuditPage } from './pages/audit.js';
@@ -14,6 +15,8 @@ import { SettingsPage } from './pages/settings.js';
 import { SetupPage } from './pages/setup.js';
 
 export function App() {
+  const { pathname } = useLocation();
+  useEffect(() => releaseEarlyPlaybackOffItsPage(pathname), [pathname]);
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />

@@ -165,6 +165,16 @@ const frameToTake = (): { frame?: HTMLIFrameElement } => {
   return frame ? { frame } : {};
 };
 
+/**
+ * The app moved to `pathname`: what was started for the page it opened on, if that page never
+ * took it (the viewer followed a link while the details loaded), stops. Otherwise an unseen player
+ * would go on streaming and playing, and a later visit would take a stale one.
+ */
+export function releaseEarlyPlaybackOffItsPage(pathname: string): void {
+  const match = SESSION_PAGE.exec(pathname);
+  if (early && (!match || decodeURIComponent(match[1]!) !== early.id)) releaseEarlyPlayback();
+}
+
 /** What was started early and not taken (the session page never came): stopped and removed. */
 export function releaseEarlyPlayback(): void {
   const left = early;
