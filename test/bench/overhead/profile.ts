@@ -22,6 +22,8 @@ const SAMPLING_US = 200;
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  /** Samples by line of the script (1-based), when the profiler recorded them. */
+  positionTicks?: { line: number; ticks: number }[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -66,11 +68,25 @@ function shortSource(source: string): string {
   return module ? module[1]! : source;
 }
 
-/** Self time (ms) of one profile by where its code came from: recorder file and function, or the page's own. */
-function selfTimes(profile: CpuProfile): { byFile: Map<string, number>; byFunction: Map<string, number> } {
+/** A line of a recorder script as its source names it (`core/capture/console.ts:51`). */
+function sourceLine(url: string, line: number): string {
+  const original = consumerFor(url)?.originalPositionFor({
+    line,
+    column: 0,
+    bias: SourceMapConsumer.LEAST_UPPER_BOUND,
+  });
+  return original?.source ? `${shortSource(original.source)}:${original.line}` : `${url.split('/').pop()}:${line}`;
+}
+
+type Times = { byFile: Map<string, number>; byFunction: Map<string, number>; byLine: Map<string, number> };
+
+/** Self time (ms) of one profile by where its code came from: recorder file, function and line, or the page's own. */
+function selfTimes(profile: CpuProfile): Times {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const byFile = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const byLine = new Map<string, number>();
+  const sampled = new Map<number, { ms: number; samples: number }>();
   const add = (map: Map<string, number>, key: string, ms: number) => map.set(key, (map.get(key) ?? 0) + ms);
   profile.samples.forEach((id, i) => {
     const ms = (profile.timeDeltas[i + 1] ?? SAMPLING_US) / 1000;
@@ -94,9 +110,20 @@ function selfTimes(profile: CpuProfile): { byFile: Map<string, number>; byFuncti
       if (original?.source) name = `${name} (${source}:${original.line})`;
     }
     add(byFile, file, ms);
-    if (diskPath(url)) add(byFunction, name, ms);
+    if (diskPath(url)) {
+      add(byFunction, name, ms);
+      const node = sampled.get(id) ?? { ms: 0, samples: 0 };
+      node.ms += ms;
+      node.samples += 1;
+      sampled.set(id, node);
+    }
   });
-  return { byFile, byFunction };
+  // A function's self time shared among its lines in proportion to their ticks.
+  for (const [id, { ms, samples }] of sampled) {
+    const { callFrame, positionTicks = [] } = nodes.get(id)!;
+    for (const { line, ticks } of positionTicks) add(byLine, sourceLine(callFrame.url, line), (ms * ticks) / samples);
+  }
+  return { byFile, byFunction, byLine };
 }
 
 const isRecorderFile = (file: string) => !file.startsWith('(');
@@ -104,11 +131,10 @@ const isRecorderFile = (file: string) => !file.startsWith('(');
 export async function runOverheadProfile(): Promise<void> {
   const site = await serveShop();
   const browser = await launchBrowser();
-  const totals: Record<'rrweb' | 'reprise-capture', { byFile: Map<string, number>; byFunction: Map<string, number> }> =
-    {
-      rrweb: { byFile: new Map(), byFunction: new Map() },
-      'reprise-capture': { byFile: new Map(), byFunction: new Map() },
-    };
+  const totals: Record<'rrweb' | 'reprise-capture', Times> = {
+    rrweb: { byFile: new Map(), byFunction: new Map(), byLine: new Map() },
+    'reprise-capture': { byFile: new Map(), byFunction: new Map(), byLine: new Map() },
+  };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const variant of ['rrweb', 'reprise-capture'] as const) {
@@ -125,7 +151,7 @@ export async function runOverheadProfile(): Promise<void> {
         await page.waitForTimeout(600);
         const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile };
         const times = selfTimes(profile);
-        for (const key of ['byFile', 'byFunction'] as const)
+        for (const key of ['byFile', 'byFunction', 'byLine'] as const)
           for (const [name, ms] of times[key])
             totals[variant][key].set(name, (totals[variant][key].get(name) ?? 0) + ms);
         await cdp.detach();
@@ -140,7 +166,7 @@ export async function runOverheadProfile(): Promise<void> {
   const sum = (map: Map<string, number>, keep: (key: string) => boolean) =>
     [...map].filter(([key]) => keep(key)).reduce((total, [, ms]) => total + ms, 0);
   for (const variant of ['rrweb', 'reprise-capture'] as const) {
-    const { byFile, byFunction } = totals[variant];
+    const { byFile, byFunction, byLine } = totals[variant];
     const rows = [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25);
     printTable(
       `${variant}: self time per round by source (ms, ${ROUNDS} rounds of ${WORKLOAD_MS} ms)`,
@@ -153,6 +179,13 @@ export async function runOverheadProfile(): Promise<void> {
         `${variant}: recorder functions by self time per round (ms)`,
         ['function (source:line)', 'ms'],
         top.map(([name, ms]) => [name, perRound(ms)]),
+      );
+      // A function's line that calls a native (console.log, a DOM read) carries that native's time too.
+      const lines = [...byLine].filter(([line]) => !line.startsWith('rrweb')).sort((a, b) => b[1] - a[1]);
+      printTable(
+        `${variant}: Reprise's own lines by self time per round (ms)`,
+        ['source:line', 'ms'],
+        lines.slice(0, 30).map(([line, ms]) => [line, perRound(ms)]),
       );
     }
     console.log(
