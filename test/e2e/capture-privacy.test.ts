@@ -27,6 +27,7 @@ const SECRETS = {
   bodyPassword: 'body-password-c0ffee',
   jsonPassword: 'json-password-be11e5',
   csrf: 'csrf-meta-a7d93c',
+  rotatedCsrf: 'csrf-rotated-4e02aa',
   dataToken: 'data-token-61f0b2',
   editable: 'Editable secret draft',
   ssn: '123-45-6789',
@@ -114,6 +115,8 @@ describe('@reprise/core privacy defaults in Chromium', () => {
         body: `password=${secrets.bodyPassword}&user=ann`,
       }).then((r) => r.text());
       document.querySelector('#widget')!.setAttribute('data-session-token', secrets.dataToken);
+      // A token the page rotates later: the change carries the content, not the meta's name.
+      document.querySelector('meta[name="csrf-token"]')!.setAttribute('content', secrets.rotatedCsrf);
       history.pushState({}, '', `/private/next?reset_code=${secrets.urlToken}`);
     }, SECRETS);
     await tab.waitForTimeout(300);

@@ -118,7 +118,12 @@ const SECRET_META_NAME = /token|key|secret|csrf|xsrf|nonce|auth|session|credenti
  * non-empty attribute that carries text (`TEXT_ATTRIBUTES`) remains: one pass over the names
  * serves both, since every added node of every mutation comes through here.
  */
-export function maskSecretAttributes(tagName: string | undefined, attributes: Record<string, unknown>): boolean {
+export function maskSecretAttributes(
+  tagName: string | undefined,
+  attributes: Record<string, unknown>,
+  /** The live element, for a change that carries a meta's `content` but not its unchanged `name`. */
+  element?: Pick<Element, 'getAttribute'> | null,
+): boolean {
   let carriesText = false;
   for (const name in attributes) {
     const value = attributes[name];
@@ -128,7 +133,8 @@ export function maskSecretAttributes(tagName: string | undefined, attributes: Re
     else if (!carriesText && TEXT_ATTRIBUTE_NAMES.has(name)) carriesText = true;
   }
   if (tagName === 'meta' && typeof attributes.content === 'string' && attributes.content !== '') {
-    const label = `${String(attributes.name ?? '')} ${String(attributes.property ?? '')} ${String(attributes['http-equiv'] ?? '')}`;
+    const named = (name: string) => String(attributes[name] ?? element?.getAttribute(name) ?? '');
+    const label = `${named('name')} ${named('property')} ${named('http-equiv')}`;
     if (SECRET_META_NAME.test(label)) attributes.content = MASKED_VALUE_PLACEHOLDER;
   }
   return carriesText;
@@ -214,10 +220,17 @@ export function protectAttributeChanges(
   changes: ReadonlyArray<{ id: number; attributes: Record<string, unknown> }>,
   privacy: SerializedPrivacy,
 ): void {
-  for (const change of changes) {
-    const element = privacy.elementById(change.id);
-    const carriesText = maskSecretAttributes(element?.tagName === 'META' ? 'meta' : undefined, change.attributes);
+  for (const { id, attributes } of changes) {
+    // The element only where a rule needs it (most changes are a class or a style): a meta's
+    // content, or text attributes that a masked subtree would hide.
+    const content = attributes.content;
+    const meta = typeof content === 'string' && content !== '' ? privacy.elementById(id) : null;
+    const carriesText =
+      meta?.tagName === 'META'
+        ? maskSecretAttributes('meta', attributes, meta)
+        : maskSecretAttributes(undefined, attributes);
     if (!privacy.maskSelector || !carriesText) continue;
-    if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(change.attributes);
+    const element = privacy.elementById(id);
+    if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(attributes);
   }
 }

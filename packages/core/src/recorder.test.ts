@@ -326,6 +326,27 @@ describe('protectSerializedNodes', () => {
     const changes = [{ id: 9, attributes: { 'data-auth-token': 'new', title: 't' } }];
     protectAttributeChanges(changes, privacy);
     expect(changes[0]!.attributes).toEqual({ 'data-auth-token': MASKED_VALUE_PLACEHOLDER, title: 't' });
+    // A meta's content changed later (a rotated token): the change carries the content alone, the
+    // element tells it is a meta and what it is named.
+    const element = (tagName: string, name: string) =>
+      ({ tagName, getAttribute: (attribute: string) => (attribute === 'name' ? name : null) }) as unknown as Element;
+    const elements: Record<number, Element> = {
+      2: element('META', 'csrf-token'),
+      3: element('META', 'description'),
+      6: element('DIV', 'csrf-token'),
+    };
+    const withElements = { ...privacy, elementById: (id: number) => elements[id] ?? null };
+    const later = [
+      { id: 2, attributes: { content: 'k9Xq3' } },
+      { id: 3, attributes: { content: 'Another shop' } },
+      { id: 6, attributes: { content: 'csrf-token text' } },
+    ];
+    protectAttributeChanges(later, withElements);
+    expect(later.map((change) => change.attributes.content)).toEqual([
+      MASKED_VALUE_PLACEHOLDER,
+      'Another shop',
+      'csrf-token text',
+    ]);
   });
 });
 
