@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { BreakerState, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
+import { BreakerState, CLOCK_READ_EVERY, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
 import { capturedErrorPayload, copyUserValue, customPayload, identifyPayload } from './capture/custom.js';
 import { errorPayload } from './capture/errors.js';
@@ -190,26 +190,53 @@ describe('mutation breaker logic', () => {
 
   test('trips once over the limit, stays paused through the storm, resumes after the quiet period', () => {
     const state = new BreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
-    expect(state.onMutations(600, 0)).toBe('none');
-    expect(state.onMutations(400, 100)).toBe('none'); // exactly at the limit is fine
-    expect(state.onMutations(1, 200)).toBe('trip');
+    expect(state.onMutations(600, () => 0)).toBe('none');
+    expect(state.onMutations(400, () => 100)).toBe('none'); // exactly at the limit is fine
+    expect(state.onMutations(1, () => 200)).toBe('trip');
     expect(state.trippedAt).toBe(1001);
     expect(state.isPaused).toBe(true);
-    expect(state.onMutations(5000, 300)).toBe('none'); // still paused: no second trip
+    expect(state.onMutations(5000, () => 300)).toBe('none'); // still paused: no second trip
     expect(state.resumeDelay(300)).toBe(500);
     expect(state.resumeDelay(600)).toBe(200);
     // A calm trickle does not hold resumption back.
-    expect(state.onMutations(10, 1400)).toBe('none');
+    expect(state.onMutations(10, () => 1400)).toBe('none');
     expect(state.resumeDelay(800)).toBe(0);
     state.resume();
     expect(state.isPaused).toBe(false);
     expect(state.current(1401)).toBe(0);
-    expect(state.onMutations(1001, 1500)).toBe('trip');
+    expect(state.onMutations(1001, () => 1500)).toBe('trip');
+  });
+
+  test('the clock is read every few batches far from the limit, and for every batch that could trip', () => {
+    const state = new BreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
+    let t = 0;
+    let readings = 0;
+    const clock = () => (readings++, t);
+    // A calm page: 10 changes every 20 ms for 10 s.
+    for (; t < 10_000; t += 20) expect(state.onMutations(10, clock)).toBe('none');
+    expect(readings).toBe(Math.ceil(500 / CLOCK_READ_EVERY));
+    // A large batch is stamped with a fresh reading.
+    readings = 0;
+    expect(state.onMutations(100, clock)).toBe('none');
+    expect(readings).toBe(1);
+    // A storm of small batches, 1 ms apart: once the window could exceed the limit every batch
+    // reads the clock, and the breaker trips as soon as the window truly holds more than 1000.
+    let tripped: number | undefined;
+    for (let batch = 0; batch < 200 && tripped === undefined; batch++) {
+      t += 1;
+      if (state.onMutations(50, clock) === 'trip') tripped = t;
+    }
+    expect(tripped).toBeDefined();
+    expect(state.trippedAt).toBeGreaterThan(1000);
+    expect(state.current(t)).toBe(state.trippedAt);
+    // Tripped within the batches that brought the window over the limit, give or take the
+    // small batches stamped with an older reading (fewer than CLOCK_READ_EVERY).
+    expect(state.trippedAt).toBeLessThanOrEqual(1000 + 50 * CLOCK_READ_EVERY);
   });
 
   test('a steady rate under the limit never trips', () => {
     const state = new BreakerState({ maxMutations: 10_000, windowMs: 1000, resumeAfterMs: 1000 });
-    for (let t = 0; t < 10_000; t += 16) expect(state.onMutations(150, t)).toBe('none');
+    for (let t = 0; t < 10_000; t += 16) expect(state.onMutations(150, () => t)).toBe('none');
   });
 });
 

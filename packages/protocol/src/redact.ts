@@ -118,7 +118,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
           SECRET_PARAMETER_PATTERN,
           (_match, separator: string, name: string) => `${separator}${name}=${REDACTED_PARAMETER_VALUE}`,
         );
-      if (JSON_FIELD_HINT.test(out))
+      if (out.includes('"') && JSON_FIELD_HINT.test(out))
         out = out.replace(SECRET_JSON_FIELD_PATTERN, (_match, name: string) => `${name}"${REDACTED_PARAMETER_VALUE}"`);
     }
     if (ssn && out.includes('-')) out = out.replace(SSN_PATTERN, maskText);

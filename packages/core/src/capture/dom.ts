@@ -60,12 +60,15 @@ export function startDomCapture(
   const coalesceInput = options.sampling.input === 'last';
   let pendingInput: (RecordedEvent & { data: { id?: number } }) | undefined;
   let inputTimer: ReturnType<typeof setTimeout> | undefined;
+  // Called before every event rrweb emits: with nothing held (most of the time) it does nothing,
+  // not even clear a timer that is not there (inputTimer is set exactly while pendingInput is).
   const flushInput = () => {
+    const event = pendingInput;
+    if (!event) return;
     clearTimeout(inputTimer);
     inputTimer = undefined;
-    const event = pendingInput;
     pendingInput = undefined;
-    if (event) emit(event);
+    emit(event);
   };
   // Capture phase: before the delivery's own pagehide handler sends the last batch.
   const onPageHide = () => flushInput();
