@@ -112,7 +112,12 @@ export function defineRollupConfig(options) {
         inlineDynamicImports: true,
         // A script tag's bytes are every page's download: terser's two passes take about 5 % more
         // off these bundles than esbuild's minifier (4 kB gzip of the player's 85).
-        plugins: build.minify === false ? [] : [terser({ ecma: 2020, compress: { passes: 2 } })],
+        // REPRISE_PROFILE_BUILD=1 leaves them unminified, so a CPU profile's line ticks name a
+        // statement (test/bench/overhead/profile.ts).
+        plugins:
+          build.minify === false || process.env.REPRISE_PROFILE_BUILD
+            ? []
+            : [terser({ ecma: 2020, compress: { passes: 2 } })],
       },
     });
   }

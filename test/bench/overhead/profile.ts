@@ -4,7 +4,8 @@
  * delivery), each `ROUNDS` times. Samples are mapped back through the scripts' source maps, so
  * Reprise's own code shows by source file and function, rrweb's by its package.
  * `node --conditions=@reprise/source --import tsx test/bench/overhead/profile.mjs` (from the root,
- * after `npm run build`).
+ * after `REPRISE_PROFILE_BUILD=1 npm run build`, which leaves the script-tag bundles unminified so
+ * that the lines table names statements; build again without it before measuring sizes).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
