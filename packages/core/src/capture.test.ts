@@ -1,5 +1,10 @@
 import { describe, expect, test, vi } from 'vitest';
-import { BreakerState, CLOCK_READ_EVERY, countNodeChanges, SlidingWindowCounter } from './capture/breaker.js';
+import {
+  CLOCK_READ_EVERY,
+  countNodeChanges,
+  createBreakerState,
+  createSlidingWindowCounter,
+} from './capture/breaker.js';
 import { consolePayload } from './capture/console.js';
 import { capturedErrorPayload, copyUserValue, customPayload, identifyPayload } from './capture/custom.js';
 import { errorPayload } from './capture/errors.js';
@@ -169,7 +174,7 @@ describe('network helpers', () => {
 
 describe('mutation breaker logic', () => {
   test('the sliding window forgets counts older than the window', () => {
-    const counter = new SlidingWindowCounter(1000);
+    const counter = createSlidingWindowCounter(1000);
     expect(counter.add(400, 0)).toBe(400);
     expect(counter.add(400, 500)).toBe(800);
     expect(counter.add(400, 999)).toBe(1200);
@@ -189,7 +194,7 @@ describe('mutation breaker logic', () => {
   });
 
   test('trips once over the limit, stays paused through the storm, resumes after the quiet period', () => {
-    const state = new BreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
+    const state = createBreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
     expect(state.onMutations(600, () => 0)).toBe('none');
     expect(state.onMutations(400, () => 100)).toBe('none'); // exactly at the limit is fine
     expect(state.onMutations(1, () => 200)).toBe('trip');
@@ -208,7 +213,7 @@ describe('mutation breaker logic', () => {
   });
 
   test('the clock is read every few batches far from the limit, and for every batch that could trip', () => {
-    const state = new BreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
+    const state = createBreakerState({ maxMutations: 1000, windowMs: 1000, resumeAfterMs: 500 });
     let t = 0;
     let readings = 0;
     const clock = () => (readings++, t);
@@ -235,7 +240,7 @@ describe('mutation breaker logic', () => {
   });
 
   test('a steady rate under the limit never trips', () => {
-    const state = new BreakerState({ maxMutations: 10_000, windowMs: 1000, resumeAfterMs: 1000 });
+    const state = createBreakerState({ maxMutations: 10_000, windowMs: 1000, resumeAfterMs: 1000 });
     for (let t = 0; t < 10_000; t += 16) expect(state.onMutations(150, () => t)).toBe('none');
   });
 });

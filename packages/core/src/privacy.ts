@@ -133,8 +133,9 @@ export function maskSecretAttributes(
     else if (!carriesText && TEXT_ATTRIBUTE_NAMES.has(name)) carriesText = true;
   }
   if (tagName === 'meta' && typeof attributes.content === 'string' && attributes.content !== '') {
-    const named = (name: string) => String(attributes[name] ?? element?.getAttribute(name) ?? '');
-    const label = `${named('name')} ${named('property')} ${named('http-equiv')}`;
+    const label = ['name', 'property', 'http-equiv']
+      .map((name) => attributes[name] ?? element?.getAttribute(name))
+      .join(' ');
     if (SECRET_META_NAME.test(label)) attributes.content = MASKED_VALUE_PLACEHOLDER;
   }
   return carriesText;
@@ -221,16 +222,11 @@ export function protectAttributeChanges(
   privacy: SerializedPrivacy,
 ): void {
   for (const { id, attributes } of changes) {
-    // The element only where a rule needs it (most changes are a class or a style): a meta's
+    // The element only where a rule needs it (most changes are a class or a style): a meta's new
     // content, or text attributes that a masked subtree would hide.
-    const content = attributes.content;
-    const meta = typeof content === 'string' && content !== '' ? privacy.elementById(id) : null;
-    const carriesText =
-      meta?.tagName === 'META'
-        ? maskSecretAttributes('meta', attributes, meta)
-        : maskSecretAttributes(undefined, attributes);
-    if (!privacy.maskSelector || !carriesText) continue;
-    const element = privacy.elementById(id);
-    if (element && closestMatches(element, privacy.maskSelector)) maskTextAttributes(attributes);
+    const element = attributes.content ? privacy.elementById(id) : undefined;
+    if (!maskSecretAttributes(element?.tagName.toLowerCase(), attributes, element) || !privacy.maskSelector) continue;
+    const target = element ?? privacy.elementById(id);
+    if (target && closestMatches(target, privacy.maskSelector)) maskTextAttributes(attributes);
   }
 }

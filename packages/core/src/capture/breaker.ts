@@ -1,6 +1,5 @@
 import type { ResolvedBreaker } from '../defaults.js';
 import type { Teardown } from './context.js';
-import { listen } from './patch.js';
 
 /**
  * Mutation circuit-breaker. A page that changes tens of thousands of nodes a second (a runaway
@@ -14,48 +13,49 @@ import { listen } from './patch.js';
  * empties an observer's pending records) means rrweb never processes the storm that tripped it.
  */
 
-/** Counts in a sliding time window; entries older than `windowMs` fall out. */
-export class SlidingWindowCounter {
-  private times: number[] = [];
-  private counts: number[] = [];
-  private head = 0;
-  private sum = 0;
-
-  constructor(readonly windowMs: number) {}
-
-  add(count: number, now: number): number {
-    this.times.push(now);
-    this.counts.push(count);
-    this.sum += count;
-    return this.total(now);
-  }
-
-  total(now: number): number {
-    const cutoff = now - this.windowMs;
-    while (this.head < this.times.length && this.times[this.head]! <= cutoff) {
-      this.sum -= this.counts[this.head]!;
-      this.head++;
-    }
-    // Compact now and then so the arrays do not grow for the page's lifetime.
-    if (this.head > 1024 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.counts = this.counts.slice(this.head);
-      this.head = 0;
-    }
-    return this.sum;
-  }
-
+/** Counts in a sliding time window; entries older than the window fall out. */
+export interface SlidingWindowCounter {
+  add(count: number, now: number): number;
+  total(now: number): number;
   /** The sum before entries older than the window are dropped: never less than `total(now)`. */
-  get unpruned(): number {
-    return this.sum;
-  }
+  unpruned(): number;
+  reset(): void;
+}
 
-  reset(): void {
-    this.times = [];
-    this.counts = [];
-    this.head = 0;
-    this.sum = 0;
-  }
+// Closures rather than classes here and below: this file is in every app's first chunk, and a
+// closure's variables minify to a letter where a class's fields keep their names.
+export function createSlidingWindowCounter(windowMs: number): SlidingWindowCounter {
+  let times: number[] = [];
+  let counts: number[] = [];
+  let head = 0;
+  let sum = 0;
+  const total = (now: number): number => {
+    const cutoff = now - windowMs;
+    while (head < times.length && times[head]! <= cutoff) sum -= counts[head++]!;
+    // Compact now and then so the arrays do not grow for the page's lifetime.
+    if (head > 1024 && head * 2 > times.length) {
+      times = times.slice(head);
+      counts = counts.slice(head);
+      head = 0;
+    }
+    return sum;
+  };
+  return {
+    add(count, now) {
+      times.push(now);
+      counts.push(count);
+      sum += count;
+      return total(now);
+    },
+    total,
+    unpruned: () => sum,
+    reset() {
+      times = [];
+      counts = [];
+      head = 0;
+      sum = 0;
+    },
+  };
 }
 
 /** Node changes in one batch of mutation records: each added or removed node, each attribute or text change. */
@@ -89,58 +89,57 @@ export const CLOCK_READ_EVERY = 8;
  * the last reading. Such a batch is counted as older than it is, so it leaves the window early:
  * that can only delay a trip, by fewer than `CLOCK_READ_EVERY` small batches, never cause one.
  */
-export class BreakerState {
-  private readonly window: SlidingWindowCounter;
-  private paused = false;
-  private lastStormAt = 0;
-  private lastReading = 0;
-  private batchesSinceReading = CLOCK_READ_EVERY;
+export interface BreakerState {
+  readonly isPaused: boolean;
   /** Window total at the moment the breaker tripped (reported in the `paused` event). */
-  trippedAt = 0;
-
-  constructor(private readonly limits: ResolvedBreaker) {
-    this.window = new SlidingWindowCounter(limits.windowMs);
-  }
-
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  onMutations(count: number, clock: () => number): BreakerDecision {
-    if (
-      this.batchesSinceReading >= CLOCK_READ_EVERY ||
-      count * 16 > this.limits.maxMutations ||
-      this.window.unpruned + count > this.limits.maxMutations
-    ) {
-      this.lastReading = clock();
-      this.batchesSinceReading = 0;
-    }
-    this.batchesSinceReading++;
-    const now = this.lastReading;
-    const total = this.window.add(count, now);
-    if (total <= this.limits.maxMutations) return 'none';
-    this.lastStormAt = now;
-    if (this.paused) return 'none';
-    this.paused = true;
-    this.trippedAt = total;
-    return 'trip';
-  }
-
+  readonly trippedAt: number;
+  onMutations(count: number, clock: () => number): BreakerDecision;
   /** Milliseconds until capture may resume (0: now). Only meaningful while paused. */
-  resumeDelay(now: number): number {
-    return Math.max(0, this.lastStormAt + this.limits.resumeAfterMs - now);
-  }
-
+  resumeDelay(now: number): number;
   /** Mutations counted in the current window. */
-  current(now: number): number {
-    return this.window.total(now);
-  }
+  current(now: number): number;
+  resume(): void;
+}
 
-  resume(): void {
-    this.paused = false;
-    this.window.reset();
-    this.batchesSinceReading = CLOCK_READ_EVERY;
-  }
+export function createBreakerState({ maxMutations, windowMs, resumeAfterMs }: ResolvedBreaker): BreakerState {
+  const window = createSlidingWindowCounter(windowMs);
+  let paused = false;
+  let lastStormAt = 0;
+  let trippedAt = 0;
+  let lastReading = 0;
+  let batchesSinceReading = CLOCK_READ_EVERY;
+  return {
+    get isPaused() {
+      return paused;
+    },
+    get trippedAt() {
+      return trippedAt;
+    },
+    onMutations(count, clock) {
+      if (
+        batchesSinceReading >= CLOCK_READ_EVERY ||
+        count * 16 > maxMutations ||
+        window.unpruned() + count > maxMutations
+      ) {
+        lastReading = clock();
+        batchesSinceReading = 0;
+      }
+      batchesSinceReading++;
+      const total = window.add(count, lastReading);
+      if (total <= maxMutations) return 'none';
+      lastStormAt = lastReading;
+      if (paused) return 'none';
+      paused = true;
+      trippedAt = total;
+      return 'trip';
+    },
+    resumeDelay: (now) => Math.max(0, lastStormAt + resumeAfterMs - now),
+    current: window.total,
+    resume() {
+      paused = false;
+      window.reset();
+    },
+  };
 }
 
 export interface MutationBreakerHooks {
@@ -153,7 +152,7 @@ export interface MutationBreakerHooks {
 
 /** Observe `root` (call BEFORE starting rrweb) and drive the hooks; the teardown disconnects everything. */
 export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks: MutationBreakerHooks): Teardown {
-  const state = new BreakerState(limits);
+  const state = createBreakerState(limits);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const now = () => performance.now();
 
@@ -180,14 +179,8 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
   // While the HTML parser is still building the page (start() called from a script in <head>)
   // its insertions are not a storm, and rrweb has not started yet anyway. Remembered rather than
   // asked of the document for every batch.
-  let parsing = doc.readyState === 'loading';
-  const stopWatchingParse = parsing
-    ? listen(doc, 'readystatechange', () => {
-        parsing = doc.readyState === 'loading';
-      })
-    : () => {};
   const observer = new MutationObserver((records) => {
-    if (parsing) return;
+    if (doc.readyState === 'loading') return;
     const decision = state.onMutations(countNodeChanges(records), now);
     if (decision !== 'trip') return;
     try {
@@ -200,7 +193,6 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
   observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
   return () => {
     observer.disconnect();
-    stopWatchingParse();
     clearTimeout(timer);
   };
 }

@@ -50,18 +50,20 @@ export function startDomTrackers(config: ResolvedOptions, hooks: DomTrackerHooks
   const breaker = config.mutationBreaker;
   // The breaker's observer must exist before rrweb's (see capture/breaker.ts).
   if (breaker) {
+    const tell = (state: 'paused' | 'resumed', mutations: number) => {
+      hooks.context.emit('breaker', { state, mutations, windowMs: breaker.windowMs });
+      hooks.onBreaker({ state, mutations });
+    };
     teardowns.push(
       startMutationBreaker(document, breaker, {
         onPause(mutations) {
           stopDomNow();
-          hooks.context.emit('breaker', { state: 'paused', mutations, windowMs: breaker.windowMs });
-          hooks.onBreaker({ state: 'paused', mutations });
+          tell('paused', mutations);
         },
         onResume(mutations) {
           if (!hooks.isRecording()) return;
           startDom();
-          hooks.context.emit('breaker', { state: 'resumed', mutations, windowMs: breaker.windowMs });
-          hooks.onBreaker({ state: 'resumed', mutations });
+          tell('resumed', mutations);
         },
         onError: (error) => hooks.report(error, 'capture', 'the mutation breaker'),
       }),
