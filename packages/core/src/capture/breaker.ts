@@ -60,13 +60,11 @@ export function createSlidingWindowCounter(windowMs: number): SlidingWindowCount
 
 /** Node changes in one batch of mutation records: each added or removed node, each attribute or text change. */
 export function countNodeChanges(
-  records: ArrayLike<Pick<MutationRecord, 'type' | 'addedNodes' | 'removedNodes'>>,
+  records: Iterable<Pick<MutationRecord, 'type' | 'addedNodes' | 'removedNodes'>>,
 ): number {
   let count = 0;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
+  for (const record of records)
     count += record.type === 'childList' ? record.addedNodes.length + record.removedNodes.length : 1;
-  }
   return count;
 }
 
@@ -177,10 +175,11 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
 
   const doc = root.ownerDocument ?? (root as Document);
   // While the HTML parser is still building the page (start() called from a script in <head>)
-  // its insertions are not a storm, and rrweb has not started yet anyway. Remembered rather than
-  // asked of the document for every batch.
+  // its insertions are not a storm, and rrweb has not started yet anyway. A parsed page stays
+  // parsed, so the document is asked only until it is.
+  let parsed = false;
   const observer = new MutationObserver((records) => {
-    if (doc.readyState === 'loading') return;
+    if (!parsed && !(parsed = doc.readyState !== 'loading')) return;
     const decision = state.onMutations(countNodeChanges(records), now);
     if (decision !== 'trip') return;
     try {
