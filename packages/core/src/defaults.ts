@@ -16,7 +16,8 @@ import {
 import type { AssetOptions, DeliveryOptions, RecorderOptions } from './types.js';
 
 /*
- * Every default of `RecorderOptions`, named, and applied in one place: `resolveOptions()`.
+ * Every default of `RecorderOptions`, named here and applied by `resolveCaptureOptions()` (what
+ * DOM capture needs, below) and `resolveOptions()` (the rest, resolve-options.ts).
  * The README's option table mirrors this file.
  */
 
@@ -144,22 +145,7 @@ export interface ResolvedOptions {
   debug: boolean;
 }
 
-function resolveDelivery(
-  delivery: DeliveryOptions | undefined,
-  onClamp: ((message: string) => void) | undefined,
-): DeliveryOptions {
-  const resolved = { ...(delivery ?? {}) };
-  if (resolved.maxBatchBytes !== undefined)
-    resolved.maxBatchBytes = atMost(
-      resolved.maxBatchBytes,
-      MAX_DELIVERY_MAX_BATCH_BYTES,
-      'delivery.maxBatchBytes',
-      onClamp,
-    );
-  return resolved;
-}
-
-function positive(value: number | undefined, fallback: number): number {
+export function positive(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
@@ -168,77 +154,27 @@ function clampRate(value: number | undefined): number {
   return Math.min(1, Math.max(0, value));
 }
 
-/** Collector URL without trailing slashes, so `${endpoint}/v1/ingest` is well-formed. */
-function normalizeEndpoint(endpoint: string | undefined): string | undefined {
-  return endpoint ? endpoint.replace(/\/+$/, '') : undefined;
-}
-
-/** `value` lowered to `max`, telling `onClamp` which option was too large (values under it, and non-numbers, pass unchanged). */
-function atMost<T>(value: T, max: number, name: string, onClamp: ((message: string) => void) | undefined): T | number {
-  if (typeof value !== 'number' || !(value > max)) return value;
-  onClamp?.(
-    `\`${name}\` is ${value}, above the protocol's limit of ${max}: using ${max}. A larger value would make the collector refuse the batches; lower the option to ${max} or less.`,
-  );
-  return max;
-}
-
 /**
- * Every default applied. Size options above the protocol's limits are lowered to them, and
- * `onClamp` hears about each (createRecorder() reports it as an `options` RecorderError).
+ * What DOM capture (rrweb behind the mutation breaker) needs: the early capture, which an app's
+ * first chunk and the script tag's first file carry, resolves only these, and the rest of the
+ * defaults arrive with the full recorder.
  */
-export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message: string) => void): ResolvedOptions {
+export type ResolvedCaptureOptions = Pick<
+  ResolvedOptions,
+  'sampleRate' | 'sampling' | 'checkoutEveryMs' | 'canvas' | 'mutationBreaker' | 'debug'
+> & { privacy: Omit<ResolvedPrivacy, 'redact'> };
+
+export function resolveCaptureOptions(options: RecorderOptions = {}): ResolvedCaptureOptions {
   const privacy = options.privacy ?? {};
-  const network = options.network;
-  const consoleOptions = options.console;
   const breaker = options.mutationBreaker;
   const sampling = options.sampling ?? {};
   return {
-    project: options.project || undefined,
-    endpoint: normalizeEndpoint(options.endpoint),
-    requireConsent: options.requireConsent ?? DEFAULT_REQUIRE_CONSENT,
     sampleRate: clampRate(options.sampleRate),
-    onEvents: options.onEvents,
-    onError: options.onError,
     privacy: {
       maskSelectors: [...DEFAULT_MASK_SELECTORS, ...(privacy.maskSelectors ?? [])],
       blockSelectors: [...DEFAULT_BLOCK_SELECTORS, ...(privacy.blockSelectors ?? [])],
       unmaskSelectors: [...DEFAULT_UNMASK_SELECTORS, ...(privacy.unmaskSelectors ?? [])],
-      redact: {
-        emails: privacy.redact?.emails ?? DEFAULT_REDACTION.emails,
-        cards: privacy.redact?.cards ?? DEFAULT_REDACTION.cards,
-        secretFields: privacy.redact?.secretFields ?? DEFAULT_REDACTION.secretFields,
-        dropQueryStrings: privacy.redact?.dropQueryStrings ?? DEFAULT_REDACTION.dropQueryStrings,
-        ssn: privacy.redact?.ssn ?? DEFAULT_REDACTION.ssn,
-        phones: privacy.redact?.phones ?? DEFAULT_REDACTION.phones,
-        patterns: [...DEFAULT_REDACTION.patterns, ...(privacy.redact?.patterns ?? [])],
-      },
     },
-    network:
-      network === false
-        ? false
-        : {
-            captureHeaders: network?.captureHeaders ?? DEFAULT_NETWORK_CAPTURE_HEADERS,
-            captureBodies: network?.captureBodies ?? DEFAULT_NETWORK_CAPTURE_BODIES,
-            maxBodyLength: positive(
-              atMost(network?.maxBodyLength, MAX_NETWORK_MAX_BODY_LENGTH, 'network.maxBodyLength', onClamp),
-              DEFAULT_NETWORK_MAX_BODY_LENGTH,
-            ),
-            bodyTimeoutMs: DEFAULT_NETWORK_BODY_TIMEOUT_MS,
-            ignoreUrls: [...(network?.ignoreUrls ?? [])],
-          },
-    console:
-      consoleOptions === false
-        ? false
-        : {
-            levels: [...(consoleOptions?.levels ?? DEFAULT_CONSOLE_LEVELS)],
-            maxArgLength: positive(
-              atMost(consoleOptions?.maxArgLength, MAX_CONSOLE_MAX_ARG_LENGTH, 'console.maxArgLength', onClamp),
-              DEFAULT_CONSOLE_MAX_ARG_LENGTH,
-            ),
-            maxArgs: DEFAULT_CONSOLE_MAX_ARGS,
-          },
-    errors: options.errors ?? DEFAULT_CAPTURE_ERRORS,
-    navigation: options.navigation ?? DEFAULT_NAVIGATION,
     sampling: {
       mousemove: positive(sampling.mousemove, DEFAULT_SAMPLING_MOUSEMOVE_MS),
       scroll: positive(sampling.scroll, DEFAULT_SAMPLING_SCROLL_MS),
@@ -263,15 +199,6 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
             windowMs: positive(breaker?.windowMs, DEFAULT_BREAKER_WINDOW_MS),
             resumeAfterMs: positive(breaker?.resumeAfterMs, DEFAULT_BREAKER_RESUME_AFTER_MS),
           },
-    assets:
-      options.assets === false || !options.project || !options.endpoint
-        ? false
-        : {
-            maxAssetBytes: positive(options.assets?.maxAssetBytes, DEFAULT_ASSET_MAX_BYTES),
-            maxSessionBytes: positive(options.assets?.maxSessionBytes, DEFAULT_ASSET_SESSION_MAX_BYTES),
-            waitMs: positive(options.assets?.waitMs, DEFAULT_ASSET_WAIT_MS),
-          },
-    delivery: resolveDelivery(options.delivery, onClamp),
     debug: options.debug ?? DEFAULT_DEBUG,
   };
 }

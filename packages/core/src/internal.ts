@@ -3,6 +3,7 @@
  * beyond the documented API. No compatibility promise: it may change in any release.
  */
 export * from './defaults.js';
+export * from './resolve-options.js';
 export {
   createDelivery,
   deliveryMode,

@@ -75,7 +75,7 @@ export interface DomPrivacy {
 }
 
 /** rrweb's privacy options built from Reprise's. */
-export function domPrivacy(privacy: ResolvedPrivacy): DomPrivacy {
+export function domPrivacy(privacy: Omit<ResolvedPrivacy, 'redact'>): DomPrivacy {
   const maskSelector = privacy.maskSelectors.join(',');
   const unmaskSelector = privacy.unmaskSelectors.join(',');
   return {

@@ -16,8 +16,8 @@ import {
   MAX_CONSOLE_MAX_ARG_LENGTH,
   MAX_DELIVERY_MAX_BATCH_BYTES,
   MAX_NETWORK_MAX_BODY_LENGTH,
-  resolveOptions,
 } from './defaults.js';
+import { resolveOptions } from './resolve-options.js';
 import {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   DEFAULT_MAX_STRING_LENGTH,

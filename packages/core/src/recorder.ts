@@ -9,7 +9,8 @@ import {
 import { runTeardowns, type CaptureContext, type Teardown } from './capture/context.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
-import { resolveOptions, SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
+import { SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
+import { resolveOptions } from './resolve-options.js';
 import type { AssetCapture } from './assets/capture.js';
 import { recordedNode } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';

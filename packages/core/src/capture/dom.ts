@@ -1,6 +1,6 @@
 import { record } from '@rrweb/record';
 import { EventType, type RecordedEvent } from '@reprise/protocol/capture';
-import type { ResolvedOptions } from '../defaults.js';
+import type { ResolvedCaptureOptions } from '../defaults.js';
 import { RecorderError } from '../errors.js';
 import { domPrivacy, protectAttributeChanges, protectSerializedNodes, type SerializedPrivacy } from '../privacy.js';
 import type { Teardown } from './context.js';
@@ -43,7 +43,7 @@ const page = globalThis as typeof globalThis & { [DOM_CAPTURE_RUNNING]?: boolean
  * snapshot every `checkoutEveryMs`. Returns rrweb's stop function.
  */
 export function startDomCapture(
-  options: ResolvedOptions,
+  options: ResolvedCaptureOptions,
   emit: (event: RecordedEvent) => void,
   onError: (error: unknown) => void,
 ): Teardown {

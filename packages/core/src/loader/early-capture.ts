@@ -1,6 +1,6 @@
 import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol/capture';
 import { runTeardowns, type Teardown } from '../capture/context.js';
-import { resolveOptions } from '../defaults.js';
+import { resolveCaptureOptions } from '../defaults.js';
 import { debugWarn, isBrowser } from '../env.js';
 import type { EarlyCapture, EarlyCaptureSink } from '../capture/early.js';
 import { startDomTrackers } from '../recorder/trackers.js';
@@ -24,7 +24,7 @@ export const MAX_EARLY_EVENTS = 2000;
  */
 export function startEarlyCapture(options: RecorderOptions): EarlyCapture | undefined {
   if (!isBrowser() || isOptedOut()) return undefined;
-  const config = resolveOptions(options);
+  const config = resolveCaptureOptions(options);
   const session = resolveSession({ sampleRate: config.sampleRate });
   let buffer: RecordedEvent[] | undefined = [];
   let sink: EarlyCaptureSink | undefined;

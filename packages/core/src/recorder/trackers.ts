@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@reprise/protocol/capture';
 import { startMutationBreaker } from '../capture/breaker.js';
 import type { CaptureContext, Teardown } from '../capture/context.js';
 import { startDomCapture } from '../capture/dom.js';
-import type { ResolvedOptions } from '../defaults.js';
+import type { ResolvedCaptureOptions } from '../defaults.js';
 import type { RecorderEvents } from '../types.js';
 import type { EarlyCapture } from '../capture/early.js';
 import type { Report } from './report.js';
@@ -29,7 +29,7 @@ export interface DomTrackerHooks {
  * teardown goes into `teardowns` as soon as its tracker runs, so a start that throws halfway can
  * still take down what it installed.
  */
-export function startDomTrackers(config: ResolvedOptions, hooks: DomTrackerHooks, teardowns: Teardown[]): void {
+export function startDomTrackers(config: ResolvedCaptureOptions, hooks: DomTrackerHooks, teardowns: Teardown[]): void {
   if (hooks.early) {
     // Its rrweb records already, and no other can have started meanwhile (capture/dom.ts).
     const adopted = hooks.early.adopt(hooks);
