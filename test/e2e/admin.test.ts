@@ -651,6 +651,12 @@ describe('admin UI served by the collector', () => {
     expect(new URL(admin.url()).pathname).toBe(sessionPath);
   });
 
+  test('a session link with a malformed escape shows that no such session exists, not a blank page', async () => {
+    await admin.goto(`${running.url}/sessions/%E0%A4%A?project=dev`);
+    await admin.waitForSelector('text=Session not found');
+    expect(await admin.evaluate(() => document.querySelectorAll('iframe').length)).toBe(0);
+  });
+
   test('audit log and project settings, for admins', async () => {
     // Each read of the log is itself an entry: 120 reads at once (many in the same millisecond)
     // make sure the log spans several pages, whatever the tests before wrote.

@@ -72,15 +72,33 @@ interface EarlyPlayback {
 
 let early: EarlyPlayback | undefined;
 
+/**
+ * The session id a session page's address names, or undefined for any other page. A link's bytes
+ * are anyone's: a malformed escape (`%E0%A4%A`) names no session rather than throwing where the
+ * app starts, which left the page blank.
+ */
+function sessionIdOf(pathname: string): string | undefined {
+  const match = SESSION_PAGE.exec(pathname);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
 export function startEarlyPlayback(location: Pick<Location, 'pathname' | 'search' | 'hash'>): void {
-  const match = SESSION_PAGE.exec(location.pathname);
-  if (!match) return;
+  const id = sessionIdOf(location.pathname);
+  if (id === undefined) {
+    // A frame the collector started for an address that names no session: nobody takes it.
+    document.getElementById(WARM_FRAME_ID)?.remove();
+    return;
+  }
   // The player's frame page, started beside the stream: on a site of its own it needs a process
   // of its own, which would otherwise start only once the session page renders. The collector
   // put one in the page already (it starts as the page parses); the dev server does not.
   warmFrame =
     (document.getElementById(WARM_FRAME_ID) as HTMLIFrameElement | null) ?? FramedPlayer.warm(replayFrameUrl());
-  const id = decodeURIComponent(match[1]!);
   const params = new URLSearchParams(location.search);
   const project = params.get('project') ?? undefined;
   const response = fetch(api.eventsUrl(id, project), { credentials: 'same-origin' }).then(
@@ -171,8 +189,7 @@ const frameToTake = (): { frame?: HTMLIFrameElement } => {
  * would go on streaming and playing, and a later visit would take a stale one.
  */
 export function releaseEarlyPlaybackOffItsPage(pathname: string): void {
-  const match = SESSION_PAGE.exec(pathname);
-  if (early && (!match || decodeURIComponent(match[1]!) !== early.id)) releaseEarlyPlayback();
+  if (early && sessionIdOf(pathname) !== early.id) releaseEarlyPlayback();
 }
 
 /** What was started early and not taken (the session page never came): stopped and removed. */
