@@ -57,8 +57,9 @@ function itemsAddedInMutations(events: CapturedEvent[]): number {
 test('a 20,000-node storm trips the breaker, the tab stays responsive, capture resumes with a full snapshot', async () => {
   const page = await browser.newPage();
   await page.goto(`${server.url}/storm.html`);
-  // The breaker is the full recorder's: with only the script tag's first part on the page the
-  // storm would meet the early capture (which has its own limit, capture-early.test.ts).
+  // The whole recorder first: this test is about the full recorder's breaker and its events. Under
+  // load the script tag's rest could arrive after the storm, which then met the early capture
+  // alone (its events held in a capped buffer, capture-early.test.ts) and no breaker event came.
   await loadWholeRecorder(page);
   await page.evaluate(() =>
     (window as unknown as { __startRecorder(o: unknown): void }).__startRecorder({
