@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findSessionsById, listSegments } from '../../server/src/index-db/sessions-store.js';
 import {
@@ -77,6 +77,30 @@ const frameQuery = (page: Page, selector: string) =>
 const playerUi = (page: Page) => page.frameLocator('iframe.reprise-player-frame');
 
 /** Opens the session page and waits until the whole recording has loaded. */
+/**
+ * Requests whose URL `match` accepts wait until `release()` (the page that asked may be gone by
+ * then); `stop()` releases them and removes the route.
+ */
+async function holdRequests(
+  page: Page,
+  match: (url: URL) => boolean,
+): Promise<{ release(): void; stop(): Promise<void> }> {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const handler = async (route: Route) => {
+    await held;
+    await route.continue().catch(() => {});
+  };
+  await page.route(match, handler);
+  return {
+    release: () => release(),
+    stop: async () => {
+      release();
+      await page.unroute(match, handler);
+    },
+  };
+}
+
 async function openSession(page: Page, suffix = ''): Promise<void> {
   // A change of hash alone would not reload the page: start from a blank one.
   await page.goto('about:blank');
@@ -527,13 +551,7 @@ describe('admin UI served by the collector', () => {
 
   test('the session page the app opens on starts its player before the session details arrive, then shows that player in its place', async () => {
     // The details (and so the page's player container) wait; the player started as the app did must not.
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const details = (url: URL) => url.pathname === `/v1/sessions/${recorded.sessionId}`;
-    await admin.route(details, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const held = await holdRequests(admin, (url: URL) => url.pathname === `/v1/sessions/${recorded.sessionId}`);
     try {
       await admin.goto('about:blank');
       await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev#t=2`);
@@ -549,7 +567,7 @@ describe('admin UI served by the collector', () => {
       expect(await element.evaluate((iframe) => iframe.closest('[inert]') !== null)).toBe(true);
       expect(await admin.locator('.meta-card').count()).toBe(0);
       await frame.evaluate(() => ((window as unknown as { earlyMark: number }).earlyMark = 1));
-      release();
+      held.release();
       await admin.waitForSelector('.meta-card');
       // The same player, moved into the page's container: not reloaded, still at its moment.
       await expect
@@ -566,20 +584,12 @@ describe('admin UI served by the collector', () => {
       expect(await frame.evaluate(() => (window as unknown as { earlyMark?: number }).earlyMark)).toBe(1);
       expect(await onPlayer(admin, (player) => player.getCurrentTime())).toBe(2000);
     } finally {
-      release();
-      await admin.unroute(details);
+      await held.stop();
     }
   });
 
   test('leaving the session page the app opened on before it showed stops the player started for it', async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const details = (url: URL) => url.pathname === `/v1/sessions/${recorded.sessionId}`;
-    await admin.route(details, async (route) => {
-      await held;
-      // The page that asked may be gone by then.
-      await route.continue().catch(() => {});
-    });
+    const held = await holdRequests(admin, (url: URL) => url.pathname === `/v1/sessions/${recorded.sessionId}`);
     try {
       await admin.goto('about:blank');
       await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev`);
@@ -588,7 +598,7 @@ describe('admin UI served by the collector', () => {
       await admin.click('nav[aria-label="Main"] >> text=Sessions');
       await admin.waitForURL((url) => url.pathname === '/sessions');
       await expect.poll(() => admin.evaluate(() => document.querySelectorAll('iframe').length)).toBe(0);
-      release();
+      held.release();
       // Back on the session: a player of its own, in its place.
       await admin.goBack();
       await admin.waitForSelector('.meta-card');
@@ -598,19 +608,12 @@ describe('admin UI served by the collector', () => {
         await admin.evaluate(() => document.querySelector('iframe.reprise-player-frame')!.closest('[inert]') === null),
       ).toBe(true);
     } finally {
-      release();
-      await admin.unroute(details);
+      await held.stop();
     }
   });
 
   test('the session page asks for the session details beside the login check, and once', async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const me = (url: URL) => url.pathname === '/v1/auth/me';
-    await admin.route(me, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const held = await holdRequests(admin, (url: URL) => url.pathname === '/v1/auth/me');
     const asked: string[] = [];
     const onRequest = (request: { url(): string }) => {
       if (new URL(request.url()).pathname === `/v1/sessions/${recorded.sessionId}`) asked.push(request.url());
@@ -624,14 +627,13 @@ describe('admin UI served by the collector', () => {
       await admin.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev`);
       // Asked while the login check is still unanswered, not after it.
       await detailsAsked;
-      release();
+      held.release();
       await admin.waitForSelector('.meta-card');
       await admin.waitForSelector('iframe.reprise-player-frame');
       expect(asked).toHaveLength(1);
     } finally {
-      release();
       admin.off('request', onRequest);
-      await admin.unroute(me);
+      await held.stop();
     }
   });
 
