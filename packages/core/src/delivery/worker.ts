@@ -6,21 +6,22 @@
  */
 import { DeliveryEngine } from './engine.js';
 import type { StartEngine } from './bundled.js';
-import type { ToEngine } from './messages.js';
+import type { ToWorker } from './messages.js';
 
 export const ENGINE_GLOBAL = '__repriseDeliveryEngine';
 
 interface Scope {
   WorkerGlobalScope?: abstract new () => unknown;
   postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent<ToEngine>) => void) | null;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
   [ENGINE_GLOBAL]?: StartEngine;
 }
 
 const scope = globalThis as unknown as Scope;
 if (typeof scope.WorkerGlobalScope === 'function' && scope instanceof scope.WorkerGlobalScope) {
   const engine = new DeliveryEngine((message) => scope.postMessage(message));
-  scope.onmessage = (event) => void engine.handle(event.data);
+  scope.onmessage = ({ data }) =>
+    void engine.handle(data.type === 'eventsJson' ? { type: 'events', events: JSON.parse(data.json) } : data);
 } else {
   scope[ENGINE_GLOBAL] = (post) => new DeliveryEngine(post);
 }
