@@ -133,6 +133,20 @@ export async function listSessionSegments(
   return keys.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
 }
 
+/** The id of a batch stored in a segment of `owner`'s session (the log's `batchId`, part included). */
+export function storedBatchId(
+  owner: ExpectedSegmentOwner,
+  batch: Pick<SegmentPayload['batches'][number], 'tab' | 'seq' | 'part'>,
+): string {
+  return batchId({
+    project: owner.project,
+    session: owner.sessionId,
+    tab: batch.tab,
+    seq: batch.seq,
+    part: batch.part,
+  });
+}
+
 /**
  * The events of a segment's batches not in `seen` (batch ids, added to), appended to `events`.
  * A crash can make the writer store a batch in two segments: it is read once. The id has the
@@ -145,13 +159,7 @@ export function collectUnseenBatches(
   events: RecordedEvent[] = [],
 ): RecordedEvent[] {
   for (const batch of payload.batches) {
-    const id = batchId({
-      project: owner.project,
-      session: owner.sessionId,
-      tab: batch.tab,
-      seq: batch.seq,
-      part: batch.part,
-    });
+    const id = storedBatchId(owner, batch);
     if (seen.has(id)) continue;
     seen.add(id);
     // A loop, not push(...events): spreading a batch of ~120k+ events (REPRISE_MAX_EVENTS has no

@@ -16,8 +16,7 @@ import { parseSegmentObjectKey, segmentObjectKey, type SegmentLocation } from '.
 import { encryptSegment } from '../../src/segment/envelope.js';
 import { encodeSegmentPayload } from '../../src/segment/payload.js';
 import type { ObjectStore } from '../../src/store/types.js';
-import { readStoredSegment, type ReaderDeps } from '../../src/segment/reader.js';
-import { batchId } from '../../src/log/types.js';
+import { readStoredSegment, storedBatchId, type ReaderDeps } from '../../src/segment/reader.js';
 
 export const SERVER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(SERVER_DIR, 'bin/reprise-collector.js');
@@ -242,13 +241,7 @@ export async function batchCountsIn(deps: ReaderDeps): Promise<{ counts: Map<str
       });
     });
     for (const batch of payload.batches) {
-      const id = batchId({
-        project: location.project,
-        session: location.sessionId,
-        tab: batch.tab,
-        seq: batch.seq,
-        part: batch.part,
-      });
+      const id = storedBatchId(location, batch);
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
   }
