@@ -30,82 +30,130 @@ export async function freePort() {
   return port;
 }
 
-/** Polls `check` until it answers true; throws `what()` (a message) once `timeoutMs` have passed. */
-async function pollUntil(check, timeoutMs, what, intervalMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(what());
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** s3rver (npm) in its own process, on a free port and a temporary folder unless given. */
 export async function startS3rver(options = {}) {
-  const port = options.port ?? (await freePort());
   const directory = options.directory ?? tempDir('s3rver');
   // s3rver itself, patched so that concurrent PUTs and DELETEs in one folder cannot kill it.
   const bin = fileURLToPath(new URL('./s3rver-without-folder-removal.mjs', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [bin, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk) => (output += chunk.toString()));
-  const exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  const endpoint = `http://127.0.0.1:${port}`;
-  await pollUntil(
-    () => fetch(endpoint).then(() => true),
-    15_000,
-    () => `s3rver did not start:\n${output}`,
-    50,
-  );
-  return {
-    endpoint,
-    port,
-    directory,
-    async stop() {
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    const child = spawn(
+      process.execPath,
+      [bin, '--address', '127.0.0.1', '--port', String(port), '--directory', directory, '--silent'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const { exited, exitCode, output } = watchChild(child);
+    const endpoint = `http://127.0.0.1:${port}`;
+    const ready = await until(
+      () => exitCode() !== undefined,
+      () => fetch(endpoint, { signal: AbortSignal.timeout(2_000) }).then(() => true),
+      15_000,
+    );
+    if (!ready && exitCode() === undefined) {
       child.kill('SIGKILL');
       await exited;
-    },
-  };
+      throw new Error(`s3rver did not answer within 15 s:\n${output()}`);
+    }
+    if (!ready) {
+      // A port freePort saw free, taken by another test before s3rver bound it.
+      if (options.port === undefined && attempt < 3 && /EADDRINUSE/.test(output())) continue;
+      throw new Error(`s3rver exited (${exitCode()}) before it was ready:\n${output()}`);
+    }
+    return {
+      endpoint,
+      port,
+      directory,
+      async stop() {
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  }
+}
+
+/**
+ * Drains a child's output (an unread pipe that fills up would stall it), keeping its end to
+ * explain a failure, and notes its exit.
+ */
+function watchChild(child) {
+  let output = '';
+  let code;
+  const keep = (chunk) => (output = (output + chunk.toString()).slice(-16_384));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) =>
+    child.once('exit', (exitCode, signal) => {
+      code = exitCode ?? signal;
+      resolve();
+    }),
+  );
+  return { exited, exitCode: () => code, output: () => output };
+}
+
+/**
+ * Polls `check` every 30 ms until it answers true (then true), `gone()` turns true, or `timeoutMs`
+ * have passed (then false). Each check bounds its own wait: a port another process took may
+ * accept a connection and never answer.
+ */
+async function until(gone, check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (gone()) return false;
+    if (await check().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
 }
 
 /** Debian's nats-server with JetStream, in a temporary folder; `config` is added to its configuration. */
 export async function startNats(options = {}) {
   const dir = tempDir('nats');
-  const port = await freePort();
-  const httpPort = await freePort();
   const config = join(dir, 'nats.conf');
-  writeFileSync(
-    config,
-    `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n${options.config ?? ''}\n`,
-  );
-  const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  await pollUntil(
-    () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((answer) => answer.ok),
-    10_000,
-    () => 'nats-server did not start',
-    30,
-  );
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    storeDir: join(dir, 'js'),
-    pause() {
-      child.kill('SIGSTOP');
-    },
-    resume() {
-      child.kill('SIGCONT');
-    },
-    async stop() {
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
+  // A port freePort saw free can be taken by another test before nats-server binds it: that start
+  // exits at once ("address already in use") and is tried again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let httpPort = await freePort();
+    while (httpPort === port) httpPort = await freePort();
+    writeFileSync(
+      config,
+      `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${httpPort}\njetstream {\n  store_dir: "${join(dir, 'js')}"\n}\n${options.config ?? ''}\n`,
+    );
+    const child = spawn('nats-server', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { exited, exitCode, output } = watchChild(child);
+    const ready = await until(
+      () => exitCode() !== undefined,
+      () =>
+        fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+          (answer) => answer.ok,
+        ),
+      30_000,
+    );
+    if (!ready && exitCode() === undefined) {
+      child.kill('SIGKILL');
       await exited;
-    },
-  };
+      throw new Error(`nats-server did not answer /healthz within 30 s:\n${output()}`);
+    }
+    if (!ready) {
+      if (attempt < 3 && /address already in use/i.test(output())) continue;
+      throw new Error(`nats-server exited (${exitCode()}) before it was ready:\n${output()}`);
+    }
+    return {
+      url: `nats://127.0.0.1:${port}`,
+      storeDir: join(dir, 'js'),
+      pause() {
+        child.kill('SIGSTOP');
+      },
+      resume() {
+        child.kill('SIGCONT');
+      },
+      async stop() {
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  }
 }
 
 /**
@@ -129,7 +177,6 @@ export async function startTestPostgres() {
     chmodSync(dir, 0o700);
   }
   const dataDir = join(dir, 'data');
-  const port = await freePort();
   await as(join(PG_BIN, 'initdb'), [
     '-D',
     dataDir,
@@ -141,24 +188,32 @@ export async function startTestPostgres() {
     '--no-sync',
     '--locale=C',
   ]);
-  try {
-    await as(join(PG_BIN, 'pg_ctl'), [
-      '-D',
-      dataDir,
-      '-l',
-      join(dir, 'server.log'),
-      '-w',
-      '-t',
-      '30',
-      '-o',
-      `-k ${dir} -h 127.0.0.1 -p ${port} -F -c max_connections=200`,
-      'start',
-    ]);
-  } catch (error) {
-    const log = existsSync(join(dir, 'server.log'))
-      ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)
-      : '(no log)';
-    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${error.message}\n${log}`, { cause: error });
+  let port;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    rmSync(join(dir, 'server.log'), { force: true });
+    try {
+      await as(join(PG_BIN, 'pg_ctl'), [
+        '-D',
+        dataDir,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '30',
+        '-o',
+        `-k ${dir} -h 127.0.0.1 -p ${port} -F -c max_connections=200`,
+        'start',
+      ]);
+      break;
+    } catch (error) {
+      const log = existsSync(join(dir, 'server.log'))
+        ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)
+        : '(no log)';
+      // A port freePort saw free, taken by another test before PostgreSQL bound it.
+      if (attempt < 3 && /could not bind|Address already in use/i.test(log)) continue;
+      throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${error.message}\n${log}`, { cause: error });
+    }
   }
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
