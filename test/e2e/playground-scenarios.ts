@@ -127,8 +127,9 @@ export async function buildPlayground(
   );
 }
 
-async function mainText(page: Page): Promise<string> {
-  return (await page.textContent('main')) ?? '';
+/** What `<main>` shows now, and the page's clock at that moment (the recorded events' time base). */
+async function mainText(page: Page): Promise<{ text: string; at: number }> {
+  return page.evaluate(() => ({ text: document.querySelector('main')?.textContent ?? '', at: Date.now() }));
 }
 
 /** The session id the playground's footer shows once recording. */
@@ -146,8 +147,8 @@ export async function waitForSessionId(page: Page): Promise<string> {
 export async function visit(
   page: Page,
   baseUrl: string,
-): Promise<{ sessionId: string; liveMainText: Record<string, string> }> {
-  const liveMainText: Record<string, string> = {};
+): Promise<{ sessionId: string; liveMainText: Record<string, { text: string; at: number }> }> {
+  const liveMainText: Record<string, { text: string; at: number }> = {};
   await page.goto(`${baseUrl}/`);
   await waitForSessionId(page);
   liveMainText.home = await mainText(page);
@@ -219,7 +220,7 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
   let dataDir: string;
   let outDir: string | undefined;
   let events: RecordedEvent[];
-  let liveMainText: Record<string, string>;
+  let liveMainText: Record<string, { text: string; at: number }>;
   const pageErrors: string[] = [];
 
   function payloads<K extends RepriseKind>(kind: K): Array<ReprisePayloads[K] & { timestamp: number }> {
@@ -314,9 +315,8 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
     });
 
     test('the stored session replays to the text each page showed', async () => {
-      const markers = payloads('navigation');
-      // Just before the next navigation, each page has finished rendering (and loading its data).
-      const before = (index: number) => markers[index + 1]!.timestamp - 1;
+      // Each page replayed at the moment its text was read live: every change the page had shown
+      // by then was recorded before it (rrweb's observer runs before any later task).
       const page = await browser.newPage();
       try {
         await page.goto(`${server.url}/replay.html`);
@@ -330,16 +330,15 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
               ).replayAt(recorded, at),
             [events, timestamp] as const,
           );
-        expect((await replayAt(before(0))).main).toBe(liveMainText.home);
-        expect((await replayAt(before(1))).main).toBe(liveMainText.users);
-        expect((await replayAt(before(2))).main).toBe(liveMainText.user);
-        const settings = await replayAt(before(5));
+        for (const name of ['home', 'users', 'user'])
+          expect((await replayAt(liveMainText[name]!.at)).main, name).toBe(liveMainText[name]!.text);
+        const settings = await replayAt(liveMainText.settings!.at);
         // The masked panel replays with its shape but not its words.
         expect(settings.maskedPanel).not.toBeNull();
         expect(settings.maskedPanel!.length).toBeGreaterThan(20);
         for (const hidden of HIDDEN_TEXT) expect(settings.main).not.toContain(hidden);
         expect(settings.main).toContain('Your plan: Team, billed monthly.');
-        expect((await replayAt(events.at(-1)!.timestamp + 1)).main).toBe(liveMainText.crashed);
+        expect((await replayAt(events.at(-1)!.timestamp + 1)).main).toBe(liveMainText.crashed!.text);
       } finally {
         await page.close();
       }
