@@ -1,7 +1,8 @@
 /*
  * Where the recorder's main-thread time goes (issue 15): the standard workload under Chromium's
  * CPU profiler (CDP Profiler), once with plain rrweb and once with Reprise's capture alone (no
- * delivery), each `ROUNDS` times. Samples are mapped back through the scripts' source maps, so
+ * delivery; `REPRISE_BENCH_PROFILE_VARIANTS=rrweb,reprise` for the whole recorder, delivering to a
+ * loopback collector), each `ROUNDS` times. Samples are mapped back through the scripts' source maps, so
  * Reprise's own code shows by source file and function, rrweb's by its package.
  * `node --conditions=@reprise/source --import tsx test/bench/overhead/profile.mjs` (from the root,
  * after `REPRISE_PROFILE_BUILD=1 npm run build`, which leaves the script-tag bundles unminified so
@@ -11,13 +12,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceMapConsumer, type RawSourceMap } from 'source-map';
-import { launchBrowser } from '../../harness/index.js';
+import { launchBrowser, startIngestServer } from '../../harness/index.js';
 import { runWorkload } from '../workload/workload.js';
 import { printTable, serveShop } from '../lib.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const WORKLOAD_MS = Number(process.env.REPRISE_BENCH_OVERHEAD_MS ?? 30_000);
 const ROUNDS = Number(process.env.REPRISE_BENCH_PROFILE_ROUNDS ?? 3);
+type Variant = 'rrweb' | 'reprise-capture' | 'reprise';
+/** `rrweb,reprise` profiles the whole recorder, delivering to a loopback collector, instead of capture alone. */
+const VARIANTS = (process.env.REPRISE_BENCH_PROFILE_VARIANTS ?? 'rrweb,reprise-capture').split(',') as Variant[];
 const SAMPLING_US = 200;
 
 interface ProfileNode {
@@ -130,15 +134,15 @@ function selfTimes(profile: CpuProfile): Times {
 const isRecorderFile = (file: string) => !file.startsWith('(');
 
 export async function runOverheadProfile(): Promise<void> {
-  const site = await serveShop();
+  const ingest = await startIngestServer();
+  const site = await serveShop({ endpoint: ingest.url, delivery: { maxBatchDelayMs: 3_000 } });
   const browser = await launchBrowser();
-  const totals: Record<'rrweb' | 'reprise-capture', Times> = {
-    rrweb: { byFile: new Map(), byFunction: new Map(), byLine: new Map() },
-    'reprise-capture': { byFile: new Map(), byFunction: new Map(), byLine: new Map() },
-  };
+  const totals = Object.fromEntries(
+    VARIANTS.map((variant) => [variant, { byFile: new Map(), byFunction: new Map(), byLine: new Map() }]),
+  ) as Record<Variant, Times>;
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const variant of ['rrweb', 'reprise-capture'] as const) {
+      for (const variant of VARIANTS) {
         const page = await browser.newPage();
         const cdp = await page.context().newCDPSession(page);
         await cdp.send('Profiler.enable');
@@ -162,11 +166,12 @@ export async function runOverheadProfile(): Promise<void> {
   } finally {
     await browser.close();
     await site.close();
+    await ingest.close();
   }
   const perRound = (ms: number) => (ms / ROUNDS).toFixed(1);
   const sum = (map: Map<string, number>, keep: (key: string) => boolean) =>
     [...map].filter(([key]) => keep(key)).reduce((total, [, ms]) => total + ms, 0);
-  for (const variant of ['rrweb', 'reprise-capture'] as const) {
+  for (const variant of VARIANTS) {
     const { byFile, byFunction, byLine } = totals[variant];
     const rows = [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25);
     printTable(
