@@ -110,4 +110,37 @@ describe('asset hold', () => {
     expect(collected.map((batch) => batch[0]!.timestamp)).toEqual([2, 3]);
     expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1, 2, 3]);
   });
+
+  test('once the capture has loaded, a batch that names no asset goes on in the same call, unless one is held', async () => {
+    const delivered: RecordedEvent[][] = [];
+    const { capture, finishNext } = controlledCapture();
+    let loads = 0;
+    const hold = createAssetHold(
+      async () => (loads++, capture),
+      (events) => delivered.push(events),
+      10_000,
+    );
+    const adds = (timestamp: number): RecordedEvent =>
+      ({
+        type: 3,
+        timestamp,
+        data: { source: 0, adds: [{ parentId: 1, node: { id: 9 } }], attributes: [] },
+      }) as RecordedEvent;
+    // Before the capture is known, even a batch without assets waits for it.
+    hold.pass([adds(1)]);
+    expect(delivered).toHaveLength(0);
+    await hold.settled();
+    expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1]);
+    hold.pass([adds(2)]);
+    expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1, 2]);
+    // Behind a snapshot still being captured, it keeps its place.
+    hold.pass([snapshot(3)]);
+    hold.pass([adds(4)]);
+    expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1, 2]);
+    finishNext();
+    await hold.settled();
+    expect(delivered.map((batch) => batch[0]!.timestamp)).toEqual([1, 2, 3, 4]);
+    expect(cssText(delivered[2]![0]!)).toBe('reprise-asset:x');
+    expect(loads).toBe(1);
+  });
 });

@@ -52,6 +52,11 @@ export function createAssetHold(
 ): AssetHold {
   let held: Held[] = [];
   const waiters: Array<() => void> = [];
+  /**
+   * The capture once `load()` has settled: from then on a batch whose nodes name no asset (most
+   * mutations that add nodes) is known at once, and goes on without a timer or a promise.
+   */
+  let loaded: { capture: AssetCapture | undefined } | undefined;
 
   const releaseDone = () => {
     while (held[0]?.done) {
@@ -65,6 +70,19 @@ export function createAssetHold(
   return {
     pass(events) {
       if (held.length === 0 && !mayNameAssets(events)) return deliver(events);
+      let collecting: ReturnType<AssetCapture['collect']>;
+      if (loaded) {
+        try {
+          collecting = loaded.capture?.collect(events);
+        } catch {
+          collecting = undefined;
+        }
+        if (!collecting) {
+          if (held.length === 0) return deliver(events);
+          held.push({ events, done: true });
+          return;
+        }
+      }
       const entry: Held = { events, done: false };
       held.push(entry);
       const timer = setTimeout(() => {
@@ -78,9 +96,13 @@ export function createAssetHold(
         entry.apply = apply;
         releaseDone();
       };
-      load()
-        .then((capture) => capture?.collect(events))
-        .then(finish, () => finish());
+      (
+        collecting ??
+        load().then((capture) => {
+          loaded = { capture };
+          return capture?.collect(events);
+        })
+      ).then(finish, () => finish());
     },
     releaseAll() {
       const waiting = held;
