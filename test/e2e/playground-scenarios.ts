@@ -129,7 +129,9 @@ export async function buildPlayground(
 
 /** What `<main>` shows now, and the page's clock at that moment (the recorded events' time base). */
 async function mainText(page: Page): Promise<{ text: string; at: number }> {
-  return page.evaluate(() => ({ text: document.querySelector('main')?.textContent ?? '', at: Date.now() }));
+  // As page.textContent('main') did: wait for a <main>, so an unrendered page is not read as ''.
+  await page.waitForSelector('main', { state: 'attached' });
+  return page.evaluate(() => ({ text: document.querySelector('main')!.textContent ?? '', at: Date.now() }));
 }
 
 /** The session id the playground's footer shows once recording. */
