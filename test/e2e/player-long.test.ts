@@ -45,6 +45,7 @@ const REFERENCE_HTML = `<!doctype html><html><head><meta charset="utf-8">
 <body><div id="mount"></div><script>
 (async () => {
   const events = await (await fetch('/session.json')).json();
+  window.events = events;
   window.replayer = new rrwebReplay.Replayer(events, { root: document.getElementById('mount'), showWarning: false, triggerFocus: false });
   // Draw the first snapshot now: from rrweb's own timer it would be skipped the first time a seek
   // reaches it again, and that page's changes applied to another page's DOM.
@@ -93,7 +94,14 @@ async function referenceFrame(page: Page, time: number): Promise<string> {
     // changes twice; the player never takes it). The player draws everything stamped up to and at
     // the moment: rrweb's pause(t) applies what is before t.
     replayer.service.state.context.lastPlayedEvent = null;
-    replayer.pause(at + 1);
+    // Between a page load's Meta and its full snapshot rrweb leaves the previous page on screen;
+    // the player draws the new page's snapshot there (EventStore.drawableTime), and so does this.
+    const events = (window as unknown as { events: Array<{ type: number; timestamp: number }> }).events;
+    const moment = events[0]!.timestamp + at;
+    const meta = [...events].reverse().find((event) => event.type === 4 && event.timestamp <= moment);
+    const snapshot = meta && events.find((event) => event.type === 2 && event.timestamp >= meta.timestamp);
+    const drawn = snapshot && snapshot.timestamp > moment ? snapshot.timestamp - events[0]!.timestamp : at;
+    replayer.pause(drawn + 1);
     return (window as unknown as SerialisingWindow).__serialise(replayer.iframe.contentDocument);
   }, time);
 }
@@ -124,6 +132,53 @@ async function expectFrames(page: Page, reference: Page, cases: GapCase[], befor
       `frame at ${at} (${expected})`,
     ).toBe(true);
   }
+}
+
+/**
+ * For a frame that differs: where the events the player holds (its store, and rrweb's window of
+ * it) first differ from the recording, in order. rrweb rewrites an event it applies in a state it
+ * does not expect (it drops the removals it could not apply), so an altered event shows up here too.
+ */
+async function heldEventsDiffer(page: Page): Promise<string> {
+  const held = await page.evaluate(() => {
+    type Held = { timestamp: number };
+    const player = (
+      window as unknown as {
+        player: {
+          recording: { store: { events: Held[] } };
+          replay?: { replayer: { service: { state: { context: { events: Held[] } } } } };
+        };
+      }
+    ).player;
+    // rrweb's rebuild fills a full snapshot's style text in (the same each time): compared by time only.
+    const text = (events: Array<Held & { type?: number }>) =>
+      events.map((event) =>
+        JSON.stringify(event.type === 2 ? { type: 2, timestamp: event.timestamp } : { ...event, delay: undefined }),
+      );
+    return {
+      store: text(player.recording.store.events),
+      replayer: text(player.replay?.replayer.service.state.context.events ?? []),
+    };
+  });
+  const recorded = session.map((event) =>
+    JSON.stringify(event.type === 2 ? { type: 2, timestamp: event.timestamp } : { ...event, delay: undefined }),
+  );
+  const firstDifference = (events: string[]) => {
+    const offset = Math.max(0, recorded.indexOf(events[0]!));
+    const at = events.findIndex((event, index) => event !== recorded[offset + index]);
+    return at < 0
+      ? `equal to the recording from its event ${offset} (${events.length} events)`
+      : `differs at its event ${at} (recording's ${offset + at}):\n${textDiff(events[at]!, recorded[offset + at] ?? '')}`;
+  };
+  return ` store: ${firstDifference(held.store)}\n replayer: ${firstDifference(held.replayer)}`;
+}
+
+/** Where two texts first differ, with some of each around it. */
+function textDiff(held: string, recorded: string): string {
+  let at = 0;
+  while (at < held.length && held[at] === recorded[at]) at++;
+  const around = (text: string) => text.slice(Math.max(0, at - 150), at + 250);
+  return `   held: …${around(held)}\n   recorded: …${around(recorded)}`;
 }
 
 /** Seeded moments, so a failure names moments that can be replayed. */
@@ -497,7 +552,7 @@ describe('a seek to a moment not loaded yet', () => {
         let diff = 0;
         while (frame[diff] === expected[diff]) diff++;
         console.error(
-          `frame at ${at} differs at ${diff}:\n player: ${frame.slice(Math.max(0, diff - 200), diff + 300)}\n rrweb:  ${expected.slice(Math.max(0, diff - 200), diff + 300)}`,
+          `frame at ${at} differs at ${diff}:\n player: ${frame.slice(Math.max(0, diff - 200), diff + 300)}\n rrweb:  ${expected.slice(Math.max(0, diff - 200), diff + 300)}\n${await heldEventsDiffer(page)}`,
         );
       }
       expect(frame === expected, `frame at ${at}`).toBe(true);
