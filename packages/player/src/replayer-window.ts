@@ -1,4 +1,4 @@
-import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { EventType, IncrementalSource, MouseInteractions, type RecordedEvent } from '@reprise/protocol';
 import { Replayer } from '@rrweb/replay';
 import { HoverFollower } from './hover.js';
 import type { Loader, RecordingParts } from './windows.js';
@@ -12,6 +12,16 @@ export const WINDOW_AHEAD_MS = 3 * 60_000;
 export const WINDOW_EXTEND_MS = 30_000;
 
 type RrwebEvent = ConstructorParameters<typeof Replayer>[0][number];
+
+/** A touch on a touch screen (rrweb draws the pointer of such a session as a touch). */
+function indicatesTouch(event: RecordedEvent): boolean {
+  if (event.type !== EventType.IncrementalSnapshot) return false;
+  const data = event.data as { source?: number; type?: number };
+  return (
+    data.source === IncrementalSource.TouchMove ||
+    (data.source === IncrementalSource.MouseInteraction && data.type === MouseInteractions.TouchStart)
+  );
+}
 
 /** rrweb's Replayer and the part of the recording it holds. Times are epoch ms. */
 export interface ReplayerWindow {
@@ -96,9 +106,20 @@ export function createReplayerWindow(
   const meta = events.find((event) => event.type === EventType.Meta)?.data as
     { width?: number; height?: number } | undefined;
 
+  /**
+   * Add events to the replayer now. rrweb's own `addEvent` adds each a microtask later: a frame
+   * drawn in between (a seek landing in the same slice of the stream) took its window from the
+   * store, which held the event already, and rrweb then added it a second time. Every later frame
+   * applied that change twice, and rrweb, failing the removals the second time, dropped them from
+   * the event itself for good.
+   */
   const append = (added: readonly RecordedEvent[]) => {
     if (added.length === 0) return;
-    for (const event of added) replayer.addEvent(event as unknown as RrwebEvent);
+    for (const event of added) {
+      replayer.service.send({ type: 'ADD_EVENT', payload: { event: event as unknown as Exclude<RrwebEvent, string> } });
+      // What rrweb's addEvent does besides: a touch session's pointer is drawn as a touch.
+      if (indicatesTouch(event)) (replayer as unknown as { mouse: HTMLElement }).mouse.classList.add('touch-device');
+    }
     windowEnd = added[added.length - 1]!.timestamp;
   };
 
