@@ -143,25 +143,28 @@ async function expectFrames(page: Page, reference: Page, cases: GapCase[], befor
 async function heldEventsDiffer(page: Page): Promise<string> {
   const held = await (
     await playerDocument(page)
-  ).evaluate(() => {
-    type Held = { timestamp: number };
-    type HeldBy = {
-      recording: { store: { events: Held[] } };
-      replay?: { replayer: { service: { state: { context: { events: Held[] } } } } };
-    };
-    const player =
-      (window as unknown as { reprisePlayer?: HeldBy }).reprisePlayer ??
-      (window as unknown as { player: HeldBy }).player;
-    // rrweb's rebuild fills a full snapshot's style text in (the same each time): compared by time only.
-    const text = (events: Array<Held & { type?: number }>) =>
-      events.map((event) =>
-        JSON.stringify(event.type === 2 ? { type: 2, timestamp: event.timestamp } : { ...event, delay: undefined }),
-      );
-    return {
-      store: text(player.recording.store.events),
-      replayer: text(player.replay?.replayer.service.state.context.events ?? []),
-    };
-  });
+  )
+    .evaluate(() => {
+      type Held = { timestamp: number };
+      type HeldBy = {
+        recording: { store: { events: Held[] } };
+        replay?: { replayer: { service: { state: { context: { events: Held[] } } } } };
+      };
+      const player =
+        (window as unknown as { reprisePlayer?: HeldBy }).reprisePlayer ??
+        (window as unknown as { player: HeldBy }).player;
+      // rrweb's rebuild fills a full snapshot's style text in (the same each time): compared by time only.
+      const text = (events: Array<Held & { type?: number }>) =>
+        events.map((event) =>
+          JSON.stringify(event.type === 2 ? { type: 2, timestamp: event.timestamp } : { ...event, delay: undefined }),
+        );
+      return {
+        store: text(player.recording.store.events),
+        replayer: text(player.replay?.replayer.service.state.context.events ?? []),
+      };
+    })
+    .catch((error: unknown) => String(error));
+  if (typeof held === 'string') return ` (the player's events could not be read: ${held})`;
   const recorded = session.map((event) =>
     JSON.stringify(event.type === 2 ? { type: 2, timestamp: event.timestamp } : { ...event, delay: undefined }),
   );
