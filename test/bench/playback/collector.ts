@@ -35,8 +35,11 @@ export async function startPlaybackCollector(): Promise<PlaybackCollector> {
       host: '127.0.0.1',
       segmentMaxBytes: 1024,
       logLevel: 'warn',
+      // A whole recording arrives at once (a recorder sends a batch per 30 s): no rate limit applies.
       rateLimitPerSecond: 100_000,
       rateLimitBurst: 100_000,
+      sessionRateLimitPerSecond: 100_000,
+      sessionRateLimitBurst: 100_000,
     }),
     { plugins: [adminUiPlugin({ sessions }), sessions] },
   );
