@@ -340,8 +340,12 @@ async function streamRoute(req: IncomingMessage, res: ServerResponse): Promise<v
  */
 async function openStreamPlayer(
   retainMs = Infinity,
-  /** Events stamped in this stretch (epoch ms) take 15 ms each to parse: the loader hands each one on in a slice of its own. */
-  slowParse?: { from: number; to: number },
+  /**
+   * Events stamped in this stretch (epoch ms) take `ms` each to parse: past the loader's slice
+   * (12 ms for a stream, 50 ms for what the archive brings back), each one is handed on in a slice
+   * of its own, after which a waiting seek may land.
+   */
+  slowParse?: { from: number; to: number; ms: number },
 ): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('player page error:', error));
@@ -359,7 +363,7 @@ async function openStreamPlayer(
         const item = w.ReprisePlayer.parsePlaybackLine(line);
         const time = item?.event?.timestamp;
         if (slowParse && time !== undefined && time >= slowParse.from && time <= slowParse.to) {
-          const until = performance.now() + 15;
+          const until = performance.now() + slowParse.ms;
           while (performance.now() < until);
         }
         return item;
@@ -616,7 +620,7 @@ describe('a seek to a moment not loaded yet', () => {
     // A window asked for never answers: the whole-session stream brings the moment.
     windowGate = new Promise((resolve) => (releaseWindow = resolve));
     windowRequests.length = 0;
-    const page = await openStreamPlayer(Infinity, { from: changedAt - 2000, to: changedAt + 2000 });
+    const page = await openStreamPlayer(Infinity, { from: changedAt - 2000, to: changedAt + 2000, ms: 15 });
     const reference = await openReference();
     try {
       const landed = page.evaluate(
@@ -637,6 +641,77 @@ describe('a seek to a moment not loaded yet', () => {
     } finally {
       releaseWindow();
       await page.close();
+      await reference.close();
+    }
+  }, 180_000);
+
+  test('a seek to a click whose part of the recording comes back in slices shows what the click did once it is in', async () => {
+    // The player shows a click's moment with the DOM change its handler made a few ms later. A seek
+    // waiting for that part of the recording lands as soon as the click's own moment is in; the
+    // change, a slice later, joined the replayer as a later event and never reached the frame.
+    const start = session[0]!.timestamp;
+    type Data = { source?: number; type?: number };
+    // In the third page load: a click, and right after it (a later ms) a DOM change.
+    const click = session.findIndex((event, index) => {
+      const next = session[index + 1];
+      const time = event.timestamp - start;
+      return (
+        time > 2 * REPETITION_MS + 60_000 &&
+        time < 3 * REPETITION_MS - 60_000 &&
+        event.type === 3 &&
+        (event.data as Data).source === 2 &&
+        (event.data as Data).type === 2 &&
+        next !== undefined &&
+        next.type === 3 &&
+        (next.data as Data).source === 0 &&
+        next.timestamp > event.timestamp &&
+        next.timestamp - event.timestamp <= 40
+      );
+    });
+    expect(click, 'a click followed by its DOM change').toBeGreaterThan(0);
+    const clickedAt = session[click]!.timestamp;
+    const target = clickedAt - start;
+    mainGate = Promise.resolve();
+    windowGate = Promise.resolve();
+    windowRequests.length = 0;
+    // Holding a minute around the moment shown, the player frees the click's part once it has passed;
+    // a seek brings it back from its archive, a line at a time around the click.
+    const page = await openStreamPlayer(MIN, { from: clickedAt - 100, to: clickedAt + 100, ms: 60 });
+    const reference = await openReference();
+    const whole = await openStreamPlayer();
+    const shownNow = () =>
+      page.evaluate(() => {
+        const player = (window as unknown as { player: { getIframe(): HTMLIFrameElement | undefined } }).player;
+        return (window as unknown as SerialisingWindow).__serialise(player.getIframe()?.contentDocument);
+      });
+    try {
+      await expect.poll(() => streamDone(page), { timeout: 60_000 }).toBe(true);
+      await expect.poll(() => streamDone(whole), { timeout: 60_000 }).toBe(true);
+      // What a player with the whole recording draws for that click: the click's change included.
+      const { frame: expected } = await playerFrame(whole, target);
+      expect(expected === (await referenceFrame(reference, target)), 'the click changed the page').toBe(false);
+      await page.evaluate(
+        (at) => (window as unknown as { player: { seek(t: number): Promise<void> } }).player.seek(at),
+        target,
+      );
+      expect(windowRequests, 'brought back from the archive').toEqual([]);
+      // Once the change is back in the player's store, the frame shown (no seek since) shows it.
+      const changedAt = session[click + 1]!.timestamp;
+      await expect
+        .poll(() =>
+          page.evaluate(
+            (at) =>
+              (
+                window as unknown as { player: { recording: { store: { events: Array<{ timestamp: number }> } } } }
+              ).player.recording.store.events.some((event) => event.timestamp === at),
+            changedAt,
+          ),
+        )
+        .toBe(true);
+      await expect.poll(async () => (await shownNow()) === expected, { timeout: 5_000 }).toBe(true);
+    } finally {
+      await page.close();
+      await whole.close();
       await reference.close();
     }
   }, 180_000);

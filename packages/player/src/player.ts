@@ -339,6 +339,7 @@ export class Player {
       this.begin(this.playhead.clamp(this.pendingStart));
     }
     this.seeking.afterBatch();
+    if (this.playhead.state === 'paused' && !this.seeking.waiting) this.playhead.refresh();
     if (this.playhead.state === 'buffering' && this.replay && this.playhead.canDraw(this.playhead.time + 50)) {
       this.playhead.playFrom(this.playhead.time);
       this.playhead.setState('playing');

@@ -27,6 +27,11 @@ export interface Playhead {
    * ms after the click itself).
    */
   show(time: number): void;
+  /**
+   * While paused, show the moment shown again if what arrived since changes its frame: an event
+   * stamped at that moment, or, at a marker, a change its action made (they come after it).
+   */
+  refresh(): void;
   playFrom(time: number): void;
   /** The replayer's clock as player time. */
   replayerTime(): number;
@@ -61,6 +66,11 @@ export function createPlayhead(
   let raf = 0;
 
   const absolute = (time: number) => (index.start ?? 0) + time;
+  /** A marker (not a gap) stands at `time`: its frame shows what its action did. */
+  const atMarker = (time: number) =>
+    overview.markers.some((marker) => marker.kind !== 'gap' && Math.abs(marker.time - time) < 0.5);
+  /** The moment last shown while paused (player time), and the moment its frame was drawn at (epoch ms). */
+  let shown: { time: number; at: number } | undefined;
 
   const paintUrl = () => {
     const start = index.start;
@@ -136,11 +146,20 @@ export function createPlayhead(
       const replaying = replay();
       if (!replaying) return;
       let at = absolute(time);
-      if (overview.markers.some((marker) => marker.kind !== 'gap' && Math.abs(marker.time - time) < 0.5))
-        at = frames.effectEnd(at);
+      if (atMarker(time)) at = frames.effectEnd(at);
       replaying.showFrame(at);
+      shown = { time, at };
+    },
+    refresh() {
+      const replaying = replay();
+      if (!replaying || !shown || shown.time !== currentTime) return;
+      const at = atMarker(shown.time) ? frames.effectEnd(absolute(shown.time)) : shown.at;
+      if (replaying.missedEvents()) replaying.stale();
+      else if (at === shown.at) return;
+      this.show(shown.time);
     },
     playFrom(time) {
+      shown = undefined;
       replay()?.playFrom(absolute(time));
     },
     replayerTime() {

@@ -44,6 +44,11 @@ export interface ReplayerWindow {
   endsBeforeLoaded(): boolean;
   /** Events after a new gap may already be in the window: the next frame asked for sets it again. */
   stale(): void;
+  /**
+   * The paused frame lacks an event of its own: one stamped at its very moment arrived after it
+   * was drawn (the stream brings events one at a time). Showing the moment again includes it.
+   */
+  missedEvents(): boolean;
 }
 
 /**
@@ -65,6 +70,9 @@ export function createReplayerWindow(
   let windowMeta = store.frameStart(firstSnapshot);
   let windowBase = events[0]?.timestamp ?? firstSnapshot;
   let windowEnd = events[events.length - 1]?.timestamp ?? firstSnapshot;
+  /** The moment the paused frame shows, and whether an event of it arrived after it was drawn. */
+  let drawn: number | undefined;
+  let missed = false;
   const replayer = new Replayer(events as unknown as RrwebEvent[], {
     root,
     speed,
@@ -161,14 +169,21 @@ export function createReplayerWindow(
       forgetPlayedPosition();
       // rrweb applies the events stamped before the moment it pauses at: +1 includes those at `at`.
       replayer.pause(at - windowBase + 1);
+      drawn = at;
+      missed = false;
     },
     playFrom(at) {
+      drawn = undefined;
       at = store.drawableTime(at);
       useWindowFor(at);
       forgetPlayedPosition();
       replayer.play(Math.max(0, at - windowBase));
     },
     grow(event, current) {
+      // Everything from the frame's page load to its moment was loaded when it was drawn, but for
+      // events stamped at that last moment itself.
+      if (drawn !== undefined && event.timestamp <= drawn && windowMeta !== undefined && event.timestamp >= windowMeta)
+        missed = true;
       if (
         event.timestamp >= windowEnd &&
         event.timestamp - current <= WINDOW_AHEAD_MS &&
@@ -191,5 +206,6 @@ export function createReplayerWindow(
     stale() {
       windowMeta = undefined;
     },
+    missedEvents: () => missed,
   };
 }
