@@ -627,7 +627,7 @@ describe('a seek to a moment not loaded yet', () => {
         (at) => (window as unknown as { player: { seek(t: number): Promise<void> } }).player.seek(at),
         target,
       );
-      await expect.poll(() => windowRequests.length).toBe(1);
+      await expect.poll(() => windowRequests.length, { timeout: 20_000 }).toBe(1);
       releaseMain();
       await landed;
       await expect.poll(() => streamDone(page), { timeout: 60_000 }).toBe(true);
@@ -698,14 +698,16 @@ describe('a seek to a moment not loaded yet', () => {
       // Once the change is back in the player's store, the frame shown (no seek since) shows it.
       const changedAt = session[click + 1]!.timestamp;
       await expect
-        .poll(() =>
-          page.evaluate(
-            (at) =>
-              (
-                window as unknown as { player: { recording: { store: { events: Array<{ timestamp: number }> } } } }
-              ).player.recording.store.events.some((event) => event.timestamp === at),
-            changedAt,
-          ),
+        .poll(
+          () =>
+            page.evaluate(
+              (at) =>
+                (
+                  window as unknown as { player: { recording: { store: { events: Array<{ timestamp: number }> } } } }
+                ).player.recording.store.events.some((event) => event.timestamp === at),
+              changedAt,
+            ),
+          { timeout: 20_000 },
         )
         .toBe(true);
       await expect.poll(async () => (await shownNow()) === expected, { timeout: 5_000 }).toBe(true);
