@@ -1,4 +1,4 @@
 import react from '@vitejs/plugin-react';
 import { playgroundViteConfig } from '../shared/vite.js';
 
-export default playgroundViteConfig(react(), 5173);
+export default playgroundViteConfig(react(), 'React', 5173);

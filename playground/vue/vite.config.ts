@@ -1,4 +1,4 @@
 import vue from '@vitejs/plugin-vue';
 import { playgroundViteConfig } from '../shared/vite.js';
 
-export default playgroundViteConfig(vue(), 5174);
+export default playgroundViteConfig(vue(), 'Vue', 5174);

@@ -1,4 +1,5 @@
 import { Block, Mask } from '@reprise/react';
+import { SETTINGS_SECRETS } from '../../../shared/app.js';
 
 export function Settings() {
   return (
@@ -8,13 +9,14 @@ export function Settings() {
       <Mask>
         <div className="panel" id="masked-panel">
           <h2>API credentials</h2>
-          <p>Live key: rk_live_5up3r53cr3tK3y</p>
-          <p>Recovery phrase: velvet orbit lantern</p>
+          {SETTINGS_SECRETS.credentials.map((line) => (
+            <p key={line}>{line}</p>
+          ))}
         </div>
       </Mask>
       <Block>
         <div className="panel" id="blocked-panel">
-          Internal notes the recording never shows.
+          {SETTINGS_SECRETS.blockedNote}
         </div>
       </Block>
     </section>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useRecorder } from '@reprise/react';
-import { signedUpProperties } from '../../../shared/app.js';
+import { DEFAULT_PLAN, PLANS, SIGN_UP_FIELDS, signedUpProperties } from '../../../shared/app.js';
 
 export function SignUp() {
   const { track } = useRecorder();
@@ -15,23 +15,26 @@ export function SignUp() {
     <section>
       <h1>Sign up</h1>
       <form onSubmit={onSubmit} className="form">
-        <label>
-          Name <input name="name" autoComplete="name" required />
-        </label>
-        <label>
-          E-mail <input name="email" type="email" autoComplete="email" required />
-        </label>
-        <label>
-          Password <input name="password" type="password" autoComplete="new-password" required />
-        </label>
-        <label>
-          Card number <input name="card" inputMode="numeric" autoComplete="cc-number" required />
-        </label>
+        {SIGN_UP_FIELDS.map((field) => (
+          <label key={field.name}>
+            {`${field.label} `}
+            <input
+              name={field.name}
+              type={field.type}
+              inputMode={field.inputmode}
+              autoComplete={field.autocomplete}
+              required
+            />
+          </label>
+        ))}
         <label>
           Plan
-          <select name="plan" defaultValue="team">
-            <option value="solo">Solo</option>
-            <option value="team">Team</option>
+          <select name="plan" defaultValue={DEFAULT_PLAN}>
+            {PLANS.map((plan) => (
+              <option key={plan.value} value={plan.value}>
+                {plan.label}
+              </option>
+            ))}
           </select>
         </label>
         <button type="submit">Create account</button>

@@ -1,5 +1,6 @@
 import { Component } from '@angular/core';
 import { RepriseBlock, RepriseMask } from '@reprise/angular';
+import { SETTINGS_SECRETS } from '../../../../shared/app';
 
 @Component({
   selector: 'app-settings',
@@ -10,11 +11,14 @@ import { RepriseBlock, RepriseMask } from '@reprise/angular';
       <p>Your plan: Team, billed monthly.</p>
       <div class="panel" id="masked-panel" repriseMask>
         <h2>API credentials</h2>
-        <p>Live key: rk_live_5up3r53cr3tK3y</p>
-        <p>Recovery phrase: velvet orbit lantern</p>
+        @for (line of secrets.credentials; track line) {
+          <p>{{ line }}</p>
+        }
       </div>
-      <div class="panel" id="blocked-panel" repriseBlock>Internal notes the recording never shows.</div>
+      <div class="panel" id="blocked-panel" repriseBlock>{{ secrets.blockedNote }}</div>
     </section>
   `,
 })
-export class Settings {}
+export class Settings {
+  protected readonly secrets = SETTINGS_SECRETS;
+}

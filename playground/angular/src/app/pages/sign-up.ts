@@ -1,6 +1,6 @@
 import { Component, inject, signal } from '@angular/core';
 import { Recorder } from '@reprise/angular';
-import { signedUpProperties } from '../../../../shared/app';
+import { DEFAULT_PLAN, PLANS, SIGN_UP_FIELDS, signedUpProperties } from '../../../../shared/app';
 
 @Component({
   selector: 'app-sign-up',
@@ -11,15 +11,23 @@ import { signedUpProperties } from '../../../../shared/app';
       <section>
         <h1>Sign up</h1>
         <form class="form" (submit)="onSubmit($event)">
-          <label>Name <input name="name" autocomplete="name" required /></label>
-          <label>E-mail <input name="email" type="email" autocomplete="email" required /></label>
-          <label>Password <input name="password" type="password" autocomplete="new-password" required /></label>
-          <label>Card number <input name="card" inputmode="numeric" autocomplete="cc-number" required /></label>
+          @for (field of fields; track field.name) {
+            <label
+              >{{ field.label }}
+              <input
+                [attr.name]="field.name"
+                [attr.type]="field.type"
+                [attr.inputmode]="field.inputmode"
+                [attr.autocomplete]="field.autocomplete"
+                required
+            /></label>
+          }
           <label>
             Plan
             <select name="plan">
-              <option value="solo">Solo</option>
-              <option value="team" selected>Team</option>
+              @for (plan of plans; track plan.value) {
+                <option [value]="plan.value" [selected]="plan.value === defaultPlan">{{ plan.label }}</option>
+              }
             </select>
           </label>
           <button type="submit">Create account</button>
@@ -31,6 +39,9 @@ import { signedUpProperties } from '../../../../shared/app';
 export class SignUp {
   private readonly recorder = inject(Recorder);
   protected readonly done = signal(false);
+  protected readonly fields = SIGN_UP_FIELDS;
+  protected readonly plans = PLANS;
+  protected readonly defaultPlan = DEFAULT_PLAN;
 
   protected onSubmit(event: SubmitEvent): void {
     event.preventDefault();
