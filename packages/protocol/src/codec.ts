@@ -1,4 +1,6 @@
-import { Unpackr } from 'msgpackr';
+import type { Unpackr as UnpackrApi } from 'msgpackr';
+// @ts-expect-error -- msgpackr's build without `new Function` ships no types; its API is msgpackr's.
+import { Unpackr as NoEvalUnpackr } from 'msgpackr/unpack-no-eval';
 import type { Batch } from './batch.js';
 import { ProtocolError } from './errors.js';
 import { type CodecId, Codec, frame, readFrameHeader, unframe } from './framing.js';
@@ -16,14 +18,18 @@ import { type ValidationLimits, DEFAULT_LIMITS, validateBatch } from './validate
 const PACKR_OPTIONS = { useRecords: true, moreTypes: false, int64AsType: 'number' } as const;
 
 /**
- * One decoder for every batch. Reusing it shares nothing between batches: without a `structures`
- * option msgpackr starts each unpack with no record definitions (a batch that uses a record it
- * does not define reads as it would with a new decoder), and its reading state is module-wide
- * whichever instance reads. Built on first use, so importing the protocol constructs nothing.
- * `structuredClone: false` is the second line behind scanPlainMsgpack: msgpackr then refuses its
- * object-id and back-reference extensions itself.
+ * One decoder for every batch, from msgpackr's build that compiles no code. The default build turns
+ * a record read more than twice into a `new Function` made of its keys; a batch defines its records
+ * afresh (above), so every batch's shapes were compiled again, which cost more than it saved (an
+ * 8 KB batch unpacked in 7 µs instead of 12), and keys a client chose became code. Reusing the
+ * decoder shares nothing between batches: without a `structures` option msgpackr starts each unpack
+ * with no record definitions (a batch that uses a record it does not define reads as it would with
+ * a new decoder), and its reading state is module-wide whichever instance reads. Built on first
+ * use, so importing the protocol constructs nothing. `structuredClone: false` is the second line
+ * behind scanPlainMsgpack: msgpackr then refuses its object-id and back-reference extensions itself.
  */
-let batchUnpackr: Unpackr | undefined;
+const Unpackr = NoEvalUnpackr as typeof UnpackrApi;
+let batchUnpackr: UnpackrApi | undefined;
 
 /** msgpack bytes -> value, for bytes already known to be one plain value. */
 function unpackValue(bytes: Uint8Array): unknown {
