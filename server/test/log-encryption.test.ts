@@ -145,6 +145,22 @@ describe('encrypted file log', () => {
     await reopened.log.close();
   });
 
+  test('every sealed record has its own nonce, across many records, and opens to its own plaintext', async () => {
+    const dir = tempDir('log-nonce');
+    const { keyring } = await FileKeyring.load(join(dir, 'keyring.json'));
+    const cipher = new LogCipher(keyring, new ObjectDataKeyStore(new FolderObjectStore(join(dir, 'keys'))));
+    const key = await cipher.create('nonces');
+    const nonceAt = key.header.byteLength;
+    const seen = new Set<string>();
+    // More records than one draw of nonces holds, so the draws' seams are crossed.
+    for (let i = 0; i < 3000; i++) {
+      const sealed = cipher.seal(Buffer.from(`record ${i}`), key);
+      seen.add(sealed.subarray(nonceAt, nonceAt + 12).toString('hex'));
+      expect(cipher.openSync(sealed).toString()).toBe(`record ${i}`);
+    }
+    expect(seen.size).toBe(3000);
+  });
+
   test('a tampered record (crc fixed up) and a forged record in clear are not handed out; the rest is', async () => {
     const dir = tempDir('log-tamper');
     const { log, logDir } = await openLog(dir);

@@ -36,6 +36,23 @@ export interface LogKey {
   header: Buffer;
 }
 
+/**
+ * Record nonces come from the CSPRNG a thousand at a time: a `randomBytes` call per record cost
+ * about as much as sealing it. Each nonce is still 96 fresh random bits, used once.
+ */
+const NONCES_PER_DRAW = 1024;
+let nonces = Buffer.alloc(0);
+let noncesUsed = 0;
+
+function nextNonce(): Buffer {
+  if (noncesUsed === nonces.byteLength) {
+    nonces = randomBytes(NONCE_BYTES * NONCES_PER_DRAW);
+    noncesUsed = 0;
+  }
+  noncesUsed += NONCE_BYTES;
+  return nonces.subarray(noncesUsed - NONCE_BYTES, noncesUsed);
+}
+
 /** True when `payload` starts like an encrypted record (a plain record is a msgpack map: 0x8x / 0xde). */
 export function isSealedLogRecord(payload: Uint8Array): boolean {
   return payload.byteLength >= 4 && LOG_RECORD_MAGIC.equals(payload.subarray(0, 4));
@@ -105,7 +122,7 @@ export class LogCipher {
     const out = Buffer.allocUnsafe(reserve + key.header.byteLength + NONCE_BYTES + body.byteLength + TAG_BYTES);
     out.fill(0, 0, reserve);
     let at = reserve + key.header.copy(out, reserve);
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = nextNonce();
     at += nonce.copy(out, at);
     const cipher = createCipheriv('aes-256-gcm', key.key, nonce);
     cipher.setAAD(key.header);
