@@ -1,6 +1,7 @@
 // Where the collector's CPU goes under the benchmark's load: runs collector-child.mjs with
 // --cpu-prof, drives it with the benchmark's 8 KB batches on 64 connections for a few seconds
-// (writer running), stops it, and prints self time by function and by file from the profile.
+// (writer running), stops it, and prints, for the load's span alone, each thread's busy time per
+// request and its self time by function and by file.
 // `node --conditions=@reprise/source --import tsx test/bench/collector/profile.mjs [seconds]`
 // (from test/). NO_PROFILE=1 measures CPU per batch without the profiler's overhead;
 // COLLECTOR_CHILD=<path> runs another collector child (e.g. a checkout of an older commit).
@@ -51,6 +52,9 @@ function cpuSeconds() {
 const bodies = frames('p', 40_000);
 let next = 0;
 const cpuBefore = cpuSeconds();
+// The load's span on the monotonic clock V8 stamps its samples with: the figures below are of
+// this span alone, not of start-up or of the writer draining afterwards.
+const loadFrom = Number(process.hrtime.bigint() / 1000n);
 const result = await new Promise((resolve, reject) => {
   autocannon(
     {
@@ -65,6 +69,7 @@ const result = await new Promise((resolve, reject) => {
   );
 });
 const cpuLoad = cpuSeconds() - cpuBefore;
+const loadTo = Number(process.hrtime.bigint() / 1000n);
 await drained(url);
 const cpuAll = cpuSeconds() - cpuBefore;
 console.log(
@@ -84,9 +89,15 @@ for (const name of files) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map();
   const dt = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i++)
-    self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += dt[i] ?? 0;
+    if (at >= loadFrom && at <= loadTo)
+      self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
+  }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const idle = [...self].filter(([id]) => byId.get(id).callFrame.functionName === '(idle)');
+  const busy = total - idle.reduce((sum, [, micros]) => sum + micros, 0);
   const byFunction = new Map();
   const byFile = new Map();
   for (const [id, micros] of self) {
@@ -113,7 +124,7 @@ for (const name of files) {
       .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`)
       .join('\n');
   console.log(
-    `\n== ${name}: ${(total / 1e6).toFixed(1)} s sampled, ${(total / 1e3 / Math.max(1, result.requests.total)).toFixed(3)} ms per request\n-- self time by function\n${top(byFunction, 40)}\n-- by file / package\n${top(byFile, 25)}`,
+    `\n== ${name}: during the load ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(2)} s busy: ${(busy / Math.max(1, result.requests.total)).toFixed(0)} us per request\n-- self time by function\n${top(byFunction, 40)}\n-- by file / package\n${top(byFile, 25)}`,
   );
 }
 rmSync(dataDir, { recursive: true, force: true });
