@@ -129,4 +129,4 @@ for (const name of files) {
 }
 rmSync(dataDir, { recursive: true, force: true });
 if (!process.env.KEEP_PROFILE) rmSync(profileDir, { recursive: true, force: true });
-else console.log(`profiles kept in ${profileDir}`);
+else console.log(`profiles kept in ${profileDir}; the load's span on their clock: ${loadFrom} ${loadTo} (µs)`);
