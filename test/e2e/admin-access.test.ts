@@ -6,7 +6,7 @@ import { createRepriseEvent, EventType, type RecordedEvent } from '@reprise/prot
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser } from '../../server/src/access/access-store.js';
-import { setScryptParams } from '../../server/src/access/passwords.js';
+import { MIN_PASSWORD_LENGTH, setScryptParams } from '../../server/src/access/passwords.js';
 import { findSessionsById } from '../../server/src/index-db/sessions-store.js';
 import { ingestEvents, startCollector, type RunningCollector } from '../fixtures/admin/session.js';
 import { launchBrowser, type TestBrowser } from '../harness/index.js';
@@ -91,7 +91,13 @@ describe('admin access screens', () => {
     await page.waitForURL(`${running.url}/access`);
     await page.locator('tr[data-user=ada]').waitFor();
     const form = page.locator('form[aria-label="Add a user"]');
+    // The server's length rule, stated and checked by the browser: a short password is not sent.
+    expect(await form.textContent()).toContain(`Password (${MIN_PASSWORD_LENGTH}+ characters)`);
     await form.locator('input[name=username]').fill('uma');
+    await form.locator('input[name=password]').fill('x'.repeat(MIN_PASSWORD_LENGTH - 1));
+    expect(
+      await form.locator('input[name=password]').evaluate((input: HTMLInputElement) => input.validity.tooShort),
+    ).toBe(true);
     await form.locator('input[name=password]').fill('a password for uma');
     await form.locator('select[name=project]').selectOption('dev');
     await form.locator('button[type=submit]').click();
@@ -221,6 +227,8 @@ describe('admin access screens', () => {
     await page.click('a[title="Your account"]');
     await page.waitForURL(`${running.url}/account`);
     const form = page.locator('form[aria-label="Change password"]');
+    for (const name of ['newPassword', 'repeat'])
+      expect(await form.locator(`input[name=${name}]`).getAttribute('minlength')).toBe(String(MIN_PASSWORD_LENGTH));
     await form.locator('input[name=currentPassword]').fill('not my password');
     await form.locator('input[name=newPassword]').fill('a brand new password');
     await form.locator('input[name=repeat]').fill('a brand new password');

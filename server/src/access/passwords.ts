@@ -16,9 +16,7 @@ export interface ScryptParams {
 export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
-/** Refuse absurd inputs before spending memory on them. */
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 1_024;
+export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-rules.js';
 /** A stored hash asking for more than this is refused rather than run (it would be a memory bomb). */
 const MAX_N = 2 ** 20;
 

@@ -1,4 +1,5 @@
 import type { InputHTMLAttributes, ReactNode } from 'react';
+import { MIN_PASSWORD_LENGTH } from '../../../src/access/password-rules.js';
 
 /**
  * A labelled input, the form row of the admin pages; `hint` stands under the input, and `layout`
@@ -10,6 +11,17 @@ export const USERNAME_INPUT = {
   name: 'username',
   autoComplete: 'username',
   required: true,
+} as const;
+
+/** What a new password needs, as the forms' labels say it. */
+export const NEW_PASSWORD_RULE = `${MIN_PASSWORD_LENGTH}+ characters`;
+
+/** A new password's input: the server's length rule, checked by the browser before sending. */
+export const NEW_PASSWORD_INPUT = {
+  type: 'password',
+  autoComplete: 'new-password',
+  required: true,
+  minLength: MIN_PASSWORD_LENGTH,
 } as const;
 
 export function Field({

@@ -4,7 +4,7 @@ import { useAuth } from '../auth.js';
 import { ConfirmButton } from '../components/confirm-button.js';
 import { CopyButton } from '../components/copy-button.js';
 import { FormMessages, ProjectSelect, useFormAction } from '../components/form-action.js';
-import { Options } from '../components/field.js';
+import { Field, NEW_PASSWORD_INPUT, NEW_PASSWORD_RULE, Options } from '../components/field.js';
 import { PageHeader } from '../components/page-header.js';
 import { ErrorNotice, Loading } from '../components/states.js';
 import { formatDateTime, formatRelative } from '../format.js';
@@ -138,14 +138,8 @@ function NewUserForm({ projects, onCreated }: { projects: string[]; onCreated: (
   };
   return (
     <form className="inline-form" aria-label="Add a user" onSubmit={(event) => void submit(event)}>
-      <label className="field">
-        Username
-        <input name="username" required maxLength={64} autoComplete="off" />
-      </label>
-      <label className="field">
-        Password (12+ characters)
-        <input name="password" type="password" required minLength={12} autoComplete="new-password" />
-      </label>
+      <Field label="Username" name="username" required maxLength={64} autoComplete="off" />
+      <Field label={`Password (${NEW_PASSWORD_RULE})`} name="password" {...NEW_PASSWORD_INPUT} />
       <ProjectSelect projects={projects} />
       <label className="field">
         Role

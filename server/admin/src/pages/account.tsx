@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { useAuth } from '../auth.js';
 import { ConfirmButton } from '../components/confirm-button.js';
 import { FormMessages, useFormAction } from '../components/form-action.js';
+import { Field, NEW_PASSWORD_INPUT, NEW_PASSWORD_RULE } from '../components/field.js';
 
 /** The viewer's own account: change the password, end every login on every device. */
 export function AccountPage() {
@@ -33,18 +34,15 @@ export function AccountPage() {
           onSubmit={(event) => void submit(event)}
           style={{ maxWidth: 360 }}
         >
-          <label className="field">
-            Current password
-            <input name="currentPassword" type="password" required autoComplete="current-password" />
-          </label>
-          <label className="field">
-            New password (12+ characters)
-            <input name="newPassword" type="password" required minLength={12} autoComplete="new-password" />
-          </label>
-          <label className="field">
-            New password again
-            <input name="repeat" type="password" required minLength={12} autoComplete="new-password" />
-          </label>
+          <Field
+            label="Current password"
+            name="currentPassword"
+            type="password"
+            required
+            autoComplete="current-password"
+          />
+          <Field label={`New password (${NEW_PASSWORD_RULE})`} name="newPassword" {...NEW_PASSWORD_INPUT} />
+          <Field label="New password again" name="repeat" {...NEW_PASSWORD_INPUT} />
           <button type="submit" className="button button-primary">
             Change password
           </button>

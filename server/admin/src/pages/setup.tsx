@@ -1,11 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation } from 'react-router';
 import { useAuth } from '../auth.js';
+import { MIN_PASSWORD_LENGTH } from '../../../src/access/password-rules.js';
 import { Field, USERNAME_INPUT } from '../components/field.js';
 import { Loading } from '../components/states.js';
 import { AuthCard } from './auth-card.js';
-
-const MIN_PASSWORD = 12;
 
 /** The one-time link reads `/setup#token=...` (kept out of logs and Referer) or `/setup?token=...`. */
 function tokenFrom(hash: string, search: string): string | null {
@@ -47,8 +46,8 @@ export function SetupPage() {
   const mismatch = confirm !== '' && confirm !== password;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (password.length < MIN_PASSWORD) {
-      setError(`Choose a password of at least ${MIN_PASSWORD} characters.`);
+    if (password.length < MIN_PASSWORD_LENGTH) {
+      setError(`Choose a password of at least ${MIN_PASSWORD_LENGTH} characters.`);
       return;
     }
     if (password !== confirm) {
@@ -85,7 +84,7 @@ export function SetupPage() {
           onChange={(event) => setPassword(event.target.value)}
           hint={
             <small id="password-hint">
-              At least {MIN_PASSWORD} characters. A passphrase of a few words works well.
+              At least {MIN_PASSWORD_LENGTH} characters. A passphrase of a few words works well.
             </small>
           }
         />
