@@ -4,18 +4,22 @@ import { CollectorError } from './errors.js';
 import { defaultPlugins } from './plugins.js';
 import { runKeysCommand } from './deletion/keys-command.js';
 import { runDeadLettersCommand } from './writer/dead-letters-command.js';
+import type { Subcommand } from './subcommand.js';
+
+/** The commands besides serving, by the name that starts them. */
+const SUBCOMMANDS = new Map<string, Subcommand>([
+  ['keys', runKeysCommand],
+  ['dead-letters', runDeadLettersCommand],
+]);
 
 /** How long closing connections may take after the drain's own deadline, on SIGTERM. */
 const SHUTDOWN_CLOSE_GRACE_MS = 10_000;
 
 /** `reprise-collector [flags]`: validate the configuration, start, print where everything is, stop cleanly on SIGINT/SIGTERM. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
-  if (argv[0] === 'keys') {
-    process.exitCode = await runKeysCommand(argv.slice(1), env);
-    return;
-  }
-  if (argv[0] === 'dead-letters') {
-    process.exitCode = await runDeadLettersCommand(argv.slice(1), env);
+  const subcommand = argv[0] === undefined ? undefined : SUBCOMMANDS.get(argv[0]);
+  if (subcommand) {
+    process.exitCode = await subcommand(argv.slice(1), env);
     return;
   }
   let loaded;

@@ -2,8 +2,9 @@
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createRepriseEvent } from '@reprise/protocol';
+import { main } from '../src/cli.js';
 import { helpText, loadConfig } from '../src/config.js';
 import { CollectorError } from '../src/errors.js';
 import { FileKeyring } from '../src/crypto/keyring.js';
@@ -65,6 +66,23 @@ describe('configuration', () => {
       expect(ok.config.projectList[0]!.keys).toEqual(['dev']);
     }
     expect(() => loadConfig({ env: { REPRISE_STORE: 's3' }, argv: [] })).toThrow(/REPRISE_S3_BUCKET/);
+  });
+
+  test('reprise-collector hands `keys ...` and `dead-letters ...` to their commands, with their exit code', async () => {
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void printed.push(String(line)));
+    try {
+      for (const name of ['keys', 'dead-letters']) {
+        printed.length = 0;
+        process.exitCode = undefined;
+        await main([name, 'frobnicate'], {});
+        expect(process.exitCode).toBe(2);
+        expect(printed.join('\n')).toMatch(new RegExp(`^reprise-collector ${name} <command>`));
+      }
+    } finally {
+      log.mockRestore();
+      process.exitCode = undefined;
+    }
   });
 
   test('the keys and dead-letters commands: --help prints their usage (exit 0), a wrong command too (exit 2)', async () => {

@@ -4,6 +4,7 @@ import { FileKeyring } from '../crypto/keyring.js';
 import { CollectorError } from '../errors.js';
 import { retireKeyEncryptionKey, rotateKeyEncryptionKey, unusedKeyIds } from './rotate-keys.js';
 import { TombstoneStore } from './tombstones.js';
+import type { Subcommand } from '../subcommand.js';
 
 export const KEYS_USAGE = `reprise-collector keys <command> [flags]
 
@@ -20,11 +21,7 @@ REPRISE_* environment variables: give the command exactly the settings the colle
 or it looks for data keys in the wrong place.`;
 
 /** `reprise-collector keys ...`; returns the process exit code. */
-export async function runKeysCommand(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  print: (line: string) => void = console.log,
-): Promise<number> {
+export const runKeysCommand: Subcommand = async (argv, env, print = console.log) => {
   const [command, ...rest] = argv;
   const retireId = command === 'retire' ? rest[0] : undefined;
   const force = command === 'retire' && rest.includes('--force');
@@ -82,4 +79,4 @@ export async function runKeysCommand(
     }
     throw error;
   }
-}
+};

@@ -3,6 +3,7 @@ import { withCommandDataKeys } from '../crypto/data-key-store-factory.js';
 import { DataKeyService } from '../crypto/data-keys.js';
 import { FileKeyring } from '../crypto/keyring.js';
 import { DeadLetters, deadLetterStore } from './dead-letters.js';
+import type { Subcommand } from '../subcommand.js';
 
 export const DEAD_LETTERS_USAGE = `reprise-collector dead-letters <command> [flags]
 
@@ -18,11 +19,7 @@ the collector's (--data-dir, --keyring, --keys-dir, ...; see reprise-collector -
 command the settings the collector runs with.`;
 
 /** `reprise-collector dead-letters ...`; returns the process exit code. */
-export async function runDeadLettersCommand(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  print: (line: string) => void = console.log,
-): Promise<number> {
+export const runDeadLettersCommand: Subcommand = async (argv, env, print = console.log) => {
   const [command, ...rest] = argv;
   const all = command === 'retry' && rest.includes('--all');
   const keys =
@@ -64,4 +61,4 @@ export async function runDeadLettersCommand(
       await store.close();
     }
   });
-}
+};
