@@ -67,6 +67,32 @@ describe('round trip', () => {
     expect(Object.keys(decoded.events[1]!.data as object)).not.toContain('unused');
   });
 
+  test('decoding compiles no code: a record read many times is not turned into a function of its keys', () => {
+    // msgpackr's default build builds `new Function` from a record's keys once it is read three
+    // times; the keys come from the client, and every batch defines its records afresh.
+    const events = Array.from({ length: 12 }, (_, i) => ({
+      type: 3,
+      timestamp: START + i,
+      data: { source: 1, positions: [{ x: i, y: i, id: 4, timeOffset: 0 }] },
+    })) as Batch['events'];
+    const body = encodeBatchFrame(sampleBatch({ events }));
+    // Once first: the validator's own one-time set-up (zod compiles its schemas) is not the client's.
+    decodeBatchFrame(body);
+    const realFunction = globalThis.Function;
+    let compiled = 0;
+    globalThis.Function = new Proxy(realFunction, {
+      construct(target, args: unknown[]) {
+        compiled++;
+        return Reflect.construct(target, args) as object;
+      },
+    });
+    try {
+      expect(decodeBatchFrame(body).events).toHaveLength(12);
+    } finally {
+      globalThis.Function = realFunction;
+    }
+    expect(compiled).toBe(0);
+  });
   test('each batch decodes alone: no structure is shared across batches', () => {
     const first = encodeBatch(sampleBatch({ seq: 0 }));
     const second = encodeBatch(sampleBatch({ seq: 1 }));
