@@ -358,7 +358,10 @@ function readKeyString(
 /** Longest key read by hand when it is ASCII. */
 const SHORT_KEY_BYTES = 32;
 
-/** A key's text from its (valid UTF-8) bytes. Keys are short and nearly always ASCII: read by hand, each costs a tenth of a TextDecoder call. */
+/**
+ * A key's text from its (valid UTF-8) bytes. Keys are short and nearly always ASCII: read by hand,
+ * one costs a fraction of a TextDecoder call.
+ */
 function keyText(bytes: Uint8Array, from: number, to: number): string {
   if (to - from <= SHORT_KEY_BYTES) {
     let text = '';
