@@ -135,6 +135,28 @@ describe('plain data only', () => {
     expect(refusal(() => decodeBatch(batchWithData([0x81, 0x01, 0x02]))).code).toBe('unsupported_type');
   });
 
+  test('keys are compared by their text, whether short ASCII (read by hand) or not', () => {
+    const str = (text: string) => {
+      const bytes = [...Buffer.from(text, 'utf8')];
+      return bytes.length < 32 ? [0xa0 | bytes.length, ...bytes] : [0xd9, bytes.length, ...bytes];
+    };
+    const map = (a: string, b: string) => batchWithData([0x82, ...str(a), 0x01, ...str(b), 0x02]);
+    const long = 'k'.repeat(39);
+    for (const [a, b] of [
+      ['é', 'è'],
+      ['ab', 'aé'],
+      [`${long}1`, `${long}2`],
+      ['k'.repeat(32), 'k'.repeat(33)],
+    ]) {
+      expect(decodeBatch(map(a!, b!)).events[1]!.data, `${a} and ${b}`).toMatchObject({
+        positions: { [a!]: 1, [b!]: 2 },
+      });
+      const refused = refusal(() => decodeBatch(map(a!, a!)));
+      expect(refused.code, `${a} twice`).toBe('duplicate_key');
+      expect(refused.message).toContain(`"${a!.slice(0, 64)}"`);
+    }
+  });
+
   test('bytes after the value are refused', () => {
     const bytes = encodeBatch(sampleBatch());
     for (const tail of [[0x00], [0xc0, 0xc0], [0x91]]) {
