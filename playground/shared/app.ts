@@ -1,10 +1,10 @@
 /*
  * What the three playgrounds share. They are one app written in React, Vue and Angular (test/e2e's
  * playground-scenarios.ts holds them to the same contract), so what is not a framework's idiom is
- * written once, here: the fake API's users, the pages of the nav, the sign-up form and
- * what it may record, the settings page's secrets. The apps import this folder by a relative path (it is no package; `vite.ts` beside this
- * file is the React and Vue builds' config), serve its `public/` as their public folder, and list it
- * as an input of their turbo builds.
+ * written once, here: the fake API's users, the pages of the nav, the sign-up form and what it may
+ * record, the settings page's secrets. The apps import this folder by a relative path (it is no
+ * package; `vite.ts` beside this file is the React and Vue builds' config), serve its `public/` as
+ * their public folder, and list it as an input of their turbo builds.
  */
 
 export interface User {
