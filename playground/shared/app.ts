@@ -40,7 +40,10 @@ export function signedUpProperties(form: HTMLFormElement): { plan: string } {
   return { plan: String(new FormData(form).get('plan')) };
 }
 
-/** One input of the sign-up form. What the recorder does with it follows from `type` (a password never leaves the page). */
+/**
+ * One input of the sign-up form. What the recorder does with it follows from `type` (a password
+ * never leaves the page).
+ */
 export interface SignUpField {
   label: string;
   name: string;
