@@ -91,7 +91,8 @@ describe('admin access screens', () => {
     await page.waitForURL(`${running.url}/access`);
     await page.locator('tr[data-user=ada]').waitFor();
     const form = page.locator('form[aria-label="Add a user"]');
-    // The server's length rule, stated and checked by the browser: a short password is not sent.
+    // The server's length rule, stated in the label and checked by the browser (which holds back a
+    // form whose input is too short).
     expect(await form.textContent()).toContain(`Password (${MIN_PASSWORD_LENGTH}+ characters)`);
     await form.locator('input[name=username]').fill('uma');
     await form.locator('input[name=password]').fill('x'.repeat(MIN_PASSWORD_LENGTH - 1));
