@@ -22,6 +22,7 @@ import { DEFAULT_TOMBSTONE_REFRESH_MS, TombstoneStore } from './deletion/tombsto
 import { CollectorError, errorMessage } from './errors.js';
 import { AssetStore } from './assets/asset-store.js';
 import { createAssetRouter } from './assets/routes.js';
+import { IngestActivity } from './ingest/activity.js';
 import { DedupeIndex } from './ingest/dedupe.js';
 import { freeDiskSpace } from './ingest/disk-space.js';
 import {
@@ -287,7 +288,10 @@ function createIngestLog(
 /** Stage 5: ingest's settings, from the configuration and the parts built before. */
 function ingestOptionsFor(
   config: CollectorConfig,
-  parts: Pick<IngestOptions, 'projects' | 'log' | 'dedupe' | 'metrics' | 'logger' | 'accepting' | 'isDeleted'> & {
+  parts: Pick<
+    IngestOptions,
+    'projects' | 'log' | 'dedupe' | 'metrics' | 'logger' | 'accepting' | 'isDeleted' | 'activity'
+  > & {
     app: Express;
     rateLimits: SharedRateLimits | undefined;
     ownLog: boolean;
@@ -413,9 +417,11 @@ function createWritePath(
   config: CollectorConfig,
   options: CollectorOptions,
   storage: Storage,
-  deps: { logger: Logger; metrics: CollectorMetrics; dedupe: DedupeIndex } & ReturnType<typeof createSharedState>,
+  deps: { logger: Logger; metrics: CollectorMetrics; dedupe: DedupeIndex; activity: IngestActivity } & ReturnType<
+    typeof createSharedState
+  >,
 ) {
-  const { logger, metrics, dedupe, cluster, tombstones, ledger } = deps;
+  const { logger, metrics, dedupe, activity, cluster, tombstones, ledger } = deps;
   const { store, keys, dataKeyStore, dataKeys } = storage;
   // The log's records are sealed under data keys of their own, in the same key store (rotated
   // with the others), shredded as log files are deleted.
@@ -432,11 +438,16 @@ function createWritePath(
       logger,
       metrics,
       deadLetters: new DeadLetters({ store: deadLetterObjects, dataKeys }),
+      ingestSaturated: () => activity.saturated,
       onBatchSeen: (id, digest) => dedupe.remember(id, digest),
       isDeleted: (project, sessionId) => tombstones.has(project, sessionId),
       ...(cluster ? { isDeletedShared: (project, sessionId) => tombstones.recorded(project, sessionId) } : {}),
     },
-    { maxSegmentBytes: config.segmentMaxBytes, maxSegmentAgeMs: config.segmentMaxAgeMs },
+    {
+      maxSegmentBytes: config.segmentMaxBytes,
+      maxSegmentAgeMs: config.segmentMaxAgeMs,
+      maxYieldMs: config.writerYieldMs,
+    },
   );
   metrics.setLagSource(() => log.lag());
   return { log, writer, deadLetterObjects };
@@ -510,10 +521,12 @@ export async function createCollector(config: CollectorConfig, options: Collecto
   const dedupe = new DedupeIndex(config.dedupeCapacity);
   const shared = createSharedState(config, { logger, dataKeyStore, keyObjects: storage.keyObjects, dedupe });
   const { cluster, tombstoneObjects, tombstones, ledger, rateLimits } = shared;
+  const activity = new IngestActivity();
   const { log, writer, deadLetterObjects } = createWritePath(config, options, storage, {
     logger,
     metrics,
     dedupe,
+    activity,
     ...shared,
   });
 
@@ -542,6 +555,7 @@ export async function createCollector(config: CollectorConfig, options: Collecto
       ownLog: !options.log,
       accepting: () => accepting,
       isDeleted: (project, sessionId) => tombstones.has(project, sessionId),
+      activity,
     });
     return {
       ingestOptions,

@@ -465,6 +465,13 @@ const options: OptionSpec[] = [
     default: '10000',
   },
   {
+    key: 'writerYieldMs',
+    env: 'REPRISE_WRITER_YIELD_MS',
+    help: 'While ingest is saturated (16 or more requests being answered at once), the writer leaves the durable log unread for up to this long at a stretch, so a burst is acknowledged first and stored after (0: never).',
+    schema: int(0),
+    default: '5000',
+  },
+  {
     key: 'assetMaxBytes',
     env: 'REPRISE_ASSET_MAX_BYTES',
     help: 'Largest page asset (stylesheet, font, image) the recorder may upload.',
@@ -660,6 +667,7 @@ export interface CollectorConfigInput {
   redactPatterns?: string;
   segmentMaxBytes: number;
   segmentMaxAgeMs: number;
+  writerYieldMs: number;
   assetMaxBytes: number;
   assetSessionMaxBytes: number;
   retentionDays: number;

@@ -476,6 +476,64 @@ describe('writer backpressure', () => {
   });
 });
 
+describe('writer gives way to ingest', () => {
+  /** A writer over real parts, its segments cut young, told ingest is saturated while `busy.now` is. */
+  async function yieldingWriter(name: string, maxYieldMs: number) {
+    const parts = await writerParts(name);
+    const busy = { now: true };
+    const writer = new SegmentWriter(
+      { ...parts.deps, ingestSaturated: () => busy.now },
+      { maxSegmentAgeMs: 50, maxYieldMs },
+    );
+    await writer.start();
+    for (let seq = 0; seq < 3; seq++) {
+      await parts.log.append({
+        project: 'dev',
+        receivedAt: Date.now(),
+        digest: `y${seq}`,
+        batch: makeBatch({ session: name, seq }),
+      });
+    }
+    /** Whether all three are stored (released from the log) within `ms`. */
+    const storedWithin = async (ms: number): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (parts.log.lag() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return parts.log.lag() === 0;
+    };
+    const close = async () => {
+      expect(await writer.stop(10_000)).toBe(true);
+      await parts.log.close();
+      await parts.ledger.close();
+    };
+    return { log: parts.log, busy, storedWithin, close };
+  }
+
+  test('while ingest is saturated the log is left unread, and read as soon as ingest eases', async () => {
+    const { log, busy, storedWithin, close } = await yieldingWriter('yield-pause', 60_000);
+    // Young segments are cut after 50 ms: had the writer read them, they would be stored by now.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(log.lag()).toBe(3);
+    busy.now = false;
+    expect(await storedWithin(5_000)).toBe(true);
+    await close();
+  });
+
+  test('an ingest saturated without pause is made to wait after maxYieldMs, not forever', async () => {
+    const { log, storedWithin, close } = await yieldingWriter('yield-bound', 2_000);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(log.lag()).toBe(3);
+    expect(await storedWithin(8_000)).toBe(true);
+    await close();
+  });
+
+  test('maxYieldMs 0: the writer never gives way', async () => {
+    const { storedWithin, close } = await yieldingWriter('yield-off', 0);
+    // Stored well before the default's 5 s: 0 is not taken for "unset".
+    expect(await storedWithin(3_000)).toBe(true);
+    await close();
+  });
+});
+
 describe('writer and deletion on another node', () => {
   test('a segment stored while another node deleted its session is removed, with its key, by the shared tombstone read alone', async () => {
     const { log, ledger, store, dataKeyStore, deps } = await writerParts('shared-tombstone');

@@ -24,6 +24,7 @@ import type { ProjectConfig, ProjectRegistry } from '../projects.js';
 import { ASSET_NAMESPACE_PREFIX } from '../segment/types.js';
 import type { DedupeIndex } from './dedupe.js';
 import { claimedProjectKey, inflateIngestBody, validateUnpackedBatch } from './decode.js';
+import type { IngestActivity } from './activity.js';
 import { DECODED_VALUE_BYTES, MemoryBudget } from './memory-budget.js';
 import { RateLimiter, type RateLimit } from './rate-limit.js';
 
@@ -70,6 +71,8 @@ export interface IngestOptions {
   accepting: () => boolean;
   /** True for a deleted session (a tombstone): its batches are refused with 410. */
   isDeleted?: (project: string, sessionId: string) => boolean;
+  /** Counts the requests being answered, for the writer to give way to (IngestActivity). */
+  activity?: IngestActivity;
 }
 
 const CORS_ALLOW_HEADERS = 'Content-Type, X-Reprise-Project';
@@ -609,6 +612,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
 
   return async (req, res) => {
     const lease = { bytes: 0 };
+    options.activity?.begin();
     try {
       await handle(req, res, lease);
     } catch (error) {
@@ -621,6 +625,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         });
       else res.destroy();
     } finally {
+      options.activity?.end();
       shared.budget.release(lease.bytes);
     }
   };

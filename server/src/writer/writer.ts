@@ -41,6 +41,14 @@ export interface WriterOptions {
    * @default 30 s
    */
   retryWarnIntervalMs: number;
+  /**
+   * Ingest first: while ingest is saturated (`ingestSaturated`), the writer leaves the log unread
+   * (its records are durable there) and reads once ingest eases; if ingest stays saturated this
+   * long, the writer reads until it has caught up with the log before it gives way again. A burst
+   * is acknowledged at ingest's own pace and stored after it. 0: never give way.
+   * @default 5 s
+   */
+  maxYieldMs: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
@@ -51,6 +59,7 @@ export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   maxHookAttempts: 10,
   deadLetterPollMs: 5_000,
   retryWarnIntervalMs: 30_000,
+  maxYieldMs: 5_000,
 };
 
 /** A segment whose index hook kept failing: its object was taken back out of the store. */
@@ -72,6 +81,10 @@ const RETRY_BASE_MS = 200;
 /** What reading a segment left by a crash can answer that no retry changes. */
 const UNUSABLE_SEGMENT = new Set(['segment_corrupt', 'segment_tampered', 'data_key_missing']);
 const RETRY_MAX_MS = 5_000;
+/** Records the writer asks the log for at once: small, since decoding them is synchronous work. */
+const READ_SIZE = 64;
+/** How often a writer that gives way to ingest looks again. */
+const YIELD_POLL_MS = 20;
 
 /**
  * Drains the ingest log into the object store: groups each session's batches into segments
@@ -97,6 +110,10 @@ export class SegmentWriter {
   private syncChain: Promise<void> = Promise.resolve();
   /** Chain that runs segments' compression one at a time (see `compressOneAtATime`). */
   private compressChain: Promise<unknown> = Promise.resolve();
+  /** When the current stretch of giving way to ingest began (`givesWayToIngest`). */
+  private yieldingSince: number | undefined;
+  /** After a full stretch: read without giving way until a read finds the log's end. */
+  private catchingUp = false;
 
   constructor(
     private readonly deps: {
@@ -107,6 +124,8 @@ export class SegmentWriter {
       ledger: Ledger;
       logger: Logger;
       metrics: CollectorMetrics;
+      /** True while ingest is saturated (ingest/activity.ts): the writer gives way (`maxYieldMs`). */
+      ingestSaturated?: () => boolean;
       /** Ack-time dedupe, told about every batch the writer sees so a restart keeps refusing replays. */
       onBatchSeen?: (id: string, digest: string) => void;
       /**
@@ -219,10 +238,14 @@ export class SegmentWriter {
         this.cutExpired(Date.now());
         continue;
       }
+      if (this.givesWayToIngest(Date.now())) {
+        await sleep(YIELD_POLL_MS);
+        continue;
+      }
       // Small reads: decoding records is synchronous work on the event loop that ingest shares.
       let entries: LogEntry[];
       try {
-        entries = await this.deps.log.read(64, this.stopping ? 0 : 200);
+        entries = await this.deps.log.read(READ_SIZE, this.stopping ? 0 : 200);
       } catch (error) {
         // NATS reconnecting, a read error: the records stay in the log; try again shortly.
         this.deps.metrics.storeErrors.inc({ operation: 'log_read' });
@@ -231,6 +254,7 @@ export class SegmentWriter {
         if (this.stopping) return;
         continue;
       }
+      if (entries.length < READ_SIZE) this.catchingUp = false;
       for (const entry of entries) this.accept(entry);
       if (entries.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       this.cutExpired(Date.now());
@@ -240,6 +264,23 @@ export class SegmentWriter {
         return;
       }
     }
+  }
+
+  /**
+   * Whether to leave the log unread for now (`maxYieldMs`): the writer's work (decoding records,
+   * serializing and storing segments) shares the event loop with ingest, and under a burst it took
+   * about a third of it (test/bench/README.md).
+   */
+  private givesWayToIngest(now: number): boolean {
+    if (this.stopping || this.catchingUp || this.options.maxYieldMs <= 0 || !this.deps.ingestSaturated?.()) {
+      this.yieldingSince = undefined;
+      return false;
+    }
+    this.yieldingSince ??= now;
+    if (now - this.yieldingSince < this.options.maxYieldMs) return true;
+    this.yieldingSince = undefined;
+    this.catchingUp = true;
+    return false;
   }
 
   private accept(entry: LogEntry): void {
