@@ -71,9 +71,16 @@ export function collectorEnv(dataDir) {
 
 /** Wait until the collector's writer stored everything (its /readyz lag is 0): runs start, and CPU is counted, without a backlog. */
 export async function drained(url) {
-  for (;;) {
-    const ready = await (await fetch(`${url}/readyz`, { headers: metricsHeaders })).json();
-    if (ready.lag === 0) return;
+  for (let failures = 0; ;) {
+    try {
+      const ready = await (await fetch(`${url}/readyz`, { headers: metricsHeaders })).json();
+      if (ready.lag === 0) return;
+      failures = 0;
+    } catch (error) {
+      // A pooled keep-alive socket the server closed as this poll went out ("other side
+      // closed"): the next poll opens a new one. Only a run of failures means the collector is gone.
+      if (++failures >= 5) throw error;
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
