@@ -450,6 +450,7 @@ function createWritePath(
     },
   );
   metrics.setLagSource(() => log.lag());
+  metrics.setAnsweringSource(() => activity.answering);
   return { log, writer, deadLetterObjects };
 }
 

@@ -11,6 +11,7 @@ export function createMetrics() {
   const latency = <Label extends string = never>(name: string, help: string, labelNames: readonly Label[] = []) =>
     new Histogram<Label>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [registry] });
   let lagSource: () => number = () => 0;
+  let answeringSource: () => number = () => 0;
   const metrics = {
     registry,
     batches: counter('reprise_ingest_batches_total', 'Batches acknowledged (outcome: accepted, duplicate).', [
@@ -43,6 +44,18 @@ export function createMetrics() {
     /** Where the lag gauge reads from at scrape time. */
     setLagSource(source: () => number) {
       lagSource = source;
+    },
+    ingestAnswering: new Gauge({
+      name: 'reprise_ingest_requests_in_flight',
+      help: 'Ingest requests being answered; at 16 or more the writer gives way (REPRISE_WRITER_YIELD_MS).',
+      registers: [registry],
+      collect() {
+        this.set(answeringSource());
+      },
+    }),
+    /** Where the in-flight gauge reads from at scrape time. */
+    setAnsweringSource(source: () => number) {
+      answeringSource = source;
     },
     segments: counter('reprise_segments_stored_total', 'Segments stored in the object store.', ['project']),
     segmentBytes: counter('reprise_segment_bytes_total', 'Encrypted bytes stored.', ['project']),

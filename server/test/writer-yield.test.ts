@@ -10,6 +10,7 @@ import { SATURATED_REQUESTS } from '../src/ingest/activity.js';
 import {
   frameOf,
   makeBatch,
+  metricValue,
   postBatch,
   startCollector,
   waitForDrain,
@@ -66,6 +67,15 @@ function slowRequest(url: string, session: string): { finish: () => Promise<numb
   };
 }
 
+/** Wait until the collector is answering `count` requests (its in-flight gauge). */
+async function answering(url: string, count: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await metricValue(url, 'reprise_ingest_requests_in_flight')) < count) {
+    if (Date.now() > deadline) throw new Error(`the collector never had ${count} requests in flight`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function storedWithin(url: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -86,7 +96,7 @@ test('a batch acknowledged while ingest is saturated waits in the log until inge
 
   // Below saturation: one request held open does not hold the writer back.
   const one = slowRequest(url, 'one-slow');
-  await new Promise((r) => setTimeout(r, 300));
+  await answering(url, 1);
   expect((await postBatch(url, frameOf(makeBatch({ session: 'calm', seq: 0 })))).status).toBe(202);
   expect(await storedWithin(url, 10_000)).toBe(true);
   expect(await one.finish()).toBe(202);
@@ -94,7 +104,7 @@ test('a batch acknowledged while ingest is saturated waits in the log until inge
 
   // Saturated: as many requests held open as make ingest count as saturated.
   const held = Array.from({ length: SATURATED_REQUESTS }, (_, i) => slowRequest(url, `slow${i}`));
-  await new Promise((r) => setTimeout(r, 500));
+  await answering(url, SATURATED_REQUESTS);
   expect((await postBatch(url, frameOf(makeBatch({ session: 'burst', seq: 0 })))).status).toBe(202);
   await new Promise((r) => setTimeout(r, 1_000));
   // Acknowledged (durable in the log), not yet read by the writer.

@@ -13,20 +13,25 @@ export const SATURATED_REQUESTS = 16;
  * in the durable log. See `WriterOptions.maxYieldMs`.
  */
 export class IngestActivity {
-  private answering = 0;
+  private inFlight = 0;
 
   constructor(private readonly saturatedAt = SATURATED_REQUESTS) {}
 
   begin(): void {
-    this.answering++;
+    this.inFlight++;
   }
 
   end(): void {
-    this.answering--;
+    this.inFlight--;
+  }
+
+  /** Requests being answered now. */
+  get answering(): number {
+    return this.inFlight;
   }
 
   /** Whether ingest is saturated: `saturatedAt` requests or more are being answered. */
   get saturated(): boolean {
-    return this.answering >= this.saturatedAt;
+    return this.inFlight >= this.saturatedAt;
   }
 }
