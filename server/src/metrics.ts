@@ -10,8 +10,21 @@ export function createMetrics() {
     new Counter<Label>({ name, help, labelNames, registers: [registry] });
   const latency = <Label extends string = never>(name: string, help: string, labelNames: readonly Label[] = []) =>
     new Histogram<Label>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [registry] });
-  let lagSource: () => number = () => 0;
-  let answeringSource: () => number = () => 0;
+  /** A gauge read at scrape time from a source the collector names once its parts exist. */
+  const sourced = (name: string, help: string) => {
+    let source: () => number = () => 0;
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(source());
+      },
+    });
+    return (read: () => number) => {
+      source = read;
+    };
+  };
   const metrics = {
     registry,
     batches: counter('reprise_ingest_batches_total', 'Batches acknowledged (outcome: accepted, duplicate).', [
@@ -33,30 +46,13 @@ export function createMetrics() {
       'reprise_log_append_duration_seconds',
       'Time to make one batch durable in the ingest log (group commit included).',
     ),
-    logLag: new Gauge({
-      name: 'reprise_log_lag_records',
-      help: 'Records in the ingest log not yet stored by the writer.',
-      registers: [registry],
-      collect() {
-        this.set(lagSource());
-      },
-    }),
-    /** Where the lag gauge reads from at scrape time. */
-    setLagSource(source: () => number) {
-      lagSource = source;
-    },
-    ingestAnswering: new Gauge({
-      name: 'reprise_ingest_requests_in_flight',
-      help: 'Ingest requests being answered; at 16 or more the writer gives way (REPRISE_WRITER_YIELD_MS).',
-      registers: [registry],
-      collect() {
-        this.set(answeringSource());
-      },
-    }),
-    /** Where the in-flight gauge reads from at scrape time. */
-    setAnsweringSource(source: () => number) {
-      answeringSource = source;
-    },
+    /** Where `reprise_log_lag_records` reads from. */
+    setLagSource: sourced('reprise_log_lag_records', 'Records in the ingest log not yet stored by the writer.'),
+    /** Where `reprise_ingest_requests_in_flight` reads from. */
+    setAnsweringSource: sourced(
+      'reprise_ingest_requests_in_flight',
+      'Ingest requests being answered; at 16 or more the writer gives way (REPRISE_WRITER_YIELD_MS).',
+    ),
     segments: counter('reprise_segments_stored_total', 'Segments stored in the object store.', ['project']),
     segmentBytes: counter('reprise_segment_bytes_total', 'Encrypted bytes stored.', ['project']),
     damagedDataKeys: counter(
