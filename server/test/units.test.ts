@@ -22,6 +22,7 @@ import { SegmentWriter } from '../src/writer/writer.js';
 import { runDeadLettersCommand } from '../src/writer/dead-letters-command.js';
 import { runKeysCommand } from '../src/deletion/keys-command.js';
 import { createMetrics } from '../src/metrics.js';
+import { SATURATED_REQUESTS } from '../src/ingest/activity.js';
 import { startS3rver, tempDir, type S3rverProcess } from '@reprise/test-support/process';
 import { makeBatch, S3_ENV, s3StoreFor, silentLogger } from './support/collector.js';
 
@@ -477,6 +478,12 @@ describe('writer backpressure', () => {
 });
 
 describe('writer gives way to ingest', () => {
+  test('the help and the README state the saturation threshold the collector uses', () => {
+    const stated = `${SATURATED_REQUESTS} or more requests being answered at once`;
+    expect(helpText()).toContain(stated);
+    expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(stated);
+  });
+
   /** A writer over real parts, its segments cut young, told ingest is saturated while `busy.now` is. */
   async function yieldingWriter(name: string, maxYieldMs: number) {
     const parts = await writerParts(name);
