@@ -1,10 +1,10 @@
 /*
  * What the three playgrounds share. They are one app written in React, Vue and Angular (test/e2e's
  * playground-scenarios.ts holds them to the same contract), so what is not a framework's idiom is
- * written once, here: the fake API's users, the pages of the nav, the sign-up form and what it may
- * record, the settings page's secrets. The apps import this folder by a relative path (it is no
- * package; `vite.ts` beside this file is the React and Vue builds' config), serve its `public/` as
- * their public folder, and list it as an input of their turbo builds.
+ * written once, here: the fake API's users, the pages of the nav, the sign-up form's controls and
+ * what it may record, the settings page's copy and secrets. The apps import this folder by a relative
+ * path (it is no package; `vite.ts` beside this file is the React and Vue builds' config), serve its
+ * `public/` as their public folder, and list it as an input of their turbo builds.
  */
 
 export interface User {
@@ -40,11 +40,12 @@ export function signedUpProperties(form: HTMLFormElement): { plan: string } {
   return { plan: String(new FormData(form).get('plan')) };
 }
 
-/**
- * One input of the sign-up form. What the recorder does with it follows from `type` (a password
- * never leaves the page).
- */
-export interface SignUpField {
+/** One control of the sign-up form, inside its label: an input or a select. */
+export type SignUpField = SignUpInput | SignUpSelect;
+
+/** An input, `required`. What the recorder does with it follows from `type` (a password never leaves the page). */
+export interface SignUpInput {
+  kind: 'input';
   label: string;
   name: string;
   autocomplete: string;
@@ -52,26 +53,42 @@ export interface SignUpField {
   inputmode?: 'numeric';
 }
 
-/** The sign-up form's inputs, in order; each app renders them in its own idiom, all `required`. */
-export const SIGN_UP_FIELDS: readonly SignUpField[] = [
-  { label: 'Name', name: 'name', autocomplete: 'name' },
-  { label: 'E-mail', name: 'email', autocomplete: 'email', type: 'email' },
-  { label: 'Password', name: 'password', autocomplete: 'new-password', type: 'password' },
-  { label: 'Card number', name: 'card', autocomplete: 'cc-number', inputmode: 'numeric' },
-];
+/** A select: its options and the one selected at first. */
+export interface SignUpSelect {
+  kind: 'select';
+  label: string;
+  name: string;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  selected: string;
+}
 
-/** The sign-up form's `plan` select: its options and the one selected at first. */
-export const PLANS: ReadonlyArray<{ value: string; label: string }> = [
-  { value: 'solo', label: 'Solo' },
-  { value: 'team', label: 'Team' },
+/** The sign-up form's controls, in order; each app renders them in its own idiom, then the submit button. */
+export const SIGN_UP_FIELDS: readonly SignUpField[] = [
+  { kind: 'input', label: 'Name', name: 'name', autocomplete: 'name' },
+  { kind: 'input', label: 'E-mail', name: 'email', autocomplete: 'email', type: 'email' },
+  { kind: 'input', label: 'Password', name: 'password', autocomplete: 'new-password', type: 'password' },
+  { kind: 'input', label: 'Card number', name: 'card', autocomplete: 'cc-number', inputmode: 'numeric' },
+  {
+    kind: 'select',
+    label: 'Plan',
+    name: 'plan',
+    options: [
+      { value: 'solo', label: 'Solo' },
+      { value: 'team', label: 'Team' },
+    ],
+    selected: 'team',
+  },
 ];
-export const DEFAULT_PLAN = 'team';
 
 /**
- * What the settings page shows in its masked panel (replayed as asterisks) and its blocked one (not
- * recorded at all). test/e2e's playground scenarios check that none of it reaches a recording.
+ * The settings page's copy, and what it shows in its masked panel (replayed as asterisks) and its
+ * blocked one (not recorded at all). test/e2e's playground scenarios check that none of
+ * `credentials` and `blockedNote` reaches a recording, and that `plan` does.
  */
-export const SETTINGS_SECRETS = {
+export const SETTINGS_PAGE = {
+  heading: 'Settings',
+  plan: 'Your plan: Team, billed monthly.',
+  credentialsHeading: 'API credentials',
   credentials: ['Live key: rk_live_5up3r53cr3tK3y', 'Recovery phrase: velvet orbit lantern'],
   blockedNote: 'Internal notes the recording never shows.',
 } as const;

@@ -1,22 +1,22 @@
 import { Block, Mask } from '@reprise/react';
-import { SETTINGS_SECRETS } from '../../../shared/app.js';
+import { SETTINGS_PAGE } from '../../../shared/app.js';
 
 export function Settings() {
   return (
     <section>
-      <h1>Settings</h1>
-      <p>Your plan: Team, billed monthly.</p>
+      <h1>{SETTINGS_PAGE.heading}</h1>
+      <p>{SETTINGS_PAGE.plan}</p>
       <Mask>
         <div className="panel" id="masked-panel">
-          <h2>API credentials</h2>
-          {SETTINGS_SECRETS.credentials.map((line) => (
+          <h2>{SETTINGS_PAGE.credentialsHeading}</h2>
+          {SETTINGS_PAGE.credentials.map((line) => (
             <p key={line}>{line}</p>
           ))}
         </div>
       </Mask>
       <Block>
         <div className="panel" id="blocked-panel">
-          {SETTINGS_SECRETS.blockedNote}
+          {SETTINGS_PAGE.blockedNote}
         </div>
       </Block>
     </section>

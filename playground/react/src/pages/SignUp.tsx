@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useRecorder } from '@reprise/react';
-import { DEFAULT_PLAN, PLANS, SIGN_UP_FIELDS, signedUpProperties } from '../../../shared/app.js';
+import { SIGN_UP_FIELDS, signedUpProperties } from '../../../shared/app.js';
 
 export function SignUp() {
   const { track } = useRecorder();
@@ -18,25 +18,25 @@ export function SignUp() {
         {SIGN_UP_FIELDS.map((field) => (
           <label key={field.name}>
             {`${field.label} `}
-            <input
-              name={field.name}
-              type={field.type}
-              inputMode={field.inputmode}
-              autoComplete={field.autocomplete}
-              required
-            />
+            {field.kind === 'select' ? (
+              <select name={field.name} defaultValue={field.selected}>
+                {field.options.map((option) => (
+                  <option key={option.value} value={option.value}>
+                    {option.label}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                name={field.name}
+                type={field.type}
+                inputMode={field.inputmode}
+                autoComplete={field.autocomplete}
+                required
+              />
+            )}
           </label>
         ))}
-        <label>
-          Plan
-          <select name="plan" defaultValue={DEFAULT_PLAN}>
-            {PLANS.map((plan) => (
-              <option key={plan.value} value={plan.value}>
-                {plan.label}
-              </option>
-            ))}
-          </select>
-        </label>
         <button type="submit">Create account</button>
       </form>
     </section>

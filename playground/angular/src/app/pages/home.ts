@@ -10,19 +10,7 @@ export class Crash {
 @Component({
   selector: 'app-home',
   imports: [Crash],
-  template: `
-    <section>
-      <h1>Welcome to the Reprise playground</h1>
-      <p>Every click, page and request here is recorded and sent to the local collector.</p>
-      <div class="row">
-        <button type="button" id="throw" (click)="throwUncaught()">Throw an error</button>
-        <button type="button" id="crash" (click)="crashed.set(true)">Crash a component</button>
-      </div>
-      @if (crashed()) {
-        <app-crash />
-      }
-    </section>
-  `,
+  templateUrl: './home.html',
 })
 export class Home {
   protected readonly crashed = signal(false);

@@ -6,25 +6,7 @@ import { Modal } from './modal';
 @Component({
   selector: 'app-user-detail',
   imports: [RouterLink, Modal],
-  template: `
-    @if (!users.hasValue()) {
-      <p>Loading…</p>
-    } @else if (user(); as user) {
-      <section>
-        <h1>{{ user.name }}</h1>
-        <p>{{ user.role }} in {{ user.city }}</p>
-        <button type="button" (click)="contactOpen.set(true)">Contact {{ user.name }}</button>
-        <p><a routerLink="/users" [replaceUrl]="true">Back to users</a></p>
-        @if (contactOpen()) {
-          <app-modal [title]="'Contact ' + user.name" (closed)="contactOpen.set(false)">
-            <p>Messages to {{ user.name }} are delivered within a day.</p>
-          </app-modal>
-        }
-      </section>
-    } @else {
-      <p>No user {{ userId() }}. <a routerLink="/users">Back to users</a></p>
-    }
-  `,
+  templateUrl: './user-detail.html',
 })
 export class UserDetail {
   /** The `:userId` route param (withComponentInputBinding). */
