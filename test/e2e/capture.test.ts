@@ -319,6 +319,8 @@ describe('@reprise/core capture in Chromium', () => {
     const assertion = consoleEvents.find((event) => event.level === 'assert');
     expect(assertion).toMatchObject({ level: 'assert', args: ['assertion message'] });
     expect(assertion!.trace).toEqual(expect.any(String));
+    // The trace starts at the page's own call: none of the recorder's frames (its wrappers) are in it.
+    expect(assertion!.trace).not.toMatch(/reprise[\w.-]*\.js/);
   });
 
   test('uncaught errors, unhandled rejections and captured errors are recorded with message and stack', () => {

@@ -393,23 +393,19 @@ describe('payload builders', () => {
 });
 
 describe('patchMethod', () => {
-  test('restores the exact original own function', () => {
+  test("runs the original with the call's own this, and restores the exact original own function", () => {
     const target = {
-      greet(name: string) {
-        return `hi ${name}`;
+      salutation: 'hi',
+      greet(this: { salutation: string }, name: string) {
+        return `${this.salutation} ${name}`;
       },
     };
     const original = target.greet;
     const seen: unknown[] = [];
-    const restore = patchMethod(
-      target,
-      'greet',
-      (orig) =>
-        function (this: unknown, ...args: unknown[]) {
-          seen.push(args[0]);
-          return orig.apply(this, args);
-        },
-    );
+    const restore = patchMethod(target, 'greet', (orig, thisArg, args) => {
+      seen.push(args[0]);
+      return orig.apply(thisArg, args);
+    });
     expect(target.greet).not.toBe(original);
     expect(target.greet('a')).toBe('hi a');
     restore();
@@ -424,14 +420,9 @@ describe('patchMethod', () => {
       }
     }
     const instance = new Base();
-    const restore = patchMethod(
-      instance,
-      'method',
-      (orig) =>
-        function (this: unknown, ...args: unknown[]) {
-          return (orig.apply(this, args) as number) + 1;
-        },
-    );
+    const restore = patchMethod(instance, 'method', (orig, thisArg, args) => {
+      return (orig.apply(thisArg, args) as number) + 1;
+    });
     expect(instance.method()).toBe(2);
     restore();
     expect(Object.prototype.hasOwnProperty.call(instance, 'method')).toBe(false);
@@ -441,15 +432,10 @@ describe('patchMethod', () => {
   test('when wrapped again by someone else, ours turns into a pass-through instead of dropping theirs', () => {
     const target = { run: () => 'base' };
     const spy = vi.fn();
-    const restore = patchMethod(
-      target,
-      'run',
-      (orig) =>
-        function (this: unknown, ...args: unknown[]) {
-          spy();
-          return orig.apply(this, args);
-        },
-    );
+    const restore = patchMethod(target, 'run', (orig, thisArg, args) => {
+      spy();
+      return orig.apply(thisArg, args);
+    });
     const ours = target.run;
     target.run = () => `theirs(${ours()})`;
     restore();

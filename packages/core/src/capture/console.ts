@@ -42,33 +42,28 @@ export function startConsoleCapture(context: CaptureContext, options: ResolvedCo
   let recording = false;
   for (const level of options.levels) {
     teardowns.push(
-      patchMethod(
-        console,
-        level,
-        (original) =>
-          function (this: unknown, ...args: unknown[]) {
-            const result = original.apply(this, args);
-            // Re-entrancy (a getter or toString that logs) and the recorder's own warnings pass through.
-            if (recording || isConsoleCaptureSuppressed()) return result;
-            recording = true;
-            try {
-              if (level === 'assert') {
-                if (args[0]) return result;
-                const data = args.length > 1 ? args.slice(1) : ['Assertion failed'];
-                context.emit('console', withTrace(consolePayload(level, data, options), options.maxArgLength));
-              } else if (level === 'trace') {
-                context.emit('console', withTrace(consolePayload(level, args, options), options.maxArgLength));
-              } else {
-                context.emit('console', consolePayload(level, args, options));
-              }
-            } catch (error) {
-              context.reportError(error, `recording console.${level}`);
-            } finally {
-              recording = false;
-            }
-            return result;
-          },
-      ),
+      patchMethod(console, level, (original, thisArg, args) => {
+        const result = original.apply(thisArg, args);
+        // Re-entrancy (a getter or toString that logs) and the recorder's own warnings pass through.
+        if (recording || isConsoleCaptureSuppressed()) return result;
+        recording = true;
+        try {
+          if (level === 'assert') {
+            if (args[0]) return result;
+            const data = args.length > 1 ? args.slice(1) : ['Assertion failed'];
+            context.emit('console', withTrace(consolePayload(level, data, options), options.maxArgLength));
+          } else if (level === 'trace') {
+            context.emit('console', withTrace(consolePayload(level, args, options), options.maxArgLength));
+          } else {
+            context.emit('console', consolePayload(level, args, options));
+          }
+        } catch (error) {
+          context.reportError(error, `recording console.${level}`);
+        } finally {
+          recording = false;
+        }
+        return result;
+      }),
     );
   }
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring console'));

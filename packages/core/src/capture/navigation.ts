@@ -64,16 +64,11 @@ export function startHistoryCapture(
   const history = target.history;
   const teardowns: Teardown[] = [
     ...(['push', 'replace'] as const).map((type) =>
-      patchMethod(
-        history,
-        `${type}State`,
-        (original) =>
-          function (this: unknown, ...args: unknown[]) {
-            const result = original.apply(this, args);
-            record(type);
-            return result;
-          },
-      ),
+      patchMethod(history, `${type}State`, (original, thisArg, args) => {
+        const result = original.apply(thisArg, args);
+        record(type);
+        return result;
+      }),
     ),
     listen(target, 'popstate', () => record('pop')),
   ];

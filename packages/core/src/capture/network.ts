@@ -188,102 +188,97 @@ function finishPayload(
 
 function startFetchCapture({ context, options, endpoint, target, timings }: NetworkCaptureContext): Teardown {
   if (typeof target.fetch !== 'function') return () => {};
-  return patchMethod(
-    target,
-    'fetch',
-    (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        let method = 'GET';
-        let url = '';
-        let requestHeaders: Headers | undefined;
-        let body: BodyLike;
-        let bodyRequest: Request | undefined;
-        try {
-          const [input, init] = args as Parameters<typeof fetch>;
-          const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
-          url = absoluteUrl(request ? request.url : (input as string | URL), target.location.href);
-          method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-          if (options.captureHeaders) requestHeaders = new Headers(init?.headers ?? request?.headers);
-          body = init?.body;
-          // `fetch(new Request(url, { body }))`: the body is the Request's (unless init gives one).
-          if (request && init?.body === undefined && request.body !== null && !request.bodyUsed) bodyRequest = request;
-        } catch {
-          // Let fetch itself report malformed arguments.
-        }
-        if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return original.apply(this, args);
+  return patchMethod(target, 'fetch', (original, thisArg, args) => {
+    let method = 'GET';
+    let url = '';
+    let requestHeaders: Headers | undefined;
+    let body: BodyLike;
+    let bodyRequest: Request | undefined;
+    try {
+      const [input, init] = args as Parameters<typeof fetch>;
+      const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
+      url = absoluteUrl(request ? request.url : (input as string | URL), target.location.href);
+      method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+      if (options.captureHeaders) requestHeaders = new Headers(init?.headers ?? request?.headers);
+      body = init?.body;
+      // `fetch(new Request(url, { body }))`: the body is the Request's (unless init gives one).
+      if (request && init?.body === undefined && request.body !== null && !request.bodyUsed) bodyRequest = request;
+    } catch {
+      // Let fetch itself report malformed arguments.
+    }
+    if (!url || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return original.apply(thisArg, args);
 
-        // Cloned before fetch takes the Request's body: afterwards it could no longer be read.
-        let requestBody: Promise<{ size?: number; text?: string }> | undefined;
-        try {
-          if (bodyRequest)
-            requestBody = describeRequestBody(
-              bodyRequest.clone(),
-              options.captureBodies,
-              options.maxBodyLength,
-              options.bodyTimeoutMs,
-            );
-        } catch {
-          requestBody = undefined; // a Request that cannot be cloned: recorded without its body
-        }
-        const startTime = Date.now();
-        const started = performance.now();
-        const timing = timings.expect(url, started);
-        const promise = original.apply(this, args) as Promise<Response>;
-        let request = describeBody(body);
-        const readRequestBody = async () => {
-          if (requestBody) request = await requestBody.catch(() => ({}));
-        };
-        const base = (): NetworkPayload => {
-          const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
-          if (request.size !== undefined) payload.requestSize = request.size;
-          const headers = requestHeaders && filterHeaders(requestHeaders, options.captureHeaders);
-          if (headers) payload.requestHeaders = headers;
-          return payload;
-        };
-        promise.then(
-          async (response) => {
-            try {
-              // A clone, so the page reads its body exactly as without us; made at once, before the
-              // page's own handlers (registered after ours) can read the body.
-              const responseTextRead =
-                options.captureBodies && isTextContentType(response.headers.get('content-type'))
-                  ? readBody(response.clone().body, true, options.maxBodyLength, options.bodyTimeoutMs, false)
-                  : undefined;
-              await readRequestBody();
-              const payload = base();
-              payload.status = response.status;
-              const size = contentLength(response.headers.get('content-length'));
-              if (size !== undefined) payload.responseSize = size;
-              const headers = filterHeaders(response.headers, options.captureHeaders);
-              if (headers) payload.responseHeaders = headers;
-              const responseText = (await responseTextRead)?.text;
-              // The browser's entry arrives once the body is in: duration to the last byte, and the
-              // size when no Content-Length said it. Without one, time to the response headers.
-              const measured = await timing;
-              payload.duration = measured ? measured.duration : Math.round(performance.now() - started);
-              if (payload.responseSize === undefined && measured?.encodedBodySize)
-                payload.responseSize = measured.encodedBodySize;
-              context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
-            } catch (error) {
-              context.reportError(error, 'recording a fetch response');
-            }
-          },
-          async (error: unknown) => {
-            try {
-              const duration = Math.round(performance.now() - started);
-              await readRequestBody();
-              const payload = base();
-              payload.duration = duration;
-              payload.error = describeError(error);
-              context.emit('network', finishPayload(payload, options, { requestText: request.text }));
-            } catch (failure) {
-              context.reportError(failure, 'recording a failed fetch');
-            }
-          },
+    // Cloned before fetch takes the Request's body: afterwards it could no longer be read.
+    let requestBody: Promise<{ size?: number; text?: string }> | undefined;
+    try {
+      if (bodyRequest)
+        requestBody = describeRequestBody(
+          bodyRequest.clone(),
+          options.captureBodies,
+          options.maxBodyLength,
+          options.bodyTimeoutMs,
         );
-        return promise;
+    } catch {
+      requestBody = undefined; // a Request that cannot be cloned: recorded without its body
+    }
+    const startTime = Date.now();
+    const started = performance.now();
+    const timing = timings.expect(url, started);
+    const promise = original.apply(thisArg, args) as Promise<Response>;
+    let request = describeBody(body);
+    const readRequestBody = async () => {
+      if (requestBody) request = await requestBody.catch(() => ({}));
+    };
+    const base = (): NetworkPayload => {
+      const payload: NetworkPayload = { initiator: 'fetch', method, url, status: 0, startTime, duration: 0 };
+      if (request.size !== undefined) payload.requestSize = request.size;
+      const headers = requestHeaders && filterHeaders(requestHeaders, options.captureHeaders);
+      if (headers) payload.requestHeaders = headers;
+      return payload;
+    };
+    promise.then(
+      async (response) => {
+        try {
+          // A clone, so the page reads its body exactly as without us; made at once, before the
+          // page's own handlers (registered after ours) can read the body.
+          const responseTextRead =
+            options.captureBodies && isTextContentType(response.headers.get('content-type'))
+              ? readBody(response.clone().body, true, options.maxBodyLength, options.bodyTimeoutMs, false)
+              : undefined;
+          await readRequestBody();
+          const payload = base();
+          payload.status = response.status;
+          const size = contentLength(response.headers.get('content-length'));
+          if (size !== undefined) payload.responseSize = size;
+          const headers = filterHeaders(response.headers, options.captureHeaders);
+          if (headers) payload.responseHeaders = headers;
+          const responseText = (await responseTextRead)?.text;
+          // The browser's entry arrives once the body is in: duration to the last byte, and the
+          // size when no Content-Length said it. Without one, time to the response headers.
+          const measured = await timing;
+          payload.duration = measured ? measured.duration : Math.round(performance.now() - started);
+          if (payload.responseSize === undefined && measured?.encodedBodySize)
+            payload.responseSize = measured.encodedBodySize;
+          context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
+        } catch (error) {
+          context.reportError(error, 'recording a fetch response');
+        }
       },
-  );
+      async (error: unknown) => {
+        try {
+          const duration = Math.round(performance.now() - started);
+          await readRequestBody();
+          const payload = base();
+          payload.duration = duration;
+          payload.error = describeError(error);
+          context.emit('network', finishPayload(payload, options, { requestText: request.text }));
+        } catch (failure) {
+          context.reportError(failure, 'recording a failed fetch');
+        }
+      },
+    );
+    return promise;
+  });
 }
 
 interface XhrState {
@@ -330,93 +325,76 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
   const inFlight = new Map<XMLHttpRequest, () => void>();
 
   const teardowns: Teardown[] = [
-    patchMethod(
-      proto,
-      'open',
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          const xhr = this as XMLHttpRequest;
+    patchMethod(proto, 'open', (original, xhr: XMLHttpRequest, args) => {
+      try {
+        const [method, url] = args as [string, string | URL];
+        states.set(xhr, {
+          method: String(method).toUpperCase(),
+          url: absoluteUrl(url, target.location.href),
+          headers: [],
+        });
+      } catch {
+        states.delete(xhr);
+      }
+      return original.apply(xhr, args);
+    }),
+    patchMethod(proto, 'setRequestHeader', (original, xhr: XMLHttpRequest, args) => {
+      const result = original.apply(xhr, args);
+      states.get(xhr)?.headers.push([String(args[0]), String(args[1])]);
+      return result;
+    }),
+    patchMethod(proto, 'send', (original, xhr: XMLHttpRequest, args) => {
+      const state = states.get(xhr);
+      if (state && !isIgnoredUrl(state.url, endpoint, options.ignoreUrls)) {
+        const startTime = Date.now();
+        const started = performance.now();
+        const request = describeBody(args[0] as BodyLike);
+        let failure: string | undefined;
+        const onFailure = (event: Event) => {
+          failure = event.type === 'abort' ? 'aborted' : event.type === 'timeout' ? 'timeout' : 'network error';
+        };
+        const onLoadEnd = () => {
+          cleanup();
           try {
-            const [method, url] = args as [string, string | URL];
-            states.set(xhr, {
-              method: String(method).toUpperCase(),
-              url: absoluteUrl(url, target.location.href),
-              headers: [],
-            });
-          } catch {
-            states.delete(xhr);
+            const payload: NetworkPayload = {
+              initiator: 'xhr',
+              method: state.method,
+              url: state.url,
+              status: xhr.status,
+              startTime,
+              duration: Math.round(performance.now() - started),
+            };
+            if (request.size !== undefined) payload.requestSize = request.size;
+            const responseSize = xhr.status ? xhrResponseSize(xhr) : undefined;
+            if (responseSize !== undefined) payload.responseSize = responseSize;
+            const requestHeaders = filterHeaders(state.headers, options.captureHeaders);
+            if (requestHeaders) payload.requestHeaders = requestHeaders;
+            const responseHeaders = options.captureHeaders
+              ? filterHeaders(parseRawHeaders(xhr.getAllResponseHeaders()), options.captureHeaders)
+              : undefined;
+            if (responseHeaders) payload.responseHeaders = responseHeaders;
+            if (xhr.status === 0) payload.error = failure ?? 'network error';
+            const responseText = options.captureBodies && xhr.status ? xhrResponseText(xhr) : undefined;
+            context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
+          } catch (error) {
+            context.reportError(error, 'recording an XMLHttpRequest');
           }
-          return original.apply(this, args);
-        },
-    ),
-    patchMethod(
-      proto,
-      'setRequestHeader',
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          const result = original.apply(this, args);
-          states.get(this as XMLHttpRequest)?.headers.push([String(args[0]), String(args[1])]);
-          return result;
-        },
-    ),
-    patchMethod(
-      proto,
-      'send',
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          const xhr = this as XMLHttpRequest;
-          const state = states.get(xhr);
-          if (state && !isIgnoredUrl(state.url, endpoint, options.ignoreUrls)) {
-            const startTime = Date.now();
-            const started = performance.now();
-            const request = describeBody(args[0] as BodyLike);
-            let failure: string | undefined;
-            const onFailure = (event: Event) => {
-              failure = event.type === 'abort' ? 'aborted' : event.type === 'timeout' ? 'timeout' : 'network error';
-            };
-            const onLoadEnd = () => {
-              cleanup();
-              try {
-                const payload: NetworkPayload = {
-                  initiator: 'xhr',
-                  method: state.method,
-                  url: state.url,
-                  status: xhr.status,
-                  startTime,
-                  duration: Math.round(performance.now() - started),
-                };
-                if (request.size !== undefined) payload.requestSize = request.size;
-                const responseSize = xhr.status ? xhrResponseSize(xhr) : undefined;
-                if (responseSize !== undefined) payload.responseSize = responseSize;
-                const requestHeaders = filterHeaders(state.headers, options.captureHeaders);
-                if (requestHeaders) payload.requestHeaders = requestHeaders;
-                const responseHeaders = options.captureHeaders
-                  ? filterHeaders(parseRawHeaders(xhr.getAllResponseHeaders()), options.captureHeaders)
-                  : undefined;
-                if (responseHeaders) payload.responseHeaders = responseHeaders;
-                if (xhr.status === 0) payload.error = failure ?? 'network error';
-                const responseText = options.captureBodies && xhr.status ? xhrResponseText(xhr) : undefined;
-                context.emit('network', finishPayload(payload, options, { requestText: request.text, responseText }));
-              } catch (error) {
-                context.reportError(error, 'recording an XMLHttpRequest');
-              }
-            };
-            const cleanup = () => {
-              inFlight.delete(xhr);
-              xhr.removeEventListener('loadend', onLoadEnd);
-              xhr.removeEventListener('error', onFailure);
-              xhr.removeEventListener('abort', onFailure);
-              xhr.removeEventListener('timeout', onFailure);
-            };
-            xhr.addEventListener('error', onFailure);
-            xhr.addEventListener('abort', onFailure);
-            xhr.addEventListener('timeout', onFailure);
-            xhr.addEventListener('loadend', onLoadEnd);
-            inFlight.set(xhr, cleanup);
-          }
-          return original.apply(this, args);
-        },
-    ),
+        };
+        const cleanup = () => {
+          inFlight.delete(xhr);
+          xhr.removeEventListener('loadend', onLoadEnd);
+          xhr.removeEventListener('error', onFailure);
+          xhr.removeEventListener('abort', onFailure);
+          xhr.removeEventListener('timeout', onFailure);
+        };
+        xhr.addEventListener('error', onFailure);
+        xhr.addEventListener('abort', onFailure);
+        xhr.addEventListener('timeout', onFailure);
+        xhr.addEventListener('loadend', onLoadEnd);
+        inFlight.set(xhr, cleanup);
+      }
+      return original.apply(xhr, args);
+    }),
     () => {
       for (const cleanup of [...inFlight.values()]) cleanup();
     },

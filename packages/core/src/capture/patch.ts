@@ -4,25 +4,30 @@ import type { Teardown } from './context.js';
 export type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
- * Replace `target[name]` by a wrapper around the current function, and return a teardown that
+ * What a patched method runs instead of the original: it gets the original, the call's `this` and
+ * its arguments, and calls the original itself (`original.apply(thisArg, args)`).
+ */
+export type Around<Self = unknown> = (original: AnyMethod, thisArg: Self, args: unknown[]) => unknown;
+
+/**
+ * Replace `target[name]` by a wrapper that runs `around` in place of the current function, and return a teardown that
  * puts back exactly what was there: the same function object, or no own property at all when the
  * method was inherited (so `history.pushState` resolves to the prototype's again).
  *
  * If someone else wrapped our wrapper after us, removing ours would drop theirs too; the wrapper is
  * then left in their chain but turned into a pass-through.
  */
-export function patchMethod<T extends object, K extends keyof T>(
+export function patchMethod<T extends object, K extends keyof T, Self = unknown>(
   target: T,
   name: K,
-  makeWrapper: (original: AnyMethod) => AnyMethod,
+  around: Around<Self>,
 ): Teardown {
   const original = target[name] as unknown as AnyMethod;
   if (typeof original !== 'function') return () => {};
   const hadOwn = Object.prototype.hasOwnProperty.call(target, name);
   let active = true;
-  const wrapped = makeWrapper(original);
   const wrapper = function (this: unknown, ...args: unknown[]) {
-    return active ? wrapped.apply(this, args) : original.apply(this, args);
+    return active ? around(original, this as Self, args) : original.apply(this, args);
   };
   // Keep what pages and tests may inspect (`fetch.name`, `fetch.length`).
   try {
