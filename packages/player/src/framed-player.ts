@@ -1,3 +1,4 @@
+import { createPendingReplies } from '@reprise/protocol';
 import { assertSpeed, createPlayerEmitter } from './api-rules.js';
 import {
   FRAME_PROTOCOL,
@@ -74,10 +75,9 @@ export class FramedPlayer {
   private readonly fetchInit: RequestInit | undefined;
   private early: Promise<Response | undefined> | undefined;
   private readonly fetches = new Map<number, OutgoingFetch>();
-  private readonly seeks = new Map<number, () => void>();
+  private readonly seeks = createPendingReplies();
   /** Events the frame was asked to forward beyond those it always sends. */
   private readonly listening = new Set<keyof PlayerEventMap>();
-  private nextSeek = 0;
   private status: FramedStatus;
   private destroyed = false;
   /** Until the frame's first message: the player there has started. */
@@ -224,12 +224,8 @@ export class FramedPlayer {
   /** Resolves once the frame for `time` is on screen, or when a later seek replaces this one. */
   seek(time: number): Promise<void> {
     if (this.destroyed) return Promise.resolve();
-    const id = ++this.nextSeek;
     this.status = { ...this.status, time };
-    return new Promise((resolve) => {
-      this.seeks.set(id, resolve);
-      this.post({ kind: 'seek', id, time });
-    });
+    return this.seeks.request((id) => this.post({ kind: 'seek', id, time }));
   }
 
   setSpeed(speed: number): void {
@@ -288,8 +284,7 @@ export class FramedPlayer {
     this.stopHandshake();
     for (const outgoing of this.fetches.values()) outgoing.abort.abort();
     this.fetches.clear();
-    for (const resolve of this.seeks.values()) resolve();
-    this.seeks.clear();
+    this.seeks.settleAll();
     this.port.close();
     this.root.remove();
     this.emitter.clear();
@@ -318,9 +313,7 @@ export class FramedPlayer {
         return;
       }
       case 'seeked':
-        this.seeks.get(message.id)?.();
-        this.seeks.delete(message.id);
-        return;
+        return this.seeks.settle(message.id);
       case 'fetch':
         void this.serveFetch(message.id, message.url);
         return;

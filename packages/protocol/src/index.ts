@@ -12,3 +12,4 @@ export * from './validate.js';
 export * from './redact.js';
 export * from './transform.js';
 export * from './emitter.js';
+export * from './replies.js';

@@ -2,6 +2,7 @@ import {
   type Batch,
   PROTOCOL_VERSION,
   batchBounds,
+  createPendingReplies,
   encodeJsonBatchFrame,
   splitBatch,
   type RecordedEvent,
@@ -142,8 +143,8 @@ export class PageDelivery implements Delivery {
   private budget = KEEPALIVE_LIMIT_BYTES;
   private cutTimer: ReturnType<typeof setTimeout> | undefined;
   private hiddenCut: ReturnType<typeof setTimeout> | undefined;
-  private readonly waiters = new Map<number, () => void>();
-  private nextRequestId = 1;
+  /** flush, stop and discard requests the engine has not answered `done` yet. */
+  private readonly replies = createPendingReplies();
   private closed = false;
   private config: EngineConfig;
   private readonly removeListeners: Array<() => void> = [];
@@ -249,9 +250,7 @@ export class PageDelivery implements Delivery {
         unspool(message.keys);
         return;
       case 'done':
-        this.waiters.get(message.id)?.();
-        this.waiters.delete(message.id);
-        return;
+        return this.replies.settle(message.id);
       case 'dropped':
         return this.context.onError(
           new DeliveryDropError(message.reason, message.batches, message.bytes, message.detail),
@@ -397,11 +396,7 @@ export class PageDelivery implements Delivery {
   }
 
   private request(type: 'flush' | 'stop' | 'discard'): Promise<void> {
-    const id = this.nextRequestId++;
-    return new Promise<void>((resolve) => {
-      this.waiters.set(id, resolve);
-      this.send({ type, id });
-    });
+    return this.replies.request((id) => this.send({ type, id }));
   }
 
   flush(): Promise<void> {
