@@ -112,6 +112,7 @@ describe('FramedPlayer', () => {
       getState(): string;
       getCurrentTime(): number;
       getMarkers(): unknown[];
+      getStatus(): Record<string, unknown>;
       seek(t: number): Promise<void>;
     };
     await page.waitForFunction(() => (window as unknown as { player: Host }).player.getState() === 'paused');
@@ -120,7 +121,12 @@ describe('FramedPlayer', () => {
       await w.player.seek(4000);
       // The marker list is forwarded because the page listens to `markers` (it is not otherwise).
       const lists = w.heard.markers as unknown[][];
-      return { time: w.player.getCurrentTime(), markers: lists.at(-1)?.length ?? 0, heard: w.heard };
+      return {
+        time: w.player.getCurrentTime(),
+        status: w.player.getStatus(),
+        markers: lists.at(-1)?.length ?? 0,
+        heard: w.heard,
+      };
     });
     expect(after.time).toBe(4000);
     expect(after.markers).toBeGreaterThan(0);
@@ -129,17 +135,28 @@ describe('FramedPlayer', () => {
     const frame = (await (await page.waitForSelector('iframe.reprise-player-frame')).contentFrame())!;
     const inside = await frame.evaluate(() => {
       const player = (
-        window as unknown as { reprisePlayer: { getCurrentTime(): number; getIframe(): HTMLIFrameElement } }
+        window as unknown as {
+          reprisePlayer: {
+            getCurrentTime(): number;
+            getIframe(): HTMLIFrameElement;
+            getStatus(): Record<string, unknown>;
+          };
+        }
       ).reprisePlayer;
       return {
         origin,
         time: player.getCurrentTime(),
+        status: player.getStatus(),
         title: player.getIframe().contentDocument?.querySelector('h1')?.textContent ?? null,
       };
     });
     expect(inside.origin).toBe(server.url.replace('127.0.0.1', 'localhost'));
     expect(inside.time).toBe(4000);
     expect(inside.title).toBeTruthy();
+    // The host answers what the player in the frame does.
+    expect(after.status).toMatchObject({ time: 4000, state: 'paused', viewport: { width: 800, height: 500 } });
+    for (const key of ['time', 'duration', 'state', 'speed', 'skipInactive', 'viewport', 'startTimestamp'])
+      expect(after.status[key], key).toEqual(inside.status[key]);
     // The stream was fetched once, by the host page, not by the frame.
     expect(hits).toEqual(['/session.ndjson?project=dev']);
     expect(requests.filter((request) => request.url.includes('/session.ndjson'))).toEqual([

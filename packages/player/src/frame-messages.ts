@@ -1,4 +1,5 @@
-import type { LoadProgress, PlayerEventName, PlayerOptions, PlayerState, UrlAtTime } from './types.js';
+import type { PlayerStatus } from './player-readout.js';
+import type { PlayerEventName, PlayerOptions } from './types.js';
 
 /**
  * The messages between a `FramedPlayer` (the host page) and `servePlayerFrame` (the sandboxed
@@ -35,26 +36,13 @@ export interface FrameHandshake {
   kind: 'waiting' | 'knock';
 }
 
-/** The player's state as the host mirrors it, sent with every event. */
-export interface FramedStatus {
-  time: number;
-  duration: number;
-  state: PlayerState;
-  speed: number;
-  skipInactive: boolean;
-  progress: LoadProgress;
-  url: UrlAtTime | undefined;
-  viewport: { width: number; height: number };
-  startTimestamp: number | undefined;
-}
-
 /** The frame asks, and tells. */
 export type FromFrame =
   | { kind: 'fetch'; id: number; url: string }
   /** The frame's reader took a chunk: the host may send one more. */
   | { kind: 'pull'; id: number }
   | { kind: 'cancel'; id: number }
-  | { kind: 'event'; name: PlayerEventName; value: unknown; status: FramedStatus }
+  | { kind: 'event'; name: PlayerEventName; value: unknown; status: PlayerStatus }
   | { kind: 'seeked'; id: number };
 
 /** The host commands, and answers fetches. */

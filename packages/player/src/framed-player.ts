@@ -1,15 +1,15 @@
 import { createPendingReplies } from '@reprise/protocol';
 import { assertSpeed, createPlayerEmitter } from './api-rules.js';
+import { PlayerReadout, type PlayerStatus } from './player-readout.js';
 import {
   FRAME_PROTOCOL,
   type FrameHandshake,
   type FrameInit,
   type FramedPlayerOptions,
-  type FramedStatus,
   type FromFrame,
   type ToFrame,
 } from './frame-messages.js';
-import type { LoadProgress, PlayerEventMap, PlayerState, UrlAtTime } from './types.js';
+import type { PlayerEventMap } from './types.js';
 
 const DEFAULT_FRAME_TIMEOUT_MS = 10_000;
 
@@ -66,7 +66,7 @@ const sameRequestTarget = (a: URL, b: URL) => {
  * from the frame: getters answer what the frame last reported. The marker list is not mirrored:
  * listen to `markers` for it.
  */
-export class FramedPlayer {
+export class FramedPlayer extends PlayerReadout {
   /** The iframe the player runs in (inside the container given to the constructor). */
   readonly root: HTMLIFrameElement;
   private readonly emitter = createPlayerEmitter();
@@ -78,7 +78,7 @@ export class FramedPlayer {
   private readonly seeks = createPendingReplies();
   /** Events the frame was asked to forward beyond those it always sends. */
   private readonly listening = new Set<keyof PlayerEventMap>();
-  private status: FramedStatus;
+  private status: PlayerStatus;
   private destroyed = false;
   /** Until the frame's first message: the player there has started. */
   private startTimer: ReturnType<typeof setTimeout> | undefined;
@@ -88,6 +88,7 @@ export class FramedPlayer {
     if (!(container instanceof HTMLElement)) {
       throw new TypeError('[@reprise/player] new FramedPlayer(element, options) needs a DOM element to render into');
     }
+    super();
     const { frameUrl, fetchInit, response, frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS, frame: given, ...options } = init;
     if (typeof options.source !== 'string' || options.source === '') {
       throw new TypeError('[@reprise/player] FramedPlayer needs options.source: the playback stream URL');
@@ -248,32 +249,8 @@ export class FramedPlayer {
     this.post({ kind: 'call', method: 'focus' });
   }
 
-  getSpeed(): number {
-    return this.status.speed;
-  }
-  getSkipInactive(): boolean {
-    return this.status.skipInactive;
-  }
-  getCurrentTime(): number {
-    return this.status.time;
-  }
-  getDuration(): number {
-    return this.status.duration;
-  }
-  getStartTimestamp(): number | undefined {
-    return this.status.startTimestamp;
-  }
-  getState(): PlayerState {
-    return this.status.state;
-  }
-  getProgress(): LoadProgress {
-    return { ...this.status.progress };
-  }
-  getUrl(): UrlAtTime | undefined {
-    return this.status.url;
-  }
-  getViewport(): { width: number; height: number } {
-    return { ...this.status.viewport };
+  getStatus(): PlayerStatus {
+    return { ...this.status, progress: { ...this.status.progress }, viewport: { ...this.status.viewport } };
   }
 
   /** Stop the frame's requests and remove it. The instance is unusable afterwards. */

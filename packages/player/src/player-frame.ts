@@ -1,11 +1,4 @@
-import {
-  FRAME_PROTOCOL,
-  type FrameHandshake,
-  type FrameInit,
-  type FramedStatus,
-  type FromFrame,
-  type ToFrame,
-} from './frame-messages.js';
+import { FRAME_PROTOCOL, type FrameHandshake, type FrameInit, type FromFrame, type ToFrame } from './frame-messages.js';
 import { Player } from './player.js';
 import type { PlayerEventMap, PlayerEventName } from './types.js';
 
@@ -110,20 +103,6 @@ class PortFetch {
   }
 }
 
-function statusOf(player: Player): FramedStatus {
-  return {
-    time: player.getCurrentTime(),
-    duration: player.getDuration(),
-    state: player.getState(),
-    speed: player.getSpeed(),
-    skipInactive: player.getSkipInactive(),
-    progress: player.getProgress(),
-    url: player.getUrl(),
-    viewport: player.getViewport(),
-    startTimestamp: player.getStartTimestamp(),
-  };
-}
-
 /**
  * The inside of a `FramedPlayer`: call it in the page its frame loads. It waits for the host's
  * first message, then runs a `Player` filling this document, whose network requests the host
@@ -164,7 +143,7 @@ function runFramedPlayer(frameWindow: Window, port: MessagePort, options: FrameI
         name,
         // An Error's own fields are what the host needs; its class does not cross.
         value: value instanceof Error ? { message: value.message } : value,
-        status: statusOf(player),
+        status: player.getStatus(),
       }),
     );
   const forwarded = new Set<PlayerEventName>();

@@ -15,17 +15,10 @@ import { ResourcePolicy } from './resources.js';
 import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from './rage-clicks.js';
 import { createRetention, DEFAULT_RETAIN_MS, type Retention } from './retention.js';
 import { createSeeking, type Seeking } from './seeking.js';
-import type {
-  LoadProgress,
-  Marker,
-  PlayerEventMap,
-  PlayerOptions,
-  PlayerState,
-  TimeRange,
-  UrlAtTime,
-} from './types.js';
+import type { Marker, PlayerEventMap, PlayerOptions, TimeRange } from './types.js';
 import { UrlTimeline } from './url-timeline.js';
 import { PlayerView } from './view.js';
+import { PlayerReadout, type PlayerStatus } from './player-readout.js';
 import { Loader, type RecordingParts } from './windows.js';
 
 export const DEFAULT_SPEEDS = [1, 2, 4, 8];
@@ -38,7 +31,7 @@ export const DEFAULT_SPEEDS = [1, 2, 4, 8];
  * It starts the replayer on the first full snapshot, plays and pauses, and waits for data; the
  * stages it drives have their own files (`Loader`, `ReplayerWindow`, `Playhead`, `Seeking`, ...).
  */
-export class Player {
+export class Player extends PlayerReadout {
   /** The player's root element (inside the container given to the constructor). */
   readonly root: HTMLDivElement;
   private readonly emitter = createPlayerEmitter();
@@ -68,6 +61,7 @@ export class Player {
     if (!(container instanceof HTMLElement)) {
       throw new TypeError('[@reprise/player] new Player(element, options) needs a DOM element to render into');
     }
+    super();
     if (!options || options.source === undefined || options.source === null) {
       throw new TypeError(
         '[@reprise/player] options.source is required: an array of events, an async iterable of events or the playback URL',
@@ -213,26 +207,13 @@ export class Player {
     this.emitter.emit('speed', speed);
   }
 
-  getSpeed(): number {
-    return this.playbackSpeed.chosen;
-  }
-
   setSkipInactive(skip: boolean): void {
     this.playbackSpeed.setSkipInactive(skip);
     this.view.paintSkip(skip);
   }
 
-  getSkipInactive(): boolean {
-    return this.playbackSpeed.skipInactive;
-  }
-
-  /** ms from the start of the recording. */
-  getCurrentTime(): number {
-    return this.playhead.time;
-  }
-
-  /** Length of the recording in ms: the whole session when the stream announced it, else what has loaded. */
-  getDuration(): number {
+  /** The whole session when the stream announced its end, else what has loaded. */
+  private duration(): number {
     const start = this.index.start;
     if (start !== undefined && this.loader.streamEnd !== undefined && this.loader.streamEnd > start) {
       return Math.max(this.loader.streamEnd - start, this.index.duration);
@@ -240,13 +221,18 @@ export class Player {
     return this.index.duration;
   }
 
-  /** Epoch ms of time 0 (the first event), to convert between player time and timestamps. */
-  getStartTimestamp(): number | undefined {
-    return this.index.start;
-  }
-
-  getState(): PlayerState {
-    return this.playhead.state;
+  getStatus(): PlayerStatus {
+    return {
+      time: this.playhead.time,
+      duration: this.duration(),
+      state: this.playhead.state,
+      speed: this.playbackSpeed.chosen,
+      skipInactive: this.playbackSpeed.skipInactive,
+      progress: { ...this.loader.progress },
+      url: this.playhead.url,
+      viewport: { ...this.viewport },
+      startTimestamp: this.index.start,
+    };
   }
 
   getMarkers(): readonly Marker[] {
@@ -255,20 +241,6 @@ export class Player {
 
   getInactivePeriods(): readonly TimeRange[] {
     return this.overview.inactivePeriods;
-  }
-
-  getProgress(): LoadProgress {
-    return { ...this.loader.progress };
-  }
-
-  /** The page address (and route pattern) at the current moment. */
-  getUrl(): UrlAtTime | undefined {
-    return this.playhead.url;
-  }
-
-  /** The recorded viewport size. */
-  getViewport(): { width: number; height: number } {
-    return { ...this.viewport };
   }
 
   /** The iframe holding the replayed page (undefined until the first full snapshot). */

@@ -20,3 +20,4 @@ export { ResourcePolicy, type ResolveUrl, type ResourceKind, type ResourcePolicy
 export { formatClock, formatDuration } from './format.js';
 export { MARKER_KIND_LABELS } from './timeline.js';
 export type * from './types.js';
+export type { PlayerStatus } from './player-readout.js';
