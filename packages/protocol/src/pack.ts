@@ -226,8 +226,21 @@ export function unpackOwnValue(bytes: Uint8Array): unknown {
     return out;
   };
   const u8 = (): number => bytes[at++]!;
-  const u16 = (): number => ((at += 2), view.getUint16(at - 2));
-  const u32 = (): number => ((at += 4), view.getUint32(at - 4));
+  /** The big-endian integer of `width` (1, 2, 4 or 8) bytes, unsigned unless `signed`: a length, a count or an int. */
+  const integer = (width: number, signed: boolean): number => {
+    const from = at;
+    at += width;
+    switch (width) {
+      case 1:
+        return signed ? view.getInt8(from) : bytes[from]!;
+      case 2:
+        return signed ? view.getInt16(from) : view.getUint16(from);
+      case 4:
+        return signed ? view.getInt32(from) : view.getUint32(from);
+      default:
+        return Number(signed ? view.getBigInt64(from) : view.getBigUint64(from));
+    }
+  };
   const bin = (size: number): Uint8Array => bytes.slice(at, (at += size));
 
   const read = (): unknown => {
@@ -249,52 +262,43 @@ export function unpackOwnValue(bytes: Uint8Array): unknown {
         return false;
       case 0xc3:
         return true;
+      // Within a family the low bits of the token select the width: bin 8/16/32 (0xc4-0xc6).
       case 0xc4:
-        return bin(u8());
       case 0xc5:
-        return bin(u16());
       case 0xc6:
-        return bin(u32());
+        return bin(integer(1 << (token - 0xc4), false));
       case 0xca:
         return ((at += 4), view.getFloat32(at - 4));
       case 0xcb:
         return ((at += 8), view.getFloat64(at - 8));
+      // uint 8/16/32/64 (0xcc-0xcf), int 8/16/32/64 (0xd0-0xd3).
       case 0xcc:
-        return u8();
       case 0xcd:
-        return u16();
       case 0xce:
-        return u32();
       case 0xcf:
-        return ((at += 8), Number(view.getBigUint64(at - 8)));
+        return integer(1 << (token & 3), false);
       case 0xd0:
-        return ((at += 1), view.getInt8(at - 1));
       case 0xd1:
-        return ((at += 2), view.getInt16(at - 2));
       case 0xd2:
-        return ((at += 4), view.getInt32(at - 4));
       case 0xd3:
-        return ((at += 8), Number(view.getBigInt64(at - 8)));
+        return integer(1 << (token & 3), true);
       case 0xd4: {
         if (u8() !== RECORD_EXTENSION) break;
         const id = u8() & 0x3f;
         const keys = (records[id] = (read() as unknown[]).map(String));
         return fill(keys);
       }
+      // str 8/16/32 (0xd9-0xdb), array 16/32 (0xdc, 0xdd), map 16/32 (0xde, 0xdf).
       case 0xd9:
-        return text(u8());
       case 0xda:
-        return text(u16());
       case 0xdb:
-        return text(u32());
+        return text(integer(1 << (token - 0xd9), false));
       case 0xdc:
-        return array(u16());
       case 0xdd:
-        return array(u32());
+        return array(integer(2 << (token & 1), false));
       case 0xde:
-        return map(u16());
       case 0xdf:
-        return map(u32());
+        return map(integer(2 << (token & 1), false));
     }
     throw new RangeError(`msgpack token 0x${token.toString(16)} at byte ${at - 1} is not one this side writes`);
   };

@@ -43,6 +43,11 @@ function truncated(at: number): ProtocolError {
   return new ProtocolError('bad_msgpack', `Body is not valid msgpack: it ends inside a value (byte ${at}).`);
 }
 
+/** The unsigned big-endian integer of `width` (1, 2 or 4) bytes at `at`: a string's length or a container's count. */
+function readLength(bytes: Uint8Array, view: DataView, at: number, width: number): number {
+  return width === 1 ? bytes[at]! : width === 2 ? view.getUint16(at) : view.getUint32(at);
+}
+
 /**
  * Most msgpack values one batch may hold. Real batches (the recorder cuts at ~1 MB) hold a few
  * values per byte at most; 2 million covers an 8 MiB batch at 4 bytes a value, and bounds a
@@ -157,7 +162,8 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
         case 0xc7:
         case 0xc8:
         case 0xc9: {
-          const size = token === 0xc7 ? 1 : token === 0xc8 ? 2 : 4;
+          // ext 8/16/32: a size of 1, 2 or 4 bytes, then the type.
+          const size = 1 << (token - 0xc7);
           need(size + 1);
           throw extensionRefusal(bytes[at + size]!, start);
         }
@@ -171,21 +177,16 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
           if (!Number.isFinite(view.getFloat64(at))) throw unsupported('a non-finite number (NaN or Infinity)', start);
           at += 8;
           break;
+        // uint 8/16/32/64 (0xcc-0xcf) and int 8/16/32/64 (0xd0-0xd3): the low two bits select 1, 2, 4 or 8 bytes.
         case 0xcc:
-        case 0xd0:
-          at += 1;
-          break;
         case 0xcd:
-        case 0xd1:
-          at += 2;
-          break;
         case 0xce:
-        case 0xd2:
-          at += 4;
-          break;
         case 0xcf:
+        case 0xd0:
+        case 0xd1:
+        case 0xd2:
         case 0xd3:
-          at += 8;
+          at += 1 << (token & 3);
           break;
         case 0xd4: {
           need(2);
@@ -200,14 +201,12 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
           if (header >= 0x90 && header < 0xa0) {
             keyCount = header & 0x0f;
             at += 1;
-          } else if (header === 0xdc) {
-            need(3);
-            keyCount = view.getUint16(at + 1);
-            at += 3;
-          } else if (header === 0xdd) {
-            need(5);
-            keyCount = view.getUint32(at + 1);
-            at += 5;
+          } else if (header === 0xdc || header === 0xdd) {
+            // array 16/32: a count of 2 or 4 bytes.
+            const width = 2 << (header & 1);
+            need(1 + width);
+            keyCount = readLength(bytes, view, at + 1, width);
+            at += 1 + width;
           } else {
             throw new ProtocolError(
               'bad_msgpack',
@@ -238,43 +237,28 @@ export function scanPlainMsgpack(bytes: Uint8Array, maxValues: number, utf8?: Ut
         case 0xd8:
           need(1);
           throw extensionRefusal(bytes[at]!, start);
+        // str 8/16/32: a length of 1, 2 or 4 bytes.
         case 0xd9:
-          need(1);
-          strLength = bytes[at]!;
-          at += 1;
-          break;
         case 0xda:
-          need(2);
-          strLength = view.getUint16(at);
-          at += 2;
+        case 0xdb: {
+          const width = 1 << (token - 0xd9);
+          need(width);
+          strLength = readLength(bytes, view, at, width);
+          at += width;
           break;
-        case 0xdb:
-          need(4);
-          strLength = view.getUint32(at);
-          at += 4;
-          break;
+        }
+        // array 16/32 (0xdc, 0xdd) and map 16/32 (0xde, 0xdf): the low bit selects a count of 2 or 4 bytes.
         case 0xdc:
-          need(2);
-          children = view.getUint16(at);
-          at += 2;
-          break;
         case 0xdd:
-          need(4);
-          children = view.getUint32(at);
-          at += 4;
-          break;
         case 0xde:
-          need(2);
-          children = view.getUint16(at) * 2;
-          at += 2;
-          isMap = true;
+        case 0xdf: {
+          const width = 2 << (token & 1);
+          need(width);
+          isMap = token >= 0xde;
+          children = readLength(bytes, view, at, width) * (isMap ? 2 : 1);
+          at += width;
           break;
-        case 0xdf:
-          need(4);
-          children = view.getUint32(at) * 2;
-          at += 4;
-          isMap = true;
-          break;
+        }
       }
     }
     if (at > end) throw truncated(start);
@@ -333,18 +317,12 @@ function readKeyString(
   if (token >= 0xa0 && token < 0xc0) {
     length = token & 0x1f;
     from = at + 1;
-  } else if (token === 0xd9) {
-    if (at + 2 > bytes.byteLength) throw truncated(at);
-    length = bytes[at + 1]!;
-    from = at + 2;
-  } else if (token === 0xda) {
-    if (at + 3 > bytes.byteLength) throw truncated(at);
-    length = view.getUint16(at + 1);
-    from = at + 3;
-  } else if (token === 0xdb) {
-    if (at + 5 > bytes.byteLength) throw truncated(at);
-    length = view.getUint32(at + 1);
-    from = at + 5;
+  } else if (token >= 0xd9 && token <= 0xdb) {
+    // str 8/16/32: a length of 1, 2 or 4 bytes.
+    const width = 1 << (token - 0xd9);
+    from = at + 1 + width;
+    if (from > bytes.byteLength) throw truncated(at);
+    length = readLength(bytes, view, at + 1, width);
   } else {
     return undefined;
   }
