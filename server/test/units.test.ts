@@ -477,6 +477,16 @@ describe('writer backpressure', () => {
   });
 });
 
+test('every metric the collector registers is named in the README', async () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const names = (await createMetrics().registry.getMetricsAsJSON())
+    .map((metric) => metric.name)
+    // Node's process metrics are documented as a family.
+    .filter((name) => !/^reprise_(process|nodejs)_/.test(name));
+  expect(names.length).toBeGreaterThan(15);
+  expect(names.filter((name) => !readme.includes(`\`${name}`))).toEqual([]);
+});
+
 describe('writer gives way to ingest', () => {
   test('the help and the README state the saturation threshold the collector uses', () => {
     const stated = `${SATURATED_REQUESTS} or more requests being answered at once`;
