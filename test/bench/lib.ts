@@ -1,10 +1,11 @@
 // Shared by the benchmarks: the bench shop served three ways (no recorder, plain rrweb, Reprise),
 // a table printer and the closing `BENCH` line.
 import { API_ROUTES, APP_HTML } from './workload/workload.js';
-import { RRWEB_PAGE_SCRIPT } from './workload/record.js';
+import { POST_COALESCE_MS } from '@reprise/core/internal';
+import { RRWEB_PAGE_SCRIPT, rrwebPostingPageScript } from './workload/record.js';
 import { serve, type TestServer } from '../harness/index.js';
 
-export type Variant = 'none' | 'rrweb' | 'reprise' | 'reprise-capture';
+export type Variant = 'none' | 'rrweb' | 'rrweb-posting' | 'reprise' | 'reprise-capture';
 
 /** Reprise as a site would add it: the IIFE and one createRecorder call; events also kept in window.__events. */
 function repriseScript(endpoint: string, delivery: Record<string, unknown>): string {
@@ -28,6 +29,7 @@ export async function serveShop(
     pages: {
       '/none': APP_HTML,
       '/rrweb': inject(RRWEB_PAGE_SCRIPT),
+      '/rrweb-posting': inject(rrwebPostingPageScript(POST_COALESCE_MS)),
       '/reprise': inject(
         options.keepEvents ? repriseScript(endpoint, delivery) : repriseBareScript(endpoint, delivery),
       ),

@@ -19,4 +19,5 @@ export {
   DEFAULT_MAX_OUTBOX_BYTES,
   INGEST_PATH,
   BATCH_CONTENT_TYPE,
+  POST_COALESCE_MS,
 } from './delivery/defaults.js';

@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { SourceMapConsumer, type RawSourceMap } from 'source-map';
 import { launchBrowser, startIngestServer } from '../../harness/index.js';
 import { runWorkload } from '../workload/workload.js';
-import { printTable, serveShop } from '../lib.js';
+import { printTable, serveShop, type Variant as PageVariant } from '../lib.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const WORKLOAD_MS = Number(process.env.REPRISE_BENCH_OVERHEAD_MS ?? 30_000);
 const ROUNDS = Number(process.env.REPRISE_BENCH_PROFILE_ROUNDS ?? 3);
-type Variant = 'rrweb' | 'reprise-capture' | 'reprise';
+type Variant = Exclude<PageVariant, 'none'>;
 /** `rrweb,reprise` profiles the whole recorder, delivering to a loopback collector, instead of capture alone. */
 const VARIANTS = (process.env.REPRISE_BENCH_PROFILE_VARIANTS ?? 'rrweb,reprise-capture').split(',') as Variant[];
 const SAMPLING_US = 200;

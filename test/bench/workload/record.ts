@@ -13,9 +13,28 @@ export interface RecordedWorkload {
 
 const CACHE = fileURLToPath(new URL('../.cache/rrweb-events.json', import.meta.url));
 
+const RRWEB_SCRIPT = '<script src="/node_modules/@rrweb/record/dist/record.umd.min.cjs"></script>';
+/** The privacy defaults Reprise uses (every input masked) and its sampling. */
+const RRWEB_OPTIONS = "maskAllInputs: true, sampling: { mousemove: 50, scroll: 150, input: 'last' }";
+
 /** Plain rrweb with the privacy defaults Reprise uses (every input masked). */
-export const RRWEB_PAGE_SCRIPT = `<script src="/node_modules/@rrweb/record/dist/record.umd.min.cjs"></script>
-<script>window.__events = []; rrwebRecord.record({ emit: (e) => window.__events.push(e), maskAllInputs: true, sampling: { mousemove: 50, scroll: 150, input: 'last' } });</script>`;
+export const RRWEB_PAGE_SCRIPT = `${RRWEB_SCRIPT}
+<script>window.__events = []; rrwebRecord.record({ emit: (e) => window.__events.push(e), ${RRWEB_OPTIONS} });</script>`;
+
+/**
+ * Plain rrweb handing its events to a worker, the least any recorder that sends them from a worker
+ * does on the page: every `postEveryMs` the events so far as JSON text, posted to a worker that
+ * drops them. The overhead bench's floor under delivery (Reprise posts the same way, at the same pace).
+ */
+export function rrwebPostingPageScript(postEveryMs: number): string {
+  return `${RRWEB_SCRIPT}
+<script>(() => {
+  const worker = new Worker(URL.createObjectURL(new Blob(['onmessage = () => {};'], { type: 'text/javascript' })));
+  let queue = [];
+  const post = () => { worker.postMessage(JSON.stringify(queue)); queue = []; };
+  rrwebRecord.record({ emit: (e) => { if (queue.push(e) === 1) setTimeout(post, ${postEveryMs}); }, ${RRWEB_OPTIONS} });
+})();</script>`;
+}
 
 export async function recordWorkload(options: { fresh?: boolean } = {}): Promise<RecordedWorkload> {
   if (!options.fresh && existsSync(CACHE)) return JSON.parse(readFileSync(CACHE, 'utf8')) as RecordedWorkload;
