@@ -1,5 +1,5 @@
-// Shared by the benchmarks: the bench shop served three ways (no recorder, plain rrweb, Reprise),
-// a table printer and the closing `BENCH` line.
+// Shared by the benchmarks: the bench shop served five ways (no recorder, plain rrweb, rrweb posting
+// its events to a worker, Reprise, Reprise's capture alone), a table printer and the closing `BENCH` line.
 import { API_ROUTES, APP_HTML } from './workload/workload.js';
 import { POST_COALESCE_MS } from '@reprise/core/internal';
 import { RRWEB_PAGE_SCRIPT, rrwebPostingPageScript } from './workload/record.js';

@@ -7,9 +7,9 @@ import { benchLine, printTable, serveShop, type Variant } from '../lib.js';
 const WORKLOAD_MS = Number(process.env.REPRISE_BENCH_OVERHEAD_MS ?? 30_000);
 /**
  * Each variant runs this many times, interleaved, and the median counts (the machine is shared).
- * `added_ratio` is taken per round (the four variants of a round run back to back, so they share
- * the machine's load of the moment) and its median reported; 7 rounds so that two runs in a row
- * agree within 10 % (test/bench/README.md, "overhead").
+ * `added_ratio` is taken per round (the variants of a round run back to back, so they share
+ * the machine's load of the moment) and its median reported; 7 rounds, aiming at two runs in a row
+ * within 10 % of each other, which session 21 saw missed once (17 % apart; test/bench/README.md).
  */
 const ROUNDS = Number(process.env.REPRISE_BENCH_OVERHEAD_ROUNDS ?? 7);
 /**
