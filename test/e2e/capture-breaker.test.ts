@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 import {
   CAPTURE_FIXTURES,
   capturedEvents,
@@ -148,8 +150,61 @@ test('the parser building a big page is not a storm: no breaker, one full snapsh
   );
   const events = await capturedEvents(page);
   expect(breakerEvents).toEqual([]);
+  // The early capture's breaker reports to the recorder only once the rest has taken over, but its
+  // marker is in the events either way.
+  expect(repriseEvents(events, 'reprise.breaker')).toEqual([]);
   const snapshots = events.filter((event) => event.type === EventType.FullSnapshot);
   expect(snapshots).toHaveLength(1);
   expect(countElements(snapshots[0]!.data.node, 'li')).toBe(15_000);
+  await page.close();
+});
+
+test("the parser's last insertions, which reach the observer after loading ends, are not a storm; a script's are", async () => {
+  // The breaker alone, in a document the test parses on demand: document.write parses 20,000 rows
+  // and document.close ends loading in the same task, so every record of the parse is delivered
+  // after the document has stopped loading (on big.html above only the parser's last slice is,
+  // and how big that is depends on the machine's speed).
+  const breaker = await build({
+    entryPoints: [join(REPO_ROOT, 'packages/core/src/capture/breaker.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'RepriseBreaker',
+  });
+  const page = await browser.newPage();
+  await page.setContent('<!doctype html><body></body>');
+  await page.addScriptTag({ content: breaker.outputFiles[0]!.text });
+  const pauses = await page.evaluate(async () => {
+    type Start = typeof import('../../packages/core/src/capture/breaker.js').startMutationBreaker;
+    const { startMutationBreaker } = (window as unknown as { RepriseBreaker: { startMutationBreaker: Start } })
+      .RepriseBreaker;
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    const doc = frame.contentDocument!;
+    const pauses: Array<{ mutations: number; during: string }> = [];
+    let during = 'parse';
+    doc.open();
+    const stop = startMutationBreaker(
+      doc,
+      { maxMutations: 10_000, windowMs: 1000, resumeAfterMs: 500 },
+      {
+        onPause: (mutations) => pauses.push({ mutations, during }),
+        onResume: () => undefined,
+        onError: (error) => pauses.push({ mutations: -1, during: String(error) }),
+      },
+    );
+    const rows = (label: string) => Array.from({ length: 20_000 }, (_, i) => `<li>${label} ${i}</li>`).join('');
+    doc.write(`<!doctype html><html><body><ul id="parsed">${rows('parsed')}</ul></body></html>`);
+    doc.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // As many rows added one by one by a script once the page is parsed: a storm.
+    during = 'script';
+    const list = doc.getElementById('parsed')!;
+    for (let i = 0; i < 20_000; i++) list.appendChild(doc.createElement('li')).textContent = `added ${i}`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stop();
+    return pauses;
+  });
+  expect(pauses).toEqual([{ mutations: expect.any(Number), during: 'script' }]);
   await page.close();
 });

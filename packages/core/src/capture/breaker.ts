@@ -175,11 +175,12 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
 
   const doc = root.ownerDocument ?? (root as Document);
   // While the HTML parser is still building the page (start() called from a script in <head>)
-  // its insertions are not a storm, and rrweb has not started yet anyway. A parsed page stays
-  // parsed, so the document is asked only until it is.
-  let parsed = false;
+  // its insertions are not a storm, and rrweb has not started yet anyway. The parser's last
+  // insertions reach the observer only after the document has stopped loading, often more than
+  // the limit in one batch, so they are taken from the observer when it stops, unjudged.
+  let parsed = doc.readyState !== 'loading';
   const observer = new MutationObserver((records) => {
-    if (!parsed && !(parsed = doc.readyState !== 'loading')) return;
+    if (!parsed) return;
     const decision = state.onMutations(countNodeChanges(records), now);
     if (decision !== 'trip') return;
     try {
@@ -189,9 +190,15 @@ export function startMutationBreaker(root: Node, limits: ResolvedBreaker, hooks:
     }
     scheduleResume();
   });
+  const onParsed = () => {
+    observer.takeRecords();
+    parsed = true;
+  };
   observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+  if (!parsed) doc.addEventListener('readystatechange', onParsed, { once: true });
   return () => {
     observer.disconnect();
+    doc.removeEventListener('readystatechange', onParsed);
     clearTimeout(timer);
   };
 }
