@@ -35,12 +35,15 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>early</title>
   window.__events = [];
   window.__errors = [];
   window.__started = [];
+  window.__told = [];
   window.recorder = Reprise.createRecorder({
     onEvents: (events) => window.__events.push(...JSON.parse(JSON.stringify(events))),
     onError: (error) => window.__errors.push({ code: error.code, message: error.message }),
     console: false,
   });
   recorder.on('start', (payload) => window.__started.push(payload.sessionId));
+  recorder.on('start', () => window.__told.push({ name: 'start' }));
+  recorder.on('breaker', (payload) => window.__told.push({ name: 'breaker', ...payload }));
   recorder.start();
   window.__atStart = { isRecording: recorder.isRecording, sessionId: recorder.sessionId };
   window.addItem = (text) => {
@@ -55,6 +58,7 @@ interface EarlyPageGlobals {
   __events: CapturedEvent[];
   __errors: Array<{ code: string; message: string }>;
   __started: string[];
+  __told: Array<{ name: string; state?: string; mutations?: number }>;
   __atStart: { isRecording: boolean; sessionId: string | null };
   addItem(text: string): void;
 }
@@ -129,6 +133,28 @@ describe('the script tag records from start(), before the rest of the recorder a
     expect(snapshots).toHaveLength(1);
     expect(allStrings(snapshots[0]!.data)).toContain(`change ${OVER_EARLY_CAP}`);
     expect(JSON.stringify(events)).not.toContain('"change 1"');
+    await page.close();
+  });
+
+  test("a storm before the rest arrives: the breaker's pause and resume reach on('breaker') listeners after the take-over's start", async () => {
+    const { page } = await openHeld();
+    await page.evaluate(() => {
+      const list = document.getElementById('list')!;
+      for (let i = 0; i < 20_000; i++) list.appendChild(document.createElement('li')).textContent = `storm ${i}`;
+    });
+    // Calm for the breaker's resumeAfterMs (1 s by default): the early capture resumes, with a new snapshot.
+    await page.waitForTimeout(1500);
+    gate.open();
+    await page.waitForFunction(() => (window as unknown as EarlyPageGlobals).__started.length === 1);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as EarlyPageGlobals).__told))
+      .toEqual([
+        { name: 'start' },
+        { name: 'breaker', state: 'paused', mutations: expect.any(Number) },
+        { name: 'breaker', state: 'resumed', mutations: expect.any(Number) },
+      ]);
+    const told = await page.evaluate(() => (window as unknown as EarlyPageGlobals).__told);
+    expect(told[1]!.mutations).toBeGreaterThanOrEqual(20_000);
     await page.close();
   });
 

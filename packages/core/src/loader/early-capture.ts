@@ -5,7 +5,7 @@ import { debugWarn, isBrowser } from '../env.js';
 import type { EarlyCapture, EarlyCaptureSink } from '../capture/early.js';
 import { startDomTrackers } from '../recorder/trackers.js';
 import { isOptedOut, resolveSession } from '../session.js';
-import type { RecorderOptions } from '../types.js';
+import type { RecorderEvents, RecorderOptions } from '../types.js';
 
 /**
  * Events kept while the rest of the recorder loads (a full snapshot and a few seconds of a busy
@@ -27,6 +27,8 @@ export function startEarlyCapture(options: RecorderOptions): EarlyCapture | unde
   const config = resolveCaptureOptions(options);
   const session = resolveSession({ sampleRate: config.sampleRate });
   let buffer: RecordedEvent[] | undefined = [];
+  // Breaker changes before the take-over (each also a marker in the buffer, so as bounded as it).
+  let breakerChanges: Array<RecorderEvents['breaker']> | undefined = [];
   let sink: EarlyCaptureSink | undefined;
   let teardowns: Teardown[] | undefined;
   let adopted = false;
@@ -66,7 +68,7 @@ export function startEarlyCapture(options: RecorderOptions): EarlyCapture | unde
               ? sink.report(error, code, what)
               : debugWarn(config.debug, `${what} failed while the recorder loaded`, error),
           isRecording: () => teardowns !== undefined,
-          onBreaker: (event) => sink?.onBreaker(event),
+          onBreaker: (event) => (sink ? sink.onBreaker(event) : breakerChanges?.push(event)),
         },
         teardowns,
       );
@@ -86,6 +88,12 @@ export function startEarlyCapture(options: RecorderOptions): EarlyCapture | unde
       buffer = undefined;
       sink = taker;
       for (const event of events) taker.push(event);
+      const changes = breakerChanges!;
+      breakerChanges = undefined;
+      // The taker adopts while it starts: its listeners hear `start` first, then what the breaker did.
+      queueMicrotask(() => {
+        if (teardowns) for (const change of changes) taker.onBreaker(change);
+      });
       return halt;
     },
     discard() {
