@@ -120,6 +120,23 @@ export function startDomCapture(
       return true;
     },
   };
+  // rrweb takes a mask selector that the browser cannot parse for "no match" (nothing masked) and
+  // fails on every node for a block selector: refuse to record rather than guess at a privacy rule.
+  const parsesIn = document.createDocumentFragment();
+  for (const [name, selector] of Object.entries({
+    maskSelectors: privacy.maskTextSelector,
+    blockSelectors: privacy.blockSelector,
+    unmaskSelectors: unmaskSelector,
+  })) {
+    try {
+      parsesIn.querySelector(selector);
+    } catch {
+      throw new RecorderError(
+        'options',
+        `privacy.${name} holds a selector this browser cannot parse ("${selector}"): fix it. Nothing is recorded until then.`,
+      );
+    }
+  }
   if (page[DOM_CAPTURE_RUNNING]) {
     throw new RecorderError(
       'capture',
