@@ -208,31 +208,46 @@ test('privacy.redact.dropQueryStrings drops every query string and fragment of r
   }
 });
 
+/**
+ * Start a recorder with `privacy` options it cannot apply: the one error reported says `expected`,
+ * and nothing is recorded, then or after the page changes.
+ */
+async function expectRefusedToRecord(privacy: unknown, expected: string): Promise<void> {
+  const tab = await browser.newPage();
+  try {
+    await tab.goto(`${server.url}/private`);
+    await tab.evaluate(
+      (options) => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({ privacy: options }),
+      privacy,
+    );
+    await expect
+      .poll(() => tab.evaluate(() => (window as unknown as { __errors: string[] }).__errors), { timeout: 10_000 })
+      .toEqual([expect.stringContaining(expected)]);
+    await tab.evaluate(() => {
+      document.querySelector('#editor')!.textContent = 'changed after the start';
+    });
+    await tab.waitForTimeout(100);
+    expect(
+      await tab.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
+    ).toBe(false);
+    expect(await capturedEvents(tab)).toEqual([]);
+  } finally {
+    await tab.close();
+  }
+}
+
 test.each(['maskSelectors', 'blockSelectors', 'unmaskSelectors'])(
   'a privacy.%s selector the browser cannot parse is reported, and nothing is recorded',
-  async (name) => {
-    const tab = await browser.newPage();
-    try {
-      await tab.goto(`${server.url}/private`);
-      await tab.evaluate(
-        (privacy) => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({ privacy }),
-        // A valid selector beside it: one that cannot be parsed spoils the whole list (rrweb joins them).
-        { [name]: ['.valid-rule', '#editor:has('] },
-      );
-      await expect
-        .poll(() => tab.evaluate(() => (window as unknown as { __errors: string[] }).__errors), { timeout: 10_000 })
-        .toEqual([expect.stringContaining(`privacy.${name} holds a selector this browser cannot parse`)]);
-      await tab.evaluate(() => {
-        document.querySelector('#editor')!.textContent = 'changed after the start';
-      });
-      await tab.waitForTimeout(100);
-      expect(
-        await tab.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
-      ).toBe(false);
-      const events = await capturedEvents(tab);
-      expect(events).toEqual([]);
-    } finally {
-      await tab.close();
-    }
-  },
+  (name) =>
+    // A valid selector beside it: one that cannot be parsed spoils the whole list (rrweb joins them).
+    expectRefusedToRecord(
+      { [name]: ['.valid-rule', '#editor:has('] },
+      `privacy.${name} holds a selector this browser cannot parse`,
+    ),
 );
+
+test('a privacy.redact.patterns entry that does not compile is reported at start(), and nothing is recorded', () =>
+  expectRefusedToRecord(
+    { redact: { patterns: ['\\d{3}', '(unclosed'] } },
+    'privacy.redact.patterns holds a pattern that does not compile',
+  ));

@@ -378,6 +378,11 @@ describe('createRecorder outside a browser (SSR)', () => {
     }
   });
 
+  test('a redaction pattern that does not compile does not make createRecorder() throw into the app', () => {
+    const recorder = createFullRecorder({ privacy: { redact: { patterns: ['(unclosed'] } } });
+    expect(recorder.isRecording).toBe(false);
+  });
+
   test('node-environment tests resolve workspace packages to their sources (vitest.shared.mjs)', async () => {
     // Through the package name, the same module as the relative import: not a possibly stale dist/.
     const byName = await import('@reprise/core');

@@ -7,6 +7,7 @@ import {
   type SessionPayload,
 } from '@reprise/protocol/page';
 import { runTeardowns, type CaptureContext, type Teardown } from './capture/context.js';
+import { describeError } from './capture/serialize.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
 import { SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
@@ -65,8 +66,21 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   let delivery: Delivery | undefined;
   let assets: ReturnType<typeof openAssetCapture>;
 
+  // A redaction pattern that does not compile is a privacy rule that cannot be applied: start()
+  // records nothing and says why, rather than createRecorder() throwing into the app.
+  let unusable: RecorderError | undefined;
+  let redact: (text: string) => string = () => '';
+  try {
+    redact = createRedactor(config.privacy.redact);
+  } catch (error) {
+    unusable = new RecorderError(
+      'options',
+      `privacy.redact.patterns holds a pattern that does not compile (${describeError(error)}): fix it. Nothing is recorded until then.`,
+      { cause: error },
+    );
+  }
   const pipeline = createEventPipeline({
-    redact: createRedactor(config.privacy.redact),
+    redact,
     report,
     onEvents: config.onEvents,
     isRecording: () => recording,
@@ -250,6 +264,11 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       warn(
         'start() was called outside a browser (no window or document), so nothing is recorded. Call it from client-side code, e.g. in an effect or onMounted().',
       );
+      return;
+    }
+    if (unusable) {
+      dropEarlyCapture();
+      report(unusable, 'options', 'resolving options');
       return;
     }
     if (isOptedOut()) {
