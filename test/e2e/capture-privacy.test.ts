@@ -209,7 +209,7 @@ test('privacy.redact.dropQueryStrings drops every query string and fragment of r
 });
 
 /**
- * Start a recorder with `privacy` options it cannot apply: the one error reported says `expected`,
+ * Start a recorder with `privacy` options it cannot apply: the one `options` error reported says `expected`,
  * and nothing is recorded, then or after the page changes.
  */
 async function expectRefusedToRecord(privacy: unknown, expected: string): Promise<void> {
@@ -231,6 +231,13 @@ async function expectRefusedToRecord(privacy: unknown, expected: string): Promis
       await tab.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
     ).toBe(false);
     expect(await capturedEvents(tab)).toEqual([]);
+    // The error the app's listeners hear is typed: an `options` error, not a capture failure.
+    const told = await tab.evaluate(
+      () => (window as unknown as { __recorderEvents: Array<{ name: string; payload: unknown }> }).__recorderEvents,
+    );
+    expect(told.filter((event) => event.name === 'error')).toEqual([
+      { name: 'error', payload: expect.objectContaining({ code: 'options' }) },
+    ]);
   } finally {
     await tab.close();
   }
