@@ -21,3 +21,5 @@ export {
   BATCH_CONTENT_TYPE,
   POST_COALESCE_MS,
 } from './delivery/defaults.js';
+// rrweb's privacy options as DOM capture builds them: the overhead attribution gives plain rrweb the same.
+export { domPrivacy } from './privacy.js';

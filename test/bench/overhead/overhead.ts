@@ -4,7 +4,7 @@ import { runWorkload } from '../workload/workload.js';
 import { benchLine, printTable, serveShop, type Variant } from '../lib.js';
 
 /** The workload at 10x compression: overhead is per event, so a faster run measures the same work. */
-const WORKLOAD_MS = Number(process.env.REPRISE_BENCH_OVERHEAD_MS ?? 30_000);
+export const WORKLOAD_MS = Number(process.env.REPRISE_BENCH_OVERHEAD_MS ?? 30_000);
 /**
  * Each variant runs this many times, interleaved, and the median counts (the machine is shared).
  * `added_ratio` is taken per round (the variants of a round run back to back, so they share
@@ -33,7 +33,7 @@ async function metrics(cdp: Cdp): Promise<Record<string, number>> {
   return Object.fromEntries(list.map((metric) => [metric.name, metric.value]));
 }
 
-async function measure(page: Page, url: string): Promise<Sample> {
+export async function measure(page: Page, url: string): Promise<Sample> {
   // Metrics accumulate only while the domain is enabled: enable once, before the page loads.
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -62,7 +62,7 @@ async function measure(page: Page, url: string): Promise<Sample> {
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function runOverheadBench(): Promise<void> {
   const ingest = await startIngestServer();

@@ -13,7 +13,7 @@ export interface RecordedWorkload {
 
 const CACHE = fileURLToPath(new URL('../.cache/rrweb-events.json', import.meta.url));
 
-const RRWEB_SCRIPT = '<script src="/node_modules/@rrweb/record/dist/record.umd.min.cjs"></script>';
+export const RRWEB_SCRIPT = '<script src="/node_modules/@rrweb/record/dist/record.umd.min.cjs"></script>';
 /** The privacy defaults Reprise uses (every input masked) and its sampling. */
 const RRWEB_OPTIONS = "maskAllInputs: true, sampling: { mousemove: 50, scroll: 150, input: 'last' }";
 
