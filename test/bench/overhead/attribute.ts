@@ -1,3 +1,4 @@
+import { MASKED_VALUE_PLACEHOLDER } from '@reprise/core';
 import {
   DEFAULT_BLOCK_SELECTORS,
   DEFAULT_MASK_SELECTORS,
@@ -41,7 +42,7 @@ function rrwebConfiguredScript(): string {
     `blockSelector: ${JSON.stringify(privacy.blockSelector)}`,
     `ignoreSelector: ${JSON.stringify(privacy.ignoreSelector)}`,
     `maskInputOptions: ${JSON.stringify(privacy.maskInputOptions)}`,
-    "maskInputFn: (text) => (text ? '********' : '')",
+    `maskInputFn: (text) => (text ? ${JSON.stringify(MASKED_VALUE_PLACEHOLDER)} : '')`,
     "maskTextFn: (text) => text.replace(/\\S/g, '*')",
     `sampling: { mousemove: ${DEFAULT_SAMPLING_MOUSEMOVE_MS}, scroll: ${DEFAULT_SAMPLING_SCROLL_MS}, input: 'all' }`,
     "recordAfter: 'DOMContentLoaded'",
