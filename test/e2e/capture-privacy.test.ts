@@ -17,7 +17,7 @@ import {
  * The recorder's privacy defaults for what pages commonly hide, in Chromium through the
  * script-tag build (packages/core/dist/reprise.iife.js): secrets in URLs, credential headers,
  * password fields in bodies, masked values' length, <select> choices, secret attributes,
- * contenteditable text and SSNs shown as page text.
+ * contenteditable text, SSNs shown as page text, and subtrees marked with rrweb's own classes.
  */
 
 const SECRETS = {
@@ -31,6 +31,11 @@ const SECRETS = {
   dataToken: 'data-token-61f0b2',
   editable: 'Editable secret draft',
   ssn: '123-45-6789',
+  // rrweb's own class markers, which pages that used rrweb (or a tool built on it) already carry.
+  rrMaskText: 'Margaret kept this note private',
+  rrMaskTitle: 'Tooltip naming Margaret',
+  rrMaskTyped: 'typed inside rr-mask',
+  rrBlockText: 'Blocked ledger entry',
 };
 /** One of the `<select>`'s options: the options are page structure; which one was chosen is not recorded. */
 const CHOSEN = 'option-gold-plan';
@@ -50,6 +55,10 @@ const page = `<!doctype html>
   <p id="ssn">SSN on file: ${SECRETS.ssn}</p>
   <div id="editor" contenteditable="true">${SECRETS.editable}</div>
   <label>Name <input id="name" type="text"></label>
+  <div id="rr-masked" class="rr-mask" title="${SECRETS.rrMaskTitle}">${SECRETS.rrMaskText}
+    <input id="rr-masked-field" data-reprise-unmask>
+  </div>
+  <div id="rr-blocked" class="rr-block">${SECRETS.rrBlockText}</div>
   <label>Plan <select id="plan"><option value="option-free">Free</option><option value="${CHOSEN}">Gold</option></select></label>
 </body>
 </html>`;
@@ -101,6 +110,8 @@ describe('@reprise/core privacy defaults in Chromium', () => {
     await tab.click('#name');
     await tab.keyboard.type('Ada Lovelace', { delay: 0 });
     await tab.selectOption('#plan', CHOSEN);
+    await tab.click('#rr-masked-field');
+    await tab.keyboard.type(SECRETS.rrMaskTyped, { delay: 0 });
     await tab.click('#editor');
     await tab.keyboard.type(' more secret words', { delay: 0 });
     await tab.evaluate(async (secrets) => {
@@ -160,7 +171,7 @@ describe('@reprise/core privacy defaults in Chromium', () => {
     expect(form!.requestBody).toBe('password=redacted&user=ann');
   });
 
-  test('masked values have one fixed length, the chosen option is not told, contenteditable text and secret attributes are masked', () => {
+  test('masked values have one fixed length, the chosen option is not told, contenteditable text, secret attributes and rrweb-marked subtrees are masked', () => {
     const inputs = events.filter(
       (event) =>
         event.type === EventType.IncrementalSnapshot &&
@@ -175,6 +186,11 @@ describe('@reprise/core privacy defaults in Chromium', () => {
     expect(snapshot).not.toContain('"selected"');
     expect(snapshot).toContain('SSN on file: ***********');
     expect(snapshot).not.toContain('Editable');
+    // rrweb's class markers: the masked subtree is recorded (its text masked), the blocked one as a
+    // placeholder without its id.
+    expect(snapshot).toContain('"id":"rr-masked"');
+    expect(snapshot).toContain('"class":"rr-block"');
+    expect(snapshot).not.toContain('"id":"rr-blocked"');
     const mutations = JSON.stringify(
       events.filter(
         (event) =>

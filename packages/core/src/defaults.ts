@@ -10,6 +10,7 @@ import {
   CONTENTEDITABLE_SELECTOR,
   MASK_ATTRIBUTE,
   MASK_CLASS,
+  RRWEB_MASK_SELECTOR,
   UNMASK_ATTRIBUTE,
   type ResolvedPrivacy,
 } from './privacy.js';
@@ -40,6 +41,7 @@ export const DEFAULT_MASK_SELECTORS: readonly string[] = [
   `[${MASK_ATTRIBUTE}]`,
   `.${MASK_CLASS}`,
   CONTENTEDITABLE_SELECTOR,
+  RRWEB_MASK_SELECTOR,
 ];
 export const DEFAULT_BLOCK_SELECTORS: readonly string[] = [`[${BLOCK_ATTRIBUTE}]`, `.${BLOCK_CLASS}`];
 export const DEFAULT_UNMASK_SELECTORS: readonly string[] = [`[${UNMASK_ATTRIBUTE}]`];

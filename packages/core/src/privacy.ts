@@ -36,6 +36,12 @@ export const PASSWORD_PLACEHOLDER = '********';
  * tells a lot (which `<select>` option was chosen, a PIN's or a name's length).
  */
 export const MASKED_VALUE_PLACEHOLDER = '********';
+/**
+ * rrweb's own text-mask class, which rrweb honours by default and pages that used rrweb (or a tool
+ * built on it) already carry: it is a default mask selector too, so that its subtree gets all of
+ * Reprise's masking (text attributes, fields marked unmasked inside it), not only rrweb's text.
+ */
+export const RRWEB_MASK_SELECTOR = '.rr-mask';
 /** Masks contenteditable regions (rich-text editors) by default, like inputs. */
 export const CONTENTEDITABLE_SELECTOR = '[contenteditable]:not([contenteditable="false" i])';
 

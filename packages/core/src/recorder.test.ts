@@ -93,6 +93,7 @@ describe('resolveOptions', () => {
       '[data-reprise-mask]',
       '.reprise-mask',
       CONTENTEDITABLE_SELECTOR,
+      '.rr-mask',
       '.secret',
     ]);
     expect(resolved.privacy.blockSelectors).toEqual(['[data-reprise-block]', '.reprise-block', '#ads']);
