@@ -28,13 +28,18 @@ export interface TestBrowser {
  * with launch(), so a persistent context on a temp dir gives the fresh profile).
  */
 export async function launchBrowser(
-  options: { viewport?: { width: number; height: number } } = {},
+  options: {
+    viewport?: { width: number; height: number };
+    /** Keep pages in the back/forward cache, as a user's browser does (Playwright turns it off). */
+    backForwardCache?: boolean;
+  } = {},
 ): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'reprise-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: options.backForwardCache ? ['--disable-back-forward-cache'] : undefined,
     viewport: options.viewport ?? { width: 1024, height: 768 },
   });
   return {

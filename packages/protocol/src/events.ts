@@ -40,7 +40,8 @@ export const RepriseTag = {
 } as const;
 export type RepriseKind = keyof typeof RepriseTag;
 
-export type NavigationType = 'initial' | 'push' | 'replace' | 'pop' | 'reload';
+/** `restore`: the page came back from the browser's back/forward cache, as it was (no load). */
+export type NavigationType = 'initial' | 'push' | 'replace' | 'pop' | 'reload' | 'restore';
 
 export interface NavigationPayload {
   /** Full URL after the navigation (redacted like any other string). */

@@ -1,6 +1,7 @@
 import type { NavigationPayload } from '@reprise/protocol/page';
 import type { CaptureContext, Teardown } from '../capture/context.js';
 import { isSameNavigation, startHistoryCapture } from '../capture/navigation.js';
+import { listen } from '../capture/patch.js';
 import type { ResolvedOptions } from '../defaults.js';
 
 export interface NavigationTracker {
@@ -11,8 +12,9 @@ export interface NavigationTracker {
   navigate(payload: NavigationPayload): void;
   /**
    * A recording starts knowing where the app is: the page itself with automatic tracking, else the
-   * last marker a router gave (before start() too), recorded again as `initial`. The teardown
-   * stops history tracking.
+   * last marker a router gave (before start() too), recorded again as `initial`. A page shown again
+   * from the back/forward cache records that marker again as `restore` (no router sees it). The
+   * teardown stops history tracking and that listener.
    */
   begin(): Teardown;
   /** The recording ended: the next one records its marker again. */
@@ -59,7 +61,16 @@ export function createNavigationTracker(
       recorded = false;
       if (config.navigation === 'history' && claims === 0) startHistory(true);
       else if (current) navigate({ ...current, navigationType: 'initial' });
-      return stopHistoryNow;
+      const stopRestores = listen(window, 'pageshow', (event) => {
+        if (!(event as PageTransitionEvent).persisted || !current) return;
+        // The same place as the marker before the page was hidden, visited again: not a repeat.
+        recorded = false;
+        navigate({ ...current, navigationType: 'restore' });
+      });
+      return () => {
+        stopRestores();
+        stopHistoryNow();
+      };
     },
     end() {
       recorded = false;
