@@ -168,6 +168,47 @@ describe('navigation state', () => {
     expect(types.indexOf(EventType.FullSnapshot)).toBeLessThan(types.indexOf('reprise.navigation'));
   });
 
+  test('history mode also records what the Navigation API navigates to (navigate(), links it intercepts), which calls no history method', async () => {
+    const page = await openSpa('/spa/');
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as PageGlobals;
+      const api = (
+        window as unknown as {
+          navigation: EventTarget & {
+            navigate(url: string, o?: object): { finished: Promise<unknown> };
+            back(): { finished: Promise<unknown> };
+          };
+        }
+      ).navigation;
+      // A router built on the Navigation API: it intercepts every same-document navigation.
+      api.addEventListener('navigate', (event) => {
+        const navigate = event as Event & { canIntercept: boolean; intercept(o: object): void };
+        if (navigate.canIntercept) navigate.intercept({ handler: async () => {} });
+      });
+      const recorder = w.make();
+      recorder.start();
+      await api.navigate('/spa/orders').finished;
+      const link = document.body.appendChild(document.createElement('a'));
+      link.href = '/spa/orders/7';
+      link.click();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await api.navigate('/spa/orders/8', { history: 'replace' }).finished;
+      await api.back().finished;
+      await recorder.flush();
+      recorder.stop();
+      return w.__events;
+    });
+    await page.close();
+    const origin = server.url;
+    expect(navigations(result).map(({ url, navigationType }) => [url, navigationType])).toEqual([
+      [`${origin}/spa/`, 'initial'],
+      [`${origin}/spa/orders`, 'push'],
+      [`${origin}/spa/orders/7`, 'push'],
+      [`${origin}/spa/orders/8`, 'replace'],
+      [`${origin}/spa/orders`, 'pop'],
+    ]);
+  });
+
   test('history mode records the page the SPA was served at, once, and claimNavigation() switches it off until released', async () => {
     const page = await openSpa('/spa/users/42');
     const result = await page.evaluate(async () => {

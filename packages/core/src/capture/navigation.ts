@@ -43,10 +43,23 @@ export function isSameNavigation(a: NavigationPayload | undefined, b: Navigation
   return a !== undefined && a.url === b.url && a.route === b.route;
 }
 
+/** The Navigation API's `currententrychange` event: not in every browser, nor in TypeScript's DOM types. */
+interface EntryChange extends Event {
+  readonly navigationType: 'push' | 'replace' | 'reload' | 'traverse' | null;
+}
+const ENTRY_CHANGE_TYPES: Record<NonNullable<EntryChange['navigationType']>, NavigationType> = {
+  push: 'push',
+  replace: 'replace',
+  reload: 'reload',
+  traverse: 'pop',
+};
+
 /**
  * `navigation: 'history'`: the current page (unless `markInitial` is false), then every
- * pushState / replaceState / popstate. Each goes to `navigate`, which drops a marker that repeats
- * the previous one (a state-only replaceState, say).
+ * pushState / replaceState / popstate, and, where the browser has the Navigation API, every
+ * same-document navigation it commits (`navigation.navigate()`, links a router intercepts with it),
+ * which call no history method. Each goes to `navigate`, which drops a marker that repeats the
+ * previous one (a state-only replaceState, or the same pushState seen twice, say).
  */
 export function startHistoryCapture(
   context: Pick<CaptureContext, 'reportError'>,
@@ -72,6 +85,14 @@ export function startHistoryCapture(
     ),
     listen(target, 'popstate', () => record('pop')),
   ];
+  const navigationApi = (target as Window & { navigation?: EventTarget }).navigation;
+  if (navigationApi)
+    teardowns.push(
+      listen(navigationApi, 'currententrychange', (event) => {
+        const type = (event as EntryChange).navigationType;
+        if (type) record(ENTRY_CHANGE_TYPES[type]);
+      }),
+    );
   if (markInitial) record('initial');
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring history'));
 }
