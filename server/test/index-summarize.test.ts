@@ -9,7 +9,7 @@ import {
 import { CHROME_UA, ev } from './support/index-events.js';
 
 describe('segment summarizer', () => {
-  it('counts clicks, errors, console errors and failed requests by their rrweb and reprise shapes', () => {
+  it('counts clicks, errors, console errors and failed requests (resources that did not load too) by their rrweb and reprise shapes', () => {
     const summary = summarizeSegment([
       ev.meta(0, 'https://a.test/'),
       ev.full(1),
@@ -21,16 +21,17 @@ describe('segment summarizer', () => {
       ev.request(7, 404),
       ev.request(8, 0),
       ev.request(9, 304),
+      ev.brokenResource(10),
     ]);
     expect(summary).toMatchObject({
       clicks: 2,
       errors: 1,
       consoleErrors: 1,
-      failedRequests: 2,
+      failedRequests: 3,
       fullSnapshotAt: 1,
       startedAt: 0,
-      endedAt: 9,
-      eventCount: 10,
+      endedAt: 10,
+      eventCount: 11,
     });
   });
 

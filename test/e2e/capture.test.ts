@@ -379,6 +379,56 @@ describe('@reprise/core capture in Chromium', () => {
     expect(network.some((event) => String(event.url).includes('/collector'))).toBe(false);
   });
 
+  test('resources of the page that fail to load are recorded: 404 with its status, no response with status 0, an undecodable picture with its 200; loaded ones and data: URLs are not', async () => {
+    const page = await openApp();
+    await page.evaluate(async () => {
+      const load = (element: HTMLImageElement | HTMLScriptElement | HTMLLinkElement) =>
+        new Promise((resolve) => {
+          element.addEventListener('load', resolve);
+          element.addEventListener('error', resolve);
+          document.body.appendChild(element);
+        });
+      const image = (src: string) => Object.assign(document.createElement('img'), { src });
+      await load(image('/missing-picture.png?token=picture-secret-9a1c'));
+      await load(Object.assign(document.createElement('script'), { src: 'http://127.0.0.1:9/unreachable.js' }));
+      await load(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/missing-style.css' }));
+      await load(image('data:image/png;base64,broken'));
+      await load(image('/api/items'));
+      // A picture that loads: a 1×1 PNG.
+      const png = Uint8Array.from(
+        atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='),
+        (char) => char.charCodeAt(0),
+      );
+      await load(image(URL.createObjectURL(new Blob([png], { type: 'image/png' }))));
+    });
+    const resources = repriseEvents(await capturedEvents(page), 'reprise.network').filter(
+      (event) => event.initiator === 'resource',
+    );
+    await page.close();
+    expect(resources).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        url: `${server.url}/missing-picture.png?token=redacted`,
+        status: 404,
+        startTime: expect.any(Number),
+        duration: expect.any(Number),
+        error: 'the <img> did not load',
+      }),
+      expect.objectContaining({
+        url: 'http://127.0.0.1:9/unreachable.js',
+        status: 0,
+        error: 'the <script> did not load',
+      }),
+      expect.objectContaining({
+        url: `${server.url}/missing-style.css`,
+        status: 404,
+        error: 'the <link> did not load',
+      }),
+      // /api/items answers JSON: an image that does not decode is still an error, with the 200 it got.
+      expect.objectContaining({ url: `${server.url}/api/items`, status: 200, error: 'the <img> did not load' }),
+    ]);
+  });
+
   test('navigation: the initial page, pushState route changes and markNavigation', () => {
     const navigations = repriseEvents(events, 'reprise.navigation');
     expect(navigations[0]).toMatchObject({
@@ -728,6 +778,11 @@ describe('recorder lifecycle in Chromium', () => {
         history.pushState === w.__originals.pushState;
       console.log('not recorded');
       await fetch('/api/items');
+      const broken = document.body.appendChild(document.createElement('img'));
+      await new Promise((resolve) => {
+        broken.onerror = resolve;
+        broken.src = '/missing-picture.png';
+      });
       history.pushState({}, '', '/app/items');
       setTimeout(() => {
         throw new Error('not recorded');

@@ -118,6 +118,15 @@ describe('markers', () => {
       duration: 5,
       error: 'TypeError: Failed to fetch',
     }),
+    reprise(4600, 'network', {
+      initiator: 'resource',
+      method: 'GET',
+      url: 'http://a.test/logo.png',
+      status: 200,
+      startTime: T0 + 4590,
+      duration: 4,
+      error: 'the <img> did not load',
+    }),
     reprise(5000, 'custom', { name: 'checkout', props: { total: 3 } }),
     reprise(6000, 'identify', { userId: 'u-1', traits: { plan: 'pro' } }),
   ];
@@ -132,6 +141,7 @@ describe('markers', () => {
       ['error', 4200, 'TypeError: x is undefined'],
       ['network-error', 4350, 'POST /api/fail → 500'],
       ['network-error', 4480, 'GET /x → TypeError: Failed to fetch'],
+      ['network-error', 4590, 'GET /logo.png → the <img> did not load'],
       ['custom', 5000, 'checkout'],
       ['identify', 6000, 'Identify u-1'],
     ]);
@@ -150,6 +160,7 @@ describe('markers', () => {
       [4250, 'GET', 200, 30, false],
       [4350, 'POST', 500, 50, true],
       [4480, 'GET', 0, 5, true],
+      [4590, 'GET', 200, 4, true],
     ]);
     expect(index.duration).toBe(6000);
   });

@@ -4,6 +4,7 @@ import {
   isRepriseEvent,
   MouseInteractions,
   type ConsoleLevel,
+  type NetworkPayload,
   type RecordedEvent,
 } from '@reprise/protocol';
 import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
@@ -28,7 +29,7 @@ export interface NetworkRow {
   duration: number;
   failed: boolean;
   error?: string;
-  initiator: 'fetch' | 'xhr';
+  initiator: NetworkPayload['initiator'];
 }
 
 const LABEL_LIMIT = 140;
@@ -129,7 +130,7 @@ export class RecordingIndex {
       }
     } else if (isRepriseEvent(event, 'network')) {
       const payload = event.data.payload;
-      const failed = payload.status === 0 || payload.status >= 400;
+      const failed = payload.status === 0 || payload.status >= 400 || payload.error !== undefined;
       const startTimestamp = Number.isFinite(payload.startTime) ? payload.startTime : at;
       this.networkRows.push({
         timestamp: startTimestamp,
@@ -142,7 +143,9 @@ export class RecordingIndex {
         ...(payload.error ? { error: payload.error } : {}),
       });
       if (failed) {
-        const outcome = payload.status === 0 ? (payload.error ?? 'failed') : String(payload.status);
+        // A resource can fail with a 200 (a picture that does not decode): its error says more.
+        const outcome =
+          payload.status === 0 || payload.status < 400 ? (payload.error ?? 'failed') : String(payload.status);
         this.push({
           kind: 'network-error',
           timestamp: startTimestamp,

@@ -68,7 +68,8 @@ export interface ConsolePayload {
 }
 
 export interface NetworkPayload {
-  initiator: 'fetch' | 'xhr';
+  /** `resource`: an image, script, stylesheet or media file of the page that failed to load. */
+  initiator: 'fetch' | 'xhr' | 'resource';
   method: string;
   url: string;
   /** HTTP status; 0 when the request failed before a response (network error, abort, CORS). */
@@ -83,7 +84,10 @@ export interface NetworkPayload {
   responseHeaders?: Record<string, string>;
   requestBody?: string;
   responseBody?: string;
-  /** Failure description when `status` is 0. */
+  /**
+   * Failure description: when `status` is 0, and for every `resource` entry (one that failed with a
+   * 200, such as a picture that does not decode, has only this to say so).
+   */
   error?: string;
 }
 

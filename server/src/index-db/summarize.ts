@@ -162,8 +162,9 @@ function summarizeRepriseEvent(
     const level = event.data.payload.level;
     if (level === 'error' || level === 'assert') summary.consoleErrors++;
   } else if (isRepriseEvent(event, 'network')) {
-    const status = event.data.payload.status;
-    if (typeof status === 'number' && (status === 0 || status >= 400)) summary.failedRequests++;
+    const { status, error } = event.data.payload;
+    if ((typeof status === 'number' && (status === 0 || status >= 400)) || typeof error === 'string')
+      summary.failedRequests++;
   } else if (isRepriseEvent(event, 'identify')) {
     const { userId, traits } = event.data.payload;
     summary.userId = typeof userId === 'string' && userId !== '' ? userId.slice(0, MAX_NAME_LENGTH) : null;

@@ -48,6 +48,21 @@ export const ev = {
       { initiator: 'fetch', method: 'GET', url: '/api', status, startTime: at, duration: 5 },
       at,
     ),
+  /** A resource of the page that failed with a 200 (a picture that does not decode). */
+  brokenResource: (at: number) =>
+    createRepriseEvent(
+      'network',
+      {
+        initiator: 'resource',
+        method: 'GET',
+        url: '/logo.png',
+        status: 200,
+        startTime: at,
+        duration: 5,
+        error: 'the <img> did not load',
+      },
+      at,
+    ),
   identify: (at: number, userId: string | null, traits?: Record<string, string>) =>
     createRepriseEvent('identify', traits ? { userId, traits } : { userId }, at),
   custom: (at: number, name: string) => createRepriseEvent('custom', { name }, at),

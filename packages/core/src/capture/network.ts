@@ -1,14 +1,15 @@
 import type { NetworkPayload } from '@reprise/protocol';
 import type { ResolvedNetwork } from '../defaults.js';
 import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
-import { patchMethod } from './patch.js';
+import { listen, patchMethod } from './patch.js';
 import { observeResourceTimings, type ResourceTimings } from './resource-timing.js';
 import { describeError, truncate, utf8Length } from './serialize.js';
 
 /*
  * fetch and XMLHttpRequest: method, URL, status, timing and sizes always; headers and bodies only
  * when the options allow them, and never Authorization, Cookie or Set-Cookie. Requests to the
- * collector itself (and `ignoreUrls`) are not recorded, so delivery never records itself.
+ * collector itself (and `ignoreUrls`) are not recorded, so delivery never records itself. Of the
+ * page's own resources (images, scripts, stylesheets, media), the ones that fail to load.
  */
 
 /** Never recorded, whatever the allow-list says. */
@@ -402,7 +403,51 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring XMLHttpRequest'));
 }
 
-/** fetch and XMLHttpRequest capture; the teardown restores both exactly. */
+/** The address an element that failed to load was loading. */
+function resourceUrl(element: Element): string | undefined {
+  if (element instanceof HTMLImageElement || element instanceof HTMLMediaElement)
+    return element.currentSrc || element.src || undefined;
+  if (element instanceof HTMLScriptElement || element instanceof HTMLSourceElement) return element.src || undefined;
+  if (element instanceof HTMLLinkElement) return element.href || undefined;
+  return undefined;
+}
+
+/**
+ * A resource of the page that did not load (`error` does not bubble, so it is heard in the capture
+ * phase): a broken image or a missing script is what a replay of "the page looked wrong" needs.
+ * Its status and duration come from the browser's Resource Timing entry when there is one (a 404,
+ * say); without one (no response at all), status 0. `error` says it failed whatever the status.
+ */
+function startResourceErrorCapture({ context, options, endpoint, target }: NetworkCaptureContext): Teardown {
+  return listen(
+    target,
+    'error',
+    (event) => {
+      const element = event.target;
+      if (!(element instanceof Element)) return;
+      const url = resourceUrl(element);
+      // A data: URL is no request (and can be long).
+      if (!url || url.startsWith('data:') || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return;
+      const entry = target.performance?.getEntriesByName(url, 'resource').at(-1) as
+        (PerformanceResourceTiming & { responseStatus?: number }) | undefined;
+      const status = entry?.responseStatus ?? 0;
+      const payload: NetworkPayload = {
+        initiator: 'resource',
+        method: 'GET',
+        url,
+        status,
+        startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : Date.now(),
+        duration: entry ? Math.max(0, Math.round(entry.duration)) : 0,
+        // Also with a 200: a picture that does not decode, a script or stylesheet the browser refused.
+        error: `the <${element.localName}> did not load`,
+      };
+      context.emit('network', payload);
+    },
+    { capture: true },
+  );
+}
+
+/** fetch and XMLHttpRequest capture, and failed resources; the teardown restores both exactly. */
 export function startNetworkCapture(
   context: CaptureContext,
   options: ResolvedNetwork,
@@ -411,6 +456,11 @@ export function startNetworkCapture(
 ): Teardown {
   const timings = observeResourceTimings();
   const capture = { context, options, endpoint, target, timings };
-  const teardowns = [() => timings.disconnect(), startFetchCapture(capture), startXhrCapture(capture)];
+  const teardowns = [
+    () => timings.disconnect(),
+    startFetchCapture(capture),
+    startXhrCapture(capture),
+    startResourceErrorCapture(capture),
+  ];
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring network APIs'));
 }
