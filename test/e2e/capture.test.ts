@@ -167,7 +167,7 @@ describe('@reprise/core capture in Chromium', () => {
       console.error('contact', 'someone.else@example.com');
       console.assert(false, 'assertion message');
       setTimeout(() => {
-        throw new TypeError('uncaught from a timer');
+        throw new TypeError('uncaught from a timer', { cause: new RangeError('the root cause') });
       });
       void Promise.reject(new Error('rejected promise'));
       await fetch('/api/items?q=1', { headers: { Authorization: 'Bearer top-secret', 'X-Trace': 'trace-1' } }).then(
@@ -323,11 +323,14 @@ describe('@reprise/core capture in Chromium', () => {
     expect(assertion!.trace).not.toMatch(/reprise[\w.-]*\.js/);
   });
 
-  test('uncaught errors, unhandled rejections and captured errors are recorded with message and stack', () => {
+  test('uncaught errors, unhandled rejections and captured errors are recorded with message, stack and cause chain', () => {
     const errors = repriseEvents(events, 'reprise.error');
     const uncaught = errors.find((event) => event.source === 'error');
     expect(uncaught).toMatchObject({ name: 'TypeError', message: 'uncaught from a timer' });
     expect(uncaught!.stack).toContain('uncaught from a timer');
+    expect(uncaught!.causes).toEqual([
+      { name: 'RangeError', message: 'the root cause', stack: expect.stringContaining('the root cause') },
+    ]);
     expect(errors.find((event) => event.source === 'unhandledrejection')).toMatchObject({
       name: 'Error',
       message: 'rejected promise',

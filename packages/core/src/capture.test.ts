@@ -8,7 +8,7 @@ import {
 import { consolePayload } from './capture/console.js';
 import { capturedErrorPayload, copyUserValue, customPayload, identifyPayload } from './capture/custom.js';
 import { errorPayload } from './capture/errors.js';
-import { CIRCULAR_MARKER, MAX_ERROR_TEXT_LENGTH, MAX_USER_VALUE_DEPTH } from './defaults.js';
+import { CIRCULAR_MARKER, MAX_ERROR_CAUSES, MAX_ERROR_TEXT_LENGTH, MAX_USER_VALUE_DEPTH } from './defaults.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
 import { patchMethod } from './capture/patch.js';
@@ -246,6 +246,35 @@ describe('mutation breaker logic', () => {
 });
 
 describe('payload builders', () => {
+  test('errorPayload records the cause chain, direct cause first: bounded, cycle-safe, and a throwing getter keeps what was read', () => {
+    const network = new TypeError('Failed to fetch');
+    const error = new Error('checkout failed', { cause: new Error('payment refused', { cause: network }) });
+    expect(errorPayload(error, 'manual').causes).toEqual([
+      { name: 'Error', message: 'payment refused', stack: expect.stringContaining('payment refused') },
+      { name: 'TypeError', message: 'Failed to fetch', stack: expect.stringContaining('Failed to fetch') },
+    ]);
+    expect(errorPayload(new Error('plain'), 'manual')).not.toHaveProperty('causes');
+    expect(errorPayload(new Error('coded', { cause: { code: 7 } }), 'manual').causes).toEqual([
+      // Described as a thrown value would be.
+      { message: errorPayload({ code: 7 }, 'manual').message },
+    ]);
+    // A cycle stops where it comes back; a long chain stops at MAX_ERROR_CAUSES.
+    const a = new Error('a');
+    const b = new Error('b', { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    expect(errorPayload(a, 'manual').causes!.map((cause) => cause.message)).toEqual(['b']);
+    let deep: Error = new Error('root');
+    for (let i = 0; i < 20; i++) deep = new Error(`level ${i}`, { cause: deep });
+    expect(errorPayload(deep, 'manual').causes).toHaveLength(MAX_ERROR_CAUSES);
+    const hostile = new Error('outer', { cause: new Error('inner') });
+    Object.defineProperty(hostile.cause, 'cause', {
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(errorPayload(hostile, 'manual').causes!.map((cause) => cause.message)).toEqual(['inner']);
+  });
+
   test('errorPayload keeps Error fields and serializes anything else', () => {
     const error = new RangeError('out of range');
     const payload = errorPayload(error, 'manual');

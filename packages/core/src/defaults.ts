@@ -100,6 +100,8 @@ export const SESSION_TOUCH_INTERVAL_MS = 5000;
  * component stack, file name. Longer ones are cut and end with `…`.
  */
 export const MAX_ERROR_TEXT_LENGTH = 10_000;
+/** Links of an error's `cause` chain recorded (each capped like the error's own text). */
+export const MAX_ERROR_CAUSES = 5;
 /** Nesting kept in `track()` props and `identify()` traits; deeper values become `[Object]` / `[Array]`. */
 export const MAX_USER_VALUE_DEPTH = 10;
 /** What a reference back to an enclosing object becomes in `track()` props and `identify()` traits. */

@@ -93,6 +93,16 @@ describe('markers', () => {
     reprise(4000, 'console', { level: 'log', args: ['hello'] }),
     reprise(4100, 'console', { level: 'error', args: ['boom', '42'] }),
     reprise(4200, 'error', { source: 'error', name: 'TypeError', message: 'x is undefined', stack: 'at f' }),
+    reprise(4250, 'error', {
+      source: 'manual',
+      name: 'Error',
+      message: 'checkout failed',
+      stack: 'Error: checkout failed\n    at pay',
+      causes: [
+        { name: 'TypeError', message: 'Failed to fetch', stack: 'TypeError: Failed to fetch\n    at send' },
+        { message: '{"code":7}' },
+      ],
+    }),
     reprise(4300, 'network', {
       initiator: 'fetch',
       method: 'GET',
@@ -139,6 +149,7 @@ describe('markers', () => {
       ['rage-click', 3000, 'Rage click ×3 at 200, 200'],
       ['console-error', 4100, 'console.error: boom 42'],
       ['error', 4200, 'TypeError: x is undefined'],
+      ['error', 4250, 'Error: checkout failed'],
       ['network-error', 4350, 'POST /api/fail → 500'],
       ['network-error', 4480, 'GET /x → TypeError: Failed to fetch'],
       ['network-error', 4590, 'GET /logo.png → the <img> did not load'],
@@ -147,6 +158,10 @@ describe('markers', () => {
     ]);
     expect(markers.find((m) => m.kind === 'rage-click')?.endTime).toBe(3400);
     expect(markers.find((m) => m.kind === 'navigation')?.detail).toBe('http://a.test/cart?x=1');
+    // An error's cause chain follows its stack, as engines print it.
+    expect(markers.find((m) => m.label === 'Error: checkout failed')?.detail).toBe(
+      'Error: checkout failed\n    at pay\nCaused by: TypeError: Failed to fetch\n    at send\nCaused by: {"code":7}',
+    );
   });
 
   test('console and network rows keep every entry with its time', () => {

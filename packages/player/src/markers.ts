@@ -4,6 +4,7 @@ import {
   isRepriseEvent,
   MouseInteractions,
   type ConsoleLevel,
+  type ErrorCause,
   type NetworkPayload,
   type RecordedEvent,
 } from '@reprise/protocol';
@@ -36,6 +37,11 @@ const LABEL_LIMIT = 140;
 
 function clip(text: string, limit = LABEL_LIMIT): string {
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
+}
+
+/** "TypeError: x is undefined"; browsers already put the name in uncaught errors' messages ("Uncaught TypeError: ..."). */
+function errorTitle({ name, message }: ErrorCause): string {
+  return name && !message.includes(name) ? `${name}: ${message}` : message;
 }
 
 function pathOf(url: string): string {
@@ -112,10 +118,14 @@ export class RecordingIndex {
       const { url, route } = event.data.payload;
       this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? pathOf(url)), detail: url });
     } else if (isRepriseEvent(event, 'error')) {
-      const { name, message, stack } = event.data.payload;
-      // Browsers already put the name in uncaught errors' messages ("Uncaught TypeError: ...").
-      const label = name && !message.includes(name) ? `${name}: ${message}` : message;
-      this.push({ kind: 'error', timestamp: at, label: clip(label), ...(stack ? { detail: stack } : {}) });
+      const { stack, causes } = event.data.payload;
+      const label = errorTitle(event.data.payload);
+      // The stack, then each cause as JavaScript engines print one: "Caused by: TypeError: ...".
+      const causeLines = (Array.isArray(causes) ? causes : [])
+        .filter((cause) => typeof cause?.message === 'string')
+        .map((cause) => `Caused by: ${cause.stack ?? errorTitle(cause)}`);
+      const detail = [stack ?? '', ...causeLines].filter(Boolean).join('\n');
+      this.push({ kind: 'error', timestamp: at, label: clip(label), ...(detail ? { detail } : {}) });
     } else if (isRepriseEvent(event, 'console')) {
       const { level, args, trace } = event.data.payload;
       const text = args.join(' ');

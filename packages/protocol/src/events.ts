@@ -91,11 +91,20 @@ export interface NetworkPayload {
   error?: string;
 }
 
+/** One link of an error's `cause` chain (`new Error('…', { cause })`). */
+export interface ErrorCause {
+  name?: string;
+  message: string;
+  stack?: string;
+}
+
 export interface ErrorPayload {
   source: 'error' | 'unhandledrejection' | 'framework' | 'manual';
   name?: string;
   message: string;
   stack?: string;
+  /** The error's `cause`, that one's `cause` and so on, the direct cause first (a few at most). */
+  causes?: ErrorCause[];
   filename?: string;
   lineno?: number;
   colno?: number;

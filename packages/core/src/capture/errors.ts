@@ -1,26 +1,56 @@
-import type { ErrorPayload } from '@reprise/protocol';
+import type { ErrorCause, ErrorPayload } from '@reprise/protocol';
 import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
 import { listen } from './patch.js';
 import { serializeValue } from './serialize.js';
-import { MAX_ERROR_TEXT_LENGTH } from '../defaults.js';
+import { MAX_ERROR_CAUSES, MAX_ERROR_TEXT_LENGTH } from '../defaults.js';
 
 export function cappedErrorText(text: string): string {
   return serializeValue(text, MAX_ERROR_TEXT_LENGTH).text;
 }
 
-/** Describe anything thrown or rejected: Errors keep name, message and stack; other values are serialized. */
-export function errorPayload(error: unknown, source: ErrorPayload['source']): ErrorPayload {
+/** Errors keep name, message and stack; other values are serialized. */
+function describeThrown(error: unknown): ErrorCause {
   if (
     error instanceof Error ||
     (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')
   ) {
     const { name, message, stack } = error as Partial<Error> & { message: string };
-    const payload: ErrorPayload = { source, message: cappedErrorText(message) };
-    if (typeof name === 'string' && name) payload.name = cappedErrorText(name);
-    if (typeof stack === 'string' && stack) payload.stack = cappedErrorText(stack);
-    return payload;
+    const described: ErrorCause = { message: cappedErrorText(message) };
+    if (typeof name === 'string' && name) described.name = cappedErrorText(name);
+    if (typeof stack === 'string' && stack) described.stack = cappedErrorText(stack);
+    return described;
   }
-  return { source, message: serializeValue(error, MAX_ERROR_TEXT_LENGTH).text };
+  return { message: serializeValue(error, MAX_ERROR_TEXT_LENGTH).text };
+}
+
+/**
+ * The `cause` chain below `error`, direct cause first: often the real failure ("checkout failed"
+ * caused by "Failed to fetch"). Bounded, and safe against a cycle or a `cause` getter that throws.
+ */
+function causeChain(error: unknown): ErrorCause[] {
+  const causes: ErrorCause[] = [];
+  const seen = new Set<unknown>([error]);
+  let current = error;
+  try {
+    while (causes.length < MAX_ERROR_CAUSES && typeof current === 'object' && current !== null) {
+      const cause = (current as { cause?: unknown }).cause;
+      if (cause === undefined || seen.has(cause)) break;
+      seen.add(cause);
+      causes.push(describeThrown(cause));
+      current = cause;
+    }
+  } catch {
+    // A hostile `cause` getter: keep the links read so far.
+  }
+  return causes;
+}
+
+/** Describe anything thrown or rejected, with its `cause` chain. */
+export function errorPayload(error: unknown, source: ErrorPayload['source']): ErrorPayload {
+  const payload: ErrorPayload = { source, ...describeThrown(error) };
+  const causes = causeChain(error);
+  if (causes.length > 0) payload.causes = causes;
+  return payload;
 }
 
 /** Uncaught errors (`error` on window) and unhandled promise rejections. */
