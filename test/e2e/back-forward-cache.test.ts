@@ -11,6 +11,7 @@ import {
   type TestBrowser,
   type TestServer,
 } from '../harness/index.js';
+import { clicksIn } from './capture-helpers.js';
 
 let browser: TestBrowser;
 let site: TestServer;
@@ -56,12 +57,6 @@ afterAll(async () => {
   await site?.close();
   await ingest?.close();
 });
-
-const clicksIn = (events: Array<{ type: number; data: unknown }>) =>
-  events.filter((event) => {
-    const data = event.data as { source?: number; type?: number };
-    return event.type === 3 && data.source === 2 && data.type === 2;
-  }).length;
 
 const navigationsIn = (events: Array<{ type: number; data: unknown }>) =>
   events

@@ -29,6 +29,13 @@ export const MASKED_VALUE_PLACEHOLDER = '********';
 export const EventType = { FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 export const IncrementalSource = { Mutation: 0, Input: 5 } as const;
 
+/** rrweb MouseInteraction clicks (type 3, source 2, interaction type 2) in a list of events. */
+export const clicksIn = (events: ReadonlyArray<{ type: number; data: unknown }>) =>
+  events.filter((event) => {
+    const data = event.data as { source?: number; type?: number };
+    return event.type === 3 && data.source === 2 && data.type === 2;
+  }).length;
+
 export interface CapturedEvent {
   type: number;
   timestamp: number;

@@ -13,7 +13,7 @@ import {
   type TestBrowser,
   type TestServer,
 } from '../harness/index.js';
-import { loadWholeRecorder } from './capture-helpers.js';
+import { clicksIn, loadWholeRecorder } from './capture-helpers.js';
 
 let browser: TestBrowser;
 let site: TestServer;
@@ -134,15 +134,6 @@ const outboxRecords = (page: Page) =>
         };
       }),
   );
-
-/** rrweb MouseInteraction clicks (type 3, source 2, interaction type 2) in a list of events. */
-const clicksIn = (events: Array<{ type: number; data: unknown }>) =>
-  events.filter(
-    (event) =>
-      event.type === 3 &&
-      (event.data as { source?: number; type?: number }).source === 2 &&
-      (event.data as { type?: number }).type === 2,
-  ).length;
 
 test('a session recorded while the collector is down, reloaded, then back online arrives complete, in order, without duplicates', async () => {
   ingest.set({ down: true });

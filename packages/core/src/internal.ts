@@ -23,3 +23,5 @@ export {
 } from './delivery/defaults.js';
 // rrweb's privacy options as DOM capture builds them: the overhead attribution gives plain rrweb the same.
 export { domPrivacy } from './privacy.js';
+// How long a data: URL may be before it is recorded as a placeholder (a batch could not carry it).
+export { MAX_DATA_URL_LENGTH, OVERSIZED_DATA_URL_PLACEHOLDER } from './privacy.js';

@@ -119,10 +119,22 @@ const SECRET_DATA_ATTRIBUTE = /^data-.*(?:token|key|secret|sig|auth|pass|session
 const SECRET_META_NAME = /token|key|secret|csrf|xsrf|nonce|auth|session|credential/i;
 
 /**
+ * Longest `data:` URL an attribute keeps (characters). A picture previewed from a file input
+ * (`readAsDataURL`) or drawn with `toDataURL` easily runs to megabytes, which no batch can carry
+ * (the collector takes 1 MiB per request, the protocol 2 MiB per string): the whole event, a full
+ * snapshot included, would be refused and the replay lost from there.
+ */
+export const MAX_DATA_URL_LENGTH = 256 * 1024;
+/** What a longer `data:` URL becomes: a small grey 4:3 picture, so the replay shows where it was. */
+export const OVERSIZED_DATA_URL_PLACEHOLDER =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 3'%3E%3Crect width='4' height='3' fill='%23d1d5db'/%3E%3C/svg%3E";
+
+/**
  * Replace secret-looking attribute values: `data-*token*` / `data-*key*`-like attributes, the
- * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s. Answers whether a
- * non-empty attribute that carries text (`TEXT_ATTRIBUTES`) remains: one pass over the names
- * serves both, since every added node of every mutation comes through here.
+ * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s; and a `data:` URL longer
+ * than `MAX_DATA_URL_LENGTH`. Answers whether a non-empty attribute that carries text
+ * (`TEXT_ATTRIBUTES`) remains: one pass over the names serves all, since every added node of every
+ * mutation comes through here.
  */
 export function maskSecretAttributes(
   tagName: string | undefined,
@@ -134,7 +146,9 @@ export function maskSecretAttributes(
   for (const name in attributes) {
     const value = attributes[name];
     if (typeof value !== 'string' || value === '') continue;
-    if (name === 'nonce' || (name.startsWith('data-') && SECRET_DATA_ATTRIBUTE.test(name)))
+    if (value.length > MAX_DATA_URL_LENGTH && value.startsWith('data:'))
+      attributes[name] = OVERSIZED_DATA_URL_PLACEHOLDER;
+    else if (name === 'nonce' || (name.startsWith('data-') && SECRET_DATA_ATTRIBUTE.test(name)))
       attributes[name] = MASKED_VALUE_PLACEHOLDER;
     else if (!carriesText && TEXT_ATTRIBUTE_NAMES.has(name)) carriesText = true;
   }
