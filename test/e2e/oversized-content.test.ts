@@ -62,7 +62,7 @@ function longestString(value: unknown): number {
   return Math.max(0, ...Object.values(value).map(longestString));
 }
 
-test('a data: URL of megabytes becomes a small placeholder: the snapshot, the mutations and what follows are all stored', async () => {
+test('a data: URL of megabytes, as a src or a CSS background, becomes a small placeholder: the snapshot, the mutations and what follows are all stored', async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/upload?endpoint=${encodeURIComponent(running.url)}`);
   await page.click('#add');
@@ -79,6 +79,17 @@ test('a data: URL of megabytes becomes a small placeholder: the snapshot, the mu
       later.id = 'preview-later';
       await new Promise((resolve) => setTimeout(resolve, 100));
       later.src = noisePicture();
+      // The same as CSS backgrounds: added with its style, and set on a box already recorded
+      // (rrweb records that change as the changed property alone).
+      const framed = document.createElement('div');
+      framed.id = 'background-added';
+      framed.style.backgroundImage = 'url("' + noisePicture() + '")';
+      document.body.appendChild(framed);
+      const box = document.body.appendChild(document.createElement('div'));
+      box.id = 'background-later';
+      box.style.width = '40px';
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      box.style.backgroundImage = 'url(' + noisePicture() + ')';
     })()`,
   );
   for (let i = 0; i < 2; i++) await page.click('#add');
@@ -96,8 +107,11 @@ test('a data: URL of megabytes becomes a small placeholder: the snapshot, the mu
   const events = await readSessionEvents(running.collector, 'dev', session);
   const stored = JSON.stringify(events);
   expect(events.some((event) => event.type === 2)).toBe(true);
-  for (const id of ['at-load', 'preview-added', 'preview-later']) expect(stored).toContain(`"id":"${id}"`);
-  // Three pictures, each now the placeholder; nothing stored anywhere near a batch's limits.
+  for (const id of ['at-load', 'preview-added', 'preview-later', 'background-added', 'background-later'])
+    expect(stored).toContain(`"id":"${id}"`);
+  // Five pictures, each now the placeholder (three as a src, two in a CSS url()); nothing stored
+  // anywhere near a batch's limits.
   expect(stored.split(`"src":${JSON.stringify(OVERSIZED_DATA_URL_PLACEHOLDER)}`).length - 1).toBe(3);
+  expect(stored.split(JSON.stringify(`url("${OVERSIZED_DATA_URL_PLACEHOLDER}")`).slice(1, -1)).length - 1).toBe(2);
   expect(longestString(events)).toBeLessThanOrEqual(MAX_DATA_URL_LENGTH);
 });

@@ -127,12 +127,21 @@ const SECRET_META_NAME = /token|key|secret|csrf|xsrf|nonce|auth|session|credenti
 export const MAX_DATA_URL_LENGTH = 256 * 1024;
 /** What a longer `data:` URL becomes: a small grey 4:3 picture, so the replay shows where it was. */
 export const OVERSIZED_DATA_URL_PLACEHOLDER =
-  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 3'%3E%3Crect width='4' height='3' fill='%23d1d5db'/%3E%3C/svg%3E";
+  "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 3'><rect width='4' height='3' fill='%23d1d5db'/></svg>";
+const CSS_DATA_URL = /url\(\s*(["']?)data:[^"')]*\1\s*\)/gi;
+
+/** `value` (longer than `MAX_DATA_URL_LENGTH`) with each over-long `data:` URL, itself or in CSS `url()`, replaced. */
+function withoutOversizedDataUrls(value: string): string {
+  if (value.startsWith('data:')) return OVERSIZED_DATA_URL_PLACEHOLDER;
+  return value.replace(CSS_DATA_URL, (url) =>
+    url.length > MAX_DATA_URL_LENGTH ? `url("${OVERSIZED_DATA_URL_PLACEHOLDER}")` : url,
+  );
+}
 
 /**
  * Replace secret-looking attribute values: `data-*token*` / `data-*key*`-like attributes, the
  * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s; and a `data:` URL longer
- * than `MAX_DATA_URL_LENGTH`. Answers whether a non-empty attribute that carries text
+ * than `MAX_DATA_URL_LENGTH`, as the whole value (`src`) or in a CSS `url()` (`style`). Answers whether a non-empty attribute that carries text
  * (`TEXT_ATTRIBUTES`) remains: one pass over the names serves all, since every added node of every
  * mutation comes through here.
  */
@@ -145,10 +154,19 @@ export function maskSecretAttributes(
   let carriesText = false;
   for (const name in attributes) {
     const value = attributes[name];
+    // rrweb records a change of `style` as its changed properties: { 'background-image': 'url(…)' }.
+    if (name === 'style' && value !== null && typeof value === 'object') {
+      const properties = value as Record<string, unknown>;
+      for (const property in properties) {
+        const css = properties[property];
+        if (typeof css === 'string' && css.length > MAX_DATA_URL_LENGTH)
+          properties[property] = withoutOversizedDataUrls(css);
+      }
+      continue;
+    }
     if (typeof value !== 'string' || value === '') continue;
-    if (value.length > MAX_DATA_URL_LENGTH && value.startsWith('data:'))
-      attributes[name] = OVERSIZED_DATA_URL_PLACEHOLDER;
-    else if (name === 'nonce' || (name.startsWith('data-') && SECRET_DATA_ATTRIBUTE.test(name)))
+    if (value.length > MAX_DATA_URL_LENGTH) attributes[name] = withoutOversizedDataUrls(value);
+    if (name === 'nonce' || (name.startsWith('data-') && SECRET_DATA_ATTRIBUTE.test(name)))
       attributes[name] = MASKED_VALUE_PLACEHOLDER;
     else if (!carriesText && TEXT_ATTRIBUTE_NAMES.has(name)) carriesText = true;
   }
