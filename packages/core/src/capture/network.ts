@@ -425,23 +425,27 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
     (event) => {
       const element = event.target;
       if (!(element instanceof Element)) return;
-      const url = resourceUrl(element);
-      // A data: URL is no request (and can be long).
-      if (!url || url.startsWith('data:') || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return;
-      const entry = target.performance?.getEntriesByName(url, 'resource').at(-1) as
-        (PerformanceResourceTiming & { responseStatus?: number }) | undefined;
-      const status = entry?.responseStatus ?? 0;
-      const payload: NetworkPayload = {
-        initiator: 'resource',
-        method: 'GET',
-        url,
-        status,
-        startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : Date.now(),
-        duration: entry ? Math.max(0, Math.round(entry.duration)) : 0,
-        // Also with a 200: a picture that does not decode, a script or stylesheet the browser refused.
-        error: `the <${element.localName}> did not load`,
-      };
-      context.emit('network', payload);
+      try {
+        const url = resourceUrl(element);
+        // A data: URL is no request (and can be long).
+        if (!url || url.startsWith('data:') || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return;
+        const entry = target.performance?.getEntriesByName(url, 'resource').at(-1) as
+          (PerformanceResourceTiming & { responseStatus?: number }) | undefined;
+        const status = entry?.responseStatus ?? 0;
+        const payload: NetworkPayload = {
+          initiator: 'resource',
+          method: 'GET',
+          url,
+          status,
+          startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : Date.now(),
+          duration: entry ? Math.max(0, Math.round(entry.duration)) : 0,
+          // Also with a 200: a picture that does not decode, a script or stylesheet the browser refused.
+          error: `the <${element.localName}> did not load`,
+        };
+        context.emit('network', payload);
+      } catch (error) {
+        context.reportError(error, 'recording a resource that did not load');
+      }
     },
     { capture: true },
   );

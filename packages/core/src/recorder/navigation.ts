@@ -65,7 +65,11 @@ export function createNavigationTracker(
         if (!(event as PageTransitionEvent).persisted || !current) return;
         // The same place as the marker before the page was hidden, visited again: not a repeat.
         recorded = false;
-        navigate({ ...current, navigationType: 'restore' });
+        try {
+          navigate({ ...current, navigationType: 'restore' });
+        } catch (error) {
+          context.reportError(error, 'recording a return from the back/forward cache');
+        }
       });
       return () => {
         stopRestores();
