@@ -139,13 +139,13 @@ function withoutOversizedDataUrls(value: string): string {
 }
 
 /**
- * Replace secret-looking attribute values: `data-*token*` / `data-*key*`-like attributes, the
- * `content` of `<meta name="csrf-token">`-like tags, and CSP `nonce`s; and a `data:` URL longer
- * than `MAX_DATA_URL_LENGTH`, as the whole value (`src`) or in a CSS `url()` (`style`). Answers whether a non-empty attribute that carries text
- * (`TEXT_ATTRIBUTES`) remains: one pass over the names serves all, since every added node of every
- * mutation comes through here.
+ * Replace secret-looking attribute values (`data-*token*` / `data-*key*`-like attributes, the
+ * `content` of `<meta name="csrf-token">`-like tags, CSP `nonce`s) and a `data:` URL longer than
+ * `MAX_DATA_URL_LENGTH`, as the whole value (`src`) or in a CSS `url()` (`style`). Answers whether
+ * a non-empty attribute that carries text (`TEXT_ATTRIBUTES`) remains: one pass over the names
+ * serves all, since every added node of every mutation comes through here.
  */
-export function maskSecretAttributes(
+export function screenAttributeValues(
   tagName: string | undefined,
   attributes: Record<string, unknown>,
   /** The live element, for a change that carries a meta's `content` but not its unchanged `name`. */
@@ -234,7 +234,7 @@ export function protectSerializedNodes(root: unknown, privacy: SerializedPrivacy
     if (!node || typeof node !== 'object') continue;
     const attributes = node.attributes;
     if (node.tagName && attributes) {
-      const carriesText = maskSecretAttributes(node.tagName, attributes);
+      const carriesText = screenAttributeValues(node.tagName, attributes);
       let element: Element | null | undefined;
       const lookup = () =>
         element === undefined ? (element = typeof node.id === 'number' ? privacy.elementById(node.id) : null) : element;
@@ -263,7 +263,7 @@ export function protectAttributeChanges(
     // The element only where a rule needs it (most changes are a class or a style): a meta's new
     // content, or text attributes that a masked subtree would hide.
     const element = attributes.content ? privacy.elementById(id) : undefined;
-    if (!maskSecretAttributes(element?.tagName.toLowerCase(), attributes, element) || !privacy.maskSelector) continue;
+    if (!screenAttributeValues(element?.tagName.toLowerCase(), attributes, element) || !privacy.maskSelector) continue;
     const target = element ?? privacy.elementById(id);
     if (target && closestMatches(target, privacy.maskSelector)) maskTextAttributes(attributes);
   }
