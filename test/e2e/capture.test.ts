@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { RESOURCE_ERROR_REPEAT_MS } from '@reprise/core/internal';
 import {
   allStrings,
   CAPTURE_FIXTURES,
@@ -384,7 +385,8 @@ describe('@reprise/core capture in Chromium', () => {
 
   test('resources of the page that fail to load are recorded: 404 with its status, no response with status 0, an undecodable picture with its 200; loaded ones and data: URLs are not', async () => {
     const page = await openApp();
-    await page.evaluate(async () => {
+    const LOOPED_FAILURES = 10;
+    const loopMs = await page.evaluate(async (LOOPED_FAILURES) => {
       const load = (element: HTMLImageElement | HTMLScriptElement | HTMLLinkElement) =>
         new Promise((resolve) => {
           element.addEventListener('load', resolve);
@@ -397,17 +399,37 @@ describe('@reprise/core capture in Chromium', () => {
       await load(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/missing-style.css' }));
       await load(image('data:image/png;base64,broken'));
       await load(image('/api/items'));
+      // An onerror that sets the same missing picture again: a loop of failures.
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        const looping = document.createElement('img');
+        let failures = 0;
+        looping.onerror = () => {
+          if (++failures < LOOPED_FAILURES) looping.src = '/missing-looping.png';
+          else resolve();
+        };
+        looping.src = '/missing-looping.png';
+        document.body.appendChild(looping);
+      });
+      const loopMs = performance.now() - started;
       // A picture that loads: a 1×1 PNG.
       const png = Uint8Array.from(
         atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='),
         (char) => char.charCodeAt(0),
       );
       await load(image(URL.createObjectURL(new Blob([png], { type: 'image/png' }))));
-    });
-    const resources = repriseEvents(await capturedEvents(page), 'reprise.network').filter(
+      return loopMs;
+    }, LOOPED_FAILURES);
+    const all = repriseEvents(await capturedEvents(page), 'reprise.network').filter(
       (event) => event.initiator === 'resource',
     );
     await page.close();
+    // The loop is recorded once a second of its duration, not once a failure.
+    const looped = all.filter((event) => String(event.url).endsWith('/missing-looping.png'));
+    expect(looped.length).toBeGreaterThanOrEqual(1);
+    expect(looped.length).toBeLessThanOrEqual(1 + Math.floor(loopMs / RESOURCE_ERROR_REPEAT_MS));
+    expect(looped.length).toBeLessThan(LOOPED_FAILURES);
+    const resources = all.filter((event) => !looped.includes(event));
     expect(resources).toEqual([
       expect.objectContaining({
         method: 'GET',

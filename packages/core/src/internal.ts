@@ -25,3 +25,5 @@ export {
 export { domPrivacy } from './privacy.js';
 // How long a data: URL may be before it is recorded as a placeholder (a batch could not carry it).
 export { MAX_DATA_URL_LENGTH, OVERSIZED_DATA_URL_PLACEHOLDER } from './privacy.js';
+// How often a resource that keeps failing is recorded.
+export { RESOURCE_ERROR_REPEAT_MS } from './capture/network.js';

@@ -403,6 +403,10 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring XMLHttpRequest'));
 }
 
+/** A resource that keeps failing is recorded at most once per this many ms. */
+export const RESOURCE_ERROR_REPEAT_MS = 1000;
+const RESOURCE_ERROR_URLS_REMEMBERED = 256;
+
 /** The address an element that failed to load was loading. */
 function resourceUrl(element: Element): string | undefined {
   if (element instanceof HTMLImageElement || element instanceof HTMLMediaElement)
@@ -419,6 +423,9 @@ function resourceUrl(element: Element): string | undefined {
  * say); without one (no response at all), status 0. `error` says it failed whatever the status.
  */
 function startResourceErrorCapture({ context, options, endpoint, target }: NetworkCaptureContext): Teardown {
+  // A page whose `onerror` sets the same missing source again fails in a loop: record it once a
+  // second, not once a failure (a bounded map, cleared when full).
+  const lastRecordedAt = new Map<string, number>();
   return listen(
     target,
     'error',
@@ -429,6 +436,10 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
         const url = resourceUrl(element);
         // A data: URL is no request (and can be long).
         if (!url || url.startsWith('data:') || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return;
+        const now = Date.now();
+        if (now - (lastRecordedAt.get(url) ?? -Infinity) < RESOURCE_ERROR_REPEAT_MS) return;
+        if (lastRecordedAt.size >= RESOURCE_ERROR_URLS_REMEMBERED) lastRecordedAt.clear();
+        lastRecordedAt.set(url, now);
         const entry = target.performance?.getEntriesByName(url, 'resource').at(-1) as
           (PerformanceResourceTiming & { responseStatus?: number }) | undefined;
         const status = entry?.responseStatus ?? 0;
@@ -437,7 +448,7 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
           method: 'GET',
           url,
           status,
-          startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : Date.now(),
+          startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : now,
           duration: entry ? Math.max(0, Math.round(entry.duration)) : 0,
           // Also with a 200: a picture that does not decode, a script or stylesheet the browser refused.
           error: `the <${element.localName}> did not load`,
