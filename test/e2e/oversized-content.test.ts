@@ -1,13 +1,20 @@
-// Page content larger than any batch may carry, recorded into a real collector with its default
-// limits (1 MiB per request): a picture previewed from a file input or drawn with toDataURL is a
-// data: URL of megabytes. Without a cap the event holding it is refused as a whole (a full
-// snapshot included) and the replay is lost from there.
+// Pages that produce more than a session should carry, recorded into a real collector with its
+// default limits (1 MiB per request). A picture previewed from a file input or drawn with
+// toDataURL is a data: URL of megabytes: without a cap the event holding it is refused as a whole
+// (a full snapshot included) and the replay is lost from there. A page that logs or throws in a
+// loop would record an event per call and crowd out the rest of the session.
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MAX_DATA_URL_LENGTH, OVERSIZED_DATA_URL_PLACEHOLDER } from '@reprise/core/internal';
+import {
+  MAX_DATA_URL_LENGTH,
+  OVERSIZED_DATA_URL_PLACEHOLDER,
+  RATE_BOUND_BURST,
+  RATE_BOUND_PER_SECOND,
+} from '@reprise/core/internal';
 import { readSessionEvents } from '../../server/src/segment/reader.js';
 import { startCollector, type RunningCollector } from '../fixtures/admin/session.js';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { clicksIn } from './capture-helpers.js';
+import { clicksIn, repriseEvents, type CapturedEvent } from './capture-helpers.js';
 
 let browser: TestBrowser;
 let site: TestServer;
@@ -62,6 +69,24 @@ function longestString(value: unknown): number {
   return Math.max(0, ...Object.values(value).map(longestString));
 }
 
+/**
+ * Flush, wait until the collector has stored the page's `clicks` clicks (all that the page
+ * recorded, once the last one is there), close the page and read its session back.
+ */
+async function storedAfterClicks(page: Page, clicks: number) {
+  const session = await page.evaluate(async () => {
+    const { recorder } = window as unknown as { recorder: { sessionId: string; flush(): Promise<void> } };
+    await recorder.flush();
+    return recorder.sessionId;
+  });
+  await expect
+    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', session)), { timeout: 20_000 })
+    .toBe(clicks);
+  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await page.close();
+  return readSessionEvents(running.collector, 'dev', session);
+}
+
 test('a data: URL of megabytes, as a src or a CSS background, becomes a small placeholder: the snapshot, the mutations and what follows are all stored', async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/upload?endpoint=${encodeURIComponent(running.url)}`);
@@ -93,18 +118,7 @@ test('a data: URL of megabytes, as a src or a CSS background, becomes a small pl
     })()`,
   );
   for (let i = 0; i < 2; i++) await page.click('#add');
-  const session = await page.evaluate(async () => {
-    const { recorder } = window as unknown as { recorder: { sessionId: string; flush(): Promise<void> } };
-    await recorder.flush();
-    return recorder.sessionId;
-  });
-  await expect
-    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', session)), { timeout: 20_000 })
-    .toBe(3);
-  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
-  await page.close();
-
-  const events = await readSessionEvents(running.collector, 'dev', session);
+  const events = await storedAfterClicks(page, 3);
   const stored = JSON.stringify(events);
   expect(events.some((event) => event.type === 2)).toBe(true);
   for (const id of ['at-load', 'preview-added', 'preview-later', 'background-added', 'background-later'])
@@ -114,4 +128,46 @@ test('a data: URL of megabytes, as a src or a CSS background, becomes a small pl
   expect(stored.split(`"src":${JSON.stringify(OVERSIZED_DATA_URL_PLACEHOLDER)}`).length - 1).toBe(3);
   expect(stored.split(JSON.stringify(`url("${OVERSIZED_DATA_URL_PLACEHOLDER}")`).slice(1, -1)).length - 1).toBe(2);
   expect(longestString(events)).toBeLessThanOrEqual(MAX_DATA_URL_LENGTH);
+});
+
+test('a page that logs and throws in a loop is recorded within the rate bound, every call accounted for, and the session goes on', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/upload?endpoint=${encodeURIComponent(running.url)}`);
+  const LOGS = 20_000;
+  const THROWS = 500;
+  const floodMs = await page.evaluate(
+    async ({ logs, throws }) => {
+      const started = performance.now();
+      for (let i = 0; i < logs; i++) console.log('tick', i, { cart: [i, i + 1] });
+      // Uncaught, each in its own task, as a failing timer or handler throws.
+      await new Promise<void>((resolve) => {
+        for (let i = 0; i < throws; i++)
+          setTimeout(() => {
+            if (i === throws - 1) setTimeout(resolve);
+            throw new Error(`loop ${i}`);
+          });
+      });
+      return performance.now() - started;
+    },
+    { logs: LOGS, throws: THROWS },
+  );
+  // After the flood: what the user does next is still recorded.
+  await page.waitForTimeout(500);
+  await page.click('#add');
+  const events = (await storedAfterClicks(page, 1)) as CapturedEvent[];
+  const logged = repriseEvents(events, 'reprise.console');
+  const thrown = repriseEvents(events, 'reprise.error');
+  const accountedFor = (recorded: Array<Record<string, unknown>>) =>
+    recorded.reduce((sum, payload) => sum + 1 + ((payload.skipped as number | undefined) ?? 0), 0);
+  // A burst, then the rate for as long as the flood lasted (and the held last one of each kind).
+  const bound = RATE_BOUND_BURST + Math.ceil((floodMs / 1000) * RATE_BOUND_PER_SECOND) + 2;
+  expect(logged.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
+  expect(logged.length).toBeLessThanOrEqual(bound);
+  expect(thrown.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
+  expect(thrown.length).toBeLessThanOrEqual(bound);
+  expect(accountedFor(logged)).toBe(LOGS);
+  expect(accountedFor(thrown)).toBe(THROWS);
+  // The last of each loop is there, saying how many came before it unrecorded.
+  expect(logged.at(-1)).toMatchObject({ args: ['tick', String(LOGS - 1), '{"cart": [19999, 20000]}'] });
+  expect(thrown.at(-1)).toMatchObject({ message: `loop ${THROWS - 1}` });
 });

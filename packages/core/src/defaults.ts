@@ -102,6 +102,12 @@ export const SESSION_TOUCH_INTERVAL_MS = 5000;
 export const MAX_ERROR_TEXT_LENGTH = 10_000;
 /** Links of an error's `cause` chain recorded (each capped like the error's own text). */
 export const MAX_ERROR_CAUSES = 5;
+/**
+ * The rate bound on console messages and on errors, each kind on its own: a burst of
+ * `RATE_BOUND_BURST` is recorded as it comes, then `RATE_BOUND_PER_SECOND` (recorder/rate-bounds.ts).
+ */
+export const RATE_BOUND_BURST = 100;
+export const RATE_BOUND_PER_SECOND = 10;
 /** Nesting kept in `track()` props and `identify()` traits; deeper values become `[Object]` / `[Array]`. */
 export const MAX_USER_VALUE_DEPTH = 10;
 /** What a reference back to an enclosing object becomes in `track()` props and `identify()` traits. */

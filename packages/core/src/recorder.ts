@@ -20,6 +20,7 @@ import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
 import { createEventPipeline } from './recorder/pipeline.js';
+import { createRateBounds } from './recorder/rate-bounds.js';
 import { createMounts, stopReleasedRecorders } from './recorder/release.js';
 import { createReport, createWarn } from './recorder/report.js';
 import { startPageTrackers } from './recorder/page-trackers.js';
@@ -88,8 +89,9 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     delivery: () => delivery,
     assets: () => assets,
   });
+  const rateBounds = createRateBounds(pipeline.emitReprise);
   const context: CaptureContext = {
-    emit: pipeline.emitReprise,
+    emit: rateBounds.emit,
     reportError: (error, what) => report(error, 'plugin', what),
   };
   const navigation = createNavigationTracker(config, context, () => recording);
@@ -239,6 +241,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   /** Remove every listener, observer and patch; hand over or drop what is still queued. */
   function endCapture(pending: 'deliver' | 'discard'): boolean {
     if (!recording) return false;
+    if (pending === 'deliver') rateBounds.flush();
+    rateBounds.reset();
     const installed = teardowns;
     teardowns = [];
     runTeardowns(installed, (error) => report(error, 'capture', 'removing capture'));

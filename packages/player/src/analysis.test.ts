@@ -180,6 +180,23 @@ describe('markers', () => {
     expect(index.duration).toBe(6000);
   });
 
+  test("what the recorder's rate bound left out is said where it was left out", () => {
+    const index = new RecordingIndex();
+    [
+      meta(0, 'http://a.test/'),
+      full(0),
+      reprise(1000, 'console', { level: 'warn', args: ['tick 4999'], skipped: 4899 }),
+      reprise(1100, 'error', { source: 'error', message: 'loop failed', stack: 'at loop', skipped: 12 }),
+    ].forEach((event) => index.add(event));
+    expect(index.getConsoleRows().map((row) => [row.time, row.level, row.text])).toEqual([
+      [1000, 'warn', '… 4899 earlier console messages not recorded (too many a second)'],
+      [1000, 'warn', 'tick 4999'],
+    ]);
+    expect(index.getMarkers().find((marker) => marker.kind === 'error')?.detail).toBe(
+      '… 12 earlier errors not recorded (too many a second)\nat loop',
+    );
+  });
+
   test('a gap spans from the last event before it to the first one after', () => {
     const index = new RecordingIndex();
     index.add(full(0));

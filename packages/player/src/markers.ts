@@ -44,6 +44,13 @@ function errorTitle({ name, message }: ErrorCause): string {
   return name && !message.includes(name) ? `${name}: ${message}` : message;
 }
 
+/** What the recorder's rate bound left out just before a message (`skipped`), as a line of its own. */
+function notRecorded(skipped: unknown, what: string): string {
+  return typeof skipped === 'number' && skipped > 0
+    ? `… ${skipped} earlier ${what} not recorded (too many a second)`
+    : '';
+}
+
 function pathOf(url: string): string {
   try {
     const parsed = new URL(url);
@@ -118,17 +125,19 @@ export class RecordingIndex {
       const { url, route } = event.data.payload;
       this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? pathOf(url)), detail: url });
     } else if (isRepriseEvent(event, 'error')) {
-      const { stack, causes } = event.data.payload;
+      const { stack, causes, skipped } = event.data.payload;
       const label = errorTitle(event.data.payload);
       // The stack, then each cause as JavaScript engines print one: "Caused by: TypeError: ...".
       const causeLines = (Array.isArray(causes) ? causes : [])
         .filter((cause) => typeof cause?.message === 'string')
         .map((cause) => `Caused by: ${cause.stack ?? errorTitle(cause)}`);
-      const detail = [stack ?? '', ...causeLines].filter(Boolean).join('\n');
+      const detail = [notRecorded(skipped, 'errors'), stack ?? '', ...causeLines].filter(Boolean).join('\n');
       this.push({ kind: 'error', timestamp: at, label: clip(label), ...(detail ? { detail } : {}) });
     } else if (isRepriseEvent(event, 'console')) {
-      const { level, args, trace } = event.data.payload;
+      const { level, args, trace, skipped } = event.data.payload;
       const text = args.join(' ');
+      const gap = notRecorded(skipped, 'console messages');
+      if (gap) this.consoleRows.push({ timestamp: at, level, text: gap });
       this.consoleRows.push({ timestamp: at, level, text, ...(trace ? { trace } : {}) });
       if (level === 'error' || level === 'assert') {
         this.push({

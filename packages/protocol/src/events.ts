@@ -65,6 +65,11 @@ export interface ConsolePayload {
   truncated?: boolean;
   /** Call-site stack, for `trace` and `assert`. */
   trace?: string;
+  /**
+   * Console messages the recorder left out just before this one, because the page logged faster
+   * than the rate bound (a log in a loop): the replay can say that messages are missing, and how many.
+   */
+  skipped?: number;
 }
 
 export interface NetworkPayload {
@@ -115,6 +120,8 @@ export interface ErrorPayload {
   component?: string;
   /** Where in the framework it happened, as the framework says it (Vue's errorHandler `info`: a lifecycle hook, "render function"...). */
   info?: string;
+  /** Errors left out just before this one, because the page threw faster than the rate bound (as `ConsolePayload.skipped`). */
+  skipped?: number;
 }
 
 export interface IdentifyPayload {

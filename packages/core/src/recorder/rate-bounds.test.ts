@@ -1,0 +1,105 @@
+import type { RepriseKind, ReprisePayloads } from '@reprise/protocol';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../defaults.js';
+import { createRateBounds } from './rate-bounds.js';
+
+type Emitted = { kind: RepriseKind; payload: ReprisePayloads[RepriseKind]; at: number };
+
+function setUp() {
+  const emitted: Emitted[] = [];
+  const bounds = createRateBounds((kind, payload) => emitted.push({ kind, payload, at: Date.now() }));
+  const log = (text: string) => bounds.emit('console', { level: 'log', args: [text] });
+  const consoleEvents = () =>
+    emitted.filter((event) => event.kind === 'console').map((event) => event.payload as ReprisePayloads['console']);
+  /** Messages recorded plus those counted as left out: every call is accounted for. */
+  const accountedFor = () => consoleEvents().reduce((sum, payload) => sum + 1 + (payload.skipped ?? 0), 0);
+  return { emitted, bounds, log, consoleEvents, accountedFor };
+}
+
+describe('createRateBounds', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  test('a burst is recorded as it comes; a loop beyond it is cut, and every call is accounted for', () => {
+    const { log, consoleEvents, accountedFor } = setUp();
+    for (let i = 0; i < 5000; i++) log(`message ${i}`);
+    expect(consoleEvents()).toHaveLength(RATE_BOUND_BURST);
+    expect(consoleEvents().every((payload) => payload.skipped === undefined)).toBe(true);
+
+    // The loop has stopped: the last message left out is recorded once the bucket has room.
+    vi.advanceTimersByTime(1000 / RATE_BOUND_PER_SECOND);
+    const last = consoleEvents().at(-1)!;
+    expect(last.args).toEqual(['message 4999']);
+    expect(last.skipped).toBe(5000 - RATE_BOUND_BURST - 1);
+    expect(accountedFor()).toBe(5000);
+  });
+
+  test('a steady flood is recorded at the rate, each message saying how many it follows', () => {
+    const { log, consoleEvents, accountedFor } = setUp();
+    let calls = 0;
+    // 100 a second for 20 seconds.
+    for (let ms = 0; ms < 20_000; ms += 10) {
+      log(`tick ${calls++}`);
+      vi.advanceTimersByTime(10);
+    }
+    vi.advanceTimersByTime(1000);
+    const recorded = consoleEvents().length;
+    expect(recorded).toBeGreaterThanOrEqual(RATE_BOUND_BURST + 19 * RATE_BOUND_PER_SECOND);
+    expect(recorded).toBeLessThanOrEqual(RATE_BOUND_BURST + 21 * RATE_BOUND_PER_SECOND);
+    // Once the burst is spent, each message recorded stands for the ones left out before it.
+    const steady = consoleEvents().slice(-10 * RATE_BOUND_PER_SECOND);
+    expect(steady.every((payload) => (payload.skipped ?? 0) > 0)).toBe(true);
+    expect(accountedFor()).toBe(calls);
+  });
+
+  test('a page that logs at the rate loses nothing, and the burst comes back after a calm spell', () => {
+    const { log, consoleEvents } = setUp();
+    for (let i = 0; i < 300; i++) {
+      log(`steady ${i}`);
+      vi.advanceTimersByTime(1000 / RATE_BOUND_PER_SECOND);
+    }
+    expect(consoleEvents()).toHaveLength(300);
+    vi.advanceTimersByTime((RATE_BOUND_BURST / RATE_BOUND_PER_SECOND) * 1000);
+    for (let i = 0; i < RATE_BOUND_BURST; i++) log(`burst ${i}`);
+    expect(consoleEvents()).toHaveLength(300 + RATE_BOUND_BURST);
+    expect(consoleEvents().some((payload) => payload.skipped !== undefined)).toBe(false);
+  });
+
+  test('errors have their own bucket, and other kinds are never bounded', () => {
+    const { emitted, bounds, log } = setUp();
+    for (let i = 0; i < 1000; i++) log('noise');
+    bounds.emit('error', { source: 'manual', message: 'the one that matters' });
+    for (let i = 0; i < 1000; i++) bounds.emit('custom', { name: `event ${i}` });
+    expect(emitted.filter((event) => event.kind === 'error')).toHaveLength(1);
+    expect(emitted.filter((event) => event.kind === 'custom')).toHaveLength(1000);
+
+    for (let i = 0; i < 1000; i++) bounds.emit('error', { source: 'error', message: `thrown ${i}` });
+    expect(emitted.filter((event) => event.kind === 'error')).toHaveLength(RATE_BOUND_BURST);
+  });
+
+  test('flush() records the message held back at once; reset() forgets it and refills the bucket', () => {
+    const { bounds, log, consoleEvents, accountedFor } = setUp();
+    for (let i = 0; i < RATE_BOUND_BURST + 3; i++) log(`m ${i}`);
+    bounds.flush();
+    expect(consoleEvents().at(-1)).toMatchObject({ args: [`m ${RATE_BOUND_BURST + 2}`], skipped: 2 });
+    expect(accountedFor()).toBe(RATE_BOUND_BURST + 3);
+    vi.advanceTimersByTime(10_000);
+    expect(consoleEvents()).toHaveLength(RATE_BOUND_BURST + 1);
+
+    log('held');
+    log('held too');
+    const before = consoleEvents().length;
+    bounds.reset();
+    vi.advanceTimersByTime(10_000);
+    expect(consoleEvents()).toHaveLength(before);
+    for (let i = 0; i < RATE_BOUND_BURST; i++) log(`after reset ${i}`);
+    expect(consoleEvents()).toHaveLength(before + RATE_BOUND_BURST);
+  });
+
+  test('a clock set back does not empty the bucket', () => {
+    const { log, consoleEvents } = setUp();
+    vi.setSystemTime(1_000_000 - 3_600_000);
+    for (let i = 0; i < RATE_BOUND_BURST; i++) log(`m ${i}`);
+    expect(consoleEvents()).toHaveLength(RATE_BOUND_BURST);
+  });
+});
