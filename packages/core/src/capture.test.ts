@@ -8,7 +8,7 @@ import {
 import { consolePayload } from './capture/console.js';
 import { capturedErrorPayload, copyUserValue, customPayload, identifyPayload } from './capture/custom.js';
 import { errorPayload } from './capture/errors.js';
-import { CIRCULAR_MARKER, MAX_ERROR_CAUSES, MAX_ERROR_TEXT_LENGTH, MAX_USER_VALUE_DEPTH } from './defaults.js';
+import { CIRCULAR_MARKER, MAX_ERROR_CAUSES, MAX_ERROR_TEXT_LENGTH, MAX_USER_VALUE_DEPTH } from './limits.js';
 import { navigationPayload } from './capture/navigation.js';
 import { describeBody, filterHeaders, isIgnoredUrl, isTextContentType, parseRawHeaders } from './capture/network.js';
 import { patchMethod } from './capture/patch.js';

@@ -35,9 +35,9 @@ export {
   type RouteChange,
   type RouteChangeType,
 } from './navigation-markers.js';
+export { MAX_CANVAS_FPS } from './defaults.js';
 export {
   CIRCULAR_MARKER,
-  MAX_CANVAS_FPS,
   MAX_CONSOLE_MAX_ARG_LENGTH,
   MAX_DELIVERY_MAX_BATCH_BYTES,
   MAX_ERROR_CAUSES,
@@ -46,7 +46,7 @@ export {
   MAX_USER_VALUE_DEPTH,
   RATE_BOUND_BURST,
   RATE_BOUND_PER_SECOND,
-} from './defaults.js';
+} from './limits.js';
 export {
   BLOCK_ATTRIBUTE,
   BLOCK_CLASS,

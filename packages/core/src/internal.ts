@@ -3,6 +3,8 @@
  * beyond the documented API. No compatibility promise: it may change in any release.
  */
 export * from './defaults.js';
+export * from './recorder-defaults.js';
+export * from './limits.js';
 export * from './resolve-options.js';
 export {
   createDelivery,

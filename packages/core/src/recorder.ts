@@ -10,7 +10,7 @@ import { runTeardowns, type CaptureContext, type Teardown } from './capture/cont
 import { describeError } from './capture/serialize.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
-import { SESSION_TOUCH_INTERVAL_MS } from './defaults.js';
+import { SESSION_TOUCH_INTERVAL_MS } from './recorder-defaults.js';
 import { resolveOptions } from './resolve-options.js';
 import type { AssetCapture } from './assets/capture.js';
 import { recordedNode } from './capture/dom.js';

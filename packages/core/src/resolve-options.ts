@@ -1,3 +1,4 @@
+import { positive, resolveCaptureOptions, type ResolvedOptions } from './defaults.js';
 import {
   DEFAULT_CAPTURE_ERRORS,
   DEFAULT_CONSOLE_LEVELS,
@@ -13,13 +14,8 @@ import {
   DEFAULT_ASSET_MAX_BYTES,
   DEFAULT_ASSET_SESSION_MAX_BYTES,
   DEFAULT_ASSET_WAIT_MS,
-  MAX_CONSOLE_MAX_ARG_LENGTH,
-  MAX_DELIVERY_MAX_BATCH_BYTES,
-  MAX_NETWORK_MAX_BODY_LENGTH,
-  positive,
-  resolveCaptureOptions,
-  type ResolvedOptions,
-} from './defaults.js';
+} from './recorder-defaults.js';
+import { MAX_CONSOLE_MAX_ARG_LENGTH, MAX_DELIVERY_MAX_BATCH_BYTES, MAX_NETWORK_MAX_BODY_LENGTH } from './limits.js';
 import type { DeliveryOptions, RecorderOptions } from './types.js';
 
 // Apart from defaults.ts: a bundler puts a module in one chunk, and the early capture in an app's

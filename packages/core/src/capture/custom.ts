@@ -7,7 +7,7 @@ import {
 } from '@reprise/protocol/page';
 import { cappedErrorText, errorPayload } from './errors.js';
 import { truncate } from './serialize.js';
-import { CIRCULAR_MARKER, MAX_USER_VALUE_DEPTH } from '../defaults.js';
+import { CIRCULAR_MARKER, MAX_USER_VALUE_DEPTH } from '../limits.js';
 import type { CapturedErrorContext } from '../types.js';
 
 /*

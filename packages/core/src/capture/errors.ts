@@ -2,7 +2,7 @@ import type { ErrorCause, ErrorPayload } from '@reprise/protocol';
 import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
 import { listen } from './patch.js';
 import { serializeValue } from './serialize.js';
-import { MAX_ERROR_CAUSES, MAX_ERROR_TEXT_LENGTH } from '../defaults.js';
+import { MAX_ERROR_CAUSES, MAX_ERROR_TEXT_LENGTH } from '../limits.js';
 
 export function cappedErrorText(text: string): string {
   return serializeValue(text, MAX_ERROR_TEXT_LENGTH).text;

@@ -1,6 +1,6 @@
 import type { RepriseKind, ReprisePayloads } from '@reprise/protocol';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../defaults.js';
+import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../limits.js';
 import { createRateBounds } from './rate-bounds.js';
 
 type Emitted = { kind: RepriseKind; payload: ReprisePayloads[RepriseKind]; at: number };

@@ -1,5 +1,5 @@
 import type { RepriseKind, ReprisePayloads } from '@reprise/protocol/page';
-import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../defaults.js';
+import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../limits.js';
 
 type Emit = <K extends RepriseKind>(kind: K, payload: ReprisePayloads[K]) => void;
 type BoundedKind = 'console' | 'error';
