@@ -115,18 +115,31 @@ test('a data: URL of megabytes, as a src or a CSS background, becomes a small pl
       box.style.width = '40px';
       await new Promise((resolve) => setTimeout(resolve, 100));
       box.style.backgroundImage = 'url(' + noisePicture() + ')';
+      // Set with a priority, rrweb records the property as [value, 'important'].
+      const important = document.body.appendChild(document.createElement('div'));
+      important.id = 'background-important';
+      important.style.width = '40px';
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      important.style.setProperty('background-image', 'url(' + noisePicture() + ')', 'important');
     })()`,
   );
   for (let i = 0; i < 2; i++) await page.click('#add');
   const events = await storedAfterClicks(page, 3);
   const stored = JSON.stringify(events);
   expect(events.some((event) => event.type === 2)).toBe(true);
-  for (const id of ['at-load', 'preview-added', 'preview-later', 'background-added', 'background-later'])
+  for (const id of [
+    'at-load',
+    'preview-added',
+    'preview-later',
+    'background-added',
+    'background-later',
+    'background-important',
+  ])
     expect(stored).toContain(`"id":"${id}"`);
-  // Five pictures, each now the placeholder (three as a src, two in a CSS url()); nothing stored
+  // Six pictures, each now the placeholder (three as a src, three in a CSS url()); nothing stored
   // anywhere near a batch's limits.
   expect(stored.split(`"src":${JSON.stringify(OVERSIZED_DATA_URL_PLACEHOLDER)}`).length - 1).toBe(3);
-  expect(stored.split(JSON.stringify(`url("${OVERSIZED_DATA_URL_PLACEHOLDER}")`).slice(1, -1)).length - 1).toBe(2);
+  expect(stored.split(JSON.stringify(`url("${OVERSIZED_DATA_URL_PLACEHOLDER}")`).slice(1, -1)).length - 1).toBe(3);
   expect(longestString(events)).toBeLessThanOrEqual(MAX_DATA_URL_LENGTH);
 });
 

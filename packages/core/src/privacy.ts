@@ -154,13 +154,16 @@ export function screenAttributeValues(
   let carriesText = false;
   for (const name in attributes) {
     const value = attributes[name];
-    // rrweb records a change of `style` as its changed properties: { 'background-image': 'url(…)' }.
+    // rrweb records a change of `style` as its changed properties: { 'background-image': 'url(…)' },
+    // or [value, 'important'] for one set with a priority.
     if (name === 'style' && value !== null && typeof value === 'object') {
       const properties = value as Record<string, unknown>;
       for (const property in properties) {
         const css = properties[property];
-        if (typeof css === 'string' && css.length > MAX_DATA_URL_LENGTH)
-          properties[property] = withoutOversizedDataUrls(css);
+        const holder = (Array.isArray(css) ? css : properties) as Record<string, unknown>;
+        const key = Array.isArray(css) ? 0 : property;
+        const text = holder[key];
+        if (typeof text === 'string' && text.length > MAX_DATA_URL_LENGTH) holder[key] = withoutOversizedDataUrls(text);
       }
       continue;
     }
