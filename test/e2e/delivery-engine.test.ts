@@ -273,6 +273,10 @@ test('a 413 for a batch that cannot be split (its stored body no longer decodes)
   await expect
     .poll(() => messages, { timeout: 5_000 })
     .toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'too_large', batches: 1, bytes: 200 }));
+  // The report names the limit the collector refused it under, and the setting that raises it.
+  const report = messages.find((message) => message.type === 'dropped') as { detail: string };
+  expect(report.detail).toContain('body of 200 bytes is over 50');
+  expect(report.detail).toContain('REPRISE_MAX_BODY_BYTES');
   expect(await outbox.entries()).toEqual([]);
   await engine.handle({ type: 'flush', id: 1 });
   await new Promise((resolve) => setTimeout(resolve, 1_200));

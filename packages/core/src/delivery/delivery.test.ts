@@ -104,7 +104,7 @@ describe('transport rules', () => {
 
   test('statuses: 2xx ok, 413 split, 429/408/5xx retry, other 4xx dropped', () => {
     expect(classify(202, null, '')).toEqual({ kind: 'ok' });
-    expect(classify(413, null, '')).toEqual({ kind: 'split' });
+    expect(classify(413, null, 'over the limit')).toEqual({ kind: 'split', detail: 'over the limit' });
     expect(classify(429, '2', '')).toEqual({ kind: 'retry', delayMs: 2000, status: 429 });
     expect(classify(503, null, '')).toMatchObject({ kind: 'retry', status: 503 });
     expect(classify(400, null, 'bad')).toEqual({ kind: 'drop', status: 400, detail: 'bad' });

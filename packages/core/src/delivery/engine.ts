@@ -393,7 +393,7 @@ export class DeliveryEngine {
       const attempt = (this.backoff.get(scope)?.attempt ?? 0) + 1;
       this.backoff.set(scope, { attempt, at: this.now() + backoffDelay(attempt - 1, this.deps.random) });
     } else if (result.kind === 'split') {
-      await this.split(record);
+      await this.split(record, result.detail);
     } else if (!(result.status === 409 && (await this.rekey(record)))) {
       await this.remove([record.key]);
       this.post({
@@ -443,7 +443,7 @@ export class DeliveryEngine {
     return true;
   }
 
-  private async split(record: OutboxRecord): Promise<void> {
+  private async split(record: OutboxRecord, refusal: string): Promise<void> {
     // 413: halve the batch (same seq, longer part path) and put the halves where it was.
     const halves: EncodedFrame[] = [];
     try {
@@ -459,7 +459,8 @@ export class DeliveryEngine {
         reason: 'too_large',
         batches: 1,
         bytes: record.body.byteLength,
-        detail: `the collector refused batch seq ${record.seq} as too large (413) and it cannot be split (one event); raise the collector's body limit`,
+        // The collector says which of its limits this was: the request's body, the batch decompressed, its values.
+        detail: `the collector refused batch seq ${record.seq} as too large (413: ${refusal || 'no detail'}) and it cannot be split (one event): raise the limit it names (REPRISE_MAX_BODY_BYTES, REPRISE_MAX_DECOMPRESSED_BYTES or REPRISE_MAX_VALUES)`,
       });
       return;
     }

@@ -10,8 +10,8 @@ export type SendResult =
   | { kind: 'ok' }
   /** Network error, 5xx, 408, 429: try again after `delayMs` (Retry-After when the collector gave one). */
   | { kind: 'retry'; delayMs?: number; status?: number }
-  /** 413: the collector refuses this size; split and resend. */
-  | { kind: 'split' }
+  /** 413: the collector refuses this size; split and resend. `detail`: the collector's words (which limit). */
+  | { kind: 'split'; detail: string }
   /** Any other 4xx: this batch will never be accepted. */
   | { kind: 'drop'; status: number; detail: string };
 
@@ -34,7 +34,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 
 export function classify(status: number, retryAfter: string | null, detail: string): SendResult {
   if (status >= 200 && status < 300) return { kind: 'ok' };
-  if (status === 413) return { kind: 'split' };
+  if (status === 413) return { kind: 'split', detail };
   if (status === 429 || status === 408 || status >= 500)
     return { kind: 'retry', delayMs: parseRetryAfter(retryAfter), status };
   return { kind: 'drop', status, detail };
