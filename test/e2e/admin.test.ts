@@ -534,6 +534,21 @@ describe('admin UI served by the collector', () => {
     await expect.poll(() => frameQuery(admin, 'h1')).toBe('Order 12');
     expect(await frameText(admin)).toContain('Not loaded');
 
+    // The link the recorded page's recorder.replayUrl({ at }) gave for the `loaded` moment opens
+    // this session there, as a bug report's link would.
+    const replayLink = new URL(recorded.loadedReplayUrl!);
+    expect(`${replayLink.origin}${replayLink.pathname}${replayLink.search}`).toBe(
+      `${running.url}/sessions/${recorded.sessionId}?project=dev`,
+    );
+    // The recorder counts from its session's start, the index from the first event: the same moment.
+    expect(Math.abs(Number(replayLink.hash.replace('#t=', '')) - Number(seconds))).toBeLessThanOrEqual(0.2);
+    await admin.goto(replayLink.href);
+    await expect
+      .poll(() => onPlayer(admin, (player) => player.getCurrentTime()))
+      .toBeGreaterThan(Number(seconds) * 1000 - 300);
+    await expect.poll(() => frameText(admin)).toContain('Loaded 3 loaves');
+    expect(await onPlayer(admin, (player) => player.getCurrentTime())).toBeLessThan(Number(seconds) * 1000 + 300);
+
     // Following another moment's link on the open page seeks without a reload.
     await admin.evaluate((hash) => {
       window.location.hash = hash;

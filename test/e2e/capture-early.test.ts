@@ -40,12 +40,16 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>early</title>
     onEvents: (events) => window.__events.push(...JSON.parse(JSON.stringify(events))),
     onError: (error) => window.__errors.push({ code: error.code, message: error.message }),
     console: false,
+    // No endpoint (nothing is sent): the project and the admin's address make replayUrl() answer.
+    project: 'dev',
+    adminUrl: 'https://admin.example/replay/',
   });
   recorder.on('start', (payload) => window.__started.push(payload.sessionId));
   recorder.on('start', () => window.__told.push({ name: 'start' }));
   recorder.on('breaker', (payload) => window.__told.push({ name: 'breaker', ...payload }));
   recorder.start();
   window.__atStart = { isRecording: recorder.isRecording, sessionId: recorder.sessionId };
+  window.__linkAtStart = recorder.replayUrl();
   window.addItem = (text) => {
     const item = document.createElement('li');
     item.textContent = text;
@@ -60,6 +64,7 @@ interface EarlyPageGlobals {
   __started: string[];
   __told: Array<{ name: string; state?: string; mutations?: number }>;
   __atStart: { isRecording: boolean; sessionId: string | null };
+  __linkAtStart: string | null;
   addItem(text: string): void;
 }
 
@@ -111,6 +116,10 @@ describe('the script tag records from start(), before the rest of the recorder a
     );
 
     expectTakenOver(events, TYPED_SECRET);
+    // The link an app asks for at start(), before the rest of the recorder arrives, names the session.
+    expect(await page.evaluate(() => (window as unknown as EarlyPageGlobals).__linkAtStart)).toBe(
+      `https://admin.example/replay/sessions/${atStart.sessionId}?project=dev`,
+    );
     await page.close();
   });
 

@@ -35,7 +35,11 @@ describe('provideRecorder()', () => {
   test('inject(Recorder) anywhere: recording starts with the app, sessionId is a signal, calls are recorded', async () => {
     const sink = eventSink();
     TestBed.configureTestingModule({
-      providers: [provideZonelessChangeDetection(), provideRecorder({ onEvents: sink.onEvents, console: false })],
+      providers: [
+        provideZonelessChangeDetection(),
+        // A project and the admin's address (no endpoint: nothing is sent) for replayUrl().
+        provideRecorder({ onEvents: sink.onEvents, console: false, project: 'dev', adminUrl: 'https://admin.example' }),
+      ],
     });
     const recorder = TestBed.inject(Recorder);
     expect(recorder.isRecording()).toBe(true);
@@ -54,6 +58,8 @@ describe('provideRecorder()', () => {
       ]),
     );
     await eventually(() => expect(sink.payloads('identify')).toEqual([expect.objectContaining({ userId: 'user-7' })]));
+    // Methods that answer give their answer through the service (run outside the zone).
+    expect(recorder.replayUrl()).toBe(`https://admin.example/sessions/${recorder.sessionId()}?project=dev`);
 
     // The signal follows the core: optOut() ends the session, start() after it does nothing.
     recorder.optOut();

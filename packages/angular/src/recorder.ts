@@ -36,6 +36,8 @@ export class Recorder implements RecorderMethods {
   declare readonly stop: RecorderMethods['stop'];
   /** Stop, drop what has not been sent, and remember the choice for this browser. */
   declare readonly optOut: RecorderMethods['optOut'];
+  /** A link to this session's replay in the admin UI, opening at `{ at }` when given (or null). */
+  declare readonly replayUrl: RecorderMethods['replayUrl'];
 
   /** The `@reprise/core` recorder, for the rest of its API (`on`, `subscribe`). */
   readonly instance: CoreRecorder = createRecorder(inject(RECORDER_OPTIONS));

@@ -9,7 +9,7 @@ describe('recorderMethods', () => {
     const recorder = createRecorder({ requireConsent: true });
     const methods = recorderMethods(recorder);
     expect(Object.keys(methods)).toEqual([...RECORDER_METHODS]);
-    expect(RECORDER_METHODS).toEqual(['identify', 'track', 'markNavigation', 'start', 'stop', 'optOut']);
+    expect(RECORDER_METHODS).toEqual(['identify', 'track', 'markNavigation', 'start', 'stop', 'optOut', 'replayUrl']);
     const calls: string[] = [];
     const spy = { ...recorder } as Recorder;
     for (const name of RECORDER_METHODS) {
@@ -17,13 +17,14 @@ describe('recorderMethods', () => {
         calls.push(`${name}:${this === spy}:${JSON.stringify(args)}`);
       };
     }
-    const { identify, track, markNavigation, start, stop, optOut } = recorderMethods(spy);
+    const { identify, track, markNavigation, start, stop, optOut, replayUrl } = recorderMethods(spy);
     identify('u1', { plan: 'pro' });
     track('checkout');
     markNavigation({ url: '/a' });
     start();
     stop();
     optOut();
+    replayUrl({ at: 5 });
     expect(calls).toEqual([
       'identify:true:["u1",{"plan":"pro"}]',
       'track:true:["checkout"]',
@@ -31,6 +32,7 @@ describe('recorderMethods', () => {
       'start:true:[]',
       'stop:true:[]',
       'optOut:true:[]',
+      'replayUrl:true:[{"at":5}]',
     ]);
   });
 

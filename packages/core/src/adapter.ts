@@ -10,7 +10,15 @@ import type { Recorder, RecorderOptions } from './types.js';
  */
 
 /** The methods `useRecorder()` (React, Vue) and `injectRecorder()` (Angular) hand out, bound. */
-export const RECORDER_METHODS = ['identify', 'track', 'markNavigation', 'start', 'stop', 'optOut'] as const;
+export const RECORDER_METHODS = [
+  'identify',
+  'track',
+  'markNavigation',
+  'start',
+  'stop',
+  'optOut',
+  'replayUrl',
+] as const;
 
 export type RecorderMethods = Pick<Recorder, (typeof RECORDER_METHODS)[number]>;
 

@@ -15,6 +15,7 @@ export type {
   RecorderEvents,
   RecorderOptions,
   RecorderState,
+  ReplayUrlOptions,
   SamplingOptions,
   Unsubscribe,
 } from './types.js';

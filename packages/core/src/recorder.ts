@@ -12,6 +12,7 @@ import { capturedErrorPayload, customPayload, identifyPayload } from './capture/
 import { currentPage, navigationPayload } from './capture/navigation.js';
 import { SESSION_TOUCH_INTERVAL_MS } from './recorder-defaults.js';
 import { resolveOptions } from './resolve-options.js';
+import { sessionReplayUrl } from './replay-url.js';
 import type { AssetCapture } from './assets/capture.js';
 import { recordedNode } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
@@ -372,6 +373,9 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     },
     subscribe(listener) {
       return stateEmitter.on('change', listener);
+    },
+    replayUrl(replayOptions) {
+      return sessionReplayUrl(options, session, replayOptions);
     },
     get sessionId() {
       return session?.sessionId ?? null;

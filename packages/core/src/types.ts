@@ -4,11 +4,21 @@ import type { ConsoleLevel, JsonValue, NavigationType, RecordedEvent, RedactionO
  * Every option of the recorder, the same names in every framework adapter. All fields are
  * optional; defaults live in `defaults.ts` as named `DEFAULT_*` constants.
  */
+export interface ReplayUrlOptions {
+  /** The moment the replay opens at (epoch ms or a Date); omitted, it opens at the start. */
+  at?: number | Date;
+}
+
 export interface RecorderOptions {
   /** Project ingest key (public, write-only). Required to send to a collector. */
   project?: string;
   /** Collector base URL, e.g. `https://replay.example.com`. Batches go to `${endpoint}/v1/ingest`. */
   endpoint?: string;
+  /**
+   * Where people open the admin UI, for the links `replayUrl()` gives. @default `endpoint` (the
+   * collector serves the admin UI at `/`); set it when the admin is reached at another address.
+   */
+  adminUrl?: string;
   /** When true nothing is recorded until `start()` is called explicitly (consent given). @default false */
   requireConsent?: boolean;
   /** Fraction of sessions recorded, 0..1, decided once per session. @default 1 */
@@ -229,6 +239,13 @@ export interface Recorder {
    * `sessionId` for the current values. Returns an unsubscribe function.
    */
   subscribe(listener: (state: RecorderState) => void): Unsubscribe;
+  /**
+   * A link to this session's replay in the admin UI, for a bug report, a support ticket or an
+   * error tracker: `<adminUrl>/sessions/<id>?project=<project>`, opening at `at` (epoch ms or a
+   * Date: when an error happened, or `Date.now()`) when given. Null before the first start, when
+   * this session is not sampled, and without `project` or an `adminUrl` / `endpoint` (relative when they are).
+   */
+  replayUrl(options?: ReplayUrlOptions): string | null;
   /** Current session id, or null before the first start. */
   readonly sessionId: string | null;
   readonly isRecording: boolean;

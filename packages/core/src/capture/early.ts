@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@reprise/protocol/page';
 import type { RecorderErrorCode } from '../errors.js';
 import type { Teardown } from './context.js';
 import type { SessionInfo } from '../session.js';
-import type { RecorderEvents } from '../types.js';
+import type { RecorderEvents, ReplayUrlOptions } from '../types.js';
 
 /** Where an early capture's events, breaker changes and failures go once it is taken over. */
 export interface EarlyCaptureSink {
@@ -29,4 +29,6 @@ export interface EarlyCapture {
   adopt(sink: EarlyCaptureSink): Teardown | undefined;
   /** Stop capture and drop the buffer: recording was stopped, or the rest of the recorder never came. */
   discard(): void;
+  /** `Recorder.replayUrl()` for the early capture's session, before the rest of the recorder is here. */
+  replayUrl(options?: ReplayUrlOptions): string | null;
 }

@@ -5,6 +5,7 @@ import { debugWarn, isBrowser } from '../env.js';
 import type { EarlyCapture, EarlyCaptureSink } from '../capture/early.js';
 import { startDomTrackers } from '../recorder/trackers.js';
 import { isOptedOut, resolveSession } from '../session.js';
+import { sessionReplayUrl } from '../replay-url.js';
 import type { RecorderEvents, RecorderOptions } from '../types.js';
 
 /**
@@ -99,5 +100,6 @@ export function startEarlyCapture(options: RecorderOptions): EarlyCapture | unde
     discard() {
       if (!adopted) halt();
     },
+    replayUrl: (replayOptions) => sessionReplayUrl(options, session, replayOptions),
   };
 }

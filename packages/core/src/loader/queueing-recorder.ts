@@ -383,6 +383,9 @@ export function createQueueingRecorder(
         entry.off?.();
       };
     },
+    replayUrl(replayOptions) {
+      return real ? real.replayUrl(replayOptions) : (early?.replayUrl(replayOptions) ?? null);
+    },
     get sessionId() {
       return real ? real.sessionId : (early?.session.sessionId ?? null);
     },
