@@ -17,6 +17,8 @@ describe('sessionReplayUrl', () => {
     expect(sessionReplayUrl(options, session, { at: new Date(1_002_000) })).toMatch(/#t=2$/);
     // A moment before the session began (another clock, a stale timestamp) opens at its start.
     expect(sessionReplayUrl(options, session, { at: 5 })).toMatch(/#t=0$/);
+    // An invalid Date (a moment parsed from bad input) opens at the start too.
+    expect(sessionReplayUrl(options, session, { at: new Date('not a date') })).toMatch(/#t=0$/);
   });
 
   test('adminUrl wins over endpoint; a path prefix is kept, with or without its slash; the id is encoded', () => {

@@ -15,7 +15,7 @@ export function sessionReplayUrl(
   const base = adminUrl ?? endpoint;
   return session?.sampled && base && project
     ? `${base.replace(/\/*$/, '')}/sessions/${encodeURIComponent(session.sessionId)}?project=${encodeURIComponent(project)}${
-        at === undefined ? '' : `#t=${Math.max(0, Math.round((+at - session.startedAt) / 100) / 10)}`
+        at === undefined ? '' : `#t=${Math.max(0, Math.round((+at - session.startedAt) / 100) / 10) || 0}`
       }`
     : null;
 }
