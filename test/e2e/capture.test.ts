@@ -866,6 +866,47 @@ describe('recorder lifecycle in Chromium', () => {
   });
 });
 
+describe('GraphQL requests', () => {
+  test('fetch, XHR and GET name their operation, with bodies not recorded; other requests carry none', async () => {
+    const page = await openApp({ console: false });
+    await page.evaluate(async () => {
+      const post = (body: unknown) =>
+        fetch('/api/echo?graphql=fetch', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.text());
+      await post({
+        query: 'fragment Line on CartLine { sku }\nmutation AddToCart($sku: ID!) { addToCart(sku: $sku) { ...Line } }',
+        operationName: 'AddToCart',
+        variables: { sku: 'sku-7' },
+      });
+      await post({ query: 'red shoes' });
+      await new Promise<void>((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', '/api/echo?graphql=xhr');
+        xhr.setRequestHeader('content-type', 'application/json');
+        xhr.onloadend = () => resolve();
+        xhr.send(JSON.stringify([{ query: 'query Cart { cart { id } }' }, { query: '{ me { id } }' }]));
+      });
+      await fetch(`/api/items?${new URLSearchParams({ query: 'query Search { search { id } }' })}`);
+    });
+    await expect
+      .poll(async () => repriseEvents(await capturedEvents(page), 'reprise.network').length)
+      .toBeGreaterThanOrEqual(4);
+    const network = repriseEvents(await capturedEvents(page), 'reprise.network');
+    expect(network.map((event) => [event.method, new URL(String(event.url)).search, event.operation])).toEqual([
+      ['POST', '?graphql=fetch', 'mutation AddToCart'],
+      ['POST', '?graphql=fetch', undefined],
+      ['POST', '?graphql=xhr', 'query Cart, query'],
+      ['GET', `?${new URLSearchParams({ query: 'query Search { search { id } }' })}`, 'query Search'],
+    ]);
+    // The operation is read without recording the body (bodies are off by default).
+    expect(network.every((event) => event.requestBody === undefined)).toBe(true);
+    await page.close();
+  });
+});
+
 describe('network capture of fetch(Request)', () => {
   test('a Request object with a body: size and body recorded, the request itself sent exactly as without the recorder', async () => {
     const sendAll = async () => {

@@ -197,6 +197,27 @@ describe('markers', () => {
     );
   });
 
+  test("a GraphQL request's operation is named in its row and in its failure's marker", () => {
+    const index = new RecordingIndex();
+    [
+      meta(0, 'http://a.test/'),
+      full(0),
+      reprise(500, 'network', {
+        initiator: 'fetch',
+        method: 'POST',
+        url: 'http://a.test/graphql',
+        status: 500,
+        startTime: T0 + 450,
+        duration: 50,
+        operation: 'mutation AddToCart',
+      }),
+    ].forEach((event) => index.add(event));
+    expect(index.getNetworkRows()[0]?.operation).toBe('mutation AddToCart');
+    expect(index.getMarkers().find((marker) => marker.kind === 'network-error')?.label).toBe(
+      'POST /graphql (mutation AddToCart) → 500',
+    );
+  });
+
   test('a gap spans from the last event before it to the first one after', () => {
     const index = new RecordingIndex();
     index.add(full(0));

@@ -31,6 +31,8 @@ export interface NetworkRow {
   failed: boolean;
   error?: string;
   initiator: NetworkPayload['initiator'];
+  /** The GraphQL operation (`mutation AddToCart`), when the request carried one. */
+  operation?: string;
 }
 
 const LABEL_LIMIT = 140;
@@ -160,6 +162,7 @@ export class RecordingIndex {
         failed,
         initiator: payload.initiator,
         ...(payload.error ? { error: payload.error } : {}),
+        ...(payload.operation ? { operation: payload.operation } : {}),
       });
       if (failed) {
         // A resource can fail with a 200 (a picture that does not decode): its error says more.
@@ -168,7 +171,9 @@ export class RecordingIndex {
         this.push({
           kind: 'network-error',
           timestamp: startTimestamp,
-          label: clip(`${payload.method} ${pathOf(payload.url)} → ${outcome}`),
+          label: clip(
+            `${payload.method} ${pathOf(payload.url)}${payload.operation ? ` (${payload.operation})` : ''} → ${outcome}`,
+          ),
           detail: payload.url,
         });
       }

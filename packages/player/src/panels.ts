@@ -331,7 +331,7 @@ export class Panels {
         title: `${row.method} ${row.url}${row.error ? `\n${row.error}` : ''}`,
       },
       h('span', { class: 'rp-method', text: row.method }),
-      h('span', { class: 'rp-row-text rp-request-url', text: path }),
+      h('span', { class: 'rp-row-text rp-request-url', text: row.operation ? `${path} (${row.operation})` : path }),
       h('span', { class: 'rp-status', text: status }),
       h('span', { class: 'rp-duration', text: formatDuration(row.duration) }),
       h(

@@ -90,6 +90,12 @@ export interface NetworkPayload {
   requestBody?: string;
   responseBody?: string;
   /**
+   * The GraphQL operation the request carries, as its type and name (`mutation AddToCart`; a
+   * batch's, comma-separated), read from its body or a GET's query string whether or not bodies
+   * are recorded.
+   */
+  operation?: string;
+  /**
    * Failure description: when `status` is 0, and for every `resource` entry (one that failed with a
    * 200, such as a picture that does not decode, has only this to say so).
    */

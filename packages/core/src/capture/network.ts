@@ -1,12 +1,14 @@
 import type { NetworkPayload } from '@reprise/protocol';
 import type { ResolvedNetwork } from '../defaults.js';
 import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
+import { graphqlOperation } from './graphql.js';
 import { listen, patchMethod } from './patch.js';
 import { observeResourceTimings, type ResourceTimings } from './resource-timing.js';
 import { describeError, truncate, utf8Length } from './serialize.js';
 
 /*
- * fetch and XMLHttpRequest: method, URL, status, timing and sizes always; headers and bodies only
+ * fetch and XMLHttpRequest: method, URL, status, timing and sizes always (and a GraphQL request's
+ * operation, graphql.ts); headers and bodies only
  * when the options allow them, and never Authorization, Cookie or Set-Cookie. Requests to the
  * collector itself (and `ignoreUrls`) are not recorded, so delivery never records itself. Of the
  * page's own resources (images, scripts, stylesheets, media), the ones that fail to load.
@@ -179,6 +181,8 @@ function finishPayload(
   options: ResolvedNetwork,
   extra: { requestText?: string; responseText?: string },
 ): NetworkPayload {
+  const operation = graphqlOperation(extra.requestText, payload.url);
+  if (operation) payload.operation = operation;
   if (options.captureBodies) {
     if (extra.requestText !== undefined) payload.requestBody = truncate(extra.requestText, options.maxBodyLength).text;
     if (extra.responseText !== undefined)
