@@ -866,6 +866,42 @@ describe('recorder lifecycle in Chromium', () => {
   });
 });
 
+describe('console methods beyond the levels', () => {
+  test('table, dir, count, time and group are recorded as the browser prints them', async () => {
+    const page = await openApp({ network: false });
+    await page.evaluate(async () => {
+      console.table([{ sku: 'a', qty: 2 }]);
+      console.dir({ cart: [1, 2] });
+      console.count('clicks');
+      console.count('clicks');
+      console.time('load');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      console.timeEnd('load');
+      console.groupCollapsed('Checkout');
+      console.log('inside the group');
+      console.groupEnd();
+    });
+    await expect
+      .poll(async () => repriseEvents(await capturedEvents(page), 'reprise.console').length)
+      .toBeGreaterThanOrEqual(7);
+    const logged: string[][] = repriseEvents(await capturedEvents(page), 'reprise.console').map((event) => [
+      String(event.level),
+      ...(event.args as string[]),
+    ]);
+    expect(logged).toEqual([
+      ['table', '[{"sku": "a", "qty": 2}]'],
+      ['dir', '{"cart": [1, 2]}'],
+      ['count', 'clicks: 1'],
+      ['count', 'clicks: 2'],
+      ['timeEnd', expect.stringMatching(/^load: \d+(\.\d+)? ms$/)],
+      ['group', 'Checkout'],
+      ['log', 'inside the group'],
+    ]);
+    expect(Number(/load: ([\d.]+) ms/.exec(logged[4]![1]!)![1])).toBeGreaterThanOrEqual(25);
+    await page.close();
+  });
+});
+
 describe('GraphQL requests', () => {
   test('fetch, XHR and GET name their operation, with bodies not recorded; other requests carry none', async () => {
     const page = await openApp({ console: false });

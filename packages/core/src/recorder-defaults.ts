@@ -33,6 +33,12 @@ export const DEFAULT_CONSOLE_LEVELS: readonly ConsoleLevel[] = [
   'debug',
   'trace',
   'assert',
+  'table',
+  'dir',
+  'count',
+  'timeLog',
+  'timeEnd',
+  'group',
 ];
 export const DEFAULT_CONSOLE_MAX_ARG_LENGTH = 2000;
 /** Arguments beyond this many are dropped (and the event marked `truncated`). */

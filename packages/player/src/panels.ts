@@ -142,7 +142,7 @@ const CONSOLE_FILTERS: Array<{ value: string; label: string; levels: ConsoleLeve
   { value: 'error', label: 'Errors', levels: ['error', 'assert'] },
   { value: 'warn', label: 'Warnings', levels: ['warn'] },
   { value: 'info', label: 'Info', levels: ['info'] },
-  { value: 'log', label: 'Log', levels: ['log', 'trace'] },
+  { value: 'log', label: 'Log', levels: ['log', 'trace', 'table', 'dir', 'count', 'timeLog', 'timeEnd', 'group'] },
   { value: 'debug', label: 'Debug', levels: ['debug'] },
 ];
 

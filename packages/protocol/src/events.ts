@@ -55,7 +55,24 @@ export interface NavigationPayload {
   title?: string;
 }
 
-export type ConsoleLevel = 'debug' | 'log' | 'info' | 'warn' | 'error' | 'trace' | 'assert';
+/**
+ * The console method a message came from (`group` also stands for `groupCollapsed`). `count`,
+ * `timeLog` and `timeEnd` carry the line the browser prints for them ("clicks: 3", "load: 12.5 ms").
+ */
+export type ConsoleLevel =
+  | 'debug'
+  | 'log'
+  | 'info'
+  | 'warn'
+  | 'error'
+  | 'trace'
+  | 'assert'
+  | 'table'
+  | 'dir'
+  | 'count'
+  | 'timeLog'
+  | 'timeEnd'
+  | 'group';
 
 export interface ConsolePayload {
   level: ConsoleLevel;

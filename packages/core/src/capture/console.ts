@@ -36,35 +36,89 @@ function withTrace(payload: ConsolePayload, maxLength: number): ConsolePayload {
   return payload;
 }
 
-/** Patch `console[level]` for every recorded level; the originals still run first, unchanged. */
+/** The label `count`, `time`, `timeLog` and `timeEnd` are given (`'default'` without one, as browsers print). */
+function labelOf(args: readonly unknown[]): string {
+  return args[0] === undefined ? 'default' : String(args[0]);
+}
+
+/**
+ * What a recorded call of `level` says, or undefined when it says nothing: a passing assertion, a
+ * timer this recording did not see start. `count`, `timeLog` and `timeEnd` print a line of their
+ * own in the browser ("clicks: 3", "load: 12.5 ms"), so the recording carries that line.
+ */
+function recordedArguments(
+  level: ConsoleLevel,
+  args: readonly unknown[],
+  counts: Map<string, number>,
+  timers: Map<string, number>,
+): readonly unknown[] | undefined {
+  if (level === 'assert') return args[0] ? undefined : args.length > 1 ? args.slice(1) : ['Assertion failed'];
+  if (level === 'group') return args.length > 0 ? args : ['console.group'];
+  if (level === 'count') {
+    const count = (counts.get(labelOf(args)) ?? 0) + 1;
+    counts.set(labelOf(args), count);
+    return [`${labelOf(args)}: ${count}`];
+  }
+  if (level === 'timeLog' || level === 'timeEnd') {
+    const started = timers.get(labelOf(args));
+    if (started === undefined) return undefined;
+    if (level === 'timeEnd') timers.delete(labelOf(args));
+    const line = `${labelOf(args)}: ${Math.round((performance.now() - started) * 1000) / 1000} ms`;
+    return level === 'timeLog' ? [line, ...args.slice(1)] : [line];
+  }
+  return args;
+}
+
+/**
+ * Patch the console method of every recorded level (`group` is also `groupCollapsed`); the
+ * originals still run first, unchanged. `countReset` and `time` are patched too when a level needs
+ * what they keep, and record nothing themselves.
+ */
 export function startConsoleCapture(context: CaptureContext, options: ResolvedConsole): Teardown {
   const teardowns: Teardown[] = [];
+  const counts = new Map<string, number>();
+  const timers = new Map<string, number>();
   let recording = false;
-  for (const level of options.levels) {
+  const levels = new Set(options.levels);
+  const keep = (method: 'countReset' | 'time', update: (label: string) => void) =>
     teardowns.push(
-      patchMethod(console, level, (original, thisArg, args) => {
+      patchMethod(console, method, (original, thisArg, args) => {
         const result = original.apply(thisArg, args);
-        // Re-entrancy (a getter or toString that logs) and the recorder's own warnings pass through.
-        if (recording || isConsoleCaptureSuppressed()) return result;
-        recording = true;
         try {
-          if (level === 'assert') {
-            if (args[0]) return result;
-            const data = args.length > 1 ? args.slice(1) : ['Assertion failed'];
-            context.emit('console', withTrace(consolePayload(level, data, options), options.maxArgLength));
-          } else if (level === 'trace') {
-            context.emit('console', withTrace(consolePayload(level, args, options), options.maxArgLength));
-          } else {
-            context.emit('console', consolePayload(level, args, options));
-          }
-        } catch (error) {
-          context.reportError(error, `recording console.${level}`);
-        } finally {
-          recording = false;
+          update(labelOf(args));
+        } catch {
+          // A label whose toString throws: the browser's own call threw on it first.
         }
         return result;
       }),
     );
+  if (levels.has('count')) keep('countReset', (label) => counts.delete(label));
+  if (levels.has('timeLog') || levels.has('timeEnd')) keep('time', (label) => timers.set(label, performance.now()));
+  for (const level of levels) {
+    for (const method of level === 'group' ? (['group', 'groupCollapsed'] as const) : [level]) {
+      teardowns.push(
+        patchMethod(console, method, (original, thisArg, args) => {
+          const result = original.apply(thisArg, args);
+          // Re-entrancy (a getter or toString that logs) and the recorder's own warnings pass through.
+          if (recording || isConsoleCaptureSuppressed()) return result;
+          recording = true;
+          try {
+            const data = recordedArguments(level, args, counts, timers);
+            if (!data) return result;
+            const payload = consolePayload(level, data, options);
+            context.emit(
+              'console',
+              level === 'trace' || level === 'assert' ? withTrace(payload, options.maxArgLength) : payload,
+            );
+          } catch (error) {
+            context.reportError(error, `recording console.${method}`);
+          } finally {
+            recording = false;
+          }
+          return result;
+        }),
+      );
+    }
   }
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring console'));
 }
