@@ -104,9 +104,14 @@ async function holdRequests(
 }
 
 async function openSession(page: Page, suffix = ''): Promise<void> {
+  await openPlayerAt(page, `${running.url}/sessions/${recorded.sessionId}?project=dev${suffix}`);
+}
+
+/** Open a session page's address and wait until its player has loaded the recording. */
+async function openPlayerAt(page: Page, url: string): Promise<void> {
   // A change of hash alone would not reload the page: start from a blank one.
   await page.goto('about:blank');
-  await page.goto(`${running.url}/sessions/${recorded.sessionId}?project=dev${suffix}`);
+  await page.goto(url);
   await page.waitForFunction(() => {
     const player = (window as unknown as PlayerWindow).reprisePlayer;
     return !!player && player.getProgress().done && player.getState() !== 'loading';
@@ -542,7 +547,7 @@ describe('admin UI served by the collector', () => {
     );
     // The recorder counts from its session's start, the index from the first event: the same moment.
     expect(Math.abs(Number(replayLink.hash.replace('#t=', '')) - Number(seconds))).toBeLessThanOrEqual(0.2);
-    await admin.goto(replayLink.href);
+    await openPlayerAt(admin, replayLink.href);
     await expect
       .poll(() => onPlayer(admin, (player) => player.getCurrentTime()))
       .toBeGreaterThan(Number(seconds) * 1000 - 300);
