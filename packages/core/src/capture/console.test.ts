@@ -6,7 +6,7 @@ import {
   DEFAULT_CONSOLE_MAX_ARG_LENGTH,
 } from '../recorder-defaults.js';
 import type { CaptureContext } from './context.js';
-import { startConsoleCapture } from './console.js';
+import { MAX_CONSOLE_LABELS, startConsoleCapture } from './console.js';
 
 const METHODS = [...DEFAULT_CONSOLE_LEVELS, 'groupCollapsed', 'groupEnd', 'countReset', 'time'] as const;
 type Method = (typeof METHODS)[number];
@@ -95,6 +95,27 @@ describe('startConsoleCapture', () => {
       ['dir', '{"cart": [1, 2]}'],
       ['group', 'Checkout'],
       ['group', 'console.group'],
+    ]);
+  });
+
+  test('labels counted and timed are bounded: past the cap the oldest is forgotten, the newest kept', () => {
+    const { lines, stop } = capture(['count', 'timeEnd']);
+    for (let i = 0; i <= MAX_CONSOLE_LABELS; i++) console.time(`request ${i}`);
+    console.timeEnd('request 0');
+    console.timeEnd(`request ${MAX_CONSOLE_LABELS}`);
+    for (let i = 0; i <= MAX_CONSOLE_LABELS; i++) console.count(`item ${i}`);
+    console.count('item 0');
+    console.count(`item ${MAX_CONSOLE_LABELS}`);
+    stop();
+    const recorded = lines();
+    // request 0 fell out (no line); the newest timer is still there.
+    expect(recorded.filter(([level]) => level === 'timeEnd')).toEqual([
+      ['timeEnd', expect.stringMatching(new RegExp(`^request ${MAX_CONSOLE_LABELS}: `))],
+    ]);
+    // item 0 fell out and counts again from 1; the newest counts on.
+    expect(recorded.slice(-2)).toEqual([
+      ['count', 'item 0: 1'],
+      ['count', `item ${MAX_CONSOLE_LABELS}: 2`],
     ]);
   });
 

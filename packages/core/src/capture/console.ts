@@ -36,6 +36,20 @@ function withTrace(payload: ConsolePayload, maxLength: number): ConsolePayload {
   return payload;
 }
 
+/**
+ * Labels the recorder counts or times at once. A page that counts or starts a timer per item
+ * (`console.time(requestId)` never ended) would otherwise grow these maps for its lifetime; past
+ * the cap the oldest label is forgotten (its later `timeEnd` is then not recorded).
+ */
+export const MAX_CONSOLE_LABELS = 1000;
+
+/** `map.set(label, value)`, forgetting the oldest label when the map is full. */
+function remember(map: Map<string, number>, label: string, value: number): void {
+  map.delete(label);
+  if (map.size >= MAX_CONSOLE_LABELS) map.delete(map.keys().next().value!);
+  map.set(label, value);
+}
+
 /** The label `count`, `time`, `timeLog` and `timeEnd` are given (`'default'` without one, as browsers print). */
 function labelOf(args: readonly unknown[]): string {
   return args[0] === undefined ? 'default' : String(args[0]);
@@ -56,7 +70,7 @@ function recordedArguments(
   if (level === 'group') return args.length > 0 ? args : ['console.group'];
   if (level === 'count') {
     const count = (counts.get(labelOf(args)) ?? 0) + 1;
-    counts.set(labelOf(args), count);
+    remember(counts, labelOf(args), count);
     return [`${labelOf(args)}: ${count}`];
   }
   if (level === 'timeLog' || level === 'timeEnd') {
@@ -93,7 +107,8 @@ export function startConsoleCapture(context: CaptureContext, options: ResolvedCo
       }),
     );
   if (levels.has('count')) keep('countReset', (label) => counts.delete(label));
-  if (levels.has('timeLog') || levels.has('timeEnd')) keep('time', (label) => timers.set(label, performance.now()));
+  if (levels.has('timeLog') || levels.has('timeEnd'))
+    keep('time', (label) => remember(timers, label, performance.now()));
   for (const level of levels) {
     for (const method of level === 'group' ? (['group', 'groupCollapsed'] as const) : [level]) {
       teardowns.push(
