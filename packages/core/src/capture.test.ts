@@ -478,14 +478,14 @@ describe('session without sessionStorage (node has none, like a sandboxed iframe
     const { clearSession, resolveSession, SESSION_IDLE_TIMEOUT_MS } = await import('./session.js');
     const { touchSession } = await import('./session-lifetime.js');
     expect(globalThis.sessionStorage).toBeUndefined();
-    const first = resolveSession({ sampleRate: 1, now: 1_000 });
+    const first = resolveSession({ sampleRate: 1, errorSampleRate: 0, now: 1_000 });
     expect(first.isNew).toBe(true);
     // Before the fix every activity check found no session, so capture restarted every 5 seconds.
     expect(touchSession(first.sessionId, 7_000)).toBe(true);
-    const again = resolveSession({ sampleRate: 1, now: 8_000 });
+    const again = resolveSession({ sampleRate: 1, errorSampleRate: 0, now: 8_000 });
     expect(again).toMatchObject({ sessionId: first.sessionId, tabId: first.tabId, isNew: false });
     expect(touchSession(first.sessionId, 8_000 + SESSION_IDLE_TIMEOUT_MS + 1)).toBe(false);
     clearSession();
-    expect(resolveSession({ sampleRate: 1, now: 9_000 }).sessionId).not.toBe(first.sessionId);
+    expect(resolveSession({ sampleRate: 1, errorSampleRate: 0, now: 9_000 }).sessionId).not.toBe(first.sessionId);
   });
 });

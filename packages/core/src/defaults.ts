@@ -18,6 +18,8 @@ import type { AssetOptions, DeliveryOptions, RecorderOptions } from './types.js'
  */
 
 export const DEFAULT_SAMPLE_RATE = 1;
+/** No session is recorded only in case of an error unless asked for. */
+export const DEFAULT_ERROR_SAMPLE_RATE = 0;
 /** A full snapshot every 5 minutes, so a replay can start from any segment. */
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
 /** Canvas recording, when turned on: frames a second, and the WebP quality of each frame. */
@@ -69,6 +71,7 @@ export interface ResolvedOptions {
   endpoint: string | undefined;
   requireConsent: boolean;
   sampleRate: number;
+  errorSampleRate: number;
   onEvents: RecorderOptions['onEvents'];
   onError: RecorderOptions['onError'];
   privacy: ResolvedPrivacy;
@@ -89,8 +92,8 @@ export function positive(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-function clampRate(value: number | undefined): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) return DEFAULT_SAMPLE_RATE;
+function clampRate(value: number | undefined, fallback: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) return fallback;
   return Math.min(1, Math.max(0, value));
 }
 
@@ -101,7 +104,7 @@ function clampRate(value: number | undefined): number {
  */
 export type ResolvedCaptureOptions = Pick<
   ResolvedOptions,
-  'sampleRate' | 'sampling' | 'checkoutEveryMs' | 'canvas' | 'mutationBreaker' | 'debug'
+  'sampleRate' | 'errorSampleRate' | 'sampling' | 'checkoutEveryMs' | 'canvas' | 'mutationBreaker' | 'debug'
 > & { privacy: Omit<ResolvedPrivacy, 'redact'> };
 
 export function resolveCaptureOptions(options: RecorderOptions = {}): ResolvedCaptureOptions {
@@ -109,7 +112,8 @@ export function resolveCaptureOptions(options: RecorderOptions = {}): ResolvedCa
   const breaker = options.mutationBreaker;
   const sampling = options.sampling ?? {};
   return {
-    sampleRate: clampRate(options.sampleRate),
+    sampleRate: clampRate(options.sampleRate, DEFAULT_SAMPLE_RATE),
+    errorSampleRate: clampRate(options.errorSampleRate, DEFAULT_ERROR_SAMPLE_RATE),
     privacy: {
       maskSelectors: [...DEFAULT_MASK_SELECTORS, ...(privacy.maskSelectors ?? [])],
       blockSelectors: [...DEFAULT_BLOCK_SELECTORS, ...(privacy.blockSelectors ?? [])],

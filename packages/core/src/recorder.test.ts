@@ -44,6 +44,7 @@ describe('resolveOptions', () => {
     expect(resolved).toMatchObject({
       requireConsent: false,
       sampleRate: 1,
+      errorSampleRate: 0,
       errors: true,
       navigation: 'history',
       checkoutEveryMs: DEFAULT_CHECKOUT_EVERY_MS,
@@ -113,6 +114,10 @@ describe('resolveOptions', () => {
     expect(resolved.checkoutEveryMs).toBe(DEFAULT_CHECKOUT_EVERY_MS);
     expect(resolved.sampling.mousemove).toBe(50);
     expect(resolveOptions({ sampleRate: -1 }).sampleRate).toBe(0);
+    expect(resolveOptions({ errorSampleRate: 7 }).errorSampleRate).toBe(1);
+    expect(resolveOptions({ errorSampleRate: -1 }).errorSampleRate).toBe(0);
+    expect(resolveOptions({ errorSampleRate: Number.NaN }).errorSampleRate).toBe(0);
+    expect(resolveOptions({ errorSampleRate: 0.25 }).errorSampleRate).toBe(0.25);
   });
 
   test('canvas recording is off unless asked; asked, it takes defaults, keeps quality in 0..1 and caps the frame rate', () => {

@@ -20,13 +20,14 @@ import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
+import { createErrorBuffer, type ErrorBuffer } from './recorder/error-buffer.js';
 import { createEventPipeline } from './recorder/pipeline.js';
 import { createRateBounds } from './recorder/rate-bounds.js';
 import { createMounts, stopReleasedRecorders } from './recorder/release.js';
 import { createReport, createWarn } from './recorder/report.js';
 import { startPageTrackers } from './recorder/page-trackers.js';
 import { startDomTrackers } from './recorder/trackers.js';
-import { sessionEndReason, rememberOptOut, touchSession } from './session-lifetime.js';
+import { keepBufferedSession, sessionEndReason, rememberOptOut, touchSession } from './session-lifetime.js';
 import { clearSession, isOptedOut, resolveSession, type SessionInfo } from './session.js';
 import type { Recorder, RecorderEvents, RecorderOptions, RecorderState } from './types.js';
 
@@ -66,6 +67,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   let lastTouchAt = 0;
   let teardowns: Teardown[] = [];
   let delivery: Delivery | undefined;
+  /** The session is recorded in memory until an error keeps it (`errorSampleRate`). */
+  let buffer: ErrorBuffer | undefined;
   let assets: ReturnType<typeof openAssetCapture>;
 
   // A redaction pattern that does not compile is a privacy rule that cannot be applied: start()
@@ -88,6 +91,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     isRecording: () => recording,
     keepSessionAlive,
     delivery: () => delivery,
+    buffer: () => buffer,
     assets: () => assets,
   });
   const rateBounds = createRateBounds(pipeline.emitReprise);
@@ -125,7 +129,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     if (touchSession(session.sessionId, now)) return true;
     const previousSessionId = session.sessionId;
     const reason = sessionEndReason(previousSessionId, now);
-    const next = resolveSession({ sampleRate: config.sampleRate, now });
+    const next = resolveSession({ ...config, now });
     // The old session's last event says why it ended and where recording went on; stamped at its
     // last recorded event, so an idle half hour is not added to its length.
     pipeline.push(
@@ -203,7 +207,14 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       return;
     }
     recording = true;
-    assets = openAssetCapture(info);
+    // Held in memory: no delivery, no asset uploads, until an error keeps the session.
+    if (info.sampled === 'buffer') {
+      buffer = createErrorBuffer(() => keepSession(info));
+      debugWarn(
+        config.debug,
+        `this session is recorded in memory (errorSampleRate ${config.errorSampleRate}): it is sent only if an error is recorded.`,
+      );
+    } else assets = openAssetCapture(info);
     try {
       startDomTrackers(
         config,
@@ -225,18 +236,33 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       // Half a recording is worse than none: take down whatever was installed.
       runTeardowns(teardowns.splice(0), (failure) => report(failure, 'capture', 'removing capture'));
       pipeline.close('discard');
+      stopBuffer();
       recording = false;
       report(error, 'capture', 'starting capture');
       return;
     }
-    delivery = openDelivery(info);
-    if (!delivery && !config.onEvents) {
+    if (!buffer) delivery = openDelivery(info);
+    if (!delivery && !buffer && !config.onEvents) {
       debugWarn(
         config.debug,
         'recording, but events go nowhere: set `project` and `endpoint` to send them, or `onEvents` to receive them.',
       );
     }
     emitter.emit('start', { sessionId: info.sessionId });
+  }
+
+  /** An error was recorded in a session held in memory: what is held is delivered, and the rest of it too. */
+  function keepSession(info: SessionInfo): void {
+    buffer = undefined;
+    info.sampled = true;
+    keepBufferedSession(info.sessionId);
+    assets = openAssetCapture(info);
+    delivery = openDelivery(info);
+  }
+
+  function stopBuffer(): void {
+    buffer?.stop();
+    buffer = undefined;
   }
 
   /** Remove every listener, observer and patch; hand over or drop what is still queued. */
@@ -248,6 +274,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     teardowns = [];
     runTeardowns(installed, (error) => report(error, 'capture', 'removing capture'));
     pipeline.close(pending);
+    // After the pipeline's last events: a session still held in memory sends none of them.
+    stopBuffer();
     assets = undefined;
     recording = false;
     navigation.end();
@@ -287,7 +315,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     // that (nothing, when it was taken over) stops.
     const takeOver = early;
     early = undefined;
-    beginCapture(takeOver?.session ?? resolveSession({ sampleRate: config.sampleRate }), undefined, takeOver);
+    beginCapture(takeOver?.session ?? resolveSession(config), undefined, takeOver);
     takeOver?.discard();
     notifyState();
   }

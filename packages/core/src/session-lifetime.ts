@@ -22,6 +22,17 @@ export function touchSession(sessionId: string, now: number = Date.now()): boole
   return true;
 }
 
+/**
+ * A session recorded in memory (`'buffer'`) that an error keeps: recorded in full from now on,
+ * here and on the tab's next pages.
+ */
+export function keepBufferedSession(sessionId: string): void {
+  const stored = readStored();
+  if (stored?.id !== sessionId) return;
+  stored.sampled = true;
+  writeStored(stored);
+}
+
 /** Why `touchSession()` found `sessionId` over: expired idle or by age, or no longer the stored session. */
 export function sessionEndReason(sessionId: string, now: number = Date.now()): 'idle' | 'maxDuration' | 'reset' {
   const stored = readStored();

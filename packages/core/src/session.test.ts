@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { resolveSession, SESSION_STORAGE_KEY, TAB_STORAGE_KEY } from './session.js';
-import { touchSession } from './session-lifetime.js';
+import { keepBufferedSession, touchSession } from './session-lifetime.js';
 
 /**
  * Node has no Web Storage; this is the Storage contract the session module uses (getItem, setItem,
@@ -29,6 +29,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 function store(value: unknown): void {
@@ -39,7 +40,7 @@ describe('stored session and tab ids', () => {
   test('a well-formed stored session is continued', () => {
     store({ id: GOOD_ID, startedAt: NOW - 1000, lastActivityAt: NOW - 500, sampled: true });
     storage.setItem(TAB_STORAGE_KEY, 'b'.repeat(32));
-    expect(resolveSession({ sampleRate: 1, now: NOW })).toMatchObject({
+    expect(resolveSession({ sampleRate: 1, errorSampleRate: 0, now: NOW })).toMatchObject({
       sessionId: GOOD_ID,
       tabId: 'b'.repeat(32),
       isNew: false,
@@ -64,7 +65,7 @@ describe('stored session and tab ids', () => {
     ['corrupt JSON', '{"id": "aaaa'],
   ])('%s starts a fresh session', (_what, value) => {
     store(value);
-    const session = resolveSession({ sampleRate: 1, now: NOW });
+    const session = resolveSession({ sampleRate: 1, errorSampleRate: 0, now: NOW });
     expect(session.isNew).toBe(true);
     expect(session.sessionId).toMatch(/^[0-9a-f]{32}$/);
     // The bad value is replaced, so the next page load continues the fresh session.
@@ -75,9 +76,55 @@ describe('stored session and tab ids', () => {
   test('a tampered tab id is replaced by a fresh one', () => {
     for (const bad of ['', 'short', 'has spaces in it, 1234567890', 'é'.repeat(32), 'z'.repeat(65)]) {
       storage.setItem(TAB_STORAGE_KEY, bad);
-      const { tabId } = resolveSession({ sampleRate: 1, now: NOW });
+      const { tabId } = resolveSession({ sampleRate: 1, errorSampleRate: 0, now: NOW });
       expect(tabId).toMatch(/^[0-9a-f]{32}$/);
       expect(storage.getItem(TAB_STORAGE_KEY)).toBe(tabId);
     }
+  });
+});
+
+describe('sampling, decided once per session', () => {
+  test.each([
+    // [sampleRate, errorSampleRate, the two draws, decided]
+    [1, 0, [0.99], true],
+    [0.5, 1, [0.49, 0.99], true],
+    [0.5, 1, [0.5, 0.99], 'buffer'],
+    [0, 0.25, [0, 0.24], 'buffer'],
+    [0, 0.25, [0, 0.25], false],
+    [0, 0, [0, 0], false],
+  ] as const)('sampleRate %s, errorSampleRate %s, draws %j: %s', (sampleRate, errorSampleRate, draws, decided) => {
+    const random = vi.spyOn(Math, 'random');
+    for (const draw of draws) random.mockReturnValueOnce(draw);
+    const session = resolveSession({ sampleRate, errorSampleRate, now: NOW });
+    expect(session.sampled).toBe(decided);
+    // Kept with the session: its next pages do not draw again.
+    random.mockReturnValue(0.999);
+    expect(resolveSession({ sampleRate, errorSampleRate, now: NOW + 1000 })).toMatchObject({
+      sessionId: session.sessionId,
+      sampled: decided,
+    });
+  });
+
+  test('a session held in memory that an error keeps is recorded in full on its next pages', () => {
+    store({ id: GOOD_ID, startedAt: NOW - 1000, lastActivityAt: NOW - 500, sampled: 'buffer' });
+    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW }).sampled).toBe('buffer');
+    keepBufferedSession('c'.repeat(32));
+    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW }).sampled).toBe('buffer');
+    keepBufferedSession(GOOD_ID);
+    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW })).toMatchObject({
+      sessionId: GOOD_ID,
+      sampled: true,
+    });
+  });
+
+  test.each([
+    ['true', true, true],
+    ['false', false, false],
+    ['"buffer"', 'buffer', 'buffer'],
+    ['missing (sessions stored before sampling had three states)', undefined, true],
+    ['another string', 'everything', true],
+  ])('a stored sampling of %s is read as %s', (_what, stored, read) => {
+    store({ id: GOOD_ID, startedAt: NOW - 1000, lastActivityAt: NOW - 500, sampled: stored });
+    expect(resolveSession({ sampleRate: 0, errorSampleRate: 0, now: NOW }).sampled).toBe(read);
   });
 });

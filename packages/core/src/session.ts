@@ -2,8 +2,12 @@
  * Session identity. The session id lives in sessionStorage so same-origin reloads and navigations
  * in one tab continue one session; a new session starts after 30 minutes without activity or 24
  * hours after it began. The tab id is per tab (also in sessionStorage, under its own key) so
- * batches from a duplicated tab never collide on seq. Sampling is decided once per session.
+ * batches from a duplicated tab never collide on seq. Sampling is decided once per session:
+ * recorded (`true`), recorded in memory until an error keeps it (`'buffer'`), or not (`false`).
  */
+
+/** `'buffer'`: recorded in memory and sent only once an error is recorded (`errorSampleRate`). */
+export type Sampling = boolean | 'buffer';
 
 export const SESSION_STORAGE_KEY = 'reprise:session';
 export const TAB_STORAGE_KEY = 'reprise:tab';
@@ -35,13 +39,13 @@ export interface StoredSession {
   id: string;
   startedAt: number;
   lastActivityAt: number;
-  sampled: boolean;
+  sampled: Sampling;
 }
 
 export interface SessionInfo {
   sessionId: string;
   tabId: string;
-  sampled: boolean;
+  sampled: Sampling;
   /** True when this call started a new session (first visit, expiry, or a reset). */
   isNew: boolean;
   startedAt: number;
@@ -86,7 +90,7 @@ export function readStored(): StoredSession | undefined {
       id: parsed.id,
       startedAt: parsed.startedAt,
       lastActivityAt: parsed.lastActivityAt,
-      sampled: parsed.sampled !== false,
+      sampled: parsed.sampled === 'buffer' ? 'buffer' : parsed.sampled !== false,
     };
   } catch {
     return undefined;
@@ -144,7 +148,12 @@ function storeTabId(id: string): void {
 }
 
 /** Continue the stored session or start a new one (deciding sampling for it). */
-export function resolveSession(options: { sampleRate: number; now?: number; forceNew?: boolean }): SessionInfo {
+export function resolveSession(options: {
+  sampleRate: number;
+  errorSampleRate: number;
+  now?: number;
+  forceNew?: boolean;
+}): SessionInfo {
   const now = options.now ?? Date.now();
   const stored = readStored();
   if (stored && !options.forceNew && !isExpired(stored, now)) {
@@ -152,7 +161,7 @@ export function resolveSession(options: { sampleRate: number; now?: number; forc
     writeStored(stored);
     return { sessionId: stored.id, tabId: tabId(), sampled: stored.sampled, isNew: false, startedAt: stored.startedAt };
   }
-  const sampled = Math.random() < Math.min(1, Math.max(0, options.sampleRate));
+  const sampled: Sampling = Math.random() < options.sampleRate || (Math.random() < options.errorSampleRate && 'buffer');
   const session: StoredSession = { id: randomId(), startedAt: now, lastActivityAt: now, sampled };
   writeStored(session);
   return { sessionId: session.id, tabId: tabId(), sampled, isNew: true, startedAt: now };

@@ -23,6 +23,14 @@ export interface RecorderOptions {
   requireConsent?: boolean;
   /** Fraction of sessions recorded, 0..1, decided once per session. @default 1 */
   sampleRate?: number;
+  /**
+   * Fraction of the sessions `sampleRate` leaves out that are recorded in memory only, 0..1,
+   * decided once per session: nothing is sent unless an error is recorded (uncaught, an unhandled
+   * rejection, `captureError()` or an adapter's error handler). Then the last one to two minutes
+   * before it are sent, and the session is recorded in full from there to its end (reloads
+   * included). A session with no error sends nothing. @default 0
+   */
+  errorSampleRate?: number;
   /** Receives every event after privacy is applied (tests, custom transports). */
   onEvents?: (events: RecordedEvent[]) => void;
   /** Called with every recorder error; the same errors are emitted as the `error` event. */

@@ -26,7 +26,7 @@ export const MAX_EARLY_EVENTS = 2000;
 export function startEarlyCapture(options: RecorderOptions): EarlyCapture | undefined {
   if (!isBrowser() || isOptedOut()) return undefined;
   const config = resolveCaptureOptions(options);
-  const session = resolveSession({ sampleRate: config.sampleRate });
+  const session = resolveSession(config);
   let buffer: RecordedEvent[] | undefined = [];
   // Breaker changes before the take-over (each also a marker in the buffer, so as bounded as it).
   let breakerChanges: Array<RecorderEvents['breaker']> | undefined = [];

@@ -12,6 +12,7 @@ import { createAssetHold, type AssetHold } from '../assets/hold.js';
 import type { ResolvedOptions } from '../defaults.js';
 import type { Delivery } from '../delivery/index.js';
 import type { Redactor } from '@reprise/protocol/page';
+import type { ErrorBuffer } from './error-buffer.js';
 import type { Report } from './report.js';
 
 /**
@@ -45,6 +46,8 @@ export interface PipelineHooks {
   keepSessionAlive(): boolean;
   /** Where the events go besides `onEvents` (none without `project` and `endpoint`). */
   delivery(): Delivery | undefined;
+  /** A session recorded in memory until an error (`errorSampleRate`): events go to it instead, until it lets them out. */
+  buffer?(): ErrorBuffer | undefined;
   /** Asset capture of the current recording, if on: events that may name assets wait for it (bounded). */
   assets?(): { load(): Promise<AssetCapture | undefined>; waitMs: number } | undefined;
 }
@@ -107,8 +110,11 @@ export function createEventPipeline(hooks: PipelineHooks): EventPipeline {
     else deliver(events);
   }
 
-  function deliver(events: RecordedEvent[]): void {
-    for (const event of events) if (event.timestamp > lastDeliveredAt) lastDeliveredAt = event.timestamp;
+  function deliver(handed: RecordedEvent[]): void {
+    for (const event of handed) if (event.timestamp > lastDeliveredAt) lastDeliveredAt = event.timestamp;
+    const buffer = hooks.buffer?.();
+    const events = buffer ? buffer.add(handed) : handed;
+    if (!events) return;
     if (hooks.onEvents) {
       try {
         hooks.onEvents(events);

@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createRepriseEvent, EventType, type RecordedEvent } from '@reprise/protocol/page';
+import { BUFFER_CHECKOUT_MS, createErrorBuffer, MAX_BUFFERED_EVENTS } from './error-buffer.js';
+
+let clock = 1_000;
+const meta = (): RecordedEvent => ({
+  type: EventType.Meta,
+  timestamp: clock++,
+  data: { href: 'https://shop.test/', width: 1, height: 1 },
+});
+const snapshot = (): RecordedEvent => ({
+  type: EventType.FullSnapshot,
+  timestamp: clock++,
+  data: { node: {}, initialOffset: { top: 0, left: 0 } },
+});
+const move = (): RecordedEvent => ({
+  type: EventType.IncrementalSnapshot,
+  timestamp: clock++,
+  data: { source: 1, positions: [] },
+});
+const error = () => createRepriseEvent('error', { source: 'manual', message: 'boom' }, clock++);
+const identify = (userId: string) => createRepriseEvent('identify', { userId }, clock++);
+const checkoutEvents = () => [meta(), snapshot()];
+const tags = (events: RecordedEvent[]) =>
+  events.map((event) => (event.type === EventType.Custom ? (event.data as { tag: string }).tag : event.type));
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the error buffer (errorSampleRate)', () => {
+  test('holds events until an error, then lets out everything held, in order, and is done', () => {
+    const onKeep = vi.fn();
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer(onKeep, checkout);
+    const first = [...checkoutEvents(), move(), move()];
+    expect(buffer.add(first)).toBeUndefined();
+    const middle = [move()];
+    expect(buffer.add(middle)).toBeUndefined();
+    expect(onKeep).not.toHaveBeenCalled();
+    const failing = [move(), error()];
+    const released = buffer.add(failing)!;
+    expect(onKeep).toHaveBeenCalledOnce();
+    expect(released).toHaveLength(7);
+    [...first, ...middle, ...failing].forEach((event, index) => expect(released[index]).toBe(event));
+    // It began with a full snapshot: none is needed for the rest.
+    expect(checkout).not.toHaveBeenCalled();
+    // Done: an error after is not let out again.
+    expect(buffer.add([error()])).toBeUndefined();
+    expect(onKeep).toHaveBeenCalledOnce();
+  });
+
+  test('takes a full snapshot every BUFFER_CHECKOUT_MS when something happened, and keeps only from the one before last', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer(vi.fn(), checkout);
+    buffer.add([...checkoutEvents(), move()]);
+    await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS);
+    expect(checkout).toHaveBeenCalledTimes(1);
+    const second = checkoutEvents();
+    buffer.add([...second, move()]);
+    // Nothing happened since that checkout but the snapshot itself and one move: another is taken.
+    await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS);
+    expect(checkout).toHaveBeenCalledTimes(2);
+    const third = checkoutEvents();
+    buffer.add(third);
+    // A minute with nothing after the snapshot: no checkout.
+    await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS);
+    expect(checkout).toHaveBeenCalledTimes(2);
+    const released = buffer.add([error()])!;
+    // From the one but last snapshot: the first minute is forgotten.
+    expect(released[0]).toBe(second[0]);
+    expect(tags(released)).toEqual([
+      EventType.Meta,
+      EventType.FullSnapshot,
+      EventType.IncrementalSnapshot,
+      EventType.Meta,
+      EventType.FullSnapshot,
+      'reprise.error',
+    ]);
+  });
+
+  test('who the user is outlives the window: the latest forgotten identify follows the kept snapshot', () => {
+    const buffer = createErrorBuffer(vi.fn(), vi.fn());
+    buffer.add([...checkoutEvents(), identify('old'), identify('ada'), move()]);
+    const second = checkoutEvents();
+    buffer.add([...second, move()]);
+    buffer.add([...checkoutEvents(), move()]);
+    const released = buffer.add([error()])!;
+    expect(released[0]).toBe(second[0]);
+    expect(tags(released).slice(0, 3)).toEqual([EventType.Meta, EventType.FullSnapshot, 'reprise.identify']);
+    const carried = released[2] as ReturnType<typeof identify>;
+    expect(carried.data.payload.userId).toBe('ada');
+    // At the kept snapshot's time, so the replay's timeline starts where it did.
+    expect(carried.timestamp).toBe(second[1]!.timestamp);
+    expect(tags(released).filter((tag) => tag === 'reprise.identify')).toHaveLength(1);
+  });
+
+  test('an identify still inside the window is not doubled', () => {
+    const buffer = createErrorBuffer(vi.fn(), vi.fn());
+    buffer.add([...checkoutEvents(), identify('old')]);
+    buffer.add([...checkoutEvents(), identify('ada')]);
+    buffer.add(checkoutEvents());
+    const released = buffer.add([error()])!;
+    expect(
+      released
+        .filter((event) => event.type === EventType.Custom)
+        .map((event) => (event.data as { payload: { userId?: string } }).payload.userId),
+    ).toEqual(['ada', undefined]);
+  });
+
+  test('a busy minute asks for a full snapshot early, once, outside the handing over', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer(vi.fn(), checkout);
+    buffer.add(checkoutEvents());
+    buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS / 2 }, move));
+    buffer.add([move()]);
+    expect(checkout).not.toHaveBeenCalled();
+    await Promise.resolve();
+    expect(checkout).toHaveBeenCalledTimes(1);
+  });
+
+  test('past MAX_BUFFERED_EVENTS without a snapshot (rrweb paused), everything held is forgotten until the next one', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer(vi.fn(), checkout);
+    buffer.add(checkoutEvents());
+    buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS }, move));
+    await Promise.resolve();
+    expect(checkout).toHaveBeenCalled();
+    // No snapshot came: these are dropped.
+    buffer.add([move(), move()]);
+    const next = checkoutEvents();
+    buffer.add([...next, move()]);
+    const released = buffer.add([error()])!;
+    expect(released).toHaveLength(4);
+    expect(released[0]).toBe(next[0]);
+  });
+
+  test('an error while nothing is held lets the error out and asks for a full snapshot for the rest of the session', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer(vi.fn(), checkout);
+    buffer.add(checkoutEvents());
+    buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS }, move));
+    await Promise.resolve();
+    checkout.mockClear();
+    const failing = [error()];
+    expect(buffer.add(failing)).toBe(failing);
+    expect(checkout).toHaveBeenCalledOnce();
+  });
+
+  test('stop() forgets what is held and takes no more snapshots', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer(vi.fn(), checkout);
+    buffer.add([...checkoutEvents(), move()]);
+    buffer.stop();
+    await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS * 3);
+    expect(checkout).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,122 @@
+import { record } from '@rrweb/record';
+import { EventType, RepriseTag, type RecordedEvent } from '@reprise/protocol/page';
+
+/*
+ * A session sampled by `errorSampleRate` is recorded into memory: rrweb takes a full snapshot
+ * every minute, and what came before the one but last is forgotten, so what is held always starts
+ * with a full snapshot and spans the last one to two minutes. The first recorded error sends what
+ * is held and the session is recorded in full from there (as Sentry's buffer mode does).
+ */
+
+/** While a session is held in memory, a full snapshot is taken this often (if anything happened since the last). */
+export const BUFFER_CHECKOUT_MS = 60_000;
+/**
+ * Events held at most. Past half of it since the last full snapshot, one is taken early; past all
+ * of it (rrweb paused by the breaker cannot take one), everything held is forgotten and events are
+ * dropped until the next full snapshot.
+ */
+export const MAX_BUFFERED_EVENTS = 20_000;
+
+export interface ErrorBuffer {
+  /**
+   * Events handed over while the session is held. Undefined while they are held; when they carry an
+   * error, everything held (these included), in order, for delivery: the buffer is done then.
+   */
+  add(events: RecordedEvent[]): RecordedEvent[] | undefined;
+  /** Forget what is held and stop taking full snapshots; what is added after is dropped. */
+  stop(): void;
+}
+
+/**
+ * Which Reprise event this is, if one. Not the protocol's isRepriseEvent: a bundler would carry that
+ * in an app's first chunk, beside the event kinds the early capture uses.
+ */
+function repriseTag(event: RecordedEvent): unknown {
+  return event.type === EventType.Custom ? (event.data as { tag?: unknown } | null)?.tag : undefined;
+}
+
+/** rrweb's full snapshot now; when rrweb is paused (the mutation breaker) it takes one as it resumes. */
+function takeCheckout(): void {
+  try {
+    record.takeFullSnapshot(true);
+  } catch {
+    // Not recording at this moment: its restart begins with a full snapshot.
+  }
+}
+
+/** `onKeep` is called once, when an error keeps the session, before `add()` returns what was held. */
+export function createErrorBuffer(onKeep: () => void, checkout: () => void = takeCheckout): ErrorBuffer {
+  let held: RecordedEvent[] = [];
+  /** Index in `held` of the latest full snapshot's Meta event (-1: none held). */
+  let lastCheckout = -1;
+  /** Everything held was forgotten (the hard bound): nothing is held until the next full snapshot. */
+  let waitingForSnapshot = false;
+  let checkoutAsked = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (held.length - lastCheckout > 2) askCheckout();
+  }, BUFFER_CHECKOUT_MS);
+
+  function askCheckout(): void {
+    if (checkoutAsked) return;
+    checkoutAsked = true;
+    // Not from inside rrweb's own emit, whose events are being handed over.
+    queueMicrotask(() => {
+      checkoutAsked = false;
+      if (!stopped) checkout();
+    });
+  }
+
+  function hold(event: RecordedEvent): void {
+    if (event.type === EventType.Meta) {
+      waitingForSnapshot = false;
+      if (lastCheckout > 0) forgetBefore(lastCheckout);
+      lastCheckout = held.length;
+    }
+    if (!waitingForSnapshot) held.push(event);
+  }
+
+  /** Drop what came before `index`, carrying the latest dropped `identify` over: who the user is outlives the window. */
+  function forgetBefore(index: number): void {
+    let identify: RecordedEvent | undefined;
+    for (let i = index - 1; i >= 0 && !identify; i--)
+      if (repriseTag(held[i]!) === RepriseTag.identify) identify = held[i];
+    held = held.slice(index);
+    if (identify && !held.some((event) => repriseTag(event) === RepriseTag.identify)) {
+      // After the kept Meta and full snapshot, which a replay needs first, at the snapshot's time.
+      const at = Math.min(2, held.length);
+      held.splice(at, 0, { ...identify, timestamp: held[at - 1]?.timestamp ?? identify.timestamp });
+    }
+  }
+
+  function stop(): void {
+    stopped = true;
+    clearInterval(timer);
+    held = [];
+    lastCheckout = -1;
+  }
+
+  return {
+    add(events) {
+      if (stopped) return undefined;
+      for (const event of events) hold(event);
+      if (events.some((event) => repriseTag(event) === RepriseTag.error)) {
+        const kept = held;
+        const snapshotHeld = lastCheckout >= 0;
+        stop();
+        onKeep();
+        // Held events that began after a forgetting have no full snapshot: the rest of the session gets one.
+        if (!snapshotHeld) checkout();
+        return kept.length > 0 ? kept : events;
+      }
+      if (held.length > MAX_BUFFERED_EVENTS) {
+        held = [];
+        lastCheckout = -1;
+        waitingForSnapshot = true;
+        askCheckout();
+      } else if (held.length - lastCheckout > MAX_BUFFERED_EVENTS / 2) askCheckout();
+      return undefined;
+    },
+    stop,
+  };
+}

@@ -1,0 +1,160 @@
+// Sessions recorded only when something goes wrong (`errorSampleRate`), through the script tag
+// into a real collector: a session with no error sends nothing at all, not even at unload; the
+// first error sends the minute or two before it, beginning with a full snapshot, and the session
+// is recorded in full from there, on the tab's next pages too.
+import type { Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { readSessionEvents } from '../../server/src/segment/reader.js';
+import { startCollector, type RunningCollector } from '../fixtures/admin/session.js';
+import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { clicksIn, repriseEvents, type CapturedEvent } from './capture-helpers.js';
+
+let browser: TestBrowser;
+let site: TestServer;
+let running: RunningCollector;
+/** Every request the browser made to the collector, pages and their workers alike. */
+const toCollector: Request[] = [];
+
+const PAGE = `<!doctype html><html><head><title>checkout</title></head><body>
+<button id="add">add</button><button id="fail">pay</button><ul id="list"></ul>
+<script>
+  document.getElementById('add').onclick = () => {
+    document.getElementById('list').appendChild(document.createElement('li')).textContent = 'item ' + document.querySelectorAll('li').length;
+  };
+  document.getElementById('fail').onclick = () => {
+    throw new Error('card declined by the payment form');
+  };
+</script>
+<script src="/dist/core/reprise.iife.js"></script>
+<script>
+  window.__errors = [];
+  window.recorder = Reprise.createRecorder({
+    project: 'dev',
+    endpoint: new URLSearchParams(location.search).get('endpoint'),
+    sampleRate: 0,
+    errorSampleRate: 1,
+    onError: (error) => window.__errors.push(error.message),
+  });
+  window.recorder.start();
+</script></body></html>`;
+
+beforeAll(async () => {
+  running = await startCollector();
+  site = await serve({ pages: { '/checkout': PAGE } });
+  browser = await launchBrowser();
+  browser.context.on('request', (request) => {
+    if (request.url().startsWith(running.url)) toCollector.push(request);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await running?.stop();
+});
+
+const pageUrl = () => `${site.url}/checkout?endpoint=${encodeURIComponent(running.url)}`;
+
+async function open(page: Page): Promise<string> {
+  await page.goto(pageUrl());
+  return page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId);
+}
+
+/** A replay can start: the Meta event and full snapshot come before any incremental change. */
+function startsFromSnapshot(events: Array<{ type: number }>): boolean {
+  const meta = events.findIndex((event) => event.type === 4);
+  return meta >= 0 && events[meta + 1]?.type === 2 && events.findIndex((event) => event.type === 3) > meta;
+}
+
+async function flush(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+}
+
+test('a session without an error sends nothing, not even when the page is left', async () => {
+  const page = await browser.newPage();
+  const before = toCollector.length;
+  const sessionId = await open(page);
+  expect(
+    await page.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
+  ).toBe(true);
+  for (let i = 0; i < 3; i++) await page.click('#add');
+  await flush(page);
+  await page.waitForTimeout(1_500);
+  // pagehide: where an unsampled page would send its last batch.
+  await page.goto('about:blank');
+  await page.waitForTimeout(1_000);
+  expect(toCollector.slice(before).filter((request) => request.method() === 'POST')).toEqual([]);
+  expect(await readSessionEvents(running.collector, 'dev', sessionId)).toEqual([]);
+  await page.close();
+});
+
+test('an uncaught error sends what came before it, from a full snapshot, and the session is recorded in full from there, reloads included', async () => {
+  const page = await browser.newPage();
+  const before = toCollector.length;
+  const sessionId = await open(page);
+  for (let i = 0; i < 2; i++) await page.click('#add');
+  await flush(page);
+  await page.waitForTimeout(500);
+  expect(toCollector.slice(before).filter((request) => request.method() === 'POST')).toEqual([]);
+
+  await page.click('#fail');
+  await page.click('#add');
+  await flush(page);
+  // The two clicks before the error, the one that threw and the one after.
+  await expect
+    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', sessionId)), { timeout: 20_000 })
+    .toBe(4);
+  // What told the test the collector was reached is the same observer that saw nothing before.
+  expect(toCollector.slice(before).some((request) => request.method() === 'POST')).toBe(true);
+  const events = (await readSessionEvents(running.collector, 'dev', sessionId)) as CapturedEvent[];
+  expect(startsFromSnapshot(events)).toBe(true);
+  expect(repriseEvents(events, 'reprise.error').map((error) => error.message)).toEqual([
+    'card declined by the payment form',
+  ]);
+  // The list items added before the error are in the replay: the snapshot was taken before them.
+  expect(JSON.stringify(events)).toContain('item 2');
+  expect(JSON.stringify(events)).toContain('item 3');
+
+  // The next page of the tab continues the session, recorded in full without another error.
+  await page.reload();
+  expect(await page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId)).toBe(
+    sessionId,
+  );
+  await page.click('#add');
+  await flush(page);
+  await expect
+    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', sessionId)), { timeout: 20_000 })
+    .toBe(5);
+  const afterReload = await readSessionEvents(running.collector, 'dev', sessionId);
+  expect(afterReload.filter((event) => event.type === 4)).toHaveLength(2);
+  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await page.close();
+});
+
+test('captureError() keeps the session as an uncaught error does', async () => {
+  const page = await browser.newPage();
+  const sessionId = await open(page);
+  await page.click('#add');
+  await page.evaluate(() =>
+    (window as unknown as { recorder: { captureError(error: unknown): void } }).recorder.captureError(
+      new Error('handled, but worth a replay'),
+    ),
+  );
+  await flush(page);
+  await expect
+    .poll(
+      async () =>
+        repriseEvents(
+          (await readSessionEvents(running.collector, 'dev', sessionId)) as CapturedEvent[],
+          'reprise.error',
+        ).length,
+      {
+        timeout: 20_000,
+      },
+    )
+    .toBe(1);
+  const events = (await readSessionEvents(running.collector, 'dev', sessionId)) as CapturedEvent[];
+  expect(clicksIn(events)).toBe(1);
+  expect(startsFromSnapshot(events)).toBe(true);
+  await page.close();
+});
