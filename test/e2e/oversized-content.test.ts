@@ -1,8 +1,8 @@
 // Pages that produce more than a session should carry, recorded into a real collector with its
 // default limits (1 MiB per request). A picture previewed from a file input or drawn with
 // toDataURL is a data: URL of megabytes: without a cap the event holding it is refused as a whole
-// (a full snapshot included) and the replay is lost from there. A page that logs or throws in a
-// loop would record an event per call and crowd out the rest of the session.
+// (a full snapshot included) and the replay is lost from there. A page that logs, throws or
+// tracks in a loop would record an event per call and crowd out the rest of the session.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
@@ -143,15 +143,20 @@ test('a data: URL of megabytes, as a src or a CSS background, becomes a small pl
   expect(longestString(events)).toBeLessThanOrEqual(MAX_DATA_URL_LENGTH);
 });
 
-test('a page that logs and throws in a loop is recorded within the rate bound, every call accounted for, and the session goes on', async () => {
+test('a page that logs, throws and tracks in a loop is recorded within the rate bound, every call accounted for, and the session goes on', async () => {
   const page = await browser.newPage();
   await page.goto(`${site.url}/upload?endpoint=${encodeURIComponent(running.url)}`);
   const LOGS = 20_000;
   const THROWS = 500;
+  const TRACKS = 5_000;
+  // The rest of the recorder is here (flush() waits for it): calls are not queued for it.
+  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
   const floodMs = await page.evaluate(
-    async ({ logs, throws }) => {
+    async ({ logs, throws, tracks }) => {
       const started = performance.now();
       for (let i = 0; i < logs; i++) console.log('tick', i, { cart: [i, i + 1] });
+      const { recorder } = window as unknown as { recorder: { track(name: string, props: object): void } };
+      for (let i = 0; i < tracks; i++) recorder.track('scrolled', { depth: i });
       // Uncaught, each in its own task, as a failing timer or handler throws.
       await new Promise<void>((resolve) => {
         for (let i = 0; i < throws; i++)
@@ -162,7 +167,7 @@ test('a page that logs and throws in a loop is recorded within the rate bound, e
       });
       return performance.now() - started;
     },
-    { logs: LOGS, throws: THROWS },
+    { logs: LOGS, throws: THROWS, tracks: TRACKS },
   );
   // After the flood: what the user does next is still recorded.
   await page.waitForTimeout(500);
@@ -170,6 +175,7 @@ test('a page that logs and throws in a loop is recorded within the rate bound, e
   const events = (await storedAfterClicks(page, 1)) as CapturedEvent[];
   const logged = repriseEvents(events, 'reprise.console');
   const thrown = repriseEvents(events, 'reprise.error');
+  const tracked = repriseEvents(events, 'reprise.custom');
   const accountedFor = (recorded: Array<Record<string, unknown>>) =>
     recorded.reduce((sum, payload) => sum + 1 + ((payload.skipped as number | undefined) ?? 0), 0);
   // A burst, then the rate for as long as the flood lasted (and the held last one of each kind).
@@ -180,6 +186,10 @@ test('a page that logs and throws in a loop is recorded within the rate bound, e
   expect(thrown.length).toBeLessThanOrEqual(bound);
   expect(accountedFor(logged)).toBe(LOGS);
   expect(accountedFor(thrown)).toBe(THROWS);
+  expect(tracked.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
+  expect(tracked.length).toBeLessThanOrEqual(bound);
+  expect(accountedFor(tracked)).toBe(TRACKS);
+  expect(tracked.at(-1)).toMatchObject({ name: 'scrolled', props: { depth: TRACKS - 1 } });
   // The last of each loop is there, saying how many came before it unrecorded.
   expect(logged.at(-1)).toMatchObject({ args: ['tick', String(LOGS - 1), '{"cart": [19999, 20000]}'] });
   expect(thrown.at(-1)).toMatchObject({ message: `loop ${THROWS - 1}` });

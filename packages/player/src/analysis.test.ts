@@ -187,6 +187,8 @@ describe('markers', () => {
       full(0),
       reprise(1000, 'console', { level: 'warn', args: ['tick 4999'], skipped: 4899 }),
       reprise(1100, 'error', { source: 'error', message: 'loop failed', stack: 'at loop', skipped: 12 }),
+      reprise(1200, 'custom', { name: 'scrolled', props: { depth: 7 }, skipped: 300 }),
+      reprise(1300, 'custom', { name: 'clicked' }),
     ].forEach((event) => index.add(event));
     expect(index.getConsoleRows().map((row) => [row.time, row.level, row.text])).toEqual([
       [1000, 'warn', '… 4899 earlier console messages not recorded (too many a second)'],
@@ -195,6 +197,11 @@ describe('markers', () => {
     expect(index.getMarkers().find((marker) => marker.kind === 'error')?.detail).toBe(
       '… 12 earlier errors not recorded (too many a second)\nat loop',
     );
+    const custom = index.getMarkers().filter((marker) => marker.kind === 'custom');
+    expect(custom.map((marker) => [marker.label, marker.detail])).toEqual([
+      ['scrolled', '… 300 earlier custom events not recorded (too many a second)\n{"depth":7}'],
+      ['clicked', undefined],
+    ]);
   });
 
   test("a GraphQL request's operation is named in its row and in its failure's marker", () => {

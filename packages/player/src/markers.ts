@@ -178,8 +178,8 @@ export class RecordingIndex {
         });
       }
     } else if (isRepriseEvent(event, 'custom')) {
-      const { name, props } = event.data.payload;
-      const detail = json(props);
+      const { name, props, skipped } = event.data.payload;
+      const detail = [notRecorded(skipped, 'custom events'), json(props)].filter(Boolean).join('\n');
       this.push({ kind: 'custom', timestamp: at, label: clip(name), ...(detail ? { detail } : {}) });
     } else if (isRepriseEvent(event, 'identify')) {
       const { userId, traits } = event.data.payload;

@@ -155,6 +155,8 @@ export interface IdentifyPayload {
 export interface CustomPayload {
   name: string;
   props?: Record<string, JsonValue>;
+  /** Custom events left out just before this one, because the app tracked faster than the rate bound (as `ConsolePayload.skipped`). */
+  skipped?: number;
 }
 
 /** The mutation circuit-breaker paused or resumed DOM capture. */

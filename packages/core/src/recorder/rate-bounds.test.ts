@@ -65,16 +65,30 @@ describe('createRateBounds', () => {
     expect(consoleEvents().some((payload) => payload.skipped !== undefined)).toBe(false);
   });
 
-  test('errors have their own bucket, and other kinds are never bounded', () => {
+  test('errors and custom events have a bucket each, and other kinds are never bounded', () => {
     const { emitted, bounds, log } = setUp();
+    const count = (kind: RepriseKind) => emitted.filter((event) => event.kind === kind).length;
     for (let i = 0; i < 1000; i++) log('noise');
     bounds.emit('error', { source: 'manual', message: 'the one that matters' });
-    for (let i = 0; i < 1000; i++) bounds.emit('custom', { name: `event ${i}` });
-    expect(emitted.filter((event) => event.kind === 'error')).toHaveLength(1);
-    expect(emitted.filter((event) => event.kind === 'custom')).toHaveLength(1000);
+    bounds.emit('custom', { name: 'checkout' });
+    expect(count('error')).toBe(1);
+    expect(count('custom')).toBe(1);
 
     for (let i = 0; i < 1000; i++) bounds.emit('error', { source: 'error', message: `thrown ${i}` });
-    expect(emitted.filter((event) => event.kind === 'error')).toHaveLength(RATE_BOUND_BURST);
+    expect(count('error')).toBe(RATE_BOUND_BURST);
+    for (let i = 0; i < 1000; i++) bounds.emit('custom', { name: `event ${i}` });
+    expect(count('custom')).toBe(RATE_BOUND_BURST);
+    for (let i = 0; i < 1000; i++) bounds.emit('identify', { userId: `user ${i}` });
+    for (let i = 0; i < 1000; i++) bounds.emit('navigation', { url: `https://a.test/${i}`, type: 'push' } as never);
+    expect(count('identify')).toBe(1000);
+    expect(count('navigation')).toBe(1000);
+
+    // The app's last event of the loop, counting the ones left out.
+    bounds.flush();
+    const custom = emitted
+      .filter((event) => event.kind === 'custom')
+      .map((event) => event.payload as ReprisePayloads['custom']);
+    expect(custom.at(-1)).toMatchObject({ name: 'event 999', skipped: 1000 - RATE_BOUND_BURST });
   });
 
   test('flush() records the message held back at once; reset() forgets it and refills the bucket', () => {
