@@ -16,13 +16,16 @@ let running: RunningCollector;
 const toCollector: Request[] = [];
 
 const PAGE = `<!doctype html><html><head><title>checkout</title></head><body>
-<button id="add">add</button><button id="fail">pay</button><ul id="list"></ul>
+<button id="add">add</button><button id="fail">pay</button><button id="benign">resize</button><ul id="list"></ul>
 <script>
   document.getElementById('add').onclick = () => {
     document.getElementById('list').appendChild(document.createElement('li')).textContent = 'item ' + document.querySelectorAll('li').length;
   };
   document.getElementById('fail').onclick = () => {
     throw new Error('card declined by the payment form');
+  };
+  document.getElementById('benign').onclick = () => {
+    throw new Error('ResizeObserver loop completed with undelivered notifications');
   };
 </script>
 <script src="/dist/core/reprise.iife.js"></script>
@@ -33,6 +36,11 @@ const PAGE = `<!doctype html><html><head><title>checkout</title></head><body>
     endpoint: new URLSearchParams(location.search).get('endpoint'),
     sampleRate: 0,
     errorSampleRate: 1,
+    // ?filter=throws: the app's filter fails.
+    keepSessionOnError: (error) => {
+      if (new URLSearchParams(location.search).get('filter') === 'throws') throw new Error('filter broke');
+      return !error.message.startsWith('ResizeObserver loop');
+    },
     onError: (error) => window.__errors.push(error.message),
   });
   window.recorder.start();
@@ -53,10 +61,10 @@ afterAll(async () => {
   await running?.stop();
 });
 
-const pageUrl = () => `${site.url}/checkout?endpoint=${encodeURIComponent(running.url)}`;
+const pageUrl = (query = '') => `${site.url}/checkout?endpoint=${encodeURIComponent(running.url)}${query}`;
 
-async function open(page: Page): Promise<string> {
-  await page.goto(pageUrl());
+async function open(page: Page, query?: string): Promise<string> {
+  await page.goto(pageUrl(query));
   return page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId);
 }
 
@@ -64,6 +72,13 @@ async function open(page: Page): Promise<string> {
 function startsFromSnapshot(events: Array<{ type: number }>): boolean {
   const meta = events.findIndex((event) => event.type === 4);
   return meta >= 0 && events[meta + 1]?.type === 2 && events.findIndex((event) => event.type === 3) > meta;
+}
+
+/** Wait until the collector has stored `clicks` clicks of the session (capture and delivery take a while under load). */
+async function storedClicks(sessionId: string, clicks: number): Promise<void> {
+  await expect
+    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', sessionId)), { timeout: 20_000 })
+    .toBe(clicks);
 }
 
 async function flush(page: Page): Promise<void> {
@@ -88,11 +103,13 @@ test('a session without an error sends nothing, not even when the page is left',
   await page.close();
 });
 
-test('an uncaught error sends what came before it, from a full snapshot, and the session is recorded in full from there, reloads included', async () => {
+test('an uncaught error sends what came before it (an error keepSessionOnError turned down included), from a full snapshot, and the session is recorded in full from there, reloads included', async () => {
   const page = await browser.newPage();
   const before = toCollector.length;
   const sessionId = await open(page);
   for (let i = 0; i < 2; i++) await page.click('#add');
+  // An error the app's keepSessionOnError turns down: still nothing is sent.
+  await page.click('#benign');
   await flush(page);
   await page.waitForTimeout(500);
   expect(toCollector.slice(before).filter((request) => request.method() === 'POST')).toEqual([]);
@@ -100,15 +117,15 @@ test('an uncaught error sends what came before it, from a full snapshot, and the
   await page.click('#fail');
   await page.click('#add');
   await flush(page);
-  // The two clicks before the error, the one that threw and the one after.
-  await expect
-    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', sessionId)), { timeout: 20_000 })
-    .toBe(4);
+  // The three clicks before the error, the one that threw and the one after.
+  await storedClicks(sessionId, 5);
   // What told the test the collector was reached is the same observer that saw nothing before.
   expect(toCollector.slice(before).some((request) => request.method() === 'POST')).toBe(true);
   const events = (await readSessionEvents(running.collector, 'dev', sessionId)) as CapturedEvent[];
   expect(startsFromSnapshot(events)).toBe(true);
+  // The turned-down error is in the replay too, where it happened.
   expect(repriseEvents(events, 'reprise.error').map((error) => error.message)).toEqual([
+    'ResizeObserver loop completed with undelivered notifications',
     'card declined by the payment form',
   ]);
   // The list items added before the error are in the replay: the snapshot was taken before them.
@@ -122,9 +139,7 @@ test('an uncaught error sends what came before it, from a full snapshot, and the
   );
   await page.click('#add');
   await flush(page);
-  await expect
-    .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', sessionId)), { timeout: 20_000 })
-    .toBe(5);
+  await storedClicks(sessionId, 6);
   const afterReload = await readSessionEvents(running.collector, 'dev', sessionId);
   expect(afterReload.filter((event) => event.type === 4)).toHaveLength(2);
   expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
@@ -156,5 +171,18 @@ test('captureError() keeps the session as an uncaught error does', async () => {
   const events = (await readSessionEvents(running.collector, 'dev', sessionId)) as CapturedEvent[];
   expect(clicksIn(events)).toBe(1);
   expect(startsFromSnapshot(events)).toBe(true);
+  await page.close();
+});
+
+test('a keepSessionOnError that throws keeps the session, and onError hears it', async () => {
+  const page = await browser.newPage();
+  const sessionId = await open(page, '&filter=throws');
+  await page.click('#add');
+  await page.click('#benign');
+  await flush(page);
+  await storedClicks(sessionId, 2);
+  const errors = await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toContain('keepSessionOnError');
   await page.close();
 });

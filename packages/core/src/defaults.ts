@@ -73,6 +73,7 @@ export interface ResolvedOptions {
   sampleRate: number;
   errorSampleRate: number;
   onEvents: RecorderOptions['onEvents'];
+  keepSessionOnError: RecorderOptions['keepSessionOnError'];
   onError: RecorderOptions['onError'];
   privacy: ResolvedPrivacy;
   network: ResolvedNetwork | false;

@@ -5,7 +5,7 @@ export type RecorderErrorCode =
   | 'capture'
   /** A capture plugin (console, network, errors, navigation) failed. */
   | 'plugin'
-  /** The `onEvents` sink threw. */
+  /** An app callback threw: the `onEvents` sink, `keepSessionOnError`. */
   | 'sink'
   /** Delivery (batching, transport) failed. */
   | 'delivery'

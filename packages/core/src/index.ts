@@ -58,4 +58,4 @@ export {
   PASSWORD_PLACEHOLDER,
   UNMASK_ATTRIBUTE,
 } from './privacy.js';
-export type { RecordedEvent, JsonValue } from '@reprise/protocol';
+export type { ErrorPayload, RecordedEvent, JsonValue } from '@reprise/protocol';

@@ -4,6 +4,7 @@ import {
   createRepriseEvent,
   type RepriseKind,
   type ReprisePayloads,
+  type ErrorPayload,
   type SessionPayload,
 } from '@reprise/protocol/page';
 import { runTeardowns, type CaptureContext, type Teardown } from './capture/context.js';
@@ -209,7 +210,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     recording = true;
     // Held in memory: no delivery, no asset uploads, until an error keeps the session.
     if (info.sampled === 'buffer') {
-      buffer = createErrorBuffer(() => keepSession(info));
+      buffer = createErrorBuffer({ onKeep: () => keepSession(info), keeps: keepsSession });
       debugWarn(
         config.debug,
         `this session is recorded in memory (errorSampleRate ${config.errorSampleRate}): it is sent only if an error is recorded.`,
@@ -258,6 +259,18 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     keepBufferedSession(info.sessionId);
     assets = openAssetCapture(info);
     delivery = openDelivery(info);
+  }
+
+  /** The app's `keepSessionOnError`; one that throws keeps the session, as `errorSampleRate` asked. */
+  function keepsSession(error: ErrorPayload): boolean {
+    const keeps = config.keepSessionOnError;
+    if (!keeps) return true;
+    try {
+      return keeps(error) !== false;
+    } catch (failure) {
+      report(failure, 'sink', 'the keepSessionOnError callback (it must not throw; the session is kept)');
+      return true;
+    }
   }
 
   function stopBuffer(): void {

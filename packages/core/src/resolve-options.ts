@@ -36,6 +36,7 @@ export function resolveOptions(options: RecorderOptions = {}, onClamp?: (message
     endpoint: normalizeEndpoint(options.endpoint),
     requireConsent: options.requireConsent ?? DEFAULT_REQUIRE_CONSENT,
     onEvents: options.onEvents,
+    keepSessionOnError: options.keepSessionOnError,
     onError: options.onError,
     privacy: {
       ...capture.privacy,

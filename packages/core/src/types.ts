@@ -1,4 +1,11 @@
-import type { ConsoleLevel, JsonValue, NavigationType, RecordedEvent, RedactionOptions } from '@reprise/protocol';
+import type {
+  ConsoleLevel,
+  ErrorPayload,
+  JsonValue,
+  NavigationType,
+  RecordedEvent,
+  RedactionOptions,
+} from '@reprise/protocol';
 
 /**
  * Every option of the recorder, the same names in every framework adapter. All fields are
@@ -31,6 +38,15 @@ export interface RecorderOptions {
    * included). A session with no error sends nothing. @default 0
    */
   errorSampleRate?: number;
+  /**
+   * Asked for each error recorded while a session is held in memory (`errorSampleRate`): `false`
+   * and this error does not make the session sent (it is still recorded with the rest, in case
+   * another error does). For errors that say nothing about your app, such as a browser
+   * extension's or Chromium's "ResizeObserver loop completed with undelivered notifications".
+   * A callback that throws counts as `true` (and is reported to `onError`, code `sink`).
+   * @default every error keeps the session
+   */
+  keepSessionOnError?: (error: ErrorPayload) => boolean;
   /** Receives every event after privacy is applied (tests, custom transports). */
   onEvents?: (events: RecordedEvent[]) => void;
   /** Called with every recorder error; the same errors are emitted as the `error` event. */

@@ -18,7 +18,7 @@ const move = (): RecordedEvent => ({
   timestamp: clock++,
   data: { source: 1, positions: [] },
 });
-const error = () => createRepriseEvent('error', { source: 'manual', message: 'boom' }, clock++);
+const error = (message = 'boom') => createRepriseEvent('error', { source: 'manual', message }, clock++);
 const identify = (userId: string) => createRepriseEvent('identify', { userId }, clock++);
 const checkoutEvents = () => [meta(), snapshot()];
 const tags = (events: RecordedEvent[]) =>
@@ -35,7 +35,7 @@ describe('the error buffer (errorSampleRate)', () => {
   test('holds events until an error, then lets out everything held, in order, and is done', () => {
     const onKeep = vi.fn();
     const checkout = vi.fn();
-    const buffer = createErrorBuffer(onKeep, checkout);
+    const buffer = createErrorBuffer({ onKeep, checkout });
     const first = [...checkoutEvents(), move(), move()];
     expect(buffer.add(first)).toBeUndefined();
     const middle = [move()];
@@ -55,7 +55,7 @@ describe('the error buffer (errorSampleRate)', () => {
 
   test('takes a full snapshot every BUFFER_CHECKOUT_MS when something happened, and keeps only from the one before last', async () => {
     const checkout = vi.fn();
-    const buffer = createErrorBuffer(vi.fn(), checkout);
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
     buffer.add([...checkoutEvents(), move()]);
     await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS);
     expect(checkout).toHaveBeenCalledTimes(1);
@@ -83,7 +83,7 @@ describe('the error buffer (errorSampleRate)', () => {
   });
 
   test('who the user is outlives the window: the latest forgotten identify follows the kept snapshot', () => {
-    const buffer = createErrorBuffer(vi.fn(), vi.fn());
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout: vi.fn() });
     buffer.add([...checkoutEvents(), identify('old'), identify('ada'), move()]);
     const second = checkoutEvents();
     buffer.add([...second, move()]);
@@ -99,7 +99,7 @@ describe('the error buffer (errorSampleRate)', () => {
   });
 
   test('an identify still inside the window is not doubled', () => {
-    const buffer = createErrorBuffer(vi.fn(), vi.fn());
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout: vi.fn() });
     buffer.add([...checkoutEvents(), identify('old')]);
     buffer.add([...checkoutEvents(), identify('ada')]);
     buffer.add(checkoutEvents());
@@ -113,7 +113,7 @@ describe('the error buffer (errorSampleRate)', () => {
 
   test('a busy minute asks for a full snapshot early, once, outside the handing over', async () => {
     const checkout = vi.fn();
-    const buffer = createErrorBuffer(vi.fn(), checkout);
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
     buffer.add(checkoutEvents());
     buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS / 2 }, move));
     buffer.add([move()]);
@@ -124,7 +124,7 @@ describe('the error buffer (errorSampleRate)', () => {
 
   test('past MAX_BUFFERED_EVENTS without a snapshot (rrweb paused), everything held is forgotten until the next one', async () => {
     const checkout = vi.fn();
-    const buffer = createErrorBuffer(vi.fn(), checkout);
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
     buffer.add(checkoutEvents());
     buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS }, move));
     await Promise.resolve();
@@ -140,7 +140,7 @@ describe('the error buffer (errorSampleRate)', () => {
 
   test('an error while nothing is held lets the error out and asks for a full snapshot for the rest of the session', async () => {
     const checkout = vi.fn();
-    const buffer = createErrorBuffer(vi.fn(), checkout);
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
     buffer.add(checkoutEvents());
     buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS }, move));
     await Promise.resolve();
@@ -150,9 +150,26 @@ describe('the error buffer (errorSampleRate)', () => {
     expect(checkout).toHaveBeenCalledOnce();
   });
 
+  test("an error the app's keepSessionOnError turns down is held with the rest; the next one that it takes sends both", () => {
+    const onKeep = vi.fn();
+    const keeps = vi.fn((payload: { message: string }) => !payload.message.startsWith('ResizeObserver loop'));
+    const buffer = createErrorBuffer({ onKeep, keeps, checkout: vi.fn() });
+    const benign = error('ResizeObserver loop completed with undelivered notifications');
+    expect(buffer.add([...checkoutEvents(), benign, move()])).toBeUndefined();
+    expect(onKeep).not.toHaveBeenCalled();
+    expect(keeps).toHaveBeenCalledWith(benign.data.payload);
+    // Only errors are asked about.
+    expect(keeps).toHaveBeenCalledTimes(1);
+    const real = error('TypeError: cart is undefined');
+    const released = buffer.add([real])!;
+    expect(onKeep).toHaveBeenCalledOnce();
+    expect(released).toContain(benign);
+    expect(released.at(-1)).toBe(real);
+  });
+
   test('stop() forgets what is held and takes no more snapshots', async () => {
     const checkout = vi.fn();
-    const buffer = createErrorBuffer(vi.fn(), checkout);
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
     buffer.add([...checkoutEvents(), move()]);
     buffer.stop();
     await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS * 3);

@@ -1,5 +1,5 @@
 import { record } from '@rrweb/record';
-import { EventType, RepriseTag, type RecordedEvent } from '@reprise/protocol/page';
+import { EventType, RepriseTag, type ErrorPayload, type RecordedEvent } from '@reprise/protocol/page';
 
 /*
  * A session sampled by `errorSampleRate` is recorded into memory: rrweb takes a full snapshot
@@ -44,8 +44,16 @@ function takeCheckout(): void {
   }
 }
 
-/** `onKeep` is called once, when an error keeps the session, before `add()` returns what was held. */
-export function createErrorBuffer(onKeep: () => void, checkout: () => void = takeCheckout): ErrorBuffer {
+export interface ErrorBufferOptions {
+  /** Called once, when an error keeps the session, before `add()` returns what was held. */
+  onKeep(): void;
+  /** Whether this error keeps the session (the app's `keepSessionOnError`); every error when absent. */
+  keeps?(error: ErrorPayload): boolean;
+  /** Take a full snapshot now (rrweb's, by default). */
+  checkout?(): void;
+}
+
+export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: ErrorBufferOptions): ErrorBuffer {
   let held: RecordedEvent[] = [];
   /** Index in `held` of the latest full snapshot's Meta event (-1: none held). */
   let lastCheckout = -1;
@@ -89,6 +97,12 @@ export function createErrorBuffer(onKeep: () => void, checkout: () => void = tak
     }
   }
 
+  function keepsSession(event: RecordedEvent): boolean {
+    return (
+      repriseTag(event) === RepriseTag.error && (!keeps || keeps((event.data as { payload: ErrorPayload }).payload))
+    );
+  }
+
   function stop(): void {
     stopped = true;
     clearInterval(timer);
@@ -100,7 +114,7 @@ export function createErrorBuffer(onKeep: () => void, checkout: () => void = tak
     add(events) {
       if (stopped) return undefined;
       for (const event of events) hold(event);
-      if (events.some((event) => repriseTag(event) === RepriseTag.error)) {
+      if (events.some(keepsSession)) {
         const kept = held;
         const snapshotHeld = lastCheckout >= 0;
         stop();
