@@ -138,6 +138,19 @@ describe('the error buffer (errorSampleRate)', () => {
     expect(released[0]).toBe(next[0]);
   });
 
+  test('past MAX_BUFFERED_EVENTS, what came before the last snapshot goes first, and the window after it stays', () => {
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout: vi.fn() });
+    buffer.add(checkoutEvents());
+    buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS / 2 - 10 }, move));
+    const last = checkoutEvents();
+    buffer.add(last);
+    // rrweb is paused: the snapshot asked for early does not come, and the total passes the bound.
+    buffer.add(Array.from({ length: MAX_BUFFERED_EVENTS / 2 + 100 }, move));
+    const released = buffer.add([error()])!;
+    expect(released[0]).toBe(last[0]);
+    expect(released).toHaveLength(2 + MAX_BUFFERED_EVENTS / 2 + 100 + 1);
+  });
+
   test('an error while nothing is held lets the error out and asks for a full snapshot for the rest of the session', async () => {
     const checkout = vi.fn();
     const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });

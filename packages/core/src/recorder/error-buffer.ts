@@ -12,8 +12,8 @@ import { EventType, RepriseTag, type ErrorPayload, type RecordedEvent } from '@r
 export const BUFFER_CHECKOUT_MS = 60_000;
 /**
  * Events held at most. Past half of it since the last full snapshot, one is taken early; past all
- * of it (rrweb paused by the breaker cannot take one), everything held is forgotten and events are
- * dropped until the next full snapshot.
+ * of it (rrweb paused by the breaker cannot take one), what came before the last full snapshot is
+ * forgotten, and if that is not enough, everything, and events are dropped until the next one.
  */
 export const MAX_BUFFERED_EVENTS = 20_000;
 
@@ -124,9 +124,15 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
         return kept.length > 0 ? kept : events;
       }
       if (held.length > MAX_BUFFERED_EVENTS) {
-        held = [];
-        lastCheckout = -1;
-        waitingForSnapshot = true;
+        if (lastCheckout > 0) {
+          forgetBefore(lastCheckout);
+          lastCheckout = 0;
+        }
+        if (held.length > MAX_BUFFERED_EVENTS) {
+          held = [];
+          lastCheckout = -1;
+          waitingForSnapshot = true;
+        }
         askCheckout();
       } else if (held.length - lastCheckout > MAX_BUFFERED_EVENTS / 2) askCheckout();
       return undefined;
