@@ -22,6 +22,10 @@ const PAGE = `<!doctype html><html><head><title>checkout</title></head><body>
     document.getElementById('list').appendChild(document.createElement('li')).textContent = 'item ' + document.querySelectorAll('li').length;
   };
   document.getElementById('fail').onclick = () => {
+    // As an app's error reporting does: a link to the replay at this moment, asked for while the
+    // session is still held (the recorder hears the error after this handler).
+    window.__failedAt = Date.now();
+    window.__linkAtFailure = window.recorder.replayUrl({ at: window.__failedAt });
     throw new Error('card declined by the payment form');
   };
   document.getElementById('benign').onclick = () => {
@@ -81,6 +85,13 @@ async function storedClicks(sessionId: string, clicks: number): Promise<void> {
     .toBe(clicks);
 }
 
+/** The moment a replay link opens at (`#t=`, seconds). */
+function secondsIn(link: string): number {
+  const moment = /#t=([\d.]+)$/.exec(link)?.[1];
+  if (moment === undefined) throw new Error(`no #t= in ${link}`);
+  return Number(moment);
+}
+
 async function flush(page: Page): Promise<void> {
   await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
 }
@@ -103,10 +114,17 @@ test('a session without an error sends nothing, not even when the page is left',
   await page.close();
 });
 
-test('an uncaught error sends what came before it (an error keepSessionOnError turned down included), from a full snapshot, and the session is recorded in full from there, reloads included', async () => {
+test('an uncaught error sends what its page held before it (an error keepSessionOnError turned down included), from a full snapshot, with replay links that count from there, and the session is recorded in full from there, reloads included', async () => {
   const page = await browser.newPage();
   const before = toCollector.length;
   const sessionId = await open(page);
+  // A first page of the session, held and left without an error: nothing of it is ever sent.
+  await page.click('#add');
+  await page.waitForTimeout(1_000);
+  await page.reload();
+  expect(await page.evaluate(() => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId)).toBe(
+    sessionId,
+  );
   for (let i = 0; i < 2; i++) await page.click('#add');
   // An error the app's keepSessionOnError turns down: still nothing is sent.
   await page.click('#benign');
@@ -117,7 +135,7 @@ test('an uncaught error sends what came before it (an error keepSessionOnError t
   await page.click('#fail');
   await page.click('#add');
   await flush(page);
-  // The three clicks before the error, the one that threw and the one after.
+  // The three clicks of this page before the error, the one that threw and the one after; none of the first page's.
   await storedClicks(sessionId, 5);
   // What told the test the collector was reached is the same observer that saw nothing before.
   expect(toCollector.slice(before).some((request) => request.method() === 'POST')).toBe(true);
@@ -128,6 +146,24 @@ test('an uncaught error sends what came before it (an error keepSessionOnError t
     'ResizeObserver loop completed with undelivered notifications',
     'card declined by the payment form',
   ]);
+  // The replay link the app took at the error opens at the error in the replay as stored, whose
+  // time zero (the admin player's) is the first event sent (on this page, not the session's
+  // first); asked for after, the link is the same.
+  const { failedAt, linkAtFailure, linkAfter } = await page.evaluate(() => {
+    const page = window as unknown as {
+      __failedAt: number;
+      __linkAtFailure: string;
+      recorder: { replayUrl(options: { at: number }): string };
+    };
+    return {
+      failedAt: page.__failedAt,
+      linkAtFailure: page.__linkAtFailure,
+      linkAfter: page.recorder.replayUrl({ at: page.__failedAt }),
+    };
+  });
+  const expectedSeconds = (failedAt - events[0]!.timestamp) / 1000;
+  expect(Math.abs(secondsIn(linkAtFailure) - expectedSeconds)).toBeLessThanOrEqual(0.1);
+  expect(linkAfter).toBe(linkAtFailure);
   // The list items added before the error are in the replay: the snapshot was taken before them.
   expect(JSON.stringify(events)).toContain('item 2');
   expect(JSON.stringify(events)).toContain('item 3');
@@ -142,6 +178,14 @@ test('an uncaught error sends what came before it (an error keepSessionOnError t
   await storedClicks(sessionId, 6);
   const afterReload = await readSessionEvents(running.collector, 'dev', sessionId);
   expect(afterReload.filter((event) => event.type === 4)).toHaveLength(2);
+  // On the next page too, links count from the first event sent, not from the session's first page.
+  const now = Date.now();
+  const linkOnReload = await page.evaluate(
+    (at) =>
+      (window as unknown as { recorder: { replayUrl(options: { at: number }): string } }).recorder.replayUrl({ at }),
+    now,
+  );
+  expect(Math.abs(secondsIn(linkOnReload) - (now - afterReload[0]!.timestamp) / 1000)).toBeLessThanOrEqual(0.1);
   expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
   await page.close();
 });

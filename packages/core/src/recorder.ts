@@ -210,7 +210,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     recording = true;
     // Held in memory: no delivery, no asset uploads, until an error keeps the session.
     if (info.sampled === 'buffer') {
-      buffer = createErrorBuffer({ onKeep: () => keepSession(info), keeps: keepsSession });
+      buffer = createErrorBuffer({ onKeep: (from) => keepSession(info, from), keeps: keepsSession });
       debugWarn(
         config.debug,
         `this session is recorded in memory (errorSampleRate ${config.errorSampleRate}): it is sent only if an error is recorded.`,
@@ -253,10 +253,11 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   }
 
   /** An error was recorded in a session held in memory: what is held is delivered, and the rest of it too. */
-  function keepSession(info: SessionInfo): void {
+  function keepSession(info: SessionInfo, from: number): void {
     buffer = undefined;
     info.sampled = true;
-    keepBufferedSession(info.sessionId);
+    info.startedAt = from;
+    keepBufferedSession(info.sessionId, from);
     assets = openAssetCapture(info);
     delivery = openDelivery(info);
   }
@@ -416,7 +417,9 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       return stateEmitter.on('change', listener);
     },
     replayUrl(replayOptions) {
-      return sessionReplayUrl(options, session, replayOptions);
+      // A held session's replay, if an error sends it, starts at the first event held.
+      const from = buffer?.heldFrom();
+      return sessionReplayUrl(options, session && from ? { ...session, startedAt: from } : session, replayOptions);
     },
     get sessionId() {
       return session?.sessionId ?? null;

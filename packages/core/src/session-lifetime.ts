@@ -24,12 +24,15 @@ export function touchSession(sessionId: string, now: number = Date.now()): boole
 
 /**
  * A session recorded in memory (`'buffer'`) that an error keeps: recorded in full from now on,
- * here and on the tab's next pages.
+ * here and on the tab's next pages. Its recording starts at `from` (the first event sent), so
+ * that is its start from now on: replay links count from it, as the admin's player does, and so
+ * does the 24-hour bound.
  */
-export function keepBufferedSession(sessionId: string): void {
+export function keepBufferedSession(sessionId: string, from: number): void {
   const stored = readStored();
   if (stored?.id !== sessionId) return;
   stored.sampled = true;
+  stored.startedAt = from;
   writeStored(stored);
 }
 

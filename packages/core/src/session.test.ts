@@ -105,15 +105,20 @@ describe('sampling, decided once per session', () => {
     });
   });
 
-  test('a session held in memory that an error keeps is recorded in full on its next pages', () => {
-    store({ id: GOOD_ID, startedAt: NOW - 1000, lastActivityAt: NOW - 500, sampled: 'buffer' });
-    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW }).sampled).toBe('buffer');
-    keepBufferedSession('c'.repeat(32));
-    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW }).sampled).toBe('buffer');
-    keepBufferedSession(GOOD_ID);
+  test('a session held in memory that an error keeps is recorded in full on its next pages, starting where it was kept from', () => {
+    store({ id: GOOD_ID, startedAt: NOW - 600_000, lastActivityAt: NOW - 500, sampled: 'buffer' });
+    // Held anew on each page: what it may send starts on this one.
     expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW })).toMatchObject({
+      sampled: 'buffer',
+      startedAt: NOW,
+    });
+    keepBufferedSession('c'.repeat(32), NOW + 10);
+    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW + 20 }).sampled).toBe('buffer');
+    keepBufferedSession(GOOD_ID, NOW + 30);
+    expect(resolveSession({ sampleRate: 0, errorSampleRate: 1, now: NOW + 40 })).toMatchObject({
       sessionId: GOOD_ID,
       sampled: true,
+      startedAt: NOW + 30,
     });
   });
 

@@ -159,7 +159,14 @@ export function resolveSession(options: {
   if (stored && !options.forceNew && !isExpired(stored, now)) {
     stored.lastActivityAt = now;
     writeStored(stored);
-    return { sessionId: stored.id, tabId: tabId(), sampled: stored.sampled, isNew: false, startedAt: stored.startedAt };
+    return {
+      sessionId: stored.id,
+      tabId: tabId(),
+      sampled: stored.sampled,
+      isNew: false,
+      // A session held in memory is held anew on each page: what it may send starts here.
+      startedAt: stored.sampled === 'buffer' ? now : stored.startedAt,
+    };
   }
   const sampled: Sampling = Math.random() < options.sampleRate || (Math.random() < options.errorSampleRate && 'buffer');
   const session: StoredSession = { id: randomId(), startedAt: now, lastActivityAt: now, sampled };

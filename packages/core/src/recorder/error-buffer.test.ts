@@ -42,8 +42,9 @@ describe('the error buffer (errorSampleRate)', () => {
     expect(buffer.add(middle)).toBeUndefined();
     expect(onKeep).not.toHaveBeenCalled();
     const failing = [move(), error()];
+    expect(buffer.heldFrom()).toBe(first[0]!.timestamp);
     const released = buffer.add(failing)!;
-    expect(onKeep).toHaveBeenCalledOnce();
+    expect(onKeep).toHaveBeenCalledExactlyOnceWith(first[0]!.timestamp);
     expect(released).toHaveLength(7);
     [...first, ...middle, ...failing].forEach((event, index) => expect(released[index]).toBe(event));
     // It began with a full snapshot: none is needed for the rest.
@@ -69,6 +70,7 @@ describe('the error buffer (errorSampleRate)', () => {
     // A minute with nothing after the snapshot: no checkout.
     await vi.advanceTimersByTimeAsync(BUFFER_CHECKOUT_MS);
     expect(checkout).toHaveBeenCalledTimes(2);
+    expect(buffer.heldFrom()).toBe(second[0]!.timestamp);
     const released = buffer.add([error()])!;
     // From the one but last snapshot: the first minute is forgotten.
     expect(released[0]).toBe(second[0]);

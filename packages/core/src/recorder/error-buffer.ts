@@ -23,6 +23,8 @@ export interface ErrorBuffer {
    * error, everything held (these included), in order, for delivery: the buffer is done then.
    */
   add(events: RecordedEvent[]): RecordedEvent[] | undefined;
+  /** The time of the first event held: where the replay will start if an error sends it now. */
+  heldFrom(): number | undefined;
   /** Forget what is held and stop taking full snapshots; what is added after is dropped. */
   stop(): void;
 }
@@ -45,8 +47,8 @@ function takeCheckout(): void {
 }
 
 export interface ErrorBufferOptions {
-  /** Called once, when an error keeps the session, before `add()` returns what was held. */
-  onKeep(): void;
+  /** Called once, when an error keeps the session, before `add()` returns what was held (the first of it at `from`). */
+  onKeep(from: number): void;
   /** Whether this error keeps the session (the app's `keepSessionOnError`); every error when absent. */
   keeps?(error: ErrorPayload): boolean;
   /** Take a full snapshot now (rrweb's, by default). */
@@ -115,13 +117,13 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
       if (stopped) return undefined;
       for (const event of events) hold(event);
       if (events.some(keepsSession)) {
-        const kept = held;
+        const kept = held.length > 0 ? held : events;
         const snapshotHeld = lastCheckout >= 0;
         stop();
-        onKeep();
+        onKeep(kept[0]!.timestamp);
         // Held events that began after a forgetting have no full snapshot: the rest of the session gets one.
         if (!snapshotHeld) checkout();
-        return kept.length > 0 ? kept : events;
+        return kept;
       }
       if (held.length > MAX_BUFFERED_EVENTS) {
         if (lastCheckout > 0) {
@@ -137,6 +139,7 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
       } else if (held.length - lastCheckout > MAX_BUFFERED_EVENTS / 2) askCheckout();
       return undefined;
     },
+    heldFrom: () => held[0]?.timestamp,
     stop,
   };
 }
