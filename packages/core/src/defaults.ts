@@ -18,7 +18,7 @@ import type { AssetOptions, DeliveryOptions, RecorderOptions } from './types.js'
  */
 
 export const DEFAULT_SAMPLE_RATE = 1;
-/** No session is recorded only in case of an error unless asked for. */
+/** Sessions held in memory for an error to send (`errorSampleRate`): none unless asked for. */
 export const DEFAULT_ERROR_SAMPLE_RATE = 0;
 /** A full snapshot every 5 minutes, so a replay can start from any segment. */
 export const DEFAULT_CHECKOUT_EVERY_MS = 5 * 60 * 1000;
