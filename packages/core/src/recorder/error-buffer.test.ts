@@ -182,6 +182,16 @@ describe('the error buffer (errorSampleRate)', () => {
     expect(released.at(-1)).toBe(real);
   });
 
+  test('the replay starts at the earliest event held, which is not always the first to come', () => {
+    const onKeep = vi.fn();
+    const buffer = createErrorBuffer({ onKeep, checkout: vi.fn() });
+    const early = { ...move(), timestamp: 10 };
+    buffer.add([...checkoutEvents(), early]);
+    expect(buffer.heldFrom()).toBe(10);
+    buffer.add([error()]);
+    expect(onKeep).toHaveBeenCalledExactlyOnceWith(10);
+  });
+
   test('stop() forgets what is held and takes no more snapshots', async () => {
     const checkout = vi.fn();
     const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });

@@ -23,7 +23,7 @@ export interface ErrorBuffer {
    * error, everything held (these included), in order, for delivery: the buffer is done then.
    */
   add(events: RecordedEvent[]): RecordedEvent[] | undefined;
-  /** The time of the first event held: where the replay will start if an error sends it now. */
+  /** The time of the earliest event held: where the replay (the player's time zero) will start if an error sends it now. */
   heldFrom(): number | undefined;
   /** Forget what is held and stop taking full snapshots; what is added after is dropped. */
   stop(): void;
@@ -37,6 +37,13 @@ function repriseTag(event: RecordedEvent): unknown {
   return event.type === EventType.Custom ? (event.data as { tag?: unknown } | null)?.tag : undefined;
 }
 
+/** Events are held in the order they came, not always of their time (a request is stamped when it started). */
+function earliest(events: RecordedEvent[]): number | undefined {
+  let from: number | undefined;
+  for (const event of events) if (from === undefined || event.timestamp < from) from = event.timestamp;
+  return from;
+}
+
 /** rrweb's full snapshot now; when rrweb is paused (the mutation breaker) it takes one as it resumes. */
 function takeCheckout(): void {
   try {
@@ -47,7 +54,7 @@ function takeCheckout(): void {
 }
 
 export interface ErrorBufferOptions {
-  /** Called once, when an error keeps the session, before `add()` returns what was held (the first of it at `from`). */
+  /** Called once, when an error keeps the session, before `add()` returns what was held (the earliest of it at `from`). */
   onKeep(from: number): void;
   /** Whether this error keeps the session (the app's `keepSessionOnError`); every error when absent. */
   keeps?(error: ErrorPayload): boolean;
@@ -120,7 +127,7 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
         const kept = held.length > 0 ? held : events;
         const snapshotHeld = lastCheckout >= 0;
         stop();
-        onKeep(kept[0]!.timestamp);
+        onKeep(earliest(kept)!);
         // Held events that began after a forgetting have no full snapshot: the rest of the session gets one.
         if (!snapshotHeld) checkout();
         return kept;
@@ -139,7 +146,7 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
       } else if (held.length - lastCheckout > MAX_BUFFERED_EVENTS / 2) askCheckout();
       return undefined;
     },
-    heldFrom: () => held[0]?.timestamp,
+    heldFrom: () => earliest(held),
     stop,
   };
 }
