@@ -79,7 +79,7 @@ describe('createRateBounds', () => {
     for (let i = 0; i < 1000; i++) bounds.emit('custom', { name: `event ${i}` });
     expect(count('custom')).toBe(RATE_BOUND_BURST);
     for (let i = 0; i < 1000; i++) bounds.emit('identify', { userId: `user ${i}` });
-    for (let i = 0; i < 1000; i++) bounds.emit('navigation', { url: `https://a.test/${i}`, type: 'push' } as never);
+    for (let i = 0; i < 1000; i++) bounds.emit('navigation', { url: `https://a.test/${i}`, navigationType: 'push' });
     expect(count('identify')).toBe(1000);
     expect(count('navigation')).toBe(1000);
 
