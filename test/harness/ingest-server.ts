@@ -99,7 +99,7 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       while (!predicate(state)) {
         if (Date.now() > deadline)
           throw new Error(
-            `ingest server: timed out after ${timeoutMs} ms waiting for ${what} (${state.batches.length} batches, ${state.requests.length} requests)`,
+            `ingest server: timed out after ${timeoutMs} ms waiting for ${what} (${state.batches.length} batches, ${state.requests.length} requests)\n${describe()}`,
           );
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -126,6 +126,25 @@ export async function startIngestServer(initial: IngestBehaviour = {}): Promise<
       }),
   };
   state.set(initial);
+
+  const countTypes = (events: Batch['events']): string => {
+    const counts = new Map<number, number>();
+    for (const event of events) counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
+    return [...counts].map(([type, count]) => `type ${type} × ${count}`).join(', ');
+  };
+  /** What arrived, for a timeout's message: a failure that happens one run in many is read from it alone. */
+  const describe = (): string => {
+    const started = state.requests[0]?.at ?? 0;
+    const batches = state.batches.map(
+      ({ batch, at }) =>
+        `  +${at - started} ms stored ${batch.session.slice(0, 8)} tab ${batch.tab.slice(0, 8)} seq ${batch.seq}${batch.part ? ` part ${batch.part}` : ''}: ${batch.events.length} events (${countTypes(batch.events)})`,
+    );
+    const requests = state.requests.map(
+      (request) =>
+        `  +${request.at - started} ms ${request.status} seq ${request.seq ?? '?'}${request.part ? ` part ${request.part}` : ''}`,
+    );
+    return [...batches, ...requests].join('\n');
+  };
 
   const answer = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
     res.writeHead(status, { ...CORS, 'content-type': 'text/plain', ...headers });
