@@ -356,3 +356,27 @@ test("a 409 (another page numbered the same stream) moves this page's batches fr
   );
   await engine.handle({ type: 'stop', id: 1 });
 });
+
+test('two pages that share a tab and cut the same seq before either is sent both keep their batch: the outbox holds one record per writer, and the 409 moves the later one', async () => {
+  // window.open copies sessionStorage (tab id and seq counter); both engines write into the one
+  // outbox of the origin while the collector is out of reach.
+  const outbox = new MemoryOutbox();
+  const first = startEngine(config({ online: false, instance: 'i1' }), { outbox });
+  const second = startEngine(config({ online: false, instance: 'i2' }), { outbox });
+  await first.engine.handle({ type: 'events', events: events(2) });
+  await first.engine.handle({ type: 'cut', seq: 0, count: 2 });
+  await second.engine.handle({ type: 'events', events: events(3, 100) });
+  await second.engine.handle({ type: 'cut', seq: 0, count: 3 });
+  expect((await outbox.entries()).map((entry) => `${entry.tab}:${entry.seq}:${entry.owner}`).sort()).toEqual([
+    'engine-t:0:i1',
+    'engine-t:0:i2',
+  ]);
+  await first.engine.handle({ type: 'online', online: true });
+  await second.engine.handle({ type: 'online', online: true });
+  await ingest.waitFor(() => ingest.eventsOf('engine-s').length === 5, 5_000, 'the events of both pages');
+  expect(ingest.batches.map((item) => item.batch.tab).sort()).toEqual(['engine-t', expect.stringMatching(/^i[12]$/)]);
+  expect(ingest.conflicts).toBe(1);
+  expect([...first.messages, ...second.messages].filter((message) => message.type === 'dropped')).toEqual([]);
+  await first.engine.handle({ type: 'stop', id: 1 });
+  await second.engine.handle({ type: 'stop', id: 1 });
+});

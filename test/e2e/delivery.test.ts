@@ -119,7 +119,7 @@ const sessionOf = (page: Page) =>
 const outboxRecords = (page: Page) =>
   page.evaluate(
     () =>
-      new Promise<Array<{ session: string; seq: number }>>((resolve, reject) => {
+      new Promise<Array<{ session: string; tab: string; seq: number; owner: string }>>((resolve, reject) => {
         const open = indexedDB.open('reprise');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
@@ -127,7 +127,14 @@ const outboxRecords = (page: Page) =>
           if (!db.objectStoreNames.contains('outbox')) return resolve([]);
           const req = db.transaction('outbox').objectStore('outbox').getAll();
           req.onsuccess = () => {
-            resolve(req.result.map((r: { session: string; seq: number }) => ({ session: r.session, seq: r.seq })));
+            resolve(
+              req.result.map((r: { session: string; tab: string; seq: number; owner: string }) => ({
+                session: r.session,
+                tab: r.tab,
+                seq: r.seq,
+                owner: r.owner,
+              })),
+            );
             db.close();
           };
           req.onerror = () => reject(req.error);
@@ -875,7 +882,12 @@ test("a tab opened with window.open (sessionStorage is copied, tab id included) 
   await page.close();
 });
 
-test("without Web Locks a window.open'ed tab keeps the copied tab id, as before: the 409 on its seqs moves its batches to a tab of their own instead of dropping them", async () => {
+/**
+ * A page and the tab it window.open'ed without Web Locks on its page: the copy of sessionStorage
+ * gives both one (session, tab) stream and one seq counter. Clicks 2 on the page, 3 on the popup,
+ * 1 on the page again, then flushes both.
+ */
+async function pagesSharingOneStream(): Promise<{ page: Page; popup: Page; session: string }> {
   const page = await browser.newPage();
   await page.goto(appUrl({ maxBatchDelayMs: 300 }));
   await clickTimes(page, 2);
@@ -895,6 +907,11 @@ test("without Web Locks a window.open'ed tab keeps the copied tab id, as before:
   await clickTimes(popup, 3);
   await clickTimes(page, 1);
   await Promise.all([emittedThenFlush(page), emittedThenFlush(popup)]);
+  return { page, popup, session };
+}
+
+/** Both pages of `pagesSharingOneStream` arrived whole, as two tabs; resolves what their `onError` heard. */
+async function expectBothPagesDelivered({ page, popup, session }: { page: Page; popup: Page; session: string }) {
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 6, 10_000, 'the clicks of both pages');
   // Both pages numbered the same stream: one of them was refused (409) and went on as its own tab.
   expect(ingest.conflicts).toBeGreaterThan(0);
@@ -906,7 +923,33 @@ test("without Web Locks a window.open'ed tab keeps the copied tab id, as before:
     ...(await popup.evaluate(() => (window as unknown as { __errors: string[] }).__errors)),
   ];
   expect(errors.filter((message) => /dropped/.test(message))).toEqual([]);
+  return errors;
+}
+
+test("without Web Locks a window.open'ed tab keeps the copied tab id, as before: the 409 on its seqs moves its batches to a tab of their own instead of dropping them", async () => {
+  const pages = await pagesSharingOneStream();
+  const errors = await expectBothPagesDelivered(pages);
   expect(errors).toContainEqual(expect.stringMatching(/Another page shares tab .* this page sends as tab/));
-  await popup.close();
-  await page.close();
+  await pages.popup.close();
+  await pages.page.close();
+});
+
+test("without Web Locks two pages that number one stream while the collector is down each keep and send their own batches: neither overwrites nor waits for the other's", async () => {
+  ingest.set({ down: true });
+  const pages = await pagesSharingOneStream();
+  // One outbox for the origin: both pages numbered the copied stream from the copied counter, so
+  // some seq is held twice, once per writer.
+  const records = (await outboxRecords(pages.page)).filter((record) => record.session === pages.session);
+  const writersOfSeq = new Map<number, Set<string>>();
+  for (const record of records)
+    writersOfSeq.set(record.seq, (writersOfSeq.get(record.seq) ?? new Set()).add(record.owner));
+  expect([...writersOfSeq.values()].some((writers) => writers.size === 2)).toBe(true);
+  ingest.set({});
+  // Back online: each engine sends at once (not after its backoff), each its own batches.
+  await Promise.all(
+    [pages.page, pages.popup].map((target) => target.evaluate(() => void dispatchEvent(new Event('online')))),
+  );
+  await expectBothPagesDelivered(pages);
+  await pages.popup.close();
+  await pages.page.close();
 });

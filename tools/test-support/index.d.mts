@@ -22,3 +22,14 @@ export interface BrowserGlobalTraps {
 
 /** Traps each browser global in the node environment: reads are noted and answer undefined. */
 export function trapBrowserGlobals(names?: readonly string[]): BrowserGlobalTraps;
+
+/** Web Storage (localStorage, sessionStorage) for Node, which has none: the Storage contract, kept in a Map in insertion order. */
+export class MemoryStorage implements Storage {
+  readonly length: number;
+  key(index: number): string | null;
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+  clear(): void;
+  [name: string]: unknown;
+}

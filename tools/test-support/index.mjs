@@ -52,3 +52,26 @@ export function trapBrowserGlobals(names = BROWSER_GLOBALS) {
     },
   };
 }
+
+/** Web Storage (localStorage, sessionStorage) for Node, which has none: the Storage contract, kept in a Map in insertion order. */
+export class MemoryStorage {
+  #items = new Map();
+  get length() {
+    return this.#items.size;
+  }
+  key(index) {
+    return [...this.#items.keys()][index] ?? null;
+  }
+  getItem(key) {
+    return this.#items.get(key) ?? null;
+  }
+  setItem(key, value) {
+    this.#items.set(key, String(value));
+  }
+  removeItem(key) {
+    this.#items.delete(key);
+  }
+  clear() {
+    this.#items.clear();
+  }
+}

@@ -1,23 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { MemoryStorage } from '@reprise/test-support';
 import { resolveSession, SESSION_STORAGE_KEY, TAB_STORAGE_KEY } from './session.js';
 import { keepBufferedSession, touchSession } from './session-lifetime.js';
 
-/**
- * Node has no Web Storage; this is the Storage contract the session module uses (getItem, setItem,
- * removeItem), kept in a Map. Chromium's real sessionStorage is exercised by test/e2e/capture*.
- */
-class MemoryStorage {
-  private readonly items = new Map<string, string>();
-  getItem(key: string): string | null {
-    return this.items.get(key) ?? null;
-  }
-  setItem(key: string, value: string): void {
-    this.items.set(key, String(value));
-  }
-  removeItem(key: string): void {
-    this.items.delete(key);
-  }
-}
+// Chromium's real sessionStorage is exercised by test/e2e/capture*.
 
 let storage: MemoryStorage;
 const NOW = Date.UTC(2026, 0, 15, 12);

@@ -114,7 +114,7 @@ describe('transport rules', () => {
 
 describe('outbox bound', () => {
   const record = (session: string, seq: number, bytes: number, createdAt: number): OutboxEntry => ({
-    key: outboxKey(session, 't', seq, ''),
+    key: outboxKey(session, 't', seq, '', 'o'),
     session,
     tab: 't',
     seq,
@@ -146,7 +146,7 @@ describe('outbox bound', () => {
 
 describe('SpillingOutbox', () => {
   const stored = (seq: number): OutboxRecord => ({
-    key: outboxKey('s', 't', seq, ''),
+    key: outboxKey('s', 't', seq, '', 'o'),
     session: 's',
     tab: 't',
     seq,

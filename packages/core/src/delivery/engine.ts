@@ -309,13 +309,16 @@ export class DeliveryEngine {
     const live = entries.some((entry) => entry.owner !== this.config!.instance) ? await this.liveOwners() : undefined;
     const now = this.now();
     let revisitAt = Infinity;
-    const blockedStreams = new Set<string>();
+    // Streams (a backoff holds all of one) and writers in a stream (a page's own order): two pages
+    // that number one stream each send their own, neither waits for the other's batches.
+    const blocked = new Set<string>();
     for (const entry of entries) {
       const stream = `${entry.session}|${entry.tab}`;
-      if (blockedStreams.has(stream)) continue;
+      const writer = `${stream}|${entry.owner}`;
+      if (blocked.has(stream) || blocked.has(writer)) continue;
       const retryAt = Math.max(this.backoff.get(stream)?.at ?? 0, this.backoff.get(entry.url)?.at ?? 0);
       if (now < retryAt) {
-        blockedStreams.add(stream);
+        blocked.add(stream);
         revisitAt = Math.min(revisitAt, retryAt);
         continue;
       }
@@ -327,8 +330,8 @@ export class DeliveryEngine {
         entry.pageSentAt !== undefined &&
         now < entry.pageSentAt + PAGE_SENT_GRACE_MS;
       if (othersAlive || waitingForPage) {
-        // Keep the stream in order: nothing after a batch we may not send yet.
-        blockedStreams.add(stream);
+        // Keep the writer's batches in order: nothing of it after a batch we may not send yet.
+        blocked.add(writer);
         if (waitingForPage) revisitAt = Math.min(revisitAt, entry.pageSentAt! + PAGE_SENT_GRACE_MS);
         continue;
       }

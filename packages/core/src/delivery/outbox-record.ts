@@ -5,7 +5,11 @@
 
 /** What the engine needs to know about a stored batch to order, bound and route it: no body. */
 export interface OutboxEntry {
-  /** `${session}|${tab}|${seq, 12 digits}|${part}`: sorting by key sends each stream in order. */
+  /**
+   * `${session}|${tab}|${seq, 12 digits}|${owner}|${part}`: sorting by key sends each stream in
+   * order. The owner keeps apart two pages that number one stream (a tab opened by window.open
+   * starts with a copy of the other's tab id and seq counter): each keeps its own record of a seq.
+   */
   key: string;
   session: string;
   tab: string;
@@ -26,8 +30,9 @@ export interface OutboxRecord extends Omit<OutboxEntry, 'bytes'> {
   body: Uint8Array;
 }
 
-export function outboxKey(session: string, tab: string, seq: number, part: string): string {
-  return `${session}|${tab}|${String(seq).padStart(12, '0')}|${part}`;
+/** Without `owner`: the key of a record spooled by a version before the owner was part of it. */
+export function outboxKey(session: string, tab: string, seq: number, part: string, owner?: string): string {
+  return `${session}|${tab}|${String(seq).padStart(12, '0')}|${owner === undefined ? '' : `${owner}|`}${part}`;
 }
 
 /** Records for `frames` (one batch), with everything else taken from `base`. */
@@ -37,7 +42,7 @@ export function recordsOf(
 ): OutboxRecord[] {
   return frames.map(({ seq, part, body }) => ({
     ...base,
-    key: outboxKey(base.session, base.tab, seq, part),
+    key: outboxKey(base.session, base.tab, seq, part, base.owner),
     seq,
     part,
     body,

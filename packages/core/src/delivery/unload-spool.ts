@@ -97,8 +97,13 @@ function spooledRecord(key: string, value: string | null): OutboxRecord {
   ) {
     throw new Error('not a spooled batch');
   }
-  const recordKey = outboxKey(session, tab, seq as number, part);
-  if (SPOOL_PREFIX + recordKey !== key) throw new Error('not a spooled batch');
+  // A record spooled by a version before the owner was in the key keeps its key, so it is unspooled.
+  const recordKey = key.slice(SPOOL_PREFIX.length);
+  if (
+    recordKey !== outboxKey(session, tab, seq as number, part, owner) &&
+    recordKey !== outboxKey(session, tab, seq as number, part)
+  )
+    throw new Error('not a spooled batch');
   return {
     key: recordKey,
     session,
