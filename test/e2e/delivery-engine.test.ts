@@ -380,3 +380,17 @@ test('two pages that share a tab and cut the same seq before either is sent both
   await first.engine.handle({ type: 'stop', id: 1 });
   await second.engine.handle({ type: 'stop', id: 1 });
 });
+
+test("a page's `delivered` (it sent a seq itself at unload) forgets its own record of the seq, not another page's of the same stream", async () => {
+  const outbox = new MemoryOutbox();
+  const first = startEngine(config({ online: false, instance: 'i1' }), { outbox });
+  const second = startEngine(config({ online: false, instance: 'i2' }), { outbox });
+  await first.engine.handle({ type: 'events', events: events(2) });
+  await first.engine.handle({ type: 'cut', seq: 0, count: 2 });
+  await second.engine.handle({ type: 'events', events: events(3, 100) });
+  await second.engine.handle({ type: 'cut', seq: 0, count: 3 });
+  await first.engine.handle({ type: 'delivered', seq: 0 });
+  expect((await outbox.entries()).map((entry) => `${entry.seq}:${entry.owner}`)).toEqual(['0:i2']);
+  await first.engine.handle({ type: 'stop', id: 1 });
+  await second.engine.handle({ type: 'stop', id: 1 });
+});

@@ -105,11 +105,14 @@ export class DeliveryEngine {
         );
       case 'adopt':
         return this.adopt(message.records);
-      case 'delivered':
+      case 'delivered': {
+        // This page's own record of the seq: another page sharing the stream may hold one too.
+        const { session, tab, instance } = this.config!;
         return this.forget(
           (entry) =>
-            entry.session === this.config!.session && entry.tab === this.config!.tab && entry.seq === message.seq,
+            entry.session === session && entry.tab === tab && entry.seq === message.seq && entry.owner === instance,
         );
+      }
       case 'online':
         this.online = message.online;
         if (message.online) {
