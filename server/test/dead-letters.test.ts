@@ -150,7 +150,8 @@ describe.each(['file', 'nats'] as const)('dead letters with the %s log', (backen
     const [first] = (await command(cli, 'list')).lines.map((line) => line.split('\t')[0]!);
     expect((await command(cli, 'retry', first!)).lines).toEqual([`retry requested: ${first}`]);
     expect((await command(cli, 'retry', 'dev/nope/x')).code).toBe(1);
-    // Under a loaded machine this once outlasted the test's timeout (NATS): fail with what the
+    // Each list reads the letters' descriptions while the writer rewrites one (NATS: a read that
+    // raced the rewrite once waited forever, see nats-object-store.test.ts): fail with what the
     // list still showed, before the test's own timeout hides it.
     let listed: string[] = [];
     await until(
