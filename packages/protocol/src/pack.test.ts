@@ -202,29 +202,35 @@ describe('packValue', () => {
     expect(unpackOwnValue(bytes)).toEqual(value);
   });
 
-  test('strings, arrays, maps, record keys and record key lists of every header width read back', () => {
-    const names = (count: number): string[] => Array.from({ length: count }, (_, i) => `k${i}`);
-    const object = (keys: string[]): Record<string, number> => Object.fromEntries(keys.map((key, i) => [key, i]));
-    // Either side of each header's limit: fixstr/str 8 at 32 bytes, str 8/16 at 256, str 16/32 at 65536.
-    const strings = [31, 32, 255, 256, 65535, 65536].map((length) => 'x'.repeat(length));
-    // Either side of each header's limit: fixarray (fixmap)/16 at 16 entries, 16/32 at 65536.
-    const counts = [15, 16, 65535, 65536];
-    const value = {
-      strings,
-      arrays: counts.map((count) => new Array<number>(count).fill(7)),
-      // A record definition per key list width, and one whose keys take every string width.
-      records: [...counts.map((count) => object(names(count))), object(strings)],
-    };
-    const bytes = packValue(value);
-    expect(() => scanPlainMsgpack(bytes, 10_000_000)).not.toThrow();
-    expect(collector.unpack(bytes)).toEqual(value);
-    expect(unpackOwnValue(bytes)).toEqual(value);
-    // Plain maps (no records) are what other encoders, and msgpackr without records, write.
-    const maps = counts.map((count) => object(names(count)));
-    const plain = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true }).pack(maps);
-    expect(() => scanPlainMsgpack(plain, 10_000_000)).not.toThrow();
-    expect(unpackOwnValue(plain)).toEqual(maps);
-  });
+  // Past each 32-bit header's limit means values of 65,536 entries, packed and read back four
+  // times: about 2 s alone, over the default 5 s when the machine's two cores are busy.
+  test(
+    'strings, arrays, maps, record keys and record key lists of every header width read back',
+    { timeout: 30_000 },
+    () => {
+      const names = (count: number): string[] => Array.from({ length: count }, (_, i) => `k${i}`);
+      const object = (keys: string[]): Record<string, number> => Object.fromEntries(keys.map((key, i) => [key, i]));
+      // Either side of each header's limit: fixstr/str 8 at 32 bytes, str 8/16 at 256, str 16/32 at 65536.
+      const strings = [31, 32, 255, 256, 65535, 65536].map((length) => 'x'.repeat(length));
+      // Either side of each header's limit: fixarray (fixmap)/16 at 16 entries, 16/32 at 65536.
+      const counts = [15, 16, 65535, 65536];
+      const value = {
+        strings,
+        arrays: counts.map((count) => new Array<number>(count).fill(7)),
+        // A record definition per key list width, and one whose keys take every string width.
+        records: [...counts.map((count) => object(names(count))), object(strings)],
+      };
+      const bytes = packValue(value);
+      expect(() => scanPlainMsgpack(bytes, 10_000_000)).not.toThrow();
+      expect(collector.unpack(bytes)).toEqual(value);
+      expect(unpackOwnValue(bytes)).toEqual(value);
+      // Plain maps (no records) are what other encoders, and msgpackr without records, write.
+      const maps = counts.map((count) => object(names(count)));
+      const plain = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true }).pack(maps);
+      expect(() => scanPlainMsgpack(plain, 10_000_000)).not.toThrow();
+      expect(unpackOwnValue(plain)).toEqual(maps);
+    },
+  );
 
   test('undefined and functions are dropped from objects and read as null in arrays, as JSON does', () => {
     const value = { a: undefined, b: () => 1, c: [undefined, 1], d: new Date(0) };
