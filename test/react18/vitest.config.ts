@@ -39,6 +39,7 @@ export default mergeConfig(
       // this workspace's checks that React 18 is the one in use.
       include: ['packages/react/src/**/*.test.tsx', 'test/react18/**/*.test.tsx'],
       environment: 'jsdom',
+      setupFiles: [resolve(root, 'packages/react/src/test-setup.ts')],
       // The public API's type tests, against @types/react 18 (see tsconfig.typecheck.json).
       typecheck: {
         enabled: true,
