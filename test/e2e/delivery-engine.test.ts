@@ -357,9 +357,11 @@ test("a 409 (another page numbered the same stream) moves this page's batches fr
   await engine.handle({ type: 'stop', id: 1 });
 });
 
-test('two pages that share a tab and cut the same seq before either is sent both keep their batch: the outbox holds one record per writer, and the 409 moves the later one', async () => {
-  // window.open copies sessionStorage (tab id and seq counter); both engines write into the one
-  // outbox of the origin while the collector is out of reach.
+/**
+ * Two pages' engines (instances i1, i2) of one tab, as window.open leaves them (sessionStorage's
+ * tab id and seq counter copied), each cutting seq 0 into the origin's one outbox while offline.
+ */
+async function twoPagesCutSeqZero() {
   const outbox = new MemoryOutbox();
   const first = startEngine(config({ online: false, instance: 'i1' }), { outbox });
   const second = startEngine(config({ online: false, instance: 'i2' }), { outbox });
@@ -367,6 +369,11 @@ test('two pages that share a tab and cut the same seq before either is sent both
   await first.engine.handle({ type: 'cut', seq: 0, count: 2 });
   await second.engine.handle({ type: 'events', events: events(3, 100) });
   await second.engine.handle({ type: 'cut', seq: 0, count: 3 });
+  return { outbox, first, second };
+}
+
+test('two pages that share a tab and cut the same seq before either is sent both keep their batch: the outbox holds one record per writer, and the 409 moves the later one', async () => {
+  const { outbox, first, second } = await twoPagesCutSeqZero();
   expect((await outbox.entries()).map((entry) => `${entry.tab}:${entry.seq}:${entry.owner}`).sort()).toEqual([
     'engine-t:0:i1',
     'engine-t:0:i2',
@@ -382,13 +389,7 @@ test('two pages that share a tab and cut the same seq before either is sent both
 });
 
 test("a page's `delivered` (it sent a seq itself at unload) forgets its own record of the seq, not another page's of the same stream", async () => {
-  const outbox = new MemoryOutbox();
-  const first = startEngine(config({ online: false, instance: 'i1' }), { outbox });
-  const second = startEngine(config({ online: false, instance: 'i2' }), { outbox });
-  await first.engine.handle({ type: 'events', events: events(2) });
-  await first.engine.handle({ type: 'cut', seq: 0, count: 2 });
-  await second.engine.handle({ type: 'events', events: events(3, 100) });
-  await second.engine.handle({ type: 'cut', seq: 0, count: 3 });
+  const { outbox, first, second } = await twoPagesCutSeqZero();
   await first.engine.handle({ type: 'delivered', seq: 0 });
   expect((await outbox.entries()).map((entry) => `${entry.seq}:${entry.owner}`)).toEqual(['0:i2']);
   await first.engine.handle({ type: 'stop', id: 1 });
