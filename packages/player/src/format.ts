@@ -1,3 +1,5 @@
+import { upperBound } from './sorted.js';
+
 /** 0:07, 1:05:09 — the clock format of video players. */
 export function formatClock(ms: number): string {
   const totalSeconds = Math.max(0, Math.floor(ms / 1000));
@@ -18,17 +20,5 @@ export function formatDuration(ms: number): string {
 
 /** Last index whose `time` is at or before `time` (items sorted by time), or -1. */
 export function lastIndexAtOrBefore(items: readonly { time: number }[], time: number): number {
-  let low = 0;
-  let high = items.length - 1;
-  let found = -1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (items[middle]!.time <= time) {
-      found = middle;
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return found;
+  return upperBound(items, time, (item) => item.time) - 1;
 }

@@ -1,4 +1,5 @@
 import { EventType, isRepriseEvent, type RecordedEvent } from '@reprise/protocol';
+import { upperBound } from './sorted.js';
 import type { UrlAtTime } from './types.js';
 
 interface UrlChange extends UrlAtTime {
@@ -34,18 +35,7 @@ export class UrlTimeline {
 
   /** The address shown at `timestamp` (epoch ms): the last change at or before it, else the first one. */
   at(timestamp: number): UrlAtTime | undefined {
-    let low = 0;
-    let high = this.changes.length - 1;
-    let found = -1;
-    while (low <= high) {
-      const middle = (low + high) >> 1;
-      if (this.changes[middle]!.timestamp <= timestamp) {
-        found = middle;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
+    const found = upperBound(this.changes, timestamp, (change) => change.timestamp) - 1;
     const change = this.changes[found] ?? this.changes[0];
     if (!change) return undefined;
     return change.route ? { url: change.url, route: change.route } : { url: change.url };
