@@ -69,6 +69,11 @@ function longestString(value: unknown): number {
   return Math.max(0, ...Object.values(value).map(longestString));
 }
 
+/** Events recorded plus those they count as left out before them: every call, once each. */
+function accountedFor(recorded: Array<Record<string, unknown>>): number {
+  return recorded.reduce((sum, payload) => sum + 1 + ((payload.skipped as number | undefined) ?? 0), 0);
+}
+
 /**
  * Flush, wait until the collector has stored the page's `clicks` clicks (all that the page
  * recorded, once the last one is there), close the page and read its session back.
@@ -176,8 +181,6 @@ test('a page that logs, throws and tracks in a loop is recorded within the rate 
   const logged = repriseEvents(events, 'reprise.console');
   const thrown = repriseEvents(events, 'reprise.error');
   const tracked = repriseEvents(events, 'reprise.custom');
-  const accountedFor = (recorded: Array<Record<string, unknown>>) =>
-    recorded.reduce((sum, payload) => sum + 1 + ((payload.skipped as number | undefined) ?? 0), 0);
   // A burst, then the rate for as long as the flood lasted (and the held last one of each kind).
   const bound = RATE_BOUND_BURST + Math.ceil((floodMs / 1000) * RATE_BOUND_PER_SECOND) + 2;
   expect(logged.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
@@ -193,4 +196,38 @@ test('a page that logs, throws and tracks in a loop is recorded within the rate 
   // The last of each loop is there, saying how many came before it unrecorded.
   expect(logged.at(-1)).toMatchObject({ args: ['tick', String(LOGS - 1), '{"cart": [19999, 20000]}'] });
   expect(thrown.at(-1)).toMatchObject({ message: `loop ${THROWS - 1}` });
+});
+
+test('a page that polls a request in a loop is recorded within the rate bound, every request accounted for', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/upload?endpoint=${encodeURIComponent(running.url)}`);
+  const FETCHES = 1_000;
+  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+  const floodStarted = Date.now();
+  await page.evaluate(async (fetches) => {
+    // Polling in a loop, a few at a time: each request is sent again as soon as it is answered.
+    let sent = 0;
+    const poll = async () => {
+      while (sent < fetches) await fetch(`/poll?attempt=${sent++}`).then((response) => response.text());
+    };
+    await Promise.all(Array.from({ length: 6 }, poll));
+  }, FETCHES);
+  const session = await page.evaluate(
+    () => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId,
+  );
+  const polls = async () => {
+    await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+    const events = (await readSessionEvents(running.collector, 'dev', session)) as CapturedEvent[];
+    return repriseEvents(events, 'reprise.network').filter((payload) => String(payload.url).includes('/poll?'));
+  };
+  // A request is recorded once the browser's timing of it arrives: wait for all of them to be counted.
+  await expect.poll(async () => accountedFor(await polls()), { timeout: 30_000 }).toBe(FETCHES);
+  const recordedWithinMs = Date.now() - floodStarted;
+  const recorded = await polls();
+  expect(recorded.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
+  expect(recorded.length).toBeLessThanOrEqual(
+    RATE_BOUND_BURST + Math.ceil((recordedWithinMs / 1000) * RATE_BOUND_PER_SECOND) + 2,
+  );
+  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await page.close();
 });

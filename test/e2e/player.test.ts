@@ -552,6 +552,24 @@ describe('@reprise/player in Chromium', () => {
     await page.close();
   });
 
+  test("a request the recorder's rate bound followed says in its row how many were left out before it", async () => {
+    // The recorded session's failed save, as a page polling it in a loop would have recorded it.
+    const events = structuredClone(session.events) as Array<{ data: { tag?: string; payload?: { status?: number } } }>;
+    const failedSave = events.find(
+      (event) => event.data?.tag === 'reprise.network' && event.data.payload?.status === 500,
+    );
+    Object.assign(failedSave!.data.payload!, { skipped: 37 });
+    const page = await openReady({ source: events, autoplay: false });
+    await page.click('.rp-tab[data-tab="network"]');
+    const requests = page.locator('.rp-network');
+    expect(await requests.count()).toBe(2);
+    expect(await requests.nth(0).locator('.rp-row-note').count()).toBe(0);
+    const note = '… 37 earlier requests not recorded (too many a second)';
+    expect(await requests.nth(1).locator('.rp-row-note').textContent()).toBe(` ${note}`);
+    expect(await requests.nth(1).getAttribute('title')).toContain(`\n${note}`);
+    await page.close();
+  });
+
   test('a lost segment shows a gap marker and playback continues at the next full snapshot', async () => {
     const start = session.events[0]!.timestamp;
     const checkoutIndex = session.events.findIndex(

@@ -24,8 +24,9 @@ export const MAX_ERROR_TEXT_LENGTH = 10_000;
 /** Links of an error's `cause` chain recorded (each capped like the error's own text). */
 export const MAX_ERROR_CAUSES = 5;
 /**
- * The rate bound on console messages and on errors, each kind on its own: a burst of
- * `RATE_BOUND_BURST` is recorded as it comes, then `RATE_BOUND_PER_SECOND` (recorder/rate-bounds.ts).
+ * The rate bound on console messages, errors, `track()` events and requests, each kind on its
+ * own: a burst of `RATE_BOUND_BURST` is recorded as it comes, then `RATE_BOUND_PER_SECOND`
+ * (recorder/rate-bounds.ts).
  */
 export const RATE_BOUND_BURST = 100;
 export const RATE_BOUND_PER_SECOND = 10;

@@ -189,7 +189,17 @@ describe('markers', () => {
       reprise(1100, 'error', { source: 'error', message: 'loop failed', stack: 'at loop', skipped: 12 }),
       reprise(1200, 'custom', { name: 'scrolled', props: { depth: 7 }, skipped: 300 }),
       reprise(1300, 'custom', { name: 'clicked' }),
+      reprise(1400, 'network', {
+        initiator: 'fetch',
+        method: 'GET',
+        url: 'http://a.test/poll',
+        status: 200,
+        startTime: 1390,
+        duration: 10,
+        skipped: 240,
+      }),
     ].forEach((event) => index.add(event));
+    expect(index.getNetworkRows().map((row) => [row.url, row.skipped])).toEqual([['http://a.test/poll', 240]]);
     expect(index.getConsoleRows().map((row) => [row.time, row.level, row.text])).toEqual([
       [1000, 'warn', '… 4899 earlier console messages not recorded (too many a second)'],
       [1000, 'warn', 'tick 4999'],

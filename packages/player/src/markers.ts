@@ -33,6 +33,8 @@ export interface NetworkRow {
   initiator: NetworkPayload['initiator'];
   /** The GraphQL operation (`mutation AddToCart`), when the request carried one. */
   operation?: string;
+  /** Requests the recorder's rate bound left out just before this one (a page polling in a loop). */
+  skipped?: number;
 }
 
 const LABEL_LIMIT = 140;
@@ -47,13 +49,14 @@ function errorTitle({ name, message }: ErrorCause): string {
 }
 
 /** What the recorder's rate bound left out just before a message (`skipped`), as a line of its own. */
-function notRecorded(skipped: unknown, what: string): string {
+export function notRecorded(skipped: unknown, what: string): string {
   return typeof skipped === 'number' && skipped > 0
     ? `… ${skipped} earlier ${what} not recorded (too many a second)`
     : '';
 }
 
-function pathOf(url: string): string {
+/** A URL's path and query, which tell requests to one site apart; the URL as recorded if it does not parse. */
+export function pathOf(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.pathname}${parsed.search}`;
@@ -163,6 +166,7 @@ export class RecordingIndex {
         initiator: payload.initiator,
         ...(payload.error ? { error: payload.error } : {}),
         ...(payload.operation ? { operation: payload.operation } : {}),
+        ...(payload.skipped! > 0 ? { skipped: payload.skipped } : {}),
       });
       if (failed) {
         // A resource can fail with a 200 (a picture that does not decode): its error says more.

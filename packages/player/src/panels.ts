@@ -1,7 +1,7 @@
 import type { ConsoleLevel } from '@reprise/protocol';
 import { h } from './dom.js';
 import { formatClock, formatDuration, lastIndexAtOrBefore } from './format.js';
-import type { ConsoleRow, NetworkRow } from './markers.js';
+import { notRecorded, pathOf, type ConsoleRow, type NetworkRow } from './markers.js';
 import { MARKER_KIND_LABELS } from './timeline.js';
 import type { Marker } from './types.js';
 
@@ -314,13 +314,8 @@ export class Panels {
   }
 
   private renderNetworkRow(row: NetworkRow): HTMLLIElement {
-    let path = row.url;
-    try {
-      const url = new URL(row.url);
-      path = `${url.pathname}${url.search}`;
-    } catch {
-      // keep the URL as recorded
-    }
+    const path = pathOf(row.url);
+    const gap = notRecorded(row.skipped, 'requests');
     const left = ((row.time - this.networkSpan.start) / this.networkSpan.length) * 100;
     const width = Math.max(0.8, (Math.max(0, row.duration) / this.networkSpan.length) * 100);
     const status = row.status === 0 ? (row.error ? 'failed' : '—') : String(row.status);
@@ -328,10 +323,15 @@ export class Panels {
       'li',
       {
         class: `rp-network${row.failed ? ' rp-failed' : ''}`,
-        title: `${row.method} ${row.url}${row.error ? `\n${row.error}` : ''}`,
+        title: [`${row.method} ${row.url}`, row.error, gap].filter(Boolean).join('\n'),
       },
       h('span', { class: 'rp-method', text: row.method }),
-      h('span', { class: 'rp-row-text rp-request-url', text: row.operation ? `${path} (${row.operation})` : path }),
+      h(
+        'span',
+        { class: 'rp-row-text rp-request-url' },
+        row.operation ? `${path} (${row.operation})` : path,
+        gap ? h('span', { class: 'rp-row-note', text: ` ${gap}` }) : null,
+      ),
       h('span', { class: 'rp-status', text: status }),
       h('span', { class: 'rp-duration', text: formatDuration(row.duration) }),
       h(

@@ -117,6 +117,8 @@ export interface NetworkPayload {
    * 200, such as a picture that does not decode, has only this to say so).
    */
   error?: string;
+  /** Requests left out just before this one, because the page sent them faster than the rate bound (as `ConsolePayload.skipped`). */
+  skipped?: number;
 }
 
 /** One link of an error's `cause` chain (`new Error('…', { cause })`). */

@@ -65,7 +65,7 @@ describe('createRateBounds', () => {
     expect(consoleEvents().some((payload) => payload.skipped !== undefined)).toBe(false);
   });
 
-  test('errors and custom events have a bucket each, and other kinds are never bounded', () => {
+  test('errors, custom events and requests have a bucket each, and other kinds are never bounded', () => {
     const { emitted, bounds, log } = setUp();
     const count = (kind: RepriseKind) => emitted.filter((event) => event.kind === kind).length;
     for (let i = 0; i < 1000; i++) log('noise');
@@ -78,6 +78,16 @@ describe('createRateBounds', () => {
     expect(count('error')).toBe(RATE_BOUND_BURST);
     for (let i = 0; i < 1000; i++) bounds.emit('custom', { name: `event ${i}` });
     expect(count('custom')).toBe(RATE_BOUND_BURST);
+    const request = (i: number) => ({
+      initiator: 'fetch' as const,
+      method: 'GET',
+      url: `https://a.test/poll?${i}`,
+      status: 200,
+      startTime: Date.now(),
+      duration: 1,
+    });
+    for (let i = 0; i < 1000; i++) bounds.emit('network', request(i));
+    expect(count('network')).toBe(RATE_BOUND_BURST);
     for (let i = 0; i < 1000; i++) bounds.emit('identify', { userId: `user ${i}` });
     for (let i = 0; i < 1000; i++) bounds.emit('navigation', { url: `https://a.test/${i}`, navigationType: 'push' });
     expect(count('identify')).toBe(1000);
@@ -89,6 +99,8 @@ describe('createRateBounds', () => {
       .filter((event) => event.kind === 'custom')
       .map((event) => event.payload as ReprisePayloads['custom']);
     expect(custom.at(-1)).toMatchObject({ name: 'event 999', skipped: 1000 - RATE_BOUND_BURST });
+    const requests = emitted.filter((event) => event.kind === 'network').map((event) => event.payload);
+    expect(requests.at(-1)).toMatchObject({ url: 'https://a.test/poll?999', skipped: 1000 - RATE_BOUND_BURST - 1 });
   });
 
   test('flush() records the message held back at once; reset() forgets it and refills the bucket', () => {

@@ -2,10 +2,10 @@ import type { RepriseKind, ReprisePayloads } from '@reprise/protocol/page';
 import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../limits.js';
 
 type Emit = <K extends RepriseKind>(kind: K, payload: ReprisePayloads[K]) => void;
-type BoundedKind = 'console' | 'error' | 'custom';
+type BoundedKind = 'console' | 'error' | 'custom' | 'network';
 
 export interface RateBounds {
-  /** `emit`, with console messages, errors and `track()` events held to the rate bound. */
+  /** `emit`, with console messages, errors, `track()` events and requests held to the rate bound. */
   emit: Emit;
   /** Record the message held back, if any (the recording is ending and keeps what it saw). */
   flush(): void;
@@ -16,15 +16,21 @@ export interface RateBounds {
 /**
  * A page that logs or throws in a loop (a render loop, a failing interval, a retry storm) would
  * otherwise record an event per call, thousands a second, each one redacted, encoded, sent and
- * stored, and crowd out the rest of the session; so would an app calling `track()` in one.
- * Console messages, errors and custom events each get a token bucket: a burst of
+ * stored, and crowd out the rest of the session; so would an app calling `track()` in one, or
+ * polling or retrying a request in one (each request carrying its bodies).
+ * Console messages, errors, custom events and requests each get a token bucket: a burst of
  * RATE_BOUND_BURST, then RATE_BOUND_PER_SECOND. What is over is left out, and counted: the next
  * message recorded carries `skipped`. So that a loop that stops still says so,
  * the last message left out is recorded once the bucket has room again (within a tenth of a
  * second at 10 a second), counting the others.
  */
 export function createRateBounds(emit: Emit): RateBounds {
-  const buckets = { console: createBucket('console'), error: createBucket('error'), custom: createBucket('custom') };
+  const buckets = {
+    console: createBucket('console'),
+    error: createBucket('error'),
+    custom: createBucket('custom'),
+    network: createBucket('network'),
+  };
 
   function createBucket<K extends BoundedKind>(kind: K) {
     let tokens = RATE_BOUND_BURST;
