@@ -454,6 +454,43 @@ describe('@reprise/core capture in Chromium', () => {
     ]);
   });
 
+  test('resources that fail inside shadow roots are recorded: open roots already on the page, nested ones, and roots attached while recording, closed ones too', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/app`);
+    await loadWholeRecorder(page);
+    // Before recording starts: a web component whose open shadow root holds another one.
+    await page.evaluate(() => {
+      const host = document.body.appendChild(document.createElement('div'));
+      host.id = 'component-host';
+      host.attachShadow({ mode: 'open' }).appendChild(document.createElement('span')).attachShadow({ mode: 'open' });
+    });
+    await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+    await page.evaluate(async () => {
+      const failIn = (root: ShadowRoot, src: string) =>
+        new Promise((resolve) =>
+          root.appendChild(Object.assign(document.createElement('img'), { src, onerror: resolve })),
+        );
+      const root = document.getElementById('component-host')!.shadowRoot!;
+      await failIn(root, '/missing-in-open-root.png');
+      await failIn(root.querySelector('span')!.shadowRoot!, '/missing-in-nested-root.png');
+      const closedHost = document.body.appendChild(document.createElement('div'));
+      await failIn(closedHost.attachShadow({ mode: 'closed' }), '/missing-in-closed-root.png');
+    });
+    const failed = repriseEvents(await capturedEvents(page), 'reprise.network').filter(
+      (event) => event.initiator === 'resource',
+    );
+    await page.close();
+    expect(failed).toEqual(
+      ['open-root', 'nested-root', 'closed-root'].map((where) =>
+        expect.objectContaining({
+          url: `${server.url}/missing-in-${where}.png`,
+          status: 404,
+          error: 'the <img> did not load',
+        }),
+      ),
+    );
+  });
+
   test('navigation: the initial page, pushState route changes and markNavigation', () => {
     const navigations = repriseEvents(events, 'reprise.navigation');
     expect(navigations[0]).toMatchObject({
@@ -493,6 +530,8 @@ describe('@reprise/core capture in Chromium', () => {
         __originals: Record<string, unknown> & { console: Record<string, unknown> };
       };
       const patchedWhileRecording = window.fetch !== w.__originals.fetch && console.log !== w.__originals.console.log;
+      // A component attached while recording: a picture failing in it after stop() is not recorded.
+      const componentRoot = document.body.appendChild(document.createElement('div')).attachShadow({ mode: 'open' });
       w.recorder.stop();
       w.recorder.stop(); // idempotent
       const before = w.__events.length;
@@ -502,6 +541,7 @@ describe('@reprise/core capture in Chromium', () => {
         xhrOpen: XMLHttpRequest.prototype.open === o.xhrOpen,
         xhrSend: XMLHttpRequest.prototype.send === o.xhrSend,
         xhrSetRequestHeader: XMLHttpRequest.prototype.setRequestHeader === o.xhrSetRequestHeader,
+        attachShadow: Element.prototype.attachShadow === o.attachShadow,
         pushState: history.pushState === o.pushState && !Object.prototype.hasOwnProperty.call(history, 'pushState'),
         replaceState:
           history.replaceState === o.replaceState && !Object.prototype.hasOwnProperty.call(history, 'replaceState'),
@@ -526,6 +566,11 @@ describe('@reprise/core capture in Chromium', () => {
         xhr.onloadend = () => resolve();
         xhr.send();
       });
+      await new Promise((resolve) =>
+        componentRoot.appendChild(
+          Object.assign(document.createElement('img'), { src: '/missing-after-stop.png', onerror: resolve }),
+        ),
+      );
       window.scrollTo(0, 100);
       document.body.dispatchEvent(new MouseEvent('mousemove', { clientX: 5, clientY: 5, bubbles: true }));
       w.recorder.track('after stop');
@@ -546,6 +591,7 @@ describe('@reprise/core capture in Chromium', () => {
       xhrOpen: true,
       xhrSend: true,
       xhrSetRequestHeader: true,
+      attachShadow: true,
       pushState: true,
       replaceState: true,
       console: true,

@@ -430,40 +430,67 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
   // A page whose `onerror` sets the same missing source again fails in a loop: record it once a
   // second, not once a failure (a bounded map, cleared when full).
   const lastRecordedAt = new Map<string, number>();
-  return listen(
-    target,
-    'error',
-    (event) => {
-      const element = event.target;
-      if (!(element instanceof Element)) return;
-      try {
-        const url = resourceUrl(element);
-        // A data: URL is no request (and can be long).
-        if (!url || url.startsWith('data:') || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return;
-        const now = Date.now();
-        if (now - (lastRecordedAt.get(url) ?? -Infinity) < RESOURCE_ERROR_REPEAT_MS) return;
-        if (lastRecordedAt.size >= RESOURCE_ERROR_URLS_REMEMBERED) lastRecordedAt.clear();
-        lastRecordedAt.set(url, now);
-        const entry = target.performance?.getEntriesByName(url, 'resource').at(-1) as
-          (PerformanceResourceTiming & { responseStatus?: number }) | undefined;
-        const status = entry?.responseStatus ?? 0;
-        const payload: NetworkPayload = {
-          initiator: 'resource',
-          method: 'GET',
-          url,
-          status,
-          startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : now,
-          duration: entry ? Math.max(0, Math.round(entry.duration)) : 0,
-          // Also with a 200: a picture that does not decode, a script or stylesheet the browser refused.
-          error: `the <${element.localName}> did not load`,
-        };
-        context.emit('network', payload);
-      } catch (error) {
-        context.reportError(error, 'recording a resource that did not load');
-      }
-    },
-    { capture: true },
-  );
+  const onError = (event: Event) => {
+    const element = event.target;
+    if (!(element instanceof Element)) return;
+    try {
+      const url = resourceUrl(element);
+      // A data: URL is no request (and can be long).
+      if (!url || url.startsWith('data:') || isIgnoredUrl(url, endpoint, options.ignoreUrls)) return;
+      const now = Date.now();
+      if (now - (lastRecordedAt.get(url) ?? -Infinity) < RESOURCE_ERROR_REPEAT_MS) return;
+      if (lastRecordedAt.size >= RESOURCE_ERROR_URLS_REMEMBERED) lastRecordedAt.clear();
+      lastRecordedAt.set(url, now);
+      const entry = target.performance?.getEntriesByName(url, 'resource').at(-1) as
+        (PerformanceResourceTiming & { responseStatus?: number }) | undefined;
+      const status = entry?.responseStatus ?? 0;
+      const payload: NetworkPayload = {
+        initiator: 'resource',
+        method: 'GET',
+        url,
+        status,
+        startTime: entry ? Math.round(target.performance.timeOrigin + entry.startTime) : now,
+        duration: entry ? Math.max(0, Math.round(entry.duration)) : 0,
+        // Also with a 200: a picture that does not decode, a script or stylesheet the browser refused.
+        error: `the <${element.localName}> did not load`,
+      };
+      context.emit('network', payload);
+    } catch (error) {
+      context.reportError(error, 'recording a resource that did not load');
+    }
+  };
+  const teardowns = [listen(target, 'error', onError, { capture: true }), hearShadowRoots(target, onError)];
+  return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring Element.attachShadow'));
+}
+
+/**
+ * A resource inside a shadow root fails there: its `error` event is not composed, so it never
+ * reaches the window. `onError` also listens on every shadow root: the open ones already on the
+ * page, and each one attached from now on (open or closed). Roots are not held: after the
+ * teardown, what stays on one is a listener that does nothing and keeps nothing alive.
+ */
+function hearShadowRoots(target: Window, onError: (event: Event) => void): Teardown {
+  let heard: ((event: Event) => void) | undefined = onError;
+  const hear = (root: ShadowRoot) => root.addEventListener('error', (event) => heard?.(event), true);
+  const hearWithin = (root: ParentNode) => {
+    for (const element of root.querySelectorAll('*')) {
+      if (!element.shadowRoot) continue;
+      hear(element.shadowRoot);
+      hearWithin(element.shadowRoot);
+    }
+  };
+  const ElementClass = (target as Window & { Element?: typeof Element }).Element;
+  if (!ElementClass?.prototype.attachShadow) return () => {};
+  const unpatch = patchMethod(ElementClass.prototype, 'attachShadow', (original, element, args) => {
+    const root = original.apply(element, args) as ShadowRoot;
+    hear(root);
+    return root;
+  });
+  hearWithin(target.document);
+  return () => {
+    heard = undefined;
+    unpatch();
+  };
 }
 
 /** fetch and XMLHttpRequest capture, and failed resources; the teardown restores both exactly. */
