@@ -166,7 +166,7 @@ export class RecordingIndex {
         initiator: payload.initiator,
         ...(payload.error ? { error: payload.error } : {}),
         ...(payload.operation ? { operation: payload.operation } : {}),
-        ...(payload.skipped! > 0 ? { skipped: payload.skipped } : {}),
+        ...((payload.skipped ?? 0) > 0 ? { skipped: payload.skipped } : {}),
       });
       if (failed) {
         // A resource can fail with a 200 (a picture that does not decode): its error says more.
