@@ -467,7 +467,8 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
  * A resource inside a shadow root fails there: its `error` event is not composed, so it never
  * reaches the window. `onError` also listens on every shadow root: the open ones already on the
  * page, and each one attached from now on (open or closed). Roots are not held: after the
- * teardown, what stays on one is a listener that does nothing and keeps nothing alive.
+ * teardown, what stays on one is a listener that does nothing and keeps no part of the recorder
+ * alive (only this function's few closures).
  */
 function hearShadowRoots(target: Window, onError: (event: Event) => void): Teardown {
   let heard: ((event: Event) => void) | undefined = onError;
