@@ -7,6 +7,7 @@ import {
   type ErrorCause,
   type NetworkPayload,
   type RecordedEvent,
+  urlPath,
 } from '@reprise/protocol';
 import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
 import type { Marker } from './types.js';
@@ -53,16 +54,6 @@ export function notRecorded(skipped: unknown, what: string): string {
   return typeof skipped === 'number' && skipped > 0
     ? `… ${skipped} earlier ${what} not recorded (too many a second)`
     : '';
-}
-
-/** A URL's path and query, which tell requests to one site apart; the URL as recorded if it does not parse. */
-export function pathOf(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.pathname}${parsed.search}`;
-  } catch {
-    return url;
-  }
 }
 
 function json(value: unknown): string | undefined {
@@ -128,7 +119,7 @@ export class RecordingIndex {
     const at = event.timestamp;
     if (isRepriseEvent(event, 'navigation')) {
       const { url, route } = event.data.payload;
-      this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? pathOf(url)), detail: url });
+      this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? urlPath(url)), detail: url });
     } else if (isRepriseEvent(event, 'error')) {
       const { stack, causes, skipped } = event.data.payload;
       const label = errorTitle(event.data.payload);
@@ -176,7 +167,7 @@ export class RecordingIndex {
           kind: 'network-error',
           timestamp: startTimestamp,
           label: clip(
-            `${payload.method} ${pathOf(payload.url)}${payload.operation ? ` (${payload.operation})` : ''} → ${outcome}`,
+            `${payload.method} ${urlPath(payload.url)}${payload.operation ? ` (${payload.operation})` : ''} → ${outcome}`,
           ),
           detail: payload.url,
         });

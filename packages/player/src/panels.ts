@@ -1,7 +1,7 @@
-import type { ConsoleLevel } from '@reprise/protocol';
+import { urlPath, type ConsoleLevel } from '@reprise/protocol';
 import { h } from './dom.js';
 import { formatClock, formatDuration, lastIndexAtOrBefore } from './format.js';
-import { notRecorded, pathOf, type ConsoleRow, type NetworkRow } from './markers.js';
+import { notRecorded, type ConsoleRow, type NetworkRow } from './markers.js';
 import { MARKER_KIND_LABELS } from './timeline.js';
 import type { Marker } from './types.js';
 
@@ -314,7 +314,7 @@ export class Panels {
   }
 
   private renderNetworkRow(row: NetworkRow): HTMLLIElement {
-    const path = pathOf(row.url);
+    const path = urlPath(row.url);
     const gap = notRecorded(row.skipped, 'requests');
     const left = ((row.time - this.networkSpan.start) / this.networkSpan.length) * 100;
     const width = Math.max(0.8, (Math.max(0, row.duration) / this.networkSpan.length) * 100);

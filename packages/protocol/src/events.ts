@@ -56,6 +56,20 @@ export interface NavigationPayload {
 }
 
 /**
+ * A recorded URL's path and query (`https://shop.example/cart?x=1` → `/cart?x=1`): within one
+ * session the host rarely changes, so this is what tells pages and requests apart on screen. The
+ * URL as recorded if it does not parse (redaction may have replaced part of it).
+ */
+export function urlPath(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
  * The console method a message came from (`group` also stands for `groupCollapsed`). `count`,
  * `timeLog` and `timeEnd` carry the line the browser prints for them ("clicks: 3", "load: 12.5 ms").
  */

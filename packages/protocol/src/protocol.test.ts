@@ -15,6 +15,7 @@ import {
   isRepriseEvent,
   luhnValid,
   redactInPlace,
+  urlPath,
   writeFrame,
 } from './index.js';
 import { START, refusal, sampleBatch as sharedSampleBatch } from './test-support.js';
@@ -263,5 +264,13 @@ describe('redaction', () => {
     const event = { data: { text: 'a@b.io', attrs: { title: 'x', list: ['4242424242424242', 'y'] } } };
     expect(redactInPlace(event, redact)).toBe(2);
     expect(JSON.stringify(event)).not.toMatch(/a@b\.io|4242424242424242/);
+  });
+});
+
+describe('urlPath', () => {
+  test('keeps the path and query of a recorded URL, and a URL that does not parse as recorded', () => {
+    expect(urlPath('https://shop.example/cart?x=1#top')).toBe('/cart?x=1');
+    expect(urlPath('https://shop.example')).toBe('/');
+    expect(urlPath('[email] /orders')).toBe('[email] /orders');
   });
 });

@@ -86,13 +86,3 @@ export function shortUrl(url: string | null | undefined): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
-
-/** `https://shop.example/cart?x=1` → `/cart?x=1`: within one session the host rarely changes. */
-export function pathOf(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.pathname}${parsed.search}`;
-  } catch {
-    return url;
-  }
-}

@@ -1,4 +1,5 @@
 import type { FramedPlayer, Marker } from '@reprise/player';
+import { urlPath } from '@reprise/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, type SessionSummary } from '../api.js';
@@ -6,16 +7,7 @@ import { ConfirmButton } from '../components/confirm-button.js';
 import { CopyButton } from '../components/copy-button.js';
 import { FormMessages, useFormAction } from '../components/form-action.js';
 import { ErrorNotice, Loading } from '../components/states.js';
-import {
-  formatBytes,
-  formatDateTime,
-  formatDuration,
-  formatMoment,
-  parseMoment,
-  pathOf,
-  plural,
-  shortUrl,
-} from '../format.js';
+import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, plural, shortUrl } from '../format.js';
 import {
   createSessionPlayer,
   ORIGINAL_RESOURCES,
@@ -287,7 +279,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
             <li key={`${index}-${page.url}`}>
               <button type="button" className="page-link" onClick={() => onSeek(page.at)} title={`Jump to ${page.url}`}>
                 <span className="page-time mono">{formatDuration(Math.max(0, page.at - session.startedAt))}</span>
-                <span className="page-url">{page.route ?? pathOf(page.url)}</span>
+                <span className="page-url">{page.route ?? urlPath(page.url)}</span>
               </button>
             </li>
           ))}
