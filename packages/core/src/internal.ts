@@ -30,4 +30,4 @@ export { MAX_DATA_URL_LENGTH, OVERSIZED_DATA_URL_PLACEHOLDER } from './privacy.j
 // How often a resource that keeps failing is recorded.
 export { RESOURCE_ERROR_REPEAT_MS } from './capture/network.js';
 // How much of a session held in memory (errorSampleRate) is kept.
-export { BUFFER_CHECKOUT_MS, MAX_BUFFERED_EVENTS } from './recorder/error-buffer.js';
+export { BUFFER_CHECKOUT_MS, MAX_BUFFERED_CHARACTERS, MAX_BUFFERED_EVENTS } from './recorder/error-buffer.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createRepriseEvent, EventType, type RecordedEvent } from '@reprise/protocol/page';
-import { BUFFER_CHECKOUT_MS, createErrorBuffer, MAX_BUFFERED_EVENTS } from './error-buffer.js';
+import { BUFFER_CHECKOUT_MS, createErrorBuffer, MAX_BUFFERED_CHARACTERS, MAX_BUFFERED_EVENTS } from './error-buffer.js';
 
 let clock = 1_000;
 const meta = (): RecordedEvent => ({
@@ -17,6 +17,18 @@ const move = (): RecordedEvent => ({
   type: EventType.IncrementalSnapshot,
   timestamp: clock++,
   data: { source: 1, positions: [] },
+});
+/** A mutation adding a text of `characters` characters: a page rewriting a large part of itself. */
+const bulkyChange = (characters: number): RecordedEvent => ({
+  type: EventType.IncrementalSnapshot,
+  timestamp: clock++,
+  data: {
+    source: 0,
+    adds: [{ parentId: 1, nextId: null, node: { type: 3, id: clock, textContent: 'x'.repeat(characters) } }],
+    removes: [],
+    texts: [],
+    attributes: [],
+  },
 });
 const error = (message = 'boom') => createRepriseEvent('error', { source: 'manual', message }, clock++);
 const identify = (userId: string) => createRepriseEvent('identify', { userId }, clock++);
@@ -163,6 +175,75 @@ describe('the error buffer (errorSampleRate)', () => {
     const failing = [error()];
     expect(buffer.add(failing)).toBe(failing);
     expect(checkout).toHaveBeenCalledOnce();
+  });
+
+  test('a page changing large parts of itself asks for a full snapshot past half MAX_BUFFERED_CHARACTERS, long before the event count', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
+    const quarter = MAX_BUFFERED_CHARACTERS / 4;
+    buffer.add([...checkoutEvents(), bulkyChange(quarter), bulkyChange(quarter - 1_000)]);
+    await Promise.resolve();
+    expect(checkout).not.toHaveBeenCalled();
+    buffer.add([bulkyChange(2_000)]);
+    await Promise.resolve();
+    expect(checkout).toHaveBeenCalledOnce();
+  });
+
+  test('past MAX_BUFFERED_CHARACTERS without a snapshot (rrweb paused), everything held is forgotten until the next one', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
+    buffer.add(checkoutEvents());
+    const quarter = MAX_BUFFERED_CHARACTERS / 4;
+    for (let i = 0; i < 4; i++) buffer.add([bulkyChange(quarter)]);
+    await Promise.resolve();
+    expect(checkout).toHaveBeenCalled();
+    expect(buffer.heldFrom()).toBeUndefined();
+    buffer.add([bulkyChange(10)]);
+    const next = checkoutEvents();
+    buffer.add([...next, move()]);
+    const released = buffer.add([error()])!;
+    expect(released).toHaveLength(4);
+    expect(released[0]).toBe(next[0]);
+  });
+
+  test('past MAX_BUFFERED_CHARACTERS, what came before the last snapshot goes first, and the window after it stays', () => {
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout: vi.fn() });
+    const third = Math.floor(MAX_BUFFERED_CHARACTERS / 3);
+    buffer.add([...checkoutEvents(), bulkyChange(third)]);
+    const last = checkoutEvents();
+    buffer.add(last);
+    // With the window before the last snapshot, more than the bound is held now: that window goes.
+    buffer.add([bulkyChange(third), bulkyChange(third)]);
+    buffer.add([move()]);
+    const released = buffer.add([error()])!;
+    expect(released[0]).toBe(last[0]);
+    expect(tags(released)).toEqual([
+      EventType.Meta,
+      EventType.FullSnapshot,
+      EventType.IncrementalSnapshot,
+      EventType.IncrementalSnapshot,
+      EventType.IncrementalSnapshot,
+      'reprise.error',
+    ]);
+  });
+
+  test('a full snapshot weighs nothing: one larger than MAX_BUFFERED_CHARACTERS is held, and asks for no other', async () => {
+    const checkout = vi.fn();
+    const buffer = createErrorBuffer({ onKeep: vi.fn(), checkout });
+    const large: RecordedEvent = {
+      type: EventType.FullSnapshot,
+      timestamp: clock++,
+      data: {
+        node: { type: 3, id: 1, textContent: 'x'.repeat(MAX_BUFFERED_CHARACTERS + 1) },
+        initialOffset: { top: 0, left: 0 },
+      },
+    };
+    const first = [meta(), large, move()];
+    buffer.add(first);
+    await Promise.resolve();
+    expect(checkout).not.toHaveBeenCalled();
+    const released = buffer.add([error()])!;
+    expect(released.slice(0, 3)).toEqual(first);
   });
 
   test("an error the app's keepSessionOnError turns down is held with the rest; the next one that it takes sends both", () => {

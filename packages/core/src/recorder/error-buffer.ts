@@ -16,6 +16,13 @@ export const BUFFER_CHECKOUT_MS = 60_000;
  * forgotten, and if that is not enough, everything, and events are dropped until the next one.
  */
 export const MAX_BUFFERED_EVENTS = 20_000;
+/**
+ * What the events held may weigh at most, as JSON characters, under the same rules as
+ * `MAX_BUFFERED_EVENTS`: a page changing large parts of itself (a live chart, a log view) fills
+ * memory long before it fills the event count. Full snapshots are not counted: at most two are
+ * held, and the page's own DOM bounds each.
+ */
+export const MAX_BUFFERED_CHARACTERS = 8 * 1024 * 1024;
 
 export interface ErrorBuffer {
   /**
@@ -44,6 +51,17 @@ function earliest(events: RecordedEvent[]): number | undefined {
   return from;
 }
 
+/** An event's weight in the buffer: its JSON's length; a full snapshot weighs nothing (see MAX_BUFFERED_CHARACTERS). */
+function weightOf(event: RecordedEvent): number {
+  if (event.type === EventType.FullSnapshot) return 0;
+  try {
+    return JSON.stringify(event).length;
+  } catch {
+    // Not JSON (a BigInt in a custom event, say): the event count still bounds it.
+    return 0;
+  }
+}
+
 /** rrweb's full snapshot now; when rrweb is paused (the mutation breaker) it takes one as it resumes. */
 function takeCheckout(): void {
   try {
@@ -64,8 +82,13 @@ export interface ErrorBufferOptions {
 
 export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: ErrorBufferOptions): ErrorBuffer {
   let held: RecordedEvent[] = [];
+  /** Each held event's weight (`weightOf`), index for index. */
+  let weights: number[] = [];
+  let heldWeight = 0;
   /** Index in `held` of the latest full snapshot's Meta event (-1: none held). */
   let lastCheckout = -1;
+  /** Weight of what came after the latest full snapshot (all of it while none is held). */
+  let weightSinceCheckout = 0;
   /** Everything held was forgotten (the hard bound): nothing is held until the next full snapshot. */
   let waitingForSnapshot = false;
   let checkoutAsked = false;
@@ -89,8 +112,14 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
       waitingForSnapshot = false;
       if (lastCheckout > 0) forgetBefore(lastCheckout);
       lastCheckout = held.length;
+      weightSinceCheckout = 0;
     }
-    if (!waitingForSnapshot) held.push(event);
+    if (waitingForSnapshot) return;
+    const weight = weightOf(event);
+    held.push(event);
+    weights.push(weight);
+    heldWeight += weight;
+    weightSinceCheckout += weight;
   }
 
   /** Drop what came before `index`, carrying the latest dropped `identify` over: who the user is outlives the window. */
@@ -99,11 +128,24 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
     for (let i = index - 1; i >= 0 && !identify; i--)
       if (repriseTag(held[i]!) === RepriseTag.identify) identify = held[i];
     held = held.slice(index);
+    weights = weights.slice(index);
+    heldWeight = weights.reduce((sum, weight) => sum + weight, 0);
     if (identify && !held.some((event) => repriseTag(event) === RepriseTag.identify)) {
       // After the kept Meta and full snapshot, which a replay needs first, at the snapshot's time.
       const at = Math.min(2, held.length);
-      held.splice(at, 0, { ...identify, timestamp: held[at - 1]?.timestamp ?? identify.timestamp });
+      const carried = { ...identify, timestamp: held[at - 1]?.timestamp ?? identify.timestamp };
+      held.splice(at, 0, carried);
+      weights.splice(at, 0, weightOf(carried));
+      heldWeight += weights[at]!;
     }
+  }
+
+  function forgetAll(): void {
+    held = [];
+    weights = [];
+    heldWeight = 0;
+    weightSinceCheckout = 0;
+    lastCheckout = -1;
   }
 
   function keepsSession(event: RecordedEvent): boolean {
@@ -115,9 +157,10 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
   function stop(): void {
     stopped = true;
     clearInterval(timer);
-    held = [];
-    lastCheckout = -1;
+    forgetAll();
   }
+
+  const overBound = () => held.length > MAX_BUFFERED_EVENTS || heldWeight > MAX_BUFFERED_CHARACTERS;
 
   return {
     add(events) {
@@ -132,18 +175,21 @@ export function createErrorBuffer({ onKeep, keeps, checkout = takeCheckout }: Er
         if (!snapshotHeld) checkout();
         return kept;
       }
-      if (held.length > MAX_BUFFERED_EVENTS) {
+      if (overBound()) {
         if (lastCheckout > 0) {
           forgetBefore(lastCheckout);
           lastCheckout = 0;
         }
-        if (held.length > MAX_BUFFERED_EVENTS) {
-          held = [];
-          lastCheckout = -1;
+        if (overBound()) {
+          forgetAll();
           waitingForSnapshot = true;
         }
         askCheckout();
-      } else if (held.length - lastCheckout > MAX_BUFFERED_EVENTS / 2) askCheckout();
+      } else if (
+        held.length - lastCheckout > MAX_BUFFERED_EVENTS / 2 ||
+        weightSinceCheckout > MAX_BUFFERED_CHARACTERS / 2
+      )
+        askCheckout();
       return undefined;
     },
     heldFrom: () => earliest(held),
