@@ -454,12 +454,21 @@ describe('@reprise/core capture in Chromium', () => {
     ]);
   });
 
-  test('resources that fail inside shadow roots are recorded: open roots already on the page, nested ones, and roots attached while recording, closed ones too', async () => {
+  test('resources that fail inside shadow roots are recorded: open roots already on the page (one behind a getter that throws), nested ones, and roots attached while recording, closed ones too', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/app`);
     await loadWholeRecorder(page);
-    // Before recording starts: a web component whose open shadow root holds another one.
+    // Before recording starts: a component that hides its open root behind a `shadowRoot` getter of
+    // its own that throws, then a web component whose open shadow root holds another one.
     await page.evaluate(() => {
+      const hiding = document.body.appendChild(document.createElement('div'));
+      hiding.id = 'hiding-host';
+      hiding.attachShadow({ mode: 'open' });
+      Object.defineProperty(hiding, 'shadowRoot', {
+        get() {
+          throw new Error('this component keeps its shadow root to itself');
+        },
+      });
       const host = document.body.appendChild(document.createElement('div'));
       host.id = 'component-host';
       host.attachShadow({ mode: 'open' }).appendChild(document.createElement('span')).attachShadow({ mode: 'open' });
@@ -471,6 +480,8 @@ describe('@reprise/core capture in Chromium', () => {
           root.appendChild(Object.assign(document.createElement('img'), { src, onerror: resolve })),
         );
       const root = document.getElementById('component-host')!.shadowRoot!;
+      const shadowRootOf = Object.getOwnPropertyDescriptor(Element.prototype, 'shadowRoot')!.get!;
+      await failIn(shadowRootOf.call(document.getElementById('hiding-host')), '/missing-in-hidden-root.png');
       await failIn(root, '/missing-in-open-root.png');
       await failIn(root.querySelector('span')!.shadowRoot!, '/missing-in-nested-root.png');
       const closedHost = document.body.appendChild(document.createElement('div'));
@@ -481,7 +492,7 @@ describe('@reprise/core capture in Chromium', () => {
     );
     await page.close();
     expect(failed).toEqual(
-      ['open-root', 'nested-root', 'closed-root'].map((where) =>
+      ['hidden-root', 'open-root', 'nested-root', 'closed-root'].map((where) =>
         expect.objectContaining({
           url: `${server.url}/missing-in-${where}.png`,
           status: 404,

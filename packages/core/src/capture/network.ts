@@ -459,7 +459,12 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
       context.reportError(error, 'recording a resource that did not load');
     }
   };
-  const teardowns = [listen(target, 'error', onError, { capture: true }), hearShadowRoots(target, onError)];
+  const teardowns = [
+    listen(target, 'error', onError, { capture: true }),
+    hearShadowRoots(target, onError, (error) =>
+      context.reportError(error, 'finding the shadow roots already on the page'),
+    ),
+  ];
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring Element.attachShadow'));
 }
 
@@ -470,28 +475,47 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
  * teardown, what stays on one is a listener that does nothing and keeps no part of the recorder
  * alive (only this function's few closures).
  */
-function hearShadowRoots(target: Window, onError: (event: Event) => void): Teardown {
+function hearShadowRoots(
+  target: Window,
+  onError: (event: Event) => void,
+  onScanError: (error: unknown) => void,
+): Teardown {
+  const ElementClass = (target as Window & { Element?: typeof Element }).Element;
+  if (!ElementClass?.prototype.attachShadow) return () => {};
   let heard: ((event: Event) => void) | undefined = onError;
   const hear = (root: ShadowRoot) => root.addEventListener('error', (event) => heard?.(event), true);
+  // The browser's own getter: a component may override `shadowRoot` on itself (to hide its root,
+  // or with a getter that throws), which would hide its root or stop the scan.
+  const nativeShadowRoot = Object.getOwnPropertyDescriptor(ElementClass.prototype, 'shadowRoot')?.get;
+  const shadowRootOf = (element: Element): ShadowRoot | null => {
+    try {
+      return (nativeShadowRoot ? nativeShadowRoot.call(element) : element.shadowRoot) as ShadowRoot | null;
+    } catch {
+      return null;
+    }
+  };
   const hearWithin = (root: Node) => {
     // A tree walker: on a page of 10,000 elements about 0.5 ms, where iterating
     // querySelectorAll('*') took 2 to 18 ms (Chromium).
     const walker = target.document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const shadowRoot = (node as Element).shadowRoot;
+      const shadowRoot = shadowRootOf(node as Element);
       if (!shadowRoot) continue;
       hear(shadowRoot);
       hearWithin(shadowRoot);
     }
   };
-  const ElementClass = (target as Window & { Element?: typeof Element }).Element;
-  if (!ElementClass?.prototype.attachShadow) return () => {};
   const unpatch = patchMethod(ElementClass.prototype, 'attachShadow', (original, element, args) => {
     const root = original.apply(element, args) as ShadowRoot;
     hear(root);
     return root;
   });
-  hearWithin(target.document);
+  try {
+    hearWithin(target.document);
+  } catch (error) {
+    // The roots found so far are heard; the recording goes on without the rest.
+    onScanError(error);
+  }
   return () => {
     heard = undefined;
     unpatch();
