@@ -502,6 +502,51 @@ describe('@reprise/core capture in Chromium', () => {
     );
   });
 
+  test('a page that made console, fetch and pushState read-only is still recorded: those go unheard, each said once to onError', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/app`);
+    await loadWholeRecorder(page);
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as {
+        __startRecorder(o: unknown): string;
+        __errors: string[];
+        recorder: import('@reprise/core').Recorder;
+      };
+      // What a hardened page does so that third-party scripts cannot hook these.
+      Object.freeze(console);
+      Object.defineProperty(window, 'fetch', { value: window.fetch, writable: false, configurable: false });
+      Object.defineProperty(history, 'pushState', { value: history.pushState, writable: false, configurable: false });
+      w.__startRecorder({});
+      console.log('from a frozen console');
+      await fetch('/api/items?through=read-only-fetch');
+      await new Promise<void>((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('GET', '/api/items?through=xhr');
+        xhr.onloadend = () => resolve();
+        xhr.send();
+      });
+      document.querySelector('#list')!.appendChild(document.createElement('li')).textContent = 'added while hardened';
+      const recording = w.recorder.isRecording;
+      return { recording, errors: w.__errors };
+    });
+    const events = await capturedEvents(page);
+    await page.evaluate(() => (window as unknown as { recorder: { stop(): void } }).recorder.stop());
+    await page.close();
+    expect(result.recording).toBe(true);
+    expect(events.some((event) => event.type === EventType.FullSnapshot)).toBe(true);
+    expect(JSON.stringify(events)).toContain('added while hardened');
+    expect(repriseEvents(events, 'reprise.console')).toEqual([]);
+    const requests = repriseEvents(events, 'reprise.network').map((payload) => payload.url);
+    expect(requests).toEqual([`${server.url}/api/items?through=xhr`]);
+    expect(result.errors).toEqual([
+      expect.stringMatching(
+        /capturing console\.\w+ \(and any other console method the page made read-only\) failed: .*read only/,
+      ),
+      expect.stringMatching(/capturing fetch failed: .*read only/),
+      expect.stringMatching(/capturing history\.pushState failed: .*read only/),
+    ]);
+  });
+
   test('navigation: the initial page, pushState route changes and markNavigation', () => {
     const navigations = repriseEvents(events, 'reprise.navigation');
     expect(navigations[0]).toMatchObject({

@@ -422,6 +422,45 @@ describe('payload builders', () => {
 });
 
 describe('patchMethod', () => {
+  const refusalNotExpected = (error: unknown) => {
+    throw new Error(`the patch was refused: ${String(error)}`);
+  };
+
+  test('a method the page made read-only is left as it is: the refusal is heard, nothing throws, the teardown does nothing', () => {
+    const frozen = Object.freeze({ log: () => 'native' });
+    const readOnly = {} as { send(): string };
+    Object.defineProperty(readOnly, 'send', { value: () => 'native', writable: false, configurable: false });
+    let stored: unknown;
+    const ignoring = {
+      get fetch() {
+        return () => 'native';
+      },
+      set fetch(value: unknown) {
+        stored = value;
+      },
+    };
+    for (const [target, name] of [
+      [frozen, 'log'],
+      [readOnly, 'send'],
+      [ignoring, 'fetch'],
+    ] as const) {
+      const around = vi.fn();
+      const refusals: unknown[] = [];
+      const restore = patchMethod(
+        target as Record<string, () => string>,
+        name,
+        (error) => refusals.push(error),
+        around,
+      );
+      expect(refusals).toEqual([expect.any(TypeError)]);
+      expect((target as Record<string, () => string>)[name]!()).toBe('native');
+      expect(() => restore()).not.toThrow();
+      expect(around).not.toHaveBeenCalled();
+    }
+    // The setter kept our wrapper: it passes calls through, recording nothing.
+    expect((stored as () => string)()).toBe('native');
+  });
+
   test("runs the original with the call's own this, and restores the exact original own function", () => {
     const target = {
       salutation: 'hi',
@@ -431,7 +470,7 @@ describe('patchMethod', () => {
     };
     const original = target.greet;
     const seen: unknown[] = [];
-    const restore = patchMethod(target, 'greet', (orig, thisArg, args) => {
+    const restore = patchMethod(target, 'greet', refusalNotExpected, (orig, thisArg, args) => {
       seen.push(args[0]);
       return orig.apply(thisArg, args);
     });
@@ -449,9 +488,12 @@ describe('patchMethod', () => {
       }
     }
     const instance = new Base();
-    const restore = patchMethod(instance, 'method', (orig, thisArg, args) => {
-      return (orig.apply(thisArg, args) as number) + 1;
-    });
+    const restore = patchMethod(
+      instance,
+      'method',
+      refusalNotExpected,
+      (orig, thisArg, args) => (orig.apply(thisArg, args) as number) + 1,
+    );
     expect(instance.method()).toBe(2);
     restore();
     expect(Object.prototype.hasOwnProperty.call(instance, 'method')).toBe(false);
@@ -461,7 +503,7 @@ describe('patchMethod', () => {
   test('when wrapped again by someone else, ours turns into a pass-through instead of dropping theirs', () => {
     const target = { run: () => 'base' };
     const spy = vi.fn();
-    const restore = patchMethod(target, 'run', (orig, thisArg, args) => {
+    const restore = patchMethod(target, 'run', refusalNotExpected, (orig, thisArg, args) => {
       spy();
       return orig.apply(thisArg, args);
     });

@@ -94,9 +94,16 @@ export function startConsoleCapture(context: CaptureContext, options: ResolvedCo
   const timers = new Map<string, number>();
   let recording = false;
   const levels = new Set(options.levels);
+  // A frozen console refuses every method: said once.
+  let refusalReported = false;
+  const refused = (method: string) => (error: unknown) => {
+    if (refusalReported) return;
+    refusalReported = true;
+    context.reportError(error, `capturing console.${method} (and any other console method the page made read-only)`);
+  };
   const keep = (method: 'countReset' | 'time', update: (label: string) => void) =>
     teardowns.push(
-      patchMethod(console, method, (original, thisArg, args) => {
+      patchMethod(console, method, refused(method), (original, thisArg, args) => {
         const result = original.apply(thisArg, args);
         try {
           update(labelOf(args));
@@ -112,7 +119,7 @@ export function startConsoleCapture(context: CaptureContext, options: ResolvedCo
   for (const level of levels) {
     for (const method of level === 'group' ? (['group', 'groupCollapsed'] as const) : [level]) {
       teardowns.push(
-        patchMethod(console, method, (original, thisArg, args) => {
+        patchMethod(console, method, refused(method), (original, thisArg, args) => {
           const result = original.apply(thisArg, args);
           // Re-entrancy (a getter or toString that logs) and the recorder's own warnings pass through.
           if (recording || isConsoleCaptureSuppressed()) return result;

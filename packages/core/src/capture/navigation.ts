@@ -77,11 +77,16 @@ export function startHistoryCapture(
   const history = target.history;
   const teardowns: Teardown[] = [
     ...(['push', 'replace'] as const).map((type) =>
-      patchMethod(history, `${type}State`, (original, thisArg, args) => {
-        const result = original.apply(thisArg, args);
-        record(type);
-        return result;
-      }),
+      patchMethod(
+        history,
+        `${type}State`,
+        (error) => context.reportError(error, `capturing history.${type}State`),
+        (original, thisArg, args) => {
+          const result = original.apply(thisArg, args);
+          record(type);
+          return result;
+        },
+      ),
     ),
     listen(target, 'popstate', () => record('pop')),
   ];

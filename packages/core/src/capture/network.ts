@@ -193,7 +193,8 @@ function finishPayload(
 
 function startFetchCapture({ context, options, endpoint, target, timings }: NetworkCaptureContext): Teardown {
   if (typeof target.fetch !== 'function') return () => {};
-  return patchMethod(target, 'fetch', (original, thisArg, args) => {
+  const refused = (error: unknown) => context.reportError(error, 'capturing fetch');
+  return patchMethod(target, 'fetch', refused, (original, thisArg, args) => {
     let method = 'GET';
     let url = '';
     let requestHeaders: Headers | undefined;
@@ -329,8 +330,10 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
   /** Listeners on requests still in flight, removed on teardown so nothing fires after stop(). */
   const inFlight = new Map<XMLHttpRequest, () => void>();
 
+  const refused = (method: string) => (error: unknown) =>
+    context.reportError(error, `capturing XMLHttpRequest.prototype.${method}`);
   const teardowns: Teardown[] = [
-    patchMethod(proto, 'open', (original, xhr: XMLHttpRequest, args) => {
+    patchMethod(proto, 'open', refused('open'), (original, xhr: XMLHttpRequest, args) => {
       try {
         const [method, url] = args as [string, string | URL];
         states.set(xhr, {
@@ -343,12 +346,12 @@ function startXhrCapture({ context, options, endpoint, target }: NetworkCaptureC
       }
       return original.apply(xhr, args);
     }),
-    patchMethod(proto, 'setRequestHeader', (original, xhr: XMLHttpRequest, args) => {
+    patchMethod(proto, 'setRequestHeader', refused('setRequestHeader'), (original, xhr: XMLHttpRequest, args) => {
       const result = original.apply(xhr, args);
       states.get(xhr)?.headers.push([String(args[0]), String(args[1])]);
       return result;
     }),
-    patchMethod(proto, 'send', (original, xhr: XMLHttpRequest, args) => {
+    patchMethod(proto, 'send', refused('send'), (original, xhr: XMLHttpRequest, args) => {
       const state = states.get(xhr);
       if (state && !isIgnoredUrl(state.url, endpoint, options.ignoreUrls)) {
         const startTime = Date.now();
@@ -459,12 +462,7 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
       context.reportError(error, 'recording a resource that did not load');
     }
   };
-  const teardowns = [
-    listen(target, 'error', onError, { capture: true }),
-    hearShadowRoots(target, onError, (error) =>
-      context.reportError(error, 'finding the shadow roots already on the page'),
-    ),
-  ];
+  const teardowns = [listen(target, 'error', onError, { capture: true }), hearShadowRoots(target, onError, context)];
   return () => runTeardowns(teardowns, (error) => context.reportError(error, 'restoring Element.attachShadow'));
 }
 
@@ -478,7 +476,7 @@ function startResourceErrorCapture({ context, options, endpoint, target }: Netwo
 function hearShadowRoots(
   target: Window,
   onError: (event: Event) => void,
-  onScanError: (error: unknown) => void,
+  context: Pick<CaptureContext, 'reportError'>,
 ): Teardown {
   const ElementClass = (target as Window & { Element?: typeof Element }).Element;
   if (!ElementClass?.prototype.attachShadow) return () => {};
@@ -505,7 +503,8 @@ function hearShadowRoots(
       hearWithin(shadowRoot);
     }
   };
-  const unpatch = patchMethod(ElementClass.prototype, 'attachShadow', (original, element, args) => {
+  const refused = (error: unknown) => context.reportError(error, 'capturing Element.prototype.attachShadow');
+  const unpatch = patchMethod(ElementClass.prototype, 'attachShadow', refused, (original, element, args) => {
     const root = original.apply(element, args) as ShadowRoot;
     hear(root);
     return root;
@@ -514,7 +513,7 @@ function hearShadowRoots(
     hearWithin(target.document);
   } catch (error) {
     // The roots found so far are heard; the recording goes on without the rest.
-    onScanError(error);
+    context.reportError(error, 'finding the shadow roots already on the page');
   }
   return () => {
     heard = undefined;

@@ -16,10 +16,14 @@ export type Around<Self = unknown> = (original: AnyMethod, thisArg: Self, args: 
  *
  * If someone else wrapped our wrapper after us, removing ours would drop theirs too; the wrapper is
  * then left in their chain but turned into a pass-through.
+ *
+ * A method the page made read-only (a frozen `console`, a `fetch` defined non-writable) is left as
+ * it is: `onRefused` hears why, and the teardown does nothing. What else capture patches goes on.
  */
 export function patchMethod<T extends object, K extends keyof T, Self = unknown>(
   target: T,
   name: K,
+  onRefused: (error: unknown) => void,
   around: Around<Self>,
 ): Teardown {
   const original = target[name] as unknown as AnyMethod;
@@ -37,7 +41,15 @@ export function patchMethod<T extends object, K extends keyof T, Self = unknown>
     // non-configurable in some engines; cosmetic only
   }
   const slot = target as Record<K, unknown>;
-  slot[name] = wrapper;
+  try {
+    slot[name] = wrapper;
+    if (slot[name] !== wrapper) throw new TypeError(`${String(name)} did not take the new value (a setter ignores it)`);
+  } catch (error) {
+    // Should a setter have kept the wrapper somewhere after all, it only passes calls through.
+    active = false;
+    onRefused(error);
+    return () => {};
+  }
   return () => {
     if (!active) return;
     active = false;
