@@ -4,6 +4,7 @@
 // (a full snapshot included) and the replay is lost from there. A page that logs, throws or
 // tracks in a loop would record an event per call and crowd out the rest of the session.
 import type { Page } from 'playwright-core';
+import { DEFAULT_MAX_STRING_LENGTH } from '@reprise/protocol';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   MAX_DATA_URL_LENGTH,
@@ -14,7 +15,7 @@ import {
 import { readSessionEvents } from '../../server/src/segment/reader.js';
 import { startCollector, type RunningCollector } from '../fixtures/admin/session.js';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
-import { clicksIn, repriseEvents, type CapturedEvent } from './capture-helpers.js';
+import { allStrings, clicksIn, repriseEvents, type CapturedEvent } from './capture-helpers.js';
 
 let browser: TestBrowser;
 let site: TestServer;
@@ -31,16 +32,23 @@ const NOISE_PICTURE = `function noisePicture() {
   return canvas.toDataURL('image/png');
 }`;
 
-const PAGE = `<!doctype html><html><head><title>upload</title></head><body>
-<button id="add">add</button><ul id="list"></ul><img id="at-load" alt="in the first snapshot">
-<script>
-  ${NOISE_PICTURE}
-  document.getElementById('at-load').src = noisePicture();
-  document.getElementById('add').onclick = () => {
+/** A log viewer's text: `bytes` characters of request lines (they compress, as logs do). */
+const LOG_TEXT = `function logText(bytes, from) {
+  const lines = [];
+  let length = 0;
+  for (let i = from; length < bytes; i++) {
+    const line = i + ' GET /api/items/' + i + ' 200 ' + (i % 97) + ' ms\\n';
+    lines.push(line);
+    length += line.length;
+  }
+  return lines.join('');
+}`;
+
+const ADD_BUTTON = `document.getElementById('add').onclick = () => {
     document.getElementById('list').appendChild(document.createElement('li')).textContent = 'item';
-  };
-</script>
-<script src="/dist/core/reprise.iife.js"></script>
+  };`;
+
+const RECORDER = `<script src="/dist/core/reprise.iife.js"></script>
 <script>
   window.__errors = [];
   window.recorder = Reprise.createRecorder({
@@ -49,11 +57,30 @@ const PAGE = `<!doctype html><html><head><title>upload</title></head><body>
     onError: (error) => window.__errors.push(error.message),
   });
   window.recorder.start();
-</script></body></html>`;
+</script>`;
+
+const PAGE = `<!doctype html><html><head><title>upload</title></head><body>
+<button id="add">add</button><ul id="list"></ul><img id="at-load" alt="in the first snapshot">
+<script>
+  ${NOISE_PICTURE}
+  document.getElementById('at-load').src = noisePicture();
+  ${ADD_BUTTON}
+</script>
+${RECORDER}</body></html>`;
+
+/** A log viewer whose text, in the first snapshot, is longer than any string the protocol takes. */
+const LOG_PAGE = `<!doctype html><html><head><title>logs</title></head><body>
+<button id="add">add</button><ul id="list"></ul><pre id="log"></pre>
+<script>
+  ${LOG_TEXT}
+  document.getElementById('log').textContent = logText(3 * 1024 * 1024, 0);
+  ${ADD_BUTTON}
+</script>
+${RECORDER}</body></html>`;
 
 beforeAll(async () => {
   running = await startCollector();
-  site = await serve({ pages: { '/upload': PAGE } });
+  site = await serve({ pages: { '/upload': PAGE, '/logs': LOG_PAGE } });
   browser = await launchBrowser();
 }, 60_000);
 
@@ -146,6 +173,29 @@ test('a data: URL of megabytes, as a src or a CSS background, becomes a small pl
   expect(stored.split(`"src":${JSON.stringify(OVERSIZED_DATA_URL_PLACEHOLDER)}`).length - 1).toBe(3);
   expect(stored.split(JSON.stringify(`url("${OVERSIZED_DATA_URL_PLACEHOLDER}")`).slice(1, -1)).length - 1).toBe(3);
   expect(longestString(events)).toBeLessThanOrEqual(MAX_DATA_URL_LENGTH);
+});
+
+test('a text of megabytes (a log viewer), in the first snapshot and added later, is cut to the longest string the protocol takes: the snapshot and what follows are stored', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/logs?endpoint=${encodeURIComponent(running.url)}`);
+  await page.click('#add');
+  await page.evaluate(`(() => {
+    ${LOG_TEXT}
+    const more = document.body.appendChild(document.createElement('pre'));
+    more.id = 'more-log';
+    more.textContent = logText(3 * 1024 * 1024, 1000000);
+  })()`);
+  await page.click('#add');
+  const events = await storedAfterClicks(page, 2);
+  expect(events.some((event) => event.type === 2)).toBe(true);
+  const stored = JSON.stringify(events);
+  expect(stored).toContain('"id":"more-log"');
+  const cut = allStrings(events).filter((text) => text.length === DEFAULT_MAX_STRING_LENGTH);
+  expect(cut.map((text) => [text.slice(0, 18), text.at(-1)])).toEqual([
+    ['0 GET /api/items/0', '…'],
+    ['1000000 GET /api/i', '…'],
+  ]);
+  expect(longestString(events)).toBe(DEFAULT_MAX_STRING_LENGTH);
 });
 
 test('a page that logs, throws and tracks in a loop is recorded within the rate bound, every call accounted for, and the session goes on', async () => {

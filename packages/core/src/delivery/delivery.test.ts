@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Codec, decodeBatchFrame, encodeBatchFrame, encodeJsonBatchFrame, type RecordedEvent } from '@reprise/protocol';
 import { MAX_FRAME_BYTES, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.js';
-import { encodeFrames, estimateBytes, makeBatch, readOwnFrame } from './encode.js';
+import { encodeFrames, measureAndCapStrings, makeBatch, readOwnFrame } from './encode.js';
 import {
   MemoryOutbox,
   type OutboxEntry,
@@ -78,11 +78,28 @@ describe('encodeFrames', () => {
     expect(await readOwnFrame(body)).toEqual(batch);
   });
 
-  test('estimateBytes is close to the JSON size', () => {
+  test('measureAndCapStrings is close to the JSON size', () => {
     const events = noisyEvents(10, 300);
     const json = JSON.stringify(events).length;
-    expect(estimateBytes(events)).toBeGreaterThan(json * 0.8);
-    expect(estimateBytes(events)).toBeLessThan(json * 1.3);
+    expect(measureAndCapStrings(events)).toBeGreaterThan(json * 0.8);
+    expect(measureAndCapStrings(events)).toBeLessThan(json * 1.3);
+  });
+
+  test('measureAndCapStrings cuts in place every string longer than the limit, in objects and arrays, and counts it cut', () => {
+    const event = {
+      type: 2,
+      timestamp: 1,
+      data: {
+        node: { childNodes: [{ textContent: 'x'.repeat(50) }, { textContent: 'short' }] },
+        list: ['y'.repeat(11), 'ten chars!'],
+      },
+    };
+    const size = measureAndCapStrings(event, 10);
+    expect(event.data.node.childNodes[0]!.textContent).toBe(`${'x'.repeat(9)}…`);
+    expect(event.data.node.childNodes[1]!.textContent).toBe('short');
+    expect(event.data.list).toEqual([`${'y'.repeat(9)}…`, 'ten chars!']);
+    expect(size).toBeLessThan(JSON.stringify(event).length * 1.3);
+    expect(size).toBeGreaterThan(JSON.stringify(event).length * 0.8);
   });
 });
 

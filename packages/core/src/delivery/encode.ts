@@ -11,6 +11,7 @@ import {
   splitBatch,
   writeFrame,
   type RecordedEvent,
+  DEFAULT_MAX_STRING_LENGTH,
 } from '@reprise/protocol';
 import { MAX_FRAME_BYTES } from './defaults.js';
 
@@ -110,12 +111,17 @@ export async function readOwnFrame(body: Uint8Array): Promise<Batch> {
 }
 
 /**
- * Approximate JSON size of a value, without serializing it: enough to decide when to cut.
- * Iterative so a deep DOM cannot overflow the stack.
+ * Approximate JSON size of an event, without serializing it: enough to decide when to cut. On the
+ * way, a string longer than the protocol takes (`DEFAULT_MAX_STRING_LENGTH`: a log viewer's text
+ * of megabytes, a CSS framework's development stylesheet inlined) is cut in place to that length,
+ * ending with `…`: the collector refuses a batch holding one, and when it is in a full snapshot
+ * the replay is lost until the next. Iterative so a deep DOM cannot overflow the stack.
  */
-export function estimateBytes(value: unknown): number {
+export function measureAndCapStrings(value: unknown, maxStringLength: number = DEFAULT_MAX_STRING_LENGTH): number {
   let total = 0;
   const stack: unknown[] = [value];
+  const capped = (item: unknown) =>
+    typeof item === 'string' && item.length > maxStringLength ? `${item.slice(0, maxStringLength - 1)}…` : item;
   while (stack.length > 0) {
     const current = stack.pop();
     if (typeof current === 'string') total += current.length + 2;
@@ -123,14 +129,15 @@ export function estimateBytes(value: unknown): number {
     else if (typeof current === 'boolean' || current === null) total += 5;
     else if (Array.isArray(current)) {
       total += 2 + current.length;
-      for (const item of current) stack.push(item);
+      for (let index = 0; index < current.length; index++) stack.push((current[index] = capped(current[index])));
     } else if (typeof current === 'object' && current !== undefined) {
       total += 2;
-      for (const key in current as Record<string, unknown>) {
-        const item = (current as Record<string, unknown>)[key];
+      const holder = current as Record<string, unknown>;
+      for (const key in holder) {
+        const item = holder[key];
         if (item === undefined) continue;
         total += key.length + 4;
-        stack.push(item);
+        stack.push((holder[key] = capped(item)));
       }
     }
   }

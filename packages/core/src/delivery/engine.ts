@@ -4,7 +4,7 @@ import {
   type BatchIdentity,
   type EncodedFrame,
   encodeFrames,
-  estimateBytes,
+  measureAndCapStrings,
   makeBatch,
   readOwnFrame,
 } from './encode.js';
@@ -168,7 +168,7 @@ export class DeliveryEngine {
 
   private add(events: RecordedEvent[]): void {
     for (const event of events) {
-      const size = estimateBytes(event);
+      const size = measureAndCapStrings(event);
       this.buffer.push(event);
       this.sizes.push(size);
       this.bufferBytes += size;
