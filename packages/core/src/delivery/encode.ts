@@ -120,8 +120,8 @@ export async function readOwnFrame(body: Uint8Array): Promise<Batch> {
 export function measureAndCapStrings(value: unknown, maxStringLength: number = DEFAULT_MAX_STRING_LENGTH): number {
   let total = 0;
   const stack: unknown[] = [value];
-  const capped = (item: unknown) =>
-    typeof item === 'string' && item.length > maxStringLength ? `${item.slice(0, maxStringLength - 1)}…` : item;
+  const overLong = (item: unknown): item is string => typeof item === 'string' && item.length > maxStringLength;
+  const cut = (text: string) => `${text.slice(0, maxStringLength - 1)}…`;
   while (stack.length > 0) {
     const current = stack.pop();
     if (typeof current === 'string') total += current.length + 2;
@@ -129,7 +129,11 @@ export function measureAndCapStrings(value: unknown, maxStringLength: number = D
     else if (typeof current === 'boolean' || current === null) total += 5;
     else if (Array.isArray(current)) {
       total += 2 + current.length;
-      for (let index = 0; index < current.length; index++) stack.push((current[index] = capped(current[index])));
+      for (let index = 0; index < current.length; index++) {
+        const item: unknown = current[index];
+        if (overLong(item)) current[index] = cut(item);
+        stack.push(current[index]);
+      }
     } else if (typeof current === 'object' && current !== undefined) {
       total += 2;
       const holder = current as Record<string, unknown>;
@@ -137,7 +141,8 @@ export function measureAndCapStrings(value: unknown, maxStringLength: number = D
         const item = holder[key];
         if (item === undefined) continue;
         total += key.length + 4;
-        stack.push((holder[key] = capped(item)));
+        if (overLong(item)) holder[key] = cut(item);
+        stack.push(holder[key]);
       }
     }
   }
