@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '@reprise/protocol';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { InvalidCursorError, searchSessions, type SessionSearch } from '../src/index-db/search.js';
 import {
@@ -8,6 +9,7 @@ import {
   listCustomEventNames,
   listSegments,
 } from '../src/index-db/sessions-store.js';
+import { MAX_INDEXED_COUNT } from '../src/index-db/summarize.js';
 import { CHROME_UA, ev, storedSegment } from './support/index-events.js';
 import { ENGINES, openTestIndex } from './support/index-db.js';
 
@@ -170,6 +172,30 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
     });
     expect(await listCustomEventNames(index.db, 'p3', 's-race')).toEqual([{ name: 'tick', count: 12, firstAt: T + 1 }]);
     await deleteSessionRows(index.db, 'p3', 's-race');
+  });
+
+  it("adds the errors the rate bound left out to the session's count, which stops at what the column holds", async () => {
+    const flood = (at: number, skipped: number) => {
+      const event = ev.error(at, 'loop');
+      (event.data.payload as { skipped?: number }).skipped = skipped;
+      return event;
+    };
+    const fold = (segment: string, events: RecordedEvent[]) =>
+      indexStoredSegment(
+        index.db,
+        index.engine,
+        storedSegment({ project: 'p3', sessionId: 's-flood', segment, events: [ev.click(T), ...events] }),
+      );
+    expect((await fold('000001', [flood(T + 1, 4_999)])).indexed).toBe(true);
+    expect(await getSession(index.db, 'p3', 's-flood')).toMatchObject({ error_count: 5_000 });
+    // A hostile count cannot overflow the row (PostgreSQL's integer) and stop the index.
+    expect((await fold('000002', [flood(T + 2, MAX_INDEXED_COUNT - 10)])).indexed).toBe(true);
+    expect((await fold('000003', [flood(T + 3, MAX_INDEXED_COUNT)])).indexed).toBe(true);
+    expect(await getSession(index.db, 'p3', 's-flood')).toMatchObject({
+      error_count: MAX_INDEXED_COUNT,
+      segment_count: 3,
+    });
+    await deleteSessionRows(index.db, 'p3', 's-flood');
   });
 
   it('keeps user, traits, errors, requests and the browser of a session', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   INACTIVITY_THRESHOLD_MS,
   MAX_CUSTOM_EVENT_NAMES,
+  MAX_INDEXED_COUNT,
   MAX_TRAITS_JSON_LENGTH,
   parseUserAgent,
   summarizeSegment,
@@ -33,6 +34,21 @@ describe('segment summarizer', () => {
       endedAt: 10,
       eventCount: 11,
     });
+  });
+
+  it("counts the errors the recorder's rate bound left out (skipped) with the one that carries them, and nothing for a skipped that is not a count", () => {
+    const withSkipped = (at: number, skipped: unknown) => {
+      const event = ev.error(at);
+      (event.data.payload as { skipped?: unknown }).skipped = skipped;
+      return event;
+    };
+    expect(summarizeSegment([ev.error(1), withSkipped(2, 37), withSkipped(3, 0)]).errors).toBe(1 + 38 + 1);
+    for (const hostile of ['5000', -3, 1.5, 2 ** 60, Number.NaN, null])
+      expect(summarizeSegment([withSkipped(1, hostile)]).errors).toBe(1);
+    // Past what a row holds, the count stops there.
+    expect(summarizeSegment([withSkipped(1, Number.MAX_SAFE_INTEGER), withSkipped(2, 10)]).errors).toBe(
+      MAX_INDEXED_COUNT,
+    );
   });
 
   it('counts active time between interactions, not idle gaps, and carries it across segments', () => {

@@ -4,6 +4,7 @@ import type { StoredSegment } from '../segment/types.js';
 import type { IndexEngine } from './database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
 import {
+  addCount,
   boundedTraits,
   MAX_PAGES_PER_SESSION,
   parseUserAgent,
@@ -146,7 +147,7 @@ export async function indexStoredSegment(
         viewport_height: summary.viewport?.height ?? session.viewport_height,
         event_count: session.event_count + summary.eventCount,
         click_count: session.click_count + summary.clicks,
-        error_count: session.error_count + summary.errors,
+        error_count: addCount(session.error_count, summary.errors),
         console_error_count: session.console_error_count + summary.consoleErrors,
         failed_request_count: session.failed_request_count + summary.failedRequests,
         segment_count: session.segment_count + 1,

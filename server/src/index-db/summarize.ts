@@ -26,6 +26,18 @@ export { INACTIVITY_THRESHOLD_MS };
 export const MAX_PAGES_PER_SESSION = 200;
 /** Distinct custom event names kept per session, for the same reason. */
 export const MAX_CUSTOM_EVENT_NAMES = 200;
+/** The largest count a session row holds (PostgreSQL `integer`): a count stops there rather than overflow. */
+export const MAX_INDEXED_COUNT = 2_147_483_647;
+
+/** `count + more`, stopping at `MAX_INDEXED_COUNT`: a hostile `skipped` must not fail the row's update. */
+export function addCount(count: number, more: number): number {
+  return Math.min(MAX_INDEXED_COUNT, count + more);
+}
+
+/** The errors the recorder's rate bound left out before this one (`skipped`); anything but a count is none. */
+function leftOutBefore(skipped: unknown): number {
+  return typeof skipped === 'number' && Number.isSafeInteger(skipped) && skipped > 0 ? skipped : 0;
+}
 const MAX_NAME_LENGTH = 200;
 const MAX_URL_LENGTH = 2_000;
 
@@ -157,7 +169,9 @@ function summarizeRepriseEvent(
   if (isRepriseEvent(event, 'navigation')) {
     addPage(event.data.payload.url, event.data.payload.route, at);
   } else if (isRepriseEvent(event, 'error')) {
-    summary.errors++;
+    // Errors left out by the rate bound happened all the same (console messages and requests
+    // share their bounds across levels and outcomes, so theirs cannot be told apart).
+    summary.errors = addCount(summary.errors, 1 + leftOutBefore(event.data.payload.skipped));
   } else if (isRepriseEvent(event, 'console')) {
     const level = event.data.payload.level;
     if (level === 'error' || level === 'assert') summary.consoleErrors++;
