@@ -190,6 +190,40 @@ test('an uncaught error sends what its page held before it (an error keepSession
   await page.close();
 });
 
+test('a held page rewriting large parts of itself is bounded by weight: past the bound, the minute before the last snapshot goes', async () => {
+  const page = await browser.newPage();
+  const sessionId = await open(page);
+  await flush(page);
+  // Three log views of 3 Mi characters each, one a task: past half of MAX_BUFFERED_CHARACTERS a
+  // snapshot is taken early (it holds the first two); the third passes the bound, and what came
+  // before that snapshot is forgotten. A count of events would hold all three.
+  for (const id of ['log-1', 'log-2', 'log-3']) {
+    await page.evaluate((id) => {
+      const view = document.body.appendChild(document.createElement('pre'));
+      view.id = id;
+      view.textContent = `${id} `.repeat((3 * 1024 * 1024) / (id.length + 1));
+    }, id);
+    await page.waitForTimeout(200);
+  }
+  await page.click('#fail');
+  await flush(page);
+  await storedClicks(sessionId, 1);
+  const events = (await readSessionEvents(running.collector, 'dev', sessionId)) as CapturedEvent[];
+  expect(startsFromSnapshot(events)).toBe(true);
+  const firstSnapshot = JSON.stringify(events[1]);
+  expect(firstSnapshot).toContain('"id":"log-1"');
+  expect(firstSnapshot).toContain('"id":"log-2"');
+  expect(firstSnapshot).not.toContain('"id":"log-3"');
+  // Nothing from before that snapshot (the page's first, without the logs), and log-3 arrives as
+  // a change after it.
+  const snapshots = events.filter((event) => event.type === 2).map((event) => JSON.stringify(event));
+  expect(snapshots.every((snapshot) => snapshot.includes('"id":"log-1"'))).toBe(true);
+  const firstChange = events.findIndex((event) => event.type === 3 && JSON.stringify(event).includes('"id":"log-3"'));
+  expect(firstChange).toBeGreaterThan(1);
+  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await page.close();
+});
+
 test('captureError() keeps the session as an uncaught error does', async () => {
   const page = await browser.newPage();
   const sessionId = await open(page);
