@@ -1,7 +1,15 @@
 // The delivery engine in Node against the loopback ingest server (real HTTP, real decoding): the
 // transport rules a browser test would take minutes to reach.
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { Codec, PROTOCOL_VERSION, encodeBatchFrame, type RecordedEvent } from '@reprise/protocol';
+import {
+  Codec,
+  DEFAULT_MAX_STRING_LENGTH,
+  PROTOCOL_VERSION,
+  encodeBatchFrame,
+  encodeJsonBatchFrame,
+  type RecordedEvent,
+} from '@reprise/protocol';
+import { encodeFrames } from '../../packages/core/src/delivery/encode.js';
 import { DeliveryEngine } from '../../packages/core/src/delivery/engine.js';
 import type { EngineConfig, FromEngine } from '../../packages/core/src/delivery/messages.js';
 import { MemoryOutbox, outboxKey } from '../../packages/core/src/delivery/outbox.js';
@@ -251,24 +259,27 @@ test('a stream that keeps failing (its old collector is gone) backs off alone: t
   await engine.handle({ type: 'stop', id: 1 });
 });
 
+/** A record a page that is gone left in the outbox: seq 0 of stream `session`/t. */
+function leftBehind(session: string, body: Uint8Array) {
+  return {
+    key: outboxKey(session, 't', 0, ''),
+    session,
+    tab: 't',
+    seq: 0,
+    part: '',
+    url: `${ingest.url}/v1/ingest`,
+    body,
+    createdAt: 1,
+    owner: 'gone',
+  };
+}
+
 test('a 413 for a batch that cannot be split (its stored body no longer decodes) drops it with a report instead of refusing it on every pass', async () => {
   ingest.set({ maxBodyBytes: 50 });
   const outbox = new MemoryOutbox();
   // Damaged in storage: the frame magic is there, the rest is noise.
   const body = new Uint8Array(200).map((_, index) => (index < 2 ? [0x52, 0x50][index]! : (index * 37) % 251));
-  await outbox.put([
-    {
-      key: outboxKey('damaged', 't', 0, ''),
-      session: 'damaged',
-      tab: 't',
-      seq: 0,
-      part: '',
-      url: `${ingest.url}/v1/ingest`,
-      body,
-      createdAt: 1,
-      owner: 'gone',
-    },
-  ]);
+  await outbox.put([leftBehind('damaged', body)]);
   const { engine, messages } = startEngine(config(), { outbox, random: () => 0 });
   await expect
     .poll(() => messages, { timeout: 5_000 })
@@ -284,25 +295,77 @@ test('a 413 for a batch that cannot be split (its stored body no longer decodes)
   await engine.handle({ type: 'stop', id: 2 });
 });
 
+test("a 413 for the page's own JSON frame of one event (a text of megabytes at pagehide) sends it again as the engine encodes: compressed, the long string cut, the same seq", async () => {
+  ingest.set({ maxBodyBytes: 1024 * 1024 });
+  const lines = Array.from({ length: 120_000 }, (_, index) => `${index} GET /api/items/${index} 200\n`).join('');
+  expect(lines.length).toBeGreaterThan(DEFAULT_MAX_STRING_LENGTH);
+  const at = 1_700_000_000_000;
+  const text: RecordedEvent = {
+    type: 3,
+    data: { source: 0, texts: [{ id: 7, value: lines }], attributes: [], removes: [], adds: [] },
+    timestamp: at,
+  };
+  const body = encodeJsonBatchFrame({
+    v: PROTOCOL_VERSION,
+    project: 'p',
+    session: 'leaving',
+    tab: 't',
+    seq: 0,
+    start: at,
+    end: at,
+    events: [text],
+  });
+  const outbox = new MemoryOutbox();
+  await outbox.put([leftBehind('leaving', body)]);
+  const { engine, messages } = startEngine(config(), { outbox, random: () => 0 });
+  await ingest.waitFor((server) => server.batches.length === 1, 10_000, 'the batch encoded again');
+  expect(ingest.requests.map((request) => request.status)).toEqual([413, 202]);
+  expect(ingest.requests[1]!.codec).toBe(Codec.deflateRaw);
+  const [stored] = ingest.batches.map((item) => item.batch);
+  expect([stored!.seq, stored!.part]).toEqual([0, undefined]);
+  const value = (stored!.events[0]!.data as { texts: Array<{ value: string }> }).texts[0]!.value;
+  expect(value.length).toBe(DEFAULT_MAX_STRING_LENGTH);
+  expect(value).toBe(`${lines.slice(0, DEFAULT_MAX_STRING_LENGTH - 1)}…`);
+  expect(messages.filter((message) => message.type === 'dropped')).toEqual([]);
+  await expect.poll(() => outbox.entries()).toEqual([]);
+  await engine.handle({ type: 'stop', id: 1 });
+});
+
+test('a 413 for one event the engine cannot make any smaller (its own frame, incompressible) drops it with a report after one refusal', async () => {
+  ingest.set({ maxBodyBytes: 32 * 1024 });
+  let noise = '';
+  for (let seed = 7; noise.length < 64 * 1024;)
+    noise += String.fromCharCode(33 + ((seed = (seed * 48271) % 2147483647) % 94));
+  const [frame] = await encodeFrames({
+    v: PROTOCOL_VERSION,
+    project: 'p',
+    session: 'noise',
+    tab: 't',
+    seq: 0,
+    start: 1,
+    end: 1,
+    events: [{ type: 5, data: { tag: 'reprise.custom', payload: { noise } }, timestamp: 1 }],
+  });
+  const outbox = new MemoryOutbox();
+  await outbox.put([leftBehind('noise', frame!.body)]);
+  const { engine, messages } = startEngine(config(), { outbox, random: () => 0 });
+  await expect
+    .poll(() => messages, { timeout: 5_000 })
+    .toContainEqual(expect.objectContaining({ type: 'dropped', reason: 'too_large', batches: 1 }));
+  await engine.handle({ type: 'flush', id: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  expect(ingest.requests.map((request) => request.status)).toEqual([413]);
+  expect(await outbox.entries()).toEqual([]);
+  await engine.handle({ type: 'stop', id: 2 });
+});
+
 test('a collector that does not answer is backed off as a whole: one request per backoff step, not one per stream', async () => {
   ingest.set({ down: true });
   const outbox = new MemoryOutbox();
   // A page that is gone left a stream for the same collector.
   const left = events(1, 100);
   const body = framedBatch('aaa-left', 't', left);
-  await outbox.put([
-    {
-      key: outboxKey('aaa-left', 't', 0, ''),
-      session: 'aaa-left',
-      tab: 't',
-      seq: 0,
-      part: '',
-      url: `${ingest.url}/v1/ingest`,
-      body,
-      createdAt: 1,
-      owner: 'gone',
-    },
-  ]);
+  await outbox.put([leftBehind('aaa-left', body)]);
   const { engine } = startEngine(config(), { outbox, random: () => 1 });
   await engine.handle({ type: 'events', events: events(2) });
   await engine.handle({ type: 'cut', seq: 0, count: 2 });

@@ -48,11 +48,12 @@ const ADD_BUTTON = `document.getElementById('add').onclick = () => {
     document.getElementById('list').appendChild(document.createElement('li')).textContent = 'item';
   };`;
 
-const RECORDER = `<script src="/dist/core/reprise.iife.js"></script>
+/** The recorder with `options` added to its own (source text: a page's script). */
+const recorderScript = (options = '') => `<script src="/dist/core/reprise.iife.js"></script>
 <script>
   window.__errors = [];
   window.recorder = Reprise.createRecorder({
-    project: 'dev',
+    project: 'dev',${options}
     endpoint: new URLSearchParams(location.search).get('endpoint'),
     onError: (error) => window.__errors.push(error.message),
   });
@@ -66,7 +67,7 @@ const PAGE = `<!doctype html><html><head><title>upload</title></head><body>
   document.getElementById('at-load').src = noisePicture();
   ${ADD_BUTTON}
 </script>
-${RECORDER}</body></html>`;
+${recorderScript()}</body></html>`;
 
 /** A log viewer whose text, in the first snapshot, is longer than any string the protocol takes. */
 const LOG_PAGE = `<!doctype html><html><head><title>logs</title></head><body>
@@ -76,11 +77,32 @@ const LOG_PAGE = `<!doctype html><html><head><title>logs</title></head><body>
   document.getElementById('log').textContent = logText(3 * 1024 * 1024, 0);
   ${ADD_BUTTON}
 </script>
-${RECORDER}</body></html>`;
+${recorderScript()}</body></html>`;
+
+/**
+ * A log viewer whose batches leave only at `pagehide` or on `flush()`, however large they grow: what
+ * it records before it is left is the batch the page frames itself, as JSON, at `pagehide`. (With
+ * the defaults that is what a page records in its last quarter second.) Notes each `pageshow`.
+ */
+const LEAVING_PAGE = `<!doctype html><html><head><title>leaving</title></head><body>
+<button id="add">add</button><ul id="list"></ul><pre id="log"></pre>
+<script>
+  window.__shown = [];
+  addEventListener('pageshow', (event) => window.__shown.push(event.persisted));
+  ${ADD_BUTTON}
+</script>
+${recorderScript(' delivery: { maxBatchDelayMs: 60000, maxBatchBytes: 8 * 1024 * 1024 },')}</body></html>`;
 
 beforeAll(async () => {
   running = await startCollector();
-  site = await serve({ pages: { '/upload': PAGE, '/logs': LOG_PAGE } });
+  site = await serve({
+    pages: {
+      '/upload': PAGE,
+      '/logs': LOG_PAGE,
+      '/leaving': LEAVING_PAGE,
+      '/elsewhere': '<!doctype html><title>elsewhere</title><p>a page without Reprise</p>',
+    },
+  });
   browser = await launchBrowser();
 }, 60_000);
 
@@ -280,4 +302,46 @@ test('a page that polls a request in a loop is recorded within the rate bound, e
   );
   expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
   await page.close();
+});
+
+test('a text of megabytes recorded just before the page is left, in the batch the page frames itself at pagehide, is stored cut: the engine encodes the refused frame again', async () => {
+  // The page is kept in the back/forward cache, so its engine runs on after `pagehide` (as the
+  // next page's engine would on a reload) and meets the collector's 413 for the page's frame.
+  const cached = await launchBrowser({ backForwardCache: true });
+  try {
+    const page = await cached.newPage();
+    await page.goto(`${site.url}/leaving?endpoint=${encodeURIComponent(running.url)}`);
+    await page.click('#add');
+    const session = await page.evaluate(`(() => {
+      ${LOG_TEXT}
+      document.getElementById('log').textContent = logText(3 * 1024 * 1024, 0);
+      return window.recorder.sessionId;
+    })()`);
+    await page.goto(`${site.url}/elsewhere`);
+    await page.goBack({ waitUntil: 'commit' });
+    await page.waitForFunction(() => (window as unknown as { __shown?: boolean[] }).__shown?.length === 2);
+    // Otherwise the page was loaded again, and its last batch was never framed at pagehide.
+    expect(await page.evaluate(() => (window as unknown as { __shown: boolean[] }).__shown)).toEqual([false, true]);
+    await page.click('#add');
+    await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+    // The batch framed at pagehide waits out the page's own send (PAGE_SENT_GRACE_MS) first.
+    await expect
+      .poll(async () => JSON.stringify(await readSessionEvents(running.collector, 'dev', session as string)).length, {
+        timeout: 45_000,
+        interval: 500,
+      })
+      .toBeGreaterThan(DEFAULT_MAX_STRING_LENGTH);
+    await expect
+      .poll(async () => clicksIn(await readSessionEvents(running.collector, 'dev', session as string)), {
+        timeout: 20_000,
+      })
+      .toBe(2);
+    expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+    const events = await readSessionEvents(running.collector, 'dev', session as string);
+    const cut = allStrings(events).filter((text) => text.length === DEFAULT_MAX_STRING_LENGTH);
+    expect(cut.map((text) => [text.slice(0, 18), text.at(-1)])).toEqual([['0 GET /api/items/0', '…']]);
+    expect(longestString(events)).toBe(DEFAULT_MAX_STRING_LENGTH);
+  } finally {
+    await cached.close();
+  }
 });

@@ -450,13 +450,28 @@ export class DeliveryEngine {
   }
 
   private async split(record: OutboxRecord, refusal: string): Promise<void> {
-    // 413: halve the batch (same seq, longer part path) and put the halves where it was.
+    // 413: halve the batch (same seq, longer part path) and put the halves where it was. A single
+    // event is encoded again as this engine encodes: the page frames its last batch at `pagehide`
+    // as JSON, uncompressed and with strings as long as the page made them (a snapshot or a log
+    // view of megabytes, recorded moments before leaving). Compressed, with those strings cut, it
+    // keeps its seq and part; the collector stored nothing under them, it refused them.
     const halves: EncodedFrame[] = [];
+    let again: EncodedFrame[] = [];
     try {
-      for (const half of splitBatch(await readOwnFrame(record.body))) halves.push(...(await encodeFrames(half)));
+      const batch = await readOwnFrame(record.body);
+      if (batch.events.length > 1) for (const half of splitBatch(batch)) halves.push(...(await encodeFrames(half)));
+      else {
+        measureAndCapStrings(batch.events);
+        again = await encodeFrames(batch);
+      }
     } catch {
-      // A single event, or a body that no longer decodes: it can never pass, and must not be
-      // refused again on every pass.
+      // A body that no longer decodes: it can never pass, and must not be refused again on every pass.
+    }
+    // No smaller this way (the engine's own frame): it can never pass either.
+    if (again.length === 1 && again[0]!.body.byteLength < record.body.byteLength) {
+      // Under its own key: the record is replaced where it stands.
+      await this.outbox!.put([{ ...record, body: again[0]!.body }]);
+      return;
     }
     if (halves.length === 0) {
       await this.remove([record.key]);
