@@ -17,6 +17,8 @@ import { clicksIn, loadWholeRecorder } from './capture-helpers.js';
 
 let browser: TestBrowser;
 let site: TestServer;
+/** Serves the same files from another origin, as a CDN would. */
+let cdn: TestServer;
 let ingest: IngestServer;
 
 const PAGE_BODY = `<h1>Delivery</h1><button id="add">add</button><ul id="list"></ul>
@@ -42,10 +44,21 @@ ${before}<script src="/dist/core/reprise.iife.js"></script>
 </script></body></html>`;
 }
 
+/**
+ * Trusted Types enforced, with the policies the page allows listed by name: a script's or a
+ * worker's URL may not be a plain string.
+ */
+const TRUSTED_TYPES = "require-trusted-types-for 'script'; trusted-types reprise 'allow-duplicates'";
+
 beforeAll(async () => {
   ingest = await startIngestServer();
+  cdn = await serve({});
+  const fromCdn = (csp: string) =>
+    `<!doctype html><html><head>${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}</head><body><script src="${cdn.url}/dist/core/reprise.iife.js"></script></body></html>`;
   site = await serve({
     pages: {
+      '/from-cdn': fromCdn(''),
+      '/from-cdn-trusted-types': fromCdn(TRUSTED_TYPES),
       '/app': recorderPage(),
       '/csp': recorderPage("worker-src 'self'"),
       // A browser without Web Locks on the page (the worker running the engine keeps its own).
@@ -61,6 +74,20 @@ beforeAll(async () => {
       '/away': '<!doctype html><title>away</title><p>another page</p>',
       '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
       '/no-workers': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
+      '/trusted-types': recorderPage(TRUSTED_TYPES),
+      '/trusted-types-loader': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}"></head><body>${PAGE_BODY}
+<script src="/dist/core/reprise.loader.js"></script>
+<script>
+  window.__errors = [];
+  window.recorder = Reprise.createRecorder({
+    project: 'e2e',
+    endpoint: new URLSearchParams(location.search).get('endpoint'),
+    onError: (error) => window.__errors.push(error.message),
+  });
+  window.recorder.start();
+</script></body></html>`,
+      '/trusted-types-delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
+      '/trusted-types-no-workers': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}; worker-src 'none'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
     },
   });
   browser = await launchBrowser();
@@ -69,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await site?.close();
+  await cdn?.close();
   await ingest?.close();
 });
 
@@ -470,6 +498,58 @@ test("under a CSP the self-hosted worker, the worker beside the script (worker-s
   expect(tabs).toEqual(expect.arrayContaining(['hosted', 'beside', 'fallback']));
   await page.close();
   await strict.close();
+});
+
+test("under Trusted Types the script tag and the loader fetch the rest of the recorder, and the worker (hosted or beside the script) or the main-thread fallback delivers, through Reprise's own policy", async () => {
+  for (const path of ['/trusted-types', '/trusted-types-loader']) {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}${path}?endpoint=${encodeURIComponent(ingest.url)}`);
+    await page.waitForFunction(
+      () => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording,
+    );
+    await clickTimes(page, 2);
+    const session = await sessionOf(page);
+    await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+    await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 10_000, `the clicks of ${path}`);
+    expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+    // A worker delivered: the engine was never loaded onto the page.
+    expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
+    await page.close();
+  }
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/trusted-types-delivery-only`);
+  await loadWholeRecorder(page);
+  expect(
+    await deliverInPage(page, [
+      { tab: 'tt-hosted', options: { workerUrl: '/dist/core/reprise.worker.js' } },
+      { tab: 'tt-beside', options: {} },
+    ]),
+  ).toEqual(['hosted-worker', 'bundled-worker']);
+  const strict = await browser.newPage();
+  await strict.goto(`${site.url}/trusted-types-no-workers`);
+  await loadWholeRecorder(strict);
+  expect(await deliverInPage(strict, [{ tab: 'tt-fallback', options: {} }])).toEqual(['main-thread']);
+  await ingest.waitFor(
+    () =>
+      ['tt-hosted', 'tt-beside', 'tt-fallback'].every((tab) => ingest.batches.some((item) => item.batch.tab === tab)),
+    5_000,
+    'the three batches',
+  );
+  await page.close();
+  await strict.close();
+});
+
+test('the script tag served from another origin (a CDN) starts its worker through a Blob worker that imports it, with Trusted Types enforced or not', async () => {
+  for (const path of ['/from-cdn', '/from-cdn-trusted-types']) {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}${path}`);
+    await loadWholeRecorder(page);
+    const tab = path.slice(1);
+    expect(await deliverInPage(page, [{ tab, options: {} }])).toEqual(['bundled-worker']);
+    await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === tab), 5_000, `the batch of ${path}`);
+    expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
+    await page.close();
+  }
 });
 
 test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {

@@ -9,6 +9,7 @@ import * as rrweb from '@rrweb/record';
 import { RecorderError } from './errors.js';
 import { startEarlyCapture } from './loader/early-capture.js';
 import { createQueueingRecorder, type RecorderCore } from './loader/queueing-recorder.js';
+import { trustedScriptUrl } from './trusted-types.js';
 import type { Recorder, RecorderOptions } from './types.js';
 
 export { RecorderError };
@@ -46,7 +47,7 @@ export function load(): Promise<RecorderCore> {
       );
     }
     const script = document.createElement('script');
-    script.src = recorderSrc;
+    script.src = trustedScriptUrl(recorderSrc);
     script.async = true;
     script.onload = () => {
       const rest = page[RECORDER_GLOBAL];

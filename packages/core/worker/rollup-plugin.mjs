@@ -58,20 +58,24 @@ ${ENGINE_IMPORT}`,
 }
 ${ENGINE_IMPORT}`,
   // The script tag: the worker beside this script (document.currentScript, read while it runs).
-  iife: `const script = typeof document !== 'undefined' ? document.currentScript : null;
+  // Trusted Types: see src/trusted-types.ts.
+  iife: `import { trustedScriptUrl } from '../trusted-types.js';
+const script = typeof document !== 'undefined' ? document.currentScript : null;
 const asset = script && script.src ? new URL('${WORKER_FILE}', script.src).href : undefined;
 export function startBundledWorker() {
   if (!asset) return undefined;
-  if (new URL(asset).origin === location.origin) return new Worker(asset);
-  // A worker script must be same-origin: from a CDN, a Blob worker imports it.
-  return new Worker(URL.createObjectURL(new Blob(['importScripts(' + JSON.stringify(asset) + ')'], { type: 'text/javascript' })));
+  if (new URL(asset).origin === location.origin) return new Worker(trustedScriptUrl(asset));
+  // A worker script must be same-origin: from a CDN, a Blob worker imports it. The worker
+  // inherits the page's CSP, Trusted Types included, and so has its own policy.
+  const source = 'importScripts(self.trustedTypes ? trustedTypes.createPolicy("reprise", { createScriptURL: (url) => url }).createScriptURL(' + JSON.stringify(asset) + ') : ' + JSON.stringify(asset) + ')';
+  return new Worker(trustedScriptUrl(URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))));
 }
 export function loadEngine() {
   return new Promise((resolve, reject) => {
     if (globalThis.${ENGINE_GLOBAL}) return resolve(globalThis.${ENGINE_GLOBAL});
     if (!asset) return reject(new Error('reprise.iife.js was not loaded from a <script src>, so ${WORKER_FILE} cannot be found beside it'));
     const element = document.createElement('script');
-    element.src = asset;
+    element.src = trustedScriptUrl(asset);
     element.onload = () => (globalThis.${ENGINE_GLOBAL} ? resolve(globalThis.${ENGINE_GLOBAL}) : reject(new Error(asset + ' did not define the delivery engine')));
     element.onerror = () => reject(new Error('could not load ' + asset));
     document.head.appendChild(element);

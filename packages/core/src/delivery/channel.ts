@@ -1,5 +1,6 @@
 import { WORKER_START_TIMEOUT_MS } from './defaults.js';
 import { loadEngine, startBundledWorker } from './bundled.js';
+import { trustedScriptUrl } from '../trusted-types.js';
 import type { FromEngine, ToEngine, ToWorker } from './messages.js';
 
 /** Which way the engine runs; reported for tests and debugging. */
@@ -22,7 +23,8 @@ export function workerCandidates(options: { workerUrl?: string; disableWorker?: 
   if (options.disableWorker || typeof Worker === 'undefined') return [];
   const list: WorkerCandidate[] = [];
   // A site that self-hosts the worker does so because of its CSP: try that first.
-  if (options.workerUrl) list.push({ mode: 'hosted-worker', start: () => new Worker(options.workerUrl!) });
+  if (options.workerUrl)
+    list.push({ mode: 'hosted-worker', start: () => new Worker(trustedScriptUrl(options.workerUrl!)) });
   list.push({ mode: 'bundled-worker', start: startBundledWorker });
   return list;
 }

@@ -13,6 +13,7 @@ import {
 } from './queueing-recorder.js';
 import { RecorderError } from '../errors.js';
 import { afterPageLoad } from './after-page-load.js';
+import { trustedScriptUrl } from '../trusted-types.js';
 
 export interface LoaderOptions {
   /**
@@ -63,7 +64,7 @@ function loadFullScript(src: string | undefined, api: RepriseLoaderGlobal): Prom
   if (!load) {
     load = new Promise<RecorderCore>((resolve, reject) => {
       const script = document.createElement('script');
-      script.src = src;
+      script.src = trustedScriptUrl(src);
       script.async = true;
       script.onload = () => {
         // The full script declares its own `var Reprise`; keep the loader's global (with the full
