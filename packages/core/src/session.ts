@@ -99,9 +99,8 @@ export function readStored(): StoredSession | undefined {
 
 export function writeStored(session: StoredSession): void {
   try {
-    const store = storage();
-    if (!store) throw new Error('no sessionStorage');
-    store.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
+    // Without sessionStorage this throws too, and the catch keeps the session in memory.
+    storage()!.setItem(SESSION_STORAGE_KEY, JSON.stringify(session));
     unstoredSession = undefined;
   } catch {
     // Quota or access errors: the session lives in memory and will not survive a reload.
@@ -138,9 +137,7 @@ export function replaceTabId(id: string): void {
 
 function storeTabId(id: string): void {
   try {
-    const store = storage();
-    if (!store) throw new Error('no sessionStorage');
-    store.setItem(TAB_STORAGE_KEY, id);
+    storage()!.setItem(TAB_STORAGE_KEY, id);
   } catch {
     // Kept in memory instead, so this page keeps one tab id.
     unstoredTabId = id;
