@@ -48,7 +48,13 @@ beforeAll(async () => {
       '/fixture/': FIXTURE_DIR,
       '/dist/player/': join(REPO_ROOT, 'packages/player/dist'),
     },
-    pages: { '/canvas': CANVAS_PAGE },
+    pages: {
+      '/canvas': CANVAS_PAGE,
+      '/canvas-trusted-types': CANVAS_PAGE.replace(
+        '<head>',
+        `<head><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'">`,
+      ),
+    },
   });
   browser = await launchBrowser();
 });
@@ -218,4 +224,32 @@ describe('canvas recording', () => {
       await page.close();
     }
   }, 60_000);
+});
+
+test("under Trusted Types, which refuse rrweb's canvas worker, the page is recorded without its canvases, onError says why, and getContext is left as it was", async () => {
+  const tab = await browser.newPage();
+  try {
+    await tab.goto(`${server.url}/canvas-trusted-types`);
+    await tab.evaluate(() => {
+      (window as unknown as { __startRecorder(o: unknown): void }).__startRecorder({ canvas: { fps: 4 } });
+    });
+    await tab.evaluate(() => (window as unknown as { paintFlat(c: string): void }).paintFlat('rgb(220, 30, 30)'));
+    await tab.waitForFunction(() => (window as unknown as { __errors: string[] }).__errors.length > 0);
+    await tab.waitForTimeout(600);
+    const events = await capturedEvents(tab);
+    expect(events.some((event) => event.type === 2)).toBe(true);
+    expect(
+      events.filter((event) => event.type === 3 && (event.data as { source?: number }).source === CANVAS_MUTATION),
+    ).toEqual([]);
+    expect(await tab.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([
+      expect.stringContaining('canvas is not recorded: this page enforces Trusted Types'),
+    ]);
+    expect(
+      await tab.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
+    ).toBe(true);
+    // rrweb patches getContext before it starts its worker: a record() that threw left it patched.
+    expect(await tab.evaluate(() => HTMLCanvasElement.prototype.getContext.toString())).toContain('[native code]');
+  } finally {
+    await tab.close();
+  }
 });

@@ -15,7 +15,7 @@ import { SESSION_TOUCH_INTERVAL_MS } from './recorder-defaults.js';
 import { resolveOptions } from './resolve-options.js';
 import { sessionReplayUrl } from './replay-url.js';
 import type { AssetCapture } from './assets/capture.js';
-import { recordedNode } from './capture/dom.js';
+import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { RecorderError } from './errors.js';
@@ -229,6 +229,15 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
         },
         teardowns,
       );
+      if (config.canvas && scriptUrlsRefused())
+        report(
+          new RecorderError(
+            'capture',
+            "canvas is not recorded: this page enforces Trusted Types, which refuse rrweb's canvas worker (a blob: URL). The rest is recorded.",
+          ),
+          'capture',
+          'recording canvas',
+        );
       // After rrweb's Meta and full snapshot, which a replay needs first.
       if (continued) context.emit('session', continued);
       startPageTrackers(config, context, teardowns);

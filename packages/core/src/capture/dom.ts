@@ -37,6 +37,16 @@ export function recordedNode(id: number): Node | null {
 const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
 const page = globalThis as typeof globalThis & { [DOM_CAPTURE_RUNNING]?: boolean };
 
+/** Whether the page enforces Trusted Types for script URLs (a detached script loads nothing). */
+export function scriptUrlsRefused(): boolean {
+  try {
+    document.createElement('script').src = 'data:,';
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * DOM capture with rrweb: snapshots and incremental changes, same-origin iframes, shadow DOM
  * (adopted stylesheets included), inline stylesheets, sampled mouse moves and scrolls, and a full
@@ -56,7 +66,10 @@ export function startDomCapture(
     maskSelector: privacy.maskTextSelector,
     unmaskSelector,
   };
-  const canvas = options.canvas || undefined;
+  // Trusted Types refuse rrweb's canvas worker (a plain blob: URL): its constructor would throw
+  // inside record(), after rrweb has patched getContext, and nothing would be recorded. (The
+  // recorder says so: this may run before onError is reachable.)
+  const canvas = options.canvas && !scriptUrlsRefused() ? options.canvas : undefined;
   const coalesceInput = options.sampling.input === 'last';
   let pendingInput: (RecordedEvent & { data: { id?: number } }) | undefined;
   let inputTimer: ReturnType<typeof setTimeout> | undefined;
