@@ -74,6 +74,9 @@ beforeAll(async () => {
       '/away': '<!doctype html><title>away</title><p>another page</p>',
       '/delivery-only': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'self'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
       '/no-workers': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'"></head><body><script src="/dist/core/reprise.iife.js"></script></body></html>`,
+      // A sandboxed frame without allow-same-origin: an opaque origin, refused Web Locks, storage and IndexedDB.
+      '/sandbox-host': `<!doctype html><title>host</title><iframe id="sandboxed" sandbox="allow-scripts"></iframe>
+<script>document.getElementById('sandboxed').src = '/app' + location.search;</script>`,
       '/trusted-types': recorderPage(TRUSTED_TYPES),
       '/trusted-types-loader': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}"></head><body>${PAGE_BODY}
 <script src="/dist/core/reprise.loader.js"></script>
@@ -550,6 +553,27 @@ test('the script tag served from another origin (a CDN) starts its worker throug
     expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
     await page.close();
   }
+});
+
+test('a page in a sandboxed frame (an opaque origin, refused Web Locks and storage) records and delivers, and throws nothing into the page', async () => {
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(appUrl({ maxBatchDelayMs: 60_000 }).replace('/app?', '/sandbox-host?'));
+  const frame = await (await page.waitForSelector('#sandboxed')).contentFrame();
+  await frame!.waitForFunction(
+    () => (window as unknown as { recorder?: { isRecording: boolean } }).recorder?.isRecording,
+  );
+  expect(await frame!.evaluate(() => origin)).toBe('null');
+  for (let i = 0; i < 2; i++) await frame!.click('#add');
+  const session = await frame!.evaluate(async () => {
+    const { recorder } = window as unknown as { recorder: { sessionId: string; flush(): Promise<void> } };
+    await recorder.flush();
+    return recorder.sessionId;
+  });
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 10_000, 'the clicks of the sandboxed frame');
+  expect(pageErrors).toEqual([]);
+  await page.close();
 });
 
 test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {

@@ -159,11 +159,14 @@ export class DeliveryEngine {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return;
     await new Promise<void>((acquired) => {
-      void locks.request(INSTANCE_LOCK_PREFIX + this.config!.instance, () => {
-        acquired();
-        return new Promise<void>(() => {});
-      });
-    });
+      locks
+        .request(INSTANCE_LOCK_PREFIX + this.config!.instance, () => {
+          acquired();
+          return new Promise<void>(() => {});
+        })
+        // Refused (an opaque origin: a sandboxed frame): as without Web Locks.
+        .catch(() => acquired());
+    }).catch(() => undefined);
   }
 
   private add(events: RecordedEvent[]): void {
@@ -302,8 +305,13 @@ export class DeliveryEngine {
   private async liveOwners(): Promise<Set<string> | undefined> {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return undefined;
-    const state = await locks.query();
-    return new Set((state.held ?? []).map((lock) => lock.name ?? ''));
+    try {
+      const state = await locks.query();
+      return new Set((state.held ?? []).map((lock) => lock.name ?? ''));
+    } catch {
+      // Refused (an opaque origin): as without Web Locks.
+      return undefined;
+    }
   }
 
   private async nextEntry(): Promise<OutboxEntry | undefined> {

@@ -10,7 +10,7 @@ let claimedTabId: string | undefined;
  * sessionStorage, tab id included. Each page holds a Web Lock named after its tab id for its life;
  * when another page holds it, this page takes a fresh tab id (same session: a duplicated tab is the
  * same visit), stores it for its reloads, and holds that one. Without Web Locks (or if the request
- * fails) `onClaimed` gets `tabId` at once: the collector's 409 and delivery's retab then cover it.
+ * is refused) `onClaimed` gets `tabId` at once: the collector's 409 and delivery's retab then cover it.
  */
 export function claimTabId(tabId: string, onClaimed: (tabId: string) => void): void {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
@@ -27,14 +27,19 @@ export function claimTabId(tabId: string, onClaimed: (tabId: string) => void): v
     settle(id);
     return new Promise<never>(() => undefined);
   };
-  locks
-    .request(TAB_LOCK_PREFIX + tabId, { ifAvailable: true }, (lock) => {
-      if (lock) return hold(tabId)();
-      const fresh = randomId();
-      replaceTabId(fresh);
-      // A fresh random id is free: this is granted at once.
-      void locks.request(TAB_LOCK_PREFIX + fresh, hold(fresh)).catch(() => settle(fresh));
-      return undefined;
-    })
-    .catch(() => settle(tabId));
+  try {
+    locks
+      .request(TAB_LOCK_PREFIX + tabId, { ifAvailable: true }, (lock) => {
+        if (lock) return hold(tabId)();
+        const fresh = randomId();
+        replaceTabId(fresh);
+        // A fresh random id is free: this is granted at once.
+        void locks.request(TAB_LOCK_PREFIX + fresh, hold(fresh)).catch(() => settle(fresh));
+        return undefined;
+      })
+      .catch(() => settle(tabId));
+  } catch {
+    // A document of an opaque origin (a sandboxed frame) has the API and is refused it, at once.
+    settle(tabId);
+  }
 }
