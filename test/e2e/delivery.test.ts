@@ -77,6 +77,9 @@ beforeAll(async () => {
       // A sandboxed frame without allow-same-origin: an opaque origin, refused Web Locks, storage and IndexedDB.
       '/sandbox-host': `<!doctype html><title>host</title><iframe id="sandboxed" sandbox="allow-scripts"></iframe>
 <script>document.getElementById('sandboxed').src = '/app' + location.search;</script>`,
+      // No worker may start, so the page's own requests carry the batches, under its connect-src.
+      '/connect-src-self': recorderPage("connect-src 'self'; worker-src 'none'"),
+      '/connect-src-collector': recorderPage(`connect-src 'self' ${ingest.url}; worker-src 'none'`),
       '/trusted-types': recorderPage(TRUSTED_TYPES),
       '/trusted-types-loader': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}"></head><body>${PAGE_BODY}
 <script src="/dist/core/reprise.loader.js"></script>
@@ -574,6 +577,28 @@ test('a page in a sandboxed frame (an opaque origin, refused Web Locks and stora
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 10_000, 'the clicks of the sandboxed frame');
   expect(pageErrors).toEqual([]);
   await page.close();
+});
+
+test('a page whose CSP refuses requests to the collector (connect-src) is told so once through onError; allowed, it delivers without a word', async () => {
+  const refused = await browser.newPage();
+  await refused.goto(appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/connect-src-self?'));
+  await clickTimes(refused, 2);
+  await refused.waitForFunction(() => (window as unknown as { __errors: string[] }).__errors.length > 0);
+  // Retries go on (the outbox keeps the batches): still one report.
+  await refused.waitForTimeout(2_500);
+  const collector = new URL(ingest.url).origin;
+  expect(await refused.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([
+    `[@reprise/core] this page's Content-Security-Policy refuses requests to the collector (${collector}): add it to connect-src. Until then nothing is sent; batches wait in the outbox.`,
+  ]);
+  expect(ingest.eventsOf(await sessionOf(refused))).toEqual([]);
+  await refused.close();
+  const allowed = await browser.newPage();
+  await allowed.goto(appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/connect-src-collector?'));
+  await clickTimes(allowed, 2);
+  const session = await sessionOf(allowed);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 10_000, 'the clicks of the allowed page');
+  expect(await allowed.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await allowed.close();
 });
 
 test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {

@@ -266,16 +266,33 @@ export class PageDelivery implements Delivery {
   }
 
   private listen(): void {
-    const on = (target: EventTarget | undefined, type: string, listener: () => void): void => {
+    const on = (target: EventTarget | undefined, type: string, listener: (event: Event) => void): void => {
       if (!target) return;
       target.addEventListener(type, listener);
       this.removeListeners.push(() => target.removeEventListener(type, listener));
     };
     const win = typeof window === 'undefined' ? undefined : window;
+    const doc = typeof document === 'undefined' ? undefined : document;
     on(win, 'online', () => this.send({ type: 'online', online: true }));
     on(win, 'offline', () => this.send({ type: 'online', online: false }));
     on(win, 'pagehide', () => this.sendTail());
-    on(typeof document === 'undefined' ? undefined : document, 'visibilitychange', () => {
+    // A send the page's CSP refuses fails like a network error and would be retried in silence.
+    let refusalSaid = false;
+    const onViolation = (event: Event): void => {
+      const { effectiveDirective, blockedURI } = event as SecurityPolicyViolationEvent;
+      // The endpoint may be relative (a proxy on the page's own origin).
+      const collector = new URL(this.url, location.href).origin;
+      if (refusalSaid || effectiveDirective !== 'connect-src' || !blockedURI.startsWith(collector)) return;
+      refusalSaid = true;
+      this.context.onError(
+        new RecorderError(
+          'delivery',
+          `this page's Content-Security-Policy refuses requests to the collector (${collector}): add it to connect-src. Until then nothing is sent; batches wait in the outbox.`,
+        ),
+      );
+    };
+    on(doc, 'securitypolicyviolation', onViolation);
+    on(doc, 'visibilitychange', () => {
       // Hidden may be the last chance (mobile). In a task of its own: when the page is going
       // away, `pagehide` follows in this same task and sends the tail itself.
       if (document.visibilityState === 'hidden') this.hiddenCut ??= setTimeout(() => this.sendHidden(), 0);
