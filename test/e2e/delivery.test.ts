@@ -588,7 +588,7 @@ test('a page whose CSP refuses requests to the collector (connect-src) is told s
   await refused.waitForTimeout(2_500);
   const collector = new URL(ingest.url).origin;
   expect(await refused.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([
-    `[@reprise/core] this page's Content-Security-Policy refuses requests to the collector (${collector}): add it to connect-src. Until then nothing is sent; batches wait in the outbox.`,
+    `[@reprise/core] this page's Content-Security-Policy refuses requests to the collector (${collector}): add it to connect-src. Batches the page sends itself wait in the outbox meanwhile.`,
   ]);
   expect(ingest.eventsOf(await sessionOf(refused))).toEqual([]);
   await refused.close();

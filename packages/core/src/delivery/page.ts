@@ -287,7 +287,7 @@ export class PageDelivery implements Delivery {
       this.context.onError(
         new RecorderError(
           'delivery',
-          `this page's Content-Security-Policy refuses requests to the collector (${collector}): add it to connect-src. Until then nothing is sent; batches wait in the outbox.`,
+          `this page's Content-Security-Policy refuses requests to the collector (${collector}): add it to connect-src. Batches the page sends itself wait in the outbox meanwhile.`,
         ),
       );
     };
