@@ -80,6 +80,11 @@ beforeAll(async () => {
       // No worker may start, so the page's own requests carry the batches, under its connect-src.
       '/connect-src-self': recorderPage("connect-src 'self'; worker-src 'none'"),
       '/connect-src-collector': recorderPage(`connect-src 'self' ${ingest.url}; worker-src 'none'`),
+      // Prototype.js before 1.7: every array serialises as a string of its JSON.
+      '/prototype-js': recorderPage(
+        undefined,
+        `<script>Array.prototype.toJSON = function () { return '[' + this.map(function (item) { return JSON.stringify(item); }).join(', ') + ']'; };</script>`,
+      ),
       '/trusted-types': recorderPage(TRUSTED_TYPES),
       '/trusted-types-loader': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}"></head><body>${PAGE_BODY}
 <script src="/dist/core/reprise.loader.js"></script>
@@ -599,6 +604,27 @@ test('a page whose CSP refuses requests to the collector (connect-src) is told s
   await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 10_000, 'the clicks of the allowed page');
   expect(await allowed.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
   await allowed.close();
+});
+
+test('a page that gave arrays a toJSON of its own (Prototype.js) delivers, through the worker and at unload, and keeps its toJSON', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/prototype-js?'));
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(session)) === 2, 10_000, 'the clicks sent by the worker');
+  expect(await page.evaluate(() => JSON.stringify([1, [2]]))).toBe('"[1, \\"[2]\\"]"');
+  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await page.close();
+  // A cut only every minute: the clicks leave in the batch the page frames itself at pagehide.
+  const leaving = await browser.newPage();
+  await leaving.goto(appUrl({ maxBatchDelayMs: 60_000 }).replace('/app?', '/prototype-js?'));
+  await clickTimes(leaving, 3);
+  const left = await sessionOf(leaving);
+  await leaving.goto(`${site.url}/away`);
+  await ingest.waitFor(() => clicksIn(ingest.eventsOf(left)) === 3, 10_000, 'the clicks framed at pagehide');
+  expect(ingest.requests.some((request) => request.status === 202 && request.codec === 3)).toBe(true);
+  expect(ingest.requests.filter((request) => request.status >= 400)).toEqual([]);
+  await leaving.close();
 });
 
 test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {

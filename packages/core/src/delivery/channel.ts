@@ -1,3 +1,4 @@
+import { stringifyPlain } from '@reprise/protocol/page';
 import { WORKER_START_TIMEOUT_MS } from './defaults.js';
 import { loadEngine, startBundledWorker } from './bundled.js';
 import { trustedScriptUrl } from '../trusted-types.js';
@@ -133,7 +134,7 @@ export function workerChannel(
       if (message.type === 'events') {
         let json: string | undefined;
         try {
-          json = JSON.stringify(message.events);
+          json = stringifyPlain(message.events);
         } catch {
           // A BigInt, say: structured clone takes what JSON cannot.
         }
