@@ -107,6 +107,34 @@ test('offline holds batches; coming online sends them at once, in seq order', as
   await engine.handle({ type: 'stop', id: 1 });
 });
 
+test('a browser that says it is offline on a working network does not hold batches forever: a send is tried at the first backoff step, and once one goes through the rest follow at once', async () => {
+  const { engine } = startEngine(config({ online: false }), { random: () => 0 });
+  for (let seq = 0; seq < 3; seq++) {
+    await engine.handle({ type: 'events', events: events(2, seq * 2) });
+    await engine.handle({ type: 'cut', seq, count: 2 });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // A hint still: nothing in the first moments.
+  expect(ingest.requests.length).toBe(0);
+  await ingest.waitFor(() => ingest.batches.length === 3, 5_000, 'three batches without an online event');
+  expect(ingest.batches.map((item) => item.batch.seq)).toEqual([0, 1, 2]);
+  // The first send proved the browser wrong: no backoff step (1 s next) between the others.
+  expect(ingest.requests.at(-1)!.at - ingest.requests[0]!.at).toBeLessThan(900);
+  await engine.handle({ type: 'stop', id: 1 });
+});
+
+test('offline and truly unreachable, a send is tried once per backoff step, not in a loop', async () => {
+  ingest.set({ down: true });
+  const { engine } = startEngine(config({ online: false }), { random: () => 0 });
+  await engine.handle({ type: 'events', events: events(2) });
+  await engine.handle({ type: 'cut', seq: 0, count: 2 });
+  await new Promise((resolve) => setTimeout(resolve, 2_200));
+  // Steps of 0.5, 1 and 2 s (the shortest jitter): two tries by now.
+  expect(ingest.unanswered).toBeGreaterThanOrEqual(1);
+  expect(ingest.unanswered).toBeLessThanOrEqual(3);
+  await engine.handle({ type: 'stop', id: 1 });
+});
+
 test('a full outbox drops the oldest whole session, counts and reports it, and keeps the current one', async () => {
   ingest.set({ down: true });
   const outbox = new MemoryOutbox();

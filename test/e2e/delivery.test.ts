@@ -85,6 +85,11 @@ beforeAll(async () => {
         undefined,
         `<script>Array.prototype.toJSON = function () { return '[' + this.map(function (item) { return JSON.stringify(item); }).join(', ') + ']'; };</script>`,
       ),
+      // A browser that says offline on a working network (Chromium on Linux without NetworkManager).
+      '/says-offline': recorderPage(
+        undefined,
+        `<script>Object.defineProperty(Navigator.prototype, 'onLine', { get: () => false });</script>`,
+      ),
       '/trusted-types': recorderPage(TRUSTED_TYPES),
       '/trusted-types-loader': `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${TRUSTED_TYPES}"></head><body>${PAGE_BODY}
 <script src="/dist/core/reprise.loader.js"></script>
@@ -625,6 +630,21 @@ test('a page that gave arrays a toJSON of its own (Prototype.js) delivers, throu
   expect(ingest.requests.some((request) => request.status === 202 && request.codec === 3)).toBe(true);
   expect(ingest.requests.filter((request) => request.status >= 400)).toEqual([]);
   await leaving.close();
+});
+
+test('a browser that says it is offline on a working network still delivers', async () => {
+  const page = await browser.newPage();
+  await page.goto(appUrl({ maxBatchDelayMs: 300 }).replace('/app?', '/says-offline?'));
+  expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+  await clickTimes(page, 2);
+  const session = await sessionOf(page);
+  await ingest.waitFor(
+    () => clicksIn(ingest.eventsOf(session)) === 2,
+    10_000,
+    'the clicks of a page that says offline',
+  );
+  expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
+  await page.close();
 });
 
 test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {

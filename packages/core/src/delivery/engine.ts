@@ -56,6 +56,8 @@ export class DeliveryEngine {
   private bufferBytes = 0;
   private fullSignalled = false;
   private online = true;
+  /** Sends tried since the browser said it was offline (see `sendAll`). */
+  private offlineTries = 0;
   private stopped = false;
   private attempt = 0;
   private retryAt = 0;
@@ -114,13 +116,13 @@ export class DeliveryEngine {
         );
       }
       case 'online':
-        this.online = message.online;
-        if (message.online) {
-          // Coming back online is the best moment to retry: skip the remaining backoff.
-          this.retryAt = 0;
-          this.backoff.clear();
-          void this.pump();
-        }
+        if (!message.online) return this.goOffline();
+        this.online = true;
+        this.offlineTries = 0;
+        // Coming back online is the best moment to retry: skip the remaining backoff.
+        this.retryAt = 0;
+        this.backoff.clear();
+        void this.pump();
         return;
       case 'flush':
         // Not awaited: a long backlog must not hold up the events and cuts queued behind it.
@@ -145,7 +147,7 @@ export class DeliveryEngine {
 
   private async init(config: EngineConfig): Promise<void> {
     this.config = config;
-    this.online = config.online;
+    if (!config.online) this.goOffline();
     const durable = this.deps.outbox ?? (await openOutbox(config.memoryOutbox)).outbox;
     this.outbox = new SpillingOutbox(durable, (operation, error) => this.reportOutboxFailure(operation, error));
     await this.holdInstanceLock();
@@ -357,9 +359,21 @@ export class DeliveryEngine {
     this.retryTimer = setTimeout(() => void this.pump(), Math.max(0, at - this.now()));
   }
 
+  /**
+   * The browser's word that it is offline is a hint, not a fact: Chromium without NetworkManager
+   * on Linux, some VPNs and kiosks say offline on a working network, and a recorder that believed
+   * them would never send. Offline, one send is still tried at each step of the backoff; one that
+   * goes through proves the browser wrong.
+   */
+  private goOffline(): void {
+    this.online = false;
+    this.retryAt = Math.max(this.retryAt, this.now() + backoffDelay(this.offlineTries++, this.deps.random));
+  }
+
   private async sendAll(): Promise<void> {
-    while (!this.stopped && this.online) {
+    while (!this.stopped) {
       if (this.now() < this.retryAt) return this.schedule(this.retryAt);
+      const offline = !this.online;
       let more: boolean;
       try {
         more = await this.sendNext();
@@ -370,6 +384,8 @@ export class DeliveryEngine {
         this.retryAt = this.now() + backoffDelay(this.attempt - 1, this.deps.random);
         continue;
       }
+      // Still offline after that send (or with nothing to send): the next one waits a step.
+      if (offline && !this.online) this.goOffline();
       if (!more) return;
     }
   }
@@ -389,6 +405,8 @@ export class DeliveryEngine {
     const result = await sendFrame(record.url, body, { fetcher: this.deps.fetcher });
     const stream = `${record.session}|${record.tab}`;
     if (result.kind === 'ok') {
+      this.online = true;
+      this.offlineTries = 0;
       this.attempt = 0;
       this.backoff.delete(stream);
       this.backoff.delete(record.url);
