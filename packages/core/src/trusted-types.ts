@@ -7,6 +7,7 @@
  * `'allow-duplicates'` (each Reprise file makes its own); otherwise the URL stays a string and the
  * browser says why it refused it.
  */
+// A TrustedScriptURL, typed as the string it stands for: the sinks take either.
 type ScriptUrlPolicy = { createScriptURL(url: string): string };
 type PolicyFactory = {
   createPolicy(name: string, rules: { createScriptURL(url: string): string }): ScriptUrlPolicy;
