@@ -2,7 +2,7 @@
 // delivering to a loopback fake collector (test/harness/ingest-server.ts) that decodes every body
 // with @reprise/protocol. One Chromium for the file.
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { Codec, PROTOCOL_VERSION, encodeBatchFrame } from '@reprise/protocol';
 import {
   batchOrder,
@@ -645,6 +645,50 @@ test('a browser that says it is offline on a working network still delivers', as
   );
   expect(await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors)).toEqual([]);
   await page.close();
+});
+
+test('an https page whose collector is http (mixed content) is told so at once; an https or a loopback collector is not', async () => {
+  // The https site is this test server's pages, served by the browser's request routing.
+  const shop = 'https://shop.test';
+  const serveShop = async (route: Route) => {
+    const url = new URL(route.request().url());
+    const local = await fetch(`${site.url}${url.pathname}${url.search}`);
+    await route.fulfill({
+      status: local.status,
+      contentType: local.headers.get('content-type') ?? 'text/html',
+      body: Buffer.from(await local.arrayBuffer()),
+    });
+  };
+  const reachedRemote: string[] = [];
+  const remote = (route: Route) => {
+    reachedRemote.push(route.request().url());
+    return route.abort();
+  };
+  await browser.context.route(`${shop}/**`, serveShop);
+  await browser.context.route('http://collector.test/**', remote);
+  const errorsWith = async (endpoint: string) => {
+    const page = await browser.newPage();
+    const delivery = encodeURIComponent(JSON.stringify({ maxBatchDelayMs: 300 }));
+    await page.goto(`${shop}/app?endpoint=${encodeURIComponent(endpoint)}&delivery=${delivery}`);
+    await clickTimes(page, 2);
+    await page.waitForTimeout(1_500);
+    const errors = await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors);
+    await page.close();
+    return errors;
+  };
+  try {
+    expect(await errorsWith('http://collector.test')).toEqual([
+      '[@reprise/core] the collector (http://collector.test) is http: on an https: page, which browsers refuse as mixed content, so nothing can reach it. Serve the collector over https.',
+    ]);
+    // The browser refused its requests before they reached the network: the report was right.
+    expect(reachedRemote).toEqual([]);
+    // Not mixed content: an https collector (unreachable here), and loopback, which browsers allow over http.
+    for (const endpoint of ['https://collector.test', 'http://localhost:9', 'http://127.0.0.1:9'])
+      expect((await errorsWith(endpoint)).filter((error) => error.includes('mixed content'))).toEqual([]);
+  } finally {
+    await browser.context.unroute(`${shop}/**`, serveShop);
+    await browser.context.unroute('http://collector.test/**', remote);
+  }
 });
 
 test('where no worker may start and the engine cannot be fetched either, onError says so once and the page keeps working', async () => {

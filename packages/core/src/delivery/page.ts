@@ -166,12 +166,33 @@ export class PageDelivery implements Delivery {
       maxOutboxBytes: options.maxOutboxBytes ?? DEFAULT_MAX_OUTBOX_BYTES,
       online: globalThis.navigator?.onLine ?? true,
     };
+    this.warnIfMixedContent();
     this.startEngine(workerCandidates(options));
     this.listen();
     claimTabId(context.tabId, (tab) => this.claimed(tab));
     // What earlier pages left in the unload spool goes to the engine's outbox.
     const records = readSpool();
     if (records.length > 0) this.send({ type: 'adopt', records });
+  }
+
+  /**
+   * An https page may not send to an http collector (mixed content), loopback aside: every
+   * request would fail like a network error and be retried in silence.
+   */
+  private warnIfMixedContent(): void {
+    if (typeof location === 'undefined' || location.protocol !== 'https:') return;
+    const collector = new URL(this.url, location.href);
+    if (
+      collector.protocol !== 'http:' ||
+      /^(localhost|.+\.localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(collector.hostname)
+    )
+      return;
+    this.context.onError(
+      new RecorderError(
+        'delivery',
+        `the collector (${collector.origin}) is http: on an https: page, which browsers refuse as mixed content, so nothing can reach it. Serve the collector over https.`,
+      ),
+    );
   }
 
   private claimed(tab: string): void {
