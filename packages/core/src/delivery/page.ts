@@ -303,7 +303,9 @@ export class PageDelivery implements Delivery {
       const { effectiveDirective, blockedURI } = event as SecurityPolicyViolationEvent;
       // The endpoint may be relative (a proxy on the page's own origin).
       const collector = new URL(this.url, location.href).origin;
-      if (refusalSaid || effectiveDirective !== 'connect-src' || !blockedURI.startsWith(collector)) return;
+      // The origin itself, or a URL on it: not another origin it is a prefix of (`:3000` and `:30001`).
+      const refused = blockedURI === collector || blockedURI.startsWith(`${collector}/`);
+      if (refusalSaid || effectiveDirective !== 'connect-src' || !refused) return;
       refusalSaid = true;
       this.context.onError(
         new RecorderError(
