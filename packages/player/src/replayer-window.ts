@@ -185,13 +185,18 @@ export function createReplayerWindow(
       if (drawn !== undefined && event.timestamp <= drawn && windowMeta !== undefined && event.timestamp >= windowMeta)
         missed = true;
       if (
-        event.timestamp >= windowEnd &&
-        event.timestamp - current <= WINDOW_AHEAD_MS &&
-        store.playable(event) &&
-        store.isCovered(windowEnd, event.timestamp)
-      ) {
-        append([event]);
-      }
+        event.timestamp < windowEnd ||
+        event.timestamp - current > WINDOW_AHEAD_MS ||
+        !store.playable(event) ||
+        !store.isCovered(windowEnd, event.timestamp)
+      )
+        return;
+      // Another stream may have stored what lies between the window's end and this event before
+      // the two stretches met (a window fetched ahead, while this stream was still short of it):
+      // those events were refused then, as not contiguous. Without them rrweb's window has a hole,
+      // and a later paused frame in it, reusing the window, showed the page as it was before.
+      if (event.timestamp === windowEnd) append([event]);
+      else append(store.between(windowEnd, event.timestamp));
     },
     extend(current) {
       const rate = Math.max(1, replayer.config.speed);
