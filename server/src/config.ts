@@ -312,7 +312,7 @@ const settings: SettingSpec[] = [
   },
   {
     key: 'maxClockSkewMs',
-    help: "Refuse a batch whose timestamps are further than this from the collector's clock (either way).",
+    help: "Refuse a batch whose timestamps are further than this from the collector's clock (either way); a device whose clock is off by more is corrected by the send time its recorder reports.",
     schema: int(60_000),
     default: String(24 * 3600_000),
   },

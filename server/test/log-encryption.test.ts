@@ -20,7 +20,7 @@ import type { LogEntry, LogRecord } from '../src/log/types.js';
 import { FolderObjectStore } from '../src/store/folder-store.js';
 import { tempDir } from '@reprise/test-support/process';
 import { frameOf, makeBatch, postBatch, silentLogger } from './support/collector.js';
-import { aesGcmOpen, filesUnder, readKeyringFile, unwrapDataKeyByTheDoc } from './support/by-the-doc.js';
+import { decodeLogByTheDoc, filesUnder, walFiles } from './support/by-the-doc.js';
 import {
   callApi,
   deleteTokenFor,
@@ -31,58 +31,6 @@ import {
 } from './support/playback-collector.js';
 
 const MARKER = 'log-marker-5d1c9e';
-
-function walFiles(logDir: string): string[] {
-  return filesUnder(logDir)
-    .filter((path) => /wal-\d{8}\.log$/.test(path))
-    .sort();
-}
-
-/**
- * STORAGE.md, "Encrypted log records", followed literally: frames, the record header, the wrapped
- * key in the key folder, the keyring. Returns the decoded records; a record whose key is gone
- * (shredded) is counted in `unreadable`.
- */
-function decodeLogByTheDoc(
-  logDir: string,
-  keysDir: string,
-  keyringPath: string,
-): { records: Array<Record<string, unknown>>; unreadable: number } {
-  const ring = readKeyringFile(keyringPath);
-  const records: Array<Record<string, unknown>> = [];
-  let unreadable = 0;
-  for (const wal of walFiles(logDir)) {
-    const bytes = readFileSync(wal);
-    for (let at = 0; at + 8 <= bytes.byteLength;) {
-      const length = bytes.readUInt32LE(at);
-      if (length === 0) break; // the preallocated zeros
-      const payload = bytes.subarray(at + 8, at + 8 + length);
-      expect(crc32(payload)).toBe(bytes.readUInt32LE(at + 4));
-      at += 8 + length;
-      expect(payload.subarray(0, 4).toString('ascii')).toBe('RPLG');
-      expect(payload[4]).toBe(1);
-      const n = payload[5]!;
-      const [name, keyId] = payload
-        .subarray(6, 6 + n)
-        .toString('ascii')
-        .split('/') as [string, string];
-      const keyPath = join(keysDir, '_reprise-log', name, `${keyId}.json`);
-      if (!existsSync(keyPath)) {
-        unreadable++;
-        continue;
-      }
-      const dataKey = unwrapDataKeyByTheDoc(ring, keyPath, '_reprise-log', name);
-      const plain = aesGcmOpen(
-        dataKey,
-        payload.subarray(6 + n, 18 + n),
-        payload.subarray(18 + n),
-        payload.subarray(0, 6 + n),
-      );
-      records.push(unpack(plain) as Record<string, unknown>);
-    }
-  }
-  return { records, unreadable };
-}
 
 /** Records of the log, decoded by the doc with the keys that still exist, that hold the marker. */
 function markerRecords(logDir: string, keysDir: string, keyringPath: string): number {

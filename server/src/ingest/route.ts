@@ -23,6 +23,7 @@ import type { CollectorMetrics } from '../metrics.js';
 import type { ProjectConfig, ProjectRegistry } from '../projects.js';
 import { ASSET_NAMESPACE_PREFIX } from '../segment/types.js';
 import type { DedupeIndex } from './dedupe.js';
+import { clockCorrection, parseSentTime, shiftBatchTimes } from './clock.js';
 import { claimedProjectKey, inflateIngestBody, validateUnpackedBatch } from './decode.js';
 import type { IngestActivity } from './activity.js';
 import { DECODED_VALUE_BYTES, MemoryBudget } from './memory-budget.js';
@@ -103,11 +104,11 @@ function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** The `project` query parameter, as Express's default ("simple") query parser reads it: one string, or nothing. */
-function queryProject(url: string | undefined): string | undefined {
+/** A query parameter, as Express's default ("simple") query parser reads it: one string, or nothing. */
+function queryParam(url: string | undefined, name: 'project' | 'sent'): string | undefined {
   const at = url?.indexOf('?') ?? -1;
   if (at < 0) return undefined;
-  const value = parseQuery(url!.slice(at + 1)).project;
+  const value = parseQuery(url!.slice(at + 1))[name];
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -314,7 +315,7 @@ function admitRequest(shared: IngestShared, x: IngestExchange): { earlyKey: stri
   // Optional early key (header or query, which a beacon can carry): refuse before decoding anything.
   const earlyKey =
     (typeof req.headers['x-reprise-project'] === 'string' ? req.headers['x-reprise-project'] : undefined) ??
-    queryProject(req.url);
+    queryParam(req.url, 'project');
   if (earlyKey !== undefined) {
     if (!x.claimProject(earlyKey)) return false;
   } else if (x.origin !== undefined && !options.projects.originAllowedByAny(x.origin)) {
@@ -373,6 +374,8 @@ interface DecodedRequest {
   /** A recorder page's unload frame (Codec.json): the log's `wire` copy is msgpack only. */
   json: boolean;
   receivedAt: number;
+  /** Its times were moved to the collector's clock (`clockCorrection`): `raw` no longer matches it. */
+  corrected: boolean;
 }
 
 /**
@@ -434,11 +437,18 @@ function decodeRequest(
         }
       }
     }
+    const correction = clockCorrection(
+      receivedAt,
+      parseSentTime(queryParam(x.req.url, 'sent')),
+      options.maxClockSkewMs,
+    );
+    // A device off by more than the window: its timestamps are checked against its own clock, then moved.
     const batch = validateUnpackedBatch(unpacked, {
       ...options.limits,
-      timeWindow: { now: receivedAt, maxSkewMs: options.maxClockSkewMs },
+      timeWindow: { now: receivedAt - correction, maxSkewMs: options.maxClockSkewMs },
     });
-    return { batch, raw, json, receivedAt };
+    if (correction !== 0) shiftBatchTimes(batch, correction);
+    return { batch, raw, json, receivedAt, corrected: correction !== 0 };
   } catch (error) {
     if (error instanceof ProtocolError) x.refuse(error.status, error.code, error.message);
     else {
@@ -499,7 +509,7 @@ async function storeBatch(
 ): Promise<void> {
   const { options, appending } = shared;
   const { metrics } = options;
-  const { batch, raw, json, receivedAt } = decoded;
+  const { batch, raw, json, receivedAt, corrected } = decoded;
   const id = batchId({
     project: accepted.id,
     session: batch.session,
@@ -537,13 +547,14 @@ async function storeBatch(
   // The recorder does not send its user agent; the browser's request header is where it is.
   const userAgent = x.req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH);
   // Unredacted, the bytes the recorder sent are the record's batch: the log stores them as
-  // they are instead of packing the batch again. Redacted, only the masked batch may be stored.
+  // they are instead of packing the batch again. Redacted or corrected, only the batch as
+  // changed may be stored.
   const record: LogRecord = {
     project: accepted.id,
     receivedAt,
     digest,
     batch,
-    ...(redacted === 0 && !json ? { wire: raw } : {}),
+    ...(redacted === 0 && !json && !corrected ? { wire: raw } : {}),
     ...(userAgent ? { userAgent } : {}),
   };
   // Claimed only now, with nothing left to fail between the claim and the append but the append

@@ -3,6 +3,9 @@
 import { createDecipheriv } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { unpack } from 'msgpackr';
+import { expect } from 'vitest';
 
 /** Every file below `dir` (none when it does not exist). */
 export function filesUnder(dir: string): string[] {
@@ -102,4 +105,56 @@ export function undoEventTransformsByTheDoc(events: unknown[], start: number): v
       pointer(data);
     }
   }
+}
+
+export function walFiles(logDir: string): string[] {
+  return filesUnder(logDir)
+    .filter((path) => /wal-\d{8}\.log$/.test(path))
+    .sort();
+}
+
+/**
+ * STORAGE.md, "Encrypted log records", followed literally: frames, the record header, the wrapped
+ * key in the key folder, the keyring. Returns the decoded records; a record whose key is gone
+ * (shredded) is counted in `unreadable`.
+ */
+export function decodeLogByTheDoc(
+  logDir: string,
+  keysDir: string,
+  keyringPath: string,
+): { records: Array<Record<string, unknown>>; unreadable: number } {
+  const ring = readKeyringFile(keyringPath);
+  const records: Array<Record<string, unknown>> = [];
+  let unreadable = 0;
+  for (const wal of walFiles(logDir)) {
+    const bytes = readFileSync(wal);
+    for (let at = 0; at + 8 <= bytes.byteLength;) {
+      const length = bytes.readUInt32LE(at);
+      if (length === 0) break; // the preallocated zeros
+      const payload = bytes.subarray(at + 8, at + 8 + length);
+      expect(crc32(payload)).toBe(bytes.readUInt32LE(at + 4));
+      at += 8 + length;
+      expect(payload.subarray(0, 4).toString('ascii')).toBe('RPLG');
+      expect(payload[4]).toBe(1);
+      const n = payload[5]!;
+      const [name, keyId] = payload
+        .subarray(6, 6 + n)
+        .toString('ascii')
+        .split('/') as [string, string];
+      const keyPath = join(keysDir, '_reprise-log', name, `${keyId}.json`);
+      if (!existsSync(keyPath)) {
+        unreadable++;
+        continue;
+      }
+      const dataKey = unwrapDataKeyByTheDoc(ring, keyPath, '_reprise-log', name);
+      const plain = aesGcmOpen(
+        dataKey,
+        payload.subarray(6 + n, 18 + n),
+        payload.subarray(18 + n),
+        payload.subarray(0, 6 + n),
+      );
+      records.push(unpack(plain) as Record<string, unknown>);
+    }
+  }
+  return { records, unreadable };
 }

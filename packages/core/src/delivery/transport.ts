@@ -40,6 +40,15 @@ export function classify(status: number, retryAfter: string | null, detail: stri
   return { kind: 'drop', status, detail };
 }
 
+/**
+ * `url` with the device's clock at this moment (`?sent=`): a collector corrects the timestamps
+ * of a device whose clock is far off by it (PROTOCOL.md "Request"). Set on each try, as the
+ * batch's bytes stay the same.
+ */
+export function withSendTime(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}sent=${Date.now()}`;
+}
+
 export async function sendFrame(
   url: string,
   body: Uint8Array,
@@ -47,7 +56,7 @@ export async function sendFrame(
 ): Promise<SendResult> {
   const fetcher = options.fetcher ?? fetch;
   try {
-    const response = await fetcher(url, {
+    const response = await fetcher(withSendTime(url), {
       method: 'POST',
       headers: { 'content-type': BATCH_CONTENT_TYPE },
       body: body as BodyInit,

@@ -1,4 +1,5 @@
 import { BATCH_CONTENT_TYPE } from './defaults.js';
+import { withSendTime } from './transport.js';
 
 /**
  * How an unload send ended. Only `confirmed` (the collector answered 2xx) lets the batch leave the
@@ -14,7 +15,8 @@ export type UnloadSendResult = 'confirmed' | 'beacon-queued' | 'failed';
  * "simple" request, so the collector must also accept `text/plain` bodies that start with the
  * frame magic (PROTOCOL.md).
  */
-export async function sendAtUnload(url: string, body: Uint8Array): Promise<UnloadSendResult> {
+export async function sendAtUnload(ingestUrl: string, body: Uint8Array): Promise<UnloadSendResult> {
+  const url = withSendTime(ingestUrl);
   try {
     const response = await fetch(url, {
       method: 'POST',
