@@ -71,6 +71,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   /** The session is recorded in memory until an error keeps it (`errorSampleRate`). */
   let buffer: ErrorBuffer | undefined;
   let assets: ReturnType<typeof openAssetCapture>;
+  /** A prerendered page's start(), run when the page is shown (`prerenderingchange`). */
+  let startWhenShown: (() => void) | undefined;
 
   // A redaction pattern that does not compile is a privacy rule that cannot be applied: start()
   // records nothing and says why, rather than createRecorder() throwing into the app.
@@ -322,6 +324,19 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       );
       return;
     }
+    // A page the browser prerenders for a visit that may never come: nothing is recorded, stored
+    // or sent (no session, no snapshot) until the visitor is shown it, and then it starts as a
+    // page load does. Otherwise every prerendered link became a phantom page load in the session.
+    if ((document as { prerendering?: boolean }).prerendering) {
+      if (!startWhenShown) {
+        startWhenShown = () => {
+          startWhenShown = undefined;
+          activate();
+        };
+        document.addEventListener('prerenderingchange', startWhenShown, { once: true });
+      }
+      return;
+    }
     if (unusable) {
       dropEarlyCapture();
       report(unusable, 'options', 'resolving options');
@@ -350,6 +365,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   }
 
   function deactivate(reason: StopReason): void {
+    if (startWhenShown) document.removeEventListener('prerenderingchange', startWhenShown);
+    startWhenShown = undefined;
     dropEarlyCapture();
     mounts.cancelRelease();
     if (!active) return;

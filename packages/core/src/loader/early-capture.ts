@@ -24,7 +24,8 @@ export const MAX_EARLY_EVENTS = 2000;
  * recorded (outside a browser, opted out).
  */
 export function startEarlyCapture(options: RecorderOptions): EarlyCapture | undefined {
-  if (!isBrowser() || isOptedOut()) return undefined;
+  // A page prerendered for a visit that may never come starts when it is shown (the full recorder waits).
+  if (!isBrowser() || isOptedOut() || (document as { prerendering?: boolean }).prerendering) return undefined;
   const config = resolveCaptureOptions(options);
   const session = resolveSession(config);
   let buffer: RecordedEvent[] | undefined = [];
