@@ -18,6 +18,7 @@ import type { AssetCapture } from './assets/capture.js';
 import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
+import { recordedByAncestor } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
@@ -335,6 +336,14 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
         };
         document.addEventListener('prerenderingchange', startWhenShown, { once: true });
       }
+      return;
+    }
+    if (recordedByAncestor()) {
+      dropEarlyCapture();
+      debugWarn(
+        config.debug,
+        'this page is in a frame of a page that Reprise records, which records it too; start() records nothing here.',
+      );
       return;
     }
     if (unusable) {

@@ -30,11 +30,12 @@ export function recordedNode(id: number): Node | null {
 }
 
 /**
- * rrweb keeps one mirror of the page, and the script tag's two files share one rrweb: two
- * recordings at once would corrupt each other. Kept on the page, not in this module, which each of
- * those files carries a copy of.
+ * Set on the page while DOM capture records it. rrweb keeps one mirror of the page, and the script
+ * tag's two files share one rrweb: two recordings at once would corrupt each other. Kept on the
+ * page, not in this module, which each of those files carries a copy of. A frame of a recorded
+ * page reads it on its parent (recorder/frames.ts).
  */
-const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
+export const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
 const page = globalThis as typeof globalThis & { [DOM_CAPTURE_RUNNING]?: boolean };
 
 /** Whether the page enforces Trusted Types for script URLs (a detached script loads nothing). */

@@ -1,0 +1,117 @@
+// A page with the recorder inside a frame of another page. rrweb records a same-origin frame as
+// part of the page around it, and the frame shares that page's sessionStorage (so its session):
+// a recorder in the frame that recorded too sent a second page stream into the same session, and
+// the player took the frame's later snapshot for the page the visitor saw. The frame now leaves
+// it to the page above; a frame of another origin, which that page cannot see into, records itself.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import {
+  launchBrowser,
+  serve,
+  startIngestServer,
+  type IngestServer,
+  type TestBrowser,
+  type TestServer,
+} from '../harness/index.js';
+
+let browser: TestBrowser;
+let site: TestServer;
+/** Another origin (another port) serving the same frame. */
+let otherSite: TestServer;
+let ingest: IngestServer;
+
+const recorder = (endpoint: string) => `<script src="/dist/core/reprise.iife.js"></script>
+<script>
+  window.recorder = Reprise.createRecorder({
+    project: 'dev',
+    endpoint: ${JSON.stringify(endpoint)},
+    delivery: { maxBatchDelayMs: 300 },
+  });
+  window.recorder.start();
+</script>`;
+
+const html = (body: string) => (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
+  res.end(`<!doctype html><html><body>${body}</body></html>`);
+};
+
+beforeAll(async () => {
+  ingest = await startIngestServer();
+  const frame = html(
+    `<h2>frame</h2><button id="inner" onclick="this.textContent = 'pressed in the frame'">press</button>${recorder(ingest.url)}`,
+  );
+  otherSite = await serve({ routes: { '/frame': frame } });
+  const parent = (frameUrl: () => string, withRecorder: boolean) => (req: IncomingMessage, res: ServerResponse) =>
+    html(
+      `<h1>parent</h1><button id="outer" onclick="this.textContent = 'pressed outside'">press</button>
+      <iframe src="${frameUrl()}" width="400" height="200"></iframe>${withRecorder ? recorder(ingest.url) : ''}`,
+    )(req, res);
+  site = await serve({
+    routes: {
+      '/frame': frame,
+      '/parent': parent(() => '/frame', true),
+      '/parent-of-other-origin': parent(() => `${otherSite.url}/frame`, true),
+      '/plain-parent': parent(() => '/frame', false),
+    },
+  });
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await otherSite?.close();
+  await ingest?.close();
+});
+
+/** Open `path`, press the button in the frame and the one outside, and return each stream's events by `session/tab`. */
+async function pressBoth(path: string) {
+  ingest.batches.length = 0;
+  const page = await browser.newPage();
+  await page.goto(`${site.url}${path}`);
+  const frame = page.frameLocator('iframe');
+  await frame.locator('#inner').click();
+  await page.click('#outer');
+  await expect.poll(() => JSON.stringify(ingest.batches.map(({ batch }) => batch.events))).toContain('pressed outside');
+  const state = {
+    page: await page.evaluate(
+      () => (window as unknown as { recorder?: { isRecording: boolean } }).recorder?.isRecording,
+    ),
+    frame: await page
+      .frames()[1]!
+      .evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
+  };
+  await page.close();
+  const streams = new Map<string, string>();
+  for (const { batch } of ingest.batches) {
+    const key = `${batch.session}/${batch.tab}`;
+    streams.set(key, (streams.get(key) ?? '') + JSON.stringify(batch.events));
+  }
+  return { state, streams: [...streams.values()] };
+}
+
+test('a same-origin frame of a recorded page records nothing itself: the page records it, in one stream', async () => {
+  const { state, streams } = await pressBoth('/parent');
+  expect(state).toEqual({ page: true, frame: false });
+  expect(streams).toHaveLength(1);
+  // The frame's page and what was done in it are in the page's recording.
+  expect(streams[0]).toContain('pressed in the frame');
+  expect(streams[0]).toContain('pressed outside');
+  expect(streams[0]!.match(/"type":4,/g)).toHaveLength(1);
+});
+
+test('a frame of another origin records itself (the page cannot see into it), and so does a frame of a page without Reprise', async () => {
+  const crossOrigin = await pressBoth('/parent-of-other-origin');
+  expect(crossOrigin.state).toEqual({ page: true, frame: true });
+  expect(crossOrigin.streams).toHaveLength(2);
+  expect(crossOrigin.streams.filter((stream) => stream.includes('pressed in the frame'))).toHaveLength(1);
+
+  ingest.batches.length = 0;
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/plain-parent`);
+  await page.frameLocator('iframe').locator('#inner').click();
+  await expect
+    .poll(() => JSON.stringify(ingest.batches.map(({ batch }) => batch.events)))
+    .toContain('pressed in the frame');
+  await page.close();
+});
