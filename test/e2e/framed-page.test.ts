@@ -38,9 +38,20 @@ const html = (body: string) => (_req: IncomingMessage, res: ServerResponse) => {
 beforeAll(async () => {
   ingest = await startIngestServer();
   const frame = html(
-    `<h2>frame</h2><button id="inner" onclick="this.textContent = 'pressed in the frame'">press</button>${recorder(ingest.url)}`,
+    `<h2>frame</h2><button id="inner">press</button>
+    <script>
+      document.getElementById('inner').onclick = async (event) => {
+        event.target.textContent = 'pressed in the frame';
+        console.warn('the frame says so');
+        await fetch('/frame-api?asked=1');
+      };
+    </script>${recorder(ingest.url)}`,
   );
-  otherSite = await serve({ routes: { '/frame': frame } });
+  const api = (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+    res.end('{"ok":true}');
+  };
+  otherSite = await serve({ routes: { '/frame': frame, '/frame-api': api } });
   const parent = (frameUrl: () => string, withRecorder: boolean) => (req: IncomingMessage, res: ServerResponse) =>
     html(
       `<h1>parent</h1><button id="outer" onclick="this.textContent = 'pressed outside'">press</button>
@@ -49,6 +60,7 @@ beforeAll(async () => {
   site = await serve({
     routes: {
       '/frame': frame,
+      '/frame-api': api,
       '/parent': parent(() => '/frame', true),
       '/parent-of-other-origin': parent(() => `${otherSite.url}/frame`, true),
       '/plain-parent': parent(() => '/frame', false),
@@ -72,7 +84,10 @@ async function pressBoth(path: string) {
   const frame = page.frameLocator('iframe');
   await frame.locator('#inner').click();
   await page.click('#outer');
-  await expect.poll(() => JSON.stringify(ingest.batches.map(({ batch }) => batch.events))).toContain('pressed outside');
+  const received = () => JSON.stringify(ingest.batches.map(({ batch }) => batch.events));
+  await expect.poll(received).toContain('pressed outside');
+  await expect.poll(received).toContain('pressed in the frame');
+  await expect.poll(received).toContain('frame-api');
   const state = {
     page: await page.evaluate(
       () => (window as unknown as { recorder?: { isRecording: boolean } }).recorder?.isRecording,
@@ -90,21 +105,26 @@ async function pressBoth(path: string) {
   return { state, streams: [...streams.values()] };
 }
 
-test('a same-origin frame of a recorded page records nothing itself: the page records it, in one stream', async () => {
+test("a same-origin frame of a recorded page does not record its own stream: its DOM, console and requests are in the page's", async () => {
   const { state, streams } = await pressBoth('/parent');
   expect(state).toEqual({ page: true, frame: false });
   expect(streams).toHaveLength(1);
-  // The frame's page and what was done in it are in the page's recording.
+  // The frame's page and what was done in it are in the page's recording: one page load.
   expect(streams[0]).toContain('pressed in the frame');
   expect(streams[0]).toContain('pressed outside');
   expect(streams[0]!.match(/"type":4,/g)).toHaveLength(1);
+  // Its console and its request, through the page's recorder.
+  expect(streams[0]).toContain('the frame says so');
+  expect(streams[0]).toMatch(/"tag":"reprise\.network","payload":\{[^}]*"url":"[^"]*\/frame-api\?asked=1"/);
 });
 
 test('a frame of another origin records itself (the page cannot see into it), and so does a frame of a page without Reprise', async () => {
   const crossOrigin = await pressBoth('/parent-of-other-origin');
   expect(crossOrigin.state).toEqual({ page: true, frame: true });
   expect(crossOrigin.streams).toHaveLength(2);
-  expect(crossOrigin.streams.filter((stream) => stream.includes('pressed in the frame'))).toHaveLength(1);
+  const frameStream = crossOrigin.streams.find((stream) => stream.includes('pressed in the frame'))!;
+  expect(frameStream).toContain('the frame says so');
+  expect(crossOrigin.streams.filter((stream) => stream.includes('the frame says so'))).toHaveLength(1);
 
   ingest.batches.length = 0;
   const page = await browser.newPage();

@@ -18,7 +18,7 @@ import type { AssetCapture } from './assets/capture.js';
 import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
-import { recordedByAncestor } from './recorder/frames.js';
+import { emitInto, recordingAncestor, takeFrameEvents } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
@@ -72,6 +72,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
   /** The session is recorded in memory until an error keeps it (`errorSampleRate`). */
   let buffer: ErrorBuffer | undefined;
   let assets: ReturnType<typeof openAssetCapture>;
+  /** In a frame the page above records: what forwards this frame's console, errors and requests to it. */
+  let frameTeardowns: Teardown[] | undefined;
   /** A prerendered page's start(), run when the page is shown (`prerenderingchange`). */
   let startWhenShown: (() => void) | undefined;
 
@@ -244,7 +246,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       // After rrweb's Meta and full snapshot, which a replay needs first.
       if (continued) context.emit('session', continued);
       startPageTrackers(config, context, teardowns);
-      teardowns.push(navigation.begin());
+      teardowns.push(navigation.begin(), takeFrameEvents(context.emit));
     } catch (error) {
       // Half a recording is worse than none: take down whatever was installed.
       runTeardowns(teardowns.splice(0), (failure) => report(failure, 'capture', 'removing capture'));
@@ -338,14 +340,14 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       }
       return;
     }
-    if (recordedByAncestor()) {
+    const recordingAbove = recordingAncestor();
+    if (recordingAbove) {
       dropEarlyCapture();
-      debugWarn(
-        config.debug,
-        'this page is in a frame of a page that Reprise records, which records it too; start() records nothing here.',
-      );
+      if (!frameTeardowns) forwardToPageAbove(recordingAbove);
       return;
     }
+    // The page above stopped recording since: this frame records itself now.
+    stopForwarding();
     if (unusable) {
       dropEarlyCapture();
       report(unusable, 'options', 'resolving options');
@@ -373,7 +375,31 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     early = undefined;
   }
 
+  /**
+   * In a frame the page above records (its rrweb records this frame's DOM): the console, errors
+   * and requests of this frame go into that page's recording, through its privacy rules.
+   */
+  function forwardToPageAbove(page: Window): void {
+    debugWarn(
+      config.debug,
+      "this page is in a frame of a page that Reprise records, which records its DOM: its console, errors and requests join that page's recording.",
+    );
+    frameTeardowns = [];
+    try {
+      startPageTrackers(config, { emit: emitInto(page), reportError: context.reportError }, frameTeardowns);
+    } catch (error) {
+      stopForwarding();
+      report(error, 'capture', 'starting capture');
+    }
+  }
+
+  function stopForwarding(): void {
+    if (frameTeardowns) runTeardowns(frameTeardowns, (failure) => report(failure, 'capture', 'removing capture'));
+    frameTeardowns = undefined;
+  }
+
   function deactivate(reason: StopReason): void {
+    stopForwarding();
     if (startWhenShown) document.removeEventListener('prerenderingchange', startWhenShown);
     startWhenShown = undefined;
     dropEarlyCapture();

@@ -35,7 +35,7 @@ export function recordedNode(id: number): Node | null {
  * page, not in this module, which each of those files carries a copy of. A frame of a recorded
  * page reads it on its parent (recorder/frames.ts).
  */
-export const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
+const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
 const page = globalThis as typeof globalThis & { [DOM_CAPTURE_RUNNING]?: boolean };
 
 /** Whether the page enforces Trusted Types for script URLs (a detached script loads nothing). */

@@ -1,21 +1,50 @@
-import { DOM_CAPTURE_RUNNING } from '../capture/dom.js';
+import type { CaptureContext, Teardown } from '../capture/context.js';
 
 /**
- * This page is in a frame that a page above it, of the same origin, is recording: rrweb records
- * same-origin frames as part of their parent, so a recording of its own would be a second page
- * stream in the same session (the frames share its sessionStorage), whose snapshot the player
+ * The mark capture/dom.ts sets on a page while it records (a registry symbol, so one across the
+ * script tag's files). Not imported from there: an export of the app's first chunk costs bytes.
+ */
+const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
+
+/** Where a recording page takes its same-origin frames' Reprise events (their console, errors, requests). */
+const FRAME_EVENTS = Symbol.for('reprise.frameEvents');
+
+type Emit = CaptureContext['emit'];
+type Marked = Record<symbol, unknown>;
+
+/**
+ * The page above this frame, of the same origin, that is recording it, if any. rrweb records
+ * same-origin frames as part of their page, so a recording of the frame's own would be a second
+ * page stream in the same session (the frames share its sessionStorage), whose snapshot the player
  * would take for the page the visitor saw. Past a frame of another origin the page above cannot
  * see into this one, and this one records itself.
  */
-export function recordedByAncestor(): boolean {
+export function recordingAncestor(): Window | undefined {
   let frame: Window = window;
   while (frame !== frame.parent) {
     frame = frame.parent;
     try {
-      if ((frame as unknown as Record<symbol, unknown>)[DOM_CAPTURE_RUNNING]) return true;
+      if ((frame as unknown as Marked)[DOM_CAPTURE_RUNNING]) return frame;
     } catch {
-      return false;
+      return undefined;
     }
   }
-  return false;
+  return undefined;
+}
+
+/** While this page records, the Reprise events its same-origin frames send join its recording. */
+export function takeFrameEvents(emit: Emit): Teardown {
+  const page = window as unknown as Marked;
+  page[FRAME_EVENTS] = emit;
+  return () => {
+    if (page[FRAME_EVENTS] === emit) delete page[FRAME_EVENTS];
+  };
+}
+
+/**
+ * An `emit` into the recording of `ancestor`, through the latest one it offers: dropped while it
+ * has none (its recorder stopped, or has not finished loading).
+ */
+export function emitInto(ancestor: Window): Emit {
+  return (kind, payload) => ((ancestor as unknown as Marked)[FRAME_EVENTS] as Emit | undefined)?.(kind, payload);
 }
