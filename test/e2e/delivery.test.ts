@@ -56,6 +56,19 @@ beforeAll(async () => {
   const fromCdn = (csp: string) =>
     `<!doctype html><html><head>${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}</head><body><script src="${cdn.url}/dist/core/reprise.iife.js"></script></body></html>`;
   site = await serve({
+    routes: {
+      // A proxy on the page's own origin in front of the collector (a relative endpoint).
+      'POST /proxy/v1/ingest': async (req, res, body) => {
+        const query = req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?')) : '';
+        const answer = await fetch(`${ingest.url}/v1/ingest${query}`, {
+          method: 'POST',
+          headers: { 'content-type': String(req.headers['content-type']) },
+          body: new Uint8Array(body),
+        });
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(await answer.text());
+      },
+    },
     pages: {
       '/from-cdn': fromCdn(''),
       '/from-cdn-trusted-types': fromCdn(TRUSTED_TYPES),
@@ -461,6 +474,7 @@ test('a hidden tab sends its tail with keepalive once; the acknowledged copy lea
 function deliverInPage(
   page: Page,
   deliveries: Array<{ tab: string; options: Record<string, unknown> }>,
+  endpoint = ingest.url,
 ): Promise<Array<string | undefined>> {
   return page.evaluate(
     async ({ endpoint, deliveries }) => {
@@ -490,7 +504,7 @@ function deliverInPage(
       }
       return modes;
     },
-    { endpoint: ingest.url, deliveries },
+    { endpoint, deliveries },
   );
 }
 
@@ -564,6 +578,21 @@ test('the script tag served from another origin (a CDN) starts its worker throug
     expect(await deliverInPage(page, [{ tab, options: {} }])).toEqual(['bundled-worker']);
     await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === tab), 5_000, `the batch of ${path}`);
     expect(await page.evaluate(() => '__repriseDeliveryEngine' in window)).toBe(false);
+    await page.close();
+  }
+});
+
+test("a relative endpoint (a proxy on the page's origin) delivers through the worker beside the script and through the Blob worker of a script tag from a CDN", async () => {
+  for (const [path, endpoint] of [
+    ['/delivery-only', 'proxy'],
+    ['/from-cdn', '/proxy'],
+  ] as const) {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}${path}`);
+    await loadWholeRecorder(page);
+    const tab = `relative${path.replace('/', '-')}`;
+    expect(await deliverInPage(page, [{ tab, options: {} }], endpoint)).toEqual(['bundled-worker']);
+    await ingest.waitFor(() => ingest.batches.some((item) => item.batch.tab === tab), 5_000, `the batch of ${path}`);
     await page.close();
   }
 });

@@ -100,6 +100,21 @@ function jsonFrames(batch: Batch): EncodedFrame[] {
 }
 
 /**
+ * The ingest URL, absolute. An endpoint may be relative (a proxy on the page's own origin): it is
+ * resolved here as the page's own requests resolve it, once, because the worker would resolve it
+ * against its script's URL, and the Blob worker a script tag served from a CDN starts cannot
+ * resolve one at all (every send failed like a network error, retried forever).
+ */
+function resolvedIngestUrl(endpoint: string): string {
+  const url = endpoint.replace(/\/+$/, '') + INGEST_PATH;
+  try {
+    return new URL(url, document.baseURI).href;
+  } catch {
+    return url;
+  }
+}
+
+/**
  * The page side of delivery (README.md, "Who does what"): seq numbers, cuts, and the unload path.
  * Encoding, the outbox and retries live in the engine (a worker; on the page only as the lazily
  * loaded fallback). Comments on members live here: the ESM build keeps the leading comments of
@@ -152,7 +167,7 @@ export class PageDelivery implements Delivery {
 
   constructor(private readonly context: DeliveryContext) {
     const options = context.options;
-    this.url = context.endpoint.replace(/\/+$/, '') + INGEST_PATH;
+    this.url = resolvedIngestUrl(context.endpoint);
     this.tab = context.tabId;
     this.seq = new SeqCounter(context.sessionId, context.tabId);
     this.maxBatchDelayMs = options.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS;
@@ -181,7 +196,7 @@ export class PageDelivery implements Delivery {
    */
   private warnIfMixedContent(): void {
     if (typeof location === 'undefined' || location.protocol !== 'https:') return;
-    const collector = new URL(this.url, location.href);
+    const collector = new URL(this.url);
     if (
       collector.protocol !== 'http:' ||
       /^(localhost|.+\.localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(collector.hostname)
@@ -301,8 +316,7 @@ export class PageDelivery implements Delivery {
     let refusalSaid = false;
     const onViolation = (event: Event): void => {
       const { effectiveDirective, blockedURI } = event as SecurityPolicyViolationEvent;
-      // The endpoint may be relative (a proxy on the page's own origin).
-      const collector = new URL(this.url, location.href).origin;
+      const collector = new URL(this.url).origin;
       // The origin itself, or a URL on it: not another origin it is a prefix of (`:3000` and `:30001`).
       const refused = blockedURI === collector || blockedURI.startsWith(`${collector}/`);
       if (refusalSaid || effectiveDirective !== 'connect-src' || !refused) return;
