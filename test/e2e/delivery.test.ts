@@ -597,6 +597,31 @@ test("a relative endpoint (a proxy on the page's origin) delivers through the wo
   }
 });
 
+test("with a relative endpoint, requests under it are still not recorded as the page's requests", async () => {
+  const page = await browser.newPage();
+  await page.goto(
+    appUrl({ maxBatchDelayMs: 300 }).replace(encodeURIComponent(ingest.url), encodeURIComponent('/proxy')),
+  );
+  await loadWholeRecorder(page);
+  // Network capture is on once the full recorder has taken over (fetch is patched).
+  await page.waitForFunction(() => !String(window.fetch).includes('[native code]'));
+  const session = await page.evaluate(async () => {
+    await fetch('/proxy/v1/ingest?probe=1', { method: 'POST', body: 'not a batch' });
+    await fetch('/dist/core/reprise.iife.js?probe=2');
+    const { recorder } = window as unknown as { recorder: { sessionId: string; flush(): Promise<void> } };
+    await recorder.flush();
+    return recorder.sessionId;
+  });
+  const urls = () =>
+    ingest
+      .eventsOf(session)
+      .filter((event) => (event.data as { tag?: string }).tag === 'reprise.network')
+      .map((event) => (event.data as { payload: { url: string } }).payload.url);
+  await expect.poll(urls, { timeout: 10_000 }).toContain(`${site.url}/dist/core/reprise.iife.js?probe=2`);
+  expect(urls().filter((url) => url.includes('/proxy/'))).toEqual([]);
+  await page.close();
+});
+
 test('a page in a sandboxed frame (an opaque origin, refused Web Locks and storage) records and delivers, and throws nothing into the page', async () => {
   const page = await browser.newPage();
   const pageErrors: string[] = [];

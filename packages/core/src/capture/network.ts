@@ -529,7 +529,10 @@ export function startNetworkCapture(
   target: Window,
 ): Teardown {
   const timings = observeResourceTimings();
-  const capture = { context, options, endpoint, target, timings };
+  // Requests are compared as absolute URLs: a relative endpoint (a proxy on the page's origin) too.
+  const collector =
+    endpoint === undefined ? undefined : absoluteUrl(endpoint, target.location.href).replace(/\/+$/, '');
+  const capture = { context, options, endpoint: collector, target, timings };
   const teardowns = [
     () => timings.disconnect(),
     startFetchCapture(capture),
