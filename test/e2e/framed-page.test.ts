@@ -38,10 +38,11 @@ const html = (body: string) => (_req: IncomingMessage, res: ServerResponse) => {
 beforeAll(async () => {
   ingest = await startIngestServer();
   const frame = html(
-    `<h2>frame</h2><button id="inner">press</button>
+    `<h2>frame</h2><input id="field" data-reprise-unmask><button id="inner">press</button>
     <script>
       document.getElementById('inner').onclick = async (event) => {
         event.target.textContent = 'pressed in the frame';
+        document.getElementById('field').value = 'set by the frame script';
         console.warn('the frame says so');
         await fetch('/frame-api?asked=1');
       };
@@ -115,6 +116,9 @@ test("a same-origin frame of a recorded page does not record its own stream: its
   expect(streams[0]!.match(/"type":4,/g)).toHaveLength(1);
   // Its console and its request, through the page's recorder.
   expect(streams[0]).toContain('the frame says so');
+  // Set by a script, so heard through rrweb's hook on the frame's input setter: the frame's own
+  // early capture, started and dropped there, left the page's hook in place.
+  expect(streams[0]).toContain('set by the frame script');
   expect(streams[0]).toMatch(/"tag":"reprise\.network","payload":\{[^}]*"url":"[^"]*\/frame-api\?asked=1"/);
 });
 
