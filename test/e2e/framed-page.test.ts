@@ -20,14 +20,16 @@ let site: TestServer;
 let otherSite: TestServer;
 let ingest: IngestServer;
 
-const recorder = (endpoint: string) => `<script src="/dist/core/reprise.iife.js"></script>
+/** `later`: the page starts its recorder when the test calls `startRecorder()`, as a tag manager starts one after load. */
+const recorder = (endpoint: string, later = false) => `<script src="/dist/core/reprise.iife.js"></script>
 <script>
   window.recorder = Reprise.createRecorder({
     project: 'dev',
     endpoint: ${JSON.stringify(endpoint)},
     delivery: { maxBatchDelayMs: 300 },
   });
-  window.recorder.start();
+  window.startRecorder = () => window.recorder.start();
+  ${later ? '' : 'window.startRecorder();'}
 </script>`;
 
 const html = (body: string) => (_req: IncomingMessage, res: ServerResponse) => {
@@ -53,18 +55,20 @@ beforeAll(async () => {
     res.end('{"ok":true}');
   };
   otherSite = await serve({ routes: { '/frame': frame, '/frame-api': api } });
-  const parent = (frameUrl: () => string, withRecorder: boolean) => (req: IncomingMessage, res: ServerResponse) =>
-    html(
-      `<h1>parent</h1><button id="outer" onclick="this.textContent = 'pressed outside'">press</button>
-      <iframe src="${frameUrl()}" width="400" height="200"></iframe>${withRecorder ? recorder(ingest.url) : ''}`,
-    )(req, res);
+  const parent =
+    (frameUrl: () => string, start: 'now' | 'later' | 'never') => (req: IncomingMessage, res: ServerResponse) =>
+      html(
+        `<h1>parent</h1><button id="outer" onclick="this.textContent = 'pressed outside'">press</button>
+      <iframe src="${frameUrl()}" width="400" height="200"></iframe>${start === 'never' ? '' : recorder(ingest.url, start === 'later')}`,
+      )(req, res);
   site = await serve({
     routes: {
       '/frame': frame,
       '/frame-api': api,
-      '/parent': parent(() => '/frame', true),
-      '/parent-of-other-origin': parent(() => `${otherSite.url}/frame`, true),
-      '/plain-parent': parent(() => '/frame', false),
+      '/parent': parent(() => '/frame', 'now'),
+      '/late-parent': parent(() => '/frame', 'later'),
+      '/parent-of-other-origin': parent(() => `${otherSite.url}/frame`, 'now'),
+      '/plain-parent': parent(() => '/frame', 'never'),
     },
   });
   browser = await launchBrowser();
@@ -137,5 +141,35 @@ test('a frame of another origin records itself (the page cannot see into it), an
   await expect
     .poll(() => JSON.stringify(ingest.batches.map(({ batch }) => batch.events)))
     .toContain('pressed in the frame');
+  await page.close();
+});
+
+test('a frame already recording its own stream when the page above starts (a recorder started after load) yields to the page', async () => {
+  ingest.batches.length = 0;
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/late-parent`);
+  const frame = page.frames()[1]!;
+  const frameRecording = () =>
+    frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording);
+  await expect.poll(frameRecording).toBe(true);
+  const frameSession = await frame.evaluate(
+    () => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId,
+  );
+  await expect.poll(() => ingest.batches.length).toBeGreaterThan(0);
+  const ownTab = ingest.batches[0]!.batch.tab;
+
+  await page.evaluate(() => (window as unknown as { startRecorder(): void }).startRecorder());
+  await expect.poll(frameRecording).toBe(false);
+  await page.frameLocator('iframe').locator('#inner').click();
+  const received = () => ingest.batches.filter(({ batch }) => batch.tab !== ownTab).map(({ batch }) => batch);
+  await expect.poll(() => JSON.stringify(received().map((batch) => batch.events))).toContain('the frame says so');
+  // The page's stream, in the same session, holds what the frame did from then on; the frame's own stream does not.
+  expect(new Set(received().map((batch) => batch.session))).toEqual(new Set([frameSession]));
+  expect(JSON.stringify(received())).toContain('pressed in the frame');
+  const ownStream = JSON.stringify(
+    ingest.batches.filter(({ batch }) => batch.tab === ownTab).map(({ batch }) => batch),
+  );
+  expect(ownStream).not.toContain('pressed in the frame');
+  expect(ownStream).not.toContain('the frame says so');
   await page.close();
 });

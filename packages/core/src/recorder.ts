@@ -18,7 +18,7 @@ import type { AssetCapture } from './assets/capture.js';
 import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
-import { emitInto, recordingAncestor, takeFrameEvents } from './recorder/frames.js';
+import { emitInto, offerToYield, recordingAncestor, takeFrameEvents, takeOverFrames } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
 import { createNavigationTracker } from './recorder/navigation.js';
@@ -246,7 +246,8 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       // After rrweb's Meta and full snapshot, which a replay needs first.
       if (continued) context.emit('session', continued);
       startPageTrackers(config, context, teardowns);
-      teardowns.push(navigation.begin(), takeFrameEvents(context.emit));
+      teardowns.push(navigation.begin(), takeFrameEvents(context.emit), offerToYield(yieldToPageAbove));
+      takeOverFrames();
     } catch (error) {
       // Half a recording is worse than none: take down whatever was installed.
       runTeardowns(teardowns.splice(0), (failure) => report(failure, 'capture', 'removing capture'));
@@ -391,6 +392,15 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       stopForwarding();
       report(error, 'capture', 'starting capture');
     }
+  }
+
+  /** The page above started recording after this frame did: its recording holds this frame from now on. */
+  function yieldToPageAbove(): void {
+    if (!active || !recordingAncestor()) return;
+    active = false;
+    if (endCapture('deliver')) emitter.emit('stop', { reason: 'stop' });
+    notifyState();
+    activate();
   }
 
   function stopForwarding(): void {

@@ -8,6 +8,8 @@ const DOM_CAPTURE_RUNNING = Symbol.for('reprise.domCaptureRunning');
 
 /** Where a recording page takes its same-origin frames' Reprise events (their console, errors, requests). */
 const FRAME_EVENTS = Symbol.for('reprise.frameEvents');
+/** What a frame that records its own stream runs when the page above it starts recording. */
+const YIELD_TO_PAGE = Symbol.for('reprise.yieldToPage');
 
 type Emit = CaptureContext['emit'];
 type Marked = Record<symbol, unknown>;
@@ -47,4 +49,28 @@ export function takeFrameEvents(emit: Emit): Teardown {
  */
 export function emitInto(ancestor: Window): Emit {
   return (kind, payload) => ((ancestor as unknown as Marked)[FRAME_EVENTS] as Emit | undefined)?.(kind, payload);
+}
+
+/**
+ * While this page records its own stream, the page above may start recording later (a recorder
+ * started after `load`, as a tag manager does, starts in the frames first): `yieldToPage` then
+ * ends this stream and hands on to that page's recording.
+ */
+export function offerToYield(yieldToPage: () => void): Teardown {
+  const page = window as unknown as Marked;
+  page[YIELD_TO_PAGE] = yieldToPage;
+  return () => {
+    if (page[YIELD_TO_PAGE] === yieldToPage) delete page[YIELD_TO_PAGE];
+  };
+}
+
+/** This page started recording: its same-origin frames that record their own streams yield to it. */
+export function takeOverFrames(): void {
+  for (let i = 0; i < window.frames.length; i++) {
+    try {
+      ((window.frames[i] as unknown as Marked)[YIELD_TO_PAGE] as (() => void) | undefined)?.();
+    } catch {
+      // A frame of another origin: this page cannot record it.
+    }
+  }
 }
