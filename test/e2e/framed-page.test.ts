@@ -67,6 +67,9 @@ beforeAll(async () => {
       '/frame-api': api,
       '/parent': parent(() => '/frame', 'now'),
       '/late-parent': parent(() => '/frame', 'later'),
+      // The frame inside a frame without Reprise.
+      '/late-grandparent': parent(() => '/frame-host', 'later'),
+      '/frame-host': html('<iframe src="/frame" width="400" height="200"></iframe>'),
       '/parent-of-other-origin': parent(() => `${otherSite.url}/frame`, 'now'),
       '/plain-parent': parent(() => '/frame', 'never'),
     },
@@ -144,32 +147,38 @@ test('a frame of another origin records itself (the page cannot see into it), an
   await page.close();
 });
 
-test('a frame already recording its own stream when the page above starts (a recorder started after load) yields to the page', async () => {
-  ingest.batches.length = 0;
-  const page = await browser.newPage();
-  await page.goto(`${site.url}/late-parent`);
-  const frame = page.frames()[1]!;
-  const frameRecording = () =>
-    frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording);
-  await expect.poll(frameRecording).toBe(true);
-  const frameSession = await frame.evaluate(
-    () => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId,
-  );
-  await expect.poll(() => ingest.batches.length).toBeGreaterThan(0);
-  const ownTab = ingest.batches[0]!.batch.tab;
+test.each([
+  ['/late-parent', 'a frame'],
+  ['/late-grandparent', 'a frame inside a frame'],
+])(
+  '%s: %s already recording its own stream when the page above starts (a recorder started after load) yields to the page',
+  async (path) => {
+    ingest.batches.length = 0;
+    const page = await browser.newPage();
+    await page.goto(`${site.url}${path}`);
+    const frame = page.frames().find((candidate) => candidate.url().endsWith('/frame'))!;
+    const frameRecording = () =>
+      frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording);
+    await expect.poll(frameRecording).toBe(true);
+    const frameSession = await frame.evaluate(
+      () => (window as unknown as { recorder: { sessionId: string } }).recorder.sessionId,
+    );
+    await expect.poll(() => ingest.batches.length).toBeGreaterThan(0);
+    const ownTab = ingest.batches[0]!.batch.tab;
 
-  await page.evaluate(() => (window as unknown as { startRecorder(): void }).startRecorder());
-  await expect.poll(frameRecording).toBe(false);
-  await page.frameLocator('iframe').locator('#inner').click();
-  const received = () => ingest.batches.filter(({ batch }) => batch.tab !== ownTab).map(({ batch }) => batch);
-  await expect.poll(() => JSON.stringify(received().map((batch) => batch.events))).toContain('the frame says so');
-  // The page's stream, in the same session, holds what the frame did from then on; the frame's own stream does not.
-  expect(new Set(received().map((batch) => batch.session))).toEqual(new Set([frameSession]));
-  expect(JSON.stringify(received())).toContain('pressed in the frame');
-  const ownStream = JSON.stringify(
-    ingest.batches.filter(({ batch }) => batch.tab === ownTab).map(({ batch }) => batch),
-  );
-  expect(ownStream).not.toContain('pressed in the frame');
-  expect(ownStream).not.toContain('the frame says so');
-  await page.close();
-});
+    await page.evaluate(() => (window as unknown as { startRecorder(): void }).startRecorder());
+    await expect.poll(frameRecording).toBe(false);
+    await frame.locator('#inner').click();
+    const received = () => ingest.batches.filter(({ batch }) => batch.tab !== ownTab).map(({ batch }) => batch);
+    await expect.poll(() => JSON.stringify(received().map((batch) => batch.events))).toContain('the frame says so');
+    // The page's stream, in the same session, holds what the frame did from then on; the frame's own stream does not.
+    expect(new Set(received().map((batch) => batch.session))).toEqual(new Set([frameSession]));
+    expect(JSON.stringify(received())).toContain('pressed in the frame');
+    const ownStream = JSON.stringify(
+      ingest.batches.filter(({ batch }) => batch.tab === ownTab).map(({ batch }) => batch),
+    );
+    expect(ownStream).not.toContain('pressed in the frame');
+    expect(ownStream).not.toContain('the frame says so');
+    await page.close();
+  },
+);

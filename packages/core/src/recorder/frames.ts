@@ -64,13 +64,18 @@ export function offerToYield(yieldToPage: () => void): Teardown {
   };
 }
 
-/** This page started recording: its same-origin frames that record their own streams yield to it. */
-export function takeOverFrames(): void {
-  for (let i = 0; i < window.frames.length; i++) {
+/**
+ * This page started recording: the same-origin frames inside it (frames of frames too) that record
+ * their own streams yield to it.
+ */
+export function takeOverFrames(page: Window = window): void {
+  for (let i = 0; i < page.frames.length; i++) {
     try {
-      ((window.frames[i] as unknown as Marked)[YIELD_TO_PAGE] as (() => void) | undefined)?.();
+      const frame = page.frames[i]!;
+      ((frame as unknown as Marked)[YIELD_TO_PAGE] as (() => void) | undefined)?.();
+      takeOverFrames(frame);
     } catch {
-      // A frame of another origin: this page cannot record it.
+      // A frame of another origin: this page cannot record it, nor the frames inside it.
     }
   }
 }
