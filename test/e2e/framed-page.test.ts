@@ -46,7 +46,8 @@ beforeAll(async () => {
         event.target.textContent = 'pressed in the frame';
         document.getElementById('field').value = 'set by the frame script';
         console.warn('the frame says so');
-        await fetch('/frame-api?asked=1');
+        await (await fetch('/frame-api?asked=1')).text();
+        window.asked = true;
       };
     </script>${recorder(ingest.url)}`,
   );
@@ -56,10 +57,11 @@ beforeAll(async () => {
   };
   otherSite = await serve({ routes: { '/frame': frame, '/frame-api': api } });
   const parent =
-    (frameUrl: () => string, start: 'now' | 'later' | 'never') => (req: IncomingMessage, res: ServerResponse) =>
+    (frameUrl: () => string, start: 'now' | 'later' | 'never', frameAttributes = '') =>
+    (req: IncomingMessage, res: ServerResponse) =>
       html(
         `<h1>parent</h1><button id="outer" onclick="this.textContent = 'pressed outside'">press</button>
-      <iframe src="${frameUrl()}" width="400" height="200"></iframe>${start === 'never' ? '' : recorder(ingest.url, start === 'later')}`,
+      <iframe src="${frameUrl()}" width="400" height="200" ${frameAttributes}></iframe>${start === 'never' ? '' : recorder(ingest.url, start === 'later')}`,
       )(req, res);
   site = await serve({
     routes: {
@@ -67,6 +69,7 @@ beforeAll(async () => {
       '/frame-api': api,
       '/parent': parent(() => '/frame', 'now'),
       '/late-parent': parent(() => '/frame', 'later'),
+      '/parent-blocking-frame': parent(() => '/frame', 'now', 'data-reprise-block'),
       // The frame inside a frame without Reprise.
       '/late-grandparent': parent(() => '/frame-host', 'later'),
       '/frame-host': html('<iframe src="/frame" width="400" height="200"></iframe>'),
@@ -127,6 +130,27 @@ test("a same-origin frame of a recorded page does not record its own stream: its
   // early capture, started and dropped there, left the page's hook in place.
   expect(streams[0]).toContain('set by the frame script');
   expect(streams[0]).toMatch(/"tag":"reprise\.network","payload":\{[^}]*"url":"[^"]*\/frame-api\?asked=1"/);
+});
+
+// (rrweb itself still records the document of a blocked same-origin frame once it loads: session 31's note.)
+test('a frame the page blocks sends it neither its console nor its requests, and records no stream of its own', async () => {
+  ingest.batches.length = 0;
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/parent-blocking-frame`);
+  const frame = page.frames()[1]!;
+  await frame.waitForFunction(() => 'recorder' in window);
+  await frame.locator('#inner').click();
+  await frame.waitForFunction(() => (window as unknown as { asked?: boolean }).asked === true);
+  await page.click('#outer');
+  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+  const received = () => JSON.stringify(ingest.batches.map(({ batch }) => batch));
+  await expect.poll(received).toContain('pressed outside');
+  expect(
+    await frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
+  ).toBe(false);
+  expect(new Set(ingest.batches.map(({ batch }) => batch.tab)).size).toBe(1);
+  for (const text of ['the frame says so', 'frame-api']) expect(received()).not.toContain(text);
+  await page.close();
 });
 
 test('a frame of another origin records itself (the page cannot see into it), and so does a frame of a page without Reprise', async () => {

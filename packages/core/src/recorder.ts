@@ -246,7 +246,11 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       // After rrweb's Meta and full snapshot, which a replay needs first.
       if (continued) context.emit('session', continued);
       startPageTrackers(config, context, teardowns);
-      teardowns.push(navigation.begin(), takeFrameEvents(context.emit), offerToYield(yieldToPageAbove));
+      teardowns.push(
+        navigation.begin(),
+        takeFrameEvents(context.emit, config.privacy.blockSelectors.join(',')),
+        offerToYield(yieldToPageAbove),
+      );
       takeOverFrames();
     } catch (error) {
       // Half a recording is worse than none: take down whatever was installed.

@@ -13,6 +13,8 @@ const YIELD_TO_PAGE = Symbol.for('reprise.yieldToPage');
 
 type Emit = CaptureContext['emit'];
 type Marked = Record<symbol, unknown>;
+/** `emit`, given the frame elements from the sending frame up to the recording page. */
+type FrameEmit = (frames: readonly Element[], ...event: Parameters<Emit>) => void;
 
 /**
  * The page above this frame, of the same origin, that is recording it, if any. rrweb records
@@ -34,12 +36,19 @@ export function recordingAncestor(): Window | undefined {
   return undefined;
 }
 
-/** While this page records, the Reprise events its same-origin frames send join its recording. */
-export function takeFrameEvents(emit: Emit): Teardown {
+/**
+ * While this page records, the Reprise events its same-origin frames send join its recording,
+ * but for those of a frame it blocks (`blockSelector` matches its element or one around it, in
+ * any document on the way): that frame's content is not to be recorded at all.
+ */
+export function takeFrameEvents(emit: Emit, blockSelector: string): Teardown {
   const page = window as unknown as Marked;
-  page[FRAME_EVENTS] = emit;
+  const take: FrameEmit = (frames, kind, payload) => {
+    if (!frames.some((frame) => frame.closest(blockSelector))) emit(kind, payload);
+  };
+  page[FRAME_EVENTS] = take;
   return () => {
-    if (page[FRAME_EVENTS] === emit) delete page[FRAME_EVENTS];
+    if (page[FRAME_EVENTS] === take) delete page[FRAME_EVENTS];
   };
 }
 
@@ -48,7 +57,11 @@ export function takeFrameEvents(emit: Emit): Teardown {
  * has none (its recorder stopped, or has not finished loading).
  */
 export function emitInto(ancestor: Window): Emit {
-  return (kind, payload) => ((ancestor as unknown as Marked)[FRAME_EVENTS] as Emit | undefined)?.(kind, payload);
+  const frames: Element[] = [];
+  for (let frame: Window = window; frame !== ancestor; frame = frame.parent)
+    if (frame.frameElement) frames.push(frame.frameElement);
+  return (kind, payload) =>
+    ((ancestor as unknown as Marked)[FRAME_EVENTS] as FrameEmit | undefined)?.(frames, kind, payload);
 }
 
 /**
