@@ -132,8 +132,7 @@ test("a same-origin frame of a recorded page does not record its own stream: its
   expect(streams[0]).toMatch(/"tag":"reprise\.network","payload":\{[^}]*"url":"[^"]*\/frame-api\?asked=1"/);
 });
 
-// (rrweb itself still records the document of a blocked same-origin frame once it loads: session 31's note.)
-test('a frame the page blocks sends it neither its console nor its requests, and records no stream of its own', async () => {
+test('a frame the page blocks is recorded nowhere: not its document (which rrweb attaches regardless), its console or its requests', async () => {
   ingest.batches.length = 0;
   const page = await browser.newPage();
   await page.goto(`${site.url}/parent-blocking-frame`);
@@ -149,7 +148,18 @@ test('a frame the page blocks sends it neither its console nor its requests, and
     await frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
   ).toBe(false);
   expect(new Set(ingest.batches.map(({ batch }) => batch.tab)).size).toBe(1);
-  for (const text of ['the frame says so', 'frame-api']) expect(received()).not.toContain(text);
+  // The frame's element is in the page's recording, as a placeholder of its size.
+  expect(received()).toMatch(
+    /"tagName":"iframe","attributes":\{"rr_width":"\d+px","rr_height":"\d+px"\},"childNodes":\[\]/,
+  );
+  for (const text of [
+    '"textContent":"frame"',
+    'pressed in the frame',
+    'set by the frame script',
+    'the frame says so',
+    'frame-api',
+  ])
+    expect(received()).not.toContain(text);
   await page.close();
 });
 

@@ -18,6 +18,7 @@ import type { AssetCapture } from './assets/capture.js';
 import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
+import { createBlockedFrameFilter } from './recorder/blocked-frames.js';
 import { emitInto, offerToYield, recordingAncestor, takeFrameEvents, takeOverFrames } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
@@ -221,11 +222,14 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
         `this session is recorded in memory (errorSampleRate ${config.errorSampleRate}): it is sent only if an error is recorded.`,
       );
     } else assets = openAssetCapture(info);
+    const admit = createBlockedFrameFilter(config.privacy.blockSelectors.join(','), recordedNode);
     try {
       startDomTrackers(
         config,
         {
-          push: pipeline.push,
+          push: (event) => {
+            if (admit(event)) pipeline.push(event);
+          },
           context,
           report,
           isRecording: () => recording,
