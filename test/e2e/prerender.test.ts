@@ -96,11 +96,13 @@ beforeAll(async () => {
 async function closeChromium(): Promise<void> {
   if (chromium && chromium.exitCode === null) {
     const exited = new Promise((resolve) => chromium!.once('exit', resolve));
-    chromium.kill('SIGKILL');
+    // The whole process group: Chromium's own processes (renderers, utility) outlive the main one
+    // for a moment and go on writing its profile, which then cannot be removed.
+    process.kill(-chromium.pid!, 'SIGKILL');
     await exited;
   }
   chromium = undefined;
-  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   profile = undefined;
 }
 
@@ -123,6 +125,8 @@ async function prerender(path: string): Promise<void> {
     CHROMIUM_PATH,
     [...CHROMIUM_ARGS, '--headless=new', `--user-data-dir=${profile}`, `${site.url}${path}`],
     {
+      // Its own process group, so that closeChromium ends every process it starts.
+      detached: true,
       stdio: 'ignore',
     },
   );
