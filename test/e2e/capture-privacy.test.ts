@@ -10,6 +10,7 @@ import {
   EventType,
   IncrementalSource,
   jsonRoute,
+  loadWholeRecorder,
   repriseEvents,
 } from './capture-helpers.js';
 
@@ -63,6 +64,25 @@ const page = `<!doctype html>
 </body>
 </html>`;
 
+const PRESET_PASSWORD = 'preset-password-9d41c7';
+const TYPED_PASSWORD = 'typed-password-e83b20';
+/** A login form opted back in as a whole: its user name is recorded, its password never. */
+const xhtmlLogin = `<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+<head>
+  <title>xhtml login</title>
+  <script src="/dist/core/reprise.iife.js"></script>
+  <script src="/recorder-setup.js"></script>
+</head>
+<body>
+  <form id="login" data-reprise-unmask="">
+    <input id="user" type="text" value="ann-in-xhtml"/>
+    <input id="password" type="password" value="${PRESET_PASSWORD}"/>
+  </form>
+</body>
+</html>`;
+
 let browser: TestBrowser;
 let server: TestServer;
 const received: Array<Record<string, string | string[] | undefined>> = [];
@@ -77,6 +97,11 @@ beforeAll(async () => {
       'POST /api/login': (req, res, body) => {
         received.push(req.headers);
         jsonRoute({ ok: true, session_token: 'response-token-0d15ea', echo: body.length })(req, res, body);
+      },
+      // The same recorder in an XHTML document, where an element's tagName is lower case.
+      'GET /login.xhtml': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/xhtml+xml' });
+        res.end(xhtmlLogin);
       },
       '/collector/v1/ingest': (_req, res) => {
         res.writeHead(202);
@@ -274,3 +299,30 @@ test('a privacy.redact.patterns entry that does not compile is reported at start
     { redact: { patterns: ['\\d{3}', '(unclosed'] } },
     'privacy.redact.patterns holds a pattern that does not compile',
   ));
+
+test('an XHTML page: a password field inside an unmasked form is never recorded, typed or preset', async () => {
+  const tab = await browser.newPage();
+  try {
+    await tab.goto(`${server.url}/login.xhtml`);
+    // The document really is XML: tag names keep their case.
+    expect(await tab.evaluate(() => document.querySelector('#password')!.tagName)).toBe('input');
+    await loadWholeRecorder(tab);
+    await tab.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+    await tab.click('#password');
+    await tab.keyboard.type(TYPED_PASSWORD, { delay: 0 });
+    await tab.evaluate(() => {
+      const field = document.querySelector('#password') as HTMLInputElement;
+      // A page that moves the field (a two-step login) records it again as an added node.
+      field.parentNode!.appendChild(field);
+    });
+    await tab.waitForTimeout(300);
+    const events = await capturedEvents(tab);
+    const strings = allStrings(events);
+    expect(strings.join('\n')).not.toContain(PRESET_PASSWORD);
+    expect(strings.join('\n')).not.toContain(TYPED_PASSWORD);
+    // The unmasked field beside it is recorded as given: the form's opt-in still works.
+    expect(strings).toContain('ann-in-xhtml');
+  } finally {
+    await tab.close();
+  }
+});

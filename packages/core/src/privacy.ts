@@ -56,7 +56,8 @@ export const PASSWORD_SELECTOR = 'input[type="password" i], [data-rr-is-password
 export const MASK_ALL_FIELDS = { input: true, textarea: true, select: true, password: true } as const;
 
 export function isPasswordField(element: Element | null | undefined): boolean {
-  if (!element || element.tagName !== 'INPUT') return false;
+  // localName, not tagName: an XHTML document (served as application/xhtml+xml) keeps tag names lower case.
+  if (!element || element.localName !== 'input') return false;
   return (element as HTMLInputElement).type === 'password' || element.hasAttribute('data-rr-is-password');
 }
 

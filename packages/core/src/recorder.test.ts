@@ -190,7 +190,7 @@ describe('maskFieldValue', () => {
   /** Just enough of an Element for the privacy rules. */
   function field(options: { type?: string; matches?: string[]; attributes?: string[] }): Element {
     return {
-      tagName: 'INPUT',
+      localName: 'input',
       type: options.type ?? 'text',
       closest: (selector: string) =>
         selector.split(',').some((part) => options.matches?.includes(part)) ? ({} as Element) : null,
@@ -246,8 +246,8 @@ describe('protectSerializedNodes', () => {
       ],
     };
     const elements: Record<number, Element> = {
-      2: { tagName: 'INPUT', type: 'text', closest: () => null, hasAttribute: () => false } as unknown as Element,
-      5: { tagName: 'INPUT', type: 'password', closest: () => null, hasAttribute: () => false } as unknown as Element,
+      2: { localName: 'input', type: 'text', closest: () => null, hasAttribute: () => false } as unknown as Element,
+      5: { localName: 'input', type: 'password', closest: () => null, hasAttribute: () => false } as unknown as Element,
     };
     protectSerializedNodes(tree, {
       elementById: (id) => elements[id] ?? null,
