@@ -51,12 +51,12 @@ export interface SessionInfo {
   startedAt: number;
 }
 
-/** Random URL-safe id; crypto.randomUUID where there is one (secure contexts), getRandomValues otherwise. */
+/**
+ * Random URL-safe id: 128 bits from getRandomValues, as 32 hex digits. Not randomUUID, which
+ * exists only in secure contexts, so a page served over http needed this way anyway.
+ */
 export function randomId(): string {
-  const cryptoApi = globalThis.crypto;
-  if (typeof cryptoApi?.randomUUID === 'function') return cryptoApi.randomUUID().replace(/-/g, '');
-  const bytes = new Uint8Array(16);
-  cryptoApi.getRandomValues(bytes);
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
