@@ -1,16 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 import {
   allStrings,
-  CORE_IIFE,
   EventType,
   restNeverArrives,
   takeOverAfterActing,
   expectTakenOver,
   HeldRest,
+  holdScriptTagRest,
   type CapturedEvent,
 } from './capture-helpers.js';
 
@@ -23,7 +21,6 @@ import {
  * leaves nothing running.
  */
 
-const CORE_REST = join(REPO_ROOT, 'packages/core/dist/reprise.recorder.js');
 /** Above the early buffer's cap (MAX_EARLY_EVENTS in packages/core/src/loader/early-capture.ts). */
 const OVER_EARLY_CAP = 2300;
 const TYPED_SECRET = 'Typed before the rest arrived';
@@ -74,10 +71,7 @@ let server: TestServer;
 let gate: HeldRest;
 
 beforeAll(async () => {
-  for (const file of [CORE_IIFE, CORE_REST]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`cd packages/core && npx rollup -c\` first`);
-  }
-  gate = new HeldRest(readFileSync(CORE_REST));
+  gate = holdScriptTagRest();
   server = await serve({
     pages: { '/early': PAGE },
     routes: { 'GET /dist/core/reprise.recorder.js': gate.route },

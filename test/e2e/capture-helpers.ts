@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { TestBrowser } from '../harness/index.js';
@@ -80,6 +80,20 @@ export const jsonRoute =
  * The rest of the recorder held back (capture-early.test.ts, capture-bundled.test.ts): requests for
  * it wait until `open()`, then get `body`, or a 404 when the gate was closed with `missing`.
  */
+/** The script tag's second file: the rest of the recorder, which reprise.iife.js fetches at start(). */
+export const CORE_REST = join(REPO_ROOT, 'packages/core/dist/reprise.recorder.js');
+
+/**
+ * A gate for the script tag's rest (`CORE_REST`), after checking that both script-tag files are built;
+ * serve `gate.route` at `GET /dist/core/reprise.recorder.js`.
+ */
+export function holdScriptTagRest(): HeldRest {
+  for (const file of [CORE_IIFE, CORE_REST]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`cd packages/core && npx rollup -c\` first`);
+  }
+  return new HeldRest(readFileSync(CORE_REST));
+}
+
 export class HeldRest {
   requests = 0;
   private missing = false;

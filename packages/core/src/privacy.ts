@@ -61,13 +61,18 @@ export function isPasswordField(element: Element | null | undefined): boolean {
   return (element as HTMLInputElement).type === 'password' || element.hasAttribute('data-rr-is-password');
 }
 
-function closestMatches(element: Element, selector: string): boolean {
+/**
+ * `element` or an element around it matches, past shadow roots to their hosts: `closest()` stops
+ * at a shadow root, so a mask (or unmask) on a web component's host would not reach its inside.
+ */
+export function closestMatches(element: Element, selector: string): boolean {
   try {
-    return element.closest(selector) !== null;
+    for (let at: Element | undefined = element; at; at = (at.getRootNode() as ShadowRoot).host)
+      if (at.closest(selector)) return true;
   } catch {
     // An invalid user selector must not unmask anything.
-    return false;
   }
+  return false;
 }
 
 export interface DomPrivacy {

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
+import {
+  allStrings,
+  CAPTURE_FIXTURES,
+  capturedEvents,
+  HeldRest,
+  holdScriptTagRest,
+  loadWholeRecorder,
+} from './capture-helpers.js';
+
+/*
+ * Privacy marks on web components: a mask on a component's host (or around it) covers what the
+ * component renders inside its shadow root, also when that happens after the full snapshot (a
+ * component created on a route change, an update). rrweb decides text masking with closest(),
+ * which stops at a shadow root; the recorder finishes the rule (privacy.ts, recorder/shadow-text.ts).
+ * Through the script tag's build (packages/core/dist), with the full recorder and with the early
+ * capture that records while the rest loads.
+ */
+
+/** A component as Lit renders one: its shadow root filled after it is connected, its text updated in place. */
+const COMPONENT = `
+  customElements.define('user-badge', class extends HTMLElement {
+    connectedCallback() {
+      if (this.shadowRoot) return;
+      queueMicrotask(() => {
+        const root = this.attachShadow({ mode: 'open' });
+        root.innerHTML = '<p><span class="name" title=""></span></p><input class="note">';
+        this.name = this.initial || '';
+      });
+    }
+    set name(value) {
+      const span = this.shadowRoot.querySelector('.name');
+      // In place, as a template library updates a text binding: a text change, not a new node.
+      if (span.firstChild) span.firstChild.data = value;
+      else span.textContent = value;
+      span.title = 'Profile of ' + value;
+    }
+  });
+  window.addBadge = (containerId, initial) => {
+    const badge = document.createElement('user-badge');
+    // A property, as a framework passes data: an attribute on the host is outside the shadow root.
+    badge.initial = initial;
+    document.getElementById(containerId).appendChild(badge);
+    return new Promise((resolve) => setTimeout(() => resolve(undefined), 20));
+  };
+  window.renameBadge = (containerId, value) => {
+    document.querySelector('#' + containerId + ' user-badge').name = value;
+  };
+`;
+
+const BODY = `
+  <section id="masked" data-reprise-mask></section>
+  <section id="masked-class" class="reprise-mask"></section>
+  <section id="open"></section>
+  <form id="unmasked" data-reprise-unmask></form>`;
+
+const FULL_PAGE = `<!doctype html><meta charset="utf-8"><title>components</title>
+<script src="/dist/core/reprise.iife.js"></script>
+<script src="/recorder-setup.js"></script>
+<script>${COMPONENT}</script>
+<body>${BODY}</body>`;
+
+const EARLY_PAGE = `<!doctype html><meta charset="utf-8"><title>components early</title>
+<script src="/dist/core/reprise.iife.js"></script>
+<script>${COMPONENT}</script>
+<body>${BODY}
+<script>
+  window.__events = [];
+  window.__started = [];
+  window.recorder = Reprise.createRecorder({
+    onEvents: (events) => window.__events.push(...JSON.parse(JSON.stringify(events))),
+    console: false,
+  });
+  recorder.on('start', (payload) => window.__started.push(payload.sessionId));
+  recorder.start();
+</script></body>`;
+
+interface ComponentPage {
+  addBadge(containerId: string, initial: string): Promise<void>;
+  renameBadge(containerId: string, value: string): void;
+  __events: unknown[];
+  __started: string[];
+  recorder: { flush(): Promise<void> };
+}
+
+let browser: TestBrowser;
+let server: TestServer;
+let gate: HeldRest;
+
+beforeAll(async () => {
+  gate = holdScriptTagRest();
+  server = await serve({
+    mounts: { '/': CAPTURE_FIXTURES },
+    pages: { '/components': FULL_PAGE, '/components-early': EARLY_PAGE },
+    routes: { 'GET /dist/core/reprise.recorder.js': gate.route },
+  });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  gate?.open();
+  await browser?.close();
+  await server?.close();
+});
+
+describe('a mask on a web component reaches inside its shadow root', () => {
+  test('components created and updated after the snapshot: text, text attributes and unmasked fields under a mask are masked; the rest is kept', async () => {
+    const page = await browser.newPage();
+    gate.open();
+    try {
+      await page.goto(`${server.url}/components`);
+      await loadWholeRecorder(page);
+      await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+      await page.evaluate(async () => {
+        const w = window as unknown as ComponentPage;
+        await w.addBadge('masked', 'Margaret Hamilton');
+        await w.addBadge('masked-class', 'Grace Hopper');
+        await w.addBadge('open', 'Public Badge');
+        await w.addBadge('unmasked', 'Opted In');
+        w.renameBadge('masked', 'Katherine Johnson');
+        w.renameBadge('open', 'Renamed Badge');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+      // A field inside a masked component, marked unmask: the mask around it wins.
+      await page.locator('#masked user-badge input.note').fill('');
+      await page.evaluate(() =>
+        document
+          .querySelector('#masked user-badge')!
+          .shadowRoot!.querySelector('input')!
+          .setAttribute('data-reprise-unmask', ''),
+      );
+      await page.locator('#masked user-badge input.note').pressSequentially('note under a mask');
+      // An unmask around a component reaches its field (the opt-in is the page's, as for any field).
+      await page.locator('#unmasked user-badge input.note').pressSequentially('typed where opted in');
+      await page.waitForTimeout(400);
+      const strings = allStrings(await capturedEvents(page));
+      const text = strings.join('\n');
+      for (const secret of ['Margaret', 'Hamilton', 'Grace', 'Hopper', 'Katherine', 'Johnson', 'note under a mask'])
+        expect(text, secret).not.toContain(secret);
+      // The masked text keeps its shape, as rrweb masks text.
+      expect(strings).toContain('********* *******');
+      expect(strings).toContain('******* ** ********* *******');
+      // Outside a mask nothing changes: the component's text, its update, its title; the opted-in field.
+      expect(strings).toEqual(
+        expect.arrayContaining(['Public Badge', 'Renamed Badge', 'Profile of Renamed Badge', 'typed where opted in']),
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("while the rest of the recorder loads: the early capture's changes are masked when the rest takes them over, and a component already gone is masked too", async () => {
+    const { page } = await gate.openPage(browser, `${server.url}/components-early`);
+    try {
+      await page.evaluate(async () => {
+        const w = window as unknown as ComponentPage;
+        await w.addBadge('masked', 'Ada Lovelace');
+        w.renameBadge('masked', 'Annie Easley');
+        await w.addBadge('open', 'Visible Badge');
+        // Rendered and removed before the rest arrives: its node has left the page by the take-over.
+        await w.addBadge('masked-class', 'Dorothy Vaughan');
+        w.renameBadge('masked-class', 'Mary Jackson');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        document.querySelector('#masked-class user-badge')!.remove();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if ((window as unknown as ComponentPage).__events.length !== 0)
+          throw new Error('recorded before the take-over');
+      });
+      gate.open();
+      await page.waitForFunction(() => (window as unknown as ComponentPage).__started.length === 1);
+      await page.evaluate(() => (window as unknown as ComponentPage).recorder.flush());
+      const strings = allStrings(await page.evaluate(() => (window as unknown as ComponentPage).__events));
+      const text = strings.join('\n');
+      for (const secret of ['Ada', 'Lovelace', 'Annie', 'Easley', 'Dorothy', 'Vaughan', 'Mary', 'Jackson'])
+        expect(text, secret).not.toContain(secret);
+      expect(strings).toContain('Visible Badge');
+    } finally {
+      await page.close();
+    }
+  });
+});
