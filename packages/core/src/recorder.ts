@@ -19,7 +19,7 @@ import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { createBlockedFrameFilter } from './recorder/blocked-frames.js';
-import { createShadowTextMask } from './recorder/shadow-text.js';
+import { createShadowPrivacy } from './recorder/shadow-privacy.js';
 import { emitInto, offerToYield, recordingAncestor, takeFrameEvents, takeOverFrames } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
@@ -224,15 +224,17 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       );
     } else assets = openAssetCapture(info);
     const admit = createBlockedFrameFilter(config.privacy.blockSelectors.join(','), recordedNode);
-    const maskShadowText = createShadowTextMask(config.privacy.maskSelectors.join(','), recordedNode);
+    const admitInShadow = createShadowPrivacy(
+      config.privacy.maskSelectors.join(','),
+      config.privacy.blockSelectors.join(','),
+      recordedNode,
+    );
     try {
       startDomTrackers(
         config,
         {
           push: (event) => {
-            if (!admit(event)) return;
-            maskShadowText(event);
-            pipeline.push(event);
+            if (admit(event) && admitInShadow(event)) pipeline.push(event);
           },
           context,
           report,

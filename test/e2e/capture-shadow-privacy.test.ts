@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 import {
@@ -10,10 +11,11 @@ import {
 } from './capture-helpers.js';
 
 /*
- * Privacy marks on web components: a mask on a component's host (or around it) covers what the
- * component renders inside its shadow root, also when that happens after the full snapshot (a
- * component created on a route change, an update). rrweb decides text masking with closest(),
- * which stops at a shadow root; the recorder finishes the rule (privacy.ts, recorder/shadow-text.ts).
+ * Privacy marks on web components: a mask or a block on a component's host (or around it) covers
+ * what the component renders inside its shadow root, also when that happens after the full
+ * snapshot (a component created on a route change, a shadow root attached after its host was
+ * recorded, an update). rrweb applies its selectors with closest(), which stops at a shadow root;
+ * the recorder finishes the rules (privacy.ts, recorder/shadow-privacy.ts).
  * Through the script tag's build (packages/core/dist), with the full recorder and with the early
  * capture that records while the rest loads.
  */
@@ -37,15 +39,16 @@ const COMPONENT = `
       span.title = 'Profile of ' + value;
     }
   });
-  window.addBadge = (containerId, initial) => {
+  window.addBadge = (containerId, initial, blocked) => {
     const badge = document.createElement('user-badge');
+    if (blocked) badge.setAttribute('data-reprise-block', '');
     // A property, as a framework passes data: an attribute on the host is outside the shadow root.
     badge.initial = initial;
     document.getElementById(containerId).appendChild(badge);
     return new Promise((resolve) => setTimeout(() => resolve(undefined), 20));
   };
-  window.renameBadge = (containerId, value) => {
-    document.querySelector('#' + containerId + ' user-badge').name = value;
+  window.renameBadge = (containerId, value, blocked) => {
+    document.querySelector('#' + containerId + ' user-badge' + (blocked ? '[data-reprise-block]' : ':not([data-reprise-block])')).name = value;
   };
 `;
 
@@ -53,6 +56,7 @@ const BODY = `
   <section id="masked" data-reprise-mask></section>
   <section id="masked-class" class="reprise-mask"></section>
   <section id="open"></section>
+  <section id="blocked" data-reprise-block></section>
   <form id="unmasked" data-reprise-unmask></form>`;
 
 const FULL_PAGE = `<!doctype html><meta charset="utf-8"><title>components</title>
@@ -77,8 +81,8 @@ const EARLY_PAGE = `<!doctype html><meta charset="utf-8"><title>components early
 </script></body>`;
 
 interface ComponentPage {
-  addBadge(containerId: string, initial: string): Promise<void>;
-  renameBadge(containerId: string, value: string): void;
+  addBadge(containerId: string, initial: string, blocked?: boolean): Promise<void>;
+  renameBadge(containerId: string, value: string, blocked?: boolean): void;
   __events: unknown[];
   __started: string[];
   recorder: { flush(): Promise<void> };
@@ -104,14 +108,20 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('a mask on a web component reaches inside its shadow root', () => {
+/** The components page, recording with the whole recorder (the rest let through before the start). */
+async function recordingWithWholeRecorder(): Promise<Page> {
+  gate.open();
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/components`);
+  await loadWholeRecorder(page);
+  await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
+  return page;
+}
+
+describe('a mask or a block on a web component reaches inside its shadow root', () => {
   test('components created and updated after the snapshot: text, text attributes and unmasked fields under a mask are masked; the rest is kept', async () => {
-    const page = await browser.newPage();
-    gate.open();
+    const page = await recordingWithWholeRecorder();
     try {
-      await page.goto(`${server.url}/components`);
-      await loadWholeRecorder(page);
-      await page.evaluate(() => (window as unknown as { __startRecorder(o: unknown): string }).__startRecorder({}));
       await page.evaluate(async () => {
         const w = window as unknown as ComponentPage;
         await w.addBadge('masked', 'Margaret Hamilton');
@@ -150,6 +160,40 @@ describe('a mask on a web component reaches inside its shadow root', () => {
     }
   });
 
+  test('a blocked component: its host is a placeholder, and nothing it renders, updates or is typed into is recorded', async () => {
+    const page = await recordingWithWholeRecorder();
+    try {
+      await page.evaluate(async () => {
+        const w = window as unknown as ComponentPage;
+        // Blocked itself: its shadow root is attached after rrweb recorded the host (as Lit does).
+        await w.addBadge('open', 'Hedy Lamarr', true);
+        // Inside a blocked subtree.
+        await w.addBadge('blocked', 'Joan Clarke');
+        await w.addBadge('open', 'Beside The Block');
+        w.renameBadge('open', 'Radia Perlman', true);
+        w.renameBadge('blocked', 'Frances Allen');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const field = document
+          .querySelector('#open user-badge[data-reprise-block]')!
+          .shadowRoot!.querySelector('input')!;
+        // Even a field opted in: a block records none of the content.
+        field.setAttribute('data-reprise-unmask', '');
+      });
+      await page.locator('#open user-badge[data-reprise-block] input.note').pressSequentially('typed inside a block');
+      await page.waitForTimeout(400);
+      const events = await capturedEvents(page);
+      const text = allStrings(events).join('\n');
+      for (const secret of ['Hedy', 'Lamarr', 'Joan', 'Clarke', 'Radia', 'Perlman', 'Frances', 'Allen', 'typed inside'])
+        expect(text, secret).not.toContain(secret);
+      // The blocked host is there as rrweb's placeholder; the component beside it is recorded whole.
+      const placeholders = JSON.stringify(events).match(/"tagName":"user-badge","attributes":\{"rr_width"/g);
+      expect(placeholders).toHaveLength(1);
+      expect(allStrings(events)).toEqual(expect.arrayContaining(['Beside The Block', 'Profile of Beside The Block']));
+    } finally {
+      await page.close();
+    }
+  });
+
   test("while the rest of the recorder loads: the early capture's changes are masked when the rest takes them over, and a component already gone is masked too", async () => {
     const { page } = await gate.openPage(browser, `${server.url}/components-early`);
     try {
@@ -158,6 +202,8 @@ describe('a mask on a web component reaches inside its shadow root', () => {
         await w.addBadge('masked', 'Ada Lovelace');
         w.renameBadge('masked', 'Annie Easley');
         await w.addBadge('open', 'Visible Badge');
+        await w.addBadge('open', 'Evelyn Boyd', true);
+        w.renameBadge('open', 'Evelyn Granville', true);
         // Rendered and removed before the rest arrives: its node has left the page by the take-over.
         await w.addBadge('masked-class', 'Dorothy Vaughan');
         w.renameBadge('masked-class', 'Mary Jackson');
@@ -172,7 +218,7 @@ describe('a mask on a web component reaches inside its shadow root', () => {
       await page.evaluate(() => (window as unknown as ComponentPage).recorder.flush());
       const strings = allStrings(await page.evaluate(() => (window as unknown as ComponentPage).__events));
       const text = strings.join('\n');
-      for (const secret of ['Ada', 'Lovelace', 'Annie', 'Easley', 'Dorothy', 'Vaughan', 'Mary', 'Jackson'])
+      for (const secret of ['Ada', 'Lovelace', 'Annie', 'Easley', 'Dorothy', 'Vaughan', 'Mary', 'Jackson', 'Evelyn'])
         expect(text, secret).not.toContain(secret);
       expect(strings).toContain('Visible Badge');
     } finally {
