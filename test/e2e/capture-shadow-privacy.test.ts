@@ -5,6 +5,7 @@ import {
   allStrings,
   CAPTURE_FIXTURES,
   capturedEvents,
+  clicksIn,
   HeldRest,
   holdScriptTagRest,
   loadWholeRecorder,
@@ -160,7 +161,7 @@ describe('a mask or a block on a web component reaches inside its shadow root', 
     }
   });
 
-  test('a blocked component: its host is a placeholder, and nothing it renders, updates or is typed into is recorded', async () => {
+  test('a blocked component: its host is a placeholder, and nothing it renders, updates, frames, or is clicked or typed into is recorded', async () => {
     const page = await recordingWithWholeRecorder();
     try {
       await page.evaluate(async () => {
@@ -179,12 +180,38 @@ describe('a mask or a block on a web component reaches inside its shadow root', 
         // Even a field opted in: a block records none of the content.
         field.setAttribute('data-reprise-unmask', '');
       });
+      await page.evaluate(async () => {
+        // A same-origin frame inside the blocked component: rrweb would attach its document.
+        const frame = document.createElement('iframe');
+        frame.srcdoc = '<p>Framed note of Ida Rhodes</p>';
+        const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+        document.querySelector('#open user-badge[data-reprise-block]')!.shadowRoot!.append(frame);
+        await loaded;
+        // After rrweb has attached the frame's document (its load listener runs after this one).
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        frame.contentDocument!.body.append(' and of Klara Dan');
+      });
+      await page.locator('#open user-badge[data-reprise-block] input.note').click();
       await page.locator('#open user-badge[data-reprise-block] input.note').pressSequentially('typed inside a block');
       await page.waitForTimeout(400);
       const events = await capturedEvents(page);
       const text = allStrings(events).join('\n');
-      for (const secret of ['Hedy', 'Lamarr', 'Joan', 'Clarke', 'Radia', 'Perlman', 'Frances', 'Allen', 'typed inside'])
+      for (const secret of [
+        'Hedy',
+        'Lamarr',
+        'Joan',
+        'Clarke',
+        'Radia',
+        'Perlman',
+        'Frances',
+        'Allen',
+        'typed inside',
+        'Ida',
+        'Klara',
+      ])
         expect(text, secret).not.toContain(secret);
+      // rrweb drops clicks on a blocked element; so does the recorder inside a blocked component.
+      expect(clicksIn(events)).toBe(0);
       // The blocked host is there as rrweb's placeholder; the component beside it is recorded whole.
       const placeholders = JSON.stringify(events).match(/"tagName":"user-badge","attributes":\{"rr_width"/g);
       expect(placeholders).toHaveLength(1);

@@ -70,6 +70,12 @@ beforeAll(async () => {
       '/parent': parent(() => '/frame', 'now'),
       '/late-parent': parent(() => '/frame', 'later'),
       '/parent-blocking-frame': parent(() => '/frame', 'now', 'data-reprise-block'),
+      // The frame inside a blocked web component's shadow root: the block is on its host.
+      '/parent-blocking-component': html(
+        `<h1>parent</h1><button id="outer" onclick="this.textContent = 'pressed outside'">press</button>
+        <div data-reprise-block><template shadowrootmode="open"><iframe src="/frame" width="400" height="200"></iframe></template></div>
+        ${recorder(ingest.url)}`,
+      ),
       // The frame inside a frame without Reprise.
       '/late-grandparent': parent(() => '/frame-host', 'later'),
       '/frame-host': html('<iframe src="/frame" width="400" height="200"></iframe>'),
@@ -132,36 +138,44 @@ test("a same-origin frame of a recorded page does not record its own stream: its
   expect(streams[0]).toMatch(/"tag":"reprise\.network","payload":\{[^}]*"url":"[^"]*\/frame-api\?asked=1"/);
 });
 
-test('a frame the page blocks is recorded nowhere: not its document (which rrweb attaches regardless), its console or its requests', async () => {
-  ingest.batches.length = 0;
-  const page = await browser.newPage();
-  await page.goto(`${site.url}/parent-blocking-frame`);
-  const frame = page.frames()[1]!;
-  await frame.waitForFunction(() => 'recorder' in window);
-  await frame.locator('#inner').click();
-  await frame.waitForFunction(() => (window as unknown as { asked?: boolean }).asked === true);
-  await page.click('#outer');
-  await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
-  const received = () => JSON.stringify(ingest.batches.map(({ batch }) => batch));
-  await expect.poll(received).toContain('pressed outside');
-  expect(
-    await frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
-  ).toBe(false);
-  expect(new Set(ingest.batches.map(({ batch }) => batch.tab)).size).toBe(1);
-  // The frame's element is in the page's recording, as a placeholder of its size.
-  expect(received()).toMatch(
-    /"tagName":"iframe","attributes":\{"rr_width":"\d+px","rr_height":"\d+px"\},"childNodes":\[\]/,
-  );
-  for (const text of [
-    '"textContent":"frame"',
-    'pressed in the frame',
-    'set by the frame script',
-    'the frame says so',
-    'frame-api',
-  ])
-    expect(received()).not.toContain(text);
-  await page.close();
-});
+test.each([
+  ['/parent-blocking-frame', 'iframe'],
+  ['/parent-blocking-component', 'div'],
+])(
+  'a frame the page blocks (%s) is recorded nowhere: not its document (which rrweb attaches regardless), its console or its requests',
+  async (path, placeholder) => {
+    ingest.batches.length = 0;
+    const page = await browser.newPage();
+    await page.goto(`${site.url}${path}`);
+    const frame = page.frames()[1]!;
+    await frame.waitForFunction(() => 'recorder' in window);
+    await frame.locator('#inner').click();
+    await frame.waitForFunction(() => (window as unknown as { asked?: boolean }).asked === true);
+    await page.click('#outer');
+    await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
+    const received = () => JSON.stringify(ingest.batches.map(({ batch }) => batch));
+    await expect.poll(received).toContain('pressed outside');
+    expect(
+      await frame.evaluate(() => (window as unknown as { recorder: { isRecording: boolean } }).recorder.isRecording),
+    ).toBe(false);
+    expect(new Set(ingest.batches.map(({ batch }) => batch.tab)).size).toBe(1);
+    // The blocked element (the frame, or the component holding it) is in the page's recording, as a placeholder of its size.
+    expect(received()).toMatch(
+      new RegExp(
+        `"tagName":"${placeholder}","attributes":\\{"rr_width":"\\d+px","rr_height":"\\d+px"\\},"childNodes":\\[\\]`,
+      ),
+    );
+    for (const text of [
+      '"textContent":"frame"',
+      'pressed in the frame',
+      'set by the frame script',
+      'the frame says so',
+      'frame-api',
+    ])
+      expect(received()).not.toContain(text);
+    await page.close();
+  },
+);
 
 test('a frame of another origin records itself (the page cannot see into it), and so does a frame of a page without Reprise', async () => {
   const crossOrigin = await pressBoth('/parent-of-other-origin');

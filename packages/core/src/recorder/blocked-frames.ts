@@ -1,4 +1,5 @@
 import { EventType, IncrementalSource, type RecordedEvent } from '@reprise/protocol/page';
+import { closestMatches } from '../privacy.js';
 
 interface RecordedChanges {
   source: number;
@@ -17,7 +18,8 @@ interface RecordedChanges {
  * is blocked: the block stops at the element's own snapshot (a placeholder), while the frame's
  * document is attached after it (`isAttachIframe`) and observed from then on. A blocked element's
  * content must not be recorded, so this drops, before anything else sees them, such a frame's
- * attach and every change and interaction inside its document. Events that refer to nodes are
+ * attach and every change and interaction inside its document (a frame inside a blocked web
+ * component's shadow root too). Events that refer to nodes are
  * told apart by rrweb's mirror (`nodeOf`), while their nodes are still in it.
  *
  * Returns whether to keep the event (a mutation keeps what lies outside the blocked frames).
@@ -43,7 +45,7 @@ export function createBlockedFrameFilter(
     const data = event.data as RecordedChanges;
     if (data.source === IncrementalSource.Mutation && data.isAttachIframe) {
       const frame = nodeOf(data.adds?.[0]?.parentId ?? -1) as HTMLIFrameElement | null;
-      if (!frame?.closest?.(blockSelector)) return true;
+      if (!frame || !closestMatches(frame, blockSelector)) return true;
       if (frame.contentDocument) blocked.add(frame.contentDocument);
       anyBlocked = true;
       return false;

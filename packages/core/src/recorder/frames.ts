@@ -1,4 +1,5 @@
 import type { CaptureContext, Teardown } from '../capture/context.js';
+import { closestMatches } from '../privacy.js';
 
 /**
  * The mark capture/dom.ts sets on a page while it records (a registry symbol, so one across the
@@ -39,12 +40,12 @@ export function recordingAncestor(): Window | undefined {
 /**
  * While this page records, the Reprise events its same-origin frames send join its recording,
  * but for those of a frame it blocks (`blockSelector` matches its element or one around it, in
- * any document on the way): that frame's content is not to be recorded at all.
+ * any document and past any shadow root on the way): that frame's content is not to be recorded at all.
  */
 export function takeFrameEvents(emit: Emit, blockSelector: string): Teardown {
   const page = window as unknown as Marked;
   const take: FrameEmit = (frames, kind, payload) => {
-    if (!frames.some((frame) => frame.closest(blockSelector))) emit(kind, payload);
+    if (!frames.some((frame) => closestMatches(frame, blockSelector))) emit(kind, payload);
   };
   page[FRAME_EVENTS] = take;
   return () => {

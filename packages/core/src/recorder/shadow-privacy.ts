@@ -41,8 +41,8 @@ type Place = 'open' | 'masked' | 'blocked';
  * shadow root attached after its host was recorded, any update) was recorded in the clear under a
  * masked host, and recorded at all under a blocked one. This applies both before redaction and
  * delivery, through rrweb's mirror (`nodeOf`): changes inside a blocked host's shadow root and the
- * input events of its fields are dropped, added text and text changes inside a masked one are
- * masked. An event from before the take-over whose node has since left the page (gone from the
+ * events of its nodes (typing, clicks, scrolls, canvas frames...) are dropped, added text and text
+ * changes inside a masked one are masked. An event from before the take-over whose node has since left the page (gone from the
  * mirror, or detached: the mirror keeps a removed host's shadow content) cannot be placed: its text
  * is masked, since it could have been inside a masked host.
  *
@@ -73,9 +73,9 @@ export function createShadowPrivacy(
   return (event) => {
     if (event.type !== EventType.IncrementalSnapshot) return true;
     const data = event.data as RecordedChanges;
-    if (data.source === IncrementalSource.Input)
+    // An interaction, a scroll, a canvas frame, a media change... of a node inside a blocked host.
+    if (data.source !== IncrementalSource.Mutation)
       return typeof data.id !== 'number' || placeOfElement(data.id) !== 'blocked';
-    if (data.source !== IncrementalSource.Mutation) return true;
     let dropped = false;
     const keep = <T>(items: T[] | undefined, placeOf: (item: T) => Place | undefined): T[] | undefined =>
       items?.filter((item) => {
