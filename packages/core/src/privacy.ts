@@ -212,11 +212,14 @@ export const TEXT_ATTRIBUTES: readonly string[] = [
   'aria-valuetext',
   'label',
   'value',
+  // A frame's whole document, as HTML.
+  'srcdoc',
 ];
 
 const TEXT_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(TEXT_ATTRIBUTES);
 
-function maskTextAttributes(attributes: Record<string, unknown>): void {
+/** The text attributes (`TEXT_ATTRIBUTES`) of a masked element, masked like its text. */
+export function maskTextAttributes(attributes: Record<string, unknown>): void {
   for (const name of TEXT_ATTRIBUTES) {
     const value = attributes[name];
     if (typeof value === 'string' && value) attributes[name] = maskText(value);

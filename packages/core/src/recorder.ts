@@ -19,7 +19,7 @@ import { recordedNode, scriptUrlsRefused } from './capture/dom.js';
 import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { createBlockedFrameFilter } from './recorder/blocked-frames.js';
-import { createShadowPrivacy } from './recorder/shadow-privacy.js';
+import { createBoundaryPrivacy } from './recorder/boundary-privacy.js';
 import { emitInto, offerToYield, recordingAncestor, takeFrameEvents, takeOverFrames } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
@@ -224,7 +224,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       );
     } else assets = openAssetCapture(info);
     const admit = createBlockedFrameFilter(config.privacy.blockSelectors.join(','), recordedNode);
-    const admitInShadow = createShadowPrivacy(
+    const admitPastBoundaries = createBoundaryPrivacy(
       config.privacy.maskSelectors.join(','),
       config.privacy.blockSelectors.join(','),
       recordedNode,
@@ -234,7 +234,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
         config,
         {
           push: (event) => {
-            if (admit(event) && admitInShadow(event)) pipeline.push(event);
+            if (admit(event) && admitPastBoundaries(event)) pipeline.push(event);
           },
           context,
           report,

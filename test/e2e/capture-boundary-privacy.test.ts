@@ -16,7 +16,8 @@ import {
  * what the component renders inside its shadow root, also when that happens after the full
  * snapshot (a component created on a route change, a shadow root attached after its host was
  * recorded, an update). rrweb applies its selectors with closest(), which stops at a shadow root;
- * the recorder finishes the rules (privacy.ts, recorder/shadow-privacy.ts).
+ * the recorder finishes the rules (privacy.ts, recorder/boundary-privacy.ts). The same for a
+ * mask around a same-origin frame, whose document rrweb records apart.
  * Through the script tag's build (packages/core/dist), with the full recorder and with the early
  * capture that records while the rest loads.
  */
@@ -58,6 +59,8 @@ const BODY = `
   <section id="masked-class" class="reprise-mask"></section>
   <section id="open"></section>
   <section id="blocked" data-reprise-block></section>
+  <section id="mail" data-reprise-mask><iframe id="preview" srcdoc="<p>Dear Lise Meitner</p>"></iframe></section>
+  <section id="plain-frame"><iframe id="public" srcdoc="<p>Public frame</p>"></iframe></section>
   <form id="unmasked" data-reprise-unmask></form>`;
 
 const FULL_PAGE = `<!doctype html><meta charset="utf-8"><title>components</title>
@@ -216,6 +219,39 @@ describe('a mask or a block on a web component reaches inside its shadow root', 
       const placeholders = JSON.stringify(events).match(/"tagName":"user-badge","attributes":\{"rr_width"/g);
       expect(placeholders).toHaveLength(1);
       expect(allStrings(events)).toEqual(expect.arrayContaining(['Beside The Block', 'Profile of Beside The Block']));
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a mask around a same-origin frame: its document is masked (text and text attributes), also as it changes and in a frame added later; its srcdoc too', async () => {
+    const page = await recordingWithWholeRecorder();
+    try {
+      await page.evaluate(async () => {
+        const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+        const frame = document.createElement('iframe');
+        frame.srcdoc = '<p>Dear Chien-Shiung Wu</p>';
+        const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+        document.getElementById('mail')!.append(frame);
+        await loaded;
+        await settle();
+        const body = (id: string) => (document.getElementById(id) as HTMLIFrameElement).contentDocument!.body;
+        body('preview').append(' Rosalind Franklin wrote');
+        (body('preview').querySelector('p')!.firstChild as Text).data = 'Dear Emmy Noether';
+        frame.contentDocument!.body.append(' Barbara McClintock replied');
+        // Text attributes too: one changed, one on an added element.
+        body('preview').querySelector('p')!.title = 'Note for Maria Mayer';
+        frame.contentDocument!.body.insertAdjacentHTML('beforeend', '<img alt="Photo of Vera Rubin">');
+        body('public').append(' public addition');
+        await settle();
+      });
+      await page.waitForTimeout(300);
+      const strings = allStrings(await capturedEvents(page));
+      const text = strings.join('\n');
+      for (const secret of ['Lise', 'Meitner', 'Chien', 'Rosalind', 'Emmy', 'Noether', 'Barbara', 'Maria', 'Vera'])
+        expect(text, secret).not.toContain(secret);
+      // Outside the mask the frame and its change are recorded as they are.
+      expect(strings).toEqual(expect.arrayContaining(['Public frame', ' public addition']));
     } finally {
       await page.close();
     }
