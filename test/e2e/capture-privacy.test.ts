@@ -79,7 +79,9 @@ const xhtmlLogin = `<?xml version="1.0" encoding="utf-8"?>
   <form id="login" data-reprise-unmask="">
     <input id="user" type="text" value="ann-in-xhtml"/>
     <input id="password" type="password" value="${PRESET_PASSWORD}"/>
+    <textarea id="signature">initial signature</textarea>
   </form>
+  <textarea id="notes">initial notes</textarea>
 </body>
 </html>`;
 
@@ -300,7 +302,7 @@ test('a privacy.redact.patterns entry that does not compile is reported at start
     'privacy.redact.patterns holds a pattern that does not compile',
   ));
 
-test('an XHTML page: a password field inside an unmasked form is never recorded, typed or preset', async () => {
+test('an XHTML page: a password field inside an unmasked form is never recorded, typed or preset; textareas keep the field rule', async () => {
   const tab = await browser.newPage();
   try {
     await tab.goto(`${server.url}/login.xhtml`);
@@ -314,14 +316,28 @@ test('an XHTML page: a password field inside an unmasked form is never recorded,
       const field = document.querySelector('#password') as HTMLInputElement;
       // A page that moves the field (a two-step login) records it again as an added node.
       field.parentNode!.appendChild(field);
+      // A textarea's text set by script, and one added after the snapshot: a field's value, not page text.
+      document.querySelector('#notes')!.textContent = 'notes set by script';
+      const added = document.createElementNS('http://www.w3.org/1999/xhtml', 'textarea');
+      added.textContent = 'text of an added textarea';
+      document.body.appendChild(added);
+      // Inside the unmasked form the same text is recorded as given.
+      document.querySelector('#signature')!.textContent = 'signature set by script';
+    });
+    await tab.waitForTimeout(100);
+    // Changed in place once recorded: a text change, not an added node.
+    await tab.evaluate(() => {
+      (document.querySelector('#notes')!.firstChild as Text).data = 'notes changed in place';
     });
     await tab.waitForTimeout(300);
     const events = await capturedEvents(tab);
     const strings = allStrings(events);
     expect(strings.join('\n')).not.toContain(PRESET_PASSWORD);
     expect(strings.join('\n')).not.toContain(TYPED_PASSWORD);
-    // The unmasked field beside it is recorded as given: the form's opt-in still works.
-    expect(strings).toContain('ann-in-xhtml');
+    for (const text of ['notes set by script', 'text of an added textarea', 'notes changed in place'])
+      expect(strings.join('\n'), text).not.toContain(text);
+    // The unmasked fields beside them are recorded as given: the form's opt-in still works.
+    expect(strings).toEqual(expect.arrayContaining(['ann-in-xhtml', 'signature set by script']));
   } finally {
     await tab.close();
   }

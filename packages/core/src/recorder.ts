@@ -20,6 +20,8 @@ import { createDelivery, type Delivery } from './delivery/index.js';
 import { debugWarn, isBrowser } from './env.js';
 import { createBlockedFrameFilter } from './recorder/blocked-frames.js';
 import { createBoundaryPrivacy } from './recorder/boundary-privacy.js';
+import { createXmlTextareaMask } from './recorder/xml-textareas.js';
+import { maskFieldValue } from './privacy.js';
 import { emitInto, offerToYield, recordingAncestor, takeFrameEvents, takeOverFrames } from './recorder/frames.js';
 import { RecorderError } from './errors.js';
 import type { EarlyCapture } from './capture/early.js';
@@ -223,10 +225,14 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
         `this session is recorded in memory (errorSampleRate ${config.errorSampleRate}): it is sent only if an error is recorded.`,
       );
     } else assets = openAssetCapture(info);
-    const admit = createBlockedFrameFilter(config.privacy.blockSelectors.join(','), recordedNode);
-    const admitPastBoundaries = createBoundaryPrivacy(
-      config.privacy.maskSelectors.join(','),
-      config.privacy.blockSelectors.join(','),
+    // Where rrweb's own privacy rules stop short, finished before anything else sees the events.
+    const maskSelector = config.privacy.maskSelectors.join(',');
+    const blockSelector = config.privacy.blockSelectors.join(',');
+    const unmaskSelector = config.privacy.unmaskSelectors.join(',');
+    const admit = createBlockedFrameFilter(blockSelector, recordedNode);
+    const admitPastBoundaries = createBoundaryPrivacy(maskSelector, blockSelector, recordedNode);
+    const maskXmlTextareas = createXmlTextareaMask(
+      (text, field) => maskFieldValue(text, field, maskSelector, unmaskSelector),
       recordedNode,
     );
     try {
@@ -234,7 +240,9 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
         config,
         {
           push: (event) => {
-            if (admit(event) && admitPastBoundaries(event)) pipeline.push(event);
+            if (!admit(event) || !admitPastBoundaries(event)) return;
+            maskXmlTextareas?.(event);
+            pipeline.push(event);
           },
           context,
           report,
@@ -256,11 +264,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
       // After rrweb's Meta and full snapshot, which a replay needs first.
       if (continued) context.emit('session', continued);
       startPageTrackers(config, context, teardowns);
-      teardowns.push(
-        navigation.begin(),
-        takeFrameEvents(context.emit, config.privacy.blockSelectors.join(',')),
-        offerToYield(yieldToPageAbove),
-      );
+      teardowns.push(navigation.begin(), takeFrameEvents(context.emit, blockSelector), offerToYield(yieldToPageAbove));
       takeOverFrames();
     } catch (error) {
       // Half a recording is worse than none: take down whatever was installed.

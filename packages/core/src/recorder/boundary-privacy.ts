@@ -70,9 +70,11 @@ export function createBoundaryPrivacy(
    * boundary (a shadow root's children name its host as their parent, a frame's document its element).
    */
   const place = (node: Node | null, around: Element | null | undefined, crossing = false): Place | undefined => {
-    if (!node?.isConnected) return undefined;
-    // In the page's own document and outside shadow roots, rrweb's own rules hold.
-    if (!crossing && node.ownerDocument === document && !(node.getRootNode() as ShadowRoot).host) return 'open';
+    if (!node) return undefined;
+    // In the page's own document and outside shadow roots, rrweb's own rules hold: one walk up
+    // the tree decides it for nearly every node.
+    if (!crossing && node.getRootNode() === document) return 'open';
+    if (!node.isConnected) return undefined;
     if (!around) return 'open';
     if (matches(around, blockSelector)) return 'blocked';
     return matches(around, maskSelector) ? 'masked' : 'open';
