@@ -14,7 +14,7 @@ interface RecordedChanges {
   source: number;
   id?: unknown;
   adds?: Array<{ parentId: number; node: SerializedNode }>;
-  removes?: Array<{ parentId: number }>;
+  removes?: unknown[];
   texts?: Array<{ id: number; value: unknown }>;
   attributes?: Array<{ id: number; attributes: Record<string, unknown> }>;
 }
@@ -59,6 +59,8 @@ export function createBoundaryPrivacy(
   blockSelector: string,
   nodeOf: (id: number) => Node | null,
 ): (event: RecordedEvent) => boolean {
+  /** A node past a shadow root or a frame has been met: until then no interaction can be inside a blocked one. */
+  let pastBoundary = false;
   /** `closestMatches`, and on past the element of each same-origin frame the element is in. */
   const matches = (element: Element, selector: string): boolean => {
     for (let at: Element | null | undefined = element; at; at = at.ownerDocument?.defaultView?.frameElement)
@@ -75,6 +77,7 @@ export function createBoundaryPrivacy(
     // the tree decides it for nearly every node.
     if (!crossing && node.getRootNode() === document) return 'open';
     if (!node.isConnected) return undefined;
+    pastBoundary = true;
     if (!around) return 'open';
     if (matches(around, blockSelector)) return 'blocked';
     return matches(around, maskSelector) ? 'masked' : 'open';
@@ -93,14 +96,19 @@ export function createBoundaryPrivacy(
     const data = event.data as RecordedChanges;
     // An interaction, a scroll, a canvas frame, a media change... of a node inside a blocked host.
     if (data.source !== IncrementalSource.Mutation)
-      return typeof data.id !== 'number' || placeOfElement(data.id) !== 'blocked';
+      return !pastBoundary || typeof data.id !== 'number' || placeOfElement(data.id) !== 'blocked';
     let dropped = false;
-    const keep = <T>(items: T[] | undefined, placeOf: (item: T) => Place | undefined): T[] | undefined =>
-      items?.filter((item) => {
-        const blocked = placeOf(item) === 'blocked';
-        dropped ||= blocked;
-        return !blocked;
-      });
+    /** `items` without the blocked ones: the same array (no copy) while none is. */
+    const keep = <T>(items: T[] | undefined, placeOf: (item: T) => Place | undefined): T[] | undefined => {
+      if (!items) return items;
+      let kept: T[] | undefined;
+      for (let i = 0; i < items.length; i++) {
+        if (placeOf(items[i]!) !== 'blocked') kept?.push(items[i]!);
+        else kept ??= items.slice(0, i);
+      }
+      if (kept) dropped = true;
+      return kept ?? items;
+    };
     data.adds = keep(data.adds, (add) => {
       const parent = nodeOf(add.parentId);
       // A shadow root's children, and a frame's document (0) attached under its element, cross a boundary.
@@ -108,7 +116,7 @@ export function createBoundaryPrivacy(
       if (where === undefined || where === 'masked') maskSubtree(add.node);
       return where;
     });
-    data.removes = keep(data.removes, (remove) => placeOfElement(remove.parentId));
+    // Removals are left as they are: they carry ids only, of nodes a replay never had.
     data.attributes = keep(data.attributes, (change) => {
       const where = placeOfElement(change.id);
       if (where === undefined || where === 'masked') maskTextAttributes(change.attributes);
