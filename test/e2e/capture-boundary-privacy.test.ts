@@ -61,6 +61,8 @@ const BODY = `
   <section id="blocked" data-reprise-block></section>
   <section id="mail" data-reprise-mask><iframe id="preview" srcdoc="<p>Dear Lise Meitner</p>"></iframe></section>
   <section id="plain-frame"><iframe id="public" srcdoc="<p>Public frame</p>"></iframe></section>
+  <section id="mail-reply" data-reprise-mask><iframe id="reply" srcdoc="<form data-reprise-unmask><input id='to' value='Hedy Lamarr'></form>"></iframe></section>
+  <section id="opted-in-frame" data-reprise-unmask><iframe id="survey" srcdoc="<input id='answer' value='Preset answer'>"></iframe></section>
   <form id="unmasked" data-reprise-unmask></form>`;
 
 const FULL_PAGE = `<!doctype html><meta charset="utf-8"><title>components</title>
@@ -252,6 +254,24 @@ describe('a mask or a block on a web component reaches inside its shadow root', 
         expect(text, secret).not.toContain(secret);
       // Outside the mask the frame and its change are recorded as they are.
       expect(strings).toEqual(expect.arrayContaining(['Public frame', ' public addition']));
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a field marked unmask inside a frame under a mask stays masked; an unmask around a frame reaches its fields', async () => {
+    const page = await recordingWithWholeRecorder();
+    try {
+      await page.frameLocator('#reply').locator('#to').fill('');
+      await page.frameLocator('#reply').locator('#to').pressSequentially('Typed to Annie Easley');
+      await page.frameLocator('#survey').locator('#answer').fill('');
+      await page.frameLocator('#survey').locator('#answer').pressSequentially('typed in an opted-in frame');
+      await page.waitForTimeout(400);
+      const strings = allStrings(await capturedEvents(page));
+      const text = strings.join('\n');
+      // The preset value (in the snapshot) and what is typed: the mask around the frame wins.
+      for (const secret of ['Hedy', 'Lamarr', 'Annie', 'Easley']) expect(text, secret).not.toContain(secret);
+      expect(strings).toEqual(expect.arrayContaining(['Preset answer', 'typed in an opted-in frame']));
     } finally {
       await page.close();
     }

@@ -62,13 +62,18 @@ export function isPasswordField(element: Element | null | undefined): boolean {
 }
 
 /**
- * `element` or an element around it matches, past shadow roots to their hosts: `closest()` stops
- * at a shadow root, so a mask (or unmask) on a web component's host would not reach its inside.
+ * `element` or an element around it matches, past shadow roots to their hosts and past same-origin
+ * frames to their `<iframe>`: `closest()` stops at either, so a mask (or unmask) on a web
+ * component's host or around a frame would not reach its inside. A cross-origin parent's
+ * `frameElement` is null, which ends the climb.
  */
 export function closestMatches(element: Element, selector: string): boolean {
   try {
-    for (let at: Element | undefined = element; at; at = (at.getRootNode() as ShadowRoot).host)
+    for (let at: Element | null | undefined = element; at;) {
       if (at.closest(selector)) return true;
+      const root = at.getRootNode() as Node & { host?: Element; defaultView?: Window | null };
+      at = root.host || root.defaultView?.frameElement;
+    }
   } catch {
     // An invalid user selector must not unmask anything.
   }

@@ -61,12 +61,6 @@ export function createBoundaryPrivacy(
 ): (event: RecordedEvent) => boolean {
   /** A node past a shadow root or a frame has been met: until then no interaction can be inside a blocked one. */
   let pastBoundary = false;
-  /** `closestMatches`, and on past the element of each same-origin frame the element is in. */
-  const matches = (element: Element, selector: string): boolean => {
-    for (let at: Element | null | undefined = element; at; at = at.ownerDocument?.defaultView?.frameElement)
-      if (closestMatches(at, selector)) return true;
-    return false;
-  };
   /**
    * `around`: the element to match from; `crossing`: the node is the parent of what crossed a
    * boundary (a shadow root's children name its host as their parent, a frame's document its element).
@@ -79,8 +73,8 @@ export function createBoundaryPrivacy(
     if (!node.isConnected) return undefined;
     pastBoundary = true;
     if (!around) return 'open';
-    if (matches(around, blockSelector)) return 'blocked';
-    return matches(around, maskSelector) ? 'masked' : 'open';
+    if (closestMatches(around, blockSelector)) return 'blocked';
+    return closestMatches(around, maskSelector) ? 'masked' : 'open';
   };
   const placeOfElement = (id: number) => {
     const node = nodeOf(id);
