@@ -152,6 +152,23 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
     expect(await ids({ url: 'shop.test/thanks' })).toEqual([]);
   });
 
+  it("lists a page once across segments: a route from a later segment (or one indexed late) fills in the page's entry", async () => {
+    await add('p4', 's-routes', '000002', [ev.nav(T + 60_000, 'https://shop.test/cart', '/cart')]);
+    await add('p4', 's-routes', '000001', [
+      ev.meta(T, 'https://shop.test/home'),
+      ev.meta(T + 50_000, 'https://shop.test/cart'),
+    ]);
+    await add('p4', 's-routes', '000003', [
+      ev.nav(T + 70_000, 'https://shop.test/home', '/home'),
+      ev.meta(T + 80_000, 'https://shop.test/cart'),
+    ]);
+    expect(JSON.parse((await getSession(index.db, 'p4', 's-routes'))!.pages)).toEqual([
+      { url: 'https://shop.test/home', route: '/home', at: T },
+      { url: 'https://shop.test/cart', route: '/cart', at: T + 50_000 },
+    ]);
+    await deleteSessionRows(index.db, 'p4', 's-routes');
+  });
+
   it('folds segments indexed at the same moment (several writers) without losing counts', async () => {
     const segments = Array.from({ length: 12 }, (_, i) =>
       storedSegment({

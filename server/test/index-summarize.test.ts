@@ -75,6 +75,20 @@ describe('segment summarizer', () => {
     expect(summarizeSegment([ev.click(0)]).userId).toBeUndefined();
   });
 
+  it("lists a page once: a router's marker right after the page load fills in the route, a reload of it adds nothing", () => {
+    const summary = summarizeSegment([
+      ev.meta(0, 'https://a.test/'),
+      ev.nav(120, 'https://a.test/', '/'),
+      ev.nav(2_000, 'https://a.test/users', '/users'),
+      ev.meta(5_000, 'https://a.test/'),
+      ev.nav(5_100, 'https://a.test/', '/'),
+    ]);
+    expect(summary.pages).toEqual([
+      { url: 'https://a.test/', route: '/', at: 0 },
+      { url: 'https://a.test/users', route: '/users', at: 2_000 },
+    ]);
+  });
+
   it('bounds what one session can make the index keep', () => {
     const events = Array.from({ length: MAX_CUSTOM_EVENT_NAMES + 50 }, (_, i) => ev.custom(i, `event-${i}`));
     expect(summarizeSegment(events).customEvents.size).toBe(MAX_CUSTOM_EVENT_NAMES);

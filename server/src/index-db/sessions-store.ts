@@ -7,6 +7,7 @@ import {
   addCount,
   boundedTraits,
   MAX_PAGES_PER_SESSION,
+  notePageVisit,
   parseUserAgent,
   sessionActiveMs,
   summarizeSegment,
@@ -185,17 +186,17 @@ export async function indexStoredSegment(
 const MAX_PAGES_CHARACTERS = 32_768;
 
 function mergePages(existing: PageVisit[], added: PageVisit[]): PageVisit[] {
-  const seen = new Set(existing.map((p) => `${p.url}\n${p.route ?? ''}`));
-  const merged = [...existing];
-  let characters = existing.reduce((n, p) => n + p.url.length + (p.route?.length ?? 0), 0);
+  const merged = existing.map((page) => ({ ...page }));
+  const byUrl = new Map(merged.map((page) => [page.url, page]));
+  const size = (page: PageVisit) => page.url.length + (page.route?.length ?? 0);
+  let characters = merged.reduce((n, page) => n + size(page), 0);
   for (const page of added) {
-    const size = page.url.length + (page.route?.length ?? 0);
-    if (merged.length >= MAX_PAGES_PER_SESSION || characters + size > MAX_PAGES_CHARACTERS) break;
-    const key = `${page.url}\n${page.route ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    merged.push(page);
-    characters += size;
+    const known = byUrl.get(page.url);
+    if (!known && (merged.length >= MAX_PAGES_PER_SESSION || characters + size(page) > MAX_PAGES_CHARACTERS)) break;
+    const routeBefore = known?.route;
+    const fresh = notePageVisit(byUrl, { ...page }, MAX_PAGES_CHARACTERS - characters);
+    if (fresh) merged.push(fresh);
+    characters += fresh ? size(fresh) : (known!.route?.length ?? 0) - (routeBefore?.length ?? 0);
   }
   // Segments may be indexed out of order after a retry: keep visit order by time.
   return merged.sort((a, b) => a.at - b.at);

@@ -48,6 +48,29 @@ export interface PageVisit {
 }
 
 /**
+ * A page visited, into `byUrl` (its list's entries by URL, which it edits in place): one entry per
+ * URL, at its first visit. A router's marker for a URL already listed without a route (the page
+ * load's own entry, which the router marks again a moment later) fills in the route instead of
+ * listing the URL twice. Returns the entry to add, if the URL is new; `routeRoom` is how many
+ * characters a filled-in route may take.
+ */
+export function notePageVisit(
+  byUrl: Map<string, PageVisit>,
+  page: PageVisit,
+  routeRoom = Number.POSITIVE_INFINITY,
+): PageVisit | undefined {
+  const known = byUrl.get(page.url);
+  if (!known) {
+    byUrl.set(page.url, page);
+    return page;
+  }
+  // Segments may be indexed out of order after a retry: the first visit is the earliest.
+  known.at = Math.min(known.at, page.at);
+  if (page.route && !known.route && page.route.length <= routeRoom) known.route = page.route;
+  return undefined;
+}
+
+/**
  * What the index keeps of one segment. Not the writer's `SegmentSummary` (segment/types.ts), which
  * is the public hook's account of a stored segment: this one holds what the session row folds.
  */
@@ -96,15 +119,13 @@ export function summarizeSegment(
     activeMs: 0,
     lastActivityAt: previousActivityAt,
   };
-  const seenUrls = new Set<string>();
+  const pagesByUrl = new Map<string, PageVisit>();
   const addPage = (url: unknown, route: unknown, at: number) => {
     if (typeof url !== 'string' || url === '') return;
     const page: PageVisit = { url: url.slice(0, MAX_URL_LENGTH), at };
     if (typeof route === 'string' && route !== '') page.route = route.slice(0, MAX_URL_LENGTH);
-    const key = `${page.url}\n${page.route ?? ''}`;
-    if (seenUrls.has(key)) return;
-    seenUrls.add(key);
-    summary.pages.push(page);
+    const added = notePageVisit(pagesByUrl, page);
+    if (added) summary.pages.push(added);
   };
 
   for (const event of events) {
