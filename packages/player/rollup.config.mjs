@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { transform } from 'esbuild';
-import { defineRollupConfig } from '@reprise/rollup-config';
+import { defineRollupConfig, dropRrwebUnusedPostcss } from '@reprise/rollup-config';
 
 /**
  * `import css from './x.css?inline'` becomes the stylesheet's text, minified (every byte of it
@@ -34,7 +34,7 @@ function inlineCss() {
 
 export default defineRollupConfig({
   input: { index: 'src/index.ts' },
-  plugins: [inlineCss()],
+  plugins: [inlineCss(), dropRrwebUnusedPostcss()],
   iife: [
     { input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer', target: 'es2022' },
     {

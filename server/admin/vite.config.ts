@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { dropRrwebUnusedPostcss } from '@reprise/rollup-config';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -10,7 +11,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
-  plugins: [react()],
+  // The replay frame bundles rrweb's replayer: without its unused second postcss copy (see the plugin).
+  plugins: [react(), dropRrwebUnusedPostcss()],
   resolve: { conditions: ['@reprise/source', 'module', 'browser', 'development|production'] },
   build: {
     outDir: fileURLToPath(new URL('../dist/admin', import.meta.url)),

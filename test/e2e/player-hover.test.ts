@@ -83,6 +83,12 @@ const hovered = (page: Page) =>
       .map((block) => block.id),
   );
 
+const backgroundOf = (page: Page, id: string) =>
+  page.evaluate((blockId) => {
+    const frame = (window as unknown as PlayerWindow).player.getIframe()!;
+    return frame.contentWindow!.getComputedStyle(frame.contentDocument!.getElementById(blockId)!).backgroundColor;
+  }, id);
+
 describe('hover in the replay', () => {
   test('seeking: the element under the pointer after a removal and after a scroll is hovered', async () => {
     const page = await open(false);
@@ -90,6 +96,9 @@ describe('hover in the replay', () => {
       const seek = (ms: number) => page.evaluate((at) => (window as unknown as PlayerWindow).player.seek(at), ms);
       await seek(400);
       await expect.poll(() => hovered(page)).toEqual(['a']);
+      // The recorded `:hover` rule styles it: the replayer rewrote the stylesheet (with postcss) for its hover class.
+      expect(await backgroundOf(page, 'a')).toBe('rgb(255, 0, 0)');
+      expect(await backgroundOf(page, 'b')).toBe('rgba(0, 0, 0, 0)');
       await seek(1_000);
       await expect.poll(() => hovered(page)).toEqual(['b']);
       await seek(2_000);

@@ -9,6 +9,8 @@ import commonjs from '@rollup/plugin-commonjs';
 import replace from '@rollup/plugin-replace';
 import terser from '@rollup/plugin-terser';
 
+export { dropRrwebUnusedPostcss } from './rrweb-replay.mjs';
+
 /**
  * @typedef {object} IifeBuild
  * @property {string} input        entry file
