@@ -552,6 +552,82 @@ describe('@reprise/player in Chromium', () => {
     await page.close();
   });
 
+  test("opening a row shows its details below the list: a message's whole text and trace, a request's headers and bodies, an error's stack", async () => {
+    type Payload = Record<string, unknown>;
+    const events = structuredClone(session.events) as Array<{ data: { tag?: string; payload?: Payload } }>;
+    const payloadOf = (tag: string, match: (payload: Payload) => boolean) =>
+      events.find((event) => event.data?.tag === tag && match(event.data.payload!))!.data.payload!;
+    const longText = `save failed with 500: ${'the basket service answered too late; '.repeat(8)}end of message`;
+    Object.assign(
+      payloadOf('reprise.console', (payload) => String((payload.args as string[])[0]).startsWith('save failed')),
+      { args: [longText], trace: 'at save (app.js:41:15)\nat load (app.js:38:7)' },
+    );
+    Object.assign(
+      payloadOf('reprise.network', (payload) => payload.status === 200),
+      {
+        requestHeaders: { accept: 'application/json' },
+        responseHeaders: { 'content-type': 'application/json', 'x-request-id': 'r-17' },
+        responseBody: '{"items":["Lamp","Desk"],"total":2}',
+        responseSize: 2048,
+      },
+    );
+    const page = await openReady({ source: events, autoplay: false });
+    const details = page.locator('.rp-details');
+    expect(await details.isHidden()).toBe(true);
+
+    // A console message: the row cuts it to one line, the details show all of it and its trace.
+    await page.waitForFunction(() => document.querySelectorAll('.rp-console').length === 3);
+    const saveFailed = page.locator('.rp-console', { hasText: 'save failed' });
+    await saveFailed.click();
+    expect(await currentTime(page)).toBe(Number(await saveFailed.getAttribute('data-time')));
+    expect(await saveFailed.getAttribute('aria-expanded')).toBe('true');
+    expect(await details.locator('.rp-details-title').textContent()).toMatch(/^console\.error at /);
+    expect(await details.locator('pre').allTextContents()).toEqual([
+      longText,
+      'at save (app.js:41:15)\nat load (app.js:38:7)',
+    ]);
+
+    // Another tab closes them; a request opened shows what was recorded of it, JSON indented.
+    await page.click('.rp-tab[data-tab="network"]');
+    expect(await details.isHidden()).toBe(true);
+    const requests = page.locator('.rp-network');
+    await requests.nth(0).click();
+    expect(await currentTime(page)).toBe(Number(await requests.nth(0).getAttribute('data-time')));
+    expect(await details.locator('.rp-details-title').textContent()).toMatch(/^GET http:\/\/.*\/api\/items$/);
+    const section = (heading: string) =>
+      details.locator('.rp-details-section', { has: page.getByRole('heading', { name: heading, exact: true }) });
+    const pairs = async (heading: string) => {
+      const names = await section(heading).locator('dt').allTextContents();
+      const values = await section(heading).locator('dd').allTextContents();
+      return Object.fromEntries(names.map((name, index) => [name, values[index]]));
+    };
+    expect(await pairs('Request')).toMatchObject({ Method: 'GET', Status: '200', 'Response size': '2.0 kB' });
+    expect(await pairs('Request headers')).toEqual({ accept: 'application/json' });
+    expect(await pairs('Response headers')).toEqual({ 'content-type': 'application/json', 'x-request-id': 'r-17' });
+    expect(await section('Response body').locator('pre').textContent()).toBe(
+      JSON.stringify({ items: ['Lamp', 'Desk'], total: 2 }, null, 2),
+    );
+    // A request recorded without them says how to record them.
+    await requests.nth(1).click();
+    expect(await pairs('Request')).toMatchObject({ Status: '500' });
+    expect(await section('Headers and bodies').textContent()).toContain('network.captureHeaders');
+    expect(await requests.nth(0).getAttribute('aria-expanded')).toBeNull();
+    await details.getByRole('button', { name: 'Close details' }).click();
+    expect(await details.isHidden()).toBe(true);
+    expect(await requests.nth(1).getAttribute('aria-expanded')).toBeNull();
+
+    // An error: its stack, where a tooltip was all there was before.
+    await page.click('.rp-tab[data-tab="events"]');
+    await page.locator('.rp-event[data-kind="error"]').click();
+    expect(await details.locator('.rp-details-title').textContent()).toContain('cart is undefined');
+    expect(await section('Details').textContent()).toMatch(/TypeError: cart is undefined\n\s*at /);
+    // Escape closes them too.
+    await details.getByRole('button', { name: 'Close details' }).focus();
+    await page.keyboard.press('Escape');
+    expect(await details.isHidden()).toBe(true);
+    await page.close();
+  });
+
   test("a request the recorder's rate bound followed says in its row how many were left out before it", async () => {
     // The recorded session's failed save, as a page polling it in a loop would have recorded it.
     const events = structuredClone(session.events) as Array<{ data: { tag?: string; payload?: { status?: number } } }>;

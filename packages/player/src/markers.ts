@@ -21,8 +21,14 @@ export interface ConsoleRow {
   trace?: string;
 }
 
+/** What the details of a request show beyond its row: the headers and bodies come with the recorder's `network.captureHeaders` / `network.captureBodies`. */
+type RequestExtras = Pick<
+  NetworkPayload,
+  'requestSize' | 'responseSize' | 'requestHeaders' | 'responseHeaders' | 'requestBody' | 'responseBody'
+>;
+
 /** A request as the network panel lists it. */
-export interface NetworkRow {
+export interface NetworkRow extends RequestExtras {
   /** ms from the start of the recording to the request's start */
   time: number;
   method: string;
@@ -36,6 +42,18 @@ export interface NetworkRow {
   operation?: string;
   /** Requests the recorder's rate bound left out just before this one (a page polling in a loop). */
   skipped?: number;
+}
+
+/** The payload's optional parts a request's details show, those of the right type only (a recording is input). */
+function requestExtras(payload: NetworkPayload): RequestExtras {
+  const extras: RequestExtras = {};
+  for (const key of ['requestSize', 'responseSize'] as const)
+    if (typeof payload[key] === 'number' && Number.isFinite(payload[key])) extras[key] = payload[key];
+  for (const key of ['requestHeaders', 'responseHeaders'] as const)
+    if (payload[key] && typeof payload[key] === 'object') extras[key] = payload[key];
+  for (const key of ['requestBody', 'responseBody'] as const)
+    if (typeof payload[key] === 'string') extras[key] = payload[key];
+  return extras;
 }
 
 const LABEL_LIMIT = 140;
@@ -121,13 +139,25 @@ export class RecordingIndex {
       const { url, route } = event.data.payload;
       this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? urlPath(url)), detail: url });
     } else if (isRepriseEvent(event, 'error')) {
-      const { stack, causes, skipped } = event.data.payload;
+      const { stack, causes, skipped, component, info, componentStack } = event.data.payload;
       const label = errorTitle(event.data.payload);
       // The stack, then each cause as JavaScript engines print one: "Caused by: TypeError: ...".
       const causeLines = (Array.isArray(causes) ? causes : [])
         .filter((cause) => typeof cause?.message === 'string')
         .map((cause) => `Caused by: ${cause.stack ?? errorTitle(cause)}`);
-      const detail = [notRecorded(skipped, 'errors'), stack ?? '', ...causeLines].filter(Boolean).join('\n');
+      // Where a framework caught it: "In UserCard (mounted hook)", then the component stack.
+      const place = [component, info && component ? `(${info})` : info].filter(Boolean).join(' ');
+      const detail = [
+        notRecorded(skipped, 'errors'),
+        // The whole message when the label cuts it (a stack usually starts with it, but not always).
+        label.length > LABEL_LIMIT && !(typeof stack === 'string' && stack.includes(label)) ? label : '',
+        stack ?? '',
+        ...causeLines,
+        place ? `In ${place}` : '',
+        componentStack ?? '',
+      ]
+        .filter((line) => typeof line === 'string' && line !== '')
+        .join('\n');
       this.push({ kind: 'error', timestamp: at, label: clip(label), ...(detail ? { detail } : {}) });
     } else if (isRepriseEvent(event, 'console')) {
       const { level, args, trace, skipped } = event.data.payload;
@@ -158,6 +188,7 @@ export class RecordingIndex {
         ...(payload.error ? { error: payload.error } : {}),
         ...(payload.operation ? { operation: payload.operation } : {}),
         ...((payload.skipped ?? 0) > 0 ? { skipped: payload.skipped } : {}),
+        ...requestExtras(payload),
       });
       if (failed) {
         // A resource can fail with a 200 (a picture that does not decode): its error says more.

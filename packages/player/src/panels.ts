@@ -2,6 +2,7 @@ import { urlPath, type ConsoleLevel } from '@reprise/protocol';
 import { h } from './dom.js';
 import { formatClock, formatDuration, lastIndexAtOrBefore } from './format.js';
 import { notRecorded, type ConsoleRow, type NetworkRow } from './markers.js';
+import { consoleDetails, eventDetails, networkDetails, type RowDetails } from './row-details.js';
 import { MARKER_KIND_LABELS } from './timeline.js';
 import type { Marker } from './types.js';
 
@@ -10,8 +11,8 @@ const ROWS_PER_FRAME = 250;
 
 /**
  * A list of timed rows synced with playback: rows after the current time are dimmed, the current
- * row is highlighted and kept in view, and clicking a row seeks to it. Rows are rendered only
- * while the list is visible, a few hundred per frame.
+ * row is highlighted and kept in view, and clicking a row opens it (seeks to it and shows its
+ * details). Rows are rendered only while the list is visible, a few hundred per frame.
  */
 class SyncedList<Row extends { time: number }> {
   readonly element: HTMLOListElement;
@@ -22,30 +23,42 @@ class SyncedList<Row extends { time: number }> {
   private time = 0;
   private visible = false;
   private renderFrame = 0;
+  private opened: HTMLLIElement | undefined;
 
   constructor(
     label: string,
     private readonly renderRow: (row: Row) => HTMLLIElement,
     /** Identity of a row, to recognise a list that only grew; null: always re-render. */
     private readonly key: ((row: Row) => string) | null,
-    private readonly seek: (time: number) => void,
+    private readonly open: (row: Row) => void,
     private readonly empty: string,
   ) {
     this.element = h('ol', { class: 'rp-rows', 'aria-label': label });
     // One listener for all rows: cheaper than one per row in a list of thousands.
-    this.element.addEventListener('click', (event) => this.seekToRowOf(event.target));
+    this.element.addEventListener('click', (event) => this.openRowOf(event.target));
     this.element.addEventListener('keydown', (event) => {
       if (event.key !== 'Enter') return;
       event.preventDefault();
-      this.seekToRowOf(event.target);
+      this.openRowOf(event.target);
     });
   }
 
-  private seekToRowOf(target: EventTarget | null): void {
-    const item = (target as Element | null)?.closest?.('.rp-row');
+  private openRowOf(target: EventTarget | null): void {
+    const item = (target as Element | null)?.closest?.('.rp-row') as HTMLLIElement | null | undefined;
     if (!item) return;
-    const row = this.rows[this.items.indexOf(item as HTMLLIElement)];
-    if (row) this.seek(row.time);
+    const row = this.rows[this.items.indexOf(item)];
+    if (!row) return;
+    this.markOpened(item);
+    this.open(row);
+  }
+
+  /** The row whose details are shown, marked in the list (`undefined`: none). */
+  markOpened(item: HTMLLIElement | undefined): void {
+    this.opened?.classList.remove('rp-opened');
+    this.opened?.removeAttribute('aria-expanded');
+    this.opened = item;
+    item?.classList.add('rp-opened');
+    item?.setAttribute('aria-expanded', 'true');
   }
 
   setVisible(visible: boolean): void {
@@ -162,6 +175,8 @@ export class Panels {
   private readonly eventsList: SyncedList<Marker>;
   private readonly tabs = new Map<TabName, { button: HTMLButtonElement; panel: HTMLElement; count: HTMLSpanElement }>();
   private readonly levelFilter: HTMLSelectElement;
+  /** The details of the row last opened, below the lists. */
+  private readonly details: HTMLElement;
   private consoleRows: ConsoleRow[] = [];
   private networkSpan = { start: 0, length: 1 };
 
@@ -170,7 +185,7 @@ export class Panels {
       'Console messages',
       (row) => this.renderConsoleRow(row),
       (row) => `${row.time}|${row.level}|${row.text}`,
-      seek,
+      (row) => this.openRow(seek, row.time, consoleDetails(row)),
       'No console messages',
     );
     // The waterfall bars depend on the span of all requests, so network rows always re-render.
@@ -178,14 +193,14 @@ export class Panels {
       'Network requests',
       (row) => this.renderNetworkRow(row),
       null,
-      seek,
+      (row) => this.openRow(seek, row.time, networkDetails(row)),
       'No requests',
     );
     this.eventsList = new SyncedList(
       'Events',
       (marker) => this.renderEventRow(marker),
       (marker) => `${marker.kind}|${marker.time}|${marker.endTime}|${marker.label}`,
-      seek,
+      (marker) => this.openRow(seek, marker.time, eventDetails(marker)),
       'No events yet',
     );
 
@@ -251,11 +266,53 @@ export class Panels {
       this.select(next);
       this.tabs.get(next)!.button.focus();
     });
-    this.element = h('aside', { class: 'rp-panels', 'aria-label': 'Console, network and events' }, tabList, body);
+    this.details = h('section', { class: 'rp-details', 'aria-label': 'Details', hidden: true });
+    this.details.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.stopPropagation();
+      this.closeDetails();
+    });
+    this.element = h(
+      'aside',
+      { class: 'rp-panels', 'aria-label': 'Console, network and events' },
+      tabList,
+      body,
+      this.details,
+    );
     this.select('console');
   }
 
+  /** A row opened: the replay goes to its moment and the row's details show below the list. */
+  private openRow(seek: (time: number) => void, time: number, details: RowDetails): void {
+    seek(time);
+    const close = h('button', { type: 'button', class: 'rp-details-close', 'aria-label': 'Close details', text: '×' });
+    close.addEventListener('click', () => this.closeDetails());
+    const sections = details.sections.map(({ heading, text, pairs }) =>
+      h(
+        'div',
+        { class: 'rp-details-section' },
+        h('h4', { text: heading }),
+        pairs
+          ? h('dl', {}, ...pairs.flatMap(([name, value]) => [h('dt', { text: name }), h('dd', { text: value })]))
+          : h('pre', { text }),
+      ),
+    );
+    this.details.replaceChildren(
+      h('div', { class: 'rp-details-head' }, h('span', { class: 'rp-details-title', text: details.title }), close),
+      ...sections,
+    );
+    this.details.hidden = false;
+  }
+
+  closeDetails(): void {
+    this.details.hidden = true;
+    this.details.replaceChildren();
+    for (const [, list] of this.lists()) list.markOpened(undefined);
+  }
+
   select(name: TabName): void {
+    // Details belong to a row of the list they were opened from.
+    if (this.details) this.closeDetails();
     for (const [tab, parts] of this.tabs) {
       const selected = tab === name;
       parts.button.setAttribute('aria-selected', String(selected));
