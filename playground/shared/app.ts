@@ -15,6 +15,13 @@ export interface User {
 }
 
 /**
+ * The playgrounds record request and response headers and bodies (off by default) so the replay's
+ * network details have something to show: the fake API's answer is public demo data. An app turns
+ * them on only where its requests carry nothing personal, or with `redact` patterns for what does.
+ */
+export const PLAYGROUND_NETWORK = { captureHeaders: true, captureBodies: true } as const;
+
+/**
  * The fake API: `public/api/users.json`, a static file served with the app (by Vite in dev, by any
  * static server once built). `baseUrl` is where the app is served from, ending in `/`.
  */

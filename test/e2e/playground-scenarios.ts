@@ -292,9 +292,13 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
     });
 
     test('the fake API call, the custom event and both errors are recorded', () => {
-      expect(payloads('network')).toContainEqual(
-        expect.objectContaining({ method: 'GET', status: 200, url: `${server.url}/api/users.json` }),
+      const users = payloads('network').find(
+        (request) =>
+          request.method === 'GET' && request.status === 200 && request.url === `${server.url}/api/users.json`,
       );
+      // With its headers and body: the playgrounds turn them on (PLAYGROUND_NETWORK) to show them in the replay.
+      expect(users?.responseBody).toContain('"name": "Ada Lovelace"');
+      expect(users?.responseHeaders?.['content-type']).toMatch(/application\/json/);
       expect(payloads('custom')).toContainEqual(
         expect.objectContaining({ name: 'signed-up', props: { plan: 'team' } }),
       );

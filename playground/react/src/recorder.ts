@@ -1,4 +1,5 @@
 import { createRecorder, type Recorder } from '@reprise/core';
+import { PLAYGROUND_NETWORK } from '../../shared/app.js';
 
 declare global {
   interface Window {
@@ -16,6 +17,7 @@ export const recorder = createRecorder({
   project: 'dev',
   endpoint,
   navigation: 'manual',
+  network: PLAYGROUND_NETWORK,
   debug: import.meta.env.DEV,
 });
 

@@ -2,6 +2,7 @@ import { createApp } from 'vue';
 import { createRecorder } from '@reprise/vue';
 import App from './App.vue';
 import { router } from './router.js';
+import { PLAYGROUND_NETWORK } from '../../shared/app.js';
 // The same app as playground/react, so the same look (an input of this playground's turbo build, turbo.json).
 import '../../react/src/styles.css';
 
@@ -16,7 +17,13 @@ declare global {
 const endpoint = import.meta.env.VITE_REPRISE_ENDPOINT || 'http://127.0.0.1:4400';
 
 // `router` marks each navigation with its route pattern and name, in place of the history tracking.
-const reprise = createRecorder({ project: 'dev', endpoint, router, debug: import.meta.env.DEV });
+const reprise = createRecorder({
+  project: 'dev',
+  endpoint,
+  router,
+  network: PLAYGROUND_NETWORK,
+  debug: import.meta.env.DEV,
+});
 window.reprise = reprise.recorder;
 
 createApp(App).use(router).use(reprise).mount('#app');

@@ -9,6 +9,7 @@ import {
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { provideRecorder, RecorderErrorHandler, withRouterMarkers, type Recorder } from '@reprise/angular';
 import { routes } from './app.routes';
+import { PLAYGROUND_NETWORK } from '../../../shared/app';
 
 declare global {
   interface Window {
@@ -43,7 +44,7 @@ export const appConfig: ApplicationConfig = {
     provideZonelessChangeDetection(),
     provideRouter(routes, withComponentInputBinding()),
     // withErrorHandler() would provide RecorderErrorHandler as it is; this app extends it to show the error.
-    provideRecorder({ project: 'dev', endpoint }, withRouterMarkers()),
+    provideRecorder({ project: 'dev', endpoint, network: PLAYGROUND_NETWORK }, withRouterMarkers()),
     { provide: ErrorHandler, useFactory: () => new PlaygroundErrorHandler() },
   ],
 };
