@@ -72,6 +72,7 @@ describe('admin UI search parameters against the real API', () => {
     userId: 'ann',
     url: 'cart',
     hasError: false,
+    errorText: 'BOO',
     customEvent: 'purchase',
     minDurationMs: 30_000,
     sort: 'duration',

@@ -22,6 +22,7 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
         '0003_url_search_trigrams',
         '0004_session_users',
         '0005_access_limits',
+        '0006_session_error_text',
       ]);
       // A restart finds nothing left to do.
       expect(await migrateIndexDatabase(first.db, engine)).toEqual([]);

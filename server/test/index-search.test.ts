@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '@reprise/protocol';
+import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { InvalidCursorError, searchSessions, type SessionSearch } from '../src/index-db/search.js';
 import {
@@ -9,7 +9,7 @@ import {
   listCustomEventNames,
   listSegments,
 } from '../src/index-db/sessions-store.js';
-import { MAX_INDEXED_COUNT } from '../src/index-db/summarize.js';
+import { MAX_ERROR_TITLES, MAX_INDEXED_COUNT } from '../src/index-db/summarize.js';
 import { CHROME_UA, ev, storedSegment } from './support/index-events.js';
 import { ENGINES, openTestIndex } from './support/index-db.js';
 
@@ -167,6 +167,53 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
       { url: 'https://shop.test/cart', route: '/cart', at: T + 50_000 },
     ]);
     await deleteSessionRows(index.db, 'p4', 's-routes');
+  });
+
+  it('finds a session by the text of an error it threw, in any segment and case; keeps each title once, bounded', async () => {
+    const error = (at: number, name: string, message: string) =>
+      createRepriseEvent(
+        'error',
+        { source: 'error', name, message, stack: `${name}: ${message}\n    at x (a.js:1:1)` },
+        at,
+      );
+    await add('p5', 's-cart', '000001', [
+      ev.meta(T, 'https://shop.test/cart'),
+      error(T + 1, 'TypeError', 'cart is undefined'),
+      error(T + 2, 'TypeError', 'cart is undefined'),
+    ]);
+    await add('p5', 's-cart', '000002', [
+      error(T + 60_000, 'RangeError', 'Invalid 100% discount\nwhile pricing line 3'),
+      // Hostile shapes are skipped, not indexed or thrown on.
+      createRepriseEvent('error', { source: 'error', message: 42 as unknown as string }, T + 60_001),
+    ]);
+    await add('p5', 's-pay', '000001', [
+      ev.meta(T, 'https://shop.test/pay'),
+      error(T + 5, 'Error', 'payment declined'),
+    ]);
+    const found = async (errorText: string) =>
+      (await searchSessions(index.db, { projects: ['p5'], errorText }, { engine })).sessions.map((s) => s.session_id);
+    expect(await found('cart is undefined')).toEqual(['s-cart']);
+    expect(await found('TYPEERROR: CART')).toEqual(['s-cart']);
+    // Only the first line of a message; LIKE's wildcards are matched as written.
+    expect(await found('100% discount')).toEqual(['s-cart']);
+    expect(await found('100_ discount')).toEqual([]);
+    expect(await found('pricing line')).toEqual([]);
+    expect(await found('declined')).toEqual(['s-pay']);
+    expect(await found('Error')).toEqual(['s-pay', 's-cart']);
+    expect((await getSession(index.db, 'p5', 's-cart'))!.error_text).toBe(
+      'TypeError: cart is undefined\nRangeError: Invalid 100% discount',
+    );
+    // A session throwing new errors in a loop keeps the first MAX_ERROR_TITLES.
+    await add(
+      'p5',
+      's-loop',
+      '000001',
+      Array.from({ length: MAX_ERROR_TITLES + 20 }, (_, i) => error(T + i, 'Error', `failure ${i}`)),
+    );
+    const loop = (await getSession(index.db, 'p5', 's-loop'))!.error_text.split('\n');
+    expect(loop).toHaveLength(MAX_ERROR_TITLES);
+    expect(loop[0]).toBe('Error: failure 0');
+    for (const id of ['s-cart', 's-pay', 's-loop']) await deleteSessionRows(index.db, 'p5', id);
   });
 
   it('folds segments indexed at the same moment (several writers) without losing counts', async () => {

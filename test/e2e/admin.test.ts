@@ -249,6 +249,8 @@ describe('admin UI served by the collector', () => {
     await expectRows('user=someone-else', 0);
     await expectRows('errors=yes', 1);
     await expectRows('errors=no', 0);
+    await expectRows('error=BASKET%20IS%20undefined', 1);
+    await expectRows('error=never%20thrown', 0);
     await expectRows('event=loaves-loaded', 1);
     await expectRows('event=never-sent', 0);
     await expectRows('minDuration=5', 1);
@@ -345,6 +347,10 @@ describe('admin UI served by the collector', () => {
       recorded.sessionId,
     ])
       expect(details).toContain(expected);
+    // The errors it threw, by their text (the search's `error` filter matches the same titles).
+    expect(await admin.locator('.meta-card .error-titles li').allTextContents()).toEqual([
+      expect.stringMatching(/^(Uncaught )?TypeError: basket is undefined$/),
+    ]);
     await keepShot(admin, 'session-playing');
 
     const ratios: Record<string, number> = {};

@@ -47,6 +47,8 @@ export interface SessionSummary {
   segmentCount: number;
   byteSize: number;
   customEvents: string[];
+  /** The distinct errors it threw (`TypeError: x is undefined`), on the detail route. */
+  errorTitles: string[];
 }
 
 /** The server's search filters (one definition, in the index), plus the one project the UI picked. */
@@ -66,6 +68,7 @@ const SEARCH_QUERY_NAMES: { [Field in keyof SessionSearchParams]-?: string } = {
   userId: 'user',
   url: 'url',
   hasError: 'hasError',
+  errorText: 'error',
   customEvent: 'event',
   minDurationMs: 'minDuration',
   sort: 'sort',
@@ -217,7 +220,7 @@ const num = (value: unknown, fallback = 0): number =>
 const obj = (value: unknown): Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
 
-/** `sessionJson()` of server/src/playback/router.ts (plus `customEvents` on the detail route). */
+/** `sessionJson()` of server/src/playback/router.ts (plus `customEvents` and `errorTitles` on the detail route). */
 export function toSessionSummary(row: Json): SessionSummary {
   const counts = obj(row.counts);
   const viewport = obj(row.viewport);
@@ -255,6 +258,7 @@ export function toSessionSummary(row: Json): SessionSummary {
     customEvents: (Array.isArray(row.customEvents) ? (row.customEvents as Json[]) : []).map((entry) =>
       String(entry.name),
     ),
+    errorTitles: (Array.isArray(row.errorTitles) ? (row.errorTitles as unknown[]) : []).map(String),
   };
 }
 

@@ -274,6 +274,16 @@ const migrations: Record<string, MigrationFactory> = {
       await db.schema.createIndex('audit_log_by_action').on('audit_log').columns(['action', 'at']).execute();
     },
   }),
+
+  '0006_session_error_text': () => ({
+    async up(db: Kysely<unknown>) {
+      // The errors a session threw, searchable by their text. Sessions indexed before this have none.
+      await db.schema
+        .alterTable('sessions')
+        .addColumn('error_text', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+  }),
 };
 
 export class IndexMigrationError extends Error {

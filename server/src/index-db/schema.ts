@@ -43,6 +43,8 @@ export interface SessionsTable {
   pages: string;
   /** Lower-cased URLs and routes joined by newlines, for substring search. */
   search_text: string;
+  /** The distinct error titles (`TypeError: x is undefined`) the session threw, joined by newlines, for substring search. */
+  error_text: ColumnType<string, string | undefined, string>;
   user_agent: string | null;
   browser: string | null;
   os: string | null;

@@ -18,6 +18,8 @@ export interface SessionSearchFilters {
   /** Case-insensitive substring of any URL or route the session visited. */
   url?: string;
   hasError?: boolean;
+  /** Case-insensitive substring of the title of an error the session threw (`cart is undefined`). */
+  errorText?: string;
   customEvent?: string;
   minDurationMs?: number;
   sort?: SessionSortField;
@@ -138,6 +140,12 @@ export async function searchSessions(
     if (candidates) query = query.where('s.id', 'in', candidates);
     // Always checked: the exact, case-insensitive substring (trigrams only narrow the candidates).
     query = query.where(sql<boolean>`s.search_text LIKE ${likePattern(search.url)} ESCAPE '\\'`);
+  }
+  if (search.errorText !== undefined && search.errorText !== '') {
+    // Only sessions with errors have a text to scan.
+    query = query
+      .where('s.error_count', '>', 0)
+      .where(sql<boolean>`lower(s.error_text) LIKE ${likePattern(search.errorText)} ESCAPE '\\'`);
   }
   if (search.customEvent !== undefined) {
     const name = search.customEvent;

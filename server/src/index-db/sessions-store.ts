@@ -6,6 +6,7 @@ import type { IndexSchema, SegmentRow, SessionRow } from './schema.js';
 import {
   addCount,
   boundedTraits,
+  MAX_ERROR_TITLES,
   MAX_PAGES_PER_SESSION,
   notePageVisit,
   parseUserAgent,
@@ -141,6 +142,7 @@ export async function indexStoredSegment(
           .flatMap((p) => (p.route ? [p.url, p.route] : [p.url]))
           .join('\n')
           .toLowerCase(),
+        error_text: mergeErrorText(session.error_text, summary.errorTitles),
         user_agent: ua,
         browser: parsedUa.browser,
         os: parsedUa.os,
@@ -180,6 +182,13 @@ export async function indexStoredSegment(
     }
     return { indexed: true };
   });
+}
+
+/** The session's error titles and the segment's, each once, at most `MAX_ERROR_TITLES` (a title holds no newline). */
+function mergeErrorText(existing: string, added: string[]): string {
+  const titles = existing === '' ? [] : existing.split('\n');
+  for (const title of added) if (titles.length < MAX_ERROR_TITLES && !titles.includes(title)) titles.push(title);
+  return titles.join('\n');
 }
 
 /** URL and route text kept per session (and scanned by a substring search). */

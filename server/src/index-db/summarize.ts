@@ -26,12 +26,27 @@ export { INACTIVITY_THRESHOLD_MS };
 export const MAX_PAGES_PER_SESSION = 200;
 /** Distinct custom event names kept per session, for the same reason. */
 export const MAX_CUSTOM_EVENT_NAMES = 200;
+/** Distinct error titles kept per segment, each cut to `MAX_ERROR_TITLE_LENGTH` characters. */
+export const MAX_ERROR_TITLES = 50;
+export const MAX_ERROR_TITLE_LENGTH = 300;
 /** The largest count a session row holds (PostgreSQL `integer`): a count stops there rather than overflow. */
 export const MAX_INDEXED_COUNT = 2_147_483_647;
 
 /** `count + more`, stopping at `MAX_INDEXED_COUNT`: a hostile `skipped` must not fail the row's update. */
 export function addCount(count: number, more: number): number {
   return Math.min(MAX_INDEXED_COUNT, count + more);
+}
+
+/**
+ * An error as one line of text to search by: `TypeError: x is undefined` (the name once: browsers
+ * already put it in uncaught errors' messages), its first line only, bounded.
+ */
+function errorTitle({ name, message }: { name?: unknown; message?: unknown }): string {
+  if (typeof message !== 'string') return '';
+  const firstLine = message.split('\n', 1)[0]!.trim();
+  const title =
+    typeof name === 'string' && name !== '' && !firstLine.includes(name) ? `${name}: ${firstLine}` : firstLine;
+  return title.slice(0, MAX_ERROR_TITLE_LENGTH);
 }
 
 /** The errors the recorder's rate bound left out before this one (`skipped`); anything but a count is none. */
@@ -92,6 +107,8 @@ export interface IndexedSegmentSummary {
   pages: PageVisit[];
   viewport: { width: number; height: number } | undefined;
   customEvents: Map<string, { count: number; firstAt: number }>;
+  /** Distinct error titles (`TypeError: x is undefined`), in the order first thrown. */
+  errorTitles: string[];
   /** Active milliseconds inside this segment, continuing from `previousActivityAt`. */
   activeMs: number;
   lastActivityAt: number | null;
@@ -116,6 +133,7 @@ export function summarizeSegment(
     pages: [],
     viewport: undefined,
     customEvents: new Map(),
+    errorTitles: [],
     activeMs: 0,
     lastActivityAt: previousActivityAt,
   };
@@ -193,6 +211,9 @@ function summarizeRepriseEvent(
     // Errors left out by the rate bound happened all the same (console messages and requests
     // share their bounds across levels and outcomes, so theirs cannot be told apart).
     summary.errors = addCount(summary.errors, 1 + leftOutBefore(event.data.payload.skipped));
+    const title = errorTitle(event.data.payload);
+    if (title && summary.errorTitles.length < MAX_ERROR_TITLES && !summary.errorTitles.includes(title))
+      summary.errorTitles.push(title);
   } else if (isRepriseEvent(event, 'console')) {
     const level = event.data.payload.level;
     if (level === 'error' || level === 'assert') summary.consoleErrors++;

@@ -97,6 +97,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       userId: queryString(req, 'user'),
       url: queryString(req, 'url'),
       hasError: queryBoolean(req, 'hasError'),
+      errorText: queryString(req, 'error'),
       customEvent: queryString(req, 'event'),
       minDurationMs: queryNumber(req, 'minDuration', { min: 0 }),
       sort: queryEnum(req, 'sort', ['startedAt', 'duration'] as const),
@@ -129,7 +130,9 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       listCustomEventNames(db, session.project, session.session_id),
     ]);
     await audit(req, principal, 'session.view', { project: session.project, sessionId: session.session_id });
-    res.json({ ...sessionJson(session), customEvents, segments: segments.map(segmentJson) });
+    // The distinct error titles it threw (at most MAX_ERROR_TITLES), as its search matches them.
+    const errorTitles = session.error_text === '' ? [] : session.error_text.split('\n');
+    res.json({ ...sessionJson(session), customEvents, errorTitles, segments: segments.map(segmentJson) });
   });
 
   const streamSession = async (req: Request, res: Response, action: 'session.play' | 'session.export') => {

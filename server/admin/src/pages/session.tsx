@@ -270,6 +270,19 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
         <dd>{session.viewport ? `${session.viewport.width} × ${session.viewport.height}` : '–'}</dd>
       </dl>
 
+      {session.errorTitles.length > 0 ? (
+        <>
+          <h2 className="meta-title">Errors thrown</h2>
+          <ul className="error-titles">
+            {session.errorTitles.map((title) => (
+              <li key={title} className="small mono">
+                {title}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+
       <h2 className="meta-title">Pages ({session.pages.length})</h2>
       {session.pages.length === 0 ? (
         <p className="muted small">{shortUrl(session.firstUrl)}</p>

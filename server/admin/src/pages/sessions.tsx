@@ -28,6 +28,8 @@ interface Filters {
   user: string;
   url: string;
   errors: '' | 'yes' | 'no';
+  /** Text of an error the session threw. */
+  error: string;
   event: string;
   minDuration: string;
   sort: 'startedAt' | 'duration';
@@ -43,6 +45,7 @@ const FILTER_DEFAULTS: Filters = {
   user: '',
   url: '',
   errors: '',
+  error: '',
   event: '',
   minDuration: '',
   sort: 'startedAt',
@@ -60,6 +63,7 @@ function readFilters(params: URLSearchParams): Filters {
     user: get('user'),
     url: get('url'),
     errors: errors === 'yes' || errors === 'no' ? errors : '',
+    error: get('error'),
     event: get('event'),
     minDuration: get('minDuration'),
     sort: get('sort') === 'duration' ? 'duration' : 'startedAt',
@@ -89,6 +93,7 @@ function toSearch(filters: Filters, cursor: string | undefined, now: number): Se
   if (filters.user.trim()) search.userId = filters.user.trim();
   if (filters.url.trim()) search.url = filters.url.trim();
   if (filters.errors) search.hasError = filters.errors === 'yes';
+  if (filters.error.trim()) search.errorText = filters.error.trim();
   if (filters.event.trim()) search.customEvent = filters.event.trim();
   const minSeconds = Number(filters.minDuration);
   if (filters.minDuration !== '' && Number.isFinite(minSeconds) && minSeconds > 0)
@@ -98,7 +103,7 @@ function toSearch(filters: Filters, cursor: string | undefined, now: number): Se
 }
 
 function activeFilterCount(filters: Filters): number {
-  return (['range', 'user', 'url', 'errors', 'event', 'minDuration'] as const).filter(
+  return (['range', 'user', 'url', 'errors', 'error', 'event', 'minDuration'] as const).filter(
     (name) => filters[name] !== FILTER_DEFAULTS[name] && filters[name] !== '',
   ).length;
 }
@@ -223,7 +228,7 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
     setDraft((current) => ({ ...current, [name]: value }));
   // The filters typed into a text box: `set` keeps them in the draft until Enter or the button.
   const textField = (
-    name: 'from' | 'to' | 'user' | 'url' | 'event',
+    name: 'from' | 'to' | 'user' | 'url' | 'error' | 'event',
     label: string,
     type: 'search' | 'datetime-local',
     placeholder?: string,
@@ -274,6 +279,7 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
           <option value="no">Without errors</option>
         </select>
       </label>
+      {textField('error', 'Error message', 'search', 'cart is undefined')}
       {textField('event', 'Custom event', 'search', 'Event name')}
       <Field
         layout="field-compact field-narrow"
