@@ -61,6 +61,20 @@ describe('row details', () => {
     expect(hostile!.sections[0]!.pairs!.map(([name]) => name)).not.toContain('Request size');
   });
 
+  test("a custom event's properties and identify's traits are indented", () => {
+    const index = indexOf(
+      reprise(5, 'custom', { name: 'checkout', props: { plan: 'team', seats: 3 }, skipped: 2 }),
+      reprise(6, 'identify', { userId: 'ann', traits: { city: 'Lyon' } }),
+    );
+    const [custom, identify] = index
+      .getMarkers()
+      .filter((marker) => marker.kind === 'custom' || marker.kind === 'identify');
+    expect(eventDetails(custom!).sections.at(-1)!.text).toBe(
+      '… 2 earlier custom events not recorded (too many a second)\n{\n  "plan": "team",\n  "seats": 3\n}',
+    );
+    expect(eventDetails(identify!).sections.at(-1)!.text).toBe('{\n  "city": "Lyon"\n}');
+  });
+
   test("an error's details: a message longer than its label, the stack, causes, and where a framework caught it", () => {
     const message = `checkout failed: ${'the basket could not be priced; '.repeat(8)}`;
     const index = indexOf(

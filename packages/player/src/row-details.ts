@@ -87,6 +87,8 @@ export function eventDetails(marker: Marker): RowDetails {
   const kind = MARKER_KIND_LABELS[marker.kind];
   const title = marker.label.startsWith(kind) ? marker.label : `${kind} ${marker.label}`;
   const sections: DetailSection[] = [{ heading: 'At', text: formatClock(marker.time) }];
-  if (marker.detail) sections.push({ heading: 'Details', text: bounded(marker.detail) });
+  // A custom event's properties and identify's traits are one line of JSON: indented here.
+  if (marker.detail)
+    sections.push({ heading: 'Details', text: bounded(marker.detail.split('\n').map(readableBody).join('\n')) });
   return { title, sections };
 }
