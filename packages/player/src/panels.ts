@@ -52,13 +52,13 @@ class SyncedList<Row extends { time: number }> {
     this.open(row);
   }
 
-  /** The row whose details are shown, marked in the list (`undefined`: none). */
-  markOpened(item: HTMLLIElement | undefined): void {
-    this.opened?.classList.remove('rp-opened');
-    this.opened?.removeAttribute('aria-expanded');
+  /** The row whose details are shown, marked in the list (`undefined`: none). Returns the one marked before. */
+  markOpened(item: HTMLLIElement | undefined): HTMLLIElement | undefined {
+    const previous = this.opened;
+    previous?.classList.remove('rp-opened');
     this.opened = item;
     item?.classList.add('rp-opened');
-    item?.setAttribute('aria-expanded', 'true');
+    return previous;
   }
 
   setVisible(visible: boolean): void {
@@ -305,9 +305,14 @@ export class Panels {
   }
 
   closeDetails(): void {
+    // Closed from inside (× or Escape): the keyboard goes back to the row they were opened from.
+    const hadFocus = this.details.contains(document.activeElement);
     this.details.hidden = true;
     this.details.replaceChildren();
-    for (const [, list] of this.lists()) list.markOpened(undefined);
+    for (const [, list] of this.lists()) {
+      const row = list.markOpened(undefined);
+      if (hadFocus && row?.isConnected) row.focus();
+    }
   }
 
   select(name: TabName): void {
