@@ -203,6 +203,13 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
     expect((await getSession(index.db, 'p5', 's-cart'))!.error_text).toBe(
       'TypeError: cart is undefined\nRangeError: Invalid 100% discount',
     );
+    // Listed with when each was first thrown, also when a later segment is indexed first.
+    await add('p5', 's-late', '000002', [error(T + 90_000, 'Error', 'second'), error(T + 95_000, 'Error', 'first')]);
+    await add('p5', 's-late', '000001', [ev.meta(T, 'https://shop.test/'), error(T + 10, 'Error', 'first')]);
+    expect(JSON.parse((await getSession(index.db, 'p5', 's-late'))!.errors)).toEqual([
+      { title: 'Error: first', at: T + 10 },
+      { title: 'Error: second', at: T + 90_000 },
+    ]);
     // A session throwing new errors in a loop keeps the first MAX_ERROR_TITLES.
     await add(
       'p5',
@@ -213,7 +220,7 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
     const loop = (await getSession(index.db, 'p5', 's-loop'))!.error_text.split('\n');
     expect(loop).toHaveLength(MAX_ERROR_TITLES);
     expect(loop[0]).toBe('Error: failure 0');
-    for (const id of ['s-cart', 's-pay', 's-loop']) await deleteSessionRows(index.db, 'p5', id);
+    for (const id of ['s-cart', 's-pay', 's-loop', 's-late']) await deleteSessionRows(index.db, 'p5', id);
   });
 
   it('folds segments indexed at the same moment (several writers) without losing counts', async () => {

@@ -347,10 +347,17 @@ describe('admin UI served by the collector', () => {
       recorded.sessionId,
     ])
       expect(details).toContain(expected);
-    // The errors it threw, by their text (the search's `error` filter matches the same titles).
-    expect(await admin.locator('.meta-card .error-titles li').allTextContents()).toEqual([
+    // The errors it threw, by their text (the search's `error` filter matches the same titles), with when.
+    expect(await admin.locator('.meta-card .error-list .error-title').allTextContents()).toEqual([
       expect.stringMatching(/^(Uncaught )?TypeError: basket is undefined$/),
     ]);
+    // A click there jumps to it: the player's error marker is that moment.
+    await onPlayer(admin, (player) => player.pause());
+    await admin.locator('.meta-card .error-list button').click();
+    const errorMarker = (await onPlayer(admin, (player) => player.getMarkers())).find(
+      (marker) => marker.kind === 'error',
+    );
+    await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBe(errorMarker!.time);
     await keepShot(admin, 'session-playing');
 
     const ratios: Record<string, number> = {};

@@ -47,8 +47,8 @@ export interface SessionSummary {
   segmentCount: number;
   byteSize: number;
   customEvents: string[];
-  /** The distinct errors it threw (`TypeError: x is undefined`), on the detail route. */
-  errorTitles: string[];
+  /** The distinct errors it threw (`TypeError: x is undefined`), each when first, on the detail route. */
+  errors: { title: string; at: number }[];
 }
 
 /** The server's search filters (one definition, in the index), plus the one project the UI picked. */
@@ -220,7 +220,7 @@ const num = (value: unknown, fallback = 0): number =>
 const obj = (value: unknown): Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
 
-/** `sessionJson()` of server/src/playback/router.ts (plus `customEvents` and `errorTitles` on the detail route). */
+/** `sessionJson()` of server/src/playback/router.ts (plus `customEvents` and `errors` on the detail route). */
 export function toSessionSummary(row: Json): SessionSummary {
   const counts = obj(row.counts);
   const viewport = obj(row.viewport);
@@ -258,7 +258,10 @@ export function toSessionSummary(row: Json): SessionSummary {
     customEvents: (Array.isArray(row.customEvents) ? (row.customEvents as Json[]) : []).map((entry) =>
       String(entry.name),
     ),
-    errorTitles: (Array.isArray(row.errorTitles) ? (row.errorTitles as unknown[]) : []).map(String),
+    errors: (Array.isArray(row.errors) ? (row.errors as Json[]) : []).map((error) => ({
+      title: String(error.title ?? ''),
+      at: num(error.at),
+    })),
   };
 }
 

@@ -277,7 +277,12 @@ const migrations: Record<string, MigrationFactory> = {
 
   '0006_session_error_text': () => ({
     async up(db: Kysely<unknown>) {
-      // The errors a session threw, searchable by their text. Sessions indexed before this have none.
+      // The errors a session threw: listed with when (JSON), and searchable by their text. Sessions
+      // indexed before this have none.
+      await db.schema
+        .alterTable('sessions')
+        .addColumn('errors', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
       await db.schema
         .alterTable('sessions')
         .addColumn('error_text', 'text', (c) => c.notNull().defaultTo(''))

@@ -43,7 +43,9 @@ export interface SessionsTable {
   pages: string;
   /** Lower-cased URLs and routes joined by newlines, for substring search. */
   search_text: string;
-  /** The distinct error titles (`TypeError: x is undefined`) the session threw, joined by newlines, for substring search. */
+  /** JSON array of `{ title, at }`: each distinct error the session threw (`TypeError: x is undefined`), first seen at `at`. */
+  errors: ColumnType<string, string | undefined, string>;
+  /** Those titles joined by newlines, for substring search. */
   error_text: ColumnType<string, string | undefined, string>;
   user_agent: string | null;
   browser: string | null;

@@ -9,6 +9,7 @@ import {
   MAX_ERROR_TITLES,
   MAX_PAGES_PER_SESSION,
   notePageVisit,
+  type ErrorSeen,
   parseUserAgent,
   sessionActiveMs,
   summarizeSegment,
@@ -110,6 +111,7 @@ export async function indexStoredSegment(
     const startedAt = Math.min(session.started_at, segmentStart);
     const endedAt = Math.max(session.ended_at, segmentEnd);
     const pages = mergePages(JSON.parse(session.pages) as PageVisit[], summary.pages);
+    const errors = mergeErrors(JSON.parse(session.errors) as ErrorSeen[], summary.errorsSeen);
     const firstUrl = pages[0]?.url ?? session.first_url;
     const ua = segmentUserAgent(info) ?? session.user_agent;
     const parsedUa = parseUserAgent(ua);
@@ -142,7 +144,8 @@ export async function indexStoredSegment(
           .flatMap((p) => (p.route ? [p.url, p.route] : [p.url]))
           .join('\n')
           .toLowerCase(),
-        error_text: mergeErrorText(session.error_text, summary.errorTitles),
+        errors: JSON.stringify(errors),
+        error_text: errors.map((error) => error.title).join('\n'),
         user_agent: ua,
         browser: parsedUa.browser,
         os: parsedUa.os,
@@ -184,11 +187,19 @@ export async function indexStoredSegment(
   });
 }
 
-/** The session's error titles and the segment's, each once, at most `MAX_ERROR_TITLES` (a title holds no newline). */
-function mergeErrorText(existing: string, added: string[]): string {
-  const titles = existing === '' ? [] : existing.split('\n');
-  for (const title of added) if (titles.length < MAX_ERROR_TITLES && !titles.includes(title)) titles.push(title);
-  return titles.join('\n');
+/**
+ * The session's errors and the segment's, each title once at its first time (segments may be
+ * indexed out of order), in time order, at most `MAX_ERROR_TITLES` (kept as they came: the first
+ * ones indexed).
+ */
+function mergeErrors(existing: ErrorSeen[], added: ErrorSeen[]): ErrorSeen[] {
+  const byTitle = new Map(existing.map((error) => [error.title, { ...error }]));
+  for (const error of added) {
+    const known = byTitle.get(error.title);
+    if (known) known.at = Math.min(known.at, error.at);
+    else if (byTitle.size < MAX_ERROR_TITLES) byTitle.set(error.title, { ...error });
+  }
+  return [...byTitle.values()].sort((a, b) => a.at - b.at);
 }
 
 /** URL and route text kept per session (and scanned by a substring search). */

@@ -56,6 +56,12 @@ function leftOutBefore(skipped: unknown): number {
 const MAX_NAME_LENGTH = 200;
 const MAX_URL_LENGTH = 2_000;
 
+/** An error a session threw, as one line to list and search (`TypeError: x is undefined`), and when first. */
+export interface ErrorSeen {
+  title: string;
+  at: number;
+}
+
 export interface PageVisit {
   url: string;
   route?: string;
@@ -107,8 +113,8 @@ export interface IndexedSegmentSummary {
   pages: PageVisit[];
   viewport: { width: number; height: number } | undefined;
   customEvents: Map<string, { count: number; firstAt: number }>;
-  /** Distinct error titles (`TypeError: x is undefined`), in the order first thrown. */
-  errorTitles: string[];
+  /** Distinct errors, in the order first thrown. */
+  errorsSeen: ErrorSeen[];
   /** Active milliseconds inside this segment, continuing from `previousActivityAt`. */
   activeMs: number;
   lastActivityAt: number | null;
@@ -133,7 +139,7 @@ export function summarizeSegment(
     pages: [],
     viewport: undefined,
     customEvents: new Map(),
-    errorTitles: [],
+    errorsSeen: [],
     activeMs: 0,
     lastActivityAt: previousActivityAt,
   };
@@ -212,8 +218,12 @@ function summarizeRepriseEvent(
     // share their bounds across levels and outcomes, so theirs cannot be told apart).
     summary.errors = addCount(summary.errors, 1 + leftOutBefore(event.data.payload.skipped));
     const title = errorTitle(event.data.payload);
-    if (title && summary.errorTitles.length < MAX_ERROR_TITLES && !summary.errorTitles.includes(title))
-      summary.errorTitles.push(title);
+    if (
+      title &&
+      summary.errorsSeen.length < MAX_ERROR_TITLES &&
+      !summary.errorsSeen.some((seen) => seen.title === title)
+    )
+      summary.errorsSeen.push({ title, at });
   } else if (isRepriseEvent(event, 'console')) {
     const level = event.data.payload.level;
     if (level === 'error' || level === 'assert') summary.consoleErrors++;

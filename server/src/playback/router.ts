@@ -130,9 +130,9 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       listCustomEventNames(db, session.project, session.session_id),
     ]);
     await audit(req, principal, 'session.view', { project: session.project, sessionId: session.session_id });
-    // The distinct error titles it threw (at most MAX_ERROR_TITLES), as its search matches them.
-    const errorTitles = session.error_text === '' ? [] : session.error_text.split('\n');
-    res.json({ ...sessionJson(session), customEvents, errorTitles, segments: segments.map(segmentJson) });
+    // The distinct errors it threw (at most MAX_ERROR_TITLES), as its search matches them, with when.
+    const errors = JSON.parse(session.errors) as { title: string; at: number }[];
+    res.json({ ...sessionJson(session), customEvents, errors, segments: segments.map(segmentJson) });
   });
 
   const streamSession = async (req: Request, res: Response, action: 'session.play' | 'session.export') => {

@@ -270,16 +270,19 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
         <dd>{session.viewport ? `${session.viewport.width} × ${session.viewport.height}` : '–'}</dd>
       </dl>
 
-      {session.errorTitles.length > 0 ? (
+      {session.errors.length > 0 ? (
         <>
-          <h2 className="meta-title">Errors thrown</h2>
-          <ul className="error-titles">
-            {session.errorTitles.map((title) => (
-              <li key={title} className="small mono">
-                {title}
+          <h2 className="meta-title">Errors thrown ({session.errors.length})</h2>
+          <ol className="page-list error-list">
+            {session.errors.map((error) => (
+              <li key={error.title}>
+                <button type="button" className="page-link" onClick={() => onSeek(error.at)} title="Jump to it">
+                  <span className="page-time mono">{formatDuration(Math.max(0, error.at - session.startedAt))}</span>
+                  <span className="error-title">{error.title}</span>
+                </button>
               </li>
             ))}
-          </ul>
+          </ol>
         </>
       ) : null}
 
