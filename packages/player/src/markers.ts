@@ -1,10 +1,10 @@
 import {
+  errorTitle,
   EventType,
   IncrementalSource,
   isRepriseEvent,
   MouseInteractions,
   type ConsoleLevel,
-  type ErrorCause,
   type NetworkPayload,
   type RecordedEvent,
   urlPath,
@@ -60,11 +60,6 @@ const LABEL_LIMIT = 140;
 
 function clip(text: string, limit = LABEL_LIMIT): string {
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
-}
-
-/** "TypeError: x is undefined"; browsers already put the name in uncaught errors' messages ("Uncaught TypeError: ..."). */
-function errorTitle({ name, message }: ErrorCause): string {
-  return name && !message.includes(name) ? `${name}: ${message}` : message;
 }
 
 /** What the recorder's rate bound left out just before a message (`skipped`), as a line of its own. */

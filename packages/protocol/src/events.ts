@@ -142,6 +142,14 @@ export interface ErrorCause {
   stack?: string;
 }
 
+/**
+ * An error in one line, as the player labels it and the collector's index searches it:
+ * `TypeError: x is undefined`, the name once (browsers already put it in uncaught errors' messages).
+ */
+export function errorTitle({ name, message }: { name?: unknown; message: string }): string {
+  return typeof name === 'string' && name !== '' && !message.includes(name) ? `${name}: ${message}` : message;
+}
+
 export interface ErrorPayload {
   source: 'error' | 'unhandledrejection' | 'framework' | 'manual';
   name?: string;

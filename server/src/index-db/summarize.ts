@@ -1,4 +1,5 @@
 import {
+  errorTitle,
   EventType,
   INACTIVITY_THRESHOLD_MS,
   IncrementalSource,
@@ -26,7 +27,7 @@ export { INACTIVITY_THRESHOLD_MS };
 export const MAX_PAGES_PER_SESSION = 200;
 /** Distinct custom event names kept per session, for the same reason. */
 export const MAX_CUSTOM_EVENT_NAMES = 200;
-/** Distinct error titles kept per segment, each cut to `MAX_ERROR_TITLE_LENGTH` characters. */
+/** Distinct error titles kept per segment and per session, each cut to `MAX_ERROR_TITLE_LENGTH` characters. */
 export const MAX_ERROR_TITLES = 50;
 export const MAX_ERROR_TITLE_LENGTH = 300;
 /** The largest count a session row holds (PostgreSQL `integer`): a count stops there rather than overflow. */
@@ -37,18 +38,11 @@ export function addCount(count: number, more: number): number {
   return Math.min(MAX_INDEXED_COUNT, count + more);
 }
 
-/**
- * An error as one line of text to search by: `TypeError: x is undefined` (the name once: browsers
- * already put it in uncaught errors' messages), its first line only, bounded.
- */
-function errorTitle({ name, message }: { name?: unknown; message?: unknown }): string {
+/** An error as one line of text to search by: the protocol's `errorTitle` of its message's first line, bounded. */
+function searchableErrorTitle({ name, message }: { name?: unknown; message?: unknown }): string {
   if (typeof message !== 'string') return '';
-  const firstLine = message.split('\n', 1)[0]!.trim();
-  const title =
-    typeof name === 'string' && name !== '' && !firstLine.includes(name) ? `${name}: ${firstLine}` : firstLine;
-  return title.slice(0, MAX_ERROR_TITLE_LENGTH);
+  return errorTitle({ name, message: message.split('\n', 1)[0]!.trim() }).slice(0, MAX_ERROR_TITLE_LENGTH);
 }
-
 /** The errors the recorder's rate bound left out before this one (`skipped`); anything but a count is none. */
 function leftOutBefore(skipped: unknown): number {
   return typeof skipped === 'number' && Number.isSafeInteger(skipped) && skipped > 0 ? skipped : 0;
@@ -217,7 +211,7 @@ function summarizeRepriseEvent(
     // Errors left out by the rate bound happened all the same (console messages and requests
     // share their bounds across levels and outcomes, so theirs cannot be told apart).
     summary.errors = addCount(summary.errors, 1 + leftOutBefore(event.data.payload.skipped));
-    const title = errorTitle(event.data.payload);
+    const title = searchableErrorTitle(event.data.payload);
     if (
       title &&
       summary.errorsSeen.length < MAX_ERROR_TITLES &&
