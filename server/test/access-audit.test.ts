@@ -237,6 +237,23 @@ describe('access control and audit (PostgreSQL index)', () => {
     expect((await call(admin, 'GET', '/v1/sessions/b-1')).status).toBe(200);
   });
 
+  it('refuses a search term longer than anything the index keeps (400), and records no search for it', async () => {
+    const before = Date.now();
+    for (const [name, length] of [
+      ['error', 301],
+      ['url', 2_001],
+      ['user', 201],
+      ['event', 201],
+    ] as const) {
+      const refused = await call(viewerA, 'GET', `/v1/sessions?project=alpha&${name}=${'a'.repeat(length)}`);
+      expect(refused.status, name).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'bad_query', message: expect.stringContaining(`"${name}"`) });
+    }
+    expect((await call(viewerA, 'GET', `/v1/sessions?project=alpha&error=${'a'.repeat(300)}`)).status).toBe(200);
+    const log = await call(admin, 'GET', `/v1/audit?project=alpha&action=session.search&from=${before}`);
+    expect(log.body.entries).toHaveLength(1);
+  });
+
   it('records every view, play, export, search and deletion with who, when and from where', async () => {
     const before = Date.now();
     expect((await call(viewerA, 'GET', '/v1/sessions/shared-id')).status).toBe(200);

@@ -4,11 +4,25 @@ import { InvalidCursorError } from '../index-db/search.js';
 
 /** Small request-parsing helpers shared by the sessions, access and audit routers. */
 
-export function queryString(req: Request, name: string): string | undefined {
+/**
+ * `maxLength`: a search term longer than anything the index stores can match nothing, and would
+ * only make every row's comparison longer: refused.
+ */
+export function queryString(
+  req: Request,
+  name: string,
+  { maxLength }: { maxLength?: number } = {},
+): string | undefined {
   const value = req.query[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string')
     throw new CollectorError('bad_query', 400, `query parameter "${name}" must be given once.`);
+  if (maxLength !== undefined && value.length > maxLength)
+    throw new CollectorError(
+      'bad_query',
+      400,
+      `query parameter "${name}" is ${value.length} characters long: the index keeps at most ${maxLength}, so search by a shorter part.`,
+    );
   return value;
 }
 

@@ -47,8 +47,10 @@ function searchableErrorTitle({ name, message }: { name?: unknown; message?: unk
 function leftOutBefore(skipped: unknown): number {
   return typeof skipped === 'number' && Number.isSafeInteger(skipped) && skipped > 0 ? skipped : 0;
 }
-const MAX_NAME_LENGTH = 200;
-const MAX_URL_LENGTH = 2_000;
+/** A user id or a custom event's name is indexed up to this many characters. */
+export const MAX_NAME_LENGTH = 200;
+/** A page's URL or route is indexed up to this many characters. */
+export const MAX_URL_LENGTH = 2_000;
 
 /** An error a session threw, as one line to list and search (`TypeError: x is undefined`), and when first. */
 export interface ErrorSeen {

@@ -15,6 +15,7 @@ import type { IndexEngine } from '../index-db/database.js';
 import type { IndexSchema, SegmentRow, SessionRow } from '../index-db/schema.js';
 import { searchSessions, type SessionSearch } from '../index-db/search.js';
 import { listCustomEventNames, listSegments } from '../index-db/sessions-store.js';
+import { MAX_ERROR_TITLE_LENGTH, MAX_NAME_LENGTH, MAX_URL_LENGTH } from '../index-db/summarize.js';
 import type { ReaderDeps } from '../segment/reader.js';
 import type { AssetStore } from '../assets/asset-store.js';
 import { createAssetResolver } from '../assets/resolve.js';
@@ -94,11 +95,11 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       projects,
       from: queryTime(req, 'from'),
       to: queryTime(req, 'to'),
-      userId: queryString(req, 'user'),
-      url: queryString(req, 'url'),
+      userId: queryString(req, 'user', { maxLength: MAX_NAME_LENGTH }),
+      url: queryString(req, 'url', { maxLength: MAX_URL_LENGTH }),
       hasError: queryBoolean(req, 'hasError'),
-      errorText: queryString(req, 'error'),
-      customEvent: queryString(req, 'event'),
+      errorText: queryString(req, 'error', { maxLength: MAX_ERROR_TITLE_LENGTH }),
+      customEvent: queryString(req, 'event', { maxLength: MAX_NAME_LENGTH }),
       minDurationMs: queryNumber(req, 'minDuration', { min: 0 }),
       sort: queryEnum(req, 'sort', ['startedAt', 'duration'] as const),
       order: queryEnum(req, 'order', ['asc', 'desc'] as const),
