@@ -358,6 +358,9 @@ describe('admin UI served by the collector', () => {
       (marker) => marker.kind === 'error',
     );
     await expect.poll(() => onPlayer(admin, (player) => player.getCurrentTime())).toBe(errorMarker!.time);
+    // Its moment reads as the player's clock reads there (not rounded up past it).
+    const clockThere = (await playerUi(admin).locator('.rp-clock').textContent())!.split(' / ')[0];
+    expect(await admin.locator('.meta-card .error-list .page-time').textContent()).toBe(clockThere);
     await keepShot(admin, 'session-playing');
 
     const ratios: Record<string, number> = {};

@@ -1,4 +1,4 @@
-import type { FramedPlayer, Marker } from '@reprise/player';
+import { formatClock, type FramedPlayer, type Marker } from '@reprise/player';
 import { urlPath } from '@reprise/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
@@ -277,7 +277,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
             {session.errors.map((error) => (
               <li key={error.title}>
                 <button type="button" className="page-link" onClick={() => onSeek(error.at)} title="Jump to it">
-                  <span className="page-time mono">{formatDuration(Math.max(0, error.at - session.startedAt))}</span>
+                  <span className="page-time mono">{formatClock(error.at - session.startedAt)}</span>
                   <span className="error-title">{error.title}</span>
                 </button>
               </li>
@@ -294,7 +294,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
           {session.pages.map((page, index) => (
             <li key={`${index}-${page.url}`}>
               <button type="button" className="page-link" onClick={() => onSeek(page.at)} title={`Jump to ${page.url}`}>
-                <span className="page-time mono">{formatDuration(Math.max(0, page.at - session.startedAt))}</span>
+                <span className="page-time mono">{formatClock(page.at - session.startedAt)}</span>
                 <span className="page-url">{page.route ?? urlPath(page.url)}</span>
               </button>
             </li>
