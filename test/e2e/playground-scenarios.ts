@@ -383,6 +383,10 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
               labels: navigation.map((marker) => marker.label),
               settingsText: player.getIframe()?.contentDocument?.querySelector('main')?.textContent ?? null,
               settingsLabel: settings.label,
+              clickLabels: player
+                .getMarkers()
+                .filter((marker) => marker.kind === 'click')
+                .map((marker) => marker.label),
             };
           },
           [events, EXPECTED_MARKERS.length] as const,
@@ -391,6 +395,15 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
         expect(played.labels.join(' ')).toContain('/users/:userId');
         expect(played.settingsLabel).toContain('/settings');
         expect(played.settingsText).toContain('Your plan: Team, billed monthly.');
+        // Each click named by what it landed on, from the recorded page as it stood then.
+        expect(played.clickLabels).toEqual(
+          expect.arrayContaining([
+            'Click on link "Users"',
+            'Click on button "Close"',
+            'Click on button "Create account"',
+            'Click on link "Home"',
+          ]),
+        );
         for (const hidden of HIDDEN_TEXT) expect(played.settingsText).not.toContain(hidden);
       } finally {
         await page.close();

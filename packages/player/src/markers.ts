@@ -9,6 +9,7 @@ import {
   type RecordedEvent,
   urlPath,
 } from '@reprise/protocol';
+import { RecordedDom } from './click-targets.js';
 import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
 import type { Marker } from './types.js';
 
@@ -78,6 +79,11 @@ function json(value: unknown): string | undefined {
   }
 }
 
+/** `on button "Pay"` when the recording names what was clicked, else `at 120, 45` (recorded viewport pixels). */
+function where(target: string | undefined, point: { x: number; y: number }): string {
+  return target ? `on ${target}` : `at ${Math.round(point.x)}, ${Math.round(point.y)}`;
+}
+
 /** A marker in absolute time, before the recording's start is subtracted. */
 interface PendingMarker extends Omit<Marker, 'time' | 'endTime'> {
   timestamp: number;
@@ -93,8 +99,10 @@ export class RecordingIndex {
   private startTimestamp: number | undefined;
   private endTimestamp: number | undefined;
   private readonly pending: PendingMarker[] = [];
-  /** Clicks in absolute time (epoch ms). */
-  private readonly clicks: ClickPoint[] = [];
+  /** Clicks in absolute time (epoch ms), with what they landed on when the recording says. */
+  private readonly clicks: Array<ClickPoint & { target?: string }> = [];
+  /** The page as recorded so far, to name what each click landed on. */
+  private readonly dom = new RecordedDom();
   private readonly consoleRows: Array<Omit<ConsoleRow, 'time'> & { timestamp: number }> = [];
   private readonly networkRows: Array<Omit<NetworkRow, 'time'> & { timestamp: number }> = [];
   private openGap: PendingMarker | undefined;
@@ -124,6 +132,7 @@ export class RecordingIndex {
       this.openGap.endTimestamp = event.timestamp;
       this.openGap = undefined;
     }
+    if (event.type === EventType.FullSnapshot) this.dom.add(event);
     if (event.type === EventType.IncrementalSnapshot) {
       this.addIncremental(event);
       return;
@@ -231,7 +240,8 @@ export class RecordingIndex {
   }
 
   private addIncremental(event: RecordedEvent): void {
-    const data = event.data as { source?: number; type?: number; x?: number; y?: number } | null;
+    const data = event.data as { source?: number; type?: number; id?: unknown; x?: number; y?: number } | null;
+    if (data?.source === IncrementalSource.Mutation) this.dom.add(event);
     if (data?.source !== IncrementalSource.MouseInteraction) return;
     if (
       data.type !== MouseInteractions.Click &&
@@ -240,7 +250,8 @@ export class RecordingIndex {
     )
       return;
     if (typeof data.x !== 'number' || typeof data.y !== 'number') return;
-    this.clicks.push({ time: event.timestamp, x: data.x, y: data.y });
+    const target = this.dom.describe(data.id);
+    this.clicks.push({ time: event.timestamp, x: data.x, y: data.y, ...(target ? { target } : {}) });
     this.cachedMarkers = undefined;
   }
 
@@ -270,7 +281,7 @@ export class RecordingIndex {
         clickMarkers.push({
           kind: 'click',
           timestamp: click.time,
-          label: `Click at ${Math.round(click.x)}, ${Math.round(click.y)}`,
+          label: `Click ${where(click.target, click)}`,
         });
       }
     });
@@ -279,7 +290,7 @@ export class RecordingIndex {
         kind: 'rage-click',
         timestamp: cluster.start,
         endTimestamp: cluster.end,
-        label: `Rage click ×${cluster.count} at ${Math.round(cluster.x)}, ${Math.round(cluster.y)}`,
+        label: `Rage click ×${cluster.count} ${where(this.clicks[cluster.indexes[0]!]?.target, cluster)}`,
       });
     }
     this.cachedMarkers = [...this.pending, ...clickMarkers]

@@ -1,0 +1,153 @@
+import { EventType, IncrementalSource, MouseInteractions, type RecordedEvent } from '@reprise/protocol';
+import { describe, expect, test } from 'vitest';
+import { RecordedDom } from './click-targets.js';
+import { extractMarkers } from './markers.js';
+import { T0 } from './test-events.js';
+
+type Node = Record<string, unknown>;
+let nextId = 100;
+const el = (
+  tagName: string,
+  attributes: Record<string, unknown> = {},
+  childNodes: Node[] = [],
+  id = nextId++,
+): Node => ({
+  type: 2,
+  tagName,
+  attributes,
+  childNodes,
+  id,
+});
+const text = (textContent: string, id = nextId++): Node => ({ type: 3, textContent, id });
+
+const snapshot = (at: number, body: Node[]): RecordedEvent => ({
+  type: EventType.FullSnapshot,
+  timestamp: T0 + at,
+  data: {
+    node: { type: 0, id: 1, childNodes: [el('html', {}, [el('body', {}, body, 3)], 2)] },
+    initialOffset: { left: 0, top: 0 },
+  },
+});
+const mutation = (at: number, data: Record<string, unknown>): RecordedEvent => ({
+  type: EventType.IncrementalSnapshot,
+  timestamp: T0 + at,
+  data: { source: IncrementalSource.Mutation, adds: [], removes: [], texts: [], attributes: [], ...data },
+});
+const clickOn = (at: number, id: number, x = 40, y = 20): RecordedEvent => ({
+  type: EventType.IncrementalSnapshot,
+  timestamp: T0 + at,
+  data: { source: IncrementalSource.MouseInteraction, type: MouseInteractions.Click, id, x, y },
+});
+const labels = (events: RecordedEvent[]) =>
+  extractMarkers(events)
+    .filter((marker) => marker.kind === 'click' || marker.kind === 'rage-click')
+    .map((marker) => marker.label);
+
+describe('click targets', () => {
+  test('a click inside a control names the control by its text, label or value', () => {
+    const events = [
+      snapshot(0, [
+        el('nav', {}, [el('a', { href: '/users' }, [el('span', {}, [text('Users')], 10)])]),
+        el('button', { 'aria-label': 'Close dialog' }, [el('svg', {}, [el('path', {}, [], 11)])]),
+        el('form', {}, [
+          el('input', { type: 'email', value: 'typed by the person', placeholder: 'E-mail' }, [], 12),
+          el('input', { type: 'submit', value: 'Create account' }, [], 13),
+          el('input', { type: 'checkbox' }, [], 14),
+        ]),
+        el(
+          'div',
+          { role: 'button' },
+          [el('style', {}, [{ type: 3, textContent: '.x{}', isStyle: true, id: 20 }]), text('  Save\n  draft ')],
+          15,
+        ),
+        el('p', {}, [text('Total')], 16),
+        el('main', {}, [text('A long paragraph that no one would call a control by its name, surely not')], 17),
+      ]),
+      clickOn(1000, 10),
+      clickOn(2000, 11),
+      clickOn(3000, 12),
+      clickOn(4000, 13),
+      clickOn(5000, 14),
+      clickOn(6000, 20),
+      clickOn(7000, 16),
+      clickOn(8000, 17, 5, 6),
+      clickOn(9000, 9999, 7, 8),
+    ];
+    expect(labels(events)).toEqual([
+      'Click on link "Users"',
+      'Click on button "Close dialog"',
+      'Click on field "E-mail"',
+      'Click on button "Create account"',
+      'Click on checkbox',
+      'Click on button "Save draft"',
+      'Click on p "Total"',
+      'Click at 5, 6',
+      'Click at 7, 8',
+    ]);
+  });
+
+  test('the page as it stood at the click: added, changed and removed nodes', () => {
+    const events = [
+      snapshot(0, [el('div', {}, [], 30)]),
+      mutation(1000, {
+        adds: [
+          { parentId: 30, nextId: null, node: el('button', {}, [], 31) },
+          { parentId: 31, nextId: null, node: text('world', 33) },
+          { parentId: 31, nextId: 33, node: text('Hello', 32) },
+        ],
+      }),
+      clickOn(2000, 31),
+      mutation(3000, { texts: [{ id: 32, value: 'Goodbye' }], attributes: [{ id: 31, attributes: { title: 't' } }] }),
+      clickOn(4000, 33),
+      mutation(5000, { attributes: [{ id: 31, attributes: { 'aria-label': 'Leave' } }] }),
+      clickOn(6000, 31),
+      mutation(7000, { removes: [{ parentId: 30, id: 31 }] }),
+      clickOn(8000, 33, 1, 2),
+      // A new page: what the last one held names nothing.
+      snapshot(9000, [el('a', { href: '/' }, [text('Home')], 40)]),
+      clickOn(10000, 40),
+      clickOn(11000, 30, 3, 4),
+    ];
+    expect(labels(events)).toEqual([
+      'Click on button "Hello world"',
+      'Click on button "Goodbye world"',
+      'Click on button "Leave"',
+      'Click at 1, 2',
+      'Click on link "Home"',
+      'Click at 3, 4',
+    ]);
+  });
+
+  test('a rage click names what was clicked, and a long name is cut', () => {
+    const long = 'Continue to payment and accept the terms of this very long button';
+    const events = [
+      snapshot(0, [el('button', {}, [text(long)], 50)]),
+      ...[0, 1, 2].map((i) => clickOn(20_000 + i * 100, 50)),
+    ];
+    const [label] = labels(events);
+    expect(label).toMatch(/^Rage click ×3 on button "Continue to payment and accept the terms of thi…"$/);
+    expect(label!.length).toBeLessThan(long.length + 20);
+  });
+
+  test('hostile shapes name nothing and break nothing', () => {
+    const dom = new RecordedDom();
+    const hostile = [
+      { type: EventType.FullSnapshot, timestamp: T0, data: null },
+      { type: EventType.FullSnapshot, timestamp: T0, data: { node: { type: 2, id: 'x', tagName: 5 } } },
+      mutation(1, {
+        adds: [null, { parentId: 'a', node: { id: 7, type: 2, tagName: 'button', childNodes: [null, 4] } }],
+      }),
+      mutation(2, { removes: [{ id: {} }], texts: [{ id: 7, value: {} }], attributes: [{ id: 7, attributes: 'x' }] }),
+    ] as unknown as RecordedEvent[];
+    for (const event of hostile) expect(() => dom.add(event)).not.toThrow();
+    expect(dom.describe(7)).toBe('button');
+    // A node added under its own child: a loop that naming and removing must get out of.
+    dom.add(snapshot(0, [el('button', {}, [el('span', {}, [text('Go', 62)], 61)], 60)]));
+    dom.add(mutation(1, { adds: [{ parentId: 61, nextId: null, node: { type: 2, id: 60, tagName: 'div' } }] }));
+    expect(() => dom.describe(62)).not.toThrow();
+    dom.add(mutation(2, { removes: [{ parentId: 61, id: 60 }] }));
+    expect(dom.describe(62)).toBeUndefined();
+    expect(dom.describe('7')).toBeUndefined();
+    expect(dom.describe(undefined)).toBeUndefined();
+  });
+});
