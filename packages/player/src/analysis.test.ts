@@ -164,6 +164,18 @@ describe('markers', () => {
     );
   });
 
+  test("a console error's marker keeps the whole message when its label cuts it, then its trace", () => {
+    const long = `failed: ${'x'.repeat(300)} end`;
+    const [cut, short] = extractMarkers([
+      full(0),
+      reprise(10, 'console', { level: 'error', args: [long], trace: 'at pay (app.js:1:2)' }),
+      reprise(20, 'console', { level: 'assert', args: ['short'], trace: 'at check' }),
+    ]).filter((m) => m.kind === 'console-error');
+    expect(cut!.label.length).toBeLessThanOrEqual(140);
+    expect(cut!.detail).toBe(`${long}\nat pay (app.js:1:2)`);
+    expect(short!.detail).toBe('at check');
+  });
+
   test('console and network rows keep every entry with its time', () => {
     const index = new RecordingIndex();
     events.forEach((event) => index.add(event));

@@ -170,12 +170,10 @@ export class RecordingIndex {
       if (gap) this.consoleRows.push({ timestamp: at, level, text: gap });
       this.consoleRows.push({ timestamp: at, level, text, ...(trace ? { trace } : {}) });
       if (level === 'error' || level === 'assert') {
-        this.push({
-          kind: 'console-error',
-          timestamp: at,
-          label: clip(`console.${level}: ${text}`),
-          ...(trace ? { detail: trace } : {}),
-        });
+        const label = `console.${level}: ${text}`;
+        // The whole message when the label cuts it, then where it was logged from.
+        const detail = [label.length > LABEL_LIMIT ? text : '', trace ?? ''].filter(Boolean).join('\n');
+        this.push({ kind: 'console-error', timestamp: at, label: clip(label), ...(detail ? { detail } : {}) });
       }
     } else if (isRepriseEvent(event, 'network')) {
       const payload = event.data.payload;
