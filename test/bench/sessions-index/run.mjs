@@ -84,6 +84,15 @@ const CUSTOM_EVENTS = [
   'rage_click',
   'feedback',
 ];
+/** Error titles as the index keeps them (`Name: first line`); `{n}` varies per session. */
+const ERROR_TITLES = [
+  "TypeError: Cannot read properties of undefined (reading 'price{n}')",
+  'Error: Request failed with status code 5{n}',
+  'ChunkLoadError: Loading chunk {n} failed.',
+  'ReferenceError: cart{n} is not defined',
+  'SyntaxError: Unexpected token < in JSON at position {n}',
+  'Error: ResizeObserver loop completed with undelivered notifications.',
+];
 const USERS = 5_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 9, 1);
@@ -103,6 +112,12 @@ function* generateSessions() {
       pages.push({ url, route, at: startedAt + p * 1000 });
     }
     const errors = random() < 0.08 ? 1 + Math.floor(random() * 3) : 0;
+    const errorsSeen = [];
+    for (let e = 0; e < errors; e++)
+      errorsSeen.push({
+        title: pick(ERROR_TITLES).replace('{n}', String(Math.floor(random() * 1000))),
+        at: startedAt + e * 1000,
+      });
     const customs = new Set();
     const customCount = Math.floor(random() * 3);
     for (let c = 0; c < customCount; c++) customs.add(pick(CUSTOM_EVENTS));
@@ -132,6 +147,8 @@ function* generateSessions() {
         event_count: 100,
         click_count: Math.floor(random() * 40),
         error_count: errors,
+        errors: JSON.stringify(errorsSeen),
+        error_text: errorsSeen.map((error) => error.title).join('\n'),
         console_error_count: errors,
         failed_request_count: 0,
         segment_count: 1 + Math.floor(duration / 300_000),
@@ -193,6 +210,11 @@ function filters() {
       url: pick(['checkout/pay', 'billing', 'members', '/invoices/12', 'help/']),
     }),
     has_error: () => ({ projects: [pick(PROJECTS)], hasError: true }),
+    // A common message, a rare one (one number of one kind) and one no session threw (every session with errors read).
+    error_text: () => ({
+      projects: [pick(PROJECTS)],
+      errorText: pick(['cannot read properties', 'loading chunk 42 failed', 'quota exceeded']),
+    }),
     custom_event: () => ({ projects: [pick(PROJECTS)], customEvent: pick(CUSTOM_EVENTS) }),
     min_duration: () => ({ projects: [pick(PROJECTS)], minDurationMs: 3_600_000 }),
     combined: () => ({
