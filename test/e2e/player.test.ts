@@ -552,6 +552,38 @@ describe('@reprise/player in Chromium', () => {
     await page.close();
   });
 
+  test('the filter keeps the rows of every panel whose text holds it, and says when none does', async () => {
+    const page = await openReady({ source: session.events, autoplay: false });
+    await page.waitForFunction(() => document.querySelectorAll('.rp-console').length === 3);
+    const filter = page.getByRole('searchbox', { name: 'Filter rows by text' });
+    await filter.fill('COUNT');
+    expect(await page.locator('.rp-console .rp-row-text').allTextContents()).toEqual(['count 1', 'count 2']);
+    // With the level filter: both apply.
+    await page.selectOption('.rp-select', 'error');
+    expect(await page.locator('.rp-console').count()).toBe(0);
+    expect(await page.locator('.rp-panel:not([hidden]) .rp-empty').textContent()).toBe('Nothing matches “COUNT”');
+    await page.selectOption('.rp-select', 'all');
+
+    // The same text filters the other tabs: a request by its status, an event by its kind.
+    await page.click('.rp-tab[data-tab="network"]');
+    expect(await page.locator('.rp-select').isHidden()).toBe(true);
+    await filter.fill('500');
+    expect(await page.locator('.rp-network .rp-status').allTextContents()).toEqual(['500']);
+    // The tab counts stay the recording's.
+    expect(await page.locator('.rp-tab[data-tab="network"] .rp-tab-count').textContent()).toBe('2');
+    await page.click('.rp-tab[data-tab="events"]');
+    await filter.fill('identify');
+    expect(await page.locator('.rp-event').allTextContents()).toEqual([expect.stringContaining('Identify user-42')]);
+    // Typing in it is not a player shortcut: "k" did not start playback, and clearing shows every row.
+    await filter.fill('');
+    await filter.press('k');
+    expect(await filter.inputValue()).toBe('k');
+    expect(await page.evaluate(() => (window as unknown as PlayerWindow).player.getState())).not.toBe('playing');
+    await filter.fill('');
+    expect(await page.locator('.rp-event').count()).toBe((await markersOf(page)).length);
+    await page.close();
+  });
+
   test("opening a row shows its details below the list: a message's whole text and trace, a request's headers and bodies, an error's stack", async () => {
     type Payload = Record<string, unknown>;
     const events = structuredClone(session.events) as Array<{ data: { tag?: string; payload?: Payload } }>;

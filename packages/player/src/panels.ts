@@ -67,7 +67,7 @@ class SyncedList<Row extends { time: number }> {
   }
 
   /** While a recording streams in, the new list usually extends the old one: keep what is rendered. */
-  setRows(rows: Row[]): void {
+  setRows(rows: Row[], empty = this.empty): void {
     const previous = this.rows;
     const key = this.key;
     const grew =
@@ -80,7 +80,7 @@ class SyncedList<Row extends { time: number }> {
     if (!grew) {
       this.items = [];
       this.current = -1;
-      this.element.replaceChildren(...(rows.length === 0 ? [h('li', { class: 'rp-empty', text: this.empty })] : []));
+      this.element.replaceChildren(...(rows.length === 0 ? [h('li', { class: 'rp-empty', text: empty })] : []));
     }
     this.current = Math.min(this.current, this.items.length - 1);
     this.renderMore();
@@ -167,7 +167,13 @@ export interface PanelData {
   markers: readonly Marker[];
 }
 
-/** The side panels: console (with a level filter), network (waterfall), events. */
+/** What a row is found by in the panels' filter. */
+const consoleText = (row: ConsoleRow) => `${row.level} ${row.text}`;
+const networkText = (row: NetworkRow) =>
+  `${row.method} ${row.url} ${row.status} ${row.operation ?? ''} ${row.error ?? ''}`;
+const eventText = (marker: Marker) => `${MARKER_KIND_LABELS[marker.kind]} ${marker.label}`;
+
+/** The side panels: console (with a level filter), network (waterfall), events; one text filter for all three. */
 export class Panels {
   readonly element: HTMLElement;
   private readonly consoleList: SyncedList<ConsoleRow>;
@@ -175,9 +181,11 @@ export class Panels {
   private readonly eventsList: SyncedList<Marker>;
   private readonly tabs = new Map<TabName, { button: HTMLButtonElement; panel: HTMLElement; count: HTMLSpanElement }>();
   private readonly levelFilter: HTMLSelectElement;
+  /** Keeps the rows of every panel whose text holds it (case-insensitive). */
+  private readonly search: HTMLInputElement;
   /** The details of the row last opened, below the lists. */
   private readonly details: HTMLElement;
-  private consoleRows: ConsoleRow[] = [];
+  private data: PanelData = { consoleRows: [], networkRows: [], markers: [] };
   private networkSpan = { start: 0, length: 1 };
 
   constructor(seek: (time: number) => void) {
@@ -207,21 +215,23 @@ export class Panels {
     this.levelFilter = h('select', { class: 'rp-select', 'aria-label': 'Console level' });
     for (const filter of CONSOLE_FILTERS)
       this.levelFilter.append(h('option', { value: filter.value, text: filter.label }));
-    this.levelFilter.addEventListener('change', () => this.renderConsole());
+    this.levelFilter.addEventListener('change', () => this.render());
+    this.search = h('input', {
+      type: 'search',
+      class: 'rp-search',
+      placeholder: 'Filter',
+      'aria-label': 'Filter rows by text',
+    });
+    this.search.addEventListener('input', () => {
+      // The opened row may be filtered out: its details go with it.
+      this.closeDetails();
+      this.render();
+    });
 
     const tabList = h('div', { class: 'rp-tabs', role: 'tablist', 'aria-label': 'Session details' });
     const body = h('div', { class: 'rp-panel-body' });
     const panels: Array<[TabName, string, HTMLElement]> = [
-      [
-        'console',
-        'Console',
-        h(
-          'div',
-          { class: 'rp-panel-inner' },
-          h('div', { class: 'rp-panel-toolbar' }, this.levelFilter),
-          this.consoleList.element,
-        ),
-      ],
+      ['console', 'Console', h('div', { class: 'rp-panel-inner' }, this.consoleList.element)],
       ['network', 'Network', h('div', { class: 'rp-panel-inner' }, this.networkList.element)],
       ['events', 'Events', h('div', { class: 'rp-panel-inner' }, this.eventsList.element)],
     ];
@@ -276,6 +286,7 @@ export class Panels {
       'aside',
       { class: 'rp-panels', 'aria-label': 'Console, network and events' },
       tabList,
+      h('div', { class: 'rp-panel-toolbar' }, this.search, this.levelFilter),
       body,
       this.details,
     );
@@ -324,6 +335,7 @@ export class Panels {
       parts.button.tabIndex = selected ? 0 : -1;
       parts.panel.hidden = !selected;
     }
+    this.levelFilter.hidden = name !== 'console';
     for (const [tab, list] of this.lists()) list.setVisible(tab === name);
   }
 
@@ -340,23 +352,31 @@ export class Panels {
   }
 
   setData(data: PanelData): void {
-    this.consoleRows = data.consoleRows;
-    this.renderConsole();
+    this.data = data;
+    // The waterfall's span is every request's, filtered or not: a bar keeps its place.
     const ends = data.networkRows.map((row) => row.time + Math.max(0, row.duration));
     const start = data.networkRows.length ? Math.min(...data.networkRows.map((row) => row.time)) : 0;
     const end = ends.length ? Math.max(...ends) : 1;
     this.networkSpan = { start, length: Math.max(1, end - start) };
-    this.networkList.setRows(data.networkRows);
-    this.eventsList.setRows([...data.markers]);
-    this.tabs.get('network')!.count.textContent = String(data.networkRows.length);
-    this.tabs.get('events')!.count.textContent = String(data.markers.length);
+    this.render();
   }
 
-  private renderConsole(): void {
-    const filter = CONSOLE_FILTERS.find((entry) => entry.value === this.levelFilter.value)?.levels ?? null;
-    const rows = filter ? this.consoleRows.filter((row) => filter.includes(row.level)) : this.consoleRows;
-    this.consoleList.setRows(rows);
-    this.tabs.get('console')!.count.textContent = String(this.consoleRows.length);
+  /** Each list, through the level and text filters; the tab counts stay the whole recording's. */
+  private render(): void {
+    const { consoleRows, networkRows, markers } = this.data;
+    const query = this.search.value.trim();
+    const needle = query.toLowerCase();
+    const matching = <Row>(rows: readonly Row[], text: (row: Row) => string): Row[] =>
+      needle ? rows.filter((row) => text(row).toLowerCase().includes(needle)) : [...rows];
+    const empty = needle ? `Nothing matches “${query}”` : undefined;
+    const levels = CONSOLE_FILTERS.find((entry) => entry.value === this.levelFilter.value)?.levels ?? null;
+    const leveled = levels ? consoleRows.filter((row) => levels.includes(row.level)) : consoleRows;
+    this.consoleList.setRows(matching(leveled, consoleText), empty);
+    this.networkList.setRows(matching(networkRows, networkText), empty);
+    this.eventsList.setRows(matching(markers, eventText), empty);
+    this.tabs.get('console')!.count.textContent = String(consoleRows.length);
+    this.tabs.get('network')!.count.textContent = String(networkRows.length);
+    this.tabs.get('events')!.count.textContent = String(markers.length);
   }
 
   setTime(time: number): void {
