@@ -27,6 +27,8 @@ let thirdPartyUrl: string;
 const thirdPartyHits: Array<{ path: string; cookie: boolean }> = [];
 /** Every request the admin's browser made, from the page or the replay's frame. */
 const browserRequests: string[] = [];
+/** What the admin page and the replay's frame logged as errors (CSP refusals among them). */
+const consoleErrors: string[] = [];
 
 const PASSWORD = 'correct horse battery';
 const T = Date.now() - 600_000;
@@ -64,6 +66,8 @@ function craftedVisit(collector: string, third: string): RecordedEvent[] {
     element(10, 'div', { class: 'api-bg' }),
     element(next(), 'div', { class: 'remote-bg', style: `background: url(${remote('inline-style.png')})` }),
     element(next(), 'div', { style: `background-image: url(${api('inline-style')})` }),
+    // As an Angular app's `<base href="/">` is recorded: resolved already, like every recorded URL.
+    element(next(), 'base', { href: remote('base/') }),
     ...loaders(undefined),
     ...loaders('use-credentials'),
     ...loaders('anonymous'),
@@ -194,6 +198,9 @@ beforeAll(async () => {
 
   page = await browser.newPage();
   page.on('pageerror', (error) => console.error('admin page error:', error));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
   page.setDefaultTimeout(20_000);
   await page.goto(`${running.url}/login`);
   await page.fill('input[name=username]', 'ada');
@@ -230,6 +237,8 @@ describe('a replay contacts no one', () => {
       };
     });
     expect(replayed).toEqual({ h1: 'Crafted page', images: 8, withSrc: 0 });
+    // The recorded <base> reached the replay without its href: no refusal logged on every load.
+    expect(consoleErrors.filter((message) => message.includes('base URI'))).toEqual([]);
     // The switch says what it does.
     expect(await page.textContent('[data-testid=original-resources]')).toMatch(/your browser contacts those sites/);
   });

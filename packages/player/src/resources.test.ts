@@ -36,6 +36,7 @@ describe('ResourcePolicy', () => {
       },
     ]),
     element(9, 'img', { src: 'data:image/png;base64,AAAA' }),
+    element(10, 'base', { href: 'http://a.test/app/', target: '_self' }),
   ]);
 
   test('by default every fetched URL is dropped; data: URLs and links stay', () => {
@@ -50,8 +51,11 @@ describe('ResourcePolicy', () => {
       'a.test/p.png',
       'a.test/f.woff2',
       'a.test/x.css',
+      'a.test/app/',
     ])
       expect(out).not.toContain(host);
+    // The recorded URLs are absolute: a <base> has nothing left to resolve, its target stays.
+    expect(out).toContain('"target":"_self"');
     expect(out).toContain('http://a.test/next');
     expect(out).toContain('data:image/png;base64,AAAA');
     expect(out).toContain('"alt":"x"');

@@ -138,6 +138,9 @@ export class ResourcePolicy {
       if (typeof value !== 'string') continue;
       if (key === 'style' || key === '_csstext') set(name, this.css(value));
       else if (key === 'srcset' || key === 'imagesrcset') set(name, this.srcset(value));
+      // rrweb records every URL already resolved against the page's <base> (an Angular app's
+      // `<base href="/">`); in the replay it would only be refused by the frame's CSP, an error a load.
+      else if (key === 'href' && tag === 'base') set(name, undefined);
       else if (URL_ATTRIBUTES.has(key) && !(key.endsWith('href') && LINK_TAGS.has(tag!)))
         set(name, this.url(value, key === 'poster' ? 'image' : kindOf(tag)));
       // <meta http-equiv="refresh" content="0; url=..."> would navigate the replay's frame.
