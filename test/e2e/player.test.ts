@@ -360,7 +360,12 @@ describe('@reprise/player in Chromium', () => {
   });
 
   test('every marker kind is on the timeline and seeking to a marker shows the page at that moment', async () => {
-    const page = await openReady({ source: session.events, autoplay: false, inactivityThreshold: 2000 });
+    const page = await openReady({
+      source: session.events,
+      autoplay: false,
+      inactivityThreshold: 2000,
+      deadClickTimeout: 2000,
+    });
     // Once everything has loaded: before that the timeline repaints on a throttled timer, and the
     // markers read here could be one repaint behind (or ahead of) the ones counted on the track.
     await page.waitForFunction(() => {
@@ -373,6 +378,7 @@ describe('@reprise/player in Chromium', () => {
       'navigation',
       'click',
       'rage-click',
+      'dead-click',
       'error',
       'console-error',
       'network-error',
@@ -404,7 +410,11 @@ describe('@reprise/player in Chromium', () => {
     expect(await frameText(page)).toContain('Loaded 3 items');
 
     const rage = await clickMarker((marker) => marker.kind === 'rage-click');
-    expect(rage.label).toMatch(/Rage click ×[3-9]/);
+    expect(rage.label).toMatch(/Rage click ×[3-9] on button "Broken"/);
+    // The one click on it before the idle stretch: nothing changed for longer than the timeout.
+    expect(markers.filter((marker) => marker.kind === 'dead-click').map((marker) => marker.label)).toEqual([
+      'Dead click on button "Broken"',
+    ]);
     expect(await frameText(page)).toContain('Counter: 2');
     expect(await page.locator('.rp-url-route').textContent()).toBe('/app/');
 

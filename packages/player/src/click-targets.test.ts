@@ -1,8 +1,8 @@
 import { EventType, IncrementalSource, MouseInteractions, type RecordedEvent } from '@reprise/protocol';
 import { describe, expect, test } from 'vitest';
 import { RecordedDom } from './click-targets.js';
-import { extractMarkers } from './markers.js';
-import { T0 } from './test-events.js';
+import { extractMarkers, RecordingIndex } from './markers.js';
+import { reprise, T0 } from './test-events.js';
 
 type Node = Record<string, unknown>;
 let nextId = 100;
@@ -38,10 +38,20 @@ const clickOn = (at: number, id: number, x = 40, y = 20): RecordedEvent => ({
   timestamp: T0 + at,
   data: { source: IncrementalSource.MouseInteraction, type: MouseInteractions.Click, id, x, y },
 });
+// Dead clicks have tests of their own: here every click is named as it is.
 const labels = (events: RecordedEvent[]) =>
-  extractMarkers(events)
+  extractMarkers(events, { deadClickTimeout: 0 })
     .filter((marker) => marker.kind === 'click' || marker.kind === 'rage-click')
     .map((marker) => marker.label);
+const move = (at: number): RecordedEvent => ({
+  type: EventType.IncrementalSnapshot,
+  timestamp: T0 + at,
+  data: { source: IncrementalSource.MouseMove, positions: [{ x: 1, y: 1, id: 3, timeOffset: 0 }] },
+});
+const clickKinds = (events: RecordedEvent[], options = {}) =>
+  extractMarkers(events, options)
+    .filter((marker) => marker.kind.endsWith('click'))
+    .map((marker) => [marker.kind, marker.time, marker.label]);
 
 describe('click targets', () => {
   test('a click inside a control names the control by its text, label or value', () => {
@@ -140,7 +150,7 @@ describe('click targets', () => {
       mutation(2, { removes: [{ id: {} }], texts: [{ id: 7, value: {} }], attributes: [{ id: 7, attributes: 'x' }] }),
     ] as unknown as RecordedEvent[];
     for (const event of hostile) expect(() => dom.add(event)).not.toThrow();
-    expect(dom.describe(7)).toBe('button');
+    expect(dom.describe(7)).toEqual({ text: 'button', control: 'button' });
     // A node added under its own child: a loop that naming and removing must get out of.
     dom.add(snapshot(0, [el('button', {}, [el('span', {}, [text('Go', 62)], 61)], 60)]));
     dom.add(mutation(1, { adds: [{ parentId: 61, nextId: null, node: { type: 2, id: 60, tagName: 'div' } }] }));
@@ -149,5 +159,71 @@ describe('click targets', () => {
     expect(dom.describe(62)).toBeUndefined();
     expect(dom.describe('7')).toBeUndefined();
     expect(dom.describe(undefined)).toBeUndefined();
+  });
+
+  describe('dead clicks', () => {
+    const page = () =>
+      snapshot(0, [
+        el('button', {}, [text('Save')], 70),
+        el('a', { href: '/help', target: '_blank' }, [text('Help')], 71),
+        el('a', { href: '/report.pdf', download: '' }, [text('Report')], 72),
+        el('input', { type: 'email', placeholder: 'E-mail' }, [], 73),
+        el('ul', {}, [], 74),
+      ]);
+
+    test('a click on a button the page never answers is dead once the timeout has passed', () => {
+      expect(clickKinds([page(), clickOn(1000, 70), move(8001)])).toEqual([
+        ['dead-click', 1000, 'Dead click on button "Save"'],
+      ]);
+      const [marker] = extractMarkers([page(), clickOn(1000, 70), move(8001)]).filter((m) => m.kind === 'dead-click');
+      expect(marker!.detail).toBe('Nothing on the page changed for 7 s after it.');
+      // Not yet past the timeout, or the recording ends: unknown, so a click.
+      expect(clickKinds([page(), clickOn(1000, 70), move(8000)])).toEqual([['click', 1000, 'Click on button "Save"']]);
+      expect(clickKinds([page(), clickOn(1000, 70)])).toEqual([['click', 1000, 'Click on button "Save"']]);
+    });
+
+    test('any change of the page answers it: the DOM, a scroll, a route change, a page load', () => {
+      const answers: RecordedEvent[] = [
+        mutation(1300, { adds: [{ parentId: 74, nextId: null, node: el('li', {}, [], 75) }] }),
+        mutation(1300, { attributes: [{ id: 70, attributes: { class: 'busy' } }] }),
+        {
+          type: EventType.IncrementalSnapshot,
+          timestamp: T0 + 6000,
+          data: { source: IncrementalSource.Scroll, id: 1, x: 0, y: 400 },
+        },
+        reprise(2000, 'navigation', { url: 'http://a.test/saved' }),
+        { type: EventType.Meta, timestamp: T0 + 5000, data: { href: 'http://a.test/next', width: 800, height: 600 } },
+      ];
+      for (const answer of answers)
+        expect(clickKinds([page(), clickOn(1000, 70), answer, move(9000)])).toEqual([
+          ['click', 1000, 'Click on button "Save"'],
+        ]);
+      // A mutation that changes nothing does not.
+      expect(clickKinds([page(), clickOn(1000, 70), mutation(1300, {}), move(9000)])[0]![0]).toBe('dead-click');
+    });
+
+    test('links that open elsewhere, fields and plain text are never dead; a gap or a timeout of 0 leaves it unknown', () => {
+      const quiet = (id: number) => [page(), clickOn(1000, id), move(9000)];
+      expect(clickKinds(quiet(71))).toEqual([['click', 1000, 'Click on link "Help"']]);
+      expect(clickKinds(quiet(72))).toEqual([['click', 1000, 'Click on link "Report"']]);
+      expect(clickKinds(quiet(73))).toEqual([['click', 1000, 'Click on field "E-mail"']]);
+      expect(clickKinds(quiet(70), { deadClickTimeout: 0 })).toEqual([['click', 1000, 'Click on button "Save"']]);
+      expect(clickKinds(quiet(70), { deadClickTimeout: 2000 })[0]![0]).toBe('dead-click');
+      const index = new RecordingIndex();
+      for (const event of [page(), clickOn(1000, 70)]) index.add(event);
+      index.addGap(1, 'not delivered', { start: T0 + 2000, end: T0 + 20_000 });
+      index.add(move(20_000));
+      expect(
+        index
+          .getMarkers()
+          .filter((m) => m.kind.endsWith('click'))
+          .map((m) => m.kind),
+      ).toEqual(['click']);
+    });
+
+    test('fast dead clicks on one spot are one rage click', () => {
+      const events = [page(), ...[0, 1, 2, 3].map((i) => clickOn(1000 + i * 150, 70)), move(20_000)];
+      expect(clickKinds(events)).toEqual([['rage-click', 1000, 'Rage click ×4 on button "Save"']]);
+    });
   });
 });

@@ -42,6 +42,16 @@ interface DomNode {
   text?: string;
 }
 
+/** What a click landed on, as far as the recording says. */
+export interface ClickTarget {
+  /** `button "Pay now"`, `link "Orders"`, `p "Total"`. */
+  text: string;
+  /** The control's kind (`button`, `link`, `checkbox`, …), when it lies in one. */
+  control?: string;
+  /** A link that opens elsewhere (another tab, a download): the page itself is not expected to change. */
+  leavesPage?: boolean;
+}
+
 /** How far up from the node clicked a control is looked for: a click lands on the icon inside a button. */
 const MAX_CLIMB = 8;
 /** Nodes read for a control's text at the most: a click on a long list's container must not walk it all. */
@@ -68,7 +78,18 @@ const CONTROL_ROLES = new Set([
 ]);
 const BUTTON_INPUTS = new Set(['button', 'submit', 'reset', 'image']);
 /** The attributes a description reads; only these are kept, so the recorded events themselves can go. */
-const READ_ATTRIBUTES = ['role', 'href', 'type', 'aria-label', 'value', 'alt', 'placeholder', 'title'];
+const READ_ATTRIBUTES = [
+  'role',
+  'href',
+  'target',
+  'download',
+  'type',
+  'aria-label',
+  'value',
+  'alt',
+  'placeholder',
+  'title',
+];
 
 /** The attributes a description reads, copied; null (removed in a mutation) and other values dropped. */
 function keptAttributes(
@@ -156,7 +177,7 @@ export class RecordedDom {
    * `button "Pay now"`, `link "Orders"`, `field "E-mail"`, `p "Total"`: what the node with this id was, its
    * nearest control if it lies inside one. Undefined when the node is unknown or has nothing short to be called by.
    */
-  describe(id: unknown): string | undefined {
+  describe(id: unknown): ClickTarget | undefined {
     let node = typeof id === 'number' ? this.nodes.get(id) : undefined;
     if (node && node.tag === undefined) node = node.parent;
     if (!node?.tag) return undefined;
@@ -170,9 +191,19 @@ export class RecordedDom {
       }
     }
     const name = fold(this.name(target, kind) ?? '');
-    if (kind) return name ? `${kind} "${clip(name)}"` : kind;
+    if (kind) {
+      const leavesPage =
+        kind === 'link' &&
+        (target.attributes?.download !== undefined ||
+          !/^(_self|_top|_parent)?$/i.test(attribute(target, 'target') ?? ''));
+      return {
+        text: name ? `${kind} "${clip(name)}"` : kind,
+        control: kind,
+        ...(leavesPage ? { leavesPage } : {}),
+      };
+    }
     // Not a control: named only by a short text of its own (a click on a page's body says nothing).
-    return name && name.length <= NAME_LIMIT ? `${target.tag} "${name}"` : undefined;
+    return name && name.length <= NAME_LIMIT ? { text: `${target.tag} "${name}"` } : undefined;
   }
 
   private name(node: DomNode, kind: string | undefined): string | undefined {

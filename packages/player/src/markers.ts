@@ -9,7 +9,7 @@ import {
   type RecordedEvent,
   urlPath,
 } from '@reprise/protocol';
-import { RecordedDom } from './click-targets.js';
+import { RecordedDom, type ClickTarget } from './click-targets.js';
 import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
 import type { Marker } from './types.js';
 
@@ -80,8 +80,56 @@ function json(value: unknown): string | undefined {
 }
 
 /** `on button "Pay"` when the recording names what was clicked, else `at 120, 45` (recorded viewport pixels). */
-function where(target: string | undefined, point: { x: number; y: number }): string {
-  return target ? `on ${target}` : `at ${Math.round(point.x)}, ${Math.round(point.y)}`;
+function where(target: ClickTarget | undefined, point: { x: number; y: number }): string {
+  return target ? `on ${target.text}` : `at ${Math.round(point.x)}, ${Math.round(point.y)}`;
+}
+
+/** How long the page may stay unchanged after a click on a button or link before it counts as dead (ms). */
+export const DEFAULT_DEAD_CLICK_TIMEOUT = 7_000;
+
+export interface ClickOptions extends RageClickOptions {
+  /** A click on a button or link after which nothing on the page changed for this long is a dead click; 0: none. @default 7000 */
+  deadClickTimeout?: number;
+}
+
+/** Controls a person clicks for the page to answer; a field or a checkbox may rightly change nothing visible. */
+const ANSWERING_CONTROLS = new Set([
+  'button',
+  'link',
+  'menuitem',
+  'menuitemcheckbox',
+  'menuitemradio',
+  'tab',
+  'switch',
+  'summary',
+]);
+/** Incremental sources that show the page answering: DOM, scroll, a value, media, styles, a canvas. */
+const ANSWER_SOURCES = new Set<number>([
+  IncrementalSource.Scroll,
+  IncrementalSource.Input,
+  IncrementalSource.MediaInteraction,
+  IncrementalSource.StyleSheetRule,
+  IncrementalSource.CanvasMutation,
+  IncrementalSource.StyleDeclaration,
+  IncrementalSource.AdoptedStyleSheet,
+]);
+
+/** Whether this event shows the page changing (for dead clicks): a page load, a route change, a DOM change, … */
+function changesPage(event: RecordedEvent): boolean {
+  if (event.type === EventType.FullSnapshot || event.type === EventType.Meta) return true;
+  if (event.type === EventType.IncrementalSnapshot) {
+    const data = event.data as { source?: number } & Record<string, unknown>;
+    if (data?.source === IncrementalSource.Mutation)
+      return ['adds', 'removes', 'texts', 'attributes'].some((key) => (data[key] as unknown[] | undefined)?.length);
+    return typeof data?.source === 'number' && ANSWER_SOURCES.has(data.source);
+  }
+  return isRepriseEvent(event, 'navigation');
+}
+
+interface RecordedClick extends ClickPoint {
+  target?: ClickTarget;
+  /** Nothing changed on the page for the dead-click timeout after it. */
+  dead?: boolean;
 }
 
 /** A marker in absolute time, before the recording's start is subtracted. */
@@ -100,7 +148,9 @@ export class RecordingIndex {
   private endTimestamp: number | undefined;
   private readonly pending: PendingMarker[] = [];
   /** Clicks in absolute time (epoch ms), with what they landed on when the recording says. */
-  private readonly clicks: Array<ClickPoint & { target?: string }> = [];
+  private readonly clicks: RecordedClick[] = [];
+  /** Clicks on buttons and links the page has not answered yet, oldest first. */
+  private unanswered: RecordedClick[] = [];
   /** The page as recorded so far, to name what each click landed on. */
   private readonly dom = new RecordedDom();
   private readonly consoleRows: Array<Omit<ConsoleRow, 'time'> & { timestamp: number }> = [];
@@ -108,7 +158,7 @@ export class RecordingIndex {
   private openGap: PendingMarker | undefined;
   private cachedMarkers: Marker[] | undefined;
 
-  constructor(private readonly rageOptions: RageClickOptions = {}) {}
+  constructor(private readonly clickOptions: ClickOptions = {}) {}
 
   get start(): number | undefined {
     return this.startTimestamp;
@@ -132,6 +182,7 @@ export class RecordingIndex {
       this.openGap.endTimestamp = event.timestamp;
       this.openGap = undefined;
     }
+    if (this.unanswered.length > 0) this.settleClicks(event);
     if (event.type === EventType.FullSnapshot) this.dom.add(event);
     if (event.type === EventType.IncrementalSnapshot) {
       this.addIncremental(event);
@@ -233,6 +284,8 @@ export class RecordingIndex {
     };
     // The gap lasts until the next event arrives (the next segment's full snapshot).
     this.openGap = gap;
+    // Whether the page answered a click in the missing part is unknown: none counts as dead.
+    this.unanswered = [];
     this.push(gap);
     return this.toMarker(gap);
   }
@@ -249,8 +302,31 @@ export class RecordingIndex {
       return;
     if (typeof data.x !== 'number' || typeof data.y !== 'number') return;
     const target = this.dom.describe(data.id);
-    this.clicks.push({ time: event.timestamp, x: data.x, y: data.y, ...(target ? { target } : {}) });
+    const click: RecordedClick = { time: event.timestamp, x: data.x, y: data.y, ...(target ? { target } : {}) };
+    this.clicks.push(click);
+    if (this.deadClickTimeout > 0 && ANSWERING_CONTROLS.has(target?.control ?? '') && !target?.leavesPage)
+      this.unanswered.push(click);
     this.cachedMarkers = undefined;
+  }
+
+  private get deadClickTimeout(): number {
+    return this.clickOptions.deadClickTimeout ?? DEFAULT_DEAD_CLICK_TIMEOUT;
+  }
+
+  /**
+   * A change of the page answers the clicks before it; an event past a click's timeout with no
+   * change before it makes the click dead. A click the recording ends on stays a click: unknown.
+   */
+  private settleClicks(event: RecordedEvent): void {
+    const answers = changesPage(event);
+    this.unanswered = this.unanswered.filter((click) => {
+      if (event.timestamp > click.time + this.deadClickTimeout) {
+        click.dead = true;
+        this.cachedMarkers = undefined;
+        return false;
+      }
+      return !(answers && event.timestamp >= click.time);
+    });
   }
 
   private push(marker: PendingMarker): void {
@@ -271,16 +347,21 @@ export class RecordingIndex {
   /** All markers sorted by time, in ms from the start. Rage clicks replace the clicks they are made of. */
   getMarkers(): Marker[] {
     if (this.cachedMarkers && !this.openGap) return this.cachedMarkers;
-    const rage = detectRageClicks(this.clicks, this.rageOptions);
+    const rage = detectRageClicks(this.clicks, this.clickOptions);
     const inRage = new Set(rage.flatMap((cluster) => cluster.indexes));
     const clickMarkers: PendingMarker[] = [];
     this.clicks.forEach((click, index) => {
       if (!inRage.has(index)) {
-        clickMarkers.push({
-          kind: 'click',
-          timestamp: click.time,
-          label: `Click ${where(click.target, click)}`,
-        });
+        clickMarkers.push(
+          click.dead
+            ? {
+                kind: 'dead-click',
+                timestamp: click.time,
+                label: `Dead click ${where(click.target, click)}`,
+                detail: `Nothing on the page changed for ${this.deadClickTimeout / 1000} s after it.`,
+              }
+            : { kind: 'click', timestamp: click.time, label: `Click ${where(click.target, click)}` },
+        );
       }
     });
     for (const cluster of rage) {
@@ -311,8 +392,8 @@ export class RecordingIndex {
 }
 
 /** Markers of a whole recording (ms from its first event). */
-export function extractMarkers(events: readonly RecordedEvent[], rageOptions: RageClickOptions = {}): Marker[] {
-  const index = new RecordingIndex(rageOptions);
+export function extractMarkers(events: readonly RecordedEvent[], clickOptions: ClickOptions = {}): Marker[] {
+  const index = new RecordingIndex(clickOptions);
   for (const event of events) index.add(event);
   return index.getMarkers();
 }

@@ -76,6 +76,7 @@ export class Player extends PlayerReadout {
       minClicks: options.rageClickCount ?? DEFAULT_RAGE_MIN_CLICKS,
       maxInterval: options.rageClickWindow ?? DEFAULT_RAGE_MAX_INTERVAL,
       radius: options.rageClickRadius ?? DEFAULT_RAGE_RADIUS,
+      ...(options.deadClickTimeout !== undefined ? { deadClickTimeout: options.deadClickTimeout } : {}),
     });
     this.recording = {
       index: this.index,

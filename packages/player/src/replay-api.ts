@@ -6,7 +6,14 @@ export { servePlayerFrame } from './player-frame.js';
 export { FRAME_PROTOCOL, type FramedPlayerOptions } from './frame-messages.js';
 export { ReprisePlayerElement, defineReprisePlayerElement, PLAYER_ELEMENT_NAME } from './element.js';
 export { parsePlaybackLine, readSource, readLines, GapFilter, isRecordedEvent } from './stream.js';
-export { RecordingIndex, extractMarkers, type ConsoleRow, type NetworkRow } from './markers.js';
+export {
+  RecordingIndex,
+  extractMarkers,
+  DEFAULT_DEAD_CLICK_TIMEOUT,
+  type ClickOptions,
+  type ConsoleRow,
+  type NetworkRow,
+} from './markers.js';
 export { detectRageClicks, type ClickPoint, type RageClick, type RageClickOptions } from './rage-clicks.js';
 export {
   findInactivePeriods,

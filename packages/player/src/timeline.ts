@@ -6,6 +6,7 @@ export const MARKER_KIND_LABELS: Record<MarkerKind, string> = {
   navigation: 'Navigation',
   click: 'Click',
   'rage-click': 'Rage click',
+  'dead-click': 'Dead click',
   error: 'Error',
   'console-error': 'Console error',
   'network-error': 'Failed request',
@@ -241,6 +242,7 @@ export class Timeline {
 const KIND_PRIORITY: MarkerKind[] = [
   'error',
   'rage-click',
+  'dead-click',
   'console-error',
   'network-error',
   'gap',

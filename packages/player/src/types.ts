@@ -21,7 +21,16 @@ export type StreamItem =
   | { kind: 'segment'; index: number; start?: number; end?: number };
 
 export type MarkerKind =
-  'navigation' | 'click' | 'rage-click' | 'error' | 'console-error' | 'network-error' | 'custom' | 'identify' | 'gap';
+  | 'navigation'
+  | 'click'
+  | 'rage-click'
+  | 'dead-click'
+  | 'error'
+  | 'console-error'
+  | 'network-error'
+  | 'custom'
+  | 'identify'
+  | 'gap';
 
 export interface Marker {
   kind: MarkerKind;
@@ -146,6 +155,8 @@ export interface PlayerOptions {
   rageClickWindow?: number;
   /** ... within this many CSS pixels of each other. @default 40 */
   rageClickRadius?: number;
+  /** Dead click: a click on a button or link after which nothing on the page changed for this many ms; 0: none. @default 7000 */
+  deadClickTimeout?: number;
   /** Open on this moment (ms from the start) once it has loaded. */
   startAt?: number;
   /**
