@@ -226,14 +226,22 @@ test('a page that logs, throws and tracks in a loop is recorded within the rate 
   const LOGS = 20_000;
   const THROWS = 500;
   const TRACKS = 5_000;
+  // A router redirecting between two routes in a loop (an auth guard sending back and forth).
+  const REDIRECTS = 5_000;
   // The rest of the recorder is here (flush() waits for it): calls are not queued for it.
   await page.evaluate(() => (window as unknown as { recorder: { flush(): Promise<void> } }).recorder.flush());
   const floodMs = await page.evaluate(
-    async ({ logs, throws, tracks }) => {
+    async ({ logs, throws, tracks, redirects }) => {
       const started = performance.now();
       for (let i = 0; i < logs; i++) console.log('tick', i, { cart: [i, i + 1] });
-      const { recorder } = window as unknown as { recorder: { track(name: string, props: object): void } };
+      const { recorder } = window as unknown as {
+        recorder: { track(name: string, props: object): void; markNavigation(marker: object): void };
+      };
       for (let i = 0; i < tracks; i++) recorder.track('scrolled', { depth: i });
+      for (let i = 0; i < redirects; i++) {
+        const route = i % 2 === 0 ? '/login' : '/account';
+        recorder.markNavigation({ url: `${location.origin}${route}?try=${i}`, route, navigationType: 'replace' });
+      }
       // Uncaught, each in its own task, as a failing timer or handler throws.
       await new Promise<void>((resolve) => {
         for (let i = 0; i < throws; i++)
@@ -244,7 +252,7 @@ test('a page that logs, throws and tracks in a loop is recorded within the rate 
       });
       return performance.now() - started;
     },
-    { logs: LOGS, throws: THROWS, tracks: TRACKS },
+    { logs: LOGS, throws: THROWS, tracks: TRACKS, redirects: REDIRECTS },
   );
   // After the flood: what the user does next is still recorded.
   await page.waitForTimeout(500);
@@ -253,6 +261,9 @@ test('a page that logs, throws and tracks in a loop is recorded within the rate 
   const logged = repriseEvents(events, 'reprise.console');
   const thrown = repriseEvents(events, 'reprise.error');
   const tracked = repriseEvents(events, 'reprise.custom');
+  const redirected = repriseEvents(events, 'reprise.navigation').filter((payload) =>
+    String(payload.url).includes('?try='),
+  );
   // A burst, then the rate for as long as the flood lasted (and the held last one of each kind).
   const bound = RATE_BOUND_BURST + Math.ceil((floodMs / 1000) * RATE_BOUND_PER_SECOND) + 2;
   expect(logged.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
@@ -265,6 +276,11 @@ test('a page that logs, throws and tracks in a loop is recorded within the rate 
   expect(tracked.length).toBeLessThanOrEqual(bound);
   expect(accountedFor(tracked)).toBe(TRACKS);
   expect(tracked.at(-1)).toMatchObject({ name: 'scrolled', props: { depth: TRACKS - 1 } });
+  expect(redirected.length).toBeGreaterThanOrEqual(RATE_BOUND_BURST);
+  expect(redirected.length).toBeLessThanOrEqual(bound);
+  expect(accountedFor(redirected)).toBe(REDIRECTS);
+  // The replay ends the loop where the app did.
+  expect(redirected.at(-1)).toMatchObject({ route: '/account', url: expect.stringContaining(`?try=${REDIRECTS - 1}`) });
   // The last of each loop is there, saying how many came before it unrecorded.
   expect(logged.at(-1)).toMatchObject({ args: ['tick', String(LOGS - 1), '{"cart": [19999, 20000]}'] });
   expect(thrown.at(-1)).toMatchObject({ message: `loop ${THROWS - 1}` });

@@ -24,7 +24,7 @@ export const MAX_ERROR_TEXT_LENGTH = 10_000;
 /** Links of an error's `cause` chain recorded (each capped like the error's own text). */
 export const MAX_ERROR_CAUSES = 5;
 /**
- * The rate bound on console messages, errors, `track()` events and requests, each kind on its
+ * The rate bound on console messages, errors, `track()` events, requests and route changes, each kind on its
  * own: a burst of `RATE_BOUND_BURST` is recorded as it comes, then `RATE_BOUND_PER_SECOND`
  * (recorder/rate-bounds.ts).
  */

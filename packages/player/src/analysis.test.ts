@@ -164,6 +164,14 @@ describe('markers', () => {
     );
   });
 
+  test('a route change after a redirect loop says how many the recorder left out', () => {
+    const [marker] = extractMarkers([
+      full(0),
+      reprise(10, 'navigation', { url: 'http://a.test/account', route: '/account', skipped: 4_880 }),
+    ]).filter((m) => m.kind === 'navigation');
+    expect(marker!.detail).toBe('… 4880 earlier route changes not recorded (too many a second)\nhttp://a.test/account');
+  });
+
   test("a console error's marker keeps the whole message when its label cuts it, then its trace", () => {
     const long = `failed: ${'x'.repeat(300)} end`;
     const [cut, short] = extractMarkers([

@@ -191,8 +191,9 @@ export class RecordingIndex {
     if (!isRepriseEvent(event)) return;
     const at = event.timestamp;
     if (isRepriseEvent(event, 'navigation')) {
-      const { url, route } = event.data.payload;
-      this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? urlPath(url)), detail: url });
+      const { url, route, skipped } = event.data.payload;
+      const detail = [notRecorded(skipped, 'route changes'), url].filter(Boolean).join('\n');
+      this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? urlPath(url)), detail });
     } else if (isRepriseEvent(event, 'error')) {
       const { stack, causes, skipped, component, info, componentStack } = event.data.payload;
       const label = errorTitle(event.data.payload);

@@ -53,6 +53,8 @@ export interface NavigationPayload {
   params?: Record<string, string>;
   navigationType?: NavigationType;
   title?: string;
+  /** Route changes left out just before this one, because the app navigated faster than the rate bound (a redirect loop; as `ConsolePayload.skipped`). */
+  skipped?: number;
 }
 
 /**

@@ -2,10 +2,10 @@ import type { RepriseKind, ReprisePayloads } from '@reprise/protocol/page';
 import { RATE_BOUND_BURST, RATE_BOUND_PER_SECOND } from '../limits.js';
 
 type Emit = <K extends RepriseKind>(kind: K, payload: ReprisePayloads[K]) => void;
-type BoundedKind = 'console' | 'error' | 'custom' | 'network';
+type BoundedKind = 'console' | 'error' | 'custom' | 'network' | 'navigation';
 
 export interface RateBounds {
-  /** `emit`, with console messages, errors, `track()` events and requests held to the rate bound. */
+  /** `emit`, with console messages, errors, `track()` events, requests and route changes held to the rate bound. */
   emit: Emit;
   /** Record the message held back, if any (the recording is ending and keeps what it saw). */
   flush(): void;
@@ -17,10 +17,10 @@ export interface RateBounds {
  * A page that logs or throws in a loop (a render loop, a failing interval, a retry storm) would
  * otherwise record an event per call, thousands a second, each one redacted, encoded, sent and
  * stored, and crowd out the rest of the session; so would an app calling `track()` in one, or
- * polling or retrying a request in one (each request carrying its bodies).
- * Console messages, errors, custom events and requests each get a token bucket: a burst of
- * RATE_BOUND_BURST, then RATE_BOUND_PER_SECOND. What is over is left out, and counted: the next
- * message recorded carries `skipped`. So that a loop that stops still says so,
+ * polling or retrying a request in one (each request carrying its bodies), or a router redirecting
+ * between two routes in one. Console messages, errors, custom events, requests and route changes
+ * each get a token bucket: a burst of RATE_BOUND_BURST, then RATE_BOUND_PER_SECOND. What is over
+ * is left out, and counted: the next message recorded carries `skipped`. So that a loop that stops still says so,
  * the last message left out is recorded once the bucket has room again (within a tenth of a
  * second at 10 a second), counting the others.
  */
@@ -30,6 +30,7 @@ export function createRateBounds(emit: Emit): RateBounds {
     error: createBucket('error'),
     custom: createBucket('custom'),
     network: createBucket('network'),
+    navigation: createBucket('navigation'),
   };
 
   function createBucket<K extends BoundedKind>(kind: K) {
