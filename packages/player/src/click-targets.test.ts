@@ -71,6 +71,9 @@ describe('click targets', () => {
           15,
         ),
         el('p', {}, [text('Total')], 16),
+        el('div', { contenteditable: 'true', title: 'Message' }, [el('p', {}, [text('my secret draft')], 18)]),
+        el('div', { role: 'textbox' }, [text('typed into it')], 19),
+        el('input', { type: 'text', value: 'typed', title: 'Name' }, [], 21),
         el('main', {}, [text('A long paragraph that no one would call a control by its name, surely not')], 17),
       ]),
       clickOn(1000, 10),
@@ -82,6 +85,9 @@ describe('click targets', () => {
       clickOn(7000, 16),
       clickOn(8000, 17, 5, 6),
       clickOn(9000, 9999, 7, 8),
+      clickOn(10000, 18),
+      clickOn(11000, 19),
+      clickOn(12000, 21),
     ];
     expect(labels(events)).toEqual([
       'Click on link "Users"',
@@ -93,6 +99,10 @@ describe('click targets', () => {
       'Click on p "Total"',
       'Click at 5, 6',
       'Click at 7, 8',
+      // What was typed names nothing: an editor, a role="textbox", a field's value.
+      'Click on text field "Message"',
+      'Click on textbox',
+      'Click on field "Name"',
     ]);
   });
 

@@ -77,6 +77,8 @@ const CONTROL_ROLES = new Set([
   'treeitem',
 ]);
 const BUTTON_INPUTS = new Set(['button', 'submit', 'reset', 'image']);
+/** Controls whose content is what the person typed or picked: never named by it. */
+const TYPED_KINDS = new Set(['field', 'text field', 'textbox', 'searchbox', 'combobox', 'select']);
 /** The attributes a description reads; only these are kept, so the recorded events themselves can go. */
 const READ_ATTRIBUTES = [
   'role',
@@ -84,6 +86,7 @@ const READ_ATTRIBUTES = [
   'target',
   'download',
   'type',
+  'contenteditable',
   'aria-label',
   'value',
   'alt',
@@ -115,6 +118,9 @@ function attribute(node: DomNode, name: string): string | undefined {
 function controlKind(node: DomNode): string | undefined {
   const role = attribute(node, 'role')?.trim().toLowerCase();
   if (role && CONTROL_ROLES.has(role)) return role;
+  // A rich-text editor: its text is what the person wrote.
+  const editable = node.attributes?.contenteditable;
+  if (editable !== undefined && editable.toLowerCase() !== 'false') return 'text field';
   switch (node.tag) {
     case 'a':
       return node.attributes?.href !== undefined ? 'link' : undefined;
@@ -209,14 +215,11 @@ export class RecordedDom {
   private name(node: DomNode, kind: string | undefined): string | undefined {
     const label = attribute(node, 'aria-label');
     if (label) return label;
-    // A text field's value is what was typed: never its name.
-    if (node.tag === 'input') {
-      const typed = kind === 'button' ? attribute(node, 'value') : undefined;
-      return typed ?? attribute(node, 'alt') ?? attribute(node, 'placeholder') ?? attribute(node, 'title');
-    }
+    // A field's value or text is what was typed (or picked): never its name.
+    if (node.tag === 'input' && kind === 'button') return attribute(node, 'value') ?? attribute(node, 'alt');
+    if (node.tag === 'input' || (kind && TYPED_KINDS.has(kind)))
+      return attribute(node, 'placeholder') ?? attribute(node, 'title');
     if (node.tag === 'img') return attribute(node, 'alt') ?? attribute(node, 'title');
-    if (node.tag === 'select' || node.tag === 'textarea')
-      return attribute(node, 'title') ?? attribute(node, 'placeholder');
     return this.text(node) || attribute(node, 'title');
   }
 
