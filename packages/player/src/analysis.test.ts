@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { EventType, IncrementalSource, MouseInteractions, type RecordedEvent } from '@reprise/protocol';
 import { findInactivePeriods, periodAt } from './inactivity.js';
 import { extractMarkers, RecordingIndex } from './markers.js';
 import { detectRageClicks } from './rage-clicks.js';
@@ -162,6 +163,24 @@ describe('markers', () => {
     expect(markers.find((m) => m.label === 'Error: checkout failed')?.detail).toBe(
       'Error: checkout failed\n    at pay\nCaused by: TypeError: Failed to fetch\n    at send\nCaused by: {"code":7}',
     );
+  });
+
+  test('a double-click is two clicks and a tap one: neither is a rage click', () => {
+    const interaction = (at: number, type: number): RecordedEvent => ({
+      type: EventType.IncrementalSnapshot,
+      timestamp: T0 + at,
+      data: { source: IncrementalSource.MouseInteraction, type, id: 5, x: 40, y: 40 },
+    });
+    const { MouseDown, MouseUp, Click, DblClick, TouchStart, TouchEnd } = MouseInteractions;
+    // As rrweb records them: each click of a double-click, then the dblclick; a tap's touchend, then its click.
+    const doubleClick = [MouseDown, MouseUp, Click, MouseDown, MouseUp, Click, DblClick].map((type, i) =>
+      interaction(1000 + i * 20, type),
+    );
+    const doubleTap = [TouchStart, TouchEnd, Click, TouchStart, TouchEnd, Click, DblClick].map((type, i) =>
+      interaction(5000 + i * 20, type),
+    );
+    const kinds = extractMarkers([full(0), ...doubleClick, ...doubleTap]).map((marker) => marker.kind);
+    expect(kinds).toEqual(['click', 'click', 'click', 'click']);
   });
 
   test('a route change after a redirect loop says how many the recorder left out', () => {

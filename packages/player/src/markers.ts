@@ -295,12 +295,9 @@ export class RecordingIndex {
     const data = event.data as { source?: number; type?: number; id?: unknown; x?: number; y?: number } | null;
     if (data?.source === IncrementalSource.Mutation) this.dom.add(event);
     if (data?.source !== IncrementalSource.MouseInteraction) return;
-    if (
-      data.type !== MouseInteractions.Click &&
-      data.type !== MouseInteractions.DblClick &&
-      data.type !== MouseInteractions.TouchEnd
-    )
-      return;
+    // A click only: a double-click also records its two clicks, and a tap its click after its
+    // touchend, so counting those too made every double-click or double tap a rage click.
+    if (data.type !== MouseInteractions.Click) return;
     if (typeof data.x !== 'number' || typeof data.y !== 'number') return;
     const target = this.dom.describe(data.id);
     const click: RecordedClick = { time: event.timestamp, x: data.x, y: data.y, ...(target ? { target } : {}) };
