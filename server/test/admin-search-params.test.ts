@@ -35,6 +35,9 @@ describe('admin UI search parameters against the real API', () => {
       ev.full(T + HOUR + 1),
       ev.identify(T + HOUR + 2, 'bob'),
       ev.click(T + HOUR + 5_000),
+      // Three on one spot within 600 ms: a rage click.
+      ev.click(T + HOUR + 5_150),
+      ev.click(T + HOUR + 5_300),
     ]);
     await add('shop', 's-cat', [
       ev.meta(T + 2 * HOUR, 'https://shop.test/cart/2'),
@@ -72,6 +75,7 @@ describe('admin UI search parameters against the real API', () => {
     userId: 'ann',
     url: 'cart',
     hasError: false,
+    hasRageClick: true,
     errorText: 'BOO',
     customEvent: 'purchase',
     minDurationMs: 30_000,

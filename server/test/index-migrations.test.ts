@@ -23,6 +23,7 @@ describe.each(ENGINES)('index migrations on %s', (engine) => {
         '0004_session_users',
         '0005_access_limits',
         '0006_session_error_text',
+        '0007_session_rage_clicks',
       ]);
       // A restart finds nothing left to do.
       expect(await migrateIndexDatabase(first.db, engine)).toEqual([]);

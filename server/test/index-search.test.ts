@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRepriseEvent, type RecordedEvent } from '@reprise/protocol';
+import {
+  createRepriseEvent,
+  EventType,
+  IncrementalSource,
+  MouseInteractions,
+  type RecordedEvent,
+} from '@reprise/protocol';
 import type { IndexDatabase } from '../src/index-db/database.js';
 import { InvalidCursorError, searchSessions, type SessionSearch } from '../src/index-db/search.js';
 import {
@@ -221,6 +227,35 @@ describe.each(ENGINES)('sessions index on %s', (engine) => {
     expect(loop).toHaveLength(MAX_ERROR_TITLES);
     expect(loop[0]).toBe('Error: failure 0');
     for (const id of ['s-cart', 's-pay', 's-loop', 's-late']) await deleteSessionRows(index.db, 'p5', id);
+  });
+
+  it('counts rage clicks over segments and finds the sessions that have one', async () => {
+    const clickAt = (at: number, x = 10): RecordedEvent => ({
+      type: EventType.IncrementalSnapshot,
+      timestamp: at,
+      data: { source: IncrementalSource.MouseInteraction, type: MouseInteractions.Click, id: 5, x, y: 10 },
+    });
+    const burst = (at: number) => [clickAt(at), clickAt(at + 150), clickAt(at + 300)];
+    await add('p6', 's-angry', '000001', [ev.meta(T, 'https://shop.test/pay'), ...burst(T + 1_000)]);
+    await add('p6', 's-angry', '000002', [...burst(T + 60_000), clickAt(T + 90_000)]);
+    // As many clicks, but slow or far apart: none is a rage click.
+    await add('p6', 's-calm', '000001', [
+      ev.meta(T + 1, 'https://shop.test/'),
+      clickAt(T + 1_000),
+      clickAt(T + 2_000),
+      clickAt(T + 3_000),
+      clickAt(T + 3_100, 200),
+      clickAt(T + 3_200, 400),
+    ]);
+    expect(await getSession(index.db, 'p6', 's-angry')).toMatchObject({ click_count: 7, rage_click_count: 2 });
+    expect(await getSession(index.db, 'p6', 's-calm')).toMatchObject({ click_count: 5, rage_click_count: 0 });
+    const found = async (hasRageClick: boolean) =>
+      (await searchSessions(index.db, { projects: ['p6'], hasRageClick }, { engine })).sessions.map(
+        (s) => s.session_id,
+      );
+    expect(await found(true)).toEqual(['s-angry']);
+    expect(await found(false)).toEqual(['s-calm']);
+    for (const id of ['s-angry', 's-calm']) await deleteSessionRows(index.db, 'p6', id);
   });
 
   it('folds segments indexed at the same moment (several writers) without losing counts', async () => {

@@ -26,6 +26,7 @@ describe('segment summarizer', () => {
     ]);
     expect(summary).toMatchObject({
       clicks: 2,
+      rageClicks: 0,
       errors: 1,
       consoleErrors: 1,
       failedRequests: 3,

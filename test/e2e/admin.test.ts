@@ -249,6 +249,9 @@ describe('admin UI served by the collector', () => {
     await expectRows('user=someone-else', 0);
     await expectRows('errors=yes', 1);
     await expectRows('errors=no', 0);
+    // The baker clicked the broken button again and again: a rage click (the session page counts it).
+    await expectRows('rage=yes', 1);
+    await expectRows('rage=yes&url=checkout', 0);
     await expectRows('error=BASKET%20IS%20undefined', 1);
     await expectRows('error=never%20thrown', 0);
     await expectRows('event=loaves-loaded', 1);
@@ -345,6 +348,7 @@ describe('admin UI served by the collector', () => {
       'loaves-loaded',
       'dev',
       recorded.sessionId,
+      '1 rage click',
     ])
       expect(details).toContain(expected);
     // The errors it threw, by their text (the search's `error` filter matches the same titles), with when.

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { EventType, IncrementalSource, MouseInteractions, type RecordedEvent } from '@reprise/protocol';
 import { findInactivePeriods, periodAt } from './inactivity.js';
 import { extractMarkers, RecordingIndex } from './markers.js';
-import { detectRageClicks } from './rage-clicks.js';
+import { detectRageClicks } from '@reprise/protocol';
 import { click, full, meta, move, mutation, reprise, T0 } from './test-events.js';
 import { UrlTimeline, urlAtTime } from './url-timeline.js';
 

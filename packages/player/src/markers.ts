@@ -1,16 +1,18 @@
 import {
+  detectRageClicks,
   errorTitle,
   EventType,
   IncrementalSource,
   isRepriseEvent,
   MouseInteractions,
+  type ClickPoint,
   type ConsoleLevel,
   type NetworkPayload,
+  type RageClickOptions,
   type RecordedEvent,
   urlPath,
 } from '@reprise/protocol';
 import { RecordedDom, type ClickTarget } from './click-targets.js';
-import { detectRageClicks, type ClickPoint, type RageClickOptions } from './rage-clicks.js';
 import type { Marker } from './types.js';
 
 /** A console call as the console panel lists it. */

@@ -12,7 +12,7 @@ import { createPlaybackSpeed, type PlaybackSpeed } from './playback-speed.js';
 import { createPlayhead, type Playhead } from './playhead.js';
 import { createRecordingOverview, type RecordingOverview } from './recording-overview.js';
 import { ResourcePolicy } from './resources.js';
-import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from './rage-clicks.js';
+import { DEFAULT_RAGE_MAX_INTERVAL, DEFAULT_RAGE_MIN_CLICKS, DEFAULT_RAGE_RADIUS } from '@reprise/protocol';
 import { createRetention, DEFAULT_RETAIN_MS, type Retention } from './retention.js';
 import { createSeeking, type Seeking } from './seeking.js';
 import type { Marker, PlayerEventMap, PlayerOptions, TimeRange } from './types.js';

@@ -14,7 +14,7 @@ export {
   type ConsoleRow,
   type NetworkRow,
 } from './markers.js';
-export { detectRageClicks, type ClickPoint, type RageClick, type RageClickOptions } from './rage-clicks.js';
+export { detectRageClicks, type ClickPoint, type RageClick, type RageClickOptions } from '@reprise/protocol';
 export {
   findInactivePeriods,
   InactivityTracker,

@@ -13,3 +13,4 @@ export * from './redact.js';
 export * from './transform.js';
 export * from './emitter.js';
 export * from './replies.js';
+export * from './rage-clicks.js';

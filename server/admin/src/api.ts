@@ -41,6 +41,7 @@ export interface SessionSummary {
   viewport: { width: number; height: number } | null;
   eventCount: number;
   clickCount: number;
+  rageClickCount: number;
   errorCount: number;
   consoleErrorCount: number;
   failedRequestCount: number;
@@ -68,6 +69,7 @@ const SEARCH_QUERY_NAMES: { [Field in keyof SessionSearchParams]-?: string } = {
   userId: 'user',
   url: 'url',
   hasError: 'hasError',
+  hasRageClick: 'rageClicks',
   errorText: 'error',
   customEvent: 'event',
   minDurationMs: 'minDuration',
@@ -250,6 +252,7 @@ export function toSessionSummary(row: Json): SessionSummary {
         : null,
     eventCount: num(counts.events),
     clickCount: num(counts.clicks),
+    rageClickCount: num(counts.rageClicks),
     errorCount: num(counts.errors),
     consoleErrorCount: num(counts.consoleErrors),
     failedRequestCount: num(counts.failedRequests),

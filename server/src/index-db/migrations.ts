@@ -289,6 +289,23 @@ const migrations: Record<string, MigrationFactory> = {
         .execute();
     },
   }),
+
+  '0007_session_rage_clicks': () => ({
+    async up(db: Kysely<unknown>) {
+      // Sessions where someone clicked again and again on one spot: found by `?rageClicks=true`,
+      // newest first, like sessions with errors. Sessions indexed before this count none.
+      await db.schema
+        .alterTable('sessions')
+        .addColumn('rage_click_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('sessions_with_rage_clicks')
+        .on('sessions')
+        .columns(['project', 'started_at', 'id'])
+        .where(sql.ref('rage_click_count'), '>', 0)
+        .execute();
+    },
+  }),
 };
 
 export class IndexMigrationError extends Error {

@@ -54,6 +54,8 @@ export interface SessionsTable {
   viewport_height: number | null;
   event_count: number;
   click_count: number;
+  /** Runs of fast clicks on one spot (the player's rage clicks), summed over segments. */
+  rage_click_count: ColumnType<number, number | undefined, number>;
   error_count: number;
   console_error_count: number;
   failed_request_count: number;

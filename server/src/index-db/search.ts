@@ -18,6 +18,8 @@ export interface SessionSearchFilters {
   /** Case-insensitive substring of any URL or route the session visited. */
   url?: string;
   hasError?: boolean;
+  /** Only sessions with (true) or without (false) a rage click: clicks again and again on one spot. */
+  hasRageClick?: boolean;
   /** Case-insensitive substring of the title of an error the session threw (`cart is undefined`). */
   errorText?: string;
   customEvent?: string;
@@ -134,6 +136,8 @@ export async function searchSessions(
   if (search.minDurationMs !== undefined) query = query.where('s.duration_ms', '>=', search.minDurationMs);
   if (search.hasError === true) query = query.where('s.error_count', '>', 0);
   if (search.hasError === false) query = query.where('s.error_count', '=', 0);
+  if (search.hasRageClick === true) query = query.where('s.rage_click_count', '>', 0);
+  if (search.hasRageClick === false) query = query.where('s.rage_click_count', '=', 0);
   if (search.url !== undefined && search.url !== '') {
     const candidates = hints.engine === 'sqlite' ? await urlCandidates(db, search.url) : undefined;
     if (candidates?.length === 0) return { sessions: [], nextCursor: null };

@@ -153,6 +153,7 @@ export async function indexStoredSegment(
         viewport_height: summary.viewport?.height ?? session.viewport_height,
         event_count: session.event_count + summary.eventCount,
         click_count: session.click_count + summary.clicks,
+        rage_click_count: addCount(session.rage_click_count, summary.rageClicks),
         error_count: addCount(session.error_count, summary.errors),
         console_error_count: session.console_error_count + summary.consoleErrors,
         failed_request_count: session.failed_request_count + summary.failedRequests,

@@ -1,4 +1,5 @@
 import {
+  detectRageClicks,
   errorTitle,
   EventType,
   INACTIVITY_THRESHOLD_MS,
@@ -6,6 +7,7 @@ import {
   isRepriseEvent,
   isUserActivity,
   MouseInteractions,
+  type ClickPoint,
   type JsonValue,
   type RecordedEvent,
 } from '@reprise/protocol';
@@ -98,6 +100,8 @@ export interface IndexedSegmentSummary {
   /** Timestamp of the segment's first full snapshot: where playback can start. */
   fullSnapshotAt: number | null;
   clicks: number;
+  /** Runs of fast clicks on one spot (the player's rage clicks), within this segment. */
+  rageClicks: number;
   errors: number;
   consoleErrors: number;
   failedRequests: number;
@@ -126,6 +130,7 @@ export function summarizeSegment(
     eventCount: events.length,
     fullSnapshotAt: null,
     clicks: 0,
+    rageClicks: 0,
     errors: 0,
     consoleErrors: 0,
     failedRequests: 0,
@@ -140,6 +145,7 @@ export function summarizeSegment(
     lastActivityAt: previousActivityAt,
   };
   const pagesByUrl = new Map<string, PageVisit>();
+  const clickPoints: ClickPoint[] = [];
   const addPage = (url: unknown, route: unknown, at: number) => {
     if (typeof url !== 'string' || url === '') return;
     const page: PageVisit = { url: url.slice(0, MAX_URL_LENGTH), at };
@@ -174,7 +180,11 @@ export function summarizeSegment(
         break;
       case EventType.IncrementalSnapshot: {
         const source = data.source as number;
-        if (source === IncrementalSource.MouseInteraction && data.type === MouseInteractions.Click) summary.clicks++;
+        if (source === IncrementalSource.MouseInteraction && data.type === MouseInteractions.Click) {
+          summary.clicks++;
+          if (typeof data.x === 'number' && typeof data.y === 'number')
+            clickPoints.push({ time: at, x: data.x, y: data.y });
+        }
         if (
           source === IncrementalSource.ViewportResize &&
           typeof data.width === 'number' &&
@@ -191,6 +201,8 @@ export function summarizeSegment(
         break;
     }
   }
+  // A run split across two segments counts in neither unless each part is a run of its own.
+  summary.rageClicks = detectRageClicks(clickPoints).length;
   if (summary.startedAt === Number.POSITIVE_INFINITY) {
     summary.startedAt = 0;
     summary.endedAt = 0;

@@ -54,6 +54,7 @@ export function sessionJson(row: SessionRow) {
     counts: {
       events: row.event_count,
       clicks: row.click_count,
+      rageClicks: row.rage_click_count,
       errors: row.error_count,
       consoleErrors: row.console_error_count,
       failedRequests: row.failed_request_count,
@@ -98,6 +99,7 @@ export function createPlaybackRouter(deps: PlaybackRouterDeps): Router {
       userId: queryString(req, 'user', { maxLength: MAX_NAME_LENGTH }),
       url: queryString(req, 'url', { maxLength: MAX_URL_LENGTH }),
       hasError: queryBoolean(req, 'hasError'),
+      hasRageClick: queryBoolean(req, 'rageClicks'),
       errorText: queryString(req, 'error', { maxLength: MAX_ERROR_TITLE_LENGTH }),
       customEvent: queryString(req, 'event', { maxLength: MAX_NAME_LENGTH }),
       minDurationMs: queryNumber(req, 'minDuration', { min: 0 }),

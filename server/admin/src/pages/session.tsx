@@ -247,6 +247,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
         <dd>
           {[
             plural(session.clickCount, 'click'),
+            ...(session.rageClickCount > 0 ? [plural(session.rageClickCount, 'rage click')] : []),
             plural(session.errorCount, 'error'),
             ...(session.consoleErrorCount > 0 ? [plural(session.consoleErrorCount, 'console error')] : []),
             ...(session.failedRequestCount > 0 ? [plural(session.failedRequestCount, 'failed request')] : []),

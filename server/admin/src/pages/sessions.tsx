@@ -28,6 +28,8 @@ interface Filters {
   user: string;
   url: string;
   errors: '' | 'yes' | 'no';
+  /** `yes`: only sessions with a rage click (clicks again and again on one spot). */
+  rage: '' | 'yes';
   /** Text of an error the session threw. */
   error: string;
   event: string;
@@ -45,6 +47,7 @@ const FILTER_DEFAULTS: Filters = {
   user: '',
   url: '',
   errors: '',
+  rage: '',
   error: '',
   event: '',
   minDuration: '',
@@ -63,6 +66,7 @@ function readFilters(params: URLSearchParams): Filters {
     user: get('user'),
     url: get('url'),
     errors: errors === 'yes' || errors === 'no' ? errors : '',
+    rage: get('rage') === 'yes' ? 'yes' : '',
     error: get('error'),
     event: get('event'),
     minDuration: get('minDuration'),
@@ -93,6 +97,7 @@ function toSearch(filters: Filters, cursor: string | undefined, now: number): Se
   if (filters.user.trim()) search.userId = filters.user.trim();
   if (filters.url.trim()) search.url = filters.url.trim();
   if (filters.errors) search.hasError = filters.errors === 'yes';
+  if (filters.rage === 'yes') search.hasRageClick = true;
   if (filters.error.trim()) search.errorText = filters.error.trim();
   if (filters.event.trim()) search.customEvent = filters.event.trim();
   const minSeconds = Number(filters.minDuration);
@@ -103,7 +108,7 @@ function toSearch(filters: Filters, cursor: string | undefined, now: number): Se
 }
 
 function activeFilterCount(filters: Filters): number {
-  return (['range', 'user', 'url', 'errors', 'error', 'event', 'minDuration'] as const).filter(
+  return (['range', 'user', 'url', 'errors', 'rage', 'error', 'event', 'minDuration'] as const).filter(
     (name) => filters[name] !== FILTER_DEFAULTS[name] && filters[name] !== '',
   ).length;
 }
@@ -277,6 +282,13 @@ function FilterBar({ filters, onApply }: { filters: Filters; onApply: (filters: 
           <option value="">Any</option>
           <option value="yes">With errors</option>
           <option value="no">Without errors</option>
+        </select>
+      </label>
+      <label className="field field-compact">
+        <span>Rage clicks</span>
+        <select value={draft.rage} onChange={(event) => choose('rage', event.target.value as Filters['rage'])}>
+          <option value="">Any</option>
+          <option value="yes">With rage clicks</option>
         </select>
       </label>
       {textField('error', 'Error message', 'search', 'cart is undefined')}

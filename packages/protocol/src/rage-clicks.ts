@@ -1,3 +1,8 @@
+/**
+ * Rage clicks, one rule for the player's markers and the collector's index (which counts them so that
+ * sessions with frustrated clicking can be found).
+ */
+
 /** A click as the rage detector sees it: when and where (CSS pixels of the recorded viewport). */
 export interface ClickPoint {
   time: number;
