@@ -231,6 +231,22 @@ describe('click targets', () => {
       ).toEqual(['click']);
     });
 
+    test('a flood of clicks the page never answers is indexed in bounded time', () => {
+      // Hostile or broken pages can record tens of thousands of clicks with no change between
+      // them: each later event must not walk every click still waiting for an answer.
+      const index = new RecordingIndex();
+      index.add(page());
+      const started = performance.now();
+      for (let i = 0; i < 20_000; i++) index.add(clickOn(1000 + i / 10, 70, 40 + (i % 2) * 300));
+      for (let i = 0; i < 20_000; i++) index.add(move(8000 + i / 10));
+      const elapsed = performance.now() - started;
+      const kinds = index.getMarkers().map((marker) => marker.kind);
+      expect(kinds).toHaveLength(20_000);
+      // The last clicks waiting turn dead; those past the cap stay clicks: never a wrong answer.
+      expect(kinds.filter((kind) => kind === 'dead-click').length).toBeGreaterThan(0);
+      expect(elapsed).toBeLessThan(3_000);
+    });
+
     test('fast dead clicks on one spot are one rage click', () => {
       const events = [page(), ...[0, 1, 2, 3].map((i) => clickOn(1000 + i * 150, 70)), move(20_000)];
       expect(clickKinds(events)).toEqual([['rage-click', 1000, 'Rage click ×4 on button "Save"']]);

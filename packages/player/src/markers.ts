@@ -88,6 +88,8 @@ function where(target: ClickTarget | undefined, point: { x: number; y: number })
 
 /** How long the page may stay unchanged after a click on a button or link before it counts as dead (ms). */
 export const DEFAULT_DEAD_CLICK_TIMEOUT = 7_000;
+/** Unanswered clicks kept waiting at once, so that each event's work stays bounded. */
+const MAX_UNANSWERED_CLICKS = 100;
 
 export interface ClickOptions extends RageClickOptions {
   /** A click on a button or link after which nothing on the page changed for this long is a dead click; 0: none. @default 7000 */
@@ -151,8 +153,11 @@ export class RecordingIndex {
   private readonly pending: PendingMarker[] = [];
   /** Clicks in absolute time (epoch ms), with what they landed on when the recording says. */
   private readonly clicks: RecordedClick[] = [];
-  /** Clicks on buttons and links the page has not answered yet, oldest first. */
+  /** Clicks on buttons and links the page has not answered yet, in arrival order. */
   private unanswered: RecordedClick[] = [];
+  /** The earliest time at which one of them can turn dead, and the newest of their times. */
+  private nextDeadline = Infinity;
+  private newestUnanswered = -Infinity;
   /** The page as recorded so far, to name what each click landed on. */
   private readonly dom = new RecordedDom();
   private readonly consoleRows: Array<Omit<ConsoleRow, 'time'> & { timestamp: number }> = [];
@@ -288,7 +293,7 @@ export class RecordingIndex {
     // The gap lasts until the next event arrives (the next segment's full snapshot).
     this.openGap = gap;
     // Whether the page answered a click in the missing part is unknown: none counts as dead.
-    this.unanswered = [];
+    this.forgetUnanswered();
     this.push(gap);
     return this.toMarker(gap);
   }
@@ -305,8 +310,23 @@ export class RecordingIndex {
     const click: RecordedClick = { time: event.timestamp, x: data.x, y: data.y, ...(target ? { target } : {}) };
     this.clicks.push(click);
     if (this.deadClickTimeout > 0 && ANSWERING_CONTROLS.has(target?.control ?? '') && !target?.leavesPage)
-      this.unanswered.push(click);
+      this.awaitAnswer(click);
     this.cachedMarkers = undefined;
+  }
+
+  private awaitAnswer(click: RecordedClick): void {
+    // A flood of clicks the page never answers would otherwise make every later event walk them
+    // all. Past the cap the oldest stays a plain click: a run that long is a rage click anyway.
+    if (this.unanswered.length >= MAX_UNANSWERED_CLICKS) this.unanswered.shift();
+    this.unanswered.push(click);
+    this.nextDeadline = Math.min(this.nextDeadline, click.time + this.deadClickTimeout);
+    this.newestUnanswered = Math.max(this.newestUnanswered, click.time);
+  }
+
+  private forgetUnanswered(): void {
+    this.unanswered = [];
+    this.nextDeadline = Infinity;
+    this.newestUnanswered = -Infinity;
   }
 
   private get deadClickTimeout(): number {
@@ -319,14 +339,20 @@ export class RecordingIndex {
    */
   private settleClicks(event: RecordedEvent): void {
     const answers = changesPage(event);
-    this.unanswered = this.unanswered.filter((click) => {
+    // Most events settle nothing or everything: only the rest walk the list.
+    if (answers && event.timestamp >= this.newestUnanswered) {
+      this.forgetUnanswered();
+      return;
+    }
+    if (!answers && event.timestamp <= this.nextDeadline) return;
+    const waiting = this.unanswered;
+    this.forgetUnanswered();
+    for (const click of waiting) {
       if (event.timestamp > click.time + this.deadClickTimeout) {
         click.dead = true;
         this.cachedMarkers = undefined;
-        return false;
-      }
-      return !(answers && event.timestamp >= click.time);
-    });
+      } else if (!(answers && event.timestamp >= click.time)) this.awaitAnswer(click);
+    }
   }
 
   private push(marker: PendingMarker): void {
