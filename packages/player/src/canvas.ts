@@ -1,8 +1,4 @@
-import { EventType, type RecordedEvent } from '@reprise/protocol';
-
-// rrweb's incremental sources, as numbers.
-const SOURCE_MUTATION = 0;
-const SOURCE_CANVAS = 9;
+import { EventType, IncrementalSource, type RecordedEvent } from '@reprise/protocol';
 
 /** A picture to draw on a replayed canvas: a recorded frame, or the canvas's content in a snapshot. */
 interface Picture {
@@ -64,7 +60,7 @@ export class CanvasFrames {
     const roots =
       event.type === EventType.FullSnapshot
         ? [data?.node]
-        : event.type === EventType.IncrementalSnapshot && data?.source === SOURCE_MUTATION
+        : event.type === EventType.IncrementalSnapshot && data?.source === IncrementalSource.Mutation
           ? (data.adds ?? []).map((add) => add.node)
           : [];
     if (!roots.some(hasCanvasContent)) return event;
@@ -86,7 +82,7 @@ export class CanvasFrames {
         const recorded = event as RecordedEvent;
         const data = recorded.data as { source?: number; id?: number; commands?: unknown };
         for (const [id, picture] of this.snapshots.get(recorded) ?? []) this.pending.set(id, picture);
-        if (recorded.type === EventType.IncrementalSnapshot && data.source === SOURCE_CANVAS) {
+        if (recorded.type === EventType.IncrementalSnapshot && data.source === IncrementalSource.CanvasMutation) {
           const frame = frameOf(data);
           if (frame && typeof data.id === 'number') this.pending.set(data.id, frame);
         }

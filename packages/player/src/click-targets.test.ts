@@ -169,6 +169,9 @@ describe('click targets', () => {
     expect(dom.describe(62)).toBeUndefined();
     expect(dom.describe('7')).toBeUndefined();
     expect(dom.describe(undefined)).toBeUndefined();
+    // Text that is not a string names nothing.
+    dom.add(snapshot(0, [el('button', {}, [{ type: 3, id: 81, textContent: {} }], 80)]));
+    expect(dom.describe(81)).toEqual({ text: 'button', control: 'button' });
   });
 
   describe('dead clicks', () => {

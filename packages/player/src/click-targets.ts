@@ -1,18 +1,4 @@
-import { EventType, IncrementalSource, type RecordedEvent } from '@reprise/protocol';
-
-/** rrweb-snapshot's node types, as recorded (`NodeType`). */
-const NODE_ELEMENT = 2;
-const NODE_TEXT = 3;
-
-interface SerializedNode {
-  type?: number;
-  id?: number;
-  tagName?: string;
-  attributes?: Record<string, unknown>;
-  childNodes?: SerializedNode[];
-  textContent?: string;
-  isStyle?: boolean;
-}
+import { EventType, IncrementalSource, NodeType, type RecordedEvent, type SerializedNode } from '@reprise/protocol';
 
 interface MutationData {
   adds?: Array<{ parentId?: number; nextId?: number | null; node?: SerializedNode }>;
@@ -260,13 +246,13 @@ export class RecordedDom {
 
   private create(serialized: SerializedNode, former: DomNode | undefined): DomNode {
     const node: DomNode = { id: serialized.id! };
-    if (serialized.type === NODE_ELEMENT) {
+    if (serialized.type === NodeType.Element) {
       node.tag = (serialized.tagName ?? '').toLowerCase();
       const kept = keptAttributes(serialized.attributes);
       if (Object.keys(kept).length > 0) node.attributes = kept;
-    } else if (serialized.type === NODE_TEXT) {
+    } else if (serialized.type === NodeType.Text) {
       // A style's text is CSS, not something a person reads.
-      node.text = serialized.isStyle ? '' : (serialized.textContent ?? '');
+      node.text = !serialized.isStyle && typeof serialized.textContent === 'string' ? serialized.textContent : '';
     }
     if (former?.first && list(serialized.childNodes).length === 0) {
       node.first = former.first;

@@ -1,4 +1,4 @@
-import { EventType, type RecordedEvent } from '@reprise/protocol';
+import { EventType, IncrementalSource, NodeType, type RecordedEvent, type SerializedNode } from '@reprise/protocol';
 
 /**
  * What a recorded URL is loaded as in the replay, so a resolver can pick the right asset:
@@ -19,12 +19,13 @@ export interface ResourcePolicyOptions {
   originalResources?: boolean | undefined;
 }
 
-// rrweb's serialized node types and incremental sources, as numbers: the player does not depend on
-// rrweb's type packages for these.
-const NODE_ELEMENT = 2;
-const SOURCE_MUTATION = 0;
 /** Sources whose events carry CSS text: style sheet rules, fonts, style declarations, adopted sheets. */
-const CSS_SOURCES = new Set([8, 10, 13, 15]);
+const CSS_SOURCES = new Set<number>([
+  IncrementalSource.StyleSheetRule,
+  IncrementalSource.Font,
+  IncrementalSource.StyleDeclaration,
+  IncrementalSource.AdoptedStyleSheet,
+]);
 
 /** Where a URL needs no network: inline data, and nothing at all. */
 const LOCAL_URL = /^\s*(data:|about:|#|$)/i;
@@ -35,15 +36,6 @@ const URL_ATTRIBUTES = new Set(['src', 'poster', 'background', 'data', 'href', '
 const LINK_TAGS = new Set(['a', 'area', 'base']);
 
 type Json = Record<string, unknown>;
-interface SerializedNode {
-  type: number;
-  id?: number;
-  tagName?: string;
-  attributes?: Json;
-  childNodes?: SerializedNode[];
-  textContent?: string;
-  isStyle?: boolean;
-}
 
 /**
  * Rewrites the URLs in recorded events before the replayer sees them: every URL the replayed page
@@ -76,14 +68,15 @@ export class ResourcePolicy {
       !this.active ||
       !(
         full ||
-        (event.type === EventType.IncrementalSnapshot && (source === SOURCE_MUTATION || CSS_SOURCES.has(source!)))
+        (event.type === EventType.IncrementalSnapshot &&
+          (source === IncrementalSource.Mutation || CSS_SOURCES.has(source!)))
       )
     )
       return event;
     const copy = owned ? event : structuredClone(event);
     const data = copy.data as Json;
     if (full) this.node(data.node as SerializedNode);
-    else if (source === SOURCE_MUTATION) {
+    else if (source === IncrementalSource.Mutation) {
       for (const add of (data.adds ?? []) as Array<{ node: SerializedNode }>) this.node(add.node);
       for (const change of (data.attributes ?? []) as Array<{ id: number; attributes: Json }>)
         this.attributes(this.tags.get(change.id), change.attributes, true);
@@ -106,7 +99,7 @@ export class ResourcePolicy {
 
   private node(node: SerializedNode | undefined): void {
     if (!node) return;
-    if (node.type === NODE_ELEMENT && node.attributes) {
+    if (node.type === NodeType.Element && node.attributes) {
       const tag = (node.tagName ?? '').toLowerCase();
       if (node.id !== undefined) this.tags.set(node.id, tag);
       this.attributes(tag, node.attributes, false);

@@ -45,6 +45,34 @@ export const MouseInteractions = {
 } as const;
 export type MouseInteractionsValue = (typeof MouseInteractions)[keyof typeof MouseInteractions];
 
+/** rrweb's `NodeType`: `type` of a node in a full snapshot or a mutation's `adds`. */
+export const NodeType = {
+  Document: 0,
+  DocumentType: 1,
+  Element: 2,
+  Text: 3,
+  CDATA: 4,
+  Comment: 5,
+} as const;
+
+/**
+ * A node of a full snapshot (`data.node`) or of a mutation's `adds`, as a reader finds it: rrweb's
+ * `serializedNodeWithId` with every field optional, since a recording comes from the network and
+ * any field may be missing or of another type. Check each before use.
+ */
+export interface SerializedNode {
+  type?: number;
+  id?: number;
+  tagName?: string;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+  textContent?: unknown;
+  /** A text node inside `<style>`: CSS, not words. */
+  isStyle?: boolean;
+  /** The node is in its host's shadow root. */
+  isShadow?: boolean;
+}
+
 /** Incremental sources that mean a person did something (rrweb's own notion of user interaction). */
 export const USER_INTERACTION_SOURCES: ReadonlySet<number> = new Set<number>([
   IncrementalSource.MouseMove,

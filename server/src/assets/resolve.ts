@@ -1,20 +1,10 @@
-import type { RecordedEvent } from '@reprise/protocol';
+import { EventType, IncrementalSource, type RecordedEvent, type SerializedNode } from '@reprise/protocol';
 import type { AssetStore, StoredAsset } from './asset-store.js';
 
 /** How a recording refers to a captured asset: `reprise-asset:` and the asset's SHA-256 (PROTOCOL.md "Assets"). */
 export const ASSET_REF_PREFIX = 'reprise-asset:';
 const REF = /^reprise-asset:([0-9a-f]{64})$/;
 const REFS_IN_TEXT = /reprise-asset:([0-9a-f]{64})/g;
-
-/** rrweb's FullSnapshot and IncrementalSnapshot types, and the Mutation source. */
-const FULL_SNAPSHOT = 2;
-const INCREMENTAL = 3;
-const MUTATION = 0;
-
-interface SerializedNode {
-  attributes?: Record<string, unknown>;
-  childNodes?: SerializedNode[];
-}
 
 /** Nodes (and attribute changes, which have the same `attributes` shape) that refer to assets. */
 function nodesWithRefs(event: RecordedEvent, found: SerializedNode[]): void {
@@ -25,8 +15,8 @@ function nodesWithRefs(event: RecordedEvent, found: SerializedNode[]): void {
     attributes?: SerializedNode[];
   };
   const stack: SerializedNode[] = [];
-  if (event.type === FULL_SNAPSHOT && data.node) stack.push(data.node);
-  else if (event.type === INCREMENTAL && data.source === MUTATION) {
+  if (event.type === EventType.FullSnapshot && data.node) stack.push(data.node);
+  else if (event.type === EventType.IncrementalSnapshot && data.source === IncrementalSource.Mutation) {
     for (const add of data.adds ?? []) if (add.node) stack.push(add.node);
     for (const change of data.attributes ?? []) if (change && typeof change === 'object') stack.push(change);
   }

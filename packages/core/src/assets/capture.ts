@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@reprise/protocol/page';
+import type { RecordedEvent, SerializedNode } from '@reprise/protocol/page';
 
 /**
  * Asset capture (PROTOCOL.md "Assets"), loaded after recording starts: the original text of
@@ -33,13 +33,6 @@ export interface AssetCapture {
    * be captured keeps rrweb's CSSOM copy).
    */
   collect(events: readonly RecordedEvent[]): Promise<() => void> | undefined;
-}
-
-interface SerializedNode {
-  id?: number;
-  tagName?: string;
-  attributes?: Record<string, unknown>;
-  childNodes?: SerializedNode[];
 }
 
 const URL_IN_CSS = /url\(\s*(['"]?)([^'")]*?)\1\s*\)/g;

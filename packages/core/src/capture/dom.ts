@@ -7,7 +7,7 @@ import type { Teardown } from './context.js';
 
 type RecordOptions = NonNullable<Parameters<typeof record>[0]>;
 
-/** rrweb's IncrementalSource.Mutation and .Input. */
+/** rrweb's IncrementalSource.Mutation and .Input, as numbers: the first chunk leaves out the protocol's rrweb module. */
 const MUTATION_SOURCE = 0;
 const INPUT_SOURCE = 5;
 /**

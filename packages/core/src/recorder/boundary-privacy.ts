@@ -1,14 +1,12 @@
-import { EventType, IncrementalSource, maskText, type RecordedEvent } from '@reprise/protocol/page';
+import {
+  EventType,
+  IncrementalSource,
+  maskText,
+  NodeType,
+  type RecordedEvent,
+  type SerializedNode,
+} from '@reprise/protocol/page';
 import { closestMatches, maskTextAttributes } from '../privacy.js';
-
-interface SerializedNode {
-  type?: number;
-  attributes?: Record<string, unknown>;
-  textContent?: unknown;
-  isStyle?: boolean;
-  isShadow?: boolean;
-  childNodes?: unknown[];
-}
 
 interface RecordedChanges {
   source: number;
@@ -106,7 +104,7 @@ export function createBoundaryPrivacy(
     data.adds = keep(data.adds, (add) => {
       const parent = nodeOf(add.parentId);
       // A shadow root's children, and a frame's document (0) attached under its element, cross a boundary.
-      const where = place(parent, parent as Element | null, add.node.isShadow || add.node.type === 0);
+      const where = place(parent, parent as Element | null, add.node.isShadow || add.node.type === NodeType.Document);
       if (where === undefined || where === 'masked') maskSubtree(add.node);
       return where;
     });

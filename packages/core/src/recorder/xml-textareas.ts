@@ -1,8 +1,4 @@
-import { EventType, IncrementalSource, type RecordedEvent } from '@reprise/protocol/page';
-
-interface SerializedNode {
-  textContent?: unknown;
-}
+import { EventType, IncrementalSource, type RecordedEvent, type SerializedNode } from '@reprise/protocol/page';
 
 interface TextChanges {
   source: number;
