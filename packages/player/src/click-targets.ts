@@ -1,4 +1,5 @@
 import { EventType, IncrementalSource, NodeType, type RecordedEvent, type SerializedNode } from '@reprise/protocol';
+import { clip } from './format.js';
 
 interface MutationData {
   adds?: Array<{ parentId?: number; nextId?: number | null; node?: SerializedNode }>;
@@ -132,10 +133,6 @@ function fold(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-function clip(text: string): string {
-  return text.length > NAME_LIMIT ? `${text.slice(0, NAME_LIMIT - 1)}…` : text;
-}
-
 /**
  * The recorded page, rebuilt as far as naming a click's target needs: element tags, attributes,
  * text and the tree, kept in step with full snapshots and mutations in the order they were recorded.
@@ -189,7 +186,7 @@ export class RecordedDom {
         (target.attributes?.download !== undefined ||
           !/^(_self|_top|_parent)?$/i.test(attribute(target, 'target') ?? ''));
       return {
-        text: name ? `${kind} "${clip(name)}"` : kind,
+        text: name ? `${kind} "${clip(name, NAME_LIMIT)}"` : kind,
         control: kind,
         ...(leavesPage ? { leavesPage } : {}),
       };

@@ -18,6 +18,11 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
+/** `text` cut to `limit` characters, the last one an ellipsis when it was longer. */
+export function clip(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
+}
+
 /** Last index whose `time` is at or before `time` (items sorted by time), or -1. */
 export function lastIndexAtOrBefore(items: readonly { time: number }[], time: number): number {
   return upperBound(items, time, (item) => item.time) - 1;

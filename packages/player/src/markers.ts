@@ -13,6 +13,7 @@ import {
   urlPath,
 } from '@reprise/protocol';
 import { RecordedDom, type ClickTarget } from './click-targets.js';
+import { clip } from './format.js';
 import type { Marker } from './types.js';
 
 /** A console call as the console panel lists it. */
@@ -61,8 +62,8 @@ function requestExtras(payload: NetworkPayload): RequestExtras {
 
 const LABEL_LIMIT = 140;
 
-function clip(text: string, limit = LABEL_LIMIT): string {
-  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
+function markerLabel(text: string): string {
+  return clip(text, LABEL_LIMIT);
 }
 
 /** What the recorder's rate bound left out just before a message (`skipped`), as a line of its own. */
@@ -200,7 +201,7 @@ export class RecordingIndex {
     if (isRepriseEvent(event, 'navigation')) {
       const { url, route, skipped } = event.data.payload;
       const detail = [notRecorded(skipped, 'route changes'), url].filter(Boolean).join('\n');
-      this.push({ kind: 'navigation', timestamp: at, label: clip(route ?? urlPath(url)), detail });
+      this.push({ kind: 'navigation', timestamp: at, label: markerLabel(route ?? urlPath(url)), detail });
     } else if (isRepriseEvent(event, 'error')) {
       const { stack, causes, skipped, component, info, componentStack } = event.data.payload;
       const label = errorTitle(event.data.payload);
@@ -221,7 +222,7 @@ export class RecordingIndex {
       ]
         .filter((line) => typeof line === 'string' && line !== '')
         .join('\n');
-      this.push({ kind: 'error', timestamp: at, label: clip(label), ...(detail ? { detail } : {}) });
+      this.push({ kind: 'error', timestamp: at, label: markerLabel(label), ...(detail ? { detail } : {}) });
     } else if (isRepriseEvent(event, 'console')) {
       const { level, args, trace, skipped } = event.data.payload;
       const text = args.join(' ');
@@ -232,7 +233,7 @@ export class RecordingIndex {
         const label = `console.${level}: ${text}`;
         // The whole message when the label cuts it, then where it was logged from.
         const detail = [label.length > LABEL_LIMIT ? text : '', trace ?? ''].filter(Boolean).join('\n');
-        this.push({ kind: 'console-error', timestamp: at, label: clip(label), ...(detail ? { detail } : {}) });
+        this.push({ kind: 'console-error', timestamp: at, label: markerLabel(label), ...(detail ? { detail } : {}) });
       }
     } else if (isRepriseEvent(event, 'network')) {
       const payload = event.data.payload;
@@ -258,7 +259,7 @@ export class RecordingIndex {
         this.push({
           kind: 'network-error',
           timestamp: startTimestamp,
-          label: clip(
+          label: markerLabel(
             `${payload.method} ${urlPath(payload.url)}${payload.operation ? ` (${payload.operation})` : ''} → ${outcome}`,
           ),
           detail: payload.url,
@@ -267,14 +268,14 @@ export class RecordingIndex {
     } else if (isRepriseEvent(event, 'custom')) {
       const { name, props, skipped } = event.data.payload;
       const detail = [notRecorded(skipped, 'custom events'), json(props)].filter(Boolean).join('\n');
-      this.push({ kind: 'custom', timestamp: at, label: clip(name), ...(detail ? { detail } : {}) });
+      this.push({ kind: 'custom', timestamp: at, label: markerLabel(name), ...(detail ? { detail } : {}) });
     } else if (isRepriseEvent(event, 'identify')) {
       const { userId, traits } = event.data.payload;
       const detail = json(traits);
       this.push({
         kind: 'identify',
         timestamp: at,
-        label: clip(`Identify ${userId ?? '(anonymous)'}`),
+        label: markerLabel(`Identify ${userId ?? '(anonymous)'}`),
         ...(detail ? { detail } : {}),
       });
     }
