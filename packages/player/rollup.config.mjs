@@ -34,6 +34,9 @@ function inlineCss() {
 
 export default defineRollupConfig({
   input: { index: 'src/index.ts' },
+  // One file per module: a host page that imports only `FramedPlayer` (a few kB) then leaves out the
+  // Player and rrweb's replayer, which a single-file dist/index.js kept whole (about 95 kB gzip).
+  preserveModules: true,
   plugins: [inlineCss(), dropRrwebUnusedPostcss()],
   iife: [
     { input: 'src/iife.ts', file: 'dist/reprise-player.iife.js', name: 'ReprisePlayer', target: 'es2022' },

@@ -1,15 +1,20 @@
 // Hover follows the element under the pointer: a recorded pointer rests over one element, then
 // the page changes or scrolls under it. The replay must hover what is under the pointer now,
-// not the element the last mouse event named, both when seeking and while playing.
+// not the element the last mouse event named, both when seeking and while playing. Hover needs
+// the replayer's live postcss copy (it rewrites `:hover` rules), so the player is tried both from
+// its script tag and bundled from npm by an app, where the package carries its own replayer copy.
 import type { Page } from 'playwright-core';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, REPO_ROOT, serve, type TestBrowser, type TestServer } from '../harness/index.js';
 import { documentNode, element, text } from '../fixtures/player/nodes.js';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 let browser: TestBrowser;
 let server: TestServer;
+let appDir: string;
 const T = 1_700_000_000_000;
 
 /** Three 200 px blocks; the pointer rests at y = 100 over the first, which is then removed, then the page scrolls by 200 px. */
@@ -38,10 +43,32 @@ function session(): unknown[] {
   ];
 }
 
+const SCRIPT_TAG_PAGE = readFileSync(join(REPO_ROOT, 'test/fixtures/player/player.html'), 'utf8');
+// The same page with the player an app's bundler made from `@reprise/player` (its dist, as npm ships it).
+const BUNDLED_PAGE = SCRIPT_TAG_PAGE.replace(
+  '<script src="/dist/player/reprise-player.iife.js"></script>',
+  '<script type="module" src="/app/app.js"></script>',
+);
+
 beforeAll(async () => {
+  appDir = mkdtempSync(join(tmpdir(), 'reprise-player-app-'));
+  writeFileSync(
+    join(appDir, 'entry.js'),
+    "import { Player } from '@reprise/player';\nwindow.ReprisePlayer = { Player };\n",
+  );
+  await build({
+    entryPoints: { app: join(appDir, 'entry.js') },
+    nodePaths: [join(REPO_ROOT, 'node_modules')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    outdir: join(appDir, 'out'),
+    logLevel: 'error',
+  });
   server = await serve({
-    pages: { '/player.html': readFileSync(join(REPO_ROOT, 'test/fixtures/player/player.html'), 'utf8') },
-    mounts: { '/dist/player/': join(REPO_ROOT, 'packages/player/dist') },
+    pages: { '/player.html': SCRIPT_TAG_PAGE, '/bundled.html': BUNDLED_PAGE },
+    mounts: { '/dist/player/': join(REPO_ROOT, 'packages/player/dist'), '/app/': join(appDir, 'out') },
   });
   browser = await launchBrowser({ viewport: { width: 1000, height: 700 } });
 }, 60_000);
@@ -49,12 +76,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (appDir) rmSync(appDir, { recursive: true, force: true });
 });
 
-async function open(autoplay: boolean): Promise<Page> {
+async function open(autoplay: boolean, pagePath = '/player.html'): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('player page error:', error));
-  await page.goto(`${server.url}/player.html`);
+  await page.goto(`${server.url}${pagePath}`);
+  await page.waitForFunction(() => 'ReprisePlayer' in window);
   await page.evaluate(
     ({ events, autoplay }) => {
       const w = window as unknown as {
@@ -90,8 +119,11 @@ const backgroundOf = (page: Page, id: string) =>
   }, id);
 
 describe('hover in the replay', () => {
-  test('seeking: the element under the pointer after a removal and after a scroll is hovered', async () => {
-    const page = await open(false);
+  test.each([
+    ['the script tag', '/player.html'],
+    ['bundled from npm', '/bundled.html'],
+  ])('seeking (%s): the element under the pointer after a removal and after a scroll is hovered', async (_, path) => {
+    const page = await open(false, path);
     try {
       const seek = (ms: number) => page.evaluate((at) => (window as unknown as PlayerWindow).player.seek(at), ms);
       await seek(400);

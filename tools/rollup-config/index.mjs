@@ -30,6 +30,8 @@ export { dropRrwebUnusedPostcss } from './rrweb-replay.mjs';
  * @param {string[]} [options.external]  extra externals beyond dependencies/peerDependencies
  * @param {import('rollup').Plugin[]} [options.plugins] extra plugins placed before esbuild
  * @param {Record<string,string>} [options.define] compile-time replacements for every build
+ * @param {boolean} [options.preserveModules] ESM and CJS as one file per source module, so that an
+ *   app's bundler keeps only the modules the app's imports reach (see the player's rollup.config)
  */
 export function defineRollupConfig(options) {
   const cwd = options.cwd ?? process.cwd();
@@ -46,6 +48,13 @@ export function defineRollupConfig(options) {
     __REPRISE_VERSION__: JSON.stringify(pkg.version),
     ...(options.define ?? {}),
   };
+  const modules = options.preserveModules ? { preserveModules: true, preserveModulesRoot: resolve(cwd, 'src') } : {};
+  // A bundled dependency's modules keep their path, and npm leaves every node_modules folder out of
+  // a package: those go under dist/vendor/ instead.
+  const fileName = (extension) =>
+    options.preserveModules
+      ? (chunk) => `${chunk.name.replace(/(^|\/)node_modules\//g, '$1vendor/')}.${extension}`
+      : `[name].${extension}`;
   const replacePlugin = () => replace({ preventAssignment: true, values: define });
 
   /** @type {import('rollup').RollupOptions[]} */
@@ -63,17 +72,19 @@ export function defineRollupConfig(options) {
         {
           dir: 'dist',
           format: 'es',
-          entryFileNames: '[name].js',
+          entryFileNames: fileName('js'),
           chunkFileNames: 'chunks/[name]-[hash].js',
           sourcemap: true,
+          ...modules,
         },
         {
           dir: 'dist',
           format: 'cjs',
-          entryFileNames: '[name].cjs',
+          entryFileNames: fileName('cjs'),
           chunkFileNames: 'chunks/[name]-[hash].cjs',
           sourcemap: true,
           exports: 'named',
+          ...modules,
         },
       ],
     },
