@@ -99,6 +99,8 @@ const T0 = Date.UTC(2026, 9, 1);
 
 function* generateSessions() {
   const random = prng(42);
+  // Rage clicks from a source of their own, so that the other columns stay as in earlier runs.
+  const rageRandom = prng(1_042);
   const pick = (list) => list[Math.floor(random() * list.length)];
   for (let i = 0; i < SESSIONS; i++) {
     const project = PROJECTS[i % PROJECTS.length];
@@ -146,6 +148,8 @@ function* generateSessions() {
         viewport_height: 720,
         event_count: 100,
         click_count: Math.floor(random() * 40),
+        // 3 % of sessions, 1–2 runs each.
+        rage_click_count: rageRandom() < 0.03 ? 1 + Math.floor(rageRandom() * 2) : 0,
         error_count: errors,
         errors: JSON.stringify(errorsSeen),
         error_text: errorsSeen.map((error) => error.title).join('\n'),
@@ -226,6 +230,8 @@ function filters() {
     }),
     longest: () => ({ projects: [pick(PROJECTS)], sort: 'duration', order: 'desc' }),
     all_projects_page3: () => ({ projects: PROJECTS, pages: 3 }),
+    // Last, so that the filters above draw the same parameters as in earlier runs.
+    rage_click: () => ({ projects: [pick(PROJECTS)], hasRageClick: true }),
   };
 }
 
