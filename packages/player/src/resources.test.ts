@@ -62,6 +62,30 @@ describe('ResourcePolicy', () => {
     expect(out).toContain('no-repeat');
   });
 
+  test('hostile shapes throw nothing, and what rrweb could still load is dropped', () => {
+    const hostile = [
+      { type: EventType.FullSnapshot, timestamp: 1, data: null },
+      snapshot([element(2, 5 as unknown as string, { src: 'http://a.test/numeric-tag.png' }), null, 3]),
+      { type: EventType.FullSnapshot, timestamp: 1, data: { node: { type: 0, id: 1, childNodes: 4 } } },
+      { type: EventType.IncrementalSnapshot, timestamp: 1, data: { source: 0, adds: 5, attributes: null, texts: {} } },
+      {
+        type: EventType.IncrementalSnapshot,
+        timestamp: 1,
+        data: {
+          source: 0,
+          adds: [null, { node: 3 }, { parentId: 1, node: element(4, 'img', { src: 'http://a.test/added.png' }) }],
+          attributes: [null, { id: 1, attributes: null }, { id: 4, attributes: { src: 'http://a.test/changed.png' } }],
+          texts: [null],
+        },
+      },
+    ] as unknown as RecordedEvent[];
+    for (const options of [{}, { resolveUrl: () => undefined }])
+      for (const event of hostile) {
+        const out = json(new ResourcePolicy(options).prepare(event));
+        expect(out).not.toContain('a.test');
+      }
+  });
+
   test('an event the caller owns is rewritten in place, the same as a copy would be', () => {
     const copied = json(new ResourcePolicy().prepare(page));
     const owned = structuredClone(page);

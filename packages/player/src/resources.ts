@@ -73,16 +73,19 @@ export class ResourcePolicy {
       )
     )
       return event;
+    if (!isObject(event.data)) return event;
     const copy = owned ? event : structuredClone(event);
+    // A recording comes from the network: any field may be missing or of another type. What is not
+    // the shape rrweb writes is left as it is (the replayer builds nothing from it either).
     const data = copy.data as Json;
-    if (full) this.node(data.node as SerializedNode);
+    if (full) this.node(data.node);
     else if (source === IncrementalSource.Mutation) {
-      for (const add of (data.adds ?? []) as Array<{ node: SerializedNode }>) this.node(add.node);
-      for (const change of (data.attributes ?? []) as Array<{ id: number; attributes: Json }>)
-        this.attributes(this.tags.get(change.id), change.attributes, true);
-      for (const text of (data.texts ?? []) as Array<{ id: number; value: unknown }>)
-        if (this.styleTexts.has(text.id) && typeof text.value === 'string') text.value = this.css(text.value);
-    } else this.cssStrings(data, source === 10 ? 'font' : 'css');
+      for (const add of objects(data.adds)) this.node(add.node);
+      for (const change of objects(data.attributes))
+        if (isObject(change.attributes)) this.attributes(this.tags.get(change.id as number), change.attributes, true);
+      for (const text of objects(data.texts))
+        if (this.styleTexts.has(text.id as number) && typeof text.value === 'string') text.value = this.css(text.value);
+    } else this.cssStrings(data, source === IncrementalSource.Font ? 'font' : 'css');
     return copy;
   }
 
@@ -97,17 +100,18 @@ export class ResourcePolicy {
     }
   }
 
-  private node(node: SerializedNode | undefined): void {
-    if (!node) return;
-    if (node.type === NodeType.Element && node.attributes) {
-      const tag = (node.tagName ?? '').toLowerCase();
+  private node(value: unknown): void {
+    if (!isObject(value)) return;
+    const node = value as SerializedNode;
+    if (node.type === NodeType.Element && isObject(node.attributes)) {
+      const tag = typeof node.tagName === 'string' ? node.tagName.toLowerCase() : '';
       if (node.id !== undefined) this.tags.set(node.id, tag);
       this.attributes(tag, node.attributes, false);
     } else if (node.isStyle && typeof node.textContent === 'string') {
       if (node.id !== undefined) this.styleTexts.add(node.id);
       node.textContent = this.css(node.textContent);
     }
-    for (const child of node.childNodes ?? []) this.node(child);
+    if (Array.isArray(node.childNodes)) for (const child of node.childNodes) this.node(child);
   }
 
   /**
@@ -171,6 +175,15 @@ export class ResourcePolicy {
       return imported !== undefined ? `@import ${target}` : `url(${target})`;
     });
   }
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null;
+}
+
+/** The objects of a list that should be one: nothing when it is not an array. */
+function objects(list: unknown): Json[] {
+  return Array.isArray(list) ? list.filter(isObject) : [];
 }
 
 function kindOf(tag: string | undefined): ResourceKind {
