@@ -690,6 +690,37 @@ describe('@reprise/player in Chromium', () => {
     await page.close();
   });
 
+  test("Reprise events of another shape than their kind's are left out, or read without their wrong fields", async () => {
+    // Anyone with the public ingest key can store these; one of them made the whole session unplayable.
+    const events = structuredClone(session.events) as Array<{ type: number; timestamp: number; data: unknown }>;
+    const failedSave = events.find(
+      (event) =>
+        (event.data as { tag?: string; payload?: { status?: number } })?.tag === 'reprise.network' &&
+        (event.data as { payload: { status: number } }).payload.status === 500,
+    ) as { timestamp: number; data: { payload: Record<string, unknown> } };
+    const at = failedSave.timestamp;
+    const hostile = (tag: string, payload: unknown) => ({ type: 5, timestamp: at, data: { tag, payload } });
+    events.push(
+      hostile('reprise.navigation', { url: 5, route: {} }),
+      hostile('reprise.console', { level: 'error', args: 'not a list' }),
+      hostile('reprise.error', { message: { toString: 1 } }),
+      hostile('reprise.network', null),
+      // Only its body is of another type: the request is listed without it.
+      hostile('reprise.network', { ...failedSave.data.payload, url: 'https://shop.test/api/hostile', requestBody: 7 }),
+    );
+    events.sort((a, b) => a.timestamp - b.timestamp);
+    const page = await openReady({ source: events, autoplay: false });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).not.toContain('error');
+    await page.click('.rp-tab[data-tab="network"]');
+    const requests = page.locator('.rp-network');
+    expect(await requests.count()).toBe(3);
+    expect(await requests.nth(2).textContent()).toContain('/api/hostile');
+    const markers = await page.evaluate(() => (window as unknown as PlayerWindow).player.getMarkers());
+    expect(markers.filter((marker) => marker.label.includes('object'))).toEqual([]);
+    await page.close();
+  });
+
   test('a lost segment shows a gap marker and playback continues at the next full snapshot', async () => {
     const start = session.events[0]!.timestamp;
     const checkoutIndex = session.events.findIndex(

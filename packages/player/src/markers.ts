@@ -4,6 +4,7 @@ import {
   EventType,
   IncrementalSource,
   isRepriseEvent,
+  toWellFormedEvent,
   MouseInteractions,
   type ClickPoint,
   type ConsoleLevel,
@@ -183,7 +184,11 @@ export class RecordingIndex {
       : this.endTimestamp - this.startTimestamp;
   }
 
-  add(event: RecordedEvent): void {
+  add(recorded: RecordedEvent): void {
+    // A Reprise event is read as its kind's type says: what is of another type is left out.
+    const wellFormed = toWellFormedEvent(recorded);
+    if (!wellFormed) return;
+    const event = wellFormed;
     this.startTimestamp = Math.min(this.startTimestamp ?? event.timestamp, event.timestamp);
     this.endTimestamp = Math.max(this.endTimestamp ?? event.timestamp, event.timestamp);
     if (this.openGap) {

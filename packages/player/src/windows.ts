@@ -1,4 +1,4 @@
-import { EventType, type Emitter, type RecordedEvent } from '@reprise/protocol';
+import { EventType, toWellFormedEvent, type Emitter, type RecordedEvent } from '@reprise/protocol';
 import type { EventStore } from './event-store.js';
 import type { SegmentArchive, SegmentLines } from './archive.js';
 import type { CanvasFrames } from './canvas.js';
@@ -325,7 +325,10 @@ export class Loader {
       this.emitter.emit('gap', marker);
       return;
     }
-    const event = item.event;
+    // A Reprise event is read as its kind's type says: the fields of another type are left out,
+    // and an event without one its kind needs is left out as a line that does not parse is.
+    const event = toWellFormedEvent(item.event);
+    if (!event) return;
     if (reader.archiving) {
       reader.archiving.lines.push(reader.line!);
       if (event.type === EventType.Meta) reader.archiving.pageLoads.push(event.timestamp);

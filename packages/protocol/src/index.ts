@@ -14,3 +14,4 @@ export * from './transform.js';
 export * from './emitter.js';
 export * from './replies.js';
 export * from './rage-clicks.js';
+export * from './payload-shape.js';
