@@ -12,8 +12,10 @@ describe('sessionReplayUrl', () => {
   test("links to the admin UI's session page, at the moment given, in seconds from the session's start", () => {
     expect(sessionReplayUrl(options, session)).toBe('https://replay.example.com/sessions/f00d?project=shop');
     expect(sessionReplayUrl(options, session, { at: 1_093_540 })).toBe(
-      'https://replay.example.com/sessions/f00d?project=shop#t=93.5',
+      'https://replay.example.com/sessions/f00d?project=shop#t=93.54',
     );
+    // To the millisecond: an error 2.509 s in, linked as 2.5, opened the replay just before it.
+    expect(sessionReplayUrl(options, session, { at: 1_002_509 })).toMatch(/#t=2\.509$/);
     expect(sessionReplayUrl(options, session, { at: new Date(1_002_000) })).toMatch(/#t=2$/);
     // A moment before the session began (another clock, a stale timestamp) opens at its start.
     expect(sessionReplayUrl(options, session, { at: 5 })).toMatch(/#t=0$/);

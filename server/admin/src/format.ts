@@ -44,10 +44,12 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** A moment in a replay as it appears in links and the copy button: seconds, one decimal. */
+/**
+ * A moment in a replay as it appears in links and the copy button: seconds, to the millisecond
+ * (`2.509`). Rounded to a tenth, a link to an error 2.509 s in opened the replay before it.
+ */
 export function formatMoment(ms: number): string {
-  const seconds = Math.max(0, ms) / 1000;
-  return String(Math.round(seconds * 10) / 10);
+  return String(Math.round(Math.max(0, ms)) / 1000);
 }
 
 /**
