@@ -29,6 +29,16 @@ describe('row details', () => {
     expect(huge.endsWith('… 5 more characters')).toBe(true);
   });
 
+  test('without headers or bodies, the details say why: the options, no response, or a file the page loaded', () => {
+    const index = indexOf(
+      reprise(10, 'network', { ...request, method: 'GET', status: 0, error: 'Failed to fetch', startTime: T0 + 10 }),
+      reprise(20, 'network', { ...request, method: 'GET', initiator: 'resource', status: 404, startTime: T0 + 20 }),
+    );
+    const [failed, resource] = index.getNetworkRows().map((row) => networkDetails(row).sections.at(-1)!.text);
+    expect(failed).toMatch(/^None recorded: no response came\./);
+    expect(resource).toMatch(/^None: a file the page loaded/);
+  });
+
   test("a request's headers and bodies as recorded, and only parts of the right type (a recording is input)", () => {
     const index = indexOf(
       reprise(10, 'network', {
@@ -58,6 +68,9 @@ describe('row details', () => {
     expect(recorded!.sections[1]!.pairs).toEqual([['content-type', 'application/json']]);
     expect(recorded!.sections[2]!.text).toBe('{\n  "sku": "lamp"\n}');
     expect(hostile!.sections.map((section) => section.heading)).toEqual(['Request', 'Headers and bodies']);
+    expect(hostile!.sections[1]!.text).toBe(
+      "Not recorded: the recorder's network.captureHeaders and network.captureBodies options turn them on.",
+    );
     expect(hostile!.sections[0]!.pairs!.map(([name]) => name)).not.toContain('Request size');
   });
 

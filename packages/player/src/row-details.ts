@@ -76,11 +76,19 @@ export function networkDetails(row: NetworkRow): RowDetails {
   if (row.responseHeaders) sections.push({ heading: 'Response headers', pairs: pairsOf(row.responseHeaders) });
   if (row.responseBody !== undefined) sections.push({ heading: 'Response body', text: readableBody(row.responseBody) });
   if (!row.requestHeaders && !row.responseHeaders && row.requestBody === undefined && row.responseBody === undefined)
-    sections.push({
-      heading: 'Headers and bodies',
-      text: "Not recorded: the recorder's network.captureHeaders and network.captureBodies options turn them on.",
-    });
+    sections.push({ heading: 'Headers and bodies', text: whyNoHeadersOrBodies(row) });
   return { title: `${row.method} ${row.url}`, sections };
+}
+
+const CAPTURE_OPTIONS = "the recorder's network.captureHeaders and network.captureBodies options";
+
+/** Not always the options: a file the page loaded has none to record, and a request without a response has only its own. */
+function whyNoHeadersOrBodies(row: NetworkRow): string {
+  if (row.initiator === 'resource')
+    return 'None: a file the page loaded (a picture, a script, a style sheet) is recorded without them.';
+  if (row.status === 0)
+    return `None recorded: no response came. Whatever the request sent is recorded when ${CAPTURE_OPTIONS} are on.`;
+  return `Not recorded: ${CAPTURE_OPTIONS} turn them on.`;
 }
 
 export function eventDetails(marker: Marker): RowDetails {
