@@ -204,12 +204,15 @@ export class Timeline {
   private paintMarkers(): void {
     this.paintedWidth = this.track.clientWidth;
     const buttons = groupMarkers(this.markers, this.duration, this.paintedWidth).map((group) => {
+      // A group shows and seeks to its most important marker, and stands where it starts: groups
+      // start a marker's width apart, so no button covers another.
       const marker = group[0]!;
+      const first = group.reduce((earliest, item) => (item.time < earliest.time ? item : earliest));
       const describe = (item: Marker) => `${MARKER_KIND_LABELS[item.kind]}: ${item.label} at ${formatClock(item.time)}`;
       const text =
         group.length === 1
           ? describe(marker)
-          : `${group.length} events near ${formatClock(marker.time)}, first ${describe(marker)}`;
+          : `${group.length} events from ${formatClock(first.time)}, most important ${describe(marker)}`;
       const title =
         group.length === 1
           ? marker.detail
@@ -219,13 +222,14 @@ export class Timeline {
       const button = h('button', {
         type: 'button',
         class: `rp-marker rp-marker--${marker.kind}${group.length > 1 ? ' rp-marker-group' : ''}`,
-        style: `left:${this.percent(marker.time)}%`,
+        style: `left:${this.percent(first.time)}%`,
         'aria-label': text,
         title,
         // Out of the tab order: a long session has hundreds of markers; the events panel is the keyboard path.
         tabindex: -1,
         'data-kind': marker.kind,
         'data-time': Math.round(marker.time),
+        'data-start': Math.round(first.time),
         'data-count': group.length,
       });
       button.addEventListener('click', (event) => {
@@ -252,16 +256,18 @@ const KIND_PRIORITY: MarkerKind[] = [
   'click',
 ];
 
-/** Markers closer than this many pixels share one button when the timeline is crowded. */
-const GROUP_PIXELS = 6;
+/**
+ * Markers closer than this many pixels share one button: a marker is 8 px wide, so two nearer
+ * than that overlapped, and a click meant for one landed on the other.
+ */
+const GROUP_PIXELS = 8;
 
 /**
- * Marker groups for the timeline: one marker per group while there is room, else the markers
- * within a few pixels of each other grouped, the most important kind first. Sorted input.
+ * Marker groups for the timeline: each marker on its own where it has room, the markers that would
+ * overlap grouped, the most important kind first. Sorted input.
  */
 export function groupMarkers(markers: readonly Marker[], duration: number, widthPx: number): Marker[][] {
-  const crowded = widthPx > 0 && duration > 0 && markers.length > widthPx / (GROUP_PIXELS * 2);
-  if (!crowded) return markers.map((marker) => [marker]);
+  if (widthPx <= 0 || duration <= 0) return markers.map((marker) => [marker]);
   const groups: Marker[][] = [];
   let groupStart = -Infinity;
   for (const marker of markers) {
