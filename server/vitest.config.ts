@@ -6,7 +6,7 @@ export default mergeConfig(
   sharedTestConfig('collector'),
   defineConfig({
     test: {
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'admin/src/**/*.test.ts'],
       testTimeout: 60_000,
       hookTimeout: 60_000,
       // Files run one at a time: the machine has two cores shared with the collector processes under test.

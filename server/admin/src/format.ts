@@ -1,8 +1,9 @@
 /** Display helpers: every number a person reads goes through one of these. */
 
+/** `2m 40s`: whole seconds, cut as the player's clock cuts them, so the two read the same length. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
-  const totalSeconds = Math.round(ms / 1000);
+  const totalSeconds = Math.floor(ms / 1000);
   if (totalSeconds < 60) return `${totalSeconds}s`;
   const hours = Math.floor(totalSeconds / 3600);
   const minutes = Math.floor((totalSeconds % 3600) / 60);
@@ -42,6 +43,14 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * How many errors a session threw, for the heading over its list of messages (one line each, at
+ * its first time): `3, 2 distinct` when some message came more than once.
+ */
+export function errorsThrownCount(errorCount: number, distinctMessages: number): string {
+  return errorCount > distinctMessages ? `${errorCount}, ${distinctMessages} distinct` : String(distinctMessages);
 }
 
 /**

@@ -7,7 +7,16 @@ import { ConfirmButton } from '../components/confirm-button.js';
 import { CopyButton } from '../components/copy-button.js';
 import { FormMessages, useFormAction } from '../components/form-action.js';
 import { ErrorNotice, Loading } from '../components/states.js';
-import { formatBytes, formatDateTime, formatDuration, formatMoment, parseMoment, plural, shortUrl } from '../format.js';
+import {
+  errorsThrownCount,
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatMoment,
+  parseMoment,
+  plural,
+  shortUrl,
+} from '../format.js';
 import {
   createSessionPlayer,
   ORIGINAL_RESOURCES,
@@ -273,7 +282,7 @@ function Metadata({ session, onSeek }: { session: SessionSummary; onSeek: (epoch
 
       {session.errors.length > 0 ? (
         <>
-          <h2 className="meta-title">Errors thrown ({session.errors.length})</h2>
+          <h2 className="meta-title">Errors thrown ({errorsThrownCount(session.errorCount, session.errors.length)})</h2>
           <ol className="page-list error-list">
             {session.errors.map((error) => (
               <li key={error.title}>
