@@ -308,6 +308,14 @@ export function describePlaygroundScenarios(descriptor: PlaygroundDescriptor): v
       expect(caught).toEqual([
         expect.objectContaining({ message: 'The crash button broke this component', ...descriptor.frameworkError }),
       ]);
+      // Logging the error it reported (as the framework would) does not record it again as a console error.
+      const loggedAlone = payloads('console').filter(
+        (message) =>
+          message.level === 'error' &&
+          message.args.length === 1 &&
+          message.args[0]!.includes('The crash button broke this component'),
+      );
+      expect(loggedAlone).toEqual([]);
     });
 
     test('no typed secret and no masked or blocked text anywhere in the stored session', () => {

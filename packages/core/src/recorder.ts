@@ -10,6 +10,7 @@ import {
 import { runTeardowns, type CaptureContext, type Teardown } from './capture/context.js';
 import { describeError } from './capture/serialize.js';
 import { capturedErrorPayload, customPayload, identifyPayload } from './capture/custom.js';
+import { noteRecordedError } from './capture/errors.js';
 import { currentPage, navigationPayload } from './capture/navigation.js';
 import { SESSION_TOUCH_INTERVAL_MS } from './recorder-defaults.js';
 import { resolveOptions } from './resolve-options.js';
@@ -474,6 +475,7 @@ export function createRecorderWith(options: RecorderOptions, early?: EarlyCaptur
     },
     claimNavigation: navigation.claim,
     captureError(error, context) {
+      noteRecordedError(error);
       recordApiEvent('error', () => capturedErrorPayload(error, context));
     },
     async flush() {

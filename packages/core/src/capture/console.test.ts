@@ -7,6 +7,7 @@ import {
 } from '../recorder-defaults.js';
 import type { CaptureContext } from './context.js';
 import { MAX_CONSOLE_LABELS, startConsoleCapture } from './console.js';
+import { noteRecordedError } from './errors.js';
 
 const METHODS = [...DEFAULT_CONSOLE_LEVELS, 'groupCollapsed', 'groupEnd', 'countReset', 'time'] as const;
 type Method = (typeof METHODS)[number];
@@ -41,6 +42,25 @@ describe('startConsoleCapture', () => {
     });
     return { emitted, stop, lines: () => emitted.map((payload) => [payload.level, ...payload.args]) };
   }
+
+  test('logging an error already recorded as one (a framework adapter does) is not a second, console error', () => {
+    const { lines, stop } = capture();
+    const reported = new TypeError('cart is undefined');
+    noteRecordedError(reported);
+    console.error(reported);
+    // Anything more than the error itself, or another error, is the page's own message.
+    console.error('Saving failed:', reported);
+    console.error(new TypeError('another'));
+    console.warn(reported);
+    stop();
+    expect(lines().map(([level, first]) => [level, String(first).split('\n')[0]])).toEqual([
+      ['error', 'Saving failed:'],
+      ['error', 'TypeError: another'],
+      ['warn', 'TypeError: cart is undefined'],
+    ]);
+    // The page's console still got every call.
+    expect(calls.filter(([method]) => method === 'error')).toHaveLength(3);
+  });
 
   test('count, timeLog and timeEnd record the line the browser prints; countReset and time record nothing', () => {
     const { lines, stop } = capture();

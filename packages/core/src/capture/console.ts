@@ -2,6 +2,7 @@ import type { ConsoleLevel, ConsolePayload } from '@reprise/protocol';
 import type { ResolvedConsole } from '../defaults.js';
 import { isConsoleCaptureSuppressed } from '../env.js';
 import { runTeardowns, type CaptureContext, type Teardown } from './context.js';
+import { logsRecordedError } from './errors.js';
 import { patchMethod } from './patch.js';
 import { serializeValue } from './serialize.js';
 
@@ -123,6 +124,8 @@ export function startConsoleCapture(context: CaptureContext, options: ResolvedCo
           const result = original.apply(thisArg, args);
           // Re-entrancy (a getter or toString that logs) and the recorder's own warnings pass through.
           if (recording || isConsoleCaptureSuppressed()) return result;
+          // The error itself is an error event already: logging it is not a second one.
+          if (level === 'error' && logsRecordedError(args)) return result;
           recording = true;
           try {
             const data = recordedArguments(level, args, counts, timers);

@@ -53,6 +53,22 @@ export function errorPayload(error: unknown, source: ErrorPayload['source']): Er
   return payload;
 }
 
+/**
+ * Errors already recorded as error events. A framework adapter logs the error it reported, as the
+ * framework would without it (`console.error(error)`): recorded again as a console error, every
+ * component error counted twice and drew two markers at one moment.
+ */
+const recordedErrors = new WeakSet<object>();
+
+export function noteRecordedError(error: unknown): void {
+  if (typeof error === 'object' && error !== null) recordedErrors.add(error);
+}
+
+/** Whether a console call only logs an error already recorded as one: `console.error(error)`. */
+export function logsRecordedError(args: readonly unknown[]): boolean {
+  return args.length === 1 && typeof args[0] === 'object' && args[0] !== null && recordedErrors.has(args[0]);
+}
+
 /** Uncaught errors (`error` on window) and unhandled promise rejections. */
 export function startErrorCapture(context: CaptureContext, target: Window): Teardown {
   const teardowns: Teardown[] = [
@@ -68,6 +84,7 @@ export function startErrorCapture(context: CaptureContext, target: Window): Tear
         if (event.filename) payload.filename = cappedErrorText(event.filename);
         if (event.lineno) payload.lineno = event.lineno;
         if (event.colno) payload.colno = event.colno;
+        noteRecordedError(event.error);
         context.emit('error', payload);
       } catch (error) {
         context.reportError(error, 'recording an uncaught error');
@@ -75,7 +92,9 @@ export function startErrorCapture(context: CaptureContext, target: Window): Tear
     }),
     listen(target, 'unhandledrejection', (event) => {
       try {
-        context.emit('error', errorPayload((event as PromiseRejectionEvent).reason, 'unhandledrejection'));
+        const reason = (event as PromiseRejectionEvent).reason;
+        noteRecordedError(reason);
+        context.emit('error', errorPayload(reason, 'unhandledrejection'));
       } catch (error) {
         context.reportError(error, 'recording an unhandled rejection');
       }
