@@ -115,7 +115,7 @@ setTimeout(() => {
   console.log(`
 [start] Reprise is running:
   ${framework} playground (records to the collector): http://127.0.0.1:${playgroundPort}/
-  admin UI (watch your session):         ${endpoint}/   (first start: open the setup link printed above)
+  admin UI (watch your session):         ${endpoint}/   (the first start prints a one-time setup link above; after that, sign in)
   collector API:                         ${endpoint}/v1/ingest, /healthz (/metrics needs REPRISE_METRICS_TOKEN or REPRISE_METRICS_PORT)
 Press Ctrl-C to stop.`);
 }, 2500).unref();
