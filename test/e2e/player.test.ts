@@ -586,6 +586,22 @@ describe('@reprise/player in Chromium', () => {
     await page.close();
   });
 
+  test('beside a 900 px player the panel tabs and their counts fit their column', async () => {
+    const page = await openReady({ source: session.events, autoplay: false });
+    await page.setViewportSize({ width: 900, height: 700 });
+    await page.waitForFunction(() => (window as unknown as PlayerWindow).player.getProgress().done);
+    // Three-digit counts, as a busy session's.
+    await page.$$eval('.rp-tab-count', (counts) => counts.forEach((count) => (count.textContent = '130')));
+    const column = (await page.locator('.rp-panels').boundingBox())!;
+    expect(column.width).toBeLessThan(300);
+    for (const tab of await page.locator('.rp-tab').all()) {
+      const box = (await tab.boundingBox())!;
+      expect(box.x + box.width, (await tab.textContent())!).toBeLessThanOrEqual(column.x + column.width + 0.5);
+      expect(await tab.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    }
+    await page.close();
+  });
+
   test('the filter keeps the rows of every panel whose text holds it, and says when none does', async () => {
     const page = await openReady({ source: session.events, autoplay: false });
     await page.waitForFunction(() => document.querySelectorAll('.rp-console').length === 3);
