@@ -213,6 +213,14 @@ describe('click targets', () => {
         ]);
       // A mutation that changes nothing does not.
       expect(clickKinds([page(), clickOn(1000, 70), mutation(1300, {}), move(9000)])[0]![0]).toBe('dead-click');
+      // A change after the timeout comes too late: the click is dead all the same.
+      expect(
+        clickKinds([
+          page(),
+          clickOn(1000, 70),
+          mutation(9000, { attributes: [{ id: 70, attributes: { class: 'x' } }] }),
+        ])[0]![0],
+      ).toBe('dead-click');
     });
 
     test('links that open elsewhere, fields and plain text are never dead; a gap or a timeout of 0 leaves it unknown', () => {

@@ -345,8 +345,9 @@ export class RecordingIndex {
    */
   private settleClicks(event: RecordedEvent): void {
     const answers = changesPage(event);
-    // Most events settle nothing or everything: only the rest walk the list.
-    if (answers && event.timestamp >= this.newestUnanswered) {
+    // Most events settle nothing (before any deadline) or answer everything (a change after the
+    // newest click, before any deadline): only the rest walk the list.
+    if (answers && event.timestamp >= this.newestUnanswered && event.timestamp <= this.nextDeadline) {
       this.forgetUnanswered();
       return;
     }
