@@ -322,7 +322,8 @@ export class RecordingIndex {
 
   private awaitAnswer(click: RecordedClick): void {
     // A flood of clicks the page never answers would otherwise make every later event walk them
-    // all. Past the cap the oldest stays a plain click: a run that long is a rage click anyway.
+    // all. Past the cap the oldest stays a plain click: whether it was answered is left unknown,
+    // as for a click the recording ends on.
     if (this.unanswered.length >= MAX_UNANSWERED_CLICKS) this.unanswered.shift();
     this.unanswered.push(click);
     this.nextDeadline = Math.min(this.nextDeadline, click.time + this.deadClickTimeout);
